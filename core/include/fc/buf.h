@@ -1,0 +1,52 @@
+/* buf.h: a growable byte buffer, the core's way of handing text out.
+ *
+ * Writers (JSON, CSV) append to an fc_buf the caller owns; the CLI writes it
+ * to a file, the gateway to a socket, the WASM module to JS. The contents are
+ * always NUL-terminated. After an allocation failure the buffer is marked
+ * failed, further appends do nothing, and fc_buf_failed() reports it, so a
+ * writer can append freely and check once at the end.
+ */
+#ifndef FC_BUF_H
+#define FC_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fc_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+  int failed;
+} fc_buf;
+
+void fc_buf_init(fc_buf *b);
+void fc_buf_free(fc_buf *b);
+void fc_buf_reset(fc_buf *b); /* len = 0, keeps the storage */
+int fc_buf_failed(const fc_buf *b);
+
+void fc_buf_append(fc_buf *b, const void *p, size_t n);
+void fc_buf_puts(fc_buf *b, const char *s);
+void fc_buf_putc(fc_buf *b, char c);
+void fc_buf_printf(fc_buf *b, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Appends s as a JSON string literal, quotes included, escaping as needed. */
+void fc_buf_json_str(fc_buf *b, const char *s);
+/* Appends a double as a JSON number with up to 17 significant digits
+ * ("%.17g", shortest that round-trips is not attempted); NaN/Inf as null. */
+void fc_buf_json_num(fc_buf *b, double v);
+/* Appends a double rounded to a fixed number of decimals (money-like
+ * quantities such as path values in currency units); NaN/Inf as null. */
+void fc_buf_json_fixed(fc_buf *b, double v, int decimals);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FC_BUF_H */

@@ -1,0 +1,142 @@
+/* buf.c: growable byte buffer and JSON scalar writers. */
+#include "fc/buf.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int fc__grow(void **p, size_t *cap, size_t need, size_t size) {
+  size_t ncap;
+  void *np;
+  if (need <= *cap) return FC_OK;
+  ncap = *cap ? *cap : 16;
+  while (ncap < need) {
+    if (ncap > SIZE_MAX / 2) return FC_ENOMEM;
+    ncap *= 2;
+  }
+  np = fc__reallocarray(*p, ncap, size);
+  if (np == NULL) return FC_ENOMEM;
+  *p = np;
+  *cap = ncap;
+  return FC_OK;
+}
+
+void fc_buf_init(fc_buf *b) { memset(b, 0, sizeof *b); }
+
+void fc_buf_free(fc_buf *b) {
+  if (b == NULL) return;
+  fc__free(b->data);
+  fc_buf_init(b);
+}
+
+void fc_buf_reset(fc_buf *b) {
+  b->len = 0;
+  b->failed = 0;
+  if (b->data) b->data[0] = '\0';
+}
+
+int fc_buf_failed(const fc_buf *b) { return b->failed; }
+
+void fc_buf_append(fc_buf *b, const void *p, size_t n) {
+  void *data = b->data;
+  if (b->failed) return;
+  if (n > SIZE_MAX - b->len - 1 ||
+      fc__grow(&data, &b->cap, b->len + n + 1, 1) != FC_OK) {
+    b->failed = 1;
+    return;
+  }
+  b->data = data;
+  if (n) memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
+void fc_buf_puts(fc_buf *b, const char *s) { fc_buf_append(b, s, strlen(s)); }
+void fc_buf_putc(fc_buf *b, char c) { fc_buf_append(b, &c, 1); }
+
+void fc_buf_printf(fc_buf *b, const char *fmt, ...) {
+  char small[256];
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    b->failed = 1;
+    return;
+  }
+  if ((size_t)n < sizeof small) {
+    fc_buf_append(b, small, (size_t)n);
+    return;
+  }
+  {
+    char *big = fc__malloc((size_t)n + 1);
+    if (big == NULL) {
+      b->failed = 1;
+      return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    fc_buf_append(b, big, (size_t)n);
+    fc__free(big);
+  }
+}
+
+void fc_buf_json_str(fc_buf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *p = (const unsigned char *)s;
+  size_t run = 0;
+  fc_buf_putc(b, '"');
+  for (;; p++) {
+    unsigned char c = *p;
+    if (c != 0 && c >= 0x20 && c != '"' && c != '\\') {
+      run++;
+      continue;
+    }
+    fc_buf_append(b, p - run, run);
+    run = 0;
+    if (c == 0) break;
+    switch (c) {
+    case '"': fc_buf_puts(b, "\\\""); break;
+    case '\\': fc_buf_puts(b, "\\\\"); break;
+    case '\n': fc_buf_puts(b, "\\n"); break;
+    case '\r': fc_buf_puts(b, "\\r"); break;
+    case '\t': fc_buf_puts(b, "\\t"); break;
+    default: {
+      char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      fc_buf_append(b, e, 6);
+    }
+    }
+  }
+  fc_buf_putc(b, '"');
+}
+
+void fc_buf_json_num(fc_buf *b, double v) {
+  if (!isfinite(v)) {
+    fc_buf_puts(b, "null");
+    return;
+  }
+  if (v == 0.0) v = 0.0; /* no "-0" */
+  fc_buf_printf(b, "%.17g", v);
+}
+
+void fc_buf_json_fixed(fc_buf *b, double v, int decimals) {
+  if (!isfinite(v)) {
+    fc_buf_puts(b, "null");
+    return;
+  }
+  if (decimals < 0) decimals = 0;
+  if (decimals > 17) decimals = 17;
+  {
+    char tmp[64];
+    int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    /* "-0.00" reads as a negative zero balance: print it unsigned. */
+    if (n > 1 && tmp[0] == '-' && strspn(tmp + 1, "0.") == (size_t)(n - 1)) {
+      fc_buf_append(b, tmp + 1, (size_t)n - 1);
+      return;
+    }
+    fc_buf_append(b, tmp, (size_t)n);
+  }
+}

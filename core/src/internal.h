@@ -1,0 +1,58 @@
+/* internal.h: helpers shared by the core's modules; not installed.
+ *
+ * Allocation goes through fc__malloc and friends so that a build may route
+ * it elsewhere (define FC_MALLOC etc. at compile time), and so that every
+ * array allocation checks its size for overflow in one place.
+ */
+#ifndef FC_INTERNAL_H
+#define FC_INTERNAL_H
+
+#include "fc/status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#ifndef FC_MALLOC
+#define FC_MALLOC malloc
+#define FC_CALLOC calloc
+#define FC_REALLOC realloc
+#define FC_FREE free
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FC__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FC__PRINTF(a, b)
+#endif
+
+static inline void *fc__malloc(size_t n) { return FC_MALLOC(n ? n : 1); }
+static inline void *fc__calloc(size_t n, size_t size) {
+  return FC_CALLOC(n ? n : 1, size ? size : 1);
+}
+static inline void fc__free(void *p) { FC_FREE(p); }
+
+/* malloc/realloc of n elements of size bytes; NULL on overflow. */
+static inline void *fc__mallocarray(size_t n, size_t size) {
+  if (size != 0 && n > SIZE_MAX / size) return NULL;
+  return fc__malloc(n * size);
+}
+static inline void *fc__reallocarray(void *p, size_t n, size_t size) {
+  size_t bytes;
+  if (size != 0 && n > SIZE_MAX / size) return NULL;
+  bytes = n * size;
+  return FC_REALLOC(p, bytes != 0 ? bytes : 1);
+}
+
+/* Grows *p (of *cap elements) to hold at least need elements. */
+int fc__grow(void **p, size_t *cap, size_t need, size_t size);
+
+/* Fills err (if any) with code and a formatted message; returns code. */
+int fc__err(fc_err *err, int code, const char *fmt, ...) FC__PRINTF(3, 4);
+/* Prepends a formatted prefix to err's message; returns err's code. */
+int fc__err_prefix(fc_err *err, const char *fmt, ...) FC__PRINTF(2, 3);
+
+#define FC__MIN(a, b) ((a) < (b) ? (a) : (b))
+#define FC__MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif /* FC_INTERNAL_H */
