@@ -1,0 +1,89 @@
+/* cli_util.c: file I/O and flag parsing for the subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_read_file(const char *path, fc_buf *out) {
+  char chunk[65536];
+  size_t n;
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "floatcast: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  fc_buf_reset(out);
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fc_buf_append(out, chunk, n);
+  if (ferror(f) || fc_buf_failed(out)) {
+    fprintf(stderr, "floatcast: %s: %s\n", path, ferror(f) ? strerror(errno) : "out of memory");
+    if (f != stdin) fclose(f);
+    return -1;
+  }
+  if (f != stdin) fclose(f);
+  if (out->data == NULL) fc_buf_append(out, "", 0); /* empty file: "" not NULL */
+  return 0;
+}
+
+int cli_write_file(const char *path, const char *data, size_t len) {
+  FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
+  if (f == NULL) {
+    fprintf(stderr, "floatcast: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  if (fwrite(data, 1, len, f) != len || fflush(f) != 0) {
+    fprintf(stderr, "floatcast: %s: %s\n", path, strerror(errno));
+    if (f != stdout) fclose(f);
+    return -1;
+  }
+  if (f != stdout && fclose(f) != 0) {
+    fprintf(stderr, "floatcast: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "floatcast %s: ", cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return 1;
+}
+
+int cli_fail_err(const char *cmd, const char *context, int code, const fc_err *err) {
+  const char *msg = (err && err->msg[0]) ? err->msg : fc_strerror(code);
+  if (context && context[0])
+    fprintf(stderr, "floatcast %s: %s: %s\n", cmd, context, msg);
+  else
+    fprintf(stderr, "floatcast %s: %s\n", cmd, msg);
+  return 1;
+}
+
+const char *cli_flag(int argc, char **argv, int *i, const char *name, int *bad) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n) != 0) return NULL;
+  if (a[n] == '=') return a + n + 1;
+  if (a[n] != '\0') return NULL;
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "floatcast: %s needs a value\n", name);
+    *bad = 1;
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+int cli_parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  long v;
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}

@@ -1,0 +1,31 @@
+/* main.c: the floatcast command's entry point and subcommand table. */
+#include "cli.h"
+
+#include <string.h>
+
+static const struct {
+  const char *name;
+  cli_cmd_fn fn;
+  const char *summary;
+} commands[] = {
+    {"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: floatcast <command> [options]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nRun 'floatcast <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "floatcast: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
