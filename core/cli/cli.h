@@ -7,8 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "fc/buf.h"
-#include "fc/status.h"
+#include "fc.h"
 
 /* A subcommand: argc/argv start at the subcommand's own name. Returns the
  * process exit code: 0 ok, 1 failure, 2 usage error. */
@@ -36,7 +35,16 @@ const char *cli_flag(int argc, char **argv, int *i, const char *name, int *bad);
 /* Parses a whole decimal integer in [lo, hi]; 0 on success. */
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 
+/* Loads DIR/accounts.csv, transfers.csv, streams.csv (and ledger.csv when
+ * present); prints every bad row and returns nonzero on failure. */
+int cli_load_treasury(const char *cmd, const char *dir, fc_treasury **out);
+/* Parses an ISO 8601 flag value; prints the reason and returns 1 if bad. */
+int cli_parse_time(const char *cmd, const char *flag, const char *s, int64_t *out);
+
 /* Subcommands, one cmd_<name>.c each; add new ones to main.c's table. */
 int cmd_version(int argc, char **argv);
+int cmd_project(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -8,6 +8,9 @@ static const struct {
   cli_cmd_fn fn;
   const char *summary;
 } commands[] = {
+    {"project", cmd_project, "treasury float projection per currency (JSON or a table)"},
+    {"features", cmd_features, "treasury features: flows, velocity, recurring payments, stream runway"},
+    {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},
     {"version", cmd_version, "print the version"},
 };
 

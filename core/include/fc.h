@@ -1,0 +1,20 @@
+/* fc.h: the whole floatcast core in one include. */
+#ifndef FC_H
+#define FC_H
+#include "fc/buf.h"
+#include "fc/calendar.h"
+#include "fc/csv.h"
+#include "fc/demo.h"
+#include "fc/flows.h"
+#include "fc/json.h"
+#include "fc/money.h"
+#include "fc/projection.h"
+#include "fc/records.h"
+#include "fc/recurring.h"
+#include "fc/rng.h"
+#include "fc/runway.h"
+#include "fc/status.h"
+#include "fc/time.h"
+#include "fc/treasury.h"
+#include "fc/version.h"
+#endif

@@ -1,0 +1,117 @@
+/* projection.h: the treasury float projection (../shared/spec/projection.md).
+ *
+ * The Tier-1 rule, per currency of a tenant:
+ *   projected = balance - pending outflows scheduled in [now, now+H]
+ *               + pending inflows scheduled in [now, now+H]
+ *               - sum over active streams of min(remaining, rate x H h)
+ * both window ends inclusive (the seed's SQL BETWEEN), each stream's drain
+ * rounded half-even to the minor unit. The hourly path carries the same
+ * quantities hour by hour, so path[H] equals the projected balance: hour k
+ * (k >= 1) holds what falls in (now+(k-1)h, now+kh], hour 1 also what falls
+ * exactly at now.
+ *
+ * Depletion compares the path with a floor per currency; with the rule the
+ * probabilities are 0 or 1. Rebalancing recommendations move money from a
+ * currency with room above its floor to one that breaks its floor, through
+ * configured exchange rates (stablecoin pegs by default).
+ */
+#ifndef FC_PROJECTION_H
+#define FC_PROJECTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fc/buf.h"
+#include "fc/money.h"
+#include "fc/runway.h"
+#include "fc/status.h"
+#include "fc/treasury.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FC_HORIZON_MIN 1
+#define FC_HORIZON_MAX 720
+
+typedef struct fc_projection_params {
+  int64_t now;            /* as_of; required */
+  int horizon_hours;      /* 48 (1..720) */
+  const char *tenant_id;  /* NULL: the only tenant in the data */
+  const char *currency;   /* NULL: every currency of the tenant */
+  /* Floors "USDC=25000,USD=10000" or "*=0" (decimal per currency scale);
+   * NULL: 0 for every currency. */
+  const char *floors;
+  /* Exchange rates "USD/USDC=1,EUR/EURC=1": 1 FROM buys RATE TO; each pair
+   * works both ways. NULL: the stablecoin pegs USD/USDC, USD/USDT, EUR/EURC. */
+  const char *fx;
+  double risk_medium; /* P(48h) at or above which risk is medium: 0.1 */
+  double risk_high;   /* ... high: 0.5 */
+  int lead_hours;     /* recommend moving money this long before the breach: 12 */
+} fc_projection_params;
+
+fc_projection_params fc_projection_defaults(void);
+
+typedef struct fc_path_point {
+  int hour;
+  int64_t at;
+  int64_t balance; /* rule balance, minor units */
+  double p10, p50, p90; /* currency units */
+  double scheduled_out, scheduled_in, stream_drain, predicted_out, predicted_in;
+} fc_path_point;
+
+typedef struct fc_stream_runway {
+  const fc_stream *stream; /* points into the treasury */
+  fc_runway runway;
+} fc_stream_runway;
+
+typedef struct fc_currency_projection {
+  char currency[FC_CCY_MAX];
+  int scale;
+  int64_t balance; /* sum of the tenant's accounts in this currency */
+  int64_t scheduled_out, scheduled_in, stream_drain, projected;
+  size_t n_path; /* horizon + 1 */
+  fc_path_point *path;
+  int64_t floor;
+  double p_below[4]; /* 24h, 48h, 72h, 96h; NAN beyond the horizon */
+  int64_t expected_at; /* first hour below the floor, FC_TIME_NONE if none */
+  const char *risk;    /* "low", "medium", "high" */
+  size_t n_streams;
+  fc_stream_runway *streams;
+  const char *model_name;
+  int model_version;
+} fc_currency_projection;
+
+typedef struct fc_recommendation {
+  char from_currency[FC_CCY_MAX];
+  char to_currency[FC_CCY_MAX];
+  int64_t amount; /* in from_currency minor units */
+  int from_scale;
+  int64_t by;
+  char reason[256];
+} fc_recommendation;
+
+typedef struct fc_projection {
+  char tenant_id[FC_TEXT_MAX + 1];
+  int64_t as_of;
+  int horizon_hours;
+  const char *method; /* "rule" */
+  size_t n_currencies;
+  fc_currency_projection *currencies; /* sorted by code */
+  size_t n_recommendations;
+  fc_recommendation *recommendations;
+} fc_projection;
+
+/* The rule projection. Errors: no tenant / several tenants and none named
+ * (FC_EINVAL), unknown tenant or currency (FC_ENOTFOUND), bad floors or fx
+ * spec (FC_EPARSE), horizon out of range (FC_ERANGE). */
+int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_projection **out,
+                    fc_err *err);
+void fc_projection_destroy(fc_projection *p);
+/* Appends the projection as JSON (projection.md). FC_ENOMEM on failure. */
+int fc_projection_write_json(const fc_projection *p, fc_buf *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FC_PROJECTION_H */
