@@ -1,0 +1,425 @@
+/* db.c: SQLite schema, the connection pool, and records in and out.
+ *
+ * Connections are opened lazily and kept in a small free list guarded by a
+ * mutex; a thread borrows one for the length of a call. Every connection
+ * waits up to 5 s on a lock instead of failing with SQLITE_BUSY.
+ */
+#include "db.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "fc/time.h"
+
+#define POOL_MAX 8
+
+struct gw_db {
+  char *path;
+  uv_mutex_t lock;
+  size_t n_idle;
+  sqlite3 *idle[POOL_MAX];
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS accounts ("
+    " tenant_id TEXT NOT NULL, id TEXT NOT NULL, currency TEXT NOT NULL,"
+    " scale INTEGER NOT NULL, balance_available INTEGER NOT NULL,"
+    " allow_overdraft INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE (tenant_id, id));"
+    "CREATE TABLE IF NOT EXISTS transfers ("
+    " tenant_id TEXT NOT NULL, id TEXT NOT NULL, from_account_id TEXT NOT NULL,"
+    " to_account_id TEXT NOT NULL, currency TEXT NOT NULL, scale INTEGER NOT NULL,"
+    " amount INTEGER NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " scheduled_for INTEGER,"
+    " UNIQUE (tenant_id, id));"
+    "CREATE INDEX IF NOT EXISTS transfers_by_time ON transfers (tenant_id, created_at);"
+    "CREATE TABLE IF NOT EXISTS streams ("
+    " tenant_id TEXT NOT NULL, id TEXT NOT NULL, currency TEXT NOT NULL,"
+    " scale INTEGER NOT NULL, flow_rate INTEGER NOT NULL, funded_amount INTEGER NOT NULL,"
+    " total_streamed INTEGER NOT NULL, status TEXT NOT NULL, started_at INTEGER NOT NULL,"
+    " cancelled_at INTEGER, total_paused_seconds INTEGER NOT NULL DEFAULT 0,"
+    " last_pause_at INTEGER,"
+    " UNIQUE (tenant_id, id));"
+    "PRAGMA user_version = 1;";
+
+static int set_err(fc_err *err, int code, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    err->code = code;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+static int sql_err(sqlite3 *c, fc_err *err, const char *what) {
+  return set_err(err, FC_ECORRUPT, "sqlite: %s: %s", what, c ? sqlite3_errmsg(c) : "no connection");
+}
+
+static int open_conn(const char *path, sqlite3 **out, fc_err *err) {
+  sqlite3 *c = NULL;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path, &c, flags, NULL) != SQLITE_OK) {
+    int rc = sql_err(c, err, path);
+    sqlite3_close(c);
+    return rc;
+  }
+  sqlite3_busy_timeout(c, 5000);
+  if (sqlite3_exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) !=
+      SQLITE_OK) {
+    int rc = sql_err(c, err, "WAL mode");
+    sqlite3_close(c);
+    return rc;
+  }
+  *out = c;
+  return FC_OK;
+}
+
+static int acquire(gw_db *db, sqlite3 **out, fc_err *err) {
+  uv_mutex_lock(&db->lock);
+  *out = db->n_idle > 0 ? db->idle[--db->n_idle] : NULL;
+  uv_mutex_unlock(&db->lock);
+  return *out ? FC_OK : open_conn(db->path, out, err);
+}
+
+static void release(gw_db *db, sqlite3 *c) {
+  uv_mutex_lock(&db->lock);
+  if (db->n_idle < POOL_MAX) {
+    db->idle[db->n_idle++] = c;
+    c = NULL;
+  }
+  uv_mutex_unlock(&db->lock);
+  sqlite3_close(c); /* a no-op for NULL */
+}
+
+int gw_db_open(const char *path, gw_db **out, fc_err *err) {
+  *out = NULL;
+  gw_db *db = calloc(1, sizeof *db);
+  if (!db || !(db->path = strdup(path))) {
+    free(db);
+    return set_err(err, FC_ENOMEM, "out of memory");
+  }
+  if (uv_mutex_init(&db->lock) != 0) {
+    free(db->path);
+    free(db);
+    return set_err(err, FC_ENOMEM, "cannot create a mutex");
+  }
+  sqlite3 *c;
+  int rc = open_conn(path, &c, err);
+  if (rc == FC_OK && sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK)
+    rc = sql_err(c, err, "schema");
+  if (rc != FC_OK) {
+    if (rc != FC_OK && c) sqlite3_close(c);
+    gw_db_close(db);
+    return rc;
+  }
+  release(db, c);
+  *out = db;
+  return FC_OK;
+}
+
+void gw_db_close(gw_db *db) {
+  if (!db) return;
+  for (size_t i = 0; i < db->n_idle; i++) sqlite3_close(db->idle[i]);
+  uv_mutex_destroy(&db->lock);
+  free(db->path);
+  free(db);
+}
+
+int gw_db_is_empty(gw_db *db, int *empty, fc_err *err) {
+  static const char sql[] =
+      "SELECT (SELECT count(*) FROM (SELECT 1 FROM accounts LIMIT 1)) +"
+      " (SELECT count(*) FROM (SELECT 1 FROM transfers LIMIT 1)) +"
+      " (SELECT count(*) FROM (SELECT 1 FROM streams LIMIT 1))";
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = acquire(db, &c, err);
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+    rc = sql_err(c, err, "count rows");
+  else
+    *empty = sqlite3_column_int(st, 0) == 0;
+  sqlite3_finalize(st);
+  release(db, c);
+  return rc;
+}
+
+/* Binds an optional timestamp: FC_TIME_NONE is NULL. */
+static void bind_time(sqlite3_stmt *st, int i, int64_t t) {
+  if (t == FC_TIME_NONE)
+    sqlite3_bind_null(st, i);
+  else
+    sqlite3_bind_int64(st, i, t);
+}
+
+static int64_t column_time(sqlite3_stmt *st, int i) {
+  return sqlite3_column_type(st, i) == SQLITE_NULL ? FC_TIME_NONE : sqlite3_column_int64(st, i);
+}
+
+static int step_done(sqlite3_stmt *st) {
+  int r = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int put_accounts(sqlite3_stmt *st, const fc_account *a, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_bind_text(st, 1, a[i].tenant_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a[i].id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a[i].currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, a[i].scale);
+    sqlite3_bind_int64(st, 5, a[i].balance_available);
+    sqlite3_bind_int(st, 6, a[i].allow_overdraft);
+    if (step_done(st) != 0) return -1;
+  }
+  return 0;
+}
+
+static int put_transfers(sqlite3_stmt *st, const fc_transfer *t, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_bind_text(st, 1, t[i].tenant_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, t[i].id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, t[i].from_account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, t[i].to_account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, t[i].currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, t[i].scale);
+    sqlite3_bind_int64(st, 7, t[i].amount);
+    sqlite3_bind_text(st, 8, fc_transfer_status_name(t[i].status), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, t[i].created_at);
+    bind_time(st, 10, t[i].scheduled_for);
+    if (step_done(st) != 0) return -1;
+  }
+  return 0;
+}
+
+static int put_streams(sqlite3_stmt *st, const fc_stream *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_bind_text(st, 1, s[i].tenant_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, s[i].id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, s[i].currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, s[i].scale);
+    sqlite3_bind_int64(st, 5, s[i].flow_rate);
+    sqlite3_bind_int64(st, 6, s[i].funded_amount);
+    sqlite3_bind_int64(st, 7, s[i].total_streamed);
+    sqlite3_bind_text(st, 8, fc_stream_status_name(s[i].status), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, s[i].started_at);
+    bind_time(st, 10, s[i].cancelled_at);
+    sqlite3_bind_int64(st, 11, s[i].total_paused_seconds);
+    bind_time(st, 12, s[i].last_pause_at);
+    if (step_done(st) != 0) return -1;
+  }
+  return 0;
+}
+
+/* Upserts keep a record's rowid, so a tenant loads in first-seen order
+ * (the order of the files the CLI reads) even after updates. */
+static const char *insert_sql(fc_record_kind k) {
+  switch (k) {
+    case FC_RECORD_ACCOUNTS:
+      return "INSERT INTO accounts VALUES (?1,?2,?3,?4,?5,?6)"
+             " ON CONFLICT (tenant_id, id) DO UPDATE SET currency=excluded.currency,"
+             " scale=excluded.scale, balance_available=excluded.balance_available,"
+             " allow_overdraft=excluded.allow_overdraft";
+    case FC_RECORD_TRANSFERS:
+      return "INSERT INTO transfers VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+             " ON CONFLICT (tenant_id, id) DO UPDATE SET from_account_id=excluded.from_account_id,"
+             " to_account_id=excluded.to_account_id, currency=excluded.currency,"
+             " scale=excluded.scale, amount=excluded.amount, status=excluded.status,"
+             " created_at=excluded.created_at, scheduled_for=excluded.scheduled_for";
+    case FC_RECORD_STREAMS:
+      return "INSERT INTO streams VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+             " ON CONFLICT (tenant_id, id) DO UPDATE SET currency=excluded.currency,"
+             " scale=excluded.scale, flow_rate=excluded.flow_rate,"
+             " funded_amount=excluded.funded_amount, total_streamed=excluded.total_streamed,"
+             " status=excluded.status, started_at=excluded.started_at,"
+             " cancelled_at=excluded.cancelled_at,"
+             " total_paused_seconds=excluded.total_paused_seconds,"
+             " last_pause_at=excluded.last_pause_at";
+    default:
+      return NULL;
+  }
+}
+
+static int put_batch(sqlite3 *c, const fc_batch *b, fc_err *err) {
+  fc_record_kind kind = fc_batch_kind(b);
+  const char *sql = insert_sql(kind);
+  sqlite3_stmt *st = NULL;
+  if (!sql)
+    return set_err(err, FC_EUNSUPPORTED, "storing %s records is not supported",
+                   fc_record_kind_name(kind));
+  size_t n = fc_batch_count(b);
+  int bad = sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK;
+  if (!bad && kind == FC_RECORD_ACCOUNTS) bad = put_accounts(st, fc_batch_accounts(b), n);
+  if (!bad && kind == FC_RECORD_TRANSFERS) bad = put_transfers(st, fc_batch_transfers(b), n);
+  if (!bad && kind == FC_RECORD_STREAMS) bad = put_streams(st, fc_batch_streams(b), n);
+  int rc = bad ? sql_err(c, err, "insert") : FC_OK;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int gw_db_store_batches(gw_db *db, const fc_batch *const *batches, size_t n, fc_err *err) {
+  sqlite3 *c;
+  int rc = acquire(db, &c, err);
+  if (rc != FC_OK) return rc;
+  if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    rc = sql_err(c, err, "begin");
+    release(db, c);
+    return rc;
+  }
+  for (size_t i = 0; i < n && rc == FC_OK; i++) rc = put_batch(c, batches[i], err);
+  if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    rc = sql_err(c, err, "commit");
+  if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+  release(db, c);
+  return rc;
+}
+
+int gw_db_store_batch(gw_db *db, const fc_batch *b, fc_err *err) {
+  return gw_db_store_batches(db, &b, 1, err);
+}
+
+int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err) {
+  static const char sql[] =
+      "SELECT tenant_id FROM accounts GROUP BY tenant_id ORDER BY tenant_id != 'demo' LIMIT 2";
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = acquire(db, &c, err);
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) {
+    rc = sql_err(c, err, "tenants");
+    release(db, c);
+    return rc;
+  }
+  int r = sqlite3_step(st);
+  if (r == SQLITE_ROW) {
+    snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW && strcmp(out, "demo") != 0)
+      rc = set_err(err, FC_EINVAL, "several tenants hold data and none is \"demo\"");
+    else if (r != SQLITE_ROW && r != SQLITE_DONE)
+      rc = sql_err(c, err, "tenants");
+  } else if (r == SQLITE_DONE) {
+    rc = set_err(err, FC_ENOTFOUND, "the database holds no accounts");
+  } else {
+    rc = sql_err(c, err, "tenants");
+  }
+  sqlite3_finalize(st);
+  release(db, c);
+  return rc;
+}
+
+static const char *text_or_empty(sqlite3_stmt *st, int i) {
+  const unsigned char *s = sqlite3_column_text(st, i);
+  return s ? (const char *)s : "";
+}
+
+static void copy_ccy(char dst[FC_CCY_MAX], sqlite3_stmt *st, int i) {
+  snprintf(dst, FC_CCY_MAX, "%s", text_or_empty(st, i));
+}
+
+static int row_account(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
+  fc_account a;
+  memset(&a, 0, sizeof a);
+  a.tenant_id = text_or_empty(st, 0);
+  a.id = text_or_empty(st, 1);
+  copy_ccy(a.currency, st, 2);
+  a.scale = sqlite3_column_int(st, 3);
+  a.balance_available = sqlite3_column_int64(st, 4);
+  a.allow_overdraft = sqlite3_column_int(st, 5);
+  return fc_treasury_put_account(t, &a, err);
+}
+
+static int transfer_status(const char *s) {
+  for (int k = FC_TRANSFER_PENDING; k <= FC_TRANSFER_CANCELLED; k++)
+    if (strcmp(s, fc_transfer_status_name((fc_transfer_status)k)) == 0) return k;
+  return -1;
+}
+
+static int stream_status(const char *s) {
+  for (int k = FC_STREAM_ACTIVE; k <= FC_STREAM_CANCELLED; k++)
+    if (strcmp(s, fc_stream_status_name((fc_stream_status)k)) == 0) return k;
+  return -1;
+}
+
+static int row_transfer(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
+  fc_transfer r;
+  memset(&r, 0, sizeof r);
+  r.tenant_id = text_or_empty(st, 0);
+  r.id = text_or_empty(st, 1);
+  r.from_account_id = text_or_empty(st, 2);
+  r.to_account_id = text_or_empty(st, 3);
+  copy_ccy(r.currency, st, 4);
+  r.scale = sqlite3_column_int(st, 5);
+  r.amount = sqlite3_column_int64(st, 6);
+  int s = transfer_status(text_or_empty(st, 7));
+  if (s < 0) return set_err(err, FC_ECORRUPT, "transfer %s: bad status in database", r.id);
+  r.status = (fc_transfer_status)s;
+  r.created_at = sqlite3_column_int64(st, 8);
+  r.scheduled_for = column_time(st, 9);
+  return fc_treasury_put_transfer(t, &r, err);
+}
+
+static int row_stream(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
+  fc_stream r;
+  memset(&r, 0, sizeof r);
+  r.tenant_id = text_or_empty(st, 0);
+  r.id = text_or_empty(st, 1);
+  copy_ccy(r.currency, st, 2);
+  r.scale = sqlite3_column_int(st, 3);
+  r.flow_rate = sqlite3_column_int64(st, 4);
+  r.funded_amount = sqlite3_column_int64(st, 5);
+  r.total_streamed = sqlite3_column_int64(st, 6);
+  int s = stream_status(text_or_empty(st, 7));
+  if (s < 0) return set_err(err, FC_ECORRUPT, "stream %s: bad status in database", r.id);
+  r.status = (fc_stream_status)s;
+  r.started_at = sqlite3_column_int64(st, 8);
+  r.cancelled_at = column_time(st, 9);
+  r.total_paused_seconds = sqlite3_column_int64(st, 10);
+  r.last_pause_at = column_time(st, 11);
+  return fc_treasury_put_stream(t, &r, err);
+}
+
+typedef int (*row_fn)(sqlite3_stmt *st, fc_treasury *t, fc_err *err);
+
+/* Rows come in insertion order, the order the CLI would read them. */
+static int load_table(sqlite3 *c, const char *sql, const char *tenant, row_fn fn, fc_treasury *t,
+                      fc_err *err) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return sql_err(c, err, "load");
+  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  int rc = FC_OK, r;
+  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) rc = fn(st, t, err);
+  if (rc == FC_OK && r != SQLITE_DONE) rc = sql_err(c, err, "load");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int gw_db_load_tenant(gw_db *db, const char *tenant, fc_treasury *t, fc_err *err) {
+  sqlite3 *c;
+  int rc = acquire(db, &c, err);
+  if (rc != FC_OK) return rc;
+  /* One read transaction: the three tables come from the same snapshot. */
+  if (sqlite3_exec(c, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+    rc = sql_err(c, err, "begin");
+    release(db, c);
+    return rc;
+  }
+  rc = load_table(c, "SELECT * FROM accounts WHERE tenant_id = ?1 ORDER BY rowid", tenant,
+                  row_account, t, err);
+  if (rc == FC_OK)
+    rc = load_table(c, "SELECT * FROM transfers WHERE tenant_id = ?1 ORDER BY rowid", tenant,
+                    row_transfer, t, err);
+  if (rc == FC_OK)
+    rc = load_table(c, "SELECT * FROM streams WHERE tenant_id = ?1 ORDER BY rowid", tenant,
+                    row_stream, t, err);
+  sqlite3_exec(c, "COMMIT", NULL, NULL, NULL);
+  release(db, c);
+  return rc;
+}

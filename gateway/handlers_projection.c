@@ -1,0 +1,123 @@
+/* handlers_projection.c: GET /v1/reports/treasury/projection.
+ *
+ * Query: currency (optional: every currency of the tenant), horizon in
+ * hours (default 48, 1..720), now (optional ISO 8601; default: the start
+ * of the hour after the newest transfer, fc_treasury_default_now, as the
+ * CLI does). Unknown or repeated
+ * parameters are refused, so a typo never silently yields a default
+ * answer. Runs on the thread pool: it reads SQLite and projects.
+ *
+ * The tenant is the database's only tenant (or "demo") until API keys
+ * name it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "handlers.h"
+
+#include "fc/projection.h"
+#include "fc/time.h"
+#include "fc/treasury.h"
+
+typedef struct projection_query {
+  char currency[FC_CCY_MAX];
+  int has_currency;
+  int horizon;
+  int64_t now;
+  int has_now;
+} projection_query;
+
+static int parse_horizon(const char *s, int *out) {
+  char *end;
+  long v;
+  if (*s < '0' || *s > '9') return -1;
+  v = strtol(s, &end, 10);
+  if (*end != '\0' || v < FC_HORIZON_MIN || v > FC_HORIZON_MAX) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+/* Fills q from the query string; on a bad parameter writes the error
+ * response and returns -1. */
+static int parse_query(const char *query, projection_query *q, gw_response *res) {
+  char key[32], val[128];
+  const char *cur = query;
+  int seen_horizon = 0, r;
+  memset(q, 0, sizeof *q);
+  q->horizon = 48;
+  while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
+    if (strcmp(key, "currency") == 0 && !q->has_currency) {
+      if (val[0] == '\0' || strlen(val) >= FC_CCY_MAX) {
+        gw_response_error(res, 400, "invalid_parameter", "currency: not a currency code");
+        return -1;
+      }
+      memcpy(q->currency, val, strlen(val) + 1);
+      q->has_currency = 1;
+    } else if (strcmp(key, "horizon") == 0 && !seen_horizon) {
+      if (parse_horizon(val, &q->horizon) != 0) {
+        gw_response_error(res, 400, "invalid_parameter",
+                          "horizon: expected whole hours in %d..%d", FC_HORIZON_MIN,
+                          FC_HORIZON_MAX);
+        return -1;
+      }
+      seen_horizon = 1;
+    } else if (strcmp(key, "now") == 0 && !q->has_now) {
+      fc_err err;
+      if (fc_time_parse(val, strlen(val), &q->now, &err) != FC_OK) {
+        gw_response_error(res, 400, "invalid_parameter", "now: %s", err.msg);
+        return -1;
+      }
+      q->has_now = 1;
+    } else {
+      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
+      return -1;
+    }
+  }
+  if (r < 0) {
+    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
+    return -1;
+  }
+  return 0;
+}
+
+void gw_handle_projection(const gw_app *app, const gw_request *req, gw_response *res) {
+  projection_query q;
+  char tenant[FC_TEXT_MAX + 1];
+  fc_err err;
+  fc_projection *proj = NULL;
+  fc_treasury *t = NULL;
+  if (parse_query(req->query, &q, res) != 0) return;
+  fc_err_clear(&err);
+  int rc = gw_db_default_tenant(app->db, tenant, sizeof tenant, &err);
+  if (rc == FC_OK && !(t = fc_treasury_create(NULL))) rc = FC_ENOMEM;
+  if (rc == FC_OK) rc = gw_db_load_tenant(app->db, tenant, t, &err);
+  if (rc == FC_OK && !q.has_now) {
+    /* The CLI's default too, so both answer the same question. */
+    q.now = fc_treasury_default_now(t, tenant);
+    if (q.now == FC_TIME_NONE) {
+      gw_response_error(res, 404, "not_found", "tenant %s has no transfers; pass now=", tenant);
+      fc_treasury_destroy(t);
+      return;
+    }
+  }
+  if (rc == FC_OK) {
+    fc_projection_params p = fc_projection_defaults();
+    p.now = q.now;
+    p.horizon_hours = q.horizon;
+    p.tenant_id = tenant;
+    p.currency = q.has_currency ? q.currency : NULL;
+    rc = fc_project_rule(t, &p, &proj, &err);
+  }
+  if (rc == FC_OK) rc = fc_projection_write_json(proj, &res->body);
+  if (rc == FC_OK) {
+    res->status = 200;
+    res->content_type = "application/json";
+    gw_response_header(res, "Cache-Control", "no-store");
+  } else {
+    gw_response_fc_error(res, rc, &err);
+  }
+  fc_projection_destroy(proj);
+  fc_treasury_destroy(t);
+}

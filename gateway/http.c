@@ -1,0 +1,322 @@
+/* http.c: llhttp callbacks -> gw_request, and the response writer.
+ *
+ * The request line's target and every header name and value are copied
+ * into the reader's fixed head buffer as NUL-terminated strings, because
+ * llhttp hands spans that may be split across reads. Callbacks report a
+ * broken limit by setting err_status and returning -1, which stops llhttp
+ * with HPE_USER; everything llhttp itself rejects becomes a 400.
+ */
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+static gw_http_in *owner(llhttp_t *p) { return (gw_http_in *)p->data; }
+
+static int fail(gw_http_in *h, int status, const char *msg) {
+  h->err_status = status;
+  h->err_msg = msg;
+  return -1;
+}
+
+/* Appends a span to the head buffer, keeping room for its NUL. */
+static int head_put(gw_http_in *h, const char *at, size_t len, int status) {
+  if (len > GW_MAX_HEAD - h->head_len)
+    return fail(h, status, status == 414 ? "request target too long" : "request headers too large");
+  memcpy(h->head + h->head_len, at, len);
+  h->head_len += len;
+  return 0;
+}
+
+static int head_end(gw_http_in *h, int status) {
+  if (h->head_len >= GW_MAX_HEAD) return fail(h, status, "request headers too large");
+  h->head[h->head_len++] = '\0';
+  return 0;
+}
+
+static int on_message_begin(llhttp_t *p) {
+  owner(p)->started = 1;
+  return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len) {
+  return head_put(owner(p), at, len, 414);
+}
+
+static int on_url_complete(llhttp_t *p) { return head_end(owner(p), 414); }
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len) {
+  gw_http_in *h = owner(p);
+  if (!h->in_field) {
+    if (h->req.n_headers == GW_MAX_HEADERS) return fail(h, 431, "too many request headers");
+    h->field_off[h->req.n_headers] = h->head_len;
+    h->in_field = 1;
+  }
+  return head_put(h, at, len, 431);
+}
+
+static int on_header_field_complete(llhttp_t *p) {
+  gw_http_in *h = owner(p);
+  if (!h->in_field) { /* an empty name never reaches here: llhttp rejects it */
+    if (h->req.n_headers == GW_MAX_HEADERS) return fail(h, 431, "too many request headers");
+    h->field_off[h->req.n_headers] = h->head_len;
+  }
+  h->in_field = 0;
+  return head_end(h, 431);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len) {
+  gw_http_in *h = owner(p);
+  if (!h->in_value) {
+    h->value_off[h->req.n_headers] = h->head_len;
+    h->in_value = 1;
+  }
+  return head_put(h, at, len, 431);
+}
+
+static int on_header_value_complete(llhttp_t *p) {
+  gw_http_in *h = owner(p);
+  if (!h->in_value) h->value_off[h->req.n_headers] = h->head_len; /* empty value */
+  h->in_value = 0;
+  if (head_end(h, 431) != 0) return -1;
+  h->req.n_headers++;
+  return 0;
+}
+
+static void split_target(gw_request *r) {
+  const char *q = strchr(r->target, '?');
+  size_t n = q ? (size_t)(q - r->target) : strlen(r->target);
+  memcpy(r->path, r->target, n);
+  r->path[n] = '\0';
+  r->query = q ? q + 1 : "";
+}
+
+static int on_headers_complete(llhttp_t *p) {
+  gw_http_in *h = owner(p);
+  gw_request *r = &h->req;
+  r->method = llhttp_method_name((llhttp_method_t)llhttp_get_method(p));
+  r->http_major = llhttp_get_http_major(p);
+  r->http_minor = llhttp_get_http_minor(p);
+  r->keep_alive = llhttp_should_keep_alive(p) && !llhttp_get_upgrade(p);
+  r->target = h->head + h->target_off;
+  for (size_t i = 0; i < r->n_headers; i++) {
+    r->headers[i].name = h->head + h->field_off[i];
+    r->headers[i].value = h->head + h->value_off[i];
+  }
+  split_target(r);
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > GW_MAX_BODY)
+    return fail(h, 413, "request body too large");
+  if (r->http_major == 1 && r->http_minor >= 1 && !gw_request_header(r, "host"))
+    return fail(h, 400, "HTTP/1.1 request without Host header");
+  return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len) {
+  gw_http_in *h = owner(p);
+  if (len > GW_MAX_BODY - h->req.body.len) return fail(h, 413, "request body too large");
+  fc_buf_append(&h->req.body, at, len);
+  if (fc_buf_failed(&h->req.body)) return fail(h, 503, "out of memory");
+  return 0;
+}
+
+static int on_message_complete(llhttp_t *p) {
+  owner(p)->complete = 1;
+  return HPE_PAUSED; /* hold pipelined requests until this one is answered */
+}
+
+void gw_http_in_init(gw_http_in *h) {
+  memset(h, 0, sizeof *h);
+  llhttp_settings_init(&h->settings);
+  h->settings.on_message_begin = on_message_begin;
+  h->settings.on_url = on_url;
+  h->settings.on_url_complete = on_url_complete;
+  h->settings.on_header_field = on_header_field;
+  h->settings.on_header_field_complete = on_header_field_complete;
+  h->settings.on_header_value = on_header_value;
+  h->settings.on_header_value_complete = on_header_value_complete;
+  h->settings.on_headers_complete = on_headers_complete;
+  h->settings.on_body = on_body;
+  h->settings.on_message_complete = on_message_complete;
+  llhttp_init(&h->parser, HTTP_REQUEST, &h->settings);
+  h->parser.data = h;
+  fc_buf_init(&h->req.body);
+  h->req.query = "";
+  h->req.target = "";
+  h->req.method = "";
+}
+
+void gw_http_in_free(gw_http_in *h) { fc_buf_free(&h->req.body); }
+
+gw_feed_result gw_http_in_feed(gw_http_in *h, const char *data, size_t len, size_t *consumed) {
+  llhttp_errno_t e = llhttp_execute(&h->parser, data, len);
+  *consumed = len;
+  if (e == HPE_OK) return GW_FEED_MORE;
+  if ((e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) && h->complete) {
+    const char *pos = llhttp_get_error_pos(&h->parser);
+    *consumed = pos ? (size_t)(pos - data) : len;
+    return GW_FEED_REQUEST;
+  }
+  if (h->err_status == 0) {
+    h->err_status = 400;
+    h->err_msg = llhttp_get_error_reason(&h->parser);
+    if (!h->err_msg) h->err_msg = "malformed request";
+  }
+  return GW_FEED_ERROR;
+}
+
+void gw_http_in_next(gw_http_in *h) {
+  gw_request *r = &h->req;
+  if (llhttp_get_errno(&h->parser) == HPE_PAUSED) llhttp_resume(&h->parser);
+  h->head_len = 0;
+  h->target_off = 0;
+  h->in_field = h->in_value = 0;
+  h->started = h->complete = 0;
+  r->n_headers = 0;
+  r->target = r->method = r->query = "";
+  r->path[0] = '\0';
+  fc_buf_reset(&r->body);
+}
+
+int gw_http_in_partial(const gw_http_in *h) { return h->started && !h->complete; }
+
+const char *gw_request_header(const gw_request *r, const char *name) {
+  for (size_t i = 0; i < r->n_headers; i++)
+    if (strcasecmp(r->headers[i].name, name) == 0) return r->headers[i].value;
+  return NULL;
+}
+
+void gw_response_init(gw_response *r) {
+  memset(r, 0, sizeof *r);
+  fc_buf_init(&r->headers);
+  fc_buf_init(&r->body);
+  r->status = 200;
+}
+
+void gw_response_free(gw_response *r) {
+  fc_buf_free(&r->headers);
+  fc_buf_free(&r->body);
+}
+
+void gw_response_reset(gw_response *r) {
+  fc_buf_reset(&r->headers);
+  fc_buf_reset(&r->body);
+  r->status = 200;
+  r->content_type = NULL;
+  r->head_only = r->close = 0;
+}
+
+void gw_response_header(gw_response *r, const char *name, const char *value) {
+  fc_buf_printf(&r->headers, "%s: %s\r\n", name, value);
+}
+
+void gw_response_error(gw_response *r, int status, const char *code, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  r->status = status;
+  r->content_type = "application/json";
+  fc_buf_reset(&r->body);
+  json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  if (text) {
+    fc_buf_puts(&r->body, text);
+    free(text);
+  } else {
+    r->body.failed = 1;
+  }
+  json_decref(j);
+}
+
+const char *gw_status_text(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+void gw_response_head(const gw_response *r, int keep_alive, fc_buf *out) {
+  char date[64];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  fc_buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: floatcast\r\n", r->status,
+                gw_status_text(r->status), date);
+  if (r->status != 204 && r->status != 304) {
+    if (r->content_type) fc_buf_printf(out, "Content-Type: %s\r\n", r->content_type);
+    fc_buf_printf(out, "Content-Length: %zu\r\n", r->body.len);
+  }
+  fc_buf_puts(out, keep_alive && !r->close ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+  fc_buf_append(out, r->headers.data, r->headers.len);
+  fc_buf_puts(out, "\r\n");
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+long gw_url_decode(const char *s, size_t n, char *out, size_t cap, int form) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    int c = (unsigned char)s[i];
+    if (c == '%') {
+      if (i + 2 >= n) return -1;
+      int a = hexval(s[i + 1]), b = hexval(s[i + 2]);
+      if (a < 0 || b < 0) return -1;
+      c = a * 16 + b;
+      if (c == 0) return -1;
+      i += 2;
+    } else if (c == '+' && form) {
+      c = ' ';
+    }
+    if (o + 1 >= cap) return -1;
+    out[o++] = (char)c;
+  }
+  if (cap == 0) return -1;
+  out[o] = '\0';
+  return (long)o;
+}
+
+int gw_query_next(const char **cursor, char *key, size_t kcap, char *val, size_t vcap) {
+  const char *s = *cursor;
+  while (*s == '&') s++;
+  if (*s == '\0') {
+    *cursor = s;
+    return 0;
+  }
+  size_t n = strcspn(s, "&");
+  const char *eq = memchr(s, '=', n);
+  size_t kn = eq ? (size_t)(eq - s) : n;
+  *cursor = s + n;
+  if (gw_url_decode(s, kn, key, kcap, 1) < 0) return -1;
+  if (eq) return gw_url_decode(eq + 1, n - kn - 1, val, vcap, 1) < 0 ? -1 : 1;
+  if (vcap == 0) return -1;
+  val[0] = '\0';
+  return 1;
+}

@@ -1,0 +1,115 @@
+/* http.h: one connection's HTTP/1.1 request reader and the response writer.
+ *
+ * gw_http_in wraps an llhttp parser. Bytes are fed as they arrive; when a
+ * whole request has been read the parser pauses, so pipelined requests
+ * that follow in the same read stay unparsed until the caller has answered
+ * the current one and calls gw_http_in_next. Limits are enforced while
+ * parsing: the request line and headers together must fit GW_MAX_HEAD bytes
+ * (414/431 otherwise), at most GW_MAX_HEADERS header lines, a body of at
+ * most GW_MAX_BODY bytes (413). A request is stored in the reader itself and
+ * stays valid until gw_http_in_next or gw_http_in_free.
+ *
+ * gw_response collects a status, headers and a body; gw_response_head
+ * serialises the status line and headers (Content-Length, Date,
+ * Connection) in front of it.
+ */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llhttp.h>
+
+#include "fc/buf.h"
+
+#define GW_MAX_HEAD 8192
+#define GW_MAX_HEADERS 64
+#define GW_MAX_BODY (1024 * 1024)
+
+typedef struct gw_header {
+  const char *name; /* as sent; compare case-insensitively */
+  const char *value;
+} gw_header;
+
+typedef struct gw_request {
+  const char *method; /* "GET", ... */
+  const char *target; /* the raw request target, "/a/b?x=1" */
+  char path[GW_MAX_HEAD]; /* target up to '?', still percent-encoded */
+  const char *query;      /* after '?', or "" */
+  int http_major, http_minor;
+  int keep_alive; /* what the client asked for (HTTP/1.0 default: no) */
+  size_t n_headers;
+  gw_header headers[GW_MAX_HEADERS];
+  fc_buf body;
+} gw_request;
+
+/* Case-insensitive header lookup; NULL when absent. */
+const char *gw_request_header(const gw_request *r, const char *name);
+
+typedef enum gw_feed_result {
+  GW_FEED_MORE,    /* every byte consumed, no complete request yet */
+  GW_FEED_REQUEST, /* a request is ready; bytes after *consumed are unread */
+  GW_FEED_ERROR    /* malformed or over a limit: answer err_status, close */
+} gw_feed_result;
+
+typedef struct gw_http_in {
+  llhttp_t parser;
+  llhttp_settings_t settings;
+  gw_request req;
+  char head[GW_MAX_HEAD + 1]; /* NUL-separated target and header texts */
+  size_t head_len;
+  size_t target_off;
+  size_t field_off[GW_MAX_HEADERS], value_off[GW_MAX_HEADERS];
+  int in_field, in_value; /* inside a header name / value span */
+  int started;            /* some byte of a request has been seen */
+  int complete;
+  int err_status; /* 400, 413, 414, 431, ... after GW_FEED_ERROR */
+  const char *err_msg;
+} gw_http_in;
+
+void gw_http_in_init(gw_http_in *h);
+void gw_http_in_free(gw_http_in *h);
+/* Parses data[0..len). *consumed is how many bytes were used (all of them
+ * unless a request completed). */
+gw_feed_result gw_http_in_feed(gw_http_in *h, const char *data, size_t len, size_t *consumed);
+/* Forgets the answered request and readies the parser for the next one. */
+void gw_http_in_next(gw_http_in *h);
+/* A request has begun but is not complete (for the request timeout). */
+int gw_http_in_partial(const gw_http_in *h);
+
+typedef struct gw_response {
+  int status;
+  const char *content_type; /* static string; NULL: no body type */
+  fc_buf headers;           /* extra "Name: value\r\n" lines */
+  fc_buf body;
+  int head_only; /* HEAD: send Content-Length but not the body */
+  int close;     /* force Connection: close */
+} gw_response;
+
+void gw_response_init(gw_response *r);
+void gw_response_free(gw_response *r);
+/* Clears status, headers and body for reuse. */
+void gw_response_reset(gw_response *r);
+void gw_response_header(gw_response *r, const char *name, const char *value);
+/* A JSON error body {"error": {"code": CODE, "message": MSG}}. */
+void gw_response_error(gw_response *r, int status, const char *code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* Appends the status line and headers to out. keep_alive picks the
+ * Connection header. */
+void gw_response_head(const gw_response *r, int keep_alive, fc_buf *out);
+const char *gw_status_text(int status);
+
+/* Percent-decodes s[0..n) into out (NUL-terminated, at most cap-1 bytes);
+ * with form != 0, '+' means a space. Returns the length, or -1 on a bad
+ * escape, an encoded NUL or lack of room. */
+long gw_url_decode(const char *s, size_t n, char *out, size_t cap, int form);
+/* Iterates "a=1&b=2": copies the next decoded key and value and advances
+ * *cursor. Returns 1 for a pair, 0 at the end, -1 on a bad or overlong
+ * pair. */
+int gw_query_next(const char **cursor, char *key, size_t kcap, char *val, size_t vcap);
+
+#endif /* GW_HTTP_H */

@@ -1,0 +1,463 @@
+/* server.c: accept, per-connection state machine, timeouts, shutdown.
+ *
+ * A connection is in one state at a time:
+ *   READING  parsing input; reads are on; the idle or request timer runs.
+ *   WORKING  a handler runs on the thread pool; reads are off, so pipelined
+ *            bytes wait in the kernel and in the unparsed tail of buf.
+ *   WRITING  one response is being written; the write timer runs. When it
+ *            completes, the next pipelined request is parsed from the tail.
+ *   LINGER   the last response is written and our side shut down; input is
+ *            read and discarded until EOF or a short timer, so closing
+ *            never resets the connection before the client read the answer.
+ * A connection is freed when its two handles are closed and no thread-pool
+ * work still points at it.
+ */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fc/time.h"
+
+#define CONN_BUF 16384
+#define LINGER_MS 1000
+
+enum conn_state { READING, WORKING, WRITING, LINGER };
+enum timer_mode { T_NONE, T_IDLE, T_REQUEST, T_WRITE, T_LINGER };
+
+typedef struct gw_conn gw_conn;
+
+struct gw_server {
+  uv_loop_t *loop;
+  uv_tcp_t listener;
+  uv_timer_t drain_timer;
+  gw_server_config cfg;
+  const gw_app *app;
+  gw_conn *conns; /* doubly linked list of live connections */
+  unsigned n_conns;
+  int draining;
+  int port;
+};
+
+struct gw_conn {
+  uv_tcp_t tcp;
+  uv_timer_t timer;
+  uv_write_t wreq;
+  uv_shutdown_t sreq;
+  uv_work_t work;
+  gw_server *srv;
+  gw_conn *prev, *next;
+  enum conn_state state;
+  enum timer_mode tmode;
+  int reading, closing, handles_open, work_pending, keep_after;
+  const gw_route *route;
+  gw_http_in in;
+  gw_response res;
+  fc_buf out; /* status line and headers of the response being written */
+  size_t buf_off, buf_len;
+  uint64_t t_start;
+  char peer[64];
+  char buf[CONN_BUF];
+};
+
+gw_server_config gw_server_defaults(void) {
+  gw_server_config c;
+  c.host = "127.0.0.1";
+  c.port = 8080;
+  c.max_connections = 1024;
+  c.idle_ms = 5000;
+  c.request_ms = 10000;
+  c.drain_ms = 5000;
+  c.access_log = 1;
+  return c;
+}
+
+static void process_input(gw_conn *c);
+static void close_conn(gw_conn *c);
+static void send_response(gw_conn *c);
+
+static void access_log(gw_conn *c, const char *method, const char *target, int status,
+                       size_t bytes) {
+  if (!c->srv->cfg.access_log) return;
+  char ts[FC_TIME_STR];
+  fc_buf line;
+  fc_buf_init(&line);
+  fc_time_format((int64_t)time(NULL), ts);
+  fc_buf_printf(&line, "{\"ts\":\"%s\",\"peer\":", ts);
+  fc_buf_json_str(&line, c->peer);
+  fc_buf_puts(&line, ",\"method\":");
+  fc_buf_json_str(&line, method);
+  fc_buf_puts(&line, ",\"target\":");
+  fc_buf_json_str(&line, target);
+  fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f}\n",
+                c->route ? c->route->name : "-", status, bytes,
+                (double)(uv_hrtime() - c->t_start) / 1e6);
+  if (!fc_buf_failed(&line)) fputs(line.data, stderr);
+  fc_buf_free(&line);
+}
+
+static void set_timer(gw_conn *c, enum timer_mode mode, uint64_t ms);
+
+static void on_timer(uv_timer_t *t) {
+  gw_conn *c = t->data;
+  enum timer_mode mode = c->tmode;
+  c->tmode = T_NONE;
+  if (mode == T_REQUEST && c->state == READING && gw_http_in_partial(&c->in)) {
+    /* Too slow: answer 408 and close, like a malformed request. */
+    c->in.err_status = 408;
+    c->in.err_msg = "request not received in time";
+    c->keep_after = 0;
+    gw_response_reset(&c->res);
+    gw_response_error(&c->res, 408, "timeout", "%s", c->in.err_msg);
+    send_response(c);
+    return;
+  }
+  close_conn(c);
+}
+
+static void set_timer(gw_conn *c, enum timer_mode mode, uint64_t ms) {
+  c->tmode = mode;
+  if (mode == T_NONE)
+    uv_timer_stop(&c->timer);
+  else
+    uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+static void maybe_free(gw_conn *c) {
+  if (c->handles_open > 0 || c->work_pending) return;
+  gw_server *s = c->srv;
+  if (c->prev) c->prev->next = c->next;
+  else s->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  s->n_conns--;
+  gw_http_in_free(&c->in);
+  gw_response_free(&c->res);
+  fc_buf_free(&c->out);
+  free(c);
+  if (s->draining && s->n_conns == 0 && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+    uv_close((uv_handle_t *)&s->drain_timer, NULL);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  gw_conn *c = h->data;
+  c->handles_open--;
+  maybe_free(c);
+}
+
+static void close_conn(gw_conn *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  gw_conn *c = h->data;
+  (void)suggested;
+  /* Reads are on only when every earlier byte has been parsed. */
+  *b = uv_buf_init(c->buf, sizeof c->buf);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+  gw_conn *c = st->data;
+  (void)b;
+  if (n < 0) {
+    close_conn(c); /* EOF or error; a half-sent request is dropped */
+    return;
+  }
+  if (n == 0 || c->state == LINGER) return;
+  c->buf_off = 0;
+  c->buf_len = (size_t)n;
+  process_input(c);
+}
+
+static void reads_on(gw_conn *c) {
+  if (!c->reading && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
+}
+
+static void reads_off(gw_conn *c) {
+  if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
+  c->reading = 0;
+}
+
+static void on_shutdown(uv_shutdown_t *r, int status) {
+  gw_conn *c = r->data;
+  if (status < 0 || c->closing) {
+    close_conn(c);
+    return;
+  }
+  c->state = LINGER;
+  reads_on(c);
+  set_timer(c, T_LINGER, LINGER_MS);
+}
+
+static void on_written(uv_write_t *w, int status) {
+  gw_conn *c = w->data;
+  fc_buf_reset(&c->out);
+  if (status < 0 || c->closing) {
+    close_conn(c);
+    return;
+  }
+  if (!c->keep_after) {
+    c->sreq.data = c;
+    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) != 0) close_conn(c);
+    set_timer(c, T_NONE, 0);
+    return;
+  }
+  gw_http_in_next(&c->in);
+  gw_response_reset(&c->res);
+  c->route = NULL;
+  c->state = READING;
+  process_input(c);
+}
+
+/* Writes c->res; the request (if any) decides HEAD and keep-alive. */
+static void send_response(gw_conn *c) {
+  gw_request *req = &c->in.req;
+  gw_response *res = &c->res;
+  int complete = c->in.complete;
+  if (complete && strcmp(req->method, "HEAD") == 0) res->head_only = 1;
+  if (fc_buf_failed(&res->body) || fc_buf_failed(&res->headers)) {
+    gw_response_reset(res);
+    res->close = 1;
+    gw_response_error(res, 503, "unavailable", "out of memory");
+  }
+  c->keep_after = complete && req->keep_alive && !res->close && !c->srv->draining;
+  gw_response_head(res, c->keep_after, &c->out);
+  uv_buf_t bufs[2];
+  unsigned nb = 0;
+  bufs[nb++] = uv_buf_init(c->out.data, (unsigned)c->out.len);
+  int has_body = !res->head_only && res->status != 204 && res->status != 304 && res->body.len > 0;
+  if (has_body) bufs[nb++] = uv_buf_init(res->body.data, (unsigned)res->body.len);
+  access_log(c, complete ? req->method : "-", complete ? req->target : "-", res->status,
+             c->out.len + (has_body ? res->body.len : 0));
+  c->state = WRITING;
+  reads_off(c);
+  c->wreq.data = c;
+  if (fc_buf_failed(&c->out) ||
+      uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, nb, on_written) != 0) {
+    close_conn(c);
+    return;
+  }
+  set_timer(c, T_WRITE, c->srv->cfg.request_ms);
+}
+
+static void on_work(uv_work_t *w) {
+  gw_conn *c = w->data;
+  c->route->fn(c->srv->app, &c->in.req, &c->res);
+}
+
+static void on_work_done(uv_work_t *w, int status) {
+  gw_conn *c = w->data;
+  c->work_pending = 0;
+  if (c->closing) {
+    maybe_free(c);
+    return;
+  }
+  if (status == UV_ECANCELED) {
+    gw_response_reset(&c->res);
+    gw_response_error(&c->res, 503, "unavailable", "shutting down");
+  }
+  send_response(c);
+}
+
+static void dispatch(gw_conn *c) {
+  const gw_request *req = &c->in.req;
+  int status = 404;
+  const char *allow = NULL;
+  reads_off(c);
+  set_timer(c, T_NONE, 0);
+  c->t_start = uv_hrtime();
+  c->route = gw_route_find(req->method, req->path, &status, &allow);
+  if (!c->route) {
+    if (status == 405) {
+      gw_response_error(&c->res, 405, "method_not_allowed", "%s is not allowed on %s",
+                        req->method, req->path);
+      gw_response_header(&c->res, "Allow", allow);
+    } else {
+      gw_response_error(&c->res, 404, "not_found", "no route for %s", req->path);
+    }
+    send_response(c);
+    return;
+  }
+  if (!c->route->offload) {
+    c->route->fn(c->srv->app, req, &c->res);
+    send_response(c);
+    return;
+  }
+  c->state = WORKING;
+  c->work.data = c;
+  if (uv_queue_work(c->srv->loop, &c->work, on_work, on_work_done) != 0) {
+    gw_response_error(&c->res, 503, "unavailable", "cannot queue work");
+    send_response(c);
+    return;
+  }
+  c->work_pending = 1;
+}
+
+static void parse_error(gw_conn *c) {
+  int st = c->in.err_status;
+  c->t_start = uv_hrtime();
+  c->in.complete = 0; /* no usable request: no HEAD, no keep-alive */
+  gw_response_reset(&c->res);
+  gw_response_error(&c->res, st, st == 400 ? "bad_request" : "request_rejected", "%s",
+                    c->in.err_msg);
+  send_response(c);
+}
+
+/* Parses the unread tail of buf; dispatches a complete request or goes
+ * back to reading. */
+static void process_input(gw_conn *c) {
+  while (c->buf_off < c->buf_len) {
+    size_t used = 0;
+    gw_feed_result r = gw_http_in_feed(&c->in, c->buf + c->buf_off, c->buf_len - c->buf_off, &used);
+    c->buf_off += used;
+    if (r == GW_FEED_REQUEST) {
+      dispatch(c);
+      return;
+    }
+    if (r == GW_FEED_ERROR) {
+      parse_error(c);
+      return;
+    }
+  }
+  c->buf_off = c->buf_len = 0;
+  if (c->srv->draining && !gw_http_in_partial(&c->in)) {
+    close_conn(c);
+    return;
+  }
+  reads_on(c);
+  if (gw_http_in_partial(&c->in)) {
+    if (c->tmode != T_REQUEST) set_timer(c, T_REQUEST, c->srv->cfg.request_ms);
+  } else {
+    set_timer(c, T_IDLE, c->srv->cfg.idle_ms);
+  }
+}
+
+static void peer_name(gw_conn *c) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  char host[48] = "?";
+  int port = 0;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+    if (ss.ss_family == AF_INET6) {
+      uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
+      port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    } else {
+      uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
+      port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    }
+  }
+  snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+}
+
+static void on_reject_closed(uv_handle_t *h) { free(h); }
+
+/* Over the connection limit: accept and close at once, so the client sees
+ * a closed connection instead of a stalled one. */
+static void reject(uv_stream_t *listener) {
+  uv_tcp_t *t = malloc(sizeof *t);
+  if (!t) return;
+  uv_tcp_init(listener->loop, t);
+  uv_accept(listener, (uv_stream_t *)t);
+  uv_close((uv_handle_t *)t, on_reject_closed);
+}
+
+static void on_connection(uv_stream_t *listener, int status) {
+  gw_server *s = listener->data;
+  if (status < 0) return;
+  if (s->n_conns >= s->cfg.max_connections || s->draining) {
+    reject(listener);
+    return;
+  }
+  gw_conn *c = calloc(1, sizeof *c);
+  if (!c) {
+    reject(listener);
+    return;
+  }
+  c->srv = s;
+  gw_http_in_init(&c->in);
+  gw_response_init(&c->res);
+  fc_buf_init(&c->out);
+  uv_tcp_init(s->loop, &c->tcp);
+  uv_timer_init(s->loop, &c->timer);
+  c->tcp.data = c->timer.data = c;
+  c->handles_open = 2;
+  c->next = s->conns;
+  if (s->conns) s->conns->prev = c;
+  s->conns = c;
+  s->n_conns++;
+  if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    close_conn(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  peer_name(c);
+  c->state = READING;
+  process_input(c);
+}
+
+static int bind_addr(const gw_server_config *cfg, struct sockaddr_storage *ss) {
+  if (strchr(cfg->host, ':'))
+    return uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)ss);
+  return uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)ss);
+}
+
+static void on_listener_closed(uv_handle_t *h) { (void)h; }
+
+int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *app,
+                    gw_server **out) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss, rc;
+  *out = NULL;
+  gw_server *s = calloc(1, sizeof *s);
+  if (!s) return UV_ENOMEM;
+  s->loop = loop;
+  s->cfg = *cfg;
+  s->app = app;
+  if ((rc = bind_addr(cfg, &ss)) != 0) {
+    free(s);
+    return rc;
+  }
+  uv_tcp_init(loop, &s->listener);
+  s->listener.data = s;
+  if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
+      (rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) != 0) {
+    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    uv_run(loop, UV_RUN_NOWAIT); /* let the close complete before freeing */
+    free(s);
+    return rc;
+  }
+  uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
+  s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                           : ((struct sockaddr_in *)&ss)->sin_port);
+  uv_timer_init(loop, &s->drain_timer);
+  s->drain_timer.data = s;
+  *out = s;
+  return 0;
+}
+
+int gw_server_port(const gw_server *s) { return s->port; }
+
+static void on_drain_timeout(uv_timer_t *t) {
+  gw_server *s = t->data;
+  for (gw_conn *c = s->conns; c; c = c->next) close_conn(c);
+  uv_close((uv_handle_t *)&s->drain_timer, NULL);
+}
+
+void gw_server_shutdown(gw_server *s) {
+  if (s->draining) return;
+  s->draining = 1;
+  uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+  for (gw_conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->state == READING && !gw_http_in_partial(&c->in)) close_conn(c);
+  }
+  if (s->n_conns == 0)
+    uv_close((uv_handle_t *)&s->drain_timer, NULL);
+  else
+    uv_timer_start(&s->drain_timer, on_drain_timeout, s->cfg.drain_ms, 0);
+}
+
+void gw_server_destroy(gw_server *s) { free(s); }

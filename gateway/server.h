@@ -1,0 +1,47 @@
+/* server.h: the TCP side of the gateway on one libuv loop.
+ *
+ * Accepts connections up to a limit, reads HTTP/1.1 requests with
+ * keep-alive and pipelining (answered strictly in order, one at a time),
+ * routes them, runs offloaded handlers on the thread pool, writes the
+ * answers and logs one JSON line per request to stderr. Timeouts: an idle
+ * keep-alive connection is closed after idle_ms; a request must arrive
+ * whole within request_ms of its first byte (408 otherwise, which defeats
+ * slowloris clients); a response must drain within request_ms.
+ */
+#ifndef GW_SERVER_H
+#define GW_SERVER_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "router.h"
+
+typedef struct gw_server_config {
+  const char *host; /* "127.0.0.1", "::1" */
+  int port;         /* 0: any free port (see gw_server_port) */
+  unsigned max_connections; /* 1024; more are accepted and closed at once */
+  uint64_t idle_ms;         /* 5000 */
+  uint64_t request_ms;      /* 10000 */
+  uint64_t drain_ms;        /* 5000: longest graceful shutdown */
+  int access_log;           /* 1: one line per request on stderr */
+} gw_server_config;
+
+gw_server_config gw_server_defaults(void);
+
+typedef struct gw_server gw_server;
+
+/* Binds and listens. The app must outlive the server. On failure returns a
+ * libuv error code (UV_EADDRINUSE, ...) and *out is NULL. */
+int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *app,
+                    gw_server **out);
+/* The port actually bound. */
+int gw_server_port(const gw_server *s);
+/* Stops accepting, closes idle connections, lets requests in progress be
+ * answered (with Connection: close) and force-closes whatever is left
+ * after drain_ms. The loop then runs out of handles and uv_run returns. */
+void gw_server_shutdown(gw_server *s);
+/* Frees the server once uv_run has returned. */
+void gw_server_destroy(gw_server *s);
+
+#endif /* GW_SERVER_H */
