@@ -1,0 +1,233 @@
+// api_test.mjs: the WASM module's JS API under node (node --test).
+//
+// FC_WASM_DIR names the build's wasm/ folder (ctest sets it). Expected
+// figures come from the rule in spec/projection.md worked by hand on a
+// three-row data set, not from running the code.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const dir = process.env.FC_WASM_DIR;
+if (!dir) throw new Error('FC_WASM_DIR is not set (ctest sets it to build-wasm/wasm)');
+const mod = await import(pathToFileURL(path.join(dir, 'floatcast.mjs')).href);
+const fc = await mod.default();
+const { FloatcastError } = mod;
+
+const NOW = '2025-12-01T12:00:00Z';
+const ACCOUNTS = `id,tenant_id,currency,balance_available
+a1,t1,USDC,1000.000000
+a2,t1,USD,500.00
+`;
+// t1: USDC outflow 300 at +8 h; t2: USD inflow 50 at +22 h; t3: beyond 48 h;
+// t4: completed (history, not scheduled).
+const TRANSFERS = `id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at,scheduled_for
+t1,t1,a1,ext,USDC,300.000000,pending,2025-11-30T00:00:00Z,2025-12-01T20:00:00Z
+t2,t1,ext,a2,USD,50.00,pending,2025-11-30T00:00:00Z,2025-12-02T10:00:00Z
+t3,t1,a2,ext,USD,70.00,pending,2025-11-30T00:00:00Z,2025-12-05T10:00:00Z
+t4,t1,a1,ext,USDC,10.000000,completed,2025-11-30T00:00:00Z,
+`;
+// 0.001 USDC/s = 3.6/h; 48 h = 172.8 < remaining 400.
+const STREAMS = `id,tenant_id,currency,flow_rate_per_second,funded_amount,total_streamed,status,started_at
+s1,t1,USDC,0.001,500,100,active,2025-11-01T00:00:00Z
+s2,t1,USDC,0.5,100,0,paused,2025-11-01T00:00:00Z
+`;
+const DATA = { accounts: ACCOUNTS, transfers: TRANSFERS, streams: STREAMS };
+
+function csvToObjects(csv) {
+  const [head, ...rows] = csv.trim().split('\n').map((l) => l.split(','));
+  return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]]).filter(([, v]) => v !== '')));
+}
+
+function byCurrency(p) {
+  return Object.fromEntries(p.currencies.map((c) => [c.currency, c]));
+}
+
+// Asserts that fn throws a FloatcastError with this code whose message matches re.
+function throwsCore(fn, code, re) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof FloatcastError, `not a FloatcastError: ${e}`);
+    assert.ok(e instanceof Error);
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+test('version is the core version', () => {
+  assert.match(fc.version(), /^\d+\.\d+\.\d+$/);
+});
+
+test('rule projection over CSV matches the hand-worked figures', () => {
+  const p = fc.project(DATA, { now: NOW, horizon_hours: 48 });
+  assert.equal(p.tenant_id, 't1');
+  assert.equal(p.as_of, NOW);
+  assert.equal(p.horizon_hours, 48);
+  assert.equal(p.method, 'rule');
+  assert.deepEqual(p.currencies.map((c) => c.currency), ['USD', 'USDC']);
+  const { USD, USDC } = byCurrency(p);
+  assert.equal(USDC.current_balance, '1000.000000');
+  assert.equal(USDC.rule.scheduled_outflows, '300.000000');
+  assert.equal(USDC.rule.stream_drain, '172.800000');
+  assert.equal(USDC.rule.projected_balance, '527.200000');
+  assert.equal(USD.current_balance, '500.00');
+  assert.equal(USD.rule.projected_balance, '550.00');
+  assert.equal(USDC.path.length, 49);
+  assert.equal(USDC.path[0].p50, 1000);
+  assert.equal(USDC.path[48].p50, 527.2);
+  // The outflow at 20:00 lands in hour 8, which ends then.
+  assert.equal(USDC.path[8].scheduled_out, 300);
+  assert.equal(USDC.path[7].p50, 1000 - 7 * 3.6);
+  const s1 = USDC.streams.find((s) => s.id === 's1');
+  assert.equal(s1.remaining, '400.000000');
+  assert.equal(s1.hours_until_depleted, 111.11); // 400 / 3.6, 2 decimals
+  assert.equal(s1.runway_status, 'healthy');
+});
+
+test('horizon and Date/epoch forms of now', () => {
+  const epoch = Date.parse(NOW) / 1000;
+  const a = fc.projectJSON(DATA, { now: NOW, horizon_hours: 4 });
+  assert.equal(fc.projectJSON(DATA, { now: epoch, horizon_hours: 4 }), a);
+  assert.equal(fc.projectJSON(DATA, { now: new Date(NOW), horizon_hours: 4 }), a);
+  const USDC = byCurrency(JSON.parse(a)).USDC;
+  assert.equal(USDC.path.length, 5);
+  assert.equal(USDC.rule.scheduled_outflows, '0.000000'); // t1 is at +8 h
+  assert.equal(USDC.rule.projected_balance, '985.600000');
+});
+
+test('objects, JSON text and CSV give the same projection', () => {
+  const opts = { now: NOW };
+  const fromCsv = fc.projectJSON(DATA, opts);
+  const objects = {
+    accounts: csvToObjects(ACCOUNTS),
+    transfers: csvToObjects(TRANSFERS),
+    streams: csvToObjects(STREAMS),
+  };
+  assert.equal(fc.projectJSON(objects, opts), fromCsv);
+  const jsonText = Object.fromEntries(Object.entries(objects).map(([k, v]) => [k, JSON.stringify(v)]));
+  assert.equal(fc.projectJSON(jsonText, opts), fromCsv);
+  assert.deepEqual(fc.project(DATA, opts), JSON.parse(fromCsv));
+});
+
+test('options reach the core: floors, currency, tenant', () => {
+  const p = fc.project(DATA, { now: NOW, floors: 'USDC=600', currency: 'USDC' });
+  assert.deepEqual(p.currencies.map((c) => c.currency), ['USDC']);
+  const USDC = p.currencies[0];
+  assert.equal(USDC.depletion.floor, '600.000000');
+  assert.equal(USDC.depletion.probability['48h'], 1);
+  assert.equal(USDC.depletion.risk, 'high');
+  // Hour k holds 1000 - 3.6k - 300 from k = 8: 602.8 at hour 27, 599.2 at hour 28.
+  assert.equal(USDC.depletion.expected_at, '2025-12-02T16:00:00Z');
+  throwsCore(() => fc.project(DATA, { now: NOW, tenant_id: 'nobody' }), 'ENOTFOUND', /nobody/);
+  throwsCore(() => fc.project(DATA, { now: NOW, currency: 'EUR' }), 'ENOTFOUND', /EUR/);
+});
+
+test('bad CSV throws the core message with the file and line', () => {
+  const bad = TRANSFERS.replace('300.000000', '3x0');
+  throwsCore(() => fc.project({ ...DATA, transfers: bad }, { now: NOW }), 'EPARSE',
+    /^transfers: line 2: amount: .*3x0/);
+  try {
+    fc.project({ ...DATA, transfers: bad }, { now: NOW });
+  } catch (e) {
+    assert.deepEqual(e.rows.map((r) => r.row), [2]);
+  }
+  throwsCore(() => fc.project({ ...DATA, accounts: ACCOUNTS.replace('USD,', 'XYZW,') }, { now: NOW }),
+    'ECURRENCY', /^accounts: line 3: /);
+  throwsCore(() => fc.project({ ...DATA, streams: 'id,tenant_id\n' }, { now: NOW }), 'EPARSE', /^streams: /);
+});
+
+test('bad JSON records throw with the file and index', () => {
+  throwsCore(() => fc.project({ accounts: '[{"id": "a1",' }, { now: NOW }), 'EPARSE', /^accounts: /);
+  throwsCore(() => fc.project({ accounts: [{ id: 1 }] }, { now: NOW }), 'EPARSE', /^accounts: index 0: id: /);
+});
+
+test('bad options are named', () => {
+  throwsCore(() => fc.project(DATA, {}), 'EINVAL', /now is required/);
+  throwsCore(() => fc.project(DATA, { now: 'yesterday' }), 'EPARSE', /^options: now: /);
+  throwsCore(() => fc.project(DATA, { now: NOW, horizon_hours: 0 }), 'ERANGE', /horizon_hours/);
+  throwsCore(() => fc.project(DATA, { now: NOW, horizon_hours: 721 }), 'ERANGE', /horizon_hours/);
+  throwsCore(() => fc.project(DATA, { now: NOW, horizon_hours: 1.5 }), 'EINVAL', /whole number/);
+  throwsCore(() => fc.project(DATA, { now: NOW, horizon_hours: '48' }), 'EINVAL', /expected a number/);
+  throwsCore(() => fc.project(DATA, { now: NOW, horizon: 48 }), 'EINVAL', /unknown key "horizon"/);
+  throwsCore(() => fc.project(DATA, { now: NOW, floors: 'USDC=abc' }), 'EPARSE', /.+/);
+  throwsCore(() => fc.project(DATA, { now: NOW, currencies: 'usd=x' }), 'EPARSE', /^options: currencies: /);
+  assert.throws(() => fc.project(DATA, { now: NOW, risk_high: NaN }), FloatcastError); // NaN -> null
+  assert.throws(() => fc.project({ accounts: 42 }, { now: NOW }), TypeError);
+  assert.throws(() => fc.project(null, { now: NOW }), TypeError);
+});
+
+test('calendar features of known dates', () => {
+  const c = fc.calendar('2025-12-31T10:30:00Z');
+  assert.deepEqual(c, {
+    at: '2025-12-31T10:30:00Z', epoch: 1767177000, year: 2025, month: 12, day_of_month: 31,
+    days_in_month: 31, hour: 10, iso_dow: 3, is_business_hours: true, is_month_end: true,
+    week_period: 'mid_week',
+  });
+  assert.deepEqual(fc.calendar(1767177000), c);
+  assert.deepEqual(fc.calendar(new Date('2025-12-31T10:30:00Z')), c);
+  // 16:30Z is 18:30 at UTC+2: outside business hours there.
+  assert.equal(fc.calendar('2025-12-31T16:30:00Z').is_business_hours, true);
+  assert.equal(fc.calendar('2025-12-31T16:30:00Z', { utc_offset_minutes: 120 }).is_business_hours, false);
+  const leap = fc.calendar('2024-02-27T00:00:00Z');
+  assert.equal(leap.days_in_month, 29);
+  assert.equal(leap.is_month_end, true);
+  assert.equal(fc.calendar('2024-02-26T23:59:59Z').is_month_end, false);
+  assert.equal(fc.calendar('2025-12-06').week_period, 'weekend'); // a Saturday
+  assert.equal(fc.calendar('2025-12-06').iso_dow, 6);
+});
+
+test('calendar errors', () => {
+  throwsCore(() => fc.calendar('garbage'), 'EPARSE', /^time: /);
+  throwsCore(() => fc.calendar('2025-02-30'), 'EPARSE', /^time: /);
+  throwsCore(() => fc.calendar(1e15), 'ERANGE', /^time: /);
+  throwsCore(() => fc.calendar(NOW, { utc_offset_minutes: 900 }), 'ERANGE', /utc_offset_minutes/);
+  throwsCore(() => fc.calendar(NOW, { business_start_hour: 18 }), 'EINVAL', /business_start_hour/);
+  throwsCore(() => fc.calendar(NOW, { tz: 'CET' }), 'EINVAL', /unknown key "tz"/);
+  assert.throws(() => fc.calendar(1.5), TypeError);
+  assert.throws(() => fc.calendar({}), TypeError);
+});
+
+test('demo data is deterministic and projects', () => {
+  const a = fc.demo({ seed: 7 });
+  const b = fc.demo({ seed: 7 });
+  const c = fc.demo({ seed: 8 });
+  assert.deepEqual(a, b);
+  assert.notEqual(a.transfers, c.transfers);
+  assert.equal(a.seed, 7);
+  assert.match(a.accounts, /^[a-z_,]*\bid\b/);
+  assert.ok(a.transfers.split('\n').length > 1000, 'a realistic number of transfers');
+  const p = fc.project(a, { now: a.now, horizon_hours: 48 });
+  assert.equal(p.tenant_id, a.tenant_id);
+  assert.ok(p.currencies.length >= 1);
+  assert.ok(p.currencies.some((cur) => cur.streams.length > 0));
+  throwsCore(() => fc.demo({ seed: -1 }), 'ERANGE', /seed/);
+  throwsCore(() => fc.demo({ history_days: 0 }), 'ERANGE', /history_days/);
+});
+
+test('10,000 calls leave the heap where it started', () => {
+  const smallObjects = { accounts: csvToObjects(ACCOUNTS), transfers: TRANSFERS, streams: STREAMS };
+  const calls = [
+    () => fc.project(DATA, { now: NOW, horizon_hours: 24 }),
+    () => fc.project(smallObjects, { now: NOW, floors: 'USDC=600' }),
+    () => fc.project({ ...DATA, transfers: TRANSFERS.replace('50.00', '-1') }, { now: NOW }),
+    () => fc.project(DATA, { now: NOW, horizon_hours: 0 }),
+    () => fc.project({ accounts: '[{' }, { now: NOW }),
+    () => fc.calendar(NOW, { utc_offset_minutes: 60 }),
+    () => fc.calendar('not a time'),
+    () => fc.version(),
+  ];
+  const run = (n) => {
+    for (let i = 0; i < n; i++) {
+      try { calls[i % calls.length](); } catch (e) { if (!(e instanceof FloatcastError)) throw e; }
+    }
+  };
+  run(calls.length); // warm-up: lets the allocator reach its steady state
+  const demo = fc.demo();
+  fc.project(demo, { now: demo.now });
+  const before = fc.heapInUse();
+  const memBefore = fc.memoryBytes();
+  run(10000);
+  for (let i = 0; i < 5; i++) fc.project(fc.demo({ seed: i }), { now: demo.now });
+  assert.equal(fc.heapInUse(), before, 'bytes in use after 10,000 calls');
+  assert.equal(fc.memoryBytes(), memBefore, 'linear memory did not grow');
+});

@@ -1,0 +1,514 @@
+/* api.c: the flat C surface the WASM module exports to JavaScript.
+ *
+ * Every entry point takes text (CSV or JSON records, a JSON options object)
+ * as (pointer, length) pairs plus scalars, and answers through an fc_wasm_out
+ * the caller provides: on success it returns 0 and out holds the result as
+ * JSON; on failure it returns a negative fc_status and out holds
+ *   {"code":"EPARSE","message":"transfers: line 7: ...","rows":[...]}
+ * where message is the core's own message prefixed by what was being read,
+ * and rows lists the bad rows of a rejected batch. out->data is malloc'd and
+ * NUL-terminated; the caller releases it with fc_wasm_free. If even that
+ * allocation fails, out->data is NULL and the return code says FC_ENOMEM.
+ *
+ * Options objects are strict: an unknown key or a value of the wrong type is
+ * an error naming the key, so a misspelt option never passes silently.
+ *
+ * The functions are plain C with no Emscripten dependency beyond the export
+ * attribute, so the same file compiles natively.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fc/buf.h"
+#include "fc/calendar.h"
+#include "fc/demo.h"
+#include "fc/json.h"
+#include "fc/money.h"
+#include "fc/projection.h"
+#include "fc/records.h"
+#include "fc/status.h"
+#include "fc/time.h"
+#include "fc/treasury.h"
+#include "fc/version.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#include <malloc.h>
+#define FC_WASM_EXPORT EMSCRIPTEN_KEEPALIVE
+#else
+#define FC_WASM_EXPORT
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FC_WASM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FC_WASM_PRINTF(a, b)
+#endif
+
+/* Where an answer goes: JS reads data/len from linear memory. */
+typedef struct fc_wasm_out {
+  char *data;
+  size_t len;
+} fc_wasm_out;
+
+/* Every export is declared here so -Wmissing-prototypes holds without a
+ * public header: JS is the only caller. */
+FC_WASM_EXPORT void fc_wasm_free(void *p);
+FC_WASM_EXPORT size_t fc_wasm_heap_in_use(void);
+FC_WASM_EXPORT int fc_wasm_version(fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
+                                   const char *transfers, size_t transfers_len, int transfers_fmt,
+                                   const char *streams, size_t streams_len, int streams_fmt,
+                                   const char *opts, size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts,
+                                    size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_demo(const char *opts, size_t opts_len, fc_wasm_out *out);
+
+void fc_wasm_free(void *p) { free(p); }
+
+/* Bytes currently allocated by malloc, for the JS leak check. */
+size_t fc_wasm_heap_in_use(void) {
+#ifdef __EMSCRIPTEN__
+  struct mallinfo mi = mallinfo();
+  return (size_t)mi.uordblks;
+#else
+  return 0;
+#endif
+}
+
+/* ---- answers ---------------------------------------------------------- */
+
+/* Moves a finished buffer into out; FC_ENOMEM if the buffer failed. */
+static int give(fc_buf *b, fc_wasm_out *out) {
+  if (fc_buf_failed(b)) {
+    fc_buf_free(b);
+    out->data = NULL;
+    out->len = 0;
+    return FC_ENOMEM;
+  }
+  if (b->data == NULL) fc_buf_puts(b, "");
+  out->data = b->data;
+  out->len = b->len;
+  b->data = NULL;
+  return FC_OK;
+}
+
+/* Writes the error envelope for code/err (and report's rows, if any). */
+static int fail(int code, const fc_err *err, const fc_load_report *report, fc_wasm_out *out) {
+  fc_buf b;
+  const char *msg = err != NULL && err->msg[0] != '\0' ? err->msg : fc_strerror(code);
+  fc_buf_init(&b);
+  fc_buf_puts(&b, "{\"code\":");
+  fc_buf_json_str(&b, fc_status_name(code));
+  fc_buf_puts(&b, ",\"message\":");
+  fc_buf_json_str(&b, msg);
+  fc_buf_puts(&b, ",\"rows\":[");
+  for (size_t i = 0; report != NULL && i < report->n_listed; i++) {
+    fc_buf_printf(&b, "%s{\"row\":%zu,\"message\":", i ? "," : "", report->errors[i].row);
+    fc_buf_json_str(&b, report->errors[i].msg);
+    fc_buf_putc(&b, '}');
+  }
+  fc_buf_puts(&b, "]}");
+  give(&b, out);
+  return code;
+}
+
+/* ---- errors and options ---------------------------------------------- */
+
+static int set_err(fc_err *err, int code, const char *fmt, ...) FC_WASM_PRINTF(3, 4);
+static int set_err(fc_err *err, int code, const char *fmt, ...) {
+  va_list ap;
+  err->code = code;
+  va_start(ap, fmt);
+  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+/* Prefixes err's message with "what: " (the file or option being read). */
+static int prefix_err(fc_err *err, const char *what) {
+  size_t w = strlen(what), n = strlen(err->msg);
+  if (w + 3 > sizeof err->msg) return err->code;
+  if (w + 2 + n >= sizeof err->msg) n = sizeof err->msg - w - 3; /* keep the start */
+  memmove(err->msg + w + 2, err->msg, n);
+  memcpy(err->msg, what, w);
+  memcpy(err->msg + w, ": ", 2);
+  err->msg[w + 2 + n] = '\0';
+  return err->code;
+}
+
+/* One accepted option: its key, and where the parsed value goes. */
+typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_TIME, OPT_U64 } opt_type;
+typedef struct opt_spec {
+  const char *key;
+  opt_type type;
+  void *dst; /* int*, double*, const char**, int64_t*, uint64_t* */
+  double lo, hi; /* range for numbers */
+} opt_spec;
+
+static int is_key(const fc_json *m, const char *key) {
+  return m->key_len == strlen(key) && memcmp(m->key, key, m->key_len) == 0;
+}
+
+/* Parses a JSON number's text as a double within [lo, hi]. */
+static int opt_number(const fc_json *v, const char *key, double lo, double hi, double *out,
+                      fc_err *err) {
+  char *end;
+  double d;
+  if (v->type != FC_JSON_NUMBER) {
+    return set_err(err, FC_EINVAL, "options: %s: expected a number, got %s", key,
+             fc_json_type_name(v->type));
+  }
+  errno = 0;
+  d = strtod(v->text, &end);
+  if (errno != 0 || !isfinite(d) || d < lo || d > hi) {
+    return set_err(err, FC_ERANGE, "options: %s: %.*s is outside %g..%g", key,
+             (int)v->len, v->text, lo, hi);
+  }
+  *out = d;
+  return FC_OK;
+}
+
+static int opt_integer(const fc_json *v, const char *key, double lo, double hi, double *out,
+                       fc_err *err) {
+  int rc = opt_number(v, key, lo, hi, out, err);
+  if (rc == FC_OK && floor(*out) != *out) {
+    return set_err(err, FC_EINVAL, "options: %s: expected a whole number, got %.*s", key,
+             (int)v->len, v->text);
+  }
+  return rc;
+}
+
+/* A time option: an ISO 8601 string, or whole epoch seconds. */
+static int opt_time(const fc_json *v, const char *key, int64_t *out, fc_err *err) {
+  double d;
+  int rc;
+  if (v->type == FC_JSON_STRING) {
+    rc = fc_time_parse(v->text, v->len, out, err);
+    if (rc != FC_OK) {
+      prefix_err(err, key);
+      prefix_err(err, "options");
+    }
+    return rc;
+  }
+  /* Years 0001..9999 in epoch seconds. */
+  rc = opt_integer(v, key, -62135596800.0, 253402300799.0, &d, err);
+  if (rc == FC_OK) *out = (int64_t)d;
+  return rc;
+}
+
+static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
+  double d = 0;
+  int rc = FC_OK;
+  switch (s->type) {
+  case OPT_STRING:
+    if (v->type == FC_JSON_NULL) {
+      *(const char **)s->dst = NULL;
+      return FC_OK;
+    }
+    if (v->type != FC_JSON_STRING || strlen(v->text) != v->len) {
+      return set_err(err, FC_EINVAL, "options: %s: expected a string, got %s", s->key,
+               fc_json_type_name(v->type));
+    }
+    *(const char **)s->dst = v->text;
+    return FC_OK;
+  case OPT_TIME:
+    return opt_time(v, s->key, (int64_t *)s->dst, err);
+  case OPT_DOUBLE:
+    rc = opt_number(v, s->key, s->lo, s->hi, &d, err);
+    if (rc == FC_OK) *(double *)s->dst = d;
+    return rc;
+  case OPT_INT:
+    rc = opt_integer(v, s->key, s->lo, s->hi, &d, err);
+    if (rc == FC_OK) *(int *)s->dst = (int)d;
+    return rc;
+  case OPT_U64:
+    rc = opt_integer(v, s->key, s->lo, s->hi, &d, err);
+    if (rc == FC_OK) *(uint64_t *)s->dst = (uint64_t)d;
+    return rc;
+  }
+  return FC_EINVAL;
+}
+
+/* Parses opts (a JSON object, or empty text for "no options") against the
+ * table. *doc keeps the strings alive; the caller destroys it. */
+static int parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs,
+                         fc_json_doc **doc, fc_err *err) {
+  const fc_json *root;
+  int rc;
+  *doc = NULL;
+  if (opts == NULL || len == 0) return FC_OK;
+  rc = fc_json_parse(opts, len, doc, err);
+  if (rc != FC_OK) return prefix_err(err, "options");
+  root = fc_json_root(*doc);
+  if (root->type != FC_JSON_OBJECT) {
+    return set_err(err, FC_EINVAL, "options: expected an object, got %s",
+             fc_json_type_name(root->type));
+  }
+  for (const fc_json *m = root->child; m != NULL; m = m->next) {
+    size_t i;
+    for (i = 0; i < n_specs && !is_key(m, specs[i].key); i++) {
+    }
+    if (i == n_specs) {
+      return set_err(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len,
+               m->key);
+    }
+    rc = opt_one(m, &specs[i], err);
+    if (rc != FC_OK) return rc;
+  }
+  return FC_OK;
+}
+
+/* ---- version ---------------------------------------------------------- */
+
+int fc_wasm_version(fc_wasm_out *out) {
+  fc_buf b;
+  fc_buf_init(&b);
+  fc_buf_puts(&b, "{\"version\":");
+  fc_buf_json_str(&b, FC_VERSION_STRING);
+  fc_buf_putc(&b, '}');
+  return give(&b, out);
+}
+
+/* ---- projection ------------------------------------------------------- */
+
+/* Loads one kind of records into t; data == NULL means "not given". */
+static int load_kind(fc_treasury *t, fc_record_kind kind, int fmt, const char *data, size_t len,
+                     fc_load_report *report, fc_err *err) {
+  int rc;
+  if (data == NULL) return FC_OK;
+  if (fmt != FC_FORMAT_CSV && fmt != FC_FORMAT_JSON)
+    return set_err(err, FC_EINVAL, "%s: format must be 0 (CSV) or 1 (JSON), got %d",
+                   fc_record_kind_name(kind), fmt);
+  rc = fc_treasury_load(t, kind, (fc_format)fmt, data, len, report, err);
+  if (rc != FC_OK) prefix_err(err, fc_record_kind_name(kind));
+  return rc;
+}
+
+/* The projection options; strings point into the options document. */
+typedef struct project_opts {
+  fc_projection_params p;
+  const char *currencies; /* scale overrides "JPY=0,DAI=6" */
+  int have_now;
+} project_opts;
+
+static int parse_project_opts(const char *opts, size_t len, project_opts *po,
+                              fc_json_doc **doc, fc_err *err) {
+  fc_projection_params *p = &po->p;
+  const opt_spec specs[] = {
+      {"now", OPT_TIME, &p->now, 0, 0},
+      {"horizon_hours", OPT_INT, &p->horizon_hours, FC_HORIZON_MIN, FC_HORIZON_MAX},
+      {"tenant_id", OPT_STRING, &p->tenant_id, 0, 0},
+      {"currency", OPT_STRING, &p->currency, 0, 0},
+      {"floors", OPT_STRING, &p->floors, 0, 0},
+      {"fx", OPT_STRING, &p->fx, 0, 0},
+      {"risk_medium", OPT_DOUBLE, &p->risk_medium, 0, 1},
+      {"risk_high", OPT_DOUBLE, &p->risk_high, 0, 1},
+      {"lead_hours", OPT_INT, &p->lead_hours, 0, FC_HORIZON_MAX},
+      {"currencies", OPT_STRING, &po->currencies, 0, 0},
+  };
+  int rc;
+  po->p = fc_projection_defaults();
+  po->currencies = NULL;
+  p->now = FC_TIME_NONE;
+  rc = parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  if (rc != FC_OK) return rc;
+  if (p->now == FC_TIME_NONE) return set_err(err, FC_EINVAL, "options: now is required");
+  return FC_OK;
+}
+
+/* Builds a treasury from the three inputs under po's currency table. */
+static int build_treasury(const project_opts *po, const char *const data[3],
+                          const size_t len[3], const int fmt[3], fc_treasury **out,
+                          fc_load_report *report, fc_err *err) {
+  static const fc_record_kind kinds[3] = {FC_RECORD_ACCOUNTS, FC_RECORD_TRANSFERS,
+                                          FC_RECORD_STREAMS};
+  fc_currencies *ccy = NULL;
+  fc_treasury *t = NULL;
+  int rc = FC_OK;
+  *out = NULL;
+  if (po->currencies != NULL) {
+    ccy = fc_currencies_create();
+    if (ccy == NULL) return set_err(err, FC_ENOMEM, "out of memory");
+    rc = fc_currencies_configure(ccy, po->currencies, err);
+    if (rc != FC_OK) {
+      fc_currencies_destroy(ccy);
+      prefix_err(err, "currencies");
+      return prefix_err(err, "options");
+    }
+  }
+  t = fc_treasury_create(ccy);
+  fc_currencies_destroy(ccy);
+  if (t == NULL) return set_err(err, FC_ENOMEM, "out of memory");
+  for (int k = 0; k < 3 && rc == FC_OK; k++)
+    rc = load_kind(t, kinds[k], fmt[k], data[k], len[k], report, err);
+  if (rc != FC_OK) {
+    fc_treasury_destroy(t);
+    return rc;
+  }
+  *out = t;
+  return FC_OK;
+}
+
+int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
+                    const char *transfers, size_t transfers_len, int transfers_fmt,
+                    const char *streams, size_t streams_len, int streams_fmt, const char *opts,
+                    size_t opts_len, fc_wasm_out *out) {
+  const char *const data[3] = {accounts, transfers, streams};
+  const size_t len[3] = {accounts_len, transfers_len, streams_len};
+  const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
+  fc_err err;
+  fc_load_report *report = calloc(1, sizeof *report);
+  fc_json_doc *doc = NULL;
+  fc_treasury *t = NULL;
+  fc_projection *proj = NULL;
+  project_opts po;
+  fc_buf b;
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  if (report == NULL) return fail(FC_ENOMEM, NULL, NULL, out);
+  rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
+  if (rc == FC_OK) rc = build_treasury(&po, data, len, fmt, &t, report, &err);
+  if (rc == FC_OK) rc = fc_project_rule(t, &po.p, &proj, &err);
+  if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
+  rc = rc == FC_OK ? give(&b, out) : fail(rc, &err, report, out);
+  fc_buf_free(&b);
+  fc_projection_destroy(proj);
+  fc_treasury_destroy(t);
+  fc_json_doc_destroy(doc);
+  free(report);
+  return rc;
+}
+
+/* ---- calendar --------------------------------------------------------- */
+
+static int parse_calendar_opts(const char *opts, size_t len, fc_calendar_params *p,
+                               fc_json_doc **doc, fc_err *err) {
+  const opt_spec specs[] = {
+      {"utc_offset_minutes", OPT_INT, &p->utc_offset_minutes, -840, 840},
+      {"business_start_hour", OPT_INT, &p->business_start_hour, 0, 24},
+      {"business_end_hour", OPT_INT, &p->business_end_hour, 0, 24},
+      {"month_end_days", OPT_INT, &p->month_end_days, 0, 28},
+  };
+  int rc;
+  *p = fc_calendar_defaults();
+  rc = parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  if (rc == FC_OK && p->business_start_hour >= p->business_end_hour)
+    rc = set_err(err, FC_EINVAL,
+                 "options: business_start_hour (%d) must be before business_end_hour (%d)",
+                 p->business_start_hour, p->business_end_hour);
+  return rc;
+}
+
+/* ts: ISO 8601 text, or whole epoch seconds as decimal text. */
+static int parse_ts(const char *ts, size_t len, int64_t *out, fc_err *err) {
+  size_t i = len > 0 && ts[0] == '-' ? 1 : 0;
+  size_t digits = 0;
+  while (i + digits < len && ts[i + digits] >= '0' && ts[i + digits] <= '9') digits++;
+  if (digits > 0 && i + digits == len) {
+    int64_t v = 0;
+    if (digits > 12)
+      return set_err(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
+    for (size_t k = i; k < len; k++) v = v * 10 + (ts[k] - '0');
+    *out = i ? -v : v;
+    if (*out < INT64_C(-62135596800) || *out > INT64_C(253402300799))
+      return set_err(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
+    return FC_OK;
+  }
+  if (fc_time_parse(ts, len, out, err) != FC_OK) return prefix_err(err, "time");
+  return FC_OK;
+}
+
+int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts, size_t opts_len,
+                     fc_wasm_out *out) {
+  fc_err err;
+  fc_json_doc *doc = NULL;
+  fc_calendar_params p;
+  fc_calendar c;
+  int64_t t = 0;
+  char iso[FC_TIME_STR];
+  fc_buf b;
+  int rc;
+
+  fc_err_clear(&err);
+  rc = parse_calendar_opts(opts, opts_len, &p, &doc, &err);
+  fc_json_doc_destroy(doc);
+  if (rc == FC_OK) rc = parse_ts(ts, ts_len, &t, &err);
+  if (rc != FC_OK) return fail(rc, &err, NULL, out);
+  fc_calendar_features(t, p, &c);
+  fc_time_format(t, iso);
+  fc_buf_init(&b);
+  fc_buf_puts(&b, "{\"at\":");
+  fc_buf_json_str(&b, iso);
+  fc_buf_printf(&b,
+                ",\"epoch\":%" PRId64 ",\"year\":%d,\"month\":%d,\"day_of_month\":%d,"
+                "\"days_in_month\":%d,\"hour\":%d,\"iso_dow\":%d,\"is_business_hours\":%s,"
+                "\"is_month_end\":%s,\"week_period\":",
+                t, c.year, c.month, c.day_of_month, c.days_in_month, c.hour, c.iso_dow,
+                c.is_business_hours ? "true" : "false", c.is_month_end ? "true" : "false");
+  fc_buf_json_str(&b, fc_week_period_name(c.week_period));
+  fc_buf_putc(&b, '}');
+  return give(&b, out);
+}
+
+/* ---- demo data -------------------------------------------------------- */
+
+int fc_wasm_demo(const char *opts, size_t opts_len, fc_wasm_out *out) {
+  fc_demo_params p = fc_demo_defaults();
+  const opt_spec specs[] = {
+      {"seed", OPT_U64, &p.seed, 0, 9007199254740991.0}, /* 2^53 - 1: exact in JS */
+      {"tenant_id", OPT_STRING, &p.tenant_id, 0, 0},
+      {"now", OPT_TIME, &p.now, 0, 0},
+      {"history_days", OPT_INT, &p.history_days, 1, 366},
+  };
+  const char *tenant_default = p.tenant_id;
+  fc_buf acc, tr, st, b;
+  fc_json_doc *doc = NULL;
+  fc_err err;
+  char iso[FC_TIME_STR];
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&acc);
+  fc_buf_init(&tr);
+  fc_buf_init(&st);
+  fc_buf_init(&b);
+  rc = parse_options(opts, opts_len, specs, sizeof specs / sizeof specs[0], &doc, &err);
+  if (rc == FC_OK && p.tenant_id == NULL) p.tenant_id = tenant_default;
+  if (rc == FC_OK) rc = fc_demo_generate(&p, &acc, &tr, &st, &err);
+  if (rc == FC_OK) {
+    fc_time_format(p.now, iso);
+    fc_buf_puts(&b, "{\"tenant_id\":");
+    fc_buf_json_str(&b, p.tenant_id);
+    fc_buf_printf(&b, ",\"seed\":%" PRIu64 ",\"now\":", p.seed);
+    fc_buf_json_str(&b, iso);
+    fc_buf_puts(&b, ",\"accounts\":");
+    fc_buf_json_str(&b, acc.data != NULL ? acc.data : "");
+    fc_buf_puts(&b, ",\"transfers\":");
+    fc_buf_json_str(&b, tr.data != NULL ? tr.data : "");
+    fc_buf_puts(&b, ",\"streams\":");
+    fc_buf_json_str(&b, st.data != NULL ? st.data : "");
+    fc_buf_putc(&b, '}');
+    if (fc_buf_failed(&acc) || fc_buf_failed(&tr) || fc_buf_failed(&st)) {
+      fc_buf_free(&b);
+      fc_buf_init(&b);
+      b.failed = 1;
+    }
+  }
+  rc = rc == FC_OK ? give(&b, out) : fail(rc, &err, NULL, out);
+  fc_buf_free(&acc);
+  fc_buf_free(&tr);
+  fc_buf_free(&st);
+  fc_buf_free(&b);
+  fc_json_doc_destroy(doc);
+  return rc;
+}

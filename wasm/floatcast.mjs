@@ -1,0 +1,175 @@
+// floatcast.mjs: the JavaScript face of the floatcast WASM module.
+//
+//   import init from './floatcast.mjs';
+//   const fc = await init();
+//   const p = fc.project({ accounts, transfers, streams }, { now: '2025-12-01T12:00:00Z' });
+//
+// init() instantiates one module and returns a frozen object of functions;
+// later features are added to that object, so callers never change how they
+// load it. Every function takes plain JS values and returns plain objects
+// parsed from the core's JSON; on failure it throws a FloatcastError whose
+// message is the core's own message ("transfers: line 7: amount: ...").
+//
+// Memory: each call copies its text arguments into WASM memory, and frees
+// them and the answer before returning, whether it succeeds or throws, so a
+// call leaves the heap as it found it (tests/wasm/api_test.mjs checks 10,000).
+//
+// Works in browsers (the glue fetches floatcast_core.wasm next to this file)
+// and in node, where the .wasm is read from disk and handed over as
+// wasmBinary (the Emscripten 3.1.6 glue cannot fetch a file: URL in node).
+import createFloatcastCore from './floatcast_core.mjs';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const FORMAT_CSV = 0;
+const FORMAT_JSON = 1;
+
+/** An error reported by the core: code is its fc_status name ("EPARSE"),
+ * rows the bad rows of a rejected batch ({row, message}). */
+export class FloatcastError extends Error {
+  constructor(message, code = 'EINVAL', rows = []) {
+    super(message);
+    this.name = 'FloatcastError';
+    this.code = code;
+    this.rows = rows;
+  }
+}
+
+function isNode() {
+  return typeof process === 'object' && process !== null && typeof process.versions === 'object'
+      && typeof process.versions.node === 'string' && typeof window === 'undefined';
+}
+
+async function nodeWasmBinary() {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(new URL('./floatcast_core.wasm', import.meta.url));
+}
+
+// Records arrive as CSV text, JSON text (an array or NDJSON) or an array of
+// objects. A CSV header starts with a column name, so text that starts with
+// '[' or '{' is JSON. null/undefined means "not given".
+function recordsInput(value, kind) {
+  if (value === undefined || value === null) return { text: null, format: FORMAT_CSV };
+  if (Array.isArray(value)) return { text: JSON.stringify(value), format: FORMAT_JSON };
+  if (typeof value === 'string') {
+    const first = value.trimStart()[0];
+    return { text: value, format: first === '[' || first === '{' ? FORMAT_JSON : FORMAT_CSV };
+  }
+  throw new TypeError(`${kind}: expected CSV/JSON text or an array of objects, got ${typeof value}`);
+}
+
+// Options go to the core as one JSON object; a Date becomes ISO text.
+function optionsText(opts, what) {
+  if (opts === undefined || opts === null) return '';
+  if (typeof opts !== 'object' || Array.isArray(opts))
+    throw new TypeError(`${what}: options must be an object`);
+  return JSON.stringify(opts, (key, v) => (key !== '' && v instanceof Date ? v.toISOString() : v));
+}
+
+function timeText(ts) {
+  if (ts instanceof Date) return ts.toISOString();
+  if (typeof ts === 'number') {
+    if (!Number.isInteger(ts)) throw new TypeError(`time: expected whole epoch seconds, got ${ts}`);
+    return String(ts);
+  }
+  if (typeof ts === 'string') return ts;
+  throw new TypeError(`time: expected an ISO 8601 string, epoch seconds or a Date, got ${typeof ts}`);
+}
+
+/**
+ * Loads the module. options.wasmBinary (bytes of floatcast_core.wasm) skips
+ * the fetch; options.locateFile is passed to the Emscripten glue.
+ */
+export default async function init(options = {}) {
+  const args = {};
+  if (options.wasmBinary) args.wasmBinary = options.wasmBinary;
+  else if (isNode()) args.wasmBinary = await nodeWasmBinary();
+  if (options.locateFile) args.locateFile = options.locateFile;
+  const M = await createFloatcastCore(args);
+
+  // fc_wasm_out {char *data; size_t len;}: one slot for the module's life.
+  const outSlot = M._malloc(8);
+  if (!outSlot) throw new FloatcastError('out of memory', 'ENOMEM');
+
+  // Copies texts (null stays NULL) into WASM memory, runs fn(pointers,
+  // lengths) and frees the copies whatever happens.
+  function withTexts(texts, fn) {
+    const ptrs = [];
+    const lens = [];
+    try {
+      for (const t of texts) {
+        if (t === null) {
+          ptrs.push(0);
+          lens.push(0);
+          continue;
+        }
+        const bytes = encoder.encode(t);
+        const p = M._malloc(bytes.length || 1);
+        if (!p) throw new FloatcastError('out of memory', 'ENOMEM');
+        ptrs.push(p);
+        lens.push(bytes.length);
+        M.HEAPU8.set(bytes, p); // read HEAPU8 after malloc: growth replaces it
+      }
+      return fn(ptrs, lens);
+    } finally {
+      for (const p of ptrs) if (p) M._free(p);
+    }
+  }
+
+  // Runs an export that fills outSlot, takes the answer text and frees it;
+  // throws FloatcastError when the export failed.
+  function answer(call) {
+    M.HEAPU32[outSlot >> 2] = 0;
+    M.HEAPU32[(outSlot >> 2) + 1] = 0;
+    const rc = call(outSlot);
+    const data = M.HEAPU32[outSlot >> 2];
+    const len = M.HEAPU32[(outSlot >> 2) + 1];
+    let text = null;
+    if (data) {
+      text = decoder.decode(M.HEAPU8.subarray(data, data + len));
+      M._fc_wasm_free(data);
+    }
+    if (rc === 0 && text !== null) return text;
+    if (text === null) throw new FloatcastError('out of memory', 'ENOMEM');
+    const e = JSON.parse(text);
+    throw new FloatcastError(e.message, e.code, e.rows);
+  }
+
+  function projectJSON(data, opts) {
+    if (data === null || typeof data !== 'object')
+      throw new TypeError('project: data must be {accounts, transfers, streams}');
+    const inputs = ['accounts', 'transfers', 'streams'].map((k) => recordsInput(data[k], k));
+    const texts = [...inputs.map((i) => i.text), optionsText(opts, 'project')];
+    return withTexts(texts, (p, n) => answer((out) => M._fc_wasm_project(
+      p[0], n[0], inputs[0].format, p[1], n[1], inputs[1].format, p[2], n[2], inputs[2].format,
+      p[3], n[3], out)));
+  }
+
+  function calendar(ts, opts) {
+    const texts = [timeText(ts), optionsText(opts, 'calendar')];
+    return JSON.parse(withTexts(texts, (p, n) => answer(
+      (out) => M._fc_wasm_calendar(p[0], n[0], p[1], n[1], out))));
+  }
+
+  function demo(opts) {
+    return JSON.parse(withTexts([optionsText(opts, 'demo')], (p, n) => answer(
+      (out) => M._fc_wasm_demo(p[0], n[0], out))));
+  }
+
+  return Object.freeze({
+    /** The core's version ("0.1.0"). */
+    version: () => JSON.parse(answer((out) => M._fc_wasm_version(out))).version,
+    /** The Tier-1 rule projection (spec/projection.md) as an object. */
+    project: (data, opts) => JSON.parse(projectJSON(data, opts)),
+    /** The same projection as the core's JSON text, byte for byte. */
+    projectJSON,
+    /** Calendar features of one time. */
+    calendar,
+    /** The demo tenant's accounts/transfers/streams CSV for a seed. */
+    demo,
+    /** Bytes malloc'd in the module right now (for leak checks). */
+    heapInUse: () => M._fc_wasm_heap_in_use() >>> 0,
+    /** Size of the module's linear memory in bytes. */
+    memoryBytes: () => M.HEAPU8.length,
+  });
+}
