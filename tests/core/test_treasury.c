@@ -1,0 +1,319 @@
+/* test_treasury.c: the data set, flows, velocity, recurring payments,
+ * stream runway, the rule projection and the demo tenant. */
+#include "runner.h"
+
+#include "fc.h"
+
+static const char accounts[] =
+    "id,tenant_id,currency,balance_available\n"
+    "op,t1,USD,10000.00\n"
+    "op2,t1,USD,500.00\n"
+    "wallet,t1,USDC,1000.000000\n"
+    "other,t2,USD,99.00\n";
+
+/* now = 2025-12-01T12:00:00Z. Pending t-in-window at both window ends. */
+static const char transfers[] =
+    "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at,scheduled_for\n"
+    "h1,t1,op,ext,USD,100.00,completed,2025-11-30T10:15:00Z,\n"
+    "h2,t1,op,ext,USD,300.00,completed,2025-11-30T10:45:00Z,\n"
+    "h3,t1,ext,op,USD,50.00,completed,2025-11-30T12:00:00Z,\n"
+    "h4,t1,op,op2,USD,999.00,completed,2025-11-30T12:30:00Z,\n"
+    "h5,t1,op,ext,USD,7.00,failed,2025-11-30T12:30:00Z,\n"
+    "p1,t1,op,ext,USD,1000.00,pending,2025-11-30T00:00:00Z,2025-12-01T12:00:00Z\n"
+    "p2,t1,op,ext,USD,2000.00,pending,2025-11-30T00:00:00Z,2025-12-03T12:00:00Z\n"
+    "p3,t1,op,ext,USD,4000.00,pending,2025-11-30T00:00:00Z,2025-12-03T12:00:01Z\n"
+    "p4,t1,ext,op,USD,250.00,pending,2025-11-30T00:00:00Z,2025-12-01T13:30:00Z\n"
+    "p5,t1,op,ext,USD,5.00,pending,2025-11-30T00:00:00Z,\n"
+    "p6,t1,op,ext,USD,6.00,pending,2025-11-30T00:00:00Z,2025-12-01T11:59:59Z\n"
+    "p7,t1,wallet,ext,USDC,600.000000,pending,2025-11-30T00:00:00Z,2025-12-02T00:00:00Z\n";
+
+/* 0.0025 USDC/s = 9 USDC/h. s1 has 300 left: 33.3 h, drains all 300 in 48 h.
+ * s2 paused, s3 cancelled, s4 a USD stream with ample funds. */
+static const char streams[] =
+    "id,tenant_id,currency,flow_rate_per_second,funded_amount,total_streamed,status,started_at,"
+    "cancelled_at,total_paused_seconds,last_pause_at\n"
+    "s1,t1,USDC,0.0025,1000.000000,700.000000,active,2025-11-01T00:00:00Z,,0,\n"
+    "s2,t1,USDC,1.0,1000.000000,0,paused,2025-11-01T00:00:00Z,,7200,2025-12-01T11:00:00Z\n"
+    "s3,t1,USDC,1.0,1000.000000,0,cancelled,2025-11-01T00:00:00Z,2025-11-20T00:00:00Z,0,\n"
+    "s4,t1,USD,0.00123457,100000.00,0.00,active,2025-11-01T00:00:00Z,,0,\n";
+
+static int64_t ts(const char *s) {
+  int64_t v = 0;
+  fc_time_parse(s, strlen(s), &v, NULL);
+  return v;
+}
+
+static fc_treasury *load(void) {
+  fc_treasury *t = fc_treasury_create(NULL);
+  fc_err e;
+  if (fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, accounts, strlen(accounts), NULL, &e) ||
+      fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, transfers, strlen(transfers), NULL, &e) ||
+      fc_treasury_load(t, FC_RECORD_STREAMS, FC_FORMAT_CSV, streams, strlen(streams), NULL, &e)) {
+    fprintf(stderr, "load: %s\n", e.msg);
+    fc_treasury_destroy(t);
+    return NULL;
+  }
+  return t;
+}
+
+TEST(store_upserts_idempotently) {
+  fc_treasury *t = load();
+  const fc_transfer *tr;
+  const char *names[4];
+  fc_err e;
+  const char again[] = "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n"
+                       "p5,t1,op,ext,USD,5.00,completed,2025-12-01T10:00:00Z\n";
+  ASSERT(t != NULL);
+  ASSERT_INT_EQ(fc_treasury_transfers(t, &tr), 12);
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, transfers, strlen(transfers), NULL, &e));
+  ASSERT_INT_EQ(fc_treasury_transfers(t, &tr), 12); /* re-sending is idempotent */
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, again, strlen(again), NULL, &e));
+  ASSERT_INT_EQ(fc_treasury_transfers(t, &tr), 12);
+  ASSERT_INT_EQ(tr[9].status, FC_TRANSFER_COMPLETED); /* p5 moved to completed */
+  ASSERT_INT_EQ(fc_treasury_tenants(t, names, 4), 2);
+  ASSERT_STR_EQ(names[0], "t1");
+  ASSERT_INT_EQ(fc_treasury_default_now(t, "t1"), ts("2025-12-01T11:00:00Z"));
+  /* A bad batch leaves the store untouched. */
+  {
+    const char bad[] = "id,tenant_id,currency,balance_available\nop,t1,USD,1.00\nx,t1,USD,oops\n";
+    ASSERT(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, bad, strlen(bad), NULL, &e) < 0);
+  }
+  ASSERT_INT_EQ(fc_treasury_find_account(t, "t1", "op")->balance_available, 1000000);
+  fc_treasury_destroy(t);
+}
+
+TEST(direction) {
+  fc_treasury *t = load();
+  const fc_transfer *tr;
+  fc_treasury_transfers(t, &tr);
+  ASSERT_INT_EQ(fc_treasury_direction(t, &tr[0]), -1);
+  ASSERT_INT_EQ(fc_treasury_direction(t, &tr[2]), 1);
+  ASSERT_INT_EQ(fc_treasury_direction(t, &tr[3]), 0); /* op -> op2: internal */
+  fc_treasury_destroy(t);
+}
+
+TEST(hourly_and_daily_flows) {
+  fc_treasury *t = load();
+  fc_flow_series s;
+  fc_velocity v[4];
+  fc_err e;
+  ASSERT_OK(fc_flows_build(t, "t1", "USD", FC_STEP_HOUR, FC_TIME_NONE, FC_TIME_NONE, &s, &e));
+  ASSERT_INT_EQ(s.start, ts("2025-11-30T10:00:00Z"));
+  ASSERT_INT_EQ(s.n, 3); /* 10:00, 11:00 (a gap: zero), 12:00 */
+  ASSERT_INT_EQ(s.outflow[0], 40000);
+  ASSERT_INT_EQ(s.out_count[0], 2);
+  ASSERT_INT_EQ(s.outflow[1], 0);
+  ASSERT_INT_EQ(s.inflow[2], 5000);
+  ASSERT_INT_EQ(s.outflow[2], 0); /* internal and failed transfers left out */
+  fc_velocity_compute(&s, 24, v);
+  ASSERT_NEAR(v[0].volume, 400.0, 1e-9);
+  ASSERT_NEAR(v[0].mean_size, 200.0, 1e-9);
+  ASSERT_NEAR(v[0].std_size, 100.0, 1e-9);
+  ASSERT_NEAR(v[2].avg_volume_window, 400.0 / 3, 1e-9);
+  ASSERT_NEAR(v[2].avg_count_window, 2.0 / 3, 1e-9);
+  fc_flow_series_free(&s);
+  ASSERT_OK(fc_flows_build(t, "t1", "USD", FC_STEP_DAY, ts("2025-11-29"), ts("2025-12-01"), &s, &e));
+  ASSERT_INT_EQ(s.n, 2);
+  ASSERT_INT_EQ(s.outflow[0], 0);
+  ASSERT_INT_EQ(s.outflow[1], 40000);
+  fc_flow_series_free(&s);
+  ASSERT_INT_EQ(fc_flows_build(t, "t1", "EUR", FC_STEP_HOUR, FC_TIME_NONE, FC_TIME_NONE, &s, &e), FC_ETOOSHORT);
+  ASSERT_INT_EQ(fc_flows_build(t, "t1", "XYZ", FC_STEP_HOUR, FC_TIME_NONE, FC_TIME_NONE, &s, &e), FC_ECURRENCY);
+  fc_treasury_destroy(t);
+}
+
+TEST(recurring_per_seed_definition) {
+  const char csv[] =
+      "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n"
+      "a1,t,op,rent,USD,1000.00,completed,2025-01-01T09:00:00Z\n"
+      "a2,t,op,rent,USD,1010.00,completed,2025-01-08T09:00:00Z\n"
+      "a3,t,op,rent,USD,990.00,completed,2025-01-15T10:00:00Z\n"
+      "b1,t,op,gym,USD,50.00,completed,2025-01-01T00:00:00Z\n"   /* amounts too varied */
+      "b2,t,op,gym,USD,80.00,completed,2025-01-02T00:00:00Z\n"
+      "b3,t,op,gym,USD,50.00,completed,2025-01-03T00:00:00Z\n"
+      "c1,t,op,isp,USD,40.00,completed,2025-01-01T00:00:00Z\n"   /* intervals too varied */
+      "c2,t,op,isp,USD,40.00,completed,2025-01-02T00:00:00Z\n"
+      "c3,t,op,isp,USD,40.00,completed,2025-01-10T00:00:00Z\n"
+      "d1,t,op,tax,USD,40.00,completed,2025-01-01T00:00:00Z\n"   /* only two */
+      "d2,t,op,tax,USD,40.00,completed,2025-01-02T00:00:00Z\n";
+  const char acc[] = "id,tenant_id,currency,balance_available\nop,t,USD,1.00\n";
+  fc_treasury *t = fc_treasury_create(NULL);
+  fc_recurring *r;
+  size_t n;
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, acc, strlen(acc), NULL, NULL));
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, csv, strlen(csv), NULL, NULL));
+  ASSERT_OK(fc_recurring_detect(t, "t", &r, &n, NULL));
+  ASSERT_INT_EQ(n, 1);
+  ASSERT_STR_EQ(r[0].to_account_id, "rent");
+  ASSERT_INT_EQ(r[0].direction, -1);
+  ASSERT_INT_EQ(r[0].count, 3);
+  ASSERT_NEAR(r[0].mean_amount, 1000.0, 1e-9);
+  ASSERT_NEAR(r[0].mean_interval_hours, 168.5, 1e-9);
+  ASSERT_NEAR(r[0].std_interval_hours, 0.5, 1e-9);
+  ASSERT_INT_EQ(r[0].next_expected_at, ts("2025-01-22T10:30:00Z"));
+  fc_recurring_free(r);
+  fc_treasury_destroy(t);
+}
+
+TEST(stream_runway) {
+  fc_treasury *t = load();
+  const fc_stream *s;
+  fc_runway r;
+  int64_t now = ts("2025-12-01T12:00:00Z");
+  fc_treasury_streams(t, &s);
+  fc_runway_compute(&s[0], now, &r);
+  ASSERT_INT_EQ(r.remaining, 300000000);
+  ASSERT_NEAR(r.hours_until_depleted, 300.0 / 9.0, 1e-9);
+  ASSERT_INT_EQ(r.status, FC_RUNWAY_WARNING);
+  ASSERT_INT_EQ(r.seconds_since_last_pause, -1);
+  fc_runway_compute(&s[1], now, &r);
+  ASSERT_INT_EQ(r.status, FC_RUNWAY_PAUSED);
+  ASSERT_INT_EQ(r.seconds_since_last_pause, 3600);
+  ASSERT(isinf(r.hours_until_depleted));
+  fc_runway_compute(&s[2], now, &r);
+  ASSERT_INT_EQ(r.status, FC_RUNWAY_CANCELLED);
+  ASSERT_INT_EQ(fc_stream_drain(&s[0], now, 3600), 9000000);
+  ASSERT_INT_EQ(fc_stream_drain(&s[0], now, 48 * 3600), 300000000); /* capped at remaining */
+  ASSERT_INT_EQ(fc_stream_drain(&s[1], now, 3600), 0);
+  /* 0.00123457 USD/s x 172800 s = 213.333696 -> 213.33 (half-even) */
+  ASSERT_INT_EQ(fc_stream_drain(&s[3], now, 48 * 3600), 21333);
+  fc_treasury_destroy(t);
+}
+
+TEST(rule_projection_known_answer) {
+  fc_treasury *t = load();
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr;
+  const fc_currency_projection *usd, *usdc;
+  fc_err e;
+  p.now = ts("2025-12-01T12:00:00Z");
+  p.tenant_id = "t1";
+  ASSERT_OK(fc_project_rule(t, &p, &pr, &e));
+  ASSERT_INT_EQ(pr->n_currencies, 2);
+  usd = &pr->currencies[0];
+  usdc = &pr->currencies[1];
+  ASSERT_STR_EQ(usd->currency, "USD");
+  ASSERT_INT_EQ(usd->balance, 1050000);
+  /* p1 at now and p2 at now+48h are in; p3 one second later, p5 unscheduled, p6 before now are out. */
+  ASSERT_INT_EQ(usd->scheduled_out, 300000);
+  ASSERT_INT_EQ(usd->scheduled_in, 25000);
+  ASSERT_INT_EQ(usd->stream_drain, 21333);
+  ASSERT_INT_EQ(usd->projected, 1050000 - 300000 + 25000 - 21333);
+  ASSERT_INT_EQ(usd->n_path, 49);
+  ASSERT_INT_EQ(usd->path[0].balance, 1050000);
+  ASSERT_NEAR(usd->path[1].scheduled_out, 1000.0, 1e-9); /* at exactly now: hour 1 */
+  ASSERT_NEAR(usd->path[2].scheduled_in, 250.0, 1e-9);  /* 13:30 falls in (13:00, 14:00] */
+  ASSERT_NEAR(usd->path[48].scheduled_out, 2000.0, 1e-9);
+  ASSERT_INT_EQ(usd->path[48].balance, usd->projected);
+  ASSERT_STR_EQ(usd->risk, "low");
+  /* USDC: 1000 - 600 (at +12h) - 300 drained by +33.3h = 100. */
+  ASSERT_INT_EQ(usdc->projected, 100000000);
+  ASSERT_INT_EQ(usdc->path[48].balance, usdc->projected);
+  ASSERT_INT_EQ(usdc->expected_at, FC_TIME_NONE);
+  ASSERT_INT_EQ(usdc->n_streams, 3);
+  ASSERT_STR_EQ(usdc->streams[0].stream->id, "s1"); /* sorted by runway */
+  ASSERT(isnan(usdc->p_below[2]));
+  ASSERT_NEAR(usdc->p_below[1], 0.0, 0);
+  fc_projection_destroy(pr);
+  fc_treasury_destroy(t);
+}
+
+TEST(depletion_and_recommendation) {
+  fc_treasury *t = load();
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr;
+  const fc_currency_projection *usdc;
+  fc_buf b;
+  p.now = ts("2025-12-01T12:00:00Z");
+  p.tenant_id = "t1";
+  p.horizon_hours = 96;
+  p.floors = "USDC=200,*=0";
+  ASSERT_OK(fc_project_rule(t, &p, &pr, NULL));
+  usdc = &pr->currencies[1];
+  ASSERT_INT_EQ(usdc->floor, 200000000);
+  /* 1000 - 600 at 00:00 (+12h) = 400 minus 9/h of drain already gone: 400 - 108 = 292 at +12h;
+   * it crosses 200 ten hours later (292 - 9*11 = 193 at +23h). */
+  ASSERT_INT_EQ(usdc->expected_at, ts("2025-12-02T11:00:00Z"));
+  ASSERT_NEAR(usdc->p_below[0], 1.0, 0);
+  ASSERT_NEAR(usdc->p_below[3], 1.0, 0);
+  ASSERT_STR_EQ(usdc->risk, "high");
+  ASSERT_INT_EQ(pr->n_recommendations, 1);
+  ASSERT_STR_EQ(pr->recommendations[0].from_currency, "USD");
+  ASSERT_STR_EQ(pr->recommendations[0].to_currency, "USDC");
+  ASSERT_INT_EQ(pr->recommendations[0].by, ts("2025-12-01T23:00:00Z"));
+  ASSERT(pr->recommendations[0].amount >= 10000); /* covers the 100 USDC shortfall */
+  fc_buf_init(&b);
+  ASSERT_OK(fc_projection_write_json(pr, &b));
+  ASSERT_CONTAINS(b.data, "\"probability\":{\"24h\":1.00,\"48h\":1.00,\"72h\":1.00,\"96h\":1.00}");
+  ASSERT_CONTAINS(b.data, "\"floor\":\"200.000000\"");
+  ASSERT_CONTAINS(b.data, "\"expected_at\":\"2025-12-02T11:00:00Z\"");
+  ASSERT_CONTAINS(b.data, "\"runway_status\":\"warning\"");
+  fc_buf_free(&b);
+  fc_projection_destroy(pr);
+  fc_treasury_destroy(t);
+}
+
+TEST(projection_errors) {
+  fc_treasury *t = load();
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr;
+  fc_err e;
+  p.now = ts("2025-12-01T12:00:00Z");
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_EINVAL); /* two tenants, none named */
+  ASSERT_CONTAINS(e.msg, "several tenants");
+  p.tenant_id = "nobody";
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ENOTFOUND);
+  p.tenant_id = "t1";
+  p.currency = "GBP";
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ENOTFOUND);
+  p.currency = "ZZZ";
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ECURRENCY);
+  p.currency = NULL;
+  p.horizon_hours = 0;
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ERANGE);
+  p.horizon_hours = 48;
+  p.floors = "USDC=abc";
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_EPARSE);
+  p.floors = NULL;
+  p.fx = "USD-USDC=1";
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_EPARSE);
+  p.fx = NULL;
+  p.now = FC_TIME_NONE;
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_EINVAL);
+  fc_treasury_destroy(t);
+  t = fc_treasury_create(NULL);
+  p.now = 0;
+  p.tenant_id = NULL;
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ETOOSHORT);
+  fc_treasury_destroy(t);
+}
+
+TEST(demo_tenant_is_deterministic_and_sized) {
+  fc_demo_params p = fc_demo_defaults();
+  fc_buf a1, t1, s1, a2, t2, s2;
+  fc_treasury *t = fc_treasury_create(NULL);
+  const fc_transfer *tr;
+  const fc_stream *st;
+  fc_recurring *rec;
+  size_t nrec;
+  fc_buf_init(&a1), fc_buf_init(&t1), fc_buf_init(&s1), fc_buf_init(&a2), fc_buf_init(&t2), fc_buf_init(&s2);
+  ASSERT_OK(fc_demo_generate(&p, &a1, &t1, &s1, NULL));
+  ASSERT_OK(fc_demo_generate(&p, &a2, &t2, &s2, NULL));
+  ASSERT(t1.len == t2.len && memcmp(t1.data, t2.data, t1.len) == 0);
+  ASSERT(s1.len == s2.len && memcmp(s1.data, s2.data, s1.len) == 0);
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, a1.data, a1.len, NULL, NULL));
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, t1.data, t1.len, NULL, NULL));
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_STREAMS, FC_FORMAT_CSV, s1.data, s1.len, NULL, NULL));
+  ASSERT(fc_treasury_transfers(t, &tr) > 3000 && fc_treasury_transfers(t, &tr) < 4000);
+  ASSERT_INT_EQ(fc_treasury_streams(t, &st), 35);
+  ASSERT_INT_EQ(fc_treasury_default_now(t, "demo"), p.now);
+  ASSERT_OK(fc_recurring_detect(t, "demo", &rec, &nrec, NULL));
+  ASSERT(nrec >= 2); /* the daily sweep and the six-hourly cloud bill at least */
+  fc_recurring_free(rec);
+  fc_buf_free(&a1), fc_buf_free(&t1), fc_buf_free(&s1), fc_buf_free(&a2), fc_buf_free(&t2), fc_buf_free(&s2);
+  fc_treasury_destroy(t);
+}
+
+TEST_LIST(T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
+          T(stream_runway), T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
+          T(demo_tenant_is_deterministic_and_sized))
