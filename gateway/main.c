@@ -1,7 +1,8 @@
 /* main.c: floatcast-gateway's flags, startup and clean shutdown.
  *
  *   floatcast-gateway [--listen HOST:PORT] [--db PATH] [--web DIR]
- *                     [--seed-demo] [--quiet]
+ *                     [--seed-demo] [--quiet] [--idle-timeout MS]
+ *                     [--request-timeout MS]
  *
  * --listen defaults to 127.0.0.1:8080 (port 0 picks a free one); --db to
  * floatcast.db; without --web no static files are served. --seed-demo
@@ -31,17 +32,22 @@ typedef struct options {
   const char *web_dir;
   int seed_demo;
   int quiet;
+  long idle_ms, request_ms;
 } options;
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: floatcast-gateway [--listen HOST:PORT] [--db PATH] [--web DIR]\n"
-          "                         [--seed-demo] [--quiet]\n"
+          "                         [--seed-demo] [--quiet] [--idle-timeout MS]\n"
+          "                         [--request-timeout MS]\n"
           "  --listen HOST:PORT  address to serve on (127.0.0.1:8080; port 0: any free)\n"
           "  --db PATH           SQLite database, created if missing (floatcast.db)\n"
           "  --web DIR           directory of static files (the Treasury page)\n"
           "  --seed-demo         store the demo tenant when the database is empty\n"
-          "  --quiet             no access log\n");
+          "  --quiet             no access log\n"
+          "  --idle-timeout MS   close a keep-alive connection idle this long (5000)\n"
+          "  --request-timeout MS  answer 408 to a request not received whole in this\n"
+          "                      time from its first byte (10000)\n");
 }
 
 /* "HOST:PORT", "[::1]:PORT". */
@@ -77,11 +83,24 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name) {
   return argv[++*i];
 }
 
+static int parse_ms(const char *flag, const char *v, long *out) {
+  char *end;
+  long ms = strtol(v, &end, 10);
+  if (v[0] < '0' || v[0] > '9' || *end != '\0' || ms < 1 || ms > 3600000) {
+    fprintf(stderr, "floatcast-gateway: %s: expected milliseconds in 1..3600000\n", flag);
+    return -1;
+  }
+  *out = ms;
+  return 0;
+}
+
 static int parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   strcpy(o->host, "127.0.0.1");
   o->port = 8080;
   o->db_path = "floatcast.db";
+  o->idle_ms = 5000;
+  o->request_ms = 10000;
   for (int i = 1; i < argc; i++) {
     const char *v;
     if ((v = flag_value(argc, argv, &i, "--listen"))) {
@@ -93,6 +112,10 @@ static int parse_args(int argc, char **argv, options *o) {
       o->db_path = v;
     } else if ((v = flag_value(argc, argv, &i, "--web"))) {
       o->web_dir = v;
+    } else if ((v = flag_value(argc, argv, &i, "--idle-timeout"))) {
+      if (parse_ms("--idle-timeout", v, &o->idle_ms) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--request-timeout"))) {
+      if (parse_ms("--request-timeout", v, &o->request_ms) != 0) return 2;
     } else if (strcmp(argv[i], "--seed-demo") == 0) {
       o->seed_demo = 1;
     } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -168,6 +191,8 @@ static int serve(const options *o, gw_app *app) {
   cfg.host = o->host;
   cfg.port = o->port;
   cfg.access_log = !o->quiet;
+  cfg.idle_ms = (uint64_t)o->idle_ms;
+  cfg.request_ms = (uint64_t)o->request_ms;
   if (uv_loop_init(&loop) != 0) return 1;
   int rc = gw_server_start(&loop, &cfg, app, &rt.server);
   if (rc != 0) {

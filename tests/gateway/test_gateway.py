@@ -1,0 +1,369 @@
+#!/usr/bin/python3
+"""The gateway over loopback: the real binary, a temporary SQLite file, real HTTP.
+
+Starts floatcast-gateway --listen 127.0.0.1:0 --seed-demo with its own web
+directory (index.html, a module, a .wasm, a symlink pointing outside), reads
+the bound port from its first stdout line, and checks: /healthz; static files
+and their MIME types, ETag/304 and HEAD; path traversal in every spelling is
+refused with a 4xx and never leaks the file outside; keep-alive reuse;
+pipelining; malformed requests, oversized headers and bodies answered with
+400/413/414/431 while the server stays up; a slow request gets 408; unknown
+paths get a 404 JSON error; the projection equals the CLI's answer on the
+same demo data; SIGTERM ends the process with status 0 and, under the
+sanitizers, without a report.
+
+Usage: test_gateway.py --gateway PATH --cli PATH [-v] [unittest args]
+Stdlib only (http.client, socket, subprocess, unittest).
+"""
+import argparse
+import http.client
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ARGS = None
+GW = {}  # proc, port, tmp, stderr path
+SECRET = b"TOP-SECRET-do-not-serve\n"
+WASM = b"\x00asm\x01\x00\x00\x00"
+NOW = "2025-12-01T06:00:00Z"
+
+
+def start_gateway():
+    tmp = tempfile.mkdtemp(prefix="fc-gw-test-")
+    web = os.path.join(tmp, "web")
+    os.makedirs(os.path.join(web, "sub"))
+    with open(os.path.join(web, "index.html"), "w") as f:
+        f.write("<!doctype html><title>Treasury</title>\n")
+    with open(os.path.join(web, "app.mjs"), "w") as f:
+        f.write("export const answer = 42;\n")
+    with open(os.path.join(web, "floatcast.wasm"), "wb") as f:
+        f.write(WASM)
+    with open(os.path.join(web, "sub", "page.css"), "w") as f:
+        f.write("body { margin: 0 }\n")
+    with open(os.path.join(tmp, "secret.txt"), "wb") as f:
+        f.write(SECRET)
+    os.symlink(os.path.join(tmp, "secret.txt"), os.path.join(web, "escape.txt"))
+    err_path = os.path.join(tmp, "gateway.stderr")
+    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "gw.db"),
+           "--web", web, "--seed-demo", "--request-timeout", "1500"]
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline().decode() if ready else ""
+    if not line.startswith("listening on http://127.0.0.1:"):
+        proc.kill()
+        raise RuntimeError("gateway did not start: %r\n%s" % (line, open(err_path).read()))
+    GW.update(proc=proc, port=int(line.rsplit(":", 1)[1].strip("/\n")), tmp=tmp, err=err_path)
+
+
+def stop_gateway():
+    proc = GW.get("proc")
+    if proc and proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    if proc:
+        proc.stdout.close()
+    if GW.get("tmp"):
+        shutil.rmtree(GW["tmp"], ignore_errors=True)
+
+
+def conn():
+    return http.client.HTTPConnection("127.0.0.1", GW["port"], timeout=30)
+
+
+def get(path, method="GET", headers=None):
+    c = conn()
+    c.request(method, path, headers=headers or {})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r, body
+
+
+def raw_socket():
+    s = socket.create_connection(("127.0.0.1", GW["port"]), timeout=30)
+    return s, s.makefile("rb")
+
+
+def read_response(f, head_only=False):
+    """Reads one response from a socket file: (status, headers dict, body)."""
+    line = f.readline()
+    if not line:
+        return None
+    status = int(line.split()[1])
+    headers = {}
+    while True:
+        h = f.readline()
+        if h in (b"\r\n", b""):
+            break
+        k, v = h.decode().split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    n = int(headers.get("content-length", "0"))
+    body = b"" if head_only or status in (204, 304) else f.read(n)
+    return status, headers, body
+
+
+def raw_exchange(data, head_only=False):
+    s, f = raw_socket()
+    s.sendall(data)
+    r = read_response(f, head_only)
+    f.close()
+    s.close()
+    return r
+
+
+def assert_error_json(tc, body, code=None):
+    doc = json.loads(body)
+    tc.assertIn("error", doc)
+    tc.assertIsInstance(doc["error"]["message"], str)
+    if code:
+        tc.assertEqual(doc["error"]["code"], code)
+
+
+class Gateway(unittest.TestCase):
+    def assert_up(self):
+        r, body = get("/healthz")
+        self.assertEqual(r.status, 200)
+
+    def test_healthz(self):
+        r, body = get("/healthz")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.getheader("Content-Type"), "application/json")
+        self.assertEqual(json.loads(body), {"status": "ok"})
+
+    def test_static_types(self):
+        cases = [("/", "text/html; charset=utf-8", b"<!doctype html><title>Treasury</title>\n"),
+                 ("/index.html", "text/html; charset=utf-8", None),
+                 ("/app.mjs", "text/javascript; charset=utf-8", b"export const answer = 42;\n"),
+                 ("/floatcast.wasm", "application/wasm", WASM),
+                 ("/sub/page.css", "text/css; charset=utf-8", None)]
+        for path, ctype, content in cases:
+            with self.subTest(path=path):
+                r, body = get(path)
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.getheader("Content-Type"), ctype)
+                self.assertEqual(int(r.getheader("Content-Length")), len(body))
+                self.assertEqual(r.getheader("Cache-Control"), "no-cache")
+                if content is not None:
+                    self.assertEqual(body, content)
+
+    def test_static_etag_and_head(self):
+        r, body = get("/app.mjs")
+        etag = r.getheader("ETag")
+        self.assertTrue(etag and etag.startswith('W/"'))
+        r2, body2 = get("/app.mjs", headers={"If-None-Match": etag})
+        self.assertEqual(r2.status, 304)
+        self.assertEqual(body2, b"")
+        r3, body3 = get("/app.mjs", headers={"If-None-Match": 'W/"other"'})
+        self.assertEqual(r3.status, 200)
+        status, headers, hbody = raw_exchange(
+            b"HEAD /app.mjs HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", head_only=True)
+        self.assertEqual(status, 200)
+        self.assertEqual(int(headers["content-length"]), len(body))
+
+    def test_traversal_refused(self):
+        # Dot segments, encoded separators and NULs are refused as text (400);
+        # a symlink out of the web directory after realpath (403); a path
+        # that merely looks absolute stays inside the root (404).
+        targets = {"/../secret.txt": 400, "/sub/../../secret.txt": 400,
+                   "/%2e%2e/secret.txt": 400, "/%2E%2E/%2E%2E/secret.txt": 400,
+                   "/..%2fsecret.txt": 400, "/sub%2f..%2f..%2fsecret.txt": 400,
+                   "/%2fetc%2fpasswd": 400, "/sub/..%5c..%5csecret.txt": 400,
+                   "/..\\secret.txt": 400, "//etc/passwd": 400, "/etc/passwd": 404,
+                   "/./index.html": 400, "/sub/./page.css": 400, "/%00index.html": 400,
+                   "/index.html%00.txt": 400, "/escape.txt": 403,
+                   "http://127.0.0.1/../secret.txt": 400, "secret.txt": 400, "/%zz": 400}
+        for t, want in targets.items():
+            with self.subTest(target=t):
+                status, headers, body = raw_exchange(
+                    ("GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % t).encode())
+                self.assertEqual(status, want)
+                self.assertNotIn(b"TOP-SECRET", body)
+                self.assertNotIn(b"root:", body)
+                assert_error_json(self, body)
+        self.assert_up()
+
+    def test_keep_alive_reuse(self):
+        s, f = raw_socket()
+        for path in ["/healthz", "/app.mjs", "/healthz", "/nope.txt"]:
+            s.sendall(("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path).encode())
+            status, headers, body = read_response(f)
+            self.assertEqual(headers["connection"], "keep-alive")
+            self.assertEqual(status, 404 if path == "/nope.txt" else 200)
+        s.close()
+        c = conn()  # http.client over one socket
+        for _ in range(3):
+            c.request("GET", "/healthz")
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+            first = first if _ else c.sock
+            self.assertIs(c.sock, first)
+        c.close()
+
+    def test_http10_closes(self):
+        s, f = raw_socket()
+        s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        status, headers, body = read_response(f)
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["connection"], "close")
+        self.assertEqual(f.read(), b"")  # the server closed
+        s.close()
+
+    def test_pipelining(self):
+        s, f = raw_socket()
+        reqs = b"".join(("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % p).encode()
+                        for p in ["/healthz", "/app.mjs", "/v1/nope", "/floatcast.wasm"])
+        reqs += b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        s.sendall(reqs)
+        got = [read_response(f) for _ in range(5)]
+        self.assertEqual([g[0] for g in got], [200, 200, 404, 200, 200])
+        self.assertEqual(got[1][2], b"export const answer = 42;\n")
+        self.assertEqual(got[3][2], WASM)
+        self.assertEqual(got[3][1]["content-type"], "application/wasm")
+        self.assertEqual(got[4][1]["connection"], "close")
+        self.assertEqual(f.read(), b"")
+        s.close()
+
+    def test_malformed_400(self):
+        bad = [b"GARBAGE\r\n\r\n",
+               b"GET / HTTP/9.9\r\nHost: t\r\n\r\n",
+               b"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n",
+               b"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+               b"GET / HTTP/1.1\r\n\r\n",  # HTTP/1.1 without Host
+               b"GET /\x01 HTTP/1.1\r\nHost: t\r\n\r\n",
+               b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"]
+        for data in bad:
+            with self.subTest(data=data):
+                status, headers, body = raw_exchange(data)
+                self.assertEqual(status, 400)
+                self.assertEqual(headers["connection"], "close")
+                assert_error_json(self, body, "bad_request")
+        self.assert_up()
+
+    def test_limits(self):
+        big = "a" * 10000
+        status, _, body = raw_exchange(
+            ("GET / HTTP/1.1\r\nHost: t\r\nX-Big: %s\r\n\r\n" % big).encode())
+        self.assertEqual(status, 431)
+        assert_error_json(self, body)
+        many = "".join("X-H%d: v\r\n" % i for i in range(100))
+        status, _, _ = raw_exchange(("GET / HTTP/1.1\r\nHost: t\r\n%s\r\n" % many).encode())
+        self.assertEqual(status, 431)
+        status, _, _ = raw_exchange(("GET /%s HTTP/1.1\r\nHost: t\r\n\r\n" % big).encode())
+        self.assertEqual(status, 414)
+        status, _, body = raw_exchange(
+            b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n")
+        self.assertEqual(status, 413)
+        chunked = b"POST /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        chunked += b"".join(b"10000\r\n" + b"x" * 0x10000 + b"\r\n" for _ in range(17))
+        s, f = raw_socket()
+        try:
+            s.sendall(chunked)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before reading everything
+        status, _, _ = read_response(f)
+        self.assertEqual(status, 413)
+        s.close()
+        self.assert_up()
+
+    def test_slow_request_408(self):
+        s, f = raw_socket()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+        status, headers, body = read_response(f)  # the server gives up first
+        self.assertEqual(status, 408)
+        assert_error_json(self, body, "timeout")
+        s.close()
+        self.assert_up()
+
+    def test_unknown_paths(self):
+        for path in ["/v1/nope", "/v1", "/missing.html"]:
+            with self.subTest(path=path):
+                r, body = get(path)
+                self.assertEqual(r.status, 404)
+                self.assertEqual(r.getheader("Content-Type"), "application/json")
+                assert_error_json(self, body, "not_found")
+        r, body = get("/healthz", method="POST")
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.getheader("Allow"), "GET, HEAD")
+        assert_error_json(self, body, "method_not_allowed")
+
+    def cli_projection(self, *extra):
+        demo = os.path.join(GW["tmp"], "demo")
+        if not os.path.isdir(demo):
+            subprocess.run([ARGS.cli, "demo", "--out", demo], check=True)
+        out = subprocess.run([ARGS.cli, "project", "--data", demo, "--horizon", "48",
+                              "--method", "rule", "--json"] + list(extra),
+                             check=True, stdout=subprocess.PIPE).stdout
+        return out
+
+    def test_projection_matches_cli(self):
+        cases = [("?now=%s&horizon=48" % NOW, ["--now", NOW]),
+                 ("?horizon=48", []),
+                 ("?currency=USDC&now=%s" % NOW, ["--now", NOW, "--currency", "USDC"])]
+        for query, flags in cases:
+            with self.subTest(query=query):
+                r, body = get("/v1/reports/treasury/projection" + query)
+                self.assertEqual(r.status, 200, body)
+                self.assertEqual(r.getheader("Content-Type"), "application/json")
+                cli = self.cli_projection(*flags)
+                self.assertEqual(json.loads(body), json.loads(cli))
+                doc = json.loads(body)
+                self.assertEqual(doc["tenant_id"], "demo")
+                self.assertEqual(doc["horizon_hours"], 48)
+                if "currency=" in query:
+                    self.assertEqual([c["currency"] for c in doc["currencies"]], ["USDC"])
+
+    def test_projection_bad_queries(self):
+        base = "/v1/reports/treasury/projection"
+        cases = [("?horizon=0", 400), ("?horizon=721", 400), ("?horizon=4x", 400),
+                 ("?horizon=", 400), ("?now=garbage", 400), ("?now=2025-02-30", 400),
+                 ("?currency=XYZ", 400), ("?currency=", 400), ("?currency=JPY", 404),
+                 ("?foo=1", 400), ("?horizon=48&horizon=24", 400), ("?now=%zz", 400)]
+        for query, want in cases:
+            with self.subTest(query=query):
+                r, body = get(base + query)
+                self.assertEqual(r.status, want, body)
+                assert_error_json(self, body)
+        self.assert_up()
+
+    def test_zz_clean_shutdown(self):
+        proc = GW["proc"]
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=60)
+        with open(GW["err"], errors="replace") as f:
+            err = f.read()
+        self.assertEqual(rc, 0, err[-4000:])
+        self.assertNotIn("Sanitizer", err)
+        self.assertNotIn("runtime error", err)
+        lines = [l for l in err.splitlines() if l.startswith("{")]
+        self.assertTrue(lines)
+        for l in lines:  # the access log is one JSON object per line
+            rec = json.loads(l)
+            self.assertIn(rec["status"], range(100, 600))
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gateway", required=True)
+    ap.add_argument("--cli", required=True)
+    ARGS, rest = ap.parse_known_args()
+    start_gateway()
+    try:
+        prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    finally:
+        stop_gateway()
+    sys.exit(0 if prog.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
