@@ -337,8 +337,25 @@ class Gateway(unittest.TestCase):
 
     def test_zz_clean_shutdown(self):
         proc = GW["proc"]
+        idle, idle_f = raw_socket()  # an idle keep-alive connection
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        self.assertEqual(read_response(idle_f)[0], 200)
+        busy, busy_f = raw_socket()  # a request in progress
+        busy.sendall(b"GET /v1/reports/treasury/projection HTTP/1.1\r\nHost: t\r\n")
+        time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
+        self.assertEqual(idle_f.read(), b"")  # closed by the drain
+        busy.sendall(b"\r\n")
+        r = read_response(busy_f)
+        if r is not None:  # answered, unless the signal won the race
+            self.assertEqual(r[0], 200)
+            self.assertEqual(r[1]["connection"], "close")
+        for s, f in ((idle, idle_f), (busy, busy_f)):
+            f.close()
+            s.close()
         rc = proc.wait(timeout=60)
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", GW["port"]), timeout=5)
         with open(GW["err"], errors="replace") as f:
             err = f.read()
         self.assertEqual(rc, 0, err[-4000:])
