@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""test_cli.py: the floatcast command as a user runs it.
+
+Checks exit codes and messages for usage errors and bad input files (each
+bad row named by its line, nothing loaded), and that `project --json` on the
+demo tenant equals tests/golden/demo_rule_48h.json byte for byte (the WASM
+module must produce the same bytes)."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"ok - {name}")
+    else:
+        failed += 1
+        print(f"not ok - {name}: {detail}", file=sys.stderr)
+
+
+def run(cli, *args):
+    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--golden", required=True)
+    a = ap.parse_args()
+    cli = a.cli
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = os.path.join(tmp, "demo")
+        rc, out, err = run(cli)
+        check("no command: usage on stderr, exit 2", rc == 2 and "usage: floatcast" in err, err)
+        rc, out, err = run(cli, "nosuch")
+        check("unknown command: exit 2", rc == 2 and "unknown command 'nosuch'" in err, err)
+        rc, out, err = run(cli, "project")
+        check("project without --data: usage, exit 2", rc == 2 and "--data DIR" in err, err)
+        rc, out, err = run(cli, "project", "--data")
+        check("flag without value: exit 2", rc == 2 and "--data needs a value" in err, err)
+        rc, out, err = run(cli, "demo", "--out", demo)
+        check("demo writes the data set", rc == 0 and sorted(os.listdir(demo)) ==
+              ["accounts.csv", "streams.csv", "transfers.csv"], err)
+
+        rc, out, err = run(cli, "project", "--data", demo, "--now", "2025-12-01T12:00:00Z",
+                           "--horizon", "48", "--method", "rule", "--json")
+        with open(os.path.join(a.golden, "demo_rule_48h.json")) as f:
+            golden = f.read()
+        check("project --json equals the golden file", rc == 0 and out == golden,
+              err or "output differs from tests/golden/demo_rule_48h.json")
+        doc = json.loads(out) if rc == 0 else {}
+        usdc = [c for c in doc.get("currencies", []) if c["currency"] == "USDC"]
+        check("answer shape: H+1 path points, risk, recommendation",
+              len(usdc) == 1 and len(usdc[0]["path"]) == 49 and usdc[0]["depletion"]["risk"] in
+              ("low", "medium", "high") and isinstance(doc.get("recommendations"), list), out[:200])
+        rc2, out2, _ = run(cli, "project", "--data", demo, "--json")
+        check("default --now is the hour after the newest transfer", rc2 == 0 and out2 == out)
+        rc, out, err = run(cli, "project", "--data", demo)
+        check("table output", rc == 0 and "USDC" in out and "recommend:" in out, out[:300])
+        rc, out, err = run(cli, "project", "--data", demo, "--horizon", "0")
+        check("horizon 0 refused", rc == 1 and "--horizon" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--now", "2025-02-30")
+        check("bad --now refused", rc == 1 and "no such day" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--method", "ml")
+        check("unknown method refused", rc == 1 and "only 'rule'" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--currency", "XYZ")
+        check("unknown currency refused", rc == 1 and "unknown currency 'XYZ'" in err, err)
+        rc, out, err = run(cli, "project", "--data", os.path.join(tmp, "missing"))
+        check("missing directory: the path and the reason", rc == 1 and "No such file" in err, err)
+
+        bad = os.path.join(tmp, "bad")
+        os.mkdir(bad)
+        for name in ("accounts.csv", "streams.csv"):
+            with open(os.path.join(demo, name)) as src, open(os.path.join(bad, name), "w") as dst:
+                dst.write(src.read())
+        with open(os.path.join(bad, "transfers.csv"), "w") as f:
+            f.write("id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n"
+                    "a,demo,acc-usd-operating,x,USD,10.00,completed,2025-11-30T00:00:00Z\n"
+                    "b,demo,acc-usd-operating,x,USD,abc,completed,2025-11-30T00:00:00Z\n"
+                    "c,demo,acc-usd-operating,x,USD,1.00,completed,yesterday\n")
+        rc, out, err = run(cli, "project", "--data", bad)
+        check("bad rows: each named by line, nothing loaded",
+              rc == 1 and "line 3: amount:" in err and "line 4: created_at:" in err and
+              "nothing was loaded" in err, err)
+
+        rc, out, err = run(cli, "features", "--data", demo, "--granularity", "hour")
+        feats = json.loads(out) if rc == 0 else {}
+        rec = feats.get("recurring", [])
+        check("features: hourly series, recurring sweep, stream runway",
+              rc == 0 and any(r["to_account_id"] == "ext-sweep-bank" for r in rec) and
+              len(feats.get("streams", [])) == 35 and feats["currencies"][0]["step_seconds"] == 3600, err)
+        rc, out, err = run(cli, "features", "--data", demo, "--granularity", "week")
+        check("features: bad granularity refused", rc == 1 and "hour or day" in err, err)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
