@@ -5,9 +5,10 @@
 //  - tests/golden/demo_rule_48h.json, written by the native fc_parity_dump
 //    (tests/wasm/parity_dump.c) and kept current by the native ctest
 //    wasm_golden_native;
-//  - FC_NATIVE_CLI (a native floatcast binary): the test writes the WASM
-//    demo CSVs to a temporary folder and runs
-//    `floatcast project --data DIR --now TS --horizon 48 --method rule --json`.
+//  - FC_NATIVE_CLI (a native floatcast binary): `floatcast demo --out DIR
+//    --seed 42` must write the WASM demo's CSVs byte for byte, and
+//    `floatcast project --data DIR --now TS --horizon 48 --method rule --json`
+//    on them must print the WASM projection.
 // A newline the native side adds after the JSON is allowed; nothing else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +50,13 @@ test('WASM equals the native golden file', (t) => {
   assertSameJson(fs.readFileSync(golden, 'utf8'), golden);
 });
 
-test('WASM equals the native CLI on the same CSV files', (t) => {
+function run(cli, args) {
+  const r = spawnSync(cli, args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `floatcast ${args[0]} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+test('WASM equals the native CLI: demo CSVs and projection', (t) => {
   const cli = process.env.FC_NATIVE_CLI;
   if (!cli || !fs.existsSync(cli)) {
     t.skip('FC_NATIVE_CLI not set (configure with -DFC_NATIVE_CLI=/path/to/build/bin/floatcast)');
@@ -57,11 +64,11 @@ test('WASM equals the native CLI on the same CSV files', (t) => {
   }
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-parity-'));
   try {
-    for (const k of ['accounts', 'transfers', 'streams']) fs.writeFileSync(path.join(data, `${k}.csv`), demo[k]);
-    const r = spawnSync(cli, ['project', '--data', data, '--now', demo.now, '--horizon', '48',
-      '--method', 'rule', '--json'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `floatcast project failed: ${r.stderr}`);
-    assertSameJson(r.stdout, 'floatcast project');
+    run(cli, ['demo', '--out', data, '--seed', '42']);
+    for (const k of ['accounts', 'transfers', 'streams'])
+      assert.ok(fs.readFileSync(path.join(data, `${k}.csv`), 'utf8') === demo[k], `native ${k}.csv equals the WASM demo`);
+    assertSameJson(run(cli, ['project', '--data', data, '--now', demo.now, '--horizon', '48',
+      '--method', 'rule', '--json']), 'floatcast project');
   } finally {
     fs.rmSync(data, { recursive: true, force: true });
   }
