@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <uv.h>
 
@@ -228,7 +229,8 @@ int main(int argc, char **argv) {
   if (rc != 0) return rc;
   signal(SIGPIPE, SIG_IGN); /* a peer that went away is an error code, not a kill */
   if (o.web_dir) {
-    if (!realpath(o.web_dir, web_root)) {
+    struct stat st;
+    if (!realpath(o.web_dir, web_root) || stat(web_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
       fprintf(stderr, "floatcast-gateway: --web %s: not a directory\n", o.web_dir);
       return 1;
     }
