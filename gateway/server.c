@@ -268,7 +268,6 @@ static void dispatch(gw_conn *c) {
   const char *allow = NULL;
   reads_off(c);
   set_timer(c, T_NONE, 0);
-  c->t_start = uv_hrtime();
   c->route = gw_route_find(req->method, req->path, &status, &allow);
   if (!c->route) {
     if (status == 405) {
@@ -298,7 +297,6 @@ static void dispatch(gw_conn *c) {
 
 static void parse_error(gw_conn *c) {
   int st = c->in.err_status;
-  c->t_start = uv_hrtime();
   c->in.complete = 0; /* no usable request: no HEAD, no keep-alive */
   gw_response_reset(&c->res);
   gw_response_error(&c->res, st, st == 400 ? "bad_request" : "request_rejected", "%s",
@@ -311,6 +309,7 @@ static void parse_error(gw_conn *c) {
 static void process_input(gw_conn *c) {
   while (c->buf_off < c->buf_len) {
     size_t used = 0;
+    if (!c->in.started) c->t_start = uv_hrtime(); /* a request's first bytes */
     gw_feed_result r = gw_http_in_feed(&c->in, c->buf + c->buf_off, c->buf_len - c->buf_off, &used);
     c->buf_off += used;
     if (r == GW_FEED_REQUEST) {

@@ -61,7 +61,7 @@ def start_gateway():
     if not line.startswith("listening on http://127.0.0.1:"):
         proc.kill()
         raise RuntimeError("gateway did not start: %r\n%s" % (line, open(err_path).read()))
-    GW.update(proc=proc, port=int(line.rsplit(":", 1)[1].strip("/\n")), tmp=tmp, err=err_path)
+    GW.update(started=time.time(), proc=proc, port=int(line.rsplit(":", 1)[1].strip("/\n")), tmp=tmp, err=err_path)
 
 
 def stop_gateway():
@@ -366,6 +366,13 @@ class Gateway(unittest.TestCase):
         for l in lines:  # the access log is one JSON object per line
             rec = json.loads(l)
             self.assertIn(rec["status"], range(100, 600))
+            # Durations count from a request's first byte: never negative,
+            # never longer than this whole test run.
+            self.assertGreaterEqual(rec["ms"], 0)
+            self.assertLess(rec["ms"], 1000 * (time.time() - GW["started"]), l)
+        statuses = [json.loads(l)["status"] for l in lines]
+        self.assertIn(408, statuses)
+        self.assertIn(431, statuses)
 
 
 def main():
