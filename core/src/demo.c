@@ -163,9 +163,14 @@ static void history(tr_list *l, fc_rng *r, int64_t start, int64_t now) {
     fc_calendar c;
     fc_calendar_features(d, fc_calendar_defaults(), &c);
     /* Daily 02:00 sweep of excess USD to the bank: about 50k, +-1 %. */
-    if (d + 2 * 3600 >= start && d + 2 * 3600 < now)
-      fixed(l, d + 2 * 3600 + (int64_t)fc_rng_below(r, 300), "acc-usd-operating", "ext-sweep-bank", "USD",
-            UNITS(50000, "USD") + (int64_t)(fc_rng_normal(r) * 50000.0), "completed", FC_TIME_NONE);
+    if (d + 2 * 3600 >= start && d + 2 * 3600 < now) {
+      /* Draw in statement order: C leaves the order of argument evaluation
+       * open, and gcc and clang differ, which would split native from WASM. */
+      int64_t jitter = (int64_t)fc_rng_below(r, 300);
+      int64_t noise = (int64_t)(fc_rng_normal(r) * 50000.0);
+      fixed(l, d + 2 * 3600 + jitter, "acc-usd-operating", "ext-sweep-bank", "USD", UNITS(50000, "USD") + noise,
+            "completed", FC_TIME_NONE);
+    }
     /* Daily 06:00 USDC top-up of the payout wallet from treasury (internal). */
     if (d + 6 * 3600 >= start && d + 6 * 3600 < now)
       fixed(l, d + 6 * 3600, "acc-usdc-treasury", "acc-usdc-payouts", "USDC", UNITS(30000, "USDC"),
