@@ -98,7 +98,8 @@ function stat(label, value, cls = '') {
 
 function card(cur, horizon) {
   const r = cur.rule;
-  const delta = Number(r.projected_balance) - Number(cur.current_balance);
+  // Red only when the projection ends below the floor, not for any decrease.
+  const below = Number(r.projected_balance) < Number(cur.depletion.floor);
   const risk = cur.depletion.risk;
   const p48 = cur.depletion.probability['48h'];
   const head = el('div', { class: 'card-head' },
@@ -106,7 +107,7 @@ function card(cur, horizon) {
     el('span', { class: `badge risk-${risk}`, title: p48 === null ? '' : `P(below floor within 48 h) = ${p48}` }, RISK_TEXT[risk] || risk));
   const body = el('div', { class: 'balances' },
     stat('Current balance', money(cur.current_balance), 'big'),
-    stat(`Projected in ${horizon} h`, money(r.projected_balance), `big ${delta < 0 ? 'down' : delta > 0 ? 'up' : ''}`));
+    stat(`Projected in ${horizon} h`, money(r.projected_balance), `big ${below ? 'down' : ''}`));
   const flows = el('div', { class: 'flows' },
     stat('Scheduled outflows', flow('−', r.scheduled_outflows)),
     stat('Scheduled inflows', flow('+', r.scheduled_inflows ?? '0')),
@@ -126,6 +127,16 @@ function renderCards(p) {
   cards.replaceChildren(...p.currencies.map((c) => card(c, p.horizon_hours)));
   cards.setAttribute('data-ready', '1');
   $('asof').textContent = `as of ${shortTime(p.as_of)} · tenant ${p.tenant_id}`;
+  renderRecommendations(p);
+}
+
+function renderRecommendations(p) {
+  const items = p.recommendations.map((r) => el('li', { class: 'rec' },
+    el('strong', {}, `Move ${money(r.amount)} ${r.from_currency} → ${r.to_currency}`),
+    el('span', { class: 'by' }, ` by ${shortTime(r.by)}`),
+    el('div', { class: 'reason' }, r.reason)));
+  $('recs').replaceChildren(...(items.length ? items
+    : [el('li', { class: 'rec none' }, 'No move needed: every currency stays above its floor over the horizon.')]));
 }
 
 const STATUS_ORDER = { critical: 0, warning: 1, healthy: 2, paused: 3, cancelled: 4 };
