@@ -2,7 +2,7 @@
  *
  *   floatcast-gateway [--listen HOST:PORT] [--db PATH] [--web DIR]
  *                     [--seed-demo] [--quiet] [--idle-timeout MS]
- *                     [--request-timeout MS]
+ *                     [--request-timeout MS] [--max-connections N]
  *
  * --listen defaults to 127.0.0.1:8080 (port 0 picks a free one); --db to
  * floatcast.db; without --web no static files are served. --seed-demo
@@ -33,14 +33,14 @@ typedef struct options {
   const char *web_dir;
   int seed_demo;
   int quiet;
-  long idle_ms, request_ms;
+  long idle_ms, request_ms, max_conns;
 } options;
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: floatcast-gateway [--listen HOST:PORT] [--db PATH] [--web DIR]\n"
           "                         [--seed-demo] [--quiet] [--idle-timeout MS]\n"
-          "                         [--request-timeout MS]\n"
+          "                         [--request-timeout MS] [--max-connections N]\n"
           "  --listen HOST:PORT  address to serve on (127.0.0.1:8080; port 0: any free)\n"
           "  --db PATH           SQLite database, created if missing (floatcast.db)\n"
           "  --web DIR           directory of static files (the Treasury page)\n"
@@ -48,7 +48,8 @@ static void usage(FILE *f) {
           "  --quiet             no access log\n"
           "  --idle-timeout MS   close a keep-alive connection idle this long (5000)\n"
           "  --request-timeout MS  answer 408 to a request not received whole in this\n"
-          "                      time from its first byte (10000)\n");
+          "                      time from its first byte (10000)\n"
+          "  --max-connections N open connections at most; more are closed at once (1024)\n");
 }
 
 /* "HOST:PORT", "[::1]:PORT". */
@@ -84,11 +85,12 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name) {
   return argv[++*i];
 }
 
+/* A whole number in 1..3600000 (milliseconds, or a count). */
 static int parse_ms(const char *flag, const char *v, long *out) {
   char *end;
   long ms = strtol(v, &end, 10);
   if (v[0] < '0' || v[0] > '9' || *end != '\0' || ms < 1 || ms > 3600000) {
-    fprintf(stderr, "floatcast-gateway: %s: expected milliseconds in 1..3600000\n", flag);
+    fprintf(stderr, "floatcast-gateway: %s: expected a whole number in 1..3600000\n", flag);
     return -1;
   }
   *out = ms;
@@ -102,6 +104,7 @@ static int parse_args(int argc, char **argv, options *o) {
   o->db_path = "floatcast.db";
   o->idle_ms = 5000;
   o->request_ms = 10000;
+  o->max_conns = 1024;
   for (int i = 1; i < argc; i++) {
     const char *v;
     if ((v = flag_value(argc, argv, &i, "--listen"))) {
@@ -117,6 +120,8 @@ static int parse_args(int argc, char **argv, options *o) {
       if (parse_ms("--idle-timeout", v, &o->idle_ms) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--request-timeout"))) {
       if (parse_ms("--request-timeout", v, &o->request_ms) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--max-connections"))) {
+      if (parse_ms("--max-connections", v, &o->max_conns) != 0) return 2;
     } else if (strcmp(argv[i], "--seed-demo") == 0) {
       o->seed_demo = 1;
     } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -194,6 +199,7 @@ static int serve(const options *o, gw_app *app) {
   cfg.access_log = !o->quiet;
   cfg.idle_ms = (uint64_t)o->idle_ms;
   cfg.request_ms = (uint64_t)o->request_ms;
+  cfg.max_connections = (unsigned)o->max_conns;
   if (uv_loop_init(&loop) != 0) return 1;
   int rc = gw_server_start(&loop, &cfg, app, &rt.server);
   if (rc != 0) {

@@ -36,6 +36,21 @@ WASM = b"\x00asm\x01\x00\x00\x00"
 NOW = "2025-12-01T06:00:00Z"
 
 
+def spawn(tmp, extra):
+    """Starts the gateway; returns (proc, port, stderr path)."""
+    err_path = os.path.join(tmp, "gateway%d.stderr" % len(os.listdir(tmp)))
+    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "gw.db")] + extra
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline().decode() if ready else ""
+    if not line.startswith("listening on http://127.0.0.1:"):
+        proc.kill()
+        with open(err_path) as f:
+            raise RuntimeError("gateway did not start: %r\n%s" % (line, f.read()))
+    return proc, int(line.rsplit(":", 1)[1].strip("/\n")), err_path
+
+
 def start_gateway():
     tmp = tempfile.mkdtemp(prefix="fc-gw-test-")
     web = os.path.join(tmp, "web")
@@ -51,17 +66,9 @@ def start_gateway():
     with open(os.path.join(tmp, "secret.txt"), "wb") as f:
         f.write(SECRET)
     os.symlink(os.path.join(tmp, "secret.txt"), os.path.join(web, "escape.txt"))
-    err_path = os.path.join(tmp, "gateway.stderr")
-    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "gw.db"),
-           "--web", web, "--seed-demo", "--request-timeout", "1500"]
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
-    ready, _, _ = select.select([proc.stdout], [], [], 60)
-    line = proc.stdout.readline().decode() if ready else ""
-    if not line.startswith("listening on http://127.0.0.1:"):
-        proc.kill()
-        raise RuntimeError("gateway did not start: %r\n%s" % (line, open(err_path).read()))
-    GW.update(started=time.time(), proc=proc, port=int(line.rsplit(":", 1)[1].strip("/\n")), tmp=tmp, err=err_path)
+    started = time.time()
+    proc, port, err_path = spawn(tmp, ["--web", web, "--seed-demo", "--request-timeout", "1500"])
+    GW.update(started=started, proc=proc, port=port, tmp=tmp, err=err_path)
 
 
 def stop_gateway():
@@ -334,6 +341,46 @@ class Gateway(unittest.TestCase):
                 self.assertEqual(r.status, want, body)
                 assert_error_json(self, body)
         self.assert_up()
+
+    def test_connection_limit(self):
+        proc, port, _ = spawn(GW["tmp"], ["--max-connections", "2", "--quiet"])
+        try:
+            held = []
+            for _ in range(2):  # two connections, each surely accepted
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                f = s.makefile("rb")
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                self.assertEqual(read_response(f)[0], 200)
+                held.append((s, f))
+            extra = socket.create_connection(("127.0.0.1", port), timeout=30)
+            try:
+                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                self.assertEqual(extra.recv(100), b"")  # closed unanswered
+            except ConnectionResetError:
+                pass
+            extra.close()
+            held[0][1].close()
+            held[0][0].close()
+            for _ in range(100):  # the slot frees once the server sees the close
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                try:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                    if s.recv(100).startswith(b"HTTP/1.1 200"):
+                        break
+                except ConnectionResetError:
+                    pass
+                finally:
+                    s.close()
+                time.sleep(0.05)
+            else:
+                self.fail("a freed connection slot was never reused")
+            for s, f in held[1:]:
+                f.close()
+                s.close()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=60), 0)
+            proc.stdout.close()
 
     def test_zz_clean_shutdown(self):
         proc = GW["proc"]
