@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "db.h"
@@ -234,6 +235,7 @@ int main(int argc, char **argv) {
   int rc = parse_args(argc, argv, &o);
   if (rc != 0) return rc;
   signal(SIGPIPE, SIG_IGN); /* a peer that went away is an error code, not a kill */
+  json_object_seed(0);      /* seed jansson's hash once, before worker threads use it */
   if (o.web_dir) {
     struct stat st;
     if (!realpath(o.web_dir, web_root) || stat(web_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
