@@ -1,0 +1,564 @@
+/* kmeans.c: k-means++ seeding, Hamerly's accelerated Lloyd iteration,
+ * mini-batch k-means and silhouette scores.
+ *
+ * Hamerly (2010) keeps for every point an upper bound on the distance to its
+ * centre and one lower bound on the distance to any other centre; a point is
+ * looked at again only when the bounds no longer prove its assignment, so
+ * the answer equals Lloyd's at a fraction of the distance computations. The
+ * seeding is the greedy k-means++ of scikit-learn (2 + ln k candidates per
+ * step, the one that lowers the potential most wins), and the stopping rule
+ * is sklearn's: no label changed, or the squared centre shift fell below
+ * tol times the mean column variance, after which labels are made to match
+ * the final centres.
+ */
+#include "fc/kmeans.h"
+#include "fc/rng.h"
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+fc_kmeans_params fc_kmeans_defaults(void) {
+  fc_kmeans_params p;
+  memset(&p, 0, sizeof p);
+  p.k = 4;
+  p.n_init = 10;
+  p.max_iter = 300;
+  p.tol = 1e-4;
+  p.algo = FC_KMEANS_HAMERLY;
+  p.batch_size = 1024;
+  p.seed = 0;
+  return p;
+}
+
+fc_kmeans_auto_params fc_kmeans_auto_defaults(void) {
+  fc_kmeans_auto_params p;
+  p.k_min = 2;
+  p.k_max = 8;
+  p.sample = 5000;
+  p.base = fc_kmeans_defaults();
+  return p;
+}
+
+static double dist2(const double *a, const double *b, size_t d) {
+  double s = 0;
+  for (size_t j = 0; j < d; j++) {
+    double e = a[j] - b[j];
+    s += e * e;
+  }
+  return s;
+}
+
+/* Nearest and second-nearest squared distances from p to the k centres. */
+static int nearest2(const double *p, const double *c, int k, size_t d, double *best,
+                    double *second) {
+  int arg = 0;
+  double b1 = INFINITY, b2 = INFINITY;
+  for (int j = 0; j < k; j++) {
+    double e = dist2(p, c + (size_t)j * d, d);
+    if (e < b1) {
+      b2 = b1;
+      b1 = e;
+      arg = j;
+    } else if (e < b2) {
+      b2 = e;
+    }
+  }
+  *best = b1;
+  *second = b2;
+  return arg;
+}
+
+void fc_kmeans_assign(const double *centers, int k, size_t d, const double *x, size_t n,
+                      int *labels, double *d2) {
+  for (size_t i = 0; i < n; i++) {
+    double b, s;
+    labels[i] = nearest2(x + i * d, centers, k, d, &b, &s);
+    if (d2) d2[i] = b;
+  }
+}
+
+static int check_matrix(const double *x, size_t n, size_t d, fc_err *err) {
+  if (x == NULL || n == 0 || d == 0)
+    return fc__err(err, FC_EINVAL, "empty data (%zu points x %zu features)", n, d);
+  for (size_t i = 0; i < n * d; i++)
+    if (!isfinite(x[i]))
+      return fc__err(err, FC_EINVAL, "point %zu, feature %zu: value is not finite", i / d,
+                     i % d);
+  return FC_OK;
+}
+
+/* tol * mean column variance: sklearn's absolute tolerance. */
+static double absolute_tol(const double *x, size_t n, size_t d, double tol) {
+  double total = 0;
+  for (size_t j = 0; j < d; j++) {
+    double mean = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) mean += x[i * d + j];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) ss += (x[i * d + j] - mean) * (x[i * d + j] - mean);
+    total += ss / (double)n;
+  }
+  return tol * total / (double)d;
+}
+
+/* Index of the first cumulative weight exceeding r (binary search). */
+static size_t search_cumsum(const double *cum, size_t n, double r) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cum[mid] <= r) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Greedy k-means++ over x (n points): writes k centres. closest (n) and cum
+ * (n) are scratch. Returns FC_EINVAL when fewer than k distinct points. */
+static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, double *centers,
+                    double *closest, double *cum, fc_err *err) {
+  int trials = 2 + (int)log((double)k);
+  size_t first = (size_t)fc_rng_below(rng, n);
+  double pot = 0;
+  memcpy(centers, x + first * d, d * sizeof *centers);
+  for (size_t i = 0; i < n; i++) {
+    closest[i] = dist2(x + i * d, centers, d);
+    pot += closest[i];
+  }
+  for (int c = 1; c < k; c++) {
+    double best_pot = INFINITY;
+    size_t best = 0;
+    if (!(pot > 0))
+      return fc__err(err, FC_EINVAL, "only %d distinct point(s), fewer than k = %d", c, k);
+    cum[0] = closest[0];
+    for (size_t i = 1; i < n; i++) cum[i] = cum[i - 1] + closest[i];
+    for (int t = 0; t < trials; t++) {
+      size_t cand = search_cumsum(cum, n, fc_rng_uniform(rng) * cum[n - 1]);
+      double p2 = 0;
+      if (closest[cand] == 0) continue; /* rounding at the ends: never re-pick a centre */
+      for (size_t i = 0; i < n; i++) {
+        double e = dist2(x + i * d, x + cand * d, d);
+        p2 += e < closest[i] ? e : closest[i];
+      }
+      if (p2 < best_pot) {
+        best_pot = p2;
+        best = cand;
+      }
+    }
+    if (isinf(best_pot)) /* every trial hit a chosen centre: take the farthest point */
+      for (size_t i = 0; i < n; i++)
+        if (closest[i] > closest[best]) best = i;
+    memcpy(centers + (size_t)c * d, x + best * d, d * sizeof *centers);
+    pot = 0;
+    for (size_t i = 0; i < n; i++) {
+      double e = dist2(x + i * d, x + best * d, d);
+      if (e < closest[i]) closest[i] = e;
+      pot += closest[i];
+    }
+  }
+  return FC_OK;
+}
+
+/* Scratch shared by the restarts. */
+typedef struct work {
+  double *upper, *lower; /* n: Hamerly bounds (true distances) */
+  double *sums;          /* k x d */
+  double *old;           /* k x d */
+  double *shift, *half;  /* k: centre movement, half distance to nearest centre */
+  size_t *count;         /* k */
+  double *cum;           /* n: k-means++ scratch (aliases nothing else) */
+  int *labels;           /* n */
+} work;
+
+static void work_free(work *w) {
+  fc__free(w->upper);
+  fc__free(w->lower);
+  fc__free(w->sums);
+  fc__free(w->old);
+  fc__free(w->shift);
+  fc__free(w->half);
+  fc__free(w->count);
+  fc__free(w->cum);
+  fc__free(w->labels);
+  memset(w, 0, sizeof *w);
+}
+
+static int work_alloc(work *w, size_t n, size_t d, int k) {
+  size_t kk = (size_t)k;
+  memset(w, 0, sizeof *w);
+  w->upper = fc__mallocarray(n, sizeof(double));
+  w->lower = fc__mallocarray(n, sizeof(double));
+  w->cum = fc__mallocarray(n, sizeof(double));
+  w->labels = fc__mallocarray(n, sizeof(int));
+  w->sums = fc__mallocarray(kk * d, sizeof(double));
+  w->old = fc__mallocarray(kk * d, sizeof(double));
+  w->shift = fc__mallocarray(kk, sizeof(double));
+  w->half = fc__mallocarray(kk, sizeof(double));
+  w->count = fc__mallocarray(kk, sizeof(size_t));
+  if (!w->upper || !w->lower || !w->cum || !w->labels || !w->sums || !w->old || !w->shift ||
+      !w->half || !w->count) {
+    work_free(w);
+    return FC_ENOMEM;
+  }
+  return FC_OK;
+}
+
+/* Moves each centre to the mean of its points (an empty cluster keeps its
+ * centre); fills w->shift with the distances moved; returns their squared
+ * sum. */
+static double update_centers(const double *x, size_t n, size_t d, int k, double *c, work *w) {
+  double total = 0;
+  memcpy(w->old, c, (size_t)k * d * sizeof *c);
+  memset(w->sums, 0, (size_t)k * d * sizeof *w->sums);
+  memset(w->count, 0, (size_t)k * sizeof *w->count);
+  for (size_t i = 0; i < n; i++) {
+    double *s = w->sums + (size_t)w->labels[i] * d;
+    const double *p = x + i * d;
+    for (size_t j = 0; j < d; j++) s[j] += p[j];
+    w->count[w->labels[i]]++;
+  }
+  for (int c0 = 0; c0 < k; c0++) {
+    double *cc = c + (size_t)c0 * d;
+    if (w->count[c0] > 0)
+      for (size_t j = 0; j < d; j++) cc[j] = w->sums[(size_t)c0 * d + j] / (double)w->count[c0];
+    w->shift[c0] = dist2(cc, w->old + (size_t)c0 * d, d);
+    total += w->shift[c0];
+    w->shift[c0] = sqrt(w->shift[c0]);
+  }
+  return total;
+}
+
+/* half[j] = half the distance from centre j to its nearest other centre. */
+static void half_gaps(const double *c, int k, size_t d, double *half) {
+  for (int a = 0; a < k; a++) half[a] = INFINITY;
+  for (int a = 0; a < k; a++)
+    for (int b = a + 1; b < k; b++) {
+      double e = 0.5 * sqrt(dist2(c + (size_t)a * d, c + (size_t)b * d, d));
+      if (e < half[a]) half[a] = e;
+      if (e < half[b]) half[b] = e;
+    }
+}
+
+/* Loosens the bounds after the centres moved by w->shift. */
+static void loosen_bounds(size_t n, int k, work *w) {
+  int far = 0;
+  double m1 = -1, m2 = 0;
+  for (int j = 0; j < k; j++) {
+    if (w->shift[j] > m1) {
+      m2 = m1 < 0 ? 0 : m1;
+      m1 = w->shift[j];
+      far = j;
+    } else if (w->shift[j] > m2) {
+      m2 = w->shift[j];
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    w->upper[i] += w->shift[w->labels[i]];
+    w->lower[i] -= w->labels[i] == far ? m2 : m1;
+  }
+}
+
+static void full_search(const double *p, const double *c, int k, size_t d, work *w, size_t i) {
+  double b, s;
+  w->labels[i] = nearest2(p, c, k, d, &b, &s);
+  w->upper[i] = sqrt(b);
+  w->lower[i] = sqrt(s);
+}
+
+/* One assignment pass; returns how many labels changed. With bounds off it
+ * is a plain Lloyd pass. */
+static size_t assign_pass(const double *x, size_t n, size_t d, int k, const double *c, work *w,
+                          int bounds) {
+  size_t changed = 0;
+  if (bounds) half_gaps(c, k, d, w->half);
+  for (size_t i = 0; i < n; i++) {
+    int before = w->labels[i];
+    if (bounds) {
+      double m = w->half[before] > w->lower[i] ? w->half[before] : w->lower[i];
+      if (w->upper[i] <= m) continue;
+      w->upper[i] = sqrt(dist2(x + i * d, c + (size_t)before * d, d));
+      if (w->upper[i] <= m) continue;
+    }
+    full_search(x + i * d, c, k, d, w, i);
+    changed += w->labels[i] != before;
+  }
+  return changed;
+}
+
+static double inertia_of(const double *x, size_t n, size_t d, const double *c, const int *lab) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += dist2(x + i * d, c + (size_t)lab[i] * d, d);
+  return s;
+}
+
+/* Lloyd / Hamerly iterations from the centres in c; labels in w->labels. */
+static int run_exact(const double *x, size_t n, size_t d, int k, int max_iter, double tol_abs,
+                     int bounds, double *c, work *w) {
+  int it = 0;
+  for (size_t i = 0; i < n; i++) full_search(x + i * d, c, k, d, w, i);
+  while (it < max_iter) {
+    double moved = update_centers(x, n, d, k, c, w);
+    size_t changed;
+    if (bounds) loosen_bounds(n, k, w);
+    changed = assign_pass(x, n, d, k, c, w, bounds);
+    it++;
+    if (changed == 0 || moved <= tol_abs) break;
+  }
+  return it;
+}
+
+/* Sculley's mini-batch k-means from the centres in c: per-centre learning
+ * rate 1/count; stops after max_iter epochs or when the smoothed batch
+ * inertia has not improved for 10 consecutive batches. Leaves labels of all
+ * points in w->labels. */
+static int run_minibatch(const double *x, size_t n, size_t d, int k, int max_iter,
+                         size_t batch, double *c, work *w, fc_rng *rng) {
+  size_t steps_per_epoch = (n + batch - 1) / batch, steps = steps_per_epoch * (size_t)max_iter;
+  double ewa = INFINITY, best = INFINITY, alpha = 2.0 * (double)batch / ((double)n + 1);
+  int stale = 0;
+  size_t step;
+  if (alpha > 1) alpha = 1;
+  memset(w->count, 0, (size_t)k * sizeof *w->count);
+  for (step = 0; step < steps; step++) {
+    double bi = 0;
+    for (size_t b = 0; b < batch; b++) {
+      size_t i = (size_t)fc_rng_below(rng, n);
+      double e, s;
+      int j = nearest2(x + i * d, c, k, d, &e, &s);
+      double *cc = c + (size_t)j * d, eta;
+      bi += e;
+      w->count[j]++;
+      eta = 1.0 / (double)w->count[j];
+      for (size_t q = 0; q < d; q++) cc[q] += eta * (x[i * d + q] - cc[q]);
+    }
+    bi /= (double)batch;
+    ewa = isinf(ewa) ? bi : ewa * (1 - alpha) + bi * alpha;
+    if (ewa < best) {
+      best = ewa;
+      stale = 0;
+    } else if (++stale >= 10) {
+      step++;
+      break;
+    }
+  }
+  fc_kmeans_assign(c, k, d, x, n, w->labels, NULL);
+  return (int)((step + steps_per_epoch - 1) / steps_per_epoch);
+}
+
+static int validate(const double *x, size_t n, size_t d, const fc_kmeans_params *p,
+                    fc_err *err) {
+  int rc = check_matrix(x, n, d, err);
+  if (rc != FC_OK) return rc;
+  if (p->k < 1 || (size_t)p->k > n)
+    return fc__err(err, FC_EINVAL, "k = %d outside [1, %zu points]", p->k, n);
+  if (p->n_init < 1 || p->max_iter < 1 || !(p->tol >= 0))
+    return fc__err(err, FC_EINVAL, "n_init and max_iter must be >= 1 and tol >= 0");
+  if (p->algo == FC_KMEANS_MINIBATCH && p->batch_size < 1)
+    return fc__err(err, FC_EINVAL, "batch_size must be >= 1");
+  if (p->algo != FC_KMEANS_HAMERLY && p->algo != FC_KMEANS_LLOYD &&
+      p->algo != FC_KMEANS_MINIBATCH)
+    return fc__err(err, FC_EINVAL, "unknown algorithm %d", (int)p->algo);
+  return FC_OK;
+}
+
+static int alloc_result(fc_kmeans_result *out, size_t n, size_t d, int k) {
+  out->k = k;
+  out->n = n;
+  out->d = d;
+  out->centers = fc__mallocarray((size_t)k * d, sizeof(double));
+  out->labels = fc__mallocarray(n, sizeof(int));
+  return out->centers && out->labels ? FC_OK : FC_ENOMEM;
+}
+
+/* Seeds one restart: k-means++ over all points, or, for mini-batch, over a
+ * seeded subsample of 3 * batch_size points (sklearn's init_size). */
+static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_params *p,
+                        fc_rng *rng, double *c, work *w, double *sub, fc_err *err) {
+  size_t m = n;
+  const double *src = x;
+  if (p->algo == FC_KMEANS_MINIBATCH && sub != NULL) {
+    m = 3 * p->batch_size;
+    if (m < (size_t)p->k) m = (size_t)p->k;
+    for (size_t i = 0; i < m; i++)
+      memcpy(sub + i * d, x + (size_t)fc_rng_below(rng, n) * d, d * sizeof *sub);
+    src = sub;
+  }
+  return kmeanspp(src, m, d, p->k, rng, c, w->upper, w->cum, err);
+}
+
+int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p,
+                  fc_kmeans_result *out, fc_err *err) {
+  work w;
+  fc_rng rng;
+  double *c = NULL, *sub = NULL, tol_abs;
+  int rc;
+  memset(out, 0, sizeof *out);
+  if ((rc = validate(x, n, d, &p, err)) != FC_OK) return rc;
+  if (alloc_result(out, n, d, p.k) != FC_OK || work_alloc(&w, n, d, p.k) != FC_OK)
+    return fc__err(err, FC_ENOMEM, "kmeans: out of memory");
+  c = fc__mallocarray((size_t)p.k * d, sizeof *c);
+  if (p.algo == FC_KMEANS_MINIBATCH && 3 * p.batch_size < n)
+    sub = fc__mallocarray(FC__MAX(3 * p.batch_size, (size_t)p.k) * d, sizeof *sub);
+  if (!c || (p.algo == FC_KMEANS_MINIBATCH && 3 * p.batch_size < n && !sub)) {
+    rc = fc__err(err, FC_ENOMEM, "kmeans: out of memory");
+    goto done;
+  }
+  tol_abs = absolute_tol(x, n, d, p.tol);
+  fc_rng_seed(&rng, p.seed);
+  out->inertia = INFINITY;
+  for (int r = 0; r < p.n_init; r++) {
+    int it;
+    double in;
+    if ((rc = seed_restart(x, n, d, &p, &rng, c, &w, sub, err)) != FC_OK) goto done;
+    if (p.algo == FC_KMEANS_MINIBATCH)
+      it = run_minibatch(x, n, d, p.k, p.max_iter, p.batch_size, c, &w, &rng);
+    else
+      it = run_exact(x, n, d, p.k, p.max_iter, tol_abs, p.algo == FC_KMEANS_HAMERLY, c, &w);
+    in = inertia_of(x, n, d, c, w.labels);
+    out->n_iter_total += it;
+    if (in < out->inertia) {
+      out->inertia = in;
+      out->n_iter = it;
+      memcpy(out->centers, c, (size_t)p.k * d * sizeof *c);
+      memcpy(out->labels, w.labels, n * sizeof *w.labels);
+    }
+  }
+done:
+  fc__free(c);
+  fc__free(sub);
+  work_free(&w);
+  return rc;
+}
+
+void fc_kmeans_result_free(fc_kmeans_result *r) {
+  if (r == NULL) return;
+  fc__free(r->centers);
+  fc__free(r->labels);
+  memset(r, 0, sizeof *r);
+}
+
+/* Silhouette over the points idx[0..m-1] (labels >= 0), clusters 0..k-1. */
+static int silhouette_idx(const double *x, size_t d, const int *labels, const size_t *idx,
+                          size_t m, int k, double *score, fc_err *err) {
+  double *sums = fc__calloc(m * (size_t)k, sizeof *sums), total = 0;
+  size_t *size = fc__calloc((size_t)k, sizeof *size);
+  int nonempty = 0;
+  if (!sums || !size) {
+    fc__free(sums);
+    fc__free(size);
+    return fc__err(err, FC_ENOMEM, "silhouette: out of memory");
+  }
+  for (size_t a = 0; a < m; a++) size[labels[idx[a]]]++;
+  for (int c = 0; c < k; c++) nonempty += size[c] > 0;
+  if (nonempty < 2 || m <= (size_t)nonempty) {
+    fc__free(sums);
+    fc__free(size);
+    return fc__err(err, FC_EINVAL,
+                   "silhouette needs 2 <= clusters < points (have %d clusters, %zu points)",
+                   nonempty, m);
+  }
+  for (size_t a = 0; a < m; a++) {
+    const double *pa = x + idx[a] * d;
+    int la = labels[idx[a]];
+    for (size_t b = a + 1; b < m; b++) {
+      double e = sqrt(dist2(pa, x + idx[b] * d, d));
+      sums[a * (size_t)k + (size_t)labels[idx[b]]] += e;
+      sums[b * (size_t)k + (size_t)la] += e;
+    }
+  }
+  for (size_t a = 0; a < m; a++) {
+    int la = labels[idx[a]];
+    double in, out = INFINITY;
+    if (size[la] < 2) continue; /* a singleton scores 0 */
+    in = sums[a * (size_t)k + (size_t)la] / (double)(size[la] - 1);
+    for (int c = 0; c < k; c++)
+      if (c != la && size[c] > 0 && sums[a * (size_t)k + (size_t)c] / (double)size[c] < out)
+        out = sums[a * (size_t)k + (size_t)c] / (double)size[c];
+    if (in < out || out < in) total += (out - in) / (in > out ? in : out);
+  }
+  *score = total / (double)m;
+  fc__free(sums);
+  fc__free(size);
+  return FC_OK;
+}
+
+/* Collects the labelled points and the cluster count (max label + 1). */
+static int labelled_points(const double *x, size_t n, size_t d, const int *labels,
+                           size_t **idx, size_t *m, int *k, fc_err *err) {
+  int rc = check_matrix(x, n, d, err);
+  if (rc != FC_OK) return rc;
+  if (labels == NULL) return fc__err(err, FC_EINVAL, "silhouette: no labels");
+  *idx = fc__mallocarray(n, sizeof **idx);
+  if (*idx == NULL) return fc__err(err, FC_ENOMEM, "silhouette: out of memory");
+  *m = 0;
+  *k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (labels[i] < 0) continue;
+    (*idx)[(*m)++] = i;
+    if (labels[i] + 1 > *k) *k = labels[i] + 1;
+  }
+  return FC_OK;
+}
+
+int fc_silhouette(const double *x, size_t n, size_t d, const int *labels, double *score,
+                  fc_err *err) {
+  return fc_silhouette_sample(x, n, d, labels, SIZE_MAX, 0, score, err);
+}
+
+int fc_silhouette_sample(const double *x, size_t n, size_t d, const int *labels,
+                         size_t sample, uint64_t seed, double *score, fc_err *err) {
+  size_t *idx = NULL, m = 0;
+  int k = 0, rc = labelled_points(x, n, d, labels, &idx, &m, &k, err);
+  if (rc != FC_OK) return rc;
+  if (sample < m) {
+    fc_rng rng;
+    fc_rng_seed(&rng, seed);
+    for (size_t a = 0; a < sample; a++) { /* partial Fisher-Yates */
+      size_t b = a + (size_t)fc_rng_below(&rng, m - a), t = idx[a];
+      idx[a] = idx[b];
+      idx[b] = t;
+    }
+    m = sample;
+  }
+  rc = silhouette_idx(x, d, labels, idx, m, k, score, err);
+  fc__free(idx);
+  return rc;
+}
+
+int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
+                   fc_kmeans_result *out, double *scores, fc_err *err) {
+  double best = -INFINITY;
+  int rc;
+  memset(out, 0, sizeof *out);
+  if (p.k_min < 2 || p.k_max < p.k_min)
+    return fc__err(err, FC_EINVAL, "k range [%d, %d] invalid (need 2 <= k_min <= k_max)",
+                   p.k_min, p.k_max);
+  if ((rc = check_matrix(x, n, d, err)) != FC_OK) return rc;
+  if (n < 3) return fc__err(err, FC_EINVAL, "k=auto needs at least 3 points, have %zu", n);
+  for (int k = p.k_min; k <= p.k_max; k++) {
+    fc_kmeans_result r;
+    double s;
+    if (scores) scores[k - p.k_min] = NAN;
+    if ((size_t)k > n - 1) continue;
+    p.base.k = k;
+    if ((rc = fc_kmeans_fit(x, n, d, p.base, &r, err)) != FC_OK) {
+      fc_kmeans_result_free(&r);
+      if (rc == FC_EINVAL && k > p.k_min) break; /* fewer distinct points than k */
+      fc_kmeans_result_free(out);
+      return rc;
+    }
+    rc = fc_silhouette_sample(x, n, d, r.labels, p.sample, p.base.seed, &s, err);
+    if (rc != FC_OK) s = NAN;
+    if (scores) scores[k - p.k_min] = s;
+    if (s > best) {
+      best = s;
+      fc_kmeans_result_free(out);
+      *out = r;
+    } else {
+      fc_kmeans_result_free(&r);
+    }
+  }
+  if (out->labels == NULL)
+    return fc__err(err, FC_EINVAL, "no k in [%d, %d] gave a silhouette", p.k_min, p.k_max);
+  if (err) fc_err_clear(err);
+  return FC_OK;
+}

@@ -1,0 +1,244 @@
+/* test_kmeans.c: scaling, k-means (Hamerly, Lloyd, mini-batch), silhouette
+ * and the choice of k. */
+#include "runner.h"
+
+#include "fc/kmeans.h"
+#include "fc/rng.h"
+#include "fc/scale.h"
+
+/* n points around each of the k centres cx[c], cy[c] (2-D), spread sd,
+ * listed cluster by cluster. */
+static double *blobs(int k, size_t per, const double *cx, const double *cy, double sd,
+                     uint64_t seed) {
+  fc_rng r;
+  double *x = malloc((size_t)k * per * 2 * sizeof *x);
+  fc_rng_seed(&r, seed);
+  for (int c = 0; c < k; c++)
+    for (size_t i = 0; i < per; i++) {
+      size_t row = (size_t)c * per + i;
+      x[row * 2] = cx[c] + sd * fc_rng_normal(&r);
+      x[row * 2 + 1] = cy[c] + sd * fc_rng_normal(&r);
+    }
+  return x;
+}
+
+static const double CX[4] = {0, 10, 0, 10}, CY[4] = {0, 0, 10, 10};
+
+/* True when labels partition the rows exactly like the generating blobs. */
+static int same_partition(const int *labels, int k, size_t per) {
+  int seen[16] = {0};
+  for (int c = 0; c < k; c++) {
+    int l = labels[(size_t)c * per];
+    if (seen[l]) return 0;
+    seen[l] = 1;
+    for (size_t i = 0; i < per; i++)
+      if (labels[(size_t)c * per + i] != l) return 0;
+  }
+  return 1;
+}
+
+TEST(scale_zscore_and_robust) {
+  double x[8] = {1, 100, 2, 100, 3, 100, 10, 100}; /* column 1 constant */
+  double y[2] = {2, 7};
+  unsigned char logc[2] = {0, 1};
+  fc_scaler s;
+  ASSERT_OK(fc_scaler_fit(&s, FC_SCALE_ZSCORE, x, 4, 2, NULL, NULL));
+  ASSERT_NEAR(s.center[0], 4.0, 1e-12);
+  ASSERT_NEAR(s.spread[0], sqrt((9 + 4 + 1 + 36) / 4.0), 1e-12);
+  ASSERT_NEAR(s.spread[1], 1.0, 0); /* constant column maps to 0, not NaN */
+  ASSERT_OK(fc_scaler_apply(&s, y, 1, NULL));
+  ASSERT_NEAR(y[0], (2 - 4) / sqrt(12.5), 1e-12);
+  ASSERT_NEAR(y[1], 7 - 100, 1e-12);
+  fc_scaler_free(&s);
+  /* robust: median 2.5, IQR 4.75 - 1.75 = 3 (linear interpolation). */
+  ASSERT_OK(fc_scaler_fit(&s, FC_SCALE_ROBUST, x, 4, 2, logc, NULL));
+  ASSERT_NEAR(s.center[0], 2.5, 1e-12);
+  ASSERT_NEAR(s.spread[0], 3.0, 1e-12);
+  ASSERT_NEAR(s.center[1], log1p(100.0), 1e-12);
+  ASSERT_NEAR(fc_log1p_signed(-3.0), -log1p(3.0), 1e-15);
+  fc_scaler_free(&s);
+  fc_scaler_free(&s); /* idempotent */
+}
+
+TEST(scale_bad_input) {
+  double x[4] = {1, 2, NAN, 4};
+  fc_scaler s;
+  fc_err e;
+  ASSERT_INT_EQ(fc_scaler_fit(&s, FC_SCALE_ZSCORE, x, 2, 2, NULL, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "row 1, column 0");
+  ASSERT_INT_EQ(fc_scaler_fit(&s, FC_SCALE_ZSCORE, x, 0, 2, NULL, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "empty");
+}
+
+TEST(kmeans_recovers_separated_blobs) {
+  size_t per = 200;
+  double *x = blobs(4, per, CX, CY, 0.5, 1);
+  fc_kmeans_params p = fc_kmeans_defaults();
+  fc_kmeans_result r;
+  p.k = 4;
+  p.seed = 3;
+  ASSERT_OK(fc_kmeans_fit(x, 4 * per, 2, p, &r, NULL));
+  ASSERT(same_partition(r.labels, 4, per));
+  for (int c = 0; c < 4; c++) {
+    int l = r.labels[(size_t)c * per];
+    ASSERT_NEAR(r.centers[l * 2], CX[c], 0.15);
+    ASSERT_NEAR(r.centers[l * 2 + 1], CY[c], 0.15);
+  }
+  /* inertia ~ n * 2 * sd^2 */
+  ASSERT_NEAR(r.inertia / (4.0 * per), 2 * 0.25, 0.1);
+  fc_kmeans_result_free(&r);
+  free(x);
+}
+
+TEST(kmeans_hamerly_equals_lloyd) {
+  /* Overlapping blobs make many points change hands: the pruned iteration
+   * must still reproduce plain Lloyd exactly. */
+  size_t per = 300, n = 4 * per;
+  double *x = blobs(4, per, CX, CY, 4.0, 2);
+  fc_kmeans_params p = fc_kmeans_defaults();
+  fc_kmeans_result a, b;
+  p.k = 6;
+  p.n_init = 3;
+  p.tol = 0;
+  p.seed = 11;
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &a, NULL));
+  p.algo = FC_KMEANS_LLOYD;
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &b, NULL));
+  ASSERT_INT_EQ(a.n_iter, b.n_iter);
+  ASSERT_NEAR(a.inertia, b.inertia, 1e-9 * b.inertia);
+  for (size_t i = 0; i < n; i++) ASSERT_INT_EQ(a.labels[i], b.labels[i]);
+  ASSERT(a.n_iter > 3);
+  fc_kmeans_result_free(&a);
+  fc_kmeans_result_free(&b);
+  free(x);
+}
+
+TEST(kmeans_same_seed_same_labels) {
+  size_t n = 800;
+  double *x = blobs(4, n / 4, CX, CY, 3.0, 5);
+  fc_kmeans_params p = fc_kmeans_defaults();
+  fc_kmeans_result a, b;
+  p.k = 5;
+  p.seed = 99;
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &a, NULL));
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &b, NULL));
+  ASSERT(memcmp(a.labels, b.labels, n * sizeof(int)) == 0);
+  ASSERT(memcmp(a.centers, b.centers, 10 * sizeof(double)) == 0);
+  fc_kmeans_result_free(&a);
+  fc_kmeans_result_free(&b);
+  free(x);
+}
+
+TEST(kmeans_more_restarts_never_worse) {
+  size_t n = 1000;
+  double *x = blobs(4, n / 4, CX, CY, 3.0, 8);
+  fc_kmeans_params p = fc_kmeans_defaults();
+  fc_kmeans_result one, ten;
+  p.k = 7;
+  p.seed = 4;
+  p.n_init = 1;
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &one, NULL));
+  p.n_init = 10; /* the first restart is the same draw as above */
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &ten, NULL));
+  ASSERT(ten.inertia <= one.inertia);
+  ASSERT(ten.n_iter_total >= one.n_iter_total);
+  fc_kmeans_result_free(&one);
+  fc_kmeans_result_free(&ten);
+  free(x);
+}
+
+TEST(kmeans_minibatch_recovers_blobs) {
+  size_t per = 2000, n = 4 * per;
+  double *x = blobs(4, per, CX, CY, 0.5, 21);
+  fc_kmeans_params p = fc_kmeans_defaults();
+  fc_kmeans_result r, e;
+  p.k = 4;
+  p.n_init = 3;
+  p.seed = 5;
+  p.batch_size = 256;
+  p.algo = FC_KMEANS_MINIBATCH;
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &r, NULL));
+  ASSERT(same_partition(r.labels, 4, per));
+  p.algo = FC_KMEANS_HAMERLY;
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &e, NULL));
+  ASSERT(r.inertia <= 1.01 * e.inertia);
+  fc_kmeans_result_free(&r);
+  fc_kmeans_result_free(&e);
+  free(x);
+}
+
+TEST(kmeans_bad_input) {
+  double same[10] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  double nan[4] = {0, 1, NAN, 2};
+  fc_kmeans_params p = fc_kmeans_defaults();
+  fc_kmeans_result r;
+  fc_err e;
+  p.k = 2;
+  ASSERT_INT_EQ(fc_kmeans_fit(same, 5, 2, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "distinct");
+  fc_kmeans_result_free(&r);
+  ASSERT_INT_EQ(fc_kmeans_fit(nan, 2, 2, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "not finite");
+  fc_kmeans_result_free(&r);
+  ASSERT_INT_EQ(fc_kmeans_fit(same, 0, 2, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "empty");
+  fc_kmeans_result_free(&r);
+  p.k = 6; /* more clusters than points */
+  ASSERT_INT_EQ(fc_kmeans_fit(same, 5, 2, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "k = 6");
+  fc_kmeans_result_free(&r);
+  p.k = 1; /* one cluster of identical points is fine */
+  ASSERT_OK(fc_kmeans_fit(same, 5, 2, p, &r, NULL));
+  ASSERT_NEAR(r.inertia, 0, 0);
+  fc_kmeans_result_free(&r);
+}
+
+TEST(silhouette_known_value) {
+  /* Two clusters on a line: {0, 1} and {10, 11}.
+   * Point 0: a = 1, b = (10 + 11) / 2 = 10.5, s = 9.5 / 10.5. */
+  double x[4] = {0, 1, 10, 11};
+  int lab[4] = {0, 0, 1, 1}, noise[5] = {0, 0, 1, 1, -1};
+  double x5[5] = {0, 1, 10, 11, 500}, s, want;
+  want = (9.5 / 10.5 + 8.5 / 9.5 + 8.5 / 9.5 + 9.5 / 10.5) / 4;
+  ASSERT_OK(fc_silhouette(x, 4, 1, lab, &s, NULL));
+  ASSERT_NEAR(s, want, 1e-12);
+  ASSERT_OK(fc_silhouette(x5, 5, 1, noise, &s, NULL)); /* noise left out */
+  ASSERT_NEAR(s, want, 1e-12);
+  ASSERT_OK(fc_silhouette_sample(x, 4, 1, lab, 100, 1, &s, NULL));
+  ASSERT_NEAR(s, want, 1e-12);
+}
+
+TEST(silhouette_bad_input) {
+  double x[4] = {0, 1, 10, 11};
+  int one[4] = {0, 0, 0, 0}, each[4] = {0, 1, 2, 3};
+  double s;
+  fc_err e;
+  ASSERT_INT_EQ(fc_silhouette(x, 4, 1, one, &s, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "2 <= clusters");
+  ASSERT_INT_EQ(fc_silhouette(x, 4, 1, each, &s, &e), FC_EINVAL);
+}
+
+TEST(kmeans_auto_picks_true_k) {
+  size_t per = 150;
+  double *x = blobs(4, per, CX, CY, 0.7, 31);
+  fc_kmeans_auto_params p = fc_kmeans_auto_defaults();
+  fc_kmeans_result r;
+  double scores[7];
+  p.k_min = 2;
+  p.k_max = 8;
+  p.sample = 400;
+  p.base.n_init = 3;
+  ASSERT_OK(fc_kmeans_auto(x, 4 * per, 2, p, &r, scores, NULL));
+  ASSERT_INT_EQ(r.k, 4);
+  ASSERT(same_partition(r.labels, 4, per));
+  for (int i = 0; i < 7; i++)
+    if (i != 2) ASSERT(scores[i] < scores[2]);
+  fc_kmeans_result_free(&r);
+  free(x);
+}
+
+TEST_LIST(T(scale_zscore_and_robust), T(scale_bad_input), T(kmeans_recovers_separated_blobs),
+          T(kmeans_hamerly_equals_lloyd), T(kmeans_same_seed_same_labels),
+          T(kmeans_more_restarts_never_worse), T(kmeans_minibatch_recovers_blobs),
+          T(kmeans_bad_input), T(silhouette_known_value), T(silhouette_bad_input),
+          T(kmeans_auto_picks_true_k))
