@@ -1,0 +1,156 @@
+/* segments.h: partner-facing customer segments from partner transactions.
+ *
+ * The pipeline: transactions -> daily aggregates per (partner, user, day)
+ * -> one feature row per (partner, user) -> scaling (fc/scale.h) ->
+ * k-means (fc/kmeans.h) or DBSCAN (fc/dbscan.h) -> segments with a human
+ * label, metrics and top categories -> per-user membership probabilities
+ * that weigh recent behaviour more -> JSON.
+ *
+ * Time is cut into days (UTC). The analysis window runs from the first
+ * included day (or `from`) to the reference day, the last included day (or
+ * the day before `to`); recency and tenure are counted to the reference day.
+ * That window is also cut into n_windows equal windows: spend per window
+ * gives the trend, and the ends of the windows are the snapshots for the
+ * membership probabilities.
+ *
+ * Strings in the result point into the caller's transactions, which must
+ * outlive it.
+ */
+#ifndef FC_SEGMENTS_H
+#define FC_SEGMENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fc/buf.h"
+#include "fc/scale.h"
+#include "fc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One partner transaction (the transactions.csv row of spec/formats.md). */
+typedef struct fc_partner_txn {
+  const char *id;
+  const char *partner_id;
+  const char *user_id;
+  int64_t action_date;          /* epoch seconds, UTC */
+  int64_t amount;               /* minor units, signed: refunds negative */
+  int scale;                    /* decimals of amount (2 for USD), 0..9 */
+  const char *transaction_type; /* "purchase", "refund", ...; NULL or "" reads "purchase" */
+  const char *category;         /* NULL or "" when absent */
+} fc_partner_txn;
+
+typedef enum fc_seg_method { FC_SEG_KMEANS = 0, FC_SEG_DBSCAN = 1 } fc_seg_method;
+typedef enum fc_trend { FC_TREND_STABLE = 0, FC_TREND_GROWING = 1, FC_TREND_DECLINING = 2 } fc_trend;
+
+const char *fc_trend_name(fc_trend t);
+
+typedef struct fc_segments_params {
+  const char *partner_id; /* only this partner; NULL: every partner */
+  int64_t from, to;       /* keep action_date in [from, to) (default: everything) */
+  fc_seg_method method;   /* default FC_SEG_KMEANS */
+  int k;                  /* clusters; 0 = auto by silhouette over [k_min, k_max] */
+  int k_min, k_max;       /* default 2..8 */
+  int n_init;             /* k-means restarts (default 10) */
+  uint64_t seed;          /* default 0 */
+  size_t silhouette_sample; /* default 5000 */
+  double eps;             /* DBSCAN radius in scaled units; <= 0: k-distance knee */
+  int min_pts;            /* DBSCAN density (default 5) */
+  fc_scale_kind scaling;  /* default FC_SCALE_ZSCORE (money and counts log1p'd first) */
+  int n_windows;          /* windows for trend and membership, >= 2 (default 4) */
+  double half_life_days;  /* recency weight halves every this many days (default 90) */
+  double trend_threshold; /* |relative spend slope per window| above which a
+                             trend is growing / declining (default 0.15) */
+} fc_segments_params;
+
+fc_segments_params fc_segments_defaults(void);
+
+/* The clustering features, in this column order. */
+enum {
+  FC_SEGF_TOTAL,         /* total spend, currency units (log1p-scaled) */
+  FC_SEGF_MEAN_AMOUNT,   /* mean purchase amount (log1p-scaled) */
+  FC_SEGF_FREQ30,        /* transactions per 30 days of tenure (log1p-scaled) */
+  FC_SEGF_RECENCY,       /* days since the last transaction */
+  FC_SEGF_TENURE,        /* days since the first transaction, + 1 */
+  FC_SEGF_INTERVAL_MEAN, /* mean days between active days (log1p-scaled) */
+  FC_SEGF_INTERVAL_CV,   /* their coefficient of variation */
+  FC_SEGF_TREND,         /* relative spend slope per window, in [-1, 1] */
+  FC_SEGF_REFUND_SHARE,  /* refunds / (purchases + refunds), by amount */
+  FC_SEGF_COUNT
+};
+
+/* Column names of the feature matrix ("total_spend", ...). */
+const char *fc_segments_feature_name(int col);
+
+typedef struct fc_user_features {
+  const char *partner_id, *user_id;
+  size_t n_txn, n_purchases, active_days;
+  double total, mean_amount, median_daily, freq30, recency_days, tenure_days;
+  double interval_mean, interval_cv, refund_share, trend_slope;
+  fc_trend trend;
+  double month_share[12];  /* share of spend by calendar month (January first) */
+  double quarter_share[4];
+  int top_categories[3];   /* indices into the result's categories, -1 if fewer */
+} fc_user_features;
+
+typedef struct fc_segment {
+  int id;                  /* 0.. in the order found; DBSCAN noise is not a segment */
+  char label[48];          /* "High Spenders", ... (unique within a result) */
+  size_t size;
+  double avg_total, avg_amount, avg_freq30, avg_recency_days, avg_tenure_days;
+  double avg_refund_share, declining_share;
+  int top_categories[3];   /* by spend; -1 if fewer */
+  int top_types[3];        /* by count; -1 if fewer */
+} fc_segment;
+
+typedef struct fc_segments_result {
+  fc_seg_method method;
+  size_t n_users;
+  fc_user_features *users;
+  double *features;        /* n_users x FC_SEGF_COUNT, raw (unscaled) */
+  double *scaled;          /* the same after scaling: what was clustered */
+  int *segment;            /* n_users: segment id, or -1 for DBSCAN noise */
+  size_t n_segments;
+  fc_segment *segments;
+  /* n_users x n_member_cols probabilities summing to 1 per user; column c
+   * < n_segments is segment c, column n_segments (DBSCAN only) is noise. */
+  size_t n_member_cols;
+  double *membership;
+  int *previous;           /* n_users: segment of the previous snapshot, -2 if none */
+  unsigned char *moving;   /* n_users: 1 when previous differs from segment */
+  size_t n_types, n_categories;
+  const char **types, **categories;
+  double *type_share;      /* n_users x n_types, by count */
+  int k;                   /* clusters found or chosen */
+  double silhouette;       /* sampled silhouette (NaN when undefined) */
+  double eps;              /* DBSCAN radius used (0 for k-means) */
+  int k_min, k_max;        /* k = auto: the range tried */
+  double *k_scores;        /* k = auto: silhouette of each k (NULL otherwise) */
+  int64_t start_day, ref_day; /* analysis window, days since 1970-01-01 */
+} fc_segments_result;
+
+/* Runs the whole pipeline over txns[0..n-1]. Fails with FC_EINVAL (and a
+ * message) when no transaction passes the filters, fewer than two users
+ * remain, a parameter is out of range, a transaction lacks partner or user
+ * id, or the users' features cannot be clustered (all identical, fewer
+ * distinct users than k). Free out with fc_segments_result_free, also after
+ * a failure. */
+int fc_segments_run(const fc_partner_txn *txns, size_t n, fc_segments_params p,
+                    fc_segments_result *out, fc_err *err);
+/* Only the features (users, features, scaled, types, categories, window);
+ * the clustering fields stay empty. */
+int fc_segments_features(const fc_partner_txn *txns, size_t n, fc_segments_params p,
+                         fc_segments_result *out, fc_err *err);
+void fc_segments_result_free(fc_segments_result *r);
+
+/* Appends the answer of issue 5 as one JSON object: {"segments": [...],
+ * "users": [...], "method", "k", "silhouette", ...}; with include_users 0 the
+ * users array is left out (summaries for large partners). */
+void fc_segments_write_json(const fc_segments_result *r, int include_users, fc_buf *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FC_SEGMENTS_H */

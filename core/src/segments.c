@@ -1,0 +1,881 @@
+/* segments.c: features per (partner, user), clustering into segments,
+ * human labels, recency-weighted membership and the JSON answer.
+ *
+ * Transactions are sorted by (partner, user, time) and folded into daily
+ * aggregates; every feature is computed from those, so a long history costs
+ * one pass. Membership snapshots recompute a user's features as of the end
+ * of each window from the same aggregates, scale them with the scaler
+ * fitted on the final features and assign them to the fitted clusters.
+ */
+#include "fc/segments.h"
+#include "fc/dbscan.h"
+#include "fc/kmeans.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DAY 86400
+
+fc_segments_params fc_segments_defaults(void) {
+  fc_segments_params p;
+  memset(&p, 0, sizeof p);
+  p.partner_id = NULL;
+  p.from = INT64_MIN;
+  p.to = INT64_MAX;
+  p.method = FC_SEG_KMEANS;
+  p.k = 0;
+  p.k_min = 2;
+  p.k_max = 8;
+  p.n_init = 10;
+  p.seed = 0;
+  p.silhouette_sample = 5000;
+  p.eps = 0;
+  p.min_pts = 5;
+  p.scaling = FC_SCALE_ZSCORE;
+  p.n_windows = 4;
+  p.half_life_days = 90;
+  p.trend_threshold = 0.15;
+  return p;
+}
+
+const char *fc_trend_name(fc_trend t) {
+  switch (t) {
+  case FC_TREND_GROWING: return "growing";
+  case FC_TREND_DECLINING: return "declining";
+  default: return "stable";
+  }
+}
+
+static const char *const feature_names[FC_SEGF_COUNT] = {
+    "total_spend", "mean_amount",   "frequency_30d", "recency_days", "tenure_days",
+    "interval_mean_days", "interval_cv", "trend", "refund_share"};
+
+const char *fc_segments_feature_name(int col) {
+  return col >= 0 && col < FC_SEGF_COUNT ? feature_names[col] : "";
+}
+
+/* ---- days and calendar ---- */
+
+static int64_t day_of(int64_t t) { return t >= 0 ? t / DAY : -((-t + DAY - 1) / DAY); }
+
+/* Month (1..12) of a day number (Hinnant's civil_from_days). */
+static int month_of_day(int64_t z) {
+  int64_t era, doe, yoe, doy, mp;
+  z += 719468;
+  era = (z >= 0 ? z : z - 146096) / 146097;
+  doe = z - era * 146097;
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  return (int)(mp < 10 ? mp + 3 : mp - 9);
+}
+
+/* ---- sorting and interning ---- */
+
+typedef struct row {
+  const char *partner, *user;
+  int64_t t;
+  size_t i;
+} row;
+
+static int cmp_row(const void *a, const void *b) {
+  const row *x = a, *y = b;
+  int c = strcmp(x->partner, y->partner);
+  if (c == 0) c = strcmp(x->user, y->user);
+  if (c == 0) c = (x->t > y->t) - (x->t < y->t);
+  if (c == 0) c = (x->i > y->i) - (x->i < y->i);
+  return c;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char *type_of(const fc_partner_txn *t) {
+  return t->transaction_type && t->transaction_type[0] ? t->transaction_type : "purchase";
+}
+
+static const char *category_of(const fc_partner_txn *t) {
+  return t->category && t->category[0] ? t->category : NULL;
+}
+
+/* Sorted distinct strings; *names is allocated. */
+static int intern(const char **all, size_t m, const char ***names, size_t *count) {
+  size_t u = 0;
+  qsort(all, m, sizeof *all, cmp_str);
+  for (size_t i = 0; i < m; i++)
+    if (u == 0 || strcmp(all[u - 1], all[i]) != 0) all[u++] = all[i];
+  *names = fc__mallocarray(u, sizeof **names);
+  if (*names == NULL) return FC_ENOMEM;
+  memcpy(*names, all, u * sizeof *all);
+  *count = u;
+  return FC_OK;
+}
+
+static int lookup(const char **names, size_t count, const char *s) {
+  const char **hit = s ? bsearch(&s, names, count, sizeof *names, cmp_str) : NULL;
+  return hit ? (int)(hit - names) : -1;
+}
+
+/* ---- daily aggregates ---- */
+
+typedef struct dayagg {
+  int64_t day;
+  size_t count, purchases;
+  double spend, refund;
+} dayagg;
+
+/* Everything the pipeline keeps besides the result. */
+typedef struct work {
+  row *rows;
+  size_t n_rows;
+  dayagg *days;
+  size_t n_days;
+  size_t *user_day; /* n_users + 1 offsets into days */
+  size_t *ucat_off; /* n_users + 1 offsets into ucat_* */
+  int *ucat_id;
+  double *ucat_spend;
+  fc_scaler scaler;
+} work;
+
+static void work_free(work *w) {
+  fc__free(w->rows);
+  fc__free(w->days);
+  fc__free(w->user_day);
+  fc__free(w->ucat_off);
+  fc__free(w->ucat_id);
+  fc__free(w->ucat_spend);
+  fc_scaler_free(&w->scaler);
+  memset(w, 0, sizeof *w);
+}
+
+static double pow10i(int s) {
+  double v = 1;
+  while (s-- > 0) v *= 10;
+  return v;
+}
+
+static int check_params(const fc_segments_params *p, fc_err *err) {
+  if (p->from >= p->to) return fc__err(err, FC_EINVAL, "empty date range (from >= to)");
+  if (p->method != FC_SEG_KMEANS && p->method != FC_SEG_DBSCAN)
+    return fc__err(err, FC_EINVAL, "unknown method %d", (int)p->method);
+  if (p->k < 0 || (p->k == 0 && (p->k_min < 2 || p->k_max < p->k_min)))
+    return fc__err(err, FC_EINVAL, "k = %d or k range [%d, %d] invalid", p->k, p->k_min, p->k_max);
+  if (p->n_windows < 2 || p->n_windows > 366)
+    return fc__err(err, FC_EINVAL, "n_windows = %d outside [2, 366]", p->n_windows);
+  if (!(p->half_life_days > 0) || !isfinite(p->half_life_days))
+    return fc__err(err, FC_EINVAL, "half_life_days must be positive and finite");
+  if (!(p->trend_threshold >= 0) || !isfinite(p->trend_threshold))
+    return fc__err(err, FC_EINVAL, "trend_threshold must be >= 0 and finite");
+  return FC_OK;
+}
+
+/* Selects and sorts the transactions that pass the filters. */
+static int select_rows(const fc_partner_txn *tx, size_t n, const fc_segments_params *p, work *w,
+                       fc_err *err) {
+  if (n > 0 && tx == NULL) return fc__err(err, FC_EINVAL, "transactions: NULL array");
+  w->rows = fc__mallocarray(n, sizeof *w->rows);
+  if (w->rows == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const fc_partner_txn *t = &tx[i];
+    if (!t->partner_id || !t->partner_id[0] || !t->user_id || !t->user_id[0])
+      return fc__err(err, FC_EINVAL, "transaction %zu (%s): missing partner_id or user_id", i,
+                     t->id ? t->id : "no id");
+    if (t->scale < 0 || t->scale > 9)
+      return fc__err(err, FC_EINVAL, "transaction %zu (%s): scale %d outside [0, 9]", i,
+                     t->id ? t->id : "no id", t->scale);
+    if (p->partner_id && strcmp(p->partner_id, t->partner_id) != 0) continue;
+    if (t->action_date < p->from || t->action_date >= p->to) continue;
+    w->rows[w->n_rows].partner = t->partner_id;
+    w->rows[w->n_rows].user = t->user_id;
+    w->rows[w->n_rows].t = t->action_date;
+    w->rows[w->n_rows++].i = i;
+  }
+  if (w->n_rows == 0)
+    return fc__err(err, FC_EINVAL, "no transactions%s%s in the date range (of %zu given)",
+                   p->partner_id ? " for partner " : "", p->partner_id ? p->partner_id : "", n);
+  qsort(w->rows, w->n_rows, sizeof *w->rows, cmp_row);
+  return FC_OK;
+}
+
+static int intern_all(const fc_partner_txn *tx, work *w, fc_segments_result *r) {
+  const char **all = fc__mallocarray(w->n_rows, sizeof *all);
+  size_t m = 0;
+  int rc;
+  if (all == NULL) return FC_ENOMEM;
+  for (size_t a = 0; a < w->n_rows; a++) all[m++] = type_of(&tx[w->rows[a].i]);
+  rc = intern(all, m, &r->types, &r->n_types);
+  m = 0;
+  for (size_t a = 0; a < w->n_rows && rc == FC_OK; a++)
+    if (category_of(&tx[w->rows[a].i])) all[m++] = category_of(&tx[w->rows[a].i]);
+  if (rc == FC_OK) rc = intern(all, m, &r->categories, &r->n_categories);
+  fc__free(all);
+  return rc;
+}
+
+static int same_user(const row *a, const row *b) {
+  return strcmp(a->partner, b->partner) == 0 && strcmp(a->user, b->user) == 0;
+}
+
+static int is_refund(const fc_partner_txn *t) {
+  return t->amount < 0 || strcmp(type_of(t), "refund") == 0;
+}
+
+/* Folds one user's rows [a, b) into daily aggregates, type counts and
+ * category spend. */
+static int fold_user(const fc_partner_txn *tx, work *w, fc_segments_result *r, size_t u, size_t a,
+                     size_t b, size_t *cat_cap) {
+  double *types = r->type_share + u * r->n_types;
+  size_t first_cat = w->ucat_off[u];
+  for (size_t q = a; q < b; q++) {
+    const fc_partner_txn *t = &tx[w->rows[q].i];
+    int64_t day = day_of(t->action_date);
+    double v = (double)t->amount / pow10i(t->scale);
+    int cat = lookup(r->categories, r->n_categories, category_of(t));
+    dayagg *dg;
+    if (w->n_days == 0 || w->days[w->n_days - 1].day != day || q == a) {
+      dg = &w->days[w->n_days++];
+      memset(dg, 0, sizeof *dg);
+      dg->day = day;
+    }
+    dg = &w->days[w->n_days - 1];
+    dg->count++;
+    types[lookup(r->types, r->n_types, type_of(t))] += 1;
+    if (is_refund(t)) {
+      dg->refund += fabs(v);
+      continue;
+    }
+    if (v > 0) dg->spend += v, dg->purchases++;
+    if (cat < 0 || v <= 0) continue;
+    size_t c = first_cat;
+    while (c < w->ucat_off[u + 1] && w->ucat_id[c] != cat) c++;
+    if (c == w->ucat_off[u + 1]) {
+      size_t before = *cat_cap;
+      if (fc__grow((void **)&w->ucat_id, cat_cap, c + 1, sizeof *w->ucat_id) != FC_OK)
+        return FC_ENOMEM;
+      if (*cat_cap != before) {
+        double *ns = fc__reallocarray(w->ucat_spend, *cat_cap, sizeof *ns);
+        if (ns == NULL) return FC_ENOMEM;
+        w->ucat_spend = ns;
+      }
+      w->ucat_id[c] = cat;
+      w->ucat_spend[c] = 0;
+      w->ucat_off[u + 1]++;
+    }
+    w->ucat_spend[c] += v;
+  }
+  return FC_OK;
+}
+
+/* Counts users, then folds every user. */
+static int build_users(const fc_partner_txn *tx, work *w, fc_segments_result *r, fc_err *err) {
+  size_t nu = 0, cat_cap = 0, u = 0, a = 0;
+  for (size_t q = 0; q < w->n_rows; q++) nu += q == 0 || !same_user(&w->rows[q - 1], &w->rows[q]);
+  r->n_users = nu;
+  r->users = fc__calloc(nu, sizeof *r->users);
+  r->type_share = fc__calloc(nu * r->n_types, sizeof *r->type_share);
+  w->days = fc__mallocarray(w->n_rows, sizeof *w->days);
+  w->user_day = fc__calloc(nu + 1, sizeof *w->user_day);
+  w->ucat_off = fc__calloc(nu + 1, sizeof *w->ucat_off);
+  if (!r->users || !r->type_share || !w->days || !w->user_day || !w->ucat_off)
+    return fc__err(err, FC_ENOMEM, "out of memory");
+  for (size_t q = 1; q <= w->n_rows; q++) {
+    if (q < w->n_rows && same_user(&w->rows[q - 1], &w->rows[q])) continue;
+    r->users[u].partner_id = w->rows[a].partner;
+    r->users[u].user_id = w->rows[a].user;
+    w->ucat_off[u + 1] = w->ucat_off[u];
+    if (fold_user(tx, w, r, u, a, q, &cat_cap) != FC_OK)
+      return fc__err(err, FC_ENOMEM, "out of memory");
+    w->user_day[u + 1] = w->n_days;
+    u++;
+    a = q;
+  }
+  return FC_OK;
+}
+
+/* ---- features ---- */
+
+typedef struct window {
+  int64_t start, ref; /* inclusive days */
+  int n;              /* windows */
+  double thr;
+} window;
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Relative least-squares slope of spend per window, from the user's first
+ * window to the last, clipped to [-1, 1]; 0 with fewer than 2 windows. */
+static double spend_trend(const dayagg *d, size_t nd, const window *wd) {
+  double s[366] = {0}, len = (double)(wd->ref - wd->start + 1) / wd->n, sbar = 0, wbar = 0;
+  double num = 0, den = 0, slope;
+  int first = wd->n, m;
+  for (size_t i = 0; i < nd; i++) {
+    int w = (int)floor((double)(d[i].day - wd->start) / len);
+    if (w >= wd->n) w = wd->n - 1;
+    if (w < 0) w = 0;
+    s[w] += d[i].spend;
+    if (w < first) first = w;
+  }
+  m = wd->n - first;
+  if (m < 2) return 0;
+  for (int w = first; w < wd->n; w++) sbar += s[w], wbar += w;
+  sbar /= m;
+  wbar /= m;
+  if (!(sbar > 0)) return 0;
+  for (int w = first; w < wd->n; w++) {
+    num += (w - wbar) * (s[w] - sbar);
+    den += (w - wbar) * (w - wbar);
+  }
+  slope = num / den / sbar;
+  return slope > 1 ? 1 : (slope < -1 ? -1 : slope);
+}
+
+static void interval_stats(const dayagg *d, size_t nd, double tenure, double *mean, double *cv) {
+  double s = 0, ss = 0;
+  if (nd < 2) {
+    *mean = tenure;
+    *cv = 0;
+    return;
+  }
+  for (size_t i = 1; i < nd; i++) s += (double)(d[i].day - d[i - 1].day);
+  *mean = s / (double)(nd - 1);
+  for (size_t i = 1; i < nd; i++) {
+    double e = (double)(d[i].day - d[i - 1].day) - *mean;
+    ss += e * e;
+  }
+  *cv = *mean > 0 ? sqrt(ss / (double)(nd - 1)) / *mean : 0;
+}
+
+/* Features of one user from its days up to wd->ref (nd > 0 of them), into
+ * f and the feature row x. median_buf holds nd doubles. */
+static void user_features(const dayagg *d, size_t nd, const window *wd, fc_user_features *f,
+                          double *x, double *median_buf) {
+  double refund = 0, spent_days = 0;
+  memset(f->month_share, 0, sizeof f->month_share);
+  memset(f->quarter_share, 0, sizeof f->quarter_share);
+  f->n_txn = f->n_purchases = 0;
+  f->total = 0;
+  for (size_t i = 0; i < nd; i++) {
+    int mo = month_of_day(d[i].day);
+    f->n_txn += d[i].count;
+    f->n_purchases += d[i].purchases;
+    f->total += d[i].spend;
+    refund += d[i].refund;
+    f->month_share[mo - 1] += d[i].spend;
+    f->quarter_share[(mo - 1) / 3] += d[i].spend;
+    if (d[i].spend > 0) median_buf[(size_t)spent_days++] = d[i].spend;
+  }
+  for (int m = 0; m < 12; m++) f->month_share[m] = f->total > 0 ? f->month_share[m] / f->total : 0;
+  for (int q = 0; q < 4; q++) f->quarter_share[q] = f->total > 0 ? f->quarter_share[q] / f->total : 0;
+  qsort(median_buf, (size_t)spent_days, sizeof *median_buf, cmp_double);
+  f->median_daily = spent_days == 0 ? 0
+                    : ((size_t)spent_days % 2 ? median_buf[(size_t)spent_days / 2]
+                                              : 0.5 * (median_buf[(size_t)spent_days / 2 - 1] +
+                                                       median_buf[(size_t)spent_days / 2]));
+  f->active_days = nd;
+  f->mean_amount = f->n_purchases ? f->total / (double)f->n_purchases : 0;
+  f->tenure_days = (double)(wd->ref - d[0].day + 1);
+  f->recency_days = (double)(wd->ref - d[nd - 1].day);
+  f->freq30 = 30.0 * (double)f->n_txn / f->tenure_days;
+  f->refund_share = refund + f->total > 0 ? refund / (refund + f->total) : 0;
+  interval_stats(d, nd, f->tenure_days, &f->interval_mean, &f->interval_cv);
+  f->trend_slope = spend_trend(d, nd, wd);
+  f->trend = f->trend_slope < -wd->thr  ? FC_TREND_DECLINING
+             : f->trend_slope > wd->thr ? FC_TREND_GROWING
+                                        : FC_TREND_STABLE;
+  x[FC_SEGF_TOTAL] = f->total;
+  x[FC_SEGF_MEAN_AMOUNT] = f->mean_amount;
+  x[FC_SEGF_FREQ30] = f->freq30;
+  x[FC_SEGF_RECENCY] = f->recency_days;
+  x[FC_SEGF_TENURE] = f->tenure_days;
+  x[FC_SEGF_INTERVAL_MEAN] = f->interval_mean;
+  x[FC_SEGF_INTERVAL_CV] = f->interval_cv;
+  x[FC_SEGF_TREND] = f->trend_slope;
+  x[FC_SEGF_REFUND_SHARE] = f->refund_share;
+}
+
+/* The user's top 3 categories by spend. */
+static void user_top_categories(const work *w, size_t u, int top[3]) {
+  top[0] = top[1] = top[2] = -1;
+  for (int slot = 0; slot < 3; slot++) {
+    double best = -1;
+    for (size_t c = w->ucat_off[u]; c < w->ucat_off[u + 1]; c++) {
+      int taken = 0;
+      for (int s = 0; s < slot; s++) taken |= top[s] == w->ucat_id[c];
+      if (!taken && w->ucat_spend[c] > best) best = w->ucat_spend[c], top[slot] = w->ucat_id[c];
+    }
+  }
+}
+
+static window analysis_window(const work *w, const fc_segments_params *p) {
+  window wd;
+  wd.start = p->from != INT64_MIN ? day_of(p->from) : w->days[0].day;
+  wd.ref = p->to != INT64_MAX ? day_of(p->to - 1) : w->days[0].day;
+  if (p->from == INT64_MIN || p->to == INT64_MAX)
+    for (size_t i = 0; i < w->n_days; i++) {
+      if (p->from == INT64_MIN && w->days[i].day < wd.start) wd.start = w->days[i].day;
+      if (p->to == INT64_MAX && w->days[i].day > wd.ref) wd.ref = w->days[i].day;
+    }
+  wd.n = p->n_windows;
+  wd.thr = p->trend_threshold;
+  return wd;
+}
+
+static int features_all(work *w, fc_segments_result *r, const fc_segments_params *p,
+                        fc_err *err) {
+  static const unsigned char log_cols[FC_SEGF_COUNT] = {1, 1, 1, 0, 0, 1, 0, 0, 0};
+  window wd = analysis_window(w, p);
+  size_t nu = r->n_users, dd = FC_SEGF_COUNT;
+  double *buf = fc__mallocarray(w->n_days, sizeof *buf);
+  int rc;
+  r->start_day = wd.start;
+  r->ref_day = wd.ref;
+  r->features = fc__mallocarray(nu * dd, sizeof *r->features);
+  r->scaled = fc__mallocarray(nu * dd, sizeof *r->scaled);
+  if (!buf || !r->features || !r->scaled) {
+    fc__free(buf);
+    return fc__err(err, FC_ENOMEM, "out of memory");
+  }
+  for (size_t u = 0; u < nu; u++) {
+    const dayagg *d = w->days + w->user_day[u];
+    double *ts = r->type_share + u * r->n_types;
+    user_features(d, w->user_day[u + 1] - w->user_day[u], &wd, &r->users[u],
+                  r->features + u * dd, buf);
+    user_top_categories(w, u, r->users[u].top_categories);
+    for (size_t t = 0; t < r->n_types; t++) ts[t] /= (double)r->users[u].n_txn;
+  }
+  fc__free(buf);
+  memcpy(r->scaled, r->features, nu * dd * sizeof *r->scaled);
+  rc = fc_scaler_fit(&w->scaler, p->scaling, r->features, nu, dd, log_cols, err);
+  if (rc == FC_OK) rc = fc_scaler_apply(&w->scaler, r->scaled, nu, err);
+  return rc;
+}
+
+static int features_pipeline(const fc_partner_txn *tx, size_t n, const fc_segments_params *p,
+                             work *w, fc_segments_result *r, fc_err *err) {
+  int rc;
+  memset(r, 0, sizeof *r);
+  r->silhouette = NAN;
+  r->method = p->method;
+  if ((rc = check_params(p, err)) != FC_OK) return rc;
+  if ((rc = select_rows(tx, n, p, w, err)) != FC_OK) return rc;
+  if (intern_all(tx, w, r) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
+  if ((rc = build_users(tx, w, r, err)) != FC_OK) return rc;
+  return features_all(w, r, p, err);
+}
+
+int fc_segments_features(const fc_partner_txn *txns, size_t n, fc_segments_params p,
+                         fc_segments_result *out, fc_err *err) {
+  work w;
+  int rc;
+  memset(&w, 0, sizeof w);
+  rc = features_pipeline(txns, n, &p, &w, out, err);
+  work_free(&w);
+  return rc;
+}
+
+/* ---- clustering ---- */
+
+typedef struct fit {
+  fc_kmeans_result km;
+  fc_dbscan_result db;
+} fit;
+
+static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fit *f,
+                          fc_err *err) {
+  size_t nu = r->n_users, dd = FC_SEGF_COUNT;
+  int rc;
+  if (p->k == 0) {
+    fc_kmeans_auto_params ap = fc_kmeans_auto_defaults();
+    int top = p->k_max < (int)nu - 1 ? p->k_max : (int)nu - 1;
+    if (top < p->k_min)
+      return fc__err(err, FC_EINVAL, "k=auto needs more than %d users, have %zu", p->k_min, nu);
+    ap.k_min = p->k_min;
+    ap.k_max = top;
+    ap.sample = p->silhouette_sample;
+    ap.base.n_init = p->n_init;
+    ap.base.seed = p->seed;
+    r->k_min = ap.k_min;
+    r->k_max = ap.k_max;
+    r->k_scores = fc__mallocarray((size_t)(top - p->k_min + 1), sizeof *r->k_scores);
+    if (r->k_scores == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
+    rc = fc_kmeans_auto(r->scaled, nu, dd, ap, &f->km, r->k_scores, err);
+  } else {
+    fc_kmeans_params kp = fc_kmeans_defaults();
+    kp.k = p->k;
+    kp.n_init = p->n_init;
+    kp.seed = p->seed;
+    rc = fc_kmeans_fit(r->scaled, nu, dd, kp, &f->km, err);
+  }
+  if (rc != FC_OK) return fc__err_prefix(err, "segments: %zu users: ", nu);
+  r->k = f->km.k;
+  memcpy(r->segment, f->km.labels, nu * sizeof *r->segment);
+  if (r->k >= 2 &&
+      fc_silhouette_sample(r->scaled, nu, dd, r->segment, p->silhouette_sample, p->seed,
+                           &r->silhouette, NULL) != FC_OK)
+    r->silhouette = NAN;
+  return FC_OK;
+}
+
+static int cluster_dbscan(fc_segments_result *r, const fc_segments_params *p, fit *f,
+                          fc_err *err) {
+  fc_dbscan_params dp = fc_dbscan_defaults();
+  size_t nu = r->n_users;
+  int rc;
+  dp.eps = p->eps;
+  dp.min_pts = p->min_pts;
+  dp.seed = p->seed;
+  rc = fc_dbscan_fit(r->scaled, nu, FC_SEGF_COUNT, dp, &f->db, err);
+  if (rc != FC_OK) return fc__err_prefix(err, "segments: %zu users: ", nu);
+  r->k = f->db.n_clusters;
+  r->eps = f->db.eps;
+  memcpy(r->segment, f->db.labels, nu * sizeof *r->segment);
+  if (fc_silhouette_sample(r->scaled, nu, FC_SEGF_COUNT, r->segment, p->silhouette_sample,
+                           p->seed, &r->silhouette, NULL) != FC_OK)
+    r->silhouette = NAN;
+  return FC_OK;
+}
+
+/* ---- segment metrics and labels ---- */
+
+static void top3(const double *v, size_t m, int top[3]) {
+  top[0] = top[1] = top[2] = -1;
+  for (int slot = 0; slot < 3; slot++) {
+    double best = 0;
+    for (size_t c = 0; c < m; c++) {
+      int taken = 0;
+      for (int s = 0; s < slot; s++) taken |= top[s] == (int)c;
+      if (!taken && v[c] > best) best = v[c], top[slot] = (int)c;
+    }
+  }
+}
+
+/* Means over users with weight 1 (population: every user, seg == -9). */
+static void segment_means(const fc_segments_result *r, int seg, fc_segment *s) {
+  size_t m = 0, declining = 0;
+  memset(s, 0, sizeof *s);
+  for (size_t u = 0; u < r->n_users; u++) {
+    const fc_user_features *f = &r->users[u];
+    if (seg != -9 && r->segment[u] != seg) continue;
+    m++;
+    s->avg_total += f->total;
+    s->avg_amount += f->mean_amount;
+    s->avg_freq30 += f->freq30;
+    s->avg_recency_days += f->recency_days;
+    s->avg_tenure_days += f->tenure_days;
+    s->avg_refund_share += f->refund_share;
+    declining += f->trend == FC_TREND_DECLINING;
+  }
+  s->size = m;
+  if (m == 0) return;
+  s->avg_total /= (double)m;
+  s->avg_amount /= (double)m;
+  s->avg_freq30 /= (double)m;
+  s->avg_recency_days /= (double)m;
+  s->avg_tenure_days /= (double)m;
+  s->avg_refund_share /= (double)m;
+  s->declining_share = (double)declining / (double)m;
+}
+
+/* A label from how the segment's averages compare with all users': the
+ * first rule that holds wins. */
+static const char *label_for(const fc_segment *s, const fc_segment *all, double window_days) {
+  if (s->avg_total >= 2.0 * all->avg_total && s->avg_recency_days <= 1.25 * all->avg_recency_days)
+    return "High Spenders";
+  if (s->avg_tenure_days <= 0.25 * window_days && s->avg_tenure_days <= 0.5 * all->avg_tenure_days)
+    return "New";
+  if (s->declining_share >= 0.5 || s->avg_recency_days >= 1.5 * all->avg_recency_days)
+    return "Declining / At risk";
+  if (s->avg_freq30 >= 1.5 * all->avg_freq30 && s->avg_recency_days <= all->avg_recency_days)
+    return "Loyal Regulars";
+  if (s->avg_amount <= 0.7 * all->avg_amount) return "Budget-Conscious";
+  if (s->avg_total >= 1.5 * all->avg_total) return "Valuable Customers";
+  return "Occasional Buyers";
+}
+
+/* Accumulates category spend and type counts of each segment. */
+static int segment_tops(fc_segments_result *r, const work *w) {
+  size_t k = r->n_segments;
+  double *cat = fc__calloc(k * r->n_categories, sizeof *cat);
+  double *typ = fc__calloc(k * r->n_types, sizeof *typ);
+  if (!cat || !typ) {
+    fc__free(cat);
+    fc__free(typ);
+    return FC_ENOMEM;
+  }
+  for (size_t u = 0; u < r->n_users; u++) {
+    int s = r->segment[u];
+    if (s < 0) continue;
+    for (size_t c = w->ucat_off[u]; c < w->ucat_off[u + 1]; c++)
+      cat[(size_t)s * r->n_categories + (size_t)w->ucat_id[c]] += w->ucat_spend[c];
+    for (size_t t = 0; t < r->n_types; t++)
+      typ[(size_t)s * r->n_types + t] +=
+          r->type_share[u * r->n_types + t] * (double)r->users[u].n_txn;
+  }
+  for (size_t s = 0; s < k; s++) {
+    top3(cat + s * r->n_categories, r->n_categories, r->segments[s].top_categories);
+    top3(typ + s * r->n_types, r->n_types, r->segments[s].top_types);
+  }
+  fc__free(cat);
+  fc__free(typ);
+  return FC_OK;
+}
+
+static int describe_segments(fc_segments_result *r, const work *w) {
+  fc_segment all;
+  double window_days = (double)(r->ref_day - r->start_day + 1);
+  r->n_segments = (size_t)r->k;
+  r->segments = fc__calloc(r->n_segments, sizeof *r->segments);
+  if (r->segments == NULL) return FC_ENOMEM;
+  segment_means(r, -9, &all);
+  for (size_t s = 0; s < r->n_segments; s++) {
+    fc_segment *sg = &r->segments[s];
+    const char *base;
+    int dup = 0;
+    segment_means(r, (int)s, sg);
+    sg->id = (int)s;
+    base = label_for(sg, &all, window_days);
+    for (size_t t = 0; t < s; t++) dup += strncmp(r->segments[t].label, base, strlen(base)) == 0;
+    if (dup) snprintf(sg->label, sizeof sg->label, "%s (%d)", base, dup + 1);
+    else snprintf(sg->label, sizeof sg->label, "%s", base);
+  }
+  return segment_tops(r, w);
+}
+
+/* ---- membership ---- */
+
+/* End day of snapshot j of the window (the last is the reference day). */
+static int64_t snapshot_end(const window *wd, int j) {
+  double len = (double)(wd->ref - wd->start + 1) / wd->n;
+  if (j == wd->n - 1) return wd->ref;
+  return wd->start + (int64_t)floor((double)(j + 1) * len) - 1;
+}
+
+/* Features of every user as of every snapshot end (users with no activity
+ * yet are skipped): rows (scaled), the owning user and the snapshot. */
+static int snapshot_rows(const fc_segments_result *r, const work *w, const window *wd,
+                         double **rows, size_t **owner, int **snap, size_t *m, fc_err *err) {
+  size_t nu = r->n_users, dd = FC_SEGF_COUNT, cap = nu * (size_t)wd->n;
+  double *buf = fc__mallocarray(w->n_days, sizeof *buf);
+  fc_user_features f;
+  *rows = fc__mallocarray(cap * dd, sizeof **rows);
+  *owner = fc__mallocarray(cap, sizeof **owner);
+  *snap = fc__mallocarray(cap, sizeof **snap);
+  *m = 0;
+  if (!buf || !*rows || !*owner || !*snap) {
+    fc__free(buf);
+    return fc__err(err, FC_ENOMEM, "out of memory");
+  }
+  for (size_t u = 0; u < nu; u++) {
+    const dayagg *d = w->days + w->user_day[u];
+    size_t nd = w->user_day[u + 1] - w->user_day[u];
+    for (int j = 0; j < wd->n; j++) {
+      window at = *wd;
+      size_t upto = 0;
+      at.ref = snapshot_end(wd, j);
+      while (upto < nd && d[upto].day <= at.ref) upto++;
+      if (upto == 0) continue;
+      user_features(d, upto, &at, &f, *rows + *m * dd, buf);
+      (*owner)[*m] = u;
+      (*snap)[(*m)++] = j;
+    }
+  }
+  fc__free(buf);
+  return fc_scaler_apply(&w->scaler, *rows, *m, err);
+}
+
+static int membership(fc_segments_result *r, const work *w, const fit *f,
+                      const fc_segments_params *p, fc_err *err) {
+  window wd = analysis_window(w, p);
+  size_t m = 0, *owner = NULL, cols;
+  int *snap = NULL, *lab = NULL, rc;
+  double *rows = NULL, *wsum = NULL;
+  r->n_member_cols = cols = r->n_segments + (p->method == FC_SEG_DBSCAN);
+  r->membership = fc__calloc(r->n_users * cols, sizeof *r->membership);
+  r->previous = fc__mallocarray(r->n_users, sizeof *r->previous);
+  r->moving = fc__calloc(r->n_users, 1);
+  wsum = fc__calloc(r->n_users, sizeof *wsum);
+  if (!r->membership || !r->previous || !r->moving || !wsum) {
+    rc = fc__err(err, FC_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = snapshot_rows(r, w, &wd, &rows, &owner, &snap, &m, err)) != FC_OK) goto done;
+  if ((lab = fc__mallocarray(m, sizeof *lab)) == NULL) {
+    rc = fc__err(err, FC_ENOMEM, "out of memory");
+    goto done;
+  }
+  if (p->method == FC_SEG_KMEANS)
+    fc_kmeans_assign(f->km.centers, f->km.k, FC_SEGF_COUNT, rows, m, lab, NULL);
+  else if ((rc = fc_dbscan_predict(r->scaled, r->n_users, FC_SEGF_COUNT, &f->db, rows, m, lab,
+                                   err)) != FC_OK)
+    goto done;
+  for (size_t u = 0; u < r->n_users; u++) r->previous[u] = -2;
+  for (size_t a = 0; a < m; a++) { /* rows of a user come in snapshot order */
+    size_t u = owner[a], col = lab[a] < 0 ? r->n_segments : (size_t)lab[a];
+    double age = (double)(wd.ref - snapshot_end(&wd, snap[a]));
+    double wt = pow(0.5, age / p->half_life_days);
+    r->membership[u * cols + col] += wt;
+    wsum[u] += wt;
+    if (snap[a] < wd.n - 1) r->previous[u] = lab[a];
+  }
+  for (size_t u = 0; u < r->n_users; u++) {
+    for (size_t c = 0; c < cols; c++) r->membership[u * cols + c] /= wsum[u];
+    r->moving[u] = r->previous[u] != -2 && r->previous[u] != r->segment[u];
+  }
+done:
+  fc__free(rows);
+  fc__free(owner);
+  fc__free(snap);
+  fc__free(lab);
+  fc__free(wsum);
+  return rc;
+}
+
+int fc_segments_run(const fc_partner_txn *txns, size_t n, fc_segments_params p,
+                    fc_segments_result *out, fc_err *err) {
+  work w;
+  fit f;
+  int rc;
+  memset(&w, 0, sizeof w);
+  memset(&f, 0, sizeof f);
+  if ((rc = features_pipeline(txns, n, &p, &w, out, err)) != FC_OK) goto done;
+  if (out->n_users < 2) {
+    rc = fc__err(err, FC_EINVAL, "segments need at least 2 users, have %zu", out->n_users);
+    goto done;
+  }
+  out->segment = fc__mallocarray(out->n_users, sizeof *out->segment);
+  if (out->segment == NULL) {
+    rc = fc__err(err, FC_ENOMEM, "out of memory");
+    goto done;
+  }
+  rc = p.method == FC_SEG_KMEANS ? cluster_kmeans(out, &p, &f, err)
+                                 : cluster_dbscan(out, &p, &f, err);
+  if (rc != FC_OK) goto done;
+  if (describe_segments(out, &w) != FC_OK) {
+    rc = fc__err(err, FC_ENOMEM, "out of memory");
+    goto done;
+  }
+  rc = membership(out, &w, &f, &p, err);
+done:
+  fc_kmeans_result_free(&f.km);
+  fc_dbscan_result_free(&f.db);
+  work_free(&w);
+  return rc;
+}
+
+void fc_segments_result_free(fc_segments_result *r) {
+  if (r == NULL) return;
+  fc__free(r->users);
+  fc__free(r->features);
+  fc__free(r->scaled);
+  fc__free(r->segment);
+  fc__free(r->segments);
+  fc__free(r->membership);
+  fc__free(r->previous);
+  fc__free(r->moving);
+  fc__free((void *)r->types);
+  fc__free((void *)r->categories);
+  fc__free(r->type_share);
+  fc__free(r->k_scores);
+  memset(r, 0, sizeof *r);
+}
+
+/* ---- JSON ---- */
+
+static void json_names(fc_buf *b, const char **names, const int idx[3]) {
+  fc_buf_putc(b, '[');
+  for (int i = 0, first = 1; i < 3; i++) {
+    if (idx[i] < 0) continue;
+    if (!first) fc_buf_putc(b, ',');
+    fc_buf_json_str(b, names[idx[i]]);
+    first = 0;
+  }
+  fc_buf_putc(b, ']');
+}
+
+static void json_segment(fc_buf *b, const fc_segments_result *r, const fc_segment *s) {
+  fc_buf_printf(b, "{\"id\":%d,\"label\":", s->id);
+  fc_buf_json_str(b, s->label);
+  fc_buf_printf(b, ",\"size\":%zu,\"metrics\":{\"avg_spend\":", s->size);
+  fc_buf_json_fixed(b, s->avg_total, 2);
+  fc_buf_puts(b, ",\"avg_transaction_amount\":");
+  fc_buf_json_fixed(b, s->avg_amount, 2);
+  fc_buf_puts(b, ",\"frequency_30d\":");
+  fc_buf_json_fixed(b, s->avg_freq30, 4);
+  fc_buf_puts(b, ",\"recency_days\":");
+  fc_buf_json_fixed(b, s->avg_recency_days, 1);
+  fc_buf_puts(b, ",\"tenure_days\":");
+  fc_buf_json_fixed(b, s->avg_tenure_days, 1);
+  fc_buf_puts(b, ",\"refund_share\":");
+  fc_buf_json_fixed(b, s->avg_refund_share, 4);
+  fc_buf_puts(b, ",\"declining_share\":");
+  fc_buf_json_fixed(b, s->declining_share, 4);
+  fc_buf_puts(b, ",\"top_types\":");
+  json_names(b, r->types, s->top_types);
+  fc_buf_puts(b, "},\"top_categories\":");
+  json_names(b, r->categories, s->top_categories);
+  fc_buf_putc(b, '}');
+}
+
+static void json_user(fc_buf *b, const fc_segments_result *r, size_t u) {
+  const fc_user_features *f = &r->users[u];
+  fc_buf_puts(b, "{\"user_id\":");
+  fc_buf_json_str(b, f->user_id);
+  fc_buf_puts(b, ",\"partner_id\":");
+  fc_buf_json_str(b, f->partner_id);
+  fc_buf_printf(b, ",\"segment\":%d,\"membership\":{", r->segment[u]);
+  for (size_t c = 0, first = 1; c < r->n_member_cols; c++) {
+    double pr = r->membership[u * r->n_member_cols + c];
+    if (pr <= 0) continue;
+    fc_buf_printf(b, "%s\"%d\":", first ? "" : ",", c < r->n_segments ? (int)c : -1);
+    fc_buf_json_fixed(b, pr, 4);
+    first = 0;
+  }
+  fc_buf_printf(b, "},\"declining\":%s,\"trend\":\"%s\",\"moving\":%s",
+                f->trend == FC_TREND_DECLINING ? "true" : "false", fc_trend_name(f->trend),
+                r->moving[u] ? "true" : "false");
+  if (r->moving[u]) fc_buf_printf(b, ",\"previous_segment\":%d", r->previous[u]);
+  fc_buf_putc(b, '}');
+}
+
+void fc_segments_write_json(const fc_segments_result *r, int include_users, fc_buf *b) {
+  size_t noise = 0;
+  for (size_t u = 0; u < r->n_users; u++) noise += r->segment[u] < 0;
+  fc_buf_puts(b, "{\"segments\":[");
+  for (size_t s = 0; s < r->n_segments; s++) {
+    if (s) fc_buf_putc(b, ',');
+    json_segment(b, r, &r->segments[s]);
+  }
+  fc_buf_puts(b, "]");
+  if (include_users) {
+    fc_buf_puts(b, ",\"users\":[");
+    for (size_t u = 0; u < r->n_users; u++) {
+      if (u) fc_buf_putc(b, ',');
+      json_user(b, r, u);
+    }
+    fc_buf_putc(b, ']');
+  }
+  fc_buf_printf(b, ",\"method\":\"%s\",\"k\":%d,\"silhouette\":",
+                r->method == FC_SEG_KMEANS ? "kmeans" : "dbscan", r->k);
+  fc_buf_json_num(b, r->silhouette);
+  fc_buf_printf(b, ",\"n_users\":%zu,\"noise\":%zu", r->n_users, noise);
+  if (r->method == FC_SEG_DBSCAN) {
+    fc_buf_puts(b, ",\"eps\":");
+    fc_buf_json_num(b, r->eps);
+  }
+  if (r->k_scores) {
+    fc_buf_puts(b, ",\"k_selection\":[");
+    for (int k = r->k_min; k <= r->k_max; k++) {
+      fc_buf_printf(b, "%s{\"k\":%d,\"silhouette\":", k > r->k_min ? "," : "", k);
+      fc_buf_json_num(b, r->k_scores[k - r->k_min]);
+      fc_buf_putc(b, '}');
+    }
+    fc_buf_putc(b, ']');
+  }
+  fc_buf_putc(b, '}');
+}

@@ -1,0 +1,388 @@
+/* test_segments.c: features, segments, labels, membership and JSON on
+ * synthetic partner transactions with known behaviour groups. */
+#include "runner.h"
+
+#include "fc/rng.h"
+#include "fc/segments.h"
+
+#define T0 INT64_C(1704067200) /* 2024-01-01T00:00:00Z */
+#define DAYS 364
+
+/* Caller storage for generated transactions and their id strings. */
+typedef struct gen {
+  fc_partner_txn *tx;
+  size_t n, cap;
+  char (*ids)[24]; /* user ids */
+  size_t n_users;
+} gen;
+
+static const char *new_user(gen *g) {
+  snprintf(g->ids[g->n_users], 24, "u%03zu", g->n_users);
+  return g->ids[g->n_users++];
+}
+
+static void add(gen *g, const char *user, int day, int64_t cents, const char *type, const char *cat) {
+  fc_partner_txn *t = &g->tx[g->n++];
+  t->id = "x";
+  t->partner_id = "p1";
+  t->user_id = user;
+  t->action_date = T0 + (int64_t)day * 86400 + 3600;
+  t->amount = cents;
+  t->scale = 2;
+  t->transaction_type = type;
+  t->category = cat;
+}
+
+/* Purchases every `every` days (jittered) over [from, to), amounts around
+ * `cents`. */
+static void shopper(gen *g, fc_rng *r, const char *u, int from, int to, int every, int64_t cents,
+                    const char *cat) {
+  for (int d = from + (int)fc_rng_below(r, 3); d < to; d += every + (int)fc_rng_below(r, 3) - 1)
+    add(g, u, d, cents + (int64_t)fc_rng_below(r, (uint64_t)cents / 5 + 1), "purchase", cat);
+}
+
+/* Four groups of `per` users: 0 weekly big spenders all year, 1 occasional
+ * small buyers all year, 2 weekly mid spenders who stopped at mid-year,
+ * 3 new users of the last 30 days buying every other day. */
+static gen make_groups(size_t per, uint64_t seed) {
+  gen g;
+  fc_rng r;
+  memset(&g, 0, sizeof g);
+  g.cap = per * 4 * 200;
+  g.tx = calloc(g.cap, sizeof *g.tx);
+  g.ids = calloc(per * 4 + 8, sizeof *g.ids);
+  fc_rng_seed(&r, seed);
+  for (size_t i = 0; i < per; i++) shopper(&g, &r, new_user(&g), 0, DAYS, 7, 50000, "electronics");
+  for (size_t i = 0; i < per; i++) shopper(&g, &r, new_user(&g), 0, DAYS, 60, 3000, "books");
+  for (size_t i = 0; i < per; i++) {
+    const char *u = new_user(&g);
+    shopper(&g, &r, u, 0, DAYS / 2, 7, 8000, "grocery");
+    add(&g, u, 20, -2000, "refund", "grocery");
+  }
+  for (size_t i = 0; i < per; i++) shopper(&g, &r, new_user(&g), DAYS - 30, DAYS, 2, 2500, "grocery");
+  return g;
+}
+
+/* Users who bought books every 60 days for three quarters, then switched
+ * to weekly electronics in the last quarter. */
+static void add_movers(gen *g, size_t count, uint64_t seed) {
+  fc_rng r;
+  fc_rng_seed(&r, seed);
+  for (size_t i = 0; i < count; i++) {
+    const char *u = new_user(g);
+    shopper(g, &r, u, 0, 3 * DAYS / 4, 60, 3000, "books");
+    shopper(g, &r, u, 3 * DAYS / 4 + 2, DAYS, 7, 50000, "electronics");
+  }
+}
+
+/* True when no member of group grp is noise and no cluster holds members of
+ * two groups. */
+static int group_pure(const fc_segments_result *r, size_t grp, size_t per) {
+  for (size_t i = 0; i < per; i++) {
+    int s = r->segment[grp * per + i];
+    if (s < 0) return 0;
+    for (size_t u = 0; u < 4 * per; u++)
+      if (u / per != grp && r->segment[u] == s) return 0;
+  }
+  return 1;
+}
+
+static void gen_free(gen *g) {
+  free(g->tx);
+  free(g->ids);
+}
+
+/* True when the users of each group share one segment and groups differ. */
+static int groups_recovered(const fc_segments_result *r, size_t per) {
+  int seg[4];
+  for (size_t grp = 0; grp < 4; grp++) {
+    seg[grp] = r->segment[grp * per];
+    for (size_t i = 0; i < per; i++)
+      if (r->segment[grp * per + i] != seg[grp]) return 0;
+    for (size_t h = 0; h < grp; h++)
+      if (seg[h] == seg[grp]) return 0;
+  }
+  return 1;
+}
+
+TEST(features_of_one_user) {
+  /* u000 buys 10.00 on day 0, 30.00 on day 10, refunds 5.00 on day 20. */
+  gen g;
+  fc_segments_result r;
+  fc_segments_params p = fc_segments_defaults();
+  memset(&g, 0, sizeof g);
+  g.tx = calloc(8, sizeof *g.tx);
+  g.ids = calloc(4, sizeof *g.ids);
+  add(&g, new_user(&g), 0, 1000, "purchase", "a");
+  add(&g, g.ids[0], 10, 3000, NULL, "b");
+  add(&g, g.ids[0], 20, -500, "refund", "b");
+  add(&g, new_user(&g), 40, 700, "topup", "");
+  ASSERT_OK(fc_segments_features(g.tx, g.n, p, &r, NULL));
+  ASSERT_INT_EQ(r.n_users, 2);
+  ASSERT_INT_EQ(r.ref_day - r.start_day, 40);
+  {
+    const fc_user_features *f = &r.users[0];
+    ASSERT_STR_EQ(f->user_id, "u000");
+    ASSERT_INT_EQ(f->n_txn, 3);
+    ASSERT_INT_EQ(f->n_purchases, 2);
+    ASSERT_NEAR(f->total, 40.0, 1e-9);
+    ASSERT_NEAR(f->mean_amount, 20.0, 1e-9);
+    ASSERT_NEAR(f->median_daily, 20.0, 1e-9);
+    ASSERT_NEAR(f->recency_days, 20, 0);
+    ASSERT_NEAR(f->tenure_days, 41, 0);
+    ASSERT_NEAR(f->freq30, 30.0 * 3 / 41, 1e-12);
+    ASSERT_NEAR(f->interval_mean, 10, 1e-12);
+    ASSERT_NEAR(f->interval_cv, 0, 1e-12);
+    ASSERT_NEAR(f->refund_share, 5.0 / 45.0, 1e-12);
+    ASSERT_NEAR(f->month_share[0], 1.0, 1e-12); /* all in January */
+    ASSERT_NEAR(f->quarter_share[0], 1.0, 1e-12);
+    ASSERT_STR_EQ(r.categories[f->top_categories[0]], "b");
+    ASSERT_STR_EQ(r.categories[f->top_categories[1]], "a");
+    ASSERT_INT_EQ(f->top_categories[2], -1);
+    ASSERT_INT_EQ(f->trend, FC_TREND_DECLINING); /* spend only in the first two windows */
+  }
+  ASSERT_INT_EQ(r.n_types, 3); /* purchase (NULL reads purchase), refund, topup */
+  ASSERT_NEAR(r.type_share[0 * 3 + 0] + r.type_share[0 * 3 + 1] + r.type_share[0 * 3 + 2], 1, 1e-12);
+  ASSERT_NEAR(r.users[1].total, 7.0, 1e-12);
+  ASSERT_NEAR(r.users[1].interval_mean, 1, 0); /* one active day: its tenure */
+  fc_segments_result_free(&r);
+  gen_free(&g);
+}
+
+TEST(kmeans_segments_recover_groups_with_labels) {
+  size_t per = 25;
+  gen g = make_groups(per, 1);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result r;
+  p.k = 4;
+  p.seed = 7;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &r, NULL));
+  ASSERT_INT_EQ(r.n_users, 4 * per);
+  ASSERT_INT_EQ(r.n_segments, 4);
+  ASSERT(groups_recovered(&r, per));
+  ASSERT_STR_EQ(r.segments[r.segment[0]].label, "High Spenders");
+  ASSERT_STR_EQ(r.segments[r.segment[2 * per]].label, "Declining / At risk");
+  ASSERT_STR_EQ(r.segments[r.segment[3 * per]].label, "New");
+  ASSERT_STR_EQ(r.categories[r.segments[r.segment[per]].top_categories[0]], "books");
+  ASSERT_INT_EQ(r.segments[r.segment[0]].size, per);
+  ASSERT(r.silhouette > 0.5);
+  for (size_t i = 0; i < per; i++) ASSERT_INT_EQ(r.users[2 * per + i].trend, FC_TREND_DECLINING);
+  fc_segments_result_free(&r);
+  gen_free(&g);
+}
+
+TEST(kmeans_auto_explains_choice) {
+  size_t per = 25;
+  gen g = make_groups(per, 2);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result r;
+  double best = -2;
+  p.k = 0;
+  p.k_max = 6;
+  p.n_init = 4;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &r, NULL));
+  ASSERT(r.k_scores != NULL);
+  ASSERT_INT_EQ(r.k_min, 2);
+  ASSERT_INT_EQ(r.k_max, 6);
+  for (int k = 2; k <= 6; k++)
+    if (r.k_scores[k - 2] > best) best = r.k_scores[k - 2];
+  ASSERT_NEAR(r.k_scores[r.k - 2], best, 0); /* the chosen k has the top score */
+  ASSERT_NEAR(r.silhouette, best, 1e-12);
+  fc_segments_result_free(&r);
+  gen_free(&g);
+}
+
+TEST(same_seed_same_answer) {
+  gen g = make_groups(20, 3);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result a, b;
+  fc_buf ja, jb;
+  p.k = 5;
+  p.seed = 42;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &a, NULL));
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &b, NULL));
+  fc_buf_init(&ja);
+  fc_buf_init(&jb);
+  fc_segments_write_json(&a, 1, &ja);
+  fc_segments_write_json(&b, 1, &jb);
+  ASSERT_STR_EQ(ja.data, jb.data);
+  fc_buf_free(&ja);
+  fc_buf_free(&jb);
+  fc_segments_result_free(&a);
+  fc_segments_result_free(&b);
+  gen_free(&g);
+}
+
+TEST(membership_sums_to_one_and_favours_recent) {
+  size_t per = 20, mixed = 0, moving = 0;
+  gen g = make_groups(per, 4);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result slow, fast;
+  add_movers(&g, 5, 9);
+  p.k = 4;
+  p.seed = 1;
+  p.half_life_days = 1e9; /* equal weights: plain assignment frequencies */
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &slow, NULL));
+  p.half_life_days = 10;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &fast, NULL));
+  ASSERT(memcmp(slow.segment, fast.segment, slow.n_users * sizeof(int)) == 0);
+  for (size_t u = 0; u < slow.n_users; u++) {
+    double s1 = 0, s2 = 0, f_slow, f_fast;
+    for (size_t c = 0; c < slow.n_member_cols; c++) {
+      s1 += slow.membership[u * slow.n_member_cols + c];
+      s2 += fast.membership[u * fast.n_member_cols + c];
+    }
+    ASSERT_NEAR(s1, 1, 1e-12);
+    ASSERT_NEAR(s2, 1, 1e-12);
+    f_slow = slow.membership[u * slow.n_member_cols + (size_t)slow.segment[u]];
+    f_fast = fast.membership[u * fast.n_member_cols + (size_t)fast.segment[u]];
+    /* Equal weights over 4 snapshots: a multiple of 1/(snapshots seen). */
+    ASSERT(f_slow > 0);
+    if (f_slow < 1 - 1e-12) {
+      mixed++;
+      ASSERT(f_fast > f_slow); /* recent behaviour counts more */
+      ASSERT(f_fast > 0.9);
+    }
+    ASSERT_INT_EQ(fast.moving[u], fast.previous[u] != -2 && fast.previous[u] != fast.segment[u]);
+    moving += fast.moving[u];
+  }
+  for (size_t u = 4 * per; u < 4 * per + 5; u++) ASSERT(fast.moving[u]); /* the movers */
+  ASSERT(mixed >= 5);
+  ASSERT(moving >= 5);
+  fc_segments_result_free(&slow);
+  fc_segments_result_free(&fast);
+  gen_free(&g);
+}
+
+TEST(dbscan_segments_report_noise) {
+  size_t per = 25;
+  gen g = make_groups(per, 5);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result r;
+  fc_buf j;
+  const char *whale = new_user(&g);
+  for (int d = 0; d < DAYS; d += 3) add(&g, whale, d, 9000000, "purchase", "jewellery");
+  add(&g, whale, 100, -4000000, "refund", "jewellery");
+  p.method = FC_SEG_DBSCAN;
+  p.min_pts = 4;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &r, NULL));
+  ASSERT(r.eps > 0);
+  ASSERT_INT_EQ(r.segment[4 * per], -1); /* the whale is noise */
+  for (size_t grp = 0; grp < 4; grp++) ASSERT(group_pure(&r, grp, per));
+  for (size_t i = 0; i < per; i++) { /* the dense groups are one cluster each */
+    ASSERT_INT_EQ(r.segment[i], r.segment[0]);
+    ASSERT_INT_EQ(r.segment[2 * per + i], r.segment[2 * per]);
+    ASSERT_INT_EQ(r.segment[3 * per + i], r.segment[3 * per]);
+  }
+  ASSERT_INT_EQ(r.n_member_cols, r.n_segments + 1);
+  fc_buf_init(&j);
+  fc_segments_write_json(&r, 1, &j);
+  ASSERT_CONTAINS(j.data, "\"method\":\"dbscan\"");
+  ASSERT_CONTAINS(j.data, "\"user_id\":\"u100\",\"partner_id\":\"p1\",\"segment\":-1,\"membership\":{\"-1\":1.0000}");
+  fc_buf_free(&j);
+  fc_segments_result_free(&r);
+  gen_free(&g);
+}
+
+TEST(json_shape) {
+  gen g = make_groups(10, 6);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result r;
+  fc_buf j;
+  p.k = 4;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &r, NULL));
+  fc_buf_init(&j);
+  fc_segments_write_json(&r, 1, &j);
+  ASSERT(strncmp(j.data, "{\"segments\":[{\"id\":0,\"label\":\"", 30) == 0);
+  ASSERT_CONTAINS(j.data, "\"metrics\":{\"avg_spend\":");
+  ASSERT_CONTAINS(j.data, "\"top_categories\":[\"");
+  ASSERT_CONTAINS(j.data, "\"users\":[{\"user_id\":\"u000\",\"partner_id\":\"p1\",\"segment\":");
+  ASSERT_CONTAINS(j.data, "\"declining\":true");
+  ASSERT_CONTAINS(j.data, "\"method\":\"kmeans\",\"k\":4,\"silhouette\":0.");
+  ASSERT(j.data[j.len - 1] == '}');
+  fc_buf_reset(&j);
+  fc_segments_write_json(&r, 0, &j);
+  ASSERT(strstr(j.data, "\"users\"") == NULL);
+  fc_buf_free(&j);
+  fc_segments_result_free(&r);
+  gen_free(&g);
+}
+
+TEST(partner_and_date_filters) {
+  gen g = make_groups(10, 7);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result r;
+  fc_err e;
+  for (size_t i = 0; i < 10; i++) g.tx[i].partner_id = "p2";
+  p.partner_id = "p2";
+  ASSERT_OK(fc_segments_features(g.tx, g.n, p, &r, NULL));
+  ASSERT_INT_EQ(r.n_users, 1);
+  ASSERT_STR_EQ(r.users[0].partner_id, "p2");
+  ASSERT_STR_EQ(r.users[0].user_id, "u000");
+  fc_segments_result_free(&r);
+  p.partner_id = NULL;
+  p.from = T0;
+  p.to = T0 + 100 * 86400; /* the new users (last 30 days) drop out */
+  ASSERT_OK(fc_segments_features(g.tx, g.n, p, &r, NULL));
+  ASSERT_INT_EQ(r.n_users, 31); /* u000 is a user of p1 and of p2 */
+  ASSERT_INT_EQ(r.ref_day - r.start_day, 99);
+  fc_segments_result_free(&r);
+  p.partner_id = "nobody";
+  ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "no transactions for partner nobody");
+  fc_segments_result_free(&r);
+  gen_free(&g);
+}
+
+TEST(bad_input) {
+  gen g;
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result r;
+  fc_err e;
+  memset(&g, 0, sizeof g);
+  g.tx = calloc(16, sizeof *g.tx);
+  g.ids = calloc(8, sizeof *g.ids);
+  ASSERT_INT_EQ(fc_segments_run(g.tx, 0, p, &r, &e), FC_EINVAL); /* no users */
+  ASSERT_CONTAINS(e.msg, "no transactions");
+  fc_segments_result_free(&r);
+  add(&g, new_user(&g), 0, 1000, "purchase", "a");
+  add(&g, g.ids[0], 5, 1000, "purchase", "a");
+  ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL); /* one user */
+  ASSERT_CONTAINS(e.msg, "at least 2 users, have 1");
+  fc_segments_result_free(&r);
+  for (int i = 0; i < 4; i++) { /* five users, all identical */
+    const char *u = new_user(&g);
+    add(&g, u, 0, 1000, "purchase", "a");
+    add(&g, u, 5, 1000, "purchase", "a");
+  }
+  p.k = 2;
+  ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "distinct");
+  fc_segments_result_free(&r);
+  p.method = FC_SEG_DBSCAN;
+  p.min_pts = 2;
+  ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "give eps");
+  fc_segments_result_free(&r);
+  p = fc_segments_defaults();
+  g.tx[3].user_id = NULL;
+  ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "transaction 3");
+  fc_segments_result_free(&r);
+  g.tx[3].user_id = "u001";
+  p.n_windows = 1;
+  ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "n_windows");
+  fc_segments_result_free(&r);
+  p = fc_segments_defaults();
+  p.half_life_days = NAN;
+  ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "half_life");
+  fc_segments_result_free(&r);
+  gen_free(&g);
+}
+
+TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels),
+          T(kmeans_auto_explains_choice), T(same_seed_same_answer),
+          T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
+          T(json_shape), T(partner_and_date_filters), T(bad_input))
