@@ -93,11 +93,11 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static const char *type_of(const fc_partner_txn *t) {
+static const char *type_of(const fc_transaction *t) {
   return t->transaction_type && t->transaction_type[0] ? t->transaction_type : "purchase";
 }
 
-static const char *category_of(const fc_partner_txn *t) {
+static const char *category_of(const fc_transaction *t) {
   return t->category && t->category[0] ? t->category : NULL;
 }
 
@@ -173,13 +173,13 @@ static int check_params(const fc_segments_params *p, fc_err *err) {
 }
 
 /* Selects and sorts the transactions that pass the filters. */
-static int select_rows(const fc_partner_txn *tx, size_t n, const fc_segments_params *p, work *w,
+static int select_rows(const fc_transaction *tx, size_t n, const fc_segments_params *p, work *w,
                        fc_err *err) {
   if (n > 0 && tx == NULL) return fc__err(err, FC_EINVAL, "transactions: NULL array");
   w->rows = fc__mallocarray(n, sizeof *w->rows);
   if (w->rows == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
-    const fc_partner_txn *t = &tx[i];
+    const fc_transaction *t = &tx[i];
     if (!t->partner_id || !t->partner_id[0] || !t->user_id || !t->user_id[0])
       return fc__err(err, FC_EINVAL, "transaction %zu (%s): missing partner_id or user_id", i,
                      t->id ? t->id : "no id");
@@ -188,6 +188,11 @@ static int select_rows(const fc_partner_txn *tx, size_t n, const fc_segments_par
                      t->id ? t->id : "no id", t->scale);
     if (p->partner_id && strcmp(p->partner_id, t->partner_id) != 0) continue;
     if (t->action_date < p->from || t->action_date >= p->to) continue;
+    if (w->n_rows > 0 && strcmp(t->currency, tx[w->rows[0].i].currency) != 0)
+      return fc__err(err, FC_EINVAL,
+                     "transaction %zu (%s): currency %s differs from %s; segment one currency "
+                     "at a time (filter by partner)",
+                     i, t->id ? t->id : "no id", t->currency, tx[w->rows[0].i].currency);
     w->rows[w->n_rows].partner = t->partner_id;
     w->rows[w->n_rows].user = t->user_id;
     w->rows[w->n_rows].t = t->action_date;
@@ -200,7 +205,7 @@ static int select_rows(const fc_partner_txn *tx, size_t n, const fc_segments_par
   return FC_OK;
 }
 
-static int intern_all(const fc_partner_txn *tx, work *w, fc_segments_result *r) {
+static int intern_all(const fc_transaction *tx, work *w, fc_segments_result *r) {
   const char **all = fc__mallocarray(w->n_rows, sizeof *all);
   size_t m = 0;
   int rc;
@@ -219,18 +224,18 @@ static int same_user(const row *a, const row *b) {
   return strcmp(a->partner, b->partner) == 0 && strcmp(a->user, b->user) == 0;
 }
 
-static int is_refund(const fc_partner_txn *t) {
+static int is_refund(const fc_transaction *t) {
   return t->amount < 0 || strcmp(type_of(t), "refund") == 0;
 }
 
 /* Folds one user's rows [a, b) into daily aggregates, type counts and
  * category spend. */
-static int fold_user(const fc_partner_txn *tx, work *w, fc_segments_result *r, size_t u, size_t a,
+static int fold_user(const fc_transaction *tx, work *w, fc_segments_result *r, size_t u, size_t a,
                      size_t b, size_t *cat_cap) {
   double *types = r->type_share + u * r->n_types;
   size_t first_cat = w->ucat_off[u];
   for (size_t q = a; q < b; q++) {
-    const fc_partner_txn *t = &tx[w->rows[q].i];
+    const fc_transaction *t = &tx[w->rows[q].i];
     int64_t day = day_of(t->action_date);
     double v = (double)t->amount / pow10i(t->scale);
     int cat = lookup(r->categories, r->n_categories, category_of(t));
@@ -270,7 +275,7 @@ static int fold_user(const fc_partner_txn *tx, work *w, fc_segments_result *r, s
 }
 
 /* Counts users, then folds every user. */
-static int build_users(const fc_partner_txn *tx, work *w, fc_segments_result *r, fc_err *err) {
+static int build_users(const fc_transaction *tx, work *w, fc_segments_result *r, fc_err *err) {
   size_t nu = 0, cat_cap = 0, u = 0, a = 0;
   for (size_t q = 0; q < w->n_rows; q++) nu += q == 0 || !same_user(&w->rows[q - 1], &w->rows[q]);
   r->n_users = nu;
@@ -456,7 +461,7 @@ static int features_all(work *w, fc_segments_result *r, const fc_segments_params
   return rc;
 }
 
-static int features_pipeline(const fc_partner_txn *tx, size_t n, const fc_segments_params *p,
+static int features_pipeline(const fc_transaction *tx, size_t n, const fc_segments_params *p,
                              work *w, fc_segments_result *r, fc_err *err) {
   int rc;
   memset(r, 0, sizeof *r);
@@ -469,7 +474,7 @@ static int features_pipeline(const fc_partner_txn *tx, size_t n, const fc_segmen
   return features_all(w, r, p, err);
 }
 
-int fc_segments_features(const fc_partner_txn *txns, size_t n, fc_segments_params p,
+int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_params p,
                          fc_segments_result *out, fc_err *err) {
   work w;
   int rc;
@@ -736,7 +741,7 @@ done:
   return rc;
 }
 
-int fc_segments_run(const fc_partner_txn *txns, size_t n, fc_segments_params p,
+int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
                     fc_segments_result *out, fc_err *err) {
   work w;
   fit f;

@@ -10,7 +10,7 @@
 
 /* Caller storage for generated transactions and their id strings. */
 typedef struct gen {
-  fc_partner_txn *tx;
+  fc_transaction *tx;
   size_t n, cap;
   char (*ids)[24]; /* user ids */
   size_t n_users;
@@ -22,13 +22,14 @@ static const char *new_user(gen *g) {
 }
 
 static void add(gen *g, const char *user, int day, int64_t cents, const char *type, const char *cat) {
-  fc_partner_txn *t = &g->tx[g->n++];
+  fc_transaction *t = &g->tx[g->n++];
   t->id = "x";
   t->partner_id = "p1";
   t->user_id = user;
   t->action_date = T0 + (int64_t)day * 86400 + 3600;
   t->amount = cents;
   t->scale = 2;
+  memcpy(t->currency, "USD", 4);
   t->transaction_type = type;
   t->category = cat;
 }
@@ -370,6 +371,11 @@ TEST(bad_input) {
   ASSERT_CONTAINS(e.msg, "transaction 3");
   fc_segments_result_free(&r);
   g.tx[3].user_id = "u001";
+  memcpy(g.tx[4].currency, "EUR", 4);
+  ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "currency EUR differs from USD");
+  fc_segments_result_free(&r);
+  memcpy(g.tx[4].currency, "USD", 4);
   p.n_windows = 1;
   ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &r, &e), FC_EINVAL);
   ASSERT_CONTAINS(e.msg, "n_windows");

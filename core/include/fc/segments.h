@@ -13,8 +13,12 @@
  * gives the trend, and the ends of the windows are the snapshots for the
  * membership probabilities.
  *
- * Strings in the result point into the caller's transactions, which must
- * outlive it.
+ * Input is the canonical transaction record (fc/records.h, read by
+ * fc_batch_parse). Amounts are taken in currency units by each record's
+ * scale; currencies are never converted, so one selection must hold a
+ * single currency. An empty transaction_type reads "purchase"; a row is a
+ * refund when its amount is negative or its type is "refund". Strings in
+ * the result point into the caller's transactions, which must outlive it.
  */
 #ifndef FC_SEGMENTS_H
 #define FC_SEGMENTS_H
@@ -23,24 +27,13 @@
 #include <stdint.h>
 
 #include "fc/buf.h"
+#include "fc/records.h"
 #include "fc/scale.h"
 #include "fc/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* One partner transaction (the transactions.csv row of spec/formats.md). */
-typedef struct fc_partner_txn {
-  const char *id;
-  const char *partner_id;
-  const char *user_id;
-  int64_t action_date;          /* epoch seconds, UTC */
-  int64_t amount;               /* minor units, signed: refunds negative */
-  int scale;                    /* decimals of amount (2 for USD), 0..9 */
-  const char *transaction_type; /* "purchase", "refund", ...; NULL or "" reads "purchase" */
-  const char *category;         /* NULL or "" when absent */
-} fc_partner_txn;
 
 typedef enum fc_seg_method { FC_SEG_KMEANS = 0, FC_SEG_DBSCAN = 1 } fc_seg_method;
 typedef enum fc_trend { FC_TREND_STABLE = 0, FC_TREND_GROWING = 1, FC_TREND_DECLINING = 2 } fc_trend;
@@ -134,14 +127,14 @@ typedef struct fc_segments_result {
 /* Runs the whole pipeline over txns[0..n-1]. Fails with FC_EINVAL (and a
  * message) when no transaction passes the filters, fewer than two users
  * remain, a parameter is out of range, a transaction lacks partner or user
- * id, or the users' features cannot be clustered (all identical, fewer
+ * id, the selection mixes currencies, or the users' features cannot be clustered (all identical, fewer
  * distinct users than k). Free out with fc_segments_result_free, also after
  * a failure. */
-int fc_segments_run(const fc_partner_txn *txns, size_t n, fc_segments_params p,
+int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
                     fc_segments_result *out, fc_err *err);
 /* Only the features (users, features, scaled, types, categories, window);
  * the clustering fields stay empty. */
-int fc_segments_features(const fc_partner_txn *txns, size_t n, fc_segments_params p,
+int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_params p,
                          fc_segments_result *out, fc_err *err);
 void fc_segments_result_free(fc_segments_result *r);
 
