@@ -10,6 +10,7 @@ static const struct {
 } commands[] = {
     {"project", cmd_project, "treasury float projection per currency (JSON or a table)"},
     {"features", cmd_features, "treasury features: flows, velocity, recurring payments, stream runway"},
+    {"segment", cmd_segment, "customer segments of partner transactions (k-means or DBSCAN)"},
     {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},
     {"version", cmd_version, "print the version"},
 };

@@ -631,24 +631,49 @@ static int segment_tops(fc_segments_result *r, const work *w) {
   return FC_OK;
 }
 
+/* A spend level for telling apart segments that share a label. */
+static const char *spend_level(const fc_segment *s, const fc_segment *all) {
+  double ratio = all->avg_total > 0 ? s->avg_total / all->avg_total : 1;
+  return ratio < 0.5 ? "low spend" : ratio < 1 ? "below-average spend"
+                                   : ratio < 2 ? "above-average spend" : "high spend";
+}
+
+/* Labels every segment; segments sharing a rule's label are told apart by
+ * spend level, then by number, so labels are unique. */
+static void label_segments(fc_segments_result *r, const fc_segment *all) {
+  double window_days = (double)(r->ref_day - r->start_day + 1);
+  for (size_t s = 0; s < r->n_segments; s++) {
+    const char *base = label_for(&r->segments[s], all, window_days);
+    size_t same = 0;
+    for (size_t t = 0; t < r->n_segments; t++)
+      same += strcmp(label_for(&r->segments[t], all, window_days), base) == 0;
+    if (same > 1)
+      snprintf(r->segments[s].label, sizeof r->segments[s].label, "%s (%s)", base,
+               spend_level(&r->segments[s], all));
+    else
+      snprintf(r->segments[s].label, sizeof r->segments[s].label, "%s", base);
+  }
+  for (size_t s = 0; s < r->n_segments; s++) {
+    int dup = 1;
+    char keep[64];
+    for (size_t t = 0; t < s; t++) dup += strcmp(r->segments[t].label, r->segments[s].label) == 0;
+    if (dup == 1) continue;
+    memcpy(keep, r->segments[s].label, sizeof keep);
+    snprintf(r->segments[s].label, sizeof r->segments[s].label, "%.50s %d", keep, dup);
+  }
+}
+
 static int describe_segments(fc_segments_result *r, const work *w) {
   fc_segment all;
-  double window_days = (double)(r->ref_day - r->start_day + 1);
   r->n_segments = (size_t)r->k;
   r->segments = fc__calloc(r->n_segments, sizeof *r->segments);
   if (r->segments == NULL) return FC_ENOMEM;
   segment_means(r, -9, &all);
   for (size_t s = 0; s < r->n_segments; s++) {
-    fc_segment *sg = &r->segments[s];
-    const char *base;
-    int dup = 0;
-    segment_means(r, (int)s, sg);
-    sg->id = (int)s;
-    base = label_for(sg, &all, window_days);
-    for (size_t t = 0; t < s; t++) dup += strncmp(r->segments[t].label, base, strlen(base)) == 0;
-    if (dup) snprintf(sg->label, sizeof sg->label, "%s (%d)", base, dup + 1);
-    else snprintf(sg->label, sizeof sg->label, "%s", base);
+    segment_means(r, (int)s, &r->segments[s]);
+    r->segments[s].id = (int)s;
   }
+  label_segments(r, &all);
   return segment_tops(r, w);
 }
 

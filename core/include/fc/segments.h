@@ -90,7 +90,7 @@ typedef struct fc_user_features {
 
 typedef struct fc_segment {
   int id;                  /* 0.. in the order found; DBSCAN noise is not a segment */
-  char label[48];          /* "High Spenders", ... (unique within a result) */
+  char label[64];          /* "High Spenders", ... (unique within a result) */
   size_t size;
   double avg_total, avg_amount, avg_freq30, avg_recency_days, avg_tenure_days;
   double avg_refund_share, declining_share;
