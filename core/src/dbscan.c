@@ -5,7 +5,11 @@
  * of LEAF points and keeps each node's bounding box, so a range query skips
  * boxes farther than eps and takes boxes wholly inside eps without looking
  * at their points. Each point is range-queried at most once: a point waiting
- * in the expansion queue is marked so it is never queued twice.
+ * in the expansion queue is marked so it is never queued twice. Every node
+ * also counts its points that are still open (unseen or noise); once a query
+ * has found min_pts neighbours it skips subtrees with none open, because
+ * labelled points cannot change any more. The labels are the same as
+ * without that pruning.
  */
 #include "fc/dbscan.h"
 #include "fc/rng.h"
@@ -163,6 +167,17 @@ static double dist2(const double *a, const double *b, size_t d) {
   return s;
 }
 
+/* dist2(a, b) <= eps2, giving up as soon as the partial sum exceeds it. */
+static int within(const double *a, const double *b, size_t d, double eps2) {
+  double s = 0;
+  for (size_t j = 0; j < d; j++) {
+    double e = a[j] - b[j];
+    s += e * e;
+    if (s > eps2) return 0;
+  }
+  return 1;
+}
+
 /* A growable list of point indices. */
 typedef struct list {
   size_t *v, len, cap;
@@ -172,28 +187,6 @@ static int list_push(list *l, size_t x) {
   if (l->len == l->cap && fc__grow((void **)&l->v, &l->cap, l->len + 1, sizeof *l->v) != FC_OK)
     return FC_ENOMEM;
   l->v[l->len++] = x;
-  return FC_OK;
-}
-
-/* Appends to out every point within sqrt(eps2) of q (q itself included). */
-static int range_query(const kdtree *t, const double *q, double eps2, list *out) {
-  int stack[256], top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    int id = stack[--top];
-    const node *nd = &t->nodes[id];
-    if (box_min2(t, id, q) > eps2) continue;
-    if (box_max2(t, id, q) <= eps2 || nd->left < 0) {
-      int whole = box_max2(t, id, q) <= eps2;
-      for (size_t i = nd->lo; i < nd->hi; i++)
-        if ((whole || dist2(t->pts + i * t->d, q, t->d) <= eps2) &&
-            list_push(out, t->idx[i]) != FC_OK)
-          return FC_ENOMEM;
-      continue;
-    }
-    stack[top++] = nd->left;
-    stack[top++] = nd->right;
-  }
   return FC_OK;
 }
 
@@ -327,30 +320,123 @@ done:
   return rc;
 }
 
-/* Grows cluster c from core point i (labels[i] already c). */
-static int expand(const kdtree *t, const double *x, size_t d, double eps2, size_t min_pts,
-                  int c, fc_dbscan_result *r, list *queue, list *nb, size_t start) {
-  size_t head = 0;
-  queue->len = 0;
-  for (size_t a = start; a < nb->len; a++) {
-    size_t q = nb->v[a];
-    if (r->labels[q] == FC_DBSCAN_NOISE) r->labels[q] = c; /* border */
-    else if (r->labels[q] == UNSEEN && (r->labels[q] = QUEUED, list_push(queue, q) != FC_OK))
-      return FC_ENOMEM;
+/* Per node, how many of its points are still open (unseen or noise: the
+ * only ones an expansion can still take), so that queries skip subtrees
+ * that are fully labelled once they know a point is a core point. */
+typedef struct openset {
+  size_t *open; /* per node */
+  int *parent;  /* per node, -1 for the root */
+  int *leaf;    /* per caller's point: its leaf */
+} openset;
+
+static void openset_free(openset *o) {
+  fc__free(o->open);
+  fc__free(o->parent);
+  fc__free(o->leaf);
+}
+
+static int openset_init(openset *o, const kdtree *t) {
+  o->open = fc__mallocarray(t->n_nodes, sizeof *o->open);
+  o->parent = fc__mallocarray(t->n_nodes, sizeof *o->parent);
+  o->leaf = fc__mallocarray(t->n, sizeof *o->leaf);
+  if (!o->open || !o->parent || !o->leaf) return FC_ENOMEM;
+  o->parent[0] = -1;
+  for (size_t id = 0; id < t->n_nodes; id++) {
+    const node *nd = &t->nodes[id];
+    o->open[id] = nd->hi - nd->lo;
+    if (nd->left >= 0) {
+      o->parent[nd->left] = o->parent[nd->right] = (int)id;
+    } else {
+      for (size_t i = nd->lo; i < nd->hi; i++) o->leaf[t->idx[i]] = (int)id;
+    }
   }
+  return FC_OK;
+}
+
+static int is_open(int label) { return label == UNSEEN || label == FC_DBSCAN_NOISE; }
+
+/* Gives open point p a closed label (a cluster, or QUEUED). */
+static void close_point(openset *o, int *labels, size_t p, int label) {
+  labels[p] = label;
+  for (int id = o->leaf[p]; id >= 0; id = o->parent[id]) o->open[id]--;
+}
+
+/* Appends every open point of node id (all within eps). */
+static int collect_open(const kdtree *t, const openset *o, const int *labels, int id, list *out) {
+  int stack[256], top = 0;
+  stack[top++] = id;
+  while (top > 0) {
+    const node *nd = &t->nodes[stack[--top]];
+    if (o->open[nd - t->nodes] == 0) continue;
+    if (nd->left >= 0) {
+      stack[top++] = nd->left;
+      stack[top++] = nd->right;
+      continue;
+    }
+    for (size_t i = nd->lo; i < nd->hi; i++)
+      if (is_open(labels[t->idx[i]]) && list_push(out, t->idx[i]) != FC_OK) return FC_ENOMEM;
+  }
+  return FC_OK;
+}
+
+/* Counts the points within eps of q (exactly while fewer than min_pts; past
+ * that, fully labelled subtrees are skipped) and appends the open ones. */
+static int dense_query(const kdtree *t, const openset *o, const int *labels, const double *q,
+                       double eps2, size_t min_pts, list *out, size_t *count) {
+  int stack[256], top = 0;
+  *count = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    int id = stack[--top];
+    const node *nd = &t->nodes[id];
+    if ((o->open[id] == 0 && *count >= min_pts) || box_min2(t, id, q) > eps2) continue;
+    if (box_max2(t, id, q) <= eps2) {
+      *count += nd->hi - nd->lo;
+      if (collect_open(t, o, labels, id, out) != FC_OK) return FC_ENOMEM;
+    } else if (nd->left < 0) {
+      for (size_t i = nd->lo; i < nd->hi; i++) {
+        if (!within(t->pts + i * t->d, q, t->d, eps2)) continue;
+        ++*count;
+        if (is_open(labels[t->idx[i]]) && list_push(out, t->idx[i]) != FC_OK) return FC_ENOMEM;
+      }
+    } else {
+      stack[top++] = nd->left;
+      stack[top++] = nd->right;
+    }
+  }
+  return FC_OK;
+}
+
+/* Takes the open neighbours in nb into cluster c: noise becomes border,
+ * unseen points are queued for expansion. */
+static int absorb(openset *o, int *labels, const list *nb, int c, list *queue) {
+  for (size_t a = 0; a < nb->len; a++) {
+    size_t s = nb->v[a];
+    if (labels[s] == FC_DBSCAN_NOISE) {
+      close_point(o, labels, s, c);
+    } else if (labels[s] == UNSEEN) {
+      close_point(o, labels, s, QUEUED);
+      if (list_push(queue, s) != FC_OK) return FC_ENOMEM;
+    }
+  }
+  return FC_OK;
+}
+
+/* Grows cluster c from its first core point, whose neighbours are in nb. */
+static int expand(const kdtree *t, openset *o, const double *x, double eps2, size_t min_pts,
+                  int c, fc_dbscan_result *r, list *queue, list *nb) {
+  size_t head = 0, count;
+  queue->len = 0;
+  if (absorb(o, r->labels, nb, c, queue) != FC_OK) return FC_ENOMEM;
   while (head < queue->len) {
     size_t q = queue->v[head++];
     r->labels[q] = c;
     nb->len = 0;
-    if (range_query(t, x + q * d, eps2, nb) != FC_OK) return FC_ENOMEM;
-    if (nb->len < min_pts) continue;
+    if (dense_query(t, o, r->labels, x + q * t->d, eps2, min_pts, nb, &count) != FC_OK)
+      return FC_ENOMEM;
+    if (count < min_pts) continue;
     r->core[q] = 1;
-    for (size_t a = 0; a < nb->len; a++) {
-      size_t s = nb->v[a];
-      if (r->labels[s] == FC_DBSCAN_NOISE) r->labels[s] = c;
-      else if (r->labels[s] == UNSEEN && (r->labels[s] = QUEUED, list_push(queue, s) != FC_OK))
-        return FC_ENOMEM;
-    }
+    if (absorb(o, r->labels, nb, c, queue) != FC_OK) return FC_ENOMEM;
   }
   return FC_OK;
 }
@@ -358,29 +444,33 @@ static int expand(const kdtree *t, const double *x, size_t d, double eps2, size_
 static int run(const double *x, size_t n, size_t d, size_t min_pts, fc_dbscan_result *r,
                fc_err *err) {
   kdtree t;
+  openset o = {0};
   list queue = {0}, nb = {0};
   double eps2 = r->eps * r->eps;
+  size_t count;
   int rc = FC_OK;
   if (tree_build(&t, x, n, d, NULL) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
+  if (openset_init(&o, &t) != FC_OK) rc = FC_ENOMEM;
   for (size_t i = 0; i < n; i++) r->labels[i] = UNSEEN;
   for (size_t i = 0; i < n && rc == FC_OK; i++) {
     if (r->labels[i] != UNSEEN) continue;
     nb.len = 0;
-    if (range_query(&t, x + i * d, eps2, &nb) != FC_OK) {
+    if (dense_query(&t, &o, r->labels, x + i * d, eps2, min_pts, &nb, &count) != FC_OK) {
       rc = FC_ENOMEM;
       break;
     }
-    if (nb.len < min_pts) {
-      r->labels[i] = FC_DBSCAN_NOISE;
+    if (count < min_pts) {
+      r->labels[i] = FC_DBSCAN_NOISE; /* still open: a later cluster may take it as border */
       continue;
     }
-    r->labels[i] = r->n_clusters;
+    close_point(&o, r->labels, i, r->n_clusters);
     r->core[i] = 1;
-    rc = expand(&t, x, d, eps2, min_pts, r->n_clusters++, r, &queue, &nb, 0);
+    rc = expand(&t, &o, x, eps2, min_pts, r->n_clusters++, r, &queue, &nb);
   }
   for (size_t i = 0; i < n; i++) r->n_noise += r->labels[i] == FC_DBSCAN_NOISE;
   fc__free(queue.v);
   fc__free(nb.v);
+  openset_free(&o);
   tree_free(&t);
   return rc == FC_OK ? FC_OK : fc__err(err, rc, "dbscan: out of memory");
 }
