@@ -49,13 +49,26 @@ static double dist2(const double *a, const double *b, size_t d) {
   return s;
 }
 
+/* dist2(a, b) when it is below cap; otherwise some value >= cap (the sum
+ * stops growing once it passes cap, which spares most of the work for far
+ * points). */
+static double dist2_capped(const double *a, const double *b, size_t d, double cap) {
+  double s = 0;
+  for (size_t j = 0; j < d; j++) {
+    double e = a[j] - b[j];
+    s += e * e;
+    if (s >= cap) return s;
+  }
+  return s;
+}
+
 /* Nearest and second-nearest squared distances from p to the k centres. */
 static int nearest2(const double *p, const double *c, int k, size_t d, double *best,
                     double *second) {
   int arg = 0;
   double b1 = INFINITY, b2 = INFINITY;
   for (int j = 0; j < k; j++) {
-    double e = dist2(p, c + (size_t)j * d, d);
+    double e = dist2_capped(p, c + (size_t)j * d, d, b2);
     if (e < b1) {
       b2 = b1;
       b1 = e;
@@ -112,10 +125,11 @@ static size_t search_cumsum(const double *cum, size_t n, double r) {
   return lo;
 }
 
-/* Greedy k-means++ over x (n points): writes k centres. closest (n) and cum
- * (n) are scratch. Returns FC_EINVAL when fewer than k distinct points. */
+/* Greedy k-means++ over x (n points): writes k centres. closest, cum, trial
+ * and best (n each) are scratch. Returns FC_EINVAL when fewer than k
+ * distinct points. */
 static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, double *centers,
-                    double *closest, double *cum, fc_err *err) {
+                    double *closest, double *cum, double *trial, double *best_d, fc_err *err) {
   int trials = 2 + (int)log((double)k);
   size_t first = (size_t)fc_rng_below(rng, n);
   double pot = 0;
@@ -125,35 +139,39 @@ static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, dou
     pot += closest[i];
   }
   for (int c = 1; c < k; c++) {
-    double best_pot = INFINITY;
+    double best_pot = INFINITY, *t;
     size_t best = 0;
     if (!(pot > 0))
       return fc__err(err, FC_EINVAL, "only %d distinct point(s), fewer than k = %d", c, k);
     cum[0] = closest[0];
     for (size_t i = 1; i < n; i++) cum[i] = cum[i - 1] + closest[i];
-    for (int t = 0; t < trials; t++) {
+    for (int tr = 0; tr < trials; tr++) {
       size_t cand = search_cumsum(cum, n, fc_rng_uniform(rng) * cum[n - 1]);
       double p2 = 0;
       if (closest[cand] == 0) continue; /* rounding at the ends: never re-pick a centre */
       for (size_t i = 0; i < n; i++) {
-        double e = dist2(x + i * d, x + cand * d, d);
-        p2 += e < closest[i] ? e : closest[i];
+        double e = dist2_capped(x + i * d, x + cand * d, d, closest[i]);
+        trial[i] = e < closest[i] ? e : closest[i];
+        p2 += trial[i];
       }
       if (p2 < best_pot) {
         best_pot = p2;
         best = cand;
+        t = best_d, best_d = trial, trial = t;
       }
     }
-    if (isinf(best_pot)) /* every trial hit a chosen centre: take the farthest point */
+    if (isinf(best_pot)) { /* every trial hit a chosen centre: take the farthest point */
       for (size_t i = 0; i < n; i++)
         if (closest[i] > closest[best]) best = i;
-    memcpy(centers + (size_t)c * d, x + best * d, d * sizeof *centers);
-    pot = 0;
-    for (size_t i = 0; i < n; i++) {
-      double e = dist2(x + i * d, x + best * d, d);
-      if (e < closest[i]) closest[i] = e;
-      pot += closest[i];
+      for (size_t i = 0; i < n; i++) {
+        double e = dist2(x + i * d, x + best * d, d);
+        best_d[i] = e < closest[i] ? e : closest[i];
+      }
     }
+    memcpy(centers + (size_t)c * d, x + best * d, d * sizeof *centers);
+    memcpy(closest, best_d, n * sizeof *closest);
+    pot = 0;
+    for (size_t i = 0; i < n; i++) pot += closest[i];
   }
   return FC_OK;
 }
@@ -165,7 +183,7 @@ typedef struct work {
   double *old;           /* k x d */
   double *shift, *half;  /* k: centre movement, half distance to nearest centre */
   size_t *count;         /* k */
-  double *cum;           /* n: k-means++ scratch (aliases nothing else) */
+  double *cum, *trial;   /* n: k-means++ scratch (with upper and lower) */
   int *labels;           /* n */
 } work;
 
@@ -178,6 +196,7 @@ static void work_free(work *w) {
   fc__free(w->half);
   fc__free(w->count);
   fc__free(w->cum);
+  fc__free(w->trial);
   fc__free(w->labels);
   memset(w, 0, sizeof *w);
 }
@@ -188,13 +207,14 @@ static int work_alloc(work *w, size_t n, size_t d, int k) {
   w->upper = fc__mallocarray(n, sizeof(double));
   w->lower = fc__mallocarray(n, sizeof(double));
   w->cum = fc__mallocarray(n, sizeof(double));
+  w->trial = fc__mallocarray(n, sizeof(double));
   w->labels = fc__mallocarray(n, sizeof(int));
   w->sums = fc__mallocarray(kk * d, sizeof(double));
   w->old = fc__mallocarray(kk * d, sizeof(double));
   w->shift = fc__mallocarray(kk, sizeof(double));
   w->half = fc__mallocarray(kk, sizeof(double));
   w->count = fc__mallocarray(kk, sizeof(size_t));
-  if (!w->upper || !w->lower || !w->cum || !w->labels || !w->sums || !w->old || !w->shift ||
+  if (!w->upper || !w->lower || !w->cum || !w->trial || !w->labels || !w->sums || !w->old || !w->shift ||
       !w->half || !w->count) {
     work_free(w);
     return FC_ENOMEM;
@@ -382,7 +402,7 @@ static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_par
       memcpy(sub + i * d, x + (size_t)fc_rng_below(rng, n) * d, d * sizeof *sub);
     src = sub;
   }
-  return kmeanspp(src, m, d, p->k, rng, c, w->upper, w->cum, err);
+  return kmeanspp(src, m, d, p->k, rng, c, w->upper, w->cum, w->lower, w->trial, err);
 }
 
 int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p,
