@@ -386,7 +386,7 @@ static void user_features(const dayagg *d, size_t nd, const window *wd, fc_user_
   f->mean_amount = f->n_purchases ? f->total / (double)f->n_purchases : 0;
   f->tenure_days = (double)(wd->ref - d[0].day + 1);
   f->recency_days = (double)(wd->ref - d[nd - 1].day);
-  f->freq30 = 30.0 * (double)f->n_txn / f->tenure_days;
+  f->freq30 = 30.0 * (double)f->n_txn / (f->tenure_days > 30 ? f->tenure_days : 30);
   f->refund_share = refund + f->total > 0 ? refund / (refund + f->total) : 0;
   interval_stats(d, nd, f->tenure_days, &f->interval_mean, &f->interval_cv);
   f->trend_slope = spend_trend(d, nd, wd);

@@ -64,7 +64,8 @@ fc_segments_params fc_segments_defaults(void);
 enum {
   FC_SEGF_TOTAL,         /* total spend, currency units (log1p-scaled) */
   FC_SEGF_MEAN_AMOUNT,   /* mean purchase amount (log1p-scaled) */
-  FC_SEGF_FREQ30,        /* transactions per 30 days of tenure (log1p-scaled) */
+  FC_SEGF_FREQ30,        /* transactions per 30 days of tenure, counted as at
+                            least 30 days (log1p-scaled) */
   FC_SEGF_RECENCY,       /* days since the last transaction */
   FC_SEGF_TENURE,        /* days since the first transaction, + 1 */
   FC_SEGF_INTERVAL_MEAN, /* mean days between active days (log1p-scaled) */
