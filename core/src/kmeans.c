@@ -125,53 +125,59 @@ static size_t search_cumsum(const double *cum, size_t n, double r) {
   return lo;
 }
 
-/* Greedy k-means++ over x (n points): writes k centres. closest, cum, trial
- * and best (n each) are scratch. Returns FC_EINVAL when fewer than k
- * distinct points. */
+#define MAX_TRIALS 32
+
+/* Draws the candidate centres of one greedy k-means++ step. */
+static int draw_candidates(const double *closest, const double *cum, size_t n, int trials,
+                           fc_rng *rng, size_t *cand) {
+  int m = 0;
+  for (int tr = 0; tr < trials; tr++) {
+    size_t c = search_cumsum(cum, n, fc_rng_uniform(rng) * cum[n - 1]);
+    if (closest[c] > 0) cand[m++] = c; /* rounding at the ends: never re-pick a centre */
+  }
+  return m;
+}
+
+/* Greedy k-means++ over x (n points): writes k centres. closest and cum (n
+ * each) are scratch. All candidates of a step are scored in one pass over
+ * the data. Returns FC_EINVAL when fewer than k distinct points. */
 static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, double *centers,
-                    double *closest, double *cum, double *trial, double *best_d, fc_err *err) {
+                    double *closest, double *cum, fc_err *err) {
   int trials = 2 + (int)log((double)k);
-  size_t first = (size_t)fc_rng_below(rng, n);
+  size_t first = (size_t)fc_rng_below(rng, n), cand[MAX_TRIALS];
   double pot = 0;
+  if (trials > MAX_TRIALS) trials = MAX_TRIALS;
   memcpy(centers, x + first * d, d * sizeof *centers);
   for (size_t i = 0; i < n; i++) {
     closest[i] = dist2(x + i * d, centers, d);
     pot += closest[i];
   }
   for (int c = 1; c < k; c++) {
-    double best_pot = INFINITY, *t;
+    double pots[MAX_TRIALS] = {0}, best_pot = INFINITY;
     size_t best = 0;
+    int m;
     if (!(pot > 0))
       return fc__err(err, FC_EINVAL, "only %d distinct point(s), fewer than k = %d", c, k);
     cum[0] = closest[0];
     for (size_t i = 1; i < n; i++) cum[i] = cum[i - 1] + closest[i];
-    for (int tr = 0; tr < trials; tr++) {
-      size_t cand = search_cumsum(cum, n, fc_rng_uniform(rng) * cum[n - 1]);
-      double p2 = 0;
-      if (closest[cand] == 0) continue; /* rounding at the ends: never re-pick a centre */
-      for (size_t i = 0; i < n; i++) {
-        double e = dist2_capped(x + i * d, x + cand * d, d, closest[i]);
-        trial[i] = e < closest[i] ? e : closest[i];
-        p2 += trial[i];
+    m = draw_candidates(closest, cum, n, trials, rng, cand);
+    for (size_t i = 0; i < n; i++)
+      for (int t = 0; t < m; t++) {
+        double e = dist2(x + i * d, x + cand[t] * d, d);
+        pots[t] += e < closest[i] ? e : closest[i];
       }
-      if (p2 < best_pot) {
-        best_pot = p2;
-        best = cand;
-        t = best_d, best_d = trial, trial = t;
-      }
-    }
-    if (isinf(best_pot)) { /* every trial hit a chosen centre: take the farthest point */
+    for (int t = 0; t < m; t++)
+      if (pots[t] < best_pot) best_pot = pots[t], best = cand[t];
+    if (m == 0) /* every draw hit a chosen centre: take the farthest point */
       for (size_t i = 0; i < n; i++)
         if (closest[i] > closest[best]) best = i;
-      for (size_t i = 0; i < n; i++) {
-        double e = dist2(x + i * d, x + best * d, d);
-        best_d[i] = e < closest[i] ? e : closest[i];
-      }
-    }
     memcpy(centers + (size_t)c * d, x + best * d, d * sizeof *centers);
-    memcpy(closest, best_d, n * sizeof *closest);
     pot = 0;
-    for (size_t i = 0; i < n; i++) pot += closest[i];
+    for (size_t i = 0; i < n; i++) {
+      double e = dist2_capped(x + i * d, x + best * d, d, closest[i]);
+      if (e < closest[i]) closest[i] = e;
+      pot += closest[i];
+    }
   }
   return FC_OK;
 }
@@ -183,7 +189,7 @@ typedef struct work {
   double *old;           /* k x d */
   double *shift, *half;  /* k: centre movement, half distance to nearest centre */
   size_t *count;         /* k */
-  double *cum, *trial;   /* n: k-means++ scratch (with upper and lower) */
+  double *cum;           /* n: k-means++ scratch (with upper) */
   int *labels;           /* n */
 } work;
 
@@ -196,7 +202,6 @@ static void work_free(work *w) {
   fc__free(w->half);
   fc__free(w->count);
   fc__free(w->cum);
-  fc__free(w->trial);
   fc__free(w->labels);
   memset(w, 0, sizeof *w);
 }
@@ -207,14 +212,13 @@ static int work_alloc(work *w, size_t n, size_t d, int k) {
   w->upper = fc__mallocarray(n, sizeof(double));
   w->lower = fc__mallocarray(n, sizeof(double));
   w->cum = fc__mallocarray(n, sizeof(double));
-  w->trial = fc__mallocarray(n, sizeof(double));
   w->labels = fc__mallocarray(n, sizeof(int));
   w->sums = fc__mallocarray(kk * d, sizeof(double));
   w->old = fc__mallocarray(kk * d, sizeof(double));
   w->shift = fc__mallocarray(kk, sizeof(double));
   w->half = fc__mallocarray(kk, sizeof(double));
   w->count = fc__mallocarray(kk, sizeof(size_t));
-  if (!w->upper || !w->lower || !w->cum || !w->trial || !w->labels || !w->sums || !w->old || !w->shift ||
+  if (!w->upper || !w->lower || !w->cum || !w->labels || !w->sums || !w->old || !w->shift ||
       !w->half || !w->count) {
     work_free(w);
     return FC_ENOMEM;
@@ -402,7 +406,7 @@ static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_par
       memcpy(sub + i * d, x + (size_t)fc_rng_below(rng, n) * d, d * sizeof *sub);
     src = sub;
   }
-  return kmeanspp(src, m, d, p->k, rng, c, w->upper, w->cum, w->lower, w->trial, err);
+  return kmeanspp(src, m, d, p->k, rng, c, w->upper, w->cum, err);
 }
 
 int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p,
