@@ -54,6 +54,10 @@ struct fc_gbdt {
 
   uint64_t *cat_bits;    /* ncat sets of FC__CAT_WORDS words */
   size_t ncat, cap_cat;
+
+  /* Set by fc__gbdt_finalize for the prediction loop. */
+  uint32_t *depth;       /* ntrees: levels of splits on the longest path */
+  int has_cat;           /* some node splits a categorical feature */
 };
 
 /* Allocates an empty model for nfeat features (names "f0".. unless given). */
@@ -61,6 +65,9 @@ int fc__gbdt_model_new(fc_gbdt **out, size_t nfeat, fc_err *err);
 /* Makes room for one more tree of up to nodes nodes / leaves leaves / cats
  * categorical sets; FC_ENOMEM on failure. */
 int fc__gbdt_reserve(fc_gbdt *m, size_t nodes, size_t leaves, size_t cats);
+/* Computes depth[] and has_cat once the trees are final (after training or
+ * loading); FC_ENOMEM on failure. */
+int fc__gbdt_finalize(fc_gbdt *m);
 /* Sets feature i's name (copied). */
 int fc__gbdt_set_name(fc_gbdt *m, size_t i, const char *name);
 /* Raw score (before the link) of one row for trees [0, ntrees). */

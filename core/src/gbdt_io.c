@@ -288,6 +288,8 @@ static int read_trees(reader *r, fc_gbdt *m, fc_err *err) {
     return fc__err(err, FC_ENOMEM, "gbdt load: out of memory");
   for (size_t t = 0; t < m->ntrees && rc == FC_OK; t++) rc = check_tree(m, t, seen, err);
   fc__free(seen);
+  if (rc == FC_OK && fc__gbdt_finalize(m) != FC_OK)
+    rc = fc__err(err, FC_ENOMEM, "gbdt load: out of memory");
   return rc;
 }
 

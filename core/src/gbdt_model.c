@@ -140,6 +140,7 @@ void fc_gbdt_destroy(fc_gbdt *m) {
   fc__free(m->leaf_value);
   fc__free(m->leaf_count);
   fc__free(m->cat_bits);
+  fc__free(m->depth);
   fc__free(m);
 }
 
@@ -183,6 +184,33 @@ double fc__gbdt_link(const fc_gbdt *m, double raw) {
   return (m->objective == FC_GBDT_POISSON || m->objective == FC_GBDT_TWEEDIE) ? exp(raw) : raw;
 }
 
+int fc__gbdt_finalize(fc_gbdt *m) {
+  size_t nn = m->node_begin[m->ntrees];
+  uint32_t *d = fc__calloc(m->ntrees, sizeof *d), *level = fc__calloc(nn, sizeof *level);
+  if (d == NULL || level == NULL) {
+    fc__free(d);
+    fc__free(level);
+    return FC_ENOMEM;
+  }
+  m->has_cat = 0;
+  for (size_t t = 0; t < m->ntrees; t++) {
+    uint32_t b = m->node_begin[t], e = m->node_begin[t + 1];
+    /* Children follow their parent, so one forward pass sets every level. */
+    for (uint32_t i = b; i < e; i++) {
+      const fc__gbdt_node *n = &m->nodes[i];
+      uint32_t here = (i == b ? 0 : level[i]) + 1;
+      if (here > d[t]) d[t] = here;
+      if (n->left >= 0) level[b + (uint32_t)n->left] = here;
+      if (n->right >= 0) level[b + (uint32_t)n->right] = here;
+      if (n->meta & FC__NODE_CAT) m->has_cat = 1;
+    }
+  }
+  fc__free(level);
+  fc__free(m->depth);
+  m->depth = d;
+  return FC_OK;
+}
+
 typedef struct predict_job {
   const fc_gbdt *m;
   const double *x;
@@ -192,14 +220,50 @@ typedef struct predict_job {
 
 enum { BLOCK = 64 };
 
+/* One step down a numeric split, without a data-dependent branch: NaN
+ * compares false and takes the default direction. */
+static inline int32_t step_numeric(const fc__gbdt_node *n, double v) {
+  int32_t left = (v <= n->thr) | ((v != v) & (int32_t)(n->meta & FC__NODE_DEFAULT_LEFT));
+  return n->right ^ ((n->left ^ n->right) & -left); /* a mask, not a branch */
+}
+
+/* Adds tree t's leaf values to out[0..nr) for rows x[0..nr). All rows of the
+ * block descend together for depth[t] levels (a row already at a leaf stays
+ * there), so the rows' independent loads overlap instead of each row
+ * waiting on its own chain of mispredicted branches. */
+static void add_tree_block(const fc_gbdt *m, size_t t, const double *x, size_t nr, double *out) {
+  const fc__gbdt_node *nodes = m->nodes + m->node_begin[t];
+  const double *leaves = m->leaf_value + m->leaf_begin[t];
+  size_t nf = m->nfeat;
+  int32_t cur[BLOCK];
+  if (m->node_begin[t + 1] == m->node_begin[t]) {
+    for (size_t r = 0; r < nr; r++) out[r] += leaves[0];
+    return;
+  }
+  for (size_t r = 0; r < nr; r++) cur[r] = 0;
+  for (uint32_t level = 0; level < m->depth[t]; level++)
+    for (size_t r = 0; r < nr; r++) {
+      int32_t c = cur[r], at = c < 0 ? 0 : c;
+      const fc__gbdt_node *n = &nodes[at];
+      int32_t next = step_numeric(n, x[r * nf + (size_t)n->feat]);
+      int32_t done = c >> 31; /* -1 at a leaf */
+      cur[r] = (c & done) | (next & ~done);
+    }
+  for (size_t r = 0; r < nr; r++) out[r] += leaves[~cur[r]];
+}
+
 static void predict_range(const predict_job *j) {
   const fc_gbdt *m = j->m;
   size_t nf = m->nfeat;
   for (size_t b = j->begin; b < j->end; b += BLOCK) {
     size_t e = FC__MIN(b + BLOCK, j->end);
     for (size_t r = b; r < e; r++) j->out[r] = m->base_score;
-    for (size_t t = 0; t < m->ntrees; t++)
-      for (size_t r = b; r < e; r++) j->out[r] += m->leaf_value[leaf_of(m, t, j->x + r * nf)];
+    for (size_t t = 0; t < m->ntrees; t++) {
+      if (m->has_cat) /* categorical splits take the general walk */
+        for (size_t r = b; r < e; r++) j->out[r] += m->leaf_value[leaf_of(m, t, j->x + r * nf)];
+      else
+        add_tree_block(m, t, j->x + b * nf, e - b, j->out + b);
+    }
     for (size_t r = b; r < e; r++) j->out[r] = fc__gbdt_link(m, j->out[r]);
   }
 }
