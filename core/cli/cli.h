@@ -46,5 +46,6 @@ int cmd_version(int argc, char **argv);
 int cmd_project(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_gbdt(int argc, char **argv);
 
 #endif

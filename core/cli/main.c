@@ -11,6 +11,7 @@ static const struct {
     {"project", cmd_project, "treasury float projection per currency (JSON or a table)"},
     {"features", cmd_features, "treasury features: flows, velocity, recurring payments, stream runway"},
     {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},
+    {"gbdt", cmd_gbdt, "gradient-boosted trees: train, predict, importance, dump"},
     {"version", cmd_version, "print the version"},
 };
 
