@@ -241,14 +241,18 @@ static void add_tree_block(const fc_gbdt *m, size_t t, const double *x, size_t n
     return;
   }
   for (size_t r = 0; r < nr; r++) cur[r] = 0;
-  for (uint32_t level = 0; level < m->depth[t]; level++)
+  for (uint32_t level = 0; level < m->depth[t]; level++) {
+    int32_t alive = 0;
     for (size_t r = 0; r < nr; r++) {
       int32_t c = cur[r], at = c < 0 ? 0 : c;
       const fc__gbdt_node *n = &nodes[at];
       int32_t next = step_numeric(n, x[r * nf + (size_t)n->feat]);
       int32_t done = c >> 31; /* -1 at a leaf */
       cur[r] = (c & done) | (next & ~done);
+      alive |= ~(cur[r] >> 31);
     }
+    if (!alive) break; /* every row of the block is at a leaf */
+  }
   for (size_t r = 0; r < nr; r++) out[r] += leaves[~cur[r]];
 }
 

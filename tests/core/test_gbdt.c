@@ -253,6 +253,10 @@ TEST(save_load_predict_is_bit_identical) {
   fc_gbdt_destroy(m2);
 }
 
+/* Measured natively (x86-64 glibc) and checked under node (Emscripten). */
+#define MODEL_BYTES_LEN 23512
+#define MODEL_BYTES_HASH 3545735272865469416ULL
+
 static uint64_t fnv1a(const uint8_t *p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i < n; i++) {
@@ -476,6 +480,40 @@ TEST(missing_values_learn_their_direction) {
   fc_gbdt_destroy(m);
 }
 
+/* The same data and seed give the same model bytes natively and in WASM.
+ * The data uses only uniform draws and arithmetic (no libm calls whose last
+ * bit may differ between C libraries), with bagging, feature subsampling and
+ * missing values, and the l2 objective (no exp/log). */
+TEST(model_bytes_are_platform_independent) {
+  enum { N = 3000, F = 4 };
+  static double x[N * F], y[N];
+  fc_rng r;
+  fc_gbdt_params p = fc_gbdt_defaults();
+  fc_gbdt *m;
+  fc_buf b;
+  fc_err err;
+  fc_rng_seed(&r, 2024);
+  for (int i = 0; i < N; i++) {
+    for (int f = 0; f < F; f++) x[i * F + f] = fc_rng_uniform(&r);
+    if (i % 11 == 0) x[i * F + 3] = NAN;
+    y[i] = x[i * F] * x[i * F + 1] + (x[i * F + 2] < 0.5 ? 1.0 : 0.0) + 0.1 * fc_rng_uniform(&r);
+  }
+  p.rounds = 20;
+  p.bagging_fraction = 0.8;
+  p.bagging_freq = 1;
+  p.feature_fraction = 0.75;
+  p.lambda_l1 = 0.1;
+  p.lambda_l2 = 1.0;
+  p.seed = 5;
+  m = fit(x, y, N, F, p, &err);
+  ASSERT(m != NULL);
+  ASSERT_OK(saved(m, &b));
+  ASSERT_INT_EQ(b.len, MODEL_BYTES_LEN);
+  ASSERT(fnv1a((const uint8_t *)b.data, b.len) == MODEL_BYTES_HASH);
+  fc_buf_free(&b);
+  fc_gbdt_destroy(m);
+}
+
 TEST(objective_names_round_trip) {
   fc_gbdt_objective o;
   ASSERT_OK(fc_gbdt_objective_parse("tweedie", &o));
@@ -489,4 +527,5 @@ TEST_LIST(T(single_tree_recovers_step_function), T(boosting_fits_sine),
           T(save_load_predict_is_bit_identical), T(corrupt_or_truncated_model_is_an_error),
           T(bad_input_is_a_clear_error), T(l1_leaves_refit_to_medians),
           T(poisson_tweedie_and_huber_fit_their_targets), T(early_stopping_and_abort),
-          T(missing_values_learn_their_direction), T(objective_names_round_trip))
+          T(missing_values_learn_their_direction), T(model_bytes_are_platform_independent),
+          T(objective_names_round_trip))
