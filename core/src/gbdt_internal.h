@@ -57,6 +57,10 @@ struct fc_gbdt {
 
   /* Set by fc__gbdt_finalize for the prediction loop. */
   uint32_t *depth;       /* ntrees: levels of splits on the longest path */
+  /* Tree t as nodes followed by its leaves as absorbing nodes (both
+   * children point at themselves), from walk[node_begin[t] + leaf_begin[t]]:
+   * the prediction walk then needs no test for "already at a leaf". */
+  fc__gbdt_node *walk;
   int has_cat;           /* some node splits a categorical feature */
 };
 

@@ -141,6 +141,7 @@ void fc_gbdt_destroy(fc_gbdt *m) {
   fc__free(m->leaf_count);
   fc__free(m->cat_bits);
   fc__free(m->depth);
+  fc__free(m->walk);
   fc__free(m);
 }
 
@@ -187,9 +188,11 @@ double fc__gbdt_link(const fc_gbdt *m, double raw) {
 int fc__gbdt_finalize(fc_gbdt *m) {
   size_t nn = m->node_begin[m->ntrees];
   uint32_t *d = fc__calloc(m->ntrees, sizeof *d), *level = fc__calloc(nn, sizeof *level);
-  if (d == NULL || level == NULL) {
+  fc__gbdt_node *walk = fc__mallocarray(nn + m->leaf_begin[m->ntrees], sizeof *walk);
+  if (d == NULL || level == NULL || walk == NULL) {
     fc__free(d);
     fc__free(level);
+    fc__free(walk);
     return FC_ENOMEM;
   }
   m->has_cat = 0;
@@ -205,9 +208,28 @@ int fc__gbdt_finalize(fc_gbdt *m) {
       if (n->meta & FC__NODE_CAT) m->has_cat = 1;
     }
   }
+  for (size_t t = 0; t < m->ntrees; t++) {
+    uint32_t nb = m->node_begin[t], n = m->node_begin[t + 1] - nb;
+    uint32_t nl = m->leaf_begin[t + 1] - m->leaf_begin[t];
+    fc__gbdt_node *w = walk + nb + m->leaf_begin[t];
+    for (uint32_t i = 0; i < n; i++) {
+      w[i] = m->nodes[nb + i];
+      if (w[i].left < 0) w[i].left = (int32_t)n + ~w[i].left;
+      if (w[i].right < 0) w[i].right = (int32_t)n + ~w[i].right;
+    }
+    for (uint32_t k = 0; k < nl; k++) {
+      fc__gbdt_node *leaf = &w[n + k];
+      leaf->thr = 0.0;
+      leaf->feat = 0;
+      leaf->left = leaf->right = (int32_t)(n + k);
+      leaf->meta = 0;
+    }
+  }
   fc__free(level);
   fc__free(m->depth);
+  fc__free(m->walk);
   m->depth = d;
+  m->walk = walk;
   return FC_OK;
 }
 
@@ -232,28 +254,22 @@ static inline int32_t step_numeric(const fc__gbdt_node *n, double v) {
  * there), so the rows' independent loads overlap instead of each row
  * waiting on its own chain of mispredicted branches. */
 static void add_tree_block(const fc_gbdt *m, size_t t, const double *x, size_t nr, double *out) {
-  const fc__gbdt_node *nodes = m->nodes + m->node_begin[t];
+  const fc__gbdt_node *w = m->walk + m->node_begin[t] + m->leaf_begin[t];
   const double *leaves = m->leaf_value + m->leaf_begin[t];
+  int32_t nn = (int32_t)(m->node_begin[t + 1] - m->node_begin[t]);
   size_t nf = m->nfeat;
   int32_t cur[BLOCK];
-  if (m->node_begin[t + 1] == m->node_begin[t]) {
-    for (size_t r = 0; r < nr; r++) out[r] += leaves[0];
-    return;
-  }
   for (size_t r = 0; r < nr; r++) cur[r] = 0;
   for (uint32_t level = 0; level < m->depth[t]; level++) {
-    int32_t alive = 0;
+    int32_t inner = 0; /* negative while some row is still at a split */
     for (size_t r = 0; r < nr; r++) {
-      int32_t c = cur[r], at = c < 0 ? 0 : c;
-      const fc__gbdt_node *n = &nodes[at];
-      int32_t next = step_numeric(n, x[r * nf + (size_t)n->feat]);
-      int32_t done = c >> 31; /* -1 at a leaf */
-      cur[r] = (c & done) | (next & ~done);
-      alive |= ~(cur[r] >> 31);
+      const fc__gbdt_node *n = &w[cur[r]];
+      cur[r] = step_numeric(n, x[r * nf + (size_t)n->feat]);
+      inner |= cur[r] - nn;
     }
-    if (!alive) break; /* every row of the block is at a leaf */
+    if (inner >= 0) break; /* every row of the block is at a leaf */
   }
-  for (size_t r = 0; r < nr; r++) out[r] += leaves[~cur[r]];
+  for (size_t r = 0; r < nr; r++) out[r] += leaves[cur[r] - nn];
 }
 
 static void predict_range(const predict_job *j) {
