@@ -47,5 +47,6 @@ int cmd_project(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
+int cmd_gbdt(int argc, char **argv);
 
 #endif

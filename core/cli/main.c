@@ -12,6 +12,7 @@ static const struct {
     {"features", cmd_features, "treasury features: flows, velocity, recurring payments, stream runway"},
     {"segment", cmd_segment, "customer segments of partner transactions (k-means or DBSCAN)"},
     {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},
+    {"gbdt", cmd_gbdt, "gradient-boosted trees: train, predict, importance, dump"},
     {"version", cmd_version, "print the version"},
 };
 
