@@ -2,6 +2,7 @@
 #include "fc/mstl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fc/model.h"
@@ -202,7 +203,10 @@ static int mstl_fit(const double *y, size_t n, const fc_model_params *p, void **
     memcpy(s->last[k], seas + k * n + n - m, m * sizeof(double));
   }
   for (size_t t = 0; t < n; t++) x[t] = tr[t] + rem[t];
-  strcpy(ep.ets, "ZZN");
+  /* The adjusted series has no season left: params.ets chooses its model
+   * with the season letter forced to N ("ZZZ" -> "ZZN"). */
+  snprintf(ep.ets, sizeof ep.ets, "%s", p->ets);
+  if (strlen(ep.ets) >= 3) ep.ets[strlen(ep.ets) - 1] = 'N';
   ep.nonneg = 0;
   ep.seed = p->seed;
   if ((rc = fc_model_fit("ets", x, n, &ep, &s->adj, err))) fc__err_prefix(err, "mstl: ");

@@ -14,7 +14,8 @@
  * The model-table row "mstl" decomposes the history (or its log when
  * params.mstl_log is set and the history is positive), forecasts each
  * seasonal component by repeating its last cycle and the seasonally
- * adjusted series (trend + remainder) by ETS without season (spec "ZZN"),
+ * adjusted series (trend + remainder) by ETS without season (params.ets
+ * with its season letter set to N, so the default "ZZZ" gives "ZZN"),
  * and adds them up. Its sd is the ETS sd (times the forecast level after
  * the log back-transform, to first order).
  */

@@ -8,6 +8,7 @@
  * MODEL is a model-table name with optional suffixes: "@24,168" sets the
  * seasonal periods (default 24), "+log" sets mstl_log. --every K keeps
  * series 1, 1+K, 1+2K, ... (the subset the slow R models run on).
+ * --threads 1|2 (default 2) splits the series between worker threads.
  * --per-series writes one CSV row per (model, series) with the metrics, so
  * a driver script can compare with R on identical series. */
 #define _POSIX_C_SOURCE 200809L
@@ -17,7 +18,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include "fc/buf.h"
+#include "fc/ensemble.h"
 #include "fc/metrics.h"
 #include "fc/model.h"
 #include "fc/tsread.h"
@@ -74,7 +78,96 @@ static void parse_model(const char *spec, char *name, size_t cap, fc_model_param
     }
   }
   if (plus && strstr(plus, "log")) p->mstl_log = 1;
-  if (plus && strncmp(plus, "+ets=", 5) == 0) snprintf(p->ets, sizeof p->ets, "%s", plus + 5);
+  if (plus && strstr(plus, "+ets=")) snprintf(p->ets, sizeof p->ets, "%.4s", strstr(plus, "+ets=") + 5);
+}
+
+/* "ensemble", "select" (best member), or "cal:MODEL" (one model with
+ * conformal intervals); anything else is a model-table row. */
+static int run(const char *name, const char *spec, const fc_model_params *p, const double *y,
+               size_t n, fc_forecast *f, fc_err *err) {
+  fc_ensemble_params ep;
+  if (strcmp(name, "ensemble") == 0 || strcmp(name, "select") == 0) {
+    ep = fc_ensemble_defaults(p->periods, p->nperiods);
+    if (strcmp(name, "select") == 0) ep.mode = FC_ENSEMBLE_SELECT;
+    if (strstr(spec, "+nocal")) ep.conformal = 0;
+    if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
+    return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+  }
+  if (strncmp(name, "cal:", 4) == 0) {
+    memset(&ep, 0, sizeof ep);
+    ep.backtest = fc_backtest_defaults();
+    ep.conformal = 1;
+    ep.top = 1;
+    fc_ensemble_add(&ep, name + 4, p, NULL);
+    return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+  }
+  return fc_forecast_series(name, y, n, p, f, err);
+}
+
+typedef struct result {
+  int ok;
+  double v[5]; /* smape, mase, cov80, cov95, msis95 */
+} result;
+
+struct job;
+typedef struct worker_arg {
+  struct job *j;
+  int w;
+} worker_arg;
+
+typedef struct job {
+  char name[64];
+  const char *spec;
+  fc_model_params p;
+  const fc_series_set *tr, *te;
+  size_t every;
+  result *res;
+  int worker[2], nworkers;
+  worker_arg args[2];
+} job;
+
+/* Worker w takes every nworkers-th selected series; each series' result
+ * depends only on that series, so the figures do not depend on the
+ * thread count. */
+static void *work(void *arg) {
+  worker_arg *wa = arg;
+  job *j = wa->j;
+  static const double levels[2] = {80, 95};
+  size_t idx = 0;
+  for (size_t s = 0; s < j->tr->count; s += j->every, idx++) {
+    fc_forecast f;
+    fc_err err;
+    fc_eval_input in;
+    result *r = &j->res[s];
+    if ((int)(idx % (size_t)j->nworkers) != wa->w) continue;
+    if (fc_forecast_init(&f, H, levels, 2, &err) ||
+        run(j->name, j->spec, &j->p, j->tr->values[s], j->tr->lengths[s], &f, &err)) {
+      fprintf(stderr, "%s on %s: %s\n", j->spec, j->tr->ids[s], err.msg);
+      fc_forecast_free(&f);
+      continue;
+    }
+    memset(&in, 0, sizeof in);
+    in.actual = j->te->values[s];
+    in.mean = f.mean;
+    in.h = H;
+    in.insample = j->tr->values[s];
+    in.n_insample = j->tr->lengths[s];
+    in.m = 24;
+    fc_metric_smape(&in, &r->v[0], NULL);
+    fc_metric_mase(&in, &r->v[1], NULL);
+    in.lo = f.lo;
+    in.hi = f.hi;
+    in.level = 80;
+    fc_metric_coverage(&in, &r->v[2], NULL);
+    in.lo = f.lo + H;
+    in.hi = f.hi + H;
+    in.level = 95;
+    fc_metric_coverage(&in, &r->v[3], NULL);
+    fc_metric_msis(&in, &r->v[4], NULL);
+    r->ok = 1;
+    fc_forecast_free(&f);
+  }
+  return NULL;
 }
 
 int main(int argc, char **argv) {
@@ -83,7 +176,7 @@ int main(int argc, char **argv) {
   const char *models[32], *per_series = NULL;
   FILE *ps = NULL;
   agg a[32];
-  static const double levels[2] = {80, 95};
+  int nthreads = 2;
   if (argc < 4) {
     fprintf(stderr, "usage: m4_bench TRAIN TEST [--every K] [--per-series FILE] MODEL...\n");
     return 2;
@@ -91,6 +184,7 @@ int main(int argc, char **argv) {
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) every = strtoul(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--per-series") == 0 && i + 1 < argc) per_series = argv[++i];
+    else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) nthreads = atoi(argv[++i]) == 1 ? 1 : 2;
     else if (nmodels < 32) models[nmodels++] = argv[i];
   }
   if (every == 0) every = 1;
@@ -102,50 +196,43 @@ int main(int argc, char **argv) {
   if (ps) fprintf(ps, "model,series,smape,mase,cov80,cov95,msis\n");
   memset(a, 0, sizeof a);
   for (size_t k = 0; k < nmodels; k++) {
-    char name[64];
-    fc_model_params p;
+    job j;
     double t0 = now();
-    parse_model(models[k], name, sizeof name, &p);
-    for (size_t s = 0; s < tr.count; s += every) {
-      fc_forecast f;
-      fc_err err;
-      double sm, ms, c80, c95, msis;
-      fc_eval_input in;
-      if (fc_forecast_init(&f, H, levels, 2, &err) ||
-          fc_forecast_series(name, tr.values[s], tr.lengths[s], &p, &f, &err)) {
-        fprintf(stderr, "%s on %s: %s\n", models[k], tr.ids[s], err.msg);
+    pthread_t th[2];
+    memset(&j, 0, sizeof j);
+    parse_model(models[k], j.name, sizeof j.name, &j.p);
+    j.spec = models[k];
+    j.tr = &tr;
+    j.te = &te;
+    j.every = every;
+    j.res = calloc(tr.count, sizeof *j.res);
+    for (int w = 0; w < nthreads; w++) {
+      j.worker[w] = w;
+      j.nworkers = nthreads;
+    }
+    for (int w = 0; w < nthreads; w++) {
+      worker_arg *wa = &j.args[w];
+      wa->j = &j;
+      wa->w = w;
+      pthread_create(&th[w], NULL, work, wa);
+    }
+    for (int w = 0; w < nthreads; w++) pthread_join(th[w], NULL);
+    a[k].secs = now() - t0;
+    for (size_t s = 0; s < tr.count; s += every) { /* aggregate in series order */
+      const result *r = &j.res[s];
+      if (!r->ok) {
         a[k].failed++;
-        fc_forecast_free(&f);
         continue;
       }
-      memset(&in, 0, sizeof in);
-      in.actual = te.values[s];
-      in.mean = f.mean;
-      in.h = H;
-      in.insample = tr.values[s];
-      in.n_insample = tr.lengths[s];
-      in.m = 24;
-      fc_metric_smape(&in, &sm, NULL);
-      fc_metric_mase(&in, &ms, NULL);
-      in.lo = f.lo;
-      in.hi = f.hi;
-      in.level = 80;
-      fc_metric_coverage(&in, &c80, NULL);
-      in.lo = f.lo + H;
-      in.hi = f.hi + H;
-      in.level = 95;
-      fc_metric_coverage(&in, &c95, NULL);
-      fc_metric_msis(&in, &msis, NULL);
-      a[k].smape += sm;
-      a[k].mase += ms;
-      a[k].cov80 += c80;
-      a[k].cov95 += c95;
-      a[k].msis += msis;
+      a[k].smape += r->v[0];
+      a[k].mase += r->v[1];
+      a[k].cov80 += r->v[2];
+      a[k].cov95 += r->v[3];
+      a[k].msis += r->v[4];
       a[k].count++;
-      if (ps) fprintf(ps, "%s,%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], sm, ms, c80, c95, msis);
-      fc_forecast_free(&f);
+      if (ps) fprintf(ps, "%s,%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
     }
-    a[k].secs = now() - t0;
+    free(j.res);
   }
   {
     /* OWA against the naive2 row if present. */
