@@ -11,6 +11,8 @@ static const struct {
     {"project", cmd_project, "treasury float projection per currency (JSON or a table)"},
     {"features", cmd_features, "treasury features: flows, velocity, recurring payments, stream runway"},
     {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},
+    {"forecast", cmd_forecast, "forecast time series (ensemble, ETS, Theta, MSTL, baselines)"},
+    {"backtest", cmd_backtest, "rolling-origin accuracy and interval coverage of a model"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -32,6 +32,16 @@ typedef struct fc_series_set {
 
 void fc_series_set_free(fc_series_set *s);
 
+/* Parses long-form CSV bytes (header with series_id, timestamp, value in
+ * any order; other columns ignored; csv.h rules) into *out. The timestamp
+ * is an integer step index or an ISO 8601 UTC time (then out->times is
+ * set). Within a series rows must come in increasing time; the step is
+ * the first difference of the series, and a later difference that is k
+ * steps long leaves k-1 NaN gaps (fill them with fc_series_fill_gaps); a
+ * difference that is not a whole number of steps, a repeated time, an
+ * empty or non-numeric value is FC_EPARSE with the line. */
+int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err);
+
 /* Parses M4 wide-form bytes into *out (which the caller frees with
  * fc_series_set_free, also after an error). */
 int fc_m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *err);
