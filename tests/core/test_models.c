@@ -281,6 +281,41 @@ TEST(m4_accuracy_floor) {
   fc_series_set_free(&te);
 }
 
+/* Native/WASM parity: forecasts of fixed M4 series, pinned from the native
+ * build (gcc, glibc libm); the WASM build (musl libm) must agree to 1e-9
+ * relative. Sums of the 48 means and of the 95% upper bounds. */
+TEST(m4_golden_parity) {
+  static const struct {
+    const char *model;
+    size_t series;
+    double mean_sum, hi_sum;
+  } golden[] = {
+#include "golden_forecast.inc"
+  };
+  fc_series_set tr;
+  fc_model_params p = seasonal_params(24);
+  int print = getenv("FC_PRINT_GOLDEN") != NULL;
+  p.periods[1] = 168;
+  p.nperiods = 2;
+  p.mstl_log = 1;
+  ASSERT_OK(load_m4("train.csv", &tr));
+  for (size_t g = 0; g < sizeof golden / sizeof golden[0]; g++) {
+    fc_forecast f;
+    double ms = 0, hs = 0;
+    size_t s = golden[g].series;
+    ASSERT_OK(fc_forecast_init(&f, 48, levels, 2, NULL));
+    ASSERT_OK(fc_forecast_series(golden[g].model, tr.values[s], tr.lengths[s], &p, &f, NULL));
+    for (size_t i = 0; i < 48; i++) ms += f.mean[i], hs += f.hi[48 + i];
+    fc_forecast_free(&f);
+    if (print) printf("    {\"%s\", %zu, %.17g, %.17g},\n", golden[g].model, s, ms, hs);
+    else {
+      ASSERT_NEAR(ms / golden[g].mean_sum, 1.0, 1e-9);
+      ASSERT_NEAR(hs / golden[g].hi_sum, 1.0, 1e-9);
+    }
+  }
+  fc_series_set_free(&tr);
+}
+
 TEST_LIST(T(naive_and_snaive_exact), T(naive2_pure_seasonal), T(theta_linear_trend),
           T(ets_recovers_alpha), T(ets_auto_seasonal_trend), T(fallbacks_and_bad_inputs),
-          T(mstl_two_seasons), T(series_gaps), T(normal_quantile), T(m4_accuracy_floor))
+          T(mstl_two_seasons), T(series_gaps), T(normal_quantile), T(m4_accuracy_floor), T(m4_golden_parity))

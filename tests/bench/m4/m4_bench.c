@@ -54,8 +54,14 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 typedef struct agg {
-  double smape, mase, cov80, cov95, msis, secs;
+  double smape, mase, cov80, cov95, msis, secs, cpu;
   size_t count, failed;
 } agg;
 
@@ -197,7 +203,7 @@ int main(int argc, char **argv) {
   memset(a, 0, sizeof a);
   for (size_t k = 0; k < nmodels; k++) {
     job j;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     pthread_t th[2];
     memset(&j, 0, sizeof j);
     parse_model(models[k], j.name, sizeof j.name, &j.p);
@@ -218,6 +224,7 @@ int main(int argc, char **argv) {
     }
     for (int w = 0; w < nthreads; w++) pthread_join(th[w], NULL);
     a[k].secs = now() - t0;
+    a[k].cpu = cpu_now() - c0;
     for (size_t s = 0; s < tr.count; s += every) { /* aggregate in series order */
       const result *r = &j.res[s];
       if (!r->ok) {
@@ -242,13 +249,13 @@ int main(int argc, char **argv) {
         sn = a[k].smape / (double)a[k].count;
         mn = a[k].mase / (double)a[k].count;
       }
-    printf("%-22s %6s %8s %8s %7s %7s %7s %9s %8s\n", "model", "n", "sMAPE", "MASE", "OWA",
-           "cov80", "cov95", "MSIS95", "secs");
+    printf("%-22s %6s %8s %8s %7s %7s %7s %9s %8s %8s\n", "model", "n", "sMAPE", "MASE", "OWA",
+           "cov80", "cov95", "MSIS95", "secs", "cpu_s");
     for (size_t k = 0; k < nmodels; k++) {
       double c = (double)a[k].count;
-      printf("%-22s %6zu %8.3f %8.3f %7.3f %7.3f %7.3f %9.3f %8.2f%s\n", models[k], a[k].count,
+      printf("%-22s %6zu %8.3f %8.3f %7.3f %7.3f %7.3f %9.3f %8.2f %8.2f%s\n", models[k], a[k].count,
              a[k].smape / c, a[k].mase / c, fc_metric_owa(a[k].smape / c, a[k].mase / c, sn, mn),
-             a[k].cov80 / c, a[k].cov95 / c, a[k].msis / c, a[k].secs,
+             a[k].cov80 / c, a[k].cov95 / c, a[k].msis / c, a[k].secs, a[k].cpu,
              a[k].failed ? " (failures)" : "");
     }
   }
