@@ -12,6 +12,8 @@ static const struct {
     {"features", cmd_features, "treasury features: flows, velocity, recurring payments, stream runway"},
     {"segment", cmd_segment, "customer segments of partner transactions (k-means or DBSCAN)"},
     {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},
+    {"forecast", cmd_forecast, "forecast time series (ensemble, ETS, Theta, MSTL, baselines)"},
+    {"backtest", cmd_backtest, "rolling-origin accuracy and interval coverage of a model"},
     {"gbdt", cmd_gbdt, "gradient-boosted trees: train, predict, importance, dump"},
     {"version", cmd_version, "print the version"},
 };

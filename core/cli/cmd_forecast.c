@@ -1,0 +1,197 @@
+/* cmd_forecast.c: floatcast forecast and floatcast backtest.
+ *
+ * forecast --input FILE [--format long|m4] --horizon H [--season 24[,168]]
+ *          [--level 80,95] [--model auto|ensemble|select|ets|theta|otheta|
+ *          mstl|snaive|naive2|naive] [--calibrate] [--output FILE]
+ * writes series_id,step,timestamp,mean,loNN,hiNN,... (formats.md); "auto"
+ * is the validation-weighted ensemble with conformal intervals, and
+ * --calibrate gives a single model conformal intervals too. Interior gaps
+ * are filled linearly (reported on stderr); a series that cannot be
+ * forecast is reported with its id and makes the exit code 1.
+ * The option parsing, loading and per-series forecast are shared with
+ * cmd_backtest.c through forecast_opts.h. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fc/ensemble.h"
+#include "fc/metrics.h"
+#include "fc/model.h"
+#include "fc/series.h"
+#include "fc/time.h"
+#include "fc/tsread.h"
+
+#include "forecast_opts.h"
+
+
+static int parse_list(const char *s, double *out, size_t max, size_t *n) {
+  char *end;
+  *n = 0;
+  while (*s) {
+    if (*n == max) return -1;
+    out[(*n)++] = strtod(s, &end);
+    if (end == s || (*end != ',' && *end != '\0')) return -1;
+    s = *end ? end + 1 : end;
+  }
+  return *n ? 0 : -1;
+}
+
+int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
+  int bad = 0;
+  memset(o, 0, sizeof *o);
+  o->format = "long";
+  o->model = "auto";
+  o->output = "-";
+  o->levels[0] = 80;
+  o->levels[1] = 95;
+  o->nlevels = 2;
+  o->origins = 4;
+  for (int i = 1; i < argc && !bad; i++) {
+    const char *v;
+    if ((v = cli_flag(argc, argv, &i, "--input", &bad))) o->input = v;
+    else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
+    else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
+    else if ((v = cli_flag(argc, argv, &i, "--model", &bad))) o->model = v;
+    else if ((v = cli_flag(argc, argv, &i, "--horizon", &bad))) {
+      if (cli_parse_long(v, 1, 100000, &o->horizon)) return cli_fail(cmd, "--horizon: '%s' is not an integer in [1, 100000]", v) + 1;
+    } else if ((v = cli_flag(argc, argv, &i, "--origins", &bad))) {
+      if (cli_parse_long(v, 1, 1000, &o->origins)) return cli_fail(cmd, "--origins: '%s' is not in [1, 1000]", v) + 1;
+    } else if ((v = cli_flag(argc, argv, &i, "--season", &bad))) {
+      double p[FC_MAX_PERIODS];
+      if (parse_list(v, p, FC_MAX_PERIODS, &o->nperiods)) return cli_fail(cmd, "--season: bad list '%s'", v) + 1;
+      for (size_t k = 0; k < o->nperiods; k++) {
+        if (p[k] < 2 || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
+          return cli_fail(cmd, "--season: periods must be integers >= 2, ascending") + 1;
+        o->periods[k] = (size_t)p[k];
+      }
+    } else if ((v = cli_flag(argc, argv, &i, "--level", &bad))) {
+      if (parse_list(v, o->levels, FC_MAX_LEVELS, &o->nlevels)) return cli_fail(cmd, "--level: bad list '%s'", v) + 1;
+    } else if (strcmp(argv[i], "--calibrate") == 0) {
+      o->calibrate = 1;
+    } else if (!bad) {
+      return cli_fail(cmd, "unknown option '%s'", argv[i]) + 1;
+    }
+  }
+  if (bad) return 2;
+  if (!o->input) return cli_fail(cmd, "--input FILE is required") + 1;
+  if (o->horizon == 0) return cli_fail(cmd, "--horizon H is required") + 1;
+  if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
+    return cli_fail(cmd, "--format must be long or m4") + 1;
+  if (strcmp(o->model, "auto") && strcmp(o->model, "ensemble") && strcmp(o->model, "select") &&
+      !fc_model_find(o->model))
+    return cli_fail(cmd, "unknown --model '%s'", o->model) + 1;
+  return 0;
+}
+
+int fcli_load(const char *cmd, const opts *o, fc_series_set *set) {
+  fc_buf b;
+  fc_err err;
+  int rc;
+  fc_buf_init(&b);
+  if (cli_read_file(o->input, &b)) {
+    fc_buf_free(&b);
+    return 1;
+  }
+  rc = strcmp(o->format, "m4") == 0 ? fc_m4_parse(b.data, b.len, set, &err)
+                                    : fc_long_parse(b.data, b.len, set, &err);
+  fc_buf_free(&b);
+  if (rc) return cli_fail_err(cmd, o->input, rc, &err);
+  for (size_t s = 0; s < set->count; s++) {
+    size_t filled = 0;
+    if (fc_series_fill_gaps(set->values[s], set->lengths[s], &filled, &err) == FC_OK && filled)
+      fprintf(stderr, "floatcast %s: series %s: %zu missing values filled by interpolation\n", cmd,
+              set->ids[s], filled);
+  }
+  return 0;
+}
+
+static fc_model_params model_params(const opts *o) {
+  fc_model_params p = fc_model_defaults();
+  memcpy(p.periods, o->periods, sizeof p.periods);
+  p.nperiods = o->nperiods;
+  if (strcmp(o->model, "mstl") == 0) p.mstl_log = 1;
+  return p;
+}
+
+/* Forecasts one series by the chosen model (auto = ensemble). */
+int fcli_forecast_one(const opts *o, const double *y, size_t n, fc_forecast *f, fc_err *err) {
+  fc_model_params p = model_params(o);
+  fc_ensemble_params ep;
+  int ens = !strcmp(o->model, "auto") || !strcmp(o->model, "ensemble") || !strcmp(o->model, "select");
+  if (!ens && !o->calibrate) return fc_forecast_series(o->model, y, n, &p, f, err);
+  if (ens) {
+    ep = fc_ensemble_defaults(o->periods, o->nperiods);
+    if (!strcmp(o->model, "select")) ep.mode = FC_ENSEMBLE_SELECT;
+  } else {
+    memset(&ep, 0, sizeof ep);
+    ep.backtest = fc_backtest_defaults();
+    ep.backtest.horizon = 0;
+    ep.conformal = 1;
+    ep.top = 1;
+    fc_ensemble_add(&ep, o->model, &p, NULL);
+  }
+  ep.backtest.max_origins = (size_t)o->origins;
+  return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+}
+
+/* Appends s as a CSV field, quoted (RFC 4180) only when it needs to be. */
+static void csv_field(fc_buf *b, const char *s) {
+  if (strpbrk(s, ",\"\r\n") == NULL) {
+    fc_buf_puts(b, s);
+    return;
+  }
+  fc_buf_putc(b, '"');
+  for (; *s; s++) {
+    if (*s == '"') fc_buf_putc(b, '"');
+    fc_buf_putc(b, *s);
+  }
+  fc_buf_putc(b, '"');
+}
+
+int cmd_forecast(int argc, char **argv) {
+  opts o;
+  fc_series_set set;
+  fc_buf out;
+  int rc, failed = 0;
+  if ((rc = fcli_parse_opts("forecast", argc, argv, &o))) return rc;
+  if ((rc = fcli_load("forecast", &o, &set))) {
+    fc_series_set_free(&set);
+    return rc;
+  }
+  fc_buf_init(&out);
+  fc_buf_puts(&out, "series_id,step,timestamp,mean");
+  for (size_t k = 0; k < o.nlevels; k++) fc_buf_printf(&out, ",lo%g,hi%g", o.levels[k], o.levels[k]);
+  fc_buf_putc(&out, '\n');
+  for (size_t s = 0; s < set.count; s++) {
+    fc_forecast f;
+    fc_err err;
+    if ((rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err)) ||
+        (rc = fcli_forecast_one(&o, set.values[s], set.lengths[s], &f, &err))) {
+      cli_fail_err("forecast", set.ids[s], rc, &err);
+      failed = 1;
+      fc_forecast_free(&f);
+      continue;
+    }
+    for (size_t i = 0; i < f.h; i++) {
+      char ts[FC_TIME_STR] = "";
+      size_t n = set.lengths[s];
+      if (set.times && n >= 2) {
+        long long step = set.times[s][n - 1] - set.times[s][n - 2];
+        fc_time_format((int64_t)(set.times[s][n - 1] + step * (long long)(i + 1)), ts);
+      }
+      csv_field(&out, set.ids[s]);
+      fc_buf_printf(&out, ",%zu,%s,%.10g", i + 1, ts, f.mean[i]);
+      for (size_t k = 0; k < f.nlevels; k++)
+        fc_buf_printf(&out, ",%.10g,%.10g", f.lo[k * f.h + i], f.hi[k * f.h + i]);
+      fc_buf_putc(&out, '\n');
+    }
+    fc_forecast_free(&f);
+  }
+  if (fc_buf_failed(&out)) rc = cli_fail("forecast", "out of memory");
+  else rc = cli_write_file(o.output, out.data, out.len) ? 1 : 0;
+  fc_buf_free(&out);
+  fc_series_set_free(&set);
+  return rc ? rc : failed;
+}

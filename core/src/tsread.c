@@ -1,0 +1,285 @@
+/* tsread.c: M4 wide-form reader. */
+#include "fc/tsread.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void fc_series_set_free(fc_series_set *s) {
+  if (s == NULL) return;
+  for (size_t i = 0; i < s->count; i++) {
+    if (s->ids) fc__free(s->ids[i]);
+    if (s->values) fc__free(s->values[i]);
+    if (s->times) fc__free(s->times[i]);
+  }
+  fc__free(s->ids);
+  fc__free(s->values);
+  fc__free(s->lengths);
+  fc__free(s->times);
+  memset(s, 0, sizeof *s);
+}
+
+/* Reads one field starting at *pos into buf (unquoted, at most cap-1
+ * bytes kept). Returns 1 if the field ended the line (or the input), 0 if
+ * a comma follows, -1 on an unterminated quote, -2 if too long. */
+static int next_field(const char *d, size_t len, size_t *pos, char *buf, size_t cap,
+                      size_t *flen) {
+  size_t p = *pos, k = 0;
+  int quoted = p < len && d[p] == '"';
+  if (quoted) {
+    p++;
+    for (;;) {
+      if (p >= len) return -1;
+      if (d[p] == '"') {
+        if (p + 1 < len && d[p + 1] == '"') {
+          if (k + 1 >= cap) return -2;
+          buf[k++] = '"';
+          p += 2;
+          continue;
+        }
+        p++;
+        break;
+      }
+      if (k + 1 >= cap) return -2;
+      buf[k++] = d[p++];
+    }
+  } else {
+    while (p < len && d[p] != ',' && d[p] != '\n' && d[p] != '\r') {
+      if (k + 1 >= cap) return -2;
+      buf[k++] = d[p++];
+    }
+  }
+  buf[k] = '\0';
+  *flen = k;
+  if (p < len && d[p] == ',') {
+    *pos = p + 1;
+    return 0;
+  }
+  if (p < len && d[p] == '\r') p++;
+  if (p < len && d[p] == '\n') p++;
+  else if (p < len) return -1; /* junk after a closing quote */
+  *pos = p;
+  return 1;
+}
+
+int fc_m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
+  size_t pos = 0, cap = 0, line = 1;
+  char buf[256];
+  memset(out, 0, sizeof *out);
+  if (data == NULL || len == 0) return fc__err(err, FC_EINVAL, "m4: empty input");
+  /* Skip the header row (quoted fields may not contain newlines here). */
+  for (;;) {
+    size_t fl;
+    int r = next_field(data, len, &pos, buf, sizeof buf, &fl);
+    if (r < 0) return fc__err(err, FC_EPARSE, "m4: line 1: malformed header");
+    if (r == 1) break;
+  }
+  while (pos < len) {
+    size_t n = 0, vcap = 0, fl, col = 1, nvalid = 0;
+    double *v = NULL;
+    int r;
+    line++;
+    if (data[pos] == '\n' || data[pos] == '\r') { /* blank line */
+      pos += data[pos] == '\r' && pos + 1 < len && data[pos + 1] == '\n' ? 2 : 1;
+      continue;
+    }
+    if (out->count == cap) {
+      size_t c1 = cap, c2 = cap, c3 = cap;
+      if (fc__grow((void **)&out->ids, &c1, cap + 1, sizeof *out->ids) ||
+          fc__grow((void **)&out->values, &c2, cap + 1, sizeof *out->values) ||
+          fc__grow((void **)&out->lengths, &c3, cap + 1, sizeof *out->lengths))
+        return fc__err(err, FC_ENOMEM, "m4: out of memory");
+      cap = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
+    }
+    r = next_field(data, len, &pos, buf, sizeof buf, &fl);
+    if (r < 0) return fc__err(err, FC_EPARSE, "m4: line %zu: malformed id", line);
+    if (fl == 0) return fc__err(err, FC_EPARSE, "m4: line %zu: empty series id", line);
+    out->ids[out->count] = fc__malloc(fl + 1);
+    out->values[out->count] = NULL;
+    out->lengths[out->count] = 0;
+    if (out->ids[out->count] == NULL) return fc__err(err, FC_ENOMEM, "m4: out of memory");
+    memcpy(out->ids[out->count], buf, fl + 1);
+    out->count++;
+    while (r == 0) {
+      double x = NAN;
+      col++;
+      r = next_field(data, len, &pos, buf, sizeof buf, &fl);
+      if (r < 0) return fc__err(err, FC_EPARSE, "m4: line %zu column %zu: malformed field", line, col);
+      if (fl > 0) {
+        char *end;
+        x = strtod(buf, &end);
+        if (*end != '\0' || !isfinite(x))
+          return fc__err(err, FC_EPARSE, "m4: line %zu column %zu: '%s' is not a number", line,
+                         col, buf);
+      }
+      if (fc__grow((void **)&v, &vcap, n + 1, sizeof *v)) {
+        fc__free(v);
+        return fc__err(err, FC_ENOMEM, "m4: out of memory");
+      }
+      v[n++] = x;
+      if (fl > 0) nvalid = n;
+    }
+    out->values[out->count - 1] = v;
+    out->lengths[out->count - 1] = nvalid; /* trailing empty cells are padding */
+    if (nvalid == 0)
+      return fc__err(err, FC_EPARSE, "m4: line %zu: series '%s' has no values", line,
+                     out->ids[out->count - 1]);
+  }
+  if (out->count == 0) return fc__err(err, FC_EPARSE, "m4: no series after the header");
+  return FC_OK;
+}
+
+/* Long form. */
+#include "fc/csv.h"
+#include "fc/time.h"
+
+static int find_col(const fc_csv *c, const char *name) {
+  for (size_t i = 0; i < fc_csv_nfields(c); i++)
+    if (strcmp(fc_csv_field(c, i, NULL), name) == 0) return (int)i;
+  return -1;
+}
+
+/* Parses a step index or an ISO time; *is_time says which. */
+static int parse_when(const char *s, size_t len, long long *out, int *is_time) {
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  int64_t t;
+  if (len > 0 && *end == '\0') {
+    *out = v;
+    *is_time = 0;
+    return 0;
+  }
+  if (fc_time_parse(s, len, &t, NULL) != FC_OK) return -1;
+  *out = (long long)t;
+  *is_time = 1;
+  return 0;
+}
+
+typedef struct long_series {
+  size_t cap, tcap;
+  long long first, last, step;
+} long_series;
+
+int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
+  fc_csv c;
+  int ci, ct, cv, rc, any_time = -1;
+  size_t cap = 0;
+  long_series *ls = NULL;
+  memset(out, 0, sizeof *out);
+  if (data == NULL || len == 0) return fc__err(err, FC_EINVAL, "long: empty input");
+  fc_csv_init(&c, data, len);
+  if ((rc = fc_csv_next(&c, err)) <= 0) {
+    fc_csv_free(&c);
+    return rc < 0 ? rc : fc__err(err, FC_EPARSE, "long: no header");
+  }
+  ci = find_col(&c, "series_id");
+  ct = find_col(&c, "timestamp");
+  cv = find_col(&c, "value");
+  if (ci < 0 || ct < 0 || cv < 0) {
+    fc_csv_free(&c);
+    return fc__err(err, FC_EPARSE, "long: header needs series_id, timestamp and value columns");
+  }
+  while ((rc = fc_csv_next(&c, err)) == 1) {
+    size_t line = c.record_line, k, fl, tl, vl;
+    const char *id, *ts, *vs;
+    long long when;
+    int is_time;
+    double v;
+    char *end;
+    long_series *S;
+    if (fc_csv_nfields(&c) <= (size_t)FC__MAX(ci, FC__MAX(ct, cv))) {
+      rc = fc__err(err, FC_EPARSE, "long: line %zu: missing columns", line);
+      break;
+    }
+    id = fc_csv_field(&c, (size_t)ci, &fl);
+    ts = fc_csv_field(&c, (size_t)ct, &tl);
+    vs = fc_csv_field(&c, (size_t)cv, &vl);
+    if (fl == 0) {
+      rc = fc__err(err, FC_EPARSE, "long: line %zu: empty series_id", line);
+      break;
+    }
+    if (parse_when(ts, tl, &when, &is_time)) {
+      rc = fc__err(err, FC_EPARSE, "long: line %zu: timestamp '%s' is neither a step index nor ISO 8601", line, ts);
+      break;
+    }
+    if (any_time >= 0 && any_time != is_time) {
+      rc = fc__err(err, FC_EPARSE, "long: line %zu: mixes step indexes and timestamps", line);
+      break;
+    }
+    any_time = is_time;
+    v = strtod(vs, &end);
+    if (vl == 0 || *end != '\0' || !isfinite(v)) {
+      rc = fc__err(err, FC_EPARSE, "long: line %zu: value '%s' is not a number", line, vs);
+      break;
+    }
+    for (k = 0; k < out->count; k++)
+      if (strcmp(out->ids[k], id) == 0) break;
+    if (k == out->count) { /* new series */
+      size_t c1 = cap, c2 = cap, c3 = cap, c4 = cap, c5 = cap;
+      if (fc__grow((void **)&out->ids, &c1, k + 1, sizeof *out->ids) ||
+          fc__grow((void **)&out->values, &c2, k + 1, sizeof *out->values) ||
+          fc__grow((void **)&out->lengths, &c3, k + 1, sizeof *out->lengths) ||
+          fc__grow((void **)&out->times, &c4, k + 1, sizeof *out->times) ||
+          fc__grow((void **)&ls, &c5, k + 1, sizeof *ls)) {
+        rc = fc__err(err, FC_ENOMEM, "long: out of memory");
+        break;
+      }
+      cap = c1;
+      out->ids[k] = fc__malloc(fl + 1);
+      out->values[k] = NULL;
+      out->times[k] = NULL;
+      out->lengths[k] = 0;
+      out->count++;
+      memset(&ls[k], 0, sizeof ls[k]);
+      if (out->ids[k] == NULL) {
+        rc = fc__err(err, FC_ENOMEM, "long: out of memory");
+        break;
+      }
+      memcpy(out->ids[k], id, fl + 1);
+      ls[k].first = when;
+    }
+    S = &ls[k];
+    {
+      size_t gap = 1, n = out->lengths[k];
+      if (n > 0) {
+        long long d = when - S->last;
+        if (d <= 0) {
+          rc = fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time not increasing", line, id);
+          break;
+        }
+        if (S->step == 0) S->step = d;
+        if (d % S->step != 0) {
+          rc = fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time is off its step of %lld", line, id, S->step);
+          break;
+        }
+        gap = (size_t)(d / S->step);
+      }
+      if (fc__grow((void **)&out->values[k], &S->cap, n + gap, sizeof(double)) ||
+          fc__grow((void **)&out->times[k], &S->tcap, n + gap, sizeof(long long))) {
+        rc = fc__err(err, FC_ENOMEM, "long: out of memory");
+        break;
+      }
+      for (size_t g = 1; g < gap; g++) {
+        out->values[k][n] = NAN;
+        out->times[k][n] = S->last + (long long)g * S->step;
+        n++;
+      }
+      out->values[k][n] = v;
+      out->times[k][n] = when;
+      out->lengths[k] = n + 1;
+      S->last = when;
+    }
+  }
+  fc_csv_free(&c);
+  fc__free(ls);
+  if (rc < 0) return rc;
+  if (out->count == 0) return fc__err(err, FC_EPARSE, "long: no rows after the header");
+  if (any_time == 0) { /* step indexes: no timestamps to report */
+    for (size_t k = 0; k < out->count; k++) fc__free(out->times[k]);
+    fc__free(out->times);
+    out->times = NULL;
+  }
+  return FC_OK;
+}

@@ -1,0 +1,266 @@
+/* m4_bench.c: runs floatcast models on the M4 Hourly set and prints, per
+ * model, mean sMAPE, mean MASE, OWA (against Naive2 computed in the same
+ * run on the same series), 80%/95% interval coverage, MSIS (95%) and wall
+ * time.
+ *
+ *   m4_bench TRAIN.csv TEST.csv [--every K] [--per-series FILE] MODEL...
+ *
+ * MODEL is a model-table name with optional suffixes: "@24,168" sets the
+ * seasonal periods (default 24), "+log" sets mstl_log. --every K keeps
+ * series 1, 1+K, 1+2K, ... (the subset the slow R models run on).
+ * --threads 1|2 (default 2) splits the series between worker threads.
+ * --per-series writes one CSV row per (model, series) with the metrics, so
+ * a driver script can compare with R on identical series. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pthread.h>
+
+#include "fc/buf.h"
+#include "fc/ensemble.h"
+#include "fc/metrics.h"
+#include "fc/model.h"
+#include "fc/tsread.h"
+
+#define H 48
+
+static int load(const char *path, fc_series_set *s) {
+  FILE *f = fopen(path, "rb");
+  fc_buf b;
+  char chunk[65536];
+  size_t n;
+  fc_err err;
+  int rc;
+  if (!f) {
+    perror(path);
+    return -1;
+  }
+  fc_buf_init(&b);
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fc_buf_append(&b, chunk, n);
+  fclose(f);
+  rc = fc_m4_parse(b.data, b.len, s, &err);
+  fc_buf_free(&b);
+  if (rc) fprintf(stderr, "%s: %s\n", path, err.msg);
+  return rc;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct agg {
+  double smape, mase, cov80, cov95, msis, secs, cpu;
+  size_t count, failed;
+} agg;
+
+/* Parses "name@24,168+log" into name and params. */
+static void parse_model(const char *spec, char *name, size_t cap, fc_model_params *p) {
+  const char *at = strchr(spec, '@'), *plus = strchr(spec, '+');
+  size_t nl = strcspn(spec, "@+");
+  *p = fc_model_defaults();
+  p->periods[0] = 24;
+  p->nperiods = 1;
+  snprintf(name, cap, "%.*s", (int)nl, spec);
+  if (at) {
+    char *end;
+    const char *q = at + 1;
+    p->nperiods = 0;
+    while (p->nperiods < FC_MAX_PERIODS) {
+      p->periods[p->nperiods++] = strtoul(q, &end, 10);
+      if (*end != ',') break;
+      q = end + 1;
+    }
+  }
+  if (plus && strstr(plus, "log")) p->mstl_log = 1;
+  if (plus && strstr(plus, "+ets=")) snprintf(p->ets, sizeof p->ets, "%.4s", strstr(plus, "+ets=") + 5);
+}
+
+/* "ensemble", "select" (best member), or "cal:MODEL" (one model with
+ * conformal intervals); anything else is a model-table row. */
+static int run(const char *name, const char *spec, const fc_model_params *p, const double *y,
+               size_t n, fc_forecast *f, fc_err *err) {
+  fc_ensemble_params ep;
+  if (strcmp(name, "ensemble") == 0 || strcmp(name, "select") == 0) {
+    ep = fc_ensemble_defaults(p->periods, p->nperiods);
+    if (strcmp(name, "select") == 0) ep.mode = FC_ENSEMBLE_SELECT;
+    if (strstr(spec, "+nocal")) ep.conformal = 0;
+    if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
+    return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+  }
+  if (strncmp(name, "cal:", 4) == 0) {
+    memset(&ep, 0, sizeof ep);
+    ep.backtest = fc_backtest_defaults();
+    ep.conformal = 1;
+    ep.top = 1;
+    fc_ensemble_add(&ep, name + 4, p, NULL);
+    return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+  }
+  return fc_forecast_series(name, y, n, p, f, err);
+}
+
+typedef struct result {
+  int ok;
+  double v[5]; /* smape, mase, cov80, cov95, msis95 */
+} result;
+
+struct job;
+typedef struct worker_arg {
+  struct job *j;
+  int w;
+} worker_arg;
+
+typedef struct job {
+  char name[64];
+  const char *spec;
+  fc_model_params p;
+  const fc_series_set *tr, *te;
+  size_t every;
+  result *res;
+  int worker[2], nworkers;
+  worker_arg args[2];
+} job;
+
+/* Worker w takes every nworkers-th selected series; each series' result
+ * depends only on that series, so the figures do not depend on the
+ * thread count. */
+static void *work(void *arg) {
+  worker_arg *wa = arg;
+  job *j = wa->j;
+  static const double levels[2] = {80, 95};
+  size_t idx = 0;
+  for (size_t s = 0; s < j->tr->count; s += j->every, idx++) {
+    fc_forecast f;
+    fc_err err;
+    fc_eval_input in;
+    result *r = &j->res[s];
+    if ((int)(idx % (size_t)j->nworkers) != wa->w) continue;
+    if (fc_forecast_init(&f, H, levels, 2, &err) ||
+        run(j->name, j->spec, &j->p, j->tr->values[s], j->tr->lengths[s], &f, &err)) {
+      fprintf(stderr, "%s on %s: %s\n", j->spec, j->tr->ids[s], err.msg);
+      fc_forecast_free(&f);
+      continue;
+    }
+    memset(&in, 0, sizeof in);
+    in.actual = j->te->values[s];
+    in.mean = f.mean;
+    in.h = H;
+    in.insample = j->tr->values[s];
+    in.n_insample = j->tr->lengths[s];
+    in.m = 24;
+    fc_metric_smape(&in, &r->v[0], NULL);
+    fc_metric_mase(&in, &r->v[1], NULL);
+    in.lo = f.lo;
+    in.hi = f.hi;
+    in.level = 80;
+    fc_metric_coverage(&in, &r->v[2], NULL);
+    in.lo = f.lo + H;
+    in.hi = f.hi + H;
+    in.level = 95;
+    fc_metric_coverage(&in, &r->v[3], NULL);
+    fc_metric_msis(&in, &r->v[4], NULL);
+    r->ok = 1;
+    fc_forecast_free(&f);
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  fc_series_set tr, te;
+  size_t every = 1, nmodels = 0;
+  const char *models[32], *per_series = NULL;
+  FILE *ps = NULL;
+  agg a[32];
+  int nthreads = 2;
+  if (argc < 4) {
+    fprintf(stderr, "usage: m4_bench TRAIN TEST [--every K] [--per-series FILE] MODEL...\n");
+    return 2;
+  }
+  for (int i = 3; i < argc; i++) {
+    if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) every = strtoul(argv[++i], NULL, 10);
+    else if (strcmp(argv[i], "--per-series") == 0 && i + 1 < argc) per_series = argv[++i];
+    else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) nthreads = atoi(argv[++i]) == 1 ? 1 : 2;
+    else if (nmodels < 32) models[nmodels++] = argv[i];
+  }
+  if (every == 0) every = 1;
+  if (load(argv[1], &tr) || load(argv[2], &te)) return 1;
+  if (per_series && !(ps = fopen(per_series, "w"))) {
+    perror(per_series);
+    return 1;
+  }
+  if (ps) fprintf(ps, "model,series,smape,mase,cov80,cov95,msis\n");
+  memset(a, 0, sizeof a);
+  for (size_t k = 0; k < nmodels; k++) {
+    job j;
+    double t0 = now(), c0 = cpu_now();
+    pthread_t th[2];
+    memset(&j, 0, sizeof j);
+    parse_model(models[k], j.name, sizeof j.name, &j.p);
+    j.spec = models[k];
+    j.tr = &tr;
+    j.te = &te;
+    j.every = every;
+    j.res = calloc(tr.count, sizeof *j.res);
+    for (int w = 0; w < nthreads; w++) {
+      j.worker[w] = w;
+      j.nworkers = nthreads;
+    }
+    for (int w = 0; w < nthreads; w++) {
+      worker_arg *wa = &j.args[w];
+      wa->j = &j;
+      wa->w = w;
+      pthread_create(&th[w], NULL, work, wa);
+    }
+    for (int w = 0; w < nthreads; w++) pthread_join(th[w], NULL);
+    a[k].secs = now() - t0;
+    a[k].cpu = cpu_now() - c0;
+    for (size_t s = 0; s < tr.count; s += every) { /* aggregate in series order */
+      const result *r = &j.res[s];
+      if (!r->ok) {
+        a[k].failed++;
+        continue;
+      }
+      a[k].smape += r->v[0];
+      a[k].mase += r->v[1];
+      a[k].cov80 += r->v[2];
+      a[k].cov95 += r->v[3];
+      a[k].msis += r->v[4];
+      a[k].count++;
+      if (ps) fprintf(ps, "%s,%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
+    }
+    free(j.res);
+  }
+  {
+    /* OWA against the naive2 row if present. */
+    double sn = NAN, mn = NAN;
+    for (size_t k = 0; k < nmodels; k++)
+      if (strncmp(models[k], "naive2", 6) == 0 && a[k].count) {
+        sn = a[k].smape / (double)a[k].count;
+        mn = a[k].mase / (double)a[k].count;
+      }
+    printf("%-22s %6s %8s %8s %7s %7s %7s %9s %8s %8s\n", "model", "n", "sMAPE", "MASE", "OWA",
+           "cov80", "cov95", "MSIS95", "secs", "cpu_s");
+    for (size_t k = 0; k < nmodels; k++) {
+      double c = (double)a[k].count;
+      printf("%-22s %6zu %8.3f %8.3f %7.3f %7.3f %7.3f %9.3f %8.2f %8.2f%s\n", models[k], a[k].count,
+             a[k].smape / c, a[k].mase / c, fc_metric_owa(a[k].smape / c, a[k].mase / c, sn, mn),
+             a[k].cov80 / c, a[k].cov95 / c, a[k].msis / c, a[k].secs, a[k].cpu,
+             a[k].failed ? " (failures)" : "");
+    }
+  }
+  if (ps) fclose(ps);
+  fc_series_set_free(&tr);
+  fc_series_set_free(&te);
+  return 0;
+}

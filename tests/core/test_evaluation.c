@@ -1,0 +1,145 @@
+/* test_evaluation.c: rolling-origin backtest, conformal calibration,
+ * ensemble and the series readers. */
+#include "runner.h"
+
+#include "fc/backtest.h"
+#include "fc/conformal.h"
+#include "fc/ensemble.h"
+#include "fc/rng.h"
+#include "fc/tsread.h"
+
+#define PI 3.14159265358979323846
+
+static fc_model_params season24(void) {
+  fc_model_params p = fc_model_defaults();
+  p.periods[0] = 24;
+  p.nperiods = 1;
+  return p;
+}
+
+TEST(backtest_origins) {
+  double y[200];
+  fc_backtest_result r;
+  fc_backtest_params bp = fc_backtest_defaults();
+  fc_model_params p = season24();
+  fc_err err;
+  for (size_t t = 0; t < 200; t++) y[t] = (double)t;
+  bp.horizon = 10;
+  bp.period = 20;
+  bp.max_origins = 0;
+  bp.initial = 100;
+  ASSERT_OK(fc_backtest("naive", y, 200, &p, bp, &r, NULL));
+  /* Origins 190, 170, 150, 130, 110 (>= initial), ascending. */
+  ASSERT_INT_EQ(r.norigins, 5);
+  ASSERT_INT_EQ(r.origins[0], 110);
+  ASSERT_INT_EQ(r.origins[4], 190);
+  /* Naive on a line of slope 1: error at step i is i + 1. */
+  ASSERT_NEAR(r.actual[9] - r.mean[9], 10, 1e-12);
+  ASSERT_NEAR(fc_backtest_mae(&r, 1.0), 5.5, 1e-12);
+  fc_backtest_result_free(&r);
+  bp.sliding = 1;
+  bp.max_origins = 2;
+  ASSERT_OK(fc_backtest("naive", y, 200, &p, bp, &r, NULL));
+  ASSERT_INT_EQ(r.norigins, 2);
+  fc_backtest_result_free(&r);
+  bp.initial = 195;
+  ASSERT_INT_EQ(fc_backtest("naive", y, 200, &p, bp, &r, &err), FC_ETOOSHORT);
+  ASSERT_INT_EQ(fc_backtest("nope", y, 200, &p, bp, &r, &err), FC_ENOTFOUND);
+}
+
+TEST(conformal_quantile) {
+  /* 1 origin x 19 steps with errors 1..19 and sd 1: the 90% multiplier is
+   * the ceil(20 * 0.9) = 18th smallest score. */
+  double act[19], mean[19], sd[19];
+  size_t orig = 100;
+  fc_backtest_result bt = {1, 19, &orig, act, mean, sd};
+  fc_conformal c;
+  fc_forecast f;
+  const double lv[2] = {50, 90};
+  for (size_t i = 0; i < 19; i++) {
+    act[i] = (double)(i + 1);
+    mean[i] = 0;
+    sd[i] = 1;
+  }
+  ASSERT_OK(fc_conformal_fit(&bt, lv, 2, &c, NULL));
+  ASSERT_NEAR(c.mult[1], 18, 0);
+  ASSERT_NEAR(c.mult[0], 10, 0);
+  ASSERT_OK(fc_forecast_init(&f, 5, lv, 2, NULL));
+  for (size_t i = 0; i < 5; i++) f.mean[i] = 3, f.sd[i] = 0.5;
+  ASSERT_OK(fc_conformal_apply(&c, &f, 1, NULL));
+  ASSERT_NEAR(f.hi[5], 3 + 9, 1e-12);
+  ASSERT_NEAR(f.lo[5], 0, 0); /* clamped at 0 */
+  fc_forecast_free(&f);
+  ASSERT_OK(fc_forecast_init(&f, 20, lv, 2, NULL));
+  ASSERT_INT_EQ(fc_conformal_apply(&c, &f, 0, NULL), FC_EINVAL); /* beyond horizon */
+  fc_forecast_free(&f);
+  fc_conformal_free(&c);
+}
+
+TEST(ensemble_picks_the_right_model) {
+  /* Pure daily pattern + small noise: seasonal naive (or a seasonal model)
+   * must dominate the weights, never the plain naive. */
+  double y[24 * 20];
+  fc_rng r;
+  fc_ensemble_params ep;
+  fc_ensemble_report rep;
+  fc_forecast f;
+  fc_model_params p = season24(), q = fc_model_defaults();
+  const double lv[2] = {80, 95};
+  fc_rng_seed(&r, 5);
+  for (size_t t = 0; t < 480; t++) y[t] = 50 + 10 * sin(2 * PI * (double)t / 24) + 0.2 * fc_rng_normal(&r);
+  memset(&ep, 0, sizeof ep);
+  ep.backtest = fc_backtest_defaults();
+  ep.backtest.horizon = 0;
+  ep.mode = FC_ENSEMBLE_SELECT;
+  ep.top = 1;
+  ep.conformal = 1;
+  ASSERT_OK(fc_ensemble_add(&ep, "naive", &q, NULL));
+  ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL));
+  ASSERT_INT_EQ(fc_ensemble_add(&ep, "nope", &p, NULL), FC_EINVAL);
+  ASSERT_OK(fc_forecast_init(&f, 24, lv, 2, NULL));
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &rep, NULL));
+  ASSERT_NEAR(rep.weight[1], 1.0, 0);
+  ASSERT(rep.validation[1] < rep.validation[0]);
+  ASSERT(rep.calibrated);
+  ASSERT(rep.mult[1] > rep.mult[0]);
+  for (size_t i = 0; i < 24; i++) ASSERT_NEAR(f.mean[i], 50 + 10 * sin(2 * PI * (double)(480 + i) / 24), 1.5);
+  /* Too short for any backtest: falls back to the first member. */
+  ASSERT_OK(fc_ensemble_forecast(y, 20, &ep, &f, &rep, NULL));
+  ASSERT_NEAR(rep.weight[0], 1.0, 0);
+  ASSERT(!rep.calibrated);
+  fc_forecast_free(&f);
+}
+
+TEST(readers) {
+  const char *m4 = "\"V1\",\"V2\",\"V3\",\"V4\"\n\"H1\",\"1\",\"2.5\",\"\"\n\"H2\",\"3\",,\"4\"\n";
+  const char *lng =
+      "value,series_id,timestamp\n1,a,0\n2,a,1\n4,a,3\n7,b,10\n8,b,12\n";
+  const char *bad = "series_id,timestamp,value\na,0,1\na,0,2\n";
+  fc_series_set s;
+  fc_err err;
+  ASSERT_OK(fc_m4_parse(m4, strlen(m4), &s, NULL));
+  ASSERT_INT_EQ(s.count, 2);
+  ASSERT_STR_EQ(s.ids[1], "H2");
+  ASSERT_INT_EQ(s.lengths[0], 2); /* trailing padding dropped */
+  ASSERT(isnan(s.values[1][1]));  /* interior gap kept as NaN */
+  fc_series_set_free(&s);
+  ASSERT_INT_EQ(fc_m4_parse("\"V1\"\n\"H1\",\"x\"\n", 15, &s, &err), FC_EPARSE);
+  ASSERT_CONTAINS(err.msg, "line 2");
+  fc_series_set_free(&s);
+  ASSERT_OK(fc_long_parse(lng, strlen(lng), &s, NULL));
+  ASSERT_INT_EQ(s.count, 2);
+  ASSERT_INT_EQ(s.lengths[0], 4); /* 0,1,(2 missing),3 */
+  ASSERT(isnan(s.values[0][2]));
+  ASSERT_NEAR(s.values[0][3], 4, 0);
+  ASSERT_INT_EQ(s.lengths[1], 2);
+  ASSERT(s.times == NULL);
+  fc_series_set_free(&s);
+  ASSERT_INT_EQ(fc_long_parse(bad, strlen(bad), &s, &err), FC_EPARSE);
+  ASSERT_CONTAINS(err.msg, "line 3");
+  fc_series_set_free(&s);
+  ASSERT_INT_EQ(fc_long_parse("a,b\n1,2\n", 8, &s, &err), FC_EPARSE);
+  fc_series_set_free(&s);
+}
+
+TEST_LIST(T(backtest_origins), T(conformal_quantile), T(ensemble_picks_the_right_model), T(readers))
