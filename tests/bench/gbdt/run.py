@@ -36,11 +36,13 @@ def main():
                                     text=True).stdout)
     print(f"data: {ntr} x 20 train, {nte} test; rounds/leaves/depth/lr/threads = "
           + "/".join(SETTINGS))
-    print(f"{'':22}{'floatcast':>12}{'xgboost hist':>14}{'ratio':>8}")
-    for key, label in (("train_s", "train time (s)"), ("predict_s", "predict time (s)"),
+    print(f"{'':28}{'floatcast':>12}{'xgboost hist':>14}{'ratio':>8}")
+    for key, label in (("train_s", "train time (s)"), ("train_cpu_s", "train CPU, all threads (s)"),
+                       ("predict_s", "predict time (s)"),
                        ("rmse", "test RMSE")):
         a, b = float(fc[key]), float(xg[key])
-        print(f"{label:22}{a:12.3f}{b:14.3f}{b / a:8.2f}")
+        print(f"{label:28}{a:12.3f}{b:14.3f}{b / a:8.2f}")
+    print(f"load average: {open('/proc/loadavg').read().split()[0]} (ratio = xgboost / floatcast)")
 
 
 if __name__ == "__main__":
