@@ -17,7 +17,7 @@ fc_ensemble_params fc_ensemble_defaults(const size_t *periods, size_t nperiods) 
   memset(&ep, 0, sizeof ep);
   ep.backtest = fc_backtest_defaults();
   ep.backtest.horizon = 0;
-  ep.mode = FC_ENSEMBLE_WEIGHT;
+  ep.mode = FC_ENSEMBLE_SELECT;
   ep.top = 3;
   ep.conformal = 1;
   if (nperiods > FC_MAX_PERIODS) nperiods = FC_MAX_PERIODS;
