@@ -1,10 +1,12 @@
-/* cmd_forecast.c: floatcast forecast and floatcast backtest.
+/* cmd_forecast.c: floatcast forecast.
  *
  * forecast --input FILE [--format long|m4] --horizon H [--season 24[,168]]
- *          [--level 80,95] [--model auto|ensemble|select|ets|theta|otheta|
+ *          [--level 80,95] [--model auto|ensemble|weighted|ets|arima|theta|otheta|
  *          mstl|snaive|naive2|naive] [--calibrate] [--output FILE]
- * writes series_id,step,timestamp,mean,loNN,hiNN,... (formats.md); "auto"
- * is the validation-weighted ensemble with conformal intervals, and
+ * writes series_id,step,timestamp,mean,loNN,hiNN,... (formats.md). "auto"
+ * and "ensemble" pick per series the member with the best rolling-origin
+ * validation MASE, "weighted" combines the best three by 1/MASE^2, both
+ * with conformal intervals (ensemble.h);
  * --calibrate gives a single model conformal intervals too. Interior gaps
  * are filled linearly (reported on stderr); a series that cannot be
  * forecast is reported with its id and makes the exit code 1.
@@ -79,7 +81,7 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
   if (o->horizon == 0) return cli_fail(cmd, "--horizon H is required") + 1;
   if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
     return cli_fail(cmd, "--format must be long or m4") + 1;
-  if (strcmp(o->model, "auto") && strcmp(o->model, "ensemble") && strcmp(o->model, "select") &&
+  if (strcmp(o->model, "auto") && strcmp(o->model, "ensemble") && strcmp(o->model, "weighted") &&
       !fc_model_find(o->model))
     return cli_fail(cmd, "unknown --model '%s'", o->model) + 1;
   return 0;
@@ -119,11 +121,11 @@ static fc_model_params model_params(const opts *o) {
 int fcli_forecast_one(const opts *o, const double *y, size_t n, fc_forecast *f, fc_err *err) {
   fc_model_params p = model_params(o);
   fc_ensemble_params ep;
-  int ens = !strcmp(o->model, "auto") || !strcmp(o->model, "ensemble") || !strcmp(o->model, "select");
+  int ens = !strcmp(o->model, "auto") || !strcmp(o->model, "ensemble") || !strcmp(o->model, "weighted");
   if (!ens && !o->calibrate) return fc_forecast_series(o->model, y, n, &p, f, err);
   if (ens) {
     ep = fc_ensemble_defaults(o->periods, o->nperiods);
-    if (!strcmp(o->model, "select")) ep.mode = FC_ENSEMBLE_SELECT;
+    if (!strcmp(o->model, "weighted")) ep.mode = FC_ENSEMBLE_WEIGHT;
   } else {
     memset(&ep, 0, sizeof ep);
     ep.backtest = fc_backtest_defaults();

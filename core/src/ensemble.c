@@ -17,7 +17,7 @@ fc_ensemble_params fc_ensemble_defaults(const size_t *periods, size_t nperiods) 
   memset(&ep, 0, sizeof ep);
   ep.backtest = fc_backtest_defaults();
   ep.backtest.horizon = 0;
-  ep.mode = FC_ENSEMBLE_WEIGHT;
+  ep.mode = FC_ENSEMBLE_SELECT;
   ep.top = 3;
   ep.conformal = 1;
   if (nperiods > FC_MAX_PERIODS) nperiods = FC_MAX_PERIODS;
@@ -97,7 +97,10 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
   memset(bt, 0, sizeof bt);
   memset(mf, 0, sizeof mf);
   if (nm == 0) return fc__err(err, FC_EINVAL, "ensemble: no members");
-  if ((rc = fc_series_check(y, n, 2, err))) return fc__err_prefix(err, "ensemble: ");
+  if ((rc = fc_series_check(y, n, 2, err))) {
+    fc__err_prefix(err, "ensemble: ");
+    return rc;
+  }
   rep->nmembers = nm;
   if (bp.horizon == 0) bp.horizon = f->h;
   m_scale = ep->members[0].params.nperiods ? ep->members[0].params.periods[0] : 1;

@@ -117,12 +117,12 @@ static double objective(const double *x, void *ctx) {
 }
 
 /* Initial seasonal states from a classical decomposition of the first
- * min(n, 4m) values (additive: y - trend, multiplicative: y / trend,
+ * min(n, 10m) values (additive: y - trend, multiplicative: y / trend,
  * normalized to sum 0 / mean 1), and the initial level and slope from a
  * line through the first max(10, 2m) seasonally adjusted values. */
 static void initial_states(const double *y, size_t n, size_t m, ets_spec sp, double *s0,
                            double *l0, double *b0) {
-  size_t k = FC__MIN(n, 4 * m), half = m / 2, nfit;
+  size_t k = FC__MIN(n, 10 * m), half = m / 2, nfit;
   double cnt[512], tmp[512], a, b, mean = 0;
   double *fig = s0;
   if (sp.season != S_N) {

@@ -21,6 +21,7 @@ fc_model_params fc_model_defaults(void) {
   p.nonneg = -1;
   p.seed = 42;
   strcpy(p.ets, "ZZZ");
+  for (int i = 0; i < 6; i++) p.arima[i] = -1;
   return p;
 }
 
@@ -77,7 +78,7 @@ void fc_forecast_normal_bounds(fc_forecast *f, int nonneg) {
 
 static const fc_model_def *const model_table[] = {
     &fc__model_naive, &fc__model_snaive, &fc__model_naive2, &fc__model_theta,
-    &fc__model_otheta, &fc__model_ets, &fc__model_mstl,
+    &fc__model_otheta, &fc__model_ets, &fc__model_mstl, &fc__model_arima,
 };
 #define NMODELS (sizeof model_table / sizeof model_table[0])
 
@@ -109,7 +110,10 @@ int fc_model_fit(const char *name, const double *y, size_t n, const fc_model_par
   if (p->nperiods > FC_MAX_PERIODS)
     return fc__err(err, FC_EINVAL, "%s: at most %d seasonal periods", name, FC_MAX_PERIODS);
   minn = def->min_length(p);
-  if ((rc = fc_series_check(y, n, minn, err))) return fc__err_prefix(err, "%s: ", name);
+  if ((rc = fc_series_check(y, n, minn, err))) {
+    fc__err_prefix(err, "%s: ", name); /* returns EINVAL when err is NULL */
+    return rc;
+  }
   m = fc__calloc(1, sizeof *m);
   if (m == NULL) return fc__err(err, FC_ENOMEM, "%s: out of memory", name);
   m->nonneg = p->nonneg == 1 || (p->nonneg == -1 && fc_series_is_nonneg(y, n));

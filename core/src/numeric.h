@@ -45,5 +45,6 @@ extern const fc_model_def fc__model_theta;
 extern const fc_model_def fc__model_otheta;
 extern const fc_model_def fc__model_ets;
 extern const fc_model_def fc__model_mstl;
+extern const fc_model_def fc__model_arima;
 
 #endif /* FC_NUMERIC_H */

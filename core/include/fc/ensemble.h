@@ -46,8 +46,10 @@ typedef struct fc_ensemble_params {
 
 /* Default ensemble for the given periods (e.g. 24,168): seasonal naive at
  * each period, MSTL (adjusted series by ETS AAdN) on log and on levels,
- * and Theta at the first period; WEIGHT mode, top 3, 4 expanding origins
- * one horizon apart, conformal on. (AutoETS at period 24 was left out: on
+ * and Theta at the first period; SELECT mode (top 3 used by WEIGHT), 4
+ * expanding origins one horizon apart, conformal on. On all 414 M4 Hourly
+ * series SELECT scored OWA 0.461 with 78.0 % / 93.3 % coverage, WEIGHT
+ * 0.468 with 76.8 % / 92.8 % (docs/benchmarks.md). (AutoETS at period 24 was left out: on
  * M4 Hourly it scored OWA 1.03 and cost more than all the others.) */
 fc_ensemble_params fc_ensemble_defaults(const size_t *periods, size_t nperiods);
 

@@ -10,7 +10,7 @@
  * in a logistic parameterization that keeps them in the usual region
  * (0 < beta < alpha < 1, 0 < gamma < 1 - alpha, 0.8 <= phi <= 0.98); the
  * initial seasonal states come from a classical decomposition of the first
- * seasons (they count as parameters in AICc). Among the candidates the
+ * ten seasons (they count as parameters in AICc). Among the candidates the
  * lowest AICc wins (AutoETS). As in R's forecast::ets, multiplicative error
  * or season needs a strictly positive history, and additive error with a
  * multiplicative season is not considered (infinite variance).

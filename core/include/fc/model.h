@@ -46,9 +46,12 @@ typedef struct fc_model_params {
   /* MSTL: 1 to decompose log(y) (strictly positive histories only; the
    * forecast is transformed back), 0 to decompose y. */
   int mstl_log;
+  /* ARIMA orders p, d, q, P, D, Q; -1 = choose (see arima.h). */
+  int arima[6];
 } fc_model_params;
 
-/* Defaults: non-seasonal, nonneg auto, seed 42, ets "ZZZ", mstl_log 0. */
+/* Defaults: non-seasonal, nonneg auto, seed 42, ets "ZZZ", mstl_log 0,
+ * ARIMA orders all chosen. */
 fc_model_params fc_model_defaults(void);
 
 /* Forecast storage; fc_forecast_init allocates it, fc_forecast_free frees.

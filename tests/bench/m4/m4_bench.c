@@ -87,14 +87,16 @@ static void parse_model(const char *spec, char *name, size_t cap, fc_model_param
   if (plus && strstr(plus, "+ets=")) snprintf(p->ets, sizeof p->ets, "%.4s", strstr(plus, "+ets=") + 5);
 }
 
-/* "ensemble", "select" (best member), or "cal:MODEL" (one model with
- * conformal intervals); anything else is a model-table row. */
+/* "ensemble" (the library default: best member by validation),
+ * "weighted" (1/MASE^2 weights over the best 3), optionally "+nocal" (no
+ * conformal step), or "cal:MODEL" (one model with conformal intervals);
+ * anything else is a model-table row. */
 static int run(const char *name, const char *spec, const fc_model_params *p, const double *y,
                size_t n, fc_forecast *f, fc_err *err) {
   fc_ensemble_params ep;
-  if (strcmp(name, "ensemble") == 0 || strcmp(name, "select") == 0) {
+  if (strcmp(name, "ensemble") == 0 || strcmp(name, "weighted") == 0) {
     ep = fc_ensemble_defaults(p->periods, p->nperiods);
-    if (strcmp(name, "select") == 0) ep.mode = FC_ENSEMBLE_SELECT;
+    if (strcmp(name, "weighted") == 0) ep.mode = FC_ENSEMBLE_WEIGHT;
     if (strstr(spec, "+nocal")) ep.conformal = 0;
     if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
     return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
