@@ -1,17 +1,19 @@
 /* cmd_project.c: floatcast project --data DIR [--now TS] [--horizon H] ... */
 #include "cli.h"
+#include "fc/projection_ml.h"
 
 #include <math.h>
 #include <string.h>
 
 static const char usage[] =
-    "usage: floatcast project --data DIR [--now TS] [--horizon 48] [--method rule] [--json]\n"
+    "usage: floatcast project --data DIR [--now TS] [--horizon 48] [--method rule|ml] [--json]\n"
     "                         [--tenant T] [--currency C] [--floors CCY=AMT,...] [--fx A/B=RATE,...]\n"
     "                         [--output FILE]\n"
     "Projects each currency's balance hour by hour (../shared/spec/projection.md).\n"
     "  --now      as-of time (ISO 8601 UTC); default: the hour after the newest transfer\n"
     "  --horizon  hours ahead, 1..720 (default 48)\n"
-    "  --method   rule (balance - scheduled - stream drain)\n"
+    "  --method   rule (balance - scheduled - stream drain) or ml (rule + predicted flows, a band\n"
+    "             and depletion probabilities; see floatcast cashflow)\n"
     "  --floors   depletion floors, e.g. USDC=25000,*=0 (default 0)\n"
     "  --fx       exchange rates for recommendations (default USD/USDC=1,USD/USDT=1,EUR/EURC=1)\n"
     "  --json     print the JSON answer (default: a table)\n";
@@ -87,12 +89,17 @@ int cmd_project(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
-  if (strcmp(method, "rule") != 0)
-    return cli_fail("project", "--method %s: only 'rule' is available in this build", method);
+  if (strcmp(method, "rule") != 0 && strcmp(method, "ml") != 0)
+    return cli_fail("project", "--method %s: want rule or ml", method);
   if (cli_load_treasury("project", dir, &t)) return 1;
   if (p.now == FC_TIME_NONE) p.now = fc_treasury_default_now(t, p.tenant_id);
   fc_err_clear(&err);
-  rc = fc_project_rule(t, &p, &proj, &err);
+  if (strcmp(method, "ml") == 0) {
+    fc_projection_ml_params ml = fc_projection_ml_defaults();
+    rc = fc_project_ml(t, &p, &ml, &proj, &err);
+  } else {
+    rc = fc_project_rule(t, &p, &proj, &err);
+  }
   if (rc != FC_OK) {
     fc_treasury_destroy(t);
     return cli_fail_err("project", NULL, rc, &err);

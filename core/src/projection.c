@@ -393,6 +393,7 @@ void fc_projection_destroy(fc_projection *p) {
   for (size_t i = 0; i < p->n_currencies; i++) {
     fc__free(p->currencies[i].path);
     fc__free(p->currencies[i].streams);
+    fc__free(p->currencies[i].model_extra);
   }
   fc__free(p->currencies);
   fc__free(p->recommendations);
@@ -496,7 +497,17 @@ static void write_currency(fc_buf *b, const fc_currency_projection *c) {
   }
   fc_buf_puts(b, "],\"model\":{\"name\":");
   fc_buf_json_str(b, c->model_name);
-  fc_buf_printf(b, ",\"version\":%d,\"backtest\":{\"mae_48h\":null,\"coverage_80\":null}}}", c->model_version);
+  fc_buf_printf(b, ",\"version\":%d,\"backtest\":{\"mae_48h\":", c->model_version);
+  if (c->has_backtest) {
+    fc_buf_json_fixed(b, c->backtest_mae_48h, c->scale);
+    fc_buf_puts(b, ",\"coverage_80\":");
+    fc_buf_json_fixed(b, c->backtest_coverage_80, 3);
+  } else {
+    fc_buf_puts(b, "null,\"coverage_80\":null");
+  }
+  fc_buf_putc(b, '}');
+  if (c->model_extra) fc_buf_puts(b, c->model_extra);
+  fc_buf_puts(b, "}}");
 }
 
 int fc_projection_write_json(const fc_projection *p, fc_buf *b) {
