@@ -69,8 +69,16 @@ def main():
         check("horizon 0 refused", rc == 1 and "--horizon" in err, err)
         rc, out, err = run(cli, "project", "--data", demo, "--now", "2025-02-30")
         check("bad --now refused", rc == 1 and "no such day" in err, err)
-        rc, out, err = run(cli, "project", "--data", demo, "--method", "ml")
-        check("unknown method refused", rc == 1 and "only 'rule'" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--method", "bogus")
+        check("unknown method refused", rc == 1 and "want rule or ml" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--method", "ml", "--currency", "GBP", "--json")
+        check("ml projection: method ml, band around the rule",
+              rc == 0 and json.loads(out)["method"] == "ml"
+              and json.loads(out)["currencies"][0]["model"]["name"] == "gbdt-quantile-direct", err)
+        rc, out, err = run(cli, "cashflow", "--data", demo, "--currency", "GBP", "--horizon", "48", "--json")
+        check("cashflow: 48 steps with importance",
+              rc == 0 and len(json.loads(out)["forecasts"][0]["steps"]) == 48
+              and json.loads(out)["forecasts"][0]["importance"]["outflow"], err)
         rc, out, err = run(cli, "project", "--data", demo, "--currency", "XYZ")
         check("unknown currency refused", rc == 1 and "unknown currency 'XYZ'" in err, err)
         rc, out, err = run(cli, "project", "--data", os.path.join(tmp, "missing"))
