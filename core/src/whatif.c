@@ -116,33 +116,35 @@ static int only_tenant(const fc_treasury *t, const char **out, fc_err *err) {
   return FC_OK;
 }
 
-int fc_whatif_apply(const fc_treasury *base, const char *tenant, const char *json, size_t len,
-                    fc_treasury **out, fc_err *err) {
-  fc_json_doc *doc = NULL;
-  fc_treasury *t = NULL;
-  const fc_json *root;
+int fc_whatif_apply_value(const fc_treasury *base, const char *tenant, const fc_json *root, fc_treasury **out,
+                          fc_err *err) {
+  fc_treasury *t;
   int rc;
   *out = NULL;
   if (tenant == NULL && (rc = only_tenant(base, &tenant, err)) != FC_OK) return rc;
-  if ((rc = fc_json_parse(json, len, &doc, err)) != FC_OK) return fc__err_prefix(err, "scenario: ");
-  root = fc_json_root(doc);
-  if ((rc = check_members(root, err)) != FC_OK) goto done;
-  if ((t = fc_treasury_clone(base)) == NULL) {
-    rc = fc__err(err, FC_ENOMEM, "out of memory");
-    goto done;
-  }
+  if ((rc = check_members(root, err)) != FC_OK) return rc;
+  if ((t = fc_treasury_clone(base)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
   if ((rc = add_rows(t, tenant, root, "accounts", FC_RECORD_ACCOUNTS, err)) ||
       (rc = add_rows(t, tenant, root, "transfers", FC_RECORD_TRANSFERS, err)) ||
       (rc = add_rows(t, tenant, root, "streams", FC_RECORD_STREAMS, err)) ||
       (rc = each_id(t, tenant, root, "cancel_transfers", cancel_transfer, err)) ||
       (rc = each_id(t, tenant, root, "pause_streams", pause_stream, err)) ||
       (rc = each_id(t, tenant, root, "resume_streams", resume_stream, err)) ||
-      (rc = set_rates(t, tenant, root, err)))
-    goto done;
+      (rc = set_rates(t, tenant, root, err))) {
+    fc_treasury_destroy(t);
+    return rc;
+  }
   *out = t;
-  t = NULL;
-done:
-  fc_treasury_destroy(t);
+  return FC_OK;
+}
+
+int fc_whatif_apply(const fc_treasury *base, const char *tenant, const char *json, size_t len,
+                    fc_treasury **out, fc_err *err) {
+  fc_json_doc *doc = NULL;
+  int rc;
+  *out = NULL;
+  if ((rc = fc_json_parse(json, len, &doc, err)) != FC_OK) return fc__err_prefix(err, "scenario: ");
+  rc = fc_whatif_apply_value(base, tenant, fc_json_root(doc), out, err);
   fc_json_doc_destroy(doc);
   return rc;
 }

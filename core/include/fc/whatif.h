@@ -36,6 +36,12 @@ extern "C" {
 int fc_whatif_apply(const fc_treasury *base, const char *tenant, const char *scenario_json, size_t len,
                     fc_treasury **out, fc_err *err);
 
+/* The same for an already parsed scenario object (e.g. a member of a
+ * request's options). */
+struct fc_json;
+int fc_whatif_apply_value(const fc_treasury *base, const char *tenant, const struct fc_json *scenario,
+                          fc_treasury **out, fc_err *err);
+
 /* fc_whatif_apply + fc_project_rule with params p (p->tenant_id is the
  * scenario's tenant). */
 int fc_whatif_project(const fc_treasury *base, const char *scenario_json, size_t len,
