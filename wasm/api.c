@@ -32,6 +32,7 @@
 #include "fc/json.h"
 #include "fc/money.h"
 #include "fc/projection.h"
+#include "fc/whatif.h"
 #include "fc/records.h"
 #include "fc/status.h"
 #include "fc/time.h"
@@ -145,11 +146,11 @@ static int prefix_err(fc_err *err, const char *what) {
 }
 
 /* One accepted option: its key, and where the parsed value goes. */
-typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_TIME, OPT_U64 } opt_type;
+typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_TIME, OPT_U64, OPT_OBJECT } opt_type;
 typedef struct opt_spec {
   const char *key;
   opt_type type;
-  void *dst; /* int*, double*, const char**, int64_t*, uint64_t* */
+  void *dst; /* int*, double*, const char**, int64_t*, uint64_t*, const fc_json** */
   double lo, hi; /* range for numbers */
 } opt_spec;
 
@@ -221,6 +222,15 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
     return FC_OK;
   case OPT_TIME:
     return opt_time(v, s->key, (int64_t *)s->dst, err);
+  case OPT_OBJECT:
+    if (v->type == FC_JSON_NULL) {
+      *(const fc_json **)s->dst = NULL;
+      return FC_OK;
+    }
+    if (v->type != FC_JSON_OBJECT)
+      return set_err(err, FC_EINVAL, "options: %s: expected an object, got %s", s->key, fc_json_type_name(v->type));
+    *(const fc_json **)s->dst = v;
+    return FC_OK;
   case OPT_DOUBLE:
     rc = opt_number(v, s->key, s->lo, s->hi, &d, err);
     if (rc == FC_OK) *(double *)s->dst = d;
@@ -296,6 +306,7 @@ static int load_kind(fc_treasury *t, fc_record_kind kind, int fmt, const char *d
 typedef struct project_opts {
   fc_projection_params p;
   const char *currencies; /* scale overrides "JPY=0,DAI=6" */
+  const fc_json *scenario; /* what-if changes (whatif.h), or NULL */
   int have_now;
 } project_opts;
 
@@ -313,10 +324,12 @@ static int parse_project_opts(const char *opts, size_t len, project_opts *po,
       {"risk_high", OPT_DOUBLE, &p->risk_high, 0, 1},
       {"lead_hours", OPT_INT, &p->lead_hours, 0, FC_HORIZON_MAX},
       {"currencies", OPT_STRING, &po->currencies, 0, 0},
+      {"scenario", OPT_OBJECT, &po->scenario, 0, 0},
   };
   int rc;
   po->p = fc_projection_defaults();
   po->currencies = NULL;
+  po->scenario = NULL;
   p->now = FC_TIME_NONE;
   rc = parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc != FC_OK) return rc;
@@ -378,6 +391,16 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
   if (report == NULL) return fail(FC_ENOMEM, NULL, NULL, out);
   rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
   if (rc == FC_OK) rc = build_treasury(&po, data, len, fmt, &t, report, &err);
+  if (rc == FC_OK && po.scenario != NULL) {
+    fc_treasury *changed;
+    rc = fc_whatif_apply_value(t, po.p.tenant_id, po.scenario, &changed, &err);
+    if (rc == FC_OK) {
+      fc_treasury_destroy(t);
+      t = changed;
+    } else {
+      prefix_err(&err, "options");
+    }
+  }
   if (rc == FC_OK) rc = fc_project_rule(t, &po.p, &proj, &err);
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
   rc = rc == FC_OK ? give(&b, out) : fail(rc, &err, report, out);

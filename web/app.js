@@ -5,7 +5,12 @@
 import init from './floatcast.mjs';
 
 const $ = (id) => document.getElementById(id);
-const state = { data: { accounts: null, transfers: null, streams: null }, source: '', sort: { key: 'hours', dir: 1 }, streams: [] };
+const state = {
+  data: { accounts: null, transfers: null, streams: null }, source: '', sort: { key: 'hours', dir: 1 }, streams: [],
+  // The what-if scenario (core/include/fc/whatif.h): payments added, transfers cancelled, streams paused.
+  scenario: { transfers: [], cancel: [], pause: new Set() },
+  baseline: null,
+};
 let fc = null;
 
 const RISK_TEXT = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
@@ -108,6 +113,12 @@ function card(cur, horizon) {
   const body = el('div', { class: 'balances' },
     stat('Current balance', money(cur.current_balance), 'big'),
     stat(`Projected in ${horizon} h`, money(r.projected_balance), `big ${below ? 'down' : ''}`));
+  const base = state.baseline && state.baseline.currencies.find((c) => c.currency === cur.currency);
+  const diff = base ? Number(r.projected_balance) - Number(base.rule.projected_balance) : 0;
+  if (base && Math.abs(diff) > 0) {
+    body.append(el('div', { class: `vs ${diff < 0 ? 'down' : 'up'}` },
+      `${diff < 0 ? '−' : '+'}${money(String(Math.abs(diff)))} vs baseline (${money(base.rule.projected_balance)})`));
+  }
   const flows = el('div', { class: 'flows' },
     stat('Scheduled outflows', flow('−', r.scheduled_outflows)),
     stat('Scheduled inflows', flow('+', r.scheduled_inflows ?? '0')),
@@ -160,11 +171,88 @@ function renderRunway() {
     el('td', {}, s.currency),
     el('td', { class: 'num' }, money(s.remaining)),
     el('td', { class: 'num' }, s.hours_until_depleted === null ? '∞' : s.hours_until_depleted.toFixed(1)),
-    el('td', {}, el('span', { class: `pill st-${s.runway_status}` }, s.runway_status)))));
+    el('td', {}, el('span', { class: `pill st-${s.runway_status}` }, s.runway_status)),
+    el('td', {}, pauseBox(s)))));
   for (const th of $('runway').querySelectorAll('th')) {
     th.classList.toggle('sorted', th.dataset.key === key);
     th.dataset.dir = th.dataset.key === key ? (dir > 0 ? 'asc' : 'desc') : '';
   }
+}
+
+function pauseBox(s) {
+  const box = el('input', { type: 'checkbox', 'data-stream': s.id, 'aria-label': `pause ${s.id} in the scenario` });
+  box.checked = state.scenario.pause.has(s.id);
+  // Only active streams can be paused; a paused one can be kept paused by the scenario.
+  box.disabled = !box.checked && s.runway_status !== 'critical' && s.runway_status !== 'warning'
+    && s.runway_status !== 'healthy';
+  box.addEventListener('change', () => {
+    changeScenario((sc) => (box.checked ? sc.pause.add(s.id) : sc.pause.delete(s.id)));
+  });
+  return box;
+}
+
+// ---- what-if -------------------------------------------------------------
+
+// Account ids and currencies from the accounts CSV (for the scenario form).
+function accountsOf(csv) {
+  if (typeof csv !== 'string' || csv.trim().startsWith('[') || csv.trim().startsWith('{')) return [];
+  const lines = csv.trim().split(/\r?\n/);
+  const head = lines[0].split(',').map((h) => h.trim().toLowerCase());
+  const id = head.indexOf('id'), ccy = head.indexOf('currency');
+  if (id < 0 || ccy < 0) return [];
+  return lines.slice(1).map((l) => l.split(',')).filter((f) => f.length > Math.max(id, ccy))
+    .map((f) => ({ id: f[id], currency: f[ccy] }));
+}
+
+function fillAccounts() {
+  const accts = accountsOf(state.data.accounts);
+  $('wi-account').replaceChildren(...accts.map((a) => el('option', { value: `${a.id}|${a.currency}` }, `${a.id} (${a.currency})`)));
+}
+
+function scenarioActive() {
+  const sc = state.scenario;
+  return sc.transfers.length > 0 || sc.cancel.length > 0 || sc.pause.size > 0;
+}
+
+function scenarioObject() {
+  const sc = state.scenario;
+  const o = {};
+  if (sc.transfers.length) o.transfers = sc.transfers;
+  if (sc.cancel.length) o.cancel_transfers = sc.cancel;
+  if (sc.pause.size) o.pause_streams = [...sc.pause];
+  return o;
+}
+
+function renderScenario() {
+  const sc = state.scenario;
+  const items = [
+    ...sc.transfers.map((t, i) => ({ text: `${t.from_account_id.startsWith('whatif-') ? 'Receipt' : 'Payment'} `
+      + `${money(t.amount)} ${t.currency} ${t.from_account_id.startsWith('whatif-') ? 'into' : 'from'} `
+      + `${t.from_account_id.startsWith('whatif-') ? t.to_account_id : t.from_account_id} at ${shortTime(t.scheduled_for)}`,
+      drop: () => sc.transfers.splice(i, 1) })),
+    ...sc.cancel.map((id, i) => ({ text: `Cancel pending transfer ${id}`, drop: () => sc.cancel.splice(i, 1) })),
+    ...[...sc.pause].map((id) => ({ text: `Pause stream ${id}`, drop: () => sc.pause.delete(id) })),
+  ];
+  $('wi-list').replaceChildren(...items.map((it) => {
+    const x = el('button', { type: 'button', class: 'ghost small', 'aria-label': 'remove' }, 'remove');
+    x.addEventListener('click', () => changeScenario(() => it.drop()));
+    return el('li', {}, it.text, ' ', x);
+  }));
+}
+
+let whatifSeq = 0;
+function addPayment() {
+  const [account, currency] = ($('wi-account').value || '|').split('|');
+  const when = $('wi-when').value;
+  if (!account) return showError(new Error('What-if: load data with accounts first.'));
+  if (!when) return showError(new Error('What-if: set when the payment happens.'));
+  const at = `${when.length === 16 ? `${when}:00` : when}Z`;
+  const out = $('wi-dir').value === 'out';
+  const id = `whatif-${++whatifSeq}`;
+  changeScenario((sc) => sc.transfers.push({
+    id, from_account_id: out ? account : `whatif-payer-${whatifSeq}`, to_account_id: out ? `whatif-payee-${whatifSeq}` : account,
+    currency, amount: $('wi-amount').value.trim(), status: 'pending', created_at: nowIso() || at, scheduled_for: at,
+  }));
 }
 
 // ---- computing -----------------------------------------------------------
@@ -187,14 +275,39 @@ function recompute() {
   try {
     if (!opts.now) throw Object.assign(new Error('Set "Now (UTC)" to project from.'), { code: 'EINVAL' });
     const t0 = performance.now();
-    const p = fc.project(state.data, opts);
+    state.baseline = null;
+    let p;
+    if (scenarioActive()) {
+      state.baseline = fc.project(state.data, opts);
+      p = fc.project(state.data, { ...opts, scenario: scenarioObject() });
+    } else {
+      p = fc.project(state.data, opts);
+    }
     const ms = performance.now() - t0;
+    renderScenario();
     clearError();
     renderCards(p);
     state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
     renderRunway();
     $('meta').textContent = `floatcast ${fc.version()} · WASM · projected in ${ms.toFixed(1)} ms`;
+    return null;
   } catch (e) {
+    showError(e);
+    return e;
+  }
+}
+
+// Applies a change to the scenario; one the core refuses (an amount typo, an
+// unknown transfer id) is undone so the page keeps showing the last good
+// scenario, and its message stays on screen.
+function changeScenario(fn) {
+  const sc = state.scenario;
+  const prev = { transfers: [...sc.transfers], cancel: [...sc.cancel], pause: new Set(sc.pause) };
+  fn(sc);
+  const e = recompute();
+  if (e && scenarioActive()) {
+    state.scenario = prev;
+    recompute();
     showError(e);
   }
 }
@@ -204,6 +317,7 @@ async function readFile(input, kind) {
   if (!f) return;
   state.data[kind] = await f.text();
   state.source = 'files';
+  if (kind === 'accounts') fillAccounts();
   const loaded = Object.entries(state.data).filter(([, v]) => v !== null).map(([k]) => k);
   $('source').textContent = `Loaded from files: ${loaded.join(', ')}.`
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
@@ -219,6 +333,9 @@ function loadDemo() {
     $('source').textContent = `Demo tenant "${d.tenant_id}" (seed ${d.seed}): ${n(d.accounts)} accounts, `
       + `${n(d.transfers)} transfers, ${n(d.streams)} streams, history to ${shortTime(d.now)}.`;
     setNow(d.now);
+    $('wi-when').value = new Date(Date.parse(d.now) + 24 * 3600e3).toISOString().slice(0, 16);
+    state.scenario = { transfers: [], cancel: [], pause: new Set() };
+    fillAccounts();
     recompute();
   } catch (e) {
     showError(e);
@@ -228,6 +345,15 @@ function loadDemo() {
 function wire() {
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).addEventListener('change', (ev) => readFile(ev.target, k));
   $('demo').addEventListener('click', loadDemo);
+  $('wi-add').addEventListener('click', addPayment);
+  $('wi-cancel').addEventListener('click', () => {
+    const id = $('wi-cancel-id').value.trim();
+    if (id && !state.scenario.cancel.includes(id)) changeScenario((sc) => sc.cancel.push(id));
+  });
+  $('wi-reset').addEventListener('click', () => {
+    state.scenario = { transfers: [], cancel: [], pause: new Set() };
+    recompute();
+  });
   $('now').addEventListener('input', recompute);
   $('floors').addEventListener('input', recompute);
   $('horizon').addEventListener('input', () => {
@@ -238,7 +364,7 @@ function wire() {
     $('horizon').value = $('horizon-range').value;
     recompute();
   });
-  for (const th of $('runway').querySelectorAll('th')) {
+  for (const th of $('runway').querySelectorAll('th[data-key]')) {
     th.addEventListener('click', () => {
       const key = th.dataset.key;
       state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : 1 };

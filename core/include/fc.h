@@ -17,4 +17,5 @@
 #include "fc/time.h"
 #include "fc/treasury.h"
 #include "fc/version.h"
+#include "fc/whatif.h"
 #endif

@@ -99,6 +99,24 @@ def main():
               rc == 1 and "line 3: amount:" in err and "line 4: created_at:" in err and
               "nothing was loaded" in err, err)
 
+        sc = os.path.join(tmp, "scenario.json")
+        with open(sc, "w") as f:
+            f.write('{"pause_streams":["st-001","st-002"],"transfers":[{"id":"wi-1","from_account_id":'
+                    '"acc-usd-operating","to_account_id":"ext-x","currency":"USD","amount":"1000000.00",'
+                    '"status":"pending","created_at":"2025-12-01T12:00:00Z","scheduled_for":"2025-12-02T09:00:00Z"}]}')
+        rc, out, err = run(cli, "project", "--data", demo, "--json", "--scenario", sc)
+        wi = json.loads(out) if rc == 0 else {}
+        usd = [c for c in wi.get("currencies", []) if c["currency"] == "USD"]
+        base_usd = [c for c in doc.get("currencies", []) if c["currency"] == "USD"]
+        check("what-if scenario: extra payment lowers USD by exactly 1,000,000.00",
+              rc == 0 and usd and base_usd and
+              round(float(base_usd[0]["rule"]["projected_balance"]) - float(usd[0]["rule"]["projected_balance"]), 2)
+              == 1000000.00, err)
+        with open(sc, "w") as f:
+            f.write('{"pause_stream":["st-001"]}')
+        rc, out, err = run(cli, "project", "--data", demo, "--scenario", sc)
+        check("what-if typo refused", rc == 1 and "unknown member 'pause_stream'" in err, err)
+
         rc, out, err = run(cli, "features", "--data", demo, "--granularity", "hour")
         feats = json.loads(out) if rc == 0 else {}
         rec = feats.get("recurring", [])

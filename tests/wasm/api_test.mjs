@@ -156,6 +156,33 @@ test('bad options are named', () => {
   assert.throws(() => fc.project(null, { now: NOW }), TypeError);
 });
 
+test('what-if scenario changes a copy and matches the hand-worked figures', () => {
+  const base = fc.project(DATA, { now: NOW });
+  const usdcBase = base.currencies.find((c) => c.currency === 'USDC');
+  // Cancel t1 (300 USDC), pause s1 (172.8 of drain) and add a 25 USD payment at +30 h.
+  const wi = fc.project(DATA, {
+    now: NOW,
+    scenario: {
+      cancel_transfers: ['t1'],
+      pause_streams: ['s1'],
+      transfers: [{ id: 'w1', from_account_id: 'a2', to_account_id: 'v', currency: 'USD', amount: '25.00',
+        status: 'pending', created_at: NOW, scheduled_for: '2025-12-02T18:00:00Z' }],
+    },
+  });
+  const usdc = wi.currencies.find((c) => c.currency === 'USDC');
+  const usd = wi.currencies.find((c) => c.currency === 'USD');
+  assert.equal(usdcBase.rule.projected_balance, '527.200000');
+  assert.equal(usdc.rule.projected_balance, '1000.000000');
+  assert.equal(usd.rule.projected_balance, '525.00');
+  // The data passed in is untouched: the baseline projects as before.
+  assert.equal(fc.project(DATA, { now: NOW }).currencies.find((c) => c.currency === 'USDC').rule.projected_balance,
+    '527.200000');
+  assert.throws(() => fc.project(DATA, { now: NOW, scenario: { pause_stream: ['s1'] } }),
+    (e) => e instanceof FloatcastError && /options: scenario: unknown member 'pause_stream'|unknown member 'pause_stream'/.test(e.message));
+  assert.throws(() => fc.project(DATA, { now: NOW, scenario: { pause_streams: ['nope'] } }), /no stream 'nope'/);
+  assert.throws(() => fc.project(DATA, { now: NOW, scenario: [1] }), /scenario: expected an object/);
+});
+
 test('calendar features of known dates', () => {
   const c = fc.calendar('2025-12-31T10:30:00Z');
   assert.deepEqual(c, {

@@ -116,6 +116,33 @@ try {
   await page.fill('#horizon', '48');
   await page.waitForFunction(() => document.querySelector('#cards .card')?.innerText.includes('Projected in 48 h'));
 
+  // What-if scenario: a 50,000.00 USD payment tomorrow and st-001 paused. The
+  // USD card must show the scenario's figure (from the module in node) and
+  // the difference against the baseline; a typo'd amount is refused and undone.
+  const usdAcct = 'acc-usd-operating|USD';
+  await page.selectOption('#wi-account', usdAcct);
+  await page.fill('#wi-amount', '50000.00');
+  await page.fill('#wi-when', '2025-12-02T09:00');
+  await page.click('#wi-add');
+  await page.click('#runway input[data-stream="st-001"]');
+  await page.waitForSelector('#wi-list li:nth-child(2)');
+  const scen = {
+    transfers: [{ id: 'whatif-1', from_account_id: 'acc-usd-operating', to_account_id: 'whatif-payee-1', currency: 'USD',
+      amount: '50000.00', status: 'pending', created_at: demo.now, scheduled_for: '2025-12-02T09:00:00Z' }],
+    pause_streams: ['st-001'],
+  };
+  const pw = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: 'USDC=200000', scenario: scen });
+  const usdW = pw.currencies.find((c) => c.currency === 'USD').rule.projected_balance;
+  const usdCard = await page.$eval('#cards .card[data-currency="USD"]', (c) => c.innerText);
+  const fmt = (v) => Number(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  assert.ok(usdCard.includes(fmt(usdW)), `USD card shows the scenario's ${fmt(usdW)}:\n${usdCard}`);
+  assert.ok(usdCard.includes('50,000.00 vs baseline'), `USD card shows the difference:\n${usdCard}`);
+  await page.fill('#wi-amount', '12,5');
+  await page.click('#wi-add');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /amount/);
+  assert.equal(await page.$$eval('#wi-list li', (l) => l.length), 2, 'the refused payment is not kept');
+
   await page.screenshot({ path: shot, fullPage: true });
   assert.deepEqual(problems, [], 'no page errors');
   console.log(`ok: ${cards.length} cards, ${nStreams} streams; screenshot ${shot}`);

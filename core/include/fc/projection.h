@@ -61,7 +61,8 @@ typedef struct fc_path_point {
 } fc_path_point;
 
 typedef struct fc_stream_runway {
-  const fc_stream *stream; /* points into the treasury */
+  fc_stream stream; /* a copy: its id and tenant_id are owned by the projection,
+                     * which therefore outlives the treasury it came from */
   fc_runway runway;
 } fc_stream_runway;
 
