@@ -32,6 +32,7 @@
 #include "fc/json.h"
 #include "fc/money.h"
 #include "fc/projection.h"
+#include "fc/projection_ml.h"
 #include "fc/whatif.h"
 #include "fc/records.h"
 #include "fc/status.h"
@@ -307,6 +308,7 @@ typedef struct project_opts {
   fc_projection_params p;
   const char *currencies; /* scale overrides "JPY=0,DAI=6" */
   const fc_json *scenario; /* what-if changes (whatif.h), or NULL */
+  const char *method;      /* "rule" (default) or "ml" */
   int have_now;
 } project_opts;
 
@@ -325,11 +327,13 @@ static int parse_project_opts(const char *opts, size_t len, project_opts *po,
       {"lead_hours", OPT_INT, &p->lead_hours, 0, FC_HORIZON_MAX},
       {"currencies", OPT_STRING, &po->currencies, 0, 0},
       {"scenario", OPT_OBJECT, &po->scenario, 0, 0},
+      {"method", OPT_STRING, &po->method, 0, 0},
   };
   int rc;
   po->p = fc_projection_defaults();
   po->currencies = NULL;
   po->scenario = NULL;
+  po->method = NULL;
   p->now = FC_TIME_NONE;
   rc = parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc != FC_OK) return rc;
@@ -401,7 +405,16 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
       prefix_err(&err, "options");
     }
   }
-  if (rc == FC_OK) rc = fc_project_rule(t, &po.p, &proj, &err);
+  if (rc == FC_OK && po.method != NULL && strcmp(po.method, "rule") != 0 && strcmp(po.method, "ml") != 0)
+    rc = set_err(&err, FC_EINVAL, "options: method: expected \"rule\" or \"ml\", got \"%.20s\"", po.method);
+  if (rc == FC_OK) {
+    if (po.method != NULL && strcmp(po.method, "ml") == 0) {
+      fc_projection_ml_params ml = fc_projection_ml_defaults();
+      rc = fc_project_ml(t, &po.p, &ml, &proj, &err);
+    } else {
+      rc = fc_project_rule(t, &po.p, &proj, &err);
+    }
+  }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
   rc = rc == FC_OK ? give(&b, out) : fail(rc, &err, report, out);
   fc_buf_free(&b);

@@ -37,6 +37,10 @@ export interface ProjectOptions {
   lead_hours?: number;
   /** Currency scale overrides "JPY=0,DAI=6". */
   currencies?: string | null;
+  /** "rule" (default: balance - scheduled - stream drain) or "ml" (adds the
+   * cash-flow predictor's unscheduled flows with a calibrated p10-p90 band;
+   * takes seconds, not milliseconds). */
+  method?: 'rule' | 'ml' | null;
   /** What-if changes applied to a copy of the data before projecting. */
   scenario?: Scenario | null;
 }

@@ -79,15 +79,24 @@ function svg(tag, attrs) {
 function chart(cur) {
   const W = 320, H = 96, P = 4;
   const ys = cur.path.map((p) => p.p50);
+  const lows = cur.path.map((p) => p.p10), highs = cur.path.map((p) => p.p90);
+  const banded = cur.path.some((p) => p.p10 !== p.p90);
   const floor = Number(cur.depletion.floor);
-  const lo = Math.min(...ys, floor), hi = Math.max(...ys, floor);
+  const lo = Math.min(...ys, ...lows, floor), hi = Math.max(...ys, ...highs, floor);
   const span = hi - lo || Math.abs(hi) || 1;
   const x = (i) => P + (i / Math.max(1, ys.length - 1)) * (W - 2 * P);
   const y = (v) => P + (1 - (v - lo) / span) * (H - 2 * P);
   const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
     'aria-label': `${cur.currency} balance over ${ys.length - 1} hours` });
   const pts = ys.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
-  s.append(svg('polygon', { points: `${x(0)},${H - P} ${pts.join(' ')} ${x(ys.length - 1)},${H - P}`, class: 'area' }));
+  if (banded) {
+    // The ML projection's p10-p90 band around the p50 path.
+    const up = highs.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+    const down = lows.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).reverse();
+    s.append(svg('polygon', { points: [...up, ...down].join(' '), class: 'band' }));
+  } else {
+    s.append(svg('polygon', { points: `${x(0)},${H - P} ${pts.join(' ')} ${x(ys.length - 1)},${H - P}`, class: 'area' }));
+  }
   s.append(svg('line', { x1: P, x2: W - P, y1: y(floor), y2: y(floor), class: 'floor' }));
   s.append(svg('polyline', { points: pts.join(' '), class: 'line' }));
   const below = ys.findIndex((v) => v < floor);
@@ -105,6 +114,7 @@ function card(cur, horizon) {
   const r = cur.rule;
   // Red only when the projection ends below the floor, not for any decrease.
   const below = Number(r.projected_balance) < Number(cur.depletion.floor);
+  const ml = cur.path.some((pt) => pt.p10 !== pt.p90);
   const risk = cur.depletion.risk;
   const p48 = cur.depletion.probability['48h'];
   const head = el('div', { class: 'card-head' },
@@ -112,7 +122,10 @@ function card(cur, horizon) {
     el('span', { class: `badge risk-${risk}`, title: p48 === null ? '' : `P(below floor within 48 h) = ${p48}` }, RISK_TEXT[risk] || risk));
   const body = el('div', { class: 'balances' },
     stat('Current balance', money(cur.current_balance), 'big'),
-    stat(`Projected in ${horizon} h`, money(r.projected_balance), `big ${below ? 'down' : ''}`));
+    ml
+      ? stat(`Projected p50 in ${horizon} h`, money(String(cur.path[cur.path.length - 1].p50)),
+        `big ${cur.path[cur.path.length - 1].p50 < Number(cur.depletion.floor) ? 'down' : ''}`)
+      : stat(`Projected in ${horizon} h`, money(r.projected_balance), `big ${below ? 'down' : ''}`));
   const base = state.baseline && state.baseline.currencies.find((c) => c.currency === cur.currency);
   const diff = base ? Number(r.projected_balance) - Number(base.rule.projected_balance) : 0;
   if (base && Math.abs(diff) > 0) {
@@ -127,8 +140,15 @@ function card(cur, horizon) {
   const ys = cur.path.map((p) => p.p50);
   const axis = el('div', { class: 'axis' }, el('span', {}, 'now'),
     el('span', {}, `min ${compact(Math.min(...ys))} · max ${compact(Math.max(...ys))}`), el('span', {}, `+${horizon} h`));
+  const last = cur.path[cur.path.length - 1];
+  if (ml) {
+    const bt = cur.model && cur.model.backtest;
+    flows.append(stat('p10 – p90 at +' + horizon + ' h', `${money(String(last.p10))} – ${money(String(last.p90))}`, 'wide'));
+    flows.append(stat('Model', `${cur.model.name}${bt && bt.coverage_80 !== null ? ` · backtest 80% band covered ${(bt.coverage_80 * 100).toFixed(0)}%` : ''}`, 'wide'));
+  }
   const foot = cur.depletion.expected_at
-    ? el('div', { class: 'depletion warn' }, `Falls below floor at ${shortTime(cur.depletion.expected_at)}`)
+    ? el('div', { class: 'depletion warn' }, `Falls below floor at ${shortTime(cur.depletion.expected_at)}`
+      + (p48 !== null && p48 > 0 && p48 < 1 ? ` · P(48 h) ${(p48 * 100).toFixed(0)}%` : ''))
     : el('div', { class: 'depletion' }, `Stays above floor for ${horizon} h`);
   return el('article', { class: `card risk-${risk}`, 'data-currency': cur.currency }, head, body, chart(cur), axis, flows, foot);
 }
@@ -266,10 +286,21 @@ function setNow(iso) {
   $('now').value = iso.slice(0, 16);
 }
 
+// The rule projects in milliseconds on every keystroke; the ML projection
+// trains its models (seconds), so it waits for typing to pause.
+let mlTimer = null;
+function schedule() {
+  clearTimeout(mlTimer);
+  if ($('method').value !== 'ml') return recompute();
+  $('meta').textContent = 'ML projection: training the cash-flow models…';
+  mlTimer = setTimeout(recompute, 400);
+  return null;
+}
+
 function recompute() {
   if (!fc || !state.data.accounts) return;
   const horizon = Number($('horizon').value);
-  const opts = { now: nowIso(), horizon_hours: horizon };
+  const opts = { now: nowIso(), horizon_hours: horizon, method: $('method').value };
   const floors = $('floors').value.trim();
   if (floors) opts.floors = floors;
   try {
@@ -289,7 +320,7 @@ function recompute() {
     renderCards(p);
     state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
     renderRunway();
-    $('meta').textContent = `floatcast ${fc.version()} · WASM · projected in ${ms.toFixed(1)} ms`;
+    $('meta').textContent = `floatcast ${fc.version()} · WASM · ${p.method} projection in ${ms.toFixed(1)} ms`;
     return null;
   } catch (e) {
     showError(e);
@@ -346,6 +377,7 @@ function wire() {
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).addEventListener('change', (ev) => readFile(ev.target, k));
   $('demo').addEventListener('click', loadDemo);
   $('wi-add').addEventListener('click', addPayment);
+  $('method').addEventListener('change', schedule);
   $('wi-cancel').addEventListener('click', () => {
     const id = $('wi-cancel-id').value.trim();
     if (id && !state.scenario.cancel.includes(id)) changeScenario((sc) => sc.cancel.push(id));
@@ -354,15 +386,15 @@ function wire() {
     state.scenario = { transfers: [], cancel: [], pause: new Set() };
     recompute();
   });
-  $('now').addEventListener('input', recompute);
-  $('floors').addEventListener('input', recompute);
+  $('now').addEventListener('input', schedule);
+  $('floors').addEventListener('input', schedule);
   $('horizon').addEventListener('input', () => {
     $('horizon-range').value = $('horizon').value;
-    recompute();
+    schedule();
   });
   $('horizon-range').addEventListener('input', () => {
     $('horizon').value = $('horizon-range').value;
-    recompute();
+    schedule();
   });
   for (const th of $('runway').querySelectorAll('th[data-key]')) {
     th.addEventListener('click', () => {

@@ -143,6 +143,20 @@ try {
   assert.match(await page.textContent('#error'), /amount/);
   assert.equal(await page.$$eval('#wi-list li', (l) => l.length), 2, 'the refused payment is not kept');
 
+  // The ML method: cards get a p10-p90 band and the model's backtest; the
+  // USDC card's p50 at +48 h equals the module's own ML answer.
+  await page.click('#wi-reset');
+  await page.selectOption('#method', 'ml');
+  await page.waitForFunction(() => document.querySelector('#meta')?.textContent.includes('ml projection'), null, { timeout: 60000 });
+  const pml = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: 'USDC=200000', method: 'ml' });
+  const usdcMl = pml.currencies.find((c) => c.currency === 'USDC');
+  const usdcCard = await page.$eval('#cards .card[data-currency="USDC"]', (c) => c.innerText);
+  const lastMl = usdcMl.path[48];
+  assert.ok(usdcCard.includes(`${fmt(String(lastMl.p10))} – ${fmt(String(lastMl.p90))}`), `USDC band shown:\n${usdcCard}`);
+  assert.ok(usdcCard.includes('gbdt'), 'model named');
+  assert.ok(usdcCard.includes(`Projected p50 in 48 h`) && usdcCard.includes(fmt(String(lastMl.p50))), 'p50 headline');
+  assert.equal(await page.$$eval('#cards svg .band', (b) => b.length), pml.currencies.length, 'one band per card');
+
   await page.screenshot({ path: shot, fullPage: true });
   assert.deepEqual(problems, [], 'no page errors');
   console.log(`ok: ${cards.length} cards, ${nStreams} streams; screenshot ${shot}`);
