@@ -19,7 +19,10 @@
 
 #include "fc/ensemble.h"
 #include "fc/flows.h"
+#include "fc/cashflow.h"
 #include "fc/projection.h"
+#include "fc/projection_ml.h"
+#include "fc/whatif.h"
 #include "fc/segments.h"
 #include "fc/time.h"
 #include "fc/treasury.h"
@@ -263,43 +266,11 @@ GW_HANDLER(gw_handle_revenue_forecast) {
 /* ---- cash flow ---- */
 
 /* One currency's predicted inflows and outflows per step. */
-typedef struct cf_forecast {
-  int64_t start; /* first forecast step */
-  size_t history_points;
-  fc_forecast in, out;
-} cf_forecast;
-
-/* The cash-flow predictor: the completed-transfer flows of one currency
- * (flows.h), the last history_days of them, each direction forecast by
- * the ensemble. SEAM: when the core's GBDT cash-flow predictor (`fc
- * cashflow`, core/cashflow.h, being built in parallel) lands, replace
- * this body with a call to it; the inputs (treasury, tenant, currency,
- * step, horizon, history) and cf_forecast stay, and so does the JSON. */
-static int predict_cash_flow(const fc_treasury *t, const char *tenant, const char *ccy,
-                             int64_t step, size_t h, int history_days, cf_forecast *out,
-                             fc_err *err) {
-  fc_flow_series fs;
-  memset(&fs, 0, sizeof fs);
-  int rc = fc_flows_build(t, tenant, ccy, step, FC_TIME_NONE, FC_TIME_NONE, &fs, err);
-  if (rc != FC_OK) return rc;
-  size_t keep = (size_t)((int64_t)history_days * 86400 / step);
-  size_t off = fs.n > keep ? fs.n - keep : 0, n = fs.n - off;
-  double *y = calloc(2 * n, sizeof *y);
-  double unit = pow(10.0, fs.scale);
-  if (!y) rc = FC_ENOMEM;
-  for (size_t i = 0; y && i < n; i++) {
-    y[i] = (double)fs.inflow[off + i] / unit;
-    y[n + i] = (double)fs.outflow[off + i] / unit;
-  }
-  out->start = fs.start + (int64_t)fs.n * step;
-  out->history_points = n;
-  if (rc == FC_OK) rc = forecast(y, n, step, h, &out->in, err);
-  if (rc == FC_OK) rc = forecast(y + n, n, step, h, &out->out, err);
-  free(y);
-  fc_flow_series_free(&fs);
-  return rc;
-}
-
+/* GET /v1/insights/cash-flow?horizon=&granularity=&history_days=&currency=:
+ * per currency of the tenant, the cash-flow predictor (cashflow.h:
+ * gradient-boosted quantile trees, direct multi-horizon, with its own
+ * fallbacks for short histories) predicting unscheduled outflows and
+ * inflows as p10/p50/p90 with feature importance. */
 GW_HANDLER(gw_handle_cash_flow) {
   insight_query q;
   fc_err err;
@@ -310,56 +281,52 @@ GW_HANDLER(gw_handle_cash_flow) {
   }
   fc_err_clear(&err);
   int rc = t ? gw_db_load_tenant(app->db, call->tenant, t, &err) : FC_ENOMEM;
+  int64_t now = rc == FC_OK ? fc_treasury_default_now(t, call->tenant) : FC_TIME_NONE;
   const fc_account *acc = NULL;
   size_t na = t && rc == FC_OK ? fc_treasury_accounts(t, &acc) : 0, done = 0;
+  if (rc == FC_OK && q.horizon > FC_CASHFLOW_MAX_HORIZON) {
+    gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d steps", FC_CASHFLOW_MAX_HORIZON);
+    fc_treasury_destroy(t);
+    return;
+  }
   if (rc == FC_OK) {
     json_start(res, call->tenant);
-    fc_buf_printf(&res->body, ",\"granularity\":\"%s\",\"horizon\":%d,\"method\":"
-                              "\"flows+ensemble\",\"currencies\":[",
+    fc_buf_printf(&res->body, ",\"granularity\":\"%s\",\"horizon\":%d,\"currencies\":[",
                   q.step == FC_STEP_DAY ? "day" : "hour", q.horizon);
   }
   /* Each currency once, in the order of the tenant's accounts. */
-  for (size_t i = 0; rc == FC_OK && i < na; i++) {
+  for (size_t i = 0; rc == FC_OK && i < na && now != FC_TIME_NONE; i++) {
     const char *ccy = acc[i].currency;
     int dup = 0;
     for (size_t j = 0; j < i; j++) dup |= !strcmp(acc[j].currency, ccy);
     if (dup || (q.currency[0] && strcmp(q.currency, ccy) != 0)) continue;
-    cf_forecast cf;
-    memset(&cf, 0, sizeof cf);
+    fc_cashflow_params cp = fc_cashflow_defaults();
+    fc_cashflow *cf = NULL;
     fc_err e2;
+    cp.now = now;
+    cp.horizon = q.horizon;
+    cp.step = q.step;
+    cp.tenant_id = call->tenant;
+    cp.currency = ccy;
+    cp.max_history = (int)((int64_t)q.history_days * 86400 / q.step);
     fc_err_clear(&e2);
-    int r2 = predict_cash_flow(t, call->tenant, ccy, q.step, (size_t)q.horizon, q.history_days,
-                               &cf, &e2);
-    fc_buf_printf(&res->body, "%s{\"currency\":\"%s\"", done ? "," : "", ccy);
+    int r2 = fc_cashflow_predict(t, &cp, &cf, &e2);
+    if (done) fc_buf_putc(&res->body, ',');
     if (r2 == FC_OK) {
-      fc_buf_printf(&res->body, ",\"history_points\":%zu,\"steps\":[", cf.history_points);
-      for (size_t k = 0; k < cf.in.h; k++) {
-        char ts[FC_TIME_STR];
-        fc_time_format(cf.start + (int64_t)k * q.step, ts);
-        fc_buf_printf(&res->body, "%s{\"at\":\"%s\",\"inflow\":", k ? "," : "", ts);
-        fc_buf_json_fixed(&res->body, cf.in.mean[k], 4);
-        fc_buf_puts(&res->body, ",\"outflow\":");
-        fc_buf_json_fixed(&res->body, cf.out.mean[k], 4);
-        fc_buf_puts(&res->body, ",\"net\":");
-        fc_buf_json_fixed(&res->body, cf.in.mean[k] - cf.out.mean[k], 4);
-        fc_buf_puts(&res->body, ",\"outflow_hi80\":");
-        fc_buf_json_fixed(&res->body, cf.out.hi[k], 4);
-        fc_buf_putc(&res->body, '}');
-      }
-      fc_buf_puts(&res->body, "]}");
+      r2 = fc_cashflow_write_json(cf, &res->body);
     } else {
-      fc_buf_puts(&res->body, ",\"error\":");
+      fc_buf_printf(&res->body, "{\"currency\":\"%s\",\"error\":", ccy);
       fc_buf_json_str(&res->body, e2.msg[0] ? e2.msg : fc_strerror(r2));
       fc_buf_putc(&res->body, '}');
     }
-    fc_forecast_free(&cf.in);
-    fc_forecast_free(&cf.out);
+    fc_cashflow_destroy(cf);
     done++;
   }
   if (rc == FC_OK && done == 0) {
     fc_buf_reset(&res->headers);
-    gw_response_error(res, 404, "not_found", "tenant %s has no accounts%s%s", call->tenant,
-                      q.currency[0] ? " in " : "", q.currency);
+    fc_buf_reset(&res->body);
+    gw_response_error(res, 404, "not_found", "tenant %s has no %s%s%s", call->tenant,
+                      now == FC_TIME_NONE ? "transfers" : "accounts", q.currency[0] ? " in " : "", q.currency);
   } else if (rc == FC_OK) {
     fc_buf_puts(&res->body, "]}");
   } else {
@@ -369,67 +336,6 @@ GW_HANDLER(gw_handle_cash_flow) {
 }
 
 /* ---- what-if ---- */
-
-/* Applies a scenario to t: extra transfers (canonical rows of the key's
- * tenant) and paused streams at `now`. 0, or -1 after an error answer. */
-static int apply_scenario(fc_treasury *t, const gw_call *call, json_t *transfers, json_t *pause,
-                          int64_t now, gw_response *res) {
-  fc_err err;
-  fc_load_report rep;
-  fc_err_clear(&err);
-  if (transfers) {
-    char *text = json_dumps(transfers, JSON_COMPACT);
-    fc_batch *b = NULL;
-    memset(&rep, 0, sizeof rep);
-    int rc = text ? fc_batch_parse(FC_RECORD_TRANSFERS, FC_FORMAT_JSON, text, strlen(text), NULL,
-                                   &b, &rep, &err)
-                  : FC_ENOMEM;
-    free(text);
-    if (rc != FC_OK) {
-      gw_response_rows_error(res, 422, "invalid_rows", err.msg, &rep);
-      return -1;
-    }
-    for (size_t i = 0; i < fc_batch_count(b); i++)
-      if (strcmp(fc_batch_transfers(b)[i].tenant_id, call->tenant) != 0) {
-        gw_response_error(res, 403, "tenant_mismatch", "transfers[%zu]: tenant_id is not this key's tenant", i);
-        fc_batch_destroy(b);
-        return -1;
-      }
-    rc = fc_treasury_add_batch(t, b, &err);
-    fc_batch_destroy(b);
-    if (rc != FC_OK) {
-      gw_response_fc_error(res, rc, &err);
-      return -1;
-    }
-  }
-  size_t i;
-  json_t *v;
-  json_array_foreach(pause, i, v) {
-    const fc_stream *st = NULL;
-    size_t ns = fc_treasury_streams(t, &st), k = 0;
-    const char *id = json_string_value(v);
-    while (k < ns && !(strcmp(st[k].id, id) == 0 && strcmp(st[k].tenant_id, call->tenant) == 0)) k++;
-    if (k == ns) {
-      gw_response_error(res, 404, "not_found", "pause_streams[%zu]: no stream '%s'", i, id);
-      return -1;
-    }
-    char sid[FC_TEXT_MAX + 1], ten[FC_TEXT_MAX + 1];
-    fc_stream copy = st[k];
-    snprintf(sid, sizeof sid, "%s", st[k].id);
-    snprintf(ten, sizeof ten, "%s", st[k].tenant_id);
-    copy.id = sid;
-    copy.tenant_id = ten;
-    if (copy.status == FC_STREAM_ACTIVE) {
-      copy.status = FC_STREAM_PAUSED;
-      copy.last_pause_at = now;
-    }
-    if (fc_treasury_put_stream(t, &copy, &err) != FC_OK) {
-      gw_response_fc_error(res, FC_EINVAL, &err);
-      return -1;
-    }
-  }
-  return 0;
-}
 
 static int body_string(json_t *j, const char *name, const char **out, gw_response *res) {
   json_t *v = json_object_get(j, name);
@@ -444,16 +350,29 @@ static int body_string(json_t *j, const char *name, const char **out, gw_respons
   return 0;
 }
 
-/* POST /v1/what-if {"horizon", "now", "currency", "floors",
- * "transfers": [transfer rows], "pause_streams": ["stream id"]}: the rule
- * projection of the tenant's data with the scenario applied. Unknown
- * fields are a 400. */
+/* POST /v1/what-if {"horizon", "now", "currency", "floors", "method", and
+ * the scenario's members (core/include/fc/whatif.h): "transfers",
+ * "streams", "accounts", "cancel_transfers", "pause_streams",
+ * "resume_streams", "stream_rates"}: the projection of the tenant's data
+ * with the scenario applied to a copy, by the core's one what-if
+ * implementation (the WASM page uses the same). Unknown fields are a 400. */
+static const char *const projection_fields[] = {"horizon", "now", "currency", "floors", "method", NULL};
+static const char *const scenario_fields[] = {"transfers", "streams", "accounts", "cancel_transfers",
+                                              "pause_streams", "resume_streams", "stream_rates", NULL};
+
+static int in_list(const char *const *list, const char *k) {
+  for (size_t i = 0; list[i]; i++)
+    if (!strcmp(list[i], k)) return 1;
+  return 0;
+}
+
 GW_HANDLER(gw_handle_what_if) {
-  static const char *const fields[] = {"horizon", "now", "currency", "floors", "transfers",
-                                       "pause_streams", NULL};
   json_error_t je;
   fc_err err;
   fc_projection *proj = NULL;
+  fc_treasury *t = NULL, *changed = NULL;
+  char *scenario_text = NULL;
+  json_t *scenario = NULL;
   json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len,
                          JSON_REJECT_DUPLICATES, &je);
   if (!j || !json_is_object(j)) {
@@ -461,73 +380,75 @@ GW_HANDLER(gw_handle_what_if) {
     json_decref(j);
     return;
   }
-  const char *k, *now_s, *ccy, *floors;
+  const char *k, *now_s, *ccy, *floors, *method;
   json_t *v;
+  scenario = json_object();
   json_object_foreach(j, k, v) {
-    size_t i = 0;
-    while (fields[i] && strcmp(fields[i], k)) i++;
-    if (!fields[i]) {
+    if (in_list(scenario_fields, k)) {
+      json_object_set(scenario, k, v);
+    } else if (!in_list(projection_fields, k)) {
       gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
-      json_decref(j);
-      return;
+      goto done;
     }
   }
-  json_t *hz = json_object_get(j, "horizon"), *tr = json_object_get(j, "transfers"),
-         *ps = json_object_get(j, "pause_streams");
+  json_t *hz = json_object_get(j, "horizon");
   int horizon = 48;
   if (hz && (!json_is_integer(hz) || json_integer_value(hz) < FC_HORIZON_MIN ||
              json_integer_value(hz) > FC_HORIZON_MAX)) {
     gw_response_error(res, 400, "invalid_field", "horizon: expected whole hours in %d..%d",
                       FC_HORIZON_MIN, FC_HORIZON_MAX);
-    json_decref(j);
-    return;
+    goto done;
   }
   if (hz) horizon = (int)json_integer_value(hz);
-  size_t i;
-  int bad = (tr && !json_is_array(tr)) || (ps && !json_is_array(ps));
-  json_array_foreach(ps, i, v) bad |= !json_is_string(v) || json_string_length(v) > FC_TEXT_MAX;
-  if (bad || body_string(j, "now", &now_s, res) || body_string(j, "currency", &ccy, res) ||
-      body_string(j, "floors", &floors, res)) {
-    if (bad)
-      gw_response_error(res, 400, "invalid_field",
-                        "transfers: expected an array of rows; pause_streams: an array of ids");
-    json_decref(j);
-    return;
+  if (body_string(j, "now", &now_s, res) || body_string(j, "currency", &ccy, res) ||
+      body_string(j, "floors", &floors, res) || body_string(j, "method", &method, res))
+    goto done;
+  if (method && strcmp(method, "rule") && strcmp(method, "ml")) {
+    gw_response_error(res, 400, "invalid_field", "method: expected \"rule\" or \"ml\"");
+    goto done;
   }
   if (horizon > call->tier.max_horizon_hours) {
     gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d hours", horizon);
-    json_decref(j);
-    return;
+    goto done;
   }
   fc_err_clear(&err);
-  fc_treasury *t = fc_treasury_create(NULL);
-  int rc = t ? gw_db_load_tenant(app->db, call->tenant, t, &err) : FC_ENOMEM;
+  scenario_text = json_dumps(scenario, JSON_COMPACT);
+  t = fc_treasury_create(NULL);
+  int rc = t && scenario_text ? gw_db_load_tenant(app->db, call->tenant, t, &err) : FC_ENOMEM;
   int64_t now = FC_TIME_NONE;
   if (rc == FC_OK && now_s && fc_time_parse(now_s, strlen(now_s), &now, &err) != FC_OK) rc = FC_EINVAL;
   if (rc == FC_OK && !now_s) now = fc_treasury_default_now(t, call->tenant);
   if (rc == FC_OK && now == FC_TIME_NONE)
     rc = gw_err(&err, FC_ENOTFOUND, "tenant %s has no transfers; pass now", call->tenant);
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-  } else if (apply_scenario(t, call, tr, ps, now, res) == 0) {
+  if (rc == FC_OK) rc = fc_whatif_apply(t, call->tenant, scenario_text, strlen(scenario_text), &changed, &err);
+  if (rc == FC_OK) {
     fc_projection_params p = fc_projection_defaults();
     p.now = now;
     p.horizon_hours = horizon;
     p.tenant_id = call->tenant;
     p.currency = ccy;
     p.floors = floors;
-    rc = fc_project_rule(t, &p, &proj, &err);
-    if (rc == FC_OK) {
-      json_start(res, call->tenant);
-      fc_buf_printf(&res->body, ",\"scenario\":{\"extra_transfers\":%zu,\"paused_streams\":%zu},"
-                                "\"projection\":",
-                    tr ? json_array_size(tr) : 0, ps ? json_array_size(ps) : 0);
-      rc = fc_projection_write_json(proj, &res->body);
-      fc_buf_putc(&res->body, '}');
+    if (method && !strcmp(method, "ml")) {
+      fc_projection_ml_params ml = fc_projection_ml_defaults();
+      rc = fc_project_ml(changed, &p, &ml, &proj, &err);
+    } else {
+      rc = fc_project_rule(changed, &p, &proj, &err);
     }
-    if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   }
+  if (rc == FC_OK) {
+    json_start(res, call->tenant);
+    fc_buf_puts(&res->body, ",\"scenario\":");
+    fc_buf_puts(&res->body, scenario_text);
+    fc_buf_puts(&res->body, ",\"projection\":");
+    rc = fc_projection_write_json(proj, &res->body);
+    fc_buf_putc(&res->body, '}');
+  }
+  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+done:
   fc_projection_destroy(proj);
+  fc_treasury_destroy(changed);
   fc_treasury_destroy(t);
+  free(scenario_text);
+  json_decref(scenario);
   json_decref(j);
 }

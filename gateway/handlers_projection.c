@@ -1,6 +1,7 @@
 /* handlers_projection.c: GET /v1/reports/treasury/projection.
  *
- * Query: currency (optional: every currency of the tenant), horizon in
+ * Query: method (rule, the default, or ml: the cash-flow model's p10-p90
+ * band, projection_ml.h), currency (optional: every currency of the tenant), horizon in
  * hours (default 48, 1..720), now (optional ISO 8601; default: the start
  * of the hour after the newest transfer, fc_treasury_default_now, as the
  * CLI does). Unknown or repeated
@@ -18,6 +19,7 @@
 #include "handlers.h"
 
 #include "fc/projection.h"
+#include "fc/projection_ml.h"
 #include "fc/time.h"
 #include "fc/treasury.h"
 
@@ -27,6 +29,8 @@ typedef struct projection_query {
   int horizon;
   int64_t now;
   int has_now;
+  int ml; /* method=ml: the cash-flow model's band (projection_ml.h) */
+  int has_method;
 } projection_query;
 
 static int parse_horizon(const char *s, int *out) {
@@ -63,6 +67,13 @@ static int parse_query(const char *query, projection_query *q, gw_response *res)
         return -1;
       }
       seen_horizon = 1;
+    } else if (strcmp(key, "method") == 0 && !q->has_method) {
+      if (strcmp(val, "rule") != 0 && strcmp(val, "ml") != 0) {
+        gw_response_error(res, 400, "invalid_parameter", "method: expected rule or ml");
+        return -1;
+      }
+      q->ml = strcmp(val, "ml") == 0;
+      q->has_method = 1;
     } else if (strcmp(key, "now") == 0 && !q->has_now) {
       fc_err err;
       if (fc_time_parse(val, strlen(val), &q->now, &err) != FC_OK) {
@@ -112,7 +123,12 @@ GW_HANDLER(gw_handle_projection) {
     p.horizon_hours = q.horizon;
     p.tenant_id = tenant;
     p.currency = q.has_currency ? q.currency : NULL;
-    rc = fc_project_rule(t, &p, &proj, &err);
+    if (q.ml) {
+      fc_projection_ml_params ml = fc_projection_ml_defaults();
+      rc = fc_project_ml(t, &p, &ml, &proj, &err);
+    } else {
+      rc = fc_project_rule(t, &p, &proj, &err);
+    }
   }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &res->body);
   if (rc == FC_OK) {

@@ -323,7 +323,8 @@ class Gateway(unittest.TestCase):
     def test_projection_matches_cli(self):
         cases = [("?now=%s&horizon=48" % NOW, ["--now", NOW]),
                  ("?horizon=48", []),
-                 ("?currency=USDC&now=%s" % NOW, ["--now", NOW, "--currency", "USDC"])]
+                 ("?currency=USDC&now=%s" % NOW, ["--now", NOW, "--currency", "USDC"]),
+                 ("?method=ml&currency=GBP&now=%s" % NOW, ["--now", NOW, "--currency", "GBP", "--method", "ml"])]
         for query, flags in cases:
             with self.subTest(query=query):
                 r, body = get("/v1/reports/treasury/projection" + query, headers=auth())
@@ -335,14 +336,17 @@ class Gateway(unittest.TestCase):
                 self.assertEqual(doc["tenant_id"], "demo")
                 self.assertEqual(doc["horizon_hours"], 48)
                 if "currency=" in query:
-                    self.assertEqual([c["currency"] for c in doc["currencies"]], ["USDC"])
+                    want = query.split("currency=")[1].split("&")[0]
+                    self.assertEqual([c["currency"] for c in doc["currencies"]], [want])
+                self.assertEqual(doc["method"], "ml" if "method=ml" in query else "rule")
 
     def test_projection_bad_queries(self):
         base = "/v1/reports/treasury/projection"
         cases = [("?horizon=0", 400), ("?horizon=721", 400), ("?horizon=4x", 400),
                  ("?horizon=", 400), ("?now=garbage", 400), ("?now=2025-02-30", 400),
                  ("?currency=XYZ", 400), ("?currency=", 400), ("?currency=JPY", 404),
-                 ("?foo=1", 400), ("?horizon=48&horizon=24", 400), ("?now=%zz", 400)]
+                 ("?foo=1", 400), ("?horizon=48&horizon=24", 400), ("?now=%zz", 400),
+                 ("?method=magic", 400)]
         for query, want in cases:
             with self.subTest(query=query):
                 r, body = get(base + query, headers=auth())

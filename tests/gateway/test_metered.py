@@ -354,6 +354,9 @@ class Insights(unittest.TestCase):
         r, doc = call("GET", "/v1/insights/cash-flow?horizon=3", G["demo"])
         self.assertEqual(r.status, 200, doc)
         self.assertTrue(any("steps" in c and len(c["steps"]) == 3 for c in doc["currencies"]))
+        for c in doc["currencies"]:
+            for st in c.get("steps", []):
+                self.assertLessEqual(st["outflow"]["p10"], st["outflow"]["p90"])
         base = {"now": "2025-12-01T12:00:00Z", "horizon": 24, "currency": "USDC"}
         r, plain = call("POST", "/v1/what-if", G["demo"], base)
         self.assertEqual(r.status, 200, plain)
@@ -361,13 +364,17 @@ class Insights(unittest.TestCase):
         self.assertEqual(r.status, 200, paused)
         bal = lambda d: float(d["projection"]["currencies"][0]["rule"]["projected_balance"])
         self.assertGreater(bal(paused), bal(plain))
-        extra = [{"id": "wf-1", "tenant_id": "demo", "from_account_id": "", "to_account_id": "x",
+        extra = [{"id": "wf-1", "tenant_id": "demo", "from_account_id": "acc-usdc-treasury", "to_account_id": "x",
                   "currency": "USDC", "amount": "1000.00", "status": "pending",
                   "created_at": "2025-12-01T00:00:00Z",
                   "scheduled_for": "2025-12-01T20:00:00Z"}]
         r, more = call("POST", "/v1/what-if", G["demo"], dict(base, transfers=extra))
         self.assertEqual(r.status, 200, more)
-        self.assertEqual(more["scenario"]["extra_transfers"], 1)
+        self.assertEqual(len(more["scenario"]["transfers"]), 1)
+        self.assertAlmostEqual(bal(plain) - bal(more), 1000.0, places=6)
+        r, ml = call("POST", "/v1/what-if", G["demo"], dict(base, method="ml", cancel_transfers=["nope"]))
+        self.assertEqual(r.status, 404, ml)
+        self.assertIn("no transfer 'nope'", ml["error"]["message"])
         r, doc = call("POST", "/v1/what-if", G["demo"], dict(base, colour="red"))
         self.assertEqual((r.status, doc["error"]["code"]), (400, "unknown_field"))
 
