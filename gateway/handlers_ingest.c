@@ -61,7 +61,7 @@ GW_HANDLER(gw_handle_ingest) {
   }
   fc_err_clear(&err);
   memset(&rep, 0, sizeof rep);
-  int rc = fc_batch_parse(kind, FC_FORMAT_JSON, req->body.data ? req->body.data : "",
+  int rc = fc_batch_parse_strict(kind, FC_FORMAT_JSON, req->body.data ? req->body.data : "",
                           req->body.len, NULL, &b, &rep, &err);
   if (rc != FC_OK) {
     if (rep.n_listed > 0)

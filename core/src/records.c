@@ -119,6 +119,7 @@ const char *fc_stream_status_name(fc_stream_status s) {
 struct fc_batch {
   fc_record_kind kind;
   const char *default_tenant; /* fills a missing tenant_id/partner_id (JSON sources only) */
+  int strict;                 /* unknown JSON fields are errors */
   size_t n, cap;
   void *recs;
   fc__pool pool;
@@ -538,7 +539,12 @@ static int json_row(fc_batch *b, const fc_currencies *ccy, const fc_json *obj, f
     return fc__err(e, FC_EPARSE, "expected an object, got %s", fc_json_type_name(obj->type));
   for (const fc_json *m = obj->child; m; m = m->next) {
     int i = header_index(cols, m->key, m->key_len);
-    if (i < 0) continue; /* unknown fields are ignored, as unknown CSV columns are */
+    if (i < 0) {
+      /* Ignored, as unknown CSV columns are, unless the caller asked for
+       * strictness (an API wants a misspelt field to fail, not vanish). */
+      if (b->strict) return fc__err(e, FC_EPARSE, "unknown field '%.60s'", m->key);
+      continue;
+    }
     if (r.present[i]) return fc__err(e, FC_EPARSE, "field '%s' appears twice", cols[i].name);
     if (m->type == FC_JSON_NULL) continue;
     if (m->type == FC_JSON_ARRAY || m->type == FC_JSON_OBJECT)
@@ -618,6 +624,7 @@ typedef struct {
   size_t len;
   const fc_json *array;
   const char *default_tenant;
+  int strict;
 } source;
 
 static int batch_build(fc_record_kind kind, const source *src, const fc_currencies *ccy, fc_batch **out,
@@ -645,6 +652,7 @@ static int batch_build(fc_record_kind kind, const source *src, const fc_currenci
   }
   b->kind = kind;
   b->default_tenant = src->default_tenant;
+  b->strict = src->strict;
   fc__pool_init(&b->pool);
   fc__map_init(&b->ids);
   memset(&co, 0, sizeof co);
@@ -675,13 +683,19 @@ static int batch_build(fc_record_kind kind, const source *src, const fc_currenci
 
 int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
                    const fc_currencies *ccy, fc_batch **out, fc_load_report *report, fc_err *err) {
-  source src = {fmt, data, len, NULL, NULL};
+  source src = {fmt, data, len, NULL, NULL, 0};
+  return batch_build(kind, &src, ccy, out, report, err);
+}
+
+int fc_batch_parse_strict(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
+                          const fc_currencies *ccy, fc_batch **out, fc_load_report *report, fc_err *err) {
+  source src = {fmt, data, len, NULL, NULL, 1};
   return batch_build(kind, &src, ccy, out, report, err);
 }
 
 int fc_batch_from_json(fc_record_kind kind, const fc_json *array, const fc_currencies *ccy,
                        const char *default_tenant, fc_batch **out, fc_load_report *report, fc_err *err) {
-  source src = {FC_FORMAT_JSON, NULL, 0, array, default_tenant};
+  source src = {FC_FORMAT_JSON, NULL, 0, array, default_tenant, 0};
   *out = NULL;
   if (report) memset(report, 0, sizeof *report);
   if (array == NULL || array->type != FC_JSON_ARRAY)

@@ -136,6 +136,19 @@ TEST(json_array_and_ndjson) {
   fc_batch_destroy(b);
 }
 
+TEST(strict_json_refuses_unknown_fields) {
+  const char *arr = "[{\"id\":\"a\",\"tenant_id\":\"t\",\"currency\":\"USD\",\"balance_available\":\"1.00\","
+                    "\"balanse\":\"2.00\"}]";
+  fc_batch *b;
+  fc_load_report r;
+  fc_err e;
+  ASSERT_INT_EQ(fc_batch_parse_strict(FC_RECORD_ACCOUNTS, FC_FORMAT_JSON, arr, strlen(arr), NULL, &b, &r, &e),
+                FC_EPARSE);
+  ASSERT_STR_EQ(r.errors[0].msg, "index 0: unknown field 'balanse'");
+  ASSERT_OK(fc_batch_parse(FC_RECORD_ACCOUNTS, FC_FORMAT_JSON, arr, strlen(arr), NULL, &b, NULL, &e));
+  fc_batch_destroy(b);
+}
+
 TEST(json_wrong_types) {
   const char *arr =
       "[{\"id\":7,\"tenant_id\":\"t\",\"currency\":\"USD\",\"balance_available\":\"1\"},"
@@ -198,5 +211,5 @@ TEST(long_text_rejected) {
 }
 
 TEST_LIST(T(transfers_csv_any_column_order), T(bad_rows_reported_and_nothing_loaded), T(missing_column_and_empty),
-          T(accounts_overdraft), T(streams_rates_keep_precision), T(json_array_and_ndjson), T(json_wrong_types),
+          T(accounts_overdraft), T(streams_rates_keep_precision), T(json_array_and_ndjson), T(strict_json_refuses_unknown_fields), T(json_wrong_types),
           T(transactions_and_ledger), T(long_text_rejected))

@@ -479,11 +479,12 @@ class BadInput(unittest.TestCase):
                      "/v1/insights/segments/../../admin"]:
             r, doc = admin("DELETE" if "keys" in path else "GET", path)
             self.assertIn(r.status, (400, 404, 405))
-        # Unknown fields in a record are ignored, as an unknown CSV column is
-        # (the core's one validator); the row itself is stored.
-        r, doc = call("POST", "/v1/transactions", G["a"], [dict(ok_row, colour="red")])
-        self.assertEqual(r.status, 200)
-        self.assertEqual(db_count("SELECT count(*) FROM transactions"), before + 1)
+        # An unknown field in a JSON record is a typo the API refuses (the
+        # core's strict mode), naming the row and the field; nothing is stored.
+        r, doc = call("POST", "/v1/transactions", G["a"], [ok_row, dict(ok_row, id="x2", colour="red")])
+        self.assertEqual(r.status, 422, doc)
+        self.assertIn("index 1: unknown field 'colour'", json.dumps(doc))
+        self.assertEqual(db_count("SELECT count(*) FROM transactions"), before)
         self.assertEqual(call("GET", "/healthz")[0].status, 200)
 
 

@@ -151,6 +151,10 @@ int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t 
 struct fc_json;
 int fc_batch_from_json(fc_record_kind kind, const struct fc_json *array, const fc_currencies *ccy,
                        const char *default_tenant, fc_batch **out, fc_load_report *report, fc_err *err);
+/* fc_batch_parse, except that a JSON object's unknown field is an error
+ * (CSV columns are still matched by name and others ignored). */
+int fc_batch_parse_strict(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
+                          const fc_currencies *ccy, fc_batch **out, fc_load_report *report, fc_err *err);
 void fc_batch_destroy(fc_batch *b);
 
 fc_record_kind fc_batch_kind(const fc_batch *b);
