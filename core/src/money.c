@@ -103,22 +103,47 @@ int fc_currencies_scale(const fc_currencies *c, const char *code) {
   return e ? e->scale : FC_ECURRENCY;
 }
 
+/* Reads one "CODE=SCALE" item at *p into code/scale and advances *p past it
+ * and its comma; FC_OK or a message naming the spec. */
+static int spec_item(const char **p, const char *spec, char code[FC_CCY_MAX], int *scale, fc_err *err) {
+  size_t n = strcspn(*p, "=,");
+  int digits = 0;
+  if (n == 0 || n >= FC_CCY_MAX || (*p)[n] != '=')
+    return fc__err(err, FC_EPARSE, "currency spec '%s': want CODE=SCALE[,CODE=SCALE]", spec);
+  memcpy(code, *p, n);
+  code[n] = '\0';
+  *p += n + 1;
+  *scale = 0;
+  while (**p >= '0' && **p <= '9' && digits < 3) *scale = *scale * 10 + (*(*p)++ - '0'), digits++;
+  if (digits == 0 || (**p != ',' && **p != '\0'))
+    return fc__err(err, FC_EPARSE, "currency spec '%s': scale of %s is not a small integer", spec, code);
+  if (**p == ',') (*p)++;
+  if (!valid_code(code))
+    return fc__err(err, FC_EINVAL, "currency code '%s': want 3-11 upper-case letters or digits", code);
+  if (*scale > FC_SCALE_MAX)
+    return fc__err(err, FC_ERANGE, "currency %s: scale %d outside 0..%d", code, *scale, FC_SCALE_MAX);
+  return FC_OK;
+}
+
+/* The whole spec is checked before any entry changes, so that a bad item
+ * never leaves the table half-configured. */
 int fc_currencies_configure(fc_currencies *c, const char *spec, fc_err *err) {
   const char *p = spec;
-  while (*p) {
-    char code[FC_CCY_MAX];
-    size_t n = strcspn(p, "=,");
-    int scale = 0, digits = 0;
-    if (n == 0 || n >= FC_CCY_MAX || p[n] != '=')
-      return fc__err(err, FC_EPARSE, "currency spec '%s': want CODE=SCALE[,CODE=SCALE]", spec);
-    memcpy(code, p, n);
-    code[n] = '\0';
-    p += n + 1;
-    while (*p >= '0' && *p <= '9' && digits < 3) scale = scale * 10 + (*p++ - '0'), digits++;
-    if (digits == 0 || (*p != ',' && *p != '\0'))
-      return fc__err(err, FC_EPARSE, "currency spec '%s': scale of %s is not a small integer", spec, code);
-    if (fc_currencies_set(c, code, scale, err) != FC_OK) return err ? err->code : FC_EINVAL;
-    if (*p == ',') p++;
+  char code[FC_CCY_MAX];
+  int scale, rc;
+  while (*p)
+    if ((rc = spec_item(&p, spec, code, &scale, err)) != FC_OK) return rc;
+  {
+    void *v = c->v; /* room for every item as a new code: adding cannot fail later */
+    size_t items = 1;
+    for (p = spec; *p; p++) items += *p == ',';
+    if (fc__grow(&v, &c->cap, c->n + items, sizeof *c->v) != FC_OK)
+      return fc__err(err, FC_ENOMEM, "out of memory");
+    c->v = v;
+  }
+  for (p = spec; *p;) {
+    spec_item(&p, spec, code, &scale, NULL);
+    if ((rc = fc_currencies_set(c, code, scale, err)) != FC_OK) return rc;
   }
   return FC_OK;
 }
