@@ -314,6 +314,44 @@ TEST(demo_tenant_is_deterministic_and_sized) {
   fc_treasury_destroy(t);
 }
 
-TEST_LIST(T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
+/* A batch that the treasury refuses part-way (here: read with a currency
+ * table where USDC has 2 decimals) leaves no trace: not its first rows,
+ * not its tenant, and a later batch with the same ids still works. */
+TEST(add_batch_is_all_or_nothing) {
+  fc_treasury *t = load();
+  fc_currencies *other = fc_currencies_create();
+  fc_batch *b;
+  const fc_account *a;
+  const char *names[4];
+  fc_err e;
+  const char rows[] = "id,tenant_id,currency,balance_available\n"
+                      "op,t1,USD,1.00\n"
+                      "n1,t9,USD,5.00\n"
+                      "n2,t9,USDC,7.00\n";
+  ASSERT(t != NULL && other != NULL);
+  ASSERT_OK(fc_currencies_set(other, "USDC", 2, NULL));
+  ASSERT_OK(fc_batch_parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, rows, strlen(rows), other, &b, NULL, &e));
+  ASSERT_INT_EQ(fc_treasury_add_batch(t, b, &e), FC_ECURRENCY);
+  ASSERT_CONTAINS(e.msg, "n2");
+  ASSERT_INT_EQ(fc_treasury_accounts(t, &a), 4);
+  ASSERT(fc_treasury_find_account(t, "t9", "n1") == NULL);
+  ASSERT_INT_EQ(fc_treasury_find_account(t, "t1", "op")->balance_available, 1000000); /* not replaced */
+  ASSERT_INT_EQ(fc_treasury_tenants(t, names, 4), 2);
+  fc_batch_destroy(b);
+  {
+    const char more[] = "id,tenant_id,currency,balance_available\nn3,t9,EUR,3.00\nn1,t9,USD,5.00\n";
+    ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, more, strlen(more), NULL, &e));
+  }
+  ASSERT_INT_EQ(fc_treasury_accounts(t, &a), 6);
+  ASSERT_STR_EQ(fc_treasury_find_account(t, "t9", "n1")->id, "n1");
+  ASSERT_STR_EQ(fc_treasury_find_account(t, "t9", "n3")->currency, "EUR");
+  ASSERT(fc_treasury_find_account(t, "t9", "n2") == NULL);
+  ASSERT_INT_EQ(fc_treasury_tenants(t, names, 4), 3);
+  ASSERT_STR_EQ(names[2], "t9");
+  fc_currencies_destroy(other);
+  fc_treasury_destroy(t);
+}
+
+TEST_LIST(T(add_batch_is_all_or_nothing), T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
           T(stream_runway), T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
           T(demo_tenant_is_deterministic_and_sized))
