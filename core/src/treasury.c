@@ -233,7 +233,7 @@ static table *table_of(fc_treasury *t, fc_record_kind kind) {
 static int apply(fc_treasury *t, fc_record_kind kind, const void *recs, size_t n, fc_err *err) {
   table *tb = table_of(t, kind);
   char *copy;
-  size_t old_n, old_tenants;
+  size_t old_n, old_tenants, *where = NULL;
   int rc = FC_OK;
   if (tb == NULL) return fc__err(err, FC_EINVAL, "a treasury holds no %s", fc_record_kind_name(kind));
   for (size_t i = 0; i < n; i++)
@@ -245,6 +245,8 @@ static int apply(fc_treasury *t, fc_record_kind kind, const void *recs, size_t n
     void *v = tb->v;
     if (rc == FC_OK && (rc = fc__grow(&v, &tb->cap, tb->n + n, tb->size)) == FC_OK) tb->v = v;
   }
+  /* where[i]: the existing slot record i replaces, SIZE_MAX when new. */
+  if (rc == FC_OK && (where = fc__mallocarray(n, sizeof *where)) == NULL) rc = FC_ENOMEM;
   old_n = tb->n;
   old_tenants = t->n_tenants;
   for (size_t i = 0; i < n && rc == FC_OK; i++) {
@@ -252,7 +254,7 @@ static int apply(fc_treasury *t, fc_record_kind kind, const void *recs, size_t n
     char at[FC_TIME_STR], key[2 * FC_TEXT_MAX + 2];
     int is_tenant;
     record_key(kind, copy + i * tb->size, at, &tenant, &id, &is_tenant);
-    if (table_find(tb, kind, tenant, id) != SIZE_MAX) continue;
+    if ((where[i] = table_find(tb, kind, tenant, id)) != SIZE_MAX) continue;
     if ((rc = fc__map_put(&tb->ids, fc__pair_key(key, sizeof key, tenant, id), tb->n)) != FC_OK) break;
     memcpy((char *)tb->v + tb->n++ * tb->size, copy + i * tb->size, tb->size);
     if (is_tenant) rc = note_tenant(t, tenant);
@@ -261,16 +263,13 @@ static int apply(fc_treasury *t, fc_record_kind kind, const void *recs, size_t n
     tb->n = old_n;
     t->n_tenants = old_tenants;
     fc__free(copy);
+    fc__free(where);
     return fc__err(err, FC_ENOMEM, "out of memory");
   }
-  for (size_t i = 0; i < n; i++) {
-    const char *tenant, *id;
-    char at[FC_TIME_STR];
-    int is_tenant;
-    record_key(kind, copy + i * tb->size, at, &tenant, &id, &is_tenant);
-    memcpy((char *)tb->v + table_find(tb, kind, tenant, id) * tb->size, copy + i * tb->size, tb->size);
-  }
+  for (size_t i = 0; i < n; i++)
+    if (where[i] != SIZE_MAX) memcpy((char *)tb->v + where[i] * tb->size, copy + i * tb->size, tb->size);
   fc__free(copy);
+  fc__free(where);
   return FC_OK;
 }
 
