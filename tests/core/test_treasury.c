@@ -477,7 +477,28 @@ TEST(recommendations_keep_every_floor) {
   fc_treasury_destroy(t);
 }
 
-TEST_LIST(T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
+/* A bucket holding 100 completed outflows of 1e17 minor units each does
+ * not wrap around: the series build fails with the currency named. */
+TEST(flow_buckets_do_not_overflow) {
+  fc_treasury *t = fc_treasury_create(NULL);
+  fc_flow_series s;
+  fc_buf csv;
+  fc_err e;
+  const char acc[] = "id,tenant_id,currency,balance_available\nop,t1,USD,0.00\n";
+  fc_buf_init(&csv);
+  fc_buf_puts(&csv, "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n");
+  for (int i = 0; i < 100; i++)
+    fc_buf_printf(&csv, "c%d,t1,op,ext,USD,1000000000000000.00,completed,2025-12-01T10:%02d:00Z\n", i, i % 60);
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, acc, strlen(acc), NULL, &e));
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, csv.data, csv.len, NULL, &e));
+  ASSERT_INT_EQ(fc_flows_build(t, "t1", "USD", FC_STEP_HOUR, FC_TIME_NONE, FC_TIME_NONE, &s, &e), FC_ERANGE);
+  ASSERT_CONTAINS(e.msg, "USD");
+  ASSERT(s.outflow == NULL);
+  fc_buf_free(&csv);
+  fc_treasury_destroy(t);
+}
+
+TEST_LIST(T(flow_buckets_do_not_overflow), T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
           T(recommendations_keep_every_floor), T(add_batch_is_all_or_nothing), T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
           T(stream_runway), T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
           T(demo_tenant_is_deterministic_and_sized))
