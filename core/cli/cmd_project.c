@@ -90,7 +90,10 @@ int cmd_project(int argc, char **argv) {
   if (strcmp(method, "rule") != 0)
     return cli_fail("project", "--method %s: only 'rule' is available in this build", method);
   if (cli_load_treasury("project", dir, &t)) return 1;
-  if (p.now == FC_TIME_NONE) p.now = fc_treasury_default_now(t, p.tenant_id);
+  if (p.now == FC_TIME_NONE && (p.now = fc_treasury_default_now(t, p.tenant_id)) == FC_TIME_NONE) {
+    fc_treasury_destroy(t);
+    return cli_fail("project", "%s holds no transfers to take the as-of time from: pass --now TS", dir);
+  }
   fc_err_clear(&err);
   rc = fc_project_rule(t, &p, &proj, &err);
   if (rc != FC_OK) {
