@@ -465,6 +465,14 @@ TEST(recommendations_keep_every_floor) {
   ASSERT_CONTAINS(pr->recommendations[1].reason, "partial");
   ASSERT(moves_keep_floors(pr, 1.0));
   fc_projection_destroy(pr);
+  /* Rates work both ways and in the right direction: 1 USDC buys 0.5 USD,
+   * so 100 USDC cost 50 USD; USDT has no rate now and gets no move. */
+  p.fx = "USDC/USD=0.5";
+  ASSERT_OK(fc_project_rule(t, &p, &pr, &e));
+  ASSERT_INT_EQ(pr->n_recommendations, 1);
+  ASSERT_STR_EQ(pr->recommendations[0].from_currency, "USD");
+  ASSERT_INT_EQ(pr->recommendations[0].amount, 5000);
+  fc_projection_destroy(pr);
   /* A tiny exchange rate asks for more than int64 can hold: the move is
    * capped at the source's surplus, never negative. */
   p.fx = "USD/USDC=0.000000000000000001,USD/USDT=1";
