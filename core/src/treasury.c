@@ -236,6 +236,7 @@ static int apply(fc_treasury *t, fc_record_kind kind, const void *recs, size_t n
   size_t old_n, old_tenants, *where = NULL;
   int rc = FC_OK;
   if (tb == NULL) return fc__err(err, FC_EINVAL, "a treasury holds no %s", fc_record_kind_name(kind));
+  if (n == 0) return FC_OK; /* an empty batch (header only) holds no array at all */
   for (size_t i = 0; i < n; i++)
     if ((rc = check_record(t, kind, (const char *)recs + i * tb->size, err)) != FC_OK) return rc;
   if ((copy = fc__mallocarray(n, tb->size)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
