@@ -95,7 +95,10 @@ int cmd_project(int argc, char **argv) {
   if (strcmp(method, "rule") != 0 && strcmp(method, "ml") != 0)
     return cli_fail("project", "--method %s: want rule or ml", method);
   if (cli_load_treasury("project", dir, &t)) return 1;
-  if (p.now == FC_TIME_NONE) p.now = fc_treasury_default_now(t, p.tenant_id);
+  if (p.now == FC_TIME_NONE && (p.now = fc_treasury_default_now(t, p.tenant_id)) == FC_TIME_NONE) {
+    fc_treasury_destroy(t);
+    return cli_fail("project", "%s holds no transfers to take the as-of time from: pass --now TS", dir);
+  }
   fc_err_clear(&err);
   if (scenario != NULL && strcmp(method, "ml") == 0) {
     fc_treasury_destroy(t);

@@ -123,20 +123,21 @@ void fc_buf_json_num(fc_buf *b, double v) {
 }
 
 void fc_buf_json_fixed(fc_buf *b, double v, int decimals) {
+  size_t start = b->len, n;
   if (!isfinite(v)) {
     fc_buf_puts(b, "null");
     return;
   }
   if (decimals < 0) decimals = 0;
   if (decimals > 17) decimals = 17;
-  {
-    char tmp[64];
-    int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
-    /* "-0.00" reads as a negative zero balance: print it unsigned. */
-    if (n > 1 && tmp[0] == '-' && strspn(tmp + 1, "0.") == (size_t)(n - 1)) {
-      fc_buf_append(b, tmp + 1, (size_t)n - 1);
-      return;
-    }
-    fc_buf_append(b, tmp, (size_t)n);
+  /* Written in place: a large value's text (1e300 has 301 digits) has no
+   * fixed bound. */
+  fc_buf_printf(b, "%.*f", decimals, v);
+  if (b->failed) return;
+  n = b->len - start;
+  /* "-0.00" reads as a negative zero balance: print it unsigned. */
+  if (n > 1 && b->data[start] == '-' && strspn(b->data + start + 1, "0.") == n - 1) {
+    memmove(b->data + start, b->data + start + 1, n); /* the NUL comes along */
+    b->len--;
   }
 }

@@ -65,12 +65,18 @@ static int end_field(fc_csv *c, size_t *used) {
   return put_char(c, used, '\0');
 }
 
+/* Whether a line break ends at p: an LF, or a CR not followed by LF (old
+ * Mac files end lines with a lone CR). */
+static int line_break_ends_at(const fc_csv *c, const char *p) {
+  return *p == '\n' || (*p == '\r' && (p + 1 >= c->end || p[1] != '\n'));
+}
+
 int fc_csv_next(fc_csv *c, fc_err *err) {
   size_t used = 0;
   int rc;
   /* Skip empty lines between records. */
   while (c->p < c->end && (*c->p == '\n' || *c->p == '\r')) {
-    if (*c->p == '\n') c->line++;
+    if (line_break_ends_at(c, c->p)) c->line++;
     c->p++;
   }
   c->nfields = 0;
@@ -94,7 +100,7 @@ int fc_csv_next(fc_csv *c, fc_err *err) {
           c->p++;
           break;
         }
-        if (*c->p == '\n') c->line++;
+        if (line_break_ends_at(c, c->p)) c->line++;
         if (put_char(c, &used, *c->p++) != FC_OK) goto nomem;
       }
       if (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r')

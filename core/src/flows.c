@@ -1,5 +1,6 @@
 /* flows.c: hourly/daily outflow and inflow series, and velocity. */
 #include "fc/flows.h"
+#include "fc/money.h"
 #include "fc/time.h"
 #include "internal.h"
 
@@ -68,17 +69,22 @@ int fc_flows_build(const fc_treasury *t, const char *tenant, const char *currenc
     if (!counts(&tr[i], tenant, currency) || tr[i].created_at < from || tr[i].created_at >= to) continue;
     dir = fc_treasury_direction(t, &tr[i]);
     b = (size_t)((tr[i].created_at - from) / step);
+    /* Amounts are <= 1e17 each, so 93 of them in one bucket can already
+     * exceed int64: the sums are checked. */
     if (dir < 0) {
       double units = fc_money_to_double(tr[i].amount, scale);
-      out->outflow[b] += tr[i].amount; /* <= 1e17 each, < 1e6 rows: no overflow */
+      if (fc_money_add(out->outflow[b], tr[i].amount, &out->outflow[b]) != FC_OK) goto too_big;
       out->out_count[b]++;
       out->out_sumsq[b] += units * units;
     } else if (dir > 0) {
-      out->inflow[b] += tr[i].amount;
+      if (fc_money_add(out->inflow[b], tr[i].amount, &out->inflow[b]) != FC_OK) goto too_big;
       out->in_count[b]++;
     }
   }
   return FC_OK;
+too_big:
+  fc_flow_series_free(out);
+  return fc__err(err, FC_ERANGE, "%s: a bucket's flows exceed the int64 range of minor units", currency);
 }
 
 void fc_velocity_compute(const fc_flow_series *s, size_t window, fc_velocity *out) {

@@ -133,7 +133,7 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
       ps->p = q;
       return fail(ps, FC_EPARSE, "control character in a string");
     }
-    if (*q == '\\') q++;
+    if (*q == '\\' && q + 1 < ps->end) q++; /* never step past the end */
     q++;
   }
   if (q >= ps->end) return fail(ps, FC_EPARSE, "string never closed");

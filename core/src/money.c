@@ -35,10 +35,29 @@ static int valid_code(const char *code) {
   return 1;
 }
 
+/* Entries are kept sorted by code: every row of a batch looks its currency
+ * up, so a lookup is a binary search rather than a scan of ~160 codes.
+ * Returns the position of code, or where it would be inserted (*found 0). */
+static size_t position(const fc_currencies *c, const char *code, int *found) {
+  size_t lo = 0, hi = c->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int cmp = strcmp(c->v[mid].code, code);
+    if (cmp == 0) {
+      *found = 1;
+      return mid;
+    }
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  *found = 0;
+  return lo;
+}
+
 static ccy_entry *find(const fc_currencies *c, const char *code) {
-  for (size_t i = 0; i < c->n; i++)
-    if (strcmp(c->v[i].code, code) == 0) return &c->v[i];
-  return NULL;
+  int found;
+  size_t i = position(c, code, &found);
+  return found ? &c->v[i] : NULL;
 }
 
 int fc_currencies_set(fc_currencies *c, const char *code, int scale, fc_err *err) {
@@ -47,14 +66,20 @@ int fc_currencies_set(fc_currencies *c, const char *code, int scale, fc_err *err
     return fc__err(err, FC_EINVAL, "currency code '%s': want 3-11 upper-case letters or digits", code);
   if (scale < 0 || scale > FC_SCALE_MAX)
     return fc__err(err, FC_ERANGE, "currency %s: scale %d outside 0..%d", code, scale, FC_SCALE_MAX);
-  e = find(c, code);
-  if (e == NULL) {
-    void *v = c->v;
-    if (fc__grow(&v, &c->cap, c->n + 1, sizeof *c->v) != FC_OK)
-      return fc__err(err, FC_ENOMEM, "out of memory");
-    c->v = v;
-    e = &c->v[c->n++];
-    memcpy(e->code, code, strlen(code) + 1);
+  {
+    int found;
+    size_t i = position(c, code, &found);
+    if (!found) {
+      void *v = c->v;
+      if (fc__grow(&v, &c->cap, c->n + 1, sizeof *c->v) != FC_OK)
+        return fc__err(err, FC_ENOMEM, "out of memory");
+      c->v = v;
+      memmove(&c->v[i + 1], &c->v[i], (c->n - i) * sizeof *c->v);
+      c->n++;
+      memset(c->v[i].code, 0, sizeof c->v[i].code);
+      memcpy(c->v[i].code, code, strlen(code) + 1);
+    }
+    e = &c->v[i];
   }
   e->scale = scale;
   return FC_OK;
@@ -103,22 +128,47 @@ int fc_currencies_scale(const fc_currencies *c, const char *code) {
   return e ? e->scale : FC_ECURRENCY;
 }
 
+/* Reads one "CODE=SCALE" item at *p into code/scale and advances *p past it
+ * and its comma; FC_OK or a message naming the spec. */
+static int spec_item(const char **p, const char *spec, char code[FC_CCY_MAX], int *scale, fc_err *err) {
+  size_t n = strcspn(*p, "=,");
+  int digits = 0;
+  if (n == 0 || n >= FC_CCY_MAX || (*p)[n] != '=')
+    return fc__err(err, FC_EPARSE, "currency spec '%s': want CODE=SCALE[,CODE=SCALE]", spec);
+  memcpy(code, *p, n);
+  code[n] = '\0';
+  *p += n + 1;
+  *scale = 0;
+  while (**p >= '0' && **p <= '9' && digits < 3) *scale = *scale * 10 + (*(*p)++ - '0'), digits++;
+  if (digits == 0 || (**p != ',' && **p != '\0'))
+    return fc__err(err, FC_EPARSE, "currency spec '%s': scale of %s is not a small integer", spec, code);
+  if (**p == ',') (*p)++;
+  if (!valid_code(code))
+    return fc__err(err, FC_EINVAL, "currency code '%s': want 3-11 upper-case letters or digits", code);
+  if (*scale > FC_SCALE_MAX)
+    return fc__err(err, FC_ERANGE, "currency %s: scale %d outside 0..%d", code, *scale, FC_SCALE_MAX);
+  return FC_OK;
+}
+
+/* The whole spec is checked before any entry changes, so that a bad item
+ * never leaves the table half-configured. */
 int fc_currencies_configure(fc_currencies *c, const char *spec, fc_err *err) {
   const char *p = spec;
-  while (*p) {
-    char code[FC_CCY_MAX];
-    size_t n = strcspn(p, "=,");
-    int scale = 0, digits = 0;
-    if (n == 0 || n >= FC_CCY_MAX || p[n] != '=')
-      return fc__err(err, FC_EPARSE, "currency spec '%s': want CODE=SCALE[,CODE=SCALE]", spec);
-    memcpy(code, p, n);
-    code[n] = '\0';
-    p += n + 1;
-    while (*p >= '0' && *p <= '9' && digits < 3) scale = scale * 10 + (*p++ - '0'), digits++;
-    if (digits == 0 || (*p != ',' && *p != '\0'))
-      return fc__err(err, FC_EPARSE, "currency spec '%s': scale of %s is not a small integer", spec, code);
-    if (fc_currencies_set(c, code, scale, err) != FC_OK) return err ? err->code : FC_EINVAL;
-    if (*p == ',') p++;
+  char code[FC_CCY_MAX];
+  int scale, rc;
+  while (*p)
+    if ((rc = spec_item(&p, spec, code, &scale, err)) != FC_OK) return rc;
+  {
+    void *v = c->v; /* room for every item as a new code: adding cannot fail later */
+    size_t items = 1;
+    for (p = spec; *p; p++) items += *p == ',';
+    if (fc__grow(&v, &c->cap, c->n + items, sizeof *c->v) != FC_OK)
+      return fc__err(err, FC_ENOMEM, "out of memory");
+    c->v = v;
+  }
+  for (p = spec; *p;) {
+    spec_item(&p, spec, code, &scale, NULL);
+    if ((rc = fc_currencies_set(c, code, scale, err)) != FC_OK) return rc;
   }
   return FC_OK;
 }

@@ -45,61 +45,74 @@ static uint64_t hash(const char *s) {
   return h;
 }
 
-void fc__map_init(fc__map *m) { memset(m, 0, sizeof *m); }
+void fc__map_init(fc__map *m) {
+  memset(m, 0, sizeof *m);
+  fc__pool_init(&m->pool);
+}
 
 void fc__map_free(fc__map *m) {
-  for (size_t i = 0; i < m->cap; i++) fc__free(m->keys[i]);
-  fc__free(m->keys);
+  fc__free((void *)m->keys);
+  fc__free(m->hashes);
   fc__free(m->vals);
+  fc__pool_free(&m->pool);
   fc__map_init(m);
+}
+
+/* Slot of key (hash h): where it is, or the empty slot where it would go. */
+static size_t probe(const fc__map *m, const char *key, uint64_t h) {
+  size_t i;
+  for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+    if (m->hashes[i] == h && strcmp(m->keys[i], key) == 0) break;
+  return i;
 }
 
 size_t fc__map_get(const fc__map *m, const char *key) {
   size_t i;
   if (m->cap == 0) return SIZE_MAX;
-  for (i = hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-    if (strcmp(m->keys[i], key) == 0) return m->vals[i];
-  return SIZE_MAX;
+  i = probe(m, key, hash(key));
+  return m->keys[i] ? m->vals[i] : SIZE_MAX;
 }
 
 static int rehash(fc__map *m, size_t cap) {
-  char **keys = fc__calloc(cap, sizeof *keys);
+  const char **keys = fc__calloc(cap, sizeof *keys);
+  uint64_t *hashes = fc__calloc(cap, sizeof *hashes);
   size_t *vals = fc__calloc(cap, sizeof *vals);
-  if (keys == NULL || vals == NULL) {
-    fc__free(keys);
+  if (keys == NULL || hashes == NULL || vals == NULL) {
+    fc__free((void *)keys);
+    fc__free(hashes);
     fc__free(vals);
     return FC_ENOMEM;
   }
   for (size_t j = 0; j < m->cap; j++) {
     size_t i;
     if (!m->keys[j]) continue;
-    for (i = hash(m->keys[j]) & (cap - 1); keys[i]; i = (i + 1) & (cap - 1)) {
+    for (i = m->hashes[j] & (cap - 1); keys[i]; i = (i + 1) & (cap - 1)) {
     }
     keys[i] = m->keys[j];
+    hashes[i] = m->hashes[j];
     vals[i] = m->vals[j];
   }
-  fc__free(m->keys);
+  fc__free((void *)m->keys);
+  fc__free(m->hashes);
   fc__free(m->vals);
   m->keys = keys;
+  m->hashes = hashes;
   m->vals = vals;
   m->cap = cap;
   return FC_OK;
 }
 
 int fc__map_put(fc__map *m, const char *key, size_t val) {
-  size_t i, len;
+  uint64_t h = hash(key);
+  size_t i;
   if ((m->n + 1) * 2 > m->cap && rehash(m, m->cap ? m->cap * 2 : 64) != FC_OK) return FC_ENOMEM;
-  for (i = hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-    if (strcmp(m->keys[i], key) == 0) {
-      m->vals[i] = val;
-      return FC_OK;
-    }
-  len = strlen(key);
-  m->keys[i] = fc__malloc(len + 1);
-  if (m->keys[i] == NULL) return FC_ENOMEM;
-  memcpy(m->keys[i], key, len + 1);
+  i = probe(m, key, h);
+  if (m->keys[i] == NULL) {
+    if ((m->keys[i] = fc__pool_strndup(&m->pool, key, strlen(key))) == NULL) return FC_ENOMEM;
+    m->hashes[i] = h;
+    m->n++;
+  }
   m->vals[i] = val;
-  m->n++;
   return FC_OK;
 }
 

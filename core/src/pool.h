@@ -19,10 +19,14 @@ void fc__pool_free(fc__pool *p);
 /* Copy of s[0..len) plus NUL, or NULL when out of memory. */
 const char *fc__pool_strndup(fc__pool *p, const char *s, size_t len);
 
+/* Slots keep each key's hash, so that a probe reads a key's text only when
+ * the hashes agree; key copies live in the map's own pool. */
 typedef struct fc__map {
-  char **keys; /* owned copies; NULL = empty slot */
+  const char **keys; /* copies in `pool`; NULL = empty slot */
+  uint64_t *hashes;
   size_t *vals;
   size_t cap, n;
+  fc__pool pool;
 } fc__map;
 
 void fc__map_init(fc__map *m);

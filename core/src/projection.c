@@ -24,7 +24,47 @@ fc_projection_params fc_projection_defaults(void) {
 
 /* ---- "CODE=value" lists: floors and exchange rates ---- */
 
-/* Finds the floor of ccy in spec ("USDC=25000,*=0"); 0 when not named. */
+/* Number of decimals written in a decimal text (at most FC_SCALE_MAX + 1,
+ * so that too many still fails to parse). */
+static int written_decimals(const char *v, size_t len) {
+  const char *dot = memchr(v, '.', len);
+  return dot ? (int)FC__MIN(len - (size_t)(dot - v) - 1, (size_t)FC_SCALE_MAX + 1) : 0;
+}
+
+/* Checks a whole floors spec ("USDC=25000,*=0") before any currency reads
+ * it: every code is '*' or a known currency, every amount a decimal in that
+ * currency's scale, no empty item. */
+static int check_floors(const char *spec, const fc_currencies *ccy, fc_err *err) {
+  const char *p = spec;
+  if (spec == NULL) return FC_OK;
+  while (*p) {
+    size_t n = strcspn(p, "=,"), vlen;
+    const char *v;
+    char code[FC_CCY_MAX];
+    int scale;
+    int64_t val;
+    if (p[n] != '=' || n == 0 || n >= FC_CCY_MAX)
+      return fc__err(err, FC_EPARSE, "floors '%.60s': want CODE=AMOUNT[,CODE=AMOUNT]", spec);
+    memcpy(code, p, n);
+    code[n] = '\0';
+    v = p + n + 1;
+    vlen = strcspn(v, ",");
+    if (strcmp(code, "*") == 0) {
+      scale = FC__MIN(written_decimals(v, vlen), FC_SCALE_MAX);
+    } else if ((scale = fc_currencies_scale(ccy, code)) < 0) {
+      return fc__err(err, FC_ECURRENCY, "floors '%.60s': unknown currency '%s'", spec, code);
+    }
+    if (fc_money_parse(v, vlen, scale, &val, err) != FC_OK)
+      return fc__err_prefix(err, "floor of %s: ", code);
+    p = v + vlen;
+    if (*p == ',' && *++p == '\0')
+      return fc__err(err, FC_EPARSE, "floors '%.60s': empty item after the last comma", spec);
+  }
+  return FC_OK;
+}
+
+/* The floor of ccy in a spec that check_floors accepted: its own item, else
+ * '*', else 0. */
 static int floor_for(const char *spec, const char *ccy, int scale, int64_t *out, fc_err *err) {
   const char *p = spec;
   int found_star = 0;
@@ -33,22 +73,18 @@ static int floor_for(const char *spec, const char *ccy, int scale, int64_t *out,
   if (spec == NULL) return FC_OK;
   while (*p) {
     size_t n = strcspn(p, "="), vlen;
-    const char *v;
-    if (p[n] != '=' || n == 0 || n >= FC_CCY_MAX)
-      return fc__err(err, FC_EPARSE, "floors '%.60s': want CODE=AMOUNT[,CODE=AMOUNT]", spec);
-    v = p + n + 1;
+    const char *v = p + n + 1;
     vlen = strcspn(v, ",");
     if ((n == 1 && p[0] == '*') || (strlen(ccy) == n && strncmp(p, ccy, n) == 0)) {
       int64_t val;
       if (fc_money_parse(v, vlen, scale, &val, err) != FC_OK)
-        return fc__err_prefix(err, "floor of %.*s: ", (int)n, p);
-      if (p[0] == '*') {
-        found_star = 1;
-        star = val;
-      } else {
+        return fc__err_prefix(err, "floor of %.*s for %s: ", (int)n, p, ccy);
+      if (p[0] != '*') {
         *out = val;
         return FC_OK;
       }
+      found_star = 1;
+      star = val;
     }
     p = v + vlen;
     if (*p == ',') p++;
@@ -104,11 +140,19 @@ static double fx_lookup(const fx_rate *r, size_t n, const char *from, const char
 
 /* ---- per-currency rule ---- */
 
-static int add_ccy(char (*list)[FC_CCY_MAX], size_t *n, const char *c) {
-  for (size_t i = 0; i < *n; i++)
-    if (strcmp(list[i], c) == 0) return FC_OK;
+/* Position of c in list (of n), trying *hint first; SIZE_MAX if absent. */
+static size_t ccy_index(char (*list)[FC_CCY_MAX], size_t n, const char *c, size_t *hint) {
+  if (*hint < n && strcmp(list[*hint], c) == 0) return *hint;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(list[i], c) == 0) return *hint = i;
+  return SIZE_MAX;
+}
+
+static int add_ccy(char (*list)[FC_CCY_MAX], size_t *n, const char *c, size_t *hint) {
+  if (ccy_index(list, *n, c, hint) != SIZE_MAX) return FC_OK;
   if (*n >= MAX_CCY) return FC_ERANGE;
-  memcpy(list[(*n)++], c, FC_CCY_MAX);
+  memcpy(list[*n], c, FC_CCY_MAX);
+  *hint = (*n)++;
   return FC_OK;
 }
 
@@ -127,65 +171,86 @@ static size_t hour_bucket(int64_t at, int64_t now) {
   return d <= 0 ? 1 : (size_t)((d + 3599) / 3600);
 }
 
-static int project_currency(const fc_treasury *t, const char *tenant, const fc_projection_params *p,
-                            fc_currency_projection *cp, fc_err *err) {
-  const fc_account *acc;
-  const fc_transfer *tr;
-  const fc_stream *st;
-  size_t na = fc_treasury_accounts(t, &acc), nt = fc_treasury_transfers(t, &tr);
-  size_t ns = fc_treasury_streams(t, &st), H = (size_t)p->horizon_hours;
-  int64_t end = p->now + (int64_t)H * 3600;
-  int64_t *out_h = NULL, *in_h = NULL, *drain_cum = NULL;
-  int rc = FC_OK;
+/* a + b clamped to the int64 range (recommendation arithmetic, where a
+ * clamped need simply becomes a partial move). */
+static int64_t sat_add(int64_t a, int64_t b) {
+  int64_t r;
+  if (fc_money_add(a, b, &r) == FC_OK) return r;
+  return b > 0 ? INT64_MAX : INT64_MIN;
+}
+static int64_t sat_sub(int64_t a, int64_t b) { return b == INT64_MIN ? sat_add(sat_add(a, INT64_MAX), 1) : sat_add(a, -b); }
 
-  cp->scale = fc_currencies_scale(fc_treasury_currencies(t), cp->currency);
-  cp->n_path = H + 1;
-  cp->path = fc__calloc(H + 1, sizeof *cp->path);
-  out_h = fc__calloc(H + 1, sizeof *out_h);
-  in_h = fc__calloc(H + 1, sizeof *in_h);
-  drain_cum = fc__calloc(H + 1, sizeof *drain_cum);
-  if (!cp->path || !out_h || !in_h || !drain_cum) {
-    rc = fc__err(err, FC_ENOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < na; i++)
-    if (strcmp(acc[i].tenant_id, tenant) == 0 && strcmp(acc[i].currency, cp->currency) == 0 &&
-        fc_money_add(cp->balance, acc[i].balance_available, &cp->balance) != FC_OK) {
-      rc = fc__err(err, FC_ERANGE, "%s balance overflows", cp->currency);
-      goto done;
-    }
-  /* Scheduled pending transfers in [now, end], both ends inclusive. */
+static int overflow(fc_err *err, const char *ccy, const char *what) {
+  return fc__err(err, FC_ERANGE, "%s: %s exceed the int64 range of minor units", ccy, what);
+}
+
+/* Hourly sums of one currency, filled by one pass over the tenant's data:
+ * out_h/in_h[k] what falls in hour k, drain_cum[k] the streams' drain over
+ * the first k hours. */
+typedef struct {
+  int64_t *out_h, *in_h, *drain_cum;
+} ccy_sums;
+
+/* Buckets the tenant's pending transfers scheduled in [now, end] by
+ * currency and hour, in one pass over all transfers. */
+static int bucket_transfers(const fc_treasury *t, const char *tenant, const fc_projection_params *p,
+                            fc_projection *pr, char (*ccys)[FC_CCY_MAX], ccy_sums *sums, fc_err *err) {
+  const fc_transfer *tr;
+  size_t nt = fc_treasury_transfers(t, &tr), hint = 0;
+  int64_t end = p->now + (int64_t)p->horizon_hours * 3600;
   for (size_t i = 0; i < nt; i++) {
+    fc_currency_projection *cp;
+    size_t c, k;
     int dir;
-    size_t k;
     if (tr[i].status != FC_TRANSFER_PENDING || tr[i].scheduled_for == FC_TIME_NONE ||
-        tr[i].scheduled_for < p->now || tr[i].scheduled_for > end ||
-        strcmp(tr[i].tenant_id, tenant) != 0 || strcmp(tr[i].currency, cp->currency) != 0)
+        tr[i].scheduled_for < p->now || tr[i].scheduled_for > end || strcmp(tr[i].tenant_id, tenant) != 0)
       continue;
-    dir = fc_treasury_direction(t, &tr[i]);
+    if ((c = ccy_index(ccys, pr->n_currencies, tr[i].currency, &hint)) == SIZE_MAX) continue;
+    if ((dir = fc_treasury_direction(t, &tr[i])) == 0) continue;
+    cp = &pr->currencies[c];
     k = hour_bucket(tr[i].scheduled_for, p->now);
-    if (dir < 0) out_h[k] += tr[i].amount, cp->scheduled_out += tr[i].amount;
-    if (dir > 0) in_h[k] += tr[i].amount, cp->scheduled_in += tr[i].amount;
+    if (dir < 0 && (fc_money_add(sums[c].out_h[k], tr[i].amount, &sums[c].out_h[k]) ||
+                    fc_money_add(cp->scheduled_out, tr[i].amount, &cp->scheduled_out)))
+      return overflow(err, cp->currency, "scheduled outflows");
+    if (dir > 0 && (fc_money_add(sums[c].in_h[k], tr[i].amount, &sums[c].in_h[k]) ||
+                    fc_money_add(cp->scheduled_in, tr[i].amount, &cp->scheduled_in)))
+      return overflow(err, cp->currency, "scheduled inflows");
   }
-  /* Streams: runway for every one, drain for the active ones. */
+  return FC_OK;
+}
+
+/* Adds one stream's cumulative drain to drain_cum[1..H]. Once the stream
+ * has drained all it holds, the rest of the horizon drains the same. */
+static int add_stream_drain(const fc_stream *st, const fc_projection_params *p, int64_t *drain_cum, size_t H) {
+  int64_t d = 0, left = st->funded_amount - st->total_streamed;
+  for (size_t k = 1; k <= H; k++) {
+    if (d < left || k == 1) d = fc_stream_drain(st, p->now, (int64_t)k * 3600);
+    if (d == 0 && st->status != FC_STREAM_ACTIVE) return FC_OK;
+    if (fc_money_add(drain_cum[k], d, &drain_cum[k]) != FC_OK) return FC_ERANGE;
+  }
+  return FC_OK;
+}
+
+static int collect_streams(const fc_treasury *t, const char *tenant, const fc_projection_params *p,
+                           fc_currency_projection *cp, int64_t *drain_cum, fc_err *err) {
+  const fc_stream *st;
+  size_t ns = fc_treasury_streams(t, &st), H = (size_t)p->horizon_hours;
   for (size_t i = 0; i < ns; i++)
-    if (strcmp(st[i].tenant_id, tenant) == 0 && strcmp(st[i].currency, cp->currency) == 0) cp->n_streams++;
+    if (strcmp(st[i].currency, cp->currency) == 0 && strcmp(st[i].tenant_id, tenant) == 0) cp->n_streams++;
   cp->streams = fc__calloc(cp->n_streams, sizeof *cp->streams);
-  if (cp->streams == NULL) {
-    rc = fc__err(err, FC_ENOMEM, "out of memory");
-    goto done;
-  }
+  if (cp->streams == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
   cp->n_streams = 0;
   for (size_t i = 0; i < ns; i++) {
-    if (strcmp(st[i].tenant_id, tenant) != 0 || strcmp(st[i].currency, cp->currency) != 0) continue;
+    if (strcmp(st[i].currency, cp->currency) != 0 || strcmp(st[i].tenant_id, tenant) != 0) continue;
     {
+      /* The answer keeps its own copy of the stream, so it outlives the
+       * treasury (a what-if copy, say) it was computed from. */
       fc_stream_runway *sr = &cp->streams[cp->n_streams];
       char *id = fc__malloc(strlen(st[i].id) + 1), *ten = fc__malloc(strlen(st[i].tenant_id) + 1);
       if (id == NULL || ten == NULL) {
         fc__free(id);
         fc__free(ten);
-        rc = fc__err(err, FC_ENOMEM, "out of memory");
-        goto done;
+        return fc__err(err, FC_ENOMEM, "out of memory");
       }
       sr->stream = st[i];
       sr->stream.id = strcpy(id, st[i].id);
@@ -193,30 +258,49 @@ static int project_currency(const fc_treasury *t, const char *tenant, const fc_p
       fc_runway_compute(&st[i], p->now, &sr->runway);
       cp->n_streams++;
     }
-    for (size_t k = 1; k <= H; k++) drain_cum[k] += fc_stream_drain(&st[i], p->now, (int64_t)k * 3600);
+    if (add_stream_drain(&st[i], p, drain_cum, H) != FC_OK) return overflow(err, cp->currency, "stream drains");
   }
   qsort(cp->streams, cp->n_streams, sizeof *cp->streams, cmp_runway);
-  cp->stream_drain = drain_cum[H];
-  cp->projected = cp->balance - cp->scheduled_out + cp->scheduled_in - cp->stream_drain;
+  return FC_OK;
+}
 
-  {
-    int64_t bal = cp->balance, cum_out = 0, cum_in = 0;
-    for (size_t k = 0; k <= H; k++) {
-      fc_path_point *pt = &cp->path[k];
-      cum_out += out_h[k];
-      cum_in += in_h[k];
-      bal = cp->balance - cum_out + cum_in - drain_cum[k];
-      pt->hour = (int)k;
-      pt->at = p->now + (int64_t)k * 3600;
-      pt->balance = bal;
-      pt->p10 = pt->p50 = pt->p90 = fc_money_to_double(bal, cp->scale);
-      pt->scheduled_out = fc_money_to_double(out_h[k], cp->scale);
-      pt->scheduled_in = fc_money_to_double(in_h[k], cp->scale);
-      pt->stream_drain = fc_money_to_double(k ? drain_cum[k] - drain_cum[k - 1] : 0, cp->scale);
-    }
+/* Balance, streams, path, depletion and risk of one currency whose
+ * scheduled transfers are already in sums. */
+static int project_currency(const fc_treasury *t, const char *tenant, const fc_projection_params *p,
+                            fc_currency_projection *cp, ccy_sums *sums, fc_err *err) {
+  const fc_account *acc;
+  size_t na = fc_treasury_accounts(t, &acc), H = (size_t)p->horizon_hours;
+  int64_t cum_out = 0, cum_in = 0;
+  int rc;
+  cp->scale = fc_currencies_scale(fc_treasury_currencies(t), cp->currency);
+  cp->n_path = H + 1;
+  if ((cp->path = fc__calloc(H + 1, sizeof *cp->path)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; i < na; i++)
+    if (strcmp(acc[i].tenant_id, tenant) == 0 && strcmp(acc[i].currency, cp->currency) == 0 &&
+        fc_money_add(cp->balance, acc[i].balance_available, &cp->balance) != FC_OK)
+      return overflow(err, cp->currency, "account balances");
+  if ((rc = collect_streams(t, tenant, p, cp, sums->drain_cum, err)) != FC_OK) return rc;
+  cp->stream_drain = sums->drain_cum[H];
+  for (size_t k = 0; k <= H; k++) {
+    fc_path_point *pt = &cp->path[k];
+    int64_t bal;
+    /* cum_out and cum_in stay within the checked totals. */
+    cum_out += sums->out_h[k];
+    cum_in += sums->in_h[k];
+    if (fc_money_add(cp->balance, cum_in, &bal) || fc_money_add(bal, -cum_out, &bal) ||
+        fc_money_add(bal, -sums->drain_cum[k], &bal))
+      return overflow(err, cp->currency, "projected balances");
+    pt->hour = (int)k;
+    pt->at = p->now + (int64_t)k * 3600;
+    pt->balance = bal;
+    pt->p10 = pt->p50 = pt->p90 = fc_money_to_double(bal, cp->scale);
+    pt->scheduled_out = fc_money_to_double(sums->out_h[k], cp->scale);
+    pt->scheduled_in = fc_money_to_double(sums->in_h[k], cp->scale);
+    pt->stream_drain = fc_money_to_double(k ? sums->drain_cum[k] - sums->drain_cum[k - 1] : 0, cp->scale);
   }
-  /* Depletion against the floor. */
-  if ((rc = floor_for(p->floors, cp->currency, cp->scale, &cp->floor, err)) != FC_OK) goto done;
+  cp->projected = cp->path[H].balance;
+  /* Depletion against the floor, at hours (0, H]. */
+  if ((rc = floor_for(p->floors, cp->currency, cp->scale, &cp->floor, err)) != FC_OK) return rc;
   cp->expected_at = FC_TIME_NONE;
   for (size_t k = 1; k <= H; k++)
     if (cp->path[k].balance < cp->floor) {
@@ -238,11 +322,7 @@ static int project_currency(const fc_treasury *t, const char *tenant, const fc_p
   }
   cp->model_name = "rule";
   cp->model_version = 0;
-done:
-  fc__free(out_h);
-  fc__free(in_h);
-  fc__free(drain_cum);
-  return rc;
+  return FC_OK;
 }
 
 /* ---- rebalancing ---- */
@@ -253,8 +333,24 @@ static int64_t min_balance(const fc_currency_projection *c) {
   return m;
 }
 
-static int64_t ceil_to(int64_t v, int64_t unit) { return (v + unit - 1) / unit * unit; }
+/* v rounded up to a multiple of unit (> 0), for v >= 0, clamped. */
+static int64_t ceil_to(int64_t v, int64_t unit) {
+  int64_t q = v / unit + (v % unit != 0);
+  return q > INT64_MAX / unit ? INT64_MAX : q * unit;
+}
 
+/* Minor units of `from` (scale from_scale) that buy need_units of the
+ * target at rate; INT64_MAX when beyond int64. */
+static int64_t source_amount(double need_units, double rate, int from_scale) {
+  double x = ceil(need_units / rate * (double)fc_pow10(from_scale));
+  return x < 9.0e18 ? (int64_t)x : INT64_MAX;
+}
+
+/* For each currency that breaks its floor, the source with the most room
+ * above its own floor (over its whole path, so that moving the money at
+ * any hour keeps it above) covers the shortfall plus a margin. A source's
+ * room is used up as it is handed out, so several deficits never draw the
+ * same money twice. */
 static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *err) {
   fx_rate fx[32];
   size_t nfx, n = pr->n_currencies;
@@ -263,17 +359,17 @@ static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *e
   if (rc != FC_OK) return rc;
   pr->recommendations = fc__calloc(n, sizeof *pr->recommendations);
   if (pr->recommendations == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) surplus[i] = min_balance(&pr->currencies[i]) - pr->currencies[i].floor;
+  for (size_t i = 0; i < n; i++) surplus[i] = sat_sub(min_balance(&pr->currencies[i]), pr->currencies[i].floor);
   for (size_t i = 0; i < n; i++) {
     fc_currency_projection *c = &pr->currencies[i];
-    int64_t need, unit = 100 * fc_pow10(c->scale), gross;
+    int64_t need, shortfall, unit = 100 * fc_pow10(c->scale);
     double best_cover = 0;
     size_t best = SIZE_MAX;
     if (c->expected_at == FC_TIME_NONE) continue;
     /* Shortfall plus a 10 % margin on the horizon's gross outflows, rounded
      * up to a whole hundred units. */
-    gross = c->scheduled_out + c->stream_drain;
-    need = ceil_to(c->floor - min_balance(c) + gross / 10, unit);
+    shortfall = sat_sub(c->floor, min_balance(c));
+    need = ceil_to(sat_add(shortfall, sat_add(c->scheduled_out, c->stream_drain) / 10), unit);
     for (size_t j = 0; j < n; j++) {
       double rate, cover;
       if (j == i || surplus[j] <= 0) continue;
@@ -287,8 +383,7 @@ static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *e
       fc_currency_projection *s = &pr->currencies[best];
       fc_recommendation *r = &pr->recommendations[pr->n_recommendations++];
       double rate = fx_lookup(fx, nfx, s->currency, c->currency);
-      double need_units = fc_money_to_double(need, c->scale);
-      int64_t amount = (int64_t)ceil(need_units / rate * (double)fc_pow10(s->scale));
+      int64_t amount = source_amount(fc_money_to_double(need, c->scale), rate, s->scale);
       int full = amount <= surplus[best];
       char when[FC_TIME_STR], fl[FC_MONEY_STR_MAX], sh[FC_MONEY_STR_MAX];
       int64_t by = fc_time_floor(c->expected_at - (int64_t)p->lead_hours * 3600, 3600);
@@ -301,7 +396,7 @@ static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *e
       r->by = by < pr->as_of ? pr->as_of : by;
       fc_time_format(c->expected_at, when);
       fc_money_format(c->floor, c->scale, fl, sizeof fl);
-      fc_money_format(c->floor - min_balance(c), c->scale, sh, sizeof sh);
+      fc_money_format(shortfall, c->scale, sh, sizeof sh);
       snprintf(r->reason, sizeof r->reason,
                full ? "P(%s below floor within %dh) falls from 1.00 to 0.00: it would fall below %s at %s "
                       "(shortfall %s)"
@@ -342,16 +437,21 @@ static int resolve_tenant(const fc_treasury *t, const char *want, const char **o
 int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_projection **out,
                     fc_err *err) {
   char ccys[MAX_CCY][FC_CCY_MAX];
-  size_t n_ccy = 0;
+  size_t n_ccy = 0, hint = 0;
   const char *tenant = NULL;
   fc_projection *pr;
+  ccy_sums sums[MAX_CCY];
+  int64_t *work = NULL;
   int rc;
   *out = NULL;
   if (p->now == FC_TIME_NONE) return fc__err(err, FC_EINVAL, "the projection needs 'now'");
   if (p->horizon_hours < FC_HORIZON_MIN || p->horizon_hours > FC_HORIZON_MAX)
     return fc__err(err, FC_ERANGE, "horizon %d hours is outside %d..%d", p->horizon_hours, FC_HORIZON_MIN,
                    FC_HORIZON_MAX);
+  if (p->now < FC_TIME_MIN || p->now > FC_TIME_MAX - (int64_t)p->horizon_hours * 3600)
+    return fc__err(err, FC_ERANGE, "as_of plus %d hours must lie in years 0001..9999", p->horizon_hours);
   if ((rc = resolve_tenant(t, p->tenant_id, &tenant, err)) != FC_OK) return rc;
+  if ((rc = check_floors(p->floors, fc_treasury_currencies(t), err)) != FC_OK) return rc;
   {
     const fc_account *a;
     const fc_transfer *tr;
@@ -359,12 +459,12 @@ int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_proj
     size_t na = fc_treasury_accounts(t, &a), nt = fc_treasury_transfers(t, &tr);
     size_t ns = fc_treasury_streams(t, &s);
     for (size_t i = 0; i < na && rc == FC_OK; i++)
-      if (strcmp(a[i].tenant_id, tenant) == 0) rc = add_ccy(ccys, &n_ccy, a[i].currency);
+      if (strcmp(a[i].tenant_id, tenant) == 0) rc = add_ccy(ccys, &n_ccy, a[i].currency, &hint);
     for (size_t i = 0; i < ns && rc == FC_OK; i++)
-      if (strcmp(s[i].tenant_id, tenant) == 0) rc = add_ccy(ccys, &n_ccy, s[i].currency);
+      if (strcmp(s[i].tenant_id, tenant) == 0) rc = add_ccy(ccys, &n_ccy, s[i].currency, &hint);
     for (size_t i = 0; i < nt && rc == FC_OK; i++)
-      if (strcmp(tr[i].tenant_id, tenant) == 0 && tr[i].status == FC_TRANSFER_PENDING)
-        rc = add_ccy(ccys, &n_ccy, tr[i].currency);
+      if (tr[i].status == FC_TRANSFER_PENDING && strcmp(tr[i].tenant_id, tenant) == 0)
+        rc = add_ccy(ccys, &n_ccy, tr[i].currency, &hint);
     if (rc != FC_OK) return fc__err(err, FC_ERANGE, "more than %d currencies", MAX_CCY);
   }
   if (p->currency != NULL) {
@@ -378,7 +478,9 @@ int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_proj
   }
   qsort(ccys, n_ccy, FC_CCY_MAX, cmp_ccy);
   pr = fc__calloc(1, sizeof *pr);
-  if (pr == NULL || (pr->currencies = fc__calloc(n_ccy, sizeof *pr->currencies)) == NULL) {
+  if (pr == NULL || (pr->currencies = fc__calloc(n_ccy, sizeof *pr->currencies)) == NULL ||
+      (work = fc__calloc(n_ccy * 3 * ((size_t)p->horizon_hours + 1), sizeof *work)) == NULL) {
+    if (pr) fc__free(pr->currencies);
     fc__free(pr);
     return fc__err(err, FC_ENOMEM, "out of memory");
   }
@@ -387,10 +489,16 @@ int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_proj
   pr->horizon_hours = p->horizon_hours;
   pr->method = "rule";
   pr->n_currencies = n_ccy;
-  for (size_t i = 0; i < n_ccy && rc == FC_OK; i++) {
+  for (size_t i = 0; i < n_ccy; i++) {
+    size_t len = (size_t)p->horizon_hours + 1;
     memcpy(pr->currencies[i].currency, ccys[i], FC_CCY_MAX);
-    rc = project_currency(t, tenant, p, &pr->currencies[i], err);
+    sums[i].out_h = work + 3 * i * len;
+    sums[i].in_h = sums[i].out_h + len;
+    sums[i].drain_cum = sums[i].in_h + len;
   }
+  rc = bucket_transfers(t, tenant, p, pr, ccys, sums, err);
+  for (size_t i = 0; i < n_ccy && rc == FC_OK; i++) rc = project_currency(t, tenant, p, &pr->currencies[i], &sums[i], err);
+  fc__free(work);
   if (rc == FC_OK) rc = recommend(pr, p, err);
   if (rc != FC_OK) {
     fc_projection_destroy(pr);

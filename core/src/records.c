@@ -323,8 +323,15 @@ static int build_ledger(ctx *c, fc_ledger_entry *l) {
   int rc;
   int64_t check;
   memset(l, 0, sizeof *l);
+  /* The account's currency decides the scale later; here the text only has
+   * to be a decimal of at most FC_SCALE_MAX decimals, checked at its own
+   * number of decimals so that large balances stay within range. */
+  const char *dot = c->r->present[L_BALANCE] ? memchr(c->r->text[L_BALANCE], '.', c->r->len[L_BALANCE]) : NULL;
+  int decimals = dot ? (int)FC__MIN(c->r->len[L_BALANCE] - (size_t)(dot - c->r->text[L_BALANCE]) - 1,
+                                    (size_t)FC_SCALE_MAX)
+                     : 0;
   if ((rc = get_text(c, L_ACCOUNT, &l->account_id)) || (rc = get_time(c, L_AT, &l->at)) ||
-      (rc = get_decimal(c, L_BALANCE, FC_SCALE_MAX, &check)))
+      (rc = get_decimal(c, L_BALANCE, decimals, &check)))
     return rc;
   l->balance = fc__pool_strndup(&c->b->pool, c->r->text[L_BALANCE], c->r->len[L_BALANCE]);
   return l->balance ? FC_OK : fc__err(c->err, FC_ENOMEM, "out of memory");
@@ -514,14 +521,18 @@ static int parse_csv(fc_batch *b, const fc_currencies *ccy, const char *data, si
       if (row_failed(co, AT_LINE, csv.record_line, &e) != FC_OK) break;
       continue;
     }
-    for (int f = 0; f < nmap; f++) {
+    fc_err_clear(&e);
+    for (int f = 0; f < nmap && e.code == FC_OK; f++) {
       if (map[f] < 0) continue;
       r.text[map[f]] = fc_csv_field(&csv, (size_t)f, &r.len[map[f]]);
       r.present[map[f]] = 1;
       r.jtype[map[f]] = FC_JSON_STRING;
+      /* Fields are compared as C strings: a NUL would cut them short. */
+      if (memchr(r.text[map[f]], '\0', r.len[map[f]]) != NULL)
+        fc__err(&e, FC_EPARSE, "%s: NUL byte in the field", cols[map[f]].name);
     }
-    fc_err_clear(&e);
-    if (add_row(b, ccy, &r, &e) != FC_OK && row_failed(co, AT_LINE, csv.record_line, &e) != FC_OK)
+    if ((e.code != FC_OK || add_row(b, ccy, &r, &e) != FC_OK) &&
+        row_failed(co, AT_LINE, csv.record_line, &e) != FC_OK)
       break;
   }
   fc_csv_free(&csv);

@@ -100,6 +100,10 @@ int fc_time_parse(const char *s, size_t len, int64_t *out, fc_err *err) {
     if (i != len) return bad(err, s, len, "trailing characters");
   }
   *out = fc_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+  /* An offset can push the instant out of 0001..9999, where the writer
+   * could no longer print it back. */
+  if (*out < FC_TIME_MIN || *out > FC_TIME_MAX)
+    return bad(err, s, len, "in UTC it falls outside years 0001..9999");
   return FC_OK;
 }
 

@@ -72,9 +72,61 @@ static const char *dup(fc_treasury *t, const char *s) {
   return fc__pool_strndup(&t->pool, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* ---- lookups ----
+ *
+ * A map entry may point at or past a table's end: it is left over from a
+ * batch that was rolled back. Lookups therefore check that the record at
+ * the index really has the key, and treat anything else as absent. */
+
+static int record_has(fc_record_kind kind, const void *rec, const char *tenant, const char *id) {
+  switch (kind) {
+  case FC_RECORD_ACCOUNTS: {
+    const fc_account *a = rec;
+    return strcmp(a->tenant_id, tenant) == 0 && strcmp(a->id, id) == 0;
+  }
+  case FC_RECORD_TRANSFERS: {
+    const fc_transfer *x = rec;
+    return strcmp(x->tenant_id, tenant) == 0 && strcmp(x->id, id) == 0;
+  }
+  case FC_RECORD_STREAMS: {
+    const fc_stream *x = rec;
+    return strcmp(x->tenant_id, tenant) == 0 && strcmp(x->id, id) == 0;
+  }
+  default: {
+    const fc_ledger_entry *l = rec;
+    char at[FC_TIME_STR];
+    fc_time_format(l->at, at);
+    return strcmp(l->account_id, tenant) == 0 && strcmp(at, id) == 0;
+  }
+  }
+}
+
+/* The (tenant, id) pair that keys a record; a ledger entry is keyed by
+ * (account, time) and belongs to no tenant (*is_tenant = 0). */
+static void record_key(fc_record_kind kind, const void *rec, char at[FC_TIME_STR], const char **tenant,
+                       const char **id, int *is_tenant) {
+  *is_tenant = 1;
+  switch (kind) {
+  case FC_RECORD_ACCOUNTS: *tenant = ((const fc_account *)rec)->tenant_id, *id = ((const fc_account *)rec)->id; break;
+  case FC_RECORD_TRANSFERS: *tenant = ((const fc_transfer *)rec)->tenant_id, *id = ((const fc_transfer *)rec)->id; break;
+  case FC_RECORD_STREAMS: *tenant = ((const fc_stream *)rec)->tenant_id, *id = ((const fc_stream *)rec)->id; break;
+  default:
+    fc_time_format(((const fc_ledger_entry *)rec)->at, at);
+    *tenant = ((const fc_ledger_entry *)rec)->account_id, *id = at, *is_tenant = 0;
+  }
+}
+
+static size_t table_find(const table *tb, fc_record_kind kind, const char *tenant, const char *id) {
+  char key[2 * FC_TEXT_MAX + 2];
+  size_t i = fc__map_get(&tb->ids, fc__pair_key(key, sizeof key, tenant, id));
+  if (i >= tb->n || !record_has(kind, (const char *)tb->v + i * tb->size, tenant, id)) return SIZE_MAX;
+  return i;
+}
+
 static int note_tenant(fc_treasury *t, const char *tenant) {
   void *v = t->tenants;
-  if (fc__map_get(&t->tenant_ids, tenant) != SIZE_MAX) return FC_OK;
+  size_t i = fc__map_get(&t->tenant_ids, tenant);
+  if (i < t->n_tenants && strcmp(t->tenants[i], tenant) == 0) return FC_OK;
   if (fc__grow(&v, &t->cap_tenants, t->n_tenants + 1, sizeof *t->tenants) != FC_OK) return FC_ENOMEM;
   t->tenants = v;
   t->tenants[t->n_tenants] = tenant;
@@ -83,19 +135,8 @@ static int note_tenant(fc_treasury *t, const char *tenant) {
   return FC_OK;
 }
 
-/* Reserves the slot for (tenant, id): the existing one or a new one. */
-static void *slot(table *tb, const char *tenant, const char *id) {
-  char key[2 * FC_TEXT_MAX + 2];
-  size_t i;
-  void *v = tb->v;
-  fc__pair_key(key, sizeof key, tenant, id);
-  i = fc__map_get(&tb->ids, key);
-  if (i != SIZE_MAX) return (char *)tb->v + i * tb->size;
-  if (fc__grow(&v, &tb->cap, tb->n + 1, tb->size) != FC_OK) return NULL;
-  tb->v = v;
-  if (fc__map_put(&tb->ids, key, tb->n) != FC_OK) return NULL;
-  return (char *)tb->v + tb->n++ * tb->size;
-}
+/* ---- validation: what a batch row is checked for, for records that come
+ * from elsewhere (the gateway's database) ---- */
 
 static int check_common(const fc_treasury *t, const char *id, const char *tenant,
                         const char *ccy, int scale, fc_err *err) {
@@ -104,93 +145,157 @@ static int check_common(const fc_treasury *t, const char *id, const char *tenant
   if (tenant == NULL || tenant[0] == '\0' || strlen(tenant) > FC_TEXT_MAX)
     return fc__err(err, FC_EINVAL, "tenant_id: missing or longer than %d bytes", FC_TEXT_MAX);
   if (ccy != NULL && fc_currencies_scale(t->ccy, ccy) != scale)
-    return fc__err(err, FC_ECURRENCY, "currency '%s' unknown or with another scale", ccy);
+    return fc__err(err, FC_ECURRENCY, "%.80s: currency '%s' unknown or with another scale", id, ccy);
+  return FC_OK;
+}
+
+static int in_range(int64_t v) { return v >= -FC_MONEY_ABS_MAX && v <= FC_MONEY_ABS_MAX; }
+
+static int check_record(const fc_treasury *t, fc_record_kind kind, const void *rec, fc_err *err) {
+  int rc;
+  switch (kind) {
+  case FC_RECORD_ACCOUNTS: {
+    const fc_account *a = rec;
+    if ((rc = check_common(t, a->id, a->tenant_id, a->currency, a->scale, err))) return rc;
+    if (!in_range(a->balance_available))
+      return fc__err(err, FC_ERANGE, "account %.80s: balance out of range", a->id);
+    return FC_OK;
+  }
+  case FC_RECORD_TRANSFERS: {
+    const fc_transfer *x = rec;
+    if ((rc = check_common(t, x->id, x->tenant_id, x->currency, x->scale, err))) return rc;
+    if (x->amount <= 0 || x->amount > FC_MONEY_ABS_MAX)
+      return fc__err(err, FC_ERANGE, "transfer %.80s: amount out of range", x->id);
+    if (x->created_at < FC_TIME_MIN || x->created_at > FC_TIME_MAX ||
+        (x->scheduled_for != FC_TIME_NONE && (x->scheduled_for < FC_TIME_MIN || x->scheduled_for > FC_TIME_MAX)))
+      return fc__err(err, FC_ERANGE, "transfer %.80s: time outside years 0001..9999", x->id);
+    return FC_OK;
+  }
+  case FC_RECORD_STREAMS: {
+    const fc_stream *x = rec;
+    if ((rc = check_common(t, x->id, x->tenant_id, x->currency, x->scale, err))) return rc;
+    if (x->flow_rate < 0 || x->funded_amount < 0 || x->total_streamed < 0 || !in_range(x->flow_rate) ||
+        !in_range(x->funded_amount) || !in_range(x->total_streamed))
+      return fc__err(err, FC_ERANGE, "stream %.80s: rate or amount negative or out of range", x->id);
+    if (x->started_at < FC_TIME_MIN || x->started_at > FC_TIME_MAX)
+      return fc__err(err, FC_ERANGE, "stream %.80s: started_at outside years 0001..9999", x->id);
+    return FC_OK;
+  }
+  case FC_RECORD_LEDGER: {
+    const fc_ledger_entry *l = rec;
+    if (l->account_id == NULL || l->account_id[0] == '\0' || l->balance == NULL)
+      return fc__err(err, FC_EINVAL, "ledger entry without an account or a balance");
+    return FC_OK;
+  }
+  default: return fc__err(err, FC_EINVAL, "a treasury holds no %s", fc_record_kind_name(kind));
+  }
+}
+
+/* Points rec's strings at copies in the treasury's pool. */
+static int own_strings(fc_treasury *t, fc_record_kind kind, void *rec) {
+  switch (kind) {
+  case FC_RECORD_ACCOUNTS: {
+    fc_account *a = rec;
+    return (a->id = dup(t, a->id)) && (a->tenant_id = dup(t, a->tenant_id)) ? FC_OK : FC_ENOMEM;
+  }
+  case FC_RECORD_TRANSFERS: {
+    fc_transfer *x = rec;
+    return (x->id = dup(t, x->id)) && (x->tenant_id = dup(t, x->tenant_id)) &&
+                   (x->from_account_id = dup(t, x->from_account_id)) && (x->to_account_id = dup(t, x->to_account_id))
+               ? FC_OK
+               : FC_ENOMEM;
+  }
+  case FC_RECORD_STREAMS: {
+    fc_stream *x = rec;
+    return (x->id = dup(t, x->id)) && (x->tenant_id = dup(t, x->tenant_id)) ? FC_OK : FC_ENOMEM;
+  }
+  default: {
+    fc_ledger_entry *l = rec;
+    return (l->account_id = dup(t, l->account_id)) && (l->balance = dup(t, l->balance)) ? FC_OK : FC_ENOMEM;
+  }
+  }
+}
+
+static table *table_of(fc_treasury *t, fc_record_kind kind) {
+  switch (kind) {
+  case FC_RECORD_ACCOUNTS: return &t->accounts;
+  case FC_RECORD_TRANSFERS: return &t->transfers;
+  case FC_RECORD_STREAMS: return &t->streams;
+  case FC_RECORD_LEDGER: return &t->ledger;
+  default: return NULL;
+  }
+}
+
+/* Upserts n records of one kind, all or nothing. Every record is checked
+ * and its strings copied before the treasury changes; new records are then
+ * appended (a failure there rolls the tables back to their old ends), and
+ * only then are existing records replaced, which cannot fail. */
+static int apply(fc_treasury *t, fc_record_kind kind, const void *recs, size_t n, fc_err *err) {
+  table *tb = table_of(t, kind);
+  char *copy;
+  size_t old_n, old_tenants, *where = NULL;
+  int rc = FC_OK;
+  if (tb == NULL) return fc__err(err, FC_EINVAL, "a treasury holds no %s", fc_record_kind_name(kind));
+  if (n == 0) return FC_OK; /* an empty batch (header only) holds no array at all */
+  for (size_t i = 0; i < n; i++)
+    if ((rc = check_record(t, kind, (const char *)recs + i * tb->size, err)) != FC_OK) return rc;
+  if ((copy = fc__mallocarray(n, tb->size)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
+  memcpy(copy, recs, n * tb->size);
+  for (size_t i = 0; i < n && rc == FC_OK; i++) rc = own_strings(t, kind, copy + i * tb->size);
+  {
+    void *v = tb->v;
+    if (rc == FC_OK && (rc = fc__grow(&v, &tb->cap, tb->n + n, tb->size)) == FC_OK) tb->v = v;
+  }
+  /* where[i]: the existing slot record i replaces, SIZE_MAX when new. */
+  if (rc == FC_OK && (where = fc__mallocarray(n, sizeof *where)) == NULL) rc = FC_ENOMEM;
+  old_n = tb->n;
+  old_tenants = t->n_tenants;
+  for (size_t i = 0; i < n && rc == FC_OK; i++) {
+    const char *tenant, *id;
+    char at[FC_TIME_STR], key[2 * FC_TEXT_MAX + 2];
+    int is_tenant;
+    record_key(kind, copy + i * tb->size, at, &tenant, &id, &is_tenant);
+    if ((where[i] = table_find(tb, kind, tenant, id)) != SIZE_MAX) continue;
+    if ((rc = fc__map_put(&tb->ids, fc__pair_key(key, sizeof key, tenant, id), tb->n)) != FC_OK) break;
+    memcpy((char *)tb->v + tb->n++ * tb->size, copy + i * tb->size, tb->size);
+    if (is_tenant) rc = note_tenant(t, tenant);
+  }
+  if (rc != FC_OK) {
+    tb->n = old_n;
+    t->n_tenants = old_tenants;
+    fc__free(copy);
+    fc__free(where);
+    return fc__err(err, FC_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++)
+    if (where[i] != SIZE_MAX) memcpy((char *)tb->v + where[i] * tb->size, copy + i * tb->size, tb->size);
+  fc__free(copy);
+  fc__free(where);
   return FC_OK;
 }
 
 int fc_treasury_put_account(fc_treasury *t, const fc_account *a, fc_err *err) {
-  fc_account *s;
-  int rc = check_common(t, a->id, a->tenant_id, a->currency, a->scale, err);
-  if (rc) return rc;
-  if (a->balance_available < -FC_MONEY_ABS_MAX || a->balance_available > FC_MONEY_ABS_MAX)
-    return fc__err(err, FC_ERANGE, "account %s: balance out of range", a->id);
-  if ((s = slot(&t->accounts, a->tenant_id, a->id)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-  *s = *a;
-  s->id = dup(t, a->id);
-  s->tenant_id = dup(t, a->tenant_id);
-  if (!s->id || !s->tenant_id || note_tenant(t, s->tenant_id)) return fc__err(err, FC_ENOMEM, "out of memory");
-  return FC_OK;
+  return apply(t, FC_RECORD_ACCOUNTS, a, 1, err);
 }
 
 int fc_treasury_put_transfer(fc_treasury *t, const fc_transfer *tr, fc_err *err) {
-  fc_transfer *s;
-  int rc = check_common(t, tr->id, tr->tenant_id, tr->currency, tr->scale, err);
-  if (rc) return rc;
-  if (tr->amount <= 0 || tr->amount > FC_MONEY_ABS_MAX)
-    return fc__err(err, FC_ERANGE, "transfer %s: amount out of range", tr->id);
-  if ((s = slot(&t->transfers, tr->tenant_id, tr->id)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-  *s = *tr;
-  s->id = dup(t, tr->id);
-  s->tenant_id = dup(t, tr->tenant_id);
-  s->from_account_id = dup(t, tr->from_account_id);
-  s->to_account_id = dup(t, tr->to_account_id);
-  if (!s->id || !s->tenant_id || !s->from_account_id || !s->to_account_id || note_tenant(t, s->tenant_id))
-    return fc__err(err, FC_ENOMEM, "out of memory");
-  return FC_OK;
+  return apply(t, FC_RECORD_TRANSFERS, tr, 1, err);
 }
 
 int fc_treasury_put_stream(fc_treasury *t, const fc_stream *st, fc_err *err) {
-  fc_stream *s;
-  int rc = check_common(t, st->id, st->tenant_id, st->currency, st->scale, err);
-  if (rc) return rc;
-  if (st->flow_rate < 0 || st->funded_amount < 0 || st->total_streamed < 0)
-    return fc__err(err, FC_ERANGE, "stream %s: negative rate or amount", st->id);
-  if ((s = slot(&t->streams, st->tenant_id, st->id)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-  *s = *st;
-  s->id = dup(t, st->id);
-  s->tenant_id = dup(t, st->tenant_id);
-  if (!s->id || !s->tenant_id || note_tenant(t, s->tenant_id)) return fc__err(err, FC_ENOMEM, "out of memory");
-  return FC_OK;
-}
-
-static int put_ledger(fc_treasury *t, const fc_ledger_entry *l, fc_err *err) {
-  fc_ledger_entry *s;
-  char at[FC_TIME_STR];
-  fc_time_format(l->at, at);
-  if ((s = slot(&t->ledger, l->account_id, at)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-  s->account_id = dup(t, l->account_id);
-  s->at = l->at;
-  s->balance = dup(t, l->balance);
-  return s->account_id && s->balance ? FC_OK : fc__err(err, FC_ENOMEM, "out of memory");
+  return apply(t, FC_RECORD_STREAMS, st, 1, err);
 }
 
 int fc_treasury_add_batch(fc_treasury *t, const fc_batch *b, fc_err *err) {
-  size_t n = fc_batch_count(b);
-  int rc = FC_OK;
-  /* Validation happened when the batch was read; what can fail here is
-   * memory, so reserve first and the batch then applies as a whole. */
-  table *tb = NULL;
+  const void *recs = NULL;
   switch (fc_batch_kind(b)) {
-  case FC_RECORD_ACCOUNTS: tb = &t->accounts; break;
-  case FC_RECORD_TRANSFERS: tb = &t->transfers; break;
-  case FC_RECORD_STREAMS: tb = &t->streams; break;
-  case FC_RECORD_LEDGER: tb = &t->ledger; break;
-  default: return fc__err(err, FC_EINVAL, "a treasury holds no %s", fc_record_kind_name(fc_batch_kind(b)));
+  case FC_RECORD_ACCOUNTS: recs = fc_batch_accounts(b); break;
+  case FC_RECORD_TRANSFERS: recs = fc_batch_transfers(b); break;
+  case FC_RECORD_STREAMS: recs = fc_batch_streams(b); break;
+  case FC_RECORD_LEDGER: recs = fc_batch_ledger(b); break;
+  default: break;
   }
-  {
-    void *v = tb->v;
-    if (fc__grow(&v, &tb->cap, tb->n + n, tb->size) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
-    tb->v = v;
-  }
-  for (size_t i = 0; i < n && rc == FC_OK; i++) {
-    switch (fc_batch_kind(b)) {
-    case FC_RECORD_ACCOUNTS: rc = fc_treasury_put_account(t, &fc_batch_accounts(b)[i], err); break;
-    case FC_RECORD_TRANSFERS: rc = fc_treasury_put_transfer(t, &fc_batch_transfers(b)[i], err); break;
-    case FC_RECORD_STREAMS: rc = fc_treasury_put_stream(t, &fc_batch_streams(b)[i], err); break;
-    default: rc = put_ledger(t, &fc_batch_ledger(b)[i], err); break;
-    }
-  }
-  return rc;
+  return apply(t, fc_batch_kind(b), recs, fc_batch_count(b), err);
 }
 
 int fc_treasury_load(fc_treasury *t, fc_record_kind kind, fc_format fmt, const char *data,
@@ -225,38 +330,30 @@ size_t fc_treasury_tenants(const fc_treasury *t, const char **out, size_t cap) {
   return t->n_tenants;
 }
 
-static const void *find(const table *tb, const char *tenant, const char *id) {
-  char key[2 * FC_TEXT_MAX + 2];
+static const void *find(const table *tb, fc_record_kind kind, const char *tenant, const char *id) {
   size_t i;
   if (id == NULL || id[0] == '\0' || tenant == NULL) return NULL;
-  fc__pair_key(key, sizeof key, tenant, id);
-  i = fc__map_get(&tb->ids, key);
+  i = table_find(tb, kind, tenant, id);
   return i == SIZE_MAX ? NULL : (const char *)tb->v + i * tb->size;
 }
 
 const fc_account *fc_treasury_find_account(const fc_treasury *t, const char *tenant, const char *id) {
-  return find(&t->accounts, tenant, id);
+  return find(&t->accounts, FC_RECORD_ACCOUNTS, tenant, id);
 }
 const fc_transfer *fc_treasury_find_transfer(const fc_treasury *t, const char *tenant, const char *id) {
-  return find(&t->transfers, tenant, id);
+  return find(&t->transfers, FC_RECORD_TRANSFERS, tenant, id);
 }
 const fc_stream *fc_treasury_find_stream(const fc_treasury *t, const char *tenant, const char *id) {
-  return find(&t->streams, tenant, id);
+  return find(&t->streams, FC_RECORD_STREAMS, tenant, id);
 }
 
 fc_treasury *fc_treasury_clone(const fc_treasury *t) {
   fc_treasury *c = fc_treasury_create(t->ccy);
-  int rc = c ? FC_OK : FC_ENOMEM;
-  /* Puts keep first-seen order, so the copy iterates like the original. */
-  for (size_t i = 0; i < t->accounts.n && rc == FC_OK; i++)
-    rc = fc_treasury_put_account(c, (const fc_account *)t->accounts.v + i, NULL);
-  for (size_t i = 0; i < t->transfers.n && rc == FC_OK; i++)
-    rc = fc_treasury_put_transfer(c, (const fc_transfer *)t->transfers.v + i, NULL);
-  for (size_t i = 0; i < t->streams.n && rc == FC_OK; i++)
-    rc = fc_treasury_put_stream(c, (const fc_stream *)t->streams.v + i, NULL);
-  for (size_t i = 0; i < t->ledger.n && rc == FC_OK; i++)
-    rc = put_ledger(c, (const fc_ledger_entry *)t->ledger.v + i, NULL);
-  if (rc != FC_OK) {
+  /* Whole tables in their order, so the copy iterates like the original. */
+  if (c == NULL || apply(c, FC_RECORD_ACCOUNTS, t->accounts.v, t->accounts.n, NULL) != FC_OK ||
+      apply(c, FC_RECORD_TRANSFERS, t->transfers.v, t->transfers.n, NULL) != FC_OK ||
+      apply(c, FC_RECORD_STREAMS, t->streams.v, t->streams.n, NULL) != FC_OK ||
+      apply(c, FC_RECORD_LEDGER, t->ledger.v, t->ledger.n, NULL) != FC_OK) {
     fc_treasury_destroy(c);
     return NULL;
   }

@@ -116,6 +116,21 @@ def main():
             f.write('{"pause_stream":["st-001"]}')
         rc, out, err = run(cli, "project", "--data", demo, "--scenario", sc)
         check("what-if typo refused", rc == 1 and "unknown member 'pause_stream'" in err, err)
+        nohist = os.path.join(tmp, "nohist")
+        os.mkdir(nohist)
+        for name in ("accounts.csv", "streams.csv"):
+            with open(os.path.join(demo, name)) as src, open(os.path.join(nohist, name), "w") as dst:
+                dst.write(src.read())
+        with open(os.path.join(nohist, "transfers.csv"), "w") as f:
+            f.write("id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n")
+        rc, out, err = run(cli, "project", "--data", nohist)
+        check("no transfers and no --now: says to pass --now", rc == 1 and "--now" in err, err)
+        rc, out, err = run(cli, "project", "--data", nohist, "--now", "2025-12-01T12:00:00Z", "--json")
+        check("header-only transfers.csv with --now projects", rc == 0 and '"currencies"' in out, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--floors", "USCD=100")
+        check("misspelt floors code refused", rc == 1 and "unknown currency 'USCD'" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--now", "9999-12-31T00:00:00Z")
+        check("window past year 9999 refused", rc == 1 and "9999" in err, err)
 
         rc, out, err = run(cli, "features", "--data", demo, "--granularity", "hour")
         feats = json.loads(out) if rc == 0 else {}

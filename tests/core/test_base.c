@@ -62,5 +62,20 @@ TEST(rng_distributions) {
   for (int k = 0; k < 7; k++) ASSERT_NEAR(counts[k], 100000.0 / 7, 600);
 }
 
-TEST_LIST(T(status_table), T(buf_json_escapes), T(buf_grows), T(rng_is_deterministic),
+/* A value whose fixed-point text is longer than the writer's scratch space
+ * (1e300 with 6 decimals: 308 characters) is written whole, not read past
+ * the end of the scratch buffer. */
+TEST(buf_json_fixed_large_values) {
+  fc_buf b;
+  fc_buf_init(&b);
+  fc_buf_json_fixed(&b, 1e300, 6);
+  ASSERT_INT_EQ(b.len, 301 + 7);
+  ASSERT(b.data[0] == '1' && b.data[1] == '0' && strcmp(b.data + b.len - 7, ".000000") == 0);
+  fc_buf_reset(&b);
+  fc_buf_json_fixed(&b, -1e80, 2);
+  ASSERT_INT_EQ(b.len, 1 + 81 + 3);
+  fc_buf_free(&b);
+}
+
+TEST_LIST(T(buf_json_fixed_large_values), T(status_table), T(buf_json_escapes), T(buf_grows), T(rng_is_deterministic),
           T(rng_distributions))

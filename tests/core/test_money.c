@@ -114,5 +114,24 @@ TEST(checked_add) {
   ASSERT_INT_EQ(fc_money_add(INT64_MIN, -1, &v), FC_ERANGE);
 }
 
-TEST_LIST(T(parse_exact), T(parse_rejects_malformed), T(parse_rejects_overflow), T(format_round_trips),
+/* A spec that fails part-way changes nothing: JPY keeps its scale. */
+TEST(configure_is_all_or_nothing) {
+  fc_currencies *c = fc_currencies_create();
+  fc_err e;
+  ASSERT(c != NULL);
+  ASSERT_INT_EQ(fc_currencies_configure(c, "JPY=0,DAI=99", &e), FC_ERANGE);
+  ASSERT_CONTAINS(e.msg, "DAI");
+  ASSERT_INT_EQ(fc_currencies_scale(c, "JPY"), 2);
+  ASSERT_INT_EQ(fc_currencies_configure(c, "JPY=0,bad=2", &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_currencies_scale(c, "JPY"), 2);
+  ASSERT_INT_EQ(fc_currencies_configure(c, "JPY=0,DAI=", &e), FC_EPARSE);
+  ASSERT_INT_EQ(fc_currencies_scale(c, "JPY"), 2);
+  ASSERT_INT_EQ(fc_currencies_scale(c, "DAI"), FC_ECURRENCY);
+  ASSERT_OK(fc_currencies_configure(c, "JPY=0,DAI=6", &e));
+  ASSERT_INT_EQ(fc_currencies_scale(c, "JPY"), 0);
+  ASSERT_INT_EQ(fc_currencies_scale(c, "DAI"), 6);
+  fc_currencies_destroy(c);
+}
+
+TEST_LIST(T(configure_is_all_or_nothing), T(parse_exact), T(parse_rejects_malformed), T(parse_rejects_overflow), T(format_round_trips),
           T(currency_table), T(mul_div_half_even), T(checked_add))

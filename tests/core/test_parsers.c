@@ -102,5 +102,14 @@ TEST(utf8) {
   ASSERT(!fc_utf8_valid("\xe0\x80\x80", 3)); /* overlong */
 }
 
-TEST_LIST(T(csv_quoting), T(csv_errors_name_the_line), T(json_values), T(json_rejects), T(json_depth_limit),
+/* A string cut off right after a backslash is unterminated. */
+TEST(json_string_ends_in_backslash) {
+  fc_json_doc *d;
+  fc_err e;
+  ASSERT_INT_EQ(fc_json_parse("\"abc\\", 5, &d, &e), FC_EPARSE);
+  ASSERT_CONTAINS(e.msg, "never closed");
+  ASSERT_INT_EQ(fc_json_parse("[\"\\", 3, &d, &e), FC_EPARSE);
+}
+
+TEST_LIST(T(json_string_ends_in_backslash), T(csv_quoting), T(csv_errors_name_the_line), T(json_values), T(json_rejects), T(json_depth_limit),
           T(utf8))

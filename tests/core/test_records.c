@@ -210,6 +210,55 @@ TEST(long_text_rejected) {
   ASSERT_CONTAINS(e.msg, "longer than 256 bytes");
 }
 
-TEST_LIST(T(transfers_csv_any_column_order), T(bad_rows_reported_and_nothing_loaded), T(missing_column_and_empty),
+/* A ledger balance is checked as a decimal, not squeezed into 12 decimals:
+ * 250,000.00 is an ordinary balance. */
+TEST(ledger_accepts_large_balances) {
+  fc_batch *b;
+  fc_err e;
+  ASSERT_OK(parse(FC_RECORD_LEDGER, FC_FORMAT_CSV,
+                  "account_id,at,balance\na1,2025-12-01,250000.00\na1,2025-12-02,-98765432109.123456\n", &b, NULL, &e));
+  ASSERT_STR_EQ(fc_batch_ledger(b)[0].balance, "250000.00");
+  fc_batch_destroy(b);
+  ASSERT_INT_EQ(parse(FC_RECORD_LEDGER, FC_FORMAT_CSV, "account_id,at,balance\na1,2025-12-01,1e5\n", &b, NULL, &e),
+                FC_EPARSE);
+  ASSERT_INT_EQ(parse(FC_RECORD_LEDGER, FC_FORMAT_CSV, "account_id,at,balance\na1,2025-12-01,0.0000000000001\n", &b,
+                      NULL, &e), FC_EPARSE);
+}
+
+/* A NUL byte inside a CSV field must not cut the field short: "pending\0x"
+ * is not the status pending, "USD\0x" not the currency USD. */
+TEST(nul_bytes_in_fields_rejected) {
+  static const char head[] = "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n";
+  static const char row1[] = "t1,acme,a1,ext,USD,1.00,pending\0junk,2025-12-18\n";
+  static const char row2[] = "t1,acme,a1,ext,USD\0xx,1.00,pending,2025-12-18\n";
+  char csv[256];
+  fc_batch *b;
+  fc_err e;
+  size_t n = sizeof head - 1;
+  memcpy(csv, head, n);
+  memcpy(csv + n, row1, sizeof row1 - 1);
+  ASSERT(fc_batch_parse(FC_RECORD_TRANSFERS, FC_FORMAT_CSV, csv, n + sizeof row1 - 1, NULL, &b, NULL, &e) < 0);
+  ASSERT_CONTAINS(e.msg, "line 2");
+  memcpy(csv + n, row2, sizeof row2 - 1);
+  ASSERT(fc_batch_parse(FC_RECORD_TRANSFERS, FC_FORMAT_CSV, csv, n + sizeof row2 - 1, NULL, &b, NULL, &e) < 0);
+  ASSERT_CONTAINS(e.msg, "line 2");
+}
+
+/* Old Mac files end lines with a lone CR: rows still get their line numbers,
+ * blank lines included. */
+TEST(cr_only_line_endings) {
+  const char *csv = "id,tenant_id,currency,balance_available\r\ra1,t,USD,1.00\r\ra2,t,USD,x\r";
+  fc_batch *b;
+  fc_load_report r;
+  fc_err e;
+  ASSERT_INT_EQ(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, csv, &b, &r, &e), FC_EPARSE);
+  ASSERT_INT_EQ(r.n_errors, 1);
+  ASSERT_INT_EQ(r.errors[0].row, 5);
+  ASSERT_OK(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, "id,tenant_id,currency,balance_available\r", &b, &r, &e));
+  ASSERT_INT_EQ(fc_batch_count(b), 0); /* header only: an empty batch */
+  fc_batch_destroy(b);
+}
+
+TEST_LIST(T(ledger_accepts_large_balances), T(nul_bytes_in_fields_rejected), T(cr_only_line_endings), T(transfers_csv_any_column_order), T(bad_rows_reported_and_nothing_loaded), T(missing_column_and_empty),
           T(accounts_overdraft), T(streams_rates_keep_precision), T(json_array_and_ndjson), T(strict_json_refuses_unknown_fields), T(json_wrong_types),
           T(transactions_and_ledger), T(long_text_rejected))

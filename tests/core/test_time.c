@@ -109,5 +109,45 @@ TEST(month_end_and_offsets) {
   ASSERT(c.is_business_hours);
 }
 
-TEST_LIST(T(parse_forms), T(parse_rejects), T(leap_years), T(format_round_trip), T(calendar_features),
+/* An offset must not carry a time out of years 0001..9999: the writer
+ * could not print it back. */
+TEST(offsets_stay_inside_the_year_range) {
+  char s[FC_TIME_STR];
+  fc_err e;
+  int64_t v;
+  ASSERT_INT_EQ(fc_time_parse("9999-12-31T23:00:00-05:00", 25, &v, &e), FC_EPARSE);
+  ASSERT_CONTAINS(e.msg, "9999");
+  ASSERT_INT_EQ(fc_time_parse("0001-01-01T00:30:00+01:00", 25, &v, &e), FC_EPARSE);
+  ASSERT_OK(fc_time_parse("9999-12-31T23:59:59Z", 20, &v, &e));
+  fc_time_format(v, s);
+  ASSERT_STR_EQ(s, "9999-12-31T23:59:59Z");
+  ASSERT_OK(fc_time_parse("0001-01-01T01:30:00+01:00", 25, &v, &e));
+  fc_time_format(v, s);
+  ASSERT_STR_EQ(s, "0001-01-01T00:30:00Z");
+}
+
+/* Business hours are read in the team's own zone, across midnight and the
+ * week boundary. */
+TEST(business_hours_cross_midnight_and_week) {
+  fc_calendar_params p = fc_calendar_defaults();
+  fc_calendar c;
+  p.utc_offset_minutes = 600; /* UTC+10: Sunday 23:00 UTC is Monday 09:00 */
+  fc_calendar_features(ts("2025-12-07T23:00:00Z"), p, &c);
+  ASSERT_INT_EQ(c.iso_dow, 7);
+  ASSERT_INT_EQ(c.is_business_hours, 1);
+  p.utc_offset_minutes = -600; /* UTC-10: Saturday 02:00 UTC is Friday 16:00 */
+  fc_calendar_features(ts("2025-12-06T02:00:00Z"), p, &c);
+  ASSERT_INT_EQ(c.is_business_hours, 1);
+  fc_calendar_features(ts("2025-12-06T03:00:00Z"), p, &c); /* Friday 17:00: closed */
+  ASSERT_INT_EQ(c.is_business_hours, 0);
+  p = fc_calendar_defaults();
+  fc_calendar_features(ts("2024-02-27T00:00:00Z"), p, &c); /* leap February: 27, 28, 29 */
+  ASSERT_INT_EQ(c.is_month_end, 1);
+  fc_calendar_features(ts("2024-02-26T23:59:59Z"), p, &c);
+  ASSERT_INT_EQ(c.is_month_end, 0);
+  fc_calendar_features(ts("2025-02-26T00:00:00Z"), p, &c);
+  ASSERT_INT_EQ(c.is_month_end, 1);
+}
+
+TEST_LIST(T(offsets_stay_inside_the_year_range), T(business_hours_cross_midnight_and_week), T(parse_forms), T(parse_rejects), T(leap_years), T(format_round_trip), T(calendar_features),
           T(month_end_and_offsets))

@@ -314,6 +314,199 @@ TEST(demo_tenant_is_deterministic_and_sized) {
   fc_treasury_destroy(t);
 }
 
-TEST_LIST(T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
+/* A batch that the treasury refuses part-way (here: read with a currency
+ * table where USDC has 2 decimals) leaves no trace: not its first rows,
+ * not its tenant, and a later batch with the same ids still works. */
+TEST(add_batch_is_all_or_nothing) {
+  fc_treasury *t = load();
+  fc_currencies *other = fc_currencies_create();
+  fc_batch *b;
+  const fc_account *a;
+  const char *names[4];
+  fc_err e;
+  const char rows[] = "id,tenant_id,currency,balance_available\n"
+                      "op,t1,USD,1.00\n"
+                      "n1,t9,USD,5.00\n"
+                      "n2,t9,USDC,7.00\n";
+  ASSERT(t != NULL && other != NULL);
+  ASSERT_OK(fc_currencies_set(other, "USDC", 2, NULL));
+  ASSERT_OK(fc_batch_parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, rows, strlen(rows), other, &b, NULL, &e));
+  ASSERT_INT_EQ(fc_treasury_add_batch(t, b, &e), FC_ECURRENCY);
+  ASSERT_CONTAINS(e.msg, "n2");
+  ASSERT_INT_EQ(fc_treasury_accounts(t, &a), 4);
+  ASSERT(fc_treasury_find_account(t, "t9", "n1") == NULL);
+  ASSERT_INT_EQ(fc_treasury_find_account(t, "t1", "op")->balance_available, 1000000); /* not replaced */
+  ASSERT_INT_EQ(fc_treasury_tenants(t, names, 4), 2);
+  fc_batch_destroy(b);
+  {
+    const char more[] = "id,tenant_id,currency,balance_available\nn3,t9,EUR,3.00\nn1,t9,USD,5.00\n";
+    ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, more, strlen(more), NULL, &e));
+  }
+  ASSERT_INT_EQ(fc_treasury_accounts(t, &a), 6);
+  ASSERT_STR_EQ(fc_treasury_find_account(t, "t9", "n1")->id, "n1");
+  ASSERT_STR_EQ(fc_treasury_find_account(t, "t9", "n3")->currency, "EUR");
+  ASSERT(fc_treasury_find_account(t, "t9", "n2") == NULL);
+  ASSERT_INT_EQ(fc_treasury_tenants(t, names, 4), 3);
+  ASSERT_STR_EQ(names[2], "t9");
+  fc_currencies_destroy(other);
+  fc_treasury_destroy(t);
+}
+
+/* Sums of many large amounts overflow int64: the projection says so
+ * instead of wrapping around. */
+TEST(projection_sums_do_not_overflow) {
+  fc_treasury *t = fc_treasury_create(NULL);
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr;
+  fc_buf csv;
+  fc_err e;
+  const char acc[] = "id,tenant_id,currency,balance_available\nop,t1,USD,0.00\n";
+  fc_buf_init(&csv);
+  fc_buf_puts(&csv, "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at,scheduled_for\n");
+  for (int i = 0; i < 100; i++)
+    fc_buf_printf(&csv, "p%d,t1,op,ext,USD,1000000000000000.00,pending,2025-11-30,2025-12-01T13:00:00Z\n", i);
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, acc, strlen(acc), NULL, &e));
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, csv.data, csv.len, NULL, &e));
+  p.now = ts("2025-12-01T12:00:00Z");
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ERANGE);
+  ASSERT_CONTAINS(e.msg, "USD");
+  fc_buf_free(&csv);
+  fc_treasury_destroy(t);
+}
+
+/* as_of + horizon must stay where times can be written (year 9999). */
+TEST(projection_window_inside_the_year_range) {
+  fc_treasury *t = load();
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr;
+  fc_err e;
+  p.tenant_id = "t1";
+  p.now = ts("9999-12-31T00:00:00Z");
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ERANGE);
+  ASSERT_CONTAINS(e.msg, "9999");
+  p.now = INT64_MAX - 100;
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ERANGE);
+  p.now = ts("9999-12-29T23:00:00Z");
+  ASSERT_OK(fc_project_rule(t, &p, &pr, &e));
+  fc_projection_destroy(pr);
+  fc_treasury_destroy(t);
+}
+
+/* A floors spec is checked whole: a misspelt code is an error, not a
+ * silent floor of 0, and so is a bad amount for a currency not projected. */
+TEST(floors_spec_checked_whole) {
+  fc_treasury *t = load();
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr;
+  fc_err e;
+  p.tenant_id = "t1";
+  p.now = ts("2025-12-01T12:00:00Z");
+  p.floors = "USCD=200";
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_ECURRENCY);
+  ASSERT_CONTAINS(e.msg, "USCD");
+  p.currency = "USD";
+  p.floors = "USD=1,USDC=abc";
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_EPARSE);
+  ASSERT_CONTAINS(e.msg, "USDC");
+  p.floors = "USD=1,";
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_EPARSE);
+  p.floors = "USD=-50,*=0"; /* a negative floor is an agreed overdraft */
+  ASSERT_OK(fc_project_rule(t, &p, &pr, &e));
+  ASSERT_INT_EQ(pr->currencies[0].floor, -5000);
+  fc_projection_destroy(pr);
+  fc_treasury_destroy(t);
+}
+
+/* Applies every recommendation to the rule paths (the target gains
+ * amount x rate from `by` on, the source loses amount) and checks that no
+ * currency then falls below its floor. */
+static int moves_keep_floors(const fc_projection *pr, double rate_unused) {
+  (void)rate_unused;
+  for (size_t i = 0; i < pr->n_currencies; i++) {
+    const fc_currency_projection *c = &pr->currencies[i];
+    for (size_t k = 1; k < c->n_path; k++) {
+      double bal = fc_money_to_double(c->path[k].balance, c->scale);
+      for (size_t r = 0; r < pr->n_recommendations; r++) {
+        const fc_recommendation *m = &pr->recommendations[r];
+        double amt = fc_money_to_double(m->amount, m->from_scale);
+        if (c->path[k].at < m->by) continue;
+        if (strcmp(m->from_currency, c->currency) == 0) bal -= amt;
+        if (strcmp(m->to_currency, c->currency) == 0) bal += amt; /* pegs: rate 1 */
+      }
+      if (bal < fc_money_to_double(c->floor, c->scale) - 1e-9) return 0;
+    }
+  }
+  return 1;
+}
+
+/* Two deficits drawn from one source: each move is covered, the source
+ * keeps its floor, and the second deficit only gets what is left. */
+TEST(recommendations_keep_every_floor) {
+  fc_treasury *t = fc_treasury_create(NULL);
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr;
+  fc_err e;
+  const char acc[] = "id,tenant_id,currency,balance_available\n"
+                     "u,t1,USD,1000.00\nc,t1,USDC,100.000000\nd,t1,USDT,100.000000\n";
+  const char tr[] = "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at,scheduled_for\n"
+                    "a,t1,c,x,USDC,150.000000,pending,2025-11-30,2025-12-01T22:00:00Z\n"
+                    "b,t1,d,x,USDT,150.000000,pending,2025-11-30,2025-12-02T02:00:00Z\n"
+                    "f,t1,u,x,USD,850.00,pending,2025-11-30,2025-12-02T20:00:00Z\n";
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, acc, strlen(acc), NULL, &e));
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, tr, strlen(tr), NULL, &e));
+  p.now = ts("2025-12-01T12:00:00Z");
+  p.floors = "*=0";
+  ASSERT_OK(fc_project_rule(t, &p, &pr, &e));
+  ASSERT_INT_EQ(pr->n_recommendations, 2);
+  ASSERT_STR_EQ(pr->recommendations[0].to_currency, "USDC");
+  ASSERT_INT_EQ(pr->recommendations[0].amount, 10000); /* 50 short + 15 margin -> 100 (whole hundreds) */
+  ASSERT_STR_EQ(pr->recommendations[1].to_currency, "USDT");
+  ASSERT_INT_EQ(pr->recommendations[1].amount, 5000); /* what USD has left above its floor (min 150) */
+  ASSERT_CONTAINS(pr->recommendations[1].reason, "partial");
+  ASSERT(moves_keep_floors(pr, 1.0));
+  fc_projection_destroy(pr);
+  /* Rates work both ways and in the right direction: 1 USDC buys 0.5 USD,
+   * so 100 USDC cost 50 USD; USDT has no rate now and gets no move. */
+  p.fx = "USDC/USD=0.5";
+  ASSERT_OK(fc_project_rule(t, &p, &pr, &e));
+  ASSERT_INT_EQ(pr->n_recommendations, 1);
+  ASSERT_STR_EQ(pr->recommendations[0].from_currency, "USD");
+  ASSERT_INT_EQ(pr->recommendations[0].amount, 5000);
+  fc_projection_destroy(pr);
+  /* A tiny exchange rate asks for more than int64 can hold: the move is
+   * capped at the source's surplus, never negative. */
+  p.fx = "USD/USDC=0.000000000000000001,USD/USDT=1";
+  ASSERT_OK(fc_project_rule(t, &p, &pr, &e));
+  ASSERT_INT_EQ(pr->n_recommendations, 1);
+  ASSERT_STR_EQ(pr->recommendations[0].to_currency, "USDC");
+  ASSERT_INT_EQ(pr->recommendations[0].amount, 15000);
+  ASSERT_CONTAINS(pr->recommendations[0].reason, "partial");
+  fc_projection_destroy(pr);
+  fc_treasury_destroy(t);
+}
+
+/* A bucket holding 100 completed outflows of 1e17 minor units each does
+ * not wrap around: the series build fails with the currency named. */
+TEST(flow_buckets_do_not_overflow) {
+  fc_treasury *t = fc_treasury_create(NULL);
+  fc_flow_series s;
+  fc_buf csv;
+  fc_err e;
+  const char acc[] = "id,tenant_id,currency,balance_available\nop,t1,USD,0.00\n";
+  fc_buf_init(&csv);
+  fc_buf_puts(&csv, "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n");
+  for (int i = 0; i < 100; i++)
+    fc_buf_printf(&csv, "c%d,t1,op,ext,USD,1000000000000000.00,completed,2025-12-01T10:%02d:00Z\n", i, i % 60);
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, acc, strlen(acc), NULL, &e));
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, csv.data, csv.len, NULL, &e));
+  ASSERT_INT_EQ(fc_flows_build(t, "t1", "USD", FC_STEP_HOUR, FC_TIME_NONE, FC_TIME_NONE, &s, &e), FC_ERANGE);
+  ASSERT_CONTAINS(e.msg, "USD");
+  ASSERT(s.outflow == NULL);
+  fc_buf_free(&csv);
+  fc_treasury_destroy(t);
+}
+
+TEST_LIST(T(flow_buckets_do_not_overflow), T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
+          T(recommendations_keep_every_floor), T(add_batch_is_all_or_nothing), T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
           T(stream_runway), T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
           T(demo_tenant_is_deterministic_and_sized))

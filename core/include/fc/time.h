@@ -22,6 +22,10 @@ extern "C" {
 
 /* "No timestamp" (an optional column left empty). */
 #define FC_TIME_NONE INT64_MIN
+/* The instants this module reads and writes: 0001-01-01T00:00:00Z and
+ * 9999-12-31T23:59:59Z. */
+#define FC_TIME_MIN INT64_C(-62135596800)
+#define FC_TIME_MAX INT64_C(253402300799)
 /* "2025-12-18T14:03:00Z" plus NUL. */
 #define FC_TIME_STR 21
 
