@@ -781,10 +781,10 @@ int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
                    p.k_min, p.k_max);
   if ((rc = check_matrix(x, n, d, err)) != FC_OK) return rc;
   if (n < 3) return fc__err(err, FC_EINVAL, "k=auto needs at least 3 points, have %zu", n);
+  for (int k = p.k_min; scores != NULL && k <= p.k_max; k++) scores[k - p.k_min] = NAN;
   for (int k = p.k_min; k <= p.k_max; k++) {
     fc_kmeans_result r;
     double s;
-    if (scores) scores[k - p.k_min] = NAN;
     if ((size_t)k > n - 1) continue;
     p.base.k = k;
     pr.lo = (double)(k - p.k_min) / (p.k_max - p.k_min + 1);

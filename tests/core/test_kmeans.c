@@ -349,9 +349,32 @@ TEST(kmeans_progress_and_abort) {
   free(x);
 }
 
+/* Fewer distinct points than k_max: the k that cannot be fitted, and every
+ * larger one, score NaN (never an unset value), and the choice is made
+ * among the others. */
+TEST(kmeans_auto_more_k_than_distinct_points) {
+  /* Three distinct points, each repeated four times. */
+  double x[24];
+  double scores[5];
+  fc_kmeans_auto_params ap = fc_kmeans_auto_defaults();
+  fc_kmeans_result r;
+  for (int i = 0; i < 12; i++) {
+    x[2 * i] = (double)(i % 3) * 10;
+    x[2 * i + 1] = (double)(i % 3 == 2) * 5;
+  }
+  for (int i = 0; i < 5; i++) scores[i] = 12345; /* what a stale value would look like */
+  ap.k_max = 6;
+  ASSERT_OK(fc_kmeans_auto(x, 12, 2, ap, &r, scores, NULL));
+  ASSERT_INT_EQ(r.k, 3);
+  ASSERT_NEAR(scores[1], 1.0, 1e-12); /* k = 3: every point on its cluster's centre */
+  ASSERT(scores[0] < 1.0);
+  for (int i = 2; i < 5; i++) ASSERT(isnan(scores[i]));
+  fc_kmeans_result_free(&r);
+}
+
 TEST_LIST(T(scale_zscore_and_robust), T(scale_bad_input), T(kmeans_recovers_separated_blobs),
           T(kmeans_hamerly_equals_lloyd), T(kmeans_same_seed_same_labels),
           T(kmeans_more_restarts_never_worse), T(kmeans_minibatch_recovers_blobs),
           T(kmeans_bad_input), T(silhouette_known_value), T(silhouette_bad_input),
           T(kmeans_auto_picks_true_k),
-          T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort))
+          T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort), T(kmeans_auto_more_k_than_distinct_points))

@@ -87,7 +87,8 @@ typedef struct fc_kmeans_auto_params {
 
 fc_kmeans_auto_params fc_kmeans_auto_defaults(void);
 
-/* Fits every k in [k_min, k_max] (k > n - 1 is skipped and scores NaN) and
+/* Fits every k in [k_min, k_max] (k > n - 1, and every k from the first
+ * that exceeds the distinct points, is skipped and scores NaN) and
  * keeps the one with the highest sampled silhouette, the smallest k on ties.
  * scores (k_max - k_min + 1 entries, may be NULL) receives each k's
  * silhouette so that the choice can be explained. base.progress hears the
