@@ -10,6 +10,15 @@
  * is sklearn's: no label changed, or the squared centre shift fell below
  * tol times the mean column variance, after which labels are made to match
  * the final centres.
+ *
+ * Speed on large n comes from a distance kernel that scores one point
+ * against all centres (or all k-means++ candidates) at once over a
+ * transposed centre table, and from single passes over the data: each
+ * assignment pass also loosens the bounds and gathers the sums of the next
+ * centres, and each k-means++ update also rebuilds the cumulative weights.
+ * None of this changes a bit of the answer: every squared distance is summed
+ * feature by feature in the same order as the plain loop, and every sum
+ * takes its points in index order, natively and in WASM alike.
  */
 #include "fc/kmeans.h"
 #include "fc/rng.h"
