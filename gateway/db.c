@@ -5,6 +5,7 @@
  * waits up to 5 s on a lock instead of failing with SQLITE_BUSY.
  */
 #include "db.h"
+#include "db_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 struct gw_db {
   char *path;
+  int sync_full;
   uv_mutex_t lock;
   size_t n_idle;
   sqlite3 *idle[POOL_MAX];
@@ -45,9 +47,48 @@ static const char schema[] =
     " cancelled_at INTEGER, total_paused_seconds INTEGER NOT NULL DEFAULT 0,"
     " last_pause_at INTEGER,"
     " UNIQUE (tenant_id, id));"
-    "PRAGMA user_version = 1;";
+    "CREATE TABLE IF NOT EXISTS transactions ("
+    " tenant_id TEXT NOT NULL, id TEXT NOT NULL, partner_id TEXT NOT NULL,"
+    " user_id TEXT NOT NULL, action_date INTEGER NOT NULL, currency TEXT NOT NULL,"
+    " scale INTEGER NOT NULL, amount INTEGER NOT NULL, transaction_type TEXT NOT NULL,"
+    " category TEXT NOT NULL,"
+    " UNIQUE (tenant_id, id));"
+    "CREATE INDEX IF NOT EXISTS transactions_by_time ON transactions (tenant_id, action_date);"
+    "CREATE TABLE IF NOT EXISTS tiers ("
+    " name TEXT PRIMARY KEY, rate_milli INTEGER NOT NULL, burst INTEGER NOT NULL,"
+    " monthly_quota INTEGER NOT NULL, max_horizon_hours INTEGER NOT NULL,"
+    " max_history_days INTEGER NOT NULL, granularities INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tenants ("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS api_keys ("
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants (id),"
+    " tier TEXT NOT NULL REFERENCES tiers (name), hash BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL, revoked_at INTEGER);"
+    /* Usage: one row per (tenant, key, endpoint, status class, hour). Rows
+     * only grow, are never deleted, and a month is closed (no insert or
+     * update) from one hour after it ends. */
+    "CREATE TABLE IF NOT EXISTS usage ("
+    " tenant_id TEXT NOT NULL, key_id TEXT NOT NULL, endpoint TEXT NOT NULL,"
+    " status_class INTEGER NOT NULL, hour INTEGER NOT NULL, calls INTEGER NOT NULL,"
+    " bytes INTEGER NOT NULL, compute_us INTEGER NOT NULL,"
+    " PRIMARY KEY (tenant_id, key_id, endpoint, status_class, hour)) WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS usage_never_deleted BEFORE DELETE ON usage"
+    " BEGIN SELECT RAISE(ABORT, 'usage is never deleted'); END;"
+    "CREATE TRIGGER IF NOT EXISTS usage_only_grows BEFORE UPDATE ON usage"
+    " WHEN new.calls < old.calls OR new.bytes < old.bytes OR new.compute_us < old.compute_us"
+    " OR new.tenant_id IS NOT old.tenant_id OR new.key_id IS NOT old.key_id"
+    " OR new.endpoint IS NOT old.endpoint OR new.status_class IS NOT old.status_class"
+    " OR new.hour IS NOT old.hour"
+    " BEGIN SELECT RAISE(ABORT, 'usage only grows'); END;"
+    "CREATE TRIGGER IF NOT EXISTS usage_closed_insert BEFORE INSERT ON usage"
+    " WHEN new.hour < CAST(strftime('%s', 'now', '-1 hour', 'start of month') AS INTEGER)"
+    " BEGIN SELECT RAISE(ABORT, 'usage period is closed'); END;"
+    "CREATE TRIGGER IF NOT EXISTS usage_closed_update BEFORE UPDATE ON usage"
+    " WHEN old.hour < CAST(strftime('%s', 'now', '-1 hour', 'start of month') AS INTEGER)"
+    " BEGIN SELECT RAISE(ABORT, 'usage period is closed'); END;"
+    "PRAGMA user_version = 2;";
 
-static int set_err(fc_err *err, int code, const char *fmt, ...) {
+int gw_err(fc_err *err, int code, const char *fmt, ...) {
   if (err) {
     va_list ap;
     va_start(ap, fmt);
@@ -58,22 +99,23 @@ static int set_err(fc_err *err, int code, const char *fmt, ...) {
   return code;
 }
 
-static int sql_err(sqlite3 *c, fc_err *err, const char *what) {
-  return set_err(err, FC_ECORRUPT, "sqlite: %s: %s", what, c ? sqlite3_errmsg(c) : "no connection");
+int gw__sql_err(sqlite3 *c, fc_err *err, const char *what) {
+  return gw_err(err, FC_ECORRUPT, "sqlite: %s: %s", what, c ? sqlite3_errmsg(c) : "no connection");
 }
 
-static int open_conn(const char *path, sqlite3 **out, fc_err *err) {
+static int open_conn(const char *path, int sync_full, sqlite3 **out, fc_err *err) {
   sqlite3 *c = NULL;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path, &c, flags, NULL) != SQLITE_OK) {
-    int rc = sql_err(c, err, path);
+    int rc = gw__sql_err(c, err, path);
     sqlite3_close(c);
     return rc;
   }
   sqlite3_busy_timeout(c, 5000);
-  if (sqlite3_exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) !=
-      SQLITE_OK) {
-    int rc = sql_err(c, err, "WAL mode");
+  const char *pragmas = sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+  if (sqlite3_exec(c, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+    int rc = gw__sql_err(c, err, "WAL mode");
     sqlite3_close(c);
     return rc;
   }
@@ -81,14 +123,14 @@ static int open_conn(const char *path, sqlite3 **out, fc_err *err) {
   return FC_OK;
 }
 
-static int acquire(gw_db *db, sqlite3 **out, fc_err *err) {
+int gw__acquire(gw_db *db, sqlite3 **out, fc_err *err) {
   uv_mutex_lock(&db->lock);
   *out = db->n_idle > 0 ? db->idle[--db->n_idle] : NULL;
   uv_mutex_unlock(&db->lock);
-  return *out ? FC_OK : open_conn(db->path, out, err);
+  return *out ? FC_OK : open_conn(db->path, db->sync_full, out, err);
 }
 
-static void release(gw_db *db, sqlite3 *c) {
+void gw__release(gw_db *db, sqlite3 *c) {
   uv_mutex_lock(&db->lock);
   if (db->n_idle < POOL_MAX) {
     db->idle[db->n_idle++] = c;
@@ -98,28 +140,29 @@ static void release(gw_db *db, sqlite3 *c) {
   sqlite3_close(c); /* a no-op for NULL */
 }
 
-int gw_db_open(const char *path, gw_db **out, fc_err *err) {
+int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
   *out = NULL;
   gw_db *db = calloc(1, sizeof *db);
   if (!db || !(db->path = strdup(path))) {
     free(db);
-    return set_err(err, FC_ENOMEM, "out of memory");
+    return gw_err(err, FC_ENOMEM, "out of memory");
   }
   if (uv_mutex_init(&db->lock) != 0) {
     free(db->path);
     free(db);
-    return set_err(err, FC_ENOMEM, "cannot create a mutex");
+    return gw_err(err, FC_ENOMEM, "cannot create a mutex");
   }
-  sqlite3 *c;
-  int rc = open_conn(path, &c, err);
+  db->sync_full = sync_full;
+  sqlite3 *c = NULL;
+  int rc = open_conn(path, sync_full, &c, err);
   if (rc == FC_OK && sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK)
-    rc = sql_err(c, err, "schema");
+    rc = gw__sql_err(c, err, "schema");
   if (rc != FC_OK) {
     if (rc != FC_OK && c) sqlite3_close(c);
     gw_db_close(db);
     return rc;
   }
-  release(db, c);
+  gw__release(db, c);
   *out = db;
   return FC_OK;
 }
@@ -139,19 +182,19 @@ int gw_db_is_empty(gw_db *db, int *empty, fc_err *err) {
       " (SELECT count(*) FROM (SELECT 1 FROM streams LIMIT 1))";
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
-  int rc = acquire(db, &c, err);
+  int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-    rc = sql_err(c, err, "count rows");
+    rc = gw__sql_err(c, err, "count rows");
   else
     *empty = sqlite3_column_int(st, 0) == 0;
   sqlite3_finalize(st);
-  release(db, c);
+  gw__release(db, c);
   return rc;
 }
 
 /* Binds an optional timestamp: FC_TIME_NONE is NULL. */
-static void bind_time(sqlite3_stmt *st, int i, int64_t t) {
+void gw__bind_time(sqlite3_stmt *st, int i, int64_t t) {
   if (t == FC_TIME_NONE)
     sqlite3_bind_null(st, i);
   else
@@ -162,7 +205,7 @@ static int64_t column_time(sqlite3_stmt *st, int i) {
   return sqlite3_column_type(st, i) == SQLITE_NULL ? FC_TIME_NONE : sqlite3_column_int64(st, i);
 }
 
-static int step_done(sqlite3_stmt *st) {
+int gw__step_done(sqlite3_stmt *st) {
   int r = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -177,7 +220,7 @@ static int put_accounts(sqlite3_stmt *st, const fc_account *a, size_t n) {
     sqlite3_bind_int(st, 4, a[i].scale);
     sqlite3_bind_int64(st, 5, a[i].balance_available);
     sqlite3_bind_int(st, 6, a[i].allow_overdraft);
-    if (step_done(st) != 0) return -1;
+    if (gw__step_done(st) != 0) return -1;
   }
   return 0;
 }
@@ -193,8 +236,8 @@ static int put_transfers(sqlite3_stmt *st, const fc_transfer *t, size_t n) {
     sqlite3_bind_int64(st, 7, t[i].amount);
     sqlite3_bind_text(st, 8, fc_transfer_status_name(t[i].status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, t[i].created_at);
-    bind_time(st, 10, t[i].scheduled_for);
-    if (step_done(st) != 0) return -1;
+    gw__bind_time(st, 10, t[i].scheduled_for);
+    if (gw__step_done(st) != 0) return -1;
   }
   return 0;
 }
@@ -210,10 +253,10 @@ static int put_streams(sqlite3_stmt *st, const fc_stream *s, size_t n) {
     sqlite3_bind_int64(st, 7, s[i].total_streamed);
     sqlite3_bind_text(st, 8, fc_stream_status_name(s[i].status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, s[i].started_at);
-    bind_time(st, 10, s[i].cancelled_at);
+    gw__bind_time(st, 10, s[i].cancelled_at);
     sqlite3_bind_int64(st, 11, s[i].total_paused_seconds);
-    bind_time(st, 12, s[i].last_pause_at);
-    if (step_done(st) != 0) return -1;
+    gw__bind_time(st, 12, s[i].last_pause_at);
+    if (gw__step_done(st) != 0) return -1;
   }
   return 0;
 }
@@ -242,47 +285,74 @@ static const char *insert_sql(fc_record_kind k) {
              " cancelled_at=excluded.cancelled_at,"
              " total_paused_seconds=excluded.total_paused_seconds,"
              " last_pause_at=excluded.last_pause_at";
+    case FC_RECORD_TRANSACTIONS:
+      return "INSERT INTO transactions VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+             " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id=excluded.partner_id,"
+             " user_id=excluded.user_id, action_date=excluded.action_date,"
+             " currency=excluded.currency, scale=excluded.scale, amount=excluded.amount,"
+             " transaction_type=excluded.transaction_type, category=excluded.category";
     default:
       return NULL;
   }
 }
 
-static int put_batch(sqlite3 *c, const fc_batch *b, fc_err *err) {
+static int put_transactions(sqlite3_stmt *st, const char *tenant, const fc_transaction *x,
+                            size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, x[i].id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, x[i].partner_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, x[i].user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, x[i].action_date);
+    sqlite3_bind_text(st, 6, x[i].currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, x[i].scale);
+    sqlite3_bind_int64(st, 8, x[i].amount);
+    sqlite3_bind_text(st, 9, x[i].transaction_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, x[i].category ? x[i].category : "", -1, SQLITE_STATIC);
+    if (gw__step_done(st) != 0) return -1;
+  }
+  return 0;
+}
+
+static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, fc_err *err) {
   fc_record_kind kind = fc_batch_kind(b);
   const char *sql = insert_sql(kind);
   sqlite3_stmt *st = NULL;
   if (!sql)
-    return set_err(err, FC_EUNSUPPORTED, "storing %s records is not supported",
+    return gw_err(err, FC_EUNSUPPORTED, "storing %s records is not supported",
                    fc_record_kind_name(kind));
   size_t n = fc_batch_count(b);
   int bad = sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK;
   if (!bad && kind == FC_RECORD_ACCOUNTS) bad = put_accounts(st, fc_batch_accounts(b), n);
   if (!bad && kind == FC_RECORD_TRANSFERS) bad = put_transfers(st, fc_batch_transfers(b), n);
   if (!bad && kind == FC_RECORD_STREAMS) bad = put_streams(st, fc_batch_streams(b), n);
-  int rc = bad ? sql_err(c, err, "insert") : FC_OK;
+  if (!bad && kind == FC_RECORD_TRANSACTIONS)
+    bad = !tenant || put_transactions(st, tenant, fc_batch_transactions(b), n);
+  int rc = bad ? gw__sql_err(c, err, "insert") : FC_OK;
   sqlite3_finalize(st);
   return rc;
 }
 
-int gw_db_store_batches(gw_db *db, const fc_batch *const *batches, size_t n, fc_err *err) {
+int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *batches, size_t n,
+                        fc_err *err) {
   sqlite3 *c;
-  int rc = acquire(db, &c, err);
+  int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
   if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-    rc = sql_err(c, err, "begin");
-    release(db, c);
+    rc = gw__sql_err(c, err, "begin");
+    gw__release(db, c);
     return rc;
   }
-  for (size_t i = 0; i < n && rc == FC_OK; i++) rc = put_batch(c, batches[i], err);
+  for (size_t i = 0; i < n && rc == FC_OK; i++) rc = put_batch(c, tenant, batches[i], err);
   if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    rc = sql_err(c, err, "commit");
+    rc = gw__sql_err(c, err, "commit");
   if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
-  release(db, c);
+  gw__release(db, c);
   return rc;
 }
 
-int gw_db_store_batch(gw_db *db, const fc_batch *b, fc_err *err) {
-  return gw_db_store_batches(db, &b, 1, err);
+int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, fc_err *err) {
+  return gw_db_store_batches(db, tenant, &b, 1, err);
 }
 
 int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err) {
@@ -290,11 +360,11 @@ int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err) {
       "SELECT tenant_id FROM accounts GROUP BY tenant_id ORDER BY tenant_id != 'demo' LIMIT 2";
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
-  int rc = acquire(db, &c, err);
+  int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) {
-    rc = sql_err(c, err, "tenants");
-    release(db, c);
+    rc = gw__sql_err(c, err, "tenants");
+    gw__release(db, c);
     return rc;
   }
   int r = sqlite3_step(st);
@@ -302,16 +372,16 @@ int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err) {
     snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
     r = sqlite3_step(st);
     if (r == SQLITE_ROW && strcmp(out, "demo") != 0)
-      rc = set_err(err, FC_EINVAL, "several tenants hold data and none is \"demo\"");
+      rc = gw_err(err, FC_EINVAL, "several tenants hold data and none is \"demo\"");
     else if (r != SQLITE_ROW && r != SQLITE_DONE)
-      rc = sql_err(c, err, "tenants");
+      rc = gw__sql_err(c, err, "tenants");
   } else if (r == SQLITE_DONE) {
-    rc = set_err(err, FC_ENOTFOUND, "the database holds no accounts");
+    rc = gw_err(err, FC_ENOTFOUND, "the database holds no accounts");
   } else {
-    rc = sql_err(c, err, "tenants");
+    rc = gw__sql_err(c, err, "tenants");
   }
   sqlite3_finalize(st);
-  release(db, c);
+  gw__release(db, c);
   return rc;
 }
 
@@ -359,7 +429,7 @@ static int row_transfer(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
   r.scale = sqlite3_column_int(st, 5);
   r.amount = sqlite3_column_int64(st, 6);
   int s = transfer_status(text_or_empty(st, 7));
-  if (s < 0) return set_err(err, FC_ECORRUPT, "transfer %s: bad status in database", r.id);
+  if (s < 0) return gw_err(err, FC_ECORRUPT, "transfer %s: bad status in database", r.id);
   r.status = (fc_transfer_status)s;
   r.created_at = sqlite3_column_int64(st, 8);
   r.scheduled_for = column_time(st, 9);
@@ -377,7 +447,7 @@ static int row_stream(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
   r.funded_amount = sqlite3_column_int64(st, 5);
   r.total_streamed = sqlite3_column_int64(st, 6);
   int s = stream_status(text_or_empty(st, 7));
-  if (s < 0) return set_err(err, FC_ECORRUPT, "stream %s: bad status in database", r.id);
+  if (s < 0) return gw_err(err, FC_ECORRUPT, "stream %s: bad status in database", r.id);
   r.status = (fc_stream_status)s;
   r.started_at = sqlite3_column_int64(st, 8);
   r.cancelled_at = column_time(st, 9);
@@ -392,23 +462,23 @@ typedef int (*row_fn)(sqlite3_stmt *st, fc_treasury *t, fc_err *err);
 static int load_table(sqlite3 *c, const char *sql, const char *tenant, row_fn fn, fc_treasury *t,
                       fc_err *err) {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return sql_err(c, err, "load");
+  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "load");
   sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
   int rc = FC_OK, r;
   while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) rc = fn(st, t, err);
-  if (rc == FC_OK && r != SQLITE_DONE) rc = sql_err(c, err, "load");
+  if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "load");
   sqlite3_finalize(st);
   return rc;
 }
 
 int gw_db_load_tenant(gw_db *db, const char *tenant, fc_treasury *t, fc_err *err) {
   sqlite3 *c;
-  int rc = acquire(db, &c, err);
+  int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
   /* One read transaction: the three tables come from the same snapshot. */
   if (sqlite3_exec(c, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-    rc = sql_err(c, err, "begin");
-    release(db, c);
+    rc = gw__sql_err(c, err, "begin");
+    gw__release(db, c);
     return rc;
   }
   rc = load_table(c, "SELECT * FROM accounts WHERE tenant_id = ?1 ORDER BY rowid", tenant,
@@ -420,6 +490,6 @@ int gw_db_load_tenant(gw_db *db, const char *tenant, fc_treasury *t, fc_err *err
     rc = load_table(c, "SELECT * FROM streams WHERE tenant_id = ?1 ORDER BY rowid", tenant,
                     row_stream, t, err);
   sqlite3_exec(c, "COMMIT", NULL, NULL, NULL);
-  release(db, c);
+  gw__release(db, c);
   return rc;
 }

@@ -13,28 +13,94 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
+#include "fc/buf.h"
 #include "fc/records.h"
 #include "fc/status.h"
 #include "fc/treasury.h"
 
 typedef struct gw_db gw_db;
 
-/* Opens (creating if needed) the database at path and its schema. */
-int gw_db_open(const char *path, gw_db **out, fc_err *err);
+/* Opens (creating if needed) the database at path and its schema.
+ * sync_full: synchronous=FULL (every commit reaches the disk: durable
+ * across power loss); otherwise NORMAL (durable across a process crash,
+ * which is what kill -9 tests). */
+int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err);
 void gw_db_close(gw_db *db);
 
 /* *empty = 1 when no table holds a row. */
 int gw_db_is_empty(gw_db *db, int *empty, fc_err *err);
-/* Upserts every record of an accounts, transfers or streams batch in one
- * transaction: all rows or none. Other kinds: FC_EUNSUPPORTED. */
-int gw_db_store_batch(gw_db *db, const fc_batch *b, fc_err *err);
+/* Upserts every record of an accounts, transfers, streams or transactions
+ * batch in one transaction: all rows or none. Transactions carry no
+ * tenant: they are stored under `tenant`. Other kinds: FC_EUNSUPPORTED. */
+int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, fc_err *err);
 /* Several batches in one transaction (the demo tenant's three files). */
-int gw_db_store_batches(gw_db *db, const fc_batch *const *batches, size_t n, fc_err *err);
+int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *batches, size_t n,
+                        fc_err *err);
 /* The tenant to answer for when the request names none: the only tenant
  * with accounts, else "demo" if present. FC_ENOTFOUND when there is no
  * data, FC_EINVAL when several tenants exist and none is "demo". */
 int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err);
 /* Puts every account, transfer and stream of tenant into t. */
 int gw_db_load_tenant(gw_db *db, const char *tenant, fc_treasury *t, fc_err *err);
+
+/* Fills err (may be NULL) with code and a message; returns code. */
+int gw_err(fc_err *err, int code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- tenants, keys, tiers (db_tenancy.c) ---- */
+int gw_db_tier_put(gw_db *db, const gw_tier *t, fc_err *err);
+/* Adds t only when no tier of that name exists. */
+int gw_db_tier_add_missing(gw_db *db, const gw_tier *t, fc_err *err);
+typedef int (*gw_tier_fn)(const gw_tier *t, void *arg);
+int gw_db_tiers_each(gw_db *db, gw_tier_fn fn, void *arg, fc_err *err);
+/* FC_EDUP when the tenant exists. */
+int gw_db_tenant_create(gw_db *db, const char *id, const char *name, int64_t now, fc_err *err);
+int gw_db_tenant_exists(gw_db *db, const char *id, int *exists, fc_err *err);
+/* FC_ENOTFOUND when the tenant or tier does not exist. */
+int gw_db_key_insert(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err);
+/* FC_ENOTFOUND for an unknown key id. */
+int gw_db_key_get(gw_db *db, const char *id, gw_key_info *out, fc_err *err);
+int gw_db_key_set_tier(gw_db *db, const char *id, const char *tier, fc_err *err);
+int gw_db_key_revoke(gw_db *db, const char *id, int64_t now, fc_err *err);
+/* Inserts fresh and revokes old_id in one transaction. */
+int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
+                     fc_err *err);
+typedef int (*gw_key_fn)(const gw_key_info *k, void *arg);
+int gw_db_keys_each(gw_db *db, gw_key_fn fn, void *arg, fc_err *err);
+/* Revokes every live key of tenant (the demo key is reissued each start). */
+int gw_db_keys_revoke_tenant(gw_db *db, const char *tenant, int64_t now, fc_err *err);
+
+/* ---- usage (db_tenancy.c) ---- */
+/* Adds the rows' counts in one transaction (insert or add). */
+int gw_db_usage_add(gw_db *db, const gw_usage_row *rows, size_t n, fc_err *err);
+typedef void (*gw_usage_key_fn)(const char *key_id, int64_t calls, void *arg);
+/* 2xx calls per key since `since` (the quota use of the month). */
+int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_key_fn fn, void *arg,
+                             fc_err *err);
+/* Usage of tenant (NULL: all) with hour in [from, to), grouped by day or
+ * hour, key, endpoint and status class; written as JSON rows (an array)
+ * or CSV with a header. *total receives the calls summed. */
+int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, int by_hour,
+                      int csv, fc_buf *out, int64_t *total, fc_err *err);
+/* Sum of calls of a tenant (NULL: all) with this status class (0: any). */
+int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int status_class,
+                      int64_t *out, fc_err *err);
+
+/* ---- transactions (db_tenancy.c) ---- */
+/* A tenant's transactions with action_date >= since, oldest first; the
+ * strings live in the set. */
+typedef struct gw_txn_set {
+  fc_transaction *v;
+  size_t n;
+  char **strings;
+  size_t n_strings;
+} gw_txn_set;
+int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn_set *out,
+                            fc_err *err);
+void gw_txn_set_free(gw_txn_set *s);
 
 #endif /* GW_DB_H */

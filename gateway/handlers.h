@@ -1,22 +1,58 @@
 /* handlers.h: the endpoint handlers the route table points at. Each one
  * turns a request into a call on the core (or the database) and its answer
- * into JSON; errors are {"error": {"code", "message"}} with a 4xx/5xx. */
+ * into JSON; errors are {"error": {"code", "message"}} with a 4xx/5xx.
+ * Partner handlers read and write only call->tenant's data. */
 #ifndef GW_HANDLERS_H
 #define GW_HANDLERS_H
 
 #include "router.h"
 
+#include "fc/records.h"
 #include "fc/status.h"
 
+#define GW_HANDLER(name)                                                              \
+  void name(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res)
+
 /* GET /healthz: {"status":"ok"}; checks nothing slow. */
-void gw_handle_healthz(const gw_app *app, const gw_request *req, gw_response *res);
+GW_HANDLER(gw_handle_healthz);
+/* GET /metrics: Prometheus text. */
+GW_HANDLER(gw_handle_metrics);
 /* GET /v1/reports/treasury/projection?currency=&horizon=&now= */
-void gw_handle_projection(const gw_app *app, const gw_request *req, gw_response *res);
+GW_HANDLER(gw_handle_projection);
+/* GET /v1/insights/segments, revenue-forecast, cash-flow; POST /v1/what-if
+ * (handlers_insights.c). */
+GW_HANDLER(gw_handle_segments);
+GW_HANDLER(gw_handle_revenue_forecast);
+GW_HANDLER(gw_handle_cash_flow);
+GW_HANDLER(gw_handle_what_if);
+/* POST /v1/{transactions,transfers,streams,accounts} (handlers_ingest.c). */
+GW_HANDLER(gw_handle_ingest);
+/* GET /v1/usage (handlers_usage.c). */
+GW_HANDLER(gw_handle_usage);
+/* Admin endpoints (handlers_admin.c). */
+GW_HANDLER(gw_handle_admin_tier);
+GW_HANDLER(gw_handle_admin_tenant);
+GW_HANDLER(gw_handle_admin_key_create);
+GW_HANDLER(gw_handle_admin_key_update);
+GW_HANDLER(gw_handle_admin_key_revoke);
+GW_HANDLER(gw_handle_admin_key_rotate);
 /* Files under the web directory (static.c). */
-void gw_handle_static(const gw_app *app, const gw_request *req, gw_response *res);
+GW_HANDLER(gw_handle_static);
 
 /* An error response for a core status code: bad input 400, unknown
- * tenant or currency 404, out of memory 503, anything else 500. */
+ * tenant or currency 404, too short a history 422, out of memory 503,
+ * anything else 500. */
 void gw_response_fc_error(gw_response *res, int code, const fc_err *err);
+/* A 422 listing a batch's bad rows (every one reported, up to the core's
+ * FC_REPORT_MAX). */
+void gw_response_rows_error(gw_response *res, int status, const char *code, const char *msg,
+                            const fc_load_report *rep);
+/* 403 naming the tier and the limit a request goes beyond. */
+void gw_response_capability(gw_response *res, const gw_tier *t, const char *limit,
+                            const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 
 #endif /* GW_HANDLERS_H */

@@ -1,9 +1,59 @@
-/* handlers_health.c: GET /healthz, answered on the loop without touching
- * the database, and the mapping of core status codes to HTTP errors. */
-#include "handlers.h"
+/* handlers_health.c: GET /healthz and /metrics, answered on the loop
+ * without touching the database, and the shared error writers. */
+#include <stdarg.h>
+#include <stdio.h>
 
-void gw_handle_healthz(const gw_app *app, const gw_request *req, gw_response *res) {
+#include "cache.h"
+#include "handlers.h"
+#include "metrics.h"
+
+static const char *route_name(size_t i) { return gw_route_at(i)->name; }
+
+GW_HANDLER(gw_handle_metrics) {
+  gw_cache_stats cs = {0, 0, 0, 0};
+  gw_meter_stats ms;
+  (void)call;
+  (void)req;
+  if (app->cache) gw_cache_get_stats(app->cache, &cs);
+  if (app->meter) gw_meter_get_stats(app->meter, &ms);
+  if (app->metrics)
+    gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs, app->meter ? &ms : NULL,
+                     &res->body);
+  res->status = 200;
+  res->content_type = "text/plain; version=0.0.4";
+  gw_response_header(res, "Cache-Control", "no-store");
+}
+
+void gw_response_rows_error(gw_response *res, int status, const char *code, const char *msg,
+                            const fc_load_report *rep) {
+  res->status = status;
+  res->content_type = "application/json";
+  fc_buf_reset(&res->body);
+  fc_buf_printf(&res->body, "{\"error\":{\"code\":\"%s\",\"message\":", code);
+  fc_buf_json_str(&res->body, msg);
+  fc_buf_printf(&res->body, ",\"n_rows\":%zu,\"n_errors\":%zu,\"rows\":[", rep->n_rows,
+                rep->n_errors);
+  for (size_t i = 0; i < rep->n_listed; i++) {
+    fc_buf_printf(&res->body, "%s{\"row\":%zu,\"message\":", i ? "," : "", rep->errors[i].row);
+    fc_buf_json_str(&res->body, rep->errors[i].msg);
+    fc_buf_putc(&res->body, '}');
+  }
+  fc_buf_puts(&res->body, "]}}");
+}
+
+void gw_response_capability(gw_response *res, const gw_tier *t, const char *limit,
+                            const char *fmt, ...) {
+  char msg[384];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  gw_response_error(res, 403, "tier_limit", "%s exceeds %s of tier '%s'", msg, limit, t->name);
+}
+
+GW_HANDLER(gw_handle_healthz) {
   (void)app;
+  (void)call;
   (void)req;
   res->content_type = "application/json";
   res->status = 200;
@@ -22,6 +72,12 @@ void gw_response_fc_error(gw_response *res, int code, const fc_err *err) {
       break;
     case FC_ENOTFOUND:
       gw_response_error(res, 404, "not_found", "%s", msg);
+      break;
+    case FC_EDUP:
+      gw_response_error(res, 409, "conflict", "%s", msg);
+      break;
+    case FC_ETOOSHORT:
+      gw_response_error(res, 422, "insufficient_data", "%s", msg);
       break;
     case FC_ENOMEM:
       gw_response_error(res, 503, "unavailable", "%s", msg);

@@ -7,8 +7,8 @@
  * parameters are refused, so a typo never silently yields a default
  * answer. Runs on the thread pool: it reads SQLite and projects.
  *
- * The tenant is the database's only tenant (or "demo") until API keys
- * name it.
+ * The tenant is the key's; the horizon may not exceed the tier's
+ * max_horizon_hours (403 naming the limit).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,16 +82,20 @@ static int parse_query(const char *query, projection_query *q, gw_response *res)
   return 0;
 }
 
-void gw_handle_projection(const gw_app *app, const gw_request *req, gw_response *res) {
+GW_HANDLER(gw_handle_projection) {
   projection_query q;
-  char tenant[FC_TEXT_MAX + 1];
+  const char *tenant = call->tenant;
   fc_err err;
   fc_projection *proj = NULL;
   fc_treasury *t = NULL;
   if (parse_query(req->query, &q, res) != 0) return;
+  if (q.horizon > call->tier.max_horizon_hours) {
+    gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d hours", q.horizon);
+    return;
+  }
   fc_err_clear(&err);
-  int rc = gw_db_default_tenant(app->db, tenant, sizeof tenant, &err);
-  if (rc == FC_OK && !(t = fc_treasury_create(NULL))) rc = FC_ENOMEM;
+  int rc = FC_OK;
+  if (!(t = fc_treasury_create(NULL))) rc = FC_ENOMEM;
   if (rc == FC_OK) rc = gw_db_load_tenant(app->db, tenant, t, &err);
   if (rc == FC_OK && !q.has_now) {
     /* The CLI's default too, so both answer the same question. */

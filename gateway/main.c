@@ -1,8 +1,20 @@
-/* main.c: floatcast-gateway's flags, startup and clean shutdown.
+/* main.c: floatcast-gateway's config and flags, startup and clean
+ * shutdown, and the `usage export` subcommand.
  *
- *   floatcast-gateway [--listen HOST:PORT] [--db PATH] [--web DIR]
- *                     [--seed-demo] [--quiet] [--idle-timeout MS]
+ *   floatcast-gateway [--config FILE] [--listen HOST:PORT] [--db PATH]
+ *                     [--web DIR] [--seed-demo] [--quiet] [--idle-timeout MS]
  *                     [--request-timeout MS] [--max-connections N]
+ *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
+ *                     [--sync normal|full]
+ *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
+ *                     [--granularity day|hour] [--format csv|json]
+ *
+ * The config file is a JSON object with the same settings (listen, db,
+ * web, admin_key, anon_rate, anon_burst, cache_ttl_seconds, sync) and
+ * "tiers": {name: {tier fields as PUT /v1/admin/tiers}}; flags override
+ * it. The admin key comes from FLOATCAST_ADMIN_KEY, else the config.
+ * The usage export lives in this binary rather than in the `floatcast`
+ * CLI because the CLI links only the core, which has no SQLite.
  *
  * --listen defaults to 127.0.0.1:8080 (port 0 picks a free one); --db to
  * floatcast.db; without --web no static files are served. --seed-demo
@@ -18,11 +30,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <math.h>
+#include <time.h>
+
 #include <jansson.h>
 #include <uv.h>
 
+#include "auth.h"
+#include "cache.h"
 #include "db.h"
+#include "metering.h"
+#include "metrics.h"
 #include "server.h"
+
+#include "fc/time.h"
 
 #include "fc/demo.h"
 #include "fc/records.h"
@@ -35,6 +56,11 @@ typedef struct options {
   int seed_demo;
   int quiet;
   long idle_ms, request_ms, max_conns;
+  double anon_rate;
+  long anon_burst, cache_ttl_s;
+  int sync_full;
+  const char *admin_key;
+  json_t *config; /* the --config document, kept for its strings and tiers */
 } options;
 
 static void usage(FILE *f) {
@@ -50,7 +76,15 @@ static void usage(FILE *f) {
           "  --idle-timeout MS   close a keep-alive connection idle this long (5000)\n"
           "  --request-timeout MS  answer 408 to a request not received whole in this\n"
           "                      time from its first byte (10000)\n"
-          "  --max-connections N open connections at most; more are closed at once (1024)\n");
+          "  --max-connections N open connections at most; more are closed at once (1024)\n"
+          "  --config FILE       JSON config (listen, db, web, admin_key, anon_rate,\n"
+          "                      anon_burst, cache_ttl_seconds, sync, tiers); flags win\n"
+          "  --anon-rate R       requests/s per address without a valid key (20)\n"
+          "  --anon-burst B      their burst (40)\n"
+          "  --cache-ttl S       seconds an insight answer is cached (300)\n"
+          "  --sync normal|full  usage commits survive a crash (normal) or power loss (full)\n"
+          "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
+          "                         [--granularity day|hour] [--format csv|json]\n");
 }
 
 /* "HOST:PORT", "[::1]:PORT". */
@@ -98,6 +132,40 @@ static int parse_ms(const char *flag, const char *v, long *out) {
   return 0;
 }
 
+/* Applies the config file's settings; flags parsed later override them. */
+static int load_config(const char *path, options *o) {
+  json_error_t je;
+  json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+  if (!j || !json_is_object(j)) {
+    fprintf(stderr, "floatcast-gateway: --config %s: %s (line %d)\n", path,
+            j ? "expected a JSON object" : je.text, je.line);
+    json_decref(j);
+    return 2;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(j, k, v) {
+    int ok = 1;
+    if (!strcmp(k, "listen")) ok = json_is_string(v) && parse_listen(json_string_value(v), o) == 0;
+    else if (!strcmp(k, "db")) ok = json_is_string(v) && (o->db_path = json_string_value(v));
+    else if (!strcmp(k, "web")) ok = json_is_string(v) && (o->web_dir = json_string_value(v));
+    else if (!strcmp(k, "admin_key")) ok = json_is_string(v) && (o->admin_key = json_string_value(v));
+    else if (!strcmp(k, "anon_rate")) ok = json_is_number(v) && (o->anon_rate = json_number_value(v)) >= 0.001;
+    else if (!strcmp(k, "anon_burst")) ok = json_is_integer(v) && (o->anon_burst = (long)json_integer_value(v)) >= 1;
+    else if (!strcmp(k, "cache_ttl_seconds")) ok = json_is_integer(v) && (o->cache_ttl_s = (long)json_integer_value(v)) >= 0;
+    else if (!strcmp(k, "sync")) ok = json_is_string(v) && (o->sync_full = !strcmp(json_string_value(v), "full"), 1);
+    else if (!strcmp(k, "tiers")) ok = json_is_object(v);
+    else ok = 0;
+    if (!ok) {
+      fprintf(stderr, "floatcast-gateway: --config %s: bad or unknown setting '%s'\n", path, k);
+      json_decref(j);
+      return 2;
+    }
+  }
+  o->config = j;
+  return 0;
+}
+
 static int parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   strcpy(o->host, "127.0.0.1");
@@ -106,9 +174,33 @@ static int parse_args(int argc, char **argv, options *o) {
   o->idle_ms = 5000;
   o->request_ms = 10000;
   o->max_conns = 1024;
+  o->anon_rate = 20;
+  o->anon_burst = 40;
+  o->cache_ttl_s = 300;
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp(argv[i], "--config") == 0 && load_config(argv[i + 1], o) != 0) return 2;
   for (int i = 1; i < argc; i++) {
     const char *v;
-    if ((v = flag_value(argc, argv, &i, "--listen"))) {
+    if ((v = flag_value(argc, argv, &i, "--config"))) {
+      continue;
+    } else if ((v = flag_value(argc, argv, &i, "--anon-rate"))) {
+      char *end;
+      o->anon_rate = strtod(v, &end);
+      if (*end || !(o->anon_rate >= 0.001 && o->anon_rate <= 1e9)) {
+        fprintf(stderr, "floatcast-gateway: --anon-rate: expected a number in 0.001..1e9\n");
+        return 2;
+      }
+    } else if ((v = flag_value(argc, argv, &i, "--anon-burst"))) {
+      if (parse_ms("--anon-burst", v, &o->anon_burst) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--cache-ttl"))) {
+      if (parse_ms("--cache-ttl", v, &o->cache_ttl_s) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--sync"))) {
+      if (strcmp(v, "full") && strcmp(v, "normal")) {
+        fprintf(stderr, "floatcast-gateway: --sync: expected normal or full\n");
+        return 2;
+      }
+      o->sync_full = !strcmp(v, "full");
+    } else if ((v = flag_value(argc, argv, &i, "--listen"))) {
       if (parse_listen(v, o) != 0) {
         fprintf(stderr, "floatcast-gateway: --listen: expected HOST:PORT, got '%s'\n", v);
         return 2;
@@ -151,7 +243,7 @@ static int seed_demo(gw_db *db, fc_err *err) {
   for (int k = 0; k < 3 && rc == FC_OK; k++)
     rc = fc_batch_parse(kinds[k], FC_FORMAT_CSV, text[k].data, text[k].len, NULL, &batch[k],
                         NULL, err);
-  if (rc == FC_OK) rc = gw_db_store_batches(db, (const fc_batch *const *)batch, 3, err);
+  if (rc == FC_OK) rc = gw_db_store_batches(db, "demo", (const fc_batch *const *)batch, 3, err);
   for (int k = 0; k < 3; k++) {
     fc_batch_destroy(batch[k]);
     fc_buf_free(&text[k]);
@@ -163,7 +255,7 @@ static int open_db(const options *o, gw_db **db) {
   fc_err err;
   int empty = 0;
   fc_err_clear(&err);
-  int rc = gw_db_open(o->db_path, db, &err);
+  int rc = gw_db_open(o->db_path, o->sync_full, db, &err);
   if (rc == FC_OK && o->seed_demo) rc = gw_db_is_empty(*db, &empty, &err);
   if (rc == FC_OK && o->seed_demo && empty) {
     rc = seed_demo(*db, &err);
@@ -178,9 +270,90 @@ static int open_db(const options *o, gw_db **db) {
   return 0;
 }
 
+/* The tiers every database starts with (kept if already defined):
+ * free: daily only, 30-day horizon; pro: hourly, 90 days; enterprise. */
+static const gw_tier default_tiers[] = {
+    {"free", {5000, 10}, 10000, 720, 90, GW_GRAN_DAY},
+    {"pro", {50000, 100}, 1000000, 2160, 365, GW_GRAN_DAY | GW_GRAN_HOUR},
+    {"enterprise", {1000000, 2000}, 0, 8760, 3650, GW_GRAN_DAY | GW_GRAN_HOUR},
+};
+
+/* A tier object of the config file (fields as PUT /v1/admin/tiers). */
+static int config_tier(const char *name, json_t *v, gw_tier *t) {
+  json_t *g = json_object_get(v, "granularities"), *x;
+  size_t i;
+  memset(t, 0, sizeof *t);
+  if (!json_is_object(v) || strlen(name) >= sizeof t->name || !json_is_array(g)) return -1;
+  snprintf(t->name, sizeof t->name, "%s", name);
+  json_array_foreach(g, i, x) t->granularities |= json_is_string(x) ? gw_granularity_bit(json_string_value(x)) : 0;
+  t->rate.rate_milli = llround(json_number_value(json_object_get(v, "rate_per_second")) * 1000.0);
+  t->rate.burst = json_integer_value(json_object_get(v, "burst"));
+  t->monthly_quota = json_integer_value(json_object_get(v, "monthly_quota"));
+  t->max_horizon_hours = (int)json_integer_value(json_object_get(v, "max_horizon_hours"));
+  t->max_history_days = (int)json_integer_value(json_object_get(v, "max_history_days"));
+  return t->rate.rate_milli >= 1 && t->rate.burst >= 1 && t->monthly_quota >= 0 &&
+                 t->max_horizon_hours >= 1 && t->max_history_days >= 1 && t->granularities
+             ? 0
+             : -1;
+}
+
+static int put_tier_cb(const gw_tier *t, void *arg) { return gw_auth_put_tier(arg, t); }
+static int put_key_cb(const gw_key_info *k, void *arg) { return gw_auth_put_key(arg, k); }
+
+typedef struct quota_ctx {
+  gw_auth *auth;
+  int64_t month;
+} quota_ctx;
+
+static void quota_cb(const char *key_id, int64_t calls, void *arg) {
+  quota_ctx *q = arg;
+  gw_auth_set_quota_used(q->auth, key_id, q->month, calls);
+}
+
+/* Tiers (defaults, then the config's), keys and this month's quota use
+ * from the database into the registry. */
+static int load_registry(const options *o, gw_db *db, gw_auth *auth, fc_err *err) {
+  int rc = FC_OK;
+  for (size_t i = 0; rc == FC_OK && i < sizeof default_tiers / sizeof default_tiers[0]; i++)
+    rc = gw_db_tier_add_missing(db, &default_tiers[i], err);
+  json_t *tiers = o->config ? json_object_get(o->config, "tiers") : NULL, *v;
+  const char *name;
+  json_object_foreach(tiers, name, v) {
+    gw_tier t;
+    if (rc != FC_OK) break;
+    if (config_tier(name, v, &t) != 0) return gw_err(err, FC_EINVAL, "config: bad tier '%s'", name);
+    rc = gw_db_tier_put(db, &t, err);
+  }
+  if (rc == FC_OK) rc = gw_db_tiers_each(db, put_tier_cb, auth, err);
+  if (rc == FC_OK) rc = gw_db_keys_each(db, put_key_cb, auth, err);
+  quota_ctx q = {auth, gw_month_of((int64_t)time(NULL))};
+  if (rc == FC_OK) rc = gw_db_usage_served_since(db, gw_month_start(q.month), quota_cb, &q, err);
+  return rc;
+}
+
+/* --seed-demo: the demo tenant exists, and a fresh "pro" key replaces its
+ * earlier ones (a key is shown once, so each start issues one to show). */
+static int seed_demo_key(gw_db *db, gw_auth *auth, char key[GW_KEY_LEN + 1], fc_err *err) {
+  gw_key_info k;
+  int exists = 0;
+  int64_t now = (int64_t)time(NULL);
+  int rc = gw_db_tenant_exists(db, "demo", &exists, err);
+  if (rc == FC_OK && !exists) rc = gw_db_tenant_create(db, "demo", "Demo tenant", now, err);
+  if (rc == FC_OK) rc = gw_db_keys_revoke_tenant(db, "demo", now, err);
+  memset(&k, 0, sizeof k);
+  if (rc == FC_OK && gw_key_generate(k.id, key, k.hash) != FC_OK)
+    rc = gw_err(err, FC_EUNSUPPORTED, "no system randomness");
+  snprintf(k.tenant, sizeof k.tenant, "demo");
+  snprintf(k.tier, sizeof k.tier, "pro");
+  if (rc == FC_OK) rc = gw_db_key_insert(db, &k, now, err);
+  if (rc == FC_OK) rc = gw_db_keys_each(db, put_key_cb, auth, err);
+  return rc;
+}
+
 typedef struct runtime {
   uv_signal_t sigint, sigterm;
   gw_server *server;
+  gw_meter *meter;
 } runtime;
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -191,9 +364,16 @@ static void on_signal(uv_signal_t *h, int signum) {
   gw_server_shutdown(rt->server);
 }
 
-static int serve(const options *o, gw_app *app) {
+/* Every connection is gone: commit what metering holds and stop it. */
+static void on_drained(void *arg) {
+  runtime *rt = arg;
+  gw_meter_stop(rt->meter);
+}
+
+static int serve(const options *o, gw_app *app, const char *demo_key) {
   uv_loop_t loop;
   runtime rt;
+  fc_err err;
   gw_server_config cfg = gw_server_defaults();
   cfg.host = o->host;
   cfg.port = o->port;
@@ -201,11 +381,23 @@ static int serve(const options *o, gw_app *app) {
   cfg.idle_ms = (uint64_t)o->idle_ms;
   cfg.request_ms = (uint64_t)o->request_ms;
   cfg.max_connections = (unsigned)o->max_conns;
+  cfg.on_drained = on_drained;
+  cfg.drained_arg = &rt;
   if (uv_loop_init(&loop) != 0) return 1;
+  fc_err_clear(&err);
+  if (gw_meter_start(&loop, app->db, gw_server_metered, NULL, &rt.meter, &err) != FC_OK) {
+    fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
+    uv_loop_close(&loop);
+    return 1;
+  }
+  app->meter = rt.meter;
   int rc = gw_server_start(&loop, &cfg, app, &rt.server);
   if (rc != 0) {
     fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
             uv_strerror(rc));
+    gw_meter_stop(rt.meter);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    gw_meter_destroy(rt.meter);
     uv_loop_close(&loop);
     return 1;
   }
@@ -217,35 +409,105 @@ static int serve(const options *o, gw_app *app) {
   int v6 = strchr(o->host, ':') != NULL;
   printf("listening on http://%s%s%s:%d/\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
          gw_server_port(rt.server));
+  if (demo_key) printf("demo key (tenant demo, tier pro): %s\n", demo_key);
   if (app->web_root)
     printf("Treasury page: http://%s%s%s:%d/\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
            gw_server_port(rt.server));
   fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
   gw_server_destroy(rt.server);
+  gw_meter_destroy(rt.meter);
+  app->meter = NULL;
   rc = uv_loop_close(&loop);
   if (rc != 0) fprintf(stderr, "floatcast-gateway: loop closed with live handles\n");
   return rc != 0;
 }
 
+/* floatcast-gateway usage export ...: the committed usage table as CSV
+ * (or JSON rows) on stdout, for billing. */
+static int usage_export(int argc, char **argv) {
+  const char *db_path = NULL, *from_s = NULL, *to_s = NULL, *tenant = NULL, *gran = "day",
+             *format = "csv";
+  for (int i = 3; i < argc; i++) {
+    const char *v;
+    if ((v = flag_value(argc, argv, &i, "--db"))) db_path = v;
+    else if ((v = flag_value(argc, argv, &i, "--from"))) from_s = v;
+    else if ((v = flag_value(argc, argv, &i, "--to"))) to_s = v;
+    else if ((v = flag_value(argc, argv, &i, "--tenant"))) tenant = v;
+    else if ((v = flag_value(argc, argv, &i, "--granularity"))) gran = v;
+    else if ((v = flag_value(argc, argv, &i, "--format"))) format = v;
+    else {
+      fprintf(stderr, "floatcast-gateway usage export: unknown argument '%s'\n", argv[i]);
+      return 2;
+    }
+  }
+  int64_t from, to, total = 0;
+  fc_err err;
+  fc_err_clear(&err);
+  if (!db_path || !from_s || !to_s || (strcmp(gran, "day") && strcmp(gran, "hour")) ||
+      (strcmp(format, "csv") && strcmp(format, "json")) ||
+      fc_time_parse(from_s, strlen(from_s), &from, &err) != FC_OK ||
+      fc_time_parse(to_s, strlen(to_s), &to, &err) != FC_OK || to <= from) {
+    fprintf(stderr, "floatcast-gateway usage export: need --db, --from < --to (dates or ISO "
+                    "times), --granularity day|hour, --format csv|json%s%s\n",
+            err.msg[0] ? ": " : "", err.msg);
+    return 2;
+  }
+  gw_db *db = NULL;
+  fc_buf out;
+  fc_buf_init(&out);
+  int rc = gw_db_open(db_path, 0, &db, &err);
+  if (rc == FC_OK)
+    rc = gw_db_usage_write(db, tenant, from, to, gran[0] == 'h', format[0] == 'c', &out, &total,
+                           &err);
+  if (rc == FC_OK && format[0] == 'j') fc_buf_putc(&out, '\n');
+  if (rc == FC_OK && !fc_buf_failed(&out)) fwrite(out.data, 1, out.len, stdout);
+  else fprintf(stderr, "floatcast-gateway usage export: %s\n", err.msg[0] ? err.msg : "out of memory");
+  fc_buf_free(&out);
+  gw_db_close(db);
+  return rc == FC_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   options o;
-  gw_app app = {NULL, NULL};
-  char web_root[PATH_MAX];
+  gw_app app;
+  gw_metrics metrics;
+  char web_root[PATH_MAX], demo_key[GW_KEY_LEN + 1];
+  fc_err err;
+  memset(&app, 0, sizeof app);
+  memset(&metrics, 0, sizeof metrics);
+  if (argc >= 3 && !strcmp(argv[1], "usage") && !strcmp(argv[2], "export"))
+    return usage_export(argc, argv);
   int rc = parse_args(argc, argv, &o);
-  if (rc != 0) return rc;
+  if (rc != 0) {
+    json_decref(o.config);
+    return rc;
+  }
   signal(SIGPIPE, SIG_IGN); /* a peer that went away is an error code, not a kill */
   json_object_seed(0);      /* seed jansson's hash once, before worker threads use it */
   if (o.web_dir) {
     struct stat st;
     if (!realpath(o.web_dir, web_root) || stat(web_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
       fprintf(stderr, "floatcast-gateway: --web %s: not a directory\n", o.web_dir);
+      json_decref(o.config);
       return 1;
     }
     app.web_root = web_root;
   }
-  if (open_db(&o, &app.db) != 0) return 1;
-  rc = serve(&o, &app);
+  const char *admin = getenv("FLOATCAST_ADMIN_KEY");
+  gw_rate_policy anon = {llround(o.anon_rate * 1000.0), o.anon_burst};
+  app.auth = gw_auth_create(admin && admin[0] ? admin : o.admin_key, anon);
+  app.cache = gw_cache_create(10000, (uint64_t)o.cache_ttl_s * 1000);
+  app.metrics = &metrics;
+  fc_err_clear(&err);
+  rc = !app.auth || !app.cache ? 1 : open_db(&o, &app.db);
+  if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
+  if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
+  if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);
+  else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);
+  gw_cache_destroy(app.cache);
+  gw_auth_destroy(app.auth);
+  json_decref(o.config);
   return rc;
 }

@@ -6,24 +6,77 @@
 
 #include "handlers.h"
 
+#define P GW_AUTH_PARTNER
+#define A GW_AUTH_ADMIN
+
 static const gw_route routes[] = {
-    {"GET", "/healthz", "healthz", gw_handle_healthz, 0},
-    {"GET", "/v1/reports/treasury/projection", "projection", gw_handle_projection, 1},
+    {"GET", "/healthz", "healthz", gw_handle_healthz, 0, GW_AUTH_NONE, 0},
+    {"GET", "/metrics", "metrics", gw_handle_metrics, 0, GW_AUTH_NONE, 0},
+    {"GET", "/v1/reports/treasury/projection", "projection", gw_handle_projection, 1, P, 1},
+    {"GET", "/v1/insights/segments", "segments", gw_handle_segments, 1, P, 1},
+    {"GET", "/v1/insights/revenue-forecast", "revenue_forecast", gw_handle_revenue_forecast, 1, P, 1},
+    {"GET", "/v1/insights/cash-flow", "cash_flow", gw_handle_cash_flow, 1, P, 1},
+    {"POST", "/v1/what-if", "what_if", gw_handle_what_if, 1, P, 0},
+    {"POST", "/v1/transactions", "ingest_transactions", gw_handle_ingest, 1, P, 0},
+    {"POST", "/v1/transfers", "ingest_transfers", gw_handle_ingest, 1, P, 0},
+    {"POST", "/v1/streams", "ingest_streams", gw_handle_ingest, 1, P, 0},
+    {"POST", "/v1/accounts", "ingest_accounts", gw_handle_ingest, 1, P, 0},
+    {"GET", "/v1/usage", "usage", gw_handle_usage, 1, GW_AUTH_ANY, 0},
+    {"PUT", "/v1/admin/tiers/*", "admin_tier", gw_handle_admin_tier, 1, A, 0},
+    {"POST", "/v1/admin/tenants", "admin_tenant", gw_handle_admin_tenant, 1, A, 0},
+    {"POST", "/v1/admin/keys", "admin_key_create", gw_handle_admin_key_create, 1, A, 0},
+    {"PATCH", "/v1/admin/keys/*", "admin_key_update", gw_handle_admin_key_update, 1, A, 0},
+    {"DELETE", "/v1/admin/keys/*", "admin_key_revoke", gw_handle_admin_key_revoke, 1, A, 0},
+    {"POST", "/v1/admin/keys/*/rotate", "admin_key_rotate", gw_handle_admin_key_rotate, 1, A, 0},
 };
 
-static const gw_route static_route = {"GET", "", "static", gw_handle_static, 1};
+static const gw_route static_route = {"GET", "", "static", gw_handle_static, 1, GW_AUTH_NONE, 0};
+
+size_t gw_route_count(void) { return sizeof routes / sizeof routes[0]; }
+const gw_route *gw_route_at(size_t i) { return i < gw_route_count() ? &routes[i] : &static_route; }
+size_t gw_route_index(const gw_route *r) {
+  return r >= routes && r < routes + gw_route_count() ? (size_t)(r - routes) : gw_route_count();
+}
 
 static int method_matches(const char *route_method, const char *method) {
   return strcmp(route_method, method) == 0 ||
          (strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
+/* 1 when path fits pattern; the star segment's raw span goes to *seg, *len. */
+static int path_matches(const char *pattern, const char *path, const char **seg, size_t *len) {
+  while (*pattern && *path) {
+    if (*pattern == '*') {
+      size_t n = strcspn(path, "/");
+      if (n == 0) return 0;
+      *seg = path;
+      *len = n;
+      path += n;
+      pattern++;
+      continue;
+    }
+    if (*pattern++ != *path++) return 0;
+  }
+  return *pattern == '\0' && *path == '\0';
+}
+
 const gw_route *gw_route_find(const char *method, const char *path, int *status,
-                              const char **allow) {
+                              const char **allow, char *param, size_t param_cap) {
   int path_known = 0;
-  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-    if (strcmp(routes[i].path, path) != 0) continue;
-    if (method_matches(routes[i].method, method)) return &routes[i];
+  *allow = "GET, HEAD";
+  param[0] = '\0';
+  for (size_t i = 0; i < gw_route_count(); i++) {
+    const char *seg = NULL;
+    size_t len = 0;
+    if (!path_matches(routes[i].path, path, &seg, &len)) continue;
+    if (method_matches(routes[i].method, method)) {
+      if (seg && gw_url_decode(seg, len, param, param_cap, 0) < 0) {
+        *status = 400;
+        return NULL;
+      }
+      return &routes[i];
+    }
+    *allow = strcmp(routes[i].method, "GET") == 0 ? "GET, HEAD" : routes[i].method;
     path_known = 1;
   }
   if (!path_known && strncmp(path, "/v1/", 4) != 0 && strcmp(path, "/v1") != 0) {
@@ -31,6 +84,5 @@ const gw_route *gw_route_find(const char *method, const char *path, int *status,
     path_known = 1;
   }
   *status = path_known ? 405 : 404;
-  *allow = "GET, HEAD";
   return NULL;
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # gateway/run.sh: build everything and serve the Treasury page and the API
 # on 127.0.0.1:8080 from an embedded SQLite database seeded with the demo
-# tenant. Installs missing Debian packages first. Ctrl-C stops it.
+# tenant. Installs missing Debian packages first. Ctrl-C stops it. The
+# gateway prints a fresh demo partner key ("demo key (tenant demo, tier
+# pro): fc_...") for Authorization: Bearer; set FLOATCAST_ADMIN_KEY to use
+# the admin endpoints.
 #   FC_LISTEN=127.0.0.1:9090 FC_DB=/tmp/fc.db bash gateway/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,5 +27,5 @@ listen=${FC_LISTEN:-127.0.0.1:8080}
 db=${FC_DB:-var/floatcast.db}
 mkdir -p "$(dirname "$db")"
 echo "== floatcast gateway on http://$listen/  (Treasury page: http://$listen/index.html)"
-echo "   database $db; demo tenant seeded on first start; Ctrl-C to stop"
+echo "   database $db; demo tenant seeded on first start; a demo key is printed below; Ctrl-C to stop"
 exec build/bin/floatcast-gateway --listen "$listen" --db "$db" --web web --seed-demo

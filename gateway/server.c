@@ -4,6 +4,8 @@
  *   READING  parsing input; reads are on; the idle or request timer runs.
  *   WORKING  a handler runs on the thread pool; reads are off, so pipelined
  *            bytes wait in the kernel and in the unparsed tail of buf.
+ *   METERING the answer is ready but held until the metering writer has
+ *            committed its usage record (partner calls only).
  *   WRITING  one response is being written; the write timer runs. When it
  *            completes, the next pipelined request is parsed from the tail.
  *   LINGER   the last response is written and our side shut down; input is
@@ -18,12 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
+#include "metering.h"
+#include "metrics.h"
+
 #include "fc/time.h"
 
 #define CONN_BUF 16384
 #define LINGER_MS 1000
 
-enum conn_state { READING, WORKING, WRITING, LINGER };
+enum conn_state { READING, WORKING, METERING, WRITING, LINGER };
 enum timer_mode { T_NONE, T_IDLE, T_REQUEST, T_WRITE, T_LINGER };
 
 typedef struct gw_conn gw_conn;
@@ -50,14 +56,21 @@ struct gw_conn {
   gw_conn *prev, *next;
   enum conn_state state;
   enum timer_mode tmode;
-  int reading, closing, handles_open, work_pending, keep_after;
+  int reading, closing, handles_open, work_pending, meter_pending, keep_after;
+  int cache_hit;
+  uint64_t cache_gen;
   const gw_route *route;
+  gw_call call;
+  fc_buf rl_hdr;    /* rate-limit headers of the current answer */
+  fc_buf cache_key; /* tenant, tier limits and query of a cacheable call */
+  uint64_t t_dispatch;
   gw_http_in in;
   gw_response res;
   fc_buf out; /* status line and headers of the response being written */
   size_t buf_off, buf_len;
   uint64_t t_start;
   char peer[64];
+  char peer_ip[48];
   char buf[CONN_BUF];
 };
 
@@ -70,12 +83,16 @@ gw_server_config gw_server_defaults(void) {
   c.request_ms = 10000;
   c.drain_ms = 5000;
   c.access_log = 1;
+  c.on_drained = NULL;
+  c.drained_arg = NULL;
   return c;
 }
 
 static void process_input(gw_conn *c);
 static void close_conn(gw_conn *c);
 static void send_response(gw_conn *c);
+static void prepare_response(gw_conn *c);
+static void write_response(gw_conn *c);
 
 static void access_log(gw_conn *c, const char *method, const char *target, int status,
                        size_t bytes) {
@@ -124,8 +141,19 @@ static void set_timer(gw_conn *c, enum timer_mode mode, uint64_t ms) {
     uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
+static void on_drain_timer_closed(uv_handle_t *h) {
+  gw_server *s = h->data;
+  if (s->cfg.on_drained) s->cfg.on_drained(s->cfg.drained_arg);
+}
+
+/* The last step of a shutdown: every connection is gone. */
+static void close_drain_timer(gw_server *s) {
+  if (!uv_is_closing((uv_handle_t *)&s->drain_timer))
+    uv_close((uv_handle_t *)&s->drain_timer, on_drain_timer_closed);
+}
+
 static void maybe_free(gw_conn *c) {
-  if (c->handles_open > 0 || c->work_pending) return;
+  if (c->handles_open > 0 || c->work_pending || c->meter_pending) return;
   gw_server *s = c->srv;
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;
@@ -134,9 +162,10 @@ static void maybe_free(gw_conn *c) {
   gw_http_in_free(&c->in);
   gw_response_free(&c->res);
   fc_buf_free(&c->out);
+  fc_buf_free(&c->rl_hdr);
+  fc_buf_free(&c->cache_key);
   free(c);
-  if (s->draining && s->n_conns == 0 && !uv_is_closing((uv_handle_t *)&s->drain_timer))
-    uv_close((uv_handle_t *)&s->drain_timer, NULL);
+  if (s->draining && s->n_conns == 0) close_drain_timer(s);
 }
 
 static void on_handle_closed(uv_handle_t *h) {
@@ -212,8 +241,9 @@ static void on_written(uv_write_t *w, int status) {
   process_input(c);
 }
 
-/* Writes c->res; the request (if any) decides HEAD and keep-alive. */
-static void send_response(gw_conn *c) {
+/* Serialises c->res's head into c->out; the request (if any) decides HEAD
+ * and keep-alive. */
+static void prepare_response(gw_conn *c) {
   gw_request *req = &c->in.req;
   gw_response *res = &c->res;
   int complete = c->in.complete;
@@ -224,14 +254,29 @@ static void send_response(gw_conn *c) {
     gw_response_error(res, 503, "unavailable", "out of memory");
   }
   c->keep_after = complete && req->keep_alive && !res->close && !c->srv->draining;
+  fc_buf_reset(&c->out);
   gw_response_head(res, c->keep_after, &c->out);
+}
+
+static int has_body(const gw_response *res) {
+  return !res->head_only && res->status != 204 && res->status != 304 && res->body.len > 0;
+}
+
+/* Writes the prepared head and body. */
+static void write_response(gw_conn *c) {
+  gw_request *req = &c->in.req;
+  gw_response *res = &c->res;
+  int complete = c->in.complete;
   uv_buf_t bufs[2];
   unsigned nb = 0;
+  int body = has_body(res);
   bufs[nb++] = uv_buf_init(c->out.data, (unsigned)c->out.len);
-  int has_body = !res->head_only && res->status != 204 && res->status != 304 && res->body.len > 0;
-  if (has_body) bufs[nb++] = uv_buf_init(res->body.data, (unsigned)res->body.len);
+  if (body) bufs[nb++] = uv_buf_init(res->body.data, (unsigned)res->body.len);
   access_log(c, complete ? req->method : "-", complete ? req->target : "-", res->status,
-             c->out.len + (has_body ? res->body.len : 0));
+             c->out.len + (body ? res->body.len : 0));
+  if (c->srv->app->metrics)
+    gw_metrics_observe(c->srv->app->metrics, c->route ? gw_route_index(c->route) : GW_METRICS_ROUTES,
+                       res->status, (double)(uv_hrtime() - c->t_start) / 1e9);
   c->state = WRITING;
   reads_off(c);
   c->wreq.data = c;
@@ -243,9 +288,67 @@ static void send_response(gw_conn *c) {
   set_timer(c, T_WRITE, c->srv->cfg.request_ms);
 }
 
+static void send_response(gw_conn *c) {
+  prepare_response(c);
+  write_response(c);
+}
+
+/* Called on the loop when the call's usage record is committed (ok) or
+ * could not be (the call is then answered 503 and counts nowhere). */
+void gw_server_metered(void *owner, int ok, void *arg) {
+  gw_conn *c = owner;
+  (void)arg;
+  c->meter_pending = 0;
+  if (c->closing) {
+    maybe_free(c);
+    return;
+  }
+  if (!ok) {
+    c->srv->app->metrics ? (void)c->srv->app->metrics->metering_failed++ : (void)0;
+    gw_response_reset(&c->res);
+    c->res.close = 1;
+    gw_response_error(&c->res, 503, "unavailable", "usage could not be recorded; not served");
+    prepare_response(c);
+  }
+  write_response(c);
+}
+
+/* The answer is final: cache it, add the limit headers, settle the quota,
+ * and either hold it for metering or write it. */
+static void finish(gw_conn *c) {
+  const gw_app *app = c->srv->app;
+  gw_response *res = &c->res;
+  if (c->route && c->route->cache && !c->cache_hit && res->status == 200 && c->cache_key.len)
+    gw_cache_put(app->cache, c->call.tenant, c->cache_key.data, c->cache_gen,
+                 uv_hrtime() / 1000000, res->status, res->content_type, &res->body);
+  fc_buf_append(&res->headers, c->rl_hdr.data, c->rl_hdr.len);
+  if (app->auth) gw_auth_settle(app->auth, &c->call, res->status);
+  prepare_response(c);
+  if (c->call.caller != GW_CALLER_PARTNER || !app->meter) {
+    write_response(c);
+    return;
+  }
+  gw_meter_rec rec;
+  snprintf(rec.tenant, sizeof rec.tenant, "%s", c->call.tenant);
+  snprintf(rec.key_id, sizeof rec.key_id, "%s", c->call.key_id);
+  snprintf(rec.endpoint, sizeof rec.endpoint, "%s", c->route ? c->route->name : "none");
+  rec.status_class = res->status / 100;
+  rec.at = (int64_t)time(NULL);
+  rec.bytes = (int64_t)(c->out.len + (has_body(res) ? res->body.len : 0));
+  rec.compute_us = (int64_t)((uv_hrtime() - c->t_dispatch) / 1000);
+  rec.owner = c;
+  if (gw_meter_submit(app->meter, &rec) != FC_OK) {
+    gw_server_metered(c, 0, NULL);
+    return;
+  }
+  c->meter_pending = 1;
+  c->state = METERING;
+  reads_off(c);
+}
+
 static void on_work(uv_work_t *w) {
   gw_conn *c = w->data;
-  c->route->fn(c->srv->app, &c->in.req, &c->res);
+  c->route->fn(c->srv->app, &c->call, &c->in.req, &c->res);
 }
 
 static void on_work_done(uv_work_t *w, int status) {
@@ -259,37 +362,84 @@ static void on_work_done(uv_work_t *w, int status) {
     gw_response_reset(&c->res);
     gw_response_error(&c->res, 503, "unavailable", "shutting down");
   }
-  send_response(c);
+  finish(c);
+}
+
+/* The cache key of a cacheable call: tenant, the tier's capabilities (a
+ * lower tier must not read a higher tier's answer) and the request. */
+static void make_cache_key(gw_conn *c) {
+  const gw_tier *t = &c->call.tier;
+  fc_buf_reset(&c->cache_key);
+  fc_buf_printf(&c->cache_key, "%s\n%d/%d/%u\n%s %s", c->call.tenant, t->max_horizon_hours,
+                t->max_history_days, t->granularities, c->route->name, c->in.req.target);
+}
+
+/* Serves a live cache entry; 1 when it did. */
+static int serve_cached(gw_conn *c) {
+  const gw_app *app = c->srv->app;
+  int status = 0;
+  const char *ctype = NULL;
+  make_cache_key(c);
+  c->cache_gen = gw_cache_gen(app->cache, c->call.tenant);
+  const fc_buf *body = gw_cache_get(app->cache, c->call.tenant, c->cache_key.data,
+                                    uv_hrtime() / 1000000, &status, &ctype);
+  if (!body) return 0;
+  c->cache_hit = 1;
+  c->res.status = status;
+  c->res.content_type = ctype;
+  fc_buf_append(&c->res.body, body->data, body->len);
+  gw_response_header(&c->res, "Cache-Control", "no-store");
+  gw_response_header(&c->res, "X-Cache", "hit");
+  return 1;
 }
 
 static void dispatch(gw_conn *c) {
   const gw_request *req = &c->in.req;
+  const gw_app *app = c->srv->app;
   int status = 404;
   const char *allow = NULL;
   reads_off(c);
   set_timer(c, T_NONE, 0);
-  c->route = gw_route_find(req->method, req->path, &status, &allow);
+  c->t_dispatch = uv_hrtime();
+  c->cache_hit = 0;
+  fc_buf_reset(&c->rl_hdr);
+  fc_buf_reset(&c->cache_key);
+  c->route = gw_route_find(req->method, req->path, &status, &allow, c->call.param,
+                           sizeof c->call.param);
+  if (app->auth &&
+      gw_auth_admit(app->auth, gw_request_header(req, "authorization"), c->peer_ip,
+                    c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch,
+                    (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr) != 0) {
+    finish(c);
+    return;
+  }
   if (!c->route) {
     if (status == 405) {
       gw_response_error(&c->res, 405, "method_not_allowed", "%s is not allowed on %s",
                         req->method, req->path);
       gw_response_header(&c->res, "Allow", allow);
+    } else if (status == 400) {
+      gw_response_error(&c->res, 400, "bad_request", "undecodable path segment");
     } else {
       gw_response_error(&c->res, 404, "not_found", "no route for %s", req->path);
     }
-    send_response(c);
+    finish(c);
+    return;
+  }
+  if (c->route->cache && c->call.caller == GW_CALLER_PARTNER && app->cache && serve_cached(c)) {
+    finish(c);
     return;
   }
   if (!c->route->offload) {
-    c->route->fn(c->srv->app, req, &c->res);
-    send_response(c);
+    c->route->fn(app, &c->call, req, &c->res);
+    finish(c);
     return;
   }
   c->state = WORKING;
   c->work.data = c;
   if (uv_queue_work(c->srv->loop, &c->work, on_work, on_work_done) != 0) {
     gw_response_error(&c->res, 503, "unavailable", "cannot queue work");
-    send_response(c);
+    finish(c);
     return;
   }
   c->work_pending = 1;
@@ -349,6 +499,7 @@ static void peer_name(gw_conn *c) {
     }
   }
   snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+  snprintf(c->peer_ip, sizeof c->peer_ip, "%s", host);
 }
 
 static void on_reject_closed(uv_handle_t *h) { free(h); }
@@ -379,6 +530,8 @@ static void on_connection(uv_stream_t *listener, int status) {
   gw_http_in_init(&c->in);
   gw_response_init(&c->res);
   fc_buf_init(&c->out);
+  fc_buf_init(&c->rl_hdr);
+  fc_buf_init(&c->cache_key);
   uv_tcp_init(s->loop, &c->tcp);
   uv_timer_init(s->loop, &c->timer);
   c->tcp.data = c->timer.data = c;
@@ -441,8 +594,10 @@ int gw_server_port(const gw_server *s) { return s->port; }
 
 static void on_drain_timeout(uv_timer_t *t) {
   gw_server *s = t->data;
-  for (gw_conn *c = s->conns; c; c = c->next) close_conn(c);
-  uv_close((uv_handle_t *)&s->drain_timer, NULL);
+  for (gw_conn *c = s->conns, *next; c; c = next) {
+    next = c->next; /* close_conn never frees at once: handles close later */
+    close_conn(c);
+  }
 }
 
 void gw_server_shutdown(gw_server *s) {
@@ -454,7 +609,7 @@ void gw_server_shutdown(gw_server *s) {
     if (c->state == READING && !gw_http_in_partial(&c->in)) close_conn(c);
   }
   if (s->n_conns == 0)
-    uv_close((uv_handle_t *)&s->drain_timer, NULL);
+    close_drain_timer(s);
   else
     uv_timer_start(&s->drain_timer, on_drain_timeout, s->cfg.drain_ms, 0);
 }

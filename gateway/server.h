@@ -25,6 +25,11 @@ typedef struct gw_server_config {
   uint64_t request_ms;      /* 10000 */
   uint64_t drain_ms;        /* 5000: longest graceful shutdown */
   int access_log;           /* 1: one line per request on stderr */
+  /* Called once after a shutdown, when the last connection is gone (every
+   * held answer metered and written or dropped): stop the metering writer
+   * there. */
+  void (*on_drained)(void *arg);
+  void *drained_arg;
 } gw_server_config;
 
 gw_server_config gw_server_defaults(void);
@@ -41,6 +46,8 @@ int gw_server_port(const gw_server *s);
  * answered (with Connection: close) and force-closes whatever is left
  * after drain_ms. The loop then runs out of handles and uv_run returns. */
 void gw_server_shutdown(gw_server *s);
+/* The metering done callback (gw_meter_done_fn) for held answers. */
+void gw_server_metered(void *owner, int ok, void *arg);
 /* Frees the server once uv_run has returned. */
 void gw_server_destroy(gw_server *s);
 

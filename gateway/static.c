@@ -123,7 +123,8 @@ static int open_file(const gw_app *app, const char *decoded, gw_response *res, s
   return fd;
 }
 
-void gw_handle_static(const gw_app *app, const gw_request *req, gw_response *res) {
+GW_HANDLER(gw_handle_static) {
+  (void)call;
   char decoded[GW_MAX_HEAD];
   struct stat st;
   if (!app->web_root) {

@@ -32,6 +32,8 @@
 #include "fc/json.h"
 #include "fc/money.h"
 #include "fc/projection.h"
+#include "fc/projection_ml.h"
+#include "fc/whatif.h"
 #include "fc/records.h"
 #include "fc/status.h"
 #include "fc/time.h"
@@ -193,6 +195,16 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
     return FC_OK;
   case OPT_TIME:
     return fcw_opt_time(v, s->key, (int64_t *)s->dst, err);
+  case OPT_OBJECT:
+    if (v->type == FC_JSON_NULL) {
+      *(const fc_json **)s->dst = NULL;
+      return FC_OK;
+    }
+    if (v->type != FC_JSON_OBJECT)
+      return fcw_set_err(err, FC_EINVAL, "options: %s: expected an object, got %s", s->key,
+                         fc_json_type_name(v->type));
+    *(const fc_json **)s->dst = v;
+    return FC_OK;
   case OPT_DOUBLE:
     rc = opt_number(v, s->key, s->lo, s->hi, &d, err);
     if (rc == FC_OK) *(double *)s->dst = d;
@@ -275,6 +287,8 @@ static int load_kind(fc_treasury *t, fc_record_kind kind, int fmt, const char *d
 typedef struct project_opts {
   fc_projection_params p;
   const char *currencies; /* scale overrides "JPY=0,DAI=6" */
+  const fc_json *scenario; /* what-if changes (whatif.h), or NULL */
+  const char *method;      /* "rule" (default) or "ml" */
   int have_now;
 } project_opts;
 
@@ -292,10 +306,14 @@ static int parse_project_opts(const char *opts, size_t len, project_opts *po,
       {"risk_high", OPT_DOUBLE, &p->risk_high, 0, 1},
       {"lead_hours", OPT_INT, &p->lead_hours, 0, FC_HORIZON_MAX},
       {"currencies", OPT_STRING, &po->currencies, 0, 0},
+      {"scenario", OPT_OBJECT, &po->scenario, 0, 0},
+      {"method", OPT_STRING, &po->method, 0, 0},
   };
   int rc;
   po->p = fc_projection_defaults();
   po->currencies = NULL;
+  po->scenario = NULL;
+  po->method = NULL;
   p->now = FC_TIME_NONE;
   rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc != FC_OK) return rc;
@@ -357,7 +375,26 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
   if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
   rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
   if (rc == FC_OK) rc = build_treasury(&po, data, len, fmt, &t, report, &err);
-  if (rc == FC_OK) rc = fc_project_rule(t, &po.p, &proj, &err);
+  if (rc == FC_OK && po.scenario != NULL) {
+    fc_treasury *changed;
+    rc = fc_whatif_apply_value(t, po.p.tenant_id, po.scenario, &changed, &err);
+    if (rc == FC_OK) {
+      fc_treasury_destroy(t);
+      t = changed;
+    } else {
+      fcw_prefix_err(&err, "options");
+    }
+  }
+  if (rc == FC_OK && po.method != NULL && strcmp(po.method, "rule") != 0 && strcmp(po.method, "ml") != 0)
+    rc = fcw_set_err(&err, FC_EINVAL, "options: method: expected \"rule\" or \"ml\", got \"%.20s\"", po.method);
+  if (rc == FC_OK) {
+    if (po.method != NULL && strcmp(po.method, "ml") == 0) {
+      fc_projection_ml_params ml = fc_projection_ml_defaults();
+      rc = fc_project_ml(t, &po.p, &ml, &proj, &err);
+    } else {
+      rc = fc_project_rule(t, &po.p, &proj, &err);
+    }
+  }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
   fc_buf_free(&b);

@@ -46,12 +46,15 @@ int fcw_set_err(fc_err *err, int code, const char *fmt, ...) FC_WASM_PRINTF(3, 4
 int fcw_prefix_err(fc_err *err, const char *what);
 
 /* One accepted option: its key, and where the parsed value goes. */
-typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_TIME, OPT_U64, OPT_BOOL, OPT_RAW } opt_type;
+typedef enum {
+  OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_TIME, OPT_U64, OPT_BOOL, OPT_OBJECT, OPT_RAW
+} opt_type;
 typedef struct opt_spec {
   const char *key;
   opt_type type;
   void *dst;     /* int*, double*, const char**, int64_t*, uint64_t*, int* (bool),
-                    const fc_json** (raw: the caller reads the value) */
+                    const fc_json** (object: an object or null; raw: any value,
+                    which the caller reads) */
   double lo, hi; /* range for numbers */
 } opt_spec;
 

@@ -37,6 +37,28 @@ export interface ProjectOptions {
   lead_hours?: number;
   /** Currency scale overrides "JPY=0,DAI=6". */
   currencies?: string | null;
+  /** "rule" (default: balance - scheduled - stream drain) or "ml" (adds the
+   * cash-flow predictor's unscheduled flows with a calibrated p10-p90 band;
+   * takes seconds, not milliseconds). */
+  method?: 'rule' | 'ml' | null;
+  /** What-if changes applied to a copy of the data before projecting. */
+  scenario?: Scenario | null;
+}
+
+/** A what-if scenario (core/include/fc/whatif.h). Unknown members and ids are errors. */
+export interface Scenario {
+  /** Transfer rows (canonical format) added or replacing the same id; tenant_id may be left out. */
+  transfers?: Array<Record<string, string | number | null>>;
+  /** Stream rows added or replacing the same id. */
+  streams?: Array<Record<string, string | number | null>>;
+  /** Account rows, e.g. a balance as it will be. */
+  accounts?: Array<Record<string, string | number | boolean | null>>;
+  /** Ids of pending transfers that will not happen. */
+  cancel_transfers?: string[];
+  pause_streams?: string[];
+  resume_streams?: string[];
+  /** New flow rate per second by stream id (decimal text). */
+  stream_rates?: Record<string, string>;
 }
 
 export interface PathPoint {

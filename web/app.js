@@ -5,7 +5,12 @@
 import init from './floatcast.mjs';
 
 const $ = (id) => document.getElementById(id);
-const state = { data: { accounts: null, transfers: null, streams: null }, source: '', sort: { key: 'hours', dir: 1 }, streams: [] };
+const state = {
+  data: { accounts: null, transfers: null, streams: null }, source: '', sort: { key: 'hours', dir: 1 }, streams: [],
+  // The what-if scenario (core/include/fc/whatif.h): payments added, transfers cancelled, streams paused.
+  scenario: { transfers: [], cancel: [], pause: new Set() },
+  baseline: null,
+};
 let fc = null;
 
 const RISK_TEXT = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
@@ -74,15 +79,24 @@ function svg(tag, attrs) {
 function chart(cur) {
   const W = 320, H = 96, P = 4;
   const ys = cur.path.map((p) => p.p50);
+  const lows = cur.path.map((p) => p.p10), highs = cur.path.map((p) => p.p90);
+  const banded = cur.path.some((p) => p.p10 !== p.p90);
   const floor = Number(cur.depletion.floor);
-  const lo = Math.min(...ys, floor), hi = Math.max(...ys, floor);
+  const lo = Math.min(...ys, ...lows, floor), hi = Math.max(...ys, ...highs, floor);
   const span = hi - lo || Math.abs(hi) || 1;
   const x = (i) => P + (i / Math.max(1, ys.length - 1)) * (W - 2 * P);
   const y = (v) => P + (1 - (v - lo) / span) * (H - 2 * P);
   const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
     'aria-label': `${cur.currency} balance over ${ys.length - 1} hours` });
   const pts = ys.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
-  s.append(svg('polygon', { points: `${x(0)},${H - P} ${pts.join(' ')} ${x(ys.length - 1)},${H - P}`, class: 'area' }));
+  if (banded) {
+    // The ML projection's p10-p90 band around the p50 path.
+    const up = highs.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+    const down = lows.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).reverse();
+    s.append(svg('polygon', { points: [...up, ...down].join(' '), class: 'band' }));
+  } else {
+    s.append(svg('polygon', { points: `${x(0)},${H - P} ${pts.join(' ')} ${x(ys.length - 1)},${H - P}`, class: 'area' }));
+  }
   s.append(svg('line', { x1: P, x2: W - P, y1: y(floor), y2: y(floor), class: 'floor' }));
   s.append(svg('polyline', { points: pts.join(' '), class: 'line' }));
   const below = ys.findIndex((v) => v < floor);
@@ -100,6 +114,7 @@ function card(cur, horizon) {
   const r = cur.rule;
   // Red only when the projection ends below the floor, not for any decrease.
   const below = Number(r.projected_balance) < Number(cur.depletion.floor);
+  const ml = cur.path.some((pt) => pt.p10 !== pt.p90);
   const risk = cur.depletion.risk;
   const p48 = cur.depletion.probability['48h'];
   const head = el('div', { class: 'card-head' },
@@ -107,7 +122,16 @@ function card(cur, horizon) {
     el('span', { class: `badge risk-${risk}`, title: p48 === null ? '' : `P(below floor within 48 h) = ${p48}` }, RISK_TEXT[risk] || risk));
   const body = el('div', { class: 'balances' },
     stat('Current balance', money(cur.current_balance), 'big'),
-    stat(`Projected in ${horizon} h`, money(r.projected_balance), `big ${below ? 'down' : ''}`));
+    ml
+      ? stat(`Projected p50 in ${horizon} h`, money(String(cur.path[cur.path.length - 1].p50)),
+        `big ${cur.path[cur.path.length - 1].p50 < Number(cur.depletion.floor) ? 'down' : ''}`)
+      : stat(`Projected in ${horizon} h`, money(r.projected_balance), `big ${below ? 'down' : ''}`));
+  const base = state.baseline && state.baseline.currencies.find((c) => c.currency === cur.currency);
+  const diff = base ? Number(r.projected_balance) - Number(base.rule.projected_balance) : 0;
+  if (base && Math.abs(diff) > 0) {
+    body.append(el('div', { class: `vs ${diff < 0 ? 'down' : 'up'}` },
+      `${diff < 0 ? '−' : '+'}${money(String(Math.abs(diff)))} vs baseline (${money(base.rule.projected_balance)})`));
+  }
   const flows = el('div', { class: 'flows' },
     stat('Scheduled outflows', flow('−', r.scheduled_outflows)),
     stat('Scheduled inflows', flow('+', r.scheduled_inflows ?? '0')),
@@ -116,8 +140,15 @@ function card(cur, horizon) {
   const ys = cur.path.map((p) => p.p50);
   const axis = el('div', { class: 'axis' }, el('span', {}, 'now'),
     el('span', {}, `min ${compact(Math.min(...ys))} · max ${compact(Math.max(...ys))}`), el('span', {}, `+${horizon} h`));
+  const last = cur.path[cur.path.length - 1];
+  if (ml) {
+    const bt = cur.model && cur.model.backtest;
+    flows.append(stat('p10 – p90 at +' + horizon + ' h', `${money(String(last.p10))} – ${money(String(last.p90))}`, 'wide'));
+    flows.append(stat('Model', `${cur.model.name}${bt && bt.coverage_80 !== null ? ` · backtest 80% band covered ${(bt.coverage_80 * 100).toFixed(0)}%` : ''}`, 'wide'));
+  }
   const foot = cur.depletion.expected_at
-    ? el('div', { class: 'depletion warn' }, `Falls below floor at ${shortTime(cur.depletion.expected_at)}`)
+    ? el('div', { class: 'depletion warn' }, `Falls below floor at ${shortTime(cur.depletion.expected_at)}`
+      + (p48 !== null && p48 > 0 && p48 < 1 ? ` · P(48 h) ${(p48 * 100).toFixed(0)}%` : ''))
     : el('div', { class: 'depletion' }, `Stays above floor for ${horizon} h`);
   return el('article', { class: `card risk-${risk}`, 'data-currency': cur.currency }, head, body, chart(cur), axis, flows, foot);
 }
@@ -160,11 +191,88 @@ function renderRunway() {
     el('td', {}, s.currency),
     el('td', { class: 'num' }, money(s.remaining)),
     el('td', { class: 'num' }, s.hours_until_depleted === null ? '∞' : s.hours_until_depleted.toFixed(1)),
-    el('td', {}, el('span', { class: `pill st-${s.runway_status}` }, s.runway_status)))));
+    el('td', {}, el('span', { class: `pill st-${s.runway_status}` }, s.runway_status)),
+    el('td', {}, pauseBox(s)))));
   for (const th of $('runway').querySelectorAll('th')) {
     th.classList.toggle('sorted', th.dataset.key === key);
     th.dataset.dir = th.dataset.key === key ? (dir > 0 ? 'asc' : 'desc') : '';
   }
+}
+
+function pauseBox(s) {
+  const box = el('input', { type: 'checkbox', 'data-stream': s.id, 'aria-label': `pause ${s.id} in the scenario` });
+  box.checked = state.scenario.pause.has(s.id);
+  // Only active streams can be paused; a paused one can be kept paused by the scenario.
+  box.disabled = !box.checked && s.runway_status !== 'critical' && s.runway_status !== 'warning'
+    && s.runway_status !== 'healthy';
+  box.addEventListener('change', () => {
+    changeScenario((sc) => (box.checked ? sc.pause.add(s.id) : sc.pause.delete(s.id)));
+  });
+  return box;
+}
+
+// ---- what-if -------------------------------------------------------------
+
+// Account ids and currencies from the accounts CSV (for the scenario form).
+function accountsOf(csv) {
+  if (typeof csv !== 'string' || csv.trim().startsWith('[') || csv.trim().startsWith('{')) return [];
+  const lines = csv.trim().split(/\r?\n/);
+  const head = lines[0].split(',').map((h) => h.trim().toLowerCase());
+  const id = head.indexOf('id'), ccy = head.indexOf('currency');
+  if (id < 0 || ccy < 0) return [];
+  return lines.slice(1).map((l) => l.split(',')).filter((f) => f.length > Math.max(id, ccy))
+    .map((f) => ({ id: f[id], currency: f[ccy] }));
+}
+
+function fillAccounts() {
+  const accts = accountsOf(state.data.accounts);
+  $('wi-account').replaceChildren(...accts.map((a) => el('option', { value: `${a.id}|${a.currency}` }, `${a.id} (${a.currency})`)));
+}
+
+function scenarioActive() {
+  const sc = state.scenario;
+  return sc.transfers.length > 0 || sc.cancel.length > 0 || sc.pause.size > 0;
+}
+
+function scenarioObject() {
+  const sc = state.scenario;
+  const o = {};
+  if (sc.transfers.length) o.transfers = sc.transfers;
+  if (sc.cancel.length) o.cancel_transfers = sc.cancel;
+  if (sc.pause.size) o.pause_streams = [...sc.pause];
+  return o;
+}
+
+function renderScenario() {
+  const sc = state.scenario;
+  const items = [
+    ...sc.transfers.map((t, i) => ({ text: `${t.from_account_id.startsWith('whatif-') ? 'Receipt' : 'Payment'} `
+      + `${money(t.amount)} ${t.currency} ${t.from_account_id.startsWith('whatif-') ? 'into' : 'from'} `
+      + `${t.from_account_id.startsWith('whatif-') ? t.to_account_id : t.from_account_id} at ${shortTime(t.scheduled_for)}`,
+      drop: () => sc.transfers.splice(i, 1) })),
+    ...sc.cancel.map((id, i) => ({ text: `Cancel pending transfer ${id}`, drop: () => sc.cancel.splice(i, 1) })),
+    ...[...sc.pause].map((id) => ({ text: `Pause stream ${id}`, drop: () => sc.pause.delete(id) })),
+  ];
+  $('wi-list').replaceChildren(...items.map((it) => {
+    const x = el('button', { type: 'button', class: 'ghost small', 'aria-label': 'remove' }, 'remove');
+    x.addEventListener('click', () => changeScenario(() => it.drop()));
+    return el('li', {}, it.text, ' ', x);
+  }));
+}
+
+let whatifSeq = 0;
+function addPayment() {
+  const [account, currency] = ($('wi-account').value || '|').split('|');
+  const when = $('wi-when').value;
+  if (!account) return showError(new Error('What-if: load data with accounts first.'));
+  if (!when) return showError(new Error('What-if: set when the payment happens.'));
+  const at = `${when.length === 16 ? `${when}:00` : when}Z`;
+  const out = $('wi-dir').value === 'out';
+  const id = `whatif-${++whatifSeq}`;
+  changeScenario((sc) => sc.transfers.push({
+    id, from_account_id: out ? account : `whatif-payer-${whatifSeq}`, to_account_id: out ? `whatif-payee-${whatifSeq}` : account,
+    currency, amount: $('wi-amount').value.trim(), status: 'pending', created_at: nowIso() || at, scheduled_for: at,
+  }));
 }
 
 // ---- computing -----------------------------------------------------------
@@ -178,23 +286,59 @@ function setNow(iso) {
   $('now').value = iso.slice(0, 16);
 }
 
+// The rule projects in milliseconds on every keystroke; the ML projection
+// trains its models (seconds), so it waits for typing to pause.
+let mlTimer = null;
+function schedule() {
+  clearTimeout(mlTimer);
+  if ($('method').value !== 'ml') return recompute();
+  $('meta').textContent = 'ML projection: training the cash-flow models…';
+  mlTimer = setTimeout(recompute, 400);
+  return null;
+}
+
 function recompute() {
   if (!fc || !state.data.accounts) return;
   const horizon = Number($('horizon').value);
-  const opts = { now: nowIso(), horizon_hours: horizon };
+  const opts = { now: nowIso(), horizon_hours: horizon, method: $('method').value };
   const floors = $('floors').value.trim();
   if (floors) opts.floors = floors;
   try {
     if (!opts.now) throw Object.assign(new Error('Set "Now (UTC)" to project from.'), { code: 'EINVAL' });
     const t0 = performance.now();
-    const p = fc.project(state.data, opts);
+    state.baseline = null;
+    let p;
+    if (scenarioActive()) {
+      state.baseline = fc.project(state.data, opts);
+      p = fc.project(state.data, { ...opts, scenario: scenarioObject() });
+    } else {
+      p = fc.project(state.data, opts);
+    }
     const ms = performance.now() - t0;
+    renderScenario();
     clearError();
     renderCards(p);
     state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
     renderRunway();
-    $('meta').textContent = `floatcast ${fc.version()} · WASM · projected in ${ms.toFixed(1)} ms`;
+    $('meta').textContent = `floatcast ${fc.version()} · WASM · ${p.method} projection in ${ms.toFixed(1)} ms`;
+    return null;
   } catch (e) {
+    showError(e);
+    return e;
+  }
+}
+
+// Applies a change to the scenario; one the core refuses (an amount typo, an
+// unknown transfer id) is undone so the page keeps showing the last good
+// scenario, and its message stays on screen.
+function changeScenario(fn) {
+  const sc = state.scenario;
+  const prev = { transfers: [...sc.transfers], cancel: [...sc.cancel], pause: new Set(sc.pause) };
+  fn(sc);
+  const e = recompute();
+  if (e && scenarioActive()) {
+    state.scenario = prev;
+    recompute();
     showError(e);
   }
 }
@@ -204,6 +348,7 @@ async function readFile(input, kind) {
   if (!f) return;
   state.data[kind] = await f.text();
   state.source = 'files';
+  if (kind === 'accounts') fillAccounts();
   const loaded = Object.entries(state.data).filter(([, v]) => v !== null).map(([k]) => k);
   $('source').textContent = `Loaded from files: ${loaded.join(', ')}.`
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
@@ -219,6 +364,9 @@ function loadDemo() {
     $('source').textContent = `Demo tenant "${d.tenant_id}" (seed ${d.seed}): ${n(d.accounts)} accounts, `
       + `${n(d.transfers)} transfers, ${n(d.streams)} streams, history to ${shortTime(d.now)}.`;
     setNow(d.now);
+    $('wi-when').value = new Date(Date.parse(d.now) + 24 * 3600e3).toISOString().slice(0, 16);
+    state.scenario = { transfers: [], cancel: [], pause: new Set() };
+    fillAccounts();
     recompute();
   } catch (e) {
     showError(e);
@@ -228,17 +376,27 @@ function loadDemo() {
 function wire() {
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).addEventListener('change', (ev) => readFile(ev.target, k));
   $('demo').addEventListener('click', loadDemo);
-  $('now').addEventListener('input', recompute);
-  $('floors').addEventListener('input', recompute);
+  $('wi-add').addEventListener('click', addPayment);
+  $('method').addEventListener('change', schedule);
+  $('wi-cancel').addEventListener('click', () => {
+    const id = $('wi-cancel-id').value.trim();
+    if (id && !state.scenario.cancel.includes(id)) changeScenario((sc) => sc.cancel.push(id));
+  });
+  $('wi-reset').addEventListener('click', () => {
+    state.scenario = { transfers: [], cancel: [], pause: new Set() };
+    recompute();
+  });
+  $('now').addEventListener('input', schedule);
+  $('floors').addEventListener('input', schedule);
   $('horizon').addEventListener('input', () => {
     $('horizon-range').value = $('horizon').value;
-    recompute();
+    schedule();
   });
   $('horizon-range').addEventListener('input', () => {
     $('horizon').value = $('horizon-range').value;
-    recompute();
+    schedule();
   });
-  for (const th of $('runway').querySelectorAll('th')) {
+  for (const th of $('runway').querySelectorAll('th[data-key]')) {
     th.addEventListener('click', () => {
       const key = th.dataset.key;
       state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : 1 };

@@ -50,5 +50,6 @@ int cmd_features(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_gbdt(int argc, char **argv);
+int cmd_cashflow(int argc, char **argv);
 
 #endif

@@ -1,19 +1,22 @@
 /* cmd_project.c: floatcast project --data DIR [--now TS] [--horizon H] ... */
 #include "cli.h"
+#include "fc/projection_ml.h"
 
 #include <math.h>
 #include <string.h>
 
 static const char usage[] =
-    "usage: floatcast project --data DIR [--now TS] [--horizon 48] [--method rule] [--json]\n"
+    "usage: floatcast project --data DIR [--now TS] [--horizon 48] [--method rule|ml] [--json]\n"
     "                         [--tenant T] [--currency C] [--floors CCY=AMT,...] [--fx A/B=RATE,...]\n"
-    "                         [--output FILE]\n"
+    "                         [--scenario FILE] [--output FILE]\n"
     "Projects each currency's balance hour by hour (../shared/spec/projection.md).\n"
     "  --now      as-of time (ISO 8601 UTC); default: the hour after the newest transfer\n"
     "  --horizon  hours ahead, 1..720 (default 48)\n"
-    "  --method   rule (balance - scheduled - stream drain)\n"
+    "  --method   rule (balance - scheduled - stream drain) or ml (rule + predicted flows, a band\n"
+    "             and depletion probabilities; see floatcast cashflow)\n"
     "  --floors   depletion floors, e.g. USDC=25000,*=0 (default 0)\n"
     "  --fx       exchange rates for recommendations (default USD/USDC=1,USD/USDT=1,EUR/EURC=1)\n"
+    "  --scenario what-if changes (JSON, see core/include/fc/whatif.h) applied to a copy of the data\n"
     "  --json     print the JSON answer (default: a table)\n";
 
 static void print_table(const fc_projection *p) {
@@ -44,7 +47,7 @@ static void print_table(const fc_projection *p) {
 
 int cmd_project(int argc, char **argv) {
   fc_projection_params p = fc_projection_defaults();
-  const char *dir = NULL, *method = "rule", *output = "-", *v;
+  const char *dir = NULL, *method = "rule", *output = "-", *scenario = NULL, *v;
   int json = 0, bad = 0, rc;
   fc_treasury *t;
   fc_projection *proj;
@@ -77,6 +80,8 @@ int cmd_project(int argc, char **argv) {
       p.fx = v;
     } else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) {
       output = v;
+    } else if ((v = cli_flag(argc, argv, &i, "--scenario", &bad))) {
+      scenario = v;
     } else if (!bad) {
       fprintf(stderr, "floatcast project: unknown option '%s'\n%s", argv[i], usage);
       return 2;
@@ -87,12 +92,31 @@ int cmd_project(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
-  if (strcmp(method, "rule") != 0)
-    return cli_fail("project", "--method %s: only 'rule' is available in this build", method);
+  if (strcmp(method, "rule") != 0 && strcmp(method, "ml") != 0)
+    return cli_fail("project", "--method %s: want rule or ml", method);
   if (cli_load_treasury("project", dir, &t)) return 1;
   if (p.now == FC_TIME_NONE) p.now = fc_treasury_default_now(t, p.tenant_id);
   fc_err_clear(&err);
-  rc = fc_project_rule(t, &p, &proj, &err);
+  if (scenario != NULL && strcmp(method, "ml") == 0) {
+    fc_treasury_destroy(t);
+    return cli_fail("project", "--scenario works with --method rule only");
+  }
+  if (strcmp(method, "ml") == 0) {
+    fc_projection_ml_params ml = fc_projection_ml_defaults();
+    rc = fc_project_ml(t, &p, &ml, &proj, &err);
+  } else if (scenario != NULL) {
+    fc_buf sc;
+    fc_buf_init(&sc);
+    if (cli_read_file(scenario, &sc) != 0) {
+      fc_buf_free(&sc);
+      fc_treasury_destroy(t);
+      return 1;
+    }
+    rc = fc_whatif_project(t, sc.data, sc.len, &p, &proj, &err);
+    fc_buf_free(&sc);
+  } else {
+    rc = fc_project_rule(t, &p, &proj, &err);
+  }
   if (rc != FC_OK) {
     fc_treasury_destroy(t);
     return cli_fail_err("project", NULL, rc, &err);

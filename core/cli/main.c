@@ -9,6 +9,7 @@ static const struct {
   const char *summary;
 } commands[] = {
     {"project", cmd_project, "treasury float projection per currency (JSON or a table)"},
+    {"cashflow", cmd_cashflow, "predicted outflows/inflows p10/p50/p90 per step (gradient-boosted trees)"},
     {"features", cmd_features, "treasury features: flows, velocity, recurring payments, stream runway"},
     {"segment", cmd_segment, "customer segments of partner transactions (k-means or DBSCAN)"},
     {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},

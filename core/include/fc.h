@@ -3,12 +3,14 @@
 #define FC_H
 #include "fc/buf.h"
 #include "fc/calendar.h"
+#include "fc/cashflow.h"
 #include "fc/csv.h"
 #include "fc/demo.h"
 #include "fc/flows.h"
 #include "fc/json.h"
 #include "fc/money.h"
 #include "fc/projection.h"
+#include "fc/projection_ml.h"
 #include "fc/records.h"
 #include "fc/recurring.h"
 #include "fc/rng.h"
@@ -17,4 +19,5 @@
 #include "fc/time.h"
 #include "fc/treasury.h"
 #include "fc/version.h"
+#include "fc/whatif.h"
 #endif

@@ -119,7 +119,7 @@ static int cmp_runway(const void *a, const void *b) {
   if (x->runway.hours_until_depleted != y->runway.hours_until_depleted)
     return x->runway.hours_until_depleted < y->runway.hours_until_depleted ? -1 : 1;
   if (x->runway.status != y->runway.status) return x->runway.status < y->runway.status ? -1 : 1;
-  return strcmp(x->stream->id, y->stream->id);
+  return strcmp(x->stream.id, y->stream.id);
 }
 
 static size_t hour_bucket(int64_t at, int64_t now) {
@@ -178,9 +178,21 @@ static int project_currency(const fc_treasury *t, const char *tenant, const fc_p
   cp->n_streams = 0;
   for (size_t i = 0; i < ns; i++) {
     if (strcmp(st[i].tenant_id, tenant) != 0 || strcmp(st[i].currency, cp->currency) != 0) continue;
-    cp->streams[cp->n_streams].stream = &st[i];
-    fc_runway_compute(&st[i], p->now, &cp->streams[cp->n_streams].runway);
-    cp->n_streams++;
+    {
+      fc_stream_runway *sr = &cp->streams[cp->n_streams];
+      char *id = fc__malloc(strlen(st[i].id) + 1), *ten = fc__malloc(strlen(st[i].tenant_id) + 1);
+      if (id == NULL || ten == NULL) {
+        fc__free(id);
+        fc__free(ten);
+        rc = fc__err(err, FC_ENOMEM, "out of memory");
+        goto done;
+      }
+      sr->stream = st[i];
+      sr->stream.id = strcpy(id, st[i].id);
+      sr->stream.tenant_id = strcpy(ten, st[i].tenant_id);
+      fc_runway_compute(&st[i], p->now, &sr->runway);
+      cp->n_streams++;
+    }
     for (size_t k = 1; k <= H; k++) drain_cum[k] += fc_stream_drain(&st[i], p->now, (int64_t)k * 3600);
   }
   qsort(cp->streams, cp->n_streams, sizeof *cp->streams, cmp_runway);
@@ -391,8 +403,13 @@ int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_proj
 void fc_projection_destroy(fc_projection *p) {
   if (p == NULL) return;
   for (size_t i = 0; i < p->n_currencies; i++) {
+    for (size_t j = 0; j < p->currencies[i].n_streams; j++) {
+      fc__free((char *)p->currencies[i].streams[j].stream.id);
+      fc__free((char *)p->currencies[i].streams[j].stream.tenant_id);
+    }
     fc__free(p->currencies[i].path);
     fc__free(p->currencies[i].streams);
+    fc__free(p->currencies[i].model_extra);
   }
   fc__free(p->currencies);
   fc__free(p->recommendations);
@@ -420,11 +437,11 @@ static void time_str(fc_buf *b, int64_t t) {
 static void write_stream(fc_buf *b, const fc_stream_runway *sr, int scale) {
   const fc_runway *r = &sr->runway;
   char rate[FC_MONEY_STR_MAX];
-  fc_money_format(sr->stream->flow_rate, scale + FC_RATE_EXTRA_DIGITS, rate, sizeof rate);
+  fc_money_format(sr->stream.flow_rate, scale + FC_RATE_EXTRA_DIGITS, rate, sizeof rate);
   fc_buf_puts(b, "{\"id\":");
-  fc_buf_json_str(b, sr->stream->id);
+  fc_buf_json_str(b, sr->stream.id);
   fc_buf_puts(b, ",\"status\":");
-  fc_buf_json_str(b, fc_stream_status_name(sr->stream->status));
+  fc_buf_json_str(b, fc_stream_status_name(sr->stream.status));
   fc_buf_puts(b, ",\"flow_rate_per_second\":");
   fc_buf_json_str(b, rate);
   fc_buf_puts(b, ",\"remaining\":");
@@ -496,7 +513,17 @@ static void write_currency(fc_buf *b, const fc_currency_projection *c) {
   }
   fc_buf_puts(b, "],\"model\":{\"name\":");
   fc_buf_json_str(b, c->model_name);
-  fc_buf_printf(b, ",\"version\":%d,\"backtest\":{\"mae_48h\":null,\"coverage_80\":null}}}", c->model_version);
+  fc_buf_printf(b, ",\"version\":%d,\"backtest\":{\"mae_48h\":", c->model_version);
+  if (c->has_backtest) {
+    fc_buf_json_fixed(b, c->backtest_mae_48h, c->scale);
+    fc_buf_puts(b, ",\"coverage_80\":");
+    fc_buf_json_fixed(b, c->backtest_coverage_80, 3);
+  } else {
+    fc_buf_puts(b, "null,\"coverage_80\":null");
+  }
+  fc_buf_putc(b, '}');
+  if (c->model_extra) fc_buf_puts(b, c->model_extra);
+  fc_buf_puts(b, "}}");
 }
 
 int fc_projection_write_json(const fc_projection *p, fc_buf *b) {

@@ -118,6 +118,7 @@ const char *fc_stream_status_name(fc_stream_status s) {
 
 struct fc_batch {
   fc_record_kind kind;
+  const char *default_tenant; /* fills a missing tenant_id/partner_id (JSON sources only) */
   size_t n, cap;
   void *recs;
   fc__pool pool;
@@ -548,7 +549,27 @@ static int json_row(fc_batch *b, const fc_currencies *ccy, const fc_json *obj, f
     r.len[i] = strlen(r.text[i]);
     if (m->type == FC_JSON_STRING) r.len[i] = m->len;
   }
+  /* Column 1 is the tenant (partner for transactions) in every kind but the ledger. */
+  if (b->default_tenant != NULL && b->kind != FC_RECORD_LEDGER && !r.present[1]) {
+    r.present[1] = 1;
+    r.jtype[1] = FC_JSON_STRING;
+    r.text[1] = b->default_tenant;
+    r.len[1] = strlen(b->default_tenant);
+  }
   return add_row(b, ccy, &r, e);
+}
+
+/* Reads every element of a JSON array as one row. */
+static int json_array_rows(fc_batch *b, const fc_currencies *ccy, const fc_json *arr, collector *co) {
+  size_t idx = 0;
+  fc_err e;
+  for (const fc_json *v = arr->child; v; v = v->next, idx++) {
+    co->n_rows++;
+    if (co->n_rows > MAX_ROWS) return fc__err(co->err, FC_ERANGE, "more than %d rows in one batch", MAX_ROWS);
+    fc_err_clear(&e);
+    if (json_row(b, ccy, v, &e) != FC_OK && row_failed(co, AT_INDEX, idx, &e) != FC_OK) break;
+  }
+  return FC_OK;
 }
 
 static int parse_json(fc_batch *b, const fc_currencies *ccy, const char *data, size_t len,
@@ -559,20 +580,11 @@ static int parse_json(fc_batch *b, const fc_currencies *ccy, const char *data, s
   if (i == len) return fc__err(co->err, FC_ETOOSHORT, "empty %s body", fc_record_kind_name(b->kind));
   if (data[i] == '[') {
     fc_json_doc *doc;
-    size_t idx = 0;
     int rc = fc_json_parse(data, len, &doc, co->err);
     if (rc != FC_OK) return rc;
-    for (const fc_json *v = fc_json_root(doc)->child; v; v = v->next, idx++) {
-      co->n_rows++;
-      if (co->n_rows > MAX_ROWS) {
-        fc_json_doc_destroy(doc);
-        return fc__err(co->err, FC_ERANGE, "more than %d rows in one batch", MAX_ROWS);
-      }
-      fc_err_clear(&e);
-      if (json_row(b, ccy, v, &e) != FC_OK && row_failed(co, AT_INDEX, idx, &e) != FC_OK) break;
-    }
+    rc = json_array_rows(b, ccy, fc_json_root(doc), co);
     fc_json_doc_destroy(doc);
-    return FC_OK;
+    return rc;
   }
   /* NDJSON: one object per non-blank line. */
   {
@@ -599,8 +611,20 @@ static int parse_json(fc_batch *b, const fc_currencies *ccy, const char *data, s
   return FC_OK;
 }
 
-int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
-                   const fc_currencies *ccy, fc_batch **out, fc_load_report *report, fc_err *err) {
+/* Where a batch's rows come from: bytes in a format, or a parsed JSON array. */
+typedef struct {
+  fc_format fmt;
+  const char *data;
+  size_t len;
+  const fc_json *array;
+  const char *default_tenant;
+} source;
+
+static int batch_build(fc_record_kind kind, const source *src, const fc_currencies *ccy, fc_batch **out,
+                       fc_load_report *report, fc_err *err) {
+  fc_format fmt = src->fmt;
+  const char *data = src->data;
+  size_t len = src->len;
   fc_batch *b;
   fc_currencies *own = NULL;
   collector co;
@@ -620,13 +644,15 @@ int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t 
     return fc__err(err, FC_ENOMEM, "out of memory");
   }
   b->kind = kind;
+  b->default_tenant = src->default_tenant;
   fc__pool_init(&b->pool);
   fc__map_init(&b->ids);
   memset(&co, 0, sizeof co);
   co.report = report;
   co.err = err;
-  rc = fmt == FC_FORMAT_CSV ? parse_csv(b, ccy, data ? data : "", len, &co)
-                            : parse_json(b, ccy, data ? data : "", len, &co);
+  if (src->array != NULL) rc = json_array_rows(b, ccy, src->array, &co);
+  else if (fmt == FC_FORMAT_CSV) rc = parse_csv(b, ccy, data ? data : "", len, &co);
+  else rc = parse_json(b, ccy, data ? data : "", len, &co);
   fc_currencies_destroy(own);
   if (report) {
     report->n_rows = co.n_rows;
@@ -645,6 +671,22 @@ int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t 
   fc__map_free(&b->ids); /* only needed while reading */
   *out = b;
   return FC_OK;
+}
+
+int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
+                   const fc_currencies *ccy, fc_batch **out, fc_load_report *report, fc_err *err) {
+  source src = {fmt, data, len, NULL, NULL};
+  return batch_build(kind, &src, ccy, out, report, err);
+}
+
+int fc_batch_from_json(fc_record_kind kind, const fc_json *array, const fc_currencies *ccy,
+                       const char *default_tenant, fc_batch **out, fc_load_report *report, fc_err *err) {
+  source src = {FC_FORMAT_JSON, NULL, 0, array, default_tenant};
+  *out = NULL;
+  if (report) memset(report, 0, sizeof *report);
+  if (array == NULL || array->type != FC_JSON_ARRAY)
+    return fc__err(err, FC_EPARSE, "%s: expected an array of objects", fc_record_kind_name(kind));
+  return batch_build(kind, &src, ccy, out, report, err);
 }
 
 void fc_batch_destroy(fc_batch *b) {

@@ -225,14 +225,42 @@ size_t fc_treasury_tenants(const fc_treasury *t, const char **out, size_t cap) {
   return t->n_tenants;
 }
 
-const fc_account *fc_treasury_find_account(const fc_treasury *t, const char *tenant,
-                                           const char *id) {
+static const void *find(const table *tb, const char *tenant, const char *id) {
   char key[2 * FC_TEXT_MAX + 2];
   size_t i;
-  if (id == NULL || id[0] == '\0') return NULL;
+  if (id == NULL || id[0] == '\0' || tenant == NULL) return NULL;
   fc__pair_key(key, sizeof key, tenant, id);
-  i = fc__map_get(&t->accounts.ids, key);
-  return i == SIZE_MAX ? NULL : (const fc_account *)t->accounts.v + i;
+  i = fc__map_get(&tb->ids, key);
+  return i == SIZE_MAX ? NULL : (const char *)tb->v + i * tb->size;
+}
+
+const fc_account *fc_treasury_find_account(const fc_treasury *t, const char *tenant, const char *id) {
+  return find(&t->accounts, tenant, id);
+}
+const fc_transfer *fc_treasury_find_transfer(const fc_treasury *t, const char *tenant, const char *id) {
+  return find(&t->transfers, tenant, id);
+}
+const fc_stream *fc_treasury_find_stream(const fc_treasury *t, const char *tenant, const char *id) {
+  return find(&t->streams, tenant, id);
+}
+
+fc_treasury *fc_treasury_clone(const fc_treasury *t) {
+  fc_treasury *c = fc_treasury_create(t->ccy);
+  int rc = c ? FC_OK : FC_ENOMEM;
+  /* Puts keep first-seen order, so the copy iterates like the original. */
+  for (size_t i = 0; i < t->accounts.n && rc == FC_OK; i++)
+    rc = fc_treasury_put_account(c, (const fc_account *)t->accounts.v + i, NULL);
+  for (size_t i = 0; i < t->transfers.n && rc == FC_OK; i++)
+    rc = fc_treasury_put_transfer(c, (const fc_transfer *)t->transfers.v + i, NULL);
+  for (size_t i = 0; i < t->streams.n && rc == FC_OK; i++)
+    rc = fc_treasury_put_stream(c, (const fc_stream *)t->streams.v + i, NULL);
+  for (size_t i = 0; i < t->ledger.n && rc == FC_OK; i++)
+    rc = put_ledger(c, (const fc_ledger_entry *)t->ledger.v + i, NULL);
+  if (rc != FC_OK) {
+    fc_treasury_destroy(c);
+    return NULL;
+  }
+  return c;
 }
 
 int fc_treasury_direction(const fc_treasury *t, const fc_transfer *tr) {

@@ -64,7 +64,7 @@ static int next_field(const char *d, size_t len, size_t *pos, char *buf, size_t 
   return 1;
 }
 
-int fc_m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
+static int m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
   size_t pos = 0, cap = 0, line = 1;
   char buf[256];
   memset(out, 0, sizeof *out);
@@ -114,10 +114,9 @@ int fc_m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
           return fc__err(err, FC_EPARSE, "m4: line %zu column %zu: '%s' is not a number", line,
                          col, buf);
       }
-      if (fc__grow((void **)&v, &vcap, n + 1, sizeof *v)) {
-        fc__free(v);
-        return fc__err(err, FC_ENOMEM, "m4: out of memory");
-      }
+      /* v stays attached to its series, so the caller's cleanup frees it on any error. */
+      if (fc__grow((void **)&v, &vcap, n + 1, sizeof *v)) return fc__err(err, FC_ENOMEM, "m4: out of memory");
+      out->values[out->count - 1] = v;
       v[n++] = x;
       if (fl > 0) nvalid = n;
     }
@@ -129,6 +128,16 @@ int fc_m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
   }
   if (out->count == 0) return fc__err(err, FC_EPARSE, "m4: no series after the header");
   return FC_OK;
+}
+
+/* Wraps the reader so that a failure leaves nothing half-read (or leaked). */
+int fc_m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
+  int rc = m4_parse(data, len, out, err);
+  if (rc != FC_OK) {
+    fc_series_set_free(out);
+    memset(out, 0, sizeof *out);
+  }
+  return rc;
 }
 
 /* Long form. */
@@ -156,6 +165,10 @@ static int parse_when(const char *s, size_t len, long long *out, int *is_time) {
   *is_time = 1;
   return 0;
 }
+
+/* Longest series (gaps filled with NaN) a long-form file may describe: a
+ * jump far ahead in time must not become a giant allocation. */
+#define FC_LONG_MAX_POINTS 10000000
 
 typedef struct long_series {
   size_t cap, tcap;
@@ -254,6 +267,11 @@ int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err)
           rc = fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time is off its step of %lld", line, id, S->step);
           break;
         }
+        if (d / S->step > FC_LONG_MAX_POINTS - (long long)n) {
+          rc = fc__err(err, FC_ERANGE, "long: line %zu: series '%s' gap makes it longer than %d points", line, id,
+                       FC_LONG_MAX_POINTS);
+          break;
+        }
         gap = (size_t)(d / S->step);
       }
       if (fc__grow((void **)&out->values[k], &S->cap, n + gap, sizeof(double)) ||
@@ -274,8 +292,12 @@ int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err)
   }
   fc_csv_free(&c);
   fc__free(ls);
-  if (rc < 0) return rc;
-  if (out->count == 0) return fc__err(err, FC_EPARSE, "long: no rows after the header");
+  if (rc < 0 || out->count == 0) {
+    /* Nothing half-read reaches the caller (and nothing leaks). */
+    fc_series_set_free(out);
+    memset(out, 0, sizeof *out);
+    return rc < 0 ? rc : fc__err(err, FC_EPARSE, "long: no rows after the header");
+  }
   if (any_time == 0) { /* step indexes: no timestamps to report */
     for (size_t k = 0; k < out->count; k++) fc__free(out->times[k]);
     fc__free(out->times);

@@ -69,8 +69,16 @@ def main():
         check("horizon 0 refused", rc == 1 and "--horizon" in err, err)
         rc, out, err = run(cli, "project", "--data", demo, "--now", "2025-02-30")
         check("bad --now refused", rc == 1 and "no such day" in err, err)
-        rc, out, err = run(cli, "project", "--data", demo, "--method", "ml")
-        check("unknown method refused", rc == 1 and "only 'rule'" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--method", "bogus")
+        check("unknown method refused", rc == 1 and "want rule or ml" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--method", "ml", "--currency", "GBP", "--json")
+        check("ml projection: method ml, band around the rule",
+              rc == 0 and json.loads(out)["method"] == "ml"
+              and json.loads(out)["currencies"][0]["model"]["name"] == "gbdt-quantile-direct", err)
+        rc, out, err = run(cli, "cashflow", "--data", demo, "--currency", "GBP", "--horizon", "48", "--json")
+        check("cashflow: 48 steps with importance",
+              rc == 0 and len(json.loads(out)["forecasts"][0]["steps"]) == 48
+              and json.loads(out)["forecasts"][0]["importance"]["outflow"], err)
         rc, out, err = run(cli, "project", "--data", demo, "--currency", "XYZ")
         check("unknown currency refused", rc == 1 and "unknown currency 'XYZ'" in err, err)
         rc, out, err = run(cli, "project", "--data", os.path.join(tmp, "missing"))
@@ -90,6 +98,24 @@ def main():
         check("bad rows: each named by line, nothing loaded",
               rc == 1 and "line 3: amount:" in err and "line 4: created_at:" in err and
               "nothing was loaded" in err, err)
+
+        sc = os.path.join(tmp, "scenario.json")
+        with open(sc, "w") as f:
+            f.write('{"pause_streams":["st-001","st-002"],"transfers":[{"id":"wi-1","from_account_id":'
+                    '"acc-usd-operating","to_account_id":"ext-x","currency":"USD","amount":"1000000.00",'
+                    '"status":"pending","created_at":"2025-12-01T12:00:00Z","scheduled_for":"2025-12-02T09:00:00Z"}]}')
+        rc, out, err = run(cli, "project", "--data", demo, "--json", "--scenario", sc)
+        wi = json.loads(out) if rc == 0 else {}
+        usd = [c for c in wi.get("currencies", []) if c["currency"] == "USD"]
+        base_usd = [c for c in doc.get("currencies", []) if c["currency"] == "USD"]
+        check("what-if scenario: extra payment lowers USD by exactly 1,000,000.00",
+              rc == 0 and usd and base_usd and
+              round(float(base_usd[0]["rule"]["projected_balance"]) - float(usd[0]["rule"]["projected_balance"]), 2)
+              == 1000000.00, err)
+        with open(sc, "w") as f:
+            f.write('{"pause_stream":["st-001"]}')
+        rc, out, err = run(cli, "project", "--data", demo, "--scenario", sc)
+        check("what-if typo refused", rc == 1 and "unknown member 'pause_stream'" in err, err)
 
         rc, out, err = run(cli, "features", "--data", demo, "--granularity", "hour")
         feats = json.loads(out) if rc == 0 else {}

@@ -211,7 +211,7 @@ TEST(rule_projection_known_answer) {
   ASSERT_INT_EQ(usdc->path[48].balance, usdc->projected);
   ASSERT_INT_EQ(usdc->expected_at, FC_TIME_NONE);
   ASSERT_INT_EQ(usdc->n_streams, 3);
-  ASSERT_STR_EQ(usdc->streams[0].stream->id, "s1"); /* sorted by runway */
+  ASSERT_STR_EQ(usdc->streams[0].stream.id, "s1"); /* sorted by runway */
   ASSERT(isnan(usdc->p_below[2]));
   ASSERT_NEAR(usdc->p_below[1], 0.0, 0);
   fc_projection_destroy(pr);

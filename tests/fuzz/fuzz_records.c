@@ -1,6 +1,7 @@
 /* fuzz_records.c: libFuzzer entry point for every reader of untrusted
  * bytes: CSV and JSON batches of each record kind, plain JSON documents,
- * ISO timestamps and decimals. The first byte picks the target so one
+ * ISO timestamps, decimals, time-series sets and boosted-tree model files.
+ * The first byte picks the target so one
  * corpus covers them all. Any crash, leak or sanitizer report is a bug; the
  * inputs that found one are kept in regression/ and replayed by ctest. */
 #include <stddef.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 
 #include "fc.h"
+#include "fc/gbdt.h"
+#include "fc/tsread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   unsigned sel = size ? data[0] : 0;
   fc_err err;
   if (size == 0) return 0;
-  switch (sel % 4) {
+  switch (sel % 6) {
   case 0: { /* a batch of one record kind, CSV or JSON */
     fc_batch *b = NULL;
     fc_load_report rep;
@@ -56,6 +59,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int64_t t;
     char out[FC_TIME_STR];
     if (fc_time_parse(s, n, &t, &err) == FC_OK) fc_time_format(t, out);
+    break;
+  }
+  case 4: { /* a model file: load must refuse damage; a loaded model must predict */
+    fc_gbdt *m = NULL;
+    if (fc_gbdt_load(&m, s, n, &err) == FC_OK) {
+      size_t nf = fc_gbdt_num_features(m);
+      double x[64], y;
+      for (size_t i = 0; i < 64; i++) x[i] = (double)i - 3.5;
+      if (nf <= 64) fc_gbdt_predict(m, x, 1, nf, 1, &y, &err);
+      fc_gbdt_destroy(m);
+    }
+    break;
+  }
+  case 5: { /* time-series sets, long form or M4 wide form */
+    fc_series_set set;
+    memset(&set, 0, sizeof set);
+    if (((sel / 6) % 2 ? fc_m4_parse(s, n, &set, &err) : fc_long_parse(s, n, &set, &err)) == FC_OK)
+      fc_series_set_free(&set);
     break;
   }
   default: {

@@ -8,8 +8,8 @@ and their MIME types, ETag/304 and HEAD; path traversal in every spelling is
 refused with a 4xx and never leaks the file outside; keep-alive reuse;
 pipelining; malformed requests, oversized headers and bodies answered with
 400/413/414/431 while the server stays up; a slow request gets 408; unknown
-paths get a 404 JSON error; the projection equals the CLI's answer on the
-same demo data; SIGTERM ends the process with status 0 and, under the
+paths get a 404 JSON error; the projection (with the demo key printed at
+start) equals the CLI's answer on the same demo data; SIGTERM ends the process with status 0 and, under the
 sanitizers, without a report.
 
 Usage: test_gateway.py --gateway PATH --cli PATH [-v] [unittest args]
@@ -37,9 +37,11 @@ NOW = "2025-12-01T06:00:00Z"
 
 
 def spawn(tmp, extra):
-    """Starts the gateway; returns (proc, port, stderr path)."""
+    """Starts the gateway; returns (proc, port, stderr path). With
+    --seed-demo the second stdout line holds the demo key (GW["key"])."""
     err_path = os.path.join(tmp, "gateway%d.stderr" % len(os.listdir(tmp)))
-    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "gw.db")] + extra
+    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "gw.db"),
+           "--anon-rate", "100000", "--anon-burst", "100000"] + extra
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
     ready, _, _ = select.select([proc.stdout], [], [], 60)
@@ -48,6 +50,8 @@ def spawn(tmp, extra):
         proc.kill()
         with open(err_path) as f:
             raise RuntimeError("gateway did not start: %r\n%s" % (line, f.read()))
+    if "--seed-demo" in extra:
+        GW["key"] = proc.stdout.readline().decode().split()[-1]
     return proc, int(line.rsplit(":", 1)[1].strip("/\n")), err_path
 
 
@@ -84,6 +88,10 @@ def stop_gateway():
 
 def conn():
     return http.client.HTTPConnection("127.0.0.1", GW["port"], timeout=30)
+
+
+def auth():
+    return {"Authorization": "Bearer " + GW["key"]}
 
 
 def get(path, method="GET", headers=None):
@@ -318,7 +326,7 @@ class Gateway(unittest.TestCase):
                  ("?currency=USDC&now=%s" % NOW, ["--now", NOW, "--currency", "USDC"])]
         for query, flags in cases:
             with self.subTest(query=query):
-                r, body = get("/v1/reports/treasury/projection" + query)
+                r, body = get("/v1/reports/treasury/projection" + query, headers=auth())
                 self.assertEqual(r.status, 200, body)
                 self.assertEqual(r.getheader("Content-Type"), "application/json")
                 cli = self.cli_projection(*flags)
@@ -337,7 +345,7 @@ class Gateway(unittest.TestCase):
                  ("?foo=1", 400), ("?horizon=48&horizon=24", 400), ("?now=%zz", 400)]
         for query, want in cases:
             with self.subTest(query=query):
-                r, body = get(base + query)
+                r, body = get(base + query, headers=auth())
                 self.assertEqual(r.status, want, body)
                 assert_error_json(self, body)
         self.assert_up()
@@ -388,7 +396,8 @@ class Gateway(unittest.TestCase):
         idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
         self.assertEqual(read_response(idle_f)[0], 200)
         busy, busy_f = raw_socket()  # a request in progress
-        busy.sendall(b"GET /v1/reports/treasury/projection HTTP/1.1\r\nHost: t\r\n")
+        busy.sendall(("GET /v1/reports/treasury/projection HTTP/1.1\r\nHost: t\r\n"
+                      "Authorization: Bearer %s\r\n" % GW["key"]).encode())
         time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(idle_f.read(), b"")  # closed by the drain

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
 
 const dir = process.env.FC_WASM_DIR;
 if (!dir) throw new Error('FC_WASM_DIR is not set (ctest sets it to build-wasm/wasm)');
@@ -154,6 +156,57 @@ test('bad options are named', () => {
   assert.throws(() => fc.project(DATA, { now: NOW, risk_high: NaN }), FloatcastError); // NaN -> null
   assert.throws(() => fc.project({ accounts: 42 }, { now: NOW }), TypeError);
   assert.throws(() => fc.project(null, { now: NOW }), TypeError);
+});
+
+test('what-if scenario changes a copy and matches the hand-worked figures', () => {
+  const base = fc.project(DATA, { now: NOW });
+  const usdcBase = base.currencies.find((c) => c.currency === 'USDC');
+  // Cancel t1 (300 USDC), pause s1 (172.8 of drain) and add a 25 USD payment at +30 h.
+  const wi = fc.project(DATA, {
+    now: NOW,
+    scenario: {
+      cancel_transfers: ['t1'],
+      pause_streams: ['s1'],
+      transfers: [{ id: 'w1', from_account_id: 'a2', to_account_id: 'v', currency: 'USD', amount: '25.00',
+        status: 'pending', created_at: NOW, scheduled_for: '2025-12-02T18:00:00Z' }],
+    },
+  });
+  const usdc = wi.currencies.find((c) => c.currency === 'USDC');
+  const usd = wi.currencies.find((c) => c.currency === 'USD');
+  assert.equal(usdcBase.rule.projected_balance, '527.200000');
+  assert.equal(usdc.rule.projected_balance, '1000.000000');
+  assert.equal(usd.rule.projected_balance, '525.00');
+  // The data passed in is untouched: the baseline projects as before.
+  assert.equal(fc.project(DATA, { now: NOW }).currencies.find((c) => c.currency === 'USDC').rule.projected_balance,
+    '527.200000');
+  assert.throws(() => fc.project(DATA, { now: NOW, scenario: { pause_stream: ['s1'] } }),
+    (e) => e instanceof FloatcastError && /options: scenario: unknown member 'pause_stream'|unknown member 'pause_stream'/.test(e.message));
+  assert.throws(() => fc.project(DATA, { now: NOW, scenario: { pause_streams: ['nope'] } }), /no stream 'nope'/);
+  assert.throws(() => fc.project(DATA, { now: NOW, scenario: [1] }), /scenario: expected an object/);
+});
+
+test('ml method: the demo tenant equals the native CLI; bad method refused', () => {
+  const d = fc.demo({ seed: 42 });
+  const p = fc.project(d, { now: d.now, method: 'ml' });
+  assert.equal(p.method, 'ml');
+  for (const c of p.currencies) {
+    assert.equal(c.path.length, 49);
+    assert.equal(c.path[0].p50, Number(c.current_balance));
+    const last = c.path[48];
+    assert.ok(last.p10 <= last.p50 && last.p50 <= last.p90, `${c.currency} band ordered`);
+  }
+  const cli = process.env.FC_NATIVE_CLI;
+  if (cli) {
+    const fs = require('node:fs');
+    const os = require('node:os');
+    const { execFileSync } = require('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-ml-'));
+    for (const k of ['accounts', 'transfers', 'streams']) fs.writeFileSync(path.join(dir, `${k}.csv`), d[k]);
+    const native = execFileSync(cli, ['project', '--data', dir, '--now', d.now, '--method', 'ml', '--json']).toString();
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(fc.projectJSON(d, { now: d.now, method: 'ml' }), native, 'WASM ml projection equals the native bytes');
+  }
+  assert.throws(() => fc.project(d, { now: d.now, method: 'magic' }), /method: expected "rule" or "ml"/);
 });
 
 test('calendar features of known dates', () => {

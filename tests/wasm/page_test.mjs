@@ -116,6 +116,47 @@ try {
   await page.fill('#horizon', '48');
   await page.waitForFunction(() => document.querySelector('#cards .card')?.innerText.includes('Projected in 48 h'));
 
+  // What-if scenario: a 50,000.00 USD payment tomorrow and st-001 paused. The
+  // USD card must show the scenario's figure (from the module in node) and
+  // the difference against the baseline; a typo'd amount is refused and undone.
+  const usdAcct = 'acc-usd-operating|USD';
+  await page.selectOption('#wi-account', usdAcct);
+  await page.fill('#wi-amount', '50000.00');
+  await page.fill('#wi-when', '2025-12-02T09:00');
+  await page.click('#wi-add');
+  await page.click('#runway input[data-stream="st-001"]');
+  await page.waitForSelector('#wi-list li:nth-child(2)');
+  const scen = {
+    transfers: [{ id: 'whatif-1', from_account_id: 'acc-usd-operating', to_account_id: 'whatif-payee-1', currency: 'USD',
+      amount: '50000.00', status: 'pending', created_at: demo.now, scheduled_for: '2025-12-02T09:00:00Z' }],
+    pause_streams: ['st-001'],
+  };
+  const pw = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: 'USDC=200000', scenario: scen });
+  const usdW = pw.currencies.find((c) => c.currency === 'USD').rule.projected_balance;
+  const usdCard = await page.$eval('#cards .card[data-currency="USD"]', (c) => c.innerText);
+  const fmt = (v) => Number(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  assert.ok(usdCard.includes(fmt(usdW)), `USD card shows the scenario's ${fmt(usdW)}:\n${usdCard}`);
+  assert.ok(usdCard.includes('50,000.00 vs baseline'), `USD card shows the difference:\n${usdCard}`);
+  await page.fill('#wi-amount', '12,5');
+  await page.click('#wi-add');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /amount/);
+  assert.equal(await page.$$eval('#wi-list li', (l) => l.length), 2, 'the refused payment is not kept');
+
+  // The ML method: cards get a p10-p90 band and the model's backtest; the
+  // USDC card's p50 at +48 h equals the module's own ML answer.
+  await page.click('#wi-reset');
+  await page.selectOption('#method', 'ml');
+  await page.waitForFunction(() => document.querySelector('#meta')?.textContent.includes('ml projection'), null, { timeout: 60000 });
+  const pml = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: 'USDC=200000', method: 'ml' });
+  const usdcMl = pml.currencies.find((c) => c.currency === 'USDC');
+  const usdcCard = await page.$eval('#cards .card[data-currency="USDC"]', (c) => c.innerText);
+  const lastMl = usdcMl.path[48];
+  assert.ok(usdcCard.includes(`${fmt(String(lastMl.p10))} – ${fmt(String(lastMl.p90))}`), `USDC band shown:\n${usdcCard}`);
+  assert.ok(usdcCard.includes('gbdt'), 'model named');
+  assert.ok(usdcCard.includes(`Projected p50 in 48 h`) && usdcCard.includes(fmt(String(lastMl.p50))), 'p50 headline');
+  assert.equal(await page.$$eval('#cards svg .band', (b) => b.length), pml.currencies.length, 'one band per card');
+
   await page.screenshot({ path: shot, fullPage: true });
   assert.deepEqual(problems, [], 'no page errors');
   console.log(`ok: ${cards.length} cards, ${nStreams} streams; screenshot ${shot}`);

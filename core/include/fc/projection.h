@@ -61,7 +61,8 @@ typedef struct fc_path_point {
 } fc_path_point;
 
 typedef struct fc_stream_runway {
-  const fc_stream *stream; /* points into the treasury */
+  fc_stream stream; /* a copy: its id and tenant_id are owned by the projection,
+                     * which therefore outlives the treasury it came from */
   fc_runway runway;
 } fc_stream_runway;
 
@@ -80,6 +81,14 @@ typedef struct fc_currency_projection {
   fc_stream_runway *streams;
   const char *model_name;
   int model_version;
+  /* Backtest figures written under model.backtest when has_backtest is set
+   * (null otherwise): mean absolute error of the 48 h path and the p10-p90
+   * band's coverage (projection_ml.h says how they are measured). */
+  int has_backtest;
+  double backtest_mae_48h, backtest_coverage_80;
+  /* JSON members appended inside "model" (",\"x\":..." form), NULL for
+   * none; owned, freed by fc_projection_destroy. */
+  char *model_extra;
 } fc_currency_projection;
 
 typedef struct fc_recommendation {
@@ -95,7 +104,7 @@ typedef struct fc_projection {
   char tenant_id[FC_TEXT_MAX + 1];
   int64_t as_of;
   int horizon_hours;
-  const char *method; /* "rule" */
+  const char *method; /* "rule" or "ml" */
   size_t n_currencies;
   fc_currency_projection *currencies; /* sorted by code */
   size_t n_recommendations;

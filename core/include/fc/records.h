@@ -144,6 +144,13 @@ typedef struct fc_batch fc_batch;
 int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
                    const fc_currencies *ccy, fc_batch **out, fc_load_report *report,
                    fc_err *err);
+/* The same from an already parsed JSON array (e.g. one member of a larger
+ * request document); rows are named by their index in that array. A row
+ * without tenant_id (partner_id for transactions) gets default_tenant when
+ * that is not NULL. */
+struct fc_json;
+int fc_batch_from_json(fc_record_kind kind, const struct fc_json *array, const fc_currencies *ccy,
+                       const char *default_tenant, fc_batch **out, fc_load_report *report, fc_err *err);
 void fc_batch_destroy(fc_batch *b);
 
 fc_record_kind fc_batch_kind(const fc_batch *b);

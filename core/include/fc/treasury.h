@@ -46,6 +46,11 @@ size_t fc_treasury_ledger(const fc_treasury *t, const fc_ledger_entry **out);
 /* Tenant ids present, in first-seen order (at most cap written); returns
  * the number of distinct tenants. */
 size_t fc_treasury_tenants(const fc_treasury *t, const char **out, size_t cap);
+/* A deep copy (what-if scenarios change a copy); NULL on out of memory. */
+fc_treasury *fc_treasury_clone(const fc_treasury *t);
+/* The transfer / stream of (tenant, id), or NULL. */
+const fc_transfer *fc_treasury_find_transfer(const fc_treasury *t, const char *tenant, const char *id);
+const fc_stream *fc_treasury_find_stream(const fc_treasury *t, const char *tenant, const char *id);
 /* The account of (tenant, id), or NULL. */
 const fc_account *fc_treasury_find_account(const fc_treasury *t, const char *tenant,
                                            const char *id);

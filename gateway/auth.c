@@ -1,0 +1,300 @@
+/* auth.c: the key and tier registry and request admission. */
+#include "auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <uv.h>
+
+#include "fc/status.h"
+
+typedef struct key_entry {
+  gw_key_info info;
+  gw_gcra gcra;
+  gw_quota quota;
+  int used; /* slot in use */
+} key_entry;
+
+struct gw_auth {
+  uv_mutex_t lock;
+  unsigned char admin_hash[GW_SHA256_LEN];
+  int has_admin;
+  gw_tier *tiers;
+  size_t n_tiers, cap_tiers;
+  key_entry *keys; /* open addressing by id, power-of-two capacity */
+  size_t n_keys, cap_keys;
+  gw_addr_limiter *anon;
+  gw_rate_policy anon_policy;
+};
+
+static uint64_t hash_id(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+gw_auth *gw_auth_create(const char *admin_key, gw_rate_policy anon) {
+  gw_auth *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->cap_keys = 64;
+  a->keys = calloc(a->cap_keys, sizeof *a->keys);
+  a->anon_policy = anon;
+  a->anon = gw_addr_limiter_create(65536, anon);
+  if (!a->keys || !a->anon || uv_mutex_init(&a->lock) != 0) {
+    gw_addr_limiter_destroy(a->anon);
+    free(a->keys);
+    free(a);
+    return NULL;
+  }
+  if (admin_key && admin_key[0]) {
+    gw_sha256(admin_key, strlen(admin_key), a->admin_hash);
+    a->has_admin = 1;
+  }
+  return a;
+}
+
+void gw_auth_destroy(gw_auth *a) {
+  if (!a) return;
+  uv_mutex_destroy(&a->lock);
+  gw_addr_limiter_destroy(a->anon);
+  free(a->tiers);
+  free(a->keys);
+  free(a);
+}
+
+static key_entry *find_key(gw_auth *a, const char *id) {
+  size_t mask = a->cap_keys - 1;
+  for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
+    if (!a->keys[i].used) return NULL;
+    if (strcmp(a->keys[i].info.id, id) == 0) return &a->keys[i];
+  }
+}
+
+static key_entry *insert_slot(key_entry *keys, size_t cap, const char *id) {
+  size_t mask = cap - 1;
+  for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask)
+    if (!keys[i].used || strcmp(keys[i].info.id, id) == 0) return &keys[i];
+}
+
+static int grow_keys(gw_auth *a) {
+  size_t cap = a->cap_keys * 2;
+  key_entry *k = calloc(cap, sizeof *k);
+  if (!k) return FC_ENOMEM;
+  for (size_t i = 0; i < a->cap_keys; i++)
+    if (a->keys[i].used) *insert_slot(k, cap, a->keys[i].info.id) = a->keys[i];
+  free(a->keys);
+  a->keys = k;
+  a->cap_keys = cap;
+  return FC_OK;
+}
+
+int gw_auth_put_key(gw_auth *a, const gw_key_info *info) {
+  int rc = FC_OK;
+  uv_mutex_lock(&a->lock);
+  key_entry *e = find_key(a, info->id);
+  if (!e && (a->n_keys + 1) * 2 > a->cap_keys) rc = grow_keys(a);
+  if (rc == FC_OK) {
+    if (!e) {
+      e = insert_slot(a->keys, a->cap_keys, info->id);
+      memset(e, 0, sizeof *e);
+      e->used = 1;
+      e->quota.month = -1;
+      a->n_keys++;
+    }
+    e->info = *info;
+  }
+  uv_mutex_unlock(&a->lock);
+  return rc;
+}
+
+int gw_auth_put_tier(gw_auth *a, const gw_tier *t) {
+  int rc = FC_OK;
+  uv_mutex_lock(&a->lock);
+  size_t i = 0;
+  while (i < a->n_tiers && strcmp(a->tiers[i].name, t->name) != 0) i++;
+  if (i == a->n_tiers) {
+    if (a->n_tiers == a->cap_tiers) {
+      size_t cap = a->cap_tiers ? a->cap_tiers * 2 : 8;
+      gw_tier *v = realloc(a->tiers, cap * sizeof *v);
+      if (!v) rc = FC_ENOMEM;
+      else a->tiers = v, a->cap_tiers = cap;
+    }
+    if (rc == FC_OK) a->n_tiers++;
+  }
+  if (rc == FC_OK) a->tiers[i] = *t;
+  uv_mutex_unlock(&a->lock);
+  return rc;
+}
+
+static const gw_tier *tier_locked(gw_auth *a, const char *name) {
+  for (size_t i = 0; i < a->n_tiers; i++)
+    if (strcmp(a->tiers[i].name, name) == 0) return &a->tiers[i];
+  return NULL;
+}
+
+int gw_auth_get_tier(gw_auth *a, const char *name, gw_tier *out) {
+  uv_mutex_lock(&a->lock);
+  const gw_tier *t = tier_locked(a, name);
+  if (t) *out = *t;
+  uv_mutex_unlock(&a->lock);
+  return t ? 0 : -1;
+}
+
+void gw_auth_set_quota_used(gw_auth *a, const char *key_id, int64_t month, int64_t used) {
+  uv_mutex_lock(&a->lock);
+  key_entry *e = find_key(a, key_id);
+  if (e) {
+    e->quota.month = month;
+    e->quota.used = used;
+  }
+  uv_mutex_unlock(&a->lock);
+}
+
+int gw_key_parse(const char *s, char id[GW_KEY_ID_LEN + 1]) {
+  if (strlen(s) != GW_KEY_LEN || strncmp(s, "fc_", 3) != 0 || s[3 + GW_KEY_ID_LEN] != '_')
+    return 0;
+  for (size_t i = 3; i < GW_KEY_LEN; i++) {
+    char c = s[i];
+    if (i == 3 + GW_KEY_ID_LEN) continue;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
+  }
+  memcpy(id, s + 3, GW_KEY_ID_LEN);
+  id[GW_KEY_ID_LEN] = '\0';
+  return 1;
+}
+
+int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1],
+                    unsigned char hash[GW_SHA256_LEN]) {
+  unsigned char rnd[GW_KEY_ID_LEN / 2 + 24];
+  size_t got = 0;
+  while (got < sizeof rnd) {
+    ssize_t n = getrandom(rnd + got, sizeof rnd - got, 0);
+    if (n <= 0) return FC_EUNSUPPORTED;
+    got += (size_t)n;
+  }
+  char idhex[GW_KEY_ID_LEN + 1], sec[49];
+  gw_hex(rnd, GW_KEY_ID_LEN / 2, idhex);
+  gw_hex(rnd + GW_KEY_ID_LEN / 2, 24, sec);
+  snprintf(key, GW_KEY_LEN + 1, "fc_%s_%s", idhex, sec);
+  memcpy(id, idhex, GW_KEY_ID_LEN + 1);
+  gw_sha256(key, strlen(key), hash);
+  return FC_OK;
+}
+
+unsigned gw_granularity_bit(const char *name) {
+  if (strcmp(name, "hour") == 0) return GW_GRAN_HOUR;
+  if (strcmp(name, "day") == 0) return GW_GRAN_DAY;
+  return 0;
+}
+
+/* "Bearer X" (scheme case-insensitive): X, or NULL. */
+static const char *bearer(const char *h) {
+  if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;
+  h += 7;
+  while (*h == ' ') h++;
+  return *h ? h : NULL;
+}
+
+static int anon_admit(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_response *res,
+                      fc_buf *hdr) {
+  gw_rate_result r;
+  gw_addr_limiter_take(a->anon, peer_ip, mono_ns, &r);
+  gw_rate_headers(&r, a->anon_policy.rate_milli, 0, 0, 0, r.allowed ? 0 : r.retry_after, hdr);
+  if (r.allowed) return 0;
+  gw_response_error(res, 429, "rate_limited",
+                    "too many requests from this address; retry after %lld s",
+                    (long long)r.retry_after);
+  return 429;
+}
+
+static int refuse(gw_response *res, int status, const char *code, const char *msg) {
+  gw_response_error(res, status, code, "%s", msg);
+  if (status == 401) gw_response_header(res, "WWW-Authenticate", "Bearer realm=\"floatcast\"");
+  return status;
+}
+
+/* A partner key's limits; called with the lock held. */
+static int partner_admit(key_entry *e, const gw_tier *t, int64_t mono_ns, int64_t unix_s,
+                         gw_call *call, gw_response *res, fc_buf *hdr) {
+  gw_rate_result r;
+  int64_t month = gw_month_of(unix_s);
+  int64_t month_end = gw_month_start(month + 1) - unix_s;
+  gw_gcra_take(&e->gcra, t->rate, mono_ns, &r);
+  int quota_ok = r.allowed ? gw_quota_take(&e->quota, t->monthly_quota, month) : 1;
+  if (e->quota.month != month) { /* first call of a month, refused by the rate */
+    e->quota.month = month;
+    e->quota.used = 0;
+  }
+  int64_t retry = !r.allowed ? r.retry_after : !quota_ok ? month_end : 0;
+  gw_rate_headers(&r, t->rate.rate_milli, t->monthly_quota, e->quota.used, month_end, retry, hdr);
+  if (!r.allowed) {
+    gw_response_error(res, 429, "rate_limited",
+                      "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s",
+                      t->name, (long long)t->rate.burst, (long long)r.retry_after);
+    return 429;
+  }
+  if (!quota_ok) {
+    gw_response_error(res, 429, "quota_exceeded",
+                      "monthly quota of tier '%s' (%lld calls) is used up", t->name,
+                      (long long)t->monthly_quota);
+    return 429;
+  }
+  call->quota_month = month;
+  return 0;
+}
+
+int gw_auth_admit(gw_auth *a, const char *authorization, const char *peer_ip, int need,
+                  int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr) {
+  const char *key = need == GW_AUTH_NONE ? NULL : bearer(authorization);
+  unsigned char digest[GW_SHA256_LEN];
+  char id[GW_KEY_ID_LEN + 1];
+  int st = 0;
+  call->caller = GW_CALLER_ANON;
+  call->quota_month = -1;
+  call->tenant[0] = call->key_id[0] = '\0';
+  if (key) gw_sha256(key, strlen(key), digest);
+  uv_mutex_lock(&a->lock);
+  if (need == GW_AUTH_NONE) {
+    st = anon_admit(a, peer_ip, mono_ns, res, hdr);
+  } else if (key && a->has_admin && gw_ct_equal(digest, a->admin_hash, GW_SHA256_LEN)) {
+    call->caller = GW_CALLER_ADMIN;
+    st = anon_admit(a, peer_ip, mono_ns, res, hdr);
+    if (st == 0 && need == GW_AUTH_PARTNER)
+      st = refuse(res, 403, "forbidden", "the admin key has no tenant; call with a partner key");
+  } else {
+    key_entry *e = key && gw_key_parse(key, id) ? find_key(a, id) : NULL;
+    int match = e && gw_ct_equal(digest, e->info.hash, GW_SHA256_LEN);
+    const gw_tier *t = match ? tier_locked(a, e->info.tier) : NULL;
+    if (!match || e->info.revoked || !t) {
+      st = anon_admit(a, peer_ip, mono_ns, res, hdr);
+      if (st == 0)
+        st = refuse(res, 401, !key ? "unauthenticated" : match && e->info.revoked ? "revoked_key"
+                                                                               : "invalid_key",
+                    !key ? "missing Authorization: Bearer API key"
+                    : match && e->info.revoked ? "this API key has been revoked"
+                                               : "invalid API key");
+    } else {
+      call->caller = GW_CALLER_PARTNER;
+      snprintf(call->tenant, sizeof call->tenant, "%s", e->info.tenant);
+      memcpy(call->key_id, e->info.id, sizeof call->key_id);
+      call->tier = *t;
+      st = partner_admit(e, t, mono_ns, unix_s, call, res, hdr);
+      if (st == 0 && need == GW_AUTH_ADMIN)
+        st = refuse(res, 403, "forbidden", "this endpoint needs the admin key");
+    }
+  }
+  uv_mutex_unlock(&a->lock);
+  return st;
+}
+
+void gw_auth_settle(gw_auth *a, const gw_call *call, int status) {
+  if (call->caller != GW_CALLER_PARTNER || call->quota_month < 0 || (status >= 200 && status < 300))
+    return;
+  uv_mutex_lock(&a->lock);
+  key_entry *e = find_key(a, call->key_id);
+  if (e) gw_quota_release(&e->quota, call->quota_month);
+  uv_mutex_unlock(&a->lock);
+}

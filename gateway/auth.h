@@ -1,0 +1,100 @@
+/* auth.h: tenants' API keys, tiers, and the admission of a request.
+ *
+ * A partner key reads "fc_<id>_<secret>": <id> is 12 hex digits, public,
+ * used to find the key; <secret> is 48 hex digits from the system's
+ * randomness. Only SHA-256(key) is stored; a presented key is hashed and
+ * compared with the stored digest in constant time, so the comparison
+ * leaks nothing about the secret. The admin key (FLOATCAST_ADMIN_KEY or
+ * the config) is kept as its digest too.
+ *
+ * gw_auth is the in-memory registry the loop consults on every request:
+ * tiers by name, keys by id with their GCRA state and month's quota use.
+ * Admin handlers on the thread pool update it after writing the database;
+ * one mutex guards it (held for a hash lookup and a few integer steps).
+ */
+#ifndef GW_AUTH_H
+#define GW_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "metering.h"
+#include "ratelimit.h"
+#include "sha256.h"
+
+#include "fc/records.h"
+
+#define GW_KEY_ID_LEN 12
+#define GW_KEY_LEN (3 + GW_KEY_ID_LEN + 1 + 48)
+#define GW_TIER_NAME_MAX 64
+
+enum { GW_GRAN_HOUR = 1, GW_GRAN_DAY = 2 };
+
+typedef struct gw_tier {
+  char name[GW_TIER_NAME_MAX];
+  gw_rate_policy rate;
+  int64_t monthly_quota; /* calls per calendar month (UTC); 0: none */
+  int max_horizon_hours; /* longest forecast or projection horizon */
+  int max_history_days;  /* longest history analysed */
+  unsigned granularities; /* GW_GRAN_* bits */
+} gw_tier;
+
+typedef struct gw_key_info {
+  char id[GW_KEY_ID_LEN + 1];
+  char tenant[FC_TEXT_MAX + 1];
+  char tier[GW_TIER_NAME_MAX];
+  unsigned char hash[GW_SHA256_LEN];
+  int revoked;
+} gw_key_info;
+
+/* What a route demands. */
+enum { GW_AUTH_NONE, GW_AUTH_PARTNER, GW_AUTH_ADMIN, GW_AUTH_ANY };
+/* Who called. */
+enum { GW_CALLER_ANON, GW_CALLER_PARTNER, GW_CALLER_ADMIN };
+
+typedef struct gw_call {
+  int caller;
+  char tenant[FC_TEXT_MAX + 1]; /* partner calls */
+  char key_id[GW_KEY_ID_LEN + 1];
+  gw_tier tier;
+  int64_t quota_month; /* month a quota unit was taken in; -1: none */
+  char param[FC_TEXT_MAX + 1]; /* the '*' segment of the route, decoded */
+} gw_call;
+
+typedef struct gw_auth gw_auth;
+
+/* admin_key NULL or "": no admin endpoints. anon limits unauthenticated
+ * requests per client address. */
+gw_auth *gw_auth_create(const char *admin_key, gw_rate_policy anon);
+void gw_auth_destroy(gw_auth *a);
+
+/* Adds or replaces a tier / key (any thread). */
+int gw_auth_put_tier(gw_auth *a, const gw_tier *t);
+int gw_auth_put_key(gw_auth *a, const gw_key_info *k);
+/* Copies tier `name`; 0 when found. */
+int gw_auth_get_tier(gw_auth *a, const char *name, gw_tier *out);
+/* Sets a key's quota use for `month` (startup, from the usage table). */
+void gw_auth_set_quota_used(gw_auth *a, const char *key_id, int64_t month, int64_t used);
+
+/* Admits a request: reads the Authorization header, verifies the key,
+ * applies the limits (per key, or per address when no valid key is
+ * presented) and fills call. Always appends the rate-limit headers to hdr.
+ * Returns 0 to proceed, or an HTTP status (401, 403, 429) after writing
+ * the error into res. mono_ns is a monotonic clock, unix_s the wall clock. */
+int gw_auth_admit(gw_auth *a, const char *authorization, const char *peer_ip, int need,
+                  int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr);
+/* After the answer: a partner call that was not a 2xx gives its quota unit
+ * back (quotas count served calls). */
+void gw_auth_settle(gw_auth *a, const gw_call *call, int status);
+
+/* Makes a new key: id, full key text (GW_KEY_LEN + 1 bytes) and its hash.
+ * FC_EUNSUPPORTED when the system has no randomness. */
+int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1],
+                    unsigned char hash[GW_SHA256_LEN]);
+/* 1 when s has the shape of a partner key; copies its id. */
+int gw_key_parse(const char *s, char id[GW_KEY_ID_LEN + 1]);
+/* Granularity name ("hour", "day") to its bit, 0 if unknown. */
+unsigned gw_granularity_bit(const char *name);
+
+#endif /* GW_AUTH_H */

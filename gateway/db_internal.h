@@ -1,0 +1,21 @@
+/* db_internal.h: what the db*.c files share (connection pool, errors,
+ * binding helpers). Only db*.c include it: they are the storage layer and
+ * the only files that include sqlite3.h. */
+#ifndef GW_DB_INTERNAL_H
+#define GW_DB_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+/* Borrows a pooled connection (opened on demand) / gives it back. */
+int gw__acquire(gw_db *db, sqlite3 **out, fc_err *err);
+void gw__release(gw_db *db, sqlite3 *c);
+/* FC_ECORRUPT with SQLite's message for c. */
+int gw__sql_err(sqlite3 *c, fc_err *err, const char *what);
+/* Binds FC_TIME_NONE as NULL. */
+void gw__bind_time(sqlite3_stmt *st, int i, int64_t t);
+/* Steps a statement that returns no row, then resets it; 0 on success. */
+int gw__step_done(sqlite3_stmt *st);
+
+#endif /* GW_DB_INTERNAL_H */

@@ -1,0 +1,317 @@
+/* handlers_admin.c: tiers, tenants and keys (admin key only).
+ *
+ * Bodies are JSON objects read strictly: every field has one type and
+ * range, unknown fields and duplicate keys are a 400, so a typo never
+ * silently changes nothing. Each change is written to SQLite first and
+ * then to the in-memory registry the loop admits requests with; a new
+ * key's text appears only in the 201 answer (the database keeps its
+ * SHA-256). The admin lock serialises admin changes, so the database and
+ * the registry apply them in the same order.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "db.h"
+#include "handlers.h"
+
+static uv_once_t admin_once = UV_ONCE_INIT;
+static uv_mutex_t admin_lock;
+static void admin_init(void) { uv_mutex_init(&admin_lock); }
+
+static void lock_admin(void) {
+  uv_once(&admin_once, admin_init);
+  uv_mutex_lock(&admin_lock);
+}
+
+/* The body as an object with only the allowed fields; NULL after a 400. */
+static json_t *read_object(const gw_request *req, const char *const *allowed, gw_response *res) {
+  json_error_t je;
+  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len,
+                         JSON_REJECT_DUPLICATES, &je);
+  if (!j) {
+    gw_response_error(res, 400, "invalid_json", "body: %s (at byte %d)", je.text, je.position);
+    return NULL;
+  }
+  if (!json_is_object(j)) {
+    gw_response_error(res, 400, "invalid_json", "body: expected a JSON object");
+    json_decref(j);
+    return NULL;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(j, k, v) {
+    size_t i = 0;
+    while (allowed[i] && strcmp(allowed[i], k) != 0) i++;
+    if (!allowed[i]) {
+      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
+      json_decref(j);
+      return NULL;
+    }
+  }
+  return j;
+}
+
+/* Identifiers: 1..max bytes of [A-Za-z0-9._-]. */
+static int valid_ident(const char *s, size_t max) {
+  size_t n = strlen(s);
+  if (n == 0 || n > max) return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '.' || *s == '_' || *s == '-'))
+      return 0;
+  return 1;
+}
+
+static int get_int(json_t *j, const char *name, long long lo, long long hi, long long *out,
+                   gw_response *res) {
+  json_t *v = json_object_get(j, name);
+  if (!v) {
+    gw_response_error(res, 400, "invalid_field", "%s: required", name);
+    return -1;
+  }
+  if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+    gw_response_error(res, 400, "invalid_field", "%s: expected a whole number in %lld..%lld", name,
+                      lo, hi);
+    return -1;
+  }
+  *out = json_integer_value(v);
+  return 0;
+}
+
+static const char *get_str(json_t *j, const char *name, size_t max, gw_response *res) {
+  json_t *v = json_object_get(j, name);
+  if (!v || !json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
+      strlen(json_string_value(v)) != json_string_length(v)) {
+    gw_response_error(res, 400, "invalid_field", "%s: expected a string of 1..%zu bytes", name, max);
+    return NULL;
+  }
+  return json_string_value(v);
+}
+
+static void answer(gw_response *res, int status, json_t *j) {
+  char *text = json_dumps(j, JSON_COMPACT);
+  res->status = status;
+  res->content_type = "application/json";
+  if (text) fc_buf_puts(&res->body, text);
+  else res->body.failed = 1;
+  free(text);
+  json_decref(j);
+  gw_response_header(res, "Cache-Control", "no-store");
+}
+
+static int parse_tier(json_t *j, gw_tier *t, gw_response *res) {
+  long long burst, quota, horizon, history;
+  json_t *rate = json_object_get(j, "rate_per_second");
+  if (!rate || !json_is_number(rate) || !(json_number_value(rate) >= 0.001) ||
+      json_number_value(rate) > 1e9) {
+    gw_response_error(res, 400, "invalid_field", "rate_per_second: expected a number in 0.001..1e9");
+    return -1;
+  }
+  if (get_int(j, "burst", 1, 1000000000, &burst, res) ||
+      get_int(j, "monthly_quota", 0, 1000000000000LL, &quota, res) ||
+      get_int(j, "max_horizon_hours", 1, 87600, &horizon, res) ||
+      get_int(j, "max_history_days", 1, 36500, &history, res))
+    return -1;
+  json_t *g = json_object_get(j, "granularities");
+  size_t i;
+  json_t *v;
+  t->granularities = 0;
+  if (!g || !json_is_array(g) || json_array_size(g) == 0) {
+    gw_response_error(res, 400, "invalid_field", "granularities: expected a non-empty array of \"day\", \"hour\"");
+    return -1;
+  }
+  json_array_foreach(g, i, v) {
+    unsigned bit = json_is_string(v) ? gw_granularity_bit(json_string_value(v)) : 0;
+    if (!bit) {
+      gw_response_error(res, 400, "invalid_field", "granularities[%zu]: expected \"day\" or \"hour\"", i);
+      return -1;
+    }
+    t->granularities |= bit;
+  }
+  t->rate.rate_milli = llround(json_number_value(rate) * 1000.0);
+  t->rate.burst = burst;
+  t->monthly_quota = quota;
+  t->max_horizon_hours = (int)horizon;
+  t->max_history_days = (int)history;
+  return 0;
+}
+
+static json_t *tier_json(const gw_tier *t) {
+  json_t *g = json_array();
+  if (t->granularities & GW_GRAN_HOUR) json_array_append_new(g, json_string("hour"));
+  if (t->granularities & GW_GRAN_DAY) json_array_append_new(g, json_string("day"));
+  return json_pack("{s:s,s:f,s:I,s:I,s:i,s:i,s:o}", "name", t->name, "rate_per_second",
+                   (double)t->rate.rate_milli / 1000.0, "burst", (json_int_t)t->rate.burst,
+                   "monthly_quota", (json_int_t)t->monthly_quota, "max_horizon_hours",
+                   t->max_horizon_hours, "max_history_days", t->max_history_days,
+                   "granularities", g);
+}
+
+GW_HANDLER(gw_handle_admin_tier) {
+  static const char *const fields[] = {"rate_per_second", "burst", "monthly_quota",
+                                       "max_horizon_hours", "max_history_days", "granularities",
+                                       NULL};
+  gw_tier t;
+  fc_err err;
+  memset(&t, 0, sizeof t);
+  if (!valid_ident(call->param, GW_TIER_NAME_MAX - 1)) {
+    gw_response_error(res, 400, "invalid_parameter", "tier name: 1..63 of [A-Za-z0-9._-]");
+    return;
+  }
+  json_t *j = read_object(req, fields, res);
+  if (!j) return;
+  snprintf(t.name, sizeof t.name, "%s", call->param);
+  if (parse_tier(j, &t, res) != 0) {
+    json_decref(j);
+    return;
+  }
+  json_decref(j);
+  fc_err_clear(&err);
+  lock_admin();
+  int rc = gw_db_tier_put(app->db, &t, &err);
+  if (rc == FC_OK) rc = gw_auth_put_tier(app->auth, &t);
+  uv_mutex_unlock(&admin_lock);
+  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  else answer(res, 200, tier_json(&t));
+}
+
+GW_HANDLER(gw_handle_admin_tenant) {
+  static const char *const fields[] = {"id", "name", NULL};
+  fc_err err;
+  (void)call;
+  json_t *j = read_object(req, fields, res);
+  if (!j) return;
+  const char *id = get_str(j, "id", 128, res);
+  const char *name = id ? get_str(j, "name", 256, res) : NULL;
+  if (id && name && !valid_ident(id, 128)) {
+    gw_response_error(res, 400, "invalid_field", "id: 1..128 of [A-Za-z0-9._-]");
+    name = NULL;
+  }
+  if (!name) {
+    json_decref(j);
+    return;
+  }
+  fc_err_clear(&err);
+  lock_admin();
+  int rc = gw_db_tenant_create(app->db, id, name, (int64_t)time(NULL), &err);
+  uv_mutex_unlock(&admin_lock);
+  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  else answer(res, 201, json_pack("{s:s,s:s}", "id", id, "name", name));
+  json_decref(j);
+}
+
+/* Issues a key for tenant/tier (replacing old_id when rotating). */
+static void issue_key(const gw_app *app, const char *tenant, const char *tier, const char *old_id,
+                      gw_response *res) {
+  gw_key_info k;
+  char text[GW_KEY_LEN + 1];
+  fc_err err;
+  memset(&k, 0, sizeof k);
+  if (gw_key_generate(k.id, text, k.hash) != FC_OK) {
+    gw_response_error(res, 503, "unavailable", "no system randomness");
+    return;
+  }
+  snprintf(k.tenant, sizeof k.tenant, "%s", tenant);
+  snprintf(k.tier, sizeof k.tier, "%s", tier);
+  fc_err_clear(&err);
+  lock_admin();
+  int64_t now = (int64_t)time(NULL);
+  int rc = old_id ? gw_db_key_rotate(app->db, old_id, &k, now, &err)
+                  : gw_db_key_insert(app->db, &k, now, &err);
+  if (rc == FC_OK) rc = gw_auth_put_key(app->auth, &k);
+  if (rc == FC_OK && old_id) {
+    gw_key_info old;
+    if (gw_db_key_get(app->db, old_id, &old, &err) == FC_OK) gw_auth_put_key(app->auth, &old);
+  }
+  uv_mutex_unlock(&admin_lock);
+  if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+    return;
+  }
+  json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "id", k.id, "key", text, "tenant_id", k.tenant,
+                        "tier", k.tier);
+  if (old_id) json_object_set_new(j, "replaces", json_string(old_id));
+  answer(res, 201, j);
+}
+
+GW_HANDLER(gw_handle_admin_key_create) {
+  static const char *const fields[] = {"tenant_id", "tier", NULL};
+  (void)call;
+  json_t *j = read_object(req, fields, res);
+  if (!j) return;
+  const char *tenant = get_str(j, "tenant_id", 128, res);
+  const char *tier = tenant ? get_str(j, "tier", GW_TIER_NAME_MAX - 1, res) : NULL;
+  if (tier) issue_key(app, tenant, tier, NULL, res);
+  json_decref(j);
+}
+
+static int valid_key_id(const char *id, gw_response *res) {
+  size_t n = strlen(id);
+  int ok = n == GW_KEY_ID_LEN && strspn(id, "0123456789abcdef") == n;
+  if (!ok) gw_response_error(res, 404, "not_found", "no key '%s'", id);
+  return ok;
+}
+
+GW_HANDLER(gw_handle_admin_key_update) {
+  static const char *const fields[] = {"tier", NULL};
+  fc_err err;
+  if (!valid_key_id(call->param, res)) return;
+  json_t *j = read_object(req, fields, res);
+  if (!j) return;
+  const char *tier = get_str(j, "tier", GW_TIER_NAME_MAX - 1, res);
+  if (tier) {
+    gw_key_info k;
+    fc_err_clear(&err);
+    lock_admin();
+    int rc = gw_db_key_set_tier(app->db, call->param, tier, &err);
+    if (rc == FC_OK) rc = gw_db_key_get(app->db, call->param, &k, &err);
+    if (rc == FC_OK) rc = gw_auth_put_key(app->auth, &k);
+    uv_mutex_unlock(&admin_lock);
+    if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+    else answer(res, 200, json_pack("{s:s,s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant,
+                                    "tier", k.tier, "revoked", k.revoked));
+  }
+  json_decref(j);
+}
+
+GW_HANDLER(gw_handle_admin_key_revoke) {
+  fc_err err;
+  gw_key_info k;
+  (void)req;
+  if (!valid_key_id(call->param, res)) return;
+  fc_err_clear(&err);
+  lock_admin();
+  int rc = gw_db_key_revoke(app->db, call->param, (int64_t)time(NULL), &err);
+  if (rc == FC_OK) rc = gw_db_key_get(app->db, call->param, &k, &err);
+  if (rc == FC_OK) rc = gw_auth_put_key(app->auth, &k);
+  uv_mutex_unlock(&admin_lock);
+  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  else answer(res, 200, json_pack("{s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant, "revoked", 1));
+}
+
+GW_HANDLER(gw_handle_admin_key_rotate) {
+  fc_err err;
+  gw_key_info old;
+  if (!valid_key_id(call->param, res)) return;
+  if (req->body.len > 0) {
+    gw_response_error(res, 400, "invalid_request", "rotate takes no body");
+    return;
+  }
+  fc_err_clear(&err);
+  int rc = gw_db_key_get(app->db, call->param, &old, &err);
+  if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+    return;
+  }
+  if (old.revoked) {
+    gw_response_error(res, 409, "conflict", "key '%s' is revoked", old.id);
+    return;
+  }
+  issue_key(app, old.tenant, old.tier, old.id, res);
+}

@@ -1,0 +1,92 @@
+/* handlers_ingest.c: POST /v1/{transactions,transfers,streams,accounts}.
+ *
+ * The body is a JSON array of objects or NDJSON in the canonical formats,
+ * read by the core's fc_batch_parse, the one validator every format goes
+ * through: a bad batch is refused whole (422) with every bad row's index
+ * (array) or line (NDJSON) and reason. Rows of accounts, transfers and
+ * streams carry a tenant_id, which must be the key's tenant: a row naming
+ * another tenant refuses the batch (403, rows listed), so a key can never
+ * write into another tenant. Partner transactions carry no tenant_id and
+ * are stored under the key's tenant. A good batch is upserted by
+ * (tenant, id) in one transaction -- sending it again changes nothing --
+ * and then invalidates the tenant's cached insights. Bodies are limited
+ * to 1 MiB by the HTTP reader (413).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cache.h"
+#include "db.h"
+#include "handlers.h"
+
+static int kind_of_path(const char *path, fc_record_kind *kind) {
+  return fc_record_kind_parse(path + strlen("/v1/"), kind) == FC_OK;
+}
+
+static const char *row_tenant(const fc_batch *b, size_t i) {
+  switch (fc_batch_kind(b)) {
+    case FC_RECORD_ACCOUNTS: return fc_batch_accounts(b)[i].tenant_id;
+    case FC_RECORD_TRANSFERS: return fc_batch_transfers(b)[i].tenant_id;
+    case FC_RECORD_STREAMS: return fc_batch_streams(b)[i].tenant_id;
+    default: return NULL;
+  }
+}
+
+/* Lists rows whose tenant_id is not the caller's; 1 when there are any. */
+static int foreign_rows(const fc_batch *b, const char *tenant, fc_load_report *rep) {
+  memset(rep, 0, sizeof *rep);
+  rep->n_rows = fc_batch_count(b);
+  for (size_t i = 0; i < rep->n_rows; i++) {
+    const char *t = row_tenant(b, i);
+    if (!t || strcmp(t, tenant) == 0) continue;
+    if (rep->n_listed < FC_REPORT_MAX) {
+      rep->errors[rep->n_listed].row = i;
+      snprintf(rep->errors[rep->n_listed].msg, sizeof rep->errors[0].msg,
+               "row %zu: tenant_id is not this key's tenant", i);
+      rep->n_listed++;
+    }
+    rep->n_errors++;
+  }
+  return rep->n_errors > 0;
+}
+
+GW_HANDLER(gw_handle_ingest) {
+  fc_record_kind kind;
+  fc_batch *b = NULL;
+  fc_load_report rep;
+  fc_err err;
+  if (!kind_of_path(req->path, &kind)) {
+    gw_response_error(res, 404, "not_found", "no record kind at %s", req->path);
+    return;
+  }
+  fc_err_clear(&err);
+  memset(&rep, 0, sizeof rep);
+  int rc = fc_batch_parse(kind, FC_FORMAT_JSON, req->body.data ? req->body.data : "",
+                          req->body.len, NULL, &b, &rep, &err);
+  if (rc != FC_OK) {
+    if (rep.n_listed > 0)
+      gw_response_rows_error(res, 422, "invalid_rows", err.msg, &rep);
+    else
+      gw_response_error(res, rc == FC_ERANGE ? 413 : 400, "invalid_body", "%s",
+                        err.msg[0] ? err.msg : fc_strerror(rc));
+    return;
+  }
+  if (foreign_rows(b, call->tenant, &rep)) {
+    gw_response_rows_error(res, 403, "tenant_mismatch",
+                           "rows name another tenant than the key's; nothing stored", &rep);
+    fc_batch_destroy(b);
+    return;
+  }
+  rc = gw_db_store_batch(app->db, call->tenant, b, &err);
+  if (rc == FC_OK) {
+    gw_cache_invalidate(app->cache, call->tenant);
+    res->status = 200;
+    res->content_type = "application/json";
+    fc_buf_printf(&res->body, "{\"kind\":\"%s\",\"tenant_id\":", fc_record_kind_name(kind));
+    fc_buf_json_str(&res->body, call->tenant);
+    fc_buf_printf(&res->body, ",\"stored\":%zu}", fc_batch_count(b));
+  } else {
+    gw_response_fc_error(res, rc, &err);
+  }
+  fc_batch_destroy(b);
+}

@@ -1,0 +1,239 @@
+/* metering.c: usage aggregation and the group-commit writer thread.
+ *
+ * Threads: the loop appends to `queue` under `lock` and signals `wake`; the
+ * writer swaps `queue` for an empty vector, commits it (gw_db_usage_add),
+ * moves the owners to `done` under `lock`, and wakes the loop with
+ * uv_async_send; the async callback swaps `done` out and calls done() for
+ * each. Stopping sets `stop`: the writer commits what is left and exits.
+ */
+#include "metering.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+typedef struct rec_vec {
+  gw_meter_rec *v;
+  size_t n, cap;
+} rec_vec;
+
+typedef struct done_item {
+  void *owner;
+  int ok;
+} done_item;
+
+struct gw_meter {
+  uv_loop_t *loop;
+  gw_db *db;
+  gw_meter_done_fn done;
+  void *arg;
+  uv_thread_t thread;
+  uv_mutex_t lock;
+  uv_cond_t wake;
+  uv_async_t async;
+  rec_vec queue;
+  done_item *done_v;
+  size_t done_n, done_cap;
+  int stop, running;
+  gw_meter_stats stats;
+};
+
+static int cmp_rec(const gw_meter_rec *a, const gw_meter_rec *b) {
+  int c;
+  if ((c = strcmp(a->tenant, b->tenant)) != 0) return c;
+  if ((c = strcmp(a->key_id, b->key_id)) != 0) return c;
+  if ((c = strcmp(a->endpoint, b->endpoint)) != 0) return c;
+  if (a->status_class != b->status_class) return a->status_class < b->status_class ? -1 : 1;
+  int64_t ha = a->at - ((a->at % 3600) + 3600) % 3600, hb = b->at - ((b->at % 3600) + 3600) % 3600;
+  return ha < hb ? -1 : ha > hb;
+}
+
+/* Sorts pointers, so equal keys keep no particular order: only sums
+ * come out of a run of equal keys. */
+static int cmp_ptr(const void *x, const void *y) {
+  return cmp_rec(*(const gw_meter_rec *const *)x, *(const gw_meter_rec *const *)y);
+}
+
+size_t gw_meter_aggregate(const gw_meter_rec *recs, size_t n, const gw_meter_rec **idx,
+                          gw_usage_row *rows) {
+  for (size_t i = 0; i < n; i++) idx[i] = &recs[i];
+  qsort(idx, n, sizeof *idx, cmp_ptr);
+  size_t nr = 0;
+  for (size_t k = 0; k < n; k++) {
+    const gw_meter_rec *r = idx[k];
+    if (nr > 0 && cmp_rec(idx[k - 1], r) == 0) {
+      rows[nr - 1].calls++;
+      rows[nr - 1].bytes += r->bytes;
+      rows[nr - 1].compute_us += r->compute_us;
+      continue;
+    }
+    gw_usage_row *u = &rows[nr++];
+    u->tenant = r->tenant;
+    u->key_id = r->key_id;
+    u->endpoint = r->endpoint;
+    u->status_class = r->status_class;
+    u->hour = r->at - ((r->at % 3600) + 3600) % 3600;
+    u->calls = 1;
+    u->bytes = r->bytes;
+    u->compute_us = r->compute_us;
+  }
+  return nr;
+}
+
+static int vec_push(rec_vec *q, const gw_meter_rec *r) {
+  if (q->n == q->cap) {
+    size_t cap = q->cap ? q->cap * 2 : 256;
+    gw_meter_rec *v = realloc(q->v, cap * sizeof *v);
+    if (!v) return -1;
+    q->v = v;
+    q->cap = cap;
+  }
+  q->v[q->n++] = *r;
+  return 0;
+}
+
+static void on_async(uv_async_t *h) {
+  gw_meter *m = h->data;
+  uv_mutex_lock(&m->lock);
+  done_item *items = m->done_v;
+  size_t n = m->done_n;
+  m->done_v = NULL;
+  m->done_n = m->done_cap = 0;
+  uv_mutex_unlock(&m->lock);
+  for (size_t i = 0; i < n; i++) m->done(items[i].owner, items[i].ok, m->arg);
+  free(items);
+}
+
+/* Commits one batch; returns 1 when it was written. */
+static int commit_batch(gw_meter *m, rec_vec *b, const gw_meter_rec ***idx, size_t *idx_cap,
+                        gw_usage_row **rows) {
+  if (*idx_cap < b->n) {
+    free((void *)*idx);
+    free(*rows);
+    *idx = malloc(b->n * sizeof **idx);
+    *rows = malloc(b->n * sizeof **rows);
+    *idx_cap = *idx && *rows ? b->n : 0;
+    if (!*idx_cap) return 0;
+  }
+  size_t nr = gw_meter_aggregate(b->v, b->n, *idx, *rows);
+  fc_err err;
+  fc_err_clear(&err);
+  int rc = gw_db_usage_add(m->db, *rows, nr, &err);
+  if (rc != FC_OK) fprintf(stderr, "floatcast-gateway: metering: %s\n", err.msg);
+  return rc == FC_OK;
+}
+
+static void writer(void *arg) {
+  gw_meter *m = arg;
+  rec_vec batch = {NULL, 0, 0};
+  const gw_meter_rec **idx = NULL;
+  size_t idx_cap = 0;
+  gw_usage_row *rows = NULL;
+  for (;;) {
+    uv_mutex_lock(&m->lock);
+    while (m->queue.n == 0 && !m->stop) uv_cond_wait(&m->wake, &m->lock);
+    if (m->queue.n == 0 && m->stop) {
+      uv_mutex_unlock(&m->lock);
+      break;
+    }
+    rec_vec t = m->queue;
+    m->queue = batch;
+    m->queue.n = 0;
+    batch = t;
+    uv_mutex_unlock(&m->lock);
+
+    int ok = commit_batch(m, &batch, &idx, &idx_cap, &rows);
+    uint64_t now = uv_hrtime();
+    uv_mutex_lock(&m->lock);
+    if (m->done_n + batch.n > m->done_cap) {
+      size_t cap = (m->done_n + batch.n) * 2;
+      done_item *d = realloc(m->done_v, cap * sizeof *d);
+      if (d) {
+        m->done_v = d;
+        m->done_cap = cap;
+      }
+    }
+    for (size_t i = 0; i < batch.n && m->done_n < m->done_cap; i++) {
+      m->done_v[m->done_n].owner = batch.v[i].owner;
+      m->done_v[m->done_n++].ok = ok;
+      uint64_t lag = now - batch.v[i].queued_ns;
+      if (ok) {
+        m->stats.lag_ns_sum += lag;
+        if (lag > m->stats.lag_ns_max) m->stats.lag_ns_max = lag;
+      }
+    }
+    if (ok) m->stats.committed += batch.n;
+    else m->stats.failed += batch.n;
+    m->stats.batches++;
+    m->stats.last_batch = batch.n;
+    uv_mutex_unlock(&m->lock);
+    uv_async_send(&m->async);
+    batch.n = 0;
+  }
+  free(batch.v);
+  free((void *)idx);
+  free(rows);
+}
+
+int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_done_fn done, void *arg, gw_meter **out,
+                   fc_err *err) {
+  gw_meter *m = calloc(1, sizeof *m);
+  *out = NULL;
+  if (!m) return gw_err(err, FC_ENOMEM, "out of memory");
+  m->loop = loop;
+  m->db = db;
+  m->done = done;
+  m->arg = arg;
+  uv_mutex_init(&m->lock);
+  uv_cond_init(&m->wake);
+  uv_async_init(loop, &m->async, on_async);
+  m->async.data = m;
+  if (uv_thread_create(&m->thread, writer, m) != 0) {
+    uv_close((uv_handle_t *)&m->async, NULL);
+    return gw_err(err, FC_ENOMEM, "cannot start the metering thread");
+  }
+  m->running = 1;
+  *out = m;
+  return FC_OK;
+}
+
+int gw_meter_submit(gw_meter *m, const gw_meter_rec *rec) {
+  uv_mutex_lock(&m->lock);
+  int rc = m->stop ? -1 : vec_push(&m->queue, rec);
+  if (rc == 0) {
+    m->queue.v[m->queue.n - 1].queued_ns = uv_hrtime();
+    m->stats.queued++;
+    if (m->queue.n == 1) uv_cond_signal(&m->wake);
+  }
+  uv_mutex_unlock(&m->lock);
+  return rc == 0 ? FC_OK : FC_ENOMEM;
+}
+
+void gw_meter_stop(gw_meter *m) {
+  if (!m || !m->running) return;
+  uv_mutex_lock(&m->lock);
+  m->stop = 1;
+  uv_cond_signal(&m->wake);
+  uv_mutex_unlock(&m->lock);
+  uv_thread_join(&m->thread);
+  m->running = 0;
+  on_async(&m->async); /* owners of the last batch */
+  uv_close((uv_handle_t *)&m->async, NULL);
+}
+
+void gw_meter_destroy(gw_meter *m) {
+  if (!m) return;
+  uv_cond_destroy(&m->wake);
+  uv_mutex_destroy(&m->lock);
+  free(m->queue.v);
+  free(m->done_v);
+  free(m);
+}
+
+void gw_meter_get_stats(gw_meter *m, gw_meter_stats *out) {
+  uv_mutex_lock(&m->lock);
+  *out = m->stats;
+  uv_mutex_unlock(&m->lock);
+}

@@ -1,0 +1,91 @@
+/* metrics.c: counting and the exposition format. */
+#include "metrics.h"
+
+static const double bounds[GW_LATENCY_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
+                                                  0.01,   0.025,   0.05,   0.1,   0.25,  0.5,
+                                                  1.0,    2.5};
+
+void gw_metrics_observe(gw_metrics *m, size_t route_index, int status, double seconds) {
+  size_t r = route_index < GW_METRICS_ROUTES ? route_index : GW_METRICS_ROUTES;
+  int cls = status / 100;
+  m->requests[r][cls >= 1 && cls <= 5 ? cls : 0]++;
+  size_t b = 0;
+  while (b < GW_LATENCY_BUCKETS && seconds > bounds[b]) b++;
+  m->latency[b]++;
+  m->latency_sum += seconds;
+  m->latency_count++;
+  if (status == 429) m->limited++;
+}
+
+void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), size_t n_routes,
+                      const gw_cache_stats *cache, const gw_meter_stats *meter, fc_buf *out) {
+  fc_buf_puts(out, "# HELP floatcast_requests_total Requests answered, by route and status class.\n"
+                   "# TYPE floatcast_requests_total counter\n");
+  for (size_t r = 0; r <= GW_METRICS_ROUTES; r++) {
+    if (r < GW_METRICS_ROUTES && r > n_routes) continue;
+    const char *name = r == GW_METRICS_ROUTES ? "none" : route_name(r);
+    for (int c = 0; c < 6; c++) {
+      if (m->requests[r][c] == 0) continue;
+      fc_buf_printf(out, "floatcast_requests_total{route=\"%s\",code=\"%s\"} %llu\n", name,
+                    c == 0 ? "other" : c == 1 ? "1xx" : c == 2 ? "2xx" : c == 3 ? "3xx"
+                                     : c == 4 ? "4xx" : "5xx",
+                    (unsigned long long)m->requests[r][c]);
+    }
+  }
+  fc_buf_puts(out, "# HELP floatcast_request_duration_seconds First request byte to answer sent "
+                   "to the socket, metering commit included.\n"
+                   "# TYPE floatcast_request_duration_seconds histogram\n");
+  uint64_t cum = 0;
+  for (size_t b = 0; b < GW_LATENCY_BUCKETS; b++) {
+    cum += m->latency[b];
+    fc_buf_printf(out, "floatcast_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[b],
+                  (unsigned long long)cum);
+  }
+  cum += m->latency[GW_LATENCY_BUCKETS];
+  fc_buf_printf(out,
+                "floatcast_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                "floatcast_request_duration_seconds_sum %.6f\n"
+                "floatcast_request_duration_seconds_count %llu\n",
+                (unsigned long long)cum, m->latency_sum, (unsigned long long)m->latency_count);
+  fc_buf_printf(out,
+                "# HELP floatcast_rate_limited_total Answers 429 (rate or quota).\n"
+                "# TYPE floatcast_rate_limited_total counter\n"
+                "floatcast_rate_limited_total %llu\n",
+                (unsigned long long)m->limited);
+  uint64_t lookups = cache->hits + cache->misses;
+  fc_buf_printf(out,
+                "# HELP floatcast_cache_hits_total Insight answers served from the cache.\n"
+                "# TYPE floatcast_cache_hits_total counter\n"
+                "floatcast_cache_hits_total %llu\n"
+                "# TYPE floatcast_cache_misses_total counter\n"
+                "floatcast_cache_misses_total %llu\n"
+                "# HELP floatcast_cache_hit_ratio Hits over lookups since start.\n"
+                "# TYPE floatcast_cache_hit_ratio gauge\n"
+                "floatcast_cache_hit_ratio %.6f\n"
+                "# TYPE floatcast_cache_entries gauge\n"
+                "floatcast_cache_entries %llu\n",
+                (unsigned long long)cache->hits, (unsigned long long)cache->misses,
+                lookups ? (double)cache->hits / (double)lookups : 0.0,
+                (unsigned long long)cache->entries);
+  if (!meter) return;
+  uint64_t pending = meter->queued - meter->committed - meter->failed;
+  fc_buf_printf(out,
+                "# HELP floatcast_metering_records_total Usage records by outcome.\n"
+                "# TYPE floatcast_metering_records_total counter\n"
+                "floatcast_metering_records_total{state=\"committed\"} %llu\n"
+                "floatcast_metering_records_total{state=\"failed\"} %llu\n"
+                "# TYPE floatcast_metering_pending gauge\n"
+                "floatcast_metering_pending %llu\n"
+                "# TYPE floatcast_metering_batches_total counter\n"
+                "floatcast_metering_batches_total %llu\n"
+                "# HELP floatcast_metering_lag_seconds Queue to durable commit of usage records.\n"
+                "# TYPE floatcast_metering_lag_seconds summary\n"
+                "floatcast_metering_lag_seconds_sum %.6f\n"
+                "floatcast_metering_lag_seconds_count %llu\n"
+                "# TYPE floatcast_metering_lag_max_seconds gauge\n"
+                "floatcast_metering_lag_max_seconds %.6f\n",
+                (unsigned long long)meter->committed, (unsigned long long)meter->failed,
+                (unsigned long long)pending, (unsigned long long)meter->batches,
+                (double)meter->lag_ns_sum / 1e9, (unsigned long long)meter->committed,
+                (double)meter->lag_ns_max / 1e9);
+}

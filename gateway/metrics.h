@@ -1,0 +1,38 @@
+/* metrics.h: the gateway's counters in Prometheus text format.
+ *
+ * Requests per route and status class, a latency histogram (first byte of
+ * the request to the answer handed to the socket, metering wait
+ * included), rate-limit refusals, cache hits and misses, and the metering
+ * writer's lag and batches. The loop alone writes these counters, and
+ * /metrics is answered on the loop, so they need no lock.
+ */
+#ifndef GW_METRICS_H
+#define GW_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "metering.h"
+
+#include "fc/buf.h"
+
+#define GW_METRICS_ROUTES 32
+#define GW_LATENCY_BUCKETS 14
+
+typedef struct gw_metrics {
+  uint64_t requests[GW_METRICS_ROUTES + 1][6]; /* route (last: none), status class 0..5 */
+  uint64_t latency[GW_LATENCY_BUCKETS + 1];    /* cumulative at write time; last = +Inf */
+  double latency_sum;
+  uint64_t latency_count;
+  uint64_t limited;  /* 429 answers */
+  uint64_t metering_failed;
+} gw_metrics;
+
+/* route_index: gw_route_index, or GW_METRICS_ROUTES for "no route". */
+void gw_metrics_observe(gw_metrics *m, size_t route_index, int status, double seconds);
+/* Writes every metric; route_name(i) names route i. */
+void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), size_t n_routes,
+                      const gw_cache_stats *cache, const gw_meter_stats *meter, fc_buf *out);
+
+#endif /* GW_METRICS_H */

@@ -1,0 +1,208 @@
+/* test_auth.c: SHA-256 against the FIPS 180-4 vectors, constant-time
+ * equality, key generation and parsing, and request admission. */
+#include "runner.h"
+
+#include "auth.h"
+#include "cache.h"
+#include "metering.h"
+#include "sha256.h"
+
+static void hex_of(const char *msg, size_t n, char out[65]) {
+  unsigned char d[GW_SHA256_LEN];
+  gw_sha256(msg, n, d);
+  gw_hex(d, GW_SHA256_LEN, out);
+}
+
+TEST(sha256_vectors) {
+  char h[65];
+  hex_of("", 0, h);
+  ASSERT_STR_EQ(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  hex_of("abc", 3, h);
+  ASSERT_STR_EQ(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  hex_of(two, strlen(two), h);
+  ASSERT_STR_EQ(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  /* One million 'a', fed in uneven pieces. */
+  gw_sha256_ctx s;
+  unsigned char d[GW_SHA256_LEN];
+  char a[997];
+  memset(a, 'a', sizeof a);
+  gw_sha256_init(&s);
+  size_t left = 1000000;
+  while (left) {
+    size_t n = left < sizeof a ? left : sizeof a;
+    gw_sha256_update(&s, a, n);
+    left -= n;
+  }
+  gw_sha256_final(&s, d);
+  gw_hex(d, GW_SHA256_LEN, h);
+  ASSERT_STR_EQ(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(ct_equal) {
+  unsigned char a[32], b[32];
+  memset(a, 7, sizeof a);
+  memcpy(b, a, sizeof a);
+  ASSERT_INT_EQ(gw_ct_equal(a, b, 32), 1);
+  b[31] ^= 1;
+  ASSERT_INT_EQ(gw_ct_equal(a, b, 32), 0);
+  b[31] ^= 1;
+  b[0] ^= 0x80;
+  ASSERT_INT_EQ(gw_ct_equal(a, b, 32), 0);
+}
+
+TEST(keys) {
+  char id[GW_KEY_ID_LEN + 1], key[GW_KEY_LEN + 1], id2[GW_KEY_ID_LEN + 1], h[65];
+  unsigned char hash[GW_SHA256_LEN], again[GW_SHA256_LEN];
+  ASSERT_OK(gw_key_generate(id, key, hash));
+  ASSERT_INT_EQ(strlen(key), GW_KEY_LEN);
+  ASSERT_INT_EQ(gw_key_parse(key, id2), 1);
+  ASSERT_STR_EQ(id, id2);
+  gw_sha256(key, strlen(key), again);
+  ASSERT_INT_EQ(gw_ct_equal(hash, again, GW_SHA256_LEN), 1);
+  gw_hex(hash, GW_SHA256_LEN, h);
+  ASSERT(strstr(key, h) == NULL); /* the hash is not in the key text */
+  char bad[GW_KEY_LEN + 1];
+  memcpy(bad, key, sizeof bad);
+  bad[20] = 'G';
+  ASSERT_INT_EQ(gw_key_parse(bad, id2), 0);
+  ASSERT_INT_EQ(gw_key_parse("fc_short", id2), 0);
+  ASSERT_INT_EQ(gw_key_parse("", id2), 0);
+  char other[GW_KEY_LEN + 1];
+  ASSERT_OK(gw_key_generate(id2, other, again));
+  ASSERT(strcmp(other, key) != 0);
+}
+
+/* Admission through the registry: valid, wrong secret, revoked, admin. */
+TEST(admission) {
+  gw_rate_policy anon = {1000, 2};
+  gw_auth *a = gw_auth_create("admin-secret", anon);
+  gw_tier t;
+  gw_key_info k;
+  char key[GW_KEY_LEN + 1], hdr_auth[GW_KEY_LEN + 16];
+  gw_call call;
+  gw_response res;
+  fc_buf hdr;
+  memset(&t, 0, sizeof t);
+  memset(&k, 0, sizeof k);
+  snprintf(t.name, sizeof t.name, "tiny");
+  t.rate = (gw_rate_policy){1000, 3};
+  t.monthly_quota = 4;
+  t.max_horizon_hours = 24;
+  t.max_history_days = 30;
+  t.granularities = GW_GRAN_DAY;
+  ASSERT_OK(gw_auth_put_tier(a, &t));
+  ASSERT_OK(gw_key_generate(k.id, key, k.hash));
+  snprintf(k.tenant, sizeof k.tenant, "acme");
+  snprintf(k.tier, sizeof k.tier, "tiny");
+  ASSERT_OK(gw_auth_put_key(a, &k));
+  gw_response_init(&res);
+  fc_buf_init(&hdr);
+  snprintf(hdr_auth, sizeof hdr_auth, "Bearer %s", key);
+  int64_t now = 1764547200 + 100, mono = 1000000000000LL;
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 10; i++) {
+    gw_response_reset(&res);
+    int st = gw_auth_admit(a, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr);
+    ok += st == 0;
+    limited += st == 429;
+    if (st == 0) ASSERT_STR_EQ(call.tenant, "acme");
+  }
+  ASSERT_INT_EQ(ok, 3); /* the burst */
+  ASSERT_INT_EQ(limited, 7);
+  /* Later: one more is within the rate but the quota (4) ends it. */
+  ASSERT_INT_EQ(gw_auth_admit(a, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 10000000000LL, now,
+                              &call, &res, &hdr), 0);
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now,
+                              &call, &res, &hdr), 429);
+  ASSERT(strstr(res.body.data, "quota_exceeded") != NULL);
+  /* A wrong secret with the right id is refused. */
+  char forged[GW_KEY_LEN + 16];
+  snprintf(forged, sizeof forged, "%s", hdr_auth);
+  forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == '0' ? '1' : '0';
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, forged, "5.6.7.8", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 401);
+  /* Revoked. */
+  k.revoked = 1;
+  ASSERT_OK(gw_auth_put_key(a, &k));
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, hdr_auth, "5.6.7.9", GW_AUTH_PARTNER, mono + 30000000000LL, now,
+                              &call, &res, &hdr), 401);
+  ASSERT(strstr(res.body.data, "revoked_key") != NULL);
+  /* The admin key: admin routes yes, partner routes no. */
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, "Bearer admin-secret", "9.9.9.9", GW_AUTH_ADMIN, mono, now, &call,
+                              &res, &hdr), 0);
+  ASSERT_INT_EQ(call.caller, GW_CALLER_ADMIN);
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, "Bearer admin-secret", "9.9.9.9", GW_AUTH_PARTNER, mono, now,
+                              &call, &res, &hdr), 403);
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, "Bearer admin-secreT", "9.9.9.8", GW_AUTH_ADMIN, mono, now, &call,
+                              &res, &hdr), 401);
+  fc_buf_free(&hdr);
+  gw_response_free(&res);
+  gw_auth_destroy(a);
+}
+
+TEST(metering_aggregate) {
+  gw_meter_rec r[5];
+  const gw_meter_rec *scratch[5];
+  gw_usage_row rows[5];
+  memset(r, 0, sizeof r);
+  for (int i = 0; i < 5; i++) {
+    snprintf(r[i].tenant, sizeof r[i].tenant, "%s", i == 3 ? "b" : "a");
+    snprintf(r[i].key_id, sizeof r[i].key_id, "k1");
+    snprintf(r[i].endpoint, sizeof r[i].endpoint, "projection");
+    r[i].status_class = i == 4 ? 4 : 2;
+    r[i].at = 1764547200 + (i == 2 ? 3600 : 10 * i);
+    r[i].bytes = 100 + i;
+    r[i].compute_us = 1000;
+  }
+  size_t n = gw_meter_aggregate(r, 5, scratch, rows);
+  ASSERT_INT_EQ(n, 4);
+  /* a/k1/projection/2 in hour 0: records 0 and 1. */
+  ASSERT_STR_EQ(rows[0].tenant, "a");
+  ASSERT_INT_EQ(rows[0].status_class, 2);
+  ASSERT_INT_EQ(rows[0].hour, 1764547200);
+  ASSERT_INT_EQ(rows[0].calls, 2);
+  ASSERT_INT_EQ(rows[0].bytes, 201);
+  ASSERT_INT_EQ(rows[0].compute_us, 2000);
+  ASSERT_INT_EQ(rows[1].hour, 1764547200 + 3600);
+  ASSERT_INT_EQ(rows[1].calls, 1);
+  ASSERT_INT_EQ(rows[2].status_class, 4);
+  ASSERT_STR_EQ(rows[3].tenant, "b");
+  int64_t total = 0;
+  for (size_t i = 0; i < n; i++) total += rows[i].calls;
+  ASSERT_INT_EQ(total, 5); /* every call counted once */
+}
+
+TEST(cache_generations_and_ttl) {
+  gw_cache *c = gw_cache_create(2, 1000);
+  fc_buf body;
+  int st;
+  const char *ct;
+  fc_buf_init(&body);
+  fc_buf_puts(&body, "{\"x\":1}");
+  uint64_t g = gw_cache_gen(c, "a");
+  gw_cache_put(c, "a", "a|q1", g, 0, 200, "application/json", &body);
+  ASSERT(gw_cache_get(c, "a", "a|q1", 10, &st, &ct) != NULL);
+  ASSERT(gw_cache_get(c, "b", "b|q1", 10, &st, &ct) == NULL);
+  ASSERT(gw_cache_get(c, "a", "a|q1", 1000, &st, &ct) == NULL); /* expired */
+  gw_cache_put(c, "a", "a|q1", g, 2000, 200, "application/json", &body);
+  gw_cache_invalidate(c, "a");
+  ASSERT(gw_cache_get(c, "a", "a|q1", 2001, &st, &ct) == NULL); /* new data */
+  /* An answer computed before the ingestion is never stored. */
+  gw_cache_put(c, "a", "a|q1", g, 2002, 200, "application/json", &body);
+  ASSERT(gw_cache_get(c, "a", "a|q1", 2003, &st, &ct) == NULL);
+  gw_cache_stats s;
+  gw_cache_get_stats(c, &s);
+  ASSERT_INT_EQ(s.hits, 1);
+  ASSERT_INT_EQ(s.misses, 4);
+  fc_buf_free(&body);
+  gw_cache_destroy(c);
+}
+
+TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(metering_aggregate),
+          T(cache_generations_and_ttl))

@@ -1,0 +1,587 @@
+#!/usr/bin/python3
+"""The metered multi-tenant gateway over loopback (issue 4).
+
+Starts floatcast-gateway with an admin key and a temporary SQLite file,
+creates tiers, tenants and keys through the admin API, and checks: exact
+rate limits (a burst of 30 at rate 0.1/s, burst 5 admits exactly 5), the
+limit headers on every answer, 429 with Retry-After, monthly quotas, per-address limits without a key; revocation and
+rotation; tier capabilities (403 naming the limit); ingestion (JSON array,
+NDJSON, idempotent by id, every bad row reported, tenant mismatch refused,
+nothing stored on refusal); insights with the cache and its invalidation;
+tenant isolation on every endpoint; usage through GET /v1/usage and
+`usage export` equal to the calls made, immutable closed periods; a bad
+input corpus (each a 4xx, the server up, nothing lost); and the kill -9
+crash test: concurrent clients, several random kill instants, metered >=
+2xx received and <= received + in flight, PRAGMA integrity_check ok.
+
+Usage: test_metered.py --gateway PATH [unittest args]. Stdlib only.
+"""
+import argparse
+import csv
+import datetime
+import http.client
+import io
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+ARGS = None
+ADMIN = "test-admin-key-0123456789"
+ENV = dict(os.environ, FLOATCAST_ADMIN_KEY=ADMIN)
+G = {}
+
+
+def spawn(db, extra=(), seed=False):
+    """Starts a gateway on db; returns (proc, port, demo key or None)."""
+    err = open(db + ".stderr", "ab")
+    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", db, "--quiet"] + list(extra)
+    if seed:
+        cmd.append("--seed-demo")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=ENV)
+    err.close()
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline().decode() if ready else ""
+    if not line.startswith("listening on http://127.0.0.1:"):
+        proc.kill()
+        raise RuntimeError("gateway did not start: %r %s" % (line, open(db + ".stderr").read()))
+    key = proc.stdout.readline().decode().split()[-1] if seed else None
+    return proc, int(line.rsplit(":", 1)[1].strip("/\n")), key
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=60)
+    proc.stdout.close()
+    return rc
+
+
+def call(method, path, key=None, body=None, port=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port or G["port"], timeout=60)
+    h = dict(headers or {})
+    if key:
+        h["Authorization"] = "Bearer " + key
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    doc = None
+    if r.getheader("Content-Type", "").startswith("application/json") and data:
+        doc = json.loads(data)
+    return r, doc
+
+
+def admin(method, path, body=None):
+    return call(method, path, ADMIN, body)
+
+
+def make_tier(name, rate, burst, quota=0, horizon=2160, history=365, gran=("day", "hour")):
+    r, doc = admin("PUT", "/v1/admin/tiers/" + name,
+                   {"rate_per_second": rate, "burst": burst, "monthly_quota": quota,
+                    "max_horizon_hours": horizon, "max_history_days": history,
+                    "granularities": list(gran)})
+    assert r.status == 200, doc
+    return doc
+
+
+def make_key(tenant, tier):
+    r, doc = admin("POST", "/v1/admin/keys", {"tenant_id": tenant, "tier": tier})
+    assert r.status == 201, doc
+    return doc
+
+
+def transactions(tenant_seed, days=120, users=24, currency="USD"):
+    """Deterministic partner transactions: daily purchases and refunds."""
+    rng = random.Random(tenant_seed)
+    start = datetime.date(2025, 6, 1)
+    rows = []
+    for d in range(days):
+        day = start + datetime.timedelta(days=d)
+        for u in range(users):
+            if rng.random() < 0.25 + 0.02 * (u % 5):
+                amt = round(rng.uniform(5, 80) * (1 + (u % 3)), 2)
+                rows.append({"id": "t-%d-%d-%d" % (tenant_seed, d, u), "partner_id": "p1",
+                             "user_id": "u%d" % u, "action_date": day.isoformat(),
+                             "amount": "%.2f" % amt, "currency": currency,
+                             "transaction_type": "purchase",
+                             "category": ["food", "travel", "games"][u % 3]})
+    return rows
+
+
+def db_count(sql, args=()):
+    con = sqlite3.connect(G["db"], timeout=30)
+    try:
+        return con.execute(sql, args).fetchone()[0]
+    finally:
+        con.close()
+
+
+def setUpModule():
+    G["tmp"] = tempfile.mkdtemp(prefix="fc-gw-metered-")
+    G["db"] = os.path.join(G["tmp"], "gw.db")
+    G["proc"], G["port"], G["demo"] = spawn(G["db"], ["--anon-rate", "100000", "--anon-burst",
+                                                       "100000"], seed=True)
+    make_tier("tiny", 0.1, 5)
+    make_tier("quota7", 1000, 1000, quota=7)
+    make_tier("capped", 1000, 1000, horizon=24, history=30, gran=("day",))
+    make_tier("wide", 100000, 100000)
+    for t in ("acme", "beta"):
+        r, doc = admin("POST", "/v1/admin/tenants", {"id": t, "name": t.title()})
+        assert r.status == 201, doc
+    G["a"] = make_key("acme", "wide")["key"]
+    G["b"] = make_key("beta", "wide")["key"]
+    r, doc = call("POST", "/v1/transactions", G["a"], transactions(1))
+    assert r.status == 200, doc
+
+
+def tearDownModule():
+    if G.get("proc") and G["proc"].poll() is None:
+        G["proc"].kill()
+        G["proc"].wait()
+        G["proc"].stdout.close()
+    shutil.rmtree(G["tmp"], ignore_errors=True)
+
+
+LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                 "X-RateLimit-Reset")
+
+
+class Limits(unittest.TestCase):
+    def test_burst_admits_exactly_b(self):
+        key = make_key("acme", "tiny")["key"]  # 0.1/s, burst 5
+        statuses, remaining = [], []
+        for _ in range(30):
+            r, doc = call("GET", "/v1/usage", key)
+            statuses.append(r.status)
+            for h in LIMIT_HEADERS:
+                self.assertIsNotNone(r.getheader(h), h)
+            remaining.append(int(r.getheader("X-RateLimit-Remaining")))
+            if r.status == 429:
+                self.assertEqual(doc["error"]["code"], "rate_limited")
+                self.assertGreaterEqual(int(r.getheader("Retry-After")), 1)
+                self.assertLessEqual(int(r.getheader("Retry-After")), 10)
+        self.assertEqual(statuses, [200] * 5 + [429] * 25)
+        self.assertEqual(remaining[:5], [4, 3, 2, 1, 0])
+        self.assertEqual(r.getheader("X-RateLimit-Limit"), "5")
+        self.assertIn('"burst";q=5;w=50', r.getheader("RateLimit-Policy"))
+
+    def test_quota_exact(self):
+        key = make_key("acme", "quota7")
+        got = [call("GET", "/v1/usage", key["key"])[0] for _ in range(10)]
+        self.assertEqual([r.status for r in got], [200] * 7 + [429] * 3)
+        self.assertIn('"monthly";r=0;', got[-1].getheader("RateLimit"))
+        self.assertGreater(int(got[-1].getheader("Retry-After")), 0)
+
+    def test_headers_on_every_answer(self):
+        for path, key in [("/healthz", None), ("/metrics", None), ("/v1/nope", None),
+                          ("/v1/usage", None), ("/v1/usage", "fc_bad"), ("/v1/usage", G["a"])]:
+            r, _ = call("GET", path, key)
+            for h in LIMIT_HEADERS:
+                self.assertIsNotNone(r.getheader(h), (path, h))
+
+    def test_per_address_limit(self):
+        db = os.path.join(G["tmp"], "anon.db")
+        proc, port, _ = spawn(db, ["--anon-rate", "0.1", "--anon-burst", "3"])
+        try:
+            got = [call("GET", "/healthz", port=port)[0].status for _ in range(6)]
+            self.assertEqual(got, [200, 200, 200, 429, 429, 429])
+            r, doc = call("GET", "/v1/usage", "fc_guess", port=port)  # key guessing too
+            self.assertEqual(r.status, 429)
+            self.assertIsNotNone(r.getheader("Retry-After"))
+        finally:
+            self.assertEqual(stop(proc), 0)
+
+
+class Admin(unittest.TestCase):
+    def test_auth_required(self):
+        r, doc = call("POST", "/v1/admin/tenants", None, {"id": "x", "name": "x"})
+        self.assertEqual(r.status, 401)
+        self.assertIn("Bearer", r.getheader("WWW-Authenticate"))
+        r, doc = call("POST", "/v1/admin/tenants", G["a"], {"id": "x", "name": "x"})
+        self.assertEqual(r.status, 403)
+        r, doc = call("GET", "/v1/reports/treasury/projection", ADMIN)
+        self.assertEqual(r.status, 403)
+
+    def test_validation(self):
+        cases = [("PUT", "/v1/admin/tiers/bad", {"rate_per_second": 1}, 400),
+                 ("PUT", "/v1/admin/tiers/bad", {"rate_per_second": "1", "burst": 1,
+                  "monthly_quota": 0, "max_horizon_hours": 1, "max_history_days": 1,
+                  "granularities": ["day"]}, 400),
+                 ("PUT", "/v1/admin/tiers/bad", {"rate_per_second": 1, "burst": 1,
+                  "monthly_quota": 0, "max_horizon_hours": 1, "max_history_days": 1,
+                  "granularities": ["week"]}, 400),
+                 ("PUT", "/v1/admin/tiers/b%2Fd", None, 400),
+                 ("POST", "/v1/admin/tenants", {"id": "acme", "name": "dup"}, 409),
+                 ("POST", "/v1/admin/tenants", {"id": "../x", "name": "x"}, 400),
+                 ("POST", "/v1/admin/tenants", {"id": "x", "name": "x", "extra": 1}, 400),
+                 ("POST", "/v1/admin/keys", {"tenant_id": "nobody", "tier": "wide"}, 404),
+                 ("POST", "/v1/admin/keys", {"tenant_id": "acme", "tier": "gold"}, 404),
+                 ("PATCH", "/v1/admin/keys/000000000000", {"tier": "wide"}, 404),
+                 ("DELETE", "/v1/admin/keys/zzz", None, 404)]
+        for method, path, body, want in cases:
+            with self.subTest(path=path, body=body):
+                r, doc = admin(method, path, body)
+                self.assertEqual(r.status, want, doc)
+                self.assertIn("message", doc["error"])
+
+    def test_revoke_rotate_and_tier_change(self):
+        k = make_key("acme", "wide")
+        self.assertEqual(call("GET", "/v1/usage", k["key"])[0].status, 200)
+        # Stored as a hash only: the key text is nowhere in the database.
+        with open(G["db"], "rb") as f:
+            self.assertNotIn(k["key"].encode(), f.read())
+        r, doc = admin("PATCH", "/v1/admin/keys/" + k["id"], {"tier": "capped"})
+        self.assertEqual((r.status, doc["tier"]), (200, "capped"))
+        r, doc = call("GET", "/v1/reports/treasury/projection?horizon=48", k["key"])
+        self.assertEqual(r.status, 403)
+        r, doc = admin("POST", "/v1/admin/keys/%s/rotate" % k["id"])
+        self.assertEqual(r.status, 201, doc)
+        fresh = doc["key"]
+        r, doc = call("GET", "/v1/usage", k["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (401, "revoked_key"))
+        self.assertEqual(call("GET", "/v1/usage", fresh)[0].status, 200)
+        r, doc = admin("DELETE", "/v1/admin/keys/" + fresh[3:15])
+        self.assertEqual((r.status, doc["revoked"]), (200, True))
+        r, doc = call("GET", "/v1/usage", fresh)
+        self.assertEqual((r.status, doc["error"]["code"]), (401, "revoked_key"))
+        # Same id, wrong secret: refused like any unknown key.
+        forged = fresh[:-4] + ("0000" if not fresh.endswith("0000") else "1111")
+        self.assertEqual(call("GET", "/v1/usage", forged)[1]["error"]["code"], "invalid_key")
+
+
+class Capabilities(unittest.TestCase):
+    def test_403_names_the_limit(self):
+        k = make_key("acme", "capped")["key"]
+        cases = [("/v1/reports/treasury/projection?horizon=48", "max_horizon_hours"),
+                 ("/v1/insights/revenue-forecast?granularity=hour", "granularities"),
+                 ("/v1/insights/revenue-forecast?horizon=2", "max_horizon_hours"),
+                 ("/v1/insights/revenue-forecast?horizon=1&history_days=60", "max_history_days"),
+                 ("/v1/insights/segments?history_days=31", "max_history_days")]
+        for path, limit in cases:
+            with self.subTest(path=path):
+                r, doc = call("GET", path, k)
+                self.assertEqual(r.status, 403, doc)
+                self.assertEqual(doc["error"]["code"], "tier_limit")
+                self.assertIn(limit, doc["error"]["message"])
+                self.assertIn("capped", doc["error"]["message"])
+        r, doc = call("POST", "/v1/what-if", k, {"horizon": 48})
+        self.assertEqual(r.status, 403)
+        self.assertIn("max_horizon_hours", doc["error"]["message"])
+        self.assertEqual(call("GET", "/v1/insights/revenue-forecast?horizon=1", k)[0].status, 200)
+
+
+class Ingestion(unittest.TestCase):
+    def test_idempotent_json_and_ndjson(self):
+        rows = transactions(7, days=10, users=5)
+        before = db_count("SELECT count(*) FROM transactions WHERE tenant_id = 'acme'")
+        r, doc = call("POST", "/v1/transactions", G["a"], rows)
+        self.assertEqual((r.status, doc["stored"]), (200, len(rows)))
+        nd = "\n".join(json.dumps(x) for x in rows) + "\n"
+        r, doc = call("POST", "/v1/transactions", G["a"], nd)
+        self.assertEqual(r.status, 200)
+        after = db_count("SELECT count(*) FROM transactions WHERE tenant_id = 'acme'")
+        self.assertEqual(after, before + len(rows))
+
+    def test_bad_rows_reported_and_nothing_stored(self):
+        before = db_count("SELECT count(*) FROM transactions")
+        rows = transactions(8, days=3, users=4)
+        rows[1]["amount"] = "abc"
+        rows[3]["action_date"] = "2025-02-30"
+        del rows[4]["user_id"]
+        r, doc = call("POST", "/v1/transactions", G["a"], rows)
+        self.assertEqual(r.status, 422, doc)
+        self.assertEqual([e["row"] for e in doc["error"]["rows"]], [1, 3, 4])
+        nd = "\n".join(json.dumps(x) for x in rows)
+        r, doc = call("POST", "/v1/transactions", G["a"], nd)
+        self.assertEqual([e["row"] for e in doc["error"]["rows"]], [2, 4, 5])  # NDJSON lines
+        self.assertEqual(db_count("SELECT count(*) FROM transactions"), before)
+
+    def test_tenant_mismatch(self):
+        rows = [{"id": "acc-x", "tenant_id": "acme", "currency": "USD",
+                 "balance_available": "10.00"},
+                {"id": "acc-y", "tenant_id": "beta", "currency": "USD",
+                 "balance_available": "10.00"}]
+        r, doc = call("POST", "/v1/accounts", G["b"], rows)
+        self.assertEqual((r.status, doc["error"]["code"]), (403, "tenant_mismatch"))
+        self.assertEqual([e["row"] for e in doc["error"]["rows"]], [0])
+        self.assertEqual(db_count("SELECT count(*) FROM accounts WHERE id IN ('acc-x','acc-y')"), 0)
+
+
+class Insights(unittest.TestCase):
+    def test_forecast_segments_cache(self):
+        path = "/v1/insights/revenue-forecast?horizon=7&granularity=day"
+        r, doc = call("GET", path, G["a"])
+        self.assertEqual(r.status, 200, doc)
+        self.assertEqual(len(doc["forecast"]), 7)
+        self.assertEqual(doc["tenant_id"], "acme")
+        for p in doc["forecast"]:
+            self.assertLessEqual(p["lo95"], p["lo80"])
+            self.assertLessEqual(p["lo80"], p["mean"])
+            self.assertLessEqual(p["mean"], p["hi80"])
+        r2, doc2 = call("GET", path, G["a"])
+        self.assertEqual(r2.getheader("X-Cache"), "hit")
+        self.assertEqual(doc2, doc)
+        # New data invalidates the tenant's cache.
+        call("POST", "/v1/transactions", G["a"], transactions(9, days=5, users=3))
+        r3, doc3 = call("GET", path, G["a"])
+        self.assertIsNone(r3.getheader("X-Cache"))
+        r, doc = call("GET", "/v1/insights/segments", G["a"])
+        self.assertEqual(r.status, 200, doc)
+        self.assertGreaterEqual(len(doc["result"]["segments"]), 2)
+        _, m = call("GET", "/metrics")  # text, not JSON
+        c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=30)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+        hits = [l for l in text.splitlines() if l.startswith("floatcast_cache_hits_total")]
+        self.assertGreaterEqual(int(hits[0].split()[1]), 1)
+        self.assertIn("floatcast_metering_lag_seconds_count", text)
+        self.assertIn('floatcast_request_duration_seconds_bucket{le="+Inf"}', text)
+
+    def test_cash_flow_and_what_if(self):
+        r, doc = call("GET", "/v1/insights/cash-flow?horizon=3", G["demo"])
+        self.assertEqual(r.status, 200, doc)
+        self.assertTrue(any("steps" in c and len(c["steps"]) == 3 for c in doc["currencies"]))
+        base = {"now": "2025-12-01T12:00:00Z", "horizon": 24, "currency": "USDC"}
+        r, plain = call("POST", "/v1/what-if", G["demo"], base)
+        self.assertEqual(r.status, 200, plain)
+        r, paused = call("POST", "/v1/what-if", G["demo"], dict(base, pause_streams=["st-002"]))
+        self.assertEqual(r.status, 200, paused)
+        bal = lambda d: float(d["projection"]["currencies"][0]["rule"]["projected_balance"])
+        self.assertGreater(bal(paused), bal(plain))
+        extra = [{"id": "wf-1", "tenant_id": "demo", "from_account_id": "", "to_account_id": "x",
+                  "currency": "USDC", "amount": "1000.00", "status": "pending",
+                  "created_at": "2025-12-01T00:00:00Z",
+                  "scheduled_for": "2025-12-01T20:00:00Z"}]
+        r, more = call("POST", "/v1/what-if", G["demo"], dict(base, transfers=extra))
+        self.assertEqual(r.status, 200, more)
+        self.assertEqual(more["scenario"]["extra_transfers"], 1)
+        r, doc = call("POST", "/v1/what-if", G["demo"], dict(base, colour="red"))
+        self.assertEqual((r.status, doc["error"]["code"]), (400, "unknown_field"))
+
+
+class Isolation(unittest.TestCase):
+    def test_tenant_b_never_sees_a(self):
+        b = G["b"]
+        for path in ["/v1/insights/revenue-forecast", "/v1/insights/segments",
+                     "/v1/reports/treasury/projection", "/v1/insights/cash-flow"]:
+            with self.subTest(path=path):
+                r, doc = call("GET", path, b)
+                self.assertEqual(r.status, 404, doc)
+                self.assertNotIn("acme", json.dumps(doc))
+        r, doc = call("POST", "/v1/what-if", b, {"pause_streams": ["st-002"],
+                                                  "now": "2025-12-01T12:00:00Z"})
+        self.assertIn(r.status, (404,))
+        r, doc = call("GET", "/v1/usage?tenant=acme", b)
+        self.assertEqual(r.status, 403)
+        r, doc = call("GET", "/v1/usage", b)
+        self.assertTrue(all(x["tenant_id"] == "beta" for x in doc["rows"]))
+        r, doc = call("POST", "/v1/transfers", b, [{"id": "t", "tenant_id": "acme",
+                      "from_account_id": "a", "to_account_id": "", "currency": "USD",
+                      "amount": "1.00", "status": "completed",
+                      "created_at": "2025-12-01T00:00:00Z"}])
+        self.assertEqual(r.status, 403)
+        # Same transaction ids in two tenants stay two records.
+        rows = transactions(1, days=2, users=3)
+        self.assertEqual(call("POST", "/v1/transactions", b, rows)[0].status, 200)
+        self.assertEqual(db_count("SELECT count(*) FROM transactions WHERE id = ? AND "
+                                  "tenant_id IN ('acme','beta')", (rows[0]["id"],)), 2)
+
+
+class Usage(unittest.TestCase):
+    def test_counts_equal_calls_and_export(self):
+        k = make_key("beta", "wide")
+        n_ok, n_bad = 0, 0
+        for i in range(12):
+            r, _ = call("GET", "/v1/usage" if i % 3 else "/v1/usage?bogus=1", k["key"])
+            n_ok += r.status == 200
+            n_bad += r.status == 400
+        r, doc = admin("GET", "/v1/usage?tenant=beta&granularity=hour")
+        mine = [x for x in doc["rows"] if x["key_id"] == k["id"]]
+        self.assertEqual(sum(x["calls"] for x in mine if x["status_class"] == "2xx"), n_ok)
+        self.assertEqual(sum(x["calls"] for x in mine if x["status_class"] == "4xx"), n_bad)
+        self.assertTrue(all(x["bytes"] > 0 for x in mine))
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        out = subprocess.run([ARGS.gateway, "usage", "export", "--db", G["db"], "--from",
+                              today.isoformat(), "--to",
+                              (today + datetime.timedelta(days=1)).isoformat(), "--format", "csv",
+                              "--tenant", "beta"], check=True, stdout=subprocess.PIPE).stdout
+        rows = list(csv.DictReader(io.StringIO(out.decode())))
+        self.assertEqual(sum(int(x["calls"]) for x in rows if x["key_id"] == k["id"]), n_ok + n_bad)
+
+    def test_closed_periods_immutable(self):
+        con = sqlite3.connect(G["db"], timeout=30)
+        try:
+            old = int(datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
+            with self.assertRaisesRegex(sqlite3.DatabaseError, "closed"):
+                con.execute("INSERT INTO usage VALUES ('x','k','e',2,?,1,1,1)", (old,))
+            with self.assertRaisesRegex(sqlite3.DatabaseError, "never deleted"):
+                con.execute("DELETE FROM usage")
+            with self.assertRaisesRegex(sqlite3.DatabaseError, "only grows"):
+                con.execute("UPDATE usage SET calls = calls - 1")
+        finally:
+            con.close()
+
+
+class BadInput(unittest.TestCase):
+    def test_corpus(self):
+        before = db_count("SELECT count(*) FROM transactions")
+        ok_row = transactions(3, days=1, users=8)[0]
+        corpus = [
+            b"", b"   ", b"{", b"[", b"[1,2", b"nul", b'{"id": 1}', b"[[]]", b"[null]",
+            json.dumps([dict(ok_row, amount=True)]).encode(),
+            json.dumps([dict(ok_row, amount=["1"])]).encode(),
+            json.dumps([dict(ok_row, amount="NaN")]).encode(),
+            b'[{"id":"x","partner_id":"p","user_id":"u","action_date":"2025-01-01",'
+            b'"amount":NaN,"transaction_type":"purchase"}]',
+            json.dumps([dict(ok_row, amount="1e400")]).encode(),
+            json.dumps([dict(ok_row, amount="99999999999999999999999")]).encode(),
+            b'[{"id":"\xff\xfe","partner_id":"p","user_id":"u","action_date":"2025-01-01",'
+            b'"amount":"1.00","transaction_type":"purchase"}]',
+            json.dumps([dict(ok_row, id="a" * 300)]).encode(),
+            json.dumps([dict(ok_row), dict(ok_row)]).encode(),  # duplicate id in a batch
+            b"[" + b"[" * 5000 + b"]" * 5000 + b"]",
+            json.dumps([dict(ok_row, action_date="../../etc/passwd")]).encode(),
+        ]
+        for body in corpus:
+            with self.subTest(body=body[:60]):
+                r, doc = call("POST", "/v1/transactions", G["a"], body)
+                self.assertGreaterEqual(r.status, 400)
+                self.assertLess(r.status, 500, doc)
+                self.assertIn("message", doc["error"])
+        r, doc = call("POST", "/v1/transactions", G["a"], b"[" + b" " * (2 * 1024 * 1024) + b"]")
+        self.assertEqual(r.status, 413)
+        for body in [b"{", b"[]", b'{"horizon": "48"}', b'{"horizon": 1e999}',
+                     b'{"pause_streams": [1]}', b'{"now": "yesterday"}']:
+            with self.subTest(what_if=body):
+                r, doc = call("POST", "/v1/what-if", G["demo"], body)
+                self.assertIn(r.status, (400, 404, 422), doc)
+        for path in ["/v1/admin/keys/..%2f..%2fetc", "/v1/admin/keys/%00",
+                     "/v1/insights/segments/../../admin"]:
+            r, doc = admin("DELETE" if "keys" in path else "GET", path)
+            self.assertIn(r.status, (400, 404, 405))
+        # Unknown fields in a record are ignored, as an unknown CSV column is
+        # (the core's one validator); the row itself is stored.
+        r, doc = call("POST", "/v1/transactions", G["a"], [dict(ok_row, colour="red")])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(db_count("SELECT count(*) FROM transactions"), before + 1)
+        self.assertEqual(call("GET", "/healthz")[0].status, 200)
+
+
+class Crash(unittest.TestCase):
+    def test_zz_kill9_loses_nothing_counts_nothing_twice(self):
+        db = os.path.join(G["tmp"], "crash.db")
+        proc, port, _ = spawn(db, ["--anon-rate", "100000", "--anon-burst", "100000"], seed=True)
+        state = {"port": port}
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def adm(method, path, body):
+            c.request(method, path, body=json.dumps(body),
+                      headers={"Authorization": "Bearer " + ADMIN})
+            r = c.getresponse()
+            return r.status, json.loads(r.read())
+        adm("PUT", "/v1/admin/tiers/flood", {"rate_per_second": 1e6, "burst": 1000000,
+            "monthly_quota": 0, "max_horizon_hours": 720, "max_history_days": 365,
+            "granularities": ["day"]})
+        keys = [adm("POST", "/v1/admin/keys", {"tenant_id": "demo", "tier": "flood"})[1]
+                for _ in range(2)]
+        c.close()
+        received = {k["id"]: 0 for k in keys}
+        in_flight = [0]
+        lock = threading.Lock()
+        running = threading.Event()
+        done = threading.Event()
+
+        def client(key):
+            conn = None
+            while not done.is_set():
+                if not running.is_set():
+                    time.sleep(0.01)
+                    continue
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection("127.0.0.1", state["port"], timeout=10)
+                    conn.request("GET", "/v1/reports/treasury/projection?horizon=6",
+                                 headers={"Authorization": "Bearer " + key["key"]})
+                    r = conn.getresponse()
+                    r.read()
+                    if 200 <= r.status < 300:
+                        with lock:
+                            received[key["id"]] += 1
+                except (OSError, http.client.HTTPException):
+                    with lock:
+                        in_flight[0] += 1  # sent, never answered: at most one per client
+                    conn = None
+                    time.sleep(0.02)
+
+        threads = [threading.Thread(target=client, args=(keys[i % 2],)) for i in range(6)]
+        for t in threads:
+            t.start()
+        rng = random.Random(4)
+        try:
+            for _ in range(3):
+                running.set()
+                time.sleep(rng.uniform(0.3, 0.9))
+                proc.kill()  # SIGKILL at a random instant
+                proc.wait()
+                proc.stdout.close()
+                running.clear()
+                time.sleep(0.1)
+                proc, port, _ = spawn(db, ["--anon-rate", "100000", "--anon-burst", "100000"])
+                state["port"] = port
+        finally:
+            done.set()
+            for t in threads:
+                t.join()
+        self.assertEqual(stop(proc), 0)
+        con = sqlite3.connect(db)
+        try:
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            total_received = sum(received.values())
+            self.assertGreater(total_received, 50)
+            metered_all = 0
+            for k in keys:
+                m = con.execute("SELECT coalesce(sum(calls),0) FROM usage WHERE key_id = ? AND "
+                                "status_class = 2", (k["id"],)).fetchone()[0]
+                self.assertGreaterEqual(m, received[k["id"]], "a served call was lost")
+                metered_all += m
+            self.assertLessEqual(metered_all, total_received + in_flight[0],
+                                 "counted more than served plus in flight")
+        finally:
+            con.close()
+
+
+class ZShutdown(unittest.TestCase):
+    def test_zz_clean_exit(self):
+        proc = G["proc"]
+        self.assertEqual(stop(proc), 0)
+        with open(G["db"] + ".stderr", errors="replace") as f:
+            err = f.read()
+        self.assertNotIn("Sanitizer", err)
+        self.assertNotIn("runtime error", err)
+        self.assertEqual(db_count("PRAGMA integrity_check"), "ok")
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gateway", required=True)
+    ARGS, rest = ap.parse_known_args()
+    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    sys.exit(0 if prog.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
