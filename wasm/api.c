@@ -40,25 +40,11 @@
 #include "fc/treasury.h"
 #include "fc/version.h"
 
+#include "api.h"
+
 #ifdef __EMSCRIPTEN__
-#include <emscripten/emscripten.h>
 #include <malloc.h>
-#define FC_WASM_EXPORT EMSCRIPTEN_KEEPALIVE
-#else
-#define FC_WASM_EXPORT
 #endif
-
-#if defined(__GNUC__) || defined(__clang__)
-#define FC_WASM_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define FC_WASM_PRINTF(a, b)
-#endif
-
-/* Where an answer goes: JS reads data/len from linear memory. */
-typedef struct fc_wasm_out {
-  char *data;
-  size_t len;
-} fc_wasm_out;
 
 /* Every export is declared here so -Wmissing-prototypes holds without a
  * public header: JS is the only caller. */
@@ -87,8 +73,7 @@ size_t fc_wasm_heap_in_use(void) {
 
 /* ---- answers ---------------------------------------------------------- */
 
-/* Moves a finished buffer into out; FC_ENOMEM if the buffer failed. */
-static int give(fc_buf *b, fc_wasm_out *out) {
+int fcw_give(fc_buf *b, fc_wasm_out *out) {
   if (fc_buf_failed(b)) {
     fc_buf_free(b);
     out->data = NULL;
@@ -102,8 +87,7 @@ static int give(fc_buf *b, fc_wasm_out *out) {
   return FC_OK;
 }
 
-/* Writes the error envelope for code/err (and report's rows, if any). */
-static int fail(int code, const fc_err *err, const fc_load_report *report, fc_wasm_out *out) {
+int fcw_fail(int code, const fc_err *err, const fc_load_report *report, fc_wasm_out *out) {
   fc_buf b;
   const char *msg = err != NULL && err->msg[0] != '\0' ? err->msg : fc_strerror(code);
   fc_buf_init(&b);
@@ -118,14 +102,13 @@ static int fail(int code, const fc_err *err, const fc_load_report *report, fc_wa
     fc_buf_putc(&b, '}');
   }
   fc_buf_puts(&b, "]}");
-  give(&b, out);
+  fcw_give(&b, out);
   return code;
 }
 
 /* ---- errors and options ---------------------------------------------- */
 
-static int set_err(fc_err *err, int code, const char *fmt, ...) FC_WASM_PRINTF(3, 4);
-static int set_err(fc_err *err, int code, const char *fmt, ...) {
+int fcw_set_err(fc_err *err, int code, const char *fmt, ...) {
   va_list ap;
   err->code = code;
   va_start(ap, fmt);
@@ -134,8 +117,7 @@ static int set_err(fc_err *err, int code, const char *fmt, ...) {
   return code;
 }
 
-/* Prefixes err's message with "what: " (the file or option being read). */
-static int prefix_err(fc_err *err, const char *what) {
+int fcw_prefix_err(fc_err *err, const char *what) {
   size_t w = strlen(what), n = strlen(err->msg);
   if (w + 3 > sizeof err->msg) return err->code;
   if (w + 2 + n >= sizeof err->msg) n = sizeof err->msg - w - 3; /* keep the start */
@@ -145,15 +127,6 @@ static int prefix_err(fc_err *err, const char *what) {
   err->msg[w + 2 + n] = '\0';
   return err->code;
 }
-
-/* One accepted option: its key, and where the parsed value goes. */
-typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_TIME, OPT_U64, OPT_OBJECT } opt_type;
-typedef struct opt_spec {
-  const char *key;
-  opt_type type;
-  void *dst; /* int*, double*, const char**, int64_t*, uint64_t*, const fc_json** */
-  double lo, hi; /* range for numbers */
-} opt_spec;
 
 static int is_key(const fc_json *m, const char *key) {
   return m->key_len == strlen(key) && memcmp(m->key, key, m->key_len) == 0;
@@ -165,43 +138,42 @@ static int opt_number(const fc_json *v, const char *key, double lo, double hi, d
   char *end;
   double d;
   if (v->type != FC_JSON_NUMBER) {
-    return set_err(err, FC_EINVAL, "options: %s: expected a number, got %s", key,
+    return fcw_set_err(err, FC_EINVAL, "options: %s: expected a number, got %s", key,
              fc_json_type_name(v->type));
   }
   errno = 0;
   d = strtod(v->text, &end);
   if (errno != 0 || !isfinite(d) || d < lo || d > hi) {
-    return set_err(err, FC_ERANGE, "options: %s: %.*s is outside %g..%g", key,
+    return fcw_set_err(err, FC_ERANGE, "options: %s: %.*s is outside %g..%g", key,
              (int)v->len, v->text, lo, hi);
   }
   *out = d;
   return FC_OK;
 }
 
-static int opt_integer(const fc_json *v, const char *key, double lo, double hi, double *out,
+int fcw_opt_integer(const fc_json *v, const char *key, double lo, double hi, double *out,
                        fc_err *err) {
   int rc = opt_number(v, key, lo, hi, out, err);
   if (rc == FC_OK && floor(*out) != *out) {
-    return set_err(err, FC_EINVAL, "options: %s: expected a whole number, got %.*s", key,
+    return fcw_set_err(err, FC_EINVAL, "options: %s: expected a whole number, got %.*s", key,
              (int)v->len, v->text);
   }
   return rc;
 }
 
-/* A time option: an ISO 8601 string, or whole epoch seconds. */
-static int opt_time(const fc_json *v, const char *key, int64_t *out, fc_err *err) {
+int fcw_opt_time(const fc_json *v, const char *key, int64_t *out, fc_err *err) {
   double d;
   int rc;
   if (v->type == FC_JSON_STRING) {
     rc = fc_time_parse(v->text, v->len, out, err);
     if (rc != FC_OK) {
-      prefix_err(err, key);
-      prefix_err(err, "options");
+      fcw_prefix_err(err, key);
+      fcw_prefix_err(err, "options");
     }
     return rc;
   }
   /* Years 0001..9999 in epoch seconds. */
-  rc = opt_integer(v, key, -62135596800.0, 253402300799.0, &d, err);
+  rc = fcw_opt_integer(v, key, -62135596800.0, 253402300799.0, &d, err);
   if (rc == FC_OK) *out = (int64_t)d;
   return rc;
 }
@@ -216,20 +188,21 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
       return FC_OK;
     }
     if (v->type != FC_JSON_STRING || strlen(v->text) != v->len) {
-      return set_err(err, FC_EINVAL, "options: %s: expected a string, got %s", s->key,
+      return fcw_set_err(err, FC_EINVAL, "options: %s: expected a string, got %s", s->key,
                fc_json_type_name(v->type));
     }
     *(const char **)s->dst = v->text;
     return FC_OK;
   case OPT_TIME:
-    return opt_time(v, s->key, (int64_t *)s->dst, err);
+    return fcw_opt_time(v, s->key, (int64_t *)s->dst, err);
   case OPT_OBJECT:
     if (v->type == FC_JSON_NULL) {
       *(const fc_json **)s->dst = NULL;
       return FC_OK;
     }
     if (v->type != FC_JSON_OBJECT)
-      return set_err(err, FC_EINVAL, "options: %s: expected an object, got %s", s->key, fc_json_type_name(v->type));
+      return fcw_set_err(err, FC_EINVAL, "options: %s: expected an object, got %s", s->key,
+                         fc_json_type_name(v->type));
     *(const fc_json **)s->dst = v;
     return FC_OK;
   case OPT_DOUBLE:
@@ -237,30 +210,37 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
     if (rc == FC_OK) *(double *)s->dst = d;
     return rc;
   case OPT_INT:
-    rc = opt_integer(v, s->key, s->lo, s->hi, &d, err);
+    rc = fcw_opt_integer(v, s->key, s->lo, s->hi, &d, err);
     if (rc == FC_OK) *(int *)s->dst = (int)d;
     return rc;
   case OPT_U64:
-    rc = opt_integer(v, s->key, s->lo, s->hi, &d, err);
+    rc = fcw_opt_integer(v, s->key, s->lo, s->hi, &d, err);
     if (rc == FC_OK) *(uint64_t *)s->dst = (uint64_t)d;
     return rc;
+  case OPT_BOOL:
+    if (v->type != FC_JSON_TRUE && v->type != FC_JSON_FALSE)
+      return fcw_set_err(err, FC_EINVAL, "options: %s: expected true or false, got %s", s->key,
+                         fc_json_type_name(v->type));
+    *(int *)s->dst = v->type == FC_JSON_TRUE;
+    return FC_OK;
+  case OPT_RAW:
+    *(const fc_json **)s->dst = v;
+    return FC_OK;
   }
   return FC_EINVAL;
 }
 
-/* Parses opts (a JSON object, or empty text for "no options") against the
- * table. *doc keeps the strings alive; the caller destroys it. */
-static int parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs,
+int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs,
                          fc_json_doc **doc, fc_err *err) {
   const fc_json *root;
   int rc;
   *doc = NULL;
   if (opts == NULL || len == 0) return FC_OK;
   rc = fc_json_parse(opts, len, doc, err);
-  if (rc != FC_OK) return prefix_err(err, "options");
+  if (rc != FC_OK) return fcw_prefix_err(err, "options");
   root = fc_json_root(*doc);
   if (root->type != FC_JSON_OBJECT) {
-    return set_err(err, FC_EINVAL, "options: expected an object, got %s",
+    return fcw_set_err(err, FC_EINVAL, "options: expected an object, got %s",
              fc_json_type_name(root->type));
   }
   for (const fc_json *m = root->child; m != NULL; m = m->next) {
@@ -268,7 +248,7 @@ static int parse_options(const char *opts, size_t len, const opt_spec *specs, si
     for (i = 0; i < n_specs && !is_key(m, specs[i].key); i++) {
     }
     if (i == n_specs) {
-      return set_err(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len,
+      return fcw_set_err(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len,
                m->key);
     }
     rc = opt_one(m, &specs[i], err);
@@ -285,7 +265,7 @@ int fc_wasm_version(fc_wasm_out *out) {
   fc_buf_puts(&b, "{\"version\":");
   fc_buf_json_str(&b, FC_VERSION_STRING);
   fc_buf_putc(&b, '}');
-  return give(&b, out);
+  return fcw_give(&b, out);
 }
 
 /* ---- projection ------------------------------------------------------- */
@@ -296,10 +276,10 @@ static int load_kind(fc_treasury *t, fc_record_kind kind, int fmt, const char *d
   int rc;
   if (data == NULL) return FC_OK;
   if (fmt != FC_FORMAT_CSV && fmt != FC_FORMAT_JSON)
-    return set_err(err, FC_EINVAL, "%s: format must be 0 (CSV) or 1 (JSON), got %d",
+    return fcw_set_err(err, FC_EINVAL, "%s: format must be 0 (CSV) or 1 (JSON), got %d",
                    fc_record_kind_name(kind), fmt);
   rc = fc_treasury_load(t, kind, (fc_format)fmt, data, len, report, err);
-  if (rc != FC_OK) prefix_err(err, fc_record_kind_name(kind));
+  if (rc != FC_OK) fcw_prefix_err(err, fc_record_kind_name(kind));
   return rc;
 }
 
@@ -335,9 +315,9 @@ static int parse_project_opts(const char *opts, size_t len, project_opts *po,
   po->scenario = NULL;
   po->method = NULL;
   p->now = FC_TIME_NONE;
-  rc = parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc != FC_OK) return rc;
-  if (p->now == FC_TIME_NONE) return set_err(err, FC_EINVAL, "options: now is required");
+  if (p->now == FC_TIME_NONE) return fcw_set_err(err, FC_EINVAL, "options: now is required");
   return FC_OK;
 }
 
@@ -353,17 +333,17 @@ static int build_treasury(const project_opts *po, const char *const data[3],
   *out = NULL;
   if (po->currencies != NULL) {
     ccy = fc_currencies_create();
-    if (ccy == NULL) return set_err(err, FC_ENOMEM, "out of memory");
+    if (ccy == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
     rc = fc_currencies_configure(ccy, po->currencies, err);
     if (rc != FC_OK) {
       fc_currencies_destroy(ccy);
-      prefix_err(err, "currencies");
-      return prefix_err(err, "options");
+      fcw_prefix_err(err, "currencies");
+      return fcw_prefix_err(err, "options");
     }
   }
   t = fc_treasury_create(ccy);
   fc_currencies_destroy(ccy);
-  if (t == NULL) return set_err(err, FC_ENOMEM, "out of memory");
+  if (t == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
   for (int k = 0; k < 3 && rc == FC_OK; k++)
     rc = load_kind(t, kinds[k], fmt[k], data[k], len[k], report, err);
   if (rc != FC_OK) {
@@ -392,7 +372,7 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
 
   fc_err_clear(&err);
   fc_buf_init(&b);
-  if (report == NULL) return fail(FC_ENOMEM, NULL, NULL, out);
+  if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
   rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
   if (rc == FC_OK) rc = build_treasury(&po, data, len, fmt, &t, report, &err);
   if (rc == FC_OK && po.scenario != NULL) {
@@ -402,11 +382,11 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
       fc_treasury_destroy(t);
       t = changed;
     } else {
-      prefix_err(&err, "options");
+      fcw_prefix_err(&err, "options");
     }
   }
   if (rc == FC_OK && po.method != NULL && strcmp(po.method, "rule") != 0 && strcmp(po.method, "ml") != 0)
-    rc = set_err(&err, FC_EINVAL, "options: method: expected \"rule\" or \"ml\", got \"%.20s\"", po.method);
+    rc = fcw_set_err(&err, FC_EINVAL, "options: method: expected \"rule\" or \"ml\", got \"%.20s\"", po.method);
   if (rc == FC_OK) {
     if (po.method != NULL && strcmp(po.method, "ml") == 0) {
       fc_projection_ml_params ml = fc_projection_ml_defaults();
@@ -416,7 +396,7 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
     }
   }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
-  rc = rc == FC_OK ? give(&b, out) : fail(rc, &err, report, out);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
   fc_buf_free(&b);
   fc_projection_destroy(proj);
   fc_treasury_destroy(t);
@@ -437,9 +417,9 @@ static int parse_calendar_opts(const char *opts, size_t len, fc_calendar_params 
   };
   int rc;
   *p = fc_calendar_defaults();
-  rc = parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc == FC_OK && p->business_start_hour >= p->business_end_hour)
-    rc = set_err(err, FC_EINVAL,
+    rc = fcw_set_err(err, FC_EINVAL,
                  "options: business_start_hour (%d) must be before business_end_hour (%d)",
                  p->business_start_hour, p->business_end_hour);
   return rc;
@@ -453,14 +433,14 @@ static int parse_ts(const char *ts, size_t len, int64_t *out, fc_err *err) {
   if (digits > 0 && i + digits == len) {
     int64_t v = 0;
     if (digits > 12)
-      return set_err(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
+      return fcw_set_err(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
     for (size_t k = i; k < len; k++) v = v * 10 + (ts[k] - '0');
     *out = i ? -v : v;
     if (*out < INT64_C(-62135596800) || *out > INT64_C(253402300799))
-      return set_err(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
+      return fcw_set_err(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
     return FC_OK;
   }
-  if (fc_time_parse(ts, len, out, err) != FC_OK) return prefix_err(err, "time");
+  if (fc_time_parse(ts, len, out, err) != FC_OK) return fcw_prefix_err(err, "time");
   return FC_OK;
 }
 
@@ -479,7 +459,7 @@ int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts, size_t opt
   rc = parse_calendar_opts(opts, opts_len, &p, &doc, &err);
   fc_json_doc_destroy(doc);
   if (rc == FC_OK) rc = parse_ts(ts, ts_len, &t, &err);
-  if (rc != FC_OK) return fail(rc, &err, NULL, out);
+  if (rc != FC_OK) return fcw_fail(rc, &err, NULL, out);
   fc_calendar_features(t, p, &c);
   fc_time_format(t, iso);
   fc_buf_init(&b);
@@ -493,7 +473,7 @@ int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts, size_t opt
                 c.is_business_hours ? "true" : "false", c.is_month_end ? "true" : "false");
   fc_buf_json_str(&b, fc_week_period_name(c.week_period));
   fc_buf_putc(&b, '}');
-  return give(&b, out);
+  return fcw_give(&b, out);
 }
 
 /* ---- demo data -------------------------------------------------------- */
@@ -518,7 +498,7 @@ int fc_wasm_demo(const char *opts, size_t opts_len, fc_wasm_out *out) {
   fc_buf_init(&tr);
   fc_buf_init(&st);
   fc_buf_init(&b);
-  rc = parse_options(opts, opts_len, specs, sizeof specs / sizeof specs[0], &doc, &err);
+  rc = fcw_parse_options(opts, opts_len, specs, sizeof specs / sizeof specs[0], &doc, &err);
   if (rc == FC_OK && p.tenant_id == NULL) p.tenant_id = tenant_default;
   if (rc == FC_OK) rc = fc_demo_generate(&p, &acc, &tr, &st, &err);
   if (rc == FC_OK) {
@@ -540,7 +520,7 @@ int fc_wasm_demo(const char *opts, size_t opts_len, fc_wasm_out *out) {
       b.failed = 1;
     }
   }
-  rc = rc == FC_OK ? give(&b, out) : fail(rc, &err, NULL, out);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_buf_free(&acc);
   fc_buf_free(&tr);
   fc_buf_free(&st);

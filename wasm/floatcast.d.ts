@@ -169,6 +169,169 @@ export interface DemoData {
   streams: string;
 }
 
+/** Partner transactions (spec/formats.md): CSV text, JSON text or objects. */
+export interface SegmentOptions {
+  /** Only this partner's users (default: all). */
+  partner?: string | null;
+  /** Inclusive start. */
+  from?: TimeInput;
+  /** Exclusive end; a date alone ("2024-06-30") includes that whole day. */
+  to?: TimeInput;
+  /** "kmeans" (default) or "dbscan". */
+  method?: 'kmeans' | 'dbscan';
+  /** 1..1000, or "auto" (default): the k in 2..8 with the best silhouette. */
+  k?: number | 'auto';
+  /** 0..2^31-1 (0). */
+  seed?: number;
+  /** DBSCAN radius in scaled units; 0 (default) takes the k-distance knee. */
+  eps?: number;
+  /** DBSCAN density, 1..100000 (5). */
+  min_pts?: number;
+  /** Windows for trend and membership, 2..366 (4). */
+  windows?: number;
+  /** Recency weight half-life in days (90). */
+  half_life_days?: number;
+  /** List every user (true); false gives the segment summaries only. */
+  include_users?: boolean;
+}
+
+export interface Segment {
+  id: number;
+  label: string;
+  size: number;
+  metrics: {
+    avg_spend: number;
+    avg_transaction_amount: number;
+    frequency_30d: number;
+    recency_days: number;
+    tenure_days: number;
+    refund_share: number;
+    declining_share: number;
+    top_types: string[];
+    [field: string]: unknown;
+  };
+  top_categories: string[];
+}
+
+export interface SegmentUser {
+  user_id: string;
+  partner_id: string;
+  /** Segment id; -1 for DBSCAN noise. */
+  segment: number;
+  /** Probability per segment id ("-1": noise), summing to 1. */
+  membership: Record<string, number>;
+  declining: boolean;
+  trend: 'growing' | 'stable' | 'declining';
+  /** The previous window's segment differs. */
+  moving: boolean;
+  [field: string]: unknown;
+}
+
+export interface Segments {
+  segments: Segment[];
+  /** Absent with include_users: false. */
+  users?: SegmentUser[];
+  method: 'kmeans' | 'dbscan';
+  k: number;
+  /** Sampled silhouette; null when undefined. */
+  silhouette: number | null;
+  n_users: number;
+  noise: number;
+  /** k = auto: the silhouette of each k tried (null: k not fitted). */
+  k_selection?: { k: number; silhouette: number | null }[];
+  /** DBSCAN: the radius used. */
+  eps?: number;
+  [field: string]: unknown;
+}
+
+/** CSV text (long form series_id,timestamp,value, or M4 wide form with
+ * format "m4"), an array of numbers (one series "y"), or {id: numbers};
+ * null in an array marks a missing value. */
+export type SeriesInput = string | ReadonlyArray<number | null> | Record<string, ReadonlyArray<number | null>>;
+
+export interface ForecastOptions {
+  /** Steps ahead, 1..100000; required. */
+  horizon: number;
+  /** Seasonal period(s), whole numbers >= 2, ascending (at most 4). */
+  season?: number | number[];
+  /** Interval levels in (0, 100), at most 8 ([80, 95]). */
+  levels?: number | number[];
+  /** "auto" (default; = "ensemble"), "weighted", or a model name:
+   * ets, arima, theta, otheta, mstl, snaive, naive2, naive. */
+  model?: string;
+  /** Conformal intervals for a single model too (false). */
+  calibrate?: boolean;
+  /** Validation origins of the ensemble, 1..1000 (4). */
+  origins?: number;
+  /** "long" (default) or "m4", for CSV text. */
+  format?: 'long' | 'm4';
+}
+
+export interface SeriesForecast {
+  id: string;
+  /** Interior missing values filled by interpolation. */
+  filled: number;
+  /** Times of the forecast steps (ISO input), null for step-indexed input. */
+  timestamps: string[] | null;
+  mean: number[];
+  intervals: { level: number; lo: number[]; hi: number[] }[];
+}
+
+export interface Forecasts {
+  model: string;
+  horizon: number;
+  series: SeriesForecast[];
+}
+
+export type BacktestOptions = Omit<ForecastOptions, 'levels'>;
+
+export interface BacktestMetrics {
+  mae: number;
+  rmse: number;
+  smape: number;
+  /** null when undefined (a constant in-sample series). */
+  mase: number | null;
+  coverage80: number;
+  coverage95: number;
+}
+
+export interface Backtest {
+  model: string;
+  horizon: number;
+  series: (BacktestMetrics & { id: string; origins: number })[];
+  all: BacktestMetrics & { series: number };
+}
+
+/** A numeric table: CSV text with a header row, or row objects; an empty
+ * cell, NA, NaN, null or undefined is a missing value. */
+export type TableInput = string | ReadonlyArray<Record<string, number | null | undefined>>;
+
+export interface GbdtTrainOptions {
+  /** The target column; every other column is a feature. Required. */
+  target: string;
+  /** "l2" (default), "l1", "huber", "quantile", "poisson", "tweedie". */
+  objective?: string;
+  /** Quantile level (0.5). */
+  alpha?: number;
+  learning_rate?: number;
+  rounds?: number;
+  num_leaves?: number;
+  /** -1: unlimited. */
+  max_depth?: number;
+  min_data_in_leaf?: number;
+  seed?: number;
+  /** Feature columns with integer categories 0..254. */
+  categorical?: string[];
+}
+
+export interface GbdtModel {
+  /** The saved model (the bytes `floatcast gbdt train` writes). */
+  model: Uint8Array;
+  trees: number;
+  rows: number;
+  features: string[];
+}
+
 /** Thrown by every function on bad input; message is the core's message. */
 export class FloatcastError extends Error {
   /** fc_status name: "EINVAL", "EPARSE", "ERANGE", "ENOTFOUND", ... */
@@ -185,6 +348,18 @@ export interface Floatcast {
   projectJSON(data: TreasuryData, opts: ProjectOptions): string;
   calendar(ts: TimeInput, opts?: CalendarOptions): CalendarFeatures;
   demo(opts?: DemoOptions): DemoData;
+  /** Customer segments (issue 5) of partner transactions. */
+  segment(transactions: Records, opts?: SegmentOptions): Segments;
+  /** The same as the core's JSON text: `floatcast segment --json`, byte for byte. */
+  segmentJSON(transactions: Records, opts?: SegmentOptions): string;
+  /** Forecasts per series, as `floatcast forecast`. */
+  forecast(series: SeriesInput, opts: ForecastOptions): Forecasts;
+  /** Rolling-origin accuracy per series and overall, as `floatcast backtest`. */
+  backtest(series: SeriesInput, opts: BacktestOptions): Backtest;
+  /** Gradient-boosted trees on a table, as `floatcast gbdt train`. */
+  gbdtTrain(table: TableInput, opts: GbdtTrainOptions): GbdtModel;
+  /** One prediction per table row; the model's features are found by name. */
+  gbdtPredict(model: Uint8Array | ArrayBuffer, table: TableInput): number[];
   /** Bytes malloc'd inside the module now. */
   heapInUse(): number;
   /** Size of the module's linear memory. */

@@ -66,6 +66,71 @@ function optionsText(opts, what) {
   return JSON.stringify(opts, (key, v) => (key !== '' && v instanceof Date ? v.toISOString() : v));
 }
 
+// Series for forecast/backtest: CSV text (long form, or M4 wide form with
+// options.format 'm4') goes through unchanged; an array of numbers is one
+// series "y"; an object {id: numbers} is one series per key. Arrays become
+// step-indexed long form; null marks a missing value, which the core fills
+// by interpolation when it lies inside the series (reported as "filled").
+function seriesText(value, what) {
+  if (typeof value === 'string') return value;
+  const sets = Array.isArray(value) ? { y: value } : value;
+  if (sets === null || typeof sets !== 'object' || Array.isArray(sets))
+    throw new TypeError(`${what}: expected CSV text, an array of numbers or {id: numbers}`);
+  const rows = ['series_id,timestamp,value'];
+  for (const [id, values] of Object.entries(sets)) {
+    if (!Array.isArray(values)) throw new TypeError(`${what}: series ${id}: expected an array of numbers`);
+    const field = /[",\r\n]/.test(id) ? `"${id.replace(/"/g, '""')}"` : id;
+    values.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      if (typeof v !== 'number') throw new TypeError(`${what}: series ${id}: value ${i} is not a number`);
+      rows.push(`${field},${i},${v}`); // String(number) reads back to the same double
+    });
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+// A numeric table for gbdt: CSV text with a header, or an array of row
+// objects (columns in first-seen key order; null, undefined and NaN are
+// missing values).
+function tableText(value, what) {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) throw new TypeError(`${what}: expected CSV text or an array of row objects`);
+  const cols = [];
+  const seen = new Set();
+  for (const row of value) {
+    if (row === null || typeof row !== 'object') throw new TypeError(`${what}: rows must be objects`);
+    for (const k of Object.keys(row)) if (!seen.has(k)) seen.add(k), cols.push(k);
+  }
+  const cell = (v) => (v === null || v === undefined || Number.isNaN(v) ? '' : String(v));
+  const quote = (k) => (/[",\r\n]/.test(k) ? `"${k.replace(/"/g, '""')}"` : k);
+  return `${[cols.map(quote).join(','), ...value.map((r) => cols.map((k) => cell(r[k])).join(','))].join('\n')}\n`;
+}
+
+function modelBytes(model) {
+  if (model instanceof Uint8Array) return model;
+  if (model instanceof ArrayBuffer) return new Uint8Array(model);
+  if (ArrayBuffer.isView(model)) return new Uint8Array(model.buffer, model.byteOffset, model.byteLength);
+  throw new TypeError('gbdtPredict: model must be the bytes from gbdtTrain (Uint8Array or ArrayBuffer)');
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function base64Bytes(text) {
+  const clean = text.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (const ch of clean) {
+    acc = (acc << 6) | B64.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
 function timeText(ts) {
   if (ts instanceof Date) return ts.toISOString();
   if (typeof ts === 'number') {
@@ -91,7 +156,7 @@ export default async function init(options = {}) {
   const outSlot = M._malloc(8);
   if (!outSlot) throw new FloatcastError('out of memory', 'ENOMEM');
 
-  // Copies texts (null stays NULL) into WASM memory, runs fn(pointers,
+  // Copies texts and byte arrays (null stays NULL) into WASM memory, runs fn(pointers,
   // lengths) and frees the copies whatever happens.
   function withTexts(texts, fn) {
     const ptrs = [];
@@ -103,7 +168,7 @@ export default async function init(options = {}) {
           lens.push(0);
           continue;
         }
-        const bytes = encoder.encode(t);
+        const bytes = t instanceof Uint8Array ? t : encoder.encode(t);
         const p = M._malloc(bytes.length || 1);
         if (!p) throw new FloatcastError('out of memory', 'ENOMEM');
         ptrs.push(p);
@@ -156,6 +221,37 @@ export default async function init(options = {}) {
       (out) => M._fc_wasm_demo(p[0], n[0], out))));
   }
 
+  function segmentJSON(transactions, opts) {
+    const input = recordsInput(transactions, 'transactions');
+    if (input.text === null) throw new TypeError('segment: transactions are required');
+    const texts = [input.text, optionsText(opts, 'segment')];
+    return withTexts(texts, (p, n) => answer((out) => M._fc_wasm_segment(
+      p[0], n[0], input.format, p[1], n[1], out)));
+  }
+
+  // forecast/backtest options pass through; for series given as arrays the
+  // text is long form, so a format other than 'long' is refused.
+  function seriesCall(fn, what, series, opts) {
+    const text = seriesText(series, what);
+    if (typeof series !== 'string' && opts && opts.format !== undefined && opts.format !== 'long')
+      throw new TypeError(`${what}: format applies to CSV text only`);
+    const texts = [text, optionsText(opts, what)];
+    return JSON.parse(withTexts(texts, (p, n) => answer((out) => fn(p[0], n[0], p[1], n[1], out))));
+  }
+
+  function gbdtTrain(table, opts) {
+    const texts = [tableText(table, 'gbdtTrain'), optionsText(opts, 'gbdtTrain')];
+    const r = JSON.parse(withTexts(texts, (p, n) => answer(
+      (out) => M._fc_wasm_gbdt_train(p[0], n[0], p[1], n[1], out))));
+    return { ...r, model: base64Bytes(r.model) };
+  }
+
+  function gbdtPredict(model, table) {
+    const texts = [modelBytes(model), tableText(table, 'gbdtPredict')];
+    return JSON.parse(withTexts(texts, (p, n) => answer(
+      (out) => M._fc_wasm_gbdt_predict(p[0], n[0], p[1], n[1], out)))).predictions;
+  }
+
   return Object.freeze({
     /** The core's version ("0.1.0"). */
     version: () => JSON.parse(answer((out) => M._fc_wasm_version(out))).version,
@@ -167,6 +263,18 @@ export default async function init(options = {}) {
     calendar,
     /** The demo tenant's accounts/transfers/streams CSV for a seed. */
     demo,
+    /** Customer segments of partner transactions (issue 5) as an object. */
+    segment: (transactions, opts) => JSON.parse(segmentJSON(transactions, opts)),
+    /** The same as the core's JSON text: `floatcast segment --json` byte for byte. */
+    segmentJSON,
+    /** Point forecasts and intervals per series (`floatcast forecast`). */
+    forecast: (series, opts) => seriesCall(M._fc_wasm_forecast, 'forecast', series, opts),
+    /** Rolling-origin accuracy per series and overall (`floatcast backtest`). */
+    backtest: (series, opts) => seriesCall(M._fc_wasm_backtest, 'backtest', series, opts),
+    /** Trains gradient-boosted trees; model is the saved model's bytes. */
+    gbdtTrain,
+    /** Predictions of a saved model for a table's rows (features found by name). */
+    gbdtPredict,
     /** Bytes malloc'd in the module right now (for leak checks). */
     heapInUse: () => M._fc_wasm_heap_in_use() >>> 0,
     /** Size of the module's linear memory in bytes. */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define LEAF 16
+#define TICK 4096 /* range queries between progress reports */
 #define QUEUED (-3)
 #define UNSEEN (-2)
 
@@ -28,7 +29,24 @@ fc_dbscan_params fc_dbscan_defaults(void) {
   p.min_pts = 5;
   p.knee_sample = 10000;
   p.seed = 0;
+  p.progress = NULL;
+  p.user_data = NULL;
   return p;
+}
+
+/* Progress of one fit: the knee search takes [0, knee) of the range and
+ * the clustering the rest; done counts the range queries. */
+typedef struct ticker {
+  fc_progress_fn fn;
+  void *user_data;
+  double lo, span;
+  size_t done, n;
+} ticker;
+
+/* Counts one query; nonzero when the caller asks to stop. */
+static int tick(ticker *tk, const char *stage) {
+  if (tk == NULL || tk->fn == NULL || ++tk->done % TICK != 0) return 0;
+  return tk->fn(stage, tk->lo + tk->span * (double)tk->done / (double)tk->n, tk->user_data) != 0;
 }
 
 typedef struct node {
@@ -268,8 +286,8 @@ static size_t knee_index(const double *v, size_t m) {
   return arg;
 }
 
-int fc_dbscan_knee_eps(const double *x, size_t n, size_t d, int k, size_t sample,
-                       uint64_t seed, double *eps, fc_err *err) {
+static int knee_eps(const double *x, size_t n, size_t d, int k, size_t sample, uint64_t seed,
+                    double *eps, ticker *tk, fc_err *err) {
   kdtree t;
   heap h;
   double *kd;
@@ -299,10 +317,15 @@ int fc_dbscan_knee_eps(const double *x, size_t n, size_t d, int k, size_t sample
       pick[b] = s;
     }
   }
+  if (tk != NULL) tk->n = m;
   for (size_t a = 0; a < m; a++) {
     h.len = 0;
     knn(&t, 0, x + (pick ? pick[a] : a) * d, &h);
     kd[a] = sqrt(h.v[0]);
+    if (tick(tk, "dbscan knee")) {
+      rc = fc__err(err, FC_EABORTED, "dbscan: aborted");
+      goto done;
+    }
   }
   qsort(kd, m, sizeof *kd, cmp_double);
   *eps = kd[knee_index(kd, m)];
@@ -318,6 +341,11 @@ done:
   fc__free(pick);
   tree_free(&t);
   return rc;
+}
+
+int fc_dbscan_knee_eps(const double *x, size_t n, size_t d, int k, size_t sample,
+                       uint64_t seed, double *eps, fc_err *err) {
+  return knee_eps(x, n, d, k, sample, seed, eps, NULL, err);
 }
 
 /* Per node, how many of its points are still open (unseen or noise: the
@@ -424,7 +452,7 @@ static int absorb(openset *o, int *labels, const list *nb, int c, list *queue) {
 
 /* Grows cluster c from its first core point, whose neighbours are in nb. */
 static int expand(const kdtree *t, openset *o, const double *x, double eps2, size_t min_pts,
-                  int c, fc_dbscan_result *r, list *queue, list *nb) {
+                  int c, fc_dbscan_result *r, list *queue, list *nb, ticker *tk) {
   size_t head = 0, count;
   queue->len = 0;
   if (absorb(o, r->labels, nb, c, queue) != FC_OK) return FC_ENOMEM;
@@ -434,6 +462,7 @@ static int expand(const kdtree *t, openset *o, const double *x, double eps2, siz
     nb->len = 0;
     if (dense_query(t, o, r->labels, x + q * t->d, eps2, min_pts, nb, &count) != FC_OK)
       return FC_ENOMEM;
+    if (tick(tk, "dbscan")) return FC_EABORTED;
     if (count < min_pts) continue;
     r->core[q] = 1;
     if (absorb(o, r->labels, nb, c, queue) != FC_OK) return FC_ENOMEM;
@@ -442,7 +471,7 @@ static int expand(const kdtree *t, openset *o, const double *x, double eps2, siz
 }
 
 static int run(const double *x, size_t n, size_t d, size_t min_pts, fc_dbscan_result *r,
-               fc_err *err) {
+               ticker *tk, fc_err *err) {
   kdtree t;
   openset o = {0};
   list queue = {0}, nb = {0};
@@ -459,24 +488,30 @@ static int run(const double *x, size_t n, size_t d, size_t min_pts, fc_dbscan_re
       rc = FC_ENOMEM;
       break;
     }
+    if (tick(tk, "dbscan")) {
+      rc = FC_EABORTED;
+      break;
+    }
     if (count < min_pts) {
       r->labels[i] = FC_DBSCAN_NOISE; /* still open: a later cluster may take it as border */
       continue;
     }
     close_point(&o, r->labels, i, r->n_clusters);
     r->core[i] = 1;
-    rc = expand(&t, &o, x, eps2, min_pts, r->n_clusters++, r, &queue, &nb);
+    rc = expand(&t, &o, x, eps2, min_pts, r->n_clusters++, r, &queue, &nb, tk);
   }
   for (size_t i = 0; i < n; i++) r->n_noise += r->labels[i] == FC_DBSCAN_NOISE;
   fc__free(queue.v);
   fc__free(nb.v);
   openset_free(&o);
   tree_free(&t);
+  if (rc == FC_EABORTED) return fc__err(err, rc, "dbscan: aborted");
   return rc == FC_OK ? FC_OK : fc__err(err, rc, "dbscan: out of memory");
 }
 
 int fc_dbscan_fit(const double *x, size_t n, size_t d, fc_dbscan_params p,
                   fc_dbscan_result *out, fc_err *err) {
+  ticker tk = {p.progress, p.user_data, 0, 1, 0, n};
   int rc;
   memset(out, 0, sizeof *out);
   if ((rc = check_matrix(x, n, d, err)) != FC_OK) return rc;
@@ -486,14 +521,22 @@ int fc_dbscan_fit(const double *x, size_t n, size_t d, fc_dbscan_params p,
   if (p.eps <= 0) {
     if (p.min_pts < 2 || (size_t)p.min_pts > n)
       return fc__err(err, FC_EINVAL, "eps from the knee needs 2 <= min_pts <= %zu points", n);
-    rc = fc_dbscan_knee_eps(x, n, d, p.min_pts - 1, p.knee_sample, p.seed, &out->eps, err);
+    tk.span = 0.3; /* the knee's k-nearest-neighbour queries cost about as much as */
+    rc = knee_eps(x, n, d, p.min_pts - 1, p.knee_sample, p.seed, &out->eps, &tk, err);
     if (rc != FC_OK) return rc;
+    tk.lo = 0.3; /* ... a third of the clustering's range queries */
+    tk.span = 0.7;
+    tk.done = 0;
+    tk.n = n;
   }
   out->n = n;
   out->labels = fc__mallocarray(n, sizeof *out->labels);
   out->core = fc__calloc(n, 1);
   if (!out->labels || !out->core) return fc__err(err, FC_ENOMEM, "dbscan: out of memory");
-  return run(x, n, d, (size_t)p.min_pts, out, err);
+  rc = run(x, n, d, (size_t)p.min_pts, out, &tk, err);
+  if (rc == FC_OK && tk.fn != NULL && tk.fn("dbscan", 1.0, tk.user_data) != 0)
+    rc = fc__err(err, FC_EABORTED, "dbscan: aborted");
+  return rc;
 }
 
 void fc_dbscan_result_free(fc_dbscan_result *r) {

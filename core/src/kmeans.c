@@ -10,6 +10,15 @@
  * is sklearn's: no label changed, or the squared centre shift fell below
  * tol times the mean column variance, after which labels are made to match
  * the final centres.
+ *
+ * Speed on large n comes from a distance kernel that scores one point
+ * against all centres (or all k-means++ candidates) at once over a
+ * transposed centre table, and from single passes over the data: each
+ * assignment pass also loosens the bounds and gathers the sums of the next
+ * centres, and each k-means++ update also rebuilds the cumulative weights.
+ * None of this changes a bit of the answer: every squared distance is summed
+ * feature by feature in the same order as the plain loop, and every sum
+ * takes its points in index order, natively and in WASM alike.
  */
 #include "fc/kmeans.h"
 #include "fc/rng.h"
@@ -82,13 +91,131 @@ static int nearest2(const double *p, const double *c, int k, size_t d, double *b
   return arg;
 }
 
+/* Centres laid out for the distance kernel: t[j * kp + c] is feature j of
+ * centre c, with kp = k rounded up to even (the padding column is zero and
+ * its distance is ignored). The kernel sums each centre's squared
+ * differences over j in ascending order, exactly as dist2 does, so its
+ * distances are bit-identical to dist2's; it only computes several centres
+ * at once (two per vector where the compiler has vectors, as for SSE2 or
+ * WASM SIMD; plain scalar code gives the same numbers). */
+typedef struct ctab {
+  double *t;
+  int k, kp;
+  size_t d;
+} ctab;
+
+static int ctab_alloc(ctab *t, int k, size_t d) {
+  t->k = k;
+  t->kp = k + (k & 1);
+  t->d = d;
+  t->t = fc__calloc((size_t)t->kp * d, sizeof *t->t);
+  return t->t ? FC_OK : FC_ENOMEM;
+}
+
+/* Loads centres rows[c] (c < k, each d values). */
+static void ctab_set(ctab *t, const double *const *rows) {
+  for (size_t j = 0; j < t->d; j++)
+    for (int c = 0; c < t->k; c++) t->t[j * (size_t)t->kp + (size_t)c] = rows[c][j];
+}
+
+static void ctab_set_matrix(ctab *t, const double *c) {
+  for (size_t j = 0; j < t->d; j++)
+    for (int a = 0; a < t->k; a++) t->t[j * (size_t)t->kp + (size_t)a] = c[(size_t)a * t->d + j];
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+typedef double v2d __attribute__((vector_size(16)));
+
+static v2d v2_load(const double *p) {
+  v2d v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* out[c] = dist2(p, centre c) for c < t->kp. */
+static void ctab_dists(const ctab *t, const double *p, double *out) {
+  size_t d = t->d, kp = (size_t)t->kp, c0 = 0;
+  for (; c0 + 8 <= kp; c0 += 8) {
+    v2d a0 = {0, 0}, a1 = {0, 0}, a2 = {0, 0}, a3 = {0, 0};
+    const double *row = t->t + c0;
+    for (size_t j = 0; j < d; j++, row += kp) {
+      v2d pj = {p[j], p[j]}, e0 = pj - v2_load(row), e1 = pj - v2_load(row + 2),
+          e2 = pj - v2_load(row + 4), e3 = pj - v2_load(row + 6);
+      a0 += e0 * e0;
+      a1 += e1 * e1;
+      a2 += e2 * e2;
+      a3 += e3 * e3;
+    }
+    memcpy(out + c0, &a0, sizeof a0);
+    memcpy(out + c0 + 2, &a1, sizeof a1);
+    memcpy(out + c0 + 4, &a2, sizeof a2);
+    memcpy(out + c0 + 6, &a3, sizeof a3);
+  }
+  for (; c0 < kp; c0 += 2) {
+    v2d a0 = {0, 0};
+    const double *row = t->t + c0;
+    for (size_t j = 0; j < d; j++, row += kp) {
+      v2d pj = {p[j], p[j]}, e0 = pj - v2_load(row);
+      a0 += e0 * e0;
+    }
+    memcpy(out + c0, &a0, sizeof a0);
+  }
+}
+#else
+static void ctab_dists(const ctab *t, const double *p, double *out) {
+  size_t d = t->d, kp = (size_t)t->kp;
+  for (size_t c = 0; c < kp; c++) out[c] = 0;
+  for (size_t j = 0; j < d; j++)
+    for (size_t c = 0; c < kp; c++) {
+      double e = p[j] - t->t[j * kp + c];
+      out[c] += e * e;
+    }
+}
+#endif
+
+/* nearest2 through the kernel: the same index and distances, bit for bit
+ * (ties go to the lowest index). dd is kp scratch doubles. */
+static int ctab_nearest2(const ctab *t, const double *p, double *dd, double *best,
+                         double *second) {
+  int arg = 0;
+  double b1 = INFINITY, b2 = INFINITY;
+  ctab_dists(t, p, dd);
+  for (int j = 0; j < t->k; j++) {
+    double e = dd[j];
+    if (e < b1) {
+      b2 = b1;
+      b1 = e;
+      arg = j;
+    } else if (e < b2) {
+      b2 = e;
+    }
+  }
+  *best = b1;
+  *second = b2;
+  return arg;
+}
+
 void fc_kmeans_assign(const double *centers, int k, size_t d, const double *x, size_t n,
                       int *labels, double *d2) {
+  ctab t;
+  double *dd = fc__mallocarray((size_t)k + 1, sizeof *dd);
+  if (dd == NULL || ctab_alloc(&t, k, d) != FC_OK) { /* no memory: the slower exact path */
+    fc__free(dd);
+    for (size_t i = 0; i < n; i++) {
+      double b, s;
+      labels[i] = nearest2(x + i * d, centers, k, d, &b, &s);
+      if (d2) d2[i] = b;
+    }
+    return;
+  }
+  ctab_set_matrix(&t, centers);
   for (size_t i = 0; i < n; i++) {
     double b, s;
-    labels[i] = nearest2(x + i * d, centers, k, d, &b, &s);
+    labels[i] = ctab_nearest2(&t, x + i * d, dd, &b, &s);
     if (d2) d2[i] = b;
   }
+  fc__free(t.t);
+  fc__free(dd);
 }
 
 static int check_matrix(const double *x, size_t n, size_t d, fc_err *err) {
@@ -101,17 +228,20 @@ static int check_matrix(const double *x, size_t n, size_t d, fc_err *err) {
   return FC_OK;
 }
 
-/* tol * mean column variance: sklearn's absolute tolerance. */
-static double absolute_tol(const double *x, size_t n, size_t d, double tol) {
-  double total = 0;
-  for (size_t j = 0; j < d; j++) {
-    double mean = 0, ss = 0;
-    for (size_t i = 0; i < n; i++) mean += x[i * d + j];
-    mean /= (double)n;
-    for (size_t i = 0; i < n; i++) ss += (x[i * d + j] - mean) * (x[i * d + j] - mean);
-    total += ss / (double)n;
-  }
-  return tol * total / (double)d;
+/* tol * mean column variance: sklearn's absolute tolerance. The columns are
+ * summed row by row, each in ascending row order. */
+static int absolute_tol(const double *x, size_t n, size_t d, double tol, double *out) {
+  double *mean = fc__calloc(2 * d, sizeof *mean), *ss = mean + d, total = 0;
+  if (mean == NULL) return FC_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++) mean[j] += x[i * d + j];
+  for (size_t j = 0; j < d; j++) mean[j] /= (double)n;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++) ss[j] += (x[i * d + j] - mean[j]) * (x[i * d + j] - mean[j]);
+  for (size_t j = 0; j < d; j++) total += ss[j] / (double)n;
+  fc__free(mean);
+  *out = tol * total / (double)d;
+  return FC_OK;
 }
 
 /* Index of the first cumulative weight exceeding r (binary search). */
@@ -127,6 +257,19 @@ static size_t search_cumsum(const double *cum, size_t n, double r) {
 
 #define MAX_TRIALS 32
 
+/* The progress callback of one call, mapped onto [lo, lo + span] of the
+ * caller's whole. */
+typedef struct prog {
+  fc_progress_fn fn;
+  void *user_data;
+  double lo, span;
+} prog;
+
+/* Reports fraction f of this call's part; nonzero when the caller aborts. */
+static int prog_tell(const prog *pr, const char *stage, double f) {
+  return pr->fn != NULL && pr->fn(stage, pr->lo + pr->span * f, pr->user_data) != 0;
+}
+
 /* Draws the candidate centres of one greedy k-means++ step. */
 static int draw_candidates(const double *closest, const double *cum, size_t n, int trials,
                            fc_rng *rng, size_t *cand) {
@@ -138,46 +281,64 @@ static int draw_candidates(const double *closest, const double *cum, size_t n, i
   return m;
 }
 
+/* Sum over points of min(closest, distance to each candidate): the
+ * potential each candidate would leave, all candidates in one pass. */
+static void score_candidates(const double *x, size_t n, size_t d, const size_t *cand, int m,
+                             const double *closest, ctab *t, double *dd, double *pots) {
+  const double *rows[MAX_TRIALS];
+  for (int c = 0; c < m; c++) rows[c] = x + cand[c] * d;
+  t->k = m;
+  t->kp = m + (m & 1);
+  ctab_set(t, rows);
+  for (int c = 0; c < m; c++) pots[c] = 0;
+  for (size_t i = 0; i < n; i++) {
+    ctab_dists(t, x + i * d, dd);
+    for (int c = 0; c < m; c++) pots[c] += dd[c] < closest[i] ? dd[c] : closest[i];
+  }
+}
+
+/* Lowers closest[] to the new centre and rebuilds cum[] (the running sum of
+ * closest, whose last entry is the potential) in the same pass. */
+static void add_center(const double *x, size_t n, size_t d, const double *centre,
+                       double *closest, double *cum) {
+  double run = 0;
+  for (size_t i = 0; i < n; i++) {
+    double e = dist2_capped(x + i * d, centre, d, closest[i]);
+    if (e < closest[i]) closest[i] = e;
+    run += closest[i];
+    cum[i] = run;
+  }
+}
+
 /* Greedy k-means++ over x (n points): writes k centres. closest and cum (n
- * each) are scratch. All candidates of a step are scored in one pass over
- * the data. Returns FC_EINVAL when fewer than k distinct points. */
+ * each) are scratch; t (MAX_TRIALS columns) and dd (MAX_TRIALS) too.
+ * Returns FC_EINVAL when fewer than k distinct points, FC_EABORTED when the
+ * progress callback says so. */
 static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, double *centers,
-                    double *closest, double *cum, fc_err *err) {
+                    double *closest, double *cum, ctab *t, double *dd, const prog *pr,
+                    fc_err *err) {
   int trials = 2 + (int)log((double)k);
   size_t first = (size_t)fc_rng_below(rng, n), cand[MAX_TRIALS];
-  double pot = 0;
   if (trials > MAX_TRIALS) trials = MAX_TRIALS;
   memcpy(centers, x + first * d, d * sizeof *centers);
-  for (size_t i = 0; i < n; i++) {
-    closest[i] = dist2(x + i * d, centers, d);
-    pot += closest[i];
-  }
+  for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
+  add_center(x, n, d, centers, closest, cum);
   for (int c = 1; c < k; c++) {
-    double pots[MAX_TRIALS] = {0}, best_pot = INFINITY;
+    double pots[MAX_TRIALS], best_pot = INFINITY;
     size_t best = 0;
     int m;
-    if (!(pot > 0))
+    if (!(cum[n - 1] > 0))
       return fc__err(err, FC_EINVAL, "only %d distinct point(s), fewer than k = %d", c, k);
-    cum[0] = closest[0];
-    for (size_t i = 1; i < n; i++) cum[i] = cum[i - 1] + closest[i];
+    if (prog_tell(pr, "kmeans++", (double)c / k)) return fc__err(err, FC_EABORTED, "kmeans: aborted");
     m = draw_candidates(closest, cum, n, trials, rng, cand);
-    for (size_t i = 0; i < n; i++)
-      for (int t = 0; t < m; t++) {
-        double e = dist2(x + i * d, x + cand[t] * d, d);
-        pots[t] += e < closest[i] ? e : closest[i];
-      }
-    for (int t = 0; t < m; t++)
-      if (pots[t] < best_pot) best_pot = pots[t], best = cand[t];
+    score_candidates(x, n, d, cand, m, closest, t, dd, pots);
+    for (int q = 0; q < m; q++)
+      if (pots[q] < best_pot) best_pot = pots[q], best = cand[q];
     if (m == 0) /* every draw hit a chosen centre: take the farthest point */
       for (size_t i = 0; i < n; i++)
         if (closest[i] > closest[best]) best = i;
     memcpy(centers + (size_t)c * d, x + best * d, d * sizeof *centers);
-    pot = 0;
-    for (size_t i = 0; i < n; i++) {
-      double e = dist2_capped(x + i * d, x + best * d, d, closest[i]);
-      if (e < closest[i]) closest[i] = e;
-      pot += closest[i];
-    }
+    add_center(x, n, d, centers + (size_t)c * d, closest, cum);
   }
   return FC_OK;
 }
@@ -185,12 +346,14 @@ static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, dou
 /* Scratch shared by the restarts. */
 typedef struct work {
   double *upper, *lower; /* n: Hamerly bounds (true distances) */
-  double *sums;          /* k x d */
+  double *sums;          /* k x d: coordinate sums of each centre's points */
   double *old;           /* k x d */
   double *shift, *half;  /* k: centre movement, half distance to nearest centre */
   size_t *count;         /* k */
   double *cum;           /* n: k-means++ scratch (with upper) */
+  double *dd;            /* max(k, MAX_TRIALS) + 1: distances of one point */
   int *labels;           /* n */
+  ctab t;                /* the centres (or k-means++ candidates) for the kernel */
 } work;
 
 static void work_free(work *w) {
@@ -202,12 +365,14 @@ static void work_free(work *w) {
   fc__free(w->half);
   fc__free(w->count);
   fc__free(w->cum);
+  fc__free(w->dd);
   fc__free(w->labels);
+  fc__free(w->t.t);
   memset(w, 0, sizeof *w);
 }
 
 static int work_alloc(work *w, size_t n, size_t d, int k) {
-  size_t kk = (size_t)k;
+  size_t kk = (size_t)k, kt = FC__MAX(kk, (size_t)MAX_TRIALS) + 1;
   memset(w, 0, sizeof *w);
   w->upper = fc__mallocarray(n, sizeof(double));
   w->lower = fc__mallocarray(n, sizeof(double));
@@ -218,28 +383,28 @@ static int work_alloc(work *w, size_t n, size_t d, int k) {
   w->shift = fc__mallocarray(kk, sizeof(double));
   w->half = fc__mallocarray(kk, sizeof(double));
   w->count = fc__mallocarray(kk, sizeof(size_t));
+  w->dd = fc__mallocarray(kt, sizeof(double));
   if (!w->upper || !w->lower || !w->cum || !w->labels || !w->sums || !w->old || !w->shift ||
-      !w->half || !w->count) {
+      !w->half || !w->count || !w->dd || ctab_alloc(&w->t, (int)kt - 1, d) != FC_OK) {
     work_free(w);
     return FC_ENOMEM;
   }
   return FC_OK;
 }
 
-/* Moves each centre to the mean of its points (an empty cluster keeps its
- * centre); fills w->shift with the distances moved; returns their squared
- * sum. */
-static double update_centers(const double *x, size_t n, size_t d, int k, double *c, work *w) {
+/* Points the kernel at the k centres c. */
+static void work_centres(work *w, const double *c, int k) {
+  w->t.k = k;
+  w->t.kp = k + (k & 1);
+  ctab_set_matrix(&w->t, c);
+}
+
+/* Moves each centre to the mean of its points, from the sums the last
+ * assignment pass gathered (an empty cluster keeps its centre); fills
+ * w->shift with the distances moved; returns their squared sum. */
+static double move_centers(size_t d, int k, double *c, work *w) {
   double total = 0;
   memcpy(w->old, c, (size_t)k * d * sizeof *c);
-  memset(w->sums, 0, (size_t)k * d * sizeof *w->sums);
-  memset(w->count, 0, (size_t)k * sizeof *w->count);
-  for (size_t i = 0; i < n; i++) {
-    double *s = w->sums + (size_t)w->labels[i] * d;
-    const double *p = x + i * d;
-    for (size_t j = 0; j < d; j++) s[j] += p[j];
-    w->count[w->labels[i]]++;
-  }
   for (int c0 = 0; c0 < k; c0++) {
     double *cc = c + (size_t)c0 * d;
     if (w->count[c0] > 0)
@@ -262,48 +427,77 @@ static void half_gaps(const double *c, int k, size_t d, double *half) {
     }
 }
 
-/* Loosens the bounds after the centres moved by w->shift. */
-static void loosen_bounds(size_t n, int k, work *w) {
-  int far = 0;
-  double m1 = -1, m2 = 0;
+/* The largest centre shift (its centre in *far) and the second largest. */
+static void largest_shifts(const double *shift, int k, int *far, double *m1, double *m2) {
+  *far = 0;
+  *m1 = -1;
+  *m2 = 0;
   for (int j = 0; j < k; j++) {
-    if (w->shift[j] > m1) {
-      m2 = m1 < 0 ? 0 : m1;
-      m1 = w->shift[j];
-      far = j;
-    } else if (w->shift[j] > m2) {
-      m2 = w->shift[j];
+    if (shift[j] > *m1) {
+      *m2 = *m1 < 0 ? 0 : *m1;
+      *m1 = shift[j];
+      *far = j;
+    } else if (shift[j] > *m2) {
+      *m2 = shift[j];
     }
-  }
-  for (size_t i = 0; i < n; i++) {
-    w->upper[i] += w->shift[w->labels[i]];
-    w->lower[i] -= w->labels[i] == far ? m2 : m1;
   }
 }
 
-static void full_search(const double *p, const double *c, int k, size_t d, work *w, size_t i) {
+static void full_search(const double *p, work *w, size_t i) {
   double b, s;
-  w->labels[i] = nearest2(p, c, k, d, &b, &s);
+  w->labels[i] = ctab_nearest2(&w->t, p, w->dd, &b, &s);
   w->upper[i] = sqrt(b);
   w->lower[i] = sqrt(s);
 }
 
-/* One assignment pass; returns how many labels changed. With bounds off it
- * is a plain Lloyd pass. */
+/* Adds point p to its centre's sums (points are added in index order, so
+ * the sums are those of a separate pass over the labels). */
+static void gather(const double *p, size_t d, work *w, int label) {
+  double *s = w->sums + (size_t)label * d;
+  for (size_t j = 0; j < d; j++) s[j] += p[j];
+  w->count[label]++;
+}
+
+static void clear_sums(size_t d, int k, work *w) {
+  memset(w->sums, 0, (size_t)k * d * sizeof *w->sums);
+  memset(w->count, 0, (size_t)k * sizeof *w->count);
+}
+
+/* One assignment pass over the centres c, fused with loosening the bounds
+ * by the last shifts and with gathering the next centre sums; returns how
+ * many labels changed. bounds < 0: the first pass (full search, no bounds
+ * yet); 0: a plain Lloyd pass; > 0: Hamerly's. */
 static size_t assign_pass(const double *x, size_t n, size_t d, int k, const double *c, work *w,
                           int bounds) {
   size_t changed = 0;
-  if (bounds) half_gaps(c, k, d, w->half);
+  int far = 0;
+  double m1 = 0, m2 = 0;
+  work_centres(w, c, k);
+  clear_sums(d, k, w);
+  if (bounds > 0) {
+    half_gaps(c, k, d, w->half);
+    largest_shifts(w->shift, k, &far, &m1, &m2);
+  }
   for (size_t i = 0; i < n; i++) {
-    int before = w->labels[i];
-    if (bounds) {
-      double m = w->half[before] > w->lower[i] ? w->half[before] : w->lower[i];
-      if (w->upper[i] <= m) continue;
-      w->upper[i] = sqrt(dist2(x + i * d, c + (size_t)before * d, d));
-      if (w->upper[i] <= m) continue;
+    const double *p = x + i * d;
+    int before = bounds < 0 ? -1 : w->labels[i];
+    if (bounds > 0) {
+      double m;
+      w->upper[i] += w->shift[before];
+      w->lower[i] -= before == far ? m2 : m1;
+      m = w->half[before] > w->lower[i] ? w->half[before] : w->lower[i];
+      if (w->upper[i] > m) {
+        w->upper[i] = sqrt(dist2(p, c + (size_t)before * d, d));
+        if (w->upper[i] > m) {
+          full_search(p, w, i);
+          changed += w->labels[i] != before;
+        }
+      }
+    } else {
+      full_search(p, w, i);
+      changed += bounds == 0 && w->labels[i] != before;
     }
-    full_search(x + i * d, c, k, d, w, i);
-    changed += w->labels[i] != before;
+    gather(p, d, w, w->labels[i]);
   }
   return changed;
 }
@@ -314,18 +508,19 @@ static double inertia_of(const double *x, size_t n, size_t d, const double *c, c
   return s;
 }
 
-/* Lloyd / Hamerly iterations from the centres in c; labels in w->labels. */
+/* Lloyd / Hamerly iterations from the centres in c; labels in w->labels.
+ * Returns the iterations run, or FC_EABORTED (negative). Progress goes
+ * from 0 to 1 over max_iter iterations. */
 static int run_exact(const double *x, size_t n, size_t d, int k, int max_iter, double tol_abs,
-                     int bounds, double *c, work *w) {
+                     int bounds, double *c, work *w, const prog *pr) {
   int it = 0;
-  for (size_t i = 0; i < n; i++) full_search(x + i * d, c, k, d, w, i);
+  assign_pass(x, n, d, k, c, w, -1);
   while (it < max_iter) {
-    double moved = update_centers(x, n, d, k, c, w);
-    size_t changed;
-    if (bounds) loosen_bounds(n, k, w);
-    changed = assign_pass(x, n, d, k, c, w, bounds);
+    double moved = move_centers(d, k, c, w);
+    size_t changed = assign_pass(x, n, d, k, c, w, bounds);
     it++;
     if (changed == 0 || moved <= tol_abs) break;
+    if (prog_tell(pr, "kmeans", (double)it / max_iter)) return FC_EABORTED;
   }
   return it;
 }
@@ -333,9 +528,9 @@ static int run_exact(const double *x, size_t n, size_t d, int k, int max_iter, d
 /* Sculley's mini-batch k-means from the centres in c: per-centre learning
  * rate 1/count; stops after max_iter epochs or when the smoothed batch
  * inertia has not improved for 10 consecutive batches. Leaves labels of all
- * points in w->labels. */
+ * points in w->labels. Returns the epochs run or FC_EABORTED. */
 static int run_minibatch(const double *x, size_t n, size_t d, int k, int max_iter,
-                         size_t batch, double *c, work *w, fc_rng *rng) {
+                         size_t batch, double *c, work *w, fc_rng *rng, const prog *pr) {
   size_t steps_per_epoch = (n + batch - 1) / batch, steps = steps_per_epoch * (size_t)max_iter;
   double ewa = INFINITY, best = INFINITY, alpha = 2.0 * (double)batch / ((double)n + 1);
   int stale = 0;
@@ -363,6 +558,8 @@ static int run_minibatch(const double *x, size_t n, size_t d, int k, int max_ite
       step++;
       break;
     }
+    if (step % 64 == 63 && prog_tell(pr, "kmeans", (double)(step + 1) / (double)steps))
+      return FC_EABORTED;
   }
   fc_kmeans_assign(c, k, d, x, n, w->labels, NULL);
   return (int)((step + steps_per_epoch - 1) / steps_per_epoch);
@@ -396,7 +593,8 @@ static int alloc_result(fc_kmeans_result *out, size_t n, size_t d, int k) {
 /* Seeds one restart: k-means++ over all points, or, for mini-batch, over a
  * seeded subsample of 3 * batch_size points (sklearn's init_size). */
 static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_params *p,
-                        fc_rng *rng, double *c, work *w, double *sub, fc_err *err) {
+                        fc_rng *rng, double *c, work *w, double *sub, const prog *pr,
+                        fc_err *err) {
   size_t m = n;
   const double *src = x;
   if (p->algo == FC_KMEANS_MINIBATCH && sub != NULL) {
@@ -406,37 +604,56 @@ static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_par
       memcpy(sub + i * d, x + (size_t)fc_rng_below(rng, n) * d, d * sizeof *sub);
     src = sub;
   }
-  return kmeanspp(src, m, d, p->k, rng, c, w->upper, w->cum, err);
+  return kmeanspp(src, m, d, p->k, rng, c, w->upper, w->cum, &w->t, w->dd, pr, err);
+}
+
+/* One restart from the rng's state: seeding, then iterations. Progress of
+ * restart r of n_init: seeding takes the first fifth of its share. Returns
+ * the iterations run or a negative status. */
+static int one_restart(const double *x, size_t n, size_t d, const fc_kmeans_params *p,
+                       double tol_abs, int r, fc_rng *rng, double *c, work *w, double *sub,
+                       fc_err *err) {
+  double share = 1.0 / p->n_init;
+  prog seed = {p->progress, p->user_data, r * share, 0.2 * share};
+  prog iter = {p->progress, p->user_data, (r + 0.2) * share, 0.8 * share};
+  int rc = seed_restart(x, n, d, p, rng, c, w, sub, &seed, err);
+  if (rc != FC_OK) return rc;
+  if (p->algo == FC_KMEANS_MINIBATCH)
+    rc = run_minibatch(x, n, d, p->k, p->max_iter, p->batch_size, c, w, rng, &iter);
+  else
+    rc = run_exact(x, n, d, p->k, p->max_iter, tol_abs, p->algo == FC_KMEANS_HAMERLY, c, w, &iter);
+  if (rc == FC_EABORTED) return fc__err(err, FC_EABORTED, "kmeans: aborted");
+  return rc;
 }
 
 int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p,
                   fc_kmeans_result *out, fc_err *err) {
   work w;
   fc_rng rng;
-  double *c = NULL, *sub = NULL, tol_abs;
+  double *c = NULL, *sub = NULL, tol_abs = 0;
   int rc;
   memset(out, 0, sizeof *out);
+  memset(&w, 0, sizeof w);
   if ((rc = validate(x, n, d, &p, err)) != FC_OK) return rc;
   if (alloc_result(out, n, d, p.k) != FC_OK || work_alloc(&w, n, d, p.k) != FC_OK)
     return fc__err(err, FC_ENOMEM, "kmeans: out of memory");
   c = fc__mallocarray((size_t)p.k * d, sizeof *c);
   if (p.algo == FC_KMEANS_MINIBATCH && 3 * p.batch_size < n)
     sub = fc__mallocarray(FC__MAX(3 * p.batch_size, (size_t)p.k) * d, sizeof *sub);
-  if (!c || (p.algo == FC_KMEANS_MINIBATCH && 3 * p.batch_size < n && !sub)) {
+  if (!c || (p.algo == FC_KMEANS_MINIBATCH && 3 * p.batch_size < n && !sub) ||
+      absolute_tol(x, n, d, p.tol, &tol_abs) != FC_OK) {
     rc = fc__err(err, FC_ENOMEM, "kmeans: out of memory");
     goto done;
   }
-  tol_abs = absolute_tol(x, n, d, p.tol);
   fc_rng_seed(&rng, p.seed);
   out->inertia = INFINITY;
   for (int r = 0; r < p.n_init; r++) {
-    int it;
     double in;
-    if ((rc = seed_restart(x, n, d, &p, &rng, c, &w, sub, err)) != FC_OK) goto done;
-    if (p.algo == FC_KMEANS_MINIBATCH)
-      it = run_minibatch(x, n, d, p.k, p.max_iter, p.batch_size, c, &w, &rng);
-    else
-      it = run_exact(x, n, d, p.k, p.max_iter, tol_abs, p.algo == FC_KMEANS_HAMERLY, c, &w);
+    int it = one_restart(x, n, d, &p, tol_abs, r, &rng, c, &w, sub, err);
+    if (it < 0) {
+      rc = it;
+      goto done;
+    }
     in = inertia_of(x, n, d, c, w.labels);
     out->n_iter_total += it;
     if (in < out->inertia) {
@@ -444,6 +661,10 @@ int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p,
       out->n_iter = it;
       memcpy(out->centers, c, (size_t)p.k * d * sizeof *c);
       memcpy(out->labels, w.labels, n * sizeof *w.labels);
+    }
+    if (prog_tell(&(prog){p.progress, p.user_data, 0, 1}, "kmeans", (r + 1.0) / p.n_init)) {
+      rc = fc__err(err, FC_EABORTED, "kmeans: aborted");
+      goto done;
     }
   }
 done:
@@ -548,22 +769,35 @@ int fc_silhouette_sample(const double *x, size_t n, size_t d, const int *labels,
   return rc;
 }
 
+/* Maps the progress of the fit of one k onto the whole k range. */
+static int auto_progress(const char *stage, double f, void *user_data) {
+  const prog *pr = user_data;
+  return pr->fn(stage, pr->lo + pr->span * f, pr->user_data);
+}
+
 int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
                    fc_kmeans_result *out, double *scores, fc_err *err) {
   double best = -INFINITY;
+  prog pr = {p.base.progress, p.base.user_data, 0, 0};
   int rc;
   memset(out, 0, sizeof *out);
+  if (pr.fn != NULL) {
+    p.base.progress = auto_progress;
+    p.base.user_data = &pr;
+  }
   if (p.k_min < 2 || p.k_max < p.k_min)
     return fc__err(err, FC_EINVAL, "k range [%d, %d] invalid (need 2 <= k_min <= k_max)",
                    p.k_min, p.k_max);
   if ((rc = check_matrix(x, n, d, err)) != FC_OK) return rc;
   if (n < 3) return fc__err(err, FC_EINVAL, "k=auto needs at least 3 points, have %zu", n);
+  for (int k = p.k_min; scores != NULL && k <= p.k_max; k++) scores[k - p.k_min] = NAN;
   for (int k = p.k_min; k <= p.k_max; k++) {
     fc_kmeans_result r;
     double s;
-    if (scores) scores[k - p.k_min] = NAN;
     if ((size_t)k > n - 1) continue;
     p.base.k = k;
+    pr.lo = (double)(k - p.k_min) / (p.k_max - p.k_min + 1);
+    pr.span = 1.0 / (p.k_max - p.k_min + 1);
     if ((rc = fc_kmeans_fit(x, n, d, p.base, &r, err)) != FC_OK) {
       fc_kmeans_result_free(&r);
       if (rc == FC_EINVAL && k > p.k_min) break; /* fewer distinct points than k */

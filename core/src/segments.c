@@ -491,6 +491,23 @@ typedef struct fit {
   fc_dbscan_result db;
 } fit;
 
+/* The caller's progress callback seen through a sub-range: the clustering
+ * takes fractions [CLUSTER_LO, CLUSTER_HI] of the whole run. */
+#define CLUSTER_LO 0.1
+#define CLUSTER_HI 0.9
+
+static int cluster_progress(const char *stage, double f, void *user_data) {
+  const fc_segments_params *p = user_data;
+  return p->progress(stage, CLUSTER_LO + (CLUSTER_HI - CLUSTER_LO) * f, p->user_data);
+}
+
+/* Reports a stage boundary; FC_EABORTED (with the message) on a stop. */
+static int report(const fc_segments_params *p, const char *stage, double f, fc_err *err) {
+  if (p->progress != NULL && p->progress(stage, f, p->user_data) != 0)
+    return fc__err(err, FC_EABORTED, "segments: aborted");
+  return FC_OK;
+}
+
 static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fit *f,
                           fc_err *err) {
   size_t nu = r->n_users, dd = FC_SEGF_COUNT;
@@ -505,6 +522,10 @@ static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fi
     ap.sample = p->silhouette_sample;
     ap.base.n_init = p->n_init;
     ap.base.seed = p->seed;
+    if (p->progress != NULL) {
+      ap.base.progress = cluster_progress;
+      ap.base.user_data = (void *)p;
+    }
     r->k_min = ap.k_min;
     r->k_max = ap.k_max;
     r->k_scores = fc__mallocarray((size_t)(top - p->k_min + 1), sizeof *r->k_scores);
@@ -515,6 +536,10 @@ static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fi
     kp.k = p->k;
     kp.n_init = p->n_init;
     kp.seed = p->seed;
+    if (p->progress != NULL) {
+      kp.progress = cluster_progress;
+      kp.user_data = (void *)p;
+    }
     rc = fc_kmeans_fit(r->scaled, nu, dd, kp, &f->km, err);
   }
   if (rc != FC_OK) return fc__err_prefix(err, "segments: %zu users: ", nu);
@@ -535,6 +560,10 @@ static int cluster_dbscan(fc_segments_result *r, const fc_segments_params *p, fi
   dp.eps = p->eps;
   dp.min_pts = p->min_pts;
   dp.seed = p->seed;
+  if (p->progress != NULL) {
+    dp.progress = cluster_progress;
+    dp.user_data = (void *)p;
+  }
   rc = fc_dbscan_fit(r->scaled, nu, FC_SEGF_COUNT, dp, &f->db, err);
   if (rc != FC_OK) return fc__err_prefix(err, "segments: %zu users: ", nu);
   r->k = f->db.n_clusters;
@@ -774,6 +803,7 @@ int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
   memset(&w, 0, sizeof w);
   memset(&f, 0, sizeof f);
   if ((rc = features_pipeline(txns, n, &p, &w, out, err)) != FC_OK) goto done;
+  if ((rc = report(&p, "features", CLUSTER_LO, err)) != FC_OK) goto done;
   if (out->n_users < 2) {
     rc = fc__err(err, FC_EINVAL, "segments need at least 2 users, have %zu", out->n_users);
     goto done;
@@ -791,6 +821,7 @@ int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
     goto done;
   }
   rc = membership(out, &w, &f, &p, err);
+  if (rc == FC_OK) rc = report(&p, "membership", 1.0, err);
 done:
   fc_kmeans_result_free(&f.km);
   fc_dbscan_result_free(&f.db);

@@ -26,6 +26,34 @@ static double *blobs_and_noise(size_t per, size_t n_noise, uint64_t seed) {
   return x;
 }
 
+/* Records the progress calls (stages: each change of stage, in order);
+ * stops the work at call number stop_at. */
+typedef struct recorder {
+  int calls, stop_at, monotone;
+  double last;
+  char stages[256], last_stage[32];
+} recorder;
+
+static int record(const char *stage, double f, void *user_data) {
+  recorder *r = user_data;
+  if (f < r->last || f < 0 || f > 1) r->monotone = 0;
+  r->last = f;
+  if (strcmp(r->last_stage, stage) != 0 && strlen(r->stages) + strlen(stage) + 2 < sizeof r->stages) {
+    strcat(r->stages, stage);
+    strcat(r->stages, ";");
+    snprintf(r->last_stage, sizeof r->last_stage, "%s", stage);
+  }
+  return ++r->calls == r->stop_at;
+}
+
+static recorder recorder_new(int stop_at) {
+  recorder r;
+  memset(&r, 0, sizeof r);
+  r.stop_at = stop_at;
+  r.monotone = 1;
+  return r;
+}
+
 /* The textbook algorithm with brute-force neighbourhoods. */
 static void brute_dbscan(const double *x, size_t n, size_t d, double eps, size_t min_pts,
                          int *labels) {
@@ -181,5 +209,39 @@ TEST(dbscan_bad_input) {
   ASSERT_INT_EQ(fc_dbscan_fit(same, 1, 2, p, &r, &e), FC_EINVAL); /* one point: no knee */
 }
 
+/* Progress every 4096 queries, then 1 at the end, the same labels as
+ * without it, and FC_EABORTED when the callback says stop (knee and
+ * clustering). */
+TEST(dbscan_progress_and_abort) {
+  size_t per = 3000, n = 3 * per + 30;
+  double *x = blobs_and_noise(per, 30, 5);
+  fc_dbscan_params p = fc_dbscan_defaults();
+  fc_dbscan_result plain, watched, stopped;
+  recorder rec = recorder_new(0);
+  fc_err e;
+  p.min_pts = 8;
+  ASSERT_OK(fc_dbscan_fit(x, n, 2, p, &plain, NULL));
+  p.progress = record;
+  p.user_data = &rec;
+  ASSERT_OK(fc_dbscan_fit(x, n, 2, p, &watched, NULL));
+  ASSERT(rec.calls >= 3);
+  ASSERT(rec.monotone);
+  ASSERT_NEAR(rec.last, 1.0, 0);
+  ASSERT_CONTAINS(rec.stages, "dbscan knee;");
+  ASSERT_CONTAINS(rec.stages, "dbscan;");
+  ASSERT(plain.eps == watched.eps);
+  ASSERT(memcmp(plain.labels, watched.labels, n * sizeof(int)) == 0);
+  for (int stop = 1; stop <= 2; stop++) { /* in the knee search, then in the clustering */
+    rec = recorder_new(stop);
+    ASSERT_INT_EQ(fc_dbscan_fit(x, n, 2, p, &stopped, &e), FC_EABORTED);
+    ASSERT_CONTAINS(e.msg, "aborted");
+    fc_dbscan_result_free(&stopped);
+  }
+  fc_dbscan_result_free(&plain);
+  fc_dbscan_result_free(&watched);
+  free(x);
+}
+
 TEST_LIST(T(dbscan_finds_density_clusters_and_noise), T(dbscan_matches_brute_force),
-          T(dbscan_eps_from_knee), T(dbscan_predict), T(dbscan_bad_input))
+          T(dbscan_eps_from_knee), T(dbscan_predict), T(dbscan_bad_input),
+          T(dbscan_progress_and_abort))

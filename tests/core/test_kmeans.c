@@ -22,6 +22,34 @@ static double *blobs(int k, size_t per, const double *cx, const double *cy, doub
   return x;
 }
 
+/* Records the progress calls (stages: each change of stage, in order);
+ * stops the work at call number stop_at. */
+typedef struct recorder {
+  int calls, stop_at, monotone;
+  double last;
+  char stages[256], last_stage[32];
+} recorder;
+
+static int record(const char *stage, double f, void *user_data) {
+  recorder *r = user_data;
+  if (f < r->last || f < 0 || f > 1) r->monotone = 0;
+  r->last = f;
+  if (strcmp(r->last_stage, stage) != 0 && strlen(r->stages) + strlen(stage) + 2 < sizeof r->stages) {
+    strcat(r->stages, stage);
+    strcat(r->stages, ";");
+    snprintf(r->last_stage, sizeof r->last_stage, "%s", stage);
+  }
+  return ++r->calls == r->stop_at;
+}
+
+static recorder recorder_new(int stop_at) {
+  recorder r;
+  memset(&r, 0, sizeof r);
+  r.stop_at = stop_at;
+  r.monotone = 1;
+  return r;
+}
+
 static const double CX[4] = {0, 10, 0, 10}, CY[4] = {0, 0, 10, 10};
 
 /* True when labels partition the rows exactly like the generating blobs. */
@@ -237,8 +265,116 @@ TEST(kmeans_auto_picks_true_k) {
   free(x);
 }
 
+/* The kernel's distances equal the plain sum of squared differences in
+ * feature order, bit for bit, for k on both sides of its blocks of 8. */
+TEST(kmeans_assign_distances_exact) {
+  static const int ks[] = {1, 2, 7, 8, 9, 17};
+  size_t n = 200, d = 5;
+  double *x = malloc(n * d * sizeof *x), *c = malloc(17 * d * sizeof *c), got[200];
+  int lab[200];
+  fc_rng r;
+  fc_rng_seed(&r, 3);
+  for (size_t i = 0; i < n * d; i++) x[i] = 100 * fc_rng_normal(&r);
+  for (size_t i = 0; i < 17 * d; i++) c[i] = 100 * fc_rng_normal(&r);
+  for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+    fc_kmeans_assign(c, ks[t], d, x, n, lab, got);
+    for (size_t i = 0; i < n; i++) {
+      int arg = 0;
+      double best = INFINITY;
+      for (int a = 0; a < ks[t]; a++) {
+        double s = 0;
+        for (size_t j = 0; j < d; j++) s += (x[i * d + j] - c[a * d + j]) * (x[i * d + j] - c[a * d + j]);
+        if (s < best) best = s, arg = a;
+      }
+      ASSERT_INT_EQ(lab[i], arg);
+      ASSERT(got[i] == best);
+    }
+  }
+  free(x);
+  free(c);
+}
+
+/* Progress is reported in order, does not change the answer, and a
+ * nonzero return aborts with FC_EABORTED; for every algorithm and k=auto. */
+TEST(kmeans_progress_and_abort) {
+  size_t per = 100, n = 4 * per;
+  double *x = blobs(4, per, CX, CY, 1.0, 21);
+  static const fc_kmeans_algo algos[] = {FC_KMEANS_HAMERLY, FC_KMEANS_LLOYD, FC_KMEANS_MINIBATCH};
+  for (int a = 0; a < 3; a++) {
+    fc_kmeans_params p = fc_kmeans_defaults();
+    fc_kmeans_result plain, watched, stopped;
+    recorder rec = recorder_new(0);
+    fc_err e;
+    p.k = 4;
+    p.n_init = 3;
+    p.algo = algos[a];
+    p.batch_size = 64;
+    ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &plain, NULL));
+    p.progress = record;
+    p.user_data = &rec;
+    ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &watched, NULL));
+    ASSERT(rec.calls >= 3 * 3); /* k-means++ steps and restarts at least */
+    ASSERT(rec.monotone);
+    ASSERT_NEAR(rec.last, 1.0, 0);
+    ASSERT_CONTAINS(rec.stages, "kmeans++");
+    ASSERT(plain.inertia == watched.inertia);
+    ASSERT(memcmp(plain.labels, watched.labels, n * sizeof(int)) == 0);
+    rec = recorder_new(4);
+    ASSERT_INT_EQ(fc_kmeans_fit(x, n, 2, p, &stopped, &e), FC_EABORTED);
+    ASSERT_CONTAINS(e.msg, "aborted");
+    ASSERT_INT_EQ(rec.calls, 4);
+    fc_kmeans_result_free(&plain);
+    fc_kmeans_result_free(&watched);
+    fc_kmeans_result_free(&stopped);
+  }
+  {
+    fc_kmeans_auto_params ap = fc_kmeans_auto_defaults();
+    fc_kmeans_result r;
+    recorder rec = recorder_new(0);
+    fc_err e;
+    ap.k_max = 5;
+    ap.base.n_init = 2;
+    ap.base.progress = record;
+    ap.base.user_data = &rec;
+    ASSERT_OK(fc_kmeans_auto(x, n, 2, ap, &r, NULL, NULL));
+    ASSERT_INT_EQ(r.k, 4);
+    ASSERT(rec.monotone);
+    ASSERT_NEAR(rec.last, 1.0, 1e-12);
+    fc_kmeans_result_free(&r);
+    rec = recorder_new(rec.calls / 2);
+    ASSERT_INT_EQ(fc_kmeans_auto(x, n, 2, ap, &r, NULL, &e), FC_EABORTED);
+    ASSERT_CONTAINS(e.msg, "aborted");
+    fc_kmeans_result_free(&r);
+  }
+  free(x);
+}
+
+/* Fewer distinct points than k_max: the k that cannot be fitted, and every
+ * larger one, score NaN (never an unset value), and the choice is made
+ * among the others. */
+TEST(kmeans_auto_more_k_than_distinct_points) {
+  /* Three distinct points, each repeated four times. */
+  double x[24];
+  double scores[5];
+  fc_kmeans_auto_params ap = fc_kmeans_auto_defaults();
+  fc_kmeans_result r;
+  for (int i = 0; i < 12; i++) {
+    x[2 * i] = (double)(i % 3) * 10;
+    x[2 * i + 1] = (double)(i % 3 == 2) * 5;
+  }
+  for (int i = 0; i < 5; i++) scores[i] = 12345; /* what a stale value would look like */
+  ap.k_max = 6;
+  ASSERT_OK(fc_kmeans_auto(x, 12, 2, ap, &r, scores, NULL));
+  ASSERT_INT_EQ(r.k, 3);
+  ASSERT_NEAR(scores[1], 1.0, 1e-12); /* k = 3: every point on its cluster's centre */
+  ASSERT(scores[0] < 1.0);
+  for (int i = 2; i < 5; i++) ASSERT(isnan(scores[i]));
+  fc_kmeans_result_free(&r);
+}
+
 TEST_LIST(T(scale_zscore_and_robust), T(scale_bad_input), T(kmeans_recovers_separated_blobs),
           T(kmeans_hamerly_equals_lloyd), T(kmeans_same_seed_same_labels),
           T(kmeans_more_restarts_never_worse), T(kmeans_minibatch_recovers_blobs),
           T(kmeans_bad_input), T(silhouette_known_value), T(silhouette_bad_input),
-          T(kmeans_auto_picks_true_k))
+          T(kmeans_auto_picks_true_k),
+          T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort), T(kmeans_auto_more_k_than_distinct_points))

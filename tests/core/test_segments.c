@@ -76,6 +76,34 @@ static void add_movers(gen *g, size_t count, uint64_t seed) {
   }
 }
 
+/* Records the progress calls (stages: each change of stage, in order);
+ * stops the work at call number stop_at. */
+typedef struct recorder {
+  int calls, stop_at, monotone;
+  double last;
+  char stages[256], last_stage[32];
+} recorder;
+
+static int record(const char *stage, double f, void *user_data) {
+  recorder *r = user_data;
+  if (f < r->last || f < 0 || f > 1) r->monotone = 0;
+  r->last = f;
+  if (strcmp(r->last_stage, stage) != 0 && strlen(r->stages) + strlen(stage) + 2 < sizeof r->stages) {
+    strcat(r->stages, stage);
+    strcat(r->stages, ";");
+    snprintf(r->last_stage, sizeof r->last_stage, "%s", stage);
+  }
+  return ++r->calls == r->stop_at;
+}
+
+static recorder recorder_new(int stop_at) {
+  recorder r;
+  memset(&r, 0, sizeof r);
+  r.stop_at = stop_at;
+  r.monotone = 1;
+  return r;
+}
+
 /* True when no member of group grp is noise and no cluster holds members of
  * two groups. */
 static int group_pure(const fc_segments_result *r, size_t grp, size_t per) {
@@ -388,7 +416,54 @@ TEST(bad_input) {
   gen_free(&g);
 }
 
+/* The stages are reported in order with k-means's inside 0.1..0.9, the
+ * answer is the same with the callback, and a stop fails with FC_EABORTED
+ * in every stage (first call: features; then clustering; last: membership). */
+TEST(progress_and_abort) {
+  gen g = make_groups(15, 4);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result a, b, c;
+  fc_buf ja, jb;
+  recorder rec = recorder_new(0);
+  fc_err e;
+  int total;
+  p.k = 4;
+  p.n_init = 2;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &a, NULL));
+  p.progress = record;
+  p.user_data = &rec;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &b, NULL));
+  ASSERT_STR_EQ(rec.stages, "features;kmeans++;kmeans;kmeans++;kmeans;membership;");
+  ASSERT(rec.monotone);
+  ASSERT_NEAR(rec.last, 1.0, 0);
+  fc_buf_init(&ja);
+  fc_buf_init(&jb);
+  fc_segments_write_json(&a, 1, &ja);
+  fc_segments_write_json(&b, 1, &jb);
+  ASSERT_STR_EQ(ja.data, jb.data);
+  total = rec.calls;
+  ASSERT(total >= 4);
+  for (int stop = 1; stop <= total; stop++) {
+    rec = recorder_new(stop);
+    ASSERT_INT_EQ(fc_segments_run(g.tx, g.n, p, &c, &e), FC_EABORTED);
+    ASSERT_CONTAINS(e.msg, "aborted");
+    fc_segments_result_free(&c);
+  }
+  p.method = FC_SEG_DBSCAN;
+  rec = recorder_new(0);
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &c, NULL));
+  ASSERT_CONTAINS(rec.stages, "dbscan;");
+  ASSERT_NEAR(rec.last, 1.0, 0);
+  fc_segments_result_free(&c);
+  fc_buf_free(&ja);
+  fc_buf_free(&jb);
+  fc_segments_result_free(&a);
+  fc_segments_result_free(&b);
+  gen_free(&g);
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels),
           T(kmeans_auto_explains_choice), T(same_seed_same_answer),
           T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
-          T(json_shape), T(partner_and_date_filters), T(bad_input))
+          T(json_shape), T(partner_and_date_filters), T(bad_input),
+          T(progress_and_abort))

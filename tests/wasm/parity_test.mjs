@@ -1,5 +1,7 @@
-// parity_test.mjs: native and WASM give the same rule projection, byte for
-// byte, on the demo tenant (seed 42, now = the demo's end of history, 48 h).
+// parity_test.mjs: native and WASM give the same answers: the rule
+// projection byte for byte on the demo tenant (seed 42, now = the demo's end
+// of history, 48 h), and segments, forecasts, backtests and gbdt as the
+// native CLI gives them (goldens of tests/golden/parity.sh; see the end).
 //
 // Native side, either or both:
 //  - tests/golden/demo_rule_48h.json, written by the native fc_parity_dump
@@ -72,4 +74,87 @@ test('WASM equals the native CLI: demo CSVs and projection', (t) => {
   } finally {
     fs.rmSync(data, { recursive: true, force: true });
   }
+});
+
+// ---- segmentation, forecasting, gbdt: the goldens of tests/golden/parity.sh,
+// which the native ctest wasm_golden_cli keeps equal to the native CLI.
+const goldenDir = process.env.FC_GOLDEN_DIR;
+const golden = (name) => fs.readFileSync(path.join(goldenDir, name), 'utf8');
+const goldenTest = (name, fn) => test(name, (t) => {
+  if (!goldenDir || !fs.existsSync(path.join(goldenDir, 'seg_txns.csv'))) {
+    t.skip(`no parity goldens in ${goldenDir}`);
+    return;
+  }
+  fn();
+});
+
+function sameText(wasm, native, what) {
+  if (native === wasm || native === `${wasm}\n`) return;
+  let i = 0;
+  while (i < wasm.length && wasm[i] === native[i]) i++;
+  assert.fail(`${what} differs at byte ${i}:\n native: ${native.slice(i - 40, i + 60)}\n   wasm: ${wasm.slice(i - 40, i + 60)}`);
+}
+
+goldenTest('segments JSON is byte for byte `floatcast segment --json`', () => {
+  const txns = golden('seg_txns.csv');
+  sameText(fc.segmentJSON(txns, { k: 4, seed: 3 }), golden('seg_kmeans4.json'), 'k=4');
+  sameText(fc.segmentJSON(txns, { k: 'auto', seed: 1 }), golden('seg_auto.json'), 'k=auto');
+  sameText(fc.segmentJSON(txns, { method: 'dbscan', min_pts: 4 }), golden('seg_dbscan.json'), 'dbscan');
+});
+
+// The CLI's forecast CSV: series_id,step,timestamp,mean,loNN,hiNN,... .
+function parseCsv(text) {
+  const [head, ...rows] = text.trim().split('\n').map((l) => l.split(','));
+  return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
+}
+
+// |wasm - native| <= rel * |native|, or an absolute floor near zero.
+function close(wasm, native, rel, what) {
+  const tol = rel * Math.max(Math.abs(native), 1e-300);
+  assert.ok(Math.abs(wasm - native) <= tol, `${what}: wasm ${wasm} vs native ${native}`);
+}
+
+function compareForecast(opts, file) {
+  const f = fc.forecast(golden('ts_hourly.csv'), opts);
+  const rows = parseCsv(golden(file));
+  assert.equal(rows.length, f.series.reduce((a, s) => a + s.mean.length, 0));
+  for (const r of rows) {
+    const s = f.series.find((x) => x.id === r.series_id);
+    const i = Number(r.step) - 1;
+    assert.equal(s.timestamps[i], r.timestamp);
+    // The CLI prints 10 significant digits, i.e. within 5e-10 relative.
+    close(s.mean[i], Number(r.mean), 1e-9, `${file} ${r.series_id} step ${r.step} mean`);
+    for (const iv of s.intervals) {
+      close(iv.lo[i], Number(r[`lo${iv.level}`]), 1e-9, `${file} ${r.series_id} lo${iv.level}`);
+      close(iv.hi[i], Number(r[`hi${iv.level}`]), 1e-9, `${file} ${r.series_id} hi${iv.level}`);
+    }
+  }
+}
+
+goldenTest('forecasts equal `floatcast forecast` to 1e-9 relative', () => {
+  compareForecast({ horizon: 24, season: 24 }, 'fc_auto.csv');
+  compareForecast({ horizon: 12, season: 24, model: 'theta', levels: [50, 90] }, 'fc_theta.csv');
+});
+
+goldenTest('backtest equals `floatcast backtest` (6 significant digits printed)', () => {
+  const b = fc.backtest(golden('ts_hourly.csv'), { horizon: 24, season: 24, model: 'snaive', origins: 2 });
+  const rows = parseCsv(golden('bt_snaive.csv'));
+  assert.deepEqual(rows.map((r) => r.series_id), ['H1', 'H2', 'ALL']);
+  for (const r of rows) {
+    const s = r.series_id === 'ALL' ? b.all : b.series.find((x) => x.id === r.series_id);
+    assert.equal(r.series_id === 'ALL' ? s.series : s.origins, Number(r.origins));
+    for (const k of ['mae', 'rmse', 'smape', 'mase', 'coverage80', 'coverage95'])
+      close(s[k], Number(r[k]), 5e-6, `${r.series_id} ${k}`);
+  }
+});
+
+goldenTest('gbdt: predictions bit for bit, and the WASM-trained model byte for byte', () => {
+  const model = fs.readFileSync(path.join(goldenDir, 'gbdt_model.bin'));
+  const pred = fc.gbdtPredict(new Uint8Array(model), golden('gbdt_test.csv'));
+  const want = golden('gbdt_pred.csv').trim().split('\n').slice(1).map(Number); // %.17g: exact
+  assert.equal(pred.length, want.length);
+  pred.forEach((v, i) => assert.ok(Object.is(v, want[i]), `row ${i}: ${v} vs ${want[i]}`));
+  const trained = fc.gbdtTrain(golden('gbdt_train.csv'), { target: 'y', rounds: 30, num_leaves: 8,
+    min_data_in_leaf: 5, learning_rate: 0.2, seed: 1, categorical: ['cat'] });
+  assert.ok(Buffer.from(trained.model).equals(model), 'trained model bytes equal the native model');
 });

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fc/progress.h"
 #include "fc/status.h"
 
 #ifdef __cplusplus
@@ -30,6 +31,8 @@ typedef struct fc_dbscan_params {
   size_t knee_sample; /* points whose k-distance is computed for the knee
                          (a seeded sample when n is larger; default 10000) */
   uint64_t seed;      /* seeds that sample (default 0) */
+  fc_progress_fn progress; /* may be NULL; stages "dbscan knee" and "dbscan" */
+  void *user_data;         /* passed to progress */
 } fc_dbscan_params;
 
 fc_dbscan_params fc_dbscan_defaults(void);
@@ -45,8 +48,9 @@ typedef struct fc_dbscan_result {
 
 /* Clusters x. Fails with FC_EINVAL when n or d is 0, x holds NaN or Inf,
  * min_pts < 1, or the knee gives no positive radius (for example when all
- * points are identical). Free out with fc_dbscan_result_free, also after a
- * failure. */
+ * points are identical), and with FC_EABORTED when p.progress returns
+ * nonzero (it hears every 4096 neighbourhood queries and once at the end).
+ * Free out with fc_dbscan_result_free, also after a failure. */
 int fc_dbscan_fit(const double *x, size_t n, size_t d, fc_dbscan_params p,
                   fc_dbscan_result *out, fc_err *err);
 void fc_dbscan_result_free(fc_dbscan_result *r);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fc/progress.h"
 #include "fc/status.h"
 
 #ifdef __cplusplus
@@ -34,6 +35,8 @@ typedef struct fc_kmeans_params {
   fc_kmeans_algo algo;
   size_t batch_size; /* mini-batch size (default 1024) */
   uint64_t seed;     /* default 0 */
+  fc_progress_fn progress; /* may be NULL; stages "kmeans++" and "kmeans" */
+  void *user_data;         /* passed to progress */
 } fc_kmeans_params;
 
 fc_kmeans_params fc_kmeans_defaults(void);
@@ -50,9 +53,11 @@ typedef struct fc_kmeans_result {
 
 /* Clusters x (n x d). Fails with FC_EINVAL when n or d is 0, k is outside
  * [1, n], x holds NaN or Inf, or x has fewer than k distinct points (for
- * example all points identical with k > 1). A cluster that empties during
- * the iterations keeps its previous centre. Free out with
- * fc_kmeans_result_free, also after a failure. */
+ * example all points identical with k > 1), and with FC_EABORTED when
+ * p.progress returns nonzero (it is called after every k-means++ step and
+ * every iteration). A cluster that empties during the iterations keeps its
+ * previous centre. Free out with fc_kmeans_result_free, also after a
+ * failure. */
 int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p,
                   fc_kmeans_result *out, fc_err *err);
 void fc_kmeans_result_free(fc_kmeans_result *r);
@@ -82,10 +87,12 @@ typedef struct fc_kmeans_auto_params {
 
 fc_kmeans_auto_params fc_kmeans_auto_defaults(void);
 
-/* Fits every k in [k_min, k_max] (k > n - 1 is skipped and scores NaN) and
+/* Fits every k in [k_min, k_max] (k > n - 1, and every k from the first
+ * that exceeds the distinct points, is skipped and scores NaN) and
  * keeps the one with the highest sampled silhouette, the smallest k on ties.
  * scores (k_max - k_min + 1 entries, may be NULL) receives each k's
- * silhouette so that the choice can be explained. */
+ * silhouette so that the choice can be explained. base.progress hears the
+ * whole range as one call (fraction 0..1 over all k). */
 int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
                    fc_kmeans_result *out, double *scores, fc_err *err);
 

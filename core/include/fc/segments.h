@@ -28,6 +28,7 @@
 
 #include "fc/buf.h"
 #include "fc/records.h"
+#include "fc/progress.h"
 #include "fc/scale.h"
 #include "fc/status.h"
 
@@ -56,6 +57,9 @@ typedef struct fc_segments_params {
   double half_life_days;  /* recency weight halves every this many days (default 90) */
   double trend_threshold; /* |relative spend slope per window| above which a
                              trend is growing / declining (default 0.15) */
+  fc_progress_fn progress; /* may be NULL: stages "features" (at 0.1), then
+                              the clustering's over 0.1..0.9, "membership" (1) */
+  void *user_data;         /* passed to progress */
 } fc_segments_params;
 
 fc_segments_params fc_segments_defaults(void);
@@ -129,8 +133,8 @@ typedef struct fc_segments_result {
  * message) when no transaction passes the filters, fewer than two users
  * remain, a parameter is out of range, a transaction lacks partner or user
  * id, the selection mixes currencies, or the users' features cannot be clustered (all identical, fewer
- * distinct users than k). Free out with fc_segments_result_free, also after
- * a failure. */
+ * distinct users than k), and with FC_EABORTED when p.progress returns
+ * nonzero. Free out with fc_segments_result_free, also after a failure. */
 int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
                     fc_segments_result *out, fc_err *err);
 /* Only the features (users, features, scaled, types, categories, window);

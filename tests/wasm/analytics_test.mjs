@@ -1,0 +1,220 @@
+// analytics_test.mjs: the WASM module's segmentation, forecasting and
+// gradient-boosting functions under node (node --test).
+//
+// Expected values follow from how the inputs are built (two behaviour
+// groups, exactly periodic series, a linear target), not from running the
+// code; native parity is in parity_test.mjs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const dir = process.env.FC_WASM_DIR;
+if (!dir) throw new Error('FC_WASM_DIR is not set (ctest sets it to build-wasm/wasm)');
+const mod = await import(pathToFileURL(path.join(dir, 'floatcast.mjs')).href);
+const fc = await mod.default();
+const { FloatcastError } = mod;
+
+function throwsCore(fn, code, re) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof FloatcastError, `not a FloatcastError: ${e}`);
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+// Ten big weekly spenders and ten small monthly buyers over 2024, each
+// user's amounts a little apart from the others'.
+function transactions() {
+  const rows = [];
+  const day = (d) => new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10);
+  for (let u = 0; u < 20; u++) {
+    const big = u < 10;
+    for (let d = u % 3; d < 360; d += big ? 7 : 30) {
+      rows.push({
+        id: `t${rows.length}`, partner_id: 'p1', user_id: `u${u}`, action_date: day(d),
+        amount: big ? `${400 + (d % 50) + 3 * u}.00` : `${10 + (d % 5) + u}.50`,
+        transaction_type: 'purchase', category: big ? 'electronics' : 'books',
+      });
+    }
+  }
+  return rows;
+}
+
+function toCsv(rows) {
+  const cols = Object.keys(rows[0]);
+  return `${cols.join(',')}\n${rows.map((r) => cols.map((c) => r[c]).join(',')).join('\n')}\n`;
+}
+
+test('segment: two behaviour groups, each user in its group, memberships sum to 1', () => {
+  const rows = transactions();
+  const s = fc.segment(rows, { k: 2, seed: 1 });
+  assert.equal(s.method, 'kmeans');
+  assert.equal(s.k, 2);
+  assert.equal(s.segments.length, 2);
+  assert.deepEqual(s.segments.map((g) => g.size).sort(), [10, 10]);
+  const seg = Object.fromEntries(s.users.map((u) => [u.user_id, u.segment]));
+  for (let u = 1; u < 20; u++) assert.equal(seg[`u${u}`] === seg.u0, u < 10, `u${u}`);
+  const big = s.segments.find((g) => g.id === seg.u0);
+  assert.deepEqual(big.top_categories, ['electronics']);
+  for (const u of s.users) {
+    const total = Object.values(u.membership).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(total - 1) < 1e-9, `${u.user_id} membership sums to ${total}`);
+  }
+  // Objects, JSON text and CSV text are the same input.
+  const text = fc.segmentJSON(rows, { k: 2, seed: 1 });
+  assert.equal(fc.segmentJSON(JSON.stringify(rows), { k: 2, seed: 1 }), text);
+  assert.equal(fc.segmentJSON(toCsv(rows), { k: 2, seed: 1 }), text);
+  assert.deepEqual(s, JSON.parse(text));
+  assert.equal(fc.segment(rows, { k: 2, seed: 1, include_users: false }).users, undefined);
+});
+
+test('segment: k=auto explains the choice, dbscan reports its radius', () => {
+  const rows = transactions();
+  const a = fc.segment(rows, { k: 'auto', seed: 2, include_users: false });
+  assert.deepEqual(a.k_selection.map((s) => s.k), [2, 3, 4, 5, 6, 7, 8]);
+  const top = Math.max(...a.k_selection.map((s) => s.silhouette));
+  assert.equal(a.k_selection.find((s) => s.silhouette === top).k, a.k);
+  assert.equal(a.silhouette, top);
+  const d = fc.segment(rows, { method: 'dbscan', min_pts: 3, include_users: false });
+  assert.equal(d.method, 'dbscan');
+  assert.ok(d.eps > 0, `eps ${d.eps}`);
+  assert.equal(d.segments.reduce((a, g) => a + g.size, 0) + d.noise, 20);
+});
+
+test('segment: errors carry the core message', () => {
+  const rows = transactions();
+  throwsCore(() => fc.segment(rows, { kk: 2 }), 'EINVAL', /^options: unknown key "kk"/);
+  throwsCore(() => fc.segment(rows, { method: 'spectral' }), 'EINVAL', /method: want kmeans or dbscan/);
+  throwsCore(() => fc.segment(rows, { k: 'many' }), 'EINVAL', /options: k: expected "auto"/);
+  throwsCore(() => fc.segment(rows.filter((r) => r.user_id === 'u1'), { k: 2 }), 'EINVAL',
+    /at least 2 users/);
+  const bad = `${toCsv(rows.slice(0, 3))}x9,p1,u1,2024-01-05,abc,purchase,books\n`;
+  assert.throws(() => fc.segment(bad), (e) => {
+    assert.equal(e.code, 'EPARSE');
+    assert.match(e.message, /^transactions: line 5/);
+    assert.equal(e.rows.length, 1);
+    return true;
+  });
+  assert.throws(() => fc.segment(null), TypeError);
+});
+
+const PERIOD = [5, 9, 4, 7];
+const periodic = (cycles) => Array.from({ length: 4 * cycles }, (_, i) => PERIOD[i % 4]);
+
+test('forecast: seasonal naive repeats the last cycle; intervals bracket the mean', () => {
+  const f = fc.forecast(periodic(12), { horizon: 6, season: 4, model: 'snaive', levels: [50, 90] });
+  assert.equal(f.model, 'snaive');
+  assert.equal(f.series.length, 1);
+  const s = f.series[0];
+  assert.equal(s.id, 'y');
+  assert.equal(s.timestamps, null);
+  assert.deepEqual(s.mean, [5, 9, 4, 7, 5, 9]);
+  assert.deepEqual(s.intervals.map((i) => i.level), [50, 90]);
+  for (const iv of s.intervals)
+    for (let i = 0; i < 6; i++) assert.ok(iv.lo[i] <= s.mean[i] && s.mean[i] <= iv.hi[i]);
+});
+
+test('forecast: several series, gaps filled, ISO times continue the input', () => {
+  const f = fc.forecast({ a: [1, 2, 3, 4, 5, 6, 7, 8], b: [10, 10, null, 10, 10, 10, 10, 10] },
+    { horizon: 2, model: 'naive' });
+  assert.deepEqual(f.series.map((s) => [s.id, s.filled, s.mean]), [['a', 0, [8, 8]], ['b', 1, [10, 10]]]);
+  const csv = 'series_id,timestamp,value\n'
+    + [0, 1, 2, 3, 4, 5].map((h) => `s,2024-05-01T0${h}:00:00Z,${h}`).join('\n');
+  const t = fc.forecast(csv, { horizon: 2, model: 'naive' }).series[0];
+  assert.deepEqual(t.timestamps, ['2024-05-01T06:00:00Z', '2024-05-01T07:00:00Z']);
+  assert.deepEqual(t.mean, [5, 5]);
+});
+
+test('forecast and backtest: errors carry the core message', () => {
+  throwsCore(() => fc.forecast(periodic(3), {}), 'EINVAL', /options: horizon is required/);
+  throwsCore(() => fc.forecast(periodic(3), { horizon: 2, model: 'prophecy' }), 'EINVAL',
+    /unknown model "prophecy"/);
+  throwsCore(() => fc.forecast(periodic(3), { horizon: 2, season: [24, 12] }), 'EINVAL', /ascending/);
+  throwsCore(() => fc.forecast(periodic(3), { horizon: 2, levels: [120] }), 'EINVAL', /^options: levels: /);
+  throwsCore(() => fc.forecast('series_id,timestamp,value\ns,0,1\ns,1,x\n', { horizon: 2 }), 'EPARSE',
+    /^series: long: line 3: value 'x' is not a number/);
+  assert.throws(() => fc.forecast({ q: [1, 2, 'x'] }, { horizon: 1 }), TypeError);
+  throwsCore(() => fc.backtest(periodic(2), { horizon: 4, model: 'naive', origins: 3 }), 'ETOOSHORT',
+    /^series y: history of 8 values too short/);
+  throwsCore(() => fc.backtest(periodic(8), { horizon: 4, levels: [80] }), 'EINVAL',
+    /unknown key "levels"/);
+});
+
+test('backtest: seasonal naive on an exactly periodic series has zero error', () => {
+  const b = fc.backtest({ p: periodic(12) }, { horizon: 4, season: 4, model: 'snaive', origins: 3 });
+  assert.equal(b.series.length, 1);
+  const s = b.series[0];
+  assert.equal(s.origins, 3);
+  assert.equal(s.mae, 0);
+  assert.equal(s.rmse, 0);
+  assert.equal(s.smape, 0);
+  assert.equal(b.all.series, 1);
+  assert.equal(b.all.mae, 0);
+});
+
+// y = 3 x + (z == 1 ? 5 : 0), x on a grid, z categorical.
+function linearTable(n) {
+  return Array.from({ length: n }, (_, i) => {
+    const x = (i % 50) / 10;
+    const z = i % 2;
+    return { x, z, noise: (i * 7919) % 13, y: 3 * x + (z === 1 ? 5 : 0) };
+  });
+}
+
+test('gbdt: train then predict fits a known function; text and objects agree', () => {
+  const rows = linearTable(400);
+  const opts = { target: 'y', rounds: 200, learning_rate: 0.2, num_leaves: 8, min_data_in_leaf: 5,
+    categorical: ['z'], seed: 3 };
+  const m = fc.gbdtTrain(rows, opts);
+  assert.ok(m.model instanceof Uint8Array && m.model.length > 100);
+  assert.equal(m.trees, 200);
+  assert.equal(m.rows, 400);
+  assert.deepEqual(m.features, ['x', 'z', 'noise']);
+  const test = [{ x: 1.05, z: 0 }, { x: 1.05, z: 1 }, { x: 4.25, z: 1, noise: 3 }];
+  const p = fc.gbdtPredict(m.model, test);
+  const want = [3.15, 8.15, 17.75];
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(p[i] - want[i]) < 0.35, `row ${i}: ${p[i]} vs ${want[i]}`);
+  const csv = `x,z,noise,y\n${rows.map((r) => [r.x, r.z, r.noise, r.y].join(',')).join('\n')}\n`;
+  assert.deepEqual(fc.gbdtTrain(csv, opts).model, m.model);
+  assert.deepEqual(fc.gbdtPredict(m.model.buffer.slice(0), test), p);
+});
+
+test('gbdt: errors carry the core message', () => {
+  const rows = linearTable(60);
+  const m = fc.gbdtTrain(rows, { target: 'y', rounds: 3, min_data_in_leaf: 5 }).model;
+  throwsCore(() => fc.gbdtTrain(rows, { rounds: 3 }), 'EINVAL', /options: target is required/);
+  throwsCore(() => fc.gbdtTrain(rows, { target: 'w' }), 'EINVAL', /table: no column named "w"/);
+  throwsCore(() => fc.gbdtTrain(rows, { target: 'y', objective: 'hinge' }), 'EINVAL', /unknown "hinge"/);
+  throwsCore(() => fc.gbdtTrain(rows, { target: 'y', categorical: ['q'] }), 'EINVAL',
+    /"q" is not a feature column/);
+  throwsCore(() => fc.gbdtTrain('x,y\n1,2\n3,oops\n', { target: 'y' }), 'EPARSE',
+    /^table: line 3: column y: "oops" is not a number/);
+  const broken = m.slice();
+  broken[broken.length - 20] ^= 0xff;
+  throwsCore(() => fc.gbdtPredict(broken, rows), 'ECORRUPT', /^model: /);
+  throwsCore(() => fc.gbdtPredict(m, [{ x: 1 }]), 'EINVAL', /no column named "z"/);
+  assert.throws(() => fc.gbdtPredict('not bytes', rows), TypeError);
+});
+
+test('the heap returns to its start after many calls, failing ones included', () => {
+  const rows = transactions().slice(0, 200);
+  const table = linearTable(60);
+  const series = { a: periodic(10), b: periodic(10).map((v) => v * 2) };
+  const warm = () => {
+    fc.segment(rows, { k: 2 });
+    fc.forecast(series, { horizon: 4, season: 4, model: 'theta' });
+    fc.backtest(series, { horizon: 4, season: 4, model: 'snaive', origins: 2 });
+    const m = fc.gbdtTrain(table, { target: 'y', rounds: 5, min_data_in_leaf: 5 }).model;
+    fc.gbdtPredict(m, table);
+    for (const bad of [() => fc.segment(rows, { k: 0 }), () => fc.forecast(series, { horizon: 0 }),
+      () => fc.backtest({ s: [1, 2] }, { horizon: 3 }), () => fc.gbdtPredict(m.slice(0, 9), table),
+      () => fc.gbdtTrain('x,y\n', { target: 'y' })])
+      assert.throws(bad, FloatcastError);
+  };
+  warm(); // the allocator settles on its first use
+  const start = fc.heapInUse();
+  for (let i = 0; i < 100; i++) warm();
+  assert.equal(fc.heapInUse(), start);
+});

@@ -1,0 +1,122 @@
+/* api_native.c: the WASM export layer (wasm/api.c, api_analytics.c) built
+ * natively, so that the native and sanitizer builds check its memory use.
+ *
+ *   fc_api_native GOLDEN_DIR
+ * runs every analytics export on the golden inputs of tests/golden/parity.sh
+ * and on bad inputs: the segment answers must equal the CLI's goldens byte
+ * for byte, the others must succeed, and every bad input must give a
+ * negative status with an error envelope naming the problem.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fc/status.h"
+
+typedef struct fc_wasm_out {
+  char *data;
+  size_t len;
+} fc_wasm_out;
+
+int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
+                    size_t opts_len, fc_wasm_out *out);
+int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len,
+                     fc_wasm_out *out);
+int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len,
+                     fc_wasm_out *out);
+int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts, size_t opts_len,
+                       fc_wasm_out *out);
+int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const char *table,
+                         size_t table_len, fc_wasm_out *out);
+void fc_wasm_free(void *p);
+
+static const char *dir;
+static int failures;
+
+static char *slurp(const char *name, size_t *len) {
+  char path[4096];
+  FILE *f;
+  char *buf;
+  long n;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  f = fopen(path, "rb");
+  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(1);
+  }
+  buf = malloc((size_t)n + 1);
+  if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(1);
+  fclose(f);
+  buf[n] = '\0';
+  *len = (size_t)n;
+  return buf;
+}
+
+/* Checks rc against want (0, or < 0 for "fails") and the answer against
+ * expect (exact bytes, with the CLI's newline) or against a substring. */
+static void check(const char *what, int rc, fc_wasm_out *out, int want_ok, const char *expect,
+                  const char *contains) {
+  int ok = want_ok ? rc == 0 : rc < 0;
+  if (ok && expect != NULL)
+    ok = out->len + 1 == strlen(expect) && memcmp(out->data, expect, out->len) == 0;
+  if (ok && contains != NULL) ok = out->data != NULL && strstr(out->data, contains) != NULL;
+  printf("%s - %s\n", ok ? "ok" : "not ok", what);
+  if (!ok) {
+    fprintf(stderr, "  rc %d, answer: %.300s\n", rc, out->data ? out->data : "(null)");
+    failures++;
+  }
+  fc_wasm_free(out->data);
+  memset(out, 0, sizeof *out);
+}
+
+#define OPTS(s) s, strlen(s)
+
+int main(int argc, char **argv) {
+  size_t nt, ns, ntr, nte, nm;
+  char *txns, *series, *train, *test, *model, *g;
+  fc_wasm_out out = {0};
+  size_t ng;
+  if (argc != 2) return fprintf(stderr, "usage: fc_api_native GOLDEN_DIR\n"), 2;
+  dir = argv[1];
+  txns = slurp("seg_txns.csv", &nt);
+  series = slurp("ts_hourly.csv", &ns);
+  train = slurp("gbdt_train.csv", &ntr);
+  test = slurp("gbdt_test.csv", &nte);
+  model = slurp("gbdt_model.bin", &nm);
+
+  g = slurp("seg_kmeans4.json", &ng);
+  check("segment k=4", fc_wasm_segment(txns, nt, 0, OPTS("{\"k\":4,\"seed\":3}"), &out), &out, 1, g, NULL);
+  free(g);
+  g = slurp("seg_dbscan.json", &ng);
+  check("segment dbscan", fc_wasm_segment(txns, nt, 0, OPTS("{\"method\":\"dbscan\",\"min_pts\":4}"), &out),
+        &out, 1, g, NULL);
+  free(g);
+  check("segment bad option", fc_wasm_segment(txns, nt, 0, OPTS("{\"k\":\"x\"}"), &out), &out, 0, NULL,
+        "options: k:");
+  check("segment bad row",
+        fc_wasm_segment(OPTS("id,partner_id,user_id,action_date,amount,transaction_type\n"
+                             "1,p,u,2024-01-01,zz,purchase\n"), 0, "", 0, &out),
+        &out, 0, NULL, "\"rows\":[{\"row\":");
+  check("forecast auto", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":24,\"season\":24}"), &out), &out, 1,
+        NULL, "\"intervals\":[{\"level\":80");
+  check("forecast bad levels", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"levels\":[1,2,3,4,5,6,7,8,9]}"), &out),
+        &out, 0, NULL, "at most 8 values");
+  check("backtest", fc_wasm_backtest(series, ns, OPTS("{\"horizon\":24,\"season\":24,\"model\":\"snaive\",\"origins\":2}"), &out),
+        &out, 1, NULL, "\"all\":{\"series\":2");
+  check("backtest too short", fc_wasm_backtest(series, ns, OPTS("{\"horizon\":200,\"model\":\"naive\"}"), &out),
+        &out, 0, NULL, "too short");
+  check("gbdt train", fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"rounds\":5,\"categorical\":[\"cat\"]}"), &out),
+        &out, 1, NULL, "\"trees\":5");
+  check("gbdt train bad table", fc_wasm_gbdt_train("a,y\n1\n", 6, OPTS("{\"target\":\"y\"}"), &out), &out, 0,
+        NULL, "1 fields, the header has 2");
+  check("gbdt predict", fc_wasm_gbdt_predict((const unsigned char *)model, nm, test, nte, &out), &out, 1,
+        NULL, "{\"predictions\":[");
+  check("gbdt predict truncated model", fc_wasm_gbdt_predict((const unsigned char *)model, nm / 2, test, nte, &out),
+        &out, 0, NULL, "ECORRUPT");
+  free(txns);
+  free(series);
+  free(train);
+  free(test);
+  free(model);
+  return failures != 0;
+}

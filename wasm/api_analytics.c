@@ -1,0 +1,757 @@
+/* api_analytics.c: the WASM exports of segmentation, forecasting and
+ * gradient-boosted trees, with the conventions of api.c (text in, JSON or
+ * an error envelope out through an fc_wasm_out, strict options).
+ *
+ * Each export does what the matching native CLI command does, so that the
+ * module and `floatcast` agree (tests/golden/parity.sh and
+ * tests/wasm/parity_test.mjs hold them to it):
+ *   fc_wasm_segment      floatcast segment --json (the same JSON bytes)
+ *   fc_wasm_forecast     floatcast forecast (numbers at full precision)
+ *   fc_wasm_backtest     floatcast backtest
+ *   fc_wasm_gbdt_train   floatcast gbdt train (the same model bytes)
+ *   fc_wasm_gbdt_predict floatcast gbdt predict
+ * The forecast and backtest loops mirror core/cli/cmd_forecast.c and
+ * cmd_backtest.c; a change there must be made here too (the goldens catch
+ * a drift).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fc/csv.h"
+#include "fc/ensemble.h"
+#include "fc/gbdt.h"
+#include "fc/metrics.h"
+#include "fc/model.h"
+#include "fc/segments.h"
+#include "fc/series.h"
+#include "fc/time.h"
+#include "fc/tsread.h"
+
+#include "api.h"
+
+FC_WASM_EXPORT int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt,
+                                   const char *opts, size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_forecast(const char *series, size_t series_len, const char *opts,
+                                    size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_backtest(const char *series, size_t series_len, const char *opts,
+                                    size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts,
+                                      size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len,
+                                        const char *table, size_t table_len, fc_wasm_out *out);
+
+/* ---- segmentation ---------------------------------------------------- */
+
+/* k: a whole number 1..1000, or "auto" (0). */
+static int seg_k(const fc_json *v, int *k, fc_err *err) {
+  double d;
+  if (v->type == FC_JSON_STRING && strcmp(v->text, "auto") == 0) {
+    *k = 0;
+    return FC_OK;
+  }
+  if (v->type != FC_JSON_NUMBER)
+    return fcw_set_err(err, FC_EINVAL, "options: k: expected \"auto\" or 1..1000, got %s",
+                       fc_json_type_name(v->type));
+  if (fcw_opt_integer(v, "k", 1, 1000, &d, err) != FC_OK) return err->code;
+  *k = (int)d;
+  return FC_OK;
+}
+
+/* to: exclusive, except that a date alone (YYYY-MM-DD) takes in that whole
+ * day, as the CLI's --to. */
+static int seg_to(const fc_json *v, int64_t *to, fc_err *err) {
+  int rc = fcw_opt_time(v, "to", to, err);
+  if (rc == FC_OK && v->type == FC_JSON_STRING && v->len == 10) *to += 86400;
+  return rc;
+}
+
+/* The segment options: the CLI's flags under snake_case names. */
+static int parse_segment_opts(const char *opts, size_t len, fc_segments_params *p,
+                              int *include_users, fc_json_doc **doc, fc_err *err) {
+  const char *method = NULL;
+  const fc_json *k = NULL, *to = NULL;
+  const opt_spec specs[] = {
+      {"partner", OPT_STRING, &p->partner_id, 0, 0},
+      {"from", OPT_TIME, &p->from, 0, 0},
+      {"to", OPT_RAW, &to, 0, 0},
+      {"method", OPT_STRING, &method, 0, 0},
+      {"k", OPT_RAW, &k, 0, 0},
+      {"seed", OPT_U64, &p->seed, 0, 2147483647.0},
+      {"eps", OPT_DOUBLE, &p->eps, 0, 1e300},
+      {"min_pts", OPT_INT, &p->min_pts, 1, 100000},
+      {"windows", OPT_INT, &p->n_windows, 2, 366},
+      {"half_life_days", OPT_DOUBLE, &p->half_life_days, 1e-9, 1e9},
+      {"include_users", OPT_BOOL, include_users, 0, 0},
+  };
+  int rc;
+  *p = fc_segments_defaults();
+  *include_users = 1;
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  if (rc == FC_OK && k != NULL) rc = seg_k(k, &p->k, err);
+  if (rc == FC_OK && to != NULL) rc = seg_to(to, &p->to, err);
+  if (rc == FC_OK && method != NULL) {
+    if (strcmp(method, "kmeans") == 0) p->method = FC_SEG_KMEANS;
+    else if (strcmp(method, "dbscan") == 0) p->method = FC_SEG_DBSCAN;
+    else rc = fcw_set_err(err, FC_EINVAL, "options: method: want kmeans or dbscan, got \"%s\"", method);
+  }
+  return rc;
+}
+
+int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
+                    size_t opts_len, fc_wasm_out *out) {
+  fc_err err;
+  fc_load_report *report = calloc(1, sizeof *report);
+  fc_json_doc *doc = NULL;
+  fc_batch *batch = NULL;
+  fc_segments_params p;
+  fc_segments_result r;
+  fc_buf b;
+  int rc, include_users = 1;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  memset(&r, 0, sizeof r);
+  if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
+  rc = parse_segment_opts(opts, opts_len, &p, &include_users, &doc, &err);
+  if (rc == FC_OK && txns_fmt != FC_FORMAT_CSV && txns_fmt != FC_FORMAT_JSON)
+    rc = fcw_set_err(&err, FC_EINVAL, "transactions: format must be 0 (CSV) or 1 (JSON), got %d",
+                     txns_fmt);
+  if (rc == FC_OK) {
+    rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, (fc_format)txns_fmt, txns, txns_len, NULL, &batch,
+                        report, &err);
+    if (rc != FC_OK) fcw_prefix_err(&err, "transactions");
+  }
+  if (rc == FC_OK)
+    rc = fc_segments_run(fc_batch_transactions(batch), fc_batch_count(batch), p, &r, &err);
+  if (rc == FC_OK) fc_segments_write_json(&r, include_users, &b);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
+  fc_buf_free(&b);
+  fc_segments_result_free(&r);
+  fc_batch_destroy(batch);
+  fc_json_doc_destroy(doc);
+  free(report);
+  return rc;
+}
+
+/* ---- forecasting ----------------------------------------------------- */
+
+/* The forecast and backtest options (the CLI's flags). */
+typedef struct fc_opts {
+  const char *format, *model;
+  int horizon, origins, calibrate;
+  size_t periods[FC_MAX_PERIODS], nperiods;
+  double levels[FC_MAX_LEVELS];
+  size_t nlevels;
+} fc_opts;
+
+/* A number or an array of numbers (at most max) into v[0..*n). */
+static int number_list(const fc_json *j, const char *key, size_t max, double *v, size_t *n,
+                       fc_err *err) {
+  const fc_json *e = j->type == FC_JSON_ARRAY ? j->child : j;
+  *n = 0;
+  if (j->type == FC_JSON_ARRAY && j->n == 0)
+    return fcw_set_err(err, FC_EINVAL, "options: %s: empty list", key);
+  for (; e != NULL; e = j->type == FC_JSON_ARRAY ? e->next : NULL) {
+    char *end;
+    if (*n == max)
+      return fcw_set_err(err, FC_EINVAL, "options: %s: at most %zu values", key, max);
+    if (e->type != FC_JSON_NUMBER)
+      return fcw_set_err(err, FC_EINVAL, "options: %s: expected numbers, got %s", key,
+                         fc_json_type_name(e->type));
+    v[(*n)++] = strtod(e->text, &end);
+  }
+  return FC_OK;
+}
+
+/* season: each period a whole number >= 2, ascending (as --season). */
+static int season_list(const fc_json *j, fc_opts *o, fc_err *err) {
+  double p[FC_MAX_PERIODS];
+  int rc = number_list(j, "season", FC_MAX_PERIODS, p, &o->nperiods, err);
+  if (rc != FC_OK) return rc;
+  for (size_t k = 0; k < o->nperiods; k++) {
+    if (!(p[k] >= 2 && p[k] <= 1e9) || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
+      return fcw_set_err(err, FC_EINVAL,
+                         "options: season: periods must be whole numbers >= 2, ascending");
+    o->periods[k] = (size_t)p[k];
+  }
+  return FC_OK;
+}
+
+static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_opts *o,
+                               fc_json_doc **doc, fc_err *err) {
+  const fc_json *season = NULL, *levels = NULL;
+  const opt_spec specs[] = {
+      {"horizon", OPT_INT, &o->horizon, 1, 100000},
+      {"format", OPT_STRING, &o->format, 0, 0},
+      {"model", OPT_STRING, &o->model, 0, 0},
+      {"season", OPT_RAW, &season, 0, 0},
+      {"calibrate", OPT_BOOL, &o->calibrate, 0, 0},
+      {"origins", OPT_INT, &o->origins, 1, 1000},
+      {"levels", OPT_RAW, &levels, 0, 0}, /* forecast only */
+  };
+  int rc;
+  memset(o, 0, sizeof *o);
+  o->format = "long";
+  o->model = "auto";
+  o->origins = 4;
+  o->levels[0] = 80;
+  o->levels[1] = 95;
+  o->nlevels = 2;
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0] - (backtest ? 1 : 0),
+                         doc, err);
+  if (rc != FC_OK) return rc;
+  if (o->horizon == 0) return fcw_set_err(err, FC_EINVAL, "options: horizon is required");
+  if (strcmp(o->format, "long") != 0 && strcmp(o->format, "m4") != 0)
+    return fcw_set_err(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
+  if (strcmp(o->model, "auto") != 0 && strcmp(o->model, "ensemble") != 0 &&
+      strcmp(o->model, "weighted") != 0 && fc_model_find(o->model) == NULL)
+    return fcw_set_err(err, FC_EINVAL, "options: model: unknown model \"%s\"", o->model);
+  if (season != NULL && (rc = season_list(season, o, err)) != FC_OK) return rc;
+  if (levels != NULL)
+    rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err);
+  return rc;
+}
+
+/* Reads the series and fills interior gaps (counted per series). */
+static int load_series(const char *data, size_t len, const fc_opts *o, fc_series_set *set,
+                       size_t **filled, fc_err *err) {
+  int rc;
+  *filled = NULL;
+  memset(set, 0, sizeof *set);
+  rc = strcmp(o->format, "m4") == 0 ? fc_m4_parse(data, len, set, err)
+                                    : fc_long_parse(data, len, set, err);
+  if (rc != FC_OK) return fcw_prefix_err(err, "series");
+  *filled = calloc(set->count ? set->count : 1, sizeof **filled);
+  if (*filled == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  for (size_t s = 0; s < set->count; s++)
+    fc_series_fill_gaps(set->values[s], set->lengths[s], &(*filled)[s], NULL);
+  return FC_OK;
+}
+
+/* Forecasts y[0..n) as `floatcast forecast` does (auto = the ensemble);
+ * mirrors fcli_forecast_one in core/cli/cmd_forecast.c. */
+static int forecast_one(const fc_opts *o, const double *y, size_t n, fc_forecast *f,
+                        fc_err *err) {
+  fc_model_params p = fc_model_defaults();
+  fc_ensemble_params ep;
+  int ens = !strcmp(o->model, "auto") || !strcmp(o->model, "ensemble") ||
+            !strcmp(o->model, "weighted");
+  memcpy(p.periods, o->periods, sizeof p.periods);
+  p.nperiods = o->nperiods;
+  if (strcmp(o->model, "mstl") == 0) p.mstl_log = 1;
+  if (!ens && !o->calibrate) return fc_forecast_series(o->model, y, n, &p, f, err);
+  if (ens) {
+    ep = fc_ensemble_defaults(o->periods, o->nperiods);
+    if (!strcmp(o->model, "weighted")) ep.mode = FC_ENSEMBLE_WEIGHT;
+  } else {
+    memset(&ep, 0, sizeof ep);
+    ep.backtest = fc_backtest_defaults();
+    ep.backtest.horizon = 0;
+    ep.conformal = 1;
+    ep.top = 1;
+    fc_ensemble_add(&ep, o->model, &p, NULL);
+  }
+  ep.backtest.max_origins = (size_t)o->origins;
+  return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+}
+
+static void json_array(fc_buf *b, const double *v, size_t n) {
+  fc_buf_putc(b, '[');
+  for (size_t i = 0; i < n; i++) {
+    if (i) fc_buf_putc(b, ',');
+    fc_buf_json_num(b, v[i]);
+  }
+  fc_buf_putc(b, ']');
+}
+
+/* One series' forecast: id, filled gaps, future times (null when the
+ * input is step-indexed), mean and one interval per level. */
+static void forecast_json(fc_buf *b, const fc_series_set *set, size_t s, size_t filled,
+                          const fc_forecast *f) {
+  size_t n = set->lengths[s];
+  fc_buf_puts(b, "{\"id\":");
+  fc_buf_json_str(b, set->ids[s]);
+  fc_buf_printf(b, ",\"filled\":%zu,\"timestamps\":", filled);
+  if (set->times != NULL && n >= 2) {
+    long long step = set->times[s][n - 1] - set->times[s][n - 2];
+    fc_buf_putc(b, '[');
+    for (size_t i = 0; i < f->h; i++) {
+      char ts[FC_TIME_STR];
+      fc_time_format((int64_t)(set->times[s][n - 1] + step * (long long)(i + 1)), ts);
+      if (i) fc_buf_putc(b, ',');
+      fc_buf_json_str(b, ts);
+    }
+    fc_buf_putc(b, ']');
+  } else {
+    fc_buf_puts(b, "null");
+  }
+  fc_buf_puts(b, ",\"mean\":");
+  json_array(b, f->mean, f->h);
+  fc_buf_puts(b, ",\"intervals\":[");
+  for (size_t k = 0; k < f->nlevels; k++) {
+    fc_buf_printf(b, "%s{\"level\":", k ? "," : "");
+    fc_buf_json_num(b, f->levels[k]);
+    fc_buf_puts(b, ",\"lo\":");
+    json_array(b, f->lo + k * f->h, f->h);
+    fc_buf_puts(b, ",\"hi\":");
+    json_array(b, f->hi + k * f->h, f->h);
+    fc_buf_putc(b, '}');
+  }
+  fc_buf_puts(b, "]}");
+}
+
+/* Names the failing series in err: "series ID: message". */
+static int series_err(fc_err *err, const char *id, int rc) {
+  char what[160];
+  if (err->msg[0] == '\0') fcw_set_err(err, rc, "%s", fc_strerror(rc));
+  err->code = rc;
+  snprintf(what, sizeof what, "series %s", id);
+  return fcw_prefix_err(err, what);
+}
+
+int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len,
+                     fc_wasm_out *out) {
+  fc_err err;
+  fc_json_doc *doc = NULL;
+  fc_series_set set;
+  size_t *filled = NULL;
+  fc_opts o;
+  fc_buf b;
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  memset(&set, 0, sizeof set);
+  rc = parse_forecast_opts(opts, opts_len, 0, &o, &doc, &err);
+  if (rc == FC_OK) rc = load_series(series, series_len, &o, &set, &filled, &err);
+  if (rc == FC_OK) {
+    fc_buf_puts(&b, "{\"model\":");
+    fc_buf_json_str(&b, o.model);
+    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
+  }
+  for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
+    fc_forecast f;
+    fc_err_clear(&err);
+    rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err);
+    if (rc != FC_OK) {
+      fcw_prefix_err(&err, "options: levels");
+      fc_forecast_free(&f);
+      break;
+    }
+    rc = forecast_one(&o, set.values[s], set.lengths[s], &f, &err);
+    if (rc == FC_OK) {
+      if (s) fc_buf_putc(&b, ',');
+      forecast_json(&b, &set, s, filled[s], &f);
+    } else {
+      series_err(&err, set.ids[s], rc);
+    }
+    fc_forecast_free(&f);
+  }
+  if (rc == FC_OK) fc_buf_puts(&b, "]}");
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
+  fc_buf_free(&b);
+  fc_series_set_free(&set);
+  free(filled);
+  fc_json_doc_destroy(doc);
+  return rc;
+}
+
+/* The backtest of one series, as `floatcast backtest` (cmd_backtest.c):
+ * forecasts at the `origins` latest origins one horizon apart, each made
+ * by forecast_one, scored by MAE, RMSE, sMAPE, MASE and 80/95% coverage
+ * (acc gets their means). Returns the origins used (0: too short). */
+static int backtest_one(const fc_opts *o, const double *y, size_t n, double acc[6],
+                        size_t *norig, fc_err *err) {
+  size_t h = (size_t)o->horizon;
+  const double lv[2] = {80, 95};
+  int rc = FC_OK;
+  *norig = 0;
+  for (int j = 0; j < 6; j++) acc[j] = 0;
+  for (size_t k = (size_t)o->origins; k >= 1 && rc == FC_OK; k--) {
+    fc_forecast f;
+    size_t origin;
+    double v;
+    fc_eval_input in;
+    if (n < k * h + 2 * h) continue; /* this origin leaves too little history */
+    origin = n - k * h;
+    if ((rc = fc_forecast_init(&f, h, lv, 2, err)) != FC_OK ||
+        (rc = forecast_one(o, y, origin, &f, err)) != FC_OK) {
+      fc_forecast_free(&f);
+      break;
+    }
+    memset(&in, 0, sizeof in);
+    in.actual = y + origin;
+    in.mean = f.mean;
+    in.h = h;
+    in.insample = y;
+    in.n_insample = origin;
+    in.m = o->nperiods ? o->periods[0] : 1;
+    fc_metric_mae(&in, &v, NULL), acc[0] += v;
+    fc_metric_rmse(&in, &v, NULL), acc[1] += v;
+    fc_metric_smape(&in, &v, NULL), acc[2] += v;
+    if (fc_metric_mase(&in, &v, NULL) == FC_OK) acc[3] += v;
+    else acc[3] = NAN;
+    in.lo = f.lo, in.hi = f.hi, in.level = 80;
+    fc_metric_coverage(&in, &v, NULL), acc[4] += v;
+    in.lo = f.lo + h, in.hi = f.hi + h, in.level = 95;
+    fc_metric_coverage(&in, &v, NULL), acc[5] += v;
+    (*norig)++;
+    fc_forecast_free(&f);
+  }
+  if (rc == FC_OK && *norig == 0)
+    rc = fcw_set_err(err, FC_ETOOSHORT, "history of %zu values too short for one origin of %zu",
+                     n, h);
+  for (int j = 0; rc == FC_OK && j < 6; j++) acc[j] /= (double)*norig;
+  return rc;
+}
+
+static const char *const metric_names[6] = {"mae",  "rmse",       "smape",
+                                            "mase", "coverage80", "coverage95"};
+
+static void metrics_json(fc_buf *b, const double m[6]) {
+  for (int j = 0; j < 6; j++) {
+    fc_buf_printf(b, ",\"%s\":", metric_names[j]);
+    fc_buf_json_num(b, m[j]);
+  }
+}
+
+int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len,
+                     fc_wasm_out *out) {
+  fc_err err;
+  fc_json_doc *doc = NULL;
+  fc_series_set set;
+  size_t *filled = NULL;
+  double tot[6] = {0};
+  fc_opts o;
+  fc_buf b;
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  memset(&set, 0, sizeof set);
+  rc = parse_forecast_opts(opts, opts_len, 1, &o, &doc, &err);
+  if (rc == FC_OK) rc = load_series(series, series_len, &o, &set, &filled, &err);
+  if (rc == FC_OK) {
+    fc_buf_puts(&b, "{\"model\":");
+    fc_buf_json_str(&b, o.model);
+    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
+  }
+  for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
+    double acc[6];
+    size_t norig;
+    fc_err_clear(&err);
+    rc = backtest_one(&o, set.values[s], set.lengths[s], acc, &norig, &err);
+    if (rc != FC_OK) {
+      series_err(&err, set.ids[s], rc);
+      break;
+    }
+    fc_buf_printf(&b, "%s{\"id\":", s ? "," : "");
+    fc_buf_json_str(&b, set.ids[s]);
+    fc_buf_printf(&b, ",\"origins\":%zu", norig);
+    metrics_json(&b, acc);
+    fc_buf_putc(&b, '}');
+    for (int j = 0; j < 6; j++) tot[j] += acc[j];
+  }
+  if (rc == FC_OK) {
+    for (int j = 0; j < 6 && set.count > 0; j++) tot[j] /= (double)set.count;
+    fc_buf_printf(&b, "],\"all\":{\"series\":%zu", set.count);
+    metrics_json(&b, tot);
+    fc_buf_puts(&b, "}}");
+  }
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
+  fc_buf_free(&b);
+  fc_series_set_free(&set);
+  free(filled);
+  fc_json_doc_destroy(doc);
+  return rc;
+}
+
+/* ---- gradient-boosted trees ------------------------------------------ */
+
+/* A numeric CSV table with a header row, read as `floatcast gbdt` reads
+ * one: an empty cell, NA, NaN or nan is missing; anything else must be a
+ * finite number. The column names are copies. */
+typedef struct table {
+  size_t ncol, nrow;
+  char **names;
+  double *v; /* nrow x ncol */
+} table;
+
+static void table_free(table *t) {
+  for (size_t i = 0; t->names != NULL && i < t->ncol; i++) free(t->names[i]);
+  free(t->names);
+  free(t->v);
+  memset(t, 0, sizeof *t);
+}
+
+static int parse_cell(const char *s, double *out) {
+  char *end;
+  while (*s == ' ' || *s == '\t') s++;
+  if (*s == '\0' || strcmp(s, "NA") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0) {
+    *out = NAN;
+    return 0;
+  }
+  errno = 0;
+  *out = strtod(s, &end);
+  while (*end == ' ' || *end == '\t') end++;
+  return (end == s || *end != '\0' || errno == ERANGE || !isfinite(*out)) ? -1 : 0;
+}
+
+static int table_header(fc_csv *c, table *t, fc_err *err) {
+  t->ncol = fc_csv_nfields(c);
+  t->names = calloc(t->ncol, sizeof *t->names);
+  if (t->names == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; i < t->ncol; i++) {
+    size_t n;
+    const char *f = fc_csv_field(c, i, &n);
+    if ((t->names[i] = malloc(n + 1)) == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+    memcpy(t->names[i], f, n);
+    t->names[i][n] = '\0';
+  }
+  return FC_OK;
+}
+
+/* One data row into t (grown as needed; cap in values). */
+static int table_row(fc_csv *c, table *t, size_t *cap, fc_err *err) {
+  if (fc_csv_nfields(c) != t->ncol)
+    return fcw_set_err(err, FC_EPARSE, "line %zu: %zu fields, the header has %zu", c->record_line,
+                       fc_csv_nfields(c), t->ncol);
+  if ((t->nrow + 1) * t->ncol > *cap) {
+    size_t nc = *cap ? 2 * *cap : 256 * t->ncol;
+    double *nv = realloc(t->v, nc * sizeof *nv);
+    if (nv == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+    t->v = nv;
+    *cap = nc;
+  }
+  for (size_t i = 0; i < t->ncol; i++)
+    if (parse_cell(fc_csv_field(c, i, NULL), &t->v[t->nrow * t->ncol + i]) != 0)
+      return fcw_set_err(err, FC_EPARSE, "line %zu: column %s: \"%s\" is not a number",
+                         c->record_line, t->names[i], fc_csv_field(c, i, NULL));
+  t->nrow++;
+  return FC_OK;
+}
+
+static int read_table(const char *data, size_t len, table *t, fc_err *err) {
+  fc_csv c;
+  size_t cap = 0;
+  int got, rc = FC_OK;
+  memset(t, 0, sizeof *t);
+  fc_csv_init(&c, data, len);
+  got = fc_csv_next(&c, err);
+  if (got <= 0) rc = got < 0 ? got : fcw_set_err(err, FC_EINVAL, "empty table");
+  if (rc == FC_OK) rc = table_header(&c, t, err);
+  while (rc == FC_OK && (got = fc_csv_next(&c, err)) > 0) rc = table_row(&c, t, &cap, err);
+  if (rc == FC_OK && got < 0) rc = got;
+  if (rc == FC_OK && t->nrow == 0)
+    rc = fcw_set_err(err, FC_EINVAL, "the table has a header but no rows");
+  fc_csv_free(&c);
+  if (rc != FC_OK) {
+    table_free(t);
+    fcw_prefix_err(err, "table");
+  }
+  return rc;
+}
+
+static long col_index(const table *t, const char *name) {
+  for (size_t i = 0; i < t->ncol; i++)
+    if (strcmp(t->names[i], name) == 0) return (long)i;
+  return -1;
+}
+
+/* Copies the columns named names[0..nf) into x (nrow x nf, row-major). */
+static int gather_columns(const table *t, const char *const *names, size_t nf, double **x,
+                          fc_err *err) {
+  size_t cells = t->nrow * nf;
+  *x = malloc((cells > 0 ? cells : 1) * sizeof **x);
+  if (*x == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  for (size_t k = 0; k < nf; k++) {
+    long c = col_index(t, names[k]);
+    if (c < 0)
+      return fcw_set_err(err, FC_EINVAL, "table: no column named \"%s\" (the model has %zu features)",
+                         names[k], nf);
+    for (size_t r = 0; r < t->nrow; r++) (*x)[r * nf + k] = t->v[r * t->ncol + (size_t)c];
+  }
+  return FC_OK;
+}
+
+typedef struct train_opts {
+  fc_gbdt_params p;
+  const char *target, *objective;
+  const fc_json *categorical; /* an array of column names */
+} train_opts;
+
+static int parse_train_opts(const char *opts, size_t len, train_opts *o, fc_json_doc **doc,
+                            fc_err *err) {
+  fc_gbdt_params *p = &o->p;
+  const opt_spec specs[] = {
+      {"target", OPT_STRING, &o->target, 0, 0},
+      {"objective", OPT_STRING, &o->objective, 0, 0},
+      {"alpha", OPT_DOUBLE, &p->alpha, 0, 1},
+      {"learning_rate", OPT_DOUBLE, &p->learning_rate, 0, 1e6},
+      {"rounds", OPT_INT, &p->rounds, 1, 1000000},
+      {"num_leaves", OPT_INT, &p->num_leaves, 2, 131072},
+      {"max_depth", OPT_INT, &p->max_depth, -1, 1000},
+      {"min_data_in_leaf", OPT_INT, &p->min_data_in_leaf, 1, 1e9},
+      {"seed", OPT_U64, &p->seed, 0, 2147483647.0},
+      {"categorical", OPT_RAW, &o->categorical, 0, 0},
+  };
+  int rc;
+  memset(o, 0, sizeof *o);
+  o->p = fc_gbdt_defaults();
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  if (rc != FC_OK) return rc;
+  if (o->target == NULL) return fcw_set_err(err, FC_EINVAL, "options: target is required");
+  if (o->objective != NULL && fc_gbdt_objective_parse(o->objective, &p->objective) != FC_OK)
+    return fcw_set_err(err, FC_EINVAL, "options: objective: unknown \"%s\"", o->objective);
+  if (o->categorical != NULL && o->categorical->type != FC_JSON_ARRAY)
+    return fcw_set_err(err, FC_EINVAL, "options: categorical: expected an array of column names");
+  return FC_OK;
+}
+
+/* Marks the categorical columns (names of features) of d. */
+static int mark_categorical(fc_gbdt_data *d, const char *const *names, size_t nf,
+                            const fc_json *list, fc_err *err) {
+  for (const fc_json *e = list ? list->child : NULL; e != NULL; e = e->next) {
+    size_t k = 0;
+    while (k < nf && (e->type != FC_JSON_STRING || strcmp(names[k], e->text) != 0)) k++;
+    if (k == nf)
+      return fcw_set_err(err, FC_EINVAL, "options: categorical: %s%s%s is not a feature column",
+                         e->type == FC_JSON_STRING ? "\"" : "",
+                         e->type == FC_JSON_STRING ? e->text : fc_json_type_name(e->type),
+                         e->type == FC_JSON_STRING ? "\"" : "");
+    fc_gbdt_data_set_categorical(d, k, 1, NULL);
+  }
+  return FC_OK;
+}
+
+/* Appends bytes as base64 (RFC 4648, padded) in a JSON string. */
+static void json_base64(fc_buf *b, const unsigned char *p, size_t n) {
+  static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  fc_buf_putc(b, '"');
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+                 (i + 2 < n ? p[i + 2] : 0);
+    fc_buf_putc(b, abc[v >> 18 & 63]);
+    fc_buf_putc(b, abc[v >> 12 & 63]);
+    fc_buf_putc(b, i + 1 < n ? abc[v >> 6 & 63] : '=');
+    fc_buf_putc(b, i + 2 < n ? abc[v & 63] : '=');
+  }
+  fc_buf_putc(b, '"');
+}
+
+/* Answers {"model": base64 bytes, "trees", "rows", "features": [...]}. */
+static void train_json(fc_buf *b, const fc_gbdt *m, const fc_buf *bytes, size_t nrow) {
+  size_t nf = fc_gbdt_num_features(m);
+  fc_buf_puts(b, "{\"model\":");
+  json_base64(b, (const unsigned char *)bytes->data, bytes->len);
+  fc_buf_printf(b, ",\"trees\":%zu,\"rows\":%zu,\"features\":[", fc_gbdt_num_trees(m), nrow);
+  for (size_t f = 0; f < nf; f++) {
+    if (f) fc_buf_putc(b, ',');
+    fc_buf_json_str(b, fc_gbdt_feature_name(m, f));
+  }
+  fc_buf_puts(b, "]}");
+}
+
+/* Trains on the table's columns other than the target, in header order,
+ * as `floatcast gbdt train` does. */
+static int train_table(const table *t, train_opts *o, fc_gbdt **m, double **x, double **y,
+                       const char ***names, fc_err *err) {
+  long tc = col_index(t, o->target);
+  size_t nf = t->ncol - 1;
+  fc_gbdt_data *d = NULL;
+  int rc;
+  if (tc < 0) return fcw_set_err(err, FC_EINVAL, "table: no column named \"%s\"", o->target);
+  if (nf == 0) return fcw_set_err(err, FC_EINVAL, "table: no feature columns besides the target");
+  *names = malloc(nf * sizeof **names);
+  *y = malloc(t->nrow * sizeof **y);
+  if (*names == NULL || *y == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  for (size_t c = 0, k = 0; c < t->ncol; c++)
+    if ((long)c != tc) (*names)[k++] = t->names[c];
+  for (size_t r = 0; r < t->nrow; r++) (*y)[r] = t->v[r * t->ncol + (size_t)tc];
+  if ((rc = gather_columns(t, *names, nf, x, err)) != FC_OK) return rc;
+  if ((rc = fc_gbdt_data_create(&d, *x, t->nrow, nf, *y, err)) != FC_OK)
+    return fcw_prefix_err(err, "table");
+  fc_gbdt_data_set_names(d, *names, NULL);
+  rc = mark_categorical(d, *names, nf, o->categorical, err);
+  if (rc == FC_OK) rc = fc_gbdt_train(m, d, NULL, o->p, err);
+  fc_gbdt_data_destroy(d);
+  return rc;
+}
+
+int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opts,
+                       size_t opts_len, fc_wasm_out *out) {
+  fc_err err;
+  fc_json_doc *doc = NULL;
+  train_opts o;
+  table t;
+  fc_gbdt *m = NULL;
+  double *x = NULL, *y = NULL;
+  const char **names = NULL;
+  fc_buf bytes, b;
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&bytes);
+  fc_buf_init(&b);
+  memset(&t, 0, sizeof t);
+  rc = parse_train_opts(opts, opts_len, &o, &doc, &err);
+  if (rc == FC_OK) rc = read_table(table_text, table_len, &t, &err);
+  if (rc == FC_OK) rc = train_table(&t, &o, &m, &x, &y, &names, &err);
+  if (rc == FC_OK) rc = fc_gbdt_save(m, &bytes, &err);
+  if (rc == FC_OK && fc_buf_failed(&bytes)) rc = fcw_set_err(&err, FC_ENOMEM, "out of memory");
+  if (rc == FC_OK) train_json(&b, m, &bytes, t.nrow);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
+  fc_buf_free(&b);
+  fc_buf_free(&bytes);
+  fc_gbdt_destroy(m);
+  free(x);
+  free(y);
+  free(names);
+  table_free(&t);
+  fc_json_doc_destroy(doc);
+  return rc;
+}
+
+int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const char *table_text,
+                         size_t table_len, fc_wasm_out *out) {
+  fc_err err;
+  fc_gbdt *m = NULL;
+  table t;
+  const char **names = NULL;
+  double *x = NULL, *pred = NULL;
+  size_t nf = 0;
+  fc_buf b;
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  memset(&t, 0, sizeof t);
+  rc = fc_gbdt_load(&m, model, model_len, &err);
+  if (rc != FC_OK) fcw_prefix_err(&err, "model");
+  if (rc == FC_OK) rc = read_table(table_text, table_len, &t, &err);
+  if (rc == FC_OK) {
+    nf = fc_gbdt_num_features(m);
+    names = malloc(nf * sizeof *names);
+    pred = malloc(t.nrow * sizeof *pred);
+    if (names == NULL || pred == NULL) rc = fcw_set_err(&err, FC_ENOMEM, "out of memory");
+    for (size_t f = 0; rc == FC_OK && f < nf; f++) names[f] = fc_gbdt_feature_name(m, f);
+  }
+  if (rc == FC_OK) rc = gather_columns(&t, names, nf, &x, &err);
+  if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, 1, pred, &err);
+  if (rc == FC_OK) {
+    fc_buf_puts(&b, "{\"predictions\":");
+    json_array(&b, pred, t.nrow);
+    fc_buf_putc(&b, '}');
+  }
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
+  fc_buf_free(&b);
+  fc_gbdt_destroy(m);
+  free(names);
+  free(x);
+  free(pred);
+  table_free(&t);
+  return rc;
+}
