@@ -239,7 +239,7 @@ int main(int argc, char **argv) {
       a[k].cov95 += r->v[3];
       a[k].msis += r->v[4];
       a[k].count++;
-      if (ps) fprintf(ps, "%s,%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
+      if (ps) fprintf(ps, "\"%s\",%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
     }
     free(j.res);
   }
