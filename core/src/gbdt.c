@@ -150,8 +150,13 @@ typedef struct split_info {
   double lg, lh, lc;            /* the left child's sums */
 } split_info;
 
+/* A leaf's rows are the row numbers at positions [begin, end) of buffer
+ * oi[buf], or of the round's row list idx for the unsplit root (buf -1).
+ * Splitting moves a leaf's row numbers into the other buffer stably, so
+ * every leaf lists its rows in ascending order. */
 typedef struct leaf_state {
-  size_t begin, end; /* rows idx[begin..end) */
+  size_t begin, end;
+  int buf;
   double g, h, c;
   int depth;
   hbin *hist;
@@ -164,7 +169,7 @@ typedef struct trainer {
   fc_gbdt_params p;
   const fc_gbdt_data *d;
   size_t n, F;
-  uint8_t *bins;      /* n * F codes; code nvb[f] is "missing" */
+  uint8_t *bins;      /* n * F codes, row-major; code nvb[f] is "missing" */
   int *nvb;           /* value bins per feature */
   double **ub;        /* numeric features: upper bound of each value bin */
   size_t *off;        /* histogram offset of each feature */
@@ -177,7 +182,9 @@ typedef struct trainer {
   int unit_hessian;   /* every hessian is exactly 1 */
   gpair *gh;
   double *score;
-  uint32_t *idx, *tmp;
+  uint32_t *idx;      /* this round's rows, ascending */
+  uint32_t *oi[2];    /* the two row-number buffers (see leaf_state) */
+  uint8_t *cols;      /* the same codes column-major (F * n), for partitions */
   size_t nbag;
   uint8_t *inbag;     /* NULL without bagging */
   leaf_state *leaves;
@@ -185,60 +192,142 @@ typedef struct trainer {
   double *work;       /* residuals for percentile refits */
   fc_rng rng;
   int threads;
+  struct wpool *pool_threads; /* NULL: run on the calling thread */
   int bin_error;      /* set by a binning worker that ran out of memory */
 } trainer;
 
-typedef void (*feat_fn)(trainer *t, int k0, int k1, void *arg);
+typedef void (*feat_fn)(struct trainer *t, int k0, int k1, void *arg);
 
-typedef struct par_job {
+enum { MAX_THREADS = 64 };
+
+/* A persistent pool of threads - 1 workers; the calling thread is worker 0.
+ * Each dispatch hands worker i the items [nk * i / nt, nk * (i + 1) / nt). */
+struct wpool {
+  int nthreads; /* workers that run, the caller included */
+#ifndef __EMSCRIPTEN__
+  pthread_mutex_t mu;
+  pthread_cond_t go, done;
+  pthread_t tid[MAX_THREADS];
+  struct wslot {
+    struct wpool *pool;
+    int id;
+  } slot[MAX_THREADS];
   trainer *t;
   feat_fn fn;
   void *arg;
-  int k0, k1;
-} par_job;
+  int nk, nt;
+  unsigned long gen; /* dispatch number; workers wait for it to change */
+  int pending;       /* workers still running the current dispatch */
+  int stop;
+  int live; /* the mutex and conditions are initialised */
+#endif
+};
+
+static void pool_items(int nk, int nt, int i, int *k0, int *k1) {
+  *k0 = (int)((long long)nk * i / nt);
+  *k1 = (int)((long long)nk * (i + 1) / nt);
+}
 
 #ifndef __EMSCRIPTEN__
-static void *par_thread(void *a) {
-  par_job *j = a;
-  j->fn(j->t, j->k0, j->k1, j->arg);
+static void *pool_worker(void *a) {
+  struct wslot *w = a;
+  struct wpool *p = w->pool;
+  unsigned long seen = 0;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (p->gen == seen && !p->stop) pthread_cond_wait(&p->go, &p->mu);
+    if (p->stop) break;
+    seen = p->gen;
+    if (w->id < p->nt) {
+      int k0, k1;
+      pool_items(p->nk, p->nt, w->id, &k0, &k1);
+      pthread_mutex_unlock(&p->mu);
+      p->fn(p->t, k0, k1, p->arg);
+      pthread_mutex_lock(&p->mu);
+    }
+    if (--p->pending == 0) pthread_cond_signal(&p->done);
+  }
+  pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 #endif
+
+/* Starts up to threads - 1 workers; fewer when the system refuses some
+ * (the pool then simply has fewer). Never fails. */
+static void pool_start(struct wpool *p, int threads) {
+  memset(p, 0, sizeof *p);
+  p->nthreads = 1;
+#ifndef __EMSCRIPTEN__
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (threads < 2) return;
+  if (pthread_mutex_init(&p->mu, NULL) != 0) return;
+  if (pthread_cond_init(&p->go, NULL) != 0) {
+    pthread_mutex_destroy(&p->mu);
+    return;
+  }
+  if (pthread_cond_init(&p->done, NULL) != 0) {
+    pthread_cond_destroy(&p->go);
+    pthread_mutex_destroy(&p->mu);
+    return;
+  }
+  p->live = 1;
+  for (int i = 1; i < threads; i++) {
+    p->slot[i].pool = p;
+    p->slot[i].id = i;
+    if (pthread_create(&p->tid[i], NULL, pool_worker, &p->slot[i]) != 0) break;
+    p->nthreads++;
+  }
+#else
+  (void)threads;
+#endif
+}
+
+static void pool_stop(struct wpool *p) {
+#ifndef __EMSCRIPTEN__
+  if (!p->live) return;
+  pthread_mutex_lock(&p->mu);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->go);
+  pthread_mutex_unlock(&p->mu);
+  for (int i = 1; i < p->nthreads; i++) pthread_join(p->tid[i], NULL);
+  pthread_cond_destroy(&p->done);
+  pthread_cond_destroy(&p->go);
+  pthread_mutex_destroy(&p->mu);
+#else
+  (void)p;
+#endif
+}
 
 /* Runs fn over items [0, nk) split into contiguous chunks, one per thread.
  * Small jobs (work below a threshold) run on the calling thread alone. The
  * split never changes what fn computes for an item. */
 static void parallel_for(trainer *t, int nk, double work, feat_fn fn, void *arg) {
-  int nt = t->threads;
+  struct wpool *p = t->pool_threads;
+  int nt = p ? p->nthreads : 1;
   if (nt > nk) nt = nk;
-  if (work < 65536.0 || nt < 2) {
+  if (work < 32768.0 || nt < 2) {
     fn(t, 0, nk, arg);
     return;
   }
 #ifndef __EMSCRIPTEN__
   {
-    par_job jobs[64];
-    pthread_t tid[64];
-    int started[64] = {0};
-    if (nt > 64) nt = 64;
-    for (int i = 0; i < nt; i++) {
-      jobs[i].t = t;
-      jobs[i].fn = fn;
-      jobs[i].arg = arg;
-      jobs[i].k0 = nk * i / nt;
-      jobs[i].k1 = nk * (i + 1) / nt;
-    }
-    for (int i = 1; i < nt; i++) started[i] = pthread_create(&tid[i], NULL, par_thread, &jobs[i]) == 0;
-    fn(t, jobs[0].k0, jobs[0].k1, arg);
-    for (int i = 1; i < nt; i++) {
-      if (started[i])
-        pthread_join(tid[i], NULL);
-      else
-        fn(t, jobs[i].k0, jobs[i].k1, arg);
-    }
+    int k0, k1;
+    pthread_mutex_lock(&p->mu);
+    p->t = t;
+    p->fn = fn;
+    p->arg = arg;
+    p->nk = nk;
+    p->nt = nt;
+    p->pending = p->nthreads - 1;
+    p->gen++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    pool_items(nk, nt, 0, &k0, &k1);
+    fn(t, k0, k1, arg);
+    pthread_mutex_lock(&p->mu);
+    while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
   }
-#else
-  fn(t, 0, nk, arg);
 #endif
 }
 
@@ -382,6 +471,7 @@ static void code_rows(trainer *t, int k0, int k1, void *arg) {
         out[f] = (uint8_t)nb;
       else
         out[f] = t->d->is_cat[f] ? (uint8_t)v : bin_of(t->ub[f], nb, v);
+      t->cols[f * t->n + r] = out[f];
     }
   }
 }
@@ -588,8 +678,13 @@ static double percentile(double *a, size_t n, double alpha) {
 
 /* ------------------------------------------------------- histograms */
 
+/* The row numbers of L's positions. */
+static const uint32_t *leaf_rows(const trainer *t, const leaf_state *L) {
+  return L->buf < 0 ? t->idx : t->oi[L->buf];
+}
+
 typedef struct hist_job {
-  size_t begin, end;
+  const leaf_state *L;
   hbin *hist;
 } hist_job;
 
@@ -599,55 +694,68 @@ typedef struct hist_job {
 #define PREFETCH(p) ((void)0)
 #endif
 
-/* Rows of a deep leaf are sparse in memory: fetch this far ahead. */
+/* Rows of the unsplit root are read through idx: fetch this far ahead. */
 enum { AHEAD = 16 };
 
-/* Histograms of features feats[k0..k1) over rows idx[begin..end). With a
- * constant hessian of 1 (l2, l1, huber, quantile) the kernel counts rows
- * and copies the count into h afterwards: the same sums, one add fewer. */
-static void hist_features(trainer *t, int k0, int k1, void *arg) {
-  const hist_job *hj = arg;
-  const uint32_t *idx = t->idx;
+#if defined(__GNUC__) || defined(__clang__)
+/* Two doubles added lane by lane: the same IEEE sums as two scalar adds, in
+ * one instruction where the target has 128-bit vectors. */
+typedef double v2d __attribute__((vector_size(16), aligned(8)));
+#define ADD_PAIR(e, a, b)                      \
+  do {                                         \
+    v2d *pair_ = (v2d *)(void *)&(e)->g;       \
+    *pair_ += (v2d){(a), (b)};                 \
+  } while (0)
+#else
+#define ADD_PAIR(e, a, b) ((e)->g += (a), (e)->h += (b))
+#endif
+
+/* Adds one row's gradient pair to features feats[k0..k1) of hist. With a
+ * constant hessian of 1 (l2, l1, huber, quantile) h accumulates the row
+ * count and hist_features copies it into c: the same sums, one add fewer. */
+static inline void hist_row(const trainer *t, hbin *hist, const uint8_t *row, double g, double h,
+                            int k0, int k1) {
   const int *fl = t->feats;
   const size_t *foff = t->foff;
-  size_t F = t->F, end = hj->end;
+  if (t->unit_hessian) {
+    for (int k = k0; k < k1; k++) ADD_PAIR(hist + foff[k] + row[fl[k]], g, 1.0);
+  } else {
+    for (int k = k0; k < k1; k++) {
+      hbin *e = hist + foff[k] + row[fl[k]];
+      ADD_PAIR(e, g, h);
+      e->c += 1.0;
+    }
+  }
+}
+
+/* Histograms of features feats[k0..k1) over the leaf's rows, summed in
+ * ascending row order. */
+static void hist_features(trainer *t, int k0, int k1, void *arg) {
+  const hist_job *hj = arg;
+  const leaf_state *L = hj->L;
+  const uint32_t *idx = leaf_rows(t, L);
+  size_t F = t->F, end = L->end;
   hbin *hist = hj->hist;
   for (int k = k0; k < k1; k++)
-    memset(hist + foff[k], 0, ((size_t)t->nvb[fl[k]] + 1) * sizeof *hist);
-  for (size_t i = hj->begin; i < end; i++) {
+    memset(hist + t->foff[k], 0, ((size_t)t->nvb[t->feats[k]] + 1) * sizeof *hist);
+  for (size_t i = L->begin; i < end; i++) {
     uint32_t r = idx[i];
-    double g = t->gh[r].g, h = t->gh[r].h;
-    const uint8_t *row = t->bins + (size_t)r * F;
     if (i + AHEAD < end) {
       PREFETCH(t->bins + (size_t)idx[i + AHEAD] * F);
       PREFETCH(&t->gh[idx[i + AHEAD]]);
     }
-    if (t->unit_hessian) {
-      for (int k = k0; k < k1; k++) {
-        hbin *e = hist + foff[k] + row[fl[k]];
-        e->g += g;
-        e->c += 1.0;
-      }
-    } else {
-      for (int k = k0; k < k1; k++) {
-        hbin *e = hist + foff[k] + row[fl[k]];
-        e->g += g;
-        e->h += h;
-        e->c += 1.0;
-      }
-    }
+    hist_row(t, hist, t->bins + (size_t)r * F, t->gh[r].g, t->gh[r].h, k0, k1);
   }
   if (t->unit_hessian)
     for (int k = k0; k < k1; k++) {
-      hbin *e = hist + foff[k];
-      for (int b = 0; b <= t->nvb[fl[k]]; b++) e[b].h = e[b].c;
+      hbin *e = hist + t->foff[k];
+      for (int b = 0; b <= t->nvb[t->feats[k]]; b++) e[b].c = e[b].h;
     }
 }
 
 static void build_hist(trainer *t, const leaf_state *L, hbin *hist) {
   hist_job hj;
-  hj.begin = L->begin;
-  hj.end = L->end;
+  hj.L = L;
   hj.hist = hist;
   parallel_for(t, t->nfeats, (double)(L->end - L->begin) * t->nfeats, hist_features, &hj);
 }
@@ -799,38 +907,94 @@ static void find_best(const trainer *t, leaf_state *L) {
 
 /* --------------------------------------------------------- tree growth */
 
-static int goes_left(const trainer *t, const split_info *s, uint32_t r) {
-  int b = t->bins[(size_t)r * t->F + (size_t)s->feat];
+/* Whether a row with code b for the split's feature goes left. */
+static inline int code_left(const trainer *t, const split_info *s, int b) {
   if (s->is_cat) return (int)((s->bits[b >> 6] >> (b & 63)) & 1u);
   if (b == t->nvb[s->feat]) return s->default_left;
   return b <= s->bin;
 }
 
-/* Stable partition of L's rows; returns the number that go left. */
-static size_t partition(trainer *t, const leaf_state *L) {
-  size_t nl = 0, nr = 0;
-  for (size_t i = L->begin; i < L->end; i++) {
-    uint32_t r = t->idx[i];
-    if (i + AHEAD < L->end) PREFETCH(t->bins + (size_t)t->idx[i + AHEAD] * t->F + L->best.feat);
-    int left = goes_left(t, &L->best, r);
-    /* Write both ways and advance one: no branch on the data. idx is
-     * overwritten only at positions already read. */
-    t->idx[L->begin + nl] = r;
-    t->tmp[nr] = r;
-    nl += (size_t)left;
-    nr += (size_t)!left;
+typedef struct part_job {
+  const leaf_state *L;
+  int nchunks;
+  size_t nleft;
+  size_t lefts[MAX_THREADS]; /* rows of each chunk that go left */
+} part_job;
+
+/* Chunk c of nch equal position ranges of L. */
+static void chunk_of(const leaf_state *L, int nch, int c, size_t *a, size_t *b) {
+  size_t m = L->end - L->begin;
+  *a = L->begin + m * (size_t)c / (size_t)nch;
+  *b = L->begin + m * (size_t)(c + 1) / (size_t)nch;
+}
+
+static void count_left(trainer *t, int c0, int c1, void *arg) {
+  part_job *pj = arg;
+  const split_info *s = &pj->L->best;
+  const uint8_t *col = t->cols + (size_t)s->feat * t->n;
+  const uint32_t *rows = leaf_rows(t, pj->L);
+  for (int c = c0; c < c1; c++) {
+    size_t a, b, nl = 0;
+    chunk_of(pj->L, pj->nchunks, c, &a, &b);
+    for (size_t i = a; i < b; i++) nl += (size_t)code_left(t, s, col[rows[i]]);
+    pj->lefts[c] = nl;
   }
-  memcpy(t->idx + L->begin + nl, t->tmp, nr * sizeof *t->tmp);
-  return nl;
+}
+
+/* Moves the row numbers of chunks [c0, c1) of L into the other buffer:
+ * left rows to the front of L's range, right rows after them, each in
+ * their original order. */
+static void scatter_rows(trainer *t, int c0, int c1, void *arg) {
+  part_job *pj = arg;
+  const leaf_state *L = pj->L;
+  const split_info *s = &L->best;
+  const uint8_t *col = t->cols + (size_t)s->feat * t->n;
+  const uint32_t *rows = leaf_rows(t, L);
+  uint32_t *out = t->oi[L->buf == 0 ? 1 : 0];
+  size_t before = 0;
+  for (int c = 0; c < c0; c++) before += pj->lefts[c];
+  for (int c = c0; c < c1; c++) {
+    size_t a, b, lo, ro;
+    chunk_of(L, pj->nchunks, c, &a, &b);
+    lo = L->begin + before;
+    ro = L->begin + pj->nleft + (a - L->begin - before);
+    for (size_t i = a; i < b; i++) {
+      uint32_t r = rows[i];
+      size_t left = (size_t)code_left(t, s, col[r]);
+      out[left ? lo : ro] = r; /* a select, not a branch */
+      lo += left;
+      ro += 1 - left;
+    }
+    before += pj->lefts[c];
+  }
+}
+
+/* Stable partition of L's rows into the other buffer set; returns the
+ * number that go left. One chunk per thread; the result does not depend on
+ * the chunking. With one chunk the left count is the split's (exact) row
+ * count, so no counting pass is needed. */
+static size_t partition(trainer *t, const leaf_state *L) {
+  part_job pj;
+  size_t m = L->end - L->begin;
+  int nt = t->pool_threads ? t->pool_threads->nthreads : 1;
+  pj.L = L;
+  pj.nchunks = (nt > 1 && m >= 16384) ? nt : 1;
+  if (pj.nchunks == 1) {
+    pj.nleft = pj.lefts[0] = (size_t)L->best.lc;
+  } else {
+    parallel_for(t, pj.nchunks, (double)m * 4, count_left, &pj);
+    pj.nleft = 0;
+    for (int c = 0; c < pj.nchunks; c++) pj.nleft += pj.lefts[c];
+  }
+  parallel_for(t, pj.nchunks, (double)m * 4, scatter_rows, &pj);
+  return pj.nleft;
 }
 
 /* Refit for l1/quantile: the percentile of y - score over the leaf's rows. */
 static double refit_leaf(trainer *t, const leaf_state *L, double alpha) {
   size_t n = L->end - L->begin;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t r = t->idx[L->begin + i];
-    t->work[i] = t->d->y[r] - t->score[r];
-  }
+  const uint32_t *rows = leaf_rows(t, L) + L->begin;
+  for (size_t i = 0; i < n; i++) t->work[i] = t->d->y[rows[i]] - t->score[rows[i]];
   return percentile(t->work, n, alpha);
 }
 
@@ -841,6 +1005,7 @@ static void split_leaf(trainer *t, fc_gbdt *m, int li, int nl, int k) {
   fc__gbdt_node *nodes = m->nodes + m->node_begin[m->ntrees];
   size_t gk = m->node_begin[m->ntrees] + (size_t)k;
   size_t nleft = partition(t, L);
+  int dest = L->buf == 0 ? 1 : 0;
   hbin *parent = L->hist, *fresh = t->pool[nl];
 
   nodes[k].feat = s.feat;
@@ -875,6 +1040,7 @@ static void split_leaf(trainer *t, fc_gbdt *m, int li, int nl, int k) {
   L->depth++;
   R->depth = L->depth;
   L->parent = R->parent = k;
+  L->buf = R->buf = dest;
   L->is_left = 1;
   R->is_left = 0;
 
@@ -918,6 +1084,26 @@ static void choose_features(trainer *t) {
   for (int i = 0; i < k; i++) t->foff[i] = t->off[t->feats[i]];
 }
 
+typedef struct score_job {
+  int nl;
+  const double *values; /* the tree's leaf values */
+} score_job;
+
+enum { SCORE_CHUNKS = 64 };
+
+/* Adds each leaf's value to the scores of its rows at positions in chunks
+ * [k0, k1) of SCORE_CHUNKS; every row gets exactly one add. */
+static void add_leaf_values(trainer *t, int k0, int k1, void *arg) {
+  const score_job *sj = arg;
+  size_t p0 = t->nbag * (size_t)k0 / SCORE_CHUNKS, p1 = t->nbag * (size_t)k1 / SCORE_CHUNKS;
+  for (int i = 0; i < sj->nl; i++) {
+    const leaf_state *L = &t->leaves[i];
+    const uint32_t *rows = leaf_rows(t, L);
+    size_t a = FC__MAX(L->begin, p0), b = FC__MIN(L->end, p1);
+    for (size_t j = a; j < b; j++) t->score[rows[j]] += sj->values[i];
+  }
+}
+
 /* Grows one tree into m (as tree m->ntrees) and adds it to the scores. */
 static int grow_tree(trainer *t, fc_gbdt *m) {
   const fc_gbdt_params *p = &t->p;
@@ -932,6 +1118,7 @@ static int grow_tree(trainer *t, fc_gbdt *m) {
   root->begin = 0;
   root->end = t->nbag;
   root->parent = -1;
+  root->buf = -1;
   root->hist = t->pool[0];
   for (size_t i = 0; i < t->nbag; i++) {
     uint32_t r = t->idx[i];
@@ -965,10 +1152,11 @@ static int grow_tree(trainer *t, fc_gbdt *m) {
   m->leaf_begin[m->ntrees + 1] = m->leaf_begin[m->ntrees] + (uint32_t)nl;
   m->ntrees++;
   /* In-bag rows take their leaf's value directly; out-of-bag rows walk the tree. */
-  for (int i = 0; i < nl; i++) {
-    const leaf_state *L = &t->leaves[i];
-    double v = m->leaf_value[lb + (size_t)i];
-    for (size_t j = L->begin; j < L->end; j++) t->score[t->idx[j]] += v;
+  {
+    score_job sj;
+    sj.nl = nl;
+    sj.values = m->leaf_value + lb;
+    parallel_for(t, SCORE_CHUNKS, (double)t->nbag, add_leaf_values, &sj);
   }
   if (t->inbag)
     for (size_t r = 0; r < t->n; r++)
@@ -1064,7 +1252,9 @@ static void trainer_free(trainer *t) {
   fc__free(t->gh);
   fc__free(t->score);
   fc__free(t->idx);
-  fc__free(t->tmp);
+  fc__free(t->oi[0]);
+  fc__free(t->oi[1]);
+  fc__free(t->cols);
   fc__free(t->inbag);
   fc__free(t->leaves);
   fc__free(t->work);
@@ -1074,6 +1264,7 @@ static int trainer_alloc(trainer *t) {
   size_t n = t->n, F = t->F;
   int ok;
   t->bins = fc__mallocarray(n, F);
+  t->cols = fc__mallocarray(n, F);
   t->nvb = fc__calloc(F, sizeof *t->nvb);
   t->off = fc__calloc(F, sizeof *t->off);
   t->usable = fc__calloc(F, sizeof *t->usable);
@@ -1083,12 +1274,13 @@ static int trainer_alloc(trainer *t) {
   t->gh = fc__mallocarray(n, sizeof *t->gh);
   t->score = fc__mallocarray(n, sizeof *t->score);
   t->idx = fc__mallocarray(n, sizeof *t->idx);
-  t->tmp = fc__mallocarray(n, sizeof *t->tmp);
+  t->oi[0] = fc__mallocarray(n, sizeof **t->oi);
+  t->oi[1] = fc__mallocarray(n, sizeof **t->oi);
   t->work = fc__mallocarray(n, sizeof *t->work);
   t->leaves = fc__calloc((size_t)t->p.num_leaves, sizeof *t->leaves);
   t->pool = fc__calloc((size_t)t->p.num_leaves, sizeof *t->pool);
   ok = t->bins && t->nvb && t->off && t->usable && t->feats && t->foff && t->ub && t->gh && t->score &&
-       t->idx && t->tmp && t->work && t->leaves && t->pool;
+       t->idx && t->oi[0] && t->oi[1] && t->cols && t->work && t->leaves && t->pool;
   for (size_t f = 0; ok && f < F; f++)
     ok = (t->ub[f] = fc__mallocarray((size_t)t->p.max_bin, sizeof **t->ub)) != NULL;
   if (ok && t->p.bagging_freq > 0 && t->p.bagging_fraction < 1.0)
@@ -1168,6 +1360,7 @@ static int boost(trainer *t, fc_gbdt *m, const fc_gbdt_data *valid, fc_err *err)
 int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *valid,
                   fc_gbdt_params p, fc_err *err) {
   trainer t;
+  struct wpool workers;
   fc_gbdt *m = NULL;
   double base = 0.0;
   int rc;
@@ -1185,6 +1378,8 @@ int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *
   t.threads = 1;
 #endif
   fc_rng_seed(&t.rng, p.seed);
+  pool_start(&workers, t.threads);
+  if (workers.nthreads > 1) t.pool_threads = &workers;
   if (trainer_alloc(&t) != FC_OK) {
     rc = fc__err(err, FC_ENOMEM, "gbdt train: out of memory");
     goto done;
@@ -1202,6 +1397,7 @@ int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *
   for (size_t r = 0; r < t.n; r++) t.score[r] = base;
   rc = boost(&t, m, valid, err);
 done:
+  pool_stop(&workers);
   trainer_free(&t);
   if (rc != FC_OK) {
     fc_gbdt_destroy(m);
