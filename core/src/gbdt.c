@@ -1,14 +1,16 @@
 /* gbdt.c: datasets and training of histogram-based gradient-boosted trees.
  *
  * Training bins every feature once (uint8 codes, row-major so one row's codes
- * share a cache line), then per round computes gradient/hessian pairs and
- * grows one tree leaf-wise. Each leaf owns a contiguous range of a row-index
- * array; a split partitions that range stably (rows stay in ascending order,
- * so every histogram sums its rows in the same order whatever the thread
- * count). Only the smaller child's histogram is built from rows; the larger
- * child's is the parent's minus it. Threads split histogram building and
- * binning by feature: each feature's sums are computed by exactly one thread
- * in row order, so the model does not depend on the number of threads.
+ * share a cache line for histograms, and a column-major copy for partitions),
+ * then per round computes gradient/hessian pairs and grows one tree
+ * leaf-wise. Each leaf owns a contiguous range of a row-index array; a split
+ * partitions that range stably (rows stay in ascending order). Only the
+ * smaller child's histogram is built from rows; the larger child's is the
+ * parent's minus it. Work is spread over a persistent thread pool (see
+ * struct wpool) in ways that never change a sum: partitions and score
+ * updates by position chunks, binning by feature and row chunk, histograms
+ * by fixed row chunks or by feature (see build_hist). The model does not
+ * depend on the number of threads.
  *
  * Leaf values are -T(G) / (H + lambda_l2) with T the L1 soft threshold; for
  * l1 and quantile they are then refit, as LightGBM does, to the median or
@@ -29,6 +31,7 @@
 
 #ifndef __EMSCRIPTEN__
 #include <pthread.h>
+#include <stdatomic.h>
 #endif
 
 /* ------------------------------------------------------------------ data */
@@ -189,6 +192,7 @@ typedef struct trainer {
   uint8_t *inbag;     /* NULL without bagging */
   leaf_state *leaves;
   hbin **pool;        /* num_leaves histograms */
+  hbin **chunk_hist;  /* HIST_MAX_CHUNKS - 1 scratch histograms (see build_hist) */
   double *work;       /* residuals for percentile refits */
   fc_rng rng;
   int threads;
@@ -201,7 +205,12 @@ typedef void (*feat_fn)(struct trainer *t, int k0, int k1, void *arg);
 enum { MAX_THREADS = 64 };
 
 /* A persistent pool of threads - 1 workers; the calling thread is worker 0.
- * Each dispatch hands worker i the items [nk * i / nt, nk * (i + 1) / nt). */
+ * Dispatch g hands part i, the items [nk * i / nt, nk * (i + 1) / nt), to
+ * worker i, but a part is run by whoever claims it first (claim[i] moves
+ * from below g to g): when the caller has finished its own part it runs
+ * every part no worker has started, so a worker the OS has not scheduled
+ * (the machine is shared) never stalls training. Who runs a part never
+ * changes what it computes. */
 struct wpool {
   int nthreads; /* workers that run, the caller included */
 #ifndef __EMSCRIPTEN__
@@ -212,12 +221,13 @@ struct wpool {
     struct wpool *pool;
     int id;
   } slot[MAX_THREADS];
+  atomic_ulong claim[MAX_THREADS];
   trainer *t;
   feat_fn fn;
   void *arg;
   int nk, nt;
   unsigned long gen; /* dispatch number; workers wait for it to change */
-  int pending;       /* workers still running the current dispatch */
+  int finished;      /* parts of the current dispatch run to the end */
   int stop;
   int live; /* the mutex and conditions are initialised */
 #endif
@@ -229,23 +239,41 @@ static void pool_items(int nk, int nt, int i, int *k0, int *k1) {
 }
 
 #ifndef __EMSCRIPTEN__
+/* Claims part i of dispatch g; fails when someone already has. */
+static int pool_claim(struct wpool *p, int i, unsigned long g) {
+  unsigned long cur = atomic_load(&p->claim[i]);
+  while (cur < g)
+    if (atomic_compare_exchange_weak(&p->claim[i], &cur, g)) return 1;
+  return 0;
+}
+
+static void pool_run_part(struct wpool *p, int i, trainer *t, feat_fn fn, void *arg, int nk,
+                          int nt) {
+  int k0, k1;
+  pool_items(nk, nt, i, &k0, &k1);
+  fn(t, k0, k1, arg);
+  pthread_mutex_lock(&p->mu);
+  if (++p->finished == nt) pthread_cond_signal(&p->done);
+  pthread_mutex_unlock(&p->mu);
+}
+
 static void *pool_worker(void *a) {
   struct wslot *w = a;
   struct wpool *p = w->pool;
   unsigned long seen = 0;
   pthread_mutex_lock(&p->mu);
   for (;;) {
+    trainer *t;
+    feat_fn fn;
+    void *arg;
+    int nk, nt;
     while (p->gen == seen && !p->stop) pthread_cond_wait(&p->go, &p->mu);
     if (p->stop) break;
     seen = p->gen;
-    if (w->id < p->nt) {
-      int k0, k1;
-      pool_items(p->nk, p->nt, w->id, &k0, &k1);
-      pthread_mutex_unlock(&p->mu);
-      p->fn(p->t, k0, k1, p->arg);
-      pthread_mutex_lock(&p->mu);
-    }
-    if (--p->pending == 0) pthread_cond_signal(&p->done);
+    t = p->t, fn = p->fn, arg = p->arg, nk = p->nk, nt = p->nt;
+    pthread_mutex_unlock(&p->mu);
+    if (w->id < nt && pool_claim(p, w->id, seen)) pool_run_part(p, w->id, t, fn, arg, nk, nt);
+    pthread_mutex_lock(&p->mu);
   }
   pthread_mutex_unlock(&p->mu);
   return NULL;
@@ -271,6 +299,7 @@ static void pool_start(struct wpool *p, int threads) {
     return;
   }
   p->live = 1;
+  for (int i = 0; i < MAX_THREADS; i++) atomic_init(&p->claim[i], 0);
   for (int i = 1; i < threads; i++) {
     p->slot[i].pool = p;
     p->slot[i].id = i;
@@ -311,21 +340,21 @@ static void parallel_for(trainer *t, int nk, double work, feat_fn fn, void *arg)
   }
 #ifndef __EMSCRIPTEN__
   {
-    int k0, k1;
+    unsigned long g;
     pthread_mutex_lock(&p->mu);
     p->t = t;
     p->fn = fn;
     p->arg = arg;
     p->nk = nk;
     p->nt = nt;
-    p->pending = p->nthreads - 1;
-    p->gen++;
+    p->finished = 0;
+    g = ++p->gen;
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-    pool_items(nk, nt, 0, &k0, &k1);
-    fn(t, k0, k1, arg);
+    for (int i = 0; i < nt; i++) /* part 0 first, then any part not yet started */
+      if (pool_claim(p, i, g)) pool_run_part(p, i, t, fn, arg, nk, nt);
     pthread_mutex_lock(&p->mu);
-    while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
+    while (p->finished < nt) pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
   }
 #endif
@@ -685,9 +714,20 @@ static const uint32_t *leaf_rows(const trainer *t, const leaf_state *L) {
   return L->buf < 0 ? t->idx : t->oi[L->buf];
 }
 
+/* Chunk c of nch equal position ranges of L. */
+static void chunk_of(const leaf_state *L, int nch, int c, size_t *a, size_t *b) {
+  size_t m = L->end - L->begin;
+  *a = L->begin + m * (size_t)c / (size_t)nch;
+  *b = L->begin + m * (size_t)(c + 1) / (size_t)nch;
+}
+
+enum { HIST_CHUNK = 16384, HIST_MAX_CHUNKS = 16 };
+
 typedef struct hist_job {
   const leaf_state *L;
   hbin *hist;
+  int nchunks;
+  hbin *part[HIST_MAX_CHUNKS]; /* chunk histograms; part[0] is hist */
 } hist_job;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -730,36 +770,93 @@ static inline void hist_row(const trainer *t, hbin *hist, const uint8_t *row, do
   }
 }
 
-/* Histograms of features feats[k0..k1) over the leaf's rows, summed in
- * ascending row order. */
-static void hist_features(trainer *t, int k0, int k1, void *arg) {
-  const hist_job *hj = arg;
-  const leaf_state *L = hj->L;
+/* Histogram of features feats[k0..k1) over positions [a, b) of the
+ * leaf's rows, in ascending row order, into zeroed bins of hist. */
+static void hist_rows(trainer *t, const leaf_state *L, size_t a, size_t b, hbin *hist, int k0,
+                      int k1) {
   const uint32_t *idx = leaf_rows(t, L);
-  size_t F = t->F, end = L->end;
-  hbin *hist = hj->hist;
-  for (int k = k0; k < k1; k++)
-    memset(hist + t->foff[k], 0, ((size_t)t->nvb[t->feats[k]] + 1) * sizeof *hist);
-  for (size_t i = L->begin; i < end; i++) {
+  size_t F = t->F;
+  for (size_t i = a; i < b; i++) {
     uint32_t r = idx[i];
-    if (i + AHEAD < end) {
+    if (i + AHEAD < b) {
       PREFETCH(t->bins + (size_t)idx[i + AHEAD] * F);
       PREFETCH(&t->gh[idx[i + AHEAD]]);
     }
     hist_row(t, hist, t->bins + (size_t)r * F, t->gh[r].g, t->gh[r].h, k0, k1);
   }
-  if (t->unit_hessian)
-    for (int k = k0; k < k1; k++) {
-      hbin *e = hist + t->foff[k];
-      for (int b = 0; b <= t->nvb[t->feats[k]]; b++) e[b].c = e[b].h;
-    }
 }
 
+static void zero_hist(const trainer *t, hbin *hist, int k0, int k1) {
+  for (int k = k0; k < k1; k++)
+    memset(hist + t->foff[k], 0, ((size_t)t->nvb[t->feats[k]] + 1) * sizeof *hist);
+}
+
+/* With unit hessians h holds the count: copy it into c. */
+static void finish_hist(const trainer *t, hbin *hist, int k0, int k1) {
+  if (!t->unit_hessian) return;
+  for (int k = k0; k < k1; k++) {
+    hbin *e = hist + t->foff[k];
+    for (int b = 0; b <= t->nvb[t->feats[k]]; b++) e[b].c = e[b].h;
+  }
+}
+
+/* Small leaves: features feats[k0..k1), all rows, one pass. */
+static void hist_features(trainer *t, int k0, int k1, void *arg) {
+  const hist_job *hj = arg;
+  zero_hist(t, hj->hist, k0, k1);
+  hist_rows(t, hj->L, hj->L->begin, hj->L->end, hj->hist, k0, k1);
+  finish_hist(t, hj->hist, k0, k1);
+}
+
+/* Large leaves: row chunks [c0, c1) of hj->nchunks, chunk c into part[c]. */
+static void hist_chunks(trainer *t, int c0, int c1, void *arg) {
+  const hist_job *hj = arg;
+  for (int c = c0; c < c1; c++) {
+    size_t a, b;
+    chunk_of(hj->L, hj->nchunks, c, &a, &b);
+    zero_hist(t, hj->part[c], 0, t->nfeats);
+    hist_rows(t, hj->L, a, b, hj->part[c], 0, t->nfeats);
+  }
+}
+
+/* Sums the chunk histograms into part[0] in chunk order, features [k0, k1). */
+static void hist_reduce(trainer *t, int k0, int k1, void *arg) {
+  const hist_job *hj = arg;
+  hbin *out = hj->part[0];
+  for (int k = k0; k < k1; k++) {
+    size_t o = t->foff[k], nb = (size_t)t->nvb[t->feats[k]] + 1;
+    for (int c = 1; c < hj->nchunks; c++) {
+      const hbin *in = hj->part[c] + o;
+      for (size_t b = 0; b < nb; b++) {
+        ADD_PAIR(out + o + b, in[b].g, in[b].h);
+        out[o + b].c += in[b].c;
+      }
+    }
+  }
+  finish_hist(t, out, k0, k1);
+}
+
+/* A leaf of at least 2 * HIST_CHUNK rows is summed in nchunks =
+ * min(HIST_MAX_CHUNKS, 2^floor(log2(rows / HIST_CHUNK))) equal row chunks
+ * whose histograms are then added in chunk order; smaller leaves in one
+ * pass split by feature. The choice depends on the row count alone, never
+ * on the thread count, so every thread count gives the same sums; chunks
+ * spare each thread from gathering every row of a large leaf. */
 static void build_hist(trainer *t, const leaf_state *L, hbin *hist) {
   hist_job hj;
+  size_t m = L->end - L->begin;
   hj.L = L;
   hj.hist = hist;
-  parallel_for(t, t->nfeats, (double)(L->end - L->begin) * t->nfeats, hist_features, &hj);
+  hj.nchunks = 1;
+  while (hj.nchunks < HIST_MAX_CHUNKS && m >= (size_t)2 * hj.nchunks * HIST_CHUNK) hj.nchunks *= 2;
+  if (hj.nchunks == 1) {
+    parallel_for(t, t->nfeats, (double)m * t->nfeats, hist_features, &hj);
+    return;
+  }
+  hj.part[0] = hist;
+  for (int c = 1; c < hj.nchunks; c++) hj.part[c] = t->chunk_hist[c - 1];
+  parallel_for(t, hj.nchunks, (double)m * t->nfeats, hist_chunks, &hj);
+  parallel_for(t, t->nfeats, (double)hj.nchunks * (double)t->total_bins, hist_reduce, &hj);
 }
 
 static void subtract_hist(const trainer *t, hbin *parent, const hbin *child) {
@@ -922,13 +1019,6 @@ typedef struct part_job {
   size_t nleft;
   size_t lefts[MAX_THREADS]; /* rows of each chunk that go left */
 } part_job;
-
-/* Chunk c of nch equal position ranges of L. */
-static void chunk_of(const leaf_state *L, int nch, int c, size_t *a, size_t *b) {
-  size_t m = L->end - L->begin;
-  *a = L->begin + m * (size_t)c / (size_t)nch;
-  *b = L->begin + m * (size_t)(c + 1) / (size_t)nch;
-}
 
 static void count_left(trainer *t, int c0, int c1, void *arg) {
   part_job *pj = arg;
@@ -1245,6 +1335,9 @@ static void trainer_free(trainer *t) {
   if (t->pool)
     for (int i = 0; i < t->p.num_leaves; i++) fc__free(t->pool[i]);
   fc__free(t->pool);
+  if (t->chunk_hist)
+    for (int i = 0; i < HIST_MAX_CHUNKS - 1; i++) fc__free(t->chunk_hist[i]);
+  fc__free(t->chunk_hist);
   fc__free(t->bins);
   fc__free(t->nvb);
   fc__free(t->off);
@@ -1293,6 +1386,11 @@ static int trainer_alloc(trainer *t) {
 static int alloc_pool(trainer *t) {
   for (int i = 0; i < t->p.num_leaves; i++)
     if ((t->pool[i] = fc__mallocarray(t->total_bins, sizeof(hbin))) == NULL) return FC_ENOMEM;
+  if (t->n < (size_t)2 * HIST_CHUNK) return FC_OK; /* no leaf is ever chunked */
+  if ((t->chunk_hist = fc__calloc(HIST_MAX_CHUNKS - 1, sizeof *t->chunk_hist)) == NULL)
+    return FC_ENOMEM;
+  for (int i = 0; i < HIST_MAX_CHUNKS - 1; i++)
+    if ((t->chunk_hist[i] = fc__mallocarray(t->total_bins, sizeof(hbin))) == NULL) return FC_ENOMEM;
   return FC_OK;
 }
 
