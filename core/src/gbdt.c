@@ -139,9 +139,6 @@ typedef struct hbin {
   double g, h, c;
 } hbin;
 
-typedef struct gpair {
-  double g, h;
-} gpair;
 
 typedef struct split_info {
   double gain;
@@ -183,7 +180,7 @@ typedef struct trainer {
   size_t *foff;       /* their histogram offsets */
   int nfeats;
   int unit_hessian;   /* every hessian is exactly 1 */
-  gpair *gh;
+  double *grad, *hess; /* per row; hess is read only without unit_hessian */
   double *score;
   uint32_t *idx;      /* this round's rows, ascending */
   uint32_t *oi[2];    /* the two row-number buffers (see leaf_state) */
@@ -605,8 +602,8 @@ static void gradient_chunks(trainer *t, int k0, int k1, void *arg) {
       h = -y[r] * (1.0 - rho) * a + (2.0 - rho) * b;
     }
     }
-    t->gh[r].g = g;
-    t->gh[r].h = h;
+    t->grad[r] = g;
+    t->hess[r] = h;
   }
 }
 
@@ -780,9 +777,10 @@ static void hist_rows(trainer *t, const leaf_state *L, size_t a, size_t b, hbin 
     uint32_t r = idx[i];
     if (i + AHEAD < b) {
       PREFETCH(t->bins + (size_t)idx[i + AHEAD] * F);
-      PREFETCH(&t->gh[idx[i + AHEAD]]);
+      PREFETCH(&t->grad[idx[i + AHEAD]]);
     }
-    hist_row(t, hist, t->bins + (size_t)r * F, t->gh[r].g, t->gh[r].h, k0, k1);
+    hist_row(t, hist, t->bins + (size_t)r * F, t->grad[r], t->unit_hessian ? 1.0 : t->hess[r], k0,
+             k1);
   }
 }
 
@@ -1214,8 +1212,8 @@ static int grow_tree(trainer *t, fc_gbdt *m) {
   root->hist = t->pool[0];
   for (size_t i = 0; i < t->nbag; i++) {
     uint32_t r = t->idx[i];
-    root->g += t->gh[r].g;
-    root->h += t->gh[r].h;
+    root->g += t->grad[r];
+    root->h += t->hess[r];
   }
   root->c = (double)t->nbag;
   build_hist(t, root, root->hist);
@@ -1344,7 +1342,8 @@ static void trainer_free(trainer *t) {
   fc__free(t->usable);
   fc__free(t->feats);
   fc__free(t->foff);
-  fc__free(t->gh);
+  fc__free(t->grad);
+  fc__free(t->hess);
   fc__free(t->score);
   fc__free(t->idx);
   fc__free(t->oi[0]);
@@ -1366,7 +1365,8 @@ static int trainer_alloc(trainer *t) {
   t->feats = fc__calloc(F, sizeof *t->feats);
   t->foff = fc__calloc(F, sizeof *t->foff);
   t->ub = fc__calloc(F, sizeof *t->ub);
-  t->gh = fc__mallocarray(n, sizeof *t->gh);
+  t->grad = fc__mallocarray(n, sizeof *t->grad);
+  t->hess = fc__mallocarray(n, sizeof *t->hess);
   t->score = fc__mallocarray(n, sizeof *t->score);
   t->idx = fc__mallocarray(n, sizeof *t->idx);
   t->oi[0] = fc__mallocarray(n, sizeof **t->oi);
@@ -1374,7 +1374,7 @@ static int trainer_alloc(trainer *t) {
   t->work = fc__mallocarray(n, sizeof *t->work);
   t->leaves = fc__calloc((size_t)t->p.num_leaves, sizeof *t->leaves);
   t->pool = fc__calloc((size_t)t->p.num_leaves, sizeof *t->pool);
-  ok = t->bins && t->nvb && t->off && t->usable && t->feats && t->foff && t->ub && t->gh && t->score &&
+  ok = t->bins && t->nvb && t->off && t->usable && t->feats && t->foff && t->ub && t->grad && t->hess && t->score &&
        t->idx && t->oi[0] && t->oi[1] && t->cols && t->work && t->leaves && t->pool;
   for (size_t f = 0; ok && f < F; f++)
     ok = (t->ub[f] = fc__mallocarray((size_t)t->p.max_bin, sizeof **t->ub)) != NULL;
