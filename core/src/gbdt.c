@@ -230,12 +230,12 @@ struct wpool {
 #endif
 };
 
+#ifndef __EMSCRIPTEN__
 static void pool_items(int nk, int nt, int i, int *k0, int *k1) {
   *k0 = (int)((long long)nk * i / nt);
   *k1 = (int)((long long)nk * (i + 1) / nt);
 }
 
-#ifndef __EMSCRIPTEN__
 /* Claims part i of dispatch g; fails when someone already has. */
 static int pool_claim(struct wpool *p, int i, unsigned long g) {
   unsigned long cur = atomic_load(&p->claim[i]);
