@@ -26,6 +26,7 @@
 #include "gbdt_internal.h"
 #include "internal.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -1028,70 +1029,63 @@ static inline int code_left(const trainer *t, const split_info *s, int b) {
 
 typedef struct part_job {
   const leaf_state *L;
-  int nchunks;
-  size_t nleft;
-  size_t lefts[MAX_THREADS]; /* rows of each chunk that go left */
+  size_t nleft;          /* rows that go left: the split's exact count */
+  size_t mid;            /* chunk 0 is [begin, mid), chunk 1 [mid, end) */
+  size_t lefts[2];       /* left rows found in each chunk (a check) */
 } part_job;
 
-static void count_left(trainer *t, int c0, int c1, void *arg) {
-  part_job *pj = arg;
-  const split_info *s = &pj->L->best;
-  const uint8_t *col = t->cols + (size_t)s->feat * t->n;
-  const uint32_t *rows = leaf_rows(t, pj->L);
-  for (int c = c0; c < c1; c++) {
-    size_t a, b, nl = 0;
-    chunk_of(pj->L, pj->nchunks, c, &a, &b);
-    for (size_t i = a; i < b; i++) nl += (size_t)code_left(t, s, col[rows[i]]);
-    pj->lefts[c] = nl;
-  }
-}
-
-/* Moves the row numbers of chunks [c0, c1) of L into the other buffer:
- * left rows to the front of L's range, right rows after them, each in
- * their original order. */
-static void scatter_rows(trainer *t, int c0, int c1, void *arg) {
+/* Chunks [c0, c1) of at most two: chunk 0 walks its rows forward, writing
+ * left rows up from L's begin and right rows up from begin + nleft; chunk 1
+ * walks backward, writing left rows down from begin + nleft and right rows
+ * down from end. Both keep rows in ascending order, their regions are
+ * disjoint, and neither needs the other's counts. */
+static void split_rows(trainer *t, int c0, int c1, void *arg) {
   part_job *pj = arg;
   const leaf_state *L = pj->L;
   const split_info *s = &L->best;
   const uint8_t *col = t->cols + (size_t)s->feat * t->n;
   const uint32_t *rows = leaf_rows(t, L);
   uint32_t *out = t->oi[L->buf == 0 ? 1 : 0];
-  size_t before = 0;
-  for (int c = 0; c < c0; c++) before += pj->lefts[c];
   for (int c = c0; c < c1; c++) {
-    size_t a, b, lo, ro;
-    chunk_of(L, pj->nchunks, c, &a, &b);
-    lo = L->begin + before;
-    ro = L->begin + pj->nleft + (a - L->begin - before);
-    for (size_t i = a; i < b; i++) {
-      uint32_t r = rows[i];
-      size_t left = (size_t)code_left(t, s, col[r]);
-      out[left ? lo : ro] = r; /* a select, not a branch */
-      lo += left;
-      ro += 1 - left;
+    if (c == 0) {
+      size_t lo = L->begin, ro = L->begin + pj->nleft;
+      for (size_t i = L->begin; i < pj->mid; i++) {
+        uint32_t r = rows[i];
+        size_t left = (size_t)code_left(t, s, col[r]);
+        out[left ? lo : ro] = r; /* a select, not a branch */
+        lo += left;
+        ro += 1 - left;
+      }
+      pj->lefts[0] = lo - L->begin;
+    } else {
+      size_t lo = L->begin + pj->nleft, ro = L->end; /* one past the next slot */
+      for (size_t i = L->end; i-- > pj->mid;) {
+        uint32_t r = rows[i];
+        size_t left = (size_t)code_left(t, s, col[r]);
+        lo -= left;
+        ro -= 1 - left;
+        out[left ? lo : ro] = r;
+      }
+      pj->lefts[1] = L->begin + pj->nleft - lo;
     }
-    before += pj->lefts[c];
   }
 }
 
-/* Stable partition of L's rows into the other buffer set; returns the
- * number that go left. One chunk per thread; the result does not depend on
- * the chunking. With one chunk the left count is the split's (exact) row
- * count, so no counting pass is needed. */
+/* Stable partition of L's rows into the other buffer; returns the number
+ * that go left. The left count is known before the pass (the split's row
+ * count, exact in a double), so a large leaf splits into two chunks, one
+ * per thread, with no counting pass; the result does not depend on it. */
 static size_t partition(trainer *t, const leaf_state *L) {
   part_job pj;
   size_t m = L->end - L->begin;
   int nt = t->pool_threads ? t->pool_threads->nthreads : 1;
+  int nch = (nt > 1 && m >= 16384) ? 2 : 1;
   pj.L = L;
-  pj.nchunks = (nt > 1 && m >= 16384) ? nt : 1;
-  if (pj.nchunks == 1) {
-    pj.nleft = pj.lefts[0] = (size_t)L->best.lc;
-  } else {
-    parallel_for(t, pj.nchunks, (double)m * 4, count_left, &pj);
-    pj.nleft = 0;
-    for (int c = 0; c < pj.nchunks; c++) pj.nleft += pj.lefts[c];
-  }
-  parallel_for(t, pj.nchunks, (double)m * 4, scatter_rows, &pj);
+  pj.nleft = (size_t)L->best.lc;
+  pj.mid = nch == 2 ? L->begin + m / 2 : L->end;
+  pj.lefts[1] = 0;
+  parallel_for(t, nch, (double)m * 4, split_rows, &pj);
+  assert(pj.lefts[0] + pj.lefts[1] == pj.nleft);
   return pj.nleft;
 }
 
