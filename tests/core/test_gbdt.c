@@ -526,6 +526,49 @@ TEST(model_bytes_are_platform_independent) {
   fc_gbdt_destroy(m);
 }
 
+static int keep_train_loss(int round, int rounds, double train_loss, double valid_loss,
+                           void *user_data) {
+  (void)round, (void)rounds, (void)valid_loss;
+  *(double *)user_data = train_loss;
+  return 0;
+}
+
+/* Training scores come from the partitions (each row takes its leaf's
+ * value); prediction walks the trees, as complete trees when they are at
+ * most 10 deep and by child pointers otherwise. Both must agree to the
+ * bit: the RMSE of the predictions equals the last round's training loss.
+ * Missing values in a feature exercise the learned NaN directions. */
+TEST(prediction_reproduces_training_scores) {
+  enum { N = 5000, F = 4 };
+  static double x[N * F], y[N], pred[N];
+  fc_rng r;
+  fc_err err;
+  fc_rng_seed(&r, 77);
+  for (int i = 0; i < N; i++) {
+    double *row = x + i * F;
+    for (int f = 0; f < F; f++) row[f] = fc_rng_uniform(&r);
+    if (i % 7 == 0) row[1] = NAN;
+    y[i] = (row[1] != row[1] ? 2.0 : 4.0 * row[1]) + row[0] * row[2] + 0.2 * fc_rng_uniform(&r);
+  }
+  for (int deep = 0; deep < 2; deep++) {
+    fc_gbdt_params p = fc_gbdt_defaults();
+    double loss = NAN, se = 0.0;
+    fc_gbdt *m;
+    p.rounds = 10;
+    p.num_leaves = deep ? 200 : 31;
+    p.max_depth = deep ? -1 : 6; /* unlimited: trees deeper than 10 */
+    p.min_data_in_leaf = deep ? 2 : 20;
+    p.progress = keep_train_loss;
+    p.user_data = &loss;
+    m = fit(x, y, N, F, p, &err);
+    ASSERT(m != NULL);
+    ASSERT_OK(fc_gbdt_predict(m, x, N, F, 1, pred, &err));
+    for (int i = 0; i < N; i++) se += (y[i] - pred[i]) * (y[i] - pred[i]);
+    ASSERT(sqrt(se / N) == loss);
+    fc_gbdt_destroy(m);
+  }
+}
+
 TEST(objective_names_round_trip) {
   fc_gbdt_objective o;
   ASSERT_OK(fc_gbdt_objective_parse("tweedie", &o));
@@ -540,4 +583,4 @@ TEST_LIST(T(single_tree_recovers_step_function), T(boosting_fits_sine),
           T(bad_input_is_a_clear_error), T(l1_leaves_refit_to_medians),
           T(poisson_tweedie_and_huber_fit_their_targets), T(early_stopping_and_abort),
           T(missing_values_learn_their_direction), T(model_bytes_are_platform_independent),
-          T(objective_names_round_trip))
+          T(prediction_reproduces_training_scores), T(objective_names_round_trip))
