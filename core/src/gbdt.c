@@ -734,7 +734,7 @@ typedef struct hist_job {
 #define PREFETCH(p) ((void)0)
 #endif
 
-/* Rows of the unsplit root are read through idx: fetch this far ahead. */
+/* A deep leaf's rows are sparse in memory: fetch this far ahead. */
 enum { AHEAD = 16 };
 
 #if defined(__GNUC__) || defined(__clang__)
