@@ -1,14 +1,16 @@
 /* gbdt.c: datasets and training of histogram-based gradient-boosted trees.
  *
  * Training bins every feature once (uint8 codes, row-major so one row's codes
- * share a cache line), then per round computes gradient/hessian pairs and
- * grows one tree leaf-wise. Each leaf owns a contiguous range of a row-index
- * array; a split partitions that range stably (rows stay in ascending order,
- * so every histogram sums its rows in the same order whatever the thread
- * count). Only the smaller child's histogram is built from rows; the larger
- * child's is the parent's minus it. Threads split histogram building and
- * binning by feature: each feature's sums are computed by exactly one thread
- * in row order, so the model does not depend on the number of threads.
+ * share a cache line for histograms, and a column-major copy for partitions),
+ * then per round computes gradient/hessian pairs and grows one tree
+ * leaf-wise. Each leaf owns a contiguous range of a row-index array; a split
+ * partitions that range stably (rows stay in ascending order). Only the
+ * smaller child's histogram is built from rows; the larger child's is the
+ * parent's minus it. Work is spread over a persistent thread pool (see
+ * struct wpool) in ways that never change a sum: partitions and score
+ * updates by position chunks, binning by feature and row chunk, histograms
+ * by fixed row chunks or by feature (see build_hist). The model does not
+ * depend on the number of threads.
  *
  * Leaf values are -T(G) / (H + lambda_l2) with T the L1 soft threshold; for
  * l1 and quantile they are then refit, as LightGBM does, to the median or
@@ -24,11 +26,13 @@
 #include "gbdt_internal.h"
 #include "internal.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
 #ifndef __EMSCRIPTEN__
 #include <pthread.h>
+#include <stdatomic.h>
 #endif
 
 /* ------------------------------------------------------------------ data */
@@ -136,9 +140,6 @@ typedef struct hbin {
   double g, h, c;
 } hbin;
 
-typedef struct gpair {
-  double g, h;
-} gpair;
 
 typedef struct split_info {
   double gain;
@@ -150,8 +151,13 @@ typedef struct split_info {
   double lg, lh, lc;            /* the left child's sums */
 } split_info;
 
+/* A leaf's rows are the row numbers at positions [begin, end) of buffer
+ * oi[buf], or of the round's row list idx for the unsplit root (buf -1).
+ * Splitting moves a leaf's row numbers into the other buffer stably, so
+ * every leaf lists its rows in ascending order. */
 typedef struct leaf_state {
-  size_t begin, end; /* rows idx[begin..end) */
+  size_t begin, end;
+  int buf;
   double g, h, c;
   int depth;
   hbin *hist;
@@ -164,7 +170,7 @@ typedef struct trainer {
   fc_gbdt_params p;
   const fc_gbdt_data *d;
   size_t n, F;
-  uint8_t *bins;      /* n * F codes; code nvb[f] is "missing" */
+  uint8_t *bins;      /* n * F codes, row-major; code nvb[f] is "missing" */
   int *nvb;           /* value bins per feature */
   double **ub;        /* numeric features: upper bound of each value bin */
   size_t *off;        /* histogram offset of each feature */
@@ -175,70 +181,180 @@ typedef struct trainer {
   size_t *foff;       /* their histogram offsets */
   int nfeats;
   int unit_hessian;   /* every hessian is exactly 1 */
-  gpair *gh;
+  double *grad, *hess; /* per row; hess is read only without unit_hessian */
   double *score;
-  uint32_t *idx, *tmp;
+  uint32_t *idx;      /* this round's rows, ascending */
+  uint32_t *oi[2];    /* the two row-number buffers (see leaf_state) */
+  uint8_t *cols;      /* the same codes column-major (F * n), for partitions */
   size_t nbag;
   uint8_t *inbag;     /* NULL without bagging */
   leaf_state *leaves;
   hbin **pool;        /* num_leaves histograms */
+  hbin **chunk_hist;  /* HIST_MAX_CHUNKS - 1 scratch histograms (see build_hist) */
   double *work;       /* residuals for percentile refits */
   fc_rng rng;
   int threads;
+  struct wpool *pool_threads; /* NULL: run on the calling thread */
   int bin_error;      /* set by a binning worker that ran out of memory */
 } trainer;
 
-typedef void (*feat_fn)(trainer *t, int k0, int k1, void *arg);
+typedef void (*feat_fn)(struct trainer *t, int k0, int k1, void *arg);
 
-typedef struct par_job {
+enum { MAX_THREADS = 64 };
+
+/* A persistent pool of threads - 1 workers; the calling thread is worker 0.
+ * Dispatch g hands part i, the items [nk * i / nt, nk * (i + 1) / nt), to
+ * worker i, but a part is run by whoever claims it first (claim[i] moves
+ * from below g to g): when the caller has finished its own part it runs
+ * every part no worker has started, so a worker the OS has not scheduled
+ * (the machine is shared) never stalls training. Who runs a part never
+ * changes what it computes. */
+struct wpool {
+  int nthreads; /* workers that run, the caller included */
+#ifndef __EMSCRIPTEN__
+  pthread_mutex_t mu;
+  pthread_cond_t go, done;
+  pthread_t tid[MAX_THREADS];
+  struct wslot {
+    struct wpool *pool;
+    int id;
+  } slot[MAX_THREADS];
+  atomic_ulong claim[MAX_THREADS];
   trainer *t;
   feat_fn fn;
   void *arg;
-  int k0, k1;
-} par_job;
+  int nk, nt;
+  unsigned long gen; /* dispatch number; workers wait for it to change */
+  int finished;      /* parts of the current dispatch run to the end */
+  int stop;
+  int live; /* the mutex and conditions are initialised */
+#endif
+};
 
 #ifndef __EMSCRIPTEN__
-static void *par_thread(void *a) {
-  par_job *j = a;
-  j->fn(j->t, j->k0, j->k1, j->arg);
+static void pool_items(int nk, int nt, int i, int *k0, int *k1) {
+  *k0 = (int)((long long)nk * i / nt);
+  *k1 = (int)((long long)nk * (i + 1) / nt);
+}
+
+/* Claims part i of dispatch g; fails when someone already has. */
+static int pool_claim(struct wpool *p, int i, unsigned long g) {
+  unsigned long cur = atomic_load(&p->claim[i]);
+  while (cur < g)
+    if (atomic_compare_exchange_weak(&p->claim[i], &cur, g)) return 1;
+  return 0;
+}
+
+static void pool_run_part(struct wpool *p, int i, trainer *t, feat_fn fn, void *arg, int nk,
+                          int nt) {
+  int k0, k1;
+  pool_items(nk, nt, i, &k0, &k1);
+  fn(t, k0, k1, arg);
+  pthread_mutex_lock(&p->mu);
+  if (++p->finished == nt) pthread_cond_signal(&p->done);
+  pthread_mutex_unlock(&p->mu);
+}
+
+static void *pool_worker(void *a) {
+  struct wslot *w = a;
+  struct wpool *p = w->pool;
+  unsigned long seen = 0;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    trainer *t;
+    feat_fn fn;
+    void *arg;
+    int nk, nt;
+    while (p->gen == seen && !p->stop) pthread_cond_wait(&p->go, &p->mu);
+    if (p->stop) break;
+    seen = p->gen;
+    t = p->t, fn = p->fn, arg = p->arg, nk = p->nk, nt = p->nt;
+    pthread_mutex_unlock(&p->mu);
+    if (w->id < nt && pool_claim(p, w->id, seen)) pool_run_part(p, w->id, t, fn, arg, nk, nt);
+    pthread_mutex_lock(&p->mu);
+  }
+  pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 #endif
+
+/* Starts up to threads - 1 workers; fewer when the system refuses some
+ * (the pool then simply has fewer). Never fails. */
+static void pool_start(struct wpool *p, int threads) {
+  memset(p, 0, sizeof *p);
+  p->nthreads = 1;
+#ifndef __EMSCRIPTEN__
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (threads < 2) return;
+  if (pthread_mutex_init(&p->mu, NULL) != 0) return;
+  if (pthread_cond_init(&p->go, NULL) != 0) {
+    pthread_mutex_destroy(&p->mu);
+    return;
+  }
+  if (pthread_cond_init(&p->done, NULL) != 0) {
+    pthread_cond_destroy(&p->go);
+    pthread_mutex_destroy(&p->mu);
+    return;
+  }
+  p->live = 1;
+  for (int i = 0; i < MAX_THREADS; i++) atomic_init(&p->claim[i], 0);
+  for (int i = 1; i < threads; i++) {
+    p->slot[i].pool = p;
+    p->slot[i].id = i;
+    if (pthread_create(&p->tid[i], NULL, pool_worker, &p->slot[i]) != 0) break;
+    p->nthreads++;
+  }
+#else
+  (void)threads;
+#endif
+}
+
+static void pool_stop(struct wpool *p) {
+#ifndef __EMSCRIPTEN__
+  if (!p->live) return;
+  pthread_mutex_lock(&p->mu);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->go);
+  pthread_mutex_unlock(&p->mu);
+  for (int i = 1; i < p->nthreads; i++) pthread_join(p->tid[i], NULL);
+  pthread_cond_destroy(&p->done);
+  pthread_cond_destroy(&p->go);
+  pthread_mutex_destroy(&p->mu);
+#else
+  (void)p;
+#endif
+}
 
 /* Runs fn over items [0, nk) split into contiguous chunks, one per thread.
  * Small jobs (work below a threshold) run on the calling thread alone. The
  * split never changes what fn computes for an item. */
 static void parallel_for(trainer *t, int nk, double work, feat_fn fn, void *arg) {
-  int nt = t->threads;
+  struct wpool *p = t->pool_threads;
+  int nt = p ? p->nthreads : 1;
   if (nt > nk) nt = nk;
-  if (work < 65536.0 || nt < 2) {
+  if (work < 32768.0 || nt < 2) {
     fn(t, 0, nk, arg);
     return;
   }
 #ifndef __EMSCRIPTEN__
   {
-    par_job jobs[64];
-    pthread_t tid[64];
-    int started[64] = {0};
-    if (nt > 64) nt = 64;
-    for (int i = 0; i < nt; i++) {
-      jobs[i].t = t;
-      jobs[i].fn = fn;
-      jobs[i].arg = arg;
-      jobs[i].k0 = nk * i / nt;
-      jobs[i].k1 = nk * (i + 1) / nt;
-    }
-    for (int i = 1; i < nt; i++) started[i] = pthread_create(&tid[i], NULL, par_thread, &jobs[i]) == 0;
-    fn(t, jobs[0].k0, jobs[0].k1, arg);
-    for (int i = 1; i < nt; i++) {
-      if (started[i])
-        pthread_join(tid[i], NULL);
-      else
-        fn(t, jobs[i].k0, jobs[i].k1, arg);
-    }
+    unsigned long g;
+    pthread_mutex_lock(&p->mu);
+    p->t = t;
+    p->fn = fn;
+    p->arg = arg;
+    p->nk = nk;
+    p->nt = nt;
+    p->finished = 0;
+    g = ++p->gen;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < nt; i++) /* part 0 first, then any part not yet started */
+      if (pool_claim(p, i, g)) pool_run_part(p, i, t, fn, arg, nk, nt);
+    pthread_mutex_lock(&p->mu);
+    while (p->finished < nt) pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
   }
-#else
-  fn(t, 0, nk, arg);
 #endif
 }
 
@@ -325,16 +441,18 @@ static int choose_bounds(const double *vals, size_t n, int max_bin, double *ub) 
   }
 }
 
-/* First b with v <= ub[b] (ub[nb-1] is +inf): a branch-free lower bound. */
+/* First b with v <= ub[b] (ub[nb-1] is +inf): a lower bound whose only
+ * branch is the loop's, whose trip count depends on nb alone (a compare
+ * turned into a 0/1 step: data-dependent branches here mispredicted half
+ * the time and made binning a tenth of training). */
 static uint8_t bin_of(const double *ub, int nb, double v) {
-  const double *base = ub;
-  int n = nb;
+  size_t lo = 0, n = (size_t)nb;
   while (n > 1) {
-    int half = n / 2;
-    base = base[half - 1] < v ? base + half : base;
+    size_t half = n / 2;
+    lo += (size_t)(ub[lo + half - 1] < v) * half;
     n -= half;
   }
-  return (uint8_t)(base - ub);
+  return (uint8_t)lo;
 }
 
 typedef struct bin_job {
@@ -382,6 +500,7 @@ static void code_rows(trainer *t, int k0, int k1, void *arg) {
         out[f] = (uint8_t)nb;
       else
         out[f] = t->d->is_cat[f] ? (uint8_t)v : bin_of(t->ub[f], nb, v);
+      t->cols[f * t->n + r] = out[f];
     }
   }
 }
@@ -484,8 +603,8 @@ static void gradient_chunks(trainer *t, int k0, int k1, void *arg) {
       h = -y[r] * (1.0 - rho) * a + (2.0 - rho) * b;
     }
     }
-    t->gh[r].g = g;
-    t->gh[r].h = h;
+    t->grad[r] = g;
+    t->hess[r] = h;
   }
 }
 
@@ -588,9 +707,25 @@ static double percentile(double *a, size_t n, double alpha) {
 
 /* ------------------------------------------------------- histograms */
 
+/* The row numbers of L's positions. */
+static const uint32_t *leaf_rows(const trainer *t, const leaf_state *L) {
+  return L->buf < 0 ? t->idx : t->oi[L->buf];
+}
+
+/* Chunk c of nch equal position ranges of L. */
+static void chunk_of(const leaf_state *L, int nch, int c, size_t *a, size_t *b) {
+  size_t m = L->end - L->begin;
+  *a = L->begin + m * (size_t)c / (size_t)nch;
+  *b = L->begin + m * (size_t)(c + 1) / (size_t)nch;
+}
+
+enum { HIST_CHUNK = 16384, HIST_MAX_CHUNKS = 16 };
+
 typedef struct hist_job {
-  size_t begin, end;
+  const leaf_state *L;
   hbin *hist;
+  int nchunks;
+  hbin *part[HIST_MAX_CHUNKS]; /* chunk histograms; part[0] is hist */
 } hist_job;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -599,57 +734,143 @@ typedef struct hist_job {
 #define PREFETCH(p) ((void)0)
 #endif
 
-/* Rows of a deep leaf are sparse in memory: fetch this far ahead. */
+/* A deep leaf's rows are sparse in memory: fetch this far ahead. */
 enum { AHEAD = 16 };
 
-/* Histograms of features feats[k0..k1) over rows idx[begin..end). With a
- * constant hessian of 1 (l2, l1, huber, quantile) the kernel counts rows
- * and copies the count into h afterwards: the same sums, one add fewer. */
-static void hist_features(trainer *t, int k0, int k1, void *arg) {
-  const hist_job *hj = arg;
-  const uint32_t *idx = t->idx;
+#if defined(__GNUC__) || defined(__clang__)
+/* Two doubles added lane by lane: the same IEEE sums as two scalar adds, in
+ * one instruction where the target has 128-bit vectors. */
+typedef double v2d __attribute__((vector_size(16), aligned(8)));
+#define ADD_PAIR(e, a, b)                      \
+  do {                                         \
+    v2d *pair_ = (v2d *)(void *)&(e)->g;       \
+    *pair_ += (v2d){(a), (b)};                 \
+  } while (0)
+#else
+#define ADD_PAIR(e, a, b) ((e)->g += (a), (e)->h += (b))
+#endif
+
+/* Adds one row's gradient pair to features feats[k0..k1) of hist. With a
+ * constant hessian of 1 (l2, l1, huber, quantile) h accumulates the row
+ * count and hist_features copies it into c: the same sums, one add fewer. */
+static inline void hist_row(const trainer *t, hbin *hist, const uint8_t *row, double g, double h,
+                            int k0, int k1) {
   const int *fl = t->feats;
   const size_t *foff = t->foff;
-  size_t F = t->F, end = hj->end;
-  hbin *hist = hj->hist;
-  for (int k = k0; k < k1; k++)
-    memset(hist + foff[k], 0, ((size_t)t->nvb[fl[k]] + 1) * sizeof *hist);
-  for (size_t i = hj->begin; i < end; i++) {
-    uint32_t r = idx[i];
-    double g = t->gh[r].g, h = t->gh[r].h;
-    const uint8_t *row = t->bins + (size_t)r * F;
-    if (i + AHEAD < end) {
-      PREFETCH(t->bins + (size_t)idx[i + AHEAD] * F);
-      PREFETCH(&t->gh[idx[i + AHEAD]]);
+  if (t->unit_hessian) {
+    for (int k = k0; k < k1; k++) ADD_PAIR(hist + foff[k] + row[fl[k]], g, 1.0);
+  } else {
+    for (int k = k0; k < k1; k++) {
+      hbin *e = hist + foff[k] + row[fl[k]];
+      ADD_PAIR(e, g, h);
+      e->c += 1.0;
     }
-    if (t->unit_hessian) {
-      for (int k = k0; k < k1; k++) {
-        hbin *e = hist + foff[k] + row[fl[k]];
-        e->g += g;
-        e->c += 1.0;
+  }
+}
+
+/* Histogram of features feats[k0..k1) over positions [a, b) of the
+ * leaf's rows, in ascending row order, into zeroed bins of hist. */
+static void hist_rows(trainer *t, const leaf_state *L, size_t a, size_t b, hbin *hist, int k0,
+                      int k1) {
+  const uint32_t *idx = leaf_rows(t, L);
+  size_t F = t->F;
+  if (t->unit_hessian && k0 == 0 && k1 == t->nfeats && (size_t)t->nfeats == F) {
+    /* Every feature (feats[k] == k): the common case, one load fewer per bin. */
+    const size_t *foff = t->foff;
+    for (size_t i = a; i < b; i++) {
+      uint32_t r = idx[i];
+      const uint8_t *row = t->bins + (size_t)r * F;
+      double g = t->grad[r];
+      if (i + AHEAD < b) {
+        PREFETCH(t->bins + (size_t)idx[i + AHEAD] * F);
+        PREFETCH(&t->grad[idx[i + AHEAD]]);
       }
-    } else {
-      for (int k = k0; k < k1; k++) {
-        hbin *e = hist + foff[k] + row[fl[k]];
-        e->g += g;
-        e->h += h;
-        e->c += 1.0;
+      for (size_t k = 0; k < F; k++) ADD_PAIR(hist + foff[k] + row[k], g, 1.0);
+    }
+    return;
+  }
+  for (size_t i = a; i < b; i++) {
+    uint32_t r = idx[i];
+    if (i + AHEAD < b) {
+      PREFETCH(t->bins + (size_t)idx[i + AHEAD] * F);
+      PREFETCH(&t->grad[idx[i + AHEAD]]);
+    }
+    hist_row(t, hist, t->bins + (size_t)r * F, t->grad[r], t->unit_hessian ? 1.0 : t->hess[r], k0,
+             k1);
+  }
+}
+
+static void zero_hist(const trainer *t, hbin *hist, int k0, int k1) {
+  for (int k = k0; k < k1; k++)
+    memset(hist + t->foff[k], 0, ((size_t)t->nvb[t->feats[k]] + 1) * sizeof *hist);
+}
+
+/* With unit hessians h holds the count: copy it into c. */
+static void finish_hist(const trainer *t, hbin *hist, int k0, int k1) {
+  if (!t->unit_hessian) return;
+  for (int k = k0; k < k1; k++) {
+    hbin *e = hist + t->foff[k];
+    for (int b = 0; b <= t->nvb[t->feats[k]]; b++) e[b].c = e[b].h;
+  }
+}
+
+/* Small leaves: features feats[k0..k1), all rows, one pass. */
+static void hist_features(trainer *t, int k0, int k1, void *arg) {
+  const hist_job *hj = arg;
+  zero_hist(t, hj->hist, k0, k1);
+  hist_rows(t, hj->L, hj->L->begin, hj->L->end, hj->hist, k0, k1);
+  finish_hist(t, hj->hist, k0, k1);
+}
+
+/* Large leaves: row chunks [c0, c1) of hj->nchunks, chunk c into part[c]. */
+static void hist_chunks(trainer *t, int c0, int c1, void *arg) {
+  const hist_job *hj = arg;
+  for (int c = c0; c < c1; c++) {
+    size_t a, b;
+    chunk_of(hj->L, hj->nchunks, c, &a, &b);
+    zero_hist(t, hj->part[c], 0, t->nfeats);
+    hist_rows(t, hj->L, a, b, hj->part[c], 0, t->nfeats);
+  }
+}
+
+/* Sums the chunk histograms into part[0] in chunk order, features [k0, k1). */
+static void hist_reduce(trainer *t, int k0, int k1, void *arg) {
+  const hist_job *hj = arg;
+  hbin *out = hj->part[0];
+  for (int k = k0; k < k1; k++) {
+    size_t o = t->foff[k], nb = (size_t)t->nvb[t->feats[k]] + 1;
+    for (int c = 1; c < hj->nchunks; c++) {
+      const hbin *in = hj->part[c] + o;
+      for (size_t b = 0; b < nb; b++) {
+        ADD_PAIR(out + o + b, in[b].g, in[b].h);
+        out[o + b].c += in[b].c;
       }
     }
   }
-  if (t->unit_hessian)
-    for (int k = k0; k < k1; k++) {
-      hbin *e = hist + foff[k];
-      for (int b = 0; b <= t->nvb[fl[k]]; b++) e[b].h = e[b].c;
-    }
+  finish_hist(t, out, k0, k1);
 }
 
+/* A leaf of at least 2 * HIST_CHUNK rows is summed in nchunks =
+ * min(HIST_MAX_CHUNKS, 2^floor(log2(rows / HIST_CHUNK))) equal row chunks
+ * whose histograms are then added in chunk order; smaller leaves in one
+ * pass split by feature. The choice depends on the row count alone, never
+ * on the thread count, so every thread count gives the same sums; chunks
+ * spare each thread from gathering every row of a large leaf. */
 static void build_hist(trainer *t, const leaf_state *L, hbin *hist) {
   hist_job hj;
-  hj.begin = L->begin;
-  hj.end = L->end;
+  size_t m = L->end - L->begin;
+  hj.L = L;
   hj.hist = hist;
-  parallel_for(t, t->nfeats, (double)(L->end - L->begin) * t->nfeats, hist_features, &hj);
+  hj.nchunks = 1;
+  while (hj.nchunks < HIST_MAX_CHUNKS && m >= (size_t)2 * hj.nchunks * HIST_CHUNK) hj.nchunks *= 2;
+  if (hj.nchunks == 1) {
+    parallel_for(t, t->nfeats, (double)m * t->nfeats, hist_features, &hj);
+    return;
+  }
+  hj.part[0] = hist;
+  for (int c = 1; c < hj.nchunks; c++) hj.part[c] = t->chunk_hist[c - 1];
+  parallel_for(t, hj.nchunks, (double)m * t->nfeats, hist_chunks, &hj);
+  parallel_for(t, t->nfeats, (double)hj.nchunks * (double)t->total_bins, hist_reduce, &hj);
 }
 
 static void subtract_hist(const trainer *t, hbin *parent, const hbin *child) {
@@ -799,38 +1020,80 @@ static void find_best(const trainer *t, leaf_state *L) {
 
 /* --------------------------------------------------------- tree growth */
 
-static int goes_left(const trainer *t, const split_info *s, uint32_t r) {
-  int b = t->bins[(size_t)r * t->F + (size_t)s->feat];
+/* Whether a row with code b for the split's feature goes left. */
+static inline int code_left(const trainer *t, const split_info *s, int b) {
   if (s->is_cat) return (int)((s->bits[b >> 6] >> (b & 63)) & 1u);
   if (b == t->nvb[s->feat]) return s->default_left;
   return b <= s->bin;
 }
 
-/* Stable partition of L's rows; returns the number that go left. */
-static size_t partition(trainer *t, const leaf_state *L) {
-  size_t nl = 0, nr = 0;
-  for (size_t i = L->begin; i < L->end; i++) {
-    uint32_t r = t->idx[i];
-    if (i + AHEAD < L->end) PREFETCH(t->bins + (size_t)t->idx[i + AHEAD] * t->F + L->best.feat);
-    int left = goes_left(t, &L->best, r);
-    /* Write both ways and advance one: no branch on the data. idx is
-     * overwritten only at positions already read. */
-    t->idx[L->begin + nl] = r;
-    t->tmp[nr] = r;
-    nl += (size_t)left;
-    nr += (size_t)!left;
+typedef struct part_job {
+  const leaf_state *L;
+  size_t nleft;          /* rows that go left: the split's exact count */
+  size_t mid;            /* chunk 0 is [begin, mid), chunk 1 [mid, end) */
+  size_t lefts[2];       /* left rows found in each chunk (a check) */
+} part_job;
+
+/* Chunks [c0, c1) of at most two: chunk 0 walks its rows forward, writing
+ * left rows up from L's begin and right rows up from begin + nleft; chunk 1
+ * walks backward, writing left rows down from begin + nleft and right rows
+ * down from end. Both keep rows in ascending order, their regions are
+ * disjoint, and neither needs the other's counts. */
+static void split_rows(trainer *t, int c0, int c1, void *arg) {
+  part_job *pj = arg;
+  const leaf_state *L = pj->L;
+  const split_info *s = &L->best;
+  const uint8_t *col = t->cols + (size_t)s->feat * t->n;
+  const uint32_t *rows = leaf_rows(t, L);
+  uint32_t *out = t->oi[L->buf == 0 ? 1 : 0];
+  for (int c = c0; c < c1; c++) {
+    if (c == 0) {
+      size_t lo = L->begin, ro = L->begin + pj->nleft;
+      for (size_t i = L->begin; i < pj->mid; i++) {
+        uint32_t r = rows[i];
+        size_t left = (size_t)code_left(t, s, col[r]);
+        out[left ? lo : ro] = r; /* a select, not a branch */
+        lo += left;
+        ro += 1 - left;
+      }
+      pj->lefts[0] = lo - L->begin;
+    } else {
+      size_t lo = L->begin + pj->nleft, ro = L->end; /* one past the next slot */
+      for (size_t i = L->end; i-- > pj->mid;) {
+        uint32_t r = rows[i];
+        size_t left = (size_t)code_left(t, s, col[r]);
+        lo -= left;
+        ro -= 1 - left;
+        out[left ? lo : ro] = r;
+      }
+      pj->lefts[1] = L->begin + pj->nleft - lo;
+    }
   }
-  memcpy(t->idx + L->begin + nl, t->tmp, nr * sizeof *t->tmp);
-  return nl;
+}
+
+/* Stable partition of L's rows into the other buffer; returns the number
+ * that go left. The left count is known before the pass (the split's row
+ * count, exact in a double), so a large leaf splits into two chunks, one
+ * per thread, with no counting pass; the result does not depend on it. */
+static size_t partition(trainer *t, const leaf_state *L) {
+  part_job pj;
+  size_t m = L->end - L->begin;
+  int nt = t->pool_threads ? t->pool_threads->nthreads : 1;
+  int nch = (nt > 1 && m >= 16384) ? 2 : 1;
+  pj.L = L;
+  pj.nleft = (size_t)L->best.lc;
+  pj.mid = nch == 2 ? L->begin + m / 2 : L->end;
+  pj.lefts[1] = 0;
+  parallel_for(t, nch, (double)m * 4, split_rows, &pj);
+  assert(pj.lefts[0] + pj.lefts[1] == pj.nleft);
+  return pj.nleft;
 }
 
 /* Refit for l1/quantile: the percentile of y - score over the leaf's rows. */
 static double refit_leaf(trainer *t, const leaf_state *L, double alpha) {
   size_t n = L->end - L->begin;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t r = t->idx[L->begin + i];
-    t->work[i] = t->d->y[r] - t->score[r];
-  }
+  const uint32_t *rows = leaf_rows(t, L) + L->begin;
+  for (size_t i = 0; i < n; i++) t->work[i] = t->d->y[rows[i]] - t->score[rows[i]];
   return percentile(t->work, n, alpha);
 }
 
@@ -841,6 +1104,7 @@ static void split_leaf(trainer *t, fc_gbdt *m, int li, int nl, int k) {
   fc__gbdt_node *nodes = m->nodes + m->node_begin[m->ntrees];
   size_t gk = m->node_begin[m->ntrees] + (size_t)k;
   size_t nleft = partition(t, L);
+  int dest = L->buf == 0 ? 1 : 0;
   hbin *parent = L->hist, *fresh = t->pool[nl];
 
   nodes[k].feat = s.feat;
@@ -875,6 +1139,7 @@ static void split_leaf(trainer *t, fc_gbdt *m, int li, int nl, int k) {
   L->depth++;
   R->depth = L->depth;
   L->parent = R->parent = k;
+  L->buf = R->buf = dest;
   L->is_left = 1;
   R->is_left = 0;
 
@@ -918,6 +1183,26 @@ static void choose_features(trainer *t) {
   for (int i = 0; i < k; i++) t->foff[i] = t->off[t->feats[i]];
 }
 
+typedef struct score_job {
+  int nl;
+  const double *values; /* the tree's leaf values */
+} score_job;
+
+enum { SCORE_CHUNKS = 64 };
+
+/* Adds each leaf's value to the scores of its rows at positions in chunks
+ * [k0, k1) of SCORE_CHUNKS; every row gets exactly one add. */
+static void add_leaf_values(trainer *t, int k0, int k1, void *arg) {
+  const score_job *sj = arg;
+  size_t p0 = t->nbag * (size_t)k0 / SCORE_CHUNKS, p1 = t->nbag * (size_t)k1 / SCORE_CHUNKS;
+  for (int i = 0; i < sj->nl; i++) {
+    const leaf_state *L = &t->leaves[i];
+    const uint32_t *rows = leaf_rows(t, L);
+    size_t a = FC__MAX(L->begin, p0), b = FC__MIN(L->end, p1);
+    for (size_t j = a; j < b; j++) t->score[rows[j]] += sj->values[i];
+  }
+}
+
 /* Grows one tree into m (as tree m->ntrees) and adds it to the scores. */
 static int grow_tree(trainer *t, fc_gbdt *m) {
   const fc_gbdt_params *p = &t->p;
@@ -932,11 +1217,12 @@ static int grow_tree(trainer *t, fc_gbdt *m) {
   root->begin = 0;
   root->end = t->nbag;
   root->parent = -1;
+  root->buf = -1;
   root->hist = t->pool[0];
   for (size_t i = 0; i < t->nbag; i++) {
     uint32_t r = t->idx[i];
-    root->g += t->gh[r].g;
-    root->h += t->gh[r].h;
+    root->g += t->grad[r];
+    root->h += t->hess[r];
   }
   root->c = (double)t->nbag;
   build_hist(t, root, root->hist);
@@ -965,10 +1251,11 @@ static int grow_tree(trainer *t, fc_gbdt *m) {
   m->leaf_begin[m->ntrees + 1] = m->leaf_begin[m->ntrees] + (uint32_t)nl;
   m->ntrees++;
   /* In-bag rows take their leaf's value directly; out-of-bag rows walk the tree. */
-  for (int i = 0; i < nl; i++) {
-    const leaf_state *L = &t->leaves[i];
-    double v = m->leaf_value[lb + (size_t)i];
-    for (size_t j = L->begin; j < L->end; j++) t->score[t->idx[j]] += v;
+  {
+    score_job sj;
+    sj.nl = nl;
+    sj.values = m->leaf_value + lb;
+    parallel_for(t, SCORE_CHUNKS, (double)t->nbag, add_leaf_values, &sj);
   }
   if (t->inbag)
     for (size_t r = 0; r < t->n; r++)
@@ -1055,16 +1342,22 @@ static void trainer_free(trainer *t) {
   if (t->pool)
     for (int i = 0; i < t->p.num_leaves; i++) fc__free(t->pool[i]);
   fc__free(t->pool);
+  if (t->chunk_hist)
+    for (int i = 0; i < HIST_MAX_CHUNKS - 1; i++) fc__free(t->chunk_hist[i]);
+  fc__free(t->chunk_hist);
   fc__free(t->bins);
   fc__free(t->nvb);
   fc__free(t->off);
   fc__free(t->usable);
   fc__free(t->feats);
   fc__free(t->foff);
-  fc__free(t->gh);
+  fc__free(t->grad);
+  fc__free(t->hess);
   fc__free(t->score);
   fc__free(t->idx);
-  fc__free(t->tmp);
+  fc__free(t->oi[0]);
+  fc__free(t->oi[1]);
+  fc__free(t->cols);
   fc__free(t->inbag);
   fc__free(t->leaves);
   fc__free(t->work);
@@ -1074,21 +1367,24 @@ static int trainer_alloc(trainer *t) {
   size_t n = t->n, F = t->F;
   int ok;
   t->bins = fc__mallocarray(n, F);
+  t->cols = fc__mallocarray(n, F);
   t->nvb = fc__calloc(F, sizeof *t->nvb);
   t->off = fc__calloc(F, sizeof *t->off);
   t->usable = fc__calloc(F, sizeof *t->usable);
   t->feats = fc__calloc(F, sizeof *t->feats);
   t->foff = fc__calloc(F, sizeof *t->foff);
   t->ub = fc__calloc(F, sizeof *t->ub);
-  t->gh = fc__mallocarray(n, sizeof *t->gh);
+  t->grad = fc__mallocarray(n, sizeof *t->grad);
+  t->hess = fc__mallocarray(n, sizeof *t->hess);
   t->score = fc__mallocarray(n, sizeof *t->score);
   t->idx = fc__mallocarray(n, sizeof *t->idx);
-  t->tmp = fc__mallocarray(n, sizeof *t->tmp);
+  t->oi[0] = fc__mallocarray(n, sizeof **t->oi);
+  t->oi[1] = fc__mallocarray(n, sizeof **t->oi);
   t->work = fc__mallocarray(n, sizeof *t->work);
   t->leaves = fc__calloc((size_t)t->p.num_leaves, sizeof *t->leaves);
   t->pool = fc__calloc((size_t)t->p.num_leaves, sizeof *t->pool);
-  ok = t->bins && t->nvb && t->off && t->usable && t->feats && t->foff && t->ub && t->gh && t->score &&
-       t->idx && t->tmp && t->work && t->leaves && t->pool;
+  ok = t->bins && t->nvb && t->off && t->usable && t->feats && t->foff && t->ub && t->grad && t->hess && t->score &&
+       t->idx && t->oi[0] && t->oi[1] && t->cols && t->work && t->leaves && t->pool;
   for (size_t f = 0; ok && f < F; f++)
     ok = (t->ub[f] = fc__mallocarray((size_t)t->p.max_bin, sizeof **t->ub)) != NULL;
   if (ok && t->p.bagging_freq > 0 && t->p.bagging_fraction < 1.0)
@@ -1099,6 +1395,11 @@ static int trainer_alloc(trainer *t) {
 static int alloc_pool(trainer *t) {
   for (int i = 0; i < t->p.num_leaves; i++)
     if ((t->pool[i] = fc__mallocarray(t->total_bins, sizeof(hbin))) == NULL) return FC_ENOMEM;
+  if (t->n < (size_t)2 * HIST_CHUNK) return FC_OK; /* no leaf is ever chunked */
+  if ((t->chunk_hist = fc__calloc(HIST_MAX_CHUNKS - 1, sizeof *t->chunk_hist)) == NULL)
+    return FC_ENOMEM;
+  for (int i = 0; i < HIST_MAX_CHUNKS - 1; i++)
+    if ((t->chunk_hist[i] = fc__mallocarray(t->total_bins, sizeof(hbin))) == NULL) return FC_ENOMEM;
   return FC_OK;
 }
 
@@ -1168,6 +1469,7 @@ static int boost(trainer *t, fc_gbdt *m, const fc_gbdt_data *valid, fc_err *err)
 int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *valid,
                   fc_gbdt_params p, fc_err *err) {
   trainer t;
+  struct wpool workers;
   fc_gbdt *m = NULL;
   double base = 0.0;
   int rc;
@@ -1185,6 +1487,8 @@ int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *
   t.threads = 1;
 #endif
   fc_rng_seed(&t.rng, p.seed);
+  pool_start(&workers, t.threads);
+  if (workers.nthreads > 1) t.pool_threads = &workers;
   if (trainer_alloc(&t) != FC_OK) {
     rc = fc__err(err, FC_ENOMEM, "gbdt train: out of memory");
     goto done;
@@ -1202,6 +1506,7 @@ int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *
   for (size_t r = 0; r < t.n; r++) t.score[r] = base;
   rc = boost(&t, m, valid, err);
 done:
+  pool_stop(&workers);
   trainer_free(&t);
   if (rc != FC_OK) {
     fc_gbdt_destroy(m);

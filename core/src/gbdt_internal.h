@@ -30,6 +30,7 @@ typedef struct fc__gbdt_node {
 } fc__gbdt_node;
 
 #define FC__CAT_WORDS 4 /* 256 bits per categorical split */
+#define FC__FULL_MAX_DEPTH 10 /* deeper trees take the pointer walk */
 
 struct fc_gbdt {
   size_t nfeat;
@@ -62,6 +63,14 @@ struct fc_gbdt {
    * the prediction walk then needs no test for "already at a leaf". */
   fc__gbdt_node *walk;
   int has_cat;           /* some node splits a categorical feature */
+  /* Tree t with depth[t] <= FC__FULL_MAX_DEPTH = D also as a complete tree:
+   * split i (from full_begin[t]) has children 2i+1 and 2i+2, 2^D - 1 splits
+   * then 2^D leaf values (from full_leaf_begin[t]); a leaf above depth D
+   * heads a subtree of pass-through splits whose leaves all hold its value.
+   * full_feat holds the feature, with bit 31 set when NaN goes left. */
+  uint32_t *full_begin, *full_leaf_begin; /* ntrees + 1 each */
+  double *full_thr, *full_leaf;
+  uint32_t *full_feat;
 };
 
 /* Allocates an empty model for nfeat features (names "f0".. unless given). */

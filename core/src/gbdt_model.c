@@ -126,6 +126,16 @@ int fc__gbdt_reserve(fc_gbdt *m, size_t nodes, size_t leaves, size_t cats) {
   return FC_OK;
 }
 
+static void free_full(fc_gbdt *m) {
+  fc__free(m->full_begin);
+  fc__free(m->full_leaf_begin);
+  fc__free(m->full_thr);
+  fc__free(m->full_leaf);
+  fc__free(m->full_feat);
+  m->full_begin = m->full_leaf_begin = m->full_feat = NULL;
+  m->full_thr = m->full_leaf = NULL;
+}
+
 void fc_gbdt_destroy(fc_gbdt *m) {
   if (m == NULL) return;
   if (m->names)
@@ -142,6 +152,7 @@ void fc_gbdt_destroy(fc_gbdt *m) {
   fc__free(m->cat_bits);
   fc__free(m->depth);
   fc__free(m->walk);
+  free_full(m);
   fc__free(m);
 }
 
@@ -183,6 +194,55 @@ double fc__gbdt_raw_row(const fc_gbdt *m, size_t ntrees, const double *x) {
 
 double fc__gbdt_link(const fc_gbdt *m, double raw) {
   return (m->objective == FC_GBDT_POISSON || m->objective == FC_GBDT_TWEEDIE) ? exp(raw) : raw;
+}
+
+/* Writes the subtree at child reference c of tree t into complete-tree
+ * slot i at level lev (of D): a split is copied, a leaf above level D
+ * becomes a pass-through split over copies of itself. */
+static void fill_full(fc_gbdt *m, size_t t, int32_t c, uint32_t i, uint32_t lev, uint32_t D) {
+  uint32_t nb = m->full_begin[t], inner = (1u << D) - 1u;
+  if (lev == D) {
+    m->full_leaf[m->full_leaf_begin[t] + (i - inner)] = m->leaf_value[m->leaf_begin[t] + (size_t)~c];
+    return;
+  }
+  if (c >= 0) {
+    const fc__gbdt_node *n = &m->nodes[m->node_begin[t] + (size_t)c];
+    m->full_thr[nb + i] = n->thr;
+    m->full_feat[nb + i] = (uint32_t)n->feat | ((n->meta & FC__NODE_DEFAULT_LEFT) ? 1u << 31 : 0u);
+    fill_full(m, t, n->left, 2 * i + 1, lev + 1, D);
+    fill_full(m, t, n->right, 2 * i + 2, lev + 1, D);
+  } else {
+    m->full_thr[nb + i] = 0.0;
+    m->full_feat[nb + i] = 0;
+    fill_full(m, t, c, 2 * i + 1, lev + 1, D);
+    fill_full(m, t, c, 2 * i + 2, lev + 1, D);
+  }
+}
+
+/* Builds the complete-tree copies (see fc_gbdt); needs depth[] and has_cat. */
+static int build_full(fc_gbdt *m) {
+  size_t nn = 0, nl = 0;
+  free_full(m);
+  m->full_begin = fc__calloc(m->ntrees + 1, sizeof *m->full_begin);
+  m->full_leaf_begin = fc__calloc(m->ntrees + 1, sizeof *m->full_leaf_begin);
+  if (m->full_begin == NULL || m->full_leaf_begin == NULL) return FC_ENOMEM;
+  for (size_t t = 0; t < m->ntrees; t++) {
+    uint32_t D = m->depth[t];
+    int full = !m->has_cat && D <= FC__FULL_MAX_DEPTH;
+    nn += full ? ((size_t)1 << D) - 1 : 0;
+    nl += full ? (size_t)1 << D : 0;
+    if (nl > UINT32_MAX) return FC_ENOMEM;
+    m->full_begin[t + 1] = (uint32_t)nn;
+    m->full_leaf_begin[t + 1] = (uint32_t)nl;
+  }
+  m->full_thr = fc__mallocarray(nn + 1, sizeof *m->full_thr);
+  m->full_feat = fc__mallocarray(nn + 1, sizeof *m->full_feat);
+  m->full_leaf = fc__mallocarray(nl + 1, sizeof *m->full_leaf);
+  if (m->full_thr == NULL || m->full_feat == NULL || m->full_leaf == NULL) return FC_ENOMEM;
+  for (size_t t = 0; t < m->ntrees; t++)
+    if (m->full_leaf_begin[t + 1] > m->full_leaf_begin[t])
+      fill_full(m, t, m->node_begin[t + 1] > m->node_begin[t] ? 0 : -1, 0, 0, m->depth[t]);
+  return FC_OK;
 }
 
 int fc__gbdt_finalize(fc_gbdt *m) {
@@ -230,7 +290,7 @@ int fc__gbdt_finalize(fc_gbdt *m) {
   fc__free(m->walk);
   m->depth = d;
   m->walk = walk;
-  return FC_OK;
+  return build_full(m);
 }
 
 typedef struct predict_job {
@@ -272,6 +332,27 @@ static void add_tree_block(const fc_gbdt *m, size_t t, const double *x, size_t n
   for (size_t r = 0; r < nr; r++) out[r] += leaves[cur[r] - nn];
 }
 
+/* Adds complete tree t's leaf values to out[0..nr) for rows x[0..nr):
+ * every row takes exactly depth[t] steps, each computing its child's index
+ * from a compare (NaN compares false and follows bit 31). */
+static void add_full_block(const fc_gbdt *m, size_t t, const double *x, size_t nr, double *out) {
+  const double *thr = m->full_thr + m->full_begin[t];
+  const uint32_t *feat = m->full_feat + m->full_begin[t];
+  const double *leaves = m->full_leaf + m->full_leaf_begin[t];
+  uint32_t D = m->depth[t], inner = (1u << D) - 1u;
+  size_t nf = m->nfeat;
+  uint32_t cur[BLOCK];
+  for (size_t r = 0; r < nr; r++) cur[r] = 0;
+  for (uint32_t level = 0; level < D; level++)
+    for (size_t r = 0; r < nr; r++) {
+      uint32_t i = cur[r], fw = feat[i];
+      double v = x[r * nf + (fw & 0x7fffffffu)];
+      uint32_t left = (uint32_t)(v <= thr[i]) | ((uint32_t)(v != v) & (fw >> 31));
+      cur[r] = 2 * i + 2 - left;
+    }
+  for (size_t r = 0; r < nr; r++) out[r] += leaves[cur[r] - inner];
+}
+
 static void predict_range(const predict_job *j) {
   const fc_gbdt *m = j->m;
   size_t nf = m->nfeat;
@@ -281,6 +362,8 @@ static void predict_range(const predict_job *j) {
     for (size_t t = 0; t < m->ntrees; t++) {
       if (m->has_cat) /* categorical splits take the general walk */
         for (size_t r = b; r < e; r++) j->out[r] += m->leaf_value[leaf_of(m, t, j->x + r * nf)];
+      else if (m->full_leaf_begin[t + 1] > m->full_leaf_begin[t])
+        add_full_block(m, t, j->x + b * nf, e - b, j->out + b);
       else
         add_tree_block(m, t, j->x + b * nf, e - b, j->out + b);
     }

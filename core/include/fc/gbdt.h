@@ -16,8 +16,10 @@
  *
  * Results are a function of the data, the parameters and the seed only: the
  * number of threads changes the speed, never a bit of the model. Natively,
- * histogram building is split by feature over `threads` pthreads and every
- * sum is taken in row order; under Emscripten training is single-threaded.
+ * training runs on a pool of `threads` pthreads: a histogram of a large leaf
+ * is summed in row chunks whose number depends on the leaf's row count
+ * alone and added in chunk order, a small leaf's split by feature; under
+ * Emscripten the same chunks are summed on one thread.
  *
  * A model saves to a versioned little-endian binary format with a checksum;
  * loading a corrupted or truncated buffer returns FC_ECORRUPT. Prediction
