@@ -350,6 +350,33 @@ class Insights(unittest.TestCase):
         self.assertIn("floatcast_metering_lag_seconds_count", text)
         self.assertIn('floatcast_request_duration_seconds_bucket{le="+Inf"}', text)
 
+    def test_stage_histograms_and_background_checkpoint(self):
+        for _ in range(5):
+            self.assertEqual(call("GET", "/v1/usage", G["a"])[0].status, 200)
+        time.sleep(0.35)  # the checkpointer runs every 100 ms once a batch committed
+        c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=30)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+
+        def value(series):
+            line = [l for l in text.splitlines() if l.startswith(series + " ")]
+            self.assertEqual(len(line), 1, series)
+            return float(line[0].split()[1])
+        total = value('floatcast_request_duration_seconds_bucket{le="+Inf"}')
+        # Every dispatched request passes receive and process; partner calls
+        # are held for metering, so that stage counts at least these five.
+        self.assertGreaterEqual(value('floatcast_request_stage_seconds_count{stage="process"}'), 5)
+        self.assertLessEqual(value('floatcast_request_stage_seconds_count{stage="process"}'), total)
+        self.assertGreaterEqual(value('floatcast_request_stage_seconds_count{stage="metering"}'), 5)
+        self.assertGreaterEqual(value("floatcast_metering_commit_seconds_count"), 1)
+        self.assertEqual(value("floatcast_metering_batch_records_sum"),
+                         value('floatcast_metering_records_total{state="committed"}') +
+                         value('floatcast_metering_records_total{state="failed"}'))
+        self.assertGreaterEqual(value("floatcast_wal_checkpoint_seconds_count"), 1)
+        self.assertEqual(value("floatcast_wal_checkpoint_failures_total"), 0)
+        self.assertGreaterEqual(value("floatcast_loop_busy_seconds_count"), 1)
+
     def test_cash_flow_and_what_if(self):
         r, doc = call("GET", "/v1/insights/cash-flow?horizon=3", G["demo"])
         self.assertEqual(r.status, 200, doc)
