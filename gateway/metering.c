@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -99,6 +100,13 @@ static int vec_push(rec_vec *q, const gw_meter_rec *r) {
   return 0;
 }
 
+/* The calling thread's CPU time in ns (0 where the clock is missing). */
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void on_async(uv_async_t *h) {
   gw_meter *m = h->data;
   uv_mutex_lock(&m->lock);
@@ -152,11 +160,12 @@ static void writer(void *arg) {
     batch = t;
     uv_mutex_unlock(&m->lock);
 
-    uint64_t t0 = uv_hrtime();
+    uint64_t t0 = uv_hrtime(), c0 = thread_cpu_ns();
     int ok = commit_batch(m, &batch, &idx, &idx_cap, &rows);
-    uint64_t now = uv_hrtime();
+    uint64_t now = uv_hrtime(), cpu = thread_cpu_ns() - c0;
     uv_mutex_lock(&m->lock);
     gw_hist_observe(&m->stats.commit, (double)(now - t0) / 1e9);
+    gw_hist_observe(&m->stats.commit_cpu, (double)cpu / 1e9);
     int bb = 0;
     while (bb < GW_BATCH_BUCKETS - 1 && batch.n > ((size_t)1 << bb)) bb++;
     m->stats.batch_size[bb]++;

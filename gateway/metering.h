@@ -78,6 +78,8 @@ typedef struct gw_meter_stats {
   uint64_t last_batch;             /* records in the last batch */
   gw_hist wait;                    /* a record queued until its batch's BEGIN */
   gw_hist commit;                  /* one batch's transaction, BEGIN to COMMIT */
+  gw_hist commit_cpu;              /* the writer thread's CPU time in it: the rest of
+                                      commit is waiting (disk, locks, the scheduler) */
   gw_hist deliver;                 /* COMMIT done until the loop releases the answers */
   uint64_t batch_size[GW_BATCH_BUCKETS]; /* batches of at most 2^i records */
   gw_hist checkpoint;              /* background checkpoints */

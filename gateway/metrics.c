@@ -87,6 +87,9 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                 "A usage record queued until its group commit begins.", out);
   gw_hist_write(&meter->commit, "floatcast_metering_commit_seconds", NULL,
                 "One group commit of usage records, BEGIN to COMMIT.", out);
+  gw_hist_write(&meter->commit_cpu, "floatcast_metering_commit_cpu_seconds", NULL,
+                "The writer thread's CPU time in one group commit (the rest of the commit's "
+                "time is waiting: disk, locks, scheduling).", out);
   gw_hist_write(&meter->deliver, "floatcast_metering_deliver_seconds", NULL,
                 "Commit done until the loop releases the held answer.", out);
   fc_buf_puts(out, "# HELP floatcast_metering_batch_records Records per group commit.\n"
