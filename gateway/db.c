@@ -65,6 +65,8 @@ static const char schema[] =
     " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants (id),"
     " tier TEXT NOT NULL REFERENCES tiers (name), hash BLOB NOT NULL,"
     " created_at INTEGER NOT NULL, revoked_at INTEGER);"
+    /* Keys --seed-demo issued: a restart revokes these and no other. */
+    "CREATE TABLE IF NOT EXISTS seeded_keys (id TEXT PRIMARY KEY);"
     /* Usage: one row per (tenant, key, endpoint, status class, hour). Rows
      * only grow, are never deleted, and a month is closed (no insert or
      * update) from one hour after it ends. */

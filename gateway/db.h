@@ -81,8 +81,10 @@ int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, in
                      fc_err *err);
 typedef int (*gw_key_fn)(const gw_key_info *k, void *arg);
 int gw_db_keys_each(gw_db *db, gw_key_fn fn, void *arg, fc_err *err);
-/* Revokes every live key of tenant (the demo key is reissued each start). */
-int gw_db_keys_revoke_tenant(gw_db *db, const char *tenant, int64_t now, fc_err *err);
+/* Inserts a --seed-demo key and, in the same transaction, revokes the keys
+ * earlier starts seeded (table seeded_keys); keys issued through the admin
+ * API, for the demo tenant too, are left alone. */
+int gw_db_key_insert_seeded(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err);
 
 /* ---- usage (db_tenancy.c) ---- */
 /* Adds the rows' counts in one transaction (insert or add). */

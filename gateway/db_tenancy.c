@@ -160,6 +160,7 @@ typedef struct key_new {
   const gw_key_info *k;
   const char *old_id;
   int64_t now;
+  int seeded; /* a --seed-demo key: revoke the earlier seeded keys, remember this one */
 } key_new;
 
 static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
@@ -189,6 +190,13 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
   sqlite3_bind_int64(st, 5, kn->now);
   rc = sqlite3_step(st) == SQLITE_DONE ? FC_OK : gw__sql_err(c, err, "key");
   sqlite3_finalize(st);
+  if (rc == FC_OK && kn->seeded)
+    rc = exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE revoked_at IS NULL AND id IN"
+                       " (SELECT id FROM seeded_keys) AND id != ?1",
+                    1, (const char *const[]){k->id}, kn->now, NULL, err);
+  if (rc == FC_OK && kn->seeded)
+    rc = exec_texts(c, "INSERT INTO seeded_keys VALUES (?1)", 1, (const char *const[]){k->id}, 0,
+                    NULL, err);
   if (rc == FC_OK && kn->old_id) {
     const char *old[1] = {kn->old_id};
     rc = exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -198,13 +206,13 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_key_insert(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) {
-  key_new kn = {k, NULL, now};
+  key_new kn = {k, NULL, now, 0};
   return in_txn(db, key_insert_fn, &kn, err);
 }
 
 int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
                      fc_err *err) {
-  key_new kn = {fresh, old_id, now};
+  key_new kn = {fresh, old_id, now, 0};
   return in_txn(db, key_insert_fn, &kn, err);
 }
 
@@ -304,16 +312,9 @@ int gw_db_key_revoke(gw_db *db, const char *id, int64_t now, fc_err *err) {
   return in_txn(db, key_revoke_fn, &kc, err);
 }
 
-static int tenant_revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
-  const key_change *kc = arg;
-  const char *texts[1] = {kc->id};
-  return exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE tenant_id = ?1 AND revoked_at IS NULL",
-                    1, texts, kc->now, NULL, err);
-}
-
-int gw_db_keys_revoke_tenant(gw_db *db, const char *tenant, int64_t now, fc_err *err) {
-  key_change kc = {tenant, NULL, now};
-  return in_txn(db, tenant_revoke_fn, &kc, err);
+int gw_db_key_insert_seeded(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) {
+  key_new kn = {k, NULL, now, 1};
+  return in_txn(db, key_insert_fn, &kn, err);
 }
 
 /* ---- usage ---- */

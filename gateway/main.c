@@ -340,21 +340,21 @@ static int load_registry(const options *o, gw_db *db, gw_auth *auth, fc_err *err
   return rc;
 }
 
-/* --seed-demo: the demo tenant exists, and a fresh "pro" key replaces its
- * earlier ones (a key is shown once, so each start issues one to show). */
+/* --seed-demo: the demo tenant exists, and a fresh "pro" key replaces the
+ * keys earlier starts seeded (a key is shown once, so each start issues one
+ * to show); keys an admin issued for the demo tenant stay valid. */
 static int seed_demo_key(gw_db *db, gw_auth *auth, char key[GW_KEY_LEN + 1], fc_err *err) {
   gw_key_info k;
   int exists = 0;
   int64_t now = (int64_t)time(NULL);
   int rc = gw_db_tenant_exists(db, "demo", &exists, err);
   if (rc == FC_OK && !exists) rc = gw_db_tenant_create(db, "demo", "Demo tenant", now, err);
-  if (rc == FC_OK) rc = gw_db_keys_revoke_tenant(db, "demo", now, err);
   memset(&k, 0, sizeof k);
   if (rc == FC_OK && gw_key_generate(k.id, key, k.hash) != FC_OK)
     rc = gw_err(err, FC_EUNSUPPORTED, "no system randomness");
   snprintf(k.tenant, sizeof k.tenant, "demo");
   snprintf(k.tier, sizeof k.tier, "pro");
-  if (rc == FC_OK) rc = gw_db_key_insert(db, &k, now, err);
+  if (rc == FC_OK) rc = gw_db_key_insert_seeded(db, &k, now, err);
   if (rc == FC_OK) rc = gw_db_keys_each(db, put_key_cb, auth, err);
   return rc;
 }

@@ -515,6 +515,83 @@ class BadInput(unittest.TestCase):
         self.assertEqual(call("GET", "/healthz")[0].status, 200)
 
 
+def limit_headers(r):
+    """The burst and monthly parts of RateLimit, as {name: (remaining, reset)}."""
+    parts = {}
+    for item in r.getheader("RateLimit").split(", "):
+        name, rest = item.split(";", 1)
+        kv = dict(x.split("=") for x in rest.split(";"))
+        parts[name.strip('"')] = (int(kv["r"]), int(kv["t"]))
+    return parts
+
+
+class Restart(unittest.TestCase):
+    """The monthly quota lives in the usage table, so it survives a clean
+    restart and a kill -9 alike; the burst allowance is in memory and starts
+    full again."""
+
+    def test_quota_and_headers_survive_restart_and_kill(self):
+        db = os.path.join(G["tmp"], "restart.db")
+        proc, port, demo1 = spawn(db, seed=True)
+        try:
+            r, doc = call("PUT", "/v1/admin/tiers/q5", ADMIN, port=port,
+                          body={"rate_per_second": 1000, "burst": 50, "monthly_quota": 5,
+                                "max_horizon_hours": 720, "max_history_days": 365,
+                                "granularities": ["day"]})
+            self.assertEqual(r.status, 200, doc)
+            r, key = call("POST", "/v1/admin/keys", ADMIN, {"tenant_id": "demo", "tier": "q5"},
+                          port=port)
+            self.assertEqual(r.status, 201, key)
+            path = "/v1/reports/treasury/projection?horizon=6"
+            monthly = []
+            for _ in range(2):
+                r, _ = call("GET", path, key["key"], port=port)
+                self.assertEqual(r.status, 200)
+                monthly.append(limit_headers(r)["monthly"][0])
+            # A refused call (400) gives its quota unit back, before and after.
+            self.assertEqual(call("GET", path + "&bogus=1", key["key"], port=port)[0].status, 400)
+            self.assertEqual(monthly, [4, 3])
+            self.assertEqual(stop(proc), 0)
+
+            proc, port, demo2 = spawn(db, seed=True)  # --seed-demo reissues only the demo key
+            r, doc = call("GET", path, demo1, port=port)
+            self.assertEqual((r.status, doc["error"]["code"]), (401, "revoked_key"))
+            self.assertEqual(call("GET", path, demo2, port=port)[0].status, 200)
+            r, _ = call("GET", path, key["key"], port=port)
+            self.assertEqual(r.status, 200, "an admin-issued key of the demo tenant stays valid")
+            h = limit_headers(r)
+            self.assertEqual(h["monthly"][0], 2, "the quota used before the restart is kept")
+            self.assertEqual(h["burst"][0], 49, "the burst starts full after a restart")
+            self.assertEqual(r.getheader("X-RateLimit-Remaining"), "49")
+            self.assertIn('"monthly";q=5;w=2592000', r.getheader("RateLimit-Policy"))
+            self.assertGreater(h["monthly"][1], 0)
+            proc.kill()  # SIGKILL: the answered call was committed before it was sent
+            proc.wait()
+            proc.stdout.close()
+
+            proc, port, _ = spawn(db)
+            got = [call("GET", path, key["key"], port=port) for _ in range(3)]
+            self.assertEqual([x[0].status for x in got], [200, 200, 429])
+            self.assertEqual([limit_headers(x[0])["monthly"][0] for x in got], [1, 0, 0])
+            self.assertEqual(got[2][1]["error"]["code"], "quota_exceeded")
+            month_end = limit_headers(got[2][0])["monthly"][1]
+            self.assertEqual(int(got[2][0].getheader("Retry-After")), month_end)
+            self.assertEqual(stop(proc), 0)
+            proc = None
+            con = sqlite3.connect(db)
+            try:
+                served = con.execute("SELECT sum(calls) FROM usage WHERE key_id = ? AND "
+                                     "status_class = 2", (key["id"],)).fetchone()[0]
+                self.assertEqual(served, 5)
+            finally:
+                con.close()
+        finally:
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+                proc.stdout.close()
+
+
 class Crash(unittest.TestCase):
     def test_zz_kill9_loses_nothing_counts_nothing_twice(self):
         db = os.path.join(G["tmp"], "crash.db")
