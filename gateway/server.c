@@ -110,9 +110,18 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   fc_buf_json_str(&line, method);
   fc_buf_puts(&line, ",\"target\":");
   fc_buf_json_str(&line, target);
-  fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f}\n",
+  fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f",
                 c->route ? c->route->name : "-", status, bytes,
                 (double)(uv_hrtime() - c->t_start) / 1e6);
+  if (c->t_finish && c->call.caller == GW_CALLER_PARTNER) {
+    fc_buf_puts(&line, ",\"tenant\":");
+    fc_buf_json_str(&line, c->call.tenant);
+    fc_buf_printf(&line, ",\"key\":\"%s\"", c->call.key_id);
+  } else if (c->t_finish && c->call.caller == GW_CALLER_ADMIN) {
+    fc_buf_puts(&line, ",\"caller\":\"admin\"");
+  }
+  if (c->cache_hit) fc_buf_puts(&line, ",\"cache\":\"hit\"");
+  fc_buf_puts(&line, "}\n");
   if (!fc_buf_failed(&line)) fputs(line.data, stderr);
   fc_buf_free(&line);
 }
