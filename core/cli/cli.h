@@ -43,6 +43,7 @@ int cli_parse_time(const char *cmd, const char *flag, const char *s, int64_t *ou
 
 /* Subcommands, one cmd_<name>.c each; add new ones to main.c's table. */
 int cmd_version(int argc, char **argv);
+int cmd_usage(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 int cmd_project(int argc, char **argv);

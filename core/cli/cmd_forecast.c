@@ -1,12 +1,13 @@
 /* cmd_forecast.c: floatcast forecast.
  *
  * forecast --input FILE [--format long|m4] --horizon H [--season 24[,168]]
- *          [--level 80,95] [--model auto|ensemble|weighted|ets|arima|theta|otheta|
+ *          [--level 80,95] [--model auto|ensemble|weighted|ensemble-arima|ets|arima|theta|otheta|
  *          mstl|snaive|naive2|naive] [--calibrate] [--output FILE]
  * writes series_id,step,timestamp,mean,loNN,hiNN,... (formats.md). "auto"
  * and "ensemble" pick per series the member with the best rolling-origin
  * validation MASE, "weighted" combines the best three by 1/MASE^2, both
- * with conformal intervals (ensemble.h);
+ * with conformal intervals (ensemble.h); "ensemble-arima" adds seasonal
+ * ARIMA to the members (more accurate on M4 Hourly, about 8x slower);
  * --calibrate gives a single model conformal intervals too. Interior gaps
  * are filled linearly (reported on stderr); a series that cannot be
  * forecast is reported with its id and makes the exit code 1.
@@ -82,6 +83,7 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
   if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
     return cli_fail(cmd, "--format must be long or m4") + 1;
   if (strcmp(o->model, "auto") && strcmp(o->model, "ensemble") && strcmp(o->model, "weighted") &&
+      strcmp(o->model, "ensemble-arima") &&
       !fc_model_find(o->model))
     return cli_fail(cmd, "unknown --model '%s'", o->model) + 1;
   return 0;
@@ -121,11 +123,18 @@ static fc_model_params model_params(const opts *o) {
 int fcli_forecast_one(const opts *o, const double *y, size_t n, fc_forecast *f, fc_err *err) {
   fc_model_params p = model_params(o);
   fc_ensemble_params ep;
-  int ens = !strcmp(o->model, "auto") || !strcmp(o->model, "ensemble") || !strcmp(o->model, "weighted");
+  int ens = !strcmp(o->model, "auto") || !strcmp(o->model, "ensemble") ||
+            !strcmp(o->model, "weighted") || !strcmp(o->model, "ensemble-arima");
   if (!ens && !o->calibrate) return fc_forecast_series(o->model, y, n, &p, f, err);
   if (ens) {
     ep = fc_ensemble_defaults(o->periods, o->nperiods);
     if (!strcmp(o->model, "weighted")) ep.mode = FC_ENSEMBLE_WEIGHT;
+    if (!strcmp(o->model, "ensemble-arima")) {
+      fc_model_params q = fc_model_defaults();
+      q.periods[0] = o->periods[0];
+      q.nperiods = o->nperiods ? 1 : 0;
+      fc_ensemble_add(&ep, "arima", &q, NULL);
+    }
   } else {
     memset(&ep, 0, sizeof ep);
     ep.backtest = fc_backtest_defaults();

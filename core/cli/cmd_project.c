@@ -36,6 +36,21 @@ static void print_table(const fc_projection *p) {
     printf("%-6s %22s %20s %20s %22s  %-6s %s\n", c->currency, b, so, sd, pj, c->risk,
            c->expected_at == FC_TIME_NONE ? "-" : when);
   }
+  if (strcmp(p->method, "ml") == 0) {
+    /* The model's band at the horizon, beside the rule's exact figure above. */
+    printf("\n%-6s %22s %22s %22s  %s\n", "ccy", "p10", "p50", "p90", "P(below floor) 24h/48h");
+    for (size_t i = 0; i < p->n_currencies; i++) {
+      const fc_currency_projection *c = &p->currencies[i];
+      const fc_path_point *last = &c->path[c->n_path - 1];
+      printf("%-6s %22.*f %22.*f %22.*f  ", c->currency, c->scale, last->p10, c->scale, last->p50, c->scale,
+             last->p90);
+      for (int j = 0; j < 2; j++) {
+        if (isnan(c->p_below[j])) printf("%s-", j ? "/" : "");
+        else printf("%s%.2f", j ? "/" : "", c->p_below[j]);
+      }
+      printf("\n");
+    }
+  }
   for (size_t i = 0; i < p->n_recommendations; i++) {
     const fc_recommendation *r = &p->recommendations[i];
     char amt[FC_MONEY_STR_MAX];

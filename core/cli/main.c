@@ -16,6 +16,7 @@ static const struct {
     {"forecast", cmd_forecast, "forecast time series (ensemble, ETS, Theta, MSTL, baselines)"},
     {"backtest", cmd_backtest, "rolling-origin accuracy and interval coverage of a model"},
     {"gbdt", cmd_gbdt, "gradient-boosted trees: train, predict, importance, dump"},
+    {"usage", cmd_usage, "export the gateway's metered usage for billing (usage export --db ...)"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -117,7 +117,7 @@ typedef struct fitres {
 
 static int fit_order(css_ctx *c, order o, fitres *r) {
   size_t dim = npar(o), k = npar(o) + 1, pa = (size_t)o.p + c->m * (size_t)o.P, neff;
-  fc__nm_opts opts = {(int)(150 * (dim + 1)), 1, 0.1, 1e-9};
+  fc__nm_opts opts = {(int)(60 * (dim + 1)), 1, 0.1, 1e-7};
   double v, wm = 0;
   c->o = o;
   memset(r->x, 0, sizeof r->x);

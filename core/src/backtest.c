@@ -59,7 +59,7 @@ int fc_backtest(const char *name, const double *y, size_t n, const fc_model_para
       memcpy(out->mean + k * h, f.mean, h * sizeof *y);
       memcpy(out->sd + k * h, f.sd, h * sizeof *y);
     } else {
-      fc__err_prefix(err, "backtest origin %zu: ", o);
+      fc__err_prefix(err, rc, "backtest origin %zu: ", o);
     }
     fc_forecast_free(&f);
   }

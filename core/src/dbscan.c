@@ -14,6 +14,7 @@
 #include "fc/dbscan.h"
 #include "fc/rng.h"
 #include "internal.h"
+#include "vec.h"
 
 #include <math.h>
 #include <string.h>
@@ -176,26 +177,6 @@ static double box_max2(const kdtree *t, int id, const double *q) {
   return s;
 }
 
-static double dist2(const double *a, const double *b, size_t d) {
-  double s = 0;
-  for (size_t j = 0; j < d; j++) {
-    double e = a[j] - b[j];
-    s += e * e;
-  }
-  return s;
-}
-
-/* dist2(a, b) <= eps2, giving up as soon as the partial sum exceeds it. */
-static int within(const double *a, const double *b, size_t d, double eps2) {
-  double s = 0;
-  for (size_t j = 0; j < d; j++) {
-    double e = a[j] - b[j];
-    s += e * e;
-    if (s > eps2) return 0;
-  }
-  return 1;
-}
-
 /* A growable list of point indices. */
 typedef struct list {
   size_t *v, len, cap;
@@ -247,7 +228,7 @@ static void knn(const kdtree *t, int id, const double *q, heap *h) {
   if (h->len == h->k && box_min2(t, id, q) >= h->v[0]) return;
   if (nd->left < 0) {
     for (size_t i = nd->lo; i < nd->hi; i++)
-      heap_offer(h, dist2(t->pts + i * t->d, q, t->d), t->idx[i]);
+      heap_offer(h, fc__dist2(t->pts + i * t->d, q, t->d), t->idx[i]);
     return;
   }
   if (box_min2(t, nd->left, q) <= box_min2(t, nd->right, q)) {
@@ -423,7 +404,7 @@ static int dense_query(const kdtree *t, const openset *o, const int *labels, con
       if (collect_open(t, o, labels, id, out) != FC_OK) return FC_ENOMEM;
     } else if (nd->left < 0) {
       for (size_t i = nd->lo; i < nd->hi; i++) {
-        if (!within(t->pts + i * t->d, q, t->d, eps2)) continue;
+        if (!fc__dist2_within(t->pts + i * t->d, q, t->d, eps2)) continue;
         ++*count;
         if (is_open(labels[t->idx[i]]) && list_push(out, t->idx[i]) != FC_OK) return FC_ENOMEM;
       }

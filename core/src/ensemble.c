@@ -98,7 +98,7 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
   memset(mf, 0, sizeof mf);
   if (nm == 0) return fc__err(err, FC_EINVAL, "ensemble: no members");
   if ((rc = fc_series_check(y, n, 2, err))) {
-    fc__err_prefix(err, "ensemble: ");
+    fc__err_prefix(err, rc, "ensemble: ");
     return rc;
   }
   rep->nmembers = nm;
@@ -138,7 +138,7 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
     if (w[j] == 0) continue;
     if ((rc = fc_forecast_init(&mf[j], f->h, NULL, 0, err))) break;
     rc = fc_forecast_series(ep->members[j].name, y, n, &ep->members[j].params, &mf[j], err);
-    if (rc) fc__err_prefix(err, "ensemble member %s: ", ep->members[j].name);
+    if (rc) fc__err_prefix(err, rc, "ensemble member %s: ", ep->members[j].name);
   }
   if (rc) goto done;
   for (size_t j = 0; j < nm; j++) {

@@ -49,8 +49,10 @@ int fc__grow(void **p, size_t *cap, size_t need, size_t size);
 
 /* Fills err (if any) with code and a formatted message; returns code. */
 int fc__err(fc_err *err, int code, const char *fmt, ...) FC__PRINTF(3, 4);
-/* Prepends a formatted prefix to err's message; returns err's code. */
-int fc__err_prefix(fc_err *err, const char *fmt, ...) FC__PRINTF(2, 3);
+/* Prepends a formatted prefix to err's message (err may be NULL);
+ * returns code, so that `return fc__err_prefix(err, rc, ...)` passes the
+ * real failure on whether or not the caller wanted details. */
+int fc__err_prefix(fc_err *err, int code, const char *fmt, ...) FC__PRINTF(3, 4);
 
 #define FC__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FC__MAX(a, b) ((a) > (b) ? (a) : (b))

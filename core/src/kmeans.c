@@ -23,6 +23,7 @@
 #include "fc/kmeans.h"
 #include "fc/rng.h"
 #include "internal.h"
+#include "vec.h"
 
 #include <math.h>
 #include <string.h>
@@ -49,27 +50,6 @@ fc_kmeans_auto_params fc_kmeans_auto_defaults(void) {
   return p;
 }
 
-static double dist2(const double *a, const double *b, size_t d) {
-  double s = 0;
-  for (size_t j = 0; j < d; j++) {
-    double e = a[j] - b[j];
-    s += e * e;
-  }
-  return s;
-}
-
-/* dist2(a, b) when it is below cap; otherwise some value >= cap (the sum
- * stops growing once it passes cap, which spares most of the work for far
- * points). */
-static double dist2_capped(const double *a, const double *b, size_t d, double cap) {
-  double s = 0;
-  for (size_t j = 0; j < d; j++) {
-    double e = a[j] - b[j];
-    s += e * e;
-    if (s >= cap) return s;
-  }
-  return s;
-}
 
 /* Nearest and second-nearest squared distances from p to the k centres. */
 static int nearest2(const double *p, const double *c, int k, size_t d, double *best,
@@ -77,7 +57,7 @@ static int nearest2(const double *p, const double *c, int k, size_t d, double *b
   int arg = 0;
   double b1 = INFINITY, b2 = INFINITY;
   for (int j = 0; j < k; j++) {
-    double e = dist2_capped(p, c + (size_t)j * d, d, b2);
+    double e = fc__dist2_capped(p, c + (size_t)j * d, d, b2);
     if (e < b1) {
       b2 = b1;
       b1 = e;
@@ -132,7 +112,7 @@ static v2d v2_load(const double *p) {
   return v;
 }
 
-/* out[c] = dist2(p, centre c) for c < t->kp. */
+/* out[c] = fc__dist2(p, centre c) for c < t->kp. */
 static void ctab_dists(const ctab *t, const double *p, double *out) {
   size_t d = t->d, kp = (size_t)t->kp, c0 = 0;
   for (; c0 + 8 <= kp; c0 += 8) {
@@ -303,7 +283,7 @@ static void add_center(const double *x, size_t n, size_t d, const double *centre
                        double *closest, double *cum) {
   double run = 0;
   for (size_t i = 0; i < n; i++) {
-    double e = dist2_capped(x + i * d, centre, d, closest[i]);
+    double e = fc__dist2_capped(x + i * d, centre, d, closest[i]);
     if (e < closest[i]) closest[i] = e;
     run += closest[i];
     cum[i] = run;
@@ -409,7 +389,7 @@ static double move_centers(size_t d, int k, double *c, work *w) {
     double *cc = c + (size_t)c0 * d;
     if (w->count[c0] > 0)
       for (size_t j = 0; j < d; j++) cc[j] = w->sums[(size_t)c0 * d + j] / (double)w->count[c0];
-    w->shift[c0] = dist2(cc, w->old + (size_t)c0 * d, d);
+    w->shift[c0] = fc__dist2(cc, w->old + (size_t)c0 * d, d);
     total += w->shift[c0];
     w->shift[c0] = sqrt(w->shift[c0]);
   }
@@ -421,7 +401,7 @@ static void half_gaps(const double *c, int k, size_t d, double *half) {
   for (int a = 0; a < k; a++) half[a] = INFINITY;
   for (int a = 0; a < k; a++)
     for (int b = a + 1; b < k; b++) {
-      double e = 0.5 * sqrt(dist2(c + (size_t)a * d, c + (size_t)b * d, d));
+      double e = 0.5 * sqrt(fc__dist2(c + (size_t)a * d, c + (size_t)b * d, d));
       if (e < half[a]) half[a] = e;
       if (e < half[b]) half[b] = e;
     }
@@ -487,7 +467,7 @@ static size_t assign_pass(const double *x, size_t n, size_t d, int k, const doub
       w->lower[i] -= before == far ? m2 : m1;
       m = w->half[before] > w->lower[i] ? w->half[before] : w->lower[i];
       if (w->upper[i] > m) {
-        w->upper[i] = sqrt(dist2(p, c + (size_t)before * d, d));
+        w->upper[i] = sqrt(fc__dist2(p, c + (size_t)before * d, d));
         if (w->upper[i] > m) {
           full_search(p, w, i);
           changed += w->labels[i] != before;
@@ -504,7 +484,7 @@ static size_t assign_pass(const double *x, size_t n, size_t d, int k, const doub
 
 static double inertia_of(const double *x, size_t n, size_t d, const double *c, const int *lab) {
   double s = 0;
-  for (size_t i = 0; i < n; i++) s += dist2(x + i * d, c + (size_t)lab[i] * d, d);
+  for (size_t i = 0; i < n; i++) s += fc__dist2(x + i * d, c + (size_t)lab[i] * d, d);
   return s;
 }
 
@@ -705,7 +685,7 @@ static int silhouette_idx(const double *x, size_t d, const int *labels, const si
     const double *pa = x + idx[a] * d;
     int la = labels[idx[a]];
     for (size_t b = a + 1; b < m; b++) {
-      double e = sqrt(dist2(pa, x + idx[b] * d, d));
+      double e = sqrt(fc__dist2(pa, x + idx[b] * d, d));
       sums[a * (size_t)k + (size_t)labels[idx[b]]] += e;
       sums[b * (size_t)k + (size_t)la] += e;
     }

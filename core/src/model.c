@@ -111,7 +111,7 @@ int fc_model_fit(const char *name, const double *y, size_t n, const fc_model_par
     return fc__err(err, FC_EINVAL, "%s: at most %d seasonal periods", name, FC_MAX_PERIODS);
   minn = def->min_length(p);
   if ((rc = fc_series_check(y, n, minn, err))) {
-    fc__err_prefix(err, "%s: ", name); /* returns EINVAL when err is NULL */
+    fc__err_prefix(err, rc, "%s: ", name);
     return rc;
   }
   m = fc__calloc(1, sizeof *m);

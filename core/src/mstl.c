@@ -209,7 +209,7 @@ static int mstl_fit(const double *y, size_t n, const fc_model_params *p, void **
   if (strlen(ep.ets) >= 3) ep.ets[strlen(ep.ets) - 1] = 'N';
   ep.nonneg = 0;
   ep.seed = p->seed;
-  if ((rc = fc_model_fit("ets", x, n, &ep, &s->adj, err))) fc__err_prefix(err, "mstl: ");
+  if ((rc = fc_model_fit("ets", x, n, &ep, &s->adj, err))) fc__err_prefix(err, rc, "mstl: ");
 done:
   fc__free(x), fc__free(seas), fc__free(tr), fc__free(rem);
   if (rc) {

@@ -36,6 +36,7 @@ static int written_decimals(const char *v, size_t len) {
  * currency's scale, no empty item. */
 static int check_floors(const char *spec, const fc_currencies *ccy, fc_err *err) {
   const char *p = spec;
+  int rc;
   if (spec == NULL) return FC_OK;
   while (*p) {
     size_t n = strcspn(p, "=,"), vlen;
@@ -54,8 +55,8 @@ static int check_floors(const char *spec, const fc_currencies *ccy, fc_err *err)
     } else if ((scale = fc_currencies_scale(ccy, code)) < 0) {
       return fc__err(err, FC_ECURRENCY, "floors '%.60s': unknown currency '%s'", spec, code);
     }
-    if (fc_money_parse(v, vlen, scale, &val, err) != FC_OK)
-      return fc__err_prefix(err, "floor of %s: ", code);
+    if ((rc = fc_money_parse(v, vlen, scale, &val, err)) != FC_OK)
+      return fc__err_prefix(err, rc, "floor of %s: ", code);
     p = v + vlen;
     if (*p == ',' && *++p == '\0')
       return fc__err(err, FC_EPARSE, "floors '%.60s': empty item after the last comma", spec);
@@ -67,7 +68,7 @@ static int check_floors(const char *spec, const fc_currencies *ccy, fc_err *err)
  * '*', else 0. */
 static int floor_for(const char *spec, const char *ccy, int scale, int64_t *out, fc_err *err) {
   const char *p = spec;
-  int found_star = 0;
+  int found_star = 0, rc;
   int64_t star = 0;
   *out = 0;
   if (spec == NULL) return FC_OK;
@@ -77,8 +78,8 @@ static int floor_for(const char *spec, const char *ccy, int scale, int64_t *out,
     vlen = strcspn(v, ",");
     if ((n == 1 && p[0] == '*') || (strlen(ccy) == n && strncmp(p, ccy, n) == 0)) {
       int64_t val;
-      if (fc_money_parse(v, vlen, scale, &val, err) != FC_OK)
-        return fc__err_prefix(err, "floor of %.*s for %s: ", (int)n, p, ccy);
+      if ((rc = fc_money_parse(v, vlen, scale, &val, err)) != FC_OK)
+        return fc__err_prefix(err, rc, "floor of %.*s for %s: ", (int)n, p, ccy);
       if (p[0] != '*') {
         *out = val;
         return FC_OK;

@@ -189,7 +189,7 @@ static int get_decimal(ctx *c, int i, int scale, int64_t *out) {
     return fc__err(c->err, FC_EPARSE, "%s: expected a decimal, got %s", c->cols[i].name,
                    fc_json_type_name(c->r->jtype[i]));
   rc = fc_money_parse(c->r->text[i], c->r->len[i], scale, out, c->err);
-  if (rc != FC_OK) fc__err_prefix(c->err, "%s: ", c->cols[i].name);
+  if (rc != FC_OK) fc__err_prefix(c->err, rc, "%s: ", c->cols[i].name);
   return rc;
 }
 
@@ -204,7 +204,7 @@ static int get_time(ctx *c, int i, int64_t *out) {
   }
   if (need_string(c, i) != FC_OK) return c->err ? c->err->code : FC_EPARSE;
   rc = fc_time_parse(c->r->text[i], c->r->len[i], out, c->err);
-  if (rc != FC_OK) fc__err_prefix(c->err, "%s: ", c->cols[i].name);
+  if (rc != FC_OK) fc__err_prefix(c->err, rc, "%s: ", c->cols[i].name);
   return rc;
 }
 

@@ -542,7 +542,7 @@ static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fi
     }
     rc = fc_kmeans_fit(r->scaled, nu, dd, kp, &f->km, err);
   }
-  if (rc != FC_OK) return fc__err_prefix(err, "segments: %zu users: ", nu);
+  if (rc != FC_OK) return fc__err_prefix(err, rc, "segments: %zu users: ", nu);
   r->k = f->km.k;
   memcpy(r->segment, f->km.labels, nu * sizeof *r->segment);
   if (r->k >= 2 &&
@@ -565,7 +565,7 @@ static int cluster_dbscan(fc_segments_result *r, const fc_segments_params *p, fi
     dp.user_data = (void *)p;
   }
   rc = fc_dbscan_fit(r->scaled, nu, FC_SEGF_COUNT, dp, &f->db, err);
-  if (rc != FC_OK) return fc__err_prefix(err, "segments: %zu users: ", nu);
+  if (rc != FC_OK) return fc__err_prefix(err, rc, "segments: %zu users: ", nu);
   r->k = f->db.n_clusters;
   r->eps = f->db.eps;
   memcpy(r->segment, f->db.labels, nu * sizeof *r->segment);

@@ -42,11 +42,11 @@ int fc__err(fc_err *err, int code, const char *fmt, ...) {
 
 /* Prefixes the existing message, so that an inner "not a decimal" becomes
  * "line 7: amount: not a decimal" as the error travels outward. */
-int fc__err_prefix(fc_err *err, const char *fmt, ...) {
+int fc__err_prefix(fc_err *err, int code, const char *fmt, ...) {
   char prefix[160];
   char rest[FC_ERR_MSG_MAX];
   va_list ap;
-  if (err == NULL) return FC_EINVAL;
+  if (err == NULL) return code;
   va_start(ap, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
@@ -60,5 +60,5 @@ int fc__err_prefix(fc_err *err, const char *fmt, ...) {
     memcpy(err->msg + np, rest, nr);
     err->msg[np + nr] = '\0';
   }
-  return err->code;
+  return code;
 }

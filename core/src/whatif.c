@@ -27,7 +27,7 @@ static int add_rows(fc_treasury *t, const char *tenant, const fc_json *root, con
   int rc;
   if (arr == NULL) return FC_OK;
   rc = fc_batch_from_json(kind, arr, fc_treasury_currencies(t), tenant, &b, NULL, err);
-  if (rc != FC_OK) return fc__err_prefix(err, "scenario %s: ", name);
+  if (rc != FC_OK) return fc__err_prefix(err, rc, "scenario %s: ", name);
   for (size_t i = 0; i < fc_batch_count(b) && rc == FC_OK; i++) {
     const char *row_tenant = kind == FC_RECORD_ACCOUNTS    ? fc_batch_accounts(b)[i].tenant_id
                              : kind == FC_RECORD_TRANSFERS ? fc_batch_transfers(b)[i].tenant_id
@@ -51,7 +51,7 @@ static int each_id(fc_treasury *t, const char *tenant, const fc_json *root, cons
   for (const fc_json *v = arr->child; v; v = v->next, i++) {
     int rc;
     if (v->type != FC_JSON_STRING) return fc__err(err, FC_EPARSE, "scenario %s: index %zu: expected a string", name, i);
-    if ((rc = fn(t, tenant, v->text, err)) != FC_OK) return fc__err_prefix(err, "scenario %s: ", name);
+    if ((rc = fn(t, tenant, v->text, err)) != FC_OK) return fc__err_prefix(err, rc, "scenario %s: ", name);
   }
   return FC_OK;
 }
@@ -101,7 +101,7 @@ static int set_rates(fc_treasury *t, const char *tenant, const fc_json *root, fc
       return fc__err(err, FC_EPARSE, "scenario stream_rates: %.60s: expected a decimal", m->key);
     c = *s;
     rc = fc_money_parse(m->text, m->len, s->scale + FC_RATE_EXTRA_DIGITS, &c.flow_rate, err);
-    if (rc != FC_OK) return fc__err_prefix(err, "scenario stream_rates: %.60s: ", m->key);
+    if (rc != FC_OK) return fc__err_prefix(err, rc, "scenario stream_rates: %.60s: ", m->key);
     if (c.flow_rate < 0) return fc__err(err, FC_ERANGE, "scenario stream_rates: %.60s: negative rate", m->key);
     if ((rc = fc_treasury_put_stream(t, &c, err)) != FC_OK) return rc;
   }
@@ -143,7 +143,7 @@ int fc_whatif_apply(const fc_treasury *base, const char *tenant, const char *jso
   fc_json_doc *doc = NULL;
   int rc;
   *out = NULL;
-  if ((rc = fc_json_parse(json, len, &doc, err)) != FC_OK) return fc__err_prefix(err, "scenario: ");
+  if ((rc = fc_json_parse(json, len, &doc, err)) != FC_OK) return fc__err_prefix(err, rc, "scenario: ");
   rc = fc_whatif_apply_value(base, tenant, fc_json_root(doc), out, err);
   fc_json_doc_destroy(doc);
   return rc;

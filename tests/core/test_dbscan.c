@@ -1,6 +1,7 @@
 /* test_dbscan.c: DBSCAN against known density clusters and against a
  * brute-force reference, the k-distance knee, prediction and bad input. */
 #include "runner.h"
+#include "progress_recorder.h"
 
 #include "fc/dbscan.h"
 #include "fc/rng.h"
@@ -26,33 +27,6 @@ static double *blobs_and_noise(size_t per, size_t n_noise, uint64_t seed) {
   return x;
 }
 
-/* Records the progress calls (stages: each change of stage, in order);
- * stops the work at call number stop_at. */
-typedef struct recorder {
-  int calls, stop_at, monotone;
-  double last;
-  char stages[256], last_stage[32];
-} recorder;
-
-static int record(const char *stage, double f, void *user_data) {
-  recorder *r = user_data;
-  if (f < r->last || f < 0 || f > 1) r->monotone = 0;
-  r->last = f;
-  if (strcmp(r->last_stage, stage) != 0 && strlen(r->stages) + strlen(stage) + 2 < sizeof r->stages) {
-    strcat(r->stages, stage);
-    strcat(r->stages, ";");
-    snprintf(r->last_stage, sizeof r->last_stage, "%s", stage);
-  }
-  return ++r->calls == r->stop_at;
-}
-
-static recorder recorder_new(int stop_at) {
-  recorder r;
-  memset(&r, 0, sizeof r);
-  r.stop_at = stop_at;
-  r.monotone = 1;
-  return r;
-}
 
 /* The textbook algorithm with brute-force neighbourhoods. */
 static void brute_dbscan(const double *x, size_t n, size_t d, double eps, size_t min_pts,

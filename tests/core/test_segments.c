@@ -1,6 +1,7 @@
 /* test_segments.c: features, segments, labels, membership and JSON on
  * synthetic partner transactions with known behaviour groups. */
 #include "runner.h"
+#include "progress_recorder.h"
 
 #include "fc/rng.h"
 #include "fc/segments.h"
@@ -76,33 +77,6 @@ static void add_movers(gen *g, size_t count, uint64_t seed) {
   }
 }
 
-/* Records the progress calls (stages: each change of stage, in order);
- * stops the work at call number stop_at. */
-typedef struct recorder {
-  int calls, stop_at, monotone;
-  double last;
-  char stages[256], last_stage[32];
-} recorder;
-
-static int record(const char *stage, double f, void *user_data) {
-  recorder *r = user_data;
-  if (f < r->last || f < 0 || f > 1) r->monotone = 0;
-  r->last = f;
-  if (strcmp(r->last_stage, stage) != 0 && strlen(r->stages) + strlen(stage) + 2 < sizeof r->stages) {
-    strcat(r->stages, stage);
-    strcat(r->stages, ";");
-    snprintf(r->last_stage, sizeof r->last_stage, "%s", stage);
-  }
-  return ++r->calls == r->stop_at;
-}
-
-static recorder recorder_new(int stop_at) {
-  recorder r;
-  memset(&r, 0, sizeof r);
-  r.stop_at = stop_at;
-  r.monotone = 1;
-  return r;
-}
 
 /* True when no member of group grp is noise and no cluster holds members of
  * two groups. */

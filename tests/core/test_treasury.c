@@ -274,6 +274,8 @@ TEST(projection_errors) {
   p.horizon_hours = 48;
   p.floors = "USDC=abc";
   ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_EPARSE);
+  /* Without an fc_err the same code comes back (not a generic EINVAL). */
+  ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, NULL), FC_EPARSE);
   p.floors = NULL;
   p.fx = "USD-USDC=1";
   ASSERT_INT_EQ(fc_project_rule(t, &p, &pr, &e), FC_EPARSE);

@@ -12,8 +12,8 @@
  *    +-1 (or p and q, or P and Q, together) or toggling the constant
  *    while AICc improves (at most 94 models); a constant (the mean of the
  *    differenced series) is allowed when d + D <= 1.
- * Estimation is conditional sum of squares (CSS) by Nelder-Mead with a
- * restart, not exact maximum likelihood as R's default CSS-ML: AICc uses
+ * Estimation is conditional sum of squares (CSS) by Nelder-Mead (60
+ * evaluations per parameter, one restart), not exact maximum likelihood as R's default CSS-ML: AICc uses
  * the CSS Gaussian likelihood of the n - p - mP - d - mD usable residuals.
  * Forecasts run the difference equation forward; their sd comes from the
  * psi weights of the full (differenced) model.

@@ -98,6 +98,12 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
     ep = fc_ensemble_defaults(p->periods, p->nperiods);
     if (strcmp(name, "weighted") == 0) ep.mode = FC_ENSEMBLE_WEIGHT;
     if (strstr(spec, "+nocal")) ep.conformal = 0;
+    if (strstr(spec, "+arima")) { /* add seasonal ARIMA at the first period */
+      fc_model_params q = fc_model_defaults();
+      q.periods[0] = p->periods[0];
+      q.nperiods = 1;
+      fc_ensemble_add(&ep, "arima", &q, NULL);
+    }
     if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
     return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
   }
@@ -239,7 +245,7 @@ int main(int argc, char **argv) {
       a[k].cov95 += r->v[3];
       a[k].msis += r->v[4];
       a[k].count++;
-      if (ps) fprintf(ps, "%s,%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
+      if (ps) fprintf(ps, "\"%s\",%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
     }
     free(j.res);
   }

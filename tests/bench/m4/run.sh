@@ -10,12 +10,12 @@ B=${1:-build}
 D=${2:-../shared}/data/m4-hourly
 OUT=${OUT:-$B/m4-bench}
 mkdir -p "$OUT"
-MODELS="naive2 snaive theta otheta ets arima mstl@24,168 mstl@24,168+log weighted@24,168 ensemble@24,168+nocal ensemble@24,168"
+MODELS="naive2 snaive theta otheta ets arima mstl@24,168 mstl@24,168+log weighted@24,168 ensemble@24,168+nocal ensemble@24,168 ensemble@24,168+arima"
 echo "== floatcast, all 414 series (2 worker threads)"
 "$B/bin/m4_bench" "$D/train.csv" "$D/test.csv" --per-series "$OUT/fc_all.csv" $MODELS | tee "$OUT/fc_all.txt"
 echo "== floatcast, every 52nd series, 1 thread"
 "$B/bin/m4_bench" "$D/train.csv" "$D/test.csv" --every 52 --threads 1 --per-series "$OUT/fc_sub.csv" \
-  naive2 snaive theta ets arima ensemble@24,168 | tee "$OUT/fc_sub.txt"
+  naive2 snaive theta ets arima ensemble@24,168 ensemble@24,168+arima | tee "$OUT/fc_sub.txt"
 echo "== R forecast package"
 t0=$(date +%s)
 Rscript "$(dirname "$0")/r_forecast.R" "$D/train.csv" "$D/test.csv" 52 "$OUT/r.csv"

@@ -9,10 +9,18 @@ from collections import defaultdict
 
 
 def load(path):
+    """Per-series rows by model. A model name may hold commas ("mstl@24,168"):
+    m4_bench quotes it, and unquoted extra leading fields are joined back."""
     rows = defaultdict(dict)
     with open(path) as f:
-        for r in csv.DictReader(f):
-            rows[r["model"]][r["series"]] = r
+        rd = csv.reader(f)
+        hdr = next(rd)
+        for r in rd:
+            extra = len(r) - len(hdr)
+            if extra > 0:
+                r = [",".join(r[: extra + 1])] + r[extra + 1:]
+            d = dict(zip(hdr, r))
+            rows[d["model"]][d["series"]] = d
     return rows
 
 
