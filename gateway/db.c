@@ -22,6 +22,7 @@
 struct gw_db {
   char *path;
   int sync_full;
+  int autockpt; /* PRAGMA wal_autocheckpoint of every connection */
   uv_mutex_t lock;
   size_t n_idle;
   sqlite3 *idle[POOL_MAX];
@@ -64,6 +65,8 @@ static const char schema[] =
     " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants (id),"
     " tier TEXT NOT NULL REFERENCES tiers (name), hash BLOB NOT NULL,"
     " created_at INTEGER NOT NULL, revoked_at INTEGER);"
+    /* Keys --seed-demo issued: a restart revokes these and no other. */
+    "CREATE TABLE IF NOT EXISTS seeded_keys (id TEXT PRIMARY KEY);"
     /* Usage: one row per (tenant, key, endpoint, status class, hour). Rows
      * only grow, are never deleted, and a month is closed (no insert or
      * update) from one hour after it ends. */
@@ -103,7 +106,13 @@ int gw__sql_err(sqlite3 *c, fc_err *err, const char *what) {
   return gw_err(err, FC_ECORRUPT, "sqlite: %s: %s", what, c ? sqlite3_errmsg(c) : "no connection");
 }
 
-static int open_conn(const char *path, int sync_full, sqlite3 **out, fc_err *err) {
+static int set_autocheckpoint(sqlite3 *c, int pages) {
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint=%d;", pages);
+  return sqlite3_exec(c, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int open_conn(const char *path, int sync_full, int autockpt, sqlite3 **out, fc_err *err) {
   sqlite3 *c = NULL;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path, &c, flags, NULL) != SQLITE_OK) {
@@ -114,7 +123,7 @@ static int open_conn(const char *path, int sync_full, sqlite3 **out, fc_err *err
   sqlite3_busy_timeout(c, 5000);
   const char *pragmas = sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
-  if (sqlite3_exec(c, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+  if (sqlite3_exec(c, pragmas, NULL, NULL, NULL) != SQLITE_OK || set_autocheckpoint(c, autockpt)) {
     int rc = gw__sql_err(c, err, "WAL mode");
     sqlite3_close(c);
     return rc;
@@ -126,8 +135,9 @@ static int open_conn(const char *path, int sync_full, sqlite3 **out, fc_err *err
 int gw__acquire(gw_db *db, sqlite3 **out, fc_err *err) {
   uv_mutex_lock(&db->lock);
   *out = db->n_idle > 0 ? db->idle[--db->n_idle] : NULL;
+  int autockpt = db->autockpt;
   uv_mutex_unlock(&db->lock);
-  return *out ? FC_OK : open_conn(db->path, db->sync_full, out, err);
+  return *out ? FC_OK : open_conn(db->path, db->sync_full, autockpt, out, err);
 }
 
 void gw__release(gw_db *db, sqlite3 *c) {
@@ -153,8 +163,9 @@ int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
     return gw_err(err, FC_ENOMEM, "cannot create a mutex");
   }
   db->sync_full = sync_full;
+  db->autockpt = 1000; /* SQLite's default */
   sqlite3 *c = NULL;
-  int rc = open_conn(path, sync_full, &c, err);
+  int rc = open_conn(path, sync_full, db->autockpt, &c, err);
   if (rc == FC_OK && sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "schema");
   if (rc != FC_OK) {
@@ -165,6 +176,30 @@ int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
   gw__release(db, c);
   *out = db;
   return FC_OK;
+}
+
+int gw_db_set_autocheckpoint(gw_db *db, int pages, fc_err *err) {
+  int rc = FC_OK;
+  uv_mutex_lock(&db->lock);
+  db->autockpt = pages;
+  for (size_t i = 0; i < db->n_idle && rc == FC_OK; i++)
+    if (set_autocheckpoint(db->idle[i], pages) != 0) rc = gw__sql_err(db->idle[i], err, "wal_autocheckpoint");
+  uv_mutex_unlock(&db->lock);
+  return rc;
+}
+
+int gw_db_checkpoint(gw_db *db, int *wal_frames, int *backfilled, fc_err *err) {
+  sqlite3 *c;
+  int rc = gw__acquire(db, &c, err);
+  if (rc != FC_OK) return rc;
+  int log = 0, done = 0;
+  int r = sqlite3_wal_checkpoint_v2(c, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  /* BUSY: another checkpoint holds the lock; it does the same work. */
+  if (r != SQLITE_OK && r != SQLITE_BUSY) rc = gw__sql_err(c, err, "checkpoint");
+  if (wal_frames) *wal_frames = log;
+  if (backfilled) *backfilled = done;
+  gw__release(db, c);
+  return rc;
 }
 
 void gw_db_close(gw_db *db) {

@@ -27,6 +27,16 @@ typedef struct gw_db gw_db;
  * which is what kill -9 tests). */
 int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err);
 void gw_db_close(gw_db *db);
+/* Sets PRAGMA wal_autocheckpoint (WAL pages; 0: never) on every pooled and
+ * future connection. A committing connection runs an automatic checkpoint
+ * itself, inside its COMMIT, when the WAL has grown past that many pages:
+ * a background checkpointer (gw_db_checkpoint) raises it to a backstop so
+ * commits do not pay for checkpoints. */
+int gw_db_set_autocheckpoint(gw_db *db, int pages, fc_err *err);
+/* A PASSIVE checkpoint: copies what WAL frames it can to the database
+ * without waiting for readers or blocking writers. *wal_frames and
+ * *backfilled (may be NULL) get the WAL's size and the frames copied. */
+int gw_db_checkpoint(gw_db *db, int *wal_frames, int *backfilled, fc_err *err);
 
 /* *empty = 1 when no table holds a row. */
 int gw_db_is_empty(gw_db *db, int *empty, fc_err *err);
@@ -71,12 +81,22 @@ int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, in
                      fc_err *err);
 typedef int (*gw_key_fn)(const gw_key_info *k, void *arg);
 int gw_db_keys_each(gw_db *db, gw_key_fn fn, void *arg, fc_err *err);
-/* Revokes every live key of tenant (the demo key is reissued each start). */
-int gw_db_keys_revoke_tenant(gw_db *db, const char *tenant, int64_t now, fc_err *err);
+/* Inserts a --seed-demo key and, in the same transaction, revokes the keys
+ * earlier starts seeded (table seeded_keys); keys issued through the admin
+ * API, for the demo tenant too, are left alone. */
+int gw_db_key_insert_seeded(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err);
 
 /* ---- usage (db_tenancy.c) ---- */
 /* Adds the rows' counts in one transaction (insert or add). */
 int gw_db_usage_add(gw_db *db, const gw_usage_row *rows, size_t n, fc_err *err);
+/* The same through a connection held for the writer's life, its
+ * statements prepared once. One thread at a time. A failed add rolls back:
+ * none of its rows count. */
+typedef struct gw_usage_writer gw_usage_writer;
+int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err);
+int gw_usage_writer_add(gw_usage_writer *w, const gw_usage_row *rows, size_t n, fc_err *err);
+/* Gives the connection back to the pool; NULL is accepted. */
+void gw_usage_writer_close(gw_usage_writer *w);
 typedef void (*gw_usage_key_fn)(const char *key_id, int64_t calls, void *arg);
 /* 2xx calls per key since `since` (the quota use of the month). */
 int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_key_fn fn, void *arg,

@@ -160,6 +160,7 @@ typedef struct key_new {
   const gw_key_info *k;
   const char *old_id;
   int64_t now;
+  int seeded; /* a --seed-demo key: revoke the earlier seeded keys, remember this one */
 } key_new;
 
 static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
@@ -189,6 +190,13 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
   sqlite3_bind_int64(st, 5, kn->now);
   rc = sqlite3_step(st) == SQLITE_DONE ? FC_OK : gw__sql_err(c, err, "key");
   sqlite3_finalize(st);
+  if (rc == FC_OK && kn->seeded)
+    rc = exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE revoked_at IS NULL AND id IN"
+                       " (SELECT id FROM seeded_keys) AND id != ?1",
+                    1, (const char *const[]){k->id}, kn->now, NULL, err);
+  if (rc == FC_OK && kn->seeded)
+    rc = exec_texts(c, "INSERT INTO seeded_keys VALUES (?1)", 1, (const char *const[]){k->id}, 0,
+                    NULL, err);
   if (rc == FC_OK && kn->old_id) {
     const char *old[1] = {kn->old_id};
     rc = exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -198,13 +206,13 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_key_insert(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) {
-  key_new kn = {k, NULL, now};
+  key_new kn = {k, NULL, now, 0};
   return in_txn(db, key_insert_fn, &kn, err);
 }
 
 int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
                      fc_err *err) {
-  key_new kn = {fresh, old_id, now};
+  key_new kn = {fresh, old_id, now, 0};
   return in_txn(db, key_insert_fn, &kn, err);
 }
 
@@ -304,38 +312,67 @@ int gw_db_key_revoke(gw_db *db, const char *id, int64_t now, fc_err *err) {
   return in_txn(db, key_revoke_fn, &kc, err);
 }
 
-static int tenant_revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
-  const key_change *kc = arg;
-  const char *texts[1] = {kc->id};
-  return exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE tenant_id = ?1 AND revoked_at IS NULL",
-                    1, texts, kc->now, NULL, err);
-}
-
-int gw_db_keys_revoke_tenant(gw_db *db, const char *tenant, int64_t now, fc_err *err) {
-  key_change kc = {tenant, NULL, now};
-  return in_txn(db, tenant_revoke_fn, &kc, err);
+int gw_db_key_insert_seeded(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) {
+  key_new kn = {k, NULL, now, 1};
+  return in_txn(db, key_insert_fn, &kn, err);
 }
 
 /* ---- usage ---- */
 
-typedef struct usage_batch {
-  const gw_usage_row *rows;
-  size_t n;
-} usage_batch;
+/* The metering writer's own connection, with its statements prepared
+ * once: a group commit then parses no SQL. */
+struct gw_usage_writer {
+  gw_db *db;
+  sqlite3 *c;
+  sqlite3_stmt *begin, *commit, *rollback, *upsert;
+};
 
-static int usage_fn(sqlite3 *c, void *arg, fc_err *err) {
-  const usage_batch *b = arg;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c,
-                         "INSERT INTO usage VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
-                         " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"
-                         " bytes = bytes + excluded.bytes,"
-                         " compute_us = compute_us + excluded.compute_us",
-                         -1, &st, NULL) != SQLITE_OK)
-    return gw__sql_err(c, err, "usage");
+void gw_usage_writer_close(gw_usage_writer *w) {
+  if (!w) return;
+  sqlite3_finalize(w->begin);
+  sqlite3_finalize(w->commit);
+  sqlite3_finalize(w->rollback);
+  sqlite3_finalize(w->upsert);
+  if (w->c) gw__release(w->db, w->c);
+  free(w);
+}
+
+int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err) {
+  static const char upsert[] =
+      "INSERT INTO usage VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+      " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"
+      " bytes = bytes + excluded.bytes, compute_us = compute_us + excluded.compute_us";
+  gw_usage_writer *w = calloc(1, sizeof *w);
+  *out = NULL;
+  if (!w) return gw_err(err, FC_ENOMEM, "out of memory");
+  w->db = db;
+  int rc = gw__acquire(db, &w->c, err);
+  if (rc == FC_OK &&
+      (sqlite3_prepare_v2(w->c, "BEGIN IMMEDIATE", -1, &w->begin, NULL) != SQLITE_OK ||
+       sqlite3_prepare_v2(w->c, "COMMIT", -1, &w->commit, NULL) != SQLITE_OK ||
+       sqlite3_prepare_v2(w->c, "ROLLBACK", -1, &w->rollback, NULL) != SQLITE_OK ||
+       sqlite3_prepare_v2(w->c, upsert, -1, &w->upsert, NULL) != SQLITE_OK))
+    rc = gw__sql_err(w->c, err, "usage");
+  if (rc != FC_OK) {
+    gw_usage_writer_close(w);
+    return rc;
+  }
+  *out = w;
+  return FC_OK;
+}
+
+static int run_once(sqlite3_stmt *st) {
+  int r = sqlite3_step(st);
+  sqlite3_reset(st);
+  return r == SQLITE_DONE ? 0 : -1;
+}
+
+int gw_usage_writer_add(gw_usage_writer *w, const gw_usage_row *rows, size_t n, fc_err *err) {
+  sqlite3_stmt *st = w->upsert;
+  if (run_once(w->begin) != 0) return gw__sql_err(w->c, err, "begin");
   int rc = FC_OK;
-  for (size_t i = 0; i < b->n && rc == FC_OK; i++) {
-    const gw_usage_row *u = &b->rows[i];
+  for (size_t i = 0; i < n && rc == FC_OK; i++) {
+    const gw_usage_row *u = &rows[i];
     sqlite3_bind_text(st, 1, u->tenant, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, u->key_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, u->endpoint, -1, SQLITE_STATIC);
@@ -344,15 +381,19 @@ static int usage_fn(sqlite3 *c, void *arg, fc_err *err) {
     sqlite3_bind_int64(st, 6, u->calls);
     sqlite3_bind_int64(st, 7, u->bytes);
     sqlite3_bind_int64(st, 8, u->compute_us);
-    if (gw__step_done(st) != 0) rc = gw__sql_err(c, err, "usage");
+    if (gw__step_done(st) != 0) rc = gw__sql_err(w->c, err, "usage");
   }
-  sqlite3_finalize(st);
+  if (rc == FC_OK && run_once(w->commit) != 0) rc = gw__sql_err(w->c, err, "commit");
+  if (rc != FC_OK && !sqlite3_get_autocommit(w->c)) run_once(w->rollback);
   return rc;
 }
 
 int gw_db_usage_add(gw_db *db, const gw_usage_row *rows, size_t n, fc_err *err) {
-  usage_batch b = {rows, n};
-  return in_txn(db, usage_fn, &b, err);
+  gw_usage_writer *w;
+  int rc = gw_usage_writer_open(db, &w, err);
+  if (rc == FC_OK) rc = gw_usage_writer_add(w, rows, n, err);
+  gw_usage_writer_close(w);
+  return rc;
 }
 
 int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_key_fn fn, void *arg,

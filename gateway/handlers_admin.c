@@ -166,7 +166,7 @@ GW_HANDLER(gw_handle_admin_tier) {
   }
   json_t *j = read_object(req, fields, res);
   if (!j) return;
-  snprintf(t.name, sizeof t.name, "%s", call->param);
+  snprintf(t.name, sizeof t.name, "%.*s", (int)sizeof t.name - 1, call->param); /* checked above */
   if (parse_tier(j, &t, res) != 0) {
     json_decref(j);
     return;

@@ -50,8 +50,19 @@ static int on_url(llhttp_t *p, const char *at, size_t len) {
 
 static int on_url_complete(llhttp_t *p) { return head_end(owner(p), 414); }
 
+/* Trailer fields (llhttp reports them through the header callbacks after
+ * the chunked body) are counted and dropped: the header list was fixed
+ * when the head completed, and growing it then would leave entries
+ * without a name. */
+static int trailer_bytes(gw_http_in *h, size_t len) {
+  if (len > GW_MAX_HEAD - h->trailer_len) return fail(h, 431, "request trailers too large");
+  h->trailer_len += len;
+  return 0;
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len) {
   gw_http_in *h = owner(p);
+  if (h->in_trailers) return trailer_bytes(h, len);
   if (!h->in_field) {
     if (h->req.n_headers == GW_MAX_HEADERS) return fail(h, 431, "too many request headers");
     h->field_off[h->req.n_headers] = h->head_len;
@@ -62,6 +73,8 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len) {
 
 static int on_header_field_complete(llhttp_t *p) {
   gw_http_in *h = owner(p);
+  if (h->in_trailers)
+    return ++h->n_trailers > GW_MAX_HEADERS ? fail(h, 431, "too many request trailers") : 0;
   if (!h->in_field) { /* an empty name never reaches here: llhttp rejects it */
     if (h->req.n_headers == GW_MAX_HEADERS) return fail(h, 431, "too many request headers");
     h->field_off[h->req.n_headers] = h->head_len;
@@ -72,6 +85,7 @@ static int on_header_field_complete(llhttp_t *p) {
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len) {
   gw_http_in *h = owner(p);
+  if (h->in_trailers) return trailer_bytes(h, len);
   if (!h->in_value) {
     h->value_off[h->req.n_headers] = h->head_len;
     h->in_value = 1;
@@ -81,6 +95,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len) {
 
 static int on_header_value_complete(llhttp_t *p) {
   gw_http_in *h = owner(p);
+  if (h->in_trailers) return 0;
   if (!h->in_value) h->value_off[h->req.n_headers] = h->head_len; /* empty value */
   h->in_value = 0;
   if (head_end(h, 431) != 0) return -1;
@@ -99,6 +114,7 @@ static void split_target(gw_request *r) {
 static int on_headers_complete(llhttp_t *p) {
   gw_http_in *h = owner(p);
   gw_request *r = &h->req;
+  h->in_trailers = 1;
   r->method = llhttp_method_name((llhttp_method_t)llhttp_get_method(p));
   r->http_major = llhttp_get_http_major(p);
   r->http_minor = llhttp_get_http_minor(p);
@@ -174,7 +190,8 @@ void gw_http_in_next(gw_http_in *h) {
   if (llhttp_get_errno(&h->parser) == HPE_PAUSED) llhttp_resume(&h->parser);
   h->head_len = 0;
   h->target_off = 0;
-  h->in_field = h->in_value = 0;
+  h->in_field = h->in_value = h->in_trailers = 0;
+  h->trailer_len = h->n_trailers = 0;
   h->started = h->complete = 0;
   r->n_headers = 0;
   r->target = r->method = r->query = "";

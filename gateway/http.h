@@ -6,7 +6,9 @@
  * the current one and calls gw_http_in_next. Limits are enforced while
  * parsing: the request line and headers together must fit GW_MAX_HEAD bytes
  * (414/431 otherwise), at most GW_MAX_HEADERS header lines, a body of at
- * most GW_MAX_BODY bytes (413). A request is stored in the reader itself and
+ * most GW_MAX_BODY bytes (413). Trailer fields after a chunked body are read
+ * and dropped (no handler uses them), within the same limits as the head.
+ * A request is stored in the reader itself and
  * stays valid until gw_http_in_next or gw_http_in_free.
  *
  * gw_response collects a status, headers and a body; gw_response_head
@@ -62,6 +64,8 @@ typedef struct gw_http_in {
   size_t target_off;
   size_t field_off[GW_MAX_HEADERS], value_off[GW_MAX_HEADERS];
   int in_field, in_value; /* inside a header name / value span */
+  int in_trailers;        /* the head is complete: header callbacks now read trailers */
+  size_t trailer_len, n_trailers;
   int started;            /* some byte of a request has been seen */
   int complete;
   int err_status; /* 400, 413, 414, 431, ... after GW_FEED_ERROR */

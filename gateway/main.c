@@ -5,12 +5,13 @@
  *                     [--web DIR] [--seed-demo] [--quiet] [--idle-timeout MS]
  *                     [--request-timeout MS] [--max-connections N]
  *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
- *                     [--sync normal|full]
+ *                     [--sync normal|full] [--checkpoint-ms MS]
  *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
  *                     [--granularity day|hour] [--format csv|json]
  *
  * The config file is a JSON object with the same settings (listen, db,
- * web, admin_key, anon_rate, anon_burst, cache_ttl_seconds, sync) and
+ * web, admin_key, anon_rate, anon_burst, cache_ttl_seconds, sync,
+ * checkpoint_ms) and
  * "tiers": {name: {tier fields as PUT /v1/admin/tiers}}; flags override
  * it. The admin key comes from FLOATCAST_ADMIN_KEY, else the config.
  * The usage export lives in this binary rather than in the `floatcast`
@@ -59,6 +60,7 @@ typedef struct options {
   double anon_rate;
   long anon_burst, cache_ttl_s;
   int sync_full;
+  long checkpoint_ms;
   const char *admin_key;
   json_t *config; /* the --config document, kept for its strings and tiers */
 } options;
@@ -83,6 +85,8 @@ static void usage(FILE *f) {
           "  --anon-burst B      their burst (40)\n"
           "  --cache-ttl S       seconds an insight answer is cached (300)\n"
           "  --sync normal|full  usage commits survive a crash (normal) or power loss (full)\n"
+          "  --checkpoint-ms MS  WAL checkpoint period on its own thread (100); 0: SQLite\n"
+          "                      checkpoints inside the usage commits instead\n"
           "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
           "                         [--granularity day|hour] [--format csv|json]\n");
 }
@@ -154,6 +158,7 @@ static int load_config(const char *path, options *o) {
     else if (!strcmp(k, "anon_burst")) ok = json_is_integer(v) && (o->anon_burst = (long)json_integer_value(v)) >= 1;
     else if (!strcmp(k, "cache_ttl_seconds")) ok = json_is_integer(v) && (o->cache_ttl_s = (long)json_integer_value(v)) >= 0;
     else if (!strcmp(k, "sync")) ok = json_is_string(v) && (o->sync_full = !strcmp(json_string_value(v), "full"), 1);
+    else if (!strcmp(k, "checkpoint_ms")) ok = json_is_integer(v) && (o->checkpoint_ms = (long)json_integer_value(v)) >= 0 && o->checkpoint_ms <= 3600000;
     else if (!strcmp(k, "tiers")) ok = json_is_object(v);
     else ok = 0;
     if (!ok) {
@@ -177,6 +182,7 @@ static int parse_args(int argc, char **argv, options *o) {
   o->anon_rate = 20;
   o->anon_burst = 40;
   o->cache_ttl_s = 300;
+  o->checkpoint_ms = 100;
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp(argv[i], "--config") == 0 && load_config(argv[i + 1], o) != 0) return 2;
   for (int i = 1; i < argc; i++) {
@@ -200,6 +206,9 @@ static int parse_args(int argc, char **argv, options *o) {
         return 2;
       }
       o->sync_full = !strcmp(v, "full");
+    } else if ((v = flag_value(argc, argv, &i, "--checkpoint-ms"))) {
+      if (strcmp(v, "0") != 0 && parse_ms("--checkpoint-ms", v, &o->checkpoint_ms) != 0) return 2;
+      if (strcmp(v, "0") == 0) o->checkpoint_ms = 0;
     } else if ((v = flag_value(argc, argv, &i, "--listen"))) {
       if (parse_listen(v, o) != 0) {
         fprintf(stderr, "floatcast-gateway: --listen: expected HOST:PORT, got '%s'\n", v);
@@ -331,21 +340,21 @@ static int load_registry(const options *o, gw_db *db, gw_auth *auth, fc_err *err
   return rc;
 }
 
-/* --seed-demo: the demo tenant exists, and a fresh "pro" key replaces its
- * earlier ones (a key is shown once, so each start issues one to show). */
+/* --seed-demo: the demo tenant exists, and a fresh "pro" key replaces the
+ * keys earlier starts seeded (a key is shown once, so each start issues one
+ * to show); keys an admin issued for the demo tenant stay valid. */
 static int seed_demo_key(gw_db *db, gw_auth *auth, char key[GW_KEY_LEN + 1], fc_err *err) {
   gw_key_info k;
   int exists = 0;
   int64_t now = (int64_t)time(NULL);
   int rc = gw_db_tenant_exists(db, "demo", &exists, err);
   if (rc == FC_OK && !exists) rc = gw_db_tenant_create(db, "demo", "Demo tenant", now, err);
-  if (rc == FC_OK) rc = gw_db_keys_revoke_tenant(db, "demo", now, err);
   memset(&k, 0, sizeof k);
   if (rc == FC_OK && gw_key_generate(k.id, key, k.hash) != FC_OK)
     rc = gw_err(err, FC_EUNSUPPORTED, "no system randomness");
   snprintf(k.tenant, sizeof k.tenant, "demo");
   snprintf(k.tier, sizeof k.tier, "pro");
-  if (rc == FC_OK) rc = gw_db_key_insert(db, &k, now, err);
+  if (rc == FC_OK) rc = gw_db_key_insert_seeded(db, &k, now, err);
   if (rc == FC_OK) rc = gw_db_keys_each(db, put_key_cb, auth, err);
   return rc;
 }
@@ -385,8 +394,12 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   cfg.drained_arg = &rt;
   if (uv_loop_init(&loop) != 0) return 1;
   fc_err_clear(&err);
-  if (gw_meter_start(&loop, app->db, gw_server_metered, NULL, &rt.meter, &err) != FC_OK) {
+  gw_meter_params mp = gw_meter_defaults();
+  mp.checkpoint_ms = (uint64_t)o->checkpoint_ms;
+  if (gw_meter_start(&loop, app->db, mp, gw_server_metered, NULL, &rt.meter, &err) != FC_OK) {
     fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
+    uv_run(&loop, UV_RUN_DEFAULT); /* closes a half-started meter's handle */
+    gw_meter_destroy(rt.meter);
     uv_loop_close(&loop);
     return 1;
   }

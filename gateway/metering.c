@@ -5,12 +5,15 @@
  * moves the owners to `done` under `lock`, and wakes the loop with
  * uv_async_send; the async callback swaps `done` out and calls done() for
  * each. Stopping sets `stop`: the writer commits what is left and exits.
+ * The checkpointer sleeps on `tick` for checkpoint_ms, checkpoints when a
+ * batch committed since its last run, and exits on `stop`.
  */
 #include "metering.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -22,21 +25,24 @@ typedef struct rec_vec {
 typedef struct done_item {
   void *owner;
   int ok;
+  uint64_t committed_ns;
 } done_item;
 
 struct gw_meter {
   uv_loop_t *loop;
   gw_db *db;
+  gw_usage_writer *uw; /* the writer thread's connection */
   gw_meter_done_fn done;
   void *arg;
-  uv_thread_t thread;
+  gw_meter_params params;
+  uv_thread_t thread, ckpt_thread;
   uv_mutex_t lock;
-  uv_cond_t wake;
+  uv_cond_t wake, tick;
   uv_async_t async;
   rec_vec queue;
   done_item *done_v;
   size_t done_n, done_cap;
-  int stop, running;
+  int stop, running, ckpt_running;
   gw_meter_stats stats;
 };
 
@@ -94,6 +100,13 @@ static int vec_push(rec_vec *q, const gw_meter_rec *r) {
   return 0;
 }
 
+/* The calling thread's CPU time in ns (0 where the clock is missing). */
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void on_async(uv_async_t *h) {
   gw_meter *m = h->data;
   uv_mutex_lock(&m->lock);
@@ -101,6 +114,9 @@ static void on_async(uv_async_t *h) {
   size_t n = m->done_n;
   m->done_v = NULL;
   m->done_n = m->done_cap = 0;
+  uint64_t now = uv_hrtime();
+  for (size_t i = 0; i < n; i++)
+    gw_hist_observe(&m->stats.deliver, (double)(now - items[i].committed_ns) / 1e9);
   uv_mutex_unlock(&m->lock);
   for (size_t i = 0; i < n; i++) m->done(items[i].owner, items[i].ok, m->arg);
   free(items);
@@ -120,7 +136,7 @@ static int commit_batch(gw_meter *m, rec_vec *b, const gw_meter_rec ***idx, size
   size_t nr = gw_meter_aggregate(b->v, b->n, *idx, *rows);
   fc_err err;
   fc_err_clear(&err);
-  int rc = gw_db_usage_add(m->db, *rows, nr, &err);
+  int rc = gw_usage_writer_add(m->uw, *rows, nr, &err);
   if (rc != FC_OK) fprintf(stderr, "floatcast-gateway: metering: %s\n", err.msg);
   return rc == FC_OK;
 }
@@ -144,9 +160,15 @@ static void writer(void *arg) {
     batch = t;
     uv_mutex_unlock(&m->lock);
 
+    uint64_t t0 = uv_hrtime(), c0 = thread_cpu_ns();
     int ok = commit_batch(m, &batch, &idx, &idx_cap, &rows);
-    uint64_t now = uv_hrtime();
+    uint64_t now = uv_hrtime(), cpu = thread_cpu_ns() - c0;
     uv_mutex_lock(&m->lock);
+    gw_hist_observe(&m->stats.commit, (double)(now - t0) / 1e9);
+    gw_hist_observe(&m->stats.commit_cpu, (double)cpu / 1e9);
+    int bb = 0;
+    while (bb < GW_BATCH_BUCKETS - 1 && batch.n > ((size_t)1 << bb)) bb++;
+    m->stats.batch_size[bb]++;
     if (m->done_n + batch.n > m->done_cap) {
       size_t cap = (m->done_n + batch.n) * 2;
       done_item *d = realloc(m->done_v, cap * sizeof *d);
@@ -157,7 +179,9 @@ static void writer(void *arg) {
     }
     for (size_t i = 0; i < batch.n && m->done_n < m->done_cap; i++) {
       m->done_v[m->done_n].owner = batch.v[i].owner;
+      m->done_v[m->done_n].committed_ns = now;
       m->done_v[m->done_n++].ok = ok;
+      gw_hist_observe(&m->stats.wait, (double)(t0 - batch.v[i].queued_ns) / 1e9);
       uint64_t lag = now - batch.v[i].queued_ns;
       if (ok) {
         m->stats.lag_ns_sum += lag;
@@ -177,8 +201,39 @@ static void writer(void *arg) {
   free(rows);
 }
 
-int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_done_fn done, void *arg, gw_meter **out,
-                   fc_err *err) {
+static void checkpointer(void *arg) {
+  gw_meter *m = arg;
+  uint64_t seen = 0;
+  uv_mutex_lock(&m->lock);
+  while (!m->stop) {
+    uv_cond_timedwait(&m->tick, &m->lock, m->params.checkpoint_ms * 1000000);
+    if (m->stop || m->stats.batches == seen) continue;
+    seen = m->stats.batches;
+    uv_mutex_unlock(&m->lock);
+    int frames = 0;
+    fc_err err;
+    fc_err_clear(&err);
+    uint64_t t0 = uv_hrtime();
+    int rc = gw_db_checkpoint(m->db, &frames, NULL, &err);
+    uint64_t dt = uv_hrtime() - t0;
+    if (rc != FC_OK) fprintf(stderr, "floatcast-gateway: checkpoint: %s\n", err.msg);
+    uv_mutex_lock(&m->lock);
+    gw_hist_observe(&m->stats.checkpoint, (double)dt / 1e9);
+    m->stats.wal_frames = frames;
+    if (rc != FC_OK) m->stats.checkpoint_failed++;
+  }
+  uv_mutex_unlock(&m->lock);
+}
+
+gw_meter_params gw_meter_defaults(void) {
+  gw_meter_params p;
+  p.checkpoint_ms = 100;
+  p.backstop_pages = 20000;
+  return p;
+}
+
+int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_fn done,
+                   void *arg, gw_meter **out, fc_err *err) {
   gw_meter *m = calloc(1, sizeof *m);
   *out = NULL;
   if (!m) return gw_err(err, FC_ENOMEM, "out of memory");
@@ -186,15 +241,34 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_done_fn done, void *arg,
   m->db = db;
   m->done = done;
   m->arg = arg;
+  m->params = p;
+  int rc = FC_OK;
+  if (p.checkpoint_ms > 0) rc = gw_db_set_autocheckpoint(db, p.backstop_pages, err);
+  if (rc == FC_OK) rc = gw_usage_writer_open(db, &m->uw, err);
+  if (rc != FC_OK) {
+    free(m);
+    return rc;
+  }
   uv_mutex_init(&m->lock);
   uv_cond_init(&m->wake);
+  uv_cond_init(&m->tick);
   uv_async_init(loop, &m->async, on_async);
   m->async.data = m;
   if (uv_thread_create(&m->thread, writer, m) != 0) {
+    /* The async handle lives in m: the caller runs the loop (closing it),
+     * then calls gw_meter_destroy, as after gw_meter_stop. */
     uv_close((uv_handle_t *)&m->async, NULL);
+    *out = m;
     return gw_err(err, FC_ENOMEM, "cannot start the metering thread");
   }
   m->running = 1;
+  if (p.checkpoint_ms > 0) {
+    /* Without the thread, SQLite's own checkpoint keeps the WAL bounded. */
+    if (uv_thread_create(&m->ckpt_thread, checkpointer, m) == 0)
+      m->ckpt_running = 1;
+    else if (gw_db_set_autocheckpoint(db, 1000, NULL) == FC_OK)
+      fprintf(stderr, "floatcast-gateway: no checkpoint thread; checkpoints run in commits\n");
+  }
   *out = m;
   return FC_OK;
 }
@@ -216,8 +290,11 @@ void gw_meter_stop(gw_meter *m) {
   uv_mutex_lock(&m->lock);
   m->stop = 1;
   uv_cond_signal(&m->wake);
+  uv_cond_signal(&m->tick);
   uv_mutex_unlock(&m->lock);
   uv_thread_join(&m->thread);
+  if (m->ckpt_running) uv_thread_join(&m->ckpt_thread);
+  m->ckpt_running = 0;
   m->running = 0;
   on_async(&m->async); /* owners of the last batch */
   uv_close((uv_handle_t *)&m->async, NULL);
@@ -225,7 +302,9 @@ void gw_meter_stop(gw_meter *m) {
 
 void gw_meter_destroy(gw_meter *m) {
   if (!m) return;
+  gw_usage_writer_close(m->uw);
   uv_cond_destroy(&m->wake);
+  uv_cond_destroy(&m->tick);
   uv_mutex_destroy(&m->lock);
   free(m->queue.v);
   free(m->done_v);

@@ -11,6 +11,14 @@
  * record is either in a committed transaction or its response was never
  * sent. While one batch commits the next accumulates, so the cost of a
  * commit is shared by every call that arrived during the previous one.
+ *
+ * WAL checkpoints (copying the WAL back into the database file, with its
+ * fsyncs) do not run inside those commits: SQLite's automatic checkpoint
+ * would run on the writer thread in the COMMIT that crosses its threshold
+ * and hold every answer of that batch for the checkpoint's fsyncs. A
+ * second thread runs a PASSIVE checkpoint every checkpoint_ms instead
+ * (which never blocks the writer), and the automatic checkpoint is only a
+ * backstop far above what the checkpointer lets the WAL reach.
  */
 #ifndef GW_METERING_H
 #define GW_METERING_H
@@ -19,6 +27,8 @@
 #include <stdint.h>
 
 #include <uv.h>
+
+#include "hist.h"
 
 #include "fc/records.h"
 #include "fc/status.h"
@@ -60,14 +70,40 @@ typedef struct gw_meter gw_meter;
  * served). */
 typedef void (*gw_meter_done_fn)(void *owner, int ok, void *arg);
 
+#define GW_BATCH_BUCKETS 12 /* batch sizes 1, 2, 4, ..., 1024, more */
+
 typedef struct gw_meter_stats {
   uint64_t queued, committed, failed, batches;
   uint64_t lag_ns_sum, lag_ns_max; /* queue to commit, over committed records */
   uint64_t last_batch;             /* records in the last batch */
+  gw_hist wait;                    /* a record queued until its batch's BEGIN */
+  gw_hist commit;                  /* one batch's transaction, BEGIN to COMMIT */
+  gw_hist commit_cpu;              /* the writer thread's CPU time in it: the rest of
+                                      commit is waiting (disk, locks, the scheduler) */
+  gw_hist deliver;                 /* COMMIT done until the loop releases the answers */
+  uint64_t batch_size[GW_BATCH_BUCKETS]; /* batches of at most 2^i records */
+  gw_hist checkpoint;              /* background checkpoints */
+  uint64_t checkpoint_failed;
+  int64_t wal_frames;              /* WAL size seen by the last checkpoint */
 } gw_meter_stats;
 
-int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_done_fn done, void *arg, gw_meter **out,
-                   fc_err *err);
+typedef struct gw_meter_params {
+  /* Period of the background PASSIVE checkpoint; 0: none, SQLite
+   * checkpoints inside commits every 1000 WAL pages (its default). */
+  uint64_t checkpoint_ms;
+  /* The automatic checkpoint's threshold while the background one runs. */
+  int backstop_pages;
+} gw_meter_params;
+
+/* checkpoint_ms 100, backstop_pages 20000 (about 80 MB of WAL). */
+gw_meter_params gw_meter_defaults(void);
+
+/* Opens the writer's connection and starts the threads. When the writer
+ * thread cannot start, returns FC_ENOMEM with *out set: run the loop (it
+ * closes the meter's async handle), then gw_meter_destroy. Other failures
+ * leave *out NULL. */
+int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_fn done,
+                   void *arg, gw_meter **out, fc_err *err);
 /* Queues a record (copied). Loop thread only. FC_ENOMEM when it cannot. */
 int gw_meter_submit(gw_meter *m, const gw_meter_rec *rec);
 /* Commits what is queued, stops the writer thread and closes the async

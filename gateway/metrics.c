@@ -1,19 +1,13 @@
 /* metrics.c: counting and the exposition format. */
 #include "metrics.h"
 
-static const double bounds[GW_LATENCY_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
-                                                  0.01,   0.025,   0.05,   0.1,   0.25,  0.5,
-                                                  1.0,    2.5};
+#include <stdio.h>
 
 void gw_metrics_observe(gw_metrics *m, size_t route_index, int status, double seconds) {
   size_t r = route_index < GW_METRICS_ROUTES ? route_index : GW_METRICS_ROUTES;
   int cls = status / 100;
   m->requests[r][cls >= 1 && cls <= 5 ? cls : 0]++;
-  size_t b = 0;
-  while (b < GW_LATENCY_BUCKETS && seconds > bounds[b]) b++;
-  m->latency[b]++;
-  m->latency_sum += seconds;
-  m->latency_count++;
+  gw_hist_observe(&m->latency, seconds);
   if (status == 429) m->limited++;
 }
 
@@ -22,7 +16,7 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
   fc_buf_puts(out, "# HELP floatcast_requests_total Requests answered, by route and status class.\n"
                    "# TYPE floatcast_requests_total counter\n");
   for (size_t r = 0; r <= GW_METRICS_ROUTES; r++) {
-    if (r < GW_METRICS_ROUTES && r > n_routes) continue;
+    if (r < GW_METRICS_ROUTES && r >= n_routes) continue;
     const char *name = r == GW_METRICS_ROUTES ? "none" : route_name(r);
     for (int c = 0; c < 6; c++) {
       if (m->requests[r][c] == 0) continue;
@@ -32,21 +26,22 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                     (unsigned long long)m->requests[r][c]);
     }
   }
-  fc_buf_puts(out, "# HELP floatcast_request_duration_seconds First request byte to answer sent "
-                   "to the socket, metering commit included.\n"
-                   "# TYPE floatcast_request_duration_seconds histogram\n");
-  uint64_t cum = 0;
-  for (size_t b = 0; b < GW_LATENCY_BUCKETS; b++) {
-    cum += m->latency[b];
-    fc_buf_printf(out, "floatcast_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[b],
-                  (unsigned long long)cum);
+  gw_hist_write(&m->latency, "floatcast_request_duration_seconds", NULL,
+                "First request byte to answer handed to the socket, metering commit included.",
+                out);
+  static const char *const stages[GW_STAGES] = {"receive", "process", "metering", "write"};
+  for (int st = 0; st < GW_STAGES; st++) {
+    char labels[32];
+    snprintf(labels, sizeof labels, "stage=\"%s\"", stages[st]);
+    gw_hist_write(&m->stage[st], "floatcast_request_stage_seconds", labels,
+                  st == 0 ? "Time per request stage: receive (first byte to parsed), process "
+                            "(admission, cache or handler), metering (held for the usage "
+                            "commit), write (socket)."
+                          : NULL,
+                  out);
   }
-  cum += m->latency[GW_LATENCY_BUCKETS];
-  fc_buf_printf(out,
-                "floatcast_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-                "floatcast_request_duration_seconds_sum %.6f\n"
-                "floatcast_request_duration_seconds_count %llu\n",
-                (unsigned long long)cum, m->latency_sum, (unsigned long long)m->latency_count);
+  gw_hist_write(&m->loop_busy, "floatcast_loop_busy_seconds", NULL,
+                "Event-loop iterations: time spent running callbacks (a stall shows here).", out);
   fc_buf_printf(out,
                 "# HELP floatcast_rate_limited_total Answers 429 (rate or quota).\n"
                 "# TYPE floatcast_rate_limited_total counter\n"
@@ -88,4 +83,38 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                 (unsigned long long)pending, (unsigned long long)meter->batches,
                 (double)meter->lag_ns_sum / 1e9, (unsigned long long)meter->committed,
                 (double)meter->lag_ns_max / 1e9);
+  gw_hist_write(&meter->wait, "floatcast_metering_wait_seconds", NULL,
+                "A usage record queued until its group commit begins.", out);
+  gw_hist_write(&meter->commit, "floatcast_metering_commit_seconds", NULL,
+                "One group commit of usage records, BEGIN to COMMIT.", out);
+  gw_hist_write(&meter->commit_cpu, "floatcast_metering_commit_cpu_seconds", NULL,
+                "The writer thread's CPU time in one group commit (the rest of the commit's "
+                "time is waiting: disk, locks, scheduling).", out);
+  gw_hist_write(&meter->deliver, "floatcast_metering_deliver_seconds", NULL,
+                "Commit done until the loop releases the held answer.", out);
+  fc_buf_puts(out, "# HELP floatcast_metering_batch_records Records per group commit.\n"
+                   "# TYPE floatcast_metering_batch_records histogram\n");
+  uint64_t cum = 0;
+  for (int b = 0; b < GW_BATCH_BUCKETS; b++) {
+    cum += meter->batch_size[b];
+    if (b < GW_BATCH_BUCKETS - 1)
+      fc_buf_printf(out, "floatcast_metering_batch_records_bucket{le=\"%d\"} %llu\n", 1 << b,
+                    (unsigned long long)cum);
+  }
+  fc_buf_printf(out,
+                "floatcast_metering_batch_records_bucket{le=\"+Inf\"} %llu\n"
+                "floatcast_metering_batch_records_sum %llu\n"
+                "floatcast_metering_batch_records_count %llu\n",
+                (unsigned long long)cum,
+                (unsigned long long)(meter->committed + meter->failed),
+                (unsigned long long)meter->batches);
+  gw_hist_write(&meter->checkpoint, "floatcast_wal_checkpoint_seconds", NULL,
+                "Background PASSIVE WAL checkpoints (off the commit path).", out);
+  fc_buf_printf(out,
+                "# TYPE floatcast_wal_checkpoint_failures_total counter\n"
+                "floatcast_wal_checkpoint_failures_total %llu\n"
+                "# HELP floatcast_wal_frames WAL frames seen by the last background checkpoint.\n"
+                "# TYPE floatcast_wal_frames gauge\n"
+                "floatcast_wal_frames %lld\n",
+                (unsigned long long)meter->checkpoint_failed, (long long)meter->wal_frames);
 }

@@ -13,18 +13,24 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "hist.h"
 #include "metering.h"
 
 #include "fc/buf.h"
 
 #define GW_METRICS_ROUTES 32
-#define GW_LATENCY_BUCKETS 14
+
+/* Where a request's time goes, in order: receive (first byte to the whole
+ * request parsed), process (routing, admission, cache or handler, the
+ * thread pool's queue included), metering (answer held until its usage
+ * record committed) and write (handed to the socket until written). */
+enum gw_stage { GW_STAGE_RECEIVE, GW_STAGE_PROCESS, GW_STAGE_METERING, GW_STAGE_WRITE, GW_STAGES };
 
 typedef struct gw_metrics {
   uint64_t requests[GW_METRICS_ROUTES + 1][6]; /* route (last: none), status class 0..5 */
-  uint64_t latency[GW_LATENCY_BUCKETS + 1];    /* cumulative at write time; last = +Inf */
-  double latency_sum;
-  uint64_t latency_count;
+  gw_hist latency;                              /* first byte to answer handed to the socket */
+  gw_hist stage[GW_STAGES];
+  gw_hist loop_busy; /* per loop iteration: time not spent waiting in poll */
   uint64_t limited;  /* 429 answers */
   uint64_t metering_failed;
 } gw_metrics;

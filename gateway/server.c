@@ -40,6 +40,8 @@ struct gw_server {
   uv_timer_t drain_timer;
   gw_server_config cfg;
   const gw_app *app;
+  uv_prepare_t probe; /* measures each loop iteration's busy time */
+  uint64_t probe_ns, probe_idle_ns;
   gw_conn *conns; /* doubly linked list of live connections */
   unsigned n_conns;
   int draining;
@@ -60,6 +62,7 @@ struct gw_conn {
   int cache_hit;
   uint64_t cache_gen;
   const gw_route *route;
+  uint64_t t_finish, t_write; /* answer final; handed to the socket */
   gw_call call;
   fc_buf rl_hdr;    /* rate-limit headers of the current answer */
   fc_buf cache_key; /* tenant, tier limits and query of a cacheable call */
@@ -107,9 +110,18 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   fc_buf_json_str(&line, method);
   fc_buf_puts(&line, ",\"target\":");
   fc_buf_json_str(&line, target);
-  fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f}\n",
+  fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f",
                 c->route ? c->route->name : "-", status, bytes,
                 (double)(uv_hrtime() - c->t_start) / 1e6);
+  if (c->t_finish && c->call.caller == GW_CALLER_PARTNER) {
+    fc_buf_puts(&line, ",\"tenant\":");
+    fc_buf_json_str(&line, c->call.tenant);
+    fc_buf_printf(&line, ",\"key\":\"%s\"", c->call.key_id);
+  } else if (c->t_finish && c->call.caller == GW_CALLER_ADMIN) {
+    fc_buf_puts(&line, ",\"caller\":\"admin\"");
+  }
+  if (c->cache_hit) fc_buf_puts(&line, ",\"cache\":\"hit\"");
+  fc_buf_puts(&line, "}\n");
   if (!fc_buf_failed(&line)) fputs(line.data, stderr);
   fc_buf_free(&line);
 }
@@ -148,6 +160,7 @@ static void on_drain_timer_closed(uv_handle_t *h) {
 
 /* The last step of a shutdown: every connection is gone. */
 static void close_drain_timer(gw_server *s) {
+  if (!uv_is_closing((uv_handle_t *)&s->probe)) uv_close((uv_handle_t *)&s->probe, NULL);
   if (!uv_is_closing((uv_handle_t *)&s->drain_timer))
     uv_close((uv_handle_t *)&s->drain_timer, on_drain_timer_closed);
 }
@@ -224,6 +237,9 @@ static void on_shutdown(uv_shutdown_t *r, int status) {
 static void on_written(uv_write_t *w, int status) {
   gw_conn *c = w->data;
   fc_buf_reset(&c->out);
+  if (c->srv->app->metrics && status == 0)
+    gw_hist_observe(&c->srv->app->metrics->stage[GW_STAGE_WRITE],
+                    (double)(uv_hrtime() - c->t_write) / 1e9);
   if (status < 0 || c->closing) {
     close_conn(c);
     return;
@@ -237,6 +253,7 @@ static void on_written(uv_write_t *w, int status) {
   gw_http_in_next(&c->in);
   gw_response_reset(&c->res);
   c->route = NULL;
+  c->t_finish = 0;
   c->state = READING;
   process_input(c);
 }
@@ -263,6 +280,17 @@ static int has_body(const gw_response *res) {
 }
 
 /* Writes the prepared head and body. */
+static void observe(gw_conn *c) {
+  gw_metrics *m = c->srv->app->metrics;
+  gw_metrics_observe(m, c->route ? gw_route_index(c->route) : GW_METRICS_ROUTES, c->res.status,
+                     (double)(c->t_write - c->t_start) / 1e9);
+  if (!c->t_finish) return; /* no request was dispatched: a parse error or a timeout */
+  gw_hist_observe(&m->stage[GW_STAGE_RECEIVE], (double)(c->t_dispatch - c->t_start) / 1e9);
+  gw_hist_observe(&m->stage[GW_STAGE_PROCESS], (double)(c->t_finish - c->t_dispatch) / 1e9);
+  if (c->state == METERING)
+    gw_hist_observe(&m->stage[GW_STAGE_METERING], (double)(c->t_write - c->t_finish) / 1e9);
+}
+
 static void write_response(gw_conn *c) {
   gw_request *req = &c->in.req;
   gw_response *res = &c->res;
@@ -274,9 +302,8 @@ static void write_response(gw_conn *c) {
   if (body) bufs[nb++] = uv_buf_init(res->body.data, (unsigned)res->body.len);
   access_log(c, complete ? req->method : "-", complete ? req->target : "-", res->status,
              c->out.len + (body ? res->body.len : 0));
-  if (c->srv->app->metrics)
-    gw_metrics_observe(c->srv->app->metrics, c->route ? gw_route_index(c->route) : GW_METRICS_ROUTES,
-                       res->status, (double)(uv_hrtime() - c->t_start) / 1e9);
+  c->t_write = uv_hrtime();
+  if (c->srv->app->metrics) observe(c);
   c->state = WRITING;
   reads_off(c);
   c->wreq.data = c;
@@ -318,6 +345,7 @@ void gw_server_metered(void *owner, int ok, void *arg) {
 static void finish(gw_conn *c) {
   const gw_app *app = c->srv->app;
   gw_response *res = &c->res;
+  c->t_finish = uv_hrtime();
   if (c->route && c->route->cache && !c->cache_hit && res->status == 200 && c->cache_key.len)
     gw_cache_put(app->cache, c->call.tenant, c->cache_key.data, c->cache_gen,
                  uv_hrtime() / 1000000, res->status, res->content_type, &res->body);
@@ -558,6 +586,20 @@ static int bind_addr(const gw_server_config *cfg, struct sockaddr_storage *ss) {
 
 static void on_listener_closed(uv_handle_t *h) { (void)h; }
 
+/* Runs before each poll: the time since the last run, less the time the
+ * poll spent waiting, is what the loop spent in callbacks. */
+static void on_probe(uv_prepare_t *p) {
+  gw_server *s = p->data;
+  uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(s->loop);
+  if (s->probe_ns && s->app->metrics) {
+    uint64_t span = now - s->probe_ns, waited = idle - s->probe_idle_ns;
+    gw_hist_observe(&s->app->metrics->loop_busy,
+                    (double)(span > waited ? span - waited : 0) / 1e9);
+  }
+  s->probe_ns = now;
+  s->probe_idle_ns = idle;
+}
+
 int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *app,
                     gw_server **out) {
   struct sockaddr_storage ss;
@@ -586,6 +628,14 @@ int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *
                                            : ((struct sockaddr_in *)&ss)->sin_port);
   uv_timer_init(loop, &s->drain_timer);
   s->drain_timer.data = s;
+  /* Idle-time accounting must be on for the probe; without it (an old
+   * libuv) the probe would count poll waits as busy, so it stays off. */
+  uv_prepare_init(loop, &s->probe);
+  s->probe.data = s;
+  if (uv_loop_configure(loop, UV_METRICS_IDLE_TIME) == 0) {
+    uv_prepare_start(&s->probe, on_probe);
+    uv_unref((uv_handle_t *)&s->probe);
+  }
   *out = s;
   return 0;
 }

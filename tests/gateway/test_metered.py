@@ -42,13 +42,15 @@ ENV = dict(os.environ, FLOATCAST_ADMIN_KEY=ADMIN)
 G = {}
 
 
-def spawn(db, extra=(), seed=False):
+def spawn(db, extra=(), seed=False, quiet=True, env=ENV):
     """Starts a gateway on db; returns (proc, port, demo key or None)."""
     err = open(db + ".stderr", "ab")
-    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", db, "--quiet"] + list(extra)
+    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", db] + list(extra)
+    if quiet:
+        cmd.append("--quiet")
     if seed:
         cmd.append("--seed-demo")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=ENV)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env)
     err.close()
     ready, _, _ = select.select([proc.stdout], [], [], 60)
     line = proc.stdout.readline().decode() if ready else ""
@@ -350,6 +352,56 @@ class Insights(unittest.TestCase):
         self.assertIn("floatcast_metering_lag_seconds_count", text)
         self.assertIn('floatcast_request_duration_seconds_bucket{le="+Inf"}', text)
 
+    def test_stage_histograms_and_background_checkpoint(self):
+        for _ in range(5):
+            self.assertEqual(call("GET", "/v1/usage", G["a"])[0].status, 200)
+        time.sleep(0.35)  # the checkpointer runs every 100 ms once a batch committed
+        c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=30)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+
+        def value(series):
+            line = [l for l in text.splitlines() if l.startswith(series + " ")]
+            self.assertEqual(len(line), 1, series)
+            return float(line[0].split()[1])
+        total = value('floatcast_request_duration_seconds_bucket{le="+Inf"}')
+        # Every dispatched request passes receive and process; partner calls
+        # are held for metering, so that stage counts at least these five.
+        self.assertGreaterEqual(value('floatcast_request_stage_seconds_count{stage="process"}'), 5)
+        self.assertLessEqual(value('floatcast_request_stage_seconds_count{stage="process"}'), total)
+        self.assertGreaterEqual(value('floatcast_request_stage_seconds_count{stage="metering"}'), 5)
+        self.assertGreaterEqual(value("floatcast_metering_commit_seconds_count"), 1)
+        self.assertEqual(value("floatcast_metering_batch_records_sum"),
+                         value('floatcast_metering_records_total{state="committed"}') +
+                         value('floatcast_metering_records_total{state="failed"}'))
+        self.assertGreaterEqual(value("floatcast_wal_checkpoint_seconds_count"), 1)
+        self.assertEqual(value("floatcast_wal_checkpoint_failures_total"), 0)
+        self.assertGreaterEqual(value("floatcast_loop_busy_seconds_count"), 1)
+
+    def test_metrics_count_requests_and_429s(self):
+        def scrape():
+            c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=30)
+            c.request("GET", "/metrics")
+            text = c.getresponse().read().decode()
+            c.close()
+            return {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+                    for l in text.splitlines() if l and not l.startswith("#")}
+        before = scrape()
+        key = make_key("acme", "tiny")["key"]  # burst 5
+        got = [call("GET", "/v1/usage", key)[0].status for _ in range(7)]
+        self.assertEqual(got, [200] * 5 + [429] * 2)
+        after = scrape()
+        ok = 'floatcast_requests_total{route="usage",code="2xx"}'
+        limited = 'floatcast_requests_total{route="usage",code="4xx"}'
+        self.assertEqual(after["floatcast_rate_limited_total"] -
+                         before.get("floatcast_rate_limited_total", 0), 2)
+        self.assertEqual(after[ok] - before.get(ok, 0), 5)
+        self.assertEqual(after[limited] - before.get(limited, 0), 2)
+        # The admin call that made the key is counted too, but not metered.
+        self.assertGreaterEqual(after['floatcast_metering_records_total{state="committed"}'] -
+                                before['floatcast_metering_records_total{state="committed"}'], 7)
+
     def test_cash_flow_and_what_if(self):
         r, doc = call("GET", "/v1/insights/cash-flow?horizon=3", G["demo"])
         self.assertEqual(r.status, 200, doc)
@@ -449,6 +501,33 @@ class Usage(unittest.TestCase):
             con.close()
 
 
+    def test_closed_row_never_updated_after_restart(self):
+        """A row of a closed month (planted with the trigger dropped, as a
+        month that closed while the gateway ran would hold) cannot grow once
+        the gateway has restored its schema."""
+        db = os.path.join(G["tmp"], "closed.db")
+        proc, _, _ = spawn(db)
+        self.assertEqual(stop(proc), 0)
+        old = int(datetime.datetime(2024, 3, 5, 10, tzinfo=datetime.timezone.utc).timestamp())
+        con = sqlite3.connect(db)
+        con.execute("DROP TRIGGER usage_closed_insert")
+        con.execute("INSERT INTO usage VALUES ('t','k','usage',2,?,3,10,5)", (old,))
+        con.commit()
+        con.close()
+        proc, _, _ = spawn(db)  # recreates the trigger
+        self.assertEqual(stop(proc), 0)
+        con = sqlite3.connect(db)
+        try:
+            for sql in ("UPDATE usage SET calls = calls + 1",
+                        "INSERT INTO usage VALUES ('t','k','usage',2,?,1,1,1) ON CONFLICT DO "
+                        "UPDATE SET calls = calls + 1"):
+                with self.assertRaisesRegex(sqlite3.DatabaseError, "closed"):
+                    con.execute(sql, (old,) if "?" in sql else ())
+            self.assertEqual(con.execute("SELECT calls FROM usage").fetchone()[0], 3)
+        finally:
+            con.close()
+
+
 class BadInput(unittest.TestCase):
     def test_corpus(self):
         before = db_count("SELECT count(*) FROM transactions")
@@ -493,6 +572,219 @@ class BadInput(unittest.TestCase):
         self.assertIn("index 1: unknown field 'colour'", json.dumps(doc))
         self.assertEqual(db_count("SELECT count(*) FROM transactions"), before)
         self.assertEqual(call("GET", "/healthz")[0].status, 200)
+
+    def test_chunked_trailers_do_not_kill_the_server(self):
+        # Trailer fields once left a NULL header name that admission's
+        # Authorization lookup read: this one request killed the gateway
+        # (found by fuzz_http). A key sent only as a trailer is not a key.
+        for auth in (b"", b"Authorization: Bearer " + G["demo"].encode() + b"\r\n"):
+            s = socket.create_connection(("127.0.0.1", G["port"]), timeout=30)
+            try:
+                s.sendall(b"POST /v1/what-if HTTP/1.1\r\nHost: h\r\n" + auth +
+                          b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"
+                          b"X-Trailer: y\r\nAuthorization: Bearer " + G["demo"].encode() +
+                          b"\r\n\r\n")
+                head = s.recv(65536).split(b"\r\n")[0]
+            finally:
+                s.close()
+            self.assertEqual(head, b"HTTP/1.1 200 OK" if auth else b"HTTP/1.1 401 Unauthorized")
+            self.assertEqual(call("GET", "/healthz")[0].status, 200)
+
+
+def limit_headers(r):
+    """The burst and monthly parts of RateLimit, as {name: (remaining, reset)}."""
+    parts = {}
+    for item in r.getheader("RateLimit").split(", "):
+        name, rest = item.split(";", 1)
+        kv = dict(x.split("=") for x in rest.split(";"))
+        parts[name.strip('"')] = (int(kv["r"]), int(kv["t"]))
+    return parts
+
+
+class Restart(unittest.TestCase):
+    """The monthly quota lives in the usage table, so it survives a clean
+    restart and a kill -9 alike; the burst allowance is in memory and starts
+    full again."""
+
+    def test_quota_and_headers_survive_restart_and_kill(self):
+        db = os.path.join(G["tmp"], "restart.db")
+        proc, port, demo1 = spawn(db, seed=True)
+        try:
+            r, doc = call("PUT", "/v1/admin/tiers/q5", ADMIN, port=port,
+                          body={"rate_per_second": 1000, "burst": 50, "monthly_quota": 5,
+                                "max_horizon_hours": 720, "max_history_days": 365,
+                                "granularities": ["day"]})
+            self.assertEqual(r.status, 200, doc)
+            r, key = call("POST", "/v1/admin/keys", ADMIN, {"tenant_id": "demo", "tier": "q5"},
+                          port=port)
+            self.assertEqual(r.status, 201, key)
+            path = "/v1/reports/treasury/projection?horizon=6"
+            monthly = []
+            for _ in range(2):
+                r, _ = call("GET", path, key["key"], port=port)
+                self.assertEqual(r.status, 200)
+                monthly.append(limit_headers(r)["monthly"][0])
+            # A refused call (400) gives its quota unit back, before and after.
+            self.assertEqual(call("GET", path + "&bogus=1", key["key"], port=port)[0].status, 400)
+            self.assertEqual(monthly, [4, 3])
+            self.assertEqual(stop(proc), 0)
+
+            proc, port, demo2 = spawn(db, seed=True)  # --seed-demo reissues only the demo key
+            r, doc = call("GET", path, demo1, port=port)
+            self.assertEqual((r.status, doc["error"]["code"]), (401, "revoked_key"))
+            self.assertEqual(call("GET", path, demo2, port=port)[0].status, 200)
+            r, _ = call("GET", path, key["key"], port=port)
+            self.assertEqual(r.status, 200, "an admin-issued key of the demo tenant stays valid")
+            h = limit_headers(r)
+            self.assertEqual(h["monthly"][0], 2, "the quota used before the restart is kept")
+            self.assertEqual(h["burst"][0], 49, "the burst starts full after a restart")
+            self.assertEqual(r.getheader("X-RateLimit-Remaining"), "49")
+            self.assertIn('"monthly";q=5;w=2592000', r.getheader("RateLimit-Policy"))
+            self.assertGreater(h["monthly"][1], 0)
+            proc.kill()  # SIGKILL: the answered call was committed before it was sent
+            proc.wait()
+            proc.stdout.close()
+
+            proc, port, _ = spawn(db)
+            got = [call("GET", path, key["key"], port=port) for _ in range(3)]
+            self.assertEqual([x[0].status for x in got], [200, 200, 429])
+            self.assertEqual([limit_headers(x[0])["monthly"][0] for x in got], [1, 0, 0])
+            self.assertEqual(got[2][1]["error"]["code"], "quota_exceeded")
+            month_end = limit_headers(got[2][0])["monthly"][1]
+            self.assertEqual(int(got[2][0].getheader("Retry-After")), month_end)
+            self.assertEqual(stop(proc), 0)
+            proc = None
+            con = sqlite3.connect(db)
+            try:
+                served = con.execute("SELECT sum(calls) FROM usage WHERE key_id = ? AND "
+                                     "status_class = 2", (key["id"],)).fetchone()[0]
+                self.assertEqual(served, 5)
+            finally:
+                con.close()
+        finally:
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+                proc.stdout.close()
+
+
+class GracefulShutdown(unittest.TestCase):
+    """SIGTERM under load: requests in progress are answered, their usage is
+    committed before they are, and the access log holds one structured
+    line per request."""
+
+    def test_sigterm_under_load_flushes_metering(self):
+        db = os.path.join(G["tmp"], "drain.db")
+        proc, port, _ = spawn(db, ["--anon-rate", "100000", "--anon-burst", "100000"], seed=True,
+                              quiet=False)
+        make = lambda m, p, b: call(m, p, ADMIN, b, port=port)
+        self.assertEqual(make("PUT", "/v1/admin/tiers/flood", {
+            "rate_per_second": 1e6, "burst": 1000000, "monthly_quota": 0,
+            "max_horizon_hours": 720, "max_history_days": 365,
+            "granularities": ["day"]})[0].status, 200)
+        r, key = make("POST", "/v1/admin/keys", {"tenant_id": "demo", "tier": "flood"})
+        self.assertEqual(r.status, 201)
+        received = [0]
+        lock = threading.Lock()
+        started = threading.Barrier(5)
+
+        def client():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            started.wait()
+            try:
+                while True:
+                    conn.request("GET", "/v1/reports/treasury/projection?horizon=6",
+                                 headers={"Authorization": "Bearer " + key["key"]})
+                    r = conn.getresponse()
+                    r.read()
+                    self.assertEqual(r.status, 200)
+                    with lock:
+                        received[0] += 1
+                    if r.getheader("Connection") == "close":
+                        return
+            except (OSError, http.client.HTTPException):
+                return  # the drain closed this idle connection
+            finally:
+                conn.close()
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        started.wait()
+        time.sleep(0.4)
+        proc.send_signal(signal.SIGTERM)
+        for t in threads:
+            t.join(30)
+        self.assertEqual(proc.wait(timeout=60), 0)
+        proc.stdout.close()
+        self.assertGreater(received[0], 20)
+        con = sqlite3.connect(db)
+        try:
+            metered = con.execute("SELECT coalesce(sum(calls), 0) FROM usage WHERE key_id = ? "
+                                  "AND status_class = 2", (key["id"],)).fetchone()[0]
+        finally:
+            con.close()
+        self.assertEqual(metered, received[0], "every answered call and only those is counted")
+        with open(db + ".stderr", errors="replace") as f:
+            lines = [json.loads(l) for l in f if l.startswith("{")]
+        mine = [x for x in lines if x.get("key") == key["id"]]
+        self.assertEqual(len(mine), received[0])
+        for x in mine:
+            self.assertEqual(set(x) - {"cache"}, {"ts", "peer", "method", "target", "route",
+                                                  "status", "bytes", "ms", "tenant", "key"})
+            self.assertEqual((x["method"], x["route"], x["status"], x["tenant"]),
+                             ("GET", "projection", 200, "demo"))
+            self.assertRegex(x["ts"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            self.assertRegex(x["peer"], r"^127\.0\.0\.1:\d+$")
+            self.assertGreater(x["bytes"], 0)
+        self.assertTrue(any(x.get("cache") == "hit" for x in mine))
+        self.assertTrue(any(x.get("caller") == "admin" for x in lines))
+
+
+class Config(unittest.TestCase):
+    def test_config_file_and_flags(self):
+        db = os.path.join(G["tmp"], "config.db")
+        cfg = os.path.join(G["tmp"], "gw.json")
+        with open(cfg, "w") as f:
+            json.dump({"admin_key": "config-admin-key", "anon_rate": 0.1, "anon_burst": 2,
+                       "checkpoint_ms": 50, "cache_ttl_seconds": 60,
+                       "tiers": {"cfgtier": {"rate_per_second": 3, "burst": 4,
+                                             "monthly_quota": 9, "max_horizon_hours": 24,
+                                             "max_history_days": 10,
+                                             "granularities": ["day"]}}}, f)
+        env = {k: v for k, v in ENV.items() if k != "FLOATCAST_ADMIN_KEY"}
+        # Flags win over the file: burst 3 at 1000/s (a window of 1 s), not 2 at 0.1/s.
+        proc, port, _ = spawn(db, ["--config", cfg, "--anon-burst", "3", "--anon-rate", "1000"],
+                              seed=True, env=env)
+        try:
+            r, _ = call("GET", "/healthz", port=port)
+            self.assertEqual(r.getheader("RateLimit-Policy"), '"burst";q=3;w=1')
+            self.assertEqual(call("GET", "/v1/usage", ADMIN, port=port)[0].status, 401)
+            r, doc = call("POST", "/v1/admin/keys", "config-admin-key",
+                          {"tenant_id": "demo", "tier": "cfgtier"}, port=port)
+            self.assertEqual(r.status, 201, doc)
+            r, doc = call("GET", "/v1/reports/treasury/projection?horizon=48", doc["key"],
+                          port=port)
+            self.assertEqual((r.status, doc["error"]["code"]), (403, "tier_limit"))
+            self.assertIn("max_horizon_hours", doc["error"]["message"])
+            self.assertIn('"monthly";q=9', r.getheader("RateLimit-Policy"))
+            self.assertIn('"burst";q=4', r.getheader("RateLimit-Policy"))
+        finally:
+            self.assertEqual(stop(proc), 0)
+        proc, port, _ = spawn(db, ["--config", cfg], env=env)  # the file's own values
+        try:
+            r, _ = call("GET", "/healthz", port=port)
+            self.assertEqual(r.getheader("RateLimit-Policy"), '"burst";q=2;w=20')
+        finally:
+            self.assertEqual(stop(proc), 0)
+        for bad in ({"listen": 5}, {"tiers": {"x": {"burst": 1}}}, {"colour": "red"},
+                    {"checkpoint_ms": -1}):
+            with open(cfg, "w") as f:
+                json.dump(bad, f)
+            out = subprocess.run([ARGS.gateway, "--config", cfg, "--db", db, "--listen",
+                                  "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=env, timeout=60)
+            self.assertNotEqual(out.returncode, 0, bad)
+            self.assertIn(b"config", out.stderr, bad)
 
 
 class Crash(unittest.TestCase):

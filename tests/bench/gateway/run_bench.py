@@ -9,7 +9,12 @@ per-tenant cache. nginx: the same number of body bytes as a static file
 behind limit_req keyed on the Authorization header (rate 10^7 r/s, as in
 toolchain.md), access log off. Each is loaded with wrk -t2 -c64 for
 saturation, then paced to half of floatcast's saturated rate (pace.lua)
-for the latency at that load. Prints a side-by-side table.
+for the latency at that load. floatcast runs twice: as shipped (WAL
+checkpoints on their own thread) and with --checkpoint-ms 0 (SQLite's
+checkpoints inside the usage commits), each on a fresh database. Prints a
+side-by-side table with each server's CPU seconds and the load average
+(the machine may be shared), and the gateway's own latency histograms
+over the paced run, which do not include wrk's share of the CPU.
 
 Usage: run_bench.py --gateway build/bin/floatcast-gateway [--seconds 8]
 """
@@ -26,6 +31,7 @@ import tempfile
 import time
 
 ADMIN = "bench-admin-key"
+PACE = 2  # ms each paced connection waits after an answer
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -34,7 +40,7 @@ def wrk(url, key, seconds, conns, pace_ms=None):
     cmd = ["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds, "--latency",
            "-H", "Authorization: Bearer " + key]
     if pace_ms is not None:
-        env["PACE_MS"] = "%.3f" % pace_ms
+        env["PACE_MS"] = "%d" % pace_ms
         cmd += ["-s", os.path.join(HERE, "pace.lua")]
     out = subprocess.run(cmd + [url], stdout=subprocess.PIPE, env=env, check=True).stdout.decode()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -44,16 +50,79 @@ def wrk(url, key, seconds, conns, pace_ms=None):
         v = float(m.group(1))
         return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": lat("50"), "p99": lat("99"),
+    return {"rps": rps, "p50": lat("50"), "p99": lat("99"), "conns": conns,
             "non2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
-def start_gateway(path, tmp):
+def paced(url, key, seconds, target):
+    """wrk's delay() is whole milliseconds, so the rate is set by the number
+    of connections, each waiting PACE ms after every answer: one 2-second
+    calibration run, then the measured run with the connections scaled to
+    the target."""
+    conns = max(2, int(round(target * (PACE + 0.5) / 1000)))
+    trial = wrk(url, key, 2, conns, PACE)
+    conns = max(2, int(round(conns * target / max(trial["rps"], 1))))
+    return wrk(url, key, seconds, conns, PACE)
+
+
+def cpu_seconds(pids):
+    """User + system CPU of processes and their threads, in seconds."""
+    ticks = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def measured(fn, pids):
+    """Runs fn(); adds the servers' CPU seconds and the load average."""
+    c0 = cpu_seconds(pids)
+    r = fn()
+    r["cpu"] = cpu_seconds(pids) - c0
+    r["load"] = open("/proc/loadavg").read().split()[0]
+    return r
+
+
+def metrics(port):
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    return text
+
+
+def histogram(text, name, labels=""):
+    """{le: cumulative count} of one histogram series."""
+    pat = r"^%s_bucket\{%sle=\"([^\"]+)\"\} (\d+)$" % (re.escape(name), re.escape(labels))
+    return {float(m.group(1)): int(m.group(2)) for m in re.finditer(pat, text, re.M)}
+
+
+def bound(before, after, q):
+    """The bucket bound under which a fraction q of the observations made
+    between two snapshots lie (ms); inf when only the +Inf bucket holds it."""
+    les = sorted(after)
+    n = after[les[-1]] - before.get(les[-1], 0)
+    for le in les:
+        if n and after[le] - before.get(le, 0) >= q * n:
+            return le * 1000
+    return float("nan")
+
+
+def start_gateway(path, tmp, extra=()):
     env = dict(os.environ, FLOATCAST_ADMIN_KEY=ADMIN)
-    db = os.path.join(tmp, "bench.db")
+    db = os.path.join(tmp, "bench%d.db" % len(os.listdir(tmp)))
     proc = subprocess.Popen([path, "--listen", "127.0.0.1:0", "--db", db, "--quiet",
-                             "--seed-demo"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env)
+                             "--seed-demo"] + list(extra), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env)
     select.select([proc.stdout], [], [], 60)
     port = int(proc.stdout.readline().decode().rsplit(":", 1)[1].strip("/\n"))
     proc.stdout.readline()
@@ -99,43 +168,77 @@ http { access_log off; keepalive_requests 1000000;
     return proc, "http://127.0.0.1:18481/bench.json"
 
 
+INTERNAL = [("request p99", "floatcast_request_duration_seconds", "", 0.99),
+            ("metering hold p99", "floatcast_request_stage_seconds", 'stage="metering",', 0.99),
+            ("commit p99.9", "floatcast_metering_commit_seconds", "", 0.999),
+            ("commit max", "floatcast_metering_commit_seconds", "", 1.0),
+            ("commit CPU max", "floatcast_metering_commit_cpu_seconds", "", 1.0),
+            ("loop iteration p99.9", "floatcast_loop_busy_seconds", "", 0.999)]
+
+
+def run_gateway(a, tmp, extra, target=None):
+    """Saturation, then paced to target (default: half the saturated rate);
+    the gateway's own histograms over the paced run."""
+    gw, port, key, path, body, db = start_gateway(a.gateway, tmp, extra)
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    try:
+        sat = measured(lambda: wrk(url, key, a.seconds, 64), [gw.pid])
+        target = target or sat["rps"] / 2
+        m0 = metrics(port)
+        pac = measured(lambda: paced(url, key, a.seconds, target), [gw.pid])
+        m1 = metrics(port)
+    finally:
+        gw.send_signal(signal.SIGTERM)
+        gw.wait()
+    import sqlite3
+    con = sqlite3.connect(db)
+    metered = con.execute("SELECT sum(calls) FROM usage WHERE endpoint='projection' AND "
+                          "status_class = 2").fetchone()[0]
+    con.close()
+    inside = {label: bound(histogram(m0, name, lab), histogram(m1, name, lab), q)
+              for label, name, lab, q in INTERNAL}
+    return sat, pac, target, metered, inside, key, body
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
     ap.add_argument("--seconds", type=int, default=8)
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="fc-gw-bench-")
-    gw, port, key, target, body, db = start_gateway(a.gateway, tmp)
+    load0 = open("/proc/loadavg").read().split()[:3]
+    g, gp, target, metered, inside, key, body = run_gateway(a, tmp, [])
+    gi, gip, _, metered_i, inside_i, _, _ = run_gateway(a, tmp, ["--checkpoint-ms", "0"], target)
     ngx, nurl = start_nginx(tmp, body)
-    load = open("/proc/loadavg").read().split()[:3]
     try:
-        gurl = "http://127.0.0.1:%d%s" % (port, target)
-        g = wrk(gurl, key, a.seconds, 64)
-        n = wrk(nurl, key, a.seconds, 64)
-        half = g["rps"] / 2
-        conns = 32
-        pace = conns * 1000.0 / half  # ms between requests on one connection
-        gh = wrk(gurl, key, a.seconds, conns, pace)
-        nh = wrk(nurl, key, a.seconds, conns, pace)
+        pids = [ngx.pid] + children(ngx.pid)
+        n = measured(lambda: wrk(nurl, key, a.seconds, 64), pids)
+        nh = measured(lambda: paced(nurl, key, a.seconds, target), pids)
     finally:
-        gw.send_signal(signal.SIGTERM)
-        gw.wait()
         ngx.send_signal(signal.SIGQUIT)
         ngx.wait()
-    import sqlite3
-    con = sqlite3.connect(db)
-    metered = con.execute("SELECT sum(calls) FROM usage WHERE endpoint='projection'").fetchone()[0]
-    con.close()
+    load1 = open("/proc/loadavg").read().split()[:3]
     shutil.rmtree(tmp, ignore_errors=True)
-    print("body %d bytes; loadavg at start %s; metered projection calls %d" %
-          (len(body), " ".join(load), metered))
-    print("| case | floatcast rps | p50 ms | p99 ms | non-2xx | nginx rps | p50 ms | p99 ms | ratio |")
+    print("body %d bytes; load average %s at start, %s at end; %d CPUs" %
+          (len(body), " ".join(load0), " ".join(load1), os.cpu_count()))
+    print("metered 2xx projection calls: %d (checkpoint thread), %d (checkpoints in commits)" %
+          (metered, metered_i))
+    print("| server | case | rps | p50 ms | p99 ms | non-2xx | conns | server CPU s | load |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name, x, y in [("saturation, wrk -t2 -c64", g, n),
-                       ("paced to %.0f rps, -c%d" % (half, conns), gh, nh)]:
-        print("| %s | %.0f | %.2f | %.2f | %d | %.0f | %.2f | %.2f | %.2f |" %
-              (name, x["rps"], x["p50"], x["p99"], x["non2xx"], y["rps"], y["p50"], y["p99"],
-               x["rps"] / y["rps"]))
+    rows = [("floatcast", "saturation -c64", g), ("floatcast", "paced %.0f rps" % target, gp),
+            ("floatcast, checkpoints in commits", "saturation -c64", gi),
+            ("floatcast, checkpoints in commits", "paced %.0f rps" % target, gip),
+            ("nginx limit_req", "saturation -c64", n), ("nginx limit_req", "paced %.0f rps" % target, nh)]
+    for server, case, x in rows:
+        print("| %s | %s | %.0f | %.2f | %.2f | %d | %d | %.2f | %s |" %
+              (server, case, x["rps"], x["p50"], x["p99"], x["non2xx"], x["conns"], x["cpu"],
+               x["load"]))
+    print("floatcast / nginx requests/s at saturation: %.2f" % (g["rps"] / n["rps"]))
+    print("gateway's own histograms over the paced run (bucket bounds, ms):")
+    print("| gateway | " + " | ".join(label for label, _, _, _ in INTERNAL) + " |")
+    print("|---|" + "---|" * len(INTERNAL))
+    for name, ins in [("checkpoint thread", inside), ("checkpoints in commits", inside_i)]:
+        print("| %s | " % name + " | ".join("<= %g" % ins[label] for label, _, _, _ in INTERNAL) + " |")
 
 
 if __name__ == "__main__":
