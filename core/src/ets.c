@@ -648,6 +648,53 @@ static int ets_forecast(const void *state, size_t h, double *mean, double *sd, f
   return FC_OK;
 }
 
+/* State bytes: u64 error trend season, u64 m n seed, f64 alpha beta gamma
+ * phi l b sigma2 aicc, m x f64 seasonal states. */
+void fc__ets_save(const void *state, fc_buf *b) {
+  const ets_state *s = state;
+  fc__put_u64(b, (uint64_t)s->sp.err);
+  fc__put_u64(b, (uint64_t)s->sp.trend);
+  fc__put_u64(b, (uint64_t)s->sp.season);
+  fc__put_u64(b, s->m);
+  fc__put_u64(b, s->n);
+  fc__put_u64(b, s->seed);
+  fc__put_f64(b, s->alpha);
+  fc__put_f64(b, s->beta);
+  fc__put_f64(b, s->gamma);
+  fc__put_f64(b, s->phi);
+  fc__put_f64(b, s->l);
+  fc__put_f64(b, s->b);
+  fc__put_f64(b, s->sigma2);
+  fc__put_f64(b, s->aicc);
+  fc__put_f64s(b, s->s, s->m);
+}
+
+int fc__ets_load(fc__rd *r, void **state) {
+  ets_state *s = fc__calloc(1, sizeof *s);
+  double v[7];
+  if (s == NULL) return FC_ENOMEM;
+  s->sp.err = (int)fc__get_count(r, E_A, E_M);
+  s->sp.trend = (int)fc__get_count(r, T_N, T_AD);
+  s->sp.season = (int)fc__get_count(r, S_N, S_M);
+  s->m = fc__get_count(r, 1, 256);
+  s->n = fc__get_count(r, 0, SIZE_MAX / 2);
+  s->seed = fc__get_u64(r);
+  for (int i = 0; i < 7; i++) v[i] = fc__get_f64(r);
+  s->aicc = fc__get_f64(r);
+  s->s = fc__get_f64s(r, s->m);
+  s->alpha = v[0], s->beta = v[1], s->gamma = v[2], s->phi = v[3];
+  s->l = v[4], s->b = v[5], s->sigma2 = v[6];
+  for (int i = 0; i < 7; i++)
+    if (!isfinite(v[i])) r->bad = 1;
+  /* The recursion divides by alpha; the variance is a variance. */
+  if (r->bad || !(s->alpha > 0) || !(s->sigma2 >= 0) || (s->sp.season != S_N && s->m < 2)) {
+    ets_destroy(s);
+    return FC_ECORRUPT;
+  }
+  *state = s;
+  return FC_OK;
+}
+
 static size_t ets_min(const fc_model_params *p) {
   (void)p;
   return 4;
