@@ -3,6 +3,7 @@
  * forecast --input FILE [--format long|m4] --horizon H [--season 24[,168]]
  *          [--level 80,95] [--model auto|ensemble|weighted|ensemble-arima|ets|arima|theta|otheta|
  *          mstl|snaive|naive2|naive] [--calibrate] [--output FILE]
+ *          [--save-model FILE | --load-model FILE]
  * writes series_id,step,timestamp,mean,loNN,hiNN,... (formats.md). "auto"
  * and "ensemble" pick per series the member with the best rolling-origin
  * validation MASE, "weighted" combines the best three by 1/MASE^2, both
@@ -11,6 +12,11 @@
  * --calibrate gives a single model conformal intervals too. Interior gaps
  * are filled linearly (reported on stderr); a series that cannot be
  * forecast is reported with its id and makes the exit code 1.
+ * --save-model writes the fitted model (model.h's byte format) of a
+ * single model (not auto/ensemble/--calibrate) on a one-series input;
+ * --load-model forecasts from such a file without fitting (bit-identical
+ * to the saved model's forecast); --input is then optional and only
+ * supplies the series id and timestamps (id "model" without it).
  * The option parsing, loading and per-series forecast are shared with
  * cmd_backtest.c through forecast_opts.h. */
 #include "cli.h"
@@ -71,6 +77,10 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
       }
     } else if ((v = cli_flag(argc, argv, &i, "--level", &bad))) {
       if (parse_list(v, o->levels, FC_MAX_LEVELS, &o->nlevels)) return cli_fail(cmd, "--level: bad list '%s'", v) + 1;
+    } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--save-model", &bad))) {
+      o->save_model = v;
+    } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--load-model", &bad))) {
+      o->load_model = v;
     } else if (strcmp(argv[i], "--calibrate") == 0) {
       o->calibrate = 1;
     } else if (!bad) {
@@ -78,7 +88,11 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
     }
   }
   if (bad) return 2;
-  if (!o->input) return cli_fail(cmd, "--input FILE is required") + 1;
+  if (!o->input && !o->load_model) return cli_fail(cmd, "--input FILE is required") + 1;
+  if (o->save_model && o->load_model)
+    return cli_fail(cmd, "--save-model and --load-model exclude each other") + 1;
+  if (o->save_model && (o->calibrate || !fc_model_find(o->model)))
+    return cli_fail(cmd, "--save-model needs a single model (--model ets|arima|theta|..., no --calibrate)") + 1;
   if (o->horizon == 0) return cli_fail(cmd, "--horizon H is required") + 1;
   if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
     return cli_fail(cmd, "--format must be long or m4") + 1;
@@ -161,43 +175,122 @@ static void csv_field(fc_buf *b, const char *s) {
   fc_buf_putc(b, '"');
 }
 
+static void write_header(fc_buf *out, const opts *o) {
+  fc_buf_puts(out, "series_id,step,timestamp,mean");
+  for (size_t k = 0; k < o->nlevels; k++) fc_buf_printf(out, ",lo%g,hi%g", o->levels[k], o->levels[k]);
+  fc_buf_putc(out, '\n');
+}
+
+/* Rows of one series' forecast; times (n of them) may be NULL. */
+static void write_rows(fc_buf *out, const char *id, const long long *times, size_t n,
+                       const fc_forecast *f) {
+  for (size_t i = 0; i < f->h; i++) {
+    char ts[FC_TIME_STR] = "";
+    if (times && n >= 2) {
+      long long step = times[n - 1] - times[n - 2];
+      fc_time_format((int64_t)(times[n - 1] + step * (long long)(i + 1)), ts);
+    }
+    csv_field(out, id);
+    fc_buf_printf(out, ",%zu,%s,%.10g", i + 1, ts, f->mean[i]);
+    for (size_t k = 0; k < f->nlevels; k++)
+      fc_buf_printf(out, ",%.10g,%.10g", f->lo[k * f->h + i], f->hi[k * f->h + i]);
+    fc_buf_putc(out, '\n');
+  }
+}
+
+/* Fits the single model, forecasts and writes the model to o->save_model. */
+static int fit_and_save(const opts *o, const double *y, size_t n, fc_forecast *f, fc_err *err) {
+  fc_model_params p = model_params(o);
+  fc_model *m;
+  fc_buf b;
+  int rc;
+  if ((rc = fc_model_fit(o->model, y, n, &p, &m, err))) return rc;
+  fc_buf_init(&b);
+  if (!(rc = fc_model_forecast(m, f, err)) && !(rc = fc_model_save(m, &b, err)) &&
+      cli_write_file(o->save_model, b.data, b.len)) {
+    rc = FC_EINVAL;
+    snprintf(err->msg, sizeof err->msg, "cannot write the model file %s", o->save_model);
+  }
+  fc_buf_free(&b);
+  fc_model_destroy(m);
+  return rc;
+}
+
+/* --load-model: forecast from a saved model. */
+static int forecast_loaded(const opts *o, fc_buf *out) {
+  fc_series_set set;
+  fc_buf b;
+  fc_model *m = NULL;
+  fc_forecast f;
+  fc_err err;
+  int rc;
+  memset(&set, 0, sizeof set);
+  if (o->input && fcli_load("forecast", o, &set)) {
+    fc_series_set_free(&set);
+    return 1;
+  }
+  if (o->input && set.count != 1) {
+    rc = cli_fail("forecast", "--load-model: --input must hold one series (%zu found)", set.count);
+    fc_series_set_free(&set);
+    return rc;
+  }
+  fc_buf_init(&b);
+  if (cli_read_file(o->load_model, &b)) {
+    fc_buf_free(&b);
+    fc_series_set_free(&set);
+    return 1;
+  }
+  rc = fc_model_load(b.data, b.len, &m, &err);
+  fc_buf_free(&b);
+  if (!rc && !(rc = fc_forecast_init(&f, (size_t)o->horizon, o->levels, o->nlevels, &err))) {
+    if (!(rc = fc_model_forecast(m, &f, &err)))
+      write_rows(out, o->input ? set.ids[0] : "model", o->input && set.times ? set.times[0] : NULL,
+                 o->input ? set.lengths[0] : 0, &f);
+    fc_forecast_free(&f);
+  }
+  fc_model_destroy(m);
+  fc_series_set_free(&set);
+  return rc ? cli_fail_err("forecast", o->load_model, rc, &err) : 0;
+}
+
 int cmd_forecast(int argc, char **argv) {
   opts o;
   fc_series_set set;
   fc_buf out;
   int rc, failed = 0;
   if ((rc = fcli_parse_opts("forecast", argc, argv, &o))) return rc;
-  if ((rc = fcli_load("forecast", &o, &set))) {
-    fc_series_set_free(&set);
+  fc_buf_init(&out);
+  write_header(&out, &o);
+  if (o.load_model) {
+    if ((rc = forecast_loaded(&o, &out)) == 0)
+      rc = fc_buf_failed(&out) ? cli_fail("forecast", "out of memory")
+                               : (cli_write_file(o.output, out.data, out.len) ? 1 : 0);
+    fc_buf_free(&out);
     return rc;
   }
-  fc_buf_init(&out);
-  fc_buf_puts(&out, "series_id,step,timestamp,mean");
-  for (size_t k = 0; k < o.nlevels; k++) fc_buf_printf(&out, ",lo%g,hi%g", o.levels[k], o.levels[k]);
-  fc_buf_putc(&out, '\n');
+  if ((rc = fcli_load("forecast", &o, &set))) {
+    fc_series_set_free(&set);
+    fc_buf_free(&out);
+    return rc;
+  }
+  if (o.save_model && set.count != 1) {
+    rc = cli_fail("forecast", "--save-model: --input must hold one series (%zu found)", set.count);
+    fc_series_set_free(&set);
+    fc_buf_free(&out);
+    return rc;
+  }
   for (size_t s = 0; s < set.count; s++) {
     fc_forecast f;
     fc_err err;
     if ((rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err)) ||
-        (rc = fcli_forecast_one(&o, set.values[s], set.lengths[s], &f, &err))) {
+        (rc = o.save_model ? fit_and_save(&o, set.values[s], set.lengths[s], &f, &err)
+                           : fcli_forecast_one(&o, set.values[s], set.lengths[s], &f, &err))) {
       cli_fail_err("forecast", set.ids[s], rc, &err);
       failed = 1;
       fc_forecast_free(&f);
       continue;
     }
-    for (size_t i = 0; i < f.h; i++) {
-      char ts[FC_TIME_STR] = "";
-      size_t n = set.lengths[s];
-      if (set.times && n >= 2) {
-        long long step = set.times[s][n - 1] - set.times[s][n - 2];
-        fc_time_format((int64_t)(set.times[s][n - 1] + step * (long long)(i + 1)), ts);
-      }
-      csv_field(&out, set.ids[s]);
-      fc_buf_printf(&out, ",%zu,%s,%.10g", i + 1, ts, f.mean[i]);
-      for (size_t k = 0; k < f.nlevels; k++)
-        fc_buf_printf(&out, ",%.10g,%.10g", f.lo[k * f.h + i], f.hi[k * f.h + i]);
-      fc_buf_putc(&out, '\n');
-    }
+    write_rows(&out, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], &f);
     fc_forecast_free(&f);
   }
   if (fc_buf_failed(&out)) rc = cli_fail("forecast", "out of memory");

@@ -15,6 +15,7 @@ typedef struct opts {
   double levels[FC_MAX_LEVELS];
   size_t nlevels;
   int calibrate;
+  const char *save_model, *load_model; /* forecast only */
 } opts;
 
 /* Parses argv; 0 or the exit code (usage errors already printed). */

@@ -373,6 +373,78 @@ static int arima_forecast(const void *state, size_t h, double *mean, double *sd,
   return FC_OK;
 }
 
+/* State bytes: u64 p d q P D Q constant period models_tried, f64 ar[MAXP]
+ * ma[MAXP] sar[MAXSP] sma[MAXSP] mean sigma aicc, u64 n na nb, (na + 1) x
+ * f64 a, (nb + 1) x f64 b, f64 c, n x f64 y, n x f64 e. */
+void fc__arima_save(const void *state, fc_buf *b) {
+  const arima_state *s = state;
+  const fc_arima_info *in = &s->info;
+  int ord[7] = {in->p, in->d, in->q, in->P, in->D, in->Q, in->constant};
+  for (int i = 0; i < 7; i++) fc__put_u64(b, (uint64_t)ord[i]);
+  fc__put_u64(b, in->period);
+  fc__put_u64(b, (uint64_t)in->models_tried);
+  fc__put_f64s(b, in->ar, FC_ARIMA_MAXP);
+  fc__put_f64s(b, in->ma, FC_ARIMA_MAXP);
+  fc__put_f64s(b, in->sar, FC_ARIMA_MAXSP);
+  fc__put_f64s(b, in->sma, FC_ARIMA_MAXSP);
+  fc__put_f64(b, in->mean);
+  fc__put_f64(b, in->sigma);
+  fc__put_f64(b, in->aicc);
+  fc__put_u64(b, s->n);
+  fc__put_u64(b, s->na);
+  fc__put_u64(b, s->nb);
+  fc__put_f64s(b, s->a, s->na + 1);
+  fc__put_f64s(b, s->b, s->nb + 1);
+  fc__put_f64(b, s->c);
+  fc__put_f64s(b, s->y, s->n);
+  fc__put_f64s(b, s->e, s->n);
+}
+
+static int read_fixed(fc__rd *r, double *dst, size_t n) {
+  double *v = fc__get_f64s(r, n);
+  if (v == NULL) return -1;
+  memcpy(dst, v, n * sizeof *v);
+  fc__free(v);
+  return 0;
+}
+
+int fc__arima_load(fc__rd *r, void **state) {
+  arima_state *s = fc__calloc(1, sizeof *s);
+  fc_arima_info *in;
+  if (s == NULL) return FC_ENOMEM;
+  in = &s->info;
+  in->p = (int)fc__get_count(r, 0, FC_ARIMA_MAXP);
+  in->d = (int)fc__get_count(r, 0, 2);
+  in->q = (int)fc__get_count(r, 0, FC_ARIMA_MAXP);
+  in->P = (int)fc__get_count(r, 0, FC_ARIMA_MAXSP);
+  in->D = (int)fc__get_count(r, 0, 1);
+  in->Q = (int)fc__get_count(r, 0, FC_ARIMA_MAXSP);
+  in->constant = (int)fc__get_count(r, 0, 1);
+  in->period = fc__get_count(r, 1, MAXLAG);
+  in->models_tried = (int)fc__get_count(r, 0, 100000);
+  read_fixed(r, in->ar, FC_ARIMA_MAXP);
+  read_fixed(r, in->ma, FC_ARIMA_MAXP);
+  read_fixed(r, in->sar, FC_ARIMA_MAXSP);
+  read_fixed(r, in->sma, FC_ARIMA_MAXSP);
+  in->mean = fc__get_f64(r);
+  in->sigma = fc__get_f64(r);
+  in->aicc = fc__get_f64(r);
+  s->n = fc__get_count(r, 0, (r->len - r->pos) / 16);
+  s->na = fc__get_count(r, 0, MAXLAG);
+  s->nb = fc__get_count(r, 0, MAXLAG);
+  read_fixed(r, s->a, s->na + 1);
+  read_fixed(r, s->b, s->nb + 1);
+  s->c = fc__get_f64(r);
+  s->y = fc__get_f64s(r, s->n);
+  s->e = fc__get_f64s(r, s->n);
+  if (r->bad || !isfinite(s->c) || !(in->sigma >= 0) || !isfinite(in->sigma)) {
+    arima_destroy(s);
+    return FC_ECORRUPT;
+  }
+  *state = s;
+  return FC_OK;
+}
+
 static size_t arima_min(const fc_model_params *p) {
   (void)p;
   return 16;

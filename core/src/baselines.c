@@ -188,6 +188,35 @@ done:
   return rc;
 }
 
+/* State bytes: u64 m, u64 n, f64 sigma, m x f64 last, u64 period (0 when
+ * there is no seasonal index), period x f64 si. */
+void fc__naive_save(const void *state, fc_buf *b) {
+  const naive_state *s = state;
+  fc__put_u64(b, s->m);
+  fc__put_u64(b, s->n);
+  fc__put_f64(b, s->sigma);
+  fc__put_f64s(b, s->last, s->m);
+  fc__put_u64(b, s->si ? s->period : 0);
+  if (s->si) fc__put_f64s(b, s->si, s->period);
+}
+
+int fc__naive_load(fc__rd *r, void **state) {
+  naive_state *s = fc__calloc(1, sizeof *s);
+  if (s == NULL) return FC_ENOMEM;
+  s->m = fc__get_count(r, 1, (r->len - r->pos) / 8);
+  s->n = fc__get_count(r, 0, SIZE_MAX / 2);
+  s->sigma = fc__get_f64(r);
+  s->last = fc__get_f64s(r, s->m);
+  s->period = fc__get_count(r, 0, (r->len - r->pos) / 8);
+  if (s->period > 0) s->si = fc__get_f64s(r, s->period);
+  if (r->bad || !(s->sigma >= 0) || !isfinite(s->sigma)) {
+    naive_destroy(s);
+    return FC_ECORRUPT;
+  }
+  *state = s;
+  return FC_OK;
+}
+
 const fc_model_def fc__model_naive = {"naive", "last value", naive_min, naive_fit,
                                       naive_forecast, naive_destroy};
 const fc_model_def fc__model_snaive = {"snaive", "value one season ago", snaive_min,

@@ -28,46 +28,59 @@ typedef struct ets_state {
   uint64_t seed;
 } ets_state;
 
-/* What one likelihood evaluation needs. */
+/* Seasonal initial states are optimized (jointly with the smoothing
+ * parameters) up to this period, as R's ets, which refuses longer ones;
+ * longer periods keep the decomposition's states. */
+#define ETS_MAX_OPT_PERIOD 24
+
+/* What one likelihood evaluation needs. The initial states x0 are
+ * l0, b0, s0[0..m) (s0[j] is the index of times t with t % m == j). */
 typedef struct ets_ctx {
   const double *y;
   size_t n, m;
   ets_spec sp;
-  double l0, b0, scale;
-  const double *s0;
-  double *s; /* work copy of the seasonal states (m) */
+  double *x0; /* 2 + m */
+  double *s;  /* work copy of the seasonal states (m) */
 } ets_ctx;
 
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 static double logit(double p) { return log(p / (1.0 - p)); }
 
-/* Maps unconstrained x to alpha, beta, gamma, phi, l0, b0. */
-static void unpack(const ets_ctx *c, const double *x, double *par) {
+#define ETS_LO 1e-4
+#define ETS_HI 0.9999
+
+/* Maps unconstrained x to alpha, beta, gamma, phi inside the usual region
+ * 1e-4 <= beta <= alpha <= 0.9999, 1e-4 <= gamma <= 1 - alpha,
+ * 0.8 <= phi <= 0.98 (R's bounds; phi = 1 without damping). */
+static void unpack(ets_spec sp, const double *x, double *par) {
   size_t k = 0;
-  double lo = 1e-4;
-  par[0] = lo + (0.9999 - lo) * sigmoid(x[k++]);
-  par[1] = c->sp.trend != T_N ? lo + (par[0] - lo) * sigmoid(x[k++]) : 0;
-  par[2] = c->sp.season != S_N ? lo + (1 - par[0] - lo) * sigmoid(x[k++]) : 0;
-  par[3] = c->sp.trend == T_AD ? 0.8 + 0.18 * sigmoid(x[k++]) : 1.0;
-  par[4] = c->l0 + c->scale * x[k++];
-  par[5] = c->sp.trend != T_N ? c->b0 + c->scale * 0.01 * x[k++] : 0;
+  par[0] = ETS_LO + (ETS_HI - ETS_LO) * sigmoid(x[k++]);
+  par[1] = sp.trend != T_N ? ETS_LO + (par[0] - ETS_LO) * sigmoid(x[k++]) : 0;
+  par[2] = sp.season != S_N ? ETS_LO + (1 - par[0] - ETS_LO) * sigmoid(x[k++]) : 0;
+  par[3] = sp.trend == T_AD ? 0.8 + 0.18 * sigmoid(x[k++]) : 1.0;
 }
 
-static size_t ndim(ets_spec sp) {
-  return 2 + (sp.trend != T_N) * 2 + (sp.season != S_N) + (sp.trend == T_AD);
+/* Inverse of unpack for a point inside the region. */
+static size_t pack(ets_spec sp, const double *par, double *x) {
+  size_t k = 0;
+  x[k++] = logit((par[0] - ETS_LO) / (ETS_HI - ETS_LO));
+  if (sp.trend != T_N) x[k++] = logit((par[1] - ETS_LO) / (par[0] - ETS_LO));
+  if (sp.season != S_N) x[k++] = logit((par[2] - ETS_LO) / (1 - par[0] - ETS_LO));
+  if (sp.trend == T_AD) x[k++] = logit((par[3] - 0.8) / 0.18);
+  return k;
 }
 
-/* Runs the recursion over the history with parameters par. Returns
- * -2 log-likelihood up to a constant (n log SSE [+ 2 sum log|yhat|]), or
- * +Inf where a multiplicative component would turn non-positive. Final
- * states go to st if given. */
+/* Runs the recursion over the history with smoothing parameters par and
+ * initial states c->x0. Returns -2 log-likelihood up to a constant
+ * (n log SSE [+ 2 sum log|yhat|]), or +Inf where a multiplicative
+ * component would turn non-positive. Final states go to st if given. */
 static double ets_run(const ets_ctx *c, const double *par, ets_state *st) {
   const ets_spec sp = c->sp;
   double alpha = par[0], beta = par[1], gamma = par[2], phi = par[3];
-  double l = par[4], b = par[5], sse = 0, sumlog = 0;
+  double l = c->x0[0], b = sp.trend != T_N ? c->x0[1] : 0, sse = 0, sumlog = 0, prod = 1;
   double *s = c->s;
   size_t m = c->m;
-  if (sp.season != S_N) memcpy(s, c->s0, m * sizeof *s);
+  if (sp.season != S_N) memcpy(s, c->x0 + 2, m * sizeof *s);
   for (size_t t = 0; t < c->n; t++) {
     double y = c->y[t], phib = sp.trend == T_N ? 0 : sp.trend == T_A ? b : phi * b;
     double q = l + phib, sv = 0, yhat, e, p, nl;
@@ -88,7 +101,12 @@ static double ets_run(const ets_ctx *c, const double *par, ets_state *st) {
     if (sp.err == E_M) {
       if (!(yhat > 0)) return INFINITY;
       e = (y - yhat) / yhat;
-      sumlog += log(yhat);
+      /* log of a product of 8 forecasts at a time: one log per 8 steps. */
+      prod *= yhat;
+      if ((t & 7) == 7) {
+        sumlog += log(prod);
+        prod = 1;
+      }
     } else {
       e = y - yhat;
     }
@@ -99,6 +117,7 @@ static double ets_run(const ets_ctx *c, const double *par, ets_state *st) {
     if (sp.season == S_M) s[j] = sv + gamma * (y / q - sv);
     l = nl;
   }
+  sumlog += log(prod);
   if (!(sse > 0)) sse = 1e-300;
   if (st) {
     st->l = l;
@@ -109,10 +128,11 @@ static double ets_run(const ets_ctx *c, const double *par, ets_state *st) {
   return (double)c->n * log(sse) + 2.0 * sumlog;
 }
 
+/* The NM objective over the smoothing parameters, initial states fixed. */
 static double objective(const double *x, void *ctx) {
   const ets_ctx *c = ctx;
-  double par[6];
-  unpack(c, x, par);
+  double par[4];
+  unpack(c->sp, x, par);
   return ets_run(c, par, NULL);
 }
 
@@ -162,52 +182,267 @@ static void initial_states(const double *y, size_t n, size_t m, ets_spec sp, dou
   }
 }
 
-/* Number of estimated quantities for AICc: smoothing parameters, initial
- * states, and the variance. */
-static size_t nparams(ets_spec sp, size_t m) {
-  return 1 + (sp.trend != T_N) * 2 + (sp.trend == T_AD) + (sp.season != S_N) * m + 1 + 1;
+/* Free initial states: l0, [b0], and s0[0..m-1) when the seasonal states
+ * are optimized (s0[m-1] then keeps the sum 0 / mean 1). */
+static size_t nfree(ets_spec sp, size_t m) {
+  return 1 + (sp.trend != T_N) +
+         (sp.season != S_N && m <= ETS_MAX_OPT_PERIOD ? m - 1 : 0);
 }
 
-static int fit_one(const double *y, size_t n, size_t m, ets_spec sp, ets_state *out,
-                   double *work) {
-  ets_ctx c;
-  double x[6], par[6], lik, scale = 0;
-  size_t k = 0, np;
-  fc__nm_opts o = {250, 1, 1.0, 1e-8};
-  memset(&c, 0, sizeof c);
-  c.y = y;
-  c.n = n;
-  c.m = m;
-  c.sp = sp;
-  c.s = work;
-  c.s0 = work + m;
-  initial_states(y, n, m, sp, work + m, &c.l0, &c.b0);
-  for (size_t t = 1; t < n; t++) scale += fabs(y[t] - y[t - 1]);
-  c.scale = scale / (double)(n - 1) + 1e-12 * fabs(c.l0) + 1e-300;
-  x[k++] = logit((0.2 - 1e-4) / (0.9999 - 1e-4));
-  if (sp.trend != T_N) x[k++] = logit(0.1);
-  if (sp.season != S_N) x[k++] = logit(0.05);
-  if (sp.trend == T_AD) x[k++] = logit((0.97 - 0.8) / 0.18);
-  x[k++] = 0;
-  if (sp.trend != T_N) x[k++] = 0;
-  lik = fc__nelder_mead(objective, &c, x, ndim(sp), o);
-  if (!isfinite(lik)) return FC_ENUMERIC;
-  unpack(&c, x, par);
-  out->sp = sp;
-  out->m = m;
-  out->n = n;
+/* Scratch of the initial-state step: derivatives of the states with
+ * respect to the P free initial states, the normal equations and a
+ * trial point. */
+typedef struct gn_work {
+  double *dl, *db, *dq, *dp, *ds, *dy, *jtj, *g, *step, *x0;
+} gn_work;
+
+/* Solves the P x P symmetric positive definite system a x = b in place
+ * (b becomes x) by Cholesky with a small ridge; -1 if not positive. */
+static int spd_solve(double *a, double *b, size_t P) {
+  double ridge = 0;
+  for (size_t i = 0; i < P; i++) ridge = FC__MAX(ridge, a[i * P + i]);
+  ridge *= 1e-10;
+  for (size_t i = 0; i < P; i++) a[i * P + i] += ridge;
+  for (size_t j = 0; j < P; j++) {
+    double d = a[j * P + j];
+    for (size_t k = 0; k < j; k++) d -= a[j * P + k] * a[j * P + k];
+    if (!(d > 0)) return -1;
+    d = sqrt(d);
+    a[j * P + j] = d;
+    for (size_t i = j + 1; i < P; i++) {
+      double v = a[i * P + j];
+      for (size_t k = 0; k < j; k++) v -= a[i * P + k] * a[j * P + k];
+      a[i * P + j] = v / d;
+    }
+  }
+  for (size_t i = 0; i < P; i++) {
+    double v = b[i];
+    for (size_t k = 0; k < i; k++) v -= a[i * P + k] * b[k];
+    b[i] = v / a[i * P + i];
+  }
+  for (size_t i = P; i-- > 0;) {
+    double v = b[i];
+    for (size_t k = i + 1; k < P; k++) v -= a[k * P + i] * b[k];
+    b[i] = v / a[i * P + i];
+  }
+  return 0;
+}
+
+/* Runs the recursion carrying the derivatives of every state with respect
+ * to the free initial states (forward mode), and accumulates the
+ * Gauss-Newton normal equations of -2 log L: jtj = J'J and
+ * g = J'e + (SSE/n) sum dyhat/yhat (the second term for M error). Returns
+ * 0, or -1 where a multiplicative component turns non-positive. */
+static int gn_normal(const ets_ctx *c, const double *par, gn_work *w, size_t P) {
+  const ets_spec sp = c->sp;
+  double alpha = par[0], beta = par[1], gamma = par[2], phi = par[3];
+  double l = c->x0[0], b = sp.trend != T_N ? c->x0[1] : 0, sse = 0;
+  double *s = c->s, *hl = w->step; /* hl: sum dyhat/yhat (M error) */
+  size_t m = c->m, off = 1 + (sp.trend != T_N);
+  int optseas = sp.season != S_N && P > off;
+  memset(w->dl, 0, P * sizeof(double));
+  memset(w->db, 0, P * sizeof(double));
+  memset(w->jtj, 0, P * P * sizeof(double));
+  memset(w->g, 0, P * sizeof(double));
+  memset(hl, 0, P * sizeof(double));
+  w->dl[0] = 1;
+  if (sp.trend != T_N) w->db[1] = 1;
+  if (sp.season != S_N) {
+    memcpy(s, c->x0 + 2, m * sizeof *s);
+    memset(w->ds, 0, m * P * sizeof(double));
+    if (optseas)
+      for (size_t j = 0; j + 1 < m; j++) {
+        w->ds[j * P + off + j] = 1;
+        w->ds[(m - 1) * P + off + j] = -1;
+      }
+  }
+  for (size_t t = 0; t < c->n; t++) {
+    double y = c->y[t], phib = sp.trend == T_N ? 0 : sp.trend == T_A ? b : phi * b;
+    double q = l + phib, sv = 0, yhat, e, de_dy, p, nl, dphi = sp.trend == T_AD ? phi : 1;
+    size_t j = sp.season != S_N ? t % m : 0;
+    double *dsv = w->ds + j * P;
+    for (size_t k = 0; k < P; k++) w->dq[k] = w->dl[k] + (sp.trend != T_N ? dphi * w->db[k] : 0);
+    if (sp.season == S_N) {
+      yhat = q;
+      p = y;
+      memcpy(w->dy, w->dq, P * sizeof(double));
+      memset(w->dp, 0, P * sizeof(double));
+    } else if (sp.season == S_A) {
+      sv = s[j];
+      yhat = q + sv;
+      p = y - sv;
+      for (size_t k = 0; k < P; k++) {
+        w->dy[k] = w->dq[k] + dsv[k];
+        w->dp[k] = -dsv[k];
+      }
+    } else {
+      sv = s[j];
+      if (!(q > 0) || !(sv > 0)) return -1;
+      yhat = q * sv;
+      p = y / sv;
+      for (size_t k = 0; k < P; k++) {
+        w->dy[k] = w->dq[k] * sv + q * dsv[k];
+        w->dp[k] = -p / sv * dsv[k];
+      }
+    }
+    if (sp.err == E_M) {
+      if (!(yhat > 0)) return -1;
+      e = (y - yhat) / yhat;
+      de_dy = -y / (yhat * yhat);
+      for (size_t k = 0; k < P; k++) hl[k] += w->dy[k] / yhat;
+    } else {
+      e = y - yhat;
+      de_dy = -1;
+    }
+    sse += e * e;
+    for (size_t i = 0; i < P; i++) {
+      double di = de_dy * w->dy[i];
+      w->g[i] += di * e;
+      for (size_t k = 0; k <= i; k++) w->jtj[i * P + k] += di * de_dy * w->dy[k];
+    }
+    nl = q + alpha * (p - q);
+    for (size_t k = 0; k < P; k++) {
+      double dnl = (1 - alpha) * w->dq[k] + alpha * w->dp[k];
+      if (sp.trend != T_N) {
+        double dpb = dphi * w->db[k];
+        w->db[k] = dpb + beta / alpha * (dnl - w->dl[k] - dpb);
+      }
+      if (sp.season == S_A) dsv[k] = (1 - gamma) * dsv[k] - gamma * w->dq[k];
+      if (sp.season == S_M) dsv[k] = (1 - gamma) * dsv[k] - gamma * y / (q * q) * w->dq[k];
+      w->dl[k] = dnl;
+    }
+    if (sp.trend != T_N) b = phib + beta / alpha * (nl - l - phib);
+    if (sp.season == S_A) s[j] = sv + gamma * (y - q - sv);
+    if (sp.season == S_M) s[j] = sv + gamma * (y / q - sv);
+    l = nl;
+  }
+  for (size_t i = 0; i < P; i++) {
+    w->g[i] += sse / (double)c->n * hl[i];
+    for (size_t k = i + 1; k < P; k++) w->jtj[i * P + k] = w->jtj[k * P + i];
+  }
+  return 0;
+}
+
+/* One Gauss-Newton step on the initial states, smoothing parameters par
+ * fixed: the step is halved (up to 5 times) until the likelihood improves
+ * on cur; returns the new objective (cur if no step helped). */
+static double gn_step(ets_ctx *c, const double *par, double cur, gn_work *w) {
+  size_t P = nfree(c->sp, c->m), off = 1 + (c->sp.trend != T_N), m = c->m;
+  double *save = w->x0, scale = 1;
+  if (gn_normal(c, par, w, P) || spd_solve(w->jtj, w->g, P)) return cur;
+  memcpy(save, c->x0, (2 + m) * sizeof(double));
+  for (int tries = 0; tries < 6; tries++, scale *= 0.5) {
+    double v;
+    c->x0[0] = save[0] - scale * w->g[0];
+    if (off == 2) c->x0[1] = save[1] - scale * w->g[1];
+    if (P > off) {
+      double last = save[2 + m - 1];
+      for (size_t j = 0; j + 1 < m; j++) {
+        double d = scale * w->g[off + j];
+        c->x0[2 + j] = save[2 + j] - d;
+        last += d;
+      }
+      c->x0[2 + m - 1] = last;
+    }
+    v = ets_run(c, par, NULL);
+    if (v < cur) return v;
+  }
+  memcpy(c->x0, save, (2 + m) * sizeof(double));
+  return cur;
+}
+
+/* Number of estimated quantities for AICc as R's ets: smoothing
+ * parameters, initial states (m - 1 seasonal ones) and the variance. */
+static size_t nparams(ets_spec sp, size_t m) {
+  return 1 + (sp.trend != T_N) * 2 + (sp.trend == T_AD) + (sp.season != S_N) * (m - 1) + 1 + 1;
+}
+
+/* Optimizes one model: alternates Gauss-Newton steps on the initial
+ * states with Nelder-Mead on the smoothing parameters, started (as R's
+ * ets) from small smoothing parameters and the decomposition's states.
+ * rounds/evals set the effort; a second call with the same c continues
+ * from c->x0 and xs. Returns the objective. */
+static double optimize(ets_ctx *c, double *xs, int rounds, int evals, int restarts,
+                       gn_work *w) {
+  size_t dim = 1 + (c->sp.trend != T_N) + (c->sp.season != S_N) + (c->sp.trend == T_AD);
+  fc__nm_opts o = {evals, 0, 1.0, 1e-8};
+  double par[4], f;
+  unpack(c->sp, xs, par);
+  f = ets_run(c, par, NULL);
+  for (int r = 0; r < rounds; r++) {
+    double before = f;
+    f = gn_step(c, par, f, w);
+    o.restarts = r + 1 == rounds ? restarts : 0;
+    f = fc__nelder_mead(objective, c, xs, dim, o);
+    unpack(c->sp, xs, par);
+    if (isfinite(before) && before - f < 1e-7 * fabs(before)) break;
+  }
+  return gn_step(c, par, f, w);
+}
+
+/* A candidate after the quick fit, refined if it ranks well. */
+typedef struct ets_cand {
+  ets_spec sp;
+  double xs[4];
+  double *x0;
+  double aicc;
+} ets_cand;
+
+static double aicc_of(double lik, size_t n, size_t np) {
+  /* -2 log L = n log(SSE/n) + n (1 + log 2 pi) [+ 2 sum log|yhat|]. */
+  lik = lik - (double)n * log((double)n) + (double)n * (1.0 + log(2 * 3.14159265358979323846));
+  return n > np + 1 ? lik + 2.0 * (double)np + 2.0 * (double)(np * (np + 1)) / (double)(n - np - 1)
+                    : INFINITY;
+}
+
+/* Fills out from candidate cd's parameters and initial states. */
+static void finish(ets_ctx *c, const ets_cand *cd, ets_state *out) {
+  double par[4];
+  size_t np = nparams(cd->sp, c->m);
+  unpack(cd->sp, cd->xs, par);
+  c->sp = cd->sp;
+  memcpy(c->x0, cd->x0, (2 + c->m) * sizeof(double));
+  out->sp = cd->sp;
+  out->m = c->m;
+  out->n = c->n;
   out->alpha = par[0];
   out->beta = par[1];
   out->gamma = par[2];
   out->phi = par[3];
-  ets_run(&c, par, out);
-  np = nparams(sp, sp.season != S_N ? m : 1);
-  /* -2 log L = n log(SSE/n) + n (1 + log 2 pi) [+ 2 sum log|yhat|]. */
-  lik = lik - (double)n * log((double)n) + (double)n * (1.0 + log(2 * 3.14159265358979323846));
-  out->aicc = n > np + 1 ? lik + 2.0 * (double)np + 2.0 * (double)(np * (np + 1)) / (double)(n - np - 1)
-                         : INFINITY;
-  if (n > np) out->sigma2 *= (double)n / (double)(n - np);
-  return FC_OK;
+  out->aicc = aicc_of(ets_run(c, par, out), c->n, np);
+  if (c->n > np) out->sigma2 *= (double)c->n / (double)(c->n - np);
+}
+
+/* Quick fit of one candidate into cd (heuristic start, one round). */
+static int fit_quick(ets_ctx *c, ets_cand *cd, gn_work *w) {
+  const ets_spec sp = cd->sp;
+  double par[4], f;
+  size_t m = c->m;
+  c->sp = sp;
+  initial_states(c->y, c->n, m, sp, c->x0 + 2, &c->x0[0], &c->x0[1]);
+  /* R's start: alpha 0.2 (0.2/m with a season), beta 0.1 alpha, gamma
+   * 0.05 (1 - alpha), phi 0.978. */
+  par[0] = ETS_LO + 0.2 * (ETS_HI - ETS_LO) / (sp.season != S_N ? (double)m : 1.0);
+  par[1] = ETS_LO + 0.1 * (par[0] - ETS_LO);
+  par[2] = ETS_LO + 0.05 * (1 - par[0] - ETS_LO);
+  par[3] = 0.978;
+  f = optimize(c, cd->xs, 1, 40 * (int)pack(sp, par, cd->xs), 0, w);
+  memcpy(cd->x0, c->x0, (2 + m) * sizeof(double));
+  cd->aicc = isfinite(f) ? aicc_of(f, c->n, nparams(sp, m)) : INFINITY;
+  return isfinite(f) ? FC_OK : FC_ENUMERIC;
+}
+
+/* Full fit of a candidate continuing from its quick fit. */
+static void fit_refine(ets_ctx *c, ets_cand *cd, gn_work *w) {
+  size_t dim = 1 + (cd->sp.trend != T_N) + (cd->sp.season != S_N) + (cd->sp.trend == T_AD);
+  double f;
+  c->sp = cd->sp;
+  memcpy(c->x0, cd->x0, (2 + c->m) * sizeof(double));
+  f = optimize(c, cd->xs, 3, 60 * (int)dim, 1, w);
+  if (isfinite(f)) {
+    memcpy(cd->x0, c->x0, (2 + c->m) * sizeof(double));
+    cd->aicc = aicc_of(f, c->n, nparams(cd->sp, c->m));
+  }
 }
 
 static int parse_letter(const char **p, const char *opts, int *out) {
@@ -246,12 +481,18 @@ static void ets_destroy(void *state) {
   fc__free(s);
 }
 
+/* Candidates refined after the quick fit of all of them. */
+#define ETS_REFINE 3
+
 static int ets_fit(const double *y, size_t n, const fc_model_params *p, void **state,
                    fc_err *err) {
-  int e, t, s, positive = 1, found = 0;
-  size_t m = p->nperiods ? p->periods[0] : 1;
-  ets_state *best = NULL, *cur = NULL;
-  double *work = NULL;
+  int e, t, s, positive = 1;
+  size_t m = p->nperiods ? p->periods[0] : 1, ncand = 0, P, best = 0;
+  ets_state *out = NULL;
+  ets_cand cand[18];
+  ets_ctx c;
+  gn_work w;
+  double *mem = NULL;
   if (parse_spec(p->ets, &e, &t, &s))
     return fc__err(err, FC_EINVAL, "ets: bad model spec '%s' (e.g. ZZZ, AAdA, MNM)", p->ets);
   if (m > 256) return fc__err(err, FC_EUNSUPPORTED, "ets: seasonal period %zu > 256", m);
@@ -263,43 +504,69 @@ static int ets_fit(const double *y, size_t n, const fc_model_params *p, void **s
   }
   if (!positive && (e == E_M || s == S_M))
     return fc__err(err, FC_ERANGE, "ets: multiplicative error or season needs positive values");
-  best = fc__calloc(1, sizeof *best);
-  cur = fc__calloc(1, sizeof *cur);
-  work = fc__mallocarray(2 * m, sizeof *work);
-  if (!best || !cur || !work || !(best->s = fc__calloc(m, sizeof(double))) ||
-      !(cur->s = fc__calloc(m, sizeof(double)))) {
-    ets_destroy(best);
-    ets_destroy(cur);
-    fc__free(work);
+  P = 2 + (m <= ETS_MAX_OPT_PERIOD ? m : 0);
+  /* x0 per candidate, ctx x0 and s, gn_work vectors, ds, jtj. */
+  mem = fc__mallocarray(18 * (2 + m) + 2 * (2 + m) + m + 7 * P + m * P + P * P, sizeof *mem);
+  out = fc__calloc(1, sizeof *out);
+  if (!mem || !out || !(out->s = fc__calloc(m, sizeof(double)))) {
+    fc__free(mem);
+    if (out) fc__free(out->s);
+    fc__free(out);
     return fc__err(err, FC_ENOMEM, "ets: out of memory");
   }
-  best->aicc = INFINITY;
-  for (int ei = 0; ei < 2; ei++) {
-    for (int ti = 0; ti < 3; ti++) {
+  memset(&c, 0, sizeof c);
+  c.y = y;
+  c.n = n;
+  c.m = m;
+  c.x0 = mem + 18 * (2 + m);
+  c.s = c.x0 + 2 + m;
+  w.x0 = c.s + m;
+  w.dl = w.x0 + 2 + m;
+  w.db = w.dl + P;
+  w.dq = w.db + P;
+  w.dp = w.dq + P;
+  w.dy = w.dp + P;
+  w.g = w.dy + P;
+  w.step = w.g + P;
+  w.ds = w.step + P;
+  w.jtj = w.ds + m * P;
+  for (int ei = 0; ei < 2; ei++)
+    for (int ti = 0; ti < 3; ti++)
       for (int si = 0; si < 3; si++) {
-        ets_spec sp = {ei, ti, si};
+        ets_cand *cd = &cand[ncand];
         if ((e >= 0 && ei != e) || (t >= 0 && ti != t) || (s >= 0 && si != s)) continue;
         if (!positive && (ei == E_M || si == S_M)) continue;
         if (ei == E_A && si == S_M) continue; /* infinite variance, as forecast::ets */
         if (si != S_N && (m < 2 || n < 2 * m + 2)) continue;
-        if (fit_one(y, n, m, sp, cur, work) != FC_OK) continue;
-        if (!found || cur->aicc < best->aicc) {
-          ets_state *tmp = best;
-          best = cur;
-          cur = tmp;
-          found = 1;
-        }
+        cd->sp.err = ei;
+        cd->sp.trend = ti;
+        cd->sp.season = si;
+        cd->x0 = mem + ncand * (2 + m);
+        if (fit_quick(&c, cd, &w) == FC_OK) ncand++;
       }
-    }
-  }
-  ets_destroy(cur);
-  fc__free(work);
-  if (!found) {
-    ets_destroy(best);
+  if (ncand == 0) {
+    fc__free(mem);
+    ets_destroy(out);
     return fc__err(err, FC_ENUMERIC, "ets: no candidate model could be fitted");
   }
-  best->seed = p->seed;
-  *state = best;
+  /* Refine the ETS_REFINE best by quick AICc (a stable selection sort),
+   * then keep the lowest refined AICc. */
+  for (size_t r = 0; r < ETS_REFINE && r < ncand; r++) {
+    size_t k = r;
+    for (size_t i = r + 1; i < ncand; i++)
+      if (cand[i].aicc < cand[k].aicc) k = i;
+    if (k != r) {
+      ets_cand tmp = cand[k];
+      memmove(&cand[r + 1], &cand[r], (k - r) * sizeof *cand);
+      cand[r] = tmp;
+    }
+    fit_refine(&c, &cand[r], &w);
+    if (cand[r].aicc < cand[best].aicc) best = r;
+  }
+  finish(&c, &cand[best], out);
+  fc__free(mem);
+  out->seed = p->seed;
+  *state = out;
   return FC_OK;
 }
 
@@ -378,6 +645,53 @@ static int ets_forecast(const void *state, size_t h, double *mean, double *sd, f
     return FC_OK;
   }
   if (simulate_sd(s, h, sd)) return fc__err(err, FC_ENOMEM, "ets: out of memory");
+  return FC_OK;
+}
+
+/* State bytes: u64 error trend season, u64 m n seed, f64 alpha beta gamma
+ * phi l b sigma2 aicc, m x f64 seasonal states. */
+void fc__ets_save(const void *state, fc_buf *b) {
+  const ets_state *s = state;
+  fc__put_u64(b, (uint64_t)s->sp.err);
+  fc__put_u64(b, (uint64_t)s->sp.trend);
+  fc__put_u64(b, (uint64_t)s->sp.season);
+  fc__put_u64(b, s->m);
+  fc__put_u64(b, s->n);
+  fc__put_u64(b, s->seed);
+  fc__put_f64(b, s->alpha);
+  fc__put_f64(b, s->beta);
+  fc__put_f64(b, s->gamma);
+  fc__put_f64(b, s->phi);
+  fc__put_f64(b, s->l);
+  fc__put_f64(b, s->b);
+  fc__put_f64(b, s->sigma2);
+  fc__put_f64(b, s->aicc);
+  fc__put_f64s(b, s->s, s->m);
+}
+
+int fc__ets_load(fc__rd *r, void **state) {
+  ets_state *s = fc__calloc(1, sizeof *s);
+  double v[7];
+  if (s == NULL) return FC_ENOMEM;
+  s->sp.err = (int)fc__get_count(r, E_A, E_M);
+  s->sp.trend = (int)fc__get_count(r, T_N, T_AD);
+  s->sp.season = (int)fc__get_count(r, S_N, S_M);
+  s->m = fc__get_count(r, 1, 256);
+  s->n = fc__get_count(r, 0, SIZE_MAX / 2);
+  s->seed = fc__get_u64(r);
+  for (int i = 0; i < 7; i++) v[i] = fc__get_f64(r);
+  s->aicc = fc__get_f64(r);
+  s->s = fc__get_f64s(r, s->m);
+  s->alpha = v[0], s->beta = v[1], s->gamma = v[2], s->phi = v[3];
+  s->l = v[4], s->b = v[5], s->sigma2 = v[6];
+  for (int i = 0; i < 7; i++)
+    if (!isfinite(v[i])) r->bad = 1;
+  /* The recursion divides by alpha; the variance is a variance. */
+  if (r->bad || !(s->alpha > 0) || !(s->sigma2 >= 0) || (s->sp.season != S_N && s->m < 2)) {
+    ets_destroy(s);
+    return FC_ECORRUPT;
+  }
+  *state = s;
   return FC_OK;
 }
 

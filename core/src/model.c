@@ -159,6 +159,19 @@ void fc_model_destroy(fc_model *m) {
 const void *fc__model_state(const fc_model *m) { return m ? m->state : NULL; }
 const fc_model_def *fc__model_def(const fc_model *m) { return m ? m->def : NULL; }
 
+fc_model *fc__model_make(const fc_model_def *def, void *state, double constant, int nonneg) {
+  fc_model *m = fc__calloc(1, sizeof *m);
+  if (m == NULL) return NULL;
+  m->def = def;
+  m->state = state;
+  m->constant = constant;
+  m->nonneg = nonneg;
+  return m;
+}
+
+double fc__model_constant(const fc_model *m) { return m->constant; }
+int fc__model_nonneg(const fc_model *m) { return m->nonneg; }
+
 const char *fc_model_name(const fc_model *m) {
   return m == NULL ? "(null)" : m->def ? m->def->name : "constant";
 }

@@ -242,6 +242,43 @@ static int mstl_forecast(const void *state, size_t h, double *mean, double *sd, 
   return FC_OK;
 }
 
+/* State bytes: u64 n, u64 log, u64 nper, nper x {u64 period, period x
+ * f64 last cycle}, then the adjusted series' model body (model_io.c). */
+void fc__mstl_save(const void *state, fc_buf *b) {
+  const mstl_state *s = state;
+  fc__put_u64(b, s->n);
+  fc__put_u64(b, (uint64_t)s->log);
+  fc__put_u64(b, s->nper);
+  for (size_t k = 0; k < s->nper; k++) {
+    fc__put_u64(b, s->periods[k]);
+    fc__put_f64s(b, s->last[k], s->periods[k]);
+  }
+  fc__model_body_save(s->adj, b);
+}
+
+int fc__mstl_load(fc__rd *r, void **state) {
+  mstl_state *s = fc__calloc(1, sizeof *s);
+  int rc;
+  if (s == NULL) return FC_ENOMEM;
+  s->n = fc__get_count(r, 0, SIZE_MAX / 2);
+  s->log = (int)fc__get_count(r, 0, 1);
+  s->nper = fc__get_count(r, 0, FC_MAX_PERIODS);
+  for (size_t k = 0; k < s->nper && !r->bad; k++) {
+    s->periods[k] = fc__get_count(r, 1, (r->len - r->pos) / 8);
+    s->last[k] = fc__get_f64s(r, s->periods[k]);
+  }
+  if (r->bad) {
+    mstl_destroy(s);
+    return FC_ECORRUPT;
+  }
+  if ((rc = fc__model_body_load(r, 2, &s->adj)) != FC_OK) {
+    mstl_destroy(s);
+    return rc;
+  }
+  *state = s;
+  return FC_OK;
+}
+
 static size_t mstl_min(const fc_model_params *p) {
   return p->nperiods ? 2 * p->periods[0] : 8;
 }

@@ -131,6 +131,45 @@ static int theta_forecast(const void *state, size_t h, double *mean, double *sd,
   return FC_OK;
 }
 
+/* State bytes: f64 theta alpha slope sigma, u64 seasonal, f64 level a,
+ * u64 n, u64 period, period x f64 si. */
+void fc__theta_save(const void *state, fc_buf *b) {
+  const theta_state *s = state;
+  fc__put_f64(b, s->info.theta);
+  fc__put_f64(b, s->info.alpha);
+  fc__put_f64(b, s->info.slope);
+  fc__put_f64(b, s->info.sigma);
+  fc__put_u64(b, (uint64_t)s->info.seasonal);
+  fc__put_f64(b, s->level);
+  fc__put_f64(b, s->a);
+  fc__put_u64(b, s->n);
+  fc__put_u64(b, s->period);
+  fc__put_f64s(b, s->si, s->period);
+}
+
+int fc__theta_load(fc__rd *r, void **state) {
+  theta_state *s = fc__calloc(1, sizeof *s);
+  if (s == NULL) return FC_ENOMEM;
+  s->info.theta = fc__get_f64(r);
+  s->info.alpha = fc__get_f64(r);
+  s->info.slope = fc__get_f64(r);
+  s->info.sigma = fc__get_f64(r);
+  s->info.seasonal = (int)fc__get_count(r, 0, 1);
+  s->level = fc__get_f64(r);
+  s->a = fc__get_f64(r);
+  s->n = fc__get_count(r, 0, SIZE_MAX / 2);
+  s->period = fc__get_count(r, 1, (r->len - r->pos) / 8);
+  s->si = fc__get_f64s(r, s->period);
+  if (r->bad || !isfinite(s->info.theta) || s->info.theta == 0 || !isfinite(s->info.alpha) ||
+      !isfinite(s->info.slope) || !(s->info.sigma >= 0) || !isfinite(s->info.sigma) ||
+      !isfinite(s->level) || !isfinite(s->a)) {
+    theta_destroy(s);
+    return FC_ECORRUPT;
+  }
+  *state = s;
+  return FC_OK;
+}
+
 static size_t theta_min(const fc_model_params *p) {
   (void)p;
   return 4;

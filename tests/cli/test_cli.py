@@ -99,6 +99,28 @@ def main():
               rc == 1 and "line 3: amount:" in err and "line 4: created_at:" in err and
               "nothing was loaded" in err, err)
 
+        ts = os.path.join(tmp, "one.csv")
+        with open(ts, "w") as f:
+            f.write("series_id,timestamp,value\n")
+            for t in range(24 * 14):
+                f.write("S,2025-01-%02dT%02d:00:00Z,%.3f\n" % (1 + t // 24, t % 24,
+                        100 + 20 * ((t % 24) in range(9, 18)) + (t * 7919 % 13) * 0.5))
+        mf = os.path.join(tmp, "ets.model")
+        rc, fitted, err = run(cli, "forecast", "--input", ts, "--horizon", "24", "--season", "24",
+                              "--model", "ets", "--save-model", mf)
+        rc2, loaded, err2 = run(cli, "forecast", "--load-model", mf, "--input", ts, "--horizon", "24")
+        check("--save-model / --load-model: identical forecast", rc == 0 and rc2 == 0 and
+              fitted == loaded and fitted.count("\n") == 25, err + err2)
+        with open(mf, "rb") as f:
+            blob = bytearray(f.read())
+        blob[40] ^= 1
+        with open(mf, "wb") as f:
+            f.write(bytes(blob))
+        rc, out, err = run(cli, "forecast", "--load-model", mf, "--horizon", "24")
+        check("damaged model file refused", rc == 1 and "checksum" in err, err)
+        rc, out, err = run(cli, "forecast", "--input", ts, "--horizon", "24", "--save-model", mf)
+        check("--save-model refuses the ensemble", rc == 2 and "single model" in err, err)
+
         sc = os.path.join(tmp, "scenario.json")
         with open(sc, "w") as f:
             f.write('{"pause_streams":["st-001","st-002"],"transfers":[{"id":"wi-1","from_account_id":'

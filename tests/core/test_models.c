@@ -135,6 +135,58 @@ TEST(ets_auto_seasonal_trend) {
   fc_forecast_free(&f);
 }
 
+TEST(ets_recovers_additive_season) {
+  /* 100 + pattern[t % 24] + N(0, 1) over 30 days: the seasonal states are
+   * estimated from the whole history (with gamma near 0), so the 24-step
+   * forecast is the pattern within a few noise standard errors. */
+  double y[720], pattern[24], mean = 0, maxdev = 0;
+  fc_rng r;
+  fc_model *m;
+  fc_ets_info info;
+  fc_forecast f;
+  fc_model_params p = seasonal_params(24);
+  fc_rng_seed(&r, 5);
+  for (size_t j = 0; j < 24; j++) mean += (pattern[j] = 10 * fc_rng_uniform(&r)) / 24;
+  for (size_t j = 0; j < 24; j++) pattern[j] -= mean;
+  for (size_t t = 0; t < 720; t++) y[t] = 100 + pattern[t % 24] + fc_rng_normal(&r);
+  ASSERT_OK(fc_model_fit("ets", y, 720, &p, &m, NULL));
+  ASSERT_OK(fc_ets_get_info(m, &info, NULL));
+  ASSERT_STR_EQ(info.spec, "ANA");
+  ASSERT(info.gamma < 0.02);
+  ASSERT_OK(fc_forecast_init(&f, 24, levels, 2, NULL));
+  ASSERT_OK(fc_model_forecast(m, &f, NULL));
+  for (size_t i = 0; i < 24; i++) maxdev = fmax(maxdev, fabs(f.mean[i] - 100 - pattern[i]));
+  printf("  ANA: alpha %.4f gamma %.4f, max |forecast - truth| %.3f\n", info.alpha, info.gamma,
+         maxdev);
+  ASSERT(maxdev < 0.8);
+  fc_model_destroy(m);
+  fc_forecast_free(&f);
+}
+
+TEST(ets_selects_damped_trend) {
+  /* A damped-trend process (AAdN: alpha 0.3, beta 0.1, phi 0.85, slope 4
+   * at the start, noise sd 1): AutoETS without a season picks a damped
+   * trend, and its phi is near the truth. */
+  double y[400], l = 100, b = 4;
+  fc_rng r;
+  fc_model *m;
+  fc_ets_info info;
+  fc_model_params p = fc_model_defaults();
+  fc_rng_seed(&r, 9);
+  for (size_t t = 0; t < 400; t++) {
+    double e = fc_rng_normal(&r), pb = 0.85 * b;
+    y[t] = l + pb + e;
+    l = l + pb + 0.3 * e;
+    b = pb + 0.1 * e;
+  }
+  ASSERT_OK(fc_model_fit("ets", y, 400, &p, &m, NULL));
+  ASSERT_OK(fc_ets_get_info(m, &info, NULL));
+  printf("  %s: alpha %.3f beta %.3f phi %.3f\n", info.spec, info.alpha, info.beta, info.phi);
+  ASSERT(strstr(info.spec, "Ad") != NULL);
+  ASSERT_NEAR(info.phi, 0.85, 0.08);
+  fc_model_destroy(m);
+}
+
 TEST(fallbacks_and_bad_inputs) {
   double y[60], c[60];
   fc_forecast f;
@@ -317,5 +369,6 @@ TEST(m4_golden_parity) {
 }
 
 TEST_LIST(T(naive_and_snaive_exact), T(naive2_pure_seasonal), T(theta_linear_trend),
-          T(ets_recovers_alpha), T(ets_auto_seasonal_trend), T(fallbacks_and_bad_inputs),
+          T(ets_recovers_alpha), T(ets_auto_seasonal_trend), T(ets_recovers_additive_season),
+          T(ets_selects_damped_trend), T(fallbacks_and_bad_inputs),
           T(mstl_two_seasons), T(series_gaps), T(normal_quantile), T(m4_accuracy_floor), T(m4_golden_parity))

@@ -1,6 +1,7 @@
 /* fuzz_records.c: libFuzzer entry point for every reader of untrusted
  * bytes: CSV and JSON batches of each record kind, plain JSON documents,
- * ISO timestamps, decimals, time-series sets and boosted-tree model files.
+ * ISO timestamps, decimals, time-series sets, boosted-tree model files and
+ * fitted forecasting models (first byte 6).
  * The first byte picks the target so one
  * corpus covers them all. Any crash, leak or sanitizer report is a bug; the
  * inputs that found one are kept in regression/ and replayed by ctest. */
@@ -10,6 +11,7 @@
 
 #include "fc.h"
 #include "fc/gbdt.h"
+#include "fc/model.h"
 #include "fc/tsread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,6 +22,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   unsigned sel = size ? data[0] : 0;
   fc_err err;
   if (size == 0) return 0;
+  if (sel == 6) { /* a fitted forecasting model: refuse damage; a loaded model must forecast */
+    fc_model *m = NULL;
+    if (fc_model_load(s, n, &m, &err) == FC_OK) {
+      fc_forecast f;
+      double lv[2] = {80, 95};
+      if (fc_forecast_init(&f, 30, lv, 2, &err) == FC_OK) {
+        (void)fc_model_forecast(m, &f, &err);
+        fc_forecast_free(&f);
+      }
+      fc_model_destroy(m);
+    }
+    return 0;
+  }
   switch (sel % 6) {
   case 0: { /* a batch of one record kind, CSV or JSON */
     fc_batch *b = NULL;

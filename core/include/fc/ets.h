@@ -5,14 +5,23 @@
  *   trend  N | A | Ad (additive damped)
  *   season N | A | M   (period periods[0])
  * chosen by params.ets ("AAdA"; "Z" in a position means "choose"), by
- * maximum likelihood: the smoothing parameters alpha, beta, gamma, phi and
- * the initial level (and slope) are optimized by Nelder-Mead with a restart
- * in a logistic parameterization that keeps them in the usual region
- * (0 < beta < alpha < 1, 0 < gamma < 1 - alpha, 0.8 <= phi <= 0.98); the
- * initial seasonal states come from a classical decomposition of the first
- * ten seasons (they count as parameters in AICc). Among the candidates the
- * lowest AICc wins (AutoETS). As in R's forecast::ets, multiplicative error
- * or season needs a strictly positive history, and additive error with a
+ * maximum likelihood as R's forecast::ets: the smoothing parameters and
+ * the initial states (level, slope, and the m - 1 free seasonal states,
+ * the last one keeping the sum 0 / mean 1) are estimated jointly. The fit
+ * alternates Gauss-Newton steps on the initial states (exact derivatives
+ * of the recursion, forward mode) with Nelder-Mead on alpha, beta, gamma,
+ * phi in a logistic parameterization of the usual region
+ * (1e-4 <= beta <= alpha <= 0.9999, 1e-4 <= gamma <= 1 - alpha,
+ * 0.8 <= phi <= 0.98; the admissible-region eigenvalue check is not
+ * applied), started as R from small smoothing parameters and the initial
+ * states of a classical decomposition of the first ten seasons. Periods
+ * above 24 (which R's ets refuses) keep the decomposition's seasonal
+ * states. AutoETS fits every candidate quickly (one round), refines the
+ * three with the lowest AICc (three rounds, one Nelder-Mead restart) and
+ * keeps the lowest refined AICc. The candidates are R's default set:
+ * trend N, A or Ad (no multiplicative trend, as
+ * allow.multiplicative.trend = FALSE); multiplicative error or season
+ * needs a strictly positive history, and additive error with a
  * multiplicative season is not considered (infinite variance).
  *
  * Intervals: additive-error, non-multiplicative models use the analytic

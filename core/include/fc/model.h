@@ -102,6 +102,22 @@ int fc_model_forecast(const fc_model *m, fc_forecast *f, fc_err *err);
 void fc_model_destroy(fc_model *m);
 const char *fc_model_name(const fc_model *m);
 
+/* Serialization of a fitted model (models naive, snaive, naive2, theta,
+ * otheta, ets, mstl, arima and the constant fallback). The format is
+ *   "FCMODEL\n"  u32 version (FC_MODEL_FORMAT_VERSION)  u32 flags (0)
+ *   u64 body_len  body  u64 FNV-1a 64 of everything before it
+ * with little-endian integers and doubles as their IEEE-754 bits; the body
+ * is u8 name_len, the model name, u8 nonneg, f64 constant, then the
+ * model's state. A loaded model forecasts bit-identically to the saved
+ * one. fc_model_save appends to out; a model without a serializer is
+ * FC_EUNSUPPORTED. fc_model_load refuses a wrong magic, version, length or
+ * checksum, and any count or value the model could not use, with
+ * FC_ECORRUPT (never reading outside data[0..len)). */
+#define FC_MODEL_FORMAT_VERSION 1
+struct fc_buf;
+int fc_model_save(const fc_model *m, struct fc_buf *out, fc_err *err);
+int fc_model_load(const void *data, size_t len, fc_model **out, fc_err *err);
+
 /* Fit and forecast in one call. */
 int fc_forecast_series(const char *name, const double *y, size_t n, const fc_model_params *p,
                        fc_forecast *f, fc_err *err);
