@@ -46,5 +46,6 @@ extern const fc_model_def fc__model_otheta;
 extern const fc_model_def fc__model_ets;
 extern const fc_model_def fc__model_mstl;
 extern const fc_model_def fc__model_arima;
+extern const fc_model_def fc__model_prophet;
 
 #endif /* FC_NUMERIC_H */
