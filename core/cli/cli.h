@@ -46,6 +46,7 @@ int cmd_version(int argc, char **argv);
 int cmd_usage(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_decompose(int argc, char **argv);
 int cmd_project(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

@@ -2,7 +2,7 @@
  *
  * forecast --input FILE [--format long|m4] --horizon H [--season 24[,168]]
  *          [--level 80,95] [--model auto|ensemble|weighted|ensemble-arima|ets|arima|theta|otheta|
- *          mstl|snaive|naive2|naive] [--calibrate] [--output FILE]
+ *          mstl|prophet|snaive|naive2|naive] [--calibrate] [--output FILE]
  *          [--save-model FILE | --load-model FILE]
  * writes series_id,step,timestamp,mean,loNN,hiNN,... (formats.md). "auto"
  * and "ensemble" pick per series the member with the best rolling-origin

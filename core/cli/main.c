@@ -14,6 +14,7 @@ static const struct {
     {"segment", cmd_segment, "customer segments of partner transactions (k-means or DBSCAN)"},
     {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},
     {"forecast", cmd_forecast, "forecast time series (ensemble, ETS, Theta, MSTL, baselines)"},
+    {"decompose", cmd_decompose, "trend, seasonal components, changepoints and anomalies of a history"},
     {"backtest", cmd_backtest, "rolling-origin accuracy and interval coverage of a model"},
     {"gbdt", cmd_gbdt, "gradient-boosted trees: train, predict, importance, dump"},
     {"usage", cmd_usage, "export the gateway's metered usage for billing (usage export --db ...)"},

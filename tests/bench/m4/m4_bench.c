@@ -24,6 +24,7 @@
 #include "fc/ensemble.h"
 #include "fc/metrics.h"
 #include "fc/model.h"
+#include "fc/prophet.h"
 #include "fc/tsread.h"
 
 #define H 48
@@ -87,9 +88,25 @@ static void parse_model(const char *spec, char *name, size_t cap, fc_model_param
   if (plus && strstr(plus, "+ets=")) snprintf(p->ets, sizeof p->ets, "%.4s", strstr(plus, "+ets=") + 5);
 }
 
+/* "prophetq": the Prophet-style model with its simulated quantile
+ * intervals (fc_prophet_forecast) instead of the model table's mean -/+ z
+ * sd, as R prophet reports them. */
+static int prophet_quantiles(const fc_model_params *mp, const double *y, size_t n,
+                             fc_forecast *f, fc_err *err) {
+  fc_prophet_params p = fc_prophet_defaults();
+  fc_prophet *m;
+  int rc;
+  for (size_t k = 0; k < mp->nperiods; k++)
+    p.seasons[p.nseasons++] = (fc_prophet_season){(double)mp->periods[k], 0};
+  if ((rc = fc_prophet_fit(y, n, &p, &m, err))) return rc;
+  rc = fc_prophet_forecast(m, f, err);
+  fc_prophet_destroy(m);
+  return rc;
+}
+
 /* "ensemble" (the library default: best member by validation),
  * "weighted" (1/MASE^2 weights over the best 3), optionally "+nocal" (no
- * conformal step), or "cal:MODEL" (one model with conformal intervals);
+ * conformal step), "+prophet" (the Prophet-style model as a member), or "cal:MODEL" (one model with conformal intervals);
  * anything else is a model-table row. */
 static int run(const char *name, const char *spec, const fc_model_params *p, const double *y,
                size_t n, fc_forecast *f, fc_err *err) {
@@ -104,6 +121,7 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
       q.nperiods = 1;
       fc_ensemble_add(&ep, "arima", &q, NULL);
     }
+    if (strstr(spec, "+prophet")) fc_ensemble_add(&ep, "prophet", p, NULL);
     if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
     return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
   }
@@ -115,6 +133,7 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
     fc_ensemble_add(&ep, name + 4, p, NULL);
     return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
   }
+  if (strcmp(name, "prophetq") == 0) return prophet_quantiles(p, y, n, f, err);
   return fc_forecast_series(name, y, n, p, f, err);
 }
 

@@ -60,10 +60,10 @@ def main():
     for m in ("R snaive", "R thetaf"):
         if m in rr:
             print(row(m, rr[m], allser, fa["naive2"], rsecs[m]))
-    print("\nSubset: every 52nd series (%s), all single-threaded\n" % ",".join(sub) + hdr)
+    print("\nSubset: %d series (%s), all single-threaded\n" % (len(sub), ",".join(sub)) + hdr)
     for m in fs:
         print(row("floatcast " + m, fs[m], sub, fs["naive2"], ts.get(m, float("nan"))))
-    for m in ("R snaive", "R thetaf", "R ets", "R auto.arima"):
+    for m in ("R snaive", "R thetaf", "R ets", "R auto.arima", "R prophet"):
         if m in rr:
             r = row(m, rr[m], sub, fs["naive2"], sum(float(rr[m][s]["secs"]) for s in sub))
             print(r)
