@@ -22,6 +22,14 @@ static void hourly(double *y, uint64_t seed) {
   for (int k = 0; k < 3; k++) y[spikes[k]] += 12;
 }
 
+/* Sum of the reported rate changes at indices in [lo, hi). */
+static double net_rate_change(const fc_decomposition *d, size_t lo, size_t hi) {
+  double s = 0;
+  for (size_t j = 0; j < d->nchangepoints; j++)
+    if (d->changepoints[j] >= lo && d->changepoints[j] < hi) s += d->rate_change[j];
+  return s;
+}
+
 static int is_spike(size_t i) { return i == spikes[0] || i == spikes[1] || i == spikes[2]; }
 
 static void check_additive(const fc_decomposition *d, int *fc__failed) {
@@ -48,14 +56,20 @@ TEST(mstl_flags_spikes_only) {
     if (d.anomaly[i] != is_spike(i)) FC__FAIL("index %zu: flag %d", i, d.anomaly[i]);
   ASSERT_INT_EQ(d.nanomalies, 3);
   ASSERT_NEAR(d.sigma, 1, 0.25); /* the robust sigma ignores the spikes */
-  /* The trend's changepoint is found near t = 300. */
+  /* The trend's change at t = 300 is found there. The fit spreads a
+   * change over neighbouring candidates (16 steps apart) and their share
+   * moves with the last bits of the input (libm's cos in the noise differs
+   * between glibc and the WASM libc), so the test is on net change per
+   * window: the 80-step window around 300 falls, by more than any other. */
   {
-    size_t best = 0;
+    double at300 = net_rate_change(&d, 260, 340), other = 0;
+    for (size_t lo = 0; lo + 80 <= N; lo += 8)
+      if (lo + 80 <= 260 || lo >= 340) {
+        double c = fabs(net_rate_change(&d, lo, lo + 80));
+        if (c > other) other = c;
+      }
     ASSERT(d.nchangepoints >= 1);
-    for (size_t j = 0; j < d.nchangepoints; j++)
-      if (fabs(d.rate_change[j]) > fabs(d.rate_change[best])) best = j;
-    ASSERT(d.changepoints[best] >= 285 && d.changepoints[best] <= 315);
-    ASSERT(d.rate_change[best] < 0);
+    if (!(at300 < 0 && -at300 > 2 * other)) FC__FAIL("net change near 300: %g, elsewhere up to %g", at300, other);
   }
   fc_decomposition_free(&d);
 }
