@@ -68,6 +68,7 @@ struct gw_conn {
   const gw_route *route;
   uint64_t t_finish, t_write; /* answer final; handed to the socket */
   gw_call call;
+  gw_auth_memo auth_memo;
   fc_buf rl_hdr;    /* rate-limit headers of the current answer */
   fc_buf cache_key; /* tenant, tier limits and query of a cacheable call */
   uint64_t t_dispatch;
@@ -490,7 +491,7 @@ static void dispatch(gw_conn *c) {
   c->route = gw_route_find(req->method, req->path, &status, &allow, c->call.param,
                            sizeof c->call.param);
   if (app->auth &&
-      gw_auth_admit(app->auth, gw_request_header(req, "authorization"), c->peer_ip,
+      gw_auth_admit(app->auth, &c->auth_memo, gw_request_header(req, "authorization"), c->peer_ip,
                     c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch,
                     (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr) != 0) {
     finish(c);

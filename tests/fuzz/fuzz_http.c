@@ -129,7 +129,7 @@ static void serve(const gw_request *req, int64_t mono_ns) {
   fc_buf_init(&head);
   const gw_route *route = gw_route_find(req->method, req->path, &status, &allow, call.param,
                                         sizeof call.param);
-  int refused = gw_auth_admit(app.auth, gw_request_header(req, "authorization"), "127.0.0.1",
+  int refused = gw_auth_admit(app.auth, NULL, gw_request_header(req, "authorization"), "127.0.0.1",
                               route ? route->auth : GW_AUTH_NONE, mono_ns, 1764590400, &call,
                               &res, &hdr);
   if (!refused && route) {
