@@ -240,26 +240,6 @@ static int parse_args(int argc, char **argv, options *o) {
   return 0;
 }
 
-/* Generates, parses and stores the demo tenant in one transaction. */
-static int seed_demo(gw_db *db, fc_err *err) {
-  fc_demo_params p = fc_demo_defaults();
-  fc_buf text[3];
-  fc_batch *batch[3] = {NULL, NULL, NULL};
-  static const fc_record_kind kinds[3] = {FC_RECORD_ACCOUNTS, FC_RECORD_TRANSFERS,
-                                          FC_RECORD_STREAMS};
-  for (int k = 0; k < 3; k++) fc_buf_init(&text[k]);
-  int rc = fc_demo_generate(&p, &text[0], &text[1], &text[2], err);
-  for (int k = 0; k < 3 && rc == FC_OK; k++)
-    rc = fc_batch_parse(kinds[k], FC_FORMAT_CSV, text[k].data, text[k].len, NULL, &batch[k],
-                        NULL, err);
-  if (rc == FC_OK) rc = gw_db_store_batches(db, "demo", (const fc_batch *const *)batch, 3, err);
-  for (int k = 0; k < 3; k++) {
-    fc_batch_destroy(batch[k]);
-    fc_buf_free(&text[k]);
-  }
-  return rc;
-}
-
 static int open_db(const options *o, gw_db **db) {
   fc_err err;
   int empty = 0;
@@ -267,7 +247,7 @@ static int open_db(const options *o, gw_db **db) {
   int rc = gw_db_open(o->db_path, o->sync_full, db, &err);
   if (rc == FC_OK && o->seed_demo) rc = gw_db_is_empty(*db, &empty, &err);
   if (rc == FC_OK && o->seed_demo && empty) {
-    rc = seed_demo(*db, &err);
+    rc = gw_db_seed_demo(*db, &err);
     if (rc == FC_OK) fprintf(stderr, "floatcast-gateway: stored the demo tenant in %s\n", o->db_path);
   }
   if (rc != FC_OK) {
