@@ -19,7 +19,7 @@
  *
  * --listen defaults to 127.0.0.1:8080 (port 0 picks a free one); --db to
  * floatcast.db; without --web no static files are served. --seed-demo
- * stores the demo tenant (fc_demo_generate) when the database is empty.
+ * stores the demo tenant (gw_db_seed_demo) when the database is empty.
  * Once listening, the first line on stdout is "listening on http://H:P/".
  * SIGINT or SIGTERM drains the server, closes every handle and frees
  * everything, so a sanitizer run ends with no leak.
@@ -46,8 +46,6 @@
 
 #include "fc/time.h"
 
-#include "fc/demo.h"
-#include "fc/records.h"
 
 typedef struct options {
   char host[64];

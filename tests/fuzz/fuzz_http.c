@@ -34,8 +34,6 @@
 #include "router.h"
 #include "sha256.h"
 
-#include "fc/demo.h"
-#include "fc/records.h"
 
 #define ADMIN_KEY "fuzz-admin-key"
 #define FUZZ_KEY_ID "0123456789ab"
