@@ -54,7 +54,10 @@ FC_WASM_EXPORT int fc_wasm_version(fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
                                    const char *transfers, size_t transfers_len, int transfers_fmt,
                                    const char *streams, size_t streams_len, int streams_fmt,
-                                   const char *opts, size_t opts_len, fc_wasm_out *out);
+                                   const char *opts, size_t opts_len, void *cache, fc_wasm_out *out);
+FC_WASM_EXPORT void *fc_wasm_cache_create(size_t capacity);
+FC_WASM_EXPORT void fc_wasm_cache_destroy(void *cache);
+FC_WASM_EXPORT int fc_wasm_cache_stats(void *cache, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts,
                                     size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_demo(const char *opts, size_t opts_len, fc_wasm_out *out);
@@ -354,10 +357,35 @@ static int build_treasury(const project_opts *po, const char *const data[3],
   return FC_OK;
 }
 
+/* ---- trained-model cache ---------------------------------------------- */
+
+/* The page keeps one cache of trained cash-flow models for its life, so a
+ * what-if that changes only the future reuses the baseline's models
+ * (cashflow.h); NULL on failure, when projections simply train. */
+void *fc_wasm_cache_create(size_t capacity) {
+  fc_cashflow_cache *c = NULL;
+  return fc_cashflow_cache_create(capacity, &c, NULL) == FC_OK ? c : NULL;
+}
+
+void fc_wasm_cache_destroy(void *cache) { fc_cashflow_cache_destroy(cache); }
+
+int fc_wasm_cache_stats(void *cache, fc_wasm_out *out) {
+  uint64_t hits, misses;
+  size_t entries;
+  fc_buf b;
+  fc_buf_init(&b);
+  fc_cashflow_cache_stats(cache, &hits, &misses, &entries);
+  fc_buf_printf(&b, "{\"hits\":%llu,\"misses\":%llu,\"entries\":%zu}", (unsigned long long)hits,
+                (unsigned long long)misses, entries);
+  return fcw_give(&b, out);
+}
+
+/* ---- projection --------------------------------------------------------- */
+
 int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
                     const char *transfers, size_t transfers_len, int transfers_fmt,
                     const char *streams, size_t streams_len, int streams_fmt, const char *opts,
-                    size_t opts_len, fc_wasm_out *out) {
+                    size_t opts_len, void *cache, fc_wasm_out *out) {
   const char *const data[3] = {accounts, transfers, streams};
   const size_t len[3] = {accounts_len, transfers_len, streams_len};
   const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
@@ -390,6 +418,7 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
   if (rc == FC_OK) {
     if (po.method != NULL && strcmp(po.method, "ml") == 0) {
       fc_projection_ml_params ml = fc_projection_ml_defaults();
+      ml.cashflow.cache = cache;
       rc = fc_project_ml(t, &po.p, &ml, &proj, &err);
     } else {
       rc = fc_project_rule(t, &po.p, &proj, &err);

@@ -346,6 +346,10 @@ export interface Floatcast {
   project(data: TreasuryData, opts: ProjectOptions): Projection;
   /** The projection as the core's JSON text (identical to the native CLI's). */
   projectJSON(data: TreasuryData, opts: ProjectOptions): string;
+  /** The module keeps the ML projection's trained cash-flow models (64 sets): a projection whose
+   * history and settings were seen before (a what-if that changes only the future) trains nothing.
+   * Answers are the same bytes with or without it. */
+  modelCache(): { hits: number; misses: number; entries: number };
   calendar(ts: TimeInput, opts?: CalendarOptions): CalendarFeatures;
   demo(opts?: DemoOptions): DemoData;
   /** Customer segments (issue 5) of partner transactions. */

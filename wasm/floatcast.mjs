@@ -155,6 +155,9 @@ export default async function init(options = {}) {
   // fc_wasm_out {char *data; size_t len;}: one slot for the module's life.
   const outSlot = M._malloc(8);
   if (!outSlot) throw new FloatcastError('out of memory', 'ENOMEM');
+  // Trained cash-flow models kept across ML projections (0 = none: train
+  // every time); 64 sets cover two data sets of four currencies.
+  const modelCache = M._fc_wasm_cache_create(64);
 
   // Copies texts and byte arrays (null stays NULL) into WASM memory, runs fn(pointers,
   // lengths) and frees the copies whatever happens.
@@ -207,7 +210,7 @@ export default async function init(options = {}) {
     const texts = [...inputs.map((i) => i.text), optionsText(opts, 'project')];
     return withTexts(texts, (p, n) => answer((out) => M._fc_wasm_project(
       p[0], n[0], inputs[0].format, p[1], n[1], inputs[1].format, p[2], n[2], inputs[2].format,
-      p[3], n[3], out)));
+      p[3], n[3], modelCache, out)));
   }
 
   function calendar(ts, opts) {
@@ -275,6 +278,8 @@ export default async function init(options = {}) {
     gbdtTrain,
     /** Predictions of a saved model for a table's rows (features found by name). */
     gbdtPredict,
+    /** The ML projection's model cache: lookups that reused trained models, that trained, entries. */
+    modelCache: () => JSON.parse(answer((out) => M._fc_wasm_cache_stats(modelCache, out))),
     /** Bytes malloc'd in the module right now (for leak checks). */
     heapInUse: () => M._fc_wasm_heap_in_use() >>> 0,
     /** Size of the module's linear memory in bytes. */

@@ -257,6 +257,28 @@ test('demo data is deterministic and projects', () => {
   throwsCore(() => fc.demo({ history_days: 0 }), 'ERANGE', /history_days/);
 });
 
+test('ML what-ifs reuse the trained models and answer the same bytes as a fresh module', async () => {
+  const demo = fc.demo({ seed: 7 }); // data no earlier test projected, so its models are not cached yet
+  const opts = { now: demo.now, method: 'ml', currency: 'USDC' };
+  const pause = { ...opts, scenario: { pause_streams: ['st-001'] } };
+  const c0 = fc.modelCache();
+  const base = fc.projectJSON(demo, opts);
+  const c1 = fc.modelCache();
+  assert.ok(c1.misses > c0.misses, 'the first ML projection trains');
+  assert.equal(fc.projectJSON(demo, opts), base);
+  const c2 = fc.modelCache();
+  assert.equal(c2.misses, c1.misses, 'the same projection again trains nothing');
+  assert.equal(c2.hits - c1.hits, c1.misses - c0.misses);
+  const paused = fc.projectJSON(demo, pause);
+  const c3 = fc.modelCache();
+  assert.equal(c3.misses, c2.misses, 'pausing a stream changes only the future');
+  assert.ok(c3.hits > c2.hits);
+  assert.notEqual(paused, base);
+  const fresh = await mod.default();
+  assert.equal(fresh.projectJSON(demo, pause), paused);
+  assert.equal(fresh.modelCache().hits, 0);
+});
+
 test('10,000 calls leave the heap where it started', () => {
   const smallObjects = { accounts: csvToObjects(ACCOUNTS), transfers: TRANSFERS, streams: STREAMS };
   const calls = [
