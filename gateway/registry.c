@@ -351,8 +351,10 @@ uint64_t gw_registry_request(gw_registry *r, const char *tenant, const gw_retrai
     t->queued = *o;
     id = t->queued_id = ++r->next_id;
   }
-  uv_mutex_unlock(&r->lock);
+  /* Under the lock: gw_registry_stop closes the handle only after it has
+   * set stopped under the same lock. */
   if (id) uv_async_send(&r->wake);
+  uv_mutex_unlock(&r->lock);
   return id;
 }
 
