@@ -77,13 +77,24 @@ int gw_auth_get_tier(gw_auth *a, const char *name, gw_tier *out);
 /* Sets a key's quota use for `month` (startup, from the usage table). */
 void gw_auth_set_quota_used(gw_auth *a, const char *key_id, int64_t month, int64_t used);
 
+/* The last key presented on a connection and its SHA-256, so a keep-alive
+ * client's calls hash their key once. Only the digest is remembered: the
+ * key is looked up, compared and checked for revocation on every call.
+ * Zero-initialise; one per connection. */
+typedef struct gw_auth_memo {
+  char key[GW_KEY_LEN + 1];
+  unsigned char digest[GW_SHA256_LEN];
+} gw_auth_memo;
+
 /* Admits a request: reads the Authorization header, verifies the key,
  * applies the limits (per key, or per address when no valid key is
  * presented) and fills call. Always appends the rate-limit headers to hdr.
  * Returns 0 to proceed, or an HTTP status (401, 403, 429) after writing
- * the error into res. mono_ns is a monotonic clock, unix_s the wall clock. */
-int gw_auth_admit(gw_auth *a, const char *authorization, const char *peer_ip, int need,
-                  int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr);
+ * the error into res. mono_ns is a monotonic clock, unix_s the wall clock.
+ * memo may be NULL. */
+int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip,
+                  int need, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
+                  fc_buf *hdr);
 /* After the answer: a partner call that was not a 2xx gives its quota unit
  * back (quotas count served calls). */
 void gw_auth_settle(gw_auth *a, const gw_call *call, int status);

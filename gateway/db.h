@@ -47,6 +47,9 @@ int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, fc_err *
 /* Several batches in one transaction (the demo tenant's three files). */
 int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *batches, size_t n,
                         fc_err *err);
+/* Generates the demo tenant (demo.h defaults), parses and stores it as
+ * tenant "demo" in one transaction. */
+int gw_db_seed_demo(gw_db *db, fc_err *err);
 /* The tenant to answer for when the request names none: the only tenant
  * with accounts, else "demo" if present. FC_ENOTFOUND when there is no
  * data, FC_EINVAL when several tenants exist and none is "demo". */

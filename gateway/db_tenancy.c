@@ -435,19 +435,6 @@ int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int sta
   return rc;
 }
 
-static void csv_field(fc_buf *out, const char *s) {
-  if (strpbrk(s, ",\"\r\n") == NULL) {
-    fc_buf_puts(out, s);
-    return;
-  }
-  fc_buf_putc(out, '"');
-  for (; *s; s++) {
-    if (*s == '"') fc_buf_putc(out, '"');
-    fc_buf_putc(out, *s);
-  }
-  fc_buf_putc(out, '"');
-}
-
 int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, int by_hour,
                       int csv, fc_buf *out, int64_t *total, fc_err *err) {
   static const char sql[] =
@@ -485,7 +472,7 @@ int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, i
     *total += calls;
     if (csv) {
       fc_buf_printf(out, "%s,", period);
-      csv_field(out, ten);
+      fc_buf_csv_field(out, ten);
       fc_buf_printf(out, ",%s,%s,%dxx,%lld,%lld,%.3f\n", key, ep, cls, calls, bytes, ms);
     } else {
       fc_buf_printf(out, "%s{\"period\":\"%s\",\"tenant_id\":", first ? "" : ",", period);

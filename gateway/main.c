@@ -19,7 +19,7 @@
  *
  * --listen defaults to 127.0.0.1:8080 (port 0 picks a free one); --db to
  * floatcast.db; without --web no static files are served. --seed-demo
- * stores the demo tenant (fc_demo_generate) when the database is empty.
+ * stores the demo tenant (gw_db_seed_demo) when the database is empty.
  * Once listening, the first line on stdout is "listening on http://H:P/",
  * and every tenant with transactions gets a retraining job that skips the
  * series whose champion model already covers their data (registry.h).
@@ -49,8 +49,6 @@
 
 #include "fc/time.h"
 
-#include "fc/demo.h"
-#include "fc/records.h"
 
 typedef struct options {
   char host[64];
@@ -243,26 +241,6 @@ static int parse_args(int argc, char **argv, options *o) {
   return 0;
 }
 
-/* Generates, parses and stores the demo tenant in one transaction. */
-static int seed_demo(gw_db *db, fc_err *err) {
-  fc_demo_params p = fc_demo_defaults();
-  fc_buf text[3];
-  fc_batch *batch[3] = {NULL, NULL, NULL};
-  static const fc_record_kind kinds[3] = {FC_RECORD_ACCOUNTS, FC_RECORD_TRANSFERS,
-                                          FC_RECORD_STREAMS};
-  for (int k = 0; k < 3; k++) fc_buf_init(&text[k]);
-  int rc = fc_demo_generate(&p, &text[0], &text[1], &text[2], err);
-  for (int k = 0; k < 3 && rc == FC_OK; k++)
-    rc = fc_batch_parse(kinds[k], FC_FORMAT_CSV, text[k].data, text[k].len, NULL, &batch[k],
-                        NULL, err);
-  if (rc == FC_OK) rc = gw_db_store_batches(db, "demo", (const fc_batch *const *)batch, 3, err);
-  for (int k = 0; k < 3; k++) {
-    fc_batch_destroy(batch[k]);
-    fc_buf_free(&text[k]);
-  }
-  return rc;
-}
-
 static int open_db(const options *o, gw_db **db) {
   fc_err err;
   int empty = 0;
@@ -270,7 +248,7 @@ static int open_db(const options *o, gw_db **db) {
   int rc = gw_db_open(o->db_path, o->sync_full, db, &err);
   if (rc == FC_OK && o->seed_demo) rc = gw_db_is_empty(*db, &empty, &err);
   if (rc == FC_OK && o->seed_demo && empty) {
-    rc = seed_demo(*db, &err);
+    rc = gw_db_seed_demo(*db, &err);
     if (rc == FC_OK) fprintf(stderr, "floatcast-gateway: stored the demo tenant in %s\n", o->db_path);
   }
   if (rc != FC_OK) {

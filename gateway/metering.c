@@ -169,15 +169,21 @@ static void writer(void *arg) {
     int bb = 0;
     while (bb < GW_BATCH_BUCKETS - 1 && batch.n > ((size_t)1 << bb)) bb++;
     m->stats.batch_size[bb]++;
-    if (m->done_n + batch.n > m->done_cap) {
+    /* Every owner must be handed back, or its connection would wait
+     * forever: out of memory, wait for some rather than drop one. */
+    while (m->done_n + batch.n > m->done_cap) {
       size_t cap = (m->done_n + batch.n) * 2;
       done_item *d = realloc(m->done_v, cap * sizeof *d);
       if (d) {
         m->done_v = d;
         m->done_cap = cap;
+      } else {
+        uv_mutex_unlock(&m->lock);
+        uv_sleep(1);
+        uv_mutex_lock(&m->lock);
       }
     }
-    for (size_t i = 0; i < batch.n && m->done_n < m->done_cap; i++) {
+    for (size_t i = 0; i < batch.n; i++) {
       m->done_v[m->done_n].owner = batch.v[i].owner;
       m->done_v[m->done_n].committed_ns = now;
       m->done_v[m->done_n++].ok = ok;

@@ -2,8 +2,11 @@
  *
  * A connection is in one state at a time:
  *   READING  parsing input; reads are on; the idle or request timer runs.
- *   WORKING  a handler runs on the thread pool; reads are off, so pipelined
- *            bytes wait in the kernel and in the unparsed tail of buf.
+ *   WORKING  a handler runs on the thread pool. Reads stay on (turning
+ *            them off and on again would cost two epoll_ctl calls per
+ *            request) until bytes actually arrive: those are appended to
+ *            the unparsed tail of buf and reads stop, so a pipelining
+ *            client's further bytes wait in the kernel.
  *   METERING the answer is ready but held until the metering writer has
  *            committed its usage record (partner calls only).
  *   WRITING  one response is being written; the write timer runs. When it
@@ -59,11 +62,13 @@ struct gw_conn {
   enum conn_state state;
   enum timer_mode tmode;
   int reading, closing, handles_open, work_pending, meter_pending, keep_after;
+  int peer_eof; /* the client shut down its side while we were busy */
   int cache_hit;
   uint64_t cache_gen;
   const gw_route *route;
   uint64_t t_finish, t_write; /* answer final; handed to the socket */
   gw_call call;
+  gw_auth_memo auth_memo;
   fc_buf rl_hdr;    /* rate-limit headers of the current answer */
   fc_buf cache_key; /* tenant, tier limits and query of a cacheable call */
   uint64_t t_dispatch;
@@ -92,6 +97,7 @@ gw_server_config gw_server_defaults(void) {
 }
 
 static void process_input(gw_conn *c);
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
 static void close_conn(gw_conn *c);
 static void send_response(gw_conn *c);
 static void prepare_response(gw_conn *c);
@@ -197,21 +203,16 @@ static void close_conn(gw_conn *c) {
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   gw_conn *c = h->data;
   (void)suggested;
-  /* Reads are on only when every earlier byte has been parsed. */
-  *b = uv_buf_init(c->buf, sizeof c->buf);
-}
-
-static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
-  gw_conn *c = st->data;
-  (void)b;
-  if (n < 0) {
-    close_conn(c); /* EOF or error; a half-sent request is dropped */
-    return;
+  /* New bytes go after the unparsed tail. While a request is being served
+   * the parser holds copies of its bytes, so the tail may move to the
+   * front; a full buffer yields UV_ENOBUFS and reads stop. */
+  if (c->buf_off > 0 && c->buf_off == c->buf_len) c->buf_off = c->buf_len = 0;
+  if (c->buf_off > 0 && c->state != READING) {
+    memmove(c->buf, c->buf + c->buf_off, c->buf_len - c->buf_off);
+    c->buf_len -= c->buf_off;
+    c->buf_off = 0;
   }
-  if (n == 0 || c->state == LINGER) return;
-  c->buf_off = 0;
-  c->buf_len = (size_t)n;
-  process_input(c);
+  *b = uv_buf_init(c->buf + c->buf_len, (unsigned)(CONN_BUF - c->buf_len));
 }
 
 static void reads_on(gw_conn *c) {
@@ -221,6 +222,26 @@ static void reads_on(gw_conn *c) {
 static void reads_off(gw_conn *c) {
   if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
   c->reading = 0;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+  gw_conn *c = st->data;
+  (void)b;
+  int busy = c->state != READING && c->state != LINGER;
+  if (n == UV_EOF && busy) {
+    /* Half-closed: the answer being prepared is still delivered. */
+    c->peer_eof = 1;
+    reads_off(c);
+    return;
+  }
+  if (n < 0 && n != UV_ENOBUFS) {
+    close_conn(c); /* EOF or error; a half-sent request is dropped */
+    return;
+  }
+  if (n == UV_ENOBUFS || (n > 0 && busy)) reads_off(c); /* the rest waits in the kernel */
+  if (n <= 0 || c->state == LINGER) return;
+  c->buf_len += (size_t)n;
+  if (!busy) process_input(c);
 }
 
 static void on_shutdown(uv_shutdown_t *r, int status) {
@@ -234,8 +255,9 @@ static void on_shutdown(uv_shutdown_t *r, int status) {
   set_timer(c, T_LINGER, LINGER_MS);
 }
 
-static void on_written(uv_write_t *w, int status) {
-  gw_conn *c = w->data;
+/* The response is in the socket (status 0) or failed: go on with the next
+ * request, shut down, or close. */
+static void after_write(gw_conn *c, int status) {
   fc_buf_reset(&c->out);
   if (c->srv->app->metrics && status == 0)
     gw_hist_observe(&c->srv->app->metrics->stage[GW_STAGE_WRITE],
@@ -257,6 +279,8 @@ static void on_written(uv_write_t *w, int status) {
   c->state = READING;
   process_input(c);
 }
+
+static void on_written(uv_write_t *w, int status) { after_write(w->data, status); }
 
 /* Serialises c->res's head into c->out; the request (if any) decides HEAD
  * and keep-alive. */
@@ -291,6 +315,23 @@ static void observe(gw_conn *c) {
     gw_hist_observe(&m->stage[GW_STAGE_METERING], (double)(c->t_write - c->t_finish) / 1e9);
 }
 
+/* Drops the first n bytes of bufs[0..*nb), shifting the rest down;
+ * returns how many bytes are left. */
+static size_t advance(uv_buf_t *bufs, unsigned *nb, size_t n) {
+  size_t left = 0;
+  while (*nb > 0 && n >= bufs[0].len) {
+    n -= bufs[0].len;
+    bufs[0] = bufs[1];
+    (*nb)--;
+  }
+  if (*nb > 0) {
+    bufs[0].base += n;
+    bufs[0].len -= n;
+  }
+  for (unsigned i = 0; i < *nb; i++) left += bufs[i].len;
+  return left;
+}
+
 static void write_response(gw_conn *c) {
   gw_request *req = &c->in.req;
   gw_response *res = &c->res;
@@ -305,10 +346,27 @@ static void write_response(gw_conn *c) {
   c->t_write = uv_hrtime();
   if (c->srv->app->metrics) observe(c);
   c->state = WRITING;
-  reads_off(c);
   c->wreq.data = c;
-  if (fc_buf_failed(&c->out) ||
-      uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, nb, on_written) != 0) {
+  if (fc_buf_failed(&c->out)) {
+    close_conn(c);
+    return;
+  }
+  /* Most answers fit the socket buffer: writing them now skips libuv's
+   * completion round (a loop iteration and an epoll_ctl per answer). Not
+   * with pipelined input waiting, whose next answer would then be written
+   * from inside this call, and so on, one stack frame per request. */
+  if (c->buf_off == c->buf_len) {
+    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, nb);
+    if (n < 0 && n != UV_EAGAIN) {
+      close_conn(c);
+      return;
+    }
+    if (n > 0 && advance(bufs, &nb, (size_t)n) == 0) {
+      after_write(c, 0);
+      return;
+    }
+  }
+  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, nb, on_written) != 0) {
     close_conn(c);
     return;
   }
@@ -371,7 +429,6 @@ static void finish(gw_conn *c) {
   }
   c->meter_pending = 1;
   c->state = METERING;
-  reads_off(c);
 }
 
 static void on_work(uv_work_t *w) {
@@ -426,7 +483,6 @@ static void dispatch(gw_conn *c) {
   const gw_app *app = c->srv->app;
   int status = 404;
   const char *allow = NULL;
-  reads_off(c);
   set_timer(c, T_NONE, 0);
   c->t_dispatch = uv_hrtime();
   c->cache_hit = 0;
@@ -435,7 +491,7 @@ static void dispatch(gw_conn *c) {
   c->route = gw_route_find(req->method, req->path, &status, &allow, c->call.param,
                            sizeof c->call.param);
   if (app->auth &&
-      gw_auth_admit(app->auth, gw_request_header(req, "authorization"), c->peer_ip,
+      gw_auth_admit(app->auth, &c->auth_memo, gw_request_header(req, "authorization"), c->peer_ip,
                     c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch,
                     (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr) != 0) {
     finish(c);
@@ -500,7 +556,7 @@ static void process_input(gw_conn *c) {
     }
   }
   c->buf_off = c->buf_len = 0;
-  if (c->srv->draining && !gw_http_in_partial(&c->in)) {
+  if (c->peer_eof || (c->srv->draining && !gw_http_in_partial(&c->in))) {
     close_conn(c);
     return;
   }

@@ -84,6 +84,19 @@ void fc_buf_printf(fc_buf *b, const char *fmt, ...) {
   }
 }
 
+void fc_buf_csv_field(fc_buf *b, const char *s) {
+  if (strpbrk(s, ",\"\r\n") == NULL) {
+    fc_buf_puts(b, s);
+    return;
+  }
+  fc_buf_putc(b, '"');
+  for (; *s; s++) {
+    if (*s == '"') fc_buf_putc(b, '"');
+    fc_buf_putc(b, *s);
+  }
+  fc_buf_putc(b, '"');
+}
+
 void fc_buf_json_str(fc_buf *b, const char *s) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)s;

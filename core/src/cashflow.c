@@ -6,6 +6,7 @@
 #include "fc/recurring.h"
 #include "fc/runway.h"
 #include "fc/time.h"
+#include "cashflow_cache.h"
 #include "internal.h"
 
 #include <math.h>
@@ -190,22 +191,37 @@ static int fill_recurring(const fc_treasury *t, const fc_cashflow_params *p, sou
   return FC_OK;
 }
 
-/* Drain of the currency's active streams per step: exact (capped by what
- * remains) for future steps; for past steps the stream's current state is
- * replayed at that time, an approximation since its history is unknown. */
+/* Whether stream st ran at past time `at`, as far as its record tells:
+ * started, not yet cancelled, and not inside its current pause. A pause
+ * with no known start (a what-if pause, or a record without last_pause_at)
+ * is taken to start at now, so pausing a stream changes the future only,
+ * not the history the models learn from. */
+static int ran_at(const fc_stream *st, int64_t at) {
+  if (at < st->started_at) return 0;
+  if (st->status == FC_STREAM_CANCELLED)
+    return st->cancelled_at != FC_TIME_NONE && at < st->cancelled_at;
+  if (st->status == FC_STREAM_PAUSED && st->last_pause_at != FC_TIME_NONE) return at < st->last_pause_at;
+  return 1;
+}
+
+/* Drain of the currency's streams per step: exact (capped by what remains)
+ * for future steps, from the streams active now; for past steps each
+ * stream that ran then (ran_at) is replayed at its current rate, an
+ * approximation since its rate history is unknown. */
 static void fill_streams(const fc_treasury *t, const fc_cashflow_params *p, source *s) {
   const fc_stream *st;
   size_t ns = fc_treasury_streams(t, &st);
   for (size_t i = 0; i < ns; i++) {
-    if (strcmp(st[i].tenant_id, p->tenant_id) != 0 || strcmp(st[i].currency, p->currency) != 0 ||
-        st[i].status != FC_STREAM_ACTIVE)
-      continue;
+    fc_stream running = st[i];
+    if (strcmp(st[i].tenant_id, p->tenant_id) != 0 || strcmp(st[i].currency, p->currency) != 0) continue;
+    running.status = FC_STREAM_ACTIVE;
     for (size_t b = 0; b < s->total; b++) {
       int64_t at = s->start + (int64_t)b * s->step, v;
       if (at >= p->now)
-        v = fc_stream_drain(&st[i], p->now, at + s->step - p->now) - fc_stream_drain(&st[i], p->now, at - p->now);
+        v = st[i].status != FC_STREAM_ACTIVE ? 0
+            : fc_stream_drain(&st[i], p->now, at + s->step - p->now) - fc_stream_drain(&st[i], p->now, at - p->now);
       else
-        v = fc_stream_drain(&st[i], at, s->step);
+        v = ran_at(&st[i], at) ? fc_stream_drain(&running, at, s->step) : 0;
       s->stream[b] += fc_money_to_double(v, st[i].scale);
     }
   }
@@ -389,29 +405,20 @@ typedef struct {
   double *x, *y, *xp, *pred, gain[NF], imp[NF];
 } work;
 
-/* Trains direction d's four models and predicts its H future steps. A
- * training failure other than out-of-memory is reported as FC_ETOOSHORT
- * with the reason in err, so the caller can fall back. */
-static int predict_direction(const source *s, const fc_cashflow_params *p, int d, size_t rows, size_t o_first,
-                             size_t stride, work *w, fc_cashflow_flow *f, fc_err *err) {
-  size_t H = (size_t)p->horizon, r = 0;
+/* Trains direction d's four models on rows x / y (from the cache when it
+ * holds them) into models[]. */
+static int train_direction(const fc_cashflow_params *p, int d, size_t rows, const work *w,
+                           fc_gbdt **models, fc_err *err) {
   const char *const *names = p->step == FC_STEP_HOUR ? names_hour : names_day;
   fc_gbdt_data *data = NULL;
-  int rc = FC_OK;
-  for (size_t o = o_first; o < s->n; o += stride)
-    for (size_t h = 1; h <= H && o + h - 1 < s->n; h++, r++) {
-      row_features(s, p, d, o, h, w->x + r * NF);
-      w->y[r] = s->y[d][o + h - 1];
-    }
-  for (size_t h = 1; h <= H; h++) row_features(s, p, d, s->n, h, w->xp + (h - 1) * NF);
-  memset(w->gain, 0, sizeof w->gain);
+  int rc;
   if ((rc = fc_gbdt_data_create(&data, w->x, rows, NF, w->y, err)) != FC_OK ||
-      (rc = fc_gbdt_data_set_names(data, names, err)) != FC_OK)
-    goto done;
-  for (int m = 0; m < 4; m++) {
+      (rc = fc_gbdt_data_set_names(data, names, err)) != FC_OK) {
+    fc_gbdt_data_destroy(data);
+    return rc;
+  }
+  for (int m = 0; m < FC__CF_MODELS && rc == FC_OK; m++) {
     fc_gbdt_params gp = fc_gbdt_defaults();
-    fc_gbdt *model = NULL;
-    double *dst = m == 0 ? f->p10 : m == 1 ? f->p50 : m == 2 ? f->p90 : f->mean;
     gp.objective = m < 3 ? FC_GBDT_QUANTILE : FC_GBDT_L2;
     gp.alpha = m < 3 ? alphas[m] : 0.5;
     gp.rounds = p->rounds;
@@ -421,17 +428,52 @@ static int predict_direction(const source *s, const fc_cashflow_params *p, int d
     gp.max_bin = 63;
     gp.threads = p->threads;
     gp.seed = p->seed + (uint64_t)(4 * d + m);
-    if ((rc = fc_gbdt_train(&model, data, NULL, gp, err)) != FC_OK ||
-        (rc = fc_gbdt_predict(model, w->xp, H, NF, p->threads, dst, err)) != FC_OK ||
-        (rc = fc_gbdt_importance(model, FC_GBDT_IMPORTANCE_GAIN, w->imp, err)) != FC_OK) {
-      fc_gbdt_destroy(model);
-      goto done;
-    }
-    for (int k = 0; k < NF; k++) w->gain[k] += w->imp[k];
-    fc_gbdt_destroy(model);
+    rc = fc_gbdt_train(&models[m], data, NULL, gp, err);
   }
-done:
   fc_gbdt_data_destroy(data);
+  return rc;
+}
+
+/* Builds direction d's training rows, gets its four models (trained, or
+ * from p->cache when an identical table trained them before) and predicts
+ * its H future steps. A training failure other than out-of-memory is
+ * reported as FC_ETOOSHORT with the reason in err, so the caller can fall
+ * back. */
+static int predict_direction(const source *s, const fc_cashflow_params *p, int d, size_t rows, size_t o_first,
+                             size_t stride, work *w, fc_cashflow_flow *f, fc_err *err) {
+  size_t H = (size_t)p->horizon, r = 0;
+  fc_gbdt *trained[FC__CF_MODELS] = {NULL, NULL, NULL, NULL};
+  fc_gbdt *const *models = NULL;
+  fc__cf_key key = {0, 0};
+  int rc = FC_OK;
+  for (size_t o = o_first; o < s->n; o += stride)
+    for (size_t h = 1; h <= H && o + h - 1 < s->n; h++, r++) {
+      row_features(s, p, d, o, h, w->x + r * NF);
+      w->y[r] = s->y[d][o + h - 1];
+    }
+  for (size_t h = 1; h <= H; h++) row_features(s, p, d, s->n, h, w->xp + (h - 1) * NF);
+  memset(w->gain, 0, sizeof w->gain);
+  if (p->cache) {
+    key = fc__cf_key_start(p, d, rows, NF);
+    fc__cf_key_add(&key, w->x, rows * NF);
+    fc__cf_key_add(&key, w->y, rows);
+    models = fc__cf_cache_get(p->cache, key);
+  }
+  if (models == NULL) {
+    rc = train_direction(p, d, rows, w, trained, err);
+    models = trained;
+  }
+  for (int m = 0; m < FC__CF_MODELS && rc == FC_OK; m++) {
+    double *dst = m == 0 ? f->p10 : m == 1 ? f->p50 : m == 2 ? f->p90 : f->mean;
+    if ((rc = fc_gbdt_predict(models[m], w->xp, H, NF, p->threads, dst, err)) == FC_OK &&
+        (rc = fc_gbdt_importance(models[m], FC_GBDT_IMPORTANCE_GAIN, w->imp, err)) == FC_OK)
+      for (int k = 0; k < NF; k++) w->gain[k] += w->imp[k];
+  }
+  if (rc == FC_OK && p->cache && models == trained) {
+    fc__cf_cache_put(p->cache, key, trained);
+  } else if (models == trained) {
+    for (int m = 0; m < FC__CF_MODELS; m++) fc_gbdt_destroy(trained[m]);
+  }
   if (rc != FC_OK && rc != FC_ENOMEM) rc = FC_ETOOSHORT;
   return rc;
 }

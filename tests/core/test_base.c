@@ -27,6 +27,18 @@ TEST(buf_json_escapes) {
   fc_buf_free(&b);
 }
 
+TEST(buf_csv_field_quotes_only_when_needed) {
+  fc_buf b;
+  fc_buf_init(&b);
+  const char *in[] = {"plain", "a,b", "say \"hi\"", "two\nlines", "cr\r", ""};
+  for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+    fc_buf_csv_field(&b, in[i]);
+    fc_buf_putc(&b, '|');
+  }
+  ASSERT_STR_EQ(b.data, "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|\"cr\r\"||");
+  fc_buf_free(&b);
+}
+
 TEST(buf_grows) {
   fc_buf b;
   fc_buf_init(&b);
@@ -77,5 +89,5 @@ TEST(buf_json_fixed_large_values) {
   fc_buf_free(&b);
 }
 
-TEST_LIST(T(buf_json_fixed_large_values), T(status_table), T(buf_json_escapes), T(buf_grows), T(rng_is_deterministic),
+TEST_LIST(T(buf_json_fixed_large_values), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic),
           T(rng_distributions))

@@ -34,8 +34,6 @@
 #include "router.h"
 #include "sha256.h"
 
-#include "fc/demo.h"
-#include "fc/records.h"
 
 #define ADMIN_KEY "fuzz-admin-key"
 #define FUZZ_KEY_ID "0123456789ab"
@@ -66,25 +64,6 @@ static void cleanup(void) {
   remove_db();
 }
 
-static int seed(fc_err *err) {
-  fc_demo_params p = fc_demo_defaults();
-  fc_buf text[3];
-  fc_batch *batch[3] = {NULL, NULL, NULL};
-  static const fc_record_kind kinds[3] = {FC_RECORD_ACCOUNTS, FC_RECORD_TRANSFERS,
-                                          FC_RECORD_STREAMS};
-  for (int k = 0; k < 3; k++) fc_buf_init(&text[k]);
-  int rc = fc_demo_generate(&p, &text[0], &text[1], &text[2], err);
-  for (int k = 0; k < 3 && rc == FC_OK; k++)
-    rc = fc_batch_parse(kinds[k], FC_FORMAT_CSV, text[k].data, text[k].len, NULL, &batch[k],
-                        NULL, err);
-  if (rc == FC_OK) rc = gw_db_store_batches(app.db, "demo", (const fc_batch *const *)batch, 3, err);
-  for (int k = 0; k < 3; k++) {
-    fc_batch_destroy(batch[k]);
-    fc_buf_free(&text[k]);
-  }
-  return rc;
-}
-
 static void setup(void) {
   fc_err err;
   fc_err_clear(&err);
@@ -93,7 +72,7 @@ static void setup(void) {
   app.auth = gw_auth_create(ADMIN_KEY, (gw_rate_policy){1000000000000LL, 1000000000});
   app.cache = gw_cache_create(100, 300000);
   int rc = app.auth && app.cache ? gw_db_open(db_path, 0, &app.db, &err) : FC_ENOMEM;
-  if (rc == FC_OK) rc = seed(&err);
+  if (rc == FC_OK) rc = gw_db_seed_demo(app.db, &err);
   if (rc == FC_OK) rc = gw_db_tenant_create(app.db, "demo", "Demo", 0, &err);
   if (rc == FC_OK) rc = gw_db_tenant_create(app.db, "fz", "Fuzz", 0, &err);
   if (rc == FC_OK) rc = gw_db_tier_put(app.db, &fuzz_tier, &err);
@@ -129,7 +108,7 @@ static void serve(const gw_request *req, int64_t mono_ns) {
   fc_buf_init(&head);
   const gw_route *route = gw_route_find(req->method, req->path, &status, &allow, call.param,
                                         sizeof call.param);
-  int refused = gw_auth_admit(app.auth, gw_request_header(req, "authorization"), "127.0.0.1",
+  int refused = gw_auth_admit(app.auth, NULL, gw_request_header(req, "authorization"), "127.0.0.1",
                               route ? route->auth : GW_AUTH_NONE, mono_ns, 1764590400, &call,
                               &res, &hdr);
   if (!refused && route) {

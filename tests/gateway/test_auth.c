@@ -83,6 +83,8 @@ TEST(admission) {
   gw_call call;
   gw_response res;
   fc_buf hdr;
+  gw_auth_memo memo; /* one connection's: a changed key is hashed again */
+  memset(&memo, 0, sizeof memo);
   memset(&t, 0, sizeof t);
   memset(&k, 0, sizeof k);
   snprintf(t.name, sizeof t.name, "tiny");
@@ -103,7 +105,7 @@ TEST(admission) {
   int ok = 0, limited = 0;
   for (int i = 0; i < 10; i++) {
     gw_response_reset(&res);
-    int st = gw_auth_admit(a, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr);
+    int st = gw_auth_admit(a, &memo, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr);
     ok += st == 0;
     limited += st == 429;
     if (st == 0) ASSERT_STR_EQ(call.tenant, "acme");
@@ -111,10 +113,10 @@ TEST(admission) {
   ASSERT_INT_EQ(ok, 3); /* the burst */
   ASSERT_INT_EQ(limited, 7);
   /* Later: one more is within the rate but the quota (4) ends it. */
-  ASSERT_INT_EQ(gw_auth_admit(a, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 10000000000LL, now,
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 10000000000LL, now,
                               &call, &res, &hdr), 0);
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now,
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now,
                               &call, &res, &hdr), 429);
   ASSERT(strstr(res.body.data, "quota_exceeded") != NULL);
   /* A wrong secret with the right id is refused. */
@@ -122,24 +124,24 @@ TEST(admission) {
   snprintf(forged, sizeof forged, "%s", hdr_auth);
   forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == '0' ? '1' : '0';
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, forged, "5.6.7.8", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 401);
+  ASSERT_INT_EQ(gw_auth_admit(a, &memo, forged, "5.6.7.8", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 401);
   /* Revoked. */
   k.revoked = 1;
   ASSERT_OK(gw_auth_put_key(a, &k));
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, hdr_auth, "5.6.7.9", GW_AUTH_PARTNER, mono + 30000000000LL, now,
+  ASSERT_INT_EQ(gw_auth_admit(a, &memo, hdr_auth, "5.6.7.9", GW_AUTH_PARTNER, mono + 30000000000LL, now,
                               &call, &res, &hdr), 401);
   ASSERT(strstr(res.body.data, "revoked_key") != NULL);
   /* The admin key: admin routes yes, partner routes no. */
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, "Bearer admin-secret", "9.9.9.9", GW_AUTH_ADMIN, mono, now, &call,
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, "Bearer admin-secret", "9.9.9.9", GW_AUTH_ADMIN, mono, now, &call,
                               &res, &hdr), 0);
   ASSERT_INT_EQ(call.caller, GW_CALLER_ADMIN);
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, "Bearer admin-secret", "9.9.9.9", GW_AUTH_PARTNER, mono, now,
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, "Bearer admin-secret", "9.9.9.9", GW_AUTH_PARTNER, mono, now,
                               &call, &res, &hdr), 403);
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, "Bearer admin-secreT", "9.9.9.8", GW_AUTH_ADMIN, mono, now, &call,
+  ASSERT_INT_EQ(gw_auth_admit(a, &memo, "Bearer admin-secreT", "9.9.9.8", GW_AUTH_ADMIN, mono, now, &call,
                               &res, &hdr), 401);
   fc_buf_free(&hdr);
   gw_response_free(&res);

@@ -248,6 +248,47 @@ class Gateway(unittest.TestCase):
         self.assertEqual(f.read(), b"")
         s.close()
 
+    def test_pipelined_beyond_the_read_buffer(self):
+        # 600 requests (more than the server's 16 KiB read buffer) in one
+        # write: reads stop while each is served and resume after, so every
+        # one is answered, in order.
+        s, f = raw_socket()
+        one = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: %s\r\n\r\n" % (b"p" * 20)
+        s.sendall(one * 599 + b"GET /v1/nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        got = [read_response(f)[0] for _ in range(600)]
+        self.assertEqual(got, [200] * 599 + [404])
+        self.assertEqual(f.read(), b"")
+        s.close()
+
+    def test_bytes_arriving_while_a_request_is_served(self):
+        # The projection runs on the thread pool; the next request arrives
+        # in pieces while it does and is answered after it.
+        s, f = raw_socket()
+        proj = ("GET /v1/reports/treasury/projection?horizon=48 HTTP/1.1\r\nHost: t\r\n"
+                "Authorization: Bearer %s\r\n\r\n" % GW["key"]).encode()
+        s.sendall(proj)
+        for piece in [b"GET /hea", b"lthz HTTP/1.1\r\nHo", b"st: t\r\n\r\n"]:
+            time.sleep(0.01)
+            s.sendall(piece)
+        first, second = read_response(f), read_response(f)
+        self.assertEqual(first[0], 200)
+        self.assertIn(b'"horizon_hours":48', first[2])
+        self.assertEqual(second[0], 200)
+        s.close()
+
+    def test_half_closed_client_gets_its_answer(self):
+        # A client that shuts down its sending side right after the request
+        # (as `nc -N` does) still reads the whole answer, then EOF.
+        s, f = raw_socket()
+        s.sendall(("GET /v1/reports/treasury/projection?horizon=48 HTTP/1.1\r\nHost: t\r\n"
+                   "Authorization: Bearer %s\r\n\r\n" % GW["key"]).encode())
+        s.shutdown(socket.SHUT_WR)
+        status, _, body = read_response(f)
+        self.assertEqual(status, 200)
+        self.assertIn(b'"horizon_hours":48', body)
+        self.assertEqual(f.read(), b"")
+        s.close()
+
     def test_malformed_400(self):
         bad = [b"GARBAGE\r\n\r\n",
                b"GET / HTTP/9.9\r\nHost: t\r\n\r\n",

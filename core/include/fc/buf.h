@@ -39,6 +39,9 @@ void fc_buf_printf(fc_buf *b, const char *fmt, ...)
     ;
 /* Appends s as a JSON string literal, quotes included, escaping as needed. */
 void fc_buf_json_str(fc_buf *b, const char *s);
+/* Appends s as one CSV field (RFC 4180): as is, or in double quotes with
+ * inner quotes doubled when it holds a comma, quote, CR or LF. */
+void fc_buf_csv_field(fc_buf *b, const char *s);
 /* Appends a double as a JSON number with up to 17 significant digits
  * ("%.17g", shortest that round-trips is not attempted); NaN/Inf as null. */
 void fc_buf_json_num(fc_buf *b, double v);

@@ -63,6 +63,22 @@ typedef enum fc_cashflow_method {
 /* "gbdt", "seasonal", "zero". */
 const char *fc_cashflow_method_name(fc_cashflow_method m);
 
+/* Trained models kept across calls (cashflow_cache.c): a call whose
+ * training table and settings equal an earlier one's reuses its models
+ * instead of training, with the same result bit for bit. For callers that
+ * project the same history again and again (the what-if page). Not
+ * thread-safe: one cache per thread. */
+typedef struct fc_cashflow_cache fc_cashflow_cache;
+
+/* capacity: model sets kept (one per direction and training table; a
+ * four-currency ML projection with its backtest uses 32), 1..4096. */
+int fc_cashflow_cache_create(size_t capacity, fc_cashflow_cache **out, fc_err *err);
+void fc_cashflow_cache_destroy(fc_cashflow_cache *c);
+/* Lookups that found / did not find their models, and entries held. Any
+ * pointer may be NULL. */
+void fc_cashflow_cache_stats(const fc_cashflow_cache *c, uint64_t *hits, uint64_t *misses,
+                             size_t *entries);
+
 typedef struct fc_cashflow_params {
   int64_t now;           /* required */
   int horizon;           /* steps ahead, 1..FC_CASHFLOW_MAX_HORIZON: 48 */
@@ -79,6 +95,7 @@ typedef struct fc_cashflow_params {
   int threads;           /* 1; results do not depend on it */
   uint64_t seed;         /* 0 */
   fc_calendar_params calendar;
+  fc_cashflow_cache *cache; /* NULL: train every time */
 } fc_cashflow_params;
 
 fc_cashflow_params fc_cashflow_defaults(void);
