@@ -90,7 +90,32 @@ static const char schema[] =
     "CREATE TRIGGER IF NOT EXISTS usage_closed_update BEFORE UPDATE ON usage"
     " WHEN old.hour < CAST(strftime('%s', 'now', '-1 hour', 'start of month') AS INTEGER)"
     " BEGIN SELECT RAISE(ABORT, 'usage period is closed'); END;"
-    "PRAGMA user_version = 2;";
+    /* Model registry (db_models.c): every version ever trained, with its
+     * metrics and bytes. Rows are never deleted; the only change allowed
+     * is a champion becoming retired (retired_at, retired_by set). */
+    "CREATE TABLE IF NOT EXISTS model_versions ("
+    " tenant_id TEXT NOT NULL, kind TEXT NOT NULL, currency TEXT NOT NULL,"
+    " granularity TEXT NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+    " trained_from INTEGER NOT NULL, trained_through INTEGER NOT NULL,"
+    " rows INTEGER NOT NULL, points INTEGER NOT NULL, config TEXT NOT NULL,"
+    " metrics TEXT NOT NULL, evaluation TEXT NOT NULL, model BLOB,"
+    " status TEXT NOT NULL CHECK (status IN ('champion', 'rejected', 'retired')),"
+    " reason TEXT NOT NULL, job_id INTEGER NOT NULL, retired_at INTEGER, retired_by INTEGER,"
+    " PRIMARY KEY (tenant_id, kind, currency, granularity, version));"
+    "CREATE TRIGGER IF NOT EXISTS model_versions_never_deleted BEFORE DELETE ON model_versions"
+    " BEGIN SELECT RAISE(ABORT, 'model versions are never deleted'); END;"
+    "CREATE TRIGGER IF NOT EXISTS model_versions_only_retire BEFORE UPDATE ON model_versions"
+    " WHEN NOT (old.status = 'champion' AND new.status = 'retired'"
+    " AND new.retired_at IS NOT NULL AND new.retired_by IS NOT NULL"
+    " AND new.tenant_id IS old.tenant_id AND new.kind IS old.kind"
+    " AND new.currency IS old.currency AND new.granularity IS old.granularity"
+    " AND new.version IS old.version AND new.created_at IS old.created_at"
+    " AND new.trained_from IS old.trained_from AND new.trained_through IS old.trained_through"
+    " AND new.rows IS old.rows AND new.points IS old.points AND new.config IS old.config"
+    " AND new.metrics IS old.metrics AND new.evaluation IS old.evaluation"
+    " AND new.model IS old.model AND new.reason IS old.reason AND new.job_id IS old.job_id)"
+    " BEGIN SELECT RAISE(ABORT, 'a model version only changes from champion to retired'); END;"
+    "PRAGMA user_version = 3;";
 
 int gw_err(fc_err *err, int code, const char *fmt, ...) {
   if (err) {

@@ -126,4 +126,45 @@ int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn
                             fc_err *err);
 void gw_txn_set_free(gw_txn_set *s);
 
+/* ---- model registry (db_models.c) ---- */
+/* One trained model version of a tenant's series (kind "revenue", a
+ * currency, granularity "day" or "hour"). Times are epoch seconds (bucket
+ * starts for trained_from/trained_through); rows are the transactions and
+ * points the series values it was trained on. metrics is the JSON object of
+ * its own scores and evaluation the JSON array of every configuration
+ * scored in the same run (retrain.h); model holds fc_model_save bytes (NULL
+ * for a challenger that could not be fitted). */
+typedef struct gw_model_version {
+  char tenant[FC_TEXT_MAX + 1];
+  char kind[16];
+  char currency[FC_CCY_MAX];
+  char granularity[8];
+  int64_t version, created_at, trained_from, trained_through, rows, points, job_id;
+  char config[16];
+  char status[12]; /* champion, rejected, retired */
+  char reason[512];
+  char *metrics, *evaluation;
+  unsigned char *model;
+  size_t model_len;
+} gw_model_version;
+
+void gw_model_version_free(gw_model_version *v);
+/* Stores v as the next version of its series (v->version receives the
+ * number, 1 for the first). A champion retires the series' current
+ * champion (retired_at = v->created_at, retired_by = v->version) in the
+ * same transaction, so a series has at most one champion. */
+int gw_db_model_insert(gw_db *db, gw_model_version *v, fc_err *err);
+/* The series' champion with its bytes (free with gw_model_version_free);
+ * FC_ENOTFOUND when it has none. */
+int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const char *currency,
+                         const char *granularity, gw_model_version *out, fc_err *err);
+/* Appends a JSON array of the versions of tenant (NULL: every tenant)
+ * matching kind, currency and granularity (NULL: any), newest first,
+ * without the model bytes (their length and SHA-256 instead). */
+int gw_db_models_write_json(gw_db *db, const char *tenant, const char *kind, const char *currency,
+                            const char *granularity, fc_buf *out, size_t *count, fc_err *err);
+/* Calls fn for every tenant with at least one transaction, in id order. */
+typedef void (*gw_tenant_fn)(const char *tenant, void *arg);
+int gw_db_transaction_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err);
+
 #endif /* GW_DB_H */

@@ -15,6 +15,10 @@ void gw__release(gw_db *db, sqlite3 *c);
 int gw__sql_err(sqlite3 *c, fc_err *err, const char *what);
 /* Binds FC_TIME_NONE as NULL. */
 void gw__bind_time(sqlite3_stmt *st, int i, int64_t t);
+/* Runs fn(c, arg) on a pooled connection inside BEGIN IMMEDIATE ... COMMIT
+ * (ROLLBACK when fn fails). */
+typedef int (*gw_txn_fn)(sqlite3 *c, void *arg, fc_err *err);
+int gw__in_txn(gw_db *db, gw_txn_fn fn, void *arg, fc_err *err);
 /* Steps a statement that returns no row, then resets it; 0 on success. */
 int gw__step_done(sqlite3_stmt *st);
 

@@ -8,11 +8,7 @@
 
 #include "fc/time.h"
 
-/* Runs fn(c, arg) on a pooled connection inside BEGIN IMMEDIATE ... COMMIT
- * (or ROLLBACK when fn fails). */
-typedef int (*txn_fn)(sqlite3 *c, void *arg, fc_err *err);
-
-static int in_txn(gw_db *db, txn_fn fn, void *arg, fc_err *err) {
+int gw__in_txn(gw_db *db, gw_txn_fn fn, void *arg, fc_err *err) {
   sqlite3 *c;
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
@@ -73,12 +69,12 @@ static int tier_put_fn(sqlite3 *c, void *arg, fc_err *err) {
 
 int gw_db_tier_put(gw_db *db, const gw_tier *t, fc_err *err) {
   tier_put p = {t, 0};
-  return in_txn(db, tier_put_fn, &p, err);
+  return gw__in_txn(db, tier_put_fn, &p, err);
 }
 
 int gw_db_tier_add_missing(gw_db *db, const gw_tier *t, fc_err *err) {
   tier_put p = {t, 1};
-  return in_txn(db, tier_put_fn, &p, err);
+  return gw__in_txn(db, tier_put_fn, &p, err);
 }
 
 int gw_db_tiers_each(gw_db *db, gw_tier_fn fn, void *arg, fc_err *err) {
@@ -127,7 +123,7 @@ static int tenant_fn(sqlite3 *c, void *arg, fc_err *err) {
 
 int gw_db_tenant_create(gw_db *db, const char *id, const char *name, int64_t now, fc_err *err) {
   tenant_new t = {id, name, now};
-  return in_txn(db, tenant_fn, &t, err);
+  return gw__in_txn(db, tenant_fn, &t, err);
 }
 
 static int count_where(gw_db *db, const char *sql, const char *a, int64_t *out, fc_err *err) {
@@ -207,13 +203,13 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
 
 int gw_db_key_insert(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) {
   key_new kn = {k, NULL, now, 0};
-  return in_txn(db, key_insert_fn, &kn, err);
+  return gw__in_txn(db, key_insert_fn, &kn, err);
 }
 
 int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
                      fc_err *err) {
   key_new kn = {fresh, old_id, now, 0};
-  return in_txn(db, key_insert_fn, &kn, err);
+  return gw__in_txn(db, key_insert_fn, &kn, err);
 }
 
 static void row_key(sqlite3_stmt *st, gw_key_info *k) {
@@ -294,7 +290,7 @@ static int key_tier_fn(sqlite3 *c, void *arg, fc_err *err) {
 
 int gw_db_key_set_tier(gw_db *db, const char *id, const char *tier, fc_err *err) {
   key_change kc = {id, tier, 0};
-  return in_txn(db, key_tier_fn, &kc, err);
+  return gw__in_txn(db, key_tier_fn, &kc, err);
 }
 
 static int key_revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
@@ -309,12 +305,12 @@ static int key_revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
 
 int gw_db_key_revoke(gw_db *db, const char *id, int64_t now, fc_err *err) {
   key_change kc = {id, NULL, now};
-  return in_txn(db, key_revoke_fn, &kc, err);
+  return gw__in_txn(db, key_revoke_fn, &kc, err);
 }
 
 int gw_db_key_insert_seeded(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) {
   key_new kn = {k, NULL, now, 1};
-  return in_txn(db, key_insert_fn, &kn, err);
+  return gw__in_txn(db, key_insert_fn, &kn, err);
 }
 
 /* ---- usage ---- */

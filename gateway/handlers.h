@@ -29,6 +29,9 @@ GW_HANDLER(gw_handle_what_if);
 GW_HANDLER(gw_handle_ingest);
 /* GET /v1/usage (handlers_usage.c). */
 GW_HANDLER(gw_handle_usage);
+/* GET /v1/models, POST /v1/models/retrain (handlers_models.c). */
+GW_HANDLER(gw_handle_models);
+GW_HANDLER(gw_handle_models_retrain);
 /* Admin endpoints (handlers_admin.c). */
 GW_HANDLER(gw_handle_admin_tier);
 GW_HANDLER(gw_handle_admin_tenant);

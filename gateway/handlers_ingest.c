@@ -9,8 +9,10 @@
  * write into another tenant. Partner transactions carry no tenant_id and
  * are stored under the key's tenant. A good batch is upserted by
  * (tenant, id) in one transaction -- sending it again changes nothing --
- * and then invalidates the tenant's cached insights. Bodies are limited
- * to 1 MiB by the HTTP reader (413).
+ * and then invalidates the tenant's cached insights. A transactions batch
+ * also queues the tenant's retraining (registry.h) once it has committed;
+ * the answer's retrain_job is that job's id. Bodies are limited to 1 MiB
+ * by the HTTP reader (413).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "cache.h"
 #include "db.h"
 #include "handlers.h"
+#include "registry.h"
 
 static int kind_of_path(const char *path, fc_record_kind *kind) {
   return fc_record_kind_parse(path + strlen("/v1/"), kind) == FC_OK;
@@ -84,7 +87,13 @@ GW_HANDLER(gw_handle_ingest) {
     res->content_type = "application/json";
     fc_buf_printf(&res->body, "{\"kind\":\"%s\",\"tenant_id\":", fc_record_kind_name(kind));
     fc_buf_json_str(&res->body, call->tenant);
-    fc_buf_printf(&res->body, ",\"stored\":%zu}", fc_batch_count(b));
+    fc_buf_printf(&res->body, ",\"stored\":%zu", fc_batch_count(b));
+    if (kind == FC_RECORD_TRANSACTIONS && app->registry) {
+      gw_retrain_opts o = gw_retrain_defaults();
+      fc_buf_printf(&res->body, ",\"retrain_job\":%llu",
+                    (unsigned long long)gw_registry_request(app->registry, call->tenant, &o));
+    }
+    fc_buf_putc(&res->body, '}');
   } else {
     gw_response_fc_error(res, rc, &err);
   }

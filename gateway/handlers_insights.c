@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "handlers.h"
+#include "registry.h"
 
 #include "fc/ensemble.h"
 #include "fc/flows.h"
@@ -214,33 +215,95 @@ static void write_point(fc_buf *b, int64_t at, const fc_forecast *f, size_t i, i
   fc_buf_putc(b, '}');
 }
 
+/* Forecasts from the series' champion model (registry.h) when it was
+ * trained on exactly this series: same first and last bucket and the same
+ * number of transactions. Returns 1 with f filled and *champ kept, or 0
+ * with the reason in why (then the caller refits). */
+static int champion_forecast(const gw_app *app, const char *tenant, const char *currency,
+                             const char *gran, int64_t first, int64_t last, size_t rows, size_t h,
+                             gw_model_version *champ, fc_forecast *f, char *why, size_t cap) {
+  fc_err err;
+  fc_model *m = NULL;
+  char a[FC_TIME_STR], b[FC_TIME_STR];
+  fc_err_clear(&err);
+  int rc = gw_db_model_champion(app->db, tenant, "revenue", currency, gran, champ, &err);
+  if (rc != FC_OK) {
+    snprintf(why, cap, "%s", rc == FC_ENOTFOUND ? "no model has been trained for this series yet"
+                                                : "the registry could not be read");
+    return 0;
+  }
+  if (champ->trained_through != last || champ->trained_from != first ||
+      champ->rows != (int64_t)rows) {
+    fc_time_format(champ->trained_through, a);
+    fc_time_format(last, b);
+    snprintf(why, cap, "champion version %lld was trained on %lld transactions through %s; this "
+             "request's history has %zu through %s", (long long)champ->version,
+             (long long)champ->rows, a, rows, b);
+    return 0;
+  }
+  rc = fc_model_load(champ->model, champ->model_len, &m, &err);
+  if (rc == FC_OK) rc = fc_forecast_init(f, h, levels, 2, &err);
+  if (rc == FC_OK) rc = fc_model_forecast(m, f, &err);
+  fc_model_destroy(m);
+  if (rc != FC_OK) {
+    fc_forecast_free(f);
+    snprintf(why, cap, "champion version %lld could not be used: %.200s", (long long)champ->version,
+             err.msg);
+    return 0;
+  }
+  return 1;
+}
+
+/* The answer's "model" member: the champion used, or why it was not. */
+static void write_model(fc_buf *b, int used, const gw_model_version *champ, const char *why) {
+  char t[FC_TIME_STR];
+  if (!used) {
+    fc_buf_puts(b, ",\"model\":{\"source\":\"refit\",\"reason\":");
+    fc_buf_json_str(b, why);
+    fc_buf_putc(b, '}');
+    return;
+  }
+  fc_buf_printf(b, ",\"model\":{\"source\":\"champion\",\"version\":%lld,\"config\":",
+                (long long)champ->version);
+  fc_buf_json_str(b, champ->config);
+  fc_time_format(champ->created_at, t);
+  fc_buf_printf(b, ",\"created_at\":\"%s\"", t);
+  fc_time_format(champ->trained_through, t);
+  fc_buf_printf(b, ",\"trained_through\":\"%s\",\"metrics\":", t);
+  fc_buf_puts(b, champ->metrics); /* JSON written by the core (retrain.h) */
+  fc_buf_putc(b, '}');
+}
+
+/* GET /v1/insights/revenue-forecast?horizon=&granularity=&history_days=&currency=:
+ * revenue per day or hour forecast with 80 % and 95 % intervals, from the
+ * series' champion model when it covers the data (method "registry"),
+ * else by refitting the default ensemble (method "ensemble"); the
+ * answer's "model" says which and why. */
 GW_HANDLER(gw_handle_revenue_forecast) {
   insight_query q;
   gw_txn_set s;
+  gw_model_version champ;
   fc_forecast f;
   fc_err err;
+  double *y = NULL;
+  size_t n = 0;
+  int64_t first = 0, last = 0;
+  char why[320] = "";
+  int used = 0;
   memset(&f, 0, sizeof f);
+  memset(&champ, 0, sizeof champ);
   if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, &q, res) != 0) return;
   if (load_txns(app, call, &q, &s, res) != 0) {
     gw_txn_set_free(&s);
     return;
   }
-  /* Revenue per step: purchases minus refunds, in currency units. */
-  int64_t first = INT64_MAX, last = INT64_MIN;
-  for (size_t i = 0; i < s.n; i++) {
-    int64_t b = s.v[i].action_date - ((s.v[i].action_date % q.step) + q.step) % q.step;
-    if (b < first) first = b;
-    if (b > last) last = b;
-  }
-  size_t n = (size_t)((last - first) / q.step) + 1;
-  double *y = calloc(n, sizeof *y);
-  int rc = y ? FC_OK : FC_ENOMEM;
+  const char *gran = q.step == FC_STEP_DAY ? "day" : "hour";
   fc_err_clear(&err);
-  for (size_t i = 0; y && i < s.n; i++) {
-    int64_t b = s.v[i].action_date - ((s.v[i].action_date % q.step) + q.step) % q.step;
-    y[(b - first) / q.step] += (double)s.v[i].amount / pow(10.0, s.v[i].scale);
-  }
-  if (rc == FC_OK) rc = forecast(y, n, q.step, (size_t)q.horizon, &f, &err);
+  int rc = gw_revenue_series(&s, q.step, &y, &n, &first, &last, &err);
+  if (rc == FC_OK)
+    used = champion_forecast(app, call->tenant, q.currency, gran, first, last, s.n,
+                             (size_t)q.horizon, &champ, &f, why, sizeof why);
+  if (rc == FC_OK && !used) rc = forecast(y, n, q.step, (size_t)q.horizon, &f, &err);
   if (rc == FC_OK) {
     char a[FC_TIME_STR], b[FC_TIME_STR];
     fc_time_format(first, a);
@@ -250,8 +313,10 @@ GW_HANDLER(gw_handle_revenue_forecast) {
     fc_buf_json_str(&res->body, q.currency);
     fc_buf_printf(&res->body,
                   ",\"granularity\":\"%s\",\"horizon\":%d,\"history\":{\"start\":\"%s\","
-                  "\"end\":\"%s\",\"points\":%zu},\"method\":\"ensemble\",\"forecast\":[",
-                  q.step == FC_STEP_DAY ? "day" : "hour", q.horizon, a, b, n);
+                  "\"end\":\"%s\",\"points\":%zu},\"method\":\"%s\"",
+                  gran, q.horizon, a, b, n, used ? "registry" : "ensemble");
+    write_model(&res->body, used, &champ, why);
+    fc_buf_puts(&res->body, ",\"forecast\":[");
     for (size_t i = 0; i < f.h; i++)
       write_point(&res->body, last + (int64_t)(i + 1) * q.step, &f, i, i == 0);
     fc_buf_puts(&res->body, "]}");
@@ -259,6 +324,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
     gw_response_fc_error(res, rc, &err);
   }
   free(y);
+  gw_model_version_free(&champ);
   fc_forecast_free(&f);
   gw_txn_set_free(&s);
 }

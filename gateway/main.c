@@ -20,7 +20,9 @@
  * --listen defaults to 127.0.0.1:8080 (port 0 picks a free one); --db to
  * floatcast.db; without --web no static files are served. --seed-demo
  * stores the demo tenant (gw_db_seed_demo) when the database is empty.
- * Once listening, the first line on stdout is "listening on http://H:P/".
+ * Once listening, the first line on stdout is "listening on http://H:P/",
+ * and every tenant with transactions gets a retraining job that skips the
+ * series whose champion model already covers their data (registry.h).
  * SIGINT or SIGTERM drains the server, closes every handle and frees
  * everything, so a sanitizer run ends with no leak.
  */
@@ -42,6 +44,7 @@
 #include "db.h"
 #include "metering.h"
 #include "metrics.h"
+#include "registry.h"
 #include "server.h"
 
 #include "fc/time.h"
@@ -341,6 +344,7 @@ typedef struct runtime {
   uv_signal_t sigint, sigterm;
   gw_server *server;
   gw_meter *meter;
+  gw_registry *registry;
 } runtime;
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -348,6 +352,7 @@ static void on_signal(uv_signal_t *h, int signum) {
   fprintf(stderr, "floatcast-gateway: signal %d, shutting down\n", signum);
   uv_close((uv_handle_t *)&rt->sigint, NULL);
   uv_close((uv_handle_t *)&rt->sigterm, NULL);
+  gw_registry_stop(rt->registry); /* a running job finishes; none starts */
   gw_server_shutdown(rt->server);
 }
 
@@ -355,6 +360,13 @@ static void on_signal(uv_signal_t *h, int signum) {
 static void on_drained(void *arg) {
   runtime *rt = arg;
   gw_meter_stop(rt->meter);
+}
+
+/* Startup: a job per tenant with transactions, for stale series only. */
+static void retrain_at_start(const char *tenant, void *arg) {
+  gw_retrain_opts ro = gw_retrain_defaults();
+  ro.only_stale = 1;
+  gw_registry_request(arg, tenant, &ro);
 }
 
 static int serve(const options *o, gw_app *app, const char *demo_key) {
@@ -372,23 +384,35 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   cfg.drained_arg = &rt;
   if (uv_loop_init(&loop) != 0) return 1;
   fc_err_clear(&err);
+  rt.registry = NULL;
+  if (gw_registry_create(&loop, app->db, app->cache, &rt.registry, &err) != FC_OK) {
+    fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
+    uv_loop_close(&loop);
+    return 1;
+  }
   gw_meter_params mp = gw_meter_defaults();
   mp.checkpoint_ms = (uint64_t)o->checkpoint_ms;
   if (gw_meter_start(&loop, app->db, mp, gw_server_metered, NULL, &rt.meter, &err) != FC_OK) {
     fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
+    gw_registry_stop(rt.registry);
     uv_run(&loop, UV_RUN_DEFAULT); /* closes a half-started meter's handle */
     gw_meter_destroy(rt.meter);
+    gw_registry_destroy(rt.registry);
     uv_loop_close(&loop);
     return 1;
   }
   app->meter = rt.meter;
+  app->registry = rt.registry;
   int rc = gw_server_start(&loop, &cfg, app, &rt.server);
   if (rc != 0) {
     fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
             uv_strerror(rc));
     gw_meter_stop(rt.meter);
+    gw_registry_stop(rt.registry);
     uv_run(&loop, UV_RUN_DEFAULT);
     gw_meter_destroy(rt.meter);
+    gw_registry_destroy(rt.registry);
+    app->registry = NULL;
     uv_loop_close(&loop);
     return 1;
   }
@@ -405,10 +429,14 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
     printf("Treasury page: http://%s%s%s:%d/\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
            gw_server_port(rt.server));
   fflush(stdout);
+  if (gw_db_transaction_tenants(app->db, retrain_at_start, rt.registry, &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: startup retraining: %s\n", err.msg);
   uv_run(&loop, UV_RUN_DEFAULT);
   gw_server_destroy(rt.server);
   gw_meter_destroy(rt.meter);
+  gw_registry_destroy(rt.registry);
   app->meter = NULL;
+  app->registry = NULL;
   rc = uv_loop_close(&loop);
   if (rc != 0) fprintf(stderr, "floatcast-gateway: loop closed with live handles\n");
   return rc != 0;

@@ -22,6 +22,8 @@ static const gw_route routes[] = {
     {"POST", "/v1/streams", "ingest_streams", gw_handle_ingest, 1, P, 0},
     {"POST", "/v1/accounts", "ingest_accounts", gw_handle_ingest, 1, P, 0},
     {"GET", "/v1/usage", "usage", gw_handle_usage, 1, GW_AUTH_ANY, 0},
+    {"GET", "/v1/models", "models", gw_handle_models, 1, GW_AUTH_ANY, 0},
+    {"POST", "/v1/models/retrain", "models_retrain", gw_handle_models_retrain, 1, GW_AUTH_ANY, 0},
     {"PUT", "/v1/admin/tiers/*", "admin_tier", gw_handle_admin_tier, 1, A, 0},
     {"POST", "/v1/admin/tenants", "admin_tenant", gw_handle_admin_tenant, 1, A, 0},
     {"POST", "/v1/admin/keys", "admin_key_create", gw_handle_admin_key_create, 1, A, 0},

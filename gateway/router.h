@@ -19,6 +19,7 @@ typedef struct gw_db gw_db;
 typedef struct gw_cache gw_cache;
 typedef struct gw_meter gw_meter;
 typedef struct gw_metrics gw_metrics;
+typedef struct gw_registry gw_registry;
 
 typedef struct gw_app {
   gw_db *db;
@@ -27,6 +28,7 @@ typedef struct gw_app {
   gw_cache *cache;
   gw_meter *meter;     /* NULL: no metering (tools) */
   gw_metrics *metrics; /* written by the loop only */
+  gw_registry *registry; /* NULL: no retraining (tools) */
 } gw_app;
 
 typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req,

@@ -1,0 +1,191 @@
+/* handlers_models.c: the model registry over HTTP.
+ *
+ * GET /v1/models?kind=&currency=&granularity=&tenant=
+ *   The tenant's model versions, newest first, each with its status
+ *   (champion, rejected, retired), reason, metrics on the rolling windows
+ *   it was judged on, every configuration scored in that run, and the
+ *   length and SHA-256 of its model bytes; plus the tenant's retraining
+ *   jobs (running, queued, the last result). A partner key reads its own
+ *   tenant only (tenant= another is a 403); the admin key may name any
+ *   tenant or, without tenant=, list every tenant's versions.
+ * POST /v1/models/retrain {"tenant_id", "challenger", "currency",
+ *   "granularity"} (every field optional; tenant_id required for the admin
+ *   key, and a partner's must be its own)
+ *   Queues a retraining job (registry.h) and answers 202 with its id.
+ *   challenger names the one configuration to try against the champion
+ *   (retrain.h lists them); without it the best candidate is tried.
+ *   granularity "hour" needs a tier with hourly data.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "registry.h"
+
+#include "fc/retrain.h"
+
+GW_HANDLER(gw_handle_models) {
+  char key[32], val[FC_TEXT_MAX + 1], args[4][FC_TEXT_MAX + 1];
+  static const char *const names[4] = {"tenant", "kind", "currency", "granularity"};
+  const char *cur = req->query;
+  int seen = 0, r;
+  fc_err err;
+  while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
+    int k = 0;
+    while (k < 4 && strcmp(key, names[k]) != 0) k++;
+    if (k == 4 || (seen & (1 << k)) || val[0] == '\0') {
+      gw_response_error(res, 400, "invalid_parameter", "unknown, repeated or empty parameter '%s'",
+                        key);
+      return;
+    }
+    seen |= 1 << k;
+    snprintf(args[k], sizeof args[k], "%s", val);
+  }
+  if (r < 0) {
+    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
+    return;
+  }
+  if (call->caller == GW_CALLER_PARTNER) {
+    if ((seen & 1) && strcmp(args[0], call->tenant) != 0) {
+      gw_response_error(res, 403, "forbidden", "a key reads only its own tenant's models");
+      return;
+    }
+    snprintf(args[0], sizeof args[0], "%s", call->tenant);
+    seen |= 1;
+  }
+  const char *a[4];
+  for (int k = 0; k < 4; k++) a[k] = seen & (1 << k) ? args[k] : NULL;
+  fc_buf versions;
+  size_t count = 0;
+  fc_buf_init(&versions);
+  fc_err_clear(&err);
+  int rc = gw_db_models_write_json(app->db, a[0], a[1], a[2], a[3], &versions, &count, &err);
+  if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+    fc_buf_free(&versions);
+    return;
+  }
+  res->status = 200;
+  res->content_type = "application/json";
+  gw_response_header(res, "Cache-Control", "no-store");
+  fc_buf_puts(&res->body, "{\"tenant_id\":");
+  if (a[0]) fc_buf_json_str(&res->body, a[0]);
+  else fc_buf_puts(&res->body, "null");
+  fc_buf_printf(&res->body, ",\"count\":%zu,\"versions\":", count);
+  fc_buf_append(&res->body, versions.data, versions.len);
+  if (a[0] && app->registry) {
+    fc_buf_puts(&res->body, ",\"retraining\":");
+    gw_registry_status_json(app->registry, a[0], &res->body);
+  }
+  fc_buf_putc(&res->body, '}');
+  fc_buf_free(&versions);
+}
+
+/* A string field of at most cap - 1 bytes into out; 0, or -1 after a 400. */
+static int opt_string(json_t *j, const char *name, char *out, size_t cap, gw_response *res) {
+  json_t *v = json_object_get(j, name);
+  out[0] = '\0';
+  if (!v) return 0;
+  if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= cap ||
+      strlen(json_string_value(v)) != json_string_length(v)) {
+    gw_response_error(res, 400, "invalid_field", "%s: expected a string of 1..%zu bytes", name,
+                      cap - 1);
+    return -1;
+  }
+  snprintf(out, cap, "%s", json_string_value(v));
+  return 0;
+}
+
+/* Reads the retrain body into tenant and o; 0, or -1 after an answer. */
+static int retrain_body(const gw_request *req, const gw_call *call, char *tenant, size_t cap,
+                        gw_retrain_opts *o, gw_response *res) {
+  static const char *const fields[] = {"tenant_id", "challenger", "currency", "granularity", NULL};
+  char gran[8];
+  json_error_t je;
+  const char *k;
+  json_t *v, *j = req->body.len ? json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &je)
+                                : json_object();
+  int rc = 0;
+  if (!j || !json_is_object(j)) {
+    gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
+    json_decref(j);
+    return -1;
+  }
+  json_object_foreach(j, k, v) {
+    size_t i = 0;
+    while (fields[i] && strcmp(fields[i], k) != 0) i++;
+    if (!fields[i]) {
+      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
+      json_decref(j);
+      return -1;
+    }
+  }
+  if (opt_string(j, "tenant_id", tenant, cap, res) || opt_string(j, "challenger", o->challenger, sizeof o->challenger, res) ||
+      opt_string(j, "currency", o->currency, sizeof o->currency, res) ||
+      opt_string(j, "granularity", gran, sizeof gran, res))
+    rc = -1;
+  json_decref(j);
+  if (rc) return rc;
+  fc_retrain_config cfg;
+  fc_err err;
+  size_t week[1] = {7};
+  if (o->challenger[0] && fc_retrain_config_resolve(o->challenger, week, 1, &cfg, &err) != FC_OK) {
+    gw_response_error(res, 400, "invalid_field", "challenger: %s", err.msg);
+    return -1;
+  }
+  if (gran[0] && !gw_granularity_bit(gran)) {
+    gw_response_error(res, 400, "invalid_field", "granularity: expected day or hour");
+    return -1;
+  }
+  if (gran[0]) o->granularities = gw_granularity_bit(gran);
+  if (call->caller == GW_CALLER_PARTNER && (o->granularities & ~call->tier.granularities)) {
+    gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", gran);
+    return -1;
+  }
+  if (call->caller == GW_CALLER_PARTNER) {
+    if (tenant[0] && strcmp(tenant, call->tenant) != 0) {
+      gw_response_error(res, 403, "forbidden", "a key retrains only its own tenant's models");
+      return -1;
+    }
+    snprintf(tenant, cap, "%s", call->tenant);
+  } else if (!tenant[0]) {
+    gw_response_error(res, 400, "invalid_field", "tenant_id: required with the admin key");
+    return -1;
+  }
+  return 0;
+}
+
+GW_HANDLER(gw_handle_models_retrain) {
+  char tenant[FC_TEXT_MAX + 1];
+  gw_retrain_opts o = gw_retrain_defaults();
+  fc_err err;
+  int exists = 0;
+  if (retrain_body(req, call, tenant, sizeof tenant, &o, res) != 0) return;
+  fc_err_clear(&err);
+  int rc = call->caller == GW_CALLER_PARTNER ? FC_OK : gw_db_tenant_exists(app->db, tenant, &exists, &err);
+  if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+    return;
+  }
+  if (call->caller != GW_CALLER_PARTNER && !exists) {
+    gw_response_error(res, 404, "not_found", "no tenant %s", tenant);
+    return;
+  }
+  uint64_t id = app->registry ? gw_registry_request(app->registry, tenant, &o) : 0;
+  if (!id) {
+    gw_response_error(res, 503, "unavailable", "retraining is stopped (shutting down)");
+    return;
+  }
+  res->status = 202;
+  res->content_type = "application/json";
+  gw_response_header(res, "Cache-Control", "no-store");
+  fc_buf_printf(&res->body, "{\"job_id\":%llu,\"tenant_id\":", (unsigned long long)id);
+  fc_buf_json_str(&res->body, tenant);
+  fc_buf_puts(&res->body, ",\"challenger\":");
+  if (o.challenger[0]) fc_buf_json_str(&res->body, o.challenger);
+  else fc_buf_puts(&res->body, "\"auto\"");
+  fc_buf_puts(&res->body, ",\"status\":\"/v1/models\"}");
+}

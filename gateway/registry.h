@@ -1,0 +1,78 @@
+/* registry.h: continuous retraining of each tenant's revenue models.
+ *
+ * A retraining job of a tenant builds, for each of its currencies (and the
+ * requested granularities; "day" when triggered by ingestion), the revenue
+ * series of the last GW_REGISTRY_HISTORY_DAYS days exactly as the
+ * revenue-forecast endpoint does, and runs the core's champion/challenger
+ * evaluation (core/include/fc/retrain.h) on it. What it records in the
+ * model_versions table (db.h), never deleting anything:
+ *   - promoted challenger: one version, status champion; the old champion
+ *     becomes retired;
+ *   - challenger not better: the challenger as a rejected version (its
+ *     metrics, bytes and the figures that decided), then the champion's
+ *     configuration refitted on the new data as the new champion version,
+ *     so the champion always covers the newest data it was judged on;
+ *   - no champion yet: the best candidate becomes version 1;
+ *   - a series too short, constant or without data: nothing, and the job
+ *     result says why.
+ *
+ * Jobs run on libuv's thread pool, never on the loop. Per tenant at most
+ * one job runs and one waits; a request while one waits merges into it
+ * (and gets its id). At most GW_REGISTRY_MAX_RUNNING jobs run at once over
+ * all tenants, so requests keep threads to run on. A finished job
+ * invalidates the tenant's cached answers.
+ */
+#ifndef GW_REGISTRY_H
+#define GW_REGISTRY_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "db.h"
+#include "fc/buf.h"
+
+#define GW_REGISTRY_HISTORY_DAYS 365
+#define GW_REGISTRY_MAX_RUNNING 2
+
+typedef struct gw_cache gw_cache;
+typedef struct gw_registry gw_registry;
+
+/* What a job does; merged requests widen it. */
+typedef struct gw_retrain_opts {
+  char challenger[16]; /* "" : the best candidate (auto); else that configuration */
+  char currency[FC_CCY_MAX]; /* "" : every currency */
+  unsigned granularities;    /* GW_GRAN_DAY | GW_GRAN_HOUR bits */
+  int only_stale; /* 1: skip a series whose champion was trained on exactly its data */
+} gw_retrain_opts;
+
+/* Defaults: auto challenger, every currency, day, not only stale. */
+gw_retrain_opts gw_retrain_defaults(void);
+
+int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, gw_registry **out,
+                       fc_err *err);
+/* Any thread. Queues (or merges into the waiting) job of tenant; returns
+ * its id (> 0), or 0 once the registry is stopped. */
+uint64_t gw_registry_request(gw_registry *r, const char *tenant, const gw_retrain_opts *o);
+/* Any thread. Appends the tenant's jobs as a JSON object: {"running":
+ * id|null, "queued": id|null, "last": the last finished job's result|null}. */
+void gw_registry_status_json(gw_registry *r, const char *tenant, fc_buf *out);
+/* Any thread. 1 when job id of tenant has finished. */
+int gw_registry_job_done(gw_registry *r, const char *tenant, uint64_t id);
+/* Loop thread. Accepts no more jobs and drops waiting ones; a running job
+ * finishes (uv_run returns after it). */
+void gw_registry_stop(gw_registry *r);
+/* After uv_run has returned; NULL is accepted. */
+void gw_registry_destroy(gw_registry *r);
+
+/* The revenue series of transactions s (one currency, oldest first):
+ * purchases minus refunds per step, in currency units, from the first
+ * transaction's bucket to the last's (empty buckets are 0). *first and
+ * *last get those bucket starts; the caller frees *y. FC_ENOTFOUND when s
+ * is empty. */
+int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, int64_t *first,
+                      int64_t *last, fc_err *err);
+/* The seasonal periods of a step: 7 for days; 24 and 168 for hours. */
+size_t gw_revenue_periods(int64_t step, size_t periods[2]);
+
+#endif /* GW_REGISTRY_H */
