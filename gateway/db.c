@@ -557,17 +557,18 @@ int gw_db_load_tenant(gw_db *db, const char *tenant, fc_treasury *t, fc_err *err
 
 int gw_db_seed_demo(gw_db *db, fc_err *err) {
   fc_demo_params p = fc_demo_defaults();
-  fc_buf text[3];
-  fc_batch *batch[3] = {NULL, NULL, NULL};
-  static const fc_record_kind kinds[3] = {FC_RECORD_ACCOUNTS, FC_RECORD_TRANSFERS,
-                                          FC_RECORD_STREAMS};
-  for (int k = 0; k < 3; k++) fc_buf_init(&text[k]);
+  fc_buf text[4];
+  fc_batch *batch[4] = {NULL, NULL, NULL, NULL};
+  static const fc_record_kind kinds[4] = {FC_RECORD_ACCOUNTS, FC_RECORD_TRANSFERS, FC_RECORD_STREAMS,
+                                          FC_RECORD_TRANSACTIONS};
+  for (int k = 0; k < 4; k++) fc_buf_init(&text[k]);
   int rc = fc_demo_generate(&p, &text[0], &text[1], &text[2], err);
-  for (int k = 0; k < 3 && rc == FC_OK; k++)
+  if (rc == FC_OK) rc = fc_demo_transactions(&p, GW_DEMO_TRANSACTION_DAYS, &text[3], err);
+  for (int k = 0; k < 4 && rc == FC_OK; k++)
     rc = fc_batch_parse(kinds[k], FC_FORMAT_CSV, text[k].data, text[k].len, NULL, &batch[k],
                         NULL, err);
-  if (rc == FC_OK) rc = gw_db_store_batches(db, "demo", (const fc_batch *const *)batch, 3, err);
-  for (int k = 0; k < 3; k++) {
+  if (rc == FC_OK) rc = gw_db_store_batches(db, "demo", (const fc_batch *const *)batch, 4, err);
+  for (int k = 0; k < 4; k++) {
     fc_batch_destroy(batch[k]);
     fc_buf_free(&text[k]);
   }

@@ -47,8 +47,10 @@ int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, fc_err *
 /* Several batches in one transaction (the demo tenant's three files). */
 int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *batches, size_t n,
                         fc_err *err);
-/* Generates the demo tenant (demo.h defaults), parses and stores it as
- * tenant "demo" in one transaction. */
+/* Generates the demo tenant (demo.h defaults: accounts, transfers,
+ * streams, and GW_DEMO_TRANSACTION_DAYS of its customers' transactions),
+ * parses and stores it as tenant "demo" in one transaction. */
+#define GW_DEMO_TRANSACTION_DAYS 180
 int gw_db_seed_demo(gw_db *db, fc_err *err);
 /* The tenant to answer for when the request names none: the only tenant
  * with accounts, else "demo" if present. FC_ENOTFOUND when there is no

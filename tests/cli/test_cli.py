@@ -48,7 +48,7 @@ def main():
         check("flag without value: exit 2", rc == 2 and "--data needs a value" in err, err)
         rc, out, err = run(cli, "demo", "--out", demo)
         check("demo writes the data set", rc == 0 and sorted(os.listdir(demo)) ==
-              ["accounts.csv", "streams.csv", "transfers.csv"], err)
+              ["accounts.csv", "streams.csv", "transactions.csv", "transfers.csv"], err)
 
         rc, out, err = run(cli, "project", "--data", demo, "--now", "2025-12-01T12:00:00Z",
                            "--horizon", "48", "--method", "rule", "--json")

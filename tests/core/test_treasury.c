@@ -316,6 +316,44 @@ TEST(demo_tenant_is_deterministic_and_sized) {
   fc_treasury_destroy(t);
 }
 
+/* The demo tenant's customer transactions: deterministic, a valid
+ * transactions batch, every date inside the window, refunds negative. */
+TEST(demo_transactions_are_deterministic_and_valid) {
+  fc_demo_params p = fc_demo_defaults();
+  fc_buf x1, x2;
+  fc_batch *b = NULL;
+  fc_err e;
+  size_t refunds = 0, rows = 0;
+  int64_t lo = fc_time_floor(p.now, 86400) - 180 * (int64_t)86400, hi = fc_time_floor(p.now, 86400);
+  fc_buf_init(&x1), fc_buf_init(&x2);
+  ASSERT_OK(fc_demo_transactions(&p, 180, &x1, NULL));
+  ASSERT_OK(fc_demo_transactions(&p, 180, &x2, NULL));
+  ASSERT(x1.len == x2.len && memcmp(x1.data, x2.data, x1.len) == 0);
+  ASSERT_OK(fc_batch_parse(FC_RECORD_TRANSACTIONS, FC_FORMAT_CSV, x1.data, x1.len, NULL, &b, NULL, &e));
+  ASSERT(fc_batch_count(b) > 5000 && fc_batch_count(b) < 30000);
+  for (const char *line = strchr(x1.data, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+    char ts[32];
+    int64_t at;
+    const char *c = line;
+    for (int k = 0; k < 3; k++) c = strchr(c, ',') + 1; /* id, partner, user */
+    memcpy(ts, c, 20);
+    ts[20] = '\0';
+    ASSERT_OK(fc_time_parse(ts, 20, &at, NULL));
+    if (at < lo || at >= hi) FC__FAIL("row %zu at %s is outside the 180 days", rows, ts);
+    if (strstr(line, ",refund,") && strstr(line, ",refund,") < strchr(line, '\n')) {
+      refunds++;
+      ASSERT(c[20] == ',' && c[21] == '-'); /* the amount follows the time */
+    }
+    rows++;
+  }
+  ASSERT_INT_EQ(rows, fc_batch_count(b));
+  ASSERT(refunds > rows / 100 && refunds < rows / 10);
+  ASSERT_INT_EQ(fc_demo_transactions(&p, 10, &x2, &e), FC_ERANGE);
+  ASSERT_CONTAINS(e.msg, "30..730");
+  fc_batch_destroy(b);
+  fc_buf_free(&x1), fc_buf_free(&x2);
+}
+
 /* A batch that the treasury refuses part-way (here: read with a currency
  * table where USDC has 2 decimals) leaves no trace: not its first rows,
  * not its tenant, and a later batch with the same ids still works. */
@@ -511,4 +549,4 @@ TEST(flow_buckets_do_not_overflow) {
 TEST_LIST(T(flow_buckets_do_not_overflow), T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
           T(recommendations_keep_every_floor), T(add_batch_is_all_or_nothing), T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
           T(stream_runway), T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
-          T(demo_tenant_is_deterministic_and_sized))
+          T(demo_tenant_is_deterministic_and_sized), T(demo_transactions_are_deterministic_and_valid))

@@ -31,6 +31,16 @@ fc_demo_params fc_demo_defaults(void);
 int fc_demo_generate(const fc_demo_params *p, fc_buf *accounts, fc_buf *transfers,
                      fc_buf *streams, fc_err *err);
 
+/* Appends transactions.csv (formats.md, partner_id = the tenant): `days`
+ * days (30..730) of the tenant's customers' purchases and refunds up to
+ * p->now, from p->seed. About 600 customers in six kinds the segmentation
+ * should tell apart: loyal frequent buyers, regulars, occasional big
+ * spenders, customers who stop buying about 60 days before now, new
+ * customers of the last 45 days, and one-time buyers. Revenue grows
+ * slowly, weekends sell 30 % more, ~3 % of purchases are refunded a few
+ * days later. Uses no libm function, so native and WASM agree. */
+int fc_demo_transactions(const fc_demo_params *p, int days, fc_buf *out, fc_err *err);
+
 #ifdef __cplusplus
 }
 #endif
