@@ -78,8 +78,9 @@ static int parse_insight(const gw_request *req, const gw_call *call, int allowed
         return -1;
       }
     } else {
-      bad = val[0] == '\0' || strlen(val) >= FC_CCY_MAX;
-      snprintf(q->currency, sizeof q->currency, "%s", val);
+      size_t len = strlen(val);
+      bad = len == 0 || len >= sizeof q->currency;
+      if (!bad) memcpy(q->currency, val, len + 1);
     }
     if (bad) {
       gw_response_error(res, 400, "invalid_parameter", "%s: bad value '%s'", key, val);
