@@ -5,14 +5,17 @@
  * log sigma], all on the scaled data (y / max|y|, t in steps / (n - 1)). */
 #include "fc/prophet.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fc/buf.h"
 #include "fc/lbfgs.h"
 #include "fc/rng.h"
 #include "fc/series.h"
+#include "fc/time.h"
 #include "internal.h"
 #include "numeric.h"
 
@@ -209,7 +212,12 @@ void fc_prophet_destroy(fc_prophet *m) { destroy(m); }
 
 static int check_params(const fc_prophet_params *p, size_t n, fc_err *err) {
   int calendar = p->business_hours || p->month_end || p->nholidays > 0;
-  if (p->step < 0) return fc__err(err, FC_EINVAL, "prophet: negative step");
+  if (p->step < 0 || p->step > FC_PROPHET_MAX_STEP)
+    return fc__err(err, FC_EINVAL, "prophet: step must be 0..%lld seconds", (long long)FC_PROPHET_MAX_STEP);
+  if (p->step > 0 && (p->t0 < FC_TIME_MIN || p->t0 > FC_TIME_MAX))
+    return fc__err(err, FC_EINVAL, "prophet: t0 is outside the years 0001..9999");
+  if (p->uncertainty_samples > FC_PROPHET_MAX_SAMPLES)
+    return fc__err(err, FC_EINVAL, "prophet: at most %d uncertainty samples", FC_PROPHET_MAX_SAMPLES);
   if (calendar && p->step == 0)
     return fc__err(err, FC_EINVAL,
                    "prophet: holidays, business hours and month-end need timestamps (step > 0)");
@@ -340,7 +348,7 @@ static int copy_holidays(fc_prophet *m, const fc_prophet_params *p) {
 static int setup(fc_prophet *m, const double *y, size_t n, const fc_prophet_params *p) {
   size_t hist, ncp;
   m->n = n;
-  m->t0 = p->t0;
+  m->t0 = p->step > 0 ? p->t0 : 0;
   m->step = p->step;
   m->cal = p->calendar;
   m->samples = p->uncertainty_samples;
@@ -526,6 +534,8 @@ static int predict(const fc_prophet *m, size_t h, double *mean, double *sd, fc_f
   double *sim = NULL, *col = NULL;
   int rc;
   if (h == 0) return fc__err(err, FC_EINVAL, "prophet: horizon must be at least 1");
+  if (m->step > 0 && (double)(m->n + h) * (double)m->step > 1e17)
+    return fc__err(err, FC_ERANGE, "prophet: %zu steps after the history run past any calendar", h);
   if (m->nreg && m->n + h > m->reg_len)
     return fc__err(err, FC_EINVAL,
                    "prophet: the regressors are known for %zu future steps, %zu requested",
@@ -615,6 +625,217 @@ size_t fc_prophet_changepoints(const fc_prophet *m, double threshold, size_t *in
     count++;
   }
   return count;
+}
+
+/* ---- serialization (model_io.c's format) ---------------------------------
+ *
+ * The state a forecast reads: sizes, scale, calendar, seasonalities, the
+ * MAP parameters, the column layout, holidays, regressor columns and the
+ * simulation's sample count and seed, so a loaded model forecasts (and
+ * simulates) bit-identically. The in-sample fit and feature matrix are not
+ * kept: a loaded model is reachable only through fc_model, which forecasts.
+ * Signed integers are stored as their two's-complement u64. */
+
+#define MAX_WINDOW 100000 /* holiday window and calendar ints, in absolute value */
+
+static void put_i64(fc_buf *b, int64_t v) { fc__put_u64(b, (uint64_t)v); }
+
+static int64_t get_i64(fc__rd *r, int64_t lo, int64_t hi) {
+  int64_t v = (int64_t)fc__get_u64(r);
+  if (v < lo || v > hi) r->bad = 1;
+  return r->bad ? lo : v;
+}
+
+static double get_finite(fc__rd *r, double lo, double hi) {
+  double v = fc__get_f64(r);
+  if (!(v >= lo && v <= hi)) r->bad = 1;
+  return r->bad ? lo : v;
+}
+
+void fc__prophet_save(const void *state, fc_buf *b) {
+  const fc_prophet *m = state;
+  fc__put_u64(b, m->n);
+  fc__put_f64(b, m->scale);
+  put_i64(b, m->t0);
+  put_i64(b, m->step);
+  put_i64(b, m->cal.utc_offset_minutes);
+  put_i64(b, m->cal.business_start_hour);
+  put_i64(b, m->cal.business_end_hour);
+  put_i64(b, m->cal.month_end_days);
+  fc__put_u64(b, m->nseasons);
+  for (size_t s = 0; s < m->nseasons; s++) {
+    fc__put_f64(b, m->seasons[s].period);
+    fc__put_u64(b, (uint64_t)m->seasons[s].order);
+  }
+  fc__put_f64(b, m->k);
+  fc__put_f64(b, m->m);
+  fc__put_f64(b, m->sigma);
+  fc__put_u64(b, m->ncp);
+  for (size_t j = 0; j < m->ncp; j++) fc__put_u64(b, m->cp_idx[j]);
+  fc__put_f64s(b, m->delta, m->ncp);
+  fc__put_u64(b, m->ncomp);
+  for (size_t c = 0; c < m->ncomp; c++) {
+    size_t len = strlen(m->comp_names[c]);
+    fc__put_u64(b, len);
+    fc_buf_append(b, m->comp_names[c], len);
+  }
+  fc__put_u64(b, m->nhol);
+  fc__put_u64(b, m->ngroups);
+  for (size_t h = 0; h < m->nhol; h++) {
+    put_i64(b, m->hol_day[h]);
+    put_i64(b, m->hol_lo[h]);
+    put_i64(b, m->hol_hi[h]);
+    fc__put_u64(b, m->hol_group[h]);
+  }
+  fc__put_u64(b, m->nreg);
+  fc__put_u64(b, m->reg_len);
+  fc__put_f64s(b, m->reg, m->nreg * m->reg_len);
+  fc__put_u64(b, m->ncol);
+  for (size_t c = 0; c < m->ncol; c++) {
+    const column *col = &m->cols[c];
+    fc__put_u64(b, (uint64_t)col->kind);
+    fc__put_u64(b, col->a);
+    fc__put_u64(b, (uint64_t)col->harmonic);
+    fc__put_u64(b, (uint64_t)col->is_cos);
+    fc__put_u64(b, col->comp);
+    fc__put_f64(b, col->mu);
+    fc__put_f64(b, col->sd);
+  }
+  fc__put_f64s(b, m->beta, m->ncol);
+  fc__put_u64(b, m->samples);
+  fc__put_u64(b, m->seed);
+}
+
+/* The remaining bytes as a bound on a count of 8-byte items. */
+static size_t left8(const fc__rd *r) { return (r->len - r->pos) / 8; }
+
+static void load_calendar(fc__rd *r, fc_prophet *m) {
+  m->t0 = get_i64(r, FC_TIME_MIN, FC_TIME_MAX);
+  m->step = get_i64(r, 0, FC_PROPHET_MAX_STEP);
+  m->cal.utc_offset_minutes = (int)get_i64(r, -MAX_WINDOW, MAX_WINDOW);
+  m->cal.business_start_hour = (int)get_i64(r, -MAX_WINDOW, MAX_WINDOW);
+  m->cal.business_end_hour = (int)get_i64(r, -MAX_WINDOW, MAX_WINDOW);
+  m->cal.month_end_days = (int)get_i64(r, -MAX_WINDOW, MAX_WINDOW);
+  m->nseasons = fc__get_count(r, 0, FC_PROPHET_MAX_SEASONS);
+  for (size_t s = 0; s < m->nseasons && !r->bad; s++) {
+    m->seasons[s].period = get_finite(r, 2, 1e15);
+    m->seasons[s].order = (int)fc__get_count(r, 1, 100);
+  }
+}
+
+static void load_trend(fc__rd *r, fc_prophet *m) {
+  m->k = get_finite(r, -DBL_MAX, DBL_MAX);
+  m->m = get_finite(r, -DBL_MAX, DBL_MAX);
+  m->sigma = get_finite(r, 0, DBL_MAX);
+  m->ncp = fc__get_count(r, 0, FC__MIN(m->n - 1, left8(r)));
+  if (r->bad || !(m->cp_idx = fc__mallocarray(m->ncp, sizeof *m->cp_idx)) ||
+      !(m->cp_t = fc__mallocarray(m->ncp, sizeof *m->cp_t))) {
+    r->bad = 1;
+    return;
+  }
+  for (size_t j = 0; j < m->ncp; j++) {
+    m->cp_idx[j] = fc__get_count(r, j ? m->cp_idx[j - 1] : 0, m->n - 1);
+    m->cp_t[j] = (double)m->cp_idx[j] / m->tspan;
+  }
+  m->delta = fc__get_f64s(r, m->ncp);
+}
+
+static void load_components(fc__rd *r, fc_prophet *m) {
+  m->ncomp = fc__get_count(r, 0, FC_PROPHET_MAX_SEASONS + 4);
+  for (size_t c = 0; c < m->ncomp && !r->bad; c++) {
+    size_t len = fc__get_count(r, 1, sizeof m->comp_names[c] - 1);
+    if (r->bad || r->len - r->pos < len) {
+      r->bad = 1;
+      return;
+    }
+    memcpy(m->comp_names[c], r->p + r->pos, len);
+    m->comp_names[c][len] = '\0';
+    r->pos += len;
+  }
+}
+
+static void load_holidays(fc__rd *r, fc_prophet *m) {
+  m->nhol = fc__get_count(r, 0, left8(r) / 4);
+  m->ngroups = fc__get_count(r, 0, m->nhol);
+  if (r->bad || !(m->hol_day = fc__mallocarray(m->nhol, sizeof *m->hol_day)) ||
+      !(m->hol_lo = fc__mallocarray(m->nhol, sizeof *m->hol_lo)) ||
+      !(m->hol_hi = fc__mallocarray(m->nhol, sizeof *m->hol_hi)) ||
+      !(m->hol_group = fc__mallocarray(m->nhol, sizeof *m->hol_group))) {
+    r->bad = 1;
+    return;
+  }
+  for (size_t h = 0; h < m->nhol; h++) {
+    m->hol_day[h] = get_i64(r, FC_TIME_MIN / DAY - 1, FC_TIME_MAX / DAY + 1);
+    m->hol_lo[h] = (int)get_i64(r, -MAX_WINDOW, 0);
+    m->hol_hi[h] = (int)get_i64(r, 0, MAX_WINDOW);
+    m->hol_group[h] = fc__get_count(r, 0, m->ngroups ? m->ngroups - 1 : 0);
+  }
+}
+
+static void load_regressors(fc__rd *r, fc_prophet *m) {
+  m->nreg = fc__get_count(r, 0, left8(r));
+  m->reg_len = fc__get_count(r, m->nreg ? m->n : 0, left8(r));
+  if (r->bad || (m->nreg && m->reg_len > left8(r) / m->nreg)) {
+    r->bad = 1;
+    return;
+  }
+  if (m->nreg) m->reg = fc__get_f64s(r, m->nreg * m->reg_len);
+}
+
+/* Upper bound (exclusive) of a column's index `a` by kind. */
+static size_t column_range(const fc_prophet *m, int kind) {
+  switch (kind) {
+  case COL_SEASON: return m->nseasons;
+  case COL_HOLIDAY: return m->ngroups;
+  case COL_REGRESSOR: return m->nreg;
+  default: return m->step > 0 ? 1 : 0; /* calendar indicators need a step */
+  }
+}
+
+static void load_columns(fc__rd *r, fc_prophet *m) {
+  m->ncol = fc__get_count(r, 0, left8(r) / 7);
+  if (r->bad || !(m->cols = fc__calloc(m->ncol ? m->ncol : 1, sizeof *m->cols))) {
+    r->bad = 1;
+    return;
+  }
+  for (size_t c = 0; c < m->ncol && !r->bad; c++) {
+    column *col = &m->cols[c];
+    col->kind = (int)fc__get_count(r, COL_SEASON, COL_REGRESSOR);
+    col->a = fc__get_count(r, 0, SIZE_MAX);
+    if (!r->bad && col->a >= column_range(m, col->kind)) r->bad = 1;
+    col->harmonic = (int)fc__get_count(r, 0, 100);
+    if (!r->bad && col->kind == COL_SEASON &&
+        (col->harmonic < 1 || col->harmonic > m->seasons[col->a].order))
+      r->bad = 1;
+    col->is_cos = (int)fc__get_count(r, 0, 1);
+    col->comp = fc__get_count(r, 0, m->ncomp ? m->ncomp - 1 : 0);
+    if (!r->bad && m->ncomp == 0) r->bad = 1;
+    col->mu = get_finite(r, -DBL_MAX, DBL_MAX);
+    col->sd = get_finite(r, DBL_MIN, DBL_MAX);
+  }
+  if (!r->bad) m->beta = fc__get_f64s(r, m->ncol);
+}
+
+int fc__prophet_load(fc__rd *r, void **state) {
+  fc_prophet *m = fc__calloc(1, sizeof *m);
+  if (m == NULL) return FC_ENOMEM;
+  m->n = fc__get_count(r, FC_PROPHET_MIN_N, SIZE_MAX / 16);
+  m->tspan = (double)(m->n - 1);
+  m->scale = get_finite(r, DBL_MIN, DBL_MAX);
+  load_calendar(r, m);
+  if (!r->bad) load_trend(r, m);
+  if (!r->bad) load_components(r, m);
+  if (!r->bad) load_holidays(r, m);
+  if (!r->bad) load_regressors(r, m);
+  if (!r->bad) load_columns(r, m);
+  m->samples = fc__get_count(r, 0, FC_PROPHET_MAX_SAMPLES);
+  m->seed = fc__get_u64(r);
+  if (r->bad) {
+    destroy(m);
+    return FC_ECORRUPT;
+  }
+  *state = m;
+  return FC_OK;
 }
 
 /* ---- model table row ------------------------------------------------------ */

@@ -120,6 +120,18 @@ def main():
         check("damaged model file refused", rc == 1 and "checksum" in err, err)
         rc, out, err = run(cli, "forecast", "--input", ts, "--horizon", "24", "--save-model", mf)
         check("--save-model refuses the ensemble", rc == 2 and "single model" in err, err)
+        pf = os.path.join(tmp, "prophet.model")
+        rc, fitted, err = run(cli, "forecast", "--input", ts, "--horizon", "24", "--season", "24",
+                              "--model", "prophet", "--save-model", pf)
+        rc2, loaded, err2 = run(cli, "forecast", "--load-model", pf, "--input", ts, "--horizon", "24")
+        check("prophet --save-model / --load-model: identical forecast and intervals",
+              rc == 0 and rc2 == 0 and fitted == loaded and fitted.count("\n") == 25, err + err2)
+        with open(pf, "rb") as f:
+            blob = f.read()
+        with open(pf, "wb") as f:
+            f.write(blob[:-20])
+        rc, out, err = run(cli, "forecast", "--load-model", pf, "--horizon", "24")
+        check("truncated prophet model refused", rc == 1 and "model load" in err, err)
 
         sc = os.path.join(tmp, "scenario.json")
         with open(sc, "w") as f:

@@ -103,7 +103,7 @@ void fc_model_destroy(fc_model *m);
 const char *fc_model_name(const fc_model *m);
 
 /* Serialization of a fitted model (models naive, snaive, naive2, theta,
- * otheta, ets, mstl, arima and the constant fallback). The format is
+ * otheta, ets, mstl, arima, prophet and the constant fallback). The format is
  *   "FCMODEL\n"  u32 version (FC_MODEL_FORMAT_VERSION)  u32 flags (0)
  *   u64 body_len  body  u64 FNV-1a 64 of everything before it
  * with little-endian integers and doubles as their IEEE-754 bits; the body

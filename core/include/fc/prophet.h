@@ -48,6 +48,9 @@ extern "C" {
 
 #define FC_PROPHET_MAX_SEASONS 6
 #define FC_PROPHET_MIN_N 4
+/* Largest step (100 years of seconds) and number of uncertainty samples. */
+#define FC_PROPHET_MAX_STEP INT64_C(3162240000)
+#define FC_PROPHET_MAX_SAMPLES 10000000
 
 typedef struct fc_prophet_season {
   double period; /* in steps, >= 2 */
@@ -64,8 +67,8 @@ typedef struct fc_prophet_holiday {
 } fc_prophet_holiday;
 
 typedef struct fc_prophet_params {
-  int64_t t0;   /* epoch seconds of y[0] (used when step > 0) */
-  int64_t step; /* seconds between values; 0 = no calendar */
+  int64_t t0;   /* epoch seconds of y[0], years 0001..9999 (used when step > 0) */
+  int64_t step; /* seconds between values, 0..FC_PROPHET_MAX_STEP; 0 = no calendar */
   fc_prophet_season seasons[FC_PROPHET_MAX_SEASONS];
   size_t nseasons;           /* 0 = automatic (needs step > 0) */
   size_t n_changepoints;     /* candidates (25), fewer on short histories */
@@ -85,7 +88,8 @@ typedef struct fc_prophet_params {
    * regressor_len. Copied by fc_prophet_fit. */
   const double *regressors;
   size_t nregressors, regressor_len;
-  size_t uncertainty_samples; /* 1000; 0 = no trend simulation (sd = sigma) */
+  size_t uncertainty_samples; /* 1000 (at most FC_PROPHET_MAX_SAMPLES); 0 = no
+                                 trend simulation (sd = sigma) */
   uint64_t seed;
   int max_iter; /* optimizer iterations (1000) */
 } fc_prophet_params;
