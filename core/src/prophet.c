@@ -853,6 +853,10 @@ static int row_fit(const double *y, size_t n, const fc_model_params *mp, void **
   for (size_t k = 0; k < mp->nperiods && k < FC_PROPHET_MAX_SEASONS; k++)
     p.seasons[p.nseasons++] = (fc_prophet_season){(double)mp->periods[k], 0};
   p.seed = mp->seed;
+  p.t0 = mp->t0;
+  p.step = mp->step;
+  p.business_hours = mp->business_hours;
+  p.month_end = mp->month_end;
   rc = fc_prophet_fit(y, n, &p, &m, err);
   *state = m;
   return rc;

@@ -156,6 +156,30 @@ static uint64_t fnv(const unsigned char *p, size_t n) {
   return h;
 }
 
+TEST(prophet_calendar_survives) {
+  /* Timestamps, automatic seasonalities and the calendar regressors are
+   * part of the saved state: the loaded model's forecast (which reads the
+   * business-hours and month-end indicators of future times) is
+   * bit-identical. */
+  double y[24 * 7 * 4];
+  fc_model *m, *back;
+  fc_buf b;
+  fc_model_params p = fc_model_defaults();
+  make_series(y, 672, 5);
+  p.t0 = 1735689600; /* 2025-01-01T00:00:00Z */
+  p.step = 3600;
+  p.business_hours = 1;
+  p.month_end = 1;
+  fc_buf_init(&b);
+  ASSERT_OK(fc_model_fit("prophet", y, 672, &p, &m, NULL));
+  ASSERT_OK(fc_model_save(m, &b, NULL));
+  ASSERT_OK(fc_model_load(b.data, b.len, &back, NULL));
+  ASSERT(same_forecast(m, back));
+  fc_model_destroy(m);
+  fc_model_destroy(back);
+  fc_buf_free(&b);
+}
+
 TEST(forged_checksum_never_crashes) {
   /* Random byte changes with the checksum recomputed reach the validators:
    * each load is refused or gives a model whose forecast returns. */
@@ -206,5 +230,6 @@ TEST(bad_arguments) {
 
 TEST_LIST(T(round_trip_every_model), T(round_trip_constant_fallback),
           T(truncated_and_flipped_bytes_are_corrupt), T(prophet_simulation_state_survives),
+          T(prophet_calendar_survives),
           T(forged_checksum_never_crashes),
           T(bad_arguments));
