@@ -130,9 +130,15 @@ static int by_mstl(const double *y, size_t n, const fc_decompose_params *p, fc_d
   for (size_t i = 0; i < n; i++) ss += d->remainder[i] * d->remainder[i];
   d->sigma = sqrt(ss / (double)n);
   /* Changepoints of the trend by the Prophet-style fit without seasons; a
-   * flat trend has none. */
+   * flat trend has none. The fit's noise is the data's (the RMS
+   * remainder), not the smooth trend's own misfit: that makes the MAP a
+   * convex problem solved exactly (stable to rounding, the same in WASM),
+   * and a rate change counts only when it is large against the data's
+   * noise, so the trend's small wiggles are not changepoints. An exact
+   * MSTL fit (zero remainder) falls back to estimating sigma. */
   tp.uncertainty_samples = 0;
   tp.changepoint_prior_scale = p->prophet.changepoint_prior_scale;
+  tp.sigma = d->sigma;
   if (!fc_series_is_constant(d->trend, n) && fc_prophet_fit(d->trend, n, &tp, &m, NULL) == FC_OK) {
     rc = take_changepoints(d, m, p->changepoint_threshold);
     fc_prophet_destroy(m);

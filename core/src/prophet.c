@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fc/buf.h"
+#include "fc/lasso.h"
 #include "fc/lbfgs.h"
 #include "fc/rng.h"
 #include "fc/series.h"
@@ -140,13 +141,16 @@ typedef struct objective {
   const double *y; /* scaled */
   double *t, *resid, *suf_w, *suf_wt;
   double tau;
+  int fix_sigma; /* 1: log sigma is fixed_u, not a free parameter */
+  double fixed_u;
 } objective;
 
 static double neg_log_post(const double *x, double *g, void *ctxp) {
   objective *o = ctxp;
   const fc_prophet *m = o->m;
   size_t n = m->n, ncp = m->ncp, ncol = m->ncol;
-  double k = x[0], mm = x[1], u = x[2 + ncp + ncol], s2, sse = 0, f, A = 0, B = 0;
+  double k = x[0], mm = x[1], u = o->fix_sigma ? o->fixed_u : x[2 + ncp + ncol], s2, sse = 0, f,
+         A = 0, B = 0;
   const double *delta = x + 2, *beta = x + 2 + ncp;
   size_t j = 0;
   if (u > 50 || u < -50) return INFINITY;
@@ -185,7 +189,7 @@ static double neg_log_post(const double *x, double *g, void *ctxp) {
     f += beta[c] * beta[c] / (2 * p2);
     g[2 + ncp + c] += beta[c] / p2;
   }
-  g[2 + ncp + ncol] = (double)n - sse / s2 + 4 * s2;
+  g[2 + ncp + ncol] = o->fix_sigma ? 0 : (double)n - sse / s2 + 4 * s2;
   return f;
 }
 
@@ -226,6 +230,8 @@ static int check_params(const fc_prophet_params *p, size_t n, fc_err *err) {
   for (size_t s = 0; s < p->nseasons; s++)
     if (!(p->seasons[s].period >= 2) || p->seasons[s].order < 0 || p->seasons[s].order > 100)
       return fc__err(err, FC_EINVAL, "prophet: seasonality %zu: period must be >= 2, order 0..100", s);
+  if (!(p->sigma >= 0 && p->sigma < INFINITY))
+    return fc__err(err, FC_EINVAL, "prophet: sigma must be 0 (estimated) or a finite noise sd");
   if (!(p->changepoint_range > 0 && p->changepoint_range <= 1))
     return fc__err(err, FC_EINVAL, "prophet: changepoint_range must be in (0, 1]");
   if (!(p->changepoint_prior_scale > 0) || !(p->seasonality_prior_scale > 0) ||
@@ -386,9 +392,56 @@ static int setup(fc_prophet *m, const double *y, size_t n, const fc_prophet_para
   return FC_OK;
 }
 
+/* The MAP with sigma fixed (s2 = sigma^2, scaled): the negative log
+ * posterior is then the quadratic (y - X b)'(y - X b) / (2 s2) plus the
+ * normal priors' ridge terms plus the Laplace prior's L1 term on the
+ * changepoints, a convex problem that fc_lasso_gram solves exactly. X
+ * holds the columns t, 1, the changepoint hinges (t - s_j)_+ and the
+ * regressor columns, streamed row by row into the Gram matrix. */
+static int map_fixed_sigma(const fc_prophet *m, const double *y, const double *t, double s2,
+                           double tau, double *x, fc_err *err) {
+  size_t n = m->n, ncp = m->ncp, p = 2 + ncp + m->ncol;
+  double *G = fc__calloc(p * p, sizeof *G), *c = fc__calloc(p, sizeof *c);
+  double *lambda = fc__calloc(p, sizeof *lambda), *row = fc__mallocarray(p, sizeof *row);
+  int rc;
+  if (!G || !c || !lambda || !row) {
+    rc = fc__err(err, FC_ENOMEM, "prophet: out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    row[0] = t[i];
+    row[1] = 1;
+    for (size_t j = 0; j < ncp; j++) row[2 + j] = m->cp_idx[j] < i ? t[i] - m->cp_t[j] : 0;
+    memcpy(row + 2 + ncp, m->X + i * m->ncol, m->ncol * sizeof *row);
+    for (size_t a = 0; a < p; a++) {
+      if (row[a] == 0) continue;
+      c[a] += row[a] * y[i];
+      for (size_t b = a; b < p; b++) G[a * p + b] += row[a] * row[b];
+    }
+  }
+  for (size_t a = 0; a < p; a++) {
+    c[a] /= s2;
+    for (size_t b = a; b < p; b++) G[b * p + a] = G[a * p + b] /= s2;
+  }
+  G[0] += 1.0 / 25, G[p + 1] += 1.0 / 25; /* k, m ~ N(0, 5) */
+  for (size_t cc = 0; cc < m->ncol; cc++) {
+    size_t a = 2 + ncp + cc;
+    G[a * p + a] += 1.0 / (m->cols[cc].prior * m->cols[cc].prior);
+  }
+  for (size_t j = 0; j < ncp; j++) lambda[2 + j] = 1.0 / tau;
+  if ((rc = fc_lasso_gram(G, c, lambda, p, x, err))) fc__err_prefix(err, rc, "prophet: ");
+done:
+  fc__free(G);
+  fc__free(c);
+  fc__free(lambda);
+  fc__free(row);
+  return rc;
+}
+
 /* MAP fit by OWL-QN from Prophet's initial values (the line through the
  * first and last value, no changes, no seasonality, sigma 1). */
-static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, fc_err *err) {
+static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, double sigma,
+                    fc_err *err) {
   size_t n = m->n, dim = 3 + m->ncp + m->ncol;
   double *x = fc__calloc(dim, sizeof *x), *l1 = fc__calloc(dim, sizeof *l1);
   double *buf = fc__mallocarray(5 * n + 2, sizeof *buf);
@@ -406,6 +459,9 @@ static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, fc
   o.suf_w = buf + 3 * n;
   o.suf_wt = buf + 4 * n + 1;
   o.tau = tau;
+  o.fix_sigma = sigma > 0;
+  o.fixed_u = o.fix_sigma ? FC__MAX(-40.0, FC__MIN(40.0, log(sigma / m->scale))) : 0;
+  x[2 + m->ncp + m->ncol] = o.fixed_u;
   for (size_t i = 0; i < n; i++) {
     buf[i] = y[i] / m->scale;
     o.t[i] = (double)i / m->tspan;
@@ -417,7 +473,10 @@ static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, fc
   lp.max_iter = max_iter;
   lp.gtol = 1e-6;
   lp.ftol = 1e-11;
-  if ((rc = fc_lbfgs_minimize(neg_log_post, &o, x, dim, lp, NULL, err))) {
+  if (o.fix_sigma) {
+    double s = sigma / m->scale;
+    if ((rc = map_fixed_sigma(m, buf, o.t, s * s, tau, x, err))) goto done;
+  } else if ((rc = fc_lbfgs_minimize(neg_log_post, &o, x, dim, lp, NULL, err))) {
     fc__err_prefix(err, rc, "prophet: ");
     goto done;
   }
@@ -426,7 +485,7 @@ static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, fc
   m->m = x[1];
   memcpy(m->delta, x + 2, m->ncp * sizeof *x);
   memcpy(m->beta, x + 2 + m->ncp, m->ncol * sizeof *x);
-  m->sigma = exp(x[2 + m->ncp + m->ncol]);
+  m->sigma = o.fix_sigma ? sigma / m->scale : exp(x[2 + m->ncp + m->ncol]);
   for (size_t i = 0; i < n; i++) m->yhat[i] = buf[i] - o.resid[i];
   if (!isfinite(m->sigma) || !isfinite(m->k) || !isfinite(m->m))
     rc = fc__err(err, FC_ENUMERIC, "prophet: the fit did not converge to finite values");
@@ -456,7 +515,7 @@ int fc_prophet_fit(const double *y, size_t n, const fc_prophet_params *pp, fc_pr
     return fc__err(err, rc, "prophet: out of memory");
   }
   if ((rc = optimize(m, y, p->max_iter > 0 ? p->max_iter : 1000, p->changepoint_prior_scale,
-                     err))) {
+                     p->sigma, err))) {
     destroy(m);
     return rc;
   }

@@ -204,13 +204,11 @@ function closeJson(wasm, native, rel, where) {
   for (const k of Object.keys(native)) closeJson(wasm[k], native[k], rel, `${where}.${k}`);
 }
 
-// The changepoints come from a MAP fit that stops short of convergence on
-// the MSTL trend, so the last bit of libm's exp (glibc vs the WASM libc)
-// can move them: they are left out here until that fit converges.
+// Changepoints included: the trend's changepoint fit is an exact convex
+// optimum (lasso.h), so the last bits of libm cannot move them.
 goldenTest('decompose equals `floatcast decompose --json` to 1e-9 relative', () => {
-  const strip = (list) => list.map(({ changepoints, ...rest }) => rest);
   const text = fc.decomposeJSON(golden('ts_hourly.csv'), { season: 24 });
-  closeJson(strip(JSON.parse(text)), strip(JSON.parse(golden('dc_mstl.json'))), 1e-9, 'decompose');
+  closeJson(JSON.parse(text), JSON.parse(golden('dc_mstl.json')), 1e-9, 'decompose');
 });
 
 goldenTest('backtest equals `floatcast backtest` (6 significant digits printed)', () => {

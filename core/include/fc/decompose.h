@@ -5,7 +5,8 @@
  *  - FC_DECOMPOSE_MSTL: MSTL (mstl.h) at the given periods; one row per
  *    requested period, all zero when the history is shorter than two of its
  *    cycles. Changepoints come from a Prophet-style piecewise-linear fit
- *    (prophet.h, no seasonality) of the MSTL trend.
+ *    (prophet.h, no seasonality) of the MSTL trend with sigma fixed at the
+ *    RMS remainder (the data's noise), solved exactly (lasso.h).
  *  - FC_DECOMPOSE_PROPHET: the Prophet-style model's in-sample fit; one
  *    row per component (prophet.h names: season_P, holidays,
  *    business_hours, month_end, regressors), remainder = y - fit, and the

@@ -88,6 +88,10 @@ typedef struct fc_prophet_params {
    * regressor_len. Copied by fc_prophet_fit. */
   const double *regressors;
   size_t nregressors, regressor_len;
+  /* Noise sd in the units of y when known (> 0): sigma is then fixed, not
+   * estimated, which makes the MAP problem convex (a lasso in the
+   * changepoints), so it has one optimum; 0 = estimate sigma (default). */
+  double sigma;
   size_t uncertainty_samples; /* 1000 (at most FC_PROPHET_MAX_SAMPLES); 0 = no
                                  trend simulation (sd = sigma) */
   uint64_t seed;
