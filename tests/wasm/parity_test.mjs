@@ -155,6 +155,10 @@ goldenTest('forecasts equal `floatcast forecast` to 1e-9 relative', () => {
 // The H1 series of ts_hourly.csv, as parity.sh cuts it out.
 const h1 = () => golden('ts_hourly.csv').split('\n').filter((l) => /^(series_id|H1),/.test(l)).join('\n');
 
+goldenTest('prophet fits in WASM as in the native CLI (exact MAP)', () => {
+  compareRows(fc.forecast(h1(), { horizon: 24, season: 24, model: 'prophet' }), 'fc_prophet.csv');
+});
+
 goldenTest('a model saved by the native CLI forecasts in WASM as `--load-model` does', () => {
   const model = new Uint8Array(fs.readFileSync(path.join(goldenDir, 'fc_prophet.model')));
   compareRows(fc.forecast(h1(), { horizon: 24, load_model: model }), 'fc_prophet.csv');

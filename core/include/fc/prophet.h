@@ -10,8 +10,15 @@
  * time runs from 0 (first value) to 1 (last value), and the parameters
  * get the priors k, m ~ N(0, 5), delta_j ~ Laplace(0, changepoint_prior_scale),
  * beta ~ N(0, the component's prior scale), sigma ~ N+(0, 0.5). The fit is
- * the posterior mode (MAP) found by OWL-QN (lbfgs.h), which handles the
- * Laplace prior exactly, so most delta_j are exactly zero.
+ * the posterior mode (MAP). For a given sigma it is a lasso (normal priors
+ * as ridge terms, the Laplace prior as an L1 term, so most delta_j are
+ * exactly zero), solved exactly (lasso.h); sigma, unless given, is found
+ * by alternating that solve with sigma's own closed-form optimum from
+ * sigma = 1 until sigma moves by less than 1e-12 relative. Every step
+ * lowers the objective and ends at an exact optimum, so the fit does not
+ * depend on where an iterative optimizer stopped (OWL-QN, lbfgs.h, stopped
+ * short on the ill-conditioned changepoint columns and is now only the
+ * fallback if the exact solve fails numerically).
  *
  * Forecast uncertainty is simulated as in Prophet: future changepoints
  * arrive at the history's candidate rate (n_changepoints per history
