@@ -473,7 +473,7 @@ static int map_exact(const fc_prophet *m, const double *y, const double *t, doub
       sse += r * r;
     }
     next = (sqrt((double)n * (double)n + 16 * sse) - (double)n) / 8;
-    if (!(next > 1e-300)) next = 1e-300;
+    if (!(next > 1e-30)) next = 1e-30; /* sigma at rounding level: an exact fit */
     if (fabs(next - s2) <= 1e-12 * s2) {
       s2 = next;
       break;
