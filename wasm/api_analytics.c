@@ -6,13 +6,16 @@
  * module and `floatcast` agree (tests/golden/parity.sh and
  * tests/wasm/parity_test.mjs hold them to it):
  *   fc_wasm_segment      floatcast segment --json (the same JSON bytes)
- *   fc_wasm_forecast     floatcast forecast (numbers at full precision)
+ *   fc_wasm_forecast     floatcast forecast (numbers at full precision;
+ *                        save_model adds each fitted model's bytes)
+ *   fc_wasm_forecast_model  floatcast forecast --load-model
  *   fc_wasm_backtest     floatcast backtest
+ *   fc_wasm_decompose    floatcast decompose --json (the same JSON text)
  *   fc_wasm_gbdt_train   floatcast gbdt train (the same model bytes)
  *   fc_wasm_gbdt_predict floatcast gbdt predict
- * The forecast and backtest loops mirror core/cli/cmd_forecast.c and
- * cmd_backtest.c; a change there must be made here too (the goldens catch
- * a drift).
+ * The per-series work is the core's, shared with the CLI: fc_forecaster_run
+ * and fc_forecaster_backtest (forecaster.h), fc_decompose_set_series
+ * (decompose.h); only option parsing and the JSON framing live here.
  */
 #include <errno.h>
 #include <math.h>
@@ -21,7 +24,8 @@
 #include <string.h>
 
 #include "fc/csv.h"
-#include "fc/ensemble.h"
+#include "fc/decompose.h"
+#include "fc/forecaster.h"
 #include "fc/gbdt.h"
 #include "fc/metrics.h"
 #include "fc/model.h"
@@ -36,8 +40,13 @@ FC_WASM_EXPORT int fc_wasm_segment(const char *txns, size_t txns_len, int txns_f
                                    const char *opts, size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_forecast(const char *series, size_t series_len, const char *opts,
                                     size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_forecast_model(const unsigned char *model, size_t model_len,
+                                          const char *series, size_t series_len, const char *opts,
+                                          size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_backtest(const char *series, size_t series_len, const char *opts,
                                     size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_decompose(const char *series, size_t series_len, const char *opts,
+                                     size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts,
                                       size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len,
@@ -138,11 +147,12 @@ int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char 
 
 /* ---- forecasting ----------------------------------------------------- */
 
-/* The forecast and backtest options (the CLI's flags). */
+/* The forecast and backtest options (the CLI's flags); the per-series work
+ * is fc_forecaster's, as in the CLI. */
 typedef struct fc_opts {
-  const char *format, *model;
-  int horizon, origins, calibrate;
-  size_t periods[FC_MAX_PERIODS], nperiods;
+  const char *format;
+  int horizon, origins, calibrate, save_model;
+  fc_forecaster fc;
   double levels[FC_MAX_LEVELS];
   size_t nlevels;
 } fc_opts;
@@ -167,52 +177,82 @@ static int number_list(const fc_json *j, const char *key, size_t max, double *v,
 }
 
 /* season: each period a whole number >= 2, ascending (as --season). */
-static int season_list(const fc_json *j, fc_opts *o, fc_err *err) {
+static int season_list(const fc_json *j, size_t *periods, size_t *nperiods, fc_err *err) {
   double p[FC_MAX_PERIODS];
-  int rc = number_list(j, "season", FC_MAX_PERIODS, p, &o->nperiods, err);
+  int rc = number_list(j, "season", FC_MAX_PERIODS, p, nperiods, err);
   if (rc != FC_OK) return rc;
-  for (size_t k = 0; k < o->nperiods; k++) {
+  for (size_t k = 0; k < *nperiods; k++) {
     if (!(p[k] >= 2 && p[k] <= 1e9) || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
       return fcw_set_err(err, FC_EINVAL,
                          "options: season: periods must be whole numbers >= 2, ascending");
-    o->periods[k] = (size_t)p[k];
+    periods[k] = (size_t)p[k];
+  }
+  return FC_OK;
+}
+
+/* regressors: an array of "business_hours" and "month_end" (as --regressors). */
+static int regressor_list(const fc_json *j, fc_forecaster *fc, fc_err *err) {
+  if (j->type != FC_JSON_ARRAY)
+    return fcw_set_err(err, FC_EINVAL, "options: regressors: expected an array of names");
+  for (const fc_json *e = j->child; e != NULL; e = e->next) {
+    if (e->type == FC_JSON_STRING && strcmp(e->text, "business_hours") == 0) fc->business_hours = 1;
+    else if (e->type == FC_JSON_STRING && strcmp(e->text, "month_end") == 0) fc->month_end = 1;
+    else
+      return fcw_set_err(err, FC_EINVAL,
+                         "options: regressors: want business_hours or month_end");
   }
   return FC_OK;
 }
 
 static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_opts *o,
                                fc_json_doc **doc, fc_err *err) {
-  const fc_json *season = NULL, *levels = NULL;
+  const fc_json *season = NULL, *levels = NULL, *regressors = NULL;
+  const char *freq = NULL;
   const opt_spec specs[] = {
       {"horizon", OPT_INT, &o->horizon, 1, 100000},
       {"format", OPT_STRING, &o->format, 0, 0},
-      {"model", OPT_STRING, &o->model, 0, 0},
+      {"model", OPT_STRING, &o->fc.model, 0, 0},
       {"season", OPT_RAW, &season, 0, 0},
+      {"freq", OPT_STRING, &freq, 0, 0},
+      {"regressors", OPT_RAW, &regressors, 0, 0},
       {"calibrate", OPT_BOOL, &o->calibrate, 0, 0},
       {"origins", OPT_INT, &o->origins, 1, 1000},
-      {"levels", OPT_RAW, &levels, 0, 0}, /* forecast only */
+      {"levels", OPT_RAW, &levels, 0, 0},         /* forecast only */
+      {"save_model", OPT_BOOL, &o->save_model, 0, 0}, /* forecast only */
   };
   int rc;
   memset(o, 0, sizeof *o);
   o->format = "long";
-  o->model = "auto";
+  o->fc = fc_forecaster_defaults();
   o->origins = 4;
   o->levels[0] = 80;
   o->levels[1] = 95;
   o->nlevels = 2;
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0] - (backtest ? 1 : 0),
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0] - (backtest ? 2 : 0),
                          doc, err);
   if (rc != FC_OK) return rc;
   if (o->horizon == 0) return fcw_set_err(err, FC_EINVAL, "options: horizon is required");
   if (strcmp(o->format, "long") != 0 && strcmp(o->format, "m4") != 0)
     return fcw_set_err(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
-  if (strcmp(o->model, "auto") != 0 && strcmp(o->model, "ensemble") != 0 &&
-      strcmp(o->model, "weighted") != 0 && fc_model_find(o->model) == NULL)
-    return fcw_set_err(err, FC_EINVAL, "options: model: unknown model \"%s\"", o->model);
-  if (season != NULL && (rc = season_list(season, o, err)) != FC_OK) return rc;
-  if (levels != NULL)
-    rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err);
-  return rc;
+  if (freq != NULL && fc_freq_parse(freq, &o->fc.freq, err) != FC_OK)
+    return fcw_prefix_err(err, "options: freq");
+  if (freq != NULL && strcmp(o->format, "long") != 0)
+    return fcw_set_err(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
+  if (season != NULL && (rc = season_list(season, o->fc.periods, &o->fc.nperiods, err)) != FC_OK)
+    return rc;
+  if (regressors != NULL && (rc = regressor_list(regressors, &o->fc, err)) != FC_OK) return rc;
+  if (levels != NULL &&
+      (rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err)) != FC_OK)
+    return rc;
+  if (!fc_forecaster_is_ensemble(o->fc.model) && fc_model_find(o->fc.model) == NULL)
+    return fcw_set_err(err, FC_EINVAL, "options: model: unknown model \"%s\"", o->fc.model);
+  o->fc.calibrate = o->calibrate;
+  o->fc.origins = (size_t)o->origins;
+  if (o->save_model && (o->calibrate || fc_model_find(o->fc.model) == NULL))
+    return fcw_set_err(err, FC_EINVAL,
+                       "options: save_model needs a single model (not auto/ensemble, no calibrate)");
+  if (fc_forecaster_prepare(&o->fc, err) != FC_OK) return fcw_prefix_err(err, "options");
+  return FC_OK;
 }
 
 /* Reads the series and fills interior gaps (counted per series). */
@@ -222,7 +262,7 @@ static int load_series(const char *data, size_t len, const fc_opts *o, fc_series
   *filled = NULL;
   memset(set, 0, sizeof *set);
   rc = strcmp(o->format, "m4") == 0 ? fc_m4_parse(data, len, set, err)
-                                    : fc_long_parse(data, len, set, err);
+                                    : fc_long_parse_freq(data, len, o->fc.freq, set, err);
   if (rc != FC_OK) return fcw_prefix_err(err, "series");
   *filled = calloc(set->count ? set->count : 1, sizeof **filled);
   if (*filled == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
@@ -231,31 +271,8 @@ static int load_series(const char *data, size_t len, const fc_opts *o, fc_series
   return FC_OK;
 }
 
-/* Forecasts y[0..n) as `floatcast forecast` does (auto = the ensemble);
- * mirrors fcli_forecast_one in core/cli/cmd_forecast.c. */
-static int forecast_one(const fc_opts *o, const double *y, size_t n, fc_forecast *f,
-                        fc_err *err) {
-  fc_model_params p = fc_model_defaults();
-  fc_ensemble_params ep;
-  int ens = !strcmp(o->model, "auto") || !strcmp(o->model, "ensemble") ||
-            !strcmp(o->model, "weighted");
-  memcpy(p.periods, o->periods, sizeof p.periods);
-  p.nperiods = o->nperiods;
-  if (strcmp(o->model, "mstl") == 0) p.mstl_log = 1;
-  if (!ens && !o->calibrate) return fc_forecast_series(o->model, y, n, &p, f, err);
-  if (ens) {
-    ep = fc_ensemble_defaults(o->periods, o->nperiods);
-    if (!strcmp(o->model, "weighted")) ep.mode = FC_ENSEMBLE_WEIGHT;
-  } else {
-    memset(&ep, 0, sizeof ep);
-    ep.backtest = fc_backtest_defaults();
-    ep.backtest.horizon = 0;
-    ep.conformal = 1;
-    ep.top = 1;
-    fc_ensemble_add(&ep, o->model, &p, NULL);
-  }
-  ep.backtest.max_origins = (size_t)o->origins;
-  return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+static int64_t series_t0(const fc_series_set *set, size_t s) {
+  return set->times && set->lengths[s] ? (int64_t)set->times[s][0] : 0;
 }
 
 static void json_array(fc_buf *b, const double *v, size_t n) {
@@ -267,20 +284,24 @@ static void json_array(fc_buf *b, const double *v, size_t n) {
   fc_buf_putc(b, ']');
 }
 
+static void json_base64(fc_buf *b, const unsigned char *p, size_t n);
+
 /* One series' forecast: id, filled gaps, future times (null when the
- * input is step-indexed), mean and one interval per level. */
-static void forecast_json(fc_buf *b, const fc_series_set *set, size_t s, size_t filled,
-                          const fc_forecast *f) {
-  size_t n = set->lengths[s];
+ * input is step-indexed), mean, one interval per level, and the saved
+ * model's bytes (base64) when model is given. */
+static void forecast_json(fc_buf *b, const char *id, const long long *times, size_t n,
+                          fc_freq freq, size_t filled, const fc_forecast *f, const fc_buf *model) {
+  int64_t *future = malloc((f->h ? f->h : 1) * sizeof *future);
   fc_buf_puts(b, "{\"id\":");
-  fc_buf_json_str(b, set->ids[s]);
+  fc_buf_json_str(b, id);
   fc_buf_printf(b, ",\"filled\":%zu,\"timestamps\":", filled);
-  if (set->times != NULL && n >= 2) {
-    long long step = set->times[s][n - 1] - set->times[s][n - 2];
+  if (future == NULL) {
+    b->failed = 1;
+  } else if (fc_forecaster_future_times(times, n, freq, f->h, future)) {
     fc_buf_putc(b, '[');
     for (size_t i = 0; i < f->h; i++) {
       char ts[FC_TIME_STR];
-      fc_time_format((int64_t)(set->times[s][n - 1] + step * (long long)(i + 1)), ts);
+      fc_time_format(future[i], ts);
       if (i) fc_buf_putc(b, ',');
       fc_buf_json_str(b, ts);
     }
@@ -288,6 +309,7 @@ static void forecast_json(fc_buf *b, const fc_series_set *set, size_t s, size_t 
   } else {
     fc_buf_puts(b, "null");
   }
+  free(future);
   fc_buf_puts(b, ",\"mean\":");
   json_array(b, f->mean, f->h);
   fc_buf_puts(b, ",\"intervals\":[");
@@ -300,7 +322,12 @@ static void forecast_json(fc_buf *b, const fc_series_set *set, size_t s, size_t 
     json_array(b, f->hi + k * f->h, f->h);
     fc_buf_putc(b, '}');
   }
-  fc_buf_puts(b, "]}");
+  fc_buf_putc(b, ']');
+  if (model) {
+    fc_buf_puts(b, ",\"model\":");
+    json_base64(b, (const unsigned char *)model->data, model->len);
+  }
+  fc_buf_putc(b, '}');
 }
 
 /* Names the failing series in err: "series ID: message". */
@@ -310,6 +337,19 @@ static int series_err(fc_err *err, const char *id, int rc) {
   err->code = rc;
   snprintf(what, sizeof what, "series %s", id);
   return fcw_prefix_err(err, what);
+}
+
+/* Fits the single model of o to series s, forecasts into f and saves the
+ * model's bytes into model (as `floatcast forecast --save-model`). */
+static int fit_and_save(const fc_opts *o, const fc_series_set *set, size_t s, fc_forecast *f,
+                        fc_buf *model, fc_err *err) {
+  fc_model_params p = fc_forecaster_model_params(&o->fc, series_t0(set, s));
+  fc_model *m = NULL;
+  int rc = fc_model_fit(o->fc.model, set->values[s], set->lengths[s], &p, &m, err);
+  if (rc == FC_OK && (rc = fc_model_forecast(m, f, err)) == FC_OK)
+    rc = fc_model_save(m, model, err);
+  fc_model_destroy(m);
+  return rc;
 }
 
 int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len,
@@ -329,26 +369,32 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
   if (rc == FC_OK) rc = load_series(series, series_len, &o, &set, &filled, &err);
   if (rc == FC_OK) {
     fc_buf_puts(&b, "{\"model\":");
-    fc_buf_json_str(&b, o.model);
+    fc_buf_json_str(&b, o.fc.model);
     fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
   }
   for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
     fc_forecast f;
+    fc_buf model;
     fc_err_clear(&err);
+    fc_buf_init(&model);
     rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err);
     if (rc != FC_OK) {
       fcw_prefix_err(&err, "options: levels");
       fc_forecast_free(&f);
       break;
     }
-    rc = forecast_one(&o, set.values[s], set.lengths[s], &f, &err);
+    rc = o.save_model ? fit_and_save(&o, &set, s, &f, &model, &err)
+                      : fc_forecaster_run(&o.fc, set.values[s], set.lengths[s], series_t0(&set, s),
+                                          &f, &err);
     if (rc == FC_OK) {
       if (s) fc_buf_putc(&b, ',');
-      forecast_json(&b, &set, s, filled[s], &f);
+      forecast_json(&b, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq,
+                    filled[s], &f, o.save_model ? &model : NULL);
     } else {
       series_err(&err, set.ids[s], rc);
     }
     fc_forecast_free(&f);
+    fc_buf_free(&model);
   }
   if (rc == FC_OK) fc_buf_puts(&b, "]}");
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
@@ -359,52 +405,81 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
   return rc;
 }
 
-/* The backtest of one series, as `floatcast backtest` (cmd_backtest.c):
- * forecasts at the `origins` latest origins one horizon apart, each made
- * by forecast_one, scored by MAE, RMSE, sMAPE, MASE and 80/95% coverage
- * (acc gets their means). Returns the origins used (0: too short). */
-static int backtest_one(const fc_opts *o, const double *y, size_t n, double acc[6],
-                        size_t *norig, fc_err *err) {
-  size_t h = (size_t)o->horizon;
-  const double lv[2] = {80, 95};
-  int rc = FC_OK;
-  *norig = 0;
-  for (int j = 0; j < 6; j++) acc[j] = 0;
-  for (size_t k = (size_t)o->origins; k >= 1 && rc == FC_OK; k--) {
-    fc_forecast f;
-    size_t origin;
-    double v;
-    fc_eval_input in;
-    if (n < k * h + 2 * h) continue; /* this origin leaves too little history */
-    origin = n - k * h;
-    if ((rc = fc_forecast_init(&f, h, lv, 2, err)) != FC_OK ||
-        (rc = forecast_one(o, y, origin, &f, err)) != FC_OK) {
-      fc_forecast_free(&f);
-      break;
-    }
-    memset(&in, 0, sizeof in);
-    in.actual = y + origin;
-    in.mean = f.mean;
-    in.h = h;
-    in.insample = y;
-    in.n_insample = origin;
-    in.m = o->nperiods ? o->periods[0] : 1;
-    fc_metric_mae(&in, &v, NULL), acc[0] += v;
-    fc_metric_rmse(&in, &v, NULL), acc[1] += v;
-    fc_metric_smape(&in, &v, NULL), acc[2] += v;
-    if (fc_metric_mase(&in, &v, NULL) == FC_OK) acc[3] += v;
-    else acc[3] = NAN;
-    in.lo = f.lo, in.hi = f.hi, in.level = 80;
-    fc_metric_coverage(&in, &v, NULL), acc[4] += v;
-    in.lo = f.lo + h, in.hi = f.hi + h, in.level = 95;
-    fc_metric_coverage(&in, &v, NULL), acc[5] += v;
-    (*norig)++;
-    fc_forecast_free(&f);
+/* Options of a forecast from saved model bytes (`floatcast forecast
+ * --load-model`): horizon, levels, freq and format of the optional series
+ * (which gives only the id and the times). */
+static int parse_loaded_opts(const char *opts, size_t len, fc_opts *o, fc_json_doc **doc,
+                             fc_err *err) {
+  const fc_json *levels = NULL;
+  const char *freq = NULL;
+  const opt_spec specs[] = {
+      {"horizon", OPT_INT, &o->horizon, 1, 100000},
+      {"format", OPT_STRING, &o->format, 0, 0},
+      {"freq", OPT_STRING, &freq, 0, 0},
+      {"levels", OPT_RAW, &levels, 0, 0},
+  };
+  int rc;
+  memset(o, 0, sizeof *o);
+  o->format = "long";
+  o->fc = fc_forecaster_defaults();
+  o->levels[0] = 80;
+  o->levels[1] = 95;
+  o->nlevels = 2;
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  if (rc != FC_OK) return rc;
+  if (o->horizon == 0) return fcw_set_err(err, FC_EINVAL, "options: horizon is required");
+  if (strcmp(o->format, "long") != 0 && strcmp(o->format, "m4") != 0)
+    return fcw_set_err(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
+  if (freq != NULL && fc_freq_parse(freq, &o->fc.freq, err) != FC_OK)
+    return fcw_prefix_err(err, "options: freq");
+  if (levels != NULL)
+    rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err);
+  return rc;
+}
+
+int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const char *series,
+                           size_t series_len, const char *opts, size_t opts_len,
+                           fc_wasm_out *out) {
+  fc_err err;
+  fc_json_doc *doc = NULL;
+  fc_series_set set;
+  size_t *filled = NULL;
+  fc_model *m = NULL;
+  fc_forecast f;
+  fc_opts o;
+  fc_buf b;
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  memset(&set, 0, sizeof set);
+  memset(&f, 0, sizeof f);
+  rc = parse_loaded_opts(opts, opts_len, &o, &doc, &err);
+  if (rc == FC_OK && series != NULL) {
+    rc = load_series(series, series_len, &o, &set, &filled, &err);
+    if (rc == FC_OK && set.count != 1)
+      rc = fcw_set_err(&err, FC_EINVAL, "series: a saved model forecasts one series (%zu given)",
+                       set.count);
   }
-  if (rc == FC_OK && *norig == 0)
-    rc = fcw_set_err(err, FC_ETOOSHORT, "history of %zu values too short for one origin of %zu",
-                     n, h);
-  for (int j = 0; rc == FC_OK && j < 6; j++) acc[j] /= (double)*norig;
+  if (rc == FC_OK && (rc = fc_model_load(model, model_len, &m, &err)) != FC_OK)
+    fcw_prefix_err(&err, "model");
+  if (rc == FC_OK && (rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err)))
+    fcw_prefix_err(&err, "options: levels");
+  if (rc == FC_OK && (rc = fc_model_forecast(m, &f, &err)) == FC_OK) {
+    fc_buf_puts(&b, "{\"model\":");
+    fc_buf_json_str(&b, fc_model_name(m));
+    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
+    forecast_json(&b, series ? set.ids[0] : "model", series && set.times ? set.times[0] : NULL,
+                  series ? set.lengths[0] : 0, o.fc.freq, series ? filled[0] : 0, &f, NULL);
+    fc_buf_puts(&b, "]}");
+  }
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
+  fc_forecast_free(&f);
+  fc_model_destroy(m);
+  fc_buf_free(&b);
+  fc_series_set_free(&set);
+  free(filled);
+  fc_json_doc_destroy(doc);
   return rc;
 }
 
@@ -436,21 +511,24 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
   if (rc == FC_OK) rc = load_series(series, series_len, &o, &set, &filled, &err);
   if (rc == FC_OK) {
     fc_buf_puts(&b, "{\"model\":");
-    fc_buf_json_str(&b, o.model);
+    fc_buf_json_str(&b, o.fc.model);
     fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
   }
   for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
+    fc_forecaster_scores sc;
     double acc[6];
-    size_t norig;
     fc_err_clear(&err);
-    rc = backtest_one(&o, set.values[s], set.lengths[s], acc, &norig, &err);
+    rc = fc_forecaster_backtest(&o.fc, set.values[s], set.lengths[s], series_t0(&set, s),
+                                (size_t)o.horizon, &sc, &err);
     if (rc != FC_OK) {
       series_err(&err, set.ids[s], rc);
       break;
     }
+    acc[0] = sc.mae, acc[1] = sc.rmse, acc[2] = sc.smape, acc[3] = sc.mase;
+    acc[4] = sc.coverage80, acc[5] = sc.coverage95;
     fc_buf_printf(&b, "%s{\"id\":", s ? "," : "");
     fc_buf_json_str(&b, set.ids[s]);
-    fc_buf_printf(&b, ",\"origins\":%zu", norig);
+    fc_buf_printf(&b, ",\"origins\":%zu", sc.origins);
     metrics_json(&b, acc);
     fc_buf_putc(&b, '}');
     for (int j = 0; j < 6; j++) tot[j] += acc[j];
@@ -465,6 +543,87 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
   fc_buf_free(&b);
   fc_series_set_free(&set);
   free(filled);
+  fc_json_doc_destroy(doc);
+  return rc;
+}
+
+/* ---- decomposition ---------------------------------------------------- */
+
+/* The decompose options (the CLI's flags): format, season, method, band,
+ * k, level. */
+static int parse_decompose_opts(const char *opts, size_t len, const char **format,
+                                fc_decompose_params *p, fc_json_doc **doc, fc_err *err) {
+  const fc_json *season = NULL;
+  const char *method = "mstl", *band = "robust";
+  double k = 0, level = 0;
+  const opt_spec specs[] = {
+      {"format", OPT_STRING, format, 0, 0},
+      {"season", OPT_RAW, &season, 0, 0},
+      {"method", OPT_STRING, &method, 0, 0},
+      {"band", OPT_STRING, &band, 0, 0},
+      {"k", OPT_DOUBLE, &k, 1e-300, 1e300},
+      {"level", OPT_DOUBLE, &level, 1e-300, 99.999999},
+  };
+  int rc;
+  *format = "long";
+  *p = fc_decompose_defaults();
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  if (rc != FC_OK) return rc;
+  if (strcmp(*format, "long") != 0 && strcmp(*format, "m4") != 0)
+    return fcw_set_err(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", *format);
+  if (!strcmp(method, "mstl")) p->method = FC_DECOMPOSE_MSTL;
+  else if (!strcmp(method, "prophet")) p->method = FC_DECOMPOSE_PROPHET;
+  else return fcw_set_err(err, FC_EINVAL, "options: method: want mstl or prophet, got \"%s\"", method);
+  if (!strcmp(band, "robust")) p->anomaly = FC_ANOMALY_ROBUST;
+  else if (!strcmp(band, "interval")) p->anomaly = FC_ANOMALY_INTERVAL;
+  else return fcw_set_err(err, FC_EINVAL, "options: band: want robust or interval, got \"%s\"", band);
+  if (k > 0) p->k = k;
+  if (level > 0) p->level = level;
+  if (season != NULL && (rc = season_list(season, p->periods, &p->nperiods, err)) != FC_OK)
+    return rc;
+  if (p->method == FC_DECOMPOSE_MSTL && p->nperiods == 0)
+    return fcw_set_err(err, FC_EINVAL, "options: method mstl needs season");
+  return FC_OK;
+}
+
+int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, size_t opts_len,
+                      fc_wasm_out *out) {
+  fc_err err;
+  fc_json_doc *doc = NULL;
+  fc_series_set set;
+  fc_decompose_params p;
+  const char *format = "long";
+  fc_buf b;
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  memset(&set, 0, sizeof set);
+  rc = parse_decompose_opts(opts, opts_len, &format, &p, &doc, &err);
+  if (rc == FC_OK) {
+    rc = strcmp(format, "m4") == 0 ? fc_m4_parse(series, series_len, &set, &err)
+                                   : fc_long_parse(series, series_len, &set, &err);
+    if (rc != FC_OK) fcw_prefix_err(&err, "series");
+  }
+  for (size_t s = 0; rc == FC_OK && s < set.count; s++)
+    fc_series_fill_gaps(set.values[s], set.lengths[s], NULL, NULL);
+  /* The same text as `floatcast decompose --json`: a JSON array of one
+   * object per series (fc_decomposition_write_json), ",\n" between. */
+  for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
+    fc_decomposition d;
+    fc_err_clear(&err);
+    if ((rc = fc_decompose_set_series(&set, s, &p, &d, &err)) != FC_OK) {
+      series_err(&err, set.ids[s], rc);
+      break;
+    }
+    fc_buf_puts(&b, s ? ",\n" : "[");
+    fc_decomposition_write_json(&d, set.ids[s], d.times, &b);
+    fc_decomposition_free(&d);
+  }
+  if (rc == FC_OK) fc_buf_puts(&b, set.count ? "]\n" : "[]\n");
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
+  fc_buf_free(&b);
+  fc_series_set_free(&set);
   fc_json_doc_destroy(doc);
   return rc;
 }

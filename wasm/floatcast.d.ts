@@ -256,9 +256,20 @@ export interface ForecastOptions {
   season?: number | number[];
   /** Interval levels in (0, 100), at most 8 ([80, 95]). */
   levels?: number | number[];
-  /** "auto" (default; = "ensemble"), "weighted", or a model name:
-   * ets, arima, theta, otheta, mstl, snaive, naive2, naive. */
+  /** "auto" (default; = "ensemble"), "weighted", "ensemble-arima", or a
+   * model name: ets, arima, theta, otheta, mstl, prophet, snaive, naive2, naive. */
   model?: string;
+  /** Step of ISO-timestamped long input: rows must lie on its grid (hours,
+   * days, weeks or calendar months from each series' first row); sets the
+   * default season (hour [24, 168], day 7, week 52, month 12) and the
+   * forecast times. */
+  freq?: 'hour' | 'day' | 'week' | 'month';
+  /** Prophet's calendar regressors (business_hours: freq hour; month_end:
+   * freq hour or day). */
+  regressors?: ('business_hours' | 'month_end')[];
+  /** Return each series' fitted model bytes as `model` (a single model,
+   * no calibrate), as `--save-model` writes them. */
+  save_model?: boolean;
   /** Conformal intervals for a single model too (false). */
   calibrate?: boolean;
   /** Validation origins of the ensemble, 1..1000 (4). */
@@ -267,8 +278,20 @@ export interface ForecastOptions {
   format?: 'long' | 'm4';
 }
 
+/** Forecast from saved model bytes (`floatcast forecast --load-model`):
+ * no fit; the series, if given, must be one and supplies the id and times. */
+export interface LoadedForecastOptions {
+  horizon: number;
+  load_model: Uint8Array | ArrayBuffer;
+  levels?: number | number[];
+  freq?: 'hour' | 'day' | 'week' | 'month';
+  format?: 'long' | 'm4';
+}
+
 export interface SeriesForecast {
   id: string;
+  /** With save_model: the fitted model's bytes. */
+  model?: Uint8Array;
   /** Interior missing values filled by interpolation. */
   filled: number;
   /** Times of the forecast steps (ISO input), null for step-indexed input. */
@@ -283,7 +306,38 @@ export interface Forecasts {
   series: SeriesForecast[];
 }
 
-export type BacktestOptions = Omit<ForecastOptions, 'levels'>;
+export type BacktestOptions = Omit<ForecastOptions, 'levels' | 'save_model'>;
+
+export interface DecomposeOptions {
+  /** Seasonal period(s); required by mstl. */
+  season?: number | number[];
+  /** "mstl" (default) or "prophet". */
+  method?: 'mstl' | 'prophet';
+  /** Anomaly band: "robust" (median -/+ k robust sigmas, default) or "interval". */
+  band?: 'robust' | 'interval';
+  /** Robust sigmas (3). */
+  k?: number;
+  /** Interval level in percent (99). */
+  level?: number;
+  format?: 'long' | 'm4';
+}
+
+/** One series' decomposition, as `floatcast decompose --json`. */
+export interface Decomposition {
+  series_id: string;
+  n: number;
+  sigma: number;
+  components: string[];
+  timestamp?: string[];
+  y: number[];
+  trend: number[];
+  seasonal: Record<string, number[]>;
+  remainder: number[];
+  lower: number[];
+  upper: number[];
+  anomalies: number[];
+  changepoints: { index: number; timestamp?: string; rate_change: number }[];
+}
 
 export interface BacktestMetrics {
   mae: number;
@@ -358,8 +412,14 @@ export interface Floatcast {
   segmentJSON(transactions: Records, opts?: SegmentOptions): string;
   /** Forecasts per series, as `floatcast forecast`. */
   forecast(series: SeriesInput, opts: ForecastOptions): Forecasts;
+  /** Forecast from saved model bytes, as `floatcast forecast --load-model`. */
+  forecast(series: SeriesInput | null, opts: LoadedForecastOptions): Forecasts;
   /** Rolling-origin accuracy per series and overall, as `floatcast backtest`. */
   backtest(series: SeriesInput, opts: BacktestOptions): Backtest;
+  /** Trend, seasonal components, changepoints and anomalies per series. */
+  decompose(series: SeriesInput, opts: DecomposeOptions): Decomposition[];
+  /** The same as `floatcast decompose --json` prints it, byte for byte. */
+  decomposeJSON(series: SeriesInput, opts: DecomposeOptions): string;
   /** Gradient-boosted trees on a table, as `floatcast gbdt train`. */
   gbdtTrain(table: TableInput, opts: GbdtTrainOptions): GbdtModel;
   /** One prediction per table row; the model's features are found by name. */

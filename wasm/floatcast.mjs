@@ -106,11 +106,11 @@ function tableText(value, what) {
   return `${[cols.map(quote).join(','), ...value.map((r) => cols.map((k) => cell(r[k])).join(','))].join('\n')}\n`;
 }
 
-function modelBytes(model) {
+function modelBytes(model, what = 'gbdtPredict: model') {
   if (model instanceof Uint8Array) return model;
   if (model instanceof ArrayBuffer) return new Uint8Array(model);
   if (ArrayBuffer.isView(model)) return new Uint8Array(model.buffer, model.byteOffset, model.byteLength);
-  throw new TypeError('gbdtPredict: model must be the bytes from gbdtTrain (Uint8Array or ArrayBuffer)');
+  throw new TypeError(`${what} must be saved model bytes (Uint8Array or ArrayBuffer)`);
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -242,6 +242,27 @@ export default async function init(options = {}) {
     return JSON.parse(withTexts(texts, (p, n) => answer((out) => fn(p[0], n[0], p[1], n[1], out))));
   }
 
+  // forecast: opts.load_model (saved model bytes) forecasts from them
+  // without fitting (`floatcast forecast --load-model`; series optional);
+  // opts.save_model returns each series' fitted model bytes as .model.
+  function forecast(series, opts) {
+    if (opts && opts.load_model !== undefined) {
+      const { load_model: model, ...rest } = opts;
+      const text = series === null || series === undefined ? null : seriesText(series, 'forecast');
+      const texts = [modelBytes(model, 'forecast: load_model'), text, optionsText(rest, 'forecast')];
+      return JSON.parse(withTexts(texts, (p, n) => answer((out) => M._fc_wasm_forecast_model(
+        p[0], n[0], p[1], n[1], p[2], n[2], out))));
+    }
+    const r = seriesCall(M._fc_wasm_forecast, 'forecast', series, opts);
+    if (opts && opts.save_model) for (const s of r.series) s.model = base64Bytes(s.model);
+    return r;
+  }
+
+  function decomposeJSON(series, opts) {
+    const texts = [seriesText(series, 'decompose'), optionsText(opts, 'decompose')];
+    return withTexts(texts, (p, n) => answer((out) => M._fc_wasm_decompose(p[0], n[0], p[1], n[1], out)));
+  }
+
   function gbdtTrain(table, opts) {
     const texts = [tableText(table, 'gbdtTrain'), optionsText(opts, 'gbdtTrain')];
     const r = JSON.parse(withTexts(texts, (p, n) => answer(
@@ -270,10 +291,15 @@ export default async function init(options = {}) {
     segment: (transactions, opts) => JSON.parse(segmentJSON(transactions, opts)),
     /** The same as the core's JSON text: `floatcast segment --json` byte for byte. */
     segmentJSON,
-    /** Point forecasts and intervals per series (`floatcast forecast`). */
-    forecast: (series, opts) => seriesCall(M._fc_wasm_forecast, 'forecast', series, opts),
+    /** Point forecasts and intervals per series (`floatcast forecast`); save_model /
+     * load_model: fitted model bytes out / in (`--save-model` / `--load-model`). */
+    forecast,
     /** Rolling-origin accuracy per series and overall (`floatcast backtest`). */
     backtest: (series, opts) => seriesCall(M._fc_wasm_backtest, 'backtest', series, opts),
+    /** Trend, seasonal components, changepoints, anomalies (`floatcast decompose --json`). */
+    decompose: (series, opts) => JSON.parse(decomposeJSON(series, opts)),
+    /** The same as text: `floatcast decompose --json` byte for byte. */
+    decomposeJSON,
     /** Trains gradient-boosted trees; model is the saved model's bytes. */
     gbdtTrain,
     /** Predictions of a saved model for a table's rows (features found by name). */

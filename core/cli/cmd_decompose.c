@@ -109,30 +109,19 @@ static int load(const dopts *o, fc_series_set *set) {
   return 0;
 }
 
-/* Decomposes series s and appends it to out; header names the CSV's
- * columns, taken from the first series written. */
+/* Decomposes series s (fc_decompose_set_series, shared with the WASM
+ * module) and appends it to out; header names the CSV's columns, taken
+ * from the first series written. */
 static int one(const dopts *o, const fc_series_set *set, size_t s, fc_buf *out, fc_buf *header,
                size_t *written) {
-  fc_decompose_params p = o->p;
   fc_decomposition d;
   fc_err err;
-  size_t n = set->lengths[s];
-  int64_t *times = NULL;
-  int rc;
-  if (set->times && n >= 2) {
-    p.prophet.t0 = set->times[s][0];
-    p.prophet.step = set->times[s][1] - set->times[s][0];
-    times = malloc(n * sizeof *times);
-    if (times == NULL) return cli_fail("decompose", "out of memory");
-    for (size_t i = 0; i < n; i++) times[i] = set->times[s][i];
-  }
-  if ((rc = fc_decompose(set->values[s], n, &p, &d, &err))) {
-    free(times);
+  int rc = 0;
+  if ((rc = fc_decompose_set_series(set, s, &o->p, &d, &err)))
     return cli_fail_err("decompose", set->ids[s], rc, &err);
-  }
   if (o->json) {
     fc_buf_puts(out, *written ? ",\n" : "[");
-    fc_decomposition_write_json(&d, set->ids[s], times, out);
+    fc_decomposition_write_json(&d, set->ids[s], d.times, out);
   } else {
     fc_buf cols;
     fc_buf_init(&cols);
@@ -142,13 +131,12 @@ static int one(const dopts *o, const fc_series_set *set, size_t s, fc_buf *out, 
       rc = cli_fail("decompose", "%s: components%s differ from the first series' (%s); use --json",
                     set->ids[s], cols.data ? cols.data : "", header->data ? header->data : "");
     } else {
-      fc_decomposition_write_csv(&d, set->ids[s], times, *written == 0, out);
+      fc_decomposition_write_csv(&d, set->ids[s], d.times, *written == 0, out);
     }
     fc_buf_free(&cols);
   }
   if (rc == 0) (*written)++;
   fc_decomposition_free(&d);
-  free(times);
   return rc;
 }
 

@@ -1,6 +1,7 @@
 /* cmd_forecast.c: floatcast forecast.
  *
  * forecast --input FILE [--format long|m4] --horizon H [--season 24[,168]]
+ *          [--freq hour|day|week|month] [--regressors business_hours,month_end]
  *          [--level 80,95] [--model auto|ensemble|weighted|ensemble-arima|ets|arima|theta|otheta|
  *          mstl|prophet|snaive|naive2|naive] [--calibrate] [--output FILE]
  *          [--save-model FILE | --load-model FILE]
@@ -9,23 +10,34 @@
  * validation MASE, "weighted" combines the best three by 1/MASE^2, both
  * with conformal intervals (ensemble.h); "ensemble-arima" adds seasonal
  * ARIMA to the members (more accurate on M4 Hourly, about 8x slower);
- * --calibrate gives a single model conformal intervals too. Interior gaps
- * are filled linearly (reported on stderr); a series that cannot be
- * forecast is reported with its id and makes the exit code 1.
+ * --calibrate gives a single model conformal intervals too.
+ * --freq states the step of ISO-timestamped long input (freq.h): each row
+ * must lie on its series' grid (hours, days, weeks or calendar months
+ * from the first row), else the run stops with the line, series and
+ * timestamp; output times step on the same grid; without --season the
+ * periods default to the freq's (hour 24,168; day 7; week 52; month 12;
+ * Prophet then picks its automatic seasonalities from the step).
+ * Without --freq the step is the data's first difference.
+ * --regressors adds Prophet's calendar indicators (business_hours needs
+ * --freq hour, month_end --freq hour or day; forecaster.h).
+ * Interior gaps (grid points with no row) are filled linearly and
+ * reported on stderr with the series, the count and the first missing
+ * time; a series that cannot be forecast is reported with its id and
+ * makes the exit code 1.
  * --save-model writes the fitted model (model.h's byte format) of a
  * single model (not auto/ensemble/--calibrate) on a one-series input;
  * --load-model forecasts from such a file without fitting (bit-identical
  * to the saved model's forecast); --input is then optional and only
  * supplies the series id and timestamps (id "model" without it).
- * The option parsing, loading and per-series forecast are shared with
- * cmd_backtest.c through forecast_opts.h. */
+ * The option parsing and loading are shared with cmd_backtest.c through
+ * forecast_opts.h; the per-series forecast with the WASM module through
+ * fc_forecaster_run (forecaster.h). */
 #include "cli.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fc/ensemble.h"
 #include "fc/metrics.h"
 #include "fc/model.h"
 #include "fc/series.h"
@@ -47,34 +59,56 @@ static int parse_list(const char *s, double *out, size_t max, size_t *n) {
   return *n ? 0 : -1;
 }
 
+/* --regressors business_hours,month_end. */
+static int parse_regressors(const char *v, fc_forecaster *fc) {
+  char name[32];
+  while (*v) {
+    size_t len = strcspn(v, ",");
+    if (len == 0 || len >= sizeof name) return -1;
+    memcpy(name, v, len);
+    name[len] = '\0';
+    if (!strcmp(name, "business_hours")) fc->business_hours = 1;
+    else if (!strcmp(name, "month_end")) fc->month_end = 1;
+    else return -1;
+    v += len + (v[len] == ',');
+  }
+  return 0;
+}
+
 int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
   int bad = 0;
+  fc_err err;
+  long origins = 4;
   memset(o, 0, sizeof *o);
   o->format = "long";
-  o->model = "auto";
   o->output = "-";
+  o->fc = fc_forecaster_defaults();
   o->levels[0] = 80;
   o->levels[1] = 95;
   o->nlevels = 2;
-  o->origins = 4;
   for (int i = 1; i < argc && !bad; i++) {
     const char *v;
     if ((v = cli_flag(argc, argv, &i, "--input", &bad))) o->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
-    else if ((v = cli_flag(argc, argv, &i, "--model", &bad))) o->model = v;
+    else if ((v = cli_flag(argc, argv, &i, "--model", &bad))) o->fc.model = v;
     else if ((v = cli_flag(argc, argv, &i, "--horizon", &bad))) {
       if (cli_parse_long(v, 1, 100000, &o->horizon)) return cli_fail(cmd, "--horizon: '%s' is not an integer in [1, 100000]", v) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--origins", &bad))) {
-      if (cli_parse_long(v, 1, 1000, &o->origins)) return cli_fail(cmd, "--origins: '%s' is not in [1, 1000]", v) + 1;
+      if (cli_parse_long(v, 1, 1000, &origins)) return cli_fail(cmd, "--origins: '%s' is not in [1, 1000]", v) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--season", &bad))) {
       double p[FC_MAX_PERIODS];
-      if (parse_list(v, p, FC_MAX_PERIODS, &o->nperiods)) return cli_fail(cmd, "--season: bad list '%s'", v) + 1;
-      for (size_t k = 0; k < o->nperiods; k++) {
-        if (p[k] < 2 || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
+      if (parse_list(v, p, FC_MAX_PERIODS, &o->fc.nperiods)) return cli_fail(cmd, "--season: bad list '%s'", v) + 1;
+      for (size_t k = 0; k < o->fc.nperiods; k++) {
+        if (p[k] < 2 || p[k] > 1e9 || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
           return cli_fail(cmd, "--season: periods must be integers >= 2, ascending") + 1;
-        o->periods[k] = (size_t)p[k];
+        o->fc.periods[k] = (size_t)p[k];
       }
+    } else if ((v = cli_flag(argc, argv, &i, "--freq", &bad))) {
+      if (fc_freq_parse(v, &o->fc.freq, &err)) return cli_fail(cmd, "--freq: %s", err.msg) + 1;
+    } else if ((v = cli_flag(argc, argv, &i, "--regressors", &bad))) {
+      if (parse_regressors(v, &o->fc))
+        return cli_fail(cmd, "--regressors: '%s': want a list of business_hours, month_end", v) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--level", &bad))) {
       if (parse_list(v, o->levels, FC_MAX_LEVELS, &o->nlevels)) return cli_fail(cmd, "--level: bad list '%s'", v) + 1;
     } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--save-model", &bad))) {
@@ -82,25 +116,39 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
     } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--load-model", &bad))) {
       o->load_model = v;
     } else if (strcmp(argv[i], "--calibrate") == 0) {
-      o->calibrate = 1;
+      o->fc.calibrate = 1;
     } else if (!bad) {
       return cli_fail(cmd, "unknown option '%s'", argv[i]) + 1;
     }
   }
   if (bad) return 2;
+  o->fc.origins = (size_t)origins;
   if (!o->input && !o->load_model) return cli_fail(cmd, "--input FILE is required") + 1;
   if (o->save_model && o->load_model)
     return cli_fail(cmd, "--save-model and --load-model exclude each other") + 1;
-  if (o->save_model && (o->calibrate || !fc_model_find(o->model)))
+  if (o->save_model && (o->fc.calibrate || !fc_model_find(o->fc.model)))
     return cli_fail(cmd, "--save-model needs a single model (--model ets|arima|theta|..., no --calibrate)") + 1;
   if (o->horizon == 0) return cli_fail(cmd, "--horizon H is required") + 1;
   if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
     return cli_fail(cmd, "--format must be long or m4") + 1;
-  if (strcmp(o->model, "auto") && strcmp(o->model, "ensemble") && strcmp(o->model, "weighted") &&
-      strcmp(o->model, "ensemble-arima") &&
-      !fc_model_find(o->model))
-    return cli_fail(cmd, "unknown --model '%s'", o->model) + 1;
+  if (o->fc.freq != FC_FREQ_NONE && strcmp(o->format, "long"))
+    return cli_fail(cmd, "--freq needs --format long with ISO 8601 timestamps") + 1;
+  if (fc_forecaster_prepare(&o->fc, &err)) {
+    if (!strncmp(err.msg, "unknown model", 13)) return cli_fail(cmd, "unknown --model '%s'", o->fc.model) + 1;
+    return cli_fail(cmd, "%s", err.msg) + 1;
+  }
   return 0;
+}
+
+/* Reports the interior gaps of series s filled by interpolation, naming
+ * the first missing time (or step). */
+static void report_gaps(const char *cmd, const fc_series_set *set, size_t s, size_t filled,
+                        size_t first) {
+  char when[FC_TIME_STR + 8];
+  if (set->times) fc_time_format((int64_t)set->times[s][first], when);
+  else snprintf(when, sizeof when, "step %zu", first);
+  fprintf(stderr, "floatcast %s: series %s: %zu missing values filled by interpolation (first at %s)\n",
+          cmd, set->ids[s], filled, when);
 }
 
 int fcli_load(const char *cmd, const opts *o, fc_series_set *set) {
@@ -113,52 +161,23 @@ int fcli_load(const char *cmd, const opts *o, fc_series_set *set) {
     return 1;
   }
   rc = strcmp(o->format, "m4") == 0 ? fc_m4_parse(b.data, b.len, set, &err)
-                                    : fc_long_parse(b.data, b.len, set, &err);
+                                    : fc_long_parse_freq(b.data, b.len, o->fc.freq, set, &err);
   fc_buf_free(&b);
+  if (rc && o->fc.freq == FC_FREQ_NONE && strstr(err.msg, "off its step"))
+    snprintf(err.msg + strlen(err.msg), sizeof err.msg - strlen(err.msg),
+             " (calendar months or other uneven steps need --freq)");
   if (rc) return cli_fail_err(cmd, o->input, rc, &err);
   for (size_t s = 0; s < set->count; s++) {
-    size_t filled = 0;
+    size_t filled = 0, first = 0;
+    while (first < set->lengths[s] && !isnan(set->values[s][first])) first++;
     if (fc_series_fill_gaps(set->values[s], set->lengths[s], &filled, &err) == FC_OK && filled)
-      fprintf(stderr, "floatcast %s: series %s: %zu missing values filled by interpolation\n", cmd,
-              set->ids[s], filled);
+      report_gaps(cmd, set, s, filled, first);
   }
   return 0;
 }
 
-static fc_model_params model_params(const opts *o) {
-  fc_model_params p = fc_model_defaults();
-  memcpy(p.periods, o->periods, sizeof p.periods);
-  p.nperiods = o->nperiods;
-  if (strcmp(o->model, "mstl") == 0) p.mstl_log = 1;
-  return p;
-}
-
-/* Forecasts one series by the chosen model (auto = ensemble). */
-int fcli_forecast_one(const opts *o, const double *y, size_t n, fc_forecast *f, fc_err *err) {
-  fc_model_params p = model_params(o);
-  fc_ensemble_params ep;
-  int ens = !strcmp(o->model, "auto") || !strcmp(o->model, "ensemble") ||
-            !strcmp(o->model, "weighted") || !strcmp(o->model, "ensemble-arima");
-  if (!ens && !o->calibrate) return fc_forecast_series(o->model, y, n, &p, f, err);
-  if (ens) {
-    ep = fc_ensemble_defaults(o->periods, o->nperiods);
-    if (!strcmp(o->model, "weighted")) ep.mode = FC_ENSEMBLE_WEIGHT;
-    if (!strcmp(o->model, "ensemble-arima")) {
-      fc_model_params q = fc_model_defaults();
-      q.periods[0] = o->periods[0];
-      q.nperiods = o->nperiods ? 1 : 0;
-      fc_ensemble_add(&ep, "arima", &q, NULL);
-    }
-  } else {
-    memset(&ep, 0, sizeof ep);
-    ep.backtest = fc_backtest_defaults();
-    ep.backtest.horizon = 0;
-    ep.conformal = 1;
-    ep.top = 1;
-    fc_ensemble_add(&ep, o->model, &p, NULL);
-  }
-  ep.backtest.max_origins = (size_t)o->origins;
-  return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+int64_t fcli_t0(const fc_series_set *set, size_t s) {
+  return set->times && set->lengths[s] ? (int64_t)set->times[s][0] : 0;
 }
 
 /* Appends s as a CSV field, quoted (RFC 4180) only when it needs to be. */
@@ -182,29 +201,30 @@ static void write_header(fc_buf *out, const opts *o) {
 }
 
 /* Rows of one series' forecast; times (n of them) may be NULL. */
-static void write_rows(fc_buf *out, const char *id, const long long *times, size_t n,
+static void write_rows(fc_buf *out, const char *id, const long long *times, size_t n, fc_freq freq,
                        const fc_forecast *f) {
+  int64_t *future = malloc(f->h * sizeof *future);
+  int timed = future && fc_forecaster_future_times(times, n, freq, f->h, future);
   for (size_t i = 0; i < f->h; i++) {
     char ts[FC_TIME_STR] = "";
-    if (times && n >= 2) {
-      long long step = times[n - 1] - times[n - 2];
-      fc_time_format((int64_t)(times[n - 1] + step * (long long)(i + 1)), ts);
-    }
+    if (timed) fc_time_format(future[i], ts);
     csv_field(out, id);
     fc_buf_printf(out, ",%zu,%s,%.10g", i + 1, ts, f->mean[i]);
     for (size_t k = 0; k < f->nlevels; k++)
       fc_buf_printf(out, ",%.10g,%.10g", f->lo[k * f->h + i], f->hi[k * f->h + i]);
     fc_buf_putc(out, '\n');
   }
+  free(future);
 }
 
 /* Fits the single model, forecasts and writes the model to o->save_model. */
-static int fit_and_save(const opts *o, const double *y, size_t n, fc_forecast *f, fc_err *err) {
-  fc_model_params p = model_params(o);
+static int fit_and_save(const opts *o, const double *y, size_t n, int64_t t0, fc_forecast *f,
+                        fc_err *err) {
+  fc_model_params p = fc_forecaster_model_params(&o->fc, t0);
   fc_model *m;
   fc_buf b;
   int rc;
-  if ((rc = fc_model_fit(o->model, y, n, &p, &m, err))) return rc;
+  if ((rc = fc_model_fit(o->fc.model, y, n, &p, &m, err))) return rc;
   fc_buf_init(&b);
   if (!(rc = fc_model_forecast(m, f, err)) && !(rc = fc_model_save(m, &b, err)) &&
       cli_write_file(o->save_model, b.data, b.len)) {
@@ -245,7 +265,7 @@ static int forecast_loaded(const opts *o, fc_buf *out) {
   if (!rc && !(rc = fc_forecast_init(&f, (size_t)o->horizon, o->levels, o->nlevels, &err))) {
     if (!(rc = fc_model_forecast(m, &f, &err)))
       write_rows(out, o->input ? set.ids[0] : "model", o->input && set.times ? set.times[0] : NULL,
-                 o->input ? set.lengths[0] : 0, &f);
+                 o->input ? set.lengths[0] : 0, o->fc.freq, &f);
     fc_forecast_free(&f);
   }
   fc_model_destroy(m);
@@ -283,14 +303,16 @@ int cmd_forecast(int argc, char **argv) {
     fc_forecast f;
     fc_err err;
     if ((rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err)) ||
-        (rc = o.save_model ? fit_and_save(&o, set.values[s], set.lengths[s], &f, &err)
-                           : fcli_forecast_one(&o, set.values[s], set.lengths[s], &f, &err))) {
+        (rc = o.save_model
+                  ? fit_and_save(&o, set.values[s], set.lengths[s], fcli_t0(&set, s), &f, &err)
+                  : fc_forecaster_run(&o.fc, set.values[s], set.lengths[s], fcli_t0(&set, s), &f,
+                                      &err))) {
       cli_fail_err("forecast", set.ids[s], rc, &err);
       failed = 1;
       fc_forecast_free(&f);
       continue;
     }
-    write_rows(&out, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], &f);
+    write_rows(&out, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq, &f);
     fc_forecast_free(&f);
   }
   if (fc_buf_failed(&out)) rc = cli_fail("forecast", "out of memory");

@@ -5,24 +5,25 @@
 
 #include <stddef.h>
 
+#include "fc/forecaster.h"
 #include "fc/model.h"
 #include "fc/tsread.h"
 
 typedef struct opts {
-  const char *input, *output, *format, *model;
-  long horizon, origins;
-  size_t periods[FC_MAX_PERIODS], nperiods;
+  const char *input, *output, *format;
+  long horizon;
+  fc_forecaster fc; /* model, periods, freq, calibrate, origins, regressors */
   double levels[FC_MAX_LEVELS];
   size_t nlevels;
-  int calibrate;
   const char *save_model, *load_model; /* forecast only */
 } opts;
 
 /* Parses argv; 0 or the exit code (usage errors already printed). */
 int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o);
-/* Reads and parses --input, filling interior gaps (reported on stderr). */
+/* Reads and parses --input (on the --freq grid when given), filling
+ * interior gaps (reported on stderr with the first missing time). */
 int fcli_load(const char *cmd, const opts *o, fc_series_set *set);
-/* Forecasts y[0..n) with o's model ("auto" = the ensemble). */
-int fcli_forecast_one(const opts *o, const double *y, size_t n, fc_forecast *f, fc_err *err);
+/* Epoch seconds of series s's first value (0 when step-indexed). */
+int64_t fcli_t0(const fc_series_set *set, size_t s);
 
 #endif

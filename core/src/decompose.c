@@ -1,6 +1,7 @@
 /* decompose.c: components, changepoints and anomaly flags of a history
  * (see decompose.h), and their CSV and JSON writers. */
 #include "fc/decompose.h"
+#include "fc/tsread.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -36,7 +37,31 @@ void fc_decomposition_free(fc_decomposition *d) {
   fc__free(d->anomaly);
   fc__free(d->changepoints);
   fc__free(d->rate_change);
+  fc__free(d->times);
   memset(d, 0, sizeof *d);
+}
+
+int fc_decompose_set_series(const fc_series_set *set, size_t s, const fc_decompose_params *pp,
+                            fc_decomposition *out, fc_err *err) {
+  fc_decompose_params p = pp ? *pp : fc_decompose_defaults();
+  size_t n;
+  int rc;
+  memset(out, 0, sizeof *out);
+  if (set == NULL || s >= set->count) return fc__err(err, FC_EINVAL, "decompose: no series %zu", s);
+  n = set->lengths[s];
+  if (set->times && n >= 2) {
+    p.prophet.t0 = (int64_t)set->times[s][0];
+    p.prophet.step = (int64_t)(set->times[s][1] - set->times[s][0]);
+  }
+  if ((rc = fc_decompose(set->values[s], n, &p, out, err))) return rc;
+  if (set->times && n >= 2) {
+    if ((out->times = fc__mallocarray(n, sizeof *out->times)) == NULL) {
+      fc_decomposition_free(out);
+      return fc__err(err, FC_ENOMEM, "decompose: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) out->times[i] = (int64_t)set->times[s][i];
+  }
+  return FC_OK;
 }
 
 static int alloc(fc_decomposition *d, size_t n, size_t ncomp) {
@@ -105,9 +130,15 @@ static int by_mstl(const double *y, size_t n, const fc_decompose_params *p, fc_d
   for (size_t i = 0; i < n; i++) ss += d->remainder[i] * d->remainder[i];
   d->sigma = sqrt(ss / (double)n);
   /* Changepoints of the trend by the Prophet-style fit without seasons; a
-   * flat trend has none. */
+   * flat trend has none. The fit's noise is the data's (the RMS
+   * remainder), not the smooth trend's own misfit: that makes the MAP a
+   * convex problem solved exactly (stable to rounding, the same in WASM),
+   * and a rate change counts only when it is large against the data's
+   * noise, so the trend's small wiggles are not changepoints. An exact
+   * MSTL fit (zero remainder) falls back to estimating sigma. */
   tp.uncertainty_samples = 0;
   tp.changepoint_prior_scale = p->prophet.changepoint_prior_scale;
+  tp.sigma = d->sigma;
   if (!fc_series_is_constant(d->trend, n) && fc_prophet_fit(d->trend, n, &tp, &m, NULL) == FC_OK) {
     rc = take_changepoints(d, m, p->changepoint_threshold);
     fc_prophet_destroy(m);

@@ -1,18 +1,23 @@
-/* prophet.c: the Prophet-style additive model (see prophet.h), its MAP fit
- * by OWL-QN, simulated intervals, and the "prophet" row of the model table.
+/* prophet.c: the Prophet-style additive model (see prophet.h), its exact
+ * MAP fit (lasso.h; OWL-QN as the fallback), simulated intervals, the
+ * serializer, and the "prophet" row of the model table.
  *
  * Parameter vector: [k, m, delta_0..delta_{ncp-1}, beta_0..beta_{ncol-1},
  * log sigma], all on the scaled data (y / max|y|, t in steps / (n - 1)). */
 #include "fc/prophet.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fc/buf.h"
+#include "fc/lasso.h"
 #include "fc/lbfgs.h"
 #include "fc/rng.h"
 #include "fc/series.h"
+#include "fc/time.h"
 #include "internal.h"
 #include "numeric.h"
 
@@ -137,13 +142,16 @@ typedef struct objective {
   const double *y; /* scaled */
   double *t, *resid, *suf_w, *suf_wt;
   double tau;
+  int fix_sigma; /* 1: log sigma is fixed_u, not a free parameter */
+  double fixed_u;
 } objective;
 
 static double neg_log_post(const double *x, double *g, void *ctxp) {
   objective *o = ctxp;
   const fc_prophet *m = o->m;
   size_t n = m->n, ncp = m->ncp, ncol = m->ncol;
-  double k = x[0], mm = x[1], u = x[2 + ncp + ncol], s2, sse = 0, f, A = 0, B = 0;
+  double k = x[0], mm = x[1], u = o->fix_sigma ? o->fixed_u : x[2 + ncp + ncol], s2, sse = 0, f,
+         A = 0, B = 0;
   const double *delta = x + 2, *beta = x + 2 + ncp;
   size_t j = 0;
   if (u > 50 || u < -50) return INFINITY;
@@ -182,7 +190,7 @@ static double neg_log_post(const double *x, double *g, void *ctxp) {
     f += beta[c] * beta[c] / (2 * p2);
     g[2 + ncp + c] += beta[c] / p2;
   }
-  g[2 + ncp + ncol] = (double)n - sse / s2 + 4 * s2;
+  g[2 + ncp + ncol] = o->fix_sigma ? 0 : (double)n - sse / s2 + 4 * s2;
   return f;
 }
 
@@ -209,7 +217,12 @@ void fc_prophet_destroy(fc_prophet *m) { destroy(m); }
 
 static int check_params(const fc_prophet_params *p, size_t n, fc_err *err) {
   int calendar = p->business_hours || p->month_end || p->nholidays > 0;
-  if (p->step < 0) return fc__err(err, FC_EINVAL, "prophet: negative step");
+  if (p->step < 0 || p->step > FC_PROPHET_MAX_STEP)
+    return fc__err(err, FC_EINVAL, "prophet: step must be 0..%lld seconds", (long long)FC_PROPHET_MAX_STEP);
+  if (p->step > 0 && (p->t0 < FC_TIME_MIN || p->t0 > FC_TIME_MAX))
+    return fc__err(err, FC_EINVAL, "prophet: t0 is outside the years 0001..9999");
+  if (p->uncertainty_samples > FC_PROPHET_MAX_SAMPLES)
+    return fc__err(err, FC_EINVAL, "prophet: at most %d uncertainty samples", FC_PROPHET_MAX_SAMPLES);
   if (calendar && p->step == 0)
     return fc__err(err, FC_EINVAL,
                    "prophet: holidays, business hours and month-end need timestamps (step > 0)");
@@ -218,6 +231,8 @@ static int check_params(const fc_prophet_params *p, size_t n, fc_err *err) {
   for (size_t s = 0; s < p->nseasons; s++)
     if (!(p->seasons[s].period >= 2) || p->seasons[s].order < 0 || p->seasons[s].order > 100)
       return fc__err(err, FC_EINVAL, "prophet: seasonality %zu: period must be >= 2, order 0..100", s);
+  if (!(p->sigma >= 0 && p->sigma < INFINITY))
+    return fc__err(err, FC_EINVAL, "prophet: sigma must be 0 (estimated) or a finite noise sd");
   if (!(p->changepoint_range > 0 && p->changepoint_range <= 1))
     return fc__err(err, FC_EINVAL, "prophet: changepoint_range must be in (0, 1]");
   if (!(p->changepoint_prior_scale > 0) || !(p->seasonality_prior_scale > 0) ||
@@ -340,7 +355,7 @@ static int copy_holidays(fc_prophet *m, const fc_prophet_params *p) {
 static int setup(fc_prophet *m, const double *y, size_t n, const fc_prophet_params *p) {
   size_t hist, ncp;
   m->n = n;
-  m->t0 = p->t0;
+  m->t0 = p->step > 0 ? p->t0 : 0;
   m->step = p->step;
   m->cal = p->calendar;
   m->samples = p->uncertainty_samples;
@@ -378,14 +393,115 @@ static int setup(fc_prophet *m, const double *y, size_t n, const fc_prophet_para
   return FC_OK;
 }
 
-/* MAP fit by OWL-QN from Prophet's initial values (the line through the
- * first and last value, no changes, no seasonality, sigma 1). */
-static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, fc_err *err) {
+/* Row i of the design: t, 1, the changepoint hinges (t - s_j)_+, then
+ * the regressor columns. */
+static void design_row(const fc_prophet *m, const double *t, size_t i, double *row) {
+  row[0] = t[i];
+  row[1] = 1;
+  for (size_t j = 0; j < m->ncp; j++) row[2 + j] = m->cp_idx[j] < i ? t[i] - m->cp_t[j] : 0;
+  memcpy(row + 2 + m->ncp, m->X + i * m->ncol, m->ncol * sizeof *row);
+}
+
+/* X'X (p x p, symmetric) and X'y, streamed row by row. */
+static void gram(const fc_prophet *m, const double *y, const double *t, double *XtX, double *Xty,
+                 double *row) {
+  size_t p = 2 + m->ncp + m->ncol;
+  memset(XtX, 0, p * p * sizeof *XtX);
+  memset(Xty, 0, p * sizeof *Xty);
+  for (size_t i = 0; i < m->n; i++) {
+    design_row(m, t, i, row);
+    for (size_t a = 0; a < p; a++) {
+      if (row[a] == 0) continue;
+      Xty[a] += row[a] * y[i];
+      for (size_t b = a; b < p; b++) XtX[a * p + b] += row[a] * row[b];
+    }
+  }
+  for (size_t a = 0; a < p; a++)
+    for (size_t b = 0; b < a; b++) XtX[a * p + b] = XtX[b * p + a];
+}
+
+/* The MAP of the coefficients for a given s2 (sigma^2, scaled): the
+ * negative log posterior is then (y - X b)'(y - X b) / (2 s2) plus the
+ * normal priors' ridge terms plus the Laplace prior's L1 term on the
+ * changepoints, a convex problem that fc_lasso_gram solves exactly. */
+static int map_given_sigma(const fc_prophet *m, const double *XtX, const double *Xty, double s2,
+                           double tau, double *G, double *c, double *lambda, double *x,
+                           fc_err *err) {
+  size_t ncp = m->ncp, p = 2 + ncp + m->ncol;
+  int rc;
+  for (size_t a = 0; a < p; a++) {
+    c[a] = Xty[a] / s2;
+    for (size_t b = 0; b < p; b++) G[a * p + b] = XtX[a * p + b] / s2;
+    lambda[a] = a >= 2 && a < 2 + ncp ? 1.0 / tau : 0;
+  }
+  G[0] += 1.0 / 25, G[p + 1] += 1.0 / 25; /* k, m ~ N(0, 5) */
+  for (size_t cc = 0; cc < m->ncol; cc++) {
+    size_t a = 2 + ncp + cc;
+    G[a * p + a] += 1.0 / (m->cols[cc].prior * m->cols[cc].prior);
+  }
+  if ((rc = fc_lasso_gram(G, c, lambda, p, x, err))) fc__err_prefix(err, rc, "prophet: ");
+  return rc;
+}
+
+/* The exact MAP: with sigma known, one convex solve; with sigma
+ * estimated, block coordinate descent from sigma = 1 (Prophet's start):
+ * the exact coefficients for the current sigma, then the sigma that
+ * minimizes the objective for those coefficients, n - sse/s2 + 4 s2 = 0,
+ * until s2 moves by less than 1e-12 relative. Each block step lowers the
+ * objective and ends at an exact optimum, so the answer does not depend
+ * on where an iterative solver happened to stop. */
+static int map_exact(const fc_prophet *m, const double *y, const double *t, double sigma,
+                     double tau, double *x, double *s2_out, fc_err *err) {
+  size_t n = m->n, p = 2 + m->ncp + m->ncol;
+  double *XtX = fc__mallocarray(p * p, sizeof *XtX), *G = fc__mallocarray(p * p, sizeof *G);
+  double *Xty = fc__mallocarray(p, sizeof *Xty), *c = fc__mallocarray(p, sizeof *c);
+  double *lambda = fc__mallocarray(p, sizeof *lambda), *row = fc__mallocarray(p, sizeof *row);
+  double s2 = sigma > 0 ? (sigma / m->scale) * (sigma / m->scale) : 1;
+  int rc = FC_OK;
+  if (!XtX || !G || !Xty || !c || !lambda || !row) {
+    rc = fc__err(err, FC_ENOMEM, "prophet: out of memory");
+    goto done;
+  }
+  gram(m, y, t, XtX, Xty, row);
+  for (int it = 0; it < 200; it++) {
+    double sse = 0, next;
+    if ((rc = map_given_sigma(m, XtX, Xty, s2, tau, G, c, lambda, x, err)) || sigma > 0) break;
+    for (size_t i = 0; i < n; i++) {
+      double r = y[i];
+      design_row(m, t, i, row);
+      for (size_t a = 0; a < p; a++) r -= row[a] * x[a];
+      sse += r * r;
+    }
+    next = (sqrt((double)n * (double)n + 16 * sse) - (double)n) / 8;
+    if (!(next > 1e-30)) next = 1e-30; /* sigma at rounding level: an exact fit */
+    if (fabs(next - s2) <= 1e-12 * s2) {
+      s2 = next;
+      break;
+    }
+    s2 = next;
+  }
+  *s2_out = s2;
+done:
+  fc__free(XtX);
+  fc__free(G);
+  fc__free(Xty);
+  fc__free(c);
+  fc__free(lambda);
+  fc__free(row);
+  return rc;
+}
+
+/* MAP fit (map_exact), with OWL-QN from Prophet's initial values (the
+ * line through the first and last value, no changes, no seasonality,
+ * sigma 1) as the fallback. */
+static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, double sigma,
+                    fc_err *err) {
   size_t n = m->n, dim = 3 + m->ncp + m->ncol;
   double *x = fc__calloc(dim, sizeof *x), *l1 = fc__calloc(dim, sizeof *l1);
   double *buf = fc__mallocarray(5 * n + 2, sizeof *buf);
   objective o;
   fc_lbfgs_params lp = fc_lbfgs_defaults();
+  double s2 = 1;
   int rc;
   if (!x || !l1 || !buf) {
     rc = fc__err(err, FC_ENOMEM, "prophet: out of memory");
@@ -398,6 +514,9 @@ static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, fc
   o.suf_w = buf + 3 * n;
   o.suf_wt = buf + 4 * n + 1;
   o.tau = tau;
+  o.fix_sigma = sigma > 0;
+  o.fixed_u = o.fix_sigma ? FC__MAX(-40.0, FC__MIN(40.0, log(sigma / m->scale))) : 0;
+  x[2 + m->ncp + m->ncol] = o.fixed_u;
   for (size_t i = 0; i < n; i++) {
     buf[i] = y[i] / m->scale;
     o.t[i] = (double)i / m->tspan;
@@ -409,16 +528,25 @@ static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, fc
   lp.max_iter = max_iter;
   lp.gtol = 1e-6;
   lp.ftol = 1e-11;
-  if ((rc = fc_lbfgs_minimize(neg_log_post, &o, x, dim, lp, NULL, err))) {
-    fc__err_prefix(err, rc, "prophet: ");
-    goto done;
+  /* The exact MAP; OWL-QN from Prophet's start only if the exact solver
+   * fails numerically (a support whose system is singular to rounding). */
+  rc = map_exact(m, buf, o.t, sigma, tau, x, &s2, err);
+  if (rc == FC_OK && !o.fix_sigma) x[2 + m->ncp + m->ncol] = 0.5 * log(s2);
+  if (rc == FC_ENUMERIC) {
+    memset(x, 0, dim * sizeof *x);
+    x[0] = buf[n - 1] - buf[0];
+    x[1] = buf[0];
+    x[2 + m->ncp + m->ncol] = o.fixed_u;
+    rc = fc_lbfgs_minimize(neg_log_post, &o, x, dim, lp, NULL, err);
+    if (rc) fc__err_prefix(err, rc, "prophet: ");
   }
+  if (rc) goto done;
   neg_log_post(x, l1, &o); /* refresh the residuals at the optimum */
   m->k = x[0];
   m->m = x[1];
   memcpy(m->delta, x + 2, m->ncp * sizeof *x);
   memcpy(m->beta, x + 2 + m->ncp, m->ncol * sizeof *x);
-  m->sigma = exp(x[2 + m->ncp + m->ncol]);
+  m->sigma = o.fix_sigma ? sigma / m->scale : exp(x[2 + m->ncp + m->ncol]);
   for (size_t i = 0; i < n; i++) m->yhat[i] = buf[i] - o.resid[i];
   if (!isfinite(m->sigma) || !isfinite(m->k) || !isfinite(m->m))
     rc = fc__err(err, FC_ENUMERIC, "prophet: the fit did not converge to finite values");
@@ -448,7 +576,7 @@ int fc_prophet_fit(const double *y, size_t n, const fc_prophet_params *pp, fc_pr
     return fc__err(err, rc, "prophet: out of memory");
   }
   if ((rc = optimize(m, y, p->max_iter > 0 ? p->max_iter : 1000, p->changepoint_prior_scale,
-                     err))) {
+                     p->sigma, err))) {
     destroy(m);
     return rc;
   }
@@ -526,6 +654,8 @@ static int predict(const fc_prophet *m, size_t h, double *mean, double *sd, fc_f
   double *sim = NULL, *col = NULL;
   int rc;
   if (h == 0) return fc__err(err, FC_EINVAL, "prophet: horizon must be at least 1");
+  if (m->step > 0 && (double)(m->n + h) * (double)m->step > 1e17)
+    return fc__err(err, FC_ERANGE, "prophet: %zu steps after the history run past any calendar", h);
   if (m->nreg && m->n + h > m->reg_len)
     return fc__err(err, FC_EINVAL,
                    "prophet: the regressors are known for %zu future steps, %zu requested",
@@ -617,6 +747,217 @@ size_t fc_prophet_changepoints(const fc_prophet *m, double threshold, size_t *in
   return count;
 }
 
+/* ---- serialization (model_io.c's format) ---------------------------------
+ *
+ * The state a forecast reads: sizes, scale, calendar, seasonalities, the
+ * MAP parameters, the column layout, holidays, regressor columns and the
+ * simulation's sample count and seed, so a loaded model forecasts (and
+ * simulates) bit-identically. The in-sample fit and feature matrix are not
+ * kept: a loaded model is reachable only through fc_model, which forecasts.
+ * Signed integers are stored as their two's-complement u64. */
+
+#define MAX_WINDOW 100000 /* holiday window and calendar ints, in absolute value */
+
+static void put_i64(fc_buf *b, int64_t v) { fc__put_u64(b, (uint64_t)v); }
+
+static int64_t get_i64(fc__rd *r, int64_t lo, int64_t hi) {
+  int64_t v = (int64_t)fc__get_u64(r);
+  if (v < lo || v > hi) r->bad = 1;
+  return r->bad ? lo : v;
+}
+
+static double get_finite(fc__rd *r, double lo, double hi) {
+  double v = fc__get_f64(r);
+  if (!(v >= lo && v <= hi)) r->bad = 1;
+  return r->bad ? lo : v;
+}
+
+void fc__prophet_save(const void *state, fc_buf *b) {
+  const fc_prophet *m = state;
+  fc__put_u64(b, m->n);
+  fc__put_f64(b, m->scale);
+  put_i64(b, m->t0);
+  put_i64(b, m->step);
+  put_i64(b, m->cal.utc_offset_minutes);
+  put_i64(b, m->cal.business_start_hour);
+  put_i64(b, m->cal.business_end_hour);
+  put_i64(b, m->cal.month_end_days);
+  fc__put_u64(b, m->nseasons);
+  for (size_t s = 0; s < m->nseasons; s++) {
+    fc__put_f64(b, m->seasons[s].period);
+    fc__put_u64(b, (uint64_t)m->seasons[s].order);
+  }
+  fc__put_f64(b, m->k);
+  fc__put_f64(b, m->m);
+  fc__put_f64(b, m->sigma);
+  fc__put_u64(b, m->ncp);
+  for (size_t j = 0; j < m->ncp; j++) fc__put_u64(b, m->cp_idx[j]);
+  fc__put_f64s(b, m->delta, m->ncp);
+  fc__put_u64(b, m->ncomp);
+  for (size_t c = 0; c < m->ncomp; c++) {
+    size_t len = strlen(m->comp_names[c]);
+    fc__put_u64(b, len);
+    fc_buf_append(b, m->comp_names[c], len);
+  }
+  fc__put_u64(b, m->nhol);
+  fc__put_u64(b, m->ngroups);
+  for (size_t h = 0; h < m->nhol; h++) {
+    put_i64(b, m->hol_day[h]);
+    put_i64(b, m->hol_lo[h]);
+    put_i64(b, m->hol_hi[h]);
+    fc__put_u64(b, m->hol_group[h]);
+  }
+  fc__put_u64(b, m->nreg);
+  fc__put_u64(b, m->reg_len);
+  fc__put_f64s(b, m->reg, m->nreg * m->reg_len);
+  fc__put_u64(b, m->ncol);
+  for (size_t c = 0; c < m->ncol; c++) {
+    const column *col = &m->cols[c];
+    fc__put_u64(b, (uint64_t)col->kind);
+    fc__put_u64(b, col->a);
+    fc__put_u64(b, (uint64_t)col->harmonic);
+    fc__put_u64(b, (uint64_t)col->is_cos);
+    fc__put_u64(b, col->comp);
+    fc__put_f64(b, col->mu);
+    fc__put_f64(b, col->sd);
+  }
+  fc__put_f64s(b, m->beta, m->ncol);
+  fc__put_u64(b, m->samples);
+  fc__put_u64(b, m->seed);
+}
+
+/* The remaining bytes as a bound on a count of 8-byte items. */
+static size_t left8(const fc__rd *r) { return (r->len - r->pos) / 8; }
+
+static void load_calendar(fc__rd *r, fc_prophet *m) {
+  m->t0 = get_i64(r, FC_TIME_MIN, FC_TIME_MAX);
+  m->step = get_i64(r, 0, FC_PROPHET_MAX_STEP);
+  m->cal.utc_offset_minutes = (int)get_i64(r, -MAX_WINDOW, MAX_WINDOW);
+  m->cal.business_start_hour = (int)get_i64(r, -MAX_WINDOW, MAX_WINDOW);
+  m->cal.business_end_hour = (int)get_i64(r, -MAX_WINDOW, MAX_WINDOW);
+  m->cal.month_end_days = (int)get_i64(r, -MAX_WINDOW, MAX_WINDOW);
+  m->nseasons = fc__get_count(r, 0, FC_PROPHET_MAX_SEASONS);
+  for (size_t s = 0; s < m->nseasons && !r->bad; s++) {
+    m->seasons[s].period = get_finite(r, 2, 1e15);
+    m->seasons[s].order = (int)fc__get_count(r, 1, 100);
+  }
+}
+
+static void load_trend(fc__rd *r, fc_prophet *m) {
+  m->k = get_finite(r, -DBL_MAX, DBL_MAX);
+  m->m = get_finite(r, -DBL_MAX, DBL_MAX);
+  m->sigma = get_finite(r, 0, DBL_MAX);
+  m->ncp = fc__get_count(r, 0, FC__MIN(m->n - 1, left8(r)));
+  if (r->bad || !(m->cp_idx = fc__mallocarray(m->ncp, sizeof *m->cp_idx)) ||
+      !(m->cp_t = fc__mallocarray(m->ncp, sizeof *m->cp_t))) {
+    r->bad = 1;
+    return;
+  }
+  for (size_t j = 0; j < m->ncp; j++) {
+    m->cp_idx[j] = fc__get_count(r, j ? m->cp_idx[j - 1] : 0, m->n - 1);
+    m->cp_t[j] = (double)m->cp_idx[j] / m->tspan;
+  }
+  m->delta = fc__get_f64s(r, m->ncp);
+}
+
+static void load_components(fc__rd *r, fc_prophet *m) {
+  m->ncomp = fc__get_count(r, 0, FC_PROPHET_MAX_SEASONS + 4);
+  for (size_t c = 0; c < m->ncomp && !r->bad; c++) {
+    size_t len = fc__get_count(r, 1, sizeof m->comp_names[c] - 1);
+    if (r->bad || r->len - r->pos < len) {
+      r->bad = 1;
+      return;
+    }
+    memcpy(m->comp_names[c], r->p + r->pos, len);
+    m->comp_names[c][len] = '\0';
+    r->pos += len;
+  }
+}
+
+static void load_holidays(fc__rd *r, fc_prophet *m) {
+  m->nhol = fc__get_count(r, 0, left8(r) / 4);
+  m->ngroups = fc__get_count(r, 0, m->nhol);
+  if (r->bad || !(m->hol_day = fc__mallocarray(m->nhol, sizeof *m->hol_day)) ||
+      !(m->hol_lo = fc__mallocarray(m->nhol, sizeof *m->hol_lo)) ||
+      !(m->hol_hi = fc__mallocarray(m->nhol, sizeof *m->hol_hi)) ||
+      !(m->hol_group = fc__mallocarray(m->nhol, sizeof *m->hol_group))) {
+    r->bad = 1;
+    return;
+  }
+  for (size_t h = 0; h < m->nhol; h++) {
+    m->hol_day[h] = get_i64(r, FC_TIME_MIN / DAY - 1, FC_TIME_MAX / DAY + 1);
+    m->hol_lo[h] = (int)get_i64(r, -MAX_WINDOW, 0);
+    m->hol_hi[h] = (int)get_i64(r, 0, MAX_WINDOW);
+    m->hol_group[h] = fc__get_count(r, 0, m->ngroups ? m->ngroups - 1 : 0);
+  }
+}
+
+static void load_regressors(fc__rd *r, fc_prophet *m) {
+  m->nreg = fc__get_count(r, 0, left8(r));
+  m->reg_len = fc__get_count(r, m->nreg ? m->n : 0, left8(r));
+  if (r->bad || (m->nreg && m->reg_len > left8(r) / m->nreg)) {
+    r->bad = 1;
+    return;
+  }
+  if (m->nreg) m->reg = fc__get_f64s(r, m->nreg * m->reg_len);
+}
+
+/* Upper bound (exclusive) of a column's index `a` by kind. */
+static size_t column_range(const fc_prophet *m, int kind) {
+  switch (kind) {
+  case COL_SEASON: return m->nseasons;
+  case COL_HOLIDAY: return m->ngroups;
+  case COL_REGRESSOR: return m->nreg;
+  default: return m->step > 0 ? 1 : 0; /* calendar indicators need a step */
+  }
+}
+
+static void load_columns(fc__rd *r, fc_prophet *m) {
+  m->ncol = fc__get_count(r, 0, left8(r) / 7);
+  if (r->bad || !(m->cols = fc__calloc(m->ncol ? m->ncol : 1, sizeof *m->cols))) {
+    r->bad = 1;
+    return;
+  }
+  for (size_t c = 0; c < m->ncol && !r->bad; c++) {
+    column *col = &m->cols[c];
+    col->kind = (int)fc__get_count(r, COL_SEASON, COL_REGRESSOR);
+    col->a = fc__get_count(r, 0, SIZE_MAX);
+    if (!r->bad && col->a >= column_range(m, col->kind)) r->bad = 1;
+    col->harmonic = (int)fc__get_count(r, 0, 100);
+    if (!r->bad && col->kind == COL_SEASON &&
+        (col->harmonic < 1 || col->harmonic > m->seasons[col->a].order))
+      r->bad = 1;
+    col->is_cos = (int)fc__get_count(r, 0, 1);
+    col->comp = fc__get_count(r, 0, m->ncomp ? m->ncomp - 1 : 0);
+    if (!r->bad && m->ncomp == 0) r->bad = 1;
+    col->mu = get_finite(r, -DBL_MAX, DBL_MAX);
+    col->sd = get_finite(r, DBL_MIN, DBL_MAX);
+  }
+  if (!r->bad) m->beta = fc__get_f64s(r, m->ncol);
+}
+
+int fc__prophet_load(fc__rd *r, void **state) {
+  fc_prophet *m = fc__calloc(1, sizeof *m);
+  if (m == NULL) return FC_ENOMEM;
+  m->n = fc__get_count(r, FC_PROPHET_MIN_N, SIZE_MAX / 16);
+  m->tspan = (double)(m->n - 1);
+  m->scale = get_finite(r, DBL_MIN, DBL_MAX);
+  load_calendar(r, m);
+  if (!r->bad) load_trend(r, m);
+  if (!r->bad) load_components(r, m);
+  if (!r->bad) load_holidays(r, m);
+  if (!r->bad) load_regressors(r, m);
+  if (!r->bad) load_columns(r, m);
+  m->samples = fc__get_count(r, 0, FC_PROPHET_MAX_SAMPLES);
+  m->seed = fc__get_u64(r);
+  if (r->bad) {
+    destroy(m);
+    return FC_ECORRUPT;
+  }
+  *state = m;
+  return FC_OK;
+}
+
 /* ---- model table row ------------------------------------------------------ */
 
 static size_t row_min_length(const fc_model_params *p) {
@@ -632,6 +973,10 @@ static int row_fit(const double *y, size_t n, const fc_model_params *mp, void **
   for (size_t k = 0; k < mp->nperiods && k < FC_PROPHET_MAX_SEASONS; k++)
     p.seasons[p.nseasons++] = (fc_prophet_season){(double)mp->periods[k], 0};
   p.seed = mp->seed;
+  p.t0 = mp->t0;
+  p.step = mp->step;
+  p.business_hours = mp->business_hours;
+  p.month_end = mp->month_end;
   rc = fc_prophet_fit(y, n, &p, &m, err);
   *state = m;
   return rc;
@@ -644,5 +989,5 @@ static int row_forecast(const void *state, size_t h, double *mean, double *sd, f
 static void row_destroy(void *state) { destroy(state); }
 
 const fc_model_def fc__model_prophet = {
-    "prophet", "Prophet-style trend with changepoints + Fourier seasonality (MAP by OWL-QN)",
+    "prophet", "Prophet-style trend with changepoints + Fourier seasonality (exact MAP)",
     row_min_length, row_fit, row_forecast, row_destroy};

@@ -142,6 +142,7 @@ int fc_m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
 
 /* Long form. */
 #include "fc/csv.h"
+#include "fc/freq.h"
 #include "fc/time.h"
 
 static int find_col(const fc_csv *c, const char *name) {
@@ -175,7 +176,52 @@ typedef struct long_series {
   long long first, last, step;
 } long_series;
 
+/* Sets *gap to how many steps after the series' last value `when` lies
+ * (1 = the next step), by the data's own step (freq NONE) or on the freq
+ * grid. */
+static int steps_after(long_series *S, size_t n, long long when, fc_freq freq, size_t line,
+                       const char *id, size_t *gap, fc_err *err) {
+  long long d = when - S->last, k;
+  if (d <= 0)
+    return fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time not increasing", line, id);
+  if (freq != FC_FREQ_NONE) {
+    char ts[FC_TIME_STR], t0[FC_TIME_STR];
+    int64_t kk;
+    if (fc_freq_index((int64_t)S->first, freq, (int64_t)when, &kk) != FC_OK) {
+      fc_time_format((int64_t)when, ts);
+      fc_time_format((int64_t)S->first, t0);
+      return fc__err(err, FC_EPARSE,
+                     "long: line %zu: series '%s': %s is off the %s grid that starts at %s", line,
+                     id, ts, fc_freq_name(freq), t0);
+    }
+    k = (long long)kk - (long long)(n - 1);
+  } else {
+    if (S->step == 0) S->step = d;
+    if (d % S->step != 0)
+      return fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time is off its step of %lld",
+                     line, id, S->step);
+    k = d / S->step;
+  }
+  if (k > FC_LONG_MAX_POINTS - (long long)n)
+    return fc__err(err, FC_ERANGE, "long: line %zu: series '%s' gap makes it longer than %d points",
+                   line, id, FC_LONG_MAX_POINTS);
+  *gap = (size_t)k;
+  return FC_OK;
+}
+
+/* The time of step k of a series (a filled gap's time). */
+static long long step_time(const long_series *S, fc_freq freq, size_t k) {
+  int64_t t = 0;
+  if (freq == FC_FREQ_NONE) return S->first + (long long)k * S->step;
+  fc_freq_add((int64_t)S->first, freq, (int64_t)k, &t); /* k is below a point already read */
+  return (long long)t;
+}
+
 int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err) {
+  return fc_long_parse_freq(data, len, FC_FREQ_NONE, out, err);
+}
+
+int fc_long_parse_freq(const char *data, size_t len, fc_freq freq, fc_series_set *out, fc_err *err) {
   fc_csv c;
   int ci, ct, cv, rc, any_time = -1;
   size_t cap = 0;
@@ -222,6 +268,12 @@ int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err)
       break;
     }
     any_time = is_time;
+    if (freq != FC_FREQ_NONE && !is_time) {
+      rc = fc__err(err, FC_EPARSE,
+                   "long: line %zu: a %s frequency needs ISO 8601 timestamps, not the step index '%s'",
+                   line, fc_freq_name(freq), ts);
+      break;
+    }
     v = strtod(vs, &end);
     if (vl == 0 || *end != '\0' || !isfinite(v)) {
       rc = fc__err(err, FC_EPARSE, "long: line %zu: value '%s' is not a number", line, vs);
@@ -256,24 +308,7 @@ int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err)
     S = &ls[k];
     {
       size_t gap = 1, n = out->lengths[k];
-      if (n > 0) {
-        long long d = when - S->last;
-        if (d <= 0) {
-          rc = fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time not increasing", line, id);
-          break;
-        }
-        if (S->step == 0) S->step = d;
-        if (d % S->step != 0) {
-          rc = fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time is off its step of %lld", line, id, S->step);
-          break;
-        }
-        if (d / S->step > FC_LONG_MAX_POINTS - (long long)n) {
-          rc = fc__err(err, FC_ERANGE, "long: line %zu: series '%s' gap makes it longer than %d points", line, id,
-                       FC_LONG_MAX_POINTS);
-          break;
-        }
-        gap = (size_t)(d / S->step);
-      }
+      if (n > 0 && (rc = steps_after(S, n, when, freq, line, id, &gap, err)) < 0) break;
       if (fc__grow((void **)&out->values[k], &S->cap, n + gap, sizeof(double)) ||
           fc__grow((void **)&out->times[k], &S->tcap, n + gap, sizeof(long long))) {
         rc = fc__err(err, FC_ENOMEM, "long: out of memory");
@@ -281,7 +316,7 @@ int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err)
       }
       for (size_t g = 1; g < gap; g++) {
         out->values[k][n] = NAN;
-        out->times[k][n] = S->last + (long long)g * S->step;
+        out->times[k][n] = step_time(S, freq, n);
         n++;
       }
       out->values[k][n] = v;

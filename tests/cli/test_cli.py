@@ -120,6 +120,97 @@ def main():
         check("damaged model file refused", rc == 1 and "checksum" in err, err)
         rc, out, err = run(cli, "forecast", "--input", ts, "--horizon", "24", "--save-model", mf)
         check("--save-model refuses the ensemble", rc == 2 and "single model" in err, err)
+        pf = os.path.join(tmp, "prophet.model")
+        rc, fitted, err = run(cli, "forecast", "--input", ts, "--horizon", "24", "--season", "24",
+                              "--model", "prophet", "--save-model", pf)
+        rc2, loaded, err2 = run(cli, "forecast", "--load-model", pf, "--input", ts, "--horizon", "24")
+        check("prophet --save-model / --load-model: identical forecast and intervals",
+              rc == 0 and rc2 == 0 and fitted == loaded and fitted.count("\n") == 25, err + err2)
+        with open(pf, "rb") as f:
+            blob = f.read()
+        with open(pf, "wb") as f:
+            f.write(blob[:-20])
+        rc, out, err = run(cli, "forecast", "--load-model", pf, "--horizon", "24")
+        check("truncated prophet model refused", rc == 1 and "model load" in err, err)
+
+        # --freq: the stated step, its grid, gaps, default seasons, calendar regressors.
+        import datetime
+        def hourly(path, rows):
+            with open(path, "w") as f:
+                f.write("series_id,timestamp,value\n")
+                for t, v in rows:
+                    f.write("H,%s,%.3f\n" % (t.strftime("%Y-%m-%dT%H:%M:%SZ"), v))
+        t0 = datetime.datetime(2025, 1, 1)
+        hours = [t0 + datetime.timedelta(hours=i) for i in range(24 * 21)]
+        busy = [100 + 30 * (t.weekday() < 5 and 9 <= t.hour < 17) + (i * 7919 % 13) * 0.4
+                for i, t in enumerate(hours)]
+        hf = os.path.join(tmp, "hourly.csv")
+        hourly(hf, zip(hours, busy))
+        rc, out, err = run(cli, "forecast", "--input", hf, "--horizon", "3", "--freq", "hour", "--model", "snaive")
+        rows = out.splitlines()[1:]
+        check("--freq hour: output times step by the hour", rc == 0 and [r.split(",")[2] for r in rows] ==
+              ["2025-01-22T00:00:00Z", "2025-01-22T01:00:00Z", "2025-01-22T02:00:00Z"], out + err)
+        rc2, out2, _ = run(cli, "forecast", "--input", hf, "--horizon", "3", "--season", "24,168", "--model", "snaive")
+        rc3, out3, _ = run(cli, "forecast", "--input", hf, "--horizon", "3", "--model", "snaive")
+        check("--freq hour without --season uses 24,168", rc2 == 0 and out == out2 and out3 != out, out3)
+        gf = os.path.join(tmp, "gap.csv")
+        hourly(gf, [(t, v) for i, (t, v) in enumerate(zip(hours, busy)) if i not in (100, 101)])
+        rc, out, err = run(cli, "forecast", "--input", gf, "--horizon", "2", "--freq", "hour", "--model", "snaive")
+        check("--freq hour: a gap is filled and reported with its first time",
+              rc == 0 and "series H: 2 missing values filled" in err and "2025-01-05T04:00:00Z" in err, err)
+        of = os.path.join(tmp, "offgrid.csv")
+        hourly(of, list(zip(hours[:50], busy)) + [(hours[50] + datetime.timedelta(minutes=30), 1.0)])
+        rc, out, err = run(cli, "forecast", "--input", of, "--horizon", "2", "--freq", "hour", "--model", "snaive")
+        check("--freq hour: an off-grid time is refused with line, series and time",
+              rc == 1 and "line 52" in err and "'H'" in err and "2025-01-03T02:30:00Z is off the hour grid" in err, err)
+        rc, out, err = run(cli, "backtest", "--input", of, "--horizon", "2", "--freq", "hour", "--model", "snaive")
+        check("backtest --freq hour: the same refusal", rc == 1 and "off the hour grid" in err, err)
+        mf2 = os.path.join(tmp, "monthly.csv")
+        with open(mf2, "w") as f:
+            f.write("series_id,timestamp,value\n")
+            for i in range(48):
+                y, m = 2020 + i // 12, i % 12 + 1
+                last = (datetime.date(y + (m == 12), m % 12 + 1, 1) - datetime.timedelta(days=1)).day
+                f.write("M,%04d-%02d-%02d,%.2f\n" % (y, m, last, 200 + 30 * ((i % 12) in (5, 6, 7)) + i + (i * 31 % 7)))
+        rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "month", "--model", "snaive")
+        rows = out.splitlines()[1:]
+        check("--freq month: calendar month ends, season 12",
+              rc == 0 and [r.split(",")[2][:10] for r in rows] == ["2024-01-31", "2024-02-29", "2024-03-31"]
+              and float(rows[0].split(",")[3]) == 200 + 36 + (36 * 31 % 7), out + err)
+        rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--model", "snaive")
+        check("monthly data without --freq: refused, pointing at --freq", rc == 1 and "need --freq" in err, err)
+        rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "week")
+        check("--freq week on monthly rows: off-grid refusal", rc == 1 and "off the week grid" in err, err)
+        rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "fortnight")
+        check("--freq: unknown name refused", rc == 2 and "want hour, day, week or month" in err, err)
+        rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "month", "--format", "m4")
+        check("--freq with m4 input refused", rc == 2 and "--format long" in err, err)
+        sf = os.path.join(tmp, "steps.csv")
+        with open(sf, "w") as f:
+            f.write("series_id,timestamp,value\nA,1,2\nA,2,3\nA,3,5\n")
+        rc, out, err = run(cli, "forecast", "--input", sf, "--horizon", "2", "--freq", "day", "--model", "naive")
+        check("--freq with step indexes refused", rc == 1 and "needs ISO 8601 timestamps" in err, err)
+
+        def bt(*extra):
+            rc, out, err = run(cli, "backtest", "--input", hf, "--horizon", "24", "--freq", "hour",
+                               "--model", "prophet", *extra)
+            return float(out.splitlines()[1].split(",")[5]) if rc == 0 else float("inf"), err
+        plain, e1 = bt()
+        withreg, e2 = bt("--regressors", "business_hours")
+        check("prophet --regressors business_hours: backtest MASE falls (office-hours data)",
+              withreg < 0.75 * plain, "%g vs %g %s %s" % (withreg, plain, e1, e2))
+        pmf = os.path.join(tmp, "prophet_cal.model")
+        rc, fitted, err = run(cli, "forecast", "--input", hf, "--horizon", "30", "--freq", "hour", "--model",
+                              "prophet", "--regressors", "business_hours,month_end", "--save-model", pmf)
+        rc2, loaded, err2 = run(cli, "forecast", "--input", hf, "--horizon", "30", "--freq", "hour",
+                                "--load-model", pmf)
+        check("prophet with calendar regressors: saved and loaded forecasts identical",
+              rc == 0 and rc2 == 0 and fitted == loaded, err + err2)
+        for extra, msg in ((["--freq", "day", "--model", "prophet", "--regressors", "business_hours"], "needs hourly data"),
+                           (["--freq", "hour", "--model", "ets", "--regressors", "month_end"], "prophet model's"),
+                           (["--freq", "hour", "--model", "prophet", "--regressors", "payday"], "want a list")):
+            rc, out, err = run(cli, "forecast", "--input", hf, "--horizon", "3", *extra)
+            check("--regressors refused: " + msg, rc == 2 and msg in err, err)
 
         sc = os.path.join(tmp, "scenario.json")
         with open(sc, "w") as f:

@@ -235,6 +235,104 @@ TEST(fallbacks_and_bad_inputs) {
   }
 }
 
+/* Largest |mean[i] - truth(i)| over a forecast of h steps. */
+static double worst_error(const double *mean, size_t h, double (*truth)(size_t i)) {
+  double w = 0;
+  for (size_t i = 0; i < h; i++) w = fmax(w, fabs(mean[i] - truth(i)));
+  return w;
+}
+
+/* A daily cycle with a sharp one-hour bump, 10 cycles (t < 240), and its
+ * continuation; a representable sine; the line 5 + 2t (t < 100). */
+static double cycle_at(size_t t) {
+  return 10 + 3 * sin(2 * PI * (double)t / 24) + (t % 24 == 5 ? 2 : 0);
+}
+static double cycle_future(size_t i) { return cycle_at(240 + i); }
+static double sine_future(size_t i) { return 10 + 3 * sin(2 * PI * (double)(240 + i) / 24); }
+static double line_future(size_t i) { return 5 + 2 * (double)(100 + i); }
+
+TEST(every_model_known_answers) {
+  /* Pure seasonal: each seasonal model continues the cycle (Prophet, a
+   * Fourier series of order 4, the smooth sine instead of the bump).
+   * Linear trend: the trend models continue the line; Theta by design
+   * grows at half the slope (theta_linear_trend), and optimized Theta,
+   * which may pick theta = 2, does no worse than Theta. */
+  static const char *seasonal[] = {"snaive", "naive2", "theta", "otheta", "ets", "mstl", "arima"};
+  static const char *linear[] = {"ets", "mstl", "arima"};
+  double cyc[240], sine[240], line[100], err_theta, err_otheta;
+  fc_forecast f;
+  fc_model_params p = seasonal_params(24), q = fc_model_defaults();
+  for (size_t t = 0; t < 240; t++) {
+    cyc[t] = cycle_at(t);
+    sine[t] = 10 + 3 * sin(2 * PI * (double)t / 24);
+  }
+  for (size_t t = 0; t < 100; t++) line[t] = 5 + 2 * (double)t;
+  ASSERT_OK(fc_forecast_init(&f, 48, levels, 2, NULL));
+  for (size_t k = 0; k < sizeof seasonal / sizeof *seasonal; k++) {
+    ASSERT_OK(fc_forecast_series(seasonal[k], cyc, 240, &p, &f, NULL));
+    if (worst_error(f.mean, 48, cycle_future) > 1e-6) FC__FAIL("%s misses the cycle", seasonal[k]);
+  }
+  ASSERT_OK(fc_forecast_series("prophet", sine, 240, &p, &f, NULL));
+  ASSERT(worst_error(f.mean, 48, sine_future) < 0.01);
+  ASSERT_OK(fc_forecast_series("naive", cyc, 240, &p, &f, NULL));
+  ASSERT_NEAR(f.mean[47], cyc[239], 0);
+  for (size_t k = 0; k < sizeof linear / sizeof *linear; k++) {
+    ASSERT_OK(fc_forecast_series(linear[k], line, 100, &q, &f, NULL));
+    if (worst_error(f.mean, 48, line_future) > 1e-6) FC__FAIL("%s misses the line", linear[k]);
+  }
+  ASSERT_OK(fc_forecast_series("prophet", line, 100, &q, &f, NULL));
+  ASSERT(worst_error(f.mean, 48, line_future) < 0.01);
+  ASSERT_OK(fc_forecast_series("theta", line, 100, &q, &f, NULL));
+  err_theta = worst_error(f.mean, 48, line_future);
+  ASSERT_OK(fc_forecast_series("otheta", line, 100, &q, &f, NULL));
+  err_otheta = worst_error(f.mean, 48, line_future);
+  printf("  line, error at 48 steps: theta %.3g, otheta %.3g\n", err_theta, err_otheta);
+  ASSERT(err_otheta <= err_theta);
+  fc_forecast_free(&f);
+}
+
+TEST(every_model_bad_inputs) {
+  /* For every row of the model table: NaN and Inf are FC_EINVAL naming
+   * the index, a history one value shorter than the model's minimum (and
+   * an empty one) FC_ETOOSHORT; a history below zero forced non-negative
+   * gives a finite forecast clamped at 0; MSTL on log scale falls back to
+   * levels for a history that is not strictly positive (documented). */
+  size_t nm;
+  const fc_model_def *const *tab = fc_model_table(&nm);
+  double y[240];
+  fc_forecast f, g;
+  fc_err err;
+  fc_model_params p = seasonal_params(24);
+  ASSERT_OK(fc_forecast_init(&f, 24, levels, 2, NULL));
+  ASSERT_OK(fc_forecast_init(&g, 24, levels, 2, NULL));
+  for (size_t k = 0; k < nm; k++) {
+    const char *name = tab[k]->name;
+    size_t minn = tab[k]->min_length(&p);
+    for (size_t t = 0; t < 240; t++) y[t] = cycle_at(t) - 12; /* mostly negative */
+    y[7] = NAN;
+    ASSERT_INT_EQ(fc_forecast_series(name, y, 240, &p, &f, &err), FC_EINVAL);
+    ASSERT_CONTAINS(err.msg, "value 7");
+    y[7] = INFINITY;
+    ASSERT_INT_EQ(fc_forecast_series(name, y, 240, &p, &f, &err), FC_EINVAL);
+    y[7] = cycle_at(7) - 12;
+    if (minn > 1) ASSERT_INT_EQ(fc_forecast_series(name, y, minn - 1, &p, &f, &err), FC_ETOOSHORT);
+    ASSERT_INT_EQ(fc_forecast_series(name, y, 0, &p, &f, &err), FC_ETOOSHORT);
+    p.nonneg = 1;
+    ASSERT_OK(fc_forecast_series(name, y, 240, &p, &f, &err));
+    for (size_t i = 0; i < 24; i++)
+      if (!(f.mean[i] >= 0 && f.lo[i] >= 0 && f.lo[24 + i] >= 0 && isfinite(f.hi[24 + i])))
+        FC__FAIL("%s: step %zu not clamped or not finite", name, i);
+    p.nonneg = -1;
+  }
+  p.mstl_log = 1;
+  ASSERT_OK(fc_forecast_series("mstl", y, 240, &p, &f, NULL));
+  p.mstl_log = 0;
+  ASSERT_OK(fc_forecast_series("mstl", y, 240, &p, &g, NULL));
+  ASSERT(memcmp(f.mean, g.mean, 24 * sizeof *f.mean) == 0);
+  fc_forecast_free(&f);
+  fc_forecast_free(&g);
+}
+
 TEST(mstl_two_seasons) {
   /* Trend + daily + weekly sines: MSTL recovers each component. */
   enum { N = 24 * 7 * 5 };
@@ -368,7 +466,8 @@ TEST(m4_golden_parity) {
   fc_series_set_free(&tr);
 }
 
-TEST_LIST(T(naive_and_snaive_exact), T(naive2_pure_seasonal), T(theta_linear_trend),
+TEST_LIST(T(every_model_known_answers), T(every_model_bad_inputs), T(naive_and_snaive_exact),
+          T(naive2_pure_seasonal), T(theta_linear_trend),
           T(ets_recovers_alpha), T(ets_auto_seasonal_trend), T(ets_recovers_additive_season),
           T(ets_selects_damped_trend), T(fallbacks_and_bad_inputs),
           T(mstl_two_seasons), T(series_gaps), T(normal_quantile), T(m4_accuracy_floor), T(m4_golden_parity))

@@ -24,12 +24,17 @@ cd "$here"
 "$cli" forecast --input ts_hourly.csv --horizon 24 --season 24 > "$tmp/fc_auto.csv"
 "$cli" forecast --input ts_hourly.csv --horizon 12 --season 24 --model theta --level 50,90 > "$tmp/fc_theta.csv"
 "$cli" backtest --input ts_hourly.csv --horizon 24 --season 24 --model snaive --origins 2 > "$tmp/bt_snaive.csv"
+"$cli" forecast --input ts_hourly.csv --horizon 30 --freq hour --model snaive > "$tmp/fc_freq.csv"
+"$cli" decompose --input ts_hourly.csv --season 24 --json > "$tmp/dc_mstl.json"
+grep -e '^series_id,' -e '^H1,' ts_hourly.csv > "$tmp/h1.csv"
+"$cli" forecast --input "$tmp/h1.csv" --horizon 24 --season 24 --model prophet \
+  --save-model "$tmp/fc_prophet.model" > "$tmp/fc_prophet.csv"
 "$cli" gbdt train --input gbdt_train.csv --target y --output "$tmp/gbdt_model.bin" --rounds 30 \
   --num-leaves 8 --min-data-in-leaf 5 --learning-rate 0.2 --seed 1 --categorical cat 2>/dev/null
 "$cli" gbdt predict --model "$tmp/gbdt_model.bin" --input gbdt_test.csv --output "$tmp/gbdt_pred.csv"
 status=0
 for f in seg_kmeans4.json seg_auto.json seg_dbscan.json fc_auto.csv fc_theta.csv bt_snaive.csv \
-         gbdt_model.bin gbdt_pred.csv; do
+         fc_freq.csv dc_mstl.json fc_prophet.model fc_prophet.csv gbdt_model.bin gbdt_pred.csv; do
   if [ "$mode" = --write ]; then
     cp "$tmp/$f" "$here/$f"
   elif ! cmp -s "$tmp/$f" "$here/$f"; then

@@ -154,6 +154,80 @@ test('backtest: seasonal naive on an exactly periodic series has zero error', ()
   assert.equal(b.all.mae, 0);
 });
 
+// Hourly rows from 2024-05-01T00:00Z, one per value (null: no row).
+function hourlyCsv(values, id = 'h') {
+  const t0 = Date.UTC(2024, 4, 1);
+  const rows = values.map((v, i) => (v === null ? null
+    : `${id},${new Date(t0 + i * 3600e3).toISOString().replace('.000', '')},${v}`));
+  return `series_id,timestamp,value\n${rows.filter((r) => r !== null).join('\n')}\n`;
+}
+
+test('forecast freq: grid times, gaps filled, default season, month ends', () => {
+  const day = Array.from({ length: 24 * 8 }, (_, i) => 10 + (i % 24));
+  day[30] = null;
+  const f = fc.forecast(hourlyCsv(day), { horizon: 3, freq: 'hour', model: 'snaive' }).series[0];
+  assert.equal(f.filled, 1);
+  assert.deepEqual(f.timestamps, ['2024-05-09T00:00:00Z', '2024-05-09T01:00:00Z', '2024-05-09T02:00:00Z']);
+  assert.deepEqual(f.mean, [10, 11, 12]); // season 24 by default: the last day repeats
+  const months = ['2023-11-30', '2023-12-31', '2024-01-31', '2024-02-29'];
+  const csv = `series_id,timestamp,value\n${months.map((d, i) => `m,${d},${i + 1}`).join('\n')}\n`;
+  const m = fc.forecast(csv, { horizon: 2, freq: 'month', model: 'naive' }).series[0];
+  assert.deepEqual(m.timestamps, ['2024-03-31T00:00:00Z', '2024-04-30T00:00:00Z']);
+  throwsCore(() => fc.forecast(csv, { horizon: 2, model: 'naive' }), 'EPARSE', /off its step/);
+  throwsCore(() => fc.forecast(hourlyCsv([1, 2, 3]).replace('T02:00:00Z', 'T02:30:00Z'),
+    { horizon: 1, freq: 'hour', model: 'naive' }), 'EPARSE',
+  /^series: long: line 4: series 'h': 2024-05-01T02:30:00Z is off the hour grid/);
+  throwsCore(() => fc.forecast(periodic(8), { horizon: 1, freq: 'day' }), 'EPARSE', /needs ISO 8601/);
+  throwsCore(() => fc.forecast(csv, { horizon: 1, freq: 'year' }), 'EINVAL', /^options: freq: /);
+  throwsCore(() => fc.forecast(csv, { horizon: 1, freq: 'month', model: 'prophet', regressors: ['month_end'] }),
+    'EINVAL', /month_end regressor needs hourly or daily data/);
+  throwsCore(() => fc.forecast(csv, { horizon: 1, model: 'ets', regressors: ['payday'] }), 'EINVAL',
+    /want business_hours or month_end/);
+});
+
+test('forecast save_model / load_model: the loaded model forecasts bit for bit', () => {
+  const y = periodic(30).map((v, i) => v + 0.1 * i);
+  for (const model of ['prophet', 'ets', 'arima']) {
+    const fit = fc.forecast(y, { horizon: 8, season: 4, model, save_model: true }).series[0];
+    assert.ok(fit.model instanceof Uint8Array && fit.model.length > 32, model);
+    const back = fc.forecast(null, { horizon: 8, load_model: fit.model }).series[0];
+    assert.equal(back.id, 'model');
+    assert.deepEqual(back.mean, fit.mean, model);
+    assert.deepEqual(back.intervals, fit.intervals, model);
+    const named = fc.forecast(y, { horizon: 8, load_model: fit.model.buffer.slice(0) }).series[0];
+    assert.equal(named.id, 'y');
+  }
+  const fit = fc.forecast(y, { horizon: 2, season: 4, model: 'theta', save_model: true }).series[0];
+  const broken = fit.model.slice();
+  broken[30] ^= 1;
+  throwsCore(() => fc.forecast(null, { horizon: 2, load_model: broken }), 'ECORRUPT', /^model: .*checksum/);
+  throwsCore(() => fc.forecast(null, { horizon: 2, load_model: fit.model.slice(0, 40) }), 'ECORRUPT', /^model: /);
+  throwsCore(() => fc.forecast(y, { horizon: 2, save_model: true }), 'EINVAL', /save_model needs a single model/);
+  throwsCore(() => fc.forecast({ a: y, b: y }, { horizon: 2, load_model: fit.model }), 'EINVAL', /one series/);
+  assert.throws(() => fc.forecast(null, { horizon: 2, load_model: 'bytes' }), TypeError);
+});
+
+test('decompose: a linear trend plus a cycle comes apart; a spike is flagged', () => {
+  // Small deterministic noise in [-0.3, 0.3], one spike of +30 at step 60.
+  const y = periodic(20).map((v, i) => v + 0.5 * i + (((i * 7919) % 13) - 6) * 0.05 + (i === 60 ? 30 : 0));
+  const [d] = fc.decompose({ s: y }, { season: 4 });
+  assert.equal(d.series_id, 's');
+  assert.deepEqual(d.components, ['season_4']);
+  const mid = 20;
+  // The trend rises 0.5 a step; the cycle (mean 6.25) is in the seasonal row.
+  assert.ok(Math.abs(d.trend[mid + 4] - d.trend[mid] - 2) < 0.3, `${d.trend[mid + 4] - d.trend[mid]}`);
+  for (let i = 8; i < 40; i++) // away from the ends and the spike, which a non-robust STL spreads
+    assert.ok(Math.abs(d.seasonal.season_4[i] - (PERIOD[i % 4] - 6.25)) < 0.5, `step ${i}`);
+  // The spike is flagged; the clean first half is not (the STL fit is not
+  // robust, so the spike's neighbours within a few cycles can be flagged too).
+  assert.ok(d.anomalies.includes(60) && d.anomalies.every((i) => i > 40), `${d.anomalies}`);
+  assert.equal(fc.decomposeJSON({ s: y }, { season: 4 }).endsWith(']\n'), true);
+  throwsCore(() => fc.decompose({ s: y }, {}), 'EINVAL', /method mstl needs season/);
+  throwsCore(() => fc.decompose({ s: y }, { season: 4, method: 'stl' }), 'EINVAL', /want mstl or prophet/);
+  throwsCore(() => fc.decompose({ s: [1, 1, 1, 1, 1, 1, 1, 1, 1] }, { season: 4 }), 'EINVAL',
+    /^series s: decompose: the history is constant/);
+});
+
 // y = 3 x + (z == 1 ? 5 : 0), x on a grid, z categorical.
 function linearTable(n) {
   return Array.from({ length: n }, (_, i) => {
@@ -206,11 +280,15 @@ test('the heap returns to its start after many calls, failing ones included', ()
     fc.segment(rows, { k: 2 });
     fc.forecast(series, { horizon: 4, season: 4, model: 'theta' });
     fc.backtest(series, { horizon: 4, season: 4, model: 'snaive', origins: 2 });
+    fc.decompose(series, { season: 4 });
+    const saved = fc.forecast({ a: series.a }, { horizon: 4, season: 4, model: 'prophet', save_model: true });
+    fc.forecast(null, { horizon: 4, load_model: saved.series[0].model });
     const m = fc.gbdtTrain(table, { target: 'y', rounds: 5, min_data_in_leaf: 5 }).model;
     fc.gbdtPredict(m, table);
     for (const bad of [() => fc.segment(rows, { k: 0 }), () => fc.forecast(series, { horizon: 0 }),
       () => fc.backtest({ s: [1, 2] }, { horizon: 3 }), () => fc.gbdtPredict(m.slice(0, 9), table),
-      () => fc.gbdtTrain('x,y\n', { target: 'y' })])
+      () => fc.gbdtTrain('x,y\n', { target: 'y' }), () => fc.decompose(series, {}),
+      () => fc.forecast(null, { horizon: 2, load_model: saved.series[0].model.slice(0, 50) })])
       assert.throws(bad, FloatcastError);
   };
   warm(); // the allocator settles on its first use

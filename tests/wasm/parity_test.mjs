@@ -131,9 +131,88 @@ function compareForecast(opts, file) {
   }
 }
 
+function compareRows(f, file) {
+  const rows = parseCsv(golden(file));
+  assert.equal(rows.length, f.series.reduce((a, s) => a + s.mean.length, 0));
+  for (const r of rows) {
+    const s = f.series.find((x) => x.id === r.series_id);
+    const i = Number(r.step) - 1;
+    assert.equal(s.timestamps[i], r.timestamp);
+    close(s.mean[i], Number(r.mean), 1e-9, `${file} ${r.series_id} step ${r.step} mean`);
+    for (const iv of s.intervals) {
+      close(iv.lo[i], Number(r[`lo${iv.level}`]), 1e-9, `${file} ${r.series_id} lo${iv.level}`);
+      close(iv.hi[i], Number(r[`hi${iv.level}`]), 1e-9, `${file} ${r.series_id} hi${iv.level}`);
+    }
+  }
+}
+
 goldenTest('forecasts equal `floatcast forecast` to 1e-9 relative', () => {
   compareForecast({ horizon: 24, season: 24 }, 'fc_auto.csv');
   compareForecast({ horizon: 12, season: 24, model: 'theta', levels: [50, 90] }, 'fc_theta.csv');
+  compareForecast({ horizon: 30, freq: 'hour', model: 'snaive' }, 'fc_freq.csv');
+});
+
+// The H1 series of ts_hourly.csv, as parity.sh cuts it out.
+const h1 = () => golden('ts_hourly.csv').split('\n').filter((l) => /^(series_id|H1),/.test(l)).join('\n');
+
+goldenTest('prophet fits in WASM as in the native CLI (exact MAP)', () => {
+  compareRows(fc.forecast(h1(), { horizon: 24, season: 24, model: 'prophet' }), 'fc_prophet.csv');
+});
+
+goldenTest('a model saved by the native CLI forecasts in WASM as `--load-model` does', () => {
+  const model = new Uint8Array(fs.readFileSync(path.join(goldenDir, 'fc_prophet.model')));
+  compareRows(fc.forecast(h1(), { horizon: 24, load_model: model }), 'fc_prophet.csv');
+});
+
+test('a model saved in WASM forecasts in the native CLI as in WASM', (t) => {
+  const cli = process.env.FC_NATIVE_CLI;
+  if (!cli || !fs.existsSync(cli) || !goldenDir) {
+    t.skip('FC_NATIVE_CLI or the goldens not available');
+    return;
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-model-'));
+  try {
+    for (const model of ['prophet', 'ets']) {
+      const w = fc.forecast(h1(), { horizon: 24, season: 24, model, save_model: true });
+      const file = path.join(tmp, `${model}.model`);
+      fs.writeFileSync(file, w.series[0].model);
+      fs.writeFileSync(path.join(tmp, 'h1.csv'), h1());
+      const rows = parseCsv(run(cli, ['forecast', '--load-model', file, '--input', path.join(tmp, 'h1.csv'),
+        '--horizon', '24']));
+      assert.equal(rows.length, 24);
+      const s = w.series[0];
+      for (const r of rows) {
+        const i = Number(r.step) - 1;
+        close(s.mean[i], Number(r.mean), 1e-9, `${model} step ${r.step} mean`);
+        close(s.intervals[1].hi[i], Number(r.hi95), 1e-9, `${model} step ${r.step} hi95`);
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+// Same shape and strings; numbers within rel (integers exactly).
+function closeJson(wasm, native, rel, where) {
+  if (typeof native === 'number') {
+    if (Number.isInteger(native) && Number.isInteger(wasm) && Math.abs(native) < 1e6) assert.equal(wasm, native, where);
+    else assert.ok(Math.abs(wasm - native) <= rel * Math.max(Math.abs(native), 1e-12), `${where}: wasm ${wasm} vs native ${native}`);
+    return;
+  }
+  if (native === null || typeof native !== 'object') {
+    assert.equal(wasm, native, where);
+    return;
+  }
+  assert.equal(typeof wasm, 'object', where);
+  assert.deepEqual(Object.keys(wasm), Object.keys(native), where);
+  for (const k of Object.keys(native)) closeJson(wasm[k], native[k], rel, `${where}.${k}`);
+}
+
+// Changepoints included: the trend's changepoint fit is an exact convex
+// optimum (lasso.h), so the last bits of libm cannot move them.
+goldenTest('decompose equals `floatcast decompose --json` to 1e-9 relative', () => {
+  const text = fc.decomposeJSON(golden('ts_hourly.csv'), { season: 24 });
+  closeJson(JSON.parse(text), JSON.parse(golden('dc_mstl.json')), 1e-9, 'decompose');
 });
 
 goldenTest('backtest equals `floatcast backtest` (6 significant digits printed)', () => {

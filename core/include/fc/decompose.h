@@ -5,7 +5,8 @@
  *  - FC_DECOMPOSE_MSTL: MSTL (mstl.h) at the given periods; one row per
  *    requested period, all zero when the history is shorter than two of its
  *    cycles. Changepoints come from a Prophet-style piecewise-linear fit
- *    (prophet.h, no seasonality) of the MSTL trend.
+ *    (prophet.h, no seasonality) of the MSTL trend with sigma fixed at the
+ *    RMS remainder (the data's noise), solved exactly (lasso.h).
  *  - FC_DECOMPOSE_PROPHET: the Prophet-style model's in-sample fit; one
  *    row per component (prophet.h names: season_P, holidays,
  *    business_hours, month_end, regressors), remainder = y - fit, and the
@@ -68,6 +69,8 @@ typedef struct fc_decomposition {
   double *rate_change;  /* trend slope change per step at each */
   size_t nchangepoints;
   double sigma; /* the band's scale (robust sigma or model sigma) */
+  int64_t *times; /* n epoch seconds, set by fc_decompose_set_series for
+                     timestamped input; NULL otherwise */
 } fc_decomposition;
 
 /* Decomposes y[0..n) into *out (free with fc_decomposition_free).
@@ -77,6 +80,14 @@ typedef struct fc_decomposition {
 int fc_decompose(const double *y, size_t n, const fc_decompose_params *p, fc_decomposition *out,
                  fc_err *err);
 void fc_decomposition_free(fc_decomposition *d);
+
+/* Decomposes series s of a set as `floatcast decompose` does (shared with
+ * the WASM module): timestamped series give Prophet its calendar (t0 = the
+ * first time, step = the first difference; automatic seasonalities when
+ * p has no periods) and out->times a copy of the times for the writers. */
+struct fc_series_set;
+int fc_decompose_set_series(const struct fc_series_set *set, size_t s,
+                            const fc_decompose_params *p, fc_decomposition *out, fc_err *err);
 
 /* CSV rows "id,step,timestamp,y,trend,<one column per component>,
  * remainder,lower,upper,anomaly,changepoint" (step counts from 1;

@@ -48,10 +48,17 @@ typedef struct fc_model_params {
   int mstl_log;
   /* ARIMA orders p, d, q, P, D, Q; -1 = choose (see arima.h). */
   int arima[6];
+  /* Calendar of a timestamped history, read by the Prophet row: t0 the
+   * epoch seconds of y[0], step the seconds between values (0 = untimed).
+   * With step > 0 and no periods Prophet adds its automatic daily, weekly
+   * and yearly seasonalities; business_hours and month_end (1 = on) add
+   * those indicators (calendar.h) as regressors and need step > 0. */
+  int64_t t0, step;
+  int business_hours, month_end;
 } fc_model_params;
 
 /* Defaults: non-seasonal, nonneg auto, seed 42, ets "ZZZ", mstl_log 0,
- * ARIMA orders all chosen. */
+ * ARIMA orders all chosen, untimed (step 0), no calendar regressors. */
 fc_model_params fc_model_defaults(void);
 
 /* Forecast storage; fc_forecast_init allocates it, fc_forecast_free frees.
@@ -103,7 +110,7 @@ void fc_model_destroy(fc_model *m);
 const char *fc_model_name(const fc_model *m);
 
 /* Serialization of a fitted model (models naive, snaive, naive2, theta,
- * otheta, ets, mstl, arima and the constant fallback). The format is
+ * otheta, ets, mstl, arima, prophet and the constant fallback). The format is
  *   "FCMODEL\n"  u32 version (FC_MODEL_FORMAT_VERSION)  u32 flags (0)
  *   u64 body_len  body  u64 FNV-1a 64 of everything before it
  * with little-endian integers and doubles as their IEEE-754 bits; the body

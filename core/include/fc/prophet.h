@@ -10,8 +10,15 @@
  * time runs from 0 (first value) to 1 (last value), and the parameters
  * get the priors k, m ~ N(0, 5), delta_j ~ Laplace(0, changepoint_prior_scale),
  * beta ~ N(0, the component's prior scale), sigma ~ N+(0, 0.5). The fit is
- * the posterior mode (MAP) found by OWL-QN (lbfgs.h), which handles the
- * Laplace prior exactly, so most delta_j are exactly zero.
+ * the posterior mode (MAP). For a given sigma it is a lasso (normal priors
+ * as ridge terms, the Laplace prior as an L1 term, so most delta_j are
+ * exactly zero), solved exactly (lasso.h); sigma, unless given, is found
+ * by alternating that solve with sigma's own closed-form optimum from
+ * sigma = 1 until sigma moves by less than 1e-12 relative. Every step
+ * lowers the objective and ends at an exact optimum, so the fit does not
+ * depend on where an iterative optimizer stopped (OWL-QN, lbfgs.h, stopped
+ * short on the ill-conditioned changepoint columns and is now only the
+ * fallback if the exact solve fails numerically).
  *
  * Forecast uncertainty is simulated as in Prophet: future changepoints
  * arrive at the history's candidate rate (n_changepoints per history
@@ -48,6 +55,9 @@ extern "C" {
 
 #define FC_PROPHET_MAX_SEASONS 6
 #define FC_PROPHET_MIN_N 4
+/* Largest step (100 years of seconds) and number of uncertainty samples. */
+#define FC_PROPHET_MAX_STEP INT64_C(3162240000)
+#define FC_PROPHET_MAX_SAMPLES 10000000
 
 typedef struct fc_prophet_season {
   double period; /* in steps, >= 2 */
@@ -64,8 +74,8 @@ typedef struct fc_prophet_holiday {
 } fc_prophet_holiday;
 
 typedef struct fc_prophet_params {
-  int64_t t0;   /* epoch seconds of y[0] (used when step > 0) */
-  int64_t step; /* seconds between values; 0 = no calendar */
+  int64_t t0;   /* epoch seconds of y[0], years 0001..9999 (used when step > 0) */
+  int64_t step; /* seconds between values, 0..FC_PROPHET_MAX_STEP; 0 = no calendar */
   fc_prophet_season seasons[FC_PROPHET_MAX_SEASONS];
   size_t nseasons;           /* 0 = automatic (needs step > 0) */
   size_t n_changepoints;     /* candidates (25), fewer on short histories */
@@ -85,7 +95,12 @@ typedef struct fc_prophet_params {
    * regressor_len. Copied by fc_prophet_fit. */
   const double *regressors;
   size_t nregressors, regressor_len;
-  size_t uncertainty_samples; /* 1000; 0 = no trend simulation (sd = sigma) */
+  /* Noise sd in the units of y when known (> 0): sigma is then fixed, not
+   * estimated, which makes the MAP problem convex (a lasso in the
+   * changepoints), so it has one optimum; 0 = estimate sigma (default). */
+  double sigma;
+  size_t uncertainty_samples; /* 1000 (at most FC_PROPHET_MAX_SAMPLES); 0 = no
+                                 trend simulation (sd = sigma) */
   uint64_t seed;
   int max_iter; /* optimizer iterations (1000) */
 } fc_prophet_params;

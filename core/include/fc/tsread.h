@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "fc/freq.h"
 #include "fc/status.h"
 
 #ifdef __cplusplus
@@ -41,6 +42,13 @@ void fc_series_set_free(fc_series_set *s);
  * difference that is not a whole number of steps, a repeated time, an
  * empty or non-numeric value is FC_EPARSE with the line. */
 int fc_long_parse(const char *data, size_t len, fc_series_set *out, fc_err *err);
+
+/* As fc_long_parse, with the step stated by freq (freq.h)
+ * instead of taken from the data: every timestamp must be ISO 8601 and on
+ * the series' grid (anchored at its first row), else FC_EPARSE naming the
+ * line, series and timestamp; a missing grid point is a NaN gap with its
+ * grid time, as above. FC_FREQ_NONE is fc_long_parse. */
+int fc_long_parse_freq(const char *data, size_t len, fc_freq freq, fc_series_set *out, fc_err *err);
 
 /* Parses M4 wide-form bytes into *out (which the caller frees with
  * fc_series_set_free, also after an error). */

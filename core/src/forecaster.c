@@ -1,0 +1,157 @@
+/* forecaster.c: the per-series forecast and backtest of `floatcast
+ * forecast/backtest`, shared by the CLI and the WASM module
+ * (forecaster.h). */
+#include "fc/forecaster.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "fc/ensemble.h"
+#include "fc/metrics.h"
+#include "fc/time.h"
+#include "internal.h"
+
+fc_forecaster fc_forecaster_defaults(void) {
+  fc_forecaster fc;
+  memset(&fc, 0, sizeof fc);
+  fc.model = "auto";
+  fc.origins = 4;
+  return fc;
+}
+
+int fc_forecaster_is_ensemble(const char *model) {
+  return !strcmp(model, "auto") || !strcmp(model, "ensemble") || !strcmp(model, "weighted") ||
+         !strcmp(model, "ensemble-arima");
+}
+
+int fc_forecaster_prepare(fc_forecaster *fc, fc_err *err) {
+  if (fc->model == NULL || (!fc_forecaster_is_ensemble(fc->model) && !fc_model_find(fc->model)))
+    return fc__err(err, FC_EINVAL, "unknown model '%s'", fc->model ? fc->model : "(null)");
+  if (fc->nperiods > FC_MAX_PERIODS)
+    return fc__err(err, FC_EINVAL, "at most %d seasonal periods", FC_MAX_PERIODS);
+  for (size_t k = 0; k < fc->nperiods; k++)
+    if (fc->periods[k] < 2 || (k && fc->periods[k] <= fc->periods[k - 1]))
+      return fc__err(err, FC_EINVAL, "seasonal periods must be integers >= 2, ascending");
+  if (fc->origins < 1 || fc->origins > 1000)
+    return fc__err(err, FC_EINVAL, "origins must be in 1..1000");
+  if ((fc->business_hours || fc->month_end) && strcmp(fc->model, "prophet") != 0)
+    return fc__err(err, FC_EINVAL, "calendar regressors are the prophet model's (model '%s')",
+                   fc->model);
+  if (fc->business_hours && fc->freq != FC_FREQ_HOUR)
+    return fc__err(err, FC_EINVAL, "the business_hours regressor needs hourly data (freq hour)");
+  if (fc->month_end && fc->freq != FC_FREQ_HOUR && fc->freq != FC_FREQ_DAY)
+    return fc__err(err, FC_EINVAL, "the month_end regressor needs hourly or daily data (freq hour or day)");
+  fc->auto_periods = fc->nperiods == 0 && fc->freq != FC_FREQ_NONE;
+  if (fc->auto_periods) fc->nperiods = fc_freq_periods(fc->freq, fc->periods);
+  return FC_OK;
+}
+
+fc_model_params fc_forecaster_model_params(const fc_forecaster *fc, int64_t t0) {
+  fc_model_params p = fc_model_defaults();
+  int prophet = strcmp(fc->model, "prophet") == 0;
+  memcpy(p.periods, fc->periods, sizeof p.periods);
+  p.nperiods = prophet && fc->auto_periods ? 0 : fc->nperiods;
+  if (strcmp(fc->model, "mstl") == 0) p.mstl_log = 1;
+  if (fc->freq != FC_FREQ_NONE) {
+    p.t0 = t0;
+    p.step = fc_freq_seconds(fc->freq);
+  }
+  p.business_hours = fc->business_hours;
+  p.month_end = fc->month_end;
+  return p;
+}
+
+int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_t t0,
+                      fc_forecast *f, fc_err *err) {
+  fc_model_params p = fc_forecaster_model_params(fc, t0);
+  fc_ensemble_params ep;
+  int ens = fc_forecaster_is_ensemble(fc->model);
+  if (!ens && !fc->calibrate) return fc_forecast_series(fc->model, y, n, &p, f, err);
+  if (ens) {
+    ep = fc_ensemble_defaults(fc->periods, fc->nperiods);
+    if (!strcmp(fc->model, "weighted")) ep.mode = FC_ENSEMBLE_WEIGHT;
+    if (!strcmp(fc->model, "ensemble-arima")) {
+      fc_model_params q = fc_model_defaults();
+      q.periods[0] = fc->periods[0];
+      q.nperiods = fc->nperiods ? 1 : 0;
+      fc_ensemble_add(&ep, "arima", &q, NULL);
+    }
+  } else {
+    memset(&ep, 0, sizeof ep);
+    ep.backtest = fc_backtest_defaults();
+    ep.backtest.horizon = 0;
+    ep.conformal = 1;
+    ep.top = 1;
+    fc_ensemble_add(&ep, fc->model, &p, NULL);
+  }
+  ep.backtest.max_origins = fc->origins;
+  return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+}
+
+/* Adds the scores of one origin's forecast f of actual[0..h) to acc. */
+static void score(const fc_forecaster *fc, const double *y, size_t origin, const fc_forecast *f,
+                  fc_forecaster_scores *acc) {
+  fc_eval_input in;
+  double v;
+  size_t h = f->h;
+  memset(&in, 0, sizeof in);
+  in.actual = y + origin;
+  in.mean = f->mean;
+  in.h = h;
+  in.insample = y;
+  in.n_insample = origin;
+  in.m = fc->nperiods ? fc->periods[0] : 1;
+  fc_metric_mae(&in, &v, NULL), acc->mae += v;
+  fc_metric_rmse(&in, &v, NULL), acc->rmse += v;
+  fc_metric_smape(&in, &v, NULL), acc->smape += v;
+  if (fc_metric_mase(&in, &v, NULL) == FC_OK) acc->mase += v;
+  else acc->mase = NAN;
+  in.lo = f->lo, in.hi = f->hi, in.level = 80;
+  fc_metric_coverage(&in, &v, NULL), acc->coverage80 += v;
+  in.lo = f->lo + h, in.hi = f->hi + h, in.level = 95;
+  fc_metric_coverage(&in, &v, NULL), acc->coverage95 += v;
+}
+
+int fc_forecaster_backtest(const fc_forecaster *fc, const double *y, size_t n, int64_t t0,
+                           size_t h, fc_forecaster_scores *out, fc_err *err) {
+  static const double lv[2] = {80, 95};
+  int rc = FC_OK;
+  double k;
+  memset(out, 0, sizeof *out);
+  for (size_t o = fc->origins; o >= 1 && rc == FC_OK; o--) {
+    fc_forecast f;
+    size_t origin;
+    if (h == 0 || n / h < o + 2) continue; /* this origin leaves too little history */
+    origin = n - o * h;
+    if ((rc = fc_forecast_init(&f, h, lv, 2, err)) == FC_OK &&
+        (rc = fc_forecaster_run(fc, y, origin, t0, &f, err)) == FC_OK) {
+      score(fc, y, origin, &f, out);
+      out->origins++;
+    }
+    fc_forecast_free(&f);
+  }
+  if (rc != FC_OK) return rc;
+  if (out->origins == 0)
+    return fc__err(err, FC_ETOOSHORT, "history of %zu values too short for one origin of %zu", n,
+                   h);
+  k = (double)out->origins;
+  out->mae /= k, out->rmse /= k, out->smape /= k, out->mase /= k;
+  out->coverage80 /= k, out->coverage95 /= k;
+  return FC_OK;
+}
+
+int fc_forecaster_future_times(const long long *times, size_t n, fc_freq freq, size_t h,
+                               int64_t *out) {
+  if (times == NULL || n == 0 || (freq == FC_FREQ_NONE && n < 2)) return 0;
+  for (size_t i = 0; i < h; i++) {
+    int64_t t;
+    if (freq != FC_FREQ_NONE) {
+      if (fc_freq_add((int64_t)times[0], freq, (int64_t)(n + i), &t) != FC_OK) t = FC_TIME_NONE;
+    } else {
+      long long step = times[n - 1] - times[n - 2];
+      t = (int64_t)(times[n - 1] + step * (long long)(i + 1));
+    }
+    out[i] = t;
+  }
+  return 1;
+}
