@@ -130,7 +130,7 @@ static void score_config(const double *y, size_t n, const fc_retrain_config *c,
   fc_err e;
   size_t h = r->horizon, m = c->params.nperiods ? c->params.periods[0] : 1;
   memset(s, 0, sizeof *s);
-  snprintf(s->config, sizeof s->config, "%s", c->name);
+  snprintf(s->config, sizeof s->config, "%.*s", (int)sizeof s->config - 1, c->name);
   s->mase = s->smape = s->coverage80 = s->coverage95 = NAN;
   fc_err_clear(&e);
   s->status = fc_backtest(c->model, y, n, &c->params, bp, &bt, &e);
