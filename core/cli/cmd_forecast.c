@@ -180,20 +180,6 @@ int64_t fcli_t0(const fc_series_set *set, size_t s) {
   return set->times && set->lengths[s] ? (int64_t)set->times[s][0] : 0;
 }
 
-/* Appends s as a CSV field, quoted (RFC 4180) only when it needs to be. */
-static void csv_field(fc_buf *b, const char *s) {
-  if (strpbrk(s, ",\"\r\n") == NULL) {
-    fc_buf_puts(b, s);
-    return;
-  }
-  fc_buf_putc(b, '"');
-  for (; *s; s++) {
-    if (*s == '"') fc_buf_putc(b, '"');
-    fc_buf_putc(b, *s);
-  }
-  fc_buf_putc(b, '"');
-}
-
 static void write_header(fc_buf *out, const opts *o) {
   fc_buf_puts(out, "series_id,step,timestamp,mean");
   for (size_t k = 0; k < o->nlevels; k++) fc_buf_printf(out, ",lo%g,hi%g", o->levels[k], o->levels[k]);
@@ -208,7 +194,7 @@ static void write_rows(fc_buf *out, const char *id, const long long *times, size
   for (size_t i = 0; i < f->h; i++) {
     char ts[FC_TIME_STR] = "";
     if (timed) fc_time_format(future[i], ts);
-    csv_field(out, id);
+    fc_buf_csv_field(out, id);
     fc_buf_printf(out, ",%zu,%s,%.10g", i + 1, ts, f->mean[i]);
     for (size_t k = 0; k < f->nlevels; k++)
       fc_buf_printf(out, ",%.10g,%.10g", f->lo[k * f->h + i], f->hi[k * f->h + i]);

@@ -218,19 +218,6 @@ static int is_changepoint(const fc_decomposition *d, size_t i) {
   return 0;
 }
 
-static void csv_id(fc_buf *b, const char *s) {
-  if (strpbrk(s, ",\"\r\n") == NULL) {
-    fc_buf_puts(b, s);
-    return;
-  }
-  fc_buf_putc(b, '"');
-  for (; *s; s++) {
-    if (*s == '"') fc_buf_putc(b, '"');
-    fc_buf_putc(b, *s);
-  }
-  fc_buf_putc(b, '"');
-}
-
 void fc_decomposition_write_csv(const fc_decomposition *d, const char *id, const int64_t *times,
                                 int header, fc_buf *out) {
   if (header) {
@@ -241,7 +228,7 @@ void fc_decomposition_write_csv(const fc_decomposition *d, const char *id, const
   for (size_t i = 0; i < d->n; i++) {
     char ts[FC_TIME_STR] = "";
     if (times) fc_time_format(times[i], ts);
-    csv_id(out, id);
+    fc_buf_csv_field(out, id);
     fc_buf_printf(out, ",%zu,%s,%.10g,%.10g", i + 1, ts, d->y[i], d->trend[i]);
     for (size_t k = 0; k < d->ncomp; k++) fc_buf_printf(out, ",%.10g", d->seasonal[k * d->n + i]);
     fc_buf_printf(out, ",%.10g,%.10g,%.10g,%d,%d\n", d->remainder[i], d->lower[i], d->upper[i],
