@@ -9,7 +9,8 @@ per-tenant cache. nginx: the same number of body bytes as a static file
 behind limit_req keyed on the Authorization header (rate 10^7 r/s, as in
 toolchain.md), access log off. Each is loaded with wrk -t2 -c64 for
 saturation, then paced to half of floatcast's saturated rate (pace.lua)
-for the latency at that load. floatcast runs twice: as shipped (WAL
+for the latency at that load, and both also to half of nginx's saturated
+rate (the issue's "half that rate" read against nginx). floatcast runs twice: as shipped (WAL
 checkpoints on their own thread) and with --checkpoint-ms 0 (SQLite's
 checkpoints inside the usage commits), each on a fresh database. Prints a
 side-by-side table with each server's CPU seconds and the load average
@@ -176,9 +177,10 @@ INTERNAL = [("request p99", "floatcast_request_duration_seconds", "", 0.99),
             ("loop iteration p99.9", "floatcast_loop_busy_seconds", "", 0.999)]
 
 
-def run_gateway(a, tmp, extra, target=None):
-    """Saturation, then paced to target (default: half the saturated rate);
-    the gateway's own histograms over the paced run."""
+def run_gateway(a, tmp, extra, target=None, more=()):
+    """Saturation, then paced to target (default: half the saturated rate)
+    and to each rate in `more`; the gateway's own histograms over the first
+    paced run."""
     gw, port, key, path, body, db = start_gateway(a.gateway, tmp, extra)
     url = "http://127.0.0.1:%d%s" % (port, path)
     try:
@@ -187,6 +189,7 @@ def run_gateway(a, tmp, extra, target=None):
         m0 = metrics(port)
         pac = measured(lambda: paced(url, key, a.seconds, target), [gw.pid])
         m1 = metrics(port)
+        extra_paced = [measured(lambda: paced(url, key, a.seconds, r), [gw.pid]) for r in more]
     finally:
         gw.send_signal(signal.SIGTERM)
         gw.wait()
@@ -197,7 +200,7 @@ def run_gateway(a, tmp, extra, target=None):
     con.close()
     inside = {label: bound(histogram(m0, name, lab), histogram(m1, name, lab), q)
               for label, name, lab, q in INTERNAL}
-    return sat, pac, target, metered, inside, key, body
+    return sat, pac, target, metered, inside, key, body, extra_paced
 
 
 def main():
@@ -207,13 +210,27 @@ def main():
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="fc-gw-bench-")
     load0 = open("/proc/loadavg").read().split()[:3]
-    g, gp, target, metered, inside, key, body = run_gateway(a, tmp, [])
-    gi, gip, _, metered_i, inside_i, _, _ = run_gateway(a, tmp, ["--checkpoint-ms", "0"], target)
+    # nginx's saturated rate first: the issue's "half that rate" may be read
+    # as half of nginx's rate, so floatcast is also paced there.
+    probe = start_gateway(a.gateway, tmp, [])
+    body, key = probe[4], probe[2]
+    probe[0].send_signal(signal.SIGTERM)
+    probe[0].wait()
     ngx, nurl = start_nginx(tmp, body)
     try:
         pids = [ngx.pid] + children(ngx.pid)
         n = measured(lambda: wrk(nurl, key, a.seconds, 64), pids)
+    finally:
+        ngx.send_signal(signal.SIGQUIT)
+        ngx.wait()
+    half_n = n["rps"] / 2
+    g, gp, target, metered, inside, key, body, (gpn,) = run_gateway(a, tmp, [], more=(half_n,))
+    gi, gip, _, metered_i, inside_i, _, _, _ = run_gateway(a, tmp, ["--checkpoint-ms", "0"], target)
+    ngx, nurl = start_nginx(tmp, body)
+    try:
+        pids = [ngx.pid] + children(ngx.pid)
         nh = measured(lambda: paced(nurl, key, a.seconds, target), pids)
+        nhn = measured(lambda: paced(nurl, key, a.seconds, half_n), pids)
     finally:
         ngx.send_signal(signal.SIGQUIT)
         ngx.wait()
@@ -228,7 +245,9 @@ def main():
     rows = [("floatcast", "saturation -c64", g), ("floatcast", "paced %.0f rps" % target, gp),
             ("floatcast, checkpoints in commits", "saturation -c64", gi),
             ("floatcast, checkpoints in commits", "paced %.0f rps" % target, gip),
-            ("nginx limit_req", "saturation -c64", n), ("nginx limit_req", "paced %.0f rps" % target, nh)]
+            ("nginx limit_req", "saturation -c64", n), ("nginx limit_req", "paced %.0f rps" % target, nh),
+            ("floatcast", "paced %.0f rps (half nginx)" % half_n, gpn),
+            ("nginx limit_req", "paced %.0f rps (half nginx)" % half_n, nhn)]
     for server, case, x in rows:
         print("| %s | %s | %.0f | %.2f | %.2f | %d | %d | %.2f | %s |" %
               (server, case, x["rps"], x["p50"], x["p99"], x["non2xx"], x["conns"], x["cpu"],
