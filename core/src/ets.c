@@ -203,29 +203,7 @@ static int spd_solve(double *a, double *b, size_t P) {
   for (size_t i = 0; i < P; i++) ridge = FC__MAX(ridge, a[i * P + i]);
   ridge *= 1e-10;
   for (size_t i = 0; i < P; i++) a[i * P + i] += ridge;
-  for (size_t j = 0; j < P; j++) {
-    double d = a[j * P + j];
-    for (size_t k = 0; k < j; k++) d -= a[j * P + k] * a[j * P + k];
-    if (!(d > 0)) return -1;
-    d = sqrt(d);
-    a[j * P + j] = d;
-    for (size_t i = j + 1; i < P; i++) {
-      double v = a[i * P + j];
-      for (size_t k = 0; k < j; k++) v -= a[i * P + k] * a[j * P + k];
-      a[i * P + j] = v / d;
-    }
-  }
-  for (size_t i = 0; i < P; i++) {
-    double v = b[i];
-    for (size_t k = 0; k < i; k++) v -= a[i * P + k] * b[k];
-    b[i] = v / a[i * P + i];
-  }
-  for (size_t i = P; i-- > 0;) {
-    double v = b[i];
-    for (size_t k = i + 1; k < P; k++) v -= a[k * P + i] * b[k];
-    b[i] = v / a[i * P + i];
-  }
-  return 0;
+  return fc__cholesky_solve(a, b, P);
 }
 
 /* Runs the recursion carrying the derivatives of every state with respect

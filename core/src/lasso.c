@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "numeric.h"
 
 typedef struct work {
   const double *G, *c, *lambda;
@@ -37,32 +38,6 @@ static void gradient(const work *w, const double *b) {
   }
 }
 
-/* Solves A x = rhs (k x k, SPD) in place by Cholesky; -1 if not SPD. */
-static int cholesky_solve(double *A, double *x, size_t k) {
-  for (size_t j = 0; j < k; j++) {
-    double d = A[j * k + j];
-    for (size_t l = 0; l < j; l++) d -= A[j * k + l] * A[j * k + l];
-    if (!(d > 0)) return -1;
-    A[j * k + j] = sqrt(d);
-    for (size_t i = j + 1; i < k; i++) {
-      double s = A[i * k + j];
-      for (size_t l = 0; l < j; l++) s -= A[i * k + l] * A[j * k + l];
-      A[i * k + j] = s / A[j * k + j];
-    }
-  }
-  for (size_t i = 0; i < k; i++) {
-    double s = x[i];
-    for (size_t l = 0; l < i; l++) s -= A[i * k + l] * x[l];
-    x[i] = s / A[i * k + i];
-  }
-  for (size_t i = k; i-- > 0;) {
-    double s = x[i];
-    for (size_t l = i + 1; l < k; l++) s -= A[l * k + i] * x[l];
-    x[i] = s / A[i * k + i];
-  }
-  return 0;
-}
-
 /* The exact minimizer of the quadratic on the support with the signs
  * fixed, written to w->target (0 off the support). */
 static int support_solution(work *w) {
@@ -74,7 +49,7 @@ static int support_solution(work *w) {
     for (size_t b = 0; b < k; b++) w->A[a * k + b] = w->G[i * w->p + w->idx[b]];
     w->rhs[a] = w->c[i] - w->lambda[i] * w->sign[i];
   }
-  if (cholesky_solve(w->A, w->rhs, k)) return -1;
+  if (fc__cholesky_solve(w->A, w->rhs, k)) return -1;
   memset(w->target, 0, w->p * sizeof *w->target);
   for (size_t a = 0; a < k; a++) w->target[w->idx[a]] = w->rhs[a];
   return 0;

@@ -163,3 +163,28 @@ void fc__ses_fit(const double *y, size_t n, double lo, double hi, double *alpha,
   *alpha = a;
   *sigma2 = ses_sse(y, n, a, l0, level) / (double)n;
 }
+
+int fc__cholesky_solve(double *A, double *x, size_t k) {
+  for (size_t j = 0; j < k; j++) {
+    double d = A[j * k + j];
+    for (size_t l = 0; l < j; l++) d -= A[j * k + l] * A[j * k + l];
+    if (!(d > 0)) return -1;
+    A[j * k + j] = sqrt(d);
+    for (size_t i = j + 1; i < k; i++) {
+      double s = A[i * k + j];
+      for (size_t l = 0; l < j; l++) s -= A[i * k + l] * A[j * k + l];
+      A[i * k + j] = s / A[j * k + j];
+    }
+  }
+  for (size_t i = 0; i < k; i++) {
+    double s = x[i];
+    for (size_t l = 0; l < i; l++) s -= A[i * k + l] * x[l];
+    x[i] = s / A[i * k + i];
+  }
+  for (size_t i = k; i-- > 0;) {
+    double s = x[i];
+    for (size_t l = i + 1; l < k; l++) s -= A[l * k + i] * x[l];
+    x[i] = s / A[i * k + i];
+  }
+  return 0;
+}

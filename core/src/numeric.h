@@ -24,6 +24,11 @@ typedef struct fc__nm_opts {
 double fc__nelder_mead(fc__objective f, void *ctx, double *x, size_t dim, fc__nm_opts o);
 
 /* Least-squares line y = a + b t over t = 0..n-1. */
+/* Solves A x = b (k x k, symmetric positive definite, row-major) in place
+ * by Cholesky: A is overwritten by its factor, x holds b on entry and the
+ * solution on return. -1 (A partly overwritten) if A is not positive
+ * definite. */
+int fc__cholesky_solve(double *A, double *x, size_t k);
 void fc__line_fit(const double *y, size_t n, double *a, double *b);
 
 /* One-step-ahead SES: optimal alpha in [lo, hi] and initial level l0
