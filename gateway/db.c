@@ -101,6 +101,7 @@ static const char schema[] =
     " metrics TEXT NOT NULL, evaluation TEXT NOT NULL, model BLOB,"
     " status TEXT NOT NULL CHECK (status IN ('champion', 'rejected', 'retired')),"
     " reason TEXT NOT NULL, job_id INTEGER NOT NULL, retired_at INTEGER, retired_by INTEGER,"
+    " series_sha256 TEXT,"
     " PRIMARY KEY (tenant_id, kind, currency, granularity, version));"
     "CREATE TRIGGER IF NOT EXISTS model_versions_never_deleted BEFORE DELETE ON model_versions"
     " BEGIN SELECT RAISE(ABORT, 'model versions are never deleted'); END;"
@@ -113,9 +114,47 @@ static const char schema[] =
     " AND new.trained_from IS old.trained_from AND new.trained_through IS old.trained_through"
     " AND new.rows IS old.rows AND new.points IS old.points AND new.config IS old.config"
     " AND new.metrics IS old.metrics AND new.evaluation IS old.evaluation"
-    " AND new.model IS old.model AND new.reason IS old.reason AND new.job_id IS old.job_id)"
+    " AND new.model IS old.model AND new.reason IS old.reason AND new.job_id IS old.job_id"
+    " AND new.series_sha256 IS old.series_sha256)"
     " BEGIN SELECT RAISE(ABORT, 'a model version only changes from champion to retired'); END;"
-    "PRAGMA user_version = 3;";
+    "PRAGMA user_version = 4;";
+
+/* Version 3 files lack model_versions.series_sha256 (the digest of the
+ * series a version was trained on): the column is added (NULL for the
+ * versions already there, which then cover no series) and the
+ * immutability trigger recreated by the schema to include it. */
+static const char migrate_v3[] =
+    "ALTER TABLE model_versions ADD COLUMN series_sha256 TEXT;"
+    "DROP TRIGGER model_versions_only_retire;";
+
+static int has_series_digest(sqlite3 *c) {
+  sqlite3_stmt *st = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(c, "SELECT 1 FROM pragma_table_info('model_versions')"
+                            " WHERE name = 'series_sha256'", -1, &st, NULL) == SQLITE_OK)
+    found = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  return found;
+}
+
+/* Creates the schema, first bringing a version 3 file's model_versions up
+ * to date inside one transaction. */
+static int create_schema(sqlite3 *c) {
+  if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
+  int table = 0;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                            " AND name = 'model_versions'", -1, &st, NULL) == SQLITE_OK)
+    table = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  if ((table && !has_series_digest(c) && sqlite3_exec(c, migrate_v3, NULL, NULL, NULL) != SQLITE_OK) ||
+      sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+  }
+  return 0;
+}
 
 int gw_err(fc_err *err, int code, const char *fmt, ...) {
   if (err) {
@@ -192,8 +231,7 @@ int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
   db->autockpt = 1000; /* SQLite's default */
   sqlite3 *c = NULL;
   int rc = open_conn(path, sync_full, db->autockpt, &c, err);
-  if (rc == FC_OK && sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK)
-    rc = gw__sql_err(c, err, "schema");
+  if (rc == FC_OK && create_schema(c) != 0) rc = gw__sql_err(c, err, "schema");
   if (rc != FC_OK) {
     if (rc != FC_OK && c) sqlite3_close(c);
     gw_db_close(db);

@@ -145,6 +145,9 @@ typedef struct gw_model_version {
   char config[16];
   char status[12]; /* champion, rejected, retired */
   char reason[512];
+  /* Hex SHA-256 of the series trained on (gw_revenue_series_digest); ""
+   * for a version recorded before the digest was kept. */
+  char series_sha256[65];
   char *metrics, *evaluation;
   unsigned char *model;
   size_t model_len;

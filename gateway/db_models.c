@@ -46,8 +46,8 @@ static int insert_fn(sqlite3 *c, void *arg, fc_err *err) {
   static const char insert_sql[] =
       "INSERT INTO model_versions (tenant_id, kind, currency, granularity, version, created_at,"
       " trained_from, trained_through, rows, points, config, metrics, evaluation, model, status,"
-      " reason, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-      " ?15, ?16, ?17)";
+      " reason, job_id, series_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+      " ?13, ?14, ?15, ?16, ?17, ?18)";
   if (sqlite3_prepare_v2(c, next_sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "model version");
   bind_series(st, v);
   if (sqlite3_step(st) == SQLITE_ROW) v->version = sqlite3_column_int64(st, 0);
@@ -77,6 +77,7 @@ static int insert_fn(sqlite3 *c, void *arg, fc_err *err) {
   sqlite3_bind_text(st, 15, v->status, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 16, v->reason, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 17, v->job_id);
+  if (v->series_sha256[0]) sqlite3_bind_text(st, 18, v->series_sha256, -1, SQLITE_STATIC);
   if (gw__step_done(st) != 0) rc = gw__sql_err(c, err, "model insert");
   sqlite3_finalize(st);
   return rc;
@@ -100,8 +101,8 @@ int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const 
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c, "SELECT version, created_at, trained_from, trained_through, rows,"
-                            " points, config, metrics, evaluation, model, reason, job_id"
-                            " FROM model_versions WHERE tenant_id = ?1 AND kind = ?2"
+                            " points, config, metrics, evaluation, model, reason, job_id,"
+                            " series_sha256 FROM model_versions WHERE tenant_id = ?1 AND kind = ?2"
                             " AND currency = ?3 AND granularity = ?4 AND status = 'champion'",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "champion");
@@ -130,6 +131,9 @@ int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const 
     if (out->model && out->model_len) memcpy(out->model, sqlite3_column_blob(st, 9), out->model_len);
     snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 10));
     out->job_id = sqlite3_column_int64(st, 11);
+    if (sqlite3_column_type(st, 12) == SQLITE_TEXT)
+      snprintf(out->series_sha256, sizeof out->series_sha256, "%s",
+               (const char *)sqlite3_column_text(st, 12));
     if (!out->metrics || !out->evaluation || !out->model) rc = gw_err(err, FC_ENOMEM, "out of memory");
   } else if (r == SQLITE_DONE) {
     rc = gw_err(err, FC_ENOTFOUND, "no champion model for %s %s %s", kind, currency, granularity);

@@ -217,15 +217,17 @@ static void write_point(fc_buf *b, int64_t at, const fc_forecast *f, size_t i, i
 }
 
 /* Forecasts from the series' champion model (registry.h) when it was
- * trained on exactly this series: same first and last bucket and the same
- * number of transactions. Returns 1 with f filled and *champ kept, or 0
- * with the reason in why (then the caller refits). */
+ * trained on exactly this series y[0..n): same first and last bucket, the
+ * same number of transactions and the same revenue in every bucket (a
+ * corrected amount changes none of the others). Returns 1 with f filled
+ * and *champ kept, or 0 with the reason in why (then the caller refits). */
 static int champion_forecast(const gw_app *app, const char *tenant, const char *currency,
-                             const char *gran, int64_t first, int64_t last, size_t rows, size_t h,
-                             gw_model_version *champ, fc_forecast *f, char *why, size_t cap) {
+                             const char *gran, const double *y, size_t n, int64_t first,
+                             int64_t last, size_t rows, size_t h, gw_model_version *champ,
+                             fc_forecast *f, char *why, size_t cap) {
   fc_err err;
   fc_model *m = NULL;
-  char a[FC_TIME_STR], b[FC_TIME_STR];
+  char a[FC_TIME_STR], b[FC_TIME_STR], digest[65];
   fc_err_clear(&err);
   int rc = gw_db_model_champion(app->db, tenant, "revenue", currency, gran, champ, &err);
   if (rc != FC_OK) {
@@ -240,6 +242,15 @@ static int champion_forecast(const gw_app *app, const char *tenant, const char *
     snprintf(why, cap, "champion version %lld was trained on %lld transactions through %s; this "
              "request's history has %zu through %s", (long long)champ->version,
              (long long)champ->rows, a, rows, b);
+    return 0;
+  }
+  gw_revenue_series_digest(y, n, digest);
+  if (strcmp(champ->series_sha256, digest) != 0) {
+    snprintf(why, cap, champ->series_sha256[0]
+                           ? "champion version %lld was trained on other amounts than this "
+                             "request's history (same days and transaction count)"
+                           : "champion version %lld was recorded without its series' digest",
+             (long long)champ->version);
     return 0;
   }
   rc = fc_model_load(champ->model, champ->model_len, &m, &err);
@@ -302,7 +313,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   fc_err_clear(&err);
   int rc = gw_revenue_series(&s, q.step, &y, &n, &first, &last, &err);
   if (rc == FC_OK)
-    used = champion_forecast(app, call->tenant, q.currency, gran, first, last, s.n,
+    used = champion_forecast(app, call->tenant, q.currency, gran, y, n, first, last, s.n,
                              (size_t)q.horizon, &champ, &f, why, sizeof why);
   if (rc == FC_OK && !used) rc = forecast(y, n, q.step, (size_t)q.horizon, &f, &err);
   if (rc == FC_OK) {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "sha256.h"
 
 #include "fc/flows.h"
 #include "fc/retrain.h"
@@ -66,6 +67,12 @@ size_t gw_revenue_periods(int64_t step, size_t periods[2]) {
   return 2;
 }
 
+void gw_revenue_series_digest(const double *y, size_t n, char *hex) {
+  unsigned char d[GW_SHA256_LEN];
+  gw_sha256(y, n * sizeof *y, d);
+  gw_hex(d, sizeof d, hex);
+}
+
 static int64_t bucket_of(int64_t t, int64_t step) { return t - ((t % step) + step) % step; }
 
 int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, int64_t *first,
@@ -98,6 +105,7 @@ typedef struct series_ctx {
   const char *gran; /* "day" or "hour" */
   int64_t step;
   fc_buf *out; /* the job's JSON, one object per series */
+  char digest[65]; /* of the series being retrained (gw_revenue_series_digest) */
 } series_ctx;
 
 static void fill_version(gw_model_version *v, const series_ctx *c, const char *config,
@@ -115,6 +123,7 @@ static void fill_version(gw_model_version *v, const series_ctx *c, const char *c
   v->rows = (int64_t)rows;
   v->points = (int64_t)n;
   v->job_id = (int64_t)c->jb->id;
+  snprintf(v->series_sha256, sizeof v->series_sha256, "%s", c->digest);
 }
 
 static char *score_json(const fc_retrain_result *r, int i) {
@@ -242,6 +251,7 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
   s.v = v;
   s.n = k;
   if (rc == FC_OK) rc = gw_revenue_series(&s, c->step, &y, &n, &first, &last, &err);
+  if (rc == FC_OK) gw_revenue_series_digest(y, n, c->digest);
   if (rc == FC_OK) {
     int crc = gw_db_model_champion(c->reg->db, c->jb->tenant, "revenue", c->currency, c->gran,
                                    &champ, &err);
@@ -250,7 +260,8 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
     else fc_err_clear(&err);
   }
   if (rc == FC_OK && has_champ && c->jb->opts.only_stale && champ.trained_from == first &&
-      champ.trained_through == last && champ.rows == (int64_t)k) {
+      champ.trained_through == last && champ.rows == (int64_t)k &&
+      !strcmp(champ.series_sha256, c->digest)) {
     fc_buf_printf(c->out, ",\"outcome\":\"up_to_date\",\"champion\":%lld}", (long long)champ.version);
     goto done;
   }
@@ -299,7 +310,7 @@ static void run_job(uv_work_t *w) {
       unsigned bit = g == 0 ? GW_GRAN_DAY : GW_GRAN_HOUR;
       if (!(jb->opts.granularities & bit)) continue;
       series_ctx c = {jb->reg, jb, ccy, g == 0 ? "day" : "hour", g == 0 ? FC_STEP_DAY : FC_STEP_HOUR,
-                      &jb->result};
+                      &jb->result, ""};
       retrain_series(&c, &all);
     }
   }

@@ -72,6 +72,11 @@ void gw_registry_destroy(gw_registry *r);
  * is empty. */
 int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, int64_t *first,
                       int64_t *last, fc_err *err);
+/* The hex SHA-256 of y[0..n)'s bit patterns (hex: 65 bytes). Two series
+ * with the same buckets get the same digest only when every bucket's
+ * revenue is bitwise equal, so a champion covers a request's series when
+ * their digests match (same first and last bucket and row count aside). */
+void gw_revenue_series_digest(const double *y, size_t n, char *hex);
 /* The seasonal periods of a step: 7 for days; 24 and 168 for hours. */
 size_t gw_revenue_periods(int64_t step, size_t periods[2]);
 

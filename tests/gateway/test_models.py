@@ -5,13 +5,15 @@ Starts floatcast-gateway with an admin key and a temporary SQLite file,
 creates two tenants, and checks: ingesting transactions queues a retraining
 job whose champion version appears with its metrics on shared windows; the
 revenue forecast then answers from that champion (method "registry") and
-refits, saying why, once newer data arrives; ingesting more records new
+refits, saying why, once newer data arrives or an amount is corrected (the
+champion must have seen every bucket's revenue); ingesting more records new
 versions, each promoted or rejected with a reason, and never deletes or
 rewrites an earlier one; a forced worse challenger ("naive" against a weekly
 pattern) is rejected with the figures that decided; tenant B never sees
 tenant A's models or retrains them; bad requests get 4xx; the table refuses
 DELETE and any UPDATE but champion -> retired; a restart keeps the registry
-and its startup job records nothing new when the data is unchanged; SIGTERM
+and its startup job records nothing new when the data is unchanged (and
+retrains after a correction); a version 3 file gains the series digest; SIGTERM
 exits 0 without a sanitizer report.
 
 Usage: test_models.py --gateway PATH [unittest args]. Stdlib only.
@@ -294,6 +296,74 @@ class Registry(unittest.TestCase):
         self.assertEqual(doc["versions"], before["versions"])
         r, f = call("GET", "/v1/insights/revenue-forecast?horizon=7", G["acme"])
         self.assertEqual(f["method"], "registry")
+
+    def test_h_corrected_amount_is_not_covered(self):
+        # A transaction re-sent with a corrected amount (same id, same day)
+        # leaves the first and last bucket and the row count alone; the
+        # champion, trained on the old amount, no longer covers the series.
+        # The correction goes straight into SQLite so no job races the check.
+        before = wait_job(G["acme"], 0)
+        champ = next(v for v in before["versions"] if v["status"] == "champion")
+        con = sqlite3.connect(G["db"], timeout=30)
+        try:
+            with con:
+                con.execute("UPDATE transactions SET amount = amount + 100000 WHERE rowid ="
+                            " (SELECT rowid FROM transactions WHERE tenant_id = 'acme'"
+                            " ORDER BY action_date DESC LIMIT 1)")
+        finally:
+            con.close()
+        r, f = call("GET", "/v1/insights/revenue-forecast?horizon=5", G["acme"])
+        self.assertEqual(r.status, 200, f)
+        self.assertEqual((f["method"], f["model"]["source"]), ("ensemble", "refit"), f["model"])
+        # After a restart the startup job sees the series as stale and retrains.
+        self.assertEqual(stop(G["proc"]), 0)
+        G["proc"], G["port"] = spawn(G["db"])
+        end = time.time() + 240
+        while True:
+            r, doc = call("GET", "/v1/models", G["acme"])
+            last = doc["retraining"]["last"]
+            if last:
+                break
+            self.assertLess(time.time(), end)
+            time.sleep(0.1)
+        self.assertNotEqual(last["series"][0]["outcome"], "up_to_date", last)
+        now = next(v for v in doc["versions"] if v["status"] == "champion")
+        self.assertGreater(now["version"], champ["version"])
+        r, f = call("GET", "/v1/insights/revenue-forecast?horizon=4", G["acme"])
+        self.assertEqual((f["method"], f["model"]["version"]), ("registry", now["version"]))
+
+    def test_i_version3_file_migrates(self):
+        # A file written before versions kept their series' digest gains the
+        # column (NULL for old rows) and a trigger that also guards it.
+        db = os.path.join(G["tmp"], "v3.db")
+        con = sqlite3.connect(db)
+        con.executescript(
+            "CREATE TABLE model_versions (tenant_id TEXT NOT NULL, kind TEXT NOT NULL,"
+            " currency TEXT NOT NULL, granularity TEXT NOT NULL, version INTEGER NOT NULL,"
+            " created_at INTEGER NOT NULL, trained_from INTEGER NOT NULL,"
+            " trained_through INTEGER NOT NULL, rows INTEGER NOT NULL, points INTEGER NOT NULL,"
+            " config TEXT NOT NULL, metrics TEXT NOT NULL, evaluation TEXT NOT NULL, model BLOB,"
+            " status TEXT NOT NULL, reason TEXT NOT NULL, job_id INTEGER NOT NULL,"
+            " retired_at INTEGER, retired_by INTEGER,"
+            " PRIMARY KEY (tenant_id, kind, currency, granularity, version));"
+            "CREATE TRIGGER model_versions_only_retire BEFORE UPDATE ON model_versions"
+            " WHEN NOT (old.status = 'champion' AND new.status = 'retired')"
+            " BEGIN SELECT RAISE(ABORT, 'old trigger'); END;"
+            "INSERT INTO model_versions VALUES ('acme', 'revenue', 'USD', 'day', 1, 0, 0, 0, 1,"
+            " 1, 'ets', '{}', '[]', NULL, 'champion', 'r', 1, NULL, NULL);"
+            "PRAGMA user_version = 3;")
+        con.close()
+        proc, _ = spawn(db)
+        self.assertEqual(stop(proc), 0)
+        con = sqlite3.connect(db)
+        try:
+            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 4)
+            self.assertEqual(con.execute("SELECT series_sha256 FROM model_versions").fetchall(),
+                             [(None,)])
+            with self.assertRaises(sqlite3.DatabaseError):
+                con.execute("UPDATE model_versions SET series_sha256 = 'x'")
+        finally:
+            con.close()
 
     def test_z_clean_exit(self):
         self.assertEqual(stop(G["proc"]), 0)
