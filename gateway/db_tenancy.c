@@ -99,6 +99,7 @@ int gw_db_tiers_each(gw_db *db, gw_tier_fn fn, void *arg, fc_err *err) {
     t.granularities = (unsigned)sqlite3_column_int(st, 6);
     rc = fn(&t, arg);
   }
+  if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "tiers"); /* a read that stopped early */
   sqlite3_finalize(st);
   gw__release(db, c);
   return rc;
@@ -241,6 +242,7 @@ static int keys_query(gw_db *db, const char *sql, const char *arg1, gw_key_fn fn
     (*n_rows)++;
     rc = fn(&k, arg);
   }
+  if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "keys"); /* a read that stopped early */
   sqlite3_finalize(st);
   gw__release(db, c);
   return rc;
@@ -562,6 +564,7 @@ int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn
     else
       out->n++;
   }
+  if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "transactions"); /* a read that stopped early */
   sqlite3_finalize(st);
   gw__release(db, c);
   if (rc != FC_OK) gw_txn_set_free(out);
