@@ -58,6 +58,40 @@ static double loess_at(const double *y, size_t len, size_t q, double xs) {
   return out;
 }
 
+/* loess_at at every position 0..len-1 into out. Where the window lies
+ * inside y it is symmetric about the position, so the local-linear fit
+ * reduces to one fixed kernel (the normalized tricube weights): those
+ * positions cost one multiply-add per tap instead of loess_at's four
+ * passes with a division each. Equal to loess_at to rounding. */
+static void loess_all(const double *y, size_t len, size_t q, double *out) {
+  size_t half = (q - 1) / 2;
+  double kw[1024 + 8], *k = kw, *heap = NULL, sw = 0, h = (double)half;
+  if (q >= len || q % 2 == 0 || len < 2 * half + 1 ||
+      (q > sizeof kw / sizeof kw[0] && !(k = heap = fc__mallocarray(q, sizeof *heap)))) {
+    for (size_t t = 0; t < len; t++) out[t] = loess_at(y, len, q, (double)t);
+    return;
+  }
+  for (size_t j = 0; j < q; j++) {
+    double r = fabs((double)j - h), wj = 0;
+    if (r <= 0.999 * h) {
+      double u = r / h, v = 1.0 - u * u * u;
+      wj = r <= 0.001 * h ? 1.0 : v * v * v;
+    }
+    k[j] = wj;
+    sw += wj;
+  }
+  for (size_t j = 0; j < q; j++) k[j] /= sw;
+  for (size_t t = 0; t < half; t++) out[t] = loess_at(y, len, q, (double)t);
+  for (size_t t = half; t + half < len; t++) {
+    const double *yw = y + t - half;
+    double v = 0;
+    for (size_t j = 0; j < q; j++) v += k[j] * yw[j];
+    out[t] = v;
+  }
+  for (size_t t = len - half; t < len; t++) out[t] = loess_at(y, len, q, (double)t);
+  fc__free(heap);
+}
+
 static void moving_average(const double *x, size_t len, size_t w, double *out) {
   double s = 0;
   for (size_t i = 0; i < w; i++) s += x[i];
@@ -110,12 +144,12 @@ int fc_stl(const double *y, size_t n, size_t np, size_t ns, double *seasonal, do
     moving_average(c, ext, np, ma1);
     moving_average(ma1, ext - np + 1, np, ma2);
     moving_average(ma2, ext - 2 * np + 2, 3, ma1);
-    for (size_t t = 0; t < n; t++) low[t] = loess_at(ma1, n, nl, (double)t);
+    loess_all(ma1, n, nl, low);
     for (size_t t = 0; t < n; t++) {
       seasonal[t] = c[np + t] - low[t];
       d[t] = y[t] - seasonal[t];
     }
-    for (size_t t = 0; t < n; t++) trend[t] = loess_at(d, n, nt, (double)t);
+    loess_all(d, n, nt, trend);
   }
   fc__free(c), fc__free(ma1), fc__free(ma2), fc__free(low), fc__free(sub), fc__free(d);
   for (size_t t = 0; t < n; t++)
@@ -139,7 +173,7 @@ int fc_mstl(const double *y, size_t n, const size_t *periods, size_t nperiods,
   for (size_t i = 0; i < nperiods * n; i++) seasonal[i] = 0;
   if (k == 0) { /* nothing seasonal fits: trend by a wide loess */
     size_t q = next_odd(FC__MIN((double)n, 1.5 * (double)(nperiods ? periods[0] : 7)));
-    for (size_t t = 0; t < n; t++) trend[t] = loess_at(y, n, q, (double)t);
+    loess_all(y, n, q, trend);
   }
   for (int it = 0; it < 2 && k > 0; it++) {
     for (size_t i = 0; i < k && rc == FC_OK; i++) {
