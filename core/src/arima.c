@@ -22,6 +22,10 @@ typedef struct css_ctx {
   order o;
   double wscale;
   double *e; /* residual work array (nw) */
+  double *u;  /* AR-filtered series work array (nw) */
+  double *wc; /* w - mean work array (nw) */
+  int simplex;       /* fit by Nelder-Mead instead of Levenberg-Marquardt */
+  double *r0, *jac; /* Levenberg-Marquardt residuals (nw) and Jacobian (16 nw) */
 } css_ctx;
 
 typedef struct arima_state {
@@ -59,15 +63,14 @@ static void unpack(const css_ctx *c, const double *x, double *phi, double *theta
   *mu = c->o.c ? x[k++] * c->wscale : 0;
 }
 
-/* CSS objective: neff log(SSE / neff), +Inf for an explosive AR part. */
-static double css(const double *x, void *ctx) {
-  const css_ctx *c = ctx;
+/* Sum of squared conditional residuals at x, left in c->e[pa..nw); +Inf
+ * for an explosive AR or MA part. */
+static double css_sse(const double *x, const css_ctx *c) {
   double phi[FC_ARIMA_MAXP], theta[FC_ARIMA_MAXP], Phi[FC_ARIMA_MAXSP], Theta[FC_ARIMA_MAXSP];
-  double ar[MAXLAG + 1], ma[MAXLAG + 1], mu, sse = 0, imp[64];
-  size_t pa, qa, neff;
+  double ar[MAXLAG + 1], mu, sse = 0, imp[64];
+  size_t pa;
   unpack(c, x, phi, theta, Phi, Theta, &mu);
   pa = expand(phi, c->o.p, Phi, c->o.P, c->m, -1.0, ar);
-  qa = expand(theta, c->o.q, Theta, c->o.Q, c->m, 1.0, ma);
   /* Reject explosive non-seasonal AR or MA parts: their impulse response
    * over 64 steps must stay bounded. */
   for (int pass = 0; pass < 2; pass++) {
@@ -86,25 +89,120 @@ static double css(const double *x, void *ctx) {
     if (fabs(Theta[i]) >= 1) return INFINITY;
   if (pa >= c->nw) return INFINITY;
   {
-    /* Sparse term lists: the seasonal products leave most lags zero. */
-    size_t al[64], ml[64], na = 0, nm = 0;
-    double ac[64], mc[64];
+    /* The AR side has no recursion: u = ar(B) (w - mu), one vector pass
+     * per nonzero lag (the seasonal product leaves most lags zero). */
+    size_t al[64], na = 0, t, m = c->m, nw = c->nw;
+    double ac[64];
+    double *restrict u = c->u, *restrict wc = c->wc, *restrict e = c->e;
+    const double *restrict w = c->w;
     for (size_t k = 1; k <= pa; k++)
       if (ar[k] != 0 && na < 64) al[na] = k, ac[na++] = ar[k]; /* ar[k] holds -phi */
-    for (size_t k = 1; k <= qa; k++)
-      if (ma[k] != 0 && nm < 64) ml[nm] = k, mc[nm++] = ma[k];
-    for (size_t t = 0; t < pa; t++) c->e[t] = 0;
-    for (size_t t = pa; t < c->nw; t++) {
-      double v = c->w[t] - mu;
-      for (size_t i = 0; i < na; i++) v += ac[i] * (c->w[t - al[i]] - mu);
-      for (size_t i = 0; i < nm && ml[i] <= t; i++) v -= mc[i] * c->e[t - ml[i]];
-      c->e[t] = v;
+    for (t = 0; t < nw; t++) wc[t] = w[t] - mu;
+    for (t = pa; t < nw; t++) u[t] = wc[t];
+    for (size_t i = 0; i < na; i++) {
+      const double a = ac[i];
+      const double *restrict wl = wc - al[i];
+      for (t = pa; t < nw; t++) u[t] += a * wl[t];
+    }
+    /* The MA side, e = u / (theta(B) Theta(B^m)) from a zero pre-sample,
+     * in two stages: the seasonal filter into z (its recursion reaches m
+     * steps back, so consecutive steps overlap), then the non-seasonal one,
+     * whose short lag-1 chain is the only serial part. */
+    double *restrict z = wc; /* w - mu is no longer needed */
+    for (t = 0; t < pa; t++) z[t] = e[t] = 0;
+    for (t = pa; t < nw; t++) {
+      double v = u[t];
+      for (int j = c->o.Q; j >= 1; j--)
+        if ((size_t)j * m <= t) v -= Theta[j - 1] * z[t - (size_t)j * m];
+      z[t] = v;
+    }
+    for (t = pa; t < nw; t++) {
+      double v = z[t];
+      for (int i = c->o.q; i >= 1; i--)
+        if ((size_t)i <= t) v -= theta[i - 1] * e[t - (size_t)i];
+      e[t] = v;
       sse += v * v;
     }
   }
-  neff = c->nw - pa;
-  if (!(sse > 0)) sse = 1e-300;
-  return (double)neff * log(sse / (double)neff);
+  return sse > 0 ? sse : 1e-300;
+}
+
+static size_t ar_span(const css_ctx *c) { return (size_t)c->o.p + c->m * (size_t)c->o.P; }
+
+/* CSS objective: neff log(SSE / neff). */
+static double css(const double *x, void *ctx) {
+  const css_ctx *c = ctx;
+  double nr = (double)(c->nw - ar_span(c)), sse = css_sse(x, c);
+  return isfinite(sse) ? nr * log(sse / nr) : INFINITY;
+}
+
+/* Levenberg-Marquardt on the CSS residuals, Jacobian by forward
+ * differences (backward at the stationarity boundary): each iteration
+ * costs dim + 1 residual passes, and a handful of iterations reach the
+ * minimum that a simplex search needs hundreds of passes to approach.
+ * Returns the CSS objective at the final x. */
+static double lm_css(css_ctx *c, double *x, size_t dim) {
+  size_t pa = ar_span(c), nr = c->nw - pa;
+  double *r0 = c->r0, *J = c->jac, f0, lambda = 1e-3;
+  double A[16 * 16], g[16], step[16], x1[16];
+  f0 = css_sse(x, c);
+  if (!isfinite(f0)) return INFINITY;
+  memcpy(r0, c->e + pa, nr * sizeof *r0);
+  for (int it = 0; it < 100; it++) {
+    int accepted = 0;
+    for (size_t k = 0; k < dim; k++) { /* column k of J */
+      double h = 1e-6 * FC__MAX(1.0, fabs(x[k])), *col = J + k * nr, xk = x[k];
+      x[k] = xk + h;
+      if (!isfinite(css_sse(x, c))) {
+        h = -h;
+        x[k] = xk + h;
+        if (!isfinite(css_sse(x, c))) {
+          x[k] = xk;
+          memset(col, 0, nr * sizeof *col);
+          continue;
+        }
+      }
+      x[k] = xk;
+      for (size_t t = 0; t < nr; t++) col[t] = (c->e[pa + t] - r0[t]) / h;
+    }
+    for (size_t a = 0; a < dim; a++) {
+      const double *ca = J + a * nr;
+      g[a] = 0;
+      for (size_t t = 0; t < nr; t++) g[a] += ca[t] * r0[t];
+      for (size_t b = 0; b <= a; b++) {
+        const double *cb = J + b * nr;
+        double v = 0;
+        for (size_t t = 0; t < nr; t++) v += ca[t] * cb[t];
+        A[a * dim + b] = A[b * dim + a] = v;
+      }
+    }
+    while (lambda < 1e10) {
+      double M[16 * 16], f1;
+      memcpy(M, A, dim * dim * sizeof *M);
+      for (size_t a = 0; a < dim; a++) {
+        M[a * dim + a] += lambda * (A[a * dim + a] > 0 ? A[a * dim + a] : 1.0);
+        step[a] = -g[a];
+      }
+      if (fc__cholesky_solve(M, step, dim) != 0) {
+        lambda *= 10;
+        continue;
+      }
+      for (size_t a = 0; a < dim; a++) x1[a] = x[a] + step[a];
+      f1 = css_sse(x1, c);
+      if (f1 < f0) {
+        double gain = f0 - f1;
+        memcpy(x, x1, dim * sizeof *x);
+        memcpy(r0, c->e + pa, nr * sizeof *r0);
+        f0 = f1;
+        lambda = FC__MAX(lambda / 5, 1e-9);
+        accepted = gain > 1e-6 * f1 ? 1 : 2;
+        break;
+      }
+      lambda *= 4;
+    }
+    if (accepted != 1) break; /* no decrease, or a negligible one */
+  }
+  return (double)nr * log(f0 / (double)nr);
 }
 
 static size_t npar(order o) { return (size_t)(o.p + o.q + o.P + o.Q + o.c); }
@@ -126,7 +224,7 @@ static int fit_order(css_ctx *c, order o, fitres *r) {
     r->x[dim - 1] = wm / (double)c->nw / c->wscale;
   }
   if (pa + k + 2 >= c->nw) return -1;
-  v = fc__nelder_mead(css, c, r->x, dim, opts);
+  v = !dim ? css(r->x, c) : c->simplex ? fc__nelder_mead(css, c, r->x, dim, opts) : lm_css(c, r->x, dim);
   if (!isfinite(v)) return -1;
   neff = c->nw - pa;
   r->o = o;
@@ -251,7 +349,7 @@ static int arima_fit(const double *y, size_t n, const fc_model_params *p, void *
                      fc_err *err) {
   size_t m = p->nperiods ? p->periods[0] : 1, nw = n;
   int d = p->arima[1], D = p->arima[4], seasonal, rc, tried = 0;
-  double *w = fc__mallocarray(n, sizeof *w), *e = fc__mallocarray(n, sizeof *e), sd;
+  double *w = fc__mallocarray(n, sizeof *w), *e = fc__mallocarray(20 * n, sizeof *e), sd;
   css_ctx c;
   fitres best, cur;
   order done[100];
@@ -286,11 +384,15 @@ static int arima_fit(const double *y, size_t n, const fc_model_params *p, void *
   c.nw = nw;
   c.m = seasonal ? m : 1;
   c.e = e;
+  c.u = e + n;
+  c.wc = e + 2 * n;
+  c.r0 = e + 3 * n;
+  c.jac = e + 4 * n;
   sd = sqrt(variance(w, nw));
   c.wscale = sd > 0 ? sd : 1;
   best.aicc = INFINITY;
   {
-    int allowc = d + D <= 1;
+    int allowc = d + D <= 1 && p->arima_constant != 0, forcec = p->arima_constant == 1 && allowc;
     const int *fx = p->arima;
     order starts[5] = {{2, 2, 1, 1, allowc}, {0, 0, 0, 0, allowc}, {1, 0, 1, 0, allowc},
                        {0, 1, 0, 1, allowc}, {0, 0, 0, 0, 0}};
@@ -307,7 +409,7 @@ static int arima_fit(const double *y, size_t n, const fc_model_params *p, void *
     if (fx[5] >= 0) o_.Q = fx[5];                                                      \
     if (o_.p < 0 || o_.q < 0 || o_.P < 0 || o_.Q < 0 || o_.p > FC_ARIMA_MAXP ||         \
         o_.q > FC_ARIMA_MAXP || o_.P > FC_ARIMA_MAXSP || o_.Q > FC_ARIMA_MAXSP ||       \
-        (o_.c && !allowc))                                                             \
+        (o_.c && !allowc) || (forcec && !o_.c))                                       \
       break;                                                                           \
     for (size_t i_ = 0; i_ < ndone; i_++)                                              \
       if (!memcmp(&done[i_], &o_, sizeof o_)) seen_ = 1;                               \
@@ -320,6 +422,9 @@ static int arima_fit(const double *y, size_t n, const fc_model_params *p, void *
     }                                                                                  \
   } while (0)
     memset(done, 0, sizeof done);
+    /* Every order given: one candidate, fitted once by the simplex. */
+    c.simplex = fx[0] >= 0 && fx[2] >= 0 && (!seasonal || (fx[3] >= 0 && fx[5] >= 0)) &&
+                (p->arima_constant >= 0 || !allowc);
     for (size_t i = 0; i < nstart; i++) TRY(starts[i]);
     while (improved && isfinite(best.aicc)) {
       order b = best.o;
@@ -338,6 +443,18 @@ static int arima_fit(const double *y, size_t n, const fc_model_params *p, void *
   if (!isfinite(best.aicc)) {
     fc__free(w), fc__free(e);
     return fc__err(err, FC_ENUMERIC, "arima: no order could be fitted");
+  }
+  {
+    /* The search ranks orders by Levenberg-Marquardt fits; the chosen
+     * order is refitted by the simplex from zero, whose early stop keeps
+     * the coefficients nearer 0: on M4 Hourly its forecasts were more
+     * accurate (MASE 0.951 vs 0.962 on every 4th series) although the
+     * converged fit has the lower in-sample CSS. */
+    fitres nmr;
+    if (!c.simplex) {
+      c.simplex = 1;
+      if (fit_order(&c, best.o, &nmr) == 0) best = nmr;
+    }
   }
   rc = finish(y, n, c.m, d, D, &c, &best, tried, &s);
   fc__free(w), fc__free(e);
@@ -457,5 +574,13 @@ int fc_arima_get_info(const fc_model *m, fc_arima_info *info, fc_err *err) {
   return FC_OK;
 }
 
+static void arima_freeze(const void *state, fc_model_params *p) {
+  const fc_arima_info *in = &((const arima_state *)state)->info;
+  int ord[6] = {in->p, in->d, in->q, in->P, in->D, in->Q};
+  memcpy(p->arima, ord, sizeof ord);
+  p->arima_constant = in->constant;
+}
+
 const fc_model_def fc__model_arima = {"arima", "seasonal ARIMA, stepwise AICc order search (CSS fit)",
-                                      arima_min, arima_fit, arima_forecast, arima_destroy};
+                                      arima_min,    arima_fit, arima_forecast, arima_destroy,
+                                      arima_freeze};

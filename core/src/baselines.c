@@ -218,8 +218,8 @@ int fc__naive_load(fc__rd *r, void **state) {
 }
 
 const fc_model_def fc__model_naive = {"naive", "last value", naive_min, naive_fit,
-                                      naive_forecast, naive_destroy};
+                                      naive_forecast, naive_destroy, NULL};
 const fc_model_def fc__model_snaive = {"snaive", "value one season ago", snaive_min,
-                                       snaive_fit, naive_forecast, naive_destroy};
+                                       snaive_fit, naive_forecast, naive_destroy, NULL};
 const fc_model_def fc__model_naive2 = {"naive2", "M4 Naive2: naive on the seasonally adjusted series",
-                                       naive_min, naive2_fit, naive_forecast, naive_destroy};
+                                       naive_min, naive2_fit, naive_forecast, naive_destroy, NULL};

@@ -20,13 +20,16 @@ fc_ensemble_params fc_ensemble_defaults(const size_t *periods, size_t nperiods) 
   ep.mode = FC_ENSEMBLE_SELECT;
   ep.top = 3;
   ep.conformal = 1;
+  ep.freeze = 1;
+  ep.holdout_calibration = 1;
+  ep.narrowing = 0.5;
   if (nperiods > FC_MAX_PERIODS) nperiods = FC_MAX_PERIODS;
   for (size_t k = 0; k < nperiods; k++) {
     one.periods[0] = periods[k];
     one.nperiods = 1;
     fc_ensemble_add(&ep, "snaive", &one, NULL);
   }
-  memcpy(p.periods, periods, nperiods * sizeof *periods);
+  if (nperiods) memcpy(p.periods, periods, nperiods * sizeof *periods);
   p.nperiods = nperiods;
   strcpy(p.ets, "AAdN"); /* as accurate as ZZN on M4 Hourly, 2x faster */
   p.mstl_log = 1;
@@ -82,12 +85,102 @@ static void combine(const double *w, double *const *src_mean, double *const *src
   }
 }
 
+/* Leave-one-origin-out weights: for each origin k the weights the
+ * validation would give with origin k held out (rows of nm). Calibrating
+ * on those forecasts charges the intervals for the selection itself: the
+ * member that won on all origins looks better on them than it will on the
+ * future, and its own residuals would make the intervals too narrow. */
+static void holdout_weights(const fc_backtest_result *bt, const double *v, size_t nm, int mode,
+                            size_t top, double *wk) {
+  size_t no = 0, h = 0;
+  double tot[FC_ENSEMBLE_MAX], part[FC_ENSEMBLE_MAX];
+  for (size_t j = 0; j < nm; j++)
+    if (isfinite(v[j])) no = bt[j].norigins, h = bt[j].horizon;
+  for (size_t j = 0; j < nm; j++) {
+    tot[j] = 0;
+    for (size_t i = 0; isfinite(v[j]) && i < no * h; i++) tot[j] += fabs(bt[j].actual[i] - bt[j].mean[i]);
+  }
+  for (size_t k = 0; k < no; k++) {
+    for (size_t j = 0; j < nm; j++) {
+      double ek = 0;
+      part[j] = NAN;
+      if (!isfinite(v[j])) continue;
+      for (size_t i = 0; i < h; i++) ek += fabs(bt[j].actual[k * h + i] - bt[j].mean[k * h + i]);
+      part[j] = (tot[j] - ek) / (double)((no - 1) * h);
+    }
+    weights(part, nm, mode, top, wk + k * nm);
+  }
+}
+
+/* The ensemble's backtest forecasts for calibration: means from the
+ * hold-out weights wk (one row per origin), sds from the final weights w,
+ * since the calibrated multiplier scales the final members' sd. */
+static void combine_backtest(const fc_backtest_result *bt, const double *wk, const double *w,
+                             size_t nm, fc_backtest_result *comb) {
+  size_t h = comb->horizon;
+  for (size_t k = 0; k < comb->norigins; k++)
+    for (size_t i = 0; i < h; i++) {
+      double mu = 0, sd = 0;
+      for (size_t j = 0; j < nm; j++) {
+        if (wk[k * nm + j] != 0) mu += wk[k * nm + j] * bt[j].mean[k * h + i];
+        if (w[j] != 0) sd += w[j] * bt[j].sd[k * h + i];
+      }
+      comb->mean[k * h + i] = mu;
+      comb->sd[k * h + i] = sd;
+    }
+}
+
+/* Conformal bounds for f from the members' backtests. */
+static int calibrate(const fc_backtest_result *bt, const double *v, const double *w, size_t nm,
+                     const fc_ensemble_params *ep, int holdout, int nonneg, fc_forecast *f,
+                     fc_ensemble_report *rep, fc_err *err) {
+  fc_backtest_result comb;
+  fc_conformal cf;
+  size_t first = 0, no;
+  double *wk;
+  int rc;
+  while (w[first] == 0) first++;
+  comb = bt[first];
+  no = comb.norigins;
+  comb.mean = fc__mallocarray(no * comb.horizon, sizeof(double));
+  comb.sd = fc__mallocarray(no * comb.horizon, sizeof(double));
+  wk = fc__mallocarray(no * nm, sizeof(double));
+  if (!comb.mean || !comb.sd || !wk) {
+    rc = fc__err(err, FC_ENOMEM, "ensemble: out of memory");
+    goto out;
+  }
+  for (size_t k = 0; k < no; k++) memcpy(wk + k * nm, w, nm * sizeof *w);
+  if (holdout && no >= 2) holdout_weights(bt, v, nm, ep->mode, ep->top, wk);
+  combine_backtest(bt, wk, w, nm, &comb);
+  rc = fc_conformal_fit(&comb, f->levels, f->nlevels, &cf, err);
+  /* Four origins make a noisy multiplier, and coverage is concave in it:
+   * a multiplier below the members' own normal quantile costs more
+   * coverage than the same error above gains. So a narrowing is kept
+   * only in part (see ensemble.h). */
+  for (size_t l = 0; rc == FC_OK && l < f->nlevels; l++) {
+    double z = fc_normal_quantile(0.5 + f->levels[l] / 200.0);
+    if (cf.mult[l] < z) cf.mult[l] = z + ep->narrowing * (cf.mult[l] - z);
+  }
+  if (rc == FC_OK) {
+    rc = fc_conformal_apply(&cf, f, nonneg, err);
+    rep->calibrated = rc == FC_OK;
+    memcpy(rep->mult, cf.mult, sizeof rep->mult);
+  }
+  fc_conformal_free(&cf);
+out:
+  fc__free(comb.mean);
+  fc__free(comb.sd);
+  fc__free(wk);
+  return rc;
+}
+
 int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep, fc_forecast *f,
                          fc_ensemble_report *rep, fc_err *err) {
   fc_backtest_result bt[FC_ENSEMBLE_MAX];
   fc_forecast mf[FC_ENSEMBLE_MAX];
+  fc_model *whole[FC_ENSEMBLE_MAX]; /* members fitted on all of y to freeze their structure */
   double v[FC_ENSEMBLE_MAX], w[FC_ENSEMBLE_MAX], scale = NAN;
-  double *bm[FC_ENSEMBLE_MAX], *bs[FC_ENSEMBLE_MAX], *fm[FC_ENSEMBLE_MAX], *fs[FC_ENSEMBLE_MAX];
+  double *fm[FC_ENSEMBLE_MAX], *fs[FC_ENSEMBLE_MAX];
   fc_backtest_params bp = ep->backtest;
   size_t nm = ep->nmembers, ok = 0, m_scale;
   int rc = FC_OK, nonneg, shared_origins = 1;
@@ -96,6 +189,7 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
   memset(rep, 0, sizeof *rep);
   memset(bt, 0, sizeof bt);
   memset(mf, 0, sizeof mf);
+  memset(whole, 0, sizeof whole);
   if (nm == 0) return fc__err(err, FC_EINVAL, "ensemble: no members");
   if ((rc = fc_series_check(y, n, 2, err))) {
     fc__err_prefix(err, rc, "ensemble: ");
@@ -106,8 +200,17 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
   m_scale = ep->members[0].params.nperiods ? ep->members[0].params.periods[0] : 1;
   if (fc_mase_scale(y, n, m_scale, &scale, NULL) && fc_mase_scale(y, n, 1, &scale, NULL)) scale = 1;
   for (size_t j = 0; j < nm; j++) {
+    const fc_ensemble_member *mb = &ep->members[j];
+    const fc_model_def *def = fc_model_find(mb->name);
+    fc_model_params bpar = mb->params;
     v[j] = NAN;
-    if (fc_backtest(ep->members[j].name, y, n, &ep->members[j].params, bp, &bt[j], NULL) == FC_OK)
+    if (ep->freeze && def && def->freeze) {
+      /* Choose the structure once, on the whole history; the backtest
+       * then refits only the coefficients at each origin. */
+      if (fc_model_fit(mb->name, y, n, &mb->params, &whole[j], NULL) != FC_OK) continue;
+      fc_model_frozen_params(whole[j], &mb->params, &bpar);
+    }
+    if (fc_backtest(mb->name, y, n, &bpar, bp, &bt[j], NULL) == FC_OK)
       v[j] = fc_backtest_mae(&bt[j], scale);
     rep->validation[j] = v[j];
   }
@@ -137,48 +240,27 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
   for (size_t j = 0; j < nm && rc == FC_OK; j++) {
     if (w[j] == 0) continue;
     if ((rc = fc_forecast_init(&mf[j], f->h, NULL, 0, err))) break;
-    rc = fc_forecast_series(ep->members[j].name, y, n, &ep->members[j].params, &mf[j], err);
+    if (whole[j])
+      rc = fc_model_forecast(whole[j], &mf[j], err);
+    else
+      rc = fc_forecast_series(ep->members[j].name, y, n, &ep->members[j].params, &mf[j], err);
     if (rc) fc__err_prefix(err, rc, "ensemble member %s: ", ep->members[j].name);
   }
   if (rc) goto done;
   for (size_t j = 0; j < nm; j++) {
     rep->weight[j] = w[j];
-    bm[j] = bt[j].mean;
-    bs[j] = bt[j].sd;
     fm[j] = mf[j].mean;
     fs[j] = mf[j].sd;
   }
   combine(w, fm, fs, nm, f->h, f->mean, f->sd);
   fc_forecast_normal_bounds(f, nonneg);
-  if (ep->conformal && bp.horizon >= f->h) {
-    fc_backtest_result comb;
-    fc_conformal cf;
-    size_t first = 0;
-    while (w[first] == 0) first++;
-    comb = bt[first];
-    comb.mean = fc__mallocarray(comb.norigins * comb.horizon, sizeof(double));
-    comb.sd = fc__mallocarray(comb.norigins * comb.horizon, sizeof(double));
-    if (!comb.mean || !comb.sd) {
-      fc__free(comb.mean);
-      fc__free(comb.sd);
-      rc = fc__err(err, FC_ENOMEM, "ensemble: out of memory");
-      goto done;
-    }
-    combine(w, bm, bs, nm, comb.norigins * comb.horizon, comb.mean, comb.sd);
-    rc = fc_conformal_fit(&comb, f->levels, f->nlevels, &cf, err);
-    fc__free(comb.mean);
-    fc__free(comb.sd);
-    if (rc == FC_OK) {
-      rc = fc_conformal_apply(&cf, f, nonneg, err);
-      rep->calibrated = rc == FC_OK;
-      memcpy(rep->mult, cf.mult, sizeof rep->mult);
-    }
-    fc_conformal_free(&cf);
-  }
+  if (ep->conformal && bp.horizon >= f->h)
+    rc = calibrate(bt, v, w, nm, ep, shared_origins && ep->holdout_calibration, nonneg, f, rep, err);
 done:
   for (size_t j = 0; j < nm; j++) {
     fc_backtest_result_free(&bt[j]);
     fc_forecast_free(&mf[j]);
+    fc_model_destroy(whole[j]);
   }
   return rc;
 }

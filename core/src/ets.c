@@ -696,5 +696,11 @@ int fc_ets_get_info(const fc_model *m, fc_ets_info *info, fc_err *err) {
   return FC_OK;
 }
 
+static void ets_freeze(const void *state, fc_model_params *p) {
+  const ets_state *s = state;
+  snprintf(p->ets, sizeof p->ets, "%c%s%c", "AM"[s->sp.err],
+           s->sp.trend == T_N ? "N" : s->sp.trend == T_A ? "A" : "Ad", "NAM"[s->sp.season]);
+}
+
 const fc_model_def fc__model_ets = {"ets", "exponential smoothing state space, AICc selection",
-                                    ets_min, ets_fit, ets_forecast, ets_destroy};
+                                    ets_min,  ets_fit, ets_forecast, ets_destroy, ets_freeze};

@@ -77,11 +77,8 @@ int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_
       fc_ensemble_add(&ep, "arima", &q, NULL);
     }
   } else {
-    memset(&ep, 0, sizeof ep);
-    ep.backtest = fc_backtest_defaults();
-    ep.backtest.horizon = 0;
-    ep.conformal = 1;
-    ep.top = 1;
+    ep = fc_ensemble_defaults(NULL, 0); /* one member: the calibration settings */
+    ep.nmembers = 0;
     fc_ensemble_add(&ep, fc->model, &p, NULL);
   }
   ep.backtest.max_origins = fc->origins;

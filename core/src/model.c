@@ -22,6 +22,7 @@ fc_model_params fc_model_defaults(void) {
   p.seed = 42;
   strcpy(p.ets, "ZZZ");
   for (int i = 0; i < 6; i++) p.arima[i] = -1;
+  p.arima_constant = -1;
   return p;
 }
 
@@ -155,6 +156,13 @@ void fc_model_destroy(fc_model *m) {
   if (m == NULL) return;
   if (m->def) m->def->destroy(m->state);
   fc__free(m);
+}
+
+int fc_model_frozen_params(const fc_model *m, const fc_model_params *p, fc_model_params *out) {
+  *out = *p;
+  if (m == NULL || m->def == NULL || m->def->freeze == NULL) return 0;
+  m->def->freeze(m->state, out);
+  return 1;
 }
 
 const void *fc__model_state(const fc_model *m) { return m ? m->state : NULL; }

@@ -318,4 +318,4 @@ static size_t mstl_min(const fc_model_params *p) {
 }
 
 const fc_model_def fc__model_mstl = {"mstl", "MSTL decomposition + ETS on the adjusted series",
-                                     mstl_min, mstl_fit, mstl_forecast, mstl_destroy};
+                                     mstl_min, mstl_fit, mstl_forecast, mstl_destroy, NULL};

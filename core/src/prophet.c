@@ -990,4 +990,4 @@ static void row_destroy(void *state) { destroy(state); }
 
 const fc_model_def fc__model_prophet = {
     "prophet", "Prophet-style trend with changepoints + Fourier seasonality (exact MAP)",
-    row_min_length, row_fit, row_forecast, row_destroy};
+    row_min_length, row_fit, row_forecast, row_destroy, NULL};

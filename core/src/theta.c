@@ -184,6 +184,6 @@ int fc_theta_get_info(const fc_model *m, fc_theta_info *info, fc_err *err) {
 }
 
 const fc_model_def fc__model_theta = {"theta", "M4 Theta (theta = 2) on the seasonally adjusted series",
-                                      theta_min, theta_fit, theta_forecast, theta_destroy};
+                                      theta_min, theta_fit, theta_forecast, theta_destroy, NULL};
 const fc_model_def fc__model_otheta = {"otheta", "Theta with theta chosen by in-sample fit",
-                                       theta_min, otheta_fit, theta_forecast, theta_destroy};
+                                       theta_min, otheta_fit, theta_forecast, theta_destroy, NULL};

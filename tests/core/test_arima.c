@@ -3,6 +3,7 @@
 #include "runner.h"
 
 #include "fc/arima.h"
+#include "fc/ensemble.h"
 #include "fc/model.h"
 #include "fc/rng.h"
 
@@ -93,4 +94,84 @@ TEST(seasonal_series) {
   ASSERT_INT_EQ(fc_model_fit("arima", y, 10, &p, &m, NULL), FC_ETOOSHORT);
 }
 
-TEST_LIST(T(ar1_coefficient_recovered), T(random_walk_is_differenced), T(seasonal_series))
+TEST(arma11_and_seasonal_ma_recovered) {
+  /* y = e + 0.4 e(-1) + 0.5 y(-1) and w = (1 - 0.6 B^12) u: the search's
+   * Levenberg-Marquardt fits and the final simplex fit both see the two
+   * MA filters (non-seasonal, then seasonal). */
+  double y[1500], e1 = 0, x = 0, u[1500];
+  fc_rng r;
+  fc_model *m;
+  fc_arima_info info;
+  fc_model_params p = fc_model_defaults();
+  fc_rng_seed(&r, 33);
+  for (size_t t = 0; t < 1500; t++) {
+    double e = fc_rng_normal(&r);
+    x = 0.5 * x + e + 0.4 * e1;
+    e1 = e;
+    y[t] = x;
+    u[t] = fc_rng_normal(&r);
+  }
+  p.arima[0] = 1, p.arima[1] = 0, p.arima[2] = 1, p.arima_constant = 0;
+  ASSERT_OK(fc_model_fit("arima", y, 1500, &p, &m, NULL));
+  ASSERT_OK(fc_arima_get_info(m, &info, NULL));
+  ASSERT_NEAR(info.ar[0], 0.5, 0.06);
+  ASSERT_NEAR(info.ma[0], 0.4, 0.06);
+  ASSERT_INT_EQ(info.constant, 0);
+  fc_model_destroy(m);
+  for (size_t t = 1499; t >= 12; t--) u[t] -= 0.6 * u[t - 12];
+  p = fc_model_defaults();
+  p.periods[0] = 12;
+  p.nperiods = 1;
+  for (int k = 0; k < 6; k++) p.arima[k] = 0;
+  p.arima[5] = 1; /* (0,0,0)(0,0,1)_12 */
+  ASSERT_OK(fc_model_fit("arima", u, 1500, &p, &m, NULL));
+  ASSERT_OK(fc_arima_get_info(m, &info, NULL));
+  ASSERT_NEAR(info.sma[0], -0.6, 0.06);
+  fc_model_destroy(m);
+}
+
+TEST(frozen_structure_and_ensemble_reuse) {
+  /* The frozen params of a searched fit name its orders and constant; a
+   * refit with them tries one candidate and reproduces the same model. An
+   * ensemble with that one member forecasts with the whole-history fit. */
+  double y[600], x = 0;
+  fc_rng r;
+  fc_model *m, *m2;
+  fc_arima_info a, b;
+  fc_model_params p = fc_model_defaults(), fz;
+  fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
+  fc_forecast f, g;
+  const double lv[1] = {80};
+  fc_rng_seed(&r, 8);
+  for (size_t t = 0; t < 600; t++) y[t] = 50 + (x = 0.6 * x + fc_rng_normal(&r));
+  ASSERT_OK(fc_model_fit("arima", y, 600, &p, &m, NULL));
+  ASSERT_OK(fc_arima_get_info(m, &a, NULL));
+  ASSERT_INT_EQ(fc_model_frozen_params(m, &p, &fz), 1);
+  ASSERT_INT_EQ(fz.arima[0], a.p);
+  ASSERT_INT_EQ(fz.arima[1], a.d);
+  ASSERT_INT_EQ(fz.arima[2], a.q);
+  ASSERT_INT_EQ(fz.arima_constant, a.constant);
+  ASSERT_OK(fc_model_fit("arima", y, 600, &fz, &m2, NULL));
+  ASSERT_OK(fc_arima_get_info(m2, &b, NULL));
+  ASSERT_INT_EQ(b.models_tried, 1);
+  ASSERT_NEAR(b.sigma, a.sigma, 1e-12 * a.sigma);
+  ASSERT_OK(fc_forecast_init(&f, 24, lv, 1, NULL));
+  ASSERT_OK(fc_forecast_init(&g, 24, lv, 1, NULL));
+  ASSERT_OK(fc_model_forecast(m, &f, NULL));
+  ep.nmembers = 0;
+  ASSERT_OK(fc_ensemble_add(&ep, "arima", &p, NULL));
+  ep.backtest.horizon = 24;
+  ASSERT_OK(fc_ensemble_forecast(y, 600, &ep, &g, NULL, NULL));
+  for (size_t i = 0; i < 24; i++) ASSERT_NEAR(g.mean[i], f.mean[i], 0);
+  /* Models that choose nothing have nothing to freeze. */
+  fc_model_destroy(m2);
+  ASSERT_OK(fc_model_fit("naive", y, 600, &p, &m2, NULL));
+  ASSERT_INT_EQ(fc_model_frozen_params(m2, &p, &fz), 0);
+  fc_model_destroy(m2);
+  fc_model_destroy(m);
+  fc_forecast_free(&f);
+  fc_forecast_free(&g);
+}
+
+TEST_LIST(T(ar1_coefficient_recovered), T(random_walk_is_differenced), T(seasonal_series),
+          T(arma11_and_seasonal_ma_recovered), T(frozen_structure_and_ensemble_reuse))

@@ -142,4 +142,79 @@ TEST(readers) {
   fc_series_set_free(&s);
 }
 
-TEST_LIST(T(backtest_origins), T(conformal_quantile), T(ensemble_picks_the_right_model), T(readers))
+TEST(calibration_narrowing_and_holdout) {
+  /* Seasonal naive's own sd (from one season of differences, doubled
+   * variance) is wider than its errors on a smooth daily cycle with AR
+   * noise at 80 %: plain conformal narrows there. narrowing 0.5 keeps half
+   * of that step, 0 none; a widening is kept in full. */
+  double y[24 * 30], x = 0;
+  const double lv[2] = {50, 99};
+  fc_rng r;
+  fc_forecast f;
+  fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
+  fc_ensemble_report plain, half, none, nohold;
+  fc_model_params p = season24();
+  double z[2];
+  fc_rng_seed(&r, 12);
+  for (size_t t = 0; t < 720; t++)
+    y[t] = 100 + 20 * sin(2 * PI * (double)t / 24) + (x = 0.3 * x + fc_rng_normal(&r));
+  ep.nmembers = 0;
+  ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL));
+  ASSERT_OK(fc_forecast_init(&f, 24, lv, 2, NULL));
+  for (int l = 0; l < 2; l++) z[l] = fc_normal_quantile(0.5 + lv[l] / 200);
+  ep.narrowing = 1;
+  ASSERT_OK(fc_ensemble_forecast(y, 720, &ep, &f, &plain, NULL));
+  ep.narrowing = 0.5;
+  ASSERT_OK(fc_ensemble_forecast(y, 720, &ep, &f, &half, NULL));
+  ep.narrowing = 0;
+  ASSERT_OK(fc_ensemble_forecast(y, 720, &ep, &f, &none, NULL));
+  ASSERT(plain.calibrated && half.calibrated && none.calibrated);
+  ASSERT(plain.mult[0] < z[0]); /* the case under test: a narrowing */
+  ASSERT_NEAR(half.mult[0], 0.5 * (plain.mult[0] + z[0]), 1e-12);
+  ASSERT_NEAR(none.mult[0], z[0], 1e-12);
+  for (int l = 0; l < 2; l++)
+    if (plain.mult[l] >= z[l]) ASSERT_NEAR(half.mult[l], plain.mult[l], 0);
+  ASSERT(f.hi[0] - f.lo[0] > 0);
+  /* One member: holding an origin out cannot change the selection. */
+  ep.narrowing = 1;
+  ep.holdout_calibration = 0;
+  ASSERT_OK(fc_ensemble_forecast(y, 720, &ep, &f, &nohold, NULL));
+  for (int l = 0; l < 2; l++) ASSERT_NEAR(nohold.mult[l], plain.mult[l], 0);
+  fc_forecast_free(&f);
+}
+
+TEST(holdout_calibration_charges_the_selection) {
+  /* A slow trend with a daily cycle in the last two days. Origins 384,
+   * 408, 432, 456 (h 24): naive wins the first two (trend error 12.5 b
+   * against 24 b), both miss the cycle at 432, and only seasonal naive
+   * catches it at 456, enough to win overall. With origin 456 held out
+   * naive would have been chosen, so the calibration sees naive's large
+   * errors there: the 60 % multiplier, which plain calibration takes from
+   * the small trend errors, grows. */
+  double y[24 * 20];
+  const double lv[1] = {60};
+  fc_rng r;
+  fc_forecast f;
+  fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
+  fc_ensemble_report with, without;
+  fc_model_params p = season24(), q = fc_model_defaults();
+  fc_rng_seed(&r, 4);
+  for (size_t t = 0; t < 480; t++)
+    y[t] = 0.1 * (double)t + (t >= 432 ? 15 * sin(2 * PI * (double)t / 24) : 0) + 0.3 * fc_rng_normal(&r);
+  ep.nmembers = 0;
+  ep.narrowing = 1;
+  ep.backtest.horizon = 24;
+  ASSERT_OK(fc_ensemble_add(&ep, "naive", &q, NULL));
+  ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL));
+  ASSERT_OK(fc_forecast_init(&f, 24, lv, 1, NULL));
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &with, NULL));
+  ep.holdout_calibration = 0;
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &without, NULL));
+  ASSERT(with.calibrated && without.calibrated);
+  ASSERT_NEAR(with.weight[1], 1, 0); /* seasonal naive selected */
+  ASSERT(with.mult[0] > 1.2 * without.mult[0]); /* 1.43 vs 1.02 */
+  fc_forecast_free(&f);
+}
+
+TEST_LIST(T(backtest_origins), T(conformal_quantile), T(ensemble_picks_the_right_model), T(readers),
+          T(calibration_narrowing_and_holdout), T(holdout_calibration_charges_the_selection))

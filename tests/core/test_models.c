@@ -184,6 +184,20 @@ TEST(ets_selects_damped_trend) {
   printf("  %s: alpha %.3f beta %.3f phi %.3f\n", info.spec, info.alpha, info.beta, info.phi);
   ASSERT(strstr(info.spec, "Ad") != NULL);
   ASSERT_NEAR(info.phi, 0.85, 0.08);
+  {
+    /* The frozen params name the chosen model; a refit with them fits
+     * that one model to the same parameters. */
+    fc_model_params fz;
+    fc_model *m2;
+    fc_ets_info info2;
+    ASSERT_INT_EQ(fc_model_frozen_params(m, &p, &fz), 1);
+    ASSERT_STR_EQ(fz.ets, info.spec);
+    ASSERT_OK(fc_model_fit("ets", y, 400, &fz, &m2, NULL));
+    ASSERT_OK(fc_ets_get_info(m2, &info2, NULL));
+    ASSERT_STR_EQ(info2.spec, info.spec);
+    ASSERT_NEAR(info2.phi, info.phi, 1e-9);
+    fc_model_destroy(m2);
+  }
   fc_model_destroy(m);
 }
 

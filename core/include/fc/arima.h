@@ -11,10 +11,15 @@
  *    (2,2)(1,1), (0,0)(0,0), (1,0)(1,0), (0,1)(0,1), moving one order by
  *    +-1 (or p and q, or P and Q, together) or toggling the constant
  *    while AICc improves (at most 94 models); a constant (the mean of the
- *    differenced series) is allowed when d + D <= 1.
- * Estimation is conditional sum of squares (CSS) by Nelder-Mead (60
- * evaluations per parameter, one restart), not exact maximum likelihood as R's default CSS-ML: AICc uses
- * the CSS Gaussian likelihood of the n - p - mP - d - mD usable residuals.
+ *    differenced series) is allowed when d + D <= 1 (params.arima_constant
+ *    0 or 1 fixes the choice).
+ * Estimation is conditional sum of squares (CSS), not exact maximum
+ * likelihood as R's default CSS-ML: AICc uses the CSS Gaussian likelihood
+ * of the n - p - mP - d - mD usable residuals. The search fits each
+ * candidate by Levenberg-Marquardt (finite-difference Jacobian); the
+ * chosen order, or a fully given one, is then fitted by Nelder-Mead from
+ * zero (60 evaluations per parameter, one restart), which forecast better
+ * on M4 Hourly than the converged fit (docs/benchmarks.md).
  * Forecasts run the difference equation forward; their sd comes from the
  * psi weights of the full (differenced) model.
  */

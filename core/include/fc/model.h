@@ -48,6 +48,8 @@ typedef struct fc_model_params {
   int mstl_log;
   /* ARIMA orders p, d, q, P, D, Q; -1 = choose (see arima.h). */
   int arima[6];
+  /* ARIMA constant: -1 choose, 0 none, 1 include (when d + D <= 1). */
+  int arima_constant;
   /* Calendar of a timestamped history, read by the Prophet row: t0 the
    * epoch seconds of y[0], step the seconds between values (0 = untimed).
    * With step > 0 and no periods Prophet adds its automatic daily, weekly
@@ -91,6 +93,10 @@ typedef struct fc_model_def {
   /* Writes h point forecasts and predictive standard deviations. */
   int (*forecast)(const void *state, size_t h, double *mean, double *sd, fc_err *err);
   void (*destroy)(void *state);
+  /* Optional: writes into p the structure the fit chose (ARIMA orders, the
+   * ETS letters), so that a refit on a neighbouring history re-estimates
+   * only the coefficients. NULL when the model chooses nothing. */
+  void (*freeze)(const void *state, fc_model_params *p);
 } fc_model_def;
 
 /* The model table (rows are defined in their modules, hence pointers);
@@ -108,6 +114,9 @@ int fc_model_fit(const char *name, const double *y, size_t n, const fc_model_par
 int fc_model_forecast(const fc_model *m, fc_forecast *f, fc_err *err);
 void fc_model_destroy(fc_model *m);
 const char *fc_model_name(const fc_model *m);
+/* Copies p into *out with the structure m chose fixed (see freeze above);
+ * returns 1 if the model chose something, 0 if *out is just p. */
+int fc_model_frozen_params(const fc_model *m, const fc_model_params *p, fc_model_params *out);
 
 /* Serialization of a fitted model (models naive, snaive, naive2, theta,
  * otheta, ets, mstl, arima, prophet and the constant fallback). The format is

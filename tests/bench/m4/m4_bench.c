@@ -104,10 +104,13 @@ static int prophet_quantiles(const fc_model_params *mp, const double *y, size_t 
   return rc;
 }
 
-/* "ensemble" (the library default: best member by validation),
- * "weighted" (1/MASE^2 weights over the best 3), optionally "+nocal" (no
- * conformal step), "+prophet" (the Prophet-style model as a member), or "cal:MODEL" (one model with conformal intervals);
- * anything else is a model-table row. */
+/* "ensemble" (the library default: best member by validation) or
+ * "weighted" (1/MASE^2 weights over the best 3), optionally with "+arima"
+ * or "+prophet" (an extra member), "+nocal" (no conformal step),
+ * "+plaincal" (conformal narrowing kept in full), "+noholdout" (calibrate
+ * on the selected member's own backtest), "+nofreeze" (ARIMA order search
+ * at every origin), "+o6" (6 origins); or "cal:MODEL" (one model with
+ * conformal intervals); anything else is a model-table row. */
 static int run(const char *name, const char *spec, const fc_model_params *p, const double *y,
                size_t n, fc_forecast *f, fc_err *err) {
   fc_ensemble_params ep;
@@ -123,13 +126,14 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
     }
     if (strstr(spec, "+prophet")) fc_ensemble_add(&ep, "prophet", p, NULL);
     if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
+    if (strstr(spec, "+nofreeze")) ep.freeze = 0;
+    if (strstr(spec, "+noholdout")) ep.holdout_calibration = 0;
+    if (strstr(spec, "+plaincal")) ep.narrowing = 1; /* conformal as it comes */
     return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
   }
   if (strncmp(name, "cal:", 4) == 0) {
-    memset(&ep, 0, sizeof ep);
-    ep.backtest = fc_backtest_defaults();
-    ep.conformal = 1;
-    ep.top = 1;
+    ep = fc_ensemble_defaults(NULL, 0); /* one member: the calibration settings */
+    ep.nmembers = 0;
     fc_ensemble_add(&ep, name + 4, p, NULL);
     return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
   }
@@ -209,19 +213,25 @@ int main(int argc, char **argv) {
   const char *models[32], *per_series = NULL;
   FILE *ps = NULL;
   agg a[32];
-  int nthreads = 2;
+  int nthreads = 2, validate = 0;
   if (argc < 4) {
-    fprintf(stderr, "usage: m4_bench TRAIN TEST [--every K] [--per-series FILE] MODEL...\n");
+    fprintf(stderr, "usage: m4_bench TRAIN TEST [--every K] [--threads 1|2] [--validate] [--per-series FILE] MODEL...\n");
     return 2;
   }
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) every = strtoul(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--per-series") == 0 && i + 1 < argc) per_series = argv[++i];
+    else if (strcmp(argv[i], "--validate") == 0) validate = 1;
     else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) nthreads = atoi(argv[++i]) == 1 ? 1 : 2;
     else if (nmodels < 32) models[nmodels++] = argv[i];
   }
   if (every == 0) every = 1;
   if (load(argv[1], &tr) || load(argv[2], &te)) return 1;
+  if (validate) /* the last H training values become the test: tune here, never on the test */
+    for (size_t s = 0; s < tr.count; s++) {
+      tr.lengths[s] -= H;
+      memcpy(te.values[s], tr.values[s] + tr.lengths[s], H * sizeof(double));
+    }
   if (per_series && !(ps = fopen(per_series, "w"))) {
     perror(per_series);
     return 1;
