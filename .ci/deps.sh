@@ -1,13 +1,20 @@
 # deps.sh: installs the Debian packages floatcast needs, only those missing.
-# Sourced by gateway/run.sh and tests/run.sh; `fc_deps build|test`.
+# Sourced by gateway/run.sh, tests/run.sh and the benchmark drivers;
+# `fc_deps build|test` or `fc_deps bench PACKAGE...` (a benchmark's peers).
 fc_deps() {
-  local want=(build-essential cmake pkg-config git libuv1-dev libjansson-dev node-llhttp
-              libsqlite3-dev sqlite3 python3 emscripten binaryen)
+  local want=(build-essential cmake pkg-config git python3)
+  if [ "${1:-}" = bench ]; then
+    want+=("${@:2}") # a native core build needs nothing more
+  else
+    want+=(libuv1-dev libjansson-dev node-llhttp libsqlite3-dev sqlite3 emscripten binaryen)
+  fi
   if [ "${1:-}" = test ]; then
     want+=(chromium)
   fi
-  command -v node >/dev/null 2>&1 || want+=(nodejs npm)
-  command -v npm >/dev/null 2>&1 || want+=(npm)
+  if [ "${1:-}" != bench ]; then
+    command -v node >/dev/null 2>&1 || want+=(nodejs npm)
+    command -v npm >/dev/null 2>&1 || want+=(npm)
+  fi
   local missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

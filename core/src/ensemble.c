@@ -22,7 +22,7 @@ fc_ensemble_params fc_ensemble_defaults(const size_t *periods, size_t nperiods) 
   ep.conformal = 1;
   ep.freeze = 1;
   ep.holdout_calibration = 1;
-  ep.narrowing = 0.5;
+  ep.narrowing = 0.7;
   if (nperiods > FC_MAX_PERIODS) nperiods = FC_MAX_PERIODS;
   for (size_t k = 0; k < nperiods; k++) {
     one.periods[0] = periods[k];
@@ -203,7 +203,7 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
     const fc_ensemble_member *mb = &ep->members[j];
     const fc_model_def *def = fc_model_find(mb->name);
     fc_model_params bpar = mb->params;
-    v[j] = NAN;
+    v[j] = rep->validation[j] = NAN;
     if (ep->freeze && def && def->freeze) {
       /* Choose the structure once, on the whole history; the backtest
        * then refits only the coefficients at each origin. */

@@ -4,6 +4,8 @@
 # weekly season 7, the last 28 days held out. Usage (repository root):
 #   tests/bench/cdnow/run.sh [BUILD_DIR] [SHARED_DIR]
 set -eo pipefail
+. "$(dirname "$0")/../../../.ci/deps.sh"
+fc_deps bench r-cran-forecast r-cran-prophet bc   # the peers, run in the same job
 B=${1:-build}
 S=${2:-../shared}
 H=28

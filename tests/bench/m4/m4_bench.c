@@ -129,6 +129,7 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
     if (strstr(spec, "+nofreeze")) ep.freeze = 0;
     if (strstr(spec, "+noholdout")) ep.holdout_calibration = 0;
     if (strstr(spec, "+plaincal")) ep.narrowing = 1; /* conformal as it comes */
+    if (strstr(spec, "+narrow=")) ep.narrowing = atof(strstr(spec, "+narrow=") + 8);
     return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
   }
   if (strncmp(name, "cal:", 4) == 0) {

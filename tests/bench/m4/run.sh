@@ -10,6 +10,8 @@
 # same series (it reproduces the M4 figures). The load average is printed
 # before each phase because the machine is shared. Outputs in $OUT.
 set -eo pipefail
+. "$(dirname "$0")/../../../.ci/deps.sh"
+fc_deps bench r-cran-forecast r-cran-prophet bc   # the peers, run in the same job
 B=${1:-build}
 D=${2:-../shared}/data/m4-hourly
 EVERY=${3:-52}
@@ -18,11 +20,15 @@ here=$(dirname "$0")
 mkdir -p "$OUT"
 load() { echo "[$(date -u +%FT%TZ)] load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 MODELS="naive2 snaive theta otheta ets cal:ets arima cal:arima mstl@24,168 mstl@24,168+log
-  prophet@24,168 cal:prophet@24,168 weighted@24,168 ensemble@24,168+nocal ensemble@24,168
-  ensemble@24,168+arima ensemble@24,168+prophet"
+  prophet@24,168 cal:prophet@24,168 weighted@24,168 ensemble@24,168+nocal ensemble@24,168+plaincal
+  ensemble@24,168 ensemble@24,168+arima+plaincal ensemble@24,168+arima ensemble@24,168+prophet"
 SUBMODELS="naive2 snaive theta ets arima prophet@24,168 ensemble@24,168 ensemble@24,168+arima"
 load; echo "== floatcast, all 414 series (2 worker threads)"
 "$B/bin/m4_bench" "$D/train.csv" "$D/test.csv" --per-series "$OUT/fc_all.csv" $MODELS | tee "$OUT/fc_all.txt"
+load; echo "== floatcast calibration choice on validation windows (last 48 h of each TRAINING series; the test is not read)"
+"$B/bin/m4_bench" "$D/train.csv" "$D/test.csv" --validate naive2 ensemble@24,168+plaincal ensemble@24,168 \
+  ensemble@24,168+arima+plaincal ensemble@24,168+arima+narrow=0.8 ensemble@24,168+arima \
+  ensemble@24,168+arima+narrow=0.6 ensemble@24,168+arima+narrow=0.5 | tee "$OUT/fc_validate.txt"
 load; echo "== floatcast, series 1, 1+${EVERY}, 1+2*${EVERY}, ... (1 thread)"
 "$B/bin/m4_bench" "$D/train.csv" "$D/test.csv" --every "$EVERY" --threads 1 --per-series "$OUT/fc_sub.csv" \
   $SUBMODELS | tee "$OUT/fc_sub.txt"

@@ -10,6 +10,8 @@
 # simulated quantiles (as R), "cal:prophet" conformal bounds;
 # ensemble+prophet adds it to the default ensemble.
 set -eo pipefail
+. "$(dirname "$0")/../../../.ci/deps.sh"
+fc_deps bench r-cran-forecast r-cran-prophet bc   # the peers, run in the same job
 B=${1:-build}
 D=${2:-../shared}/data/m4-hourly
 EVERY=${3:-13}

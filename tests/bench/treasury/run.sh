@@ -11,6 +11,8 @@
 # 8 series, 2 per currency) single-threaded. R: snaive, thetaf, ets and
 # prophet on all series, auto.arima (~1-2 min per series) on the subset.
 set -eo pipefail
+. "$(dirname "$0")/../../../.ci/deps.sh"
+fc_deps bench r-cran-forecast r-cran-prophet bc   # the peers, run in the same job
 B=${1:-build}
 TENANTS=${2:-25}
 DAYS=${3:-42}
