@@ -9,7 +9,8 @@
  * and "ensemble" pick per series the member with the best rolling-origin
  * validation MASE, "weighted" combines the best three by 1/MASE^2, both
  * with conformal intervals (ensemble.h); "ensemble-arima" adds seasonal
- * ARIMA to the members (more accurate on M4 Hourly, about 8x slower);
+ * ARIMA to the members (on M4 Hourly OWA 0.424 against 0.462, about 3.5x
+ * slower; not better on the intermittent treasury set: docs/benchmarks.md);
  * --calibrate gives a single model conformal intervals too.
  * --freq states the step of ISO-timestamped long input (freq.h): each row
  * must lie on its series' grid (hours, days, weeks or calendar months

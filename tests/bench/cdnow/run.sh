@@ -16,7 +16,7 @@ python3 "$here/prep.py" "$S/data/cdnow/CDNOW_master.txt" "$OUT/daily.csv"
 n=$(( $(wc -l < "$OUT/daily.csv") - 1 ))
 head -n $(( n - H + 1 )) "$OUT/daily.csv" > "$OUT/train.csv"
 args=()
-for m in naive2 snaive theta ets arima mstl auto; do
+for m in naive2 snaive theta ets arima mstl auto ensemble-arima; do
   t0=$(date +%s.%N)
   "$B/bin/floatcast" forecast --input "$OUT/train.csv" --horizon $H --season 7 --model $m \
     --output "$OUT/fc_$m.csv"
