@@ -549,17 +549,20 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
 
 /* ---- decomposition ---------------------------------------------------- */
 
-/* The decompose options (the CLI's flags): format, season, method, band,
- * k, level. */
+/* The decompose options (the CLI's flags): format, season, freq, method,
+ * robust (a boolean for --robust on|off), band, k, level. */
 static int parse_decompose_opts(const char *opts, size_t len, const char **format,
                                 fc_decompose_params *p, fc_json_doc **doc, fc_err *err) {
   const fc_json *season = NULL;
-  const char *method = "mstl", *band = "robust";
+  const char *method = "mstl", *band = "robust", *freq = NULL;
   double k = 0, level = 0;
+  int robust = 1;
   const opt_spec specs[] = {
       {"format", OPT_STRING, format, 0, 0},
       {"season", OPT_RAW, &season, 0, 0},
+      {"freq", OPT_STRING, &freq, 0, 0},
       {"method", OPT_STRING, &method, 0, 0},
+      {"robust", OPT_BOOL, &robust, 0, 0},
       {"band", OPT_STRING, &band, 0, 0},
       {"k", OPT_DOUBLE, &k, 1e-300, 1e300},
       {"level", OPT_DOUBLE, &level, 1e-300, 99.999999},
@@ -571,6 +574,11 @@ static int parse_decompose_opts(const char *opts, size_t len, const char **forma
   if (rc != FC_OK) return rc;
   if (strcmp(*format, "long") != 0 && strcmp(*format, "m4") != 0)
     return fcw_set_err(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", *format);
+  if (freq != NULL && fc_freq_parse(freq, &p->freq, err) != FC_OK)
+    return fcw_prefix_err(err, "options: freq");
+  if (freq != NULL && strcmp(*format, "long") != 0)
+    return fcw_set_err(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
+  p->robust = robust;
   if (!strcmp(method, "mstl")) p->method = FC_DECOMPOSE_MSTL;
   else if (!strcmp(method, "prophet")) p->method = FC_DECOMPOSE_PROPHET;
   else return fcw_set_err(err, FC_EINVAL, "options: method: want mstl or prophet, got \"%s\"", method);
@@ -581,8 +589,8 @@ static int parse_decompose_opts(const char *opts, size_t len, const char **forma
   if (level > 0) p->level = level;
   if (season != NULL && (rc = season_list(season, p->periods, &p->nperiods, err)) != FC_OK)
     return rc;
-  if (p->method == FC_DECOMPOSE_MSTL && p->nperiods == 0)
-    return fcw_set_err(err, FC_EINVAL, "options: method mstl needs season");
+  if (p->method == FC_DECOMPOSE_MSTL && p->nperiods == 0 && p->freq == FC_FREQ_NONE)
+    return fcw_set_err(err, FC_EINVAL, "options: method mstl needs season or freq");
   return FC_OK;
 }
 
@@ -602,7 +610,7 @@ int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, s
   rc = parse_decompose_opts(opts, opts_len, &format, &p, &doc, &err);
   if (rc == FC_OK) {
     rc = strcmp(format, "m4") == 0 ? fc_m4_parse(series, series_len, &set, &err)
-                                   : fc_long_parse(series, series_len, &set, &err);
+                                   : fc_long_parse_freq(series, series_len, p.freq, &set, &err);
     if (rc != FC_OK) fcw_prefix_err(&err, "series");
   }
   for (size_t s = 0; rc == FC_OK && s < set.count; s++)

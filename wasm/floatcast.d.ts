@@ -309,10 +309,16 @@ export interface Forecasts {
 export type BacktestOptions = Omit<ForecastOptions, 'levels' | 'save_model'>;
 
 export interface DecomposeOptions {
-  /** Seasonal period(s); required by mstl. */
+  /** Seasonal period(s); mstl needs season or freq. */
   season?: number | number[];
+  /** Step of ISO-timestamped long input (as forecast's freq); without season
+   * mstl uses its periods (hour 24,168; day 7; week 52; month 12). */
+  freq?: 'hour' | 'day' | 'week' | 'month';
   /** "mstl" (default) or "prophet". */
   method?: 'mstl' | 'prophet';
+  /** Robust STL in mstl (default true; --robust on|off): a spike is flagged
+   * alone, not with its neighbours. false is plain MSTL. */
+  robust?: boolean;
   /** Anomaly band: "robust" (median -/+ k robust sigmas, default) or "interval". */
   band?: 'robust' | 'interval';
   /** Robust sigmas (3). */

@@ -17,6 +17,8 @@ fc_decompose_params fc_decompose_defaults(void) {
   fc_decompose_params p;
   memset(&p, 0, sizeof p);
   p.method = FC_DECOMPOSE_MSTL;
+  p.freq = FC_FREQ_NONE;
+  p.robust = 1;
   p.prophet = fc_prophet_defaults();
   p.prophet.uncertainty_samples = 0;
   p.anomaly = FC_ANOMALY_ROBUST;
@@ -51,7 +53,10 @@ int fc_decompose_set_series(const fc_series_set *set, size_t s, const fc_decompo
   n = set->lengths[s];
   if (set->times && n >= 2) {
     p.prophet.t0 = (int64_t)set->times[s][0];
-    p.prophet.step = (int64_t)(set->times[s][1] - set->times[s][0]);
+    /* With a freq the step is the grid's (a calendar month's mean length,
+     * as forecast gives Prophet), not the first month's length. */
+    p.prophet.step = p.freq != FC_FREQ_NONE ? fc_freq_seconds(p.freq)
+                                            : (int64_t)(set->times[s][1] - set->times[s][0]);
   }
   if ((rc = fc_decompose(set->values[s], n, &p, out, err))) return rc;
   if (set->times && n >= 2) {
@@ -118,14 +123,17 @@ static int by_mstl(const double *y, size_t n, const fc_decompose_params *p, fc_d
   fc_prophet *m = NULL;
   double ss = 0;
   int rc;
-  if (p->nperiods == 0) return fc__err(err, FC_EINVAL, "decompose: MSTL needs a seasonal period");
+  if (p->nperiods == 0)
+    return fc__err(err, FC_EINVAL, "decompose: MSTL needs a seasonal period (periods or a freq)");
   if (n < 2 * p->periods[0])
     return fc__err(err, FC_ETOOSHORT, "decompose: MSTL needs two cycles of period %zu (%zu values), got %zu",
                    p->periods[0], 2 * p->periods[0], n);
   if (alloc(d, n, p->nperiods)) return fc__err(err, FC_ENOMEM, "decompose: out of memory");
   for (size_t k = 0; k < p->nperiods; k++)
     snprintf(d->names[k], sizeof d->names[k], "season_%zu", p->periods[k]);
-  if ((rc = fc_mstl(y, n, p->periods, p->nperiods, d->seasonal, d->trend, d->remainder, NULL, err)))
+  if ((rc = fc_mstl_ex(y, n, p->periods, p->nperiods,
+                       p->robust ? FC_STL_ROBUST_REFIT : FC_STL_PLAIN, d->seasonal, d->trend,
+                       d->remainder, NULL, err)))
     return fc__err_prefix(err, rc, "decompose: ");
   for (size_t i = 0; i < n; i++) ss += d->remainder[i] * d->remainder[i];
   d->sigma = sqrt(ss / (double)n);
@@ -186,10 +194,16 @@ static int flag(fc_decomposition *d, const fc_decompose_params *p, fc_err *err) 
 
 int fc_decompose(const double *y, size_t n, const fc_decompose_params *pp, fc_decomposition *out,
                  fc_err *err) {
-  fc_decompose_params dp = fc_decompose_defaults();
-  const fc_decompose_params *p = pp ? pp : &dp;
+  fc_decompose_params dp = pp ? *pp : fc_decompose_defaults();
+  const fc_decompose_params *p = &dp;
   int rc;
   memset(out, 0, sizeof *out);
+  if ((int)dp.freq < FC_FREQ_NONE || (int)dp.freq > FC_FREQ_MONTH)
+    return fc__err(err, FC_EINVAL, "decompose: unknown freq %d", (int)dp.freq);
+  /* Without periods MSTL takes the freq's; Prophet keeps its automatic
+   * seasonalities (as forecast does). */
+  if (dp.method == FC_DECOMPOSE_MSTL && dp.nperiods == 0)
+    dp.nperiods = fc_freq_periods(dp.freq, dp.periods);
   if ((rc = fc_series_check(y, n, 2, err))) return fc__err_prefix(err, rc, "decompose: ");
   if (fc_series_is_constant(y, n))
     return fc__err(err, FC_EINVAL, "decompose: the history is constant (%g)", y[0]);

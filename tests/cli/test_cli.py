@@ -191,6 +191,41 @@ def main():
         rc, out, err = run(cli, "forecast", "--input", sf, "--horizon", "2", "--freq", "day", "--model", "naive")
         check("--freq with step indexes refused", rc == 1 and "needs ISO 8601 timestamps" in err, err)
 
+        # decompose: --freq gives MSTL its periods; --robust on (default) flags a
+        # big spike alone, off (plain STL) flags its neighbours in nearby days too.
+        # Eight weeks, so that the weekly period is well determined (over three
+        # weeks each weekly phase has three points and even plain STL overfits).
+        weeks8 = [t0 + datetime.timedelta(hours=i) for i in range(24 * 56)]
+        spiky = os.path.join(tmp, "spiky.csv")
+        spikes = (500, 900)
+        hourly(spiky, [(t, 100 + 30 * (t.weekday() < 5 and 9 <= t.hour < 17) + (i * 7919 % 13) * 0.4 +
+                        150 * (i in spikes)) for i, t in enumerate(weeks8)])
+        rc, out, err = run(cli, "decompose", "--input", spiky, "--freq", "hour", "--json")
+        rc2, out2, err2 = run(cli, "decompose", "--input", spiky, "--season", "24,168", "--json")
+        dec = json.loads(out)[0] if rc == 0 else {}
+        check("decompose --freq hour: seasons 24,168, as --season 24,168",
+              rc == 0 and dec.get("components") == ["season_24", "season_168"] and out == out2, err + err2)
+        check("decompose --robust on (default): exactly the spikes flagged",
+              dec.get("anomalies") == list(spikes), dec.get("anomalies"))
+        rc3, out3, err3 = run(cli, "decompose", "--input", spiky, "--freq", "hour", "--robust", "on", "--json")
+        check("decompose --robust on is the default", rc3 == 0 and out3 == out, err3)
+        rc, out, err = run(cli, "decompose", "--input", spiky, "--freq", "hour", "--robust", "off", "--json")
+        plain = json.loads(out)[0]["anomalies"] if rc == 0 else []
+        check("decompose --robust off: spikes and some neighbours flagged (plain STL)",
+              set(spikes) <= set(plain) and len(plain) > len(spikes), plain)
+        for extra, code, msg in ((["--robust", "yes"], 2, "--robust must be on or off"),
+                                 (["--freq", "fortnight"], 2, "want hour, day, week or month"),
+                                 (["--freq", "hour", "--format", "m4"], 2, "--format long"),
+                                 ([], 2, "needs --season or --freq")):
+            rc, out, err = run(cli, "decompose", "--input", spiky, *extra)
+            check("decompose refuses " + (" ".join(extra) or "no --season/--freq"),
+                  rc == code and msg in err, "%d %s" % (rc, err))
+        rc, out, err = run(cli, "decompose", "--input", of, "--freq", "hour")
+        check("decompose --freq hour: an off-grid time is refused", rc == 1 and "off the hour grid" in err, err)
+        rc, out, err = run(cli, "decompose", "--input", mf2, "--freq", "month", "--json")
+        check("decompose --freq month: calendar months, season 12",
+              rc == 0 and json.loads(out)[0]["components"] == ["season_12"], err)
+
         def bt(*extra):
             rc, out, err = run(cli, "backtest", "--input", hf, "--horizon", "24", "--freq", "hour",
                                "--model", "prophet", *extra)

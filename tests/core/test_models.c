@@ -371,6 +371,54 @@ TEST(mstl_two_seasons) {
   ASSERT_INT_EQ(fc_stl(y, N, 24, 10, seas, tr, NULL), FC_EINVAL);
 }
 
+TEST(stl_robust_keeps_a_spike_in_the_remainder) {
+  /* A daily sine, a slow trend, small deterministic noise and one +50
+   * spike. Plain STL spreads the spike over the season of its phase in
+   * nearby days; robust STL (weight 0 for the spike) leaves it in the
+   * remainder. robust = 0 is fc_stl bit for bit (the "mstl" model's
+   * numbers must not move). */
+  enum { N = 24 * 14, SPIKE = 24 * 7 + 5 };
+  static double y[N], s0[N], t0[N], s1[N], t1[N], s2[N], t2[N];
+  double plain = 0, robust = 0;
+  for (size_t t = 0; t < N; t++)
+    y[t] = 20 + 0.01 * (double)t + 5 * sin(2 * PI * (double)t / 24) +
+           0.1 * (double)((int)(t * 7919 % 11) - 5);
+  y[SPIKE] += 50;
+  ASSERT_OK(fc_stl(y, N, 24, 11, s0, t0, NULL));
+  ASSERT_OK(fc_stl_ex(y, N, 24, 11, FC_STL_PLAIN, s1, t1, NULL));
+  ASSERT(memcmp(s0, s1, sizeof s0) == 0 && memcmp(t0, t1, sizeof t0) == 0);
+  ASSERT_OK(fc_stl_ex(y, N, 24, 11, FC_STL_ROBUST, s2, t2, NULL));
+  for (size_t t = SPIKE % 24; t < N; t += 24) {
+    double truth = 5 * sin(2 * PI * (double)t / 24);
+    plain = fmax(plain, fabs(s0[t] - truth));
+    robust = fmax(robust, fabs(s2[t] - truth));
+  }
+  printf("  season error at the spike's phase: plain %.3f, robust %.3f\n", plain, robust);
+  ASSERT(plain > 3);
+  ASSERT(robust < 0.5);
+  ASSERT_NEAR(y[SPIKE] - s2[SPIKE] - t2[SPIKE], 50, 1);
+  /* Period 4: the trend window is 7 taps, and the first robustness
+   * weights reject the spike and its two neighbours on each side (they
+   * took plain STL's leak), zeroing the whole window at the spike. R's
+   * stless then returns the data value, making the spike the trend (no
+   * remainder at all); the unweighted estimate there keeps it out. */
+  {
+    static const double cyc[4] = {5, 9, 4, 7};
+    double z[80], sz[80], tz[80];
+    for (int m = FC_STL_ROBUST; m <= FC_STL_ROBUST_REFIT; m++) {
+      for (size_t t = 0; t < 80; t++)
+        z[t] = cyc[t % 4] + 0.5 * (double)t + 0.05 * (double)((int)(t * 7919 % 13) - 6);
+      z[60] += 30;
+      ASSERT_OK(fc_stl_ex(z, 80, 4, 11, (fc_stl_mode)m, sz, tz, NULL));
+      ASSERT_NEAR(z[60] - sz[60] - tz[60], 30, 1);
+      ASSERT_NEAR(tz[60], 36.25, 0.5);
+    }
+  }
+  ASSERT_INT_EQ(fc_stl_ex(y, 30, 24, 11, FC_STL_ROBUST, s2, t2, NULL), FC_ETOOSHORT);
+  ASSERT_INT_EQ(fc_stl_ex(y, N, 24, 10, FC_STL_ROBUST, s2, t2, NULL), FC_EINVAL);
+  ASSERT_INT_EQ(fc_stl_ex(y, N, 24, 11, (fc_stl_mode)3, s2, t2, NULL), FC_EINVAL);
+}
+
 TEST(series_gaps) {
   double y[6] = {1, NAN, NAN, 4, 5, 6}, lead[3] = {NAN, 1, 2};
   size_t filled;
@@ -484,4 +532,4 @@ TEST_LIST(T(every_model_known_answers), T(every_model_bad_inputs), T(naive_and_s
           T(naive2_pure_seasonal), T(theta_linear_trend),
           T(ets_recovers_alpha), T(ets_auto_seasonal_trend), T(ets_recovers_additive_season),
           T(ets_selects_damped_trend), T(fallbacks_and_bad_inputs),
-          T(mstl_two_seasons), T(series_gaps), T(normal_quantile), T(m4_accuracy_floor), T(m4_golden_parity))
+          T(mstl_two_seasons), T(stl_robust_keeps_a_spike_in_the_remainder), T(series_gaps), T(normal_quantile), T(m4_accuracy_floor), T(m4_golden_parity))

@@ -216,16 +216,41 @@ test('decompose: a linear trend plus a cycle comes apart; a spike is flagged', (
   const mid = 20;
   // The trend rises 0.5 a step; the cycle (mean 6.25) is in the seasonal row.
   assert.ok(Math.abs(d.trend[mid + 4] - d.trend[mid] - 2) < 0.3, `${d.trend[mid + 4] - d.trend[mid]}`);
-  for (let i = 8; i < 40; i++) // away from the ends and the spike, which a non-robust STL spreads
+  // Robust MSTL (the default) keeps the spike out of the fit: the cycle
+  // holds everywhere, and the spike alone is flagged.
+  for (let i = 0; i < 80; i++)
     assert.ok(Math.abs(d.seasonal.season_4[i] - (PERIOD[i % 4] - 6.25)) < 0.5, `step ${i}`);
-  // The spike is flagged; the clean first half is not (the STL fit is not
-  // robust, so the spike's neighbours within a few cycles can be flagged too).
-  assert.ok(d.anomalies.includes(60) && d.anomalies.every((i) => i > 40), `${d.anomalies}`);
+  assert.deepEqual(d.anomalies, [60]);
+  // Plain STL (robust: false) spreads the spike into the season and trend
+  // of nearby cycles, whose points are then flagged too.
+  const [p] = fc.decompose({ s: y }, { season: 4, robust: false });
+  assert.ok(p.anomalies.includes(60) && p.anomalies.length > 1 && p.anomalies.every((i) => i > 40),
+    `${p.anomalies}`);
+  throwsCore(() => fc.decompose({ s: y }, { season: 4, robust: 'off' }), 'EINVAL',
+    /robust: expected true or false/);
   assert.equal(fc.decomposeJSON({ s: y }, { season: 4 }).endsWith(']\n'), true);
-  throwsCore(() => fc.decompose({ s: y }, {}), 'EINVAL', /method mstl needs season/);
+  throwsCore(() => fc.decompose({ s: y }, {}), 'EINVAL', /method mstl needs season or freq/);
   throwsCore(() => fc.decompose({ s: y }, { season: 4, method: 'stl' }), 'EINVAL', /want mstl or prophet/);
   throwsCore(() => fc.decompose({ s: [1, 1, 1, 1, 1, 1, 1, 1, 1] }, { season: 4 }), 'EINVAL',
     /^series s: decompose: the history is constant/);
+});
+
+test('decompose: freq gives the periods and the grid, as --freq', () => {
+  // Eight weeks of daily values: a weekday pattern, a slope, hashed noise in
+  // [-0.5, 0.5), +20 on day 30.
+  const day = (d) => new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10);
+  const noise = (i) => { const x = Math.sin(i * 12.9898) * 43758.5453; return x - Math.floor(x) - 0.5; };
+  const WEEK = [0, 3, 5, 4, 2, -6, -8];
+  const vals = Array.from({ length: 56 }, (_, i) => 20 + 0.05 * i + WEEK[i % 7] + noise(i) + (i === 30 ? 20 : 0));
+  const text = `series_id,timestamp,value\n${vals.map((v, i) => `d,${day(i)},${v}`).join('\n')}\n`;
+  const [d] = fc.decompose(text, { freq: 'day' });
+  assert.deepEqual(d.components, ['season_7']);
+  assert.deepEqual(d.anomalies, [30]);
+  assert.equal(d.timestamp[55], '2024-02-25T00:00:00Z');
+  assert.equal(fc.decomposeJSON(text, { freq: 'day' }), fc.decomposeJSON(text, { season: 7, robust: true }));
+  throwsCore(() => fc.decompose(text, { freq: 'fortnight' }), 'EINVAL', /want hour, day, week or month/);
+  throwsCore(() => fc.decompose(text, { freq: 'day', format: 'm4' }), 'EINVAL', /freq needs format long/);
+  throwsCore(() => fc.decompose({ d: vals }, { freq: 'day' }), 'EPARSE', /needs ISO 8601 timestamps/);
 });
 
 // y = 3 x + (z == 1 ? 5 : 0), x on a grid, z categorical.

@@ -2,15 +2,30 @@
  * of a history ("trend analysis").
  *
  * Two decompositions of y = trend + sum of seasonal rows + remainder:
- *  - FC_DECOMPOSE_MSTL: MSTL (mstl.h) at the given periods; one row per
- *    requested period, all zero when the history is shorter than two of its
- *    cycles. Changepoints come from a Prophet-style piecewise-linear fit
- *    (prophet.h, no seasonality) of the MSTL trend with sigma fixed at the
- *    RMS remainder (the data's noise), solved exactly (lasso.h).
+ *  - FC_DECOMPOSE_MSTL: MSTL (mstl.h) at the given periods (without
+ *    periods, the freq's default periods, freq.h: hour 24,168; day 7; week
+ *    52; month 12); one row per period, all zero when the history is
+ *    shorter than two of its cycles. By default (robust = 1) each STL run
+ *    is FC_STL_ROBUST_REFIT (mstl.h): R's 15 bisquare reweighting
+ *    iterations find the gross outliers, and a least-squares refit
+ *    without them gives the components. An isolated spike such as a
+ *    holiday peak then stays in its own remainder instead of leaking into
+ *    the seasonal value of its phase in neighbouring cycles and the trend
+ *    around it, which gave its neighbours remainders of the opposite sign
+ *    and flagged them too; ordinary points keep plain STL's remainders,
+ *    so the band is as wide as without the spike (R's robust fit alone
+ *    would shrink the MAD and flag many ordinary points). robust = 0 is
+ *    plain MSTL, as the "mstl" forecasting model uses; the robust fit
+ *    costs about 15 times as much. Changepoints come from a Prophet-style
+ *    piecewise-linear fit (prophet.h, no seasonality) of the MSTL trend
+ *    with sigma fixed at the RMS remainder (the data's noise), solved
+ *    exactly (lasso.h).
  *  - FC_DECOMPOSE_PROPHET: the Prophet-style model's in-sample fit; one
  *    row per component (prophet.h names: season_P, holidays,
  *    business_hours, month_end, regressors), remainder = y - fit, and the
- *    changepoints of its trend.
+ *    changepoints of its trend. Without periods its seasonalities are
+ *    automatic (they need a calendar step: fc_decompose_set_series gives
+ *    it from the times, or from the freq).
  * A changepoint is reported where the fitted rate change is at least
  * changepoint_threshold in Prophet's scaled units (|delta| >= 0.01, as
  * Prophet's changepoint plot).
@@ -30,6 +45,7 @@
 #include <stdint.h>
 
 #include "fc/buf.h"
+#include "fc/freq.h"
 #include "fc/model.h"
 #include "fc/prophet.h"
 #include "fc/status.h"
@@ -46,7 +62,11 @@ enum { FC_ANOMALY_ROBUST = 0, FC_ANOMALY_INTERVAL = 1 };
 typedef struct fc_decompose_params {
   int method;                      /* FC_DECOMPOSE_MSTL (default) or _PROPHET */
   size_t periods[FC_MAX_PERIODS];  /* ascending, in steps */
-  size_t nperiods;                 /* MSTL needs >= 1 */
+  size_t nperiods;                 /* MSTL needs >= 1, or a freq */
+  fc_freq freq;                    /* FC_FREQ_NONE (default), or the step of
+                                      timestamped input: MSTL's periods when
+                                      nperiods is 0, Prophet's step */
+  int robust;                      /* MSTL: robust (1, default) or plain STL */
   /* Prophet settings (timestamps, holidays, regressors, ...); when its
    * nseasons is 0 and periods are given, the periods become its seasons. */
   fc_prophet_params prophet;
@@ -74,17 +94,18 @@ typedef struct fc_decomposition {
 } fc_decomposition;
 
 /* Decomposes y[0..n) into *out (free with fc_decomposition_free).
- * FC_EINVAL: NaN/Inf, a constant history, MSTL without periods, bad k or
- * level; FC_ETOOSHORT: shorter than two cycles of the first period (MSTL)
- * or FC_PROPHET_MIN_N (Prophet). */
+ * FC_EINVAL: NaN/Inf, a constant history, MSTL without periods or freq,
+ * an unknown freq, bad k or level; FC_ETOOSHORT: shorter than two cycles
+ * of the first period (MSTL) or FC_PROPHET_MIN_N (Prophet). */
 int fc_decompose(const double *y, size_t n, const fc_decompose_params *p, fc_decomposition *out,
                  fc_err *err);
 void fc_decomposition_free(fc_decomposition *d);
 
 /* Decomposes series s of a set as `floatcast decompose` does (shared with
  * the WASM module): timestamped series give Prophet its calendar (t0 = the
- * first time, step = the first difference; automatic seasonalities when
- * p has no periods) and out->times a copy of the times for the writers. */
+ * first time, step = fc_freq_seconds(p->freq) with a freq, else the first
+ * difference; automatic seasonalities when p has no periods) and
+ * out->times a copy of the times for the writers. */
 struct fc_series_set;
 int fc_decompose_set_series(const struct fc_series_set *set, size_t s,
                             const fc_decompose_params *p, fc_decomposition *out, fc_err *err);
