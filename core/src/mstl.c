@@ -65,41 +65,6 @@ static double loess_at(const double *y, const double *rw, size_t len, size_t q, 
   return out;
 }
 
-/* loess_at (unweighted) at every position 0..len-1 into out. Where the
- * window lies inside y it is symmetric about the position, so the
- * local-linear fit reduces to one fixed kernel (the normalized tricube
- * weights): those positions cost one multiply-add per tap instead of
- * loess_at's four passes with a division each. Equal to loess_at to
- * rounding. */
-static void loess_all(const double *y, size_t len, size_t q, double *out) {
-  size_t half = (q - 1) / 2;
-  double kw[1024 + 8], *k = kw, *heap = NULL, sw = 0, h = (double)half;
-  if (q >= len || q % 2 == 0 || len < 2 * half + 1 ||
-      (q > sizeof kw / sizeof kw[0] && !(k = heap = fc__mallocarray(q, sizeof *heap)))) {
-    for (size_t t = 0; t < len; t++) out[t] = loess_at(y, NULL, len, q, (double)t);
-    return;
-  }
-  for (size_t j = 0; j < q; j++) {
-    double r = fabs((double)j - h), wj = 0;
-    if (r <= 0.999 * h) {
-      double u = r / h, v = 1.0 - u * u * u;
-      wj = r <= 0.001 * h ? 1.0 : v * v * v;
-    }
-    k[j] = wj;
-    sw += wj;
-  }
-  for (size_t j = 0; j < q; j++) k[j] /= sw;
-  for (size_t t = 0; t < half; t++) out[t] = loess_at(y, NULL, len, q, (double)t);
-  for (size_t t = half; t + half < len; t++) {
-    const double *yw = y + t - half;
-    double v = 0;
-    for (size_t j = 0; j < q; j++) v += k[j] * yw[j];
-    out[t] = v;
-  }
-  for (size_t t = len - half; t < len; t++) out[t] = loess_at(y, NULL, len, q, (double)t);
-  fc__free(heap);
-}
-
 /* The tricube weights of a window of q = 2 half + 1 taps centred on the
  * position, as loess_at computes them there (h = half). */
 static void tricube_kernel(size_t q, double *k) {
@@ -113,6 +78,35 @@ static void tricube_kernel(size_t q, double *k) {
     k[j] = wj;
   }
 }
+
+/* loess_at (unweighted) at every position 0..len-1 into out. Where the
+ * window lies inside y it is symmetric about the position, so the
+ * local-linear fit reduces to one fixed kernel (the normalized tricube
+ * weights): those positions cost one multiply-add per tap instead of
+ * loess_at's four passes with a division each. Equal to loess_at to
+ * rounding. */
+static void loess_all(const double *y, size_t len, size_t q, double *out) {
+  size_t half = (q - 1) / 2;
+  double kw[1024 + 8], *k = kw, *heap = NULL, sw = 0;
+  if (q >= len || q % 2 == 0 || len < 2 * half + 1 ||
+      (q > sizeof kw / sizeof kw[0] && !(k = heap = fc__mallocarray(q, sizeof *heap)))) {
+    for (size_t t = 0; t < len; t++) out[t] = loess_at(y, NULL, len, q, (double)t);
+    return;
+  }
+  tricube_kernel(q, k);
+  for (size_t j = 0; j < q; j++) sw += k[j];
+  for (size_t j = 0; j < q; j++) k[j] /= sw;
+  for (size_t t = 0; t < half; t++) out[t] = loess_at(y, NULL, len, q, (double)t);
+  for (size_t t = half; t + half < len; t++) {
+    const double *yw = y + t - half;
+    double v = 0;
+    for (size_t j = 0; j < q; j++) v += k[j] * yw[j];
+    out[t] = v;
+  }
+  for (size_t t = len - half; t < len; t++) out[t] = loess_at(y, NULL, len, q, (double)t);
+  fc__free(heap);
+}
+
 
 /* Weighted local-linear fit at the centre of the window yw[0..q) with
  * weights w_j = k[j] rw[j]: loess_at's estimate from the weighted moments
