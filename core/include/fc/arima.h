@@ -19,7 +19,9 @@
  * candidate by Levenberg-Marquardt (finite-difference Jacobian); the
  * chosen order, or a fully given one, is then fitted by Nelder-Mead from
  * zero (60 evaluations per parameter, one restart), which forecast better
- * on M4 Hourly than the converged fit (docs/benchmarks.md).
+ * on M4 Hourly than the converged fit (docs/benchmarks.md). A fit
+ * allocates 20 doubles per history value (residual work arrays and the
+ * Levenberg-Marquardt Jacobian of up to 15 parameters), freed on return.
  * Forecasts run the difference equation forward; their sd comes from the
  * psi weights of the full (differenced) model.
  */
