@@ -164,9 +164,6 @@ int fcli_load(const char *cmd, const opts *o, fc_series_set *set) {
   rc = strcmp(o->format, "m4") == 0 ? fc_m4_parse(b.data, b.len, set, &err)
                                     : fc_long_parse_freq(b.data, b.len, o->fc.freq, set, &err);
   fc_buf_free(&b);
-  if (rc && o->fc.freq == FC_FREQ_NONE && strstr(err.msg, "off its step"))
-    snprintf(err.msg + strlen(err.msg), sizeof err.msg - strlen(err.msg),
-             " (calendar months or other uneven steps need --freq)");
   if (rc) return cli_fail_err(cmd, o->input, rc, &err);
   for (size_t s = 0; s < set->count; s++) {
     size_t filled = 0, first = 0;

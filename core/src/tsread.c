@@ -198,7 +198,8 @@ static int steps_after(long_series *S, size_t n, long long when, fc_freq freq, s
   } else {
     if (S->step == 0) S->step = d;
     if (d % S->step != 0)
-      return fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time is off its step of %lld",
+      return fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time is off its step of %lld"
+                     " (calendar months or other uneven steps need --freq, a stated frequency)",
                      line, id, S->step);
     k = d / S->step;
   }
