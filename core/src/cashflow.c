@@ -353,11 +353,6 @@ void fc_cashflow_destroy(fc_cashflow *c) {
   fc__free(c);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* Linear interpolation between order statistics (R type 7) of sorted v. */
 static double quantile_sorted(const double *v, size_t n, double q) {
   double pos = q * (double)(n - 1);
@@ -378,7 +373,7 @@ static int predict_seasonal(const source *s, fc_cashflow *c) {
       size_t j = s->n + h, m = 0;
       double sum = 0;
       for (size_t i = j % P; i < s->n; i += P) v[m++] = s->y[d][i], sum += s->y[d][i];
-      qsort(v, m, sizeof *v, cmp_double);
+      qsort(v, m, sizeof *v, fc__cmp_double);
       f->p10[h] = quantile_sorted(v, m, 0.1);
       f->p50[h] = quantile_sorted(v, m, 0.5);
       f->p90[h] = quantile_sorted(v, m, 0.9);
@@ -490,7 +485,7 @@ static void finish_direction(fc_cashflow_flow *f, size_t H, double scale, const 
   for (size_t h = 0; h < H; h++) {
     double q[3] = {f->p10[h] * scale, f->p50[h] * scale, f->p90[h] * scale};
     for (int i = 0; i < 3; i++) q[i] = q[i] > 0 ? q[i] : 0.0;
-    qsort(q, 3, sizeof *q, cmp_double);
+    qsort(q, 3, sizeof *q, fc__cmp_double);
     f->p10[h] = q[0], f->p50[h] = q[1], f->p90[h] = q[2];
     f->mean[h] = f->mean[h] > 0 ? f->mean[h] * scale : 0.0;
   }

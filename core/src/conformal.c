@@ -7,11 +7,6 @@
 
 #include "internal.h"
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 void fc_conformal_free(fc_conformal *c) {
   if (c == NULL) return;
   fc__free(c->step_rms);
@@ -53,7 +48,7 @@ int fc_conformal_fit(const fc_backtest_result *bt, const double *levels, size_t 
       double s = scale_of(out, bt->sd[k * h + i], i), e = fabs(bt->actual[k * h + i] - bt->mean[k * h + i]);
       scores[k * h + i] = s > 0 ? e / s : 0;
     }
-  qsort(scores, n, sizeof *scores, cmp_double);
+  qsort(scores, n, sizeof *scores, fc__cmp_double);
   for (size_t l = 0; l < nlevels; l++) {
     double r = ceil((double)(n + 1) * levels[l] / 100.0);
     size_t idx = r < 1 ? 0 : (size_t)r - 1;

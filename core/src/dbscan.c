@@ -250,11 +250,6 @@ static int check_matrix(const double *x, size_t n, size_t d, fc_err *err) {
   return FC_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Index of the knee of the ascending curve v[0..m-1]. */
 static size_t knee_index(const double *v, size_t m) {
   double span = v[m - 1] - v[0], best = -INFINITY;
@@ -308,7 +303,7 @@ static int knee_eps(const double *x, size_t n, size_t d, int k, size_t sample, u
       goto done;
     }
   }
-  qsort(kd, m, sizeof *kd, cmp_double);
+  qsort(kd, m, sizeof *kd, fc__cmp_double);
   *eps = kd[knee_index(kd, m)];
   if (!(*eps > 0))
     rc = fc__err(err, FC_EINVAL,

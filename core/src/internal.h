@@ -47,6 +47,9 @@ static inline void *fc__reallocarray(void *p, size_t n, size_t size) {
 /* Grows *p (of *cap elements) to hold at least need elements. */
 int fc__grow(void **p, size_t *cap, size_t need, size_t size);
 
+/* qsort comparator: doubles in ascending order (no NaN expected). */
+int fc__cmp_double(const void *a, const void *b);
+
 /* Fills err (if any) with code and a formatted message; returns code. */
 int fc__err(fc_err *err, int code, const char *fmt, ...) FC__PRINTF(3, 4);
 /* Prepends a formatted prefix to err's message (err may be NULL);

@@ -251,17 +251,12 @@ static void stl_pass(const double *y, stl_work *w, const double *rw, double *sea
   smooth(w->d, rw, n, w->nt, trend);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* |R_t| of the current fit into w->rw; returns median |R|. */
 static double abs_remainder(const double *y, const double *seasonal, const double *trend,
                             stl_work *w) {
   size_t n = w->n;
   for (size_t t = 0; t < n; t++) w->absr[t] = w->rw[t] = fabs(y[t] - seasonal[t] - trend[t]);
-  qsort(w->absr, n, sizeof *w->absr, cmp_double);
+  qsort(w->absr, n, sizeof *w->absr, fc__cmp_double);
   return n % 2 ? w->absr[n / 2] : 0.5 * (w->absr[n / 2 - 1] + w->absr[n / 2]);
 }
 

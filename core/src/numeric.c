@@ -188,3 +188,8 @@ int fc__cholesky_solve(double *A, double *x, size_t k) {
   }
   return 0;
 }
+
+int fc__cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}

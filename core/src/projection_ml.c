@@ -32,17 +32,12 @@ static double hour_sigma(const fc_cashflow *c, size_t h) {
   return sqrt(so * so + si * si);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* c from |z| values: their 80th percentile / Z80, clamped; 1 when none. */
 static double calibration(double *absz, size_t n) {
   double q, pos, c;
   size_t i;
   if (n == 0) return 1.0;
-  qsort(absz, n, sizeof *absz, cmp_double);
+  qsort(absz, n, sizeof *absz, fc__cmp_double);
   pos = 0.8 * (double)(n - 1);
   i = (size_t)pos;
   q = i + 1 < n ? absz[i] + (pos - (double)i) * (absz[i + 1] - absz[i]) : absz[n - 1];

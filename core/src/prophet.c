@@ -635,11 +635,6 @@ static void simulate(const fc_prophet *m, size_t h, const double *mean, double *
   }
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Linear-interpolation quantile of sorted v[0..n). */
 static double quantile(const double *v, size_t n, double q) {
   double pos = q * (double)(n - 1);
@@ -686,7 +681,7 @@ static int predict(const fc_prophet *m, size_t h, double *mean, double *sd, fc_f
     sd[i] = sqrt(ss / (double)(ns - 1));
     mean[i] *= m->scale;
     if (f == NULL) continue;
-    qsort(col, ns, sizeof *col, cmp_double);
+    qsort(col, ns, sizeof *col, fc__cmp_double);
     for (size_t k = 0; k < f->nlevels; k++) {
       double a = (1 - f->levels[k] / 100) / 2;
       f->lo[k * h + i] = quantile(col, ns, a);

@@ -10,11 +10,6 @@
 
 double fc_log1p_signed(double x) { return x < 0 ? -log1p(-x) : log1p(x); }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Quantile q in [0, 1] of sorted v[0..n-1], n >= 1. */
 static double quantile_sorted(const double *v, size_t n, double q) {
   double pos = q * (double)(n - 1);
@@ -44,7 +39,7 @@ static void fit_zscore_column(fc_scaler *s, const double *x, size_t n, size_t j)
 static void fit_robust_column(fc_scaler *s, const double *x, size_t n, size_t j, double *tmp) {
   double iqr;
   for (size_t i = 0; i < n; i++) tmp[i] = column_value(s, x, i, j);
-  qsort(tmp, n, sizeof *tmp, cmp_double);
+  qsort(tmp, n, sizeof *tmp, fc__cmp_double);
   s->center[j] = quantile_sorted(tmp, n, 0.5);
   iqr = quantile_sorted(tmp, n, 0.75) - quantile_sorted(tmp, n, 0.25);
   if (iqr > 0) {

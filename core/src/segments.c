@@ -308,11 +308,6 @@ typedef struct window {
   double thr;
 } window;
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Relative least-squares slope of spend per window, from the user's first
  * window to the last, clipped to [-1, 1]; 0 with fewer than 2 windows. */
 static double spend_trend(const dayagg *d, size_t nd, const window *wd) {
@@ -377,7 +372,7 @@ static void user_features(const dayagg *d, size_t nd, const window *wd, fc_user_
   }
   for (int m = 0; m < 12; m++) f->month_share[m] = f->total > 0 ? f->month_share[m] / f->total : 0;
   for (int q = 0; q < 4; q++) f->quarter_share[q] = f->total > 0 ? f->quarter_share[q] / f->total : 0;
-  qsort(median_buf, (size_t)spent_days, sizeof *median_buf, cmp_double);
+  qsort(median_buf, (size_t)spent_days, sizeof *median_buf, fc__cmp_double);
   f->median_daily = spent_days == 0 ? 0
                     : ((size_t)spent_days % 2 ? median_buf[(size_t)spent_days / 2]
                                               : 0.5 * (median_buf[(size_t)spent_days / 2 - 1] +
