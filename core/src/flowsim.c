@@ -1428,6 +1428,23 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
 /* The p-quantile of v[0..n) (reorders v). */
 static double q_of(double *v, size_t n, double p) { return quantile(v, n, p < 0 ? 0 : p > 1 ? 1 : p); }
 
+/* The least amount x such that the calibrated share of paths whose
+ * shortfall exceeds x is at most target (shortfalls in v, sorted here). */
+static double least_cover(const fc_flowsim *m, double *v, int paths, double target) {
+  int i = paths - 1;
+  qsort(v, (size_t)paths, sizeof *v, fc__cmp_double);
+  while (i > 0) {
+    int j = i - 1, above;
+    while (j >= 0 && v[j] == v[i - 1]) j--;
+    /* lowering x to v[i-1] leaves the paths above it */
+    above = paths - i;
+    if (calibrate_p(m, (double)above / paths) > target) break;
+    i = j + 1;
+    if (i == 0) break;
+  }
+  return v[i];
+}
+
 /* Rebalancing from the paths: for each currency whose P(breach within the
  * horizon) exceeds the target, the least amount that brings it below the
  * target (the (1 - target)-quantile of the paths' shortfalls, on the raw
@@ -1465,7 +1482,7 @@ static int recommend_paths(const fc_flowsim *m, fc_projection *pr, const fc_flow
     fc_recommendation *rec;
     if (!cs[i].simulated || !(cs[i].p_h > r->target_probability)) continue;
     for (int p = 0; p < paths; p++) work[p] = cs[i].low[p] < 0 ? -cs[i].low[p] : 0;
-    need = q_of(work, (size_t)paths, 1.0 - raw_target);
+    need = least_cover(m, work, paths, r->target_probability);
     need_minor = to_minor(need, c->scale);
     need_minor = need_minor / unit * unit + (need_minor % unit ? unit : 0);
     if (need_minor <= 0) continue;

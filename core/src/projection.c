@@ -58,6 +58,9 @@ static int check_floors(const char *spec, const fc_currencies *ccy, fc_err *err)
     }
     if ((rc = fc_money_parse(v, vlen, scale, &val, err)) != FC_OK)
       return fc__err_prefix(err, rc, "floor of %s: ", code);
+    if (val < 0)
+      return fc__err(err, FC_ERANGE, "floor of %s: %.*s is negative; a floor is the least balance to keep (0 or more)",
+                     code, (int)FC__MIN(vlen, 40), v);
     p = v + vlen;
     if (*p == ',' && *++p == '\0')
       return fc__err(err, FC_EPARSE, "floors '%.60s': empty item after the last comma", spec);
