@@ -37,10 +37,18 @@ export interface ProjectOptions {
   lead_hours?: number;
   /** Currency scale overrides "JPY=0,DAI=6". */
   currencies?: string | null;
-  /** "rule" (default: balance - scheduled - stream drain) or "ml" (adds the
-   * cash-flow predictor's unscheduled flows with a calibrated p10-p90 band;
-   * takes seconds, not milliseconds). */
-  method?: 'rule' | 'ml' | null;
+  /** "rule" (default: balance - scheduled - stream drain), "ml" (known flows
+   * exact plus simulated unscheduled flows: calibrated first-passage depletion
+   * probabilities, band, time to breach, drivers, rebalancing from the paths;
+   * the fitted model is kept, so what-ifs of known flows reuse it) or "gbdt"
+   * (the earlier cash-flow-tree band; seconds). */
+  method?: 'rule' | 'ml' | 'gbdt' | null;
+  /** Seed of the simulation (0): the same seed gives the same bytes as native. */
+  seed?: number;
+  /** Simulated paths, 100..100000 (1000). */
+  paths?: number;
+  /** Rebalancing aims below this P(breach within the horizon) (0.05). */
+  target_probability?: number;
   /** What-if changes applied to a copy of the data before projecting. */
   scenario?: Scenario | null;
 }
@@ -100,10 +108,28 @@ export interface CurrencyProjection {
     probability: { '24h': number | null; '48h': number | null; '72h': number | null; '96h': number | null };
     expected_at: string | null;
     risk: 'low' | 'medium' | 'high';
+    /** ml: the simulated share before calibration; null otherwise. */
+    probability_raw: { '24h': number | null; '48h': number | null; '72h': number | null; '96h': number | null } | null;
+    /** Hours by which P(breached) reaches 10 / 50 / 90 %; null when not within the horizon. */
+    time_to_breach_hours: { p10: number | null; p50: number | null; p90: number | null };
+    /** What pushes the currency toward its floor, largest first. */
+    drivers: Driver[];
   };
   streams: StreamRunway[];
   model: { name: string; version: number; [field: string]: unknown };
   [field: string]: unknown;
+}
+
+export interface Driver {
+  kind: 'scheduled_transfer' | 'stream' | 'recurring_payment' | 'unscheduled_outflows' | 'month_end';
+  /** Transfer, stream or counterparty id; null for spread flows. */
+  id: string | null;
+  /** Expected outflow it brings within the risk window (decimal text). */
+  amount: string;
+  at: string | null;
+  /** Its share of all expected outflows in the window. */
+  share: number;
+  text: string;
 }
 
 export interface Recommendation {
@@ -112,13 +138,18 @@ export interface Recommendation {
   amount: string;
   by: string;
   reason: string;
+  /** P(to_currency below its floor within the horizon) before and after the move. */
+  probability_before: number | null;
+  probability_after: number | null;
+  /** The target the amount was chosen for (ml), null for the rule. */
+  target_probability: number | null;
 }
 
 export interface Projection {
   tenant_id: string;
   as_of: string;
   horizon_hours: number;
-  method: 'rule' | 'ml';
+  method: 'rule' | 'ml' | 'gbdt';
   currencies: CurrencyProjection[];
   recommendations: Recommendation[];
 }
@@ -406,10 +437,10 @@ export interface Floatcast {
   project(data: TreasuryData, opts: ProjectOptions): Projection;
   /** The projection as the core's JSON text (identical to the native CLI's). */
   projectJSON(data: TreasuryData, opts: ProjectOptions): string;
-  /** The module keeps the ML projection's trained cash-flow models (64 sets): a projection whose
-   * history and settings were seen before (a what-if that changes only the future) trains nothing.
-   * Answers are the same bytes with or without it. */
-  modelCache(): { hits: number; misses: number; entries: number };
+  /** The module keeps the gbdt method's trained cash-flow trees (64 sets) and the ml method's last
+   * fitted flow model: a projection whose history was seen before (a what-if that changes only
+   * known flows) fits nothing. Answers are the same bytes with or without it. */
+  modelCache(): { hits: number; misses: number; entries: number; model_fits: number; model_reuses: number };
   calendar(ts: TimeInput, opts?: CalendarOptions): CalendarFeatures;
   demo(opts?: DemoOptions): DemoData;
   /** Customer segments (issue 5) of partner transactions. */

@@ -206,7 +206,10 @@ test('ml method: the demo tenant equals the native CLI; bad method refused', () 
     fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(fc.projectJSON(d, { now: d.now, method: 'ml' }), native, 'WASM ml projection equals the native bytes');
   }
-  assert.throws(() => fc.project(d, { now: d.now, method: 'magic' }), /method: expected "rule" or "ml"/);
+  assert.throws(() => fc.project(d, { now: d.now, method: 'magic' }), /method 'magic': want rule, ml or gbdt/);
+  const g = fc.project(d, { now: d.now, method: 'gbdt', currency: 'GBP' });
+  assert.equal(g.method, 'gbdt');
+  assert.equal(g.currencies[0].model.name, 'gbdt-quantile-direct');
 });
 
 test('calendar features of known dates', () => {
@@ -257,14 +260,14 @@ test('demo data is deterministic and projects', () => {
   throwsCore(() => fc.demo({ history_days: 0 }), 'ERANGE', /history_days/);
 });
 
-test('ML what-ifs reuse the trained models and answer the same bytes as a fresh module', async () => {
+test('gbdt what-ifs reuse the trained trees and answer the same bytes as a fresh module', async () => {
   const demo = fc.demo({ seed: 7 }); // data no earlier test projected, so its models are not cached yet
-  const opts = { now: demo.now, method: 'ml', currency: 'USDC' };
+  const opts = { now: demo.now, method: 'gbdt', currency: 'USDC' };
   const pause = { ...opts, scenario: { pause_streams: ['st-001'] } };
   const c0 = fc.modelCache();
   const base = fc.projectJSON(demo, opts);
   const c1 = fc.modelCache();
-  assert.ok(c1.misses > c0.misses, 'the first ML projection trains');
+  assert.ok(c1.misses > c0.misses, 'the first gbdt projection trains');
   assert.equal(fc.projectJSON(demo, opts), base);
   const c2 = fc.modelCache();
   assert.equal(c2.misses, c1.misses, 'the same projection again trains nothing');
@@ -277,6 +280,29 @@ test('ML what-ifs reuse the trained models and answer the same bytes as a fresh 
   const fresh = await mod.default();
   assert.equal(fresh.projectJSON(demo, pause), paused);
   assert.equal(fresh.modelCache().hits, 0);
+});
+
+test('ml what-ifs reuse the fitted flow model and answer the same bytes as a fresh module', async () => {
+  const demo = fc.demo({ seed: 9 });
+  const opts = { now: demo.now, method: 'ml', horizon_hours: 72 };
+  const pause = { ...opts, scenario: { pause_streams: ['st-001'] } };
+  const c0 = fc.modelCache();
+  const base = fc.projectJSON(demo, opts);
+  const c1 = fc.modelCache();
+  assert.equal(c1.model_fits, c0.model_fits + 1, 'the first ml projection fits');
+  const paused = fc.projectJSON(demo, pause);
+  const c2 = fc.modelCache();
+  assert.equal(c2.model_fits, c1.model_fits, 'a what-if of known flows fits nothing');
+  assert.equal(c2.model_reuses, c1.model_reuses + 1);
+  assert.notEqual(paused, base);
+  const fresh = await mod.default();
+  assert.equal(fresh.projectJSON(demo, pause), paused, 'the reused model answers what a fresh fit answers');
+  const p = JSON.parse(paused);
+  for (const c of p.currencies) {
+    assert.ok('time_to_breach_hours' in c.depletion && Array.isArray(c.depletion.drivers));
+    assert.equal(c.model.name, 'flow-sim');
+  }
+  throwsCore(() => fc.project(demo, { ...opts, paths: 5 }), 'ERANGE', /paths/);
 });
 
 test('10,000 calls leave the heap where it started', () => {
