@@ -21,6 +21,8 @@
 #define MAP_KNOTS 64
 #define OUT 0
 #define IN 1
+#define POOL_BITS 8
+#define POOL (1 << POOL_BITS)
 
 static const int depletion_hours[4] = {24, 48, 72, 96};
 static const double map_probs[] = {0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95};
@@ -71,6 +73,11 @@ typedef struct dir_model {
   size_t cell_start[CELLS + 1];
   size_t n_amt;
   double bw;           /* log-space kernel bandwidth */
+  /* Per cell, POOL amounts drawn once at fit time from the cell's own
+   * amounts (weight n / (n + AMOUNT_CELL_PRIOR)) or all amounts, each
+   * jittered by the kernel: the simulation then draws an amount with a
+   * few random bits instead of a log, an exp and a normal. */
+  double *pool;
   size_t n_events;
   double mean_amount;
 } dir_model;
@@ -452,7 +459,30 @@ static void tenant_shape(const fc_flowsim *m, int64_t origin, const uint8_t *how
 
 static void dir_free(dir_model *d) {
   fc__free(d->logamt);
+  fc__free(d->pool);
   d->logamt = NULL;
+  d->pool = NULL;
+}
+
+/* Fills d->pool (see dir_model) with a generator seeded per fit. */
+static int fill_pool(dir_model *d, uint64_t seed) {
+  fc_rng r;
+  if (d->n_amt == 0) return FC_OK;
+  if ((d->pool = fc__mallocarray((size_t)CELLS * POOL, sizeof *d->pool)) == NULL) return FC_ENOMEM;
+  fc_rng_seed(&r, seed);
+  for (int c = 0; c < CELLS; c++) {
+    size_t nc = d->cell_start[c + 1] - d->cell_start[c];
+    for (int i = 0; i < POOL; i++) {
+      double l;
+      if (nc > 0 && fc_rng_uniform(&r) * ((double)nc + AMOUNT_CELL_PRIOR) < (double)nc)
+        l = d->logamt[d->cell_start[c] + fc_rng_below(&r, nc)];
+      else
+        l = d->logamt[fc_rng_below(&r, d->n_amt)];
+      if (d->bw > 0) l += d->bw * fc__dnormal(&r);
+      d->pool[c * POOL + i] = fc__dexp(l);
+    }
+  }
+  return FC_OK;
 }
 
 static void fit_free(fit *f) {
@@ -564,6 +594,7 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     double sd = var > 0 ? sqrt(var) : 0;
     d->bw = 0.5 * 1.06 * sd * fc__dexp(-0.2 * fc__dlog((double)d->n_amt));
   }
+  if (fill_pool(d, mix((uint64_t)origin, (uint64_t)dir + 1)) != FC_OK) goto nomem;
   fc__free(daily_n), fc__free(daily_e);
   return FC_OK;
 nomem:
@@ -656,18 +687,6 @@ static size_t occurrences(const fit *f, int64_t origin, int H, const known_cp *k
   return n;
 }
 
-static double draw_amount(const dir_model *d, int cell, fc_rng *r) {
-  size_t nc = d->cell_start[cell + 1] - d->cell_start[cell];
-  double l;
-  if (d->n_amt == 0) return 0;
-  if (nc > 0 && fc_rng_uniform(r) * ((double)nc + AMOUNT_CELL_PRIOR) < (double)nc)
-    l = d->logamt[d->cell_start[cell] + fc_rng_below(r, nc)];
-  else
-    l = d->logamt[fc_rng_below(r, d->n_amt)];
-  if (d->bw > 0) l += d->bw * fc__dnormal(r);
-  return fc__dexp(l);
-}
-
 /* Per-hour calendar of a simulation: hour of week and month-end flag of
  * hour k (1..H) after origin, and the day it falls in. */
 typedef struct sim_cal {
@@ -733,7 +752,14 @@ static void simulate(const fit *f, const sim_cal *cal, int H, int paths, const o
           const dir_model *d = &f->d[dir];
           double lam = d->rate[how] * level[dir] * de[dir] * (cal->me[k] ? me[dir] : 1.0), sum = 0;
           int cnt = d->n_amt ? fc__dpoisson(r, lam) : 0;
-          for (int j = 0; j < cnt; j++) sum += draw_amount(d, amount_cell(how), r);
+          const double *pool = d->pool + amount_cell(how) * POOL;
+          uint64_t bits = 0;
+          for (int j = 0; j < cnt; j++) {
+            /* POOL_BITS bits a draw, several draws from one number. */
+            if (j % (64 / POOL_BITS) == 0) bits = fc_rng_next(r);
+            sum += pool[bits & (POOL - 1)];
+            bits >>= POOL_BITS;
+          }
           if (dir == OUT) {
             flow -= sum;
             if (mean_out) mean_out[k] += sum / paths;
@@ -751,7 +777,19 @@ static void simulate(const fit *f, const sim_cal *cal, int H, int paths, const o
 
 /* ---- quantiles ------------------------------------------------------------------------- */
 
-/* The q-quantile (linear interpolation) of v[0..n), reordering v. */
+/* The q-quantile (linear interpolation) of v[0..n) already sorted. */
+static double sorted_quantile(const double *v, size_t n, double q) {
+  double pos, lo, hi;
+  size_t i;
+  if (n == 0) return NAN;
+  pos = q * (double)(n - 1);
+  i = (size_t)pos;
+  lo = v[i];
+  hi = i + 1 < n ? v[i + 1] : v[i];
+  return lo + (pos - (double)i) * (hi - lo);
+}
+
+/* The q-quantile (linear interpolation) of v[0..n), sorting v. */
 static double quantile(double *v, size_t n, double q) {
   double pos, lo, hi;
   size_t i;
@@ -764,13 +802,13 @@ static double quantile(double *v, size_t n, double q) {
   return lo + (pos - (double)i) * (hi - lo);
 }
 
-/* Per-hour p10/p50/p90 of C (paths x H) into q[3][H]. */
+/* Per-hour p10/p50/p90 of C (paths x H): one sort per hour. */
 static void hour_quantiles(const double *C, int paths, int H, double *col, double *q10, double *q50, double *q90) {
   for (int k = 0; k < H; k++) {
     for (int m = 0; m < paths; m++) col[m] = C[(size_t)m * (size_t)H + (size_t)k];
     q10[k] = quantile(col, (size_t)paths, 0.1);
-    q50[k] = quantile(col, (size_t)paths, 0.5);
-    q90[k] = quantile(col, (size_t)paths, 0.9);
+    q50[k] = sorted_quantile(col, (size_t)paths, 0.5);
+    q90[k] = sorted_quantile(col, (size_t)paths, 0.9);
   }
 }
 
