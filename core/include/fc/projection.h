@@ -1,4 +1,4 @@
-/* projection.h: the treasury float projection (../shared/spec/projection.md).
+/* projection.h: the treasury float projection (docs/spec/projection.md).
  *
  * The Tier-1 rule, per currency of a tenant:
  *   projected = balance - pending outflows scheduled in [now, now+H]

@@ -1,6 +1,6 @@
 /* records.h: the canonical record types and the batch reader.
  *
- * Every input format of ../shared/spec/formats.md (accounts, transfers,
+ * Every input format of docs/spec/formats.md (accounts, transfers,
  * streams, ledger snapshots, partner transactions) has one plain struct
  * here and one schema. A batch is read from CSV (header row, any column
  * order, unknown columns ignored, RFC 4180 quoting) or from JSON (an array
