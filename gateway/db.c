@@ -48,6 +48,10 @@ static const char schema[] =
     " total_streamed INTEGER NOT NULL, status TEXT NOT NULL, started_at INTEGER NOT NULL,"
     " cancelled_at INTEGER, total_paused_seconds INTEGER NOT NULL DEFAULT 0,"
     " last_pause_at INTEGER,"
+    /* The rate per second is flow_rate / 10^flow_rate_decimals currency
+     * units (fc_decimal, exact to 18 decimals). Last, where version 4
+     * files gain it. */
+    " flow_rate_decimals INTEGER NOT NULL,"
     " UNIQUE (tenant_id, id));"
     "CREATE TABLE IF NOT EXISTS transactions ("
     " tenant_id TEXT NOT NULL, id TEXT NOT NULL, partner_id TEXT NOT NULL,"
@@ -117,7 +121,7 @@ static const char schema[] =
     " AND new.model IS old.model AND new.reason IS old.reason AND new.job_id IS old.job_id"
     " AND new.series_sha256 IS old.series_sha256)"
     " BEGIN SELECT RAISE(ABORT, 'a model version only changes from champion to retired'); END;"
-    "PRAGMA user_version = 4;";
+    "PRAGMA user_version = 5;";
 
 /* Version 3 files lack model_versions.series_sha256 (the digest of the
  * series a version was trained on): the column is added (NULL for the
@@ -127,28 +131,49 @@ static const char migrate_v3[] =
     "ALTER TABLE model_versions ADD COLUMN series_sha256 TEXT;"
     "DROP TRIGGER model_versions_only_retire;";
 
-static int has_series_digest(sqlite3 *c) {
+/* Version 4 files (and older) hold a stream's rate as an integer count of
+ * 10^-(scale+6) currency units, which cannot say 0.000385802469135802 USD
+ * a second. The count stays in flow_rate and its decimals become a column:
+ * scale + 6 for the rows already there, the same value exactly. */
+static const char migrate_v4[] =
+    "ALTER TABLE streams ADD COLUMN flow_rate_decimals INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE streams SET flow_rate_decimals = scale + 6;";
+
+/* 1 when `table` exists and has `column`; 0 when it exists without it; -1
+ * when there is no such table (a new file: the schema creates it whole). */
+static int has_column(sqlite3 *c, const char *table, const char *column) {
   sqlite3_stmt *st = NULL;
-  int found = 0;
-  if (sqlite3_prepare_v2(c, "SELECT 1 FROM pragma_table_info('model_versions')"
-                            " WHERE name = 'series_sha256'", -1, &st, NULL) == SQLITE_OK)
-    found = sqlite3_step(st) == SQLITE_ROW;
+  int found = -1;
+  if (sqlite3_prepare_v2(c, "SELECT max(name = ?2) FROM pragma_table_info(?1)", -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+      found = sqlite3_column_int(st, 0);
+  }
   sqlite3_finalize(st);
   return found;
 }
 
-/* Creates the schema, first bringing a version 3 file's model_versions up
- * to date inside one transaction. */
+/* The migrations in order, each applied to a file that has the table but
+ * not yet the column the migration adds. The column, not user_version,
+ * decides, so a file whose version was never recorded still migrates and
+ * a migration never runs twice. */
+static const struct {
+  const char *table, *column, *sql;
+} migrations[] = {
+    {"model_versions", "series_sha256", migrate_v3},
+    {"streams", "flow_rate_decimals", migrate_v4},
+};
+
+/* Creates the schema, first bringing an older file's tables up to date,
+ * all inside one transaction. */
 static int create_schema(sqlite3 *c) {
   if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
-  int table = 0;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                            " AND name = 'model_versions'", -1, &st, NULL) == SQLITE_OK)
-    table = sqlite3_step(st) == SQLITE_ROW;
-  sqlite3_finalize(st);
-  if ((table && !has_series_digest(c) && sqlite3_exec(c, migrate_v3, NULL, NULL, NULL) != SQLITE_OK) ||
-      sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK ||
+  int failed = 0;
+  for (size_t i = 0; i < sizeof migrations / sizeof migrations[0] && !failed; i++)
+    if (has_column(c, migrations[i].table, migrations[i].column) == 0)
+      failed = sqlite3_exec(c, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK;
+  if (failed || sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
     return -1;
@@ -347,7 +372,7 @@ static int put_streams(sqlite3_stmt *st, const fc_stream *s, size_t n) {
     sqlite3_bind_text(st, 2, s[i].id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, s[i].currency, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, s[i].scale);
-    sqlite3_bind_int64(st, 5, s[i].flow_rate);
+    sqlite3_bind_int64(st, 5, s[i].flow_rate.units);
     sqlite3_bind_int64(st, 6, s[i].funded_amount);
     sqlite3_bind_int64(st, 7, s[i].total_streamed);
     sqlite3_bind_text(st, 8, fc_stream_status_name(s[i].status), -1, SQLITE_STATIC);
@@ -355,6 +380,7 @@ static int put_streams(sqlite3_stmt *st, const fc_stream *s, size_t n) {
     gw__bind_time(st, 10, s[i].cancelled_at);
     sqlite3_bind_int64(st, 11, s[i].total_paused_seconds);
     gw__bind_time(st, 12, s[i].last_pause_at);
+    sqlite3_bind_int(st, 13, s[i].flow_rate.decimals);
     if (gw__step_done(st) != 0) return -1;
   }
   return 0;
@@ -376,9 +402,12 @@ static const char *insert_sql(fc_record_kind k) {
              " scale=excluded.scale, amount=excluded.amount, status=excluded.status,"
              " created_at=excluded.created_at, scheduled_for=excluded.scheduled_for";
     case FC_RECORD_STREAMS:
-      return "INSERT INTO streams VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+      return "INSERT INTO streams (tenant_id, id, currency, scale, flow_rate, funded_amount,"
+             " total_streamed, status, started_at, cancelled_at, total_paused_seconds,"
+             " last_pause_at, flow_rate_decimals) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
              " ON CONFLICT (tenant_id, id) DO UPDATE SET currency=excluded.currency,"
              " scale=excluded.scale, flow_rate=excluded.flow_rate,"
+             " flow_rate_decimals=excluded.flow_rate_decimals,"
              " funded_amount=excluded.funded_amount, total_streamed=excluded.total_streamed,"
              " status=excluded.status, started_at=excluded.started_at,"
              " cancelled_at=excluded.cancelled_at,"
@@ -542,7 +571,8 @@ static int row_stream(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
   r.id = text_or_empty(st, 1);
   copy_ccy(r.currency, st, 2);
   r.scale = sqlite3_column_int(st, 3);
-  r.flow_rate = sqlite3_column_int64(st, 4);
+  r.flow_rate.units = sqlite3_column_int64(st, 4);
+  r.flow_rate.decimals = sqlite3_column_int(st, 12);
   r.funded_amount = sqlite3_column_int64(st, 5);
   r.total_streamed = sqlite3_column_int64(st, 6);
   int s = stream_status(text_or_empty(st, 7));

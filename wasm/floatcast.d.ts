@@ -65,7 +65,7 @@ export interface Scenario {
   cancel_transfers?: string[];
   pause_streams?: string[];
   resume_streams?: string[];
-  /** New flow rate per second by stream id (decimal text). */
+  /** New flow rate per second by stream id (decimal text, held exactly to 18 decimals). */
   stream_rates?: Record<string, string>;
 }
 

@@ -10,7 +10,7 @@ static const char usage[] =
     "usage: floatcast project --data DIR [--now TS] [--horizon 48] [--method rule|ml|gbdt] [--json]\n"
     "                         [--tenant T] [--currency C] [--floors CCY=AMT,...] [--fx A/B=RATE,...]\n"
     "                         [--scenario FILE] [--seed N] [--paths N] [--target P] [--output FILE]\n"
-    "Projects each currency's balance hour by hour (../shared/spec/projection.md).\n"
+    "Projects each currency's balance hour by hour (docs/spec/projection.md).\n"
     "  --now      as-of time (ISO 8601 UTC); default: the hour after the newest transfer\n"
     "  --horizon  hours ahead, 1..720 (default 48)\n"
     "  --method   rule (balance - scheduled - stream drain), ml (known flows exact plus simulated\n"

@@ -299,3 +299,114 @@ int fc_money_add(int64_t a, int64_t b, int64_t *out) {
   *out = a + b;
   return FC_OK;
 }
+
+/* ---- exact decimals (rates) ---- */
+
+static const int64_t decimal_limit = INT64_C(1000000000000000000); /* 10^18 */
+
+int fc_decimal_parse(const char *s, size_t len, fc_decimal *out, fc_err *err) {
+  size_t i = 0, int_begin, int_end, frac_begin = 0, frac_end = 0;
+  int neg = 0, decimals = 0, digits = 0;
+  uint64_t v = 0;
+  const int shown = (int)FC__MIN(len, 40);
+  if (len == 0) return fc__err(err, FC_EPARSE, "empty number");
+  if (s[0] == '-' || s[0] == '+') {
+    neg = s[0] == '-';
+    i = 1;
+  }
+  int_begin = i;
+  while (i < len && s[i] >= '0' && s[i] <= '9') i++;
+  int_end = i;
+  if (i < len && s[i] == '.') {
+    frac_begin = ++i;
+    while (i < len && s[i] >= '0' && s[i] <= '9') i++;
+    frac_end = i;
+    if (frac_end == frac_begin) return fc__err(err, FC_EPARSE, "'%.*s': no digits after the point", shown, s);
+  }
+  if (i != len || int_end == int_begin)
+    return fc__err(err, FC_EPARSE, "'%.*s' is not a plain decimal number", shown, s);
+  /* Zeros after the last significant decimal change nothing. */
+  while (frac_end > frac_begin && s[frac_end - 1] == '0') frac_end--;
+  if (frac_end - frac_begin > FC_DECIMAL_DIGITS_MAX)
+    return fc__err(err, FC_EPARSE, "'%.*s' has more than %d decimals (the most held exactly)", shown, s,
+                   FC_DECIMAL_DIGITS_MAX);
+  decimals = (int)(frac_end - frac_begin);
+  for (size_t k = int_begin; k < frac_end || k < int_end; k++) {
+    if (k == int_end) { /* on to the decimals, if any */
+      if (frac_end == frac_begin) break;
+      k = frac_begin;
+    }
+    if (v == 0 && s[k] == '0') continue; /* leading zeros are not significant */
+    if (++digits > FC_DECIMAL_DIGITS_MAX)
+      return fc__err(err, FC_ERANGE, "'%.*s' has more than %d significant digits (the most held exactly)",
+                     shown, s, FC_DECIMAL_DIGITS_MAX);
+    v = v * 10 + (uint64_t)(s[k] - '0');
+  }
+  out->units = neg ? -(int64_t)v : (int64_t)v;
+  out->decimals = decimals;
+  return FC_OK;
+}
+
+int fc_decimal_valid(fc_decimal d) {
+  return d.decimals >= 0 && d.decimals <= FC_DECIMAL_DIGITS_MAX && d.units > -decimal_limit &&
+         d.units < decimal_limit;
+}
+
+int fc_decimal_format(fc_decimal d, int min_decimals, char *buf, size_t cap) {
+  char digits[2 * FC_DECIMAL_DIGITS_MAX + 2];
+  uint64_t u;
+  int n = 0, ndec, pad, pos = 0;
+  if (!fc_decimal_valid(d) || min_decimals < 0 || min_decimals > FC_DECIMAL_DIGITS_MAX) return FC_EINVAL;
+  ndec = FC__MAX(min_decimals, d.decimals);
+  pad = ndec - d.decimals;
+  u = d.units < 0 ? (uint64_t)0 - (uint64_t)d.units : (uint64_t)d.units;
+  /* |units| x 10^pad, most significant digit first, at least ndec + 1 digits. */
+  do {
+    digits[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u > 0);
+  for (int k = 0; k < n / 2; k++) {
+    char t = digits[k];
+    digits[k] = digits[n - 1 - k];
+    digits[n - 1 - k] = t;
+  }
+  while (pad-- > 0) digits[n++] = '0';
+  if (n <= ndec) { /* 0.000ddd: zeros before the first digit */
+    int shift = ndec + 1 - n;
+    memmove(digits + shift, digits, (size_t)n);
+    memset(digits, '0', (size_t)shift);
+    n = ndec + 1;
+  }
+  if ((size_t)((d.units < 0) + n + (ndec > 0)) + 1 > cap) return FC_ERANGE;
+  if (d.units < 0) buf[pos++] = '-';
+  for (int k = 0; k < n; k++) {
+    if (ndec > 0 && k == n - ndec) buf[pos++] = '.';
+    buf[pos++] = digits[k];
+  }
+  buf[pos] = '\0';
+  return pos;
+}
+
+double fc_decimal_to_double(fc_decimal d) { return fc_money_to_double(d.units, d.decimals); }
+
+/* *out = a x b, or FC_ERANGE when that does not fit in int64. */
+static int mul_checked(int64_t a, int64_t b, int64_t *out) {
+  uint64_t ua = a < 0 ? (uint64_t)0 - (uint64_t)a : (uint64_t)a;
+  uint64_t ub = b < 0 ? (uint64_t)0 - (uint64_t)b : (uint64_t)b;
+  u128 p = mul64(ua, ub);
+  if (p.hi != 0 || p.lo > (uint64_t)INT64_MAX) return FC_ERANGE;
+  *out = (a < 0) != (b < 0) ? -(int64_t)p.lo : (int64_t)p.lo;
+  return FC_OK;
+}
+
+int fc_decimal_mul(fc_decimal d, int64_t n, int scale, int64_t *out) {
+  int64_t whole;
+  int k;
+  if (!fc_decimal_valid(d) || scale < 0 || scale > 18) return FC_EINVAL;
+  k = d.decimals - scale;
+  /* d x n x 10^scale = units x n / 10^k: one division, rounded once; with
+   * fewer decimals than the scale the product is a whole number. */
+  if (k >= 0) return fc_mul_div_pow10(d.units, n, k, out);
+  if (mul_checked(n, fc_pow10(-k), &whole) != FC_OK) return FC_ERANGE;
+  return mul_checked(d.units, whole, out);
+}

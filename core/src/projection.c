@@ -566,8 +566,12 @@ static void json_prob(fc_buf *b, double v) {
 
 static void write_stream(fc_buf *b, const fc_stream_runway *sr, int scale) {
   const fc_runway *r = &sr->runway;
-  char rate[FC_MONEY_STR_MAX];
-  fc_money_format(sr->stream.flow_rate, scale + FC_RATE_EXTRA_DIGITS, rate, sizeof rate);
+  char rate[FC_DECIMAL_STR_MAX];
+  /* As many decimals as the answer always had (scale + 6), more when the
+   * rate has more: the printed rate is the exact one. */
+  if (fc_decimal_format(sr->stream.flow_rate, FC__MIN(scale + FC_RATE_EXTRA_DIGITS, FC_DECIMAL_DIGITS_MAX), rate,
+                        sizeof rate) < 0)
+    rate[0] = '\0';
   fc_buf_puts(b, "{\"id\":");
   fc_buf_json_str(b, sr->stream.id);
   fc_buf_puts(b, ",\"status\":");

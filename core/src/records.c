@@ -193,6 +193,19 @@ static int get_decimal(ctx *c, int i, int scale, int64_t *out) {
   return rc;
 }
 
+/* A rate per second: an exact decimal of its own precision (money.h), not
+ * an amount in the currency's scale. */
+static int get_rate(ctx *c, int i, fc_decimal *out) {
+  int rc;
+  if (!c->r->present[i] || c->r->len[i] == 0) return field_err(c, i, FC_EPARSE, "missing");
+  if (c->r->jtype[i] != FC_JSON_STRING && c->r->jtype[i] != FC_JSON_NUMBER)
+    return fc__err(c->err, FC_EPARSE, "%s: expected a decimal, got %s", c->cols[i].name,
+                   fc_json_type_name(c->r->jtype[i]));
+  rc = fc_decimal_parse(c->r->text[i], c->r->len[i], out, c->err);
+  if (rc != FC_OK) fc__err_prefix(c->err, rc, "%s: ", c->cols[i].name);
+  return rc;
+}
+
 static int get_time(ctx *c, int i, int64_t *out) {
   int rc;
   if (!c->r->present[i] || c->r->len[i] == 0) {
@@ -301,7 +314,7 @@ static int build_stream(ctx *c, fc_stream *s) {
   memset(s, 0, sizeof *s);
   if ((rc = get_text(c, S_ID, &s->id)) || (rc = get_text(c, S_TENANT, &s->tenant_id)) ||
       (rc = get_currency(c, S_CCY, s->currency, &s->scale)) ||
-      (rc = get_decimal(c, S_RATE, s->scale + FC_RATE_EXTRA_DIGITS, &s->flow_rate)) ||
+      (rc = get_rate(c, S_RATE, &s->flow_rate)) ||
       (rc = get_decimal(c, S_FUNDED, s->scale, &s->funded_amount)) ||
       (rc = get_decimal(c, S_STREAMED, s->scale, &s->total_streamed)) ||
       (rc = get_enum(c, S_STATUS, statuses, 3, &st)) ||
@@ -311,7 +324,7 @@ static int build_stream(ctx *c, fc_stream *s) {
       (rc = get_time(c, S_LAST_PAUSE, &s->last_pause_at)))
     return rc;
   s->status = (fc_stream_status)st;
-  if (s->flow_rate < 0) return fc__err(c->err, FC_ERANGE, "flow_rate_per_second: negative");
+  if (s->flow_rate.units < 0) return fc__err(c->err, FC_ERANGE, "flow_rate_per_second: negative");
   if (s->funded_amount < 0) return fc__err(c->err, FC_ERANGE, "funded_amount: negative");
   if (s->total_streamed < 0) return fc__err(c->err, FC_ERANGE, "total_streamed: negative");
   if (s->cancelled_at != FC_TIME_NONE && s->cancelled_at < s->started_at)

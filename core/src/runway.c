@@ -12,7 +12,7 @@ const char *fc_runway_status_name(fc_runway_status s) {
 }
 
 double fc_stream_rate_units(const fc_stream *s) {
-  return fc_money_to_double(s->flow_rate, s->scale + FC_RATE_EXTRA_DIGITS);
+  return fc_decimal_to_double(s->flow_rate);
 }
 
 static int64_t remaining(const fc_stream *s) {
@@ -34,7 +34,7 @@ void fc_runway_compute(const fc_stream *s, int64_t now, fc_runway *out) {
     out->hours_until_depleted = INFINITY;
     return;
   }
-  out->hours_until_depleted = s->flow_rate > 0
+  out->hours_until_depleted = s->flow_rate.units > 0
       ? fc_money_to_double(out->remaining, s->scale) / out->flow_per_hour
       : INFINITY;
   out->status = out->hours_until_depleted < 24.0   ? FC_RUNWAY_CRITICAL
@@ -44,8 +44,9 @@ void fc_runway_compute(const fc_stream *s, int64_t now, fc_runway *out) {
 
 int64_t fc_stream_drain(const fc_stream *s, int64_t now, int64_t seconds) {
   int64_t begin = FC__MAX(now, s->started_at), end = now + seconds, drain;
-  if (s->status != FC_STREAM_ACTIVE || s->flow_rate <= 0 || end <= begin) return 0;
-  /* rate is in 10^-(scale+6) units per second: drain = rate x secs / 10^6. */
-  if (fc_mul_div_pow10(s->flow_rate, end - begin, FC_RATE_EXTRA_DIGITS, &drain) != FC_OK) drain = INT64_MAX;
+  if (s->status != FC_STREAM_ACTIVE || s->flow_rate.units <= 0 || end <= begin) return 0;
+  /* The exact rate x seconds in minor units, rounded half-even once; a
+   * product beyond int64 is more than any remaining funds. */
+  if (fc_decimal_mul(s->flow_rate, end - begin, s->scale, &drain) != FC_OK) drain = INT64_MAX;
   return FC__MIN(drain, remaining(s));
 }

@@ -174,9 +174,13 @@ static int check_record(const fc_treasury *t, fc_record_kind kind, const void *r
   case FC_RECORD_STREAMS: {
     const fc_stream *x = rec;
     if ((rc = check_common(t, x->id, x->tenant_id, x->currency, x->scale, err))) return rc;
-    if (x->flow_rate < 0 || x->funded_amount < 0 || x->total_streamed < 0 || !in_range(x->flow_rate) ||
-        !in_range(x->funded_amount) || !in_range(x->total_streamed))
-      return fc__err(err, FC_ERANGE, "stream %.80s: rate or amount negative or out of range", x->id);
+    if (!fc_decimal_valid(x->flow_rate) || x->flow_rate.units < 0)
+      return fc__err(err, FC_ERANGE,
+                     "stream %.80s: flow rate negative or beyond %d decimals / %d significant digits", x->id,
+                     FC_DECIMAL_DIGITS_MAX, FC_DECIMAL_DIGITS_MAX);
+    if (x->funded_amount < 0 || x->total_streamed < 0 || !in_range(x->funded_amount) ||
+        !in_range(x->total_streamed))
+      return fc__err(err, FC_ERANGE, "stream %.80s: amount negative or out of range", x->id);
     if (x->started_at < FC_TIME_MIN || x->started_at > FC_TIME_MAX)
       return fc__err(err, FC_ERANGE, "stream %.80s: started_at outside years 0001..9999", x->id);
     return FC_OK;

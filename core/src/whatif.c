@@ -100,9 +100,9 @@ static int set_rates(fc_treasury *t, const char *tenant, const fc_json *root, fc
     if (m->type != FC_JSON_STRING && m->type != FC_JSON_NUMBER)
       return fc__err(err, FC_EPARSE, "scenario stream_rates: %.60s: expected a decimal", m->key);
     c = *s;
-    rc = fc_money_parse(m->text, m->len, s->scale + FC_RATE_EXTRA_DIGITS, &c.flow_rate, err);
+    rc = fc_decimal_parse(m->text, m->len, &c.flow_rate, err);
     if (rc != FC_OK) return fc__err_prefix(err, rc, "scenario stream_rates: %.60s: ", m->key);
-    if (c.flow_rate < 0) return fc__err(err, FC_ERANGE, "scenario stream_rates: %.60s: negative rate", m->key);
+    if (c.flow_rate.units < 0) return fc__err(err, FC_ERANGE, "scenario stream_rates: %.60s: negative rate", m->key);
     if ((rc = fc_treasury_put_stream(t, &c, err)) != FC_OK) return rc;
   }
   return FC_OK;

@@ -99,7 +99,8 @@ TEST(streams_rates_keep_precision) {
       "cancelled_at,total_paused_seconds,last_pause_at\n"
       "s1,t,USD,0.00038500,1000.00,10.00,active,2025-12-01T00:00:00Z,,3600,2025-12-02T00:00:00Z\n";
   ASSERT_OK(parse(FC_RECORD_STREAMS, FC_FORMAT_CSV, csv, &b, NULL, &e));
-  ASSERT_INT_EQ(fc_batch_streams(b)[0].flow_rate, 38500); /* 1e-8 USD units */
+  ASSERT_INT_EQ(fc_batch_streams(b)[0].flow_rate.units, 385); /* 0.000385 USD/s, normalised */
+  ASSERT_INT_EQ(fc_batch_streams(b)[0].flow_rate.decimals, 6);
   ASSERT_INT_EQ(fc_batch_streams(b)[0].total_paused_seconds, 3600);
   fc_batch_destroy(b);
   ASSERT_INT_EQ(parse(FC_RECORD_STREAMS, FC_FORMAT_CSV,
@@ -114,6 +115,56 @@ TEST(streams_rates_keep_precision) {
                       &b, NULL, &e),
                 FC_EPARSE);
   ASSERT_CONTAINS(e.msg, "total_paused_seconds: not a whole number");
+}
+
+/* Per-second rates are never short decimals: 1000.00 USD a 30-day month is
+ * 0.000385802469135802... USD/s. Up to 18 decimals are held exactly,
+ * whatever the currency's scale; beyond, the row is refused, not rounded. */
+TEST(streams_rates_to_18_decimals) {
+  static const char head[] =
+      "id,tenant_id,currency,flow_rate_per_second,funded_amount,total_streamed,status,started_at\n";
+  char csv[512];
+  fc_batch *b;
+  fc_err e;
+  const fc_stream *s;
+  snprintf(csv, sizeof csv, "%ss1,t,USD,0.000385802469135802,1000.00,0,active,2025-12-01\n"
+           "s2,t,USD,0.0012942240,1000.00,0,active,2025-12-01\n"
+           "s3,t,USDC,0.123456789012345678,1000,0,active,2025-12-01\n", head);
+  ASSERT_OK(parse(FC_RECORD_STREAMS, FC_FORMAT_CSV, csv, &b, NULL, &e));
+  s = fc_batch_streams(b);
+  ASSERT_INT_EQ(s[0].flow_rate.units, INT64_C(385802469135802));
+  ASSERT_INT_EQ(s[0].flow_rate.decimals, 18);
+  ASSERT_INT_EQ(s[1].flow_rate.units, 1294224); /* "has more than 8 decimals" before */
+  ASSERT_INT_EQ(s[1].flow_rate.decimals, 9);
+  ASSERT_INT_EQ(s[2].flow_rate.units, INT64_C(123456789012345678));
+  ASSERT_INT_EQ(s[2].flow_rate.decimals, 18);
+  fc_batch_destroy(b);
+  /* JSON: a string or a number, the same exact text. */
+  ASSERT_OK(parse(FC_RECORD_STREAMS, FC_FORMAT_JSON,
+                  "[{\"id\":\"s\",\"tenant_id\":\"t\",\"currency\":\"USD\",\"flow_rate_per_second\":"
+                  "0.000385802469135802,\"funded_amount\":\"1\",\"total_streamed\":\"0\",\"status\":\"active\","
+                  "\"started_at\":\"2025-12-01\"}]",
+                  &b, NULL, &e));
+  ASSERT_INT_EQ(fc_batch_streams(b)[0].flow_rate.units, INT64_C(385802469135802));
+  fc_batch_destroy(b);
+  /* 19 decimals. */
+  snprintf(csv, sizeof csv, "%ss1,t,USD,0.0003858024691358024,1000.00,0,active,2025-12-01\n", head);
+  ASSERT_INT_EQ(parse(FC_RECORD_STREAMS, FC_FORMAT_CSV, csv, &b, NULL, &e), FC_EPARSE);
+  ASSERT_CONTAINS(e.msg, "line 2: flow_rate_per_second: '0.0003858024691358024' has more than 18 decimals");
+  ASSERT(b == NULL);
+  /* More significant digits than an exact rate holds. */
+  snprintf(csv, sizeof csv, "%ss1,t,USD,1000.000000000000000001,1000.00,0,active,2025-12-01\n", head);
+  ASSERT_INT_EQ(parse(FC_RECORD_STREAMS, FC_FORMAT_CSV, csv, &b, NULL, &e), FC_ERANGE);
+  ASSERT_CONTAINS(e.msg, "flow_rate_per_second: '1000.000000000000000001' has more than 18 significant digits");
+  /* Garbage, exponents and negatives stay refused. */
+  {
+    const char *bad[] = {"1e-4", "NaN", "fast", "-0.000385802469135802", ".5", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      snprintf(csv, sizeof csv, "%ss1,t,USD,%s,1000.00,0,active,2025-12-01\n", head, bad[i]);
+      if (parse(FC_RECORD_STREAMS, FC_FORMAT_CSV, csv, &b, NULL, &e) == FC_OK) FC__FAIL("'%s' accepted", bad[i]);
+      ASSERT_CONTAINS(e.msg, "flow_rate_per_second");
+    }
+  }
 }
 
 TEST(json_array_and_ndjson) {
@@ -260,5 +311,5 @@ TEST(cr_only_line_endings) {
 }
 
 TEST_LIST(T(ledger_accepts_large_balances), T(nul_bytes_in_fields_rejected), T(cr_only_line_endings), T(transfers_csv_any_column_order), T(bad_rows_reported_and_nothing_loaded), T(missing_column_and_empty),
-          T(accounts_overdraft), T(streams_rates_keep_precision), T(json_array_and_ndjson), T(strict_json_refuses_unknown_fields), T(json_wrong_types),
+          T(accounts_overdraft), T(streams_rates_keep_precision), T(streams_rates_to_18_decimals), T(json_array_and_ndjson), T(strict_json_refuses_unknown_fields), T(json_wrong_types),
           T(transactions_and_ledger), T(long_text_rejected))

@@ -180,6 +180,52 @@ TEST(stream_runway) {
   fc_treasury_destroy(t);
 }
 
+/* 1000.00 USD per 30-day month is 0.000385802469135802 USD/s to 18
+ * decimals. Drains are the exact rate x seconds rounded half-even once
+ * (hand-computed: 385802469135802 x s / 10^16 cents); the projection's
+ * hourly drains are differences of cumulative ones, so they sum exactly
+ * to the window's drain although each hour alone rounds to 138 or 139. */
+TEST(stream_rate_18_decimals_drains_exactly) {
+  static const char monthly[] =
+      "id,tenant_id,currency,flow_rate_per_second,funded_amount,total_streamed,status,started_at\n"
+      "m1,t9,USD,0.000385802469135802,5000.00,0.00,active,2025-11-01T00:00:00Z\n";
+  static const char acct[] = "id,tenant_id,currency,balance_available\nop9,t9,USD,10000.00\n";
+  fc_treasury *t = fc_treasury_create(NULL);
+  const fc_stream *s;
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr;
+  fc_buf b;
+  fc_err e;
+  int64_t now = ts("2025-12-01T12:00:00Z"), sum = 0;
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, acct, strlen(acct), NULL, &e));
+  ASSERT_OK(fc_treasury_load(t, FC_RECORD_STREAMS, FC_FORMAT_CSV, monthly, strlen(monthly), NULL, &e));
+  ASSERT_INT_EQ(fc_treasury_streams(t, &s), 1);
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 1), 0);              /* 0.0386 */
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 3600), 139);         /* 138.8888888888887 */
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 86400), 3333);       /* 3333.333333333327 */
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 48 * 3600), 6667);   /* 6666.666666666654 */
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 30 * 86400), 100000); /* 99999.99999999998784 */
+  /* Time before started_at does not drain: 11 days after the start. */
+  ASSERT_INT_EQ(fc_stream_drain(s, ts("2025-10-21T00:00:00Z"), 30 * 86400), 63333); /* 19 d: 63333.33... */
+  p.now = now;
+  p.tenant_id = "t9";
+  ASSERT_OK(fc_project_rule(t, &p, &pr, &e));
+  ASSERT_INT_EQ(pr->currencies[0].stream_drain, 6667);
+  ASSERT_INT_EQ(pr->currencies[0].projected, 1000000 - 6667);
+  for (size_t k = 1; k < pr->currencies[0].n_path; k++) {
+    double h = pr->currencies[0].path[k].stream_drain;
+    if (fabs(h - 1.38) > 1e-9 && fabs(h - 1.39) > 1e-9) FC__FAIL("hour %zu drains %.17g", k, h);
+    sum += llround(h * 100);
+  }
+  ASSERT_INT_EQ(sum, 6667);
+  fc_buf_init(&b);
+  ASSERT_OK(fc_projection_write_json(pr, &b));
+  ASSERT_CONTAINS(b.data, "\"flow_rate_per_second\":\"0.000385802469135802\"");
+  fc_buf_free(&b);
+  fc_projection_destroy(pr);
+  fc_treasury_destroy(t);
+}
+
 TEST(rule_projection_known_answer) {
   fc_treasury *t = load();
   fc_projection_params p = fc_projection_defaults();
@@ -547,7 +593,7 @@ TEST(flow_buckets_do_not_overflow) {
   fc_treasury_destroy(t);
 }
 
-TEST_LIST(T(flow_buckets_do_not_overflow), T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
+TEST_LIST(T(flow_buckets_do_not_overflow), T(stream_rate_18_decimals_drains_exactly), T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
           T(recommendations_keep_every_floor), T(add_batch_is_all_or_nothing), T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
           T(stream_runway), T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
           T(demo_tenant_is_deterministic_and_sized), T(demo_transactions_are_deterministic_and_valid))

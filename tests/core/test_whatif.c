@@ -83,6 +83,33 @@ TEST(changes_apply_to_a_copy) {
   fc_treasury_destroy(t);
 }
 
+TEST(stream_rates_to_18_decimals) {
+  fc_treasury *t = load();
+  fc_projection *pr;
+  fc_buf b;
+  fc_err e;
+  /* s1 at 1000 a 30-day month: 0.000385802469135802 USDC/s x 172800 s =
+   * 66.666666666666585 -> 66.666667; USDC: 1000 - 600 - 66.666667. */
+  ASSERT_OK(project(t, "{\"stream_rates\":{\"s1\":\"0.000385802469135802\"}}", &pr, &e));
+  ASSERT_INT_EQ(pr->currencies[1].stream_drain, 66666667);
+  ASSERT_INT_EQ(pr->currencies[1].projected, 333333333);
+  fc_buf_init(&b);
+  ASSERT_OK(fc_projection_write_json(pr, &b));
+  ASSERT_CONTAINS(b.data, "\"flow_rate_per_second\":\"0.000385802469135802\"");
+  fc_buf_free(&b);
+  fc_projection_destroy(pr);
+  /* A JSON number is read from its exact text too. */
+  ASSERT_OK(project(t, "{\"stream_rates\":{\"s1\":0.000385802469135802}}", &pr, &e));
+  ASSERT_INT_EQ(pr->currencies[1].stream_drain, 66666667);
+  fc_projection_destroy(pr);
+  ASSERT_INT_EQ(project(t, "{\"stream_rates\":{\"s1\":\"0.0003858024691358024\"}}", &pr, &e), FC_EPARSE);
+  ASSERT_CONTAINS(e.msg, "scenario stream_rates: s1: '0.0003858024691358024' has more than 18 decimals");
+  ASSERT_INT_EQ(project(t, "{\"stream_rates\":{\"s1\":\"1234567890.0000000001\"}}", &pr, &e), FC_ERANGE);
+  ASSERT_CONTAINS(e.msg, "more than 18 significant digits");
+  ASSERT_INT_EQ(project(t, "{\"stream_rates\":{\"s1\":1e-4}}", &pr, &e), FC_EPARSE);
+  fc_treasury_destroy(t);
+}
+
 TEST(mistakes_are_errors) {
   fc_treasury *t = load();
   fc_projection *pr;
@@ -129,5 +156,5 @@ TEST(projection_outlives_the_scenario_copy) {
   fc_projection_destroy(pr);
 }
 
-TEST_LIST(T(empty_scenario_is_the_baseline), T(changes_apply_to_a_copy), T(mistakes_are_errors),
+TEST_LIST(T(empty_scenario_is_the_baseline), T(changes_apply_to_a_copy), T(stream_rates_to_18_decimals), T(mistakes_are_errors),
           T(projection_outlives_the_scenario_copy))

@@ -99,6 +99,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char out[FC_MONEY_STR_MAX];
     int scale = (int)((sel / 4) % 13);
     if (fc_money_parse(s, n, scale, &v, &err) == FC_OK) fc_money_format(v, scale, out, sizeof out);
+    { /* the same text as an exact rate: it must format and multiply without fault */
+      fc_decimal d;
+      char rate[FC_DECIMAL_STR_MAX];
+      if (fc_decimal_parse(s, n, &d, &err) == FC_OK) {
+        if (fc_decimal_format(d, scale, rate, sizeof rate) < 0) __builtin_trap();
+        (void)fc_decimal_mul(d, 86400, scale, &v);
+        (void)fc_decimal_mul(d, INT64_MAX, scale, &v);
+      }
+    }
     break;
   }
   }

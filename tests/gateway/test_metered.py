@@ -321,6 +321,104 @@ class Ingestion(unittest.TestCase):
         self.assertEqual(db_count("SELECT count(*) FROM accounts WHERE id IN ('acc-x','acc-y')"), 0)
 
 
+class Rates(unittest.TestCase):
+    """Stream rates to 18 decimals survive SQLite exactly (issue: rates)."""
+    MONTHLY = "0.000385802469135802"  # 1000.00 USD per 30-day month, per second
+    QUERY = "/v1/reports/treasury/projection?now=2025-12-01T12:00:00Z&horizon=48"
+
+    @staticmethod
+    def stream(tenant, rate, sid="m1"):
+        return [{"id": sid, "tenant_id": tenant, "currency": "USD", "flow_rate_per_second": rate,
+                 "funded_amount": "5000.00", "total_streamed": "0.00", "status": "active",
+                 "started_at": "2025-11-01T00:00:00Z"}]
+
+    def test_rate_18_decimals_round_trips(self):
+        r, doc = admin("POST", "/v1/admin/tenants", {"id": "rates", "name": "Rates"})
+        self.assertEqual(r.status, 201, doc)
+        k = make_key("rates", "wide")["key"]
+        r, doc = call("POST", "/v1/accounts", k, [{"id": "op", "tenant_id": "rates", "currency": "USD",
+                                                    "balance_available": "10000.00"}])
+        self.assertEqual(r.status, 200, doc)
+        r, doc = call("POST", "/v1/streams", k, self.stream("rates", self.MONTHLY))
+        self.assertEqual(r.status, 200, doc)
+        con = sqlite3.connect(G["db"], timeout=30)
+        try:
+            row = con.execute("SELECT flow_rate, flow_rate_decimals FROM streams"
+                              " WHERE tenant_id = 'rates'").fetchall()
+        finally:
+            con.close()
+        self.assertEqual(row, [(385802469135802, 18)])
+        r, doc = call("GET", self.QUERY, k)
+        self.assertEqual(r.status, 200, doc)
+        usd = doc["currencies"][0]
+        self.assertEqual(usd["streams"][0]["flow_rate_per_second"], self.MONTHLY)
+        # 0.000385802469135802 x 172800 s = 66.66666666666654 -> 66.67, rounded once.
+        self.assertEqual(usd["rule"]["stream_drain"], "66.67")
+        self.assertAlmostEqual(sum(p["stream_drain"] for p in usd["path"]), 66.67, places=9)
+        # 19 decimals: refused with the limit named, nothing stored.
+        r, doc = call("POST", "/v1/streams", k, self.stream("rates", "0.0003858024691358024", "m2"))
+        self.assertEqual(r.status, 422, doc)
+        self.assertIn("has more than 18 decimals", doc["error"]["rows"][0]["message"])
+        self.assertEqual(db_count("SELECT count(*) FROM streams WHERE tenant_id = 'rates'"), 1)
+
+    def test_version4_file_migrates(self):
+        # A file written when rates were counts of 10^-(scale+6) units: the
+        # count stays, its decimals (scale + 6) become a column, the value
+        # and the answer are unchanged, and new rows take 18 decimals.
+        db = os.path.join(G["tmp"], "v4.db")
+        con = sqlite3.connect(db)
+        con.executescript(
+            "CREATE TABLE streams (tenant_id TEXT NOT NULL, id TEXT NOT NULL, currency TEXT NOT NULL,"
+            " scale INTEGER NOT NULL, flow_rate INTEGER NOT NULL, funded_amount INTEGER NOT NULL,"
+            " total_streamed INTEGER NOT NULL, status TEXT NOT NULL, started_at INTEGER NOT NULL,"
+            " cancelled_at INTEGER, total_paused_seconds INTEGER NOT NULL DEFAULT 0,"
+            " last_pause_at INTEGER, UNIQUE (tenant_id, id));"
+            "CREATE TABLE accounts (tenant_id TEXT NOT NULL, id TEXT NOT NULL, currency TEXT NOT NULL,"
+            " scale INTEGER NOT NULL, balance_available INTEGER NOT NULL,"
+            " allow_overdraft INTEGER NOT NULL DEFAULT 0, UNIQUE (tenant_id, id));"
+            "INSERT INTO accounts VALUES ('old', 'op', 'USD', 2, 1000000, 0);"
+            # 0.00038500 USD/s and 0.001234 USDC/s, as version 4 stored them.
+            "INSERT INTO streams VALUES ('old', 's1', 'USD', 2, 38500, 500000, 0, 'active',"
+            " 1761955200, NULL, 0, NULL);"
+            "INSERT INTO streams VALUES ('old', 's2', 'USDC', 6, 1234000000, 500000000, 0, 'paused',"
+            " 1761955200, NULL, 0, NULL);"
+            "PRAGMA user_version = 4;")
+        con.close()
+        proc, port, _ = spawn(db)
+        try:
+            def acall(method, path, key, body=None):
+                return call(method, path, key, body, port=port)
+            r, doc = acall("POST", "/v1/admin/tenants", ADMIN, {"id": "old", "name": "Old"})
+            self.assertEqual(r.status, 201, doc)
+            r, doc = acall("PUT", "/v1/admin/tiers/wide", ADMIN,
+                           {"rate_per_second": 1000, "burst": 1000, "monthly_quota": 0,
+                            "max_horizon_hours": 2160, "max_history_days": 365,
+                            "granularities": ["day", "hour"]})
+            self.assertEqual(r.status, 200, doc)
+            r, doc = acall("POST", "/v1/admin/keys", ADMIN, {"tenant_id": "old", "tier": "wide"})
+            self.assertEqual(r.status, 201, doc)
+            k = doc["key"]
+            r, doc = acall("GET", self.QUERY, k)
+            self.assertEqual(r.status, 200, doc)
+            rates = {s["id"]: s["flow_rate_per_second"] for c in doc["currencies"] for s in c["streams"]}
+            self.assertEqual(rates, {"s1": "0.00038500", "s2": "0.001234000000"})
+            # 0.000385 x 172800 = 66.528 -> 66.53
+            self.assertEqual(doc["currencies"][0]["rule"]["stream_drain"], "66.53")
+            r, doc = acall("POST", "/v1/streams", k, self.stream("old", self.MONTHLY, "s3"))
+            self.assertEqual(r.status, 200, doc)
+        finally:
+            self.assertEqual(stop(proc), 0)
+        con = sqlite3.connect(db)
+        try:
+            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 5)
+            self.assertEqual(con.execute("SELECT id, flow_rate, flow_rate_decimals FROM streams"
+                                         " ORDER BY rowid").fetchall(),
+                             [("s1", 38500, 8), ("s2", 1234000000, 12), ("s3", 385802469135802, 18)])
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        finally:
+            con.close()
+
+
 class Insights(unittest.TestCase):
     def test_forecast_segments_cache(self):
         path = "/v1/insights/revenue-forecast?horizon=7&granularity=day"

@@ -1,7 +1,7 @@
 // api_test.mjs: the WASM module's JS API under node (node --test).
 //
 // FC_WASM_DIR names the build's wasm/ folder (ctest sets it). Expected
-// figures come from the rule in spec/projection.md worked by hand on a
+// figures come from the rule in docs/spec/projection.md worked by hand on a
 // three-row data set, not from running the code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

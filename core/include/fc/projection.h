@@ -1,14 +1,15 @@
-/* projection.h: the treasury float projection (../shared/spec/projection.md).
+/* projection.h: the treasury float projection (docs/spec/projection.md).
  *
  * The Tier-1 rule, per currency of a tenant:
  *   projected = balance - pending outflows scheduled in [now, now+H]
  *               + pending inflows scheduled in [now, now+H]
  *               - sum over active streams of min(remaining, rate x H h)
  * both window ends inclusive (the seed's SQL BETWEEN), each stream's drain
- * rounded half-even to the minor unit. The hourly path carries the same
- * quantities hour by hour, so path[H] equals the projected balance: hour k
- * (k >= 1) holds what falls in (now+(k-1)h, now+kh], hour 1 also what falls
- * exactly at now.
+ * the exact rate x seconds rounded half-even to the minor unit once. The
+ * hourly path carries the same quantities hour by hour (differences of
+ * cumulative drains, so they add up exactly), so path[H] equals the
+ * projected balance: hour k (k >= 1) holds what falls in
+ * (now+(k-1)h, now+kh], hour 1 also what falls exactly at now.
  *
  * Depletion compares the path with a floor per currency; with the rule the
  * probabilities are 0 or 1. Rebalancing recommendations move money from a

@@ -1,6 +1,6 @@
 /* records.h: the canonical record types and the batch reader.
  *
- * Every input format of ../shared/spec/formats.md (accounts, transfers,
+ * Every input format of docs/spec/formats.md (accounts, transfers,
  * streams, ledger snapshots, partner transactions) has one plain struct
  * here and one schema. A batch is read from CSV (header row, any column
  * order, unknown columns ignored, RFC 4180 quoting) or from JSON (an array
@@ -28,8 +28,9 @@ extern "C" {
 
 /* Longest id, tenant, account or category text accepted (bytes). */
 #define FC_TEXT_MAX 256
-/* A stream's flow rate keeps this many decimals beyond its currency's
- * scale: per-second rates are tiny (0.000385 USD/s). */
+/* A stream's flow rate is written with at least this many decimals beyond
+ * its currency's scale (more when the rate has more), so answers keep the
+ * form they had when rates were held in 10^-(scale+6) units. */
 #define FC_RATE_EXTRA_DIGITS 6
 
 typedef enum fc_record_kind {
@@ -90,7 +91,7 @@ typedef struct fc_stream {
   const char *tenant_id;
   char currency[FC_CCY_MAX];
   int scale;
-  int64_t flow_rate;      /* per second, in 10^-(scale+FC_RATE_EXTRA_DIGITS) units */
+  fc_decimal flow_rate;   /* currency units per second, exact to 18 decimals, >= 0 */
   int64_t funded_amount;  /* minor units */
   int64_t total_streamed; /* minor units */
   fc_stream_status status;

@@ -35,11 +35,14 @@ typedef struct fc_runway {
 
 void fc_runway_compute(const fc_stream *s, int64_t now, fc_runway *out);
 const char *fc_runway_status_name(fc_runway_status s);
-/* Flow rate per second in currency units. */
+/* Flow rate per second in currency units, as a double (for runway hours
+ * and model inputs; drains use the exact rate). */
 double fc_stream_rate_units(const fc_stream *s);
-/* Minor units an active stream drains over `seconds` from `now`: at most
- * its remaining funds, counting only time after started_at, rounded
- * half-even. Paused/cancelled streams drain 0. */
+/* Minor units an active stream drains over `seconds` from `now`:
+ * round_half_even(exact rate x seconds after started_at), rounded once, at
+ * most its remaining funds. Paused/cancelled streams drain 0. Callers that
+ * sum drains over consecutive windows should difference cumulative drains
+ * from one origin (as the projection does) so that roundings do not add. */
 int64_t fc_stream_drain(const fc_stream *s, int64_t now, int64_t seconds);
 
 #ifdef __cplusplus

@@ -10,7 +10,7 @@
  *     "cancel_transfers": ["tr-1", ...],  pending transfers that will not happen
  *     "pause_streams":    ["st-1", ...],
  *     "resume_streams":   ["st-2", ...],
- *     "stream_rates":     {"st-3": "0.05", ...}   new flow rate per second
+ *     "stream_rates":     {"st-3": "0.05", ...}   new flow rate per second (exact, <= 18 decimals)
  *   }
  *
  * Rows are the canonical formats (records.h) and go through the same

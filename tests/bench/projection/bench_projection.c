@@ -86,7 +86,8 @@ int main(int argc, char **argv) {
     s.tenant_id = "big";
     strcpy(s.currency, ccy[c]);
     s.scale = scale[c];
-    s.flow_rate = (1 + (int64_t)(fc_rng_uniform(&rng) * 1000)) * fc_pow10(scale[c] + FC_RATE_EXTRA_DIGITS - 3);
+    s.flow_rate.units = 1 + (int64_t)(fc_rng_uniform(&rng) * 1000); /* 0.001 .. 1.000 per second */
+    s.flow_rate.decimals = 3;
     s.funded_amount = (int64_t)(1000 + fc_rng_uniform(&rng) * 900000) * fc_pow10(scale[c]);
     s.total_streamed = (int64_t)(fc_rng_uniform(&rng) * 1000) * fc_pow10(scale[c]);
     s.status = i % 5 == 3 ? FC_STREAM_PAUSED : i % 5 == 4 ? FC_STREAM_CANCELLED : FC_STREAM_ACTIVE;
