@@ -510,6 +510,16 @@ static void dispatch(gw_conn *c) {
     finish(c);
     return;
   }
+  char name[64];
+  int bad = gw_query_check(req->query, name, sizeof name);
+  if (bad) {
+    /* Refused here, for every route, so no handler sees such a parameter;
+     * an ordinary 400: metered as one, the connection kept. */
+    gw_response_error(&c->res, 400, "invalid_parameter", "parameter %s'%s': not valid UTF-8",
+                      bad == 1 ? "name " : "", name);
+    finish(c);
+    return;
+  }
   if (c->route->cache && c->call.caller == GW_CALLER_PARTNER && app->cache && serve_cached(c)) {
     finish(c);
     return;

@@ -591,6 +591,69 @@ class BadInput(unittest.TestCase):
             self.assertEqual(call("GET", "/healthz")[0].status, 200)
 
 
+def raw_pipeline(requests, port=None):
+    """Sends the requests back to back on one connection and reads as many
+    answers: [(status, headers (lower-case names), parsed JSON body)]."""
+    s = socket.create_connection(("127.0.0.1", port or G["port"]), timeout=60)
+    f = s.makefile("rb")
+    try:
+        s.sendall(b"".join(requests))
+        out = []
+        for _ in requests:
+            line = f.readline()
+            if not line:
+                break
+            headers = {}
+            while True:
+                h = f.readline()
+                if h in (b"\r\n", b""):
+                    break
+                k, v = h.decode().split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+            body = f.read(int(headers.get("content-length", "0")))
+            out.append((int(line.split()[1]), headers, json.loads(body) if body else None))
+        return out
+    finally:
+        f.close()
+        s.close()
+
+
+def get_req(path, key=None, extra=b""):
+    auth = b"Authorization: Bearer " + key.encode() + b"\r\n" if key else b""
+    return b"GET " + path.encode() + b" HTTP/1.1\r\nHost: t\r\n" + auth + extra + b"\r\n"
+
+
+def usage_by_class(key_id):
+    con = sqlite3.connect(G["db"], timeout=30)
+    try:
+        return dict(con.execute("SELECT status_class, sum(calls) FROM usage WHERE key_id = ?"
+                                " GROUP BY status_class", (key_id,)).fetchall())
+    finally:
+        con.close()
+
+
+class QueryEncoding(unittest.TestCase):
+    def test_invalid_utf8_parameter_is_a_kept_alive_400(self):
+        # A parameter decoding to bytes that are not UTF-8 once made the error
+        # message unencodable: 503 "out of memory", the connection closed with
+        # the pipelined requests behind it, and a 5xx metered.
+        k = make_key("acme", "wide")
+        bad = [("/v1/insights/segments?currency=%ff", "currency"),
+               ("/v1/usage?from=%ff", "from"),
+               ("/v1/usage?%ff=1", "%ff"),
+               ("/v1/reports/treasury/projection?currency=%c3%28", "currency"),
+               ("/v1/models?kind=ok&currency=%ed%a0%80", "currency")]
+        answers = raw_pipeline([get_req(p, k["key"]) for p, _ in bad] +
+                               [get_req("/v1/usage", k["key"])])
+        self.assertEqual([a[0] for a in answers], [400] * len(bad) + [200])
+        for (path, name), (status, headers, doc) in zip(bad, answers):
+            with self.subTest(path=path):
+                self.assertEqual(doc["error"]["code"], "invalid_parameter")
+                self.assertIn(name, doc["error"]["message"].lower())
+                self.assertEqual(headers["connection"], "keep-alive")
+        self.assertEqual(usage_by_class(k["id"]), {4: len(bad), 2: 1})
+
+
 def limit_headers(r):
     """The burst and monthly parts of RateLimit, as {name: (remaining, reset)}."""
     parts = {}
