@@ -207,6 +207,12 @@ const char *gw_request_header(const gw_request *r, const char *name) {
   return NULL;
 }
 
+size_t gw_request_header_count(const gw_request *r, const char *name) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_headers; i++) n += strcasecmp(r->headers[i].name, name) == 0;
+  return n;
+}
+
 void gw_response_init(gw_response *r) {
   memset(r, 0, sizeof *r);
   fc_buf_init(&r->headers);

@@ -48,6 +48,8 @@ typedef struct gw_request {
 
 /* Case-insensitive header lookup; NULL when absent. */
 const char *gw_request_header(const gw_request *r, const char *name);
+/* How many header lines carry that name (case-insensitive). */
+size_t gw_request_header_count(const gw_request *r, const char *name);
 
 typedef enum gw_feed_result {
   GW_FEED_MORE,    /* every byte consumed, no complete request yet */

@@ -490,6 +490,18 @@ static void dispatch(gw_conn *c) {
   fc_buf_reset(&c->cache_key);
   c->route = gw_route_find(req->method, req->path, &status, &allow, c->call.param,
                            sizeof c->call.param);
+  if (gw_request_header_count(req, "authorization") > 1) {
+    /* Which of two keys would be the caller is ambiguous (and proxies may
+     * pick differently), so neither is looked up: the request is limited
+     * per address like one without a key and refused. */
+    if (!app->auth || gw_auth_admit(app->auth, &c->auth_memo, NULL, c->peer_ip, GW_AUTH_NONE,
+                                    (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,
+                                    &c->res, &c->rl_hdr) == 0)
+      gw_response_error(&c->res, 400, "duplicate_header",
+                        "more than one Authorization header; send exactly one");
+    finish(c);
+    return;
+  }
   if (app->auth &&
       gw_auth_admit(app->auth, &c->auth_memo, gw_request_header(req, "authorization"), c->peer_ip,
                     c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch,

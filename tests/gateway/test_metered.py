@@ -654,6 +654,24 @@ class QueryEncoding(unittest.TestCase):
         self.assertEqual(usage_by_class(k["id"]), {4: len(bad), 2: 1})
 
 
+class DuplicateAuthorization(unittest.TestCase):
+    def test_two_authorization_headers_are_a_400_without_key_lookup(self):
+        k = make_key("acme", "tiny")  # burst 5: its policy would show in the headers
+        for other in (k["key"], "fc_bad", G["a"]):
+            with self.subTest(other=other[:6]):
+                extra = b"Authorization: Bearer " + other.encode() + b"\r\n"
+                (status, headers, doc), = raw_pipeline([get_req("/v1/usage", k["key"], extra)])
+                self.assertEqual(status, 400, doc)
+                self.assertEqual(doc["error"]["code"], "duplicate_header")
+                self.assertIn("authorization", doc["error"]["message"].lower())
+                self.assertNotEqual(headers["x-ratelimit-limit"], "5")
+        self.assertEqual(usage_by_class(k["id"]), {})
+        self.assertEqual(usage_by_class(G["a"][3:15]).get(4, 0), 0)
+        # The key itself still has its whole burst.
+        r, _ = call("GET", "/v1/usage", k["key"])
+        self.assertEqual((r.status, r.getheader("X-RateLimit-Remaining")), (200, "4"))
+
+
 def limit_headers(r):
     """The burst and monthly parts of RateLimit, as {name: (remaining, reset)}."""
     parts = {}
