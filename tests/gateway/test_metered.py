@@ -672,6 +672,26 @@ class DuplicateAuthorization(unittest.TestCase):
         self.assertEqual((r.status, r.getheader("X-RateLimit-Remaining")), (200, "4"))
 
 
+class JsonDepth(unittest.TestCase):
+    def test_too_deep_is_a_400_not_a_413(self):
+        # The code ingestion gives malformed JSON ('{' is read as one bad row).
+        malformed = call("POST", "/v1/transactions", G["a"], b"[1,")[1]["error"]["code"]
+        self.assertEqual(malformed, "invalid_body")
+        for depth in (65, 100, 5000):
+            with self.subTest(depth=depth):
+                body = b"[" * depth + b"]" * depth
+                r, doc = call("POST", "/v1/transactions", G["a"], body)
+                self.assertEqual((r.status, doc["error"]["code"]), (400, malformed), doc)
+                self.assertIn("nest", doc["error"]["message"])
+        r, doc = call("POST", "/v1/what-if", G["demo"], b'{"floors":' + b"[" * 3000 + b"]" * 3000 + b"}")
+        self.assertEqual((r.status, doc["error"]["code"]), (400, "invalid_json"), doc)
+        big = b"[" + b" " * (GW_MAX_BODY + 1) + b"]"
+        self.assertEqual(call("POST", "/v1/transactions", G["a"], big)[0].status, 413)
+
+
+GW_MAX_BODY = 1024 * 1024
+
+
 def limit_headers(r):
     """The burst and monthly parts of RateLimit, as {name: (remaining, reset)}."""
     parts = {}
