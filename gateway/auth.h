@@ -8,7 +8,12 @@
  * the config) is kept as its digest too.
  *
  * gw_auth is the in-memory registry the loop consults on every request:
- * tiers by name, keys by id with their GCRA state and month's quota use.
+ * tiers by name, keys by id, and per tenant its GCRA state and month's
+ * quota use. Limits belong to the tenant, not to a key: all of a tenant's
+ * keys draw on one burst and one monthly quota, so rotating a key or
+ * issuing another hands back neither. Each call is judged by the policy of
+ * the tier of the key it presents (keys of one tenant may differ in tier),
+ * applied to the tenant's shared state.
  * Admin handlers on the thread pool update it after writing the database;
  * one mutex guards it (held for a hash lookup and a few integer steps).
  */
@@ -74,8 +79,8 @@ int gw_auth_put_tier(gw_auth *a, const gw_tier *t);
 int gw_auth_put_key(gw_auth *a, const gw_key_info *k);
 /* Copies tier `name`; 0 when found. */
 int gw_auth_get_tier(gw_auth *a, const char *name, gw_tier *out);
-/* Sets a key's quota use for `month` (startup, from the usage table). */
-void gw_auth_set_quota_used(gw_auth *a, const char *key_id, int64_t month, int64_t used);
+/* Sets a tenant's quota use for `month` (startup, from the usage table). */
+int gw_auth_set_quota_used(gw_auth *a, const char *tenant, int64_t month, int64_t used);
 
 /* The last key presented on a connection and its SHA-256, so a keep-alive
  * client's calls hash their key once. Only the digest is remembered: the

@@ -295,9 +295,9 @@ typedef struct quota_ctx {
   int64_t month;
 } quota_ctx;
 
-static void quota_cb(const char *key_id, int64_t calls, void *arg) {
+static void quota_cb(const char *tenant, int64_t calls, void *arg) {
   quota_ctx *q = arg;
-  gw_auth_set_quota_used(q->auth, key_id, q->month, calls);
+  (void)gw_auth_set_quota_used(q->auth, tenant, q->month, calls);
 }
 
 /* Tiers (defaults, then the config's), keys and this month's quota use

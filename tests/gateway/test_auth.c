@@ -148,6 +148,85 @@ TEST(admission) {
   gw_auth_destroy(a);
 }
 
+/* Test helpers: a key of `tenant` in `tier`, registered; its header. */
+static void add_key(gw_auth *a, const char *tenant, const char *tier, gw_key_info *k,
+                    char hdr[GW_KEY_LEN + 16]) {
+  char key[GW_KEY_LEN + 1];
+  memset(k, 0, sizeof *k);
+  if (gw_key_generate(k->id, key, k->hash) != FC_OK) abort();
+  snprintf(k->tenant, sizeof k->tenant, "%s", tenant);
+  snprintf(k->tier, sizeof k->tier, "%s", tier);
+  if (gw_auth_put_key(a, k) != FC_OK) abort();
+  snprintf(hdr, GW_KEY_LEN + 16, "Bearer %s", key);
+}
+
+static int admit_at(gw_auth *a, const char *hdr, int64_t mono, int64_t now, gw_call *call,
+                    char code[32]) {
+  gw_response res;
+  fc_buf h;
+  gw_response_init(&res);
+  fc_buf_init(&h);
+  int st = gw_auth_admit(a, NULL, hdr, "1.2.3.4", GW_AUTH_PARTNER, mono, now, call, &res, &h);
+  const char *c = res.body.data ? strstr(res.body.data, "\"code\":\"") : NULL;
+  snprintf(code, 32, "%.*s", c ? (int)strcspn(c + 8, "\"") : 0, c ? c + 8 : "");
+  fc_buf_free(&h);
+  gw_response_free(&res);
+  return st;
+}
+
+/* Limits are the tenant's: a rotated key (the old one revoked, a new id)
+ * or a second key of the same tenant gets neither a fresh burst nor a
+ * fresh month; another tenant is untouched. */
+TEST(tenant_limits_shared) {
+  gw_auth *a = gw_auth_create(NULL, (gw_rate_policy){1000, 100});
+  gw_tier t;
+  gw_key_info k1, k2, k3;
+  char h1[GW_KEY_LEN + 16], h2[GW_KEY_LEN + 16], h3[GW_KEY_LEN + 16], code[32];
+  gw_call call;
+  memset(&t, 0, sizeof t);
+  snprintf(t.name, sizeof t.name, "small");
+  t.rate = (gw_rate_policy){1000, 3}; /* 1/s, burst 3 */
+  t.monthly_quota = 5;
+  t.max_horizon_hours = t.max_history_days = 1;
+  t.granularities = GW_GRAN_DAY;
+  ASSERT_OK(gw_auth_put_tier(a, &t));
+  add_key(a, "acme", "small", &k1, h1);
+  int64_t now = 1764547200 + 100, mono = 1000000000000LL, s = 1000000000LL;
+  for (int i = 0; i < 3; i++) {
+    ASSERT_INT_EQ(admit_at(a, h1, mono, now, &call, code), 0);
+    gw_auth_settle(a, &call, 200);
+  }
+  ASSERT_INT_EQ(admit_at(a, h1, mono, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "rate_limited");
+  /* Rotation: k1 revoked, k2 issued for the same tenant. */
+  k1.revoked = 1;
+  ASSERT_OK(gw_auth_put_key(a, &k1));
+  add_key(a, "acme", "small", &k2, h2);
+  ASSERT_INT_EQ(admit_at(a, h2, mono, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "rate_limited");
+  add_key(a, "acme", "small", &k3, h3);
+  ASSERT_INT_EQ(admit_at(a, h3, mono, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "rate_limited");
+  /* Later the rate admits again, and the quota (5) counts all keys. */
+  ASSERT_INT_EQ(admit_at(a, h2, mono + 10 * s, now, &call, code), 0);
+  gw_auth_settle(a, &call, 200);
+  ASSERT_INT_EQ(admit_at(a, h3, mono + 20 * s, now, &call, code), 0);
+  gw_auth_settle(a, &call, 200);
+  ASSERT_INT_EQ(admit_at(a, h2, mono + 30 * s, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "quota_exceeded");
+  /* Another tenant has its own. */
+  gw_key_info kb;
+  char hb[GW_KEY_LEN + 16];
+  add_key(a, "beta", "small", &kb, hb);
+  ASSERT_INT_EQ(admit_at(a, hb, mono + 30 * s, now, &call, code), 0);
+  ASSERT_STR_EQ(call.tenant, "beta");
+  /* The month's use restored at start is the tenant's. */
+  ASSERT_OK(gw_auth_set_quota_used(a, "beta", gw_month_of(now), 5));
+  ASSERT_INT_EQ(admit_at(a, hb, mono + 40 * s, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "quota_exceeded");
+  gw_auth_destroy(a);
+}
+
 TEST(metering_aggregate) {
   gw_meter_rec r[5];
   const gw_meter_rec *scratch[5];
@@ -206,5 +285,6 @@ TEST(cache_generations_and_ttl) {
   gw_cache_destroy(c);
 }
 
-TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(metering_aggregate),
+TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(tenant_limits_shared),
+          T(metering_aggregate),
           T(cache_generations_and_ttl))

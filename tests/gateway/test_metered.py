@@ -104,6 +104,14 @@ def make_key(tenant, tier):
     return doc
 
 
+def new_tenant(name):
+    """A tenant of its own: limits are per tenant, so a test of exact limits
+    must not share one with other tests' keys."""
+    r, doc = admin("POST", "/v1/admin/tenants", {"id": name, "name": name})
+    assert r.status == 201, doc
+    return name
+
+
 def transactions(tenant_seed, days=120, users=24, currency="USD"):
     """Deterministic partner transactions: daily purchases and refunds."""
     rng = random.Random(tenant_seed)
@@ -162,7 +170,7 @@ LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLi
 
 class Limits(unittest.TestCase):
     def test_burst_admits_exactly_b(self):
-        key = make_key("acme", "tiny")["key"]  # 0.1/s, burst 5
+        key = make_key(new_tenant("burst-b"), "tiny")["key"]  # 0.1/s, burst 5
         statuses, remaining = [], []
         for _ in range(30):
             r, doc = call("GET", "/v1/usage", key)
@@ -180,7 +188,7 @@ class Limits(unittest.TestCase):
         self.assertIn('"burst";q=5;w=50', r.getheader("RateLimit-Policy"))
 
     def test_quota_exact(self):
-        key = make_key("acme", "quota7")
+        key = make_key(new_tenant("quota-7"), "quota7")
         got = [call("GET", "/v1/usage", key["key"])[0] for _ in range(10)]
         self.assertEqual([r.status for r in got], [200] * 7 + [429] * 3)
         self.assertIn('"monthly";r=0;', got[-1].getheader("RateLimit"))
@@ -388,7 +396,7 @@ class Insights(unittest.TestCase):
             return {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
                     for l in text.splitlines() if l and not l.startswith("#")}
         before = scrape()
-        key = make_key("acme", "tiny")["key"]  # burst 5
+        key = make_key(new_tenant("metrics-429"), "tiny")["key"]  # burst 5
         got = [call("GET", "/v1/usage", key)[0].status for _ in range(7)]
         self.assertEqual(got, [200] * 5 + [429] * 2)
         after = scrape()
@@ -656,7 +664,8 @@ class QueryEncoding(unittest.TestCase):
 
 class DuplicateAuthorization(unittest.TestCase):
     def test_two_authorization_headers_are_a_400_without_key_lookup(self):
-        k = make_key("acme", "tiny")  # burst 5: its policy would show in the headers
+        k = make_key(new_tenant("dup-auth"), "tiny")  # burst 5: its policy would show in the headers
+        a_before = usage_by_class(G["a"][3:15])
         for other in (k["key"], "fc_bad", G["a"]):
             with self.subTest(other=other[:6]):
                 extra = b"Authorization: Bearer " + other.encode() + b"\r\n"
@@ -666,7 +675,7 @@ class DuplicateAuthorization(unittest.TestCase):
                 self.assertIn("authorization", doc["error"]["message"].lower())
                 self.assertNotEqual(headers["x-ratelimit-limit"], "5")
         self.assertEqual(usage_by_class(k["id"]), {})
-        self.assertEqual(usage_by_class(G["a"][3:15]).get(4, 0), 0)
+        self.assertEqual(usage_by_class(G["a"][3:15]), a_before)
         # The key itself still has its whole burst.
         r, _ = call("GET", "/v1/usage", k["key"])
         self.assertEqual((r.status, r.getheader("X-RateLimit-Remaining")), (200, "4"))
@@ -690,6 +699,44 @@ class JsonDepth(unittest.TestCase):
 
 
 GW_MAX_BODY = 1024 * 1024
+
+
+class TenantLimits(unittest.TestCase):
+    """Limits belong to the tenant: neither a rotation nor a second key
+    hands back the burst or the month's quota."""
+
+    def test_rotation_and_second_key_keep_the_burst(self):
+        new_tenant("rot-burst")
+        make_tier("slow3", 0.01, 3)  # one call per 100 s, burst 3
+        k1 = make_key("rot-burst", "slow3")
+        self.assertEqual([call("GET", "/v1/usage", k1["key"])[0].status for _ in range(4)],
+                         [200, 200, 200, 429])
+        r, k2 = admin("POST", "/v1/admin/keys/%s/rotate" % k1["id"])
+        self.assertEqual(r.status, 201, k2)
+        r, doc = call("GET", "/v1/usage", k2["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (429, "rate_limited"))
+        k3 = make_key("rot-burst", "slow3")
+        r, doc = call("GET", "/v1/usage", k3["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (429, "rate_limited"))
+
+    def test_rotation_and_second_key_share_the_quota(self):
+        new_tenant("rot-quota")
+        make_tier("q3", 1000, 1000, quota=3)
+        k1 = make_key("rot-quota", "q3")
+        self.assertEqual([call("GET", "/v1/usage", k1["key"])[0].status for _ in range(2)],
+                         [200, 200])
+        r, k2 = admin("POST", "/v1/admin/keys/%s/rotate" % k1["id"])
+        self.assertEqual(r.status, 201, k2)
+        r, _ = call("GET", "/v1/usage", k2["key"])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(limit_headers(r)["monthly"][0], 0)
+        r, doc = call("GET", "/v1/usage", k2["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (429, "quota_exceeded"))
+        k3 = make_key("rot-quota", "q3")
+        r, doc = call("GET", "/v1/usage", k3["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (429, "quota_exceeded"))
+        self.assertEqual(db_count("SELECT sum(calls) FROM usage WHERE tenant_id = 'rot-quota'"
+                                  " AND status_class = 2"), 3)
 
 
 def limit_headers(r):
@@ -737,7 +784,9 @@ class Restart(unittest.TestCase):
             r, _ = call("GET", path, key["key"], port=port)
             self.assertEqual(r.status, 200, "an admin-issued key of the demo tenant stays valid")
             h = limit_headers(r)
-            self.assertEqual(h["monthly"][0], 2, "the quota used before the restart is kept")
+            # The quota is the tenant's: the 2 calls before the restart and the
+            # demo key's call just now (same tenant) are used.
+            self.assertEqual(h["monthly"][0], 1, "the quota used before the restart is kept")
             self.assertEqual(h["burst"][0], 49, "the burst starts full after a restart")
             self.assertEqual(r.getheader("X-RateLimit-Remaining"), "49")
             self.assertIn('"monthly";q=5;w=2592000', r.getheader("RateLimit-Policy"))
@@ -748,8 +797,8 @@ class Restart(unittest.TestCase):
 
             proc, port, _ = spawn(db)
             got = [call("GET", path, key["key"], port=port) for _ in range(3)]
-            self.assertEqual([x[0].status for x in got], [200, 200, 429])
-            self.assertEqual([limit_headers(x[0])["monthly"][0] for x in got], [1, 0, 0])
+            self.assertEqual([x[0].status for x in got], [200, 429, 429])
+            self.assertEqual([limit_headers(x[0])["monthly"][0] for x in got], [0, 0, 0])
             self.assertEqual(got[2][1]["error"]["code"], "quota_exceeded")
             month_end = limit_headers(got[2][0])["monthly"][1]
             self.assertEqual(int(got[2][0].getheader("Retry-After")), month_end)
@@ -757,9 +806,9 @@ class Restart(unittest.TestCase):
             proc = None
             con = sqlite3.connect(db)
             try:
-                served = con.execute("SELECT sum(calls) FROM usage WHERE key_id = ? AND "
-                                     "status_class = 2", (key["id"],)).fetchone()[0]
-                self.assertEqual(served, 5)
+                served = con.execute("SELECT sum(calls) FROM usage WHERE tenant_id = 'demo' AND "
+                                     "status_class = 2").fetchone()[0]
+                self.assertEqual(served, 5)  # the tenant's quota, over both its keys
             finally:
                 con.close()
         finally:
