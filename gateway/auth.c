@@ -276,23 +276,34 @@ static int partner_admit(tenant_entry *e, const gw_tier *t, int64_t mono_ns, int
   int64_t month = gw_month_of(unix_s);
   int64_t month_end = gw_month_start(month + 1) - unix_s;
   gw_gcra_take(&e->gcra, t->rate, mono_ns, &r);
-  int quota_ok = r.allowed ? gw_quota_take(&e->quota, t->monthly_quota, month) : 1;
+  int quota = r.allowed ? gw_quota_take(&e->quota, t->monthly_quota, month) : GW_QUOTA_OK;
   if (e->quota.month != month) { /* first call of a month, refused by the rate */
     e->quota.month = month;
     e->quota.used = 0;
   }
-  int64_t retry = !r.allowed ? r.retry_after : !quota_ok ? month_end : 0;
-  gw_rate_headers(&r, t->rate.rate_milli, t->monthly_quota, e->quota.used, month_end, retry, hdr);
+  int64_t retry = !r.allowed                     ? r.retry_after
+                  : quota == GW_QUOTA_EXHAUSTED ? month_end
+                  : quota == GW_QUOTA_PENDING   ? 1
+                                                 : 0;
+  gw_rate_headers(&r, t->rate.rate_milli, t->monthly_quota, e->quota.used + e->quota.pending,
+                  month_end, retry, hdr);
   if (!r.allowed) {
     gw_response_error(res, 429, "rate_limited",
                       "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s",
                       t->name, (long long)t->rate.burst, (long long)r.retry_after);
     return 429;
   }
-  if (!quota_ok) {
+  if (quota == GW_QUOTA_EXHAUSTED) {
     gw_response_error(res, 429, "quota_exceeded",
                       "monthly quota of tier '%s' (%lld calls) is used up", t->name,
                       (long long)t->monthly_quota);
+    return 429;
+  }
+  if (quota == GW_QUOTA_PENDING) {
+    gw_response_error(res, 429, "quota_pending",
+                      "the rest of the monthly quota of tier '%s' (%lld calls) is held by "
+                      "calls in progress; retry after 1 s",
+                      t->name, (long long)t->monthly_quota);
     return 429;
   }
   call->quota_month = month;
@@ -362,10 +373,9 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
 }
 
 void gw_auth_settle(gw_auth *a, const gw_call *call, int status) {
-  if (call->caller != GW_CALLER_PARTNER || call->quota_month < 0 || (status >= 200 && status < 300))
-    return;
+  if (call->caller != GW_CALLER_PARTNER || call->quota_month < 0) return;
   uv_mutex_lock(&a->lock);
   tenant_entry *e = find_tenant(a, call->tenant);
-  if (e) gw_quota_release(&e->quota, call->quota_month);
+  if (e) gw_quota_settle(&e->quota, call->quota_month, status >= 200 && status < 300);
   uv_mutex_unlock(&a->lock);
 }

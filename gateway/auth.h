@@ -100,8 +100,11 @@ typedef struct gw_auth_memo {
 int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip,
                   int need, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
                   fc_buf *hdr);
-/* After the answer: a partner call that was not a 2xx gives its quota unit
- * back (quotas count served calls). */
+/* Once per admitted call, when its outcome is final: status is the
+ * answer's, 2xx only if its usage record committed (pass 0 for a call
+ * that was not answered or not metered). Frees the call's quota
+ * reservation and counts it when billable (quotas count served calls).
+ * Calls refused at admission (quota_month < 0) are ignored. */
 void gw_auth_settle(gw_auth *a, const gw_call *call, int status);
 
 /* Makes a new key: id, full key text (GW_KEY_LEN + 1 bytes) and its hash.

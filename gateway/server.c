@@ -171,9 +171,12 @@ static void close_drain_timer(gw_server *s) {
     uv_close((uv_handle_t *)&s->drain_timer, on_drain_timer_closed);
 }
 
+static void settle(gw_conn *c, int status);
+
 static void maybe_free(gw_conn *c) {
   if (c->handles_open > 0 || c->work_pending || c->meter_pending) return;
   gw_server *s = c->srv;
+  settle(c, 0); /* a call whose client left while it ran was not served */
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -378,12 +381,24 @@ static void send_response(gw_conn *c) {
   write_response(c);
 }
 
+/* Settles the call's quota reservation, once: status is the final answer's
+ * (0: none was sent or metered). */
+static void settle(gw_conn *c, int status) {
+  const gw_app *app = c->srv->app;
+  if (app->auth && c->call.quota_month >= 0) gw_auth_settle(app->auth, &c->call, status);
+  c->call.quota_month = -1;
+}
+
 /* Called on the loop when the call's usage record is committed (ok) or
- * could not be (the call is then answered 503 and counts nowhere). */
+ * could not be (the call is then answered 503 and counts nowhere). The
+ * quota is settled here, not when the answer was made: a 2xx counts only
+ * once its record is in the database, and the unit a 4xx held is free as
+ * soon as the 4xx is final. */
 void gw_server_metered(void *owner, int ok, void *arg) {
   gw_conn *c = owner;
   (void)arg;
   c->meter_pending = 0;
+  settle(c, ok ? c->res.status : 0);
   if (c->closing) {
     maybe_free(c);
     return;
@@ -408,9 +423,9 @@ static void finish(gw_conn *c) {
     gw_cache_put(app->cache, c->call.tenant, c->cache_key.data, c->cache_gen,
                  uv_hrtime() / 1000000, res->status, res->content_type, &res->body);
   fc_buf_append(&res->headers, c->rl_hdr.data, c->rl_hdr.len);
-  if (app->auth) gw_auth_settle(app->auth, &c->call, res->status);
   prepare_response(c);
   if (c->call.caller != GW_CALLER_PARTNER || !app->meter) {
+    settle(c, res->status);
     write_response(c);
     return;
   }
@@ -633,6 +648,7 @@ static void on_connection(uv_stream_t *listener, int status) {
     return;
   }
   c->srv = s;
+  c->call.quota_month = -1;
   gw_http_in_init(&c->in);
   gw_response_init(&c->res);
   fc_buf_init(&c->out);

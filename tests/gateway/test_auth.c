@@ -109,12 +109,14 @@ TEST(admission) {
     ok += st == 0;
     limited += st == 429;
     if (st == 0) ASSERT_STR_EQ(call.tenant, "acme");
+    gw_auth_settle(a, &call, 200); /* served: its quota unit is used */
   }
   ASSERT_INT_EQ(ok, 3); /* the burst */
   ASSERT_INT_EQ(limited, 7);
   /* Later: one more is within the rate but the quota (4) ends it. */
   ASSERT_INT_EQ(gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 10000000000LL, now,
                               &call, &res, &hdr), 0);
+  gw_auth_settle(a, &call, 200);
   gw_response_reset(&res);
   ASSERT_INT_EQ(gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now,
                               &call, &res, &hdr), 429);
@@ -227,6 +229,50 @@ TEST(tenant_limits_shared) {
   gw_auth_destroy(a);
 }
 
+/* A call refused only because others hold the rest of the quota is a
+ * 429 quota_pending with Retry-After: 1, not quota_exceeded with the time
+ * to the month's end; a settled 4xx frees its unit. */
+TEST(quota_pending_while_in_flight) {
+  gw_auth *a = gw_auth_create(NULL, (gw_rate_policy){1000, 100});
+  gw_tier t;
+  gw_key_info k;
+  char h[GW_KEY_LEN + 16];
+  gw_call held[2], call;
+  gw_response res;
+  fc_buf hdr;
+  memset(&t, 0, sizeof t);
+  snprintf(t.name, sizeof t.name, "q2");
+  t.rate = (gw_rate_policy){1000000, 1000};
+  t.monthly_quota = 2;
+  t.max_horizon_hours = t.max_history_days = 1;
+  t.granularities = GW_GRAN_DAY;
+  ASSERT_OK(gw_auth_put_tier(a, &t));
+  add_key(a, "acme", "q2", &k, h);
+  gw_response_init(&res);
+  fc_buf_init(&hdr);
+  int64_t now = 1764547200 + 100, mono = 1000000000000LL;
+  for (int i = 0; i < 2; i++)
+    ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &held[i], &res, &hdr), 0);
+  fc_buf_reset(&hdr);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 429);
+  ASSERT_CONTAINS(res.body.data, "\"quota_pending\"");
+  ASSERT_CONTAINS(hdr.data, "Retry-After: 1\r\n");
+  gw_auth_settle(a, &call, 429); /* refused at admission: changes nothing */
+  gw_auth_settle(a, &held[0], 400);
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 0);
+  gw_auth_settle(a, &call, 200);
+  gw_auth_settle(a, &held[1], 200);
+  gw_response_reset(&res);
+  fc_buf_reset(&hdr);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 429);
+  ASSERT_CONTAINS(res.body.data, "\"quota_exceeded\"");
+  ASSERT(strstr(hdr.data, "Retry-After: 1\r\n") == NULL);
+  fc_buf_free(&hdr);
+  gw_response_free(&res);
+  gw_auth_destroy(a);
+}
+
 TEST(metering_aggregate) {
   gw_meter_rec r[5];
   const gw_meter_rec *scratch[5];
@@ -286,5 +332,6 @@ TEST(cache_generations_and_ttl) {
 }
 
 TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(tenant_limits_shared),
+          T(quota_pending_while_in_flight),
           T(metering_aggregate),
           T(cache_generations_and_ttl))

@@ -739,6 +739,64 @@ class TenantLimits(unittest.TestCase):
                                   " AND status_class = 2"), 3)
 
 
+def concurrently(n, fn):
+    """Runs fn(i) in n threads released together; returns the results."""
+    gate = threading.Barrier(n)
+    out = [None] * n
+
+    def run(i):
+        gate.wait()
+        out[i] = fn(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+class QuotaInFlight(unittest.TestCase):
+    """Requests in flight reserve a quota unit; one refused only because of
+    them is told to retry in a second (quota_pending), never that the month
+    is used up, and no more 2xx are served than the quota."""
+
+    def test_in_flight_reservations_are_not_an_exhausted_month(self):
+        new_tenant("pending")
+        quota, n = 20, 40
+        make_tier("q20", 100000, 100000, quota=quota)
+        k = make_key("pending", "q20")
+
+        def bad(_):
+            r, doc = call("GET", "/v1/usage?bogus=1", k["key"])
+            return r.status, doc["error"]["code"], r.getheader("Retry-After")
+
+        for status, code, retry in concurrently(n, bad):
+            self.assertIn((status, code), [(400, "invalid_parameter"), (429, "quota_pending")])
+            if status == 429:
+                self.assertEqual(retry, "1")
+
+        def good(_):
+            for _ in range(600):  # a generous deadline: 600 retries
+                r, doc = call("GET", "/v1/usage", k["key"])
+                if r.status != 429 or doc["error"]["code"] != "quota_pending":
+                    return r.status, doc["error"]["code"] if r.status != 200 else None, \
+                        (r.getheader("Retry-After"), limit_headers(r)["monthly"][1])
+                self.assertEqual(r.getheader("Retry-After"), "1")
+                time.sleep(0.05)
+            return None
+
+        got = concurrently(n, good)
+        self.assertEqual(sum(1 for g in got if g and g[0] == 200), quota, got)
+        exhausted = [g for g in got if g and g[0] == 429]
+        self.assertEqual(len(exhausted), n - quota, got)
+        for _, code, (retry, month_end) in exhausted:
+            self.assertEqual(code, "quota_exceeded")
+            self.assertEqual(int(retry), month_end)  # the month's end, not a second
+        self.assertEqual(db_count("SELECT sum(calls) FROM usage WHERE tenant_id = 'pending'"
+                                  " AND status_class = 2"), quota)
+
+
 def limit_headers(r):
     """The burst and monthly parts of RateLimit, as {name: (remaining, reset)}."""
     parts = {}
