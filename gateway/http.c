@@ -115,6 +115,7 @@ static int on_headers_complete(llhttp_t *p) {
   gw_http_in *h = owner(p);
   gw_request *r = &h->req;
   h->in_trailers = 1;
+  h->head_done = 1;
   r->method = llhttp_method_name((llhttp_method_t)llhttp_get_method(p));
   r->http_major = llhttp_get_http_major(p);
   r->http_minor = llhttp_get_http_minor(p);
@@ -192,7 +193,7 @@ void gw_http_in_next(gw_http_in *h) {
   h->target_off = 0;
   h->in_field = h->in_value = h->in_trailers = 0;
   h->trailer_len = h->n_trailers = 0;
-  h->started = h->complete = 0;
+  h->started = h->complete = h->head_done = 0;
   r->n_headers = 0;
   r->target = r->method = r->query = "";
   r->path[0] = '\0';
@@ -200,6 +201,8 @@ void gw_http_in_next(gw_http_in *h) {
 }
 
 int gw_http_in_partial(const gw_http_in *h) { return h->started && !h->complete; }
+
+int gw_http_in_head_done(const gw_http_in *h) { return h->head_done; }
 
 const char *gw_request_header(const gw_request *r, const char *name) {
   for (size_t i = 0; i < r->n_headers; i++)

@@ -69,6 +69,7 @@ typedef struct gw_http_in {
   int in_trailers;        /* the head is complete: header callbacks now read trailers */
   size_t trailer_len, n_trailers;
   int started;            /* some byte of a request has been seen */
+  int head_done;          /* its request line and headers are complete */
   int complete;
   int err_status; /* 400, 413, 414, 431, ... after GW_FEED_ERROR */
   const char *err_msg;
@@ -83,6 +84,9 @@ gw_feed_result gw_http_in_feed(gw_http_in *h, const char *data, size_t len, size
 void gw_http_in_next(gw_http_in *h);
 /* A request has begun but is not complete (for the request timeout). */
 int gw_http_in_partial(const gw_http_in *h);
+/* The current request's head (request line and headers) is complete (for
+ * the header timeout). */
+int gw_http_in_head_done(const gw_http_in *h);
 
 typedef struct gw_response {
   int status;
