@@ -92,7 +92,7 @@ typedef struct gw_auth_memo {
 } gw_auth_memo;
 
 /* Admits a request: reads the Authorization header, verifies the key,
- * applies the limits (per key, or per address when no valid key is
+ * applies the limits (per tenant, or per address when no valid key is
  * presented) and fills call. Always appends the rate-limit headers to hdr.
  * Returns 0 to proceed, or an HTTP status (401, 403, 429) after writing
  * the error into res. mono_ns is a monotonic clock, unix_s the wall clock.

@@ -1,4 +1,4 @@
-/* ratelimit.h: exact per-key rate limits (GCRA), monthly quotas, a
+/* ratelimit.h: exact rate limits (GCRA; the gateway keeps one per tenant), monthly quotas, a
  * per-address limiter for unauthenticated requests, and the response
  * headers that describe them. Pure logic: the caller passes the time, so
  * every rule is tested without a clock or a socket (test_ratelimit.c).
