@@ -13,10 +13,16 @@
 
 typedef struct key_entry {
   gw_key_info info;
+  int used; /* slot in use */
+} key_entry;
+
+/* The limits' state is the tenant's, shared by all its keys. */
+typedef struct tenant_entry {
+  char name[FC_TEXT_MAX + 1];
   gw_gcra gcra;
   gw_quota quota;
   int used; /* slot in use */
-} key_entry;
+} tenant_entry;
 
 struct gw_auth {
   uv_mutex_t lock;
@@ -26,6 +32,8 @@ struct gw_auth {
   size_t n_tiers, cap_tiers;
   key_entry *keys; /* open addressing by id, power-of-two capacity */
   size_t n_keys, cap_keys;
+  tenant_entry *tenants; /* open addressing by name, power-of-two capacity */
+  size_t n_tenants, cap_tenants;
   gw_addr_limiter *anon;
   gw_rate_policy anon_policy;
 };
@@ -41,10 +49,13 @@ gw_auth *gw_auth_create(const char *admin_key, gw_rate_policy anon) {
   if (!a) return NULL;
   a->cap_keys = 64;
   a->keys = calloc(a->cap_keys, sizeof *a->keys);
+  a->cap_tenants = 16;
+  a->tenants = calloc(a->cap_tenants, sizeof *a->tenants);
   a->anon_policy = anon;
   a->anon = gw_addr_limiter_create(65536, anon);
-  if (!a->keys || !a->anon || uv_mutex_init(&a->lock) != 0) {
+  if (!a->keys || !a->tenants || !a->anon || uv_mutex_init(&a->lock) != 0) {
     gw_addr_limiter_destroy(a->anon);
+    free(a->tenants);
     free(a->keys);
     free(a);
     return NULL;
@@ -62,6 +73,7 @@ void gw_auth_destroy(gw_auth *a) {
   gw_addr_limiter_destroy(a->anon);
   free(a->tiers);
   free(a->keys);
+  free(a->tenants);
   free(a);
 }
 
@@ -91,17 +103,56 @@ static int grow_keys(gw_auth *a) {
   return FC_OK;
 }
 
+static tenant_entry *find_tenant(gw_auth *a, const char *name) {
+  size_t mask = a->cap_tenants - 1;
+  for (size_t i = hash_id(name) & mask;; i = (i + 1) & mask) {
+    if (!a->tenants[i].used) return NULL;
+    if (strcmp(a->tenants[i].name, name) == 0) return &a->tenants[i];
+  }
+}
+
+static tenant_entry *tenant_slot(tenant_entry *t, size_t cap, const char *name) {
+  size_t mask = cap - 1;
+  for (size_t i = hash_id(name) & mask;; i = (i + 1) & mask)
+    if (!t[i].used || strcmp(t[i].name, name) == 0) return &t[i];
+}
+
+/* The tenant's entry, made at rest when missing; NULL only without memory.
+ * Called with the lock held, from key registration (not from admission,
+ * which never allocates). */
+static tenant_entry *add_tenant(gw_auth *a, const char *name) {
+  tenant_entry *e = find_tenant(a, name);
+  if (e) return e;
+  if ((a->n_tenants + 1) * 2 > a->cap_tenants) {
+    size_t cap = a->cap_tenants * 2;
+    tenant_entry *t = calloc(cap, sizeof *t);
+    if (!t) return NULL;
+    for (size_t i = 0; i < a->cap_tenants; i++)
+      if (a->tenants[i].used) *tenant_slot(t, cap, a->tenants[i].name) = a->tenants[i];
+    free(a->tenants);
+    a->tenants = t;
+    a->cap_tenants = cap;
+  }
+  e = tenant_slot(a->tenants, a->cap_tenants, name);
+  memset(e, 0, sizeof *e);
+  snprintf(e->name, sizeof e->name, "%s", name);
+  e->used = 1;
+  e->quota.month = -1;
+  a->n_tenants++;
+  return e;
+}
+
 int gw_auth_put_key(gw_auth *a, const gw_key_info *info) {
   int rc = FC_OK;
   uv_mutex_lock(&a->lock);
   key_entry *e = find_key(a, info->id);
-  if (!e && (a->n_keys + 1) * 2 > a->cap_keys) rc = grow_keys(a);
+  if (!add_tenant(a, info->tenant)) rc = FC_ENOMEM;
+  if (rc == FC_OK && !e && (a->n_keys + 1) * 2 > a->cap_keys) rc = grow_keys(a);
   if (rc == FC_OK) {
     if (!e) {
       e = insert_slot(a->keys, a->cap_keys, info->id);
       memset(e, 0, sizeof *e);
       e->used = 1;
-      e->quota.month = -1;
       a->n_keys++;
     }
     e->info = *info;
@@ -143,14 +194,15 @@ int gw_auth_get_tier(gw_auth *a, const char *name, gw_tier *out) {
   return t ? 0 : -1;
 }
 
-void gw_auth_set_quota_used(gw_auth *a, const char *key_id, int64_t month, int64_t used) {
+int gw_auth_set_quota_used(gw_auth *a, const char *tenant, int64_t month, int64_t used) {
   uv_mutex_lock(&a->lock);
-  key_entry *e = find_key(a, key_id);
+  tenant_entry *e = add_tenant(a, tenant);
   if (e) {
     e->quota.month = month;
     e->quota.used = used;
   }
   uv_mutex_unlock(&a->lock);
+  return e ? FC_OK : FC_ENOMEM;
 }
 
 int gw_key_parse(const char *s, char id[GW_KEY_ID_LEN + 1]) {
@@ -216,30 +268,42 @@ static int refuse(gw_response *res, int status, const char *code, const char *ms
   return status;
 }
 
-/* A partner key's limits; called with the lock held. */
-static int partner_admit(key_entry *e, const gw_tier *t, int64_t mono_ns, int64_t unix_s,
+/* A partner call's limits: the key's tier over the tenant's state; called
+ * with the lock held. */
+static int partner_admit(tenant_entry *e, const gw_tier *t, int64_t mono_ns, int64_t unix_s,
                          gw_call *call, gw_response *res, fc_buf *hdr) {
   gw_rate_result r;
   int64_t month = gw_month_of(unix_s);
   int64_t month_end = gw_month_start(month + 1) - unix_s;
   gw_gcra_take(&e->gcra, t->rate, mono_ns, &r);
-  int quota_ok = r.allowed ? gw_quota_take(&e->quota, t->monthly_quota, month) : 1;
+  int quota = r.allowed ? gw_quota_take(&e->quota, t->monthly_quota, month) : GW_QUOTA_OK;
   if (e->quota.month != month) { /* first call of a month, refused by the rate */
     e->quota.month = month;
     e->quota.used = 0;
   }
-  int64_t retry = !r.allowed ? r.retry_after : !quota_ok ? month_end : 0;
-  gw_rate_headers(&r, t->rate.rate_milli, t->monthly_quota, e->quota.used, month_end, retry, hdr);
+  int64_t retry = !r.allowed                     ? r.retry_after
+                  : quota == GW_QUOTA_EXHAUSTED ? month_end
+                  : quota == GW_QUOTA_PENDING   ? 1
+                                                 : 0;
+  gw_rate_headers(&r, t->rate.rate_milli, t->monthly_quota, e->quota.used + e->quota.pending,
+                  month_end, retry, hdr);
   if (!r.allowed) {
     gw_response_error(res, 429, "rate_limited",
                       "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s",
                       t->name, (long long)t->rate.burst, (long long)r.retry_after);
     return 429;
   }
-  if (!quota_ok) {
+  if (quota == GW_QUOTA_EXHAUSTED) {
     gw_response_error(res, 429, "quota_exceeded",
                       "monthly quota of tier '%s' (%lld calls) is used up", t->name,
                       (long long)t->monthly_quota);
+    return 429;
+  }
+  if (quota == GW_QUOTA_PENDING) {
+    gw_response_error(res, 429, "quota_pending",
+                      "the rest of the monthly quota of tier '%s' (%lld calls) is held by "
+                      "calls in progress; retry after 1 s",
+                      t->name, (long long)t->monthly_quota);
     return 429;
   }
   call->quota_month = month;
@@ -285,7 +349,8 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
     key_entry *e = key && gw_key_parse(key, id) ? find_key(a, id) : NULL;
     int match = e && gw_ct_equal(digest, e->info.hash, GW_SHA256_LEN);
     const gw_tier *t = match ? tier_locked(a, e->info.tier) : NULL;
-    if (!match || e->info.revoked || !t) {
+    tenant_entry *te = t ? find_tenant(a, e->info.tenant) : NULL; /* put_key made it */
+    if (!match || e->info.revoked || !t || !te) {
       st = anon_admit(a, peer_ip, mono_ns, res, hdr);
       if (st == 0)
         st = refuse(res, 401, !key ? "unauthenticated" : match && e->info.revoked ? "revoked_key"
@@ -298,7 +363,7 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
       snprintf(call->tenant, sizeof call->tenant, "%s", e->info.tenant);
       memcpy(call->key_id, e->info.id, sizeof call->key_id);
       call->tier = *t;
-      st = partner_admit(e, t, mono_ns, unix_s, call, res, hdr);
+      st = partner_admit(te, t, mono_ns, unix_s, call, res, hdr);
       if (st == 0 && need == GW_AUTH_ADMIN)
         st = refuse(res, 403, "forbidden", "this endpoint needs the admin key");
     }
@@ -308,10 +373,9 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
 }
 
 void gw_auth_settle(gw_auth *a, const gw_call *call, int status) {
-  if (call->caller != GW_CALLER_PARTNER || call->quota_month < 0 || (status >= 200 && status < 300))
-    return;
+  if (call->caller != GW_CALLER_PARTNER || call->quota_month < 0) return;
   uv_mutex_lock(&a->lock);
-  key_entry *e = find_key(a, call->key_id);
-  if (e) gw_quota_release(&e->quota, call->quota_month);
+  tenant_entry *e = find_tenant(a, call->tenant);
+  if (e) gw_quota_settle(&e->quota, call->quota_month, status >= 200 && status < 300);
   uv_mutex_unlock(&a->lock);
 }

@@ -8,7 +8,12 @@
  * the config) is kept as its digest too.
  *
  * gw_auth is the in-memory registry the loop consults on every request:
- * tiers by name, keys by id with their GCRA state and month's quota use.
+ * tiers by name, keys by id, and per tenant its GCRA state and month's
+ * quota use. Limits belong to the tenant, not to a key: all of a tenant's
+ * keys draw on one burst and one monthly quota, so rotating a key or
+ * issuing another hands back neither. Each call is judged by the policy of
+ * the tier of the key it presents (keys of one tenant may differ in tier),
+ * applied to the tenant's shared state.
  * Admin handlers on the thread pool update it after writing the database;
  * one mutex guards it (held for a hash lookup and a few integer steps).
  */
@@ -74,8 +79,8 @@ int gw_auth_put_tier(gw_auth *a, const gw_tier *t);
 int gw_auth_put_key(gw_auth *a, const gw_key_info *k);
 /* Copies tier `name`; 0 when found. */
 int gw_auth_get_tier(gw_auth *a, const char *name, gw_tier *out);
-/* Sets a key's quota use for `month` (startup, from the usage table). */
-void gw_auth_set_quota_used(gw_auth *a, const char *key_id, int64_t month, int64_t used);
+/* Sets a tenant's quota use for `month` (startup, from the usage table). */
+int gw_auth_set_quota_used(gw_auth *a, const char *tenant, int64_t month, int64_t used);
 
 /* The last key presented on a connection and its SHA-256, so a keep-alive
  * client's calls hash their key once. Only the digest is remembered: the
@@ -87,7 +92,7 @@ typedef struct gw_auth_memo {
 } gw_auth_memo;
 
 /* Admits a request: reads the Authorization header, verifies the key,
- * applies the limits (per key, or per address when no valid key is
+ * applies the limits (per tenant, or per address when no valid key is
  * presented) and fills call. Always appends the rate-limit headers to hdr.
  * Returns 0 to proceed, or an HTTP status (401, 403, 429) after writing
  * the error into res. mono_ns is a monotonic clock, unix_s the wall clock.
@@ -95,8 +100,11 @@ typedef struct gw_auth_memo {
 int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip,
                   int need, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
                   fc_buf *hdr);
-/* After the answer: a partner call that was not a 2xx gives its quota unit
- * back (quotas count served calls). */
+/* Once per admitted call, when its outcome is final: status is the
+ * answer's, 2xx only if its usage record committed (pass 0 for a call
+ * that was not answered or not metered). Frees the call's quota
+ * reservation and counts it when billable (quotas count served calls).
+ * Calls refused at admission (quota_month < 0) are ignored. */
 void gw_auth_settle(gw_auth *a, const gw_call *call, int status);
 
 /* Makes a new key: id, full key text (GW_KEY_LEN + 1 bytes) and its hash.

@@ -102,9 +102,10 @@ int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err);
 int gw_usage_writer_add(gw_usage_writer *w, const gw_usage_row *rows, size_t n, fc_err *err);
 /* Gives the connection back to the pool; NULL is accepted. */
 void gw_usage_writer_close(gw_usage_writer *w);
-typedef void (*gw_usage_key_fn)(const char *key_id, int64_t calls, void *arg);
-/* 2xx calls per key since `since` (the quota use of the month). */
-int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_key_fn fn, void *arg,
+typedef void (*gw_usage_tenant_fn)(const char *tenant, int64_t calls, void *arg);
+/* 2xx calls per tenant (all its keys) since `since`: the quota use of the
+ * month, which is the tenant's. */
+int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, void *arg,
                              fc_err *err);
 /* Usage of tenant (NULL: all) with hour in [from, to), grouped by day or
  * hour, key, endpoint and status class; written as JSON rows (an array)

@@ -394,14 +394,14 @@ int gw_db_usage_add(gw_db *db, const gw_usage_row *rows, size_t n, fc_err *err) 
   return rc;
 }
 
-int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_key_fn fn, void *arg,
+int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, void *arg,
                              fc_err *err) {
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT key_id, sum(calls) FROM usage WHERE status_class = 2"
-                            " AND hour >= ?1 GROUP BY key_id",
+  if (sqlite3_prepare_v2(c, "SELECT tenant_id, sum(calls) FROM usage WHERE status_class = 2"
+                            " AND hour >= ?1 GROUP BY tenant_id",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "usage");
   } else {

@@ -12,7 +12,8 @@
  * and then invalidates the tenant's cached insights. A transactions batch
  * also queues the tenant's retraining (registry.h) once it has committed;
  * the answer's retrain_job is that job's id. Bodies are limited to 1 MiB
- * by the HTTP reader (413).
+ * by the HTTP reader (413); JSON that does not parse, nesting deeper than
+ * the core's 64 levels included, is a 400 invalid_body.
  */
 #include <stdio.h>
 #include <string.h>
@@ -70,8 +71,11 @@ GW_HANDLER(gw_handle_ingest) {
     if (rep.n_listed > 0)
       gw_response_rows_error(res, 422, "invalid_rows", err.msg, &rep);
     else
-      gw_response_error(res, rc == FC_ERANGE ? 413 : 400, "invalid_body", "%s",
-                        err.msg[0] ? err.msg : fc_strerror(rc));
+      /* Malformed, or nested deeper than the core's limit (FC_ERANGE): a
+       * 400 either way. 413 means size, and the HTTP reader has already
+       * refused bodies over GW_MAX_BODY; the core's other FC_ERANGE here,
+       * a batch over its row limit, cannot come from a body that small. */
+      gw_response_error(res, 400, "invalid_body", "%s", err.msg[0] ? err.msg : fc_strerror(rc));
     return;
   }
   if (foreign_rows(b, call->tenant, &rep)) {

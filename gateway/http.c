@@ -115,6 +115,7 @@ static int on_headers_complete(llhttp_t *p) {
   gw_http_in *h = owner(p);
   gw_request *r = &h->req;
   h->in_trailers = 1;
+  h->head_done = 1;
   r->method = llhttp_method_name((llhttp_method_t)llhttp_get_method(p));
   r->http_major = llhttp_get_http_major(p);
   r->http_minor = llhttp_get_http_minor(p);
@@ -192,7 +193,7 @@ void gw_http_in_next(gw_http_in *h) {
   h->target_off = 0;
   h->in_field = h->in_value = h->in_trailers = 0;
   h->trailer_len = h->n_trailers = 0;
-  h->started = h->complete = 0;
+  h->started = h->complete = h->head_done = 0;
   r->n_headers = 0;
   r->target = r->method = r->query = "";
   r->path[0] = '\0';
@@ -201,10 +202,18 @@ void gw_http_in_next(gw_http_in *h) {
 
 int gw_http_in_partial(const gw_http_in *h) { return h->started && !h->complete; }
 
+int gw_http_in_head_done(const gw_http_in *h) { return h->head_done; }
+
 const char *gw_request_header(const gw_request *r, const char *name) {
   for (size_t i = 0; i < r->n_headers; i++)
     if (strcasecmp(r->headers[i].name, name) == 0) return r->headers[i].value;
   return NULL;
+}
+
+size_t gw_request_header_count(const gw_request *r, const char *name) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_headers; i++) n += strcasecmp(r->headers[i].name, name) == 0;
+  return n;
 }
 
 void gw_response_init(gw_response *r) {
@@ -231,12 +240,57 @@ void gw_response_header(gw_response *r, const char *name, const char *value) {
   fc_buf_printf(&r->headers, "%s: %s\r\n", name, value);
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when the bytes
+ * there are not one (overlong forms, surrogates and code points above
+ * U+10FFFF included, as RFC 3629 says). */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  size_t len;
+  unsigned min;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000;
+  else return 0;
+  if (n < len) return 0;
+  unsigned cp = c & (0x3f >> (len - 1));
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (s[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+int gw_utf8_valid(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0, k; i < n; i += k)
+    if ((k = utf8_seq(u + i, n - i)) == 0) return 0;
+  return 1;
+}
+
 void gw_response_error(gw_response *r, int status, const char *code, const char *fmt, ...) {
-  char msg[512];
+  char raw[512], msg[3 * sizeof raw];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
+  /* Messages quote what the client sent; bytes that are not UTF-8 become
+   * U+FFFD, since JSON text must be UTF-8 and jansson refuses anything
+   * else (which once turned a 400 into a 503 "out of memory"). */
+  const unsigned char *u = (const unsigned char *)raw;
+  size_t n = strlen(raw), o = 0;
+  for (size_t i = 0, k; i < n; i += k) {
+    if ((k = utf8_seq(u + i, n - i)) > 0) {
+      memcpy(msg + o, raw + i, k);
+      o += k;
+    } else {
+      memcpy(msg + o, "\xef\xbf\xbd", 3);
+      o += 3;
+      k = 1;
+    }
+  }
+  msg[o] = '\0';
   r->status = status;
   r->content_type = "application/json";
   fc_buf_reset(&r->body);
@@ -332,9 +386,37 @@ int gw_query_next(const char **cursor, char *key, size_t kcap, char *val, size_t
   const char *eq = memchr(s, '=', n);
   size_t kn = eq ? (size_t)(eq - s) : n;
   *cursor = s + n;
-  if (gw_url_decode(s, kn, key, kcap, 1) < 0) return -1;
-  if (eq) return gw_url_decode(eq + 1, n - kn - 1, val, vcap, 1) < 0 ? -1 : 1;
+  long kl = gw_url_decode(s, kn, key, kcap, 1), vl = 0;
+  if (kl < 0 || !gw_utf8_valid(key, (size_t)kl)) return -1;
+  if (eq) {
+    vl = gw_url_decode(eq + 1, n - kn - 1, val, vcap, 1);
+    return vl < 0 || !gw_utf8_valid(val, (size_t)vl) ? -1 : 1;
+  }
   if (vcap == 0) return -1;
   val[0] = '\0';
   return 1;
+}
+
+int gw_query_check(const char *query, char *name, size_t cap) {
+  char key[GW_MAX_HEAD], val[GW_MAX_HEAD];
+  const char *s = query;
+  for (;;) {
+    while (*s == '&') s++;
+    if (*s == '\0') return 0;
+    size_t n = strcspn(s, "&");
+    const char *eq = memchr(s, '=', n);
+    size_t kn = eq ? (size_t)(eq - s) : n;
+    long kl = gw_url_decode(s, kn, key, sizeof key, 1);
+    long vl = eq ? gw_url_decode(eq + 1, n - kn - 1, val, sizeof val, 1) : 0;
+    int key_ok = kl >= 0 && gw_utf8_valid(key, (size_t)kl);
+    if ((kl >= 0 && !key_ok) || (vl > 0 && !gw_utf8_valid(val, (size_t)vl))) {
+      if (cap > 0) {
+        /* The decoded name when it is text, else as sent (percent-encoded). */
+        if (key_ok) snprintf(name, cap, "%s", key);
+        else snprintf(name, cap, "%.*s", (int)(kn < cap ? kn : cap - 1), s);
+      }
+      return key_ok ? 2 : 1;
+    }
+    s += n;
+  }
 }

@@ -48,6 +48,8 @@ typedef struct gw_request {
 
 /* Case-insensitive header lookup; NULL when absent. */
 const char *gw_request_header(const gw_request *r, const char *name);
+/* How many header lines carry that name (case-insensitive). */
+size_t gw_request_header_count(const gw_request *r, const char *name);
 
 typedef enum gw_feed_result {
   GW_FEED_MORE,    /* every byte consumed, no complete request yet */
@@ -67,6 +69,7 @@ typedef struct gw_http_in {
   int in_trailers;        /* the head is complete: header callbacks now read trailers */
   size_t trailer_len, n_trailers;
   int started;            /* some byte of a request has been seen */
+  int head_done;          /* its request line and headers are complete */
   int complete;
   int err_status; /* 400, 413, 414, 431, ... after GW_FEED_ERROR */
   const char *err_msg;
@@ -81,6 +84,9 @@ gw_feed_result gw_http_in_feed(gw_http_in *h, const char *data, size_t len, size
 void gw_http_in_next(gw_http_in *h);
 /* A request has begun but is not complete (for the request timeout). */
 int gw_http_in_partial(const gw_http_in *h);
+/* The current request's head (request line and headers) is complete (for
+ * the header timeout). */
+int gw_http_in_head_done(const gw_http_in *h);
 
 typedef struct gw_response {
   int status;
@@ -96,7 +102,8 @@ void gw_response_free(gw_response *r);
 /* Clears status, headers and body for reuse. */
 void gw_response_reset(gw_response *r);
 void gw_response_header(gw_response *r, const char *name, const char *value);
-/* A JSON error body {"error": {"code": CODE, "message": MSG}}. */
+/* A JSON error body {"error": {"code": CODE, "message": MSG}}. Bytes of
+ * MSG that are not UTF-8 are written as U+FFFD. */
 void gw_response_error(gw_response *r, int status, const char *code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 4, 5)))
@@ -115,5 +122,16 @@ long gw_url_decode(const char *s, size_t n, char *out, size_t cap, int form);
  * *cursor. Returns 1 for a pair, 0 at the end, -1 on a bad or overlong
  * pair. */
 int gw_query_next(const char **cursor, char *key, size_t kcap, char *val, size_t vcap);
+/* Every pair of a query string must decode to UTF-8 text: handlers quote
+ * names and values in their JSON answers, and route them to the core.
+ * Returns 0 when they do (pairs with a bad escape are left to the
+ * handlers, which answer "malformed query string"); else 1 when a name is
+ * not UTF-8 (name gets it as sent, still percent-encoded) or 2 when a
+ * value is not (name gets the decoded name). gw_query_next refuses such
+ * pairs too (-1). */
+int gw_query_check(const char *query, char *name, size_t cap);
+/* 1 when s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates). */
+int gw_utf8_valid(const char *s, size_t n);
 
 #endif /* GW_HTTP_H */

@@ -4,6 +4,7 @@
  *   floatcast-gateway [--config FILE] [--listen HOST:PORT] [--db PATH]
  *                     [--web DIR] [--seed-demo] [--quiet] [--idle-timeout MS]
  *                     [--request-timeout MS] [--max-connections N]
+ *                     [--header-timeout MS] [--max-connections-per-address N]
  *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
  *                     [--sync normal|full] [--checkpoint-ms MS]
  *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
@@ -57,7 +58,7 @@ typedef struct options {
   const char *web_dir;
   int seed_demo;
   int quiet;
-  long idle_ms, request_ms, max_conns;
+  long idle_ms, request_ms, max_conns, header_ms, max_per_addr;
   double anon_rate;
   long anon_burst, cache_ttl_s;
   int sync_full;
@@ -80,6 +81,10 @@ static void usage(FILE *f) {
           "  --request-timeout MS  answer 408 to a request not received whole in this\n"
           "                      time from its first byte (10000)\n"
           "  --max-connections N open connections at most; more are closed at once (1024)\n"
+          "  --header-timeout MS close a connection whose request head is not complete\n"
+          "                      this long after it opened or the request began (5000)\n"
+          "  --max-connections-per-address N  open connections from one client address\n"
+          "                      at most; more are closed at once (64; 0: no cap)\n"
           "  --config FILE       JSON config (listen, db, web, admin_key, anon_rate,\n"
           "                      anon_burst, cache_ttl_seconds, sync, tiers); flags win\n"
           "  --anon-rate R       requests/s per address without a valid key (20)\n"
@@ -180,6 +185,8 @@ static int parse_args(int argc, char **argv, options *o) {
   o->idle_ms = 5000;
   o->request_ms = 10000;
   o->max_conns = 1024;
+  o->header_ms = 5000;
+  o->max_per_addr = 64;
   o->anon_rate = 20;
   o->anon_burst = 40;
   o->cache_ttl_s = 300;
@@ -225,6 +232,11 @@ static int parse_args(int argc, char **argv, options *o) {
       if (parse_ms("--request-timeout", v, &o->request_ms) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--max-connections"))) {
       if (parse_ms("--max-connections", v, &o->max_conns) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--header-timeout"))) {
+      if (parse_ms("--header-timeout", v, &o->header_ms) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--max-connections-per-address"))) {
+      if (strcmp(v, "0") == 0) o->max_per_addr = 0;
+      else if (parse_ms("--max-connections-per-address", v, &o->max_per_addr) != 0) return 2;
     } else if (strcmp(argv[i], "--seed-demo") == 0) {
       o->seed_demo = 1;
     } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -295,9 +307,9 @@ typedef struct quota_ctx {
   int64_t month;
 } quota_ctx;
 
-static void quota_cb(const char *key_id, int64_t calls, void *arg) {
+static void quota_cb(const char *tenant, int64_t calls, void *arg) {
   quota_ctx *q = arg;
-  gw_auth_set_quota_used(q->auth, key_id, q->month, calls);
+  (void)gw_auth_set_quota_used(q->auth, tenant, q->month, calls);
 }
 
 /* Tiers (defaults, then the config's), keys and this month's quota use
@@ -380,6 +392,8 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   cfg.idle_ms = (uint64_t)o->idle_ms;
   cfg.request_ms = (uint64_t)o->request_ms;
   cfg.max_connections = (unsigned)o->max_conns;
+  cfg.max_per_address = (unsigned)o->max_per_addr;
+  cfg.header_ms = (uint64_t)o->header_ms;
   cfg.on_drained = on_drained;
   cfg.drained_arg = &rt;
   if (uv_loop_init(&loop) != 0) return 1;

@@ -58,13 +58,15 @@ int gw_quota_take(gw_quota *q, int64_t limit, int64_t month) {
     q->month = month;
     q->used = 0;
   }
-  if (limit > 0 && q->used >= limit) return 0;
-  q->used++;
-  return 1;
+  if (limit > 0 && q->used >= limit) return GW_QUOTA_EXHAUSTED;
+  if (limit > 0 && q->used + q->pending >= limit) return GW_QUOTA_PENDING;
+  q->pending++;
+  return GW_QUOTA_OK;
 }
 
-void gw_quota_release(gw_quota *q, int64_t month) {
-  if (q->month == month && q->used > 0) q->used--;
+void gw_quota_settle(gw_quota *q, int64_t month, int billable) {
+  if (q->pending > 0) q->pending--;
+  if (billable && q->month == month) q->used++;
 }
 
 /* ---- per-address table (open addressing, linear probing) ---- */

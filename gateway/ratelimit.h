@@ -1,4 +1,4 @@
-/* ratelimit.h: exact per-key rate limits (GCRA), monthly quotas, a
+/* ratelimit.h: exact rate limits (GCRA; the gateway keeps one per tenant), monthly quotas, a
  * per-address limiter for unauthenticated requests, and the response
  * headers that describe them. Pure logic: the caller passes the time, so
  * every rule is tested without a clock or a socket (test_ratelimit.c).
@@ -40,17 +40,30 @@ typedef struct gw_rate_result {
  * st when admitted. A policy change rescales the state, keeping TAT. */
 void gw_gcra_take(gw_gcra *st, gw_rate_policy p, int64_t now_ns, gw_rate_result *out);
 
-/* A monthly call quota: used counts admitted calls of `month` (months
- * since 1970-01, UTC); a new month starts at zero. limit <= 0: no quota. */
+/* A monthly call quota. used counts the billable calls of `month` (months
+ * since 1970-01, UTC): admitted, answered 2xx and metered; a new month
+ * starts at zero. pending counts calls admitted and not yet settled (in
+ * flight, whatever their month): each holds one unit, so no more billable
+ * answers than the quota can ever be served, while a call refused only
+ * because of them learns that units may come back (GW_QUOTA_PENDING)
+ * rather than that the month is used up. limit <= 0: no quota. */
 typedef struct gw_quota {
   int64_t month;
   int64_t used;
+  int64_t pending;
 } gw_quota;
 
-/* Admits (used + 1) when used < limit; 1 admitted, 0 refused. */
+enum {
+  GW_QUOTA_OK,        /* admitted: pending + 1; settle it once */
+  GW_QUOTA_EXHAUSTED, /* used >= limit: nothing until the month ends */
+  GW_QUOTA_PENDING    /* used + pending >= limit: retry when calls in flight settle */
+};
+
+/* Decides one call of `month`; returns a GW_QUOTA_* value. */
 int gw_quota_take(gw_quota *q, int64_t limit, int64_t month);
-/* Gives back one admitted call of `month` that turned out not billable. */
-void gw_quota_release(gw_quota *q, int64_t month);
+/* Settles one admitted call of `month`: pending - 1, and used + 1 when it
+ * was billable and its month is still the current one. */
+void gw_quota_settle(gw_quota *q, int64_t month, int billable);
 /* Months since 1970-01 of a Unix time, and the Unix time a month starts. */
 int64_t gw_month_of(int64_t unix_s);
 int64_t gw_month_start(int64_t month);

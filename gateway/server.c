@@ -16,6 +16,13 @@
  *            never resets the connection before the client read the answer.
  * A connection is freed when its two handles are closed and no thread-pool
  * work still points at it.
+ *
+ * Timers while READING: a connection that has not yet sent a complete
+ * request head (a new one, or one whose next request has begun) has
+ * header_ms from its accept or that request's first byte (T_HEAD); once the
+ * head is complete the body has until request_ms after the first byte
+ * (T_REQUEST); between requests the idle timer runs. Open connections are
+ * counted per client address (addrs) for the per-address cap.
  */
 #include "server.h"
 
@@ -33,9 +40,15 @@
 #define LINGER_MS 1000
 
 enum conn_state { READING, WORKING, METERING, WRITING, LINGER };
-enum timer_mode { T_NONE, T_IDLE, T_REQUEST, T_WRITE, T_LINGER };
+enum timer_mode { T_NONE, T_IDLE, T_HEAD, T_REQUEST, T_WRITE, T_LINGER };
 
 typedef struct gw_conn gw_conn;
+
+/* Open connections of one client address; n == 0: a free slot. */
+typedef struct addr_count {
+  char ip[48];
+  unsigned n;
+} addr_count;
 
 struct gw_server {
   uv_loop_t *loop;
@@ -47,6 +60,8 @@ struct gw_server {
   uint64_t probe_ns, probe_idle_ns;
   gw_conn *conns; /* doubly linked list of live connections */
   unsigned n_conns;
+  addr_count *addrs; /* open addressing, power of two >= 2 x max_connections */
+  size_t addr_cap;
   int draining;
   int port;
 };
@@ -63,6 +78,8 @@ struct gw_conn {
   enum timer_mode tmode;
   int reading, closing, handles_open, work_pending, meter_pending, keep_after;
   int peer_eof; /* the client shut down its side while we were busy */
+  int counted;  /* counted in srv->addrs under peer_ip */
+  unsigned answered; /* requests answered on this connection */
   int cache_hit;
   uint64_t cache_gen;
   const gw_route *route;
@@ -87,6 +104,8 @@ gw_server_config gw_server_defaults(void) {
   c.host = "127.0.0.1";
   c.port = 8080;
   c.max_connections = 1024;
+  c.max_per_address = 64;
+  c.header_ms = 5000;
   c.idle_ms = 5000;
   c.request_ms = 10000;
   c.drain_ms = 5000;
@@ -138,10 +157,12 @@ static void on_timer(uv_timer_t *t) {
   gw_conn *c = t->data;
   enum timer_mode mode = c->tmode;
   c->tmode = T_NONE;
-  if (mode == T_REQUEST && c->state == READING && gw_http_in_partial(&c->in)) {
+  if ((mode == T_REQUEST || mode == T_HEAD) && c->state == READING &&
+      gw_http_in_partial(&c->in)) {
     /* Too slow: answer 408 and close, like a malformed request. */
     c->in.err_status = 408;
-    c->in.err_msg = "request not received in time";
+    c->in.err_msg = mode == T_HEAD ? "request head not received in time"
+                                   : "request not received in time";
     c->keep_after = 0;
     gw_response_reset(&c->res);
     gw_response_error(&c->res, 408, "timeout", "%s", c->in.err_msg);
@@ -171,9 +192,45 @@ static void close_drain_timer(gw_server *s) {
     uv_close((uv_handle_t *)&s->drain_timer, on_drain_timer_closed);
 }
 
+static void settle(gw_conn *c, int status);
+
+/* The per-address table: FNV-1a, linear probing. It never fills: it has
+ * at least twice as many slots as there can be open connections. */
+static size_t addr_hash(const char *ip) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *ip; ip++) h = (h ^ (unsigned char)*ip) * 1099511628211ULL;
+  return (size_t)h;
+}
+
+static addr_count *addr_find(gw_server *s, const char *ip) {
+  size_t mask = s->addr_cap - 1;
+  for (size_t i = addr_hash(ip) & mask;; i = (i + 1) & mask)
+    if (s->addrs[i].n == 0 || strcmp(s->addrs[i].ip, ip) == 0) return &s->addrs[i];
+}
+
+/* One connection of ip fewer; an emptied slot is removed by shifting the
+ * rest of its probe run back, so lookups never meet a hole. */
+static void addr_release(gw_server *s, const char *ip) {
+  size_t mask = s->addr_cap - 1;
+  addr_count *e = addr_find(s, ip);
+  if (e->n == 0 || --e->n > 0) return;
+  size_t hole = (size_t)(e - s->addrs);
+  for (size_t j = (hole + 1) & mask; s->addrs[j].n > 0; j = (j + 1) & mask) {
+    size_t home = addr_hash(s->addrs[j].ip) & mask;
+    /* Move j into the hole unless its home lies cyclically in (hole, j]. */
+    if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
+      s->addrs[hole] = s->addrs[j];
+      s->addrs[j].n = 0;
+      hole = j;
+    }
+  }
+}
+
 static void maybe_free(gw_conn *c) {
   if (c->handles_open > 0 || c->work_pending || c->meter_pending) return;
   gw_server *s = c->srv;
+  settle(c, 0); /* a call whose client left while it ran was not served */
+  if (c->counted) addr_release(s, c->peer_ip);
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -274,6 +331,7 @@ static void after_write(gw_conn *c, int status) {
   }
   gw_http_in_next(&c->in);
   gw_response_reset(&c->res);
+  c->answered++;
   c->route = NULL;
   c->t_finish = 0;
   c->state = READING;
@@ -378,12 +436,24 @@ static void send_response(gw_conn *c) {
   write_response(c);
 }
 
+/* Settles the call's quota reservation, once: status is the final answer's
+ * (0: none was sent or metered). */
+static void settle(gw_conn *c, int status) {
+  const gw_app *app = c->srv->app;
+  if (app->auth && c->call.quota_month >= 0) gw_auth_settle(app->auth, &c->call, status);
+  c->call.quota_month = -1;
+}
+
 /* Called on the loop when the call's usage record is committed (ok) or
- * could not be (the call is then answered 503 and counts nowhere). */
+ * could not be (the call is then answered 503 and counts nowhere). The
+ * quota is settled here, not when the answer was made: a 2xx counts only
+ * once its record is in the database, and the unit a 4xx held is free as
+ * soon as the 4xx is final. */
 void gw_server_metered(void *owner, int ok, void *arg) {
   gw_conn *c = owner;
   (void)arg;
   c->meter_pending = 0;
+  settle(c, ok ? c->res.status : 0);
   if (c->closing) {
     maybe_free(c);
     return;
@@ -408,9 +478,9 @@ static void finish(gw_conn *c) {
     gw_cache_put(app->cache, c->call.tenant, c->cache_key.data, c->cache_gen,
                  uv_hrtime() / 1000000, res->status, res->content_type, &res->body);
   fc_buf_append(&res->headers, c->rl_hdr.data, c->rl_hdr.len);
-  if (app->auth) gw_auth_settle(app->auth, &c->call, res->status);
   prepare_response(c);
   if (c->call.caller != GW_CALLER_PARTNER || !app->meter) {
+    settle(c, res->status);
     write_response(c);
     return;
   }
@@ -490,6 +560,18 @@ static void dispatch(gw_conn *c) {
   fc_buf_reset(&c->cache_key);
   c->route = gw_route_find(req->method, req->path, &status, &allow, c->call.param,
                            sizeof c->call.param);
+  if (gw_request_header_count(req, "authorization") > 1) {
+    /* Which of two keys would be the caller is ambiguous (and proxies may
+     * pick differently), so neither is looked up: the request is limited
+     * per address like one without a key and refused. */
+    if (!app->auth || gw_auth_admit(app->auth, &c->auth_memo, NULL, c->peer_ip, GW_AUTH_NONE,
+                                    (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,
+                                    &c->res, &c->rl_hdr) == 0)
+      gw_response_error(&c->res, 400, "duplicate_header",
+                        "more than one Authorization header; send exactly one");
+    finish(c);
+    return;
+  }
   if (app->auth &&
       gw_auth_admit(app->auth, &c->auth_memo, gw_request_header(req, "authorization"), c->peer_ip,
                     c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch,
@@ -507,6 +589,16 @@ static void dispatch(gw_conn *c) {
     } else {
       gw_response_error(&c->res, 404, "not_found", "no route for %s", req->path);
     }
+    finish(c);
+    return;
+  }
+  char name[64];
+  int bad = gw_query_check(req->query, name, sizeof name);
+  if (bad) {
+    /* Refused here, for every route, so no handler sees such a parameter;
+     * an ordinary 400: metered as one, the connection kept. */
+    gw_response_error(&c->res, 400, "invalid_parameter", "parameter %s'%s': not valid UTF-8",
+                      bad == 1 ? "name " : "", name);
     finish(c);
     return;
   }
@@ -561,10 +653,18 @@ static void process_input(gw_conn *c) {
     return;
   }
   reads_on(c);
-  if (gw_http_in_partial(&c->in)) {
-    if (c->tmode != T_REQUEST) set_timer(c, T_REQUEST, c->srv->cfg.request_ms);
+  const gw_server_config *cfg = &c->srv->cfg;
+  if (gw_http_in_partial(&c->in) && gw_http_in_head_done(&c->in)) {
+    /* The body: until request_ms after the request's first byte. */
+    uint64_t spent = (uv_hrtime() - c->t_start) / 1000000;
+    if (c->tmode != T_REQUEST)
+      set_timer(c, T_REQUEST, cfg->request_ms > spent ? cfg->request_ms - spent : 1);
+  } else if (gw_http_in_partial(&c->in) || c->answered == 0) {
+    /* The head: within header_ms of the accept or of the first byte. */
+    if (c->tmode != T_HEAD)
+      set_timer(c, T_HEAD, cfg->header_ms < cfg->request_ms ? cfg->header_ms : cfg->request_ms);
   } else {
-    set_timer(c, T_IDLE, c->srv->cfg.idle_ms);
+    set_timer(c, T_IDLE, cfg->idle_ms);
   }
 }
 
@@ -598,6 +698,8 @@ static void reject(uv_stream_t *listener) {
   uv_close((uv_handle_t *)t, on_reject_closed);
 }
 
+static void on_unlinked_closed(uv_handle_t *h) { free(h->data); }
+
 static void on_connection(uv_stream_t *listener, int status) {
   gw_server *s = listener->data;
   if (status < 0) return;
@@ -610,26 +712,39 @@ static void on_connection(uv_stream_t *listener, int status) {
     reject(listener);
     return;
   }
+  uv_tcp_init(s->loop, &c->tcp);
+  c->tcp.data = c;
+  if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    uv_close((uv_handle_t *)&c->tcp, on_unlinked_closed);
+    return;
+  }
+  peer_name(c);
+  addr_count *e = s->addrs ? addr_find(s, c->peer_ip) : NULL;
+  if (e && e->n >= s->cfg.max_per_address) {
+    /* This address holds its share: closed unanswered, before it is
+     * linked or counted, so it never takes another address's slot. */
+    uv_close((uv_handle_t *)&c->tcp, on_unlinked_closed);
+    return;
+  }
+  if (e) {
+    if (e->n++ == 0) snprintf(e->ip, sizeof e->ip, "%s", c->peer_ip);
+    c->counted = 1;
+  }
   c->srv = s;
+  c->call.quota_month = -1;
   gw_http_in_init(&c->in);
   gw_response_init(&c->res);
   fc_buf_init(&c->out);
   fc_buf_init(&c->rl_hdr);
   fc_buf_init(&c->cache_key);
-  uv_tcp_init(s->loop, &c->tcp);
   uv_timer_init(s->loop, &c->timer);
-  c->tcp.data = c->timer.data = c;
+  c->timer.data = c;
   c->handles_open = 2;
   c->next = s->conns;
   if (s->conns) s->conns->prev = c;
   s->conns = c;
   s->n_conns++;
-  if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
-    close_conn(c);
-    return;
-  }
   uv_tcp_nodelay(&c->tcp, 1);
-  peer_name(c);
   c->state = READING;
   process_input(c);
 }
@@ -666,7 +781,15 @@ int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *
   s->loop = loop;
   s->cfg = *cfg;
   s->app = app;
+  if (cfg->max_per_address > 0 && cfg->max_per_address < cfg->max_connections) {
+    for (s->addr_cap = 16; s->addr_cap < 2 * (size_t)cfg->max_connections; s->addr_cap *= 2) {}
+    if (!(s->addrs = calloc(s->addr_cap, sizeof *s->addrs))) {
+      free(s);
+      return UV_ENOMEM;
+    }
+  }
   if ((rc = bind_addr(cfg, &ss)) != 0) {
+    free(s->addrs);
     free(s);
     return rc;
   }
@@ -676,6 +799,7 @@ int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *
       (rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) != 0) {
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     uv_run(loop, UV_RUN_NOWAIT); /* let the close complete before freeing */
+    free(s->addrs);
     free(s);
     return rc;
   }
@@ -720,4 +844,8 @@ void gw_server_shutdown(gw_server *s) {
     uv_timer_start(&s->drain_timer, on_drain_timeout, s->cfg.drain_ms, 0);
 }
 
-void gw_server_destroy(gw_server *s) { free(s); }
+void gw_server_destroy(gw_server *s) {
+  if (!s) return;
+  free(s->addrs);
+  free(s);
+}

@@ -4,9 +4,15 @@
  * keep-alive and pipelining (answered strictly in order, one at a time),
  * routes them, runs offloaded handlers on the thread pool, writes the
  * answers and logs one JSON line per request to stderr. Timeouts: an idle
- * keep-alive connection is closed after idle_ms; a request must arrive
- * whole within request_ms of its first byte (408 otherwise, which defeats
- * slowloris clients); a response must drain within request_ms.
+ * keep-alive connection is closed after idle_ms; a new connection must
+ * send a complete request head within header_ms of being accepted, and a
+ * later request's head must be complete within header_ms of its first
+ * byte; a request must arrive whole within request_ms of its first byte
+ * (408 for a request begun but late; a connection that sent nothing is
+ * just closed); a response must drain within request_ms. At most
+ * max_per_address connections from one client address are open at once
+ * (more are accepted and closed at once), so one address cannot hold every
+ * slot: with the short header timeout this defeats slowloris clients.
  */
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
@@ -21,6 +27,8 @@ typedef struct gw_server_config {
   const char *host; /* "127.0.0.1", "::1" */
   int port;         /* 0: any free port (see gw_server_port) */
   unsigned max_connections; /* 1024; more are accepted and closed at once */
+  unsigned max_per_address; /* 64; 0: no per-address cap */
+  uint64_t header_ms;       /* 5000 (at most request_ms) */
   uint64_t idle_ms;         /* 5000 */
   uint64_t request_ms;      /* 10000 */
   uint64_t drain_ms;        /* 5000: longest graceful shutdown */

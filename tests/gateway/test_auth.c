@@ -109,12 +109,14 @@ TEST(admission) {
     ok += st == 0;
     limited += st == 429;
     if (st == 0) ASSERT_STR_EQ(call.tenant, "acme");
+    gw_auth_settle(a, &call, 200); /* served: its quota unit is used */
   }
   ASSERT_INT_EQ(ok, 3); /* the burst */
   ASSERT_INT_EQ(limited, 7);
   /* Later: one more is within the rate but the quota (4) ends it. */
   ASSERT_INT_EQ(gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 10000000000LL, now,
                               &call, &res, &hdr), 0);
+  gw_auth_settle(a, &call, 200);
   gw_response_reset(&res);
   ASSERT_INT_EQ(gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now,
                               &call, &res, &hdr), 429);
@@ -143,6 +145,129 @@ TEST(admission) {
   gw_response_reset(&res);
   ASSERT_INT_EQ(gw_auth_admit(a, &memo, "Bearer admin-secreT", "9.9.9.8", GW_AUTH_ADMIN, mono, now, &call,
                               &res, &hdr), 401);
+  fc_buf_free(&hdr);
+  gw_response_free(&res);
+  gw_auth_destroy(a);
+}
+
+/* Test helpers: a key of `tenant` in `tier`, registered; its header. */
+static void add_key(gw_auth *a, const char *tenant, const char *tier, gw_key_info *k,
+                    char hdr[GW_KEY_LEN + 16]) {
+  char key[GW_KEY_LEN + 1];
+  memset(k, 0, sizeof *k);
+  if (gw_key_generate(k->id, key, k->hash) != FC_OK) abort();
+  snprintf(k->tenant, sizeof k->tenant, "%s", tenant);
+  snprintf(k->tier, sizeof k->tier, "%s", tier);
+  if (gw_auth_put_key(a, k) != FC_OK) abort();
+  snprintf(hdr, GW_KEY_LEN + 16, "Bearer %s", key);
+}
+
+static int admit_at(gw_auth *a, const char *hdr, int64_t mono, int64_t now, gw_call *call,
+                    char code[32]) {
+  gw_response res;
+  fc_buf h;
+  gw_response_init(&res);
+  fc_buf_init(&h);
+  int st = gw_auth_admit(a, NULL, hdr, "1.2.3.4", GW_AUTH_PARTNER, mono, now, call, &res, &h);
+  const char *c = res.body.data ? strstr(res.body.data, "\"code\":\"") : NULL;
+  snprintf(code, 32, "%.*s", c ? (int)strcspn(c + 8, "\"") : 0, c ? c + 8 : "");
+  fc_buf_free(&h);
+  gw_response_free(&res);
+  return st;
+}
+
+/* Limits are the tenant's: a rotated key (the old one revoked, a new id)
+ * or a second key of the same tenant gets neither a fresh burst nor a
+ * fresh month; another tenant is untouched. */
+TEST(tenant_limits_shared) {
+  gw_auth *a = gw_auth_create(NULL, (gw_rate_policy){1000, 100});
+  gw_tier t;
+  gw_key_info k1, k2, k3;
+  char h1[GW_KEY_LEN + 16], h2[GW_KEY_LEN + 16], h3[GW_KEY_LEN + 16], code[32];
+  gw_call call;
+  memset(&t, 0, sizeof t);
+  snprintf(t.name, sizeof t.name, "small");
+  t.rate = (gw_rate_policy){1000, 3}; /* 1/s, burst 3 */
+  t.monthly_quota = 5;
+  t.max_horizon_hours = t.max_history_days = 1;
+  t.granularities = GW_GRAN_DAY;
+  ASSERT_OK(gw_auth_put_tier(a, &t));
+  add_key(a, "acme", "small", &k1, h1);
+  int64_t now = 1764547200 + 100, mono = 1000000000000LL, s = 1000000000LL;
+  for (int i = 0; i < 3; i++) {
+    ASSERT_INT_EQ(admit_at(a, h1, mono, now, &call, code), 0);
+    gw_auth_settle(a, &call, 200);
+  }
+  ASSERT_INT_EQ(admit_at(a, h1, mono, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "rate_limited");
+  /* Rotation: k1 revoked, k2 issued for the same tenant. */
+  k1.revoked = 1;
+  ASSERT_OK(gw_auth_put_key(a, &k1));
+  add_key(a, "acme", "small", &k2, h2);
+  ASSERT_INT_EQ(admit_at(a, h2, mono, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "rate_limited");
+  add_key(a, "acme", "small", &k3, h3);
+  ASSERT_INT_EQ(admit_at(a, h3, mono, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "rate_limited");
+  /* Later the rate admits again, and the quota (5) counts all keys. */
+  ASSERT_INT_EQ(admit_at(a, h2, mono + 10 * s, now, &call, code), 0);
+  gw_auth_settle(a, &call, 200);
+  ASSERT_INT_EQ(admit_at(a, h3, mono + 20 * s, now, &call, code), 0);
+  gw_auth_settle(a, &call, 200);
+  ASSERT_INT_EQ(admit_at(a, h2, mono + 30 * s, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "quota_exceeded");
+  /* Another tenant has its own. */
+  gw_key_info kb;
+  char hb[GW_KEY_LEN + 16];
+  add_key(a, "beta", "small", &kb, hb);
+  ASSERT_INT_EQ(admit_at(a, hb, mono + 30 * s, now, &call, code), 0);
+  ASSERT_STR_EQ(call.tenant, "beta");
+  /* The month's use restored at start is the tenant's. */
+  ASSERT_OK(gw_auth_set_quota_used(a, "beta", gw_month_of(now), 5));
+  ASSERT_INT_EQ(admit_at(a, hb, mono + 40 * s, now, &call, code), 429);
+  ASSERT_STR_EQ(code, "quota_exceeded");
+  gw_auth_destroy(a);
+}
+
+/* A call refused only because others hold the rest of the quota is a
+ * 429 quota_pending with Retry-After: 1, not quota_exceeded with the time
+ * to the month's end; a settled 4xx frees its unit. */
+TEST(quota_pending_while_in_flight) {
+  gw_auth *a = gw_auth_create(NULL, (gw_rate_policy){1000, 100});
+  gw_tier t;
+  gw_key_info k;
+  char h[GW_KEY_LEN + 16];
+  gw_call held[2], call;
+  gw_response res;
+  fc_buf hdr;
+  memset(&t, 0, sizeof t);
+  snprintf(t.name, sizeof t.name, "q2");
+  t.rate = (gw_rate_policy){1000000, 1000};
+  t.monthly_quota = 2;
+  t.max_horizon_hours = t.max_history_days = 1;
+  t.granularities = GW_GRAN_DAY;
+  ASSERT_OK(gw_auth_put_tier(a, &t));
+  add_key(a, "acme", "q2", &k, h);
+  gw_response_init(&res);
+  fc_buf_init(&hdr);
+  int64_t now = 1764547200 + 100, mono = 1000000000000LL;
+  for (int i = 0; i < 2; i++)
+    ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &held[i], &res, &hdr), 0);
+  fc_buf_reset(&hdr);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 429);
+  ASSERT_CONTAINS(res.body.data, "\"quota_pending\"");
+  ASSERT_CONTAINS(hdr.data, "Retry-After: 1\r\n");
+  gw_auth_settle(a, &call, 429); /* refused at admission: changes nothing */
+  gw_auth_settle(a, &held[0], 400);
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 0);
+  gw_auth_settle(a, &call, 200);
+  gw_auth_settle(a, &held[1], 200);
+  gw_response_reset(&res);
+  fc_buf_reset(&hdr);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 429);
+  ASSERT_CONTAINS(res.body.data, "\"quota_exceeded\"");
+  ASSERT(strstr(hdr.data, "Retry-After: 1\r\n") == NULL);
   fc_buf_free(&hdr);
   gw_response_free(&res);
   gw_auth_destroy(a);
@@ -206,5 +331,7 @@ TEST(cache_generations_and_ttl) {
   gw_cache_destroy(c);
 }
 
-TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(metering_aggregate),
+TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(tenant_limits_shared),
+          T(quota_pending_while_in_flight),
+          T(metering_aggregate),
           T(cache_generations_and_ttl))

@@ -435,6 +435,104 @@ class Gateway(unittest.TestCase):
             self.assertEqual(proc.wait(timeout=60), 0)
             proc.stdout.close()
 
+    def test_one_address_cannot_hold_every_slot(self):
+        # 1,024 half-open connections from one address once held every
+        # slot for the whole request timeout. Now one address holds at most
+        # --max-connections-per-address of them and another (127.0.0.2:
+        # all of 127/8 is loopback) is still served.
+        proc, port, _ = spawn(GW["tmp"], ["--max-connections", "24",
+                                          "--max-connections-per-address", "8",
+                                          "--header-timeout", "120000",
+                                          "--request-timeout", "120000", "--quiet"])
+        held = []
+        try:
+            for _ in range(24):
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                held.append(s)
+                try:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")  # never finished
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # one over the cap, closed already
+            other = socket.create_connection(("127.0.0.1", port), timeout=30,
+                                             source_address=("127.0.0.2", 0))
+            f = other.makefile("rb")
+            other.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            self.assertEqual(read_response(f)[0], 200)
+            f.close()
+            other.close()
+            # Exactly 8 of the first address's connections are kept; the
+            # others were closed unanswered (wait by polling, generously).
+            closed = set()
+            deadline = time.time() + 60
+            while len(closed) < 16 and time.time() < deadline:
+                ready, _, _ = select.select([s for s in held if s not in closed], [], [], 1)
+                for s in ready:
+                    try:
+                        data = s.recv(100)
+                    except ConnectionResetError:
+                        data = b""
+                    self.assertEqual(data, b"")
+                    closed.add(s)
+            self.assertEqual(len(closed), 16)
+            ready, _, _ = select.select([s for s in held if s not in closed], [], [], 0)
+            self.assertEqual(ready, [])
+            # Closing them gives the address its share back.
+            for s in held:
+                s.close()
+            for _ in range(600):  # until the server has seen the closes
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                try:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                    if s.recv(100).startswith(b"HTTP/1.1 200"):
+                        break
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                finally:
+                    s.close()
+                time.sleep(0.05)
+            else:
+                self.fail("the address never got its connections back")
+        finally:
+            for s in held:
+                s.close()
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=60), 0)
+            proc.stdout.close()
+
+    def test_header_timeout_is_short_and_only_for_the_head(self):
+        proc, port, _ = spawn(GW["tmp"], ["--header-timeout", "3000", "--request-timeout", "120000",
+                                          "--idle-timeout", "120000", "--quiet"])
+        try:
+            started = time.time()
+            body = socket.create_connection(("127.0.0.1", port), timeout=90)
+            body.sendall(b"POST /v1/what-if HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{")
+            # A whole exchange after it, so the server has read that head.
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=90)
+            c.request("GET", "/healthz")
+            self.assertEqual(c.getresponse().status, 200)
+            c.close()
+            silent = socket.create_connection(("127.0.0.1", port), timeout=90)
+            partial = socket.create_connection(("127.0.0.1", port), timeout=90)
+            partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+            self.assertEqual(silent.recv(100), b"")  # closed, nothing said
+            pf = partial.makefile("rb")
+            status, _, _ = read_response(pf)
+            self.assertEqual(status, 408)
+            self.assertLess(time.time() - started, 100, "closed by the header timeout, not "
+                                                        "the 120 s request timeout")
+            # A complete head is past the header timeout: its body may come later.
+            ready, _, _ = select.select([body], [], [], 0)
+            self.assertEqual(ready, [])
+            body.sendall(b"}")
+            bf = body.makefile("rb")
+            self.assertEqual(read_response(bf)[0], 401)
+            for x in (pf, bf, silent, partial, body):
+                x.close()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=60), 0)
+            proc.stdout.close()
+
     def test_zz_clean_shutdown(self):
         proc = GW["proc"]
         idle, idle_f = raw_socket()  # an idle keep-alive connection

@@ -188,6 +188,39 @@ TEST(query_iteration) {
   ASSERT_INT_EQ(gw_query_next(&cur, k, sizeof k, v, sizeof v), -1);
 }
 
+/* A parameter that decodes to bytes that are not UTF-8 once reached a
+ * handler, whose error message jansson could not encode: 503 "out of
+ * memory" and a closed connection instead of a 400. */
+TEST(query_utf8) {
+  char k[16], v[32], name[16];
+  const char *cur = "currency=%ff";
+  ASSERT_INT_EQ(gw_query_next(&cur, k, sizeof k, v, sizeof v), -1);
+  cur = "%ff=1";
+  ASSERT_INT_EQ(gw_query_next(&cur, k, sizeof k, v, sizeof v), -1);
+  cur = "c=%e2%82%ac";  /* the euro sign is fine */
+  ASSERT_INT_EQ(gw_query_next(&cur, k, sizeof k, v, sizeof v), 1);
+  ASSERT_STR_EQ(v, "\xe2\x82\xac");
+  ASSERT_INT_EQ(gw_query_check("a=1&currency=%ff&b=2", name, sizeof name), 2);
+  ASSERT_STR_EQ(name, "currency");
+  ASSERT_INT_EQ(gw_query_check("a=1&%ff=1", name, sizeof name), 1);
+  ASSERT_STR_EQ(name, "%ff");
+  ASSERT_INT_EQ(gw_query_check("a=%zz&b=%e2%82%ac&flag", name, sizeof name), 0);
+  ASSERT_INT_EQ(gw_query_check("", name, sizeof name), 0);
+  /* Overlong, surrogate, beyond U+10FFFF, truncated. */
+  static const char *const bad[] = {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+                                    "\x80"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) ASSERT(!gw_utf8_valid(bad[i], strlen(bad[i])));
+  ASSERT(gw_utf8_valid("\xf0\x9f\x98\x80 ok", 7));
+  /* An error message quoting such bytes stays a valid JSON answer. */
+  gw_response r;
+  gw_response_init(&r);
+  gw_response_error(&r, 400, "invalid_parameter", "bad value '%s'", "\xff\xfex");
+  ASSERT(!fc_buf_failed(&r.body));
+  ASSERT_STR_EQ(r.body.data, "{\"error\":{\"code\":\"invalid_parameter\",\"message\":"
+                             "\"bad value '\xef\xbf\xbd\xef\xbf\xbdx'\"}}");
+  gw_response_free(&r);
+}
+
 TEST(response_head) {
   gw_response r;
   fc_buf out;
@@ -217,5 +250,5 @@ TEST(response_head) {
 }
 
 TEST_LIST(T(requests_split_anywhere), T(limits), T(chunked_trailers_dropped), T(url_decode),
-          T(query_iteration),
+          T(query_iteration), T(query_utf8),
           T(response_head))

@@ -104,6 +104,14 @@ def make_key(tenant, tier):
     return doc
 
 
+def new_tenant(name):
+    """A tenant of its own: limits are per tenant, so a test of exact limits
+    must not share one with other tests' keys."""
+    r, doc = admin("POST", "/v1/admin/tenants", {"id": name, "name": name})
+    assert r.status == 201, doc
+    return name
+
+
 def transactions(tenant_seed, days=120, users=24, currency="USD"):
     """Deterministic partner transactions: daily purchases and refunds."""
     rng = random.Random(tenant_seed)
@@ -162,7 +170,7 @@ LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLi
 
 class Limits(unittest.TestCase):
     def test_burst_admits_exactly_b(self):
-        key = make_key("acme", "tiny")["key"]  # 0.1/s, burst 5
+        key = make_key(new_tenant("burst-b"), "tiny")["key"]  # 0.1/s, burst 5
         statuses, remaining = [], []
         for _ in range(30):
             r, doc = call("GET", "/v1/usage", key)
@@ -180,7 +188,7 @@ class Limits(unittest.TestCase):
         self.assertIn('"burst";q=5;w=50', r.getheader("RateLimit-Policy"))
 
     def test_quota_exact(self):
-        key = make_key("acme", "quota7")
+        key = make_key(new_tenant("quota-7"), "quota7")
         got = [call("GET", "/v1/usage", key["key"])[0] for _ in range(10)]
         self.assertEqual([r.status for r in got], [200] * 7 + [429] * 3)
         self.assertIn('"monthly";r=0;', got[-1].getheader("RateLimit"))
@@ -486,7 +494,7 @@ class Insights(unittest.TestCase):
             return {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
                     for l in text.splitlines() if l and not l.startswith("#")}
         before = scrape()
-        key = make_key("acme", "tiny")["key"]  # burst 5
+        key = make_key(new_tenant("metrics-429"), "tiny")["key"]  # burst 5
         got = [call("GET", "/v1/usage", key)[0].status for _ in range(7)]
         self.assertEqual(got, [200] * 5 + [429] * 2)
         after = scrape()
@@ -689,6 +697,204 @@ class BadInput(unittest.TestCase):
             self.assertEqual(call("GET", "/healthz")[0].status, 200)
 
 
+def raw_pipeline(requests, port=None):
+    """Sends the requests back to back on one connection and reads as many
+    answers: [(status, headers (lower-case names), parsed JSON body)]."""
+    s = socket.create_connection(("127.0.0.1", port or G["port"]), timeout=60)
+    f = s.makefile("rb")
+    try:
+        s.sendall(b"".join(requests))
+        out = []
+        for _ in requests:
+            line = f.readline()
+            if not line:
+                break
+            headers = {}
+            while True:
+                h = f.readline()
+                if h in (b"\r\n", b""):
+                    break
+                k, v = h.decode().split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+            body = f.read(int(headers.get("content-length", "0")))
+            out.append((int(line.split()[1]), headers, json.loads(body) if body else None))
+        return out
+    finally:
+        f.close()
+        s.close()
+
+
+def get_req(path, key=None, extra=b""):
+    auth = b"Authorization: Bearer " + key.encode() + b"\r\n" if key else b""
+    return b"GET " + path.encode() + b" HTTP/1.1\r\nHost: t\r\n" + auth + extra + b"\r\n"
+
+
+def usage_by_class(key_id):
+    con = sqlite3.connect(G["db"], timeout=30)
+    try:
+        return dict(con.execute("SELECT status_class, sum(calls) FROM usage WHERE key_id = ?"
+                                " GROUP BY status_class", (key_id,)).fetchall())
+    finally:
+        con.close()
+
+
+class QueryEncoding(unittest.TestCase):
+    def test_invalid_utf8_parameter_is_a_kept_alive_400(self):
+        # A parameter decoding to bytes that are not UTF-8 once made the error
+        # message unencodable: 503 "out of memory", the connection closed with
+        # the pipelined requests behind it, and a 5xx metered.
+        k = make_key("acme", "wide")
+        bad = [("/v1/insights/segments?currency=%ff", "currency"),
+               ("/v1/usage?from=%ff", "from"),
+               ("/v1/usage?%ff=1", "%ff"),
+               ("/v1/reports/treasury/projection?currency=%c3%28", "currency"),
+               ("/v1/models?kind=ok&currency=%ed%a0%80", "currency")]
+        answers = raw_pipeline([get_req(p, k["key"]) for p, _ in bad] +
+                               [get_req("/v1/usage", k["key"])])
+        self.assertEqual([a[0] for a in answers], [400] * len(bad) + [200])
+        for (path, name), (status, headers, doc) in zip(bad, answers):
+            with self.subTest(path=path):
+                self.assertEqual(doc["error"]["code"], "invalid_parameter")
+                self.assertIn(name, doc["error"]["message"].lower())
+                self.assertEqual(headers["connection"], "keep-alive")
+        self.assertEqual(usage_by_class(k["id"]), {4: len(bad), 2: 1})
+
+
+class DuplicateAuthorization(unittest.TestCase):
+    def test_two_authorization_headers_are_a_400_without_key_lookup(self):
+        k = make_key(new_tenant("dup-auth"), "tiny")  # burst 5: its policy would show in the headers
+        a_before = usage_by_class(G["a"][3:15])
+        for other in (k["key"], "fc_bad", G["a"]):
+            with self.subTest(other=other[:6]):
+                extra = b"Authorization: Bearer " + other.encode() + b"\r\n"
+                (status, headers, doc), = raw_pipeline([get_req("/v1/usage", k["key"], extra)])
+                self.assertEqual(status, 400, doc)
+                self.assertEqual(doc["error"]["code"], "duplicate_header")
+                self.assertIn("authorization", doc["error"]["message"].lower())
+                self.assertNotEqual(headers["x-ratelimit-limit"], "5")
+        self.assertEqual(usage_by_class(k["id"]), {})
+        self.assertEqual(usage_by_class(G["a"][3:15]), a_before)
+        # The key itself still has its whole burst.
+        r, _ = call("GET", "/v1/usage", k["key"])
+        self.assertEqual((r.status, r.getheader("X-RateLimit-Remaining")), (200, "4"))
+
+
+class JsonDepth(unittest.TestCase):
+    def test_too_deep_is_a_400_not_a_413(self):
+        # The code ingestion gives malformed JSON ('{' is read as one bad row).
+        malformed = call("POST", "/v1/transactions", G["a"], b"[1,")[1]["error"]["code"]
+        self.assertEqual(malformed, "invalid_body")
+        for depth in (65, 100, 5000):
+            with self.subTest(depth=depth):
+                body = b"[" * depth + b"]" * depth
+                r, doc = call("POST", "/v1/transactions", G["a"], body)
+                self.assertEqual((r.status, doc["error"]["code"]), (400, malformed), doc)
+                self.assertIn("nest", doc["error"]["message"])
+        r, doc = call("POST", "/v1/what-if", G["demo"], b'{"floors":' + b"[" * 3000 + b"]" * 3000 + b"}")
+        self.assertEqual((r.status, doc["error"]["code"]), (400, "invalid_json"), doc)
+        big = b"[" + b" " * (GW_MAX_BODY + 1) + b"]"
+        self.assertEqual(call("POST", "/v1/transactions", G["a"], big)[0].status, 413)
+
+
+GW_MAX_BODY = 1024 * 1024
+
+
+class TenantLimits(unittest.TestCase):
+    """Limits belong to the tenant: neither a rotation nor a second key
+    hands back the burst or the month's quota."""
+
+    def test_rotation_and_second_key_keep_the_burst(self):
+        new_tenant("rot-burst")
+        make_tier("slow3", 0.01, 3)  # one call per 100 s, burst 3
+        k1 = make_key("rot-burst", "slow3")
+        self.assertEqual([call("GET", "/v1/usage", k1["key"])[0].status for _ in range(4)],
+                         [200, 200, 200, 429])
+        r, k2 = admin("POST", "/v1/admin/keys/%s/rotate" % k1["id"])
+        self.assertEqual(r.status, 201, k2)
+        r, doc = call("GET", "/v1/usage", k2["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (429, "rate_limited"))
+        k3 = make_key("rot-burst", "slow3")
+        r, doc = call("GET", "/v1/usage", k3["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (429, "rate_limited"))
+
+    def test_rotation_and_second_key_share_the_quota(self):
+        new_tenant("rot-quota")
+        make_tier("q3", 1000, 1000, quota=3)
+        k1 = make_key("rot-quota", "q3")
+        self.assertEqual([call("GET", "/v1/usage", k1["key"])[0].status for _ in range(2)],
+                         [200, 200])
+        r, k2 = admin("POST", "/v1/admin/keys/%s/rotate" % k1["id"])
+        self.assertEqual(r.status, 201, k2)
+        r, _ = call("GET", "/v1/usage", k2["key"])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(limit_headers(r)["monthly"][0], 0)
+        r, doc = call("GET", "/v1/usage", k2["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (429, "quota_exceeded"))
+        k3 = make_key("rot-quota", "q3")
+        r, doc = call("GET", "/v1/usage", k3["key"])
+        self.assertEqual((r.status, doc["error"]["code"]), (429, "quota_exceeded"))
+        self.assertEqual(db_count("SELECT sum(calls) FROM usage WHERE tenant_id = 'rot-quota'"
+                                  " AND status_class = 2"), 3)
+
+
+def concurrently(n, fn):
+    """Runs fn(i) in n threads released together; returns the results."""
+    gate = threading.Barrier(n)
+    out = [None] * n
+
+    def run(i):
+        gate.wait()
+        out[i] = fn(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+class QuotaInFlight(unittest.TestCase):
+    """Requests in flight reserve a quota unit; one refused only because of
+    them is told to retry in a second (quota_pending), never that the month
+    is used up, and no more 2xx are served than the quota."""
+
+    def test_in_flight_reservations_are_not_an_exhausted_month(self):
+        new_tenant("pending")
+        quota, n = 20, 40
+        make_tier("q20", 100000, 100000, quota=quota)
+        k = make_key("pending", "q20")
+
+        def bad(_):
+            r, doc = call("GET", "/v1/usage?bogus=1", k["key"])
+            return r.status, doc["error"]["code"], r.getheader("Retry-After")
+
+        for status, code, retry in concurrently(n, bad):
+            self.assertIn((status, code), [(400, "invalid_parameter"), (429, "quota_pending")])
+            if status == 429:
+                self.assertEqual(retry, "1")
+
+        def good(_):
+            for _ in range(600):  # a generous deadline: 600 retries
+                r, doc = call("GET", "/v1/usage", k["key"])
+                if r.status != 429 or doc["error"]["code"] != "quota_pending":
+                    return r.status, doc["error"]["code"] if r.status != 200 else None, \
+                        (r.getheader("Retry-After"), limit_headers(r)["monthly"][1])
+                self.assertEqual(r.getheader("Retry-After"), "1")
+                time.sleep(0.05)
+            return None
+
+        got = concurrently(n, good)
+        self.assertEqual(sum(1 for g in got if g and g[0] == 200), quota, got)
+        exhausted = [g for g in got if g and g[0] == 429]
+        self.assertEqual(len(exhausted), n - quota, got)
+        for _, code, (retry, month_end) in exhausted:
+            self.assertEqual(code, "quota_exceeded")
+            self.assertEqual(int(retry), month_end)  # the month's end, not a second
+        self.assertEqual(db_count("SELECT sum(calls) FROM usage WHERE tenant_id = 'pending'"
+                                  " AND status_class = 2"), quota)
+
+
 def limit_headers(r):
     """The burst and monthly parts of RateLimit, as {name: (remaining, reset)}."""
     parts = {}
@@ -734,7 +940,9 @@ class Restart(unittest.TestCase):
             r, _ = call("GET", path, key["key"], port=port)
             self.assertEqual(r.status, 200, "an admin-issued key of the demo tenant stays valid")
             h = limit_headers(r)
-            self.assertEqual(h["monthly"][0], 2, "the quota used before the restart is kept")
+            # The quota is the tenant's: the 2 calls before the restart and the
+            # demo key's call just now (same tenant) are used.
+            self.assertEqual(h["monthly"][0], 1, "the quota used before the restart is kept")
             self.assertEqual(h["burst"][0], 49, "the burst starts full after a restart")
             self.assertEqual(r.getheader("X-RateLimit-Remaining"), "49")
             self.assertIn('"monthly";q=5;w=2592000', r.getheader("RateLimit-Policy"))
@@ -745,8 +953,8 @@ class Restart(unittest.TestCase):
 
             proc, port, _ = spawn(db)
             got = [call("GET", path, key["key"], port=port) for _ in range(3)]
-            self.assertEqual([x[0].status for x in got], [200, 200, 429])
-            self.assertEqual([limit_headers(x[0])["monthly"][0] for x in got], [1, 0, 0])
+            self.assertEqual([x[0].status for x in got], [200, 429, 429])
+            self.assertEqual([limit_headers(x[0])["monthly"][0] for x in got], [0, 0, 0])
             self.assertEqual(got[2][1]["error"]["code"], "quota_exceeded")
             month_end = limit_headers(got[2][0])["monthly"][1]
             self.assertEqual(int(got[2][0].getheader("Retry-After")), month_end)
@@ -754,9 +962,9 @@ class Restart(unittest.TestCase):
             proc = None
             con = sqlite3.connect(db)
             try:
-                served = con.execute("SELECT sum(calls) FROM usage WHERE key_id = ? AND "
-                                     "status_class = 2", (key["id"],)).fetchone()[0]
-                self.assertEqual(served, 5)
+                served = con.execute("SELECT sum(calls) FROM usage WHERE tenant_id = 'demo' AND "
+                                     "status_class = 2").fetchone()[0]
+                self.assertEqual(served, 5)  # the tenant's quota, over both its keys
             finally:
                 con.close()
         finally:

@@ -75,20 +75,47 @@ TEST(policy_change_keeps_state) {
 }
 
 TEST(quota_counts_months) {
-  gw_quota q = {-1, 0};
+  gw_quota q = {-1, 0, 0};
   int64_t m = gw_month_of(1764547200); /* 2025-12-01T00:00:00Z */
   ASSERT_INT_EQ(m, (2025 - 1970) * 12 + 11);
   ASSERT_INT_EQ(gw_month_start(m), 1764547200);
   ASSERT_INT_EQ(gw_month_of(1764547199), m - 1);
-  for (int i = 0; i < 3; i++) ASSERT_INT_EQ(gw_quota_take(&q, 3, m), 1);
-  ASSERT_INT_EQ(gw_quota_take(&q, 3, m), 0);
-  gw_quota_release(&q, m); /* an unbilled call gives its unit back */
-  ASSERT_INT_EQ(gw_quota_take(&q, 3, m), 1);
-  ASSERT_INT_EQ(gw_quota_take(&q, 3, m), 0);
-  gw_quota_release(&q, m - 1); /* another month's release changes nothing */
-  ASSERT_INT_EQ(gw_quota_take(&q, 3, m), 0);
-  ASSERT_INT_EQ(gw_quota_take(&q, 3, m + 1), 1); /* a new month starts at zero */
-  ASSERT_INT_EQ(gw_quota_take(&q, 0, m + 1), 1); /* 0: no quota */
+  for (int i = 0; i < 3; i++) {
+    ASSERT_INT_EQ(gw_quota_take(&q, 3, m), GW_QUOTA_OK);
+    gw_quota_settle(&q, m, 1);
+  }
+  ASSERT_INT_EQ(gw_quota_take(&q, 3, m), GW_QUOTA_EXHAUSTED);
+  ASSERT_INT_EQ(gw_quota_take(&q, 3, m + 1), GW_QUOTA_OK); /* a new month starts at zero */
+  gw_quota_settle(&q, m, 1); /* billable, but its month is over: not this month's */
+  ASSERT_INT_EQ(q.used, 0);
+  ASSERT_INT_EQ(q.pending, 0);
+  ASSERT_INT_EQ(gw_quota_take(&q, 0, m + 1), GW_QUOTA_OK); /* 0: no quota */
+}
+
+/* Calls in flight hold units: with quota 50 and 50 calls in flight, the
+ * 51st is told to retry shortly (PENDING), never that the month is used
+ * up (EXHAUSTED) -- once, 100 concurrent calls that all ended in 400 left
+ * 50 of them told to come back in 25 days. Calls that end without being
+ * billable give their unit back; no more than the quota are ever billed. */
+TEST(quota_in_flight_is_pending_not_exhausted) {
+  gw_quota q = {-1, 0, 0};
+  int64_t m = 671;
+  for (int i = 0; i < 50; i++) ASSERT_INT_EQ(gw_quota_take(&q, 50, m), GW_QUOTA_OK);
+  for (int i = 0; i < 50; i++) ASSERT_INT_EQ(gw_quota_take(&q, 50, m), GW_QUOTA_PENDING);
+  for (int i = 0; i < 50; i++) gw_quota_settle(&q, m, 0); /* all 400s */
+  ASSERT_INT_EQ(q.used, 0);
+  ASSERT_INT_EQ(q.pending, 0);
+  /* Now 100 that would all be 2xx: exactly 50 admitted. */
+  int ok = 0;
+  for (int i = 0; i < 100; i++) ok += gw_quota_take(&q, 50, m) == GW_QUOTA_OK;
+  ASSERT_INT_EQ(ok, 50);
+  for (int i = 0; i < 49; i++) gw_quota_settle(&q, m, 1);
+  ASSERT_INT_EQ(gw_quota_take(&q, 50, m), GW_QUOTA_PENDING); /* one still in flight */
+  gw_quota_settle(&q, m, 0); /* ... and it failed: its unit is free again */
+  ASSERT_INT_EQ(gw_quota_take(&q, 50, m), GW_QUOTA_OK);
+  gw_quota_settle(&q, m, 1);
+  ASSERT_INT_EQ(q.used, 50);
+  ASSERT_INT_EQ(gw_quota_take(&q, 50, m), GW_QUOTA_EXHAUSTED);
 }
 
 TEST(address_table_is_per_address_and_bounded) {
@@ -137,4 +164,5 @@ TEST(headers) {
 
 TEST_LIST(T(burst_admits_exactly_b_then_r_per_second), T(fractional_rate_is_exact),
           T(remaining_reset_and_retry_after), T(policy_change_keeps_state), T(quota_counts_months),
+          T(quota_in_flight_is_pending_not_exhausted),
           T(address_table_is_per_address_and_bounded), T(headers))

@@ -121,8 +121,10 @@ def bound(before, after, q):
 def start_gateway(path, tmp, extra=()):
     env = dict(os.environ, FLOATCAST_ADMIN_KEY=ADMIN)
     db = os.path.join(tmp, "bench%d.db" % len(os.listdir(tmp)))
+    # wrk's connections all come from 127.0.0.1: lift the per-address cap.
     proc = subprocess.Popen([path, "--listen", "127.0.0.1:0", "--db", db, "--quiet",
-                             "--seed-demo"] + list(extra), stdout=subprocess.PIPE,
+                             "--seed-demo", "--max-connections-per-address", "0"] + list(extra),
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env)
     select.select([proc.stdout], [], [], 60)
     port = int(proc.stdout.readline().decode().rsplit(":", 1)[1].strip("/\n"))
