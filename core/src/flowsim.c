@@ -705,89 +705,120 @@ static void sim_calendar(int64_t origin, int H, sim_cal *c) {
   }
 }
 
+/* Per-direction event tables of one simulation: the horizon cut into
+ * segments (UTC days) over which a path's intensity multiplier is constant,
+ * each with its total base intensity and a table that maps 10 random bits
+ * to an hour of the segment in proportion to the hours' base rates. A
+ * path then draws one Poisson count per segment and direction and places
+ * each event with a few bits: the hourly profile is exact to 1/1024. */
+#define HOUR_BITS 10
+#define HOUR_TABLE (1 << HOUR_BITS)
+#define MAX_SEGMENTS (MAX_HORIZON / 24 + 2)
+
+typedef struct seg_tables {
+  int n;
+  int first[MAX_SEGMENTS + 1]; /* first hour (1-based) of each segment; first[n] = H + 1 */
+  uint8_t me[MAX_SEGMENTS];
+  double total[2][MAX_SEGMENTS];
+  uint16_t *hour[2]; /* [segment * HOUR_TABLE + bits] -> hour k */
+} seg_tables;
+
+static void seg_free(seg_tables *s) {
+  fc__free(s->hour[0]);
+  fc__free(s->hour[1]);
+}
+
+static int seg_build(const fit *f, const sim_cal *cal, int H, seg_tables *s) {
+  s->n = 0;
+  s->hour[0] = s->hour[1] = NULL;
+  for (int k = 1; k <= H; k++)
+    if (k == 1 || cal->day[k] != cal->day[k - 1]) {
+      s->me[s->n] = cal->me[k];
+      s->first[s->n++] = k;
+    }
+  s->first[s->n] = H + 1;
+  for (int dir = 0; dir < 2; dir++) {
+    if ((s->hour[dir] = fc__mallocarray((size_t)s->n * HOUR_TABLE, sizeof *s->hour[dir])) == NULL) {
+      seg_free(s);
+      return FC_ENOMEM;
+    }
+    for (int g = 0; g < s->n; g++) {
+      double tot = 0, acc = 0;
+      int k = s->first[g];
+      uint16_t *tab = s->hour[dir] + (size_t)g * HOUR_TABLE;
+      for (int h = s->first[g]; h < s->first[g + 1]; h++) tot += f->d[dir].rate[cal->how[h]];
+      s->total[dir][g] = tot;
+      /* Slot i covers (i + 0.5) / 1024 of the segment's cumulative rate. */
+      acc = tot > 0 ? f->d[dir].rate[cal->how[k]] / tot : 1.0;
+      for (int i = 0; i < HOUR_TABLE; i++) {
+        double u = ((double)i + 0.5) / HOUR_TABLE;
+        while (u > acc && k + 1 < s->first[g + 1]) acc += f->d[dir].rate[cal->how[++k]] / tot;
+        tab[i] = (uint16_t)k;
+      }
+    }
+  }
+  return FC_OK;
+}
+
 /* Simulates `paths` paths of the cumulative unscheduled net flow over
  * hours 1..H after origin into C[path * H + k - 1] (currency units); adds
  * the mean outflow and inflow of each hour into mean_out/mean_in (when
- * not NULL; divided by paths). */
-static void simulate(const fit *f, const sim_cal *cal, int H, int paths, const occ *oc, size_t n_occ, fc_rng *r,
-                     double *C, double *mean_out, double *mean_in) {
+ * not NULL; divided by paths). FC_ENOMEM when the tables cannot be made. */
+static int simulate(const fit *f, const sim_cal *cal, int H, int paths, const occ *oc, size_t n_occ, fc_rng *r,
+                    double *C, double *mean_out, double *mean_in) {
+  seg_tables st;
+  if (seg_build(f, cal, H, &st) != FC_OK) return FC_ENOMEM;
   for (int m = 0; m < paths; m++) {
     double level[2], me[2], cum = 0;
-    int cur_day = -1;
+    double *row = C + (size_t)m * (size_t)H;
     for (int dir = 0; dir < 2; dir++) {
       const dir_model *d = &f->d[dir];
       level[dir] = fc__dexp(d->level_logsd * fc__dnormal(r) - 0.5 * d->level_logsd * d->level_logsd);
       me[dir] = d->me_mult * fc__dexp(d->me_logsd * fc__dnormal(r));
     }
-    {
-      double de[2] = {1, 1};
-      double *row = C + (size_t)m * (size_t)H;
-      /* Recurring occurrences of this path, added to their hour. */
-      for (int k = 1; k <= H; k++) row[k - 1] = 0;
-      for (size_t i = 0; i < n_occ; i++) {
-        const rec_series *s = oc[i].s;
-        double h, a;
-        int k;
-        if (s->hit_rate < 1.0 && fc_rng_uniform(r) >= s->hit_rate) continue;
-        h = oc[i].hour + (s->hour_sd > 0.5 ? s->hour_sd : 0.5) * fc__dnormal(r);
-        k = (int)ceil(h);
-        if (k < 1) k = 1;
-        a = fc__dexp(s->logamt_mean + s->logamt_sd * fc__dnormal(r));
-        if (k > H) continue;
-        row[k - 1] += s->dir == OUT ? -a : a;
-        if (s->dir == OUT && mean_out) mean_out[k] += a / paths;
-        if (s->dir == IN && mean_in) mean_in[k] += a / paths;
-      }
-      for (int k = 1; k <= H; k++) {
-        int how = cal->how[k];
-        double flow = 0;
-        if (cal->day[k] != cur_day) {
-          cur_day = cal->day[k];
-          for (int dir = 0; dir < 2; dir++) {
-            double s = f->d[dir].day_logsd;
-            de[dir] = s > 0 ? fc__dexp(s * fc__dnormal(r) - 0.5 * s * s) : 1.0;
-          }
+    for (int k = 0; k < H; k++) row[k] = 0;
+    /* Recurring occurrences of this path, added to their hour. */
+    for (size_t i = 0; i < n_occ; i++) {
+      const rec_series *s = oc[i].s;
+      double h, a;
+      int k;
+      if (s->hit_rate < 1.0 && fc_rng_uniform(r) >= s->hit_rate) continue;
+      h = oc[i].hour + (s->hour_sd > 0.5 ? s->hour_sd : 0.5) * fc__dnormal(r);
+      k = (int)ceil(h);
+      if (k < 1) k = 1;
+      a = fc__dexp(s->logamt_mean + s->logamt_sd * fc__dnormal(r));
+      if (k > H) continue;
+      row[k - 1] += s->dir == OUT ? -a : a;
+      if (s->dir == OUT && mean_out) mean_out[k] += a / paths;
+      if (s->dir == IN && mean_in) mean_in[k] += a / paths;
+    }
+    /* Unscheduled events: a count per segment, each placed by its bits. */
+    for (int g = 0; g < st.n; g++)
+      for (int dir = 0; dir < 2; dir++) {
+        const dir_model *d = &f->d[dir];
+        double s = d->day_logsd, de = s > 0 ? fc__dexp(s * fc__dnormal(r) - 0.5 * s * s) : 1.0;
+        double lam = st.total[dir][g] * level[dir] * de * (st.me[g] ? me[dir] : 1.0);
+        int cnt = d->n_amt ? fc__dpoisson(r, lam) : 0;
+        const uint16_t *tab = st.hour[dir] + (size_t)g * HOUR_TABLE;
+        double sign = dir == OUT ? -1.0 : 1.0, *mean = dir == OUT ? mean_out : mean_in;
+        for (int j = 0; j < cnt; j++) {
+          uint64_t bits = fc_rng_next(r);
+          int k = tab[bits & (HOUR_TABLE - 1)];
+          double a = d->pool[amount_cell(cal->how[k]) * POOL + ((bits >> HOUR_BITS) & (POOL - 1))];
+          row[k - 1] += sign * a;
+          if (mean) mean[k] += a / paths;
         }
-        for (int dir = 0; dir < 2; dir++) {
-          const dir_model *d = &f->d[dir];
-          double lam = d->rate[how] * level[dir] * de[dir] * (cal->me[k] ? me[dir] : 1.0), sum = 0;
-          int cnt = d->n_amt ? fc__dpoisson(r, lam) : 0;
-          const double *pool = d->pool + amount_cell(how) * POOL;
-          uint64_t bits = 0;
-          for (int j = 0; j < cnt; j++) {
-            /* POOL_BITS bits a draw, several draws from one number. */
-            if (j % (64 / POOL_BITS) == 0) bits = fc_rng_next(r);
-            sum += pool[bits & (POOL - 1)];
-            bits >>= POOL_BITS;
-          }
-          if (dir == OUT) {
-            flow -= sum;
-            if (mean_out) mean_out[k] += sum / paths;
-          } else {
-            flow += sum;
-            if (mean_in) mean_in[k] += sum / paths;
-          }
-        }
-        cum += flow + row[k - 1];
-        row[k - 1] = cum;
       }
+    for (int k = 0; k < H; k++) {
+      cum += row[k];
+      row[k] = cum;
     }
   }
+  seg_free(&st);
+  return FC_OK;
 }
 
 /* ---- quantiles ------------------------------------------------------------------------- */
-
-/* The q-quantile (linear interpolation) of v[0..n) already sorted. */
-static double sorted_quantile(const double *v, size_t n, double q) {
-  double pos, lo, hi;
-  size_t i;
-  if (n == 0) return NAN;
-  pos = q * (double)(n - 1);
-  i = (size_t)pos;
-  lo = v[i];
-  hi = i + 1 < n ? v[i + 1] : v[i];
-  return lo + (pos - (double)i) * (hi - lo);
-}
 
 /* The q-quantile (linear interpolation) of v[0..n), sorting v. */
 static double quantile(double *v, size_t n, double q) {
@@ -802,13 +833,55 @@ static double quantile(double *v, size_t n, double q) {
   return lo + (pos - (double)i) * (hi - lo);
 }
 
-/* Per-hour p10/p50/p90 of C (paths x H): one sort per hour. */
+/* Rearranges v[lo..hi] so that v[k] holds the value it would hold sorted,
+ * smaller values before it and larger after (Hoare's selection). */
+static void select_kth(double *v, size_t lo, size_t hi, size_t k) {
+  while (lo < hi) {
+    double pivot = v[lo + (hi - lo) / 2];
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        double t = v[i];
+        v[i] = v[j], v[j] = t;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+/* The smallest of v[lo..hi]. */
+static double min_from(const double *v, size_t lo, size_t hi) {
+  double m = v[lo];
+  for (size_t i = lo + 1; i <= hi; i++) m = v[i] < m ? v[i] : m;
+  return m;
+}
+
+/* The q-quantile (linear interpolation, as quantile()) of v[0..n), using
+ * selection inside [lo, hi], which must contain its two order statistics. */
+static double select_quantile(double *v, size_t n, double q, size_t lo, size_t hi) {
+  double pos = q * (double)(n - 1);
+  size_t i = (size_t)pos;
+  select_kth(v, lo, hi, i);
+  if (i + 1 >= n) return v[i];
+  return v[i] + (pos - (double)i) * (min_from(v, i + 1, hi) - v[i]);
+}
+
+/* Per-hour p10/p50/p90 of C (paths x H), by selection: the median first,
+ * then each tail within its own side. */
 static void hour_quantiles(const double *C, int paths, int H, double *col, double *q10, double *q50, double *q90) {
+  size_t n = (size_t)paths, i50 = (size_t)(0.5 * (double)(n - 1));
   for (int k = 0; k < H; k++) {
     for (int m = 0; m < paths; m++) col[m] = C[(size_t)m * (size_t)H + (size_t)k];
-    q10[k] = quantile(col, (size_t)paths, 0.1);
-    q50[k] = sorted_quantile(col, (size_t)paths, 0.5);
-    q90[k] = sorted_quantile(col, (size_t)paths, 0.9);
+    q50[k] = select_quantile(col, n, 0.5, 0, n - 1);
+    q10[k] = select_quantile(col, n, 0.1, 0, i50);
+    q90[k] = select_quantile(col, n, 0.9, i50, n - 1);
   }
 }
 
@@ -977,8 +1050,12 @@ static int calibrate(fc_flowsim *m, const uint8_t *how_of, const uint8_t *me_of,
       }
       n_occ = occurrences(&f, origin, H, NULL, 0, oc, 4096);
       fc_rng_seed(&r, seed_for(m->params.seed, (uint64_t)j, c));
-      simulate(&f, cal, H, paths, oc, n_occ, &r, C, NULL, NULL);
+      rc = simulate(&f, cal, H, paths, oc, n_occ, &r, C, NULL, NULL);
       fit_free(&f);
+      if (rc != FC_OK) {
+        rc = fc__err(err, rc, "out of memory");
+        goto done;
+      }
       actuals(&m->c[c], origin, H, A);
       hour_quantiles(C, paths, H, col, q10, q50, q90);
       cs->origin = j;
@@ -1068,8 +1145,9 @@ static int calibrate(fc_flowsim *m, const uint8_t *how_of, const uint8_t *me_of,
       if ((rc = fit_at(m, &m->c[cs->ccy], origin, how_of, me_of, &sh, &f)) != FC_OK) break;
       n_occ = occurrences(&f, origin, H, NULL, 0, oc, 4096);
       fc_rng_seed(&r, seed_for(m->params.seed, (uint64_t)cs->origin, cs->ccy));
-      simulate(&f, cal, H, paths, oc, n_occ, &r, C, NULL, NULL);
+      rc = simulate(&f, cal, H, paths, oc, n_occ, &r, C, NULL, NULL);
       fit_free(&f);
+      if (rc != FC_OK) break;
       hour_quantiles(C, paths, H, col, q10, q50, q90);
       scale_paths(C, paths, H, q50, m->band_scale);
       for (int p = 0; p < paths; p++) mins[p] = min_of(C + (size_t)p * (size_t)H, H);
@@ -1391,7 +1469,10 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
   sim_calendar(m->now, H, cal);
   n_occ = occurrences(f, m->now, H, known, n_known, oc, 4096);
   fc_rng_seed(&rng, seed_for(r->seed, 0xC0FFEEULL, c));
-  simulate(f, cal, H, paths, oc, n_occ, &rng, C, mo, mi);
+  if (simulate(f, cal, H, paths, oc, n_occ, &rng, C, mo, mi) != FC_OK) {
+    fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi);
+    return FC_ENOMEM;
+  }
   hour_quantiles(C, paths, H, col, q10, q50, q90);
   scale_paths(C, paths, H, q50, m->band_scale);
   memset(hits, 0, sizeof hits);
