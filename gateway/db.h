@@ -172,5 +172,7 @@ int gw_db_models_write_json(gw_db *db, const char *tenant, const char *kind, con
 /* Calls fn for every tenant with at least one transaction, in id order. */
 typedef void (*gw_tenant_fn)(const char *tenant, void *arg);
 int gw_db_transaction_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err);
+/* ... with at least one transfer. */
+int gw_db_treasury_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err);
 
 #endif /* GW_DB_H */

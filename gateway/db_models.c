@@ -235,13 +235,13 @@ int gw_db_models_write_json(gw_db *db, const char *tenant, const char *kind, con
   return rc;
 }
 
-int gw_db_transaction_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err) {
+/* fn for every distinct tenant_id the query returns. */
+static int each_tenant(gw_db *db, const char *sql, gw_tenant_fn fn, void *arg, fc_err *err) {
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r;
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT DISTINCT tenant_id FROM transactions ORDER BY tenant_id", -1,
-                         &st, NULL) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "tenants");
     gw__release(db, c);
     return rc;
@@ -251,4 +251,12 @@ int gw_db_transaction_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err
   sqlite3_finalize(st);
   gw__release(db, c);
   return rc;
+}
+
+int gw_db_transaction_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err) {
+  return each_tenant(db, "SELECT DISTINCT tenant_id FROM transactions ORDER BY tenant_id", fn, arg, err);
+}
+
+int gw_db_treasury_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err) {
+  return each_tenant(db, "SELECT DISTINCT tenant_id FROM transfers ORDER BY tenant_id", fn, arg, err);
 }

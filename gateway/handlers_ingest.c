@@ -92,8 +92,11 @@ GW_HANDLER(gw_handle_ingest) {
     fc_buf_printf(&res->body, "{\"kind\":\"%s\",\"tenant_id\":", fc_record_kind_name(kind));
     fc_buf_json_str(&res->body, call->tenant);
     fc_buf_printf(&res->body, ",\"stored\":%zu", fc_batch_count(b));
-    if (kind == FC_RECORD_TRANSACTIONS && app->registry) {
+    if (app->registry) {
+      /* Transactions retrain the revenue models; treasury rows refit the
+       * flow model that method=ml projections reuse. */
       gw_retrain_opts o = gw_retrain_defaults();
+      o.what = kind == FC_RECORD_TRANSACTIONS ? GW_RETRAIN_REVENUE : GW_RETRAIN_TREASURY;
       fc_buf_printf(&res->body, ",\"retrain_job\":%llu",
                     (unsigned long long)gw_registry_request(app->registry, call->tenant, &o));
     }

@@ -24,6 +24,7 @@
 #include "fc/projection.h"
 #include "fc/projection_ml.h"
 #include "fc/project.h"
+#include "flowmodels.h"
 #include "fc/whatif.h"
 #include "fc/segments.h"
 #include "fc/time.h"
@@ -510,7 +511,9 @@ GW_HANDLER(gw_handle_what_if) {
     pr.p.floors = floors;
     pr.scenario = scenario_text;
     pr.scenario_len = strlen(scenario_text);
-    rc = fc_project(t, &pr, &proj, &err);
+    if (pr.method == FC_PROJECT_ML) rc = gw_flowmodels_acquire(app->flowmodels, call->tenant, t, now, &pr.model, &err);
+    if (rc == FC_OK) rc = fc_project(t, &pr, &proj, &err);
+    gw_flowmodels_release(app->flowmodels, pr.model);
   }
   if (rc == FC_OK) {
     json_start(res, call->tenant);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "flowmodels.h"
 #include "handlers.h"
 
 #include "fc/projection.h"
@@ -124,7 +125,9 @@ GW_HANDLER(gw_handle_projection) {
     r.p.horizon_hours = q.horizon;
     r.p.tenant_id = tenant;
     r.p.currency = q.has_currency ? q.currency : NULL;
-    rc = fc_project(t, &r, &proj, &err);
+    if (r.method == FC_PROJECT_ML) rc = gw_flowmodels_acquire(app->flowmodels, tenant, t, q.now, &r.model, &err);
+    if (rc == FC_OK) rc = fc_project(t, &r, &proj, &err);
+    gw_flowmodels_release(app->flowmodels, r.model);
   }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &res->body);
   if (rc == FC_OK) {

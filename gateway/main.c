@@ -45,6 +45,7 @@
 #include "db.h"
 #include "metering.h"
 #include "metrics.h"
+#include "flowmodels.h"
 #include "registry.h"
 #include "server.h"
 
@@ -374,10 +375,17 @@ static void on_drained(void *arg) {
   gw_meter_stop(rt->meter);
 }
 
-/* Startup: a job per tenant with transactions, for stale series only. */
+/* Startup: a job per tenant with transactions, for stale series only,
+ * and one per tenant with transfers, for its treasury flow model. */
 static void retrain_at_start(const char *tenant, void *arg) {
   gw_retrain_opts ro = gw_retrain_defaults();
   ro.only_stale = 1;
+  gw_registry_request(arg, tenant, &ro);
+}
+
+static void fit_flows_at_start(const char *tenant, void *arg) {
+  gw_retrain_opts ro = gw_retrain_defaults();
+  ro.what = GW_RETRAIN_TREASURY;
   gw_registry_request(arg, tenant, &ro);
 }
 
@@ -399,7 +407,7 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   if (uv_loop_init(&loop) != 0) return 1;
   fc_err_clear(&err);
   rt.registry = NULL;
-  if (gw_registry_create(&loop, app->db, app->cache, &rt.registry, &err) != FC_OK) {
+  if (gw_registry_create(&loop, app->db, app->cache, app->flowmodels, &rt.registry, &err) != FC_OK) {
     fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
     uv_loop_close(&loop);
     return 1;
@@ -445,6 +453,8 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   fflush(stdout);
   if (gw_db_transaction_tenants(app->db, retrain_at_start, rt.registry, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: startup retraining: %s\n", err.msg);
+  if (gw_db_treasury_tenants(app->db, fit_flows_at_start, rt.registry, &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: startup flow models: %s\n", err.msg);
   uv_run(&loop, UV_RUN_DEFAULT);
   gw_server_destroy(rt.server);
   gw_meter_destroy(rt.meter);
@@ -533,13 +543,14 @@ int main(int argc, char **argv) {
   app.cache = gw_cache_create(10000, (uint64_t)o.cache_ttl_s * 1000);
   app.metrics = &metrics;
   fc_err_clear(&err);
-  rc = !app.auth || !app.cache ? 1 : open_db(&o, &app.db);
+  rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
   if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);
   else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);
   gw_cache_destroy(app.cache);
+  gw_flowmodels_destroy(app.flowmodels);
   gw_auth_destroy(app.auth);
   json_decref(o.config);
   return rc;

@@ -7,6 +7,7 @@
  * jobs in request order while fewer than GW_REGISTRY_MAX_RUNNING run.
  */
 #include "registry.h"
+#include "flowmodels.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct gw_registry {
   uv_async_t wake;
   gw_db *db;
   gw_cache *cache;
+  struct gw_flowmodels *flows;
   uv_mutex_t lock;
   tenant_jobs *t;
   size_t n, cap;
@@ -54,6 +56,7 @@ gw_retrain_opts gw_retrain_defaults(void) {
   gw_retrain_opts o;
   memset(&o, 0, sizeof o);
   o.granularities = GW_GRAN_DAY;
+  o.what = GW_RETRAIN_REVENUE;
   return o;
 }
 
@@ -300,7 +303,9 @@ static void run_job(uv_work_t *w) {
   fc_err err;
   fc_err_clear(&err);
   fc_buf_printf(&jb->result, "{\"job_id\":%llu,\"series\":[", (unsigned long long)jb->id);
-  int rc = gw_db_load_transactions(jb->reg->db, jb->tenant, INT64_MIN + 1, &all, &err);
+  int rc = FC_OK;
+  memset(&all, 0, sizeof all);
+  if (jb->opts.what & GW_RETRAIN_REVENUE) rc = gw_db_load_transactions(jb->reg->db, jb->tenant, INT64_MIN + 1, &all, &err);
   for (size_t i = 0; rc == FC_OK && i < all.n; i++) {
     const char *ccy = all.v[i].currency;
     int seen = 0;
@@ -319,8 +324,18 @@ static void run_job(uv_work_t *w) {
     fc_buf_puts(&jb->result, ",\"error\":");
     fc_buf_json_str(&jb->result, err.msg);
   }
+  if ((jb->opts.what & GW_RETRAIN_TREASURY) && jb->reg->flows) {
+    /* The tenant's flow model at its new as-of, so projections find it
+     * fitted; a tenant without transfers has none to fit. */
+    fc_err ferr;
+    int frc;
+    fc_err_clear(&ferr);
+    frc = gw_flowmodels_refresh(jb->reg->flows, jb->reg->db, jb->tenant, &ferr);
+    fc_buf_puts(&jb->result, ",\"treasury_flow_model\":");
+    fc_buf_json_str(&jb->result, frc == FC_OK ? "fitted" : frc == FC_ENOTFOUND ? "no transfers" : ferr.msg);
+  }
   fc_buf_putc(&jb->result, '}');
-  if (rc == FC_OK) gw_txn_set_free(&all);
+  if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE)) gw_txn_set_free(&all);
   gw_cache_invalidate(jb->reg->cache, jb->tenant);
 }
 
@@ -349,6 +364,7 @@ static void merge(gw_retrain_opts *into, const gw_retrain_opts *o) {
   if (strcmp(into->currency, o->currency) != 0) into->currency[0] = '\0';
   into->granularities |= o->granularities;
   into->only_stale = into->only_stale && o->only_stale;
+  into->what |= o->what;
 }
 
 uint64_t gw_registry_request(gw_registry *r, const char *tenant, const gw_retrain_opts *o) {
@@ -424,8 +440,8 @@ static void job_done(uv_work_t *w, int status) {
 
 static void on_wake(uv_async_t *h) { start_jobs(h->data); }
 
-int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, gw_registry **out,
-                       fc_err *err) {
+int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_flowmodels *flows,
+                       gw_registry **out, fc_err *err) {
   gw_registry *r = calloc(1, sizeof *r);
   *out = NULL;
   if (!r) return gw_err(err, FC_ENOMEM, "out of memory");
@@ -442,6 +458,7 @@ int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, gw_registry 
   r->loop = loop;
   r->db = db;
   r->cache = cache;
+  r->flows = flows;
   *out = r;
   return FC_OK;
 }

@@ -44,13 +44,19 @@ typedef struct gw_retrain_opts {
   char currency[FC_CCY_MAX]; /* "" : every currency */
   unsigned granularities;    /* GW_GRAN_DAY | GW_GRAN_HOUR bits */
   int only_stale; /* 1: skip a series whose champion was trained on exactly its data */
+  unsigned what;  /* GW_RETRAIN_REVENUE | GW_RETRAIN_TREASURY */
 } gw_retrain_opts;
 
-/* Defaults: auto challenger, every currency, day, not only stale. */
+#define GW_RETRAIN_REVENUE 1u  /* the revenue models of the series above */
+#define GW_RETRAIN_TREASURY 2u /* the treasury flow model (flowmodels.h) */
+
+/* Defaults: auto challenger, every currency, day, not only stale, revenue. */
 gw_retrain_opts gw_retrain_defaults(void);
 
-int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, gw_registry **out,
-                       fc_err *err);
+struct gw_flowmodels;
+/* flows may be NULL: treasury jobs then do nothing. */
+int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_flowmodels *flows,
+                       gw_registry **out, fc_err *err);
 /* Any thread. Queues (or merges into the waiting) job of tenant; returns
  * its id (> 0), or 0 once the registry is stopped. */
 uint64_t gw_registry_request(gw_registry *r, const char *tenant, const gw_retrain_opts *o);

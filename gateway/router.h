@@ -29,6 +29,7 @@ typedef struct gw_app {
   gw_meter *meter;     /* NULL: no metering (tools) */
   gw_metrics *metrics; /* written by the loop only */
   gw_registry *registry; /* NULL: no retraining (tools) */
+  struct gw_flowmodels *flowmodels; /* fitted treasury flow models; NULL: fit per request */
 } gw_app;
 
 typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req,
