@@ -50,6 +50,7 @@ import json
 import math
 import os
 import sys
+import time
 from multiprocessing import Pool
 
 import numpy as np
@@ -298,6 +299,7 @@ def simulate_currency(rng, tid, ccy, regime, now0, t_start, paths):
             hist_net[(e[0] - t_start) // 3600] += e[1]
 
     # Oracle: unscheduled flows on M paths over hours [now0, now0 + EP_K + EP_W).
+    t_oracle, c_oracle = time.perf_counter(), time.process_time()
     W_all = EP_K + EP_W
     oh = np.arange(now0, now0 + W_all * 3600, 3600, dtype=np.int64)
     U = np.zeros((paths, W_all))
@@ -335,8 +337,10 @@ def simulate_currency(rng, tid, ccy, regime, now0, t_start, paths):
 
     C0 = np.cumsum(window_flows(0, LOOK_H), axis=1)  # balance change at hours 1..96 from now0
     minc = [C0[:, :EP_W].min(axis=1)]
+    t_look, c_look = time.perf_counter() - t_oracle, time.process_time() - c_oracle
     for k in range(1, EP_K):
         minc.append(np.cumsum(window_flows(k, EP_W), axis=1).min(axis=1))
+    t_oracle, c_oracle = time.perf_counter() - t_oracle, time.process_time() - c_oracle
 
     # Balance from the regime and the 48 h need.
     need = -minc[0]
@@ -356,7 +360,9 @@ def simulate_currency(rng, tid, ccy, regime, now0, t_start, paths):
         "p90": [B0 / unit] + list(q[2] / unit),
         "p48_by_hour": [float(np.mean(B[k] + minc[k] < floor)) for k in range(EP_K)],
     }
-    truth = {"currency": ccy, "scale": scale, "floor": floor, "balance0": B0, "need48": N / unit,
+    truth = {"oracle_ms_look": t_look * 1e3, "oracle_ms_episode": (t_oracle - t_look) / (EP_K - 1) * 1e3,
+             "oracle_cpu_ms_look": c_look * 1e3, "oracle_cpu_ms_episode": (c_oracle - c_look) / (EP_K - 1) * 1e3,
+             "currency": ccy, "scale": scale, "floor": floor, "balance0": B0, "need48": N / unit,
              "breach_hour": breach, "path": [int(x) for x in B], "oracle": oracle,
              "hist_mean_abs_hourly": float(np.mean(np.abs(hist_net))) / unit,
              "hidden": {"volume": volume / unit, "regime_factor": factor,
