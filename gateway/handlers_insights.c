@@ -23,6 +23,7 @@
 #include "fc/cashflow.h"
 #include "fc/projection.h"
 #include "fc/projection_ml.h"
+#include "fc/project.h"
 #include "fc/whatif.h"
 #include "fc/segments.h"
 #include "fc/time.h"
@@ -481,8 +482,9 @@ GW_HANDLER(gw_handle_what_if) {
   if (body_string(j, "now", &now_s, res) || body_string(j, "currency", &ccy, res) ||
       body_string(j, "floors", &floors, res) || body_string(j, "method", &method, res))
     goto done;
-  if (method && strcmp(method, "rule") && strcmp(method, "ml")) {
-    gw_response_error(res, 400, "invalid_field", "method: expected \"rule\" or \"ml\"");
+  fc_project_request pr = fc_project_defaults();
+  if (method && fc_project_method_parse(method, &pr.method, &err) != FC_OK) {
+    gw_response_error(res, 400, "invalid_field", "method: expected \"rule\", \"ml\" or \"gbdt\"");
     goto done;
   }
   if (horizon > call->tier.max_horizon_hours) {
@@ -498,20 +500,17 @@ GW_HANDLER(gw_handle_what_if) {
   if (rc == FC_OK && !now_s) now = fc_treasury_default_now(t, call->tenant);
   if (rc == FC_OK && now == FC_TIME_NONE)
     rc = gw_err(&err, FC_ENOTFOUND, "tenant %s has no transfers; pass now", call->tenant);
-  if (rc == FC_OK) rc = fc_whatif_apply(t, call->tenant, scenario_text, strlen(scenario_text), &changed, &err);
   if (rc == FC_OK) {
-    fc_projection_params p = fc_projection_defaults();
-    p.now = now;
-    p.horizon_hours = horizon;
-    p.tenant_id = call->tenant;
-    p.currency = ccy;
-    p.floors = floors;
-    if (method && !strcmp(method, "ml")) {
-      fc_projection_ml_params ml = fc_projection_ml_defaults();
-      rc = fc_project_ml(changed, &p, &ml, &proj, &err);
-    } else {
-      rc = fc_project_rule(changed, &p, &proj, &err);
-    }
+    /* The scenario applies to a copy inside the core; with "ml" the flow
+     * model is fitted on the tenant's history as it is. */
+    pr.p.now = now;
+    pr.p.horizon_hours = horizon;
+    pr.p.tenant_id = call->tenant;
+    pr.p.currency = ccy;
+    pr.p.floors = floors;
+    pr.scenario = scenario_text;
+    pr.scenario_len = strlen(scenario_text);
+    rc = fc_project(t, &pr, &proj, &err);
   }
   if (rc == FC_OK) {
     json_start(res, call->tenant);

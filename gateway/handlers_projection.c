@@ -1,7 +1,8 @@
 /* handlers_projection.c: GET /v1/reports/treasury/projection.
  *
- * Query: method (rule, the default, or ml: the cash-flow model's p10-p90
- * band, projection_ml.h), currency (optional: every currency of the tenant), horizon in
+ * Query: method (rule, the default; ml: known flows plus simulated
+ * unscheduled flows, flowsim.h; gbdt: the cash-flow trees' band,
+ * projection_ml.h), currency (optional: every currency of the tenant), horizon in
  * hours (default 48, 1..720), now (optional ISO 8601; default: the start
  * of the hour after the newest transfer, fc_treasury_default_now, as the
  * CLI does). Unknown or repeated
@@ -19,7 +20,7 @@
 #include "handlers.h"
 
 #include "fc/projection.h"
-#include "fc/projection_ml.h"
+#include "fc/project.h"
 #include "fc/time.h"
 #include "fc/treasury.h"
 
@@ -29,7 +30,7 @@ typedef struct projection_query {
   int horizon;
   int64_t now;
   int has_now;
-  int ml; /* method=ml: the cash-flow model's band (projection_ml.h) */
+  fc_project_method method; /* rule, ml (flowsim.h) or gbdt (projection_ml.h) */
   int has_method;
 } projection_query;
 
@@ -68,11 +69,10 @@ static int parse_query(const char *query, projection_query *q, gw_response *res)
       }
       seen_horizon = 1;
     } else if (strcmp(key, "method") == 0 && !q->has_method) {
-      if (strcmp(val, "rule") != 0 && strcmp(val, "ml") != 0) {
-        gw_response_error(res, 400, "invalid_parameter", "method: expected rule or ml");
+      if (fc_project_method_parse(val, &q->method, NULL) != FC_OK) {
+        gw_response_error(res, 400, "invalid_parameter", "method: expected rule, ml or gbdt");
         return -1;
       }
-      q->ml = strcmp(val, "ml") == 0;
       q->has_method = 1;
     } else if (strcmp(key, "now") == 0 && !q->has_now) {
       fc_err err;
@@ -118,17 +118,13 @@ GW_HANDLER(gw_handle_projection) {
     }
   }
   if (rc == FC_OK) {
-    fc_projection_params p = fc_projection_defaults();
-    p.now = q.now;
-    p.horizon_hours = q.horizon;
-    p.tenant_id = tenant;
-    p.currency = q.has_currency ? q.currency : NULL;
-    if (q.ml) {
-      fc_projection_ml_params ml = fc_projection_ml_defaults();
-      rc = fc_project_ml(t, &p, &ml, &proj, &err);
-    } else {
-      rc = fc_project_rule(t, &p, &proj, &err);
-    }
+    fc_project_request r = fc_project_defaults();
+    r.method = q.method;
+    r.p.now = q.now;
+    r.p.horizon_hours = q.horizon;
+    r.p.tenant_id = tenant;
+    r.p.currency = q.has_currency ? q.currency : NULL;
+    rc = fc_project(t, &r, &proj, &err);
   }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &res->body);
   if (rc == FC_OK) {

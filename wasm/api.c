@@ -32,6 +32,8 @@
 #include "fc/json.h"
 #include "fc/money.h"
 #include "fc/projection.h"
+#include "fc/flowsim.h"
+#include "fc/project.h"
 #include "fc/projection_ml.h"
 #include "fc/whatif.h"
 #include "fc/records.h"
@@ -289,6 +291,9 @@ static int load_kind(fc_treasury *t, fc_record_kind kind, int fmt, const char *d
 /* The projection options; strings point into the options document. */
 typedef struct project_opts {
   fc_projection_params p;
+  uint64_t seed;
+  int paths;
+  double target_probability;
   const char *currencies; /* scale overrides "JPY=0,DAI=6" */
   const fc_json *scenario; /* what-if changes (whatif.h), or NULL */
   const char *method;      /* "rule" (default) or "ml" */
@@ -311,9 +316,16 @@ static int parse_project_opts(const char *opts, size_t len, project_opts *po,
       {"currencies", OPT_STRING, &po->currencies, 0, 0},
       {"scenario", OPT_OBJECT, &po->scenario, 0, 0},
       {"method", OPT_STRING, &po->method, 0, 0},
+      {"seed", OPT_U64, &po->seed, 0, 9007199254740991.0},
+      {"paths", OPT_INT, &po->paths, FC_PROJECT_PATHS_MIN, FC_PROJECT_PATHS_MAX},
+      {"target_probability", OPT_DOUBLE, &po->target_probability, 1e-6, 0.999999},
   };
   int rc;
-  po->p = fc_projection_defaults();
+  fc_project_request d = fc_project_defaults();
+  po->p = d.p;
+  po->seed = d.seed;
+  po->paths = d.paths;
+  po->target_probability = d.target_probability;
   po->currencies = NULL;
   po->scenario = NULL;
   po->method = NULL;
@@ -359,25 +371,70 @@ static int build_treasury(const project_opts *po, const char *const data[3],
 
 /* ---- trained-model cache ---------------------------------------------- */
 
-/* The page keeps one cache of trained cash-flow models for its life, so a
- * what-if that changes only the future reuses the baseline's models
- * (cashflow.h); NULL on failure, when projections simply train. */
+/* The page keeps one cache for its life: the cash-flow trees of the "gbdt"
+ * method (cashflow.h) and the last fitted flow model of the "ml" method,
+ * so a what-if that changes only known flows (or the same data projected
+ * again) reuses them instead of fitting. */
+typedef struct wasm_cache {
+  fc_cashflow_cache *trees;
+  fc_flowsim *model;
+  uint64_t fits, reuses;
+} wasm_cache;
+
 void *fc_wasm_cache_create(size_t capacity) {
-  fc_cashflow_cache *c = NULL;
-  return fc_cashflow_cache_create(capacity, &c, NULL) == FC_OK ? c : NULL;
+  wasm_cache *c = calloc(1, sizeof *c);
+  if (c == NULL) return NULL;
+  if (fc_cashflow_cache_create(capacity, &c->trees, NULL) != FC_OK) {
+    free(c);
+    return NULL;
+  }
+  return c;
 }
 
-void fc_wasm_cache_destroy(void *cache) { fc_cashflow_cache_destroy(cache); }
+void fc_wasm_cache_destroy(void *cache) {
+  wasm_cache *c = cache;
+  if (c == NULL) return;
+  fc_cashflow_cache_destroy(c->trees);
+  fc_flowsim_destroy(c->model);
+  free(c);
+}
 
 int fc_wasm_cache_stats(void *cache, fc_wasm_out *out) {
-  uint64_t hits, misses;
-  size_t entries;
+  wasm_cache *c = cache;
+  uint64_t hits = 0, misses = 0;
+  size_t entries = 0;
   fc_buf b;
   fc_buf_init(&b);
-  fc_cashflow_cache_stats(cache, &hits, &misses, &entries);
-  fc_buf_printf(&b, "{\"hits\":%llu,\"misses\":%llu,\"entries\":%zu}", (unsigned long long)hits,
-                (unsigned long long)misses, entries);
+  if (c != NULL) fc_cashflow_cache_stats(c->trees, &hits, &misses, &entries);
+  fc_buf_printf(&b, "{\"hits\":%llu,\"misses\":%llu,\"entries\":%zu,\"model_fits\":%llu,\"model_reuses\":%llu}",
+                (unsigned long long)hits, (unsigned long long)misses, entries,
+                (unsigned long long)(c ? c->fits : 0), (unsigned long long)(c ? c->reuses : 0));
   return fcw_give(&b, out);
+}
+
+/* The flow model for t at the request's now: the cached one when it was
+ * fitted on the same history, else a fresh fit kept in the cache. */
+static int cached_model(wasm_cache *c, const fc_treasury *t, const fc_project_request *req, const fc_flowsim **out,
+                        fc_err *err) {
+  fc_flowsim_params fp = fc_flowsim_defaults();
+  fc_flowsim *m;
+  int rc;
+  *out = NULL;
+  if (c == NULL) return FC_OK; /* fc_project fits its own */
+  if (c->model != NULL && fc_flowsim_matches(c->model, t, req->p.tenant_id, req->p.now)) {
+    c->reuses++;
+    *out = c->model;
+    return FC_OK;
+  }
+  fp.now = req->p.now;
+  fp.tenant_id = req->p.tenant_id;
+  fp.seed = req->seed;
+  if ((rc = fc_flowsim_fit(t, &fp, &m, err)) != FC_OK) return rc;
+  fc_flowsim_destroy(c->model);
+  c->model = m;
+  c->fits++;
+  *out = m;
+  return FC_OK;
 }
 
 /* ---- projection --------------------------------------------------------- */
@@ -403,26 +460,35 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
   if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
   rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
   if (rc == FC_OK) rc = build_treasury(&po, data, len, fmt, &t, report, &err);
-  if (rc == FC_OK && po.scenario != NULL) {
-    fc_treasury *changed;
-    rc = fc_whatif_apply_value(t, po.p.tenant_id, po.scenario, &changed, &err);
-    if (rc == FC_OK) {
-      fc_treasury_destroy(t);
-      t = changed;
-    } else {
-      fcw_prefix_err(&err, "options");
-    }
-  }
-  if (rc == FC_OK && po.method != NULL && strcmp(po.method, "rule") != 0 && strcmp(po.method, "ml") != 0)
-    rc = fcw_set_err(&err, FC_EINVAL, "options: method: expected \"rule\" or \"ml\", got \"%.20s\"", po.method);
   if (rc == FC_OK) {
-    if (po.method != NULL && strcmp(po.method, "ml") == 0) {
+    fc_project_request req = fc_project_defaults();
+    req.p = po.p;
+    req.seed = po.seed;
+    req.paths = po.paths;
+    req.target_probability = po.target_probability;
+    req.scenario_value = po.scenario;
+    if (po.method != NULL && fc_project_method_parse(po.method, &req.method, &err) != FC_OK)
+      rc = fcw_prefix_err(&err, "options");
+    /* The model is fitted on the data as given: a scenario changes known
+     * flows on a copy and reuses it. */
+    if (rc == FC_OK && req.method == FC_PROJECT_ML) rc = cached_model(cache, t, &req, &req.model, &err);
+    if (rc == FC_OK && req.method == FC_PROJECT_GBDT && cache != NULL) {
+      /* The trees keep their own cache across calls. */
       fc_projection_ml_params ml = fc_projection_ml_defaults();
-      ml.cashflow.cache = cache;
-      rc = fc_project_ml(t, &po.p, &ml, &proj, &err);
-    } else {
-      rc = fc_project_rule(t, &po.p, &proj, &err);
+      fc_treasury *copy = NULL;
+      const fc_treasury *use = t;
+      ml.seed = req.seed;
+      ml.cashflow.cache = ((wasm_cache *)cache)->trees;
+      if (req.scenario_value != NULL &&
+          (rc = fc_whatif_apply_value(t, req.p.tenant_id, req.scenario_value, &copy, &err)) == FC_OK)
+        use = copy;
+      if (rc == FC_OK) rc = fc_project_ml(use, &req.p, &ml, &proj, &err);
+      if (rc == FC_OK) proj->method = "gbdt";
+      fc_treasury_destroy(copy);
+    } else if (rc == FC_OK) {
+      rc = fc_project(t, &req, &proj, &err);
     }
+    if (rc != FC_OK && strncmp(err.msg, "scenario", 8) == 0) fcw_prefix_err(&err, "options");
   }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);

@@ -1,19 +1,23 @@
 /* cmd_project.c: floatcast project --data DIR [--now TS] [--horizon H] ... */
 #include "cli.h"
-#include "fc/projection_ml.h"
+#include "fc/project.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
-    "usage: floatcast project --data DIR [--now TS] [--horizon 48] [--method rule|ml] [--json]\n"
+    "usage: floatcast project --data DIR [--now TS] [--horizon 48] [--method rule|ml|gbdt] [--json]\n"
     "                         [--tenant T] [--currency C] [--floors CCY=AMT,...] [--fx A/B=RATE,...]\n"
-    "                         [--scenario FILE] [--output FILE]\n"
+    "                         [--scenario FILE] [--seed N] [--paths N] [--target P] [--output FILE]\n"
     "Projects each currency's balance hour by hour (../shared/spec/projection.md).\n"
     "  --now      as-of time (ISO 8601 UTC); default: the hour after the newest transfer\n"
     "  --horizon  hours ahead, 1..720 (default 48)\n"
-    "  --method   rule (balance - scheduled - stream drain) or ml (rule + predicted flows, a band\n"
-    "             and depletion probabilities; see floatcast cashflow)\n"
+    "  --method   rule (balance - scheduled - stream drain), ml (known flows exact plus simulated\n"
+    "             unscheduled flows: calibrated depletion probabilities, band, time to breach,\n"
+    "             drivers, path-based rebalancing) or gbdt (the earlier cash-flow-tree band)\n"
+    "  --seed     seed of the simulation (default 0); --paths simulated paths (default 1000)\n"
+    "  --target   rebalancing aims below this P(breach within the horizon) (default 0.05)\n"
     "  --floors   depletion floors, e.g. USDC=25000,*=0 (default 0)\n"
     "  --fx       exchange rates for recommendations (default USD/USDC=1,USD/USDT=1,EUR/EURC=1)\n"
     "  --scenario what-if changes (JSON, see core/include/fc/whatif.h) applied to a copy of the data\n"
@@ -36,7 +40,7 @@ static void print_table(const fc_projection *p) {
     printf("%-6s %22s %20s %20s %22s  %-6s %s\n", c->currency, b, so, sd, pj, c->risk,
            c->expected_at == FC_TIME_NONE ? "-" : when);
   }
-  if (strcmp(p->method, "ml") == 0) {
+  if (strcmp(p->method, "rule") != 0) {
     /* The model's band at the horizon, beside the rule's exact figure above. */
     printf("\n%-6s %22s %22s %22s  %s\n", "ccy", "p10", "p50", "p90", "P(below floor) 24h/48h");
     for (size_t i = 0; i < p->n_currencies; i++) {
@@ -61,7 +65,8 @@ static void print_table(const fc_projection *p) {
 }
 
 int cmd_project(int argc, char **argv) {
-  fc_projection_params p = fc_projection_defaults();
+  fc_project_request req = fc_project_defaults();
+  fc_projection_params p = req.p;
   const char *dir = NULL, *method = "rule", *output = "-", *scenario = NULL, *v;
   int json = 0, bad = 0, rc;
   fc_treasury *t;
@@ -97,6 +102,18 @@ int cmd_project(int argc, char **argv) {
       output = v;
     } else if ((v = cli_flag(argc, argv, &i, "--scenario", &bad))) {
       scenario = v;
+    } else if ((v = cli_flag(argc, argv, &i, "--seed", &bad))) {
+      if (cli_parse_long(v, 0, 2147483647L, &n)) return cli_fail("project", "--seed: want a whole number >= 0, got '%s'", v);
+      req.seed = (uint64_t)n;
+    } else if ((v = cli_flag(argc, argv, &i, "--paths", &bad))) {
+      if (cli_parse_long(v, FC_PROJECT_PATHS_MIN, FC_PROJECT_PATHS_MAX, &n))
+        return cli_fail("project", "--paths: want %d..%d, got '%s'", FC_PROJECT_PATHS_MIN, FC_PROJECT_PATHS_MAX, v);
+      req.paths = (int)n;
+    } else if ((v = cli_flag(argc, argv, &i, "--target", &bad))) {
+      char *end;
+      double d = strtod(v, &end);
+      if (*end != '\0' || !(d > 0 && d < 1)) return cli_fail("project", "--target: want a probability in (0, 1), got '%s'", v);
+      req.target_probability = d;
     } else if (!bad) {
       fprintf(stderr, "floatcast project: unknown option '%s'\n%s", argv[i], usage);
       return 2;
@@ -107,33 +124,26 @@ int cmd_project(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
-  if (strcmp(method, "rule") != 0 && strcmp(method, "ml") != 0)
-    return cli_fail("project", "--method %s: want rule or ml", method);
+  fc_err_clear(&err);
+  if (fc_project_method_parse(method, &req.method, &err) != FC_OK) return cli_fail("project", "--method: %s", err.msg);
   if (cli_load_treasury("project", dir, &t)) return 1;
   if (p.now == FC_TIME_NONE && (p.now = fc_treasury_default_now(t, p.tenant_id)) == FC_TIME_NONE) {
     fc_treasury_destroy(t);
     return cli_fail("project", "%s holds no transfers to take the as-of time from: pass --now TS", dir);
   }
-  fc_err_clear(&err);
-  if (scenario != NULL && strcmp(method, "ml") == 0) {
-    fc_treasury_destroy(t);
-    return cli_fail("project", "--scenario works with --method rule only");
-  }
-  if (strcmp(method, "ml") == 0) {
-    fc_projection_ml_params ml = fc_projection_ml_defaults();
-    rc = fc_project_ml(t, &p, &ml, &proj, &err);
-  } else if (scenario != NULL) {
+  req.p = p;
+  {
     fc_buf sc;
     fc_buf_init(&sc);
-    if (cli_read_file(scenario, &sc) != 0) {
+    if (scenario != NULL && cli_read_file(scenario, &sc) != 0) {
       fc_buf_free(&sc);
       fc_treasury_destroy(t);
       return 1;
     }
-    rc = fc_whatif_project(t, sc.data, sc.len, &p, &proj, &err);
+    req.scenario = scenario != NULL ? sc.data : NULL;
+    req.scenario_len = sc.len;
+    rc = fc_project(t, &req, &proj, &err);
     fc_buf_free(&sc);
-  } else {
-    rc = fc_project_rule(t, &p, &proj, &err);
   }
   if (rc != FC_OK) {
     fc_treasury_destroy(t);

@@ -1,5 +1,6 @@
 /* project.c: the one treasury projection entry point (project.h). */
 #include "fc/project.h"
+#include "fc/flowsim.h"
 #include "fc/json.h"
 #include "fc/projection_ml.h"
 #include "fc/whatif.h"
@@ -61,6 +62,34 @@ static int scenario_treasury(const fc_treasury *t, const fc_project_request *req
   return rc;
 }
 
+/* The "ml" method: the request's fitted model when it was fitted on this
+ * history (a what-if of known flows), else a fresh fit. */
+static int project_sim(const fc_treasury *t, const fc_project_request *req, fc_projection **out, fc_err *err) {
+  fc_flowsim *fresh = NULL;
+  const fc_flowsim *m = req->model;
+  fc_flowsim_request r;
+  int rc;
+  if (m == NULL || !fc_flowsim_matches(m, t, req->p.tenant_id, req->p.now)) {
+    fc_flowsim_params fp = fc_flowsim_defaults();
+    fp.now = req->p.now;
+    fp.tenant_id = req->p.tenant_id;
+    fp.seed = req->seed;
+    fp.progress = req->progress;
+    fp.user_data = req->user_data;
+    if ((rc = fc_flowsim_fit(t, &fp, &fresh, err)) != FC_OK) return rc;
+    m = fresh;
+  }
+  r.p = &req->p;
+  r.paths = req->paths;
+  r.seed = req->seed;
+  r.target_probability = req->target_probability;
+  r.progress = req->progress;
+  r.user_data = req->user_data;
+  rc = fc_flowsim_project(m, t, &r, out, err);
+  fc_flowsim_destroy(fresh);
+  return rc;
+}
+
 int fc_project(const fc_treasury *t, const fc_project_request *req, fc_projection **out, fc_err *err) {
   const fc_treasury *use;
   fc_treasury *owned;
@@ -80,7 +109,7 @@ int fc_project(const fc_treasury *t, const fc_project_request *req, fc_projectio
     break;
   }
   case FC_PROJECT_ML:
-    rc = fc__err(err, FC_EUNSUPPORTED, "the flow-simulation method lands in the next commit");
+    rc = project_sim(use, req, out, err);
     break;
   }
   fc_treasury_destroy(owned);

@@ -2,6 +2,7 @@
 #include "fc/projection.h"
 #include "fc/time.h"
 #include "internal.h"
+#include "projection_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -57,6 +58,9 @@ static int check_floors(const char *spec, const fc_currencies *ccy, fc_err *err)
     }
     if ((rc = fc_money_parse(v, vlen, scale, &val, err)) != FC_OK)
       return fc__err_prefix(err, rc, "floor of %s: ", code);
+    if (val < 0)
+      return fc__err(err, FC_ERANGE, "floor of %s: %.*s is negative; a floor is the least balance to keep (0 or more)",
+                     code, (int)FC__MIN(vlen, 40), v);
     p = v + vlen;
     if (*p == ',' && *++p == '\0')
       return fc__err(err, FC_EPARSE, "floors '%.60s': empty item after the last comma", spec);
@@ -94,12 +98,9 @@ static int floor_for(const char *spec, const char *ccy, int scale, int64_t *out,
   return FC_OK;
 }
 
-typedef struct {
-  char from[FC_CCY_MAX], to[FC_CCY_MAX];
-  double rate;
-} fx_rate;
+typedef fc__fx_rate fx_rate;
 
-static int parse_fx(const char *spec, fx_rate *out, size_t cap, size_t *n, fc_err *err) {
+int fc__parse_fx(const char *spec, fx_rate *out, size_t cap, size_t *n, fc_err *err) {
   const char *p = spec ? spec : "USD/USDC=1,USD/USDT=1,EUR/EURC=1";
   *n = 0;
   while (*p) {
@@ -131,7 +132,7 @@ bad:
 }
 
 /* Units of `to` that one unit of `from` buys; 0 when no rate is known. */
-static double fx_lookup(const fx_rate *r, size_t n, const char *from, const char *to) {
+double fc__fx_lookup(const fx_rate *r, size_t n, const char *from, const char *to) {
   for (size_t i = 0; i < n; i++) {
     if (strcmp(r[i].from, from) == 0 && strcmp(r[i].to, to) == 0) return r[i].rate;
     if (strcmp(r[i].from, to) == 0 && strcmp(r[i].to, from) == 0) return 1.0 / r[i].rate;
@@ -321,6 +322,16 @@ static int project_currency(const fc_treasury *t, const char *tenant, const fc_p
     double p48 = H >= 48 ? cp->p_below[1] : (cp->expected_at != FC_TIME_NONE ? 1.0 : 0.0);
     cp->risk = p48 >= p->risk_high ? "high" : p48 >= p->risk_medium ? "medium" : "low";
   }
+  for (int j = 0; j < 4; j++) cp->p_raw[j] = NAN;
+  for (int j = 0; j < 3; j++)
+    cp->breach_hours[j] = cp->expected_at == FC_TIME_NONE ? NAN : (double)((cp->expected_at - p->now) / 3600);
+  {
+    fc__driver_set ds;
+    int64_t end = cp->expected_at != FC_TIME_NONE ? cp->expected_at : p->now + (int64_t)H * 3600;
+    fc__drivers_init(&ds);
+    fc__drivers_known(t, tenant, p->now, end, cp, &ds);
+    fc__drivers_finish(&ds, cp);
+  }
   cp->model_name = "rule";
   cp->model_version = 0;
   return FC_OK;
@@ -356,7 +367,7 @@ static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *e
   fx_rate fx[32];
   size_t nfx, n = pr->n_currencies;
   int64_t surplus[MAX_CCY];
-  int rc = parse_fx(p->fx, fx, 32, &nfx, err);
+  int rc = fc__parse_fx(p->fx, fx, 32, &nfx, err);
   if (rc != FC_OK) return rc;
   pr->recommendations = fc__calloc(n, sizeof *pr->recommendations);
   if (pr->recommendations == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
@@ -374,7 +385,7 @@ static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *e
     for (size_t j = 0; j < n; j++) {
       double rate, cover;
       if (j == i || surplus[j] <= 0) continue;
-      rate = fx_lookup(fx, nfx, pr->currencies[j].currency, c->currency);
+      rate = fc__fx_lookup(fx, nfx, pr->currencies[j].currency, c->currency);
       if (rate <= 0) continue;
       cover = fc_money_to_double(surplus[j], pr->currencies[j].scale) * rate;
       if (cover > best_cover) best_cover = cover, best = j;
@@ -383,7 +394,7 @@ static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *e
     {
       fc_currency_projection *s = &pr->currencies[best];
       fc_recommendation *r = &pr->recommendations[pr->n_recommendations++];
-      double rate = fx_lookup(fx, nfx, s->currency, c->currency);
+      double rate = fc__fx_lookup(fx, nfx, s->currency, c->currency);
       int64_t amount = source_amount(fc_money_to_double(need, c->scale), rate, s->scale);
       int full = amount <= surplus[best];
       char when[FC_TIME_STR], fl[FC_MONEY_STR_MAX], sh[FC_MONEY_STR_MAX];
@@ -395,6 +406,9 @@ static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *e
       r->amount = amount;
       r->from_scale = s->scale;
       r->by = by < pr->as_of ? pr->as_of : by;
+      r->p_before = 1.0;
+      r->p_after = full ? 0.0 : 1.0;
+      r->target = NAN;
       fc_time_format(c->expected_at, when);
       fc_money_format(c->floor, c->scale, fl, sizeof fl);
       fc_money_format(shortfall, c->scale, sh, sizeof sh);
@@ -543,6 +557,13 @@ static void time_str(fc_buf *b, int64_t t) {
   fc_buf_json_str(b, s);
 }
 
+/* A probability with three decimals (null when NAN): 0.005 steps matter
+ * for alert thresholds. */
+static void json_prob(fc_buf *b, double v) {
+  if (isnan(v)) fc_buf_puts(b, "null");
+  else fc_buf_json_fixed(b, v, 3);
+}
+
 static void write_stream(fc_buf *b, const fc_stream_runway *sr, int scale) {
   const fc_runway *r = &sr->runway;
   char rate[FC_MONEY_STR_MAX];
@@ -608,14 +629,49 @@ static void write_currency(fc_buf *b, const fc_currency_projection *c) {
   fc_buf_puts(b, ",\"probability\":{");
   for (int j = 0; j < 4; j++) {
     fc_buf_printf(b, "%s\"%dh\":", j ? "," : "", depletion_hours[j]);
-    if (isnan(c->p_below[j])) fc_buf_puts(b, "null");
-    else fc_buf_json_fixed(b, c->p_below[j], 2);
+    json_prob(b, c->p_below[j]);
   }
   fc_buf_puts(b, "},\"expected_at\":");
   time_str(b, c->expected_at);
   fc_buf_puts(b, ",\"risk\":");
   fc_buf_json_str(b, c->risk);
-  fc_buf_puts(b, "},\"streams\":[");
+  fc_buf_puts(b, ",\"probability_raw\":");
+  if (isnan(c->p_raw[1]) && isnan(c->p_raw[0])) {
+    fc_buf_puts(b, "null");
+  } else {
+    fc_buf_putc(b, '{');
+    for (int j = 0; j < 4; j++) {
+      fc_buf_printf(b, "%s\"%dh\":", j ? "," : "", depletion_hours[j]);
+      json_prob(b, c->p_raw[j]);
+    }
+    fc_buf_putc(b, '}');
+  }
+  fc_buf_puts(b, ",\"time_to_breach_hours\":{");
+  for (int j = 0; j < 3; j++) {
+    static const char *q[3] = {"p10", "p50", "p90"};
+    fc_buf_printf(b, "%s\"%s\":", j ? "," : "", q[j]);
+    if (isnan(c->breach_hours[j])) fc_buf_puts(b, "null");
+    else fc_buf_json_fixed(b, c->breach_hours[j], 0);
+  }
+  fc_buf_puts(b, "},\"drivers\":[");
+  for (size_t i = 0; i < c->n_drivers; i++) {
+    const fc_driver *d = &c->drivers[i];
+    fc_buf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
+    fc_buf_json_str(b, d->kind);
+    fc_buf_puts(b, ",\"id\":");
+    if (d->id[0]) fc_buf_json_str(b, d->id);
+    else fc_buf_puts(b, "null");
+    fc_buf_puts(b, ",\"amount\":");
+    money_str(b, d->amount, c->scale);
+    fc_buf_puts(b, ",\"at\":");
+    time_str(b, d->at);
+    fc_buf_puts(b, ",\"share\":");
+    fc_buf_json_fixed(b, d->share, 3);
+    fc_buf_puts(b, ",\"text\":");
+    fc_buf_json_str(b, d->text);
+    fc_buf_putc(b, '}');
+  }
+  fc_buf_puts(b, "]},\"streams\":[");
   for (size_t i = 0; i < c->n_streams; i++) {
     if (i) fc_buf_putc(b, ',');
     write_stream(b, &c->streams[i], c->scale);
@@ -661,6 +717,12 @@ int fc_projection_write_json(const fc_projection *p, fc_buf *b) {
     time_str(b, r->by);
     fc_buf_puts(b, ",\"reason\":");
     fc_buf_json_str(b, r->reason);
+    fc_buf_puts(b, ",\"probability_before\":");
+    json_prob(b, r->p_before);
+    fc_buf_puts(b, ",\"probability_after\":");
+    json_prob(b, r->p_after);
+    fc_buf_puts(b, ",\"target_probability\":");
+    json_prob(b, r->target);
     fc_buf_putc(b, '}');
   }
   fc_buf_puts(b, "]}\n");

@@ -70,11 +70,19 @@ def main():
         rc, out, err = run(cli, "project", "--data", demo, "--now", "2025-02-30")
         check("bad --now refused", rc == 1 and "no such day" in err, err)
         rc, out, err = run(cli, "project", "--data", demo, "--method", "bogus")
-        check("unknown method refused", rc == 1 and "want rule or ml" in err, err)
+        check("unknown method refused", rc == 1 and "want rule, ml or gbdt" in err, err)
         rc, out, err = run(cli, "project", "--data", demo, "--method", "ml", "--currency", "GBP", "--json")
-        check("ml projection: method ml, band around the rule",
+        check("ml projection: method ml, the flow simulation",
               rc == 0 and json.loads(out)["method"] == "ml"
+              and json.loads(out)["currencies"][0]["model"]["name"] == "flow-sim", err)
+        rc, out, err = run(cli, "project", "--data", demo, "--method", "gbdt", "--currency", "GBP", "--json")
+        check("gbdt projection: the cash-flow trees",
+              rc == 0 and json.loads(out)["method"] == "gbdt"
               and json.loads(out)["currencies"][0]["model"]["name"] == "gbdt-quantile-direct", err)
+        rc, out, err = run(cli, "project", "--data", demo, "--floors", "USDC=-1")
+        check("negative floor refused in words", rc == 1 and "is negative" in err, err)
+        rc, out, err = run(cli, "project", "--data", demo, "--method", "ml", "--paths", "5")
+        check("too few paths refused", rc == 1 and "--paths" in err, err)
         rc, out, err = run(cli, "cashflow", "--data", demo, "--currency", "GBP", "--horizon", "48", "--json")
         check("cashflow: 48 steps with importance",
               rc == 0 and len(json.loads(out)["forecasts"][0]["steps"]) == 48

@@ -43,6 +43,21 @@ test('the demo projection is a real one', () => {
   assert.ok(p.currencies.every((c) => c.path.length === 49));
 });
 
+test('WASM ml projection equals the native golden file byte for byte', (t) => {
+  const golden = path.join(process.env.FC_GOLDEN_DIR || '', 'demo_ml_48h.json');
+  if (!process.env.FC_GOLDEN_DIR || !fs.existsSync(golden)) {
+    t.skip(`no golden file at ${golden}`);
+    return;
+  }
+  const native = fs.readFileSync(golden, 'utf8');
+  const wasm = fc.projectJSON(demo, { now: demo.now, horizon_hours: 48, method: 'ml' });
+  if (native === wasm || native === `${wasm}\n`) return;
+  let i = 0;
+  while (i < native.length && native[i] === wasm[i]) i++;
+  assert.fail(`ml projection differs from the native golden at byte ${i}:\n native: ${native.slice(i - 40, i + 60)}\n`
+    + `   wasm: ${wasm.slice(i - 40, i + 60)}`);
+});
+
 test('WASM equals the native golden file', (t) => {
   const golden = path.join(process.env.FC_GOLDEN_DIR || '', 'demo_rule_48h.json');
   if (!process.env.FC_GOLDEN_DIR || !fs.existsSync(golden)) {

@@ -66,6 +66,23 @@ typedef struct fc_stream_runway {
   fc_runway runway;
 } fc_stream_runway;
 
+/* What pushes a currency toward its floor within the risk window: a
+ * scheduled transfer, a stream, a recurring payment, the usual unscheduled
+ * flows, an unseen month end. amount is the expected outflow it brings in
+ * the window (minor units; inflows offset, negative); share its part of
+ * all expected outflows there. */
+typedef struct fc_driver {
+  const char *kind; /* "scheduled_transfer", "stream", "recurring_payment", "unscheduled_outflows",
+                       "unscheduled_inflows", "month_end" (static strings) */
+  char id[FC_TEXT_MAX + 1]; /* transfer, stream or counterparty id; "" for the others */
+  int64_t amount;
+  int64_t at; /* when it falls (first occurrence), FC_TIME_NONE for spread flows */
+  double share;
+  char text[200];
+} fc_driver;
+
+#define FC_DRIVERS_MAX 5
+
 typedef struct fc_currency_projection {
   char currency[FC_CCY_MAX];
   int scale;
@@ -77,6 +94,15 @@ typedef struct fc_currency_projection {
   double p_below[4]; /* 24h, 48h, 72h, 96h; NAN beyond the horizon */
   int64_t expected_at; /* first hour below the floor, FC_TIME_NONE if none */
   const char *risk;    /* "low", "medium", "high" */
+  /* ml: the simulated share of paths below the floor before calibration
+   * (p_below is after it); NAN when not simulated. */
+  double p_raw[4];
+  /* Hours after as_of by which P(breached) reaches 0.1, 0.5 and 0.9; NAN
+   * when it does not within the horizon (the rule: all three the first
+   * hour below the floor). */
+  double breach_hours[3];
+  size_t n_drivers;
+  fc_driver drivers[FC_DRIVERS_MAX]; /* largest first */
   size_t n_streams;
   fc_stream_runway *streams;
   const char *model_name;
@@ -98,6 +124,10 @@ typedef struct fc_recommendation {
   int from_scale;
   int64_t by;
   char reason[256];
+  /* P(to_currency below its floor within the horizon) before and after
+   * the move, and the target the amount was chosen for (ml); the rule's
+   * are 1, 0 (or 1 for a partial cover) and NAN. */
+  double p_before, p_after, target;
 } fc_recommendation;
 
 typedef struct fc_projection {
