@@ -4,7 +4,7 @@
 # Usage (from the repository root):
 #   tests/bench/treasury_risk/run.sh [--split test|validation] [--tenants N] [--build DIR] [--out DIR]
 # Defaults: --split test, 120 tenants, build dir `build`, a temporary out dir
-# (kept, its path printed). Episode caps (environment): EP_TENANTS=30 tenants
+# (kept, its path printed). Episode caps (environment): EP_TENANTS=20 tenants
 # per regime re-projected hourly for rule/ml/baseline/oracle; gbdt on the
 # first GBDT_EP_TENANTS=4 of them every GBDT_EVERY=6 hours. METHODS=rule,gbdt,ml.
 # The report is printed and written to OUT/report.md (docs/benchmarks.md
@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--split test|validation] [--tenants N] [--build DIR] [--out DIR]" >&2; exit 2 ;;
   esac
 done
-EP_TENANTS=${EP_TENANTS:-30}
+EP_TENANTS=${EP_TENANTS:-20}
 GBDT_EP_TENANTS=${GBDT_EP_TENANTS:-4}
 GBDT_EVERY=${GBDT_EVERY:-6}
 METHODS=${METHODS:-rule,gbdt,ml}
