@@ -25,6 +25,8 @@
 #define POOL (1 << POOL_BITS)
 
 static const int depletion_hours[4] = {24, 48, 72, 96};
+
+static double quantile(double *v, size_t n, double q);
 static const double map_probs[] = {0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95};
 #define N_MAP_PROBS (sizeof map_probs / sizeof map_probs[0])
 
@@ -55,6 +57,8 @@ typedef struct rec_series {
   int dir;
   cadence cad;
   double hour_mean, hour_sd; /* hour of day (UTC) */
+  double day_sd;             /* days a payment strays from its nominal date */
+  int64_t anchor;            /* weekly, biweekly: the last nominal time (usual weekday, mean hour) */
   int dom;                   /* monthly: day of month */
   int64_t last_at;
   double logamt_mean, logamt_sd, mean_amount;
@@ -352,42 +356,89 @@ static int classify(const ev *evs, const size_t *g, size_t n, int64_t start, int
       if (is_weekend_how(hour_of_week(evs[g[i]].at))) we_hits++;
       else wk_hits++;
     }
-    if (n >= 3 && days >= 4 && (double)n >= 0.7 * (double)days && dn - d1 <= 2) {
-      s->cad = CAD_DAILY;
-      s->hit_rate = (double)n / (double)days;
-      return 1;
-    }
+    /* Business days first: a weekday series also covers 70 % of all days
+     * once the history holds few weekends. */
     if (n >= 3 && weekdays >= 3 && we_hits <= n / 10 && (double)wk_hits >= 0.7 * (double)weekdays && dn - d1 <= 4) {
       s->cad = CAD_BUSINESS;
       s->hit_rate = (double)wk_hits / (double)weekdays;
       return 1;
     }
+    if (n >= 3 && days >= 4 && we_hits > n / 10 && (double)n >= 0.7 * (double)days && dn - d1 <= 2) {
+      s->cad = CAD_DAILY;
+      s->hit_rate = (double)n / (double)days;
+      return 1;
+    }
   }
   {
-    /* Regular intervals: weekly, biweekly, monthly. */
+    /* Regular intervals: weekly, biweekly, monthly. A payment may move a
+     * business day or two (a Friday paid on Monday) and one may be missed
+     * (a gap of two periods), but not most of them. */
     static const struct {
       cadence cad;
       double days, tol;
       size_t min_n;
-    } kinds[] = {{CAD_WEEKLY, 7, 1, 3}, {CAD_BIWEEKLY, 14, 1, 3}, {CAD_MONTHLY, 30.4, 2.5, 2}};
+    } kinds[] = {{CAD_WEEKLY, 7, 3, 3}, {CAD_BIWEEKLY, 14, 3, 3}, {CAD_MONTHLY, 30.4, 4, 2}};
     for (size_t k = 0; k < 3; k++) {
-      int ok = n >= kinds[k].min_n;
+      size_t misses = 0;
+      /* Two payments of nearly the same amount a period apart are taken
+       * as a series too, with less confidence (hit rate 0.8 below). */
+      int ok = n >= kinds[k].min_n || (n == 2 && ls <= 0.15 && kinds[k].cad != CAD_WEEKLY);
       for (size_t i = 1; i < n && ok; i++) {
-        double gap = (double)(evs[g[i]].at - evs[g[i - 1]].at) / 86400.0;
-        ok = fabs(gap - kinds[k].days) <= kinds[k].tol;
+        double gap = (double)(evs[g[i]].at - evs[g[i - 1]].at) / 86400.0, periods = floor(gap / kinds[k].days + 0.5);
+        ok = periods >= 1 && periods <= 2 && fabs(gap - periods * kinds[k].days) <= kinds[k].tol;
+        misses += periods == 2;
       }
+      ok = ok && 3 * misses <= n - 1;
       /* Still running: not more than one period and a half since the last. */
       if (ok && (double)(origin - last) / 86400.0 <= kinds[k].days * 1.5) {
         fc_calendar c;
+        int votes[7] = {0}, mode = 0;
+        double dsd = 0;
         fc_calendar_features(last, fc_calendar_defaults(), &c);
         s->cad = kinds[k].cad;
         s->dom = c.day_of_month;
-        s->hit_rate = 1.0;
+        s->hit_rate = (double)(n - 1) / (double)(n - 1 + misses) * (n == 2 ? 0.8 : 1.0);
+        /* The usual weekday, and how far payments stray from it. */
+        for (size_t i = 0; i < n; i++) votes[hour_of_week(evs[g[i]].at) / 24]++;
+        mode = hour_of_week(last) / 24; /* ties go to the latest payment's weekday */
+        for (int d = 0; d < 7; d++) mode = votes[d] > votes[mode] ? d : mode;
+        for (size_t i = 0; i < n; i++) {
+          int off = hour_of_week(evs[g[i]].at) / 24 - mode;
+          off = off > 3 ? off - 7 : off < -3 ? off + 7 : off;
+          dsd += (double)(off * off);
+        }
+        s->day_sd = kinds[k].cad == CAD_MONTHLY ? 0.7 : sqrt(dsd / (double)n);
+        {
+          int off = hour_of_week(last) / 24 - mode;
+          off = off > 3 ? off - 7 : off < -3 ? off + 7 : off;
+          s->anchor = (day_of(last) - off) * 86400 + (int64_t)(s->hour_mean * 3600.0);
+        }
         return 1;
       }
     }
   }
   return 0;
+}
+
+/* A counterparty paid once, a large amount, 25 to 35 days before some
+ * hour of the next 96: likely a monthly bill. Projected on its day of the
+ * month with probability one half. */
+static int maybe_monthly(const ev *e, double big, int64_t origin, rec_series *s) {
+  double ago = (double)(origin - e->at) / 86400.0;
+  fc_calendar c;
+  if (!(e->amount >= big) || ago < 21 || ago > 35) return 0;
+  fc_calendar_features(e->at, fc_calendar_defaults(), &c);
+  s->cad = CAD_MONTHLY;
+  s->dom = c.day_of_month;
+  s->hour_mean = hour_of_day_f(e->at);
+  s->hour_sd = 2.0;
+  s->day_sd = 1.0;
+  s->logamt_mean = fc__dlog(e->amount);
+  s->logamt_sd = 0.3;
+  s->last_at = e->at;
+  s->count = 1;
+  s->hit_rate = 0.5;
+  return 1;
 }
 
 /* Finds the recurring series among evs[0..n) and marks their events in
@@ -399,14 +450,31 @@ static int detect_recurring(const ev *evs, size_t n, int64_t start, int64_t orig
     fc__free(idx), fc__free(tmp);
     return FC_ENOMEM;
   }
+  double big[2] = {INFINITY, INFINITY};
   for (size_t i = 0; i < n; i++) idx[i] = i, member[i] = -1;
+  /* "Large" for a one-off: five times the direction's median amount, and
+   * only once the history is long enough to have seen a month's bills. */
+  if ((double)(origin - start) >= 25.0 * 86400.0)
+    for (int dir = 0; dir < 2; dir++) {
+      size_t m = 0;
+      for (size_t i = 0; i < n; i++)
+        if (evs[i].dir == dir) tmp[m++] = i;
+      if (m >= 10) {
+        double *amt = fc__mallocarray(m, sizeof *amt);
+        if (amt == NULL) break;
+        for (size_t i = 0; i < m; i++) amt[i] = evs[tmp[i]].amount;
+        big[dir] = 5.0 * quantile(amt, m, 0.5);
+        fc__free(amt);
+      }
+    }
   sort_idx(idx, n, evs, tmp);
   for (size_t a = 0; a < n;) {
     size_t b = a;
     rec_series s;
     while (b < n && evs[idx[b]].cp == evs[idx[a]].cp && evs[idx[b]].dir == evs[idx[a]].dir) b++;
     memset(&s, 0, sizeof s);
-    if (b - a >= 2 && f->n_rec < 32767 && classify(evs, idx + a, b - a, start, origin, &s)) {
+    if (f->n_rec < 32767 && ((b - a >= 2 && classify(evs, idx + a, b - a, start, origin, &s)) ||
+                             (b - a == 1 && maybe_monthly(&evs[idx[a]], big[evs[idx[a]].dir], origin, &s)))) {
       double sum = 0;
       s.cp = evs[idx[a]].cp;
       s.dir = evs[idx[a]].dir;
@@ -654,7 +722,7 @@ static int64_t next_time(const rec_series *s, int64_t after) {
   case CAD_WEEKLY:
   case CAD_BIWEEKLY: {
     int64_t period = (s->cad == CAD_WEEKLY ? 7 : 14) * 86400;
-    t = s->last_at;
+    t = s->anchor;
     while (t <= after) t += period;
     return t;
   }
@@ -671,17 +739,26 @@ static int64_t next_time(const rec_series *s, int64_t after) {
   }
 }
 
+/* The occurrences of the fitted series in (origin, origin + H h], less
+ * those a pending transfer already covers. A nominal date up to 3 days
+ * before origin that has not been paid yet (nothing from that series
+ * since 3 days before it) is overdue: expected a day after its date. */
 static size_t occurrences(const fit *f, int64_t origin, int H, const known_cp *known, size_t n_known, occ *out,
                           size_t cap) {
   size_t n = 0;
   for (size_t i = 0; i < f->n_rec; i++) {
     const rec_series *s = &f->rec[i];
-    int64_t t = origin - 1, end = origin + (int64_t)H * 3600;
+    int64_t t = origin - 3 * 86400, end = origin + (int64_t)H * 3600;
     while ((t = next_time(s, t)) <= end && n < cap) {
+      int64_t when = t;
       int skip = 0;
+      if (t <= origin) {
+        if (s->last_at >= t - 3 * 86400) continue; /* paid already */
+        when = t + 86400 > origin ? t + 86400 : origin + 3600;
+      }
       for (size_t k = 0; k < n_known && !skip; k++)
-        skip = known[k].cp == s->cp && known[k].dir == s->dir && llabs(known[k].at - t) <= 36 * 3600;
-      if (!skip) out[n].s = s, out[n].hour = (double)(t - origin) / 3600.0, n++;
+        skip = known[k].cp == s->cp && known[k].dir == s->dir && llabs(known[k].at - when) <= 36 * 3600;
+      if (!skip) out[n].s = s, out[n].hour = (double)(when - origin) / 3600.0, n++;
     }
   }
   return n;
@@ -783,7 +860,8 @@ static int simulate(const fit *f, const sim_cal *cal, int H, int paths, const oc
       double h, a;
       int k;
       if (s->hit_rate < 1.0 && fc_rng_uniform(r) >= s->hit_rate) continue;
-      h = oc[i].hour + (s->hour_sd > 0.5 ? s->hour_sd : 0.5) * fc__dnormal(r);
+      h = oc[i].hour + sqrt((s->hour_sd > 0.5 ? s->hour_sd * s->hour_sd : 0.25) + 576.0 * s->day_sd * s->day_sd) *
+                           fc__dnormal(r);
       k = (int)ceil(h);
       if (k < 1) k = 1;
       a = fc__dexp(s->logamt_mean + s->logamt_sd * fc__dnormal(r));
