@@ -26,7 +26,9 @@ def check(name, cond, detail=""):
 
 
 def run(cli, *args):
-    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=60)
+    # A deadline against a hang, not a speed check: ASan builds on a busy
+    # two-core machine run many times slower than a Release build alone.
+    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=600)
     return p.returncode, p.stdout, p.stderr
 
 
