@@ -412,7 +412,7 @@ export interface Floatcast {
   modelCache(): { hits: number; misses: number; entries: number };
   calendar(ts: TimeInput, opts?: CalendarOptions): CalendarFeatures;
   demo(opts?: DemoOptions): DemoData;
-  /** Customer segments (issue 5) of partner transactions. */
+  /** Customer segments of partner transactions. */
   segment(transactions: Records, opts?: SegmentOptions): Segments;
   /** The same as the core's JSON text: `floatcast segment --json`, byte for byte. */
   segmentJSON(transactions: Records, opts?: SegmentOptions): string;

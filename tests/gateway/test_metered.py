@@ -500,7 +500,7 @@ class Usage(unittest.TestCase):
                               "--tenant", "beta"], check=True, stdout=subprocess.PIPE).stdout
         rows = list(csv.DictReader(io.StringIO(out.decode())))
         self.assertEqual(sum(int(x["calls"]) for x in rows if x["key_id"] == k["id"]), n_ok + n_bad)
-        # The name for the same export: `floatcast usage export`.
+        # The same export under the floatcast command: `floatcast usage export`.
         cli = os.path.join(os.path.dirname(ARGS.gateway), "floatcast")
         if os.path.exists(cli):
             same = subprocess.run([cli, "usage", "export", "--db", G["db"], "--from", today.isoformat(),
