@@ -14,6 +14,7 @@
  * else the run stops naming the line); without --season MSTL then uses the
  * freq's periods (hour 24,168; day 7; week 52; month 12) and Prophet its
  * automatic seasons. --method mstl needs --season or --freq.
+ * --season 1 is R's "no season": MSTL then gives trend and remainder only.
  * --robust on (the default) makes MSTL's STL runs robust (R's bisquare
  * reweighting finds the gross outliers, a least-squares refit without them
  * gives the components: mstl.h's FC_STL_ROBUST_REFIT), so an isolated
@@ -42,6 +43,10 @@ typedef struct dopts {
 static int parse_periods(const char *s, fc_decompose_params *p) {
   char *end;
   p->nperiods = 0;
+  if (strcmp(s, "1") == 0) { /* R's period of a non-seasonal series: none */
+    p->periods[p->nperiods++] = 1;
+    return 0;
+  }
   while (*s) {
     long v = strtol(s, &end, 10);
     if (p->nperiods == FC_MAX_PERIODS || end == s || v < 2 || (*end != ',' && *end != '\0'))
@@ -72,7 +77,9 @@ static int parse(int argc, char **argv, dopts *o) {
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
     else if ((v = cli_flag(argc, argv, &i, "--season", &bad))) {
-      if (parse_periods(v, &o->p)) return cli_fail("decompose", "--season: integers >= 2, ascending, at most %d", FC_MAX_PERIODS) + 1;
+      if (parse_periods(v, &o->p))
+        return cli_fail("decompose", "--season: integers >= 2, ascending, at most %d (or 1 alone: no season)",
+                        FC_MAX_PERIODS) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--freq", &bad))) {
       if (fc_freq_parse(v, &o->p.freq, &err)) return cli_fail("decompose", "--freq: %s", err.msg) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--robust", &bad))) {

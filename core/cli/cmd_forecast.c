@@ -18,6 +18,7 @@
  * timestamp; output times step on the same grid; without --season the
  * periods default to the freq's (hour 24,168; day 7; week 52; month 12;
  * Prophet then picks its automatic seasonalities from the step).
+ * --season 1 is R's "no season": no periods, not even the freq's.
  * Without --freq the step is the data's first difference.
  * --regressors adds Prophet's calendar indicators (business_hours needs
  * --freq hour, month_end --freq hour or day; forecaster.h).
@@ -101,8 +102,14 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
       double p[FC_MAX_PERIODS];
       if (parse_list(v, p, FC_MAX_PERIODS, &o->fc.nperiods)) return cli_fail(cmd, "--season: bad list '%s'", v) + 1;
       for (size_t k = 0; k < o->fc.nperiods; k++) {
+        /* A lone 1 is R's period of a non-seasonal series: no season
+         * (fc_forecaster_prepare keeps the freq's periods out too). */
+        if (o->fc.nperiods == 1 && p[0] == 1) {
+          o->fc.periods[0] = 1;
+          break;
+        }
         if (p[k] < 2 || p[k] > 1e9 || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
-          return cli_fail(cmd, "--season: periods must be integers >= 2, ascending") + 1;
+          return cli_fail(cmd, "--season: periods must be integers >= 2, ascending (or 1 alone: no season)") + 1;
         o->fc.periods[k] = (size_t)p[k];
       }
     } else if ((v = cli_flag(argc, argv, &i, "--freq", &bad))) {

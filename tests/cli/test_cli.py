@@ -135,6 +135,27 @@ def main():
         rc, out, err = run(cli, "forecast", "--load-model", pf, "--horizon", "24")
         check("truncated prophet model refused", rc == 1 and "model load" in err, err)
 
+        # --season 1 is R's "no season": no periods, and not --freq's either.
+        base = ["--input", ts, "--horizon", "24", "--model", "ets"]
+        rc1, none_freq, e1 = run(cli, "forecast", *base, "--season", "1", "--freq", "hour")
+        rc2, plain, e2 = run(cli, "forecast", *base)
+        rc3, freq, e3 = run(cli, "forecast", *base, "--freq", "hour")
+        check("forecast --season 1 --freq hour: no season (as without either)",
+              rc1 == rc2 == rc3 == 0 and none_freq == plain and none_freq != freq, e1 + e2 + e3)
+        rc, out, err = run(cli, "backtest", "--input", ts, "--horizon", "24", "--model", "snaive",
+                           "--season", "1", "--origins", "2")
+        rc2, out2, err2 = run(cli, "backtest", "--input", ts, "--horizon", "24", "--model", "snaive",
+                              "--origins", "2")
+        check("backtest --season 1: accepted, as without --season", rc == 0 and out == out2 and
+              out.startswith("series_id,origins,"), err + err2)
+        rc, out, err = run(cli, "decompose", "--input", ts, "--season", "1", "--freq", "hour", "--json")
+        dec = json.loads(out) if rc == 0 else [{}]
+        check("decompose --season 1 --freq hour: trend and remainder, no seasonal component",
+              rc == 0 and dec[0].get("components") == [] and len(dec[0].get("trend", [])) == 24 * 14, err)
+        rc, out, err = run(cli, "forecast", *base, "--season", "1,24")
+        check("forecast --season 1,24: 1 only alone", rc == 2 and "1 alone" in err, err)
+        rc, out, err = run(cli, "decompose", "--input", ts, "--season", "0")
+        check("decompose --season 0 refused", rc == 2 and "--season" in err, err)
         # --freq: the stated step, its grid, gaps, default seasons, calendar regressors.
         import datetime
         def hourly(path, rows):
