@@ -6,6 +6,7 @@ bad row named by its line, nothing loaded), and that `project --json` on the
 demo tenant equals tests/golden/demo_rule_48h.json byte for byte (the WASM
 module must produce the same bytes)."""
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -156,6 +157,14 @@ def main():
         check("forecast --season 1,24: 1 only alone", rc == 2 and "1 alone" in err, err)
         rc, out, err = run(cli, "decompose", "--input", ts, "--season", "0")
         check("decompose --season 0 refused", rc == 2 and "--season" in err, err)
+        bo = os.path.join(tmp, "bt.csv")
+        rc, out, err = run(cli, "backtest", "--input", ts, "--horizon", "24", "--model", "snaive",
+                           "--season", "24", "--origins", "2", "--output", bo)
+        with open(bo) if os.path.exists(bo) else io.StringIO("") as f:
+            written = f.read()
+        check("backtest --output writes the table there", rc == 0 and out == "" and
+              written.startswith("series_id,origins,") and "\nALL," in written, err)
+
         # --freq: the stated step, its grid, gaps, default seasons, calendar regressors.
         import datetime
         def hourly(path, rows):
