@@ -19,7 +19,7 @@ int cmd_backtest(int argc, char **argv) {
   double tot[6] = {0};
   size_t nok = 0;
   fc_buf out;
-  if ((rc = fcli_parse_opts("backtest", argc, argv, &o))) return rc;
+  if ((rc = fcli_parse_opts("backtest", argc, argv, &o))) return rc < 0 ? 0 : rc;
   if ((rc = fcli_load("backtest", &o, &set))) {
     fc_series_set_free(&set);
     return rc;

@@ -49,6 +49,51 @@ def main():
         check("project without --data: usage, exit 2", rc == 2 and "--data DIR" in err, err)
         rc, out, err = run(cli, "project", "--data")
         check("flag without value: exit 2", rc == 2 and "--data needs a value" in err, err)
+
+        # Every command and subcommand answers --help with exit 0 and its
+        # options on stdout; without its required options it prints the
+        # usage on stderr and exits 2. (forecast, decompose and backtest
+        # once said "unknown option '--help'".)
+        options = {
+            ("project",): ["--data", "--now", "--horizon", "--method", "--json"],
+            ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output"],
+            ("features",): ["--data", "--tenant", "--currency", "--now"],
+            ("segment",): ["--input", "--method", "--k", "--eps", "--output"],
+            ("demo",): ["--out", "--seed", "--tenant", "--now", "--days"],
+            ("forecast",): ["--input", "--format", "--horizon", "--model", "--season", "--freq",
+                            "--regressors", "--level", "--calibrate", "--origins", "--output",
+                            "--save-model", "--load-model", "--help"],
+            ("decompose",): ["--input", "--format", "--season", "--freq", "--method", "--robust",
+                             "--band", "--k", "--level", "--json", "--output", "--help"],
+            ("backtest",): ["--input", "--format", "--horizon", "--origins", "--model", "--season",
+                            "--freq", "--regressors", "--level", "--calibrate", "--output", "--help"],
+            ("gbdt",): ["train", "predict", "importance", "dump"],
+            ("gbdt", "train"): ["--input", "--target", "--output", "--objective", "--rounds", "--valid"],
+            ("gbdt", "predict"): ["--model", "--input", "--output"],
+            ("gbdt", "importance"): ["--model"],
+            ("gbdt", "dump"): ["--model"],
+            ("usage",): ["export", "--db", "--from", "--to", "--tenant"],
+            ("usage", "export"): ["--db", "--from", "--to", "--tenant", "--granularity", "--format"],
+            ("version",): ["version"],
+        }
+        rc, out, err = run(cli, "--help")
+        listed = [l.split()[0] for l in out.split("commands:")[1].split("\n\n")[0].splitlines() if l.strip()]
+        check("every listed command has its --help test", rc == 0 and listed and
+              sorted(listed) == sorted(c[0] for c in options if len(c) == 1), listed)
+        for cmd, opts in options.items():
+            name = " ".join(cmd)
+            rc, out, err = run(cli, *cmd, "--help")
+            missing = [o for o in opts if o not in out]
+            check("%s --help: exit 0, usage and options on stdout" % name,
+                  rc == 0 and out.startswith("usage: floatcast " + name) and not missing and err == "",
+                  "rc %d, missing %s, stderr %r" % (rc, missing, err[:200]))
+            if cmd != ("version",):  # the one command without a required option
+                rc, out, err = run(cli, *cmd)
+                check("%s without its required options: usage on stderr, exit 2" % name,
+                      rc == 2 and out == "" and "usage: floatcast " + name in err, err[:300])
+        rc, out, err = run(cli, "forecast", "--input", "x.csv", "--bogus")
+        check("forecast: unknown option named, then the usage, exit 2",
+              rc == 2 and "unknown option '--bogus'" in err and "--season" in err, err)
         rc, out, err = run(cli, "demo", "--out", demo)
         check("demo writes the data set", rc == 0 and sorted(os.listdir(demo)) ==
               ["accounts.csv", "streams.csv", "transactions.csv", "transfers.csv"], err)
