@@ -74,7 +74,10 @@ def start_gateway():
         f.write(SECRET)
     os.symlink(os.path.join(tmp, "secret.txt"), os.path.join(web, "escape.txt"))
     started = time.time()
-    proc, port, err_path = spawn(tmp, ["--web", web, "--seed-demo"])
+    # A minute for a request to arrive whole: no test here sends slowly on
+    # purpose (the 408 test has its own gateway), so only a stalled machine
+    # could hit it, and that should not fail a test.
+    proc, port, err_path = spawn(tmp, ["--web", web, "--seed-demo", "--request-timeout", "60000"])
     GW.update(started=started, proc=proc, port=port, tmp=tmp, err=err_path)
 
 
@@ -415,7 +418,10 @@ class Gateway(unittest.TestCase):
         self.assert_up()
 
     def test_connection_limit(self):
-        proc, port, _ = spawn(GW["tmp"], ["--max-connections", "2", "--quiet"])
+        # The held connections must stay open however slow the machine:
+        # an hour of idle time instead of the default 5 s.
+        proc, port, _ = spawn(GW["tmp"], ["--max-connections", "2", "--quiet",
+                                          "--idle-timeout", "3600000"])
         try:
             held = []
             for _ in range(2):  # two connections, each surely accepted
