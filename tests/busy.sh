@@ -58,7 +58,10 @@ for n in $(seq 1 "$runs"); do
   echo "$line"
   if [ $rc -ne 0 ]; then
     failed=$((failed + 1))
-    grep -E '^ *[0-9]+ - .*\((Failed|Timeout|SEGFAULT|Subprocess aborted|Not Run|Exception)\)' "$log" | sed 's/^/    /'
+    # ctest's list of failed tests, each under the suite it ran in.
+    awk '/^== [a-z]+: ctest/ { suite = $2 }
+         /^[[:space:]]*[0-9]+ - .*\((Failed|Timeout|SEGFAULT|Subprocess aborted|Not Run|Exception)/ {
+           sub(/^[[:space:]]*/, ""); print "    " suite " " $0 }' "$log"
   fi
   summary+=("$line")
 done
