@@ -2,7 +2,7 @@
  *
  * Every partner call becomes one gw_meter_rec. Records are aggregated per
  * (tenant, key, endpoint, status class, hour) -- a pure step, tested in
- * test_metering.c -- and group-committed by a dedicated writer thread: it
+ * tests/gateway/test_auth.c (metering_aggregate) -- and group-committed by a dedicated writer thread: it
  * takes every record queued so far, adds the aggregates to the usage table
  * in one SQLite transaction (WAL), commits, and only then hands the
  * records' owners back to the loop (uv_async), which releases their

@@ -176,11 +176,16 @@ static int number_list(const fc_json *j, const char *key, size_t max, double *v,
   return FC_OK;
 }
 
-/* season: each period a whole number >= 2, ascending (as --season). */
+/* season: each period a whole number >= 2, ascending (as --season); a
+ * lone 1 is R's "no season", passed on for the core to read as such. */
 static int season_list(const fc_json *j, size_t *periods, size_t *nperiods, fc_err *err) {
   double p[FC_MAX_PERIODS];
   int rc = number_list(j, "season", FC_MAX_PERIODS, p, nperiods, err);
   if (rc != FC_OK) return rc;
+  if (*nperiods == 1 && p[0] == 1) {
+    periods[0] = 1;
+    return FC_OK;
+  }
   for (size_t k = 0; k < *nperiods; k++) {
     if (!(p[k] >= 2 && p[k] <= 1e9) || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
       return fcw_set_err(err, FC_EINVAL,

@@ -283,7 +283,8 @@ export type SeriesInput = string | ReadonlyArray<number | null> | Record<string,
 export interface ForecastOptions {
   /** Steps ahead, 1..100000; required. */
   horizon: number;
-  /** Seasonal period(s), whole numbers >= 2, ascending (at most 4). */
+  /** Seasonal period(s), whole numbers >= 2, ascending (at most 4); 1 alone
+   * is R's "no season" (not even the freq's default). */
   season?: number | number[];
   /** Interval levels in (0, 100), at most 8 ([80, 95]). */
   levels?: number | number[];
@@ -340,7 +341,8 @@ export interface Forecasts {
 export type BacktestOptions = Omit<ForecastOptions, 'levels' | 'save_model'>;
 
 export interface DecomposeOptions {
-  /** Seasonal period(s); mstl needs season or freq. */
+  /** Seasonal period(s); mstl needs season or freq; 1 alone is "no season"
+   * (mstl then gives trend and remainder only). */
   season?: number | number[];
   /** Step of ISO-timestamped long input (as forecast's freq); without season
    * mstl uses its periods (hour 24,168; day 7; week 52; month 12). */
@@ -443,7 +445,7 @@ export interface Floatcast {
   modelCache(): { hits: number; misses: number; entries: number; model_fits: number; model_reuses: number };
   calendar(ts: TimeInput, opts?: CalendarOptions): CalendarFeatures;
   demo(opts?: DemoOptions): DemoData;
-  /** Customer segments (issue 5) of partner transactions. */
+  /** Customer segments of partner transactions. */
   segment(transactions: Records, opts?: SegmentOptions): Segments;
   /** The same as the core's JSON text: `floatcast segment --json`, byte for byte. */
   segmentJSON(transactions: Records, opts?: SegmentOptions): string;

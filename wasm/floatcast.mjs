@@ -287,7 +287,7 @@ export default async function init(options = {}) {
     calendar,
     /** The demo tenant's accounts/transfers/streams CSV for a seed. */
     demo,
-    /** Customer segments of partner transactions (issue 5) as an object. */
+    /** Customer segments of partner transactions as an object. */
     segment: (transactions, opts) => JSON.parse(segmentJSON(transactions, opts)),
     /** The same as the core's JSON text: `floatcast segment --json` byte for byte. */
     segmentJSON,

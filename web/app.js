@@ -1,7 +1,9 @@
 // app.js: the Treasury page. Loads the WASM module, reads the three CSVs
-// (or the demo tenant the module generates), and recomputes the rule
-// projection on every change of data, `now`, horizon or floors. Everything
-// runs in the browser; nothing is fetched but the module itself.
+// (or the demo tenant the module generates), and recomputes the projection
+// -- the rule's, or with method "ml" the rule plus predicted flows and their
+// band -- on every change of data, `now`, horizon, floors, method or what-if
+// scenario. Everything runs in the browser; nothing is fetched but the
+// module itself.
 import init from './floatcast.mjs';
 
 const $ = (id) => document.getElementById(id);

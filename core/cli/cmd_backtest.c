@@ -1,6 +1,6 @@
 /* cmd_backtest.c: floatcast backtest --input FILE [--format long|m4]
  * --horizon H [--season ...] [--freq hour|day|week|month] [--model ...]
- * [--regressors ...] [--calibrate] [--origins K]
+ * [--regressors ...] [--calibrate] [--origins K] [--output FILE]
  * prints, per series and overall, MAE, RMSE, sMAPE, MASE and 80/95%
  * coverage of forecasts made at the K latest origins one horizon apart
  * (expanding window), each made exactly as `floatcast forecast` would
@@ -18,12 +18,14 @@ int cmd_backtest(int argc, char **argv) {
   int rc, failed = 0;
   double tot[6] = {0};
   size_t nok = 0;
-  if ((rc = fcli_parse_opts("backtest", argc, argv, &o))) return rc;
+  fc_buf out;
+  if ((rc = fcli_parse_opts("backtest", argc, argv, &o))) return rc < 0 ? 0 : rc;
   if ((rc = fcli_load("backtest", &o, &set))) {
     fc_series_set_free(&set);
     return rc;
   }
-  printf("series_id,origins,mae,rmse,smape,mase,coverage80,coverage95\n");
+  fc_buf_init(&out);
+  fc_buf_puts(&out, "series_id,origins,mae,rmse,smape,mase,coverage80,coverage95\n");
   for (size_t s = 0; s < set.count; s++) {
     fc_forecaster_scores sc;
     fc_err err;
@@ -36,19 +38,23 @@ int cmd_backtest(int argc, char **argv) {
     }
     v[0] = sc.mae, v[1] = sc.rmse, v[2] = sc.smape, v[3] = sc.mase;
     v[4] = sc.coverage80, v[5] = sc.coverage95;
-    printf("%s,%zu", set.ids[s], sc.origins);
+    fc_buf_csv_field(&out, set.ids[s]);
+    fc_buf_printf(&out, ",%zu", sc.origins);
     for (int j = 0; j < 6; j++) {
-      printf(",%.6g", v[j]);
+      fc_buf_printf(&out, ",%.6g", v[j]);
       tot[j] += v[j];
     }
-    printf("\n");
+    fc_buf_putc(&out, '\n');
     nok++;
   }
   if (nok) {
-    printf("ALL,%zu", nok);
-    for (int j = 0; j < 6; j++) printf(",%.6g", tot[j] / (double)nok);
-    printf("\n");
+    fc_buf_printf(&out, "ALL,%zu", nok);
+    for (int j = 0; j < 6; j++) fc_buf_printf(&out, ",%.6g", tot[j] / (double)nok);
+    fc_buf_putc(&out, '\n');
   }
+  if (fc_buf_failed(&out)) rc = cli_fail("backtest", "out of memory");
+  else rc = cli_write_file(o.output, out.data, out.len) ? 1 : 0;
+  fc_buf_free(&out);
   fc_series_set_free(&set);
-  return failed;
+  return rc ? rc : failed;
 }

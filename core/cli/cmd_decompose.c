@@ -14,6 +14,7 @@
  * else the run stops naming the line); without --season MSTL then uses the
  * freq's periods (hour 24,168; day 7; week 52; month 12) and Prophet its
  * automatic seasons. --method mstl needs --season or --freq.
+ * --season 1 is R's "no season": MSTL then gives trend and remainder only.
  * --robust on (the default) makes MSTL's STL runs robust (R's bisquare
  * reweighting finds the gross outliers, a least-squares refit without them
  * gives the components: mstl.h's FC_STL_ROBUST_REFIT), so an isolated
@@ -39,9 +40,41 @@ typedef struct dopts {
   fc_decompose_params p;
 } dopts;
 
+static const char usage[] =
+    "usage: floatcast decompose --input FILE [options]\n"
+    "\n"
+    "Trend, seasonal components, remainder, anomaly band and flags, changepoint flags of\n"
+    "every series of FILE, per history step (CSV, or JSON with --json).\n"
+    "\n"
+    "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
+    "  --format long|m4      the input's form (long)\n"
+    "  --season P[,P...]     seasonal periods in steps, integers >= 2, ascending;\n"
+    "                        1 means no season (R's convention), even with --freq\n"
+    "  --freq F              hour, day, week or month: the grid of ISO-timestamped long input;\n"
+    "                        without --season MSTL uses its default periods (24,168; 7; 52; 12)\n"
+    "  --method mstl|prophet the decomposition (mstl; it needs --season or --freq)\n"
+    "  --robust on|off       MSTL's robust STL runs (on) or plain MSTL (off)\n"
+    "  --band robust|interval  anomaly band: k robust sigmas of the remainder (robust) or\n"
+    "                        the model's in-sample interval at --level (interval)\n"
+    "  --k K                 robust sigmas of the band, > 0 (3)\n"
+    "  --level L             interval band level in percent, in (0, 100) (99)\n"
+    "  --json                one JSON object per series in a JSON array\n"
+    "  --output FILE         write there instead of stdout\n"
+    "  --help                this text\n";
+
+/* A usage error: the reason, then the option list, on stderr; exit 2. */
+static int usage_error(const char *what) {
+  fprintf(stderr, "floatcast decompose: %s\n\n%s", what, usage);
+  return 2;
+}
+
 static int parse_periods(const char *s, fc_decompose_params *p) {
   char *end;
   p->nperiods = 0;
+  if (strcmp(s, "1") == 0) { /* R's period of a non-seasonal series: none */
+    p->periods[p->nperiods++] = 1;
+    return 0;
+  }
   while (*s) {
     long v = strtol(s, &end, 10);
     if (p->nperiods == FC_MAX_PERIODS || end == s || v < 2 || (*end != ',' && *end != '\0'))
@@ -66,13 +99,20 @@ static int parse(int argc, char **argv, dopts *o) {
   o->format = "long";
   o->output = "-";
   o->p = fc_decompose_defaults();
+  if (argc < 2) return usage_error("--input FILE is required");
   for (int i = 1; i < argc && !bad; i++) {
     const char *v;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(usage, stdout);
+      return -1;
+    }
     if ((v = cli_flag(argc, argv, &i, "--input", &bad))) o->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
     else if ((v = cli_flag(argc, argv, &i, "--season", &bad))) {
-      if (parse_periods(v, &o->p)) return cli_fail("decompose", "--season: integers >= 2, ascending, at most %d", FC_MAX_PERIODS) + 1;
+      if (parse_periods(v, &o->p))
+        return cli_fail("decompose", "--season: integers >= 2, ascending, at most %d (or 1 alone: no season)",
+                        FC_MAX_PERIODS) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--freq", &bad))) {
       if (fc_freq_parse(v, &o->p.freq, &err)) return cli_fail("decompose", "--freq: %s", err.msg) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--robust", &bad))) {
@@ -95,11 +135,13 @@ static int parse(int argc, char **argv, dopts *o) {
     } else if (strcmp(argv[i], "--json") == 0) {
       o->json = 1;
     } else if (!bad) {
-      return cli_fail("decompose", "unknown option '%s'", argv[i]) + 1;
+      char what[256];
+      snprintf(what, sizeof what, "unknown option '%.200s'", argv[i]);
+      return usage_error(what);
     }
   }
   if (bad) return 2;
-  if (!o->input) return cli_fail("decompose", "--input FILE is required") + 1;
+  if (!o->input) return usage_error("--input FILE is required");
   if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
     return cli_fail("decompose", "--format must be long or m4") + 1;
   if (o->p.freq != FC_FREQ_NONE && strcmp(o->format, "long"))
@@ -169,7 +211,7 @@ int cmd_decompose(int argc, char **argv) {
   fc_buf out, header;
   size_t written = 0;
   int rc, failed = 0;
-  if ((rc = parse(argc, argv, &o))) return rc;
+  if ((rc = parse(argc, argv, &o))) return rc < 0 ? 0 : rc;
   if ((rc = load(&o, &set))) {
     fc_series_set_free(&set);
     return rc;

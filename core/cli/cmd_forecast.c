@@ -18,6 +18,7 @@
  * timestamp; output times step on the same grid; without --season the
  * periods default to the freq's (hour 24,168; day 7; week 52; month 12;
  * Prophet then picks its automatic seasonalities from the step).
+ * --season 1 is R's "no season": no periods, not even the freq's.
  * Without --freq the step is the data's first difference.
  * --regressors adds Prophet's calendar indicators (business_hours needs
  * --freq hour, month_end --freq hour or day; forecaster.h).
@@ -60,6 +61,64 @@ static int parse_list(const char *s, double *out, size_t max, size_t *n) {
   return *n ? 0 : -1;
 }
 
+/* The option lists of forecast and backtest (--help on stdout; on stderr
+ * after a missing required option). */
+static const char forecast_usage[] =
+    "usage: floatcast forecast --input FILE --horizon H [options]\n"
+    "       floatcast forecast --load-model MODEL --horizon H [--input FILE] [options]\n"
+    "\n"
+    "Forecasts every series of FILE; writes series_id,step,timestamp,mean,loNN,hiNN,...\n"
+    "\n"
+    "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
+    "  --format long|m4      the input's form (long)\n"
+    "  --horizon H           steps to forecast, 1..100000 (required)\n"
+    "  --model NAME          auto (default), ensemble, weighted, ensemble-arima, ets, arima,\n"
+    "                        theta, otheta, mstl, prophet, snaive, naive2, naive\n"
+    "  --season P[,P...]     seasonal periods in steps, integers >= 2, ascending;\n"
+    "                        1 means no season (R's convention), even with --freq\n"
+    "  --freq F              hour, day, week or month: the grid of ISO-timestamped long input;\n"
+    "                        without --season its default periods (24,168; 7; 52; 12)\n"
+    "  --regressors LIST     prophet's calendar regressors: business_hours (--freq hour),\n"
+    "                        month_end (--freq hour or day)\n"
+    "  --level L[,L2]        interval levels in percent (80,95)\n"
+    "  --calibrate           conformal intervals for a single model\n"
+    "  --origins K           validation origins of the ensemble and --calibrate, 1..1000 (4)\n"
+    "  --output FILE         write the CSV there instead of stdout\n"
+    "  --save-model FILE     save the fitted single model (one series, no auto/--calibrate)\n"
+    "  --load-model FILE     forecast from a saved model without fitting\n"
+    "  --help                this text\n";
+
+static const char backtest_usage[] =
+    "usage: floatcast backtest --input FILE --horizon H [options]\n"
+    "\n"
+    "Rolling-origin accuracy: forecasts made at the K latest origins one horizon apart, each\n"
+    "as `floatcast forecast` would; prints per series and overall MAE, RMSE, sMAPE, MASE and\n"
+    "80/95%% coverage as CSV.\n"
+    "\n"
+    "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
+    "  --format long|m4      the input's form (long)\n"
+    "  --horizon H           steps per origin, 1..100000 (required)\n"
+    "  --origins K           origins, 1..1000 (4)\n"
+    "  --model NAME          auto (default), ensemble, weighted, ensemble-arima, ets, arima,\n"
+    "                        theta, otheta, mstl, prophet, snaive, naive2, naive\n"
+    "  --season P[,P...]     seasonal periods in steps, integers >= 2, ascending;\n"
+    "                        1 means no season (R's convention), even with --freq\n"
+    "  --freq F              hour, day, week or month: the grid of ISO-timestamped long input;\n"
+    "                        without --season its default periods (24,168; 7; 52; 12)\n"
+    "  --regressors LIST     prophet's calendar regressors: business_hours, month_end\n"
+    "  --level L[,L2]        interval levels in percent (80,95)\n"
+    "  --calibrate           conformal intervals for a single model\n"
+    "  --output FILE         write the CSV there instead of stdout\n"
+    "  --help                this text\n";
+
+/* A usage error (a missing required option, an unknown one): the reason,
+ * then the option list, on stderr; exit code 2. */
+static int usage_error(const char *cmd, const char *what) {
+  fprintf(stderr, "floatcast %s: %s\n\n", cmd, what);
+  fputs(strcmp(cmd, "forecast") == 0 ? forecast_usage : backtest_usage, stderr);
+  return 2;
+}
+
 /* --regressors business_hours,month_end. */
 static int parse_regressors(const char *v, fc_forecaster *fc) {
   char name[32];
@@ -87,8 +146,13 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
   o->levels[0] = 80;
   o->levels[1] = 95;
   o->nlevels = 2;
+  if (argc < 2) return usage_error(cmd, "--input FILE and --horizon H are required");
   for (int i = 1; i < argc && !bad; i++) {
     const char *v;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(strcmp(cmd, "forecast") == 0 ? forecast_usage : backtest_usage, stdout);
+      return -1;
+    }
     if ((v = cli_flag(argc, argv, &i, "--input", &bad))) o->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
@@ -101,8 +165,14 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
       double p[FC_MAX_PERIODS];
       if (parse_list(v, p, FC_MAX_PERIODS, &o->fc.nperiods)) return cli_fail(cmd, "--season: bad list '%s'", v) + 1;
       for (size_t k = 0; k < o->fc.nperiods; k++) {
+        /* A lone 1 is R's period of a non-seasonal series: no season
+         * (fc_forecaster_prepare keeps the freq's periods out too). */
+        if (o->fc.nperiods == 1 && p[0] == 1) {
+          o->fc.periods[0] = 1;
+          break;
+        }
         if (p[k] < 2 || p[k] > 1e9 || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
-          return cli_fail(cmd, "--season: periods must be integers >= 2, ascending") + 1;
+          return cli_fail(cmd, "--season: periods must be integers >= 2, ascending (or 1 alone: no season)") + 1;
         o->fc.periods[k] = (size_t)p[k];
       }
     } else if ((v = cli_flag(argc, argv, &i, "--freq", &bad))) {
@@ -119,17 +189,19 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
     } else if (strcmp(argv[i], "--calibrate") == 0) {
       o->fc.calibrate = 1;
     } else if (!bad) {
-      return cli_fail(cmd, "unknown option '%s'", argv[i]) + 1;
+      char what[256];
+      snprintf(what, sizeof what, "unknown option '%.200s'", argv[i]);
+      return usage_error(cmd, what);
     }
   }
   if (bad) return 2;
   o->fc.origins = (size_t)origins;
-  if (!o->input && !o->load_model) return cli_fail(cmd, "--input FILE is required") + 1;
+  if (!o->input && !o->load_model) return usage_error(cmd, "--input FILE is required");
   if (o->save_model && o->load_model)
     return cli_fail(cmd, "--save-model and --load-model exclude each other") + 1;
   if (o->save_model && (o->fc.calibrate || !fc_model_find(o->fc.model)))
     return cli_fail(cmd, "--save-model needs a single model (--model ets|arima|theta|..., no --calibrate)") + 1;
-  if (o->horizon == 0) return cli_fail(cmd, "--horizon H is required") + 1;
+  if (o->horizon == 0) return usage_error(cmd, "--horizon H is required");
   if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
     return cli_fail(cmd, "--format must be long or m4") + 1;
   if (o->fc.freq != FC_FREQ_NONE && strcmp(o->format, "long"))
@@ -262,7 +334,7 @@ int cmd_forecast(int argc, char **argv) {
   fc_series_set set;
   fc_buf out;
   int rc, failed = 0;
-  if ((rc = fcli_parse_opts("forecast", argc, argv, &o))) return rc;
+  if ((rc = fcli_parse_opts("forecast", argc, argv, &o))) return rc < 0 ? 0 : rc;
   fc_buf_init(&out);
   write_header(&out, &o);
   if (o.load_model) {

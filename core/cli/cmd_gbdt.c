@@ -283,6 +283,22 @@ static int load_model(const char *cmd, const char *path, fc_gbdt **m) {
   return rc;
 }
 
+static const char usage_predict[] =
+    "usage: floatcast gbdt predict --model MODEL --input TABLE.csv --output PRED.csv\n"
+    "\n"
+    "  --model MODEL     a model written by gbdt train\n"
+    "  --input FILE      numeric CSV with a column for each of the model's features\n"
+    "  --output FILE     one 'prediction' column, rows in input order (- for stdout)\n"
+    "  --help            this text\n";
+
+static const char usage_inspect[] =
+    "usage: floatcast gbdt %s --model MODEL\n"
+    "\n"
+    "  --model MODEL     a model written by gbdt train\n"
+    "  --help            this text\n"
+    "\n"
+    "%s\n";
+
 static int gbdt_predict(int argc, char **argv) {
   const char *cmd = "gbdt predict", *model = NULL, *input = NULL, *output = NULL, *v;
   fc_gbdt *m = NULL;
@@ -293,6 +309,10 @@ static int gbdt_predict(int argc, char **argv) {
   fc_err err;
   int bad = 0, rc = 1;
   for (int i = 1; i < argc && !bad; i++) {
+    if (strcmp(argv[i], "--help") == 0) {
+      fputs(usage_predict, stdout);
+      return 0;
+    }
     if ((v = cli_flag(argc, argv, &i, "--model", &bad))) model = v;
     else if ((v = cli_flag(argc, argv, &i, "--input", &bad))) input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) output = v;
@@ -302,7 +322,7 @@ static int gbdt_predict(int argc, char **argv) {
     }
   }
   if (bad || !model || !input || !output) {
-    fprintf(stderr, "usage: floatcast gbdt predict --model MODEL --input TABLE.csv --output PRED.csv\n");
+    fputs(usage_predict, stderr);
     return 2;
   }
   if (load_model(cmd, model, &m) || read_table(cmd, input, &t)) goto done;
@@ -345,8 +365,14 @@ static int gbdt_inspect(int argc, char **argv, int dump) {
   fc_gbdt *m = NULL;
   fc_buf out;
   fc_err err;
+  const char *what = dump ? "Writes the model (trees, splits, leaf values) as readable JSON."
+                          : "Writes feature,splits,gain as CSV, by gain descending.";
   int bad = 0, rc = 1;
   for (int i = 1; i < argc && !bad; i++) {
+    if (strcmp(argv[i], "--help") == 0) {
+      printf(usage_inspect, cmd + 5, what);
+      return 0;
+    }
     if ((v = cli_flag(argc, argv, &i, "--model", &bad))) model = v;
     else if (!bad) {
       fprintf(stderr, "floatcast %s: unknown option %s\n", cmd, argv[i]);
@@ -354,7 +380,7 @@ static int gbdt_inspect(int argc, char **argv, int dump) {
     }
   }
   if (bad || !model) {
-    fprintf(stderr, "usage: floatcast %s --model MODEL\n", cmd);
+    fprintf(stderr, usage_inspect, cmd + 5, what);
     return 2;
   }
   if (load_model(cmd, model, &m)) return 1;

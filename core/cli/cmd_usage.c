@@ -43,6 +43,15 @@ int cmd_usage(int argc, char **argv) {
     fputs(usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
     return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
   }
+  if (argc == 2) { /* usage export without its required options */
+    fputs(usage, stderr);
+    return 2;
+  }
+  for (int i = 2; i < argc; i++) /* usage export --help: answered here, no gateway needed */
+    if (strcmp(argv[i], "--help") == 0) {
+      fputs(usage, stdout);
+      return 0;
+    }
   if (self_dir(argv[-1], dir, sizeof dir) != 0) return cli_fail("usage", "cannot find my own directory");
   snprintf(gw, sizeof gw, "%s/floatcast-gateway", dir);
   if (access(gw, X_OK) != 0)

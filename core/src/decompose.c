@@ -123,9 +123,7 @@ static int by_mstl(const double *y, size_t n, const fc_decompose_params *p, fc_d
   fc_prophet *m = NULL;
   double ss = 0;
   int rc;
-  if (p->nperiods == 0)
-    return fc__err(err, FC_EINVAL, "decompose: MSTL needs a seasonal period (periods or a freq)");
-  if (n < 2 * p->periods[0])
+  if (p->nperiods && n < 2 * p->periods[0])
     return fc__err(err, FC_ETOOSHORT, "decompose: MSTL needs two cycles of period %zu (%zu values), got %zu",
                    p->periods[0], 2 * p->periods[0], n);
   if (alloc(d, n, p->nperiods)) return fc__err(err, FC_ENOMEM, "decompose: out of memory");
@@ -191,14 +189,22 @@ int fc_decompose(const double *y, size_t n, const fc_decompose_params *pp, fc_de
                  fc_err *err) {
   fc_decompose_params dp = pp ? *pp : fc_decompose_defaults();
   const fc_decompose_params *p = &dp;
-  int rc;
+  int rc, none = 0;
   memset(out, 0, sizeof *out);
   if ((int)dp.freq < FC_FREQ_NONE || (int)dp.freq > FC_FREQ_MONTH)
     return fc__err(err, FC_EINVAL, "decompose: unknown freq %d", (int)dp.freq);
-  /* Without periods MSTL takes the freq's; Prophet keeps its automatic
+  /* A lone period 1 is R's non-seasonal series: no season. Otherwise,
+   * without periods MSTL takes the freq's; Prophet keeps its automatic
    * seasonalities (as forecast does). */
-  if (dp.method == FC_DECOMPOSE_MSTL && dp.nperiods == 0)
+  if (dp.nperiods == 1 && dp.periods[0] == 1) {
+    dp.nperiods = 0;
+    none = 1;
+  }
+  if (dp.method == FC_DECOMPOSE_MSTL && dp.nperiods == 0 && !none) {
     dp.nperiods = fc_freq_periods(dp.freq, dp.periods);
+    if (dp.nperiods == 0)
+      return fc__err(err, FC_EINVAL, "decompose: MSTL needs a seasonal period (periods, 1 for none, or a freq)");
+  }
   if ((rc = fc_series_check(y, n, 2, err))) return fc__err_prefix(err, rc, "decompose: ");
   if (fc_series_is_constant(y, n))
     return fc__err(err, FC_EINVAL, "decompose: the history is constant (%g)", y[0]);

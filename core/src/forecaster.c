@@ -25,10 +25,15 @@ int fc_forecaster_is_ensemble(const char *model) {
 }
 
 int fc_forecaster_prepare(fc_forecaster *fc, fc_err *err) {
+  int none = 0;
   if (fc->model == NULL || (!fc_forecaster_is_ensemble(fc->model) && !fc_model_find(fc->model)))
     return fc__err(err, FC_EINVAL, "unknown model '%s'", fc->model ? fc->model : "(null)");
   if (fc->nperiods > FC_MAX_PERIODS)
     return fc__err(err, FC_EINVAL, "at most %d seasonal periods", FC_MAX_PERIODS);
+  if (fc->nperiods == 1 && fc->periods[0] == 1) { /* R's period 1: no season */
+    fc->nperiods = 0;
+    none = 1;
+  }
   for (size_t k = 0; k < fc->nperiods; k++)
     if (fc->periods[k] < 2 || (k && fc->periods[k] <= fc->periods[k - 1]))
       return fc__err(err, FC_EINVAL, "seasonal periods must be integers >= 2, ascending");
@@ -41,7 +46,7 @@ int fc_forecaster_prepare(fc_forecaster *fc, fc_err *err) {
     return fc__err(err, FC_EINVAL, "the business_hours regressor needs hourly data (freq hour)");
   if (fc->month_end && fc->freq != FC_FREQ_HOUR && fc->freq != FC_FREQ_DAY)
     return fc__err(err, FC_EINVAL, "the month_end regressor needs hourly or daily data (freq hour or day)");
-  fc->auto_periods = fc->nperiods == 0 && fc->freq != FC_FREQ_NONE;
+  fc->auto_periods = !none && fc->nperiods == 0 && fc->freq != FC_FREQ_NONE;
   if (fc->auto_periods) fc->nperiods = fc_freq_periods(fc->freq, fc->periods);
   return FC_OK;
 }

@@ -6,6 +6,7 @@ bad row named by its line, nothing loaded), and that `project --json` on the
 demo tenant equals tests/golden/demo_rule_48h.json byte for byte (the WASM
 module must produce the same bytes)."""
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -26,7 +27,9 @@ def check(name, cond, detail=""):
 
 
 def run(cli, *args):
-    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=60)
+    # A deadline against a hang, not a speed check: ASan builds on a busy
+    # two-core machine run many times slower than a Release build alone.
+    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=600)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -46,6 +49,51 @@ def main():
         check("project without --data: usage, exit 2", rc == 2 and "--data DIR" in err, err)
         rc, out, err = run(cli, "project", "--data")
         check("flag without value: exit 2", rc == 2 and "--data needs a value" in err, err)
+
+        # Every command and subcommand answers --help with exit 0 and its
+        # options on stdout; without its required options it prints the
+        # usage on stderr and exits 2. (forecast, decompose and backtest
+        # once said "unknown option '--help'".)
+        options = {
+            ("project",): ["--data", "--now", "--horizon", "--method", "--json"],
+            ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output"],
+            ("features",): ["--data", "--tenant", "--currency", "--now"],
+            ("segment",): ["--input", "--method", "--k", "--eps", "--output"],
+            ("demo",): ["--out", "--seed", "--tenant", "--now", "--days"],
+            ("forecast",): ["--input", "--format", "--horizon", "--model", "--season", "--freq",
+                            "--regressors", "--level", "--calibrate", "--origins", "--output",
+                            "--save-model", "--load-model", "--help"],
+            ("decompose",): ["--input", "--format", "--season", "--freq", "--method", "--robust",
+                             "--band", "--k", "--level", "--json", "--output", "--help"],
+            ("backtest",): ["--input", "--format", "--horizon", "--origins", "--model", "--season",
+                            "--freq", "--regressors", "--level", "--calibrate", "--output", "--help"],
+            ("gbdt",): ["train", "predict", "importance", "dump"],
+            ("gbdt", "train"): ["--input", "--target", "--output", "--objective", "--rounds", "--valid"],
+            ("gbdt", "predict"): ["--model", "--input", "--output"],
+            ("gbdt", "importance"): ["--model"],
+            ("gbdt", "dump"): ["--model"],
+            ("usage",): ["export", "--db", "--from", "--to", "--tenant"],
+            ("usage", "export"): ["--db", "--from", "--to", "--tenant", "--granularity", "--format"],
+            ("version",): ["version"],
+        }
+        rc, out, err = run(cli, "--help")
+        listed = [l.split()[0] for l in out.split("commands:")[1].split("\n\n")[0].splitlines() if l.strip()]
+        check("every listed command has its --help test", rc == 0 and listed and
+              sorted(listed) == sorted(c[0] for c in options if len(c) == 1), listed)
+        for cmd, opts in options.items():
+            name = " ".join(cmd)
+            rc, out, err = run(cli, *cmd, "--help")
+            missing = [o for o in opts if o not in out]
+            check("%s --help: exit 0, usage and options on stdout" % name,
+                  rc == 0 and out.startswith("usage: floatcast " + name) and not missing and err == "",
+                  "rc %d, missing %s, stderr %r" % (rc, missing, err[:200]))
+            if cmd != ("version",):  # the one command without a required option
+                rc, out, err = run(cli, *cmd)
+                check("%s without its required options: usage on stderr, exit 2" % name,
+                      rc == 2 and out == "" and "usage: floatcast " + name in err, err[:300])
+        rc, out, err = run(cli, "forecast", "--input", "x.csv", "--bogus")
+        check("forecast: unknown option named, then the usage, exit 2",
+              rc == 2 and "unknown option '--bogus'" in err and "--season" in err, err)
         rc, out, err = run(cli, "demo", "--out", demo)
         check("demo writes the data set", rc == 0 and sorted(os.listdir(demo)) ==
               ["accounts.csv", "streams.csv", "transactions.csv", "transfers.csv"], err)
@@ -140,6 +188,35 @@ def main():
             f.write(blob[:-20])
         rc, out, err = run(cli, "forecast", "--load-model", pf, "--horizon", "24")
         check("truncated prophet model refused", rc == 1 and "model load" in err, err)
+
+        # --season 1 is R's "no season": no periods, and not --freq's either.
+        base = ["--input", ts, "--horizon", "24", "--model", "ets"]
+        rc1, none_freq, e1 = run(cli, "forecast", *base, "--season", "1", "--freq", "hour")
+        rc2, plain, e2 = run(cli, "forecast", *base)
+        rc3, freq, e3 = run(cli, "forecast", *base, "--freq", "hour")
+        check("forecast --season 1 --freq hour: no season (as without either)",
+              rc1 == rc2 == rc3 == 0 and none_freq == plain and none_freq != freq, e1 + e2 + e3)
+        rc, out, err = run(cli, "backtest", "--input", ts, "--horizon", "24", "--model", "snaive",
+                           "--season", "1", "--origins", "2")
+        rc2, out2, err2 = run(cli, "backtest", "--input", ts, "--horizon", "24", "--model", "snaive",
+                              "--origins", "2")
+        check("backtest --season 1: accepted, as without --season", rc == 0 and out == out2 and
+              out.startswith("series_id,origins,"), err + err2)
+        rc, out, err = run(cli, "decompose", "--input", ts, "--season", "1", "--freq", "hour", "--json")
+        dec = json.loads(out) if rc == 0 else [{}]
+        check("decompose --season 1 --freq hour: trend and remainder, no seasonal component",
+              rc == 0 and dec[0].get("components") == [] and len(dec[0].get("trend", [])) == 24 * 14, err)
+        rc, out, err = run(cli, "forecast", *base, "--season", "1,24")
+        check("forecast --season 1,24: 1 only alone", rc == 2 and "1 alone" in err, err)
+        rc, out, err = run(cli, "decompose", "--input", ts, "--season", "0")
+        check("decompose --season 0 refused", rc == 2 and "--season" in err, err)
+        bo = os.path.join(tmp, "bt.csv")
+        rc, out, err = run(cli, "backtest", "--input", ts, "--horizon", "24", "--model", "snaive",
+                           "--season", "24", "--origins", "2", "--output", bo)
+        with open(bo) if os.path.exists(bo) else io.StringIO("") as f:
+            written = f.read()
+        check("backtest --output writes the table there", rc == 0 and out == "" and
+              written.startswith("series_id,origins,") and "\nALL," in written, err)
 
         # --freq: the stated step, its grid, gaps, default seasons, calendar regressors.
         import datetime

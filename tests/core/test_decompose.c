@@ -319,6 +319,25 @@ TEST(freq_gives_periods) {
   ASSERT_CONTAINS(err.msg, "freq");
 }
 
+TEST(period_one_is_no_season) {
+  /* R's frequency 1: MSTL without a seasonal row even with a freq, trend
+   * + remainder = y (the forecaster's reading: test_freq.c). */
+  double y[N];
+  fc_decompose_params p = fc_decompose_defaults();
+  fc_decomposition d;
+  hourly(y, 6);
+  p.freq = FC_FREQ_HOUR;
+  p.periods[0] = 1;
+  p.nperiods = 1;
+  ASSERT_OK(fc_decompose(y, N, &p, &d, NULL));
+  ASSERT_INT_EQ(d.ncomp, 0);
+  check_additive(&d, fc__failed);
+  fc_decomposition_free(&d);
+  p.periods[0] = 1, p.periods[1] = 24;
+  p.nperiods = 2;
+  ASSERT_INT_EQ(fc_decompose(y, N, &p, &d, NULL), FC_EINVAL); /* 1 only alone */
+}
+
 TEST(bad_input) {
   double y[N], c[60];
   fc_decompose_params p = fc_decompose_defaults();
@@ -347,4 +366,4 @@ TEST(bad_input) {
 
 TEST_LIST(T(mstl_flags_spikes_only), T(mstl_changepoints_exact_and_stable), T(prophet_flags_spikes_and_changepoint), T(writers),
           T(robust_mstl_flags_big_spikes_alone), T(robust_matches_plain_without_outliers),
-          T(freq_gives_periods), T(bad_input))
+          T(freq_gives_periods), T(period_one_is_no_season), T(bad_input))

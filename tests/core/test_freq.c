@@ -115,6 +115,16 @@ TEST(forecaster_options) {
   fc = fc_forecaster_defaults();
   fc.periods[0] = 24, fc.periods[1] = 12, fc.nperiods = 2;
   ASSERT_INT_EQ(fc_forecaster_prepare(&fc, &err), FC_EINVAL);
+  /* A lone period 1 is R's "no season": no periods, not the freq's. */
+  fc = fc_forecaster_defaults();
+  fc.freq = FC_FREQ_HOUR;
+  fc.periods[0] = 1, fc.nperiods = 1;
+  ASSERT_OK(fc_forecaster_prepare(&fc, &err));
+  ASSERT_INT_EQ(fc.nperiods, 0);
+  ASSERT(!fc.auto_periods);
+  fc = fc_forecaster_defaults();
+  fc.periods[0] = 1, fc.periods[1] = 24, fc.nperiods = 2;
+  ASSERT_INT_EQ(fc_forecaster_prepare(&fc, &err), FC_EINVAL);
 }
 
 TEST(future_times) {

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""The metered multi-tenant gateway over loopback (issue 4).
+"""The metered multi-tenant gateway over loopback.
 
 Starts floatcast-gateway with an admin key and a temporary SQLite file,
 creates tiers, tenants and keys through the admin API, and checks: exact
-rate limits (a burst of 30 at rate 0.1/s, burst 5 admits exactly 5), the
+rate limits (a burst of 30 at rate 0.001/s, burst 5 admits exactly 5), the
 limit headers on every answer, 429 with Retry-After, monthly quotas, per-address limits without a key; revocation and
 rotation; tier capabilities (403 naming the limit); ingestion (JSON array,
 NDJSON, idempotent by id, every bad row reported, tenant mismatch refused,
@@ -13,6 +13,13 @@ tenant isolation on every endpoint; usage through GET /v1/usage and
 input corpus (each a 4xx, the server up, nothing lost); and the kill -9
 crash test: concurrent clients, several random kill instants, metered >=
 2xx received and <= received + in flight, PRAGMA integrity_check ok.
+
+Nothing here depends on how fast the machine is: the exact-limit tests use
+rates so slow (one token per 1000 s) that no token comes back while they
+run, background work is waited for by polling /metrics, and the load
+tests run until their clients have N answers (with a deadline of
+minutes), never for a fixed time. A busy machine makes them slower, not
+different.
 
 Usage: test_metered.py --gateway PATH [unittest args]. Stdlib only.
 """
@@ -130,6 +137,26 @@ def transactions(tenant_seed, days=120, users=24, currency="USD"):
     return rows
 
 
+def wait_for(what, done, deadline=120.0):
+    """Polls done() every 20 ms until it is true; fails naming what after
+    deadline seconds. Readiness by polling, never by a fixed sleep."""
+    end = time.monotonic() + deadline
+    while not done():
+        if time.monotonic() > end:
+            raise AssertionError("still waiting after %.0f s for %s" % (deadline, what))
+        time.sleep(0.02)
+
+
+def scrape(port=None):
+    """GET /metrics as {series: value}."""
+    c = http.client.HTTPConnection("127.0.0.1", port or G["port"], timeout=60)
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    return {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+            for l in text.splitlines() if l and not l.startswith("#")}
+
+
 def db_count(sql, args=()):
     con = sqlite3.connect(G["db"], timeout=30)
     try:
@@ -143,7 +170,9 @@ def setUpModule():
     G["db"] = os.path.join(G["tmp"], "gw.db")
     G["proc"], G["port"], G["demo"] = spawn(G["db"], ["--anon-rate", "100000", "--anon-burst",
                                                        "100000"], seed=True)
-    make_tier("tiny", 0.1, 5)
+    # One token per 1000 s: however slow the machine, none comes back while
+    # a test counts its 200s and 429s.
+    make_tier("tiny", 0.001, 5)
     make_tier("quota7", 1000, 1000, quota=7)
     make_tier("capped", 1000, 1000, horizon=24, history=30, gran=("day",))
     make_tier("wide", 100000, 100000)
@@ -170,7 +199,7 @@ LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLi
 
 class Limits(unittest.TestCase):
     def test_burst_admits_exactly_b(self):
-        key = make_key(new_tenant("burst-b"), "tiny")["key"]  # 0.1/s, burst 5
+        key = make_key(new_tenant("burst-b"), "tiny")["key"]  # 0.001/s, burst 5
         statuses, remaining = [], []
         for _ in range(30):
             r, doc = call("GET", "/v1/usage", key)
@@ -181,11 +210,11 @@ class Limits(unittest.TestCase):
             if r.status == 429:
                 self.assertEqual(doc["error"]["code"], "rate_limited")
                 self.assertGreaterEqual(int(r.getheader("Retry-After")), 1)
-                self.assertLessEqual(int(r.getheader("Retry-After")), 10)
+                self.assertLessEqual(int(r.getheader("Retry-After")), 1000)
         self.assertEqual(statuses, [200] * 5 + [429] * 25)
         self.assertEqual(remaining[:5], [4, 3, 2, 1, 0])
         self.assertEqual(r.getheader("X-RateLimit-Limit"), "5")
-        self.assertIn('"burst";q=5;w=50', r.getheader("RateLimit-Policy"))
+        self.assertIn('"burst";q=5;w=5000', r.getheader("RateLimit-Policy"))
 
     def test_quota_exact(self):
         key = make_key(new_tenant("quota-7"), "quota7")
@@ -203,7 +232,7 @@ class Limits(unittest.TestCase):
 
     def test_per_address_limit(self):
         db = os.path.join(G["tmp"], "anon.db")
-        proc, port, _ = spawn(db, ["--anon-rate", "0.1", "--anon-burst", "3"])
+        proc, port, _ = spawn(db, ["--anon-rate", "0.001", "--anon-burst", "3"])
         try:
             got = [call("GET", "/healthz", port=port)[0].status for _ in range(6)]
             self.assertEqual(got, [200, 200, 200, 429, 429, 429])
@@ -461,16 +490,15 @@ class Insights(unittest.TestCase):
     def test_stage_histograms_and_background_checkpoint(self):
         for _ in range(5):
             self.assertEqual(call("GET", "/v1/usage", G["a"])[0].status, 200)
-        time.sleep(0.35)  # the checkpointer runs every 100 ms once a batch committed
-        c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=30)
-        c.request("GET", "/metrics")
-        text = c.getresponse().read().decode()
-        c.close()
+        # The checkpointer wakes every 100 ms once a batch committed: wait
+        # until it has run, however long the machine takes to schedule it.
+        wait_for("a WAL checkpoint",
+                 lambda: scrape().get("floatcast_wal_checkpoint_seconds_count", 0) >= 1)
+        m = scrape()
 
         def value(series):
-            line = [l for l in text.splitlines() if l.startswith(series + " ")]
-            self.assertEqual(len(line), 1, series)
-            return float(line[0].split()[1])
+            self.assertIn(series, m)
+            return m[series]
         total = value('floatcast_request_duration_seconds_bucket{le="+Inf"}')
         # Every dispatched request passes receive and process; partner calls
         # are held for metering, so that stage counts at least these five.
@@ -486,13 +514,6 @@ class Insights(unittest.TestCase):
         self.assertGreaterEqual(value("floatcast_loop_busy_seconds_count"), 1)
 
     def test_metrics_count_requests_and_429s(self):
-        def scrape():
-            c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=30)
-            c.request("GET", "/metrics")
-            text = c.getresponse().read().decode()
-            c.close()
-            return {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
-                    for l in text.splitlines() if l and not l.startswith("#")}
         before = scrape()
         key = make_key(new_tenant("metrics-429"), "tiny")["key"]  # burst 5
         got = [call("GET", "/v1/usage", key)[0].status for _ in range(7)]
@@ -585,7 +606,7 @@ class Usage(unittest.TestCase):
                               "--tenant", "beta"], check=True, stdout=subprocess.PIPE).stdout
         rows = list(csv.DictReader(io.StringIO(out.decode())))
         self.assertEqual(sum(int(x["calls"]) for x in rows if x["key_id"] == k["id"]), n_ok + n_bad)
-        # The issue's name for the same export: `floatcast usage export`.
+        # The same export under the floatcast command: `floatcast usage export`.
         cli = os.path.join(os.path.dirname(ARGS.gateway), "floatcast")
         if os.path.exists(cli):
             same = subprocess.run([cli, "usage", "export", "--db", G["db"], "--from", today.isoformat(),
@@ -995,7 +1016,7 @@ class GracefulShutdown(unittest.TestCase):
         started = threading.Barrier(5)
 
         def client():
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             started.wait()
             try:
                 while True:
@@ -1016,13 +1037,17 @@ class GracefulShutdown(unittest.TestCase):
         for t in threads:
             t.start()
         started.wait()
-        time.sleep(0.4)
+        # Under load means with requests in progress: signal once the four
+        # clients have had 20 answers, however long that takes.
+        wait_for("20 answers before SIGTERM", lambda: received[0] >= 20 or
+                 not any(t.is_alive() for t in threads))
         proc.send_signal(signal.SIGTERM)
         for t in threads:
-            t.join(30)
+            t.join(120)
+            self.assertFalse(t.is_alive(), "a client still waits for an answer")
         self.assertEqual(proc.wait(timeout=60), 0)
         proc.stdout.close()
-        self.assertGreater(received[0], 20)
+        self.assertGreaterEqual(received[0], 20)
         con = sqlite3.connect(db)
         try:
             metered = con.execute("SELECT coalesce(sum(calls), 0) FROM usage WHERE key_id = ? "
@@ -1125,7 +1150,7 @@ class Crash(unittest.TestCase):
                     continue
                 try:
                     if conn is None:
-                        conn = http.client.HTTPConnection("127.0.0.1", state["port"], timeout=10)
+                        conn = http.client.HTTPConnection("127.0.0.1", state["port"], timeout=60)
                     conn.request("GET", "/v1/reports/treasury/projection?horizon=6",
                                  headers={"Authorization": "Bearer " + key["key"]})
                     r = conn.getresponse()
@@ -1143,15 +1168,21 @@ class Crash(unittest.TestCase):
         for t in threads:
             t.start()
         rng = random.Random(4)
+        served = lambda: sum(received.values())
+        want = 0
         try:
             for _ in range(3):
+                # Each life of the gateway serves a random number of answers
+                # (not a random time: a slow machine would serve next to
+                # none), then dies by SIGKILL with requests in flight.
+                want = served() + rng.randint(15, 40)
                 running.set()
-                time.sleep(rng.uniform(0.3, 0.9))
+                wait_for("%d answers before the kill" % want, lambda: served() >= want,
+                         deadline=180)
                 proc.kill()  # SIGKILL at a random instant
                 proc.wait()
                 proc.stdout.close()
                 running.clear()
-                time.sleep(0.1)
                 proc, port, _ = spawn(db, ["--anon-rate", "100000", "--anon-burst", "100000"])
                 state["port"] = port
         finally:
@@ -1163,7 +1194,7 @@ class Crash(unittest.TestCase):
         try:
             self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
             total_received = sum(received.values())
-            self.assertGreater(total_received, 50)
+            self.assertGreaterEqual(total_received, want)
             metered_all = 0
             for k in keys:
                 m = con.execute("SELECT coalesce(sum(calls),0) FROM usage WHERE key_id = ? AND "

@@ -127,6 +127,14 @@ test('forecast: several series, gaps filled, ISO times continue the input', () =
   assert.deepEqual(t.mean, [5, 5]);
 });
 
+test('season 1 is no season (R), as the CLI\'s --season 1', () => {
+  const y = { y: periodic(12).map((v, i) => v + i / 10) };
+  const none = fc.forecast(y, { horizon: 4, season: 1, model: 'ets' }).series[0].mean;
+  assert.deepEqual(none, fc.forecast(y, { horizon: 4, model: 'ets' }).series[0].mean);
+  assert.notDeepEqual(none, fc.forecast(y, { horizon: 4, season: 4, model: 'ets' }).series[0].mean);
+  throwsCore(() => fc.forecast(y, { horizon: 2, season: [1, 4] }), 'EINVAL', /whole numbers >= 2/);
+});
+
 test('forecast and backtest: errors carry the core message', () => {
   throwsCore(() => fc.forecast(periodic(3), {}), 'EINVAL', /options: horizon is required/);
   throwsCore(() => fc.forecast(periodic(3), { horizon: 2, model: 'prophecy' }), 'EINVAL',

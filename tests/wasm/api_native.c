@@ -99,6 +99,12 @@ int main(int argc, char **argv) {
         &out, 0, NULL, "\"rows\":[{\"row\":");
   check("forecast auto", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":24,\"season\":24}"), &out), &out, 1,
         NULL, "\"intervals\":[{\"level\":80");
+  check("forecast season 1 (no season)",
+        fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"season\":1,\"freq\":\"hour\",\"model\":\"ets\"}"), &out),
+        &out, 1, NULL, "\"mean\":[");
+  check("forecast season [1,24] refused",
+        fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"season\":[1,24]}"), &out), &out, 0, NULL,
+        "whole numbers >= 2");
   check("forecast bad levels", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"levels\":[1,2,3,4,5,6,7,8,9]}"), &out),
         &out, 0, NULL, "at most 8 values");
   check("backtest", fc_wasm_backtest(series, ns, OPTS("{\"horizon\":24,\"season\":24,\"model\":\"snaive\",\"origins\":2}"), &out),

@@ -1,4 +1,4 @@
-/* cashflow.h: the gradient-boosted cash-flow predictor (issue 6).
+/* cashflow.h: the gradient-boosted cash-flow predictor.
  *
  * For one (tenant, currency) the completed, unscheduled transfers created
  * before `now` are summed per step (an hour or a day) into an outflow and an

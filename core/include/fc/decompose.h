@@ -19,13 +19,16 @@
  *    costs about 15 times as much. Changepoints come from a Prophet-style
  *    piecewise-linear fit (prophet.h, no seasonality) of the MSTL trend
  *    with sigma fixed at the RMS remainder (the data's noise), solved
- *    exactly (lasso.h).
+ *    exactly (lasso.h). A lone period of 1 (R's frequency of a
+ *    non-seasonal series) means no season: no seasonal rows, the trend a
+ *    local loess (11 steps, as MSTL's when no period fits) and the rest
+ *    remainder.
  *  - FC_DECOMPOSE_PROPHET: the Prophet-style model's in-sample fit; one
  *    row per component (prophet.h names: season_P, holidays,
  *    business_hours, month_end, regressors), remainder = y - fit, and the
- *    changepoints of its trend. Without periods its seasonalities are
- *    automatic (they need a calendar step: fc_decompose_set_series gives
- *    it from the times, or from the freq).
+ *    changepoints of its trend. Without periods (or with the lone period
+ *    1) its seasonalities are automatic (they need a calendar step:
+ *    fc_decompose_set_series gives it from the times, or from the freq).
  * A changepoint is reported where the fitted rate change is at least
  * changepoint_threshold in Prophet's scaled units (|delta| >= 0.01, as
  * Prophet's changepoint plot).
@@ -62,7 +65,7 @@ enum { FC_ANOMALY_ROBUST = 0, FC_ANOMALY_INTERVAL = 1 };
 typedef struct fc_decompose_params {
   int method;                      /* FC_DECOMPOSE_MSTL (default) or _PROPHET */
   size_t periods[FC_MAX_PERIODS];  /* ascending, in steps */
-  size_t nperiods;                 /* MSTL needs >= 1, or a freq */
+  size_t nperiods;                 /* MSTL needs >= 1 ({1}: none), or a freq */
   fc_freq freq;                    /* FC_FREQ_NONE (default), or the step of
                                       timestamped input: MSTL's periods when
                                       nperiods is 0, Prophet's step */

@@ -11,7 +11,10 @@
  * day 7; week 52; month 12), except that Prophet then gets no explicit
  * seasonalities and chooses its automatic ones from the step (daily,
  * weekly, yearly when the history holds two cycles); the periods still give
- * the backtest's MASE its seasonal scale. The calendar regressors
+ * the backtest's MASE its seasonal scale. A lone period of 1 (R's
+ * frequency of a non-seasonal series) means no season: no periods, and not
+ * the freq's either (Prophet still chooses its automatic seasonalities
+ * from the step, as it does without periods). The calendar regressors
  * business_hours (hourly data) and month_end (hourly or daily data) are
  * Prophet's.
  */
@@ -31,7 +34,7 @@ extern "C" {
 
 typedef struct fc_forecaster {
   const char *model;                /* "auto" (default), ... (see above) */
-  size_t periods[FC_MAX_PERIODS];   /* ascending; nperiods 0 = the freq's */
+  size_t periods[FC_MAX_PERIODS];   /* ascending; nperiods 0 = the freq's; {1} = none */
   size_t nperiods;
   fc_freq freq;                     /* FC_FREQ_NONE: untimed or step from data */
   int calibrate;                    /* 1 = conformal intervals for one model */
@@ -43,8 +46,9 @@ typedef struct fc_forecaster {
 /* model "auto", no periods, no freq, 4 origins, nothing else. */
 fc_forecaster fc_forecaster_defaults(void);
 
-/* Checks fc and fills in the freq's default periods. FC_EINVAL with the
- * reason: an unknown model, periods not ascending integers >= 2, origins
+/* Checks fc and fills in the freq's default periods (a lone period 1
+ * becomes no periods). FC_EINVAL with the reason: an unknown model,
+ * periods not ascending integers >= 2, origins
  * outside 1..1000, regressors without --model prophet or on a frequency
  * that has no use for them (business_hours needs hour, month_end hour or
  * day). */

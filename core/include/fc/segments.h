@@ -143,7 +143,7 @@ int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_param
                          fc_segments_result *out, fc_err *err);
 void fc_segments_result_free(fc_segments_result *r);
 
-/* Appends the answer of issue 5 as one JSON object: {"segments": [...],
+/* Appends the segmentation answer as one JSON object: {"segments": [...],
  * "users": [...], "method", "k", "silhouette", ...}; with include_users 0 the
  * users array is left out (summaries for large partners). */
 void fc_segments_write_json(const fc_segments_result *r, int include_users, fc_buf *out);

@@ -10,7 +10,7 @@ behind limit_req keyed on the Authorization header (rate 10^7 r/s, as in
 toolchain.md), access log off. Each is loaded with wrk -t2 -c64 for
 saturation, then paced to half of floatcast's saturated rate (pace.lua)
 for the latency at that load, and both also to half of nginx's saturated
-rate (the issue's "half that rate" read against nginx). floatcast runs twice: as shipped (WAL
+rate (the requirement's "half that rate" read against nginx). floatcast runs twice: as shipped (WAL
 checkpoints on their own thread) and with --checkpoint-ms 0 (SQLite's
 checkpoints inside the usage commits), each on a fresh database. Prints a
 side-by-side table with each server's CPU seconds and the load average
@@ -212,7 +212,7 @@ def main():
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="fc-gw-bench-")
     load0 = open("/proc/loadavg").read().split()[:3]
-    # nginx's saturated rate first: the "half that rate" may be read
+    # nginx's saturated rate first: the requirement's "half that rate" may be read
     # as half of nginx's rate, so floatcast is also paced there.
     probe = start_gateway(a.gateway, tmp, [])
     body, key = probe[4], probe[2]

@@ -1,4 +1,4 @@
-"""M4 Hourly global gradient-boosting benchmark (issue 6): floatcast versus xgboost hist.
+"""M4 Hourly global gradient-boosting benchmark: floatcast versus xgboost hist.
 
 usage: /usr/bin/python3 tests/bench/gbdt/m4_run.py BUILD_DIR [ORIGINS] [ROUNDS]
 

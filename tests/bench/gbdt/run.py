@@ -1,4 +1,4 @@
-"""Gradient-boosting benchmark (issue 6): floatcast versus xgboost hist.
+"""Gradient-boosting benchmark: floatcast versus xgboost hist.
 
 usage: /usr/bin/python3 tests/bench/gbdt/run.py BUILD_DIR [NTRAIN] [NTEST]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Segmentation benchmark (issue 5): floatcast versus scikit-learn, one run.
+"""Segmentation benchmark: floatcast versus scikit-learn, one run.
 
 Runs the floatcast driver (bench_segments) and scikit-learn on the same
 matrices in the same process tree with the same thread count (1: OMP, BLAS
