@@ -197,14 +197,14 @@ TEST(calibration_leaves_a_right_model_near_its_own_answer) {
   fp.calibrate = 0;
   ASSERT_OK(fc_flowsim_fit(t, &fp, &m, NULL));
   q.p = &pp;
-  q.paths = 20000;
+  q.paths = 10000;
   q.seed = 3;
   q.target_probability = 0.05;
   q.progress = NULL;
   q.user_data = NULL;
   ASSERT_OK(fc_flowsim_project(m, t, &q, &raw, NULL));
   fc_flowsim_destroy(m);
-  ASSERT_OK(ml(t, now, 48, 20000, 3, &cal));
+  ASSERT_OK(ml(t, now, 48, 10000, 3, &cal));
   fprintf(stderr, "uncalibrated %.4f calibrated %.4f\n", raw->currencies[0].p_below[1], cal->currencies[0].p_below[1]);
   ASSERT_NEAR(cal->currencies[0].p_below[1], raw->currencies[0].p_below[1], 0.07);
   fc_projection_destroy(raw);

@@ -14,16 +14,21 @@
  * - Overdispersion: a lognormal day effect per simulated day, its variance
  *   measured on the history's daily counts; a lognormal level effect for
  *   the uncertainty of the rate itself (1 / sqrt(events)).
- * - Month end (the last 3 days of a month, UTC): a multiplier estimated
- *   where the history saw one; where it did not, a prior (median 1.3,
- *   log-sd 0.6) drawn per path, so an unseen month end widens the band.
+ * - Month end (the last 3 days of a month, UTC): a multiplier of the
+ *   volume (count x amount against the usual) estimated where the history
+ *   saw one; where it did not, a prior (median 1.3, log-sd 0.6) drawn per
+ *   path, so an unseen month end widens the band.
  * - Amounts: drawn from the history's amounts of the same day type and
  *   4-hour block (shrunk toward all amounts), with a log-space kernel, so
  *   tails go somewhat past what was seen.
  * - Recurring payments (the same counterparty account at a daily,
- *   business-daily, weekly, biweekly or monthly cadence) are projected on
- *   their cadence with their hour and amount spread, unless a pending
- *   transfer with that counterparty is already scheduled near the date.
+ *   business-daily, weekly, biweekly or monthly cadence, a payment moved a
+ *   business day or one missed allowed; two near-equal payments a period
+ *   apart; a large one-off 3-5 weeks ago as a possible monthly bill, with
+ *   probability one half) are projected on their cadence with their day,
+ *   hour and amount spread, a date just passed and not paid as a day late,
+ *   unless a pending transfer with that counterparty is already scheduled
+ *   near the date.
  *
  * Calibration on rolling origins of the tenant's own history (48 h + 24 h
  * j before now, j < 12, each with at least 4 days of history before it),
@@ -33,7 +38,8 @@
  * of what happened, scales shrunk toward 1 with few origins; (2) depletion
  * probabilities go through a monotone map (pool-adjacent-violators over
  * "did the cumulative flow fall below the model's own pi-quantile"
- * events), blended with the identity by the number of cases.
+ * events), blended with the identity by the number of cases n as
+ * n / (n + 60).
  *
  * Determinism: every draw comes from fc_rng seeded by the request and
  * from detmath.h, so the same seed gives the same bytes natively and in
