@@ -21,7 +21,8 @@
  *
  * Output: one JSON line per (job, currency) on stdout: world, tenant, now,
  * k (hours after now0), method, status ("ok", "unsupported", "error"),
- * currency, p [24,48,72,96 h; null beyond the horizon], expected_at, risk,
+ * currency, p [24,48,72,96 h; null beyond the horizon], p_raw (ml: the
+ * same before calibration, when the method gives it), expected_at, risk,
  * model, ms and cpu_ms (wall and process CPU time of the fc_project call,
  * which covers every currency of the tenant), build_ms (building the treasury), and with PATH=1 the
  * p10/p50/p90 arrays (hours 0..H). A method that answers FC_EUNSUPPORTED
@@ -333,6 +334,14 @@ int main(int argc, char **argv) {
         for (int j = 0; j < 4; j++) {
           if (j) putchar(',');
           put_num(stdout, cp->p_below[j]);
+        }
+        /* ml also gives its probabilities before calibration. */
+        if (isfinite(cp->p_raw[1])) {
+          printf("],\"p_raw\":[");
+          for (int j = 0; j < 4; j++) {
+            if (j) putchar(',');
+            put_num(stdout, cp->p_raw[j]);
+          }
         }
         fc_time_format(cp->expected_at, at);
         printf("],\"expected_at\":%s%s%s,\"risk\":\"%s\",\"model\":\"%s\"", at[0] ? "\"" : "",

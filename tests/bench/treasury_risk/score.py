@@ -32,7 +32,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import list_worlds  # noqa: E402
 
-METHODS = ["rule", "gbdt", "ml", "baseline", "oracle"]
+# ml-raw: ml's probabilities before its calibration (p_raw), same band.
+METHODS = ["rule", "gbdt", "ml", "ml-raw", "baseline", "oracle"]
 HS = (24, 48, 72, 96)
 BUCKETS = ((1, 12), (13, 24), (25, 48), (49, 96))
 
@@ -108,6 +109,12 @@ def load(worlds, results):
                     notes[m] = "%s: %s" % (r["status"], r.get("msg", ""))
                     continue
                 key = (r["tenant"], r["currency"])
+                if "p_raw" in r:
+                    raw = dict(r, method=m + "-raw", p=r["p_raw"])
+                    if "p10" in raw and raw["k"] == 0:
+                        look[m + "-raw"][key] = raw
+                    elif "p10" not in raw:
+                        ep[m + "-raw"][key][raw["k"]] = raw["p"][1]
                 if "p10" in r and r["k"] == 0:
                     look[m][key] = r
                     timing(m, (r["tenant"], "look"), r, m == "baseline")
@@ -138,6 +145,8 @@ def single_look(truth, look, calls, notes, out):
         out.append("|" + "---|" * 17)
         for m in METHODS:
             rows = [look[m].get((tn, c["currency"])) for tn, c in us]
+            if not any(rows) and m == "ml-raw":
+                continue
             if not any(rows):
                 out.append("| %s | %s |" % (m, notes.get(m, "no results")) + " |" * 15)
                 continue
