@@ -1272,27 +1272,6 @@ done:
 
 /* ---- fit entry point ------------------------------------------------------------- */
 
-static int resolve_tenant(const fc_treasury *t, const char *want, char *out, fc_err *err) {
-  size_t n = fc_treasury_tenants(t, NULL, 0);
-  const char **names = fc__mallocarray(n ? n : 1, sizeof *names);
-  int rc = FC_OK;
-  if (names == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-  fc_treasury_tenants(t, names, n);
-  if (want != NULL) {
-    size_t i = 0;
-    while (i < n && strcmp(names[i], want) != 0) i++;
-    if (i == n) rc = fc__err(err, FC_ENOTFOUND, "no data for tenant '%.80s'", want);
-    else snprintf(out, FC_TEXT_MAX + 1, "%s", want);
-  } else if (n == 0) {
-    rc = fc__err(err, FC_ETOOSHORT, "no accounts, transfers or streams loaded");
-  } else if (n > 1) {
-    rc = fc__err(err, FC_EINVAL, "the data holds several tenants: name one");
-  } else {
-    snprintf(out, FC_TEXT_MAX + 1, "%s", names[0]);
-  }
-  fc__free(names);
-  return rc;
-}
 
 /* Hour-of-week and month-end tables from start to now + the longest
  * horizon, so fits index them by hour. */
@@ -1328,7 +1307,11 @@ int fc_flowsim_fit(const fc_treasury *t, const fc_flowsim_params *p, fc_flowsim 
   m->now = p->now;
   fc__pool_init(&m->cp_pool);
   fc__map_init(&m->cp_map);
-  if ((rc = resolve_tenant(t, p->tenant_id, m->tenant, err)) != FC_OK) goto fail;
+  {
+    const char *tenant;
+    if ((rc = fc__resolve_tenant(t, p->tenant_id, &tenant, err)) != FC_OK) goto fail;
+    snprintf(m->tenant, sizeof m->tenant, "%s", tenant);
+  }
   m->digest = history_digest(t, m->tenant, m->now);
   if ((rc = extract(m, t, err)) != FC_OK) goto fail;
   if (hour_tables(m, &how_of, &me_of) != FC_OK) {

@@ -425,7 +425,7 @@ static int recommend(fc_projection *pr, const fc_projection_params *p, fc_err *e
 
 /* ---- entry point ---- */
 
-static int resolve_tenant(const fc_treasury *t, const char *want, const char **out, fc_err *err) {
+int fc__resolve_tenant(const fc_treasury *t, const char *want, const char **out, fc_err *err) {
   const char *list[2];
   size_t n = fc_treasury_tenants(t, list, 2);
   if (want != NULL) {
@@ -465,7 +465,7 @@ int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_proj
                    FC_HORIZON_MAX);
   if (p->now < FC_TIME_MIN || p->now > FC_TIME_MAX - (int64_t)p->horizon_hours * 3600)
     return fc__err(err, FC_ERANGE, "as_of plus %d hours must lie in years 0001..9999", p->horizon_hours);
-  if ((rc = resolve_tenant(t, p->tenant_id, &tenant, err)) != FC_OK) return rc;
+  if ((rc = fc__resolve_tenant(t, p->tenant_id, &tenant, err)) != FC_OK) return rc;
   if ((rc = check_floors(p->floors, fc_treasury_currencies(t), err)) != FC_OK) return rc;
   {
     const fc_account *a;

@@ -16,6 +16,10 @@ int fc__parse_fx(const char *spec, fc__fx_rate *out, size_t cap, size_t *n, fc_e
  * when no rate is known. */
 double fc__fx_lookup(const fc__fx_rate *r, size_t n, const char *from, const char *to);
 
+/* The tenant a projection is about: want (which must hold data), or the
+ * only tenant of t. *out points into t. */
+int fc__resolve_tenant(const fc_treasury *t, const char *want, const char **out, fc_err *err);
+
 /* Driver candidates of one currency; the largest FC__DRIVERS_KEEP are
  * kept while they are added. */
 #define FC__DRIVERS_KEEP 16
