@@ -226,7 +226,7 @@ function breachRange(p, cur) {
   const t = cur.depletion.time_to_breach_hours || {};
   if (t.p10 === null || t.p10 === undefined) return null;
   const from = hoursLater(p.as_of, t.p10);
-  if (t.p90 === null || t.p90 === undefined) return `from ${from} (later ones may stay above the floor within ${p.horizon_hours} h)`;
+  if (t.p90 === null || t.p90 === undefined) return `from ${from} (some paths stay above it through ${p.horizon_hours} h)`;
   return t.p10 === t.p90 ? `at ${from}` : `between ${from} and ${hoursLater(p.as_of, t.p90)}`;
 }
 

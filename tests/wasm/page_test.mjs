@@ -269,6 +269,20 @@ try {
   await page.waitForFunction(() => document.querySelector('#cards .card')?.innerText.includes('Projected p50 in 48 h')
     && document.querySelector('main').getAttribute('aria-busy') === 'false');
 
+  // Two currencies at risk (ML): GBP comes before USDC in the core's order,
+  // but USDC's breach is the more likely, so the banner and the cards lead with it.
+  const floors2 = 'USDC=200000,GBP=200000';
+  const ml2 = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: floors2, method: 'ml' });
+  const atRisk2 = atRiskOrder(ml2.currencies);
+  assert.ok(atRisk2.length >= 2, `two currencies at risk: ${atRisk2}`);
+  await page.fill('#floors', floors2);
+  await page.waitForFunction((n) => document.querySelectorAll('#alerts ol > li').length === n
+    && document.querySelector('main').getAttribute('aria-busy') === 'false', atRisk2.length);
+  assert.deepEqual(await page.$$eval('#alerts ol > li', (l) => l.map((x) => x.dataset.currency)), atRisk2, 'banner: most likely breach first');
+  assert.deepEqual(await page.$$eval('#cards .card', (cs) => cs.map((c) => c.dataset.currency)), riskOrder(ml2.currencies), 'cards by risk');
+  assert.deepEqual(await page.$$eval('#cards .card', (cs) => cs.map((c) => c.dataset.risk)),
+    riskOrder(ml2.currencies).map((c) => ml2.currencies.find((x) => x.currency === c).depletion.risk), 'data-risk of each card');
+
   await page.screenshot({ path: shot, fullPage: true });
   assert.deepEqual(problems, [], 'no page errors');
   console.log(`ok: ${cards.length} cards, ${nStreams} streams, ${atRisk.length} at risk; screenshot ${shot}`);
