@@ -283,9 +283,25 @@ try {
   assert.deepEqual(await page.$$eval('#cards .card', (cs) => cs.map((c) => c.dataset.risk)),
     riskOrder(ml2.currencies).map((c) => ml2.currencies.find((x) => x.currency === c).depletion.risk), 'data-risk of each card');
 
+  // Upload mode: the same data as three files; "now" follows the transfers' as-of.
+  await page.selectOption('#method', 'rule');
+  await page.fill('#now', '');
+  for (const k of ['accounts', 'streams', 'transfers']) {
+    await page.setInputFiles(`#f-${k}`, { name: `${k}.csv`, mimeType: 'text/csv', buffer: Buffer.from(demo[k]) });
+  }
+  await page.waitForFunction(() => /Loaded from files: accounts, transfers, streams/.test(document.querySelector('#source').textContent));
+  assert.equal(await page.inputValue('#now'), demo.now.slice(0, 16), 'now from the uploaded transfers');
+  const up = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: floors2 });
+  const upUsd = up.currencies.find((c) => c.currency === 'USD').rule.projected_balance;
+  await page.waitForFunction((want) => document.querySelector('#cards[data-method="rule"] .card[data-currency="USD"]')?.dataset.headline === want
+    && document.querySelector('main').getAttribute('aria-busy') === 'false', upUsd);
+  await page.selectOption('#method', 'ml');
+  await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'ml'
+    && document.querySelector('main').getAttribute('aria-busy') === 'false');
+
   await page.screenshot({ path: shot, fullPage: true });
   assert.deepEqual(problems, [], 'no page errors');
-  console.log(`ok: ${cards.length} cards, ${nStreams} streams, ${atRisk.length} at risk; screenshot ${shot}`);
+  console.log(`ok: ${cards.length} cards, ${nStreams} streams, ${atRisk.length} then ${atRisk2.length} at risk, upload mode; screenshot ${shot}`);
 } finally {
   await ctx.close();
   server.close();
