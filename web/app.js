@@ -1,34 +1,76 @@
-// app.js: the Treasury page. Loads the WASM module, reads the three CSVs
-// (or the demo tenant the module generates), and recomputes the projection
-// -- the rule's, or with method "ml" the rule plus predicted flows and their
-// band -- on every change of data, `now`, horizon, floors, method or what-if
-// scenario. Everything runs in the browser; nothing is fetched but the
-// module itself.
-import init from './floatcast.mjs';
-
+// app.js: the Treasury page. Reads the three CSVs (or the demo tenant the
+// module generates) and recomputes the projection -- the rule's, or with
+// method "ml" the flow simulation's calibrated probabilities, band, time to
+// breach and drivers -- on every change of data, `now`, horizon, floors,
+// method or what-if scenario. The WASM module runs in a Web Worker
+// (worker.js), so the page stays responsive while it computes; a newer input
+// supersedes an older computation. Everything runs in the browser; nothing is
+// fetched but the module itself.
 const $ = (id) => document.getElementById(id);
 const state = {
   data: { accounts: null, transfers: null, streams: null }, source: '', sort: { key: 'hours', dir: 1 }, streams: [],
   // The what-if scenario (core/include/fc/whatif.h): payments added, transfers cancelled, streams paused.
   scenario: { transfers: [], cancel: [], pause: new Set() },
-  baseline: null,
+  result: null, baseline: null, version: '',
+  scales: {}, // currency -> decimals, from the answers' decimal strings
+  nowTouched: false, // the user set "now" by hand: loading data keeps it
 };
-let fc = null;
 
 const RISK_TEXT = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
+const RISK_RANK = { high: 0, medium: 1, low: 2 };
 
-// ---- formatting ----------------------------------------------------------
+// ---- money: exact decimal text, minor units as BigInt ---------------------
 
-// Money arrives as exact decimal text; the page shows 2 decimals grouped.
-function money(text, ccy) {
-  const v = Number(text);
-  const s = v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  return ccy ? `${s} ${ccy}` : s;
+const DECIMAL = /^[+-]?\d+(\.\d+)?$/;
+const decimalsOf = (text) => (String(text).split('.')[1] || '').length;
+
+// Decimal text -> BigInt minor units at `scale` (digits beyond it truncated; the core writes exactly scale).
+function toMinor(text, scale) {
+  let s = String(text).trim();
+  const neg = s.startsWith('-');
+  s = s.replace(/^[+-]/, '');
+  const [i, f = ''] = s.split('.');
+  const v = BigInt((i || '0') + (f + '0'.repeat(scale)).slice(0, scale));
+  return neg ? -v : v;
 }
 
+function fromMinor(v, scale) {
+  const neg = v < 0n;
+  const digits = (neg ? -v : v).toString().padStart(scale + 1, '0');
+  const s = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  return neg ? `-${s}` : s;
+}
+
+// A model quantity (a JSON number in currency units) as decimal text at the currency's scale.
+const numToDecimal = (x, scale) => Number(x).toFixed(scale);
+
+function scaleOf(ccy, text) {
+  if (ccy && state.scales[ccy] !== undefined) return state.scales[ccy];
+  return text !== undefined && DECIMAL.test(String(text)) ? decimalsOf(text) : 2;
+}
+
+const formats = new Map();
+function nf(scale) {
+  if (!formats.has(scale)) {
+    formats.set(scale, new Intl.NumberFormat('en-US', { minimumFractionDigits: scale, maximumFractionDigits: scale }));
+  }
+  return formats.get(scale);
+}
+
+// Decimal text (exact: Intl formats the string itself) or a number, with the
+// currency's decimals and grouping. Text that is not a number is shown as typed.
+function amount(v, ccy) {
+  const scale = scaleOf(ccy, v);
+  if (typeof v === 'number') return nf(scale).format(v);
+  const t = String(v).trim();
+  if (!DECIMAL.test(t)) return t;
+  return nf(scale).format(fromMinor(toMinor(t, scale), scale));
+}
+const money = (v, ccy) => (ccy ? `${amount(v, ccy)} ${ccy}` : amount(v, ccy));
+
 // A flow with its direction sign; zero is shown unsigned.
-function flow(sign, text) {
-  return Number(text) === 0 ? money(text) : `${sign}${money(text)}`;
+function flow(sign, text, ccy) {
+  return toMinor(text, scaleOf(ccy, text)) === 0n ? amount(text, ccy) : `${sign}${amount(text, ccy)}`;
 }
 
 function compact(v) {
@@ -36,35 +78,89 @@ function compact(v) {
 }
 
 function shortTime(iso) {
-  return iso ? iso.replace('T', ' ').replace(/:00Z$/, ' UTC') : '—';
+  return iso ? iso.replace('T', ' ').replace(/:00(\.000)?Z$/, ' UTC') : '—';
 }
+
+// as_of plus whole hours, as a time.
+function hoursLater(asOf, h) {
+  return h === null || h === undefined ? null : shortTime(new Date(Date.parse(asOf) + h * 3600e3).toISOString());
+}
+
+const pct = (p) => (p === null || p === undefined ? '—' : `${(p * 100).toFixed(p > 0 && p < 0.01 ? 1 : 0)}%`);
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;
-    else if (k.startsWith('data-')) e.setAttribute(k, v);
+    else if (k.startsWith('data-') || k.startsWith('aria-')) e.setAttribute(k, v);
     else e[k] = v;
   }
   for (const c of children) if (c !== null && c !== undefined) e.append(c);
   return e;
 }
 
-// ---- errors --------------------------------------------------------------
+// ---- errors in plain language ------------------------------------------------
 
-function showError(e) {
+// The core's errors ("ERANGE", "options: floors: USDC=-5 is negative") as
+// sentences a treasurer understands; the core's own text stays in the title.
+function plain(e) {
+  const msg = String(e.message || e);
+  const low = msg.toLowerCase();
+  const code = e.code || '';
+  const about = low.includes('floor') ? 'floor' : low.includes('horizon') ? 'horizon'
+    : low.includes('amount') ? 'amount' : low.includes('scenario') ? 'scenario' : /\bnow\b/.test(low) ? 'now' : '';
+  if (!code) return msg; // the page's own sentences
+  const tooLarge = low.includes('beyond the largest') || low.includes('too large');
+  if (about === 'floor') {
+    if (low.includes('negative')) {
+      return 'A floor cannot be negative. Enter the least balance to keep in each currency, 0 or more (for example USDC=25000).';
+    }
+    if (tooLarge || code === 'ERANGE') return 'A floor is larger than any balance the page accepts. Check the number of digits.';
+    return 'The floors could not be read. Write them as currency=amount, separated by commas, for example USDC=25000,USD=10000.';
+  }
+  if (about === 'horizon') return 'The horizon must be a whole number of hours from 1 to 720.';
+  if (about === 'now') return 'Set "Now (UTC)" to a valid date and hour.';
+  if (code === 'ENOTFOUND') {
+    const id = (msg.match(/'([^']+)'|"([^"]+)"/) || []).slice(1).find(Boolean);
+    return `${id ? `"${id}"` : 'That id'} is not in the data: check the transfer or stream id.`;
+  }
+  if (about === 'amount') {
+    if (low.includes('greater than 0') || low.includes('negative')) {
+      return 'A what-if amount must be more than zero; use the direction (payment out or receipt in) for its sign.';
+    }
+    if (tooLarge || code === 'ERANGE') return 'That amount is larger than any balance the page accepts. Check the number of digits.';
+    return 'That amount is not a number the page can use. Write it with a dot for decimals and no thousands separators, for example 50000.00.';
+  }
+  if (about === 'scenario') return 'The what-if change could not be applied. Check its account, time and amount.';
+  if (code === 'EPARSE') return 'A file could not be read. Check that it is the right CSV (accounts, transfers or streams) with its header row.';
+  if (code === 'ERANGE') return 'A number is out of range. Check the amounts, floors and horizon.';
+  if (code === 'ENOMEM') return 'The browser ran out of memory for this projection. Try a shorter horizon.';
+  return 'The projection could not be computed from these inputs. Check the last change.';
+}
+
+function showError(e, { stale = false } = {}) {
   const box = $('error');
-  box.replaceChildren(el('strong', {}, e.code ? `${e.code}: ` : 'Error: '), e.message);
+  box.replaceChildren(el('strong', {}, 'Not applied: '), plain(e));
+  box.title = e.code ? `${e.code}: ${e.message}` : '';
+  box.setAttribute('data-code', e.code || '');
   if (e.rows && e.rows.length > 1) {
     const ul = el('ul');
-    for (const r of e.rows) ul.append(el('li', {}, r.message));
+    for (const r of e.rows) ul.append(el('li', {}, `Row ${r.row}: ${String(r.message).replace(/^[A-Z]+: /, '')}`));
     box.append(ul);
   }
   box.hidden = false;
+  setStale(stale && state.result !== null);
 }
 
 function clearError() {
   $('error').hidden = true;
+}
+
+// After a refused input the figures on screen are the last good projection, not the inputs shown.
+function setStale(on) {
+  $('cards').toggleAttribute('data-stale', on);
+  $('results').classList.toggle('stale', on);
+  $('stale-note').hidden = !on;
 }
 
 // ---- chart ---------------------------------------------------------------
@@ -112,62 +208,139 @@ function stat(label, value, cls = '') {
   return el('div', { class: `stat ${cls}` }, el('span', { class: 'label' }, label), el('span', { class: 'value' }, value));
 }
 
-function card(cur, horizon) {
-  const r = cur.rule;
-  // Red only when the projection ends below the floor, not for any decrease.
-  const below = Number(r.projected_balance) < Number(cur.depletion.floor);
-  const ml = cur.path.some((pt) => pt.p10 !== pt.p90);
+// The 48 h depletion probability (the risk's), else the nearest one given.
+function riskProbability(cur) {
+  const pr = cur.depletion.probability;
+  for (const k of ['48h', '24h', '72h', '96h']) if (pr[k] !== null && pr[k] !== undefined) return { p: pr[k], key: k };
+  return { p: null, key: '48h' };
+}
+
+// One projection's headline at the horizon: the rule's exact balance, or the p50 of a banded method.
+function headline(p, cur) {
+  const scale = scaleOf(cur.currency, cur.current_balance);
+  if (p.method === 'rule') return cur.rule.projected_balance;
+  return numToDecimal(cur.path[cur.path.length - 1].p50, scale);
+}
+
+function breachRange(p, cur) {
+  const t = cur.depletion.time_to_breach_hours || {};
+  if (t.p10 === null || t.p10 === undefined) return null;
+  const from = hoursLater(p.as_of, t.p10);
+  if (t.p90 === null || t.p90 === undefined) return `from ${from} (some paths stay above it through ${p.horizon_hours} h)`;
+  return t.p10 === t.p90 ? `at ${from}` : `between ${from} and ${hoursLater(p.as_of, t.p90)}`;
+}
+
+function card(p, cur, base) {
+  const horizon = p.horizon_hours;
+  const ccy = cur.currency;
+  const scale = scaleOf(ccy, cur.current_balance);
+  const banded = p.method !== 'rule';
   const risk = cur.depletion.risk;
-  const p48 = cur.depletion.probability['48h'];
+  const { p: prob, key } = riskProbability(cur);
   const head = el('div', { class: 'card-head' },
-    el('span', { class: 'ccy' }, cur.currency),
-    el('span', { class: `badge risk-${risk}`, title: p48 === null ? '' : `P(below floor within 48 h) = ${p48}` }, RISK_TEXT[risk] || risk));
+    el('span', { class: 'ccy' }, ccy),
+    el('span', { class: `badge risk-${risk}`, title: prob === null ? '' : `P(below floor within ${key.replace('h', ' h')}) = ${prob}` }, RISK_TEXT[risk] || risk));
+  const hl = headline(p, cur);
+  const floorMinor = toMinor(cur.depletion.floor, scale);
+  const below = toMinor(hl, scale) < floorMinor;
   const body = el('div', { class: 'balances' },
-    stat('Current balance', money(cur.current_balance), 'big'),
-    ml
-      ? stat(`Projected p50 in ${horizon} h`, money(String(cur.path[cur.path.length - 1].p50)),
-        `big ${cur.path[cur.path.length - 1].p50 < Number(cur.depletion.floor) ? 'down' : ''}`)
-      : stat(`Projected in ${horizon} h`, money(r.projected_balance), `big ${below ? 'down' : ''}`));
-  const base = state.baseline && state.baseline.currencies.find((c) => c.currency === cur.currency);
-  const diff = base ? Number(r.projected_balance) - Number(base.rule.projected_balance) : 0;
-  if (base && Math.abs(diff) > 0) {
-    body.append(el('div', { class: `vs ${diff < 0 ? 'down' : 'up'}` },
-      `${diff < 0 ? '−' : '+'}${money(String(Math.abs(diff)))} vs baseline (${money(base.rule.projected_balance)})`));
+    stat('Current balance', money(cur.current_balance, ccy), 'big'),
+    stat(banded ? `Projected p50 in ${horizon} h` : `Projected in ${horizon} h`, money(hl, ccy), `big headline ${below ? 'down' : ''}`));
+  let delta = null;
+  if (base) {
+    const bhl = headline(base, base.currencies.find((c) => c.currency === ccy) || cur);
+    delta = toMinor(hl, scale) - toMinor(bhl, scale);
+    if (delta !== 0n) {
+      const abs = fromMinor(delta < 0n ? -delta : delta, scale);
+      body.append(el('div', { class: `vs ${delta < 0n ? 'down' : 'up'}` },
+        `${delta < 0n ? '−' : '+'}${amount(abs, ccy)} vs baseline (${money(bhl, ccy)}${banded ? ', p50' : ''})`));
+    } else {
+      body.append(el('div', { class: 'vs' }, 'No change vs baseline'));
+    }
   }
+  const r = cur.rule;
   const flows = el('div', { class: 'flows' },
-    stat('Scheduled outflows', flow('−', r.scheduled_outflows)),
-    stat('Scheduled inflows', flow('+', r.scheduled_inflows ?? '0')),
-    stat('Stream drain', flow('−', r.stream_drain)),
-    stat('Floor', money(cur.depletion.floor)));
-  const ys = cur.path.map((p) => p.p50);
+    stat('Scheduled outflows', flow('−', r.scheduled_outflows, ccy)),
+    stat('Scheduled inflows', flow('+', r.scheduled_inflows ?? '0', ccy)),
+    stat('Stream drain', flow('−', r.stream_drain, ccy)),
+    stat('Floor', money(cur.depletion.floor, ccy)));
+  const ys = cur.path.map((pt) => pt.p50);
   const axis = el('div', { class: 'axis' }, el('span', {}, 'now'),
     el('span', {}, `min ${compact(Math.min(...ys))} · max ${compact(Math.max(...ys))}`), el('span', {}, `+${horizon} h`));
   const last = cur.path[cur.path.length - 1];
-  if (ml) {
+  if (banded) {
+    flows.append(stat(`p10 – p90 at +${horizon} h`, `${amount(numToDecimal(last.p10, scale), ccy)} – ${amount(numToDecimal(last.p90, scale), ccy)}`, 'wide band-figure'));
+    const probs = Object.entries(cur.depletion.probability).filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k.replace('h', ' h')} ${pct(v)}`).join(' · ');
+    flows.append(stat('Chance below floor within', probs || '—', 'wide probability'));
     const bt = cur.model && cur.model.backtest;
-    flows.append(stat('p10 – p90 at +' + horizon + ' h', `${money(String(last.p10))} – ${money(String(last.p90))}`, 'wide'));
-    flows.append(stat('Model', `${cur.model.name}${bt && bt.coverage_80 !== null ? ` · backtest 80% band covered ${(bt.coverage_80 * 100).toFixed(0)}%` : ''}`, 'wide'));
+    flows.append(stat('Model', `${cur.model.name}${bt && bt.coverage_80 !== null && bt.coverage_80 !== undefined
+      ? ` · backtest 80% band covered ${(bt.coverage_80 * 100).toFixed(0)}%` : ''}${cur.model.message ? ` · ${cur.model.message}` : ''}`, 'wide'));
   }
-  const foot = cur.depletion.expected_at
-    ? el('div', { class: 'depletion warn' }, `Falls below floor at ${shortTime(cur.depletion.expected_at)}`
-      + (p48 !== null && p48 > 0 && p48 < 1 ? ` · P(48 h) ${(p48 * 100).toFixed(0)}%` : ''))
-    : el('div', { class: 'depletion' }, `Stays above floor for ${horizon} h`);
-  return el('article', { class: `card risk-${risk}`, 'data-currency': cur.currency }, head, body, chart(cur), axis, flows, foot);
+  const range = breachRange(p, cur);
+  const foot = range
+    ? el('div', { class: 'depletion warn' }, `Falls below floor ${range}`
+      + (banded && prob !== null ? ` · ${pct(prob)} chance within ${key.replace('h', ' h')}` : ''))
+    : el('div', { class: 'depletion' }, `Stays above floor for ${horizon} h`
+      + (banded && prob !== null && prob > 0 ? ` at the median (${pct(prob)} chance of a breach within ${key.replace('h', ' h')})` : ''));
+  return el('article', { class: `card risk-${risk}`, 'data-currency': ccy, 'data-risk': risk,
+    'data-headline': hl, ...(delta !== null ? { 'data-delta': fromMinor(delta, scale) } : {}) },
+  head, body, chart(cur), axis, flows, foot);
 }
 
-function renderCards(p) {
+// Highest risk first, then the most likely breach, then the soonest; ties keep the core's order.
+function byRisk(list) {
+  const ttb = (c) => c.depletion.time_to_breach_hours?.p50 ?? c.depletion.time_to_breach_hours?.p10 ?? Infinity;
+  return list.map((c, i) => ({ c, i })).sort((a, b) => (RISK_RANK[a.c.depletion.risk] ?? 3) - (RISK_RANK[b.c.depletion.risk] ?? 3)
+    || (riskProbability(b.c).p ?? 0) - (riskProbability(a.c).p ?? 0) || ttb(a.c) - ttb(b.c) || a.i - b.i).map((x) => x.c);
+}
+
+function renderAlerts(p) {
+  const atRisk = byRisk(p.currencies.filter((c) => c.depletion.risk === 'medium' || c.depletion.risk === 'high'));
+  const box = $('alerts');
+  if (!atRisk.length) {
+    box.replaceChildren(el('p', { class: 'ok' }, `No currency at risk: each stays above its floor with a chance of a breach below ${
+      pct(0.1)} within 48 h.`));
+    box.className = 'alerts none';
+    return;
+  }
+  box.className = 'alerts';
+  const items = atRisk.map((c) => {
+    const { p: prob, key } = riskProbability(c);
+    const range = breachRange(p, c);
+    const drivers = (c.depletion.drivers || []).slice(0, 3);
+    return el('li', { 'data-currency': c.currency, 'data-risk': c.depletion.risk, class: `risk-${c.depletion.risk}` },
+      el('strong', {}, `${c.currency}: ${pct(prob)} chance below its floor of ${money(c.depletion.floor, c.currency)} within ${key.replace('h', ' h')}`),
+      el('div', { class: 'when' }, range ? `Expected breach ${range} (10%–90% of simulated paths)` : `No breach expected within ${p.horizon_hours} h at the median`),
+      drivers.length ? el('ul', { class: 'drivers' }, ...drivers.map((d) => el('li', {}, `${d.text} (${pct(d.share)} of outflows)`))) : null);
+  });
+  box.replaceChildren(el('h2', {}, `At risk: ${atRisk.length} ${atRisk.length === 1 ? 'currency' : 'currencies'}`), el('ol', {}, ...items));
+}
+
+function renderCards(p, base) {
+  for (const c of p.currencies) state.scales[c.currency] = decimalsOf(c.current_balance);
   const cards = $('cards');
-  cards.replaceChildren(...p.currencies.map((c) => card(c, p.horizon_hours)));
+  cards.replaceChildren(...byRisk(p.currencies).map((c) => card(p, c, base)));
   cards.setAttribute('data-ready', '1');
-  $('asof').textContent = `as of ${shortTime(p.as_of)} · tenant ${p.tenant_id}`;
+  cards.setAttribute('data-method', p.method);
+  $('asof').textContent = `as of ${shortTime(p.as_of)} · tenant ${p.tenant_id} · ${p.method} projection`
+    + (base ? ' · scenario vs baseline' : '');
+  renderAlerts(p);
   renderRecommendations(p);
 }
 
 function renderRecommendations(p) {
-  const items = p.recommendations.map((r) => el('li', { class: 'rec' },
-    el('strong', {}, `Move ${money(r.amount)} ${r.from_currency} → ${r.to_currency}`),
-    el('span', { class: 'by' }, ` by ${shortTime(r.by)}`),
-    el('div', { class: 'reason' }, r.reason)));
+  const items = p.recommendations.map((r) => {
+    const probs = r.probability_before !== null && r.probability_before !== undefined
+      ? `Chance ${r.to_currency} falls below its floor within ${p.horizon_hours} h: ${pct(r.probability_before)} → ${pct(r.probability_after)}`
+        + (r.target_probability !== null && r.target_probability !== undefined ? ` (target ${pct(r.target_probability)})` : '')
+      : null;
+    return el('li', { class: 'rec', 'data-from': r.from_currency, 'data-to': r.to_currency },
+      el('strong', {}, `Move ${money(r.amount, r.from_currency)} → ${r.to_currency}`),
+      el('span', { class: 'by' }, ` by ${shortTime(r.by)}`),
+      probs ? el('div', { class: 'probs' }, probs) : null,
+      el('div', { class: 'reason' }, r.reason));
+  });
   $('recs').replaceChildren(...(items.length ? items
     : [el('li', { class: 'rec none' }, 'No move needed: every currency stays above its floor over the horizon.')]));
 }
@@ -191,7 +364,7 @@ function renderRunway() {
   $('runway').querySelector('tbody').replaceChildren(...rows.map((s) => el('tr', { class: `st-${s.runway_status}` },
     el('td', { class: 'mono' }, s.id),
     el('td', {}, s.currency),
-    el('td', { class: 'num' }, money(s.remaining)),
+    el('td', { class: 'num' }, amount(s.remaining, s.currency)),
     el('td', { class: 'num' }, s.hours_until_depleted === null ? '∞' : s.hours_until_depleted.toFixed(1)),
     el('td', {}, el('span', { class: `pill st-${s.runway_status}` }, s.runway_status)),
     el('td', {}, pauseBox(s)))));
@@ -249,7 +422,7 @@ function renderScenario() {
   const sc = state.scenario;
   const items = [
     ...sc.transfers.map((t, i) => ({ text: `${t.from_account_id.startsWith('whatif-') ? 'Receipt' : 'Payment'} `
-      + `${money(t.amount)} ${t.currency} ${t.from_account_id.startsWith('whatif-') ? 'into' : 'from'} `
+      + `${money(t.amount, t.currency)} ${t.from_account_id.startsWith('whatif-') ? 'into' : 'from'} `
       + `${t.from_account_id.startsWith('whatif-') ? t.to_account_id : t.from_account_id} at ${shortTime(t.scheduled_for)}`,
       drop: () => sc.transfers.splice(i, 1) })),
     ...sc.cancel.map((id, i) => ({ text: `Cancel pending transfer ${id}`, drop: () => sc.cancel.splice(i, 1) })),
@@ -277,6 +450,55 @@ function addPayment() {
   }));
 }
 
+// ---- the compute worker ------------------------------------------------------
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+let reqSeq = 0;
+const waiting = new Map(); // seq -> {resolve, kind}
+let busyProject = 0; // seq of the projection in flight, 0 when none
+let busyDemo = 0;
+
+function updateBusy() {
+  document.querySelector('main').setAttribute('aria-busy', busyProject || busyDemo ? 'true' : 'false');
+}
+
+// Posts a request; a projection supersedes every earlier one (they resolve {superseded: true}).
+function request(kind, payload) {
+  const seq = ++reqSeq;
+  if (kind === 'project') {
+    for (const [s, w] of waiting) {
+      if (w.kind === 'project') {
+        waiting.delete(s);
+        w.resolve({ seq: s, superseded: true });
+      }
+    }
+    busyProject = seq;
+  } else {
+    busyDemo = seq;
+  }
+  updateBusy();
+  return new Promise((resolve) => {
+    waiting.set(seq, { resolve, kind });
+    worker.postMessage({ seq, kind, ...payload });
+  });
+}
+
+let workerReady;
+const ready = new Promise((ok, fail) => { workerReady = { ok, fail }; });
+worker.onmessage = (ev) => {
+  const m = ev.data;
+  if (m.kind === 'ready') return workerReady.ok(m.version);
+  if (m.kind === 'failed') return workerReady.fail(Object.assign(new Error(m.error.message), m.error));
+  const w = waiting.get(m.seq);
+  if (!w) return undefined; // a stale answer: a newer input superseded it
+  waiting.delete(m.seq);
+  if (m.seq === busyProject) busyProject = 0;
+  if (m.seq === busyDemo) busyDemo = 0;
+  updateBusy();
+  return w.resolve(m);
+};
+worker.onerror = (ev) => workerReady.fail(new Error(ev.message || 'the compute worker failed to start'));
+
 // ---- computing -----------------------------------------------------------
 
 function nowIso() {
@@ -288,60 +510,110 @@ function setNow(iso) {
   $('now').value = iso.slice(0, 16);
 }
 
-// The rule projects in milliseconds on every keystroke; the ML projection
-// trains its models (seconds), so it waits for typing to pause.
-let mlTimer = null;
-function schedule() {
-  clearTimeout(mlTimer);
-  if ($('method').value !== 'ml') return recompute();
-  $('meta').textContent = 'ML projection: training the cash-flow models…';
-  mlTimer = setTimeout(recompute, 400);
-  return null;
+// One CSV line's fields (quotes allowed).
+function csvFields(line) {
+  const out = [];
+  let cur = '', q = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (q) {
+      if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') q = false; else cur += ch;
+    } else if (ch === '"') q = true;
+    else if (ch === ',') { out.push(cur); cur = ''; } else cur += ch;
+  }
+  out.push(cur);
+  return out;
 }
 
-function recompute() {
-  if (!fc || !state.data.accounts) return;
-  const horizon = Number($('horizon').value);
-  const opts = { now: nowIso(), horizon_hours: horizon, method: $('method').value };
+// The data's as-of, as the core's default: the start of the hour after the newest transfer was created.
+function dataAsOf(transfers) {
+  if (!transfers) return null;
+  let times = [];
+  const text = typeof transfers === 'string' ? transfers.trim() : '';
+  const toMs = (v) => (typeof v === 'number' || /^\d+$/.test(String(v)) ? Number(v) * 1000 : Date.parse(v));
+  try {
+    if (Array.isArray(transfers)) times = transfers.map((t) => toMs(t.created_at));
+    else if (text.startsWith('[')) times = JSON.parse(text).map((t) => toMs(t.created_at));
+    else if (text.startsWith('{')) times = text.split(/\r?\n/).filter((l) => l.trim()).map((l) => toMs(JSON.parse(l).created_at));
+    else {
+      const lines = text.split(/\r?\n/);
+      const col = csvFields(lines[0]).map((h) => h.trim().toLowerCase()).indexOf('created_at');
+      if (col < 0) return null;
+      times = lines.slice(1).filter((l) => l.trim()).map((l) => toMs(csvFields(l)[col]?.trim()));
+    }
+  } catch {
+    return null;
+  }
+  const newest = Math.max(...times.filter(Number.isFinite));
+  if (!Number.isFinite(newest)) return null;
+  return new Date((Math.floor(newest / 3600e3) + 1) * 3600e3).toISOString();
+}
+
+// "now" follows the data unless the user set it.
+function nowFromData() {
+  const asOf = dataAsOf(state.data.transfers);
+  if (asOf && !state.nowTouched) setNow(asOf);
+}
+
+function projectOptions() {
+  const opts = { now: nowIso(), horizon_hours: Number($('horizon').value), method: $('method').value };
   const floors = $('floors').value.trim();
   if (floors) opts.floors = floors;
-  try {
-    if (!opts.now) throw Object.assign(new Error('Set "Now (UTC)" to project from.'), { code: 'EINVAL' });
-    const t0 = performance.now();
-    state.baseline = null;
-    let p;
-    if (scenarioActive()) {
-      state.baseline = fc.project(state.data, opts);
-      p = fc.project(state.data, { ...opts, scenario: scenarioObject() });
-    } else {
-      p = fc.project(state.data, opts);
-    }
-    const ms = performance.now() - t0;
-    renderScenario();
-    clearError();
-    renderCards(p);
-    state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
-    renderRunway();
-    $('meta').textContent = `floatcast ${fc.version()} · WASM · ${p.method} projection in ${ms.toFixed(1)} ms`;
-    return null;
-  } catch (e) {
-    showError(e);
-    return e;
+  if (scenarioActive()) opts.scenario = scenarioObject();
+  return opts;
+}
+
+// Projects the current inputs in the worker (the baseline too when a scenario
+// is active: the same method without it). Resolves {ok}, {error} or
+// {superseded} (a newer input took over; nothing is drawn).
+async function recompute() {
+  if (!state.data.accounts) return { skipped: true };
+  const opts = projectOptions();
+  if (!opts.now) {
+    const e = new Error('Set "Now (UTC)" to the time to project from: the transfers give no as-of.');
+    showError(e, { stale: true });
+    return { error: e };
   }
+  if (!Number.isInteger(opts.horizon_hours) || opts.horizon_hours < 1 || opts.horizon_hours > 720) {
+    const e = new Error('The horizon must be a whole number of hours from 1 to 720.');
+    showError(e, { stale: true });
+    return { error: e };
+  }
+  const scenario = !!opts.scenario;
+  const m = await request('project', { data: state.data, options: opts, baseline: scenario });
+  if (m.superseded) return m;
+  if (!m.ok) {
+    showError(m.error, { stale: true });
+    return { error: m.error };
+  }
+  const p = JSON.parse(m.json);
+  const base = m.baseline_json ? JSON.parse(m.baseline_json) : null;
+  state.result = p;
+  state.baseline = base;
+  renderScenario();
+  clearError();
+  setStale(false);
+  renderCards(p, base);
+  state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
+  renderRunway();
+  $('meta').textContent = `floatcast ${state.version} · WASM worker · ${p.method} projection`
+    + `${base ? ' + baseline' : ''} in ${m.ms.toFixed(1)} ms`;
+  return { ok: true };
 }
 
 // Applies a change to the scenario; one the core refuses (an amount typo, an
 // unknown transfer id) is undone so the page keeps showing the last good
-// scenario, and its message stays on screen.
-function changeScenario(fn) {
+// scenario, and its sentence stays on screen.
+async function changeScenario(fn) {
   const sc = state.scenario;
   const prev = { transfers: [...sc.transfers], cancel: [...sc.cancel], pause: new Set(sc.pause) };
   fn(sc);
-  const e = recompute();
-  if (e && scenarioActive()) {
+  const r = await recompute();
+  if (r.error && state.scenario === sc) {
     state.scenario = prev;
-    recompute();
-    showError(e);
+    renderScenario();
+    renderRunway();
+    showError(r.error, { stale: false });
   }
 }
 
@@ -351,35 +623,36 @@ async function readFile(input, kind) {
   state.data[kind] = await f.text();
   state.source = 'files';
   if (kind === 'accounts') fillAccounts();
+  if (kind === 'transfers') nowFromData();
   const loaded = Object.entries(state.data).filter(([, v]) => v !== null).map(([k]) => k);
   $('source').textContent = `Loaded from files: ${loaded.join(', ')}.`
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
   recompute();
 }
 
-function loadDemo() {
-  try {
-    const d = fc.demo({ seed: 42 });
-    state.data = { accounts: d.accounts, transfers: d.transfers, streams: d.streams };
-    for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).value = '';
-    const n = (csv) => csv.trim().split('\n').length - 1;
-    $('source').textContent = `Demo tenant "${d.tenant_id}" (seed ${d.seed}): ${n(d.accounts)} accounts, `
-      + `${n(d.transfers)} transfers, ${n(d.streams)} streams, history to ${shortTime(d.now)}.`;
-    setNow(d.now);
-    $('wi-when').value = new Date(Date.parse(d.now) + 24 * 3600e3).toISOString().slice(0, 16);
-    state.scenario = { transfers: [], cancel: [], pause: new Set() };
-    fillAccounts();
-    recompute();
-  } catch (e) {
-    showError(e);
-  }
+async function loadDemo() {
+  const m = await request('demo', { options: { seed: 42 } });
+  if (!m.ok) return showError(m.error);
+  const d = m.demo;
+  state.data = { accounts: d.accounts, transfers: d.transfers, streams: d.streams };
+  for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).value = '';
+  const n = (csv) => csv.trim().split('\n').length - 1;
+  $('source').textContent = `Demo tenant "${d.tenant_id}" (seed ${d.seed}): ${n(d.accounts)} accounts, `
+    + `${n(d.transfers)} transfers, ${n(d.streams)} streams, history to ${shortTime(d.now)}.`;
+  state.nowTouched = false;
+  nowFromData();
+  const from = nowIso() || d.now;
+  $('wi-when').value = new Date(Date.parse(from) + 24 * 3600e3).toISOString().slice(0, 16);
+  state.scenario = { transfers: [], cancel: [], pause: new Set() };
+  fillAccounts();
+  return recompute();
 }
 
 function wire() {
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).addEventListener('change', (ev) => readFile(ev.target, k));
   $('demo').addEventListener('click', loadDemo);
   $('wi-add').addEventListener('click', addPayment);
-  $('method').addEventListener('change', schedule);
+  $('method').addEventListener('change', recompute);
   $('wi-cancel').addEventListener('click', () => {
     const id = $('wi-cancel-id').value.trim();
     if (id && !state.scenario.cancel.includes(id)) changeScenario((sc) => sc.cancel.push(id));
@@ -388,15 +661,18 @@ function wire() {
     state.scenario = { transfers: [], cancel: [], pause: new Set() };
     recompute();
   });
-  $('now').addEventListener('input', schedule);
-  $('floors').addEventListener('input', schedule);
+  $('now').addEventListener('input', () => {
+    state.nowTouched = $('now').value !== '';
+    recompute();
+  });
+  $('floors').addEventListener('input', recompute);
   $('horizon').addEventListener('input', () => {
     $('horizon-range').value = $('horizon').value;
-    schedule();
+    recompute();
   });
   $('horizon-range').addEventListener('input', () => {
     $('horizon').value = $('horizon-range').value;
-    schedule();
+    recompute();
   });
   for (const th of $('runway').querySelectorAll('th[data-key]')) {
     th.addEventListener('click', () => {
@@ -407,11 +683,11 @@ function wire() {
   }
 }
 
+updateBusy();
+wire();
 try {
-  fc = await init();
-  $('meta').textContent = `floatcast ${fc.version()} · WASM ready`;
-  setNow(new Date(Math.floor(Date.now() / 3600e3) * 3600e3).toISOString());
-  wire();
+  state.version = await ready;
+  $('meta').textContent = `floatcast ${state.version} · WASM worker ready`;
   document.body.setAttribute('data-module', 'ready');
 } catch (e) {
   $('meta').textContent = 'Module failed to load';

@@ -1,10 +1,13 @@
 // page_test.mjs: the Treasury page in headless Chromium (playwright-core).
 //
 // Serves web/ (and the freshly built module from FC_WASM_DIR) on 127.0.0.1,
-// loads the page, clicks "Load demo data" and checks the cards and the
-// runway table against the same projection computed by the module in node;
-// then the what-if controls (horizon, floors, a bad floors spec) and the
-// table sort. Saves a screenshot to FC_SHOT. Exits 77 (ctest: skipped) when
+// loads the page (the module runs in its Web Worker), clicks "Load demo
+// data" and checks the cards (data-currency, data-risk, ordered by risk), the
+// at-risk banner and the runway table against the same projection computed
+// by the module in node; then aria-busy around a computation, the what-if
+// controls (horizon, floors, refused floors in plain sentences, a scenario
+// and its exact delta), the ML method (headline p50, delta = p50(scenario) -
+// p50(baseline)) and the table sort. Saves a screenshot to FC_SHOT. Exits 77 (ctest: skipped) when
 // playwright-core is not installed (cd tests/wasm && npm install).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -55,6 +58,34 @@ const fc = await (await import(pathToFileURL(path.join(wasmDir, 'floatcast.mjs')
 const demo = fc.demo({ seed: 42 });
 const expected = fc.project(demo, { now: demo.now, horizon_hours: 48 });
 
+// The page's conventions, restated: money with the currency's decimals (those
+// of its decimal strings) and en-US grouping; exact deltas in minor units.
+const scaleOf = (text) => (String(text).split('.')[1] || '').length;
+const fmtAt = (text, scale) => new Intl.NumberFormat('en-US', { minimumFractionDigits: scale, maximumFractionDigits: scale }).format(String(text));
+const minor = (text, scale) => {
+  const neg = String(text).startsWith('-');
+  const [i, f = ''] = String(text).replace(/^-/, '').split('.');
+  const v = BigInt(i + (f + '0'.repeat(scale)).slice(0, scale));
+  return neg ? -v : v;
+};
+const RANK = { high: 0, medium: 1, low: 2 };
+const p48 = (c) => c.depletion.probability['48h'] ?? 0;
+const ttb = (c) => c.depletion.time_to_breach_hours.p50 ?? c.depletion.time_to_breach_hours.p10 ?? Infinity;
+const riskOrder = (cs) => cs.map((c, i) => ({ c, i })).sort((a, b) => RANK[a.c.depletion.risk] - RANK[b.c.depletion.risk]
+  || p48(b.c) - p48(a.c) || ttb(a.c) - ttb(b.c) || a.i - b.i).map((x) => x.c.currency);
+const atRiskOrder = (cs) => riskOrder(cs.filter((c) => c.depletion.risk !== 'low'));
+// Waits until main is not busy, having seen it busy since mark() (a
+// MutationObserver records every value, so a fast computation is not missed).
+const mark = (page) => page.evaluate(() => {
+  window.__busy = [];
+  window.__busyObs?.disconnect();
+  window.__busyObs = new MutationObserver(() => window.__busy.push(document.querySelector('main').getAttribute('aria-busy')));
+  window.__busyObs.observe(document.querySelector('main'), { attributes: true, attributeFilter: ['aria-busy'] });
+});
+const settled = async (page) => {
+  await page.waitForFunction(() => window.__busy.includes('true') && document.querySelector('main').getAttribute('aria-busy') === 'false');
+};
+
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-chromium-'));
 const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: browserPath, headless: true, viewport: { width: 1280, height: 1000 }, timeout: 120000,
@@ -72,18 +103,24 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   await page.goto(url);
   await page.waitForSelector('body[data-module="ready"]');
+  assert.equal(await page.getAttribute('main', 'aria-busy'), 'false', 'idle before any data');
+  await mark(page);
   await page.click('#demo');
   await page.waitForSelector('#cards[data-ready="1"] .card');
+  await settled(page);
+  // "now" is the data's as-of (the hour after the newest transfer), not the wall clock.
+  assert.equal(await page.inputValue('#now'), demo.now.slice(0, 16), 'now defaults to the data as-of');
 
-  // One card per currency, in the core's order, each showing its figures.
+  // One card per currency, ordered by risk, each with data-currency, data-risk and its figures.
   const cards = await page.$$eval('#cards .card', (cs) => cs.map((c) => ({
-    ccy: c.dataset.currency, text: c.innerText, hasChart: !!c.querySelector('svg polyline') })));
-  assert.deepEqual(cards.map((c) => c.ccy), expected.currencies.map((c) => c.currency));
-  for (const [i, c] of cards.entries()) {
-    const cur = expected.currencies[i];
-    const fmt = (t) => Number(t).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    assert.ok(c.text.includes(fmt(cur.current_balance)), `${c.ccy} card shows ${fmt(cur.current_balance)}:\n${c.text}`);
-    assert.ok(c.text.includes(fmt(cur.rule.projected_balance)), `${c.ccy} card shows the projected balance`);
+    ccy: c.dataset.currency, risk: c.dataset.risk, text: c.innerText, hasChart: !!c.querySelector('svg polyline') })));
+  assert.deepEqual(cards.map((c) => c.ccy), riskOrder(expected.currencies), 'cards ordered by risk');
+  for (const c of cards) {
+    const cur = expected.currencies.find((x) => x.currency === c.ccy);
+    const sc = scaleOf(cur.current_balance);
+    assert.equal(c.risk, cur.depletion.risk, `${c.ccy} data-risk`);
+    assert.ok(c.text.includes(fmtAt(cur.current_balance, sc)), `${c.ccy} card shows ${fmtAt(cur.current_balance, sc)}:\n${c.text}`);
+    assert.ok(c.text.includes(fmtAt(cur.rule.projected_balance, sc)), `${c.ccy} card shows the projected balance`);
     assert.ok(c.text.includes('Projected in 48 h'));
     assert.ok(c.hasChart, `${c.ccy} card has a chart`);
   }
@@ -100,70 +137,171 @@ try {
   h = await hours();
   assert.deepEqual(h, [...h].sort((a, b) => a - b), 'ascending');
 
-  // What-if: a 24 h horizon recomputes at once.
+  // What-if: a 24 h horizon recomputes in the worker; main is busy meanwhile.
+  await mark(page);
   await page.fill('#horizon', '24');
   await page.waitForFunction(() => document.querySelector('#cards .card')?.innerText.includes('Projected in 24 h'));
+  await settled(page);
   const p24 = fc.project(demo, { now: demo.now, horizon_hours: 24 });
+  const c24 = p24.currencies.find((c) => c.currency === riskOrder(p24.currencies)[0]);
   const first = await page.$eval('#cards .card', (c) => c.innerText);
-  const fmt24 = Number(p24.currencies[0].rule.projected_balance).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const fmt24 = fmtAt(c24.rule.projected_balance, scaleOf(c24.current_balance));
   assert.ok(first.includes(fmt24), `24 h projection ${fmt24} shown`);
 
-  // A bad floors spec shows the core's message; fixing it clears it.
+  // Refused floors: a plain sentence (never "EPARSE: ..." or "options: ..."), and the figures marked stale.
+  const plainly = async (re) => {
+    await page.waitForSelector('#error:not([hidden])');
+    await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#error').textContent), re.source);
+    const text = await page.textContent('#error');
+    assert.doesNotMatch(text, /\b(EPARSE|ERANGE|EINVAL|ENOTFOUND)\b|options:/, `plain sentence, got "${text}"`);
+    return text;
+  };
   await page.fill('#floors', 'USDC=abc');
-  await page.waitForSelector('#error:not([hidden])');
-  const msg = await page.textContent('#error');
-  let coreMsg = '';
-  try { fc.project(demo, { now: demo.now, horizon_hours: 24, floors: 'USDC=abc' }); } catch (e) { coreMsg = e.message; }
-  assert.ok(coreMsg && msg.includes(coreMsg), `error box shows "${coreMsg}", got "${msg}"`);
+  await plainly(/floors could not be read/);
+  await page.waitForSelector('#cards[data-stale]');
+  await page.fill('#floors', 'USDC=-5');
+  const neg = await plainly(/cannot be negative/);
+  assert.match(neg, /A floor cannot be negative/);
+  assert.ok(await page.isVisible('#stale-note'), 'the old projection is marked stale');
+  await page.fill('#floors', 'USDC=99999999999999999999999999');
+  await plainly(/larger than any balance/);
   await page.fill('#floors', 'USDC=200000');
   await page.waitForSelector('#error', { state: 'hidden' });
+  await page.waitForSelector('#cards:not([data-stale])');
   await page.fill('#horizon', '48');
   await page.waitForFunction(() => document.querySelector('#cards .card')?.innerText.includes('Projected in 48 h'));
 
+  // Alerts first: the banner lists the at-risk currencies, most likely breach
+  // first, with probability, breach time range and drivers; that currency's card leads.
+  const floors = 'USDC=200000';
+  const pr = fc.project(demo, { now: demo.now, horizon_hours: 48, floors });
+  const atRisk = atRiskOrder(pr.currencies);
+  assert.ok(atRisk.length > 0, 'the demo with a USDC floor has a currency at risk');
+  await page.waitForFunction((n) => document.querySelectorAll('#alerts ol > li').length === n, atRisk.length);
+  assert.deepEqual(await page.$$eval('#alerts ol > li', (l) => l.map((x) => x.dataset.currency)), atRisk, 'banner order');
+  assert.equal(await page.$eval('#cards .card', (c) => c.dataset.currency), atRisk[0], 'the at-risk card first');
+  const lead = pr.currencies.find((c) => c.currency === atRisk[0]);
+  const alert = await page.$eval('#alerts ol > li', (l) => l.innerText);
+  assert.ok(alert.includes(`${Math.round(lead.depletion.probability['48h'] * 100)}% chance`), `probability in the banner:\n${alert}`);
+  for (const d of lead.depletion.drivers.slice(0, 3)) assert.ok(alert.includes(d.text), `driver "${d.text}" in the banner`);
+  assert.match(alert, /Expected breach (at|between|from) \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+
   // What-if scenario: a 50,000.00 USD payment tomorrow and st-001 paused. The
   // USD card must show the scenario's figure (from the module in node) and
-  // the difference against the baseline; a typo'd amount is refused and undone.
+  // the exact difference against the baseline; a typo'd amount is refused and undone.
   const usdAcct = 'acc-usd-operating|USD';
   await page.selectOption('#wi-account', usdAcct);
   await page.fill('#wi-amount', '50000.00');
   await page.fill('#wi-when', '2025-12-02T09:00');
   await page.click('#wi-add');
+  await page.waitForSelector('#wi-list li:nth-child(1)');
   await page.click('#runway input[data-stream="st-001"]');
   await page.waitForSelector('#wi-list li:nth-child(2)');
+  await page.waitForFunction(() => document.querySelector('main').getAttribute('aria-busy') === 'false');
   const scen = {
     transfers: [{ id: 'whatif-1', from_account_id: 'acc-usd-operating', to_account_id: 'whatif-payee-1', currency: 'USD',
       amount: '50000.00', status: 'pending', created_at: demo.now, scheduled_for: '2025-12-02T09:00:00Z' }],
     pause_streams: ['st-001'],
   };
-  const pw = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: 'USDC=200000', scenario: scen });
-  const usdW = pw.currencies.find((c) => c.currency === 'USD').rule.projected_balance;
+  const pw = fc.project(demo, { now: demo.now, horizon_hours: 48, floors, scenario: scen });
+  const usdW = pw.currencies.find((c) => c.currency === 'USD');
+  const usdB = pr.currencies.find((c) => c.currency === 'USD');
   const usdCard = await page.$eval('#cards .card[data-currency="USD"]', (c) => c.innerText);
-  const fmt = (v) => Number(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  assert.ok(usdCard.includes(fmt(usdW)), `USD card shows the scenario's ${fmt(usdW)}:\n${usdCard}`);
+  assert.ok(usdCard.includes(fmtAt(usdW.rule.projected_balance, 2)), `USD card shows the scenario's figure:\n${usdCard}`);
   assert.ok(usdCard.includes('50,000.00 vs baseline'), `USD card shows the difference:\n${usdCard}`);
+  const ruleDelta = minor(usdW.rule.projected_balance, 2) - minor(usdB.rule.projected_balance, 2);
+  assert.equal(await page.getAttribute('#cards .card[data-currency="USD"]', 'data-delta'),
+    `${ruleDelta < 0n ? '-' : ''}${(ruleDelta < 0n ? -ruleDelta : ruleDelta).toString().replace(/(\d\d)$/, '.$1')}`, 'exact rule delta');
   await page.fill('#wi-amount', '12,5');
   await page.click('#wi-add');
-  await page.waitForSelector('#error:not([hidden])');
-  assert.match(await page.textContent('#error'), /amount/);
+  await plainly(/not a number the page can use/);
   assert.equal(await page.$$eval('#wi-list li', (l) => l.length), 2, 'the refused payment is not kept');
 
-  // The ML method: cards get a p10-p90 band and the model's backtest; the
-  // USDC card's p50 at +48 h equals the module's own ML answer.
-  await page.click('#wi-reset');
+  // The ML method with the scenario still on: every figure of a card is the
+  // ML answer's, and the delta is p50(scenario) - p50(baseline), both ML.
   await page.selectOption('#method', 'ml');
-  await page.waitForFunction(() => document.querySelector('#meta')?.textContent.includes('ml projection'), null, { timeout: 300000 });
-  const pml = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: 'USDC=200000', method: 'ml' });
-  const usdcMl = pml.currencies.find((c) => c.currency === 'USDC');
+  await page.waitForFunction(() => document.querySelector('#meta')?.textContent.includes('ml projection + baseline'));
+  await page.waitForFunction(() => document.querySelector('main').getAttribute('aria-busy') === 'false');
+  const mlB = fc.project(demo, { now: demo.now, horizon_hours: 48, floors, method: 'ml' });
+  const mlS = fc.project(demo, { now: demo.now, horizon_hours: 48, floors, method: 'ml', scenario: scen });
+  for (const ccy of ['USD', 'USDC']) {
+    const s = mlS.currencies.find((c) => c.currency === ccy);
+    const b = mlB.currencies.find((c) => c.currency === ccy);
+    const sc = scaleOf(s.current_balance);
+    const hs = s.path[48].p50.toFixed(sc), hb = b.path[48].p50.toFixed(sc);
+    const d = minor(hs, sc) - minor(hb, sc);
+    const sel = `#cards .card[data-currency="${ccy}"]`;
+    assert.equal(await page.getAttribute(sel, 'data-risk'), s.depletion.risk, `${ccy} ML risk`);
+    assert.equal(await page.getAttribute(sel, 'data-headline'), hs, `${ccy} headline is the ML p50`);
+    const dText = await page.getAttribute(sel, 'data-delta');
+    assert.equal(minor(dText, sc), d, `${ccy} delta = p50(scenario) - p50(baseline): ${dText}`);
+    const text = await page.$eval(sel, (c) => c.innerText);
+    assert.ok(text.includes(`Projected p50 in 48 h`) && text.includes(fmtAt(hs, sc)), `${ccy} p50 headline:\n${text}`);
+    if (d !== 0n) {
+      const abs = (d < 0n ? -d : d).toString().padStart(sc + 1, '0');
+      assert.ok(text.includes(`${fmtAt(`${abs.slice(0, -sc)}.${abs.slice(-sc)}`, sc)} vs baseline`), `${ccy} delta shown:\n${text}`);
+    }
+  }
+
+  // ML without the scenario: bands, the flow model, recommendations with probabilities before -> after.
+  await mark(page);
+  await page.click('#wi-reset');
+  await page.waitForFunction(() => /ml projection in/.test(document.querySelector('#meta')?.textContent));
+  await settled(page);
+  const usdcMl = mlB.currencies.find((c) => c.currency === 'USDC');
   const usdcCard = await page.$eval('#cards .card[data-currency="USDC"]', (c) => c.innerText);
   const lastMl = usdcMl.path[48];
-  assert.ok(usdcCard.includes(`${fmt(String(lastMl.p10))} – ${fmt(String(lastMl.p90))}`), `USDC band shown:\n${usdcCard}`);
-  assert.ok(usdcCard.includes('gbdt'), 'model named');
-  assert.ok(usdcCard.includes(`Projected p50 in 48 h`) && usdcCard.includes(fmt(String(lastMl.p50))), 'p50 headline');
-  assert.equal(await page.$$eval('#cards svg .band', (b) => b.length), pml.currencies.length, 'one band per card');
+  assert.ok(usdcCard.includes(`${fmtAt(lastMl.p10.toFixed(6), 6)} – ${fmtAt(lastMl.p90.toFixed(6), 6)}`), `USDC band shown:\n${usdcCard}`);
+  assert.ok(usdcCard.includes('flow-sim'), `model named:\n${usdcCard}`);
+  assert.equal(await page.$$eval('#cards svg .band', (b) => b.length), mlB.currencies.filter((c) => c.path.some((p) => p.p10 !== p.p90)).length, 'a band per banded card');
+  if (mlB.recommendations.length) {
+    const r = mlB.recommendations[0];
+    const rec = await page.$eval('#recs li', (l) => l.innerText);
+    assert.ok(rec.includes(`Move ${fmtAt(r.amount, scaleOf(r.amount))} ${r.from_currency}`), `recommendation amount:\n${rec}`);
+    assert.ok(rec.includes(`${Math.round(r.probability_before * 100)}% → ${Math.round(r.probability_after * 100)}%`), `before -> after:\n${rec}`);
+  }
+
+  // Newer inputs supersede older ones: only the last horizon is drawn.
+  for (const v of ['30', '31', '32']) await page.fill('#horizon', v);
+  await page.waitForFunction(() => document.querySelector('#cards .card')?.innerText.includes('Projected p50 in 32 h')
+    && document.querySelector('main').getAttribute('aria-busy') === 'false');
+  await page.fill('#horizon', '48');
+  await page.waitForFunction(() => document.querySelector('#cards .card')?.innerText.includes('Projected p50 in 48 h')
+    && document.querySelector('main').getAttribute('aria-busy') === 'false');
+
+  // Two currencies at risk (ML): GBP comes before USDC in the core's order,
+  // but USDC's breach is the more likely, so the banner and the cards lead with it.
+  const floors2 = 'USDC=200000,GBP=200000';
+  const ml2 = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: floors2, method: 'ml' });
+  const atRisk2 = atRiskOrder(ml2.currencies);
+  assert.ok(atRisk2.length >= 2, `two currencies at risk: ${atRisk2}`);
+  await page.fill('#floors', floors2);
+  await page.waitForFunction((n) => document.querySelectorAll('#alerts ol > li').length === n
+    && document.querySelector('main').getAttribute('aria-busy') === 'false', atRisk2.length);
+  assert.deepEqual(await page.$$eval('#alerts ol > li', (l) => l.map((x) => x.dataset.currency)), atRisk2, 'banner: most likely breach first');
+  assert.deepEqual(await page.$$eval('#cards .card', (cs) => cs.map((c) => c.dataset.currency)), riskOrder(ml2.currencies), 'cards by risk');
+  assert.deepEqual(await page.$$eval('#cards .card', (cs) => cs.map((c) => c.dataset.risk)),
+    riskOrder(ml2.currencies).map((c) => ml2.currencies.find((x) => x.currency === c).depletion.risk), 'data-risk of each card');
+
+  // Upload mode: the same data as three files; "now" follows the transfers' as-of.
+  await page.selectOption('#method', 'rule');
+  await page.fill('#now', '');
+  for (const k of ['accounts', 'streams', 'transfers']) {
+    await page.setInputFiles(`#f-${k}`, { name: `${k}.csv`, mimeType: 'text/csv', buffer: Buffer.from(demo[k]) });
+  }
+  await page.waitForFunction(() => /Loaded from files: accounts, transfers, streams/.test(document.querySelector('#source').textContent));
+  assert.equal(await page.inputValue('#now'), demo.now.slice(0, 16), 'now from the uploaded transfers');
+  const up = fc.project(demo, { now: demo.now, horizon_hours: 48, floors: floors2 });
+  const upUsd = up.currencies.find((c) => c.currency === 'USD').rule.projected_balance;
+  await page.waitForFunction((want) => document.querySelector('#cards[data-method="rule"] .card[data-currency="USD"]')?.dataset.headline === want
+    && document.querySelector('main').getAttribute('aria-busy') === 'false', upUsd);
+  await page.selectOption('#method', 'ml');
+  await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'ml'
+    && document.querySelector('main').getAttribute('aria-busy') === 'false');
 
   await page.screenshot({ path: shot, fullPage: true });
   assert.deepEqual(problems, [], 'no page errors');
-  console.log(`ok: ${cards.length} cards, ${nStreams} streams; screenshot ${shot}`);
+  console.log(`ok: ${cards.length} cards, ${nStreams} streams, ${atRisk.length} then ${atRisk2.length} at risk, upload mode; screenshot ${shot}`);
 } finally {
   await ctx.close();
   server.close();
