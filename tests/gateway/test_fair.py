@@ -11,6 +11,9 @@ thread pool of 4 (UV_THREADPOOL_SIZE), and checks:
     `now`, each a model fit), tenant B's cheap calls are answered before
     A's flood is over: A holds at most 3 of the 4 threads (pool - 1), and
     the fourth is kept for light calls;
+  * with a pool of one thread, a queue of one and a 1 ms deadline, a call
+    waiting past its deadline and one beyond the queue get 503 overloaded
+    with Retry-After: 1;
   * a version 5 file gains tiers.max_concurrent with the built-in tiers'
     defaults.
 
@@ -175,6 +178,51 @@ class Concurrency(unittest.TestCase):
         self.assertLess(b_done[-1], state["flood_end"])
         m = tm.scrape(G["port"])
         self.assertLessEqual(m['floatcast_compute_running{kind="heavy"}'], 3)
+
+
+class Overloaded(unittest.TestCase):
+    """A pool of one thread, a queue of one and a deadline of 1 ms: while
+    A's model fit holds the thread, one more call waits and gives up at its
+    deadline (503 overloaded, queue_timeout), and a call beyond the queue
+    is refused at once (503 overloaded, queue_full)."""
+
+    def test_full_queue_and_deadline_are_503_overloaded(self):
+        db = os.path.join(G["tmp"], "tight.db")
+        env = dict(ENV, UV_THREADPOOL_SIZE="1")
+        proc, port, demo = tm.spawn(db, ["--anon-rate", "100000", "--anon-burst", "100000",
+                                         "--compute-queue", "1", "--queue-timeout", "1"],
+                                    seed=True, env=env)
+        try:
+            r, doc = tm.call("POST", "/v1/admin/tenants", tm.ADMIN, {"id": "bee", "name": "Bee"},
+                             port=port)
+            self.assertEqual(r.status, 201, doc)
+            r, doc = tm.call("POST", "/v1/admin/keys", tm.ADMIN,
+                             {"tenant_id": "bee", "tier": "pro"}, port=port)
+            self.assertEqual(r.status, 201, doc)
+            bee = doc["key"]
+            m = {}
+            end = time.monotonic() + 300
+            while not (m.get('floatcast_compute_refused_total{reason="queue_timeout"}', 0) >= 1 and
+                       m.get('floatcast_compute_refused_total{reason="queue_full"}', 0) >= 1):
+                self.assertLess(time.monotonic(), end, "no refusal of each kind after 300 s: %r" % m)
+                fit = threading.Thread(target=tm.call, args=("GET", heavy_path(), demo),
+                                       kwargs={"port": port})
+                fit.start()
+                tm.wait_for("A's fit running", lambda: tm.scrape(port).get(
+                    'floatcast_compute_running{kind="heavy"}', 0) >= 1 or not fit.is_alive())
+
+                def other(i):
+                    r, doc = tm.call("GET", "/v1/usage", bee if i else tm.ADMIN, port=port)
+                    return r.status, (doc or {}).get("error", {}).get("code"), \
+                        r.getheader("Retry-After")
+                for status, code, retry in tm.concurrently(2, other):
+                    self.assertIn((status, code), [(200, None), (503, "overloaded")])
+                    if status == 503:
+                        self.assertEqual(retry, "1")
+                fit.join(600)
+                m = tm.scrape(port)
+        finally:
+            self.assertEqual(tm.stop(proc), 0)
 
 
 class TierField(unittest.TestCase):
