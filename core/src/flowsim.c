@@ -275,7 +275,7 @@ static int extract(fc_flowsim *m, const fc_treasury *t, fc_err *err) {
   for (size_t c = 0; c < m->n_c; c++) {
     ccy_model *cm = &m->c[c];
     size_t k = 0;
-    qsort(cm->ev, cm->n_ev, sizeof *cm->ev, cmp_ev);
+    if (cm->n_ev > 1) qsort(cm->ev, cm->n_ev, sizeof *cm->ev, cmp_ev); /* ev is NULL when empty */
     for (size_t i = 0; i < cm->n_ev; i++)
       if (cm->ev[i].at >= m->start) cm->ev[k++] = cm->ev[i];
     cm->n_ev = k;
