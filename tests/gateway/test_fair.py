@@ -86,7 +86,8 @@ def setUpModule():
 def tearDownModule():
     if G.get("proc") and G["proc"].poll() is None:
         tm.stop(G["proc"])
-    shutil.rmtree(G["tmp"], ignore_errors=True)
+    if not os.environ.get("FC_KEEP_TMP"):
+        shutil.rmtree(G["tmp"], ignore_errors=True)
 
 
 class Concurrency(unittest.TestCase):
