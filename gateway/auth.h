@@ -33,6 +33,8 @@
 #define GW_KEY_ID_LEN 12
 #define GW_KEY_LEN (3 + GW_KEY_ID_LEN + 1 + 48)
 #define GW_TIER_NAME_MAX 64
+/* max_concurrent of a tier that does not name one (config, PUT, older files). */
+#define GW_TIER_MAX_CONCURRENT 2
 
 enum { GW_GRAN_HOUR = 1, GW_GRAN_DAY = 2 };
 
@@ -43,6 +45,7 @@ typedef struct gw_tier {
   int max_horizon_hours; /* longest forecast or projection horizon */
   int max_history_days;  /* longest history analysed */
   unsigned granularities; /* GW_GRAN_* bits */
+  int max_concurrent;     /* heavy calls of one tenant in flight at once (gate.h) */
 } gw_tier;
 
 typedef struct gw_key_info {

@@ -63,7 +63,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS tiers ("
     " name TEXT PRIMARY KEY, rate_milli INTEGER NOT NULL, burst INTEGER NOT NULL,"
     " monthly_quota INTEGER NOT NULL, max_horizon_hours INTEGER NOT NULL,"
-    " max_history_days INTEGER NOT NULL, granularities INTEGER NOT NULL);"
+    " max_history_days INTEGER NOT NULL, granularities INTEGER NOT NULL,"
+    /* Last, where version 5 files gain it. */
+    " max_concurrent INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tenants ("
     " id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS api_keys ("
@@ -121,7 +123,7 @@ static const char schema[] =
     " AND new.model IS old.model AND new.reason IS old.reason AND new.job_id IS old.job_id"
     " AND new.series_sha256 IS old.series_sha256)"
     " BEGIN SELECT RAISE(ABORT, 'a model version only changes from champion to retired'); END;"
-    "PRAGMA user_version = 5;";
+    "PRAGMA user_version = 6;";
 
 /* Version 3 files lack model_versions.series_sha256 (the digest of the
  * series a version was trained on): the column is added (NULL for the
@@ -138,6 +140,14 @@ static const char migrate_v3[] =
 static const char migrate_v4[] =
     "ALTER TABLE streams ADD COLUMN flow_rate_decimals INTEGER NOT NULL DEFAULT 0;"
     "UPDATE streams SET flow_rate_decimals = scale + 6;";
+
+/* Version 5 files (and older) have no tiers.max_concurrent (heavy calls of
+ * one tenant in flight, gate.h): the built-in tiers get their defaults
+ * (main.c), any other tier GW_TIER_MAX_CONCURRENT (2). */
+static const char migrate_v5[] =
+    "ALTER TABLE tiers ADD COLUMN max_concurrent INTEGER NOT NULL DEFAULT 2;"
+    "UPDATE tiers SET max_concurrent = 1 WHERE name = 'free';"
+    "UPDATE tiers SET max_concurrent = 4 WHERE name = 'enterprise';";
 
 /* 1 when `table` exists and has `column`; 0 when it exists without it; -1
  * when there is no such table (a new file: the schema creates it whole). */
@@ -163,6 +173,7 @@ static const struct {
 } migrations[] = {
     {"model_versions", "series_sha256", migrate_v3},
     {"streams", "flow_rate_decimals", migrate_v4},
+    {"tiers", "max_concurrent", migrate_v5},
 };
 
 /* Creates the schema, first bringing an older file's tables up to date,

@@ -52,8 +52,8 @@ static int tier_put_fn(sqlite3 *c, void *arg, fc_err *err) {
   const gw_tier *t = p->t;
   sqlite3_stmt *st = NULL;
   const char *sql = p->only_missing
-                        ? "INSERT OR IGNORE INTO tiers VALUES (?1,?2,?3,?4,?5,?6,?7)"
-                        : "INSERT OR REPLACE INTO tiers VALUES (?1,?2,?3,?4,?5,?6,?7)";
+                        ? "INSERT OR IGNORE INTO tiers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+                        : "INSERT OR REPLACE INTO tiers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "tier");
   sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, t->rate.rate_milli);
@@ -62,6 +62,7 @@ static int tier_put_fn(sqlite3 *c, void *arg, fc_err *err) {
   sqlite3_bind_int(st, 5, t->max_horizon_hours);
   sqlite3_bind_int(st, 6, t->max_history_days);
   sqlite3_bind_int(st, 7, (int)t->granularities);
+  sqlite3_bind_int(st, 8, t->max_concurrent);
   int r = sqlite3_step(st);
   sqlite3_finalize(st);
   return r == SQLITE_DONE ? FC_OK : gw__sql_err(c, err, "tier");
@@ -97,6 +98,7 @@ int gw_db_tiers_each(gw_db *db, gw_tier_fn fn, void *arg, fc_err *err) {
     t.max_horizon_hours = sqlite3_column_int(st, 4);
     t.max_history_days = sqlite3_column_int(st, 5);
     t.granularities = (unsigned)sqlite3_column_int(st, 6);
+    t.max_concurrent = sqlite3_column_int(st, 7);
     rc = fn(&t, arg);
   }
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "tiers"); /* a read that stopped early */

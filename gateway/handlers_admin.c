@@ -106,7 +106,7 @@ static void answer(gw_response *res, int status, json_t *j) {
 }
 
 static int parse_tier(json_t *j, gw_tier *t, gw_response *res) {
-  long long burst, quota, horizon, history;
+  long long burst, quota, horizon, history, concurrent = GW_TIER_MAX_CONCURRENT;
   json_t *rate = json_object_get(j, "rate_per_second");
   if (!rate || !json_is_number(rate) || !(json_number_value(rate) >= 0.001) ||
       json_number_value(rate) > 1e9) {
@@ -116,7 +116,9 @@ static int parse_tier(json_t *j, gw_tier *t, gw_response *res) {
   if (get_int(j, "burst", 1, 1000000000, &burst, res) ||
       get_int(j, "monthly_quota", 0, 1000000000000LL, &quota, res) ||
       get_int(j, "max_horizon_hours", 1, 87600, &horizon, res) ||
-      get_int(j, "max_history_days", 1, 36500, &history, res))
+      get_int(j, "max_history_days", 1, 36500, &history, res) ||
+      (json_object_get(j, "max_concurrent") &&
+       get_int(j, "max_concurrent", 1, 1024, &concurrent, res)))
     return -1;
   json_t *g = json_object_get(j, "granularities");
   size_t i;
@@ -139,6 +141,7 @@ static int parse_tier(json_t *j, gw_tier *t, gw_response *res) {
   t->monthly_quota = quota;
   t->max_horizon_hours = (int)horizon;
   t->max_history_days = (int)history;
+  t->max_concurrent = (int)concurrent;
   return 0;
 }
 
@@ -146,17 +149,17 @@ static json_t *tier_json(const gw_tier *t) {
   json_t *g = json_array();
   if (t->granularities & GW_GRAN_HOUR) json_array_append_new(g, json_string("hour"));
   if (t->granularities & GW_GRAN_DAY) json_array_append_new(g, json_string("day"));
-  return json_pack("{s:s,s:f,s:I,s:I,s:i,s:i,s:o}", "name", t->name, "rate_per_second",
+  return json_pack("{s:s,s:f,s:I,s:I,s:i,s:i,s:o,s:i}", "name", t->name, "rate_per_second",
                    (double)t->rate.rate_milli / 1000.0, "burst", (json_int_t)t->rate.burst,
                    "monthly_quota", (json_int_t)t->monthly_quota, "max_horizon_hours",
                    t->max_horizon_hours, "max_history_days", t->max_history_days,
-                   "granularities", g);
+                   "granularities", g, "max_concurrent", t->max_concurrent);
 }
 
 GW_HANDLER(gw_handle_admin_tier) {
   static const char *const fields[] = {"rate_per_second", "burst", "monthly_quota",
                                        "max_horizon_hours", "max_history_days", "granularities",
-                                       NULL};
+                                       "max_concurrent", NULL};
   gw_tier t;
   fc_err err;
   memset(&t, 0, sizeof t);

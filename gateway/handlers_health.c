@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cache.h"
+#include "gate.h"
 #include "handlers.h"
 #include "metrics.h"
 
@@ -17,8 +18,8 @@ GW_HANDLER(gw_handle_metrics) {
   if (app->cache) gw_cache_get_stats(app->cache, &cs);
   if (app->meter) gw_meter_get_stats(app->meter, &ms);
   if (app->metrics)
-    gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs, app->meter ? &ms : NULL,
-                     &res->body);
+    gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs,
+                     app->gate ? &app->gate->stats : NULL, app->meter ? &ms : NULL, &res->body);
   res->status = 200;
   res->content_type = "text/plain; version=0.0.4";
   gw_response_header(res, "Cache-Control", "no-store");

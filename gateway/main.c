@@ -46,6 +46,7 @@
 #include "metering.h"
 #include "metrics.h"
 #include "flowmodels.h"
+#include "gate.h"
 #include "registry.h"
 #include "server.h"
 
@@ -60,6 +61,7 @@ typedef struct options {
   int seed_demo;
   int quiet;
   long idle_ms, request_ms, max_conns, header_ms, max_per_addr;
+  long compute_queue, queue_ms; /* the gate in front of the thread pool (gate.h) */
   double anon_rate;
   long anon_burst, cache_ttl_s;
   int sync_full;
@@ -94,6 +96,9 @@ static void usage(FILE *f) {
           "  --sync normal|full  usage commits survive a crash (normal) or power loss (full)\n"
           "  --checkpoint-ms MS  WAL checkpoint period on its own thread (100); 0: SQLite\n"
           "                      checkpoints inside the usage commits instead\n"
+          "  --compute-queue N   thread-pool calls that may wait for a thread (256); more:\n"
+          "                      503 overloaded\n"
+          "  --queue-timeout MS  longest wait for a thread; then 503 overloaded (5000)\n"
           "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
           "                         [--granularity day|hour] [--format csv|json]\n");
 }
@@ -178,6 +183,14 @@ static int load_config(const char *path, options *o) {
   return 0;
 }
 
+/* The size of libuv's thread pool, as libuv reads it at its first use:
+ * UV_THREADPOOL_SIZE clamped to 1..1024, else 4. */
+static unsigned pool_threads(void) {
+  const char *v = getenv("UV_THREADPOOL_SIZE");
+  long n = v && *v ? strtol(v, NULL, 10) : 4;
+  return n < 1 ? 1u : n > 1024 ? 1024u : (unsigned)n;
+}
+
 static int parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   strcpy(o->host, "127.0.0.1");
@@ -192,6 +205,8 @@ static int parse_args(int argc, char **argv, options *o) {
   o->anon_burst = 40;
   o->cache_ttl_s = 300;
   o->checkpoint_ms = 100;
+  o->compute_queue = 256;
+  o->queue_ms = 5000;
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp(argv[i], "--config") == 0 && load_config(argv[i + 1], o) != 0) return 2;
   for (int i = 1; i < argc; i++) {
@@ -218,6 +233,11 @@ static int parse_args(int argc, char **argv, options *o) {
     } else if ((v = flag_value(argc, argv, &i, "--checkpoint-ms"))) {
       if (strcmp(v, "0") != 0 && parse_ms("--checkpoint-ms", v, &o->checkpoint_ms) != 0) return 2;
       if (strcmp(v, "0") == 0) o->checkpoint_ms = 0;
+    } else if ((v = flag_value(argc, argv, &i, "--compute-queue"))) {
+      if (strcmp(v, "0") == 0) o->compute_queue = 0;
+      else if (parse_ms("--compute-queue", v, &o->compute_queue) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--queue-timeout"))) {
+      if (parse_ms("--queue-timeout", v, &o->queue_ms) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--listen"))) {
       if (parse_listen(v, o) != 0) {
         fprintf(stderr, "floatcast-gateway: --listen: expected HOST:PORT, got '%s'\n", v);
@@ -276,9 +296,9 @@ static int open_db(const options *o, gw_db **db) {
 /* The tiers every database starts with (kept if already defined):
  * free: daily only, 30-day horizon; pro: hourly, 90 days; enterprise. */
 static const gw_tier default_tiers[] = {
-    {"free", {5000, 10}, 10000, 720, 90, GW_GRAN_DAY},
-    {"pro", {50000, 100}, 1000000, 2160, 365, GW_GRAN_DAY | GW_GRAN_HOUR},
-    {"enterprise", {1000000, 2000}, 0, 8760, 3650, GW_GRAN_DAY | GW_GRAN_HOUR},
+    {"free", {5000, 10}, 10000, 720, 90, GW_GRAN_DAY, 1},
+    {"pro", {50000, 100}, 1000000, 2160, 365, GW_GRAN_DAY | GW_GRAN_HOUR, 2},
+    {"enterprise", {1000000, 2000}, 0, 8760, 3650, GW_GRAN_DAY | GW_GRAN_HOUR, 4},
 };
 
 /* A tier object of the config file (fields as PUT /v1/admin/tiers). */
@@ -294,8 +314,11 @@ static int config_tier(const char *name, json_t *v, gw_tier *t) {
   t->monthly_quota = json_integer_value(json_object_get(v, "monthly_quota"));
   t->max_horizon_hours = (int)json_integer_value(json_object_get(v, "max_horizon_hours"));
   t->max_history_days = (int)json_integer_value(json_object_get(v, "max_history_days"));
+  json_t *mc = json_object_get(v, "max_concurrent");
+  t->max_concurrent = mc ? (int)json_integer_value(mc) : GW_TIER_MAX_CONCURRENT;
   return t->rate.rate_milli >= 1 && t->rate.burst >= 1 && t->monthly_quota >= 0 &&
-                 t->max_horizon_hours >= 1 && t->max_history_days >= 1 && t->granularities
+                 t->max_horizon_hours >= 1 && t->max_history_days >= 1 && t->granularities &&
+                 t->max_concurrent >= 1 && t->max_concurrent <= 1024
              ? 0
              : -1;
 }
@@ -402,6 +425,7 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   cfg.max_connections = (unsigned)o->max_conns;
   cfg.max_per_address = (unsigned)o->max_per_addr;
   cfg.header_ms = (uint64_t)o->header_ms;
+  cfg.queue_ms = (uint64_t)o->queue_ms;
   cfg.on_drained = on_drained;
   cfg.drained_arg = &rt;
   if (uv_loop_init(&loop) != 0) return 1;
@@ -542,6 +566,9 @@ int main(int argc, char **argv) {
   app.auth = gw_auth_create(admin && admin[0] ? admin : o.admin_key, anon);
   app.cache = gw_cache_create(10000, (uint64_t)o.cache_ttl_s * 1000);
   app.metrics = &metrics;
+  gw_gate gate;
+  gw_gate_init(&gate, pool_threads(), (unsigned)o.compute_queue);
+  app.gate = &gate;
   fc_err_clear(&err);
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;

@@ -12,7 +12,8 @@ void gw_metrics_observe(gw_metrics *m, size_t route_index, int status, double se
 }
 
 void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), size_t n_routes,
-                      const gw_cache_stats *cache, const gw_meter_stats *meter, fc_buf *out) {
+                      const gw_cache_stats *cache, const gw_gate_stats *gate,
+                      const gw_meter_stats *meter, fc_buf *out) {
   fc_buf_puts(out, "# HELP floatcast_requests_total Requests answered, by route and status class.\n"
                    "# TYPE floatcast_requests_total counter\n");
   for (size_t r = 0; r <= GW_METRICS_ROUTES; r++) {
@@ -43,7 +44,7 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
   gw_hist_write(&m->loop_busy, "floatcast_loop_busy_seconds", NULL,
                 "Event-loop iterations: time spent running callbacks (a stall shows here).", out);
   fc_buf_printf(out,
-                "# HELP floatcast_rate_limited_total Answers 429 (rate or quota).\n"
+                "# HELP floatcast_rate_limited_total Answers 429 (rate, quota or concurrency).\n"
                 "# TYPE floatcast_rate_limited_total counter\n"
                 "floatcast_rate_limited_total %llu\n",
                 (unsigned long long)m->limited);
@@ -62,6 +63,25 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                 (unsigned long long)cache->hits, (unsigned long long)cache->misses,
                 lookups ? (double)cache->hits / (double)lookups : 0.0,
                 (unsigned long long)cache->entries);
+  if (gate)
+    fc_buf_printf(out,
+                  "# HELP floatcast_compute_refused_total Thread-pool calls refused at the gate: "
+                  "too_many_concurrent (429, the tenant's max_concurrent), queue_full and "
+                  "queue_timeout (503 overloaded).\n"
+                  "# TYPE floatcast_compute_refused_total counter\n"
+                  "floatcast_compute_refused_total{reason=\"too_many_concurrent\"} %llu\n"
+                  "floatcast_compute_refused_total{reason=\"queue_full\"} %llu\n"
+                  "floatcast_compute_refused_total{reason=\"queue_timeout\"} %llu\n"
+                  "# HELP floatcast_compute_running Thread-pool calls running (heavy: model work).\n"
+                  "# TYPE floatcast_compute_running gauge\n"
+                  "floatcast_compute_running{kind=\"all\"} %llu\n"
+                  "floatcast_compute_running{kind=\"heavy\"} %llu\n"
+                  "# HELP floatcast_compute_waiting Thread-pool calls waiting at the gate.\n"
+                  "# TYPE floatcast_compute_waiting gauge\n"
+                  "floatcast_compute_waiting %llu\n",
+                  (unsigned long long)gate->too_many, (unsigned long long)gate->queue_full,
+                  (unsigned long long)gate->queue_timeout, (unsigned long long)gate->running,
+                  (unsigned long long)gate->running_heavy, (unsigned long long)gate->waiting);
   if (!meter) return;
   uint64_t pending = meter->queued - meter->committed - meter->failed;
   fc_buf_printf(out,

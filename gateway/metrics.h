@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "gate.h"
 #include "hist.h"
 #include "metering.h"
 
@@ -31,14 +32,16 @@ typedef struct gw_metrics {
   gw_hist latency;                              /* first byte to answer handed to the socket */
   gw_hist stage[GW_STAGES];
   gw_hist loop_busy; /* per loop iteration: time not spent waiting in poll */
-  uint64_t limited;  /* 429 answers */
+  uint64_t limited;  /* 429 answers (rate, quota, concurrency) */
   uint64_t metering_failed;
 } gw_metrics;
 
 /* route_index: gw_route_index, or GW_METRICS_ROUTES for "no route". */
 void gw_metrics_observe(gw_metrics *m, size_t route_index, int status, double seconds);
-/* Writes every metric; route_name(i) names route i. */
+/* Writes every metric; route_name(i) names route i. gate and meter may be
+ * NULL (not written). */
 void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), size_t n_routes,
-                      const gw_cache_stats *cache, const gw_meter_stats *meter, fc_buf *out);
+                      const gw_cache_stats *cache, const gw_gate_stats *gate,
+                      const gw_meter_stats *meter, fc_buf *out);
 
 #endif /* GW_METRICS_H */

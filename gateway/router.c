@@ -4,19 +4,20 @@
 
 #include <string.h>
 
+#include "gate.h"
 #include "handlers.h"
 
 #define P GW_AUTH_PARTNER
 #define A GW_AUTH_ADMIN
-
+#define H GW_OFFLOAD_HEAVY /* model work: counted against max_concurrent (gate.h) */
 static const gw_route routes[] = {
     {"GET", "/healthz", "healthz", gw_handle_healthz, 0, GW_AUTH_NONE, 0},
     {"GET", "/metrics", "metrics", gw_handle_metrics, 0, GW_AUTH_NONE, 0},
-    {"GET", "/v1/reports/treasury/projection", "projection", gw_handle_projection, 1, P, 1},
-    {"GET", "/v1/insights/segments", "segments", gw_handle_segments, 1, P, 1},
-    {"GET", "/v1/insights/revenue-forecast", "revenue_forecast", gw_handle_revenue_forecast, 1, P, 1},
-    {"GET", "/v1/insights/cash-flow", "cash_flow", gw_handle_cash_flow, 1, P, 1},
-    {"POST", "/v1/what-if", "what_if", gw_handle_what_if, 1, P, 0},
+    {"GET", "/v1/reports/treasury/projection", "projection", gw_handle_projection, H, P, 1},
+    {"GET", "/v1/insights/segments", "segments", gw_handle_segments, H, P, 1},
+    {"GET", "/v1/insights/revenue-forecast", "revenue_forecast", gw_handle_revenue_forecast, H, P, 1},
+    {"GET", "/v1/insights/cash-flow", "cash_flow", gw_handle_cash_flow, H, P, 1},
+    {"POST", "/v1/what-if", "what_if", gw_handle_what_if, H, P, 0},
     {"POST", "/v1/transactions", "ingest_transactions", gw_handle_ingest, 1, P, 0},
     {"POST", "/v1/transfers", "ingest_transfers", gw_handle_ingest, 1, P, 0},
     {"POST", "/v1/streams", "ingest_streams", gw_handle_ingest, 1, P, 0},

@@ -6,7 +6,9 @@
  * whether its answers are cached per (tenant, tier, query), and whether it
  * runs on the libuv thread pool (offload: it touches SQLite, the disk or a
  * model), in which case its handler only reads the app and the request and
- * writes its own response. Paths outside /v1/ that match no route are
+ * writes its own response. Offloaded calls pass the gate first (gate.h):
+ * offload GW_OFFLOAD_HEAVY marks model work, limited per tenant by the
+ * tier's max_concurrent. Paths outside /v1/ that match no route are
  * served from the web directory.
  */
 #ifndef GW_ROUTER_H
@@ -30,6 +32,7 @@ typedef struct gw_app {
   gw_metrics *metrics; /* written by the loop only */
   gw_registry *registry; /* NULL: no retraining (tools) */
   struct gw_flowmodels *flowmodels; /* fitted treasury flow models; NULL: fit per request */
+  struct gw_gate *gate; /* admission to the thread pool (loop only); NULL: none */
 } gw_app;
 
 typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req,
@@ -40,7 +43,7 @@ typedef struct gw_route {
   const char *path; /* pattern */
   const char *name; /* for the access log, metrics and metering */
   gw_handler_fn fn;
-  int offload;
+  int offload; /* 0: on the loop; GW_OFFLOAD_LIGHT or _HEAVY: thread pool */
   int auth;  /* GW_AUTH_* */
   int cache; /* 1: cache 200 answers per (tenant, tier, query) */
 } gw_route;

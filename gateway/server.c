@@ -2,7 +2,8 @@
  *
  * A connection is in one state at a time:
  *   READING  parsing input; reads are on; the idle or request timer runs.
- *   WORKING  a handler runs on the thread pool. Reads stay on (turning
+ *   WORKING  a handler runs on the thread pool, or waits at the gate for
+ *            a thread (gate.h; the T_QUEUE timer is its deadline). Reads stay on (turning
  *            them off and on again would cost two epoll_ctl calls per
  *            request) until bytes actually arrive: those are appended to
  *            the unparsed tail of buf and reads stop, so a pipelining
@@ -26,11 +27,13 @@
  */
 #include "server.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
+#include "gate.h"
 #include "metering.h"
 #include "metrics.h"
 
@@ -40,7 +43,7 @@
 #define LINGER_MS 1000
 
 enum conn_state { READING, WORKING, METERING, WRITING, LINGER };
-enum timer_mode { T_NONE, T_IDLE, T_HEAD, T_REQUEST, T_WRITE, T_LINGER };
+enum timer_mode { T_NONE, T_IDLE, T_HEAD, T_REQUEST, T_WRITE, T_LINGER, T_QUEUE };
 
 typedef struct gw_conn gw_conn;
 
@@ -72,6 +75,7 @@ struct gw_conn {
   uv_write_t wreq;
   uv_shutdown_t sreq;
   uv_work_t work;
+  gw_gate_entry gate; /* its place at the gate (gate_conn finds c from it) */
   gw_server *srv;
   gw_conn *prev, *next;
   enum conn_state state;
@@ -109,6 +113,7 @@ gw_server_config gw_server_defaults(void) {
   c.idle_ms = 5000;
   c.request_ms = 10000;
   c.drain_ms = 5000;
+  c.queue_ms = 5000;
   c.access_log = 1;
   c.on_drained = NULL;
   c.drained_arg = NULL;
@@ -152,11 +157,16 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
 }
 
 static void set_timer(gw_conn *c, enum timer_mode mode, uint64_t ms);
+static void queue_expired(gw_conn *c);
 
 static void on_timer(uv_timer_t *t) {
   gw_conn *c = t->data;
   enum timer_mode mode = c->tmode;
   c->tmode = T_NONE;
+  if (mode == T_QUEUE) {
+    queue_expired(c);
+    return;
+  }
   if ((mode == T_REQUEST || mode == T_HEAD) && c->state == READING &&
       gw_http_in_partial(&c->in)) {
     /* Too slow: answer 408 and close, like a malformed request. */
@@ -253,6 +263,9 @@ static void on_handle_closed(uv_handle_t *h) {
 static void close_conn(gw_conn *c) {
   if (c->closing) return;
   c->closing = 1;
+  /* A call waiting for a thread gives up its place; a running one keeps
+   * its slot until on_work_done. */
+  if (c->gate.where == GW_GATE_WAITING) gw_gate_leave(c->srv->app->gate, &c->gate);
   uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
@@ -501,6 +514,8 @@ static void finish(gw_conn *c) {
   c->state = METERING;
 }
 
+static void gate_pump(gw_server *s);
+
 static void on_work(uv_work_t *w) {
   gw_conn *c = w->data;
   c->route->fn(c->srv->app, &c->call, &c->in.req, &c->res);
@@ -509,6 +524,10 @@ static void on_work(uv_work_t *w) {
 static void on_work_done(uv_work_t *w, int status) {
   gw_conn *c = w->data;
   c->work_pending = 0;
+  if (c->gate.where == GW_GATE_RUNNING) {
+    gw_gate_leave(c->srv->app->gate, &c->gate);
+    gate_pump(c->srv);
+  }
   if (c->closing) {
     maybe_free(c);
     return;
@@ -546,6 +565,48 @@ static int serve_cached(gw_conn *c) {
   gw_response_header(&c->res, "Cache-Control", "no-store");
   gw_response_header(&c->res, "X-Cache", "hit");
   return 1;
+}
+
+/* 503 overloaded: the thread pool cannot take the call now. */
+static void overloaded(gw_conn *c, const char *why) {
+  gw_response_error(&c->res, 503, "overloaded", "%s; retry shortly", why);
+  gw_response_header(&c->res, "Retry-After", "1");
+  finish(c);
+}
+
+/* Runs the route's handler on the thread pool (the gate, if any, has given
+ * the call a slot). */
+static void start_work(gw_conn *c) {
+  c->work.data = c;
+  if (uv_queue_work(c->srv->loop, &c->work, on_work, on_work_done) != 0) {
+    if (c->srv->app->gate) gw_gate_leave(c->srv->app->gate, &c->gate);
+    gw_response_error(&c->res, 503, "unavailable", "cannot queue work");
+    finish(c);
+    return;
+  }
+  c->work_pending = 1;
+}
+
+static gw_conn *gate_conn(gw_gate_entry *e) {
+  return (gw_conn *)(void *)((char *)e - offsetof(gw_conn, gate));
+}
+
+/* Starts the waiting calls that may run now that a slot is free. A
+ * start that fails frees its slot again, so the loop goes on. */
+static void gate_pump(gw_server *s) {
+  gw_gate_entry *e;
+  while (s->app->gate && (e = gw_gate_next(s->app->gate))) {
+    gw_conn *q = gate_conn(e);
+    set_timer(q, T_NONE, 0);
+    start_work(q);
+  }
+}
+
+/* A call waited queue_ms at the gate: 503, it never ran. */
+static void queue_expired(gw_conn *c) {
+  if (c->gate.where != GW_GATE_WAITING) return;
+  gw_gate_expire(c->srv->app->gate, &c->gate);
+  overloaded(c, "no thread became free within the queue deadline");
 }
 
 static void dispatch(gw_conn *c) {
@@ -612,13 +673,35 @@ static void dispatch(gw_conn *c) {
     return;
   }
   c->state = WORKING;
-  c->work.data = c;
-  if (uv_queue_work(c->srv->loop, &c->work, on_work, on_work_done) != 0) {
-    gw_response_error(&c->res, 503, "unavailable", "cannot queue work");
-    finish(c);
+  if (!app->gate) {
+    start_work(c);
     return;
   }
-  c->work_pending = 1;
+  char who[sizeof c->gate.who];
+  if (c->call.caller == GW_CALLER_PARTNER) snprintf(who, sizeof who, "t:%s", c->call.tenant);
+  else if (c->call.caller == GW_CALLER_ADMIN) snprintf(who, sizeof who, "admin");
+  else snprintf(who, sizeof who, "a:%s", c->peer_ip);
+  int max_concurrent = c->call.caller == GW_CALLER_PARTNER ? c->call.tier.max_concurrent : 0;
+  switch (gw_gate_enter(app->gate, &c->gate, who, c->route->offload == GW_OFFLOAD_HEAVY,
+                        max_concurrent)) {
+  case GW_GATE_RUN:
+    start_work(c);
+    break;
+  case GW_GATE_QUEUED:
+    set_timer(c, T_QUEUE, c->srv->cfg.queue_ms);
+    break;
+  case GW_GATE_TOO_MANY:
+    gw_response_error(&c->res, 429, "too_many_concurrent",
+                      "%u heavy requests of this tenant are already in progress (tier %s); "
+                      "retry when one has finished",
+                      gw_gate_cap(app->gate, max_concurrent), c->call.tier.name);
+    gw_response_header(&c->res, "Retry-After", "1");
+    finish(c);
+    break;
+  case GW_GATE_FULL:
+    overloaded(c, "the compute queue is full");
+    break;
+  }
 }
 
 static void parse_error(gw_conn *c) {

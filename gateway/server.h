@@ -32,6 +32,7 @@ typedef struct gw_server_config {
   uint64_t idle_ms;         /* 5000 */
   uint64_t request_ms;      /* 10000 */
   uint64_t drain_ms;        /* 5000: longest graceful shutdown */
+  uint64_t queue_ms;        /* 5000: longest wait at the gate for a thread (gate.h); then 503 */
   int access_log;           /* 1: one line per request on stderr */
   /* Called once after a shutdown, when the last connection is gone (every
    * held answer metered and written or dropped): stop the metering writer

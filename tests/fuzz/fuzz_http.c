@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static gw_app app;
 static char db_path[64];
 static const gw_tier fuzz_tier = {"fuzz", {1000000000000LL, 1000000000}, 0, 8760, 3650,
-                                  GW_GRAN_DAY | GW_GRAN_HOUR};
+                                  GW_GRAN_DAY | GW_GRAN_HOUR, 1};
 static gw_key_info fuzz_key;
 
 static void remove_db(void) {

@@ -447,7 +447,7 @@ class Rates(unittest.TestCase):
             self.assertEqual(stop(proc), 0)
         con = sqlite3.connect(db)
         try:
-            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 5)
+            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 6)
             self.assertEqual(con.execute("SELECT id, flow_rate, flow_rate_decimals FROM streams"
                                          " ORDER BY rowid").fetchall(),
                              [("s1", 38500, 8), ("s2", 1234000000, 12), ("s3", 385802469135802, 18)])
@@ -1002,13 +1002,16 @@ class GracefulShutdown(unittest.TestCase):
 
     def test_sigterm_under_load_flushes_metering(self):
         db = os.path.join(G["tmp"], "drain.db")
+        # The four clients are one tenant's four projections in flight: a
+        # pool of 8 threads lets one tenant run up to 7 heavy calls, and
+        # max_concurrent 4 admits all four (every answer here is a 200).
         proc, port, _ = spawn(db, ["--anon-rate", "100000", "--anon-burst", "100000"], seed=True,
-                              quiet=False)
+                              quiet=False, env=dict(ENV, UV_THREADPOOL_SIZE="8"))
         make = lambda m, p, b: call(m, p, ADMIN, b, port=port)
         self.assertEqual(make("PUT", "/v1/admin/tiers/flood", {
             "rate_per_second": 1e6, "burst": 1000000, "monthly_quota": 0,
             "max_horizon_hours": 720, "max_history_days": 365,
-            "granularities": ["day"]})[0].status, 200)
+            "granularities": ["day"], "max_concurrent": 4})[0].status, 200)
         r, key = make("POST", "/v1/admin/keys", {"tenant_id": "demo", "tier": "flood"})
         self.assertEqual(r.status, 201)
         received = [0]

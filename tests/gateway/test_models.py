@@ -357,7 +357,7 @@ class Registry(unittest.TestCase):
         self.assertEqual(stop(proc), 0)
         con = sqlite3.connect(db)
         try:
-            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 5)  # the current version
+            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 6)  # the current version
             self.assertEqual(con.execute("SELECT series_sha256 FROM model_versions").fetchall(),
                              [(None,)])
             with self.assertRaises(sqlite3.DatabaseError):
