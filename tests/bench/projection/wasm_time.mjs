@@ -1,5 +1,5 @@
 // wasm_time.mjs: node --no-experimental-fetch tests/bench/projection/wasm_time.mjs build-wasm/wasm
-// // the 30-day demo, then projections and what-ifs that reuse the fitted model.
+// the 30-day demo, then projections and what-ifs that reuse the fitted model.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 const dir = process.argv[2];
