@@ -1520,7 +1520,7 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
                        fc_currency_projection *cp, double *C, double *col, sim_cal *cal, occ *oc, ccy_sim *out) {
   const fit *f = &m->c[c].f;
   int H = (int)cp->n_path - 1, paths = r->paths;
-  double *q10 = NULL, *q50 = NULL, *q90 = NULL, *mo = NULL, *mi = NULL;
+  double *q10 = NULL, *q50 = NULL, *q90 = NULL, *mo = NULL, *mi = NULL, *above = NULL;
   double floor_u = fc_money_to_double(cp->floor, cp->scale);
   size_t n_occ, hits[MAX_HORIZON + 1], n_any = 0;
   known_cp known[256];
@@ -1528,27 +1528,29 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
   fc_rng rng;
   q10 = fc__calloc((size_t)H + 1, sizeof *q10), q50 = fc__calloc((size_t)H + 1, sizeof *q50);
   q90 = fc__calloc((size_t)H + 1, sizeof *q90), mo = fc__calloc((size_t)H + 1, sizeof *mo);
-  mi = fc__calloc((size_t)H + 1, sizeof *mi);
-  if (!q10 || !q50 || !q90 || !mo || !mi) {
-    fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi);
+  mi = fc__calloc((size_t)H + 1, sizeof *mi), above = fc__calloc((size_t)H + 1, sizeof *above);
+  if (!q10 || !q50 || !q90 || !mo || !mi || !above) {
+    fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi), fc__free(above);
     return FC_ENOMEM;
   }
   sim_calendar(m->now, H, cal);
   n_occ = occurrences(f, m->now, H, known, n_known, oc, 4096);
   fc_rng_seed(&rng, seed_for(r->seed, 0xC0FFEEULL, c));
   if (simulate(f, cal, H, paths, oc, n_occ, &rng, C, mo, mi) != FC_OK) {
-    fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi);
+    fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi), fc__free(above);
     return FC_ENOMEM;
   }
   hour_quantiles(C, paths, H, col, q10, q50, q90);
   scale_paths(C, paths, H, q50, m->band_scale);
   memset(hits, 0, sizeof hits);
+  /* The known-flow balance above the floor, once per hour. */
+  for (int k = 1; k <= H; k++) above[k - 1] = fc_money_to_double(cp->path[k].balance, cp->scale) - floor_u;
   for (int p = 0; p < paths; p++) {
     const double *row = C + (size_t)p * (size_t)H;
     double low = INFINITY;
     int hit = 0;
     for (int k = 1; k <= H; k++) {
-      double b = fc_money_to_double(cp->path[k].balance, cp->scale) + row[k - 1] - floor_u;
+      double b = above[k - 1] + row[k - 1];
       if (b < low) low = b;
       if (!hit && b < 0) hit = k;
     }
@@ -1607,7 +1609,7 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
     cp->backtest_coverage_80 = n ? s / n : NAN;
     if (isnan(cp->backtest_coverage_80)) cp->has_backtest = 0;
   }
-  fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi);
+  fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi), fc__free(above);
   return FC_OK;
 }
 
