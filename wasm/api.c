@@ -378,13 +378,15 @@ static int build_treasury(const project_opts *po, const char *const data[3],
 typedef struct wasm_cache {
   fc_cashflow_cache *trees;
   fc_flowsim *model;
+  fc_flowsim_cache *sims; /* the model's simulated paths, reused by what-ifs */
   uint64_t fits, reuses;
 } wasm_cache;
 
 void *fc_wasm_cache_create(size_t capacity) {
   wasm_cache *c = calloc(1, sizeof *c);
   if (c == NULL) return NULL;
-  if (fc_cashflow_cache_create(capacity, &c->trees, NULL) != FC_OK) {
+  if (fc_cashflow_cache_create(capacity, &c->trees, NULL) != FC_OK || (c->sims = fc_flowsim_cache_create()) == NULL) {
+    fc_cashflow_cache_destroy(c->trees);
     free(c);
     return NULL;
   }
@@ -396,19 +398,24 @@ void fc_wasm_cache_destroy(void *cache) {
   if (c == NULL) return;
   fc_cashflow_cache_destroy(c->trees);
   fc_flowsim_destroy(c->model);
+  fc_flowsim_cache_destroy(c->sims);
   free(c);
 }
 
 int fc_wasm_cache_stats(void *cache, fc_wasm_out *out) {
   wasm_cache *c = cache;
-  uint64_t hits = 0, misses = 0;
+  uint64_t hits = 0, misses = 0, sim_hits = 0, sim_misses = 0;
   size_t entries = 0;
   fc_buf b;
   fc_buf_init(&b);
   if (c != NULL) fc_cashflow_cache_stats(c->trees, &hits, &misses, &entries);
-  fc_buf_printf(&b, "{\"hits\":%llu,\"misses\":%llu,\"entries\":%zu,\"model_fits\":%llu,\"model_reuses\":%llu}",
+  if (c != NULL) fc_flowsim_cache_stats(c->sims, &sim_hits, &sim_misses);
+  fc_buf_printf(&b,
+                "{\"hits\":%llu,\"misses\":%llu,\"entries\":%zu,\"model_fits\":%llu,\"model_reuses\":%llu,"
+                "\"simulation_reuses\":%llu,\"simulations\":%llu}",
                 (unsigned long long)hits, (unsigned long long)misses, entries,
-                (unsigned long long)(c ? c->fits : 0), (unsigned long long)(c ? c->reuses : 0));
+                (unsigned long long)(c ? c->fits : 0), (unsigned long long)(c ? c->reuses : 0),
+                (unsigned long long)sim_hits, (unsigned long long)sim_misses);
   return fcw_give(&b, out);
 }
 
@@ -472,6 +479,7 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
     /* The model is fitted on the data as given: a scenario changes known
      * flows on a copy and reuses it. */
     if (rc == FC_OK && req.method == FC_PROJECT_ML) rc = cached_model(cache, t, &req, &req.model, &err);
+    if (cache != NULL) req.sim_cache = ((wasm_cache *)cache)->sims;
     if (rc == FC_OK && req.method == FC_PROJECT_GBDT && cache != NULL) {
       /* The trees keep their own cache across calls. */
       fc_projection_ml_params ml = fc_projection_ml_defaults();

@@ -442,7 +442,11 @@ export interface Floatcast {
   /** The module keeps the gbdt method's trained cash-flow trees (64 sets) and the ml method's last
    * fitted flow model: a projection whose history was seen before (a what-if that changes only
    * known flows) fits nothing. Answers are the same bytes with or without it. */
-  modelCache(): { hits: number; misses: number; entries: number; model_fits: number; model_reuses: number };
+  modelCache(): {
+    hits: number; misses: number; entries: number; model_fits: number; model_reuses: number;
+    /** ml: currencies whose simulated paths a projection reused / simulated. */
+    simulation_reuses: number; simulations: number;
+  };
   calendar(ts: TimeInput, opts?: CalendarOptions): CalendarFeatures;
   demo(opts?: DemoOptions): DemoData;
   /** Customer segments of partner transactions. */

@@ -1360,6 +1360,45 @@ int fc_flowsim_matches(const fc_flowsim *m, const fc_treasury *t, const char *te
 
 /* ---- the simulated projection ---------------------------------------------------------- */
 
+/* One currency's kept simulation: the band-scaled paths and the hourly
+ * quantiles and means, under the key of everything they depend on. */
+typedef struct sim_entry {
+  uint64_t key;
+  size_t n; /* paths x H */
+  int H;
+  double *C, *q; /* q: q10, q50, q90, mean out, mean in; 5 x (H + 1) */
+} sim_entry;
+
+struct fc_flowsim_cache {
+  sim_entry e[64]; /* by currency index */
+  uint64_t hits, misses;
+};
+
+fc_flowsim_cache *fc_flowsim_cache_create(void) { return fc__calloc(1, sizeof(fc_flowsim_cache)); }
+
+void fc_flowsim_cache_destroy(fc_flowsim_cache *c) {
+  if (c == NULL) return;
+  for (int i = 0; i < 64; i++) fc__free(c->e[i].C), fc__free(c->e[i].q);
+  fc__free(c);
+}
+
+void fc_flowsim_cache_stats(const fc_flowsim_cache *c, uint64_t *hits, uint64_t *misses) {
+  *hits = c ? c->hits : 0;
+  *misses = c ? c->misses : 0;
+}
+
+/* The key of one currency's simulation. */
+static uint64_t sim_key(const fc_flowsim *m, size_t c, int H, int paths, uint64_t seed, const occ *oc, size_t n_occ) {
+  uint64_t k = mix(mix(mix(m->digest, (uint64_t)m->now), m->params.seed), str_hash(m->c[c].currency));
+  k = mix(mix(mix(k, (uint64_t)H), (uint64_t)paths), seed);
+  for (size_t i = 0; i < n_occ; i++) {
+    uint64_t bits;
+    memcpy(&bits, &oc[i].hour, sizeof bits);
+    k = mix(mix(k, (uint64_t)(oc[i].s - m->c[c].f.rec)), bits);
+  }
+  return mix(k, (uint64_t)n_occ);
+}
+
 /* What one currency's simulation leaves for the cross-currency steps. */
 typedef struct ccy_sim {
   int simulated;
@@ -1535,13 +1574,42 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
   }
   sim_calendar(m->now, H, cal);
   n_occ = occurrences(f, m->now, H, known, n_known, oc, 4096);
-  fc_rng_seed(&rng, seed_for(r->seed, 0xC0FFEEULL, c));
-  if (simulate(f, cal, H, paths, oc, n_occ, &rng, C, mo, mi) != FC_OK) {
-    fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi), fc__free(above);
-    return FC_ENOMEM;
+  {
+    uint64_t key = sim_key(m, c, H, paths, r->seed, oc, n_occ);
+    sim_entry *e = r->cache != NULL && c < 64 ? &r->cache->e[c] : NULL;
+    size_t n = (size_t)paths * (size_t)H, hn = (size_t)H + 1;
+    if (e != NULL && e->C != NULL && e->key == key && e->n == n && e->H == H) {
+      r->cache->hits++;
+      memcpy(C, e->C, n * sizeof *C);
+      memcpy(q10, e->q, hn * sizeof *q10), memcpy(q50, e->q + hn, hn * sizeof *q50);
+      memcpy(q90, e->q + 2 * hn, hn * sizeof *q90), memcpy(mo, e->q + 3 * hn, hn * sizeof *mo);
+      memcpy(mi, e->q + 4 * hn, hn * sizeof *mi);
+    } else {
+      fc_rng_seed(&rng, seed_for(r->seed, 0xC0FFEEULL, c));
+      if (simulate(f, cal, H, paths, oc, n_occ, &rng, C, mo, mi) != FC_OK) {
+        fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi), fc__free(above);
+        return FC_ENOMEM;
+      }
+      hour_quantiles(C, paths, H, col, q10, q50, q90);
+      scale_paths(C, paths, H, q50, m->band_scale);
+      if (e != NULL) {
+        /* Keep it; a failed allocation only means no reuse next time. */
+        double *kc = e->n == n && e->C ? e->C : fc__mallocarray(n, sizeof *kc);
+        double *kq = e->H == H && e->q ? e->q : fc__mallocarray(5 * hn, sizeof *kq);
+        r->cache->misses++;
+        if (kc != e->C) fc__free(e->C);
+        if (kq != e->q) fc__free(e->q);
+        e->C = kc, e->q = kq, e->n = n, e->H = H, e->key = 0;
+        if (kc != NULL && kq != NULL) {
+          memcpy(kc, C, n * sizeof *C);
+          memcpy(kq, q10, hn * sizeof *q10), memcpy(kq + hn, q50, hn * sizeof *q50);
+          memcpy(kq + 2 * hn, q90, hn * sizeof *q90), memcpy(kq + 3 * hn, mo, hn * sizeof *mo);
+          memcpy(kq + 4 * hn, mi, hn * sizeof *mi);
+          e->key = key;
+        }
+      }
+    }
   }
-  hour_quantiles(C, paths, H, col, q10, q50, q90);
-  scale_paths(C, paths, H, q50, m->band_scale);
   memset(hits, 0, sizeof hits);
   /* The known-flow balance above the floor, once per hour. */
   for (int k = 1; k <= H; k++) above[k - 1] = fc_money_to_double(cp->path[k].balance, cp->scale) - floor_u;

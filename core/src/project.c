@@ -83,6 +83,7 @@ static int project_sim(const fc_treasury *t, const fc_project_request *req, fc_p
   r.paths = req->paths;
   r.seed = req->seed;
   r.target_probability = req->target_probability;
+  r.cache = req->sim_cache;
   r.progress = req->progress;
   r.user_data = req->user_data;
   rc = fc_flowsim_project(m, t, &r, out, err);

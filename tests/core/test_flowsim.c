@@ -141,7 +141,7 @@ TEST(poisson_outflow_first_passage_matches_the_analytic_value) {
   fc_rng r;
   fc_flowsim *m;
   fc_flowsim_params fp = fc_flowsim_defaults();
-  fc_flowsim_request q;
+  fc_flowsim_request q = {0};
   fc_projection_params pp = fc_projection_defaults();
   fc_projection *pr;
   int64_t now = ts("2025-11-20T00:00:00Z");
@@ -181,7 +181,7 @@ TEST(calibration_leaves_a_right_model_near_its_own_answer) {
   fc_rng r;
   fc_flowsim *m;
   fc_flowsim_params fp = fc_flowsim_defaults();
-  fc_flowsim_request q;
+  fc_flowsim_request q = {0};
   fc_projection_params pp = fc_projection_defaults();
   fc_projection *raw, *cal;
   int64_t now = ts("2025-11-20T00:00:00Z");
@@ -365,6 +365,41 @@ TEST(same_seed_same_bytes_and_a_fitted_model_is_reused) {
   fc_treasury_destroy(t);
 }
 
+TEST(kept_simulations_answer_the_same_bytes) {
+  /* A what-if of known flows with a simulation cache reads the kept paths
+   * and must write exactly what a fresh simulation writes. */
+  fc_treasury *t = demo();
+  fc_flowsim_cache *cache = fc_flowsim_cache_create();
+  fc_project_request r = fc_project_defaults();
+  const char *sc[3] = {NULL, "{\"pause_streams\":[\"st-001\"]}", "{\"cancel_transfers\":[]}"};
+  uint64_t hits, misses;
+  ASSERT(t != NULL && cache != NULL);
+  r.method = FC_PROJECT_ML;
+  r.p.now = ts("2025-12-01T12:00:00Z");
+  r.p.horizon_hours = 72;
+  for (int i = 0; i < 3; i++) {
+    fc_projection *a, *b;
+    fc_buf ja, jb;
+    r.scenario = sc[i];
+    r.scenario_len = sc[i] ? strlen(sc[i]) : 0;
+    r.sim_cache = NULL;
+    ASSERT_OK(fc_project(t, &r, &a, NULL));
+    r.sim_cache = cache;
+    ASSERT_OK(fc_project(t, &r, &b, NULL));
+    fc_buf_init(&ja), fc_buf_init(&jb);
+    fc_projection_write_json(a, &ja);
+    fc_projection_write_json(b, &jb);
+    ASSERT_STR_EQ(ja.data, jb.data);
+    fc_buf_free(&ja), fc_buf_free(&jb);
+    fc_projection_destroy(a), fc_projection_destroy(b);
+  }
+  fc_flowsim_cache_stats(cache, &hits, &misses);
+  fprintf(stderr, "cache hits %llu misses %llu\n", (unsigned long long)hits, (unsigned long long)misses);
+  ASSERT(misses == 4 && hits == 8); /* four currencies simulated once, reused by both what-ifs */
+  fc_flowsim_cache_destroy(cache);
+  fc_treasury_destroy(t);
+}
+
 TEST(rebalancing_brings_the_probability_under_the_target) {
   fc_treasury *t = demo();
   fc_project_request r = fc_project_defaults();
@@ -441,5 +476,5 @@ TEST_LIST(T(deterministic_math_matches_libm), T(known_flows_only_give_zero_or_on
           T(calibration_leaves_a_right_model_near_its_own_answer),
           T(no_weekend_inflows_in_history_predicts_none_on_saturday),
           T(nine_days_without_a_month_end_widen_the_band_over_one), T(same_seed_same_bytes_and_a_fitted_model_is_reused),
-          T(rebalancing_brings_the_probability_under_the_target), T(bad_requests_are_refused_clearly),
+          T(kept_simulations_answer_the_same_bytes), T(rebalancing_brings_the_probability_under_the_target), T(bad_requests_are_refused_clearly),
           T(too_little_history_falls_back_to_known_flows_and_says_so))

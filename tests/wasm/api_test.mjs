@@ -294,6 +294,7 @@ test('ml what-ifs reuse the fitted flow model and answer the same bytes as a fre
   const c2 = fc.modelCache();
   assert.equal(c2.model_fits, c1.model_fits, 'a what-if of known flows fits nothing');
   assert.equal(c2.model_reuses, c1.model_reuses + 1);
+  assert.ok(c2.simulation_reuses > c1.simulation_reuses, 'the what-if reads the kept paths');
   assert.notEqual(paused, base);
   const fresh = await mod.default();
   assert.equal(fresh.projectJSON(demo, pause), paused, 'the reused model answers what a fresh fit answers');

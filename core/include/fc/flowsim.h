@@ -95,11 +95,24 @@ int fc_flowsim_matches(const fc_flowsim *m, const fc_treasury *t, const char *te
  * month-end multiplier, day effect, recurring series, calibration). */
 int fc_flowsim_write_json(const fc_flowsim *m, fc_buf *out);
 
+/* Simulated unscheduled paths kept between projections (caller storage,
+ * one per thread): they depend on the model, the horizon, the paths, the
+ * seed and the recurring payments still expected, not on balances,
+ * scheduled transfers or streams, so a what-if of known flows reuses them
+ * and only re-reads the paths against its own known flows. The answer is
+ * the same bytes with or without it. */
+typedef struct fc_flowsim_cache fc_flowsim_cache;
+
+fc_flowsim_cache *fc_flowsim_cache_create(void); /* NULL on out of memory */
+void fc_flowsim_cache_destroy(fc_flowsim_cache *c);
+void fc_flowsim_cache_stats(const fc_flowsim_cache *c, uint64_t *hits, uint64_t *misses);
+
 typedef struct fc_flowsim_request {
   const fc_projection_params *p; /* now must equal the model's */
   int paths;                      /* 1000 */
   uint64_t seed;
   double target_probability; /* rebalancing target: 0.05 */
+  fc_flowsim_cache *cache;    /* NULL: simulate every time */
   fc_progress_fn progress;
   void *user_data;
 } fc_flowsim_request;

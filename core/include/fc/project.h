@@ -67,6 +67,7 @@ typedef struct fc_project_request {
   int paths;                 /* simulated paths for "ml": 1000 (FC_PROJECT_PATHS_MIN..MAX) */
   double target_probability; /* rebalancing aims below this P(breach within the horizon): 0.05 */
   const struct fc_flowsim *model; /* a fitted flow model to reuse, or NULL */
+  struct fc_flowsim_cache *sim_cache; /* simulated paths to reuse (flowsim.h), or NULL */
   fc_progress_fn progress;   /* optional; may abort with FC_EABORTED */
   void *user_data;
 } fc_project_request;
