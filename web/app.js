@@ -166,40 +166,190 @@ function setStale(on) {
 // ---- chart ---------------------------------------------------------------
 
 const SVG = 'http://www.w3.org/2000/svg';
-function svg(tag, attrs) {
+function svg(tag, attrs, text) {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
   return e;
 }
 
-// The hourly balance path with the floor as a dashed line; points below
-// the floor are drawn in the risk colour.
-function chart(cur) {
-  const W = 320, H = 96, P = 4;
-  const ys = cur.path.map((p) => p.p50);
-  const lows = cur.path.map((p) => p.p10), highs = cur.path.map((p) => p.p90);
-  const banded = cur.path.some((p) => p.p10 !== p.p90);
+// Times are shown in the browser's time zone (the treasurer's), labelled with its UTC offset.
+const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+const fmtHour = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const fmtDay = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric' });
+const fmtFull = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short',
+  hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const HOUR = 3600e3;
+
+function utcOffset(ms) {
+  const m = -new Date(ms).getTimezoneOffset();
+  const a = Math.abs(m);
+  return `UTC${m < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+// "Europe/Paris, UTC+01:00" (both offsets when the horizon crosses a change of summer time).
+function zoneTitle(t0, hours) {
+  const a = utcOffset(t0), b = utcOffset(t0 + hours * HOUR);
+  return `${TZ}, ${a === b ? a : `${a} → ${b}`}`;
+}
+
+// The path hours that get a time label: local hours on a multiple of the
+// step, or every (step / 24)th local midnight; at most about seven labels.
+function timeTicks(t0, n) {
+  const step = [1, 2, 3, 6, 12, 24, 48, 72, 168, 336].find((s) => (n - 1) / s <= 7) ?? 336;
+  const ticks = [];
+  let days = 0;
+  for (let i = 0; i < n; i++) {
+    const d = new Date(t0 + i * HOUR);
+    if (d.getMinutes() !== 0) {
+      if (i % step === 0) ticks.push(i); // a zone with a half-hour offset: hours from now
+    } else if (step < 24 ? d.getHours() % step === 0 : d.getHours() === 0 && days++ % (step / 24) === 0) {
+      ticks.push(i);
+    }
+  }
+  return ticks.length ? ticks : [0];
+}
+
+function tickLabel(ms) {
+  const d = new Date(ms);
+  if (d.getHours() !== 0 || d.getMinutes() !== 0) return fmtHour.format(d);
+  const part = (type) => fmtDay.formatToParts(d).find((x) => x.type === type)?.value;
+  return `${part('weekday')} ${part('day')}`; // "Tue 2" whatever the locale's order
+}
+
+// About n round values covering [lo, hi].
+function niceTicks(lo, hi, n = 4) {
+  const raw = (hi - lo) / n || 1;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+  const out = [];
+  for (let k = Math.ceil(lo / step); k * step <= hi; k++) out.push(k * step);
+  return out;
+}
+
+// The hourly balance path of a currency: the p10-p90 band (ML), the p50 line,
+// the floor, a marker at the first p50 hour below it, the scheduled transfers
+// on the time axis (local time), and a read-out of any hour under the pointer
+// or, with the chart focused, moved by the arrow keys.
+function chart(p, cur) {
+  const W = 320, H = 172, L = 46, R = 10, T = 10, B = 128;
+  const ccy = cur.currency;
+  const path = cur.path, n = path.length;
+  const t0 = Date.parse(p.as_of);
+  const ys = path.map((q) => q.p50);
+  const banded = path.some((q) => q.p10 !== q.p90);
   const floor = Number(cur.depletion.floor);
-  const lo = Math.min(...ys, ...lows, floor), hi = Math.max(...ys, ...highs, floor);
-  const span = hi - lo || Math.abs(hi) || 1;
-  const x = (i) => P + (i / Math.max(1, ys.length - 1)) * (W - 2 * P);
-  const y = (v) => P + (1 - (v - lo) / span) * (H - 2 * P);
-  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
-    'aria-label': `${cur.currency} balance over ${ys.length - 1} hours` });
-  const pts = ys.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+  let lo = Math.min(...ys, ...path.map((q) => q.p10), floor), hi = Math.max(...ys, ...path.map((q) => q.p90), floor);
+  const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1;
+  lo -= pad;
+  hi += pad;
+  const x = (i) => L + (i / Math.max(1, n - 1)) * (W - L - R);
+  const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (B - T);
+  const xy = (v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+  const scale = scaleOf(ccy, cur.current_balance);
+  const fmt = (v) => amount(numToDecimal(v, scale), ccy);
+  const when = (i) => fmtFull.format(new Date(t0 + i * HOUR));
+
+  const below = ys.findIndex((v) => v < floor);
+  const sched = path.flatMap((q) => [
+    ...(q.scheduled_out > 0 ? [{ i: q.hour, dir: 'out', v: q.scheduled_out }] : []),
+    ...((q.scheduled_in ?? 0) > 0 ? [{ i: q.hour, dir: 'in', v: q.scheduled_in }] : [])]);
+  const minI = ys.indexOf(Math.min(...ys));
+  const zone = zoneTitle(t0, n - 1);
+  const summary = `${ccy} balance over the next ${n - 1} hours from ${when(0)} (${zone}): p50 from ${fmt(ys[0])} to `
+    + `${fmt(ys[n - 1])}, lowest ${fmt(ys[minI])} at ${when(minI)}`
+    + (banded ? `; p10 to p90 at the end ${fmt(path[n - 1].p10)} to ${fmt(path[n - 1].p90)}` : '')
+    + `; floor ${fmt(floor)}; ${below >= 0 ? `p50 first below the floor at ${when(below)} (+${below} h)` : 'p50 stays above the floor'}`
+    + `; ${sched.length} scheduled transfer${sched.length === 1 ? '' : 's'}. Use the arrow keys to read each hour.`;
+
+  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', tabindex: '0', 'aria-label': summary });
+  // Value grid and labels.
+  for (const v of niceTicks(lo, hi)) {
+    s.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }));
+    s.append(svg('text', { x: L - 4, y: y(v) + 3.5, class: 'y-tick' }, compact(v).replace(/\.0+(?=[kM]?$)/, '')));
+  }
+  // Time axis: ticks and local-time labels, then the zone and its UTC offset as the title.
+  s.append(svg('line', { x1: L, x2: W - R, y1: B, y2: B, class: 'x-axis' }));
+  for (const i of timeTicks(t0, n)) {
+    s.append(svg('line', { x1: x(i), x2: x(i), y1: B, y2: B + 3, class: 'tick' }));
+    s.append(svg('text', { x: x(i), y: B + 22, class: 'x-tick', 'data-hour': i }, tickLabel(t0 + i * HOUR)));
+  }
+  s.append(svg('text', { x: (L + W - R) / 2, y: H - 4, class: 'axis-title' }, `Time (${zone})`));
+  // Band (ML) or the area under the rule's path.
   if (banded) {
-    // The ML projection's p10-p90 band around the p50 path.
-    const up = highs.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
-    const down = lows.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).reverse();
+    const up = path.map((q, i) => xy(q.p90, i));
+    const down = path.map((q, i) => xy(q.p10, i)).reverse();
     s.append(svg('polygon', { points: [...up, ...down].join(' '), class: 'band' }));
   } else {
-    s.append(svg('polygon', { points: `${x(0)},${H - P} ${pts.join(' ')} ${x(ys.length - 1)},${H - P}`, class: 'area' }));
+    s.append(svg('polygon', { points: `${x(0)},${B} ${ys.map(xy).join(' ')} ${x(n - 1)},${B}`, class: 'area' }));
   }
-  s.append(svg('line', { x1: P, x2: W - P, y1: y(floor), y2: y(floor), class: 'floor' }));
-  s.append(svg('polyline', { points: pts.join(' '), class: 'line' }));
-  const below = ys.findIndex((v) => v < floor);
-  if (below >= 0) s.append(svg('circle', { cx: x(below), cy: y(ys[below]), r: 3.5, class: 'breach' }));
-  return s;
+  s.append(svg('line', { x1: L, x2: W - R, y1: y(floor), y2: y(floor), class: 'floor' }));
+  s.append(svg('text', { x: W - R, y: y(floor) - 3, class: 'floor-label' }, 'floor'));
+  s.append(svg('polyline', { points: ys.map(xy).join(' '), class: 'line' }));
+  // Scheduled transfers on the axis: ▼ out, ▲ in.
+  for (const t of sched) {
+    const cx = x(t.i);
+    const pts = t.dir === 'out' ? `${cx - 3.5},${B + 4} ${cx + 3.5},${B + 4} ${cx},${B + 10}`
+      : `${cx - 3.5},${B + 10} ${cx + 3.5},${B + 10} ${cx},${B + 4}`;
+    const m = svg('polygon', { points: pts, class: `sched ${t.dir}`, 'data-hour': t.i });
+    m.append(svg('title', {}, `Scheduled ${t.dir === 'out' ? 'out' : 'in'}: ${fmt(t.v)} ${ccy} in the hour to ${when(t.i)}`));
+    s.append(m);
+  }
+  if (below >= 0) {
+    const b = svg('circle', { cx: x(below), cy: y(ys[below]), r: 4, class: 'breach', 'data-hour': below });
+    b.append(svg('title', {}, `p50 first below the floor at ${when(below)}`));
+    s.append(b);
+  }
+  // The read-out's cursor.
+  const guide = svg('line', { x1: 0, x2: 0, y1: T, y2: B, class: 'cursor', visibility: 'hidden' });
+  const dot = svg('circle', { cx: 0, cy: 0, r: 3.5, class: 'cursor-dot', visibility: 'hidden' });
+  s.append(guide, dot);
+
+  const idle = 'Point at the chart, or focus it and use ← →, to read an hour.';
+  const out = el('p', { class: 'readout', 'aria-live': 'polite' }, idle);
+  let at = 0;
+  const show = (i) => {
+    at = Math.max(0, Math.min(n - 1, i));
+    const q = path[at];
+    for (const e of [guide, dot]) e.setAttribute('visibility', 'visible');
+    guide.setAttribute('x1', x(at));
+    guide.setAttribute('x2', x(at));
+    dot.setAttribute('cx', x(at));
+    dot.setAttribute('cy', y(q.p50));
+    const gap = q.p50 - floor;
+    const flows = [q.scheduled_out > 0 ? `scheduled out ${fmt(q.scheduled_out)}` : null,
+      (q.scheduled_in ?? 0) > 0 ? `scheduled in ${fmt(q.scheduled_in)}` : null].filter(Boolean);
+    out.replaceChildren(...[el('strong', {}, `${when(at)} (+${at} h)`),
+      el('span', { class: 'r-p50' }, `p50 ${fmt(q.p50)} ${ccy}`),
+      banded ? el('span', {}, `p10–p90 ${fmt(q.p10)} – ${fmt(q.p90)}`) : null,
+      el('span', { class: gap < 0 ? 'below' : '' }, `${fmt(Math.abs(gap))} ${gap < 0 ? 'below' : 'above'} the floor`),
+      flows.length ? el('span', {}, flows.join(', ')) : null].filter(Boolean));
+    out.dataset.hour = String(at);
+    out.dataset.p50 = String(q.p50);
+  };
+  const hide = () => {
+    for (const e of [guide, dot]) e.setAttribute('visibility', 'hidden');
+    out.replaceChildren(idle);
+    delete out.dataset.hour;
+    delete out.dataset.p50;
+  };
+  s.addEventListener('pointermove', (ev) => {
+    const r = s.getBoundingClientRect();
+    show(Math.round((((ev.clientX - r.left) / r.width) * W - L) / (W - L - R) * (n - 1)));
+  });
+  s.addEventListener('pointerleave', () => (document.activeElement === s ? show(at) : hide()));
+  s.addEventListener('focus', () => show(at));
+  s.addEventListener('blur', hide);
+  s.addEventListener('keydown', (ev) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1, PageDown: 24, PageUp: -24 }[ev.key];
+    if (step) show(at + step);
+    else if (ev.key === 'Home') show(0);
+    else if (ev.key === 'End') show(n - 1);
+    else if (ev.key === 'Escape') s.blur();
+    else return;
+    ev.preventDefault();
+  });
+  return el('div', { class: 'chart-wrap' }, s, out);
 }
 
 // ---- rendering -----------------------------------------------------------
@@ -264,9 +414,9 @@ function card(p, cur, base) {
     stat('Scheduled inflows', flow('+', r.scheduled_inflows ?? '0', ccy)),
     stat('Stream drain', flow('−', r.stream_drain, ccy)),
     stat('Floor', money(cur.depletion.floor, ccy)));
-  const ys = cur.path.map((pt) => pt.p50);
-  const axis = el('div', { class: 'axis' }, el('span', {}, 'now'),
-    el('span', {}, `min ${compact(Math.min(...ys))} · max ${compact(Math.max(...ys))}`), el('span', {}, `+${horizon} h`));
+  const legend = el('div', { class: 'legend', 'aria-hidden': 'true' },
+    el('span', { class: 'k-p50' }, 'p50'), banded ? el('span', { class: 'k-band' }, 'p10–p90') : null,
+    el('span', { class: 'k-floor' }, 'floor'), el('span', { class: 'k-out' }, '▼ scheduled out'), el('span', { class: 'k-in' }, '▲ in'));
   const last = cur.path[cur.path.length - 1];
   if (banded) {
     flows.append(stat(`p10 – p90 at +${horizon} h`, `${amount(numToDecimal(last.p10, scale), ccy)} – ${amount(numToDecimal(last.p90, scale), ccy)}`, 'wide band-figure'));
@@ -285,7 +435,7 @@ function card(p, cur, base) {
       + (banded && prob !== null && prob > 0 ? ` at the median (${pct(prob)} chance of a breach within ${key.replace('h', ' h')})` : ''));
   return el('article', { class: `card risk-${risk}`, 'data-currency': ccy, 'data-risk': risk,
     'data-headline': hl, ...(delta !== null ? { 'data-delta': fromMinor(delta, scale) } : {}) },
-  head, body, chart(cur), axis, flows, foot);
+  head, body, chart(p, cur), legend, flows, foot);
 }
 
 // Highest risk first, then the most likely breach, then the soonest; ties keep the core's order.

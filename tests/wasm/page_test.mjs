@@ -7,7 +7,8 @@
 // by the module in node; then aria-busy around a computation, the what-if
 // controls (horizon, floors, refused floors in plain sentences, a scenario
 // and its exact delta), the ML method (headline p50, delta = p50(scenario) -
-// p50(baseline)) and the table sort. Saves a screenshot to FC_SHOT. Exits 77 (ctest: skipped) when
+// p50(baseline)), the charts (local-time axis, floor, band, breach marker,
+// scheduled transfers, hover and keyboard read-outs) and the table sort. Saves a screenshot to FC_SHOT. Exits 77 (ctest: skipped) when
 // playwright-core is not installed (cd tests/wasm && npm install).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -74,6 +75,31 @@ const ttb = (c) => c.depletion.time_to_breach_hours.p50 ?? c.depletion.time_to_b
 const riskOrder = (cs) => cs.map((c, i) => ({ c, i })).sort((a, b) => RANK[a.c.depletion.risk] - RANK[b.c.depletion.risk]
   || p48(b.c) - p48(a.c) || ttb(a.c) - ttb(b.c) || a.i - b.i).map((x) => x.c.currency);
 const atRiskOrder = (cs) => riskOrder(cs.filter((c) => c.depletion.risk !== 'low'));
+// The charts: times in the browser's zone (the context's, below), labelled with its offset.
+const TZ = 'America/New_York';
+const nyHour = (ms) => Number(new Intl.DateTimeFormat('en-US', { timeZone: TZ, hour: 'numeric', hourCycle: 'h23' }).format(ms));
+const nyDay = (ms) => new Intl.DateTimeFormat('en-US', { timeZone: TZ, day: 'numeric' }).format(ms);
+// Each card's chart as drawn: its labels, floor, band, markers.
+const charts = (page) => page.$$eval('#cards .card', (cs) => cs.map((c) => {
+  const s = c.querySelector('svg.chart');
+  const attr = (sel, a) => [...s.querySelectorAll(sel)].map((e) => e.getAttribute(a));
+  return { ccy: c.dataset.currency, role: s.getAttribute('role'), label: s.getAttribute('aria-label'), tabindex: s.getAttribute('tabindex'),
+    xTicks: [...s.querySelectorAll('.x-tick')].map((t) => ({ hour: Number(t.dataset.hour), text: t.textContent })),
+    yTicks: s.querySelectorAll('.y-tick').length, title: s.querySelector('.axis-title')?.textContent,
+    floors: attr('line.floor', 'y1'), bands: s.querySelectorAll('.band').length,
+    sched: [...s.querySelectorAll('.sched')].map((m) => `${m.dataset.hour}:${m.classList.contains('out') ? 'out' : 'in'}`),
+    breach: attr('.breach', 'data-hour').map(Number) };
+}));
+const schedOf = (cur) => cur.path.flatMap((q) => [...(q.scheduled_out > 0 ? [`${q.hour}:out`] : []), ...(q.scheduled_in > 0 ? [`${q.hour}:in`] : [])]);
+// The read-out of a card's chart once it shows an hour (optionally a given one).
+const readout = async (page, ccy, hour) => {
+  const sel = `#cards .card[data-currency="${ccy}"] .readout`;
+  await page.waitForFunction(([q, h]) => {
+    const r = document.querySelector(q);
+    return r && r.dataset.hour !== undefined && (h === null || r.dataset.hour === String(h));
+  }, [sel, hour ?? null]);
+  return page.$eval(sel, (r) => ({ hour: Number(r.dataset.hour), p50: r.dataset.p50, text: r.innerText }));
+};
 // Waits until main is not busy, having seen it busy since mark() (a
 // MutationObserver records every value, so a fast computation is not missed).
 const mark = (page) => page.evaluate(() => {
@@ -89,6 +115,7 @@ const settled = async (page) => {
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-chromium-'));
 const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: browserPath, headless: true, viewport: { width: 1280, height: 1000 }, timeout: 120000,
+  timezoneId: TZ, locale: 'en-US',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
@@ -124,6 +151,26 @@ try {
     assert.ok(c.text.includes('Projected in 48 h'));
     assert.ok(c.hasChart, `${c.ccy} card has a chart`);
   }
+
+  // Each chart: an image with a summary, focusable; local-time labels under a
+  // title with the zone and offset; value labels; the floor; the scheduled transfers on the axis.
+  const t0 = Date.parse(expected.as_of);
+  for (const ch of await charts(page)) {
+    const cur = expected.currencies.find((c) => c.currency === ch.ccy);
+    assert.equal(ch.role, 'img', `${ch.ccy} chart role`);
+    assert.equal(ch.tabindex, '0', `${ch.ccy} chart focusable`);
+    assert.match(ch.label, new RegExp(`^${ch.ccy} balance over the next 48 hours.*floor`), `${ch.ccy} aria-label: ${ch.label}`);
+    assert.equal(ch.title, 'Time (America/New_York, UTC-05:00)', `${ch.ccy} axis title`);
+    assert.ok(ch.xTicks.length >= 3 && ch.yTicks >= 2, `${ch.ccy} axis labels: ${JSON.stringify(ch.xTicks)}`);
+    for (const t of ch.xTicks) {
+      const ms = t0 + t.hour * 3600e3;
+      if (/^\d\d:00$/.test(t.text)) assert.equal(Number(t.text.slice(0, 2)), nyHour(ms), `${ch.ccy} label ${t.text} at +${t.hour} h`);
+      else assert.ok(nyHour(ms) === 0 && t.text.endsWith(` ${nyDay(ms)}`), `${ch.ccy} day label ${t.text} at +${t.hour} h`);
+    }
+    assert.equal(ch.floors.length, 1, `${ch.ccy} floor line`);
+    assert.deepEqual(ch.sched, schedOf(cur), `${ch.ccy} scheduled transfers on the axis`);
+  }
+  assert.ok(schedOf(expected.currencies.find((c) => c.currency === 'USD')).includes('28:in'), 'the demo has a scheduled receipt');
   const nStreams = expected.currencies.reduce((n, c) => n + c.streams.length, 0);
   assert.ok(nStreams > 0);
   assert.equal(await page.$$eval('#runway tbody tr', (r) => r.length), nStreams);
@@ -180,6 +227,26 @@ try {
   await page.waitForFunction((n) => document.querySelectorAll('#alerts ol > li').length === n, atRisk.length);
   assert.deepEqual(await page.$$eval('#alerts ol > li', (l) => l.map((x) => x.dataset.currency)), atRisk, 'banner order');
   assert.equal(await page.$eval('#cards .card', (c) => c.dataset.currency), atRisk[0], 'the at-risk card first');
+  // The breach marker: at the first hour whose p50 is below the floor, and only there.
+  for (const ch of await charts(page)) {
+    const cur = pr.currencies.find((c) => c.currency === ch.ccy);
+    const first = cur.path.findIndex((q) => q.p50 < Number(cur.depletion.floor));
+    assert.deepEqual(ch.breach, first >= 0 ? [first] : [], `${ch.ccy} breach marker`);
+  }
+  // The keyboard read-out: focus the chart, arrow right three hours.
+  const usdcPr = pr.currencies.find((c) => c.currency === 'USDC');
+  await page.focus('#cards .card[data-currency="USDC"] svg.chart');
+  assert.equal((await readout(page, 'USDC', 0)).p50, String(usdcPr.path[0].p50), 'focus reads hour 0');
+  for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowRight');
+  const ro = await readout(page, 'USDC', 3);
+  assert.equal(ro.p50, String(usdcPr.path[3].p50), 'read-out p50 is the path value at +3 h');
+  assert.ok(ro.text.includes(`p50 ${fmtAt(usdcPr.path[3].p50.toFixed(6), 6)} USDC`) && ro.text.includes('(+3 h)')
+    && /above the floor|below the floor/.test(ro.text) && !/null|undefined|NaN/.test(ro.text), `read-out text:\n${ro.text}`);
+  await page.keyboard.press('End');
+  assert.equal((await readout(page, 'USDC', 48)).p50, String(usdcPr.path[48].p50), 'End reads the last hour');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => document.querySelector('#cards .card[data-currency="USDC"] .readout').dataset.hour === undefined);
+
   const lead = pr.currencies.find((c) => c.currency === atRisk[0]);
   const alert = await page.$eval('#alerts ol > li', (l) => l.innerText);
   assert.ok(alert.includes(`${Math.round(lead.depletion.probability['48h'] * 100)}% chance`), `probability in the banner:\n${alert}`);
@@ -254,6 +321,19 @@ try {
   assert.ok(usdcCard.includes(`${fmtAt(lastMl.p10.toFixed(6), 6)} – ${fmtAt(lastMl.p90.toFixed(6), 6)}`), `USDC band shown:\n${usdcCard}`);
   assert.ok(usdcCard.includes('flow-sim'), `model named:\n${usdcCard}`);
   assert.equal(await page.$$eval('#cards svg .band', (b) => b.length), mlB.currencies.filter((c) => c.path.some((p) => p.p10 !== p.p90)).length, 'a band per banded card');
+  // ML: every chart has its band; hovering reads the hour under the pointer.
+  for (const ch of await charts(page)) assert.equal(ch.bands, 1, `${ch.ccy} band`);
+  const usdcSvg = await page.$('#cards .card[data-currency="USDC"] svg.chart');
+  const box = await usdcSvg.boundingBox();
+  await usdcSvg.hover({ position: { x: box.width * 0.6, y: box.height * 0.4 } });
+  const hov = await readout(page, 'USDC');
+  const q = usdcMl.path[hov.hour];
+  assert.ok(hov.hour > 0 && hov.hour < 48, `hovered hour ${hov.hour}`);
+  assert.equal(hov.p50, String(q.p50), `hover read-out p50 = path p50 at +${hov.hour} h`);
+  assert.ok(hov.text.includes(`p50 ${fmtAt(q.p50.toFixed(6), 6)}`) && hov.text.includes(`p10–p90 ${fmtAt(q.p10.toFixed(6), 6)} – ${fmtAt(q.p90.toFixed(6), 6)}`)
+    && !/null|undefined|NaN/.test(hov.text), `hover read-out text:\n${hov.text}`);
+  await page.mouse.move(0, 0);
+  await page.waitForFunction(() => document.querySelector('#cards .card[data-currency="USDC"] .readout').dataset.hour === undefined);
   if (mlB.recommendations.length) {
     const r = mlB.recommendations[0];
     const rec = await page.$eval('#recs li', (l) => l.innerText);
