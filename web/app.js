@@ -12,6 +12,7 @@ const state = {
   // The what-if scenario (core/include/fc/whatif.h): payments added, transfers cancelled, streams paused.
   scenario: { transfers: [], cancel: [], pause: new Set() },
   result: null, baseline: null, version: '',
+  resultOptions: null, // the options (floors, scenario) of the projection on screen, for the export
   scales: {}, // currency -> decimals, from the answers' decimal strings
   nowTouched: false, // the user set "now" by hand: loading data keeps it
 };
@@ -191,6 +192,13 @@ function utcOffset(ms) {
 function zoneTitle(t0, hours) {
   const a = utcOffset(t0), b = utcOffset(t0 + hours * HOUR);
   return `${TZ}, ${a === b ? a : `${a} → ${b}`}`;
+}
+
+// ISO 8601 in local time with its offset: 2025-12-01T07:00:00-05:00.
+function localIso(ms) {
+  const d = new Date(ms);
+  const p = (v) => String(v).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:00${utcOffset(ms).slice(3)}`;
 }
 
 // The path hours that get a time label: local hours on a multiple of the
@@ -600,6 +608,43 @@ function addPayment() {
   }));
 }
 
+// ---- export ----------------------------------------------------------------
+
+// A CSV field: quoted when it holds a comma, quote or line break.
+const csvField = (v) => (/[",\r\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+
+// The projection on screen as CSV: one row per currency and hour (p10, p50,
+// p90 exactly as the answer's numbers; times in the browser's zone with their
+// offset), after comment lines naming the projection and its scenario JSON.
+function projectionCsv(p, opts) {
+  const t0 = Date.parse(p.as_of);
+  const lines = [
+    `# floatcast projection: tenant ${p.tenant_id}, as of ${p.as_of}, ${p.horizon_hours} h, method ${p.method}`
+      + `${opts.floors ? `, floors ${opts.floors}` : ''}; times in ${zoneTitle(t0, p.horizon_hours)}`,
+    `# scenario: ${JSON.stringify(opts.scenario || {})}`,
+    'currency,hour,time,p10,p50,p90,scheduled_out,scheduled_in,stream_drain',
+  ];
+  for (const c of p.currencies) {
+    for (const q of c.path) {
+      lines.push([c.currency, q.hour, localIso(t0 + q.hour * HOUR), q.p10, q.p50, q.p90,
+        q.scheduled_out, q.scheduled_in ?? 0, q.stream_drain].map(csvField).join(','));
+    }
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function exportCsv() {
+  if (!state.result) return;
+  const p = state.result;
+  const blob = new Blob([projectionCsv(p, state.resultOptions || {})], { type: 'text/csv' });
+  const a = el('a', { href: URL.createObjectURL(blob),
+    download: `floatcast-${p.tenant_id}-${p.as_of.slice(0, 13).replace(/[^0-9T]/g, '')}-${p.method}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60e3);
+}
+
 // ---- the compute worker ------------------------------------------------------
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -740,6 +785,8 @@ async function recompute() {
   const base = m.baseline_json ? JSON.parse(m.baseline_json) : null;
   state.result = p;
   state.baseline = base;
+  state.resultOptions = opts;
+  $('export').disabled = false;
   renderScenario();
   clearError();
   setStale(false);
@@ -801,6 +848,7 @@ async function loadDemo() {
 function wire() {
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).addEventListener('change', (ev) => readFile(ev.target, k));
   $('demo').addEventListener('click', loadDemo);
+  $('export').addEventListener('click', exportCsv);
   $('wi-add').addEventListener('click', addPayment);
   $('method').addEventListener('change', recompute);
   $('wi-cancel').addEventListener('click', () => {

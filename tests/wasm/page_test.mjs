@@ -8,7 +8,7 @@
 // controls (horizon, floors, refused floors in plain sentences, a scenario
 // and its exact delta), the ML method (headline p50, delta = p50(scenario) -
 // p50(baseline)), the charts (local-time axis, floor, band, breach marker,
-// scheduled transfers, hover and keyboard read-outs) and the table sort. Saves a screenshot to FC_SHOT. Exits 77 (ctest: skipped) when
+// scheduled transfers, hover and keyboard read-outs), Export CSV and the table sort. Saves a screenshot to FC_SHOT. Exits 77 (ctest: skipped) when
 // playwright-core is not installed (cd tests/wasm && npm install).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -100,6 +100,13 @@ const readout = async (page, ccy, hour) => {
   }, [sel, hour ?? null]);
   return page.$eval(sel, (r) => ({ hour: Number(r.dataset.hour), p50: r.dataset.p50, text: r.innerText }));
 };
+// A downloaded CSV's comment lines and rows (no quoted fields in these).
+const parseCsv = (text) => {
+  const lines = text.split(/\r?\n/).filter((l) => l);
+  const comments = lines.filter((l) => l.startsWith('#'));
+  const [head, ...rows] = lines.filter((l) => !l.startsWith('#')).map((l) => l.split(','));
+  return { comments, rows: rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]]))) };
+};
 // Waits until main is not busy, having seen it busy since mark() (a
 // MutationObserver records every value, so a fast computation is not missed).
 const mark = (page) => page.evaluate(() => {
@@ -115,7 +122,7 @@ const settled = async (page) => {
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-chromium-'));
 const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: browserPath, headless: true, viewport: { width: 1280, height: 1000 }, timeout: 120000,
-  timezoneId: TZ, locale: 'en-US',
+  timezoneId: TZ, locale: 'en-US', acceptDownloads: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
@@ -309,6 +316,23 @@ try {
       assert.ok(text.includes(`${fmtAt(`${abs.slice(0, -sc)}.${abs.slice(-sc)}`, sc)} vs baseline`), `${ccy} delta shown:\n${text}`);
     }
   }
+
+  // Export CSV: the projection on screen (ML, with the scenario) and the scenario JSON as a comment.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  assert.match(dl.suggestedFilename(), /^floatcast-.*-ml\.csv$/);
+  const csv = parseCsv(fs.readFileSync(await dl.path(), 'utf8'));
+  const scLine = csv.comments.find((l) => l.startsWith('# scenario: '));
+  assert.ok(scLine, `scenario comment: ${csv.comments}`);
+  assert.deepEqual(JSON.parse(scLine.slice('# scenario: '.length)), scen, 'the scenario JSON');
+  assert.equal(csv.rows.length, mlS.currencies.reduce((n, c) => n + c.path.length, 0), 'a row per currency and hour');
+  for (const c of mlS.currencies) {
+    const rows = csv.rows.filter((r) => r.currency === c.currency);
+    assert.deepEqual(rows.map((r) => Number(r.p50)), c.path.map((q) => q.p50), `${c.currency} p50 column`);
+    assert.deepEqual(rows.map((r) => [Number(r.p10), Number(r.p90), Number(r.scheduled_out), Number(r.scheduled_in), Number(r.stream_drain)]),
+      c.path.map((q) => [q.p10, q.p90, q.scheduled_out, q.scheduled_in, q.stream_drain]), `${c.currency} other columns`);
+    assert.deepEqual(rows.map((r) => Date.parse(r.time)), c.path.map((q) => Date.parse(q.at)), `${c.currency} times`);
+  }
+  assert.match(csv.rows[0].time, /-05:00$/, 'times in the browser zone with their offset');
 
   // ML without the scenario: bands, the flow model, recommendations with probabilities before -> after.
   await mark(page);
