@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""API conventions over loopback: X-Request-Id, the admin listings, the
+ingestion answer's created/updated/unchanged counts, and the OpenAPI
+document.
+
+Reuses test_metered.py's helpers (spawn, call, admin, ...) against a
+gateway of its own on a temporary SQLite file, with the access log on.
+Nothing waits for a fixed time: the access log and background work are
+polled with deadlines of minutes, so a busy machine is slower, not
+different.
+
+Usage: test_api.py --gateway PATH [unittest args]. Stdlib only.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_metered as tm  # noqa: E402
+from test_metered import G, admin, call, make_key, make_tier, transactions, wait_for  # noqa: E402
+
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def setUpModule():
+    G["tmp"] = tempfile.mkdtemp(prefix="fc-gw-api-")
+    G["db"] = os.path.join(G["tmp"], "gw.db")
+    G["proc"], G["port"], G["demo"] = tm.spawn(
+        G["db"], ["--anon-rate", "100000", "--anon-burst", "100000"], seed=True, quiet=False)
+    make_tier("wide", 100000, 100000)
+    for t in ("acme", "beta"):
+        r, doc = admin("POST", "/v1/admin/tenants", {"id": t, "name": t.title()})
+        assert r.status == 201, doc
+    G["a_doc"] = make_key("acme", "wide")
+    G["a"] = G["a_doc"]["key"]
+    G["b"] = make_key("beta", "wide")["key"]
+
+
+def tearDownModule():
+    tm.tearDownModule()
+
+
+def log_lines():
+    with open(G["db"] + ".stderr", "rb") as f:
+        out = []
+        for line in f.read().decode("utf-8", "replace").splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+
+def log_with(request_id):
+    """The access-log line of request_id (polled: the line is written when
+    the answer is handed to the socket, which may be a moment after the
+    client read it)."""
+    found = []
+
+    def seen():
+        found[:] = [d for d in log_lines() if d.get("request_id") == request_id]
+        return found
+    wait_for("the access-log line of " + request_id, seen)
+    return found[0]
+
+
+class RequestId(unittest.TestCase):
+    def test_generated_unique_and_logged(self):
+        ids = set()
+        for _ in range(20):
+            r, doc = call("GET", "/healthz")
+            self.assertEqual(r.status, 200)
+            rid = r.getheader("X-Request-Id")
+            self.assertRegex(rid or "", HEX32)
+            ids.add(rid)
+        self.assertEqual(len(ids), 20)
+        line = log_with(rid)
+        self.assertEqual(line["route"], "healthz")
+        self.assertEqual(line["status"], 200)
+
+    def test_client_id_kept_echoed_logged(self):
+        rid = "client-abc_123.~!" + "x" * 100
+        r, doc = call("GET", "/v1/reports/treasury/projection?horizon=abc", G["demo"],
+                      headers={"X-Request-Id": rid})
+        self.assertEqual(r.status, 400, doc)
+        self.assertEqual(r.getheader("X-Request-Id"), rid)
+        self.assertEqual(doc["error"]["request_id"], rid)
+        self.assertEqual(log_with(rid)["status"], 400)
+
+    def test_invalid_client_id_replaced(self):
+        for bad in ["", "has space", "x" * 129, "tab\there", "caf\u00e9".encode("utf-8").decode("latin-1")]:
+            r, _ = call("GET", "/healthz", headers={"X-Request-Id": bad})
+            self.assertEqual(r.status, 200)
+            self.assertRegex(r.getheader("X-Request-Id") or "", HEX32, repr(bad))
+        r, _ = call("GET", "/healthz", headers={"X-Request-Id": "x" * 128})
+        self.assertEqual(r.getheader("X-Request-Id"), "x" * 128)
+
+    def test_every_error_body_has_it(self):
+        cases = [("GET", "/v1/nope", None, None),                      # 404
+                 ("DELETE", "/healthz", None, None),                   # 405
+                 ("GET", "/v1/usage", None, None),                     # 401
+                 ("GET", "/v1/usage", "fc_000000000000_" + "0" * 48, None),  # 401 invalid key
+                 ("POST", "/v1/transactions", G["a"], "{not json"),      # 400 invalid_body
+                 ("POST", "/v1/transactions", G["a"], [{"id": "x"}]),    # 422 rows
+                 ("POST", "/v1/transfers", G["a"], [{"tenant_id": "beta", "id": "t1",
+                   "from_account_id": "a", "to_account_id": "b", "currency": "USD",
+                   "amount": "1.00", "status": "completed",
+                   "created_at": "2025-12-01T00:00:00Z"}]),              # 403 tenant_mismatch
+                 ("POST", "/v1/admin/tenants", tm.ADMIN, {"id": "acme", "name": "x"}),  # 409
+                 ("GET", "/v1/usage?x=%ff", G["a"], None)]               # 400 invalid_parameter
+        for method, path, key, body in cases:
+            r, doc = call(method, path, key, body)
+            self.assertGreaterEqual(r.status, 400, (method, path))
+            rid = r.getheader("X-Request-Id")
+            self.assertRegex(rid or "", HEX32)
+            self.assertIsNotNone(doc, (method, path, r.status))
+            self.assertEqual(doc["error"]["request_id"], rid, (method, path, doc))
+            self.assertIn("code", doc["error"])
+
+    def test_malformed_request_has_one(self):
+        import socket
+        s = socket.create_connection(("127.0.0.1", G["port"]), timeout=60)
+        s.sendall(b"GARBAGE\x01 / HTTP/1.1\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 400"), data)
+        m = re.search(rb"X-Request-Id: ([0-9a-f]{32})(?:\r\n|$)", head)
+        self.assertIsNotNone(m, head)
+        self.assertEqual(json.loads(body)["error"]["request_id"], m.group(1).decode())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gateway", required=True)
+    tm.ARGS, rest = ap.parse_known_args()
+    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    sys.exit(0 if prog.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
