@@ -40,13 +40,21 @@ int gw_db_checkpoint(gw_db *db, int *wal_frames, int *backfilled, fc_err *err);
 
 /* *empty = 1 when no table holds a row. */
 int gw_db_is_empty(gw_db *db, int *empty, fc_err *err);
+/* What a store did to its rows, counted per row of the batch in order: a
+ * row whose (tenant, id) was absent is created; present with some column
+ * different, updated; present and equal, unchanged (not written). */
+typedef struct gw_store_counts {
+  size_t created, updated, unchanged;
+} gw_store_counts;
 /* Upserts every record of an accounts, transfers, streams or transactions
  * batch in one transaction: all rows or none. Transactions carry no
- * tenant: they are stored under `tenant`. Other kinds: FC_EUNSUPPORTED. */
-int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, fc_err *err);
+ * tenant: they are stored under `tenant`. Other kinds: FC_EUNSUPPORTED.
+ * counts (may be NULL) is set only when the transaction committed. */
+int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, gw_store_counts *counts,
+                      fc_err *err);
 /* Several batches in one transaction (the demo tenant's three files). */
 int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *batches, size_t n,
-                        fc_err *err);
+                        gw_store_counts *counts, fc_err *err);
 /* Generates the demo tenant (demo.h defaults: accounts, transfers,
  * streams, and GW_DEMO_TRANSACTION_DAYS of its customers' transactions),
  * parses and stores it as tenant "demo" in one transaction. */

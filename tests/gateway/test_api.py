@@ -140,6 +140,75 @@ class RequestId(unittest.TestCase):
         self.assertEqual(json.loads(body)["error"]["request_id"], m.group(1).decode())
 
 
+def retraining(key):
+    r, doc = call("GET", "/v1/models", key)
+    assert r.status == 200, doc
+    return doc["retraining"]
+
+
+def idle(key):
+    rt = retraining(key)
+    return rt["running"] is None and rt["queued"] is None
+
+
+class IngestCounts(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        r, doc = admin("POST", "/v1/admin/tenants", {"id": "ing", "name": "Ing"})
+        assert r.status == 201, doc
+        cls.key = make_key("ing", "wide")["key"]
+
+    def test_transactions_created_updated_unchanged(self):
+        rows = transactions(7, days=30, users=6)
+        n = len(rows)
+        r, doc = call("POST", "/v1/transactions", self.key, rows)
+        self.assertEqual(r.status, 200, doc)
+        self.assertEqual((doc["stored"], doc["created"], doc["updated"], doc["unchanged"]),
+                         (n, n, 0, 0))
+        self.assertIsInstance(doc["retrain_job"], int)
+        wait_for("the first retraining", lambda: idle(self.key), deadline=600)
+        last = retraining(self.key)["last"]
+
+        # The same rows again: all unchanged, no job queued, the cache kept.
+        r, doc = call("POST", "/v1/transactions", self.key, rows)
+        self.assertEqual(r.status, 200, doc)
+        self.assertEqual((doc["stored"], doc["created"], doc["updated"], doc["unchanged"]),
+                         (n, 0, 0, n))
+        self.assertIn("retrain_job", doc)
+        self.assertIsNone(doc["retrain_job"])
+        rt = retraining(self.key)
+        self.assertIsNone(rt["queued"], rt)
+        self.assertIsNone(rt["running"], rt)
+        self.assertEqual(rt["last"], last)
+
+        # One row changed, one new: updated 1, created 1, a job again.
+        rows2 = [dict(x) for x in rows]
+        rows2[3]["amount"] = "%.2f" % (float(rows2[3]["amount"]) + 1)
+        rows2.append(dict(rows[0], id="brand-new"))
+        r, doc = call("POST", "/v1/transactions", self.key, rows2)
+        self.assertEqual(r.status, 200, doc)
+        self.assertEqual((doc["stored"], doc["created"], doc["updated"], doc["unchanged"]),
+                         (n + 1, 1, 1, n - 1))
+        self.assertIsInstance(doc["retrain_job"], int)
+        wait_for("the second retraining", lambda: idle(self.key), deadline=600)
+
+    def test_accounts_and_repeats_in_one_batch(self):
+        acc = [{"id": "op-%d" % i, "tenant_id": "ing", "currency": "USD",
+                "balance_available": "%d.00" % (100 + i)} for i in range(3)]
+        r, doc = call("POST", "/v1/accounts", self.key, acc)
+        self.assertEqual((doc["created"], doc["updated"], doc["unchanged"]), (3, 0, 0), doc)
+        r, doc = call("POST", "/v1/accounts", self.key, acc)
+        self.assertEqual((doc["created"], doc["updated"], doc["unchanged"], doc["stored"]),
+                         (0, 0, 3, 3), doc)
+        self.assertIsNone(doc["retrain_job"])
+        # One changed, one new, two as they were.
+        mixed = [dict(acc[0], balance_available="1.00"), acc[1], acc[2], dict(acc[0], id="op-9")]
+        r, doc = call("POST", "/v1/accounts", self.key, "\n".join(json.dumps(x) for x in mixed))
+        self.assertEqual((doc["created"], doc["updated"], doc["unchanged"], doc["stored"]),
+                         (1, 1, 2, 4), doc)
+        self.assertIsInstance(doc["retrain_job"], int)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
