@@ -92,6 +92,16 @@ int gw_db_key_revoke(gw_db *db, const char *id, int64_t now, fc_err *err);
 /* Inserts fresh and revokes old_id in one transaction. */
 int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
                      fc_err *err);
+/* Appends a JSON array of every tenant, by id: {"id","name","created_at",
+ * "keys","active_keys"} (key counts; revoked ones are not active). */
+int gw_db_tenants_write_json(gw_db *db, fc_buf *out, size_t *count, fc_err *err);
+/* Appends a JSON array of the keys of tenant (NULL: all), by tenant then
+ * age: {"id","prefix" ("fc_<id>_", the part of a key that is not secret),
+ * "tenant_id","tier","created_at","revoked","revoked_at","last_used_hour"
+ * (the start of the newest hour with committed usage, or null)}. Never
+ * the key's secret or its hash. */
+int gw_db_keys_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
+                          fc_err *err);
 typedef int (*gw_key_fn)(const gw_key_info *k, void *arg);
 int gw_db_keys_each(gw_db *db, gw_key_fn fn, void *arg, fc_err *err);
 /* Inserts a --seed-demo key and, in the same transaction, revokes the keys

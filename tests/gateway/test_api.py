@@ -12,6 +12,9 @@ different.
 Usage: test_api.py --gateway PATH [unittest args]. Stdlib only.
 """
 import argparse
+import base64
+import hashlib
+import http.client
 import json
 import os
 import re
@@ -207,6 +210,102 @@ class IngestCounts(unittest.TestCase):
         self.assertEqual((doc["created"], doc["updated"], doc["unchanged"], doc["stored"]),
                          (1, 1, 2, 4), doc)
         self.assertIsInstance(doc["retrain_job"], int)
+
+
+class AdminListings(unittest.TestCase):
+    def secrets(self):
+        """Every key issued in this run, its 48-hex secret part and the hex
+        and raw forms of its SHA-256 (what the database keeps)."""
+        out = []
+        for k in G["issued"]:
+            h = hashlib.sha256(k.encode()).digest()
+            out += [k, k.rsplit("_", 1)[1], h.hex(), h.hex().upper(), base64.b64encode(h).decode()]
+        return out
+
+    def get(self, path):
+        r, doc = admin("GET", path)
+        self.assertEqual(r.status, 200, doc)
+        self.assertEqual(r.getheader("Cache-Control"), "no-store")
+        return doc
+
+    @classmethod
+    def setUpClass(cls):
+        r, doc = admin("POST", "/v1/admin/tenants", {"id": "lst", "name": "Listed"})
+        assert r.status == 201, doc
+        k1 = make_key("lst", "wide")
+        k2 = make_key("lst", "free")
+        r, rot = admin("POST", "/v1/admin/keys/%s/rotate" % k2["id"])
+        assert r.status == 201, rot
+        r, doc = call("GET", "/v1/usage", k1["key"])  # a metered call: k1 has a last use
+        assert r.status == 200, doc
+        cls.k1, cls.k2, cls.rot = k1, k2, rot
+        G["issued"] = [G["a"], G["b"], G["demo"], k1["key"], k2["key"], rot["key"]]
+
+    def test_tenants(self):
+        doc = self.get("/v1/admin/tenants")
+        ids = [t["id"] for t in doc["tenants"]]
+        self.assertEqual(doc["count"], len(ids))
+        for t in ("acme", "beta", "lst", "demo"):
+            self.assertIn(t, ids)
+        lst = [t for t in doc["tenants"] if t["id"] == "lst"][0]
+        self.assertEqual((lst["name"], lst["keys"], lst["active_keys"]), ("Listed", 3, 2))
+        self.assertRegex(lst["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+    def test_keys(self):
+        doc = self.get("/v1/admin/keys?tenant_id=lst")
+        self.assertEqual(doc["count"], 3)
+        by_id = {k["id"]: k for k in doc["keys"]}
+        self.assertEqual(set(by_id), {self.k1["id"], self.k2["id"], self.rot["id"]})
+        for k in doc["keys"]:
+            self.assertEqual(set(k), {"id", "prefix", "tenant_id", "tier", "created_at", "revoked",
+                                      "revoked_at", "last_used_hour"})
+            self.assertEqual(k["prefix"], "fc_%s_" % k["id"])
+            self.assertEqual(k["tenant_id"], "lst")
+        self.assertTrue(by_id[self.k2["id"]]["revoked"])
+        self.assertIsNotNone(by_id[self.k2["id"]]["revoked_at"])
+        self.assertFalse(by_id[self.rot["id"]]["revoked"])
+        self.assertEqual(by_id[self.rot["id"]]["tier"], "free")
+        # Usage commits before the answer is written, so k1's use is already there.
+        self.assertIsNotNone(by_id[self.k1["id"]]["last_used_hour"])
+        self.assertIsNone(by_id[self.rot["id"]]["last_used_hour"])
+        every = self.get("/v1/admin/keys")
+        self.assertGreaterEqual(every["count"], 6)
+        self.assertEqual({k["tenant_id"] for k in every["keys"]} >= {"acme", "beta", "lst", "demo"},
+                         True)
+        r, doc = admin("GET", "/v1/admin/keys?tenant_id=nobody")
+        self.assertEqual((r.status, doc["error"]["code"]), (404, "not_found"))
+        r, doc = admin("GET", "/v1/admin/keys?tenant=lst")
+        self.assertEqual((r.status, doc["error"]["code"]), (400, "invalid_parameter"))
+
+    def test_tiers(self):
+        doc = self.get("/v1/admin/tiers")
+        names = [t["name"] for t in doc["tiers"]]
+        self.assertEqual(doc["count"], len(names))
+        for t in ("free", "pro", "enterprise", "wide"):
+            self.assertIn(t, names)
+        wide = [t for t in doc["tiers"] if t["name"] == "wide"][0]
+        self.assertEqual((wide["rate_per_second"], wide["burst"]), (100000, 100000))
+
+    def test_no_secret_anywhere(self):
+        secrets = self.secrets()
+        for path in ("/v1/admin/tenants", "/v1/admin/keys", "/v1/admin/keys?tenant_id=lst",
+                     "/v1/admin/tiers"):
+            c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=60)
+            c.request("GET", path, headers={"Authorization": "Bearer " + tm.ADMIN})
+            resp = c.getresponse()
+            raw = resp.read().decode() + str(resp.getheaders())
+            c.close()
+            for sec in secrets:
+                self.assertNotIn(sec, raw, path)
+            self.assertNotIn("hash", raw, path)
+
+    def test_admin_only(self):
+        for path in ("/v1/admin/tenants", "/v1/admin/keys", "/v1/admin/tiers"):
+            r, doc = call("GET", path)
+            self.assertEqual(r.status, 401, (path, doc))
+            r, doc = call("GET", path, G["a"])
+            self.assertIn(r.status, (401, 403), (path, doc))
+            self.assertNotIn("keys", doc or {})
 
 
 def main():
