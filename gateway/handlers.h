@@ -45,6 +45,9 @@ GW_HANDLER(gw_handle_admin_key_rotate);
 GW_HANDLER(gw_handle_admin_tenants_list);
 GW_HANDLER(gw_handle_admin_keys_list);
 GW_HANDLER(gw_handle_admin_tiers_list);
+/* GET /v1/openapi.json: the OpenAPI 3.1 document gateway/openapi.json,
+ * embedded at build time (handlers_openapi.c); no key needed. */
+GW_HANDLER(gw_handle_openapi);
 /* Files under the web directory (static.c). */
 GW_HANDLER(gw_handle_static);
 

@@ -13,6 +13,7 @@
 static const gw_route routes[] = {
     {"GET", "/healthz", "healthz", gw_handle_healthz, 0, GW_AUTH_NONE, 0},
     {"GET", "/metrics", "metrics", gw_handle_metrics, 0, GW_AUTH_NONE, 0},
+    {"GET", "/v1/openapi.json", "openapi", gw_handle_openapi, 0, GW_AUTH_NONE, 0},
     {"GET", "/v1/reports/treasury/projection", "projection", gw_handle_projection, H, P, 1},
     {"GET", "/v1/insights/segments", "segments", gw_handle_segments, H, P, 1},
     {"GET", "/v1/insights/revenue-forecast", "revenue_forecast", gw_handle_revenue_forecast, H, P, 1},

@@ -308,6 +308,104 @@ class AdminListings(unittest.TestCase):
             self.assertNotIn("keys", doc or {})
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROUTER = os.path.join(HERE, "..", "..", "gateway", "router.c")
+DOC = os.path.join(HERE, "..", "..", "gateway", "openapi.json")
+
+
+def router_routes():
+    """(method, pattern) of every line of router.c's route table."""
+    with open(ROUTER) as f:
+        text = f.read()
+    table = text[text.index("static const gw_route routes[]"):text.index("};")]
+    return re.findall(r'\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)"', table)
+
+
+class OpenApi(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        r, cls.doc = call("GET", "/v1/openapi.json")  # no key
+        assert r.status == 200, cls.doc
+        cls.ctype = r.getheader("Content-Type")
+
+    def test_served_without_key_as_the_file(self):
+        self.assertEqual(self.ctype, "application/json")
+        with open(DOC) as f:
+            self.assertEqual(self.doc, json.load(f))
+        r, _ = call("HEAD", "/v1/openapi.json")
+        self.assertEqual(r.status, 200)
+
+    def test_structure(self):
+        d = self.doc
+        self.assertRegex(d["openapi"], r"^3\.1\.\d+$")
+        self.assertTrue(d["info"]["title"] and d["info"]["version"])
+        self.assertIsInstance(d["paths"], dict)
+        for name in ("partnerKey", "adminKey"):
+            self.assertEqual(d["components"]["securitySchemes"][name]["scheme"], "bearer")
+        err = d["components"]["schemas"]["Error"]["properties"]["error"]
+        self.assertEqual(set(err["required"]), {"request_id", "code", "message"})
+        ingest = d["components"]["schemas"]["IngestResult"]["properties"]
+        for k in ("stored", "created", "updated", "unchanged", "retrain_job"):
+            self.assertIn(k, ingest)
+
+    def test_every_route_and_only_routes(self):
+        routes = router_routes()
+        self.assertGreaterEqual(len(routes), 24)
+        documented = set()
+        for path, item in self.doc["paths"].items():
+            pattern = re.sub(r"\{[^}/]+\}", "*", path)
+            for method in item:
+                documented.add((method.upper(), pattern))
+        self.assertEqual(set(routes), documented)
+
+    def test_operations_complete(self):
+        ids = set()
+        for path, item in self.doc["paths"].items():
+            names = re.findall(r"\{([^}/]+)\}", path)
+            for method, op in item.items():
+                where = "%s %s" % (method, path)
+                self.assertNotIn(op["operationId"], ids, where)
+                ids.add(op["operationId"])
+                self.assertIn("security", op, where)
+                self.assertTrue(op["responses"], where)
+                self.assertTrue(any(c.startswith("2") for c in op["responses"]), where)
+                params = [p for p in op.get("parameters", []) if "$ref" not in p]
+                self.assertEqual(sorted(p["name"] for p in params if p["in"] == "path"),
+                                 sorted(names), where)
+                if op["security"]:  # a keyed route documents its errors
+                    self.assertIn("401", op["responses"], where)
+                if method in ("post", "put", "patch") and not path.endswith("/rotate"):
+                    self.assertIn("requestBody", op, where)
+
+    def test_refs_resolve(self):
+        def walk(x):
+            if isinstance(x, dict):
+                for k, v in x.items():
+                    if k == "$ref":
+                        yield v
+                    else:
+                        yield from walk(v)
+            elif isinstance(x, list):
+                for v in x:
+                    yield from walk(v)
+        refs = list(walk(self.doc))
+        self.assertTrue(refs)
+        for ref in refs:
+            self.assertTrue(ref.startswith("#/"), ref)
+            node = self.doc
+            for part in ref[2:].split("/"):
+                self.assertIn(part, node, ref)
+                node = node[part]
+
+    def test_documented_error_shape_is_served(self):
+        r, doc = call("GET", "/v1/admin/tiers")
+        self.assertEqual(r.status, 401)
+        shape = self.doc["components"]["schemas"]["Error"]["properties"]["error"]
+        for k in shape["required"]:
+            self.assertIn(k, doc["error"])
+        self.assertLessEqual(set(doc["error"]), set(shape["properties"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
