@@ -1064,7 +1064,9 @@ class GracefulShutdown(unittest.TestCase):
         self.assertEqual(len(mine), received[0])
         for x in mine:
             self.assertEqual(set(x) - {"cache"}, {"ts", "peer", "method", "target", "route",
-                                                  "status", "bytes", "ms", "tenant", "key"})
+                                                  "status", "bytes", "ms", "tenant", "key",
+                                                  "request_id"})
+            self.assertRegex(x["request_id"], r"^[0-9a-f]{32}$")
             self.assertEqual((x["method"], x["route"], x["status"], x["tenant"]),
                              ("GET", "projection", 200, "demo"))
             self.assertRegex(x["ts"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
