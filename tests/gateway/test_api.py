@@ -415,6 +415,17 @@ class OpenApi(unittest.TestCase):
         self.assertLessEqual(set(doc["error"]), set(shape["properties"]))
 
 
+class ZShutdown(unittest.TestCase):
+    """Last (unittest sorts classes by name): SIGTERM, exit 0, and no
+    sanitizer report from anything the tests above exercised."""
+    def test_zz_clean_exit(self):
+        self.assertEqual(tm.stop(G["proc"]), 0)
+        with open(G["db"] + ".stderr", errors="replace") as f:
+            err = f.read()
+        self.assertNotIn("Sanitizer", err)
+        self.assertNotIn("runtime error", err)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
