@@ -347,7 +347,31 @@ int gw__step_done(sqlite3_stmt *st) {
   return r == SQLITE_DONE ? 0 : -1;
 }
 
-static int put_accounts(sqlite3_stmt *st, const fc_account *a, size_t n) {
+/* One batch's upsert: the statement, the existence probe and the counts. */
+typedef struct row_put {
+  sqlite3 *c;
+  sqlite3_stmt *exists; /* SELECT 1 FROM <table> WHERE tenant_id = ?1 AND id = ?2 */
+  gw_store_counts *n;
+} row_put;
+
+/* Runs st (bound by the caller) for the row (tenant, id) and counts it:
+ * absent before, created; present and changed, updated; present and equal
+ * (the upsert's WHERE skips the write), unchanged. */
+static int upsert_row(row_put *x, sqlite3_stmt *st, const char *tenant, const char *id) {
+  sqlite3_bind_text(x->exists, 1, tenant, -1, SQLITE_STATIC);
+  sqlite3_bind_text(x->exists, 2, id, -1, SQLITE_STATIC);
+  int r = sqlite3_step(x->exists);
+  sqlite3_reset(x->exists);
+  sqlite3_clear_bindings(x->exists);
+  if (r != SQLITE_ROW && r != SQLITE_DONE) return -1;
+  if (gw__step_done(st) != 0) return -1;
+  if (r == SQLITE_DONE) x->n->created++;
+  else if (sqlite3_changes(x->c) > 0) x->n->updated++;
+  else x->n->unchanged++;
+  return 0;
+}
+
+static int put_accounts(row_put *x, sqlite3_stmt *st, const fc_account *a, size_t n) {
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, a[i].tenant_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, a[i].id, -1, SQLITE_STATIC);
@@ -355,12 +379,12 @@ static int put_accounts(sqlite3_stmt *st, const fc_account *a, size_t n) {
     sqlite3_bind_int(st, 4, a[i].scale);
     sqlite3_bind_int64(st, 5, a[i].balance_available);
     sqlite3_bind_int(st, 6, a[i].allow_overdraft);
-    if (gw__step_done(st) != 0) return -1;
+    if (upsert_row(x, st, a[i].tenant_id, a[i].id) != 0) return -1;
   }
   return 0;
 }
 
-static int put_transfers(sqlite3_stmt *st, const fc_transfer *t, size_t n) {
+static int put_transfers(row_put *x, sqlite3_stmt *st, const fc_transfer *t, size_t n) {
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, t[i].tenant_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, t[i].id, -1, SQLITE_STATIC);
@@ -372,12 +396,12 @@ static int put_transfers(sqlite3_stmt *st, const fc_transfer *t, size_t n) {
     sqlite3_bind_text(st, 8, fc_transfer_status_name(t[i].status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, t[i].created_at);
     gw__bind_time(st, 10, t[i].scheduled_for);
-    if (gw__step_done(st) != 0) return -1;
+    if (upsert_row(x, st, t[i].tenant_id, t[i].id) != 0) return -1;
   }
   return 0;
 }
 
-static int put_streams(sqlite3_stmt *st, const fc_stream *s, size_t n) {
+static int put_streams(row_put *x, sqlite3_stmt *st, const fc_stream *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, s[i].tenant_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, s[i].id, -1, SQLITE_STATIC);
@@ -392,26 +416,36 @@ static int put_streams(sqlite3_stmt *st, const fc_stream *s, size_t n) {
     sqlite3_bind_int64(st, 11, s[i].total_paused_seconds);
     gw__bind_time(st, 12, s[i].last_pause_at);
     sqlite3_bind_int(st, 13, s[i].flow_rate.decimals);
-    if (gw__step_done(st) != 0) return -1;
+    if (upsert_row(x, st, s[i].tenant_id, s[i].id) != 0) return -1;
   }
   return 0;
 }
 
 /* Upserts keep a record's rowid, so a tenant loads in first-seen order
- * (the order of the files the CLI reads) even after updates. */
+ * (the order of the files the CLI reads) even after updates. An update
+ * happens only when some column differs (the WHERE), so sqlite3_changes
+ * tells an updated row from an unchanged one. */
 static const char *insert_sql(fc_record_kind k) {
   switch (k) {
     case FC_RECORD_ACCOUNTS:
       return "INSERT INTO accounts VALUES (?1,?2,?3,?4,?5,?6)"
              " ON CONFLICT (tenant_id, id) DO UPDATE SET currency=excluded.currency,"
              " scale=excluded.scale, balance_available=excluded.balance_available,"
-             " allow_overdraft=excluded.allow_overdraft";
+             " allow_overdraft=excluded.allow_overdraft"
+             " WHERE currency IS NOT excluded.currency OR scale IS NOT excluded.scale"
+             " OR balance_available IS NOT excluded.balance_available"
+             " OR allow_overdraft IS NOT excluded.allow_overdraft";
     case FC_RECORD_TRANSFERS:
       return "INSERT INTO transfers VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
              " ON CONFLICT (tenant_id, id) DO UPDATE SET from_account_id=excluded.from_account_id,"
              " to_account_id=excluded.to_account_id, currency=excluded.currency,"
              " scale=excluded.scale, amount=excluded.amount, status=excluded.status,"
-             " created_at=excluded.created_at, scheduled_for=excluded.scheduled_for";
+             " created_at=excluded.created_at, scheduled_for=excluded.scheduled_for"
+             " WHERE from_account_id IS NOT excluded.from_account_id"
+             " OR to_account_id IS NOT excluded.to_account_id OR currency IS NOT excluded.currency"
+             " OR scale IS NOT excluded.scale OR amount IS NOT excluded.amount"
+             " OR status IS NOT excluded.status OR created_at IS NOT excluded.created_at"
+             " OR scheduled_for IS NOT excluded.scheduled_for";
     case FC_RECORD_STREAMS:
       return "INSERT INTO streams (tenant_id, id, currency, scale, flow_rate, funded_amount,"
              " total_streamed, status, started_at, cancelled_at, total_paused_seconds,"
@@ -423,19 +457,32 @@ static const char *insert_sql(fc_record_kind k) {
              " status=excluded.status, started_at=excluded.started_at,"
              " cancelled_at=excluded.cancelled_at,"
              " total_paused_seconds=excluded.total_paused_seconds,"
-             " last_pause_at=excluded.last_pause_at";
+             " last_pause_at=excluded.last_pause_at"
+             " WHERE currency IS NOT excluded.currency OR scale IS NOT excluded.scale"
+             " OR flow_rate IS NOT excluded.flow_rate"
+             " OR flow_rate_decimals IS NOT excluded.flow_rate_decimals"
+             " OR funded_amount IS NOT excluded.funded_amount"
+             " OR total_streamed IS NOT excluded.total_streamed OR status IS NOT excluded.status"
+             " OR started_at IS NOT excluded.started_at OR cancelled_at IS NOT excluded.cancelled_at"
+             " OR total_paused_seconds IS NOT excluded.total_paused_seconds"
+             " OR last_pause_at IS NOT excluded.last_pause_at";
     case FC_RECORD_TRANSACTIONS:
       return "INSERT INTO transactions VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
              " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id=excluded.partner_id,"
              " user_id=excluded.user_id, action_date=excluded.action_date,"
              " currency=excluded.currency, scale=excluded.scale, amount=excluded.amount,"
-             " transaction_type=excluded.transaction_type, category=excluded.category";
+             " transaction_type=excluded.transaction_type, category=excluded.category"
+             " WHERE partner_id IS NOT excluded.partner_id OR user_id IS NOT excluded.user_id"
+             " OR action_date IS NOT excluded.action_date OR currency IS NOT excluded.currency"
+             " OR scale IS NOT excluded.scale OR amount IS NOT excluded.amount"
+             " OR transaction_type IS NOT excluded.transaction_type"
+             " OR category IS NOT excluded.category";
     default:
       return NULL;
   }
 }
 
-static int put_transactions(sqlite3_stmt *st, const char *tenant, const fc_transaction *x,
+static int put_transactions(row_put *rp, sqlite3_stmt *st, const char *tenant, const fc_transaction *x,
                             size_t n) {
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
@@ -448,33 +495,44 @@ static int put_transactions(sqlite3_stmt *st, const char *tenant, const fc_trans
     sqlite3_bind_int64(st, 8, x[i].amount);
     sqlite3_bind_text(st, 9, x[i].transaction_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 10, x[i].category ? x[i].category : "", -1, SQLITE_STATIC);
-    if (gw__step_done(st) != 0) return -1;
+    if (upsert_row(rp, st, tenant, x[i].id) != 0) return -1;
   }
   return 0;
 }
 
-static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, fc_err *err) {
+static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store_counts *counts,
+                     fc_err *err) {
   fc_record_kind kind = fc_batch_kind(b);
   const char *sql = insert_sql(kind);
   sqlite3_stmt *st = NULL;
+  char probe[96];
   if (!sql)
     return gw_err(err, FC_EUNSUPPORTED, "storing %s records is not supported",
                    fc_record_kind_name(kind));
+  /* The table is the kind's name (accounts, transfers, streams, transactions). */
+  snprintf(probe, sizeof probe, "SELECT 1 FROM %s WHERE tenant_id = ?1 AND id = ?2",
+           fc_record_kind_name(kind));
+  row_put x = {c, NULL, counts};
   size_t n = fc_batch_count(b);
-  int bad = sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK;
-  if (!bad && kind == FC_RECORD_ACCOUNTS) bad = put_accounts(st, fc_batch_accounts(b), n);
-  if (!bad && kind == FC_RECORD_TRANSFERS) bad = put_transfers(st, fc_batch_transfers(b), n);
-  if (!bad && kind == FC_RECORD_STREAMS) bad = put_streams(st, fc_batch_streams(b), n);
+  int bad = sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(c, probe, -1, &x.exists, NULL) != SQLITE_OK;
+  if (!bad && kind == FC_RECORD_ACCOUNTS) bad = put_accounts(&x, st, fc_batch_accounts(b), n);
+  if (!bad && kind == FC_RECORD_TRANSFERS) bad = put_transfers(&x, st, fc_batch_transfers(b), n);
+  if (!bad && kind == FC_RECORD_STREAMS) bad = put_streams(&x, st, fc_batch_streams(b), n);
   if (!bad && kind == FC_RECORD_TRANSACTIONS)
-    bad = !tenant || put_transactions(st, tenant, fc_batch_transactions(b), n);
+    bad = !tenant || put_transactions(&x, st, tenant, fc_batch_transactions(b), n);
   int rc = bad ? gw__sql_err(c, err, "insert") : FC_OK;
+  sqlite3_finalize(x.exists);
   sqlite3_finalize(st);
   return rc;
 }
 
 int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *batches, size_t n,
-                        fc_err *err) {
+                        gw_store_counts *counts, fc_err *err) {
+  gw_store_counts none;
   sqlite3 *c;
+  memset(&none, 0, sizeof none);
+  if (!counts) counts = &none;
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
   if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -482,16 +540,20 @@ int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *ba
     gw__release(db, c);
     return rc;
   }
-  for (size_t i = 0; i < n && rc == FC_OK; i++) rc = put_batch(c, tenant, batches[i], err);
+  gw_store_counts got;
+  memset(&got, 0, sizeof got);
+  for (size_t i = 0; i < n && rc == FC_OK; i++) rc = put_batch(c, tenant, batches[i], &got, err);
   if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "commit");
   if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+  else *counts = got;
   gw__release(db, c);
   return rc;
 }
 
-int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, fc_err *err) {
-  return gw_db_store_batches(db, tenant, &b, 1, err);
+int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, gw_store_counts *counts,
+                      fc_err *err) {
+  return gw_db_store_batches(db, tenant, &b, 1, counts, err);
 }
 
 int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err) {
@@ -646,7 +708,7 @@ int gw_db_seed_demo(gw_db *db, fc_err *err) {
   for (int k = 0; k < 4 && rc == FC_OK; k++)
     rc = fc_batch_parse(kinds[k], FC_FORMAT_CSV, text[k].data, text[k].len, NULL, &batch[k],
                         NULL, err);
-  if (rc == FC_OK) rc = gw_db_store_batches(db, "demo", (const fc_batch *const *)batch, 4, err);
+  if (rc == FC_OK) rc = gw_db_store_batches(db, "demo", (const fc_batch *const *)batch, 4, NULL, err);
   for (int k = 0; k < 4; k++) {
     fc_batch_destroy(batch[k]);
     fc_buf_free(&text[k]);

@@ -40,13 +40,21 @@ int gw_db_checkpoint(gw_db *db, int *wal_frames, int *backfilled, fc_err *err);
 
 /* *empty = 1 when no table holds a row. */
 int gw_db_is_empty(gw_db *db, int *empty, fc_err *err);
+/* What a store did to its rows, counted per row of the batch in order: a
+ * row whose (tenant, id) was absent is created; present with some column
+ * different, updated; present and equal, unchanged (not written). */
+typedef struct gw_store_counts {
+  size_t created, updated, unchanged;
+} gw_store_counts;
 /* Upserts every record of an accounts, transfers, streams or transactions
  * batch in one transaction: all rows or none. Transactions carry no
- * tenant: they are stored under `tenant`. Other kinds: FC_EUNSUPPORTED. */
-int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, fc_err *err);
+ * tenant: they are stored under `tenant`. Other kinds: FC_EUNSUPPORTED.
+ * counts (may be NULL) is set only when the transaction committed. */
+int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, gw_store_counts *counts,
+                      fc_err *err);
 /* Several batches in one transaction (the demo tenant's three files). */
 int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *batches, size_t n,
-                        fc_err *err);
+                        gw_store_counts *counts, fc_err *err);
 /* Generates the demo tenant (demo.h defaults: accounts, transfers,
  * streams, and GW_DEMO_TRANSACTION_DAYS of its customers' transactions),
  * parses and stores it as tenant "demo" in one transaction. */
@@ -84,6 +92,16 @@ int gw_db_key_revoke(gw_db *db, const char *id, int64_t now, fc_err *err);
 /* Inserts fresh and revokes old_id in one transaction. */
 int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
                      fc_err *err);
+/* Appends a JSON array of every tenant, by id: {"id","name","created_at",
+ * "keys","active_keys"} (key counts; revoked ones are not active). */
+int gw_db_tenants_write_json(gw_db *db, fc_buf *out, size_t *count, fc_err *err);
+/* Appends a JSON array of the keys of tenant (NULL: all), by tenant then
+ * age: {"id","prefix" ("fc_<id>_", the part of a key that is not secret),
+ * "tenant_id","tier","created_at","revoked","revoked_at","last_used_hour"
+ * (the start of the newest hour with committed usage, or null)}. Never
+ * the key's secret or its hash. */
+int gw_db_keys_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
+                          fc_err *err);
 typedef int (*gw_key_fn)(const gw_key_info *k, void *arg);
 int gw_db_keys_each(gw_db *db, gw_key_fn fn, void *arg, fc_err *err);
 /* Inserts a --seed-demo key and, in the same transaction, revokes the keys

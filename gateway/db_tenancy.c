@@ -153,6 +153,103 @@ int gw_db_tenant_exists(gw_db *db, const char *id, int *exists, fc_err *err) {
   return rc;
 }
 
+/* Runs sql (one optional text parameter) in one snapshot and appends a
+ * JSON array with one object per row, written by row_fn. */
+typedef void (*json_row_fn)(sqlite3_stmt *st, fc_buf *out);
+
+static int write_rows(gw_db *db, const char *sql, const char *arg1, json_row_fn row_fn,
+                      fc_buf *out, size_t *count, fc_err *err) {
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = gw__acquire(db, &c, err), r;
+  if (rc != FC_OK) return rc;
+  *count = 0;
+  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "list");
+    gw__release(db, c);
+    return rc;
+  }
+  if (arg1) sqlite3_bind_text(st, 1, arg1, -1, SQLITE_STATIC);
+  fc_buf_putc(out, '[');
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((*count)++) fc_buf_putc(out, ',');
+    row_fn(st, out);
+  }
+  fc_buf_putc(out, ']');
+  if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "list");
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}
+
+/* Column i as an ISO 8601 time, or null. */
+static void json_time(fc_buf *out, sqlite3_stmt *st, int i) {
+  char ts[FC_TIME_STR];
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+    fc_buf_puts(out, "null");
+    return;
+  }
+  fc_time_format(sqlite3_column_int64(st, i), ts);
+  fc_buf_printf(out, "\"%s\"", ts);
+}
+
+static void json_text(fc_buf *out, sqlite3_stmt *st, int i) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  fc_buf_json_str(out, t ? (const char *)t : "");
+}
+
+static void tenant_row(sqlite3_stmt *st, fc_buf *out) {
+  fc_buf_puts(out, "{\"id\":");
+  json_text(out, st, 0);
+  fc_buf_puts(out, ",\"name\":");
+  json_text(out, st, 1);
+  fc_buf_puts(out, ",\"created_at\":");
+  json_time(out, st, 2);
+  fc_buf_printf(out, ",\"keys\":%lld,\"active_keys\":%lld}",
+                (long long)sqlite3_column_int64(st, 3), (long long)sqlite3_column_int64(st, 4));
+}
+
+int gw_db_tenants_write_json(gw_db *db, fc_buf *out, size_t *count, fc_err *err) {
+  return write_rows(db,
+                    "SELECT t.id, t.name, t.created_at,"
+                    " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id),"
+                    " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id"
+                    "  AND k.revoked_at IS NULL)"
+                    " FROM tenants t ORDER BY t.id",
+                    NULL, tenant_row, out, count, err);
+}
+
+/* Never the hash (column 3 of api_keys is not selected): a listing shows
+ * what a key is, not what proves it. */
+static void key_row(sqlite3_stmt *st, fc_buf *out) {
+  fc_buf_puts(out, "{\"id\":");
+  json_text(out, st, 0);
+  fc_buf_printf(out, ",\"prefix\":\"fc_%s_\",\"tenant_id\":",
+                (const char *)sqlite3_column_text(st, 0));
+  json_text(out, st, 1);
+  fc_buf_puts(out, ",\"tier\":");
+  json_text(out, st, 2);
+  fc_buf_puts(out, ",\"created_at\":");
+  json_time(out, st, 3);
+  fc_buf_printf(out, ",\"revoked\":%s,\"revoked_at\":",
+                sqlite3_column_type(st, 4) == SQLITE_NULL ? "false" : "true");
+  json_time(out, st, 4);
+  fc_buf_puts(out, ",\"last_used_hour\":");
+  json_time(out, st, 5);
+  fc_buf_putc(out, '}');
+}
+
+int gw_db_keys_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
+                          fc_err *err) {
+  return write_rows(db,
+                    "SELECT k.id, k.tenant_id, k.tier, k.created_at, k.revoked_at,"
+                    " (SELECT max(u.hour) FROM usage u WHERE u.tenant_id = k.tenant_id"
+                    "  AND u.key_id = k.id)"
+                    " FROM api_keys k WHERE ?1 IS NULL OR k.tenant_id = ?1"
+                    " ORDER BY k.tenant_id, k.created_at, k.id",
+                    tenant, key_row, out, count, err);
+}
+
 /* ---- keys ---- */
 
 typedef struct key_new {

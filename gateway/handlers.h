@@ -39,6 +39,15 @@ GW_HANDLER(gw_handle_admin_key_create);
 GW_HANDLER(gw_handle_admin_key_update);
 GW_HANDLER(gw_handle_admin_key_revoke);
 GW_HANDLER(gw_handle_admin_key_rotate);
+/* GET /v1/admin/tenants, /v1/admin/keys?tenant_id=, /v1/admin/tiers:
+ * {"count", "tenants"|"keys"|"tiers": [...]}; keys never carry the secret
+ * or its hash. */
+GW_HANDLER(gw_handle_admin_tenants_list);
+GW_HANDLER(gw_handle_admin_keys_list);
+GW_HANDLER(gw_handle_admin_tiers_list);
+/* GET /v1/openapi.json: the OpenAPI 3.1 document gateway/openapi.json,
+ * embedded at build time (handlers_openapi.c); no key needed. */
+GW_HANDLER(gw_handle_openapi);
 /* Files under the web directory (static.c). */
 GW_HANDLER(gw_handle_static);
 

@@ -9,9 +9,13 @@
  * write into another tenant. Partner transactions carry no tenant_id and
  * are stored under the key's tenant. A good batch is upserted by
  * (tenant, id) in one transaction -- sending it again changes nothing --
- * and then invalidates the tenant's cached insights. A transactions batch
- * also queues the tenant's retraining (registry.h) once it has committed;
- * the answer's retrain_job is that job's id. Bodies are limited to 1 MiB
+ * and the answer counts its rows as created, updated and unchanged
+ * (gw_store_counts; "stored" is their sum, kept for older clients). When a
+ * row was created or updated, the tenant's cached insights are dropped and
+ * its retraining is queued once the batch has committed (registry.h:
+ * revenue models for transactions, the flow model for treasury rows); the
+ * answer's retrain_job is that job's id. A batch that changed nothing
+ * queues nothing and answers "retrain_job": null. Bodies are limited to 1 MiB
  * by the HTTP reader (413); JSON that does not parse, nesting deeper than
  * the core's 64 levels included, is a 400 invalid_body.
  */
@@ -84,15 +88,20 @@ GW_HANDLER(gw_handle_ingest) {
     fc_batch_destroy(b);
     return;
   }
-  rc = gw_db_store_batch(app->db, call->tenant, b, &err);
+  gw_store_counts n;
+  rc = gw_db_store_batch(app->db, call->tenant, b, &n, &err);
   if (rc == FC_OK) {
-    gw_cache_invalidate(app->cache, call->tenant);
+    int changed = n.created + n.updated > 0;
+    if (changed) gw_cache_invalidate(app->cache, call->tenant);
     res->status = 200;
     res->content_type = "application/json";
     fc_buf_printf(&res->body, "{\"kind\":\"%s\",\"tenant_id\":", fc_record_kind_name(kind));
     fc_buf_json_str(&res->body, call->tenant);
-    fc_buf_printf(&res->body, ",\"stored\":%zu", fc_batch_count(b));
-    if (app->registry) {
+    fc_buf_printf(&res->body, ",\"stored\":%zu,\"created\":%zu,\"updated\":%zu,\"unchanged\":%zu",
+                  fc_batch_count(b), n.created, n.updated, n.unchanged);
+    if (app->registry && !changed) {
+      fc_buf_puts(&res->body, ",\"retrain_job\":null");
+    } else if (app->registry) {
       /* Transactions retrain the revenue models; treasury rows refit the
        * flow model that method=ml projections reuse. */
       gw_retrain_opts o = gw_retrain_defaults();

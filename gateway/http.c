@@ -342,8 +342,39 @@ void gw_response_head(const gw_response *r, int keep_alive, fc_buf *out) {
     fc_buf_printf(out, "Content-Length: %zu\r\n", r->body.len);
   }
   fc_buf_puts(out, keep_alive && !r->close ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+  if (r->request_id[0]) fc_buf_printf(out, "X-Request-Id: %s\r\n", r->request_id);
   fc_buf_append(out, r->headers.data, r->headers.len);
   fc_buf_puts(out, "\r\n");
+}
+
+int gw_request_id_valid(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if ((unsigned char)s[n] < 0x21 || (unsigned char)s[n] > 0x7e || n == GW_REQUEST_ID_MAX) return 0;
+  return n > 0;
+}
+
+void gw_response_tag_error(gw_response *r) {
+  static const char open[] = "{\"error\":{";
+  size_t k = sizeof open - 1;
+  if (!r->request_id[0] || r->status < 400 || r->body.len <= k ||
+      memcmp(r->body.data, open, k) != 0 ||
+      strncmp(r->body.data + k, "\"request_id\":", 13) == 0)
+    return;
+  fc_buf b;
+  fc_buf_init(&b);
+  fc_buf_append(&b, open, k);
+  fc_buf_puts(&b, "\"request_id\":");
+  fc_buf_json_str(&b, r->request_id);
+  if (r->body.data[k] != '}') fc_buf_putc(&b, ',');
+  fc_buf_append(&b, r->body.data + k, r->body.len - k);
+  if (fc_buf_failed(&b)) {
+    fc_buf_free(&b);
+    return;
+  }
+  fc_buf_reset(&r->body);
+  fc_buf_append(&r->body, b.data, b.len);
+  fc_buf_free(&b);
 }
 
 static int hexval(char c) {

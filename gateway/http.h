@@ -88,6 +88,10 @@ int gw_http_in_partial(const gw_http_in *h);
  * the header timeout). */
 int gw_http_in_head_done(const gw_http_in *h);
 
+/* X-Request-Id: a client's is kept when it is 1..GW_REQUEST_ID_MAX visible
+ * ASCII characters (0x21..0x7e); otherwise the server makes one. */
+#define GW_REQUEST_ID_MAX 128
+
 typedef struct gw_response {
   int status;
   const char *content_type; /* static string; NULL: no body type */
@@ -95,6 +99,10 @@ typedef struct gw_response {
   fc_buf body;
   int head_only; /* HEAD: send Content-Length but not the body */
   int close;     /* force Connection: close */
+  /* The request's id, sent as X-Request-Id by gw_response_head when not
+   * empty. gw_response_reset keeps it: it belongs to the request, and an
+   * answer replaced late (a failed metering commit) still carries it. */
+  char request_id[GW_REQUEST_ID_MAX + 1];
 } gw_response;
 
 void gw_response_init(gw_response *r);
@@ -109,6 +117,13 @@ void gw_response_error(gw_response *r, int status, const char *code, const char 
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+/* 1 when s is an acceptable client X-Request-Id (see GW_REQUEST_ID_MAX). */
+int gw_request_id_valid(const char *s);
+/* When r's body is an error object ({"error":{...}}) and r has a
+ * request_id, puts "request_id" as the error object's first member (once:
+ * a body that has it already is left alone). Every error answer passes
+ * here (server.c), whoever wrote it. */
+void gw_response_tag_error(gw_response *r);
 /* Appends the status line and headers to out. keep_alive picks the
  * Connection header. */
 void gw_response_head(const gw_response *r, int keep_alive, fc_buf *out);

@@ -37,6 +37,7 @@
 #include "metering.h"
 #include "metrics.h"
 
+#include "fc/rng.h"
 #include "fc/time.h"
 
 #define CONN_BUF 16384
@@ -67,6 +68,7 @@ struct gw_server {
   size_t addr_cap;
   int draining;
   int port;
+  fc_rng ids; /* request ids (loop only); seeded from the OS at start */
 };
 
 struct gw_conn {
@@ -143,6 +145,8 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f",
                 c->route ? c->route->name : "-", status, bytes,
                 (double)(uv_hrtime() - c->t_start) / 1e6);
+  fc_buf_puts(&line, ",\"request_id\":");
+  fc_buf_json_str(&line, c->res.request_id);
   if (c->t_finish && c->call.caller == GW_CALLER_PARTNER) {
     fc_buf_puts(&line, ",\"tenant\":");
     fc_buf_json_str(&line, c->call.tenant);
@@ -158,6 +162,21 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
 
 static void set_timer(gw_conn *c, enum timer_mode mode, uint64_t ms);
 static void queue_expired(gw_conn *c);
+
+/* The current request's id: the client's X-Request-Id when there is exactly
+ * one and it is valid (gw_request_id_valid), else 32 hex digits (128 bits)
+ * from the server's generator, which the OS seeds at start. */
+static void assign_request_id(gw_conn *c, const gw_request *req) {
+  char *id = c->res.request_id;
+  const char *h = req ? gw_request_header(req, "x-request-id") : NULL;
+  if (h && gw_request_header_count(req, "x-request-id") == 1 && gw_request_id_valid(h)) {
+    snprintf(id, GW_REQUEST_ID_MAX + 1, "%s", h);
+    return;
+  }
+  uint64_t a = fc_rng_next(&c->srv->ids), b = fc_rng_next(&c->srv->ids);
+  snprintf(id, GW_REQUEST_ID_MAX + 1, "%016llx%016llx", (unsigned long long)a,
+           (unsigned long long)b);
+}
 
 static void on_timer(uv_timer_t *t) {
   gw_conn *c = t->data;
@@ -344,6 +363,7 @@ static void after_write(gw_conn *c, int status) {
   }
   gw_http_in_next(&c->in);
   gw_response_reset(&c->res);
+  c->res.request_id[0] = '\0';
   c->answered++;
   c->route = NULL;
   c->t_finish = 0;
@@ -365,6 +385,8 @@ static void prepare_response(gw_conn *c) {
     res->close = 1;
     gw_response_error(res, 503, "unavailable", "out of memory");
   }
+  if (!res->request_id[0]) assign_request_id(c, NULL); /* no request dispatched: 400, 408 */
+  gw_response_tag_error(res);
   c->keep_after = complete && req->keep_alive && !res->close && !c->srv->draining;
   fc_buf_reset(&c->out);
   gw_response_head(res, c->keep_after, &c->out);
@@ -619,6 +641,7 @@ static void dispatch(gw_conn *c) {
   c->cache_hit = 0;
   fc_buf_reset(&c->rl_hdr);
   fc_buf_reset(&c->cache_key);
+  assign_request_id(c, req);
   c->route = gw_route_find(req->method, req->path, &status, &allow, c->call.param,
                            sizeof c->call.param);
   if (gw_request_header_count(req, "authorization") > 1) {
@@ -864,6 +887,10 @@ int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *
   s->loop = loop;
   s->cfg = *cfg;
   s->app = app;
+  uint64_t seed = 0;
+  if (uv_random(NULL, NULL, &seed, sizeof seed, 0, NULL) != 0)
+    seed = uv_hrtime() ^ ((uint64_t)uv_os_getpid() << 32); /* no OS randomness: still distinct */
+  fc_rng_seed(&s->ids, seed);
   if (cfg->max_per_address > 0 && cfg->max_per_address < cfg->max_connections) {
     for (s->addr_cap = 16; s->addr_cap < 2 * (size_t)cfg->max_connections; s->addr_cap *= 2) {}
     if (!(s->addrs = calloc(s->addr_cap, sizeof *s->addrs))) {
