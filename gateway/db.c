@@ -192,19 +192,8 @@ static int create_schema(sqlite3 *c) {
   return 0;
 }
 
-int gw_err(fc_err *err, int code, const char *fmt, ...) {
-  if (err) {
-    va_list ap;
-    va_start(ap, fmt);
-    err->code = code;
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
-
 int gw__sql_err(sqlite3 *c, fc_err *err, const char *what) {
-  return gw_err(err, FC_ECORRUPT, "sqlite: %s: %s", what, c ? sqlite3_errmsg(c) : "no connection");
+  return fc_err_set(err, FC_ECORRUPT, "sqlite: %s: %s", what, c ? sqlite3_errmsg(c) : "no connection");
 }
 
 static int set_autocheckpoint(sqlite3 *c, int pages) {
@@ -256,12 +245,12 @@ int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
   gw_db *db = calloc(1, sizeof *db);
   if (!db || !(db->path = strdup(path))) {
     free(db);
-    return gw_err(err, FC_ENOMEM, "out of memory");
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
   }
   if (uv_mutex_init(&db->lock) != 0) {
     free(db->path);
     free(db);
-    return gw_err(err, FC_ENOMEM, "cannot create a mutex");
+    return fc_err_set(err, FC_ENOMEM, "cannot create a mutex");
   }
   db->sync_full = sync_full;
   db->autockpt = 1000; /* SQLite's default */
@@ -507,7 +496,7 @@ static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store
   sqlite3_stmt *st = NULL;
   char probe[96];
   if (!sql)
-    return gw_err(err, FC_EUNSUPPORTED, "storing %s records is not supported",
+    return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported",
                    fc_record_kind_name(kind));
   /* The table is the kind's name (accounts, transfers, streams, transactions). */
   snprintf(probe, sizeof probe, "SELECT 1 FROM %s WHERE tenant_id = ?1 AND id = ?2",
@@ -573,11 +562,11 @@ int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err) {
     snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
     r = sqlite3_step(st);
     if (r == SQLITE_ROW && strcmp(out, "demo") != 0)
-      rc = gw_err(err, FC_EINVAL, "several tenants hold data and none is \"demo\"");
+      rc = fc_err_set(err, FC_EINVAL, "several tenants hold data and none is \"demo\"");
     else if (r != SQLITE_ROW && r != SQLITE_DONE)
       rc = gw__sql_err(c, err, "tenants");
   } else if (r == SQLITE_DONE) {
-    rc = gw_err(err, FC_ENOTFOUND, "the database holds no accounts");
+    rc = fc_err_set(err, FC_ENOTFOUND, "the database holds no accounts");
   } else {
     rc = gw__sql_err(c, err, "tenants");
   }
@@ -630,7 +619,7 @@ static int row_transfer(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
   r.scale = sqlite3_column_int(st, 5);
   r.amount = sqlite3_column_int64(st, 6);
   int s = transfer_status(text_or_empty(st, 7));
-  if (s < 0) return gw_err(err, FC_ECORRUPT, "transfer %s: bad status in database", r.id);
+  if (s < 0) return fc_err_set(err, FC_ECORRUPT, "transfer %s: bad status in database", r.id);
   r.status = (fc_transfer_status)s;
   r.created_at = sqlite3_column_int64(st, 8);
   r.scheduled_for = column_time(st, 9);
@@ -649,7 +638,7 @@ static int row_stream(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
   r.funded_amount = sqlite3_column_int64(st, 5);
   r.total_streamed = sqlite3_column_int64(st, 6);
   int s = stream_status(text_or_empty(st, 7));
-  if (s < 0) return gw_err(err, FC_ECORRUPT, "stream %s: bad status in database", r.id);
+  if (s < 0) return fc_err_set(err, FC_ECORRUPT, "stream %s: bad status in database", r.id);
   r.status = (fc_stream_status)s;
   r.started_at = sqlite3_column_int64(st, 8);
   r.cancelled_at = column_time(st, 9);

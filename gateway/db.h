@@ -67,12 +67,6 @@ int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err);
 /* Puts every account, transfer and stream of tenant into t. */
 int gw_db_load_tenant(gw_db *db, const char *tenant, fc_treasury *t, fc_err *err);
 
-/* Fills err (may be NULL) with code and a message; returns code. */
-int gw_err(fc_err *err, int code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 
 /* ---- tenants, keys, tiers (db_tenancy.c) ---- */
 int gw_db_tier_put(gw_db *db, const gw_tier *t, fc_err *err);

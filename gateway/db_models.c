@@ -84,7 +84,7 @@ static int insert_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_model_insert(gw_db *db, gw_model_version *v, fc_err *err) {
-  if (v->model_len > 64u * 1024 * 1024) return gw_err(err, FC_ERANGE, "model bytes too large");
+  if (v->model_len > 64u * 1024 * 1024) return fc_err_set(err, FC_ERANGE, "model bytes too large");
   return gw__in_txn(db, insert_fn, v, err);
 }
 
@@ -134,9 +134,9 @@ int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const 
     if (sqlite3_column_type(st, 12) == SQLITE_TEXT)
       snprintf(out->series_sha256, sizeof out->series_sha256, "%s",
                (const char *)sqlite3_column_text(st, 12));
-    if (!out->metrics || !out->evaluation || !out->model) rc = gw_err(err, FC_ENOMEM, "out of memory");
+    if (!out->metrics || !out->evaluation || !out->model) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   } else if (r == SQLITE_DONE) {
-    rc = gw_err(err, FC_ENOTFOUND, "no champion model for %s %s %s", kind, currency, granularity);
+    rc = fc_err_set(err, FC_ENOTFOUND, "no champion model for %s %s %s", kind, currency, granularity);
   } else {
     rc = gw__sql_err(c, err, "champion");
   }
@@ -229,7 +229,7 @@ int gw_db_models_write_json(gw_db *db, const char *tenant, const char *kind, con
   }
   fc_buf_putc(out, ']');
   if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "models");
-  else if (fc_buf_failed(out)) rc = gw_err(err, FC_ENOMEM, "out of memory");
+  else if (fc_buf_failed(out)) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   sqlite3_finalize(st);
   gw__release(db, c);
   return rc;

@@ -120,7 +120,7 @@ static int tenant_fn(sqlite3 *c, void *arg, fc_err *err) {
   int changes = 0;
   int rc = exec_texts(c, "INSERT OR IGNORE INTO tenants VALUES (?1, ?2, ?3)", 2, texts, t->now,
                       &changes, err);
-  if (rc == FC_OK && changes == 0) return gw_err(err, FC_EDUP, "tenant '%s' exists", t->id);
+  if (rc == FC_OK && changes == 0) return fc_err_set(err, FC_EDUP, "tenant '%s' exists", t->id);
   return rc;
 }
 
@@ -274,8 +274,8 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
   if (sqlite3_step(st) == SQLITE_ROW)
     found = (sqlite3_column_int(st, 0) > 0) | (sqlite3_column_int(st, 1) > 0) << 1;
   sqlite3_finalize(st);
-  if (!(found & 1)) return gw_err(err, FC_ENOTFOUND, "no tenant '%s'", k->tenant);
-  if (!(found & 2)) return gw_err(err, FC_ENOTFOUND, "no tier '%s'", k->tier);
+  if (!(found & 1)) return fc_err_set(err, FC_ENOTFOUND, "no tenant '%s'", k->tenant);
+  if (!(found & 2)) return fc_err_set(err, FC_ENOTFOUND, "no tier '%s'", k->tier);
   if (sqlite3_prepare_v2(c, "INSERT INTO api_keys VALUES (?1, ?2, ?3, ?4, ?5, NULL)", -1, &st,
                          NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "key");
@@ -362,7 +362,7 @@ int gw_db_key_get(gw_db *db, const char *id, gw_key_info *out, fc_err *err) {
   int n;
   int rc = keys_query(db, "SELECT id, tenant_id, tier, hash, revoked_at FROM api_keys WHERE id = ?1",
                       id, copy_key, out, &n, err);
-  if (rc == FC_OK && n == 0) rc = gw_err(err, FC_ENOTFOUND, "no key '%s'", id);
+  if (rc == FC_OK && n == 0) rc = fc_err_set(err, FC_ENOTFOUND, "no key '%s'", id);
   return rc;
 }
 
@@ -383,9 +383,9 @@ static int key_tier_fn(sqlite3 *c, void *arg, fc_err *err) {
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
   }
   sqlite3_finalize(st);
-  if (n == 0) return gw_err(err, FC_ENOTFOUND, "no tier '%s'", kc->tier);
+  if (n == 0) return fc_err_set(err, FC_ENOTFOUND, "no tier '%s'", kc->tier);
   int rc = exec_texts(c, "UPDATE api_keys SET tier = ?2 WHERE id = ?1", 2, texts, 0, &changes, err);
-  if (rc == FC_OK && changes == 0) rc = gw_err(err, FC_ENOTFOUND, "no key '%s'", kc->id);
+  if (rc == FC_OK && changes == 0) rc = fc_err_set(err, FC_ENOTFOUND, "no key '%s'", kc->id);
   return rc;
 }
 
@@ -400,7 +400,7 @@ static int key_revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
   int changes = 0;
   int rc = exec_texts(c, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
                       1, texts, kc->now, &changes, err);
-  if (rc == FC_OK && changes == 0) rc = gw_err(err, FC_ENOTFOUND, "no key '%s'", kc->id);
+  if (rc == FC_OK && changes == 0) rc = fc_err_set(err, FC_ENOTFOUND, "no key '%s'", kc->id);
   return rc;
 }
 
@@ -441,7 +441,7 @@ int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err) {
       " bytes = bytes + excluded.bytes, compute_us = compute_us + excluded.compute_us";
   gw_usage_writer *w = calloc(1, sizeof *w);
   *out = NULL;
-  if (!w) return gw_err(err, FC_ENOMEM, "out of memory");
+  if (!w) return fc_err_set(err, FC_ENOMEM, "out of memory");
   w->db = db;
   int rc = gw__acquire(db, &w->c, err);
   if (rc == FC_OK &&
@@ -641,7 +641,7 @@ int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn
       size_t nc = cap ? cap * 2 : 1024;
       fc_transaction *v = realloc(out->v, nc * sizeof *v);
       if (!v) {
-        rc = gw_err(err, FC_ENOMEM, "out of memory");
+        rc = fc_err_set(err, FC_ENOMEM, "out of memory");
         break;
       }
       out->v = v;
@@ -659,7 +659,7 @@ int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn
     x->transaction_type = keep(out, &scap, st, 7);
     x->category = keep(out, &scap, st, 8);
     if (!x->id || !x->partner_id || !x->user_id || !x->transaction_type || !x->category)
-      rc = gw_err(err, FC_ENOMEM, "out of memory");
+      rc = fc_err_set(err, FC_ENOMEM, "out of memory");
     else
       out->n++;
   }

@@ -500,7 +500,7 @@ GW_HANDLER(gw_handle_what_if) {
   if (rc == FC_OK && now_s && fc_time_parse(now_s, strlen(now_s), &now, &err) != FC_OK) rc = FC_EINVAL;
   if (rc == FC_OK && !now_s) now = fc_treasury_default_now(t, call->tenant);
   if (rc == FC_OK && now == FC_TIME_NONE)
-    rc = gw_err(&err, FC_ENOTFOUND, "tenant %s has no transfers; pass now", call->tenant);
+    rc = fc_err_set(&err, FC_ENOTFOUND, "tenant %s has no transfers; pass now", call->tenant);
   if (rc == FC_OK) {
     /* The scenario applies to a copy inside the core; with "ml" the flow
      * model is fitted on the tenant's history as it is. */

@@ -347,7 +347,7 @@ static int load_registry(const options *o, gw_db *db, gw_auth *auth, fc_err *err
   json_object_foreach(tiers, name, v) {
     gw_tier t;
     if (rc != FC_OK) break;
-    if (config_tier(name, v, &t) != 0) return gw_err(err, FC_EINVAL, "config: bad tier '%s'", name);
+    if (config_tier(name, v, &t) != 0) return fc_err_set(err, FC_EINVAL, "config: bad tier '%s'", name);
     rc = gw_db_tier_put(db, &t, err);
   }
   if (rc == FC_OK) rc = gw_db_tiers_each(db, put_tier_cb, auth, err);
@@ -368,7 +368,7 @@ static int seed_demo_key(gw_db *db, gw_auth *auth, char key[GW_KEY_LEN + 1], fc_
   if (rc == FC_OK && !exists) rc = gw_db_tenant_create(db, "demo", "Demo tenant", now, err);
   memset(&k, 0, sizeof k);
   if (rc == FC_OK && gw_key_generate(k.id, key, k.hash) != FC_OK)
-    rc = gw_err(err, FC_EUNSUPPORTED, "no system randomness");
+    rc = fc_err_set(err, FC_EUNSUPPORTED, "no system randomness");
   snprintf(k.tenant, sizeof k.tenant, "demo");
   snprintf(k.tier, sizeof k.tier, "pro");
   if (rc == FC_OK) rc = gw_db_key_insert_seeded(db, &k, now, err);

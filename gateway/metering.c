@@ -242,7 +242,7 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
                    void *arg, gw_meter **out, fc_err *err) {
   gw_meter *m = calloc(1, sizeof *m);
   *out = NULL;
-  if (!m) return gw_err(err, FC_ENOMEM, "out of memory");
+  if (!m) return fc_err_set(err, FC_ENOMEM, "out of memory");
   m->loop = loop;
   m->db = db;
   m->done = done;
@@ -265,7 +265,7 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
      * then calls gw_meter_destroy, as after gw_meter_stop. */
     uv_close((uv_handle_t *)&m->async, NULL);
     *out = m;
-    return gw_err(err, FC_ENOMEM, "cannot start the metering thread");
+    return fc_err_set(err, FC_ENOMEM, "cannot start the metering thread");
   }
   m->running = 1;
   if (p.checkpoint_ms > 0) {

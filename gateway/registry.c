@@ -82,7 +82,7 @@ int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, 
                       int64_t *last, fc_err *err) {
   *y = NULL;
   *n = 0;
-  if (s->n == 0) return gw_err(err, FC_ENOTFOUND, "no transactions");
+  if (s->n == 0) return fc_err_set(err, FC_ENOTFOUND, "no transactions");
   *first = INT64_MAX;
   *last = INT64_MIN;
   for (size_t i = 0; i < s->n; i++) {
@@ -92,7 +92,7 @@ int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, 
   }
   *n = (size_t)((*last - *first) / step) + 1;
   *y = calloc(*n, sizeof **y);
-  if (!*y) return gw_err(err, FC_ENOMEM, "out of memory");
+  if (!*y) return fc_err_set(err, FC_ENOMEM, "out of memory");
   for (size_t i = 0; i < s->n; i++)
     (*y)[(bucket_of(s->v[i].action_date, step) - *first) / step] +=
         (double)s->v[i].amount / pow(10.0, s->v[i].scale);
@@ -169,7 +169,7 @@ static int store(series_ctx *c, gw_model_version *v, const fc_buf *model, const 
     v->model_len = v->model ? model->len : 0;
   }
   int rc = !metrics || !evaluation || (model && model->len && !v->model)
-               ? gw_err(err, FC_ENOMEM, "out of memory")
+               ? fc_err_set(err, FC_ENOMEM, "out of memory")
                : gw_db_model_insert(c->reg->db, v, err);
   if (rc == FC_OK) fc_buf_printf(c->out, "%s%lld", c->out->data[c->out->len - 1] == '[' ? "" : ",",
                                  (long long)v->version);
@@ -248,7 +248,7 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
       newest = all->v[i].action_date;
   int64_t since = newest - newest % FC_STEP_DAY + FC_STEP_DAY - (int64_t)GW_REGISTRY_HISTORY_DAYS * 86400;
   fc_transaction *v = malloc((all->n ? all->n : 1) * sizeof *v);
-  int rc = v ? FC_OK : gw_err(&err, FC_ENOMEM, "out of memory");
+  int rc = v ? FC_OK : fc_err_set(&err, FC_ENOMEM, "out of memory");
   for (size_t i = 0; v && i < all->n; i++)
     if (!strcmp(all->v[i].currency, c->currency) && all->v[i].action_date >= since) v[k++] = all->v[i];
   s.v = v;
@@ -273,7 +273,7 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
     fc_retrain_params p = fc_retrain_defaults(periods, np);
     const char *chall = c->jb->opts.challenger[0] ? c->jb->opts.challenger : NULL;
     if (has_champ && chall && !strcmp(chall, champ.config))
-      rc = gw_err(&err, FC_EINVAL, "the challenger %s is the champion's configuration (version "
+      rc = fc_err_set(&err, FC_EINVAL, "the challenger %s is the champion's configuration (version "
                   "%lld)", chall, (long long)champ.version);
     else
       rc = fc_retrain_run(y, n, has_champ ? champ.config : NULL, chall, &p, &r, &winner, &err);
@@ -444,15 +444,15 @@ int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_fl
                        gw_registry **out, fc_err *err) {
   gw_registry *r = calloc(1, sizeof *r);
   *out = NULL;
-  if (!r) return gw_err(err, FC_ENOMEM, "out of memory");
+  if (!r) return fc_err_set(err, FC_ENOMEM, "out of memory");
   if (uv_mutex_init(&r->lock) != 0) {
     free(r);
-    return gw_err(err, FC_ENOMEM, "cannot create a mutex");
+    return fc_err_set(err, FC_ENOMEM, "cannot create a mutex");
   }
   if (uv_async_init(loop, &r->wake, on_wake) != 0) {
     uv_mutex_destroy(&r->lock);
     free(r);
-    return gw_err(err, FC_ENOMEM, "cannot create an async handle");
+    return fc_err_set(err, FC_ENOMEM, "cannot create an async handle");
   }
   r->wake.data = r;
   r->loop = loop;

@@ -113,26 +113,6 @@ int fcw_fail(int code, const fc_err *err, const fc_load_report *report, fc_wasm_
 
 /* ---- errors and options ---------------------------------------------- */
 
-int fcw_set_err(fc_err *err, int code, const char *fmt, ...) {
-  va_list ap;
-  err->code = code;
-  va_start(ap, fmt);
-  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-  va_end(ap);
-  return code;
-}
-
-int fcw_prefix_err(fc_err *err, const char *what) {
-  size_t w = strlen(what), n = strlen(err->msg);
-  if (w + 3 > sizeof err->msg) return err->code;
-  if (w + 2 + n >= sizeof err->msg) n = sizeof err->msg - w - 3; /* keep the start */
-  memmove(err->msg + w + 2, err->msg, n);
-  memcpy(err->msg, what, w);
-  memcpy(err->msg + w, ": ", 2);
-  err->msg[w + 2 + n] = '\0';
-  return err->code;
-}
-
 static int is_key(const fc_json *m, const char *key) {
   return m->key_len == strlen(key) && memcmp(m->key, key, m->key_len) == 0;
 }
@@ -143,13 +123,13 @@ static int opt_number(const fc_json *v, const char *key, double lo, double hi, d
   char *end;
   double d;
   if (v->type != FC_JSON_NUMBER) {
-    return fcw_set_err(err, FC_EINVAL, "options: %s: expected a number, got %s", key,
+    return fc_err_set(err, FC_EINVAL, "options: %s: expected a number, got %s", key,
              fc_json_type_name(v->type));
   }
   errno = 0;
   d = strtod(v->text, &end);
   if (errno != 0 || !isfinite(d) || d < lo || d > hi) {
-    return fcw_set_err(err, FC_ERANGE, "options: %s: %.*s is outside %g..%g", key,
+    return fc_err_set(err, FC_ERANGE, "options: %s: %.*s is outside %g..%g", key,
              (int)v->len, v->text, lo, hi);
   }
   *out = d;
@@ -160,7 +140,7 @@ int fcw_opt_integer(const fc_json *v, const char *key, double lo, double hi, dou
                        fc_err *err) {
   int rc = opt_number(v, key, lo, hi, out, err);
   if (rc == FC_OK && floor(*out) != *out) {
-    return fcw_set_err(err, FC_EINVAL, "options: %s: expected a whole number, got %.*s", key,
+    return fc_err_set(err, FC_EINVAL, "options: %s: expected a whole number, got %.*s", key,
              (int)v->len, v->text);
   }
   return rc;
@@ -172,8 +152,8 @@ int fcw_opt_time(const fc_json *v, const char *key, int64_t *out, fc_err *err) {
   if (v->type == FC_JSON_STRING) {
     rc = fc_time_parse(v->text, v->len, out, err);
     if (rc != FC_OK) {
-      fcw_prefix_err(err, key);
-      fcw_prefix_err(err, "options");
+      fc_err_prefix(err, (err)->code, "%s: ", key);
+      fc_err_prefix(err, (err)->code, "%s: ", "options");
     }
     return rc;
   }
@@ -193,7 +173,7 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
       return FC_OK;
     }
     if (v->type != FC_JSON_STRING || strlen(v->text) != v->len) {
-      return fcw_set_err(err, FC_EINVAL, "options: %s: expected a string, got %s", s->key,
+      return fc_err_set(err, FC_EINVAL, "options: %s: expected a string, got %s", s->key,
                fc_json_type_name(v->type));
     }
     *(const char **)s->dst = v->text;
@@ -206,7 +186,7 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
       return FC_OK;
     }
     if (v->type != FC_JSON_OBJECT)
-      return fcw_set_err(err, FC_EINVAL, "options: %s: expected an object, got %s", s->key,
+      return fc_err_set(err, FC_EINVAL, "options: %s: expected an object, got %s", s->key,
                          fc_json_type_name(v->type));
     *(const fc_json **)s->dst = v;
     return FC_OK;
@@ -224,7 +204,7 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
     return rc;
   case OPT_BOOL:
     if (v->type != FC_JSON_TRUE && v->type != FC_JSON_FALSE)
-      return fcw_set_err(err, FC_EINVAL, "options: %s: expected true or false, got %s", s->key,
+      return fc_err_set(err, FC_EINVAL, "options: %s: expected true or false, got %s", s->key,
                          fc_json_type_name(v->type));
     *(int *)s->dst = v->type == FC_JSON_TRUE;
     return FC_OK;
@@ -242,10 +222,10 @@ int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_
   *doc = NULL;
   if (opts == NULL || len == 0) return FC_OK;
   rc = fc_json_parse(opts, len, doc, err);
-  if (rc != FC_OK) return fcw_prefix_err(err, "options");
+  if (rc != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "options");
   root = fc_json_root(*doc);
   if (root->type != FC_JSON_OBJECT) {
-    return fcw_set_err(err, FC_EINVAL, "options: expected an object, got %s",
+    return fc_err_set(err, FC_EINVAL, "options: expected an object, got %s",
              fc_json_type_name(root->type));
   }
   for (const fc_json *m = root->child; m != NULL; m = m->next) {
@@ -253,7 +233,7 @@ int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_
     for (i = 0; i < n_specs && !is_key(m, specs[i].key); i++) {
     }
     if (i == n_specs) {
-      return fcw_set_err(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len,
+      return fc_err_set(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len,
                m->key);
     }
     rc = opt_one(m, &specs[i], err);
@@ -281,10 +261,10 @@ static int load_kind(fc_treasury *t, fc_record_kind kind, int fmt, const char *d
   int rc;
   if (data == NULL) return FC_OK;
   if (fmt != FC_FORMAT_CSV && fmt != FC_FORMAT_JSON)
-    return fcw_set_err(err, FC_EINVAL, "%s: format must be 0 (CSV) or 1 (JSON), got %d",
+    return fc_err_set(err, FC_EINVAL, "%s: format must be 0 (CSV) or 1 (JSON), got %d",
                    fc_record_kind_name(kind), fmt);
   rc = fc_treasury_load(t, kind, (fc_format)fmt, data, len, report, err);
-  if (rc != FC_OK) fcw_prefix_err(err, fc_record_kind_name(kind));
+  if (rc != FC_OK) fc_err_prefix(err, rc, "%s: ", fc_record_kind_name(kind));
   return rc;
 }
 
@@ -332,7 +312,7 @@ static int parse_project_opts(const char *opts, size_t len, project_opts *po,
   p->now = FC_TIME_NONE;
   rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc != FC_OK) return rc;
-  if (p->now == FC_TIME_NONE) return fcw_set_err(err, FC_EINVAL, "options: now is required");
+  if (p->now == FC_TIME_NONE) return fc_err_set(err, FC_EINVAL, "options: now is required");
   return FC_OK;
 }
 
@@ -348,17 +328,17 @@ static int build_treasury(const project_opts *po, const char *const data[3],
   *out = NULL;
   if (po->currencies != NULL) {
     ccy = fc_currencies_create();
-    if (ccy == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+    if (ccy == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
     rc = fc_currencies_configure(ccy, po->currencies, err);
     if (rc != FC_OK) {
       fc_currencies_destroy(ccy);
-      fcw_prefix_err(err, "currencies");
-      return fcw_prefix_err(err, "options");
+      fc_err_prefix(err, (err)->code, "%s: ", "currencies");
+      return fc_err_prefix(err, (err)->code, "%s: ", "options");
     }
   }
   t = fc_treasury_create(ccy);
   fc_currencies_destroy(ccy);
-  if (t == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  if (t == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
   for (int k = 0; k < 3 && rc == FC_OK; k++)
     rc = load_kind(t, kinds[k], fmt[k], data[k], len[k], report, err);
   if (rc != FC_OK) {
@@ -475,7 +455,7 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
     req.target_probability = po.target_probability;
     req.scenario_value = po.scenario;
     if (po.method != NULL && fc_project_method_parse(po.method, &req.method, &err) != FC_OK)
-      rc = fcw_prefix_err(&err, "options");
+      rc = fc_err_prefix(&err, (&err)->code, "%s: ", "options");
     /* The model is fitted on the data as given: a scenario changes known
      * flows on a copy and reuses it. */
     if (rc == FC_OK && req.method == FC_PROJECT_ML) rc = cached_model(cache, t, &req, &req.model, &err);
@@ -496,7 +476,7 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
     } else if (rc == FC_OK) {
       rc = fc_project(t, &req, &proj, &err);
     }
-    if (rc != FC_OK && strncmp(err.msg, "scenario", 8) == 0) fcw_prefix_err(&err, "options");
+    if (rc != FC_OK && strncmp(err.msg, "scenario", 8) == 0) fc_err_prefix(&err, (&err)->code, "%s: ", "options");
   }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
@@ -522,7 +502,7 @@ static int parse_calendar_opts(const char *opts, size_t len, fc_calendar_params 
   *p = fc_calendar_defaults();
   rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc == FC_OK && p->business_start_hour >= p->business_end_hour)
-    rc = fcw_set_err(err, FC_EINVAL,
+    rc = fc_err_set(err, FC_EINVAL,
                  "options: business_start_hour (%d) must be before business_end_hour (%d)",
                  p->business_start_hour, p->business_end_hour);
   return rc;
@@ -536,14 +516,14 @@ static int parse_ts(const char *ts, size_t len, int64_t *out, fc_err *err) {
   if (digits > 0 && i + digits == len) {
     int64_t v = 0;
     if (digits > 12)
-      return fcw_set_err(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
+      return fc_err_set(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
     for (size_t k = i; k < len; k++) v = v * 10 + (ts[k] - '0');
     *out = i ? -v : v;
     if (*out < INT64_C(-62135596800) || *out > INT64_C(253402300799))
-      return fcw_set_err(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
+      return fc_err_set(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
     return FC_OK;
   }
-  if (fc_time_parse(ts, len, out, err) != FC_OK) return fcw_prefix_err(err, "time");
+  if (fc_time_parse(ts, len, out, err) != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "time");
   return FC_OK;
 }
 

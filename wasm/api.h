@@ -23,11 +23,6 @@
 #define FC_WASM_EXPORT
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
-#define FC_WASM_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define FC_WASM_PRINTF(a, b)
-#endif
 
 /* Where an answer goes: JS reads data/len from linear memory. */
 typedef struct fc_wasm_out {
@@ -40,10 +35,7 @@ int fcw_give(fc_buf *b, fc_wasm_out *out);
 /* Writes the error envelope {"code","message","rows"} for code/err (and
  * report's bad rows, if any) into out; returns code. */
 int fcw_fail(int code, const fc_err *err, const fc_load_report *report, fc_wasm_out *out);
-/* Sets err's code and message; returns code. */
-int fcw_set_err(fc_err *err, int code, const char *fmt, ...) FC_WASM_PRINTF(3, 4);
-/* Prefixes err's message with "what: " (the input or option being read). */
-int fcw_prefix_err(fc_err *err, const char *what);
+/* Errors are set and prefixed with status.h's fc_err_set and fc_err_prefix. */
 
 /* One accepted option: its key, and where the parsed value goes. */
 typedef enum {

@@ -62,7 +62,7 @@ static int seg_k(const fc_json *v, int *k, fc_err *err) {
     return FC_OK;
   }
   if (v->type != FC_JSON_NUMBER)
-    return fcw_set_err(err, FC_EINVAL, "options: k: expected \"auto\" or 1..1000, got %s",
+    return fc_err_set(err, FC_EINVAL, "options: k: expected \"auto\" or 1..1000, got %s",
                        fc_json_type_name(v->type));
   if (fcw_opt_integer(v, "k", 1, 1000, &d, err) != FC_OK) return err->code;
   *k = (int)d;
@@ -104,7 +104,7 @@ static int parse_segment_opts(const char *opts, size_t len, fc_segments_params *
   if (rc == FC_OK && method != NULL) {
     if (strcmp(method, "kmeans") == 0) p->method = FC_SEG_KMEANS;
     else if (strcmp(method, "dbscan") == 0) p->method = FC_SEG_DBSCAN;
-    else rc = fcw_set_err(err, FC_EINVAL, "options: method: want kmeans or dbscan, got \"%s\"", method);
+    else rc = fc_err_set(err, FC_EINVAL, "options: method: want kmeans or dbscan, got \"%s\"", method);
   }
   return rc;
 }
@@ -126,12 +126,12 @@ int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char 
   if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
   rc = parse_segment_opts(opts, opts_len, &p, &include_users, &doc, &err);
   if (rc == FC_OK && txns_fmt != FC_FORMAT_CSV && txns_fmt != FC_FORMAT_JSON)
-    rc = fcw_set_err(&err, FC_EINVAL, "transactions: format must be 0 (CSV) or 1 (JSON), got %d",
+    rc = fc_err_set(&err, FC_EINVAL, "transactions: format must be 0 (CSV) or 1 (JSON), got %d",
                      txns_fmt);
   if (rc == FC_OK) {
     rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, (fc_format)txns_fmt, txns, txns_len, NULL, &batch,
                         report, &err);
-    if (rc != FC_OK) fcw_prefix_err(&err, "transactions");
+    if (rc != FC_OK) fc_err_prefix(&err, (&err)->code, "%s: ", "transactions");
   }
   if (rc == FC_OK)
     rc = fc_segments_run(fc_batch_transactions(batch), fc_batch_count(batch), p, &r, &err);
@@ -163,13 +163,13 @@ static int number_list(const fc_json *j, const char *key, size_t max, double *v,
   const fc_json *e = j->type == FC_JSON_ARRAY ? j->child : j;
   *n = 0;
   if (j->type == FC_JSON_ARRAY && j->n == 0)
-    return fcw_set_err(err, FC_EINVAL, "options: %s: empty list", key);
+    return fc_err_set(err, FC_EINVAL, "options: %s: empty list", key);
   for (; e != NULL; e = j->type == FC_JSON_ARRAY ? e->next : NULL) {
     char *end;
     if (*n == max)
-      return fcw_set_err(err, FC_EINVAL, "options: %s: at most %zu values", key, max);
+      return fc_err_set(err, FC_EINVAL, "options: %s: at most %zu values", key, max);
     if (e->type != FC_JSON_NUMBER)
-      return fcw_set_err(err, FC_EINVAL, "options: %s: expected numbers, got %s", key,
+      return fc_err_set(err, FC_EINVAL, "options: %s: expected numbers, got %s", key,
                          fc_json_type_name(e->type));
     v[(*n)++] = strtod(e->text, &end);
   }
@@ -188,7 +188,7 @@ static int season_list(const fc_json *j, size_t *periods, size_t *nperiods, fc_e
   }
   for (size_t k = 0; k < *nperiods; k++) {
     if (!(p[k] >= 2 && p[k] <= 1e9) || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
-      return fcw_set_err(err, FC_EINVAL,
+      return fc_err_set(err, FC_EINVAL,
                          "options: season: periods must be whole numbers >= 2, ascending");
     periods[k] = (size_t)p[k];
   }
@@ -198,12 +198,12 @@ static int season_list(const fc_json *j, size_t *periods, size_t *nperiods, fc_e
 /* regressors: an array of "business_hours" and "month_end" (as --regressors). */
 static int regressor_list(const fc_json *j, fc_forecaster *fc, fc_err *err) {
   if (j->type != FC_JSON_ARRAY)
-    return fcw_set_err(err, FC_EINVAL, "options: regressors: expected an array of names");
+    return fc_err_set(err, FC_EINVAL, "options: regressors: expected an array of names");
   for (const fc_json *e = j->child; e != NULL; e = e->next) {
     if (e->type == FC_JSON_STRING && strcmp(e->text, "business_hours") == 0) fc->business_hours = 1;
     else if (e->type == FC_JSON_STRING && strcmp(e->text, "month_end") == 0) fc->month_end = 1;
     else
-      return fcw_set_err(err, FC_EINVAL,
+      return fc_err_set(err, FC_EINVAL,
                          "options: regressors: want business_hours or month_end");
   }
   return FC_OK;
@@ -236,13 +236,13 @@ static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_op
   rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0] - (backtest ? 2 : 0),
                          doc, err);
   if (rc != FC_OK) return rc;
-  if (o->horizon == 0) return fcw_set_err(err, FC_EINVAL, "options: horizon is required");
+  if (o->horizon == 0) return fc_err_set(err, FC_EINVAL, "options: horizon is required");
   if (strcmp(o->format, "long") != 0 && strcmp(o->format, "m4") != 0)
-    return fcw_set_err(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
+    return fc_err_set(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
   if (freq != NULL && fc_freq_parse(freq, &o->fc.freq, err) != FC_OK)
-    return fcw_prefix_err(err, "options: freq");
+    return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
   if (freq != NULL && strcmp(o->format, "long") != 0)
-    return fcw_set_err(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
+    return fc_err_set(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
   if (season != NULL && (rc = season_list(season, o->fc.periods, &o->fc.nperiods, err)) != FC_OK)
     return rc;
   if (regressors != NULL && (rc = regressor_list(regressors, &o->fc, err)) != FC_OK) return rc;
@@ -250,13 +250,13 @@ static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_op
       (rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err)) != FC_OK)
     return rc;
   if (!fc_forecaster_is_ensemble(o->fc.model) && fc_model_find(o->fc.model) == NULL)
-    return fcw_set_err(err, FC_EINVAL, "options: model: unknown model \"%s\"", o->fc.model);
+    return fc_err_set(err, FC_EINVAL, "options: model: unknown model \"%s\"", o->fc.model);
   o->fc.calibrate = o->calibrate;
   o->fc.origins = (size_t)o->origins;
   if (o->save_model && (o->calibrate || fc_model_find(o->fc.model) == NULL))
-    return fcw_set_err(err, FC_EINVAL,
+    return fc_err_set(err, FC_EINVAL,
                        "options: save_model needs a single model (not auto/ensemble, no calibrate)");
-  if (fc_forecaster_prepare(&o->fc, err) != FC_OK) return fcw_prefix_err(err, "options");
+  if (fc_forecaster_prepare(&o->fc, err) != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "options");
   return FC_OK;
 }
 
@@ -268,9 +268,9 @@ static int load_series(const char *data, size_t len, const fc_opts *o, fc_series
   memset(set, 0, sizeof *set);
   rc = strcmp(o->format, "m4") == 0 ? fc_m4_parse(data, len, set, err)
                                     : fc_long_parse_freq(data, len, o->fc.freq, set, err);
-  if (rc != FC_OK) return fcw_prefix_err(err, "series");
+  if (rc != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "series");
   *filled = calloc(set->count ? set->count : 1, sizeof **filled);
-  if (*filled == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  if (*filled == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
   for (size_t s = 0; s < set->count; s++)
     fc_series_fill_gaps(set->values[s], set->lengths[s], &(*filled)[s], NULL);
   return FC_OK;
@@ -338,10 +338,10 @@ static void forecast_json(fc_buf *b, const char *id, const long long *times, siz
 /* Names the failing series in err: "series ID: message". */
 static int series_err(fc_err *err, const char *id, int rc) {
   char what[160];
-  if (err->msg[0] == '\0') fcw_set_err(err, rc, "%s", fc_strerror(rc));
+  if (err->msg[0] == '\0') fc_err_set(err, rc, "%s", fc_strerror(rc));
   err->code = rc;
   snprintf(what, sizeof what, "series %s", id);
-  return fcw_prefix_err(err, what);
+  return fc_err_prefix(err, (err)->code, "%s: ", what);
 }
 
 /* Fits the single model of o to series s, forecasts into f and saves the
@@ -384,7 +384,7 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
     fc_buf_init(&model);
     rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err);
     if (rc != FC_OK) {
-      fcw_prefix_err(&err, "options: levels");
+      fc_err_prefix(&err, (&err)->code, "%s: ", "options: levels");
       fc_forecast_free(&f);
       break;
     }
@@ -432,11 +432,11 @@ static int parse_loaded_opts(const char *opts, size_t len, fc_opts *o, fc_json_d
   o->nlevels = 2;
   rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc != FC_OK) return rc;
-  if (o->horizon == 0) return fcw_set_err(err, FC_EINVAL, "options: horizon is required");
+  if (o->horizon == 0) return fc_err_set(err, FC_EINVAL, "options: horizon is required");
   if (strcmp(o->format, "long") != 0 && strcmp(o->format, "m4") != 0)
-    return fcw_set_err(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
+    return fc_err_set(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
   if (freq != NULL && fc_freq_parse(freq, &o->fc.freq, err) != FC_OK)
-    return fcw_prefix_err(err, "options: freq");
+    return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
   if (levels != NULL)
     rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err);
   return rc;
@@ -463,13 +463,13 @@ int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const c
   if (rc == FC_OK && series != NULL) {
     rc = load_series(series, series_len, &o, &set, &filled, &err);
     if (rc == FC_OK && set.count != 1)
-      rc = fcw_set_err(&err, FC_EINVAL, "series: a saved model forecasts one series (%zu given)",
+      rc = fc_err_set(&err, FC_EINVAL, "series: a saved model forecasts one series (%zu given)",
                        set.count);
   }
   if (rc == FC_OK && (rc = fc_model_load(model, model_len, &m, &err)) != FC_OK)
-    fcw_prefix_err(&err, "model");
+    fc_err_prefix(&err, (&err)->code, "%s: ", "model");
   if (rc == FC_OK && (rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err)))
-    fcw_prefix_err(&err, "options: levels");
+    fc_err_prefix(&err, (&err)->code, "%s: ", "options: levels");
   if (rc == FC_OK && (rc = fc_model_forecast(m, &f, &err)) == FC_OK) {
     fc_buf_puts(&b, "{\"model\":");
     fc_buf_json_str(&b, fc_model_name(m));
@@ -578,24 +578,24 @@ static int parse_decompose_opts(const char *opts, size_t len, const char **forma
   rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc != FC_OK) return rc;
   if (strcmp(*format, "long") != 0 && strcmp(*format, "m4") != 0)
-    return fcw_set_err(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", *format);
+    return fc_err_set(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", *format);
   if (freq != NULL && fc_freq_parse(freq, &p->freq, err) != FC_OK)
-    return fcw_prefix_err(err, "options: freq");
+    return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
   if (freq != NULL && strcmp(*format, "long") != 0)
-    return fcw_set_err(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
+    return fc_err_set(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
   p->robust = robust;
   if (!strcmp(method, "mstl")) p->method = FC_DECOMPOSE_MSTL;
   else if (!strcmp(method, "prophet")) p->method = FC_DECOMPOSE_PROPHET;
-  else return fcw_set_err(err, FC_EINVAL, "options: method: want mstl or prophet, got \"%s\"", method);
+  else return fc_err_set(err, FC_EINVAL, "options: method: want mstl or prophet, got \"%s\"", method);
   if (!strcmp(band, "robust")) p->anomaly = FC_ANOMALY_ROBUST;
   else if (!strcmp(band, "interval")) p->anomaly = FC_ANOMALY_INTERVAL;
-  else return fcw_set_err(err, FC_EINVAL, "options: band: want robust or interval, got \"%s\"", band);
+  else return fc_err_set(err, FC_EINVAL, "options: band: want robust or interval, got \"%s\"", band);
   if (k > 0) p->k = k;
   if (level > 0) p->level = level;
   if (season != NULL && (rc = season_list(season, p->periods, &p->nperiods, err)) != FC_OK)
     return rc;
   if (p->method == FC_DECOMPOSE_MSTL && p->nperiods == 0 && p->freq == FC_FREQ_NONE)
-    return fcw_set_err(err, FC_EINVAL, "options: method mstl needs season or freq");
+    return fc_err_set(err, FC_EINVAL, "options: method mstl needs season or freq");
   return FC_OK;
 }
 
@@ -616,7 +616,7 @@ int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, s
   if (rc == FC_OK) {
     rc = strcmp(format, "m4") == 0 ? fc_m4_parse(series, series_len, &set, &err)
                                    : fc_long_parse_freq(series, series_len, p.freq, &set, &err);
-    if (rc != FC_OK) fcw_prefix_err(&err, "series");
+    if (rc != FC_OK) fc_err_prefix(&err, (&err)->code, "%s: ", "series");
   }
   for (size_t s = 0; rc == FC_OK && s < set.count; s++)
     fc_series_fill_gaps(set.values[s], set.lengths[s], NULL, NULL);
@@ -675,11 +675,11 @@ static int parse_cell(const char *s, double *out) {
 static int table_header(fc_csv *c, table *t, fc_err *err) {
   t->ncol = fc_csv_nfields(c);
   t->names = calloc(t->ncol, sizeof *t->names);
-  if (t->names == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  if (t->names == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
   for (size_t i = 0; i < t->ncol; i++) {
     size_t n;
     const char *f = fc_csv_field(c, i, &n);
-    if ((t->names[i] = malloc(n + 1)) == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+    if ((t->names[i] = malloc(n + 1)) == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
     memcpy(t->names[i], f, n);
     t->names[i][n] = '\0';
   }
@@ -689,18 +689,18 @@ static int table_header(fc_csv *c, table *t, fc_err *err) {
 /* One data row into t (grown as needed; cap in values). */
 static int table_row(fc_csv *c, table *t, size_t *cap, fc_err *err) {
   if (fc_csv_nfields(c) != t->ncol)
-    return fcw_set_err(err, FC_EPARSE, "line %zu: %zu fields, the header has %zu", c->record_line,
+    return fc_err_set(err, FC_EPARSE, "line %zu: %zu fields, the header has %zu", c->record_line,
                        fc_csv_nfields(c), t->ncol);
   if ((t->nrow + 1) * t->ncol > *cap) {
     size_t nc = *cap ? 2 * *cap : 256 * t->ncol;
     double *nv = realloc(t->v, nc * sizeof *nv);
-    if (nv == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+    if (nv == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
     t->v = nv;
     *cap = nc;
   }
   for (size_t i = 0; i < t->ncol; i++)
     if (parse_cell(fc_csv_field(c, i, NULL), &t->v[t->nrow * t->ncol + i]) != 0)
-      return fcw_set_err(err, FC_EPARSE, "line %zu: column %s: \"%s\" is not a number",
+      return fc_err_set(err, FC_EPARSE, "line %zu: column %s: \"%s\" is not a number",
                          c->record_line, t->names[i], fc_csv_field(c, i, NULL));
   t->nrow++;
   return FC_OK;
@@ -713,16 +713,16 @@ static int read_table(const char *data, size_t len, table *t, fc_err *err) {
   memset(t, 0, sizeof *t);
   fc_csv_init(&c, data, len);
   got = fc_csv_next(&c, err);
-  if (got <= 0) rc = got < 0 ? got : fcw_set_err(err, FC_EINVAL, "empty table");
+  if (got <= 0) rc = got < 0 ? got : fc_err_set(err, FC_EINVAL, "empty table");
   if (rc == FC_OK) rc = table_header(&c, t, err);
   while (rc == FC_OK && (got = fc_csv_next(&c, err)) > 0) rc = table_row(&c, t, &cap, err);
   if (rc == FC_OK && got < 0) rc = got;
   if (rc == FC_OK && t->nrow == 0)
-    rc = fcw_set_err(err, FC_EINVAL, "the table has a header but no rows");
+    rc = fc_err_set(err, FC_EINVAL, "the table has a header but no rows");
   fc_csv_free(&c);
   if (rc != FC_OK) {
     table_free(t);
-    fcw_prefix_err(err, "table");
+    fc_err_prefix(err, (err)->code, "%s: ", "table");
   }
   return rc;
 }
@@ -738,11 +738,11 @@ static int gather_columns(const table *t, const char *const *names, size_t nf, d
                           fc_err *err) {
   size_t cells = t->nrow * nf;
   *x = malloc((cells > 0 ? cells : 1) * sizeof **x);
-  if (*x == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  if (*x == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
   for (size_t k = 0; k < nf; k++) {
     long c = col_index(t, names[k]);
     if (c < 0)
-      return fcw_set_err(err, FC_EINVAL, "table: no column named \"%s\" (the model has %zu features)",
+      return fc_err_set(err, FC_EINVAL, "table: no column named \"%s\" (the model has %zu features)",
                          names[k], nf);
     for (size_t r = 0; r < t->nrow; r++) (*x)[r * nf + k] = t->v[r * t->ncol + (size_t)c];
   }
@@ -775,11 +775,11 @@ static int parse_train_opts(const char *opts, size_t len, train_opts *o, fc_json
   o->p = fc_gbdt_defaults();
   rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc != FC_OK) return rc;
-  if (o->target == NULL) return fcw_set_err(err, FC_EINVAL, "options: target is required");
+  if (o->target == NULL) return fc_err_set(err, FC_EINVAL, "options: target is required");
   if (o->objective != NULL && fc_gbdt_objective_parse(o->objective, &p->objective) != FC_OK)
-    return fcw_set_err(err, FC_EINVAL, "options: objective: unknown \"%s\"", o->objective);
+    return fc_err_set(err, FC_EINVAL, "options: objective: unknown \"%s\"", o->objective);
   if (o->categorical != NULL && o->categorical->type != FC_JSON_ARRAY)
-    return fcw_set_err(err, FC_EINVAL, "options: categorical: expected an array of column names");
+    return fc_err_set(err, FC_EINVAL, "options: categorical: expected an array of column names");
   return FC_OK;
 }
 
@@ -790,7 +790,7 @@ static int mark_categorical(fc_gbdt_data *d, const char *const *names, size_t nf
     size_t k = 0;
     while (k < nf && (e->type != FC_JSON_STRING || strcmp(names[k], e->text) != 0)) k++;
     if (k == nf)
-      return fcw_set_err(err, FC_EINVAL, "options: categorical: %s%s%s is not a feature column",
+      return fc_err_set(err, FC_EINVAL, "options: categorical: %s%s%s is not a feature column",
                          e->type == FC_JSON_STRING ? "\"" : "",
                          e->type == FC_JSON_STRING ? e->text : fc_json_type_name(e->type),
                          e->type == FC_JSON_STRING ? "\"" : "");
@@ -835,17 +835,17 @@ static int train_table(const table *t, train_opts *o, fc_gbdt **m, double **x, d
   size_t nf = t->ncol - 1;
   fc_gbdt_data *d = NULL;
   int rc;
-  if (tc < 0) return fcw_set_err(err, FC_EINVAL, "table: no column named \"%s\"", o->target);
-  if (nf == 0) return fcw_set_err(err, FC_EINVAL, "table: no feature columns besides the target");
+  if (tc < 0) return fc_err_set(err, FC_EINVAL, "table: no column named \"%s\"", o->target);
+  if (nf == 0) return fc_err_set(err, FC_EINVAL, "table: no feature columns besides the target");
   *names = malloc(nf * sizeof **names);
   *y = malloc(t->nrow * sizeof **y);
-  if (*names == NULL || *y == NULL) return fcw_set_err(err, FC_ENOMEM, "out of memory");
+  if (*names == NULL || *y == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
   for (size_t c = 0, k = 0; c < t->ncol; c++)
     if ((long)c != tc) (*names)[k++] = t->names[c];
   for (size_t r = 0; r < t->nrow; r++) (*y)[r] = t->v[r * t->ncol + (size_t)tc];
   if ((rc = gather_columns(t, *names, nf, x, err)) != FC_OK) return rc;
   if ((rc = fc_gbdt_data_create(&d, *x, t->nrow, nf, *y, err)) != FC_OK)
-    return fcw_prefix_err(err, "table");
+    return fc_err_prefix(err, (err)->code, "%s: ", "table");
   fc_gbdt_data_set_names(d, *names, NULL);
   rc = mark_categorical(d, *names, nf, o->categorical, err);
   if (rc == FC_OK) rc = fc_gbdt_train(m, d, NULL, o->p, err);
@@ -873,7 +873,7 @@ int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opt
   if (rc == FC_OK) rc = read_table(table_text, table_len, &t, &err);
   if (rc == FC_OK) rc = train_table(&t, &o, &m, &x, &y, &names, &err);
   if (rc == FC_OK) rc = fc_gbdt_save(m, &bytes, &err);
-  if (rc == FC_OK && fc_buf_failed(&bytes)) rc = fcw_set_err(&err, FC_ENOMEM, "out of memory");
+  if (rc == FC_OK && fc_buf_failed(&bytes)) rc = fc_err_set(&err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK) train_json(&b, m, &bytes, t.nrow);
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_buf_free(&b);
@@ -902,13 +902,13 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
   fc_buf_init(&b);
   memset(&t, 0, sizeof t);
   rc = fc_gbdt_load(&m, model, model_len, &err);
-  if (rc != FC_OK) fcw_prefix_err(&err, "model");
+  if (rc != FC_OK) fc_err_prefix(&err, (&err)->code, "%s: ", "model");
   if (rc == FC_OK) rc = read_table(table_text, table_len, &t, &err);
   if (rc == FC_OK) {
     nf = fc_gbdt_num_features(m);
     names = malloc(nf * sizeof *names);
     pred = malloc(t.nrow * sizeof *pred);
-    if (names == NULL || pred == NULL) rc = fcw_set_err(&err, FC_ENOMEM, "out of memory");
+    if (names == NULL || pred == NULL) rc = fc_err_set(&err, FC_ENOMEM, "out of memory");
     for (size_t f = 0; rc == FC_OK && f < nf; f++) names[f] = fc_gbdt_feature_name(m, f);
   }
   if (rc == FC_OK) rc = gather_columns(&t, names, nf, &x, &err);

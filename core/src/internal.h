@@ -50,12 +50,9 @@ int fc__grow(void **p, size_t *cap, size_t need, size_t size);
 /* qsort comparator: doubles in ascending order (no NaN expected). */
 int fc__cmp_double(const void *a, const void *b);
 
-/* Fills err (if any) with code and a formatted message; returns code. */
-int fc__err(fc_err *err, int code, const char *fmt, ...) FC__PRINTF(3, 4);
-/* Prepends a formatted prefix to err's message (err may be NULL);
- * returns code, so that `return fc__err_prefix(err, rc, ...)` passes the
- * real failure on whether or not the caller wanted details. */
-int fc__err_prefix(fc_err *err, int code, const char *fmt, ...) FC__PRINTF(3, 4);
+/* The core's short names for status.h's fc_err_set and fc_err_prefix. */
+#define fc__err fc_err_set
+#define fc__err_prefix fc_err_prefix
 
 #define FC__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FC__MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -29,7 +29,7 @@ void fc_err_clear(fc_err *err) {
   err->msg[0] = '\0';
 }
 
-int fc__err(fc_err *err, int code, const char *fmt, ...) {
+int fc_err_set(fc_err *err, int code, const char *fmt, ...) {
   if (err != NULL) {
     va_list ap;
     err->code = code;
@@ -42,7 +42,7 @@ int fc__err(fc_err *err, int code, const char *fmt, ...) {
 
 /* Prefixes the existing message, so that an inner "not a decimal" becomes
  * "line 7: amount: not a decimal" as the error travels outward. */
-int fc__err_prefix(fc_err *err, int code, const char *fmt, ...) {
+int fc_err_prefix(fc_err *err, int code, const char *fmt, ...) {
   char prefix[160];
   char rest[FC_ERR_MSG_MAX];
   va_list ap;

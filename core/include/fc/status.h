@@ -51,6 +51,20 @@ typedef struct fc_err {
 /* Resets an fc_err to FC_OK with an empty message. */
 void fc_err_clear(fc_err *err);
 
+#if defined(__GNUC__) || defined(__clang__)
+#define FC_ERR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FC_ERR_PRINTF(a, b)
+#endif
+
+/* Fills err (may be NULL) with code and a formatted message; returns code,
+ * so that `return fc_err_set(err, FC_EINVAL, "...")` reads as one step.
+ * The core, the gateway and the WASM layer all report errors this way. */
+int fc_err_set(fc_err *err, int code, const char *fmt, ...) FC_ERR_PRINTF(3, 4);
+/* Puts a formatted prefix before err's message ("line 7: " + "amount: not
+ * a decimal"), keeping the start when it no longer fits; returns code. */
+int fc_err_prefix(fc_err *err, int code, const char *fmt, ...) FC_ERR_PRINTF(3, 4);
+
 #ifdef __cplusplus
 }
 #endif
