@@ -415,7 +415,6 @@ static int cached_model(wasm_cache *c, const fc_treasury *t, const fc_project_re
   }
   fp.now = req->p.now;
   fp.tenant_id = req->p.tenant_id;
-  fp.seed = req->seed;
   if ((rc = fc_flowsim_fit(t, &fp, &m, err)) != FC_OK) return rc;
   fc_flowsim_destroy(c->model);
   c->model = m;

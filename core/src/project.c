@@ -73,7 +73,6 @@ static int project_sim(const fc_treasury *t, const fc_project_request *req, fc_p
     fc_flowsim_params fp = fc_flowsim_defaults();
     fp.now = req->p.now;
     fp.tenant_id = req->p.tenant_id;
-    fp.seed = req->seed;
     fp.progress = req->progress;
     fp.user_data = req->user_data;
     if ((rc = fc_flowsim_fit(t, &fp, &fresh, err)) != FC_OK) return rc;

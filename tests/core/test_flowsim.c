@@ -349,7 +349,6 @@ TEST(same_seed_same_bytes_and_a_fitted_model_is_reused) {
   /* A model fitted once answers the same as a fresh fit, and a what-if of
    * known flows reuses it. */
   fp.now = ts("2025-12-01T12:00:00Z");
-  fp.seed = 1;
   ASSERT_OK(fc_flowsim_fit(t, &fp, &m, NULL));
   ASSERT(fc_flowsim_matches(m, t, NULL, fp.now));
   d = answer(t, 1, m, NULL);

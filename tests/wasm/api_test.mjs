@@ -298,6 +298,8 @@ test('ml what-ifs reuse the fitted flow model and answer the same bytes as a fre
   assert.notEqual(paused, base);
   const fresh = await mod.default();
   assert.equal(fresh.projectJSON(demo, pause), paused, 'the reused model answers what a fresh fit answers');
+  // A kept model answers another seed as a fresh module does (its calibration seed is its own).
+  assert.equal(fc.projectJSON(demo, { ...opts, seed: 2 }), (await mod.default()).projectJSON(demo, { ...opts, seed: 2 }));
   const p = JSON.parse(paused);
   for (const c of p.currencies) {
     assert.ok('time_to_breach_hours' in c.depletion && Array.isArray(c.depletion.drivers));

@@ -63,7 +63,9 @@ typedef struct fc_project_request {
   const char *scenario;
   size_t scenario_len;
   const struct fc_json *scenario_value;
-  uint64_t seed;             /* 0; the same seed gives the same bytes, native and WASM */
+  uint64_t seed;             /* 0: the simulated paths' seed; the same seed gives the same bytes, native
+                              * and WASM. A model fitted here calibrates with its own fixed seed, so a
+                              * kept model answers any request seed as a fresh fit would. */
   int paths;                 /* simulated paths for "ml": 1000 (FC_PROJECT_PATHS_MIN..MAX) */
   double target_probability; /* rebalancing aims below this P(breach within the horizon): 0.05 */
   const struct fc_flowsim *model; /* a fitted flow model to reuse, or NULL */
