@@ -8,7 +8,9 @@
 // fetched but the module itself.
 const $ = (id) => document.getElementById(id);
 const state = {
-  data: { accounts: null, transfers: null, streams: null }, source: '', sort: { key: 'hours', dir: 1 }, streams: [],
+  data: { accounts: null, transfers: null, streams: null }, source: '',
+  sort: { key: 'hours', dir: 1 }, streams: [],
+  origin: { accounts: null, transfers: null, streams: null }, // 'file' or 'demo' per input
   // The what-if scenario (core/include/fc/whatif.h): payments added, transfers cancelled, streams paused.
   scenario: { transfers: [], cancel: [], pause: new Set() },
   result: null, baseline: null, version: '',
@@ -818,11 +820,16 @@ async function readFile(input, kind) {
   const f = input.files[0];
   if (!f) return;
   state.data[kind] = await f.text();
+  state.origin[kind] = 'file';
   state.source = 'files';
   if (kind === 'accounts') fillAccounts();
   if (kind === 'transfers') nowFromData();
-  const loaded = Object.entries(state.data).filter(([, v]) => v !== null).map(([k]) => k);
-  $('source').textContent = `Loaded from files: ${loaded.join(', ')}.`
+  // Name only what files supplied: a file over the demo replaces one input, the rest stays the demo's.
+  const kinds = ['accounts', 'transfers', 'streams'];
+  const files = kinds.filter((k) => state.origin[k] === 'file');
+  const demo = kinds.filter((k) => state.origin[k] === 'demo');
+  $('source').textContent = `Loaded from files: ${files.join(', ')}.`
+    + (demo.length ? ` From the demo: ${demo.join(', ')}.` : '')
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
   recompute();
 }
@@ -832,6 +839,7 @@ async function loadDemo() {
   if (!m.ok) return showError(m.error);
   const d = m.demo;
   state.data = { accounts: d.accounts, transfers: d.transfers, streams: d.streams };
+  state.origin = { accounts: 'demo', transfers: 'demo', streams: 'demo' };
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).value = '';
   const n = (csv) => csv.trim().split('\n').length - 1;
   $('source').textContent = `Demo tenant "${d.tenant_id}" (seed ${d.seed}): ${n(d.accounts)} accounts, `
