@@ -51,6 +51,7 @@ import math
 import os
 import sys
 import time
+import zlib
 from multiprocessing import Pool
 
 import numpy as np
@@ -360,10 +361,12 @@ def simulate_currency(rng, tid, ccy, regime, now0, t_start, paths):
         "p90": [B0 / unit] + list(q[2] / unit),
         "p48_by_hour": [float(np.mean(B[k] + minc[k] < floor)) for k in range(EP_K)],
     }
+    oracle_est = estimated_oracle(tid, ccy, dirs, occ, ev, streams, now0, t_start, paths, B0, floor, unit,
+                                  drain_cum)
     truth = {"oracle_ms_look": t_look * 1e3, "oracle_ms_episode": (t_oracle - t_look) / (EP_K - 1) * 1e3,
              "oracle_cpu_ms_look": c_look * 1e3, "oracle_cpu_ms_episode": (c_oracle - c_look) / (EP_K - 1) * 1e3,
              "currency": ccy, "scale": scale, "floor": floor, "balance0": B0, "need48": N / unit,
-             "breach_hour": breach, "path": [int(x) for x in B], "oracle": oracle,
+             "breach_hour": breach, "path": [int(x) for x in B], "oracle": oracle, "oracle_est": oracle_est,
              "hist_mean_abs_hourly": float(np.mean(np.abs(hist_net))) / unit,
              "hidden": {"volume": volume / unit, "regime_factor": factor,
                         **{("out" if d < 0 else "in") + "_" + key: round(float(P[key]), 4)
@@ -371,6 +374,62 @@ def simulate_currency(rng, tid, ccy, regime, now0, t_start, paths):
                         "weekend_in": round(float(dirs[1]["dow"][5]), 4),
                         "recurring": sorted({"%s%s" % (o["kind"], "*" if o["sched"] else "") for o in occ})}}
     return truth, ev, streams, B0, floor
+
+
+def estimated_oracle(tid, ccy, dirs, occ, ev, streams, now0, t_start, paths, B0, floor, unit, drain_cum):
+    """The oracle's simulation with the two levels a learner must estimate from
+    the history -- events per business day and the mean amount, per direction --
+    replaced by their moment estimates from the history's unscheduled completed
+    transfers; every other hidden parameter (hour and weekday shapes, month
+    ends, day-effect spread, amount spread and tail, the recurring payments and
+    their dates) stays the truth. No method that learns from the same history
+    can expect to rank better than this, so it is the fair ceiling (the oracle
+    knows the levels exactly). Its own random stream: the worlds do not change."""
+    rng = np.random.default_rng(zlib.crc32(("oracle-est/%s/%s" % (tid, ccy)).encode()))
+    hist_h = np.arange(t_start, now0, 3600, dtype=np.int64)
+    recurring_cps = {o["cp"] for o in occ}
+    P_est = {}
+    for d, P in dirs.items():
+        amts = [abs(e[1]) for e in ev if t_start <= e[0] < now0 and e[2] == "completed" and e[4] is None
+                and e[3] not in recurring_cps and (e[1] > 0) == (d > 0)]
+        lam1, amul = intensity(dict(P, n_bd=1.0), hist_h)
+        n_bd = max(len(amts), 0.5) / max(float(lam1.sum()), 1e-9)
+        tail = 1 + P["p_big"] * (P["big"] - 1)
+        mean_amt = (float(np.mean(amts)) if amts else math.exp(P["mu"] + P["s"] ** 2 / 2) * tail) / tail
+        mean_amt /= float(np.mean(amul)) if len(amul) else 1.0
+        P_est[d] = dict(P, n_bd=n_bd, mu=math.log(max(mean_amt, 1e-9)) - P["s"] ** 2 / 2)
+    oh = np.arange(now0, now0 + LOOK_H * 3600, 3600, dtype=np.int64)
+    F = np.zeros((paths, LOOK_H))
+    for d, P in P_est.items():
+        lam, amul = intensity(P, oh)
+        ud, inv = np.unique(oh // DAY, return_inverse=True)
+        eff = np.exp(rng.normal(-P["sigma_day"] ** 2 / 2, P["sigma_day"], (paths, len(ud))))[:, inv]
+        n = rng.poisson(lam[None, :] * eff).ravel()
+        flat = np.repeat(np.arange(paths * LOOK_H), n)
+        a = amounts(rng, P, len(flat)) * np.tile(amul, paths)[flat]
+        F += d * np.bincount(flat, weights=a, minlength=paths * LOOK_H).reshape(paths, LOOK_H)
+    F -= np.diff(drain_cum[:LOOK_H + 1])[None, :]
+    for o in occ:
+        if o["T"] < now0:
+            continue
+        if o["sched"] and o["ann"] <= now0:
+            j = (o["T"] - now0) // 3600
+            if j < LOOK_H:
+                F[:, j] += o["dir"] * o["A"]
+            continue
+        p = o["probs"] * (o["times"] >= now0)
+        if p.sum() <= 0:
+            continue
+        j = (o["times"][rng.choice(len(p), size=paths, p=p / p.sum())] - now0) // 3600
+        a = o["amount"] * np.exp(rng.normal(-o["sigma"] ** 2 / 2, o["sigma"], paths))
+        m = j < LOOK_H
+        np.add.at(F, (np.nonzero(m)[0], j[m]), o["dir"] * a[m])
+    bal = B0 + np.cumsum(F, axis=1)
+    q = np.quantile(bal, [0.1, 0.5, 0.9], axis=0)
+    runmin = np.minimum.accumulate(bal, axis=1)
+    return {"p": [float(np.mean(runmin[:, h - 1] < floor)) for h in (24, 48, 72, 96)],
+            "p10": [B0 / unit] + list(q[0] / unit), "p50": [B0 / unit] + list(q[1] / unit),
+            "p90": [B0 / unit] + list(q[2] / unit)}
 
 
 def make_tenant(args):

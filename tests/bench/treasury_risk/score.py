@@ -33,7 +33,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import list_worlds  # noqa: E402
 
 # ml-raw: ml's probabilities before its calibration (p_raw), same band.
-METHODS = ["rule", "gbdt", "ml", "ml-raw", "baseline", "oracle"]
+# oracle-est: the true process with the flow levels estimated from the
+# history (gen.py estimated_oracle): the fair ceiling for a learner.
+METHODS = ["rule", "gbdt", "ml", "ml-raw", "baseline", "oracle-est", "oracle"]
 HS = (24, 48, 72, 96)
 BUCKETS = ((1, 12), (13, 24), (25, 48), (49, 96))
 
@@ -127,6 +129,9 @@ def load(worlds, results):
             o = c["oracle"]
             look["oracle"][key] = {"p": o["p"], "p10": o["p10"], "p50": o["p50"], "p90": o["p90"]}
             ep["oracle"][key] = dict(enumerate(o["p48_by_hour"]))
+            if "oracle_est" in c:
+                e = c["oracle_est"]
+                look["oracle-est"][key] = {"p": e["p"], "p10": e["p10"], "p50": e["p50"], "p90": e["p90"]}
             timing("oracle", (t["tenant"], "look"), {"ms": c["oracle_ms_look"], "cpu_ms": c["oracle_cpu_ms_look"]}, True)
             timing("oracle/ep", (t["tenant"], 0), {"ms": c["oracle_ms_episode"], "cpu_ms": c["oracle_cpu_ms_episode"]}, True)
     return truth, look, ep, calls, notes
@@ -203,7 +208,7 @@ def episodes(truth, ep, calls, out):
     verdict = []
     for reg in ("edge", "spread"):
         for m in METHODS + ["oracle, all worlds"]:
-            em = "oracle" if m.startswith("oracle") else m
+            em = "oracle" if m == "oracle, all worlds" else m
             if not ep.get(em):
                 continue
             # The oracle row uses the baseline's episode currencies (the same units), the last row every world.
