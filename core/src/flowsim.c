@@ -609,20 +609,6 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
       d->rate[how] = (n2[how] + LEVEL2_PRIOR_HOURS * l1) / (e2[how] + LEVEL2_PRIOR_HOURS);
     }
   }
-  /* Month end: the multiplier where seen, the prior where not. */
-  for (size_t h = 0; h < hours; h++)
-    if (me_of[h]) x_me += d->rate[how_of[h]];
-  if (me_hours >= 24 && x_me > 0) {
-    /* On volume, not counts: month ends bring larger payments as well as
-     * more. The month end's amount in units of the usual mean amount. */
-    double mean_rest = N > 0 ? v_rest / N : 0, units = mean_rest > 0 ? v_me / mean_rest : n_me;
-    d->me_mult = (units + 3.0) / (x_me + 3.0);
-    d->me_logsd = 1.0 / sqrt(n_me + 3.0);
-    d->me_seen = 1;
-  } else {
-    d->me_mult = MONTH_END_PRIOR;
-    d->me_logsd = MONTH_END_LOGSD;
-  }
   /* Day effect: excess variance of whole days' counts. */
   for (size_t h = 0; h < n_days * 24; h++)
     if (!me_of[h]) daily_e[h / 24] += d->rate[how_of[h]];
@@ -644,6 +630,27 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     phi = phi < 0 ? 0 : phi > 2 ? 2 : phi;
     phi = ((double)days * phi + 5.0 * DISPERSION_PRIOR) / ((double)days + 5.0);
     d->day_logsd = sqrt(fc__dlog(1.0 + phi));
+  }
+  /* Month end: the multiplier where seen, the prior where not. A seen
+   * month end is a few days, each with its own day effect, so its log
+   * multiplier is an estimate with variance day_logsd^2 per day (plus the
+   * count's Poisson noise): shrunk toward the prior by precision, one
+   * unusually busy month end is not taken for a rule (a 9x day read as a
+   * 6x quarter end on the risk benchmark). */
+  for (size_t h = 0; h < hours; h++)
+    if (me_of[h]) x_me += d->rate[how_of[h]];
+  d->me_mult = MONTH_END_PRIOR;
+  d->me_logsd = MONTH_END_LOGSD;
+  if (me_hours >= 24 && x_me > 0) {
+    /* On volume, not counts: month ends bring larger payments as well as
+     * more. The month end's amount in units of the usual mean amount. */
+    double mean_rest = N > 0 ? v_rest / N : 0, units = mean_rest > 0 ? v_me / mean_rest : n_me;
+    double v_obs = d->day_logsd * d->day_logsd / (me_hours / 24.0) + 1.0 / (n_me + 1.0);
+    double v_pri = MONTH_END_LOGSD * MONTH_END_LOGSD, l_obs = fc__dlog((units + 1.0) / (x_me + 1.0));
+    double prec = 1.0 / v_obs + 1.0 / v_pri;
+    d->me_mult = fc__dexp((l_obs / v_obs + fc__dlog(MONTH_END_PRIOR) / v_pri) / prec);
+    d->me_logsd = sqrt(1.0 / prec);
+    d->me_seen = 1;
   }
   d->level_logsd = 1.0 / sqrt(N + n_me + 1.0);
   /* Amounts by cell. */
