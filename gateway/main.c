@@ -490,8 +490,8 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
          gw_server_port(rt.server));
   if (demo_key) printf("demo key (tenant demo, tier pro): %s\n", demo_key);
   if (app->web_root)
-    printf("Treasury page: http://%s%s%s:%d/\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
-           gw_server_port(rt.server));
+    printf("Treasury page: http://%s%s%s:%d/%s\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
+           gw_server_port(rt.server), demo_key ? " (sign in with the demo key above)" : "");
   fflush(stdout);
   if (gw_db_transaction_tenants(app->db, retrain_at_start, rt.registry, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: startup retraining: %s\n", err.msg);

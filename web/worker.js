@@ -4,8 +4,13 @@
 //   {seq, kind: 'project', data, options, baseline}  -> {seq, ok, json, baseline_json, ms}
 //     options is ProjectOptions; with baseline true it also projects the same
 //     options without the scenario (same method), so a card's figures and its
-//     delta come from one pair of answers.
+//     delta come from one pair of answers. data may be left out: the worker
+//     keeps the last data it was sent (kept on arrival, so a request collapsed
+//     away still hands its data to the next), and a signed-in tenant's
+//     snapshot crosses to the worker once, not on every slider move.
 //   {seq, kind: 'demo', options}                      -> {seq, ok, demo}
+//   {seq, kind: 'compare', data, options_a, options_b} -> {seq, ok, json_a, json_b}
+//     two saved scenarios projected with the same settings, side by side.
 // An error answers {seq, ok: false, error: {code, message, rows}}. Requests
 // queued while one computes are collapsed to the newest (the page drops any
 // answer older than its latest request anyway, by seq).
@@ -13,6 +18,7 @@ import init from './floatcast.mjs';
 
 let fc = null;
 let pending = null;
+let kept = null; // the last data sent
 let scheduled = false;
 
 async function load() {
@@ -32,13 +38,20 @@ function run(req) {
   const t0 = performance.now();
   if (req.kind === 'demo') return { demo: fc.demo(req.options || {}) };
   if (req.kind === 'project') {
-    const json = fc.projectJSON(req.data, req.options);
+    const data = req.data || kept;
+    if (!data) throw new Error('no data to project');
+    const json = fc.projectJSON(data, req.options);
     let baselineJson = null;
     if (req.baseline) {
       const { scenario, ...plain } = req.options;
-      baselineJson = fc.projectJSON(req.data, plain);
+      baselineJson = fc.projectJSON(data, plain);
     }
     return { json, baseline_json: baselineJson, ms: performance.now() - t0 };
+  }
+  if (req.kind === 'compare') {
+    const data = req.data || kept;
+    if (!data) throw new Error('no data to project');
+    return { json_a: fc.projectJSON(data, req.options_a), json_b: fc.projectJSON(data, req.options_b) };
   }
   throw new Error(`unknown request ${req.kind}`);
 }
@@ -62,8 +75,9 @@ const ready = load().catch((e) => self.postMessage({ kind: 'failed', error: erro
 
 self.onmessage = (ev) => {
   const req = ev.data;
-  // Demo data is answered in turn (milliseconds); projections collapse to the newest.
-  if (req.kind === 'demo') {
+  if (req.data) kept = req.data;
+  // Demo data and comparisons are answered in turn; projections collapse to the newest.
+  if (req.kind === 'demo' || req.kind === 'compare') {
     ready.then(() => answer(req));
     return;
   }
