@@ -156,6 +156,7 @@ try {
   await page.waitForFunction(() => window.fcTimings.signin !== null);
   await idle(page);
   const signinMs = await page.evaluate(() => window.fcTimings.signin);
+  const ltSignin = await page.evaluate(() => window.__longtasks.length);
   assert.equal(await page.inputValue('#key'), '');
   const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]) + document.cookie);
   assert.ok(!stored.includes(gw.key) && !stored.includes(gw.key.slice(16)), `the key is stored nowhere: ${stored}`);
@@ -214,6 +215,25 @@ try {
     assert.equal(minor(await page.getAttribute(sel, 'data-delta'), sc), minor(s.rule.projected_balance, sc) - minor(b.rule.projected_balance, sc), `${ccy} exact rule delta`);
   }
 
+  // Saved scenarios: this one saved under a name (per tenant, in localStorage), then
+  // compared with the baseline side by side: each currency's exact difference.
+  const scName = 'Pay, cancel, pause';
+  await page.fill('#sc-name', scName);
+  await page.click('#sc-save');
+  await page.waitForFunction((n) => [...document.querySelectorAll('#sc-b option')].some((o) => o.value === n), scName);
+  assert.ok((await page.evaluate(() => localStorage.getItem('fc-scenarios:demo'))).includes(scName), 'saved under the tenant');
+  await page.selectOption('#sc-a', '');
+  await page.selectOption('#sc-b', scName);
+  await page.click('#sc-compare');
+  await page.waitForSelector('#compare:not([hidden]) tr[data-currency="USD"]');
+  for (const c of rw.currencies) {
+    const b = rb.currencies.find((x) => x.currency === c.currency);
+    const sc = scaleOf(c.current_balance);
+    const row = await page.$eval(`#compare tr[data-currency="${c.currency}"]`, (r) => ({ ...r.dataset }));
+    assert.deepEqual([row.a, row.b], [b.rule.projected_balance, c.rule.projected_balance], `${c.currency} compared headlines`);
+    assert.equal(minor(row.delta, sc), minor(c.rule.projected_balance, sc) - minor(b.rule.projected_balance, sc), `${c.currency} compared delta`);
+  }
+  const ltRule = await page.evaluate(() => window.__longtasks.length);
   // ML with the scenario: every figure from one ML answer, the delta against the ML baseline.
   const mlFirst = await after(page, () => page.selectOption('#method', 'ml'));
   await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'ml');
@@ -236,6 +256,15 @@ try {
   const mlPlain = project({ floors, method: 'ml' });
   const usdc = mlPlain.currencies.find((c) => c.currency === 'USDC');
   assert.equal(await page.getAttribute('#cards .card[data-currency="USDC"]', 'data-headline'), usdc.path[48].p50.toFixed(6), 'ML headline after reset');
+  // The saved scenario applied again (ML): its figures are the ML scenario's.
+  await page.selectOption('#sc-saved', scName);
+  mlTimes.push((await after(page, () => page.click('#sc-apply'))).ms);
+  assert.equal(await page.$$eval('#wi-list li', (l) => l.length), 3, 'the saved scenario applied');
+  for (const ccy of ['USD', 'USDC']) {
+    const s = mlS.currencies.find((c) => c.currency === ccy);
+    assert.equal(await page.getAttribute(`#cards .card[data-currency="${ccy}"]`, 'data-headline'),
+      s.path[48].p50.toFixed(scaleOf(s.current_balance)), `${ccy} ML headline of the applied scenario`);
+  }
   const longtasks = await page.evaluate((k) => window.__longtasks.slice(k), lt0);
 
   // axe-core on the signed-in page with its results.
@@ -266,13 +295,18 @@ try {
   problems.splice(0, problems.length, ...problems.filter((p) => !/status of 401/.test(p))); // that probe's own 401
   assert.deepEqual(problems, [], 'no page errors');
 
+  const parts = await page.evaluate(() => window.fcTimings.projections.slice(1));
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const max = (xs) => Math.max(...xs);
   const f = (x) => x.toFixed(1);
   console.log(`timings (Chromium, this machine): sign-in to first projection ${f(signinMs)} ms (target 1500); `
     + `rule what-if median ${f(med(ruleTimes))} ms, max ${f(max(ruleTimes))} ms over ${ruleTimes.length} (target 16); `
     + `ML first ${f(mlFirst.ms)} ms, ML what-if median ${f(med(mlTimes))} ms, max ${f(max(mlTimes))} ms over ${mlTimes.length} (target 150); `
-    + `main-thread long tasks > 50 ms: ${longtasks.length}${longtasks.length ? ` (${longtasks.map((t) => f(t.ms)).join(', ')} ms)` : ''} (target 0); `
+    + `of which in the worker (rule/ML median) ${f(med(parts.filter((p) => p.method === 'rule').map((p) => p.worker_ms)))}/`
+    + `${f(med(parts.filter((p) => p.method === 'ml').map((p) => p.worker_ms)))} ms, drawing on the main thread `
+    + `${f(med(parts.map((p) => p.main_ms)))} ms; `
+    + `main-thread long tasks > 50 ms: ${longtasks.length}${longtasks.length ? ` (${longtasks.map((t) => f(t.ms)).join(', ')} ms)` : ''} (target 0: `
+    + `${ltSignin - lt0} at sign-in, ${ltRule - ltSignin} in rule what-ifs, ${lt0 + longtasks.length - ltRule} in ML); `
     + `snapshot ${JSON.stringify(snap).length} bytes`);
   console.log(`ok: signed in, ${cards.length} cards from the snapshot, rule and ML what-ifs coherent, refresh, sign-out; `
     + `axe: ${axe.length} minor/moderate violations (${axe.map((v) => v.id).join(', ') || 'none'}); screenshot ${shot}`);
