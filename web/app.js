@@ -1075,8 +1075,10 @@ async function readFile(input, kind) {
   const kinds = ['accounts', 'transfers', 'streams'];
   const files = kinds.filter((k) => state.origin[k] === 'file');
   const demo = kinds.filter((k) => state.origin[k] === 'demo');
+  const gw = kinds.filter((k) => state.origin[k] === 'gateway');
   $('source').textContent = `Loaded from files: ${files.join(', ')}.`
     + (demo.length ? ` From the demo: ${demo.join(', ')}.` : '')
+    + (gw.length ? ` From the gateway (tenant ${state.tenant}): ${gw.join(', ')}.` : '')
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
   recompute();
 }
