@@ -140,6 +140,7 @@ try {
   await page.goto(`${gw.base}/`);
   await page.waitForSelector('body[data-module="ready"]');
   assert.ok(await page.isVisible('#signin'), 'the key form is shown before signing in');
+  assert.ok(!(await page.isVisible('#signed')), 'no signed-in bar before signing in');
 
   // A wrong key: a plain sentence, still signed out.
   await page.fill('#key', `fc_000000000000_${'0'.repeat(48)}`);
@@ -162,6 +163,7 @@ try {
   assert.ok(!stored.includes(gw.key) && !stored.includes(gw.key.slice(16)), `the key is stored nowhere: ${stored}`);
   assert.ok(!stored.includes('fc_session'), 'the session cookie is HttpOnly');
   assert.match(await page.textContent('#who'), /tenant demo/);
+  assert.ok(await page.isVisible('#signed') && !(await page.isVisible('#signin')), 'signed in: the bar, not the key form');
   assert.equal(await page.inputValue('#now'), snap.as_of.slice(0, 16), 'now is the snapshot as-of');
 
   // The cards: the snapshot's currencies and balances (with the currency's decimals).
@@ -266,6 +268,7 @@ try {
       s.path[48].p50.toFixed(scaleOf(s.current_balance)), `${ccy} ML headline of the applied scenario`);
   }
   const longtasks = await page.evaluate((k) => window.__longtasks.slice(k), lt0);
+  const parts = await page.evaluate(() => window.fcTimings.projections.slice(1)); // after the first (sign-in)
 
   // axe-core on the signed-in page with its results.
   await page.addScriptTag({ path: axePath });
@@ -286,16 +289,23 @@ try {
   await page.waitForFunction(() => document.querySelector('#cards .card[data-currency="USD"]')?.innerText.includes('2,880,000.00'));
   await page.screenshot({ path: shot, fullPage: true });
 
+  // A reload resumes with the cookie (the tab remembers only that it signed in, not the key).
+  await page.reload();
+  await page.waitForSelector('body[data-module="ready"]');
+  await page.waitForSelector('#cards[data-ready="1"] .card[data-currency="USD"]');
+  assert.match(await page.textContent('#who'), /tenant demo/);
+  assert.ok(!(await page.isVisible('#signin')), 'resumed signed in');
+
   // Sign out: the form again, and the cookie no longer reads the tenant.
   await page.click('#signout');
   await page.waitForSelector('#signin:not([hidden])');
+  assert.ok(await page.isVisible('#signin') && !(await page.isVisible('#signed')), 'signed out: the key form again');
   assert.equal(await page.$$eval('#cards .card', (c) => c.length), 0, 'no figures left after signing out');
   const status = await page.evaluate(async () => (await fetch('/v1/treasury/snapshot')).status);
   assert.equal(status, 401, 'the session has ended');
   problems.splice(0, problems.length, ...problems.filter((p) => !/status of 401/.test(p))); // that probe's own 401
   assert.deepEqual(problems, [], 'no page errors');
 
-  const parts = await page.evaluate(() => window.fcTimings.projections.slice(1));
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const max = (xs) => Math.max(...xs);
   const f = (x) => x.toFixed(1);
