@@ -10,9 +10,11 @@
 // not readable by script), checks the cards show the snapshot's currencies
 // and balances, drives the what-if controls (horizon, floors, a payment, a
 // cancelled transfer, a paused stream, reset), checks ML coherence
-// (headline = ML p50, delta = p50(scenario) - p50(baseline)), Refresh after an
-// ingestion, axe-core (no serious or critical violation), sign-out (the
-// cookie no longer reads), and measures: sign-in to first projection on
+// (headline = ML p50, delta = p50(scenario) - p50(baseline)), a saved scenario
+// (stored per tenant, compared with the baseline side by side with exact
+// differences, applied again in ML), axe-core (no serious or critical
+// violation), Refresh after an ingestion, a reload that resumes signed in,
+// sign-out (the cookie no longer reads), and measures: sign-in to first projection on
 // screen, rule and ML what-ifs (input to DOM), and main-thread long tasks
 // (PerformanceObserver 'longtask'). Timings are printed as a report line and
 // are not asserted (a shared, busy machine); see docs/benchmarks.md.
