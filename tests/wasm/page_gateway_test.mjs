@@ -17,7 +17,8 @@
 // sign-out (the cookie no longer reads), and measures: sign-in to first projection on
 // screen, rule and ML what-ifs (input to DOM), and main-thread long tasks
 // (PerformanceObserver 'longtask'). Timings are printed as a report line and
-// are not asserted (a shared, busy machine); see docs/benchmarks.md.
+// are not asserted (a shared, busy machine); they are also written next to the
+// screenshot (page_gateway.timings.txt); see docs/benchmarks.md.
 // Screenshot to FC_SHOT_GATEWAY. Exits 77 (skipped) without playwright-core,
 // axe-core, chromium or the gateway.
 import assert from 'node:assert/strict';
@@ -311,7 +312,7 @@ try {
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const max = (xs) => Math.max(...xs);
   const f = (x) => x.toFixed(1);
-  console.log(`timings (Chromium, this machine): sign-in to first projection ${f(signinMs)} ms (target 1500); `
+  const timings = (`timings (Chromium, this machine): sign-in to first projection ${f(signinMs)} ms (target 1500); `
     + `rule what-if median ${f(med(ruleTimes))} ms, max ${f(max(ruleTimes))} ms over ${ruleTimes.length} (target 16); `
     + `ML first ${f(mlFirst.ms)} ms, ML what-if median ${f(med(mlTimes))} ms, max ${f(max(mlTimes))} ms over ${mlTimes.length} (target 150); `
     + `of which in the worker (rule/ML median) ${f(med(parts.filter((p) => p.method === 'rule').map((p) => p.worker_ms)))}/`
@@ -320,6 +321,8 @@ try {
     + `main-thread long tasks > 50 ms: ${longtasks.length}${longtasks.length ? ` (${longtasks.map((t) => f(t.ms)).join(', ')} ms)` : ''} (target 0: `
     + `${ltSignin - lt0} at sign-in, ${ltRule - ltSignin} in rule what-ifs, ${lt0 + longtasks.length - ltRule} in ML); `
     + `snapshot ${JSON.stringify(snap).length} bytes`);
+  console.log(timings);
+  fs.writeFileSync(shot.replace(/\.png$/, '.timings.txt'), `${timings}\n`); // ctest shows output only on failure
   console.log(`ok: signed in, ${cards.length} cards from the snapshot, rule and ML what-ifs coherent, refresh, sign-out; `
     + `axe: ${axe.length} minor/moderate violations (${axe.map((v) => v.id).join(', ') || 'none'}); screenshot ${shot}`);
 } finally {
