@@ -774,12 +774,13 @@ function projectOptions() {
   return opts;
 }
 
-// The worker keeps the data it was last sent: send it only when it changed.
-// sent() records that the worker has it (call it once the answer came).
+// The worker keeps the data it was last sent, as soon as a message carrying it
+// arrives (superseded or not): send it only when it changed since.
 function dataForWorker() {
   const d = state.data, s = state.sent;
   const same = s && s.accounts === d.accounts && s.transfers === d.transfers && s.streams === d.streams;
-  return { data: same ? null : { ...d }, sent: () => { state.sent = { ...d }; } };
+  if (!same) state.sent = { ...d };
+  return same ? null : { ...d };
 }
 
 // Projects the current inputs in the worker (the baseline too when a scenario
@@ -800,9 +801,7 @@ async function recompute() {
   }
   const scenario = !!opts.scenario;
   const t0 = performance.now();
-  const { data, sent } = dataForWorker();
-  const m = await request('project', { data, options: opts, baseline: scenario });
-  if (!m.superseded) sent();
+  const m = await request('project', { data: dataForWorker(), options: opts, baseline: scenario });
   if (m.superseded) return m;
   if (!m.ok) {
     showError(m.error, { stale: true });
@@ -926,10 +925,8 @@ async function onCompare() {
     const sc = getScenario(state.tenant, name);
     return sc ? { ...base, scenario: scenarioObject(sc) } : base;
   };
-  const { data, sent } = dataForWorker();
-  const m = await request('compare', { data, options_a: withSc(a), options_b: withSc(b) });
+  const m = await request('compare', { data: dataForWorker(), options_a: withSc(a), options_b: withSc(b) });
   if (!m.ok) return showError(m.error);
-  sent();
   clearError();
   renderCompare(a || 'Baseline', b || 'Baseline', JSON.parse(m.json_a), JSON.parse(m.json_b));
   return undefined;
