@@ -23,6 +23,7 @@ import { loadSnapshotData } from './session.js';
 let fc = null;
 let pending = null;
 let kept = null; // the last data sent: {data, checked, rule}
+let lastBaseline = null; // {data, key, json}: the last baseline projected
 
 // The rule reads only pending transfers (balance − scheduled − stream drain,
 // docs/spec/projection.md): the settled history is for the ML flow model.
@@ -98,8 +99,14 @@ async function run(req) {
     checked(data);
     let baselineJson = null;
     if (req.baseline) {
+      // Editing a scenario leaves its baseline as it was: the same data and
+      // options project to the same bytes (fixed seed), so the last one is reused.
       const { scenario, ...plain } = req.options;
-      baselineJson = fc.projectJSON(data, plain);
+      const key = JSON.stringify(plain);
+      if (!lastBaseline || lastBaseline.data !== data || lastBaseline.key !== key) {
+        lastBaseline = { data, key, json: fc.projectJSON(data, plain) };
+      }
+      baselineJson = lastBaseline.json;
     }
     return { json, baseline_json: baselineJson, ms: performance.now() - t0 };
   }
