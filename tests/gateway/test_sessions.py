@@ -92,8 +92,11 @@ class Sessions(unittest.TestCase):
             row = db.execute("SELECT token_sha256 FROM sessions WHERE id = ?",
                              (doc["session_id"],)).fetchone()
         self.assertEqual(row[0], hashlib.sha256(token.encode()).hexdigest())
-        r, _, _ = open_session(G["demo"], headers={"X-Forwarded-Proto": "https"})
-        self.assertIn("; Secure", r.getheader("Set-Cookie"))
+        for h in ({"X-Forwarded-Proto": "https"}, {"Forwarded": "for=1.2.3.4;proto=https"}):
+            r, _, _ = open_session(G["demo"], headers=h)
+            self.assertIn("; Secure", r.getheader("Set-Cookie"), h)
+        r, _, _ = open_session(G["demo"], headers={"X-Forwarded-Proto": "http"})
+        self.assertNotIn("Secure", r.getheader("Set-Cookie"))
 
     def test_bad_bodies_refused(self):
         for body in ('{"ttl": 5}', "[]", "nonsense"):
