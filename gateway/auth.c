@@ -372,6 +372,32 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
   return st;
 }
 
+int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64_t mono_ns,
+                      int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr) {
+  int st;
+  call->caller = GW_CALLER_ANON;
+  call->quota_month = -1;
+  call->tenant[0] = call->key_id[0] = '\0';
+  uv_mutex_lock(&a->lock);
+  key_entry *e = find_key(a, key_id);
+  const gw_tier *t = e && !e->info.revoked ? tier_locked(a, e->info.tier) : NULL;
+  tenant_entry *te = t ? find_tenant(a, e->info.tenant) : NULL;
+  if (!te) {
+    st = anon_admit(a, peer_ip, mono_ns, res, hdr);
+    if (st == 0)
+      st = refuse(res, 401, "session_revoked",
+                  "the API key this session was opened with has been revoked; sign in again");
+  } else {
+    call->caller = GW_CALLER_PARTNER;
+    snprintf(call->tenant, sizeof call->tenant, "%s", e->info.tenant);
+    memcpy(call->key_id, e->info.id, sizeof call->key_id);
+    call->tier = *t;
+    st = partner_admit(te, t, mono_ns, unix_s, call, res, hdr);
+  }
+  uv_mutex_unlock(&a->lock);
+  return st;
+}
+
 void gw_auth_settle(gw_auth *a, const gw_call *call, int status) {
   if (call->caller != GW_CALLER_PARTNER || call->quota_month < 0) return;
   uv_mutex_lock(&a->lock);

@@ -103,6 +103,11 @@ typedef struct gw_auth_memo {
 int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip,
                   int need, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
                   fc_buf *hdr);
+/* Admits a call as the key key_id (a session opened with it, sessions.h):
+ * the key must still be valid; then as gw_auth_admit for a partner call.
+ * 401 session_revoked when the key has been revoked. */
+int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64_t mono_ns,
+                      int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr);
 /* Once per admitted call, when its outcome is final: status is the
  * answer's, 2xx only if its usage record committed (pass 0 for a call
  * that was not answered or not metered). Frees the call's quota

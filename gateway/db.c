@@ -74,6 +74,12 @@ static const char schema[] =
     " created_at INTEGER NOT NULL, revoked_at INTEGER);"
     /* Keys --seed-demo issued: a restart revokes these and no other. */
     "CREATE TABLE IF NOT EXISTS seeded_keys (id TEXT PRIMARY KEY);"
+    /* Browser sessions (db_sessions.c): the token's SHA-256 in hex, never
+     * the token; ended rows are deleted at start. */
+    "CREATE TABLE IF NOT EXISTS sessions ("
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, key_id TEXT NOT NULL,"
+    " token_sha256 TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+    " revoked_at INTEGER);"
     /* Usage: one row per (tenant, key, endpoint, status class, hour). Rows
      * only grow, are never deleted, and a month is closed (no insert or
      * update) from one hour after it ends. */

@@ -32,6 +32,11 @@ GW_HANDLER(gw_handle_usage);
 /* GET /v1/models, POST /v1/models/retrain (handlers_models.c). */
 GW_HANDLER(gw_handle_models);
 GW_HANDLER(gw_handle_models_retrain);
+/* POST, DELETE /v1/sessions (handlers_sessions.c); GET
+ * /v1/treasury/snapshot (handlers_snapshot.c). */
+GW_HANDLER(gw_handle_session_create);
+GW_HANDLER(gw_handle_session_delete);
+GW_HANDLER(gw_handle_treasury_snapshot);
 /* Admin endpoints (handlers_admin.c). */
 GW_HANDLER(gw_handle_admin_tier);
 GW_HANDLER(gw_handle_admin_tenant);

@@ -49,6 +49,8 @@
 #include "gate.h"
 #include "registry.h"
 #include "server.h"
+#include "db_sessions.h"
+#include "sessions.h"
 
 #include "fc/time.h"
 
@@ -64,6 +66,7 @@ typedef struct options {
   long compute_queue, queue_ms; /* the gate in front of the thread pool (gate.h) */
   double anon_rate;
   long anon_burst, cache_ttl_s;
+  long session_ttl_s; /* lifetime of a browser session (sessions.h) */
   int sync_full;
   long checkpoint_ms;
   const char *admin_key;
@@ -93,6 +96,7 @@ static void usage(FILE *f) {
           "  --anon-rate R       requests/s per address without a valid key (20)\n"
           "  --anon-burst B      their burst (40)\n"
           "  --cache-ttl S       seconds an insight answer is cached (300)\n"
+          "  --session-ttl S     seconds a browser session lives (1800)\n"
           "  --sync normal|full  usage commits survive a crash (normal) or power loss (full)\n"
           "  --checkpoint-ms MS  WAL checkpoint period on its own thread (100); 0: SQLite\n"
           "                      checkpoints inside the usage commits instead\n"
@@ -204,6 +208,7 @@ static int parse_args(int argc, char **argv, options *o) {
   o->anon_rate = 20;
   o->anon_burst = 40;
   o->cache_ttl_s = 300;
+  o->session_ttl_s = GW_SESSION_TTL_DEFAULT;
   o->checkpoint_ms = 100;
   o->compute_queue = 256;
   o->queue_ms = 5000;
@@ -224,6 +229,8 @@ static int parse_args(int argc, char **argv, options *o) {
       if (parse_ms("--anon-burst", v, &o->anon_burst) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--cache-ttl"))) {
       if (parse_ms("--cache-ttl", v, &o->cache_ttl_s) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--session-ttl"))) {
+      if (parse_ms("--session-ttl", v, &o->session_ttl_s) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--sync"))) {
       if (strcmp(v, "full") && strcmp(v, "normal")) {
         fprintf(stderr, "floatcast-gateway: --sync: expected normal or full\n");
@@ -357,6 +364,17 @@ static int load_registry(const options *o, gw_db *db, gw_auth *auth, fc_err *err
   return rc;
 }
 
+static int put_session_cb(const gw_session_info *s, void *arg) {
+  return gw_sessions_put(arg, s, (int64_t)time(NULL));
+}
+
+/* The browser sessions still live, from the database (sessions.h). */
+static int load_sessions(const options *o, gw_app *app, fc_err *err) {
+  app->sessions = gw_sessions_create(o->session_ttl_s);
+  if (!app->sessions) return fc_err_set(err, FC_ENOMEM, "sessions: out of memory");
+  return gw_db_sessions_load(app->db, (int64_t)time(NULL), put_session_cb, app->sessions, err);
+}
+
 /* --seed-demo: the demo tenant exists, and a fresh "pro" key replaces the
  * keys earlier starts seeded (a key is shown once, so each start issues one
  * to show); keys an admin issued for the demo tenant stay valid. */
@@ -472,8 +490,8 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
          gw_server_port(rt.server));
   if (demo_key) printf("demo key (tenant demo, tier pro): %s\n", demo_key);
   if (app->web_root)
-    printf("Treasury page: http://%s%s%s:%d/\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
-           gw_server_port(rt.server));
+    printf("Treasury page: http://%s%s%s:%d/%s\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
+           gw_server_port(rt.server), demo_key ? " (sign in with the demo key above)" : "");
   fflush(stdout);
   if (gw_db_transaction_tenants(app->db, retrain_at_start, rt.registry, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: startup retraining: %s\n", err.msg);
@@ -573,12 +591,14 @@ int main(int argc, char **argv) {
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
+  if (rc == 0 && load_sessions(&o, &app, &err) != FC_OK) rc = 1;
   if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);
   else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);
   gw_cache_destroy(app.cache);
   gw_flowmodels_destroy(app.flowmodels);
   gw_auth_destroy(app.auth);
+  gw_sessions_destroy(app.sessions);
   json_decref(o.config);
   return rc;
 }

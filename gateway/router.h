@@ -33,6 +33,7 @@ typedef struct gw_app {
   gw_registry *registry; /* NULL: no retraining (tools) */
   struct gw_flowmodels *flowmodels; /* fitted treasury flow models; NULL: fit per request */
   struct gw_gate *gate; /* admission to the thread pool (loop only); NULL: none */
+  struct gw_sessions *sessions; /* browser sessions (sessions.h); NULL: none */
 } gw_app;
 
 typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req,

@@ -26,6 +26,7 @@ cmake --build build -j"$jobs" --target floatcast-gateway floatcast >build.build.
 listen=${FC_LISTEN:-127.0.0.1:8080}
 db=${FC_DB:-var/floatcast.db}
 mkdir -p "$(dirname "$db")"
-echo "== floatcast gateway on http://$listen/  (Treasury page: http://$listen/index.html)"
-echo "   database $db; demo tenant seeded on first start; a demo key is printed below; Ctrl-C to stop"
+echo "== floatcast gateway on http://$listen/"
+echo "   open http://$listen/ and sign in with the demo key printed below (fc_...): the page then"
+echo "   projects the demo tenant's live data; database $db, demo tenant seeded on first start; Ctrl-C to stop"
 exec build/bin/floatcast-gateway --listen "$listen" --db "$db" --web web --seed-demo

@@ -36,6 +36,7 @@
 #include "gate.h"
 #include "metering.h"
 #include "metrics.h"
+#include "sessions.h"
 
 #include "fc/rng.h"
 #include "fc/time.h"
@@ -656,7 +657,18 @@ static void dispatch(gw_conn *c) {
     finish(c);
     return;
   }
-  if (app->auth &&
+  /* A browser's session cookie (sessions.h) stands for the key that
+   * opened it; -1: not a cookie call, admitted below as usual. */
+  int session = app->auth && app->sessions
+                    ? gw_session_admit(app->sessions, app->auth, req, c->route, c->peer_ip,
+                                       (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,
+                                       &c->res, &c->rl_hdr)
+                    : -1;
+  if (session > 0) {
+    finish(c);
+    return;
+  }
+  if (session < 0 && app->auth &&
       gw_auth_admit(app->auth, &c->auth_memo, gw_request_header(req, "authorization"), c->peer_ip,
                     c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch,
                     (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr) != 0) {

@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 . .ci/deps.sh
 fc_deps test
 
-# playwright-core drives Debian's chromium for the Treasury page test.
-if [ -f tests/wasm/package.json ] && [ ! -d tests/wasm/node_modules/playwright-core ]; then
+# playwright-core drives Debian's chromium for the Treasury page tests; axe-core checks accessibility.
+if [ -f tests/wasm/package.json ] && { [ ! -d tests/wasm/node_modules/playwright-core ] \
+  || [ ! -d tests/wasm/node_modules/axe-core ]; }; then
   echo "== npm install (tests/wasm)"
   (cd tests/wasm && { npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent; })
 fi

@@ -1,11 +1,15 @@
-// app.js: the Treasury page. Reads the three CSVs (or the demo tenant the
-// module generates) and recomputes the projection -- the rule's, or with
+// app.js: the Treasury page. Signed in with a partner key (session.js), it
+// loads the tenant's snapshot from the gateway; offline it reads the three
+// CSVs (or the demo tenant the module generates). It recomputes the projection -- the rule's, or with
 // method "ml" the flow simulation's calibrated probabilities, band, time to
 // breach and drivers -- on every change of data, `now`, horizon, floors,
 // method or what-if scenario. The WASM module runs in a Web Worker
 // (worker.js), so the page stays responsive while it computes; a newer input
-// supersedes an older computation. Everything runs in the browser; nothing is
-// fetched but the module itself.
+// supersedes an older computation. Every projection runs in the browser;
+// signed in, the only calls are sign-in, the snapshot (and Refresh), sign-out.
+import { deleteScenario, getScenario, listScenarios, saveScenario } from './scenarios.js';
+import { signIn, signOut } from './session.js';
+
 const $ = (id) => document.getElementById(id);
 const state = {
   data: { accounts: null, transfers: null, streams: null }, source: '',
@@ -17,7 +21,13 @@ const state = {
   resultOptions: null, // the options (floors, scenario) of the projection on screen, for the export
   scales: {}, // currency -> decimals, from the answers' decimal strings
   nowTouched: false, // the user set "now" by hand: loading data keeps it
+  tenant: null, // the signed-in tenant's id; null offline
+  currencies: null, // the snapshot's currency scales ("USD=2,USDC=6"), as project() reads them
+  sent: null, // the data last handed to the worker (it keeps it)
 };
+// Test hooks (page_test): sign-in to first projection on screen, and each
+// projection's time from the input to the DOM updated, in ms.
+window.fcTimings = { signin: null, projections: [] };
 
 const RISK_TEXT = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
 const RISK_RANK = { high: 0, medium: 1, low: 2 };
@@ -515,8 +525,12 @@ function sortValue(s, key) {
   }
 }
 
+let runwayDrawn = ''; // what the table shows (streams, sort, scenario pauses): redrawn only when it changes
 function renderRunway() {
   const { key, dir } = state.sort;
+  const sig = JSON.stringify([state.streams, key, dir, [...state.scenario.pause]]);
+  if (sig === runwayDrawn && $('runway').querySelector('tbody').childElementCount === state.streams.length) return;
+  runwayDrawn = sig;
   const rows = [...state.streams].sort((a, b) => {
     const x = sortValue(a, key), y = sortValue(b, key);
     return (x < y ? -1 : x > y ? 1 : 0) * dir || (a.id < b.id ? -1 : 1);
@@ -569,8 +583,7 @@ function scenarioActive() {
   return sc.transfers.length > 0 || sc.cancel.length > 0 || sc.pause.size > 0;
 }
 
-function scenarioObject() {
-  const sc = state.scenario;
+function scenarioObject(sc = state.scenario) {
   const o = {};
   if (sc.transfers.length) o.transfers = sc.transfers;
   if (sc.cancel.length) o.cancel_transfers = sc.cancel;
@@ -757,7 +770,17 @@ function projectOptions() {
   const floors = $('floors').value.trim();
   if (floors) opts.floors = floors;
   if (scenarioActive()) opts.scenario = scenarioObject();
+  if (state.currencies) opts.currencies = state.currencies;
   return opts;
+}
+
+// The worker keeps the data it was last sent, as soon as a message carrying it
+// arrives (superseded or not): send it only when it changed since.
+function dataForWorker() {
+  const d = state.data, s = state.sent;
+  const same = s && s.accounts === d.accounts && s.transfers === d.transfers && s.streams === d.streams;
+  if (!same) state.sent = { ...d };
+  return same ? null : { ...d };
 }
 
 // Projects the current inputs in the worker (the baseline too when a scenario
@@ -777,12 +800,14 @@ async function recompute() {
     return { error: e };
   }
   const scenario = !!opts.scenario;
-  const m = await request('project', { data: state.data, options: opts, baseline: scenario });
+  const t0 = performance.now();
+  const m = await request('project', { data: dataForWorker(), options: opts, baseline: scenario });
   if (m.superseded) return m;
   if (!m.ok) {
     showError(m.error, { stale: true });
     return { error: m.error };
   }
+  const t1 = performance.now();
   const p = JSON.parse(m.json);
   const base = m.baseline_json ? JSON.parse(m.baseline_json) : null;
   state.result = p;
@@ -797,6 +822,9 @@ async function recompute() {
   renderRunway();
   $('meta').textContent = `floatcast ${state.version} · WASM worker · ${p.method} projection`
     + `${base ? ' + baseline' : ''} in ${m.ms.toFixed(1)} ms`;
+  const t2 = performance.now();
+  // ms: input to DOM updated; worker_ms: the module's compute; main_ms: parsing and drawing here.
+  window.fcTimings.projections.push({ method: p.method, scenario, worker_ms: m.ms, main_ms: t2 - t1, ms: t2 - t0 });
   return { ok: true };
 }
 
@@ -811,8 +839,224 @@ async function changeScenario(fn) {
   if (r.error && state.scenario === sc) {
     state.scenario = prev;
     renderScenario();
+    runwayDrawn = ''; // the clicked box shows the refused change: redraw from the scenario
     renderRunway();
     showError(r.error, { stale: false });
+  }
+}
+
+// ---- signed in: the tenant's snapshot from the gateway ---------------------
+
+// Shows the signed-in bar (tenant) or the key form.
+// sessionStorage remembers only that this tab signed in (the tenant's id, never
+// the key), so a reload resumes with the cookie and an anonymous visit asks nothing.
+function showSignedIn(tenant) {
+  state.tenant = tenant;
+  try {
+    if (tenant) sessionStorage.setItem('fc-tenant', tenant);
+    else sessionStorage.removeItem('fc-tenant');
+  } catch {
+    // storage disabled: a reload then shows the form
+  }
+  $('signin').hidden = !!tenant;
+  $('signed').hidden = !tenant;
+  $('who').textContent = tenant ? `Signed in: tenant ${tenant}` : '';
+  document.body.dataset.tenant = tenant || '';
+  fillSaved();
+}
+
+// ---- saved scenarios (scenarios.js): per tenant, in this browser -----------
+
+const BASELINE = ''; // the compare lists' "no scenario" entry
+
+function fillSaved(select) {
+  const names = listScenarios(state.tenant);
+  const opts = (withBase) => [...(withBase ? [el('option', { value: BASELINE }, 'Baseline (no scenario)')] : []),
+    ...names.map((n) => el('option', { value: n }, n))];
+  $('sc-saved').replaceChildren(...opts(false));
+  $('sc-a').replaceChildren(...opts(true));
+  $('sc-b').replaceChildren(...opts(true));
+  if (select !== undefined) {
+    $('sc-saved').value = select;
+    $('sc-b').value = select;
+  }
+  for (const id of ['sc-apply', 'sc-delete']) $(id).disabled = names.length === 0;
+}
+
+function onSaveScenario() {
+  try {
+    const name = saveScenario(state.tenant, $('sc-name').value, state.scenario);
+    fillSaved(name);
+    clearError();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function onApplyScenario() {
+  const saved = getScenario(state.tenant, $('sc-saved').value);
+  if (!saved) return;
+  $('sc-name').value = $('sc-saved').value;
+  changeScenario((sc) => {
+    sc.transfers = saved.transfers;
+    sc.cancel = saved.cancel;
+    sc.pause = saved.pause;
+  });
+}
+
+function onDeleteScenario() {
+  const name = $('sc-saved').value;
+  if (!name) return;
+  deleteScenario(state.tenant, name);
+  fillSaved();
+}
+
+// Two saved scenarios (or the baseline) projected with the page's settings,
+// side by side: each currency's headline under A and B and the exact B − A.
+async function onCompare() {
+  const a = $('sc-a').value, b = $('sc-b').value;
+  if (a === b) return showError(new Error('Choose two different scenarios to compare.'));
+  if (!state.data.accounts) return showError(new Error('Load data (sign in, files or the demo) before comparing scenarios.'));
+  const base = projectOptions();
+  delete base.scenario;
+  if (!base.now) return showError(new Error('Set "Now (UTC)" to the time to project from.'));
+  const withSc = (name) => {
+    if (name === BASELINE) return base;
+    const sc = getScenario(state.tenant, name);
+    return sc ? { ...base, scenario: scenarioObject(sc) } : base;
+  };
+  const m = await request('compare', { data: dataForWorker(), options_a: withSc(a), options_b: withSc(b) });
+  if (!m.ok) return showError(m.error);
+  clearError();
+  renderCompare(a || 'Baseline', b || 'Baseline', JSON.parse(m.json_a), JSON.parse(m.json_b));
+  return undefined;
+}
+
+function renderCompare(nameA, nameB, pa, pb) {
+  const banded = pa.method !== 'rule';
+  const head = el('tr', {}, el('th', { scope: 'col' }, 'Currency'), el('th', { scope: 'col', class: 'num' }, nameA),
+    el('th', { scope: 'col', class: 'num' }, nameB), el('th', { scope: 'col', class: 'num' }, `${nameB} − ${nameA}`),
+    el('th', { scope: 'col' }, 'Risk'));
+  const rows = pa.currencies.map((ca) => {
+    const cb = pb.currencies.find((c) => c.currency === ca.currency) || ca;
+    const ccy = ca.currency;
+    const scale = scaleOf(ccy, ca.current_balance);
+    const ha = headline(pa, ca), hb = headline(pb, cb);
+    const d = toMinor(hb, scale) - toMinor(ha, scale);
+    const dText = `${d < 0n ? '−' : d > 0n ? '+' : ''}${amount(fromMinor(d < 0n ? -d : d, scale), ccy)}`;
+    const risk = (c) => `${RISK_TEXT[c.depletion.risk] || c.depletion.risk}${banded ? ` (${pct(riskProbability(c).p)})` : ''}`;
+    return el('tr', { 'data-currency': ccy, 'data-a': ha, 'data-b': hb, 'data-delta': fromMinor(d, scale) },
+      el('th', { scope: 'row' }, ccy), el('td', { class: 'num' }, money(ha, ccy)), el('td', { class: 'num' }, money(hb, ccy)),
+      el('td', { class: `num ${d < 0n ? 'down' : d > 0n ? 'up' : ''}` }, dText),
+      el('td', {}, `${risk(ca)} → ${risk(cb)}`));
+  });
+  const caption = el('caption', {}, `${nameA} vs ${nameB}: ${banded ? 'p50 ' : ''}balance in ${pa.horizon_hours} h `
+    + `from ${shortTime(pa.as_of)} (${pa.method})`);
+  $('compare').replaceChildren(el('table', { class: 'compare-table' }, caption, el('thead', {}, head), el('tbody', {}, ...rows)));
+  $('compare').hidden = false;
+}
+
+// The tenant's snapshot, fetched and converted by the worker (which keeps it);
+// throws the gateway's error (with .status) when it could not be had.
+async function fetchSnapshot() {
+  const m = await request('snapshot', {});
+  if (!m.ok) throw Object.assign(new Error(m.error.message), m.error);
+  state.data = m.data;
+  state.sent = { ...m.data }; // the worker has it already
+  return m.summary;
+}
+
+// Puts a snapshot on the page; keepScenario (Refresh) keeps the what-ifs.
+function applySnapshot(snap, keepScenario) {
+  state.origin = { accounts: 'gateway', transfers: 'gateway', streams: 'gateway' };
+  state.currencies = snap.currencies || null;
+  for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).value = '';
+  showSignedIn(snap.tenant_id);
+  $('source').textContent = `Tenant "${snap.tenant_id}" from the gateway: ${snap.accounts} accounts, `
+    + `${snap.transfers} transfers (${snap.pending} pending), ${snap.streams} streams; `
+    + `as of ${snap.as_of ? shortTime(snap.as_of) : 'no transfers yet'}, fetched ${shortTime(snap.generated_at)}.`;
+  if (!keepScenario) {
+    state.nowTouched = false;
+    state.scenario = { transfers: [], cancel: [], pause: new Set() };
+  }
+  if (snap.as_of && !state.nowTouched) setNow(snap.as_of);
+  const from = nowIso();
+  if (from && !keepScenario) $('wi-when').value = new Date(Date.parse(from) + 24 * 3600e3).toISOString().slice(0, 16);
+  fillAccounts();
+  if (!snap.accounts) {
+    showError(new Error('This tenant has no accounts yet: send them to POST /v1/accounts, then Refresh.'));
+    return Promise.resolve({ skipped: true });
+  }
+  return recompute();
+}
+
+// A signed-in fetch failed: an ended session shows the key form again.
+function gatewayFailed(e) {
+  if (e.status === 401) showSignedIn(null);
+  showError(e, { stale: !!state.result });
+}
+
+async function onSignIn(ev) {
+  ev.preventDefault();
+  const input = $('key');
+  const key = input.value;
+  input.value = ''; // the key is not kept: not in the field, not in storage
+  const t0 = performance.now();
+  $('signin-button').disabled = true;
+  try {
+    await signIn(key);
+    const r = await applySnapshot(await fetchSnapshot(), false);
+    if (r.ok) window.fcTimings.signin = performance.now() - t0;
+  } catch (e) {
+    gatewayFailed(e);
+  } finally {
+    $('signin-button').disabled = false;
+  }
+}
+
+async function onRefresh() {
+  try {
+    await applySnapshot(await fetchSnapshot(), true);
+  } catch (e) {
+    gatewayFailed(e);
+  }
+}
+
+async function onSignOut() {
+  try {
+    await signOut();
+  } catch {
+    // Already ended (expired, revoked) or unreachable: signed out here either way.
+  }
+  showSignedIn(null);
+  state.data = { accounts: null, transfers: null, streams: null };
+  state.origin = { accounts: null, transfers: null, streams: null };
+  state.currencies = null;
+  state.result = null;
+  state.baseline = null;
+  state.streams = [];
+  state.scenario = { transfers: [], cancel: [], pause: new Set() };
+  for (const id of ['cards', 'alerts', 'recs', 'wi-list', 'wi-account']) $(id).replaceChildren();
+  $('runway').querySelector('tbody').replaceChildren();
+  $('export').disabled = true;
+  clearError();
+  setStale(false);
+  $('source').textContent = 'Signed out. Sign in again, choose the three CSV files, or load the demo tenant.';
+}
+
+// A session cookie from an earlier sign-in still valid: open on the tenant's data.
+async function resumeSession() {
+  let was = null;
+  try {
+    was = sessionStorage.getItem('fc-tenant');
+  } catch {
+    was = null;
+  }
+  if (!was) return;
+  try {
+    await applySnapshot(await fetchSnapshot(), false);
+  } catch {
+    showSignedIn(null); // not signed in, or no gateway behind this page: the form and offline modes
   }
 }
 
@@ -828,8 +1072,10 @@ async function readFile(input, kind) {
   const kinds = ['accounts', 'transfers', 'streams'];
   const files = kinds.filter((k) => state.origin[k] === 'file');
   const demo = kinds.filter((k) => state.origin[k] === 'demo');
+  const gw = kinds.filter((k) => state.origin[k] === 'gateway');
   $('source').textContent = `Loaded from files: ${files.join(', ')}.`
     + (demo.length ? ` From the demo: ${demo.join(', ')}.` : '')
+    + (gw.length ? ` From the gateway (tenant ${state.tenant}): ${gw.join(', ')}.` : '')
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
   recompute();
 }
@@ -838,6 +1084,7 @@ async function loadDemo() {
   const m = await request('demo', { options: { seed: 42 } });
   if (!m.ok) return showError(m.error);
   const d = m.demo;
+  state.currencies = null;
   state.data = { accounts: d.accounts, transfers: d.transfers, streams: d.streams };
   state.origin = { accounts: 'demo', transfers: 'demo', streams: 'demo' };
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).value = '';
@@ -854,6 +1101,13 @@ async function loadDemo() {
 }
 
 function wire() {
+  $('signin').addEventListener('submit', onSignIn);
+  $('refresh').addEventListener('click', onRefresh);
+  $('signout').addEventListener('click', onSignOut);
+  $('sc-save').addEventListener('click', onSaveScenario);
+  $('sc-apply').addEventListener('click', onApplyScenario);
+  $('sc-delete').addEventListener('click', onDeleteScenario);
+  $('sc-compare').addEventListener('click', onCompare);
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).addEventListener('change', (ev) => readFile(ev.target, k));
   $('demo').addEventListener('click', loadDemo);
   $('export').addEventListener('click', exportCsv);
@@ -891,9 +1145,11 @@ function wire() {
 
 updateBusy();
 wire();
+fillSaved();
 try {
   state.version = await ready;
   $('meta').textContent = `floatcast ${state.version} · WASM worker ready`;
+  await resumeSession();
   document.body.setAttribute('data-module', 'ready');
 } catch (e) {
   $('meta').textContent = 'Module failed to load';

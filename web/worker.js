@@ -4,15 +4,70 @@
 //   {seq, kind: 'project', data, options, baseline}  -> {seq, ok, json, baseline_json, ms}
 //     options is ProjectOptions; with baseline true it also projects the same
 //     options without the scenario (same method), so a card's figures and its
-//     delta come from one pair of answers.
+//     delta come from one pair of answers. data may be left out: the worker
+//     keeps the last data it was sent (kept on arrival, so a request collapsed
+//     away still hands its data to the next), and a signed-in tenant's
+//     snapshot crosses to the worker once, not on every slider move.
 //   {seq, kind: 'demo', options}                      -> {seq, ok, demo}
+//   {seq, kind: 'snapshot'}                            -> {seq, ok, summary, data}
+//     the signed-in tenant's snapshot fetched (session cookie) and turned into
+//     CSV texts here, off the main thread; the worker keeps them as its data.
+//   {seq, kind: 'compare', data, options_a, options_b} -> {seq, ok, json_a, json_b}
+//     two saved scenarios projected with the same settings, side by side.
 // An error answers {seq, ok: false, error: {code, message, rows}}. Requests
 // queued while one computes are collapsed to the newest (the page drops any
 // answer older than its latest request anyway, by seq).
 import init from './floatcast.mjs';
+import { loadSnapshotData } from './session.js';
 
 let fc = null;
 let pending = null;
+let kept = null; // the last data sent: {data, checked, rule}
+let lastBaseline = null; // {data, key, json}: the last baseline projected
+
+// The rule reads only pending transfers (balance − scheduled − stream drain,
+// docs/spec/projection.md): the settled history is for the ML flow model.
+// Reading thousands of history rows is most of a rule projection's time, so
+// once a projection has read the whole data without error (every row checked),
+// rule projections get a copy without the history. CSV only, and only when no
+// field is quoted across lines; otherwise null (the whole data is used).
+function csvFields(line) {
+  const out = [];
+  let cur = '', q = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (q) {
+      if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') q = false; else cur += ch;
+    } else if (ch === '"') q = true;
+    else if (ch === ',') { out.push(cur); cur = ''; } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+function pendingOnly(data) {
+  const t = data.transfers;
+  if (typeof t !== 'string' || /^\s*[[{]/.test(t)) return null;
+  const lines = t.split(/\r?\n/);
+  if (lines.some((l) => (l.match(/"/g) || []).length % 2 !== 0)) return null;
+  const col = csvFields(lines[0]).map((h) => h.trim().toLowerCase()).indexOf('status');
+  if (col < 0) return null;
+  const keep = lines.slice(1).filter((l) => l.trim() && (csvFields(l)[col] || '').trim().toLowerCase() === 'pending');
+  return { ...data, transfers: `${[lines[0], ...keep].join('\n')}\n` };
+}
+
+function dataFor(options) {
+  if (!kept) throw new Error('no data to project');
+  const rule = !options.method || options.method === 'rule';
+  return rule && kept.checked && kept.rule ? kept.rule : kept.data;
+}
+
+// A projection read the whole data without error: rule projections may now use the short copy.
+function checked(data) {
+  if (kept.checked || data !== kept.data) return;
+  kept.checked = true;
+  kept.rule = pendingOnly(kept.data);
+}
 let scheduled = false;
 
 async function load() {
@@ -23,29 +78,48 @@ async function load() {
   self.postMessage({ kind: 'ready', version: fc.version() });
 }
 
+// A gateway error (session.js) carries its HTTP status and a finished sentence (no code).
 function errorOf(e) {
-  return { code: e && e.code ? e.code : 'EINVAL', message: String(e && e.message ? e.message : e),
-    rows: e && Array.isArray(e.rows) ? e.rows : [] };
+  const status = e && typeof e.status === 'number' ? e.status : undefined;
+  return { code: e && e.code ? e.code : status !== undefined ? '' : 'EINVAL', message: String(e && e.message ? e.message : e),
+    rows: e && Array.isArray(e.rows) ? e.rows : [], status };
 }
 
-function run(req) {
+async function run(req) {
   const t0 = performance.now();
+  if (req.kind === 'snapshot') {
+    const s = await loadSnapshotData();
+    kept = { data: s.data, checked: false, rule: null };
+    return s;
+  }
   if (req.kind === 'demo') return { demo: fc.demo(req.options || {}) };
   if (req.kind === 'project') {
-    const json = fc.projectJSON(req.data, req.options);
+    const data = dataFor(req.options);
+    const json = fc.projectJSON(data, req.options);
+    checked(data);
     let baselineJson = null;
     if (req.baseline) {
+      // Editing a scenario leaves its baseline as it was: the same data and
+      // options project to the same bytes (fixed seed), so the last one is reused.
       const { scenario, ...plain } = req.options;
-      baselineJson = fc.projectJSON(req.data, plain);
+      const key = JSON.stringify(plain);
+      if (!lastBaseline || lastBaseline.data !== data || lastBaseline.key !== key) {
+        lastBaseline = { data, key, json: fc.projectJSON(data, plain) };
+      }
+      baselineJson = lastBaseline.json;
     }
     return { json, baseline_json: baselineJson, ms: performance.now() - t0 };
+  }
+  if (req.kind === 'compare') {
+    const data = dataFor(req.options_a);
+    return { json_a: fc.projectJSON(data, req.options_a), json_b: fc.projectJSON(data, req.options_b) };
   }
   throw new Error(`unknown request ${req.kind}`);
 }
 
-function answer(req) {
+async function answer(req) {
   try {
-    self.postMessage({ seq: req.seq, kind: req.kind, ok: true, ...run(req) });
+    self.postMessage({ seq: req.seq, kind: req.kind, ok: true, ...(await run(req)) });
   } catch (e) {
     self.postMessage({ seq: req.seq, kind: req.kind, ok: false, error: errorOf(e) });
   }
@@ -62,8 +136,9 @@ const ready = load().catch((e) => self.postMessage({ kind: 'failed', error: erro
 
 self.onmessage = (ev) => {
   const req = ev.data;
-  // Demo data is answered in turn (milliseconds); projections collapse to the newest.
-  if (req.kind === 'demo') {
+  if (req.data) kept = { data: req.data, checked: false, rule: null };
+  // Demo data, snapshots and comparisons are answered in turn; projections collapse to the newest.
+  if (req.kind === 'demo' || req.kind === 'compare' || req.kind === 'snapshot') {
     ready.then(() => answer(req));
     return;
   }

@@ -11,7 +11,10 @@
  * file in /tmp holding the demo tenant, created on the first call and
  * removed at exit. Two credentials are known to the corpus: the admin key
  * "fuzz-admin-key" and the partner key FUZZ_KEY (tenant demo, tier fuzz:
- * no limit that a fuzzer would hit). Both are restored after every input,
+ * no limit that a fuzzer would hit), and the session cookie FUZZ_SESSION
+ * opened with that key (admitted as server.c does: a cookie call without
+ * Authorization first). All are restored after every input (the session
+ * registry is made afresh, so sessions the inputs open do not pile up),
  * so an input that revokes the key or lowers the tier does not blind the
  * inputs after it. FUZZ_HTTP_TRACE=1 prints each request's answer. Ingestion writes under tenant "fz", never "demo", so the
  * what-if inputs keep their cost.
@@ -32,12 +35,16 @@
 #include "handlers.h"
 #include "http.h"
 #include "router.h"
+#include "sessions.h"
 #include "sha256.h"
 
 
 #define ADMIN_KEY "fuzz-admin-key"
 #define FUZZ_KEY_ID "0123456789ab"
 #define FUZZ_KEY "fc_" FUZZ_KEY_ID "_00112233445566778899aabbccddeeff0011223344556677"
+#define FUZZ_SESSION_ID "0123456789ab"
+#define FUZZ_SESSION "fs_" FUZZ_SESSION_ID "_00112233445566778899aabbccddeeff0011223344556677"
+#define FUZZ_NOW 1764590400 /* the admission clock: 2025-12-01T12:00:00Z */
 #define MAX_REQUESTS 8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,6 +68,7 @@ static void cleanup(void) {
   gw_db_close(app.db);
   gw_auth_destroy(app.auth);
   gw_cache_destroy(app.cache);
+  gw_sessions_destroy(app.sessions);
   remove_db();
 }
 
@@ -90,7 +98,20 @@ static void setup(void) {
 
 /* The known credentials, as setup left them. */
 static void restore_credentials(void) {
-  if (gw_auth_put_tier(app.auth, &fuzz_tier) != FC_OK || gw_auth_put_key(app.auth, &fuzz_key) != FC_OK)
+  gw_session_info s;
+  memset(&s, 0, sizeof s);
+  snprintf(s.id, sizeof s.id, "%s", FUZZ_SESSION_ID);
+  snprintf(s.tenant, sizeof s.tenant, "demo");
+  snprintf(s.key_id, sizeof s.key_id, "%s", FUZZ_KEY_ID);
+  gw_sha256(FUZZ_SESSION, strlen(FUZZ_SESSION), s.hash);
+  s.created_at = FUZZ_NOW;
+  /* Far off: handlers sweep expired sessions by the wall clock, admission
+   * judges them by FUZZ_NOW. */
+  s.expires_at = INT64_MAX / 2;
+  gw_sessions_destroy(app.sessions);
+  app.sessions = gw_sessions_create(GW_SESSION_TTL_DEFAULT);
+  if (!app.sessions || gw_sessions_put(app.sessions, &s, FUZZ_NOW) != FC_OK ||
+      gw_auth_put_tier(app.auth, &fuzz_tier) != FC_OK || gw_auth_put_key(app.auth, &fuzz_key) != FC_OK)
     abort();
 }
 
@@ -108,9 +129,11 @@ static void serve(const gw_request *req, int64_t mono_ns) {
   fc_buf_init(&head);
   const gw_route *route = gw_route_find(req->method, req->path, &status, &allow, call.param,
                                         sizeof call.param);
-  int refused = gw_auth_admit(app.auth, NULL, gw_request_header(req, "authorization"), "127.0.0.1",
-                              route ? route->auth : GW_AUTH_NONE, mono_ns, 1764590400, &call,
-                              &res, &hdr);
+  int refused = gw_session_admit(app.sessions, app.auth, req, route, "127.0.0.1", mono_ns, FUZZ_NOW,
+                                 &call, &res, &hdr);
+  if (refused < 0)
+    refused = gw_auth_admit(app.auth, NULL, gw_request_header(req, "authorization"), "127.0.0.1",
+                            route ? route->auth : GW_AUTH_NONE, mono_ns, FUZZ_NOW, &call, &res, &hdr);
   if (!refused && route) {
     if (!strncmp(route->name, "ingest_", 7)) snprintf(call.tenant, sizeof call.tenant, "fz");
     route->fn(&app, &call, req, &res);
