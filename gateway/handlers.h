@@ -32,6 +32,16 @@ GW_HANDLER(gw_handle_usage);
 /* GET /v1/models, POST /v1/models/retrain (handlers_models.c). */
 GW_HANDLER(gw_handle_models);
 GW_HANDLER(gw_handle_models_retrain);
+/* PUT/GET /v1/treasury/settings, POST/GET /v1/webhooks, DELETE
+ * /v1/webhooks/{id}, GET /v1/webhooks/{id}/deliveries, GET /v1/alerts
+ * (handlers_alerts.c). */
+GW_HANDLER(gw_handle_settings_put);
+GW_HANDLER(gw_handle_settings_get);
+GW_HANDLER(gw_handle_webhook_create);
+GW_HANDLER(gw_handle_webhooks_list);
+GW_HANDLER(gw_handle_webhook_delete);
+GW_HANDLER(gw_handle_webhook_deliveries);
+GW_HANDLER(gw_handle_alerts_list);
 /* Admin endpoints (handlers_admin.c). */
 GW_HANDLER(gw_handle_admin_tier);
 GW_HANDLER(gw_handle_admin_tenant);

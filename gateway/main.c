@@ -7,6 +7,7 @@
  *                     [--header-timeout MS] [--max-connections-per-address N]
  *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
  *                     [--sync normal|full] [--checkpoint-ms MS]
+ *                     [--webhook-allow CIDR,...]
  *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
  *                     [--granularity day|hour] [--format csv|json]
  *
@@ -44,6 +45,9 @@
 #include "cache.h"
 #include "db.h"
 #include "metering.h"
+#include "alerts.h"
+#include "netpolicy.h"
+#include "webhooks.h"
 #include "metrics.h"
 #include "flowmodels.h"
 #include "gate.h"
@@ -68,6 +72,7 @@ typedef struct options {
   long checkpoint_ms;
   const char *admin_key;
   json_t *config; /* the --config document, kept for its strings and tiers */
+  gw_netpolicy webhook_allow; /* exceptions to the refused webhook targets (netpolicy.h) */
 } options;
 
 static void usage(FILE *f) {
@@ -99,6 +104,8 @@ static void usage(FILE *f) {
           "  --compute-queue N   thread-pool calls that may wait for a thread (256); more:\n"
           "                      503 overloaded\n"
           "  --queue-timeout MS  longest wait for a thread; then 503 overloaded (5000)\n"
+          "  --webhook-allow CIDR,...  webhook targets allowed although private,\n"
+          "                      loopback or link-local (e.g. 127.0.0.1/32)\n"
           "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
           "                         [--granularity day|hour] [--format csv|json]\n");
 }
@@ -238,6 +245,12 @@ static int parse_args(int argc, char **argv, options *o) {
       else if (parse_ms("--compute-queue", v, &o->compute_queue) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--queue-timeout"))) {
       if (parse_ms("--queue-timeout", v, &o->queue_ms) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--webhook-allow"))) {
+      char msg[160];
+      if (gw_netpolicy_parse(v, &o->webhook_allow, msg, sizeof msg) != 0) {
+        fprintf(stderr, "floatcast-gateway: --webhook-allow: %s\n", msg);
+        return 2;
+      }
     } else if ((v = flag_value(argc, argv, &i, "--listen"))) {
       if (parse_listen(v, o) != 0) {
         fprintf(stderr, "floatcast-gateway: --listen: expected HOST:PORT, got '%s'\n", v);
@@ -381,6 +394,8 @@ typedef struct runtime {
   gw_server *server;
   gw_meter *meter;
   gw_registry *registry;
+  gw_webhooks *webhooks;
+  gw_alerts *alerts;
 } runtime;
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -389,6 +404,8 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&rt->sigint, NULL);
   uv_close((uv_handle_t *)&rt->sigterm, NULL);
   gw_registry_stop(rt->registry); /* a running job finishes; none starts */
+  gw_alerts_stop(rt->alerts);
+  gw_webhooks_stop(rt->webhooks); /* rows in flight stay pending: sent after the next start */
   gw_server_shutdown(rt->server);
 }
 
@@ -412,6 +429,18 @@ static void fit_flows_at_start(const char *tenant, void *arg) {
   gw_registry_request(arg, tenant, &ro);
 }
 
+/* The webhook dispatcher and the alert evaluations (after each flow-model
+ * refit, and hourly). 1 with err set when they cannot start. */
+static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtime *rt, fc_err *err) {
+  gw_webhooks_params wp = gw_webhooks_defaults();
+  wp.policy = &o->webhook_allow;
+  app->webhook_policy = &o->webhook_allow;
+  if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
+  if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, &rt->alerts, err) != FC_OK) return 1;
+  gw_registry_on_treasury(rt->registry, gw_alerts_registry_hook, rt->alerts);
+  return 0;
+}
+
 static int serve(const options *o, gw_app *app, const char *demo_key) {
   uv_loop_t loop;
   runtime rt;
@@ -431,6 +460,8 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   if (uv_loop_init(&loop) != 0) return 1;
   fc_err_clear(&err);
   rt.registry = NULL;
+  rt.webhooks = NULL;
+  rt.alerts = NULL;
   if (gw_registry_create(&loop, app->db, app->cache, app->flowmodels, &rt.registry, &err) != FC_OK) {
     fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
     uv_loop_close(&loop);
@@ -449,13 +480,18 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   }
   app->meter = rt.meter;
   app->registry = rt.registry;
-  int rc = gw_server_start(&loop, &cfg, app, &rt.server);
+  int rc = start_alerting(&loop, o, app, &rt, &err);
+  if (rc == 0) rc = gw_server_start(&loop, &cfg, app, &rt.server);
   if (rc != 0) {
     fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
-            uv_strerror(rc));
+            rc < 0 ? uv_strerror(rc) : err.msg);
     gw_meter_stop(rt.meter);
     gw_registry_stop(rt.registry);
+    gw_alerts_stop(rt.alerts);
+    gw_webhooks_stop(rt.webhooks);
     uv_run(&loop, UV_RUN_DEFAULT);
+    gw_alerts_destroy(rt.alerts);
+    gw_webhooks_destroy(rt.webhooks);
     gw_meter_destroy(rt.meter);
     gw_registry_destroy(rt.registry);
     app->registry = NULL;
@@ -481,6 +517,8 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
     fprintf(stderr, "floatcast-gateway: startup flow models: %s\n", err.msg);
   uv_run(&loop, UV_RUN_DEFAULT);
   gw_server_destroy(rt.server);
+  gw_alerts_destroy(rt.alerts);
+  gw_webhooks_destroy(rt.webhooks);
   gw_meter_destroy(rt.meter);
   gw_registry_destroy(rt.registry);
   app->meter = NULL;

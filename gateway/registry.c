@@ -44,6 +44,8 @@ struct gw_registry {
   gw_db *db;
   gw_cache *cache;
   struct gw_flowmodels *flows;
+  gw_treasury_hook on_treasury;
+  void *on_treasury_arg;
   uv_mutex_t lock;
   tenant_jobs *t;
   size_t n, cap;
@@ -333,6 +335,7 @@ static void run_job(uv_work_t *w) {
     frc = gw_flowmodels_refresh(jb->reg->flows, jb->reg->db, jb->tenant, &ferr);
     fc_buf_puts(&jb->result, ",\"treasury_flow_model\":");
     fc_buf_json_str(&jb->result, frc == FC_OK ? "fitted" : frc == FC_ENOTFOUND ? "no transfers" : ferr.msg);
+    if (jb->reg->on_treasury) jb->reg->on_treasury(jb->tenant, &jb->result, jb->reg->on_treasury_arg);
   }
   fc_buf_putc(&jb->result, '}');
   if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE)) gw_txn_set_free(&all);
@@ -461,6 +464,11 @@ int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_fl
   r->flows = flows;
   *out = r;
   return FC_OK;
+}
+
+void gw_registry_on_treasury(gw_registry *r, gw_treasury_hook fn, void *arg) {
+  r->on_treasury = fn;
+  r->on_treasury_arg = arg;
 }
 
 void gw_registry_stop(gw_registry *r) {
