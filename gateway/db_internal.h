@@ -22,6 +22,8 @@ int gw__in_txn(gw_db *db, gw_txn_fn fn, void *arg, fc_err *err);
 /* The alert tables (db_alerts.c), inside the schema's transaction; 0 on
  * success. */
 int gw__alerts_schema(sqlite3 *c);
+/* The prediction tables (db_perf.c), likewise. */
+int gw__perf_schema(sqlite3 *c);
 /* Steps a statement that returns no row, then resets it; 0 on success. */
 int gw__step_done(sqlite3_stmt *st);
 

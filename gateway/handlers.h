@@ -32,6 +32,9 @@ GW_HANDLER(gw_handle_usage);
 /* GET /v1/models, POST /v1/models/retrain (handlers_models.c). */
 GW_HANDLER(gw_handle_models);
 GW_HANDLER(gw_handle_models_retrain);
+/* GET /v1/models/performance?tenant=&kind=&currency=&granularity=
+ * (handlers_performance.c). */
+GW_HANDLER(gw_handle_models_performance);
 /* PUT/GET /v1/treasury/settings, POST/GET /v1/webhooks, DELETE
  * /v1/webhooks/{id}, GET /v1/webhooks/{id}/deliveries, GET /v1/alerts
  * (handlers_alerts.c). */

@@ -7,6 +7,7 @@
 #include "gate.h"
 #include "handlers.h"
 #include "metrics.h"
+#include "performance.h"
 
 static const char *route_name(size_t i) { return gw_route_at(i)->name; }
 
@@ -20,6 +21,7 @@ GW_HANDLER(gw_handle_metrics) {
   if (app->metrics)
     gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs,
                      app->gate ? &app->gate->stats : NULL, app->meter ? &ms : NULL, &res->body);
+  if (app->perf) gw_perf_metrics(app->perf, &res->body);
   res->status = 200;
   res->content_type = "text/plain; version=0.0.4";
   gw_response_header(res, "Cache-Control", "no-store");

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "performance.h"
 #include "handlers.h"
 #include "registry.h"
 
@@ -334,6 +335,12 @@ GW_HANDLER(gw_handle_revenue_forecast) {
     for (size_t i = 0; i < f.h; i++)
       write_point(&res->body, last + (int64_t)(i + 1) * q.step, &f, i, i == 0);
     fc_buf_puts(&res->body, "]}");
+    /* Held to account against the actuals to come (performance.h); a
+     * failure to record does not fail the answer. */
+    if (app->perf && gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, last,
+                                            used ? "champion" : "refit", used ? champ.version : 0, &f,
+                                            &err) != FC_OK)
+      fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", err.msg);
   } else {
     gw_response_fc_error(res, rc, &err);
   }

@@ -47,6 +47,7 @@
 #include "metering.h"
 #include "alerts.h"
 #include "netpolicy.h"
+#include "performance.h"
 #include "webhooks.h"
 #include "metrics.h"
 #include "flowmodels.h"
@@ -438,6 +439,7 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
   if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
   if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, &rt->alerts, err) != FC_OK) return 1;
   gw_registry_on_treasury(rt->registry, gw_alerts_registry_hook, rt->alerts);
+  if (app->perf) gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
   return 0;
 }
 
@@ -610,12 +612,15 @@ int main(int argc, char **argv) {
   fc_err_clear(&err);
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
+  if (rc == 0 && (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
+    rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
   if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);
   else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);
   gw_cache_destroy(app.cache);
   gw_flowmodels_destroy(app.flowmodels);
+  gw_perf_destroy(app.perf);
   gw_auth_destroy(app.auth);
   json_decref(o.config);
   return rc;

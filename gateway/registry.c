@@ -44,8 +44,8 @@ struct gw_registry {
   gw_db *db;
   gw_cache *cache;
   struct gw_flowmodels *flows;
-  gw_treasury_hook on_treasury;
-  void *on_treasury_arg;
+  gw_treasury_hook on_treasury, on_revenue;
+  void *on_treasury_arg, *on_revenue_arg;
   uv_mutex_t lock;
   tenant_jobs *t;
   size_t n, cap;
@@ -326,6 +326,8 @@ static void run_job(uv_work_t *w) {
     fc_buf_puts(&jb->result, ",\"error\":");
     fc_buf_json_str(&jb->result, err.msg);
   }
+  if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE) && jb->reg->on_revenue)
+    jb->reg->on_revenue(jb->tenant, &jb->result, jb->reg->on_revenue_arg);
   if ((jb->opts.what & GW_RETRAIN_TREASURY) && jb->reg->flows) {
     /* The tenant's flow model at its new as-of, so projections find it
      * fitted; a tenant without transfers has none to fit. */
@@ -469,6 +471,11 @@ int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_fl
 void gw_registry_on_treasury(gw_registry *r, gw_treasury_hook fn, void *arg) {
   r->on_treasury = fn;
   r->on_treasury_arg = arg;
+}
+
+void gw_registry_on_revenue(gw_registry *r, gw_treasury_hook fn, void *arg) {
+  r->on_revenue = fn;
+  r->on_revenue_arg = arg;
 }
 
 void gw_registry_stop(gw_registry *r) {

@@ -25,6 +25,7 @@ static const gw_route routes[] = {
     {"POST", "/v1/accounts", "ingest_accounts", gw_handle_ingest, 1, P, 0},
     {"GET", "/v1/usage", "usage", gw_handle_usage, 1, GW_AUTH_ANY, 0},
     {"GET", "/v1/models", "models", gw_handle_models, 1, GW_AUTH_ANY, 0},
+    {"GET", "/v1/models/performance", "models_performance", gw_handle_models_performance, 1, GW_AUTH_ANY, 0},
     {"POST", "/v1/models/retrain", "models_retrain", gw_handle_models_retrain, 1, GW_AUTH_ANY, 0},
     {"PUT", "/v1/treasury/settings", "treasury_settings_put", gw_handle_settings_put, 1, P, 0},
     {"GET", "/v1/treasury/settings", "treasury_settings", gw_handle_settings_get, 1, P, 0},

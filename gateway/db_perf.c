@@ -1,0 +1,301 @@
+/* db_perf.c: the predictions and realized tables, and the realized-error
+ * aggregates (plain SQL: abs, CASE, AVG). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+#include "db_perf.h"
+
+static const char perf_schema[] =
+    "CREATE TABLE IF NOT EXISTS predictions ("
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, kind TEXT NOT NULL, currency TEXT NOT NULL,"
+    " granularity TEXT NOT NULL, model_source TEXT NOT NULL, model_version BIGINT NOT NULL,"
+    " origin BIGINT NOT NULL, step BIGINT NOT NULL, horizon INTEGER NOT NULL, served_at BIGINT NOT NULL,"
+    " points TEXT NOT NULL,"
+    " UNIQUE (tenant_id, kind, currency, granularity, model_source, model_version, origin, horizon));"
+    "CREATE TABLE IF NOT EXISTS prediction_realized ("
+    " prediction_id TEXT NOT NULL, step INTEGER NOT NULL, at BIGINT NOT NULL,"
+    " actual DOUBLE PRECISION NOT NULL, mean DOUBLE PRECISION NOT NULL,"
+    " lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL,"
+    " PRIMARY KEY (prediction_id, step));";
+
+int gw__perf_schema(sqlite3 *c) { return sqlite3_exec(c, perf_schema, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+
+void gw_prediction_free(gw_prediction *p) {
+  free(p->mean);
+  free(p->lo);
+  free(p->hi);
+  p->mean = p->lo = p->hi = NULL;
+}
+
+/* "m lo hi;m lo hi;..." with 17 significant digits: exact doubles back. */
+static char *points_text(const gw_prediction *p) {
+  fc_buf b;
+  fc_buf_init(&b);
+  for (size_t i = 0; i < p->horizon; i++)
+    fc_buf_printf(&b, "%s%.17g %.17g %.17g", i ? ";" : "", p->mean[i], p->lo[i], p->hi[i]);
+  fc_buf_putc(&b, '\0');
+  if (fc_buf_failed(&b)) {
+    fc_buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
+static int points_parse(const char *s, gw_prediction *p) {
+  size_t n = 1;
+  for (const char *c = s; *c; c++) n += *c == ';';
+  p->mean = calloc(n, sizeof *p->mean);
+  p->lo = calloc(n, sizeof *p->lo);
+  p->hi = calloc(n, sizeof *p->hi);
+  if (!p->mean || !p->lo || !p->hi) return -1;
+  for (p->horizon = 0; p->horizon < n && *s; p->horizon++) {
+    char *end;
+    p->mean[p->horizon] = strtod(s, &end);
+    p->lo[p->horizon] = strtod(end, &end);
+    p->hi[p->horizon] = strtod(end, &end);
+    s = *end == ';' ? end + 1 : end;
+  }
+  return 0;
+}
+
+typedef struct pred_put {
+  const gw_prediction *p;
+  const char *points;
+  int stored;
+} pred_put;
+
+static int prediction_insert_txn(sqlite3 *c, void *arg, fc_err *err) {
+  pred_put *x = arg;
+  const gw_prediction *p = x->p;
+  sqlite3_stmt *st = NULL;
+  int rc = FC_OK;
+  if (sqlite3_prepare_v2(c,
+                         "INSERT INTO predictions (id, tenant_id, kind, currency, granularity,"
+                         " model_source, model_version, origin, step, horizon, served_at, points)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                         " ON CONFLICT DO NOTHING",
+                         -1, &st, NULL) != SQLITE_OK)
+    return gw__sql_err(c, err, "predictions");
+  sqlite3_bind_text(st, 1, p->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, p->tenant, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, p->kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, p->currency, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, p->granularity, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, p->source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 7, p->version);
+  sqlite3_bind_int64(st, 8, p->origin);
+  sqlite3_bind_int64(st, 9, p->step);
+  sqlite3_bind_int64(st, 10, (int64_t)p->horizon);
+  sqlite3_bind_int64(st, 11, p->served_at);
+  sqlite3_bind_text(st, 12, x->points, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE) rc = gw__sql_err(c, err, "predictions");
+  x->stored = sqlite3_changes(c) > 0;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int gw_db_prediction_insert(gw_db *db, const gw_prediction *p, int *stored, fc_err *err) {
+  pred_put x = {p, points_text(p), 0};
+  int rc = x.points ? gw__in_txn(db, prediction_insert_txn, &x, err) : fc_err_set(err, FC_ENOMEM, "out of memory");
+  free((char *)x.points);
+  *stored = rc == FC_OK && x.stored;
+  return rc;
+}
+
+static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn,
+                           void *arg, fc_err *err) {
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT id, tenant_id, kind, currency, granularity, model_source, model_version,"
+                         " origin, step, served_at, points FROM predictions"
+                         " WHERE tenant_id = ?1 AND kind = ?2 ORDER BY served_at, id",
+                         -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "predictions");
+  } else {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+      gw_prediction p;
+      memset(&p, 0, sizeof p);
+      col_copy(p.id, sizeof p.id, st, 0);
+      col_copy(p.tenant, sizeof p.tenant, st, 1);
+      col_copy(p.kind, sizeof p.kind, st, 2);
+      col_copy(p.currency, sizeof p.currency, st, 3);
+      col_copy(p.granularity, sizeof p.granularity, st, 4);
+      col_copy(p.source, sizeof p.source, st, 5);
+      p.version = sqlite3_column_int64(st, 6);
+      p.origin = sqlite3_column_int64(st, 7);
+      p.step = sqlite3_column_int64(st, 8);
+      p.served_at = sqlite3_column_int64(st, 9);
+      if (points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
+        rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+      else
+        rc = fn(&p, arg);
+      gw_prediction_free(&p);
+    }
+    if (rc == FC_OK && r != SQLITE_DONE && r != SQLITE_ROW) rc = gw__sql_err(c, err, "predictions");
+  }
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}
+
+typedef struct realized_put {
+  const char *id;
+  const gw_realized *r;
+  size_t n;
+} realized_put;
+
+static int realized_put_txn(sqlite3 *c, void *arg, fc_err *err) {
+  realized_put *x = arg;
+  sqlite3_stmt *st = NULL;
+  int rc = FC_OK;
+  if (sqlite3_prepare_v2(c,
+                         "INSERT INTO prediction_realized (prediction_id, step, at, actual, mean, lo, hi)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (prediction_id, step)"
+                         " DO UPDATE SET actual = excluded.actual",
+                         -1, &st, NULL) != SQLITE_OK)
+    return gw__sql_err(c, err, "realized");
+  for (size_t i = 0; rc == FC_OK && i < x->n; i++) {
+    sqlite3_bind_text(st, 1, x->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, x->r[i].step);
+    sqlite3_bind_int64(st, 3, x->r[i].at);
+    sqlite3_bind_double(st, 4, x->r[i].actual);
+    sqlite3_bind_double(st, 5, x->r[i].mean);
+    sqlite3_bind_double(st, 6, x->r[i].lo);
+    sqlite3_bind_double(st, 7, x->r[i].hi);
+    if (gw__step_done(st) != 0) rc = gw__sql_err(c, err, "realized");
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *r, size_t n,
+                       fc_err *err) {
+  realized_put x = {prediction_id, r, n};
+  return n ? gw__in_txn(db, realized_put_txn, &x, err) : FC_OK;
+}
+
+/* Steps ahead in four buckets; the mean is the 0.5 quantile, the 80 %
+ * bounds the 0.1 and 0.9 ones, and pinball the mean of their three
+ * quantile losses. */
+static const char perf_sql[] =
+    "SELECT p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version,"
+    " CASE WHEN r.step <= 1 THEN '1' WHEN r.step <= 7 THEN '2-7' WHEN r.step <= 28 THEN '8-28'"
+    " ELSE '29+' END AS bucket, count(*), avg(abs(r.actual - r.mean)),"
+    " avg(CASE WHEN r.actual >= r.lo AND r.actual <= r.hi THEN 1.0 ELSE 0.0 END),"
+    " avg((CASE WHEN r.actual >= r.lo THEN 0.1 * (r.actual - r.lo) ELSE 0.9 * (r.lo - r.actual) END"
+    "    + CASE WHEN r.actual >= r.mean THEN 0.5 * (r.actual - r.mean) ELSE 0.5 * (r.mean - r.actual) END"
+    "    + CASE WHEN r.actual >= r.hi THEN 0.9 * (r.actual - r.hi) ELSE 0.1 * (r.hi - r.actual) END) / 3.0),"
+    " min(CASE WHEN r.step <= 1 THEN 1 WHEN r.step <= 7 THEN 2 WHEN r.step <= 28 THEN 8 ELSE 29 END)"
+    " FROM prediction_realized r JOIN predictions p ON p.id = r.prediction_id"
+    " WHERE (?1 IS NULL OR p.tenant_id = ?1) AND (?2 IS NULL OR p.kind = ?2)"
+    " AND (?3 IS NULL OR p.currency = ?3) AND (?4 IS NULL OR p.granularity = ?4)"
+    " GROUP BY p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version, bucket"
+    " ORDER BY p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version, 12";
+
+static void json_row(sqlite3_stmt *st, fc_buf *out) {
+  static const char *names[] = {"tenant_id", "kind", "currency", "granularity", "model_source"};
+  fc_buf_putc(out, '{');
+  for (int i = 0; i < 5; i++) {
+    fc_buf_printf(out, "%s\"%s\":", i ? "," : "", names[i]);
+    fc_buf_json_str(out, (const char *)sqlite3_column_text(st, i));
+  }
+  fc_buf_printf(out, ",\"model_version\":%lld,\"horizon_bucket\":\"%s\",\"n\":%lld,\"mae\":",
+                (long long)sqlite3_column_int64(st, 5), (const char *)sqlite3_column_text(st, 6),
+                (long long)sqlite3_column_int64(st, 7));
+  fc_buf_json_num(out, sqlite3_column_double(st, 8));
+  fc_buf_puts(out, ",\"coverage_80\":");
+  fc_buf_json_num(out, sqlite3_column_double(st, 9));
+  fc_buf_puts(out, ",\"pinball\":");
+  fc_buf_json_num(out, sqlite3_column_double(st, 10));
+  fc_buf_putc(out, '}');
+}
+
+/* Label values are ids, codes and names the gateway validated: no quote
+ * or backslash can occur, but escape them anyway. */
+static void label(fc_buf *out, const char *name, const char *v, int first) {
+  fc_buf_printf(out, "%s%s=\"", first ? "" : ",", name);
+  for (; v && *v; v++) {
+    if (*v == '"' || *v == '\\') fc_buf_putc(out, '\\');
+    if (*v == '\n') fc_buf_puts(out, "\\n");
+    else fc_buf_putc(out, *v);
+  }
+  fc_buf_putc(out, '"');
+}
+
+static const char *const metric[4] = {"floatcast_forecast_realized_n", "floatcast_forecast_realized_mae",
+                                      "floatcast_forecast_realized_coverage_80",
+                                      "floatcast_forecast_realized_pinball"};
+
+/* One row's four gauges, each into its family's buffer: the exposition
+ * format wants a family's samples together. */
+static void prom_row(sqlite3_stmt *st, fc_buf out[4]) {
+  for (int m = 0; m < 4; m++) {
+    char ver[24];
+    snprintf(ver, sizeof ver, "%lld", (long long)sqlite3_column_int64(st, 5));
+    fc_buf *o = &out[m];
+    fc_buf_printf(o, "%s{", metric[m]);
+    label(o, "tenant", (const char *)sqlite3_column_text(st, 0), 1);
+    label(o, "kind", (const char *)sqlite3_column_text(st, 1), 0);
+    label(o, "currency", (const char *)sqlite3_column_text(st, 2), 0);
+    label(o, "granularity", (const char *)sqlite3_column_text(st, 3), 0);
+    label(o, "source", (const char *)sqlite3_column_text(st, 4), 0);
+    label(o, "version", ver, 0);
+    label(o, "horizon", (const char *)sqlite3_column_text(st, 6), 0);
+    fc_buf_printf(o, "} %.17g\n", m == 0 ? (double)sqlite3_column_int64(st, 7) : sqlite3_column_double(st, 7 + m));
+  }
+}
+
+int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, const char *currency,
+                            const char *granularity, int prom, fc_buf *out, size_t *count,
+                            fc_err *err) {
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  const char *args[4] = {tenant, kind, currency, granularity};
+  fc_buf fam[4];
+  int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
+  *count = 0;
+  for (int m = 0; m < 4; m++) fc_buf_init(&fam[m]);
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c, perf_sql, -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "performance");
+    gw__release(db, c);
+    return rc;
+  }
+  for (int i = 0; i < 4; i++)
+    if (args[i]) sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+  if (!prom) fc_buf_putc(out, '[');
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    if (!prom && (*count)++) fc_buf_putc(out, ',');
+    if (prom) {
+      (*count)++;
+      prom_row(st, fam);
+    } else {
+      json_row(st, out);
+    }
+  }
+  if (!prom) fc_buf_putc(out, ']');
+  for (int m = 0; m < 4; m++) {
+    if (prom && *count) {
+      fc_buf_printf(out, "# TYPE %s gauge\n", metric[m]);
+      fc_buf_append(out, fam[m].data, fam[m].len);
+    }
+    fc_buf_free(&fam[m]);
+  }
+  if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "performance");
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}

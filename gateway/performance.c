@@ -1,0 +1,164 @@
+/* performance.c: recording served revenue forecasts and realizing them
+ * against the transactions that arrive later. */
+#include "performance.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "db_perf.h"
+#include "registry.h"
+#include "webhooks.h"
+
+struct gw_perf {
+  gw_db *db;
+  uv_mutex_t lock;
+  fc_buf prom; /* the /metrics lines as of the last evaluation */
+};
+
+int gw_perf_create(gw_db *db, gw_perf **out) {
+  gw_perf *p = calloc(1, sizeof *p);
+  *out = NULL;
+  if (!p) return FC_ENOMEM;
+  if (uv_mutex_init(&p->lock) != 0) {
+    free(p);
+    return FC_ENOMEM;
+  }
+  p->db = db;
+  fc_buf_init(&p->prom);
+  *out = p;
+  return FC_OK;
+}
+
+void gw_perf_destroy(gw_perf *p) {
+  if (!p) return;
+  fc_buf_free(&p->prom);
+  uv_mutex_destroy(&p->lock);
+  free(p);
+}
+
+int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency,
+                           const char *granularity, int64_t step, int64_t origin,
+                           const char *source, int64_t version, const fc_forecast *f, fc_err *err) {
+  gw_prediction pr;
+  int stored = 0;
+  memset(&pr, 0, sizeof pr);
+  if (gw_random_token("pr_", 12, pr.id, sizeof pr.id) != 0)
+    return fc_err_set(err, FC_EUNSUPPORTED, "no system randomness");
+  snprintf(pr.tenant, sizeof pr.tenant, "%s", tenant);
+  snprintf(pr.kind, sizeof pr.kind, "revenue");
+  snprintf(pr.currency, sizeof pr.currency, "%s", currency);
+  snprintf(pr.granularity, sizeof pr.granularity, "%s", granularity);
+  snprintf(pr.source, sizeof pr.source, "%s", source);
+  pr.version = version;
+  pr.origin = origin;
+  pr.step = step;
+  pr.served_at = (int64_t)time(NULL);
+  pr.horizon = f->h;
+  /* Level 0 is the 80 % interval: its bounds are the 0.1 and 0.9
+   * quantiles. The arrays are borrowed, not freed here. */
+  pr.mean = f->mean;
+  pr.lo = f->lo;
+  pr.hi = f->hi;
+  return gw_db_prediction_insert(p->db, &pr, &stored, err);
+}
+
+typedef struct realize_ctx {
+  gw_perf *perf;
+  const gw_txn_set *all;
+  size_t written;
+  fc_err *err;
+} realize_ctx;
+
+/* The steps of prediction pr whose buckets have closed, against the
+ * series of its currency. */
+static int realize(const gw_prediction *pr, void *arg) {
+  realize_ctx *x = arg;
+  gw_txn_set one;
+  double *y = NULL;
+  size_t n = 0, k = 0;
+  int64_t first = 0, last = 0;
+  gw_realized *r;
+  int rc;
+  memset(&one, 0, sizeof one);
+  one.v = malloc((x->all->n ? x->all->n : 1) * sizeof *one.v);
+  r = calloc(pr->horizon ? pr->horizon : 1, sizeof *r);
+  if (!one.v || !r) {
+    free(one.v);
+    free(r);
+    return fc_err_set(x->err, FC_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < x->all->n; i++)
+    if (strcmp(x->all->v[i].currency, pr->currency) == 0) one.v[one.n++] = x->all->v[i];
+  rc = one.n ? gw_revenue_series(&one, pr->step, &y, &n, &first, &last, x->err) : FC_OK;
+  for (size_t i = 0; rc == FC_OK && one.n && i < pr->horizon; i++) {
+    int64_t at = pr->origin + (int64_t)(i + 1) * pr->step;
+    if (at >= last) break; /* not closed yet: no later bucket has data */
+    if (at < first) continue;
+    r[k].step = (int)(i + 1);
+    r[k].at = at;
+    r[k].actual = y[(at - first) / pr->step];
+    r[k].mean = pr->mean[i];
+    r[k].lo = pr->lo[i];
+    r[k].hi = pr->hi[i];
+    k++;
+  }
+  if (rc == FC_OK) rc = gw_db_realized_put(x->perf->db, pr->id, r, k, x->err);
+  if (rc == FC_OK) x->written += k;
+  free(y);
+  free(r);
+  free(one.v);
+  return rc;
+}
+
+int gw_perf_refresh_metrics(gw_perf *p, fc_err *err) {
+  fc_buf b;
+  size_t count = 0;
+  fc_buf_init(&b);
+  int rc = gw_db_performance_write(p->db, NULL, NULL, NULL, NULL, 1, &b, &count, err);
+  if (rc == FC_OK && !fc_buf_failed(&b)) {
+    uv_mutex_lock(&p->lock);
+    fc_buf_reset(&p->prom);
+    fc_buf_append(&p->prom, b.data, b.len);
+    uv_mutex_unlock(&p->lock);
+  }
+  fc_buf_free(&b);
+  return rc;
+}
+
+int gw_perf_evaluate(gw_perf *p, const char *tenant, fc_buf *result, fc_err *err) {
+  gw_txn_set all;
+  realize_ctx x = {p, &all, 0, err};
+  int rc = gw_db_load_transactions(p->db, tenant, INT64_MIN + 1, &all, err);
+  if (rc != FC_OK) return rc;
+  rc = gw_db_predictions_each(p->db, tenant, "revenue", realize, &x, err);
+  gw_txn_set_free(&all);
+  if (rc == FC_OK) rc = gw_perf_refresh_metrics(p, err);
+  if (rc == FC_OK && result) fc_buf_printf(result, "{\"realized\":%zu}", x.written);
+  return rc;
+}
+
+void gw_perf_registry_hook(const char *tenant, fc_buf *result, void *arg) {
+  fc_err err;
+  fc_buf out;
+  fc_err_clear(&err);
+  fc_buf_init(&out);
+  if (gw_perf_evaluate(arg, tenant, &out, &err) == FC_OK) {
+    fc_buf_puts(result, ",\"performance\":");
+    fc_buf_append(result, out.data, out.len);
+  } else {
+    fc_buf_puts(result, ",\"performance_error\":");
+    fc_buf_json_str(result, err.msg);
+  }
+  fc_buf_free(&out);
+}
+
+void gw_perf_metrics(gw_perf *p, fc_buf *out) {
+  uv_mutex_lock(&p->lock);
+  /* Realized error of served forecasts per tenant, series, model version
+   * and horizon bucket (steps ahead): _n, _mae, _coverage_80, _pinball. */
+  if (p->prom.len) fc_buf_append(out, p->prom.data, p->prom.len);
+  uv_mutex_unlock(&p->lock);
+}

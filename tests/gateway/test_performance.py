@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""Forecasts held to account, over loopback (gateway/performance.h,
+db_perf.c, handlers_performance.c).
+
+A revenue forecast is served, transactions for the forecast days are then
+ingested, and GET /v1/models/performance must report the realized error
+this test computes on its own from the served answer and the amounts it
+sent: per horizon bucket the count of closed steps, MAE of the mean, the
+share of actuals inside the 80 % bounds (p10-p90) and the mean pinball
+loss of the 0.1 / 0.5 / 0.9 quantiles. A day with no later transaction is
+still open and not judged. /metrics carries the same figures; bad
+parameters get a 400, another tenant a 403. Deadlines of minutes, polled.
+
+Usage: test_performance.py --gateway PATH [unittest args]. Stdlib only.
+"""
+import argparse
+import datetime
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_metered as tm  # noqa: E402
+from test_metered import G, call, make_key, make_tier, transactions, wait_for  # noqa: E402
+
+
+def setUpModule():
+    G["tmp"] = tempfile.mkdtemp(prefix="fc-gw-perf-")
+    G["db"] = os.path.join(G["tmp"], "gw.db")
+    G["proc"], G["port"], _ = tm.spawn(G["db"])
+    make_tier("wide", 100000, 100000)
+    for t in ("acme", "beta"):
+        r, doc = call("POST", "/v1/admin/tenants", tm.ADMIN, {"id": t, "name": t})
+        assert r.status == 201, doc
+    G["a"] = make_key("acme", "wide")["key"]
+    G["b"] = make_key("beta", "wide")["key"]
+
+
+def tearDownModule():
+    tm.tearDownModule()
+
+
+def wait_job(key, job):
+    last = {}
+
+    def done():
+        r, doc = call("GET", "/v1/models", key)
+        assert r.status == 200, doc
+        last.clear()
+        last.update(doc["retraining"]["last"] or {})
+        return last.get("job_id", 0) >= job
+    wait_for("retraining job %d" % job, done, deadline=600)
+    return last
+
+
+def ingest(key, rows):
+    r, doc = call("POST", "/v1/transactions", key, rows)
+    assert r.status == 200, doc
+    return doc
+
+
+def pinball(y, q, f):
+    return q * (y - f) if y >= f else (1 - q) * (f - y)
+
+
+def bucket(step):
+    return "1" if step <= 1 else "2-7" if step <= 7 else "8-28" if step <= 28 else "29+"
+
+
+class Performance(unittest.TestCase):
+    def test_served_forecast_then_actuals_gives_the_realized_error(self):
+        key = G["a"]
+        doc = ingest(key, transactions(11, days=120))  # 2025-06-01 .. 2025-09-28
+        wait_job(key, doc["retrain_job"])
+        r, fc = call("GET", "/v1/insights/revenue-forecast?horizon=7&granularity=day&currency=USD", key)
+        self.assertEqual(r.status, 200, fc)
+        self.assertEqual(fc["history"]["end"], "2025-09-28T00:00:00Z")
+        src = fc["model"]["source"]
+        version = fc["model"]["version"] if src == "champion" else 0
+        r, again = call("GET", "/v1/insights/revenue-forecast?horizon=7&granularity=day&currency=USD", key)
+        self.assertEqual(again["forecast"], fc["forecast"])  # served twice, recorded once
+        r, doc = call("GET", "/v1/models/performance", key)
+        self.assertEqual(doc["performance"], [])  # no actual yet
+        # Actuals: known purchases on the next six days; 2025-10-04 closes
+        # 2025-10-03, and stays open itself. 10-01 has none: its actual is 0.
+        amounts = {"2025-09-29": [120.5, 30.25], "2025-09-30": [999.99], "2025-10-02": [10.0, 20.0, 5.5],
+                   "2025-10-03": [400.0], "2025-10-04": [77.0]}
+        rows = []
+        for day, vals in amounts.items():
+            for i, v in enumerate(vals):
+                rows.append({"id": "act-%s-%d" % (day, i), "partner_id": "p1", "user_id": "u1",
+                             "action_date": day, "amount": "%.2f" % v, "currency": "USD",
+                             "transaction_type": "purchase", "category": "food"})
+        doc = ingest(key, rows)
+        last = wait_job(key, doc["retrain_job"])
+        self.assertEqual(last["performance"], {"realized": 5}, last)
+        # The test's own figures.
+        want = {}
+        for step, p in enumerate(fc["forecast"], start=1):
+            day = p["at"][:10]
+            if day >= "2025-10-04":
+                break
+            y = sum(amounts.get(day, []))
+            b = want.setdefault(bucket(step), {"n": 0, "ae": 0.0, "in": 0, "pin": 0.0})
+            b["n"] += 1
+            b["ae"] += abs(y - p["mean"])
+            b["in"] += 1 if p["lo80"] <= y <= p["hi80"] else 0
+            b["pin"] += (pinball(y, 0.1, p["lo80"]) + pinball(y, 0.5, p["mean"]) + pinball(y, 0.9, p["hi80"])) / 3
+        self.assertEqual(sorted(want), ["1", "2-7"])
+        self.assertEqual(want["2-7"]["n"], 4)
+        r, doc = call("GET", "/v1/models/performance?kind=revenue&currency=USD&granularity=day", key)
+        self.assertEqual(r.status, 200, doc)
+        got = {row["horizon_bucket"]: row for row in doc["performance"]}
+        self.assertEqual(sorted(got), ["1", "2-7"])
+        for name, w in want.items():
+            row = got[name]
+            self.assertEqual((row["tenant_id"], row["kind"], row["currency"], row["granularity"]),
+                             ("acme", "revenue", "USD", "day"))
+            self.assertEqual((row["model_source"], row["model_version"]), (src, version))
+            self.assertEqual(row["n"], w["n"])
+            # The answer's points are rounded to 4 decimals; the gateway
+            # judged its own unrounded ones.
+            self.assertAlmostEqual(row["mae"], w["ae"] / w["n"], delta=1e-3)
+            self.assertAlmostEqual(row["coverage_80"], w["in"] / w["n"], delta=1e-9)
+            self.assertAlmostEqual(row["pinball"], w["pin"] / w["n"], delta=1e-3)
+        # /metrics: the same figures.
+        metrics = tm.scrape()
+        for name, w in want.items():
+            labels = ('{tenant="acme",kind="revenue",currency="USD",granularity="day",source="%s",'
+                      'version="%d",horizon="%s"}' % (src, version, name))
+            self.assertAlmostEqual(metrics["floatcast_forecast_realized_mae" + labels], w["ae"] / w["n"],
+                                   delta=1e-3)
+            self.assertEqual(metrics["floatcast_forecast_realized_n" + labels], w["n"])
+            self.assertAlmostEqual(metrics["floatcast_forecast_realized_coverage_80" + labels],
+                                   w["in"] / w["n"], delta=1e-9)
+        # A corrected actual corrects the figures (upsert, not a second row).
+        rows[0]["amount"] = "1120.50"
+        doc = ingest(key, [rows[0]])
+        wait_job(key, doc["retrain_job"])
+        r, doc = call("GET", "/v1/models/performance?currency=USD", key)
+        got = {row["horizon_bucket"]: row for row in doc["performance"]}
+        self.assertEqual(got["1"]["n"], 1)
+        y1 = 1120.5 + 30.25
+        self.assertAlmostEqual(got["1"]["mae"], abs(y1 - fc["forecast"][0]["mean"]), delta=1e-3)
+        # The other tenant sees none of it.
+        r, doc = call("GET", "/v1/models/performance", G["b"])
+        self.assertEqual((r.status, doc["performance"]), (200, []))
+
+    def test_bad_parameters(self):
+        for q, status in (("?kind=treasury", 400), ("?granularity=week", 400), ("?currency=usd", 400),
+                          ("?currency=", 400), ("?x=1", 400), ("?kind=revenue&kind=revenue", 400),
+                          ("?tenant=beta", 403)):
+            r, doc = call("GET", "/v1/models/performance" + q, G["a"])
+            self.assertEqual(r.status, status, (q, doc))
+        r, doc = call("GET", "/v1/models/performance")
+        self.assertEqual(r.status, 401)
+        r, doc = call("GET", "/v1/models/performance?tenant=beta", tm.ADMIN)
+        self.assertEqual(r.status, 200, doc)
+
+
+class ZShutdown(unittest.TestCase):
+    def test_zz_clean_exit(self):
+        self.assertEqual(tm.stop(G["proc"]), 0)
+        with open(G["db"] + ".stderr", errors="replace") as f:
+            err = f.read()
+        self.assertNotIn("Sanitizer", err)
+        self.assertNotIn("runtime error", err)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gateway", required=True)
+    tm.ARGS, rest = ap.parse_known_args()
+    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    sys.exit(0 if prog.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
