@@ -439,6 +439,30 @@ int gw_db_alert_open(gw_db *db, const char *tenant, const char *kind, const char
   return rc;
 }
 
+int gw_db_alert_is_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
+                        int *open, fc_err *err) {
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = gw__acquire(db, &c, err);
+  *open = 0;
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT count(*) FROM alerts WHERE tenant_id = ?1 AND kind = ?2 AND subject = ?3"
+                         " AND closed_at IS NULL",
+                         -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "alerts");
+  } else {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) *open = sqlite3_column_int64(st, 0) > 0;
+    else rc = gw__sql_err(c, err, "alerts");
+  }
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}
+
 typedef struct alert_close {
   const char *tenant, *kind, *subject;
   double p;

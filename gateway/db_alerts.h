@@ -81,6 +81,9 @@ int gw_db_deliveries_write_json(gw_db *db, const char *tenant, const char *id, i
 int gw_db_alert_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
                      const char *id, double probability, const char *payload, int64_t now,
                      int *opened, fc_err *err);
+/* *open = 1 when (tenant, kind, subject) has an open episode. */
+int gw_db_alert_is_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
+                        int *open, fc_err *err);
 /* Closes the open episode of (tenant, kind, subject), if any (*closed 0/1). */
 int gw_db_alert_close(gw_db *db, const char *tenant, const char *kind, const char *subject,
                       double probability, int64_t now, int *closed, fc_err *err);

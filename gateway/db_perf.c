@@ -187,6 +187,46 @@ int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *
   return n ? gw__in_txn(db, realized_put_txn, &x, err) : FC_OK;
 }
 
+int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const char *currency,
+                          const char *granularity, const char *source, int64_t version, size_t max,
+                          gw_realized *out, size_t *n, int64_t *origin, fc_err *err) {
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
+  *n = 0;
+  *origin = INT64_MAX;
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT r.step, r.at, r.actual, r.mean, r.lo, r.hi, p.origin"
+                         " FROM prediction_realized r JOIN predictions p ON p.id = r.prediction_id"
+                         " WHERE p.tenant_id = ?1 AND p.kind = ?2 AND p.currency = ?3"
+                         " AND p.granularity = ?4 AND p.model_source = ?5 AND p.model_version = ?6"
+                         " ORDER BY r.at DESC, p.origin DESC LIMIT ?7",
+                         -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "realized");
+  } else {
+    const char *t[5] = {tenant, kind, currency, granularity, source};
+    for (int i = 0; i < 5; i++) sqlite3_bind_text(st, i + 1, t[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, version);
+    sqlite3_bind_int64(st, 7, (int64_t)max);
+    while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW) {
+      gw_realized *x = &out[(*n)++];
+      int64_t o = sqlite3_column_int64(st, 6);
+      x->step = sqlite3_column_int(st, 0);
+      x->at = sqlite3_column_int64(st, 1);
+      x->actual = sqlite3_column_double(st, 2);
+      x->mean = sqlite3_column_double(st, 3);
+      x->lo = sqlite3_column_double(st, 4);
+      x->hi = sqlite3_column_double(st, 5);
+      if (o < *origin) *origin = o;
+    }
+    if (r != SQLITE_DONE && r != SQLITE_ROW) rc = gw__sql_err(c, err, "realized");
+  }
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}
+
 /* Steps ahead in four buckets; the mean is the 0.5 quantile, the 80 %
  * bounds the 0.1 and 0.9 ones, and pinball the mean of their three
  * quantile losses. */

@@ -47,6 +47,11 @@ typedef struct gw_realized {
 } gw_realized;
 int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *r, size_t n,
                        fc_err *err);
+/* The newest `max` realized steps of one model version's predictions of a
+ * series (newest first); *origin gets the oldest origin among them. */
+int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const char *currency,
+                          const char *granularity, const char *source, int64_t version, size_t max,
+                          gw_realized *out, size_t *n, int64_t *origin, fc_err *err);
 /* Realized error of tenant's predictions (NULL: every tenant) matching
  * kind, currency and granularity (NULL: any), grouped by tenant, series,
  * model source and version and horizon bucket (steps ahead 1, 2-7, 8-28,

@@ -439,7 +439,10 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
   if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
   if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, &rt->alerts, err) != FC_OK) return 1;
   gw_registry_on_treasury(rt->registry, gw_alerts_registry_hook, rt->alerts);
-  if (app->perf) gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
+  if (app->perf) {
+    gw_perf_set_actions(app->perf, rt->registry, rt->webhooks);
+    gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
+  }
   return 0;
 }
 

@@ -9,11 +9,15 @@
 #include <uv.h>
 
 #include "db_perf.h"
+#include "degradation.h"
 #include "registry.h"
 #include "webhooks.h"
 
 struct gw_perf {
   gw_db *db;
+  struct gw_registry *registry;
+  struct gw_webhooks *hooks;
+  int judge; /* gw_perf_set_actions was called */
   uv_mutex_t lock;
   fc_buf prom; /* the /metrics lines as of the last evaluation */
 };
@@ -37,6 +41,12 @@ void gw_perf_destroy(gw_perf *p) {
   fc_buf_free(&p->prom);
   uv_mutex_destroy(&p->lock);
   free(p);
+}
+
+void gw_perf_set_actions(gw_perf *p, struct gw_registry *registry, struct gw_webhooks *hooks) {
+  p->registry = registry;
+  p->hooks = hooks;
+  p->judge = 1;
 }
 
 int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency,
@@ -133,10 +143,21 @@ int gw_perf_evaluate(gw_perf *p, const char *tenant, fc_buf *result, fc_err *err
   realize_ctx x = {p, &all, 0, err};
   int rc = gw_db_load_transactions(p->db, tenant, INT64_MIN + 1, &all, err);
   if (rc != FC_OK) return rc;
+  fc_buf judged;
+  fc_buf_init(&judged);
   rc = gw_db_predictions_each(p->db, tenant, "revenue", realize, &x, err);
+  if (rc == FC_OK && p->judge) rc = gw_degradation_check(p->db, p->registry, p->hooks, tenant, &all, &judged, err);
   gw_txn_set_free(&all);
   if (rc == FC_OK) rc = gw_perf_refresh_metrics(p, err);
-  if (rc == FC_OK && result) fc_buf_printf(result, "{\"realized\":%zu}", x.written);
+  if (rc == FC_OK && result) {
+    fc_buf_printf(result, "{\"realized\":%zu", x.written);
+    if (p->judge) {
+      fc_buf_puts(result, ",\"degradation\":");
+      fc_buf_append(result, judged.data, judged.len);
+    }
+    fc_buf_putc(result, '}');
+  }
+  fc_buf_free(&judged);
   return rc;
 }
 

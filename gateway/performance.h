@@ -34,9 +34,16 @@ void gw_perf_destroy(gw_perf *p);
 int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency,
                            const char *granularity, int64_t step, int64_t origin,
                            const char *source, int64_t version, const fc_forecast *f, fc_err *err);
+struct gw_registry;
+struct gw_webhooks;
+/* Before the first evaluation: with these, an evaluation also judges each
+ * champion for degradation (degradation.h), which may queue a retraining
+ * and wake the webhook dispatcher. */
+void gw_perf_set_actions(gw_perf *p, struct gw_registry *registry, struct gw_webhooks *hooks);
 /* Thread pool. Realizes the tenant's recorded revenue forecasts against
- * its stored transactions and refreshes the /metrics text; appends
- * {"realized": steps written} to result when not NULL. */
+ * its stored transactions, judges its champions (with actions set) and
+ * refreshes the /metrics text; appends {"realized": steps written,
+ * "degradation": [...]} to result when not NULL. */
 int gw_perf_evaluate(gw_perf *p, const char *tenant, fc_buf *result, fc_err *err);
 /* A gw_revenue_hook (registry.h): evaluates after a revenue job and adds
  * ,"performance":{...} to its result. */

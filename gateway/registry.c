@@ -303,11 +303,21 @@ static void run_job(uv_work_t *w) {
   job *jb = w->data;
   gw_txn_set all;
   fc_err err;
+  fc_buf hook_json; /* the revenue hook's members, written after the series */
   fc_err_clear(&err);
+  fc_buf_init(&hook_json);
   fc_buf_printf(&jb->result, "{\"job_id\":%llu,\"series\":[", (unsigned long long)jb->id);
   int rc = FC_OK;
   memset(&all, 0, sizeof all);
   if (jb->opts.what & GW_RETRAIN_REVENUE) rc = gw_db_load_transactions(jb->reg->db, jb->tenant, INT64_MIN + 1, &all, &err);
+  /* Before retraining: the forecasts served are judged against the new
+   * actuals while the champion that made them is still the champion. */
+  if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE) && jb->reg->on_revenue) {
+    fc_buf hook;
+    fc_buf_init(&hook);
+    jb->reg->on_revenue(jb->tenant, &hook, jb->reg->on_revenue_arg);
+    hook_json = hook;
+  }
   for (size_t i = 0; rc == FC_OK && i < all.n; i++) {
     const char *ccy = all.v[i].currency;
     int seen = 0;
@@ -322,12 +332,12 @@ static void run_job(uv_work_t *w) {
     }
   }
   fc_buf_putc(&jb->result, ']');
+  fc_buf_append(&jb->result, hook_json.data, hook_json.len);
+  fc_buf_free(&hook_json);
   if (rc != FC_OK) {
     fc_buf_puts(&jb->result, ",\"error\":");
     fc_buf_json_str(&jb->result, err.msg);
   }
-  if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE) && jb->reg->on_revenue)
-    jb->reg->on_revenue(jb->tenant, &jb->result, jb->reg->on_revenue_arg);
   if ((jb->opts.what & GW_RETRAIN_TREASURY) && jb->reg->flows) {
     /* The tenant's flow model at its new as-of, so projections find it
      * fitted; a tenant without transfers has none to fit. */

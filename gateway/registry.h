@@ -63,8 +63,9 @@ int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_fl
  * before the first job. */
 typedef void (*gw_treasury_hook)(const char *tenant, fc_buf *result, void *arg);
 void gw_registry_on_treasury(gw_registry *r, gw_treasury_hook fn, void *arg);
-/* The same after every revenue job's retraining (forecasts realized
- * against the new transactions: performance.h). */
+/* The same in every revenue job, before its retraining (forecasts
+ * realized against the new transactions while the champion that made them
+ * is still the champion: performance.h). */
 void gw_registry_on_revenue(gw_registry *r, gw_treasury_hook fn, void *arg);
 /* Any thread. Queues (or merges into the waiting) job of tenant; returns
  * its id (> 0), or 0 once the registry is stopped. */

@@ -8,19 +8,23 @@ this test computes on its own from the served answer and the amounts it
 sent: per horizon bucket the count of closed steps, MAE of the mean, the
 share of actuals inside the 80 % bounds (p10-p90) and the mean pinball
 loss of the 0.1 / 0.5 / 0.9 quantiles. A day with no later transaction is
-still open and not judged. /metrics carries the same figures; bad
+still open and not judged. A champion made worse by a planted regime change
+(revenue jumps twentyfold after its forecast) raises one signed
+model.degraded webhook event and queues a retraining of the series. /metrics carries the same figures; bad
 parameters get a 400, another tenant a 403. Deadlines of minutes, polled.
 
 Usage: test_performance.py --gateway PATH [unittest args]. Stdlib only.
 """
 import argparse
 import datetime
+import json
 import os
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_alerts as ta  # noqa: E402
 import test_metered as tm  # noqa: E402
 from test_metered import G, call, make_key, make_tier, transactions, wait_for  # noqa: E402
 
@@ -28,13 +32,14 @@ from test_metered import G, call, make_key, make_tier, transactions, wait_for  #
 def setUpModule():
     G["tmp"] = tempfile.mkdtemp(prefix="fc-gw-perf-")
     G["db"] = os.path.join(G["tmp"], "gw.db")
-    G["proc"], G["port"], _ = tm.spawn(G["db"])
+    G["proc"], G["port"], _ = tm.spawn(G["db"], ta.ALLOW)
     make_tier("wide", 100000, 100000)
-    for t in ("acme", "beta"):
+    for t in ("acme", "beta", "gamma"):
         r, doc = call("POST", "/v1/admin/tenants", tm.ADMIN, {"id": t, "name": t})
         assert r.status == 201, doc
     G["a"] = make_key("acme", "wide")["key"]
     G["b"] = make_key("beta", "wide")["key"]
+    G["c"] = make_key("gamma", "wide")["key"]
 
 
 def tearDownModule():
@@ -94,7 +99,10 @@ class Performance(unittest.TestCase):
                              "transaction_type": "purchase", "category": "food"})
         doc = ingest(key, rows)
         last = wait_job(key, doc["retrain_job"])
-        self.assertEqual(last["performance"], {"realized": 5}, last)
+        self.assertEqual(last["performance"]["realized"], 5, last)
+        # Five realized steps: too few to judge the champion (7 needed).
+        self.assertEqual([(d["version"], d["n"], d["status"]) for d in last["performance"]["degradation"]],
+                         [(version, 5, "too few realized steps")], last)
         # The test's own figures.
         want = {}
         for step, p in enumerate(fc["forecast"], start=1):
@@ -146,6 +154,59 @@ class Performance(unittest.TestCase):
         # The other tenant sees none of it.
         r, doc = call("GET", "/v1/models/performance", G["b"])
         self.assertEqual((r.status, doc["performance"]), (200, []))
+
+    def test_regime_change_raises_model_degraded_and_a_retraining(self):
+        key = G["c"]
+        rec = ta.Receiver().start()
+        try:
+            r, hook = call("POST", "/v1/webhooks", key, {"url": rec.url(), "events": ["model.degraded"]})
+            self.assertEqual(r.status, 201, hook)
+            doc = ingest(key, transactions(21, days=120))
+            wait_job(key, doc["retrain_job"])
+            r, fc = call("GET", "/v1/insights/revenue-forecast?horizon=14&granularity=day&currency=USD", key)
+            self.assertEqual(r.status, 200, fc)
+            self.assertEqual(fc["model"]["source"], "champion", fc["model"])
+            version = fc["model"]["version"]
+            # The regime changes: 20000 a day for 14 days (and one more to
+            # close the 14th), where the history held a few hundred.
+            start = datetime.date(2025, 9, 29)
+            rows = [{"id": "shift-%d" % d, "partner_id": "p1", "user_id": "u1",
+                     "action_date": (start + datetime.timedelta(days=d)).isoformat(), "amount": "20000.00",
+                     "currency": "USD", "transaction_type": "purchase", "category": "food"}
+                    for d in range(15)]
+            doc = ingest(key, rows)
+            last = wait_job(key, doc["retrain_job"])
+            judged = last["performance"]["degradation"]
+            self.assertEqual(len(judged), 1, last)
+            self.assertEqual((judged[0]["version"], judged[0]["n"], judged[0]["status"]), (version, 14, "opened"))
+            self.assertGreater(judged[0]["realized_mase"], 1.5 * judged[0]["validation_mase"])
+            wait_for("the model.degraded delivery", lambda: len(rec.received()) >= 1)
+            headers, body = rec.received()[0]
+            self.assertEqual(headers["Floatcast-Event"], "model.degraded")
+            ta.verify(self, hook["secret"], headers, body)
+            event = json.loads(body)
+            data = event["data"]
+            self.assertEqual((data["kind"], data["currency"], data["granularity"], data["model_version"]),
+                             ("revenue", "USD", "day", version))
+            self.assertEqual(data["realized"]["n"], 14)
+            self.assertAlmostEqual(data["realized"]["mae"],
+                                   sum(abs(20000.0 - p["mean"]) for p in fc["forecast"]) / 14, delta=1e-2)
+            self.assertIn("realized MASE above factor x validation MASE", data["reasons"])
+            # The retraining it queued runs; the registry's rule decides.
+            self.assertIsInstance(data["retrain_job"], int)
+            done = wait_job(key, data["retrain_job"])
+            self.assertEqual([s["currency"] for s in done["series"]], ["USD"])
+            r, alerts = call("GET", "/v1/alerts", key)
+            self.assertEqual([(a["kind"], a["subject"], a["status"]) for a in alerts["alerts"]],
+                             [("model.degraded", "revenue:USD:day", "open")])
+            # The same episode: nothing more is sent.
+            doc = ingest(key, [dict(rows[0], id="shift-x", action_date="2025-10-15")])
+            wait_job(key, doc["retrain_job"])
+            r, alerts = call("GET", "/v1/alerts", key)
+            self.assertEqual(alerts["count"], 1)
+            self.assertEqual(len(rec.received()), 1)
+        finally:
+            rec.stop()
 
     def test_bad_parameters(self):
         for q, status in (("?kind=treasury", 400), ("?granularity=week", 400), ("?currency=usd", 400),
