@@ -401,6 +401,10 @@ GW_HANDLER(gw_handle_cash_flow) {
     if (done) fc_buf_putc(&res->body, ',');
     if (r2 == FC_OK) {
       r2 = fc_cashflow_write_json(cf, &res->body);
+      /* Held to account against the transfers to come (performance.h). */
+      if (r2 == FC_OK && app->perf &&
+          gw_perf_record_cash_flow(app->perf, cf, q.step == FC_STEP_DAY ? "day" : "hour", &e2) != FC_OK)
+        fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", e2.msg);
     } else {
       fc_buf_printf(&res->body, "{\"currency\":\"%s\",\"error\":", ccy);
       fc_buf_json_str(&res->body, e2.msg[0] ? e2.msg : fc_strerror(r2));

@@ -18,9 +18,11 @@ static int valid_code(const char *s) {
 
 /* 0 when the filters are valid; else a 400 naming the bad one. */
 static int check_filters(char args[4][FC_TEXT_MAX + 1], int seen, gw_response *res) {
-  if ((seen & 2) && strcmp(args[1], "revenue") != 0) {
+  if ((seen & 2) && strcmp(args[1], "revenue") && strcmp(args[1], "cash_flow_out") &&
+      strcmp(args[1], "cash_flow_in")) {
     gw_response_error(res, 400, "invalid_parameter",
-                      "kind: expected revenue (the forecasts tracked against actuals so far)");
+                      "kind: expected revenue, cash_flow_out or cash_flow_in (the forecasts tracked against "
+                      "actuals so far)");
     return -1;
   }
   if ((seen & 4) && !valid_code(args[2])) {

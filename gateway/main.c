@@ -397,6 +397,7 @@ typedef struct runtime {
   gw_registry *registry;
   gw_webhooks *webhooks;
   gw_alerts *alerts;
+  gw_perf *perf;
 } runtime;
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -430,6 +431,14 @@ static void fit_flows_at_start(const char *tenant, void *arg) {
   gw_registry_request(arg, tenant, &ro);
 }
 
+/* After a treasury refit: depletion alerts, then the cash-flow forecasts
+ * realized against the new transfers. */
+static void treasury_hooks(const char *tenant, fc_buf *result, void *arg) {
+  runtime *rt = arg;
+  gw_alerts_registry_hook(tenant, result, rt->alerts);
+  if (rt->perf) gw_perf_treasury_hook(tenant, result, rt->perf);
+}
+
 /* The webhook dispatcher and the alert evaluations (after each flow-model
  * refit, and hourly). 1 with err set when they cannot start. */
 static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtime *rt, fc_err *err) {
@@ -438,7 +447,8 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
   app->webhook_policy = &o->webhook_allow;
   if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
   if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, &rt->alerts, err) != FC_OK) return 1;
-  gw_registry_on_treasury(rt->registry, gw_alerts_registry_hook, rt->alerts);
+  rt->perf = app->perf;
+  gw_registry_on_treasury(rt->registry, treasury_hooks, rt);
   if (app->perf) {
     gw_perf_set_actions(app->perf, rt->registry, rt->webhooks);
     gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
@@ -467,6 +477,7 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   rt.registry = NULL;
   rt.webhooks = NULL;
   rt.alerts = NULL;
+  rt.perf = NULL;
   if (gw_registry_create(&loop, app->db, app->cache, app->flowmodels, &rt.registry, &err) != FC_OK) {
     fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
     uv_loop_close(&loop);

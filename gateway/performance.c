@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "db_perf.h"
+#include "fc/time.h"
 #include "degradation.h"
 #include "registry.h"
 #include "webhooks.h"
@@ -49,30 +50,112 @@ void gw_perf_set_actions(gw_perf *p, struct gw_registry *registry, struct gw_web
   p->judge = 1;
 }
 
-int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency,
-                           const char *granularity, int64_t step, int64_t origin,
-                           const char *source, int64_t version, const fc_forecast *f, fc_err *err) {
+/* One recorded forecast of a kind; the arrays are borrowed. */
+static int record(gw_perf *p, const char *tenant, const char *kind, const char *currency, const char *gran,
+                  int64_t step, int64_t origin, const char *source, int64_t version, size_t h, double *mean,
+                  double *lo, double *hi, fc_err *err) {
   gw_prediction pr;
   int stored = 0;
   memset(&pr, 0, sizeof pr);
   if (gw_random_token("pr_", 12, pr.id, sizeof pr.id) != 0)
     return fc_err_set(err, FC_EUNSUPPORTED, "no system randomness");
   snprintf(pr.tenant, sizeof pr.tenant, "%s", tenant);
-  snprintf(pr.kind, sizeof pr.kind, "revenue");
+  snprintf(pr.kind, sizeof pr.kind, "%s", kind);
   snprintf(pr.currency, sizeof pr.currency, "%s", currency);
-  snprintf(pr.granularity, sizeof pr.granularity, "%s", granularity);
+  snprintf(pr.granularity, sizeof pr.granularity, "%s", gran);
   snprintf(pr.source, sizeof pr.source, "%s", source);
   pr.version = version;
   pr.origin = origin;
   pr.step = step;
   pr.served_at = (int64_t)time(NULL);
-  pr.horizon = f->h;
-  /* Level 0 is the 80 % interval: its bounds are the 0.1 and 0.9
-   * quantiles. The arrays are borrowed, not freed here. */
-  pr.mean = f->mean;
-  pr.lo = f->lo;
-  pr.hi = f->hi;
+  pr.horizon = h;
+  pr.mean = mean;
+  pr.lo = lo;
+  pr.hi = hi;
   return gw_db_prediction_insert(p->db, &pr, &stored, err);
+}
+
+int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *granularity, fc_err *err) {
+  /* Step i (1-based) covers [now + (i-1) step, now + i step): its start
+   * is origin + i step with origin = now - step. */
+  const char *m = fc_cashflow_method_name(cf->method);
+  int rc = record(p, cf->tenant_id, "cash_flow_out", cf->currency, granularity, cf->step, cf->now - cf->step, m,
+                  FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->out.p50, cf->out.p10, cf->out.p90, err);
+  if (rc == FC_OK)
+    rc = record(p, cf->tenant_id, "cash_flow_in", cf->currency, granularity, cf->step, cf->now - cf->step, m,
+                FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->in.p50, cf->in.p10, cf->in.p90, err);
+  return rc;
+}
+
+typedef struct flow_ctx {
+  gw_perf *perf;
+  const fc_treasury *t;
+  int64_t now; /* the tenant's default now: the hour after its newest transfer */
+  size_t written;
+  fc_err *err;
+} flow_ctx;
+
+static int realize_flow(const gw_prediction *pr, void *arg) {
+  flow_ctx *x = arg;
+  size_t h = pr->horizon, k = 0;
+  double *out = calloc(h ? h : 1, sizeof *out), *in = calloc(h ? h : 1, sizeof *in);
+  gw_realized *r = calloc(h ? h : 1, sizeof *r);
+  int rc = out && in && r ? FC_OK : fc_err_set(x->err, FC_ENOMEM, "out of memory");
+  if (rc == FC_OK)
+    rc = fc_cashflow_actuals(x->t, pr->tenant, pr->currency, pr->origin + pr->step, pr->step, h, out, in, x->err);
+  for (size_t i = 0; rc == FC_OK && i < h; i++) {
+    int64_t at = pr->origin + (int64_t)(i + 1) * pr->step;
+    /* Closed when the newest transfer (in the hour before now) lies
+     * after the step. */
+    if (at + pr->step > x->now - 3600) break;
+    r[k].step = (int)(i + 1);
+    r[k].at = at;
+    r[k].actual = strcmp(pr->kind, "cash_flow_out") == 0 ? out[i] : in[i];
+    r[k].mean = pr->mean[i];
+    r[k].lo = pr->lo[i];
+    r[k].hi = pr->hi[i];
+    k++;
+  }
+  if (rc == FC_OK) rc = gw_db_realized_put(x->perf->db, pr->id, r, k, x->err);
+  if (rc == FC_OK) x->written += k;
+  free(out);
+  free(in);
+  free(r);
+  return rc;
+}
+
+static int evaluate_flows(gw_perf *p, const char *tenant, size_t *written, fc_err *err) {
+  fc_treasury *t = fc_treasury_create(NULL);
+  flow_ctx x = {p, t, 0, 0, err};
+  int rc = t ? gw_db_load_tenant(p->db, tenant, t, err) : fc_err_set(err, FC_ENOMEM, "out of memory");
+  if (rc == FC_OK) x.now = fc_treasury_default_now(t, tenant);
+  if (rc == FC_OK && x.now != FC_TIME_NONE) rc = gw_db_predictions_each(p->db, tenant, "cash_flow_out", realize_flow, &x, err);
+  if (rc == FC_OK && x.now != FC_TIME_NONE) rc = gw_db_predictions_each(p->db, tenant, "cash_flow_in", realize_flow, &x, err);
+  if (rc == FC_OK) rc = gw_perf_refresh_metrics(p, err);
+  fc_treasury_destroy(t);
+  *written = x.written;
+  return rc;
+}
+
+void gw_perf_treasury_hook(const char *tenant, fc_buf *result, void *arg) {
+  fc_err err;
+  size_t n = 0;
+  fc_err_clear(&err);
+  if (evaluate_flows(arg, tenant, &n, &err) == FC_OK) {
+    fc_buf_printf(result, ",\"cash_flow_performance\":{\"realized\":%zu}", n);
+  } else {
+    fc_buf_puts(result, ",\"cash_flow_performance_error\":");
+    fc_buf_json_str(result, err.msg);
+  }
+}
+
+int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency,
+                           const char *granularity, int64_t step, int64_t origin,
+                           const char *source, int64_t version, const fc_forecast *f, fc_err *err) {
+  /* Level 0 is the 80 % interval: its bounds are the 0.1 and 0.9
+   * quantiles. */
+  return record(p, tenant, "revenue", currency, granularity, step, origin, source, version, f->h, f->mean,
+                f->lo, f->hi, err);
 }
 
 typedef struct realize_ctx {

@@ -20,6 +20,7 @@
 
 #include "db.h"
 #include "fc/buf.h"
+#include "fc/cashflow.h"
 #include "fc/model.h"
 
 typedef struct gw_perf gw_perf;
@@ -40,6 +41,17 @@ struct gw_webhooks;
  * champion for degradation (degradation.h), which may queue a retraining
  * and wake the webhook dispatcher. */
 void gw_perf_set_actions(gw_perf *p, struct gw_registry *registry, struct gw_webhooks *hooks);
+/* Thread pool. Records a cash-flow forecast (cashflow.h) as two
+ * predictions, kinds "cash_flow_out" and "cash_flow_in": per step the
+ * p50 as the point and p10/p90 as the bounds; source is the predictor's
+ * method (gbdt, seasonal, zero) and version its model version. */
+int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *granularity, fc_err *err);
+/* A gw_treasury_hook (registry.h): after transfers arrive (the treasury
+ * job), realizes the tenant's cash-flow predictions against the completed
+ * unscheduled transfers (fc_cashflow_actuals) of the steps that have
+ * closed (the newest transfer lies in a later step) and adds
+ * ,"cash_flow_performance":{"realized":n} to the job's result. */
+void gw_perf_treasury_hook(const char *tenant, fc_buf *result, void *arg);
 /* Thread pool. Realizes the tenant's recorded revenue forecasts against
  * its stored transactions, judges its champions (with actions set) and
  * refreshes the /metrics text; appends {"realized": steps written,
