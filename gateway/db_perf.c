@@ -13,13 +13,16 @@ static const char perf_schema[] =
     " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, kind TEXT NOT NULL, currency TEXT NOT NULL,"
     " granularity TEXT NOT NULL, model_source TEXT NOT NULL, model_version BIGINT NOT NULL,"
     " origin BIGINT NOT NULL, step BIGINT NOT NULL, horizon INTEGER NOT NULL, served_at BIGINT NOT NULL,"
-    " points TEXT NOT NULL,"
+    " points TEXT NOT NULL, extra TEXT,"
     " UNIQUE (tenant_id, kind, currency, granularity, model_source, model_version, origin, horizon));"
     "CREATE TABLE IF NOT EXISTS prediction_realized ("
     " prediction_id TEXT NOT NULL, step INTEGER NOT NULL, at BIGINT NOT NULL,"
     " actual DOUBLE PRECISION NOT NULL, mean DOUBLE PRECISION NOT NULL,"
     " lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL,"
-    " PRIMARY KEY (prediction_id, step));";
+    " PRIMARY KEY (prediction_id, step));"
+    "CREATE TABLE IF NOT EXISTS prediction_brier ("
+    " prediction_id TEXT NOT NULL, hours INTEGER NOT NULL, p DOUBLE PRECISION NOT NULL,"
+    " outcome INTEGER NOT NULL, PRIMARY KEY (prediction_id, hours));";
 
 int gw__perf_schema(sqlite3 *c) { return sqlite3_exec(c, perf_schema, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
 
@@ -27,7 +30,9 @@ void gw_prediction_free(gw_prediction *p) {
   free(p->mean);
   free(p->lo);
   free(p->hi);
+  free(p->extra);
   p->mean = p->lo = p->hi = NULL;
+  p->extra = NULL;
 }
 
 /* "m lo hi;m lo hi;..." with 17 significant digits: exact doubles back. */
@@ -74,8 +79,8 @@ static int prediction_insert_txn(sqlite3 *c, void *arg, fc_err *err) {
   int rc = FC_OK;
   if (sqlite3_prepare_v2(c,
                          "INSERT INTO predictions (id, tenant_id, kind, currency, granularity,"
-                         " model_source, model_version, origin, step, horizon, served_at, points)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                         " model_source, model_version, origin, step, horizon, served_at, points, extra)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                          " ON CONFLICT DO NOTHING",
                          -1, &st, NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "predictions");
@@ -91,6 +96,8 @@ static int prediction_insert_txn(sqlite3 *c, void *arg, fc_err *err) {
   sqlite3_bind_int64(st, 10, (int64_t)p->horizon);
   sqlite3_bind_int64(st, 11, p->served_at);
   sqlite3_bind_text(st, 12, x->points, -1, SQLITE_STATIC);
+  if (p->extra) sqlite3_bind_text(st, 13, p->extra, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, 13);
   if (sqlite3_step(st) != SQLITE_DONE) rc = gw__sql_err(c, err, "predictions");
   x->stored = sqlite3_changes(c) > 0;
   sqlite3_finalize(st);
@@ -118,7 +125,7 @@ int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_p
   if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c,
                          "SELECT id, tenant_id, kind, currency, granularity, model_source, model_version,"
-                         " origin, step, served_at, points FROM predictions"
+                         " origin, step, served_at, points, extra FROM predictions"
                          " WHERE tenant_id = ?1 AND kind = ?2 ORDER BY served_at, id",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "predictions");
@@ -138,7 +145,10 @@ int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_p
       p.origin = sqlite3_column_int64(st, 7);
       p.step = sqlite3_column_int64(st, 8);
       p.served_at = sqlite3_column_int64(st, 9);
-      if (points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
+      const char *extra = (const char *)sqlite3_column_text(st, 11);
+      if (extra && !(p.extra = strdup(extra)))
+        rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+      else if (points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
         rc = fc_err_set(err, FC_ENOMEM, "out of memory");
       else
         rc = fn(&p, arg);
@@ -335,6 +345,112 @@ int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, con
     fc_buf_free(&fam[m]);
   }
   if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "performance");
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}
+
+int gw_db_brier_put(gw_db *db, const char *prediction_id, int hours, double p, int outcome, fc_err *err) {
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = gw__acquire(db, &c, err);
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c,
+                         "INSERT INTO prediction_brier (prediction_id, hours, p, outcome) VALUES (?1, ?2, ?3, ?4)"
+                         " ON CONFLICT (prediction_id, hours) DO UPDATE SET outcome = excluded.outcome",
+                         -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "brier");
+  } else {
+    sqlite3_bind_text(st, 1, prediction_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, hours);
+    sqlite3_bind_double(st, 3, p);
+    sqlite3_bind_int(st, 4, outcome);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = gw__sql_err(c, err, "brier");
+  }
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}
+
+static const char brier_sql[] =
+    "SELECT p.tenant_id, p.kind, p.currency, p.model_source, p.model_version, b.hours, count(*),"
+    " avg((b.p - b.outcome) * (b.p - b.outcome)), avg(b.p), avg(b.outcome)"
+    " FROM prediction_brier b JOIN predictions p ON p.id = b.prediction_id"
+    " WHERE (?1 IS NULL OR p.tenant_id = ?1) AND (?2 IS NULL OR p.kind = ?2)"
+    " AND (?3 IS NULL OR p.currency = ?3)"
+    " GROUP BY p.tenant_id, p.kind, p.currency, p.model_source, p.model_version, b.hours"
+    " ORDER BY p.tenant_id, p.kind, p.currency, p.model_source, p.model_version, b.hours";
+
+static void brier_json(sqlite3_stmt *st, fc_buf *out) {
+  static const char *names[] = {"tenant_id", "kind", "currency", "model_source"};
+  fc_buf_putc(out, '{');
+  for (int i = 0; i < 4; i++) {
+    fc_buf_printf(out, "%s\"%s\":", i ? "," : "", names[i]);
+    fc_buf_json_str(out, (const char *)sqlite3_column_text(st, i));
+  }
+  fc_buf_printf(out, ",\"model_version\":%lld,\"hours\":%d,\"n\":%lld,\"brier\":",
+                (long long)sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5),
+                (long long)sqlite3_column_int64(st, 6));
+  fc_buf_json_num(out, sqlite3_column_double(st, 7));
+  fc_buf_puts(out, ",\"mean_probability\":");
+  fc_buf_json_num(out, sqlite3_column_double(st, 8));
+  fc_buf_puts(out, ",\"observed_rate\":");
+  fc_buf_json_num(out, sqlite3_column_double(st, 9));
+  fc_buf_putc(out, '}');
+}
+
+static void brier_prom(sqlite3_stmt *st, fc_buf out[2]) {
+  static const char *const fam[2] = {"floatcast_depletion_brier_n", "floatcast_depletion_brier"};
+  char ver[24], hours[16];
+  snprintf(ver, sizeof ver, "%lld", (long long)sqlite3_column_int64(st, 4));
+  snprintf(hours, sizeof hours, "%d", sqlite3_column_int(st, 5));
+  for (int m = 0; m < 2; m++) {
+    fc_buf *o = &out[m];
+    fc_buf_printf(o, "%s{", fam[m]);
+    label(o, "tenant", (const char *)sqlite3_column_text(st, 0), 1);
+    label(o, "kind", (const char *)sqlite3_column_text(st, 1), 0);
+    label(o, "currency", (const char *)sqlite3_column_text(st, 2), 0);
+    label(o, "source", (const char *)sqlite3_column_text(st, 3), 0);
+    label(o, "version", ver, 0);
+    label(o, "hours", hours, 0);
+    fc_buf_printf(o, "} %.17g\n", m == 0 ? (double)sqlite3_column_int64(st, 6) : sqlite3_column_double(st, 7));
+  }
+}
+
+int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const char *currency, int prom,
+                      fc_buf *out, size_t *count, fc_err *err) {
+  static const char *const fam[2] = {"floatcast_depletion_brier_n", "floatcast_depletion_brier"};
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  const char *args[3] = {tenant, kind, currency};
+  fc_buf f[2];
+  int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
+  *count = 0;
+  if (rc != FC_OK) return rc;
+  fc_buf_init(&f[0]);
+  fc_buf_init(&f[1]);
+  if (sqlite3_prepare_v2(c, brier_sql, -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "brier");
+  } else {
+    for (int i = 0; i < 3; i++)
+      if (args[i]) sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+    if (!prom) fc_buf_putc(out, '[');
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+      if (!prom && *count) fc_buf_putc(out, ',');
+      (*count)++;
+      if (prom) brier_prom(st, f);
+      else brier_json(st, out);
+    }
+    if (!prom) fc_buf_putc(out, ']');
+    if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "brier");
+  }
+  for (int m = 0; m < 2; m++) {
+    if (prom && *count) {
+      fc_buf_printf(out, "# TYPE %s gauge\n", fam[m]);
+      fc_buf_append(out, f[m].data, f[m].len);
+    }
+    fc_buf_free(&f[m]);
+  }
   sqlite3_finalize(st);
   gw__release(db, c);
   return rc;

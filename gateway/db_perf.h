@@ -28,6 +28,7 @@ typedef struct gw_prediction {
   int64_t version, origin, step, served_at;
   size_t horizon;
   double *mean, *lo, *hi; /* horizon values each */
+  char *extra; /* kind-specific JSON (treasury: start balance, floor, drains, probabilities), or NULL */
 } gw_prediction;
 
 void gw_prediction_free(gw_prediction *p);
@@ -52,6 +53,17 @@ int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *
 int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const char *currency,
                           const char *granularity, const char *source, int64_t version, size_t max,
                           gw_realized *out, size_t *n, int64_t *origin, fc_err *err);
+/* A depletion probability of a prediction (hours ahead) and whether the
+ * floor was breached by then (0/1), upserted. */
+int gw_db_brier_put(gw_db *db, const char *prediction_id, int hours, double p, int outcome, fc_err *err);
+/* The Brier score of tenant's (NULL: all) depletion probabilities matching
+ * kind and currency (NULL: any), grouped by tenant, kind, currency, model
+ * source and version and hours: a JSON array of {"tenant_id","kind",
+ * "currency","model_source","model_version","hours","n","brier",
+ * "mean_probability","observed_rate"}; with prom set, Prometheus lines
+ * (floatcast_depletion_brier, floatcast_depletion_brier_n). */
+int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const char *currency, int prom,
+                      fc_buf *out, size_t *count, fc_err *err);
 /* Realized error of tenant's predictions (NULL: every tenant) matching
  * kind, currency and granularity (NULL: any), grouped by tenant, series,
  * model source and version and horizon bucket (steps ahead 1, 2-7, 8-28,

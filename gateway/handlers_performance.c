@@ -18,11 +18,14 @@ static int valid_code(const char *s) {
 
 /* 0 when the filters are valid; else a 400 naming the bad one. */
 static int check_filters(char args[4][FC_TEXT_MAX + 1], int seen, gw_response *res) {
-  if ((seen & 2) && strcmp(args[1], "revenue") && strcmp(args[1], "cash_flow_out") &&
-      strcmp(args[1], "cash_flow_in")) {
+  static const char *const kinds[] = {"revenue", "cash_flow_out", "cash_flow_in", "treasury_rule",
+                                      "treasury_ml", "treasury_gbdt", NULL};
+  int known = 0;
+  for (int i = 0; kinds[i]; i++) known |= (seen & 2) && !strcmp(args[1], kinds[i]);
+  if ((seen & 2) && !known) {
     gw_response_error(res, 400, "invalid_parameter",
-                      "kind: expected revenue, cash_flow_out or cash_flow_in (the forecasts tracked against "
-                      "actuals so far)");
+                      "kind: expected revenue, cash_flow_out, cash_flow_in, treasury_rule, treasury_ml or "
+                      "treasury_gbdt");
     return -1;
   }
   if ((seen & 4) && !valid_code(args[2])) {
@@ -70,7 +73,16 @@ GW_HANDLER(gw_handle_models_performance) {
   for (int k = 0; k < 4; k++) a[k] = seen & (1 << k) ? args[k] : NULL;
   fc_buf_init(&rows);
   fc_err_clear(&err);
+  fc_buf brier;
+  size_t n_brier = 0;
+  fc_buf_init(&brier);
   int rc = gw_db_performance_write(app->db, a[0], a[1], a[2], a[3], 0, &rows, &count, &err);
+  /* Depletion probabilities are hourly projections': no granularity but
+   * hour has any. */
+  if (rc == FC_OK && (!a[3] || !strcmp(a[3], "hour")))
+    rc = gw_db_brier_write(app->db, a[0], a[1], a[2], 0, &brier, &n_brier, &err);
+  else if (rc == FC_OK)
+    fc_buf_puts(&brier, "[]");
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
   } else {
@@ -82,7 +94,10 @@ GW_HANDLER(gw_handle_models_performance) {
     else fc_buf_puts(&res->body, "null");
     fc_buf_printf(&res->body, ",\"count\":%zu,\"performance\":", count);
     fc_buf_append(&res->body, rows.data, rows.len);
+    fc_buf_puts(&res->body, ",\"depletion\":");
+    fc_buf_append(&res->body, brier.data, brier.len);
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&rows);
+  fc_buf_free(&brier);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "performance.h"
 #include "flowmodels.h"
 #include "handlers.h"
 
@@ -130,6 +131,11 @@ GW_HANDLER(gw_handle_projection) {
     gw_flowmodels_release(app->flowmodels, r.model);
   }
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &res->body);
+  /* The live forecast (the tenant's default now, not a what-was-known
+   * replay at another now) is held to account against the transfers to
+   * come (performance.h); a failure to record does not fail the answer. */
+  if (rc == FC_OK && !q.has_now && app->perf && gw_perf_record_projection(app->perf, proj, &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: recording a projection: %s\n", err.msg);
   if (rc == FC_OK) {
     res->status = 200;
     res->content_type = "application/json";

@@ -2,13 +2,16 @@
  * against the transactions that arrive later. */
 #include "performance.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "db_perf.h"
+#include "fc/money.h"
 #include "fc/time.h"
 #include "degradation.h"
 #include "registry.h"
@@ -87,11 +90,75 @@ int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *gran
   return rc;
 }
 
+/* The extra JSON of a treasury prediction. */
+static char *treasury_extra(const fc_currency_projection *c) {
+  fc_buf b;
+  fc_buf_init(&b);
+  fc_buf_puts(&b, "{\"balance\":");
+  fc_buf_printf(&b, "%.17g,\"floor\":%.17g,\"drain\":[", fc_money_to_double(c->balance, c->scale),
+                fc_money_to_double(c->floor, c->scale));
+  for (size_t k = 1; k < c->n_path; k++) fc_buf_printf(&b, "%s%.17g", k > 1 ? "," : "", c->path[k].stream_drain);
+  fc_buf_puts(&b, "],\"p_below\":[");
+  for (int j = 0; j < 4; j++) {
+    if (j) fc_buf_putc(&b, ',');
+    if (isnan(c->p_below[j])) fc_buf_puts(&b, "null");
+    else fc_buf_printf(&b, "%.17g", c->p_below[j]);
+  }
+  fc_buf_puts(&b, "]}");
+  fc_buf_putc(&b, '\0');
+  if (fc_buf_failed(&b)) {
+    fc_buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
+int gw_perf_record_projection(gw_perf *p, const fc_projection *pr, fc_err *err) {
+  char kind[16];
+  int rc = FC_OK;
+  snprintf(kind, sizeof kind, "treasury_%s", pr->method ? pr->method : "rule");
+  for (size_t i = 0; rc == FC_OK && i < pr->n_currencies; i++) {
+    const fc_currency_projection *c = &pr->currencies[i];
+    size_t h = c->n_path ? c->n_path - 1 : 0;
+    gw_prediction x;
+    int stored = 0;
+    double *v = calloc(3 * (h ? h : 1), sizeof *v);
+    memset(&x, 0, sizeof x);
+    x.extra = treasury_extra(c);
+    if (!v || !x.extra || gw_random_token("pr_", 12, x.id, sizeof x.id) != 0) {
+      rc = fc_err_set(err, FC_ENOMEM, "out of memory or no randomness");
+    } else {
+      for (size_t k = 0; k < h; k++) {
+        v[k] = c->path[k + 1].p50;
+        v[h + k] = c->path[k + 1].p10;
+        v[2 * h + k] = c->path[k + 1].p90;
+      }
+      snprintf(x.tenant, sizeof x.tenant, "%s", pr->tenant_id);
+      snprintf(x.kind, sizeof x.kind, "%s", kind);
+      snprintf(x.currency, sizeof x.currency, "%s", c->currency);
+      snprintf(x.granularity, sizeof x.granularity, "hour");
+      snprintf(x.source, sizeof x.source, "%s", c->model_name ? c->model_name : "rule");
+      x.version = c->model_version;
+      x.origin = pr->as_of;
+      x.step = 3600;
+      x.served_at = (int64_t)time(NULL);
+      x.horizon = h;
+      x.mean = v;
+      x.lo = v + h;
+      x.hi = v + 2 * h;
+      rc = gw_db_prediction_insert(p->db, &x, &stored, err);
+    }
+    free(v);
+    free(x.extra);
+  }
+  return rc;
+}
+
 typedef struct flow_ctx {
   gw_perf *perf;
   const fc_treasury *t;
   int64_t now; /* the tenant's default now: the hour after its newest transfer */
-  size_t written;
+  size_t written, treasury_written, brier;
   fc_err *err;
 } flow_ctx;
 
@@ -124,25 +191,85 @@ static int realize_flow(const gw_prediction *pr, void *arg) {
   return rc;
 }
 
-static int evaluate_flows(gw_perf *p, const char *tenant, size_t *written, fc_err *err) {
+/* Completed transfers of the prediction's tenant and currency in
+ * [from, to], signed by direction, in currency units. */
+static double net_transfers(const fc_treasury *t, const gw_prediction *pr, int64_t from, int64_t to) {
+  const fc_transfer *tr = NULL;
+  size_t n = fc_treasury_transfers(t, &tr);
+  double sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    const fc_transfer *x = &tr[i];
+    if (x->status != FC_TRANSFER_COMPLETED || x->created_at < from || x->created_at > to ||
+        strcmp(x->tenant_id, pr->tenant) || strcmp(x->currency, pr->currency))
+      continue;
+    sum += fc_treasury_direction(t, x) * fc_money_to_double(x->amount, x->scale);
+  }
+  return sum;
+}
+
+/* A treasury projection: the realized balance of each closed hour, and
+ * per probability horizon within the closed hours whether it breached. */
+static int realize_treasury(const gw_prediction *pr, void *arg) {
+  flow_ctx *x = arg;
+  static const int hours[4] = {24, 48, 72, 96};
+  json_t *ex = json_loads(pr->extra ? pr->extra : "", 0, NULL);
+  json_t *drain = json_object_get(ex, "drain"), *pb = json_object_get(ex, "p_below");
+  double bal = json_number_value(json_object_get(ex, "balance"));
+  double floor = json_number_value(json_object_get(ex, "floor")), drained = 0, low = INFINITY;
+  size_t h = pr->horizon, k = 0;
+  gw_realized *r = calloc(h ? h : 1, sizeof *r);
+  int rc = r && json_is_array(drain) ? FC_OK : fc_err_set(x->err, FC_ENOMEM, "out of memory or bad extra");
+  for (size_t i = 0; rc == FC_OK && i < h; i++) {
+    int64_t end = pr->origin + (int64_t)(i + 1) * 3600;
+    if (end > x->now - 3600) break; /* the newest transfer must lie after the hour */
+    drained += json_number_value(json_array_get(drain, i));
+    r[k].step = (int)(i + 1);
+    r[k].at = end;
+    r[k].actual = bal + net_transfers(x->t, pr, pr->origin, end) - drained;
+    r[k].mean = pr->mean[i];
+    r[k].lo = pr->lo[i];
+    r[k].hi = pr->hi[i];
+    if (r[k].actual < low) low = r[k].actual;
+    k++;
+    for (int j = 0; j < 4 && rc == FC_OK; j++) {
+      json_t *pj = json_array_get(pb, (size_t)j);
+      if ((int)(i + 1) == hours[j] && json_is_number(pj)) {
+        rc = gw_db_brier_put(x->perf->db, pr->id, hours[j], json_number_value(pj), low < floor, x->err);
+        x->brier += rc == FC_OK;
+      }
+    }
+  }
+  if (rc == FC_OK) rc = gw_db_realized_put(x->perf->db, pr->id, r, k, x->err);
+  if (rc == FC_OK) x->treasury_written += k;
+  free(r);
+  json_decref(ex);
+  return rc;
+}
+
+static int evaluate_flows(gw_perf *p, const char *tenant, flow_ctx *out, fc_err *err) {
+  static const char *const treasury_kinds[3] = {"treasury_rule", "treasury_ml", "treasury_gbdt"};
   fc_treasury *t = fc_treasury_create(NULL);
-  flow_ctx x = {p, t, 0, 0, err};
+  flow_ctx x = {p, t, 0, 0, 0, 0, err};
   int rc = t ? gw_db_load_tenant(p->db, tenant, t, err) : fc_err_set(err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK) x.now = fc_treasury_default_now(t, tenant);
   if (rc == FC_OK && x.now != FC_TIME_NONE) rc = gw_db_predictions_each(p->db, tenant, "cash_flow_out", realize_flow, &x, err);
   if (rc == FC_OK && x.now != FC_TIME_NONE) rc = gw_db_predictions_each(p->db, tenant, "cash_flow_in", realize_flow, &x, err);
+  for (int i = 0; i < 3 && rc == FC_OK && x.now != FC_TIME_NONE; i++)
+    rc = gw_db_predictions_each(p->db, tenant, treasury_kinds[i], realize_treasury, &x, err);
   if (rc == FC_OK) rc = gw_perf_refresh_metrics(p, err);
   fc_treasury_destroy(t);
-  *written = x.written;
+  *out = x;
   return rc;
 }
 
 void gw_perf_treasury_hook(const char *tenant, fc_buf *result, void *arg) {
   fc_err err;
-  size_t n = 0;
+  flow_ctx x;
   fc_err_clear(&err);
-  if (evaluate_flows(arg, tenant, &n, &err) == FC_OK) {
-    fc_buf_printf(result, ",\"cash_flow_performance\":{\"realized\":%zu}", n);
+  if (evaluate_flows(arg, tenant, &x, &err) == FC_OK) {
+    fc_buf_printf(result, ",\"cash_flow_performance\":{\"realized\":%zu,\"treasury_realized\":%zu,"
+                          "\"treasury_brier\":%zu}",
+                  x.written, x.treasury_written, x.brier);
   } else {
     fc_buf_puts(result, ",\"cash_flow_performance_error\":");
     fc_buf_json_str(result, err.msg);
@@ -211,6 +338,7 @@ int gw_perf_refresh_metrics(gw_perf *p, fc_err *err) {
   size_t count = 0;
   fc_buf_init(&b);
   int rc = gw_db_performance_write(p->db, NULL, NULL, NULL, NULL, 1, &b, &count, err);
+  if (rc == FC_OK) rc = gw_db_brier_write(p->db, NULL, NULL, NULL, 1, &b, &count, err);
   if (rc == FC_OK && !fc_buf_failed(&b)) {
     uv_mutex_lock(&p->lock);
     fc_buf_reset(&p->prom);

@@ -22,6 +22,7 @@
 #include "fc/buf.h"
 #include "fc/cashflow.h"
 #include "fc/model.h"
+#include "fc/projection.h"
 
 typedef struct gw_perf gw_perf;
 
@@ -46,11 +47,22 @@ void gw_perf_set_actions(gw_perf *p, struct gw_registry *registry, struct gw_web
  * p50 as the point and p10/p90 as the bounds; source is the predictor's
  * method (gbdt, seasonal, zero) and version its model version. */
 int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *granularity, fc_err *err);
+/* Thread pool. Records a treasury projection made at the tenant's default
+ * now: per currency one prediction of kind "treasury_<method>" (hourly:
+ * the balance path's p50 as the point, p10/p90 as the bounds; source and
+ * version the currency's model) with its start balance, floor, hourly
+ * stream drain and depletion probabilities (24/48/72/96 h). */
+int gw_perf_record_projection(gw_perf *p, const fc_projection *pr, fc_err *err);
 /* A gw_treasury_hook (registry.h): after transfers arrive (the treasury
- * job), realizes the tenant's cash-flow predictions against the completed
+ * job), realizes the tenant's treasury projections (the realized balance
+ * of each closed hour: the start balance plus the completed transfers
+ * since, minus the streams' drain as projected; and per probability
+ * horizon whether it went below the floor: Brier), then its cash-flow
+ * predictions against the completed
  * unscheduled transfers (fc_cashflow_actuals) of the steps that have
  * closed (the newest transfer lies in a later step) and adds
- * ,"cash_flow_performance":{"realized":n} to the job's result. */
+ * ,"cash_flow_performance":{"realized":n,"treasury_realized":n,
+ * "treasury_brier":n} to the job's result. */
 void gw_perf_treasury_hook(const char *tenant, fc_buf *result, void *arg);
 /* Thread pool. Realizes the tenant's recorded revenue forecasts against
  * its stored transactions, judges its champions (with actions set) and

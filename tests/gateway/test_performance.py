@@ -34,13 +34,14 @@ def setUpModule():
     G["db"] = os.path.join(G["tmp"], "gw.db")
     G["proc"], G["port"], _ = tm.spawn(G["db"], ta.ALLOW)
     make_tier("wide", 100000, 100000)
-    for t in ("acme", "beta", "gamma", "delta"):
+    for t in ("acme", "beta", "gamma", "delta", "eps"):
         r, doc = call("POST", "/v1/admin/tenants", tm.ADMIN, {"id": t, "name": t})
         assert r.status == 201, doc
     G["a"] = make_key("acme", "wide")["key"]
     G["b"] = make_key("beta", "wide")["key"]
     G["c"] = make_key("gamma", "wide")["key"]
     G["d"] = make_key("delta", "wide")["key"]
+    G["e"] = make_key("eps", "wide")["key"]
 
 
 def tearDownModule():
@@ -259,7 +260,7 @@ class Performance(unittest.TestCase):
                 w["ae"] += abs(y - q["p50"])
                 w["in"] += 1 if q["p10"] <= y <= q["p90"] else 0
         self.assertEqual(closed, 5)  # steps 1..5 closed; 6 holds the newest transfer
-        self.assertEqual(last["cash_flow_performance"], {"realized": 10}, last)
+        self.assertEqual(last["cash_flow_performance"]["realized"], 10, last)
         for kind, buckets in want.items():
             r, doc = call("GET", "/v1/models/performance?kind=%s&currency=USD&granularity=day" % kind, key)
             self.assertEqual(r.status, 200, doc)
@@ -272,6 +273,78 @@ class Performance(unittest.TestCase):
                 self.assertEqual(row["n"], w["n"], (kind, name))
                 self.assertAlmostEqual(row["mae"], w["ae"] / w["n"], delta=0.01, msg=(kind, name))
                 self.assertAlmostEqual(row["coverage_80"], w["in"] / w["n"], delta=1e-9, msg=(kind, name))
+
+    def test_treasury_projection_then_transfers_gives_realized_error_and_brier(self):
+        key = G["e"]
+
+        def tr(tid, at, amount, inflow=False, status="completed", scheduled=None):
+            row = {"tenant_id": "eps", "id": tid, "currency": "USD", "amount": "%.2f" % amount,
+                   "status": status, "created_at": at, "from_account_id": "ext" if inflow else "usd-main",
+                   "to_account_id": "usd-main" if inflow else "ext"}
+            if scheduled:
+                row["scheduled_for"] = scheduled
+            return row
+        r, doc = call("POST", "/v1/accounts", key, [{"tenant_id": "eps", "id": "usd-main", "currency": "USD",
+                                                     "balance_available": "100000.00"}])
+        self.assertEqual(r.status, 200, doc)
+        doc = ingest_kind(key, "transfers", [
+            tr("s-0", "2025-12-01T11:30:00Z", 10, inflow=True),
+            tr("big", "2025-12-01T11:00:00Z", 120000, status="pending", scheduled="2025-12-02T12:00:00Z")])
+        wait_job(key, doc["retrain_job"])
+        served = {}
+        for method in ("rule", "ml"):
+            r, pj = call("GET", "/v1/reports/treasury/projection?currency=USD&horizon=48&method=" + method, key)
+            self.assertEqual(r.status, 200, pj)
+            self.assertEqual(pj["as_of"], "2025-12-01T12:00:00Z")
+            served[method] = pj["currencies"][0]
+            self.assertEqual(served[method]["depletion"]["probability"]["24h"], 1.0)  # the rule's breach at 24 h
+        # Replays at another now are not live forecasts: not recorded.
+        r, _ = call("GET", "/v1/reports/treasury/projection?currency=USD&horizon=48&now=2025-11-30T00:00:00Z", key)
+        self.assertEqual(r.status, 200)
+        # What happened: the big payment was cancelled; small flows; the
+        # newest transfer (12-03 12:30) closes all 48 hours.
+        new = [("c-1", "2025-12-01T15:00:00Z", -3000.0), ("c-2", "2025-12-02T08:00:00Z", 500.0),
+               ("c-3", "2025-12-03T12:30:00Z", -100.0)]
+        doc = ingest_kind(key, "transfers", [tr("big", "2025-12-01T11:00:00Z", 120000, status="cancelled",
+                                                scheduled="2025-12-02T12:00:00Z")] +
+                          [tr(t, at, abs(a), inflow=a > 0) for t, at, a in new])
+        last = wait_job(key, doc["retrain_job"])
+        self.assertEqual(last["cash_flow_performance"]["treasury_realized"], 96, last)  # 48 hours x 2 methods
+        self.assertEqual(last["cash_flow_performance"]["treasury_brier"], 4, last)       # 24 h and 48 h x 2
+        start = datetime.datetime(2025, 12, 1, 12)
+        for method, cp in served.items():
+            want = {}
+            for p in cp["path"][1:]:
+                end = start + datetime.timedelta(hours=p["hour"])
+                y = 100000.0 + sum(a for _, at, a in new
+                                   if "2025-12-01T12:00:00Z" <= at <= end.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                w = want.setdefault(bucket(p["hour"]), {"n": 0, "ae": 0.0, "in": 0})
+                w["n"] += 1
+                w["ae"] += abs(y - p["p50"])
+                w["in"] += 1 if p["p10"] <= y <= p["p90"] else 0
+            r, doc = call("GET", "/v1/models/performance?kind=treasury_%s&currency=USD" % method, key)
+            self.assertEqual(r.status, 200, doc)
+            got = {row["horizon_bucket"]: row for row in doc["performance"]}
+            self.assertEqual(sorted(got), sorted(want), method)
+            for name, w in want.items():
+                self.assertEqual(got[name]["n"], w["n"], (method, name))
+                self.assertEqual(got[name]["granularity"], "hour")
+                self.assertAlmostEqual(got[name]["mae"], w["ae"] / w["n"], delta=0.01, msg=(method, name))
+                self.assertAlmostEqual(got[name]["coverage_80"], w["in"] / w["n"], delta=1e-9)
+            # Brier: the served probabilities against what happened (never
+            # below the 0 floor: the breach did not come).
+            brier = {d["hours"]: d for d in doc["depletion"]}
+            self.assertEqual(sorted(brier), [24, 48])
+            for hours, name in ((24, "24h"), (48, "48h")):
+                p = cp["depletion"]["probability"][name]
+                self.assertEqual(brier[hours]["n"], 1)
+                self.assertAlmostEqual(brier[hours]["brier"], (p - 0) ** 2, delta=1e-9)
+                self.assertEqual(brier[hours]["observed_rate"], 0)
+        metrics = tm.scrape()
+        self.assertAlmostEqual(metrics['floatcast_depletion_brier{tenant="eps",kind="treasury_rule",currency="USD",'
+                                       'source="%s",version="%d",hours="48"}'
+                                       % (served["rule"]["model"]["name"], served["rule"]["model"]["version"])],
+                               1.0)
 
     def test_bad_parameters(self):
         for q, status in (("?kind=treasury", 400), ("?granularity=week", 400), ("?currency=usd", 400),
