@@ -45,6 +45,11 @@ GW_HANDLER(gw_handle_webhooks_list);
 GW_HANDLER(gw_handle_webhook_delete);
 GW_HANDLER(gw_handle_webhook_deliveries);
 GW_HANDLER(gw_handle_alerts_list);
+/* POST/GET /v1/experiments, GET /v1/experiments/{id}
+ * (handlers_experiments.c). */
+GW_HANDLER(gw_handle_experiment_create);
+GW_HANDLER(gw_handle_experiments_list);
+GW_HANDLER(gw_handle_experiment_report);
 /* Admin endpoints (handlers_admin.c). */
 GW_HANDLER(gw_handle_admin_tier);
 GW_HANDLER(gw_handle_admin_tenant);

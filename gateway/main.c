@@ -48,6 +48,7 @@
 #include "alerts.h"
 #include "netpolicy.h"
 #include "performance.h"
+#include "experiments.h"
 #include "webhooks.h"
 #include "metrics.h"
 #include "flowmodels.h"
@@ -629,6 +630,8 @@ int main(int argc, char **argv) {
   if (rc == 0 && (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
     rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
+  /* The first experiment: rule vs ml treasury projections, in shadow. */
+  if (rc == 0 && o.seed_demo && gw_experiments_seed_demo(app.db, &err) != FC_OK) rc = 1;
   if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);
   else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);
