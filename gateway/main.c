@@ -449,6 +449,8 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
   if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
   if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, &rt->alerts, err) != FC_OK) return 1;
   rt->perf = app->perf;
+  app->webhooks = rt->webhooks;
+  app->alerts = rt->alerts;
   gw_registry_on_treasury(rt->registry, treasury_hooks, rt);
   if (app->perf) {
     gw_perf_set_actions(app->perf, rt->registry, rt->webhooks);
@@ -509,6 +511,8 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
     uv_run(&loop, UV_RUN_DEFAULT);
     gw_alerts_destroy(rt.alerts);
     gw_webhooks_destroy(rt.webhooks);
+    app->alerts = NULL;
+    app->webhooks = NULL;
     gw_meter_destroy(rt.meter);
     gw_registry_destroy(rt.registry);
     app->registry = NULL;
@@ -536,6 +540,8 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   gw_server_destroy(rt.server);
   gw_alerts_destroy(rt.alerts);
   gw_webhooks_destroy(rt.webhooks);
+  app->alerts = NULL;
+  app->webhooks = NULL;
   gw_meter_destroy(rt.meter);
   gw_registry_destroy(rt.registry);
   app->meter = NULL;

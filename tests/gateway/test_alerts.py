@@ -371,6 +371,10 @@ class Delivery(unittest.TestCase):
             wait_job(key, doc["retrain_job"])
             self.assertEqual(sorted(a["status"] for a in alerts(key)), ["closed", "open"])
             self.assertEqual(len(rec.received()), 2)
+            m = tm.scrape()  # counters over the whole gateway: at least this test's
+            self.assertGreaterEqual(m['floatcast_webhook_deliveries_total{outcome="delivered"}'], 2)
+            self.assertGreaterEqual(m["floatcast_alerts_opened_total"], 2)
+            self.assertGreaterEqual(m["floatcast_alert_evaluations_total"], 4)
         finally:
             rec.stop()
 
