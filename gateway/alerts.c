@@ -266,7 +266,7 @@ static void on_hour(uv_timer_t *h) {
 }
 
 int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows,
-                     struct gw_webhooks *hooks, gw_alerts **out, fc_err *err) {
+                     struct gw_webhooks *hooks, uint64_t period_ms, gw_alerts **out, fc_err *err) {
   gw_alerts *a = calloc(1, sizeof *a);
   *out = NULL;
   if (!a) return fc_err_set(err, FC_ENOMEM, "out of memory");
@@ -280,7 +280,8 @@ int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows,
   a->hooks = hooks;
   uv_timer_init(loop, &a->hourly);
   a->hourly.data = a;
-  uv_timer_start(&a->hourly, on_hour, GW_ALERTS_PERIOD_MS, GW_ALERTS_PERIOD_MS);
+  if (period_ms == 0) period_ms = GW_ALERTS_PERIOD_MS;
+  uv_timer_start(&a->hourly, on_hour, period_ms, period_ms);
   *out = a;
   return FC_OK;
 }

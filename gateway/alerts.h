@@ -35,9 +35,11 @@ struct gw_webhooks;
 
 #define GW_ALERTS_PERIOD_MS (3600 * 1000) /* the hourly re-evaluation */
 
-/* hooks may be NULL (nothing woken). The hourly timer starts here. */
+/* hooks may be NULL (nothing woken). The periodic re-evaluation of every
+ * tenant with settings starts here, every period_ms (0:
+ * GW_ALERTS_PERIOD_MS). */
 int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows,
-                     struct gw_webhooks *hooks, gw_alerts **out, fc_err *err);
+                     struct gw_webhooks *hooks, uint64_t period_ms, gw_alerts **out, fc_err *err);
 /* Thread pool (any thread but the loop): evaluates tenant now; appends
  * {"currencies":[{"currency","probability","status":"opened|open|closed|
  * below"}]} to result when not NULL. A tenant without settings or

@@ -7,7 +7,7 @@
  *                     [--header-timeout MS] [--max-connections-per-address N]
  *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
  *                     [--sync normal|full] [--checkpoint-ms MS]
- *                     [--webhook-allow CIDR,...]
+ *                     [--webhook-allow CIDR,...] [--alert-period-ms MS]
  *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
  *                     [--granularity day|hour] [--format csv|json]
  *
@@ -75,6 +75,7 @@ typedef struct options {
   const char *admin_key;
   json_t *config; /* the --config document, kept for its strings and tiers */
   gw_netpolicy webhook_allow; /* exceptions to the refused webhook targets (netpolicy.h) */
+  long alert_period_ms;       /* re-evaluation of every tenant's alerts (alerts.h) */
 } options;
 
 static void usage(FILE *f) {
@@ -108,6 +109,8 @@ static void usage(FILE *f) {
           "  --queue-timeout MS  longest wait for a thread; then 503 overloaded (5000)\n"
           "  --webhook-allow CIDR,...  webhook targets allowed although private,\n"
           "                      loopback or link-local (e.g. 127.0.0.1/32)\n"
+          "  --alert-period-ms MS  re-evaluate every tenant's depletion alerts this often\n"
+          "                      besides after each ingestion (3600000: hourly)\n"
           "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
           "                         [--granularity day|hour] [--format csv|json]\n");
 }
@@ -216,6 +219,7 @@ static int parse_args(int argc, char **argv, options *o) {
   o->checkpoint_ms = 100;
   o->compute_queue = 256;
   o->queue_ms = 5000;
+  o->alert_period_ms = 3600000;
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp(argv[i], "--config") == 0 && load_config(argv[i + 1], o) != 0) return 2;
   for (int i = 1; i < argc; i++) {
@@ -247,6 +251,8 @@ static int parse_args(int argc, char **argv, options *o) {
       else if (parse_ms("--compute-queue", v, &o->compute_queue) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--queue-timeout"))) {
       if (parse_ms("--queue-timeout", v, &o->queue_ms) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--alert-period-ms"))) {
+      if (parse_ms("--alert-period-ms", v, &o->alert_period_ms) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--webhook-allow"))) {
       char msg[160];
       if (gw_netpolicy_parse(v, &o->webhook_allow, msg, sizeof msg) != 0) {
@@ -447,7 +453,9 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
   wp.policy = &o->webhook_allow;
   app->webhook_policy = &o->webhook_allow;
   if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
-  if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, &rt->alerts, err) != FC_OK) return 1;
+  if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, (uint64_t)o->alert_period_ms, &rt->alerts,
+                       err) != FC_OK)
+    return 1;
   rt->perf = app->perf;
   app->webhooks = rt->webhooks;
   app->alerts = rt->alerts;

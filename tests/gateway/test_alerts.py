@@ -485,6 +485,33 @@ def make_tier_on(port):
     assert r.status == 200, doc
 
 
+class Periodic(unittest.TestCase):
+    def test_tenants_with_settings_are_reevaluated_without_ingestion(self):
+        """--alert-period-ms (hourly by default): evaluations go on with no
+        request at all, and an open episode still sends nothing twice."""
+        db = os.path.join(G["tmp"], "periodic.db")
+        proc, port, _ = tm.spawn(db, ALLOW + ["--alert-period-ms", "50"])
+        rec = Receiver().start()
+        try:
+            make_tier_on(port)
+            tenant, key = tenant_key(port)
+            webhook(key, rec.url(), port=port)
+            seed_treasury(tenant, key, port=port)
+            settings(key, port=port)
+            ingest(key, "transfers", [transfer(tenant, "big-1", "90000", "2025-12-02T12:00:00Z")], port=port)
+            wait_for("the delivery", lambda: len(rec.received()) >= 1)
+            start = tm.scrape(port)["floatcast_alert_evaluations_total"]
+            wait_for("three periodic evaluations",
+                     lambda: tm.scrape(port)["floatcast_alert_evaluations_total"] >= start + 3)
+            self.assertEqual(len(alerts(key, port)), 1)
+            self.assertEqual(len(rec.received()), 1)
+        finally:
+            rec.stop()
+            self.assertEqual(tm.stop(proc), 0)
+        with open(db + ".stderr", errors="replace") as f:
+            self.assertNotIn("Sanitizer", f.read())
+
+
 class Isolation(unittest.TestCase):
     def test_tenants_see_only_their_own(self):
         t1, k1 = tenant_key()
