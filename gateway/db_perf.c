@@ -455,3 +455,52 @@ int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const cha
   gw__release(db, c);
   return rc;
 }
+
+static const char calib_sql[] =
+    "SELECT p.tenant_id, p.kind, p.currency, b.hours,"
+    " CASE WHEN b.p < 0.1 THEN 0 WHEN b.p < 0.2 THEN 1 WHEN b.p < 0.3 THEN 2 WHEN b.p < 0.4 THEN 3"
+    " WHEN b.p < 0.5 THEN 4 WHEN b.p < 0.6 THEN 5 WHEN b.p < 0.7 THEN 6 WHEN b.p < 0.8 THEN 7"
+    " WHEN b.p < 0.9 THEN 8 ELSE 9 END AS bin, count(*), avg(b.p), avg(b.outcome)"
+    " FROM prediction_brier b JOIN predictions p ON p.id = b.prediction_id"
+    " WHERE (?1 IS NULL OR p.tenant_id = ?1) AND (?2 IS NULL OR p.kind = ?2)"
+    " AND (?3 IS NULL OR p.currency = ?3)"
+    " GROUP BY p.tenant_id, p.kind, p.currency, b.hours, bin"
+    " ORDER BY p.tenant_id, p.kind, p.currency, b.hours, bin";
+
+int gw_db_calibration_write(gw_db *db, const char *tenant, const char *kind, const char *currency, fc_buf *out,
+                            size_t *count, fc_err *err) {
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  const char *args[3] = {tenant, kind, currency};
+  int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
+  *count = 0;
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c, calib_sql, -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "calibration");
+  } else {
+    for (int i = 0; i < 3; i++)
+      if (args[i]) sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+    fc_buf_putc(out, '[');
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+      int bin = sqlite3_column_int(st, 4);
+      if ((*count)++) fc_buf_putc(out, ',');
+      fc_buf_puts(out, "{\"tenant_id\":");
+      fc_buf_json_str(out, (const char *)sqlite3_column_text(st, 0));
+      fc_buf_puts(out, ",\"kind\":");
+      fc_buf_json_str(out, (const char *)sqlite3_column_text(st, 1));
+      fc_buf_puts(out, ",\"currency\":");
+      fc_buf_json_str(out, (const char *)sqlite3_column_text(st, 2));
+      fc_buf_printf(out, ",\"hours\":%d,\"bin\":\"%.1f-%.1f\",\"n\":%lld,\"mean_probability\":",
+                    sqlite3_column_int(st, 3), bin / 10.0, (bin + 1) / 10.0, (long long)sqlite3_column_int64(st, 5));
+      fc_buf_json_num(out, sqlite3_column_double(st, 6));
+      fc_buf_puts(out, ",\"observed_rate\":");
+      fc_buf_json_num(out, sqlite3_column_double(st, 7));
+      fc_buf_putc(out, '}');
+    }
+    fc_buf_putc(out, ']');
+    if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "calibration");
+  }
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}

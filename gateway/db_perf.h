@@ -64,6 +64,13 @@ int gw_db_brier_put(gw_db *db, const char *prediction_id, int hours, double p, i
  * (floatcast_depletion_brier, floatcast_depletion_brier_n). */
 int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const char *currency, int prom,
                       fc_buf *out, size_t *count, fc_err *err);
+/* Calibration of the same probabilities: per tenant, kind, currency,
+ * hours and probability bin of width 0.1 ("0.0-0.1" ... "0.9-1.0", the
+ * last closed), {"tenant_id","kind","currency","hours","bin","n",
+ * "mean_probability","observed_rate"} as a JSON array. A calibrated model's
+ * observed rate falls inside its bin. */
+int gw_db_calibration_write(gw_db *db, const char *tenant, const char *kind, const char *currency, fc_buf *out,
+                            size_t *count, fc_err *err);
 /* Realized error of tenant's predictions (NULL: every tenant) matching
  * kind, currency and granularity (NULL: any), grouped by tenant, series,
  * model source and version and horizon bucket (steps ahead 1, 2-7, 8-28,

@@ -73,9 +73,10 @@ GW_HANDLER(gw_handle_models_performance) {
   for (int k = 0; k < 4; k++) a[k] = seen & (1 << k) ? args[k] : NULL;
   fc_buf_init(&rows);
   fc_err_clear(&err);
-  fc_buf brier;
-  size_t n_brier = 0;
+  fc_buf brier, calib;
+  size_t n_brier = 0, n_calib = 0;
   fc_buf_init(&brier);
+  fc_buf_init(&calib);
   int rc = gw_db_performance_write(app->db, a[0], a[1], a[2], a[3], 0, &rows, &count, &err);
   /* Depletion probabilities are hourly projections': no granularity but
    * hour has any. */
@@ -83,6 +84,10 @@ GW_HANDLER(gw_handle_models_performance) {
     rc = gw_db_brier_write(app->db, a[0], a[1], a[2], 0, &brier, &n_brier, &err);
   else if (rc == FC_OK)
     fc_buf_puts(&brier, "[]");
+  if (rc == FC_OK && (!a[3] || !strcmp(a[3], "hour")))
+    rc = gw_db_calibration_write(app->db, a[0], a[1], a[2], &calib, &n_calib, &err);
+  else if (rc == FC_OK)
+    fc_buf_puts(&calib, "[]");
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
   } else {
@@ -96,8 +101,11 @@ GW_HANDLER(gw_handle_models_performance) {
     fc_buf_append(&res->body, rows.data, rows.len);
     fc_buf_puts(&res->body, ",\"depletion\":");
     fc_buf_append(&res->body, brier.data, brier.len);
+    fc_buf_puts(&res->body, ",\"calibration\":");
+    fc_buf_append(&res->body, calib.data, calib.len);
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&rows);
   fc_buf_free(&brier);
+  fc_buf_free(&calib);
 }

@@ -340,6 +340,14 @@ class Performance(unittest.TestCase):
                 self.assertEqual(brier[hours]["n"], 1)
                 self.assertAlmostEqual(brier[hours]["brier"], (p - 0) ** 2, delta=1e-9)
                 self.assertEqual(brier[hours]["observed_rate"], 0)
+            # Calibration: the probabilities' bins beside what happened.
+            cal = {(c["hours"], c["bin"]): c for c in doc["calibration"]}
+            for hours, name in ((24, "24h"), (48, "48h")):
+                p = cp["depletion"]["probability"][name]
+                b = min(int(p * 10), 9)
+                c = cal[(hours, "%.1f-%.1f" % (b / 10, (b + 1) / 10))]
+                self.assertEqual((c["n"], c["observed_rate"]), (1, 0))
+                self.assertAlmostEqual(c["mean_probability"], p, delta=1e-9)
         metrics = tm.scrape()
         self.assertAlmostEqual(metrics['floatcast_depletion_brier{tenant="eps",kind="treasury_rule",currency="USD",'
                                        'source="%s",version="%d",hours="48"}'
