@@ -44,6 +44,20 @@ int gw_db_experiment_insert(gw_db *db, const gw_experiment *e, fc_err *err);
 int gw_db_experiment_for(gw_db *db, const char *tenant, const char *kind, const char *currency,
                          gw_experiment *out, fc_err *err);
 int gw_db_experiment_get(gw_db *db, const char *tenant, const char *id, gw_experiment *out, fc_err *err);
+/* One recorded projection of an experiment's arm with realized hours:
+ * its currency and as-of, its mean absolute error and p10-p90 coverage
+ * over those hours, and its 48 h Brier term when known. */
+typedef struct gw_arm_pred {
+  char currency[FC_CCY_MAX];
+  int64_t origin;
+  int challenger;
+  double mae, coverage, brier;
+  size_t hours;
+  int has_brier;
+} gw_arm_pred;
+/* Both arms' realized projections made since the experiment began,
+ * ordered by currency, as-of and horizon (db_experiments.c); free *out. */
+int gw_db_experiment_predictions(gw_db *db, const gw_experiment *e, gw_arm_pred **out, size_t *n, fc_err *err);
 /* JSON array of the tenant's experiments, oldest first. */
 int gw_db_experiments_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
 void gw_experiment_json(const gw_experiment *e, fc_buf *out);
