@@ -190,7 +190,8 @@ static int create_schema(sqlite3 *c) {
   for (size_t i = 0; i < sizeof migrations / sizeof migrations[0] && !failed; i++)
     if (has_column(c, migrations[i].table, migrations[i].column) == 0)
       failed = sqlite3_exec(c, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK;
-  if (failed || sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK ||
+  if (failed || sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK || gw__alerts_schema(c) != 0 ||
+      gw__perf_schema(c) != 0 || gw__experiments_schema(c) != 0 ||
       sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
     return -1;

@@ -19,6 +19,13 @@ void gw__bind_time(sqlite3_stmt *st, int i, int64_t t);
  * (ROLLBACK when fn fails). */
 typedef int (*gw_txn_fn)(sqlite3 *c, void *arg, fc_err *err);
 int gw__in_txn(gw_db *db, gw_txn_fn fn, void *arg, fc_err *err);
+/* The alert tables (db_alerts.c), inside the schema's transaction; 0 on
+ * success. */
+int gw__alerts_schema(sqlite3 *c);
+/* The prediction tables (db_perf.c), likewise. */
+int gw__perf_schema(sqlite3 *c);
+/* The experiments table (experiments.c), likewise. */
+int gw__experiments_schema(sqlite3 *c);
 /* Steps a statement that returns no row, then resets it; 0 on success. */
 int gw__step_done(sqlite3_stmt *st);
 

@@ -37,6 +37,24 @@ GW_HANDLER(gw_handle_models_retrain);
 GW_HANDLER(gw_handle_session_create);
 GW_HANDLER(gw_handle_session_delete);
 GW_HANDLER(gw_handle_treasury_snapshot);
+/* GET /v1/models/performance?tenant=&kind=&currency=&granularity=
+ * (handlers_performance.c). */
+GW_HANDLER(gw_handle_models_performance);
+/* PUT/GET /v1/treasury/settings, POST/GET /v1/webhooks, DELETE
+ * /v1/webhooks/{id}, GET /v1/webhooks/{id}/deliveries, GET /v1/alerts
+ * (handlers_alerts.c). */
+GW_HANDLER(gw_handle_settings_put);
+GW_HANDLER(gw_handle_settings_get);
+GW_HANDLER(gw_handle_webhook_create);
+GW_HANDLER(gw_handle_webhooks_list);
+GW_HANDLER(gw_handle_webhook_delete);
+GW_HANDLER(gw_handle_webhook_deliveries);
+GW_HANDLER(gw_handle_alerts_list);
+/* POST/GET /v1/experiments, GET /v1/experiments/{id}
+ * (handlers_experiments.c). */
+GW_HANDLER(gw_handle_experiment_create);
+GW_HANDLER(gw_handle_experiments_list);
+GW_HANDLER(gw_handle_experiment_report);
 /* Admin endpoints (handlers_admin.c). */
 GW_HANDLER(gw_handle_admin_tier);
 GW_HANDLER(gw_handle_admin_tenant);

@@ -7,6 +7,9 @@
 #include "gate.h"
 #include "handlers.h"
 #include "metrics.h"
+#include "alerts.h"
+#include "performance.h"
+#include "webhooks.h"
 
 static const char *route_name(size_t i) { return gw_route_at(i)->name; }
 
@@ -20,6 +23,24 @@ GW_HANDLER(gw_handle_metrics) {
   if (app->metrics)
     gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs,
                      app->gate ? &app->gate->stats : NULL, app->meter ? &ms : NULL, &res->body);
+  if (app->perf) gw_perf_metrics(app->perf, &res->body);
+  if (app->webhooks) {
+    uint64_t ok, failed;
+    gw_webhooks_stats(app->webhooks, &ok, &failed);
+    fc_buf_printf(&res->body,
+                  "# TYPE floatcast_webhook_deliveries_total counter\n"
+                  "floatcast_webhook_deliveries_total{outcome=\"delivered\"} %llu\n"
+                  "floatcast_webhook_deliveries_total{outcome=\"failed_attempt\"} %llu\n",
+                  (unsigned long long)ok, (unsigned long long)failed);
+  }
+  if (app->alerts) {
+    uint64_t evaluations, opened;
+    gw_alerts_stats(app->alerts, &evaluations, &opened);
+    fc_buf_printf(&res->body,
+                  "# TYPE floatcast_alert_evaluations_total counter\nfloatcast_alert_evaluations_total %llu\n"
+                  "# TYPE floatcast_alerts_opened_total counter\nfloatcast_alerts_opened_total %llu\n",
+                  (unsigned long long)evaluations, (unsigned long long)opened);
+  }
   res->status = 200;
   res->content_type = "text/plain; version=0.0.4";
   gw_response_header(res, "Cache-Control", "no-store");

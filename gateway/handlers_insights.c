@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "performance.h"
 #include "handlers.h"
 #include "registry.h"
 
@@ -334,6 +335,12 @@ GW_HANDLER(gw_handle_revenue_forecast) {
     for (size_t i = 0; i < f.h; i++)
       write_point(&res->body, last + (int64_t)(i + 1) * q.step, &f, i, i == 0);
     fc_buf_puts(&res->body, "]}");
+    /* Held to account against the actuals to come (performance.h); a
+     * failure to record does not fail the answer. */
+    if (app->perf && gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, last,
+                                            used ? "champion" : "refit", used ? champ.version : 0, &f,
+                                            &err) != FC_OK)
+      fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", err.msg);
   } else {
     gw_response_fc_error(res, rc, &err);
   }
@@ -394,6 +401,10 @@ GW_HANDLER(gw_handle_cash_flow) {
     if (done) fc_buf_putc(&res->body, ',');
     if (r2 == FC_OK) {
       r2 = fc_cashflow_write_json(cf, &res->body);
+      /* Held to account against the transfers to come (performance.h). */
+      if (r2 == FC_OK && app->perf &&
+          gw_perf_record_cash_flow(app->perf, cf, q.step == FC_STEP_DAY ? "day" : "hour", &e2) != FC_OK)
+        fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", e2.msg);
     } else {
       fc_buf_printf(&res->body, "{\"currency\":\"%s\",\"error\":", ccy);
       fc_buf_json_str(&res->body, e2.msg[0] ? e2.msg : fc_strerror(r2));

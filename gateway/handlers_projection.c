@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "experiments.h"
+#include "performance.h"
 #include "flowmodels.h"
 #include "handlers.h"
 
@@ -94,6 +96,43 @@ static int parse_query(const char *query, projection_query *q, gw_response *res)
   return 0;
 }
 
+/* Projects t at q's now and horizon with method (ml: the tenant's kept
+ * flow model when it matches). */
+static int project(const gw_app *app, const char *tenant, const fc_treasury *t, const projection_query *q,
+                   fc_project_method method, fc_projection **out, fc_err *err) {
+  fc_project_request r = fc_project_defaults();
+  int rc = FC_OK;
+  r.method = method;
+  r.p.now = q->now;
+  r.p.horizon_hours = q->horizon;
+  r.p.tenant_id = tenant;
+  r.p.currency = q->has_currency ? q->currency : NULL;
+  if (r.method == FC_PROJECT_ML) rc = gw_flowmodels_acquire(app->flowmodels, tenant, t, q->now, &r.model, err);
+  if (rc == FC_OK) rc = fc_project(t, &r, out, err);
+  gw_flowmodels_release(app->flowmodels, r.model);
+  return rc;
+}
+
+/* The tenant's experiment (experiments.h) for a live request that names
+ * no method: its arm's method into q, 1 for the challenger's arm; -1 when
+ * none applies. */
+static int experiment_arm(const gw_app *app, const gw_call *call, projection_query *q, gw_experiment *ex,
+                          gw_response *res) {
+  fc_err err;
+  fc_err_clear(&err);
+  if (q->has_now || q->has_method || !app->perf ||
+      gw_db_experiment_for(app->db, call->tenant, "treasury", q->has_currency ? q->currency : NULL, ex, &err) != FC_OK)
+    return -1;
+  int challenger = !strcmp(ex->mode, "split") && gw_experiment_split_arm(ex, call->tenant, call->key_id);
+  char hdr[96];
+  (void)fc_project_method_parse(challenger ? ex->challenger : ex->champion, &q->method, NULL);
+  snprintf(hdr, sizeof hdr, "%s; arm=%s; mode=%s", ex->id, challenger ? "challenger" : "champion", ex->mode);
+  gw_response_header(res, "X-Experiment", hdr);
+  /* A split's arm depends on the key, which the cache key does not hold. */
+  if (!strcmp(ex->mode, "split")) res->no_store = 1;
+  return challenger;
+}
+
 GW_HANDLER(gw_handle_projection) {
   projection_query q;
   const char *tenant = call->tenant;
@@ -118,18 +157,26 @@ GW_HANDLER(gw_handle_projection) {
       return;
     }
   }
-  if (rc == FC_OK) {
-    fc_project_request r = fc_project_defaults();
-    r.method = q.method;
-    r.p.now = q.now;
-    r.p.horizon_hours = q.horizon;
-    r.p.tenant_id = tenant;
-    r.p.currency = q.has_currency ? q.currency : NULL;
-    if (r.method == FC_PROJECT_ML) rc = gw_flowmodels_acquire(app->flowmodels, tenant, t, q.now, &r.model, &err);
-    if (rc == FC_OK) rc = fc_project(t, &r, &proj, &err);
-    gw_flowmodels_release(app->flowmodels, r.model);
-  }
+  gw_experiment ex;
+  int arm = rc == FC_OK ? experiment_arm(app, call, &q, &ex, res) : -1;
+  if (rc == FC_OK) rc = project(app, tenant, t, &q, q.method, &proj, &err);
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &res->body);
+  if (rc == FC_OK && arm == 0 && !strcmp(ex.mode, "shadow")) {
+    /* Shadow: the challenger's projection is recorded, never shown. */
+    fc_project_method m;
+    fc_projection *shadow = NULL;
+    fc_err e2;
+    fc_err_clear(&e2);
+    if (fc_project_method_parse(ex.challenger, &m, NULL) == FC_OK &&
+        (project(app, tenant, t, &q, m, &shadow, &e2) != FC_OK || gw_perf_record_projection(app->perf, shadow, &e2) != FC_OK))
+      fprintf(stderr, "floatcast-gateway: experiment %s: the challenger: %s\n", ex.id, e2.msg);
+    fc_projection_destroy(shadow);
+  }
+  /* The live forecast (the tenant's default now, not a what-was-known
+   * replay at another now) is held to account against the transfers to
+   * come (performance.h); a failure to record does not fail the answer. */
+  if (rc == FC_OK && !q.has_now && app->perf && gw_perf_record_projection(app->perf, proj, &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: recording a projection: %s\n", err.msg);
   if (rc == FC_OK) {
     res->status = 200;
     res->content_type = "application/json";

@@ -233,7 +233,7 @@ void gw_response_reset(gw_response *r) {
   fc_buf_reset(&r->body);
   r->status = 200;
   r->content_type = NULL;
-  r->head_only = r->close = 0;
+  r->head_only = r->close = r->no_store = 0;
 }
 
 void gw_response_header(gw_response *r, const char *name, const char *value) {

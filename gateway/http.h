@@ -99,6 +99,7 @@ typedef struct gw_response {
   fc_buf body;
   int head_only; /* HEAD: send Content-Length but not the body */
   int close;     /* force Connection: close */
+  int no_store;  /* a cacheable route's answer that depends on more than its cache key: not cached */
   /* The request's id, sent as X-Request-Id by gw_response_head when not
    * empty. gw_response_reset keeps it: it belongs to the request, and an
    * answer replaced late (a failed metering commit) still carries it. */

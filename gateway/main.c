@@ -7,6 +7,7 @@
  *                     [--header-timeout MS] [--max-connections-per-address N]
  *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
  *                     [--sync normal|full] [--checkpoint-ms MS]
+ *                     [--webhook-allow CIDR,...] [--alert-period-ms MS]
  *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
  *                     [--granularity day|hour] [--format csv|json]
  *
@@ -44,6 +45,11 @@
 #include "cache.h"
 #include "db.h"
 #include "metering.h"
+#include "alerts.h"
+#include "netpolicy.h"
+#include "performance.h"
+#include "experiments.h"
+#include "webhooks.h"
 #include "metrics.h"
 #include "flowmodels.h"
 #include "gate.h"
@@ -71,6 +77,8 @@ typedef struct options {
   long checkpoint_ms;
   const char *admin_key;
   json_t *config; /* the --config document, kept for its strings and tiers */
+  gw_netpolicy webhook_allow; /* exceptions to the refused webhook targets (netpolicy.h) */
+  long alert_period_ms;       /* re-evaluation of every tenant's alerts (alerts.h) */
 } options;
 
 static void usage(FILE *f) {
@@ -103,6 +111,10 @@ static void usage(FILE *f) {
           "  --compute-queue N   thread-pool calls that may wait for a thread (256); more:\n"
           "                      503 overloaded\n"
           "  --queue-timeout MS  longest wait for a thread; then 503 overloaded (5000)\n"
+          "  --webhook-allow CIDR,...  webhook targets allowed although private,\n"
+          "                      loopback or link-local (e.g. 127.0.0.1/32)\n"
+          "  --alert-period-ms MS  re-evaluate every tenant's depletion alerts this often\n"
+          "                      besides after each ingestion (3600000: hourly)\n"
           "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
           "                         [--granularity day|hour] [--format csv|json]\n");
 }
@@ -212,6 +224,7 @@ static int parse_args(int argc, char **argv, options *o) {
   o->checkpoint_ms = 100;
   o->compute_queue = 256;
   o->queue_ms = 5000;
+  o->alert_period_ms = 3600000;
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp(argv[i], "--config") == 0 && load_config(argv[i + 1], o) != 0) return 2;
   for (int i = 1; i < argc; i++) {
@@ -245,6 +258,14 @@ static int parse_args(int argc, char **argv, options *o) {
       else if (parse_ms("--compute-queue", v, &o->compute_queue) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--queue-timeout"))) {
       if (parse_ms("--queue-timeout", v, &o->queue_ms) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--alert-period-ms"))) {
+      if (parse_ms("--alert-period-ms", v, &o->alert_period_ms) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--webhook-allow"))) {
+      char msg[160];
+      if (gw_netpolicy_parse(v, &o->webhook_allow, msg, sizeof msg) != 0) {
+        fprintf(stderr, "floatcast-gateway: --webhook-allow: %s\n", msg);
+        return 2;
+      }
     } else if ((v = flag_value(argc, argv, &i, "--listen"))) {
       if (parse_listen(v, o) != 0) {
         fprintf(stderr, "floatcast-gateway: --listen: expected HOST:PORT, got '%s'\n", v);
@@ -399,6 +420,9 @@ typedef struct runtime {
   gw_server *server;
   gw_meter *meter;
   gw_registry *registry;
+  gw_webhooks *webhooks;
+  gw_alerts *alerts;
+  gw_perf *perf;
 } runtime;
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -407,6 +431,8 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&rt->sigint, NULL);
   uv_close((uv_handle_t *)&rt->sigterm, NULL);
   gw_registry_stop(rt->registry); /* a running job finishes; none starts */
+  gw_alerts_stop(rt->alerts);
+  gw_webhooks_stop(rt->webhooks); /* rows in flight stay pending: sent after the next start */
   gw_server_shutdown(rt->server);
 }
 
@@ -430,6 +456,35 @@ static void fit_flows_at_start(const char *tenant, void *arg) {
   gw_registry_request(arg, tenant, &ro);
 }
 
+/* After a treasury refit: depletion alerts, then the cash-flow forecasts
+ * realized against the new transfers. */
+static void treasury_hooks(const char *tenant, fc_buf *result, void *arg) {
+  runtime *rt = arg;
+  gw_alerts_registry_hook(tenant, result, rt->alerts);
+  if (rt->perf) gw_perf_treasury_hook(tenant, result, rt->perf);
+}
+
+/* The webhook dispatcher and the alert evaluations (after each flow-model
+ * refit, and hourly). 1 with err set when they cannot start. */
+static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtime *rt, fc_err *err) {
+  gw_webhooks_params wp = gw_webhooks_defaults();
+  wp.policy = &o->webhook_allow;
+  app->webhook_policy = &o->webhook_allow;
+  if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
+  if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, (uint64_t)o->alert_period_ms, &rt->alerts,
+                       err) != FC_OK)
+    return 1;
+  rt->perf = app->perf;
+  app->webhooks = rt->webhooks;
+  app->alerts = rt->alerts;
+  gw_registry_on_treasury(rt->registry, treasury_hooks, rt);
+  if (app->perf) {
+    gw_perf_set_actions(app->perf, rt->registry, rt->webhooks);
+    gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
+  }
+  return 0;
+}
+
 static int serve(const options *o, gw_app *app, const char *demo_key) {
   uv_loop_t loop;
   runtime rt;
@@ -449,6 +504,9 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   if (uv_loop_init(&loop) != 0) return 1;
   fc_err_clear(&err);
   rt.registry = NULL;
+  rt.webhooks = NULL;
+  rt.alerts = NULL;
+  rt.perf = NULL;
   if (gw_registry_create(&loop, app->db, app->cache, app->flowmodels, &rt.registry, &err) != FC_OK) {
     fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
     uv_loop_close(&loop);
@@ -467,13 +525,20 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   }
   app->meter = rt.meter;
   app->registry = rt.registry;
-  int rc = gw_server_start(&loop, &cfg, app, &rt.server);
+  int rc = start_alerting(&loop, o, app, &rt, &err);
+  if (rc == 0) rc = gw_server_start(&loop, &cfg, app, &rt.server);
   if (rc != 0) {
     fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
-            uv_strerror(rc));
+            rc < 0 ? uv_strerror(rc) : err.msg);
     gw_meter_stop(rt.meter);
     gw_registry_stop(rt.registry);
+    gw_alerts_stop(rt.alerts);
+    gw_webhooks_stop(rt.webhooks);
     uv_run(&loop, UV_RUN_DEFAULT);
+    gw_alerts_destroy(rt.alerts);
+    gw_webhooks_destroy(rt.webhooks);
+    app->alerts = NULL;
+    app->webhooks = NULL;
     gw_meter_destroy(rt.meter);
     gw_registry_destroy(rt.registry);
     app->registry = NULL;
@@ -499,6 +564,10 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
     fprintf(stderr, "floatcast-gateway: startup flow models: %s\n", err.msg);
   uv_run(&loop, UV_RUN_DEFAULT);
   gw_server_destroy(rt.server);
+  gw_alerts_destroy(rt.alerts);
+  gw_webhooks_destroy(rt.webhooks);
+  app->alerts = NULL;
+  app->webhooks = NULL;
   gw_meter_destroy(rt.meter);
   gw_registry_destroy(rt.registry);
   app->meter = NULL;
@@ -590,13 +659,18 @@ int main(int argc, char **argv) {
   fc_err_clear(&err);
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
+  if (rc == 0 && (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
+    rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
   if (rc == 0 && load_sessions(&o, &app, &err) != FC_OK) rc = 1;
+  /* The first experiment: rule vs ml treasury projections, in shadow. */
+  if (rc == 0 && o.seed_demo && gw_experiments_seed_demo(app.db, &err) != FC_OK) rc = 1;
   if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);
   else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);
   gw_cache_destroy(app.cache);
   gw_flowmodels_destroy(app.flowmodels);
+  gw_perf_destroy(app.perf);
   gw_auth_destroy(app.auth);
   gw_sessions_destroy(app.sessions);
   json_decref(o.config);

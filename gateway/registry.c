@@ -44,6 +44,8 @@ struct gw_registry {
   gw_db *db;
   gw_cache *cache;
   struct gw_flowmodels *flows;
+  gw_treasury_hook on_treasury, on_revenue;
+  void *on_treasury_arg, *on_revenue_arg;
   uv_mutex_t lock;
   tenant_jobs *t;
   size_t n, cap;
@@ -301,11 +303,21 @@ static void run_job(uv_work_t *w) {
   job *jb = w->data;
   gw_txn_set all;
   fc_err err;
+  fc_buf hook_json; /* the revenue hook's members, written after the series */
   fc_err_clear(&err);
+  fc_buf_init(&hook_json);
   fc_buf_printf(&jb->result, "{\"job_id\":%llu,\"series\":[", (unsigned long long)jb->id);
   int rc = FC_OK;
   memset(&all, 0, sizeof all);
   if (jb->opts.what & GW_RETRAIN_REVENUE) rc = gw_db_load_transactions(jb->reg->db, jb->tenant, INT64_MIN + 1, &all, &err);
+  /* Before retraining: the forecasts served are judged against the new
+   * actuals while the champion that made them is still the champion. */
+  if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE) && jb->reg->on_revenue) {
+    fc_buf hook;
+    fc_buf_init(&hook);
+    jb->reg->on_revenue(jb->tenant, &hook, jb->reg->on_revenue_arg);
+    hook_json = hook;
+  }
   for (size_t i = 0; rc == FC_OK && i < all.n; i++) {
     const char *ccy = all.v[i].currency;
     int seen = 0;
@@ -320,6 +332,8 @@ static void run_job(uv_work_t *w) {
     }
   }
   fc_buf_putc(&jb->result, ']');
+  fc_buf_append(&jb->result, hook_json.data, hook_json.len);
+  fc_buf_free(&hook_json);
   if (rc != FC_OK) {
     fc_buf_puts(&jb->result, ",\"error\":");
     fc_buf_json_str(&jb->result, err.msg);
@@ -333,6 +347,7 @@ static void run_job(uv_work_t *w) {
     frc = gw_flowmodels_refresh(jb->reg->flows, jb->reg->db, jb->tenant, &ferr);
     fc_buf_puts(&jb->result, ",\"treasury_flow_model\":");
     fc_buf_json_str(&jb->result, frc == FC_OK ? "fitted" : frc == FC_ENOTFOUND ? "no transfers" : ferr.msg);
+    if (jb->reg->on_treasury) jb->reg->on_treasury(jb->tenant, &jb->result, jb->reg->on_treasury_arg);
   }
   fc_buf_putc(&jb->result, '}');
   if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE)) gw_txn_set_free(&all);
@@ -461,6 +476,16 @@ int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_fl
   r->flows = flows;
   *out = r;
   return FC_OK;
+}
+
+void gw_registry_on_treasury(gw_registry *r, gw_treasury_hook fn, void *arg) {
+  r->on_treasury = fn;
+  r->on_treasury_arg = arg;
+}
+
+void gw_registry_on_revenue(gw_registry *r, gw_treasury_hook fn, void *arg) {
+  r->on_revenue = fn;
+  r->on_revenue_arg = arg;
 }
 
 void gw_registry_stop(gw_registry *r) {

@@ -57,6 +57,16 @@ struct gw_flowmodels;
 /* flows may be NULL: treasury jobs then do nothing. */
 int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_flowmodels *flows,
                        gw_registry **out, fc_err *err);
+/* Called on the job's thread after every treasury flow-model refit (also
+ * one that found no transfers), with the job's result object open: the
+ * hook may append `,"name":value` members. Alerts use it (alerts.h). Set
+ * before the first job. */
+typedef void (*gw_treasury_hook)(const char *tenant, fc_buf *result, void *arg);
+void gw_registry_on_treasury(gw_registry *r, gw_treasury_hook fn, void *arg);
+/* The same in every revenue job, before its retraining (forecasts
+ * realized against the new transactions while the champion that made them
+ * is still the champion: performance.h). */
+void gw_registry_on_revenue(gw_registry *r, gw_treasury_hook fn, void *arg);
 /* Any thread. Queues (or merges into the waiting) job of tenant; returns
  * its id (> 0), or 0 once the registry is stopped. */
 uint64_t gw_registry_request(gw_registry *r, const char *tenant, const gw_retrain_opts *o);

@@ -34,6 +34,10 @@ typedef struct gw_app {
   struct gw_flowmodels *flowmodels; /* fitted treasury flow models; NULL: fit per request */
   struct gw_gate *gate; /* admission to the thread pool (loop only); NULL: none */
   struct gw_sessions *sessions; /* browser sessions (sessions.h); NULL: none */
+  const struct gw_netpolicy *webhook_policy; /* --webhook-allow exceptions; NULL: none */
+  struct gw_perf *perf; /* served forecasts against actuals (performance.h); NULL: not recorded */
+  struct gw_webhooks *webhooks; /* for /metrics; NULL: none */
+  struct gw_alerts *alerts;     /* for /metrics; NULL: none */
 } gw_app;
 
 typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req,

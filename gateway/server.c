@@ -510,7 +510,7 @@ static void finish(gw_conn *c) {
   const gw_app *app = c->srv->app;
   gw_response *res = &c->res;
   c->t_finish = uv_hrtime();
-  if (c->route && c->route->cache && !c->cache_hit && res->status == 200 && c->cache_key.len)
+  if (c->route && c->route->cache && !c->cache_hit && res->status == 200 && c->cache_key.len && !res->no_store)
     gw_cache_put(app->cache, c->call.tenant, c->cache_key.data, c->cache_gen,
                  uv_hrtime() / 1000000, res->status, res->content_type, &res->body);
   fc_buf_append(&res->headers, c->rl_hdr.data, c->rl_hdr.len);

@@ -1665,6 +1665,7 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
     for (; j < 4; j++) cp->p_raw[j] = cp->p_below[j] = NAN;
   }
   out->p_h = calibrate_p(m, (double)n_any / paths);
+  cp->p_horizon = out->p_h;
   cp->risk = risk_level(risk_p48(cp, (size_t)H, out->p_h), r->p);
   out->simulated = 1;
   {

@@ -317,6 +317,7 @@ static int project_currency(const fc_treasury *t, const char *tenant, const fc_p
     }
     cp->p_below[j] = cp->expected_at != FC_TIME_NONE && cp->expected_at <= p->now + (int64_t)h * 3600;
   }
+  cp->p_horizon = cp->expected_at != FC_TIME_NONE ? 1.0 : 0.0;
   {
     /* Risk reads the 48 h probability, or the whole horizon when shorter. */
     double p48 = H >= 48 ? cp->p_below[1] : (cp->expected_at != FC_TIME_NONE ? 1.0 : 0.0);

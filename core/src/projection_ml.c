@@ -166,6 +166,7 @@ static int apply_forecast(fc_currency_projection *cp, const fc_cashflow *fc, dou
     cp->p_below[j] = (size_t)depletion_hours[j] > H ? NAN : (double)first_hits[j] / (double)ml->simulations;
   {
     double p48 = H >= 48 ? cp->p_below[1] : (double)any / (double)ml->simulations;
+    cp->p_horizon = (double)any / (double)ml->simulations;
     cp->risk = p48 >= p->risk_high ? "high" : p48 >= p->risk_medium ? "medium" : "low";
   }
   fc__free(inc), fc__free(sig);

@@ -112,6 +112,7 @@ TEST(known_flows_only_give_zero_or_one_and_no_band) {
     ASSERT(c->p_below[0] == 0.0);
     ASSERT(c->p_below[1] == 1.0);
     ASSERT(c->p_below[3] != c->p_below[3]); /* beyond the horizon: NAN */
+    ASSERT(c->p_horizon == 1.0);             /* the whole horizon (the gateway's alerts) */
     ASSERT_STR_EQ(c->risk, "high");
     ASSERT_CONTAINS(c->model_extra, "known-flows");
   }
@@ -166,6 +167,8 @@ TEST(poisson_outflow_first_passage_matches_the_analytic_value) {
   ASSERT_OK(fc_flowsim_project(m, t, &q, &pr, NULL));
   fprintf(stderr, "analytic %.4f simulated %.4f\n", want, pr->currencies[0].p_raw[1]);
   ASSERT_NEAR(pr->currencies[0].p_raw[1], want, 0.02);
+  /* A 48 h horizon: P(within the horizon) is the 48 h probability. */
+  ASSERT_NEAR(pr->currencies[0].p_horizon, pr->currencies[0].p_below[1], 1e-12);
   fc_projection_destroy(pr);
   fc_flowsim_destroy(m);
   fc_treasury_destroy(t);

@@ -93,6 +93,9 @@ typedef struct fc_currency_projection {
   fc_path_point *path;
   int64_t floor;
   double p_below[4]; /* 24h, 48h, 72h, 96h; NAN beyond the horizon */
+  /* P(below the floor within the whole horizon), whatever its length
+   * (the gateway's alerts read it for 1..96 h); not written in the JSON. */
+  double p_horizon;
   int64_t expected_at; /* first hour below the floor, FC_TIME_NONE if none */
   const char *risk;    /* "low", "medium", "high" */
   /* ml: the simulated share of paths below the floor before calibration

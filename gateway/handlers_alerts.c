@@ -1,0 +1,389 @@
+/* handlers_alerts.c: treasury alert settings, webhooks, their delivery
+ * logs and the alert list (partner keys; always the key's own tenant).
+ *
+ * Bodies are read strictly as in handlers_admin.c: unknown fields,
+ * duplicate keys and wrong types are a 400 naming the field, and nothing
+ * is stored. Money is exact: a floor is a decimal string in the currency's
+ * scale, never a JSON number.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "db_alerts.h"
+#include "handlers.h"
+#include "registry.h"
+#include "webhooks.h"
+
+#include "fc/money.h"
+#include "fc/time.h"
+
+/* The body as an object with only the allowed fields; NULL after a 400. */
+static json_t *read_object(const gw_request *req, const char *const *allowed, gw_response *res) {
+  json_error_t je;
+  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len,
+                         JSON_REJECT_DUPLICATES, &je);
+  const char *k;
+  json_t *v;
+  if (!j) {
+    gw_response_error(res, 400, "invalid_json", "body: %s (at byte %d)", je.text, je.position);
+    return NULL;
+  }
+  if (!json_is_object(j)) {
+    gw_response_error(res, 400, "invalid_json", "body: expected a JSON object");
+    json_decref(j);
+    return NULL;
+  }
+  json_object_foreach(j, k, v) {
+    size_t i = 0;
+    while (allowed[i] && strcmp(allowed[i], k) != 0) i++;
+    if (!allowed[i]) {
+      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
+      json_decref(j);
+      return NULL;
+    }
+  }
+  return j;
+}
+
+/* Only `allowed` query parameters, each once, into vals (NULL-terminated
+ * list of at most 4). */
+static int read_query(const gw_request *req, const char *const *allowed, char vals[][64],
+                      gw_response *res) {
+  char key[64], val[64];
+  unsigned seen = 0;
+  const char *cur = req->query;
+  int r;
+  for (size_t i = 0; allowed[i]; i++) vals[i][0] = '\0';
+  while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
+    size_t i = 0;
+    while (allowed[i] && strcmp(allowed[i], key) != 0) i++;
+    if (!allowed[i] || (seen & (1u << i))) {
+      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
+      return -1;
+    }
+    seen |= 1u << i;
+    snprintf(vals[i], sizeof vals[i], "%s", val);
+  }
+  if (r < 0) {
+    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
+    return -1;
+  }
+  return 0;
+}
+
+/* ?limit= in 1..max (default dflt); -1 after a 400. */
+static int read_limit(const char *v, int dflt, int max, gw_response *res) {
+  char *end;
+  long n;
+  if (!v[0]) return dflt;
+  n = strtol(v, &end, 10);
+  if (v[0] < '0' || v[0] > '9' || *end || n < 1 || n > max) {
+    gw_response_error(res, 400, "invalid_parameter", "limit: expected a whole number in 1..%d", max);
+    return -1;
+  }
+  return (int)n;
+}
+
+static void json_answer(gw_response *res, int status) {
+  res->status = status;
+  res->content_type = "application/json";
+  gw_response_header(res, "Cache-Control", "no-store");
+}
+
+static void db_error(gw_response *res, int rc, const fc_err *err) {
+  if (rc == FC_ENOTFOUND) gw_response_error(res, 404, "not_found", "%s", err->msg);
+  else gw_response_fc_error(res, rc, err);
+}
+
+/* ---- settings ---- */
+
+/* floors: {"CCY": "decimal"} with known codes and floors >= 0, rewritten
+ * in each currency's scale into *norm (a JSON object text). */
+static int read_floors(json_t *f, char **norm, gw_response *res) {
+  fc_currencies *table = fc_currencies_create();
+  json_t *out = json_object(), *v;
+  const char *k;
+  int ok = table && out;
+  if (!json_is_object(f)) {
+    gw_response_error(res, 400, "invalid_field", "floors: expected an object {\"USDC\": \"25000.00\"}");
+    ok = 0;
+  } else if (json_object_size(f) > 64) {
+    gw_response_error(res, 400, "invalid_field", "floors: at most 64 currencies");
+    ok = 0;
+  }
+  json_object_foreach(ok ? f : NULL, k, v) {
+    int scale = fc_currencies_scale(table, k);
+    int64_t minor;
+    char text[FC_MONEY_STR_MAX];
+    fc_err err;
+    fc_err_clear(&err);
+    if (scale < 0) {
+      gw_response_error(res, 400, "invalid_field", "floors: unknown currency '%s'", k);
+      ok = 0;
+    } else if (!json_is_string(v)) {
+      gw_response_error(res, 400, "invalid_field",
+                        "floors.%s: expected a decimal string such as \"25000.00\" (exact money, not a JSON number)", k);
+      ok = 0;
+    } else if (fc_money_parse(json_string_value(v), json_string_length(v), scale, &minor, &err) != FC_OK) {
+      gw_response_error(res, 400, "invalid_field", "floors.%s: %s", k, err.msg);
+      ok = 0;
+    } else if (minor < 0) {
+      gw_response_error(res, 400, "invalid_field", "floors.%s: a floor cannot be negative", k);
+      ok = 0;
+    } else if (fc_money_format(minor, scale, text, sizeof text) < 0 || json_object_set_new(out, k, json_string(text))) {
+      gw_response_error(res, 503, "out_of_memory", "out of memory");
+      ok = 0;
+    }
+    if (!ok) break;
+  }
+  if (ok && !(*norm = json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT))) {
+    gw_response_error(res, 503, "out_of_memory", "out of memory");
+    ok = 0;
+  }
+  json_decref(out);
+  fc_currencies_destroy(table);
+  return ok ? 0 : -1;
+}
+
+static int read_settings(json_t *j, gw_alert_settings *s, gw_response *res) {
+  json_t *f = json_object_get(j, "floors"), *p = json_object_get(j, "alert_probability"),
+         *h = json_object_get(j, "alert_horizon_hours");
+  s->probability = 0.3;
+  s->horizon_hours = 48;
+  if (!f) {
+    gw_response_error(res, 400, "invalid_field", "floors: required");
+    return -1;
+  }
+  if (p && !(json_is_number(p) && json_number_value(p) > 0 && json_number_value(p) < 1)) {
+    gw_response_error(res, 400, "invalid_field", "alert_probability: expected a number strictly between 0 and 1");
+    return -1;
+  }
+  if (h && !(json_is_integer(h) && json_integer_value(h) >= 1 && json_integer_value(h) <= 96)) {
+    gw_response_error(res, 400, "invalid_field", "alert_horizon_hours: expected a whole number in 1..96");
+    return -1;
+  }
+  if (p) s->probability = json_number_value(p);
+  if (h) s->horizon_hours = (int)json_integer_value(h);
+  return read_floors(f, &s->floors, res);
+}
+
+static void settings_json(fc_buf *b, const char *tenant, const gw_alert_settings *s) {
+  char ts[FC_TIME_STR];
+  fc_time_format(s->updated_at, ts);
+  fc_buf_puts(b, "{\"tenant_id\":");
+  fc_buf_json_str(b, tenant);
+  /* %.15g: the probability as the partner wrote it (0.3, not 0.2999...). */
+  fc_buf_printf(b, ",\"floors\":%s,\"alert_probability\":%.15g", s->floors, s->probability);
+  fc_buf_printf(b, ",\"alert_horizon_hours\":%d,\"updated_at\":\"%s\"", s->horizon_hours, ts);
+}
+
+GW_HANDLER(gw_handle_settings_put) {
+  static const char *const allowed[] = {"floors", "alert_probability", "alert_horizon_hours", NULL};
+  gw_alert_settings s;
+  fc_err err;
+  json_t *j = read_object(req, allowed, res);
+  memset(&s, 0, sizeof s);
+  if (!j) return;
+  fc_err_clear(&err);
+  s.updated_at = (int64_t)time(NULL);
+  if (read_settings(j, &s, res) == 0) {
+    int rc = gw_db_settings_put(app->db, call->tenant, &s, &err);
+    if (rc != FC_OK) {
+      gw_response_fc_error(res, rc, &err);
+    } else {
+      json_answer(res, 200);
+      settings_json(&res->body, call->tenant, &s);
+      /* The flow model refit ends with an evaluation (alerts.h). */
+      if (app->registry) {
+        gw_retrain_opts o = gw_retrain_defaults();
+        o.what = GW_RETRAIN_TREASURY;
+        fc_buf_printf(&res->body, ",\"evaluation_job\":%llu",
+                      (unsigned long long)gw_registry_request(app->registry, call->tenant, &o));
+      }
+      fc_buf_putc(&res->body, '}');
+    }
+  }
+  free(s.floors);
+  json_decref(j);
+}
+
+GW_HANDLER(gw_handle_settings_get) {
+  static const char *const allowed[] = {NULL};
+  char vals[1][64];
+  gw_alert_settings s;
+  fc_err err;
+  if (read_query(req, allowed, vals, res) != 0) return;
+  fc_err_clear(&err);
+  int rc = gw_db_settings_get(app->db, call->tenant, &s, &err);
+  if (rc != FC_OK) {
+    db_error(res, rc, &err);
+    return;
+  }
+  json_answer(res, 200);
+  settings_json(&res->body, call->tenant, &s);
+  fc_buf_putc(&res->body, '}');
+  gw_alert_settings_free(&s);
+}
+
+/* ---- webhooks ---- */
+
+static int read_events(json_t *e, unsigned *bits, gw_response *res) {
+  size_t i;
+  json_t *x;
+  *bits = 0;
+  if (!json_is_array(e) || json_array_size(e) == 0) {
+    gw_response_error(res, 400, "invalid_field",
+                      "events: expected a non-empty array of \"depletion.alert\", \"model.degraded\"");
+    return -1;
+  }
+  json_array_foreach(e, i, x) {
+    unsigned b = json_is_string(x) ? gw_event_bit(json_string_value(x)) : 0;
+    if (!b) {
+      gw_response_error(res, 400, "invalid_field",
+                        "events[%zu]: expected \"depletion.alert\" or \"model.degraded\"", i);
+      return -1;
+    }
+    *bits |= b;
+  }
+  return 0;
+}
+
+GW_HANDLER(gw_handle_webhook_create) {
+  static const char *const allowed[] = {"url", "events", NULL};
+  gw_webhook w;
+  char host[256], port[8], path[GW_WEBHOOK_URL_MAX + 2], msg[300];
+  fc_err err;
+  json_t *j = read_object(req, allowed, res), *u;
+  if (!j) return;
+  memset(&w, 0, sizeof w);
+  fc_err_clear(&err);
+  u = json_object_get(j, "url");
+  if (!json_is_string(u)) {
+    gw_response_error(res, 400, "invalid_field", "url: required, a string");
+  } else if (gw_webhook_url_parse(json_string_value(u), host, sizeof host, port, sizeof port, path,
+                                  sizeof path, msg, sizeof msg) != 0) {
+    gw_response_error(res, 400, "invalid_field", "%s", msg);
+  } else if (read_events(json_object_get(j, "events"), &w.events, res) == 0) {
+    /* Registration refuses what delivery would refuse (delivery checks
+     * again: names can resolve elsewhere later). */
+    if (gw_webhook_target_check(host, port, app->webhook_policy, msg, sizeof msg) != 0) {
+      gw_response_error(res, 400, "forbidden_target", "url: %s", msg);
+    } else if (gw_random_token("wh_", 12, w.id, sizeof w.id) != 0 ||
+               gw_random_token("whsec_", 32, w.secret, sizeof w.secret) != 0) {
+      gw_response_error(res, 503, "no_randomness", "the system has no randomness");
+    } else {
+      snprintf(w.tenant, sizeof w.tenant, "%s", call->tenant);
+      snprintf(w.url, sizeof w.url, "%s", json_string_value(u));
+      w.created_at = (int64_t)time(NULL);
+      int rc = gw_db_webhook_insert(app->db, &w, &err);
+      if (rc == FC_ERANGE) {
+        gw_response_error(res, 409, "too_many_webhooks", "%s", err.msg);
+      } else if (rc != FC_OK) {
+        gw_response_fc_error(res, rc, &err);
+      } else {
+        char ts[FC_TIME_STR];
+        fc_time_format(w.created_at, ts);
+        json_answer(res, 201);
+        fc_buf_puts(&res->body, "{\"id\":");
+        fc_buf_json_str(&res->body, w.id);
+        fc_buf_puts(&res->body, ",\"url\":");
+        fc_buf_json_str(&res->body, w.url);
+        fc_buf_puts(&res->body, ",\"events\":[");
+        for (unsigned b = 1, n = 0; b <= GW_EVENT_DEGRADED; b <<= 1)
+          if (w.events & b) fc_buf_printf(&res->body, "%s\"%s\"", n++ ? "," : "", gw_event_name(b));
+        fc_buf_printf(&res->body, "],\"created_at\":\"%s\",\"secret\":", ts);
+        /* The only time the secret is shown. */
+        fc_buf_json_str(&res->body, w.secret);
+        fc_buf_putc(&res->body, '}');
+      }
+    }
+  }
+  json_decref(j);
+}
+
+GW_HANDLER(gw_handle_webhooks_list) {
+  static const char *const allowed[] = {NULL};
+  char vals[1][64];
+  fc_buf list;
+  size_t count = 0;
+  fc_err err;
+  if (read_query(req, allowed, vals, res) != 0) return;
+  fc_err_clear(&err);
+  fc_buf_init(&list);
+  int rc = gw_db_webhooks_write_json(app->db, call->tenant, &list, &count, &err);
+  if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+  } else {
+    json_answer(res, 200);
+    fc_buf_printf(&res->body, "{\"count\":%zu,\"webhooks\":", count);
+    fc_buf_append(&res->body, list.data, list.len);
+    fc_buf_putc(&res->body, '}');
+  }
+  fc_buf_free(&list);
+}
+
+GW_HANDLER(gw_handle_webhook_delete) {
+  fc_err err;
+  fc_err_clear(&err);
+  int rc = gw_db_webhook_delete(app->db, call->tenant, call->param, (int64_t)time(NULL), &err);
+  if (rc != FC_OK) {
+    db_error(res, rc, &err);
+    return;
+  }
+  json_answer(res, 200);
+  fc_buf_puts(&res->body, "{\"id\":");
+  fc_buf_json_str(&res->body, call->param);
+  fc_buf_puts(&res->body, ",\"deleted\":true}");
+}
+
+GW_HANDLER(gw_handle_webhook_deliveries) {
+  static const char *const allowed[] = {"limit", NULL};
+  char vals[1][64];
+  fc_buf list;
+  size_t count = 0;
+  int64_t pending = 0;
+  fc_err err;
+  int limit;
+  if (read_query(req, allowed, vals, res) != 0 || (limit = read_limit(vals[0], 100, 1000, res)) < 0) return;
+  fc_err_clear(&err);
+  fc_buf_init(&list);
+  int rc = gw_db_deliveries_write_json(app->db, call->tenant, call->param, limit, &list, &count, &pending, &err);
+  if (rc != FC_OK) {
+    db_error(res, rc, &err);
+  } else {
+    json_answer(res, 200);
+    fc_buf_puts(&res->body, "{\"webhook_id\":");
+    fc_buf_json_str(&res->body, call->param);
+    fc_buf_printf(&res->body, ",\"pending\":%lld,\"count\":%zu,\"deliveries\":", (long long)pending, count);
+    fc_buf_append(&res->body, list.data, list.len);
+    fc_buf_putc(&res->body, '}');
+  }
+  fc_buf_free(&list);
+}
+
+GW_HANDLER(gw_handle_alerts_list) {
+  static const char *const allowed[] = {"limit", NULL};
+  char vals[1][64];
+  fc_buf list;
+  size_t count = 0;
+  fc_err err;
+  int limit;
+  if (read_query(req, allowed, vals, res) != 0 || (limit = read_limit(vals[0], 100, 1000, res)) < 0) return;
+  fc_err_clear(&err);
+  fc_buf_init(&list);
+  int rc = gw_db_alerts_write_json(app->db, call->tenant, limit, &list, &count, &err);
+  if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+  } else {
+    json_answer(res, 200);
+    fc_buf_printf(&res->body, "{\"count\":%zu,\"alerts\":", count);
+    fc_buf_append(&res->body, list.data, list.len);
+    fc_buf_putc(&res->body, '}');
+  }
+  fc_buf_free(&list);
+}

@@ -1,0 +1,137 @@
+/* handlers_experiments.c: POST/GET /v1/experiments, GET
+ * /v1/experiments/{id} (experiments.h); partner keys, their own tenant. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "experiments.h"
+#include "handlers.h"
+#include "webhooks.h"
+
+static int method_ok(const char *m) { return !strcmp(m, "rule") || !strcmp(m, "ml") || !strcmp(m, "gbdt"); }
+
+static int bad(gw_response *res, const char *msg) {
+  gw_response_error(res, 400, "invalid_field", "%s", msg);
+  return -1;
+}
+
+/* The body into e; -1 after a 400. */
+static int read_experiment(const gw_request *req, gw_experiment *e, gw_response *res) {
+  static const char *const allowed[] = {"kind", "currency", "champion", "challenger", "mode", "share", NULL};
+  json_error_t je;
+  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je), *v;
+  const char *k;
+  int rc = 0;
+  if (!j || !json_is_object(j)) {
+    gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
+    json_decref(j);
+    return -1;
+  }
+  json_object_foreach(j, k, v) {
+    size_t i = 0;
+    while (allowed[i] && strcmp(allowed[i], k)) i++;
+    if (!allowed[i]) {
+      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
+      json_decref(j);
+      return -1;
+    }
+  }
+  const char *kind = json_string_value(json_object_get(j, "kind")),
+             *ccy = json_string_value(json_object_get(j, "currency")),
+             *ch = json_string_value(json_object_get(j, "champion")),
+             *cl = json_string_value(json_object_get(j, "challenger")),
+             *mode = json_string_value(json_object_get(j, "mode"));
+  json_t *share = json_object_get(j, "share");
+  if (!kind || strcmp(kind, "treasury")) rc = bad(res, "kind: expected \"treasury\" (treasury projection methods)");
+  else if (json_object_get(j, "currency") && (!ccy || strlen(ccy) < 3 || strlen(ccy) >= FC_CCY_MAX ||
+                                              strspn(ccy, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(ccy)))
+    rc = bad(res, "currency: expected a currency code");
+  else if (ch && !method_ok(ch)) rc = bad(res, "champion: expected rule, ml or gbdt");
+  else if (!cl || !method_ok(cl)) rc = bad(res, "challenger: required, rule, ml or gbdt");
+  else if (!strcmp(ch ? ch : "rule", cl)) rc = bad(res, "challenger: must differ from the champion");
+  else if (!mode || (strcmp(mode, "shadow") && strcmp(mode, "split"))) rc = bad(res, "mode: expected shadow or split");
+  else if (!strcmp(mode, "split") && !(json_is_number(share) && json_number_value(share) > 0 && json_number_value(share) < 1))
+    rc = bad(res, "share: a split needs a number strictly between 0 and 1 (the challenger's share of keys)");
+  else if (!strcmp(mode, "shadow") && share) rc = bad(res, "share: only a split has one");
+  if (rc == 0) {
+    memset(e, 0, sizeof *e);
+    snprintf(e->kind, sizeof e->kind, "%s", kind);
+    snprintf(e->currency, sizeof e->currency, "%s", ccy ? ccy : "");
+    snprintf(e->champion, sizeof e->champion, "%s", ch ? ch : "rule");
+    snprintf(e->challenger, sizeof e->challenger, "%s", cl);
+    snprintf(e->mode, sizeof e->mode, "%s", mode);
+    e->share = share ? json_number_value(share) : 0;
+  }
+  json_decref(j);
+  return rc;
+}
+
+GW_HANDLER(gw_handle_experiment_create) {
+  gw_experiment e;
+  fc_err err;
+  if (read_experiment(req, &e, res) != 0) return;
+  fc_err_clear(&err);
+  snprintf(e.tenant, sizeof e.tenant, "%s", call->tenant);
+  e.created_at = (int64_t)time(NULL);
+  if (gw_random_token("exp_", 12, e.id, sizeof e.id) != 0) {
+    gw_response_error(res, 503, "no_randomness", "the system has no randomness");
+    return;
+  }
+  int rc = gw_db_experiment_insert(app->db, &e, &err);
+  if (rc == FC_EDUP) {
+    gw_response_error(res, 409, "exists", "%s", err.msg);
+  } else if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+  } else {
+    res->status = 201;
+    res->content_type = "application/json";
+    gw_experiment_json(&e, &res->body);
+  }
+}
+
+GW_HANDLER(gw_handle_experiments_list) {
+  fc_buf list;
+  size_t count = 0;
+  fc_err err;
+  if (req->query[0]) {
+    gw_response_error(res, 400, "invalid_parameter", "no parameters are accepted");
+    return;
+  }
+  fc_err_clear(&err);
+  fc_buf_init(&list);
+  int rc = gw_db_experiments_write_json(app->db, call->tenant, &list, &count, &err);
+  if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+  } else {
+    res->status = 200;
+    res->content_type = "application/json";
+    gw_response_header(res, "Cache-Control", "no-store");
+    fc_buf_printf(&res->body, "{\"count\":%zu,\"experiments\":", count);
+    fc_buf_append(&res->body, list.data, list.len);
+    fc_buf_putc(&res->body, '}');
+  }
+  fc_buf_free(&list);
+}
+
+GW_HANDLER(gw_handle_experiment_report) {
+  gw_experiment e;
+  fc_err err;
+  if (req->query[0]) {
+    gw_response_error(res, 400, "invalid_parameter", "no parameters are accepted");
+    return;
+  }
+  fc_err_clear(&err);
+  int rc = gw_db_experiment_get(app->db, call->tenant, call->param, &e, &err);
+  if (rc == FC_OK) rc = gw_experiment_report(app->db, &e, &res->body, &err);
+  if (rc == FC_ENOTFOUND) {
+    gw_response_error(res, 404, "not_found", "no experiment '%s'", call->param);
+  } else if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+  } else {
+    res->status = 200;
+    res->content_type = "application/json";
+    gw_response_header(res, "Cache-Control", "no-store");
+  }
+}
