@@ -109,25 +109,9 @@ static void depletion_payload(fc_buf *b, const char *id, const char *tenant, int
     fc_buf_printf(b, "%s\"%s\":", j ? "," : "", q[j]);
     iso(b, isnan(c->breach_hours[j]) ? FC_TIME_NONE : pr->as_of + (int64_t)c->breach_hours[j] * 3600);
   }
-  fc_buf_puts(b, "},\"drivers\":[");
-  for (size_t i = 0; i < c->n_drivers; i++) {
-    const fc_driver *d = &c->drivers[i];
-    fc_buf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
-    fc_buf_json_str(b, d->kind);
-    fc_buf_puts(b, ",\"id\":");
-    if (d->id[0]) fc_buf_json_str(b, d->id);
-    else fc_buf_puts(b, "null");
-    fc_buf_puts(b, ",\"amount\":");
-    money(b, d->amount, c->scale);
-    fc_buf_puts(b, ",\"at\":");
-    iso(b, d->at);
-    fc_buf_puts(b, ",\"share\":");
-    fc_buf_json_fixed(b, d->share, 3);
-    fc_buf_puts(b, ",\"text\":");
-    fc_buf_json_str(b, d->text);
-    fc_buf_putc(b, '}');
-  }
-  fc_buf_puts(b, "],\"model\":{\"method\":\"ml\",\"name\":");
+  fc_buf_puts(b, "},\"drivers\":");
+  fc_projection_write_drivers(c, b);
+  fc_buf_puts(b, ",\"model\":{\"method\":\"ml\",\"name\":");
   fc_buf_json_str(b, c->model_name ? c->model_name : "");
   fc_buf_printf(b, ",\"version\":%d}}}", c->model_version);
 }

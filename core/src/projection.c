@@ -558,6 +558,29 @@ static void time_str(fc_buf *b, int64_t t) {
   fc_buf_json_str(b, s);
 }
 
+int fc_projection_write_drivers(const fc_currency_projection *c, fc_buf *b) {
+  fc_buf_putc(b, '[');
+  for (size_t i = 0; i < c->n_drivers; i++) {
+    const fc_driver *d = &c->drivers[i];
+    fc_buf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
+    fc_buf_json_str(b, d->kind);
+    fc_buf_puts(b, ",\"id\":");
+    if (d->id[0]) fc_buf_json_str(b, d->id);
+    else fc_buf_puts(b, "null");
+    fc_buf_puts(b, ",\"amount\":");
+    money_str(b, d->amount, c->scale);
+    fc_buf_puts(b, ",\"at\":");
+    time_str(b, d->at);
+    fc_buf_puts(b, ",\"share\":");
+    fc_buf_json_fixed(b, d->share, 3);
+    fc_buf_puts(b, ",\"text\":");
+    fc_buf_json_str(b, d->text);
+    fc_buf_putc(b, '}');
+  }
+  fc_buf_putc(b, ']');
+  return fc_buf_failed(b) ? FC_ENOMEM : FC_OK;
+}
+
 /* A probability with three decimals (null when NAN): 0.005 steps matter
  * for alert thresholds. */
 static void json_prob(fc_buf *b, double v) {
@@ -658,25 +681,9 @@ static void write_currency(fc_buf *b, const fc_currency_projection *c) {
     if (isnan(c->breach_hours[j])) fc_buf_puts(b, "null");
     else fc_buf_json_fixed(b, c->breach_hours[j], 0);
   }
-  fc_buf_puts(b, "},\"drivers\":[");
-  for (size_t i = 0; i < c->n_drivers; i++) {
-    const fc_driver *d = &c->drivers[i];
-    fc_buf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
-    fc_buf_json_str(b, d->kind);
-    fc_buf_puts(b, ",\"id\":");
-    if (d->id[0]) fc_buf_json_str(b, d->id);
-    else fc_buf_puts(b, "null");
-    fc_buf_puts(b, ",\"amount\":");
-    money_str(b, d->amount, c->scale);
-    fc_buf_puts(b, ",\"at\":");
-    time_str(b, d->at);
-    fc_buf_puts(b, ",\"share\":");
-    fc_buf_json_fixed(b, d->share, 3);
-    fc_buf_puts(b, ",\"text\":");
-    fc_buf_json_str(b, d->text);
-    fc_buf_putc(b, '}');
-  }
-  fc_buf_puts(b, "]},\"streams\":[");
+  fc_buf_puts(b, "},\"drivers\":");
+  fc_projection_write_drivers(c, b);
+  fc_buf_puts(b, "},\"streams\":[");
   for (size_t i = 0; i < c->n_streams; i++) {
     if (i) fc_buf_putc(b, ',');
     write_stream(b, &c->streams[i], c->scale);

@@ -153,6 +153,9 @@ int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_proj
 void fc_projection_destroy(fc_projection *p);
 /* Appends the projection as JSON (projection.md). FC_ENOMEM on failure. */
 int fc_projection_write_json(const fc_projection *p, fc_buf *out);
+/* Appends one currency's depletion drivers as the JSON array the
+ * projection's "drivers" field holds (the gateway's alerts reuse it). */
+int fc_projection_write_drivers(const fc_currency_projection *c, fc_buf *out);
 
 #ifdef __cplusplus
 }
