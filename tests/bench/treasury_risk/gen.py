@@ -249,6 +249,45 @@ def choose_now(rng):
     return d * DAY + int(rng.integers(0, 24)) * 3600
 
 
+def unscheduled_paths(rng, dirs, hours, paths):
+    """Signed unscheduled flows per path (rows) and hour (columns) from hour
+    starts `hours`: Poisson counts of the intensity times a day effect per
+    path and day, amounts from the direction's distribution."""
+    W = len(hours)
+    U = np.zeros((paths, W))
+    for d, P in dirs.items():
+        lam, amul = intensity(P, hours)
+        ud, inv = np.unique(hours // DAY, return_inverse=True)
+        eff = np.exp(rng.normal(-P["sigma_day"] ** 2 / 2, P["sigma_day"], (paths, len(ud))))[:, inv]
+        n = rng.poisson(lam[None, :] * eff).ravel()
+        flat = np.repeat(np.arange(paths * W), n)
+        a = amounts(rng, P, len(flat)) * np.tile(amul, paths)[flat]
+        U += d * np.bincount(flat, weights=a, minlength=paths * W).reshape(paths, W)
+    return U
+
+
+def add_recurring(rng, F, occ, nowk):
+    """Adds the recurring payments still to come after nowk to F (paths x
+    hours from nowk): announced ones exactly, the others at a time and amount
+    drawn per path from their jitter."""
+    paths, W = F.shape
+    for o in occ:
+        if o["T"] < nowk:
+            continue
+        if o["sched"] and o["ann"] <= nowk:
+            j = (o["T"] - nowk) // 3600
+            if j < W:
+                F[:, j] += o["dir"] * o["A"]
+            continue
+        p = o["probs"] * (o["times"] >= nowk)
+        if p.sum() <= 0:
+            continue
+        j = (o["times"][rng.choice(len(p), size=paths, p=p / p.sum())] - nowk) // 3600
+        a = o["amount"] * np.exp(rng.normal(-o["sigma"] ** 2 / 2, o["sigma"], paths))
+        m = j < W
+        np.add.at(F, (np.nonzero(m)[0], j[m]), o["dir"] * a[m])
+
+
 def simulate_currency(rng, tid, ccy, regime, now0, t_start, paths):
     scale = SCALES[ccy]
     unit = 10 ** scale
@@ -303,37 +342,12 @@ def simulate_currency(rng, tid, ccy, regime, now0, t_start, paths):
     t_oracle, c_oracle = time.perf_counter(), time.process_time()
     W_all = EP_K + EP_W
     oh = np.arange(now0, now0 + W_all * 3600, 3600, dtype=np.int64)
-    U = np.zeros((paths, W_all))
-    for d, P in dirs.items():
-        lam, amul = intensity(P, oh)
-        ud, inv = np.unique(oh // DAY, return_inverse=True)
-        eff = np.exp(rng.normal(-P["sigma_day"] ** 2 / 2, P["sigma_day"], (paths, len(ud))))[:, inv]
-        n = rng.poisson(lam[None, :] * eff).ravel()
-        flat = np.repeat(np.arange(paths * W_all), n)
-        a = amounts(rng, P, len(flat)) * np.tile(amul, paths)[flat]
-        U += d * np.bincount(flat, weights=a, minlength=paths * W_all).reshape(paths, W_all)
+    U = unscheduled_paths(rng, dirs, oh, paths)
 
     def window_flows(k, W):
-        nowk = now0 + k * 3600
         F = U[:, k:k + W].copy()
         F -= np.diff(drain_cum[k:k + W + 1])[None, :]
-        for o in occ:
-            if o["T"] < nowk:
-                continue
-            if o["sched"] and o["ann"] <= nowk:
-                j = (o["T"] - nowk) // 3600
-                if j < W:
-                    F[:, j] += o["dir"] * o["A"]
-                continue
-            ok = o["times"] >= nowk
-            p = o["probs"] * ok
-            if p.sum() <= 0:
-                continue
-            ti = o["times"][rng.choice(len(p), size=paths, p=p / p.sum())]
-            j = (ti - nowk) // 3600
-            a = o["amount"] * np.exp(rng.normal(-o["sigma"] ** 2 / 2, o["sigma"], paths))
-            m = j < W
-            np.add.at(F, (np.nonzero(m)[0], j[m]), o["dir"] * a[m])
+        add_recurring(rng, F, occ, now0 + k * 3600)
         return F
 
     C0 = np.cumsum(window_flows(0, LOOK_H), axis=1)  # balance change at hours 1..96 from now0
@@ -398,32 +412,9 @@ def estimated_oracle(tid, ccy, dirs, occ, ev, streams, now0, t_start, paths, B0,
         mean_amt = (float(np.mean(amts)) if amts else math.exp(P["mu"] + P["s"] ** 2 / 2) * tail) / tail
         mean_amt /= float(np.mean(amul)) if len(amul) else 1.0
         P_est[d] = dict(P, n_bd=n_bd, mu=math.log(max(mean_amt, 1e-9)) - P["s"] ** 2 / 2)
-    oh = np.arange(now0, now0 + LOOK_H * 3600, 3600, dtype=np.int64)
-    F = np.zeros((paths, LOOK_H))
-    for d, P in P_est.items():
-        lam, amul = intensity(P, oh)
-        ud, inv = np.unique(oh // DAY, return_inverse=True)
-        eff = np.exp(rng.normal(-P["sigma_day"] ** 2 / 2, P["sigma_day"], (paths, len(ud))))[:, inv]
-        n = rng.poisson(lam[None, :] * eff).ravel()
-        flat = np.repeat(np.arange(paths * LOOK_H), n)
-        a = amounts(rng, P, len(flat)) * np.tile(amul, paths)[flat]
-        F += d * np.bincount(flat, weights=a, minlength=paths * LOOK_H).reshape(paths, LOOK_H)
+    F = unscheduled_paths(rng, P_est, np.arange(now0, now0 + LOOK_H * 3600, 3600, dtype=np.int64), paths)
     F -= np.diff(drain_cum[:LOOK_H + 1])[None, :]
-    for o in occ:
-        if o["T"] < now0:
-            continue
-        if o["sched"] and o["ann"] <= now0:
-            j = (o["T"] - now0) // 3600
-            if j < LOOK_H:
-                F[:, j] += o["dir"] * o["A"]
-            continue
-        p = o["probs"] * (o["times"] >= now0)
-        if p.sum() <= 0:
-            continue
-        j = (o["times"][rng.choice(len(p), size=paths, p=p / p.sum())] - now0) // 3600
-        a = o["amount"] * np.exp(rng.normal(-o["sigma"] ** 2 / 2, o["sigma"], paths))
-        m = j < LOOK_H
-        np.add.at(F, (np.nonzero(m)[0], j[m]), o["dir"] * a[m])
+    add_recurring(rng, F, occ, now0)
     bal = B0 + np.cumsum(F, axis=1)
     q = np.quantile(bal, [0.1, 0.5, 0.9], axis=0)
     runmin = np.minimum.accumulate(bal, axis=1)
