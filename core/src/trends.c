@@ -2,6 +2,7 @@
  * seasonal profiles, anomalies and highlights (trends.h). */
 #include "fc/trends.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +286,35 @@ int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *pp,
   buckets_free(&b);
   if (rc != FC_OK) fc_trends_free(out);
   return rc;
+}
+
+/* ---- parameters as text ---------------------------------------------- */
+
+int fc_trends_parse_offset(const char *s, int *minutes, fc_err *err) {
+  int h, m;
+  if (s && strcmp(s, "Z") == 0) {
+    *minutes = 0;
+    return FC_OK;
+  }
+  if (s == NULL || strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' ||
+      !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+      !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5]))
+    return fc__err(err, FC_EINVAL, "utc offset '%s': want Z, +HH:MM or -HH:MM", s ? s : "(null)");
+  h = (s[1] - '0') * 10 + (s[2] - '0');
+  m = (s[4] - '0') * 10 + (s[5] - '0');
+  if (m > 59 || h * 60 + m > 840)
+    return fc__err(err, FC_EINVAL, "utc offset '%s': at most 14:00 either way", s);
+  *minutes = (s[0] == '-' ? -1 : 1) * (h * 60 + m);
+  return FC_OK;
+}
+
+int fc_trends_parse_bound(const char *s, int is_to, int utc_offset_minutes, int64_t *out,
+                          fc_err *err) {
+  size_t len = s ? strlen(s) : 0;
+  int rc = fc_time_parse(s ? s : "", len, out, err);
+  if (rc != FC_OK) return rc;
+  if (len == 10) *out += (is_to ? DAY : 0) - (int64_t)utc_offset_minutes * 60;
+  return FC_OK;
 }
 
 /* ---- JSON ---------------------------------------------------------------- */

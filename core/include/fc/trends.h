@@ -107,6 +107,15 @@ int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *p, 
                   fc_err *err);
 void fc_trends_free(fc_trends *t);
 
+/* A time zone offset "Z", "+HH:MM" or "-HH:MM" (at most 14:00) in minutes
+ * east of UTC; FC_EINVAL naming the text otherwise. */
+int fc_trends_parse_offset(const char *s, int *minutes, fc_err *err);
+/* A from/to bound as the CLI, WASM and gateway read it: an ISO 8601 time,
+ * or a date alone (YYYY-MM-DD), which is local midnight at the offset and,
+ * for `to` (is_to = 1), takes in that whole day (the next midnight). */
+int fc_trends_parse_bound(const char *s, int is_to, int utc_offset_minutes, int64_t *out,
+                          fc_err *err);
+
 /* One JSON object: {"currency","granularity","utc_offset_minutes",
  * "transactions","partial_buckets","buckets":{"start":[dates],"revenue":
  * [exact decimal strings],"count","trend","seasonal","expected","lower",
