@@ -29,15 +29,28 @@
 #include "fc/segments.h"
 #include "fc/time.h"
 #include "fc/treasury.h"
+#include "fc/trends.h"
 
-enum { Q_HORIZON = 1, Q_GRAN = 2, Q_HISTORY = 4, Q_CURRENCY = 8, Q_USERS = 16 };
+enum {
+  Q_HORIZON = 1, Q_GRAN = 2, Q_HISTORY = 4, Q_CURRENCY = 8, Q_USERS = 16,
+  Q_FROM = 32, Q_TO = 64, Q_PARTNER = 128, Q_OFFSET = 256
+};
+#define Q_RANGE (Q_FROM | Q_TO | Q_PARTNER)
 
 typedef struct insight_query {
   int horizon; /* steps; 0: the route's default */
   int64_t step; /* FC_STEP_DAY or FC_STEP_HOUR */
+  unsigned gran; /* the GW_GRAN_* bit asked for (or the default's) */
   int history_days;
   char currency[FC_CCY_MAX];
   int include_users;
+  /* from/to/partner: [from, to) as the CLI reads --from/--to (a date alone
+   * is a local day at utc_offset, fc_trends_parse_bound); INT64_MIN /
+   * INT64_MAX until given, then the resolved range (resolve_range). */
+  int64_t from, to;
+  int has_from, has_to;
+  char partner[FC_TEXT_MAX + 1];
+  int utc_offset; /* minutes east of UTC */
 } insight_query;
 
 static int parse_int(const char *s, int lo, int hi, int *out) {
@@ -49,19 +62,83 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
   return 0;
 }
 
-/* Parses the parameters `allowed` (Q_* bits) and checks them against the
- * tier; 0 or -1 after writing a 400/403. */
-static int parse_insight(const gw_request *req, const gw_call *call, int allowed,
+static int query_bit(const char *key) {
+  static const struct { const char *name; int bit; } names[] = {
+      {"horizon", Q_HORIZON}, {"granularity", Q_GRAN}, {"history_days", Q_HISTORY},
+      {"currency", Q_CURRENCY}, {"include_users", Q_USERS}, {"from", Q_FROM}, {"to", Q_TO},
+      {"partner", Q_PARTNER}, {"utc_offset", Q_OFFSET}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (!strcmp(key, names[i].name)) return names[i].bit;
+  return 0;
+}
+
+static int copy_text(const char *val, char *out, size_t cap) {
+  size_t len = strlen(val);
+  if (len == 0 || len >= cap) return -1;
+  memcpy(out, val, len + 1);
+  return 0;
+}
+
+/* The granularity value: one of the route's `grans`, and one the tier has
+ * (403 naming it otherwise). 0, or -1 after an answer. */
+static int parse_gran(const char *val, unsigned grans, const gw_call *call, insight_query *q,
+                      gw_response *res) {
+  unsigned g = gw_granularity_bit(val);
+  if (!(g & grans)) {
+    char list[64] = "";
+    for (int i = 0; i < GW_GRAN_COUNT; i++)
+      if (grans & (1u << i))
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
+                 gw_granularity_name(i));
+    gw_response_error(res, 400, "invalid_parameter", "granularity: bad value '%s' (want %s)", val,
+                      list);
+    return -1;
+  }
+  if (!(call->tier.granularities & g)) {
+    gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", val);
+    return -1;
+  }
+  q->gran = g;
+  q->step = g == GW_GRAN_HOUR ? FC_STEP_HOUR : FC_STEP_DAY;
+  return 0;
+}
+
+/* from/to once utc_offset is known; 0, or -1 after a 400. */
+static int parse_range(const char *from, const char *to, insight_query *q, gw_response *res) {
+  fc_err err;
+  if (q->has_from && fc_trends_parse_bound(from, 0, q->utc_offset, &q->from, &err) != FC_OK) {
+    gw_response_error(res, 400, "invalid_parameter", "from: %s", err.msg);
+    return -1;
+  }
+  if (q->has_to && fc_trends_parse_bound(to, 1, q->utc_offset, &q->to, &err) != FC_OK) {
+    gw_response_error(res, 400, "invalid_parameter", "to: %s", err.msg);
+    return -1;
+  }
+  if (q->from >= q->to) {
+    gw_response_error(res, 400, "invalid_parameter", "from must be before to (an empty range)");
+    return -1;
+  }
+  if (q->has_from && q->history_days) {
+    gw_response_error(res, 400, "invalid_parameter", "from and history_days both bound the start; pass one");
+    return -1;
+  }
+  return 0;
+}
+
+/* Parses the parameters `allowed` (Q_* bits; granularity one of `grans`)
+ * and checks them against the tier; 0 or -1 after writing a 400/403. */
+static int parse_insight(const gw_request *req, const gw_call *call, int allowed, unsigned grans,
                          insight_query *q, gw_response *res) {
-  char key[32], val[64];
+  char key[32], val[FC_TEXT_MAX + 1], from[48] = "", to[48] = "";
   const char *cur = req->query;
   int seen = 0, r;
   memset(q, 0, sizeof q[0]);
   q->step = FC_STEP_DAY;
+  q->gran = GW_GRAN_DAY;
+  q->from = INT64_MIN;
+  q->to = INT64_MAX;
   while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
-    int bit = !strcmp(key, "horizon") ? Q_HORIZON : !strcmp(key, "granularity") ? Q_GRAN
-              : !strcmp(key, "history_days") ? Q_HISTORY : !strcmp(key, "currency") ? Q_CURRENCY
-              : !strcmp(key, "include_users") ? Q_USERS : 0;
+    int bit = query_bit(key);
     if (!(bit & allowed) || (seen & bit)) {
       gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
       return -1;
@@ -72,17 +149,20 @@ static int parse_insight(const gw_request *req, const gw_call *call, int allowed
     else if (bit == Q_HISTORY) bad = parse_int(val, 1, 100000, &q->history_days);
     else if (bit == Q_USERS) bad = parse_int(val, 0, 1, &q->include_users);
     else if (bit == Q_GRAN) {
-      unsigned g = gw_granularity_bit(val);
-      bad = !g;
-      q->step = g == GW_GRAN_HOUR ? FC_STEP_HOUR : FC_STEP_DAY;
-      if (g && !(call->tier.granularities & g)) {
-        gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", val);
-        return -1;
-      }
+      if (parse_gran(val, grans, call, q, res) != 0) return -1;
+    } else if (bit == Q_FROM) {
+      bad = copy_text(val, from, sizeof from);
+      q->has_from = 1;
+    } else if (bit == Q_TO) {
+      bad = copy_text(val, to, sizeof to);
+      q->has_to = 1;
+    } else if (bit == Q_PARTNER) {
+      bad = copy_text(val, q->partner, sizeof q->partner);
+    } else if (bit == Q_OFFSET) {
+      fc_err err;
+      bad = fc_trends_parse_offset(val, &q->utc_offset, &err) != FC_OK;
     } else {
-      size_t len = strlen(val);
-      bad = len == 0 || len >= sizeof q->currency;
-      if (!bad) memcpy(q->currency, val, len + 1);
+      bad = copy_text(val, q->currency, sizeof q->currency);
     }
     if (bad) {
       gw_response_error(res, 400, "invalid_parameter", "%s: bad value '%s'", key, val);
@@ -93,8 +173,15 @@ static int parse_insight(const gw_request *req, const gw_call *call, int allowed
     gw_response_error(res, 400, "invalid_parameter", "malformed query string");
     return -1;
   }
-  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & GW_GRAN_DAY))
+  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & GW_GRAN_DAY) &&
+      (grans & GW_GRAN_HOUR)) {
     q->step = FC_STEP_HOUR;
+    q->gran = GW_GRAN_HOUR;
+  }
+  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & q->gran)) {
+    gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", "day");
+    return -1;
+  }
   if (!q->horizon) q->horizon = q->step == FC_STEP_DAY ? 14 : 48;
   int64_t hours = (int64_t)q->horizon * (q->step / 3600);
   if ((allowed & Q_HORIZON) && hours > call->tier.max_horizon_hours) {
@@ -107,6 +194,7 @@ static int parse_insight(const gw_request *req, const gw_call *call, int allowed
                            q->history_days);
     return -1;
   }
+  if (parse_range(from, to, q, res) != 0) return -1;
   if (!q->history_days) q->history_days = call->tier.max_history_days;
   return 0;
 }
@@ -119,19 +207,54 @@ static void json_start(gw_response *res, const char *tenant) {
   gw_response_header(res, "Cache-Control", "no-store");
 }
 
+/* The analysed range [from, to) once the newest selected transaction is
+ * known: to defaults to the end of its local day, from to history_days
+ * before to. A range longer than the tier's max_history_days is a 403. */
+static int resolve_range(const gw_call *call, insight_query *q, int64_t newest, gw_response *res) {
+  int64_t off = (int64_t)q->utc_offset * 60, day = FC_STEP_DAY;
+  int64_t local = newest + off, end;
+  end = q->has_to ? q->to : (local - ((local % day) + day) % day) + day - off;
+  if (!q->has_from) q->from = end - (int64_t)q->history_days * day;
+  if (q->from >= end) {
+    gw_response_error(res, 400, "invalid_parameter", "from must be before to (an empty range)");
+    return -1;
+  }
+  if (end - q->from > (int64_t)call->tier.max_history_days * day) {
+    gw_response_capability(res, &call->tier, "max_history_days", "range of %lld days",
+                           (long long)((end - q->from + day - 1) / day));
+    return -1;
+  }
+  q->to = end;
+  q->history_days = (int)((end - q->from + day - 1) / day);
+  return 0;
+}
+
+static int in_query(const fc_transaction *t, const insight_query *q) {
+  return (!q->partner[0] || !strcmp(t->partner_id ? t->partner_id : "", q->partner)) &&
+         (!q->currency[0] || !strcmp(t->currency, q->currency));
+}
+
 /* The tenant's transactions of one currency (q->currency, or the only one)
- * within history_days of the newest; 0 or -1 after an error answer. */
+ * and partner (q->partner, or all) within the resolved range; 0 or -1
+ * after an error answer. */
 static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, gw_txn_set *s,
                      gw_response *res) {
   fc_err err;
+  size_t k = 0;
   fc_err_clear(&err);
-  int rc = gw_db_load_transactions(app->db, call->tenant, INT64_MIN + 1, s, &err);
+  int rc = gw_db_load_transactions(app->db, call->tenant, q->has_from ? q->from : INT64_MIN + 1, s,
+                                   &err);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     return -1;
   }
+  for (size_t i = 0; i < s->n; i++)
+    if (in_query(&s->v[i], q)) s->v[k++] = s->v[i];
+  s->n = k;
   if (s->n == 0) {
-    gw_response_error(res, 404, "not_found", "tenant %s has no transactions", call->tenant);
+    gw_response_error(res, 404, "not_found", "tenant %s has no transactions%s%s%s%s",
+                      call->tenant, q->partner[0] ? " of partner " : "", q->partner,
+                      q->currency[0] ? " in " : "", q->currency);
     return -1;
   }
   if (!q->currency[0]) {
@@ -146,18 +269,27 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
   }
   int64_t newest = INT64_MIN;
   for (size_t i = 0; i < s->n; i++)
-    if (!strcmp(s->v[i].currency, q->currency) && s->v[i].action_date > newest)
-      newest = s->v[i].action_date;
-  if (newest == INT64_MIN) {
-    gw_response_error(res, 404, "not_found", "no transactions in %s", q->currency);
+    if (s->v[i].action_date > newest) newest = s->v[i].action_date;
+  if (resolve_range(call, q, q->has_to ? q->to - 1 : newest, res) != 0) return -1;
+  k = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].action_date >= q->from && s->v[i].action_date < q->to) s->v[k++] = s->v[i];
+  s->n = k;
+  if (s->n == 0) {
+    gw_response_error(res, 404, "not_found", "no transactions in %s in the range", q->currency);
     return -1;
   }
-  int64_t since = newest - newest % FC_STEP_DAY + FC_STEP_DAY - (int64_t)q->history_days * 86400;
-  size_t k = 0;
-  for (size_t i = 0; i < s->n; i++)
-    if (!strcmp(s->v[i].currency, q->currency) && s->v[i].action_date >= since) s->v[k++] = s->v[i];
-  s->n = k;
   return 0;
+}
+
+/* The answer's range members: ,"from","to","partner". */
+static void write_range(fc_buf *b, const insight_query *q) {
+  char a[FC_TIME_STR], z[FC_TIME_STR];
+  fc_time_format(q->from, a);
+  fc_time_format(q->to, z);
+  fc_buf_printf(b, ",\"from\":\"%s\",\"to\":\"%s\",\"partner\":", a, z);
+  if (q->partner[0]) fc_buf_json_str(b, q->partner);
+  else fc_buf_puts(b, "null");
 }
 
 GW_HANDLER(gw_handle_segments) {
@@ -165,18 +297,26 @@ GW_HANDLER(gw_handle_segments) {
   gw_txn_set s;
   fc_segments_result r;
   fc_err err;
-  if (parse_insight(req, call, Q_HISTORY | Q_CURRENCY | Q_USERS, &q, res) != 0) return;
+  memset(&s, 0, sizeof s);
+  if (parse_insight(req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
+    return;
   if (load_txns(app, call, &q, &s, res) != 0) {
     gw_txn_set_free(&s);
     return;
   }
   memset(&r, 0, sizeof r);
   fc_err_clear(&err);
-  int rc = fc_segments_run(s.v, s.n, fc_segments_defaults(), &r, &err);
+  /* The CLI's --from/--to/--partner: the same rows and the same window. */
+  fc_segments_params sp = fc_segments_defaults();
+  if (q.has_from) sp.from = q.from;
+  if (q.has_to) sp.to = q.to;
+  if (q.partner[0]) sp.partner_id = q.partner;
+  int rc = fc_segments_run(s.v, s.n, sp, &r, &err);
   if (rc == FC_OK) {
     json_start(res, call->tenant);
     fc_buf_puts(&res->body, ",\"currency\":");
     fc_buf_json_str(&res->body, q.currency);
+    write_range(&res->body, &q);
     fc_buf_printf(&res->body, ",\"history_days\":%d,\"transactions\":%zu,\"result\":",
                   q.history_days, s.n);
     fc_segments_write_json(&r, q.include_users, &res->body);
@@ -306,7 +446,10 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   int used = 0;
   memset(&f, 0, sizeof f);
   memset(&champ, 0, sizeof champ);
-  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, &q, res) != 0) return;
+  memset(&s, 0, sizeof s);
+  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE,
+                    GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) != 0)
+    return;
   if (load_txns(app, call, &q, &s, res) != 0) {
     gw_txn_set_free(&s);
     return;
@@ -329,6 +472,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
                   ",\"granularity\":\"%s\",\"horizon\":%d,\"history\":{\"start\":\"%s\","
                   "\"end\":\"%s\",\"points\":%zu},\"method\":\"%s\"",
                   gran, q.horizon, a, b, n, used ? "registry" : "ensemble");
+    write_range(&res->body, &q);
     write_model(&res->body, used, &champ, why);
     fc_buf_puts(&res->body, ",\"forecast\":[");
     for (size_t i = 0; i < f.h; i++)
@@ -340,6 +484,49 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   free(y);
   gw_model_version_free(&champ);
   fc_forecast_free(&f);
+  gw_txn_set_free(&s);
+}
+
+/* ---- trends ---- */
+
+/* GET /v1/insights/trends?granularity=day|week|month&from=&to=&partner=
+ * &currency=&utc_offset=: the core's trend analysis (trends.h) of the
+ * selected revenue, the same answer as `floatcast trends --json` on the
+ * same rows, under "result". */
+GW_HANDLER(gw_handle_trends) {
+  insight_query q;
+  gw_txn_set s;
+  fc_trends t;
+  fc_err err;
+  memset(&s, 0, sizeof s);
+  if (parse_insight(req, call, Q_GRAN | Q_CURRENCY | Q_RANGE | Q_OFFSET,
+                    GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH, &q, res) != 0)
+    return;
+  if (load_txns(app, call, &q, &s, res) != 0) {
+    gw_txn_set_free(&s);
+    return;
+  }
+  fc_trends_params p = fc_trends_defaults();
+  p.freq = q.gran == GW_GRAN_MONTH ? FC_FREQ_MONTH : q.gran == GW_GRAN_WEEK ? FC_FREQ_WEEK : FC_FREQ_DAY;
+  p.partner_id = q.partner[0] ? q.partner : NULL;
+  p.currency = q.currency;
+  /* Without from/to the buckets run from the first selected day to the
+   * last, as the CLI's do (the rows are already those of the range). */
+  p.from = q.has_from ? q.from : INT64_MIN;
+  p.to = q.has_to ? q.to : INT64_MAX;
+  p.utc_offset_minutes = q.utc_offset;
+  fc_err_clear(&err);
+  int rc = fc_trends_run(s.v, s.n, &p, &t, &err);
+  if (rc == FC_OK) {
+    json_start(res, call->tenant);
+    write_range(&res->body, &q);
+    fc_buf_puts(&res->body, ",\"result\":");
+    fc_trends_write_json(&t, &res->body);
+    fc_buf_putc(&res->body, '}');
+  } else {
+    gw_response_fc_error(res, rc, &err);
+  }
+  fc_trends_free(&t);
   gw_txn_set_free(&s);
 }
 
@@ -355,7 +542,8 @@ GW_HANDLER(gw_handle_cash_flow) {
   insight_query q;
   fc_err err;
   fc_treasury *t = fc_treasury_create(NULL);
-  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, &q, res) != 0) {
+  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY,
+                    GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) != 0) {
     fc_treasury_destroy(t);
     return;
   }

@@ -136,7 +136,7 @@ static int retrain_body(const gw_request *req, const gw_call *call, char *tenant
     gw_response_error(res, 400, "invalid_field", "challenger: %s", err.msg);
     return -1;
   }
-  if (gran[0] && !gw_granularity_bit(gran)) {
+  if (gran[0] && !(gw_granularity_bit(gran) & (GW_GRAN_DAY | GW_GRAN_HOUR))) {
     gw_response_error(res, 400, "invalid_field", "granularity: expected day or hour");
     return -1;
   }

@@ -294,11 +294,13 @@ static int open_db(const options *o, gw_db **db) {
 }
 
 /* The tiers every database starts with (kept if already defined):
- * free: daily only, 30-day horizon; pro: hourly, 90 days; enterprise. */
+ * free: daily and weekly, 30-day horizon; pro: hourly to quarterly, 90
+ * days; enterprise: every granularity, a year. */
+#define GW_GRAN_CALENDAR (GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER)
 static const gw_tier default_tiers[] = {
-    {"free", {5000, 10}, 10000, 720, 90, GW_GRAN_DAY, 1},
-    {"pro", {50000, 100}, 1000000, 2160, 365, GW_GRAN_DAY | GW_GRAN_HOUR, 2},
-    {"enterprise", {1000000, 2000}, 0, 8760, 3650, GW_GRAN_DAY | GW_GRAN_HOUR, 4},
+    {"free", {5000, 10}, 10000, 720, 90, GW_GRAN_DAY | GW_GRAN_WEEK, 1},
+    {"pro", {50000, 100}, 1000000, 2160, 365, GW_GRAN_HOUR | GW_GRAN_CALENDAR, 2},
+    {"enterprise", {1000000, 2000}, 0, 8760, 3650, GW_GRAN_HOUR | GW_GRAN_CALENDAR, 4},
 };
 
 /* A tier object of the config file (fields as PUT /v1/admin/tiers). */

@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""Partner insights over loopback: trends, and from/to/partner filters.
+
+Starts floatcast-gateway with an admin key and a temporary SQLite file,
+ingests two partners' transactions (a weekly pattern, a holiday spike, two
+currencies) and checks: GET /v1/insights/trends reports the weekday peak and
+the spike as an anomaly; its "result" equals `floatcast trends --json` on the
+same rows under the same filters (from/to as local dates at utc_offset, a
+partner, week and month buckets on their calendar grid); segments under
+from/to/partner equal `floatcast segment --json` on the same rows; the
+revenue forecast's history stays inside the range; bad dates, from after
+to, a range beyond the tier's history, an unknown granularity or offset get
+a clear 4xx; a tier without "month" gets a 403 naming it.
+
+Usage: test_insights.py --gateway PATH --cli PATH [unittest args]. Stdlib only.
+"""
+import argparse
+import csv
+import datetime
+import http.client
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+import urllib.parse
+
+ARGS = None
+ADMIN = "test-admin-key-insights-0123"
+ENV = dict(os.environ, FLOATCAST_ADMIN_KEY=ADMIN)
+G = {}
+FIELDS = ["id", "partner_id", "user_id", "action_date", "amount", "transaction_type", "category",
+          "currency"]
+START = datetime.date(2024, 1, 1)
+DAYS = 140
+
+
+def spawn(db):
+    err = open(db + ".stderr", "ab")
+    proc = subprocess.Popen([ARGS.gateway, "--listen", "127.0.0.1:0", "--db", db, "--quiet"],
+                            stdout=subprocess.PIPE, stderr=err, env=ENV)
+    err.close()
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline().decode() if ready else ""
+    if not line.startswith("listening on http://127.0.0.1:"):
+        proc.kill()
+        raise RuntimeError("gateway did not start: %r %s" % (line, open(db + ".stderr").read()))
+    return proc, int(line.rsplit(":", 1)[1].strip("/\n"))
+
+
+def call(method, path, key=None, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=300)
+    h = {"Authorization": "Bearer " + key} if key else {}
+    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r, json.loads(data) if data else None
+
+
+def rows():
+    """Partner p1: twice the purchases on Fridays and six times on Tuesday
+    2024-04-02 (the holiday spike), from 09:00 to 22:59 UTC (late ones fall
+    on the next local day east of UTC). Partner p2: a small purchase every
+    third day. A few EUR rows that currency=USD must leave out."""
+    rng = random.Random(17)
+    out = []
+    for d in range(DAYS):
+        day = START + datetime.timedelta(days=d)
+        n = 14 if day.weekday() == 4 else 7
+        if day == datetime.date(2024, 4, 2):
+            n = 42
+        for k in range(n):
+            hour = 9 + (k * 5) % 14
+            out.append({"id": "a%d-%d" % (d, k), "partner_id": "p1", "user_id": "u%d" % rng.randrange(60),
+                        "action_date": "%sT%02d:%02d:00Z" % (day.isoformat(), hour, rng.randrange(60)),
+                        "amount": "%.2f" % rng.uniform(20, 40), "transaction_type": "purchase",
+                        "category": rng.choice(["shop", "food", "travel"]), "currency": "USD"})
+        if d % 3 == 0:
+            out.append({"id": "b%d" % d, "partner_id": "p2", "user_id": "v%d" % (d % 7),
+                        "action_date": day.isoformat() + "T12:00:00Z", "amount": "%.2f" % (10 + d % 5),
+                        "transaction_type": "purchase", "category": "shop", "currency": "USD"})
+        if d % 10 == 0:
+            out.append({"id": "e%d" % d, "partner_id": "p1", "user_id": "u1",
+                        "action_date": day.isoformat() + "T12:00:00Z", "amount": "99.00",
+                        "transaction_type": "purchase", "category": "shop", "currency": "EUR"})
+    return out
+
+
+def cli(*args):
+    p = subprocess.run([ARGS.cli, *args], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def setUpModule():
+    G["tmp"] = tempfile.mkdtemp(prefix="fc-gw-insights-")
+    G["db"] = os.path.join(G["tmp"], "gw.db")
+    G["proc"], G["port"] = spawn(G["db"])
+    for t, tier in (("acme", "pro"), ("small", "free")):
+        r, doc = call("POST", "/v1/admin/tenants", ADMIN, {"id": t, "name": t.title()})
+        assert r.status == 201, doc
+        r, doc = call("POST", "/v1/admin/keys", ADMIN, {"tenant_id": t, "tier": tier})
+        assert r.status == 201, doc
+        G[t] = doc["key"]
+    data = rows()
+    for key in (G["acme"], G["small"]):
+        for i in range(0, len(data), 2000):
+            r, doc = call("POST", "/v1/transactions", key, data[i:i + 2000])
+            assert r.status == 200, doc
+    # The same rows as the CLI reads them; its segment command takes one
+    # currency, so it gets the USD rows.
+    G["csv"] = os.path.join(G["tmp"], "tx.csv")
+    G["usd"] = os.path.join(G["tmp"], "usd.csv")
+    for path, keep in ((G["csv"], lambda r: True), (G["usd"], lambda r: r["currency"] == "USD")):
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, FIELDS)
+            w.writeheader()
+            w.writerows(r for r in data if keep(r))
+
+
+def tearDownModule():
+    if G.get("proc") and G["proc"].poll() is None:
+        G["proc"].send_signal(signal.SIGTERM)
+        G["proc"].wait(timeout=120)
+        G["proc"].stdout.close()
+    shutil.rmtree(G["tmp"], ignore_errors=True)
+
+
+def get(path, key=None, status=200):
+    r, doc = call("GET", path, key or G["acme"])
+    assert r.status == status, (path, r.status, doc)
+    return doc
+
+
+def q(path, **params):
+    return path + "?" + urllib.parse.urlencode(params)
+
+
+class Trends(unittest.TestCase):
+    def test_weekday_peak_and_spike(self):
+        doc = get(q("/v1/insights/trends", currency="USD", partner="p1"))
+        res = doc["result"]
+        self.assertEqual(res["seasonality"]["day_of_week"]["peak"], "Friday")
+        self.assertIn("2024-04-02", [a["date"] for a in res["anomalies"] if a["direction"] == "above"])
+        kinds = [h["kind"] for h in res["highlights"]]
+        self.assertIn("weekday_peak", kinds)
+        peak = next(h for h in res["highlights"] if h["kind"] == "weekday_peak")
+        self.assertEqual(peak["weekday"], "Friday")
+        self.assertTrue(peak["text"].startswith("peak on Fridays, +"), peak["text"])
+        self.assertEqual(doc["partner"], "p1")
+
+    def test_equals_cli_on_same_rows(self):
+        cases = [
+            dict(granularity="day", partner="p1", currency="USD", **{"from": "2024-02-01", "to": "2024-04-30"}),
+            dict(granularity="week", currency="USD", utc_offset="+09:00", **{"from": "2024-01-10"}),
+            dict(granularity="month", currency="USD", utc_offset="-05:00"),
+            dict(granularity="day", partner="p1", currency="USD", utc_offset="+05:30",
+                 **{"from": "2024-03-01T00:00:00Z", "to": "2024-04-15"}),
+        ]
+        for params in cases:
+            with self.subTest(params=params):
+                doc = get(q("/v1/insights/trends", **params))
+                args = ["trends", "--input", G["csv"], "--json"]
+                for k, v in params.items():
+                    args += ["--" + k.replace("_", "-"), v]
+                self.assertEqual(doc["result"], cli(*args))
+
+    def test_calendar_grid(self):
+        for gran, off in (("week", "+14:00"), ("month", "-11:00"), ("month", "Z")):
+            res = get(q("/v1/insights/trends", granularity=gran, currency="USD", utc_offset=off))["result"]
+            starts = [datetime.date.fromisoformat(s) for s in res["buckets"]["start"]]
+            for a, b in zip(starts, starts[1:]):
+                if gran == "week":
+                    self.assertEqual((b - a).days, 7)
+                    self.assertEqual(a.weekday(), 0)
+                else:
+                    self.assertEqual(a.day, 1)
+                    self.assertEqual((a.month % 12) + 1, b.month)
+            self.assertEqual(res["utc_offset_minutes"],
+                             0 if off == "Z" else int(off[:3]) * 60 + (1 if off[0] == "+" else -1) * int(off[4:]))
+
+    def test_tier_without_month(self):
+        r, doc = call("GET", q("/v1/insights/trends", granularity="month", currency="USD"), G["small"])
+        self.assertEqual(r.status, 403, doc)
+        self.assertIn("granularity 'month'", doc["error"]["message"])
+        self.assertIn("granularities of tier 'free'", doc["error"]["message"])
+        get(q("/v1/insights/trends", granularity="week", currency="USD"), G["small"])
+
+    def test_bad_requests(self):
+        bad = [
+            (dict(granularity="hour"), 400, "granularity: bad value 'hour' (want day, week, month)"),
+            (dict(granularity="quarter"), 400, "want day, week, month"),
+            ({"from": "2024-02-30"}, 400, "from:"),
+            ({"to": "yesterday"}, 400, "to:"),
+            ({"from": "2024-03-01", "to": "2024-02-01"}, 400, "from must be before to"),
+            ({"from": "2024-03-01", "to": "2024-03-01T00:00:00Z"}, 400, "from must be before to"),
+            ({"from": "2020-01-01", "to": "2024-03-01"}, 403, "max_history_days"),
+            (dict(utc_offset="+15:00"), 400, "utc_offset"),
+            (dict(utc_offset="0100"), 400, "utc_offset"),
+            (dict(partner="nobody"), 404, "partner nobody"),
+            (dict(history_days="30"), 400, "unknown or repeated parameter 'history_days'"),
+            ({"currency": "USD", "from": "2024-01-01", "to": "2024-01-03"}, 422, "complete day buckets"),
+        ]
+        for params, status, msg in bad:
+            with self.subTest(params=params):
+                params.setdefault("currency", "USD")
+                r, doc = call("GET", q("/v1/insights/trends", **params), G["acme"])
+                self.assertEqual(r.status, status, doc)
+                self.assertIn(msg, doc["error"]["message"])
+        r, doc = call("GET", "/v1/insights/trends", G["acme"])
+        self.assertEqual(r.status, 400, doc)
+        self.assertIn("several currencies", doc["error"]["message"])
+        r, doc = call("GET", q("/v1/insights/trends", currency="USD", **{"from": "2024-01-01"}), G["small"])
+        self.assertEqual(r.status, 403, doc)  # 140 days > the free tier's 90
+        self.assertIn("range of 140 days exceeds max_history_days", doc["error"]["message"])
+
+
+class Filters(unittest.TestCase):
+    def test_segments_equal_cli(self):
+        for params in (dict(partner="p1", **{"from": "2024-02-01", "to": "2024-04-30"}),
+                       {"from": "2024-03-15"}):
+            with self.subTest(params=params):
+                doc = get(q("/v1/insights/segments", currency="USD", include_users=1, **params))
+                args = ["segment", "--input", G["usd"], "--json"]
+                for k, v in params.items():
+                    args += ["--" + k, v]
+                self.assertEqual(doc["result"], cli(*args))
+                self.assertEqual(doc["partner"], params.get("partner"))
+                self.assertEqual(doc["from"], params["from"] + "T00:00:00Z")
+
+    def test_segments_bad_range(self):
+        for params, status, msg in (({"from": "2024-13-01"}, 400, "from:"),
+                                    ({"from": "2024-03-01", "history_days": "30"}, 400, "pass one"),
+                                    ({"from": "2024-04-01", "to": "2024-03-01"}, 400, "before to"),
+                                    ({"from": "2023-01-01", "to": "2024-03-01"}, 403, "max_history_days")):
+            with self.subTest(params=params):
+                r, doc = call("GET", q("/v1/insights/segments", currency="USD", **params), G["acme"])
+                self.assertEqual(r.status, status, doc)
+                self.assertIn(msg, doc["error"]["message"])
+
+    def test_revenue_history_inside_range(self):
+        doc = get(q("/v1/insights/revenue-forecast", currency="USD", partner="p2", horizon=7,
+                    **{"from": "2024-02-01", "to": "2024-04-01"}))
+        p2 = sorted(r["action_date"][:10] for r in rows()
+                    if r["partner_id"] == "p2" and "2024-02-01" <= r["action_date"][:10] <= "2024-04-01")
+        self.assertEqual(doc["history"]["start"], p2[0] + "T00:00:00Z")
+        self.assertEqual(doc["history"]["end"], p2[-1] + "T00:00:00Z")
+        self.assertEqual(doc["model"]["source"], "refit")
+        # a date alone as `to` takes in that whole day
+        self.assertEqual((doc["from"], doc["to"]), ("2024-02-01T00:00:00Z", "2024-04-02T00:00:00Z"))
+        r, doc = call("GET", q("/v1/insights/revenue-forecast", currency="USD", **{"from": "x"}), G["acme"])
+        self.assertEqual(r.status, 400, doc)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gateway", required=True)
+    ap.add_argument("--cli", required=True)
+    ARGS, rest = ap.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest)
