@@ -54,13 +54,18 @@ static int64_t ordinal(fc_freq f, int64_t day) {
   if (f == FC_FREQ_DAY) return day;
   if (f == FC_FREQ_WEEK) return floor_div(day - 4, 7);
   fc_civil_from_days(day, &y, &m, &d);
-  return (int64_t)y * 12 + m - 1;
+  return f == FC_FREQ_QUARTER ? (int64_t)y * 4 + (m - 1) / 3 : (int64_t)y * 12 + m - 1;
 }
 
 static int64_t first_day(fc_freq f, int64_t o) {
   if (f == FC_FREQ_DAY) return o;
   if (f == FC_FREQ_WEEK) return o * 7 + 4;
+  if (f == FC_FREQ_QUARTER) o *= 3; /* its first month */
   return fc_days_from_civil((int)floor_div(o, 12), (int)(o - 12 * floor_div(o, 12)) + 1, 1);
+}
+
+int64_t fc_trends_bucket_day(fc_freq f, int64_t day, int64_t k) {
+  return first_day(f, ordinal(f, day) + k);
 }
 
 static int64_t last_day(fc_freq f, int64_t o) { return first_day(f, o + 1) - 1; }
@@ -218,6 +223,44 @@ static int month_profile(const fc_transaction *v, size_t n, const fc_trends_para
   return rc;
 }
 
+void fc_trends_series_free(fc_trends_series *s) {
+  if (s == NULL) return;
+  fc__free(s->day);
+  fc__free(s->revenue);
+  fc__free(s->count);
+  memset(s, 0, sizeof *s);
+}
+
+static int check(const fc_trends_params *p, int quarter_ok, fc_err *err);
+
+int fc_trends_series_build(const fc_transaction *v, size_t n, const fc_trends_params *pp,
+                           fc_trends_series *out, fc_err *err) {
+  fc_trends_params p = pp ? *pp : fc_trends_defaults();
+  fc_trends head;
+  buckets b;
+  int64_t lo, hi;
+  int rc;
+  memset(out, 0, sizeof *out);
+  memset(&head, 0, sizeof head);
+  if ((rc = check(&p, 1, err)) != FC_OK) return rc;
+  if ((rc = scan(v, n, &p, &head, &lo, &hi, err)) != FC_OK) return rc;
+  snprintf(out->currency, sizeof out->currency, "%s", head.currency);
+  out->scale = head.scale;
+  rc = sum_buckets(v, n, &p, out->currency, p.freq, lo, hi, &b, err);
+  out->n = b.n;
+  out->rows = b.rows;
+  out->partial_buckets = b.partial;
+  out->revenue = b.revenue;
+  out->count = b.count;
+  if (rc == FC_OK && b.n) {
+    out->day = fc__mallocarray(b.n, sizeof *out->day);
+    if (out->day == NULL) rc = fc__err(err, FC_ENOMEM, "trends: out of memory");
+    for (size_t i = 0; rc == FC_OK && i < b.n; i++) out->day[i] = first_day(p.freq, b.o0 + (int64_t)i);
+  }
+  if (rc != FC_OK) fc_trends_series_free(out);
+  return rc;
+}
+
 static int take_anomalies(fc_trends *t) {
   const fc_decomposition *d = &t->d;
   t->anomalies = fc__calloc(d->nanomalies ? d->nanomalies : 1, sizeof *t->anomalies);
@@ -237,9 +280,11 @@ static int take_anomalies(fc_trends *t) {
   return FC_OK;
 }
 
-static int check(const fc_trends_params *p, fc_err *err) {
-  if (p->freq != FC_FREQ_DAY && p->freq != FC_FREQ_WEEK && p->freq != FC_FREQ_MONTH)
-    return fc__err(err, FC_EINVAL, "trends: granularity must be day, week or month");
+static int check(const fc_trends_params *p, int quarter_ok, fc_err *err) {
+  if (p->freq != FC_FREQ_DAY && p->freq != FC_FREQ_WEEK && p->freq != FC_FREQ_MONTH &&
+      !(quarter_ok && p->freq == FC_FREQ_QUARTER))
+    return fc__err(err, FC_EINVAL, "trends: granularity must be day, week or month%s",
+                   quarter_ok ? " or quarter" : "");
   if (p->utc_offset_minutes < -840 || p->utc_offset_minutes > 840)
     return fc__err(err, FC_EINVAL, "trends: utc offset must be -840..840 minutes");
   if (!(p->k > 0 && isfinite(p->k))) return fc__err(err, FC_EINVAL, "trends: k must be > 0");
@@ -250,13 +295,13 @@ static int check(const fc_trends_params *p, fc_err *err) {
 int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *pp, fc_trends *out,
                   fc_err *err) {
   fc_trends_params p = pp ? *pp : fc_trends_defaults();
-  static const size_t season[] = {0, 24, 7, 52, 12};
+  static const size_t season[] = {0, 24, 7, 52, 12, 4};
   buckets b;
   int64_t lo, hi;
   int rc;
   memset(out, 0, sizeof *out);
   memset(&b, 0, sizeof b);
-  if ((rc = check(&p, err)) != FC_OK) return rc;
+  if ((rc = check(&p, 0, err)) != FC_OK) return rc;
   out->freq = p.freq;
   out->utc_offset_minutes = p.utc_offset_minutes;
   if ((rc = scan(v, n, &p, out, &lo, &hi, err)) != FC_OK) return rc;

@@ -218,6 +218,33 @@ TEST(filters_select_exactly) {
   ASSERT_CONTAINS(err.msg, "nobody");
 }
 
+/* The series alone, by quarter: Jan/Apr/Jul/Oct, cut quarters left out,
+ * exact sums; the future grid from fc_trends_bucket_day. */
+TEST(quarter_series_and_grid) {
+  fc_trends_params p = fc_trends_defaults();
+  fc_trends_series s;
+  fc_err err;
+  history_from(&S, 2022);
+  p.freq = FC_FREQ_QUARTER;
+  p.partner_id = "p2"; /* 10.00 a day */
+  ASSERT_OK(fc_time_parse("2022-02-01", 10, &p.from, &err));
+  ASSERT_OK(fc_trends_series_build(S.v, S.n, &p, &s, &err));
+  ASSERT_INT_EQ(s.n, 15); /* 2022-Q2 .. 2025-Q4 */
+  ASSERT_INT_EQ(s.partial_buckets, 1);
+  ASSERT_INT_EQ(s.day[0], day_of(2022, 4, 1));
+  ASSERT_INT_EQ(s.day[7], day_of(2024, 1, 1));
+  ASSERT_INT_EQ(s.revenue[7], 1000 * 91); /* Q1 of a leap year */
+  ASSERT_INT_EQ(s.revenue[8], 1000 * 91);
+  ASSERT_INT_EQ(s.revenue[9], 1000 * 92);
+  ASSERT_INT_EQ(fc_trends_bucket_day(FC_FREQ_QUARTER, s.day[14], 1), day_of(2026, 1, 1));
+  ASSERT_INT_EQ(fc_trends_bucket_day(FC_FREQ_MONTH, day_of(2024, 1, 31), 1), day_of(2024, 2, 1));
+  ASSERT_INT_EQ(fc_trends_bucket_day(FC_FREQ_WEEK, day_of(2024, 2, 29), 1), day_of(2024, 3, 4));
+  fc_trends_series_free(&s);
+  /* fc_trends_run keeps to day, week and month. */
+  fc_trends t;
+  ASSERT_INT_EQ(fc_trends_run(S.v, S.n, &p, &t, &err), FC_EINVAL);
+}
+
 TEST(bad_input) {
   fc_trends_params p = fc_trends_defaults();
   fc_trends t;
@@ -244,4 +271,4 @@ TEST(bad_input) {
 
 TEST_LIST(T(weekday_pattern_and_holiday_spike), T(month_buckets_name_the_month),
           T(buckets_on_calendar_boundaries), T(utc_offset_moves_the_day), T(filters_select_exactly),
-          T(bad_input))
+          T(quarter_series_and_grid), T(bad_input))

@@ -107,6 +107,27 @@ int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *p, 
                   fc_err *err);
 void fc_trends_free(fc_trends *t);
 
+/* Revenue per complete local bucket as fc_trends_run sums it, without
+ * the analysis: the selection of p (freq may also be FC_FREQ_QUARTER,
+ * three calendar months from January, April, July, October), day[i] the
+ * local day number of bucket i's first day, exact sums and counts. n may
+ * be 0 (every bucket cut). FC_EINVAL / FC_ENOTFOUND / FC_ERANGE as
+ * fc_trends_run. The revenue forecast of the gateway's week, month and
+ * quarter granularities reads this. */
+typedef struct fc_trends_series {
+  char currency[FC_CCY_MAX];
+  int scale;
+  size_t n, rows, partial_buckets;
+  int64_t *day, *revenue;
+  size_t *count;
+} fc_trends_series;
+int fc_trends_series_build(const fc_transaction *v, size_t n, const fc_trends_params *p,
+                           fc_trends_series *out, fc_err *err);
+void fc_trends_series_free(fc_trends_series *s);
+/* The local day number of the first day of the bucket k steps after the
+ * one starting on local day `day` (f day, week, month or quarter). */
+int64_t fc_trends_bucket_day(fc_freq f, int64_t day, int64_t k);
+
 /* A time zone offset "Z", "+HH:MM" or "-HH:MM" (at most 14:00) in minutes
  * east of UTC; FC_EINVAL naming the text otherwise. */
 int fc_trends_parse_offset(const char *s, int *minutes, fc_err *err);
