@@ -125,6 +125,49 @@ static int parse_range(const char *from, const char *to, insight_query *q, gw_re
   return 0;
 }
 
+/* Hours a step of a granularity counts against max_horizon_hours: a month
+ * 720 (30 days), a quarter 2160 (90 days), so that a year of either fits
+ * a 8760-hour tier; and the most steps of each (a year ahead). */
+static int64_t gran_hours(unsigned g) {
+  return g == GW_GRAN_HOUR ? 1 : g == GW_GRAN_DAY ? 24 : g == GW_GRAN_WEEK ? 168
+         : g == GW_GRAN_MONTH ? 720 : 2160;
+}
+
+static int gran_max_steps(unsigned g) {
+  return g == GW_GRAN_HOUR ? 100000 : g == GW_GRAN_DAY ? 366 : g == GW_GRAN_WEEK ? 53
+         : g == GW_GRAN_MONTH ? 12 : 4;
+}
+
+static const char *gran_plural(unsigned g) {
+  return g == GW_GRAN_HOUR ? "hours" : g == GW_GRAN_DAY ? "days" : g == GW_GRAN_WEEK ? "weeks"
+         : g == GW_GRAN_MONTH ? "months" : "quarters";
+}
+
+/* The horizon (default per granularity) against a year and the tier,
+ * named in the granularity's units and in hours. */
+static int check_horizon(const gw_call *call, insight_query *q, gw_response *res) {
+  static const int defaults[] = {48, 14, 4, 1, 1}; /* hour, day, week, month, quarter */
+  int g = 0;
+  while (g < GW_GRAN_COUNT - 1 && !(q->gran & (1u << g))) g++;
+  if (!q->horizon) q->horizon = defaults[g];
+  if (q->horizon > gran_max_steps(q->gran)) {
+    gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d %s (a year ahead)",
+                      gran_max_steps(q->gran), gran_plural(q->gran));
+    return -1;
+  }
+  int64_t hours = (int64_t)q->horizon * gran_hours(q->gran);
+  if (hours > call->tier.max_horizon_hours) {
+    if (q->gran == GW_GRAN_HOUR)
+      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %lld hours",
+                             (long long)hours);
+    else
+      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d %s (%lld hours)",
+                             q->horizon, gran_plural(q->gran), (long long)hours);
+    return -1;
+  }
+  return 0;
+}
+
 /* Parses the parameters `allowed` (Q_* bits; granularity one of `grans`)
  * and checks them against the tier; 0 or -1 after writing a 400/403. */
 static int parse_insight(const gw_request *req, const gw_call *call, int allowed, unsigned grans,
@@ -182,13 +225,7 @@ static int parse_insight(const gw_request *req, const gw_call *call, int allowed
     gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", "day");
     return -1;
   }
-  if (!q->horizon) q->horizon = q->step == FC_STEP_DAY ? 14 : 48;
-  int64_t hours = (int64_t)q->horizon * (q->step / 3600);
-  if ((allowed & Q_HORIZON) && hours > call->tier.max_horizon_hours) {
-    gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %lld hours",
-                           (long long)hours);
-    return -1;
-  }
+  if ((allowed & Q_HORIZON) && check_horizon(call, q, res) != 0) return -1;
   if (q->history_days > call->tier.max_history_days) {
     gw_response_capability(res, &call->tier, "max_history_days", "history of %d days",
                            q->history_days);
@@ -330,22 +367,28 @@ GW_HANDLER(gw_handle_segments) {
 
 static const double levels[2] = {80.0, 95.0};
 
-/* Forecasts y[0..n) h steps ahead with the default ensemble for the step's
- * seasonality (weekly for days; daily and weekly for hours). */
-static int forecast(const double *y, size_t n, int64_t step, size_t h, fc_forecast *f,
-                    fc_err *err) {
-  size_t day_periods[1] = {7}, hour_periods[2] = {24, 168};
+/* Forecasts y[0..n) h steps ahead with the default ensemble at periods
+ * (weekly for days; daily and weekly for hours; yearly for the calendar
+ * granularities once two years are there, else none, with naive as a
+ * baseline); *ep and *rep keep the members and their validation scores. */
+static int forecast(const double *y, size_t n, const size_t *periods, size_t np, size_t h,
+                    fc_forecast *f, fc_ensemble_params *ep, fc_ensemble_report *rep, fc_err *err) {
   int rc = fc_forecast_init(f, h, levels, 2, err);
   if (rc != FC_OK) return rc;
-  fc_ensemble_params ep = step == FC_STEP_DAY ? fc_ensemble_defaults(day_periods, 1)
-                                              : fc_ensemble_defaults(hour_periods, 2);
-  return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+  *ep = fc_ensemble_defaults(periods, np);
+  if (np == 0 && (rc = fc_ensemble_add(ep, "naive", NULL, err)) != FC_OK) return rc;
+  return fc_ensemble_forecast(y, n, ep, f, rep, err);
 }
 
-static void write_point(fc_buf *b, int64_t at, const fc_forecast *f, size_t i, int first) {
+/* One forecast step; `local` (may be NULL) is the calendar bucket's first
+ * local day, YYYY-MM-DD. */
+static void write_point(fc_buf *b, int64_t at, const char *local, const fc_forecast *f, size_t i,
+                        int first) {
   char ts[FC_TIME_STR];
   fc_time_format(at, ts);
-  fc_buf_printf(b, "%s{\"at\":\"%s\",\"mean\":", first ? "" : ",", ts);
+  fc_buf_printf(b, "%s{\"at\":\"%s\",", first ? "" : ",", ts);
+  if (local) fc_buf_printf(b, "\"start\":\"%s\",", local);
+  fc_buf_puts(b, "\"mean\":");
   fc_buf_json_fixed(b, f->mean[i], 4);
   fc_buf_puts(b, ",\"lo80\":");
   fc_buf_json_fixed(b, f->lo[i], 4);
@@ -408,12 +451,33 @@ static int champion_forecast(const gw_app *app, const char *tenant, const char *
   return 1;
 }
 
-/* The answer's "model" member: the champion used, or why it was not. */
-static void write_model(fc_buf *b, int used, const gw_model_version *champ, const char *why) {
+/* The refitted ensemble's members: name, weight and validation MASE on
+ * the rolling origins (null where a member could not be scored). */
+static void write_members(fc_buf *b, const fc_ensemble_params *ep, const fc_ensemble_report *rep) {
+  fc_buf_puts(b, ",\"validation\":{\"metric\":\"mase\",\"calibrated\":");
+  fc_buf_puts(b, rep->calibrated ? "true" : "false");
+  fc_buf_puts(b, ",\"members\":[");
+  for (size_t i = 0; i < ep->nmembers && i < rep->nmembers; i++) {
+    const fc_ensemble_member *m = &ep->members[i];
+    fc_buf_printf(b, "%s{\"name\":\"%s%s\",\"weight\":", i ? "," : "", m->name,
+                  !strcmp(m->name, "mstl") && m->params.mstl_log ? "_log" : "");
+    fc_buf_json_fixed(b, rep->weight[i], 4);
+    fc_buf_puts(b, ",\"mase\":");
+    fc_buf_json_fixed(b, rep->validation[i], 4);
+    fc_buf_putc(b, '}');
+  }
+  fc_buf_puts(b, "]}");
+}
+
+/* The answer's "model" member: the champion used (with its metrics), or
+ * why it was not and the refitted ensemble's validation. */
+static void write_model(fc_buf *b, int used, const gw_model_version *champ, const char *why,
+                        const fc_ensemble_params *ep, const fc_ensemble_report *rep) {
   char t[FC_TIME_STR];
   if (!used) {
     fc_buf_puts(b, ",\"model\":{\"source\":\"refit\",\"reason\":");
     fc_buf_json_str(b, why);
+    write_members(b, ep, rep);
     fc_buf_putc(b, '}');
     return;
   }
@@ -428,60 +492,120 @@ static void write_model(fc_buf *b, int used, const gw_model_version *champ, cons
   fc_buf_putc(b, '}');
 }
 
-/* GET /v1/insights/revenue-forecast?horizon=&granularity=&history_days=&currency=:
- * revenue per day or hour forecast with 80 % and 95 % intervals, from the
- * series' champion model when it covers the data (method "registry"),
- * else by refitting the default ensemble (method "ensemble"); the
- * answer's "model" says which and why. */
+/* The revenue series of a request: hour and day buckets in UTC from the
+ * first transaction to the last (gw_revenue_series), week/month/quarter
+ * the complete local buckets of the range at utc_offset. */
+typedef struct rev_series {
+  double *y;
+  size_t n, rows;
+  int64_t first, last; /* UTC instants of the first and last bucket's start */
+  int64_t last_day;    /* calendar: local day number of the last bucket */
+} rev_series;
+
+static int build_series(const gw_txn_set *s, const insight_query *q, rev_series *r, fc_err *err) {
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) {
+    r->rows = s->n;
+    return gw_revenue_series(s, q->step, &r->y, &r->n, &r->first, &r->last, err);
+  }
+  fc_trends_params sel = fc_trends_defaults();
+  sel.currency = q->currency;
+  sel.partner_id = q->partner[0] ? q->partner : NULL;
+  sel.from = q->has_from ? q->from : INT64_MIN;
+  sel.to = q->has_to ? q->to : INT64_MAX;
+  sel.utc_offset_minutes = q->utc_offset;
+  return gw_revenue_series_calendar(s, q->gran, &sel, &r->y, &r->n, &r->first, &r->last,
+                                    &r->last_day, &r->rows, err);
+}
+
+/* The start of forecast step i (0: the bucket after the last). */
+static int64_t step_at(const insight_query *q, const rev_series *r, size_t i, char local[16]) {
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return r->last + (int64_t)(i + 1) * q->step;
+  int64_t day = fc_trends_bucket_day((fc_freq)gw_gran_freq(q->gran), r->last_day, (int64_t)i + 1);
+  int y, m, d;
+  fc_civil_from_days(day, &y, &m, &d);
+  snprintf(local, 16, "%04d-%02d-%02d", y, m, d);
+  return day * FC_STEP_DAY - (int64_t)q->utc_offset * 60;
+}
+
+static size_t series_periods(const insight_query *q, size_t n, size_t periods[2]) {
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return gw_revenue_periods(q->step, periods);
+  return gw_revenue_calendar_periods(q->gran, n, periods);
+}
+
+static void write_forecast(gw_response *res, const gw_call *call, const insight_query *q,
+                           const rev_series *r, const char *gran, int used,
+                           const gw_model_version *champ, const char *why,
+                           const fc_ensemble_params *ep, const fc_ensemble_report *rep,
+                           const fc_forecast *f) {
+  char a[FC_TIME_STR], b[FC_TIME_STR], local[16];
+  fc_time_format(r->first, a);
+  fc_time_format(r->last, b);
+  json_start(res, call->tenant);
+  fc_buf_puts(&res->body, ",\"currency\":");
+  fc_buf_json_str(&res->body, q->currency);
+  fc_buf_printf(&res->body,
+                ",\"granularity\":\"%s\",\"horizon\":%d,\"utc_offset_minutes\":%d,"
+                "\"levels\":[80,95],\"history\":{\"start\":\"%s\",\"end\":\"%s\",\"points\":%zu},"
+                "\"method\":\"%s\"",
+                gran, q->horizon, q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY ? 0 : q->utc_offset,
+                a, b, r->n, used ? "registry" : "ensemble");
+  write_range(&res->body, q);
+  write_model(&res->body, used, champ, why, ep, rep);
+  fc_buf_puts(&res->body, ",\"forecast\":[");
+  for (size_t i = 0; i < f->h; i++) {
+    int64_t at = step_at(q, r, i, local);
+    write_point(&res->body, at, q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY ? NULL : local, f,
+                i, i == 0);
+  }
+  fc_buf_puts(&res->body, "]}");
+}
+
+/* GET /v1/insights/revenue-forecast?horizon=&granularity=hour|day|week|month|quarter
+ * &history_days=&currency=&from=&to=&partner=&utc_offset=: revenue per
+ * step forecast with 80 % and 95 % intervals, from the series' champion
+ * model of that granularity when it covers the data (method "registry"),
+ * else by refitting the default ensemble (method "ensemble", with each
+ * member's validation MASE); the answer's "model" says which and why.
+ * utc_offset applies to the calendar granularities (week, month, quarter);
+ * hour and day buckets are UTC, as the registry trains them. */
 GW_HANDLER(gw_handle_revenue_forecast) {
   insight_query q;
   gw_txn_set s;
   gw_model_version champ;
   fc_forecast f;
+  fc_ensemble_params ep;
+  fc_ensemble_report rep;
   fc_err err;
-  double *y = NULL;
-  size_t n = 0;
-  int64_t first = 0, last = 0;
+  rev_series r;
   char why[320] = "";
   int used = 0;
   memset(&f, 0, sizeof f);
   memset(&champ, 0, sizeof champ);
   memset(&s, 0, sizeof s);
-  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE,
-                    GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) != 0)
+  memset(&r, 0, sizeof r);
+  memset(&ep, 0, sizeof ep);
+  memset(&rep, 0, sizeof rep);
+  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE | Q_OFFSET,
+                    GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q,
+                    res) != 0)
     return;
   if (load_txns(app, call, &q, &s, res) != 0) {
     gw_txn_set_free(&s);
     return;
   }
-  const char *gran = q.step == FC_STEP_DAY ? "day" : "hour";
+  const char *gran = fc_freq_name((fc_freq)gw_gran_freq(q.gran));
   fc_err_clear(&err);
-  int rc = gw_revenue_series(&s, q.step, &y, &n, &first, &last, &err);
+  int rc = build_series(&s, &q, &r, &err);
   if (rc == FC_OK)
-    used = champion_forecast(app, call->tenant, q.currency, gran, y, n, first, last, s.n,
+    used = champion_forecast(app, call->tenant, q.currency, gran, r.y, r.n, r.first, r.last, r.rows,
                              (size_t)q.horizon, &champ, &f, why, sizeof why);
-  if (rc == FC_OK && !used) rc = forecast(y, n, q.step, (size_t)q.horizon, &f, &err);
-  if (rc == FC_OK) {
-    char a[FC_TIME_STR], b[FC_TIME_STR];
-    fc_time_format(first, a);
-    fc_time_format(last, b);
-    json_start(res, call->tenant);
-    fc_buf_puts(&res->body, ",\"currency\":");
-    fc_buf_json_str(&res->body, q.currency);
-    fc_buf_printf(&res->body,
-                  ",\"granularity\":\"%s\",\"horizon\":%d,\"history\":{\"start\":\"%s\","
-                  "\"end\":\"%s\",\"points\":%zu},\"method\":\"%s\"",
-                  gran, q.horizon, a, b, n, used ? "registry" : "ensemble");
-    write_range(&res->body, &q);
-    write_model(&res->body, used, &champ, why);
-    fc_buf_puts(&res->body, ",\"forecast\":[");
-    for (size_t i = 0; i < f.h; i++)
-      write_point(&res->body, last + (int64_t)(i + 1) * q.step, &f, i, i == 0);
-    fc_buf_puts(&res->body, "]}");
-  } else {
-    gw_response_fc_error(res, rc, &err);
+  if (rc == FC_OK && !used) {
+    size_t periods[2], np = series_periods(&q, r.n, periods);
+    rc = forecast(r.y, r.n, periods, np, (size_t)q.horizon, &f, &ep, &rep, &err);
   }
-  free(y);
+  if (rc == FC_OK) write_forecast(res, call, &q, &r, gran, used, &champ, why, &ep, &rep, &f);
+  else gw_response_fc_error(res, rc, &err);
+  free(r.y);
   gw_model_version_free(&champ);
   fc_forecast_free(&f);
   gw_txn_set_free(&s);

@@ -136,8 +136,8 @@ static int retrain_body(const gw_request *req, const gw_call *call, char *tenant
     gw_response_error(res, 400, "invalid_field", "challenger: %s", err.msg);
     return -1;
   }
-  if (gran[0] && !(gw_granularity_bit(gran) & (GW_GRAN_DAY | GW_GRAN_HOUR))) {
-    gw_response_error(res, 400, "invalid_field", "granularity: expected day or hour");
+  if (gran[0] && !gw_granularity_bit(gran)) {
+    gw_response_error(res, 400, "invalid_field", "granularity: expected hour, day, week, month or quarter");
     return -1;
   }
   if (gran[0]) o->granularities = gw_granularity_bit(gran);

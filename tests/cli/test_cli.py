@@ -270,7 +270,7 @@ def main():
         rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "week")
         check("--freq week on monthly rows: off-grid refusal", rc == 1 and "off the week grid" in err, err)
         rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "fortnight")
-        check("--freq: unknown name refused", rc == 2 and "want hour, day, week or month" in err, err)
+        check("--freq: unknown name refused", rc == 2 and "want hour, day, week, month or quarter" in err, err)
         rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "month", "--format", "m4")
         check("--freq with m4 input refused", rc == 2 and "--format long" in err, err)
         sf = os.path.join(tmp, "steps.csv")
@@ -302,7 +302,7 @@ def main():
         check("decompose --robust off: spikes and some neighbours flagged (plain STL)",
               set(spikes) <= set(plain) and len(plain) > len(spikes), plain)
         for extra, code, msg in ((["--robust", "yes"], 2, "--robust must be on or off"),
-                                 (["--freq", "fortnight"], 2, "want hour, day, week or month"),
+                                 (["--freq", "fortnight"], 2, "want hour, day, week, month or quarter"),
                                  (["--freq", "hour", "--format", "m4"], 2, "--format long"),
                                  ([], 2, "needs --season or --freq")):
             rc, out, err = run(cli, "decompose", "--input", spiky, *extra)

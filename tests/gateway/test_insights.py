@@ -92,6 +92,16 @@ def rows():
     return out
 
 
+def long_day(d):
+    """Tenant long: 1000 days from 2023-01-01, two purchases a day, a
+    December lift."""
+    day = datetime.date(2023, 1, 1) + datetime.timedelta(days=d)
+    amount = (30 + d % 7) * (1.5 if day.month == 12 else 1) + d / 100
+    return [{"id": "l%d-%d" % (d, k), "partner_id": "p", "user_id": "u%d" % (d % 50),
+             "action_date": day.isoformat() + "T%02d:00:00Z" % (8 + 10 * k), "amount": "%.2f" % amount,
+             "transaction_type": "purchase", "category": "shop", "currency": "USD"} for k in range(2)]
+
+
 def cli(*args):
     p = subprocess.run([ARGS.cli, *args], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
@@ -102,7 +112,7 @@ def setUpModule():
     G["tmp"] = tempfile.mkdtemp(prefix="fc-gw-insights-")
     G["db"] = os.path.join(G["tmp"], "gw.db")
     G["proc"], G["port"] = spawn(G["db"])
-    for t, tier in (("acme", "pro"), ("small", "free")):
+    for t, tier in (("acme", "pro"), ("small", "free"), ("long", "enterprise")):
         r, doc = call("POST", "/v1/admin/tenants", ADMIN, {"id": t, "name": t.title()})
         assert r.status == 201, doc
         r, doc = call("POST", "/v1/admin/keys", ADMIN, {"tenant_id": t, "tier": tier})
@@ -113,6 +123,10 @@ def setUpModule():
         for i in range(0, len(data), 2000):
             r, doc = call("POST", "/v1/transactions", key, data[i:i + 2000])
             assert r.status == 200, doc
+    long_rows = [r for d in range(1000) for r in long_day(d)]
+    for i in range(0, len(long_rows), 2000):
+        r, doc = call("POST", "/v1/transactions", G["long"], long_rows[i:i + 2000])
+        assert r.status == 200, doc
     # The same rows as the CLI reads them; its segment command takes one
     # currency, so it gets the USD rows.
     G["csv"] = os.path.join(G["tmp"], "tx.csv")
@@ -256,6 +270,133 @@ class Filters(unittest.TestCase):
         self.assertEqual((doc["from"], doc["to"]), ("2024-02-01T00:00:00Z", "2024-04-02T00:00:00Z"))
         r, doc = call("GET", q("/v1/insights/revenue-forecast", currency="USD", **{"from": "x"}), G["acme"])
         self.assertEqual(r.status, 400, doc)
+
+
+def month_days(d):
+    nxt = datetime.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return (nxt - d).days
+
+
+def parse_at(s):
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+
+
+class Revenue(unittest.TestCase):
+    def grid(self, doc, gran, offset_min):
+        """Every step's local start is on gran's calendar grid, one step
+        apart, and its instant is local midnight at the offset."""
+        starts = [datetime.date.fromisoformat(p["start"]) for p in doc["forecast"]]
+        for p, st in zip(doc["forecast"], starts):
+            local_midnight = datetime.datetime(st.year, st.month, st.day, tzinfo=datetime.timezone.utc)
+            self.assertEqual(parse_at(p["at"]), local_midnight - datetime.timedelta(minutes=offset_min))
+            if gran == "week":
+                self.assertEqual(st.weekday(), 0)
+            else:
+                self.assertEqual(st.day, 1)
+                if gran == "quarter":
+                    self.assertIn(st.month, (1, 4, 7, 10))
+        for a, b in zip(starts, starts[1:]):
+            want = 7 if gran == "week" else month_days(a) if gran == "month" else \
+                sum(month_days(datetime.date(a.year, a.month + k, 1)) for k in range(3))
+            self.assertEqual((b - a).days, want)
+        # the history's last bucket is one step before the first forecast
+        last = parse_at(doc["history"]["end"]) + datetime.timedelta(minutes=offset_min)
+        first = starts[0]
+        if gran == "week":
+            self.assertEqual((first - last.date()).days, 7)
+        else:
+            self.assertEqual(first.day, 1)
+            self.assertLess(last.date(), first)
+        return starts
+
+    def test_calendar_grids(self):
+        for gran, h in (("week", 10), ("month", 12), ("quarter", 4)):
+            for off in ("Z", "+05:30", "-08:00"):
+                with self.subTest(gran=gran, off=off):
+                    doc = get(q("/v1/insights/revenue-forecast", granularity=gran, horizon=h, utc_offset=off),
+                              G["long"])
+                    minutes = 0 if off == "Z" else (1 if off[0] == "+" else -1) * (int(off[1:3]) * 60 + int(off[4:]))
+                    self.assertEqual(len(doc["forecast"]), h)
+                    self.assertEqual(doc["utc_offset_minutes"], minutes)
+                    self.grid(doc, gran, minutes)
+                    for p in doc["forecast"]:
+                        self.assertTrue(p["lo95"] <= p["lo80"] <= p["mean"] <= p["hi80"] <= p["hi95"], p)
+
+    def test_leap_february_and_quarter_ends(self):
+        # History through January 2024: the forecast starts on Feb 1 of a
+        # leap year, whose month has 29 days.
+        doc = get(q("/v1/insights/revenue-forecast", granularity="month", horizon=3,
+                    **{"from": "2023-01-01", "to": "2024-02-10"}), G["long"])
+        starts = self.grid(doc, "month", 0)
+        self.assertEqual(starts[0], datetime.date(2024, 2, 1))
+        self.assertEqual((starts[1] - starts[0]).days, 29)
+        self.assertEqual(doc["history"]["end"], "2024-01-01T00:00:00Z")
+        self.assertEqual(doc["history"]["points"], 13)
+        # Through the quarter end 2023-12-31 (a date alone includes the day).
+        doc = get(q("/v1/insights/revenue-forecast", granularity="quarter", horizon=4,
+                    **{"from": "2023-01-01", "to": "2023-12-31"}), G["long"])
+        starts = self.grid(doc, "quarter", 0)
+        self.assertEqual(starts, [datetime.date(2024, 1, 1), datetime.date(2024, 4, 1),
+                                  datetime.date(2024, 7, 1), datetime.date(2024, 10, 1)])
+        self.assertEqual(doc["history"]["points"], 4)
+        # A month cut by `from` is left out of the history.
+        doc = get(q("/v1/insights/revenue-forecast", granularity="month", horizon=1,
+                    **{"from": "2023-01-15", "to": "2023-12-31"}), G["long"])
+        self.assertEqual((doc["history"]["start"], doc["history"]["points"]), ("2023-02-01T00:00:00Z", 11))
+
+    def test_model_and_validation(self):
+        doc = get(q("/v1/insights/revenue-forecast", granularity="week", horizon=4), G["long"])
+        self.assertEqual(doc["levels"], [80, 95])
+        self.assertEqual(doc["model"]["source"], "refit")
+        members = doc["model"]["validation"]["members"]
+        self.assertTrue(members and all("mase" in m and "weight" in m for m in members), members)
+        self.assertAlmostEqual(sum(m["weight"] for m in members), 1.0, places=3)
+
+    def test_tier_limits(self):
+        for gran in ("month", "quarter"):
+            r, doc = call("GET", q("/v1/insights/revenue-forecast", granularity=gran, currency="USD"), G["small"])
+            self.assertEqual(r.status, 403, doc)
+            self.assertIn("granularity '%s' exceeds granularities of tier 'free'" % gran, doc["error"]["message"])
+        r, doc = call("GET", q("/v1/insights/revenue-forecast", granularity="month", horizon=4, currency="USD"),
+                      G["acme"])
+        self.assertEqual(r.status, 403, doc)
+        self.assertIn("horizon of 4 months (2880 hours) exceeds max_horizon_hours of tier 'pro'",
+                      doc["error"]["message"])
+        for gran, h, msg in (("month", 13, "at most 12 months"), ("quarter", 5, "at most 4 quarters"),
+                             ("week", 54, "at most 53 weeks"), ("fortnight", 1, "granularity: bad value")):
+            r, doc = call("GET", q("/v1/insights/revenue-forecast", granularity=gran, horizon=h), G["long"])
+            self.assertEqual(r.status, 400, doc)
+            self.assertIn(msg, doc["error"]["message"])
+        r, doc = call("GET", q("/v1/insights/revenue-forecast", granularity="quarter",
+                               **{"from": "2024-01-01", "to": "2024-06-01"}), G["long"])
+        self.assertEqual(r.status, 422, doc)
+        self.assertIn("complete quarter buckets", doc["error"]["message"])
+
+    def test_registry_champion_per_granularity(self):
+        r, doc = call("POST", "/v1/models/retrain", G["long"], {"granularity": "month"})
+        self.assertEqual(r.status, 202, doc)
+        job = doc["job_id"]
+        deadline = datetime.datetime.now() + datetime.timedelta(seconds=600)
+        while datetime.datetime.now() < deadline:
+            r, doc = call("GET", "/v1/models?granularity=month", G["long"])
+            last = doc["retraining"]["last"]
+            if last and last["job_id"] >= job:
+                break
+            select.select([], [], [], 0.1)
+        series = [x for x in doc["retraining"]["last"]["series"] if x["granularity"] == "month"]
+        self.assertEqual(series[0]["outcome"], "promoted", series)
+        self.assertTrue(doc["versions"] and all(v["granularity"] == "month" for v in doc["versions"]))
+        # The champion covers the endpoint's series of the registry's year.
+        f = get(q("/v1/insights/revenue-forecast", granularity="month", horizon=2, history_days=365),
+                G["long"])
+        self.assertEqual(f["method"], "registry", f["model"])
+        self.assertEqual(f["model"]["source"], "champion")
+        self.assertIn("mase", f["model"]["metrics"])
+        self.grid(f, "month", 0)
+        # Another offset is another series: refitted, saying why.
+        f = get(q("/v1/insights/revenue-forecast", granularity="month", horizon=2, history_days=365,
+                  utc_offset="+03:00"), G["long"])
+        self.assertEqual(f["method"], "ensemble")
 
 
 if __name__ == "__main__":

@@ -254,7 +254,7 @@ class Registry(unittest.TestCase):
     def test_e_bad_requests(self):
         a = G["acme"]
         for body, code in [({"challenger": "prophet"}, 400), ({"colour": 1}, 400),
-                           ({"granularity": "week"}, 400), ({"challenger": 3}, 400)]:
+                           ({"granularity": "fortnight"}, 400), ({"challenger": 3}, 400)]:
             r, doc = call("POST", "/v1/models/retrain", a, body)
             self.assertEqual(r.status, code, (body, doc))
         r, doc = call("POST", "/v1/models/retrain", ADMIN, {})
