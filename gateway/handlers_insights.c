@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "db_rollups.h"
 #include "handlers.h"
 #include "registry.h"
 
@@ -271,23 +272,48 @@ static int in_query(const fc_transaction *t, const insight_query *q) {
          (!q->currency[0] || !strcmp(t->currency, q->currency));
 }
 
+/* The rollups (db_rollups.h) answer a request whose buckets are whole UTC
+ * days: no utc_offset, and from/to (when given) at midnight. */
+static int rollups_fit(const gw_app *app, const insight_query *q) {
+  return gw_db_rollup_reads(app->db) && q->utc_offset == 0 &&
+         (!q->has_from || q->from % FC_STEP_DAY == 0) && (!q->has_to || q->to % FC_STEP_DAY == 0);
+}
+
+/* Keeps the rows (and their counts) for which keep() holds. */
+static void keep_rows(gw_daily_set *d, const insight_query *q,
+                      int (*keep)(const fc_transaction *, const insight_query *)) {
+  gw_txn_set *s = &d->rows;
+  size_t k = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (keep(&s->v[i], q)) {
+      if (d->counts) d->counts[k] = d->counts[i];
+      s->v[k++] = s->v[i];
+    }
+  s->n = k;
+}
+
+static int in_range(const fc_transaction *t, const insight_query *q) {
+  return t->action_date >= q->from && t->action_date < q->to;
+}
+
 /* The tenant's transactions of one currency (q->currency, or the only one)
  * and partner (q->partner, or all) within the resolved range; 0 or -1
- * after an error answer. */
-static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, gw_txn_set *s,
-                     gw_response *res) {
+ * after an error answer. With daily = 1 and a request the rollups fit,
+ * the rows are daily totals with their counts (d->counts != NULL). */
+static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, gw_daily_set *d,
+                     int daily, gw_response *res) {
   fc_err err;
-  size_t k = 0;
+  gw_txn_set *s = &d->rows;
   fc_err_clear(&err);
-  int rc = gw_db_load_transactions(app->db, call->tenant, q->has_from ? q->from : INT64_MIN + 1, s,
-                                   &err);
+  int64_t since = q->has_from ? q->from : INT64_MIN + 1;
+  int rc = daily && rollups_fit(app, q)
+               ? gw_db_load_daily(app->db, call->tenant, since / FC_STEP_DAY - (since % FC_STEP_DAY < 0), d, &err)
+               : gw_db_load_transactions(app->db, call->tenant, since, s, &err);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     return -1;
   }
-  for (size_t i = 0; i < s->n; i++)
-    if (in_query(&s->v[i], q)) s->v[k++] = s->v[i];
-  s->n = k;
+  keep_rows(d, q, in_query);
   if (s->n == 0) {
     gw_response_error(res, 404, "not_found", "tenant %s has no transactions%s%s%s%s",
                       call->tenant, q->partner[0] ? " of partner " : "", q->partner,
@@ -308,15 +334,19 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].action_date > newest) newest = s->v[i].action_date;
   if (resolve_range(call, q, q->has_to ? q->to - 1 : newest, res) != 0) return -1;
-  k = 0;
-  for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].action_date >= q->from && s->v[i].action_date < q->to) s->v[k++] = s->v[i];
-  s->n = k;
+  keep_rows(d, q, in_range);
   if (s->n == 0) {
     gw_response_error(res, 404, "not_found", "no transactions in %s in the range", q->currency);
     return -1;
   }
   return 0;
+}
+
+/* Transactions the rows stand for. */
+static size_t row_count(const gw_daily_set *d) {
+  size_t n = 0;
+  for (size_t i = 0; d->counts && i < d->rows.n; i++) n += d->counts[i];
+  return d->counts ? n : d->rows.n;
 }
 
 /* The answer's range members: ,"from","to","partner". */
@@ -331,14 +361,14 @@ static void write_range(fc_buf *b, const insight_query *q) {
 
 GW_HANDLER(gw_handle_segments) {
   insight_query q;
-  gw_txn_set s;
+  gw_daily_set s;
   fc_segments_result r;
   fc_err err;
   memset(&s, 0, sizeof s);
   if (parse_insight(req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
     return;
-  if (load_txns(app, call, &q, &s, res) != 0) {
-    gw_txn_set_free(&s);
+  if (load_txns(app, call, &q, &s, 0, res) != 0) {
+    gw_daily_set_free(&s);
     return;
   }
   memset(&r, 0, sizeof r);
@@ -348,21 +378,21 @@ GW_HANDLER(gw_handle_segments) {
   if (q.has_from) sp.from = q.from;
   if (q.has_to) sp.to = q.to;
   if (q.partner[0]) sp.partner_id = q.partner;
-  int rc = fc_segments_run(s.v, s.n, sp, &r, &err);
+  int rc = fc_segments_run(s.rows.v, s.rows.n, sp, &r, &err);
   if (rc == FC_OK) {
     json_start(res, call->tenant);
     fc_buf_puts(&res->body, ",\"currency\":");
     fc_buf_json_str(&res->body, q.currency);
     write_range(&res->body, &q);
     fc_buf_printf(&res->body, ",\"history_days\":%d,\"transactions\":%zu,\"result\":",
-                  q.history_days, s.n);
+                  q.history_days, s.rows.n);
     fc_segments_write_json(&r, q.include_users, &res->body);
     fc_buf_putc(&res->body, '}');
   } else {
     gw_response_fc_error(res, rc == FC_EINVAL ? FC_ETOOSHORT : rc, &err);
   }
   fc_segments_result_free(&r);
-  gw_txn_set_free(&s);
+  gw_daily_set_free(&s);
 }
 
 static const double levels[2] = {80.0, 95.0};
@@ -502,12 +532,14 @@ typedef struct rev_series {
   int64_t last_day;    /* calendar: local day number of the last bucket */
 } rev_series;
 
-static int build_series(const gw_txn_set *s, const insight_query *q, rev_series *r, fc_err *err) {
+static int build_series(const gw_daily_set *d, const insight_query *q, rev_series *r, fc_err *err) {
+  const gw_txn_set *s = &d->rows;
   if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) {
-    r->rows = s->n;
+    r->rows = row_count(d);
     return gw_revenue_series(s, q->step, &r->y, &r->n, &r->first, &r->last, err);
   }
   fc_trends_params sel = fc_trends_defaults();
+  sel.counts = d->counts;
   sel.currency = q->currency;
   sel.partner_id = q->partner[0] ? q->partner : NULL;
   sel.from = q->has_from ? q->from : INT64_MIN;
@@ -570,7 +602,7 @@ static void write_forecast(gw_response *res, const gw_call *call, const insight_
  * hour and day buckets are UTC, as the registry trains them. */
 GW_HANDLER(gw_handle_revenue_forecast) {
   insight_query q;
-  gw_txn_set s;
+  gw_daily_set s;
   gw_model_version champ;
   fc_forecast f;
   fc_ensemble_params ep;
@@ -589,8 +621,8 @@ GW_HANDLER(gw_handle_revenue_forecast) {
                     GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q,
                     res) != 0)
     return;
-  if (load_txns(app, call, &q, &s, res) != 0) {
-    gw_txn_set_free(&s);
+  if (load_txns(app, call, &q, &s, q.gran != GW_GRAN_HOUR, res) != 0) {
+    gw_daily_set_free(&s);
     return;
   }
   const char *gran = fc_freq_name((fc_freq)gw_gran_freq(q.gran));
@@ -608,7 +640,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   free(r.y);
   gw_model_version_free(&champ);
   fc_forecast_free(&f);
-  gw_txn_set_free(&s);
+  gw_daily_set_free(&s);
 }
 
 /* ---- trends ---- */
@@ -619,15 +651,15 @@ GW_HANDLER(gw_handle_revenue_forecast) {
  * same rows, under "result". */
 GW_HANDLER(gw_handle_trends) {
   insight_query q;
-  gw_txn_set s;
+  gw_daily_set s;
   fc_trends t;
   fc_err err;
   memset(&s, 0, sizeof s);
   if (parse_insight(req, call, Q_GRAN | Q_CURRENCY | Q_RANGE | Q_OFFSET,
                     GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH, &q, res) != 0)
     return;
-  if (load_txns(app, call, &q, &s, res) != 0) {
-    gw_txn_set_free(&s);
+  if (load_txns(app, call, &q, &s, 1, res) != 0) {
+    gw_daily_set_free(&s);
     return;
   }
   fc_trends_params p = fc_trends_defaults();
@@ -639,8 +671,9 @@ GW_HANDLER(gw_handle_trends) {
   p.from = q.has_from ? q.from : INT64_MIN;
   p.to = q.has_to ? q.to : INT64_MAX;
   p.utc_offset_minutes = q.utc_offset;
+  p.counts = s.counts;
   fc_err_clear(&err);
-  int rc = fc_trends_run(s.v, s.n, &p, &t, &err);
+  int rc = fc_trends_run(s.rows.v, s.rows.n, &p, &t, &err);
   if (rc == FC_OK) {
     json_start(res, call->tenant);
     write_range(&res->body, &q);
@@ -651,7 +684,7 @@ GW_HANDLER(gw_handle_trends) {
     gw_response_fc_error(res, rc, &err);
   }
   fc_trends_free(&t);
-  gw_txn_set_free(&s);
+  gw_daily_set_free(&s);
 }
 
 /* ---- cash flow ---- */

@@ -19,6 +19,7 @@
 #include "sha256.h"
 
 #include "fc/flows.h"
+#include "fc/money.h"
 #include "fc/retrain.h"
 #include "fc/time.h"
 #include "fc/trends.h"
@@ -138,11 +139,27 @@ int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, 
     if (b > *last) *last = b;
   }
   *n = (size_t)((*last - *first) / step) + 1;
+  /* Exact sums in minor units, made doubles once: the same bits whether
+   * the rows are transactions or the rollups' daily totals of them. */
+  int64_t *sum = calloc(*n, sizeof *sum);
   *y = calloc(*n, sizeof **y);
-  if (!*y) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (size_t i = 0; i < s->n; i++)
-    (*y)[(bucket_of(s->v[i].action_date, step) - *first) / step] +=
-        (double)s->v[i].amount / pow(10.0, s->v[i].scale);
+  if (!*y || !sum) {
+    free(sum);
+    free(*y);
+    *y = NULL;
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    int64_t *b = &sum[(bucket_of(s->v[i].action_date, step) - *first) / step];
+    if (fc_money_add(*b, s->v[i].amount, b) != FC_OK) {
+      free(sum);
+      free(*y);
+      *y = NULL;
+      return fc_err_set(err, FC_ERANGE, "revenue of one bucket overflows");
+    }
+  }
+  for (size_t i = 0; i < *n; i++) (*y)[i] = fc_money_to_double(sum[i], s->v[0].scale);
+  free(sum);
   return FC_OK;
 }
 

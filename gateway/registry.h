@@ -72,7 +72,8 @@ void gw_registry_stop(gw_registry *r);
 void gw_registry_destroy(gw_registry *r);
 
 /* The revenue series of transactions s (one currency, oldest first):
- * purchases minus refunds per step, in currency units, from the first
+ * purchases minus refunds per step (exact sums in minor units, then
+ * currency units), from the first
  * transaction's bucket to the last's (empty buckets are 0). *first and
  * *last get those bucket starts; the caller frees *y. FC_ENOTFOUND when s
  * is empty. */

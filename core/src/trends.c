@@ -136,8 +136,8 @@ static int sum_buckets(const fc_transaction *v, size_t n, const fc_trends_params
     size_t k = (size_t)(o - o0);
     if (fc_money_add(b->revenue[k], v[i].amount, &b->revenue[k]) != FC_OK)
       return fc__err(err, FC_ERANGE, "trends: revenue of one bucket overflows");
-    b->count[k]++;
-    b->rows++;
+    b->count[k] += p->counts ? p->counts[i] : 1;
+    b->rows += p->counts ? p->counts[i] : 1;
   }
   return FC_OK;
 }

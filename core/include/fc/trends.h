@@ -61,6 +61,10 @@ typedef struct fc_trends_params {
   int64_t from, to;       /* keep action_date in [from, to) (default: everything) */
   int utc_offset_minutes; /* local calendar, -840..840 (default 0, UTC) */
   double k;               /* anomaly band in robust sigmas (3) */
+  /* NULL, or counts[i] = how many transactions v[i] stands for: rows that
+   * are already daily totals (the gateway's rollups) count as those
+   * transactions in the answer's counts; their sums are summed as any. */
+  const size_t *counts;
 } fc_trends_params;
 
 fc_trends_params fc_trends_defaults(void);
