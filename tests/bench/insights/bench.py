@@ -194,6 +194,26 @@ def measure(gateway, db, key, runs, *flags):
     return {n: (pct(v, 50), pct(v, 95)) for n, v in times.items()}
 
 
+def ingest_rounds(a):
+    tmp = tempfile.mkdtemp(prefix="fc-bench-insights-")
+    got = {"rollups": [], "no rollups": []}
+    try:
+        for r in range(a.ingest_rounds):
+            order = [("rollups", a.gateway), ("no rollups", a.before_gateway)]
+            for name, gw in order if r % 2 == 0 else order[::-1]:
+                db = os.path.join(tmp, "r%d.db" % r)
+                _, rps, nb, secs = ingest(gw, db, a.rows)
+                got[name].append(rps)
+                print("round %d %s: %.0f rows/s (%.1f s, load %.1f)" % (r, name, rps, secs, os.getloadavg()[0]),
+                      flush=True)
+                for f in os.listdir(tmp):
+                    os.remove(os.path.join(tmp, f))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for name, v in got.items():
+        print("%s: median %.0f rows/s over %d rounds" % (name, sorted(v)[len(v) // 2], len(v)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
@@ -201,7 +221,13 @@ def main():
     ap.add_argument("--rows", type=int, default=1000000)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--out")
+    ap.add_argument("--ingest-rounds", type=int, default=0,
+                    help="only ingestion: this many rounds alternating the two gateways (needs "
+                         "--before-gateway), each into a fresh database, so that both see the same "
+                         "machine load")
     a = ap.parse_args()
+    if a.ingest_rounds:
+        return ingest_rounds(a)
     tmp = tempfile.mkdtemp(prefix="fc-bench-insights-")
     res = {"rows": a.rows, "load_before": os.getloadavg()}
     try:
