@@ -245,6 +245,46 @@ TEST(quarter_series_and_grid) {
   ASSERT_INT_EQ(fc_trends_run(S.v, S.n, &p, &t, &err), FC_EINVAL);
 }
 
+/* Daily totals with their counts (the gateway's rollups) give the answer
+ * of the raw rows: the same sums, counts and JSON. */
+TEST(daily_totals_with_counts) {
+  static txset D;
+  static size_t counts[MAXTX];
+  fc_trends_params p = fc_trends_defaults();
+  fc_trends a, b;
+  fc_err err;
+  fc_buf ja, jb;
+  history(&S);
+  D.n = 0;
+  for (size_t i = 0; i < S.n; i++) {
+    int64_t day = S.v[i].action_date / DAY;
+    size_t k = D.n;
+    while (k > 0 && !(D.v[k - 1].action_date == day * DAY && !strcmp(D.v[k - 1].partner_id, S.v[i].partner_id)))
+      k--;
+    if (k == 0) { /* the first row of this (day, partner) */
+      add(&D, day * DAY, S.v[i].amount, S.v[i].partner_id, "USD");
+      counts[D.n - 1] = 1;
+    } else {
+      D.v[k - 1].amount += S.v[i].amount;
+      counts[k - 1]++;
+    }
+  }
+  ASSERT(D.n < S.n);
+  p.freq = FC_FREQ_WEEK;
+  ASSERT_OK(fc_trends_run(S.v, S.n, &p, &a, &err));
+  p.counts = counts;
+  ASSERT_OK(fc_trends_run(D.v, D.n, &p, &b, &err));
+  fc_buf_init(&ja);
+  fc_buf_init(&jb);
+  fc_trends_write_json(&a, &ja);
+  fc_trends_write_json(&b, &jb);
+  ASSERT_STR_EQ(ja.data, jb.data);
+  fc_buf_free(&ja);
+  fc_buf_free(&jb);
+  fc_trends_free(&a);
+  fc_trends_free(&b);
+}
+
 TEST(bad_input) {
   fc_trends_params p = fc_trends_defaults();
   fc_trends t;
@@ -271,4 +311,4 @@ TEST(bad_input) {
 
 TEST_LIST(T(weekday_pattern_and_holiday_spike), T(month_buckets_name_the_month),
           T(buckets_on_calendar_boundaries), T(utc_offset_moves_the_day), T(filters_select_exactly),
-          T(quarter_series_and_grid), T(bad_input))
+          T(quarter_series_and_grid), T(daily_totals_with_counts), T(bad_input))
