@@ -236,11 +236,15 @@ int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1],
   return FC_OK;
 }
 
+static const char *const gran_names[GW_GRAN_COUNT] = {"hour", "day", "week", "month", "quarter"};
+
 unsigned gw_granularity_bit(const char *name) {
-  if (strcmp(name, "hour") == 0) return GW_GRAN_HOUR;
-  if (strcmp(name, "day") == 0) return GW_GRAN_DAY;
+  for (int i = 0; i < GW_GRAN_COUNT; i++)
+    if (strcmp(name, gran_names[i]) == 0) return 1u << i;
   return 0;
 }
+
+const char *gw_granularity_name(int i) { return i >= 0 && i < GW_GRAN_COUNT ? gran_names[i] : ""; }
 
 /* "Bearer X" (scheme case-insensitive): X, or NULL. */
 static const char *bearer(const char *h) {

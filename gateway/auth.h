@@ -36,7 +36,10 @@
 /* max_concurrent of a tier that does not name one (config, PUT, older files). */
 #define GW_TIER_MAX_CONCURRENT 2
 
-enum { GW_GRAN_HOUR = 1, GW_GRAN_DAY = 2 };
+/* Forecast and analysis granularities a tier may use (bits; the values
+ * are stored in tiers.granularities, so they never change). */
+enum { GW_GRAN_HOUR = 1, GW_GRAN_DAY = 2, GW_GRAN_WEEK = 4, GW_GRAN_MONTH = 8, GW_GRAN_QUARTER = 16 };
+#define GW_GRAN_COUNT 5
 
 typedef struct gw_tier {
   char name[GW_TIER_NAME_MAX];
@@ -121,7 +124,10 @@ int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1],
                     unsigned char hash[GW_SHA256_LEN]);
 /* 1 when s has the shape of a partner key; copies its id. */
 int gw_key_parse(const char *s, char id[GW_KEY_ID_LEN + 1]);
-/* Granularity name ("hour", "day") to its bit, 0 if unknown. */
+/* Granularity name ("hour", "day", "week", "month", "quarter") to its
+ * bit, 0 if unknown; gw_granularity_name is the name of the i-th bit
+ * (i < GW_GRAN_COUNT, finest first). */
 unsigned gw_granularity_bit(const char *name);
+const char *gw_granularity_name(int i);
 
 #endif /* GW_AUTH_H */

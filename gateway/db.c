@@ -6,6 +6,7 @@
  */
 #include "db.h"
 #include "db_internal.h"
+#include "db_rollups.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +28,11 @@ struct gw_db {
   uv_mutex_t lock;
   size_t n_idle;
   sqlite3 *idle[POOL_MAX];
+  int rollup_reads; /* db_rollups.h */
 };
+
+void gw_db_set_rollup_reads(gw_db *db, int on) { db->rollup_reads = on; }
+int gw_db_rollup_reads(gw_db *db) { return db->rollup_reads; }
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS accounts ("
@@ -191,7 +196,7 @@ static int create_schema(sqlite3 *c) {
     if (has_column(c, migrations[i].table, migrations[i].column) == 0)
       failed = sqlite3_exec(c, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK;
   if (failed || sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK || gw__alerts_schema(c) != 0 ||
-      gw__perf_schema(c) != 0 || gw__experiments_schema(c) != 0 ||
+      gw__perf_schema(c) != 0 || gw__experiments_schema(c) != 0 || gw__rollups_schema(c) != 0 ||
       sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
     return -1;
@@ -261,6 +266,7 @@ int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
   }
   db->sync_full = sync_full;
   db->autockpt = 1000; /* SQLite's default */
+  db->rollup_reads = 1;
   sqlite3 *c = NULL;
   int rc = open_conn(path, sync_full, db->autockpt, &c, err);
   if (rc == FC_OK && create_schema(c) != 0) rc = gw__sql_err(c, err, "schema");
@@ -348,6 +354,7 @@ typedef struct row_put {
   sqlite3 *c;
   sqlite3_stmt *exists; /* SELECT 1 FROM <table> WHERE tenant_id = ?1 AND id = ?2 */
   gw_store_counts *n;
+  gw_rollup *roll; /* transactions: exists reads the old row for the rollup */
 } row_put;
 
 /* Runs st (bound by the caller) for the row (tenant, id) and counts it:
@@ -357,6 +364,7 @@ static int upsert_row(row_put *x, sqlite3_stmt *st, const char *tenant, const ch
   sqlite3_bind_text(x->exists, 1, tenant, -1, SQLITE_STATIC);
   sqlite3_bind_text(x->exists, 2, id, -1, SQLITE_STATIC);
   int r = sqlite3_step(x->exists);
+  if (r == SQLITE_ROW && x->roll) gw__rollup_old(x->roll, x->exists); /* before the reset */
   sqlite3_reset(x->exists);
   sqlite3_clear_bindings(x->exists);
   if (r != SQLITE_ROW && r != SQLITE_DONE) return -1;
@@ -492,6 +500,7 @@ static int put_transactions(row_put *rp, sqlite3_stmt *st, const char *tenant, c
     sqlite3_bind_text(st, 9, x[i].transaction_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 10, x[i].category ? x[i].category : "", -1, SQLITE_STATIC);
     if (upsert_row(rp, st, tenant, x[i].id) != 0) return -1;
+    gw__rollup_new(rp->roll, &x[i]);
   }
   return 0;
 }
@@ -501,15 +510,19 @@ static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store
   fc_record_kind kind = fc_batch_kind(b);
   const char *sql = insert_sql(kind);
   sqlite3_stmt *st = NULL;
-  char probe[96];
+  char probe[192];
   if (!sql)
     return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported",
                    fc_record_kind_name(kind));
   /* The table is the kind's name (accounts, transfers, streams, transactions). */
   snprintf(probe, sizeof probe, "SELECT 1 FROM %s WHERE tenant_id = ?1 AND id = ?2",
            fc_record_kind_name(kind));
-  row_put x = {c, NULL, counts};
+  row_put x = {c, NULL, counts, NULL};
   size_t n = fc_batch_count(b);
+  if (kind == FC_RECORD_TRANSACTIONS) {
+    snprintf(probe, sizeof probe, "%s", gw__rollup_probe_sql);
+    if ((x.roll = gw__rollup_create()) == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  }
   int bad = sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK ||
             sqlite3_prepare_v2(c, probe, -1, &x.exists, NULL) != SQLITE_OK;
   if (!bad && kind == FC_RECORD_ACCOUNTS) bad = put_accounts(&x, st, fc_batch_accounts(b), n);
@@ -518,6 +531,8 @@ static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store
   if (!bad && kind == FC_RECORD_TRANSACTIONS)
     bad = !tenant || put_transactions(&x, st, tenant, fc_batch_transactions(b), n);
   int rc = bad ? gw__sql_err(c, err, "insert") : FC_OK;
+  if (rc == FC_OK && x.roll) rc = gw__rollup_apply(x.roll, c, tenant, err);
+  gw__rollup_destroy(x.roll);
   sqlite3_finalize(x.exists);
   sqlite3_finalize(st);
   return rc;

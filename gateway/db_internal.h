@@ -29,4 +29,18 @@ int gw__experiments_schema(sqlite3 *c);
 /* Steps a statement that returns no row, then resets it; 0 on success. */
 int gw__step_done(sqlite3_stmt *st);
 
+/* The txn_daily rollup (db_rollups.c, db_rollups.h), kept by db.c's
+ * transaction upserts: the schema (created and back-filled inside
+ * create_schema's transaction); the probe that reads an existing row's old
+ * values; a batch's deltas (old rows subtracted, new rows added) applied
+ * in the batch's transaction. */
+typedef struct gw_rollup gw_rollup;
+extern const char gw__rollup_probe_sql[];
+int gw__rollups_schema(sqlite3 *c);
+gw_rollup *gw__rollup_create(void);
+void gw__rollup_old(gw_rollup *r, sqlite3_stmt *probe);
+void gw__rollup_new(gw_rollup *r, const fc_transaction *x);
+int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err);
+void gw__rollup_destroy(gw_rollup *r);
+
 #endif /* GW_DB_INTERNAL_H */

@@ -19,10 +19,11 @@ GW_HANDLER(gw_handle_healthz);
 GW_HANDLER(gw_handle_metrics);
 /* GET /v1/reports/treasury/projection?currency=&horizon=&now= */
 GW_HANDLER(gw_handle_projection);
-/* GET /v1/insights/segments, revenue-forecast, cash-flow; POST /v1/what-if
+/* GET /v1/insights/segments, revenue-forecast, trends, cash-flow; POST /v1/what-if
  * (handlers_insights.c). */
 GW_HANDLER(gw_handle_segments);
 GW_HANDLER(gw_handle_revenue_forecast);
+GW_HANDLER(gw_handle_trends);
 GW_HANDLER(gw_handle_cash_flow);
 GW_HANDLER(gw_handle_what_if);
 /* POST /v1/{transactions,transfers,streams,accounts} (handlers_ingest.c). */

@@ -125,13 +125,13 @@ static int parse_tier(json_t *j, gw_tier *t, gw_response *res) {
   json_t *v;
   t->granularities = 0;
   if (!g || !json_is_array(g) || json_array_size(g) == 0) {
-    gw_response_error(res, 400, "invalid_field", "granularities: expected a non-empty array of \"day\", \"hour\"");
+    gw_response_error(res, 400, "invalid_field", "granularities: expected a non-empty array of \"hour\", \"day\", \"week\", \"month\", \"quarter\"");
     return -1;
   }
   json_array_foreach(g, i, v) {
     unsigned bit = json_is_string(v) ? gw_granularity_bit(json_string_value(v)) : 0;
     if (!bit) {
-      gw_response_error(res, 400, "invalid_field", "granularities[%zu]: expected \"day\" or \"hour\"", i);
+      gw_response_error(res, 400, "invalid_field", "granularities[%zu]: expected \"hour\", \"day\", \"week\", \"month\" or \"quarter\"", i);
       return -1;
     }
     t->granularities |= bit;
@@ -147,8 +147,8 @@ static int parse_tier(json_t *j, gw_tier *t, gw_response *res) {
 
 static json_t *tier_json(const gw_tier *t) {
   json_t *g = json_array();
-  if (t->granularities & GW_GRAN_HOUR) json_array_append_new(g, json_string("hour"));
-  if (t->granularities & GW_GRAN_DAY) json_array_append_new(g, json_string("day"));
+  for (int i = 0; i < GW_GRAN_COUNT; i++)
+    if (t->granularities & (1u << i)) json_array_append_new(g, json_string(gw_granularity_name(i)));
   return json_pack("{s:s,s:f,s:I,s:I,s:i,s:i,s:o,s:i}", "name", t->name, "rate_per_second",
                    (double)t->rate.rate_milli / 1000.0, "burst", (json_int_t)t->rate.burst,
                    "monthly_quota", (json_int_t)t->monthly_quota, "max_horizon_hours",

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "db_rollups.h"
 #include "performance.h"
 #include "handlers.h"
 #include "registry.h"
@@ -30,15 +31,28 @@
 #include "fc/segments.h"
 #include "fc/time.h"
 #include "fc/treasury.h"
+#include "fc/trends.h"
 
-enum { Q_HORIZON = 1, Q_GRAN = 2, Q_HISTORY = 4, Q_CURRENCY = 8, Q_USERS = 16 };
+enum {
+  Q_HORIZON = 1, Q_GRAN = 2, Q_HISTORY = 4, Q_CURRENCY = 8, Q_USERS = 16,
+  Q_FROM = 32, Q_TO = 64, Q_PARTNER = 128, Q_OFFSET = 256
+};
+#define Q_RANGE (Q_FROM | Q_TO | Q_PARTNER)
 
 typedef struct insight_query {
   int horizon; /* steps; 0: the route's default */
   int64_t step; /* FC_STEP_DAY or FC_STEP_HOUR */
+  unsigned gran; /* the GW_GRAN_* bit asked for (or the default's) */
   int history_days;
   char currency[FC_CCY_MAX];
   int include_users;
+  /* from/to/partner: [from, to) as the CLI reads --from/--to (a date alone
+   * is a local day at utc_offset, fc_trends_parse_bound); INT64_MIN /
+   * INT64_MAX until given, then the resolved range (resolve_range). */
+  int64_t from, to;
+  int has_from, has_to;
+  char partner[FC_TEXT_MAX + 1];
+  int utc_offset; /* minutes east of UTC */
 } insight_query;
 
 static int parse_int(const char *s, int lo, int hi, int *out) {
@@ -50,19 +64,126 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
   return 0;
 }
 
-/* Parses the parameters `allowed` (Q_* bits) and checks them against the
- * tier; 0 or -1 after writing a 400/403. */
-static int parse_insight(const gw_request *req, const gw_call *call, int allowed,
+static int query_bit(const char *key) {
+  static const struct { const char *name; int bit; } names[] = {
+      {"horizon", Q_HORIZON}, {"granularity", Q_GRAN}, {"history_days", Q_HISTORY},
+      {"currency", Q_CURRENCY}, {"include_users", Q_USERS}, {"from", Q_FROM}, {"to", Q_TO},
+      {"partner", Q_PARTNER}, {"utc_offset", Q_OFFSET}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (!strcmp(key, names[i].name)) return names[i].bit;
+  return 0;
+}
+
+static int copy_text(const char *val, char *out, size_t cap) {
+  size_t len = strlen(val);
+  if (len == 0 || len >= cap) return -1;
+  memcpy(out, val, len + 1);
+  return 0;
+}
+
+/* The granularity value: one of the route's `grans`, and one the tier has
+ * (403 naming it otherwise). 0, or -1 after an answer. */
+static int parse_gran(const char *val, unsigned grans, const gw_call *call, insight_query *q,
+                      gw_response *res) {
+  unsigned g = gw_granularity_bit(val);
+  if (!(g & grans)) {
+    char list[64] = "";
+    for (int i = 0; i < GW_GRAN_COUNT; i++)
+      if (grans & (1u << i))
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
+                 gw_granularity_name(i));
+    gw_response_error(res, 400, "invalid_parameter", "granularity: bad value '%s' (want %s)", val,
+                      list);
+    return -1;
+  }
+  if (!(call->tier.granularities & g)) {
+    gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", val);
+    return -1;
+  }
+  q->gran = g;
+  q->step = g == GW_GRAN_HOUR ? FC_STEP_HOUR : FC_STEP_DAY;
+  return 0;
+}
+
+/* from/to once utc_offset is known; 0, or -1 after a 400. */
+static int parse_range(const char *from, const char *to, insight_query *q, gw_response *res) {
+  fc_err err;
+  if (q->has_from && fc_trends_parse_bound(from, 0, q->utc_offset, &q->from, &err) != FC_OK) {
+    gw_response_error(res, 400, "invalid_parameter", "from: %s", err.msg);
+    return -1;
+  }
+  if (q->has_to && fc_trends_parse_bound(to, 1, q->utc_offset, &q->to, &err) != FC_OK) {
+    gw_response_error(res, 400, "invalid_parameter", "to: %s", err.msg);
+    return -1;
+  }
+  if (q->from >= q->to) {
+    gw_response_error(res, 400, "invalid_parameter", "from must be before to (an empty range)");
+    return -1;
+  }
+  if (q->has_from && q->history_days) {
+    gw_response_error(res, 400, "invalid_parameter", "from and history_days both bound the start; pass one");
+    return -1;
+  }
+  return 0;
+}
+
+/* Hours a step of a granularity counts against max_horizon_hours: a month
+ * 720 (30 days), a quarter 2160 (90 days), so that a year of either fits
+ * a 8760-hour tier; and the most steps of each (a year ahead). */
+static int64_t gran_hours(unsigned g) {
+  return g == GW_GRAN_HOUR ? 1 : g == GW_GRAN_DAY ? 24 : g == GW_GRAN_WEEK ? 168
+         : g == GW_GRAN_MONTH ? 720 : 2160;
+}
+
+static int gran_max_steps(unsigned g) {
+  return g == GW_GRAN_HOUR ? 100000 : g == GW_GRAN_DAY ? 366 : g == GW_GRAN_WEEK ? 53
+         : g == GW_GRAN_MONTH ? 12 : 4;
+}
+
+static const char *gran_plural(unsigned g) {
+  return g == GW_GRAN_HOUR ? "hours" : g == GW_GRAN_DAY ? "days" : g == GW_GRAN_WEEK ? "weeks"
+         : g == GW_GRAN_MONTH ? "months" : "quarters";
+}
+
+/* The horizon (default per granularity) against a year and the tier,
+ * named in the granularity's units and in hours. */
+static int check_horizon(const gw_call *call, insight_query *q, gw_response *res) {
+  static const int defaults[] = {48, 14, 4, 1, 1}; /* hour, day, week, month, quarter */
+  int g = 0;
+  while (g < GW_GRAN_COUNT - 1 && !(q->gran & (1u << g))) g++;
+  if (!q->horizon) q->horizon = defaults[g];
+  if (q->horizon > gran_max_steps(q->gran)) {
+    gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d %s (a year ahead)",
+                      gran_max_steps(q->gran), gran_plural(q->gran));
+    return -1;
+  }
+  int64_t hours = (int64_t)q->horizon * gran_hours(q->gran);
+  if (hours > call->tier.max_horizon_hours) {
+    if (q->gran == GW_GRAN_HOUR)
+      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %lld hours",
+                             (long long)hours);
+    else
+      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d %s (%lld hours)",
+                             q->horizon, gran_plural(q->gran), (long long)hours);
+    return -1;
+  }
+  return 0;
+}
+
+/* Parses the parameters `allowed` (Q_* bits; granularity one of `grans`)
+ * and checks them against the tier; 0 or -1 after writing a 400/403. */
+static int parse_insight(const gw_request *req, const gw_call *call, int allowed, unsigned grans,
                          insight_query *q, gw_response *res) {
-  char key[32], val[64];
+  char key[32], val[FC_TEXT_MAX + 1], from[48] = "", to[48] = "";
   const char *cur = req->query;
   int seen = 0, r;
   memset(q, 0, sizeof q[0]);
   q->step = FC_STEP_DAY;
+  q->gran = GW_GRAN_DAY;
+  q->from = INT64_MIN;
+  q->to = INT64_MAX;
   while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
-    int bit = !strcmp(key, "horizon") ? Q_HORIZON : !strcmp(key, "granularity") ? Q_GRAN
-              : !strcmp(key, "history_days") ? Q_HISTORY : !strcmp(key, "currency") ? Q_CURRENCY
-              : !strcmp(key, "include_users") ? Q_USERS : 0;
+    int bit = query_bit(key);
     if (!(bit & allowed) || (seen & bit)) {
       gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
       return -1;
@@ -73,17 +194,20 @@ static int parse_insight(const gw_request *req, const gw_call *call, int allowed
     else if (bit == Q_HISTORY) bad = parse_int(val, 1, 100000, &q->history_days);
     else if (bit == Q_USERS) bad = parse_int(val, 0, 1, &q->include_users);
     else if (bit == Q_GRAN) {
-      unsigned g = gw_granularity_bit(val);
-      bad = !g;
-      q->step = g == GW_GRAN_HOUR ? FC_STEP_HOUR : FC_STEP_DAY;
-      if (g && !(call->tier.granularities & g)) {
-        gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", val);
-        return -1;
-      }
+      if (parse_gran(val, grans, call, q, res) != 0) return -1;
+    } else if (bit == Q_FROM) {
+      bad = copy_text(val, from, sizeof from);
+      q->has_from = 1;
+    } else if (bit == Q_TO) {
+      bad = copy_text(val, to, sizeof to);
+      q->has_to = 1;
+    } else if (bit == Q_PARTNER) {
+      bad = copy_text(val, q->partner, sizeof q->partner);
+    } else if (bit == Q_OFFSET) {
+      fc_err err;
+      bad = fc_trends_parse_offset(val, &q->utc_offset, &err) != FC_OK;
     } else {
-      size_t len = strlen(val);
-      bad = len == 0 || len >= sizeof q->currency;
-      if (!bad) memcpy(q->currency, val, len + 1);
+      bad = copy_text(val, q->currency, sizeof q->currency);
     }
     if (bad) {
       gw_response_error(res, 400, "invalid_parameter", "%s: bad value '%s'", key, val);
@@ -94,20 +218,22 @@ static int parse_insight(const gw_request *req, const gw_call *call, int allowed
     gw_response_error(res, 400, "invalid_parameter", "malformed query string");
     return -1;
   }
-  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & GW_GRAN_DAY))
+  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & GW_GRAN_DAY) &&
+      (grans & GW_GRAN_HOUR)) {
     q->step = FC_STEP_HOUR;
-  if (!q->horizon) q->horizon = q->step == FC_STEP_DAY ? 14 : 48;
-  int64_t hours = (int64_t)q->horizon * (q->step / 3600);
-  if ((allowed & Q_HORIZON) && hours > call->tier.max_horizon_hours) {
-    gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %lld hours",
-                           (long long)hours);
+    q->gran = GW_GRAN_HOUR;
+  }
+  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & q->gran)) {
+    gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", "day");
     return -1;
   }
+  if ((allowed & Q_HORIZON) && check_horizon(call, q, res) != 0) return -1;
   if (q->history_days > call->tier.max_history_days) {
     gw_response_capability(res, &call->tier, "max_history_days", "history of %d days",
                            q->history_days);
     return -1;
   }
+  if (parse_range(from, to, q, res) != 0) return -1;
   if (!q->history_days) q->history_days = call->tier.max_history_days;
   return 0;
 }
@@ -120,19 +246,79 @@ static void json_start(gw_response *res, const char *tenant) {
   gw_response_header(res, "Cache-Control", "no-store");
 }
 
+/* The analysed range [from, to) once the newest selected transaction is
+ * known: to defaults to the end of its local day, from to history_days
+ * before to. A range longer than the tier's max_history_days is a 403. */
+static int resolve_range(const gw_call *call, insight_query *q, int64_t newest, gw_response *res) {
+  int64_t off = (int64_t)q->utc_offset * 60, day = FC_STEP_DAY;
+  int64_t local = newest + off, end;
+  end = q->has_to ? q->to : (local - ((local % day) + day) % day) + day - off;
+  if (!q->has_from) q->from = end - (int64_t)q->history_days * day;
+  if (q->from >= end) {
+    gw_response_error(res, 400, "invalid_parameter", "from must be before to (an empty range)");
+    return -1;
+  }
+  if (end - q->from > (int64_t)call->tier.max_history_days * day) {
+    gw_response_capability(res, &call->tier, "max_history_days", "range of %lld days",
+                           (long long)((end - q->from + day - 1) / day));
+    return -1;
+  }
+  q->to = end;
+  q->history_days = (int)((end - q->from + day - 1) / day);
+  return 0;
+}
+
+static int in_query(const fc_transaction *t, const insight_query *q) {
+  return (!q->partner[0] || !strcmp(t->partner_id ? t->partner_id : "", q->partner)) &&
+         (!q->currency[0] || !strcmp(t->currency, q->currency));
+}
+
+/* The rollups (db_rollups.h) answer a request whose buckets are whole UTC
+ * days: no utc_offset, and from/to (when given) at midnight. */
+static int rollups_fit(const gw_app *app, const insight_query *q) {
+  return gw_db_rollup_reads(app->db) && q->utc_offset == 0 &&
+         (!q->has_from || q->from % FC_STEP_DAY == 0) && (!q->has_to || q->to % FC_STEP_DAY == 0);
+}
+
+/* Keeps the rows (and their counts) for which keep() holds. */
+static void keep_rows(gw_daily_set *d, const insight_query *q,
+                      int (*keep)(const fc_transaction *, const insight_query *)) {
+  gw_txn_set *s = &d->rows;
+  size_t k = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (keep(&s->v[i], q)) {
+      if (d->counts) d->counts[k] = d->counts[i];
+      s->v[k++] = s->v[i];
+    }
+  s->n = k;
+}
+
+static int in_range(const fc_transaction *t, const insight_query *q) {
+  return t->action_date >= q->from && t->action_date < q->to;
+}
+
 /* The tenant's transactions of one currency (q->currency, or the only one)
- * within history_days of the newest; 0 or -1 after an error answer. */
-static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, gw_txn_set *s,
-                     gw_response *res) {
+ * and partner (q->partner, or all) within the resolved range; 0 or -1
+ * after an error answer. With daily = 1 and a request the rollups fit,
+ * the rows are daily totals with their counts (d->counts != NULL). */
+static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, gw_daily_set *d,
+                     int daily, gw_response *res) {
   fc_err err;
+  gw_txn_set *s = &d->rows;
   fc_err_clear(&err);
-  int rc = gw_db_load_transactions(app->db, call->tenant, INT64_MIN + 1, s, &err);
+  int64_t since = q->has_from ? q->from : INT64_MIN + 1;
+  int rc = daily && rollups_fit(app, q)
+               ? gw_db_load_daily(app->db, call->tenant, since / FC_STEP_DAY - (since % FC_STEP_DAY < 0), d, &err)
+               : gw_db_load_transactions(app->db, call->tenant, since, s, &err);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     return -1;
   }
+  keep_rows(d, q, in_query);
   if (s->n == 0) {
-    gw_response_error(res, 404, "not_found", "tenant %s has no transactions", call->tenant);
+    gw_response_error(res, 404, "not_found", "tenant %s has no transactions%s%s%s%s",
+                      call->tenant, q->partner[0] ? " of partner " : "", q->partner,
+                      q->currency[0] ? " in " : "", q->currency);
     return -1;
   }
   if (!q->currency[0]) {
@@ -147,66 +333,93 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
   }
   int64_t newest = INT64_MIN;
   for (size_t i = 0; i < s->n; i++)
-    if (!strcmp(s->v[i].currency, q->currency) && s->v[i].action_date > newest)
-      newest = s->v[i].action_date;
-  if (newest == INT64_MIN) {
-    gw_response_error(res, 404, "not_found", "no transactions in %s", q->currency);
+    if (s->v[i].action_date > newest) newest = s->v[i].action_date;
+  if (resolve_range(call, q, q->has_to ? q->to - 1 : newest, res) != 0) return -1;
+  keep_rows(d, q, in_range);
+  if (s->n == 0) {
+    gw_response_error(res, 404, "not_found", "no transactions in %s in the range", q->currency);
     return -1;
   }
-  int64_t since = newest - newest % FC_STEP_DAY + FC_STEP_DAY - (int64_t)q->history_days * 86400;
-  size_t k = 0;
-  for (size_t i = 0; i < s->n; i++)
-    if (!strcmp(s->v[i].currency, q->currency) && s->v[i].action_date >= since) s->v[k++] = s->v[i];
-  s->n = k;
   return 0;
+}
+
+/* Transactions the rows stand for. */
+static size_t row_count(const gw_daily_set *d) {
+  size_t n = 0;
+  for (size_t i = 0; d->counts && i < d->rows.n; i++) n += d->counts[i];
+  return d->counts ? n : d->rows.n;
+}
+
+/* The answer's range members: ,"from","to","partner". */
+static void write_range(fc_buf *b, const insight_query *q) {
+  char a[FC_TIME_STR], z[FC_TIME_STR];
+  fc_time_format(q->from, a);
+  fc_time_format(q->to, z);
+  fc_buf_printf(b, ",\"from\":\"%s\",\"to\":\"%s\",\"partner\":", a, z);
+  if (q->partner[0]) fc_buf_json_str(b, q->partner);
+  else fc_buf_puts(b, "null");
 }
 
 GW_HANDLER(gw_handle_segments) {
   insight_query q;
-  gw_txn_set s;
+  gw_daily_set s;
   fc_segments_result r;
   fc_err err;
-  if (parse_insight(req, call, Q_HISTORY | Q_CURRENCY | Q_USERS, &q, res) != 0) return;
-  if (load_txns(app, call, &q, &s, res) != 0) {
-    gw_txn_set_free(&s);
+  memset(&s, 0, sizeof s);
+  if (parse_insight(req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
+    return;
+  if (load_txns(app, call, &q, &s, 0, res) != 0) {
+    gw_daily_set_free(&s);
     return;
   }
   memset(&r, 0, sizeof r);
   fc_err_clear(&err);
-  int rc = fc_segments_run(s.v, s.n, fc_segments_defaults(), &r, &err);
+  /* The CLI's --from/--to/--partner: the same rows and the same window. */
+  fc_segments_params sp = fc_segments_defaults();
+  if (q.has_from) sp.from = q.from;
+  if (q.has_to) sp.to = q.to;
+  if (q.partner[0]) sp.partner_id = q.partner;
+  int rc = fc_segments_run(s.rows.v, s.rows.n, sp, &r, &err);
   if (rc == FC_OK) {
     json_start(res, call->tenant);
     fc_buf_puts(&res->body, ",\"currency\":");
     fc_buf_json_str(&res->body, q.currency);
+    write_range(&res->body, &q);
     fc_buf_printf(&res->body, ",\"history_days\":%d,\"transactions\":%zu,\"result\":",
-                  q.history_days, s.n);
+                  q.history_days, s.rows.n);
     fc_segments_write_json(&r, q.include_users, &res->body);
     fc_buf_putc(&res->body, '}');
   } else {
     gw_response_fc_error(res, rc == FC_EINVAL ? FC_ETOOSHORT : rc, &err);
   }
   fc_segments_result_free(&r);
-  gw_txn_set_free(&s);
+  gw_daily_set_free(&s);
 }
 
 static const double levels[2] = {80.0, 95.0};
 
-/* Forecasts y[0..n) h steps ahead with the default ensemble for the step's
- * seasonality (weekly for days; daily and weekly for hours). */
-static int forecast(const double *y, size_t n, int64_t step, size_t h, fc_forecast *f,
-                    fc_err *err) {
-  size_t day_periods[1] = {7}, hour_periods[2] = {24, 168};
+/* Forecasts y[0..n) h steps ahead with the default ensemble at periods
+ * (weekly for days; daily and weekly for hours; yearly for the calendar
+ * granularities once two years are there, else none, with naive as a
+ * baseline); *ep and *rep keep the members and their validation scores. */
+static int forecast(const double *y, size_t n, const size_t *periods, size_t np, size_t h,
+                    fc_forecast *f, fc_ensemble_params *ep, fc_ensemble_report *rep, fc_err *err) {
   int rc = fc_forecast_init(f, h, levels, 2, err);
   if (rc != FC_OK) return rc;
-  fc_ensemble_params ep = step == FC_STEP_DAY ? fc_ensemble_defaults(day_periods, 1)
-                                              : fc_ensemble_defaults(hour_periods, 2);
-  return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
+  *ep = fc_ensemble_defaults(periods, np);
+  if (np == 0 && (rc = fc_ensemble_add(ep, "naive", NULL, err)) != FC_OK) return rc;
+  return fc_ensemble_forecast(y, n, ep, f, rep, err);
 }
 
-static void write_point(fc_buf *b, int64_t at, const fc_forecast *f, size_t i, int first) {
+/* One forecast step; `local` (may be NULL) is the calendar bucket's first
+ * local day, YYYY-MM-DD. */
+static void write_point(fc_buf *b, int64_t at, const char *local, const fc_forecast *f, size_t i,
+                        int first) {
   char ts[FC_TIME_STR];
   fc_time_format(at, ts);
-  fc_buf_printf(b, "%s{\"at\":\"%s\",\"mean\":", first ? "" : ",", ts);
+  fc_buf_printf(b, "%s{\"at\":\"%s\",", first ? "" : ",", ts);
+  if (local) fc_buf_printf(b, "\"start\":\"%s\",", local);
+  fc_buf_puts(b, "\"mean\":");
   fc_buf_json_fixed(b, f->mean[i], 4);
   fc_buf_puts(b, ",\"lo80\":");
   fc_buf_json_fixed(b, f->lo[i], 4);
@@ -269,12 +482,33 @@ static int champion_forecast(const gw_app *app, const char *tenant, const char *
   return 1;
 }
 
-/* The answer's "model" member: the champion used, or why it was not. */
-static void write_model(fc_buf *b, int used, const gw_model_version *champ, const char *why) {
+/* The refitted ensemble's members: name, weight and validation MASE on
+ * the rolling origins (null where a member could not be scored). */
+static void write_members(fc_buf *b, const fc_ensemble_params *ep, const fc_ensemble_report *rep) {
+  fc_buf_puts(b, ",\"validation\":{\"metric\":\"mase\",\"calibrated\":");
+  fc_buf_puts(b, rep->calibrated ? "true" : "false");
+  fc_buf_puts(b, ",\"members\":[");
+  for (size_t i = 0; i < ep->nmembers && i < rep->nmembers; i++) {
+    const fc_ensemble_member *m = &ep->members[i];
+    fc_buf_printf(b, "%s{\"name\":\"%s%s\",\"weight\":", i ? "," : "", m->name,
+                  !strcmp(m->name, "mstl") && m->params.mstl_log ? "_log" : "");
+    fc_buf_json_fixed(b, rep->weight[i], 4);
+    fc_buf_puts(b, ",\"mase\":");
+    fc_buf_json_fixed(b, rep->validation[i], 4);
+    fc_buf_putc(b, '}');
+  }
+  fc_buf_puts(b, "]}");
+}
+
+/* The answer's "model" member: the champion used (with its metrics), or
+ * why it was not and the refitted ensemble's validation. */
+static void write_model(fc_buf *b, int used, const gw_model_version *champ, const char *why,
+                        const fc_ensemble_params *ep, const fc_ensemble_report *rep) {
   char t[FC_TIME_STR];
   if (!used) {
     fc_buf_puts(b, ",\"model\":{\"source\":\"refit\",\"reason\":");
     fc_buf_json_str(b, why);
+    write_members(b, ep, rep);
     fc_buf_putc(b, '}');
     return;
   }
@@ -289,65 +523,180 @@ static void write_model(fc_buf *b, int used, const gw_model_version *champ, cons
   fc_buf_putc(b, '}');
 }
 
-/* GET /v1/insights/revenue-forecast?horizon=&granularity=&history_days=&currency=:
- * revenue per day or hour forecast with 80 % and 95 % intervals, from the
- * series' champion model when it covers the data (method "registry"),
- * else by refitting the default ensemble (method "ensemble"); the
- * answer's "model" says which and why. */
+/* The revenue series of a request: hour and day buckets in UTC from the
+ * first transaction to the last (gw_revenue_series), week/month/quarter
+ * the complete local buckets of the range at utc_offset. */
+typedef struct rev_series {
+  double *y;
+  size_t n, rows;
+  int64_t first, last; /* UTC instants of the first and last bucket's start */
+  int64_t last_day;    /* calendar: local day number of the last bucket */
+} rev_series;
+
+static int build_series(const gw_daily_set *d, const insight_query *q, rev_series *r, fc_err *err) {
+  const gw_txn_set *s = &d->rows;
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) {
+    r->rows = row_count(d);
+    return gw_revenue_series(s, q->step, &r->y, &r->n, &r->first, &r->last, err);
+  }
+  fc_trends_params sel = fc_trends_defaults();
+  sel.counts = d->counts;
+  sel.currency = q->currency;
+  sel.partner_id = q->partner[0] ? q->partner : NULL;
+  sel.from = q->has_from ? q->from : INT64_MIN;
+  sel.to = q->has_to ? q->to : INT64_MAX;
+  sel.utc_offset_minutes = q->utc_offset;
+  return gw_revenue_series_calendar(s, q->gran, &sel, &r->y, &r->n, &r->first, &r->last,
+                                    &r->last_day, &r->rows, err);
+}
+
+/* The start of forecast step i (0: the bucket after the last). */
+static int64_t step_at(const insight_query *q, const rev_series *r, size_t i, char local[16]) {
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return r->last + (int64_t)(i + 1) * q->step;
+  int64_t day = fc_trends_bucket_day((fc_freq)gw_gran_freq(q->gran), r->last_day, (int64_t)i + 1);
+  int y, m, d;
+  fc_civil_from_days(day, &y, &m, &d);
+  snprintf(local, 16, "%04d-%02d-%02d", y, m, d);
+  return day * FC_STEP_DAY - (int64_t)q->utc_offset * 60;
+}
+
+static size_t series_periods(const insight_query *q, size_t n, size_t periods[2]) {
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return gw_revenue_periods(q->step, periods);
+  return gw_revenue_calendar_periods(q->gran, n, periods);
+}
+
+static void write_forecast(gw_response *res, const gw_call *call, const insight_query *q,
+                           const rev_series *r, const char *gran, int used,
+                           const gw_model_version *champ, const char *why,
+                           const fc_ensemble_params *ep, const fc_ensemble_report *rep,
+                           const fc_forecast *f) {
+  char a[FC_TIME_STR], b[FC_TIME_STR], local[16];
+  fc_time_format(r->first, a);
+  fc_time_format(r->last, b);
+  json_start(res, call->tenant);
+  fc_buf_puts(&res->body, ",\"currency\":");
+  fc_buf_json_str(&res->body, q->currency);
+  fc_buf_printf(&res->body,
+                ",\"granularity\":\"%s\",\"horizon\":%d,\"utc_offset_minutes\":%d,"
+                "\"levels\":[80,95],\"history\":{\"start\":\"%s\",\"end\":\"%s\",\"points\":%zu},"
+                "\"method\":\"%s\"",
+                gran, q->horizon, q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY ? 0 : q->utc_offset,
+                a, b, r->n, used ? "registry" : "ensemble");
+  write_range(&res->body, q);
+  write_model(&res->body, used, champ, why, ep, rep);
+  fc_buf_puts(&res->body, ",\"forecast\":[");
+  for (size_t i = 0; i < f->h; i++) {
+    int64_t at = step_at(q, r, i, local);
+    write_point(&res->body, at, q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY ? NULL : local, f,
+                i, i == 0);
+  }
+  fc_buf_puts(&res->body, "]}");
+}
+
+/* GET /v1/insights/revenue-forecast?horizon=&granularity=hour|day|week|month|quarter
+ * &history_days=&currency=&from=&to=&partner=&utc_offset=: revenue per
+ * step forecast with 80 % and 95 % intervals, from the series' champion
+ * model of that granularity when it covers the data (method "registry"),
+ * else by refitting the default ensemble (method "ensemble", with each
+ * member's validation MASE); the answer's "model" says which and why.
+ * utc_offset applies to the calendar granularities (week, month, quarter);
+ * hour and day buckets are UTC, as the registry trains them. */
 GW_HANDLER(gw_handle_revenue_forecast) {
   insight_query q;
-  gw_txn_set s;
+  gw_daily_set s;
   gw_model_version champ;
   fc_forecast f;
+  fc_ensemble_params ep;
+  fc_ensemble_report rep;
   fc_err err;
-  double *y = NULL;
-  size_t n = 0;
-  int64_t first = 0, last = 0;
+  rev_series r;
   char why[320] = "";
   int used = 0;
   memset(&f, 0, sizeof f);
   memset(&champ, 0, sizeof champ);
-  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, &q, res) != 0) return;
-  if (load_txns(app, call, &q, &s, res) != 0) {
-    gw_txn_set_free(&s);
+  memset(&s, 0, sizeof s);
+  memset(&r, 0, sizeof r);
+  memset(&ep, 0, sizeof ep);
+  memset(&rep, 0, sizeof rep);
+  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE | Q_OFFSET,
+                    GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q,
+                    res) != 0)
+    return;
+  if (load_txns(app, call, &q, &s, q.gran != GW_GRAN_HOUR, res) != 0) {
+    gw_daily_set_free(&s);
     return;
   }
-  const char *gran = q.step == FC_STEP_DAY ? "day" : "hour";
+  const char *gran = fc_freq_name((fc_freq)gw_gran_freq(q.gran));
   fc_err_clear(&err);
-  int rc = gw_revenue_series(&s, q.step, &y, &n, &first, &last, &err);
+  int rc = build_series(&s, &q, &r, &err);
   if (rc == FC_OK)
-    used = champion_forecast(app, call->tenant, q.currency, gran, y, n, first, last, s.n,
+    used = champion_forecast(app, call->tenant, q.currency, gran, r.y, r.n, r.first, r.last, r.rows,
                              (size_t)q.horizon, &champ, &f, why, sizeof why);
-  if (rc == FC_OK && !used) rc = forecast(y, n, q.step, (size_t)q.horizon, &f, &err);
+  if (rc == FC_OK && !used) {
+    size_t periods[2], np = series_periods(&q, r.n, periods);
+    rc = forecast(r.y, r.n, periods, np, (size_t)q.horizon, &f, &ep, &rep, &err);
+  }
   if (rc == FC_OK) {
-    char a[FC_TIME_STR], b[FC_TIME_STR];
-    fc_time_format(first, a);
-    fc_time_format(last, b);
-    json_start(res, call->tenant);
-    fc_buf_puts(&res->body, ",\"currency\":");
-    fc_buf_json_str(&res->body, q.currency);
-    fc_buf_printf(&res->body,
-                  ",\"granularity\":\"%s\",\"horizon\":%d,\"history\":{\"start\":\"%s\","
-                  "\"end\":\"%s\",\"points\":%zu},\"method\":\"%s\"",
-                  gran, q.horizon, a, b, n, used ? "registry" : "ensemble");
-    write_model(&res->body, used, &champ, why);
-    fc_buf_puts(&res->body, ",\"forecast\":[");
-    for (size_t i = 0; i < f.h; i++)
-      write_point(&res->body, last + (int64_t)(i + 1) * q.step, &f, i, i == 0);
-    fc_buf_puts(&res->body, "]}");
-    /* Held to account against the actuals to come (performance.h); a
-     * failure to record does not fail the answer. */
-    if (app->perf && gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, last,
-                                            used ? "champion" : "refit", used ? champ.version : 0, &f,
-                                            &err) != FC_OK)
+    write_forecast(res, call, &q, &r, gran, used, &champ, why, &ep, &rep, &f);
+    /* The live forecast of the tenant's whole revenue is held to account
+     * against the actuals to come (performance.h); a partner's share or a
+     * replay that ends at `to` is not, and a failure to record does not
+     * fail the answer. */
+    if (app->perf && (q.gran == GW_GRAN_HOUR || q.gran == GW_GRAN_DAY) && !q.partner[0] && !q.has_to &&
+        gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, r.last,
+                               used ? "champion" : "refit", used ? champ.version : 0, &f, &err) != FC_OK)
       fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", err.msg);
   } else {
     gw_response_fc_error(res, rc, &err);
   }
-  free(y);
+  free(r.y);
   gw_model_version_free(&champ);
   fc_forecast_free(&f);
-  gw_txn_set_free(&s);
+  gw_daily_set_free(&s);
+}
+
+/* ---- trends ---- */
+
+/* GET /v1/insights/trends?granularity=day|week|month&from=&to=&partner=
+ * &currency=&utc_offset=: the core's trend analysis (trends.h) of the
+ * selected revenue, the same answer as `floatcast trends --json` on the
+ * same rows, under "result". */
+GW_HANDLER(gw_handle_trends) {
+  insight_query q;
+  gw_daily_set s;
+  fc_trends t;
+  fc_err err;
+  memset(&s, 0, sizeof s);
+  if (parse_insight(req, call, Q_GRAN | Q_CURRENCY | Q_RANGE | Q_OFFSET,
+                    GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH, &q, res) != 0)
+    return;
+  if (load_txns(app, call, &q, &s, 1, res) != 0) {
+    gw_daily_set_free(&s);
+    return;
+  }
+  fc_trends_params p = fc_trends_defaults();
+  p.freq = q.gran == GW_GRAN_MONTH ? FC_FREQ_MONTH : q.gran == GW_GRAN_WEEK ? FC_FREQ_WEEK : FC_FREQ_DAY;
+  p.partner_id = q.partner[0] ? q.partner : NULL;
+  p.currency = q.currency;
+  /* Without from/to the buckets run from the first selected day to the
+   * last, as the CLI's do (the rows are already those of the range). */
+  p.from = q.has_from ? q.from : INT64_MIN;
+  p.to = q.has_to ? q.to : INT64_MAX;
+  p.utc_offset_minutes = q.utc_offset;
+  p.counts = s.counts;
+  fc_err_clear(&err);
+  int rc = fc_trends_run(s.rows.v, s.rows.n, &p, &t, &err);
+  if (rc == FC_OK) {
+    json_start(res, call->tenant);
+    write_range(&res->body, &q);
+    fc_buf_puts(&res->body, ",\"result\":");
+    fc_trends_write_json(&t, &res->body);
+    fc_buf_putc(&res->body, '}');
+  } else {
+    gw_response_fc_error(res, rc, &err);
+  }
+  fc_trends_free(&t);
+  gw_daily_set_free(&s);
 }
 
 /* ---- cash flow ---- */
@@ -362,7 +711,8 @@ GW_HANDLER(gw_handle_cash_flow) {
   insight_query q;
   fc_err err;
   fc_treasury *t = fc_treasury_create(NULL);
-  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, &q, res) != 0) {
+  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY,
+                    GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) != 0) {
     fc_treasury_destroy(t);
     return;
   }

@@ -137,7 +137,7 @@ static int retrain_body(const gw_request *req, const gw_call *call, char *tenant
     return -1;
   }
   if (gran[0] && !gw_granularity_bit(gran)) {
-    gw_response_error(res, 400, "invalid_field", "granularity: expected day or hour");
+    gw_response_error(res, 400, "invalid_field", "granularity: expected hour, day, week, month or quarter");
     return -1;
   }
   if (gran[0]) o->granularities = gw_granularity_bit(gran);

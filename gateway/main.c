@@ -44,6 +44,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "db.h"
+#include "db_rollups.h"
 #include "metering.h"
 #include "alerts.h"
 #include "netpolicy.h"
@@ -68,6 +69,7 @@ typedef struct options {
   const char *web_dir;
   int seed_demo;
   int quiet;
+  int no_rollup_reads; /* insights recompute from raw rows (benchmark "before") */
   long idle_ms, request_ms, max_conns, header_ms, max_per_addr;
   long compute_queue, queue_ms; /* the gate in front of the thread pool (gate.h) */
   double anon_rate;
@@ -91,6 +93,7 @@ static void usage(FILE *f) {
           "  --web DIR           directory of static files (the Treasury page)\n"
           "  --seed-demo         store the demo tenant when the database is empty\n"
           "  --quiet             no access log\n"
+          "  --no-rollup-reads   insights read raw transactions, not the daily rollups\n"
           "  --idle-timeout MS   close a keep-alive connection idle this long (5000)\n"
           "  --request-timeout MS  answer 408 to a request not received whole in this\n"
           "                      time from its first byte (10000)\n"
@@ -290,6 +293,8 @@ static int parse_args(int argc, char **argv, options *o) {
       o->seed_demo = 1;
     } else if (strcmp(argv[i], "--quiet") == 0) {
       o->quiet = 1;
+    } else if (strcmp(argv[i], "--no-rollup-reads") == 0) {
+      o->no_rollup_reads = 1;
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       usage(stdout);
       exit(0);
@@ -307,6 +312,7 @@ static int open_db(const options *o, gw_db **db) {
   int empty = 0;
   fc_err_clear(&err);
   int rc = gw_db_open(o->db_path, o->sync_full, db, &err);
+  if (rc == FC_OK) gw_db_set_rollup_reads(*db, !o->no_rollup_reads);
   if (rc == FC_OK && o->seed_demo) rc = gw_db_is_empty(*db, &empty, &err);
   if (rc == FC_OK && o->seed_demo && empty) {
     rc = gw_db_seed_demo(*db, &err);
@@ -322,11 +328,13 @@ static int open_db(const options *o, gw_db **db) {
 }
 
 /* The tiers every database starts with (kept if already defined):
- * free: daily only, 30-day horizon; pro: hourly, 90 days; enterprise. */
+ * free: daily and weekly, 30-day horizon; pro: hourly to quarterly, 90
+ * days; enterprise: every granularity, a year. */
+#define GW_GRAN_CALENDAR (GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER)
 static const gw_tier default_tiers[] = {
-    {"free", {5000, 10}, 10000, 720, 90, GW_GRAN_DAY, 1},
-    {"pro", {50000, 100}, 1000000, 2160, 365, GW_GRAN_DAY | GW_GRAN_HOUR, 2},
-    {"enterprise", {1000000, 2000}, 0, 8760, 3650, GW_GRAN_DAY | GW_GRAN_HOUR, 4},
+    {"free", {5000, 10}, 10000, 720, 90, GW_GRAN_DAY | GW_GRAN_WEEK, 1},
+    {"pro", {50000, 100}, 1000000, 2160, 365, GW_GRAN_HOUR | GW_GRAN_CALENDAR, 2},
+    {"enterprise", {1000000, 2000}, 0, 8760, 3650, GW_GRAN_HOUR | GW_GRAN_CALENDAR, 4},
 };
 
 /* A tier object of the config file (fields as PUT /v1/admin/tiers). */

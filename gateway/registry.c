@@ -19,8 +19,10 @@
 #include "sha256.h"
 
 #include "fc/flows.h"
+#include "fc/money.h"
 #include "fc/retrain.h"
 #include "fc/time.h"
+#include "fc/trends.h"
 
 typedef struct tenant_jobs {
   char tenant[FC_TEXT_MAX + 1];
@@ -72,6 +74,52 @@ size_t gw_revenue_periods(int64_t step, size_t periods[2]) {
   return 2;
 }
 
+int gw_gran_freq(unsigned gran) {
+  switch (gran) {
+  case GW_GRAN_HOUR: return FC_FREQ_HOUR;
+  case GW_GRAN_DAY: return FC_FREQ_DAY;
+  case GW_GRAN_WEEK: return FC_FREQ_WEEK;
+  case GW_GRAN_MONTH: return FC_FREQ_MONTH;
+  case GW_GRAN_QUARTER: return FC_FREQ_QUARTER;
+  default: return FC_FREQ_NONE;
+  }
+}
+
+size_t gw_revenue_calendar_periods(unsigned gran, size_t n, size_t periods[2]) {
+  size_t year = gran == GW_GRAN_WEEK ? 52 : gran == GW_GRAN_MONTH ? 12 : 4;
+  if (n < 2 * year) return 0;
+  periods[0] = year;
+  return 1;
+}
+
+int gw_revenue_series_calendar(const gw_txn_set *s, unsigned gran, const fc_trends_params *sel,
+                               double **y, size_t *n, int64_t *first, int64_t *last,
+                               int64_t *last_day, size_t *rows, fc_err *err) {
+  fc_trends_params p = *sel;
+  fc_trends_series ts;
+  int rc;
+  *y = NULL;
+  *n = 0;
+  p.freq = (fc_freq)gw_gran_freq(gran);
+  if ((rc = fc_trends_series_build(s->v, s->n, &p, &ts, err)) != FC_OK) return rc;
+  if (ts.n < GW_CALENDAR_MIN_POINTS) {
+    rc = fc_err_set(err, FC_ETOOSHORT, "%zu complete %s buckets in the range; need %d", ts.n,
+                    fc_freq_name(p.freq), GW_CALENDAR_MIN_POINTS);
+  } else if ((*y = malloc(ts.n * sizeof **y)) == NULL) {
+    rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  } else {
+    int64_t off = (int64_t)p.utc_offset_minutes * 60;
+    for (size_t i = 0; i < ts.n; i++) (*y)[i] = fc_money_to_double(ts.revenue[i], ts.scale);
+    *n = ts.n;
+    *first = ts.day[0] * FC_STEP_DAY - off;
+    *last = ts.day[ts.n - 1] * FC_STEP_DAY - off;
+    *last_day = ts.day[ts.n - 1];
+    *rows = ts.rows;
+  }
+  fc_trends_series_free(&ts);
+  return rc;
+}
+
 void gw_revenue_series_digest(const double *y, size_t n, char *hex) {
   unsigned char d[GW_SHA256_LEN];
   gw_sha256(y, n * sizeof *y, d);
@@ -93,11 +141,27 @@ int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, 
     if (b > *last) *last = b;
   }
   *n = (size_t)((*last - *first) / step) + 1;
+  /* Exact sums in minor units, made doubles once: the same bits whether
+   * the rows are transactions or the rollups' daily totals of them. */
+  int64_t *sum = calloc(*n, sizeof *sum);
   *y = calloc(*n, sizeof **y);
-  if (!*y) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (size_t i = 0; i < s->n; i++)
-    (*y)[(bucket_of(s->v[i].action_date, step) - *first) / step] +=
-        (double)s->v[i].amount / pow(10.0, s->v[i].scale);
+  if (!*y || !sum) {
+    free(sum);
+    free(*y);
+    *y = NULL;
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    int64_t *b = &sum[(bucket_of(s->v[i].action_date, step) - *first) / step];
+    if (fc_money_add(*b, s->v[i].amount, b) != FC_OK) {
+      free(sum);
+      free(*y);
+      *y = NULL;
+      return fc_err_set(err, FC_ERANGE, "revenue of one bucket overflows");
+    }
+  }
+  for (size_t i = 0; i < *n; i++) (*y)[i] = fc_money_to_double(sum[i], s->v[0].scale);
+  free(sum);
   return FC_OK;
 }
 
@@ -107,8 +171,9 @@ typedef struct series_ctx {
   gw_registry *reg;
   const job *jb;
   const char *currency;
-  const char *gran; /* "day" or "hour" */
-  int64_t step;
+  const char *gran; /* "hour", "day", "week", "month" or "quarter" */
+  int64_t step;     /* hour and day: seconds; 0 for the calendar granularities */
+  unsigned bit;     /* GW_GRAN_* */
   fc_buf *out; /* the job's JSON, one object per series */
   char digest[65]; /* of the series being retrained (gw_revenue_series_digest) */
 } series_ctx;
@@ -255,7 +320,15 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
     if (!strcmp(all->v[i].currency, c->currency) && all->v[i].action_date >= since) v[k++] = all->v[i];
   s.v = v;
   s.n = k;
-  if (rc == FC_OK) rc = gw_revenue_series(&s, c->step, &y, &n, &first, &last, &err);
+  if (rc == FC_OK && c->step) {
+    rc = gw_revenue_series(&s, c->step, &y, &n, &first, &last, &err);
+  } else if (rc == FC_OK) {
+    /* As the endpoint builds it without from/to/partner at UTC. */
+    fc_trends_params sel = fc_trends_defaults();
+    int64_t last_day;
+    sel.currency = c->currency;
+    rc = gw_revenue_series_calendar(&s, c->bit, &sel, &y, &n, &first, &last, &last_day, &k, &err);
+  }
   if (rc == FC_OK) gw_revenue_series_digest(y, n, c->digest);
   if (rc == FC_OK) {
     int crc = gw_db_model_champion(c->reg->db, c->jb->tenant, "revenue", c->currency, c->gran,
@@ -271,8 +344,18 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
     goto done;
   }
   if (rc == FC_OK) {
-    size_t periods[2], np = gw_revenue_periods(c->step, periods);
+    size_t periods[2], np = c->step ? gw_revenue_periods(c->step, periods)
+                                    : gw_revenue_calendar_periods(c->bit, n, periods);
     fc_retrain_params p = fc_retrain_defaults(periods, np);
+    if (!c->step) {
+      /* A year of weeks, months or quarters is few points: short windows,
+       * so that the candidates are scored on held-out buckets at all. */
+      /* (the core wants 8 points before the first window: a year's 11 or
+       * 12 complete months leave room for three one-month windows; a
+       * year's quarters never suffice and the job says so) */
+      p.horizon = c->bit == GW_GRAN_WEEK ? 4 : 1;
+      p.windows = 3;
+    }
     const char *chall = c->jb->opts.challenger[0] ? c->jb->opts.challenger : NULL;
     if (has_champ && chall && !strcmp(chall, champ.config))
       rc = fc_err_set(&err, FC_EINVAL, "the challenger %s is the champion's configuration (version "
@@ -323,10 +406,13 @@ static void run_job(uv_work_t *w) {
     int seen = 0;
     for (size_t j = 0; j < i && !seen; j++) seen = !strcmp(all.v[j].currency, ccy);
     if (seen || (jb->opts.currency[0] && strcmp(jb->opts.currency, ccy) != 0)) continue;
-    for (int g = 0; g < 2; g++) {
-      unsigned bit = g == 0 ? GW_GRAN_DAY : GW_GRAN_HOUR;
+    static const unsigned order[] = {GW_GRAN_DAY, GW_GRAN_HOUR, GW_GRAN_WEEK, GW_GRAN_MONTH,
+                                     GW_GRAN_QUARTER};
+    for (size_t g = 0; g < sizeof order / sizeof order[0]; g++) {
+      unsigned bit = order[g];
       if (!(jb->opts.granularities & bit)) continue;
-      series_ctx c = {jb->reg, jb, ccy, g == 0 ? "day" : "hour", g == 0 ? FC_STEP_DAY : FC_STEP_HOUR,
+      int64_t step = bit == GW_GRAN_DAY ? FC_STEP_DAY : bit == GW_GRAN_HOUR ? FC_STEP_HOUR : 0;
+      series_ctx c = {jb->reg, jb, ccy, fc_freq_name((fc_freq)gw_gran_freq(bit)), step, bit,
                       &jb->result, ""};
       retrain_series(&c, &all);
     }

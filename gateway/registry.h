@@ -42,7 +42,7 @@ typedef struct gw_registry gw_registry;
 typedef struct gw_retrain_opts {
   char challenger[16]; /* "" : the best candidate (auto); else that configuration */
   char currency[FC_CCY_MAX]; /* "" : every currency */
-  unsigned granularities;    /* GW_GRAN_DAY | GW_GRAN_HOUR bits */
+  unsigned granularities;    /* GW_GRAN_* bits (hour, day, week, month, quarter) */
   int only_stale; /* 1: skip a series whose champion was trained on exactly its data */
   unsigned what;  /* GW_RETRAIN_REVENUE | GW_RETRAIN_TREASURY */
 } gw_retrain_opts;
@@ -82,7 +82,8 @@ void gw_registry_stop(gw_registry *r);
 void gw_registry_destroy(gw_registry *r);
 
 /* The revenue series of transactions s (one currency, oldest first):
- * purchases minus refunds per step, in currency units, from the first
+ * purchases minus refunds per step (exact sums in minor units, then
+ * currency units), from the first
  * transaction's bucket to the last's (empty buckets are 0). *first and
  * *last get those bucket starts; the caller frees *y. FC_ENOTFOUND when s
  * is empty. */
@@ -95,5 +96,24 @@ int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, 
 void gw_revenue_series_digest(const double *y, size_t n, char *hex);
 /* The seasonal periods of a step: 7 for days; 24 and 168 for hours. */
 size_t gw_revenue_periods(int64_t step, size_t periods[2]);
+
+/* The revenue series of the calendar granularities (week from Monday,
+ * month, quarter): purchases minus refunds per complete local bucket of
+ * the core's trends series (fc_trends_series_build: a bucket cut by the
+ * range or the data is left out) with sel's currency, partner, range and
+ * utc offset (sel->freq is set from gran). *first and *last get the UTC
+ * instants of the first and last bucket's local start, *last_day the last
+ * bucket's local day number, *rows the transactions summed. FC_ETOOSHORT
+ * with fewer than GW_CALENDAR_MIN_POINTS buckets. */
+#define GW_CALENDAR_MIN_POINTS 4
+struct fc_trends_params;
+int gw_revenue_series_calendar(const gw_txn_set *s, unsigned gran, const struct fc_trends_params *sel,
+                               double **y, size_t *n, int64_t *first, int64_t *last,
+                               int64_t *last_day, size_t *rows, fc_err *err);
+/* fc_freq of a GW_GRAN_* bit (FC_FREQ_NONE for an unknown one). */
+int gw_gran_freq(unsigned gran);
+/* Seasonal periods for a calendar granularity's series of n points: the
+ * yearly one (52, 12, 4) once the series holds two years, else none. */
+size_t gw_revenue_calendar_periods(unsigned gran, size_t n, size_t periods[2]);
 
 #endif /* GW_REGISTRY_H */

@@ -17,6 +17,7 @@ static const gw_route routes[] = {
     {"GET", "/v1/reports/treasury/projection", "projection", gw_handle_projection, H, P, 1},
     {"GET", "/v1/insights/segments", "segments", gw_handle_segments, H, P, 1},
     {"GET", "/v1/insights/revenue-forecast", "revenue_forecast", gw_handle_revenue_forecast, H, P, 1},
+    {"GET", "/v1/insights/trends", "trends", gw_handle_trends, H, P, 1},
     {"GET", "/v1/insights/cash-flow", "cash_flow", gw_handle_cash_flow, H, P, 1},
     {"POST", "/v1/what-if", "what_if", gw_handle_what_if, H, P, 0},
     {"POST", "/v1/transactions", "ingest_transactions", gw_handle_ingest, 1, P, 0},

@@ -11,6 +11,7 @@
  *   fc_wasm_forecast_model  floatcast forecast --load-model
  *   fc_wasm_backtest     floatcast backtest
  *   fc_wasm_decompose    floatcast decompose --json (the same JSON text)
+ *   fc_wasm_trends       floatcast trends --json (the same JSON bytes)
  *   fc_wasm_gbdt_train   floatcast gbdt train (the same model bytes)
  *   fc_wasm_gbdt_predict floatcast gbdt predict
  * The per-series work is the core's, shared with the CLI: fc_forecaster_run
@@ -32,6 +33,7 @@
 #include "fc/segments.h"
 #include "fc/series.h"
 #include "fc/time.h"
+#include "fc/trends.h"
 #include "fc/tsread.h"
 
 #include "api.h"
@@ -47,6 +49,8 @@ FC_WASM_EXPORT int fc_wasm_backtest(const char *series, size_t series_len, const
                                     size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_decompose(const char *series, size_t series_len, const char *opts,
                                      size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt,
+                                  const char *opts, size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts,
                                       size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len,
@@ -139,6 +143,71 @@ int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char 
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
   fc_buf_free(&b);
   fc_segments_result_free(&r);
+  fc_batch_destroy(batch);
+  fc_json_doc_destroy(doc);
+  free(report);
+  return rc;
+}
+
+/* ---- trends ---------------------------------------------------------- */
+
+/* The trends options: the CLI's flags under snake_case names; from/to read
+ * as the CLI reads them (fc_trends_parse_bound), after utc_offset. */
+static int parse_trends_opts(const char *opts, size_t len, fc_trends_params *p,
+                             fc_json_doc **doc, fc_err *err) {
+  const char *gran = NULL, *offset = NULL, *from = NULL, *to = NULL;
+  const opt_spec specs[] = {
+      {"granularity", OPT_STRING, &gran, 0, 0},
+      {"partner", OPT_STRING, &p->partner_id, 0, 0},
+      {"currency", OPT_STRING, &p->currency, 0, 0},
+      {"from", OPT_STRING, &from, 0, 0},
+      {"to", OPT_STRING, &to, 0, 0},
+      {"utc_offset", OPT_STRING, &offset, 0, 0},
+      {"k", OPT_DOUBLE, &p->k, 1e-9, 1e9},
+  };
+  int rc;
+  *p = fc_trends_defaults();
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  if (rc == FC_OK && gran && (fc_freq_parse(gran, &p->freq, err) != FC_OK || p->freq == FC_FREQ_HOUR))
+    rc = fc_err_set(err, FC_EINVAL, "options: granularity: want day, week or month, got \"%s\"", gran);
+  if (rc == FC_OK && offset && (rc = fc_trends_parse_offset(offset, &p->utc_offset_minutes, err)))
+    fc_err_prefix(err, rc, "options: ");
+  if (rc == FC_OK && from && (rc = fc_trends_parse_bound(from, 0, p->utc_offset_minutes, &p->from, err)))
+    fc_err_prefix(err, rc, "options: from: ");
+  if (rc == FC_OK && to && (rc = fc_trends_parse_bound(to, 1, p->utc_offset_minutes, &p->to, err)))
+    fc_err_prefix(err, rc, "options: to: ");
+  return rc;
+}
+
+int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
+                   size_t opts_len, fc_wasm_out *out) {
+  fc_err err;
+  fc_load_report *report = calloc(1, sizeof *report);
+  fc_json_doc *doc = NULL;
+  fc_batch *batch = NULL;
+  fc_trends_params p;
+  fc_trends t;
+  fc_buf b;
+  int rc;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  memset(&t, 0, sizeof t);
+  if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
+  rc = parse_trends_opts(opts, opts_len, &p, &doc, &err);
+  if (rc == FC_OK && txns_fmt != FC_FORMAT_CSV && txns_fmt != FC_FORMAT_JSON)
+    rc = fc_err_set(&err, FC_EINVAL, "transactions: format must be 0 (CSV) or 1 (JSON), got %d",
+                    txns_fmt);
+  if (rc == FC_OK) {
+    rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, (fc_format)txns_fmt, txns, txns_len, NULL, &batch,
+                        report, &err);
+    if (rc != FC_OK) fc_err_prefix(&err, err.code, "%s: ", "transactions");
+  }
+  if (rc == FC_OK) rc = fc_trends_run(fc_batch_transactions(batch), fc_batch_count(batch), &p, &t, &err);
+  if (rc == FC_OK) fc_trends_write_json(&t, &b);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
+  fc_buf_free(&b);
+  fc_trends_free(&t);
   fc_batch_destroy(batch);
   fc_json_doc_destroy(doc);
   free(report);

@@ -226,6 +226,55 @@ export interface SegmentOptions {
   include_users?: boolean;
 }
 
+/** Options of trends(): `floatcast trends` flags under snake_case names. */
+export interface TrendsOptions {
+  /** 'day' (default), 'week' (from Monday) or 'month'. */
+  granularity?: 'day' | 'week' | 'month';
+  partner?: string;
+  /** Required when the selected rows hold several currencies. */
+  currency?: string;
+  /** ISO 8601 time, or a local date (YYYY-MM-DD at utc_offset); inclusive. */
+  from?: string;
+  /** Exclusive; a date alone includes that whole local day. */
+  to?: string;
+  /** 'Z', '+HH:MM' or '-HH:MM' (local calendar of the buckets). */
+  utc_offset?: string;
+  /** Anomaly band in robust sigmas (3). */
+  k?: number;
+}
+
+export interface TrendsSeason {
+  mean: number;
+  peak: string;
+  trough: string;
+  effects: { name: string; effect: number; percent: number }[];
+}
+
+export interface Trends {
+  currency: string;
+  granularity: 'day' | 'week' | 'month';
+  utc_offset_minutes: number;
+  transactions: number;
+  partial_buckets: number;
+  points: number;
+  buckets: {
+    start: string[]; revenue: string[]; count: number[]; trend: number[]; seasonal: number[];
+    expected: number[]; lower: number[]; upper: number[];
+  };
+  trend: {
+    start: number; end: number; change_percent: number | null; rate_unit: string;
+    changepoints: { date: string; index: number; rate_change: number; direction: 'up' | 'down' }[];
+  };
+  seasonality: { day_of_week: TrendsSeason | null; month_of_year: TrendsSeason | null };
+  sigma: number;
+  anomalies: {
+    date: string; index: number; revenue: string; expected: number; trend: number; size: number;
+    z: number; ratio_to_trend: number | null; direction: 'above' | 'below';
+  }[];
+  /** Data fields first; text is the plain-language sentence. */
+  highlights: { kind: string; text: string; [field: string]: unknown }[];
+}
+
 export interface Segment {
   id: number;
   label: string;
@@ -453,6 +502,10 @@ export interface Floatcast {
   segment(transactions: Records, opts?: SegmentOptions): Segments;
   /** The same as the core's JSON text: `floatcast segment --json`, byte for byte. */
   segmentJSON(transactions: Records, opts?: SegmentOptions): string;
+  /** Revenue trend, changepoints, seasonality, anomalies, highlights, as `floatcast trends --json`. */
+  trends(transactions: Records, opts?: TrendsOptions): Trends;
+  /** The same as the core's JSON text, byte for byte. */
+  trendsJSON(transactions: Records, opts?: TrendsOptions): string;
   /** Forecasts per series, as `floatcast forecast`. */
   forecast(series: SeriesInput, opts: ForecastOptions): Forecasts;
   /** Forecast from saved model bytes, as `floatcast forecast --load-model`. */

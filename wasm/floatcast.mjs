@@ -232,6 +232,14 @@ export default async function init(options = {}) {
       p[0], n[0], input.format, p[1], n[1], out)));
   }
 
+  function trendsJSON(transactions, opts) {
+    const input = recordsInput(transactions, 'transactions');
+    if (input.text === null) throw new TypeError('trends: transactions are required');
+    const texts = [input.text, optionsText(opts, 'trends')];
+    return withTexts(texts, (p, n) => answer((out) => M._fc_wasm_trends(
+      p[0], n[0], input.format, p[1], n[1], out)));
+  }
+
   // forecast/backtest options pass through; for series given as arrays the
   // text is long form, so a format other than 'long' is refused.
   function seriesCall(fn, what, series, opts) {
@@ -291,6 +299,10 @@ export default async function init(options = {}) {
     segment: (transactions, opts) => JSON.parse(segmentJSON(transactions, opts)),
     /** The same as the core's JSON text: `floatcast segment --json` byte for byte. */
     segmentJSON,
+    /** Revenue trend, changepoints, weekday/month seasonality, anomalies and highlights. */
+    trends: (transactions, opts) => JSON.parse(trendsJSON(transactions, opts)),
+    /** The same as the core's JSON text: `floatcast trends --json` byte for byte. */
+    trendsJSON,
     /** Point forecasts and intervals per series (`floatcast forecast`); save_model /
      * load_model: fitted model bytes out / in (`--save-model` / `--load-model`). */
     forecast,

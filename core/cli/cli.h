@@ -53,5 +53,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_gbdt(int argc, char **argv);
 int cmd_cashflow(int argc, char **argv);
+int cmd_trends(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const struct {
     {"cashflow", cmd_cashflow, "predicted outflows/inflows p10/p50/p90 per step (gradient-boosted trees)"},
     {"features", cmd_features, "treasury features: flows, velocity, recurring payments, stream runway"},
     {"segment", cmd_segment, "customer segments of partner transactions (k-means or DBSCAN)"},
+    {"trends", cmd_trends, "revenue trend, changepoints, weekday/month seasonality, anomalies"},
     {"demo", cmd_demo, "write the demo tenant's CSV files (fixed seed)"},
     {"forecast", cmd_forecast, "forecast time series (ensemble, ETS, Theta, MSTL, baselines)"},
     {"decompose", cmd_decompose, "trend, seasonal components, changepoints and anomalies of a history"},

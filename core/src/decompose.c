@@ -191,7 +191,7 @@ int fc_decompose(const double *y, size_t n, const fc_decompose_params *pp, fc_de
   const fc_decompose_params *p = &dp;
   int rc, none = 0;
   memset(out, 0, sizeof *out);
-  if ((int)dp.freq < FC_FREQ_NONE || (int)dp.freq > FC_FREQ_MONTH)
+  if ((int)dp.freq < FC_FREQ_NONE || (int)dp.freq > FC_FREQ_QUARTER)
     return fc__err(err, FC_EINVAL, "decompose: unknown freq %d", (int)dp.freq);
   /* A lone period 1 is R's non-seasonal series: no season. Otherwise,
    * without periods MSTL takes the freq's; Prophet keeps its automatic

@@ -6,6 +6,7 @@ bad row named by its line, nothing loaded), and that `project --json` on the
 demo tenant equals tests/golden/demo_rule_48h.json byte for byte (the WASM
 module must produce the same bytes)."""
 import argparse
+import datetime
 import io
 import json
 import os
@@ -59,6 +60,8 @@ def main():
             ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output"],
             ("features",): ["--data", "--tenant", "--currency", "--now"],
             ("segment",): ["--input", "--method", "--k", "--eps", "--output"],
+            ("trends",): ["--input", "--granularity", "--partner", "--currency", "--from", "--to",
+                          "--utc-offset", "--k", "--json", "--output"],
             ("demo",): ["--out", "--seed", "--tenant", "--now", "--days"],
             ("forecast",): ["--input", "--format", "--horizon", "--model", "--season", "--freq",
                             "--regressors", "--level", "--calibrate", "--origins", "--output",
@@ -267,7 +270,7 @@ def main():
         rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "week")
         check("--freq week on monthly rows: off-grid refusal", rc == 1 and "off the week grid" in err, err)
         rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "fortnight")
-        check("--freq: unknown name refused", rc == 2 and "want hour, day, week or month" in err, err)
+        check("--freq: unknown name refused", rc == 2 and "want hour, day, week, month or quarter" in err, err)
         rc, out, err = run(cli, "forecast", "--input", mf2, "--horizon", "3", "--freq", "month", "--format", "m4")
         check("--freq with m4 input refused", rc == 2 and "--format long" in err, err)
         sf = os.path.join(tmp, "steps.csv")
@@ -299,7 +302,7 @@ def main():
         check("decompose --robust off: spikes and some neighbours flagged (plain STL)",
               set(spikes) <= set(plain) and len(plain) > len(spikes), plain)
         for extra, code, msg in ((["--robust", "yes"], 2, "--robust must be on or off"),
-                                 (["--freq", "fortnight"], 2, "want hour, day, week or month"),
+                                 (["--freq", "fortnight"], 2, "want hour, day, week, month or quarter"),
                                  (["--freq", "hour", "--format", "m4"], 2, "--format long"),
                                  ([], 2, "needs --season or --freq")):
             rc, out, err = run(cli, "decompose", "--input", spiky, *extra)
@@ -373,8 +376,56 @@ def main():
               len(feats.get("streams", [])) == 35 and feats["currencies"][0]["step_seconds"] == 3600, err)
         rc, out, err = run(cli, "features", "--data", demo, "--granularity", "week")
         check("features: bad granularity refused", rc == 1 and "hour or day" in err, err)
+        trends_checks(cli, tmp)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def trends_checks(cli, tmp):
+    """floatcast trends: exact sums per local bucket under the filters, the
+    highlights in words, and each bad option refused by name."""
+    path = os.path.join(tmp, "tx.csv")
+    rows = ["id,partner_id,user_id,action_date,amount,transaction_type,category,currency"]
+    want = {}
+    for d in range(60):  # 2024-02-01 .. 2024-03-31, leap February
+        day = (datetime.date(2024, 2, 1) + datetime.timedelta(days=d)).isoformat()
+        cents = 10000 + 37 * d + 137 * (d % 7) + (5000 if d % 7 == 4 else 0)
+        rows.append("a%d,p1,u%d,%sT22:30:00Z,%d.%02d,purchase,x,USD" % (d, d % 5, day, cents // 100, cents % 100))
+        rows.append("b%d,p2,u1,%sT10:00:00Z,3.00,purchase,x,USD" % (d, day))
+        rows.append("c%d,p1,u1,%sT10:00:00Z,-1.25,refund,x,USD" % (d, day))
+        # local day at +02:00: 22:30Z is the next day
+        nxt = (datetime.date(2024, 2, 1) + datetime.timedelta(days=d + 1)).isoformat()
+        want[nxt] = want.get(nxt, 0) + cents
+        want[day] = want.get(day, 0) - 125
+    with open(path, "w") as f:
+        f.write("\n".join(rows) + "\n")
+    rc, out, err = run(cli, "trends", "--input", path, "--partner", "p1", "--utc-offset", "+02:00",
+                       "--from", "2024-02-10", "--to", "2024-03-20", "--json")
+    doc = json.loads(out) if rc == 0 else {}
+    b = doc.get("buckets", {})
+    got = dict(zip(b.get("start", []), b.get("revenue", [])))
+    exact = all(got[k] == "%.2f" % (want[k] / 100) for k in got)
+    check("trends: exact local-day sums of one partner within from/to",
+          rc == 0 and b["start"][0] == "2024-02-10" and b["start"][-1] == "2024-03-20" and exact
+          and doc["utc_offset_minutes"] == 120, err or out[:300])
+    rc, out, err = run(cli, "trends", "--input", path, "--granularity", "week", "--json")
+    doc = json.loads(out) if rc == 0 else {}
+    starts = doc.get("buckets", {}).get("start", [])
+    check("trends: weeks from Monday, cut weeks left out",
+          rc == 0 and starts[0] == "2024-02-05" and starts[-1] == "2024-03-25" and
+          doc["partial_buckets"] == 1 and all(datetime.date.fromisoformat(s).weekday() == 0 for s in starts),
+          err or out[:300])
+    rc, out, err = run(cli, "trends", "--input", path, "--partner", "p1")
+    check("trends: the highlights in words", rc == 0 and "peak on " in out and
+          "against the weekly mean" in out, err or out)
+    for args, msg in ((["--granularity", "hour"], "--granularity"), (["--utc-offset", "+15:00"], "--utc-offset"),
+                      (["--from", "2024-02-30"], "--from"), (["--k", "0"], "--k"),
+                      (["--from", "2024-03-01", "--to", "2024-02-01"], "from >= to"),
+                      (["--partner", "nobody"], "nobody")):
+        rc, out, err = run(cli, "trends", "--input", path, *args)
+        check("trends: %s refused" % " ".join(args), rc == 1 and msg in err and out == "", err)
+    rc, out, err = run(cli, "trends", "--input", path)
+    check("trends: several currencies? one here, so it runs", rc == 0, err)
 
 
 if __name__ == "__main__":

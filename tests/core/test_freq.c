@@ -58,6 +58,28 @@ TEST(month_grid_clamps_and_keeps_month_ends) {
   ASSERT_INT_EQ(fc_freq_add(at("9999-06-01"), FC_FREQ_MONTH, 7, &t), FC_ERANGE);
 }
 
+/* Quarters: three calendar months a step, month ends kept, leap Februaries. */
+TEST(quarter_grid) {
+  int64_t t, k;
+  size_t p[FC_MAX_PERIODS];
+  fc_freq f;
+  ASSERT_OK(fc_freq_parse("quarter", &f, NULL));
+  ASSERT_INT_EQ(f, FC_FREQ_QUARTER);
+  ASSERT_STR_EQ(fc_freq_name(FC_FREQ_QUARTER), "quarter");
+  ASSERT_INT_EQ(fc_freq_periods(FC_FREQ_QUARTER, p), 1);
+  ASSERT_INT_EQ(p[0], 4);
+  ASSERT_INT_EQ(fc_freq_seconds(FC_FREQ_QUARTER) * 4, 36525 * 864);
+  ASSERT_OK(fc_freq_add(at("2023-10-01"), FC_FREQ_QUARTER, 1, &t));
+  ASSERT_INT_EQ(t, at("2024-01-01"));
+  ASSERT_OK(fc_freq_add(at("2023-11-30"), FC_FREQ_QUARTER, 1, &t)); /* a month end */
+  ASSERT_INT_EQ(t, at("2024-02-29"));
+  ASSERT_OK(fc_freq_add(at("2023-11-30"), FC_FREQ_QUARTER, 2, &t));
+  ASSERT_INT_EQ(t, at("2024-05-31"));
+  ASSERT_OK(fc_freq_index(at("2023-10-01"), FC_FREQ_QUARTER, at("2025-04-01"), &k));
+  ASSERT_INT_EQ(k, 6);
+  ASSERT_INT_EQ(fc_freq_index(at("2023-10-01"), FC_FREQ_QUARTER, at("2024-02-01"), &k), FC_EINVAL);
+}
+
 TEST(fixed_grids) {
   int64_t t, k;
   ASSERT_OK(fc_freq_add(at("2025-03-01T00:00:00Z"), FC_FREQ_WEEK, 2, &t));
@@ -155,6 +177,6 @@ TEST(backtest_too_short) {
   ASSERT_NEAR(sc.mae, 1.5, 1e-12); /* naive on a unit ramp misses by 1 and 2 */
 }
 
-TEST_LIST(T(parse_and_periods), T(month_grid_clamps_and_keeps_month_ends), T(fixed_grids),
+TEST_LIST(T(parse_and_periods), T(month_grid_clamps_and_keeps_month_ends), T(quarter_grid), T(fixed_grids),
           T(long_reader_on_a_frequency), T(forecaster_options), T(future_times),
           T(backtest_too_short));

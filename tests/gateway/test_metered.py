@@ -260,7 +260,7 @@ class Admin(unittest.TestCase):
                   "granularities": ["day"]}, 400),
                  ("PUT", "/v1/admin/tiers/bad", {"rate_per_second": 1, "burst": 1,
                   "monthly_quota": 0, "max_horizon_hours": 1, "max_history_days": 1,
-                  "granularities": ["week"]}, 400),
+                  "granularities": ["fortnight"]}, 400),
                  ("PUT", "/v1/admin/tiers/b%2Fd", None, 400),
                  ("POST", "/v1/admin/tenants", {"id": "acme", "name": "dup"}, 409),
                  ("POST", "/v1/admin/tenants", {"id": "../x", "name": "x"}, 400),

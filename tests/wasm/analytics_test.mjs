@@ -256,7 +256,7 @@ test('decompose: freq gives the periods and the grid, as --freq', () => {
   assert.deepEqual(d.anomalies, [30]);
   assert.equal(d.timestamp[55], '2024-02-25T00:00:00Z');
   assert.equal(fc.decomposeJSON(text, { freq: 'day' }), fc.decomposeJSON(text, { season: 7, robust: true }));
-  throwsCore(() => fc.decompose(text, { freq: 'fortnight' }), 'EINVAL', /want hour, day, week or month/);
+  throwsCore(() => fc.decompose(text, { freq: 'fortnight' }), 'EINVAL', /want hour, day, week, month or quarter/);
   throwsCore(() => fc.decompose(text, { freq: 'day', format: 'm4' }), 'EINVAL', /freq needs format long/);
   throwsCore(() => fc.decompose({ d: vals }, { freq: 'day' }), 'EPARSE', /needs ISO 8601 timestamps/);
 });

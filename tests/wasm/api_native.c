@@ -20,6 +20,8 @@ typedef struct fc_wasm_out {
 
 int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
                     size_t opts_len, fc_wasm_out *out);
+int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
+                   size_t opts_len, fc_wasm_out *out);
 int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len,
                      fc_wasm_out *out);
 int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len,
@@ -97,6 +99,18 @@ int main(int argc, char **argv) {
         fc_wasm_segment(OPTS("id,partner_id,user_id,action_date,amount,transaction_type\n"
                              "1,p,u,2024-01-01,zz,purchase\n"), 0, "", 0, &out),
         &out, 0, NULL, "\"rows\":[{\"row\":");
+  g = slurp("tr_trends.json", &ng);
+  check("trends week", fc_wasm_trends(txns, nt, 0, OPTS("{\"granularity\":\"week\",\"partner\":\"p1\","
+                                                          "\"from\":\"2024-02-01\",\"utc_offset\":\"-05:00\"}"), &out),
+        &out, 1, g, NULL);
+  free(g);
+  check("trends bad granularity", fc_wasm_trends(txns, nt, 0, OPTS("{\"granularity\":\"hour\"}"), &out), &out, 0,
+        NULL, "granularity: want day, week or month");
+  check("trends bad offset", fc_wasm_trends(txns, nt, 0, OPTS("{\"utc_offset\":\"+15:00\"}"), &out), &out, 0,
+        NULL, "at most 14:00");
+  check("trends from after to",
+        fc_wasm_trends(txns, nt, 0, OPTS("{\"from\":\"2024-05-01\",\"to\":\"2024-04-01\"}"), &out), &out, 0,
+        NULL, "from >= to");
   check("forecast auto", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":24,\"season\":24}"), &out), &out, 1,
         NULL, "\"intervals\":[{\"level\":80");
   check("forecast season 1 (no season)",

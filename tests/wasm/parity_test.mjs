@@ -117,6 +117,16 @@ goldenTest('segments JSON is byte for byte `floatcast segment --json`', () => {
   sameText(fc.segmentJSON(txns, { method: 'dbscan', min_pts: 4 }), golden('seg_dbscan.json'), 'dbscan');
 });
 
+goldenTest('trends JSON is byte for byte `floatcast trends --json`', () => {
+  const txns = golden('seg_txns.csv');
+  const opts = { granularity: 'week', partner: 'p1', from: '2024-02-01', utc_offset: '-05:00' };
+  sameText(fc.trendsJSON(txns, opts), golden('tr_trends.json'), 'trends week');
+  const doc = fc.trends(txns, opts);
+  assert.equal(doc.granularity, 'week');
+  assert.ok(doc.highlights.every((h) => typeof h.kind === 'string' && typeof h.text === 'string'));
+  assert.throws(() => fc.trends(txns, { granularity: 'hour' }), /granularity: want day, week or month/);
+});
+
 // The CLI's forecast CSV: series_id,step,timestamp,mean,loNN,hiNN,... .
 function parseCsv(text) {
   const [head, ...rows] = text.trim().split('\n').map((l) => l.split(','));

@@ -1,15 +1,16 @@
 /* freq.h: the calendar frequency of a timestamped series (hour, day, week,
- * month) and the grid of times it implies.
+ * month, quarter) and the grid of times it implies.
  *
  * A series with a frequency is observed on a grid anchored at its first
  * time: hour, day and week grids step by 3600, 86400 and 604800 seconds;
  * the month grid steps by calendar months, keeping the anchor's time of
  * day and day of month, clamped to shorter months (an anchor on Jan 31
  * gives Feb 28/29, Mar 31, Apr 30, ...); an anchor on the last day of its
- * month (e.g. Feb 28 of a common year) makes every point a month end.
+ * month (e.g. Feb 28 of a common year) makes every point a month end. The
+ * quarter grid steps by three calendar months the same way.
  *
  * Default seasonal periods by frequency, in steps: hour 24 and 168 (day
- * and week), day 7, week 52, month 12.
+ * and week), day 7, week 52, month 12, quarter 4.
  */
 #ifndef FC_FREQ_H
 #define FC_FREQ_H
@@ -29,10 +30,12 @@ typedef enum fc_freq {
   FC_FREQ_HOUR,
   FC_FREQ_DAY,
   FC_FREQ_WEEK,
-  FC_FREQ_MONTH
+  FC_FREQ_MONTH,
+  FC_FREQ_QUARTER
 } fc_freq;
 
-/* "hour", "day", "week" or "month" (FC_EINVAL otherwise, named in err). */
+/* "hour", "day", "week", "month" or "quarter" (FC_EINVAL otherwise, named
+ * in err). */
 int fc_freq_parse(const char *name, fc_freq *out, fc_err *err);
 /* The name fc_freq_parse reads; "none" for FC_FREQ_NONE. */
 const char *fc_freq_name(fc_freq f);
@@ -40,7 +43,8 @@ const char *fc_freq_name(fc_freq f);
 size_t fc_freq_periods(fc_freq f, size_t periods[FC_MAX_PERIODS]);
 /* Seconds per step for models that need a fixed step: 3600, 86400,
  * 604800, and for month the mean Julian month, 365.25 / 12 days (2629800
- * s, so that a year is exactly 12 steps); 0 for FC_FREQ_NONE. */
+ * s, so that a year is exactly 12 steps), for quarter three of those;
+ * 0 for FC_FREQ_NONE. */
 int64_t fc_freq_seconds(fc_freq f);
 /* The k-th grid point after anchor (k >= 0). FC_ERANGE past the years
  * 0001..9999; FC_EINVAL for FC_FREQ_NONE. */
