@@ -6,6 +6,9 @@
 #include "cache.h"
 #include "gate.h"
 #include "handlers.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 #include "metrics.h"
 
 static const char *route_name(size_t i) { return gw_route_at(i)->name; }
@@ -20,6 +23,9 @@ GW_HANDLER(gw_handle_metrics) {
   if (app->metrics)
     gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs,
                      app->gate ? &app->gate->stats : NULL, app->meter ? &ms : NULL, &res->body);
+#ifdef FC_WITH_REDIS
+  if (app->shared) gw_shared_write_metrics(app->shared, &res->body);
+#endif
   res->status = 200;
   res->content_type = "text/plain; version=0.0.4";
   gw_response_header(res, "Cache-Control", "no-store");
@@ -82,6 +88,10 @@ void gw_response_fc_error(gw_response *res, int code, const fc_err *err) {
       break;
     case FC_ENOMEM:
       gw_response_error(res, 503, "unavailable", "%s", msg);
+      break;
+    case FC_EABORTED: /* the database could not be reached (pg.h) */
+      gw_response_error(res, 503, "unavailable", "%s", msg);
+      gw_response_header(res, "Retry-After", "1");
       break;
     default:
       gw_response_error(res, 500, "internal", "%s: %s", fc_status_name(code), msg);

@@ -152,7 +152,10 @@ int pg_fail(PGconn *c, fc_err *err, const char *what, const PGresult *r) {
   /* libpq's messages end with a newline. */
   size_t n = strlen(msg);
   while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) n--;
-  return fc_err_set(err, FC_ECORRUPT, "postgresql: %s: %.*s", what, (int)n, msg);
+  /* A server that is down, restarting or went away mid-call: the call was
+   * aborted, not wrong (answered 503, worth a retry). */
+  int code = !c || PQstatus(c) != CONNECTION_OK ? FC_EABORTED : FC_ECORRUPT;
+  return fc_err_set(err, code, "postgresql: %s: %.*s", what, (int)n, msg);
 }
 
 PGresult *pg_exec(PGconn *c, const char *sql, const pg_args *a, const char *what, fc_err *err) {
@@ -168,7 +171,7 @@ PGresult *pg_exec(PGconn *c, const char *sql, const pg_args *a, const char *what
 int pg_do(PGconn *c, const char *sql, const pg_args *a, const char *what, fc_err *err) {
   PGresult *r = pg_exec(c, sql, a, what, err);
   PQclear(r);
-  return r ? FC_OK : FC_ECORRUPT;
+  return r ? FC_OK : pg_failed(err);
 }
 
 int64_t pg_i64(const PGresult *r, int row, int col) {
@@ -280,7 +283,7 @@ static int migrate(PGconn *c, void *arg, fc_err *err) {
   PGresult *r = rc == FC_OK ? pg_exec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations",
                                       NULL, "schema version", err)
                             : NULL;
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int have = (int)pg_i64(r, 0, 0);
   PQclear(r);
   if (have > N_MIGRATIONS)
@@ -337,7 +340,7 @@ static int is_empty_fn(PGconn *c, void *arg, fc_err *err) {
                         "SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM transfers)"
                         " OR EXISTS (SELECT 1 FROM streams)",
                         NULL, "is empty", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   *(int *)arg = strcmp(pg_text(r, 0, 0), "t") != 0;
   PQclear(r);
   return FC_OK;
@@ -503,7 +506,7 @@ static int default_fn(PGconn *c, void *arg, fc_err *err) {
                         "SELECT tenant_id FROM accounts GROUP BY tenant_id"
                         " ORDER BY tenant_id <> 'demo', tenant_id COLLATE \"C\" LIMIT 2",
                         NULL, "tenants", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int rc = FC_OK;
   if (PQntuples(r) == 0) {
     rc = fc_err_set(err, FC_ENOTFOUND, "the database holds no accounts");
@@ -591,7 +594,7 @@ static int load_table(PGconn *c, const char *sql, const char *tenant, row_fn fn,
   pg_args a = {0};
   pg_arg_text(&a, tenant);
   PGresult *r = pg_exec(c, sql, &a, "load", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int rc = FC_OK;
   for (int i = 0; i < PQntuples(r) && rc == FC_OK; i++) rc = fn(r, i, t, err);
   PQclear(r);

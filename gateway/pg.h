@@ -12,7 +12,8 @@
  * starting together migrate once. Connections come from a small pool; a
  * connection found broken (a restarted server) is dropped, and a call
  * whose first statement failed on a stale connection is retried once on a
- * fresh one. Failures return FC_ECORRUPT with the server's message.
+ * fresh one. Failures return FC_ECORRUPT with the server's message, or
+ * FC_EABORTED when the server cannot be reached (answered 503).
  */
 #ifndef GW_PG_H
 #define GW_PG_H

@@ -34,7 +34,7 @@ static int insert_fn(PGconn *c, void *arg, fc_err *err) {
                                       " AND granularity = $4",
                                       &a, "model version", err)
                             : NULL;
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   v->version = pg_i64(r, 0, 0);
   PQclear(r);
   if (!strcmp(v->status, "champion")) {
@@ -82,7 +82,7 @@ static int champion_fn(PGconn *c, void *arg, fc_err *err) {
                         " series_sha256 FROM model_versions WHERE tenant_id = $1 AND kind = $2"
                         " AND currency = $3 AND granularity = $4 AND status = 'champion'",
                         &a, "champion", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int rc = FC_OK;
   if (PQntuples(r) == 0) {
     rc = fc_err_set(err, FC_ENOTFOUND, "no champion model for %s %s %s", out->kind, out->currency,
@@ -194,7 +194,7 @@ static int list_fn(PGconn *c, void *arg, fc_err *err) {
                         " ORDER BY created_at DESC, version DESC, tenant_id COLLATE \"C\","
                         " kind COLLATE \"C\", currency COLLATE \"C\", granularity COLLATE \"C\"",
                         &a, "models", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   fc_buf_putc(l->out, '[');
   for (int i = 0; i < PQntuples(r); i++) {
     if ((*l->count)++) fc_buf_putc(l->out, ',');
@@ -221,7 +221,7 @@ typedef struct tenants_args {
 static int tenants_fn(PGconn *c, void *arg, fc_err *err) {
   tenants_args *t = arg;
   PGresult *r = pg_exec(c, t->sql, NULL, "tenants", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   for (int i = 0; i < PQntuples(r); i++) t->fn(pg_text(r, i, 0), t->arg);
   PQclear(r);
   return FC_OK;

@@ -55,7 +55,7 @@ static int tiers_fn(PGconn *c, void *arg, fc_err *err) {
                         "SELECT name, rate_milli, burst, monthly_quota, max_horizon_hours,"
                         " max_history_days, granularities, max_concurrent FROM tiers ORDER BY name",
                         NULL, "tiers", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int rc = FC_OK;
   for (int i = 0; i < PQntuples(r) && rc == FC_OK; i++) {
     gw_tier t;
@@ -93,7 +93,7 @@ static int tenant_create_fn(PGconn *c, void *arg, fc_err *err) {
   pg_arg_text(&a, t->id), pg_arg_text(&a, t->name), pg_arg_i64(&a, t->now);
   PGresult *r = pg_exec(c, "INSERT INTO tenants VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
                         &a, "tenant", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int created = atoi(PQcmdTuples(r)) > 0;
   PQclear(r);
   return created ? FC_OK : fc_err_set(err, FC_EDUP, "tenant '%s' exists", t->id);
@@ -109,7 +109,7 @@ static int tenant_exists_fn(PGconn *c, void *arg, fc_err *err) {
   pg_args a = {0};
   pg_arg_text(&a, t->id);
   PGresult *r = pg_exec(c, "SELECT 1 FROM tenants WHERE id = $1", &a, "tenant", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   t->exists = PQntuples(r) > 0;
   PQclear(r);
   return FC_OK;
@@ -138,7 +138,7 @@ static int list_fn(PGconn *c, void *arg, fc_err *err) {
   pg_args a = {0};
   pg_arg_text(&a, l->arg1);
   PGresult *r = pg_exec(c, l->sql, &a, "list", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   fc_buf_putc(l->out, '[');
   for (int i = 0; i < PQntuples(r); i++) {
     if ((*l->count)++) fc_buf_putc(l->out, ',');
@@ -223,7 +223,7 @@ static int key_insert_fn(PGconn *c, void *arg, fc_err *err) {
                         "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1),"
                         " EXISTS (SELECT 1 FROM tiers WHERE name = $2)",
                         &a, "key", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int tenant_ok = !strcmp(pg_text(r, 0, 0), "t"), tier_ok = !strcmp(pg_text(r, 0, 1), "t");
   PQclear(r);
   if (!tenant_ok) return fc_err_set(err, FC_ENOTFOUND, "no tenant '%s'", k->tenant);
@@ -279,7 +279,7 @@ static int keys_fn(PGconn *c, void *arg, fc_err *err) {
                         "SELECT id, tenant_id, tier, hash, revoked_at FROM api_keys"
                         " WHERE $1::text IS NULL OR id = $1",
                         &a, "keys", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int rc = FC_OK;
   e->n_rows = PQntuples(r);
   for (int i = 0; i < PQntuples(r) && rc == FC_OK; i++) {
@@ -318,14 +318,14 @@ static int key_tier_fn(PGconn *c, void *arg, fc_err *err) {
   pg_args a = {0};
   pg_arg_text(&a, kc->tier);
   PGresult *r = pg_exec(c, "SELECT 1 FROM tiers WHERE name = $1", &a, "tier", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int found = PQntuples(r) > 0;
   PQclear(r);
   if (!found) return fc_err_set(err, FC_ENOTFOUND, "no tier '%s'", kc->tier);
   memset(&a, 0, sizeof a);
   pg_arg_text(&a, kc->id), pg_arg_text(&a, kc->tier);
   r = pg_exec(c, "UPDATE api_keys SET tier = $2 WHERE id = $1", &a, "key", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int changed = atoi(PQcmdTuples(r)) > 0;
   PQclear(r);
   return changed ? FC_OK : fc_err_set(err, FC_ENOTFOUND, "no key '%s'", kc->id);
@@ -342,7 +342,7 @@ static int key_revoke_fn(PGconn *c, void *arg, fc_err *err) {
   pg_arg_text(&a, kc->id), pg_arg_i64(&a, kc->now);
   PGresult *r = pg_exec(c, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
                         &a, "key", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int changed = atoi(PQcmdTuples(r)) > 0;
   PQclear(r);
   return changed ? FC_OK : fc_err_set(err, FC_ENOTFOUND, "no key '%s'", kc->id);
@@ -404,7 +404,7 @@ static int served_fn(PGconn *c, void *arg, fc_err *err) {
                         "SELECT tenant_id, sum(calls) FROM usage WHERE status_class = 2"
                         " AND hour >= $1 GROUP BY tenant_id",
                         &a, "usage", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   for (int i = 0; i < PQntuples(r); i++) s->fn(pg_text(r, i, 0), pg_i64(r, i, 1), s->arg);
   PQclear(r);
   return FC_OK;
@@ -431,7 +431,7 @@ static int calls_fn(PGconn *c, void *arg, fc_err *err) {
                         " ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR key_id = $2)"
                         " AND ($3::integer = 0 OR status_class = $3)",
                         &a, "usage", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   q->out = pg_i64(r, 0, 0);
   PQclear(r);
   return FC_OK;
@@ -468,7 +468,7 @@ static int usage_write_fn(PGconn *c, void *arg, fc_err *err) {
                         " ORDER BY period, tenant_id COLLATE \"C\", key_id COLLATE \"C\","
                         " endpoint COLLATE \"C\", status_class",
                         &a, "usage", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   fc_buf *out = w->out;
   if (w->csv) fc_buf_puts(out, "period,tenant_id,key_id,endpoint,status_class,calls,bytes,compute_ms\n");
   else fc_buf_putc(out, '[');
@@ -541,7 +541,7 @@ static int load_txn_fn(PGconn *c, void *arg, fc_err *err) {
                         " transaction_type, category FROM transactions"
                         " WHERE tenant_id = $1 AND action_date >= $2 ORDER BY action_date, seq",
                         &a, "transactions", err);
-  if (!r) return FC_ECORRUPT;
+  if (!r) return pg_failed(err);
   int rc = FC_OK;
   size_t rows = (size_t)PQntuples(r), scap = 0;
   out->v = rows ? calloc(rows, sizeof *out->v) : NULL;

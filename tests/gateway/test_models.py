@@ -306,7 +306,7 @@ class Registry(unittest.TestCase):
         row = "seq" if gwdb.is_pg() else "rowid"
         db_rows("UPDATE transactions SET amount = amount + 100000 WHERE %s ="
                 " (SELECT %s FROM transactions WHERE tenant_id = 'acme'"
-                " ORDER BY action_date DESC LIMIT 1)" % (row, row))
+                " ORDER BY action_date DESC, %s DESC LIMIT 1)" % (row, row, row))
         r, f = call("GET", "/v1/insights/revenue-forecast?horizon=5", G["acme"])
         self.assertEqual(r.status, 200, f)
         self.assertEqual((f["method"], f["model"]["source"]), ("ensemble", "refit"), f["model"])
@@ -323,7 +323,7 @@ class Registry(unittest.TestCase):
             time.sleep(0.1)
         self.assertNotEqual(last["series"][0]["outcome"], "up_to_date", last)
         now = next(v for v in doc["versions"] if v["status"] == "champion")
-        self.assertGreater(now["version"], champ["version"])
+        self.assertGreater(now["version"], champ["version"], (last, doc["versions"][:4]))
         r, f = call("GET", "/v1/insights/revenue-forecast?horizon=4", G["acme"])
         self.assertEqual((f["method"], f["model"]["version"]), ("registry", now["version"]))
 
@@ -367,7 +367,8 @@ class Registry(unittest.TestCase):
             err = f.read()
         self.assertNotIn("Sanitizer", err)
         self.assertNotIn("runtime error", err)
-        self.assertEqual(db_rows("PRAGMA integrity_check")[0][0], "ok")
+        if not gwdb.is_pg():
+            self.assertEqual(db_rows("PRAGMA integrity_check")[0][0], "ok")
 
 
 def main():
