@@ -43,6 +43,9 @@
 #include "auth.h"
 #include "cache.h"
 #include "db.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 #include "metering.h"
 #include "metrics.h"
 #include "flowmodels.h"
@@ -67,6 +70,9 @@ typedef struct options {
   int sync_full;
   long checkpoint_ms;
   const char *admin_key;
+  const char *redis_url; /* limits shared by several nodes (shared.h) */
+  int fallback_local;
+  long nodes;
   json_t *config; /* the --config document, kept for its strings and tiers */
 } options;
 
@@ -76,7 +82,13 @@ static void usage(FILE *f) {
           "                         [--seed-demo] [--quiet] [--idle-timeout MS]\n"
           "                         [--request-timeout MS] [--max-connections N]\n"
           "  --listen HOST:PORT  address to serve on (127.0.0.1:8080; port 0: any free)\n"
-          "  --db PATH           SQLite database, created if missing (floatcast.db)\n"
+          "  --db PATH|URI       SQLite database, created if missing (floatcast.db), or\n"
+          "                      postgresql://USER@HOST:PORT/DB (shared by several nodes)\n"
+          "  --redis URL         redis://HOST:PORT: rate limits, quotas, revocations and\n"
+          "                      cache generations shared by every node\n"
+          "  --limits-fallback closed|local  Redis unreachable: refuse partner calls\n"
+          "                      (503, closed) or admit under r/N, b/N per node (local)\n"
+          "  --nodes N           N of the local fallback (1)\n"
           "  --web DIR           directory of static files (the Treasury page)\n"
           "  --seed-demo         store the demo tenant when the database is empty\n"
           "  --quiet             no access log\n"
@@ -245,6 +257,16 @@ static int parse_args(int argc, char **argv, options *o) {
       }
     } else if ((v = flag_value(argc, argv, &i, "--db"))) {
       o->db_path = v;
+    } else if ((v = flag_value(argc, argv, &i, "--redis"))) {
+      o->redis_url = v;
+    } else if ((v = flag_value(argc, argv, &i, "--limits-fallback"))) {
+      if (strcmp(v, "closed") && strcmp(v, "local")) {
+        fprintf(stderr, "floatcast-gateway: --limits-fallback: expected closed or local\n");
+        return 2;
+      }
+      o->fallback_local = !strcmp(v, "local");
+    } else if ((v = flag_value(argc, argv, &i, "--nodes"))) {
+      if (parse_ms("--nodes", v, &o->nodes) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--web"))) {
       o->web_dir = v;
     } else if ((v = flag_value(argc, argv, &i, "--idle-timeout"))) {
@@ -381,6 +403,7 @@ typedef struct runtime {
   gw_server *server;
   gw_meter *meter;
   gw_registry *registry;
+  gw_app *app;
 } runtime;
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -396,6 +419,9 @@ static void on_signal(uv_signal_t *h, int signum) {
 static void on_drained(void *arg) {
   runtime *rt = arg;
   gw_meter_stop(rt->meter);
+#ifdef FC_WITH_REDIS
+  gw_shared_close(rt->app->shared); /* settlements were sent before this */
+#endif
 }
 
 /* Startup: a job per tenant with transactions, for stale series only,
@@ -410,6 +436,28 @@ static void fit_flows_at_start(const char *tenant, void *arg) {
   gw_retrain_opts ro = gw_retrain_defaults();
   ro.what = GW_RETRAIN_TREASURY;
   gw_registry_request(arg, tenant, &ro);
+}
+
+/* --redis: limits shared by every node, asked of Redis per partner call. */
+static int start_shared(const options *o, uv_loop_t *loop, gw_app *app, fc_err *err) {
+  if (!o->redis_url) return FC_OK;
+#ifdef FC_WITH_REDIS
+  gw_shared_params sp;
+  sp.url = o->redis_url;
+  /* A reservation outlives any call of a live node; a dead node's go
+   * after this. */
+  sp.hold_ms = o->request_ms + o->queue_ms + 60000;
+  sp.fallback_local = o->fallback_local;
+  sp.nodes = o->nodes > 0 ? (int)o->nodes : 1;
+  int rc = gw_shared_create(loop, &sp, app->db, app->auth, gw_server_shared_verdict, &app->shared, err);
+  if (rc == FC_OK) gw_auth_set_shared(app->auth, 1);
+  return rc;
+#else
+  (void)loop;
+  (void)app;
+  return fc_err_set(err, FC_EUNSUPPORTED,
+                    "--redis: this gateway was built without hiredis (install libhiredis-dev)");
+#endif
 }
 
 static int serve(const options *o, gw_app *app, const char *demo_key) {
@@ -449,16 +497,27 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   }
   app->meter = rt.meter;
   app->registry = rt.registry;
-  int rc = gw_server_start(&loop, &cfg, app, &rt.server);
+  rt.app = app;
+  /* Only a malformed URL fails, before the shared state opened a handle. */
+  int shared_rc = start_shared(o, &loop, app, &err);
+  int rc = shared_rc == FC_OK ? gw_server_start(&loop, &cfg, app, &rt.server) : UV_EINVAL;
   if (rc != 0) {
-    fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
-            uv_strerror(rc));
+    if (shared_rc != FC_OK) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
+    else fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
+                 uv_strerror(rc));
+#ifdef FC_WITH_REDIS
+    gw_shared_close(app->shared);
+#endif
     gw_meter_stop(rt.meter);
     gw_registry_stop(rt.registry);
     uv_run(&loop, UV_RUN_DEFAULT);
     gw_meter_destroy(rt.meter);
     gw_registry_destroy(rt.registry);
     app->registry = NULL;
+#ifdef FC_WITH_REDIS
+    gw_shared_free(app->shared);
+    app->shared = NULL;
+#endif
     uv_loop_close(&loop);
     return 1;
   }
@@ -480,6 +539,10 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   if (gw_db_treasury_tenants(app->db, fit_flows_at_start, rt.registry, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: startup flow models: %s\n", err.msg);
   uv_run(&loop, UV_RUN_DEFAULT);
+#ifdef FC_WITH_REDIS
+  gw_shared_free(app->shared);
+  app->shared = NULL;
+#endif
   gw_server_destroy(rt.server);
   gw_meter_destroy(rt.meter);
   gw_registry_destroy(rt.registry);

@@ -33,6 +33,7 @@ typedef struct gw_app {
   gw_registry *registry; /* NULL: no retraining (tools) */
   struct gw_flowmodels *flowmodels; /* fitted treasury flow models; NULL: fit per request */
   struct gw_gate *gate; /* admission to the thread pool (loop only); NULL: none */
+  struct gw_shared *shared; /* limits shared by every node in Redis; NULL: this node's */
 } gw_app;
 
 typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req,
