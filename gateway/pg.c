@@ -216,7 +216,7 @@ static int open_conn(const char *uri, PGconn **out, fc_err *err) {
 
 /* *fresh = 1 when the connection was just opened (not a pooled one that a
  * server restart may have broken). */
-static int acquire(gw_pg *pg, PGconn **out, int *fresh, fc_err *err) {
+int pg_acquire(gw_pg *pg, PGconn **out, int *fresh, fc_err *err) {
   uv_mutex_lock(&pg->lock);
   *out = pg->n_idle > 0 ? pg->idle[--pg->n_idle] : NULL;
   uv_mutex_unlock(&pg->lock);
@@ -224,7 +224,7 @@ static int acquire(gw_pg *pg, PGconn **out, int *fresh, fc_err *err) {
   return *out ? FC_OK : open_conn(pg->uri, out, err);
 }
 
-static void release(gw_pg *pg, PGconn *c) {
+void pg_release(gw_pg *pg, PGconn *c) {
   if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
     uv_mutex_lock(&pg->lock);
     if (pg->n_idle < POOL_MAX) {
@@ -250,7 +250,7 @@ int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err) {
   int rc = FC_ECORRUPT;
   for (int attempt = 0; attempt < 2; attempt++) {
     int fresh;
-    rc = acquire(pg, &c, &fresh, err);
+    rc = pg_acquire(pg, &c, &fresh, err);
     if (rc != FC_OK) return rc;
     rc = pg_do(c, begin, NULL, "begin", err);
     if (rc == FC_OK || fresh || PQstatus(c) == CONNECTION_OK) break;
@@ -266,7 +266,7 @@ int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err) {
     PQclear(r);
   }
   if (PQstatus(c) != CONNECTION_OK) drop_idle(pg);
-  release(pg, c);
+  pg_release(pg, c);
   return rc;
 }
 

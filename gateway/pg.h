@@ -63,6 +63,11 @@ int gw_pg_usage_calls(gw_pg *pg, const char *tenant, const char *key_id, int sta
 int gw_pg_load_transactions(gw_pg *pg, const char *tenant, int64_t since, gw_txn_set *out,
                             fc_err *err);
 
+/* pg_lease.c (lease.h): *got = 1 and *conn the session holding the
+ * advisory lock `name`, or *got = 0 when another session holds it. */
+int gw_pg_lease_try(gw_pg *pg, const char *name, void **conn, int *got, fc_err *err);
+void gw_pg_lease_release(gw_pg *pg, void *conn);
+
 /* pg_models.c */
 int gw_pg_model_insert(gw_pg *pg, gw_model_version *v, fc_err *err);
 int gw_pg_model_champion(gw_pg *pg, const char *tenant, const char *kind, const char *currency,

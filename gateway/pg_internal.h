@@ -47,6 +47,10 @@ int64_t pg_time(const PGresult *r, int row, int col); /* NULL: FC_TIME_NONE */
  * ROLLBACK when fn fails. A BEGIN that fails on a broken pooled
  * connection is retried once on a fresh one: nothing was sent yet. */
 typedef int (*pg_fn)(PGconn *c, void *arg, fc_err *err);
+/* A pooled connection (opened on demand; *fresh = 1 when just opened) and
+ * its return (closed instead when broken or inside a transaction). */
+int pg_acquire(gw_pg *pg, PGconn **out, int *fresh, fc_err *err);
+void pg_release(gw_pg *pg, PGconn *c);
 int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err);
 
 /* JSON helpers shared by the listings. */

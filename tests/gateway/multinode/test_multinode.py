@@ -547,6 +547,48 @@ class E_Restarts(unittest.TestCase):
         self.assertEqual(set(counts) - {200, 503}, set(), counts)
 
 
+class F_Retrain(unittest.TestCase):
+    def test_retraining_job_runs_once_across_nodes(self):
+        k = tenant_with_key("train", "wide")["key"]
+        r, doc = call("POST", "/v1/transactions", k, tm.transactions(11, days=120),
+                      port=S["node_ports"][0])
+        self.assertEqual(r.status, 200, doc)
+
+        def last_job(port):
+            r, doc = call("GET", "/v1/models", k, port=port)
+            st = doc["retraining"] if r.status == 200 else {}
+            return st.get("last") if st and not st.get("running") and not st.get("queued") else None
+        poll("the ingestion's job", lambda: last_job(S["node_ports"][0]), deadline=240)
+        # A corrected amount makes every series stale without a job: the
+        # restarted nodes' startup jobs (only_stale) all find work, at once.
+        gwdb.sql(S["dbpath"], "UPDATE transactions SET amount = amount + 100000 WHERE seq ="
+                              " (SELECT max(seq) FROM transactions WHERE tenant_id = 'train')")
+        before = served_in_db("SELECT count(*) FROM model_versions WHERE tenant_id = 'train'")
+        for i in range(3):
+            self.assertEqual(stop_node(i), 0)
+        ts = [threading.Thread(target=start_node, args=(i,)) for i in range(3)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        lasts = [poll("node %d's startup job" % i, lambda p=p: last_job(p), deadline=240)
+                 for i, p in enumerate(S["node_ports"])]
+        outcomes = [[x["outcome"] for x in last["series"]] for last in lasts]
+        trained = [o for o in outcomes if any(x != "up_to_date" for x in o)]
+        self.assertEqual(len(trained), 1, outcomes)  # one node trained, the others found it done
+        rows = gwdb.sql(S["dbpath"], "SELECT currency, granularity, count(*),"
+                                     " sum(CASE WHEN status = 'champion' THEN 1 ELSE 0 END)"
+                                     " FROM model_versions WHERE tenant_id = 'train'"
+                                     " GROUP BY currency, granularity")
+        self.assertTrue(rows)
+        for ccy, gran, n, champions in rows:
+            self.assertEqual(champions, 1, rows)  # one champion per series, as ever
+        after = served_in_db("SELECT count(*) FROM model_versions WHERE tenant_id = 'train'")
+        # One job: at most a challenger and a champion per series.
+        self.assertGreater(after, before)
+        self.assertLessEqual(after - before, 2 * len(rows), (before, after, outcomes))
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
