@@ -693,7 +693,7 @@ static void dispatch(gw_conn *c) {
 
 #ifdef FC_WITH_REDIS
 /* The 429 of a shared verdict, worded as auth.c words a local one. */
-static void shared_limited(gw_conn *c, const gw_shared_verdict *v, int64_t month_end) {
+static void shared_limited(gw_conn *c, const gw_shared_verdict *v) {
   const gw_tier *t = &c->call.tier;
   if (!v->rate.allowed)
     gw_response_error(&c->res, 429, "rate_limited",
@@ -708,7 +708,6 @@ static void shared_limited(gw_conn *c, const gw_shared_verdict *v, int64_t month
                       "the rest of the monthly quota of tier '%s' (%lld calls) is held by "
                       "calls in progress; retry after 1 s",
                       t->name, (long long)t->monthly_quota);
-  (void)month_end;
 }
 
 /* Redis unreachable: refuse (503), or with --limits-fallback local admit
@@ -757,7 +756,7 @@ void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
                   &c->rl_hdr);
   c->shared_gen = v->cache_gen;
   if (v->outcome == GW_SHARED_LIMITED) {
-    shared_limited(c, v, month_end);
+    shared_limited(c, v);
     finish(c);
     return;
   }

@@ -115,7 +115,8 @@ def stop_redis():
 def node_cmd(i):
     return [ARGS.gateway, "--listen", "127.0.0.1:%d" % S["node_ports"][i], "--db", S["uri"],
             "--redis", "redis://127.0.0.1:%d" % S["redis_port"], "--quiet",
-            "--anon-rate", "100000", "--anon-burst", "100000", "--request-timeout", "60000"]
+            "--anon-rate", "100000", "--anon-burst", "100000", "--request-timeout", "60000"] + \
+        (S.get("extra", []) if i == 3 else [])
 
 
 def start_node(i):
@@ -185,7 +186,7 @@ http {
 
 
 def cleanup():
-    for i in range(3):
+    for i in range(len(S["nodes"])):
         try:
             stop_node(i, signal.SIGKILL)
         except Exception:  # noqa: BLE001 - cleanup goes on
@@ -508,6 +509,37 @@ class E_Restarts(unittest.TestCase):
         self.assertEqual(set(counts) - {200, 429, 503}, set(), counts)
         for p in S["node_ports"]:
             self.assertEqual(metric(p, 'floatcast_limits_mode{mode="shared"}'), 1)
+
+    def test_local_fallback_admits_this_nodes_share(self):
+        # A fourth node that, with Redis down, admits under r/N, b/N (N = 3).
+        tier("b30", 0.001, 30)
+        k = tenant_with_key("fallback", "b30")["key"]
+        S["node_ports"].append(free_port())
+        S["nodes"].append(None)
+        i = len(S["nodes"]) - 1
+        S["extra"] = ["--limits-fallback", "local", "--nodes", "3"]
+        try:
+            start_node(i)
+            stop_redis()
+            port = S["node_ports"][i]
+            poll("the fallback in force", lambda: metric(port, 'floatcast_limits_mode{mode="local_fallback"}') == 1)
+            counts = hammer(k, 20, 2, port=port)
+            self.assertEqual(counts.get(200, 0), 10, counts)  # burst 30 over 3 nodes
+            self.assertEqual(counts.get(429, 0), 30, counts)
+            self.assertIn("admitted under per-node limits", node_log(i))
+            # The other nodes refuse meanwhile (the default, closed).
+            r, doc = call("GET", "/v1/usage", k, port=S["node_ports"][0])
+            self.assertEqual((r.status, doc["error"]["code"], r.getheader("Retry-After")),
+                             (503, "limits_unavailable", "1"))
+        finally:
+            start_redis()
+            stop_node(i)
+            S["nodes"].pop()
+            S["node_ports"].pop()
+            S["extra"] = []
+        for p in S["node_ports"]:
+            poll("shared limits back on :%d" % p,
+                 lambda p=p: metric(p, 'floatcast_limits_mode{mode="shared"}') == 1)
 
     def test_postgresql_restart_503_while_down_nothing_lost(self):
         k = tenant_with_key("pgrestart", "wide")
