@@ -115,7 +115,9 @@ def stop_redis():
 def node_cmd(i):
     return [ARGS.gateway, "--listen", "127.0.0.1:%d" % S["node_ports"][i], "--db", S["uri"],
             "--redis", "redis://127.0.0.1:%d" % S["redis_port"], "--quiet",
-            "--anon-rate", "100000", "--anon-burst", "100000", "--request-timeout", "60000"] + \
+            "--anon-rate", "100000", "--anon-burst", "100000", "--request-timeout", "60000",
+            # Behind a balancer every connection comes from its address.
+            "--max-connections-per-address", "0"] + \
         (S.get("extra", []) if i == 3 else [])
 
 
@@ -169,7 +171,7 @@ http {
   access_log off;
   client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy;
   fastcgi_temp_path %(d)s/fcgi; uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
-  upstream gw { %(ups)s keepalive 64; }
+  upstream gw { %(ups)s keepalive 64; keepalive_timeout 4s; }
   server {
     listen 127.0.0.1:%(port)d;
     location / {
@@ -327,17 +329,19 @@ class A_Limits(unittest.TestCase):
         # One token per 1000 s: no token comes back while 200 clients race.
         tier("b50", 0.001, 50)
         k = tenant_with_key("burst", "b50")["key"]
+        known_everywhere(k)  # a new key takes up to 1 s to reach a node: 3 of the 50
         counts = hammer(k, 200, 1)
-        self.assertEqual(counts.get(200, 0), 50, counts)
-        self.assertEqual(counts.get(429, 0), 150, counts)
+        self.assertEqual(counts.get(200, 0), 47, counts)
+        self.assertEqual(counts.get(429, 0), 153, counts)
         self.assertEqual(served_in_db("SELECT sum(calls) FROM usage WHERE tenant_id = 'burst'"
                                       " AND status_class = 2"), 50)
 
     def test_quota_is_exact_across_nodes_rotation_and_second_key(self):
         tier("q30", 100000, 100000, quota=30)
         first = tenant_with_key("quota", "q30")
-        counts = hammer(first["key"], 3, 4)  # 12 calls, spread over the nodes
-        self.assertEqual(counts, {200: 12})
+        known_everywhere(first["key"])  # 3 calls
+        counts = hammer(first["key"], 3, 3)  # 9 more, spread over the nodes
+        self.assertEqual(counts, {200: 9})
         r, rot = admin("POST", "/v1/admin/keys/%s/rotate" % first["id"], port=S["node_ports"][1])
         self.assertEqual(r.status, 201, rot)
         r, second = admin("POST", "/v1/admin/keys", {"tenant_id": "quota", "tier": "q30"},
@@ -507,8 +511,9 @@ class E_Restarts(unittest.TestCase):
         self.assertLessEqual(served, allowed + 3, (served, elapsed, counts))
         self.assertEqual(served, counts.get(200, 0) + 3)
         self.assertEqual(set(counts) - {200, 429, 503}, set(), counts)
-        for p in S["node_ports"]:
-            self.assertEqual(metric(p, 'floatcast_limits_mode{mode="shared"}'), 1)
+        for p in S["node_ports"]:  # every node back on shared limits (reconciled)
+            poll("shared limits back on :%d" % p,
+                 lambda p=p: metric(p, 'floatcast_limits_mode{mode="shared"}') == 1, deadline=30)
 
     def test_local_fallback_admits_this_nodes_share(self):
         # A fourth node that, with Redis down, admits under r/N, b/N (N = 3).
