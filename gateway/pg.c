@@ -224,7 +224,16 @@ int pg_acquire(gw_pg *pg, PGconn **out, int *fresh, fc_err *err) {
   return *out ? FC_OK : open_conn(pg->uri, out, err);
 }
 
+/* A broken connection usually means the server restarted: every pooled
+ * connection is then as stale, so all go. */
+static void drop_idle(gw_pg *pg) {
+  uv_mutex_lock(&pg->lock);
+  while (pg->n_idle > 0) PQfinish(pg->idle[--pg->n_idle]);
+  uv_mutex_unlock(&pg->lock);
+}
+
 void pg_release(gw_pg *pg, PGconn *c) {
+  if (PQstatus(c) != CONNECTION_OK) drop_idle(pg);
   if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
     uv_mutex_lock(&pg->lock);
     if (pg->n_idle < POOL_MAX) {
@@ -234,14 +243,6 @@ void pg_release(gw_pg *pg, PGconn *c) {
     uv_mutex_unlock(&pg->lock);
   }
   PQfinish(c); /* a no-op for NULL */
-}
-
-/* A broken connection usually means the server restarted: every pooled
- * connection is then as stale, so all go. */
-static void drop_idle(gw_pg *pg) {
-  uv_mutex_lock(&pg->lock);
-  while (pg->n_idle > 0) PQfinish(pg->idle[--pg->n_idle]);
-  uv_mutex_unlock(&pg->lock);
 }
 
 int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err) {

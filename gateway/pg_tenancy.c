@@ -360,34 +360,63 @@ typedef struct usage_args {
   size_t n;
 } usage_args;
 
+/* A text as an SQL literal appended to b (PQescapeLiteral: quotes, and
+ * the connection's encoding). */
+static int put_literal(PGconn *c, fc_buf *b, const char *s) {
+  char *lit = PQescapeLiteral(c, s, strlen(s));
+  if (!lit) return -1;
+  fc_buf_puts(b, lit);
+  PQfreemem(lit);
+  return 0;
+}
+
 /* The metering writer's group commit: every row in one transaction, all
- * or none. The statement is prepared once per transaction (unnamed). */
-static int usage_add_fn(PGconn *c, void *arg, fc_err *err) {
-  const usage_args *u = arg;
-  PGresult *p = PQprepare(c, "",
-                          "INSERT INTO usage AS u VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                          " ON CONFLICT (tenant_id, key_id, endpoint, status_class, hour) DO UPDATE"
-                          " SET calls = u.calls + excluded.calls, bytes = u.bytes + excluded.bytes,"
-                          " compute_us = u.compute_us + excluded.compute_us",
-                          0, NULL);
-  int rc = PQresultStatus(p) == PGRES_COMMAND_OK ? FC_OK : pg_fail(c, err, "usage", p);
-  PQclear(p);
-  for (size_t i = 0; i < u->n && rc == FC_OK; i++) {
+ * or none, sent as one multi-statement simple query (PostgreSQL runs it
+ * as one implicit transaction), so a batch costs one round trip whatever
+ * its size: the answers of the batch wait for it. Not retried: a stale
+ * pooled connection fails before anything ran (those answers get 503 and
+ * count nowhere; the pool is then dropped), and a server lost mid-commit
+ * leaves the outcome unknown, where counting a call that was not answered
+ * is the allowed error, never the reverse. */
+static int usage_add_on(PGconn *c, const usage_args *u, fc_err *err) {
+  fc_buf sql;
+  fc_buf_init(&sql);
+  int bad = 0;
+  for (size_t i = 0; i < u->n && !bad; i++) {
     const gw_usage_row *x = &u->rows[i];
-    pg_args a = {0};
-    pg_arg_text(&a, x->tenant), pg_arg_text(&a, x->key_id), pg_arg_text(&a, x->endpoint);
-    pg_arg_i64(&a, x->status_class), pg_arg_i64(&a, x->hour), pg_arg_i64(&a, x->calls);
-    pg_arg_i64(&a, x->bytes), pg_arg_i64(&a, x->compute_us);
-    PGresult *r = PQexecPrepared(c, "", a.n, a.v, a.len, a.fmt, 0);
+    fc_buf_puts(&sql, "INSERT INTO usage AS u VALUES (");
+    bad |= put_literal(c, &sql, x->tenant);
+    fc_buf_putc(&sql, ',');
+    bad |= put_literal(c, &sql, x->key_id);
+    fc_buf_putc(&sql, ',');
+    bad |= put_literal(c, &sql, x->endpoint);
+    fc_buf_printf(&sql, ",%d,%lld,%lld,%lld,%lld)", x->status_class, (long long)x->hour,
+                  (long long)x->calls, (long long)x->bytes, (long long)x->compute_us);
+    fc_buf_puts(&sql, " ON CONFLICT (tenant_id, key_id, endpoint, status_class, hour) DO UPDATE"
+                      " SET calls = u.calls + excluded.calls, bytes = u.bytes + excluded.bytes,"
+                      " compute_us = u.compute_us + excluded.compute_us;");
+  }
+  int rc = FC_OK;
+  if (bad || fc_buf_failed(&sql)) {
+    rc = bad ? pg_fail(c, err, "usage", NULL) : fc_err_set(err, FC_ENOMEM, "out of memory");
+  } else if (u->n > 0) {
+    PGresult *r = PQexec(c, sql.data);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) rc = pg_fail(c, err, "usage", r);
     PQclear(r);
   }
+  fc_buf_free(&sql);
   return rc;
 }
 
 int gw_pg_usage_add(gw_pg *pg, const gw_usage_row *rows, size_t n, fc_err *err) {
   usage_args u = {rows, n};
-  return pg_run(pg, 0, usage_add_fn, &u, err);
+  PGconn *c;
+  int fresh;
+  int rc = pg_acquire(pg, &c, &fresh, err);
+  if (rc != FC_OK) return rc;
+  rc = usage_add_on(c, &u, err);
+  pg_release(pg, c);
+  return rc;
 }
 
 typedef struct served_args {
