@@ -177,6 +177,10 @@ struct gw_shared {
   gw_shared_cb cb;
   redisAsyncContext *ac; /* NULL while disconnected */
   int connecting, up, closing;
+  /* Up needs both: quotas reconciled and the scripts loaded (EVALSHA
+   * sends 40 bytes per call instead of the script). */
+  int reconciled;
+  char admit_sha[41], settle_sha[41];
   uv_timer_t tick;
   unsigned ticks;
   /* Background work (reconcile, key reload): one at a time. */
@@ -289,15 +293,19 @@ static void on_work(uv_work_t *w) {
   s->work_ok = rc == FC_OK;
 }
 
+static void maybe_up(gw_shared *s) {
+  if (s->up || !s->reconciled || !s->admit_sha[0] || !s->settle_sha[0] || !s->ac || s->closing) return;
+  s->up = 1;
+  fprintf(stderr, "floatcast-gateway: shared limits: Redis %s:%d reachable, quotas reconciled\n",
+          s->host, s->port);
+}
+
 static void on_work_done(uv_work_t *w, int status) {
   gw_shared *s = w->data;
   s->work_busy = 0;
   s->stats.key_reloads++;
-  if (s->work_reconcile && s->work_ok && status == 0 && s->ac && !s->closing) {
-    s->up = 1;
-    fprintf(stderr, "floatcast-gateway: shared limits: Redis %s:%d reachable, quotas reconciled\n",
-            s->host, s->port);
-  }
+  if (s->work_reconcile && s->work_ok && status == 0 && s->ac) s->reconciled = 1;
+  maybe_up(s);
 }
 
 static void start_work(gw_shared *s, int reconcile) {
@@ -315,11 +323,23 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
   (void)status;
   s->ac = NULL;
   s->connecting = 0;
+  s->reconciled = 0;
+  s->admit_sha[0] = s->settle_sha[0] = '\0';
   if (s->up)
     fprintf(stderr, "floatcast-gateway: shared limits: lost Redis %s:%d; partner calls %s\n",
             s->host, s->port,
             s->p.fallback_local ? "admitted under per-node limits (r/N, b/N)" : "refused (503)");
   s->up = 0;
+}
+
+/* A SCRIPT LOAD's answer: the script's SHA1, kept in priv. */
+static void on_loaded(redisAsyncContext *ac, void *reply, void *priv) {
+  redisReply *r = reply;
+  gw_shared *s = ac->data;
+  if (r && r->type == REDIS_REPLY_STRING && r->len == 40) {
+    memcpy(priv, r->str, 41);
+    maybe_up(s);
+  }
 }
 
 static void on_connect(const redisAsyncContext *ac, int status) {
@@ -333,6 +353,8 @@ static void on_connect(const redisAsyncContext *ac, int status) {
   /* Admit nothing until quotas are reconciled: a Redis that restarted
    * empty would otherwise hand out a month's quota again. */
   s->work_busy ? (void)0 : start_work(s, 1);
+  redisAsyncCommand(s->ac, on_loaded, s->admit_sha, "SCRIPT LOAD %s", admit_lua);
+  redisAsyncCommand(s->ac, on_loaded, s->settle_sha, "SCRIPT LOAD %s", settle_lua);
 }
 
 static void try_connect(gw_shared *s) {
@@ -376,7 +398,7 @@ static void on_tick(uv_timer_t *t) {
     if (s->ticks % DOWN_RELOAD_TICKS == 0) start_work(s, 0);
     return;
   }
-  if (!s->up && !s->work_busy && !s->connecting) start_work(s, 1); /* a failed reconcile */
+  if (!s->reconciled && !s->work_busy && !s->connecting) start_work(s, 1); /* a failed reconcile */
   /* A backstop for a change whose generation bump was lost. */
   if (s->up && s->ticks % BACKSTOP_RELOAD_TICKS == 0) start_work(s, 0);
   if (s->up && !s->gen_pending &&
@@ -406,8 +428,11 @@ static void on_admit(redisAsyncContext *ac, void *reply, void *priv) {
   gw_shared *s = pa->s;
   (void)ac;
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 8) {
-    if (r && r->type == REDIS_REPLY_ERROR)
+    if (r && r->type == REDIS_REPLY_ERROR) {
       fprintf(stderr, "floatcast-gateway: shared limits: %s\n", r->str);
+      /* The script cache was flushed: reconnecting loads it again. */
+      if (!strncmp(r->str, "NOSCRIPT", 8) && s->ac) redisAsyncDisconnect(s->ac);
+    }
     down_verdict(s, pa->owner);
     free(pa);
     return;
@@ -450,7 +475,7 @@ void gw_shared_admit(gw_shared *s, const gw_call *call, int64_t unix_s, void *ow
   snprintf(burst, sizeof burst, "%lld", (long long)(call->tier.rate.burst > 0 ? call->tier.rate.burst : 1));
   snprintf(limit, sizeof limit, "%lld", (long long)call->tier.monthly_quota);
   snprintf(hold, sizeof hold, "%lld", (long long)s->p.hold_ms * 1000);
-  const char *argv[] = {"EVAL", admit_lua, "5", k_rl, k_qu, k_qh, "fc:revoked", k_cg,
+  const char *argv[] = {"EVALSHA", s->admit_sha, "5", k_rl, k_qu, k_qh, "fc:revoked", k_cg,
                         call->key_id, rate, burst, limit, pa->token, hold};
   if (redisAsyncCommandArgv(s->ac, on_admit, pa, 14, argv, NULL) != REDIS_OK) {
     free(pa);
@@ -459,12 +484,12 @@ void gw_shared_admit(gw_shared *s, const gw_call *call, int64_t unix_s, void *ow
 }
 
 void gw_shared_settle(gw_shared *s, const gw_call *call, const char *token, int billable) {
-  if (!s->ac || !token[0] || call->tier.monthly_quota <= 0) return;
+  if (!s->ac || !s->settle_sha[0] || !token[0] || call->tier.monthly_quota <= 0) return;
   char k_qu[FC_TEXT_MAX + 48], k_qh[FC_TEXT_MAX + 48];
   int64_t month = call->quota_month;
   snprintf(k_qu, sizeof k_qu, "fc:qu:%s:%lld", call->tenant, (long long)month);
   snprintf(k_qh, sizeof k_qh, "fc:qh:%s:%lld", call->tenant, (long long)month);
-  const char *argv[] = {"EVAL", settle_lua, "2", k_qu, k_qh, token, billable ? "1" : "0"};
+  const char *argv[] = {"EVALSHA", s->settle_sha, "2", k_qu, k_qh, token, billable ? "1" : "0"};
   redisAsyncCommandArgv(s->ac, NULL, NULL, 7, argv, NULL);
 }
 

@@ -8,7 +8,7 @@ GET /v1/reports/treasury/projection?horizon=1&currency=EUR), in one run:
   3. three such nodes behind nginx (round robin, keepalive upstream);
   4. nginx alone serving the same body (limit_req keyed on the key).
 Each with wrk -t2 -c64 for --seconds. For the shared cases it also counts
-Redis commands (INFO commandstats: EVAL calls) and PostgreSQL transactions
+Redis commands (INFO commandstats: EVAL and EVALSHA calls) and PostgreSQL transactions
 (pg_stat_database.xact_commit) per answered request. Two cores cannot show
 scaling: read the per-request costs, not the three-node throughput.
 
@@ -36,8 +36,7 @@ import test_multinode as mn  # noqa: E402
 def redis_evals(port):
     out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "commandstats"],
                          stdout=subprocess.PIPE, check=True).stdout.decode()
-    m = re.search(r"cmdstat_eval:calls=(\d+)", out)
-    return int(m.group(1)) if m else 0
+    return sum(int(m.group(1)) for m in re.finditer(r"cmdstat_eval(?:sha)?:calls=(\d+)", out))
 
 
 def pg_commits(cluster, db):
@@ -128,7 +127,7 @@ def main():
                 p.wait()
         mn.cleanup()
     print("| case (wrk -t2 -c64, %d s) | requests/s | p50 ms | p99 ms | non-2xx | server CPU s |"
-          " Redis EVAL / request | PostgreSQL commits / request |" % args.seconds)
+          " Redis scripts / request | PostgreSQL commits / request |" % args.seconds)
     print("|---|---|---|---|---|---|---|---|")
     for name, r, ev, pc in rows:
         print("| %s | %.0f | %.2f | %.2f | %d | %.1f | %s | %s |" % (
