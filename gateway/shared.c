@@ -92,6 +92,7 @@ static int uv_redis_attach(redisAsyncContext *ac, uv_loop_t *loop) {
 #define TICK_MS 200        /* key-generation poll and reconnect attempts */
 #define DOWN_RELOAD_TICKS 5 /* Redis down: reload keys from the database every 1 s */
 #define BACKSTOP_RELOAD_TICKS 25 /* and every 5 s when up */
+#define HUNG_MS 2000 /* admissions unanswered this long: Redis counts as down */
 
 /* The admission script. Time is the server's, in microseconds; a tenant's
  * theoretical arrival time is tat_us + frac/rate_milli microseconds, so one
@@ -189,6 +190,11 @@ struct gw_shared {
   long long keys_gen_seen;
   int gen_pending;
   uint64_t token_seq;
+  /* Admissions sent and not yet answered, and when Redis last answered
+   * one (or the first of them was sent): a Redis that stops answering
+   * without closing the connection must not hold calls for ever. */
+  unsigned n_pending;
+  uint64_t last_reply_ms;
   char node[17]; /* random per process: reservation tokens are unique */
   gw_shared_stats stats;
   /* The blocking connection of the thread pool. */
@@ -392,6 +398,14 @@ static void on_keys_gen(redisAsyncContext *ac, void *reply, void *priv) {
 static void on_tick(uv_timer_t *t) {
   gw_shared *s = t->data;
   s->ticks++;
+  if (s->ac && s->n_pending > 0 && uv_now(s->loop) - s->last_reply_ms > HUNG_MS) {
+    fprintf(stderr, "floatcast-gateway: shared limits: Redis %s:%d has not answered for %d ms; "
+                    "dropping the connection\n", s->host, s->port, HUNG_MS);
+    redisAsyncFree(s->ac); /* pending admissions get no reply: down; on_disconnect runs */
+    s->ac = NULL;
+    s->up = 0;
+    return;
+  }
   if (!s->ac) {
     try_connect(s);
     /* Down: revocations reach this node through the database. */
@@ -427,6 +441,8 @@ static void on_admit(redisAsyncContext *ac, void *reply, void *priv) {
   redisReply *r = reply;
   gw_shared *s = pa->s;
   (void)ac;
+  s->n_pending--;
+  s->last_reply_ms = uv_now(s->loop);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 8) {
     if (r && r->type == REDIS_REPLY_ERROR) {
       fprintf(stderr, "floatcast-gateway: shared limits: %s\n", r->str);
@@ -480,7 +496,9 @@ void gw_shared_admit(gw_shared *s, const gw_call *call, int64_t unix_s, void *ow
   if (redisAsyncCommandArgv(s->ac, on_admit, pa, 14, argv, NULL) != REDIS_OK) {
     free(pa);
     down_verdict(s, owner);
+    return;
   }
+  if (s->n_pending++ == 0) s->last_reply_ms = uv_now(s->loop);
 }
 
 void gw_shared_settle(gw_shared *s, const gw_call *call, const char *token, int billable) {

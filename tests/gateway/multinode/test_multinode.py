@@ -546,6 +546,25 @@ class E_Restarts(unittest.TestCase):
             poll("shared limits back on :%d" % p,
                  lambda p=p: metric(p, 'floatcast_limits_mode{mode="shared"}') == 1)
 
+    def test_hung_redis_is_down_not_a_hang(self):
+        # Redis stopped (SIGSTOP: the connection stays open, nothing is
+        # answered): a call gets 503 within a few seconds, not never.
+        k = tenant_with_key("hung", "wide")["key"]
+        known_everywhere(k)
+        port = S["node_ports"][1]
+        S["redis"].send_signal(signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            r, doc = tm.call("GET", "/v1/usage", k, port=port)
+            self.assertEqual((r.status, doc["error"]["code"]), (503, "limits_unavailable"))
+            self.assertLess(time.monotonic() - t0, 10)
+        finally:
+            S["redis"].send_signal(signal.SIGCONT)
+        for p in S["node_ports"]:
+            poll("shared limits back on :%d" % p,
+                 lambda p=p: metric(p, 'floatcast_limits_mode{mode="shared"}') == 1, deadline=30)
+        self.assertEqual(call("GET", "/v1/usage", k, port=port)[0].status, 200)
+
     def test_postgresql_restart_503_while_down_nothing_lost(self):
         k = tenant_with_key("pgrestart", "wide")
         known_everywhere(k["key"])
