@@ -182,6 +182,7 @@ struct gw_shared {
    * sends 40 bytes per call instead of the script). */
   int reconciled;
   char admit_sha[41], settle_sha[41];
+  int scripts_pending; /* SCRIPT LOADs sent, not answered */
   uv_timer_t tick;
   unsigned ticks;
   /* Background work (reconcile, key reload): one at a time. */
@@ -330,6 +331,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
   s->ac = NULL;
   s->connecting = 0;
   s->reconciled = 0;
+  s->scripts_pending = 0;
   s->admit_sha[0] = s->settle_sha[0] = '\0';
   if (s->up)
     fprintf(stderr, "floatcast-gateway: shared limits: lost Redis %s:%d; partner calls %s\n",
@@ -342,10 +344,20 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
 static void on_loaded(redisAsyncContext *ac, void *reply, void *priv) {
   redisReply *r = reply;
   gw_shared *s = ac->data;
+  if (s->scripts_pending > 0) s->scripts_pending--;
   if (r && r->type == REDIS_REPLY_STRING && r->len == 40) {
     memcpy(priv, r->str, 41);
     maybe_up(s);
   }
+}
+
+/* Sends the SCRIPT LOADs; again from on_tick while a SHA is missing (a
+ * Redis still loading its append-only file answers LOADING). */
+static void load_scripts(gw_shared *s) {
+  if (redisAsyncCommand(s->ac, on_loaded, s->admit_sha, "SCRIPT LOAD %s", admit_lua) == REDIS_OK)
+    s->scripts_pending++;
+  if (redisAsyncCommand(s->ac, on_loaded, s->settle_sha, "SCRIPT LOAD %s", settle_lua) == REDIS_OK)
+    s->scripts_pending++;
 }
 
 static void on_connect(const redisAsyncContext *ac, int status) {
@@ -359,8 +371,7 @@ static void on_connect(const redisAsyncContext *ac, int status) {
   /* Admit nothing until quotas are reconciled: a Redis that restarted
    * empty would otherwise hand out a month's quota again. */
   s->work_busy ? (void)0 : start_work(s, 1);
-  redisAsyncCommand(s->ac, on_loaded, s->admit_sha, "SCRIPT LOAD %s", admit_lua);
-  redisAsyncCommand(s->ac, on_loaded, s->settle_sha, "SCRIPT LOAD %s", settle_lua);
+  load_scripts(s);
 }
 
 static void try_connect(gw_shared *s) {
@@ -413,6 +424,8 @@ static void on_tick(uv_timer_t *t) {
     return;
   }
   if (!s->reconciled && !s->work_busy && !s->connecting) start_work(s, 1); /* a failed reconcile */
+  if (!s->connecting && !s->scripts_pending && (!s->admit_sha[0] || !s->settle_sha[0]))
+    load_scripts(s); /* a refused SCRIPT LOAD */
   /* A backstop for a change whose generation bump was lost. */
   if (s->up && s->ticks % BACKSTOP_RELOAD_TICKS == 0) start_work(s, 0);
   if (s->up && !s->gen_pending &&
