@@ -752,7 +752,9 @@ void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
                   : v->quota == GW_QUOTA_EXHAUSTED ? month_end
                   : v->quota == GW_QUOTA_PENDING   ? 1
                                                    : 0;
-  gw_rate_headers(&v->rate, t->rate.rate_milli, t->monthly_quota, v->quota_used, month_end, retry,
+  gw_rate_result rate = v->rate;
+  rate.limit = t->rate.burst; /* the script returns the state, the node knows the policy */
+  gw_rate_headers(&rate, t->rate.rate_milli, t->monthly_quota, v->quota_used, month_end, retry,
                   &c->rl_hdr);
   c->shared_gen = v->cache_gen;
   if (v->outcome == GW_SHARED_LIMITED) {

@@ -398,6 +398,28 @@ class B_Keys(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 1.0)
 
 
+    def test_tier_changes_everywhere_within_1s(self):
+        # The burst a node applies shows in RateLimit-Policy ("burst";q=B).
+        tier("t10", 1000, 10)
+        tier("t20", 1000, 20)
+        k = tenant_with_key("tierchg", "t10")
+        known_everywhere(k["key"])
+
+        def everywhere(what, q):
+            t0 = time.monotonic()
+            for p in S["node_ports"]:
+                poll("%s on :%d" % (what, p),
+                     lambda p=p: '"burst";q=%d;' % q in
+                     (call("GET", "/v1/usage", k["key"], port=p)[0].getheader("RateLimit-Policy") or ""),
+                     deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
+            self.assertLess(time.monotonic() - t0, 1.0)
+        r, doc = admin("PATCH", "/v1/admin/keys/" + k["id"], {"tier": "t20"}, port=S["node_ports"][1])
+        self.assertEqual(r.status, 200, doc)
+        everywhere("the key's new tier", 20)
+        tier("t20", 1000, 30)  # the tier itself changed, through node 0
+        everywhere("the tier's new burst", 30)
+
+
 class C_Cache(unittest.TestCase):
     def test_no_stale_insight_after_ingestion_elsewhere(self):
         k = tenant_with_key("cachet", "wide")["key"]
