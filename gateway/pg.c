@@ -203,7 +203,12 @@ void pg_json_time(fc_buf *out, const PGresult *r, int row, int col) {
 /* ---- pool ---- */
 
 static int open_conn(const char *uri, PGconn **out, fc_err *err) {
-  PGconn *c = PQconnectdb(uri);
+  /* libpq waits for ever on an unreachable host by default, and a thread
+   * of the pool with it: 5 s unless the URI says otherwise (its own
+   * parameters, expanded after, win). */
+  static const char *const keys[] = {"connect_timeout", "dbname", NULL};
+  const char *values[] = {"5", uri, NULL};
+  PGconn *c = PQconnectdbParams(keys, values, 1);
   if (!c || PQstatus(c) != CONNECTION_OK) {
     int rc = pg_fail(c, err, "connect", NULL);
     PQfinish(c);
