@@ -7,6 +7,12 @@ fc_deps() {
     want+=("${@:2}") # a native core build needs nothing more
   else
     want+=(libuv1-dev libjansson-dev node-llhttp libsqlite3-dev sqlite3 emscripten binaryen)
+    # The gateway's PostgreSQL engine (built when libpq is found) and the
+    # server its *_pg test suites start.
+    want+=(libpq-dev postgresql)
+    # Limits shared by several nodes (hiredis and its libuv loop), and the
+    # servers the multi-node test starts: Redis and nginx in front.
+    want+=(libhiredis-dev redis-server nginx-light)
   fi
   if [ "${1:-}" = test ]; then
     want+=(chromium)

@@ -36,6 +36,7 @@ struct gw_auth {
   size_t n_tenants, cap_tenants;
   gw_addr_limiter *anon;
   gw_rate_policy anon_policy;
+  int shared; /* limits are applied by the caller (gw_auth_set_shared) */
 };
 
 static uint64_t hash_id(const char *s) {
@@ -367,7 +368,7 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
       snprintf(call->tenant, sizeof call->tenant, "%s", e->info.tenant);
       memcpy(call->key_id, e->info.id, sizeof call->key_id);
       call->tier = *t;
-      st = partner_admit(te, t, mono_ns, unix_s, call, res, hdr);
+      st = a->shared ? 0 : partner_admit(te, t, mono_ns, unix_s, call, res, hdr);
       if (st == 0 && need == GW_AUTH_ADMIN)
         st = refuse(res, 403, "forbidden", "this endpoint needs the admin key");
     }
@@ -396,8 +397,34 @@ int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64
     snprintf(call->tenant, sizeof call->tenant, "%s", e->info.tenant);
     memcpy(call->key_id, e->info.id, sizeof call->key_id);
     call->tier = *t;
-    st = partner_admit(te, t, mono_ns, unix_s, call, res, hdr);
+    /* With shared limits the server asks Redis next, as for a key. */
+    st = a->shared ? 0 : partner_admit(te, t, mono_ns, unix_s, call, res, hdr);
   }
+  uv_mutex_unlock(&a->lock);
+  return st;
+}
+
+void gw_auth_set_shared(gw_auth *a, int on) {
+  uv_mutex_lock(&a->lock);
+  a->shared = on;
+  uv_mutex_unlock(&a->lock);
+}
+
+static int64_t share(int64_t v, int divisor) {
+  return v / divisor > 0 ? v / divisor : 1;
+}
+
+int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns, int64_t unix_s,
+                        gw_response *res, fc_buf *hdr) {
+  gw_tier t = call->tier;
+  if (divisor < 1) divisor = 1;
+  t.rate.rate_milli = share(t.rate.rate_milli, divisor);
+  t.rate.burst = share(t.rate.burst, divisor);
+  if (t.monthly_quota > 0) t.monthly_quota = share(t.monthly_quota, divisor);
+  uv_mutex_lock(&a->lock);
+  tenant_entry *te = find_tenant(a, call->tenant);
+  int st = te ? partner_admit(te, &t, mono_ns, unix_s, call, res, hdr)
+              : refuse(res, 401, "invalid_key", "invalid API key");
   uv_mutex_unlock(&a->lock);
   return st;
 }

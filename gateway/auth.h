@@ -118,6 +118,16 @@ int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64
  * Calls refused at admission (quota_month < 0) are ignored. */
 void gw_auth_settle(gw_auth *a, const gw_call *call, int status);
 
+/* Shared mode (several nodes, shared.h): gw_auth_admit verifies the key
+ * and revocation but applies no limits; the caller asks Redis. */
+void gw_auth_set_shared(gw_auth *a, int on);
+/* The local limits of a partner call that gw_auth_admit admitted in
+ * shared mode, at 1/divisor of the tier's rate, burst and monthly quota
+ * (each at least 1): this node's share while the shared store is down.
+ * Returns 0 or 429 as gw_auth_admit does. */
+int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns, int64_t unix_s,
+                        gw_response *res, fc_buf *hdr);
+
 /* Makes a new key: id, full key text (GW_KEY_LEN + 1 bytes) and its hash.
  * FC_EUNSUPPORTED when the system has no randomness. */
 int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1],

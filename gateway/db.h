@@ -27,6 +27,8 @@ typedef struct gw_db gw_db;
  * which is what kill -9 tests). */
 int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err);
 void gw_db_close(gw_db *db);
+/* 1 when db is the PostgreSQL engine (--db postgresql://...). */
+int gw_db_is_postgres(const gw_db *db);
 /* Sets PRAGMA wal_autocheckpoint (WAL pages; 0: never) on every pooled and
  * future connection. A committing connection runs an automatic checkpoint
  * itself, inside its COMMIT, when the WAL has grown past that many pages:

@@ -7,6 +7,22 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "pg.h"
+
+/* The PostgreSQL engine behind db when it was opened on a libpq URI, else
+ * NULL. GW_PG(db, call) returns call's result from the enclosing gw_db_*
+ * function when db is PostgreSQL-backed (call may name the engine as
+ * pg_); without FC_WITH_PG it compiles to nothing. */
+gw_pg *gw__pg(const gw_db *db);
+#ifdef FC_WITH_PG
+#define GW_PG(db, call)                 \
+  do {                                  \
+    gw_pg *pg_ = gw__pg(db);            \
+    if (pg_) return call;               \
+  } while (0)
+#else
+#define GW_PG(db, call) ((void)0)
+#endif
 
 /* Borrows a pooled connection (opened on demand) / gives it back. */
 int gw__acquire(gw_db *db, sqlite3 **out, fc_err *err);

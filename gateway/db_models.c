@@ -84,6 +84,7 @@ static int insert_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_model_insert(gw_db *db, gw_model_version *v, fc_err *err) {
+  GW_PG(db, gw_pg_model_insert(pg_, v, err));
   if (v->model_len > 64u * 1024 * 1024) return fc_err_set(err, FC_ERANGE, "model bytes too large");
   return gw__in_txn(db, insert_fn, v, err);
 }
@@ -95,6 +96,7 @@ static char *dup_column(sqlite3_stmt *st, int col) {
 
 int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const char *currency,
                          const char *granularity, gw_model_version *out, fc_err *err) {
+  GW_PG(db, gw_pg_model_champion(pg_, tenant, kind, currency, granularity, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   memset(out, 0, sizeof *out);
@@ -201,6 +203,7 @@ static void write_row(sqlite3_stmt *st, fc_buf *b) {
 
 int gw_db_models_write_json(gw_db *db, const char *tenant, const char *kind, const char *currency,
                             const char *granularity, fc_buf *out, size_t *count, fc_err *err) {
+  GW_PG(db, gw_pg_models_write_json(pg_, tenant, kind, currency, granularity, out, count, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r;
@@ -254,9 +257,11 @@ static int each_tenant(gw_db *db, const char *sql, gw_tenant_fn fn, void *arg, f
 }
 
 int gw_db_transaction_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err) {
+  GW_PG(db, gw_pg_transaction_tenants(pg_, fn, arg, err));
   return each_tenant(db, "SELECT DISTINCT tenant_id FROM transactions ORDER BY tenant_id", fn, arg, err);
 }
 
 int gw_db_treasury_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err) {
+  GW_PG(db, gw_pg_treasury_tenants(pg_, fn, arg, err));
   return each_tenant(db, "SELECT DISTINCT tenant_id FROM transfers ORDER BY tenant_id", fn, arg, err);
 }

@@ -69,16 +69,19 @@ static int tier_put_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_tier_put(gw_db *db, const gw_tier *t, fc_err *err) {
+  GW_PG(db, gw_pg_tier_put(pg_, t, 0, err));
   tier_put p = {t, 0};
   return gw__in_txn(db, tier_put_fn, &p, err);
 }
 
 int gw_db_tier_add_missing(gw_db *db, const gw_tier *t, fc_err *err) {
+  GW_PG(db, gw_pg_tier_put(pg_, t, 1, err));
   tier_put p = {t, 1};
   return gw__in_txn(db, tier_put_fn, &p, err);
 }
 
 int gw_db_tiers_each(gw_db *db, gw_tier_fn fn, void *arg, fc_err *err) {
+  GW_PG(db, gw_pg_tiers_each(pg_, fn, arg, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r;
@@ -125,6 +128,7 @@ static int tenant_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_tenant_create(gw_db *db, const char *id, const char *name, int64_t now, fc_err *err) {
+  GW_PG(db, gw_pg_tenant_create(pg_, id, name, now, err));
   tenant_new t = {id, name, now};
   return gw__in_txn(db, tenant_fn, &t, err);
 }
@@ -147,6 +151,7 @@ static int count_where(gw_db *db, const char *sql, const char *a, int64_t *out, 
 }
 
 int gw_db_tenant_exists(gw_db *db, const char *id, int *exists, fc_err *err) {
+  GW_PG(db, gw_pg_tenant_exists(pg_, id, exists, err));
   int64_t n = 0;
   int rc = count_where(db, "SELECT count(*) FROM tenants WHERE id = ?1", id, &n, err);
   *exists = n > 0;
@@ -210,6 +215,7 @@ static void tenant_row(sqlite3_stmt *st, fc_buf *out) {
 }
 
 int gw_db_tenants_write_json(gw_db *db, fc_buf *out, size_t *count, fc_err *err) {
+  GW_PG(db, gw_pg_tenants_write_json(pg_, out, count, err));
   return write_rows(db,
                     "SELECT t.id, t.name, t.created_at,"
                     " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id),"
@@ -241,6 +247,7 @@ static void key_row(sqlite3_stmt *st, fc_buf *out) {
 
 int gw_db_keys_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
                           fc_err *err) {
+  GW_PG(db, gw_pg_keys_write_json(pg_, tenant, out, count, err));
   return write_rows(db,
                     "SELECT k.id, k.tenant_id, k.tier, k.created_at, k.revoked_at,"
                     " (SELECT max(u.hour) FROM usage u WHERE u.tenant_id = k.tenant_id"
@@ -302,12 +309,14 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_key_insert(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) {
+  GW_PG(db, gw_pg_key_insert(pg_, k, NULL, 0, now, err));
   key_new kn = {k, NULL, now, 0};
   return gw__in_txn(db, key_insert_fn, &kn, err);
 }
 
 int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
                      fc_err *err) {
+  GW_PG(db, gw_pg_key_insert(pg_, fresh, old_id, 0, now, err));
   key_new kn = {fresh, old_id, now, 0};
   return gw__in_txn(db, key_insert_fn, &kn, err);
 }
@@ -348,6 +357,7 @@ static int keys_query(gw_db *db, const char *sql, const char *arg1, gw_key_fn fn
 }
 
 int gw_db_keys_each(gw_db *db, gw_key_fn fn, void *arg, fc_err *err) {
+  GW_PG(db, gw_pg_keys_each(pg_, fn, arg, err));
   int n;
   return keys_query(db, "SELECT id, tenant_id, tier, hash, revoked_at FROM api_keys", NULL, fn,
                     arg, &n, err);
@@ -359,6 +369,7 @@ static int copy_key(const gw_key_info *k, void *arg) {
 }
 
 int gw_db_key_get(gw_db *db, const char *id, gw_key_info *out, fc_err *err) {
+  GW_PG(db, gw_pg_key_get(pg_, id, out, err));
   int n;
   int rc = keys_query(db, "SELECT id, tenant_id, tier, hash, revoked_at FROM api_keys WHERE id = ?1",
                       id, copy_key, out, &n, err);
@@ -390,6 +401,7 @@ static int key_tier_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_key_set_tier(gw_db *db, const char *id, const char *tier, fc_err *err) {
+  GW_PG(db, gw_pg_key_set_tier(pg_, id, tier, err));
   key_change kc = {id, tier, 0};
   return gw__in_txn(db, key_tier_fn, &kc, err);
 }
@@ -405,11 +417,13 @@ static int key_revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_key_revoke(gw_db *db, const char *id, int64_t now, fc_err *err) {
+  GW_PG(db, gw_pg_key_revoke(pg_, id, now, err));
   key_change kc = {id, NULL, now};
   return gw__in_txn(db, key_revoke_fn, &kc, err);
 }
 
 int gw_db_key_insert_seeded(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) {
+  GW_PG(db, gw_pg_key_insert(pg_, k, NULL, 1, now, err));
   key_new kn = {k, NULL, now, 1};
   return gw__in_txn(db, key_insert_fn, &kn, err);
 }
@@ -443,6 +457,10 @@ int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err) {
   *out = NULL;
   if (!w) return fc_err_set(err, FC_ENOMEM, "out of memory");
   w->db = db;
+  if (gw__pg(db)) { /* PostgreSQL: each add borrows from its pool */
+    *out = w;
+    return FC_OK;
+  }
   int rc = gw__acquire(db, &w->c, err);
   if (rc == FC_OK &&
       (sqlite3_prepare_v2(w->c, "BEGIN IMMEDIATE", -1, &w->begin, NULL) != SQLITE_OK ||
@@ -465,6 +483,7 @@ static int run_once(sqlite3_stmt *st) {
 }
 
 int gw_usage_writer_add(gw_usage_writer *w, const gw_usage_row *rows, size_t n, fc_err *err) {
+  GW_PG(w->db, gw_pg_usage_add(pg_, rows, n, err));
   sqlite3_stmt *st = w->upsert;
   if (run_once(w->begin) != 0) return gw__sql_err(w->c, err, "begin");
   int rc = FC_OK;
@@ -495,6 +514,7 @@ int gw_db_usage_add(gw_db *db, const gw_usage_row *rows, size_t n, fc_err *err) 
 
 int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, void *arg,
                              fc_err *err) {
+  GW_PG(db, gw_pg_usage_served_since(pg_, since, fn, arg, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
@@ -515,6 +535,7 @@ int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, vo
 
 int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int status_class,
                       int64_t *out, fc_err *err) {
+  GW_PG(db, gw_pg_usage_calls(pg_, tenant, key_id, status_class, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
@@ -538,6 +559,7 @@ int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int sta
 
 int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, int by_hour,
                       int csv, fc_buf *out, int64_t *total, fc_err *err) {
+  GW_PG(db, gw_pg_usage_write(pg_, tenant, from, to, by_hour, csv, out, total, err));
   static const char sql[] =
       "SELECT hour - hour % ?4 AS period, tenant_id, key_id, endpoint, status_class,"
       " sum(calls), sum(bytes), sum(compute_us) FROM usage"
@@ -620,6 +642,7 @@ static const char *keep(gw_txn_set *s, size_t *cap, sqlite3_stmt *st, int col) {
 
 int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn_set *out,
                             fc_err *err) {
+  GW_PG(db, gw_pg_load_transactions(pg_, tenant, since, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   size_t cap = 0, scap = 0;

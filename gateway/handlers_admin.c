@@ -19,9 +19,29 @@
 
 #include "db.h"
 #include "handlers.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 
 static uv_once_t admin_once = UV_ONCE_INIT;
 static uv_mutex_t admin_lock;
+
+/* Several nodes (shared.h): after a key or tier change committed, every
+ * node must see it within 1 s; a revocation at once. 0 when told (or when
+ * there is no other node to tell). */
+static int tell_nodes(const gw_app *app, const char *revoked_id) {
+#ifdef FC_WITH_REDIS
+  if (app->shared && gw_shared_keys_changed(app->shared, revoked_id) != FC_OK) {
+    fprintf(stderr, "floatcast-gateway: shared limits: cannot tell the other nodes of a key "
+                    "change; they reload keys from the database within 5 s\n");
+    return -1;
+  }
+#else
+  (void)app;
+  (void)revoked_id;
+#endif
+  return 0;
+}
 static void admin_init(void) { uv_mutex_init(&admin_lock); }
 
 static void lock_admin(void) {
@@ -180,6 +200,7 @@ GW_HANDLER(gw_handle_admin_tier) {
   int rc = gw_db_tier_put(app->db, &t, &err);
   if (rc == FC_OK) rc = gw_auth_put_tier(app->auth, &t);
   uv_mutex_unlock(&admin_lock);
+  if (rc == FC_OK) tell_nodes(app, NULL);
   if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   else answer(res, 200, tier_json(&t));
 }
@@ -233,6 +254,7 @@ static void issue_key(const gw_app *app, const char *tenant, const char *tier, c
     if (gw_db_key_get(app->db, old_id, &old, &err) == FC_OK) gw_auth_put_key(app->auth, &old);
   }
   uv_mutex_unlock(&admin_lock);
+  if (rc == FC_OK) tell_nodes(app, old_id);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     return;
@@ -276,6 +298,7 @@ GW_HANDLER(gw_handle_admin_key_update) {
     if (rc == FC_OK) rc = gw_db_key_get(app->db, call->param, &k, &err);
     if (rc == FC_OK) rc = gw_auth_put_key(app->auth, &k);
     uv_mutex_unlock(&admin_lock);
+    if (rc == FC_OK) tell_nodes(app, NULL);
     if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
     else answer(res, 200, json_pack("{s:s,s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant,
                                     "tier", k.tier, "revoked", k.revoked));
@@ -294,6 +317,15 @@ GW_HANDLER(gw_handle_admin_key_revoke) {
   if (rc == FC_OK) rc = gw_db_key_get(app->db, call->param, &k, &err);
   if (rc == FC_OK) rc = gw_auth_put_key(app->auth, &k);
   uv_mutex_unlock(&admin_lock);
+  if (rc == FC_OK && tell_nodes(app, k.id) != 0) {
+    /* Revoked in the database (a retry is harmless) but not yet refused
+     * by every node: not an answer to rely on. */
+    gw_response_error(res, 503, "unavailable",
+                      "key revoked in the database, but the other nodes could not be told yet; "
+                      "retry");
+    gw_response_header(res, "Retry-After", "1");
+    return;
+  }
   if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   else answer(res, 200, json_pack("{s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant, "revoked", 1));
 }

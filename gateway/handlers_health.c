@@ -6,6 +6,9 @@
 #include "cache.h"
 #include "gate.h"
 #include "handlers.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 #include "metrics.h"
 #include "alerts.h"
 #include "performance.h"
@@ -41,6 +44,9 @@ GW_HANDLER(gw_handle_metrics) {
                   "# TYPE floatcast_alerts_opened_total counter\nfloatcast_alerts_opened_total %llu\n",
                   (unsigned long long)evaluations, (unsigned long long)opened);
   }
+#ifdef FC_WITH_REDIS
+  if (app->shared) gw_shared_write_metrics(app->shared, &res->body);
+#endif
   res->status = 200;
   res->content_type = "text/plain; version=0.0.4";
   gw_response_header(res, "Cache-Control", "no-store");
@@ -103,6 +109,10 @@ void gw_response_fc_error(gw_response *res, int code, const fc_err *err) {
       break;
     case FC_ENOMEM:
       gw_response_error(res, 503, "unavailable", "%s", msg);
+      break;
+    case FC_EABORTED: /* the database could not be reached (pg.h) */
+      gw_response_error(res, 503, "unavailable", "%s", msg);
+      gw_response_header(res, "Retry-After", "1");
       break;
     default:
       gw_response_error(res, 500, "internal", "%s: %s", fc_status_name(code), msg);

@@ -25,6 +25,9 @@
 #include "cache.h"
 #include "db.h"
 #include "handlers.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 #include "registry.h"
 
 static int kind_of_path(const char *path, fc_record_kind *kind) {
@@ -93,6 +96,19 @@ GW_HANDLER(gw_handle_ingest) {
   if (rc == FC_OK) {
     int changed = n.created + n.updated > 0;
     if (changed) gw_cache_invalidate(app->cache, call->tenant);
+#ifdef FC_WITH_REDIS
+    /* Other nodes key their cached insights by the tenant's shared
+     * generation. Bumped after every store, changed or not, so that a
+     * retry of a batch whose bump failed (503 below) still bumps. */
+    if (app->shared && gw_shared_bump_cache(app->shared, call->tenant) != FC_OK) {
+      gw_response_error(res, 503, "unavailable",
+                        "stored, but the other nodes' caches could not be invalidated; retry "
+                        "(storing again changes nothing)");
+      gw_response_header(res, "Retry-After", "1");
+      fc_batch_destroy(b);
+      return;
+    }
+#endif
     res->status = 200;
     res->content_type = "application/json";
     fc_buf_printf(&res->body, "{\"kind\":\"%s\",\"tenant_id\":", fc_record_kind_name(kind));

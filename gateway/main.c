@@ -45,6 +45,9 @@
 #include "cache.h"
 #include "db.h"
 #include "db_rollups.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 #include "metering.h"
 #include "alerts.h"
 #include "netpolicy.h"
@@ -78,6 +81,9 @@ typedef struct options {
   int sync_full;
   long checkpoint_ms;
   const char *admin_key;
+  const char *redis_url; /* limits shared by several nodes (shared.h) */
+  int fallback_local;
+  long nodes;
   json_t *config; /* the --config document, kept for its strings and tiers */
   gw_netpolicy webhook_allow; /* exceptions to the refused webhook targets (netpolicy.h) */
   long alert_period_ms;       /* re-evaluation of every tenant's alerts (alerts.h) */
@@ -89,7 +95,13 @@ static void usage(FILE *f) {
           "                         [--seed-demo] [--quiet] [--idle-timeout MS]\n"
           "                         [--request-timeout MS] [--max-connections N]\n"
           "  --listen HOST:PORT  address to serve on (127.0.0.1:8080; port 0: any free)\n"
-          "  --db PATH           SQLite database, created if missing (floatcast.db)\n"
+          "  --db PATH|URI       SQLite database, created if missing (floatcast.db), or\n"
+          "                      postgresql://USER@HOST:PORT/DB (shared by several nodes)\n"
+          "  --redis URL         redis://HOST:PORT: rate limits, quotas, revocations and\n"
+          "                      cache generations shared by every node\n"
+          "  --limits-fallback closed|local  Redis unreachable: refuse partner calls\n"
+          "                      (503, closed) or admit under r/N, b/N per node (local)\n"
+          "  --nodes N           N of the local fallback (1)\n"
           "  --web DIR           directory of static files (the Treasury page)\n"
           "  --seed-demo         store the demo tenant when the database is empty\n"
           "  --quiet             no access log\n"
@@ -276,6 +288,16 @@ static int parse_args(int argc, char **argv, options *o) {
       }
     } else if ((v = flag_value(argc, argv, &i, "--db"))) {
       o->db_path = v;
+    } else if ((v = flag_value(argc, argv, &i, "--redis"))) {
+      o->redis_url = v;
+    } else if ((v = flag_value(argc, argv, &i, "--limits-fallback"))) {
+      if (strcmp(v, "closed") && strcmp(v, "local")) {
+        fprintf(stderr, "floatcast-gateway: --limits-fallback: expected closed or local\n");
+        return 2;
+      }
+      o->fallback_local = !strcmp(v, "local");
+    } else if ((v = flag_value(argc, argv, &i, "--nodes"))) {
+      if (parse_ms("--nodes", v, &o->nodes) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--web"))) {
       o->web_dir = v;
     } else if ((v = flag_value(argc, argv, &i, "--idle-timeout"))) {
@@ -431,6 +453,7 @@ typedef struct runtime {
   gw_webhooks *webhooks;
   gw_alerts *alerts;
   gw_perf *perf;
+  gw_app *app;
 } runtime;
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -448,6 +471,9 @@ static void on_signal(uv_signal_t *h, int signum) {
 static void on_drained(void *arg) {
   runtime *rt = arg;
   gw_meter_stop(rt->meter);
+#ifdef FC_WITH_REDIS
+  gw_shared_close(rt->app->shared); /* settlements were sent before this */
+#endif
 }
 
 /* Startup: a job per tenant with transactions, for stale series only,
@@ -475,6 +501,7 @@ static void treasury_hooks(const char *tenant, fc_buf *result, void *arg) {
 /* The webhook dispatcher and the alert evaluations (after each flow-model
  * refit, and hourly). 1 with err set when they cannot start. */
 static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtime *rt, fc_err *err) {
+  if (gw_db_is_postgres(app->db)) return 0; /* SQLite only so far (see main) */
   gw_webhooks_params wp = gw_webhooks_defaults();
   wp.policy = &o->webhook_allow;
   app->webhook_policy = &o->webhook_allow;
@@ -491,6 +518,28 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
     gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
   }
   return 0;
+}
+
+/* --redis: limits shared by every node, asked of Redis per partner call. */
+static int start_shared(const options *o, uv_loop_t *loop, gw_app *app, fc_err *err) {
+  if (!o->redis_url) return FC_OK;
+#ifdef FC_WITH_REDIS
+  gw_shared_params sp;
+  sp.url = o->redis_url;
+  /* A reservation outlives any call of a live node; a dead node's go
+   * after this. */
+  sp.hold_ms = o->request_ms + o->queue_ms + 60000;
+  sp.fallback_local = o->fallback_local;
+  sp.nodes = o->nodes > 0 ? (int)o->nodes : 1;
+  int rc = gw_shared_create(loop, &sp, app->db, app->auth, gw_server_shared_verdict, &app->shared, err);
+  if (rc == FC_OK) gw_auth_set_shared(app->auth, 1);
+  return rc;
+#else
+  (void)loop;
+  (void)app;
+  return fc_err_set(err, FC_EUNSUPPORTED,
+                    "--redis: this gateway was built without hiredis (install libhiredis-dev)");
+#endif
 }
 
 static int serve(const options *o, gw_app *app, const char *demo_key) {
@@ -533,11 +582,17 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   }
   app->meter = rt.meter;
   app->registry = rt.registry;
-  int rc = start_alerting(&loop, o, app, &rt, &err);
-  if (rc == 0) rc = gw_server_start(&loop, &cfg, app, &rt.server);
+  rt.app = app;
+  /* Only a malformed URL fails, before the shared state opened a handle. */
+  int setup_rc = start_shared(o, &loop, app, &err) == FC_OK ? start_alerting(&loop, o, app, &rt, &err) : 1;
+  int rc = setup_rc == 0 ? gw_server_start(&loop, &cfg, app, &rt.server) : UV_EINVAL;
   if (rc != 0) {
-    fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
-            rc < 0 ? uv_strerror(rc) : err.msg);
+    if (setup_rc != 0) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
+    else fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
+                 uv_strerror(rc));
+#ifdef FC_WITH_REDIS
+    gw_shared_close(app->shared);
+#endif
     gw_meter_stop(rt.meter);
     gw_registry_stop(rt.registry);
     gw_alerts_stop(rt.alerts);
@@ -550,6 +605,10 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
     gw_meter_destroy(rt.meter);
     gw_registry_destroy(rt.registry);
     app->registry = NULL;
+#ifdef FC_WITH_REDIS
+    gw_shared_free(app->shared);
+    app->shared = NULL;
+#endif
     uv_loop_close(&loop);
     return 1;
   }
@@ -571,6 +630,10 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   if (gw_db_treasury_tenants(app->db, fit_flows_at_start, rt.registry, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: startup flow models: %s\n", err.msg);
   uv_run(&loop, UV_RUN_DEFAULT);
+#ifdef FC_WITH_REDIS
+  gw_shared_free(app->shared);
+  app->shared = NULL;
+#endif
   gw_server_destroy(rt.server);
   gw_alerts_destroy(rt.alerts);
   gw_webhooks_destroy(rt.webhooks);
@@ -667,12 +730,21 @@ int main(int argc, char **argv) {
   fc_err_clear(&err);
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
-  if (rc == 0 && (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
+  /* Sessions, alerts and webhooks, forecast tracking and experiments keep
+   * their tables in SQLite only so far: a PostgreSQL-backed node runs
+   * without them (their endpoints answer that they are unavailable) and
+   * says so once. */
+  int sqlite_extras = rc == 0 && !gw_db_is_postgres(app.db);
+  if (rc == 0 && !sqlite_extras)
+    fprintf(stderr, "floatcast-gateway: on PostgreSQL: browser sessions, depletion alerts and webhooks, forecast "
+                    "tracking and experiments are not available yet (SQLite only)\n");
+  if (sqlite_extras &&
+      (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
     rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
-  if (rc == 0 && load_sessions(&o, &app, &err) != FC_OK) rc = 1;
+  if (rc == 0 && sqlite_extras && load_sessions(&o, &app, &err) != FC_OK) rc = 1;
   /* The first experiment: rule vs ml treasury projections, in shadow. */
-  if (rc == 0 && o.seed_demo && gw_experiments_seed_demo(app.db, &err) != FC_OK) rc = 1;
+  if (rc == 0 && sqlite_extras && o.seed_demo && gw_experiments_seed_demo(app.db, &err) != FC_OK) rc = 1;
   if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);
   else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);

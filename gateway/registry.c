@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "lease.h"
 #include "sha256.h"
 
 #include "fc/flows.h"
@@ -381,6 +382,28 @@ done:
   free(v);
 }
 
+/* Nodes sharing one database train a tenant one at a time (lease.h): a
+ * job waits while another node's job of the tenant runs, then runs itself
+ * (a startup job, only_stale, then finds its series up to date and
+ * records nothing). NULL with *rc set when the lease could not be had. */
+static gw_lease *take_lease(job *jb, int *rc, fc_err *err) {
+  char name[FC_TEXT_MAX + 16];
+  snprintf(name, sizeof name, "retrain/%s", jb->tenant);
+  for (;;) {
+    gw_lease *l = NULL;
+    *rc = gw_lease_try(jb->reg->db, name, &l, err);
+    if (*rc != FC_OK || l) return l;
+    uv_mutex_lock(&jb->reg->lock);
+    int stopped = jb->reg->stopped;
+    uv_mutex_unlock(&jb->reg->lock);
+    if (stopped) {
+      *rc = fc_err_set(err, FC_EABORTED, "stopped while another node retrained this tenant");
+      return NULL;
+    }
+    uv_sleep(100); /* a thread-pool thread, never the loop */
+  }
+}
+
 /* Thread pool: every currency (or the requested one) and granularity. */
 static void run_job(uv_work_t *w) {
   job *jb = w->data;
@@ -391,8 +414,11 @@ static void run_job(uv_work_t *w) {
   fc_buf_init(&hook_json);
   fc_buf_printf(&jb->result, "{\"job_id\":%llu,\"series\":[", (unsigned long long)jb->id);
   int rc = FC_OK;
+  gw_lease *lease = NULL;
   memset(&all, 0, sizeof all);
-  if (jb->opts.what & GW_RETRAIN_REVENUE) rc = gw_db_load_transactions(jb->reg->db, jb->tenant, INT64_MIN + 1, &all, &err);
+  if (jb->opts.what & GW_RETRAIN_REVENUE) lease = take_lease(jb, &rc, &err);
+  if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE))
+    rc = gw_db_load_transactions(jb->reg->db, jb->tenant, INT64_MIN + 1, &all, &err);
   /* Before retraining: the forecasts served are judged against the new
    * actuals while the champion that made them is still the champion. */
   if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE) && jb->reg->on_revenue) {
@@ -420,6 +446,8 @@ static void run_job(uv_work_t *w) {
   fc_buf_putc(&jb->result, ']');
   fc_buf_append(&jb->result, hook_json.data, hook_json.len);
   fc_buf_free(&hook_json);
+  /* The flow model below is this node's own (in memory): no lease. */
+  gw_lease_release(lease);
   if (rc != FC_OK) {
     fc_buf_puts(&jb->result, ",\"error\":");
     fc_buf_json_str(&jb->result, err.msg);

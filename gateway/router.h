@@ -38,6 +38,7 @@ typedef struct gw_app {
   struct gw_perf *perf; /* served forecasts against actuals (performance.h); NULL: not recorded */
   struct gw_webhooks *webhooks; /* for /metrics; NULL: none */
   struct gw_alerts *alerts;     /* for /metrics; NULL: none */
+  struct gw_shared *shared; /* limits shared by every node in Redis; NULL: this node's */
 } gw_app;
 
 typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req,

@@ -34,6 +34,9 @@
 
 #include "cache.h"
 #include "gate.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 #include "metering.h"
 #include "metrics.h"
 #include "sessions.h"
@@ -84,6 +87,11 @@ struct gw_conn {
   enum conn_state state;
   enum timer_mode tmode;
   int reading, closing, handles_open, work_pending, meter_pending, keep_after;
+  /* Shared admission (shared.h): a verdict is awaited; the reservation to
+   * settle; the tenant's shared cache generation, part of the cache key. */
+  int shared_pending;
+  char shared_token[40];
+  uint64_t shared_gen;
   int peer_eof; /* the client shut down its side while we were busy */
   int counted;  /* counted in srv->addrs under peer_ip */
   unsigned answered; /* requests answered on this connection */
@@ -257,7 +265,7 @@ static void addr_release(gw_server *s, const char *ip) {
 }
 
 static void maybe_free(gw_conn *c) {
-  if (c->handles_open > 0 || c->work_pending || c->meter_pending) return;
+  if (c->handles_open > 0 || c->work_pending || c->meter_pending || c->shared_pending) return;
   gw_server *s = c->srv;
   settle(c, 0); /* a call whose client left while it ran was not served */
   if (c->counted) addr_release(s, c->peer_ip);
@@ -476,8 +484,14 @@ static void send_response(gw_conn *c) {
  * (0: none was sent or metered). */
 static void settle(gw_conn *c, int status) {
   const gw_app *app = c->srv->app;
+#ifdef FC_WITH_REDIS
+  if (c->shared_token[0] && app->shared)
+    gw_shared_settle(app->shared, &c->call, c->shared_token, status >= 200 && status < 300);
+  else
+#endif
   if (app->auth && c->call.quota_month >= 0) gw_auth_settle(app->auth, &c->call, status);
   c->call.quota_month = -1;
+  c->shared_token[0] = '\0';
 }
 
 /* Called on the loop when the call's usage record is committed (ok) or
@@ -567,8 +581,9 @@ static void on_work_done(uv_work_t *w, int status) {
 static void make_cache_key(gw_conn *c) {
   const gw_tier *t = &c->call.tier;
   fc_buf_reset(&c->cache_key);
-  fc_buf_printf(&c->cache_key, "%s\n%d/%d/%u\n%s %s", c->call.tenant, t->max_horizon_hours,
-                t->max_history_days, t->granularities, c->route->name, c->in.req.target);
+  fc_buf_printf(&c->cache_key, "%s\n%d/%d/%u\n%s %s\n%llu", c->call.tenant, t->max_horizon_hours,
+                t->max_history_days, t->granularities, c->route->name, c->in.req.target,
+                (unsigned long long)c->shared_gen);
 }
 
 /* Serves a live cache entry; 1 when it did. */
@@ -632,6 +647,8 @@ static void queue_expired(gw_conn *c) {
   overloaded(c, "no thread became free within the queue deadline");
 }
 
+static void dispatch_admitted(gw_conn *c);
+
 static void dispatch(gw_conn *c) {
   const gw_request *req = &c->in.req;
   const gw_app *app = c->srv->app;
@@ -675,7 +692,103 @@ static void dispatch(gw_conn *c) {
     finish(c);
     return;
   }
+#ifdef FC_WITH_REDIS
+  if (app->shared && c->call.caller == GW_CALLER_PARTNER) {
+    c->state = WORKING; /* bytes arriving meanwhile wait, as for a handler */
+    c->shared_pending = 1;
+    gw_shared_admit(app->shared, &c->call, (int64_t)time(NULL), c);
+    return;
+  }
+#endif
+  dispatch_admitted(c);
+}
+
+#ifdef FC_WITH_REDIS
+/* The 429 of a shared verdict, worded as auth.c words a local one. */
+static void shared_limited(gw_conn *c, const gw_shared_verdict *v) {
+  const gw_tier *t = &c->call.tier;
+  if (!v->rate.allowed)
+    gw_response_error(&c->res, 429, "rate_limited",
+                      "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s", t->name,
+                      (long long)t->rate.burst, (long long)v->rate.retry_after);
+  else if (v->quota == GW_QUOTA_EXHAUSTED)
+    gw_response_error(&c->res, 429, "quota_exceeded",
+                      "monthly quota of tier '%s' (%lld calls) is used up", t->name,
+                      (long long)t->monthly_quota);
+  else
+    gw_response_error(&c->res, 429, "quota_pending",
+                      "the rest of the monthly quota of tier '%s' (%lld calls) is held by "
+                      "calls in progress; retry after 1 s",
+                      t->name, (long long)t->monthly_quota);
+}
+
+/* Redis unreachable: refuse (503), or with --limits-fallback local admit
+ * under this node's share of the limits. 0 when the call may go on. */
+static int shared_down(gw_conn *c, const gw_app *app, int64_t now) {
+  if (gw_shared_fallback_local(app->shared))
+    return gw_auth_limit_local(app->auth, &c->call, gw_shared_nodes(app->shared),
+                               (int64_t)c->t_dispatch, now, &c->res, &c->rl_hdr);
+  gw_response_error(&c->res, 503, "limits_unavailable",
+                    "the shared limit store is unreachable; retry shortly");
+  gw_response_header(&c->res, "Retry-After", "1");
+  return 503;
+}
+
+void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
+  gw_conn *c = owner;
+  const gw_app *app = c->srv->app;
+  c->shared_pending = 0;
+  if (c->closing) {
+    if (v->token[0]) gw_shared_settle(app->shared, &c->call, v->token, 0);
+    maybe_free(c);
+    return;
+  }
+  const gw_tier *t = &c->call.tier;
+  int64_t now = (int64_t)time(NULL), month = gw_month_of(now);
+  int64_t month_end = gw_month_start(month + 1) - now;
+  if (v->outcome == GW_SHARED_DOWN) {
+    if (shared_down(c, app, now) != 0) {
+      finish(c);
+      return;
+    }
+    dispatch_admitted(c);
+    return;
+  }
+  if (v->outcome == GW_SHARED_REVOKED) {
+    gw_response_error(&c->res, 401, "revoked_key", "this API key has been revoked");
+    gw_response_header(&c->res, "WWW-Authenticate", "Bearer realm=\"floatcast\"");
+    finish(c);
+    return;
+  }
+  int64_t retry = !v->rate.allowed                 ? v->rate.retry_after
+                  : v->quota == GW_QUOTA_EXHAUSTED ? month_end
+                  : v->quota == GW_QUOTA_PENDING   ? 1
+                                                   : 0;
+  gw_rate_result rate = v->rate;
+  rate.limit = t->rate.burst; /* the script returns the state, the node knows the policy */
+  gw_rate_headers(&rate, t->rate.rate_milli, t->monthly_quota, v->quota_used, month_end, retry,
+                  &c->rl_hdr);
+  c->shared_gen = v->cache_gen;
+  if (v->outcome == GW_SHARED_LIMITED) {
+    shared_limited(c, v);
+    finish(c);
+    return;
+  }
+  c->call.quota_month = month;
+  snprintf(c->shared_token, sizeof c->shared_token, "%s", v->token);
+  dispatch_admitted(c);
+}
+#endif
+
+/* The call is admitted (or needs no admission): route, check, serve. */
+static void dispatch_admitted(gw_conn *c) {
+  const gw_request *req = &c->in.req;
+  const gw_app *app = c->srv->app;
   if (!c->route) {
+    int status = 404;
+    const char *allow = NULL;
+    char param[sizeof c->call.param];
+    gw_route_find(req->method, req->path, &status, &allow, param, sizeof param);
     if (status == 405) {
       gw_response_error(&c->res, 405, "method_not_allowed", "%s is not allowed on %s",
                         req->method, req->path);

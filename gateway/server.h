@@ -57,6 +57,10 @@ int gw_server_port(const gw_server *s);
 void gw_server_shutdown(gw_server *s);
 /* The metering done callback (gw_meter_done_fn) for held answers. */
 void gw_server_metered(void *owner, int ok, void *arg);
+/* The shared admission callback (gw_shared_cb, shared.h): a partner
+ * call's verdict from Redis. */
+struct gw_shared_verdict;
+void gw_server_shared_verdict(void *owner, const struct gw_shared_verdict *v);
 /* Frees the server once uv_run has returned. */
 void gw_server_destroy(gw_server *s);
 

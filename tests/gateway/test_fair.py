@@ -35,6 +35,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwdb  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_metered as tm  # noqa: E402
 
 G = {}
@@ -119,13 +122,8 @@ class Concurrency(unittest.TestCase):
         # The refusals are metered as 4xx like every partner answer (and
         # count against no quota); answers leave only after their record
         # committed, so the usage table already holds them.
-        con = sqlite3.connect(G["db"], timeout=30)
-        try:
-            refused = con.execute("SELECT coalesce(sum(calls), 0) FROM usage WHERE tenant_id ="
-                                  " 'demo' AND endpoint = 'projection' AND status_class = 4"
-                                  ).fetchone()[0]
-        finally:
-            con.close()
+        refused = gwdb.sql(G["db"], "SELECT coalesce(sum(calls), 0) FROM usage WHERE tenant_id ="
+                                    " 'demo' AND endpoint = 'projection' AND status_class = 4")[0][0]
         self.assertGreaterEqual(refused, sum(1 for s, _, _ in seen if s == 429))
 
     def test_other_tenant_answered_while_one_floods(self):
@@ -239,6 +237,7 @@ class TierField(unittest.TestCase):
 
 
 class Migration(unittest.TestCase):
+    @gwdb.sqlite_only("a version 5 SQLite file")
     def test_version5_file_gains_max_concurrent(self):
         db = os.path.join(G["tmp"], "v5.db")
         con = sqlite3.connect(db)

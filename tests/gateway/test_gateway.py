@@ -32,6 +32,9 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwdb  # noqa: E402
+
 ARGS = None
 GW = {}  # proc, port, tmp, stderr path
 SECRET = b"TOP-SECRET-do-not-serve\n"
@@ -43,7 +46,7 @@ def spawn(tmp, extra):
     """Starts the gateway; returns (proc, port, stderr path). With
     --seed-demo the second stdout line holds the demo key (GW["key"])."""
     err_path = os.path.join(tmp, "gateway%d.stderr" % len(os.listdir(tmp)))
-    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "gw.db"),
+    cmd = [ARGS.gateway, "--listen", "127.0.0.1:0", "--db", gwdb.arg(os.path.join(tmp, "gw.db")),
            "--anon-rate", "100000", "--anon-burst", "100000"] + extra
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)

@@ -1,0 +1,640 @@
+/* pg.c: the PostgreSQL engine's pool, migrations, statement helpers and
+ * the canonical records (accounts, transfers, streams, transactions).
+ *
+ * Connections are opened on demand and kept in a small free list guarded
+ * by a mutex, like db.c's; a thread borrows one for one transaction. A
+ * connection that is broken or left inside a transaction is closed rather
+ * than pooled. Rows keep a `seq` identity so a tenant loads in first-seen
+ * order, as SQLite's rowid gives.
+ */
+#include "pg_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "fc/time.h"
+
+#define POOL_MAX 8
+
+struct gw_pg {
+  char *uri;
+  uv_mutex_t lock;
+  size_t n_idle;
+  PGconn *idle[POOL_MAX];
+};
+
+/* Migration 1: the schema of SQLite's user_version 6, with the
+ * immutability rules as plpgsql triggers. Integers are bigint (epoch
+ * seconds, minor units); a row's seq keeps its first-seen order. */
+static const char migration_1[] =
+    "CREATE TABLE accounts ("
+    " seq bigint GENERATED ALWAYS AS IDENTITY, tenant_id text NOT NULL, id text NOT NULL,"
+    " currency text NOT NULL, scale integer NOT NULL, balance_available bigint NOT NULL,"
+    " allow_overdraft integer NOT NULL DEFAULT 0, PRIMARY KEY (tenant_id, id));"
+    "CREATE TABLE transfers ("
+    " seq bigint GENERATED ALWAYS AS IDENTITY, tenant_id text NOT NULL, id text NOT NULL,"
+    " from_account_id text NOT NULL, to_account_id text NOT NULL, currency text NOT NULL,"
+    " scale integer NOT NULL, amount bigint NOT NULL, status text NOT NULL,"
+    " created_at bigint NOT NULL, scheduled_for bigint, PRIMARY KEY (tenant_id, id));"
+    "CREATE INDEX transfers_by_time ON transfers (tenant_id, created_at);"
+    "CREATE TABLE streams ("
+    " seq bigint GENERATED ALWAYS AS IDENTITY, tenant_id text NOT NULL, id text NOT NULL,"
+    " currency text NOT NULL, scale integer NOT NULL, flow_rate bigint NOT NULL,"
+    " flow_rate_decimals integer NOT NULL, funded_amount bigint NOT NULL,"
+    " total_streamed bigint NOT NULL, status text NOT NULL, started_at bigint NOT NULL,"
+    " cancelled_at bigint, total_paused_seconds bigint NOT NULL DEFAULT 0,"
+    " last_pause_at bigint, PRIMARY KEY (tenant_id, id));"
+    "CREATE TABLE transactions ("
+    " seq bigint GENERATED ALWAYS AS IDENTITY, tenant_id text NOT NULL, id text NOT NULL,"
+    " partner_id text NOT NULL, user_id text NOT NULL, action_date bigint NOT NULL,"
+    " currency text NOT NULL, scale integer NOT NULL, amount bigint NOT NULL,"
+    " transaction_type text NOT NULL, category text NOT NULL, PRIMARY KEY (tenant_id, id));"
+    "CREATE INDEX transactions_by_time ON transactions (tenant_id, action_date);"
+    "CREATE TABLE tiers ("
+    " name text PRIMARY KEY, rate_milli bigint NOT NULL, burst bigint NOT NULL,"
+    " monthly_quota bigint NOT NULL, max_horizon_hours integer NOT NULL,"
+    " max_history_days integer NOT NULL, granularities integer NOT NULL,"
+    " max_concurrent integer NOT NULL);"
+    "CREATE TABLE tenants (id text PRIMARY KEY, name text NOT NULL, created_at bigint NOT NULL);"
+    "CREATE TABLE api_keys ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL REFERENCES tenants (id),"
+    " tier text NOT NULL REFERENCES tiers (name), hash bytea NOT NULL,"
+    " created_at bigint NOT NULL, revoked_at bigint);"
+    "CREATE TABLE seeded_keys (id text PRIMARY KEY);"
+    "CREATE TABLE usage ("
+    " tenant_id text NOT NULL, key_id text NOT NULL, endpoint text NOT NULL,"
+    " status_class integer NOT NULL, hour bigint NOT NULL, calls bigint NOT NULL,"
+    " bytes bigint NOT NULL, compute_us bigint NOT NULL,"
+    " PRIMARY KEY (tenant_id, key_id, endpoint, status_class, hour));"
+    /* A month is closed (no insert or update) from one hour after it ends,
+     * in UTC whatever the session's time zone. */
+    "CREATE FUNCTION usage_open_from() RETURNS bigint LANGUAGE sql STABLE AS"
+    " $$ SELECT extract(epoch FROM date_trunc('month',"
+    " (now() AT TIME ZONE 'UTC') - interval '1 hour'))::bigint $$;"
+    "CREATE FUNCTION usage_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF TG_OP IN ('DELETE', 'TRUNCATE') THEN RAISE EXCEPTION 'usage is never deleted'; END IF;"
+    " IF TG_OP = 'UPDATE' THEN"
+    "  IF (new.tenant_id, new.key_id, new.endpoint, new.status_class, new.hour)"
+    "     IS DISTINCT FROM (old.tenant_id, old.key_id, old.endpoint, old.status_class, old.hour)"
+    "     OR new.calls < old.calls OR new.bytes < old.bytes OR new.compute_us < old.compute_us"
+    "  THEN RAISE EXCEPTION 'usage only grows'; END IF;"
+    "  IF old.hour < usage_open_from() THEN RAISE EXCEPTION 'usage period is closed'; END IF;"
+    " ELSIF new.hour < usage_open_from() THEN RAISE EXCEPTION 'usage period is closed'; END IF;"
+    " RETURN new; END $$;"
+    "CREATE TRIGGER usage_guard BEFORE INSERT OR UPDATE OR DELETE ON usage"
+    " FOR EACH ROW EXECUTE FUNCTION usage_guard();"
+    "CREATE TRIGGER usage_never_truncated BEFORE TRUNCATE ON usage"
+    " FOR EACH STATEMENT EXECUTE FUNCTION usage_guard();"
+    "CREATE TABLE model_versions ("
+    " tenant_id text NOT NULL, kind text NOT NULL, currency text NOT NULL,"
+    " granularity text NOT NULL, version bigint NOT NULL, created_at bigint NOT NULL,"
+    " trained_from bigint NOT NULL, trained_through bigint NOT NULL,"
+    " \"rows\" bigint NOT NULL, points bigint NOT NULL, config text NOT NULL,"
+    " metrics text NOT NULL, evaluation text NOT NULL, model bytea,"
+    " status text NOT NULL CHECK (status IN ('champion', 'rejected', 'retired')),"
+    " reason text NOT NULL, job_id bigint NOT NULL, retired_at bigint, retired_by bigint,"
+    " series_sha256 text,"
+    " PRIMARY KEY (tenant_id, kind, currency, granularity, version));"
+    "CREATE FUNCTION model_versions_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF TG_OP IN ('DELETE', 'TRUNCATE') THEN"
+    "  RAISE EXCEPTION 'model versions are never deleted'; END IF;"
+    " IF NOT (old.status = 'champion' AND new.status = 'retired'"
+    "  AND new.retired_at IS NOT NULL AND new.retired_by IS NOT NULL"
+    "  AND (new.tenant_id, new.kind, new.currency, new.granularity, new.version,"
+    "   new.created_at, new.trained_from, new.trained_through, new.\"rows\", new.points,"
+    "   new.config, new.metrics, new.evaluation, new.model, new.reason, new.job_id,"
+    "   new.series_sha256) IS NOT DISTINCT FROM (old.tenant_id, old.kind, old.currency,"
+    "   old.granularity, old.version, old.created_at, old.trained_from, old.trained_through,"
+    "   old.\"rows\", old.points, old.config, old.metrics, old.evaluation, old.model,"
+    "   old.reason, old.job_id, old.series_sha256))"
+    " THEN RAISE EXCEPTION 'a model version only changes from champion to retired'; END IF;"
+    " RETURN new; END $$;"
+    "CREATE TRIGGER model_versions_guard BEFORE UPDATE OR DELETE ON model_versions"
+    " FOR EACH ROW EXECUTE FUNCTION model_versions_guard();"
+    "CREATE TRIGGER model_versions_never_truncated BEFORE TRUNCATE ON model_versions"
+    " FOR EACH STATEMENT EXECUTE FUNCTION model_versions_guard();";
+
+/* The migrations in order: migrations[i] brings the database to version
+ * i + 1. Append only; a released migration never changes. */
+static const char *const migrations[] = {migration_1};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ---- statements ---- */
+
+void pg_arg_text(pg_args *a, const char *s) {
+  a->v[a->n] = s;
+  a->len[a->n] = 0;
+  a->fmt[a->n++] = 0;
+}
+
+void pg_arg_i64(pg_args *a, int64_t v) {
+  snprintf(a->num[a->n], sizeof a->num[a->n], "%lld", (long long)v);
+  pg_arg_text(a, a->num[a->n]);
+}
+
+void pg_arg_time(pg_args *a, int64_t t) {
+  if (t == FC_TIME_NONE) pg_arg_text(a, NULL);
+  else pg_arg_i64(a, t);
+}
+
+void pg_arg_bytes(pg_args *a, const void *p, size_t n) {
+  a->v[a->n] = p;
+  a->len[a->n] = (int)n;
+  a->fmt[a->n++] = 1;
+}
+
+int pg_fail(PGconn *c, fc_err *err, const char *what, const PGresult *r) {
+  const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  if (!msg) msg = c ? PQerrorMessage(c) : "no connection";
+  /* libpq's messages end with a newline. */
+  size_t n = strlen(msg);
+  while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) n--;
+  /* A server that is down, restarting or went away mid-call: the call was
+   * aborted, not wrong (answered 503, worth a retry). */
+  int code = !c || PQstatus(c) != CONNECTION_OK ? FC_EABORTED : FC_ECORRUPT;
+  return fc_err_set(err, code, "postgresql: %s: %.*s", what, (int)n, msg);
+}
+
+PGresult *pg_exec(PGconn *c, const char *sql, const pg_args *a, const char *what, fc_err *err) {
+  PGresult *r = a ? PQexecParams(c, sql, a->n, NULL, a->v, a->len, a->fmt, 0)
+                  : PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+  ExecStatusType s = PQresultStatus(r);
+  if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) return r;
+  pg_fail(c, err, what, r);
+  PQclear(r);
+  return NULL;
+}
+
+int pg_do(PGconn *c, const char *sql, const pg_args *a, const char *what, fc_err *err) {
+  PGresult *r = pg_exec(c, sql, a, what, err);
+  PQclear(r);
+  return r ? FC_OK : pg_failed(err);
+}
+
+int64_t pg_i64(const PGresult *r, int row, int col) {
+  return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+const char *pg_text(const PGresult *r, int row, int col) {
+  return PQgetvalue(r, row, col); /* "" for NULL */
+}
+
+int pg_null(const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col);
+}
+
+int64_t pg_time(const PGresult *r, int row, int col) {
+  return pg_null(r, row, col) ? FC_TIME_NONE : pg_i64(r, row, col);
+}
+
+void pg_json_time(fc_buf *out, const PGresult *r, int row, int col) {
+  char ts[FC_TIME_STR];
+  if (pg_null(r, row, col)) {
+    fc_buf_puts(out, "null");
+    return;
+  }
+  fc_time_format(pg_i64(r, row, col), ts);
+  fc_buf_printf(out, "\"%s\"", ts);
+}
+
+/* ---- pool ---- */
+
+static int open_conn(const char *uri, PGconn **out, fc_err *err) {
+  /* libpq waits for ever on an unreachable host by default, and a thread
+   * of the pool with it: 5 s unless the URI says otherwise (its own
+   * parameters, expanded after, win). */
+  static const char *const keys[] = {"connect_timeout", "dbname", NULL};
+  const char *values[] = {"5", uri, NULL};
+  PGconn *c = PQconnectdbParams(keys, values, 1);
+  if (!c || PQstatus(c) != CONNECTION_OK) {
+    int rc = pg_fail(c, err, "connect", NULL);
+    PQfinish(c);
+    *out = NULL;
+    return rc;
+  }
+  *out = c;
+  return FC_OK;
+}
+
+/* *fresh = 1 when the connection was just opened (not a pooled one that a
+ * server restart may have broken). */
+int pg_acquire(gw_pg *pg, PGconn **out, int *fresh, fc_err *err) {
+  uv_mutex_lock(&pg->lock);
+  *out = pg->n_idle > 0 ? pg->idle[--pg->n_idle] : NULL;
+  uv_mutex_unlock(&pg->lock);
+  *fresh = *out == NULL;
+  return *out ? FC_OK : open_conn(pg->uri, out, err);
+}
+
+/* A broken connection usually means the server restarted: every pooled
+ * connection is then as stale, so all go. */
+static void drop_idle(gw_pg *pg) {
+  uv_mutex_lock(&pg->lock);
+  while (pg->n_idle > 0) PQfinish(pg->idle[--pg->n_idle]);
+  uv_mutex_unlock(&pg->lock);
+}
+
+void pg_release(gw_pg *pg, PGconn *c) {
+  if (PQstatus(c) != CONNECTION_OK) drop_idle(pg);
+  if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+    uv_mutex_lock(&pg->lock);
+    if (pg->n_idle < POOL_MAX) {
+      pg->idle[pg->n_idle++] = c;
+      c = NULL;
+    }
+    uv_mutex_unlock(&pg->lock);
+  }
+  PQfinish(c); /* a no-op for NULL */
+}
+
+int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err) {
+  const char *begin = ro ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+  PGconn *c = NULL;
+  int rc = FC_ECORRUPT;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    int fresh;
+    rc = pg_acquire(pg, &c, &fresh, err);
+    if (rc != FC_OK) return rc;
+    rc = pg_do(c, begin, NULL, "begin", err);
+    if (rc == FC_OK || fresh || PQstatus(c) == CONNECTION_OK) break;
+    PQfinish(c);
+    c = NULL;
+    drop_idle(pg);
+  }
+  if (!c) return rc;
+  if (rc == FC_OK) rc = fn(c, arg, err);
+  if (rc == FC_OK) rc = pg_do(c, "COMMIT", NULL, "commit", err);
+  if (rc != FC_OK && PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE) {
+    PGresult *r = PQexec(c, "ROLLBACK");
+    PQclear(r);
+  }
+  if (PQstatus(c) != CONNECTION_OK) drop_idle(pg);
+  pg_release(pg, c);
+  return rc;
+}
+
+/* ---- migrations ---- */
+
+static int migrate(PGconn *c, void *arg, fc_err *err) {
+  (void)arg;
+  /* One node migrates at a time; the others then find it done. */
+  int rc = pg_do(c, "SELECT pg_advisory_xact_lock(7239001)", NULL, "migration lock", err);
+  if (rc == FC_OK)
+    rc = pg_do(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
+                  " applied_at timestamptz NOT NULL DEFAULT now())",
+               NULL, "schema_migrations", err);
+  PGresult *r = rc == FC_OK ? pg_exec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                                      NULL, "schema version", err)
+                            : NULL;
+  if (!r) return pg_failed(err);
+  int have = (int)pg_i64(r, 0, 0);
+  PQclear(r);
+  if (have > N_MIGRATIONS)
+    return fc_err_set(err, FC_EUNSUPPORTED,
+                      "postgresql: the schema is at version %d, newer than this gateway's %d",
+                      have, N_MIGRATIONS);
+  for (int v = have + 1; v <= N_MIGRATIONS && rc == FC_OK; v++) {
+    /* PQexec: a migration is several statements without parameters. */
+    PGresult *m = PQexec(c, migrations[v - 1]);
+    if (PQresultStatus(m) != PGRES_COMMAND_OK) rc = pg_fail(c, err, "migration", m);
+    PQclear(m);
+    pg_args a = {0};
+    pg_arg_i64(&a, v);
+    if (rc == FC_OK)
+      rc = pg_do(c, "INSERT INTO schema_migrations (version) VALUES ($1::integer)", &a,
+                 "migration", err);
+  }
+  return rc;
+}
+
+int gw_pg_open(const char *uri, gw_pg **out, fc_err *err) {
+  *out = NULL;
+  gw_pg *pg = calloc(1, sizeof *pg);
+  if (!pg || !(pg->uri = strdup(uri))) {
+    free(pg);
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
+  }
+  if (uv_mutex_init(&pg->lock) != 0) {
+    free(pg->uri);
+    free(pg);
+    return fc_err_set(err, FC_ENOMEM, "cannot create a mutex");
+  }
+  int rc = pg_run(pg, 0, migrate, NULL, err);
+  if (rc != FC_OK) {
+    gw_pg_close(pg);
+    return rc;
+  }
+  *out = pg;
+  return FC_OK;
+}
+
+void gw_pg_close(gw_pg *pg) {
+  if (!pg) return;
+  drop_idle(pg);
+  uv_mutex_destroy(&pg->lock);
+  free(pg->uri);
+  free(pg);
+}
+
+/* ---- records ---- */
+
+static int is_empty_fn(PGconn *c, void *arg, fc_err *err) {
+  PGresult *r = pg_exec(c,
+                        "SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM transfers)"
+                        " OR EXISTS (SELECT 1 FROM streams)",
+                        NULL, "is empty", err);
+  if (!r) return pg_failed(err);
+  *(int *)arg = strcmp(pg_text(r, 0, 0), "t") != 0;
+  PQclear(r);
+  return FC_OK;
+}
+
+int gw_pg_is_empty(gw_pg *pg, int *empty, fc_err *err) {
+  return pg_run(pg, 1, is_empty_fn, empty, err);
+}
+
+/* An upsert writes only when some column differs (the WHERE), and
+ * RETURNING says whether the row was inserted (xmax = 0) or updated; no
+ * row back means present and equal: unchanged. */
+static const char *upsert_sql(fc_record_kind k) {
+  switch (k) {
+    case FC_RECORD_ACCOUNTS:
+      return "INSERT INTO accounts AS t (tenant_id, id, currency, scale, balance_available,"
+             " allow_overdraft) VALUES ($1, $2, $3, $4, $5, $6)"
+             " ON CONFLICT (tenant_id, id) DO UPDATE SET currency = excluded.currency,"
+             " scale = excluded.scale, balance_available = excluded.balance_available,"
+             " allow_overdraft = excluded.allow_overdraft"
+             " WHERE (t.currency, t.scale, t.balance_available, t.allow_overdraft) IS DISTINCT FROM"
+             " (excluded.currency, excluded.scale, excluded.balance_available,"
+             " excluded.allow_overdraft) RETURNING (xmax = 0)";
+    case FC_RECORD_TRANSFERS:
+      return "INSERT INTO transfers AS t (tenant_id, id, from_account_id, to_account_id,"
+             " currency, scale, amount, status, created_at, scheduled_for)"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+             " ON CONFLICT (tenant_id, id) DO UPDATE SET from_account_id = excluded.from_account_id,"
+             " to_account_id = excluded.to_account_id, currency = excluded.currency,"
+             " scale = excluded.scale, amount = excluded.amount, status = excluded.status,"
+             " created_at = excluded.created_at, scheduled_for = excluded.scheduled_for"
+             " WHERE (t.from_account_id, t.to_account_id, t.currency, t.scale, t.amount, t.status,"
+             " t.created_at, t.scheduled_for) IS DISTINCT FROM (excluded.from_account_id,"
+             " excluded.to_account_id, excluded.currency, excluded.scale, excluded.amount,"
+             " excluded.status, excluded.created_at, excluded.scheduled_for) RETURNING (xmax = 0)";
+    case FC_RECORD_STREAMS:
+      return "INSERT INTO streams AS t (tenant_id, id, currency, scale, flow_rate, funded_amount,"
+             " total_streamed, status, started_at, cancelled_at, total_paused_seconds,"
+             " last_pause_at, flow_rate_decimals)"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             " ON CONFLICT (tenant_id, id) DO UPDATE SET currency = excluded.currency,"
+             " scale = excluded.scale, flow_rate = excluded.flow_rate,"
+             " flow_rate_decimals = excluded.flow_rate_decimals,"
+             " funded_amount = excluded.funded_amount, total_streamed = excluded.total_streamed,"
+             " status = excluded.status, started_at = excluded.started_at,"
+             " cancelled_at = excluded.cancelled_at,"
+             " total_paused_seconds = excluded.total_paused_seconds,"
+             " last_pause_at = excluded.last_pause_at"
+             " WHERE (t.currency, t.scale, t.flow_rate, t.flow_rate_decimals, t.funded_amount,"
+             " t.total_streamed, t.status, t.started_at, t.cancelled_at, t.total_paused_seconds,"
+             " t.last_pause_at) IS DISTINCT FROM (excluded.currency, excluded.scale,"
+             " excluded.flow_rate, excluded.flow_rate_decimals, excluded.funded_amount,"
+             " excluded.total_streamed, excluded.status, excluded.started_at,"
+             " excluded.cancelled_at, excluded.total_paused_seconds, excluded.last_pause_at)"
+             " RETURNING (xmax = 0)";
+    case FC_RECORD_TRANSACTIONS:
+      return "INSERT INTO transactions AS t (tenant_id, id, partner_id, user_id, action_date,"
+             " currency, scale, amount, transaction_type, category)"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+             " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id = excluded.partner_id,"
+             " user_id = excluded.user_id, action_date = excluded.action_date,"
+             " currency = excluded.currency, scale = excluded.scale, amount = excluded.amount,"
+             " transaction_type = excluded.transaction_type, category = excluded.category"
+             " WHERE (t.partner_id, t.user_id, t.action_date, t.currency, t.scale, t.amount,"
+             " t.transaction_type, t.category) IS DISTINCT FROM (excluded.partner_id,"
+             " excluded.user_id, excluded.action_date, excluded.currency, excluded.scale,"
+             " excluded.amount, excluded.transaction_type, excluded.category)"
+             " RETURNING (xmax = 0)";
+    default:
+      return NULL;
+  }
+}
+
+/* The arguments of row i of batch b (stored under tenant for transactions). */
+static void row_args(const fc_batch *b, fc_record_kind kind, const char *tenant, size_t i,
+                     pg_args *a) {
+  memset(a, 0, sizeof *a);
+  if (kind == FC_RECORD_ACCOUNTS) {
+    const fc_account *x = &fc_batch_accounts(b)[i];
+    pg_arg_text(a, x->tenant_id), pg_arg_text(a, x->id), pg_arg_text(a, x->currency);
+    pg_arg_i64(a, x->scale), pg_arg_i64(a, x->balance_available), pg_arg_i64(a, x->allow_overdraft);
+  } else if (kind == FC_RECORD_TRANSFERS) {
+    const fc_transfer *x = &fc_batch_transfers(b)[i];
+    pg_arg_text(a, x->tenant_id), pg_arg_text(a, x->id), pg_arg_text(a, x->from_account_id);
+    pg_arg_text(a, x->to_account_id), pg_arg_text(a, x->currency), pg_arg_i64(a, x->scale);
+    pg_arg_i64(a, x->amount), pg_arg_text(a, fc_transfer_status_name(x->status));
+    pg_arg_i64(a, x->created_at), pg_arg_time(a, x->scheduled_for);
+  } else if (kind == FC_RECORD_STREAMS) {
+    const fc_stream *x = &fc_batch_streams(b)[i];
+    pg_arg_text(a, x->tenant_id), pg_arg_text(a, x->id), pg_arg_text(a, x->currency);
+    pg_arg_i64(a, x->scale), pg_arg_i64(a, x->flow_rate.units), pg_arg_i64(a, x->funded_amount);
+    pg_arg_i64(a, x->total_streamed), pg_arg_text(a, fc_stream_status_name(x->status));
+    pg_arg_i64(a, x->started_at), pg_arg_time(a, x->cancelled_at);
+    pg_arg_i64(a, x->total_paused_seconds), pg_arg_time(a, x->last_pause_at);
+    pg_arg_i64(a, x->flow_rate.decimals);
+  } else {
+    const fc_transaction *x = &fc_batch_transactions(b)[i];
+    pg_arg_text(a, tenant), pg_arg_text(a, x->id), pg_arg_text(a, x->partner_id);
+    pg_arg_text(a, x->user_id), pg_arg_i64(a, x->action_date), pg_arg_text(a, x->currency);
+    pg_arg_i64(a, x->scale), pg_arg_i64(a, x->amount), pg_arg_text(a, x->transaction_type);
+    pg_arg_text(a, x->category ? x->category : "");
+  }
+}
+
+/* One batch: the upsert prepared once (unnamed), run per row. */
+static int put_batch(PGconn *c, const char *tenant, const fc_batch *b, gw_store_counts *n,
+                     fc_err *err) {
+  fc_record_kind kind = fc_batch_kind(b);
+  const char *sql = upsert_sql(kind);
+  if (!sql)
+    return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported",
+                      fc_record_kind_name(kind));
+  if (kind == FC_RECORD_TRANSACTIONS && !tenant)
+    return fc_err_set(err, FC_EINVAL, "transactions need a tenant");
+  PGresult *p = PQprepare(c, "", sql, 0, NULL);
+  int rc = PQresultStatus(p) == PGRES_COMMAND_OK ? FC_OK : pg_fail(c, err, "insert", p);
+  PQclear(p);
+  size_t rows = fc_batch_count(b);
+  for (size_t i = 0; i < rows && rc == FC_OK; i++) {
+    pg_args a;
+    row_args(b, kind, tenant, i, &a);
+    PGresult *r = PQexecPrepared(c, "", a.n, a.v, a.len, a.fmt, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) rc = pg_fail(c, err, "insert", r);
+    else if (PQntuples(r) == 0) n->unchanged++;
+    else if (!strcmp(pg_text(r, 0, 0), "t")) n->created++;
+    else n->updated++;
+    PQclear(r);
+  }
+  return rc;
+}
+
+typedef struct store_args {
+  const char *tenant;
+  const fc_batch *const *batches;
+  size_t n;
+  gw_store_counts got;
+} store_args;
+
+static int store_fn(PGconn *c, void *arg, fc_err *err) {
+  store_args *s = arg;
+  int rc = FC_OK;
+  memset(&s->got, 0, sizeof s->got);
+  for (size_t i = 0; i < s->n && rc == FC_OK; i++) rc = put_batch(c, s->tenant, s->batches[i], &s->got, err);
+  return rc;
+}
+
+int gw_pg_store_batches(gw_pg *pg, const char *tenant, const fc_batch *const *batches, size_t n,
+                        gw_store_counts *counts, fc_err *err) {
+  store_args s = {tenant, batches, n, {0, 0, 0}};
+  int rc = pg_run(pg, 0, store_fn, &s, err);
+  if (rc == FC_OK && counts) *counts = s.got;
+  return rc;
+}
+
+typedef struct default_args {
+  char *out;
+  size_t cap;
+} default_args;
+
+static int default_fn(PGconn *c, void *arg, fc_err *err) {
+  default_args *d = arg;
+  PGresult *r = pg_exec(c,
+                        "SELECT tenant_id FROM accounts GROUP BY tenant_id"
+                        " ORDER BY tenant_id <> 'demo', tenant_id COLLATE \"C\" LIMIT 2",
+                        NULL, "tenants", err);
+  if (!r) return pg_failed(err);
+  int rc = FC_OK;
+  if (PQntuples(r) == 0) {
+    rc = fc_err_set(err, FC_ENOTFOUND, "the database holds no accounts");
+  } else {
+    snprintf(d->out, d->cap, "%s", pg_text(r, 0, 0));
+    if (PQntuples(r) > 1 && strcmp(d->out, "demo") != 0)
+      rc = fc_err_set(err, FC_EINVAL, "several tenants hold data and none is \"demo\"");
+  }
+  PQclear(r);
+  return rc;
+}
+
+int gw_pg_default_tenant(gw_pg *pg, char *out, size_t cap, fc_err *err) {
+  default_args d = {out, cap};
+  return pg_run(pg, 1, default_fn, &d, err);
+}
+
+static int transfer_status(const char *s) {
+  for (int k = FC_TRANSFER_PENDING; k <= FC_TRANSFER_CANCELLED; k++)
+    if (strcmp(s, fc_transfer_status_name((fc_transfer_status)k)) == 0) return k;
+  return -1;
+}
+
+static int stream_status(const char *s) {
+  for (int k = FC_STREAM_ACTIVE; k <= FC_STREAM_CANCELLED; k++)
+    if (strcmp(s, fc_stream_status_name((fc_stream_status)k)) == 0) return k;
+  return -1;
+}
+
+static int row_account(const PGresult *r, int i, fc_treasury *t, fc_err *err) {
+  fc_account a;
+  memset(&a, 0, sizeof a);
+  a.tenant_id = pg_text(r, i, 0);
+  a.id = pg_text(r, i, 1);
+  snprintf(a.currency, sizeof a.currency, "%s", pg_text(r, i, 2));
+  a.scale = (int)pg_i64(r, i, 3);
+  a.balance_available = pg_i64(r, i, 4);
+  a.allow_overdraft = (int)pg_i64(r, i, 5);
+  return fc_treasury_put_account(t, &a, err);
+}
+
+static int row_transfer(const PGresult *r, int i, fc_treasury *t, fc_err *err) {
+  fc_transfer x;
+  memset(&x, 0, sizeof x);
+  x.tenant_id = pg_text(r, i, 0);
+  x.id = pg_text(r, i, 1);
+  x.from_account_id = pg_text(r, i, 2);
+  x.to_account_id = pg_text(r, i, 3);
+  snprintf(x.currency, sizeof x.currency, "%s", pg_text(r, i, 4));
+  x.scale = (int)pg_i64(r, i, 5);
+  x.amount = pg_i64(r, i, 6);
+  int s = transfer_status(pg_text(r, i, 7));
+  if (s < 0) return fc_err_set(err, FC_ECORRUPT, "transfer %s: bad status in database", x.id);
+  x.status = (fc_transfer_status)s;
+  x.created_at = pg_i64(r, i, 8);
+  x.scheduled_for = pg_time(r, i, 9);
+  return fc_treasury_put_transfer(t, &x, err);
+}
+
+static int row_stream(const PGresult *r, int i, fc_treasury *t, fc_err *err) {
+  fc_stream x;
+  memset(&x, 0, sizeof x);
+  x.tenant_id = pg_text(r, i, 0);
+  x.id = pg_text(r, i, 1);
+  snprintf(x.currency, sizeof x.currency, "%s", pg_text(r, i, 2));
+  x.scale = (int)pg_i64(r, i, 3);
+  x.flow_rate.units = pg_i64(r, i, 4);
+  x.flow_rate.decimals = (int)pg_i64(r, i, 12);
+  x.funded_amount = pg_i64(r, i, 5);
+  x.total_streamed = pg_i64(r, i, 6);
+  int s = stream_status(pg_text(r, i, 7));
+  if (s < 0) return fc_err_set(err, FC_ECORRUPT, "stream %s: bad status in database", x.id);
+  x.status = (fc_stream_status)s;
+  x.started_at = pg_i64(r, i, 8);
+  x.cancelled_at = pg_time(r, i, 9);
+  x.total_paused_seconds = pg_i64(r, i, 10);
+  x.last_pause_at = pg_time(r, i, 11);
+  return fc_treasury_put_stream(t, &x, err);
+}
+
+typedef int (*row_fn)(const PGresult *r, int i, fc_treasury *t, fc_err *err);
+
+static int load_table(PGconn *c, const char *sql, const char *tenant, row_fn fn, fc_treasury *t,
+                      fc_err *err) {
+  pg_args a = {0};
+  pg_arg_text(&a, tenant);
+  PGresult *r = pg_exec(c, sql, &a, "load", err);
+  if (!r) return pg_failed(err);
+  int rc = FC_OK;
+  for (int i = 0; i < PQntuples(r) && rc == FC_OK; i++) rc = fn(r, i, t, err);
+  PQclear(r);
+  return rc;
+}
+
+typedef struct load_args {
+  const char *tenant;
+  fc_treasury *t;
+} load_args;
+
+/* One REPEATABLE READ snapshot: the three tables agree. */
+static int load_fn(PGconn *c, void *arg, fc_err *err) {
+  load_args *l = arg;
+  int rc = load_table(c,
+                      "SELECT tenant_id, id, currency, scale, balance_available, allow_overdraft"
+                      " FROM accounts WHERE tenant_id = $1 ORDER BY seq",
+                      l->tenant, row_account, l->t, err);
+  if (rc == FC_OK)
+    rc = load_table(c,
+                    "SELECT tenant_id, id, from_account_id, to_account_id, currency, scale, amount,"
+                    " status, created_at, scheduled_for FROM transfers WHERE tenant_id = $1"
+                    " ORDER BY seq",
+                    l->tenant, row_transfer, l->t, err);
+  if (rc == FC_OK)
+    rc = load_table(c,
+                    "SELECT tenant_id, id, currency, scale, flow_rate, funded_amount, total_streamed,"
+                    " status, started_at, cancelled_at, total_paused_seconds, last_pause_at,"
+                    " flow_rate_decimals FROM streams WHERE tenant_id = $1 ORDER BY seq",
+                    l->tenant, row_stream, l->t, err);
+  return rc;
+}
+
+int gw_pg_load_tenant(gw_pg *pg, const char *tenant, fc_treasury *t, fc_err *err) {
+  load_args l = {tenant, t};
+  return pg_run(pg, 1, load_fn, &l, err);
+}

@@ -1,0 +1,59 @@
+/* pg_internal.h: what the pg*.c files share (the pool, statement
+ * arguments, results). Only pg*.c include it: they are the only files that
+ * include libpq-fe.h. */
+#ifndef GW_PG_INTERNAL_H
+#define GW_PG_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "pg.h"
+
+/* Up to PG_ARGS_MAX parameters of one statement, as text (or binary for
+ * bytea), with their storage. */
+#define PG_ARGS_MAX 20
+typedef struct pg_args {
+  int n;
+  const char *v[PG_ARGS_MAX];
+  int len[PG_ARGS_MAX], fmt[PG_ARGS_MAX];
+  char num[PG_ARGS_MAX][24];
+} pg_args;
+
+void pg_arg_text(pg_args *a, const char *s); /* NULL: SQL NULL */
+void pg_arg_i64(pg_args *a, int64_t v);
+void pg_arg_time(pg_args *a, int64_t t); /* FC_TIME_NONE: NULL */
+void pg_arg_bytes(pg_args *a, const void *p, size_t n);
+
+/* Runs sql with args (may be NULL); returns the result when its status is
+ * PGRES_COMMAND_OK or PGRES_TUPLES_OK, else NULL with err set (FC_ECORRUPT
+ * "postgresql: what: message", or the code a trigger's message maps to). */
+PGresult *pg_exec(PGconn *c, const char *sql, const pg_args *a, const char *what, fc_err *err);
+/* FC_ECORRUPT "postgresql: what: message" from r (may be NULL) or c. */
+int pg_fail(PGconn *c, fc_err *err, const char *what, const PGresult *r);
+/* The code pg_exec or pg_fail set in err (FC_ECORRUPT without one). */
+static inline int pg_failed(const fc_err *err) {
+  return err && err->code != FC_OK ? err->code : FC_ECORRUPT;
+}
+/* pg_exec for a statement whose result is not needed. */
+int pg_do(PGconn *c, const char *sql, const pg_args *a, const char *what, fc_err *err);
+
+int64_t pg_i64(const PGresult *r, int row, int col);
+/* NULL columns read as "". */
+const char *pg_text(const PGresult *r, int row, int col);
+int pg_null(const PGresult *r, int row, int col);
+int64_t pg_time(const PGresult *r, int row, int col); /* NULL: FC_TIME_NONE */
+
+/* Runs fn(c, arg) on a pooled connection inside one transaction: BEGIN
+ * (read-only at REPEATABLE READ when ro: one snapshot), fn, COMMIT, or
+ * ROLLBACK when fn fails. A BEGIN that fails on a broken pooled
+ * connection is retried once on a fresh one: nothing was sent yet. */
+typedef int (*pg_fn)(PGconn *c, void *arg, fc_err *err);
+/* A pooled connection (opened on demand; *fresh = 1 when just opened) and
+ * its return (closed instead when broken or inside a transaction). */
+int pg_acquire(gw_pg *pg, PGconn **out, int *fresh, fc_err *err);
+void pg_release(gw_pg *pg, PGconn *c);
+int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err);
+
+/* JSON helpers shared by the listings. */
+void pg_json_time(fc_buf *out, const PGresult *r, int row, int col);
+
+#endif /* GW_PG_INTERNAL_H */
