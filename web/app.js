@@ -256,6 +256,13 @@ function syncList(parent, items, make, fit) {
   for (const k of kids.slice(items.length)) k.remove();
 }
 
+// Replaces parent's children with nodes unless they are equal already (no listeners on them).
+function replaceIfChanged(parent, nodes) {
+  const kids = parent.children;
+  if (kids.length === nodes.length && parent.childNodes.length === nodes.length && nodes.every((n, i) => n.isEqualNode(kids[i]))) return;
+  parent.replaceChildren(...nodes);
+}
+
 // Sets an attribute only when it changes (a write of the same value still invalidates layout).
 function put(e, k, v) {
   const t = String(v);
@@ -571,12 +578,12 @@ function renderAlerts(p) {
   const atRisk = byRisk(p.currencies.filter((c) => c.depletion.risk === 'medium' || c.depletion.risk === 'high'));
   const box = $('alerts');
   if (!atRisk.length) {
-    box.replaceChildren(el('p', { class: 'ok' }, `No currency at risk: each stays above its floor with a chance of a breach below ${
-      pct(0.1)} within 48 h.`));
-    box.className = 'alerts none';
+    replaceIfChanged(box, [el('p', { class: 'ok' }, `No currency at risk: each stays above its floor with a chance of a breach below ${
+      pct(0.1)} within 48 h.`)]);
+    put(box, 'class', 'alerts none');
     return;
   }
-  box.className = 'alerts';
+  put(box, 'class', 'alerts');
   const items = atRisk.map((c) => {
     const { p: prob, key } = riskProbability(c);
     const range = breachRange(p, c);
@@ -586,7 +593,7 @@ function renderAlerts(p) {
       el('div', { class: 'when' }, range ? `Expected breach ${range} (10%–90% of simulated paths)` : `No breach expected within ${p.horizon_hours} h at the median`),
       drivers.length ? el('ul', { class: 'drivers' }, ...drivers.map((d) => el('li', {}, `${d.text} (${pct(d.share)} of outflows)`))) : null);
   });
-  box.replaceChildren(el('h2', {}, `At risk: ${atRisk.length} ${atRisk.length === 1 ? 'currency' : 'currencies'}`), el('ol', {}, ...items));
+  replaceIfChanged(box, [el('h2', {}, `At risk: ${atRisk.length} ${atRisk.length === 1 ? 'currency' : 'currencies'}`), el('ol', {}, ...items)]);
 }
 
 // What each card on screen was drawn from (currency -> [cur, baseline
@@ -654,7 +661,7 @@ function renderRecommendations(p) {
       probs ? el('div', { class: 'probs' }, probs) : null,
       el('div', { class: 'reason' }, r.reason));
   });
-  $('recs').replaceChildren(...(items.length ? items
+  replaceIfChanged($('recs'), (items.length ? items
     : [el('li', { class: 'rec none' }, 'No move needed: every currency stays above its floor over the horizon.')]));
 }
 
@@ -734,6 +741,7 @@ function scenarioObject(sc = state.scenario) {
   return o;
 }
 
+let scenarioDrawn = { sc: null, sig: '' };
 function renderScenario() {
   const sc = state.scenario;
   const items = [
@@ -744,6 +752,11 @@ function renderScenario() {
     ...sc.cancel.map((id, i) => ({ text: `Cancel pending transfer ${id}`, drop: () => sc.cancel.splice(i, 1) })),
     ...[...sc.pause].map((id) => ({ text: `Pause stream ${id}`, drop: () => sc.pause.delete(id) })),
   ];
+  // Unchanged (same scenario, same items): left as it is, so a what-if that
+  // does not touch the list costs no layout above the cards.
+  const sig = JSON.stringify(items.map((it) => it.text));
+  if (scenarioDrawn.sc === sc && scenarioDrawn.sig === sig) return;
+  scenarioDrawn = { sc, sig };
   $('wi-list').replaceChildren(...items.map((it) => {
     const x = el('button', { type: 'button', class: 'ghost small', 'aria-label': 'remove' }, 'remove');
     x.addEventListener('click', () => changeScenario(() => it.drop()));
@@ -811,8 +824,16 @@ const waiting = new Map(); // seq -> {resolve, kind}
 let busyProject = 0; // seq of the projection in flight, 0 when none
 let busyDemo = 0;
 
+// aria-busy follows each computation; the progress cursor only one that lasts
+// (an ML fit), since changing an inherited property restyles the whole results
+// subtree, twice per what-if, for a cursor nobody would see in a rule's few ms.
+let slowTimer = 0;
 function updateBusy() {
-  document.querySelector('main').setAttribute('aria-busy', busyProject || busyDemo ? 'true' : 'false');
+  const busy = !!(busyProject || busyDemo);
+  document.querySelector('main').setAttribute('aria-busy', busy ? 'true' : 'false');
+  clearTimeout(slowTimer);
+  if (busy) slowTimer = setTimeout(() => $('results').classList.add('slow'), 150);
+  else if ($('results').classList.contains('slow')) $('results').classList.remove('slow');
 }
 
 // Posts a request; a projection supersedes every earlier one (they resolve {superseded: true}).
