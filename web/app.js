@@ -675,6 +675,22 @@ function sortValue(s, key) {
   }
 }
 
+// The table is below the cards: its rows are written after the frame that
+// shows the cards, so that frame lays out the cards alone (the first
+// projection after sign-in laid out the 35-row table in the same frame, one
+// main-thread task of about 50 ms of CPU). <main> stays aria-busy until then.
+let runwaySoon = false;
+function renderRunwaySoon() {
+  if (runwaySoon) return;
+  runwaySoon = true;
+  updateBusy();
+  requestAnimationFrame(() => setTimeout(() => {
+    runwaySoon = false;
+    renderRunway();
+    updateBusy();
+  }, 0));
+}
+
 let runwayDrawn = ''; // what the table shows (streams, sort, scenario pauses): redrawn only when it changes
 function renderRunway() {
   const { key, dir } = state.sort;
@@ -829,7 +845,7 @@ let busyDemo = 0;
 // subtree, twice per what-if, for a cursor nobody would see in a rule's few ms.
 let slowTimer = 0;
 function updateBusy() {
-  const busy = !!(busyProject || busyDemo);
+  const busy = !!(busyProject || busyDemo || runwaySoon);
   document.querySelector('main').setAttribute('aria-busy', busy ? 'true' : 'false');
   clearTimeout(slowTimer);
   if (busy) slowTimer = setTimeout(() => $('results').classList.add('slow'), 150);
@@ -1000,7 +1016,7 @@ async function recompute() {
   const cards = renderCards(p, base, m.head !== undefined);
   if (cards) {
     state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
-    renderRunway();
+    renderRunwaySoon();
   }
   $('meta').textContent = `floatcast ${state.version} · WASM worker · ${p.method} projection`
     + `${base ? ' + baseline' : ''} in ${m.ms.toFixed(1)} ms`;
