@@ -230,11 +230,18 @@ function timeTicks(t0, n) {
   return ticks.length ? ticks : [0];
 }
 
+// Remembered per hour: a horizon what-if redraws every chart's axis, and
+// Intl's formatting was most of that redraw.
+const tickLabels = new Map();
 function tickLabel(ms) {
+  if (tickLabels.has(ms)) return tickLabels.get(ms);
   const d = new Date(ms);
-  if (d.getHours() !== 0 || d.getMinutes() !== 0) return fmtHour.format(d);
   const part = (type) => fmtDay.formatToParts(d).find((x) => x.type === type)?.value;
-  return `${part('weekday')} ${part('day')}`; // "Tue 2" whatever the locale's order
+  const text = d.getHours() !== 0 || d.getMinutes() !== 0 ? fmtHour.format(d)
+    : `${part('weekday')} ${part('day')}`; // "Tue 2" whatever the locale's order
+  if (tickLabels.size > 5000) tickLabels.clear();
+  tickLabels.set(ms, text);
+  return text;
 }
 
 // About n round values covering [lo, hi].
@@ -406,13 +413,30 @@ function chartView() {
     // labels, then the zone and its UTC offset as the title.
     if (axisKey !== `${t0}|${n}`) {
       axisKey = `${t0}|${n}`;
-      const parts = [svg('line', { x1: L, x2: W - R, y1: B, y2: B, class: 'x-axis' })];
-      for (const i of timeTicks(t0, n)) {
-        parts.push(svg('line', { x1: x(i), x2: x(i), y1: B, y2: B + 3, class: 'tick' }));
-        parts.push(svg('text', { x: x(i), y: B + 22, class: 'x-tick', 'data-hour': i }, tickLabel(t0 + i * HOUR)));
-      }
-      parts.push(svg('text', { x: (L + W - R) / 2, y: H - 4, class: 'axis-title' }, `Time (${zone})`));
-      axis.replaceChildren(...parts);
+      // Reused elements moved: a horizon what-if keeps most labels, which then need no new text layout.
+      const items = [['x-axis'], ...timeTicks(t0, n).flatMap((i) => [['tick', i], ['x-tick', i, tickLabel(t0 + i * HOUR)]]),
+        ['axis-title', 0, `Time (${zone})`]];
+      const make = ([cls, i, text]) => {
+        if (cls === 'x-axis') return svg('line', { x1: L, x2: W - R, y1: B, y2: B, class: cls });
+        if (cls === 'tick') return svg('line', { x1: x(i), x2: x(i), y1: B, y2: B + 3, class: cls });
+        if (cls === 'x-tick') return svg('text', { x: x(i), y: B + 22, class: cls, 'data-hour': i }, text);
+        return svg('text', { x: (L + W - R) / 2, y: H - 4, class: cls }, text);
+      };
+      syncList(axis, items, make, (e, it) => {
+        const [cls, i, text] = it;
+        if (e.getAttribute('class') !== cls) return e.replaceWith(make(it));
+        if (cls === 'tick') {
+          put(e, 'x1', x(i));
+          put(e, 'x2', x(i));
+        } else if (cls === 'x-tick') {
+          put(e, 'x', x(i));
+          put(e, 'data-hour', i);
+          putText(e, text);
+        } else if (cls === 'axis-title') {
+          putText(e, text);
+        }
+        return undefined;
+      });
     }
     // Band (ML) or the area under the rule's path.
     const line50 = ys.map(xy).join(' ');
