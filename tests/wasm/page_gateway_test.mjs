@@ -276,6 +276,10 @@ try {
     }
     return document.querySelectorAll('#cards .card').length;
   });
+  // A chart being read (focused, at hour 3) stays focused and on its hour while the what-ifs redraw it.
+  await page.focus('#cards .card[data-currency="USDC"] svg.chart');
+  for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelector('#cards .card[data-currency="USDC"] .readout').dataset.hour === '3');
   const series = [];
   for (let i = 1; i <= 10; i++) {
     const t = await after(page, () => input(page, 'floors', `USDC=${200000 + i * 1000}`));
@@ -287,8 +291,20 @@ try {
     .filter((c) => c.fcTag === c.dataset.currency && c.querySelector('svg.chart').fcTag === c.dataset.currency).length), tagged,
   'every card and chart is the element drawn first');
   const pf = project({ floors: 'USDC=210000', scenario: scen });
+  const pfUsdc = pf.currencies.find((c) => c.currency === 'USDC');
   assert.equal(await page.getAttribute('#cards .card[data-currency="USDC"]', 'data-headline'),
-    pf.currencies.find((c) => c.currency === 'USDC').rule.projected_balance, 'USDC headline after the floor series');
+    pfUsdc.rule.projected_balance, 'USDC headline after the floor series');
+  const reading = await page.evaluate(() => {
+    const card = document.querySelector('#cards .card[data-currency="USDC"]');
+    return { focused: document.activeElement === card.querySelector('svg.chart'), ...card.querySelector('.readout').dataset,
+      text: card.querySelector('.readout').textContent };
+  });
+  assert.deepEqual([reading.focused, reading.hour, reading.p50], [true, '3', String(pfUsdc.path[3].p50)],
+    `the USDC read-out stays on hour 3, focused, with the last projection's figures: ${JSON.stringify(reading)}`);
+  const gap = pfUsdc.path[3].p50 - 210000; // the read-out follows the new floor
+  assert.ok(reading.text.includes(`${fmtAt(Math.abs(gap).toFixed(6), 6)} ${gap < 0 ? 'below' : 'above'} the floor`),
+    `the read-out's distance to the new floor: ${reading.text}`);
+  await page.evaluate(() => document.activeElement.blur());
   for (let h = 47; h >= 38; h--) series.push(await after(page, () => input(page, 'horizon', String(h))));
   assert.equal(series.at(-1).cards, tagged, 'a horizon change redraws every card');
   const p38 = project({ floors: 'USDC=210000', scenario: scen, horizon_hours: 38 });
