@@ -508,6 +508,9 @@ function breachRange(p, cur) {
   return t.p10 === t.p90 ? `at ${from}` : `between ${from} and ${hoursLater(p.as_of, t.p90)}`;
 }
 
+// A card's figures: its attributes (test hooks, risk) and its text blocks, the
+// chart aside (cardView draws it). base: the baseline's {method, head} (its
+// headline for this currency) when a scenario is active, else null.
 function card(p, cur, base) {
   const horizon = p.horizon_hours;
   const ccy = cur.currency;
