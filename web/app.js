@@ -1049,11 +1049,12 @@ async function recompute() {
     + `${base ? ' + baseline' : ''} in ${m.ms.toFixed(1)} ms`;
   const t2 = performance.now();
   // ms: input to DOM updated; worker_ms: the module's compute; main_ms: drawing here;
-  // to_worker/from_worker: the messages' trips (waiting for a CPU included); cards: cards redrawn;
+  // delta_ms: the worker finding what changed; to_worker/from_worker: the messages' trips
+  // (waiting for a CPU included); cards: cards redrawn;
   // painted_ms (set later): input to the first task after the next frame (its style, layout and paint done).
   const at = performance.timeOrigin;
   const rec = { method: p.method, scenario, worker_ms: m.ms, main_ms: t2 - t1, ms: t2 - t0,
-    to_worker: m.at[0] - (at + t0), from_worker: at + t1 - m.at[1], cards, painted_ms: null };
+    delta_ms: m.delta_ms, to_worker: m.at[0] - (at + t0), from_worker: at + t1 - m.at[1], cards, painted_ms: null };
   window.fcTimings.projections.push(rec);
   requestAnimationFrame(() => {
     const ch = new MessageChannel();

@@ -428,7 +428,7 @@ try {
     + `rule what-if (input event to DOM, ${series.length} in-page inputs) ${stat(series)}, max ${f(max(series.map((t) => t.ms)))} ms (target 16): `
     + `one card redrawn ${stat(one)}, all ${all.length ? stat(all) : '-'}; input to the next frame done ${stat(series, 'painted_ms')} `
     + `(one card ${stat(one, 'painted_ms')}); stages (median): to the worker ${f(med(series.map((t) => t.to_worker)))}, `
-    + `worker ${f(med(series.map((t) => t.worker_ms)))}, back ${f(med(series.map((t) => t.from_worker)))}, drawing ${f(med(series.map((t) => t.main_ms)))} ms; `
+    + `worker ${f(med(series.map((t) => t.worker_ms)))} + delta ${f(med(series.map((t) => t.delta_ms)))}, back ${f(med(series.map((t) => t.from_worker)))}, drawing ${f(med(series.map((t) => t.main_ms)))} ms; `
     + `rule what-ifs by playwright actions (${ruleTimes.length}) median ${f(med(ruleTimes))} ms; `
     + `ML first ${f(mlFirst.ms)} ms, ML what-if (${mlSeries.length} in-page) ${stat(mlSeries)}, to the next frame ${stat(mlSeries, 'painted_ms')}, worker ${stat(mlSeries, 'worker_ms')}, `
     + `by playwright actions (${mlTimes.length}) median ${f(med(mlTimes))} ms, max ${f(max(mlTimes))} ms (target 150); `
