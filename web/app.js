@@ -165,15 +165,17 @@ function showError(e, { stale = false } = {}) {
   setStale(stale && state.result !== null);
 }
 
+// Each writes only a change: these run after every projection, and a write of
+// the same value is still a DOM mutation the browser has to look at.
 function clearError() {
-  $('error').hidden = true;
+  if (!$('error').hidden) $('error').hidden = true;
 }
 
 // After a refused input the figures on screen are the last good projection, not the inputs shown.
 function setStale(on) {
-  $('cards').toggleAttribute('data-stale', on);
-  $('results').classList.toggle('stale', on);
-  $('stale-note').hidden = !on;
+  if ($('cards').hasAttribute('data-stale') !== on) $('cards').toggleAttribute('data-stale', on);
+  if ($('results').classList.contains('stale') !== on) $('results').classList.toggle('stale', on);
+  if ($('stale-note').hidden !== !on) $('stale-note').hidden = !on;
 }
 
 // ---- chart ---------------------------------------------------------------
@@ -1036,7 +1038,7 @@ async function recompute() {
   state.result = p;
   state.baseline = base;
   state.resultOptions = opts;
-  $('export').disabled = false;
+  if ($('export').disabled) $('export').disabled = false;
   renderScenario();
   clearError();
   setStale(false);
