@@ -1,13 +1,16 @@
 // worker.js: the Treasury page's compute worker (a module worker). It loads
 // the WASM module (floatcast.mjs) and answers the page's requests off the
 // main thread:
-//   {seq, kind: 'project', data, options, baseline}  -> {seq, ok, head, order, changed, baseline?, ms}
+//   {seq, kind: 'project', data, options, baseline}
+//       -> {seq, ok, head?, order, changed, baseline?, ms, delta_ms, at}
 //     options is ProjectOptions; with baseline true it also projects the same
 //     options without the scenario (same method), so a card's figures and its
 //     delta come from one pair of answers. The answer is a delta against the
 //     worker's previous answer (projectDelta below): the page absorbs every
 //     answer in order, drawn or superseded, so it always holds what the worker
-//     last sent, and redraws only the currencies that changed. data may be left out: the worker
+//     last sent, and redraws only the currencies that changed. ms, delta_ms
+//     and at (start and end, ms since the epoch) time the stages for the
+//     page's timings. data may be left out: the worker
 //     keeps the last data it was sent (kept on arrival, so a request collapsed
 //     away still hands its data to the next), and a signed-in tenant's
 //     snapshot crosses to the worker once, not on every slider move.
