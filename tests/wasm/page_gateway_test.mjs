@@ -155,8 +155,17 @@ function longTasksIn(events, from, to) {
   const mark = (n) => on.find((e) => e.name === n && /user_timing/.test(e.cat))?.ts;
   const t0 = mark(from), t1 = mark(to);
   const spans = on.filter((e) => e.ph === 'X');
-  const sum = (t, names) => spans.filter((e) => names.includes(e.name) && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur)
-    .reduce((a, e) => a + e.dur / 1000, 0);
+  // Wall time in the named events within task t, each moment counted once (they nest).
+  const sum = (t, names) => {
+    let total = 0, end = -Infinity;
+    for (const e of spans.filter((x) => names.includes(x.name) && x.ts >= t.ts && x.ts + x.dur <= t.ts + t.dur)
+      .sort((a, b) => a.ts - b.ts)) {
+      if (e.ts + e.dur <= end) continue;
+      total += (e.ts + e.dur - Math.max(e.ts, end)) / 1000;
+      end = e.ts + e.dur;
+    }
+    return total;
+  };
   return spans.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 50000 && e.ts >= t0 && e.ts < t1)
     .map((t) => ({ wall: t.dur / 1000, cpu: (t.tdur ?? t.dur) / 1000, layout: sum(t, ['UpdateLayoutTree', 'Layout']),
       paint: sum(t, ['Paint', 'PrePaint', 'Layerize']), script: sum(t, ['FunctionCall', 'EvaluateScript', 'TimerFire', 'FireAnimationFrame', 'HandlePostMessage']) }));
