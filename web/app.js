@@ -165,15 +165,17 @@ function showError(e, { stale = false } = {}) {
   setStale(stale && state.result !== null);
 }
 
+// Each writes only a change: these run after every projection, and a write of
+// the same value is still a DOM mutation the browser has to look at.
 function clearError() {
-  $('error').hidden = true;
+  if (!$('error').hidden) $('error').hidden = true;
 }
 
 // After a refused input the figures on screen are the last good projection, not the inputs shown.
 function setStale(on) {
-  $('cards').toggleAttribute('data-stale', on);
-  $('results').classList.toggle('stale', on);
-  $('stale-note').hidden = !on;
+  if ($('cards').hasAttribute('data-stale') !== on) $('cards').toggleAttribute('data-stale', on);
+  if ($('results').classList.contains('stale') !== on) $('results').classList.toggle('stale', on);
+  if ($('stale-note').hidden !== !on) $('stale-note').hidden = !on;
 }
 
 // ---- chart ---------------------------------------------------------------
@@ -230,11 +232,18 @@ function timeTicks(t0, n) {
   return ticks.length ? ticks : [0];
 }
 
+// Remembered per hour: a horizon what-if redraws every chart's axis, and
+// Intl's formatting was most of that redraw.
+const tickLabels = new Map();
 function tickLabel(ms) {
+  if (tickLabels.has(ms)) return tickLabels.get(ms);
   const d = new Date(ms);
-  if (d.getHours() !== 0 || d.getMinutes() !== 0) return fmtHour.format(d);
   const part = (type) => fmtDay.formatToParts(d).find((x) => x.type === type)?.value;
-  return `${part('weekday')} ${part('day')}`; // "Tue 2" whatever the locale's order
+  const text = d.getHours() !== 0 || d.getMinutes() !== 0 ? fmtHour.format(d)
+    : `${part('weekday')} ${part('day')}`; // "Tue 2" whatever the locale's order
+  if (tickLabels.size > 5000) tickLabels.clear();
+  tickLabels.set(ms, text);
+  return text;
 }
 
 // About n round values covering [lo, hi].
@@ -247,89 +256,67 @@ function niceTicks(lo, hi, n = 4) {
   return out;
 }
 
+// Makes `parent`'s children the items (in order), reusing the elements there:
+// make(item) builds one, fit(element, item) updates one in place. Only what
+// differs is written, so an unchanged axis costs no layout.
+function syncList(parent, items, make, fit) {
+  const kids = [...parent.children];
+  items.forEach((it, i) => (kids[i] ? fit(kids[i], it) : parent.append(make(it))));
+  for (const k of kids.slice(items.length)) k.remove();
+}
+
+// Replaces parent's children with nodes unless they are equal already (no listeners on them).
+function replaceIfChanged(parent, nodes) {
+  const kids = parent.children;
+  if (kids.length === nodes.length && parent.childNodes.length === nodes.length && nodes.every((n, i) => n.isEqualNode(kids[i]))) return;
+  parent.replaceChildren(...nodes);
+}
+
+// Sets an attribute only when it changes (a write of the same value still invalidates layout).
+function put(e, k, v) {
+  const t = String(v);
+  if (e.getAttribute(k) !== t) e.setAttribute(k, t);
+}
+
+function putText(e, t) {
+  if (e.textContent !== t) e.textContent = t;
+}
+
 // The hourly balance path of a currency: the p10-p90 band (ML), the p50 line,
 // the floor, a marker at the first p50 hour below it, the scheduled transfers
 // on the time axis (local time), and a read-out of any hour under the pointer
-// or, with the chart focused, moved by the arrow keys.
-function chart(p, cur) {
-  const W = 320, H = 172, L = 46, R = 10, T = 10, B = 128;
-  const ccy = cur.currency;
-  const path = cur.path, n = path.length;
-  const t0 = Date.parse(p.as_of);
-  const ys = path.map((q) => q.p50);
-  const banded = path.some((q) => q.p10 !== q.p90);
-  const floor = Number(cur.depletion.floor);
-  let lo = Math.min(...ys, ...path.map((q) => q.p10), floor), hi = Math.max(...ys, ...path.map((q) => q.p90), floor);
-  const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1;
-  lo -= pad;
-  hi += pad;
-  const x = (i) => L + (i / Math.max(1, n - 1)) * (W - L - R);
-  const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (B - T);
-  const xy = (v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`;
-  const scale = scaleOf(ccy, cur.current_balance);
-  const fmt = (v) => amount(numToDecimal(v, scale), ccy);
-  const when = (i) => fmtFull.format(new Date(t0 + i * HOUR));
-
-  const below = ys.findIndex((v) => v < floor);
-  const sched = path.flatMap((q) => [
-    ...(q.scheduled_out > 0 ? [{ i: q.hour, dir: 'out', v: q.scheduled_out }] : []),
-    ...((q.scheduled_in ?? 0) > 0 ? [{ i: q.hour, dir: 'in', v: q.scheduled_in }] : [])]);
-  const minI = ys.indexOf(Math.min(...ys));
-  const zone = zoneTitle(t0, n - 1);
-  const summary = `${ccy} balance over the next ${n - 1} hours from ${when(0)} (${zone}): p50 from ${fmt(ys[0])} to `
-    + `${fmt(ys[n - 1])}, lowest ${fmt(ys[minI])} at ${when(minI)}`
-    + (banded ? `; p10 to p90 at the end ${fmt(path[n - 1].p10)} to ${fmt(path[n - 1].p90)}` : '')
-    + `; floor ${fmt(floor)}; ${below >= 0 ? `p50 first below the floor at ${when(below)} (+${below} h)` : 'p50 stays above the floor'}`
-    + `; ${sched.length} scheduled transfer${sched.length === 1 ? '' : 's'}. Use the arrow keys to read each hour.`;
-
-  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', tabindex: '0', 'aria-label': summary });
-  // Value grid and labels.
-  for (const v of niceTicks(lo, hi)) {
-    s.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }));
-    s.append(svg('text', { x: L - 4, y: y(v) + 3.5, class: 'y-tick' }, compact(v).replace(/\.0+(?=[kM]?$)/, '')));
-  }
-  // Time axis: ticks and local-time labels, then the zone and its UTC offset as the title.
-  s.append(svg('line', { x1: L, x2: W - R, y1: B, y2: B, class: 'x-axis' }));
-  for (const i of timeTicks(t0, n)) {
-    s.append(svg('line', { x1: x(i), x2: x(i), y1: B, y2: B + 3, class: 'tick' }));
-    s.append(svg('text', { x: x(i), y: B + 22, class: 'x-tick', 'data-hour': i }, tickLabel(t0 + i * HOUR)));
-  }
-  s.append(svg('text', { x: (L + W - R) / 2, y: H - 4, class: 'axis-title' }, `Time (${zone})`));
-  // Band (ML) or the area under the rule's path.
-  if (banded) {
-    const up = path.map((q, i) => xy(q.p90, i));
-    const down = path.map((q, i) => xy(q.p10, i)).reverse();
-    s.append(svg('polygon', { points: [...up, ...down].join(' '), class: 'band' }));
-  } else {
-    s.append(svg('polygon', { points: `${x(0)},${B} ${ys.map(xy).join(' ')} ${x(n - 1)},${B}`, class: 'area' }));
-  }
-  s.append(svg('line', { x1: L, x2: W - R, y1: y(floor), y2: y(floor), class: 'floor' }));
-  s.append(svg('text', { x: W - R, y: y(floor) - 3, class: 'floor-label' }, 'floor'));
-  s.append(svg('polyline', { points: ys.map(xy).join(' '), class: 'line' }));
-  // Scheduled transfers on the axis: ▼ out, ▲ in.
-  for (const t of sched) {
-    const cx = x(t.i);
-    const pts = t.dir === 'out' ? `${cx - 3.5},${B + 4} ${cx + 3.5},${B + 4} ${cx},${B + 10}`
-      : `${cx - 3.5},${B + 10} ${cx + 3.5},${B + 10} ${cx},${B + 4}`;
-    const m = svg('polygon', { points: pts, class: `sched ${t.dir}`, 'data-hour': t.i });
-    m.append(svg('title', {}, `Scheduled ${t.dir === 'out' ? 'out' : 'in'}: ${fmt(t.v)} ${ccy} in the hour to ${when(t.i)}`));
-    s.append(m);
-  }
-  if (below >= 0) {
-    const b = svg('circle', { cx: x(below), cy: y(ys[below]), r: 4, class: 'breach', 'data-hour': below });
-    b.append(svg('title', {}, `p50 first below the floor at ${when(below)}`));
-    s.append(b);
-  }
-  // The read-out's cursor.
+// or, with the chart focused, moved by the arrow keys. The chart is made once
+// per card and updated in place by each projection (update(p, cur)): the
+// elements stay, only the attributes and texts that changed are written, and
+// a read-out being shown (pointer or keyboard) stays on its hour with the new
+// figures.
+const CH = { W: 320, H: 172, L: 46, R: 10, T: 10, B: 128 };
+function chartView() {
+  const { W, H, L, R, T, B } = CH;
+  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', tabindex: '0' });
+  const grid = svg('g', { class: 'y-grid' });
+  const axis = svg('g', { class: 'x-time' });
+  const fill = svg('polygon', {});
+  const floorLine = svg('line', { x1: L, x2: W - R, class: 'floor' });
+  const floorLabel = svg('text', { x: W - R, class: 'floor-label' }, 'floor');
+  const line = svg('polyline', { class: 'line' });
+  const marks = svg('g', { class: 'sched-marks' });
+  const breach = svg('circle', { r: 4, class: 'breach' });
+  const breachTitle = svg('title', {});
+  breach.append(breachTitle);
   const guide = svg('line', { x1: 0, x2: 0, y1: T, y2: B, class: 'cursor', visibility: 'hidden' });
   const dot = svg('circle', { cx: 0, cy: 0, r: 3.5, class: 'cursor-dot', visibility: 'hidden' });
-  s.append(guide, dot);
-
+  s.append(grid, axis, fill, floorLine, floorLabel, line, marks, guide, dot);
   const idle = 'Point at the chart, or focus it and use ← →, to read an hour.';
   const out = el('p', { class: 'readout', 'aria-live': 'polite' }, idle);
-  let at = 0;
+  // What the chart shows now (set by update).
+  let v = null;
+  let at = 0, reading = false, axisKey = '', marksKey = '';
+
   const show = (i) => {
+    const { path, n, x, y, fmt, when, floor, banded, ccy } = v;
     at = Math.max(0, Math.min(n - 1, i));
+    reading = true;
     const q = path[at];
     for (const e of [guide, dot]) e.setAttribute('visibility', 'visible');
     guide.setAttribute('x1', x(at));
@@ -348,6 +335,7 @@ function chart(p, cur) {
     out.dataset.p50 = String(q.p50);
   };
   const hide = () => {
+    reading = false;
     for (const e of [guide, dot]) e.setAttribute('visibility', 'hidden');
     out.replaceChildren(idle);
     delete out.dataset.hour;
@@ -355,7 +343,7 @@ function chart(p, cur) {
   };
   s.addEventListener('pointermove', (ev) => {
     const r = s.getBoundingClientRect();
-    show(Math.round((((ev.clientX - r.left) / r.width) * W - L) / (W - L - R) * (n - 1)));
+    show(Math.round((((ev.clientX - r.left) / r.width) * W - L) / (W - L - R) * (v.n - 1)));
   });
   s.addEventListener('pointerleave', () => (document.activeElement === s ? show(at) : hide()));
   s.addEventListener('focus', () => show(at));
@@ -364,12 +352,134 @@ function chart(p, cur) {
     const step = { ArrowRight: 1, ArrowLeft: -1, PageDown: 24, PageUp: -24 }[ev.key];
     if (step) show(at + step);
     else if (ev.key === 'Home') show(0);
-    else if (ev.key === 'End') show(n - 1);
+    else if (ev.key === 'End') show(v.n - 1);
     else if (ev.key === 'Escape') s.blur();
     else return;
     ev.preventDefault();
   });
-  return el('div', { class: 'chart-wrap' }, s, out);
+
+  function update(p, cur) {
+    const ccy = cur.currency;
+    const path = cur.path, n = path.length;
+    const t0 = Date.parse(p.as_of);
+    const ys = path.map((q) => q.p50);
+    const banded = path.some((q) => q.p10 !== q.p90);
+    const floor = Number(cur.depletion.floor);
+    let lo = floor, hi = floor;
+    for (const q of path) {
+      lo = Math.min(lo, q.p50, q.p10);
+      hi = Math.max(hi, q.p50, q.p90);
+    }
+    const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1;
+    lo -= pad;
+    hi += pad;
+    const x = (i) => L + (i / Math.max(1, n - 1)) * (W - L - R);
+    const y = (val) => T + (1 - (val - lo) / (hi - lo)) * (B - T);
+    const xy = (val, i) => `${x(i).toFixed(1)},${y(val).toFixed(1)}`;
+    const scale = scaleOf(ccy, cur.current_balance);
+    const fmt = (val) => amount(numToDecimal(val, scale), ccy);
+    const when = (i) => fmtFull.format(new Date(t0 + i * HOUR));
+    v = { path, n, x, y, fmt, when, floor, banded, ccy };
+
+    const below = ys.findIndex((val) => val < floor);
+    const sched = path.flatMap((q) => [
+      ...(q.scheduled_out > 0 ? [{ i: q.hour, dir: 'out', v: q.scheduled_out }] : []),
+      ...((q.scheduled_in ?? 0) > 0 ? [{ i: q.hour, dir: 'in', v: q.scheduled_in }] : [])]);
+    let minI = 0;
+    for (let i = 1; i < n; i++) if (ys[i] < ys[minI]) minI = i;
+    const zone = zoneTitle(t0, n - 1);
+    put(s, 'aria-label', `${ccy} balance over the next ${n - 1} hours from ${when(0)} (${zone}): p50 from ${fmt(ys[0])} to `
+      + `${fmt(ys[n - 1])}, lowest ${fmt(ys[minI])} at ${when(minI)}`
+      + (banded ? `; p10 to p90 at the end ${fmt(path[n - 1].p10)} to ${fmt(path[n - 1].p90)}` : '')
+      + `; floor ${fmt(floor)}; ${below >= 0 ? `p50 first below the floor at ${when(below)} (+${below} h)` : 'p50 stays above the floor'}`
+      + `; ${sched.length} scheduled transfer${sched.length === 1 ? '' : 's'}. Use the arrow keys to read each hour.`);
+
+    // Value grid and labels: reused elements, moved.
+    const label = (val) => compact(val).replace(/\.0+(?=[kM]?$)/, '');
+    syncList(grid, niceTicks(lo, hi).flatMap((val) => [['line', y(val)], ['text', y(val), label(val)]]),
+      ([tag, yy, text]) => (tag === 'line' ? svg('line', { x1: L, x2: W - R, y1: yy, y2: yy, class: 'grid' })
+        : svg('text', { x: L - 4, y: yy + 3.5, class: 'y-tick' }, text)),
+      (e, [tag, yy, text]) => {
+        if (e.tagName !== tag) return e.replaceWith(tag === 'line' ? svg('line', { x1: L, x2: W - R, y1: yy, y2: yy, class: 'grid' })
+          : svg('text', { x: L - 4, y: yy + 3.5, class: 'y-tick' }, text));
+        if (tag === 'line') {
+          put(e, 'y1', yy);
+          put(e, 'y2', yy);
+        } else {
+          put(e, 'y', yy + 3.5);
+          putText(e, text);
+        }
+        return undefined;
+      });
+    // Time axis (depends only on the start and the hours): ticks and local-time
+    // labels, then the zone and its UTC offset as the title.
+    if (axisKey !== `${t0}|${n}`) {
+      axisKey = `${t0}|${n}`;
+      // Reused elements moved: a horizon what-if keeps most labels, which then need no new text layout.
+      const items = [['x-axis'], ...timeTicks(t0, n).flatMap((i) => [['tick', i], ['x-tick', i, tickLabel(t0 + i * HOUR)]]),
+        ['axis-title', 0, `Time (${zone})`]];
+      const make = ([cls, i, text]) => {
+        if (cls === 'x-axis') return svg('line', { x1: L, x2: W - R, y1: B, y2: B, class: cls });
+        if (cls === 'tick') return svg('line', { x1: x(i), x2: x(i), y1: B, y2: B + 3, class: cls });
+        if (cls === 'x-tick') return svg('text', { x: x(i), y: B + 22, class: cls, 'data-hour': i }, text);
+        return svg('text', { x: (L + W - R) / 2, y: H - 4, class: cls }, text);
+      };
+      syncList(axis, items, make, (e, it) => {
+        const [cls, i, text] = it;
+        if (e.getAttribute('class') !== cls) return e.replaceWith(make(it));
+        if (cls === 'tick') {
+          put(e, 'x1', x(i));
+          put(e, 'x2', x(i));
+        } else if (cls === 'x-tick') {
+          put(e, 'x', x(i));
+          put(e, 'data-hour', i);
+          putText(e, text);
+        } else if (cls === 'axis-title') {
+          putText(e, text);
+        }
+        return undefined;
+      });
+    }
+    // Band (ML) or the area under the rule's path.
+    const line50 = ys.map(xy).join(' ');
+    if (banded) {
+      const up = path.map((q, i) => xy(q.p90, i));
+      const down = path.map((q, i) => xy(q.p10, i)).reverse();
+      put(fill, 'points', [...up, ...down].join(' '));
+      put(fill, 'class', 'band');
+    } else {
+      put(fill, 'points', `${x(0)},${B} ${line50} ${x(n - 1)},${B}`);
+      put(fill, 'class', 'area');
+    }
+    put(floorLine, 'y1', y(floor));
+    put(floorLine, 'y2', y(floor));
+    put(floorLabel, 'y', y(floor) - 3);
+    put(line, 'points', line50);
+    // Scheduled transfers on the axis: ▼ out, ▲ in.
+    const key = `${axisKey}|${scale}|${sched.map((t) => `${t.i}${t.dir}${t.v}`).join(',')}`;
+    if (key !== marksKey) {
+      marksKey = key;
+      marks.replaceChildren(...sched.map((t) => {
+        const cx = x(t.i);
+        const pts = t.dir === 'out' ? `${cx - 3.5},${B + 4} ${cx + 3.5},${B + 4} ${cx},${B + 10}`
+          : `${cx - 3.5},${B + 10} ${cx + 3.5},${B + 10} ${cx},${B + 4}`;
+        const m = svg('polygon', { points: pts, class: `sched ${t.dir}`, 'data-hour': t.i });
+        m.append(svg('title', {}, `Scheduled ${t.dir === 'out' ? 'out' : 'in'}: ${fmt(t.v)} ${ccy} in the hour to ${when(t.i)}`));
+        return m;
+      }));
+    }
+    if (below >= 0) {
+      put(breach, 'cx', x(below));
+      put(breach, 'cy', y(ys[below]));
+      put(breach, 'data-hour', below);
+      putText(breachTitle, `p50 first below the floor at ${when(below)}`);
+      if (!breach.isConnected) s.insertBefore(breach, guide);
+    } else {
+      breach.remove();
+    }
+    if (reading) show(at);
+  }
+  return { node: el('div', { class: 'chart-wrap' }, s, out), update };
 }
 
 // ---- rendering -----------------------------------------------------------
@@ -400,6 +510,9 @@ function breachRange(p, cur) {
   return t.p10 === t.p90 ? `at ${from}` : `between ${from} and ${hoursLater(p.as_of, t.p90)}`;
 }
 
+// A card's figures: its attributes (test hooks, risk) and its text blocks, the
+// chart aside (cardView draws it). base: the baseline's {method, head} (its
+// headline for this currency) when a scenario is active, else null.
 function card(p, cur, base) {
   const horizon = p.horizon_hours;
   const ccy = cur.currency;
@@ -418,7 +531,7 @@ function card(p, cur, base) {
     stat(banded ? `Projected p50 in ${horizon} h` : `Projected in ${horizon} h`, money(hl, ccy), `big headline ${below ? 'down' : ''}`));
   let delta = null;
   if (base) {
-    const bhl = headline(base, base.currencies.find((c) => c.currency === ccy) || cur);
+    const bhl = base.head;
     delta = toMinor(hl, scale) - toMinor(bhl, scale);
     if (delta !== 0n) {
       const abs = fromMinor(delta < 0n ? -delta : delta, scale);
@@ -453,9 +566,34 @@ function card(p, cur, base) {
       + (banded && prob !== null ? ` · ${pct(prob)} chance within ${key.replace('h', ' h')}` : ''))
     : el('div', { class: 'depletion' }, `Stays above floor for ${horizon} h`
       + (banded && prob !== null && prob > 0 ? ` at the median (${pct(prob)} chance of a breach within ${key.replace('h', ' h')})` : ''));
-  return el('article', { class: `card risk-${risk}`, 'data-currency': ccy, 'data-risk': risk,
-    'data-headline': hl, ...(delta !== null ? { 'data-delta': fromMinor(delta, scale) } : {}) },
-  head, body, chart(p, cur), legend, flows, foot);
+  return { attrs: { class: `card risk-${risk}`, 'data-currency': ccy, 'data-risk': risk, 'data-headline': hl,
+    'data-delta': delta !== null ? fromMinor(delta, scale) : null }, parts: [head, body, legend, flows, foot] };
+}
+
+// A currency's card, made once and updated in place by each projection: its
+// attributes are set, its text blocks replaced only where they differ
+// (isEqualNode), and its chart updated in place (chartView), so the elements
+// the browser has laid out and painted stay unless their figures changed.
+function cardView() {
+  const root = el('article', {});
+  const ch = chartView();
+  let blocks = null; // head, body, legend, flows, foot
+  function update(p, cur, base) {
+    const { attrs, parts } = card(p, cur, base);
+    for (const [k, v] of Object.entries(attrs)) if (v === null) root.removeAttribute(k); else put(root, k, v);
+    if (!blocks) {
+      root.append(parts[0], parts[1], ch.node, ...parts.slice(2));
+      blocks = parts;
+    } else {
+      blocks = blocks.map((b, i) => {
+        if (b.isEqualNode(parts[i])) return b;
+        b.replaceWith(parts[i]);
+        return parts[i];
+      });
+    }
+    ch.update(p, cur);
+  }
+  return { root, update };
 }
 
 // Highest risk first, then the most likely breach, then the soonest; ties keep the core's order.
@@ -469,12 +607,12 @@ function renderAlerts(p) {
   const atRisk = byRisk(p.currencies.filter((c) => c.depletion.risk === 'medium' || c.depletion.risk === 'high'));
   const box = $('alerts');
   if (!atRisk.length) {
-    box.replaceChildren(el('p', { class: 'ok' }, `No currency at risk: each stays above its floor with a chance of a breach below ${
-      pct(0.1)} within 48 h.`));
-    box.className = 'alerts none';
+    replaceIfChanged(box, [el('p', { class: 'ok' }, `No currency at risk: each stays above its floor with a chance of a breach below ${
+      pct(0.1)} within 48 h.`)]);
+    put(box, 'class', 'alerts none');
     return;
   }
-  box.className = 'alerts';
+  put(box, 'class', 'alerts');
   const items = atRisk.map((c) => {
     const { p: prob, key } = riskProbability(c);
     const range = breachRange(p, c);
@@ -484,19 +622,60 @@ function renderAlerts(p) {
       el('div', { class: 'when' }, range ? `Expected breach ${range} (10%–90% of simulated paths)` : `No breach expected within ${p.horizon_hours} h at the median`),
       drivers.length ? el('ul', { class: 'drivers' }, ...drivers.map((d) => el('li', {}, `${d.text} (${pct(d.share)} of outflows)`))) : null);
   });
-  box.replaceChildren(el('h2', {}, `At risk: ${atRisk.length} ${atRisk.length === 1 ? 'currency' : 'currencies'}`), el('ol', {}, ...items));
+  replaceIfChanged(box, [el('h2', {}, `At risk: ${atRisk.length} ${atRisk.length === 1 ? 'currency' : 'currencies'}`), el('ol', {}, ...items)]);
 }
 
-function renderCards(p, base) {
+// What each card on screen was drawn from (currency -> [cur, baseline
+// headline, method, as_of, horizon]): a card whose inputs are the same objects
+// is left as it is. The worker sends only the currencies whose figures
+// changed, so a what-if that moves one currency redraws one card.
+const drawn = new Map();
+const sameInputs = (a, b) => a && a.length === b.length && a.every((v, i) => v === b[i]);
+
+// Draws the projection: the changed cards updated in place, the cards put in
+// risk order (moved only when it changed), the alerts and recommendations
+// redrawn only when their figures changed. Returns the number of cards drawn.
+const views = new Map(); // currency -> its card (cardView)
+function renderCards(p, base, headChanged) {
   for (const c of p.currencies) state.scales[c.currency] = decimalsOf(c.current_balance);
   const cards = $('cards');
-  cards.replaceChildren(...byRisk(p.currencies).map((c) => card(p, c, base)));
+  let redrawn = 0;
+  for (const c of p.currencies) {
+    const bhl = base ? base.heads[c.currency] ?? headline(p, c) : null;
+    const inputs = [c, bhl, p.method, p.as_of, p.horizon_hours];
+    if (views.has(c.currency) && sameInputs(drawn.get(c.currency), inputs)) continue;
+    if (!views.has(c.currency)) views.set(c.currency, cardView());
+    views.get(c.currency).update(p, c, base ? { method: base.method, head: bhl } : null);
+    drawn.set(c.currency, inputs);
+    redrawn++;
+  }
+  for (const ccy of [...views.keys()]) {
+    if (!p.currencies.some((c) => c.currency === ccy)) {
+      views.get(ccy).root.remove();
+      views.delete(ccy);
+      drawn.delete(ccy);
+    }
+  }
+  // Risk order, moving only the cards out of place (a moved card loses focus).
+  byRisk(p.currencies).forEach((c, i) => {
+    const e = views.get(c.currency).root;
+    if (cards.children[i] !== e) cards.insertBefore(e, cards.children[i] || null);
+  });
   cards.setAttribute('data-ready', '1');
   cards.setAttribute('data-method', p.method);
-  $('asof').textContent = `as of ${shortTime(p.as_of)} · tenant ${p.tenant_id} · ${p.method} projection`
+  const asof = `as of ${shortTime(p.as_of)} · tenant ${p.tenant_id} · ${p.method} projection`
     + (base ? ' · scenario vs baseline' : '');
-  renderAlerts(p);
-  renderRecommendations(p);
+  if ($('asof').textContent !== asof) $('asof').textContent = asof;
+  if (redrawn || headChanged) renderAlerts(p);
+  if (headChanged) renderRecommendations(p);
+  return redrawn;
+}
+
+// Forgets what the cards were drawn from (signed out: the next projection draws every card).
+function clearCards() {
+  drawn.clear();
+  views.clear();
+  $('cards').replaceChildren();
 }
 
 function renderRecommendations(p) {
@@ -511,7 +690,7 @@ function renderRecommendations(p) {
       probs ? el('div', { class: 'probs' }, probs) : null,
       el('div', { class: 'reason' }, r.reason));
   });
-  $('recs').replaceChildren(...(items.length ? items
+  replaceIfChanged($('recs'), (items.length ? items
     : [el('li', { class: 'rec none' }, 'No move needed: every currency stays above its floor over the horizon.')]));
 }
 
@@ -523,6 +702,22 @@ function sortValue(s, key) {
     case 'status': return STATUS_ORDER[s.runway_status] ?? 9;
     default: return s[key];
   }
+}
+
+// The table is below the cards: its rows are written after the frame that
+// shows the cards, so that frame lays out the cards alone (the first
+// projection after sign-in laid out the 35-row table in the same frame, one
+// main-thread task of about 50 ms of CPU). <main> stays aria-busy until then.
+let runwaySoon = false;
+function renderRunwaySoon() {
+  if (runwaySoon) return;
+  runwaySoon = true;
+  updateBusy();
+  requestAnimationFrame(() => setTimeout(() => {
+    runwaySoon = false;
+    renderRunway();
+    updateBusy();
+  }, 0));
 }
 
 let runwayDrawn = ''; // what the table shows (streams, sort, scenario pauses): redrawn only when it changes
@@ -591,6 +786,7 @@ function scenarioObject(sc = state.scenario) {
   return o;
 }
 
+let scenarioDrawn = { sc: null, sig: '' };
 function renderScenario() {
   const sc = state.scenario;
   const items = [
@@ -601,6 +797,11 @@ function renderScenario() {
     ...sc.cancel.map((id, i) => ({ text: `Cancel pending transfer ${id}`, drop: () => sc.cancel.splice(i, 1) })),
     ...[...sc.pause].map((id) => ({ text: `Pause stream ${id}`, drop: () => sc.pause.delete(id) })),
   ];
+  // Unchanged (same scenario, same items): left as it is, so a what-if that
+  // does not touch the list costs no layout above the cards.
+  const sig = JSON.stringify(items.map((it) => it.text));
+  if (scenarioDrawn.sc === sc && scenarioDrawn.sig === sig) return;
+  scenarioDrawn = { sc, sig };
   $('wi-list').replaceChildren(...items.map((it) => {
     const x = el('button', { type: 'button', class: 'ghost small', 'aria-label': 'remove' }, 'remove');
     x.addEventListener('click', () => changeScenario(() => it.drop()));
@@ -668,8 +869,16 @@ const waiting = new Map(); // seq -> {resolve, kind}
 let busyProject = 0; // seq of the projection in flight, 0 when none
 let busyDemo = 0;
 
+// aria-busy follows each computation; the progress cursor only one that lasts
+// (an ML fit), since changing an inherited property restyles the whole results
+// subtree, twice per what-if, for a cursor nobody would see in a rule's few ms.
+let slowTimer = 0;
 function updateBusy() {
-  document.querySelector('main').setAttribute('aria-busy', busyProject || busyDemo ? 'true' : 'false');
+  const busy = !!(busyProject || busyDemo || runwaySoon);
+  document.querySelector('main').setAttribute('aria-busy', busy ? 'true' : 'false');
+  clearTimeout(slowTimer);
+  if (busy) slowTimer = setTimeout(() => $('results').classList.add('slow'), 150);
+  else if ($('results').classList.contains('slow')) $('results').classList.remove('slow');
 }
 
 // Posts a request; a projection supersedes every earlier one (they resolve {superseded: true}).
@@ -695,10 +904,27 @@ function request(kind, payload) {
 
 let workerReady;
 const ready = new Promise((ok, fail) => { workerReady = { ok, fail }; });
+// The last projection the worker sent, as deltas absorbed in order (drawn or
+// superseded alike, so it is always what the worker's next delta is against).
+const held = { head: null, order: [], cur: new Map(), base: null };
+function absorb(m) {
+  if (m.kind !== 'project' || !m.ok) return;
+  if (m.head !== undefined) held.head = m.head;
+  held.order = m.order;
+  for (const [ccy, c] of Object.entries(m.changed)) held.cur.set(ccy, c);
+  if (m.baseline !== undefined) held.base = m.baseline;
+}
+
+// The projection the page holds, and its baseline's headlines ({method, heads} or null).
+function projection() {
+  return { p: { ...held.head, currencies: held.order.map((c) => held.cur.get(c)) }, base: held.base };
+}
+
 worker.onmessage = (ev) => {
   const m = ev.data;
   if (m.kind === 'ready') return workerReady.ok(m.version);
   if (m.kind === 'failed') return workerReady.fail(Object.assign(new Error(m.error.message), m.error));
+  absorb(m);
   const w = waiting.get(m.seq);
   if (!w) return undefined; // a stale answer: a newer input superseded it
   waiting.delete(m.seq);
@@ -808,23 +1034,35 @@ async function recompute() {
     return { error: m.error };
   }
   const t1 = performance.now();
-  const p = JSON.parse(m.json);
-  const base = m.baseline_json ? JSON.parse(m.baseline_json) : null;
+  const { p, base } = projection();
   state.result = p;
   state.baseline = base;
   state.resultOptions = opts;
-  $('export').disabled = false;
+  if ($('export').disabled) $('export').disabled = false;
   renderScenario();
   clearError();
   setStale(false);
-  renderCards(p, base);
-  state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
-  renderRunway();
+  const cards = renderCards(p, base, m.head !== undefined);
+  if (cards) {
+    state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
+    renderRunwaySoon();
+  }
   $('meta').textContent = `floatcast ${state.version} · WASM worker · ${p.method} projection`
     + `${base ? ' + baseline' : ''} in ${m.ms.toFixed(1)} ms`;
   const t2 = performance.now();
-  // ms: input to DOM updated; worker_ms: the module's compute; main_ms: parsing and drawing here.
-  window.fcTimings.projections.push({ method: p.method, scenario, worker_ms: m.ms, main_ms: t2 - t1, ms: t2 - t0 });
+  // ms: input to DOM updated; worker_ms: the module's compute; main_ms: drawing here;
+  // delta_ms: the worker finding what changed; to_worker/from_worker: the messages' trips
+  // (waiting for a CPU included); cards: cards redrawn;
+  // painted_ms (set later): input to the first task after the next frame (its style, layout and paint done).
+  const at = performance.timeOrigin;
+  const rec = { method: p.method, scenario, worker_ms: m.ms, main_ms: t2 - t1, ms: t2 - t0,
+    delta_ms: m.delta_ms, to_worker: m.at[0] - (at + t0), from_worker: at + t1 - m.at[1], cards, painted_ms: null };
+  window.fcTimings.projections.push(rec);
+  requestAnimationFrame(() => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { rec.painted_ms = performance.now() - t0; };
+    ch.port2.postMessage(0);
+  });
   return { ok: true };
 }
 
@@ -1036,7 +1274,8 @@ async function onSignOut() {
   state.baseline = null;
   state.streams = [];
   state.scenario = { transfers: [], cancel: [], pause: new Set() };
-  for (const id of ['cards', 'alerts', 'recs', 'wi-list', 'wi-account']) $(id).replaceChildren();
+  clearCards();
+  for (const id of ['alerts', 'recs', 'wi-list', 'wi-account']) $(id).replaceChildren();
   $('runway').querySelector('tbody').replaceChildren();
   $('export').disabled = true;
   clearError();

@@ -1,10 +1,16 @@
 // worker.js: the Treasury page's compute worker (a module worker). It loads
 // the WASM module (floatcast.mjs) and answers the page's requests off the
 // main thread:
-//   {seq, kind: 'project', data, options, baseline}  -> {seq, ok, json, baseline_json, ms}
+//   {seq, kind: 'project', data, options, baseline}
+//       -> {seq, ok, head?, order, changed, baseline?, ms, delta_ms, at}
 //     options is ProjectOptions; with baseline true it also projects the same
 //     options without the scenario (same method), so a card's figures and its
-//     delta come from one pair of answers. data may be left out: the worker
+//     delta come from one pair of answers. The answer is a delta against the
+//     worker's previous answer (projectDelta below): the page absorbs every
+//     answer in order, drawn or superseded, so it always holds what the worker
+//     last sent, and redraws only the currencies that changed. ms, delta_ms
+//     and at (start and end, ms since the epoch) time the stages for the
+//     page's timings. data may be left out: the worker
 //     keeps the last data it was sent (kept on arrival, so a request collapsed
 //     away still hands its data to the next), and a signed-in tenant's
 //     snapshot crosses to the worker once, not on every slider move.
@@ -97,7 +103,7 @@ async function run(req) {
     const data = dataFor(req.options);
     const json = fc.projectJSON(data, req.options);
     checked(data);
-    let baselineJson = null;
+    let baseline = null;
     if (req.baseline) {
       // Editing a scenario leaves its baseline as it was: the same data and
       // options project to the same bytes (fixed seed), so the last one is reused.
@@ -106,15 +112,64 @@ async function run(req) {
       if (!lastBaseline || lastBaseline.data !== data || lastBaseline.key !== key) {
         lastBaseline = { data, key, json: fc.projectJSON(data, plain) };
       }
-      baselineJson = lastBaseline.json;
+      baseline = lastBaseline;
     }
-    return { json, baseline_json: baselineJson, ms: performance.now() - t0 };
+    // at: when the work started and ended, in ms since the epoch (the page's clock has another origin).
+    // ms: the module's projections; delta_ms: reading the answer and finding what changed.
+    const t1 = performance.now();
+    const delta = projectDelta(json, baseline);
+    const t2 = performance.now();
+    return { ...delta, ms: t1 - t0, delta_ms: t2 - t1, at: [performance.timeOrigin + t0, performance.timeOrigin + t2] };
   }
   if (req.kind === 'compare') {
     const data = dataFor(req.options_a);
     return { json_a: fc.projectJSON(data, req.options_a), json_b: fc.projectJSON(data, req.options_b) };
   }
   throw new Error(`unknown request ${req.kind}`);
+}
+
+// What the page holds from the last projection answer: each currency's JSON
+// text, the other top-level fields' text, and the baseline's headlines.
+let shown = { cur: new Map(), head: '', base: 'null' };
+const decimals = (text) => (String(text).split('.')[1] || '').length;
+
+// A currency's headline at the horizon, as the page shows it: the rule's exact
+// balance, or a banded method's p50 at the currency's decimals.
+function headlineOf(method, cur) {
+  if (method === 'rule') return cur.rule.projected_balance;
+  return Number(cur.path[cur.path.length - 1].p50).toFixed(decimals(cur.current_balance));
+}
+
+// The projection (and its baseline) as a delta against what the page holds:
+// {head: top-level fields but currencies (when changed), order: currency
+// codes, changed: {code: currency object} for those whose JSON differs,
+// baseline: {method, heads: {code: headline}} or null (when changed)}; the
+// baseline is read once per baseline projected (lastBaseline). A rule
+// what-if that moves one currency posts that one currency (a few kB), and the
+// page parses and draws nothing else; a structured clone of objects costs the
+// page about what JSON.parse of their text would, so only less text helps.
+function projectDelta(json, baseline) {
+  const p = JSON.parse(json);
+  const { currencies, ...rest } = p;
+  const out = { order: currencies.map((c) => c.currency), changed: {} };
+  const head = JSON.stringify(rest);
+  if (head !== shown.head) out.head = rest;
+  const cur = new Map();
+  for (const c of currencies) {
+    const text = JSON.stringify(c);
+    cur.set(c.currency, text);
+    if (shown.cur.get(c.currency) !== text) out.changed[c.currency] = c;
+  }
+  if (baseline && !baseline.text) {
+    const b = JSON.parse(baseline.json);
+    baseline.heads = { method: b.method, heads: Object.fromEntries(b.currencies.map((c) => [c.currency, headlineOf(b.method, c)])) };
+    baseline.text = JSON.stringify(baseline.heads);
+  }
+  const base = baseline ? baseline.heads : null;
+  const baseText = baseline ? baseline.text : 'null';
+  if (baseText !== shown.base) out.baseline = base;
+  shown = { cur, head, base: baseText };
+  return out;
 }
 
 async function answer(req) {

@@ -117,8 +117,59 @@ const after = async (page, action) => {
   await action();
   await page.waitForFunction((k) => window.fcTimings.projections.length > k
     && document.querySelector('main').getAttribute('aria-busy') === 'false', n);
-  return page.evaluate(() => window.fcTimings.projections.at(-1));
+  return page.evaluate(() => ({ ...window.fcTimings.projections.at(-1), index: window.fcTimings.projections.length - 1 }));
 };
+
+// An input event from inside the page (value set, 'input' dispatched), for the
+// timed series: playwright's own actions (scrolling into view, hit tests,
+// waiting for stable boxes) force layouts on the page's main thread and would
+// be timed as the page's.
+const input = (page, id, value) => page.evaluate(([i, v]) => {
+  const e = document.getElementById(i);
+  e.value = v;
+  e.dispatchEvent(new Event('input', { bubbles: true }));
+}, [id, value]);
+
+// Chromium's own trace of the renderer's main thread (CDP Tracing), to say what
+// each long task was: its wall time, its thread CPU time (wall minus waiting
+// for a CPU on a loaded machine), and the time in style and layout, paint, and
+// script within it.
+async function startTrace(ctx, page) {
+  const cdp = await ctx.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  const complete = new Promise((ok) => cdp.on('Tracing.tracingComplete', ok));
+  await cdp.send('Tracing.start', { transferMode: 'ReportEvents',
+    traceConfig: { includedCategories: ['toplevel', 'devtools.timeline', 'blink.user_timing'] } });
+  return async () => {
+    await cdp.send('Tracing.end');
+    await complete;
+    return events;
+  };
+}
+
+// Main-thread tasks over 50 ms (wall) between two performance marks of the page, with their causes.
+function longTasksIn(events, from, to) {
+  const main = new Set(events.filter((e) => e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const on = events.filter((e) => main.has(`${e.pid}:${e.tid}`));
+  const mark = (n) => on.find((e) => e.name === n && /user_timing/.test(e.cat))?.ts;
+  const t0 = mark(from), t1 = mark(to);
+  const spans = on.filter((e) => e.ph === 'X');
+  // Wall time in the named events within task t, each moment counted once (they nest).
+  const sum = (t, names) => {
+    let total = 0, end = -Infinity;
+    for (const e of spans.filter((x) => names.includes(x.name) && x.ts >= t.ts && x.ts + x.dur <= t.ts + t.dur)
+      .sort((a, b) => a.ts - b.ts)) {
+      if (e.ts + e.dur <= end) continue;
+      total += (e.ts + e.dur - Math.max(e.ts, end)) / 1000;
+      end = e.ts + e.dur;
+    }
+    return total;
+  };
+  return spans.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 50000 && e.ts >= t0 && e.ts < t1)
+    .map((t) => ({ wall: t.dur / 1000, cpu: (t.tdur ?? t.dur) / 1000, layout: sum(t, ['UpdateLayoutTree', 'Layout']),
+      paint: sum(t, ['Paint', 'PrePaint', 'Layerize']), script: sum(t, ['FunctionCall', 'EvaluateScript', 'TimerFire', 'FireAnimationFrame', 'HandlePostMessage']) }));
+}
 
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-chromium-'));
 const ctx = await chromium.launchPersistentContext(profile, {
@@ -153,6 +204,9 @@ try {
   problems.length = 0; // the browser logs the 401 of that attempt
 
   // Sign in: the first projection on screen is timed by the page (submit to DOM).
+  const stopTrace = await startTrace(ctx, page);
+  const markPhase = (n) => page.evaluate((x) => performance.mark(x), n);
+  await markPhase('fc-signin');
   const lt0 = await page.evaluate(() => window.__longtasks.length);
   await page.fill('#key', gw.key);
   await page.click('#signin-button');
@@ -161,6 +215,7 @@ try {
   await idle(page);
   const signinMs = await page.evaluate(() => window.fcTimings.signin);
   const ltSignin = await page.evaluate(() => window.__longtasks.length);
+  await markPhase('fc-rule');
   assert.equal(await page.inputValue('#key'), '');
   const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]) + document.cookie);
   assert.ok(!stored.includes(gw.key) && !stored.includes(gw.key.slice(16)), `the key is stored nowhere: ${stored}`);
@@ -220,6 +275,57 @@ try {
     assert.equal(minor(await page.getAttribute(sel, 'data-delta'), sc), minor(s.rule.projected_balance, sc) - minor(b.rule.projected_balance, sc), `${ccy} exact rule delta`);
   }
 
+  // The timed series: 10 floor changes (one currency moves: one card redrawn,
+  // the others left as they are) and 10 horizon changes (every card), by
+  // in-page input events, then the settings back as they were.
+  const tagged = await page.evaluate(() => {
+    for (const c of document.querySelectorAll('#cards .card')) {
+      c.fcTag = c.dataset.currency;
+      c.querySelector('svg.chart').fcTag = c.dataset.currency;
+    }
+    return document.querySelectorAll('#cards .card').length;
+  });
+  // A chart being read (focused, at hour 3) stays focused and on its hour while the what-ifs redraw it.
+  await page.focus('#cards .card[data-currency="USDC"] svg.chart');
+  for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelector('#cards .card[data-currency="USDC"] .readout').dataset.hour === '3');
+  const series = [];
+  for (let i = 1; i <= 10; i++) {
+    const t = await after(page, () => input(page, 'floors', `USDC=${200000 + i * 1000}`));
+    assert.equal(t.cards, 1, `a USDC floor change redraws the USDC card only (${t.cards} redrawn)`);
+    series.push(t);
+  }
+  // The cards and charts were updated in place: the same elements, with the figures of the last projection.
+  assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('#cards .card')]
+    .filter((c) => c.fcTag === c.dataset.currency && c.querySelector('svg.chart').fcTag === c.dataset.currency).length), tagged,
+  'every card and chart is the element drawn first');
+  const pf = project({ floors: 'USDC=210000', scenario: scen });
+  const pfUsdc = pf.currencies.find((c) => c.currency === 'USDC');
+  assert.equal(await page.getAttribute('#cards .card[data-currency="USDC"]', 'data-headline'),
+    pfUsdc.rule.projected_balance, 'USDC headline after the floor series');
+  const reading = await page.evaluate(() => {
+    const card = document.querySelector('#cards .card[data-currency="USDC"]');
+    return { focused: document.activeElement === card.querySelector('svg.chart'), ...card.querySelector('.readout').dataset,
+      text: card.querySelector('.readout').textContent };
+  });
+  assert.deepEqual([reading.focused, reading.hour, reading.p50], [true, '3', String(pfUsdc.path[3].p50)],
+    `the USDC read-out stays on hour 3, focused, with the last projection's figures: ${JSON.stringify(reading)}`);
+  const gap = pfUsdc.path[3].p50 - 210000; // the read-out follows the new floor
+  assert.ok(reading.text.includes(`${fmtAt(Math.abs(gap).toFixed(6), 6)} ${gap < 0 ? 'below' : 'above'} the floor`),
+    `the read-out's distance to the new floor: ${reading.text}`);
+  await page.evaluate(() => document.activeElement.blur());
+  for (let h = 47; h >= 38; h--) series.push(await after(page, () => input(page, 'horizon', String(h))));
+  assert.equal(series.at(-1).cards, tagged, 'a horizon change redraws every card');
+  const p38 = project({ floors: 'USDC=210000', scenario: scen, horizon_hours: 38 });
+  for (const c of p38.currencies) {
+    assert.equal(await page.getAttribute(`#cards .card[data-currency="${c.currency}"]`, 'data-headline'), c.rule.projected_balance,
+      `${c.currency} headline after the horizon series`);
+  }
+  await after(page, () => input(page, 'horizon', '48'));
+  await after(page, () => input(page, 'floors', floors));
+  assert.equal(await page.getAttribute('#cards .card[data-currency="USD"]', 'data-headline'),
+    rw.currencies.find((c) => c.currency === 'USD').rule.projected_balance, 'USD headline with the settings back');
+
   // Saved scenarios: this one saved under a name (per tenant, in localStorage), then
   // compared with the baseline side by side: each currency's exact difference.
   const scName = 'Pay, cancel, pause';
@@ -239,6 +345,7 @@ try {
     assert.equal(minor(row.delta, sc), minor(c.rule.projected_balance, sc) - minor(b.rule.projected_balance, sc), `${c.currency} compared delta`);
   }
   const ltRule = await page.evaluate(() => window.__longtasks.length);
+  await markPhase('fc-ml');
   // ML with the scenario: every figure from one ML answer, the delta against the ML baseline.
   const mlFirst = await after(page, () => page.selectOption('#method', 'ml'));
   await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'ml');
@@ -270,8 +377,18 @@ try {
     assert.equal(await page.getAttribute(`#cards .card[data-currency="${ccy}"]`, 'data-headline'),
       s.path[48].p50.toFixed(scaleOf(s.current_balance)), `${ccy} ML headline of the applied scenario`);
   }
+  const mlSeries = [];
+  for (let h = 47; h >= 42; h--) mlSeries.push(await after(page, () => input(page, 'horizon', String(h))));
+  await after(page, () => input(page, 'horizon', '48'));
+  await markPhase('fc-end');
+  // Input to the frame after the DOM update (set a frame later: wait for the last), for the timed series.
+  await page.waitForFunction(() => window.fcTimings.projections.every((t) => t.painted_ms !== null));
+  const painted = await page.evaluate(() => window.fcTimings.projections.map((t) => t.painted_ms));
+  for (const t of [...series, ...mlSeries]) t.painted_ms = painted[t.index];
+  const trace = await stopTrace();
+  const causes = { signin: longTasksIn(trace, 'fc-signin', 'fc-rule'), rule: longTasksIn(trace, 'fc-rule', 'fc-ml'),
+    ml: longTasksIn(trace, 'fc-ml', 'fc-end') };
   const longtasks = await page.evaluate((k) => window.__longtasks.slice(k), lt0);
-  const parts = await page.evaluate(() => window.fcTimings.projections.slice(1)); // after the first (sign-in)
 
   // axe-core on the signed-in page with its results.
   await page.addScriptTag({ path: axePath });
@@ -309,18 +426,24 @@ try {
   problems.splice(0, problems.length, ...problems.filter((p) => !/status of 401/.test(p))); // that probe's own 401
   assert.deepEqual(problems, [], 'no page errors');
 
-  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const q = (xs, r) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * r))];
+  const med = (xs) => q(xs, 0.5);
   const max = (xs) => Math.max(...xs);
   const f = (x) => x.toFixed(1);
+  const stat = (xs, k = 'ms') => `median ${f(med(xs.map((x) => x[k])))} ms, p90 ${f(q(xs.map((x) => x[k]), 0.9))} ms`;
+  const one = series.filter((t) => t.cards === 1), all = series.filter((t) => t.cards > 1);
+  const lt = (list) => (list.length ? ` (${list.map((t) => `${f(t.wall)} ms wall/${f(t.cpu)} CPU: layout ${f(t.layout)}, paint ${f(t.paint)}, script ${f(t.script)}`).join('; ')})` : '');
   const timings = (`timings (Chromium, this machine): sign-in to first projection ${f(signinMs)} ms (target 1500); `
-    + `rule what-if median ${f(med(ruleTimes))} ms, max ${f(max(ruleTimes))} ms over ${ruleTimes.length} (target 16); `
-    + `ML first ${f(mlFirst.ms)} ms, ML what-if median ${f(med(mlTimes))} ms, max ${f(max(mlTimes))} ms over ${mlTimes.length} (target 150); `
-    + `of which in the worker (rule/ML median) ${f(med(parts.filter((p) => p.method === 'rule').map((p) => p.worker_ms)))}/`
-    + `${f(med(parts.filter((p) => p.method === 'ml').map((p) => p.worker_ms)))} ms, drawing on the main thread `
-    + `${f(med(parts.map((p) => p.main_ms)))} ms; `
-    + `main-thread long tasks > 50 ms: ${longtasks.length}${longtasks.length ? ` (${longtasks.map((t) => f(t.ms)).join(', ')} ms)` : ''} (target 0: `
-    + `${ltSignin - lt0} at sign-in, ${ltRule - ltSignin} in rule what-ifs, ${lt0 + longtasks.length - ltRule} in ML); `
-    + `snapshot ${JSON.stringify(snap).length} bytes`);
+    + `rule what-if (input event to DOM, ${series.length} in-page inputs) ${stat(series)}, max ${f(max(series.map((t) => t.ms)))} ms (target 16): `
+    + `one card redrawn ${stat(one)}, all ${all.length ? stat(all) : '-'}; input to the next frame done ${stat(series, 'painted_ms')} `
+    + `(one card ${stat(one, 'painted_ms')}); stages (median): to the worker ${f(med(series.map((t) => t.to_worker)))}, `
+    + `worker ${f(med(series.map((t) => t.worker_ms)))} + delta ${f(med(series.map((t) => t.delta_ms)))}, back ${f(med(series.map((t) => t.from_worker)))}, drawing ${f(med(series.map((t) => t.main_ms)))} ms; `
+    + `rule what-ifs by playwright actions (${ruleTimes.length}) median ${f(med(ruleTimes))} ms; `
+    + `ML first ${f(mlFirst.ms)} ms, ML what-if (${mlSeries.length} in-page) ${stat(mlSeries)}, to the next frame ${stat(mlSeries, 'painted_ms')}, worker ${stat(mlSeries, 'worker_ms')}, `
+    + `by playwright actions (${mlTimes.length}) median ${f(med(mlTimes))} ms, max ${f(max(mlTimes))} ms (target 150); `
+    + `main-thread long tasks > 50 ms: ${longtasks.length} (target 0: ${ltSignin - lt0} at sign-in, ${ltRule - ltSignin} in rule what-ifs, `
+    + `${lt0 + longtasks.length - ltRule} in ML); traced: sign-in ${causes.signin.length}${lt(causes.signin)}, rule ${causes.rule.length}${lt(causes.rule)}, `
+    + `ML ${causes.ml.length}${lt(causes.ml)}; snapshot ${JSON.stringify(snap).length} bytes`);
   console.log(timings);
   fs.writeFileSync(shot.replace(/\.png$/, '.timings.txt'), `${timings}\n`); // ctest shows output only on failure
   console.log(`ok: signed in, ${cards.length} cards from the snapshot, rule and ML what-ifs coherent, refresh, sign-out; `

@@ -1,0 +1,129 @@
+// page_trace.mjs: the Treasury page's main thread under a what-if series, for
+// comparing two versions of web/ in the same conditions (docs/benchmarks.md,
+// issue 13). Not a test: it asserts nothing and prints figures.
+//
+//   FC_GATEWAY=build/bin/floatcast-gateway FC_WASM_DIR=build-wasm/wasm \
+//   FC_WEB_DIR=web node tests/bench/page/page_trace.mjs [trace.json]
+//
+// Starts the gateway (--seed-demo) serving FC_WEB_DIR with the built module,
+// signs in with the demo key in headless Chromium, and under a Chromium trace
+// runs 10 horizon changes and 10 USDC floor changes (in-page input events), 6
+// what-if payments (playwright clicks), 4 more horizon changes, then ML and 9
+// ML what-ifs. Prints each phase's what-if times (input event to DOM, from
+// window.fcTimings) and its main-thread tasks: how many, how many over 50 ms
+// of wall time, over 16 and 50 ms of thread CPU time, the largest CPU time
+// and the CPU summed. Runs of two web/ versions should be interleaved (the
+// machine's load moves the wall times several-fold). Needs playwright-core
+// (tests/wasm: npm install) and chromium.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createRequire } from 'node:module';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const { chromium } = createRequire(path.resolve(here, '../../wasm/package.json'))('playwright-core');
+const webSrc = process.env.FC_WEB_DIR || path.resolve(here, '../../../web');
+const wasmDir = process.env.FC_WASM_DIR;
+const gatewayBin = process.env.FC_GATEWAY;
+if (!wasmDir || !gatewayBin) throw new Error('set FC_WASM_DIR and FC_GATEWAY');
+const traceOut = process.argv[2];
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-page-trace-'));
+const webDir = path.join(tmp, 'web');
+fs.mkdirSync(webDir);
+for (const f of fs.readdirSync(webSrc)) if (!f.startsWith('floatcast') && !f.startsWith('.')) fs.copyFileSync(path.join(webSrc, f), path.join(webDir, f));
+for (const f of fs.readdirSync(wasmDir)) if (/^floatcast.*\.(mjs|wasm)$/.test(f)) fs.copyFileSync(path.join(wasmDir, f), path.join(webDir, f));
+const proc = spawn(gatewayBin, ['--listen', '127.0.0.1:0', '--db', path.join(tmp, 'gw.db'), '--web', webDir, '--seed-demo', '--quiet'],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+const gw = await new Promise((ok) => {
+  let base, key;
+  readline.createInterface({ input: proc.stdout }).on('line', (l) => {
+    const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\/$/.exec(l);
+    if (m) base = m[1];
+    const k = /^demo key .*: (fc_[0-9a-f_]+)$/.exec(l);
+    if (k) key = k[1];
+    if (/^Treasury page/.test(l)) ok({ base, key });
+  });
+});
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, { executablePath: process.env.FC_CHROMIUM || '/usr/bin/chromium',
+  headless: true, viewport: { width: 1280, height: 1000 }, timezoneId: 'UTC', locale: 'en-US',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'] });
+try {
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.setDefaultTimeout(120000);
+  await page.goto(`${gw.base}/`);
+  await page.waitForSelector('body[data-module="ready"]');
+  const cdp = await ctx.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  const complete = new Promise((ok) => cdp.on('Tracing.tracingComplete', ok));
+  await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: ['toplevel', 'devtools.timeline',
+    'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing'] } });
+  const after = async (action) => {
+    const n = await page.evaluate(() => window.fcTimings.projections.length);
+    await action();
+    await page.waitForFunction((k) => window.fcTimings.projections.length > k
+      && document.querySelector('main').getAttribute('aria-busy') === 'false', n);
+    return page.evaluate(() => window.fcTimings.projections.at(-1));
+  };
+  const input = (id, value) => page.evaluate(([i, v]) => {
+    const e = document.getElementById(i);
+    e.value = v;
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+  }, [id, value]);
+  const mark = (s) => page.evaluate((x) => performance.mark(x), s);
+  const phases = {};
+  await mark('signin');
+  await page.fill('#key', gw.key);
+  await page.click('#signin-button');
+  await page.waitForFunction(() => window.fcTimings.signin !== null && document.querySelector('main').getAttribute('aria-busy') === 'false');
+  phases.signin = [{ ms: await page.evaluate(() => window.fcTimings.signin) }];
+  await mark('horizon');
+  phases.horizon = [];
+  for (let i = 0; i < 10; i++) phases.horizon.push(await after(() => input('horizon', String(40 + i))));
+  await mark('floors');
+  phases.floors = [];
+  for (let i = 0; i < 10; i++) phases.floors.push(await after(() => input('floors', `USDC=${200000 + i * 1000}`)));
+  await mark('payments');
+  phases.payments = [];
+  await page.selectOption('#wi-account', 'acc-usd-operating|USD');
+  await page.fill('#wi-amount', '50000.00');
+  await page.fill('#wi-when', '2025-12-02T09:00');
+  for (let i = 0; i < 6; i++) phases.payments.push(await after(() => page.click('#wi-add')));
+  for (let i = 0; i < 4; i++) phases.payments.push(await after(() => input('horizon', String(44 + i))));
+  await mark('ml');
+  phases.ml = [await after(() => page.selectOption('#method', 'ml'))];
+  for (let i = 0; i < 8; i++) phases.ml.push(await after(() => input('horizon', String(40 + i))));
+  phases.ml.push(await after(() => page.click('#wi-reset')));
+  await mark('end');
+  await cdp.send('Tracing.end');
+  await complete;
+  if (traceOut) fs.writeFileSync(traceOut, JSON.stringify({ traceEvents: events }));
+
+  const main = new Set(events.filter((e) => e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const on = events.filter((e) => main.has(`${e.pid}:${e.tid}`));
+  const at = (n) => on.find((e) => e.name === n && /user_timing/.test(e.cat))?.ts;
+  const tasks = on.filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask');
+  const q = (xs, r) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * r))];
+  const f = (x) => (x === undefined ? '-' : x.toFixed(1));
+  const names = Object.keys(phases);
+  names.forEach((name, i) => {
+    const t0 = at(name), t1 = at(names[i + 1] || 'end');
+    const ts = tasks.filter((t) => t.ts >= t0 && t.ts < t1);
+    const cpu = ts.map((t) => (t.tdur ?? t.dur) / 1000);
+    const ms = phases[name].map((p) => p.ms);
+    console.log(`${name}: n ${ms.length}, ms median ${f(q(ms, 0.5))} p90 ${f(q(ms, 0.9))}`
+      + (phases[name][0].main_ms !== undefined ? `, drawing median ${f(q(phases[name].map((p) => p.main_ms), 0.5))}` : '')
+      + `; main-thread tasks ${ts.length}, > 50 ms wall ${ts.filter((t) => t.dur > 50000).length}, > 16 ms CPU ${cpu.filter((c) => c > 16).length}, `
+      + `> 50 ms CPU ${cpu.filter((c) => c > 50).length}, max CPU ${f(Math.max(0, ...cpu))} ms, CPU summed ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms`);
+  });
+} finally {
+  await ctx.close();
+  proc.kill('SIGTERM');
+  fs.rmSync(profile, { recursive: true, force: true });
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
