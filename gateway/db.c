@@ -237,7 +237,7 @@ static int open_conn(const char *path, int sync_full, int autockpt, sqlite3 **ou
 }
 
 int gw__acquire(gw_db *db, sqlite3 **out, fc_err *err) {
-  /* Only a module not yet ported to PostgreSQL (sessions, alerts,
+  /* Only a module not yet ported to PostgreSQL (alerts,
    * performance, experiments) asks for an SQLite connection of a
    * PostgreSQL-backed gw_db: refuse in words rather than open a node-local
    * file named after the URI. */

@@ -533,6 +533,7 @@ static int start_shared(const options *o, uv_loop_t *loop, gw_app *app, fc_err *
   sp.nodes = o->nodes > 0 ? (int)o->nodes : 1;
   int rc = gw_shared_create(loop, &sp, app->db, app->auth, gw_server_shared_verdict, &app->shared, err);
   if (rc == FC_OK) gw_auth_set_shared(app->auth, 1);
+  if (rc == FC_OK && app->sessions) gw_shared_set_sessions(app->shared, app->sessions);
   return rc;
 #else
   (void)loop;
@@ -730,19 +731,19 @@ int main(int argc, char **argv) {
   fc_err_clear(&err);
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
-  /* Sessions, alerts and webhooks, forecast tracking and experiments keep
-   * their tables in SQLite only so far: a PostgreSQL-backed node runs
-   * without them (their endpoints answer that they are unavailable) and
-   * says so once. */
+  /* Alerts and webhooks, forecast tracking and experiments keep their
+   * tables in SQLite only so far: a PostgreSQL-backed node runs without
+   * them (their endpoints answer that they are unavailable) and says so
+   * once. Sessions work on both engines. */
   int sqlite_extras = rc == 0 && !gw_db_is_postgres(app.db);
   if (rc == 0 && !sqlite_extras)
-    fprintf(stderr, "floatcast-gateway: on PostgreSQL: browser sessions, depletion alerts and webhooks, forecast "
+    fprintf(stderr, "floatcast-gateway: on PostgreSQL: depletion alerts and webhooks, forecast "
                     "tracking and experiments are not available yet (SQLite only)\n");
   if (sqlite_extras &&
       (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
     rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
-  if (rc == 0 && sqlite_extras && load_sessions(&o, &app, &err) != FC_OK) rc = 1;
+  if (rc == 0 && load_sessions(&o, &app, &err) != FC_OK) rc = 1;
   /* The first experiment: rule vs ml treasury projections, in shadow. */
   if (rc == 0 && sqlite_extras && o.seed_demo && gw_experiments_seed_demo(app.db, &err) != FC_OK) rc = 1;
   if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);

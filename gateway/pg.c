@@ -117,9 +117,17 @@ static const char migration_1[] =
     "CREATE TRIGGER model_versions_never_truncated BEFORE TRUNCATE ON model_versions"
     " FOR EACH STATEMENT EXECUTE FUNCTION model_versions_guard();";
 
+/* Migration 2: browser sessions (db_sessions.h), as SQLite's table. */
+static const char migration_2[] =
+    "CREATE TABLE sessions ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, key_id text NOT NULL,"
+    " token_sha256 text NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL,"
+    " revoked_at bigint);"
+    "CREATE INDEX sessions_by_key ON sessions (key_id);";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
-static const char *const migrations[] = {migration_1};
+static const char *const migrations[] = {migration_1, migration_2};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

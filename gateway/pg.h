@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_sessions.h"
 
 typedef struct gw_pg gw_pg;
 
@@ -76,5 +77,14 @@ int gw_pg_models_write_json(gw_pg *pg, const char *tenant, const char *kind, con
                             const char *granularity, fc_buf *out, size_t *count, fc_err *err);
 int gw_pg_transaction_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
 int gw_pg_treasury_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
+
+/* pg_sessions.c (db_sessions.h) */
+int gw_pg_session_insert(gw_pg *pg, const gw_session_info *s, fc_err *err);
+int gw_pg_session_revoke(gw_pg *pg, const char *id, int64_t now, size_t *n, fc_err *err);
+int gw_pg_sessions_revoke_key(gw_pg *pg, const char *key_id, int64_t now, size_t *n,
+                              fc_err *err);
+int gw_pg_session_get(gw_pg *pg, const char *id, int64_t now, gw_session_info *out, int *found,
+                      fc_err *err);
+int gw_pg_sessions_load(gw_pg *pg, int64_t now, gw_session_fn fn, void *arg, fc_err *err);
 
 #endif /* GW_PG_H */
