@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_rollups.h"
 #include "db_sessions.h"
 
 typedef struct gw_pg gw_pg;
@@ -77,6 +78,10 @@ int gw_pg_models_write_json(gw_pg *pg, const char *tenant, const char *kind, con
                             const char *granularity, fc_buf *out, size_t *count, fc_err *err);
 int gw_pg_transaction_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
 int gw_pg_treasury_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
+
+/* pg_rollups.c (db_rollups.h; migration 3's trigger keeps them) */
+int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out,
+                     fc_err *err);
 
 /* pg_sessions.c (db_sessions.h) */
 int gw_pg_session_insert(gw_pg *pg, const gw_session_info *s, fc_err *err);
