@@ -163,9 +163,35 @@ static const char migration_3[] =
     " transaction_type, max(scale), count(*), sum(amount) FROM transactions"
     " GROUP BY tenant_id, partner_id, currency, txn_day(action_date), transaction_type;";
 
+/* Migration 4: served predictions, their realized steps and depletion
+ * outcomes (db_perf.h), as SQLite's tables. */
+static const char migration_4[] =
+    "CREATE TABLE predictions ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, kind text NOT NULL, currency text NOT NULL,"
+    " granularity text NOT NULL, model_source text NOT NULL, model_version bigint NOT NULL,"
+    " origin bigint NOT NULL, step bigint NOT NULL, horizon integer NOT NULL,"
+    " served_at bigint NOT NULL, points text NOT NULL, extra text,"
+    " UNIQUE (tenant_id, kind, currency, granularity, model_source, model_version, origin, horizon));"
+    "CREATE TABLE prediction_realized ("
+    " prediction_id text NOT NULL, step integer NOT NULL, at bigint NOT NULL,"
+    " actual double precision NOT NULL, mean double precision NOT NULL,"
+    " lo double precision NOT NULL, hi double precision NOT NULL,"
+    " PRIMARY KEY (prediction_id, step));"
+    "CREATE TABLE prediction_brier ("
+    " prediction_id text NOT NULL, hours integer NOT NULL, p double precision NOT NULL,"
+    " outcome integer NOT NULL, PRIMARY KEY (prediction_id, hours));";
+
+/* Migration 5: A/B experiments (experiments.h), as SQLite's table. */
+static const char migration_5[] =
+    "CREATE TABLE experiments ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, kind text NOT NULL, currency text NOT NULL,"
+    " champion text NOT NULL, challenger text NOT NULL, mode text NOT NULL,"
+    " share double precision NOT NULL, created_at bigint NOT NULL);";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
-static const char *const migrations[] = {migration_1, migration_2, migration_3};
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */
