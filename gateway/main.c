@@ -740,8 +740,8 @@ int main(int argc, char **argv) {
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
   /* Alerts and webhooks keep their tables in SQLite only so far: a
-   * PostgreSQL-backed node runs without them (their endpoints answer that
-   * they are unavailable, model degradation is not judged) and says so
+   * PostgreSQL-backed node runs without them (their endpoints answer 501
+   * saying so, model degradation is not judged) and says so
    * once. Sessions, tracking and experiments work on both engines. */
   if (rc == 0 && gw_db_is_postgres(app.db))
     fprintf(stderr, "floatcast-gateway: on PostgreSQL: depletion and degradation alerts and webhooks "

@@ -166,6 +166,19 @@ class Performance(unittest.TestCase):
         r, doc = call("GET", "/v1/models/performance", G["b"])
         self.assertEqual((r.status, doc["performance"]), (200, []))
 
+    @unittest.skipUnless(gwdb.is_pg(), "PostgreSQL: alerts and webhooks are SQLite only so far")
+    def test_alerts_refused_in_words_on_postgresql(self):
+        key = G["b"]
+        for method, path, body in (("GET", "/v1/alerts", None), ("GET", "/v1/webhooks", None),
+                                   ("GET", "/v1/treasury/settings", None),
+                                   ("PUT", "/v1/treasury/settings", {"alert_probability": 0.5}),
+                                   ("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/x"}),
+                                   ("DELETE", "/v1/webhooks/wh_x", None),
+                                   ("GET", "/v1/webhooks/wh_x/deliveries", None)):
+            r, doc = call(method, path, key, body)
+            self.assertEqual((r.status, doc["error"]["code"]), (501, "not_implemented"), (path, doc))
+            self.assertIn("SQLite only", doc["error"]["message"])
+
     @unittest.skipIf(gwdb.is_pg(), "degradation alerts go to the alerts tables: SQLite only so far")
     def test_regime_change_raises_model_degraded_and_a_retraining(self):
         key = G["c"]
