@@ -33,8 +33,7 @@ struct gw_db {
 };
 
 void gw_db_set_rollup_reads(gw_db *db, int on) { db->rollup_reads = on; }
-/* PostgreSQL does not keep the rollups yet: its insights read raw rows. */
-int gw_db_rollup_reads(gw_db *db) { return db->rollup_reads && !db->pg; }
+int gw_db_rollup_reads(gw_db *db) { return db->rollup_reads; }
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS accounts ("
@@ -237,7 +236,7 @@ static int open_conn(const char *path, int sync_full, int autockpt, sqlite3 **ou
 }
 
 int gw__acquire(gw_db *db, sqlite3 **out, fc_err *err) {
-  /* Only a module not yet ported to PostgreSQL (sessions, alerts,
+  /* Only a module not yet ported to PostgreSQL (alerts,
    * performance, experiments) asks for an SQLite connection of a
    * PostgreSQL-backed gw_db: refuse in words rather than open a node-local
    * file named after the URI. */
@@ -274,6 +273,7 @@ int gw_db_is_postgres(const gw_db *db) {
 static int open_pg(const char *uri, gw_db **out, fc_err *err) {
 #ifdef FC_WITH_PG
   gw_db *db = calloc(1, sizeof *db);
+  if (db) db->rollup_reads = 1; /* migration 3 keeps them */
   if (!db || uv_mutex_init(&db->lock) != 0) {
     free(db);
     return fc_err_set(err, FC_ENOMEM, "out of memory");

@@ -54,6 +54,7 @@ static int one(gw_db *db, const char *where, int n, const char *const *args, gw_
 
 int gw_db_experiment_for(gw_db *db, const char *tenant, const char *kind, const char *currency,
                          gw_experiment *out, fc_err *err) {
+  GW_PG(db, gw_pg_experiment_for(pg_, tenant, kind, currency, out, err));
   const char *args[3] = {tenant, kind, currency ? currency : ""};
   /* A currency's own experiment first, then the all-currency one. */
   return one(db,
@@ -63,6 +64,7 @@ int gw_db_experiment_for(gw_db *db, const char *tenant, const char *kind, const 
 }
 
 int gw_db_experiment_get(gw_db *db, const char *tenant, const char *id, gw_experiment *out, fc_err *err) {
+  GW_PG(db, gw_pg_experiment_get(pg_, tenant, id, out, err));
   const char *args[2] = {tenant, id};
   return one(db, "WHERE tenant_id = ?1 AND id = ?2", 2, args, out, err);
 }
@@ -100,10 +102,12 @@ static int insert_txn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_experiment_insert(gw_db *db, const gw_experiment *e, fc_err *err) {
+  GW_PG(db, gw_pg_experiment_insert(pg_, e, err));
   return gw__in_txn(db, insert_txn, (void *)e, err);
 }
 
 int gw_db_experiments_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
+  GW_PG(db, gw_pg_experiments_write_json(pg_, tenant, out, count, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   char sql[256];
@@ -143,6 +147,7 @@ static const char report_sql[] =
     " GROUP BY p.id, p.kind, p.currency, p.origin, p.horizon ORDER BY p.currency, p.origin, p.horizon, p.kind";
 
 int gw_db_experiment_predictions(gw_db *db, const gw_experiment *e, gw_arm_pred **out, size_t *n, fc_err *err) {
+  GW_PG(db, gw_pg_experiment_predictions(pg_, e, out, n, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   char kc[24], kh[24];

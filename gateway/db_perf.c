@@ -36,7 +36,7 @@ void gw_prediction_free(gw_prediction *p) {
 }
 
 /* "m lo hi;m lo hi;..." with 17 significant digits: exact doubles back. */
-static char *points_text(const gw_prediction *p) {
+char *gw__points_text(const gw_prediction *p) {
   fc_buf b;
   fc_buf_init(&b);
   for (size_t i = 0; i < p->horizon; i++)
@@ -49,7 +49,7 @@ static char *points_text(const gw_prediction *p) {
   return b.data;
 }
 
-static int points_parse(const char *s, gw_prediction *p) {
+int gw__points_parse(const char *s, gw_prediction *p) {
   size_t n = 1;
   for (const char *c = s; *c; c++) n += *c == ';';
   p->mean = calloc(n, sizeof *p->mean);
@@ -105,7 +105,8 @@ static int prediction_insert_txn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_prediction_insert(gw_db *db, const gw_prediction *p, int *stored, fc_err *err) {
-  pred_put x = {p, points_text(p), 0};
+  GW_PG(db, gw_pg_prediction_insert(pg_, p, stored, err));
+  pred_put x = {p, gw__points_text(p), 0};
   int rc = x.points ? gw__in_txn(db, prediction_insert_txn, &x, err) : fc_err_set(err, FC_ENOMEM, "out of memory");
   free((char *)x.points);
   *stored = rc == FC_OK && x.stored;
@@ -119,6 +120,7 @@ static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i) {
 
 int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn,
                            void *arg, fc_err *err) {
+  GW_PG(db, gw_pg_predictions_each(pg_, tenant, kind, fn, arg, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
@@ -148,7 +150,7 @@ int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_p
       const char *extra = (const char *)sqlite3_column_text(st, 11);
       if (extra && !(p.extra = strdup(extra)))
         rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-      else if (points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
+      else if (gw__points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
         rc = fc_err_set(err, FC_ENOMEM, "out of memory");
       else
         rc = fn(&p, arg);
@@ -193,6 +195,7 @@ static int realized_put_txn(sqlite3 *c, void *arg, fc_err *err) {
 
 int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *r, size_t n,
                        fc_err *err) {
+  GW_PG(db, gw_pg_realized_put(pg_, prediction_id, r, n, err));
   realized_put x = {prediction_id, r, n};
   return n ? gw__in_txn(db, realized_put_txn, &x, err) : FC_OK;
 }
@@ -200,6 +203,8 @@ int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *
 int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const char *currency,
                           const char *granularity, const char *source, int64_t version, size_t max,
                           gw_realized *out, size_t *n, int64_t *origin, fc_err *err) {
+  GW_PG(db, gw_pg_realized_window(pg_, tenant, kind, currency, granularity, source, version, max, out,
+                                  n, origin, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
@@ -275,7 +280,7 @@ static void json_row(sqlite3_stmt *st, fc_buf *out) {
 
 /* Label values are ids, codes and names the gateway validated: no quote
  * or backslash can occur, but escape them anyway. */
-static void label(fc_buf *out, const char *name, const char *v, int first) {
+void gw__prom_label(fc_buf *out, const char *name, const char *v, int first) {
   fc_buf_printf(out, "%s%s=\"", first ? "" : ",", name);
   for (; v && *v; v++) {
     if (*v == '"' || *v == '\\') fc_buf_putc(out, '\\');
@@ -297,13 +302,13 @@ static void prom_row(sqlite3_stmt *st, fc_buf out[4]) {
     snprintf(ver, sizeof ver, "%lld", (long long)sqlite3_column_int64(st, 5));
     fc_buf *o = &out[m];
     fc_buf_printf(o, "%s{", metric[m]);
-    label(o, "tenant", (const char *)sqlite3_column_text(st, 0), 1);
-    label(o, "kind", (const char *)sqlite3_column_text(st, 1), 0);
-    label(o, "currency", (const char *)sqlite3_column_text(st, 2), 0);
-    label(o, "granularity", (const char *)sqlite3_column_text(st, 3), 0);
-    label(o, "source", (const char *)sqlite3_column_text(st, 4), 0);
-    label(o, "version", ver, 0);
-    label(o, "horizon", (const char *)sqlite3_column_text(st, 6), 0);
+    gw__prom_label(o, "tenant", (const char *)sqlite3_column_text(st, 0), 1);
+    gw__prom_label(o, "kind", (const char *)sqlite3_column_text(st, 1), 0);
+    gw__prom_label(o, "currency", (const char *)sqlite3_column_text(st, 2), 0);
+    gw__prom_label(o, "granularity", (const char *)sqlite3_column_text(st, 3), 0);
+    gw__prom_label(o, "source", (const char *)sqlite3_column_text(st, 4), 0);
+    gw__prom_label(o, "version", ver, 0);
+    gw__prom_label(o, "horizon", (const char *)sqlite3_column_text(st, 6), 0);
     fc_buf_printf(o, "} %.17g\n", m == 0 ? (double)sqlite3_column_int64(st, 7) : sqlite3_column_double(st, 7 + m));
   }
 }
@@ -311,6 +316,7 @@ static void prom_row(sqlite3_stmt *st, fc_buf out[4]) {
 int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, const char *currency,
                             const char *granularity, int prom, fc_buf *out, size_t *count,
                             fc_err *err) {
+  GW_PG(db, gw_pg_performance_write(pg_, tenant, kind, currency, granularity, prom, out, count, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   const char *args[4] = {tenant, kind, currency, granularity};
@@ -351,6 +357,7 @@ int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, con
 }
 
 int gw_db_brier_put(gw_db *db, const char *prediction_id, int hours, double p, int outcome, fc_err *err) {
+  GW_PG(db, gw_pg_brier_put(pg_, prediction_id, hours, p, outcome, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
@@ -407,18 +414,19 @@ static void brier_prom(sqlite3_stmt *st, fc_buf out[2]) {
   for (int m = 0; m < 2; m++) {
     fc_buf *o = &out[m];
     fc_buf_printf(o, "%s{", fam[m]);
-    label(o, "tenant", (const char *)sqlite3_column_text(st, 0), 1);
-    label(o, "kind", (const char *)sqlite3_column_text(st, 1), 0);
-    label(o, "currency", (const char *)sqlite3_column_text(st, 2), 0);
-    label(o, "source", (const char *)sqlite3_column_text(st, 3), 0);
-    label(o, "version", ver, 0);
-    label(o, "hours", hours, 0);
+    gw__prom_label(o, "tenant", (const char *)sqlite3_column_text(st, 0), 1);
+    gw__prom_label(o, "kind", (const char *)sqlite3_column_text(st, 1), 0);
+    gw__prom_label(o, "currency", (const char *)sqlite3_column_text(st, 2), 0);
+    gw__prom_label(o, "source", (const char *)sqlite3_column_text(st, 3), 0);
+    gw__prom_label(o, "version", ver, 0);
+    gw__prom_label(o, "hours", hours, 0);
     fc_buf_printf(o, "} %.17g\n", m == 0 ? (double)sqlite3_column_int64(st, 6) : sqlite3_column_double(st, 7));
   }
 }
 
 int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const char *currency, int prom,
                       fc_buf *out, size_t *count, fc_err *err) {
+  GW_PG(db, gw_pg_brier_write(pg_, tenant, kind, currency, prom, out, count, err));
   static const char *const fam[2] = {"floatcast_depletion_brier_n", "floatcast_depletion_brier"};
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
@@ -469,6 +477,7 @@ static const char calib_sql[] =
 
 int gw_db_calibration_write(gw_db *db, const char *tenant, const char *kind, const char *currency, fc_buf *out,
                             size_t *count, fc_err *err) {
+  GW_PG(db, gw_pg_calibration_write(pg_, tenant, kind, currency, out, count, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   const char *args[3] = {tenant, kind, currency};

@@ -262,6 +262,7 @@ static int push(gw_daily_set *out, size_t *cap, size_t *scap, sqlite3_stmt *st) 
 
 int gw_db_load_daily(gw_db *db, const char *tenant, int64_t since_day, gw_daily_set *out,
                      fc_err *err) {
+  GW_PG(db, gw_pg_load_daily(pg_, tenant, since_day, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   size_t cap = 0, scap = 0;

@@ -14,6 +14,9 @@
  * SQLite does. A file from before the table is back-filled from its
  * transactions when the schema is created.
  *
+ * On PostgreSQL a trigger on transactions keeps the same table (pg.c's
+ * migration 3) and pg_rollups.c reads it.
+ *
  * Per-user rollups are not kept: segments fold per (user, day, category),
  * which for their customers is about as many rows as the transactions.
  */

@@ -28,6 +28,7 @@ static int insert_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_session_insert(gw_db *db, const gw_session_info *s, fc_err *err) {
+  GW_PG(db, gw_pg_session_insert(pg_, s, err));
   return gw__in_txn(db, insert_fn, (void *)s, err);
 }
 
@@ -60,6 +61,7 @@ static int revoke(gw_db *db, const char *sql, const char *text, int64_t now, siz
 }
 
 int gw_db_session_revoke(gw_db *db, const char *id, int64_t now, size_t *n, fc_err *err) {
+  GW_PG(db, gw_pg_session_revoke(pg_, id, now, n, err));
   return revoke(db,
                 "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", id,
                 now, n, err);
@@ -67,6 +69,7 @@ int gw_db_session_revoke(gw_db *db, const char *id, int64_t now, size_t *n, fc_e
 
 int gw_db_sessions_revoke_key(gw_db *db, const char *key_id, int64_t now, size_t *n,
                               fc_err *err) {
+  GW_PG(db, gw_pg_sessions_revoke_key(pg_, key_id, now, n, err));
   return revoke(db,
                 "UPDATE sessions SET revoked_at = ?2 WHERE key_id = ?1 AND revoked_at IS NULL"
                 " AND expires_at > ?2",
@@ -126,6 +129,53 @@ static int load_fn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_sessions_load(gw_db *db, int64_t now, gw_session_fn fn, void *arg, fc_err *err) {
+  GW_PG(db, gw_pg_sessions_load(pg_, now, fn, arg, err));
   load_arg a = {now, fn, arg};
   return gw__in_txn(db, load_fn, &a, err);
+}
+
+typedef struct get_arg {
+  const char *id;
+  int64_t now;
+  gw_session_info *out;
+  int found;
+} get_arg;
+
+static int get_fn(sqlite3 *c, void *arg, fc_err *err) {
+  get_arg *a = arg;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT id, tenant_id, key_id, token_sha256, created_at, expires_at"
+                         " FROM sessions WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+                         -1, &st, NULL) != SQLITE_OK)
+    return gw__sql_err(c, err, "session get");
+  sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, a->now);
+  int rc = FC_OK, r = sqlite3_step(st);
+  if (r == SQLITE_ROW) {
+    gw_session_info *s = a->out;
+    memset(s, 0, sizeof *s);
+    snprintf(s->id, sizeof s->id, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(s->tenant, sizeof s->tenant, "%s", (const char *)sqlite3_column_text(st, 1));
+    snprintf(s->key_id, sizeof s->key_id, "%s", (const char *)sqlite3_column_text(st, 2));
+    s->created_at = sqlite3_column_int64(st, 4);
+    s->expires_at = sqlite3_column_int64(st, 5);
+    if (unhex((const char *)sqlite3_column_text(st, 3), s->hash, GW_SHA256_LEN) != 0)
+      rc = fc_err_set(err, FC_ECORRUPT, "session %s: bad token digest", s->id);
+    else
+      a->found = 1;
+  } else if (r != SQLITE_DONE) {
+    rc = gw__sql_err(c, err, "session get");
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int gw_db_session_get(gw_db *db, const char *id, int64_t now, gw_session_info *out, int *found,
+                      fc_err *err) {
+  GW_PG(db, gw_pg_session_get(pg_, id, now, out, found, err));
+  get_arg a = {id, now, out, 0};
+  int rc = gw__in_txn(db, get_fn, &a, err);
+  *found = rc == FC_OK && a.found;
+  return rc;
 }

@@ -11,6 +11,7 @@
  * session; with a key and no cookie: ends every session that key opened.
  * Answers 200 {"revoked": n} and a Set-Cookie that deletes the cookie.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,8 +21,34 @@
 #include "db_sessions.h"
 #include "handlers.h"
 #include "sessions.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 
 #include "fc/time.h"
+
+/* Several nodes: a session opened or ended here reaches the others'
+ * registries through the key generation (they reload within 1 s; a node
+ * that meets an unknown cookie also looks it up in the database). */
+static void tell_nodes(const gw_app *app) {
+#ifdef FC_WITH_REDIS
+  if (app->shared && gw_shared_keys_changed(app->shared, NULL) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: shared limits: cannot tell the other nodes of a session "
+                    "change; they reload sessions from the database within 5 s\n");
+#else
+  (void)app;
+#endif
+}
+
+/* A session another node opened, into this node's registry (PostgreSQL:
+ * the database is shared). */
+static int learn(const gw_app *app, const char *id, int64_t now, fc_err *err) {
+  gw_session_info s;
+  int found = 0;
+  if (!gw_db_is_postgres(app->db) || gw_sessions_has(app->sessions, id)) return FC_OK;
+  int rc = gw_db_session_get(app->db, id, now, &s, &found, err);
+  return rc == FC_OK && found ? gw_sessions_put(app->sessions, &s, now) : rc;
+}
 
 static void answer(gw_response *res, int status, json_t *j) {
   char *text = json_dumps(j, JSON_COMPACT);
@@ -61,6 +88,7 @@ GW_HANDLER(gw_handle_session_create) {
   int rc = gw_session_generate(call->tenant, call->key_id, now, ttl, &s, token);
   if (rc == FC_OK) rc = gw_db_session_insert(app->db, &s, &err);
   if (rc == FC_OK) rc = gw_sessions_put(app->sessions, &s, now);
+  if (rc == FC_OK) tell_nodes(app);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     return;
@@ -77,7 +105,7 @@ GW_HANDLER(gw_handle_session_create) {
 GW_HANDLER(gw_handle_session_delete) {
   char token[GW_SESSION_TOKEN_LEN + 1], id[GW_SESSION_ID_LEN + 1];
   gw_session_info s;
-  size_t n = 0;
+  size_t n = 0, changed = 0; /* in this registry; rows in the database */
   fc_err err;
   int rc = FC_OK;
   int64_t now = (int64_t)time(NULL);
@@ -95,19 +123,24 @@ GW_HANDLER(gw_handle_session_delete) {
   if (has_cookie) {
     /* Only a session of the caller's own tenant: a key of one tenant
      * cannot end another tenant's session by sending its cookie. */
-    if (gw_sessions_resolve(app->sessions, token, now, &s) == GW_SESSION_OK &&
+    rc = learn(app, id, now, &err);
+    if (rc == FC_OK && gw_sessions_resolve(app->sessions, token, now, &s) == GW_SESSION_OK &&
         strcmp(s.tenant, call->tenant) == 0) {
-      rc = gw_db_session_revoke(app->db, s.id, now, NULL, &err);
+      rc = gw_db_session_revoke(app->db, s.id, now, &changed, &err);
       if (rc == FC_OK) n = gw_sessions_revoke(app->sessions, s.id);
     }
   } else if (gw_request_header(req, "authorization")) {
-    rc = gw_db_sessions_revoke_key(app->db, call->key_id, now, NULL, &err);
+    rc = gw_db_sessions_revoke_key(app->db, call->key_id, now, &changed, &err);
     if (rc == FC_OK) n = gw_sessions_revoke_key(app->sessions, call->key_id);
   }
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     return;
   }
+  if (changed > 0) tell_nodes(app);
+  /* PostgreSQL: sessions other nodes opened are ended too; the database
+   * counts them, this node's registry may not hold them all yet. */
+  if (gw_db_is_postgres(app->db)) n = changed;
   gw_session_set_cookie(res, "", 0, gw_request_is_https(req));
   answer(res, 200, json_pack("{s:I}", "revoked", (json_int_t)n));
 }

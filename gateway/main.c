@@ -494,14 +494,22 @@ static void fit_flows_at_start(const char *tenant, void *arg) {
  * realized against the new transfers. */
 static void treasury_hooks(const char *tenant, fc_buf *result, void *arg) {
   runtime *rt = arg;
-  gw_alerts_registry_hook(tenant, result, rt->alerts);
+  if (rt->alerts) gw_alerts_registry_hook(tenant, result, rt->alerts);
   if (rt->perf) gw_perf_treasury_hook(tenant, result, rt->perf);
 }
 
 /* The webhook dispatcher and the alert evaluations (after each flow-model
  * refit, and hourly). 1 with err set when they cannot start. */
 static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtime *rt, fc_err *err) {
-  if (gw_db_is_postgres(app->db)) return 0; /* SQLite only so far (see main) */
+  if (gw_db_is_postgres(app->db)) {
+    /* Alerts and webhooks are SQLite only so far (see main): forecasts are
+     * realized against actuals, but degradation is not judged (its alerts
+     * go to the alerts tables). */
+    rt->perf = app->perf;
+    gw_registry_on_treasury(rt->registry, treasury_hooks, rt);
+    if (app->perf) gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
+    return 0;
+  }
   gw_webhooks_params wp = gw_webhooks_defaults();
   wp.policy = &o->webhook_allow;
   app->webhook_policy = &o->webhook_allow;
@@ -533,6 +541,7 @@ static int start_shared(const options *o, uv_loop_t *loop, gw_app *app, fc_err *
   sp.nodes = o->nodes > 0 ? (int)o->nodes : 1;
   int rc = gw_shared_create(loop, &sp, app->db, app->auth, gw_server_shared_verdict, &app->shared, err);
   if (rc == FC_OK) gw_auth_set_shared(app->auth, 1);
+  if (rc == FC_OK && app->sessions) gw_shared_set_sessions(app->shared, app->sessions);
   return rc;
 #else
   (void)loop;
@@ -730,21 +739,20 @@ int main(int argc, char **argv) {
   fc_err_clear(&err);
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
-  /* Sessions, alerts and webhooks, forecast tracking and experiments keep
-   * their tables in SQLite only so far: a PostgreSQL-backed node runs
-   * without them (their endpoints answer that they are unavailable) and
-   * says so once. */
-  int sqlite_extras = rc == 0 && !gw_db_is_postgres(app.db);
-  if (rc == 0 && !sqlite_extras)
-    fprintf(stderr, "floatcast-gateway: on PostgreSQL: browser sessions, depletion alerts and webhooks, forecast "
-                    "tracking and experiments are not available yet (SQLite only)\n");
-  if (sqlite_extras &&
+  /* Alerts and webhooks keep their tables in SQLite only so far: a
+   * PostgreSQL-backed node runs without them (their endpoints answer 501
+   * saying so, model degradation is not judged) and says so
+   * once. Sessions, tracking and experiments work on both engines. */
+  if (rc == 0 && gw_db_is_postgres(app.db))
+    fprintf(stderr, "floatcast-gateway: on PostgreSQL: depletion and degradation alerts and webhooks "
+                    "are not available yet (SQLite only)\n");
+  if (rc == 0 &&
       (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
     rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
-  if (rc == 0 && sqlite_extras && load_sessions(&o, &app, &err) != FC_OK) rc = 1;
+  if (rc == 0 && load_sessions(&o, &app, &err) != FC_OK) rc = 1;
   /* The first experiment: rule vs ml treasury projections, in shadow. */
-  if (rc == 0 && sqlite_extras && o.seed_demo && gw_experiments_seed_demo(app.db, &err) != FC_OK) rc = 1;
+  if (rc == 0 && o.seed_demo && gw_experiments_seed_demo(app.db, &err) != FC_OK) rc = 1;
   if (rc == 0) rc = serve(&o, &app, o.seed_demo ? demo_key : NULL);
   else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);

@@ -117,9 +117,81 @@ static const char migration_1[] =
     "CREATE TRIGGER model_versions_never_truncated BEFORE TRUNCATE ON model_versions"
     " FOR EACH STATEMENT EXECUTE FUNCTION model_versions_guard();";
 
+/* Migration 2: browser sessions (db_sessions.h), as SQLite's table. */
+static const char migration_2[] =
+    "CREATE TABLE sessions ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, key_id text NOT NULL,"
+    " token_sha256 text NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL,"
+    " revoked_at bigint);"
+    "CREATE INDEX sessions_by_key ON sessions (key_id);";
+
+/* Migration 3: the insights' daily rollups (db_rollups.h). A trigger
+ * keeps them in the ingesting transaction: a created row adds itself, an
+ * updated one moves its old values out and its new ones in (the upsert
+ * only updates a row that changed, so a re-sent row fires nothing), and a
+ * key whose count reaches 0 is deleted. Per row rather than per distinct
+ * key of a batch as on SQLite: simpler, and no client can bypass it. The
+ * transactions already stored are summed once. */
+static const char migration_3[] =
+    "CREATE TABLE txn_daily ("
+    " tenant_id text NOT NULL, partner_id text NOT NULL, currency text NOT NULL,"
+    " day bigint NOT NULL, transaction_type text NOT NULL, scale integer NOT NULL,"
+    " n bigint NOT NULL, amount bigint NOT NULL,"
+    " PRIMARY KEY (tenant_id, partner_id, currency, day, transaction_type));"
+    "CREATE INDEX txn_daily_by_day ON txn_daily (tenant_id, day);"
+    /* floor(t / 86400): % and / truncate toward zero, as in C. */
+    "CREATE FUNCTION txn_day(t bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS"
+    " $$ SELECT (t - ((t % 86400) + 86400) % 86400) / 86400 $$;"
+    "CREATE FUNCTION txn_daily_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF TG_OP = 'UPDATE' THEN"
+    "  UPDATE txn_daily SET n = n - 1, amount = amount - old.amount"
+    "   WHERE (tenant_id, partner_id, currency, day, transaction_type) ="
+    "   (old.tenant_id, old.partner_id, old.currency, txn_day(old.action_date), old.transaction_type);"
+    "  DELETE FROM txn_daily"
+    "   WHERE (tenant_id, partner_id, currency, day, transaction_type) ="
+    "   (old.tenant_id, old.partner_id, old.currency, txn_day(old.action_date), old.transaction_type)"
+    "   AND n = 0;"
+    " END IF;"
+    " INSERT INTO txn_daily VALUES (new.tenant_id, new.partner_id, new.currency,"
+    "  txn_day(new.action_date), new.transaction_type, new.scale, 1, new.amount)"
+    "  ON CONFLICT (tenant_id, partner_id, currency, day, transaction_type) DO UPDATE SET"
+    "  n = txn_daily.n + 1, amount = txn_daily.amount + excluded.amount, scale = excluded.scale;"
+    " RETURN NULL; END $$;"
+    "CREATE TRIGGER txn_daily_keep AFTER INSERT OR UPDATE ON transactions"
+    " FOR EACH ROW EXECUTE FUNCTION txn_daily_keep();"
+    "INSERT INTO txn_daily SELECT tenant_id, partner_id, currency, txn_day(action_date),"
+    " transaction_type, max(scale), count(*), sum(amount) FROM transactions"
+    " GROUP BY tenant_id, partner_id, currency, txn_day(action_date), transaction_type;";
+
+/* Migration 4: served predictions, their realized steps and depletion
+ * outcomes (db_perf.h), as SQLite's tables. */
+static const char migration_4[] =
+    "CREATE TABLE predictions ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, kind text NOT NULL, currency text NOT NULL,"
+    " granularity text NOT NULL, model_source text NOT NULL, model_version bigint NOT NULL,"
+    " origin bigint NOT NULL, step bigint NOT NULL, horizon integer NOT NULL,"
+    " served_at bigint NOT NULL, points text NOT NULL, extra text,"
+    " UNIQUE (tenant_id, kind, currency, granularity, model_source, model_version, origin, horizon));"
+    "CREATE TABLE prediction_realized ("
+    " prediction_id text NOT NULL, step integer NOT NULL, at bigint NOT NULL,"
+    " actual double precision NOT NULL, mean double precision NOT NULL,"
+    " lo double precision NOT NULL, hi double precision NOT NULL,"
+    " PRIMARY KEY (prediction_id, step));"
+    "CREATE TABLE prediction_brier ("
+    " prediction_id text NOT NULL, hours integer NOT NULL, p double precision NOT NULL,"
+    " outcome integer NOT NULL, PRIMARY KEY (prediction_id, hours));";
+
+/* Migration 5: A/B experiments (experiments.h), as SQLite's table. */
+static const char migration_5[] =
+    "CREATE TABLE experiments ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, kind text NOT NULL, currency text NOT NULL,"
+    " champion text NOT NULL, challenger text NOT NULL, mode text NOT NULL,"
+    " share double precision NOT NULL, created_at bigint NOT NULL);";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
-static const char *const migrations[] = {migration_1};
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

@@ -21,6 +21,10 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_perf.h"
+#include "db_rollups.h"
+#include "db_sessions.h"
+#include "experiments.h"
 
 typedef struct gw_pg gw_pg;
 
@@ -76,5 +80,48 @@ int gw_pg_models_write_json(gw_pg *pg, const char *tenant, const char *kind, con
                             const char *granularity, fc_buf *out, size_t *count, fc_err *err);
 int gw_pg_transaction_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
 int gw_pg_treasury_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
+
+/* pg_rollups.c (db_rollups.h; migration 3's trigger keeps them) */
+int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out,
+                     fc_err *err);
+
+/* pg_perf.c (db_perf.h) */
+int gw_pg_prediction_insert(gw_pg *pg, const gw_prediction *p, int *stored, fc_err *err);
+int gw_pg_predictions_each(gw_pg *pg, const char *tenant, const char *kind, gw_prediction_fn fn,
+                           void *arg, fc_err *err);
+int gw_pg_realized_put(gw_pg *pg, const char *prediction_id, const gw_realized *r, size_t n,
+                       fc_err *err);
+int gw_pg_realized_window(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
+                          const char *granularity, const char *source, int64_t version, size_t max,
+                          gw_realized *out, size_t *n, int64_t *origin, fc_err *err);
+int gw_pg_brier_put(gw_pg *pg, const char *prediction_id, int hours, double p, int outcome,
+                    fc_err *err);
+int gw_pg_brier_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency, int prom,
+                      fc_buf *out, size_t *count, fc_err *err);
+int gw_pg_calibration_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
+                            fc_buf *out, size_t *count, fc_err *err);
+int gw_pg_performance_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
+                            const char *granularity, int prom, fc_buf *out, size_t *count,
+                            fc_err *err);
+
+/* pg_experiments.c (experiments.h) */
+int gw_pg_experiment_for(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
+                         gw_experiment *out, fc_err *err);
+int gw_pg_experiment_get(gw_pg *pg, const char *tenant, const char *id, gw_experiment *out,
+                         fc_err *err);
+int gw_pg_experiment_insert(gw_pg *pg, const gw_experiment *e, fc_err *err);
+int gw_pg_experiments_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count,
+                                 fc_err *err);
+int gw_pg_experiment_predictions(gw_pg *pg, const gw_experiment *e, gw_arm_pred **out, size_t *n,
+                                 fc_err *err);
+
+/* pg_sessions.c (db_sessions.h) */
+int gw_pg_session_insert(gw_pg *pg, const gw_session_info *s, fc_err *err);
+int gw_pg_session_revoke(gw_pg *pg, const char *id, int64_t now, size_t *n, fc_err *err);
+int gw_pg_sessions_revoke_key(gw_pg *pg, const char *key_id, int64_t now, size_t *n,
+                              fc_err *err);
+int gw_pg_session_get(gw_pg *pg, const char *id, int64_t now, gw_session_info *out, int *found,
+                      fc_err *err);
+int gw_pg_sessions_load(gw_pg *pg, int64_t now, gw_session_fn fn, void *arg, fc_err *err);
 
 #endif /* GW_PG_H */

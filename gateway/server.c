@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "db_sessions.h"
 #include "gate.h"
 #ifdef FC_WITH_REDIS
 #include "shared.h"
@@ -92,6 +93,12 @@ struct gw_conn {
   int shared_pending;
   char shared_token[40];
   uint64_t shared_gen;
+  /* A session cookie this node does not know, looked up in the database
+   * (PostgreSQL: another node may have opened it): the lookup in flight,
+   * done for this request, and what it found. */
+  uv_work_t session_work;
+  int session_pending, session_looked, session_found;
+  gw_session_info session_got;
   int peer_eof; /* the client shut down its side while we were busy */
   int counted;  /* counted in srv->addrs under peer_ip */
   unsigned answered; /* requests answered on this connection */
@@ -265,7 +272,9 @@ static void addr_release(gw_server *s, const char *ip) {
 }
 
 static void maybe_free(gw_conn *c) {
-  if (c->handles_open > 0 || c->work_pending || c->meter_pending || c->shared_pending) return;
+  if (c->handles_open > 0 || c->work_pending || c->meter_pending || c->shared_pending ||
+      c->session_pending)
+    return;
   gw_server *s = c->srv;
   settle(c, 0); /* a call whose client left while it ran was not served */
   if (c->counted) addr_release(s, c->peer_ip);
@@ -648,6 +657,56 @@ static void queue_expired(gw_conn *c) {
 }
 
 static void dispatch_admitted(gw_conn *c);
+static void admit(gw_conn *c);
+
+static void on_session_work(uv_work_t *w) {
+  gw_conn *c = w->data;
+  const gw_app *app = c->srv->app;
+  fc_err err;
+  char token[GW_SESSION_TOKEN_LEN + 1], id[GW_SESSION_ID_LEN + 1];
+  fc_err_clear(&err);
+  c->session_found = 0;
+  if (gw_session_cookie(gw_request_header(&c->in.req, "cookie"), token, id) &&
+      gw_db_session_get(app->db, id, (int64_t)time(NULL), &c->session_got, &c->session_found,
+                        &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: session lookup: %s\n", err.msg);
+}
+
+static void on_session_done(uv_work_t *w, int status) {
+  gw_conn *c = w->data;
+  const gw_app *app = c->srv->app;
+  c->session_pending = 0;
+  if (status == 0 && c->session_found)
+    gw_sessions_put(app->sessions, &c->session_got, (int64_t)time(NULL));
+  if (c->closing) {
+    maybe_free(c);
+    return;
+  }
+  admit(c);
+}
+
+/* Several nodes on PostgreSQL: a well-formed session cookie whose session
+ * this node does not hold may have been opened on another node a moment
+ * ago (the others learn of it from the key generation within 1 s). Looks
+ * it up in the database on the thread pool, once per request, and admits
+ * afterwards; 1 when the lookup was started. An unknown session stays
+ * unknown: the database is the authority, revocations included. */
+static int session_lookup(gw_conn *c) {
+  const gw_app *app = c->srv->app;
+  char token[GW_SESSION_TOKEN_LEN + 1], id[GW_SESSION_ID_LEN + 1];
+  const char *cookie = gw_request_header(&c->in.req, "cookie");
+  if (c->session_looked || !app->sessions || !app->db || !gw_db_is_postgres(app->db) ||
+      !cookie || gw_request_header(&c->in.req, "authorization") ||
+      !gw_session_cookie(cookie, token, id) || gw_sessions_has(app->sessions, id))
+    return 0;
+  c->session_looked = 1;
+  c->session_work.data = c;
+  if (uv_queue_work(c->srv->loop, &c->session_work, on_session_work, on_session_done) != 0)
+    return 0;
+  c->state = WORKING; /* bytes arriving meanwhile wait, as for a handler */
+  c->session_pending = 1;
+  return 1;
+}
 
 static void dispatch(gw_conn *c) {
   const gw_request *req = &c->in.req;
@@ -674,8 +733,17 @@ static void dispatch(gw_conn *c) {
     finish(c);
     return;
   }
-  /* A browser's session cookie (sessions.h) stands for the key that
-   * opened it; -1: not a cookie call, admitted below as usual. */
+  c->session_looked = 0;
+  if (session_lookup(c)) return;
+  admit(c);
+}
+
+/* A browser's session cookie (sessions.h) stands for the key that opened
+ * it; then the key, the shared limits, and the call goes on. */
+static void admit(gw_conn *c) {
+  const gw_request *req = &c->in.req;
+  const gw_app *app = c->srv->app;
+  /* -1: not a cookie call, admitted below as usual. */
   int session = app->auth && app->sessions
                     ? gw_session_admit(app->sessions, app->auth, req, c->route, c->peer_ip,
                                        (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,

@@ -15,11 +15,18 @@
 
 #include "fc/status.h"
 
+/* A session and when this node added it (the count of adds then). */
+typedef struct entry {
+  gw_session_info info;
+  uint64_t added;
+} entry;
+
 struct gw_sessions {
   uv_mutex_t lock;
   int64_t ttl_s;
-  gw_session_info *v;
+  entry *v;
   size_t n, cap;
+  uint64_t adds;
 };
 
 gw_sessions *gw_sessions_create(int64_t ttl_s) {
@@ -46,7 +53,7 @@ int64_t gw_sessions_ttl(const gw_sessions *s) { return s->ttl_s; }
 static void sweep(gw_sessions *s, int64_t unix_s) {
   size_t j = 0;
   for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].expires_at > unix_s) s->v[j++] = s->v[i];
+    if (s->v[i].info.expires_at > unix_s) s->v[j++] = s->v[i];
   s->n = j;
 }
 
@@ -56,11 +63,11 @@ int gw_sessions_put(gw_sessions *s, const gw_session_info *info, int64_t unix_s)
   sweep(s, unix_s);
   if (s->n == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 16;
-    gw_session_info *v = realloc(s->v, cap * sizeof *v);
+    entry *v = realloc(s->v, cap * sizeof *v);
     if (v) s->v = v, s->cap = cap;
     else rc = FC_ENOMEM;
   }
-  if (rc == FC_OK) s->v[s->n++] = *info;
+  if (rc == FC_OK) s->v[s->n++] = (entry){*info, ++s->adds};
   uv_mutex_unlock(&s->lock);
   return rc;
 }
@@ -71,7 +78,7 @@ static size_t revoke_where(gw_sessions *s, int (*match)(const gw_session_info *,
   size_t j = 0, n;
   uv_mutex_lock(&s->lock);
   for (size_t i = 0; i < s->n; i++)
-    if (!match(&s->v[i], arg)) s->v[j++] = s->v[i];
+    if (!match(&s->v[i].info, arg)) s->v[j++] = s->v[i];
   n = s->n - j;
   s->n = j;
   uv_mutex_unlock(&s->lock);
@@ -84,6 +91,55 @@ static int by_key(const gw_session_info *i, const char *k) { return strcmp(i->ke
 size_t gw_sessions_revoke(gw_sessions *s, const char *id) { return revoke_where(s, by_id, id); }
 size_t gw_sessions_revoke_key(gw_sessions *s, const char *key_id) {
   return revoke_where(s, by_key, key_id);
+}
+
+int gw_sessions_has(gw_sessions *s, const char *id) {
+  int found = 0;
+  uv_mutex_lock(&s->lock);
+  for (size_t i = 0; i < s->n && !found; i++) found = strcmp(s->v[i].info.id, id) == 0;
+  uv_mutex_unlock(&s->lock);
+  return found;
+}
+
+static int listed(const gw_session_info *v, size_t n, const char *id) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(v[i].id, id) == 0) return 1;
+  return 0;
+}
+
+uint64_t gw_sessions_mark(gw_sessions *s) {
+  uv_mutex_lock(&s->lock);
+  uint64_t m = s->adds;
+  uv_mutex_unlock(&s->lock);
+  return m;
+}
+
+/* 1 when entry e is kept beside the database's list v: added after mark
+ * and not in v. */
+static int kept(const entry *e, const gw_session_info *v, size_t n, uint64_t mark) {
+  return e->added > mark && !listed(v, n, e->info.id);
+}
+
+int gw_sessions_replace(gw_sessions *s, const gw_session_info *v, size_t n, uint64_t mark) {
+  uv_mutex_lock(&s->lock);
+  size_t keep = 0;
+  for (size_t i = 0; i < s->n; i++) keep += kept(&s->v[i], v, n, mark);
+  size_t cap = n + keep ? n + keep : 1;
+  entry *nv = malloc(cap * sizeof *nv);
+  if (!nv) {
+    uv_mutex_unlock(&s->lock);
+    return FC_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) nv[i] = (entry){v[i], 0};
+  size_t j = n;
+  for (size_t i = 0; i < s->n; i++)
+    if (kept(&s->v[i], v, n, mark)) nv[j++] = s->v[i];
+  free(s->v);
+  s->v = nv;
+  s->n = j;
+  s->cap = cap;
+  uv_mutex_unlock(&s->lock);
+  return FC_OK;
 }
 
 int gw_session_generate(const char *tenant, const char *key_id, int64_t unix_s, int64_t ttl_s,
@@ -154,13 +210,13 @@ int gw_sessions_resolve(gw_sessions *s, const char *token, int64_t unix_s,
   int rc = GW_SESSION_UNKNOWN;
   uv_mutex_lock(&s->lock);
   for (size_t i = 0; i < s->n; i++) {
-    if (strcmp(s->v[i].id, id) != 0) continue;
-    if (!gw_ct_equal(digest, s->v[i].hash, GW_SHA256_LEN)) break;
-    if (s->v[i].expires_at <= unix_s) {
+    if (strcmp(s->v[i].info.id, id) != 0) continue;
+    if (!gw_ct_equal(digest, s->v[i].info.hash, GW_SHA256_LEN)) break;
+    if (s->v[i].info.expires_at <= unix_s) {
       s->v[i] = s->v[--s->n];
       rc = GW_SESSION_EXPIRED;
     } else {
-      *out = s->v[i];
+      *out = s->v[i].info;
       rc = GW_SESSION_OK;
     }
     break;

@@ -58,6 +58,15 @@ int gw_sessions_put(gw_sessions *s, const gw_session_info *info, int64_t unix_s)
 size_t gw_sessions_revoke(gw_sessions *s, const char *id);
 size_t gw_sessions_revoke_key(gw_sessions *s, const char *key_id);
 
+/* 1 when the registry holds a session with this id (expired or not). */
+int gw_sessions_has(gw_sessions *s, const char *id);
+/* Several nodes on one database: the registry becomes the n live
+ * sessions v read from the database, except that the sessions this node
+ * added after gw_sessions_mark returned mark (taken before v was read)
+ * stay: v may predate them. */
+uint64_t gw_sessions_mark(gw_sessions *s);
+int gw_sessions_replace(gw_sessions *s, const gw_session_info *v, size_t n, uint64_t mark);
+
 /* A fresh session of key_id for tenant: id, token, hash and times. */
 int gw_session_generate(const char *tenant, const char *key_id, int64_t unix_s, int64_t ttl_s,
                         gw_session_info *out, char token[GW_SESSION_TOKEN_LEN + 1]);

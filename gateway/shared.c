@@ -87,6 +87,7 @@ static int uv_redis_attach(redisAsyncContext *ac, uv_loop_t *loop) {
 }
 
 #include "db.h"
+#include "db_sessions.h"
 #include "ratelimit.h"
 
 #define TICK_MS 200        /* key-generation poll and reconnect attempts */
@@ -190,6 +191,7 @@ struct gw_shared {
   int work_busy, work_reconcile, work_ok;
   long long keys_gen_seen;
   int gen_pending;
+  gw_sessions *sessions; /* reloaded with the keys; NULL: none */
   uint64_t token_seq;
   /* Admissions sent and not yet answered, and when Redis last answered
    * one (or the first of them was sent): a Redis that stops answering
@@ -282,6 +284,36 @@ static int put_key(const gw_key_info *k, void *arg) {
   return gw_auth_put_key(arg, k) == 0 ? FC_OK : FC_ENOMEM;
 }
 
+typedef struct session_list {
+  gw_session_info *v;
+  size_t n, cap;
+} session_list;
+
+static int collect_session(const gw_session_info *x, void *arg) {
+  session_list *l = arg;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 64;
+    gw_session_info *v = realloc(l->v, cap * sizeof *v);
+    if (!v) return FC_ENOMEM;
+    l->v = v, l->cap = cap;
+  }
+  l->v[l->n++] = *x;
+  return FC_OK;
+}
+
+/* Sessions opened or ended on other nodes (they bump the key generation
+ * too): the registry becomes the database's live set. */
+static int reload_sessions(gw_shared *s, fc_err *err) {
+  session_list l = {NULL, 0, 0};
+  uint64_t mark = gw_sessions_mark(s->sessions);
+  int rc = gw_db_sessions_load(s->db, (int64_t)time(NULL), collect_session, &l, err);
+  if (rc == FC_OK) rc = gw_sessions_replace(s->sessions, l.v, l.n, mark);
+  free(l.v);
+  return rc;
+}
+
+void gw_shared_set_sessions(gw_shared *s, gw_sessions *sessions) { s->sessions = sessions; }
+
 static void on_work(uv_work_t *w) {
   gw_shared *s = w->data;
   fc_err err;
@@ -289,6 +321,7 @@ static void on_work(uv_work_t *w) {
   s->work_ok = 0;
   int rc = gw_db_tiers_each(s->db, put_tier, s->auth, &err);
   if (rc == FC_OK) rc = gw_db_keys_each(s->db, put_key, s->auth, &err);
+  if (rc == FC_OK && s->sessions) rc = reload_sessions(s, &err);
   if (rc == FC_OK && s->work_reconcile) {
     reconcile_ctx r = {s, gw_month_of((int64_t)time(NULL)), 0};
     rc = gw_db_usage_served_since(s->db, gw_month_start(r.month), reconcile_tenant, &r, &err);

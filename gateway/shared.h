@@ -13,7 +13,8 @@
  * ingestion that changed data: nodes key their cached insights by it, so
  * none serves an answer computed before an ingestion another node took.
  * Key creations, rotations and tier changes bump fc:keys:gen; every node
- * polls it and reloads keys and tiers from the database within 1 s.
+ * polls it and reloads keys and tiers from the database within 1 s (and
+ * the browser sessions, which bump it when opened or ended).
  *
  * The loop talks to Redis through hiredis's libuv adapter (never blocks);
  * thread-pool code (admin handlers, ingestion) uses a second, blocking
@@ -65,6 +66,10 @@ typedef void (*gw_shared_cb)(void *owner, const gw_shared_verdict *v);
  * them. Fails only on a malformed URL. */
 int gw_shared_create(uv_loop_t *loop, const gw_shared_params *p, struct gw_db *db, gw_auth *auth,
                      gw_shared_cb cb, gw_shared **out, fc_err *err);
+/* Reload the browser sessions (sessions.h) from db with the keys: a
+ * session opened or ended on another node bumps the key generation. */
+struct gw_sessions;
+void gw_shared_set_sessions(gw_shared *s, struct gw_sessions *sessions);
 /* Disconnects: pending admissions get GW_SHARED_DOWN. The handles close
  * with the loop; free with gw_shared_free after the loop has run. */
 void gw_shared_close(gw_shared *s);

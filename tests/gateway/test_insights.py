@@ -28,6 +28,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwdb  # noqa: E402
 import unittest
 import urllib.parse
 
@@ -43,7 +46,8 @@ DAYS = 140
 
 def spawn(db, *flags):
     err = open(db + ".stderr", "ab")
-    proc = subprocess.Popen([ARGS.gateway, "--listen", "127.0.0.1:0", "--db", db, "--quiet", *flags],
+    proc = subprocess.Popen([ARGS.gateway, "--listen", "127.0.0.1:0", "--db", gwdb.arg(db), "--quiet",
+                             *flags],
                             stdout=subprocess.PIPE, stderr=err, env=ENV)
     err.close()
     ready, _, _ = select.select([proc.stdout], [], [], 60)
@@ -408,11 +412,29 @@ RAW_SQL = ("SELECT partner_id, currency, (action_date - (((action_date % 86400) 
 
 
 def db_query(path, sql, args=()):
-    con = sqlite3.connect(path, timeout=60)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return gwdb.sql(path, sql, args)
+
+
+def before_rollups(path):
+    """A copy of the database a test calls path as it was before the
+    rollups' table (its name: the copy's path); PostgreSQL: the database
+    itself back at version 2 (migration 3, the rollups, and those after it
+    undone: a node applies what is above the highest version), so the next
+    start applies them again."""
+    if gwdb.is_pg():
+        gwdb.sql(path, "DROP TRIGGER txn_daily_keep ON transactions; DROP FUNCTION txn_daily_keep();"
+                       " DROP FUNCTION txn_day(bigint); DROP TABLE txn_daily;"
+                       " DROP TABLE predictions, prediction_realized, prediction_brier, experiments;"
+                       " DELETE FROM schema_migrations WHERE version >= 3")
+        return path
+    copy = os.path.join(G["tmp"], "copy.db")
+    src, dst = sqlite3.connect(path), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.execute("DROP TABLE txn_daily")
+    dst.commit()
+    dst.close()
+    return copy
 
 
 class Rollups(unittest.TestCase):
@@ -490,13 +512,7 @@ class Rollups(unittest.TestCase):
             sent[r["id"]] = r
         self.check(sent)
         # A file from before the table: dropped on a copy, back-filled at start.
-        copy = os.path.join(G["tmp"], "copy.db")
-        src, dst = sqlite3.connect(G["db"]), sqlite3.connect(copy)
-        src.backup(dst)
-        src.close()
-        dst.execute("DROP TABLE txn_daily")
-        dst.commit()
-        dst.close()
+        copy = before_rollups(G["db"])
         proc, port = spawn(copy, "--no-rollup-reads")
         try:
             self.assertEqual(db_query(copy, ROLL_SQL, ("roll",)), self.expect(sent))

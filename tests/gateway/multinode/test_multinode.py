@@ -420,6 +420,48 @@ class B_Keys(unittest.TestCase):
         everywhere("the tier's new burst", 30)
 
 
+def with_cookie(method, path, cookie, port):
+    return tm.call(method, path, headers={"Cookie": cookie, "X-Requested-With": "fetch"},
+                   port=port)
+
+
+class B_Sessions(unittest.TestCase):
+    def test_session_works_on_every_node_and_ends_everywhere_within_1s(self):
+        k = tenant_with_key("browse", "wide")
+        known_everywhere(k["key"])
+        r, doc = tm.call("POST", "/v1/sessions", k["key"], port=S["node_ports"][0])
+        self.assertEqual(r.status, 201, doc)
+        cookie = r.getheader("Set-Cookie").split(";", 1)[0]
+        # At once on the others: a node that does not know the cookie
+        # looks it up in the database.
+        for p in S["node_ports"]:
+            r, doc = with_cookie("GET", "/v1/usage", cookie, p)
+            self.assertEqual(r.status, 200, (p, doc))
+        r, doc = with_cookie("DELETE", "/v1/sessions", cookie, S["node_ports"][1])
+        t0 = time.monotonic()
+        self.assertEqual((r.status, doc), (200, {"revoked": 1}))
+        for p in S["node_ports"]:
+            poll("session ended on :%d" % p,
+                 lambda p=p: with_cookie("GET", "/v1/usage", cookie, p)[0].status == 401,
+                 deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
+        self.assertLess(time.monotonic() - t0, 1.0)
+        # A key's DELETE ends its sessions opened on any node, everywhere.
+        cookies = []
+        for p in S["node_ports"]:
+            r, doc = tm.call("POST", "/v1/sessions", k["key"], port=p)
+            self.assertEqual(r.status, 201, doc)
+            cookies.append(r.getheader("Set-Cookie").split(";", 1)[0])
+        r, doc = tm.call("DELETE", "/v1/sessions", k["key"], port=S["node_ports"][2])
+        t0 = time.monotonic()
+        self.assertEqual((r.status, doc), (200, {"revoked": 3}))  # counted in the database
+        for p in S["node_ports"]:
+            for c in cookies:
+                poll("key's sessions ended on :%d" % p,
+                     lambda p=p, c=c: with_cookie("GET", "/v1/usage", c, p)[0].status == 401,
+                     deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
+        self.assertLess(time.monotonic() - t0, 1.0)
+
+
 class C_Cache(unittest.TestCase):
     def test_no_stale_insight_after_ingestion_elsewhere(self):
         k = tenant_with_key("cachet", "wide")["key"]
