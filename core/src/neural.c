@@ -48,7 +48,7 @@ fc_neural_params fc_neural_defaults(void) {
   p.horizon = 48;
   p.blocks = 3;
   p.layers = 2;
-  p.hidden = 256;
+  p.hidden = 128;
   p.batch = 256;
   p.chunk = 16;
   p.steps = 2000;
@@ -558,7 +558,7 @@ static void trainer_free(trainer *t) {
 }
 
 /* One Adam step on a fresh batch; returns the batch loss. */
-static double train_step(trainer *t, fc_rng *r, double *b1t, double *b2t) {
+static double train_step(trainer *t, fc_rng *r, double *b1t, double *b2t, double lr_scale) {
   fc_neural *m = t->m;
   double loss, norm = 0;
   for (size_t i = 0; i < m->p.batch; i++) t->batch[i] = sample_window(&t->smp, r);
@@ -570,7 +570,7 @@ static double train_step(trainer *t, fc_rng *r, double *b1t, double *b2t) {
   t->aj.scale = m->p.clip > 0 && norm > m->p.clip ? (float)(m->p.clip / norm) : 1.0f;
   *b1t *= 0.9;
   *b2t *= 0.999;
-  t->aj.lr_t = (float)(m->p.lr * sqrt(1.0 - *b2t) / (1.0 - *b1t));
+  t->aj.lr_t = (float)(m->p.lr * lr_scale * sqrt(1.0 - *b2t) / (1.0 - *b1t));
   t->aj.phase = 1;
   run_slices(&m->p, &t->aj);
   return loss;
@@ -605,7 +605,7 @@ int fc_neural_train(const double *const *y, const size_t *n, size_t nseries,
                     const fc_neural_params *p, fc_neural **out, fc_err *err) {
   trainer t;
   fc_rng r;
-  double b1t = 1, b2t = 1, best = INFINITY, run = 0;
+  double b1t = 1, b2t = 1, best = INFINITY, run = 0, lr_scale = 1;
   size_t bad = 0, since = 0;
   int rc;
   *out = NULL;
@@ -618,7 +618,7 @@ int fc_neural_train(const double *const *y, const size_t *n, size_t nseries,
   fc_rng_seed(&r, p->seed ^ 0x9e3779b97f4a7c15ull);
   memcpy(t.best, t.m->w, t.m->nparams * sizeof *t.best);
   for (size_t step = 1; step <= p->steps; step++) {
-    run += train_step(&t, &r, &b1t, &b2t);
+    run += train_step(&t, &r, &b1t, &b2t, lr_scale);
     since++;
     t.m->steps = step;
     if (step % p->eval_every && step != p->steps) continue;
@@ -638,6 +638,8 @@ int fc_neural_train(const double *const *y, const size_t *n, size_t nseries,
         memcpy(t.best, t.m->w, t.m->nparams * sizeof *t.best);
       } else if (++bad >= p->patience && p->patience) {
         break;
+      } else { /* a plateau: smaller steps from here */
+        lr_scale *= 0.5;
       }
     }
   }

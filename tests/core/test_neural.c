@@ -13,6 +13,8 @@
 #define HAVE_THREADS 1
 #endif
 
+#define GOLDEN_NET_FNV 0xccc524e43a522076ull
+
 /* A small net for fast tests. */
 static fc_neural_params small_params(size_t L, size_t H) {
   fc_neural_params p = fc_neural_defaults();
@@ -314,6 +316,39 @@ TEST(bad_input_errors_and_fallbacks) {
   free(y);
 }
 
+/* A tiny net trained on a pattern made without libm (whose sin differs
+ * between C libraries): the saved bytes' FNV-1a 64 is pinned, so the
+ * native build and the WASM build under node must produce the same net. */
+TEST(golden_bytes_native_and_wasm) {
+  enum { NS = 3, N = 120 };
+  double y[NS][N];
+  const double *yy[NS];
+  size_t n[NS];
+  fc_neural_params p = small_params(24, 4);
+  fc_neural *m;
+  fc_buf b;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int s = 0; s < NS; s++) {
+    for (int t = 0; t < N; t++) {
+      int d = (t + 5 * s) % 24;
+      y[s][t] = 10 + 3 * s + (d < 12 ? d : 24 - d) + ((t * 37) % 11) / 10.0;
+    }
+    yy[s] = y[s];
+    n[s] = N;
+  }
+  p.hidden = 8;
+  p.steps = 30;
+  p.eval_every = 10;
+  ASSERT_OK(fc_neural_train(yy, n, NS, &p, &m, NULL));
+  fc_buf_init(&b);
+  ASSERT_OK(fc_neural_save(m, &b, NULL));
+  for (size_t i = 0; i < b.len; i++) h = (h ^ (unsigned char)b.data[i]) * 0x100000001b3ull;
+  fprintf(stderr, "  net bytes %zu, FNV-1a 0x%016llx\n", b.len, (unsigned long long)h);
+  ASSERT(h == GOLDEN_NET_FNV);
+  fc_buf_free(&b);
+  fc_neural_destroy(m);
+}
+
 TEST_LIST(T(gradient_matches_finite_differences), T(learns_pure_seasonal_pattern), T(learns_ar1_process),
           T(threads_and_schedules_give_identical_nets), T(save_load_forecast_bit_identical),
-          T(bad_input_errors_and_fallbacks))
+          T(bad_input_errors_and_fallbacks), T(golden_bytes_native_and_wasm))

@@ -19,7 +19,8 @@
  * seeded fc_rng (a series uniformly, then an origin uniformly in it);
  * gradients clipped to a global L2 norm; early stopping on validation
  * windows taken from the end of each training series (its last `horizon`
- * values, never seen as a target in training), the best net kept.
+ * values, never seen as a target in training), the best net kept; each
+ * evaluation without improvement halves the step size.
  * Arithmetic is float32 (parameters, activations, gradients); losses and
  * norms are summed in double.
  *
@@ -92,7 +93,7 @@ typedef struct fc_neural_params {
   void *user_data;
 } fc_neural_params;
 
-/* L 168, H 48, 3 blocks of 2 layers of 256, batch 256 in chunks of 16,
+/* L 168, H 48, 3 blocks of 2 layers of 128, batch 256 in chunks of 16,
  * up to 2000 steps, evaluation every 100 with patience 4, lr 1e-3, clip 1,
  * seed 42, serial. */
 fc_neural_params fc_neural_defaults(void);
