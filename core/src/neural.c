@@ -36,10 +36,17 @@ typedef struct workspace {
 
 struct fc_neural {
   fc_neural_params p;
-  size_t nparams, hq;
-  float *w;
+  size_t nparams, hq; /* nparams: one member's weights */
+  float *w;           /* p.members x nparams; the passes read the first */
   size_t used, steps, best_step;
 };
+
+/* A view of member k: the same net reading that member's weights. */
+static fc_neural member_view(const fc_neural *m, size_t k) {
+  fc_neural v = *m;
+  v.w = m->w + k * m->nparams;
+  return v;
+}
 
 fc_neural_params fc_neural_defaults(void) {
   fc_neural_params p;
@@ -57,6 +64,7 @@ fc_neural_params fc_neural_defaults(void) {
   p.lr = 1e-3;
   p.clip = 1.0;
   p.seed = 42;
+  p.members = 1;
   return p;
 }
 
@@ -89,6 +97,7 @@ static int check_params(const fc_neural_params *p, fc_err *err) {
     return fc__err(err, FC_EINVAL, "neural: shape too large");
   if (p->chunk < 1 || p->batch < p->chunk || p->batch % p->chunk)
     return fc__err(err, FC_EINVAL, "neural: batch must be a positive multiple of chunk");
+  if (p->members < 1 || p->members > 64) return fc__err(err, FC_EINVAL, "neural: members in 1..64");
   if (!(p->lr > 0) || !(p->clip >= 0) || p->eval_every < 1)
     return fc__err(err, FC_EINVAL, "neural: lr > 0, clip >= 0, eval_every >= 1");
   return FC_OK;
@@ -100,7 +109,7 @@ static fc_neural *alloc_net(const fc_neural_params *p, fc_err *err) {
   m->p = *p;
   m->hq = p->horizon * FC_NEURAL_NQ;
   m->nparams = p->blocks * block_size(p, m->hq);
-  m->w = fc__mallocarray(m->nparams, sizeof *m->w);
+  m->w = fc__mallocarray(m->nparams * p->members, sizeof *m->w);
   if (m->w == NULL) {
     fc__free(m);
     fc__err(err, FC_ENOMEM, "neural: out of memory");
@@ -112,10 +121,10 @@ static fc_neural *alloc_net(const fc_neural_params *p, fc_err *err) {
 /* Uniform(-a, a) with a = sqrt(6 / fan_in) for the ReLU layers (He), a
  * tenth of sqrt(3 / fan_in) for the heads so the untrained stack starts near
  * the zero forecast (the normalised window's level); biases 0. */
-static void init_weights(fc_neural *m) {
+static void init_weights(fc_neural *m, uint64_t seed) {
   fc_rng r;
   const fc_neural_params *p = &m->p;
-  fc_rng_seed(&r, p->seed);
+  fc_rng_seed(&r, seed);
   memset(m->w, 0, m->nparams * sizeof *m->w);
   for (size_t b = 0; b < p->blocks; b++) {
     for (size_t l = 0; l <= p->layers + 1; l++) {
@@ -128,12 +137,20 @@ static void init_weights(fc_neural *m) {
   }
 }
 
+/* Member k's seed: the first member keeps p.seed. */
+static uint64_t member_seed(const fc_neural_params *p, size_t k) {
+  return p->seed + 0x632be59bd9b4e019ull * (uint64_t)k;
+}
+
 int fc_neural_create(const fc_neural_params *p, fc_neural **out, fc_err *err) {
   int rc;
   *out = NULL;
   if ((rc = check_params(p, err))) return rc;
   if ((*out = alloc_net(p, err)) == NULL) return fc__err(err, FC_ENOMEM, "neural: out of memory");
-  init_weights(*out);
+  for (size_t k = 0; k < p->members; k++) {
+    fc_neural v = member_view(*out, k);
+    init_weights(&v, member_seed(p, k));
+  }
   return FC_OK;
 }
 
@@ -582,7 +599,11 @@ static int trainer_init(trainer *t, const double *const *y, const size_t *n, siz
   memset(t, 0, sizeof *t);
   if ((rc = check_params(p, err))) return rc;
   if ((rc = sampler_init(&t->smp, y, n, ns, p, err))) return rc;
-  if ((rc = fc_neural_create(p, &t->m, err))) return rc;
+  {
+    fc_neural_params one = *p;
+    one.members = 1;
+    if ((rc = fc_neural_create(&one, &t->m, err))) return rc;
+  }
   t->m->used = t->smp.nused;
   t->nchunks = p->batch / p->chunk;
   t->nvchunks = nchunks_of(t->smp.nvalid, p->chunk);
@@ -601,15 +622,15 @@ static int trainer_init(trainer *t, const double *const *y, const size_t *n, siz
   return FC_OK;
 }
 
-int fc_neural_train(const double *const *y, const size_t *n, size_t nseries,
-                    const fc_neural_params *p, fc_neural **out, fc_err *err) {
+/* Trains one net (p.members ignored) from p.seed. */
+static int train_one(const double *const *y, const size_t *n, size_t nseries,
+                     const fc_neural_params *p, fc_neural **out, fc_err *err) {
   trainer t;
   fc_rng r;
   double b1t = 1, b2t = 1, best = INFINITY, run = 0, lr_scale = 1;
   size_t bad = 0, since = 0;
   int rc;
   *out = NULL;
-  if (y == NULL || n == NULL) return fc__err(err, FC_EINVAL, "neural: no series");
   if ((rc = trainer_init(&t, y, n, nseries, p, err))) {
     fc_neural_destroy(t.m);
     trainer_free(&t);
@@ -650,6 +671,30 @@ int fc_neural_train(const double *const *y, const size_t *n, size_t nseries,
   return FC_OK;
 }
 
+int fc_neural_train(const double *const *y, const size_t *n, size_t nseries,
+                    const fc_neural_params *p, fc_neural **out, fc_err *err) {
+  fc_neural *m, *one;
+  int rc;
+  *out = NULL;
+  if (y == NULL || n == NULL) return fc__err(err, FC_EINVAL, "neural: no series");
+  if ((rc = fc_neural_create(p, &m, err))) return rc;
+  for (size_t k = 0; k < p->members; k++) {
+    fc_neural_params pk = *p;
+    pk.seed = member_seed(p, k);
+    if ((rc = train_one(y, n, nseries, &pk, &one, err))) {
+      fc_neural_destroy(m);
+      return rc;
+    }
+    memcpy(m->w + k * m->nparams, one->w, m->nparams * sizeof *m->w);
+    m->used = one->used;
+    m->steps += one->steps;
+    m->best_step = one->best_step;
+    fc_neural_destroy(one);
+  }
+  *out = m;
+  return FC_OK;
+}
+
 /* ---- forecasting ---- */
 
 static int cmp_double(const void *a, const void *b) {
@@ -662,7 +707,7 @@ int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, 
   size_t L, H;
   workspace ws;
   const double *win;
-  double sc;
+  double sc, *sum = NULL;
   static const size_t order[FC_NEURAL_NQ] = {3, 1, 0, 2, 4}; /* levels ascending */
   if (m == NULL || q == NULL || (y == NULL && n)) return fc__err(err, FC_EINVAL, "neural: NULL argument");
   L = m->p.input;
@@ -673,16 +718,24 @@ int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, 
   win = y + n - L;
   for (size_t i = 0; i < L; i++)
     if (!isfinite(win[i])) return fc__err(err, FC_EINVAL, "neural: value %zu is not finite", n - L + i);
-  if (ws_init(m, 1, 0, &ws)) return fc__err(err, FC_ENOMEM, "neural: out of memory");
-  load_windows(m, &win, 1, ws.x, NULL);
-  forward(m, &ws, 1);
+  if (ws_init(m, 1, 0, &ws) || (sum = fc__calloc(m->hq, sizeof *sum)) == NULL) {
+    ws_free(&ws);
+    return fc__err(err, FC_ENOMEM, "neural: out of memory");
+  }
+  for (size_t k = 0; k < m->p.members; k++) { /* the members' mean, in member order */
+    fc_neural v = member_view(m, k);
+    load_windows(&v, &win, 1, ws.x, NULL);
+    forward(&v, &ws, 1);
+    for (size_t o = 0; o < m->hq; o++) sum[o] += (double)ws.out[o];
+  }
   sc = window_scale(win, L);
   for (size_t i = 0; i < h; i++) {
     double v[FC_NEURAL_NQ];
-    for (size_t k = 0; k < FC_NEURAL_NQ; k++) v[k] = ((double)ws.out[k * H + i] + 1.0) * sc;
+    for (size_t k = 0; k < FC_NEURAL_NQ; k++) v[k] = (sum[k * H + i] / (double)m->p.members + 1.0) * sc;
     qsort(v, FC_NEURAL_NQ, sizeof v[0], cmp_double);
     for (size_t k = 0; k < FC_NEURAL_NQ; k++) q[order[k] * h + i] = v[k];
   }
+  fc__free(sum);
   ws_free(&ws);
   return FC_OK;
 }
@@ -724,7 +777,7 @@ int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int n
 /* ---- bytes ---- */
 
 static const char magic[8] = {'F', 'C', 'N', 'E', 'U', 'R', 'A', 'L'};
-#define NSHAPE 5
+#define NSHAPE 6
 
 static uint64_t fnv1a(const unsigned char *p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -745,13 +798,14 @@ static uint64_t get_le(const unsigned char *p, int bytes) {
 }
 
 int fc_neural_save(const fc_neural *m, fc_buf *out, fc_err *err) {
-  size_t start = out->len, shape[NSHAPE] = {m->p.input, m->p.horizon, m->p.blocks, m->p.layers, m->p.hidden};
+  size_t start = out->len, shape[NSHAPE] = {m->p.input, m->p.horizon, m->p.blocks,
+                                        m->p.layers, m->p.hidden, m->p.members};
   fc_buf_append(out, magic, sizeof magic);
   put_le(out, FC_NEURAL_FORMAT_VERSION, 4);
   put_le(out, 0, 4);
-  put_le(out, 4 * NSHAPE + 4 * (uint64_t)m->nparams, 8);
+  put_le(out, 4 * NSHAPE + 4 * (uint64_t)m->nparams * m->p.members, 8);
   for (int k = 0; k < NSHAPE; k++) put_le(out, shape[k], 4);
-  for (size_t i = 0; i < m->nparams; i++) {
+  for (size_t i = 0; i < m->nparams * m->p.members; i++) {
     uint32_t bits;
     memcpy(&bits, &m->w[i], 4);
     put_le(out, bits, 4);
@@ -779,13 +833,14 @@ int fc_neural_load(const void *data, size_t len, fc_neural **out, fc_err *err) {
   np.blocks = get_le(p + 32, 4);
   np.layers = get_le(p + 36, 4);
   np.hidden = get_le(p + 40, 4);
+  np.members = get_le(p + 44, 4);
   if (check_params(&np, NULL)) return fc__err(err, FC_ECORRUPT, "neural load: bad shape");
-  if (np.blocks * block_size(&np, np.horizon * FC_NEURAL_NQ) != (body - 4 * NSHAPE) / 4 ||
+  if (np.members * np.blocks * block_size(&np, np.horizon * FC_NEURAL_NQ) != (body - 4 * NSHAPE) / 4 ||
       (body - 4 * NSHAPE) % 4)
     return fc__err(err, FC_ECORRUPT, "neural load: weight count does not match the shape");
   if ((m = alloc_net(&np, err)) == NULL) return fc__err(err, FC_ENOMEM, "neural load: out of memory");
-  for (size_t i = 0; i < m->nparams; i++) {
-    uint32_t bits = (uint32_t)get_le(p + 44 + 4 * i, 4);
+  for (size_t i = 0; i < m->nparams * np.members; i++) {
+    uint32_t bits = (uint32_t)get_le(p + 24 + 4 * NSHAPE + 4 * i, 4);
     memcpy(&m->w[i], &bits, 4);
     if (!isfinite(m->w[i])) {
       fc_neural_destroy(m);

@@ -87,6 +87,9 @@ typedef struct fc_neural_params {
   double lr;         /* Adam step size */
   double clip;       /* global gradient-norm bound; 0 = none */
   uint64_t seed;
+  /* Nets trained from seeds seed, seed + c, seed + 2c, ... one after the
+   * other; forecasts are the mean of their quantile outputs. */
+  size_t members;    /* 1..64 */
   fc_parallel_for parallel; /* NULL = chunks in order on this thread */
   void *parallel_ctx;
   fc_neural_progress_fn progress; /* may be NULL */
@@ -95,7 +98,7 @@ typedef struct fc_neural_params {
 
 /* L 168, H 48, 3 blocks of 2 layers of 128, batch 256 in chunks of 16,
  * up to 2000 steps, evaluation every 100 with patience 4, lr 1e-3, clip 1,
- * seed 42, serial. */
+ * seed 42, 1 member, serial. */
 fc_neural_params fc_neural_defaults(void);
 
 typedef struct fc_neural fc_neural;
@@ -112,7 +115,8 @@ size_t fc_neural_input(const fc_neural *m);
 size_t fc_neural_horizon(const fc_neural *m);
 /* Series with at least one training window in the last training. */
 size_t fc_neural_series_used(const fc_neural *m);
-/* Adam steps taken and the step whose weights were kept. */
+/* Adam steps taken (all members) and the step whose weights the last
+ * member kept. */
 size_t fc_neural_steps(const fc_neural *m, size_t *best_step);
 
 /* Writes the h (<= horizon) x FC_NEURAL_NQ quantile forecasts of the
@@ -128,8 +132,8 @@ int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, 
 int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int nonneg,
                             fc_forecast *f, fc_err *err);
 
-/* Direct access to the weights and the loss, for the gradient check and
- * tooling: nparams floats, and the mean pinball loss (returned) of count
+/* Direct access to the first member's weights and loss, for the gradient
+ * check and tooling: nparams floats (one member's), and the mean pinball loss (returned) of count
  * raw windows y[c][0..input+horizon) (normalised as in training) with the
  * gradient of that mean written to grad (nparams; may be NULL). */
 size_t fc_neural_nparams(const fc_neural *m);
@@ -138,7 +142,8 @@ double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t c
                       float *grad);
 
 /* Byte format: "FCNEURAL" u32 version u32 0, u64 body length, body (the
- * shape as u32s, then the weights as float32 bits, little-endian), u64
+ * shape as u32s: input, horizon, blocks, layers, hidden, members; then
+ * the weights as float32 bits, little-endian), u64
  * FNV-1a 64 of everything before it. A loaded net forecasts bit-identically;
  * fc_neural_load answers FC_ECORRUPT for anything else. */
 int fc_neural_save(const fc_neural *m, fc_buf *out, fc_err *err);

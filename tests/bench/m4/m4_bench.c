@@ -15,7 +15,7 @@
  * "neural" trains the global net (neural.h) on all selected training series
  * first (on --threads threads through cli_parallel_for), printing its
  * training time, then forecasts each series from it with the quantile
- * heads' intervals; "+steps=N", "+hidden=N", "+blocks=N", "+input=N",
+ * heads' intervals; "+steps=N", "+hidden=N", "+blocks=N", "+input=N", "+members=N",
  * "+lr=X" override the defaults. "ensemble...+neural" adds it as an
  * ensemble member, trained on each series without its last origins x 48
  * values so that the validation that chooses and calibrates is out of
@@ -257,6 +257,7 @@ static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t ev
   np.hidden = spec_num(spec, "+hidden=", np.hidden);
   np.blocks = spec_num(spec, "+blocks=", np.blocks);
   np.input = spec_num(spec, "+input=", np.input);
+  np.members = spec_num(spec, "+members=", np.members);
   if (strstr(spec, "+lr=")) np.lr = atof(strstr(spec, "+lr=") + 4);
   np.horizon = H;
   np.parallel = cli_parallel_for;
