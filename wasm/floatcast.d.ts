@@ -337,8 +337,10 @@ export interface ForecastOptions {
   season?: number | number[];
   /** Interval levels in (0, 100), at most 8 ([80, 95]). */
   levels?: number | number[];
-  /** "auto" (default; = "ensemble"), "weighted", "ensemble-arima", or a
-   * model name: ets, arima, theta, otheta, mstl, prophet, snaive, naive2, naive. */
+  /** "auto" (default; = "ensemble"), "weighted", "ensemble-arima", "ensemble-neural", or a
+   * model name: ets, arima, theta, otheta, mstl, prophet, neural, snaive, naive2, naive.
+   * Here "neural" trains a small net on each series alone (the CLI trains one global
+   * net on all its series). */
   model?: string;
   /** Step of ISO-timestamped long input: rows must lie on its grid (hours,
    * days, weeks or calendar months from each series' first row); sets the

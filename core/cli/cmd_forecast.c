@@ -2,9 +2,9 @@
  *
  * forecast --input FILE [--format long|m4] --horizon H [--season 24[,168]]
  *          [--freq hour|day|week|month] [--regressors business_hours,month_end]
- *          [--level 80,95] [--model auto|ensemble|weighted|ensemble-arima|ets|arima|theta|otheta|
- *          mstl|prophet|snaive|naive2|naive] [--calibrate] [--output FILE]
- *          [--save-model FILE | --load-model FILE]
+ *          [--level 80,95] [--model auto|ensemble|weighted|ensemble-arima|ensemble-neural|
+ *          neural|ets|arima|theta|otheta|mstl|prophet|snaive|naive2|naive] [--calibrate]
+ *          [--threads N] [--output FILE] [--save-model FILE | --load-model FILE]
  * writes series_id,step,timestamp,mean,loNN,hiNN,... (formats.md). "auto"
  * and "ensemble" pick per series the member with the best rolling-origin
  * validation MASE, "weighted" combines the best three by 1/MASE^2, both
@@ -12,6 +12,11 @@
  * ARIMA to the members (on M4 Hourly OWA 0.424 against 0.462, about 3.5x
  * slower; not better on the intermittent treasury set: docs/benchmarks.md);
  * --calibrate gives a single model conformal intervals too.
+ * "neural" trains one global net (neural.h) on all the input's series,
+ * then forecasts each from it; "ensemble-neural" adds that net to
+ * ensemble-arima's members (cli_neural.c). --threads N forecasts N series
+ * at once (and trains the net on N threads); the output does not depend
+ * on N.
  * --freq states the step of ISO-timestamped long input (freq.h): each row
  * must lie on its series' grid (hours, days, weeks or calendar months
  * from the first row), else the run stops with the line, series and
@@ -46,6 +51,7 @@
 #include "fc/time.h"
 #include "fc/tsread.h"
 
+#include "cli_parallel.h"
 #include "forecast_opts.h"
 
 
@@ -72,8 +78,9 @@ static const char forecast_usage[] =
     "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
     "  --format long|m4      the input's form (long)\n"
     "  --horizon H           steps to forecast, 1..100000 (required)\n"
-    "  --model NAME          auto (default), ensemble, weighted, ensemble-arima, ets, arima,\n"
-    "                        theta, otheta, mstl, prophet, snaive, naive2, naive\n"
+    "  --model NAME          auto (default), ensemble, weighted, ensemble-arima,\n"
+    "                        ensemble-neural, neural, ets, arima, theta, otheta, mstl,\n"
+    "                        prophet, snaive, naive2, naive\n"
     "  --season P[,P...]     seasonal periods in steps, integers >= 2, ascending;\n"
     "                        1 means no season (R's convention), even with --freq\n"
     "  --freq F              hour, day, week or month: the grid of ISO-timestamped long input;\n"
@@ -83,6 +90,10 @@ static const char forecast_usage[] =
     "  --level L[,L2]        interval levels in percent (80,95)\n"
     "  --calibrate           conformal intervals for a single model\n"
     "  --origins K           validation origins of the ensemble and --calibrate, 1..1000 (4)\n"
+    "  --threads N           series forecast at once, and the neural net's training threads,\n"
+    "                        1..64 (1); the output does not depend on N\n"
+    "  --neural-steps N      training steps of the neural net, 1..100000 (2000; early\n"
+    "                        stopping on each series' last horizon may end sooner)\n"
     "  --output FILE         write the CSV there instead of stdout\n"
     "  --save-model FILE     save the fitted single model (one series, no auto/--calibrate)\n"
     "  --load-model FILE     forecast from a saved model without fitting\n"
@@ -99,8 +110,9 @@ static const char backtest_usage[] =
     "  --format long|m4      the input's form (long)\n"
     "  --horizon H           steps per origin, 1..100000 (required)\n"
     "  --origins K           origins, 1..1000 (4)\n"
-    "  --model NAME          auto (default), ensemble, weighted, ensemble-arima, ets, arima,\n"
-    "                        theta, otheta, mstl, prophet, snaive, naive2, naive\n"
+    "  --model NAME          auto (default), ensemble, weighted, ensemble-arima,\n"
+    "                        ensemble-neural, neural, ets, arima, theta, otheta, mstl,\n"
+    "                        prophet, snaive, naive2, naive\n"
     "  --season P[,P...]     seasonal periods in steps, integers >= 2, ascending;\n"
     "                        1 means no season (R's convention), even with --freq\n"
     "  --freq F              hour, day, week or month: the grid of ISO-timestamped long input;\n"
@@ -146,6 +158,7 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
   o->levels[0] = 80;
   o->levels[1] = 95;
   o->nlevels = 2;
+  o->threads = 1;
   if (argc < 2) return usage_error(cmd, "--input FILE and --horizon H are required");
   for (int i = 1; i < argc && !bad; i++) {
     const char *v;
@@ -161,6 +174,13 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
       if (cli_parse_long(v, 1, 100000, &o->horizon)) return cli_fail(cmd, "--horizon: '%s' is not an integer in [1, 100000]", v) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--origins", &bad))) {
       if (cli_parse_long(v, 1, 1000, &origins)) return cli_fail(cmd, "--origins: '%s' is not in [1, 1000]", v) + 1;
+    } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--threads", &bad))) {
+      long t;
+      if (cli_parse_long(v, 1, 64, &t)) return cli_fail(cmd, "--threads: '%s' is not in [1, 64]", v) + 1;
+      o->threads = (int)t;
+    } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--neural-steps", &bad))) {
+      if (cli_parse_long(v, 1, 100000, &o->neural_steps))
+        return cli_fail(cmd, "--neural-steps: '%s' is not in [1, 100000]", v) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--season", &bad))) {
       double p[FC_MAX_PERIODS];
       if (parse_list(v, p, FC_MAX_PERIODS, &o->fc.nperiods)) return cli_fail(cmd, "--season: bad list '%s'", v) + 1;
@@ -201,6 +221,8 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
     return cli_fail(cmd, "--save-model and --load-model exclude each other") + 1;
   if (o->save_model && (o->fc.calibrate || !fc_model_find(o->fc.model)))
     return cli_fail(cmd, "--save-model needs a single model (--model ets|arima|theta|..., no --calibrate)") + 1;
+  if (o->save_model && !strcmp(o->fc.model, "neural"))
+    return cli_fail(cmd, "--save-model: the neural net has no model-file format yet") + 1;
   if (o->horizon == 0) return usage_error(cmd, "--horizon H is required");
   if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
     return cli_fail(cmd, "--format must be long or m4") + 1;
@@ -329,6 +351,57 @@ static int forecast_loaded(const opts *o, fc_buf *out) {
   return rc ? cli_fail_err("forecast", o->load_model, rc, &err) : 0;
 }
 
+/* One series' forecast, made on any thread (series_task). */
+typedef struct series_job {
+  const opts *o;
+  const fc_series_set *set;
+  fc_forecast *f;
+  int *rc;
+  fc_err *err;
+} series_job;
+
+static void series_task(void *arg, size_t s) {
+  series_job *j = arg;
+  const opts *o = j->o;
+  const fc_series_set *set = j->set;
+  fc_err *err = &j->err[s];
+  if ((j->rc[s] = fc_forecast_init(&j->f[s], (size_t)o->horizon, o->levels, o->nlevels, err)))
+    return;
+  j->rc[s] = o->save_model
+                 ? fit_and_save(o, set->values[s], set->lengths[s], fcli_t0(set, s), &j->f[s], err)
+                 : fc_forecaster_run(&o->fc, set->values[s], set->lengths[s], fcli_t0(set, s),
+                                     &j->f[s], err);
+}
+
+/* Forecasts every series on o->threads threads, then writes them (and the
+ * failures, on stderr) in input order; returns 1 if any series failed. */
+static int forecast_all(const opts *o, const fc_series_set *set, fc_buf *out) {
+  size_t n = set->count ? set->count : 1;
+  series_job j = {o, set, calloc(n, sizeof(fc_forecast)), calloc(n, sizeof(int)),
+                  calloc(n, sizeof(fc_err))};
+  int failed = 0, threads = o->threads;
+  if (!j.f || !j.rc || !j.err) {
+    free(j.f);
+    free(j.rc);
+    free(j.err);
+    return cli_fail("forecast", "out of memory");
+  }
+  cli_parallel_for(&threads, set->count, series_task, &j);
+  for (size_t s = 0; s < set->count; s++) {
+    if (j.rc[s]) {
+      cli_fail_err("forecast", set->ids[s], j.rc[s], &j.err[s]);
+      failed = 1;
+    } else {
+      write_rows(out, set->ids[s], set->times ? set->times[s] : NULL, set->lengths[s], o->fc.freq, &j.f[s]);
+    }
+    fc_forecast_free(&j.f[s]);
+  }
+  free(j.f);
+  free(j.rc);
+  free(j.err);
+  return failed;
+}
+
 int cmd_forecast(int argc, char **argv) {
   opts o;
   fc_series_set set;
@@ -355,22 +428,12 @@ int cmd_forecast(int argc, char **argv) {
     fc_buf_free(&out);
     return rc;
   }
-  for (size_t s = 0; s < set.count; s++) {
-    fc_forecast f;
-    fc_err err;
-    if ((rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err)) ||
-        (rc = o.save_model
-                  ? fit_and_save(&o, set.values[s], set.lengths[s], fcli_t0(&set, s), &f, &err)
-                  : fc_forecaster_run(&o.fc, set.values[s], set.lengths[s], fcli_t0(&set, s), &f,
-                                      &err))) {
-      cli_fail_err("forecast", set.ids[s], rc, &err);
-      failed = 1;
-      fc_forecast_free(&f);
-      continue;
-    }
-    write_rows(&out, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq, &f);
-    fc_forecast_free(&f);
+  if ((rc = fcli_train_net("forecast", &o, &set))) {
+    fc_series_set_free(&set);
+    fc_buf_free(&out);
+    return rc;
   }
+  failed = forecast_all(&o, &set, &out);
   if (fc_buf_failed(&out)) rc = cli_fail("forecast", "out of memory");
   else rc = cli_write_file(o.output, out.data, out.len) ? 1 : 0;
   fc_buf_free(&out);

@@ -16,6 +16,8 @@ typedef struct opts {
   double levels[FC_MAX_LEVELS];
   size_t nlevels;
   const char *save_model, *load_model; /* forecast only */
+  int threads;                         /* --threads: series (and the net's chunks) at once */
+  long neural_steps;                   /* --neural-steps: the net's Adam steps (0 = default) */
 } opts;
 
 /* Parses argv; 0 or the exit code (usage errors already printed). */
@@ -25,5 +27,11 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o);
 int fcli_load(const char *cmd, const opts *o, fc_series_set *set);
 /* Epoch seconds of series s's first value (0 when step-indexed). */
 int64_t fcli_t0(const fc_series_set *set, size_t s);
+
+/* neural / ensemble-neural: trains the global net on every series of set
+ * (each without its last origins x horizon values for ensemble-neural, so
+ * the ensemble's validation is out of sample for the net) on o->threads
+ * threads and sets o->fc.neural; a no-op for other models. cli_neural.c. */
+int fcli_train_net(const char *cmd, opts *o, const fc_series_set *set);
 
 #endif

@@ -9,6 +9,7 @@
 #include "fc/flows.h"
 #include "fc/json.h"
 #include "fc/money.h"
+#include "fc/neural.h"
 #include "fc/projection.h"
 #include "fc/projection_ml.h"
 #include "fc/records.h"

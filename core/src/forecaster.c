@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "fc/ensemble.h"
+#include "fc/neural.h"
+#include "fc/series.h"
 #include "fc/metrics.h"
 #include "fc/time.h"
 #include "internal.h"
@@ -21,7 +23,7 @@ fc_forecaster fc_forecaster_defaults(void) {
 
 int fc_forecaster_is_ensemble(const char *model) {
   return !strcmp(model, "auto") || !strcmp(model, "ensemble") || !strcmp(model, "weighted") ||
-         !strcmp(model, "ensemble-arima");
+         !strcmp(model, "ensemble-arima") || !strcmp(model, "ensemble-neural");
 }
 
 int fc_forecaster_prepare(fc_forecaster *fc, fc_err *err) {
@@ -63,7 +65,25 @@ fc_model_params fc_forecaster_model_params(const fc_forecaster *fc, int64_t t0) 
   }
   p.business_hours = fc->business_hours;
   p.month_end = fc->month_end;
+  p.neural = fc->neural;
   return p;
+}
+
+/* "neural" with a global net: the quantile heads' bounds, the model
+ * table's fallbacks (constant history, non-negative clamp) kept. */
+static int neural_run(const struct fc_neural *net, const double *y, size_t n, fc_forecast *f,
+                      fc_err *err) {
+  int rc;
+  if ((rc = fc_series_check(y, n, fc_neural_input(net), err))) return fc__err_prefix(err, rc, "neural: ");
+  if (fc_series_is_constant(y, n)) {
+    for (size_t i = 0; i < f->h; i++) {
+      f->mean[i] = y[n - 1];
+      f->sd[i] = 0;
+    }
+    fc_forecast_normal_bounds(f, fc_series_is_nonneg(y, n));
+    return FC_OK;
+  }
+  return fc_neural_forecast_fill(net, y, n, fc_series_is_nonneg(y, n), f, err);
 }
 
 int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_t t0,
@@ -71,15 +91,22 @@ int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_
   fc_model_params p = fc_forecaster_model_params(fc, t0);
   fc_ensemble_params ep;
   int ens = fc_forecaster_is_ensemble(fc->model);
+  if (!ens && !fc->calibrate && fc->neural && !strcmp(fc->model, "neural"))
+    return neural_run(fc->neural, y, n, f, err);
   if (!ens && !fc->calibrate) return fc_forecast_series(fc->model, y, n, &p, f, err);
   if (ens) {
     ep = fc_ensemble_defaults(fc->periods, fc->nperiods);
     if (!strcmp(fc->model, "weighted")) ep.mode = FC_ENSEMBLE_WEIGHT;
-    if (!strcmp(fc->model, "ensemble-arima")) {
+    if (!strncmp(fc->model, "ensemble-", 9)) { /* -arima and -neural */
       fc_model_params q = fc_model_defaults();
       q.periods[0] = fc->periods[0];
       q.nperiods = fc->nperiods ? 1 : 0;
       fc_ensemble_add(&ep, "arima", &q, NULL);
+    }
+    if (!strcmp(fc->model, "ensemble-neural")) {
+      fc_model_params q = p;
+      q.neural = fc->neural;
+      fc_ensemble_add(&ep, "neural", &q, NULL);
     }
   } else {
     ep = fc_ensemble_defaults(NULL, 0); /* one member: the calibration settings */

@@ -80,7 +80,7 @@ void fc_forecast_normal_bounds(fc_forecast *f, int nonneg) {
 static const fc_model_def *const model_table[] = {
     &fc__model_naive, &fc__model_snaive, &fc__model_naive2, &fc__model_theta,
     &fc__model_otheta, &fc__model_ets, &fc__model_mstl, &fc__model_arima,
-    &fc__model_prophet,
+    &fc__model_prophet, &fc__model_neural,
 };
 #define NMODELS (sizeof model_table / sizeof model_table[0])
 

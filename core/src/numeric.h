@@ -53,6 +53,7 @@ extern const fc_model_def fc__model_ets;
 extern const fc_model_def fc__model_mstl;
 extern const fc_model_def fc__model_arima;
 extern const fc_model_def fc__model_prophet;
+extern const fc_model_def fc__model_neural;
 
 /* Model serialization (model_io.c). Writers append little-endian bytes to
  * an fc_buf; the reader never reads past its end: a short or invalid read

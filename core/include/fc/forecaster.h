@@ -4,7 +4,9 @@
  *
  * A forecaster is a model choice plus options: "auto"/"ensemble" (the
  * validation-selected ensemble, ensemble.h), "weighted" (the best three by
- * 1/MASE^2), "ensemble-arima" (the ensemble plus seasonal ARIMA), or one
+ * 1/MASE^2), "ensemble-arima" (the ensemble plus seasonal ARIMA),
+ * "ensemble-neural" (ensemble-arima's members plus the net "neural",
+ * chosen and calibrated the same way), or one
  * model of the table (model.h), optionally with conformal intervals
  * (calibrate). A timestamped series has a frequency (freq.h): without
  * explicit periods the frequency's default periods are used (hour 24,168;
@@ -16,7 +18,11 @@
  * the freq's either (Prophet still chooses its automatic seasonalities
  * from the step, as it does without periods). The calendar regressors
  * business_hours (hourly data) and month_end (hourly or daily data) are
- * Prophet's.
+ * Prophet's. The row "neural" (and the net in "ensemble-neural") uses the
+ * trained global net of fc.neural when set (neural.h; the CLI trains one on
+ * all its input series), else trains a small net on the series alone; with
+ * a global net, "neural" alone takes its 80 and 95 % bounds from the
+ * net's quantile heads (fc_neural_forecast_fill).
  */
 #ifndef FC_FORECASTER_H
 #define FC_FORECASTER_H
@@ -41,6 +47,7 @@ typedef struct fc_forecaster {
   size_t origins;                   /* validation / backtest origins (4) */
   int business_hours, month_end;    /* Prophet calendar regressors */
   int auto_periods;                 /* set by fc_forecaster_prepare */
+  const struct fc_neural *neural;   /* borrowed trained net, or NULL */
 } fc_forecaster;
 
 /* model "auto", no periods, no freq, 4 origins, nothing else. */
@@ -54,7 +61,8 @@ fc_forecaster fc_forecaster_defaults(void);
  * day). */
 int fc_forecaster_prepare(fc_forecaster *fc, fc_err *err);
 
-/* 1 for the ensemble choices (auto, ensemble, weighted, ensemble-arima). */
+/* 1 for the ensemble choices (auto, ensemble, weighted, ensemble-arima,
+ * ensemble-neural). */
 int fc_forecaster_is_ensemble(const char *model);
 
 /* The model parameters of a single-model forecaster for a history whose

@@ -57,6 +57,10 @@ typedef struct fc_model_params {
    * those indicators (calendar.h) as regressors and need step > 0. */
   int64_t t0, step;
   int business_hours, month_end;
+  /* Row "neural": a trained global net (neural.h), borrowed, which must
+   * outlive the fitted models; NULL trains a small net on the series alone
+   * at forecast time (the horizon is known only then). */
+  const struct fc_neural *neural;
 } fc_model_params;
 
 /* Defaults: non-seasonal, nonneg auto, seed 42, ets "ZZZ", mstl_log 0,

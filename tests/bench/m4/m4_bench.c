@@ -10,7 +10,16 @@
  * series 1, 1+K, 1+2K, ... (the subset the slow R models run on).
  * --threads 1|2 (default 2) splits the series between worker threads.
  * --per-series writes one CSV row per (model, series) with the metrics, so
- * a driver script can compare with R on identical series. */
+ * a driver script can compare with R on identical series.
+ *
+ * "neural" trains the global net (neural.h) on all selected training series
+ * first (on --threads threads through cli_parallel_for), printing its
+ * training time, then forecasts each series from it with the quantile
+ * heads' intervals; "+steps=N", "+hidden=N", "+blocks=N", "+input=N", "+members=N",
+ * "+lr=X" override the defaults. "ensemble...+neural" adds it as an
+ * ensemble member, trained on each series without its last origins x 48
+ * values so that the validation that chooses and calibrates is out of
+ * sample for the net too. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -24,8 +33,11 @@
 #include "fc/ensemble.h"
 #include "fc/metrics.h"
 #include "fc/model.h"
+#include "fc/neural.h"
 #include "fc/prophet.h"
 #include "fc/tsread.h"
+
+#include "cli_parallel.h"
 
 #define H 48
 
@@ -112,8 +124,13 @@ static int prophet_quantiles(const fc_model_params *mp, const double *y, size_t 
  * at every origin), "+o6" (6 origins); or "cal:MODEL" (one model with
  * conformal intervals); anything else is a model-table row. */
 static int run(const char *name, const char *spec, const fc_model_params *p, const double *y,
-               size_t n, fc_forecast *f, fc_err *err) {
+               size_t n, const fc_neural *net, fc_forecast *f, fc_err *err) {
   fc_ensemble_params ep;
+  if (strcmp(name, "neural") == 0) {
+    int nonneg = 1;
+    for (size_t i = 0; i < n; i++) nonneg &= y[i] >= 0;
+    return fc_neural_forecast_fill(net, y, n, nonneg, f, err);
+  }
   if (strcmp(name, "ensemble") == 0 || strcmp(name, "weighted") == 0) {
     ep = fc_ensemble_defaults(p->periods, p->nperiods);
     if (strcmp(name, "weighted") == 0) ep.mode = FC_ENSEMBLE_WEIGHT;
@@ -125,6 +142,11 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
       fc_ensemble_add(&ep, "arima", &q, NULL);
     }
     if (strstr(spec, "+prophet")) fc_ensemble_add(&ep, "prophet", p, NULL);
+    if (strstr(spec, "+neural")) {
+      fc_model_params q = *p;
+      q.neural = net;
+      fc_ensemble_add(&ep, "neural", &q, NULL);
+    }
     if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
     if (strstr(spec, "+nofreeze")) ep.freeze = 0;
     if (strstr(spec, "+noholdout")) ep.holdout_calibration = 0;
@@ -162,6 +184,7 @@ typedef struct job {
   result *res;
   int worker[2], nworkers;
   worker_arg args[2];
+  const fc_neural *net;
 } job;
 
 /* Worker w takes every nworkers-th selected series; each series' result
@@ -179,7 +202,7 @@ static void *work(void *arg) {
     result *r = &j->res[s];
     if ((int)(idx % (size_t)j->nworkers) != wa->w) continue;
     if (fc_forecast_init(&f, H, levels, 2, &err) ||
-        run(j->name, j->spec, &j->p, j->tr->values[s], j->tr->lengths[s], &f, &err)) {
+        run(j->name, j->spec, &j->p, j->tr->values[s], j->tr->lengths[s], j->net, &f, &err)) {
       fprintf(stderr, "%s on %s: %s\n", j->spec, j->tr->ids[s], err.msg);
       fc_forecast_free(&f);
       continue;
@@ -206,6 +229,55 @@ static void *work(void *arg) {
     fc_forecast_free(&f);
   }
   return NULL;
+}
+
+/* The validation loss after each evaluation, on stderr. */
+static int show_progress(size_t step, size_t steps, double train, double valid, void *ud) {
+  (void)ud;
+  fprintf(stderr, "#   step %zu/%zu train %.5f valid %.5f\n", step, steps, train, valid);
+  return 0;
+}
+
+static size_t spec_num(const char *spec, const char *key, size_t dflt) {
+  const char *at = strstr(spec, key);
+  return at ? strtoul(at + strlen(key), NULL, 10) : dflt;
+}
+
+/* Trains the net of spec on the selected series (each without its last
+ * `drop` values); prints the training time. NULL on failure. */
+static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t every, size_t drop,
+                            int *threads) {
+  fc_neural_params np = fc_neural_defaults();
+  const double **y = calloc(tr->count, sizeof *y);
+  size_t *n = calloc(tr->count, sizeof *n), k = 0, steps, best;
+  fc_neural *net = NULL;
+  fc_err err;
+  double t0 = now(), c0 = cpu_now();
+  np.steps = spec_num(spec, "+steps=", np.steps);
+  np.hidden = spec_num(spec, "+hidden=", np.hidden);
+  np.blocks = spec_num(spec, "+blocks=", np.blocks);
+  np.input = spec_num(spec, "+input=", np.input);
+  np.members = spec_num(spec, "+members=", np.members);
+  if (strstr(spec, "+lr=")) np.lr = atof(strstr(spec, "+lr=") + 4);
+  np.horizon = H;
+  np.parallel = cli_parallel_for;
+  np.parallel_ctx = threads;
+  np.progress = show_progress;
+  for (size_t s = 0; s < tr->count; s += every, k++) {
+    y[k] = tr->values[s];
+    n[k] = tr->lengths[s] > drop ? tr->lengths[s] - drop : 0;
+  }
+  if (fc_neural_train(y, n, k, &np, &net, &err)) fprintf(stderr, "%s: %s\n", spec, err.msg);
+  else {
+    steps = fc_neural_steps(net, &best);
+    printf("# %s: net trained on %zu series in %.2f s wall, %.2f s cpu (%d threads), %zu steps, best %zu, %zu weights\n",
+           spec, fc_neural_series_used(net), now() - t0, cpu_now() - c0, *threads, steps, best,
+           fc_neural_nparams(net));
+    fflush(stdout);
+  }
+  free(y);
+  free(n);
+  return net;
 }
 
 int main(int argc, char **argv) {
@@ -250,6 +322,15 @@ int main(int argc, char **argv) {
     j.te = &te;
     j.every = every;
     j.res = calloc(tr.count, sizeof *j.res);
+    if (strcmp(j.name, "neural") == 0 || strstr(models[k], "+neural")) {
+      fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
+      size_t drop = strcmp(j.name, "neural") == 0 ? 0 : ep.backtest.max_origins * H;
+      fc_neural *net = train_net(models[k], &tr, every, drop, &nthreads);
+      if (net == NULL) return 1;
+      j.net = net;
+      t0 = now(); /* the model's row times the forecasts; training is printed above */
+      c0 = cpu_now();
+    }
     for (int w = 0; w < nthreads; w++) {
       j.worker[w] = w;
       j.nworkers = nthreads;
@@ -278,6 +359,7 @@ int main(int argc, char **argv) {
       if (ps) fprintf(ps, "\"%s\",%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
     }
     free(j.res);
+    fc_neural_destroy((fc_neural *)j.net);
   }
   {
     /* OWA against the naive2 row if present. */

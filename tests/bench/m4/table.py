@@ -40,7 +40,7 @@ def times_from(txt):
     out = {}
     for line in open(txt):
         p = line.split()
-        if len(p) >= 10 and p[0] != "model":
+        if len(p) >= 10 and p[0] not in ("model", "#"):  # "#" lines: the net's training
             out[p[0]] = (float(p[8]), float(p[9]))
     return out
 

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""test_cli_neural.py: `floatcast forecast --model neural|ensemble-neural`
+and `--threads N`: the answer does not depend on N, the net's quantile
+intervals are ordered, and bad options or too-short data get a clear error
+and a nonzero exit."""
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"ok - {name}")
+    else:
+        failed += 1
+        print(f"not ok - {name}: {detail}", file=sys.stderr)
+
+
+def run(cli, *args):
+    # A deadline against a hang only (ASan on a busy machine is slow).
+    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=900)
+    return p.returncode, p.stdout, p.stderr
+
+
+def write_series(path, nseries, n):
+    """Hourly long-form series: a daily shape at different levels."""
+    with open(path, "w") as f:
+        f.write("series_id,timestamp,value\n")
+        for s in range(nseries):
+            for t in range(n):
+                v = 20 + 4 * s + (2 + s) * math.sin(2 * math.pi * (t + s) / 24) + 0.3 * ((t * 7 + s) % 5)
+                f.write(f"S{s},{t * 3600},{v:.4f}\n")
+
+
+def rows(out):
+    lines = out.strip().split("\n")
+    return lines[0], [l.split(",") for l in lines[1:]]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", required=True)
+    cli = ap.parse_args().cli
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "s.csv")
+        write_series(data, 6, 300)
+        base = ["forecast", "--input", data, "--horizon", "12", "--season", "24", "--neural-steps", "40"]
+        rc1, out1, err1 = run(cli, *base, "--model", "neural", "--threads", "1")
+        rc2, out2, err2 = run(cli, *base, "--model", "neural", "--threads", "2")
+        check("neural: exit 0", rc1 == 0 and rc2 == 0, err1 + err2)
+        check("neural: --threads 1 and 2 write the same bytes", out1 == out2 and out1 != "")
+        head, r = rows(out1)
+        check("neural: 6 series x 12 steps", len(r) == 72, str(len(r)))
+        ordered = all(float(x[6]) <= float(x[4]) <= float(x[3]) <= float(x[5]) <= float(x[7]) for x in r)
+        check("neural: lo95 <= lo80 <= mean <= hi80 <= hi95", ordered, out1[:400])
+
+        rc1, out1, err1 = run(cli, *base, "--model", "ensemble-neural", "--threads", "1")
+        rc2, out2, err2 = run(cli, *base, "--model", "ensemble-neural", "--threads", "2")
+        check("ensemble-neural: exit 0, same bytes for 1 and 2 threads",
+              rc1 == 0 and rc2 == 0 and out1 == out2 and len(rows(out1)[1]) == 72, err1 + err2)
+        rc1, out1, _ = run(cli, *base, "--model", "ensemble-arima", "--threads", "1")
+        rc2, out2, _ = run(cli, *base, "--model", "ensemble-arima", "--threads", "2")
+        check("ensemble-arima: same bytes for 1 and 2 threads", rc1 == 0 and out1 == out2 and out1 != "")
+
+        rc, out, err = run(cli, *base, "--model", "neural", "--threads", "0")
+        check("--threads 0: exit 2 with the range", rc == 2 and "--threads: '0' is not in [1, 64]" in err, err)
+        rc, out, err = run(cli, *base, "--model", "neural", "--neural-steps", "x")
+        check("--neural-steps x: exit 2", rc == 2 and "--neural-steps" in err, err)
+        rc, out, err = run(cli, *base, "--model", "neural", "--save-model", os.path.join(tmp, "m"))
+        check("neural --save-model: refused", rc == 2 and "no model-file format" in err, err)
+
+        short = os.path.join(tmp, "short.csv")
+        write_series(short, 3, 40)
+        rc, out, err = run(cli, "forecast", "--input", short, "--horizon", "12", "--season", "24",
+                           "--model", "neural", "--neural-steps", "5")
+        check("neural on too-short series: exit 1 naming the window",
+              rc == 1 and "neural" in err and "values one training window needs" in err, err)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+/* test_neural.c: the global neural forecaster (neural.h): hand-written
+ * gradients against finite differences, learning a seasonal pattern and an
+ * AR(1) process, thread-count independence, save/load, bad input. */
+#include "runner.h"
+
+#include "fc/buf.h"
+#include "fc/model.h"
+#include "fc/neural.h"
+#include "fc/rng.h"
+
+#if !defined(__EMSCRIPTEN__)
+#include <pthread.h>
+#define HAVE_THREADS 1
+#endif
+
+#define GOLDEN_NET_FNV 0x1ff14e7b05247857ull
+
+/* A small net for fast tests. */
+static fc_neural_params small_params(size_t L, size_t H) {
+  fc_neural_params p = fc_neural_defaults();
+  p.input = L;
+  p.horizon = H;
+  p.blocks = 2;
+  p.layers = 2;
+  p.hidden = 32;
+  p.batch = 64;
+  p.chunk = 8;
+  p.steps = 600;
+  p.eval_every = 50;
+  p.patience = 6;
+  p.lr = 2e-3;
+  return p;
+}
+
+TEST(gradient_matches_finite_differences) {
+  fc_neural_params p = small_params(6, 3);
+  fc_neural *m;
+  fc_rng r;
+  double data[5][9];
+  const double *win[5];
+  float *w, *g;
+  size_t np, bad = 0, checked = 0;
+  p.hidden = 5;
+  p.chunk = 2; /* 5 windows: chunks of 2, 2 and 1 */
+  ASSERT_OK(fc_neural_create(&p, &m, NULL));
+  fc_rng_seed(&r, 7);
+  for (int s = 0; s < 5; s++) {
+    for (int i = 0; i < 9; i++) data[s][i] = 10 + 3 * fc_rng_normal(&r);
+    win[s] = data[s];
+  }
+  np = fc_neural_nparams(m);
+  w = fc_neural_weights(m);
+  /* Heads start small; give every weight a size that moves the loss. */
+  for (size_t i = 0; i < np; i++) w[i] = (float)(0.5 * fc_rng_normal(&r));
+  g = malloc(np * sizeof *g);
+  ASSERT(fc_neural_loss(m, win, 5, g) > 0);
+  for (size_t i = 0; i < np; i++) {
+    float keep = w[i];
+    const float eps = 1e-3f;
+    double lp, lm, fd;
+    w[i] = keep + eps;
+    lp = fc_neural_loss(m, win, 5, NULL);
+    w[i] = keep - eps;
+    lm = fc_neural_loss(m, win, 5, NULL);
+    w[i] = keep;
+    fd = (lp - lm) / (double)((keep + eps) - (keep - eps));
+    checked++;
+    if (fabs(fd - g[i]) > 2e-4 + 0.02 * fabs(g[i])) {
+      if (bad < 5) fprintf(stderr, "  weight %zu: analytic %.6g, finite difference %.6g\n", i, g[i], fd);
+      bad++;
+    }
+  }
+  free(g);
+  fc_neural_destroy(m);
+  /* A kink (ReLU or pinball) inside +-eps can spoil a few differences; a
+   * wrong backward pass spoils most. */
+  fprintf(stderr, "  %zu of %zu weights off\n", bad, checked);
+  ASSERT(bad * 100 <= checked);
+}
+
+static double *seasonal_series(size_t n, double level, double amp, size_t phase) {
+  double *y = malloc(n * sizeof *y);
+  for (size_t t = 0; t < n; t++)
+    y[t] = level + amp * sin(2 * 3.14159265358979323846 * (double)(t + phase) / 24.0) +
+           0.5 * amp * cos(2 * 3.14159265358979323846 * (double)(t + phase) / 8.0);
+  return y;
+}
+
+/* Eight series of one daily shape at different levels, amplitudes and
+ * phases: the net must forecast 24 steps within 2 % of the amplitude. */
+TEST(learns_pure_seasonal_pattern) {
+  enum { NS = 8, N = 400, H = 24 };
+  double *y[NS], q[H * FC_NEURAL_NQ], err = 0, *test;
+  size_t n[NS];
+  fc_neural_params p = small_params(48, H);
+  fc_neural *m;
+  for (int s = 0; s < NS; s++) {
+    y[s] = seasonal_series(N, 20.0 + 5 * s, 2.0 + (double)s / 2, (size_t)s * 3);
+    n[s] = N;
+  }
+  ASSERT_OK(fc_neural_train((const double *const *)y, n, NS, &p, &m, NULL));
+  test = seasonal_series(N + H, 30.0, 3.0, 5); /* an unseen level and phase */
+  ASSERT_OK(fc_neural_forecast(m, test, N, H, q, NULL));
+  for (int i = 0; i < H; i++) err += fabs(q[i] - test[N + i]) / H;
+  fprintf(stderr, "  seasonal MAE %.4f (amplitude 3)\n", err);
+  ASSERT(err < 0.02 * 3.0 * 3);
+  /* quantiles ordered: 2.5 <= 10 <= 50 <= 90 <= 97.5 % */
+  for (int i = 0; i < H; i++)
+    ASSERT(q[3 * H + i] <= q[H + i] && q[H + i] <= q[i] && q[i] <= q[2 * H + i] && q[2 * H + i] <= q[4 * H + i]);
+  free(test);
+  for (int s = 0; s < NS; s++) free(y[s]);
+  fc_neural_destroy(m);
+}
+
+static void ar1(fc_rng *r, double *y, size_t n) {
+  y[0] = 50;
+  for (size_t t = 1; t < n; t++) y[t] = 50 + 0.8 * (y[t - 1] - 50) + fc_rng_normal(r);
+}
+
+/* AR(1) with phi 0.8 around 50, unit noise: the one-step forecast on fresh
+ * series must be within 15 % of the true model's RMSE (about 1). */
+TEST(learns_ar1_process) {
+  enum { NS = 30, N = 400, T = 200 };
+  double *y[NS], *z, q[FC_NEURAL_NQ];
+  double se_net = 0, se_true = 0;
+  size_t n[NS];
+  fc_rng r;
+  fc_neural_params p = small_params(24, 1);
+  fc_neural *m;
+  fc_rng_seed(&r, 3);
+  for (int s = 0; s < NS; s++) {
+    y[s] = malloc(N * sizeof(double));
+    ar1(&r, y[s], N);
+    n[s] = N;
+  }
+  ASSERT_OK(fc_neural_train((const double *const *)y, n, NS, &p, &m, NULL));
+  z = malloc((T + 40) * sizeof *z);
+  for (int k = 0; k < T; k++) {
+    ar1(&r, z, 40);
+    ASSERT_OK(fc_neural_forecast(m, z, 39, 1, q, NULL));
+    se_net += (q[0] - z[39]) * (q[0] - z[39]);
+    se_true += pow(50 + 0.8 * (z[38] - 50) - z[39], 2);
+  }
+  fprintf(stderr, "  AR(1) one-step RMSE: net %.4f, true model %.4f\n", sqrt(se_net / T), sqrt(se_true / T));
+  ASSERT(sqrt(se_net / T) <= 1.15 * sqrt(se_true / T));
+  free(z);
+  for (int s = 0; s < NS; s++) free(y[s]);
+  fc_neural_destroy(m);
+}
+
+/* Runs the tasks last to first: any schedule must give the same net. */
+static void reversed_for(void *ctx, size_t n, fc_neural_task task, void *arg) {
+  (void)ctx;
+  while (n-- > 0) task(arg, n);
+}
+
+#ifdef HAVE_THREADS
+typedef struct pf {
+  size_t n, next;
+  fc_neural_task task;
+  void *arg;
+  pthread_mutex_t mu;
+} pf;
+
+static void *pf_worker(void *a) {
+  pf *j = a;
+  for (;;) {
+    size_t i;
+    pthread_mutex_lock(&j->mu);
+    i = j->next++;
+    pthread_mutex_unlock(&j->mu);
+    if (i >= j->n) return NULL;
+    j->task(j->arg, i);
+  }
+}
+
+/* Two pthreads taking tasks from a shared counter. */
+static void threads2_for(void *ctx, size_t n, fc_neural_task task, void *arg) {
+  pf j = {n, 0, task, arg, PTHREAD_MUTEX_INITIALIZER};
+  pthread_t t;
+  (void)ctx;
+  pthread_create(&t, NULL, pf_worker, &j);
+  pf_worker(&j);
+  pthread_join(t, NULL);
+}
+#endif
+
+static fc_neural *train_members(fc_parallel_for pf, double **y, size_t *n, size_t ns, size_t members) {
+  fc_neural_params p = small_params(48, 12);
+  fc_neural *m = NULL;
+  p.members = members;
+  p.steps = 60;
+  p.eval_every = 20;
+  p.parallel = pf;
+  if (fc_neural_train((const double *const *)y, n, ns, &p, &m, NULL)) return NULL;
+  return m;
+}
+
+static fc_neural *train_with(fc_parallel_for pf, double **y, size_t *n, size_t ns) {
+  return train_members(pf, y, n, ns, 1);
+}
+
+TEST(threads_and_schedules_give_identical_nets) {
+  enum { NS = 6, N = 200 };
+  double *y[NS];
+  size_t n[NS];
+  fc_neural *a, *b;
+  fc_buf ba, bb;
+  for (int s = 0; s < NS; s++) {
+    y[s] = seasonal_series(N, 10.0 + s, 1.0 + s, (size_t)s);
+    n[s] = N - (size_t)s * 5;
+  }
+  a = train_with(NULL, y, n, NS);
+#ifdef HAVE_THREADS
+  b = train_with(threads2_for, y, n, NS);
+#else
+  b = train_with(reversed_for, y, n, NS);
+#endif
+  ASSERT(a && b);
+  fc_buf_init(&ba);
+  fc_buf_init(&bb);
+  ASSERT_OK(fc_neural_save(a, &ba, NULL));
+  ASSERT_OK(fc_neural_save(b, &bb, NULL));
+  ASSERT_INT_EQ(ba.len, bb.len);
+  ASSERT(memcmp(ba.data, bb.data, ba.len) == 0);
+  fc_neural_destroy(b);
+  b = train_with(reversed_for, y, n, NS);
+  fc_buf_reset(&bb);
+  ASSERT_OK(fc_neural_save(b, &bb, NULL));
+  ASSERT(memcmp(ba.data, bb.data, ba.len) == 0);
+  fc_buf_free(&ba);
+  fc_buf_free(&bb);
+  fc_neural_destroy(a);
+  fc_neural_destroy(b);
+  for (int s = 0; s < NS; s++) free(y[s]);
+}
+
+TEST(save_load_forecast_bit_identical) {
+  enum { NS = 4, N = 200, H = 12 };
+  double *y[NS], qa[H * FC_NEURAL_NQ], qb[H * FC_NEURAL_NQ];
+  size_t n[NS];
+  fc_neural *a, *b;
+  fc_buf buf;
+  fc_err err;
+  for (int s = 0; s < NS; s++) {
+    y[s] = seasonal_series(N, 10.0 + s, 1.0 + s, (size_t)s);
+    n[s] = N;
+  }
+  a = train_members(NULL, y, n, NS, 2); /* two members: their mean is the forecast */
+  ASSERT(a);
+  fc_buf_init(&buf);
+  ASSERT_OK(fc_neural_save(a, &buf, NULL));
+  ASSERT_OK(fc_neural_load(buf.data, buf.len, &b, NULL));
+  ASSERT_OK(fc_neural_forecast(a, y[0], N, H, qa, NULL));
+  ASSERT_OK(fc_neural_forecast(b, y[0], N, H, qb, NULL));
+  ASSERT(memcmp(qa, qb, sizeof qa) == 0);
+  fc_neural_destroy(b);
+  /* a flipped byte, a truncation and a wrong magic are refused */
+  buf.data[100] ^= 1;
+  ASSERT_INT_EQ(fc_neural_load(buf.data, buf.len, &b, &err), FC_ECORRUPT);
+  ASSERT_CONTAINS(err.msg, "checksum");
+  buf.data[100] ^= 1;
+  ASSERT_INT_EQ(fc_neural_load(buf.data, buf.len - 1, &b, &err), FC_ECORRUPT);
+  buf.data[0] = 'X';
+  ASSERT_INT_EQ(fc_neural_load(buf.data, buf.len, &b, &err), FC_ECORRUPT);
+  ASSERT(b == NULL);
+  fc_buf_free(&buf);
+  fc_neural_destroy(a);
+  for (int s = 0; s < NS; s++) free(y[s]);
+}
+
+TEST(bad_input_errors_and_fallbacks) {
+  enum { N = 200, H = 12 };
+  double *y = seasonal_series(N, 10, 2, 0), q[(H + 1) * FC_NEURAL_NQ], c[N];
+  const double *yy = y;
+  size_t n = N, short_n = 50;
+  fc_neural_params p = small_params(48, H);
+  fc_neural *m;
+  fc_err err;
+  fc_forecast f;
+  fc_model_params mp = fc_model_defaults();
+  static const double levels[2] = {80, 95};
+  /* too short for one window of input + horizon */
+  ASSERT_INT_EQ(fc_neural_train(&yy, &short_n, 1, &p, &m, &err), FC_ETOOSHORT);
+  ASSERT_CONTAINS(err.msg, "60 values");
+  /* NaN named by series and position */
+  y[7] = NAN;
+  ASSERT_INT_EQ(fc_neural_train(&yy, &n, 1, &p, &m, &err), FC_EINVAL);
+  ASSERT_CONTAINS(err.msg, "series 0: value 7");
+  y[7] = 10;
+  p.steps = 40;
+  ASSERT_OK(fc_neural_train(&yy, &n, 1, &p, &m, NULL));
+  /* horizon beyond the trained one, a history shorter than the input */
+  ASSERT_INT_EQ(fc_neural_forecast(m, y, N, H + 1, q, &err), FC_EINVAL);
+  ASSERT_CONTAINS(err.msg, "beyond the trained 12");
+  ASSERT_INT_EQ(fc_neural_forecast(m, y, 47, H, q, &err), FC_ETOOSHORT);
+  y[N - 1] = INFINITY;
+  ASSERT_INT_EQ(fc_neural_forecast(m, y, N, H, q, &err), FC_EINVAL);
+  y[N - 1] = 10;
+  /* a constant window normalises to zeros: finite quantiles */
+  for (int i = 0; i < N; i++) c[i] = 7;
+  ASSERT_OK(fc_neural_forecast(m, c, N, H, q, NULL));
+  for (int i = 0; i < H * FC_NEURAL_NQ; i++) ASSERT(isfinite(q[i]));
+  /* the model table row: a constant history forecasts the constant */
+  mp.neural = m;
+  ASSERT_OK(fc_forecast_init(&f, H, levels, 2, NULL));
+  ASSERT_OK(fc_forecast_series("neural", c, N, &mp, &f, NULL));
+  for (int i = 0; i < H; i++) ASSERT(f.mean[i] == 7 && f.lo[i] == 7 && f.hi[H + i] == 7);
+  ASSERT_OK(fc_forecast_series("neural", y, N, &mp, &f, NULL));
+  for (int i = 0; i < H; i++) ASSERT(f.lo[H + i] <= f.lo[i] && f.lo[i] <= f.mean[i] && f.mean[i] <= f.hi[i]);
+  fc_forecast_free(&f);
+  /* the row without a global net trains on the series alone */
+  mp.neural = NULL;
+  mp.periods[0] = 24;
+  mp.nperiods = 1;
+  ASSERT_OK(fc_forecast_init(&f, H, levels, 2, NULL));
+  ASSERT_OK(fc_forecast_series("neural", y, N, &mp, &f, NULL));
+  for (int i = 0; i < H; i++) ASSERT(isfinite(f.mean[i]));
+  fc_forecast_free(&f);
+  fc_neural_destroy(m);
+  free(y);
+}
+
+/* A tiny net trained on a pattern made without libm (whose sin differs
+ * between C libraries): the saved bytes' FNV-1a 64 is pinned, so the
+ * native build and the WASM build under node must produce the same net. */
+TEST(golden_bytes_native_and_wasm) {
+  enum { NS = 3, N = 120 };
+  double y[NS][N];
+  const double *yy[NS];
+  size_t n[NS];
+  fc_neural_params p = small_params(24, 4);
+  fc_neural *m;
+  fc_buf b;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int s = 0; s < NS; s++) {
+    for (int t = 0; t < N; t++) {
+      int d = (t + 5 * s) % 24;
+      y[s][t] = 10 + 3 * s + (d < 12 ? d : 24 - d) + ((t * 37) % 11) / 10.0;
+    }
+    yy[s] = y[s];
+    n[s] = N;
+  }
+  p.hidden = 8;
+  p.steps = 30;
+  p.eval_every = 10;
+  ASSERT_OK(fc_neural_train(yy, n, NS, &p, &m, NULL));
+  fc_buf_init(&b);
+  ASSERT_OK(fc_neural_save(m, &b, NULL));
+  for (size_t i = 0; i < b.len; i++) h = (h ^ (unsigned char)b.data[i]) * 0x100000001b3ull;
+  fprintf(stderr, "  net bytes %zu, FNV-1a 0x%016llx\n", b.len, (unsigned long long)h);
+  ASSERT(h == GOLDEN_NET_FNV);
+  fc_buf_free(&b);
+  fc_neural_destroy(m);
+}
+
+TEST_LIST(T(gradient_matches_finite_differences), T(learns_pure_seasonal_pattern), T(learns_ar1_process),
+          T(threads_and_schedules_give_identical_nets), T(save_load_forecast_bit_identical),
+          T(bad_input_errors_and_fallbacks), T(golden_bytes_native_and_wasm))
