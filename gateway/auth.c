@@ -331,6 +331,13 @@ static void key_digest(gw_auth_memo *memo, const char *key, unsigned char *diges
   }
 }
 
+int gw_auth_take_anon(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_response *res, fc_buf *hdr) {
+  uv_mutex_lock(&a->lock);
+  int st = anon_admit(a, peer_ip, mono_ns, res, hdr);
+  uv_mutex_unlock(&a->lock);
+  return st;
+}
+
 int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip,
                   int need, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
                   fc_buf *hdr) {

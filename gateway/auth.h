@@ -97,6 +97,11 @@ typedef struct gw_auth_memo {
   unsigned char digest[GW_SHA256_LEN];
 } gw_auth_memo;
 
+/* Charges one call to peer_ip's limit for callers without a valid key
+ * (--anon-rate/--anon-burst): 0 when within it, else 429 written to res.
+ * For work an unauthenticated request would cost before it is known to be
+ * anyone's (a session cookie looked up in the database). */
+int gw_auth_take_anon(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_response *res, fc_buf *hdr);
 /* Admits a request: reads the Authorization header, verifies the key,
  * applies the limits (per tenant, or per address when no valid key is
  * presented) and fills call. Always appends the rate-limit headers to hdr.

@@ -689,8 +689,11 @@ static void on_session_done(uv_work_t *w, int status) {
  * this node does not hold may have been opened on another node a moment
  * ago (the others learn of it from the key generation within 1 s). Looks
  * it up in the database on the thread pool, once per request, and admits
- * afterwards; 1 when the lookup was started. An unknown session stays
- * unknown: the database is the authority, revocations included. */
+ * afterwards; 1 when it took the request over (the lookup started, or the
+ * address is over its limit). An unknown session stays unknown: the
+ * database is the authority, revocations included. A miss costs a database
+ * read before anyone is known, so it is charged to the address like a call
+ * without a key: random cookies cannot flood the database. */
 static int session_lookup(gw_conn *c) {
   const gw_app *app = c->srv->app;
   char token[GW_SESSION_TOKEN_LEN + 1], id[GW_SESSION_ID_LEN + 1];
@@ -700,6 +703,10 @@ static int session_lookup(gw_conn *c) {
       !gw_session_cookie(cookie, token, id) || gw_sessions_has(app->sessions, id))
     return 0;
   c->session_looked = 1;
+  if (app->auth && gw_auth_take_anon(app->auth, c->peer_ip, (int64_t)c->t_dispatch, &c->res, &c->rl_hdr) != 0) {
+    finish(c);
+    return 1;
+  }
   c->session_work.data = c;
   if (uv_queue_work(c->srv->loop, &c->session_work, on_session_work, on_session_done) != 0)
     return 0;

@@ -316,6 +316,25 @@ class SecondNode(unittest.TestCase):
         finally:
             self.assertEqual(tm.stop(proc), 0)
 
+    @unittest.skipUnless(gwdb.is_pg(), "a database two nodes share: PostgreSQL")
+    def test_unknown_cookies_are_limited_per_address(self):
+        """Each unknown cookie costs the node a database read, so the read is
+        charged to the address as a call without a key, before it is made,
+        and the 401 that follows is charged as ever: with a burst of 5
+        (refilling at 0.01/s) two unknown cookies get their 401, then 429s
+        come without a lookup. Without the charge, five would get a 401."""
+        proc, port, _ = tm.spawn(G["db"], extra=("--anon-burst", "5", "--anon-rate", "0.01"))
+        try:
+            codes = []
+            for i in range(12):
+                bogus = "fs_%012x_%048x" % (0xabc000 + i, i + 7)  # well formed, never issued
+                r, doc = with_cookie("GET", "/v1/treasury/snapshot", "fc_session=" + bogus, port=port)
+                codes.append((r.status, doc["error"]["code"]))
+            self.assertIn((429, "rate_limited"), codes, codes)
+            self.assertLessEqual(sum(1 for c in codes if c[0] == 401), 3, codes)
+        finally:
+            self.assertEqual(tm.stop(proc), 0)
+
 
 class Restart(unittest.TestCase):
     def test_sessions_survive_restart_and_expire(self):
