@@ -1,5 +1,6 @@
 /* conformal.c: locally scaled split-conformal interval calibration. */
 #include "fc/conformal.h"
+#include "fc/model.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -49,6 +50,9 @@ int fc_conformal_fit(const fc_backtest_result *bt, const double *levels, size_t 
       scores[k * h + i] = s > 0 ? e / s : 0;
     }
   qsort(scores, n, sizeof *scores, fc__cmp_double);
+  double ms = 0;
+  for (size_t i = 0; i < n; i++) ms += scores[i] * scores[i];
+  ms = sqrt(ms / (double)n);
   for (size_t l = 0; l < nlevels; l++) {
     double r = ceil((double)(n + 1) * levels[l] / 100.0);
     size_t idx = r < 1 ? 0 : (size_t)r - 1;
@@ -58,7 +62,16 @@ int fc_conformal_fit(const fc_backtest_result *bt, const double *levels, size_t 
       return fc__err(err, FC_EINVAL, "conformal: level %g not in (0, 100)", levels[l]);
     }
     out->levels[l] = levels[l];
-    out->mult[l] = scores[idx < n ? idx : n - 1];
+    if (idx < n) {
+      out->mult[l] = scores[idx];
+    } else {
+      /* Fewer scores than the level's rank needs (a few months of history:
+       * 3 scores cannot place a 95 % bound): the largest score, or the
+       * level's normal quantile of the scores' RMS if wider, so the 95 %
+       * band is not the 80 % band again. */
+      double z = fc_normal_quantile(0.5 + levels[l] / 200.0) * ms;
+      out->mult[l] = z > scores[n - 1] ? z : scores[n - 1];
+    }
   }
   fc__free(scores);
   return FC_OK;

@@ -76,6 +76,23 @@ TEST(conformal_quantile) {
   fc_conformal_free(&c);
 }
 
+TEST(conformal_too_few_scores_for_the_level) {
+  /* 3 scores (errors 1, 2, 3 with sd 1) cannot place an 80 % or a 95 %
+   * bound by rank (ceil(4 * 0.8) = 4 > 3): each level gets the larger of
+   * the largest score and its normal quantile of the scores' RMS
+   * (sqrt(14 / 3) = 2.160), so 95 % is wider than 80 %, not the same. */
+  double act[3] = {1, 2, 3}, mean[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
+  size_t orig = 10;
+  fc_backtest_result bt = {1, 3, &orig, act, mean, sd};
+  fc_conformal c;
+  const double lv[2] = {80, 95};
+  ASSERT_OK(fc_conformal_fit(&bt, lv, 2, &c, NULL));
+  ASSERT_NEAR(c.mult[0], 3, 0);                          /* 1.2816 * 2.160 = 2.77 < 3 */
+  ASSERT_NEAR(c.mult[1], 1.959964 * sqrt(14.0 / 3), 1e-5); /* 4.23 > 3 */
+  ASSERT(c.mult[1] > c.mult[0]);
+  fc_conformal_free(&c);
+}
+
 TEST(ensemble_picks_the_right_model) {
   /* Pure daily pattern + small noise: seasonal naive (or a seasonal model)
    * must dominate the weights, never the plain naive. */
@@ -216,5 +233,5 @@ TEST(holdout_calibration_charges_the_selection) {
   fc_forecast_free(&f);
 }
 
-TEST_LIST(T(backtest_origins), T(conformal_quantile), T(ensemble_picks_the_right_model), T(readers),
+TEST_LIST(T(backtest_origins), T(conformal_quantile), T(conformal_too_few_scores_for_the_level), T(ensemble_picks_the_right_model), T(readers),
           T(calibration_narrowing_and_holdout), T(holdout_calibration_charges_the_selection))
