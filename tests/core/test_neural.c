@@ -29,6 +29,7 @@ static fc_neural_params small_params(size_t L, size_t H) {
   p.eval_every = 50;
   p.patience = 6;
   p.lr = 2e-3;
+  p.members = 1;
   return p;
 }
 
