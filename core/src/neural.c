@@ -64,7 +64,7 @@ fc_neural_params fc_neural_defaults(void) {
   p.lr = 1e-3;
   p.clip = 1.0;
   p.seed = 42;
-  p.members = 1;
+  p.members = 2;
   return p;
 }
 

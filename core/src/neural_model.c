@@ -5,7 +5,7 @@
  * (mean = the median head, sd = the 80 % band's half-width over z(0.9)).
  * Without one, forecasting trains a small net on the one series' windows
  * (the horizon is known only then): input 2 seasons of the first period
- * (48 without a season), 2 blocks of 2 layers of 64, 300 steps, seed
+ * (48 without a season), 2 blocks of 2 layers of 64, 300 steps, 1 member, seed
  * params.seed; slower and weaker than a global net, but it lets every
  * caller of the model table (the WASM module, the ensemble) use the row. */
 #include "fc/neural.h"
@@ -77,6 +77,7 @@ static int neural_forecast(const void *state, size_t h, double *mean, double *sd
   np.steps = 300;
   np.eval_every = 50;
   np.seed = s->seed;
+  np.members = 1;
   if ((rc = fc_neural_train(&y, &s->n, 1, &np, &own, err))) return rc;
   rc = forecast_with(own, s, h, mean, sd, err);
   fc_neural_destroy(own);

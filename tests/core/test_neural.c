@@ -29,6 +29,7 @@ static fc_neural_params small_params(size_t L, size_t H) {
   p.eval_every = 50;
   p.patience = 6;
   p.lr = 2e-3;
+  p.members = 1;
   return p;
 }
 
@@ -103,7 +104,7 @@ TEST(learns_pure_seasonal_pattern) {
   ASSERT_OK(fc_neural_forecast(m, test, N, H, q, NULL));
   for (int i = 0; i < H; i++) err += fabs(q[i] - test[N + i]) / H;
   fprintf(stderr, "  seasonal MAE %.4f (amplitude 3)\n", err);
-  ASSERT(err < 0.02 * 3.0 * 3);
+  ASSERT(err < 0.02 * 3.0); /* 2 % of the amplitude 3 */
   /* quantiles ordered: 2.5 <= 10 <= 50 <= 90 <= 97.5 % */
   for (int i = 0; i < H; i++)
     ASSERT(q[3 * H + i] <= q[H + i] && q[H + i] <= q[i] && q[i] <= q[2 * H + i] && q[2 * H + i] <= q[4 * H + i]);
