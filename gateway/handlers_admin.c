@@ -353,32 +353,6 @@ GW_HANDLER(gw_handle_admin_key_rotate) {
 
 /* ---- listings (GET): what exists, never a key's secret or hash ---- */
 
-/* 0 when the query holds only names in `allowed` (each once; NULL-ended),
- * their values copied to vals[i] (cap bytes each; "" when absent). */
-static int read_query(const gw_request *req, const char *const *allowed, char (*vals)[160],
-                      gw_response *res) {
-  char key[64], val[160];
-  unsigned seen = 0;
-  const char *cur = req->query;
-  int r;
-  for (size_t i = 0; allowed[i]; i++) vals[i][0] = '\0';
-  while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
-    size_t i = 0;
-    while (allowed[i] && strcmp(allowed[i], key) != 0) i++;
-    if (!allowed[i] || (seen & (1u << i))) {
-      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return -1;
-    }
-    seen |= 1u << i;
-    snprintf(vals[i], sizeof vals[i], "%s", val);
-  }
-  if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return -1;
-  }
-  return 0;
-}
-
 static void answer_list(gw_response *res, const char *name, fc_buf *list, size_t count) {
   res->status = 200;
   res->content_type = "application/json";
@@ -396,7 +370,7 @@ GW_HANDLER(gw_handle_admin_tenants_list) {
   fc_err err;
   size_t count = 0;
   (void)call;
-  if (read_query(req, params, vals, res) != 0) return;
+  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
   fc_buf_init(&list);
   fc_err_clear(&err);
   int rc = gw_db_tenants_write_json(app->db, &list, &count, &err);
@@ -413,7 +387,7 @@ GW_HANDLER(gw_handle_admin_keys_list) {
   size_t count = 0;
   int exists = 1, rc = FC_OK;
   (void)call;
-  if (read_query(req, params, vals, res) != 0) return;
+  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
   fc_err_clear(&err);
   if (vals[0][0]) rc = gw_db_tenant_exists(app->db, vals[0], &exists, &err);
   if (rc != FC_OK) {
@@ -440,7 +414,7 @@ GW_HANDLER(gw_handle_admin_tiers_list) {
   char vals[1][160];
   fc_err err;
   (void)call;
-  if (read_query(req, params, vals, res) != 0) return;
+  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
   json_t *a = json_array();
   fc_err_clear(&err);
   int rc = a ? gw_db_tiers_each(app->db, add_tier, a, &err) : FC_ENOMEM;

@@ -61,32 +61,6 @@ static json_t *read_object(const gw_request *req, const char *const *allowed, gw
   return j;
 }
 
-/* Only `allowed` query parameters, each once, into vals (NULL-terminated
- * list of at most 4). */
-static int read_query(const gw_request *req, const char *const *allowed, char vals[][64],
-                      gw_response *res) {
-  char key[64], val[64];
-  unsigned seen = 0;
-  const char *cur = req->query;
-  int r;
-  for (size_t i = 0; allowed[i]; i++) vals[i][0] = '\0';
-  while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
-    size_t i = 0;
-    while (allowed[i] && strcmp(allowed[i], key) != 0) i++;
-    if (!allowed[i] || (seen & (1u << i))) {
-      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return -1;
-    }
-    seen |= 1u << i;
-    snprintf(vals[i], sizeof vals[i], "%s", val);
-  }
-  if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return -1;
-  }
-  return 0;
-}
-
 /* ?limit= in 1..max (default dflt); -1 after a 400. */
 static int read_limit(const char *v, int dflt, int max, gw_response *res) {
   char *end;
@@ -230,7 +204,7 @@ GW_HANDLER(gw_handle_settings_get) {
   char vals[1][64];
   gw_alert_settings s;
   fc_err err;
-  if (read_query(req, allowed, vals, res) != 0) return;
+  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0) return;
   fc_err_clear(&err);
   int rc = gw_db_settings_get(app->db, call->tenant, &s, &err);
   if (rc != FC_OK) {
@@ -327,7 +301,7 @@ GW_HANDLER(gw_handle_webhooks_list) {
   fc_buf list;
   size_t count = 0;
   fc_err err;
-  if (read_query(req, allowed, vals, res) != 0) return;
+  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0) return;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_webhooks_write_json(app->db, call->tenant, &list, &count, &err);
@@ -366,7 +340,7 @@ GW_HANDLER(gw_handle_webhook_deliveries) {
   int64_t pending = 0;
   fc_err err;
   int limit;
-  if (read_query(req, allowed, vals, res) != 0 || (limit = read_limit(vals[0], 100, 1000, res)) < 0) return;
+  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0 || (limit = read_limit(vals[0], 100, 1000, res)) < 0) return;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_deliveries_write_json(app->db, call->tenant, call->param, limit, &list, &count, &pending, &err);
@@ -391,7 +365,7 @@ GW_HANDLER(gw_handle_alerts_list) {
   size_t count = 0;
   fc_err err;
   int limit;
-  if (read_query(req, allowed, vals, res) != 0 || (limit = read_limit(vals[0], 100, 1000, res)) < 0) return;
+  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0 || (limit = read_limit(vals[0], 100, 1000, res)) < 0) return;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_alerts_write_json(app->db, call->tenant, limit, &list, &count, &err);

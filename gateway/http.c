@@ -428,6 +428,33 @@ int gw_query_next(const char **cursor, char *key, size_t kcap, char *val, size_t
   return 1;
 }
 
+int gw_query_allowed(const char *query, const char *const *allowed, char *vals, size_t cap,
+                     gw_response *res) {
+  char key[64];
+  unsigned seen = 0;
+  const char *cur = query;
+  size_t i;
+  int r;
+  for (i = 0; allowed[i]; i++) vals[i * cap] = '\0';
+  for (;;) {
+    char val[256];
+    if ((r = gw_query_next(&cur, key, sizeof key, val, cap < sizeof val ? cap : sizeof val)) != 1) break;
+    for (i = 0; allowed[i] && strcmp(allowed[i], key) != 0; i++) {
+    }
+    if (!allowed[i] || i >= 32 || (seen & (1u << i))) {
+      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
+      return -1;
+    }
+    seen |= 1u << i;
+    snprintf(vals + i * cap, cap, "%s", val);
+  }
+  if (r < 0) {
+    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
+    return -1;
+  }
+  return 0;
+}
+
 int gw_query_check(const char *query, char *name, size_t cap) {
   char key[GW_MAX_HEAD], val[GW_MAX_HEAD];
   const char *s = query;

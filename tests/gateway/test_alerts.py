@@ -260,7 +260,7 @@ class BadInput(unittest.TestCase):
             self.assertEqual(doc["error"]["code"], code, (body, doc))
         r, doc = call("GET", "/v1/webhooks", key)
         self.assertEqual(doc["count"], 0, doc)  # nothing was stored
-        for q in ("?limit=0", "?limit=x", "?limit=1001", "?other=1"):
+        for q in ("?limit=0", "?limit=x", "?limit=1001", "?other=1", "?limit=5&limit=6", "?limit=" + "1" * 64):
             r, doc = call("GET", "/v1/alerts" + q, key)
             self.assertEqual(r.status, 400, (q, doc))
         for method, path in (("DELETE", "/v1/webhooks/wh_nope"),

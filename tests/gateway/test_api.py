@@ -274,8 +274,11 @@ class AdminListings(unittest.TestCase):
                          True)
         r, doc = admin("GET", "/v1/admin/keys?tenant_id=nobody")
         self.assertEqual((r.status, doc["error"]["code"]), (404, "not_found"))
-        r, doc = admin("GET", "/v1/admin/keys?tenant=lst")
-        self.assertEqual((r.status, doc["error"]["code"]), (400, "invalid_parameter"))
+        for q in ("tenant=lst", "tenant_id=lst&tenant_id=lst", "tenant_id=" + "x" * 160):
+            r, doc = admin("GET", "/v1/admin/keys?" + q)
+            self.assertEqual((r.status, doc["error"]["code"]), (400, "invalid_parameter"), q)
+        r, doc = admin("GET", "/v1/admin/keys?tenant_id=" + "x" * 159)  # fits: an unknown tenant
+        self.assertEqual(r.status, 404, doc)
 
     def test_tiers(self):
         doc = self.get("/v1/admin/tiers")
