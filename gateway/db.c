@@ -198,6 +198,7 @@ static int create_schema(sqlite3 *c) {
       failed = sqlite3_exec(c, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK;
   if (failed || sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK || gw__alerts_schema(c) != 0 ||
       gw__perf_schema(c) != 0 || gw__experiments_schema(c) != 0 || gw__rollups_schema(c) != 0 ||
+      gw__scenarios_schema(c) != 0 ||
       sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
     return -1;

@@ -42,6 +42,8 @@ int gw__alerts_schema(sqlite3 *c);
 int gw__perf_schema(sqlite3 *c);
 /* The experiments table (experiments.c), likewise. */
 int gw__experiments_schema(sqlite3 *c);
+/* The saved scenarios table (db_scenarios.c), likewise. */
+int gw__scenarios_schema(sqlite3 *c);
 /* Steps a statement that returns no row, then resets it; 0 on success. */
 int gw__step_done(sqlite3_stmt *st);
 

@@ -38,6 +38,13 @@ GW_HANDLER(gw_handle_models_retrain);
 GW_HANDLER(gw_handle_session_create);
 GW_HANDLER(gw_handle_session_delete);
 GW_HANDLER(gw_handle_treasury_snapshot);
+/* GET/POST /v1/treasury/scenarios, GET/PUT/DELETE
+ * /v1/treasury/scenarios/{id} (handlers_scenarios.c, scenarios.h). */
+GW_HANDLER(gw_handle_scenarios_list);
+GW_HANDLER(gw_handle_scenario_create);
+GW_HANDLER(gw_handle_scenario_get);
+GW_HANDLER(gw_handle_scenario_update);
+GW_HANDLER(gw_handle_scenario_delete);
 /* GET /v1/models/performance?tenant=&kind=&currency=&granularity=
  * (handlers_performance.c). */
 GW_HANDLER(gw_handle_models_performance);

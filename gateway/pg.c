@@ -188,10 +188,16 @@ static const char migration_5[] =
     " champion text NOT NULL, challenger text NOT NULL, mode text NOT NULL,"
     " share double precision NOT NULL, created_at bigint NOT NULL);";
 
+/* Migration: saved what-if scenarios (scenarios.h), as SQLite's table. */
+static const char migration_scenarios[] =
+    "CREATE TABLE treasury_scenarios ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, name text NOT NULL, scenario text NOT NULL,"
+    " created_at bigint NOT NULL, updated_at bigint NOT NULL, UNIQUE (tenant_id, name));";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5};
+                                         migration_5, migration_scenarios};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

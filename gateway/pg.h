@@ -25,6 +25,7 @@
 #include "db_rollups.h"
 #include "db_sessions.h"
 #include "experiments.h"
+#include "scenarios.h"
 
 typedef struct gw_pg gw_pg;
 
@@ -114,6 +115,14 @@ int gw_pg_experiments_write_json(gw_pg *pg, const char *tenant, fc_buf *out, siz
                                  fc_err *err);
 int gw_pg_experiment_predictions(gw_pg *pg, const gw_experiment *e, gw_arm_pred **out, size_t *n,
                                  fc_err *err);
+
+/* pg_scenarios.c (scenarios.h) */
+int gw_pg_scenario_insert(gw_pg *pg, const gw_scenario *s, fc_err *err);
+int gw_pg_scenario_update(gw_pg *pg, const char *tenant, const char *id, const char *name,
+                          const char *scenario, int64_t now, gw_scenario *out, fc_err *err);
+int gw_pg_scenario_get(gw_pg *pg, const char *tenant, const char *id, gw_scenario *out, fc_err *err);
+int gw_pg_scenario_delete(gw_pg *pg, const char *tenant, const char *id, fc_err *err);
+int gw_pg_scenarios_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
 
 /* pg_sessions.c (db_sessions.h) */
 int gw_pg_session_insert(gw_pg *pg, const gw_session_info *s, fc_err *err);

@@ -230,6 +230,8 @@ int gw_sessions_resolve(gw_sessions *s, const char *token, int64_t unix_s,
 static const char *const session_routes[] = {
     "projection", "segments", "revenue_forecast", "cash_flow", "what_if",
     "usage",      "models",   "treasury_snapshot", "session_delete",
+    /* The page keeps its saved scenarios here (scenarios.h). */
+    "scenarios_list", "scenario_create", "scenario_get", "scenario_update", "scenario_delete",
 };
 
 int gw_session_route_allowed(const gw_route *route) {
