@@ -45,6 +45,8 @@ GW_HANDLER(gw_handle_scenario_create);
 GW_HANDLER(gw_handle_scenario_get);
 GW_HANDLER(gw_handle_scenario_update);
 GW_HANDLER(gw_handle_scenario_delete);
+/* GET /v1/treasury/track?currency=&method=&limit= (handlers_track.c). */
+GW_HANDLER(gw_handle_treasury_track);
 /* GET /v1/models/performance?tenant=&kind=&currency=&granularity=
  * (handlers_performance.c). */
 GW_HANDLER(gw_handle_models_performance);

@@ -26,6 +26,7 @@
 #include "db_sessions.h"
 #include "experiments.h"
 #include "scenarios.h"
+#include "track.h"
 
 typedef struct gw_pg gw_pg;
 
@@ -123,6 +124,10 @@ int gw_pg_scenario_update(gw_pg *pg, const char *tenant, const char *id, const c
 int gw_pg_scenario_get(gw_pg *pg, const char *tenant, const char *id, gw_scenario *out, fc_err *err);
 int gw_pg_scenario_delete(gw_pg *pg, const char *tenant, const char *id, fc_err *err);
 int gw_pg_scenarios_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
+
+/* pg_track.c (track.h) */
+int gw_pg_track_each(gw_pg *pg, const char *tenant, const char *kind, const char *currency, size_t limit,
+                     gw_track_fn fn, void *arg, fc_err *err);
 
 /* pg_sessions.c (db_sessions.h) */
 int gw_pg_session_insert(gw_pg *pg, const gw_session_info *s, fc_err *err);

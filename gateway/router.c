@@ -31,6 +31,7 @@ static const gw_route routes[] = {
     {"GET", "/v1/models", "models", gw_handle_models, 1, GW_AUTH_ANY, 0},
     {"GET", "/v1/models/performance", "models_performance", gw_handle_models_performance, 1, GW_AUTH_ANY, 0},
     {"POST", "/v1/models/retrain", "models_retrain", gw_handle_models_retrain, 1, GW_AUTH_ANY, 0},
+    {"GET", "/v1/treasury/track", "treasury_track", gw_handle_treasury_track, 1, P, 0},
     {"GET", "/v1/treasury/scenarios", "scenarios_list", gw_handle_scenarios_list, 1, P, 0},
     {"POST", "/v1/treasury/scenarios", "scenario_create", gw_handle_scenario_create, 1, P, 0},
     {"GET", "/v1/treasury/scenarios/*", "scenario_get", gw_handle_scenario_get, 1, P, 0},

@@ -232,6 +232,8 @@ static const char *const session_routes[] = {
     "usage",      "models",   "treasury_snapshot", "session_delete",
     /* The page keeps its saved scenarios here (scenarios.h). */
     "scenarios_list", "scenario_create", "scenario_get", "scenario_update", "scenario_delete",
+    /* Its forecast-vs-actual chart (track.h). */
+    "treasury_track",
 };
 
 int gw_session_route_allowed(const gw_route *route) {

@@ -1,0 +1,91 @@
+/* db_track.c: recorded treasury projections with their realized hours, in
+ * SQLite (track.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+#include "track.h"
+
+static void text_col(char *dst, size_t cap, sqlite3_stmt *st, int i) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* The realized steps of prediction id into *r (malloc'd; free it). */
+static int realized_of(sqlite3 *c, const char *id, size_t horizon, gw_realized **r, size_t *n, fc_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = FC_OK, s;
+  *n = 0;
+  if (!(*r = calloc(horizon ? horizon : 1, sizeof **r))) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  if (sqlite3_prepare_v2(c, "SELECT step, at, actual, mean, lo, hi FROM prediction_realized"
+                            " WHERE prediction_id = ?1 ORDER BY step", -1, &st, NULL) != SQLITE_OK)
+    return gw__sql_err(c, err, "track");
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < horizon) {
+    gw_realized *x = &(*r)[(*n)++];
+    x->step = sqlite3_column_int(st, 0);
+    x->at = sqlite3_column_int64(st, 1);
+    x->actual = sqlite3_column_double(st, 2);
+    x->mean = sqlite3_column_double(st, 3);
+    x->lo = sqlite3_column_double(st, 4);
+    x->hi = sqlite3_column_double(st, 5);
+  }
+  if (s != SQLITE_DONE && s != SQLITE_ROW) rc = gw__sql_err(c, err, "track");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* One prediction row into p (its points parsed), realized, then fn. */
+static int one(sqlite3 *c, sqlite3_stmt *st, gw_track_fn fn, void *arg, fc_err *err) {
+  gw_prediction p;
+  gw_realized *r = NULL;
+  size_t nr = 0;
+  memset(&p, 0, sizeof p);
+  text_col(p.id, sizeof p.id, st, 0);
+  text_col(p.tenant, sizeof p.tenant, st, 1);
+  text_col(p.kind, sizeof p.kind, st, 2);
+  text_col(p.currency, sizeof p.currency, st, 3);
+  text_col(p.granularity, sizeof p.granularity, st, 4);
+  text_col(p.source, sizeof p.source, st, 5);
+  p.version = sqlite3_column_int64(st, 6);
+  p.origin = sqlite3_column_int64(st, 7);
+  p.step = sqlite3_column_int64(st, 8);
+  p.served_at = sqlite3_column_int64(st, 9);
+  const char *extra = (const char *)sqlite3_column_text(st, 11);
+  int rc = FC_OK;
+  if ((extra && !(p.extra = strdup(extra))) || gw__points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
+    rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  if (rc == FC_OK) rc = realized_of(c, p.id, p.horizon, &r, &nr, err);
+  if (rc == FC_OK) rc = fn(&p, r, nr, arg);
+  free(r);
+  gw_prediction_free(&p);
+  return rc;
+}
+
+int gw_db_track_each(gw_db *db, const char *tenant, const char *kind, const char *currency, size_t limit,
+                     gw_track_fn fn, void *arg, fc_err *err) {
+  GW_PG(db, gw_pg_track_each(pg_, tenant, kind, currency, limit, fn, arg, err));
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = gw__acquire(db, &c, err), s = SQLITE_DONE;
+  if (rc != FC_OK) return rc;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT id, tenant_id, kind, currency, granularity, model_source, model_version,"
+                         " origin, step, served_at, points, extra FROM predictions"
+                         " WHERE tenant_id = ?1 AND kind = ?2 AND currency = ?3"
+                         " ORDER BY origin DESC, served_at DESC, id LIMIT ?4",
+                         -1, &st, NULL) != SQLITE_OK) {
+    rc = gw__sql_err(c, err, "track");
+  } else {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+    while (rc == FC_OK && (s = sqlite3_step(st)) == SQLITE_ROW) rc = one(c, st, fn, arg, err);
+    if (rc == FC_OK && s != SQLITE_DONE) rc = gw__sql_err(c, err, "track");
+  }
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}
