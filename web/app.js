@@ -6,9 +6,12 @@
 // method or what-if scenario. The WASM module runs in a Web Worker
 // (worker.js), so the page stays responsive while it computes; a newer input
 // supersedes an older computation. Every projection runs in the browser;
-// signed in, the only calls are sign-in, the snapshot (and Refresh), sign-out.
-import { deleteScenario, getScenario, listScenarios, saveScenario } from './scenarios.js';
-import { signIn, signOut } from './session.js';
+// signed in, the only calls are sign-in, the snapshot (and Refresh), the saved
+// scenarios, sign-out.
+import { fromCanonical, scenarioStore, toCanonical } from './scenarios.js';
+import { loadTrack, signIn, signOut } from './session.js';
+import { realizedStats, trackView } from './track.js';
+import { compact, el, fmtFull, HOUR, localIso, niceTicks, svg, tickLabel, timeTicks, utcOffset, zoneTitle } from './draw.js';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -24,6 +27,8 @@ const state = {
   tenant: null, // the signed-in tenant's id; null offline
   currencies: null, // the snapshot's currency scales ("USD=2,USDC=6"), as project() reads them
   sent: null, // the data last handed to the worker (it keeps it)
+  store: scenarioStore(null), // saved scenarios: the gateway's signed in, this browser's offline
+  saved: new Map(), // name -> the page's scenario, as last listed
 };
 // Test hooks (page_test): sign-in to first projection on screen, and each
 // projection's time from the input to the DOM updated, in ms.
@@ -86,10 +91,6 @@ function flow(sign, text, ccy) {
   return toMinor(text, scaleOf(ccy, text)) === 0n ? amount(text, ccy) : `${sign}${amount(text, ccy)}`;
 }
 
-function compact(v) {
-  return Math.abs(v) >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : Math.abs(v) >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0);
-}
-
 function shortTime(iso) {
   return iso ? iso.replace('T', ' ').replace(/:00(\.000)?Z$/, ' UTC') : '—';
 }
@@ -100,17 +101,6 @@ function hoursLater(asOf, h) {
 }
 
 const pct = (p) => (p === null || p === undefined ? '—' : `${(p * 100).toFixed(p > 0 && p < 0.01 ? 1 : 0)}%`);
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-')) e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of children) if (c !== null && c !== undefined) e.append(c);
-  return e;
-}
 
 // ---- errors in plain language ------------------------------------------------
 
@@ -179,82 +169,6 @@ function setStale(on) {
 }
 
 // ---- chart ---------------------------------------------------------------
-
-const SVG = 'http://www.w3.org/2000/svg';
-function svg(tag, attrs, text) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-// Times are shown in the browser's time zone (the treasurer's), labelled with its UTC offset.
-const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
-const fmtHour = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-const fmtDay = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric' });
-const fmtFull = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short',
-  hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-const HOUR = 3600e3;
-
-function utcOffset(ms) {
-  const m = -new Date(ms).getTimezoneOffset();
-  const a = Math.abs(m);
-  return `UTC${m < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
-}
-
-// "Europe/Paris, UTC+01:00" (both offsets when the horizon crosses a change of summer time).
-function zoneTitle(t0, hours) {
-  const a = utcOffset(t0), b = utcOffset(t0 + hours * HOUR);
-  return `${TZ}, ${a === b ? a : `${a} → ${b}`}`;
-}
-
-// ISO 8601 in local time with its offset: 2025-12-01T07:00:00-05:00.
-function localIso(ms) {
-  const d = new Date(ms);
-  const p = (v) => String(v).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:00${utcOffset(ms).slice(3)}`;
-}
-
-// The path hours that get a time label: local hours on a multiple of the
-// step, or every (step / 24)th local midnight; at most about seven labels.
-function timeTicks(t0, n) {
-  const step = [1, 2, 3, 6, 12, 24, 48, 72, 168, 336].find((s) => (n - 1) / s <= 7) ?? 336;
-  const ticks = [];
-  let days = 0;
-  for (let i = 0; i < n; i++) {
-    const d = new Date(t0 + i * HOUR);
-    if (d.getMinutes() !== 0) {
-      if (i % step === 0) ticks.push(i); // a zone with a half-hour offset: hours from now
-    } else if (step < 24 ? d.getHours() % step === 0 : d.getHours() === 0 && days++ % (step / 24) === 0) {
-      ticks.push(i);
-    }
-  }
-  return ticks.length ? ticks : [0];
-}
-
-// Remembered per hour: a horizon what-if redraws every chart's axis, and
-// Intl's formatting was most of that redraw.
-const tickLabels = new Map();
-function tickLabel(ms) {
-  if (tickLabels.has(ms)) return tickLabels.get(ms);
-  const d = new Date(ms);
-  const part = (type) => fmtDay.formatToParts(d).find((x) => x.type === type)?.value;
-  const text = d.getHours() !== 0 || d.getMinutes() !== 0 ? fmtHour.format(d)
-    : `${part('weekday')} ${part('day')}`; // "Tue 2" whatever the locale's order
-  if (tickLabels.size > 5000) tickLabels.clear();
-  tickLabels.set(ms, text);
-  return text;
-}
-
-// About n round values covering [lo, hi].
-function niceTicks(lo, hi, n = 4) {
-  const raw = (hi - lo) / n || 1;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw);
-  const out = [];
-  for (let k = Math.ceil(lo / step); k * step <= hi; k++) out.push(k * step);
-  return out;
-}
 
 // Makes `parent`'s children the items (in order), reusing the elements there:
 // make(item) builds one, fit(element, item) updates one in place. Only what
@@ -773,18 +687,9 @@ function fillAccounts() {
   $('wi-account').replaceChildren(...accts.map((a) => el('option', { value: `${a.id}|${a.currency}` }, `${a.id} (${a.currency})`)));
 }
 
-function scenarioActive() {
-  const sc = state.scenario;
-  return sc.transfers.length > 0 || sc.cancel.length > 0 || sc.pause.size > 0;
-}
+const scenarioActive = () => Object.keys(toCanonical(state.scenario)).length > 0;
 
-function scenarioObject(sc = state.scenario) {
-  const o = {};
-  if (sc.transfers.length) o.transfers = sc.transfers;
-  if (sc.cancel.length) o.cancel_transfers = sc.cancel;
-  if (sc.pause.size) o.pause_streams = [...sc.pause];
-  return o;
-}
+const scenarioObject = (sc = state.scenario) => toCanonical(sc);
 
 let scenarioDrawn = { sc: null, sig: '' };
 function renderScenario() {
@@ -796,6 +701,8 @@ function renderScenario() {
       drop: () => sc.transfers.splice(i, 1) })),
     ...sc.cancel.map((id, i) => ({ text: `Cancel pending transfer ${id}`, drop: () => sc.cancel.splice(i, 1) })),
     ...[...sc.pause].map((id) => ({ text: `Pause stream ${id}`, drop: () => sc.pause.delete(id) })),
+    ...(sc.extra && Object.keys(sc.extra).length ? [{ text: `Also, saved through the API: ${Object.keys(sc.extra).join(', ')}`,
+      drop: () => { sc.extra = {}; } }] : []),
   ];
   // Unchanged (same scenario, same items): left as it is, so a what-if that
   // does not touch the list costs no layout above the cards.
@@ -1071,7 +978,7 @@ async function recompute() {
 // scenario, and its sentence stays on screen.
 async function changeScenario(fn) {
   const sc = state.scenario;
-  const prev = { transfers: [...sc.transfers], cancel: [...sc.cancel], pause: new Set(sc.pause) };
+  const prev = { transfers: [...sc.transfers], cancel: [...sc.cancel], pause: new Set(sc.pause), extra: { ...(sc.extra || {}) } };
   fn(sc);
   const r = await recompute();
   if (r.error && state.scenario === sc) {
@@ -1089,6 +996,7 @@ async function changeScenario(fn) {
 // sessionStorage remembers only that this tab signed in (the tenant's id, never
 // the key), so a reload resumes with the cookie and an anonymous visit asks nothing.
 function showSignedIn(tenant) {
+  if (tenant !== state.tenant) state.store = scenarioStore(tenant);
   state.tenant = tenant;
   try {
     if (tenant) sessionStorage.setItem('fc-tenant', tenant);
@@ -1100,53 +1008,88 @@ function showSignedIn(tenant) {
   $('signed').hidden = !tenant;
   $('who').textContent = tenant ? `Signed in: tenant ${tenant}` : '';
   document.body.dataset.tenant = tenant || '';
-  fillSaved();
+  fillSaved(); // signed in, Refresh also brings scenarios saved in another browser
 }
 
-// ---- saved scenarios (scenarios.js): per tenant, in this browser -----------
+// ---- saved scenarios (scenarios.js): the tenant's at the gateway, or this browser's
 
 const BASELINE = ''; // the compare lists' "no scenario" entry
 
-function fillSaved(select) {
-  const names = listScenarios(state.tenant);
+// Lists the store's scenarios into the three selects (select: the one to show).
+async function fillSaved(select) {
+  const store = state.store;
+  let list = [];
+  try {
+    list = await store.list();
+  } catch (e) {
+    showError(e);
+  }
+  if (store !== state.store) return; // signed in or out meanwhile: that listing is stale
+  state.saved = new Map(list.map((s) => [s.name, s.scenario]));
+  const names = list.map((s) => s.name);
   const opts = (withBase) => [...(withBase ? [el('option', { value: BASELINE }, 'Baseline (no scenario)')] : []),
     ...names.map((n) => el('option', { value: n }, n))];
+  const keep = { saved: $('sc-saved').value, a: $('sc-a').value, b: $('sc-b').value }; // a failed change keeps the choice
   $('sc-saved').replaceChildren(...opts(false));
   $('sc-a').replaceChildren(...opts(true));
   $('sc-b').replaceChildren(...opts(true));
+  for (const [id, v] of [['sc-saved', keep.saved], ['sc-a', keep.a], ['sc-b', keep.b]]) if (names.includes(v)) $(id).value = v;
   if (select !== undefined) {
     $('sc-saved').value = select;
     $('sc-b').value = select;
   }
-  for (const id of ['sc-apply', 'sc-delete']) $(id).disabled = names.length === 0;
+  for (const id of ['sc-apply', 'sc-delete', 'sc-rename']) $(id).disabled = names.length === 0;
+  const saved = $('sc-saved').closest('.saved');
+  saved.dataset.store = store.where;
+  saved.dataset.count = String(names.length);
+  $('sc-where').textContent = store.where === 'gateway' ? 'kept by the gateway for this tenant' : 'kept in this browser';
 }
 
-function onSaveScenario() {
+// Runs a store change with its buttons disabled, then lists again.
+async function storeChange(fn) {
+  const ids = ['sc-save', 'sc-apply', 'sc-delete', 'sc-rename'];
+  for (const id of ids) $(id).disabled = true;
+  let select;
   try {
-    const name = saveScenario(state.tenant, $('sc-name').value, state.scenario);
-    fillSaved(name);
+    select = await fn(state.store);
     clearError();
   } catch (e) {
     showError(e);
   }
+  await fillSaved(select);
+  $('sc-save').disabled = false;
+}
+
+function onSaveScenario() {
+  return storeChange((store) => store.save($('sc-name').value, state.scenario));
+}
+
+function onRenameScenario() {
+  const from = $('sc-saved').value;
+  if (!from) return undefined;
+  return storeChange((store) => store.rename(from, $('sc-name').value));
 }
 
 function onApplyScenario() {
-  const saved = getScenario(state.tenant, $('sc-saved').value);
+  const saved = state.saved.get($('sc-saved').value);
   if (!saved) return;
+  const copy = fromCanonical(toCanonical(saved)); // the list's copy stays as saved
   $('sc-name').value = $('sc-saved').value;
   changeScenario((sc) => {
-    sc.transfers = saved.transfers;
-    sc.cancel = saved.cancel;
-    sc.pause = saved.pause;
+    sc.transfers = copy.transfers;
+    sc.cancel = copy.cancel;
+    sc.pause = copy.pause;
+    sc.extra = copy.extra;
   });
 }
 
 function onDeleteScenario() {
   const name = $('sc-saved').value;
-  if (!name) return;
-  deleteScenario(state.tenant, name);
-  fillSaved();
+  if (!name) return undefined;
+  return storeChange(async (store) => {
+    await store.remove(name);
+    return undefined;
+  });
 }
 
 // Two saved scenarios (or the baseline) projected with the page's settings,
@@ -1160,7 +1103,7 @@ async function onCompare() {
   if (!base.now) return showError(new Error('Set "Now (UTC)" to the time to project from.'));
   const withSc = (name) => {
     if (name === BASELINE) return base;
-    const sc = getScenario(state.tenant, name);
+    const sc = state.saved.get(name);
     return sc ? { ...base, scenario: scenarioObject(sc) } : base;
   };
   const m = await request('compare', { data: dataForWorker(), options_a: withSc(a), options_b: withSc(b) });
@@ -1225,7 +1168,66 @@ function applySnapshot(snap, keepScenario) {
     showError(new Error('This tenant has no accounts yet: send them to POST /v1/accounts, then Refresh.'));
     return Promise.resolve({ skipped: true });
   }
-  return recompute();
+  return recompute().then((r) => {
+    whenIdle(loadTrackPanel); // after the first projection is on screen: sign-in pays nothing for it
+    return r;
+  });
+}
+
+// ---- forecast vs actual (track.js): signed in only -------------------------------
+
+const trackChart = trackView();
+let trackList = []; // the recorded projections of the chosen currency and method, newest first
+let trackSeq = 0; // a newer load supersedes an older one
+
+const whenIdle = (fn) => (window.requestIdleCallback ? requestIdleCallback(() => fn(), { timeout: 1000 }) : setTimeout(fn, 50));
+
+// The snapshot's currencies and scales ("USD=2,USDC=6") as [code, scale] pairs.
+const currencyScales = () => (state.currencies || '').split(',').filter(Boolean).map((p) => {
+  const [c, s] = p.split('=');
+  return [c, Number(s)];
+});
+
+// Loads the tenant's recorded projections of the chosen currency and method.
+async function loadTrackPanel() {
+  $('track-panel').hidden = !state.tenant;
+  if (!state.tenant) return;
+  const ccys = currencyScales();
+  const sel = $('track-ccy');
+  const keep = sel.value;
+  if ([...sel.options].map((o) => o.value).join() !== ccys.map(([c]) => c).join()) {
+    sel.replaceChildren(...ccys.map(([c]) => el('option', { value: c }, c)));
+    if (ccys.some(([c]) => c === keep)) sel.value = keep;
+  }
+  if (!sel.value) return trackChart.clear('The tenant has no currencies yet.');
+  const seq = ++trackSeq;
+  let doc;
+  try {
+    doc = await loadTrack(sel.value, $('track-method').value, 10);
+  } catch (e) {
+    if (seq === trackSeq) trackChart.clear(`The recorded projections could not be read: ${e.message}`);
+    return undefined;
+  }
+  if (seq !== trackSeq) return undefined;
+  trackList = doc.projections;
+  const pick = $('track-pick');
+  pick.replaceChildren(...trackList.map((p, i) => el('option', { value: String(i) },
+    `${shortTime(p.as_of)} · ${realizedStats(p).realized} of ${p.horizon} h arrived`)));
+  // The newest projection with arrived hours says the most; else the newest.
+  pick.value = String(Math.max(0, trackList.findIndex((p) => realizedStats(p).realized > 0)));
+  drawTrack();
+  return undefined;
+}
+
+function drawTrack() {
+  const p = trackList[Number($('track-pick').value)];
+  const ccy = $('track-ccy').value, method = $('track-method').value;
+  if (!p) {
+    return trackChart.clear(`The gateway has served no ${method} projection of ${ccy} yet: projections asked of `
+      + 'the API (GET /v1/reports/treasury/projection) are kept, and drawn here against the balances as they arrive.');
+  }
+  const scale = (currencyScales().find(([c]) => c === ccy) || [ccy, 2])[1];
+  return trackChart.update(p, ccy, method, (v) => amount(numToDecimal(v, scale), ccy));
 }
 
 // A signed-in fetch failed: an ended session shows the key form again.
@@ -1267,6 +1269,9 @@ async function onSignOut() {
     // Already ended (expired, revoked) or unreachable: signed out here either way.
   }
   showSignedIn(null);
+  $('track-panel').hidden = true;
+  trackList = [];
+  trackChart.clear('Signed out.');
   state.data = { accounts: null, transfers: null, streams: null };
   state.origin = { accounts: null, transfers: null, streams: null };
   state.currencies = null;
@@ -1346,6 +1351,11 @@ function wire() {
   $('sc-save').addEventListener('click', onSaveScenario);
   $('sc-apply').addEventListener('click', onApplyScenario);
   $('sc-delete').addEventListener('click', onDeleteScenario);
+  $('sc-rename').addEventListener('click', onRenameScenario);
+  $('track').append(trackChart.node);
+  $('track-ccy').addEventListener('change', loadTrackPanel);
+  $('track-method').addEventListener('change', loadTrackPanel);
+  $('track-pick').addEventListener('change', drawTrack);
   $('sc-compare').addEventListener('click', onCompare);
   for (const k of ['accounts', 'transfers', 'streams']) $(`f-${k}`).addEventListener('change', (ev) => readFile(ev.target, k));
   $('demo').addEventListener('click', loadDemo);

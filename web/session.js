@@ -8,19 +8,28 @@
 // module reads, so every projection and what-if then runs in the browser.
 // Errors come back as sentences a treasurer can act on.
 
-// A failed call: `status` (0 when the gateway could not be reached) and a
-// plain sentence.
+// A failed call: `status` (0 when the gateway could not be reached), the
+// gateway's error code as `apiCode` ('' when none; not `code`, which names
+// the core's errors on the page) and a plain sentence.
 export class GatewayError extends Error {
-  constructor(status, message) {
+  constructor(status, message, apiCode = '') {
     super(message);
     this.status = status;
+    this.apiCode = apiCode;
   }
 }
 
-async function call(method, path, headers = {}) {
+// payload (an object) goes as JSON, which is also what the gateway's CSRF
+// check asks of a state-changing cookie call.
+async function call(method, path, headers = {}, payload = undefined) {
   let res;
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (payload !== undefined) {
+    init.headers = { ...headers, 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(payload);
+  }
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(path, init);
   } catch {
     throw new GatewayError(0, 'The gateway cannot be reached. Loading files and the demo still work offline.');
   }
@@ -42,7 +51,7 @@ async function call(method, path, headers = {}) {
   else if (res.status === 404 && !code) msg = 'This page is not served by a floatcast gateway; load files or the demo instead.';
   else if (res.status >= 500) msg = 'The gateway could not answer just now; try again shortly.';
   else msg = body && body.error ? body.error.message : `The gateway answered ${res.status}.`;
-  throw new GatewayError(res.status, msg);
+  throw new GatewayError(res.status, msg, code);
 }
 
 // Opens a session with `key`; resolves {tenant_id, expires_at, ...}.
@@ -57,6 +66,19 @@ export function signIn(key) {
 // Ends the session (X-Requested-With: the gateway's CSRF check for cookie calls).
 export function signOut() {
   return call('DELETE', '/v1/sessions', { 'X-Requested-With': 'floatcast' });
+}
+
+// The tenant's saved scenarios (gateway/scenarios.h): path '' or '/{id}'.
+// X-Requested-With: the CSRF check for a DELETE, which has no body.
+export function scenarioCall(method, path, body) {
+  return call(method, `/v1/treasury/scenarios${path}`, { 'X-Requested-With': 'floatcast' }, body);
+}
+
+// The tenant's recorded projections of a currency against what arrived
+// (gateway/track.h), newest first.
+export function loadTrack(currency, method, limit) {
+  const q = new URLSearchParams({ currency, method, limit: String(limit) });
+  return call('GET', `/v1/treasury/track?${q}`);
 }
 
 export function loadSnapshot() {

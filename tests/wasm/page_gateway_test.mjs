@@ -10,9 +10,11 @@
 // not readable by script), checks the cards show the snapshot's currencies
 // and balances, drives the what-if controls (horizon, floors, a payment, a
 // cancelled transfer, a paused stream, reset), checks ML coherence
-// (headline = ML p50, delta = p50(scenario) - p50(baseline)), a saved scenario
-// (stored per tenant, compared with the baseline side by side with exact
-// differences, applied again in ML), axe-core (no serious or critical
+// (headline = ML p50, delta = p50(scenario) - p50(baseline)), saved scenarios
+// (kept by the gateway for the tenant; saved, listed after Refresh, renamed, a
+// name taken refused, deleted; compared with the baseline side by side with exact
+// differences, applied again in ML), the forecast-vs-actual chart (a projection
+// served by the API, realized by a later payment: dots, read-out), axe-core (no serious or critical
 // violation), Refresh after an ingestion, a reload that resumes signed in,
 // sign-out (the cookie no longer reads), and measures: sign-in to first projection on
 // screen, rule and ML what-ifs (input to DOM), and main-thread long tasks
@@ -326,13 +328,17 @@ try {
   assert.equal(await page.getAttribute('#cards .card[data-currency="USD"]', 'data-headline'),
     rw.currencies.find((c) => c.currency === 'USD').rule.projected_balance, 'USD headline with the settings back');
 
-  // Saved scenarios: this one saved under a name (per tenant, in localStorage), then
-  // compared with the baseline side by side: each currency's exact difference.
+  // Saved scenarios: this one saved under a name (signed in: by the gateway, for the
+  // tenant, as the canonical what-if the page projects; nothing in this browser),
+  // then compared with the baseline side by side: each currency's exact difference.
   const scName = 'Pay, cancel, pause';
+  assert.equal(await page.getAttribute('.saved', 'data-store'), 'gateway', 'signed in: the gateway keeps scenarios');
   await page.fill('#sc-name', scName);
   await page.click('#sc-save');
   await page.waitForFunction((n) => [...document.querySelectorAll('#sc-b option')].some((o) => o.value === n), scName);
-  assert.ok((await page.evaluate(() => localStorage.getItem('fc-scenarios:demo'))).includes(scName), 'saved under the tenant');
+  const kept = (await api('GET', '/v1/treasury/scenarios')).scenarios;
+  assert.deepEqual(kept.map((s) => [s.name, s.scenario]), [[scName, scen]], 'saved at the gateway as the page projects it');
+  assert.equal(await page.evaluate(() => localStorage.getItem('fc-scenarios:demo')), null, 'signed in: nothing kept in the browser');
   await page.selectOption('#sc-a', '');
   await page.selectOption('#sc-b', scName);
   await page.click('#sc-compare');
@@ -409,6 +415,59 @@ try {
   await page.waitForFunction(() => document.querySelector('#cards .card[data-currency="USD"]')?.innerText.includes('2,880,000.00'));
   await page.screenshot({ path: shot, fullPage: true });
 
+  // Saved scenarios from elsewhere (the API, another browser) show after Refresh;
+  // rename and delete from the page reach the gateway; a name taken is refused in words.
+  const other = await api('POST', '/v1/treasury/scenarios', { name: 'From the API', scenario: { cancel_transfers: [cancelId] } });
+  await page.click('#refresh');
+  await page.waitForFunction(() => document.querySelector('.saved').dataset.count === '2');
+  await page.selectOption('#sc-saved', scName);
+  await page.fill('#sc-name', 'From the API');
+  await page.click('#sc-rename');
+  await page.waitForFunction(() => /already called "From the API"/.test(document.querySelector('#error').textContent));
+  await page.fill('#sc-name', 'Pay early, cancel, pause');
+  await page.click('#sc-rename');
+  await page.waitForFunction(() => [...document.querySelectorAll('#sc-saved option')].some((o) => o.value === 'Pay early, cancel, pause'));
+  assert.deepEqual((await api('GET', '/v1/treasury/scenarios')).scenarios.map((s) => [s.name, s.scenario]),
+    [['From the API', other.scenario], ['Pay early, cancel, pause', scen]], 'renamed at the gateway, the scenario unchanged');
+  await page.selectOption('#sc-saved', 'From the API');
+  await page.click('#sc-delete');
+  await page.waitForFunction(() => document.querySelector('.saved').dataset.count === '1');
+  assert.deepEqual((await api('GET', '/v1/treasury/scenarios')).scenarios.map((s) => s.name), ['Pay early, cancel, pause'],
+    'deleted at the gateway');
+
+  // Forecast vs actual: a USD projection served by the API is kept; a completed
+  // payment 5.5 h after its as-of closes five hours; after Refresh the chart draws
+  // the recorded band and p50 with the realized balances the gateway answers.
+  await page.waitForSelector('#track-panel:not([hidden])');
+  const served = await api('GET', '/v1/reports/treasury/projection?currency=USD&horizon=48&method=rule');
+  const paidAt = new Date(Date.parse(served.as_of) + 5.5 * 3600e3).toISOString().replace(/\.000Z$/, 'Z');
+  await api('POST', '/v1/transfers', [{ id: 'page-track-1', tenant_id: 'demo', from_account_id: 'acc-usd-operating',
+    to_account_id: 'ext-track', currency: 'USD', amount: '10.00', status: 'completed', created_at: paidAt }]);
+  let tracked = null;
+  for (const t0 = Date.now(); Date.now() - t0 < 300000; await new Promise((r) => setTimeout(r, 200))) {
+    const doc = await api('GET', '/v1/treasury/track?currency=USD&method=rule&limit=10');
+    tracked = doc.projections.find((p) => p.as_of === served.as_of && p.realized_hours > 0) || null;
+    if (tracked) break;
+  }
+  assert.ok(tracked, 'the served projection is realized after the payment');
+  assert.equal(tracked.realized_hours, 5, 'five closed hours');
+  await page.selectOption('#track-ccy', 'USD');
+  await page.selectOption('#track-method', 'rule');
+  await page.click('#refresh');
+  await page.waitForFunction((a) => document.querySelector('#track svg')?.dataset.asOf === a
+    && document.querySelector('#track svg').dataset.realized === '5', tracked.as_of);
+  assert.equal(await page.$$eval('#track .actual-dot', (d) => d.length), 5, 'a dot per arrived hour');
+  assert.match(await page.getAttribute('#track svg', 'aria-label'), /5 of 48 hours have arrived/);
+  assert.ok(await page.$$eval('#track .x-tick', (t) => t.length) >= 3, 'a time axis');
+  await page.focus('#track svg');
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => document.querySelector('#track .readout').dataset.hour === '1');
+  assert.equal(Number(await page.getAttribute('#track .readout', 'data-actual')), tracked.path[0].actual, 'hour 1 read out as realized');
+  assert.match(await page.textContent('#track .readout'), /actual [\d,]+\.\d\d USD/);
+  await page.hover('#track svg', { position: { x: 600, y: 60 } });
+  await page.waitForFunction(() => Number(document.querySelector('#track .readout').dataset.hour) > 5);
+  assert.match(await page.textContent('#track .readout'), /not arrived yet/, 'an open hour says so');
+
   // A reload resumes with the cookie (the tab remembers only that it signed in, not the key).
   await page.reload();
   await page.waitForSelector('body[data-module="ready"]');
@@ -423,7 +482,8 @@ try {
   assert.equal(await page.$$eval('#cards .card', (c) => c.length), 0, 'no figures left after signing out');
   const status = await page.evaluate(async () => (await fetch('/v1/treasury/snapshot')).status);
   assert.equal(status, 401, 'the session has ended');
-  problems.splice(0, problems.length, ...problems.filter((p) => !/status of 401/.test(p))); // that probe's own 401
+  // That probe's own 401, and the 409 of the rename to a name taken (answered in words above).
+  problems.splice(0, problems.length, ...problems.filter((p) => !/status of (401|409)/.test(p)));
   assert.deepEqual(problems, [], 'no page errors');
 
   const q = (xs, r) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * r))];

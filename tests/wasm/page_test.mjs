@@ -334,6 +334,26 @@ try {
   }
   assert.match(csv.rows[0].time, /-05:00$/, 'times in the browser zone with their offset');
 
+  // Offline (the demo): saved scenarios stay in this browser, as the canonical
+  // what-if; rename and delete there too.
+  const localSaved = async () => JSON.parse(await page.evaluate(() => localStorage.getItem('fc-scenarios:offline')) || '{}');
+  assert.equal(await page.getAttribute('.saved', 'data-store'), 'browser', 'offline: this browser keeps scenarios');
+  const savedBefore = Object.keys(await localSaved()).length;
+  await page.fill('#sc-name', 'Offline one');
+  await page.click('#sc-save');
+  await page.waitForFunction((n) => document.querySelector('.saved').dataset.count === String(n), savedBefore + 1);
+  assert.deepEqual((await localSaved())['Offline one'].scenario, scen, 'kept as the canonical what-if');
+  await page.selectOption('#sc-saved', 'Offline one');
+  await page.fill('#sc-name', 'Offline renamed');
+  await page.click('#sc-rename');
+  await page.waitForFunction(() => [...document.querySelectorAll('#sc-saved option')].some((o) => o.value === 'Offline renamed'));
+  const renamed = await localSaved();
+  assert.ok(!('Offline one' in renamed) && renamed['Offline renamed'], 'renamed in the browser');
+  await page.selectOption('#sc-saved', 'Offline renamed');
+  await page.click('#sc-delete');
+  await page.waitForFunction((n) => document.querySelector('.saved').dataset.count === String(n), savedBefore);
+  assert.ok(!('Offline renamed' in await localSaved()), 'deleted from the browser');
+
   // ML without the scenario: bands, the flow model, recommendations with probabilities before -> after.
   await mark(page);
   await page.click('#wi-reset');
