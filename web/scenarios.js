@@ -1,7 +1,8 @@
 // scenarios.js: named what-if scenarios, one list per tenant. Signed in, they
 // are kept by the gateway (/v1/treasury/scenarios), so the tenant finds them
 // in any browser and they are checked against its data when saved; offline
-// (files, the demo) they stay in this browser's localStorage. Both stores
+// (files, the demo) they stay in this browser's localStorage; what a browser
+// kept for a tenant before moves to the gateway at the next sign-in. Both stores
 // answer the same calls, so the page does not care which it has:
 //   list() -> [{name, scenario}] by name; save(name, scenario) (replaces one
 //   of that name); rename(from, to); remove(name).
@@ -68,7 +69,8 @@ class BrowserStore {
 
   write(all) {
     try {
-      localStorage.setItem(this.key, JSON.stringify(all));
+      if (Object.keys(all).length) localStorage.setItem(this.key, JSON.stringify(all));
+      else localStorage.removeItem(this.key);
     } catch {
       throw new Error('This browser would not save the scenario (storage is full or disabled).');
     }
@@ -124,15 +126,45 @@ function plain(e, name) {
 }
 
 class GatewayStore {
-  constructor() {
+  constructor(tenant) {
     this.rows = new Map(); // name -> the gateway's row (for its id)
     this.where = 'gateway';
+    this.tenant = tenant;
+    this.adopted = false;
+  }
+
+  async fetchRows() {
+    const doc = await scenarioCall('GET', '');
+    this.rows = new Map(doc.scenarios.map((r) => [r.name, r]));
+    return doc.scenarios;
+  }
+
+  // Scenarios this browser kept for the tenant before the gateway kept them
+  // move to the gateway once, so none is lost: one whose name is taken by a
+  // different scenario moves as "<name> (this browser)"; one the gateway
+  // refuses (its transfer or stream no longer exists) stays in the browser.
+  async adopt() {
+    const local = new BrowserStore(this.tenant);
+    for (const { name, scenario } of await local.list()) {
+      const have = this.rows.get(name);
+      const same = have && JSON.stringify(have.scenario) === JSON.stringify(toCanonical(scenario));
+      try {
+        if (!same) await this.save(have ? `${name.slice(0, NAME_MAX - 15)} (this browser)` : name, scenario);
+        await local.remove(name);
+      } catch {
+        // kept in the browser
+      }
+    }
   }
 
   async list() {
-    const doc = await scenarioCall('GET', '');
-    this.rows = new Map(doc.scenarios.map((r) => [r.name, r]));
-    return doc.scenarios.map((r) => ({ name: r.name, scenario: fromCanonical(r.scenario) })).sort(byName);
+    let rows = await this.fetchRows();
+    if (!this.adopted) {
+      this.adopted = true;
+      await this.adopt();
+      rows = await this.fetchRows();
+    }
+    return rows.map((r) => ({ name: r.name, scenario: fromCanonical(r.scenario) })).sort(byName);
   }
 
   async save(name, sc) {
@@ -177,5 +209,5 @@ class GatewayStore {
 
 // The store for a signed-in tenant (the gateway) or for offline use (this browser).
 export function scenarioStore(tenant) {
-  return tenant ? new GatewayStore() : new BrowserStore(null);
+  return tenant ? new GatewayStore(tenant) : new BrowserStore(null);
 }

@@ -198,6 +198,13 @@ try {
   assert.ok(await page.isVisible('#signin'), 'the key form is shown before signing in');
   assert.ok(!(await page.isVisible('#signed')), 'no signed-in bar before signing in');
 
+  // Scenarios this browser kept for the tenant before the gateway kept them (the
+  // old format): at sign-in they move to the gateway; one it refuses stays here.
+  const oldCancel = snap.transfers.find((t) => t.status === 'pending').id;
+  await page.evaluate((id) => localStorage.setItem('fc-scenarios:demo', JSON.stringify({
+    'Kept in the browser': { transfers: [], cancel: [id], pause: [], saved_at: '2025-11-30T10:00:00.000Z' },
+    Gone: { transfers: [], cancel: ['no-such-transfer'], pause: [], saved_at: '2025-11-30T10:00:00.000Z' } })), oldCancel);
+
   // A wrong key: a plain sentence, still signed out.
   await page.fill('#key', `fc_000000000000_${'0'.repeat(48)}`);
   await page.click('#signin-button');
@@ -219,6 +226,13 @@ try {
   const ltSignin = await page.evaluate(() => window.__longtasks.length);
   await markPhase('fc-rule');
   assert.equal(await page.inputValue('#key'), '');
+  await page.waitForFunction(() => document.querySelector('.saved').dataset.count === '1');
+  const adopted = (await api('GET', '/v1/treasury/scenarios')).scenarios;
+  assert.deepEqual(adopted.map((s) => [s.name, s.scenario]), [['Kept in the browser', { cancel_transfers: [oldCancel] }]],
+    'the browser\'s scenario moved to the gateway');
+  assert.deepEqual(Object.keys(JSON.parse(await page.evaluate(() => localStorage.getItem('fc-scenarios:demo')))), ['Gone'],
+    'the one the gateway refused stays in the browser');
+  await api('DELETE', `/v1/treasury/scenarios/${adopted[0].id}`);
   const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]) + document.cookie);
   assert.ok(!stored.includes(gw.key) && !stored.includes(gw.key.slice(16)), `the key is stored nowhere: ${stored}`);
   assert.ok(!stored.includes('fc_session'), 'the session cookie is HttpOnly');
@@ -338,7 +352,8 @@ try {
   await page.waitForFunction((n) => [...document.querySelectorAll('#sc-b option')].some((o) => o.value === n), scName);
   const kept = (await api('GET', '/v1/treasury/scenarios')).scenarios;
   assert.deepEqual(kept.map((s) => [s.name, s.scenario]), [[scName, scen]], 'saved at the gateway as the page projects it');
-  assert.equal(await page.evaluate(() => localStorage.getItem('fc-scenarios:demo')), null, 'signed in: nothing kept in the browser');
+  assert.deepEqual(Object.keys(JSON.parse(await page.evaluate(() => localStorage.getItem('fc-scenarios:demo')))), ['Gone'],
+    'signed in: nothing new kept in the browser');
   await page.selectOption('#sc-a', '');
   await page.selectOption('#sc-b', scName);
   await page.click('#sc-compare');
@@ -482,8 +497,9 @@ try {
   assert.equal(await page.$$eval('#cards .card', (c) => c.length), 0, 'no figures left after signing out');
   const status = await page.evaluate(async () => (await fetch('/v1/treasury/snapshot')).status);
   assert.equal(status, 401, 'the session has ended');
-  // That probe's own 401, and the 409 of the rename to a name taken (answered in words above).
-  problems.splice(0, problems.length, ...problems.filter((p) => !/status of (401|409)/.test(p)));
+  // That probe's own 401, the 409 of the rename to a name taken and the 400 of the browser's
+  // scenario the gateway refused at sign-in (both answered above).
+  problems.splice(0, problems.length, ...problems.filter((p) => !/status of (400|401|409)/.test(p)));
   assert.deepEqual(problems, [], 'no page errors');
 
   const q = (xs, r) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * r))];
