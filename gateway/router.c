@@ -6,6 +6,7 @@
 
 #include "gate.h"
 #include "handlers.h"
+#include "metrics.h"
 
 #define P GW_AUTH_PARTNER
 #define A GW_AUTH_ADMIN
@@ -57,6 +58,9 @@ static const gw_route routes[] = {
     {"DELETE", "/v1/admin/keys/*", "admin_key_revoke", gw_handle_admin_key_revoke, 1, A, 0},
     {"POST", "/v1/admin/keys/*/rotate", "admin_key_rotate", gw_handle_admin_key_rotate, 1, A, 0},
 };
+
+_Static_assert(sizeof routes / sizeof routes[0] <= GW_METRICS_ROUTES,
+               "GW_METRICS_ROUTES (metrics.h) must count every route");
 
 static const gw_route static_route = {"GET", "", "static", gw_handle_static, 1, GW_AUTH_NONE, 0};
 

@@ -16,6 +16,7 @@ restart of the gateway.
 Usage: test_scenarios.py --gateway PATH [unittest args]. Stdlib only.
 """
 import argparse
+import http.client
 import json
 import os
 import sys
@@ -263,6 +264,14 @@ class Access(unittest.TestCase):
                                       " WHERE key_id = ? GROUP BY 1", (k["id"],)))
         for ep in ("scenario_create", "scenarios_list", "scenario_get", "scenario_update", "scenario_delete"):
             self.assertEqual(rows.get(ep + "/2"), 1, rows)
+        # /metrics counts them under their own routes, the table's last ones included
+        # (admin_key_create, called by tenant() above, is past the 32 routes once counted).
+        c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=60)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+        for route in ("scenario_create", "scenario_delete", "admin_key_create"):
+            self.assertIn('floatcast_requests_total{route="%s",code="2xx"}' % route, text)
 
     def test_z_kept_across_a_restart(self):
         _, k = tenant()
