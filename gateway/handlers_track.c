@@ -84,8 +84,9 @@ GW_HANDLER(gw_handle_treasury_track) {
   fc_err err;
   if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0) return;
   const char *ccy = vals[0], *method = vals[1][0] ? vals[1] : "rule";
-  char *end = NULL;
-  long limit = vals[2][0] ? strtol(vals[2], &end, 10) : 1;
+  /* Digits only: strtol would also take spaces and a sign. */
+  int digits = vals[2][0] && strspn(vals[2], "0123456789") == strlen(vals[2]) && strlen(vals[2]) <= 3;
+  long limit = !vals[2][0] ? 1 : digits ? strtol(vals[2], NULL, 10) : -1;
   if (!valid_code(ccy)) {
     gw_response_error(res, 400, "invalid_parameter", "currency: required, a code of upper-case letters or digits");
     return;
@@ -94,7 +95,7 @@ GW_HANDLER(gw_handle_treasury_track) {
     gw_response_error(res, 400, "invalid_parameter", "method: expected rule, ml or gbdt");
     return;
   }
-  if ((end && *end) || limit < 1 || limit > GW_TRACK_LIMIT_MAX) {
+  if (limit < 1 || limit > GW_TRACK_LIMIT_MAX) {
     gw_response_error(res, 400, "invalid_parameter", "limit: expected a whole number of projections in 1..%d",
                       GW_TRACK_LIMIT_MAX);
     return;

@@ -122,7 +122,8 @@ class Track(unittest.TestCase):
     def test_bad_parameters(self):
         key = G["k"]["key"]
         for q in ("", "currency=usd", "currency=US", "currency=USD&method=arima", "currency=USD&limit=0",
-                  "currency=USD&limit=21", "currency=USD&limit=two", "currency=USD&limit=1.5", "currency=USD&tenant=other",
+                  "currency=USD&limit=21", "currency=USD&limit=two", "currency=USD&limit=1.5", "currency=USD&limit=+5",
+                  "currency=USD&limit=%205", "currency=USD&tenant=other",
                   "currency=USD&currency=EUR", "currency=" + "A" * 70):
             r, doc = track(key, q)
             self.assertEqual((r.status, doc["error"]["code"]), (400, "invalid_parameter"), (q, doc))
