@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -223,6 +224,29 @@ class BadInput(unittest.TestCase):
         self.assertEqual(call("POST", BASE, other["key"], {"name": "mine", "scenario": payment("op")})[0].status, 201)
         self.assertEqual(call("DELETE", BASE + "/" + ids[0], key)[0].status, 200)
         self.assertEqual(call("POST", BASE, key, {"name": "now fits", "scenario": payment("op")})[0].status, 201)
+
+
+    def test_cap_and_names_hold_under_concurrent_saves(self):
+        """With 99 kept, 8 saves at once under different names: one fits; 8
+        more at once under one free name: one wins (the checks and the write
+        are one step: SQLite's writer, PostgreSQL's advisory lock)."""
+        _, k = tenant()
+        key = k["key"]
+        for i in range(98):
+            self.assertEqual(call("POST", BASE, key, {"name": "s%03d" % i, "scenario": payment("op")})[0].status, 201)
+
+        def race(names):
+            out = []
+            ts = [threading.Thread(target=lambda n=n: out.append(
+                call("POST", BASE, key, {"name": n, "scenario": payment("op")})[0].status)) for n in names]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            return sorted(out)
+        self.assertEqual(race(["same"] * 8), [201] + [409] * 7)
+        self.assertEqual(race(["r%d" % i for i in range(8)]), [201] + [409] * 7)
+        self.assertEqual(listing(key)["count"], 100)
 
 
 class Access(unittest.TestCase):
