@@ -8,7 +8,7 @@ taken or the per-tenant cap, 404 for an unknown id) and leaves what was
 stored as it was; a scenario is judged against the tenant's data as
 POST /v1/what-if judges it (an unknown transfer id, a bad amount, an
 unknown member); the size and name caps at their boundaries (in bytes and
-in characters); one tenant never sees, changes or deletes another's; the
+in characters) and under concurrent saves (one past the cap, one per name); one tenant never sees, changes or deletes another's; the
 page's session cookie may use every endpoint (JSON or X-Requested-With for
 changes) and its calls are metered under its key; scenarios survive a
 restart of the gateway.
