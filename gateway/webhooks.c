@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <llhttp.h>
 
@@ -141,6 +142,7 @@ struct gw_webhooks {
   uint64_t rng;
   uv_mutex_t lock; /* the stats */
   uint64_t delivered, failed;
+  char node[128]; /* this process, as the outbox's claimed_by */
 };
 
 struct delivery {
@@ -358,7 +360,8 @@ static void fetch_work(uv_work_t *wk) {
   gw_webhooks *w = wk->data;
   fc_err err;
   fc_err_clear(&err);
-  if (gw_db_outbox_due(w->db, wall_ms(), GW_WEBHOOK_BATCH, &w->items, &w->n, &err) != FC_OK)
+  gw_outbox_claim claim = {w->node, wall_ms(), (int64_t)w->p.lease_ms};
+  if (gw_db_outbox_due(w->db, &claim, GW_WEBHOOK_BATCH, &w->items, &w->n, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: webhook outbox: %s\n", err.msg);
 }
 
@@ -398,7 +401,7 @@ static void record_work(uv_work_t *wk) {
   fc_err err;
   for (size_t i = 0; i < w->n; i++) {
     fc_err_clear(&err);
-    if (gw_db_outbox_record(w->db, &w->items[i], &w->attempts[i], &err) != FC_OK)
+    if (gw_db_outbox_record(w->db, w->node, &w->items[i], &w->attempts[i], &err) != FC_OK)
       fprintf(stderr, "floatcast-gateway: webhook delivery log: %s\n", err.msg);
   }
 }
@@ -440,6 +443,16 @@ static void tick(gw_webhooks *w) {
 static void on_poll(uv_timer_t *t) { tick(t->data); }
 static void on_wake(uv_async_t *a) { tick(a->data); }
 
+/* host/pid/random: unique among the nodes, and says which process holds
+ * a claim to whoever reads the outbox. */
+static void node_name(char *out, size_t cap) {
+  char host[64] = "", rnd[16];
+  if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "?");
+  host[sizeof host - 1] = '\0';
+  if (gw_random_token("", 4, rnd, sizeof rnd) != 0) snprintf(rnd, sizeof rnd, "%llx", (unsigned long long)uv_hrtime());
+  snprintf(out, cap, "%s/%d/%s", host, (int)getpid(), rnd);
+}
+
 gw_webhooks_params gw_webhooks_defaults(void) {
   gw_webhooks_params p;
   memset(&p, 0, sizeof p);
@@ -447,6 +460,7 @@ gw_webhooks_params gw_webhooks_defaults(void) {
   p.response_ms = 10000;
   p.backoff_base_ms = 1000;
   p.poll_ms = 1000;
+  p.lease_ms = 60000;
   return p;
 }
 
@@ -464,6 +478,9 @@ int gw_webhooks_start(uv_loop_t *loop, gw_db *db, gw_webhooks_params p, gw_webho
   w->p = p;
   if (p.policy) w->policy = *p.policy;
   w->p.policy = &w->policy;
+  if (w->p.connect_ms > w->p.lease_ms / 3) w->p.connect_ms = w->p.lease_ms / 3;
+  if (w->p.response_ms > w->p.lease_ms / 3) w->p.response_ms = w->p.lease_ms / 3;
+  node_name(w->node, sizeof w->node);
   if (getrandom(&w->rng, sizeof w->rng, 0) != (ssize_t)sizeof w->rng || w->rng == 0)
     w->rng = uv_hrtime() | 1;
   uv_async_init(loop, &w->wake, on_wake);

@@ -15,8 +15,12 @@
  * redirects are never followed) is retried after
  * min(base * 2^(attempt-1), GW_WEBHOOK_BACKOFF_MAX_MS) with +-50 % jitter,
  * until GW_WEBHOOK_GIVE_UP_MS after the event was committed; then the row
- * is failed. Rows survive restarts (a kill -9 too): the outbox is in
- * SQLite, and a row in flight at a crash is sent again.
+ * is failed. Rows survive restarts (a kill -9 too): the outbox is in the
+ * database, and a row in flight at a crash is sent again. On PostgreSQL
+ * every node runs a dispatcher on the one outbox: a node claims the rows
+ * it takes (db_alerts.h, pg_alerts.h) for lease_ms, so one node sends an
+ * event, and the rows of a node killed mid-delivery go out from another
+ * node once that claim lapses.
  *
  * SSRF: only http:// URLs; every address a host name resolves to must be
  * allowed by the policy (netpolicy.h) and the connection goes to the
@@ -47,6 +51,13 @@ typedef struct gw_webhooks_params {
   uint64_t response_ms;       /* whole answer within this of the connect (10000) */
   uint64_t backoff_base_ms;   /* first retry after about this (1000) */
   uint64_t poll_ms;           /* look for due rows at least this often (1000) */
+  /* How long a node holds the rows it took (PostgreSQL: several nodes
+   * share the outbox) before another node may send them (60000). The
+   * connect and answer timeouts are capped at a third of it each, so a
+   * live node has ended and recorded its attempt before its claim lapses
+   * (unless its thread pool is stalled for the rest: then the row may go
+   * out twice, which at least once allows). */
+  uint64_t lease_ms;
 } gw_webhooks_params;
 
 gw_webhooks_params gw_webhooks_defaults(void);
