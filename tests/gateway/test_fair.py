@@ -25,6 +25,7 @@ Usage: test_fair.py --gateway PATH [unittest args]. Stdlib only; the
 helpers come from test_metered.py.
 """
 import argparse
+import json
 import os
 import shutil
 import sqlite3
@@ -222,6 +223,66 @@ class Overloaded(unittest.TestCase):
                 m = tm.scrape(port)
         finally:
             self.assertEqual(tm.stop(proc), 0)
+
+
+class SingleFlight(unittest.TestCase):
+    """Concurrent cold requests for one cache key coalesce on one
+    computation (gateway/flight.h): with max_concurrent 1, 8 of them at
+    once are all answered 200 with the same body (without single flight 7
+    would get 429 too_many_concurrent), /metrics counts one computation, and
+    every other call was answered from it or from the cache."""
+
+    def delta(self, before, after, name):
+        return after.get(name, 0) - before.get(name, 0)
+
+    def test_cold_misses_of_one_key_compute_once(self):
+        key = tier("flight", 1)
+        shared = 0
+        end = time.monotonic() + 300
+        # A round whose first call finished before the others arrived is
+        # all cache hits: another round (another key) then, until one
+        # shows followers. Each round is checked in full.
+        while shared == 0:
+            self.assertLess(time.monotonic(), end, "no coalesced call after 300 s of rounds")
+            path = heavy_path()
+            before = tm.scrape(G["port"])
+
+            def one(_):
+                r, doc = call("GET", path, key)
+                return r.status, json.dumps(doc, sort_keys=True), r.getheader("X-Cache")
+            got = tm.concurrently(8, one)
+            after = tm.scrape(G["port"])
+            self.assertEqual([s for s, _, _ in got], [200] * 8, got)
+            self.assertEqual(len({b for _, b, _ in got}), 1, "bodies differ")
+            self.assertEqual(self.delta(before, after, "floatcast_insight_computations_total"), 1)
+            shared = self.delta(before, after, 'floatcast_insight_coalesced_total{outcome="shared"}')
+            hits = self.delta(before, after, "floatcast_cache_hits_total")
+            self.assertEqual(shared + hits, 7, (shared, hits))
+            self.assertEqual(sorted(x for _, _, x in got if x),
+                             sorted(["coalesced"] * int(shared) + ["hit"] * int(hits)))
+            self.assertEqual(self.delta(before, after, 'floatcast_compute_refused_total'
+                                                       '{reason="too_many_concurrent"}'), 0)
+            self.assertEqual(after["floatcast_insight_flights"], 0)
+        # Every call was metered, the followers too.
+        calls = gwdb.sql(G["db"], "SELECT coalesce(sum(calls), 0) FROM usage WHERE tenant_id = 'demo'"
+                                  " AND endpoint = 'projection' AND status_class = 2")[0][0]
+        self.assertGreaterEqual(calls, 8)
+
+    def test_an_error_is_neither_shared_nor_cached(self):
+        """A leader's error answer: each follower computes for itself (and
+        is answered the same 4xx here), and the next call is no hit."""
+        # Three at once: followers computing alone fit the tenant's cap
+        # (pool - 1 = 3 heavy calls), so none is refused 429.
+        key = tier("flighterr", 8)
+        path = "/v1/reports/treasury/projection?method=ml&horizon=100000"
+        got = tm.concurrently(3, lambda _: call("GET", path, key))
+        statuses = {r.status for r, _ in got}
+        self.assertEqual(len(statuses), 1, statuses)
+        self.assertGreaterEqual(statuses.pop(), 400)
+        self.assertNotIn("coalesced", [r.getheader("X-Cache") for r, _ in got])
+        r, doc = call("GET", path, key)
+        self.assertGreaterEqual(r.status, 400, doc)
+        self.assertIsNone(r.getheader("X-Cache"))
 
 
 class TierField(unittest.TestCase):
