@@ -547,6 +547,13 @@ static int start_shared(const options *o, uv_loop_t *loop, gw_app *app, fc_err *
   int rc = gw_shared_create(loop, &sp, app->db, app->auth, gw_server_shared_verdict, &app->shared, err);
   if (rc == FC_OK) gw_auth_set_shared(app->auth, 1);
   if (rc == FC_OK && app->sessions) gw_shared_set_sessions(app->shared, app->sessions);
+  /* The --seed-demo key (and the revocation of the previous one) is only
+   * in the database so far: the key generation tells the other nodes now,
+   * as an admin's key change does. Without Redis they find it in their
+   * periodic reload (1 s while Redis is down, 5 s otherwise). */
+  if (rc == FC_OK && o->seed_demo && gw_shared_keys_changed(app->shared, NULL) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: --seed-demo: Redis unreachable: the other nodes learn the "
+                    "demo key from the database within 5 s\n");
   return rc;
 #else
   (void)loop;

@@ -410,6 +410,37 @@ class B_Keys(unittest.TestCase):
                  deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
         self.assertLess(time.monotonic() - t0, 1.0)
 
+    def test_seed_demo_key_everywhere_within_1s(self):
+        """A node started with --seed-demo issues a demo key (revoking the
+        previous one): every node takes the new key and refuses the old one
+        within 1 s of the node's start, as for an admin's key change."""
+        S["node_ports"].append(free_port())
+        S["nodes"].append(None)
+        i = len(S["nodes"]) - 1
+        S["extra"] = ["--seed-demo"]
+        keys = []
+        try:
+            for _ in range(2):
+                p = start_node(i)
+                line = p.stdout.readline().decode()
+                t0 = time.monotonic()
+                self.assertTrue(line.startswith("demo key"), line)
+                keys.append(line.split()[-1])
+                for q in S["node_ports"][:i]:
+                    poll("the demo key on :%d" % q,
+                         lambda q=q: call("GET", "/v1/usage", keys[-1], port=q)[0].status == 200,
+                         deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
+                    if len(keys) == 2:
+                        poll("the previous demo key refused on :%d" % q,
+                             lambda q=q: call("GET", "/v1/usage", keys[0], port=q)[0].status == 401,
+                             deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
+                self.assertLess(time.monotonic() - t0, 1.0)
+                self.assertEqual(stop_node(i), 0)
+        finally:
+            stop_node(i)
+            S["nodes"].pop()
+            S["node_ports"].pop()
+            S["extra"] = []
 
     def test_tier_changes_everywhere_within_1s(self):
         # The burst a node applies shows in RateLimit-Policy ("burst";q=B).
