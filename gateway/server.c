@@ -109,7 +109,7 @@ struct gw_conn {
   /* Its place in a single flight of a cache miss; flight_alone: computes
    * without one (its leader's answer could not be shared). */
   gw_flight_entry flight;
-  int flight_alone;
+  int flight_alone, flight_shared; /* flight_shared: answered with its leader's answer */
   const gw_route *route;
   uint64_t t_finish, t_write; /* answer final; handed to the socket */
   gw_call call;
@@ -176,7 +176,8 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   } else if (c->t_finish && c->call.caller == GW_CALLER_ADMIN) {
     fc_buf_puts(&line, ",\"caller\":\"admin\"");
   }
-  if (c->cache_hit) fc_buf_puts(&line, ",\"cache\":\"hit\"");
+  if (c->cache_hit)
+    fc_buf_puts(&line, c->flight_shared ? ",\"cache\":\"coalesced\"" : ",\"cache\":\"hit\"");
   fc_buf_puts(&line, "}\n");
   if (!fc_buf_failed(&line)) fputs(line.data, stderr);
   fc_buf_free(&line);
@@ -739,7 +740,7 @@ static void dispatch(gw_conn *c) {
   set_timer(c, T_NONE, 0);
   c->t_dispatch = uv_hrtime();
   c->cache_hit = 0;
-  c->flight_alone = 0;
+  c->flight_alone = c->flight_shared = 0;
   fc_buf_reset(&c->rl_hdr);
   fc_buf_reset(&c->cache_key);
   assign_request_id(c, req);
@@ -908,6 +909,7 @@ static int flight_follow(gw_conn *c) {
  * the handler's headers, as a cache hit would be (metered as usual). */
 static void flight_share(gw_conn *q, const gw_response *lead) {
   q->cache_hit = 1; /* already cached by the leader */
+  q->flight_shared = 1;
   q->res.status = lead->status;
   q->res.content_type = lead->content_type;
   fc_buf_append(&q->res.headers, lead->headers.data, lead->headers.len);
