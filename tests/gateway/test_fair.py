@@ -25,6 +25,7 @@ Usage: test_fair.py --gateway PATH [unittest args]. Stdlib only; the
 helpers come from test_metered.py.
 """
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -267,6 +268,64 @@ class SingleFlight(unittest.TestCase):
         calls = gwdb.sql(G["db"], "SELECT coalesce(sum(calls), 0) FROM usage WHERE tenant_id = 'demo'"
                                   " AND endpoint = 'projection' AND status_class = 2")[0][0]
         self.assertGreaterEqual(calls, 8)
+
+    def test_a_follower_waits_at_most_the_request_timeout(self):
+        """--request-timeout 5 ms: a follower whose leader's model fit takes
+        longer gets 503 overloaded with Retry-After: 1, counted as a
+        timeout; the leader is answered 200. The calls go on keep-alive
+        connections opened beforehand: a new connection's request head has
+        the same 5 ms, which a busy machine can miss."""
+        db = os.path.join(G["tmp"], "flight-timeout.db")
+        proc, port, demo = tm.spawn(db, ["--anon-rate", "100000", "--anon-burst", "100000",
+                                         "--request-timeout", "5"], seed=True, env=ENV)
+
+        def warm():
+            while True:  # until one connection got its head in within 5 ms
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                try:
+                    c.request("GET", "/healthz")
+                    r = c.getresponse()
+                    r.read()
+                    if r.status == 200 and not r.will_close:
+                        return c
+                except OSError:
+                    pass
+                c.close()
+
+        def scrape():  # tm.scrape's, on a connection past its head timer
+            c = warm()
+            c.request("GET", "/metrics")
+            text = c.getresponse().read().decode()
+            c.close()
+            return {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+                    for l in text.splitlines() if l and not l.startswith("#")}
+        try:
+            timeouts = 0
+            end = time.monotonic() + 300
+            while timeouts == 0:  # a round whose calls all missed the fit: another
+                self.assertLess(time.monotonic(), end, "no follower timed out after 300 s of rounds")
+                path = heavy_path()
+                conns = [warm() for _ in range(4)]
+                before = scrape()
+
+                def one(i):
+                    conns[i].request("GET", path, headers={"Authorization": "Bearer " + demo})
+                    r = conns[i].getresponse()
+                    doc = json.loads(r.read())
+                    conns[i].close()
+                    return r.status, doc.get("error", {}).get("code"), r.getheader("Retry-After")
+                got = tm.concurrently(4, one)
+                after = scrape()
+                for status, code, retry in got:
+                    self.assertIn((status, code), [(200, None), (503, "overloaded")], got)
+                    if status == 503:
+                        self.assertEqual(retry, "1")
+                self.assertIn((200, None, None), got)  # the leader
+                timeouts = self.delta(before, after, 'floatcast_insight_coalesced_total{outcome="timeout"}')
+                self.assertEqual(timeouts, sum(1 for s, _, _ in got if s == 503))
+                self.assertEqual(after["floatcast_insight_flights"], 0)
+        finally:
+            self.assertEqual(tm.stop(proc), 0)
 
     def test_an_error_is_neither_shared_nor_cached(self):
         """A leader's error answer: each follower computes for itself (and
