@@ -135,5 +135,9 @@ typedef struct gw_attempt {
 } gw_attempt;
 int gw_db_outbox_record(gw_db *db, const char *node, const gw_outbox_item *it, const gw_attempt *a,
                         fc_err *err);
+/* Ends node's claims on rows still pending: a stopping node's abandoned
+ * deliveries then go out from another node at once, not after the lease.
+ * SQLite: no claims, nothing to do. */
+int gw_db_outbox_release(gw_db *db, const char *node, fc_err *err);
 
 #endif /* GW_DB_ALERTS_H */

@@ -602,3 +602,16 @@ int gw_pg_outbox_record(gw_pg *pg, const char *node, const gw_outbox_item *it, c
   record_arg x = {node, it, a};
   return pg_run(pg, 0, record_fn, &x, err);
 }
+
+static int release_fn(PGconn *c, void *arg, fc_err *err) {
+  pg_args a = {0};
+  pg_arg_text(&a, arg);
+  return pg_do(c,
+               "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL"
+               " WHERE claimed_by = $1 AND status = 'pending'",
+               &a, "outbox release", err);
+}
+
+int gw_pg_outbox_release(gw_pg *pg, const char *node, fc_err *err) {
+  return pg_run(pg, 0, release_fn, (void *)node, err);
+}

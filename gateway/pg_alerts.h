@@ -46,5 +46,6 @@ int gw_pg_outbox_due(gw_pg *pg, const gw_outbox_claim *claim, size_t max, gw_out
 int gw_pg_outbox_next_due(gw_pg *pg, int64_t *due_ms, fc_err *err);
 int gw_pg_outbox_record(gw_pg *pg, const char *node, const gw_outbox_item *it, const gw_attempt *a,
                         fc_err *err);
+int gw_pg_outbox_release(gw_pg *pg, const char *node, fc_err *err);
 
 #endif /* GW_PG_ALERTS_H */

@@ -518,6 +518,12 @@ void gw_webhooks_stop(gw_webhooks *w) {
 
 void gw_webhooks_destroy(gw_webhooks *w) {
   if (!w) return;
+  /* Deliveries abandoned by the stop: their rows go to another node now
+   * rather than after the lease. The loop has ended: blocking is fine. */
+  fc_err err;
+  fc_err_clear(&err);
+  if (w->stopped && gw_db_outbox_release(w->db, w->node, &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: webhook outbox: %s (its claims lapse by themselves)\n", err.msg);
   gw_outbox_items_free(w->items, w->n);
   free(w->attempts);
   free(w->live);

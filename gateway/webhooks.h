@@ -69,7 +69,8 @@ void gw_webhooks_wake(gw_webhooks *w);
 /* Loop thread: stops polling; deliveries in flight are abandoned (their
  * rows stay pending and go out after the next start). */
 void gw_webhooks_stop(gw_webhooks *w);
-/* After uv_run has returned; NULL is accepted. */
+/* After uv_run has returned; NULL is accepted. After a stop it ends this
+ * node's claims on the outbox (blocking: the loop is over). */
 void gw_webhooks_destroy(gw_webhooks *w);
 void gw_webhooks_stats(gw_webhooks *w, uint64_t *delivered, uint64_t *failed_attempts);
 

@@ -12,7 +12,9 @@ without claims both would send it. Checked:
 - a node killed -9 while its delivery is in flight (the receiver holds the
   request; the test reads which node claimed the row from claimed_by, which
   names its pid): the other node delivers the same event once the claim
-  has lapsed (--webhook-lease-ms), not before, and logs it.
+  has lapsed (--webhook-lease-ms), not before, and logs it;
+- a node stopped (SIGTERM) mid-delivery ends its claim as it exits: the
+  other node delivers before the lease would have lapsed.
 Every wait polls with a deadline of minutes; nothing sleeps a fixed time.
 
 Usage: test_outbox.py --gateway PATH [unittest args]. Runs on PostgreSQL
@@ -224,6 +226,41 @@ class TwoNodes(unittest.TestCase):
             row = gwdb.sql(pair.db, "SELECT status, attempts, claimed_by FROM webhook_outbox"
                                     " WHERE webhook_id = ?", (wid,))
             self.assertEqual(row, [("delivered", 1, None)])
+        finally:
+            rec.stop()
+            err = pair.stop()
+        self.assertNotIn("Sanitizer", err)
+        self.assertNotIn("runtime error", err)
+
+    def test_stopped_node_hands_its_claim_back_at_once(self):
+        """SIGTERM (a rolling restart) mid-delivery: the stopping node ends
+        its claims as it exits, so the other node sends the row well
+        before the lease would have lapsed."""
+        pair = Pair("stop.db")
+        rec = SlowReceiver().start()
+        rec.hold.set()
+        try:
+            ta.make_tier_on(pair.ports[0])
+            tenant, key = ta.tenant_key(pair.ports[0])
+            pair.second()
+            wid = ta.webhook(key, rec.url(tenant), port=pair.ports[0])["id"]
+            breach(tenant, key, pair.ports[0])
+            wait_for("the held delivery", lambda: len(rec.received()) >= 1, deadline=300)
+            by, until = gwdb.sql(pair.db, "SELECT claimed_by, claimed_until FROM webhook_outbox"
+                                          " WHERE webhook_id = ?", (wid,))[0]
+            pids = [p.pid for p in pair.procs]
+            stopping = pids.index(int(by.split("/")[1]))
+            rec.hold.clear()
+            rec.released.set()
+            self.assertEqual(tm.stop(pair.procs[stopping]), 0)
+            live = pair.ports[1 - stopping]
+            wait_for("the other node's delivery", lambda: len(rec.received()) >= 2, deadline=300)
+            second = rec.received()[1]
+            self.assertEqual(second[2]["Floatcast-Event-Id"], rec.received()[0][2]["Floatcast-Event-Id"])
+            self.assertLess(second[0], until / 1000.0, "sent only once the lease lapsed")
+            wait_for("the delivery logged", lambda: ta.deliveries(key, wid, live)["pending"] == 0)
+            self.assertEqual(gwdb.sql(pair.db, "SELECT status, claimed_by FROM webhook_outbox"
+                                               " WHERE webhook_id = ?", (wid,)), [("delivered", None)])
         finally:
             rec.stop()
             err = pair.stop()
