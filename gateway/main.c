@@ -8,7 +8,7 @@
  *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
  *                     [--sync normal|full] [--checkpoint-ms MS]
  *                     [--webhook-allow CIDR,...] [--alert-period-ms MS]
- *                     [--webhook-lease-ms MS]
+ *                     [--webhook-lease-ms MS] [--webhook-ca FILE]
  *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
  *                     [--granularity day|hour] [--format csv|json]
  *
@@ -89,6 +89,7 @@ typedef struct options {
   gw_netpolicy webhook_allow; /* exceptions to the refused webhook targets (netpolicy.h) */
   long alert_period_ms;       /* re-evaluation of every tenant's alerts (alerts.h) */
   long webhook_lease_ms;      /* a node's claim on the outbox rows it sends (webhooks.h) */
+  const char *webhook_ca;     /* extra CAs trusted for https:// webhooks (tls.h) */
 } options;
 
 static void usage(FILE *f) {
@@ -135,6 +136,8 @@ static void usage(FILE *f) {
           "  --webhook-lease-ms MS  on PostgreSQL, how long a node holds the webhook\n"
           "                      deliveries it took before another node may send them\n"
           "                      (60000; at least 1000; timeouts are capped at a third)\n"
+          "  --webhook-ca FILE   PEM CA certificates trusted for https:// webhooks besides\n"
+          "                      the system store (a private CA)\n"
           "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
           "                         [--granularity day|hour] [--format csv|json]\n");
 }
@@ -288,6 +291,8 @@ static int parse_args(int argc, char **argv, options *o) {
                         "are a third of it)\n");
         return 2;
       }
+    } else if ((v = flag_value(argc, argv, &i, "--webhook-ca"))) {
+      o->webhook_ca = v;
     } else if ((v = flag_value(argc, argv, &i, "--webhook-allow"))) {
       char msg[160];
       if (gw_netpolicy_parse(v, &o->webhook_allow, msg, sizeof msg) != 0) {
@@ -517,6 +522,7 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
   gw_webhooks_params wp = gw_webhooks_defaults();
   wp.policy = &o->webhook_allow;
   wp.lease_ms = (uint64_t)o->webhook_lease_ms;
+  wp.ca_file = o->webhook_ca;
   app->webhook_policy = &o->webhook_allow;
   if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
   if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, (uint64_t)o->alert_period_ms, &rt->alerts,

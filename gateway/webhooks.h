@@ -22,7 +22,14 @@
  * event, and the rows of a node killed mid-delivery go out from another
  * node once that claim lapses.
  *
- * SSRF: only http:// URLs; every address a host name resolves to must be
+ * https:// URLs speak TLS 1.2+ over the same connection (tls.h, memory
+ * BIOs on the loop): SNI, the certificate verified against the system
+ * store (and --webhook-ca) with the URL's host checked against it; the
+ * request is encrypted only after the handshake, so a refused certificate
+ * sends nothing and is a failed attempt ("TLS handshake failed:
+ * certificate verify failed: <reason>"), retried like any other.
+ *
+ * SSRF: http:// and https:// URLs only; every address a host name resolves to must be
  * allowed by the policy (netpolicy.h) and the connection goes to the
  * address that was checked, so a name cannot be re-resolved elsewhere
  * between check and connect.
@@ -58,6 +65,9 @@ typedef struct gw_webhooks_params {
    * (unless its thread pool is stalled for the rest: then the row may go
    * out twice, which at least once allows). */
   uint64_t lease_ms;
+  /* A PEM file of CAs trusted for https:// receivers besides the system
+   * store (--webhook-ca: private CAs, tests); NULL: the system store only. */
+  const char *ca_file;
 } gw_webhooks_params;
 
 gw_webhooks_params gw_webhooks_defaults(void);
@@ -74,7 +84,8 @@ void gw_webhooks_stop(gw_webhooks *w);
 void gw_webhooks_destroy(gw_webhooks *w);
 void gw_webhooks_stats(gw_webhooks *w, uint64_t *delivered, uint64_t *failed_attempts);
 
-/* A URL a webhook may have: http://host[:port][/path], at most
+/* A URL a webhook may have: http[s]://host[:port][/path] (port 80 or 443
+ * by default), at most
  * GW_WEBHOOK_URL_MAX bytes, no user info, no fragment. Splits it (host
  * without brackets). -1 with a reason in msg otherwise. */
 int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *port, size_t port_cap,
