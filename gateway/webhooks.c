@@ -223,7 +223,8 @@ static void finish(delivery *d, int status_code, const char *what, const char *d
 
 static void on_timeout(uv_timer_t *t) {
   delivery *d = t->data;
-  finish(d, 0, d->connected ? "no whole answer in time" : "connect timeout", NULL);
+  finish(d, 0, !d->connected ? "connect timeout" : d->tls && !d->handshaken ? "TLS handshake not done in time"
+                                                                          : "no whole answer in time", NULL);
 }
 
 static int on_headers_complete(llhttp_t *p) {

@@ -7,7 +7,9 @@ loopback). Receivers are Python https servers on the address `localhost`
 resolves to first, each with a certificate made for the test:
 
 - signed by the CA for the name localhost: the alert is delivered, its
-  Floatcast-Signature verifies, the receiver saw SNI "localhost";
+  Floatcast-Signature verifies, the receiver saw SNI "localhost"; to the
+  same receiver by IP literal (no SNI, the certificate's IP entry checked)
+  too;
 - signed by the CA for another name: every attempt is refused with
   "certificate verify failed: hostname mismatch" in the delivery log and
   retried; the receiver never gets a request;
@@ -187,24 +189,30 @@ class Registration(unittest.TestCase):
 
 class Delivery(unittest.TestCase):
     def test_verified_delivery_signed_with_sni(self):
+        """By name (SNI, the name checked) and by IP literal (no SNI, the
+        address checked against the certificate's IP entry)."""
         tenant, key = ta.tenant_key()
         rec = TlsReceiver(*G["good"]).start()
+        family, addr = localhost_addr()
+        literal = addr if family == socket.AF_INET else "[%s]" % addr
         try:
-            hook = ta.webhook(key, rec.url())
+            by_name = ta.webhook(key, rec.url())
+            by_ip = ta.webhook(key, rec.url(literal))
             breach(tenant, key)
-            wait_for("one delivery over https", lambda: len(rec.received()) >= 1)
-            headers, body = rec.received()[0]
-            ta.verify(self, hook["secret"], headers, body)
-            event = json.loads(body)
-            self.assertEqual(event["type"], "depletion.alert")
-            self.assertEqual(headers["Floatcast-Event-Id"], event["id"])
-            self.assertEqual(headers["Host"], "localhost:%d" % rec.port)
-            self.assertIn("localhost", rec.sni)
-            wait_for("the delivery logged",
-                     lambda: [x["status_code"] for x in ta.deliveries(key, hook["id"])["deliveries"]] == [200])
-            d = ta.deliveries(key, hook["id"])
-            self.assertEqual(d["pending"], 0)
-            self.assertEqual(len(rec.received()), 1)
+            wait_for("two deliveries over https", lambda: len(rec.received()) >= 2)
+            got = {h["Host"]: (h, b) for h, b in rec.received()}
+            self.assertEqual(sorted(got), sorted(["localhost:%d" % rec.port, "%s:%d" % (literal, rec.port)]))
+            for host, hook in (("localhost", by_name), (literal, by_ip)):
+                headers, body = got["%s:%d" % (host, rec.port)]
+                ta.verify(self, hook["secret"], headers, body)
+                event = json.loads(body)
+                self.assertEqual(event["type"], "depletion.alert")
+                self.assertEqual(headers["Floatcast-Event-Id"], event["id"])
+                wait_for("the delivery logged",
+                         lambda: [x["status_code"] for x in ta.deliveries(key, hook["id"])["deliveries"]] == [200])
+                self.assertEqual(ta.deliveries(key, hook["id"])["pending"], 0)
+            self.assertEqual(sorted(rec.sni, key=str), sorted(["localhost", None], key=str))
+            self.assertEqual(len(rec.received()), 2)
         finally:
             rec.stop()
 
