@@ -7,6 +7,8 @@ fc_deps() {
     want+=("${@:2}") # a native core build needs nothing more
   else
     want+=(libuv1-dev libjansson-dev node-llhttp libsqlite3-dev sqlite3 emscripten binaryen)
+    # https:// webhooks (OpenSSL), and its CLI: the tests make their throw-away CA with it.
+    want+=(libssl-dev openssl)
     # The gateway's PostgreSQL engine (built when libpq is found) and the
     # server its *_pg test suites start.
     want+=(libpq-dev postgresql)

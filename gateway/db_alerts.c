@@ -6,6 +6,7 @@
 
 #include "db_alerts.h"
 #include "db_internal.h"
+#include "pg_alerts.h"
 #include "fc/time.h"
 
 /* Created with the rest of the schema (db.c), in its transaction. Types
@@ -129,11 +130,13 @@ static int settings_put_txn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_settings_put(gw_db *db, const char *tenant, const gw_alert_settings *s, fc_err *err) {
+  GW_PG(db, gw_pg_settings_put(pg_, tenant, s, err));
   settings_put x = {tenant, s};
   return gw__in_txn(db, settings_put_txn, &x, err);
 }
 
 int gw_db_settings_get(gw_db *db, const char *tenant, gw_alert_settings *out, fc_err *err) {
+  GW_PG(db, gw_pg_settings_get(pg_, tenant, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
@@ -183,6 +186,7 @@ static int each_text(gw_db *db, const char *sql, gw_tenant_fn fn, void *arg, fc_
 }
 
 int gw_db_settings_tenants(gw_db *db, gw_tenant_fn fn, void *arg, fc_err *err) {
+  GW_PG(db, gw_pg_settings_tenants(pg_, fn, arg, err));
   return each_text(db, "SELECT tenant_id FROM treasury_settings ORDER BY tenant_id", fn, arg, err);
 }
 
@@ -219,6 +223,7 @@ static int webhook_insert_txn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_webhook_insert(gw_db *db, const gw_webhook *w, fc_err *err) {
+  GW_PG(db, gw_pg_webhook_insert(pg_, w, err));
   return gw__in_txn(db, webhook_insert_txn, (void *)w, err);
 }
 
@@ -278,6 +283,7 @@ static void webhook_row(sqlite3_stmt *st, fc_buf *out) {
 
 int gw_db_webhooks_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
                               fc_err *err) {
+  GW_PG(db, gw_pg_webhooks_write_json(pg_, tenant, out, count, err));
   return write_rows(db,
                     "SELECT w.id, w.url, w.events, w.created_at,"
                     " (SELECT count(*) FROM webhook_outbox o WHERE o.webhook_id = w.id"
@@ -310,6 +316,7 @@ static int webhook_delete_txn(sqlite3 *c, void *arg, fc_err *err) {
 }
 
 int gw_db_webhook_delete(gw_db *db, const char *tenant, const char *id, int64_t now, fc_err *err) {
+  GW_PG(db, gw_pg_webhook_delete(pg_, tenant, id, now, err));
   webhook_del x = {tenant, id, now};
   return gw__in_txn(db, webhook_delete_txn, &x, err);
 }
@@ -345,6 +352,7 @@ static int count_of(sqlite3 *c, const char *sql, const char *a1, const char *a2,
 
 int gw_db_deliveries_write_json(gw_db *db, const char *tenant, const char *id, int limit,
                                 fc_buf *out, size_t *count, int64_t *pending, fc_err *err) {
+  GW_PG(db, gw_pg_deliveries_write_json(pg_, tenant, id, limit, out, count, pending, err));
   sqlite3 *c;
   int64_t exists = 0;
   int rc = gw__acquire(db, &c, err);
@@ -433,6 +441,7 @@ static int alert_open_txn(sqlite3 *c, void *arg, fc_err *err) {
 int gw_db_alert_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
                      const char *id, double probability, const char *payload, int64_t now,
                      int *opened, fc_err *err) {
+  GW_PG(db, gw_pg_alert_open(pg_, tenant, kind, subject, id, probability, payload, now, opened, err));
   alert_open x = {tenant, kind, subject, id, payload, probability, now, 0};
   int rc = gw__in_txn(db, alert_open_txn, &x, err);
   *opened = rc == FC_OK && x.opened;
@@ -441,6 +450,7 @@ int gw_db_alert_open(gw_db *db, const char *tenant, const char *kind, const char
 
 int gw_db_alert_is_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
                         int *open, fc_err *err) {
+  GW_PG(db, gw_pg_alert_is_open(pg_, tenant, kind, subject, open, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
@@ -492,6 +502,7 @@ static int alert_close_txn(sqlite3 *c, void *arg, fc_err *err) {
 
 int gw_db_alert_close(gw_db *db, const char *tenant, const char *kind, const char *subject,
                       double probability, int64_t now, int *closed, fc_err *err) {
+  GW_PG(db, gw_pg_alert_close(pg_, tenant, kind, subject, probability, now, closed, err));
   alert_close x = {tenant, kind, subject, probability, now, 0};
   int rc = gw__in_txn(db, alert_close_txn, &x, err);
   *closed = rc == FC_OK && x.closed;
@@ -525,6 +536,7 @@ static void alert_row(sqlite3_stmt *st, fc_buf *out) {
 
 int gw_db_alerts_write_json(gw_db *db, const char *tenant, int limit, fc_buf *out, size_t *count,
                             fc_err *err) {
+  GW_PG(db, gw_pg_alerts_write_json(pg_, tenant, limit, out, count, err));
   return write_rows(db,
                     "SELECT id, kind, subject, opened_at, closed_at, probability, last_probability,"
                     " last_evaluated_at, payload FROM alerts WHERE tenant_id = ?1"
@@ -539,8 +551,9 @@ void gw_outbox_items_free(gw_outbox_item *items, size_t n) {
   free(items);
 }
 
-int gw_db_outbox_due(gw_db *db, int64_t now_ms, size_t max, gw_outbox_item **items, size_t *n,
-                     fc_err *err) {
+int gw_db_outbox_due(gw_db *db, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items,
+                     size_t *n, fc_err *err) {
+  GW_PG(db, gw_pg_outbox_due(pg_, claim, max, items, n, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
@@ -559,7 +572,7 @@ int gw_db_outbox_due(gw_db *db, int64_t now_ms, size_t max, gw_outbox_item **ite
                               -1, &st, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "outbox");
   if (rc == FC_OK) {
-    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 1, claim->now_ms);
     sqlite3_bind_int64(st, 2, (int64_t)max);
     while (rc == FC_OK && *n < max && (r = sqlite3_step(st)) == SQLITE_ROW) {
       gw_outbox_item *it = &v[*n];
@@ -590,6 +603,7 @@ int gw_db_outbox_due(gw_db *db, int64_t now_ms, size_t max, gw_outbox_item **ite
 }
 
 int gw_db_outbox_next_due(gw_db *db, int64_t *due_ms, fc_err *err) {
+  GW_PG(db, gw_pg_outbox_next_due(pg_, due_ms, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
@@ -654,7 +668,16 @@ static int outbox_record_txn(sqlite3 *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_db_outbox_record(gw_db *db, const gw_outbox_item *it, const gw_attempt *a, fc_err *err) {
+int gw_db_outbox_record(gw_db *db, const char *node, const gw_outbox_item *it, const gw_attempt *a,
+                        fc_err *err) {
+  GW_PG(db, gw_pg_outbox_record(pg_, node, it, a, err));
+  (void)node; /* one process per SQLite file: no claims */
   outbox_rec x = {it, a};
   return gw__in_txn(db, outbox_record_txn, &x, err);
+}
+
+int gw_db_outbox_release(gw_db *db, const char *node, fc_err *err) {
+  GW_PG(db, gw_pg_outbox_release(pg_, node, err));
+  (void)db, (void)node, (void)err; /* one process per SQLite file: no claims */
+  return FC_OK;
 }

@@ -1,7 +1,7 @@
 /* db_alerts.h: storage of treasury alert settings, webhooks, alerts and the
  * webhook outbox (db_alerts.c; like every db*.c the only files that know
- * SQL). The SQL is plain (no SQLite-only syntax beyond what PostgreSQL also
- * has: partial unique index, ON CONFLICT), so another engine can take it.
+ * SQL). On PostgreSQL each call goes to its twin in pg_alerts.c (the same
+ * tables, and claims on the outbox for several nodes).
  *
  * An alert is one breach episode of (tenant, kind, subject), subject being
  * a currency for depletion.alert: at most one is open at a time (a partial
@@ -105,15 +105,26 @@ typedef struct gw_outbox_item {
   int attempts;       /* made so far */
   int64_t created_ms; /* when the event was committed */
 } gw_outbox_item;
-/* Up to max pending rows due at now_ms (oldest due first); free with
+/* Who takes due rows, and for how long. On PostgreSQL several nodes share
+ * the outbox: the rows returned are claimed by `node` for lease_ms (in the
+ * database's clock; now_ms is not used), no other node gets them until
+ * the claim is recorded or lapses (pg_alerts.h). On SQLite one process
+ * owns the file and its dispatcher has one batch in flight: no claim. */
+typedef struct gw_outbox_claim {
+  const char *node;
+  int64_t now_ms;
+  int64_t lease_ms;
+} gw_outbox_claim;
+/* Up to max pending rows due (oldest due first), claimed; free with
  * gw_outbox_items_free. */
-int gw_db_outbox_due(gw_db *db, int64_t now_ms, size_t max, gw_outbox_item **items, size_t *n,
-                     fc_err *err);
+int gw_db_outbox_due(gw_db *db, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items,
+                     size_t *n, fc_err *err);
 void gw_outbox_items_free(gw_outbox_item *items, size_t n);
 /* When the next pending row falls due (ms), or INT64_MAX for none. */
 int gw_db_outbox_next_due(gw_db *db, int64_t *due_ms, fc_err *err);
 /* One attempt's outcome, logged, and the row updated in one transaction:
- * delivered; else retried at next_ms, or given up (next_ms < 0). */
+ * delivered; else retried at next_ms, or given up (next_ms < 0). On
+ * PostgreSQL the row moves only while `node` still holds its claim. */
 typedef struct gw_attempt {
   int64_t at_ms;
   int status_code; /* 0: no HTTP answer */
@@ -122,6 +133,11 @@ typedef struct gw_attempt {
   int delivered;
   int64_t next_ms;
 } gw_attempt;
-int gw_db_outbox_record(gw_db *db, const gw_outbox_item *it, const gw_attempt *a, fc_err *err);
+int gw_db_outbox_record(gw_db *db, const char *node, const gw_outbox_item *it, const gw_attempt *a,
+                        fc_err *err);
+/* Ends node's claims on rows still pending: a stopping node's abandoned
+ * deliveries then go out from another node at once, not after the lease.
+ * SQLite: no claims, nothing to do. */
+int gw_db_outbox_release(gw_db *db, const char *node, fc_err *err);
 
 #endif /* GW_DB_ALERTS_H */

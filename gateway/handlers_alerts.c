@@ -23,17 +23,6 @@
 #include "fc/time.h"
 
 /* The body as an object with only the allowed fields; NULL after a 400. */
-/* Alerts, webhooks and their outbox keep their tables in SQLite only so
- * far: a PostgreSQL-backed node refuses in words (501) rather than answer
- * 500. 1 when refused. */
-static int not_on_pg(const gw_app *app, gw_response *res) {
-  if (!gw_db_is_postgres(app->db)) return 0;
-  gw_response_error(res, 501, "not_implemented",
-                    "treasury settings, webhooks and alerts are not available on the PostgreSQL "
-                    "engine yet (SQLite only)");
-  return 1;
-}
-
 static json_t *read_object(const gw_request *req, const char *const *allowed, gw_response *res) {
   json_error_t je;
   json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len,
@@ -168,7 +157,6 @@ static void settings_json(fc_buf *b, const char *tenant, const gw_alert_settings
 }
 
 GW_HANDLER(gw_handle_settings_put) {
-  if (not_on_pg(app, res)) return;
   static const char *const allowed[] = {"floors", "alert_probability", "alert_horizon_hours", NULL};
   gw_alert_settings s;
   fc_err err;
@@ -199,7 +187,6 @@ GW_HANDLER(gw_handle_settings_put) {
 }
 
 GW_HANDLER(gw_handle_settings_get) {
-  if (not_on_pg(app, res)) return;
   static const char *const allowed[] = {NULL};
   char vals[1][64];
   gw_alert_settings s;
@@ -241,7 +228,6 @@ static int read_events(json_t *e, unsigned *bits, gw_response *res) {
 }
 
 GW_HANDLER(gw_handle_webhook_create) {
-  if (not_on_pg(app, res)) return;
   static const char *const allowed[] = {"url", "events", NULL};
   gw_webhook w;
   char host[256], port[8], path[GW_WEBHOOK_URL_MAX + 2], msg[300];
@@ -295,7 +281,6 @@ GW_HANDLER(gw_handle_webhook_create) {
 }
 
 GW_HANDLER(gw_handle_webhooks_list) {
-  if (not_on_pg(app, res)) return;
   static const char *const allowed[] = {NULL};
   char vals[1][64];
   fc_buf list;
@@ -317,7 +302,6 @@ GW_HANDLER(gw_handle_webhooks_list) {
 }
 
 GW_HANDLER(gw_handle_webhook_delete) {
-  if (not_on_pg(app, res)) return;
   fc_err err;
   fc_err_clear(&err);
   int rc = gw_db_webhook_delete(app->db, call->tenant, call->param, (int64_t)time(NULL), &err);
@@ -332,7 +316,6 @@ GW_HANDLER(gw_handle_webhook_delete) {
 }
 
 GW_HANDLER(gw_handle_webhook_deliveries) {
-  if (not_on_pg(app, res)) return;
   static const char *const allowed[] = {"limit", NULL};
   char vals[1][64];
   fc_buf list;
@@ -358,7 +341,6 @@ GW_HANDLER(gw_handle_webhook_deliveries) {
 }
 
 GW_HANDLER(gw_handle_alerts_list) {
-  if (not_on_pg(app, res)) return;
   static const char *const allowed[] = {"limit", NULL};
   char vals[1][64];
   fc_buf list;

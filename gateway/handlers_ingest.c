@@ -95,15 +95,28 @@ GW_HANDLER(gw_handle_ingest) {
   rc = gw_db_store_batch(app->db, call->tenant, b, &n, &err);
   if (rc == FC_OK) {
     int changed = n.created + n.updated > 0;
+    unsigned long long job = 0;
     if (changed) gw_cache_invalidate(app->cache, call->tenant);
+    /* Queued before the bump below: a retry after a failed bump stores
+     * nothing new, so it would queue nothing. */
+    if (app->registry && changed) {
+      /* Transactions retrain the revenue models; treasury rows refit the
+       * flow model that method=ml projections reuse. */
+      gw_retrain_opts o = gw_retrain_defaults();
+      o.what = kind == FC_RECORD_TRANSACTIONS ? GW_RETRAIN_REVENUE : GW_RETRAIN_TREASURY;
+      job = (unsigned long long)gw_registry_request(app->registry, call->tenant, &o);
+    }
 #ifdef FC_WITH_REDIS
     /* Other nodes key their cached insights by the tenant's shared
      * generation. Bumped after every store, changed or not, so that a
      * retry of a batch whose bump failed (503 below) still bumps. */
     if (app->shared && gw_shared_bump_cache(app->shared, call->tenant) != FC_OK) {
       gw_response_error(res, 503, "unavailable",
-                        "stored, but the other nodes' caches could not be invalidated; retry "
-                        "(storing again changes nothing)");
+                        "stored (%zu created, %zu updated, %zu unchanged), but the other nodes' "
+                        "cached insights could not be invalidated (the shared store is "
+                        "unreachable); retrying the same request is safe: ingestion is idempotent "
+                        "and the retry invalidates them",
+                        n.created, n.updated, n.unchanged);
       gw_response_header(res, "Retry-After", "1");
       fc_batch_destroy(b);
       return;
@@ -115,16 +128,8 @@ GW_HANDLER(gw_handle_ingest) {
     fc_buf_json_str(&res->body, call->tenant);
     fc_buf_printf(&res->body, ",\"stored\":%zu,\"created\":%zu,\"updated\":%zu,\"unchanged\":%zu",
                   fc_batch_count(b), n.created, n.updated, n.unchanged);
-    if (app->registry && !changed) {
-      fc_buf_puts(&res->body, ",\"retrain_job\":null");
-    } else if (app->registry) {
-      /* Transactions retrain the revenue models; treasury rows refit the
-       * flow model that method=ml projections reuse. */
-      gw_retrain_opts o = gw_retrain_defaults();
-      o.what = kind == FC_RECORD_TRANSACTIONS ? GW_RETRAIN_REVENUE : GW_RETRAIN_TREASURY;
-      fc_buf_printf(&res->body, ",\"retrain_job\":%llu",
-                    (unsigned long long)gw_registry_request(app->registry, call->tenant, &o));
-    }
+    if (app->registry && !changed) fc_buf_puts(&res->body, ",\"retrain_job\":null");
+    else if (app->registry) fc_buf_printf(&res->body, ",\"retrain_job\":%llu", job);
     fc_buf_putc(&res->body, '}');
   } else {
     gw_response_fc_error(res, rc, &err);

@@ -8,6 +8,7 @@
  *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
  *                     [--sync normal|full] [--checkpoint-ms MS]
  *                     [--webhook-allow CIDR,...] [--alert-period-ms MS]
+ *                     [--webhook-lease-ms MS] [--webhook-ca FILE]
  *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
  *                     [--granularity day|hour] [--format csv|json]
  *
@@ -87,6 +88,8 @@ typedef struct options {
   json_t *config; /* the --config document, kept for its strings and tiers */
   gw_netpolicy webhook_allow; /* exceptions to the refused webhook targets (netpolicy.h) */
   long alert_period_ms;       /* re-evaluation of every tenant's alerts (alerts.h) */
+  long webhook_lease_ms;      /* a node's claim on the outbox rows it sends (webhooks.h) */
+  const char *webhook_ca;     /* extra CAs trusted for https:// webhooks (tls.h) */
 } options;
 
 static void usage(FILE *f) {
@@ -130,6 +133,11 @@ static void usage(FILE *f) {
           "                      loopback or link-local (e.g. 127.0.0.1/32)\n"
           "  --alert-period-ms MS  re-evaluate every tenant's depletion alerts this often\n"
           "                      besides after each ingestion (3600000: hourly)\n"
+          "  --webhook-lease-ms MS  on PostgreSQL, how long a node holds the webhook\n"
+          "                      deliveries it took before another node may send them\n"
+          "                      (60000; at least 1000; timeouts are capped at a third)\n"
+          "  --webhook-ca FILE   PEM CA certificates trusted for https:// webhooks besides\n"
+          "                      the system store (a private CA)\n"
           "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
           "                         [--granularity day|hour] [--format csv|json]\n");
 }
@@ -240,6 +248,7 @@ static int parse_args(int argc, char **argv, options *o) {
   o->compute_queue = 256;
   o->queue_ms = 5000;
   o->alert_period_ms = 3600000;
+  o->webhook_lease_ms = 60000;
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp(argv[i], "--config") == 0 && load_config(argv[i + 1], o) != 0) return 2;
   for (int i = 1; i < argc; i++) {
@@ -275,6 +284,15 @@ static int parse_args(int argc, char **argv, options *o) {
       if (parse_ms("--queue-timeout", v, &o->queue_ms) != 0) return 2;
     } else if ((v = flag_value(argc, argv, &i, "--alert-period-ms"))) {
       if (parse_ms("--alert-period-ms", v, &o->alert_period_ms) != 0) return 2;
+    } else if ((v = flag_value(argc, argv, &i, "--webhook-lease-ms"))) {
+      if (parse_ms("--webhook-lease-ms", v, &o->webhook_lease_ms) != 0) return 2;
+      if (o->webhook_lease_ms < 1000) {
+        fprintf(stderr, "floatcast-gateway: --webhook-lease-ms: at least 1000 (a delivery's timeouts "
+                        "are a third of it)\n");
+        return 2;
+      }
+    } else if ((v = flag_value(argc, argv, &i, "--webhook-ca"))) {
+      o->webhook_ca = v;
     } else if ((v = flag_value(argc, argv, &i, "--webhook-allow"))) {
       char msg[160];
       if (gw_netpolicy_parse(v, &o->webhook_allow, msg, sizeof msg) != 0) {
@@ -501,17 +519,10 @@ static void treasury_hooks(const char *tenant, fc_buf *result, void *arg) {
 /* The webhook dispatcher and the alert evaluations (after each flow-model
  * refit, and hourly). 1 with err set when they cannot start. */
 static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtime *rt, fc_err *err) {
-  if (gw_db_is_postgres(app->db)) {
-    /* Alerts and webhooks are SQLite only so far (see main): forecasts are
-     * realized against actuals, but degradation is not judged (its alerts
-     * go to the alerts tables). */
-    rt->perf = app->perf;
-    gw_registry_on_treasury(rt->registry, treasury_hooks, rt);
-    if (app->perf) gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
-    return 0;
-  }
   gw_webhooks_params wp = gw_webhooks_defaults();
   wp.policy = &o->webhook_allow;
+  wp.lease_ms = (uint64_t)o->webhook_lease_ms;
+  wp.ca_file = o->webhook_ca;
   app->webhook_policy = &o->webhook_allow;
   if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
   if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, (uint64_t)o->alert_period_ms, &rt->alerts,
@@ -542,6 +553,13 @@ static int start_shared(const options *o, uv_loop_t *loop, gw_app *app, fc_err *
   int rc = gw_shared_create(loop, &sp, app->db, app->auth, gw_server_shared_verdict, &app->shared, err);
   if (rc == FC_OK) gw_auth_set_shared(app->auth, 1);
   if (rc == FC_OK && app->sessions) gw_shared_set_sessions(app->shared, app->sessions);
+  /* The --seed-demo key (and the revocation of the previous one) is only
+   * in the database so far: the key generation tells the other nodes now,
+   * as an admin's key change does. Without Redis they find it in their
+   * periodic reload (1 s while Redis is down, 5 s otherwise). */
+  if (rc == FC_OK && o->seed_demo && gw_shared_keys_changed(app->shared, NULL) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: --seed-demo: Redis unreachable: the other nodes learn the "
+                    "demo key from the database within 5 s\n");
   return rc;
 #else
   (void)loop;
@@ -739,13 +757,6 @@ int main(int argc, char **argv) {
   fc_err_clear(&err);
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
-  /* Alerts and webhooks keep their tables in SQLite only so far: a
-   * PostgreSQL-backed node runs without them (their endpoints answer 501
-   * saying so, model degradation is not judged) and says so
-   * once. Sessions, tracking and experiments work on both engines. */
-  if (rc == 0 && gw_db_is_postgres(app.db))
-    fprintf(stderr, "floatcast-gateway: on PostgreSQL: depletion and degradation alerts and webhooks "
-                    "are not available yet (SQLite only)\n");
   if (rc == 0 &&
       (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
     rc = 1;

@@ -63,6 +63,23 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                 (unsigned long long)cache->hits, (unsigned long long)cache->misses,
                 lookups ? (double)cache->hits / (double)lookups : 0.0,
                 (unsigned long long)cache->entries);
+  fc_buf_printf(out,
+                "# HELP floatcast_insight_computations_total Cacheable calls that missed the cache "
+                "and computed (single flight leaders).\n"
+                "# TYPE floatcast_insight_computations_total counter\n"
+                "floatcast_insight_computations_total %llu\n"
+                "# HELP floatcast_insight_coalesced_total Calls that missed the cache while the same "
+                "computation was running: answered with its answer (shared), computed for themselves "
+                "(alone: its answer was an error or not cacheable) or timed out waiting (timeout).\n"
+                "# TYPE floatcast_insight_coalesced_total counter\n"
+                "floatcast_insight_coalesced_total{outcome=\"shared\"} %llu\n"
+                "floatcast_insight_coalesced_total{outcome=\"alone\"} %llu\n"
+                "floatcast_insight_coalesced_total{outcome=\"timeout\"} %llu\n"
+                "# TYPE floatcast_insight_flights gauge\n"
+                "floatcast_insight_flights %llu\n",
+                (unsigned long long)m->flight_led, (unsigned long long)m->flight_shared,
+                (unsigned long long)m->flight_alone, (unsigned long long)m->flight_timeout,
+                (unsigned long long)m->flight_open);
   if (gate)
     fc_buf_printf(out,
                   "# HELP floatcast_compute_refused_total Thread-pool calls refused at the gate: "

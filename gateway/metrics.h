@@ -36,6 +36,11 @@ typedef struct gw_metrics {
   gw_hist loop_busy; /* per loop iteration: time not spent waiting in poll */
   uint64_t limited;  /* 429 answers (rate, quota, concurrency) */
   uint64_t metering_failed;
+  /* Single flight of cache misses (flight.h): computations led, followers
+   * answered with the leader's answer, followers that computed for
+   * themselves (the leader's answer was not shareable), followers that
+   * timed out; flights in progress. */
+  uint64_t flight_led, flight_shared, flight_alone, flight_timeout, flight_open;
 } gw_metrics;
 
 /* route_index: gw_route_index, or GW_METRICS_ROUTES for "no route". */

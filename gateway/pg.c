@@ -194,10 +194,48 @@ static const char migration_scenarios[] =
     " id text PRIMARY KEY, tenant_id text NOT NULL, name text NOT NULL, scenario text NOT NULL,"
     " created_at bigint NOT NULL, updated_at bigint NOT NULL, UNIQUE (tenant_id, name));";
 
+/* Alert settings, webhooks, alerts and the webhook outbox (pg_alerts.h),
+ * as SQLite's tables (db_alerts.c), plus the outbox's claim: the node
+ * delivering a row (claimed_by) until claimed_until, in the database's
+ * clock (ms), after which another node may take it. */
+static const char migration_alerts[] =
+    "CREATE TABLE treasury_settings ("
+    " tenant_id text PRIMARY KEY, floors text NOT NULL,"
+    " alert_probability double precision NOT NULL, alert_horizon_hours integer NOT NULL,"
+    " updated_at bigint NOT NULL);"
+    "CREATE TABLE webhooks ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, url text NOT NULL, events integer NOT NULL,"
+    " secret text NOT NULL, created_at bigint NOT NULL, deleted_at bigint);"
+    "CREATE INDEX webhooks_by_tenant ON webhooks (tenant_id);"
+    "CREATE TABLE alerts ("
+    " id text PRIMARY KEY, tenant_id text NOT NULL, kind text NOT NULL, subject text NOT NULL,"
+    " opened_at bigint NOT NULL, closed_at bigint, probability double precision NOT NULL,"
+    " last_probability double precision NOT NULL, last_evaluated_at bigint NOT NULL,"
+    " payload text NOT NULL);"
+    /* One open episode per (tenant, kind, subject), whichever node opens it. */
+    "CREATE UNIQUE INDEX alerts_one_open ON alerts (tenant_id, kind, subject)"
+    " WHERE closed_at IS NULL;"
+    "CREATE INDEX alerts_by_tenant ON alerts (tenant_id, opened_at);"
+    "CREATE TABLE webhook_outbox ("
+    " event_id text NOT NULL, webhook_id text NOT NULL, tenant_id text NOT NULL,"
+    " created_ms bigint NOT NULL, next_ms bigint NOT NULL, attempts integer NOT NULL,"
+    " status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'cancelled')),"
+    " delivered_ms bigint, last_error text, claimed_by text, claimed_until bigint,"
+    " PRIMARY KEY (event_id, webhook_id));"
+    "CREATE INDEX webhook_outbox_due ON webhook_outbox (next_ms) WHERE status = 'pending';"
+    "CREATE INDEX webhook_outbox_by_webhook ON webhook_outbox (webhook_id, status);"
+    "CREATE TABLE webhook_deliveries ("
+    " event_id text NOT NULL, webhook_id text NOT NULL, attempt integer NOT NULL,"
+    " at_ms bigint NOT NULL, status_code integer, error text,"
+    " duration_ms double precision NOT NULL,"
+    " PRIMARY KEY (event_id, webhook_id, attempt));"
+    "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, at_ms);";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_scenarios};
+                                         migration_5, migration_scenarios,
+                                         migration_alerts};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

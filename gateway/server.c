@@ -34,6 +34,7 @@
 
 #include "cache.h"
 #include "db_sessions.h"
+#include "flight.h"
 #include "gate.h"
 #ifdef FC_WITH_REDIS
 #include "shared.h"
@@ -49,7 +50,7 @@
 #define LINGER_MS 1000
 
 enum conn_state { READING, WORKING, METERING, WRITING, LINGER };
-enum timer_mode { T_NONE, T_IDLE, T_HEAD, T_REQUEST, T_WRITE, T_LINGER, T_QUEUE };
+enum timer_mode { T_NONE, T_IDLE, T_HEAD, T_REQUEST, T_WRITE, T_LINGER, T_QUEUE, T_FLIGHT };
 
 typedef struct gw_conn gw_conn;
 
@@ -74,6 +75,7 @@ struct gw_server {
   int draining;
   int port;
   fc_rng ids; /* request ids (loop only); seeded from the OS at start */
+  gw_flights flights; /* cache misses being computed (flight.h) */
 };
 
 struct gw_conn {
@@ -104,6 +106,10 @@ struct gw_conn {
   unsigned answered; /* requests answered on this connection */
   int cache_hit;
   uint64_t cache_gen;
+  /* Its place in a single flight of a cache miss; flight_alone: computes
+   * without one (its leader's answer could not be shared). */
+  gw_flight_entry flight;
+  int flight_alone, flight_shared; /* flight_shared: answered with its leader's answer */
   const gw_route *route;
   uint64_t t_finish, t_write; /* answer final; handed to the socket */
   gw_call call;
@@ -170,7 +176,8 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   } else if (c->t_finish && c->call.caller == GW_CALLER_ADMIN) {
     fc_buf_puts(&line, ",\"caller\":\"admin\"");
   }
-  if (c->cache_hit) fc_buf_puts(&line, ",\"cache\":\"hit\"");
+  if (c->cache_hit)
+    fc_buf_puts(&line, c->flight_shared ? ",\"cache\":\"coalesced\"" : ",\"cache\":\"hit\"");
   fc_buf_puts(&line, "}\n");
   if (!fc_buf_failed(&line)) fputs(line.data, stderr);
   fc_buf_free(&line);
@@ -178,6 +185,8 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
 
 static void set_timer(gw_conn *c, enum timer_mode mode, uint64_t ms);
 static void queue_expired(gw_conn *c);
+static void flight_expired(gw_conn *c);
+static void flight_land(gw_conn *c);
 
 /* The current request's id: the client's X-Request-Id when there is exactly
  * one and it is valid (gw_request_id_valid), else 32 hex digits (128 bits)
@@ -200,6 +209,10 @@ static void on_timer(uv_timer_t *t) {
   c->tmode = T_NONE;
   if (mode == T_QUEUE) {
     queue_expired(c);
+    return;
+  }
+  if (mode == T_FLIGHT) {
+    flight_expired(c);
     return;
   }
   if ((mode == T_REQUEST || mode == T_HEAD) && c->state == READING &&
@@ -303,6 +316,9 @@ static void close_conn(gw_conn *c) {
   /* A call waiting for a thread gives up its place; a running one keeps
    * its slot until on_work_done. */
   if (c->gate.where == GW_GATE_WAITING) gw_gate_leave(c->srv->app->gate, &c->gate);
+  /* A follower stops waiting; a leader's followers compute for themselves. */
+  if (c->flight.flight && !c->flight.leader) gw_flight_leave(&c->flight);
+  flight_land(c);
   uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
@@ -536,6 +552,7 @@ static void finish(gw_conn *c) {
   if (c->route && c->route->cache && !c->cache_hit && res->status == 200 && c->cache_key.len && !res->no_store)
     gw_cache_put(app->cache, c->call.tenant, c->cache_key.data, c->cache_gen,
                  uv_hrtime() / 1000000, res->status, res->content_type, &res->body);
+  flight_land(c); /* before the limit headers: followers get the handler's own */
   fc_buf_append(&res->headers, c->rl_hdr.data, c->rl_hdr.len);
   prepare_response(c);
   if (c->call.caller != GW_CALLER_PARTNER || !app->meter) {
@@ -723,6 +740,7 @@ static void dispatch(gw_conn *c) {
   set_timer(c, T_NONE, 0);
   c->t_dispatch = uv_hrtime();
   c->cache_hit = 0;
+  c->flight_alone = c->flight_shared = 0;
   fc_buf_reset(&c->rl_hdr);
   fc_buf_reset(&c->cache_key);
   assign_request_id(c, req);
@@ -855,6 +873,91 @@ void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
 }
 #endif
 
+/* ---- single flight of cache misses (flight.h) ---- */
+
+static gw_conn *flight_conn(gw_flight_entry *e) {
+  return (gw_conn *)(void *)((char *)e - offsetof(gw_conn, flight));
+}
+
+static void flight_gauge(gw_server *s) {
+  if (s->app->metrics) s->app->metrics->flight_open = s->flights.open;
+}
+
+/* A cache miss: leads the flight of its key (goes on to compute) or
+ * follows the one in progress (waits, at most the request timeout, for
+ * its leader's answer); 1 when it follows. The key holds the generation
+ * the cache was read under, so a call made after an ingestion never
+ * follows a computation from before it. */
+static int flight_follow(gw_conn *c) {
+  gw_server *s = c->srv;
+  gw_metrics *m = s->app->metrics;
+  if (c->flight_alone) return 0;
+  fc_buf key;
+  fc_buf_init(&key);
+  fc_buf_printf(&key, "%s\n%llu", c->cache_key.data, (unsigned long long)c->cache_gen);
+  int r = fc_buf_failed(&key) ? GW_FLIGHT_ALONE : gw_flight_join(&s->flights, key.data, &c->flight);
+  fc_buf_free(&key);
+  flight_gauge(s);
+  if (r == GW_FLIGHT_LEAD && m) m->flight_led++;
+  if (r != GW_FLIGHT_FOLLOW) return 0;
+  c->state = WORKING; /* bytes arriving meanwhile wait, as for a handler */
+  set_timer(c, T_FLIGHT, s->cfg.request_ms);
+  return 1;
+}
+
+/* A follower answered with a copy of its leader's final 200: the body and
+ * the handler's headers, as a cache hit would be (metered as usual). */
+static void flight_share(gw_conn *q, const gw_response *lead) {
+  q->cache_hit = 1; /* already cached by the leader */
+  q->flight_shared = 1;
+  q->res.status = lead->status;
+  q->res.content_type = lead->content_type;
+  fc_buf_append(&q->res.headers, lead->headers.data, lead->headers.len);
+  fc_buf_append(&q->res.body, lead->body.data, lead->body.len);
+  gw_response_header(&q->res, "X-Cache", "coalesced");
+  finish(q);
+}
+
+/* c's flight ends (its answer is final, or it went away): each follower
+ * gets a copy of a shareable answer, or computes for itself. */
+static void flight_land(gw_conn *c) {
+  gw_server *s = c->srv;
+  gw_metrics *m = s->app->metrics;
+  if (!c->flight.flight || !c->flight.leader) return;
+  const gw_response *res = &c->res;
+  int share = !c->closing && res->status == 200 && !res->no_store && !fc_buf_failed(&res->body) &&
+              !fc_buf_failed(&res->headers);
+  gw_flight_entry *e = gw_flight_land(&s->flights, &c->flight), *next;
+  flight_gauge(s);
+  for (; e; e = next) {
+    next = e->next;
+    gw_conn *q = flight_conn(e);
+    set_timer(q, T_NONE, 0);
+    if (share) {
+      if (m) m->flight_shared++;
+      flight_share(q, res);
+    } else {
+      /* Never share an error: it may be the leader's alone (a timeout,
+       * a 429), and it is not cached either. */
+      if (m) m->flight_alone++;
+      q->flight_alone = 1;
+      dispatch_admitted(q);
+    }
+  }
+}
+
+/* A follower waited the whole request timeout for its leader. */
+static void flight_expired(gw_conn *c) {
+  if (!c->flight.flight) return;
+  gw_flight_leave(&c->flight);
+  if (c->srv->app->metrics) c->srv->app->metrics->flight_timeout++;
+  gw_response_error(&c->res, 503, "overloaded",
+                    "the same computation is still in progress after the request timeout; retry "
+                    "shortly");
+  gw_response_header(&c->res, "Retry-After", "1");
+  finish(c);
+}
+
 /* The call is admitted (or needs no admission): route, check, serve. */
 static void dispatch_admitted(gw_conn *c) {
   const gw_request *req = &c->in.req;
@@ -886,9 +989,12 @@ static void dispatch_admitted(gw_conn *c) {
     finish(c);
     return;
   }
-  if (c->route->cache && c->call.caller == GW_CALLER_PARTNER && app->cache && serve_cached(c)) {
-    finish(c);
-    return;
+  if (c->route->cache && c->call.caller == GW_CALLER_PARTNER && app->cache) {
+    if (serve_cached(c)) {
+      finish(c);
+      return;
+    }
+    if (flight_follow(c)) return;
   }
   if (!c->route->offload) {
     c->route->fn(app, &c->call, req, &c->res);
@@ -1085,6 +1191,7 @@ int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *
   gw_server *s = calloc(1, sizeof *s);
   if (!s) return UV_ENOMEM;
   s->loop = loop;
+  gw_flights_init(&s->flights);
   s->cfg = *cfg;
   s->app = app;
   uint64_t seed = 0;

@@ -11,12 +11,14 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <llhttp.h>
 
 #include "db_alerts.h"
 #include "hmac.h"
 #include "sha256.h"
+#include "tls.h"
 
 /* ---- tokens, URLs, targets ---- */
 
@@ -47,12 +49,11 @@ int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *por
   for (size_t i = 0; i < n; i++)
     if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
       return set_msg(msg, msg_cap, "url: spaces, control and non-ASCII bytes must be percent-encoded");
-  if (strncasecmp(url, "https://", 8) == 0)
-    return set_msg(msg, msg_cap, "url: https is not supported by this gateway (no TLS client); "
-                                 "use http:// behind a TLS-terminating proxy");
-  if (strncasecmp(url, "http://", 7) != 0) return set_msg(msg, msg_cap, "url: expected http://host[:port]/path");
+  int tls = strncasecmp(url, "https://", 8) == 0;
+  if (!tls && strncasecmp(url, "http://", 7) != 0)
+    return set_msg(msg, msg_cap, "url: expected http:// or https://host[:port]/path");
   if (strchr(url, '#')) return set_msg(msg, msg_cap, "url: no fragment allowed");
-  a = url + 7;
+  a = url + (tls ? 8 : 7);
   end = a + strcspn(a, "/?");
   if (memchr(a, '@', (size_t)(end - a))) return set_msg(msg, msg_cap, "url: no user information allowed");
   if (*a == '[') {
@@ -69,7 +70,7 @@ int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *por
   if (hend == h || (size_t)(hend - h) >= host_cap) return set_msg(msg, msg_cap, "url: missing or overlong host");
   memcpy(host, h, (size_t)(hend - h));
   host[hend - h] = '\0';
-  snprintf(port, port_cap, "80");
+  snprintf(port, port_cap, tls ? "443" : "80");
   if (a < end) {
     long p = 0;
     if (*a != ':' || a + 1 == end || end - a > 6) return set_msg(msg, msg_cap, "url: bad port");
@@ -130,6 +131,7 @@ struct gw_webhooks {
   gw_db *db;
   gw_webhooks_params p;
   gw_netpolicy policy;
+  gw_tls_ctx *tls; /* https:// deliveries */
   uv_timer_t poll;
   uv_async_t wake;
   uv_work_t work;
@@ -141,6 +143,7 @@ struct gw_webhooks {
   uint64_t rng;
   uv_mutex_t lock; /* the stats */
   uint64_t delivered, failed;
+  char node[128]; /* this process, as the outbox's claimed_by */
 };
 
 struct delivery {
@@ -156,6 +159,8 @@ struct delivery {
   fc_buf req;
   char host[256], port[8], path[GW_WEBHOOK_URL_MAX + 2];
   int refs, resolving, tcp_open, finished, connected;
+  int https, handshaken; /* an https:// URL; its TLS handshake done */
+  gw_tls *tls;
   uint64_t start_ms;
   size_t read_bytes;
   char rbuf[4096];
@@ -195,6 +200,7 @@ static void unref(delivery *d) {
   gw_webhooks *w = d->w;
   w->live[d->index] = NULL;
   fc_buf_free(&d->req);
+  gw_tls_free(d->tls);
   free(d);
   if (--w->outstanding == 0) record_batch(w);
 }
@@ -217,7 +223,8 @@ static void finish(delivery *d, int status_code, const char *what, const char *d
 
 static void on_timeout(uv_timer_t *t) {
   delivery *d = t->data;
-  finish(d, 0, d->connected ? "no whole answer in time" : "connect timeout", NULL);
+  finish(d, 0, !d->connected ? "connect timeout" : d->tls && !d->handshaken ? "TLS handshake not done in time"
+                                                                          : "no whole answer in time", NULL);
 }
 
 static int on_headers_complete(llhttp_t *p) {
@@ -236,6 +243,16 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(d->rbuf, sizeof d->rbuf);
 }
 
+/* Plaintext of the answer, to llhttp. */
+static void parse_answer(delivery *d, const char *data, size_t n) {
+  d->read_bytes += n;
+  llhttp_errno_t e = llhttp_execute(&d->parser, data, n);
+  if (e != HPE_OK && e != HPE_PAUSED) finish(d, 0, "malformed answer: ", llhttp_errno_name(e));
+  else if (!d->finished && d->read_bytes > 65536) finish(d, 0, "answer head over 64 KiB", NULL);
+}
+
+static void tls_received(delivery *d, const char *data, size_t n);
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   delivery *d = s->data;
   if (d->finished) return;
@@ -243,10 +260,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     finish(d, 0, "connection closed before an answer: ", n == UV_EOF ? "end of stream" : uv_strerror((int)n));
     return;
   }
-  d->read_bytes += (size_t)n;
-  llhttp_errno_t e = llhttp_execute(&d->parser, buf->base, (size_t)n);
-  if (e != HPE_OK && e != HPE_PAUSED) finish(d, 0, "malformed answer: ", llhttp_errno_name(e));
-  else if (!d->finished && d->read_bytes > 65536) finish(d, 0, "answer head over 64 KiB", NULL);
+  if (d->tls) tls_received(d, buf->base, (size_t)n);
+  else parse_answer(d, buf->base, (size_t)n);
 }
 
 static void on_written(uv_write_t *wr, int status) {
@@ -256,7 +271,7 @@ static void on_written(uv_write_t *wr, int status) {
 
 static void build_request(delivery *d, const gw_outbox_item *it) {
   char sig[GW_SIGNATURE_MAX];
-  int v6 = strchr(d->host, ':') != NULL, dflt = strcmp(d->port, "80") == 0;
+  int v6 = strchr(d->host, ':') != NULL, dflt = strcmp(d->port, d->https ? "443" : "80") == 0;
   gw_webhook_signature(it->secret, (long long)time(NULL), it->body, it->body_len, sig, sizeof sig);
   fc_buf_printf(&d->req, "POST %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n", d->path, v6 ? "[" : "", d->host,
                 v6 ? "]" : "", dflt ? "" : ":", dflt ? "" : d->port);
@@ -268,6 +283,104 @@ static void build_request(delivery *d, const gw_outbox_item *it) {
   fc_buf_append(&d->req, it->body, it->body_len);
 }
 
+/* ---- https: TLS through memory BIOs (tls.h) on the same stream ---- */
+
+typedef struct tls_write {
+  uv_write_t req;
+  delivery *d;
+  char *bytes;
+} tls_write;
+
+static void on_tls_written(uv_write_t *wr, int status) {
+  tls_write *tw = wr->data;
+  /* Before the stream's close callback (libuv cancels pending writes
+   * first), so the delivery is still there. */
+  if (status < 0 && !tw->d->finished) finish(tw->d, 0, "write failed: ", uv_strerror(status));
+  free(tw->bytes);
+  free(tw);
+}
+
+/* Sends what OpenSSL has produced (handshake records, the request). */
+static void tls_flush(delivery *d) {
+  char *bytes;
+  size_t n;
+  if (d->finished) return;
+  if (gw_tls_pending(d->tls, &bytes, &n) != 0) {
+    finish(d, 0, "out of memory", NULL);
+    return;
+  }
+  if (n == 0) return;
+  tls_write *tw = malloc(sizeof *tw);
+  if (!tw) {
+    free(bytes);
+    finish(d, 0, "out of memory", NULL);
+    return;
+  }
+  tw->d = d;
+  tw->bytes = bytes;
+  tw->req.data = tw;
+  uv_buf_t b = uv_buf_init(bytes, (unsigned)n);
+  int r = uv_write(&tw->req, (uv_stream_t *)&d->tcp, &b, 1, on_tls_written);
+  if (r != 0) {
+    free(bytes);
+    free(tw);
+    finish(d, 0, "write failed: ", uv_strerror(r));
+  }
+}
+
+/* The handshake's next step; once it is done (the certificate verified),
+ * the request is encrypted. Nothing of the request leaves before. */
+static void tls_advance(delivery *d) {
+  char msg[256];
+  int r = gw_tls_handshake(d->tls, msg, sizeof msg);
+  if (r < 0) {
+    finish(d, 0, msg, NULL);
+    return;
+  }
+  if (r == 1) {
+    d->handshaken = 1;
+    build_request(d, &d->w->items[d->index]);
+    if (fc_buf_failed(&d->req) || gw_tls_write(d->tls, d->req.data, d->req.len, msg, sizeof msg) != 0) {
+      finish(d, 0, fc_buf_failed(&d->req) ? "cannot send" : msg, NULL);
+      return;
+    }
+  }
+  tls_flush(d);
+}
+
+static void tls_received(delivery *d, const char *data, size_t n) {
+  char plain[4096], msg[256];
+  if (gw_tls_feed(d->tls, data, n) != 0) {
+    finish(d, 0, "out of memory", NULL);
+    return;
+  }
+  if (!d->handshaken) tls_advance(d);
+  while (d->handshaken && !d->finished) {
+    long got = gw_tls_read(d->tls, plain, sizeof plain, msg, sizeof msg);
+    if (got == 0) break;
+    if (got < 0) {
+      finish(d, 0, "connection closed before an answer: ", msg);
+      return;
+    }
+    parse_answer(d, plain, (size_t)got);
+  }
+  tls_flush(d);
+}
+
+static void tls_start(delivery *d) {
+  char msg[256];
+  d->tls = gw_tls_new(d->w->tls, d->host, msg, sizeof msg);
+  if (!d->tls) {
+    finish(d, 0, msg, NULL);
+    return;
+  }
+  if (uv_read_start((uv_stream_t *)&d->tcp, on_alloc, on_read) != 0) {
+    finish(d, 0, "cannot read", NULL);
+    return;
+  }
+  tls_advance(d);
+}
+
 static void on_connect(uv_connect_t *c, int status) {
   delivery *d = c->data;
   if (d->finished) return;
@@ -276,7 +389,12 @@ static void on_connect(uv_connect_t *c, int status) {
     return;
   }
   d->connected = 1;
+  /* The answer's timeout covers an https handshake too. */
   uv_timer_start(&d->timer, on_timeout, d->w->p.response_ms, 0);
+  if (d->https) {
+    tls_start(d);
+    return;
+  }
   build_request(d, &d->w->items[d->index]);
   uv_buf_t b = uv_buf_init(d->req.data, (unsigned)d->req.len);
   d->wr.data = d;
@@ -337,6 +455,7 @@ static void start_delivery(gw_webhooks *w, size_t i) {
     finish(d, 0, msg, NULL);
     return;
   }
+  d->https = strncasecmp(it->url, "https://", 8) == 0;
   uv_timer_start(&d->timer, on_timeout, w->p.connect_ms, 0);
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
@@ -358,7 +477,8 @@ static void fetch_work(uv_work_t *wk) {
   gw_webhooks *w = wk->data;
   fc_err err;
   fc_err_clear(&err);
-  if (gw_db_outbox_due(w->db, wall_ms(), GW_WEBHOOK_BATCH, &w->items, &w->n, &err) != FC_OK)
+  gw_outbox_claim claim = {w->node, wall_ms(), (int64_t)w->p.lease_ms};
+  if (gw_db_outbox_due(w->db, &claim, GW_WEBHOOK_BATCH, &w->items, &w->n, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: webhook outbox: %s\n", err.msg);
 }
 
@@ -398,7 +518,7 @@ static void record_work(uv_work_t *wk) {
   fc_err err;
   for (size_t i = 0; i < w->n; i++) {
     fc_err_clear(&err);
-    if (gw_db_outbox_record(w->db, &w->items[i], &w->attempts[i], &err) != FC_OK)
+    if (gw_db_outbox_record(w->db, w->node, &w->items[i], &w->attempts[i], &err) != FC_OK)
       fprintf(stderr, "floatcast-gateway: webhook delivery log: %s\n", err.msg);
   }
 }
@@ -440,6 +560,16 @@ static void tick(gw_webhooks *w) {
 static void on_poll(uv_timer_t *t) { tick(t->data); }
 static void on_wake(uv_async_t *a) { tick(a->data); }
 
+/* host/pid/random: unique among the nodes, and says which process holds
+ * a claim to whoever reads the outbox. */
+static void node_name(char *out, size_t cap) {
+  char host[64] = "", rnd[16];
+  if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "?");
+  host[sizeof host - 1] = '\0';
+  if (gw_random_token("", 4, rnd, sizeof rnd) != 0) snprintf(rnd, sizeof rnd, "%llx", (unsigned long long)uv_hrtime());
+  snprintf(out, cap, "%s/%d/%s", host, (int)getpid(), rnd);
+}
+
 gw_webhooks_params gw_webhooks_defaults(void) {
   gw_webhooks_params p;
   memset(&p, 0, sizeof p);
@@ -447,6 +577,7 @@ gw_webhooks_params gw_webhooks_defaults(void) {
   p.response_ms = 10000;
   p.backoff_base_ms = 1000;
   p.poll_ms = 1000;
+  p.lease_ms = 60000;
   return p;
 }
 
@@ -464,6 +595,16 @@ int gw_webhooks_start(uv_loop_t *loop, gw_db *db, gw_webhooks_params p, gw_webho
   w->p = p;
   if (p.policy) w->policy = *p.policy;
   w->p.policy = &w->policy;
+  char msg[400];
+  w->tls = gw_tls_ctx_new(p.ca_file, msg, sizeof msg);
+  if (!w->tls) {
+    uv_mutex_destroy(&w->lock);
+    free(w);
+    return fc_err_set(err, FC_EINVAL, "--webhook-ca: %s", msg);
+  }
+  if (w->p.connect_ms > w->p.lease_ms / 3) w->p.connect_ms = w->p.lease_ms / 3;
+  if (w->p.response_ms > w->p.lease_ms / 3) w->p.response_ms = w->p.lease_ms / 3;
+  node_name(w->node, sizeof w->node);
   if (getrandom(&w->rng, sizeof w->rng, 0) != (ssize_t)sizeof w->rng || w->rng == 0)
     w->rng = uv_hrtime() | 1;
   uv_async_init(loop, &w->wake, on_wake);
@@ -501,9 +642,16 @@ void gw_webhooks_stop(gw_webhooks *w) {
 
 void gw_webhooks_destroy(gw_webhooks *w) {
   if (!w) return;
+  /* Deliveries abandoned by the stop: their rows go to another node now
+   * rather than after the lease. The loop has ended: blocking is fine. */
+  fc_err err;
+  fc_err_clear(&err);
+  if (w->stopped && gw_db_outbox_release(w->db, w->node, &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: webhook outbox: %s (its claims lapse by themselves)\n", err.msg);
   gw_outbox_items_free(w->items, w->n);
   free(w->attempts);
   free(w->live);
+  gw_tls_ctx_free(w->tls);
   uv_mutex_destroy(&w->lock);
   free(w);
 }

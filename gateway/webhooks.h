@@ -15,10 +15,21 @@
  * redirects are never followed) is retried after
  * min(base * 2^(attempt-1), GW_WEBHOOK_BACKOFF_MAX_MS) with +-50 % jitter,
  * until GW_WEBHOOK_GIVE_UP_MS after the event was committed; then the row
- * is failed. Rows survive restarts (a kill -9 too): the outbox is in
- * SQLite, and a row in flight at a crash is sent again.
+ * is failed. Rows survive restarts (a kill -9 too): the outbox is in the
+ * database, and a row in flight at a crash is sent again. On PostgreSQL
+ * every node runs a dispatcher on the one outbox: a node claims the rows
+ * it takes (db_alerts.h, pg_alerts.h) for lease_ms, so one node sends an
+ * event, and the rows of a node killed mid-delivery go out from another
+ * node once that claim lapses.
  *
- * SSRF: only http:// URLs; every address a host name resolves to must be
+ * https:// URLs speak TLS 1.2+ over the same connection (tls.h, memory
+ * BIOs on the loop): SNI, the certificate verified against the system
+ * store (and --webhook-ca) with the URL's host checked against it; the
+ * request is encrypted only after the handshake, so a refused certificate
+ * sends nothing and is a failed attempt ("TLS handshake failed:
+ * certificate verify failed: <reason>"), retried like any other.
+ *
+ * SSRF: http:// and https:// URLs only; every address a host name resolves to must be
  * allowed by the policy (netpolicy.h) and the connection goes to the
  * address that was checked, so a name cannot be re-resolved elsewhere
  * between check and connect.
@@ -47,6 +58,16 @@ typedef struct gw_webhooks_params {
   uint64_t response_ms;       /* whole answer within this of the connect (10000) */
   uint64_t backoff_base_ms;   /* first retry after about this (1000) */
   uint64_t poll_ms;           /* look for due rows at least this often (1000) */
+  /* How long a node holds the rows it took (PostgreSQL: several nodes
+   * share the outbox) before another node may send them (60000). The
+   * connect and answer timeouts are capped at a third of it each, so a
+   * live node has ended and recorded its attempt before its claim lapses
+   * (unless its thread pool is stalled for the rest: then the row may go
+   * out twice, which at least once allows). */
+  uint64_t lease_ms;
+  /* A PEM file of CAs trusted for https:// receivers besides the system
+   * store (--webhook-ca: private CAs, tests); NULL: the system store only. */
+  const char *ca_file;
 } gw_webhooks_params;
 
 gw_webhooks_params gw_webhooks_defaults(void);
@@ -58,11 +79,13 @@ void gw_webhooks_wake(gw_webhooks *w);
 /* Loop thread: stops polling; deliveries in flight are abandoned (their
  * rows stay pending and go out after the next start). */
 void gw_webhooks_stop(gw_webhooks *w);
-/* After uv_run has returned; NULL is accepted. */
+/* After uv_run has returned; NULL is accepted. After a stop it ends this
+ * node's claims on the outbox (blocking: the loop is over). */
 void gw_webhooks_destroy(gw_webhooks *w);
 void gw_webhooks_stats(gw_webhooks *w, uint64_t *delivered, uint64_t *failed_attempts);
 
-/* A URL a webhook may have: http://host[:port][/path], at most
+/* A URL a webhook may have: http[s]://host[:port][/path] (port 80 or 443
+ * by default), at most
  * GW_WEBHOOK_URL_MAX bytes, no user info, no fragment. Splits it (host
  * without brackets). -1 with a reason in msg otherwise. */
 int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *port, size_t port_cap,

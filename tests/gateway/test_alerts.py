@@ -242,7 +242,7 @@ class BadInput(unittest.TestCase):
                  ({"events": ["depletion.alert"]}, "invalid_field"),
                  ({"url": 5, "events": ["depletion.alert"]}, "invalid_field"),
                  ({"url": "ftp://127.0.0.1/x", "events": ["depletion.alert"]}, "invalid_field"),
-                 ({"url": "https://127.0.0.1/x", "events": ["depletion.alert"]}, "invalid_field"),
+                 ({"url": "https:///x", "events": ["depletion.alert"]}, "invalid_field"),
                  ({"url": "http://user:pw@127.0.0.1/x", "events": ["depletion.alert"]}, "invalid_field"),
                  ({"url": "http://127.0.0.1:0/x", "events": ["depletion.alert"]}, "invalid_field"),
                  ({"url": "http://127.0.0.1:99999/x", "events": ["depletion.alert"]}, "invalid_field"),

@@ -25,6 +25,8 @@ Usage: test_fair.py --gateway PATH [unittest args]. Stdlib only; the
 helpers come from test_metered.py.
 """
 import argparse
+import http.client
+import json
 import os
 import shutil
 import sqlite3
@@ -222,6 +224,124 @@ class Overloaded(unittest.TestCase):
                 m = tm.scrape(port)
         finally:
             self.assertEqual(tm.stop(proc), 0)
+
+
+class SingleFlight(unittest.TestCase):
+    """Concurrent cold requests for one cache key coalesce on one
+    computation (gateway/flight.h): with max_concurrent 1, 8 of them at
+    once are all answered 200 with the same body (without single flight 7
+    would get 429 too_many_concurrent), /metrics counts one computation, and
+    every other call was answered from it or from the cache."""
+
+    def delta(self, before, after, name):
+        return after.get(name, 0) - before.get(name, 0)
+
+    def test_cold_misses_of_one_key_compute_once(self):
+        key = tier("flight", 1)
+        shared = 0
+        end = time.monotonic() + 300
+        # A round whose first call finished before the others arrived is
+        # all cache hits: another round (another key) then, until one
+        # shows followers. Each round is checked in full.
+        while shared == 0:
+            self.assertLess(time.monotonic(), end, "no coalesced call after 300 s of rounds")
+            path = heavy_path()
+            before = tm.scrape(G["port"])
+
+            def one(_):
+                r, doc = call("GET", path, key)
+                return r.status, json.dumps(doc, sort_keys=True), r.getheader("X-Cache")
+            got = tm.concurrently(8, one)
+            after = tm.scrape(G["port"])
+            self.assertEqual([s for s, _, _ in got], [200] * 8, got)
+            self.assertEqual(len({b for _, b, _ in got}), 1, "bodies differ")
+            self.assertEqual(self.delta(before, after, "floatcast_insight_computations_total"), 1)
+            shared = self.delta(before, after, 'floatcast_insight_coalesced_total{outcome="shared"}')
+            hits = self.delta(before, after, "floatcast_cache_hits_total")
+            self.assertEqual(shared + hits, 7, (shared, hits))
+            self.assertEqual(sorted(x for _, _, x in got if x),
+                             sorted(["coalesced"] * int(shared) + ["hit"] * int(hits)))
+            self.assertEqual(self.delta(before, after, 'floatcast_compute_refused_total'
+                                                       '{reason="too_many_concurrent"}'), 0)
+            self.assertEqual(after["floatcast_insight_flights"], 0)
+        # Every call was metered, the followers too.
+        calls = gwdb.sql(G["db"], "SELECT coalesce(sum(calls), 0) FROM usage WHERE tenant_id = 'demo'"
+                                  " AND endpoint = 'projection' AND status_class = 2")[0][0]
+        self.assertGreaterEqual(calls, 8)
+
+    def test_a_follower_waits_at_most_the_request_timeout(self):
+        """--request-timeout 5 ms: a follower whose leader's model fit takes
+        longer gets 503 overloaded with Retry-After: 1, counted as a
+        timeout; the leader is answered 200. The calls go on keep-alive
+        connections opened beforehand: a new connection's request head has
+        the same 5 ms, which a busy machine can miss."""
+        db = os.path.join(G["tmp"], "flight-timeout.db")
+        proc, port, demo = tm.spawn(db, ["--anon-rate", "100000", "--anon-burst", "100000",
+                                         "--request-timeout", "5"], seed=True, env=ENV)
+
+        def warm():
+            while True:  # until one connection got its head in within 5 ms
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                try:
+                    c.request("GET", "/healthz")
+                    r = c.getresponse()
+                    r.read()
+                    if r.status == 200 and not r.will_close:
+                        return c
+                except OSError:
+                    pass
+                c.close()
+
+        def scrape():  # tm.scrape's, on a connection past its head timer
+            c = warm()
+            c.request("GET", "/metrics")
+            text = c.getresponse().read().decode()
+            c.close()
+            return {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+                    for l in text.splitlines() if l and not l.startswith("#")}
+        try:
+            timeouts = 0
+            end = time.monotonic() + 300
+            while timeouts == 0:  # a round whose calls all missed the fit: another
+                self.assertLess(time.monotonic(), end, "no follower timed out after 300 s of rounds")
+                path = heavy_path()
+                conns = [warm() for _ in range(4)]
+                before = scrape()
+
+                def one(i):
+                    conns[i].request("GET", path, headers={"Authorization": "Bearer " + demo})
+                    r = conns[i].getresponse()
+                    doc = json.loads(r.read())
+                    conns[i].close()
+                    return r.status, doc.get("error", {}).get("code"), r.getheader("Retry-After")
+                got = tm.concurrently(4, one)
+                after = scrape()
+                for status, code, retry in got:
+                    self.assertIn((status, code), [(200, None), (503, "overloaded")], got)
+                    if status == 503:
+                        self.assertEqual(retry, "1")
+                self.assertIn((200, None, None), got)  # the leader
+                timeouts = self.delta(before, after, 'floatcast_insight_coalesced_total{outcome="timeout"}')
+                self.assertEqual(timeouts, sum(1 for s, _, _ in got if s == 503))
+                self.assertEqual(after["floatcast_insight_flights"], 0)
+        finally:
+            self.assertEqual(tm.stop(proc), 0)
+
+    def test_an_error_is_neither_shared_nor_cached(self):
+        """A leader's error answer: each follower computes for itself (and
+        is answered the same 4xx here), and the next call is no hit."""
+        # Three at once: followers computing alone fit the tenant's cap
+        # (pool - 1 = 3 heavy calls), so none is refused 429.
+        key = tier("flighterr", 8)
+        path = "/v1/reports/treasury/projection?method=ml&horizon=100000"
+        got = tm.concurrently(3, lambda _: call("GET", path, key))
+        statuses = {r.status for r, _ in got}
+        self.assertEqual(len(statuses), 1, statuses)
+        self.assertGreaterEqual(statuses.pop(), 400)
+        self.assertNotIn("coalesced", [r.getheader("X-Cache") for r, _ in got])
+        r, doc = call("GET", path, key)
+        self.assertGreaterEqual(r.status, 400, doc)
+        self.assertIsNone(r.getheader("X-Cache"))
 
 
 class TierField(unittest.TestCase):

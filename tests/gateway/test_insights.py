@@ -426,6 +426,8 @@ def before_rollups(path):
                        " DROP FUNCTION txn_day(bigint); DROP TABLE txn_daily;"
                        " DROP TABLE predictions, prediction_realized, prediction_brier, experiments,"
                        " treasury_scenarios;"
+                       " DROP TABLE treasury_settings, webhooks, alerts, webhook_outbox,"
+                       " webhook_deliveries;"
                        " DELETE FROM schema_migrations WHERE version >= 3")
         return path
     copy = os.path.join(G["tmp"], "copy.db")

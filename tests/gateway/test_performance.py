@@ -24,7 +24,6 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import gwdb  # noqa: E402
 import test_alerts as ta  # noqa: E402
 import test_metered as tm  # noqa: E402
 from test_metered import G, call, make_key, make_tier, transactions, wait_for  # noqa: E402
@@ -109,11 +108,9 @@ class Performance(unittest.TestCase):
         doc = ingest(key, rows)
         last = wait_job(key, doc["retrain_job"])
         self.assertEqual(last["performance"]["realized"], 5, last)
-        if gwdb.is_pg():  # degradation is judged with the alerts: SQLite only so far
-            self.assertNotIn("degradation", last["performance"])
-        else:  # five realized steps: too few to judge the champion (7 needed)
-            self.assertEqual([(d["version"], d["n"], d["status"]) for d in last["performance"]["degradation"]],
-                             [(version, 5, "too few realized steps")], last)
+        # Five realized steps: too few to judge the champion (7 needed).
+        self.assertEqual([(d["version"], d["n"], d["status"]) for d in last["performance"]["degradation"]],
+                         [(version, 5, "too few realized steps")], last)
         # The test's own figures.
         want = {}
         for step, p in enumerate(fc["forecast"], start=1):
@@ -166,20 +163,6 @@ class Performance(unittest.TestCase):
         r, doc = call("GET", "/v1/models/performance", G["b"])
         self.assertEqual((r.status, doc["performance"]), (200, []))
 
-    @unittest.skipUnless(gwdb.is_pg(), "PostgreSQL: alerts and webhooks are SQLite only so far")
-    def test_alerts_refused_in_words_on_postgresql(self):
-        key = G["b"]
-        for method, path, body in (("GET", "/v1/alerts", None), ("GET", "/v1/webhooks", None),
-                                   ("GET", "/v1/treasury/settings", None),
-                                   ("PUT", "/v1/treasury/settings", {"alert_probability": 0.5}),
-                                   ("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/x"}),
-                                   ("DELETE", "/v1/webhooks/wh_x", None),
-                                   ("GET", "/v1/webhooks/wh_x/deliveries", None)):
-            r, doc = call(method, path, key, body)
-            self.assertEqual((r.status, doc["error"]["code"]), (501, "not_implemented"), (path, doc))
-            self.assertIn("SQLite only", doc["error"]["message"])
-
-    @unittest.skipIf(gwdb.is_pg(), "degradation alerts go to the alerts tables: SQLite only so far")
     def test_regime_change_raises_model_degraded_and_a_retraining(self):
         key = G["c"]
         rec = ta.Receiver().start()

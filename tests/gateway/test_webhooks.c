@@ -107,7 +107,12 @@ TEST(url_parse) {
   ASSERT_INT_EQ(gw_webhook_url_parse("http://h?q", host, sizeof host, port, sizeof port, path, sizeof path, msg,
                                  sizeof msg), 0);
   ASSERT_STR_EQ(path, "/?q");
-  static const char *const bad[] = {"https://h/", "ftp://h/", "h/x", "http://", "http://u@h/", "http://h:0/",
+  ASSERT_INT_EQ(gw_webhook_url_parse("HTTPS://hooks.example/in", host, sizeof host, port, sizeof port, path,
+                                 sizeof path, msg, sizeof msg), 0);
+  ASSERT_STR_EQ(host, "hooks.example");
+  ASSERT_STR_EQ(port, "443");
+  ASSERT_STR_EQ(path, "/in");
+  static const char *const bad[] = {"https://", "https://u@h/", "https:///x", "ftp://h/", "h/x", "http://", "http://u@h/", "http://h:0/",
                                     "http://h:65536/", "http://h:x/", "http://h:/", "http://[::1/",
                                     "http://h/a b", "http://h/#f", "http://h/\x7f"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -230,6 +230,19 @@ def metric(port, series):
     return None
 
 
+def redis_get(key):
+    """GET key as an int (0 when missing), by RESP over a socket."""
+    with socket.create_connection(("127.0.0.1", S["redis_port"]), timeout=10) as c:
+        c.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(key), key.encode()))
+        data = b""
+        # "$-1\r\n" (none), or "$<n>\r\n<value>\r\n".
+        while not (data.startswith(b"$-1\r\n") or data.count(b"\r\n") >= 2):
+            more = c.recv(4096)
+            assert more, "redis closed the connection: %r" % data
+            data += more
+    return 0 if data.startswith(b"$-1") else int(data.split(b"\r\n")[1])
+
+
 def tenant_with_key(name, tier):
     r, doc = admin("POST", "/v1/admin/tenants", {"id": name, "name": name})
     assert r.status == 201, doc
@@ -397,6 +410,37 @@ class B_Keys(unittest.TestCase):
                  deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
         self.assertLess(time.monotonic() - t0, 1.0)
 
+    def test_seed_demo_key_everywhere_within_1s(self):
+        """A node started with --seed-demo issues a demo key (revoking the
+        previous one): every node takes the new key and refuses the old one
+        within 1 s of the node's start, as for an admin's key change."""
+        S["node_ports"].append(free_port())
+        S["nodes"].append(None)
+        i = len(S["nodes"]) - 1
+        S["extra"] = ["--seed-demo"]
+        keys = []
+        try:
+            for _ in range(2):
+                p = start_node(i)
+                line = p.stdout.readline().decode()
+                t0 = time.monotonic()
+                self.assertTrue(line.startswith("demo key"), line)
+                keys.append(line.split()[-1])
+                for q in S["node_ports"][:i]:
+                    poll("the demo key on :%d" % q,
+                         lambda q=q: call("GET", "/v1/usage", keys[-1], port=q)[0].status == 200,
+                         deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
+                    if len(keys) == 2:
+                        poll("the previous demo key refused on :%d" % q,
+                             lambda q=q: call("GET", "/v1/usage", keys[0], port=q)[0].status == 401,
+                             deadline=max(0.0, 1.0 - (time.monotonic() - t0)) + 0.001)
+                self.assertLess(time.monotonic() - t0, 1.0)
+                self.assertEqual(stop_node(i), 0)
+        finally:
+            stop_node(i)
+            S["nodes"].pop()
+            S["node_ports"].pop()
+            S["extra"] = []
 
     def test_tier_changes_everywhere_within_1s(self):
         # The burst a node applies shows in RateLimit-Policy ("burst";q=B).
@@ -583,6 +627,7 @@ class E_Restarts(unittest.TestCase):
         # A fourth node that, with Redis down, admits under r/N, b/N (N = 3).
         tier("b30", 0.001, 30)
         k = tenant_with_key("fallback", "b30")["key"]
+        bump = tenant_with_key("bumpfail", "wide")["key"]
         S["node_ports"].append(free_port())
         S["nodes"].append(None)
         i = len(S["nodes"]) - 1
@@ -600,8 +645,32 @@ class E_Restarts(unittest.TestCase):
             r, doc = call("GET", "/v1/usage", k, port=S["node_ports"][0])
             self.assertEqual((r.status, doc["error"]["code"], r.getheader("Retry-After")),
                              (503, "limits_unavailable", "1"))
-        finally:
+            # Ingestion admitted here commits, then cannot bump the tenant's
+            # shared cache generation: 503 saying the rows are stored and a
+            # retry is safe; they are in the database.
+            rows = tm.transactions(11, days=60)
+            r, doc = call("POST", "/v1/transactions", bump, rows, port=port)
+            self.assertEqual((r.status, doc["error"]["code"], r.getheader("Retry-After")),
+                             (503, "unavailable", "1"), doc)
+            self.assertIn("stored (%d created, 0 updated, 0 unchanged)" % len(rows),
+                          doc["error"]["message"])
+            self.assertIn("retrying the same request is safe", doc["error"]["message"])
+            self.assertEqual(served_in_db("SELECT count(*) FROM transactions WHERE tenant_id ="
+                                          " 'bumpfail'"), len(rows))
             start_redis()
+            poll("shared limits back", lambda: metric(port, 'floatcast_limits_mode{mode="shared"}') == 1)
+            gen = redis_get("fc:cg:bumpfail")
+            # The retry changes nothing and bumps the generation.
+            r, doc = call("POST", "/v1/transactions", bump, rows, port=port)
+            self.assertEqual((r.status, doc["created"], doc["unchanged"], doc["retrain_job"]),
+                             (200, 0, len(rows), None), doc)
+            self.assertEqual(redis_get("fc:cg:bumpfail"), gen + 1)
+            # The first attempt queued the retraining its rows need.
+            poll("the first attempt's retraining",
+                 lambda: call("GET", "/v1/models", bump, port=port)[1]["count"] > 0, deadline=300)
+        finally:
+            if not (S.get("redis") and S["redis"].poll() is None):
+                start_redis()
             stop_node(i)
             S["nodes"].pop()
             S["node_ports"].pop()
