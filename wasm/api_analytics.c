@@ -18,13 +18,11 @@
  * and fc_forecaster_backtest (forecaster.h), fc_decompose_set_series
  * (decompose.h); only option parsing and the JSON framing live here.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fc/csv.h"
 #include "fc/decompose.h"
 #include "fc/forecaster.h"
 #include "fc/gbdt.h"
@@ -32,6 +30,7 @@
 #include "fc/model.h"
 #include "fc/segments.h"
 #include "fc/series.h"
+#include "fc/table.h"
 #include "fc/time.h"
 #include "fc/trends.h"
 #include "fc/tsread.h"
@@ -712,110 +711,10 @@ int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, s
 
 /* ---- gradient-boosted trees ------------------------------------------ */
 
-/* A numeric CSV table with a header row, read as `floatcast gbdt` reads
- * one: an empty cell, NA, NaN or nan is missing; anything else must be a
- * finite number. The column names are copies. */
-typedef struct table {
-  size_t ncol, nrow;
-  char **names;
-  double *v; /* nrow x ncol */
-} table;
-
-static void table_free(table *t) {
-  for (size_t i = 0; t->names != NULL && i < t->ncol; i++) free(t->names[i]);
-  free(t->names);
-  free(t->v);
-  memset(t, 0, sizeof *t);
-}
-
-static int parse_cell(const char *s, double *out) {
-  char *end;
-  while (*s == ' ' || *s == '\t') s++;
-  if (*s == '\0' || strcmp(s, "NA") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0) {
-    *out = NAN;
-    return 0;
-  }
-  errno = 0;
-  *out = strtod(s, &end);
-  while (*end == ' ' || *end == '\t') end++;
-  return (end == s || *end != '\0' || errno == ERANGE || !isfinite(*out)) ? -1 : 0;
-}
-
-static int table_header(fc_csv *c, table *t, fc_err *err) {
-  t->ncol = fc_csv_nfields(c);
-  t->names = calloc(t->ncol, sizeof *t->names);
-  if (t->names == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (size_t i = 0; i < t->ncol; i++) {
-    size_t n;
-    const char *f = fc_csv_field(c, i, &n);
-    if ((t->names[i] = malloc(n + 1)) == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-    memcpy(t->names[i], f, n);
-    t->names[i][n] = '\0';
-  }
-  return FC_OK;
-}
-
-/* One data row into t (grown as needed; cap in values). */
-static int table_row(fc_csv *c, table *t, size_t *cap, fc_err *err) {
-  if (fc_csv_nfields(c) != t->ncol)
-    return fc_err_set(err, FC_EPARSE, "line %zu: %zu fields, the header has %zu", c->record_line,
-                       fc_csv_nfields(c), t->ncol);
-  if ((t->nrow + 1) * t->ncol > *cap) {
-    size_t nc = *cap ? 2 * *cap : 256 * t->ncol;
-    double *nv = realloc(t->v, nc * sizeof *nv);
-    if (nv == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-    t->v = nv;
-    *cap = nc;
-  }
-  for (size_t i = 0; i < t->ncol; i++)
-    if (parse_cell(fc_csv_field(c, i, NULL), &t->v[t->nrow * t->ncol + i]) != 0)
-      return fc_err_set(err, FC_EPARSE, "line %zu: column %s: \"%s\" is not a number",
-                         c->record_line, t->names[i], fc_csv_field(c, i, NULL));
-  t->nrow++;
-  return FC_OK;
-}
-
-static int read_table(const char *data, size_t len, table *t, fc_err *err) {
-  fc_csv c;
-  size_t cap = 0;
-  int got, rc = FC_OK;
-  memset(t, 0, sizeof *t);
-  fc_csv_init(&c, data, len);
-  got = fc_csv_next(&c, err);
-  if (got <= 0) rc = got < 0 ? got : fc_err_set(err, FC_EINVAL, "empty table");
-  if (rc == FC_OK) rc = table_header(&c, t, err);
-  while (rc == FC_OK && (got = fc_csv_next(&c, err)) > 0) rc = table_row(&c, t, &cap, err);
-  if (rc == FC_OK && got < 0) rc = got;
-  if (rc == FC_OK && t->nrow == 0)
-    rc = fc_err_set(err, FC_EINVAL, "the table has a header but no rows");
-  fc_csv_free(&c);
-  if (rc != FC_OK) {
-    table_free(t);
-    fc_err_prefix(err, (err)->code, "%s: ", "table");
-  }
-  return rc;
-}
-
-static long col_index(const table *t, const char *name) {
-  for (size_t i = 0; i < t->ncol; i++)
-    if (strcmp(t->names[i], name) == 0) return (long)i;
-  return -1;
-}
-
-/* Copies the columns named names[0..nf) into x (nrow x nf, row-major). */
-static int gather_columns(const table *t, const char *const *names, size_t nf, double **x,
-                          fc_err *err) {
-  size_t cells = t->nrow * nf;
-  *x = malloc((cells > 0 ? cells : 1) * sizeof **x);
-  if (*x == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (size_t k = 0; k < nf; k++) {
-    long c = col_index(t, names[k]);
-    if (c < 0)
-      return fc_err_set(err, FC_EINVAL, "table: no column named \"%s\" (the model has %zu features)",
-                         names[k], nf);
-    for (size_t r = 0; r < t->nrow; r++) (*x)[r * nf + k] = t->v[r * t->ncol + (size_t)c];
-  }
-  return FC_OK;
+/* A numeric CSV table (fc/table.h, the reader `floatcast gbdt` uses). */
+static int read_table(const char *data, size_t len, fc_table *t, fc_err *err) {
+  int rc = fc_table_read(t, data, len, err);
+  return rc == FC_OK ? FC_OK : fc_err_prefix(err, rc, "table: ");
 }
 
 typedef struct train_opts {
@@ -898,9 +797,9 @@ static void train_json(fc_buf *b, const fc_gbdt *m, const fc_buf *bytes, size_t 
 
 /* Trains on the table's columns other than the target, in header order,
  * as `floatcast gbdt train` does. */
-static int train_table(const table *t, train_opts *o, fc_gbdt **m, double **x, double **y,
+static int train_table(const fc_table *t, train_opts *o, fc_gbdt **m, double **x, double **y,
                        const char ***names, fc_err *err) {
-  long tc = col_index(t, o->target);
+  long tc = fc_table_column(t, o->target);
   size_t nf = t->ncol - 1;
   fc_gbdt_data *d = NULL;
   int rc;
@@ -912,7 +811,7 @@ static int train_table(const table *t, train_opts *o, fc_gbdt **m, double **x, d
   for (size_t c = 0, k = 0; c < t->ncol; c++)
     if ((long)c != tc) (*names)[k++] = t->names[c];
   for (size_t r = 0; r < t->nrow; r++) (*y)[r] = t->v[r * t->ncol + (size_t)tc];
-  if ((rc = gather_columns(t, *names, nf, x, err)) != FC_OK) return rc;
+  if ((rc = fc_table_gather(x, t, *names, nf, err)) != FC_OK) return fc_err_prefix(err, rc, "table: ");
   if ((rc = fc_gbdt_data_create(&d, *x, t->nrow, nf, *y, err)) != FC_OK)
     return fc_err_prefix(err, (err)->code, "%s: ", "table");
   fc_gbdt_data_set_names(d, *names, NULL);
@@ -927,7 +826,7 @@ int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opt
   fc_err err;
   fc_json_doc *doc = NULL;
   train_opts o;
-  table t;
+  fc_table t;
   fc_gbdt *m = NULL;
   double *x = NULL, *y = NULL;
   const char **names = NULL;
@@ -951,7 +850,7 @@ int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opt
   free(x);
   free(y);
   free(names);
-  table_free(&t);
+  fc_table_free(&t);
   fc_json_doc_destroy(doc);
   return rc;
 }
@@ -960,7 +859,7 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
                          size_t table_len, fc_wasm_out *out) {
   fc_err err;
   fc_gbdt *m = NULL;
-  table t;
+  fc_table t;
   const char **names = NULL;
   double *x = NULL, *pred = NULL;
   size_t nf = 0;
@@ -980,7 +879,8 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
     if (names == NULL || pred == NULL) rc = fc_err_set(&err, FC_ENOMEM, "out of memory");
     for (size_t f = 0; rc == FC_OK && f < nf; f++) names[f] = fc_gbdt_feature_name(m, f);
   }
-  if (rc == FC_OK) rc = gather_columns(&t, names, nf, &x, &err);
+  if (rc == FC_OK && (rc = fc_table_gather(&x, &t, names, nf, &err)) != FC_OK)
+    fc_err_prefix(&err, rc, "table: ");
   if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, 1, pred, &err);
   if (rc == FC_OK) {
     fc_buf_puts(&b, "{\"predictions\":");
@@ -993,6 +893,6 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
   free(names);
   free(x);
   free(pred);
-  table_free(&t);
+  fc_table_free(&t);
   return rc;
 }
