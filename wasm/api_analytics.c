@@ -28,6 +28,7 @@
 #include "fc/gbdt.h"
 #include "fc/metrics.h"
 #include "fc/model.h"
+#include "fc/optables.h"
 #include "fc/segments.h"
 #include "fc/series.h"
 #include "fc/table.h"
@@ -57,59 +58,14 @@ FC_WASM_EXPORT int fc_wasm_gbdt_predict(const unsigned char *model, size_t model
 
 /* ---- segmentation ---------------------------------------------------- */
 
-/* k: a whole number 1..1000, or "auto" (0). */
-static int seg_k(const fc_json *v, int *k, fc_err *err) {
-  double d;
-  if (v->type == FC_JSON_STRING && strcmp(v->text, "auto") == 0) {
-    *k = 0;
-    return FC_OK;
-  }
-  if (v->type != FC_JSON_NUMBER)
-    return fc_err_set(err, FC_EINVAL, "options: k: expected \"auto\" or 1..1000, got %s",
-                       fc_json_type_name(v->type));
-  if (fcw_opt_integer(v, "k", 1, 1000, &d, err) != FC_OK) return err->code;
-  *k = (int)d;
-  return FC_OK;
-}
-
-/* to: exclusive, except that a date alone (YYYY-MM-DD) takes in that whole
- * day, as the CLI's --to. */
-static int seg_to(const fc_json *v, int64_t *to, fc_err *err) {
-  int rc = fcw_opt_time(v, "to", to, err);
-  if (rc == FC_OK && v->type == FC_JSON_STRING && v->len == 10) *to += 86400;
-  return rc;
-}
-
-/* The segment options: the CLI's flags under snake_case names. */
+/* The segment options: the CLI's (fc_segments_optable) under their JSON
+ * names, and include_users. */
 static int parse_segment_opts(const char *opts, size_t len, fc_segments_params *p,
                               int *include_users, fc_json_doc **doc, fc_err *err) {
-  const char *method = NULL;
-  const fc_json *k = NULL, *to = NULL;
-  const opt_spec specs[] = {
-      {"partner", OPT_STRING, &p->partner_id, 0, 0},
-      {"from", OPT_TIME, &p->from, 0, 0},
-      {"to", OPT_RAW, &to, 0, 0},
-      {"method", OPT_STRING, &method, 0, 0},
-      {"k", OPT_RAW, &k, 0, 0},
-      {"seed", OPT_U64, &p->seed, 0, 2147483647.0},
-      {"eps", OPT_DOUBLE, &p->eps, 0, 1e300},
-      {"min_pts", OPT_INT, &p->min_pts, 1, 100000},
-      {"windows", OPT_INT, &p->n_windows, 2, 366},
-      {"half_life_days", OPT_DOUBLE, &p->half_life_days, 1e-9, 1e9},
-      {"include_users", OPT_BOOL, include_users, 0, 0},
-  };
-  int rc;
+  const opt_spec own[] = {{"include_users", OPT_BOOL, include_users, 0, 0}};
   *p = fc_segments_defaults();
   *include_users = 1;
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
-  if (rc == FC_OK && k != NULL) rc = seg_k(k, &p->k, err);
-  if (rc == FC_OK && to != NULL) rc = seg_to(to, &p->to, err);
-  if (rc == FC_OK && method != NULL) {
-    if (strcmp(method, "kmeans") == 0) p->method = FC_SEG_KMEANS;
-    else if (strcmp(method, "dbscan") == 0) p->method = FC_SEG_DBSCAN;
-    else rc = fc_err_set(err, FC_EINVAL, "options: method: want kmeans or dbscan, got \"%s\"", method);
-  }
-  return rc;
+  return fcw_parse_table(opts, len, &fc_segments_optable, p, own, 1, doc, err);
 }
 
 int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
@@ -150,31 +106,14 @@ int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char 
 
 /* ---- trends ---------------------------------------------------------- */
 
-/* The trends options: the CLI's flags under snake_case names; from/to read
- * as the CLI reads them (fc_trends_parse_bound), after utc_offset. */
+/* The trends options: the CLI's (fc_trends_optable) under their JSON names;
+ * the bounds are placed once utc_offset is known, as in the CLI. */
 static int parse_trends_opts(const char *opts, size_t len, fc_trends_params *p,
                              fc_json_doc **doc, fc_err *err) {
-  const char *gran = NULL, *offset = NULL, *from = NULL, *to = NULL;
-  const opt_spec specs[] = {
-      {"granularity", OPT_STRING, &gran, 0, 0},
-      {"partner", OPT_STRING, &p->partner_id, 0, 0},
-      {"currency", OPT_STRING, &p->currency, 0, 0},
-      {"from", OPT_STRING, &from, 0, 0},
-      {"to", OPT_STRING, &to, 0, 0},
-      {"utc_offset", OPT_STRING, &offset, 0, 0},
-      {"k", OPT_DOUBLE, &p->k, 1e-9, 1e9},
-  };
-  int rc;
-  *p = fc_trends_defaults();
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
-  if (rc == FC_OK && gran && (fc_freq_parse(gran, &p->freq, err) != FC_OK || p->freq == FC_FREQ_HOUR))
-    rc = fc_err_set(err, FC_EINVAL, "options: granularity: want day, week or month, got \"%s\"", gran);
-  if (rc == FC_OK && offset && (rc = fc_trends_parse_offset(offset, &p->utc_offset_minutes, err)))
-    fc_err_prefix(err, rc, "options: ");
-  if (rc == FC_OK && from && (rc = fc_trends_parse_bound(from, 0, p->utc_offset_minutes, &p->from, err)))
-    fc_err_prefix(err, rc, "options: from: ");
-  if (rc == FC_OK && to && (rc = fc_trends_parse_bound(to, 1, p->utc_offset_minutes, &p->to, err)))
-    fc_err_prefix(err, rc, "options: to: ");
+  fc_trends_options o = fc_trends_options_defaults();
+  int rc = fcw_parse_table(opts, len, &fc_trends_optable, &o, NULL, 0, doc, err);
+  if (rc == FC_OK && (rc = fc_trends_options_finish(&o, err)) != FC_OK) fc_err_prefix(err, rc, "options: ");
+  *p = o.p;
   return rc;
 }
 
@@ -717,35 +656,22 @@ static int read_table(const char *data, size_t len, fc_table *t, fc_err *err) {
   return rc == FC_OK ? FC_OK : fc_err_prefix(err, rc, "table: ");
 }
 
+/* gbdt train's options: the CLI's (fc_gbdt_train_optable) under their JSON
+ * names, and categorical as an array of column names. */
 typedef struct train_opts {
-  fc_gbdt_params p;
-  const char *target, *objective;
-  const fc_json *categorical; /* an array of column names */
+  fc_gbdt_train_options o;
+  const fc_json *categorical;
 } train_opts;
 
 static int parse_train_opts(const char *opts, size_t len, train_opts *o, fc_json_doc **doc,
                             fc_err *err) {
-  fc_gbdt_params *p = &o->p;
-  const opt_spec specs[] = {
-      {"target", OPT_STRING, &o->target, 0, 0},
-      {"objective", OPT_STRING, &o->objective, 0, 0},
-      {"alpha", OPT_DOUBLE, &p->alpha, 0, 1},
-      {"learning_rate", OPT_DOUBLE, &p->learning_rate, 0, 1e6},
-      {"rounds", OPT_INT, &p->rounds, 1, 1000000},
-      {"num_leaves", OPT_INT, &p->num_leaves, 2, 131072},
-      {"max_depth", OPT_INT, &p->max_depth, -1, 1000},
-      {"min_data_in_leaf", OPT_INT, &p->min_data_in_leaf, 1, 1e9},
-      {"seed", OPT_U64, &p->seed, 0, 2147483647.0},
-      {"categorical", OPT_RAW, &o->categorical, 0, 0},
-  };
+  const opt_spec own[] = {{"categorical", OPT_RAW, &o->categorical, 0, 0}};
   int rc;
   memset(o, 0, sizeof *o);
-  o->p = fc_gbdt_defaults();
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  o->o = fc_gbdt_train_options_defaults();
+  rc = fcw_parse_table(opts, len, &fc_gbdt_train_optable, &o->o, own, 1, doc, err);
   if (rc != FC_OK) return rc;
-  if (o->target == NULL) return fc_err_set(err, FC_EINVAL, "options: target is required");
-  if (o->objective != NULL && fc_gbdt_objective_parse(o->objective, &p->objective) != FC_OK)
-    return fc_err_set(err, FC_EINVAL, "options: objective: unknown \"%s\"", o->objective);
+  if (o->o.target == NULL) return fc_err_set(err, FC_EINVAL, "options: target is required");
   if (o->categorical != NULL && o->categorical->type != FC_JSON_ARRAY)
     return fc_err_set(err, FC_EINVAL, "options: categorical: expected an array of column names");
   return FC_OK;
@@ -799,11 +725,11 @@ static void train_json(fc_buf *b, const fc_gbdt *m, const fc_buf *bytes, size_t 
  * as `floatcast gbdt train` does. */
 static int train_table(const fc_table *t, train_opts *o, fc_gbdt **m, double **x, double **y,
                        const char ***names, fc_err *err) {
-  long tc = fc_table_column(t, o->target);
+  long tc = fc_table_column(t, o->o.target);
   size_t nf = t->ncol - 1;
   fc_gbdt_data *d = NULL;
   int rc;
-  if (tc < 0) return fc_err_set(err, FC_EINVAL, "table: no column named \"%s\"", o->target);
+  if (tc < 0) return fc_err_set(err, FC_EINVAL, "table: no column named \"%s\"", o->o.target);
   if (nf == 0) return fc_err_set(err, FC_EINVAL, "table: no feature columns besides the target");
   *names = malloc(nf * sizeof **names);
   *y = malloc(t->nrow * sizeof **y);
@@ -816,7 +742,7 @@ static int train_table(const fc_table *t, train_opts *o, fc_gbdt **m, double **x
     return fc_err_prefix(err, (err)->code, "%s: ", "table");
   fc_gbdt_data_set_names(d, *names, NULL);
   rc = mark_categorical(d, *names, nf, o->categorical, err);
-  if (rc == FC_OK) rc = fc_gbdt_train(m, d, NULL, o->p, err);
+  if (rc == FC_OK) rc = fc_gbdt_train(m, d, NULL, o->o.p, err);
   fc_gbdt_data_destroy(d);
   return rc;
 }

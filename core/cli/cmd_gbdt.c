@@ -12,7 +12,6 @@
 #include "fc/gbdt.h"
 #include "fc/table.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +44,6 @@ static int split_table(const char *cmd, const char *path, const fc_table *t, con
   return 0;
 }
 
-static int parse_double(const char *s, double *out) {
-  char *end;
-  errno = 0;
-  *out = strtod(s, &end);
-  return (end == s || *end != '\0' || errno != 0 || !isfinite(*out)) ? -1 : 0;
-}
-
 static int progress_print(int round, int rounds, double tl, double vl, void *ud) {
   (void)ud;
   fprintf(stderr, "round %d/%d: train loss %.6g", round, rounds, tl);
@@ -60,14 +52,38 @@ static int progress_print(int round, int rounds, double tl, double vl, void *ud)
   return 0;
 }
 
-static int usage_train(FILE *f) {
-  fprintf(f,
-          "usage: floatcast gbdt train --input TABLE.csv --target COL --output MODEL\n"
-          "         [--objective l2|l1|huber|quantile|poisson|tweedie] [--alpha A]\n"
-          "         [--rounds N] [--learning-rate R] [--num-leaves L] [--max-depth D]\n"
-          "         [--min-data-in-leaf N] [--threads T] [--seed S] [--valid FILE]\n"
-          "         [--early-stopping N] [--categorical COL[,COL...]] [--verbose]\n");
-  return 2;
+static const char usage_train[] =
+    "usage: floatcast gbdt train --input TABLE.csv --target COL --output MODEL [options]\n"
+    "                            [--valid FILE] [--verbose]\n"
+    "Fits gradient-boosted trees on a numeric CSV table (every column but the target is a\n"
+    "feature, in header order). --valid FILE is a table with the same columns for early\n"
+    "stopping; --verbose prints each round's losses to stderr.\n";
+
+static int help_train(FILE *f) {
+  fc_gbdt_train_options d = fc_gbdt_train_options_defaults();
+  return cli_help(f, usage_train, &fc_gbdt_train_optable, &d);
+}
+
+/* Parses gbdt train's options (the table's, then the CLI's own); returns
+ * -1 to go on, else the exit code. */
+static int parse_train(int argc, char **argv, fc_gbdt_train_options *o, const char **input,
+                       const char **output, const char **valid) {
+  const char *v;
+  int bad = 0, rc;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0) return help_train(stdout);
+    if (strcmp(argv[i], "--verbose") == 0) o->p.progress = progress_print;
+    else if ((v = cli_flag(argc, argv, &i, "--input", &bad))) *input = v;
+    else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) *output = v;
+    else if ((v = cli_flag(argc, argv, &i, "--valid", &bad))) *valid = v;
+    else if (bad) return 2;
+    else if ((rc = cli_opt(argc, argv, &i, "gbdt train", &fc_gbdt_train_optable, o)) > 0) return rc;
+    else if (rc < 0) {
+      fprintf(stderr, "floatcast gbdt train: unknown option %s\n", argv[i]);
+      return help_train(stderr);
+    }
+  }
+  return *input && o->target && *output ? -1 : help_train(stderr);
 }
 
 /* Marks the comma-separated columns of list categorical. */
@@ -89,9 +105,8 @@ static int mark_categorical(const char *cmd, fc_gbdt_data *d, const fc_table *t,
 }
 
 static int gbdt_train(int argc, char **argv) {
-  const char *cmd = "gbdt train", *input = NULL, *target = NULL, *output = NULL, *valid = NULL;
-  const char *cats = NULL, *v;
-  fc_gbdt_params p = fc_gbdt_defaults();
+  const char *cmd = "gbdt train", *input = NULL, *output = NULL, *valid = NULL, *target, *cats;
+  fc_gbdt_train_options o = fc_gbdt_train_options_defaults();
   fc_table tt = {0}, vt = {0};
   double *x = NULL, *y = NULL, *vx = NULL, *vy = NULL;
   const char **names = NULL;
@@ -100,52 +115,11 @@ static int gbdt_train(int argc, char **argv) {
   fc_gbdt *m = NULL;
   fc_buf out;
   fc_err err;
-  int bad = 0, rc = 1;
-  long l;
-  for (int i = 1; i < argc && !bad; i++) {
-    if ((v = cli_flag(argc, argv, &i, "--input", &bad))) input = v;
-    else if ((v = cli_flag(argc, argv, &i, "--target", &bad))) target = v;
-    else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) output = v;
-    else if ((v = cli_flag(argc, argv, &i, "--valid", &bad))) valid = v;
-    else if ((v = cli_flag(argc, argv, &i, "--categorical", &bad))) cats = v;
-    else if ((v = cli_flag(argc, argv, &i, "--objective", &bad))) {
-      if (fc_gbdt_objective_parse(v, &p.objective)) return cli_fail(cmd, "--objective: unknown \"%s\"", v);
-    } else if ((v = cli_flag(argc, argv, &i, "--alpha", &bad))) {
-      if (parse_double(v, &p.alpha)) return cli_fail(cmd, "--alpha: not a number: %s", v);
-    } else if ((v = cli_flag(argc, argv, &i, "--learning-rate", &bad))) {
-      if (parse_double(v, &p.learning_rate)) return cli_fail(cmd, "--learning-rate: not a number: %s", v);
-    } else if ((v = cli_flag(argc, argv, &i, "--rounds", &bad))) {
-      if (cli_parse_long(v, 1, 1000000, &l)) return cli_fail(cmd, "--rounds: want 1..1000000");
-      p.rounds = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--num-leaves", &bad))) {
-      if (cli_parse_long(v, 2, 131072, &l)) return cli_fail(cmd, "--num-leaves: want 2..131072");
-      p.num_leaves = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--max-depth", &bad))) {
-      if (cli_parse_long(v, -1, 1000, &l)) return cli_fail(cmd, "--max-depth: want -1..1000");
-      p.max_depth = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--min-data-in-leaf", &bad))) {
-      if (cli_parse_long(v, 1, 1000000000, &l)) return cli_fail(cmd, "--min-data-in-leaf: want >= 1");
-      p.min_data_in_leaf = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--threads", &bad))) {
-      if (cli_parse_long(v, 1, 64, &l)) return cli_fail(cmd, "--threads: want 1..64");
-      p.threads = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--seed", &bad))) {
-      if (cli_parse_long(v, 0, 2147483647L, &l)) return cli_fail(cmd, "--seed: want 0..2147483647");
-      p.seed = (uint64_t)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--early-stopping", &bad))) {
-      if (cli_parse_long(v, 0, 1000000, &l)) return cli_fail(cmd, "--early-stopping: want >= 0");
-      p.early_stopping_rounds = (int)l;
-    } else if (strcmp(argv[i], "--verbose") == 0) {
-      p.progress = progress_print;
-    } else if (strcmp(argv[i], "--help") == 0) {
-      usage_train(stdout);
-      return 0;
-    } else if (!bad) {
-      fprintf(stderr, "floatcast %s: unknown option %s\n", cmd, argv[i]);
-      return usage_train(stderr);
-    }
-  }
-  if (bad || !input || !target || !output) return usage_train(stderr);
+  int rc;
+  if ((rc = parse_train(argc, argv, &o, &input, &output, &valid)) >= 0) return rc;
+  rc = 1;
+  target = o.target;
+  cats = o.categorical;
   if (read_table(cmd, input, &tt)) goto done;
   if (fc_table_column(&tt, target) < 0) {
     cli_fail(cmd, "%s: no column named \"%s\"", input, target);
@@ -169,7 +143,7 @@ static int gbdt_train(int argc, char **argv) {
   }
   fc_gbdt_data_set_names(d, names, NULL);
   if (cats && mark_categorical(cmd, d, &tt, target, cats)) goto done;
-  if (fc_gbdt_train(&m, d, dv, p, &err)) {
+  if (fc_gbdt_train(&m, d, dv, o.p, &err)) {
     cli_fail_err(cmd, input, err.code, &err);
     goto done;
   }
