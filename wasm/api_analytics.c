@@ -652,7 +652,7 @@ int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, s
 
 /* A numeric CSV table (fc/table.h, the reader `floatcast gbdt` uses). */
 static int read_table(const char *data, size_t len, fc_table *t, fc_err *err) {
-  int rc = fc_table_read(t, data, len, err);
+  int rc = fc_table_read(data, len, t, err);
   return rc == FC_OK ? FC_OK : fc_err_prefix(err, rc, "table: ");
 }
 
@@ -737,12 +737,12 @@ static int train_table(const fc_table *t, train_opts *o, fc_gbdt **m, double **x
   for (size_t c = 0, k = 0; c < t->ncol; c++)
     if ((long)c != tc) (*names)[k++] = t->names[c];
   for (size_t r = 0; r < t->nrow; r++) (*y)[r] = t->v[r * t->ncol + (size_t)tc];
-  if ((rc = fc_table_gather(x, t, *names, nf, err)) != FC_OK) return fc_err_prefix(err, rc, "table: ");
-  if ((rc = fc_gbdt_data_create(&d, *x, t->nrow, nf, *y, err)) != FC_OK)
+  if ((rc = fc_table_gather(t, *names, nf, x, err)) != FC_OK) return fc_err_prefix(err, rc, "table: ");
+  if ((rc = fc_gbdt_data_create(*x, t->nrow, nf, *y, &d, err)) != FC_OK)
     return fc_err_prefix(err, (err)->code, "%s: ", "table");
   fc_gbdt_data_set_names(d, *names, NULL);
   rc = mark_categorical(d, *names, nf, o->categorical, err);
-  if (rc == FC_OK) rc = fc_gbdt_train(m, d, NULL, o->o.p, err);
+  if (rc == FC_OK) rc = fc_gbdt_train(d, NULL, o->o.p, m, err);
   fc_gbdt_data_destroy(d);
   return rc;
 }
@@ -795,7 +795,7 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
   fc_err_clear(&err);
   fc_buf_init(&b);
   memset(&t, 0, sizeof t);
-  rc = fc_gbdt_load(&m, model, model_len, &err);
+  rc = fc_gbdt_load(model, model_len, &m, &err);
   if (rc != FC_OK) fc_err_prefix(&err, (&err)->code, "%s: ", "model");
   if (rc == FC_OK) rc = read_table(table_text, table_len, &t, &err);
   if (rc == FC_OK) {
@@ -805,7 +805,7 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
     if (names == NULL || pred == NULL) rc = fc_err_set(&err, FC_ENOMEM, "out of memory");
     for (size_t f = 0; rc == FC_OK && f < nf; f++) names[f] = fc_gbdt_feature_name(m, f);
   }
-  if (rc == FC_OK && (rc = fc_table_gather(&x, &t, names, nf, &err)) != FC_OK)
+  if (rc == FC_OK && (rc = fc_table_gather(&t, names, nf, &x, &err)) != FC_OK)
     fc_err_prefix(&err, rc, "table: ");
   if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, 1, pred, &err);
   if (rc == FC_OK) {

@@ -25,7 +25,7 @@ static int read_table(const char *cmd, const char *path, fc_table *t) {
   memset(t, 0, sizeof *t);
   fc_buf_init(&raw);
   if (cli_read_file(path, &raw) != 0) return 1;
-  rc = fc_table_read(t, raw.data, raw.len, &err);
+  rc = fc_table_read(raw.data, raw.len, t, &err);
   fc_buf_free(&raw);
   return rc == FC_OK ? 0 : cli_fail_err(cmd, path, rc, &err);
 }
@@ -38,7 +38,7 @@ static int split_table(const char *cmd, const char *path, const fc_table *t, con
   fc_err err;
   int rc;
   if (tc < 0) return cli_fail(cmd, "%s: no column named \"%s\"", path, target);
-  if ((rc = fc_table_gather(x, t, names, nf, &err)) != FC_OK) return cli_fail_err(cmd, path, rc, &err);
+  if ((rc = fc_table_gather(t, names, nf, x, &err)) != FC_OK) return cli_fail_err(cmd, path, rc, &err);
   if ((*y = malloc(t->nrow * sizeof **y)) == NULL) return cli_fail(cmd, "out of memory");
   for (size_t r = 0; r < t->nrow; r++) (*y)[r] = t->v[r * t->ncol + (size_t)tc];
   return 0;
@@ -136,14 +136,14 @@ static int gbdt_train(int argc, char **argv) {
   if (split_table(cmd, input, &tt, target, names, nf, &x, &y)) goto done;
   if (valid && (read_table(cmd, valid, &vt) || split_table(cmd, valid, &vt, target, names, nf, &vx, &vy)))
     goto done;
-  if (fc_gbdt_data_create(&d, x, tt.nrow, nf, y, &err) ||
-      (valid && fc_gbdt_data_create(&dv, vx, vt.nrow, nf, vy, &err))) {
+  if (fc_gbdt_data_create(x, tt.nrow, nf, y, &d, &err) ||
+      (valid && fc_gbdt_data_create(vx, vt.nrow, nf, vy, &dv, &err))) {
     cli_fail_err(cmd, d ? valid : input, err.code, &err);
     goto done;
   }
   fc_gbdt_data_set_names(d, names, NULL);
   if (cats && mark_categorical(cmd, d, &tt, target, cats)) goto done;
-  if (fc_gbdt_train(&m, d, dv, o.p, &err)) {
+  if (fc_gbdt_train(d, dv, o.p, &m, &err)) {
     cli_fail_err(cmd, input, err.code, &err);
     goto done;
   }
@@ -173,7 +173,7 @@ static int load_model(const char *cmd, const char *path, fc_gbdt **m) {
   int rc = 0;
   fc_buf_init(&raw);
   if (cli_read_file(path, &raw) != 0) return 1;
-  if (fc_gbdt_load(m, raw.data, raw.len, &err)) rc = cli_fail_err(cmd, path, err.code, &err);
+  if (fc_gbdt_load(raw.data, raw.len, m, &err)) rc = cli_fail_err(cmd, path, err.code, &err);
   fc_buf_free(&raw);
   return rc;
 }
@@ -203,7 +203,7 @@ static int feature_columns(const char *cmd, const char *path, const fc_gbdt *m, 
   int rc;
   if (names == NULL) return cli_fail(cmd, "out of memory");
   for (size_t f = 0; f < nf; f++) names[f] = fc_gbdt_feature_name(m, f);
-  rc = fc_table_gather(x, t, names, nf, &err);
+  rc = fc_table_gather(t, names, nf, x, &err);
   free(names);
   return rc == FC_OK ? 0 : cli_fail_err(cmd, path, rc, &err);
 }

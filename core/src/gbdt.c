@@ -65,8 +65,8 @@ fc_gbdt_params fc_gbdt_defaults(void) {
   return p;
 }
 
-int fc_gbdt_data_create(fc_gbdt_data **out, const double *x, size_t nrow, size_t ncol,
-                        const double *y, fc_err *err) {
+int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double *y,
+                        fc_gbdt_data **out, fc_err *err) {
   fc_gbdt_data *d;
   *out = NULL;
   if (nrow == 0) return fc__err(err, FC_EINVAL, "gbdt data: the table has no rows");
@@ -1466,8 +1466,8 @@ static int boost(trainer *t, fc_gbdt *m, const fc_gbdt_data *valid, fc_err *err)
   return rc;
 }
 
-int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *valid,
-                  fc_gbdt_params p, fc_err *err) {
+int fc_gbdt_train(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p,
+                  fc_gbdt **out, fc_err *err) {
   trainer t;
   struct wpool workers;
   fc_gbdt *m = NULL;

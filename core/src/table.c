@@ -59,7 +59,7 @@ static int read_row(fc_csv *c, fc_table *t, size_t *cap, fc_err *err) {
   return FC_OK;
 }
 
-int fc_table_read(fc_table *out, const char *data, size_t len, fc_err *err) {
+int fc_table_read(const char *data, size_t len, fc_table *out, fc_err *err) {
   fc_csv c;
   size_t cap = 0;
   int got, rc = FC_OK;
@@ -83,8 +83,7 @@ long fc_table_column(const fc_table *t, const char *name) {
   return -1;
 }
 
-int fc_table_gather(double **out, const fc_table *t, const char *const *names, size_t n,
-                    fc_err *err) {
+int fc_table_gather(const fc_table *t, const char *const *names, size_t n, double **out, fc_err *err) {
   double *x;
   *out = NULL;
   if ((x = fc__mallocarray(t->nrow, n * sizeof *x)) == NULL)

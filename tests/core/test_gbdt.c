@@ -11,8 +11,8 @@ static fc_gbdt *fit(const double *x, const double *y, size_t n, size_t ncol, fc_
                     fc_err *err) {
   fc_gbdt_data *d = NULL;
   fc_gbdt *m = NULL;
-  if (fc_gbdt_data_create(&d, x, n, ncol, y, err) != FC_OK) return NULL;
-  fc_gbdt_train(&m, d, NULL, p, err);
+  if (fc_gbdt_data_create(x, n, ncol, y, &d, err) != FC_OK) return NULL;
+  fc_gbdt_train(d, NULL, p, &m, err);
   fc_gbdt_data_destroy(d);
   return m;
 }
@@ -228,10 +228,10 @@ static fc_gbdt *small_model(double *x, double *y, size_t n) {
   p.learning_rate = 0.5;
   p.num_leaves = 8;
   p.min_data_in_leaf = 5;
-  if (fc_gbdt_data_create(&d, x, n, 3, y, NULL) != FC_OK) return NULL;
+  if (fc_gbdt_data_create(x, n, 3, y, &d, NULL) != FC_OK) return NULL;
   fc_gbdt_data_set_categorical(d, 1, 1, NULL);
   fc_gbdt_data_set_names(d, names, NULL);
-  fc_gbdt_train(&m, d, NULL, p, NULL);
+  fc_gbdt_train(d, NULL, p, &m, NULL);
   fc_gbdt_data_destroy(d);
   return m;
 }
@@ -244,7 +244,7 @@ TEST(save_load_predict_is_bit_identical) {
   fc_err err;
   ASSERT(m != NULL);
   ASSERT_OK(saved(m, &b));
-  ASSERT_OK(fc_gbdt_load(&m2, b.data, b.len, &err));
+  ASSERT_OK(fc_gbdt_load(b.data, b.len, &m2, &err));
   ASSERT_OK(fc_gbdt_predict(m, x, N, 3, 1, p1, &err));
   ASSERT_OK(fc_gbdt_predict(m2, x, N, 3, 1, p2, &err));
   ASSERT(memcmp(p1, p2, sizeof p1) == 0);
@@ -290,13 +290,13 @@ TEST(corrupt_or_truncated_model_is_an_error) {
   copy = malloc(b.len);
   for (size_t len = 0; len < b.len; len++) { /* every truncation */
     memcpy(copy, b.data, len);
-    ASSERT_INT_EQ(fc_gbdt_load(&m2, copy, len, &err), FC_ECORRUPT);
+    ASSERT_INT_EQ(fc_gbdt_load(copy, len, &m2, &err), FC_ECORRUPT);
     ASSERT(m2 == NULL);
   }
   for (size_t i = 0; i < b.len; i++) { /* every single-byte flip */
     memcpy(copy, b.data, b.len);
     copy[i] ^= 0x5a;
-    ASSERT_INT_EQ(fc_gbdt_load(&m2, copy, b.len, &err), FC_ECORRUPT);
+    ASSERT_INT_EQ(fc_gbdt_load(copy, b.len, &m2, &err), FC_ECORRUPT);
   }
   ASSERT_CONTAINS(err.msg, "checksum");
   /* A consistent checksum over an inconsistent tree: a child pointing back
@@ -311,7 +311,7 @@ TEST(corrupt_or_truncated_model_is_an_error) {
       uint64_t h = fnv1a(copy, last);
       for (int k = 0; k < 8; k++) copy[last + (size_t)k] = (uint8_t)(h >> (8 * k));
     }
-    ASSERT_INT_EQ(fc_gbdt_load(&m2, copy, b.len, &err), FC_ECORRUPT);
+    ASSERT_INT_EQ(fc_gbdt_load(copy, b.len, &m2, &err), FC_ECORRUPT);
     ASSERT_CONTAINS(err.msg, "tree 0");
   }
   free(copy);
@@ -327,38 +327,38 @@ TEST(bad_input_is_a_clear_error) {
   fc_gbdt_params p = fc_gbdt_defaults();
   fc_err err;
   p.min_data_in_leaf = 1;
-  ASSERT_INT_EQ(fc_gbdt_data_create(&d, x, 0, 1, y, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_data_create(x, 0, 1, y, &d, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "no rows");
   y[2] = NAN;
-  ASSERT_INT_EQ(fc_gbdt_data_create(&d, x, 6, 1, y, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_data_create(x, 6, 1, y, &d, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "row 2: target is NaN");
   y[2] = 3;
   x[4] = INFINITY;
-  ASSERT_INT_EQ(fc_gbdt_data_create(&d, x, 6, 1, y, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_data_create(x, 6, 1, y, &d, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "infinite");
   x[4] = 5;
-  ASSERT_OK(fc_gbdt_data_create(&d, x, 1, 1, y, &err));
-  ASSERT_INT_EQ(fc_gbdt_train(&m, d, NULL, p, &err), FC_EINVAL);
+  ASSERT_OK(fc_gbdt_data_create(x, 1, 1, y, &d, &err));
+  ASSERT_INT_EQ(fc_gbdt_train(d, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "at least 2 rows");
   fc_gbdt_data_destroy(d);
-  ASSERT_OK(fc_gbdt_data_create(&d, cx, 6, 1, y, &err));
-  ASSERT_INT_EQ(fc_gbdt_train(&m, d, NULL, p, &err), FC_EINVAL);
+  ASSERT_OK(fc_gbdt_data_create(cx, 6, 1, y, &d, &err));
+  ASSERT_INT_EQ(fc_gbdt_train(d, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "constant");
   fc_gbdt_data_destroy(d);
-  ASSERT_OK(fc_gbdt_data_create(&d, x, 6, 1, y, &err));
+  ASSERT_OK(fc_gbdt_data_create(x, 6, 1, y, &d, &err));
   p.alpha = 1.5;
-  ASSERT_INT_EQ(fc_gbdt_train(&m, d, NULL, p, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_train(d, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "alpha");
   p = fc_gbdt_defaults();
   p.min_data_in_leaf = 1;
   p.objective = FC_GBDT_POISSON;
   y[0] = -1;
-  ASSERT_INT_EQ(fc_gbdt_train(&m, d, NULL, p, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_train(d, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, ">= 0");
   y[0] = 1;
   p.objective = FC_GBDT_L2;
   p.rounds = 3;
-  ASSERT_OK(fc_gbdt_train(&m, d, NULL, p, &err));
+  ASSERT_OK(fc_gbdt_train(d, NULL, p, &m, &err));
   ASSERT_INT_EQ(fc_gbdt_predict(m, x, 3, 2, 1, out, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "2 feature columns, the model 1");
   fc_gbdt_destroy(m);
@@ -445,25 +445,25 @@ TEST(early_stopping_and_abort) {
     vx[i] = fc_rng_uniform(&r);
     vy[i] = vx[i] + 3 * fc_rng_normal(&r);
   }
-  ASSERT_OK(fc_gbdt_data_create(&dt, x, N, 1, y, &err));
-  ASSERT_OK(fc_gbdt_data_create(&dv, vx, N, 1, vy, &err));
+  ASSERT_OK(fc_gbdt_data_create(x, N, 1, y, &dt, &err));
+  ASSERT_OK(fc_gbdt_data_create(vx, N, 1, vy, &dv, &err));
   p.rounds = 500;
   p.num_leaves = 63;
   p.min_data_in_leaf = 2;
   p.learning_rate = 0.3;
   p.early_stopping_rounds = 10;
-  ASSERT_OK(fc_gbdt_train(&m, dt, dv, p, &err));
+  ASSERT_OK(fc_gbdt_train(dt, dv, p, &m, &err));
   ASSERT(fc_gbdt_num_trees(m) < 100);
   fc_gbdt_destroy(m);
   p.early_stopping_rounds = 0;
   p.progress = stop_at_three;
   p.user_data = losses;
-  ASSERT_INT_EQ(fc_gbdt_train(&m, dt, NULL, p, &err), FC_EABORTED);
+  ASSERT_INT_EQ(fc_gbdt_train(dt, NULL, p, &m, &err), FC_EABORTED);
   ASSERT(m == NULL);
   ASSERT(losses[1] > losses[3] && losses[3] > 0); /* training RMSE falls */
   p.progress = NULL;
   p.early_stopping_rounds = 5;
-  ASSERT_INT_EQ(fc_gbdt_train(&m, dt, NULL, p, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_train(dt, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "validation");
   fc_gbdt_data_destroy(dt);
   fc_gbdt_data_destroy(dv);

@@ -8,7 +8,7 @@
 #include "fc/table.h"
 
 static int read(const char *text, fc_table *t, fc_err *e) {
-  return fc_table_read(t, text, strlen(text), e);
+  return fc_table_read(text, strlen(text), t, e);
 }
 
 TEST(table_cells_and_missing) {
@@ -34,10 +34,10 @@ TEST(table_gather_picks_columns_by_name) {
   double *x;
   const char *names[] = {"c", "a"}, *bad[] = {"a", "q"};
   ASSERT_OK(read("a,b,c\n1,2,3\n4,5,6\n", &t, &e));
-  ASSERT_OK(fc_table_gather(&x, &t, names, 2, &e));
+  ASSERT_OK(fc_table_gather(&t, names, 2, &x, &e));
   ASSERT(x[0] == 3 && x[1] == 1 && x[2] == 6 && x[3] == 4);
   free(x);
-  ASSERT_INT_EQ(fc_table_gather(&x, &t, bad, 2, &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_table_gather(&t, bad, 2, &x, &e), FC_EINVAL);
   ASSERT(x == NULL);
   ASSERT_CONTAINS(e.msg, "no column named \"q\"");
   fc_table_free(&t);

@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   case 4: { /* a model file: load must refuse damage; a loaded model must predict */
     fc_gbdt *m = NULL;
-    if (fc_gbdt_load(&m, s, n, &err) == FC_OK) {
+    if (fc_gbdt_load(s, n, &m, &err) == FC_OK) {
       size_t nf = fc_gbdt_num_features(m);
       double x[64], y;
       for (size_t i = 0; i < 64; i++) x[i] = (double)i - 3.5;

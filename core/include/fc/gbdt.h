@@ -99,8 +99,8 @@ typedef struct fc_gbdt_data fc_gbdt_data;
  * (length nrow; may be NULL for a prediction-only table). The dataset
  * BORROWS x and y: they must outlive it. Errors: FC_EINVAL for nrow or ncol
  * of 0, an infinite feature, or a NaN/infinite target. */
-int fc_gbdt_data_create(fc_gbdt_data **out, const double *x, size_t nrow,
-                        size_t ncol, const double *y, fc_err *err);
+int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double *y,
+                        fc_gbdt_data **out, fc_err *err);
 void fc_gbdt_data_destroy(fc_gbdt_data *d);
 /* Marks column col categorical (values integers in 0..FC_GBDT_MAX_CATEGORY). */
 int fc_gbdt_data_set_categorical(fc_gbdt_data *d, size_t col, int is_cat,
@@ -118,8 +118,8 @@ typedef struct fc_gbdt fc_gbdt;
  * Errors: FC_EINVAL (bad parameters, fewer than 2 rows, every feature
  * constant, a target outside the objective's domain, bad categorical value,
  * column mismatch), FC_ENOMEM, FC_EABORTED. */
-int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train,
-                  const fc_gbdt_data *valid, fc_gbdt_params p, fc_err *err);
+int fc_gbdt_train(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p,
+                  fc_gbdt **out, fc_err *err);
 void fc_gbdt_destroy(fc_gbdt *m);
 
 /* Predicts nrow rows of ncol features (row-major, NaN = missing) into out:
@@ -150,7 +150,7 @@ int fc_gbdt_importance(const fc_gbdt *m, fc_gbdt_importance_type type,
 int fc_gbdt_save(const fc_gbdt *m, fc_buf *out, fc_err *err);
 /* Loads a model from len bytes. FC_ECORRUPT for a bad magic, checksum,
  * truncation or an inconsistent tree; FC_EUNSUPPORTED for a newer version. */
-int fc_gbdt_load(fc_gbdt **out, const void *data, size_t len, fc_err *err);
+int fc_gbdt_load(const void *data, size_t len, fc_gbdt **out, fc_err *err);
 /* Appends a readable JSON description: parameters, feature names, and every
  * tree as nested split/leaf objects. */
 int fc_gbdt_dump_json(const fc_gbdt *m, fc_buf *out, fc_err *err);

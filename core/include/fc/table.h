@@ -27,7 +27,7 @@ typedef struct fc_table {
 /* Reads data[0..len) into *out (zeroed first). FC_EPARSE for a malformed
  * record or cell, FC_EINVAL for an empty table or one without rows,
  * FC_ENOMEM; on failure *out holds nothing to free. */
-int fc_table_read(fc_table *out, const char *data, size_t len, fc_err *err);
+int fc_table_read(const char *data, size_t len, fc_table *out, fc_err *err);
 /* Releases the table's arrays and zeroes it (a zeroed table is fine). */
 void fc_table_free(fc_table *t);
 /* The index of the column called name, or -1. */
@@ -35,8 +35,7 @@ long fc_table_column(const fc_table *t, const char *name);
 /* Copies the columns called names[0..n) into a new nrow x n array (row-
  * major, *out; the caller frees it with free()). FC_EINVAL naming the
  * first column the table lacks, FC_ENOMEM. */
-int fc_table_gather(double **out, const fc_table *t, const char *const *names, size_t n,
-                    fc_err *err);
+int fc_table_gather(const fc_table *t, const char *const *names, size_t n, double **out, fc_err *err);
 
 #ifdef __cplusplus
 }

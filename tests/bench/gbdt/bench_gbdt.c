@@ -93,7 +93,7 @@ static int run(char **a) {
   p.min_sum_hessian_in_leaf = 20;
   t0 = now();
   c0 = (double)clock() / CLOCKS_PER_SEC; /* CPU time of all threads */
-  if (fc_gbdt_data_create(&d, x, ntr, NF, y, &err) || fc_gbdt_train(&m, d, NULL, p, &err)) {
+  if (fc_gbdt_data_create(x, ntr, NF, y, &d, &err) || fc_gbdt_train(d, NULL, p, &m, &err)) {
     fprintf(stderr, "bench_gbdt: %s\n", err.msg);
     return 1;
   }

@@ -179,7 +179,7 @@ static int fit(char **a) {
     p.learning_rate = atof(a[4]), p.threads = atoi(a[5]);
     p.lambda_l2 = 1.0, p.min_data_in_leaf = 20, p.min_sum_hessian_in_leaf = m == 0 ? 20 : 1e-3;
     t0 = now();
-    if (fc_gbdt_data_create(&d, x, ntr, NF, y, &err) || fc_gbdt_train(&model, d, NULL, p, &err) ||
+    if (fc_gbdt_data_create(x, ntr, NF, y, &d, &err) || fc_gbdt_train(d, NULL, p, &model, &err) ||
         fc_gbdt_predict(model, xt, nte, NF, p.threads, pred, &err)) {
       fprintf(stderr, "floatcast: %s\n", err.msg);
       return 1;
