@@ -807,7 +807,7 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
   }
   if (rc == FC_OK && (rc = fc_table_gather(&t, names, nf, &x, &err)) != FC_OK)
     fc_err_prefix(&err, rc, "table: ");
-  if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, 1, pred, &err);
+  if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, NULL, pred, &err);
   if (rc == FC_OK) {
     fc_buf_puts(&b, "{\"predictions\":");
     json_array(&b, pred, t.nrow);

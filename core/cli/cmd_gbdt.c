@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* strdup, strtok_r */
 #include "cli.h"
+#include "cli_parallel.h"
 
 #include "fc/gbdt.h"
 #include "fc/table.h"
@@ -117,6 +118,8 @@ static int gbdt_train(int argc, char **argv) {
   fc_err err;
   int rc;
   if ((rc = parse_train(argc, argv, &o, &input, &output, &valid)) >= 0) return rc;
+  o.p.parallel.run = cli_parallel_for; /* --threads of them */
+  o.p.parallel.ctx = &o.p.threads;
   rc = 1;
   target = o.target;
   cats = o.categorical;
@@ -215,6 +218,8 @@ static int gbdt_predict(int argc, char **argv) {
   double *x = NULL, *pred = NULL;
   size_t nf;
   fc_buf out;
+  int threads = 2; /* rows in blocks over two threads; the answer does not depend on it */
+  const fc_parallel par = {cli_parallel_for, &threads};
   fc_err err;
   int bad = 0, rc = 1;
   for (int i = 1; i < argc && !bad; i++) {
@@ -241,7 +246,7 @@ static int gbdt_predict(int argc, char **argv) {
     cli_fail(cmd, "out of memory");
     goto done;
   }
-  if (fc_gbdt_predict(m, x, t.nrow, nf, 2, pred, &err)) {
+  if (fc_gbdt_predict(m, x, t.nrow, nf, &par, pred, &err)) {
     cli_fail_err(cmd, input, err.code, &err);
     goto done;
   }

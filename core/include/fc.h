@@ -31,6 +31,7 @@
 #include "fc/neural.h"
 #include "fc/optables.h"
 #include "fc/options.h"
+#include "fc/parallel.h"
 #include "fc/progress.h"
 #include "fc/project.h"
 #include "fc/projection.h"

@@ -460,7 +460,7 @@ static int predict_direction(const source *s, const fc_cashflow_params *p, int d
   }
   for (int m = 0; m < FC__CF_MODELS && rc == FC_OK; m++) {
     double *dst = m == 0 ? f->p10 : m == 1 ? f->p50 : m == 2 ? f->p90 : f->mean;
-    if ((rc = fc_gbdt_predict(models[m], w->xp, H, NF, p->threads, dst, err)) == FC_OK &&
+    if ((rc = fc_gbdt_predict(models[m], w->xp, H, NF, NULL, dst, err)) == FC_OK &&
         (rc = fc_gbdt_importance(models[m], FC_GBDT_IMPORTANCE_GAIN, w->imp, err)) == FC_OK)
       for (int k = 0; k < NF; k++) w->gain[k] += w->imp[k];
   }

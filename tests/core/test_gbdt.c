@@ -6,6 +6,11 @@
 #include "fc/gbdt.h"
 #include "fc/rng.h"
 
+#if !defined(__EMSCRIPTEN__)
+#include <pthread.h>
+#define HAVE_THREADS 1
+#endif
+
 /* Trains on (x, y) with params p; returns the model or NULL (err filled). */
 static fc_gbdt *fit(const double *x, const double *y, size_t n, size_t ncol, fc_gbdt_params p,
                     fc_err *err) {
@@ -37,12 +42,12 @@ TEST(single_tree_recovers_step_function) {
   m = fit(x, y, N, 1, p, &err);
   ASSERT(m != NULL);
   ASSERT_INT_EQ(fc_gbdt_num_trees(m), 1);
-  ASSERT_OK(fc_gbdt_predict(m, x, N, 1, 1, pred, &err));
+  ASSERT_OK(fc_gbdt_predict(m, x, N, 1, NULL, pred, &err));
   for (int i = 0; i < N; i++) ASSERT_NEAR(pred[i], y[i], 1e-12);
   /* The thresholds sit between the training points on either side of each step. */
   {
     double probe[4] = {0.2994, 0.3, 0.6994, 0.7}, out[4];
-    ASSERT_OK(fc_gbdt_predict(m, probe, 4, 1, 1, out, &err));
+    ASSERT_OK(fc_gbdt_predict(m, probe, 4, 1, NULL, out, &err));
     ASSERT_NEAR(out[0], 1.0, 1e-12);
     ASSERT_NEAR(out[1], 5.0, 1e-12);
     ASSERT_NEAR(out[2], 5.0, 1e-12);
@@ -86,7 +91,7 @@ TEST(boosting_fits_sine) {
   p.min_data_in_leaf = 5;
   m = fit(x, y, N, 2, p, &err);
   ASSERT(m != NULL);
-  ASSERT_OK(fc_gbdt_predict(m, xt, M, 2, 1, pred, &err));
+  ASSERT_OK(fc_gbdt_predict(m, xt, M, 2, NULL, pred, &err));
   /* Measured 0.0064 (seed 7); the bound leaves room for any bit-level change. */
   ASSERT(rmse(pred, yt, M) < 0.02);
   {
@@ -129,8 +134,8 @@ TEST(quantile_band_covers_80_percent) {
   p.alpha = 0.9;
   m90 = fit(x, y, N, 2, p, &err);
   ASSERT(m10 != NULL && m90 != NULL);
-  ASSERT_OK(fc_gbdt_predict(m10, xt, M, 2, 1, lo, &err));
-  ASSERT_OK(fc_gbdt_predict(m90, xt, M, 2, 1, hi, &err));
+  ASSERT_OK(fc_gbdt_predict(m10, xt, M, 2, NULL, lo, &err));
+  ASSERT_OK(fc_gbdt_predict(m90, xt, M, 2, NULL, hi, &err));
   for (int i = 0; i < M; i++) {
     inside += yt[i] >= lo[i] && yt[i] <= hi[i];
     below += yt[i] < lo[i];
@@ -142,8 +147,8 @@ TEST(quantile_band_covers_80_percent) {
   ASSERT(hi[0] - lo[0] > 0.0);
   {
     double xs[4] = {0.05, 0.5, 0.95, 0.5}, a[2], b[2];
-    ASSERT_OK(fc_gbdt_predict(m10, xs, 2, 2, 1, a, &err));
-    ASSERT_OK(fc_gbdt_predict(m90, xs, 2, 2, 1, b, &err));
+    ASSERT_OK(fc_gbdt_predict(m10, xs, 2, 2, NULL, a, &err));
+    ASSERT_OK(fc_gbdt_predict(m90, xs, 2, 2, NULL, b, &err));
     ASSERT(b[1] - a[1] > 1.5 * (b[0] - a[0]));
   }
   fc_gbdt_destroy(m10);
@@ -155,6 +160,44 @@ static int saved(const fc_gbdt *m, fc_buf *b) {
   fc_buf_init(b);
   return fc_gbdt_save(m, b, NULL);
 }
+
+/* The caller's parallel-for (parallel.h), two ways: the tasks last to first
+ * on this thread, and (natively) two pthreads taking tasks from a shared
+ * counter. Any schedule must give the same model. */
+static void reversed_for(void *ctx, size_t n, fc_parallel_task task, void *arg) {
+  (void)ctx;
+  while (n-- > 0) task(arg, n);
+}
+
+#ifdef HAVE_THREADS
+typedef struct pf {
+  size_t n, next;
+  fc_parallel_task task;
+  void *arg;
+  pthread_mutex_t mu;
+} pf;
+
+static void *pf_worker(void *a) {
+  pf *j = a;
+  for (;;) {
+    size_t i;
+    pthread_mutex_lock(&j->mu);
+    i = j->next++;
+    pthread_mutex_unlock(&j->mu);
+    if (i >= j->n) return NULL;
+    j->task(j->arg, i);
+  }
+}
+
+static void threads2_for(void *ctx, size_t n, fc_parallel_task task, void *arg) {
+  pf j = {n, 0, task, arg, PTHREAD_MUTEX_INITIALIZER};
+  pthread_t t;
+  (void)ctx;
+  pthread_create(&t, NULL, pf_worker, &j);
+  pf_worker(&j);
+  pthread_join(t, NULL);
+}
+#endif
 
 /* The threads test's model, measured natively (x86-64 glibc) and pinned so
  * the WASM build (one thread, same chunks) must reproduce it. */
@@ -188,24 +231,46 @@ TEST(threads_do_not_change_the_model) {
   p.seed = 99;
   p.threads = 1;
   m1 = fit(x, y, N, F, p, &err);
-  p.threads = 2;
-  m2 = fit(x, y, N, F, p, &err);
-  ASSERT(m1 != NULL && m2 != NULL);
+  ASSERT(m1 != NULL);
   ASSERT_OK(saved(m1, &b1));
-  ASSERT_OK(saved(m2, &b2));
-  ASSERT_INT_EQ(b1.len, b2.len);
-  ASSERT(memcmp(b1.data, b2.data, b1.len) == 0);
   ASSERT(fnv1a((const uint8_t *)b1.data, b1.len) == THREADS_MODEL_HASH);
   {
+    /* 2, 3 and 7 parts, in reverse order and (natively) on two threads. */
+    const fc_parallel_for fors[] = {
+        reversed_for,
+#ifdef HAVE_THREADS
+        threads2_for,
+#endif
+    };
+    for (size_t k = 0; k < sizeof fors / sizeof fors[0]; k++)
+      for (int parts = 2; parts <= 7; parts += parts == 2 ? 1 : 4) {
+        p.threads = parts;
+        p.parallel.run = fors[k];
+        m2 = fit(x, y, N, F, p, &err);
+        ASSERT(m2 != NULL);
+        ASSERT_OK(saved(m2, &b2));
+        ASSERT_INT_EQ(b1.len, b2.len);
+        ASSERT(memcmp(b1.data, b2.data, b1.len) == 0);
+        fc_buf_free(&b2);
+        fc_gbdt_destroy(m2);
+      }
+  }
+  {
     static double p1[N], p2[N];
-    ASSERT_OK(fc_gbdt_predict(m1, x, N, F, 1, p1, &err));
-    ASSERT_OK(fc_gbdt_predict(m1, x, N, F, 2, p2, &err));
+    const fc_parallel par = {reversed_for, NULL};
+    ASSERT_OK(fc_gbdt_predict(m1, x, N, F, NULL, p1, &err));
+    ASSERT_OK(fc_gbdt_predict(m1, x, N, F, &par, p2, &err));
     ASSERT(memcmp(p1, p2, sizeof p1) == 0);
+#ifdef HAVE_THREADS
+    {
+      const fc_parallel two = {threads2_for, NULL};
+      ASSERT_OK(fc_gbdt_predict(m1, x, N, F, &two, p2, &err));
+      ASSERT(memcmp(p1, p2, sizeof p1) == 0);
+    }
+#endif
   }
   fc_buf_free(&b1);
-  fc_buf_free(&b2);
   fc_gbdt_destroy(m1);
-  fc_gbdt_destroy(m2);
 }
 
 /* A small model with a categorical feature and missing values, for the
@@ -245,8 +310,8 @@ TEST(save_load_predict_is_bit_identical) {
   ASSERT(m != NULL);
   ASSERT_OK(saved(m, &b));
   ASSERT_OK(fc_gbdt_load(b.data, b.len, &m2, &err));
-  ASSERT_OK(fc_gbdt_predict(m, x, N, 3, 1, p1, &err));
-  ASSERT_OK(fc_gbdt_predict(m2, x, N, 3, 1, p2, &err));
+  ASSERT_OK(fc_gbdt_predict(m, x, N, 3, NULL, p1, &err));
+  ASSERT_OK(fc_gbdt_predict(m2, x, N, 3, NULL, p2, &err));
   ASSERT(memcmp(p1, p2, sizeof p1) == 0);
   ASSERT_OK(saved(m2, &b2));
   ASSERT(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
@@ -359,7 +424,7 @@ TEST(bad_input_is_a_clear_error) {
   p.objective = FC_GBDT_L2;
   p.rounds = 3;
   ASSERT_OK(fc_gbdt_train(d, NULL, p, &m, &err));
-  ASSERT_INT_EQ(fc_gbdt_predict(m, x, 3, 2, 1, out, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_predict(m, x, 3, 2, NULL, out, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "2 feature columns, the model 1");
   fc_gbdt_destroy(m);
   fc_gbdt_data_destroy(d);
@@ -383,7 +448,7 @@ TEST(l1_leaves_refit_to_medians) {
   p.learning_rate = 0.5;
   m = fit(x, y, N, 1, p, &err);
   ASSERT(m != NULL);
-  ASSERT_OK(fc_gbdt_predict(m, x, N, 1, 1, pred, &err));
+  ASSERT_OK(fc_gbdt_predict(m, x, N, 1, NULL, pred, &err));
   ASSERT_NEAR(pred[0], 1.0, 0.51);
   ASSERT_NEAR(pred[N - 1], 10.0, 0.51);
   fc_gbdt_destroy(m);
@@ -413,10 +478,10 @@ TEST(poisson_tweedie_and_huber_fit_their_targets) {
     p.huber_delta = 5.0;
     m = fit(x, y, N, 1, p, &err);
     ASSERT(m != NULL);
-    ASSERT_OK(fc_gbdt_predict(m, probe, 2, 1, 1, out, &err));
+    ASSERT_OK(fc_gbdt_predict(m, probe, 2, 1, NULL, out, &err));
     ASSERT_NEAR(out[0], exp(0.5 + 0.15), 0.35);
     ASSERT_NEAR(out[1], exp(0.5 + 1.35), 0.6);
-    ASSERT_OK(fc_gbdt_predict(m, x, N, 1, 1, pred, &err));
+    ASSERT_OK(fc_gbdt_predict(m, x, N, 1, NULL, pred, &err));
     for (int i = 0; i < N && o < 2; i++) ASSERT(pred[i] > 0);
     fc_gbdt_destroy(m);
   }
@@ -485,7 +550,7 @@ TEST(missing_values_learn_their_direction) {
   p.min_data_in_leaf = 1;
   m = fit(x, y, N, 1, p, &err);
   ASSERT(m != NULL);
-  ASSERT_OK(fc_gbdt_predict(m, probe, 3, 1, 1, out, &err));
+  ASSERT_OK(fc_gbdt_predict(m, probe, 3, 1, NULL, out, &err));
   ASSERT_NEAR(out[0], 10.0, 1e-9);
   ASSERT_NEAR(out[1], 0.0, 1e-9);
   ASSERT_NEAR(out[2], 2.0, 1e-9);
@@ -562,7 +627,7 @@ TEST(prediction_reproduces_training_scores) {
     p.user_data = &loss;
     m = fit(x, y, N, F, p, &err);
     ASSERT(m != NULL);
-    ASSERT_OK(fc_gbdt_predict(m, x, N, F, 1, pred, &err));
+    ASSERT_OK(fc_gbdt_predict(m, x, N, F, NULL, pred, &err));
     for (int i = 0; i < N; i++) se += (y[i] - pred[i]) * (y[i] - pred[i]);
     ASSERT(sqrt(se / N) == loss);
     fc_gbdt_destroy(m);

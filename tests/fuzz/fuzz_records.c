@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       size_t nf = fc_gbdt_num_features(m);
       double x[64], y;
       for (size_t i = 0; i < 64; i++) x[i] = (double)i - 3.5;
-      if (nf <= 64) fc_gbdt_predict(m, x, 1, nf, 1, &y, &err);
+      if (nf <= 64) fc_gbdt_predict(m, x, 1, nf, NULL, &y, &err);
       fc_gbdt_destroy(m);
     }
     break;

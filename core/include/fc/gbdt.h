@@ -15,11 +15,12 @@
  * seen in training, a negative or non-integer value, or NaN goes right.
  *
  * Results are a function of the data, the parameters and the seed only: the
- * number of threads changes the speed, never a bit of the model. Natively,
- * training runs on a pool of `threads` pthreads: a histogram of a large leaf
- * is summed in row chunks whose number depends on the leaf's row count
- * alone and added in chunk order, a small leaf's split by feature; under
- * Emscripten the same chunks are summed on one thread.
+ * number of threads changes the speed, never a bit of the model. The core
+ * has no threads: parallel work runs through the caller's parallel-for
+ * (params.parallel, parallel.h) in `threads` parts; a histogram of a large
+ * leaf is summed in row chunks whose number depends on the leaf's row count
+ * alone and added in chunk order, a small leaf's split by feature; without
+ * a parallel-for (WASM, the gateway) the same chunks are summed in order.
  *
  * A model saves to a versioned little-endian binary format with a checksum;
  * loading a corrupted or truncated buffer returns FC_ECORRUPT. Prediction
@@ -32,6 +33,7 @@
 #include <stdint.h>
 
 #include "fc/buf.h"
+#include "fc/parallel.h"
 #include "fc/status.h"
 
 #ifdef __cplusplus
@@ -80,7 +82,10 @@ typedef struct fc_gbdt_params {
   double feature_fraction;  /* (0, 1]: features drawn per tree */
   double cat_smooth;        /* >= 0, added to hessians when ordering categories */
   int early_stopping_rounds; /* 0 = off; needs a validation set */
-  int threads;              /* >= 1; ignored under Emscripten */
+  int threads;              /* >= 1: parts the parallel work is cut into; with
+                               parallel NULL they run in order here. The
+                               model depends on neither. */
+  fc_parallel parallel;     /* the caller's threads (parallel.h), or {NULL} */
   uint64_t seed;
   fc_gbdt_progress_fn progress; /* may be NULL */
   void *user_data;
@@ -125,10 +130,11 @@ void fc_gbdt_destroy(fc_gbdt *m);
 /* Predicts nrow rows of ncol features (row-major, NaN = missing) into out:
  * the mean for l2/huber, the median for l1, the alpha quantile for quantile,
  * the expected value (exp of the raw score) for poisson/tweedie. ncol must
- * equal the model's feature count (FC_EINVAL otherwise). threads as in
- * training; the output does not depend on it. */
-int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow,
-                    size_t ncol, int threads, double *out, fc_err *err);
+ * equal the model's feature count (FC_EINVAL otherwise). Large tables run
+ * in row blocks through par (may be NULL: this thread); the output does not
+ * depend on it. */
+int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow, size_t ncol,
+                    const fc_parallel *par, double *out, fc_err *err);
 
 size_t fc_gbdt_num_features(const fc_gbdt *m);
 size_t fc_gbdt_num_trees(const fc_gbdt *m);
