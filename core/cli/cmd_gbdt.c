@@ -2,9 +2,10 @@
  *
  * Tables are numeric CSV files with a header row (read with fc/table.h, as
  * the WASM module reads them): an empty field, NA, NaN or nan is a missing
- * value; anything else must be a finite number. Training uses every column except the target as a feature,
- * in header order; prediction finds the model's features by name, so the
- * prediction table may carry extra columns (such as the target) in any order.
+ * value; anything else must be a finite number. Training uses every column
+ * except the target as a feature, in header order; prediction finds the
+ * model's features by name, so the prediction table may carry extra columns
+ * (such as the target) in any order.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup, strtok_r */
 #include "cli.h"

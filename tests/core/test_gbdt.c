@@ -6,9 +6,8 @@
 #include "fc/gbdt.h"
 #include "fc/rng.h"
 
-#if !defined(__EMSCRIPTEN__)
-#include <pthread.h>
-#define HAVE_THREADS 1
+#ifdef FC_TEST_THREADS
+#include "cli_parallel.h"
 #endif
 
 /* Trains on (x, y) with params p; returns the model or NULL (err filled). */
@@ -162,41 +161,15 @@ static int saved(const fc_gbdt *m, fc_buf *b) {
 }
 
 /* The caller's parallel-for (parallel.h), two ways: the tasks last to first
- * on this thread, and (natively) two pthreads taking tasks from a shared
- * counter. Any schedule must give the same model. */
+ * on this thread, and (natively) the CLI's on two pthreads taking tasks
+ * from a shared counter. Any schedule must give the same model. */
 static void reversed_for(void *ctx, size_t n, fc_parallel_task task, void *arg) {
   (void)ctx;
   while (n-- > 0) task(arg, n);
 }
 
-#ifdef HAVE_THREADS
-typedef struct pf {
-  size_t n, next;
-  fc_parallel_task task;
-  void *arg;
-  pthread_mutex_t mu;
-} pf;
-
-static void *pf_worker(void *a) {
-  pf *j = a;
-  for (;;) {
-    size_t i;
-    pthread_mutex_lock(&j->mu);
-    i = j->next++;
-    pthread_mutex_unlock(&j->mu);
-    if (i >= j->n) return NULL;
-    j->task(j->arg, i);
-  }
-}
-
-static void threads2_for(void *ctx, size_t n, fc_parallel_task task, void *arg) {
-  pf j = {n, 0, task, arg, PTHREAD_MUTEX_INITIALIZER};
-  pthread_t t;
-  (void)ctx;
-  pthread_create(&t, NULL, pf_worker, &j);
-  pf_worker(&j);
-  pthread_join(t, NULL);
-}
+#ifdef FC_TEST_THREADS
+static int two_threads = 2;
 #endif
 
 /* The threads test's model, measured natively (x86-64 glibc) and pinned so
@@ -238,14 +211,17 @@ TEST(threads_do_not_change_the_model) {
     /* 2, 3 and 7 parts, in reverse order and (natively) on two threads. */
     const fc_parallel_for fors[] = {
         reversed_for,
-#ifdef HAVE_THREADS
-        threads2_for,
+#ifdef FC_TEST_THREADS
+        cli_parallel_for,
 #endif
     };
     for (size_t k = 0; k < sizeof fors / sizeof fors[0]; k++)
       for (int parts = 2; parts <= 7; parts += parts == 2 ? 1 : 4) {
         p.threads = parts;
         p.parallel.run = fors[k];
+#ifdef FC_TEST_THREADS
+        p.parallel.ctx = &two_threads;
+#endif
         m2 = fit(x, y, N, F, p, &err);
         ASSERT(m2 != NULL);
         ASSERT_OK(saved(m2, &b2));
@@ -261,9 +237,9 @@ TEST(threads_do_not_change_the_model) {
     ASSERT_OK(fc_gbdt_predict(m1, x, N, F, NULL, p1, &err));
     ASSERT_OK(fc_gbdt_predict(m1, x, N, F, &par, p2, &err));
     ASSERT(memcmp(p1, p2, sizeof p1) == 0);
-#ifdef HAVE_THREADS
+#ifdef FC_TEST_THREADS
     {
-      const fc_parallel two = {threads2_for, NULL};
+      const fc_parallel two = {cli_parallel_for, &two_threads};
       ASSERT_OK(fc_gbdt_predict(m1, x, N, F, &two, p2, &err));
       ASSERT(memcmp(p1, p2, sizeof p1) == 0);
     }
