@@ -215,8 +215,26 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
   return FC_EINVAL;
 }
 
-int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs,
-                         fc_json_doc **doc, fc_err *err) {
+/* One member: the operation's table first (t may be NULL), then the
+ * export's own specs. */
+static int opt_member(const fc_json *m, const fc_opt_table *t, void *base, const opt_spec *specs,
+                      size_t n_specs, fc_err *err) {
+  const fc_opt *o = t ? fc_opt_find(t, m->key, m->key_len, FC_OPT_JSON) : NULL;
+  size_t i;
+  int rc;
+  if (o != NULL) {
+    if ((rc = fc_opt_set_json(o, base, m, err)) != FC_OK) fc_err_prefix(err, rc, "options: %s: ", o->name);
+    return rc;
+  }
+  for (i = 0; i < n_specs && !is_key(m, specs[i].key); i++) {
+  }
+  if (i == n_specs)
+    return fc_err_set(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len, m->key);
+  return opt_one(m, &specs[i], err);
+}
+
+int fcw_parse_table(const char *opts, size_t len, const fc_opt_table *t, void *base,
+                    const opt_spec *specs, size_t n_specs, fc_json_doc **doc, fc_err *err) {
   const fc_json *root;
   int rc;
   *doc = NULL;
@@ -228,18 +246,14 @@ int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_
     return fc_err_set(err, FC_EINVAL, "options: expected an object, got %s",
              fc_json_type_name(root->type));
   }
-  for (const fc_json *m = root->child; m != NULL; m = m->next) {
-    size_t i;
-    for (i = 0; i < n_specs && !is_key(m, specs[i].key); i++) {
-    }
-    if (i == n_specs) {
-      return fc_err_set(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len,
-               m->key);
-    }
-    rc = opt_one(m, &specs[i], err);
-    if (rc != FC_OK) return rc;
-  }
+  for (const fc_json *m = root->child; m != NULL; m = m->next)
+    if ((rc = opt_member(m, t, base, specs, n_specs, err)) != FC_OK) return rc;
   return FC_OK;
+}
+
+int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs,
+                      fc_json_doc **doc, fc_err *err) {
+  return fcw_parse_table(opts, len, NULL, NULL, specs, n_specs, doc, err);
 }
 
 /* ---- version ---------------------------------------------------------- */

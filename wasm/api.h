@@ -13,6 +13,7 @@
 
 #include "fc/buf.h"
 #include "fc/json.h"
+#include "fc/options.h"
 #include "fc/records.h"
 #include "fc/status.h"
 
@@ -55,6 +56,10 @@ typedef struct opt_spec {
  * *doc keeps strings and raw values alive; the caller destroys it. */
 int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs,
                       fc_json_doc **doc, fc_err *err);
+/* The same, with an operation's option table (fc/optables.h; values go
+ * into base) read before specs, which hold the export's own options. */
+int fcw_parse_table(const char *opts, size_t len, const fc_opt_table *t, void *base,
+                    const opt_spec *specs, size_t n_specs, fc_json_doc **doc, fc_err *err);
 /* A JSON number that must be a whole number in [lo, hi]. */
 int fcw_opt_integer(const fc_json *v, const char *key, double lo, double hi, double *out,
                     fc_err *err);

@@ -18,20 +18,20 @@
  * and fc_forecaster_backtest (forecaster.h), fc_decompose_set_series
  * (decompose.h); only option parsing and the JSON framing live here.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fc/csv.h"
 #include "fc/decompose.h"
 #include "fc/forecaster.h"
 #include "fc/gbdt.h"
 #include "fc/metrics.h"
 #include "fc/model.h"
+#include "fc/optables.h"
 #include "fc/segments.h"
 #include "fc/series.h"
+#include "fc/table.h"
 #include "fc/time.h"
 #include "fc/trends.h"
 #include "fc/tsread.h"
@@ -58,59 +58,14 @@ FC_WASM_EXPORT int fc_wasm_gbdt_predict(const unsigned char *model, size_t model
 
 /* ---- segmentation ---------------------------------------------------- */
 
-/* k: a whole number 1..1000, or "auto" (0). */
-static int seg_k(const fc_json *v, int *k, fc_err *err) {
-  double d;
-  if (v->type == FC_JSON_STRING && strcmp(v->text, "auto") == 0) {
-    *k = 0;
-    return FC_OK;
-  }
-  if (v->type != FC_JSON_NUMBER)
-    return fc_err_set(err, FC_EINVAL, "options: k: expected \"auto\" or 1..1000, got %s",
-                       fc_json_type_name(v->type));
-  if (fcw_opt_integer(v, "k", 1, 1000, &d, err) != FC_OK) return err->code;
-  *k = (int)d;
-  return FC_OK;
-}
-
-/* to: exclusive, except that a date alone (YYYY-MM-DD) takes in that whole
- * day, as the CLI's --to. */
-static int seg_to(const fc_json *v, int64_t *to, fc_err *err) {
-  int rc = fcw_opt_time(v, "to", to, err);
-  if (rc == FC_OK && v->type == FC_JSON_STRING && v->len == 10) *to += 86400;
-  return rc;
-}
-
-/* The segment options: the CLI's flags under snake_case names. */
+/* The segment options: the CLI's (fc_segments_optable) under their JSON
+ * names, and include_users. */
 static int parse_segment_opts(const char *opts, size_t len, fc_segments_params *p,
                               int *include_users, fc_json_doc **doc, fc_err *err) {
-  const char *method = NULL;
-  const fc_json *k = NULL, *to = NULL;
-  const opt_spec specs[] = {
-      {"partner", OPT_STRING, &p->partner_id, 0, 0},
-      {"from", OPT_TIME, &p->from, 0, 0},
-      {"to", OPT_RAW, &to, 0, 0},
-      {"method", OPT_STRING, &method, 0, 0},
-      {"k", OPT_RAW, &k, 0, 0},
-      {"seed", OPT_U64, &p->seed, 0, 2147483647.0},
-      {"eps", OPT_DOUBLE, &p->eps, 0, 1e300},
-      {"min_pts", OPT_INT, &p->min_pts, 1, 100000},
-      {"windows", OPT_INT, &p->n_windows, 2, 366},
-      {"half_life_days", OPT_DOUBLE, &p->half_life_days, 1e-9, 1e9},
-      {"include_users", OPT_BOOL, include_users, 0, 0},
-  };
-  int rc;
+  const opt_spec own[] = {{"include_users", OPT_BOOL, include_users, 0, 0}};
   *p = fc_segments_defaults();
   *include_users = 1;
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
-  if (rc == FC_OK && k != NULL) rc = seg_k(k, &p->k, err);
-  if (rc == FC_OK && to != NULL) rc = seg_to(to, &p->to, err);
-  if (rc == FC_OK && method != NULL) {
-    if (strcmp(method, "kmeans") == 0) p->method = FC_SEG_KMEANS;
-    else if (strcmp(method, "dbscan") == 0) p->method = FC_SEG_DBSCAN;
-    else rc = fc_err_set(err, FC_EINVAL, "options: method: want kmeans or dbscan, got \"%s\"", method);
-  }
-  return rc;
+  return fcw_parse_table(opts, len, &fc_segments_optable, p, own, 1, doc, err);
 }
 
 int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
@@ -151,31 +106,14 @@ int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char 
 
 /* ---- trends ---------------------------------------------------------- */
 
-/* The trends options: the CLI's flags under snake_case names; from/to read
- * as the CLI reads them (fc_trends_parse_bound), after utc_offset. */
+/* The trends options: the CLI's (fc_trends_optable) under their JSON names;
+ * the bounds are placed once utc_offset is known, as in the CLI. */
 static int parse_trends_opts(const char *opts, size_t len, fc_trends_params *p,
                              fc_json_doc **doc, fc_err *err) {
-  const char *gran = NULL, *offset = NULL, *from = NULL, *to = NULL;
-  const opt_spec specs[] = {
-      {"granularity", OPT_STRING, &gran, 0, 0},
-      {"partner", OPT_STRING, &p->partner_id, 0, 0},
-      {"currency", OPT_STRING, &p->currency, 0, 0},
-      {"from", OPT_STRING, &from, 0, 0},
-      {"to", OPT_STRING, &to, 0, 0},
-      {"utc_offset", OPT_STRING, &offset, 0, 0},
-      {"k", OPT_DOUBLE, &p->k, 1e-9, 1e9},
-  };
-  int rc;
-  *p = fc_trends_defaults();
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
-  if (rc == FC_OK && gran && (fc_freq_parse(gran, &p->freq, err) != FC_OK || p->freq == FC_FREQ_HOUR))
-    rc = fc_err_set(err, FC_EINVAL, "options: granularity: want day, week or month, got \"%s\"", gran);
-  if (rc == FC_OK && offset && (rc = fc_trends_parse_offset(offset, &p->utc_offset_minutes, err)))
-    fc_err_prefix(err, rc, "options: ");
-  if (rc == FC_OK && from && (rc = fc_trends_parse_bound(from, 0, p->utc_offset_minutes, &p->from, err)))
-    fc_err_prefix(err, rc, "options: from: ");
-  if (rc == FC_OK && to && (rc = fc_trends_parse_bound(to, 1, p->utc_offset_minutes, &p->to, err)))
-    fc_err_prefix(err, rc, "options: to: ");
+  fc_trends_options o = fc_trends_options_defaults();
+  int rc = fcw_parse_table(opts, len, &fc_trends_optable, &o, NULL, 0, doc, err);
+  if (rc == FC_OK && (rc = fc_trends_options_finish(&o, err)) != FC_OK) fc_err_prefix(err, rc, "options: ");
+  *p = o.p;
   return rc;
 }
 
@@ -712,141 +650,28 @@ int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, s
 
 /* ---- gradient-boosted trees ------------------------------------------ */
 
-/* A numeric CSV table with a header row, read as `floatcast gbdt` reads
- * one: an empty cell, NA, NaN or nan is missing; anything else must be a
- * finite number. The column names are copies. */
-typedef struct table {
-  size_t ncol, nrow;
-  char **names;
-  double *v; /* nrow x ncol */
-} table;
-
-static void table_free(table *t) {
-  for (size_t i = 0; t->names != NULL && i < t->ncol; i++) free(t->names[i]);
-  free(t->names);
-  free(t->v);
-  memset(t, 0, sizeof *t);
+/* A numeric CSV table (fc/table.h, the reader `floatcast gbdt` uses). */
+static int read_table(const char *data, size_t len, fc_table *t, fc_err *err) {
+  int rc = fc_table_read(data, len, t, err);
+  return rc == FC_OK ? FC_OK : fc_err_prefix(err, rc, "table: ");
 }
 
-static int parse_cell(const char *s, double *out) {
-  char *end;
-  while (*s == ' ' || *s == '\t') s++;
-  if (*s == '\0' || strcmp(s, "NA") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0) {
-    *out = NAN;
-    return 0;
-  }
-  errno = 0;
-  *out = strtod(s, &end);
-  while (*end == ' ' || *end == '\t') end++;
-  return (end == s || *end != '\0' || errno == ERANGE || !isfinite(*out)) ? -1 : 0;
-}
-
-static int table_header(fc_csv *c, table *t, fc_err *err) {
-  t->ncol = fc_csv_nfields(c);
-  t->names = calloc(t->ncol, sizeof *t->names);
-  if (t->names == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (size_t i = 0; i < t->ncol; i++) {
-    size_t n;
-    const char *f = fc_csv_field(c, i, &n);
-    if ((t->names[i] = malloc(n + 1)) == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-    memcpy(t->names[i], f, n);
-    t->names[i][n] = '\0';
-  }
-  return FC_OK;
-}
-
-/* One data row into t (grown as needed; cap in values). */
-static int table_row(fc_csv *c, table *t, size_t *cap, fc_err *err) {
-  if (fc_csv_nfields(c) != t->ncol)
-    return fc_err_set(err, FC_EPARSE, "line %zu: %zu fields, the header has %zu", c->record_line,
-                       fc_csv_nfields(c), t->ncol);
-  if ((t->nrow + 1) * t->ncol > *cap) {
-    size_t nc = *cap ? 2 * *cap : 256 * t->ncol;
-    double *nv = realloc(t->v, nc * sizeof *nv);
-    if (nv == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-    t->v = nv;
-    *cap = nc;
-  }
-  for (size_t i = 0; i < t->ncol; i++)
-    if (parse_cell(fc_csv_field(c, i, NULL), &t->v[t->nrow * t->ncol + i]) != 0)
-      return fc_err_set(err, FC_EPARSE, "line %zu: column %s: \"%s\" is not a number",
-                         c->record_line, t->names[i], fc_csv_field(c, i, NULL));
-  t->nrow++;
-  return FC_OK;
-}
-
-static int read_table(const char *data, size_t len, table *t, fc_err *err) {
-  fc_csv c;
-  size_t cap = 0;
-  int got, rc = FC_OK;
-  memset(t, 0, sizeof *t);
-  fc_csv_init(&c, data, len);
-  got = fc_csv_next(&c, err);
-  if (got <= 0) rc = got < 0 ? got : fc_err_set(err, FC_EINVAL, "empty table");
-  if (rc == FC_OK) rc = table_header(&c, t, err);
-  while (rc == FC_OK && (got = fc_csv_next(&c, err)) > 0) rc = table_row(&c, t, &cap, err);
-  if (rc == FC_OK && got < 0) rc = got;
-  if (rc == FC_OK && t->nrow == 0)
-    rc = fc_err_set(err, FC_EINVAL, "the table has a header but no rows");
-  fc_csv_free(&c);
-  if (rc != FC_OK) {
-    table_free(t);
-    fc_err_prefix(err, (err)->code, "%s: ", "table");
-  }
-  return rc;
-}
-
-static long col_index(const table *t, const char *name) {
-  for (size_t i = 0; i < t->ncol; i++)
-    if (strcmp(t->names[i], name) == 0) return (long)i;
-  return -1;
-}
-
-/* Copies the columns named names[0..nf) into x (nrow x nf, row-major). */
-static int gather_columns(const table *t, const char *const *names, size_t nf, double **x,
-                          fc_err *err) {
-  size_t cells = t->nrow * nf;
-  *x = malloc((cells > 0 ? cells : 1) * sizeof **x);
-  if (*x == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (size_t k = 0; k < nf; k++) {
-    long c = col_index(t, names[k]);
-    if (c < 0)
-      return fc_err_set(err, FC_EINVAL, "table: no column named \"%s\" (the model has %zu features)",
-                         names[k], nf);
-    for (size_t r = 0; r < t->nrow; r++) (*x)[r * nf + k] = t->v[r * t->ncol + (size_t)c];
-  }
-  return FC_OK;
-}
-
+/* gbdt train's options: the CLI's (fc_gbdt_train_optable) under their JSON
+ * names, and categorical as an array of column names. */
 typedef struct train_opts {
-  fc_gbdt_params p;
-  const char *target, *objective;
-  const fc_json *categorical; /* an array of column names */
+  fc_gbdt_train_options o;
+  const fc_json *categorical;
 } train_opts;
 
 static int parse_train_opts(const char *opts, size_t len, train_opts *o, fc_json_doc **doc,
                             fc_err *err) {
-  fc_gbdt_params *p = &o->p;
-  const opt_spec specs[] = {
-      {"target", OPT_STRING, &o->target, 0, 0},
-      {"objective", OPT_STRING, &o->objective, 0, 0},
-      {"alpha", OPT_DOUBLE, &p->alpha, 0, 1},
-      {"learning_rate", OPT_DOUBLE, &p->learning_rate, 0, 1e6},
-      {"rounds", OPT_INT, &p->rounds, 1, 1000000},
-      {"num_leaves", OPT_INT, &p->num_leaves, 2, 131072},
-      {"max_depth", OPT_INT, &p->max_depth, -1, 1000},
-      {"min_data_in_leaf", OPT_INT, &p->min_data_in_leaf, 1, 1e9},
-      {"seed", OPT_U64, &p->seed, 0, 2147483647.0},
-      {"categorical", OPT_RAW, &o->categorical, 0, 0},
-  };
+  const opt_spec own[] = {{"categorical", OPT_RAW, &o->categorical, 0, 0}};
   int rc;
   memset(o, 0, sizeof *o);
-  o->p = fc_gbdt_defaults();
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  o->o = fc_gbdt_train_options_defaults();
+  rc = fcw_parse_table(opts, len, &fc_gbdt_train_optable, &o->o, own, 1, doc, err);
   if (rc != FC_OK) return rc;
-  if (o->target == NULL) return fc_err_set(err, FC_EINVAL, "options: target is required");
-  if (o->objective != NULL && fc_gbdt_objective_parse(o->objective, &p->objective) != FC_OK)
-    return fc_err_set(err, FC_EINVAL, "options: objective: unknown \"%s\"", o->objective);
+  if (o->o.target == NULL) return fc_err_set(err, FC_EINVAL, "options: target is required");
   if (o->categorical != NULL && o->categorical->type != FC_JSON_ARRAY)
     return fc_err_set(err, FC_EINVAL, "options: categorical: expected an array of column names");
   return FC_OK;
@@ -898,13 +723,13 @@ static void train_json(fc_buf *b, const fc_gbdt *m, const fc_buf *bytes, size_t 
 
 /* Trains on the table's columns other than the target, in header order,
  * as `floatcast gbdt train` does. */
-static int train_table(const table *t, train_opts *o, fc_gbdt **m, double **x, double **y,
+static int train_table(const fc_table *t, train_opts *o, fc_gbdt **m, double **x, double **y,
                        const char ***names, fc_err *err) {
-  long tc = col_index(t, o->target);
+  long tc = fc_table_column(t, o->o.target);
   size_t nf = t->ncol - 1;
   fc_gbdt_data *d = NULL;
   int rc;
-  if (tc < 0) return fc_err_set(err, FC_EINVAL, "table: no column named \"%s\"", o->target);
+  if (tc < 0) return fc_err_set(err, FC_EINVAL, "table: no column named \"%s\"", o->o.target);
   if (nf == 0) return fc_err_set(err, FC_EINVAL, "table: no feature columns besides the target");
   *names = malloc(nf * sizeof **names);
   *y = malloc(t->nrow * sizeof **y);
@@ -912,12 +737,12 @@ static int train_table(const table *t, train_opts *o, fc_gbdt **m, double **x, d
   for (size_t c = 0, k = 0; c < t->ncol; c++)
     if ((long)c != tc) (*names)[k++] = t->names[c];
   for (size_t r = 0; r < t->nrow; r++) (*y)[r] = t->v[r * t->ncol + (size_t)tc];
-  if ((rc = gather_columns(t, *names, nf, x, err)) != FC_OK) return rc;
-  if ((rc = fc_gbdt_data_create(&d, *x, t->nrow, nf, *y, err)) != FC_OK)
+  if ((rc = fc_table_gather(t, *names, nf, x, err)) != FC_OK) return fc_err_prefix(err, rc, "table: ");
+  if ((rc = fc_gbdt_data_create(*x, t->nrow, nf, *y, &d, err)) != FC_OK)
     return fc_err_prefix(err, (err)->code, "%s: ", "table");
   fc_gbdt_data_set_names(d, *names, NULL);
   rc = mark_categorical(d, *names, nf, o->categorical, err);
-  if (rc == FC_OK) rc = fc_gbdt_train(m, d, NULL, o->p, err);
+  if (rc == FC_OK) rc = fc_gbdt_train(d, NULL, o->o.p, m, err);
   fc_gbdt_data_destroy(d);
   return rc;
 }
@@ -927,7 +752,7 @@ int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opt
   fc_err err;
   fc_json_doc *doc = NULL;
   train_opts o;
-  table t;
+  fc_table t;
   fc_gbdt *m = NULL;
   double *x = NULL, *y = NULL;
   const char **names = NULL;
@@ -951,7 +776,7 @@ int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opt
   free(x);
   free(y);
   free(names);
-  table_free(&t);
+  fc_table_free(&t);
   fc_json_doc_destroy(doc);
   return rc;
 }
@@ -960,7 +785,7 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
                          size_t table_len, fc_wasm_out *out) {
   fc_err err;
   fc_gbdt *m = NULL;
-  table t;
+  fc_table t;
   const char **names = NULL;
   double *x = NULL, *pred = NULL;
   size_t nf = 0;
@@ -970,7 +795,7 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
   fc_err_clear(&err);
   fc_buf_init(&b);
   memset(&t, 0, sizeof t);
-  rc = fc_gbdt_load(&m, model, model_len, &err);
+  rc = fc_gbdt_load(model, model_len, &m, &err);
   if (rc != FC_OK) fc_err_prefix(&err, (&err)->code, "%s: ", "model");
   if (rc == FC_OK) rc = read_table(table_text, table_len, &t, &err);
   if (rc == FC_OK) {
@@ -980,8 +805,9 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
     if (names == NULL || pred == NULL) rc = fc_err_set(&err, FC_ENOMEM, "out of memory");
     for (size_t f = 0; rc == FC_OK && f < nf; f++) names[f] = fc_gbdt_feature_name(m, f);
   }
-  if (rc == FC_OK) rc = gather_columns(&t, names, nf, &x, &err);
-  if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, 1, pred, &err);
+  if (rc == FC_OK && (rc = fc_table_gather(&t, names, nf, &x, &err)) != FC_OK)
+    fc_err_prefix(&err, rc, "table: ");
+  if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, NULL, pred, &err);
   if (rc == FC_OK) {
     fc_buf_puts(&b, "{\"predictions\":");
     json_array(&b, pred, t.nrow);
@@ -993,6 +819,6 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
   free(names);
   free(x);
   free(pred);
-  table_free(&t);
+  fc_table_free(&t);
   return rc;
 }

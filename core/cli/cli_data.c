@@ -1,5 +1,5 @@
 /* cli_data.c: loading a treasury data directory (accounts.csv,
- * transfers.csv, streams.csv, optional ledger.csv). */
+ * transfers.csv, streams.csv, optional ledger.csv) and a transactions file. */
 #include "cli.h"
 
 #include <errno.h>
@@ -55,4 +55,25 @@ int cli_parse_time(const char *cmd, const char *flag, const char *s, int64_t *ou
   int rc = fc_time_parse(s, strlen(s), out, &err);
   if (rc != FC_OK) return cli_fail_err(cmd, flag, rc, &err);
   return 0;
+}
+
+int cli_load_transactions(const char *cmd, const char *path, fc_batch **out) {
+  fc_buf data;
+  fc_load_report rep;
+  fc_err err;
+  int rc;
+  fc_buf_init(&data);
+  if (cli_read_file(path, &data) != 0) {
+    fc_buf_free(&data);
+    return 1;
+  }
+  fc_err_clear(&err);
+  rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, FC_FORMAT_CSV, data.data, data.len, NULL, out, &rep,
+                      &err);
+  fc_buf_free(&data);
+  if (rc == FC_OK) return 0;
+  cli_fail_err(cmd, path, rc, &err);
+  for (size_t i = 1; i < rep.n_listed; i++) fprintf(stderr, "  %s\n", rep.errors[i].msg);
+  if (rep.n_errors > rep.n_listed) fprintf(stderr, "  ... %zu bad rows in all\n", rep.n_errors);
+  return 1;
 }

@@ -87,3 +87,60 @@ int cli_parse_long(const char *s, long lo, long hi, long *out) {
   *out = v;
   return 0;
 }
+
+int cli_opt(int argc, char **argv, int *i, const char *cmd, const fc_opt_table *t, void *base) {
+  const char *a = argv[*i], *eq, *value;
+  const fc_opt *o;
+  char buf[64];
+  const char *flag;
+  fc_err err;
+  int rc;
+  if (strncmp(a, "--", 2) != 0) return -1;
+  eq = strchr(a + 2, '=');
+  o = fc_opt_find(t, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2), FC_OPT_CLI);
+  if (o == NULL) return -1;
+  flag = fc_opt_flag(o, buf, sizeof buf);
+  if (o->type == FC_OPT_SWITCH) {
+    if (eq != NULL) return cli_fail(cmd, "--%s takes no value", flag), 2;
+    value = "true";
+  } else if (eq != NULL) {
+    value = eq + 1;
+  } else if (*i + 1 < argc) {
+    value = argv[++*i];
+  } else {
+    fprintf(stderr, "floatcast: --%s needs a value\n", flag);
+    return 2;
+  }
+  fc_err_clear(&err);
+  rc = fc_opt_set(o, base, value, &err);
+  return rc == FC_OK ? 0 : cli_fail(cmd, "--%s: %s", flag, err.msg);
+}
+
+int cli_help(FILE *f, const char *usage, const fc_opt_table *t, const void *defaults) {
+  fc_buf b;
+  fc_buf_init(&b);
+  fc_opt_write_help(t, defaults, &b);
+  fputs(usage, f);
+  fputs("options:\n", f);
+  if (!fc_buf_failed(&b) && b.data) fputs(b.data, f);
+  fc_buf_free(&b);
+  return f == stdout ? 0 : 2;
+}
+
+int cli_parse_io(int argc, char **argv, const cli_command *c, void *base, cli_io *io) {
+  const char *v;
+  int bad = 0, rc;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0) return cli_help(stdout, c->usage, c->table, c->defaults);
+    if (strcmp(argv[i], "--json") == 0) io->json = 1;
+    else if ((v = cli_flag(argc, argv, &i, "--input", &bad))) io->input = v;
+    else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) io->output = v;
+    else if (bad) return 2;
+    else if ((rc = cli_opt(argc, argv, &i, c->name, c->table, base)) > 0) return rc;
+    else if (rc < 0) {
+      fprintf(stderr, "floatcast %s: unknown option '%s'\n", c->name, argv[i]);
+      return cli_help(stderr, c->usage, c->table, c->defaults);
+    }
+  }
+  return io->input == NULL ? cli_help(stderr, c->usage, c->table, c->defaults) : -1;
+}

@@ -1,134 +1,49 @@
 /* cmd_gbdt.c: floatcast gbdt train | predict | importance | dump.
  *
- * Tables are numeric CSV files with a header row (read with fc/csv.h): an
- * empty field, NA, NaN or nan is a missing value; anything else must be a
- * whole number. Training uses every column except the target as a feature,
- * in header order; prediction finds the model's features by name, so the
- * prediction table may carry extra columns (such as the target) in any order.
+ * Tables are numeric CSV files with a header row (read with fc/table.h, as
+ * the WASM module reads them): an empty field, NA, NaN or nan is a missing
+ * value; anything else must be a finite number. Training uses every column
+ * except the target as a feature, in header order; prediction finds the
+ * model's features by name, so the prediction table may carry extra columns
+ * (such as the target) in any order.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup, strtok_r */
 #include "cli.h"
+#include "cli_parallel.h"
 
-#include "fc/csv.h"
 #include "fc/gbdt.h"
+#include "fc/table.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct table {
-  size_t ncol, nrow, cap;
-  char **names;
-  double *v; /* nrow x ncol, row-major */
-} table;
-
-static void table_free(table *t) {
-  for (size_t i = 0; t->names && i < t->ncol; i++) free(t->names[i]);
-  free(t->names);
-  free(t->v);
-  memset(t, 0, sizeof *t);
-}
-
-static int parse_cell(const char *s, double *out) {
-  char *end;
-  while (*s == ' ' || *s == '\t') s++;
-  if (*s == '\0' || strcmp(s, "NA") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0) {
-    *out = NAN;
-    return 0;
-  }
-  errno = 0;
-  *out = strtod(s, &end);
-  while (*end == ' ' || *end == '\t') end++;
-  return (end == s || *end != '\0' || errno == ERANGE || !isfinite(*out)) ? -1 : 0;
-}
-
-/* Reads a numeric CSV table from path; prints the reason and returns 1 on error. */
-static int read_table(const char *cmd, const char *path, table *t) {
+/* Reads a numeric CSV table (fc/table.h) from path; prints the reason and
+ * returns 1 on error. */
+static int read_table(const char *cmd, const char *path, fc_table *t) {
   fc_buf raw;
-  fc_csv c;
   fc_err err;
-  int rc = 0, got;
+  int rc;
   memset(t, 0, sizeof *t);
   fc_buf_init(&raw);
   if (cli_read_file(path, &raw) != 0) return 1;
-  fc_csv_init(&c, raw.data, raw.len);
-  if ((got = fc_csv_next(&c, &err)) <= 0) {
-    rc = got < 0 ? cli_fail_err(cmd, path, got, &err) : cli_fail(cmd, "%s: empty table", path);
-    goto done;
-  }
-  t->ncol = fc_csv_nfields(&c);
-  if ((t->names = calloc(t->ncol, sizeof *t->names)) == NULL) {
-    rc = cli_fail(cmd, "out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < t->ncol; i++)
-    if ((t->names[i] = strdup(fc_csv_field(&c, i, NULL))) == NULL) {
-      rc = cli_fail(cmd, "out of memory");
-      goto done;
-    }
-  while ((got = fc_csv_next(&c, &err)) > 0) {
-    if (fc_csv_nfields(&c) != t->ncol) {
-      rc = cli_fail(cmd, "%s: line %zu: %zu fields, the header has %zu", path, c.record_line,
-                    fc_csv_nfields(&c), t->ncol);
-      goto done;
-    }
-    if ((t->nrow + 1) * t->ncol > t->cap) {
-      size_t cap = t->cap ? 2 * t->cap : 1024 * t->ncol;
-      double *nv = realloc(t->v, cap * sizeof *nv);
-      if (nv == NULL) {
-        rc = cli_fail(cmd, "out of memory");
-        goto done;
-      }
-      t->v = nv;
-      t->cap = cap;
-    }
-    for (size_t i = 0; i < t->ncol; i++)
-      if (parse_cell(fc_csv_field(&c, i, NULL), &t->v[t->nrow * t->ncol + i]) != 0) {
-        rc = cli_fail(cmd, "%s: line %zu: column %s: \"%s\" is not a number", path, c.record_line,
-                      t->names[i], fc_csv_field(&c, i, NULL));
-        goto done;
-      }
-    t->nrow++;
-  }
-  if (got < 0) rc = cli_fail_err(cmd, path, got, &err);
-  else if (t->nrow == 0) rc = cli_fail(cmd, "%s: the table has a header but no rows", path);
-done:
-  fc_csv_free(&c);
+  rc = fc_table_read(raw.data, raw.len, t, &err);
   fc_buf_free(&raw);
-  if (rc) table_free(t);
-  return rc;
-}
-
-static long col_index(const table *t, const char *name) {
-  for (size_t i = 0; i < t->ncol; i++)
-    if (strcmp(t->names[i], name) == 0) return (long)i;
-  return -1;
+  return rc == FC_OK ? 0 : cli_fail_err(cmd, path, rc, &err);
 }
 
 /* Copies columns names[0..nf) of t into x (row-major) and column target
  * into y. */
-static int split_table(const char *cmd, const char *path, const table *t, const char *target,
+static int split_table(const char *cmd, const char *path, const fc_table *t, const char *target,
                        const char *const *names, size_t nf, double **x, double **y) {
-  long tc = col_index(t, target);
+  long tc = fc_table_column(t, target);
+  fc_err err;
+  int rc;
   if (tc < 0) return cli_fail(cmd, "%s: no column named \"%s\"", path, target);
-  *x = malloc(t->nrow * nf * sizeof **x);
-  *y = malloc(t->nrow * sizeof **y);
-  if (*x == NULL || *y == NULL) return cli_fail(cmd, "out of memory");
-  for (size_t k = 0; k < nf; k++) {
-    long c = col_index(t, names[k]);
-    if (c < 0) return cli_fail(cmd, "%s: no column named \"%s\"", path, names[k]);
-    for (size_t r = 0; r < t->nrow; r++) (*x)[r * nf + k] = t->v[r * t->ncol + (size_t)c];
-  }
+  if ((rc = fc_table_gather(t, names, nf, x, &err)) != FC_OK) return cli_fail_err(cmd, path, rc, &err);
+  if ((*y = malloc(t->nrow * sizeof **y)) == NULL) return cli_fail(cmd, "out of memory");
   for (size_t r = 0; r < t->nrow; r++) (*y)[r] = t->v[r * t->ncol + (size_t)tc];
   return 0;
-}
-
-static int parse_double(const char *s, double *out) {
-  char *end;
-  errno = 0;
-  *out = strtod(s, &end);
-  return (end == s || *end != '\0' || errno != 0 || !isfinite(*out)) ? -1 : 0;
 }
 
 static int progress_print(int round, int rounds, double tl, double vl, void *ud) {
@@ -139,25 +54,49 @@ static int progress_print(int round, int rounds, double tl, double vl, void *ud)
   return 0;
 }
 
-static int usage_train(FILE *f) {
-  fprintf(f,
-          "usage: floatcast gbdt train --input TABLE.csv --target COL --output MODEL\n"
-          "         [--objective l2|l1|huber|quantile|poisson|tweedie] [--alpha A]\n"
-          "         [--rounds N] [--learning-rate R] [--num-leaves L] [--max-depth D]\n"
-          "         [--min-data-in-leaf N] [--threads T] [--seed S] [--valid FILE]\n"
-          "         [--early-stopping N] [--categorical COL[,COL...]] [--verbose]\n");
-  return 2;
+static const char usage_train[] =
+    "usage: floatcast gbdt train --input TABLE.csv --target COL --output MODEL [options]\n"
+    "                            [--valid FILE] [--verbose]\n"
+    "Fits gradient-boosted trees on a numeric CSV table (every column but the target is a\n"
+    "feature, in header order). --valid FILE is a table with the same columns for early\n"
+    "stopping; --verbose prints each round's losses to stderr.\n";
+
+static int help_train(FILE *f) {
+  fc_gbdt_train_options d = fc_gbdt_train_options_defaults();
+  return cli_help(f, usage_train, &fc_gbdt_train_optable, &d);
+}
+
+/* Parses gbdt train's options (the table's, then the CLI's own); returns
+ * -1 to go on, else the exit code. */
+static int parse_train(int argc, char **argv, fc_gbdt_train_options *o, const char **input,
+                       const char **output, const char **valid) {
+  const char *v;
+  int bad = 0, rc;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0) return help_train(stdout);
+    if (strcmp(argv[i], "--verbose") == 0) o->p.progress = progress_print;
+    else if ((v = cli_flag(argc, argv, &i, "--input", &bad))) *input = v;
+    else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) *output = v;
+    else if ((v = cli_flag(argc, argv, &i, "--valid", &bad))) *valid = v;
+    else if (bad) return 2;
+    else if ((rc = cli_opt(argc, argv, &i, "gbdt train", &fc_gbdt_train_optable, o)) > 0) return rc;
+    else if (rc < 0) {
+      fprintf(stderr, "floatcast gbdt train: unknown option %s\n", argv[i]);
+      return help_train(stderr);
+    }
+  }
+  return *input && o->target && *output ? -1 : help_train(stderr);
 }
 
 /* Marks the comma-separated columns of list categorical. */
-static int mark_categorical(const char *cmd, fc_gbdt_data *d, const table *t, const char *target,
+static int mark_categorical(const char *cmd, fc_gbdt_data *d, const fc_table *t, const char *target,
                             const char *list) {
   char *copy = strdup(list), *save = NULL;
-  long tc = col_index(t, target);
+  long tc = fc_table_column(t, target);
   int rc = 0;
   if (copy == NULL) return cli_fail(cmd, "out of memory");
   for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-    long c = col_index(t, tok);
+    long c = fc_table_column(t, tok);
     if (c < 0 || c == tc)
       rc = cli_fail(cmd, "--categorical: \"%s\" is not a feature column", tok);
     else
@@ -168,10 +107,9 @@ static int mark_categorical(const char *cmd, fc_gbdt_data *d, const table *t, co
 }
 
 static int gbdt_train(int argc, char **argv) {
-  const char *cmd = "gbdt train", *input = NULL, *target = NULL, *output = NULL, *valid = NULL;
-  const char *cats = NULL, *v;
-  fc_gbdt_params p = fc_gbdt_defaults();
-  table tt = {0}, vt = {0};
+  const char *cmd = "gbdt train", *input = NULL, *output = NULL, *valid = NULL, *target, *cats;
+  fc_gbdt_train_options o = fc_gbdt_train_options_defaults();
+  fc_table tt = {0}, vt = {0};
   double *x = NULL, *y = NULL, *vx = NULL, *vy = NULL;
   const char **names = NULL;
   size_t nf = 0;
@@ -179,54 +117,15 @@ static int gbdt_train(int argc, char **argv) {
   fc_gbdt *m = NULL;
   fc_buf out;
   fc_err err;
-  int bad = 0, rc = 1;
-  long l;
-  for (int i = 1; i < argc && !bad; i++) {
-    if ((v = cli_flag(argc, argv, &i, "--input", &bad))) input = v;
-    else if ((v = cli_flag(argc, argv, &i, "--target", &bad))) target = v;
-    else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) output = v;
-    else if ((v = cli_flag(argc, argv, &i, "--valid", &bad))) valid = v;
-    else if ((v = cli_flag(argc, argv, &i, "--categorical", &bad))) cats = v;
-    else if ((v = cli_flag(argc, argv, &i, "--objective", &bad))) {
-      if (fc_gbdt_objective_parse(v, &p.objective)) return cli_fail(cmd, "--objective: unknown \"%s\"", v);
-    } else if ((v = cli_flag(argc, argv, &i, "--alpha", &bad))) {
-      if (parse_double(v, &p.alpha)) return cli_fail(cmd, "--alpha: not a number: %s", v);
-    } else if ((v = cli_flag(argc, argv, &i, "--learning-rate", &bad))) {
-      if (parse_double(v, &p.learning_rate)) return cli_fail(cmd, "--learning-rate: not a number: %s", v);
-    } else if ((v = cli_flag(argc, argv, &i, "--rounds", &bad))) {
-      if (cli_parse_long(v, 1, 1000000, &l)) return cli_fail(cmd, "--rounds: want 1..1000000");
-      p.rounds = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--num-leaves", &bad))) {
-      if (cli_parse_long(v, 2, 131072, &l)) return cli_fail(cmd, "--num-leaves: want 2..131072");
-      p.num_leaves = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--max-depth", &bad))) {
-      if (cli_parse_long(v, -1, 1000, &l)) return cli_fail(cmd, "--max-depth: want -1..1000");
-      p.max_depth = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--min-data-in-leaf", &bad))) {
-      if (cli_parse_long(v, 1, 1000000000, &l)) return cli_fail(cmd, "--min-data-in-leaf: want >= 1");
-      p.min_data_in_leaf = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--threads", &bad))) {
-      if (cli_parse_long(v, 1, 64, &l)) return cli_fail(cmd, "--threads: want 1..64");
-      p.threads = (int)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--seed", &bad))) {
-      if (cli_parse_long(v, 0, 2147483647L, &l)) return cli_fail(cmd, "--seed: want 0..2147483647");
-      p.seed = (uint64_t)l;
-    } else if ((v = cli_flag(argc, argv, &i, "--early-stopping", &bad))) {
-      if (cli_parse_long(v, 0, 1000000, &l)) return cli_fail(cmd, "--early-stopping: want >= 0");
-      p.early_stopping_rounds = (int)l;
-    } else if (strcmp(argv[i], "--verbose") == 0) {
-      p.progress = progress_print;
-    } else if (strcmp(argv[i], "--help") == 0) {
-      usage_train(stdout);
-      return 0;
-    } else if (!bad) {
-      fprintf(stderr, "floatcast %s: unknown option %s\n", cmd, argv[i]);
-      return usage_train(stderr);
-    }
-  }
-  if (bad || !input || !target || !output) return usage_train(stderr);
+  int rc;
+  if ((rc = parse_train(argc, argv, &o, &input, &output, &valid)) >= 0) return rc;
+  o.p.parallel.run = cli_parallel_for; /* --threads of them */
+  o.p.parallel.ctx = &o.p.threads;
+  rc = 1;
+  target = o.target;
+  cats = o.categorical;
   if (read_table(cmd, input, &tt)) goto done;
-  if (col_index(&tt, target) < 0) {
+  if (fc_table_column(&tt, target) < 0) {
     cli_fail(cmd, "%s: no column named \"%s\"", input, target);
     goto done;
   }
@@ -241,14 +140,14 @@ static int gbdt_train(int argc, char **argv) {
   if (split_table(cmd, input, &tt, target, names, nf, &x, &y)) goto done;
   if (valid && (read_table(cmd, valid, &vt) || split_table(cmd, valid, &vt, target, names, nf, &vx, &vy)))
     goto done;
-  if (fc_gbdt_data_create(&d, x, tt.nrow, nf, y, &err) ||
-      (valid && fc_gbdt_data_create(&dv, vx, vt.nrow, nf, vy, &err))) {
+  if (fc_gbdt_data_create(x, tt.nrow, nf, y, &d, &err) ||
+      (valid && fc_gbdt_data_create(vx, vt.nrow, nf, vy, &dv, &err))) {
     cli_fail_err(cmd, d ? valid : input, err.code, &err);
     goto done;
   }
   fc_gbdt_data_set_names(d, names, NULL);
   if (cats && mark_categorical(cmd, d, &tt, target, cats)) goto done;
-  if (fc_gbdt_train(&m, d, dv, p, &err)) {
+  if (fc_gbdt_train(d, dv, o.p, &m, &err)) {
     cli_fail_err(cmd, input, err.code, &err);
     goto done;
   }
@@ -267,8 +166,8 @@ done:
   fc_gbdt_data_destroy(dv);
   free(x), free(y), free(vx), free(vy);
   free(names);
-  table_free(&tt);
-  table_free(&vt);
+  fc_table_free(&tt);
+  fc_table_free(&vt);
   return rc;
 }
 
@@ -278,7 +177,7 @@ static int load_model(const char *cmd, const char *path, fc_gbdt **m) {
   int rc = 0;
   fc_buf_init(&raw);
   if (cli_read_file(path, &raw) != 0) return 1;
-  if (fc_gbdt_load(m, raw.data, raw.len, &err)) rc = cli_fail_err(cmd, path, err.code, &err);
+  if (fc_gbdt_load(raw.data, raw.len, m, &err)) rc = cli_fail_err(cmd, path, err.code, &err);
   fc_buf_free(&raw);
   return rc;
 }
@@ -299,13 +198,29 @@ static const char usage_inspect[] =
     "\n"
     "%s\n";
 
+/* The model's feature columns of t, by name, into x (row-major). */
+static int feature_columns(const char *cmd, const char *path, const fc_gbdt *m, const fc_table *t,
+                           double **x) {
+  size_t nf = fc_gbdt_num_features(m);
+  const char **names = malloc((nf ? nf : 1) * sizeof *names);
+  fc_err err;
+  int rc;
+  if (names == NULL) return cli_fail(cmd, "out of memory");
+  for (size_t f = 0; f < nf; f++) names[f] = fc_gbdt_feature_name(m, f);
+  rc = fc_table_gather(t, names, nf, x, &err);
+  free(names);
+  return rc == FC_OK ? 0 : cli_fail_err(cmd, path, rc, &err);
+}
+
 static int gbdt_predict(int argc, char **argv) {
   const char *cmd = "gbdt predict", *model = NULL, *input = NULL, *output = NULL, *v;
   fc_gbdt *m = NULL;
-  table t = {0};
+  fc_table t = {0};
   double *x = NULL, *pred = NULL;
   size_t nf;
   fc_buf out;
+  int threads = 2; /* rows in blocks over two threads; the answer does not depend on it */
+  const fc_parallel par = {cli_parallel_for, &threads};
   fc_err err;
   int bad = 0, rc = 1;
   for (int i = 1; i < argc && !bad; i++) {
@@ -326,23 +241,13 @@ static int gbdt_predict(int argc, char **argv) {
     return 2;
   }
   if (load_model(cmd, model, &m) || read_table(cmd, input, &t)) goto done;
+  if (feature_columns(cmd, input, m, &t, &x)) goto done;
   nf = fc_gbdt_num_features(m);
-  x = malloc(t.nrow * nf * sizeof *x);
-  pred = malloc(t.nrow * sizeof *pred);
-  if (x == NULL || pred == NULL) {
+  if ((pred = malloc(t.nrow * sizeof *pred)) == NULL) {
     cli_fail(cmd, "out of memory");
     goto done;
   }
-  for (size_t f = 0; f < nf; f++) {
-    long c = col_index(&t, fc_gbdt_feature_name(m, f));
-    if (c < 0) {
-      cli_fail(cmd, "%s: no column named \"%s\" (the model has %zu features)", input,
-               fc_gbdt_feature_name(m, f), nf);
-      goto done;
-    }
-    for (size_t r = 0; r < t.nrow; r++) x[r * nf + f] = t.v[r * t.ncol + (size_t)c];
-  }
-  if (fc_gbdt_predict(m, x, t.nrow, nf, 2, pred, &err)) {
+  if (fc_gbdt_predict(m, x, t.nrow, nf, &par, pred, &err)) {
     cli_fail_err(cmd, input, err.code, &err);
     goto done;
   }
@@ -353,7 +258,7 @@ static int gbdt_predict(int argc, char **argv) {
   fc_buf_free(&out);
 done:
   fc_gbdt_destroy(m);
-  table_free(&t);
+  fc_table_free(&t);
   free(x), free(pred);
   return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "fc/mstl.h"
 #include "internal.h"
+#include "model_internal.h"
 #include "numeric.h"
 
 #define MAXLAG 600 /* p + m P (+ d + m D) bound for the expanded polynomials */

@@ -7,7 +7,7 @@
 
 #include "fc/model.h"
 #include "internal.h"
-#include "numeric.h"
+#include "model_internal.h"
 
 int fc_m4_seasonality_test(const double *y, size_t n, size_t m, int *seasonal, fc_err *err) {
   double mu = 0, c0 = 0, sum2 = 0, rm = 0;

@@ -407,7 +407,7 @@ static int train_direction(const fc_cashflow_params *p, int d, size_t rows, cons
   const char *const *names = p->step == FC_STEP_HOUR ? names_hour : names_day;
   fc_gbdt_data *data = NULL;
   int rc;
-  if ((rc = fc_gbdt_data_create(&data, w->x, rows, NF, w->y, err)) != FC_OK ||
+  if ((rc = fc_gbdt_data_create(w->x, rows, NF, w->y, &data, err)) != FC_OK ||
       (rc = fc_gbdt_data_set_names(data, names, err)) != FC_OK) {
     fc_gbdt_data_destroy(data);
     return rc;
@@ -423,7 +423,7 @@ static int train_direction(const fc_cashflow_params *p, int d, size_t rows, cons
     gp.max_bin = 63;
     gp.threads = p->threads;
     gp.seed = p->seed + (uint64_t)(4 * d + m);
-    rc = fc_gbdt_train(&models[m], data, NULL, gp, err);
+    rc = fc_gbdt_train(data, NULL, gp, &models[m], err);
   }
   fc_gbdt_data_destroy(data);
   return rc;
@@ -460,7 +460,7 @@ static int predict_direction(const source *s, const fc_cashflow_params *p, int d
   }
   for (int m = 0; m < FC__CF_MODELS && rc == FC_OK; m++) {
     double *dst = m == 0 ? f->p10 : m == 1 ? f->p50 : m == 2 ? f->p90 : f->mean;
-    if ((rc = fc_gbdt_predict(models[m], w->xp, H, NF, p->threads, dst, err)) == FC_OK &&
+    if ((rc = fc_gbdt_predict(models[m], w->xp, H, NF, NULL, dst, err)) == FC_OK &&
         (rc = fc_gbdt_importance(models[m], FC_GBDT_IMPORTANCE_GAIN, w->imp, err)) == FC_OK)
       for (int k = 0; k < NF; k++) w->gain[k] += w->imp[k];
   }

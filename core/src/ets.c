@@ -8,6 +8,7 @@
 
 #include "fc/rng.h"
 #include "internal.h"
+#include "model_internal.h"
 #include "numeric.h"
 
 enum { E_A, E_M };

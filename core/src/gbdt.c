@@ -6,8 +6,9 @@
  * leaf-wise. Each leaf owns a contiguous range of a row-index array; a split
  * partitions that range stably (rows stay in ascending order). Only the
  * smaller child's histogram is built from rows; the larger child's is the
- * parent's minus it. Work is spread over a persistent thread pool (see
- * struct wpool) in ways that never change a sum: partitions and score
+ * parent's minus it. Work is spread over the caller's parallel-for (the
+ * params' parallel, in `threads` parts; see parallel_for) in ways that
+ * never change a sum: partitions and score
  * updates by position chunks, binning by feature and row chunk, histograms
  * by fixed row chunks or by feature (see build_hist). The model does not
  * depend on the number of threads.
@@ -18,9 +19,6 @@
  * the median (l1, huber), the alpha-quantile (quantile) or log of the mean
  * (poisson, tweedie).
  */
-#ifndef __EMSCRIPTEN__
-#define _POSIX_C_SOURCE 200809L
-#endif
 #include "fc/gbdt.h"
 #include "fc/rng.h"
 #include "gbdt_internal.h"
@@ -29,11 +27,6 @@
 #include <assert.h>
 #include <math.h>
 #include <string.h>
-
-#ifndef __EMSCRIPTEN__
-#include <pthread.h>
-#include <stdatomic.h>
-#endif
 
 /* ------------------------------------------------------------------ data */
 
@@ -65,8 +58,8 @@ fc_gbdt_params fc_gbdt_defaults(void) {
   return p;
 }
 
-int fc_gbdt_data_create(fc_gbdt_data **out, const double *x, size_t nrow, size_t ncol,
-                        const double *y, fc_err *err) {
+int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double *y,
+                        fc_gbdt_data **out, fc_err *err) {
   fc_gbdt_data *d;
   *out = NULL;
   if (nrow == 0) return fc__err(err, FC_EINVAL, "gbdt data: the table has no rows");
@@ -193,169 +186,46 @@ typedef struct trainer {
   hbin **chunk_hist;  /* HIST_MAX_CHUNKS - 1 scratch histograms (see build_hist) */
   double *work;       /* residuals for percentile refits */
   fc_rng rng;
-  int threads;
-  struct wpool *pool_threads; /* NULL: run on the calling thread */
+  int nt; /* parts of a parallel step: threads with a parallel-for, else 1 */
   int bin_error;      /* set by a binning worker that ran out of memory */
 } trainer;
 
 typedef void (*feat_fn)(struct trainer *t, int k0, int k1, void *arg);
 
-enum { MAX_THREADS = 64 };
+enum { MAX_PARTS = 64 };
 
-/* A persistent pool of threads - 1 workers; the calling thread is worker 0.
- * Dispatch g hands part i, the items [nk * i / nt, nk * (i + 1) / nt), to
- * worker i, but a part is run by whoever claims it first (claim[i] moves
- * from below g to g): when the caller has finished its own part it runs
- * every part no worker has started, so a worker the OS has not scheduled
- * (the machine is shared) never stalls training. Who runs a part never
- * changes what it computes. */
-struct wpool {
-  int nthreads; /* workers that run, the caller included */
-#ifndef __EMSCRIPTEN__
-  pthread_mutex_t mu;
-  pthread_cond_t go, done;
-  pthread_t tid[MAX_THREADS];
-  struct wslot {
-    struct wpool *pool;
-    int id;
-  } slot[MAX_THREADS];
-  atomic_ulong claim[MAX_THREADS];
+/* One parallel step: fn over items [0, nk) in nt contiguous parts. */
+typedef struct step_job {
   trainer *t;
   feat_fn fn;
   void *arg;
   int nk, nt;
-  unsigned long gen; /* dispatch number; workers wait for it to change */
-  int finished;      /* parts of the current dispatch run to the end */
-  int stop;
-  int live; /* the mutex and conditions are initialised */
-#endif
-};
+} step_job;
 
-#ifndef __EMSCRIPTEN__
-static void pool_items(int nk, int nt, int i, int *k0, int *k1) {
-  *k0 = (int)((long long)nk * i / nt);
-  *k1 = (int)((long long)nk * (i + 1) / nt);
+static void step_part(void *a, size_t i) {
+  const step_job *j = a;
+  int k0 = (int)((long long)j->nk * (long long)i / j->nt);
+  int k1 = (int)((long long)j->nk * (long long)(i + 1) / j->nt);
+  j->fn(j->t, k0, k1, j->arg);
 }
 
-/* Claims part i of dispatch g; fails when someone already has. */
-static int pool_claim(struct wpool *p, int i, unsigned long g) {
-  unsigned long cur = atomic_load(&p->claim[i]);
-  while (cur < g)
-    if (atomic_compare_exchange_weak(&p->claim[i], &cur, g)) return 1;
-  return 0;
-}
-
-static void pool_run_part(struct wpool *p, int i, trainer *t, feat_fn fn, void *arg, int nk,
-                          int nt) {
-  int k0, k1;
-  pool_items(nk, nt, i, &k0, &k1);
-  fn(t, k0, k1, arg);
-  pthread_mutex_lock(&p->mu);
-  if (++p->finished == nt) pthread_cond_signal(&p->done);
-  pthread_mutex_unlock(&p->mu);
-}
-
-static void *pool_worker(void *a) {
-  struct wslot *w = a;
-  struct wpool *p = w->pool;
-  unsigned long seen = 0;
-  pthread_mutex_lock(&p->mu);
-  for (;;) {
-    trainer *t;
-    feat_fn fn;
-    void *arg;
-    int nk, nt;
-    while (p->gen == seen && !p->stop) pthread_cond_wait(&p->go, &p->mu);
-    if (p->stop) break;
-    seen = p->gen;
-    t = p->t, fn = p->fn, arg = p->arg, nk = p->nk, nt = p->nt;
-    pthread_mutex_unlock(&p->mu);
-    if (w->id < nt && pool_claim(p, w->id, seen)) pool_run_part(p, w->id, t, fn, arg, nk, nt);
-    pthread_mutex_lock(&p->mu);
-  }
-  pthread_mutex_unlock(&p->mu);
-  return NULL;
-}
-#endif
-
-/* Starts up to threads - 1 workers; fewer when the system refuses some
- * (the pool then simply has fewer). Never fails. */
-static void pool_start(struct wpool *p, int threads) {
-  memset(p, 0, sizeof *p);
-  p->nthreads = 1;
-#ifndef __EMSCRIPTEN__
-  if (threads > MAX_THREADS) threads = MAX_THREADS;
-  if (threads < 2) return;
-  if (pthread_mutex_init(&p->mu, NULL) != 0) return;
-  if (pthread_cond_init(&p->go, NULL) != 0) {
-    pthread_mutex_destroy(&p->mu);
-    return;
-  }
-  if (pthread_cond_init(&p->done, NULL) != 0) {
-    pthread_cond_destroy(&p->go);
-    pthread_mutex_destroy(&p->mu);
-    return;
-  }
-  p->live = 1;
-  for (int i = 0; i < MAX_THREADS; i++) atomic_init(&p->claim[i], 0);
-  for (int i = 1; i < threads; i++) {
-    p->slot[i].pool = p;
-    p->slot[i].id = i;
-    if (pthread_create(&p->tid[i], NULL, pool_worker, &p->slot[i]) != 0) break;
-    p->nthreads++;
-  }
-#else
-  (void)threads;
-#endif
-}
-
-static void pool_stop(struct wpool *p) {
-#ifndef __EMSCRIPTEN__
-  if (!p->live) return;
-  pthread_mutex_lock(&p->mu);
-  p->stop = 1;
-  pthread_cond_broadcast(&p->go);
-  pthread_mutex_unlock(&p->mu);
-  for (int i = 1; i < p->nthreads; i++) pthread_join(p->tid[i], NULL);
-  pthread_cond_destroy(&p->done);
-  pthread_cond_destroy(&p->go);
-  pthread_mutex_destroy(&p->mu);
-#else
-  (void)p;
-#endif
-}
-
-/* Runs fn over items [0, nk) split into contiguous chunks, one per thread.
- * Small jobs (work below a threshold) run on the calling thread alone. The
- * split never changes what fn computes for an item. */
+/* Runs fn over items [0, nk) split into contiguous parts, one task of the
+ * caller's parallel-for each. Small jobs (work below a threshold) run on
+ * the calling thread alone. The split never changes what fn computes for
+ * an item. */
 static void parallel_for(trainer *t, int nk, double work, feat_fn fn, void *arg) {
-  struct wpool *p = t->pool_threads;
-  int nt = p ? p->nthreads : 1;
-  if (nt > nk) nt = nk;
+  step_job j;
+  int nt = t->nt < nk ? t->nt : nk;
   if (work < 32768.0 || nt < 2) {
     fn(t, 0, nk, arg);
     return;
   }
-#ifndef __EMSCRIPTEN__
-  {
-    unsigned long g;
-    pthread_mutex_lock(&p->mu);
-    p->t = t;
-    p->fn = fn;
-    p->arg = arg;
-    p->nk = nk;
-    p->nt = nt;
-    p->finished = 0;
-    g = ++p->gen;
-    pthread_cond_broadcast(&p->go);
-    pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < nt; i++) /* part 0 first, then any part not yet started */
-      if (pool_claim(p, i, g)) pool_run_part(p, i, t, fn, arg, nk, nt);
-    pthread_mutex_lock(&p->mu);
-    while (p->finished < nt) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-  }
-#endif
+  j.t = t;
+  j.fn = fn;
+  j.arg = arg;
+  j.nk = nk;
+  j.nt = nt;
+  t->p.parallel.run(t->p.parallel.ctx, (size_t)nt, step_part, &j);
 }
 
 /* ------------------------------------------------------------- binning */
@@ -1078,8 +948,7 @@ static void split_rows(trainer *t, int c0, int c1, void *arg) {
 static size_t partition(trainer *t, const leaf_state *L) {
   part_job pj;
   size_t m = L->end - L->begin;
-  int nt = t->pool_threads ? t->pool_threads->nthreads : 1;
-  int nch = (nt > 1 && m >= 16384) ? 2 : 1;
+  int nch = (t->nt > 1 && m >= 16384) ? 2 : 1;
   pj.L = L;
   pj.nleft = (size_t)L->best.lc;
   pj.mid = nch == 2 ? L->begin + m / 2 : L->end;
@@ -1466,10 +1335,9 @@ static int boost(trainer *t, fc_gbdt *m, const fc_gbdt_data *valid, fc_err *err)
   return rc;
 }
 
-int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *valid,
-                  fc_gbdt_params p, fc_err *err) {
+int fc_gbdt_train(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p,
+                  fc_gbdt **out, fc_err *err) {
   trainer t;
-  struct wpool workers;
   fc_gbdt *m = NULL;
   double base = 0.0;
   int rc;
@@ -1481,14 +1349,9 @@ int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *
   t.d = train;
   t.n = train->nrow;
   t.F = train->ncol;
-  t.threads = p.threads < 1 ? 1 : p.threads;
+  t.nt = p.parallel.run == NULL || p.threads < 1 ? 1 : FC__MIN(p.threads, MAX_PARTS);
   t.unit_hessian = p.objective != FC_GBDT_POISSON && p.objective != FC_GBDT_TWEEDIE;
-#ifdef __EMSCRIPTEN__
-  t.threads = 1;
-#endif
   fc_rng_seed(&t.rng, p.seed);
-  pool_start(&workers, t.threads);
-  if (workers.nthreads > 1) t.pool_threads = &workers;
   if (trainer_alloc(&t) != FC_OK) {
     rc = fc__err(err, FC_ENOMEM, "gbdt train: out of memory");
     goto done;
@@ -1506,7 +1369,6 @@ int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train, const fc_gbdt_data *
   for (size_t r = 0; r < t.n; r++) t.score[r] = base;
   rc = boost(&t, m, valid, err);
 done:
-  pool_stop(&workers);
   trainer_free(&t);
   if (rc != FC_OK) {
     fc_gbdt_destroy(m);

@@ -293,7 +293,7 @@ static int read_trees(reader *r, fc_gbdt *m, fc_err *err) {
   return rc;
 }
 
-int fc_gbdt_load(fc_gbdt **out, const void *data, size_t len, fc_err *err) {
+int fc_gbdt_load(const void *data, size_t len, fc_gbdt **out, fc_err *err) {
   reader r = {NULL, 0, 0};
   fc_gbdt *m = NULL;
   uint64_t nfeat;

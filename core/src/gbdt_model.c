@@ -7,19 +7,12 @@
  * order, exactly as training accumulates its scores, so a model predicts
  * its own training rows bit-identically to the scores training saw.
  */
-#ifndef __EMSCRIPTEN__
-#define _POSIX_C_SOURCE 200809L
-#endif
 #include "gbdt_internal.h"
 #include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-#ifndef __EMSCRIPTEN__
-#include <pthread.h>
-#endif
 
 static const char *const objective_names[] = {"l2", "l1", "huber", "quantile", "poisson",
                                               "tweedie"};
@@ -371,46 +364,40 @@ static void predict_range(const predict_job *j) {
   }
 }
 
-#ifndef __EMSCRIPTEN__
-static void *predict_thread(void *arg) {
-  predict_range(arg);
-  return NULL;
-}
-#endif
+/* Rows per task of the caller's parallel-for: small tables run here. */
+enum { PREDICT_ROWS_PER_PART = 4096, PREDICT_MAX_PARTS = 64 };
 
-int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow, size_t ncol, int threads,
-                    double *out, fc_err *err) {
-  predict_job jobs[64];
-  int nt = threads < 1 ? 1 : FC__MIN(threads, 64);
+typedef struct predict_parts {
+  predict_job all; /* begin 0, end nrow */
+  size_t n;        /* parts */
+} predict_parts;
+
+static void predict_part(void *arg, size_t i) {
+  const predict_parts *pp = arg;
+  predict_job j = pp->all;
+  size_t nrow = pp->all.end;
+  j.begin = nrow * i / pp->n;
+  j.end = nrow * (i + 1) / pp->n;
+  predict_range(&j);
+}
+
+int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow, size_t ncol,
+                    const fc_parallel *par, double *out, fc_err *err) {
+  predict_parts pp;
   if (m == NULL || (nrow > 0 && (x == NULL || out == NULL)))
     return fc__err(err, FC_EINVAL, "gbdt predict: NULL argument");
   if (ncol != m->nfeat)
     return fc__err(err, FC_EINVAL, "gbdt predict: the table has %zu feature columns, the model %zu",
                    ncol, m->nfeat);
-#ifdef __EMSCRIPTEN__
-  nt = 1;
-#endif
-  if (nrow < 4096) nt = 1;
-  for (int i = 0; i < nt; i++) {
-    jobs[i].m = m;
-    jobs[i].x = x;
-    jobs[i].out = out;
-    jobs[i].begin = nrow * (size_t)i / (size_t)nt;
-    jobs[i].end = nrow * (size_t)(i + 1) / (size_t)nt;
-  }
-#ifndef __EMSCRIPTEN__
-  if (nt > 1) {
-    pthread_t tid[64];
-    int started = 0;
-    for (int i = 1; i < nt; i++, started++)
-      if (pthread_create(&tid[i], NULL, predict_thread, &jobs[i]) != 0) break;
-    predict_range(&jobs[0]);
-    for (int i = 1; i <= started; i++) pthread_join(tid[i], NULL);
-    for (int i = started + 1; i < nt; i++) predict_range(&jobs[i]); /* threads we could not start */
-    return FC_OK;
-  }
-#endif
-  for (int i = 0; i < nt; i++) predict_range(&jobs[i]);
+  pp.all.m = m;
+  pp.all.x = x;
+  pp.all.out = out;
+  pp.all.begin = 0;
+  pp.all.end = nrow;
+  pp.n = FC__MIN(nrow / PREDICT_ROWS_PER_PART, (size_t)PREDICT_MAX_PARTS);
+  /* Each row's prediction is its own: the parts never change a bit. */
+  if (par == NULL || par->run == NULL || pp.n < 2) predict_range(&pp.all);
+  else par->run(par->ctx, pp.n, predict_part, &pp);
   return FC_OK;
 }
 

@@ -6,7 +6,7 @@
 
 #include "fc/series.h"
 #include "internal.h"
-#include "numeric.h"
+#include "model_internal.h"
 
 struct fc_model {
   const fc_model_def *def; /* NULL for the constant-history fallback */

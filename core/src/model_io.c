@@ -7,7 +7,7 @@
 #include "fc/buf.h"
 #include "fc/model.h"
 #include "internal.h"
-#include "numeric.h"
+#include "model_internal.h"
 
 static const char MAGIC[8] = {'F', 'C', 'M', 'O', 'D', 'E', 'L', '\n'};
 #define HEADER 24 /* magic, version, flags, body length */

@@ -8,7 +8,7 @@
 
 #include "fc/model.h"
 #include "internal.h"
-#include "numeric.h"
+#include "model_internal.h"
 
 /* Local-linear loess estimate at position xs of y[0..len) (positions
  * 0..len-1), window q, tricube weights: the "est" step of STL. rw (NULL

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "numeric.h"
+#include "model_internal.h"
 
 typedef struct neural_state {
   const fc_neural *net; /* borrowed, or NULL */

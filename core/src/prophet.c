@@ -19,7 +19,7 @@
 #include "fc/series.h"
 #include "fc/time.h"
 #include "internal.h"
-#include "numeric.h"
+#include "model_internal.h"
 
 #define TWO_PI 6.28318530717958647692
 #define DAY 86400

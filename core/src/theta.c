@@ -7,6 +7,7 @@
 
 #include "fc/baselines.h"
 #include "internal.h"
+#include "model_internal.h"
 #include "numeric.h"
 
 typedef struct theta_state {

@@ -377,8 +377,36 @@ def main():
         rc, out, err = run(cli, "features", "--data", demo, "--granularity", "week")
         check("features: bad granularity refused", rc == 1 and "hour or day" in err, err)
         trends_checks(cli, tmp)
+        option_table_checks(cli, tmp)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def option_table_checks(cli, tmp):
+    """segment, trends and gbdt train read their options through the core's
+    tables (fc/optables.h), as the WASM module does: each kind of bad value
+    is refused by its flag with the table's range, before any input is read,
+    and a good value in the --name=VALUE form is taken."""
+    path = os.path.join(tmp, "tx.csv")  # written by trends_checks
+    for cmd, args, msg in ((["segment"], ["--windows", "1"], "--windows: 1 is outside 2..366"),
+                           (["segment"], ["--k", "2.5"], "--k: want auto or 1..1000"),
+                           (["segment"], ["--seed", "-1"], "--seed: -1 is outside 0..2147483647"),
+                           (["segment"], ["--half-life", "0"], "--half-life: 0 is outside"),
+                           (["segment"], ["--method", "spectral"], "--method: want kmeans or dbscan"),
+                           (["segment"], ["--to", "2024-13-01"], "--to: "),
+                           (["trends"], ["--k", "abc"], '--k: expected a number, got "abc"'),
+                           (["gbdt", "train"], ["--target", "y", "--output", os.path.join(tmp, "m"),
+                                                "--rounds", "0"], "--rounds: 0 is outside 1..1000000"),
+                           (["gbdt", "train"], ["--target", "y", "--output", os.path.join(tmp, "m"),
+                                                "--objective", "hinge"], '--objective: unknown "hinge"')):
+        rc, out, err = run(cli, *cmd, "--input", path, *args)
+        check("%s %s refused by name" % (" ".join(cmd), " ".join(args)),
+              rc == 1 and msg in err and out == "", err)
+    rc, out, err = run(cli, "segment", "--input", path, "--windows")
+    check("segment: a table flag without its value, exit 2", rc == 2 and "--windows needs a value" in err, err)
+    rc, out, err = run(cli, "segment", "--input", path, "--k=2", "--windows=3", "--json")
+    seg = json.loads(out) if rc == 0 else {}
+    check("segment: --name=VALUE read through the table", rc == 0 and seg.get("k") == 2, err)
 
 
 def trends_checks(cli, tmp):

@@ -6,13 +6,17 @@
 #include "fc/gbdt.h"
 #include "fc/rng.h"
 
+#ifdef FC_TEST_THREADS
+#include "cli_parallel.h"
+#endif
+
 /* Trains on (x, y) with params p; returns the model or NULL (err filled). */
 static fc_gbdt *fit(const double *x, const double *y, size_t n, size_t ncol, fc_gbdt_params p,
                     fc_err *err) {
   fc_gbdt_data *d = NULL;
   fc_gbdt *m = NULL;
-  if (fc_gbdt_data_create(&d, x, n, ncol, y, err) != FC_OK) return NULL;
-  fc_gbdt_train(&m, d, NULL, p, err);
+  if (fc_gbdt_data_create(x, n, ncol, y, &d, err) != FC_OK) return NULL;
+  fc_gbdt_train(d, NULL, p, &m, err);
   fc_gbdt_data_destroy(d);
   return m;
 }
@@ -37,12 +41,12 @@ TEST(single_tree_recovers_step_function) {
   m = fit(x, y, N, 1, p, &err);
   ASSERT(m != NULL);
   ASSERT_INT_EQ(fc_gbdt_num_trees(m), 1);
-  ASSERT_OK(fc_gbdt_predict(m, x, N, 1, 1, pred, &err));
+  ASSERT_OK(fc_gbdt_predict(m, x, N, 1, NULL, pred, &err));
   for (int i = 0; i < N; i++) ASSERT_NEAR(pred[i], y[i], 1e-12);
   /* The thresholds sit between the training points on either side of each step. */
   {
     double probe[4] = {0.2994, 0.3, 0.6994, 0.7}, out[4];
-    ASSERT_OK(fc_gbdt_predict(m, probe, 4, 1, 1, out, &err));
+    ASSERT_OK(fc_gbdt_predict(m, probe, 4, 1, NULL, out, &err));
     ASSERT_NEAR(out[0], 1.0, 1e-12);
     ASSERT_NEAR(out[1], 5.0, 1e-12);
     ASSERT_NEAR(out[2], 5.0, 1e-12);
@@ -86,7 +90,7 @@ TEST(boosting_fits_sine) {
   p.min_data_in_leaf = 5;
   m = fit(x, y, N, 2, p, &err);
   ASSERT(m != NULL);
-  ASSERT_OK(fc_gbdt_predict(m, xt, M, 2, 1, pred, &err));
+  ASSERT_OK(fc_gbdt_predict(m, xt, M, 2, NULL, pred, &err));
   /* Measured 0.0064 (seed 7); the bound leaves room for any bit-level change. */
   ASSERT(rmse(pred, yt, M) < 0.02);
   {
@@ -129,8 +133,8 @@ TEST(quantile_band_covers_80_percent) {
   p.alpha = 0.9;
   m90 = fit(x, y, N, 2, p, &err);
   ASSERT(m10 != NULL && m90 != NULL);
-  ASSERT_OK(fc_gbdt_predict(m10, xt, M, 2, 1, lo, &err));
-  ASSERT_OK(fc_gbdt_predict(m90, xt, M, 2, 1, hi, &err));
+  ASSERT_OK(fc_gbdt_predict(m10, xt, M, 2, NULL, lo, &err));
+  ASSERT_OK(fc_gbdt_predict(m90, xt, M, 2, NULL, hi, &err));
   for (int i = 0; i < M; i++) {
     inside += yt[i] >= lo[i] && yt[i] <= hi[i];
     below += yt[i] < lo[i];
@@ -142,8 +146,8 @@ TEST(quantile_band_covers_80_percent) {
   ASSERT(hi[0] - lo[0] > 0.0);
   {
     double xs[4] = {0.05, 0.5, 0.95, 0.5}, a[2], b[2];
-    ASSERT_OK(fc_gbdt_predict(m10, xs, 2, 2, 1, a, &err));
-    ASSERT_OK(fc_gbdt_predict(m90, xs, 2, 2, 1, b, &err));
+    ASSERT_OK(fc_gbdt_predict(m10, xs, 2, 2, NULL, a, &err));
+    ASSERT_OK(fc_gbdt_predict(m90, xs, 2, 2, NULL, b, &err));
     ASSERT(b[1] - a[1] > 1.5 * (b[0] - a[0]));
   }
   fc_gbdt_destroy(m10);
@@ -155,6 +159,18 @@ static int saved(const fc_gbdt *m, fc_buf *b) {
   fc_buf_init(b);
   return fc_gbdt_save(m, b, NULL);
 }
+
+/* The caller's parallel-for (parallel.h), two ways: the tasks last to first
+ * on this thread, and (natively) the CLI's on two pthreads taking tasks
+ * from a shared counter. Any schedule must give the same model. */
+static void reversed_for(void *ctx, size_t n, fc_parallel_task task, void *arg) {
+  (void)ctx;
+  while (n-- > 0) task(arg, n);
+}
+
+#ifdef FC_TEST_THREADS
+static int two_threads = 2;
+#endif
 
 /* The threads test's model, measured natively (x86-64 glibc) and pinned so
  * the WASM build (one thread, same chunks) must reproduce it. */
@@ -188,24 +204,49 @@ TEST(threads_do_not_change_the_model) {
   p.seed = 99;
   p.threads = 1;
   m1 = fit(x, y, N, F, p, &err);
-  p.threads = 2;
-  m2 = fit(x, y, N, F, p, &err);
-  ASSERT(m1 != NULL && m2 != NULL);
+  ASSERT(m1 != NULL);
   ASSERT_OK(saved(m1, &b1));
-  ASSERT_OK(saved(m2, &b2));
-  ASSERT_INT_EQ(b1.len, b2.len);
-  ASSERT(memcmp(b1.data, b2.data, b1.len) == 0);
   ASSERT(fnv1a((const uint8_t *)b1.data, b1.len) == THREADS_MODEL_HASH);
   {
+    /* 2, 3 and 7 parts, in reverse order and (natively) on two threads. */
+    const fc_parallel_for fors[] = {
+        reversed_for,
+#ifdef FC_TEST_THREADS
+        cli_parallel_for,
+#endif
+    };
+    for (size_t k = 0; k < sizeof fors / sizeof fors[0]; k++)
+      for (int parts = 2; parts <= 7; parts += parts == 2 ? 1 : 4) {
+        p.threads = parts;
+        p.parallel.run = fors[k];
+#ifdef FC_TEST_THREADS
+        p.parallel.ctx = &two_threads;
+#endif
+        m2 = fit(x, y, N, F, p, &err);
+        ASSERT(m2 != NULL);
+        ASSERT_OK(saved(m2, &b2));
+        ASSERT_INT_EQ(b1.len, b2.len);
+        ASSERT(memcmp(b1.data, b2.data, b1.len) == 0);
+        fc_buf_free(&b2);
+        fc_gbdt_destroy(m2);
+      }
+  }
+  {
     static double p1[N], p2[N];
-    ASSERT_OK(fc_gbdt_predict(m1, x, N, F, 1, p1, &err));
-    ASSERT_OK(fc_gbdt_predict(m1, x, N, F, 2, p2, &err));
+    const fc_parallel par = {reversed_for, NULL};
+    ASSERT_OK(fc_gbdt_predict(m1, x, N, F, NULL, p1, &err));
+    ASSERT_OK(fc_gbdt_predict(m1, x, N, F, &par, p2, &err));
     ASSERT(memcmp(p1, p2, sizeof p1) == 0);
+#ifdef FC_TEST_THREADS
+    {
+      const fc_parallel two = {cli_parallel_for, &two_threads};
+      ASSERT_OK(fc_gbdt_predict(m1, x, N, F, &two, p2, &err));
+      ASSERT(memcmp(p1, p2, sizeof p1) == 0);
+    }
+#endif
   }
   fc_buf_free(&b1);
-  fc_buf_free(&b2);
   fc_gbdt_destroy(m1);
-  fc_gbdt_destroy(m2);
 }
 
 /* A small model with a categorical feature and missing values, for the
@@ -228,10 +269,10 @@ static fc_gbdt *small_model(double *x, double *y, size_t n) {
   p.learning_rate = 0.5;
   p.num_leaves = 8;
   p.min_data_in_leaf = 5;
-  if (fc_gbdt_data_create(&d, x, n, 3, y, NULL) != FC_OK) return NULL;
+  if (fc_gbdt_data_create(x, n, 3, y, &d, NULL) != FC_OK) return NULL;
   fc_gbdt_data_set_categorical(d, 1, 1, NULL);
   fc_gbdt_data_set_names(d, names, NULL);
-  fc_gbdt_train(&m, d, NULL, p, NULL);
+  fc_gbdt_train(d, NULL, p, &m, NULL);
   fc_gbdt_data_destroy(d);
   return m;
 }
@@ -244,9 +285,9 @@ TEST(save_load_predict_is_bit_identical) {
   fc_err err;
   ASSERT(m != NULL);
   ASSERT_OK(saved(m, &b));
-  ASSERT_OK(fc_gbdt_load(&m2, b.data, b.len, &err));
-  ASSERT_OK(fc_gbdt_predict(m, x, N, 3, 1, p1, &err));
-  ASSERT_OK(fc_gbdt_predict(m2, x, N, 3, 1, p2, &err));
+  ASSERT_OK(fc_gbdt_load(b.data, b.len, &m2, &err));
+  ASSERT_OK(fc_gbdt_predict(m, x, N, 3, NULL, p1, &err));
+  ASSERT_OK(fc_gbdt_predict(m2, x, N, 3, NULL, p2, &err));
   ASSERT(memcmp(p1, p2, sizeof p1) == 0);
   ASSERT_OK(saved(m2, &b2));
   ASSERT(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
@@ -290,13 +331,13 @@ TEST(corrupt_or_truncated_model_is_an_error) {
   copy = malloc(b.len);
   for (size_t len = 0; len < b.len; len++) { /* every truncation */
     memcpy(copy, b.data, len);
-    ASSERT_INT_EQ(fc_gbdt_load(&m2, copy, len, &err), FC_ECORRUPT);
+    ASSERT_INT_EQ(fc_gbdt_load(copy, len, &m2, &err), FC_ECORRUPT);
     ASSERT(m2 == NULL);
   }
   for (size_t i = 0; i < b.len; i++) { /* every single-byte flip */
     memcpy(copy, b.data, b.len);
     copy[i] ^= 0x5a;
-    ASSERT_INT_EQ(fc_gbdt_load(&m2, copy, b.len, &err), FC_ECORRUPT);
+    ASSERT_INT_EQ(fc_gbdt_load(copy, b.len, &m2, &err), FC_ECORRUPT);
   }
   ASSERT_CONTAINS(err.msg, "checksum");
   /* A consistent checksum over an inconsistent tree: a child pointing back
@@ -311,7 +352,7 @@ TEST(corrupt_or_truncated_model_is_an_error) {
       uint64_t h = fnv1a(copy, last);
       for (int k = 0; k < 8; k++) copy[last + (size_t)k] = (uint8_t)(h >> (8 * k));
     }
-    ASSERT_INT_EQ(fc_gbdt_load(&m2, copy, b.len, &err), FC_ECORRUPT);
+    ASSERT_INT_EQ(fc_gbdt_load(copy, b.len, &m2, &err), FC_ECORRUPT);
     ASSERT_CONTAINS(err.msg, "tree 0");
   }
   free(copy);
@@ -327,39 +368,39 @@ TEST(bad_input_is_a_clear_error) {
   fc_gbdt_params p = fc_gbdt_defaults();
   fc_err err;
   p.min_data_in_leaf = 1;
-  ASSERT_INT_EQ(fc_gbdt_data_create(&d, x, 0, 1, y, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_data_create(x, 0, 1, y, &d, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "no rows");
   y[2] = NAN;
-  ASSERT_INT_EQ(fc_gbdt_data_create(&d, x, 6, 1, y, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_data_create(x, 6, 1, y, &d, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "row 2: target is NaN");
   y[2] = 3;
   x[4] = INFINITY;
-  ASSERT_INT_EQ(fc_gbdt_data_create(&d, x, 6, 1, y, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_data_create(x, 6, 1, y, &d, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "infinite");
   x[4] = 5;
-  ASSERT_OK(fc_gbdt_data_create(&d, x, 1, 1, y, &err));
-  ASSERT_INT_EQ(fc_gbdt_train(&m, d, NULL, p, &err), FC_EINVAL);
+  ASSERT_OK(fc_gbdt_data_create(x, 1, 1, y, &d, &err));
+  ASSERT_INT_EQ(fc_gbdt_train(d, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "at least 2 rows");
   fc_gbdt_data_destroy(d);
-  ASSERT_OK(fc_gbdt_data_create(&d, cx, 6, 1, y, &err));
-  ASSERT_INT_EQ(fc_gbdt_train(&m, d, NULL, p, &err), FC_EINVAL);
+  ASSERT_OK(fc_gbdt_data_create(cx, 6, 1, y, &d, &err));
+  ASSERT_INT_EQ(fc_gbdt_train(d, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "constant");
   fc_gbdt_data_destroy(d);
-  ASSERT_OK(fc_gbdt_data_create(&d, x, 6, 1, y, &err));
+  ASSERT_OK(fc_gbdt_data_create(x, 6, 1, y, &d, &err));
   p.alpha = 1.5;
-  ASSERT_INT_EQ(fc_gbdt_train(&m, d, NULL, p, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_train(d, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "alpha");
   p = fc_gbdt_defaults();
   p.min_data_in_leaf = 1;
   p.objective = FC_GBDT_POISSON;
   y[0] = -1;
-  ASSERT_INT_EQ(fc_gbdt_train(&m, d, NULL, p, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_train(d, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, ">= 0");
   y[0] = 1;
   p.objective = FC_GBDT_L2;
   p.rounds = 3;
-  ASSERT_OK(fc_gbdt_train(&m, d, NULL, p, &err));
-  ASSERT_INT_EQ(fc_gbdt_predict(m, x, 3, 2, 1, out, &err), FC_EINVAL);
+  ASSERT_OK(fc_gbdt_train(d, NULL, p, &m, &err));
+  ASSERT_INT_EQ(fc_gbdt_predict(m, x, 3, 2, NULL, out, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "2 feature columns, the model 1");
   fc_gbdt_destroy(m);
   fc_gbdt_data_destroy(d);
@@ -383,7 +424,7 @@ TEST(l1_leaves_refit_to_medians) {
   p.learning_rate = 0.5;
   m = fit(x, y, N, 1, p, &err);
   ASSERT(m != NULL);
-  ASSERT_OK(fc_gbdt_predict(m, x, N, 1, 1, pred, &err));
+  ASSERT_OK(fc_gbdt_predict(m, x, N, 1, NULL, pred, &err));
   ASSERT_NEAR(pred[0], 1.0, 0.51);
   ASSERT_NEAR(pred[N - 1], 10.0, 0.51);
   fc_gbdt_destroy(m);
@@ -413,10 +454,10 @@ TEST(poisson_tweedie_and_huber_fit_their_targets) {
     p.huber_delta = 5.0;
     m = fit(x, y, N, 1, p, &err);
     ASSERT(m != NULL);
-    ASSERT_OK(fc_gbdt_predict(m, probe, 2, 1, 1, out, &err));
+    ASSERT_OK(fc_gbdt_predict(m, probe, 2, 1, NULL, out, &err));
     ASSERT_NEAR(out[0], exp(0.5 + 0.15), 0.35);
     ASSERT_NEAR(out[1], exp(0.5 + 1.35), 0.6);
-    ASSERT_OK(fc_gbdt_predict(m, x, N, 1, 1, pred, &err));
+    ASSERT_OK(fc_gbdt_predict(m, x, N, 1, NULL, pred, &err));
     for (int i = 0; i < N && o < 2; i++) ASSERT(pred[i] > 0);
     fc_gbdt_destroy(m);
   }
@@ -445,25 +486,25 @@ TEST(early_stopping_and_abort) {
     vx[i] = fc_rng_uniform(&r);
     vy[i] = vx[i] + 3 * fc_rng_normal(&r);
   }
-  ASSERT_OK(fc_gbdt_data_create(&dt, x, N, 1, y, &err));
-  ASSERT_OK(fc_gbdt_data_create(&dv, vx, N, 1, vy, &err));
+  ASSERT_OK(fc_gbdt_data_create(x, N, 1, y, &dt, &err));
+  ASSERT_OK(fc_gbdt_data_create(vx, N, 1, vy, &dv, &err));
   p.rounds = 500;
   p.num_leaves = 63;
   p.min_data_in_leaf = 2;
   p.learning_rate = 0.3;
   p.early_stopping_rounds = 10;
-  ASSERT_OK(fc_gbdt_train(&m, dt, dv, p, &err));
+  ASSERT_OK(fc_gbdt_train(dt, dv, p, &m, &err));
   ASSERT(fc_gbdt_num_trees(m) < 100);
   fc_gbdt_destroy(m);
   p.early_stopping_rounds = 0;
   p.progress = stop_at_three;
   p.user_data = losses;
-  ASSERT_INT_EQ(fc_gbdt_train(&m, dt, NULL, p, &err), FC_EABORTED);
+  ASSERT_INT_EQ(fc_gbdt_train(dt, NULL, p, &m, &err), FC_EABORTED);
   ASSERT(m == NULL);
   ASSERT(losses[1] > losses[3] && losses[3] > 0); /* training RMSE falls */
   p.progress = NULL;
   p.early_stopping_rounds = 5;
-  ASSERT_INT_EQ(fc_gbdt_train(&m, dt, NULL, p, &err), FC_EINVAL);
+  ASSERT_INT_EQ(fc_gbdt_train(dt, NULL, p, &m, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "validation");
   fc_gbdt_data_destroy(dt);
   fc_gbdt_data_destroy(dv);
@@ -485,7 +526,7 @@ TEST(missing_values_learn_their_direction) {
   p.min_data_in_leaf = 1;
   m = fit(x, y, N, 1, p, &err);
   ASSERT(m != NULL);
-  ASSERT_OK(fc_gbdt_predict(m, probe, 3, 1, 1, out, &err));
+  ASSERT_OK(fc_gbdt_predict(m, probe, 3, 1, NULL, out, &err));
   ASSERT_NEAR(out[0], 10.0, 1e-9);
   ASSERT_NEAR(out[1], 0.0, 1e-9);
   ASSERT_NEAR(out[2], 2.0, 1e-9);
@@ -562,7 +603,7 @@ TEST(prediction_reproduces_training_scores) {
     p.user_data = &loss;
     m = fit(x, y, N, F, p, &err);
     ASSERT(m != NULL);
-    ASSERT_OK(fc_gbdt_predict(m, x, N, F, 1, pred, &err));
+    ASSERT_OK(fc_gbdt_predict(m, x, N, F, NULL, pred, &err));
     for (int i = 0; i < N; i++) se += (y[i] - pred[i]) * (y[i] - pred[i]);
     ASSERT(sqrt(se / N) == loss);
     fc_gbdt_destroy(m);

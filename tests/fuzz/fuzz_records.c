@@ -1,12 +1,14 @@
 /* fuzz_records.c: libFuzzer entry point for every reader of untrusted
  * bytes: CSV and JSON batches of each record kind, plain JSON documents,
  * ISO timestamps, decimals, time-series sets, boosted-tree model files and
- * fitted forecasting models (first byte 6).
+ * fitted forecasting models (first byte 6), numeric CSV tables of the
+ * boosted trees (first byte 7).
  * The first byte picks the target so one
  * corpus covers them all. Any crash, leak or sanitizer report is a bug; the
  * inputs that found one are kept in regression/ and replayed by ctest. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fc.h"
@@ -32,6 +34,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fc_forecast_free(&f);
       }
       fc_model_destroy(m);
+    }
+    return 0;
+  }
+  if (sel == 7) { /* a numeric table (table.h): read it, gather its columns backwards */
+    fc_table t;
+    if (fc_table_read(s, n, &t, &err) == FC_OK) {
+      const char *names[8];
+      size_t k = t.ncol < 8 ? t.ncol : 8;
+      double *x = NULL;
+      for (size_t i = 0; i < k; i++) names[i] = t.names[t.ncol - 1 - i];
+      if (fc_table_gather(&t, names, k, &x, &err) == FC_OK) free(x);
+      fc_table_free(&t);
     }
     return 0;
   }
@@ -78,11 +92,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   case 4: { /* a model file: load must refuse damage; a loaded model must predict */
     fc_gbdt *m = NULL;
-    if (fc_gbdt_load(&m, s, n, &err) == FC_OK) {
+    if (fc_gbdt_load(s, n, &m, &err) == FC_OK) {
       size_t nf = fc_gbdt_num_features(m);
       double x[64], y;
       for (size_t i = 0; i < 64; i++) x[i] = (double)i - 3.5;
-      if (nf <= 64) fc_gbdt_predict(m, x, 1, nf, 1, &y, &err);
+      if (nf <= 64) fc_gbdt_predict(m, x, 1, nf, NULL, &y, &err);
       fc_gbdt_destroy(m);
     }
     break;

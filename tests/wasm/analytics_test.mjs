@@ -87,7 +87,10 @@ test('segment: errors carry the core message', () => {
   const rows = transactions();
   throwsCore(() => fc.segment(rows, { kk: 2 }), 'EINVAL', /^options: unknown key "kk"/);
   throwsCore(() => fc.segment(rows, { method: 'spectral' }), 'EINVAL', /method: want kmeans or dbscan/);
-  throwsCore(() => fc.segment(rows, { k: 'many' }), 'EINVAL', /options: k: expected "auto"/);
+  // The wording of the core's option table (optables.h), the CLI's --k too.
+  throwsCore(() => fc.segment(rows, { k: 'many' }), 'EINVAL', /^options: k: want auto or 1\.\.1000, got "many"/);
+  throwsCore(() => fc.segment(rows, { windows: 400 }), 'ERANGE', /^options: windows: 400 is outside 2\.\.366/);
+  throwsCore(() => fc.segment(rows, { seed: '3' }), 'EINVAL', /^options: seed: expected a number, got string/);
   throwsCore(() => fc.segment(rows.filter((r) => r.user_id === 'u1'), { k: 2 }), 'EINVAL',
     /at least 2 users/);
   const bad = `${toCsv(rows.slice(0, 3))}x9,p1,u1,2024-01-05,abc,purchase,books\n`;

@@ -95,6 +95,19 @@ int main(int argc, char **argv) {
   free(g);
   check("segment bad option", fc_wasm_segment(txns, nt, 0, OPTS("{\"k\":\"x\"}"), &out), &out, 0, NULL,
         "options: k:");
+  /* The options come from the core's tables (fc/optables.h), as the CLI's:
+   * the same ranges and messages, under the JSON names. */
+  check("segment windows out of range", fc_wasm_segment(txns, nt, 0, OPTS("{\"windows\":1}"), &out), &out, 0,
+        NULL, "options: windows: 1 is outside 2..366");
+  check("segment half_life_days of the wrong type",
+        fc_wasm_segment(txns, nt, 0, OPTS("{\"half_life_days\":\"90\"}"), &out), &out, 0, NULL,
+        "options: half_life_days: expected a number, got string");
+  check("segment CLI spelling is not a JSON name", fc_wasm_segment(txns, nt, 0, OPTS("{\"half-life\":9}"), &out),
+        &out, 0, NULL, "options: unknown key \\\"half-life\\\"");
+  check("gbdt rounds out of range", fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"rounds\":0}"), &out),
+        &out, 0, NULL, "options: rounds: 0 is outside 1..1000000");
+  check("gbdt threads is the CLI's alone", fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"threads\":2}"), &out),
+        &out, 0, NULL, "options: unknown key \\\"threads\\\"");
   check("segment bad row",
         fc_wasm_segment(OPTS("id,partner_id,user_id,action_date,amount,transaction_type\n"
                              "1,p,u,2024-01-01,zz,purchase\n"), 0, "", 0, &out),

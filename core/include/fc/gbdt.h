@@ -15,11 +15,12 @@
  * seen in training, a negative or non-integer value, or NaN goes right.
  *
  * Results are a function of the data, the parameters and the seed only: the
- * number of threads changes the speed, never a bit of the model. Natively,
- * training runs on a pool of `threads` pthreads: a histogram of a large leaf
- * is summed in row chunks whose number depends on the leaf's row count
- * alone and added in chunk order, a small leaf's split by feature; under
- * Emscripten the same chunks are summed on one thread.
+ * number of threads changes the speed, never a bit of the model. The core
+ * has no threads: parallel work runs through the caller's parallel-for
+ * (params.parallel, parallel.h) in `threads` parts; a histogram of a large
+ * leaf is summed in row chunks whose number depends on the leaf's row count
+ * alone and added in chunk order, a small leaf's split by feature; without
+ * a parallel-for (WASM, the gateway) the same chunks are summed in order.
  *
  * A model saves to a versioned little-endian binary format with a checksum;
  * loading a corrupted or truncated buffer returns FC_ECORRUPT. Prediction
@@ -32,6 +33,7 @@
 #include <stdint.h>
 
 #include "fc/buf.h"
+#include "fc/parallel.h"
 #include "fc/status.h"
 
 #ifdef __cplusplus
@@ -80,7 +82,10 @@ typedef struct fc_gbdt_params {
   double feature_fraction;  /* (0, 1]: features drawn per tree */
   double cat_smooth;        /* >= 0, added to hessians when ordering categories */
   int early_stopping_rounds; /* 0 = off; needs a validation set */
-  int threads;              /* >= 1; ignored under Emscripten */
+  int threads;              /* >= 1: parts the parallel work is cut into; with
+                               parallel NULL they run in order here. The
+                               model depends on neither. */
+  fc_parallel parallel;     /* the caller's threads (parallel.h), or {NULL} */
   uint64_t seed;
   fc_gbdt_progress_fn progress; /* may be NULL */
   void *user_data;
@@ -99,8 +104,8 @@ typedef struct fc_gbdt_data fc_gbdt_data;
  * (length nrow; may be NULL for a prediction-only table). The dataset
  * BORROWS x and y: they must outlive it. Errors: FC_EINVAL for nrow or ncol
  * of 0, an infinite feature, or a NaN/infinite target. */
-int fc_gbdt_data_create(fc_gbdt_data **out, const double *x, size_t nrow,
-                        size_t ncol, const double *y, fc_err *err);
+int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double *y,
+                        fc_gbdt_data **out, fc_err *err);
 void fc_gbdt_data_destroy(fc_gbdt_data *d);
 /* Marks column col categorical (values integers in 0..FC_GBDT_MAX_CATEGORY). */
 int fc_gbdt_data_set_categorical(fc_gbdt_data *d, size_t col, int is_cat,
@@ -118,17 +123,18 @@ typedef struct fc_gbdt fc_gbdt;
  * Errors: FC_EINVAL (bad parameters, fewer than 2 rows, every feature
  * constant, a target outside the objective's domain, bad categorical value,
  * column mismatch), FC_ENOMEM, FC_EABORTED. */
-int fc_gbdt_train(fc_gbdt **out, const fc_gbdt_data *train,
-                  const fc_gbdt_data *valid, fc_gbdt_params p, fc_err *err);
+int fc_gbdt_train(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p,
+                  fc_gbdt **out, fc_err *err);
 void fc_gbdt_destroy(fc_gbdt *m);
 
 /* Predicts nrow rows of ncol features (row-major, NaN = missing) into out:
  * the mean for l2/huber, the median for l1, the alpha quantile for quantile,
  * the expected value (exp of the raw score) for poisson/tweedie. ncol must
- * equal the model's feature count (FC_EINVAL otherwise). threads as in
- * training; the output does not depend on it. */
-int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow,
-                    size_t ncol, int threads, double *out, fc_err *err);
+ * equal the model's feature count (FC_EINVAL otherwise). Large tables run
+ * in row blocks through par (may be NULL: this thread); the output does not
+ * depend on it. */
+int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow, size_t ncol,
+                    const fc_parallel *par, double *out, fc_err *err);
 
 size_t fc_gbdt_num_features(const fc_gbdt *m);
 size_t fc_gbdt_num_trees(const fc_gbdt *m);
@@ -150,7 +156,7 @@ int fc_gbdt_importance(const fc_gbdt *m, fc_gbdt_importance_type type,
 int fc_gbdt_save(const fc_gbdt *m, fc_buf *out, fc_err *err);
 /* Loads a model from len bytes. FC_ECORRUPT for a bad magic, checksum,
  * truncation or an inconsistent tree; FC_EUNSUPPORTED for a newer version. */
-int fc_gbdt_load(fc_gbdt **out, const void *data, size_t len, fc_err *err);
+int fc_gbdt_load(const void *data, size_t len, fc_gbdt **out, fc_err *err);
 /* Appends a readable JSON description: parameters, feature names, and every
  * tree as nested split/leaf objects. */
 int fc_gbdt_dump_json(const fc_gbdt *m, fc_buf *out, fc_err *err);

@@ -51,6 +51,7 @@
 #include "fc/buf.h"
 #include "fc/model.h"
 #include "fc/status.h"
+#include "fc/parallel.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,10 +64,8 @@ extern "C" {
  * 0.5, 0.1, 0.9, 0.025, 0.975 (median, the 80 % and the 95 % bands). */
 const double *fc_neural_quantiles(void);
 
-/* Runs task(arg, i) for every i in [0, n) and returns when all are done,
- * in any order and on any threads (tasks write disjoint memory). */
-typedef void (*fc_neural_task)(void *arg, size_t i);
-typedef void (*fc_parallel_for)(void *ctx, size_t n, fc_neural_task task, void *arg);
+/* A task of the caller's parallel-for (fc_parallel_for, parallel.h). */
+typedef fc_parallel_task fc_neural_task;
 
 /* Called after each early-stopping evaluation; nonzero aborts training
  * (FC_EABORTED, no model). Runs on the calling thread. */

@@ -18,6 +18,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_parallel.h"
+
+static int threads_ctx; /* the parallel-for's thread count: --threads */
+
 enum { NF = 20 };
 
 static double now(void) {
@@ -74,6 +78,7 @@ static int gen(const char *dir, size_t ntr, size_t nte, unsigned long seed) {
 }
 
 static int run(char **a) {
+  const fc_parallel par = {cli_parallel_for, &threads_ctx};
   const char *dir = a[0];
   size_t ntr = strtoul(a[1], NULL, 10), nte = strtoul(a[2], NULL, 10);
   fc_gbdt_params p = fc_gbdt_defaults();
@@ -87,20 +92,21 @@ static int run(char **a) {
   p.num_leaves = atoi(a[4]);
   p.max_depth = atoi(a[5]);
   p.learning_rate = atof(a[6]);
-  p.threads = atoi(a[7]);
+  p.threads = threads_ctx = atoi(a[7]);
+  p.parallel = par; /* the CLI's pthreads, as `floatcast gbdt train --threads` */
   p.lambda_l2 = 1.0;      /* xgboost's default reg_lambda */
   p.min_data_in_leaf = 20; /* = xgboost min_child_weight 20 for squared error */
   p.min_sum_hessian_in_leaf = 20;
   t0 = now();
   c0 = (double)clock() / CLOCKS_PER_SEC; /* CPU time of all threads */
-  if (fc_gbdt_data_create(&d, x, ntr, NF, y, &err) || fc_gbdt_train(&m, d, NULL, p, &err)) {
+  if (fc_gbdt_data_create(x, ntr, NF, y, &d, &err) || fc_gbdt_train(d, NULL, p, &m, &err)) {
     fprintf(stderr, "bench_gbdt: %s\n", err.msg);
     return 1;
   }
   t_train = now() - t0;
   c_train = (double)clock() / CLOCKS_PER_SEC - c0;
   t0 = now();
-  if (fc_gbdt_predict(m, xt, nte, NF, p.threads, pred, &err)) {
+  if (fc_gbdt_predict(m, xt, nte, NF, &par, pred, &err)) {
     fprintf(stderr, "bench_gbdt: %s\n", err.msg);
     return 1;
   }

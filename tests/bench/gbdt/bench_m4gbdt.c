@@ -31,6 +31,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_parallel.h"
+
+static int threads_ctx; /* the parallel-for's thread count */
+static const fc_parallel par = {cli_parallel_for, &threads_ctx};
+
 enum { H = 48, NF = 1 + 24 + 6 + 2 + 4 };
 
 static double now(void) {
@@ -176,11 +181,12 @@ static int fit(char **a) {
     p.objective = m == 0 ? FC_GBDT_L2 : FC_GBDT_QUANTILE;
     p.alpha = m == 1 ? 0.1 : 0.9;
     p.rounds = atoi(a[1]), p.num_leaves = atoi(a[2]), p.max_depth = atoi(a[3]);
-    p.learning_rate = atof(a[4]), p.threads = atoi(a[5]);
+    p.learning_rate = atof(a[4]), p.threads = threads_ctx = atoi(a[5]);
+    p.parallel = par; /* the CLI's pthreads, as `floatcast gbdt train --threads` */
     p.lambda_l2 = 1.0, p.min_data_in_leaf = 20, p.min_sum_hessian_in_leaf = m == 0 ? 20 : 1e-3;
     t0 = now();
-    if (fc_gbdt_data_create(&d, x, ntr, NF, y, &err) || fc_gbdt_train(&model, d, NULL, p, &err) ||
-        fc_gbdt_predict(model, xt, nte, NF, p.threads, pred, &err)) {
+    if (fc_gbdt_data_create(x, ntr, NF, y, &d, &err) || fc_gbdt_train(d, NULL, p, &model, &err) ||
+        fc_gbdt_predict(model, xt, nte, NF, &par, pred, &err)) {
       fprintf(stderr, "floatcast: %s\n", err.msg);
       return 1;
     }

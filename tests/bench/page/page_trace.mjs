@@ -1,6 +1,6 @@
 // page_trace.mjs: the Treasury page's main thread under a what-if series, for
 // comparing two versions of web/ in the same conditions (docs/benchmarks.md,
-// issue 13). Not a test: it asserts nothing and prints figures.
+// the signed-in page's timings). Not a test: it asserts nothing and prints figures.
 //
 //   FC_GATEWAY=build/bin/floatcast-gateway FC_WASM_DIR=build-wasm/wasm \
 //   FC_WEB_DIR=web node tests/bench/page/page_trace.mjs [trace.json]

@@ -1,0 +1,66 @@
+/* optables.h: the option tables of the operations the CLI and the WASM
+ * module both offer (options.h is the machinery). One entry per option:
+ * its JSON name and CLI flag, type, range, field and help. The adapters
+ * read values into the operation's option struct, which starts from the
+ * operation's defaults:
+ *
+ *   segment     fc_segments_params (segments.h)        fc_segments_optable
+ *   trends      fc_trends_options (below)              fc_trends_optable
+ *   gbdt train  fc_gbdt_train_options (below)          fc_gbdt_train_optable
+ *
+ * Options that only one front door has, because they name its own world
+ * (files, --json, a JSON array of names), stay with that door.
+ */
+#ifndef FC_OPTABLES_H
+#define FC_OPTABLES_H
+
+#include "fc/gbdt.h"
+#include "fc/options.h"
+#include "fc/segments.h"
+#include "fc/trends.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Ranges that more than one table or a parse function states. */
+#define FC_OPT_SEED_MAX 2147483647.0 /* seeds: 0..2^31-1 */
+#define FC_SEG_K_MAX 1000            /* segment --k: auto or 1..1000 */
+#define FC_SEG_MIN_PTS_MAX 100000
+#define FC_SEG_WINDOWS_MIN 2
+#define FC_SEG_WINDOWS_MAX 366
+#define FC_OPT_POSITIVE_MIN 1e-9 /* "a number > 0" */
+#define FC_OPT_POSITIVE_MAX 1e9
+
+/* segment: into an fc_segments_params from fc_segments_defaults(). from and
+ * to are ISO 8601 times or epoch seconds; a date alone as to takes in that
+ * whole day. */
+extern const fc_opt_table fc_segments_optable;
+
+/* trends: the bounds wait for utc_offset (a date alone is a local day), so
+ * they are checked when read and applied by fc_trends_options_finish. */
+typedef struct fc_trends_options {
+  fc_trends_params p;
+  const char *from, *to; /* as given, or NULL */
+} fc_trends_options;
+
+fc_trends_options fc_trends_options_defaults(void);
+/* Sets p.from and p.to from the texts at p.utc_offset_minutes. */
+int fc_trends_options_finish(fc_trends_options *o, fc_err *err);
+extern const fc_opt_table fc_trends_optable;
+
+/* gbdt train: the booster's parameters, the target column and (CLI) the
+ * categorical columns as a comma-separated list. */
+typedef struct fc_gbdt_train_options {
+  fc_gbdt_params p;
+  const char *target;
+  const char *categorical;
+} fc_gbdt_train_options;
+
+fc_gbdt_train_options fc_gbdt_train_options_defaults(void);
+extern const fc_opt_table fc_gbdt_train_optable;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FC_OPTABLES_H */

@@ -1,0 +1,128 @@
+/* test_options.c: the option tables (options.h, optables.h) that the CLI
+ * and the WASM module both read: ranges, types, names, help. */
+#include "runner.h"
+
+#include "fc/optables.h"
+
+static const fc_opt *find(const fc_opt_table *t, const char *key, unsigned where) {
+  return fc_opt_find(t, key, strlen(key), where);
+}
+
+/* Every kind of bad value: a clear code and message; the field untouched. */
+TEST(numbers_in_range_whole_and_finite) {
+  fc_segments_params p = fc_segments_defaults();
+  const fc_opt *w = find(&fc_segments_optable, "windows", FC_OPT_JSON);
+  fc_err e;
+  ASSERT(w != NULL);
+  ASSERT_OK(fc_opt_set(w, &p, "366", &e));
+  ASSERT_INT_EQ(p.n_windows, 366);
+  ASSERT_INT_EQ(fc_opt_set(w, &p, "367", &e), FC_ERANGE);
+  ASSERT_STR_EQ(e.msg, "367 is outside 2..366");
+  ASSERT_INT_EQ(fc_opt_set(w, &p, "1", &e), FC_ERANGE);
+  ASSERT_INT_EQ(fc_opt_set(w, &p, "3.5", &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "whole number");
+  ASSERT_INT_EQ(fc_opt_set(w, &p, "4x", &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_opt_set(w, &p, "", &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_opt_set(w, &p, "nan", &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_opt_set(w, &p, "1e999", &e), FC_EINVAL);
+  ASSERT_INT_EQ(p.n_windows, 366);
+}
+
+TEST(cli_flags_and_json_names) {
+  ASSERT(find(&fc_segments_optable, "half-life", FC_OPT_CLI) != NULL);
+  ASSERT(find(&fc_segments_optable, "half_life_days", FC_OPT_JSON) != NULL);
+  ASSERT(find(&fc_segments_optable, "half_life_days", FC_OPT_CLI) == NULL);
+  ASSERT(find(&fc_segments_optable, "min-pts", FC_OPT_CLI) != NULL);
+  ASSERT(find(&fc_segments_optable, "min_pts", FC_OPT_JSON) != NULL);
+  /* CLI-only entries are not JSON options. */
+  ASSERT(find(&fc_gbdt_train_optable, "threads", FC_OPT_CLI) != NULL);
+  ASSERT(find(&fc_gbdt_train_optable, "threads", FC_OPT_JSON) == NULL);
+  ASSERT(find(&fc_trends_optable, "utc-offset", FC_OPT_CLI) != NULL);
+  ASSERT(find(&fc_trends_optable, "nope", FC_OPT_CLI) == NULL);
+}
+
+TEST(segment_text_options) {
+  fc_segments_params p = fc_segments_defaults();
+  const fc_opt *k = find(&fc_segments_optable, "k", FC_OPT_JSON);
+  const fc_opt *to = find(&fc_segments_optable, "to", FC_OPT_JSON);
+  const fc_opt *m = find(&fc_segments_optable, "method", FC_OPT_JSON);
+  fc_err e;
+  ASSERT_OK(fc_opt_set(k, &p, "7", &e));
+  ASSERT_INT_EQ(p.k, 7);
+  ASSERT_OK(fc_opt_set(k, &p, "auto", &e));
+  ASSERT_INT_EQ(p.k, 0);
+  ASSERT_INT_EQ(fc_opt_set(k, &p, "1001", &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "want auto or 1..1000, got \"1001\"");
+  ASSERT_OK(fc_opt_set(to, &p, "2024-01-02", &e)); /* a date alone: through its end */
+  ASSERT_INT_EQ(p.to, 1704240000);
+  ASSERT_OK(fc_opt_set(to, &p, "2024-01-02T00:00:00Z", &e));
+  ASSERT_INT_EQ(p.to, 1704153600);
+  ASSERT_OK(fc_opt_set(to, &p, "1704153600", &e)); /* epoch seconds */
+  ASSERT_INT_EQ(p.to, 1704153600);
+  ASSERT(fc_opt_set(to, &p, "2024-02-30", &e) != FC_OK);
+  ASSERT_OK(fc_opt_set(m, &p, "dbscan", &e));
+  ASSERT_INT_EQ(p.method, FC_SEG_DBSCAN);
+  ASSERT_INT_EQ(fc_opt_set(m, &p, "spectral", &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "want kmeans or dbscan");
+}
+
+/* The bounds are local dates at an offset given before or after them. */
+TEST(trends_bounds_wait_for_the_offset) {
+  fc_trends_options o = fc_trends_options_defaults();
+  fc_err e;
+  ASSERT_OK(fc_opt_set(find(&fc_trends_optable, "to", FC_OPT_JSON), &o, "2024-01-02", &e));
+  ASSERT_OK(fc_opt_set(find(&fc_trends_optable, "utc_offset", FC_OPT_JSON), &o, "+02:00", &e));
+  ASSERT_OK(fc_trends_options_finish(&o, &e));
+  ASSERT_INT_EQ(o.p.to, 1704240000 - 7200);
+  ASSERT(fc_opt_set(find(&fc_trends_optable, "granularity", FC_OPT_JSON), &o, "hour", &e) != FC_OK);
+  ASSERT_CONTAINS(e.msg, "want day, week or month");
+  ASSERT(fc_opt_set(find(&fc_trends_optable, "from", FC_OPT_JSON), &o, "yesterday", &e) != FC_OK);
+}
+
+TEST(json_values_must_have_the_option_type) {
+  fc_gbdt_train_options o = fc_gbdt_train_options_defaults();
+  fc_json_doc *d;
+  fc_err e;
+  const char *text = "{\"rounds\":\"5\",\"alpha\":0.25,\"target\":null,\"objective\":7,\"seed\":1e3}";
+  const fc_json *v;
+  ASSERT_OK(fc_json_parse(text, strlen(text), &d, &e));
+  v = fc_json_root(d)->child;
+  ASSERT_INT_EQ(fc_opt_set_json(find(&fc_gbdt_train_optable, "rounds", FC_OPT_JSON), &o, v, &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "expected a number, got string");
+  v = v->next;
+  ASSERT_OK(fc_opt_set_json(find(&fc_gbdt_train_optable, "alpha", FC_OPT_JSON), &o, v, &e));
+  ASSERT_NEAR(o.p.alpha, 0.25, 0);
+  v = v->next;
+  o.target = "y";
+  ASSERT_OK(fc_opt_set_json(find(&fc_gbdt_train_optable, "target", FC_OPT_JSON), &o, v, &e));
+  ASSERT(o.target == NULL);
+  v = v->next;
+  ASSERT_INT_EQ(fc_opt_set_json(find(&fc_gbdt_train_optable, "objective", FC_OPT_JSON), &o, v, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "unknown \"7\"");
+  v = v->next;
+  ASSERT_OK(fc_opt_set_json(find(&fc_gbdt_train_optable, "seed", FC_OPT_JSON), &o, v, &e));
+  ASSERT_INT_EQ(o.p.seed, 1000);
+  fc_json_doc_destroy(d);
+}
+
+/* The CLI help lists every CLI option with its range and default. */
+TEST(help_from_the_table) {
+  fc_segments_params p = fc_segments_defaults();
+  fc_buf b;
+  fc_buf_init(&b);
+  fc_opt_write_help(&fc_segments_optable, &p, &b);
+  ASSERT(!fc_buf_failed(&b));
+  ASSERT_CONTAINS(b.data, "  --windows N ");
+  ASSERT_CONTAINS(b.data, "(2..366, default 4)");
+  ASSERT_CONTAINS(b.data, "--half-life DAYS");
+  for (size_t i = 0; i < fc_segments_optable.n; i++) {
+    char flag[64], want[70];
+    snprintf(want, sizeof want, "--%s", fc_opt_flag(&fc_segments_optable.opts[i], flag, sizeof flag));
+    ASSERT_CONTAINS(b.data, want);
+  }
+  fc_buf_free(&b);
+}
+
+TEST_LIST(T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names), T(segment_text_options),
+          T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type),
+          T(help_from_the_table))
