@@ -11,7 +11,7 @@
 #include "fc/neural.h"
 
 /* FNV-1a 64 of the own-net row's model bytes in own_row_saves_and_loads. */
-#define GOLDEN_ROW_FNV 0x80a8495cf9a749daull
+#define GOLDEN_ROW_FNV 0x3667f8d3fea15099ull
 
 static uint64_t fnv(const void *p, size_t n) {
   const unsigned char *c = p;
