@@ -103,7 +103,8 @@ static int neural_fit(const double *y, size_t n, const fc_model_params *p, void 
   return FC_OK;
 }
 
-/* Steps [from, from + k) from the net at the end of y[0..n). */
+/* The next k steps after y[0..n) from the net: mean = the median head, sd =
+ * the 80 % band's half-width over z(0.9). */
 static int chunk(const fc_neural *net, const double *y, size_t n, size_t k, double *q,
                  double *mean, double *sd, fc_err *err) {
   double z80 = fc_normal_quantile(0.9);
