@@ -348,6 +348,10 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
     size_t periods[2], np = c->step ? gw_revenue_periods(c->step, periods)
                                     : gw_revenue_calendar_periods(c->bit, n, periods);
     fc_retrain_params p = fc_retrain_defaults(periods, np);
+    /* Hourly revenue has the windows a net learns from (a year of hours);
+     * it costs one small net per window, so only here (retrain.h). */
+    if (c->bit == GW_GRAN_HOUR && p.ncandidates < FC_RETRAIN_MAX)
+      snprintf(p.candidates[p.ncandidates++], FC_RETRAIN_NAME, "neural");
     if (!c->step) {
       /* A year of weeks, months or quarters is few points: short windows,
        * so that the candidates are scored on held-out buckets at all. */

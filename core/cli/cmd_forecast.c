@@ -36,6 +36,13 @@
  * --load-model forecasts from such a file without fitting (bit-identical
  * to the saved model's forecast); --input is then optional and only
  * supplies the series id and timestamps (id "model" without it).
+ * With neural or ensemble-neural, --save-model writes the global net
+ * trained on all the input's series (a "neural" model without a history),
+ * and --load-model of such a file with --input forecasts the input's
+ * series from that net without training (as --model neural, or
+ * ensemble-neural when asked), bit-identical to the saving run; a net
+ * saved by ensemble-neural was trained without the ensemble's validation
+ * windows, so load it with ensemble-neural too.
  * The option parsing and loading are shared with cmd_backtest.c through
  * forecast_opts.h; the per-series forecast with the WASM module through
  * fc_forecaster_run (forecaster.h). */
@@ -47,6 +54,7 @@
 
 #include "fc/metrics.h"
 #include "fc/model.h"
+#include "fc/neural.h"
 #include "fc/series.h"
 #include "fc/time.h"
 #include "fc/tsread.h"
@@ -95,8 +103,10 @@ static const char forecast_usage[] =
     "  --neural-steps N      training steps of the neural net, 1..100000 (2000; early\n"
     "                        stopping on each series' last horizon may end sooner)\n"
     "  --output FILE         write the CSV there instead of stdout\n"
-    "  --save-model FILE     save the fitted single model (one series, no auto/--calibrate)\n"
-    "  --load-model FILE     forecast from a saved model without fitting\n"
+    "  --save-model FILE     save the fitted single model (one series, no auto/--calibrate),\n"
+    "                        or the trained net of neural / ensemble-neural (any series)\n"
+    "  --load-model FILE     forecast from a saved model without fitting; a saved net\n"
+    "                        forecasts the series of --input (neural or ensemble-neural)\n"
     "  --help                this text\n";
 
 static const char backtest_usage[] =
@@ -145,6 +155,11 @@ static int parse_regressors(const char *v, fc_forecaster *fc) {
     v += len + (v[len] == ',');
   }
   return 0;
+}
+
+/* neural and ensemble-neural save and load the global net (cli_neural.c). */
+static int global_net(const opts *o) {
+  return !strcmp(o->fc.model, "neural") || !strcmp(o->fc.model, "ensemble-neural");
 }
 
 int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
@@ -219,10 +234,9 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
   if (!o->input && !o->load_model) return usage_error(cmd, "--input FILE is required");
   if (o->save_model && o->load_model)
     return cli_fail(cmd, "--save-model and --load-model exclude each other") + 1;
-  if (o->save_model && (o->fc.calibrate || !fc_model_find(o->fc.model)))
-    return cli_fail(cmd, "--save-model needs a single model (--model ets|arima|theta|..., no --calibrate)") + 1;
-  if (o->save_model && !strcmp(o->fc.model, "neural"))
-    return cli_fail(cmd, "--save-model: the neural net has no model-file format yet") + 1;
+  if (o->save_model && !global_net(o) && (o->fc.calibrate || !fc_model_find(o->fc.model)))
+    return cli_fail(cmd, "--save-model needs a single model (--model ets|arima|theta|..., no --calibrate)"
+                         " or the net of neural / ensemble-neural") + 1;
   if (o->horizon == 0) return usage_error(cmd, "--horizon H is required");
   if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
     return cli_fail(cmd, "--format must be long or m4") + 1;
@@ -346,6 +360,8 @@ static int forecast_loaded(const opts *o, fc_buf *out) {
                  o->input ? set.lengths[0] : 0, o->fc.freq, &f);
     fc_forecast_free(&f);
   }
+  if (rc == FC_ETOOSHORT && !o->input && fc_neural_of(m))
+    snprintf(err.msg, sizeof err.msg, "holds a neural net without a history: give --input");
   fc_model_destroy(m);
   fc_series_set_free(&set);
   return rc ? cli_fail_err("forecast", o->load_model, rc, &err) : 0;
@@ -367,7 +383,7 @@ static void series_task(void *arg, size_t s) {
   fc_err *err = &j->err[s];
   if ((j->rc[s] = fc_forecast_init(&j->f[s], (size_t)o->horizon, o->levels, o->nlevels, err)))
     return;
-  j->rc[s] = o->save_model
+  j->rc[s] = o->save_model && !global_net(o)
                  ? fit_and_save(o, set->values[s], set->lengths[s], fcli_t0(set, s), &j->f[s], err)
                  : fc_forecaster_run(&o->fc, set->values[s], set->lengths[s], fcli_t0(set, s),
                                      &j->f[s], err);
@@ -410,7 +426,11 @@ int cmd_forecast(int argc, char **argv) {
   if ((rc = fcli_parse_opts("forecast", argc, argv, &o))) return rc < 0 ? 0 : rc;
   fc_buf_init(&out);
   write_header(&out, &o);
-  if (o.load_model) {
+  if (o.load_model && (rc = fcli_load_net("forecast", &o)) > 0) {
+    fc_buf_free(&out);
+    return rc;
+  }
+  if (o.load_model && !o.fc.neural) {
     if ((rc = forecast_loaded(&o, &out)) == 0)
       rc = fc_buf_failed(&out) ? cli_fail("forecast", "out of memory")
                                : (cli_write_file(o.output, out.data, out.len) ? 1 : 0);
@@ -422,7 +442,7 @@ int cmd_forecast(int argc, char **argv) {
     fc_buf_free(&out);
     return rc;
   }
-  if (o.save_model && set.count != 1) {
+  if (o.save_model && !global_net(&o) && set.count != 1) {
     rc = cli_fail("forecast", "--save-model: --input must hold one series (%zu found)", set.count);
     fc_series_set_free(&set);
     fc_buf_free(&out);

@@ -33,5 +33,15 @@ int64_t fcli_t0(const fc_series_set *set, size_t s);
  * the ensemble's validation is out of sample for the net) on o->threads
  * threads and sets o->fc.neural; a no-op for other models. cli_neural.c. */
 int fcli_train_net(const char *cmd, opts *o, const fc_series_set *set);
+/* With --save-model, fcli_train_net also writes the trained net as a model
+ * file (model.h's format, the "neural" row with no history). */
+
+/* --load-model with --input: when the file holds a neural net (fc_neural_of),
+ * sets o->fc.neural to it (and --model auto to neural; other single models
+ * are refused) and returns 0, so the series of --input are forecast from
+ * it, as neural or ensemble-neural, without training; -1 when the file
+ * holds another model or there is no --input (forecast it as before);
+ * otherwise the exit code, the error printed. */
+int fcli_load_net(const char *cmd, opts *o);
 
 #endif

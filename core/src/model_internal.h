@@ -65,6 +65,8 @@ void fc__arima_save(const void *state, fc_buf *b);
 int fc__arima_load(fc__rd *r, void **state);
 void fc__prophet_save(const void *state, fc_buf *b);
 int fc__prophet_load(fc__rd *r, void **state);
+void fc__neural_save(const void *state, fc_buf *b);
+int fc__neural_load(fc__rd *r, void **state);
 
 /* A nested model (MSTL's adjusted-series model) inside a model body. */
 void fc__model_body_save(const fc_model *m, fc_buf *b);

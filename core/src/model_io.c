@@ -29,6 +29,7 @@ static const serializer table[] = {
     {&fc__model_mstl, fc__mstl_save, fc__mstl_load},
     {&fc__model_arima, fc__arima_save, fc__arima_load},
     {&fc__model_prophet, fc__prophet_save, fc__prophet_load},
+    {&fc__model_neural, fc__neural_save, fc__neural_load},
 };
 
 static const serializer *find(const fc_model_def *def) {

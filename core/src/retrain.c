@@ -11,7 +11,7 @@
 #include "internal.h"
 
 static const char *const known_labels[] = {"naive", "snaive", "theta", "ets",
-                                           "arima", "mstl", "mstl_log"};
+                                           "arima", "mstl", "mstl_log", "neural"};
 #define NLABELS (sizeof known_labels / sizeof known_labels[0])
 
 int fc_retrain_config_resolve(const char *name, const size_t *periods, size_t nperiods,
@@ -27,11 +27,15 @@ int fc_retrain_config_resolve(const char *name, const size_t *periods, size_t np
   if (k == NLABELS)
     return fc__err(err, FC_EINVAL,
                    "retrain: unknown configuration '%.40s' (known: naive, snaive, theta, ets, "
-                   "arima, mstl, mstl_log)", name);
+                   "arima, mstl, mstl_log, neural)", name);
   snprintf(out->name, sizeof out->name, "%s", name);
   if (nperiods) { /* single-season models read periods[0] */
     p.periods[0] = periods[0];
     p.nperiods = 1;
+  }
+  if (!strcmp(name, "neural")) { /* its own net's window covers the longest period */
+    memcpy(p.periods, periods, nperiods * sizeof *periods);
+    p.nperiods = nperiods;
   }
   if (!strcmp(name, "mstl") || !strcmp(name, "mstl_log")) {
     memcpy(p.periods, periods, nperiods * sizeof *periods);

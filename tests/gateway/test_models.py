@@ -367,6 +367,60 @@ class Registry(unittest.TestCase):
         finally:
             con.close()
 
+    def test_j_hourly_neural_candidate(self):
+        """Hourly revenue gets the small net (retrain.h "neural") among its
+        candidates; forced as the first hourly model it becomes the champion,
+        its bytes (model.h's neural row) serve the hourly forecast, also
+        beyond the net's 24-step horizon; an automatic retraining then scores
+        it on the same windows as the others and decides by the usual rule."""
+        r, doc = call("POST", "/v1/admin/tenants", ADMIN, {"id": "gamma", "name": "Gamma"})
+        self.assertEqual(r.status, 201, doc)
+        r, doc = call("POST", "/v1/admin/keys", ADMIN, {"tenant_id": "gamma", "tier": "pro"})
+        self.assertEqual(r.status, 201, doc)
+        key = doc["key"]
+        rng = random.Random(5)
+        start = datetime.datetime(2025, 6, 2)
+        rows = []
+        for h in range(24 * 28):  # four weeks of hours, busy in the afternoon
+            t = start + datetime.timedelta(hours=h)
+            chance = 0.1 + 0.8 * max(0.0, 1 - abs(t.hour - 15) / 6.0)
+            for u in range(6):
+                if rng.random() < chance:
+                    rows.append({"id": "g-%d-%d" % (h, u), "partner_id": "p1", "user_id": "u%d" % u,
+                                 "action_date": t.strftime("%Y-%m-%dT%H:00:00Z"),
+                                 "amount": "%.2f" % rng.uniform(20, 60), "currency": "USD",
+                                 "transaction_type": "purchase", "category": "shop"})
+        wait_job(key, ingest(key, rows))
+        r, doc = call("POST", "/v1/models/retrain", key, {"granularity": "hour", "challenger": "neural"})
+        self.assertEqual(r.status, 202, doc)
+        doc = wait_job(key, doc["job_id"])
+        hourly = [v for v in doc["versions"] if v["granularity"] == "hour"]
+        self.assertEqual(len(hourly), 1, doc["retraining"]["last"])
+        v = hourly[0]
+        self.assertEqual((v["version"], v["status"], v["config"]), (1, "champion", "neural"))
+        self.assertIsInstance(v["metrics"]["mase"], float)
+        self.assertGreater(v["model_bytes"], 1000)
+        for h in (24, 48):
+            r, f = call("GET", "/v1/insights/revenue-forecast?granularity=hour&horizon=%d" % h, key)
+            self.assertEqual(r.status, 200, f)
+            self.assertEqual((f["method"], f["model"]["source"], f["model"]["config"]),
+                             ("registry", "champion", "neural"), f["model"])
+            self.assertEqual(len(f["forecast"]), h)
+        r, doc = call("POST", "/v1/models/retrain", key, {"granularity": "hour"})
+        self.assertEqual(r.status, 202, doc)
+        doc = wait_job(key, doc["job_id"])
+        series = doc["retraining"]["last"]["series"]
+        self.assertEqual(len(series), 1, series)
+        self.assertIn(series[0]["outcome"], ("promoted", "kept"), series)
+        newest = max((v for v in doc["versions"] if v["granularity"] == "hour"), key=lambda v: v["version"])
+        ev = {e["config"]: e for e in newest["evaluation"]}
+        self.assertIn("neural", ev)
+        self.assertIsInstance(ev["neural"]["mase"], float)
+        self.assertEqual(len(ev["neural"]["window_mase"]), 4)
+        # the same windows for every candidate, and the decision by its rule
+        self.assertTrue(all(e["origins"] == ev["neural"]["origins"] for e in ev.values()))
+        self.assertTrue(newest["reason"])
+
     def test_z_clean_exit(self):
         self.assertEqual(stop(G["proc"]), 0)
         with open(G["db"] + ".stderr", errors="replace") as f:

@@ -59,7 +59,7 @@ typedef struct fc_model_params {
   int business_hours, month_end;
   /* Row "neural": a trained global net (neural.h), borrowed, which must
    * outlive the fitted models; NULL trains a small net on the series alone
-   * at forecast time (the horizon is known only then). */
+   * when it is fitted (neural_model.c). */
   const struct fc_neural *neural;
 } fc_model_params;
 
@@ -123,7 +123,7 @@ const char *fc_model_name(const fc_model *m);
 int fc_model_frozen_params(const fc_model *m, const fc_model_params *p, fc_model_params *out);
 
 /* Serialization of a fitted model (models naive, snaive, naive2, theta,
- * otheta, ets, mstl, arima, prophet and the constant fallback). The format is
+ * otheta, ets, mstl, arima, prophet, neural and the constant fallback). The format is
  *   "FCMODEL\n"  u32 version (FC_MODEL_FORMAT_VERSION)  u32 flags (0)
  *   u64 body_len  body  u64 FNV-1a 64 of everything before it
  * with little-endian integers and doubles as their IEEE-754 bits; the body

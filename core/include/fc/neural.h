@@ -149,6 +149,16 @@ double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t c
 int fc_neural_save(const fc_neural *m, fc_buf *out, fc_err *err);
 int fc_neural_load(const void *data, size_t len, fc_neural **out, fc_err *err);
 
+/* The net as a model of the model table's "neural" row (model.h) with no
+ * history, holding a copy of net: fc_model_save writes it in the model
+ * byte format (the row's state embeds the net's bytes above), so one file
+ * format carries every model; fc_model_forecast on it is FC_ETOOSHORT (no
+ * history), callers forecast series with fc_neural_of(m). */
+int fc_neural_model(const fc_neural *net, fc_model **out, fc_err *err);
+/* The net of a "neural" model (fitted, loaded or made above), borrowed
+ * from m; NULL for any other model and for the constant fallback. */
+const fc_neural *fc_neural_of(const fc_model *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,10 @@
  *   arima      seasonal ARIMA, orders chosen, first period
  *   mstl       MSTL over all periods, ETS AAdN on the adjusted series
  *   mstl_log   the same on log(y) (strictly positive series only)
+ *   neural     a small net trained on the series alone (neural_model.c):
+ *              its window covers the longest period, its horizon the first;
+ *              not a default candidate (it costs a net per window: the
+ *              gateway adds it for hourly revenue)
  * "auto" is not a configuration: it means "the challenger is the
  * candidate with the lowest mean MASE", which is how the default ensemble
  * (ensemble.h, SELECT mode) picks its member.

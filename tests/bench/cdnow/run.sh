@@ -16,10 +16,10 @@ python3 "$here/prep.py" "$S/data/cdnow/CDNOW_master.txt" "$OUT/daily.csv"
 n=$(( $(wc -l < "$OUT/daily.csv") - 1 ))
 head -n $(( n - H + 1 )) "$OUT/daily.csv" > "$OUT/train.csv"
 args=()
-for m in naive2 snaive theta ets arima mstl auto ensemble-arima; do
+for m in naive2 snaive theta ets arima mstl auto ensemble-arima neural ensemble-neural; do
   t0=$(date +%s.%N)
   "$B/bin/floatcast" forecast --input "$OUT/train.csv" --horizon $H --season 7 --model $m \
-    --output "$OUT/fc_$m.csv"
+    --threads 2 --output "$OUT/fc_$m.csv"
   args+=("floatcast $m:$OUT/fc_$m.csv:$(echo "$(date +%s.%N) - $t0" | bc | xargs printf %.2f)")
 done
 Rscript "$here/r_models.R" "$OUT/train.csv" $H 7 "$OUT" > "$OUT/r_secs.txt"

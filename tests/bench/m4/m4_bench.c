@@ -17,7 +17,7 @@
  * training time, then forecasts each series from it with the quantile
  * heads' intervals; "+steps=N", "+hidden=N", "+blocks=N", "+input=N", "+members=N",
  * "+lr=X" override the defaults. "ensemble...+neural" adds it as an
- * ensemble member, trained on each series without its last origins x 48
+ * ensemble member (one net unless +members=N, as the CLI's ensemble-neural), trained on each series without its last origins x 48
  * values so that the validation that chooses and calibrates is out of
  * sample for the net too. */
 #define _POSIX_C_SOURCE 200809L
@@ -257,7 +257,8 @@ static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t ev
   np.hidden = spec_num(spec, "+hidden=", np.hidden);
   np.blocks = spec_num(spec, "+blocks=", np.blocks);
   np.input = spec_num(spec, "+input=", np.input);
-  np.members = spec_num(spec, "+members=", np.members);
+  /* ensemble...+neural: one net by default, as forecast --model ensemble-neural */
+  np.members = spec_num(spec, "+members=", strncmp(spec, "ensemble", 8) ? np.members : 1);
   if (strstr(spec, "+lr=")) np.lr = atof(strstr(spec, "+lr=") + 4);
   np.horizon = H;
   np.parallel = cli_parallel_for;
