@@ -410,6 +410,17 @@ RAW_SQL = ("SELECT partner_id, currency, (action_date - (((action_date % 86400) 
            " AS day, transaction_type, count(*), sum(amount) FROM transactions WHERE tenant_id = ?"
            " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4")
 
+USER_ROLL_SQL = ("SELECT currency, partner_id, user_id, day, transaction_type, category, n, purchases,"
+                 " spend, refund FROM txn_user_daily WHERE tenant_id = ? ORDER BY 1, 2, 3, 4, 5, 6")
+BOUGHT = "(amount > 0 AND transaction_type <> 'refund')"
+USER_RAW_SQL = ("SELECT currency, partner_id, user_id,"
+                " (action_date - (((action_date % 86400) + 86400) % 86400)) / 86400 AS day,"
+                " transaction_type, category, count(*),"
+                " sum(CASE WHEN " + BOUGHT + " THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN " + BOUGHT + " THEN amount ELSE 0 END),"
+                " sum(CASE WHEN amount < 0 OR transaction_type = 'refund' THEN abs(amount) ELSE 0 END)"
+                " FROM transactions WHERE tenant_id = ? GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6")
+
 
 def db_query(path, sql, args=()):
     return gwdb.sql(path, sql, args)
@@ -422,7 +433,10 @@ def before_rollups(path):
     undone: a node applies what is above the highest version), so the next
     start applies them again."""
     if gwdb.is_pg():
-        gwdb.sql(path, "DROP TRIGGER txn_daily_keep ON transactions; DROP FUNCTION txn_daily_keep();"
+        gwdb.sql(path, "DROP TRIGGER txn_user_daily_keep ON transactions; DROP FUNCTION txn_user_daily_keep();"
+                       " DROP FUNCTION txn_bought(bigint, text); DROP FUNCTION txn_refund(bigint, text);"
+                       " DROP TABLE txn_user_daily;"
+                       " DROP TRIGGER txn_daily_keep ON transactions; DROP FUNCTION txn_daily_keep();"
                        " DROP FUNCTION txn_day(bigint); DROP TABLE txn_daily;"
                        " DROP TABLE predictions, prediction_realized, prediction_brier, experiments;"
                        " DELETE FROM schema_migrations WHERE version >= 3")
@@ -432,6 +446,7 @@ def before_rollups(path):
     src.backup(dst)
     src.close()
     dst.execute("DROP TABLE txn_daily")
+    dst.execute("DROP TABLE txn_user_daily")
     dst.commit()
     dst.close()
     return copy
@@ -454,10 +469,28 @@ class Rollups(unittest.TestCase):
             agg[key] = (n + 1, a + cents)
         return sorted(k + v for k, v in agg.items())
 
+    def expect_users(self, sent):
+        """The per-customer rollup recomputed in Python: count, purchases,
+        their sum, refunds' |amount| sum (core/segments' reading)."""
+        agg = {}
+        for r in sent.values():
+            ts = datetime.datetime.fromisoformat(r["action_date"].replace("Z", "+00:00"))
+            day = (ts.date() - datetime.date(1970, 1, 1)).days
+            key = (r["currency"], r["partner_id"], r["user_id"], day, r["transaction_type"], r["category"])
+            cents = int(round(float(r["amount"]) * 100))
+            refund = cents < 0 or r["transaction_type"] == "refund"
+            bought = not refund and cents > 0
+            n, p, sp, rf = agg.get(key, (0, 0, 0, 0))
+            agg[key] = (n + 1, p + bought, sp + (cents if bought else 0), rf + (abs(cents) if refund else 0))
+        return sorted(k + v for k, v in agg.items())
+
     def check(self, sent):
         roll = db_query(G["db"], ROLL_SQL, ("roll",))
         self.assertEqual(roll, db_query(G["db"], RAW_SQL, ("roll",)))
         self.assertEqual(roll, self.expect(sent))
+        users = db_query(G["db"], USER_ROLL_SQL, ("roll",))
+        self.assertEqual(users, db_query(G["db"], USER_RAW_SQL, ("roll",)))
+        self.assertEqual(users, self.expect_users(sent))
 
     def post(self, rows):
         r, doc = call("POST", "/v1/transactions", G["roll"], rows)
@@ -516,11 +549,17 @@ class Rollups(unittest.TestCase):
         proc, port = spawn(copy, "--no-rollup-reads")
         try:
             self.assertEqual(db_query(copy, ROLL_SQL, ("roll",)), self.expect(sent))
+            self.assertEqual(db_query(copy, USER_ROLL_SQL, ("roll",)), self.expect_users(sent))
             # Answers from the rollups equal those from the raw rows.
             paths = [q("/v1/insights/trends", granularity=g, currency="USD", **rng_range)
                      for g in ("day", "week") for rng_range in ({}, {"from": "2024-01-10", "to": "2024-03-01"})]
             paths += [q("/v1/insights/revenue-forecast", granularity=g, currency="USD", horizon=2)
                       for g in ("day", "week", "month")]
+            # Segments from the per-customer rollups: byte for byte the raw rows' answer.
+            paths += [q("/v1/insights/segments", currency=c, include_users=1, **extra)
+                      for c, extra in (("USD", {}), ("USD", {"from": "2024-01-10", "to": "2024-03-01"}),
+                                       ("USD", {"partner": "p1"}), ("GBP", {}),
+                                       ("EUR", {"partner": "p2", "to": "2024-02-15"}))]
             for path in paths:
                 with self.subTest(path=path):
                     a = get(path, G["roll"])
@@ -537,6 +576,16 @@ class Rollups(unittest.TestCase):
                             self.assertEqual(a["forecast"], b["forecast"])
                     else:
                         self.assertEqual(a, b)
+            # The rollup answer is read from txn_user_daily: a changed sum
+            # there changes it (a query not asked before, so not cached).
+            path = q("/v1/insights/segments", currency="USD", include_users=1, history_days=300)
+            a = get(path, G["roll"])
+            db_query(G["db"], "UPDATE txn_user_daily SET spend = spend + 5000000 WHERE tenant_id = 'roll'"
+                              " AND currency = 'USD' AND spend > 0")
+            b = get(q("/v1/insights/segments", currency="USD", include_users=1, history_days=299), G["roll"])
+            self.assertNotEqual(a["result"]["segments"], b["result"]["segments"])
+            db_query(G["db"], "UPDATE txn_user_daily SET spend = spend - 5000000 WHERE tenant_id = 'roll'"
+                              " AND currency = 'USD' AND spend > 0")
         finally:
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=120), 0)
