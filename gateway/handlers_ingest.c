@@ -118,10 +118,16 @@ GW_HANDLER(gw_handle_ingest) {
     if (app->registry && !changed) {
       fc_buf_puts(&res->body, ",\"retrain_job\":null");
     } else if (app->registry) {
-      /* Transactions retrain the revenue models; treasury rows refit the
+      /* Transactions retrain the revenue models of the day and the
+       * calendar grids (each its own champion), so that week, month and
+       * quarter forecasts answer from the registry, not a refit; the
+       * registry merges the requests that arrive while a job waits, so a
+       * stream of batches trains once per wait. Treasury rows refit the
        * flow model that method=ml projections reuse. */
       gw_retrain_opts o = gw_retrain_defaults();
       o.what = kind == FC_RECORD_TRANSACTIONS ? GW_RETRAIN_REVENUE : GW_RETRAIN_TREASURY;
+      if (kind == FC_RECORD_TRANSACTIONS)
+        o.granularities |= GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER;
       fc_buf_printf(&res->body, ",\"retrain_job\":%llu",
                     (unsigned long long)gw_registry_request(app->registry, call->tenant, &o));
     }
