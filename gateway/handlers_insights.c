@@ -544,9 +544,9 @@ static void write_model(fc_buf *b, int used, const gw_model_version *champ, cons
   fc_buf_putc(b, '}');
 }
 
-/* The revenue series of a request: hour and day buckets in UTC from the
- * first transaction to the last (gw_revenue_series), week/month/quarter
- * the complete local buckets of the range at utc_offset. */
+/* The revenue series of a request: hour and day buckets from the first
+ * transaction to the last (gw_revenue_series) at utc_offset, week/month/
+ * quarter the complete local buckets of the range at utc_offset. */
 typedef struct rev_series {
   double *y;
   size_t n, rows;
@@ -554,12 +554,31 @@ typedef struct rev_series {
   int64_t last_day;    /* calendar: local day number of the last bucket */
 } rev_series;
 
+/* Hour and day buckets at utc_offset: the series of the rows' local
+ * times (a shifted copy), its bucket starts moved back to UTC instants. At
+ * offset 0 (or a whole-hour offset for hours) the buckets are UTC's, the
+ * series the registry trains on. */
+static int local_series(const gw_daily_set *d, const insight_query *q, rev_series *r, fc_err *err) {
+  int64_t off = (int64_t)q->utc_offset * 60;
+  gw_txn_set shifted = d->rows;
+  r->rows = row_count(d);
+  if (off == 0) return gw_revenue_series(&d->rows, q->step, &r->y, &r->n, &r->first, &r->last, err);
+  shifted.v = malloc((d->rows.n ? d->rows.n : 1) * sizeof *shifted.v);
+  if (!shifted.v) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; i < d->rows.n; i++) {
+    shifted.v[i] = d->rows.v[i];
+    shifted.v[i].action_date += off;
+  }
+  int rc = gw_revenue_series(&shifted, q->step, &r->y, &r->n, &r->first, &r->last, err);
+  free(shifted.v);
+  r->first -= off;
+  r->last -= off;
+  return rc;
+}
+
 static int build_series(const gw_daily_set *d, const insight_query *q, rev_series *r, fc_err *err) {
   const gw_txn_set *s = &d->rows;
-  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) {
-    r->rows = row_count(d);
-    return gw_revenue_series(s, q->step, &r->y, &r->n, &r->first, &r->last, err);
-  }
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return local_series(d, q, r, err);
   fc_trends_params sel = fc_trends_defaults();
   sel.counts = d->counts;
   sel.currency = q->currency;
@@ -601,7 +620,7 @@ static void write_forecast(gw_response *res, const gw_call *call, const insight_
                 ",\"granularity\":\"%s\",\"horizon\":%d,\"utc_offset_minutes\":%d,"
                 "\"levels\":[80,95],\"history\":{\"start\":\"%s\",\"end\":\"%s\",\"points\":%zu},"
                 "\"method\":\"%s\"",
-                gran, q->horizon, q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY ? 0 : q->utc_offset,
+                gran, q->horizon, q->utc_offset,
                 a, b, r->n, used ? "registry" : "ensemble");
   write_range(&res->body, q);
   write_model(&res->body, used, champ, why, ep, rep);
@@ -620,8 +639,11 @@ static void write_forecast(gw_response *res, const gw_call *call, const insight_
  * model of that granularity when it covers the data (method "registry"),
  * else by refitting the default ensemble (method "ensemble", with each
  * member's validation MASE); the answer's "model" says which and why.
- * utc_offset applies to the calendar granularities (week, month, quarter);
- * hour and day buckets are UTC, as the registry trains them. */
+ * utc_offset (the tenant's time zone as an offset) applies to every
+ * granularity's buckets: local hours, days, weeks, months, quarters. The
+ * registry trains UTC series, so its champion answers a local series only
+ * when the buckets coincide (hours at a whole-hour offset); otherwise the
+ * answer is refitted and says why. */
 GW_HANDLER(gw_handle_revenue_forecast) {
   insight_query q;
   gw_daily_set s;
@@ -660,10 +682,11 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   if (rc == FC_OK) {
     write_forecast(res, call, &q, &r, gran, used, &champ, why, &ep, &rep, &f);
     /* The live forecast of the tenant's whole revenue is held to account
-     * against the actuals to come (performance.h); a partner's share or a
-     * replay that ends at `to` is not, and a failure to record does not
-     * fail the answer. */
+     * against the actuals to come (performance.h); a partner's share, a
+     * replay that ends at `to` or local buckets (tracked in UTC) are not,
+     * and a failure to record does not fail the answer. */
     if (app->perf && (q.gran == GW_GRAN_HOUR || q.gran == GW_GRAN_DAY) && !q.partner[0] && !q.has_to &&
+        q.utc_offset == 0 &&
         gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, r.last,
                                used ? "champion" : "refit", used ? champ.version : 0, &f, &err) != FC_OK)
       fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", err.msg);
