@@ -27,12 +27,13 @@
 #include "fc/segments.h"
 
 /* A tenant's customer days in one currency: rows[0..n) with their strings
- * owned by the set (currency points at the set's copy). */
+ * owned by the set (each distinct string once, in a hash table of str_cap
+ * slots; currency points at the set's copy). */
 typedef struct gw_user_days {
   fc_seg_day *rows;
   size_t n;
   char **strings;
-  size_t n_strings;
+  size_t str_cap, n_strings;
   char currency[FC_CCY_MAX];
 } gw_user_days;
 
@@ -43,11 +44,8 @@ int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency,
                          gw_user_days *out, fc_err *err);
 void gw_user_days_free(gw_user_days *s);
 
-/* For the engines' readers: a kept copy of t, or prev when equal; the few
- * distinct strings (types, categories) looked up among `seen` first. */
-#define GW_USER_DAYS_FEW 32
-const char *gw__user_days_keep(gw_user_days *s, size_t *cap, const char *prev, const char *t);
-const char *gw__user_days_keep_few(gw_user_days *s, size_t *cap, const char **seen, size_t *n_seen,
-                                   const char *t);
+/* For the engines' readers: the set's one copy of t (NULL when out of
+ * memory). */
+const char *gw__user_days_intern(gw_user_days *s, const char *t);
 
 #endif /* GW_DB_USER_DAYS_H */

@@ -193,8 +193,8 @@ static const char migration_5[] =
  * updated one moves its old values out and its new ones in, a key whose
  * count reaches 0 is deleted; the transactions already stored are summed
  * once. Refund and purchase as core/segments reads them (fc_seg_day). */
-#define UD_KEY "(tenant_id, currency, partner_id, user_id, day, transaction_type, category)"
-#define UD_OLD "(old.tenant_id, old.currency, old.partner_id, old.user_id, txn_day(old.action_date)," \
+#define UD_KEY "(tenant_id, currency, day, partner_id, user_id, transaction_type, category)"
+#define UD_OLD "(old.tenant_id, old.currency, txn_day(old.action_date), old.partner_id, old.user_id," \
                " old.transaction_type, old.category)"
 static const char migration_user_daily[] =
     "CREATE TABLE txn_user_daily ("

@@ -13,14 +13,13 @@ typedef struct user_days_args {
   gw_user_days *out;
 } user_days_args;
 
-static int push(gw_user_days *s, size_t *scap, const char **seen, size_t *n_seen,
-                const PGresult *r, int i) {
-  fc_seg_day *x = &s->rows[s->n], *prev = s->n ? &s->rows[s->n - 1] : NULL;
+static int push(gw_user_days *s, const PGresult *r, int i) {
+  fc_seg_day *x = &s->rows[s->n];
   memset(x, 0, sizeof *x);
-  x->partner_id = gw__user_days_keep(s, scap, prev ? prev->partner_id : NULL, pg_text(r, i, 0));
-  x->user_id = gw__user_days_keep(s, scap, prev ? prev->user_id : NULL, pg_text(r, i, 1));
-  x->transaction_type = gw__user_days_keep_few(s, scap, seen, n_seen, pg_text(r, i, 3));
-  x->category = gw__user_days_keep_few(s, scap, seen, n_seen, pg_text(r, i, 4));
+  x->partner_id = gw__user_days_intern(s, pg_text(r, i, 0));
+  x->user_id = gw__user_days_intern(s, pg_text(r, i, 1));
+  x->transaction_type = gw__user_days_intern(s, pg_text(r, i, 3));
+  x->category = gw__user_days_intern(s, pg_text(r, i, 4));
   if (!x->partner_id || !x->user_id || !x->transaction_type || !x->category) return -1;
   x->currency = s->currency;
   x->day = pg_i64(r, i, 2);
@@ -43,18 +42,15 @@ static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
                         "SELECT partner_id, user_id, day, transaction_type, category, scale, n,"
                         " purchases, spend, refund FROM txn_user_daily"
                         " WHERE tenant_id = $1 AND currency = $2 AND day >= $3 AND day < $4"
-                        " AND ($5 = '' OR partner_id = $5)"
-                        " ORDER BY partner_id, user_id",
+                        " AND ($5 = '' OR partner_id = $5)",
                         &a, "user rollups", err);
   if (!r) return pg_failed(err);
   int rc = FC_OK, n = PQntuples(r);
-  size_t scap = 0, n_seen = 0;
-  const char *seen[GW_USER_DAYS_FEW];
   gw_user_days *out = d->out;
   if (n > 0 && !(out->rows = malloc((size_t)n * sizeof *out->rows)))
     rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   for (int i = 0; i < n && rc == FC_OK; i++)
-    if (push(out, &scap, seen, &n_seen, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+    if (push(out, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   PQclear(r);
   return rc;
 }
