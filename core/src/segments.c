@@ -288,6 +288,92 @@ static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***n
   return rc;
 }
 
+/* ---- sorting by user ---- */
+
+typedef struct pairkey {
+  uint64_t key; /* partner rank << 32 | user rank */
+  size_t id;
+} pairkey;
+
+static int cmp_pairkey(const void *a, const void *b) {
+  uint64_t x = ((const pairkey *)a)->key, y = ((const pairkey *)b)->key;
+  return (x > y) - (x < y);
+}
+
+static uint64_t pair_of(const grp *g) { return (uint64_t)g->partner << 32 | g->user; }
+
+static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/* rank[i] = the place of row i's (partner, user) among the distinct pairs
+ * in (partner, user) order; *count their number. */
+static int rank_users(const grp *g, size_t n, size_t *rank, size_t *count) {
+  size_t cap = 64, nd = 0;
+  while (cap < 2 * n) cap *= 2;
+  uint64_t *slot_key = fc__mallocarray(cap, sizeof *slot_key);
+  size_t *slot_id = fc__mallocarray(cap, sizeof *slot_id), *place = NULL;
+  pairkey *dist = fc__mallocarray(n ? n : 1, sizeof *dist);
+  int rc = slot_key && slot_id && dist ? FC_OK : FC_ENOMEM;
+  for (size_t j = 0; rc == FC_OK && j < cap; j++) slot_id[j] = SIZE_MAX;
+  for (size_t i = 0; rc == FC_OK && i < n; i++) {
+    uint64_t k = pair_of(&g[i]);
+    size_t j = (size_t)mix64(k) & (cap - 1);
+    while (slot_id[j] != SIZE_MAX && slot_key[j] != k) j = (j + 1) & (cap - 1);
+    if (slot_id[j] == SIZE_MAX) {
+      slot_key[j] = k;
+      slot_id[j] = nd;
+      dist[nd].key = k;
+      dist[nd].id = nd;
+      nd++;
+    }
+    rank[i] = slot_id[j];
+  }
+  if (rc == FC_OK && (place = fc__mallocarray(nd ? nd : 1, sizeof *place)) == NULL) rc = FC_ENOMEM;
+  if (rc == FC_OK) {
+    qsort(dist, nd, sizeof *dist, cmp_pairkey);
+    for (size_t a = 0; a < nd; a++) place[dist[a].id] = a;
+    for (size_t i = 0; i < n; i++) rank[i] = place[rank[i]];
+    *count = nd;
+  }
+  fc__free(slot_key);
+  fc__free(slot_id);
+  fc__free(dist);
+  fc__free(place);
+  return rc;
+}
+
+/* Sorts the groups by cmp_grp: a stable counting sort by user, then each
+ * user's rows sorted where they are not in order already (rows come in
+ * time order from a store or a partner's export). A plain sort of a
+ * million 64-byte rows cost more than everything else before clustering. */
+static int sort_groups(sel *s) {
+  size_t n = s->n, nu = 0;
+  size_t *rank = fc__mallocarray(n ? n : 1, sizeof *rank), *start = NULL;
+  grp *out = fc__mallocarray(n ? n : 1, sizeof *out);
+  int rc = rank && out ? rank_users(s->g, n, rank, &nu) : FC_ENOMEM;
+  if (rc == FC_OK && (start = fc__calloc(nu + 1, sizeof *start)) == NULL) rc = FC_ENOMEM;
+  if (rc == FC_OK) {
+    for (size_t i = 0; i < n; i++) start[rank[i] + 1]++;
+    for (size_t u = 0; u < nu; u++) start[u + 1] += start[u];
+    for (size_t i = 0; i < n; i++) out[start[rank[i]]++] = s->g[i];
+    for (size_t u = 0, a = 0; u < nu; a = start[u++]) {
+      size_t b = start[u], k = a + 1;
+      while (k < b && cmp_grp(&out[k - 1], &out[k]) < 0) k++;
+      if (k < b) qsort(out + a, b - a, sizeof *out, cmp_grp);
+    }
+    fc__free(s->g);
+    s->g = out;
+    out = NULL;
+  }
+  fc__free(rank);
+  fc__free(start);
+  fc__free(out);
+  return rc;
+}
+
 /* Ranks the selection's strings (types and categories become the result's
  * names), sorts the groups and merges those of one key. */
 static int order_groups(sel *s, fc_segments_result *r) {
@@ -308,7 +394,7 @@ static int order_groups(sel *s, fc_segments_result *r) {
   }
   fc__free(rank);
   if (rc != FC_OK) return rc;
-  qsort(s->g, s->n, sizeof *s->g, cmp_grp);
+  if (sort_groups(s) != FC_OK) return FC_ENOMEM;
   for (size_t i = 0; i < s->n; i++) { /* exact sums: integers */
     grp *g = &s->g[i], *last = k ? &s->g[k - 1] : NULL;
     if (last && cmp_key(last, g) == 0) {
