@@ -17,6 +17,13 @@ import time
 import bench
 
 
+def cpu_seconds(pid):
+    """user + system CPU time of a process so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     gw, db, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     print("load before:", os.getloadavg(), flush=True)
@@ -32,19 +39,23 @@ def main():
 
     try:
         path = "/v1/insights/segments"
-        res = {"rollups": [], "raw": [], "others": {}}
+        res = {"rollups": [], "raw": [], "others": {}, "cpu": {"rollups": [], "raw": []}}
+        pids = {"rollups": pa.pid, "raw": pb.pid}
         for port in (porta, portb):
             st, d = call(port, path)  # warm-up: page cache
             assert st == 200, d[:300]
         for r in range(runs):
             pair = (("rollups", porta), ("raw", portb))
             for name, port in pair if r % 2 == 0 else pair[::-1]:
-                t = time.perf_counter()
+                c0, t = cpu_seconds(pids[name]), time.perf_counter()
                 st, d = call(port, path)
                 ms = (time.perf_counter() - t) * 1000
+                cpu = cpu_seconds(pids[name]) - c0  # the node serves nothing else meanwhile
                 assert st == 200, d[:300]
                 res[name].append(ms)
-                print("%s %.0f ms (load %.1f)" % (name, ms, os.getloadavg()[0]), flush=True)
+                res["cpu"][name].append(cpu)
+                print("%s %.0f ms, node CPU %.2f s (load %.1f)" % (name, ms, cpu, os.getloadavg()[0]),
+                      flush=True)
         full = path + "?include_users=1"
         print("same answer (include_users=1):", call(porta, full)[1] == call(portb, full)[1], flush=True)
         for name, p in bench.QUERIES:
@@ -59,8 +70,8 @@ def main():
             res["others"][name] = (bench.pct(v, 50), bench.pct(v, 95))
             print("%s (rollups): p50 %.0f / p95 %.0f ms" % ((name,) + res["others"][name]), flush=True)
         for name in ("rollups", "raw"):
-            print("segments %s: p50 %.0f / p95 %.0f ms" % (name, bench.pct(res[name], 50),
-                                                          bench.pct(res[name], 95)))
+            print("segments %s: p50 %.0f / p95 %.0f ms, node CPU p50 %.2f s" % (
+                name, bench.pct(res[name], 50), bench.pct(res[name], 95), bench.pct(res["cpu"][name], 50)))
         print("load after:", os.getloadavg())
     finally:
         bench.stop(pa)
