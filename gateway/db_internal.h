@@ -61,4 +61,14 @@ void gw__rollup_new(gw_rollup *r, const fc_transaction *x);
 int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err);
 void gw__rollup_destroy(gw_rollup *r);
 
+/* The txn_user_daily rollup (db_user_days.c, db_user_days.h), fed by the
+ * hooks above: the probe's columns 6 and 7 are user_id and category. */
+typedef struct gw_user_deltas gw_user_deltas;
+int gw__user_days_schema(sqlite3 *c);
+gw_user_deltas *gw__user_deltas_create(void);
+void gw__user_deltas_old(gw_user_deltas *r, sqlite3_stmt *probe);
+void gw__user_deltas_new(gw_user_deltas *r, const fc_transaction *x);
+int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_err *err);
+void gw__user_deltas_destroy(gw_user_deltas *r);
+
 #endif /* GW_DB_INTERNAL_H */

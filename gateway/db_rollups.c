@@ -30,7 +30,8 @@ static const char backfill_sql[] =
     " GROUP BY tenant_id, partner_id, currency, " SQL_DAY ", transaction_type;";
 
 const char gw__rollup_probe_sql[] =
-    "SELECT partner_id, currency, scale, action_date, amount, transaction_type FROM transactions"
+    "SELECT partner_id, currency, scale, action_date, amount, transaction_type, user_id, category"
+    " FROM transactions"
     " WHERE tenant_id = ?1 AND id = ?2";
 
 int gw__rollups_schema(sqlite3 *c) {
@@ -41,11 +42,11 @@ int gw__rollups_schema(sqlite3 *c) {
     return -1;
   if (sqlite3_step(st) == SQLITE_ROW) exists = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
-  if (exists) return 0;
+  if (exists) return gw__user_days_schema(c);
   /* A new table: a file from before it gets its transactions summed. */
   return sqlite3_exec(c, create_sql, NULL, NULL, NULL) == SQLITE_OK &&
                  sqlite3_exec(c, backfill_sql, NULL, NULL, NULL) == SQLITE_OK
-             ? 0
+             ? gw__user_days_schema(c)
              : -1;
 }
 
@@ -62,11 +63,14 @@ struct gw_rollup {
   delta *slot;
   size_t cap, used;
   int failed;
+  gw_user_deltas *users; /* the per-customer rollup's (db_user_days.h) */
 };
 
 gw_rollup *gw__rollup_create(void) {
   gw_rollup *r = calloc(1, sizeof *r);
-  if (r && !(r->slot = calloc(r->cap = 256, sizeof *r->slot))) {
+  if (r && (!(r->slot = calloc(r->cap = 256, sizeof *r->slot)) ||
+            !(r->users = gw__user_deltas_create()))) {
+    free(r->slot);
     free(r);
     return NULL;
   }
@@ -81,6 +85,7 @@ void gw__rollup_destroy(gw_rollup *r) {
     free(r->slot[i].type);
   }
   free(r->slot);
+  gw__user_deltas_destroy(r->users);
   free(r);
 }
 
@@ -154,6 +159,7 @@ static void add(gw_rollup *r, const char *partner, const char *currency, int sca
 void gw__rollup_new(gw_rollup *r, const fc_transaction *x) {
   add(r, x->partner_id, x->currency, x->scale, x->action_date, x->amount,
       x->transaction_type, 1);
+  gw__user_deltas_new(r->users, x);
 }
 
 void gw__rollup_old(gw_rollup *r, sqlite3_stmt *probe) {
@@ -162,6 +168,7 @@ void gw__rollup_old(gw_rollup *r, sqlite3_stmt *probe) {
   const char *type = (const char *)sqlite3_column_text(probe, 5);
   add(r, partner ? partner : "", currency ? currency : "", sqlite3_column_int(probe, 2),
       sqlite3_column_int64(probe, 3), sqlite3_column_int64(probe, 4), type ? type : "", -1);
+  gw__user_deltas_old(r->users, probe);
 }
 
 int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err) {
@@ -201,7 +208,7 @@ int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err) 
   }
   sqlite3_finalize(up);
   sqlite3_finalize(del);
-  return rc;
+  return rc == FC_OK ? gw__user_deltas_apply(r->users, c, tenant, err) : rc;
 }
 
 /* ---- reads ----------------------------------------------------------------- */

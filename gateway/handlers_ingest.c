@@ -100,10 +100,15 @@ GW_HANDLER(gw_handle_ingest) {
     /* Queued before the bump below: a retry after a failed bump stores
      * nothing new, so it would queue nothing. */
     if (app->registry && changed) {
-      /* Transactions retrain the revenue models; treasury rows refit the
+      /* Transactions retrain the revenue models of the day and the
+       * calendar grids (each its own champion), so that week, month and
+       * quarter forecasts answer from the registry, not a refit; the
+       * registry merges the requests that arrive while a job waits, so a
+       * stream of batches trains once per wait. Treasury rows refit the
        * flow model that method=ml projections reuse. */
       gw_retrain_opts o = gw_retrain_defaults();
       o.what = kind == FC_RECORD_TRANSACTIONS ? GW_RETRAIN_REVENUE : GW_RETRAIN_TREASURY;
+      if (kind == FC_RECORD_TRANSACTIONS) o.granularities |= GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER;
       job = (unsigned long long)gw_registry_request(app->registry, call->tenant, &o);
     }
 #ifdef FC_WITH_REDIS

@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "db_rollups.h"
+#include "db_user_days.h"
 #include "performance.h"
 #include "handlers.h"
 #include "registry.h"
@@ -360,15 +361,33 @@ static void write_range(fc_buf *b, const insight_query *q) {
   else fc_buf_puts(b, "null");
 }
 
+/* Days since 1970 of a time, floored. */
+static int64_t floor_day(int64_t t) { return t / FC_STEP_DAY - (t % FC_STEP_DAY < 0); }
+
+/* Segments from the per-customer rollups (db_user_days.h) of the resolved
+ * range, currency and partner: the same answer as from the raw rows. The
+ * result's strings point into ud, freed by the caller after the answer. */
+static int segments_from_rollups(const gw_app *app, const gw_call *call, const insight_query *q,
+                                 fc_segments_params sp, gw_user_days *ud, fc_segments_result *r,
+                                 fc_err *err) {
+  int rc = gw_db_load_user_days(app->db, call->tenant, q->currency, q->partner[0] ? q->partner : NULL,
+                                floor_day(q->from), floor_day(q->to), ud, err);
+  return rc == FC_OK ? fc_segments_run_days(ud->rows, ud->n, sp, r, err) : rc;
+}
+
 GW_HANDLER(gw_handle_segments) {
   insight_query q;
   gw_daily_set s;
+  gw_user_days ud;
   fc_segments_result r;
   fc_err err;
   memset(&s, 0, sizeof s);
+  memset(&ud, 0, sizeof ud);
   if (parse_insight(req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
     return;
-  if (load_txns(app, call, &q, &s, 0, res) != 0) {
+  /* The daily rollups settle currency, range and 404s as the raw rows do. */
+  int rolled = rollups_fit(app, &q);
+  if (load_txns(app, call, &q, &s, rolled, res) != 0) {
     gw_daily_set_free(&s);
     return;
   }
@@ -379,20 +398,22 @@ GW_HANDLER(gw_handle_segments) {
   if (q.has_from) sp.from = q.from;
   if (q.has_to) sp.to = q.to;
   if (q.partner[0]) sp.partner_id = q.partner;
-  int rc = fc_segments_run(s.rows.v, s.rows.n, sp, &r, &err);
+  int rc = rolled ? segments_from_rollups(app, call, &q, sp, &ud, &r, &err)
+                  : fc_segments_run(s.rows.v, s.rows.n, sp, &r, &err);
   if (rc == FC_OK) {
     json_start(res, call->tenant);
     fc_buf_puts(&res->body, ",\"currency\":");
     fc_buf_json_str(&res->body, q.currency);
     write_range(&res->body, &q);
     fc_buf_printf(&res->body, ",\"history_days\":%d,\"transactions\":%zu,\"result\":",
-                  q.history_days, s.rows.n);
+                  q.history_days, row_count(&s));
     fc_segments_write_json(&r, q.include_users, &res->body);
     fc_buf_putc(&res->body, '}');
   } else {
     gw_response_fc_error(res, rc == FC_EINVAL ? FC_ETOOSHORT : rc, &err);
   }
   fc_segments_result_free(&r);
+  gw_user_days_free(&ud);
   gw_daily_set_free(&s);
 }
 
@@ -523,9 +544,9 @@ static void write_model(fc_buf *b, int used, const gw_model_version *champ, cons
   fc_buf_putc(b, '}');
 }
 
-/* The revenue series of a request: hour and day buckets in UTC from the
- * first transaction to the last (gw_revenue_series), week/month/quarter
- * the complete local buckets of the range at utc_offset. */
+/* The revenue series of a request: hour and day buckets from the first
+ * transaction to the last (gw_revenue_series) at utc_offset, week/month/
+ * quarter the complete local buckets of the range at utc_offset. */
 typedef struct rev_series {
   double *y;
   size_t n, rows;
@@ -533,12 +554,31 @@ typedef struct rev_series {
   int64_t last_day;    /* calendar: local day number of the last bucket */
 } rev_series;
 
+/* Hour and day buckets at utc_offset: the series of the rows' local
+ * times (a shifted copy), its bucket starts moved back to UTC instants. At
+ * offset 0 (or a whole-hour offset for hours) the buckets are UTC's, the
+ * series the registry trains on. */
+static int local_series(const gw_daily_set *d, const insight_query *q, rev_series *r, fc_err *err) {
+  int64_t off = (int64_t)q->utc_offset * 60;
+  gw_txn_set shifted = d->rows;
+  r->rows = row_count(d);
+  if (off == 0) return gw_revenue_series(&d->rows, q->step, &r->y, &r->n, &r->first, &r->last, err);
+  shifted.v = malloc((d->rows.n ? d->rows.n : 1) * sizeof *shifted.v);
+  if (!shifted.v) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; i < d->rows.n; i++) {
+    shifted.v[i] = d->rows.v[i];
+    shifted.v[i].action_date += off;
+  }
+  int rc = gw_revenue_series(&shifted, q->step, &r->y, &r->n, &r->first, &r->last, err);
+  free(shifted.v);
+  r->first -= off;
+  r->last -= off;
+  return rc;
+}
+
 static int build_series(const gw_daily_set *d, const insight_query *q, rev_series *r, fc_err *err) {
   const gw_txn_set *s = &d->rows;
-  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) {
-    r->rows = row_count(d);
-    return gw_revenue_series(s, q->step, &r->y, &r->n, &r->first, &r->last, err);
-  }
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return local_series(d, q, r, err);
   fc_trends_params sel = fc_trends_defaults();
   sel.counts = d->counts;
   sel.currency = q->currency;
@@ -580,7 +620,7 @@ static void write_forecast(gw_response *res, const gw_call *call, const insight_
                 ",\"granularity\":\"%s\",\"horizon\":%d,\"utc_offset_minutes\":%d,"
                 "\"levels\":[80,95],\"history\":{\"start\":\"%s\",\"end\":\"%s\",\"points\":%zu},"
                 "\"method\":\"%s\"",
-                gran, q->horizon, q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY ? 0 : q->utc_offset,
+                gran, q->horizon, q->utc_offset,
                 a, b, r->n, used ? "registry" : "ensemble");
   write_range(&res->body, q);
   write_model(&res->body, used, champ, why, ep, rep);
@@ -599,8 +639,11 @@ static void write_forecast(gw_response *res, const gw_call *call, const insight_
  * model of that granularity when it covers the data (method "registry"),
  * else by refitting the default ensemble (method "ensemble", with each
  * member's validation MASE); the answer's "model" says which and why.
- * utc_offset applies to the calendar granularities (week, month, quarter);
- * hour and day buckets are UTC, as the registry trains them. */
+ * utc_offset (the tenant's time zone as an offset) applies to every
+ * granularity's buckets: local hours, days, weeks, months, quarters. The
+ * registry trains UTC series, so its champion answers a local series only
+ * when the buckets coincide (hours at a whole-hour offset); otherwise the
+ * answer is refitted and says why. */
 GW_HANDLER(gw_handle_revenue_forecast) {
   insight_query q;
   gw_daily_set s;
@@ -639,10 +682,11 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   if (rc == FC_OK) {
     write_forecast(res, call, &q, &r, gran, used, &champ, why, &ep, &rep, &f);
     /* The live forecast of the tenant's whole revenue is held to account
-     * against the actuals to come (performance.h); a partner's share or a
-     * replay that ends at `to` is not, and a failure to record does not
-     * fail the answer. */
+     * against the actuals to come (performance.h); a partner's share, a
+     * replay that ends at `to` or local buckets (tracked in UTC) are not,
+     * and a failure to record does not fail the answer. */
     if (app->perf && (q.gran == GW_GRAN_HOUR || q.gran == GW_GRAN_DAY) && !q.partner[0] && !q.has_to &&
+        q.utc_offset == 0 &&
         gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, r.last,
                                used ? "champion" : "refit", used ? champ.version : 0, &f, &err) != FC_OK)
       fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", err.msg);

@@ -231,11 +231,59 @@ static const char migration_alerts[] =
     " PRIMARY KEY (event_id, webhook_id, attempt));"
     "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, at_ms);";
 
+/* The per-customer daily rollups of segments (db_user_days.h), kept by a
+ * trigger as migration 3 keeps txn_daily: a created row adds itself, an
+ * updated one moves its old values out and its new ones in, a key whose
+ * count reaches 0 is deleted; the transactions already stored are summed
+ * once. Refund and purchase as core/segments reads them (fc_seg_day). */
+#define UD_KEY "(tenant_id, currency, day, partner_id, user_id, transaction_type, category)"
+#define UD_OLD "(old.tenant_id, old.currency, txn_day(old.action_date), old.partner_id, old.user_id," \
+               " old.transaction_type, old.category)"
+static const char migration_user_daily[] =
+    "CREATE TABLE txn_user_daily ("
+    " tenant_id text NOT NULL, currency text NOT NULL, partner_id text NOT NULL,"
+    " user_id text NOT NULL, day bigint NOT NULL, transaction_type text NOT NULL,"
+    " category text NOT NULL, scale integer NOT NULL, n bigint NOT NULL,"
+    " purchases bigint NOT NULL, spend bigint NOT NULL, refund bigint NOT NULL,"
+    " PRIMARY KEY " UD_KEY ");"
+    "CREATE FUNCTION txn_bought(amount bigint, type text) RETURNS boolean LANGUAGE sql IMMUTABLE AS"
+    " $$ SELECT amount > 0 AND type <> 'refund' $$;"
+    "CREATE FUNCTION txn_refund(amount bigint, type text) RETURNS boolean LANGUAGE sql IMMUTABLE AS"
+    " $$ SELECT amount < 0 OR type = 'refund' $$;"
+    "CREATE FUNCTION txn_user_daily_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF TG_OP = 'UPDATE' THEN"
+    "  UPDATE txn_user_daily SET n = n - 1,"
+    "   purchases = purchases - CASE WHEN txn_bought(old.amount, old.transaction_type) THEN 1 ELSE 0 END,"
+    "   spend = spend - CASE WHEN txn_bought(old.amount, old.transaction_type) THEN old.amount ELSE 0 END,"
+    "   refund = refund - CASE WHEN txn_refund(old.amount, old.transaction_type) THEN abs(old.amount) ELSE 0 END"
+    "   WHERE " UD_KEY " = " UD_OLD ";"
+    "  DELETE FROM txn_user_daily WHERE " UD_KEY " = " UD_OLD " AND n = 0;"
+    " END IF;"
+    " INSERT INTO txn_user_daily VALUES (new.tenant_id, new.currency, new.partner_id, new.user_id,"
+    "  txn_day(new.action_date), new.transaction_type, new.category, new.scale, 1,"
+    "  CASE WHEN txn_bought(new.amount, new.transaction_type) THEN 1 ELSE 0 END,"
+    "  CASE WHEN txn_bought(new.amount, new.transaction_type) THEN new.amount ELSE 0 END,"
+    "  CASE WHEN txn_refund(new.amount, new.transaction_type) THEN abs(new.amount) ELSE 0 END)"
+    "  ON CONFLICT " UD_KEY " DO UPDATE SET n = txn_user_daily.n + 1,"
+    "  purchases = txn_user_daily.purchases + excluded.purchases,"
+    "  spend = txn_user_daily.spend + excluded.spend,"
+    "  refund = txn_user_daily.refund + excluded.refund, scale = excluded.scale;"
+    " RETURN NULL; END $$;"
+    "CREATE TRIGGER txn_user_daily_keep AFTER INSERT OR UPDATE ON transactions"
+    " FOR EACH ROW EXECUTE FUNCTION txn_user_daily_keep();"
+    "INSERT INTO txn_user_daily SELECT tenant_id, currency, partner_id, user_id, txn_day(action_date),"
+    " transaction_type, category, max(scale), count(*),"
+    " sum(CASE WHEN txn_bought(amount, transaction_type) THEN 1 ELSE 0 END),"
+    " sum(CASE WHEN txn_bought(amount, transaction_type) THEN amount ELSE 0 END),"
+    " sum(CASE WHEN txn_refund(amount, transaction_type) THEN abs(amount) ELSE 0 END)"
+    " FROM transactions"
+    " GROUP BY tenant_id, currency, partner_id, user_id, txn_day(action_date), transaction_type, category;";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_scenarios,
-                                         migration_alerts};
+                                         migration_alerts, migration_user_daily};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

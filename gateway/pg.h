@@ -23,6 +23,7 @@
 #include "db.h"
 #include "db_perf.h"
 #include "db_rollups.h"
+#include "db_user_days.h"
 #include "db_sessions.h"
 #include "experiments.h"
 #include "scenarios.h"
@@ -86,6 +87,10 @@ int gw_pg_treasury_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
 /* pg_rollups.c (db_rollups.h; migration 3's trigger keeps them) */
 int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out,
                      fc_err *err);
+
+/* pg_user_days.c (db_user_days.h; migration_user_daily's trigger keeps them) */
+int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, const char *partner,
+                         int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err);
 
 /* pg_perf.c (db_perf.h) */
 int gw_pg_prediction_insert(gw_pg *pg, const gw_prediction *p, int *stored, fc_err *err);

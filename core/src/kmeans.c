@@ -577,6 +577,10 @@ static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_par
                         fc_err *err) {
   size_t m = n;
   const double *src = x;
+  if (p->init != NULL) {
+    memcpy(c, p->init, (size_t)p->k * d * sizeof *c);
+    return FC_OK;
+  }
   if (p->algo == FC_KMEANS_MINIBATCH && sub != NULL) {
     m = 3 * p->batch_size;
     if (m < (size_t)p->k) m = (size_t)p->k;
@@ -627,6 +631,7 @@ int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p,
   }
   fc_rng_seed(&rng, p.seed);
   out->inertia = INFINITY;
+  if (p.init != NULL) p.n_init = 1; /* the same start would give the same run */
   for (int r = 0; r < p.n_init; r++) {
     double in;
     int it = one_restart(x, n, d, &p, tol_abs, r, &rng, c, &w, sub, err);

@@ -1,16 +1,20 @@
 /* segments.c: features per (partner, user), clustering into segments,
  * human labels, recency-weighted membership and the JSON answer.
  *
- * Transactions are sorted by (partner, user, time) and folded into daily
+ * Transactions (or day rows a store kept, fc_seg_day) are summed exactly
+ * per (partner, user, day, type, category) in minor units, with strings
+ * ranked once so the sort compares integers, then folded into daily
  * aggregates; every feature is computed from those, so a long history costs
- * one pass. Membership snapshots recompute a user's features as of the end
+ * one pass, and the same sums give the same answer from either input. Membership snapshots recompute a user's features as of the end
  * of each window from the same aggregates, scale them with the scaler
  * fitted on the final features and assign them to the fitted clusters.
  */
 #include "fc/segments.h"
 #include "fc/dbscan.h"
 #include "fc/kmeans.h"
+#include "fc/rng.h"
 #include "internal.h"
+#include "pool.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +35,7 @@ fc_segments_params fc_segments_defaults(void) {
   p.n_init = 10;
   p.seed = 0;
   p.silhouette_sample = 5000;
+  p.select_sample = 3000;
   p.eps = 0;
   p.min_pts = 5;
   p.scaling = FC_SCALE_ZSCORE;
@@ -72,51 +77,337 @@ static int month_of_day(int64_t z) {
   return (int)(mp < 10 ? mp + 3 : mp - 9);
 }
 
-/* ---- sorting and interning ---- */
+/* ---- day groups ---- */
 
-typedef struct row {
-  const char *partner, *user;
-  int64_t t;
-  size_t i;
-} row;
+/* A selected row (a transaction, or a fc_seg_day) with its strings as
+ * ranks in strcmp order, so that sorting compares integers; after the sort,
+ * rows of one key are merged into one group. */
+typedef struct grp {
+  uint32_t partner, user, type;
+  int32_t cat; /* -1: none */
+  int64_t day;
+  int scale;
+  size_t i; /* selection index of its (first) row: its strings */
+  int64_t count, purchases, spend, refund;
+} grp;
 
-static int cmp_row(const void *a, const void *b) {
-  const row *x = a, *y = b;
-  int c = strcmp(x->partner, y->partner);
-  if (c == 0) c = strcmp(x->user, y->user);
-  if (c == 0) c = (x->t > y->t) - (x->t < y->t);
-  if (c == 0) c = (x->i > y->i) - (x->i < y->i);
-  return c;
+#define CMP_FIELD(f) \
+  if (x->f != y->f) return x->f < y->f ? -1 : 1
+
+static int cmp_key(const grp *x, const grp *y) {
+  CMP_FIELD(partner);
+  CMP_FIELD(user);
+  CMP_FIELD(day);
+  CMP_FIELD(type);
+  CMP_FIELD(cat);
+  CMP_FIELD(scale);
+  return 0;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+static int cmp_grp(const void *a, const void *b) {
+  const grp *x = a, *y = b;
+  int c = cmp_key(x, y);
+  return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-static const char *type_of(const fc_transaction *t) {
-  return t->transaction_type && t->transaction_type[0] ? t->transaction_type : "purchase";
+static int same_user(const grp *a, const grp *b) {
+  return a->partner == b->partner && a->user == b->user;
 }
 
-static const char *category_of(const fc_transaction *t) {
-  return t->category && t->category[0] ? t->category : NULL;
+/* The selection: groups and, by selection index, their strings. */
+typedef struct sel {
+  grp *g;
+  size_t n;
+  const char **partner, **user, **type, **cat;
+  const char *currency; /* of the first selected row */
+} sel;
+
+static void sel_free(sel *s) {
+  fc__free(s->g);
+  fc__free((void *)s->partner);
+  fc__free((void *)s->user);
+  fc__free((void *)s->type);
+  fc__free((void *)s->cat);
+  memset(s, 0, sizeof *s);
 }
 
-/* Sorted distinct strings; *names is allocated. */
-static int intern(const char **all, size_t m, const char ***names, size_t *count) {
-  size_t u = 0;
-  qsort(all, m, sizeof *all, cmp_str);
-  for (size_t i = 0; i < m; i++)
-    if (u == 0 || strcmp(all[u - 1], all[i]) != 0) all[u++] = all[i];
-  *names = fc__mallocarray(u, sizeof **names);
-  if (*names == NULL) return FC_ENOMEM;
-  memcpy(*names, all, u * sizeof *all);
-  *count = u;
+static int sel_alloc(sel *s, size_t n) {
+  size_t m = n ? n : 1;
+  memset(s, 0, sizeof *s);
+  s->g = fc__mallocarray(m, sizeof *s->g);
+  s->partner = fc__mallocarray(m, sizeof *s->partner);
+  s->user = fc__mallocarray(m, sizeof *s->user);
+  s->type = fc__mallocarray(m, sizeof *s->type);
+  s->cat = fc__mallocarray(m, sizeof *s->cat);
+  return s->g && s->partner && s->user && s->type && s->cat ? FC_OK : FC_ENOMEM;
+}
+
+static void sel_add(sel *s, const char *partner, const char *user, const char *type,
+                    const char *cat, int64_t day, int scale, int64_t count, int64_t purchases,
+                    int64_t spend, int64_t refund) {
+  grp *g = &s->g[s->n];
+  memset(g, 0, sizeof *g);
+  g->day = day;
+  g->scale = scale;
+  g->i = s->n;
+  g->count = count;
+  g->purchases = purchases;
+  g->spend = spend;
+  g->refund = refund;
+  s->partner[s->n] = partner;
+  s->user[s->n] = user;
+  s->type[s->n] = type && type[0] ? type : "purchase";
+  s->cat[s->n++] = cat && cat[0] ? cat : NULL;
+}
+
+/* The currency check both inputs share. */
+static int same_currency(sel *s, const char *ccy, const char *what, size_t i, const char *id,
+                         fc_err *err) {
+  if (s->n == 0) {
+    s->currency = ccy;
+    return FC_OK;
+  }
+  if (strcmp(ccy, s->currency) == 0) return FC_OK;
+  return fc__err(err, FC_EINVAL,
+                 "%s %zu (%s): currency %s differs from %s; segment one currency at a time "
+                 "(filter by partner)",
+                 what, i, id, ccy, s->currency);
+}
+
+static int is_refund(const fc_transaction *t) {
+  return t->amount < 0 ||
+         (t->transaction_type && strcmp(t->transaction_type, "refund") == 0);
+}
+
+/* Selects the transactions that pass the filters, one group each. */
+static int select_txns(const fc_transaction *tx, size_t n, const fc_segments_params *p, sel *s,
+                       fc_err *err) {
+  if (n > 0 && tx == NULL) return fc__err(err, FC_EINVAL, "transactions: NULL array");
+  if (sel_alloc(s, n) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const fc_transaction *t = &tx[i];
+    const char *id = t->id ? t->id : "no id";
+    int refund = is_refund(t), bought = !refund && t->amount > 0;
+    if (!t->partner_id || !t->partner_id[0] || !t->user_id || !t->user_id[0])
+      return fc__err(err, FC_EINVAL, "transaction %zu (%s): missing partner_id or user_id", i, id);
+    if (t->scale < 0 || t->scale > 9)
+      return fc__err(err, FC_EINVAL, "transaction %zu (%s): scale %d outside [0, 9]", i, id,
+                     t->scale);
+    if (p->partner_id && strcmp(p->partner_id, t->partner_id) != 0) continue;
+    if (t->action_date < p->from || t->action_date >= p->to) continue;
+    if (same_currency(s, t->currency, "transaction", i, id, err) != FC_OK) return err->code;
+    sel_add(s, t->partner_id, t->user_id, t->transaction_type, t->category,
+            day_of(t->action_date), t->scale, 1, bought, bought ? t->amount : 0,
+            refund ? (t->amount < 0 ? -t->amount : t->amount) : 0);
+  }
   return FC_OK;
 }
 
-static int lookup(const char **names, size_t count, const char *s) {
-  const char **hit = s ? bsearch(&s, names, count, sizeof *names, cmp_str) : NULL;
-  return hit ? (int)(hit - names) : -1;
+/* Selects the day rows that pass the filters (from/to on midnights). */
+static int select_days(const fc_seg_day *d, size_t n, const fc_segments_params *p, sel *s,
+                       fc_err *err) {
+  int64_t lo = p->from == INT64_MIN ? INT64_MIN : day_of(p->from);
+  int64_t hi = p->to == INT64_MAX ? INT64_MAX : day_of(p->to);
+  if (n > 0 && d == NULL) return fc__err(err, FC_EINVAL, "day rows: NULL array");
+  if ((p->from != INT64_MIN && p->from % DAY != 0) || (p->to != INT64_MAX && p->to % DAY != 0))
+    return fc__err(err, FC_EINVAL, "day rows: from and to must fall on midnights (UTC)");
+  if (sel_alloc(s, n) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const fc_seg_day *r = &d[i];
+    if (!r->partner_id || !r->partner_id[0] || !r->user_id || !r->user_id[0])
+      return fc__err(err, FC_EINVAL, "day row %zu: missing partner_id or user_id", i);
+    if (r->scale < 0 || r->scale > 9 || r->count < 1 || r->purchases < 0 ||
+        r->purchases > r->count || r->spend < 0 || r->refund < 0)
+      return fc__err(err, FC_EINVAL, "day row %zu (%s): scale, count or sums out of range", i,
+                     r->user_id);
+    if (p->partner_id && strcmp(p->partner_id, r->partner_id) != 0) continue;
+    if (r->day < lo || r->day >= hi) continue;
+    if (same_currency(s, r->currency ? r->currency : "", "day row", i, r->user_id, err) != FC_OK)
+      return err->code;
+    sel_add(s, r->partner_id, r->user_id, r->transaction_type, r->category, r->day, r->scale,
+            r->count, r->purchases, r->spend, r->refund);
+  }
+  return FC_OK;
+}
+
+/* ---- ranking strings ---- */
+
+typedef struct named {
+  const char *s;
+  size_t id;
+} named;
+
+static int cmp_named(const void *a, const void *b) {
+  return strcmp(((const named *)a)->s, ((const named *)b)->s);
+}
+
+/* rank[i] = the place of s[i] among the distinct strings of s[0..n-1] in
+ * strcmp order (-1 for NULL); with names, *names (allocated) are those
+ * strings in that order and *count their number. */
+static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***names,
+                        size_t *count) {
+  fc__map m;
+  named *dist = fc__mallocarray(n ? n : 1, sizeof *dist);
+  size_t *place = NULL, nd = 0;
+  int rc = dist ? FC_OK : FC_ENOMEM;
+  fc__map_init(&m);
+  for (size_t i = 0; i < n && rc == FC_OK; i++) {
+    size_t v;
+    if (!s[i]) {
+      rank[i] = -1;
+      continue;
+    }
+    if (i > 0 && s[i - 1] == s[i]) { /* the same pointer: the same string */
+      rank[i] = rank[i - 1];
+      continue;
+    }
+    if ((v = fc__map_get(&m, s[i])) == SIZE_MAX) {
+      dist[nd].s = s[i];
+      dist[nd].id = v = nd;
+      nd++;
+      rc = fc__map_put(&m, s[i], v);
+    }
+    rank[i] = (int32_t)v;
+  }
+  fc__map_free(&m);
+  if (rc == FC_OK && (place = fc__mallocarray(nd ? nd : 1, sizeof *place)) == NULL) rc = FC_ENOMEM;
+  if (rc == FC_OK && names && (*names = fc__mallocarray(nd ? nd : 1, sizeof **names)) == NULL)
+    rc = FC_ENOMEM;
+  if (rc == FC_OK) {
+    qsort(dist, nd, sizeof *dist, cmp_named);
+    for (size_t a = 0; a < nd; a++) {
+      place[dist[a].id] = a;
+      if (names) (*names)[a] = dist[a].s;
+    }
+    for (size_t i = 0; i < n; i++)
+      if (rank[i] >= 0) rank[i] = (int32_t)place[rank[i]];
+    if (count) *count = nd;
+  }
+  fc__free(dist);
+  fc__free(place);
+  return rc;
+}
+
+/* ---- sorting by user ---- */
+
+typedef struct pairkey {
+  uint64_t key; /* partner rank << 32 | user rank */
+  size_t id;
+} pairkey;
+
+static int cmp_pairkey(const void *a, const void *b) {
+  uint64_t x = ((const pairkey *)a)->key, y = ((const pairkey *)b)->key;
+  return (x > y) - (x < y);
+}
+
+static uint64_t pair_of(const grp *g) { return (uint64_t)g->partner << 32 | g->user; }
+
+static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/* rank[i] = the place of row i's (partner, user) among the distinct pairs
+ * in (partner, user) order; *count their number. */
+static int rank_users(const grp *g, size_t n, size_t *rank, size_t *count) {
+  size_t cap = 64, nd = 0;
+  while (cap < 2 * n) cap *= 2;
+  uint64_t *slot_key = fc__mallocarray(cap, sizeof *slot_key);
+  size_t *slot_id = fc__mallocarray(cap, sizeof *slot_id), *place = NULL;
+  pairkey *dist = fc__mallocarray(n ? n : 1, sizeof *dist);
+  int rc = slot_key && slot_id && dist ? FC_OK : FC_ENOMEM;
+  for (size_t j = 0; rc == FC_OK && j < cap; j++) slot_id[j] = SIZE_MAX;
+  for (size_t i = 0; rc == FC_OK && i < n; i++) {
+    uint64_t k = pair_of(&g[i]);
+    size_t j = (size_t)mix64(k) & (cap - 1);
+    while (slot_id[j] != SIZE_MAX && slot_key[j] != k) j = (j + 1) & (cap - 1);
+    if (slot_id[j] == SIZE_MAX) {
+      slot_key[j] = k;
+      slot_id[j] = nd;
+      dist[nd].key = k;
+      dist[nd].id = nd;
+      nd++;
+    }
+    rank[i] = slot_id[j];
+  }
+  if (rc == FC_OK && (place = fc__mallocarray(nd ? nd : 1, sizeof *place)) == NULL) rc = FC_ENOMEM;
+  if (rc == FC_OK) {
+    qsort(dist, nd, sizeof *dist, cmp_pairkey);
+    for (size_t a = 0; a < nd; a++) place[dist[a].id] = a;
+    for (size_t i = 0; i < n; i++) rank[i] = place[rank[i]];
+    *count = nd;
+  }
+  fc__free(slot_key);
+  fc__free(slot_id);
+  fc__free(dist);
+  fc__free(place);
+  return rc;
+}
+
+/* Sorts the groups by cmp_grp: a stable counting sort by user, then each
+ * user's rows sorted where they are not in order already (rows come in
+ * time order from a store or a partner's export). A plain sort of a
+ * million 64-byte rows cost more than everything else before clustering. */
+static int sort_groups(sel *s) {
+  size_t n = s->n, nu = 0;
+  size_t *rank = fc__mallocarray(n ? n : 1, sizeof *rank), *start = NULL;
+  grp *out = fc__mallocarray(n ? n : 1, sizeof *out);
+  int rc = rank && out ? rank_users(s->g, n, rank, &nu) : FC_ENOMEM;
+  if (rc == FC_OK && (start = fc__calloc(nu + 1, sizeof *start)) == NULL) rc = FC_ENOMEM;
+  if (rc == FC_OK) {
+    for (size_t i = 0; i < n; i++) start[rank[i] + 1]++;
+    for (size_t u = 0; u < nu; u++) start[u + 1] += start[u];
+    for (size_t i = 0; i < n; i++) out[start[rank[i]]++] = s->g[i];
+    for (size_t u = 0, a = 0; u < nu; a = start[u++]) {
+      size_t b = start[u], k = a + 1;
+      while (k < b && cmp_grp(&out[k - 1], &out[k]) < 0) k++;
+      if (k < b) qsort(out + a, b - a, sizeof *out, cmp_grp);
+    }
+    fc__free(s->g);
+    s->g = out;
+    out = NULL;
+  }
+  fc__free(rank);
+  fc__free(start);
+  fc__free(out);
+  return rc;
+}
+
+/* Ranks the selection's strings (types and categories become the result's
+ * names), sorts the groups and merges those of one key. */
+static int order_groups(sel *s, fc_segments_result *r) {
+  int32_t *rank = fc__mallocarray(s->n ? s->n : 1, sizeof *rank);
+  const char **const cols[4] = {s->partner, s->user, s->type, s->cat};
+  int rc = rank ? FC_OK : FC_ENOMEM;
+  size_t k = 0;
+  for (int c = 0; c < 4 && rc == FC_OK; c++) {
+    rc = rank_strings((const char **)cols[c], s->n, rank, c == 2 ? &r->types : c == 3 ? &r->categories : NULL,
+                      c == 2 ? &r->n_types : c == 3 ? &r->n_categories : NULL);
+    for (size_t i = 0; i < s->n && rc == FC_OK; i++) {
+      grp *g = &s->g[i]; /* unsorted yet: g->i == i */
+      if (c == 0) g->partner = (uint32_t)rank[i];
+      else if (c == 1) g->user = (uint32_t)rank[i];
+      else if (c == 2) g->type = (uint32_t)rank[i];
+      else g->cat = rank[i];
+    }
+  }
+  fc__free(rank);
+  if (rc != FC_OK) return rc;
+  if (sort_groups(s) != FC_OK) return FC_ENOMEM;
+  for (size_t i = 0; i < s->n; i++) { /* exact sums: integers */
+    grp *g = &s->g[i], *last = k ? &s->g[k - 1] : NULL;
+    if (last && cmp_key(last, g) == 0) {
+      last->count += g->count;
+      last->purchases += g->purchases;
+      last->spend += g->spend;
+      last->refund += g->refund;
+    } else {
+      s->g[k++] = *g;
+    }
+  }
+  s->n = k;
+  return FC_OK;
 }
 
 /* ---- daily aggregates ---- */
@@ -129,8 +420,6 @@ typedef struct dayagg {
 
 /* Everything the pipeline keeps besides the result. */
 typedef struct work {
-  row *rows;
-  size_t n_rows;
   dayagg *days;
   size_t n_days;
   size_t *user_day; /* n_users + 1 offsets into days */
@@ -141,7 +430,6 @@ typedef struct work {
 } work;
 
 static void work_free(work *w) {
-  fc__free(w->rows);
   fc__free(w->days);
   fc__free(w->user_day);
   fc__free(w->ucat_off);
@@ -169,133 +457,71 @@ static int check_params(const fc_segments_params *p, fc_err *err) {
     return fc__err(err, FC_EINVAL, "half_life_days must be positive and finite");
   if (!(p->trend_threshold >= 0) || !isfinite(p->trend_threshold))
     return fc__err(err, FC_EINVAL, "trend_threshold must be >= 0 and finite");
+  if (p->select_sample != 0 && p->select_sample < 100)
+    return fc__err(err, FC_EINVAL, "select_sample = %zu: 0 or at least 100", p->select_sample);
   return FC_OK;
 }
 
-/* Selects and sorts the transactions that pass the filters. */
-static int select_rows(const fc_transaction *tx, size_t n, const fc_segments_params *p, work *w,
-                       fc_err *err) {
-  if (n > 0 && tx == NULL) return fc__err(err, FC_EINVAL, "transactions: NULL array");
-  w->rows = fc__mallocarray(n, sizeof *w->rows);
-  if (w->rows == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) {
-    const fc_transaction *t = &tx[i];
-    if (!t->partner_id || !t->partner_id[0] || !t->user_id || !t->user_id[0])
-      return fc__err(err, FC_EINVAL, "transaction %zu (%s): missing partner_id or user_id", i,
-                     t->id ? t->id : "no id");
-    if (t->scale < 0 || t->scale > 9)
-      return fc__err(err, FC_EINVAL, "transaction %zu (%s): scale %d outside [0, 9]", i,
-                     t->id ? t->id : "no id", t->scale);
-    if (p->partner_id && strcmp(p->partner_id, t->partner_id) != 0) continue;
-    if (t->action_date < p->from || t->action_date >= p->to) continue;
-    if (w->n_rows > 0 && strcmp(t->currency, tx[w->rows[0].i].currency) != 0)
-      return fc__err(err, FC_EINVAL,
-                     "transaction %zu (%s): currency %s differs from %s; segment one currency "
-                     "at a time (filter by partner)",
-                     i, t->id ? t->id : "no id", t->currency, tx[w->rows[0].i].currency);
-    w->rows[w->n_rows].partner = t->partner_id;
-    w->rows[w->n_rows].user = t->user_id;
-    w->rows[w->n_rows].t = t->action_date;
-    w->rows[w->n_rows++].i = i;
+/* Folds one group into the user's days, type counts and category spend. */
+static int fold_group(const grp *x, work *w, fc_segments_result *r, size_t u, int first,
+                      size_t *cat_cap) {
+  double unit = pow10i(x->scale), v = (double)x->spend / unit;
+  dayagg *dg;
+  if (first || w->days[w->n_days - 1].day != x->day) {
+    dg = &w->days[w->n_days++];
+    memset(dg, 0, sizeof *dg);
+    dg->day = x->day;
   }
-  if (w->n_rows == 0)
-    return fc__err(err, FC_EINVAL, "no transactions%s%s in the date range (of %zu given)",
-                   p->partner_id ? " for partner " : "", p->partner_id ? p->partner_id : "", n);
-  qsort(w->rows, w->n_rows, sizeof *w->rows, cmp_row);
-  return FC_OK;
-}
-
-static int intern_all(const fc_transaction *tx, work *w, fc_segments_result *r) {
-  const char **all = fc__mallocarray(w->n_rows, sizeof *all);
-  size_t m = 0;
-  int rc;
-  if (all == NULL) return FC_ENOMEM;
-  for (size_t a = 0; a < w->n_rows; a++) all[m++] = type_of(&tx[w->rows[a].i]);
-  rc = intern(all, m, &r->types, &r->n_types);
-  m = 0;
-  for (size_t a = 0; a < w->n_rows && rc == FC_OK; a++)
-    if (category_of(&tx[w->rows[a].i])) all[m++] = category_of(&tx[w->rows[a].i]);
-  if (rc == FC_OK) rc = intern(all, m, &r->categories, &r->n_categories);
-  fc__free(all);
-  return rc;
-}
-
-static int same_user(const row *a, const row *b) {
-  return strcmp(a->partner, b->partner) == 0 && strcmp(a->user, b->user) == 0;
-}
-
-static int is_refund(const fc_transaction *t) {
-  return t->amount < 0 || strcmp(type_of(t), "refund") == 0;
-}
-
-/* Folds one user's rows [a, b) into daily aggregates, type counts and
- * category spend. */
-static int fold_user(const fc_transaction *tx, work *w, fc_segments_result *r, size_t u, size_t a,
-                     size_t b, size_t *cat_cap) {
-  double *types = r->type_share + u * r->n_types;
-  size_t first_cat = w->ucat_off[u];
-  for (size_t q = a; q < b; q++) {
-    const fc_transaction *t = &tx[w->rows[q].i];
-    int64_t day = day_of(t->action_date);
-    double v = (double)t->amount / pow10i(t->scale);
-    int cat = lookup(r->categories, r->n_categories, category_of(t));
-    dayagg *dg;
-    if (w->n_days == 0 || w->days[w->n_days - 1].day != day || q == a) {
-      dg = &w->days[w->n_days++];
-      memset(dg, 0, sizeof *dg);
-      dg->day = day;
+  dg = &w->days[w->n_days - 1];
+  dg->count += (size_t)x->count;
+  dg->purchases += (size_t)x->purchases;
+  dg->spend += v;
+  dg->refund += (double)x->refund / unit;
+  r->type_share[u * r->n_types + x->type] += (double)x->count;
+  if (x->cat < 0 || x->spend <= 0) return FC_OK;
+  size_t c = w->ucat_off[u];
+  while (c < w->ucat_off[u + 1] && w->ucat_id[c] != x->cat) c++;
+  if (c == w->ucat_off[u + 1]) {
+    size_t before = *cat_cap;
+    if (fc__grow((void **)&w->ucat_id, cat_cap, c + 1, sizeof *w->ucat_id) != FC_OK)
+      return FC_ENOMEM;
+    if (*cat_cap != before) {
+      double *ns = fc__reallocarray(w->ucat_spend, *cat_cap, sizeof *ns);
+      if (ns == NULL) return FC_ENOMEM;
+      w->ucat_spend = ns;
     }
-    dg = &w->days[w->n_days - 1];
-    dg->count++;
-    types[lookup(r->types, r->n_types, type_of(t))] += 1;
-    if (is_refund(t)) {
-      dg->refund += fabs(v);
-      continue;
-    }
-    if (v > 0) dg->spend += v, dg->purchases++;
-    if (cat < 0 || v <= 0) continue;
-    size_t c = first_cat;
-    while (c < w->ucat_off[u + 1] && w->ucat_id[c] != cat) c++;
-    if (c == w->ucat_off[u + 1]) {
-      size_t before = *cat_cap;
-      if (fc__grow((void **)&w->ucat_id, cat_cap, c + 1, sizeof *w->ucat_id) != FC_OK)
-        return FC_ENOMEM;
-      if (*cat_cap != before) {
-        double *ns = fc__reallocarray(w->ucat_spend, *cat_cap, sizeof *ns);
-        if (ns == NULL) return FC_ENOMEM;
-        w->ucat_spend = ns;
-      }
-      w->ucat_id[c] = cat;
-      w->ucat_spend[c] = 0;
-      w->ucat_off[u + 1]++;
-    }
-    w->ucat_spend[c] += v;
+    w->ucat_id[c] = x->cat;
+    w->ucat_spend[c] = 0;
+    w->ucat_off[u + 1]++;
   }
+  w->ucat_spend[c] += v;
   return FC_OK;
 }
 
-/* Counts users, then folds every user. */
-static int build_users(const fc_transaction *tx, work *w, fc_segments_result *r, fc_err *err) {
-  size_t nu = 0, cat_cap = 0, u = 0, a = 0;
-  for (size_t q = 0; q < w->n_rows; q++) nu += q == 0 || !same_user(&w->rows[q - 1], &w->rows[q]);
+/* Counts users, then folds every user's groups (sorted and merged). */
+static int build_users(const sel *s, work *w, fc_segments_result *r, fc_err *err) {
+  size_t nu = 0, cat_cap = 0, u = 0;
+  for (size_t q = 0; q < s->n; q++) nu += q == 0 || !same_user(&s->g[q - 1], &s->g[q]);
   r->n_users = nu;
-  r->users = fc__calloc(nu, sizeof *r->users);
-  r->type_share = fc__calloc(nu * r->n_types, sizeof *r->type_share);
-  w->days = fc__mallocarray(w->n_rows, sizeof *w->days);
+  r->users = fc__calloc(nu ? nu : 1, sizeof *r->users);
+  r->type_share = fc__calloc(nu * r->n_types + 1, sizeof *r->type_share);
+  w->days = fc__mallocarray(s->n ? s->n : 1, sizeof *w->days);
   w->user_day = fc__calloc(nu + 1, sizeof *w->user_day);
   w->ucat_off = fc__calloc(nu + 1, sizeof *w->ucat_off);
   if (!r->users || !r->type_share || !w->days || !w->user_day || !w->ucat_off)
     return fc__err(err, FC_ENOMEM, "out of memory");
-  for (size_t q = 1; q <= w->n_rows; q++) {
-    if (q < w->n_rows && same_user(&w->rows[q - 1], &w->rows[q])) continue;
-    r->users[u].partner_id = w->rows[a].partner;
-    r->users[u].user_id = w->rows[a].user;
-    w->ucat_off[u + 1] = w->ucat_off[u];
-    if (fold_user(tx, w, r, u, a, q, &cat_cap) != FC_OK)
+  for (size_t q = 0; q < s->n; q++) {
+    const grp *x = &s->g[q];
+    int first = q == 0 || !same_user(&s->g[q - 1], x);
+    if (first && q > 0) u++;
+    if (first) {
+      r->users[u].partner_id = s->partner[x->i];
+      r->users[u].user_id = s->user[x->i];
+      w->ucat_off[u + 1] = w->ucat_off[u];
+    }
+    if (fold_group(x, w, r, u, first, &cat_cap) != FC_OK)
       return fc__err(err, FC_ENOMEM, "out of memory");
     w->user_day[u + 1] = w->n_days;
-    u++;
-    a = q;
   }
   return FC_OK;
 }
@@ -456,17 +682,31 @@ static int features_all(work *w, fc_segments_result *r, const fc_segments_params
   return rc;
 }
 
-static int features_pipeline(const fc_transaction *tx, size_t n, const fc_segments_params *p,
-                             work *w, fc_segments_result *r, fc_err *err) {
+/* The pipeline's input: transactions or day rows. */
+typedef struct input {
+  const fc_transaction *tx;
+  const fc_seg_day *days;
+  size_t n;
+} input;
+
+static int features_pipeline(input in, const fc_segments_params *p, work *w,
+                             fc_segments_result *r, fc_err *err) {
+  sel s;
   int rc;
   memset(r, 0, sizeof *r);
+  memset(&s, 0, sizeof s);
   r->silhouette = NAN;
   r->method = p->method;
   if ((rc = check_params(p, err)) != FC_OK) return rc;
-  if ((rc = select_rows(tx, n, p, w, err)) != FC_OK) return rc;
-  if (intern_all(tx, w, r) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
-  if ((rc = build_users(tx, w, r, err)) != FC_OK) return rc;
-  return features_all(w, r, p, err);
+  rc = in.days ? select_days(in.days, in.n, p, &s, err) : select_txns(in.tx, in.n, p, &s, err);
+  if (rc == FC_OK && s.n == 0)
+    rc = fc__err(err, FC_EINVAL, "no transactions%s%s in the date range (of %zu %s given)",
+                 p->partner_id ? " for partner " : "", p->partner_id ? p->partner_id : "", in.n,
+                 in.days ? "day rows" : "");
+  if (rc == FC_OK && order_groups(&s, r) != FC_OK) rc = fc__err(err, FC_ENOMEM, "out of memory");
+  if (rc == FC_OK) rc = build_users(&s, w, r, err);
+  sel_free(&s);
+  return rc == FC_OK ? features_all(w, r, p, err) : rc;
 }
 
 int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_params p,
@@ -474,7 +714,7 @@ int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_param
   work w;
   int rc;
   memset(&w, 0, sizeof w);
-  rc = features_pipeline(txns, n, &p, &w, out, err);
+  rc = features_pipeline((input){txns, NULL, n}, &p, &w, out, err);
   work_free(&w);
   return rc;
 }
@@ -503,6 +743,55 @@ static int report(const fc_segments_params *p, const char *stage, double f, fc_e
   return FC_OK;
 }
 
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* k = auto for many users: the silhouette's choice among the k-means fits
+ * of a seeded sample of p->select_sample users (in user order), then the
+ * chosen fit's centres refined by one k-means run on every user. Fitting
+ * every k ten times on every user cost seconds at 100,000 users; a
+ * silhouette is itself a sampled estimate, and the refinement makes the
+ * final clusters those of all users. */
+static int kmeans_auto_sampled(fc_segments_result *r, const fc_segments_params *p,
+                               fc_kmeans_auto_params ap, fc_kmeans_result *km, fc_err *err) {
+  size_t nu = r->n_users, dd = FC_SEGF_COUNT, m = p->select_sample;
+  size_t *idx = fc__mallocarray(nu, sizeof *idx);
+  double *xs = fc__mallocarray(m * dd, sizeof *xs);
+  fc_kmeans_result pick;
+  fc_rng rng;
+  int rc;
+  memset(&pick, 0, sizeof pick);
+  if (!idx || !xs) {
+    fc__free(idx);
+    fc__free(xs);
+    return fc__err(err, FC_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < nu; i++) idx[i] = i;
+  fc_rng_seed(&rng, p->seed);
+  for (size_t a = 0; a < m; a++) { /* partial Fisher-Yates */
+    size_t b = a + (size_t)fc_rng_below(&rng, nu - a), t = idx[a];
+    idx[a] = idx[b];
+    idx[b] = t;
+  }
+  qsort(idx, m, sizeof *idx, cmp_size);
+  for (size_t a = 0; a < m; a++) memcpy(xs + a * dd, r->scaled + idx[a] * dd, dd * sizeof *xs);
+  if (ap.k_max > (int)m - 1) ap.k_max = (int)m - 1;
+  rc = fc_kmeans_auto(xs, m, dd, ap, &pick, r->k_scores, err);
+  if (rc == FC_OK) {
+    fc_kmeans_params kp = ap.base;
+    kp.k = pick.k;
+    kp.init = pick.centers;
+    kp.progress = NULL;
+    rc = fc_kmeans_fit(r->scaled, nu, dd, kp, km, err);
+  }
+  fc_kmeans_result_free(&pick);
+  fc__free(idx);
+  fc__free(xs);
+  return rc;
+}
+
 static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fit *f,
                           fc_err *err) {
   size_t nu = r->n_users, dd = FC_SEGF_COUNT;
@@ -525,7 +814,9 @@ static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fi
     r->k_max = ap.k_max;
     r->k_scores = fc__mallocarray((size_t)(top - p->k_min + 1), sizeof *r->k_scores);
     if (r->k_scores == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-    rc = fc_kmeans_auto(r->scaled, nu, dd, ap, &f->km, r->k_scores, err);
+    rc = p->select_sample && nu > p->select_sample
+             ? kmeans_auto_sampled(r, p, ap, &f->km, err)
+             : fc_kmeans_auto(r->scaled, nu, dd, ap, &f->km, r->k_scores, err);
   } else {
     fc_kmeans_params kp = fc_kmeans_defaults();
     kp.k = p->k;
@@ -790,14 +1081,13 @@ done:
   return rc;
 }
 
-int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
-                    fc_segments_result *out, fc_err *err) {
+static int run_pipeline(input in, fc_segments_params p, fc_segments_result *out, fc_err *err) {
   work w;
   fit f;
   int rc;
   memset(&w, 0, sizeof w);
   memset(&f, 0, sizeof f);
-  if ((rc = features_pipeline(txns, n, &p, &w, out, err)) != FC_OK) goto done;
+  if ((rc = features_pipeline(in, &p, &w, out, err)) != FC_OK) goto done;
   if ((rc = report(&p, "features", CLUSTER_LO, err)) != FC_OK) goto done;
   if (out->n_users < 2) {
     rc = fc__err(err, FC_EINVAL, "segments need at least 2 users, have %zu", out->n_users);
@@ -822,6 +1112,16 @@ done:
   fc_dbscan_result_free(&f.db);
   work_free(&w);
   return rc;
+}
+
+int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
+                    fc_segments_result *out, fc_err *err) {
+  return run_pipeline((input){txns, NULL, n}, p, out, err);
+}
+
+int fc_segments_run_days(const fc_seg_day *rows, size_t n, fc_segments_params p,
+                         fc_segments_result *out, fc_err *err) {
+  return run_pipeline((input){NULL, rows, n}, p, out, err);
 }
 
 void fc_segments_result_free(fc_segments_result *r) {

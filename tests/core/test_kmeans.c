@@ -346,9 +346,38 @@ TEST(kmeans_auto_more_k_than_distinct_points) {
   fc_kmeans_result_free(&r);
 }
 
+TEST(kmeans_from_given_centres) {
+  /* A fit's own centres as the start: one run, a fixed point already (one
+   * iteration, the same labels and inertia). Rough centres near the blobs:
+   * the run converges to the blobs' partition. */
+  size_t per = 200, n = 4 * per;
+  double *x = blobs(4, per, CX, CY, 0.5, 1);
+  double rough[8] = {1, 1, 9, -1, -1, 9, 11, 11};
+  fc_kmeans_params p = fc_kmeans_defaults();
+  fc_kmeans_result a, b;
+  p.k = 4;
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &a, NULL));
+  p.init = a.centers;
+  p.n_init = 10; /* ignored with init */
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &b, NULL));
+  ASSERT_INT_EQ(b.n_iter_total, b.n_iter);
+  ASSERT_INT_EQ(b.n_iter, 1);
+  ASSERT(memcmp(a.labels, b.labels, n * sizeof(int)) == 0);
+  ASSERT_NEAR(a.inertia, b.inertia, 1e-9 * a.inertia);
+  fc_kmeans_result_free(&b);
+  p.init = rough;
+  ASSERT_OK(fc_kmeans_fit(x, n, 2, p, &b, NULL));
+  ASSERT(same_partition(b.labels, 4, per));
+  for (int c = 0; c < 4; c++) ASSERT_INT_EQ(b.labels[(size_t)c * per], c); /* centre c stays blob c */
+  fc_kmeans_result_free(&a);
+  fc_kmeans_result_free(&b);
+  free(x);
+}
+
 TEST_LIST(T(scale_zscore_and_robust), T(scale_bad_input), T(kmeans_recovers_separated_blobs),
           T(kmeans_hamerly_equals_lloyd), T(kmeans_same_seed_same_labels),
           T(kmeans_more_restarts_never_worse), T(kmeans_minibatch_recovers_blobs),
           T(kmeans_bad_input), T(silhouette_known_value), T(silhouette_bad_input),
           T(kmeans_auto_picks_true_k),
-          T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort), T(kmeans_auto_more_k_than_distinct_points))
+          T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort), T(kmeans_auto_more_k_than_distinct_points),
+          T(kmeans_from_given_centres))

@@ -436,8 +436,128 @@ TEST(progress_and_abort) {
   gen_free(&g);
 }
 
+/* One day row per transaction, in reverse order: the core merges and sorts. */
+static fc_seg_day *day_rows_of(const gen *g) {
+  fc_seg_day *d = calloc(g->n, sizeof *d);
+  for (size_t i = 0; i < g->n; i++) {
+    const fc_transaction *t = &g->tx[g->n - 1 - i];
+    int refund = t->amount < 0 || (t->transaction_type && !strcmp(t->transaction_type, "refund"));
+    int bought = !refund && t->amount > 0;
+    d[i].partner_id = t->partner_id;
+    d[i].user_id = t->user_id;
+    d[i].transaction_type = t->transaction_type;
+    d[i].category = t->category;
+    d[i].currency = t->currency;
+    d[i].day = t->action_date / 86400;
+    d[i].scale = t->scale;
+    d[i].count = 1;
+    d[i].purchases = bought;
+    d[i].spend = bought ? t->amount : 0;
+    d[i].refund = refund ? (t->amount < 0 ? -t->amount : t->amount) : 0;
+  }
+  return d;
+}
+
+static void json_of(const fc_segments_result *r, fc_buf *b) {
+  fc_buf_init(b);
+  fc_segments_write_json(r, 1, b);
+}
+
+TEST(day_rows_give_the_same_answer) {
+  gen g = make_groups(15, 3);
+  fc_segments_params p = fc_segments_defaults();
+  fc_seg_day *d;
+  /* Several rows of one user on one day, of every kind, and a second partner. */
+  for (int k = 0; k < 6; k++) {
+    add(&g, g.ids[0], 100, 1234 + k, k % 2 ? "purchase" : "", k % 3 ? "books" : "");
+    add(&g, g.ids[1], 100, k % 2 ? 999 : -333, k % 2 ? "refund" : "purchase", "books");
+    add(&g, g.ids[2], 101, 0, "topup", "x");
+  }
+  for (size_t i = g.n - 6; i < g.n; i++) g.tx[i].partner_id = "p2";
+  d = day_rows_of(&g);
+  for (int v = 0; v < 5; v++) {
+    fc_segments_result a, b;
+    fc_buf ja, jb;
+    fc_segments_params q = p;
+    if (v == 1) q.k = 4;
+    if (v == 2) q.method = FC_SEG_DBSCAN;
+    if (v == 3) q.from = T0 + 30 * 86400, q.to = T0 + 300 * 86400;
+    if (v == 4) q.partner_id = "p1", q.to = T0 + 200 * 86400;
+    ASSERT_OK(fc_segments_run(g.tx, g.n, q, &a, NULL));
+    ASSERT_OK(fc_segments_run_days(d, g.n, q, &b, NULL));
+    json_of(&a, &ja);
+    json_of(&b, &jb);
+    ASSERT_STR_EQ(ja.data, jb.data);
+    ASSERT_INT_EQ(memcmp(a.features, b.features, a.n_users * FC_SEGF_COUNT * sizeof(double)), 0);
+    fc_buf_free(&ja);
+    fc_buf_free(&jb);
+    fc_segments_result_free(&a);
+    fc_segments_result_free(&b);
+  }
+  free(d);
+  gen_free(&g);
+}
+
+TEST(day_rows_bad_input) {
+  gen g = make_groups(3, 3);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result r;
+  fc_err e;
+  fc_seg_day *d = day_rows_of(&g);
+  p.from = T0 + 3600; /* not a midnight: the rows cannot say which of its day's to keep */
+  ASSERT_INT_EQ(fc_segments_run_days(d, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "midnight");
+  fc_segments_result_free(&r);
+  p = fc_segments_defaults();
+  d[3].count = 0;
+  ASSERT_INT_EQ(fc_segments_run_days(d, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "out of range");
+  fc_segments_result_free(&r);
+  d[3].count = 1;
+  d[4].currency = "EUR";
+  ASSERT_INT_EQ(fc_segments_run_days(d, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "currency");
+  fc_segments_result_free(&r);
+  d[4].currency = "USD";
+  p.select_sample = 10;
+  ASSERT_INT_EQ(fc_segments_run_days(d, g.n, p, &r, &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "select_sample");
+  fc_segments_result_free(&r);
+  free(d);
+  gen_free(&g);
+}
+
+TEST(sampled_k_selection_finds_the_groups) {
+  /* 4 x 150 users, k chosen on a 200-user sample, refined on all. */
+  gen g = make_groups(150, 9);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result a, b;
+  fc_buf ja, jb;
+  p.select_sample = 200;
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &a, NULL));
+  ASSERT_INT_EQ(a.n_users, 600);
+  ASSERT_INT_EQ(a.k, 4);
+  ASSERT(groups_recovered(&a, 150));
+  ASSERT(a.k_scores != NULL && a.k_scores[4 - a.k_min] > 0.5);
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &b, NULL)); /* deterministic */
+  json_of(&a, &ja);
+  json_of(&b, &jb);
+  ASSERT_STR_EQ(ja.data, jb.data);
+  fc_buf_free(&ja);
+  fc_buf_free(&jb);
+  fc_segments_result_free(&a);
+  fc_segments_result_free(&b);
+  p.select_sample = 0; /* every user: the same groups */
+  ASSERT_OK(fc_segments_run(g.tx, g.n, p, &a, NULL));
+  ASSERT_INT_EQ(a.k, 4);
+  ASSERT(groups_recovered(&a, 150));
+  fc_segments_result_free(&a);
+  gen_free(&g);
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels),
           T(kmeans_auto_explains_choice), T(same_seed_same_answer),
           T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
           T(json_shape), T(partner_and_date_filters), T(bad_input),
-          T(progress_and_abort))
+          T(progress_and_abort), T(day_rows_give_the_same_answer), T(day_rows_bad_input),
+          T(sampled_k_selection_finds_the_groups))

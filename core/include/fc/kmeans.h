@@ -35,6 +35,9 @@ typedef struct fc_kmeans_params {
   fc_kmeans_algo algo;
   size_t batch_size; /* mini-batch size (default 1024) */
   uint64_t seed;     /* default 0 */
+  const double *init; /* k x d starting centres instead of k-means++: one run
+                         from them, n_init ignored (default NULL). For
+                         refining centres found on a sample. */
   fc_progress_fn progress; /* may be NULL; stages "kmeans++" and "kmeans" */
   void *user_data;         /* passed to progress */
 } fc_kmeans_params;

@@ -50,6 +50,12 @@ typedef struct fc_segments_params {
   int n_init;             /* k-means restarts (default 10) */
   uint64_t seed;          /* default 0 */
   size_t silhouette_sample; /* default 5000 */
+  size_t select_sample;   /* k = auto with more users than this: k is chosen on a
+                             seeded sample of this many users (their k-means and
+                             silhouettes, silhouettes of at most silhouette_sample
+                             of them), and the chosen fit's centres are refined on
+                             every user by one k-means run. 0: every user
+                             (default 3000) */
   double eps;             /* DBSCAN radius in scaled units; <= 0: k-distance knee */
   int min_pts;            /* DBSCAN density (default 5) */
   fc_scale_kind scaling;  /* default FC_SCALE_ZSCORE (money and counts log1p'd first) */
@@ -129,6 +135,23 @@ typedef struct fc_segments_result {
   int64_t start_day, ref_day; /* analysis window, days since 1970-01-01 */
 } fc_segments_result;
 
+/* Transactions summed per (partner, user, UTC day, type, category, scale):
+ * what the pipeline folds transactions into first, and what a store can
+ * keep as they arrive (the gateway's per-user rollups), so that segments
+ * need not read every transaction. Amounts are exact, in minor units at
+ * scale. Strings as in fc_transaction (an empty type reads "purchase";
+ * "" or NULL category: none). */
+typedef struct fc_seg_day {
+  const char *partner_id, *user_id, *transaction_type, *category;
+  const char *currency;
+  int64_t day;       /* days since 1970-01-01 */
+  int scale;
+  int64_t count;     /* transactions */
+  int64_t purchases; /* those that are not refunds and have amount > 0 */
+  int64_t spend;     /* the sum of their amounts */
+  int64_t refund;    /* the sum of |amount| of refunds (negative amount or type "refund") */
+} fc_seg_day;
+
 /* Runs the whole pipeline over txns[0..n-1]. Fails with FC_EINVAL (and a
  * message) when no transaction passes the filters, fewer than two users
  * remain, a parameter is out of range, a transaction lacks partner or user
@@ -140,6 +163,12 @@ int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
 /* Only the features (users, features, scaled, types, categories, window);
  * the clustering fields stay empty. */
 int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_params p,
+                         fc_segments_result *out, fc_err *err);
+/* fc_segments_run over day rows instead of transactions: the same answer as
+ * from the transactions they sum (rows of one key may come split). p.from
+ * and p.to must fall on midnights UTC (FC_EINVAL otherwise); a row is kept
+ * when its day starts in [from, to). Strings point into rows. */
+int fc_segments_run_days(const fc_seg_day *rows, size_t n, fc_segments_params p,
                          fc_segments_result *out, fc_err *err);
 void fc_segments_result_free(fc_segments_result *r);
 

@@ -1,0 +1,51 @@
+/* db_user_days.h: per-customer daily rollups of a tenant's transactions,
+ * kept by ingestion, from which segments are computed without reading the
+ * raw rows.
+ *
+ * Table txn_user_daily holds per (tenant, currency, partner, user, UTC day,
+ * transaction type, category) exactly what core/segments folds a
+ * transaction into (fc_seg_day): the number of transactions, how many are
+ * purchases (not refunds, amount > 0) and the sums of their amounts and of
+ * the refunds' |amount| in minor units. Like txn_daily (db_rollups.h) it
+ * changes in the ingesting SQL transaction: db_rollups.c's hooks feed
+ * every created row (+1), every updated row's old values (-1) and new ones
+ * (+1) into a per-batch delta map, applied as one upsert per distinct key
+ * (re-sent rows cancel out; a key whose count reaches 0 is deleted). A file
+ * from before the table is back-filled when the schema is created. On
+ * PostgreSQL a trigger keeps the same table (pg.c's migration_user_daily).
+ *
+ * A key is per day, so from/to on midnights select exact sums; segments of
+ * a day range never see rows outside it.
+ */
+#ifndef GW_DB_USER_DAYS_H
+#define GW_DB_USER_DAYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "fc/segments.h"
+
+/* A tenant's customer days in one currency: rows[0..n) with their strings
+ * owned by the set (each distinct string once, in a hash table of str_cap
+ * slots; currency points at the set's copy). */
+typedef struct gw_user_days {
+  fc_seg_day *rows;
+  size_t n;
+  char **strings;
+  size_t str_cap, n_strings;
+  char currency[FC_CCY_MAX];
+} gw_user_days;
+
+/* The rows of (tenant, currency) with from_day <= day < to_day, of one
+ * partner when partner is not NULL. */
+int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency,
+                         const char *partner, int64_t from_day, int64_t to_day,
+                         gw_user_days *out, fc_err *err);
+void gw_user_days_free(gw_user_days *s);
+
+/* For the engines' readers: the set's one copy of t (NULL when out of
+ * memory). */
+const char *gw__user_days_intern(gw_user_days *s, const char *t);
+
+#endif /* GW_DB_USER_DAYS_H */

@@ -1,0 +1,64 @@
+/* pg_user_days.c: reads of the per-customer daily rollups in PostgreSQL
+ * (db_user_days.h); migration_user_daily's trigger keeps them. The same
+ * rows as db_user_days.c's read (their order does not matter: the core
+ * sorts them). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_internal.h"
+
+typedef struct user_days_args {
+  const char *tenant, *currency, *partner;
+  int64_t from_day, to_day;
+  gw_user_days *out;
+} user_days_args;
+
+static int push(gw_user_days *s, const PGresult *r, int i) {
+  fc_seg_day *x = &s->rows[s->n];
+  memset(x, 0, sizeof *x);
+  x->partner_id = gw__user_days_intern(s, pg_text(r, i, 0));
+  x->user_id = gw__user_days_intern(s, pg_text(r, i, 1));
+  x->transaction_type = gw__user_days_intern(s, pg_text(r, i, 3));
+  x->category = gw__user_days_intern(s, pg_text(r, i, 4));
+  if (!x->partner_id || !x->user_id || !x->transaction_type || !x->category) return -1;
+  x->currency = s->currency;
+  x->day = pg_i64(r, i, 2);
+  x->scale = (int)pg_i64(r, i, 5);
+  x->count = pg_i64(r, i, 6);
+  x->purchases = pg_i64(r, i, 7);
+  x->spend = pg_i64(r, i, 8);
+  x->refund = pg_i64(r, i, 9);
+  s->n++;
+  return 0;
+}
+
+static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
+  user_days_args *d = arg;
+  pg_args a = {0};
+  pg_arg_text(&a, d->tenant), pg_arg_text(&a, d->currency);
+  pg_arg_i64(&a, d->from_day), pg_arg_i64(&a, d->to_day);
+  pg_arg_text(&a, d->partner ? d->partner : "");
+  PGresult *r = pg_exec(c,
+                        "SELECT partner_id, user_id, day, transaction_type, category, scale, n,"
+                        " purchases, spend, refund FROM txn_user_daily"
+                        " WHERE tenant_id = $1 AND currency = $2 AND day >= $3 AND day < $4"
+                        " AND ($5 = '' OR partner_id = $5)",
+                        &a, "user rollups", err);
+  if (!r) return pg_failed(err);
+  int rc = FC_OK, n = PQntuples(r);
+  gw_user_days *out = d->out;
+  if (n > 0 && !(out->rows = malloc((size_t)n * sizeof *out->rows)))
+    rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  for (int i = 0; i < n && rc == FC_OK; i++)
+    if (push(out, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  PQclear(r);
+  return rc;
+}
+
+int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, const char *partner,
+                         int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err) {
+  user_days_args d = {tenant, currency, partner, from_day, to_day, out};
+  int rc = pg_run(pg, 1, user_days_fn, &d, err);
+  if (rc != FC_OK) gw_user_days_free(out);
+  return rc;
+}
