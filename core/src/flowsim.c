@@ -36,6 +36,8 @@ static const double map_probs[] = {0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7
 #define LEVEL2_PRIOR_HOURS 2.0  /* hour of week -> day type x hour of day */
 #define SHAPE_PRIOR_EVENTS 2.0  /* tenant hour shape -> flat */
 #define AMOUNT_CELL_PRIOR 5.0   /* amount cell -> all amounts */
+#define AMOUNT_LOGVAR_PRIOR 0.8 /* log-amount variance prior ... */
+#define AMOUNT_LOGVAR_PRIOR_N 3.0 /* ... with the weight of 3 payments */
 #define MONTH_END_PRIOR 1.3     /* unseen month end: median multiplier ... */
 #define MONTH_END_LOGSD 0.6     /* ... and its log-sd */
 #define DISPERSION_PRIOR 0.1    /* day-effect variance prior, weight 5 days */
@@ -76,11 +78,17 @@ typedef struct dir_model {
   double *logamt;      /* amounts (log), grouped by cell */
   size_t cell_start[CELLS + 1];
   size_t n_amt;
-  double bw;           /* log-space kernel bandwidth */
-  /* Per cell, POOL amounts drawn once at fit time from the cell's own
-   * amounts (weight n / (n + AMOUNT_CELL_PRIOR)) or all amounts, each
-   * jittered by the kernel: the simulation then draws an amount with a
-   * few random bits instead of a log, an exp and a normal. */
+  /* Amounts are lognormal: a location per cell (the cell's mean log
+   * amount shrunk toward the direction's), one log-sd. A parametric body
+   * instead of the amounts themselves: with a few weeks of history the
+   * handful of largest payments decided the band's width per currency
+   * (resampled, a 20x payment seen once is 1 % of the future; not seen,
+   * 0 %), and that noise cost more than the tail's shape earns
+   * (tests/bench/treasury_risk, validation split). */
+  double cell_loc[CELLS], log_sd;
+  /* Per cell, POOL amounts drawn once at fit time: the simulation then
+   * draws an amount with a few random bits instead of a log, an exp and a
+   * normal. */
   double *pool;
   size_t n_events;
   double mean_amount;
@@ -538,19 +546,29 @@ static int fill_pool(dir_model *d, uint64_t seed) {
   if (d->n_amt == 0) return FC_OK;
   if ((d->pool = fc__mallocarray((size_t)CELLS * POOL, sizeof *d->pool)) == NULL) return FC_ENOMEM;
   fc_rng_seed(&r, seed);
-  for (int c = 0; c < CELLS; c++) {
-    size_t nc = d->cell_start[c + 1] - d->cell_start[c];
-    for (int i = 0; i < POOL; i++) {
-      double l;
-      if (nc > 0 && fc_rng_uniform(&r) * ((double)nc + AMOUNT_CELL_PRIOR) < (double)nc)
-        l = d->logamt[d->cell_start[c] + fc_rng_below(&r, nc)];
-      else
-        l = d->logamt[fc_rng_below(&r, d->n_amt)];
-      if (d->bw > 0) l += d->bw * fc__dnormal(&r);
-      d->pool[c * POOL + i] = fc__dexp(l);
-    }
-  }
+  for (int c = 0; c < CELLS; c++)
+    for (int i = 0; i < POOL; i++) d->pool[c * POOL + i] = fc__dexp(d->cell_loc[c] + d->log_sd * fc__dnormal(&r));
   return FC_OK;
+}
+
+/* The lognormal amounts of d (see dir_model) from d->logamt. The log-sd
+ * is taken around the direction's mean, not the cells' (the cells'
+ * locations are shrunk toward it, so their spread stays in the draws);
+ * its variance is shrunk toward a prior with the weight of a few payments
+ * so that three payments do not make a point mass. */
+static void fit_amounts(dir_model *d) {
+  double sum = 0, ss = 0, mean;
+  for (size_t i = 0; i < d->n_amt; i++) sum += d->logamt[i];
+  mean = d->n_amt ? sum / (double)d->n_amt : 0;
+  for (size_t i = 0; i < d->n_amt; i++) ss += (d->logamt[i] - mean) * (d->logamt[i] - mean);
+  for (int c = 0; c < CELLS; c++) {
+    size_t a = d->cell_start[c], b = d->cell_start[c + 1];
+    double cs = 0;
+    for (size_t i = a; i < b; i++) cs += d->logamt[i];
+    d->cell_loc[c] = (cs + AMOUNT_CELL_PRIOR * mean) / ((double)(b - a) + AMOUNT_CELL_PRIOR);
+  }
+  d->log_sd = sqrt((ss + AMOUNT_LOGVAR_PRIOR_N * AMOUNT_LOGVAR_PRIOR) /
+                   ((d->n_amt ? (double)(d->n_amt - 1) : 0) + AMOUNT_LOGVAR_PRIOR_N));
 }
 
 static void fit_free(fit *f) {
@@ -570,7 +588,7 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
   double N = 0, E = 0, rdt[2], n_me = 0, x_me = 0, me_hours = 0, v_me = 0, v_rest = 0;
   size_t cell_n[CELLS] = {0}, fill[CELLS];
   double *daily_n = fc__calloc(n_days + 1, sizeof *daily_n), *daily_e = fc__calloc(n_days + 1, sizeof *daily_e);
-  double sum_l = 0, sum_l2 = 0, amt_sum = 0;
+  double amt_sum = 0, amt_sq = 0;
   memset(d, 0, sizeof *d);
   if (daily_n == NULL || daily_e == NULL) goto nomem;
   for (size_t h = 0; h < hours; h++) {
@@ -587,7 +605,7 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     h = (size_t)((evs[i].at - m->start) / 3600);
     cell_n[amount_cell(how_of[h])]++;
     d->n_amt++;
-    amt_sum += evs[i].amount;
+    amt_sum += evs[i].amount, amt_sq += evs[i].amount * evs[i].amount;
     if (me_of[h]) n_me += 1, v_me += evs[i].amount;
     else n2[how_of[h]] += 1, v_rest += evs[i].amount;
   }
@@ -633,10 +651,12 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
   }
   /* Month end: the multiplier where seen, the prior where not. A seen
    * month end is a few days, each with its own day effect, so its log
-   * multiplier is an estimate with variance day_logsd^2 per day (plus the
-   * count's Poisson noise): shrunk toward the prior by precision, one
-   * unusually busy month end is not taken for a rule (a 9x day read as a
-   * 6x quarter end on the risk benchmark). */
+   * multiplier is an estimate with variance day_logsd^2 per day plus the
+   * volume's own noise, a compound Poisson sum's: E[a^2] / E[a]^2 over the
+   * expected count (counting events instead let one large payment on a
+   * quiet weekend month end make a 6x rule). Shrunk toward the prior by
+   * precision, one unusually busy month end is not taken for a rule (a 9x
+   * day read as a 6x quarter end on the risk benchmark). */
   for (size_t h = 0; h < hours; h++)
     if (me_of[h]) x_me += d->rate[how_of[h]];
   d->me_mult = MONTH_END_PRIOR;
@@ -645,7 +665,8 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     /* On volume, not counts: month ends bring larger payments as well as
      * more. The month end's amount in units of the usual mean amount. */
     double mean_rest = N > 0 ? v_rest / N : 0, units = mean_rest > 0 ? v_me / mean_rest : n_me;
-    double v_obs = d->day_logsd * d->day_logsd / (me_hours / 24.0) + 1.0 / (n_me + 1.0);
+    double r2 = amt_sum > 0 ? amt_sq * (double)d->n_amt / (amt_sum * amt_sum) : 1.0;
+    double v_obs = d->day_logsd * d->day_logsd / (me_hours / 24.0) + r2 / (x_me + 1.0);
     double v_pri = MONTH_END_LOGSD * MONTH_END_LOGSD, l_obs = fc__dlog((units + 1.0) / (x_me + 1.0));
     double prec = 1.0 / v_obs + 1.0 / v_pri;
     d->me_mult = fc__dexp((l_obs / v_obs + fc__dlog(MONTH_END_PRIOR) / v_pri) / prec);
@@ -664,14 +685,8 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     h = (size_t)((evs[i].at - m->start) / 3600);
     l = fc__dlog(evs[i].amount);
     d->logamt[fill[amount_cell(how_of[h])]++] = l;
-    sum_l += l, sum_l2 += l * l;
   }
-  if (d->n_amt > 1) {
-    /* Silverman's rule on the log amounts, halved: amounts are lumpy. */
-    double mean = sum_l / (double)d->n_amt, var = sum_l2 / (double)d->n_amt - mean * mean;
-    double sd = var > 0 ? sqrt(var) : 0;
-    d->bw = 0.5 * 1.06 * sd * fc__dexp(-0.2 * fc__dlog((double)d->n_amt));
-  }
+  fit_amounts(d);
   if (fill_pool(d, mix((uint64_t)origin, (uint64_t)dir + 1)) != FC_OK) goto nomem;
   fc__free(daily_n), fc__free(daily_e);
   return FC_OK;

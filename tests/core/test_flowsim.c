@@ -12,6 +12,8 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* ---- building histories ---- */
 
@@ -261,6 +263,53 @@ TEST(no_weekend_inflows_in_history_predicts_none_on_saturday) {
   hist_free(&h);
 }
 
+/* The fitted outflow month-end multiplier of a one-currency model. */
+static double outflow_month_end_multiplier(const fc_flowsim *m) {
+  fc_buf b;
+  const char *at;
+  double v = NAN;
+  fc_buf_init(&b);
+  if (fc_flowsim_write_json(m, &b) == FC_OK && (fc_buf_putc(&b, 0), (at = strstr(b.data, "\"outflow\""))) &&
+      (at = strstr(at, "\"month_end_multiplier\":")))
+    v = atof(at + strlen("\"month_end_multiplier\":"));
+  fc_buf_free(&b);
+  return v;
+}
+
+TEST(one_large_payment_on_a_quiet_month_end_is_not_a_month_end_rule) {
+  /* Outflows on weekdays only; the history begins on the last weekend of
+   * November (its only month-end hours, normally empty) and one payment
+   * of 20 usual ones falls there. Counted as events, that weekend read as
+   * a 3x month end; as volume with a compound Poisson sum's noise (one
+   * payment's worth of evidence), it stays near the prior. */
+  hist h;
+  fc_treasury *t;
+  fc_flowsim *m;
+  fc_flowsim_params fp = fc_flowsim_defaults();
+  fc_rng r;
+  int64_t start = ts("2025-11-29T00:00:00Z"), now = ts("2025-12-20T00:00:00Z");
+  double mult;
+  fc_rng_seed(&r, 9);
+  hist_init(&h, "1000000.00");
+  for (int64_t t = start; t < now; t += 3600) {
+    int hod = (int)((t / 3600) % 24), dow = fc_iso_dow(t);
+    if (dow <= 5 && hod >= 9 && hod < 17)
+      add(&h, 1, t + 600, 500000 + (int64_t)(fc_rng_uniform(&r) * 500000), "completed", FC_TIME_NONE);
+  }
+  add(&h, 1, start + 11 * 3600, 15000000, "completed", FC_TIME_NONE);
+  t = hist_load(&h);
+  ASSERT(t != NULL);
+  fp.now = now;
+  fp.history_days = 21;
+  ASSERT_OK(fc_flowsim_fit(t, &fp, &m, NULL));
+  mult = outflow_month_end_multiplier(m);
+  fprintf(stderr, "outflow month-end multiplier %.3f\n", mult);
+  ASSERT(mult >= 1.0 && mult < 2.2);
+  fc_flowsim_destroy(m);
+  fc_treasury_destroy(t);
+  hist_free(&h);
+}
+
 /* Width of the p10-p90 band at hour k of the projection. */
 static double band(const fc_projection *pr, int k) { return pr->currencies[0].path[k].p90 - pr->currencies[0].path[k].p10; }
 
@@ -477,6 +526,7 @@ TEST_LIST(T(deterministic_math_matches_libm), T(known_flows_only_give_zero_or_on
           T(poisson_outflow_first_passage_matches_the_analytic_value),
           T(calibration_leaves_a_right_model_near_its_own_answer),
           T(no_weekend_inflows_in_history_predicts_none_on_saturday),
-          T(nine_days_without_a_month_end_widen_the_band_over_one), T(same_seed_same_bytes_and_a_fitted_model_is_reused),
+          T(nine_days_without_a_month_end_widen_the_band_over_one),
+          T(one_large_payment_on_a_quiet_month_end_is_not_a_month_end_rule), T(same_seed_same_bytes_and_a_fitted_model_is_reused),
           T(kept_simulations_answer_the_same_bytes), T(rebalancing_brings_the_probability_under_the_target), T(bad_requests_are_refused_clearly),
           T(too_little_history_falls_back_to_known_flows_and_says_so))
