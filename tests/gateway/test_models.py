@@ -427,7 +427,7 @@ class Registry(unittest.TestCase):
         wait_job(key, ingest(key, rows))
         r, doc = call("POST", "/v1/models/retrain", key, {"granularity": "hour", "challenger": "neural"})
         self.assertEqual(r.status, 202, doc)
-        doc = wait_job(key, doc["job_id"])
+        doc = wait_job(key, doc["job_id"], granularity="hour")
         hourly = [v for v in doc["versions"] if v["granularity"] == "hour"]
         self.assertEqual(len(hourly), 1, doc["retraining"]["last"])
         v = hourly[0]
@@ -442,7 +442,7 @@ class Registry(unittest.TestCase):
             self.assertEqual(len(f["forecast"]), h)
         r, doc = call("POST", "/v1/models/retrain", key, {"granularity": "hour"})
         self.assertEqual(r.status, 202, doc)
-        doc = wait_job(key, doc["job_id"])
+        doc = wait_job(key, doc["job_id"], granularity="hour")
         series = doc["retraining"]["last"]["series"]
         self.assertEqual(len(series), 1, series)
         self.assertIn(series[0]["outcome"], ("promoted", "kept"), series)
