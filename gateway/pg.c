@@ -188,10 +188,17 @@ static const char migration_5[] =
     " champion text NOT NULL, challenger text NOT NULL, mode text NOT NULL,"
     " share double precision NOT NULL, created_at bigint NOT NULL);";
 
+/* Migration 6: MASE and 95 % coverage among the realized figures
+ * (db_perf.h): the realized steps gain their 95 % bounds and the MASE
+ * scale, NULL for the steps realized before. */
+static const char migration_realized_mase_coverage95[] =
+    "ALTER TABLE prediction_realized ADD COLUMN lo95 double precision,"
+    " ADD COLUMN hi95 double precision, ADD COLUMN scale double precision;";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5};
+                                         migration_5, migration_realized_mase_coverage95};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

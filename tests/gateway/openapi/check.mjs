@@ -219,7 +219,7 @@ export async function validateDocument(file) {
 
 // Record files, or directories of them (*.jsonl).
 export function recordFiles(args) {
-  return args.flatMap((a) => (fs.statSync(a).isDirectory()
+  return args.flatMap((a) => (!fs.existsSync(a) ? [] : fs.statSync(a).isDirectory()
     ? fs.readdirSync(a).filter((f) => f.endsWith('.jsonl')).sort().map((f) => path.join(a, f))
     : [a]));
 }
