@@ -81,6 +81,15 @@ function templates(doc) {
   }).sort((a, b) => a.params - b.params);
 }
 
+// A bare {"type":"object"}: any answer matches it, and a client generated
+// from it learns nothing, so every answer must say what its fields are.
+function undescribed(schema) {
+  const t = schema.type;
+  const object = t === 'object' || (Array.isArray(t) && t.includes('object'));
+  return object && !schema.properties && !('additionalProperties' in schema) &&
+    !schema.patternProperties && !schema.oneOf && !schema.anyOf && !schema.allOf && !schema.$ref;
+}
+
 function mediaType(contentType) {
   return (contentType || '').split(';')[0].trim().toLowerCase();
 }
@@ -129,6 +138,10 @@ export class Checker {
         for (const [status, resp] of Object.entries(op.responses)) {
           for (const [media, content] of Object.entries(deref(this.doc, resp).content || {})) {
             if (!content.schema) continue;
+            if (isJson(media) && undescribed(deref(this.doc, content.schema))) {
+              problems.push(`${method.toUpperCase()} ${template} ${status} ${media}: an object whose fields ` +
+                'are not described (list its properties, or say additionalProperties)');
+            }
             try {
               this.validator(`${method} ${template} ${status} ${media}`, content.schema);
             } catch (e) {

@@ -64,6 +64,13 @@ typo.components.schemas.Error.requred = ['error'];
 assert.throws(() => new Checker(typo).compileAll().forEach((m) => { throw new Error(m); }),
   /unknown keyword: "requred"/);
 
+// An answer described only as {"type": "object"} is refused.
+const bare = structuredClone(doc);
+bare.paths['/v1/usage'].get.responses['200'] = { description: 'x',
+  content: { 'application/json': { schema: { type: 'object' } } } };
+assert.match(new Checker(bare).compileAll().join('\n'),
+  /GET \/v1\/usage 200 application\/json: an object whose fields are not described/);
+
 // The command line: exit 0 on right answers, 1 on one wrong answer among them.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-openapi-'));
 const cli = (records) => {
