@@ -17,7 +17,6 @@ Usage: test_insights.py --gateway PATH --cli PATH [unittest args]. Stdlib only.
 import argparse
 import csv
 import datetime
-import http.client
 import json
 import os
 import random

@@ -20,7 +20,6 @@ Usage: test_models.py --gateway PATH [unittest args]. Stdlib only.
 """
 import argparse
 import datetime
-import http.client
 import json
 import os
 import random
