@@ -214,6 +214,23 @@ ACTUALS = {"2025-09-29": [120.5, 30.25], "2025-09-30": [999.99], "2025-10-02": [
            "2025-10-03": [400.0], "2025-10-04": [77.0]}
 
 
+def flows(name, key):
+    """A USD account and 42 daily completed transfers to 2025-11-30T10:30,
+    enough for the cash-flow trees at daily steps (28 needed)."""
+    def tr(tid, at, amount, inflow=False):
+        return {"tenant_id": name, "id": tid, "currency": "USD", "amount": "%.2f" % amount,
+                "status": "completed", "created_at": at, "from_account_id": "ext" if inflow else "usd-main",
+                "to_account_id": "usd-main" if inflow else "ext"}
+    r, doc = call("POST", "/v1/accounts", key, [{"tenant_id": name, "id": "usd-main", "currency": "USD",
+                                                 "balance_available": "50000.00"}])
+    assert r.status == 200, doc
+    start = datetime.datetime(2025, 10, 20, 10, 30)
+    hist = [tr("h-%d" % d, (start + datetime.timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               100 + (d * 37) % 90, inflow=d % 5 == 0) for d in range(42)]
+    wait_job(key, ingest_kind(key, "transfers", hist)["retrain_job"])
+    return tr
+
+
 class RevenueAndCashFlow(unittest.TestCase):
     def test_revenue_shadow_pairs_the_served_model_with_seasonal_naive(self):
         name, k = tenant()
@@ -288,18 +305,7 @@ class RevenueAndCashFlow(unittest.TestCase):
     def test_cash_flow_shadow_pairs_the_trees_with_seasonal_quantiles(self):
         name, k = tenant()
         key = k["key"]
-
-        def tr(tid, at, amount, inflow=False):
-            return {"tenant_id": name, "id": tid, "currency": "USD", "amount": "%.2f" % amount,
-                    "status": "completed", "created_at": at, "from_account_id": "ext" if inflow else "usd-main",
-                    "to_account_id": "usd-main" if inflow else "ext"}
-        r, doc = call("POST", "/v1/accounts", key, [{"tenant_id": name, "id": "usd-main", "currency": "USD",
-                                                     "balance_available": "50000.00"}])
-        self.assertEqual(r.status, 200, doc)
-        start = datetime.datetime(2025, 10, 20, 10, 30)
-        hist = [tr("h-%d" % d, (start + datetime.timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                   100 + (d * 37) % 90, inflow=d % 5 == 0) for d in range(42)]
-        wait_job(key, ingest_kind(key, "transfers", hist)["retrain_job"])
+        tr = flows(name, key)
         r, exp = call("POST", "/v1/experiments", key, {"kind": "cash_flow", "mode": "shadow"})
         self.assertEqual(r.status, 201, exp)
         r, cf = call("GET", "/v1/insights/cash-flow?granularity=day&horizon=7&currency=USD", key)
@@ -336,6 +342,25 @@ class RevenueAndCashFlow(unittest.TestCase):
         self.assertAlmostEqual(champ["mae"], (out_mae + in_mae) / 2, delta=0.01)
         r, perf = call("GET", "/v1/models/performance?currency=USD&granularity=day", key)
         self.assertEqual(sum(x["n"] for x in perf["performance"] if x["model_source"] == "seasonal"), 10)
+
+
+    def test_cash_flow_split_serves_the_seasonal_quantiles_to_the_challengers_keys(self):
+        name, first = tenant()
+        keys = [first] + [make_key(name, "wide") for _ in range(5)]
+        flows(name, first["key"])
+        r, exp = call("POST", "/v1/experiments", first["key"],
+                      {"kind": "cash_flow", "currency": "USD", "mode": "split", "share": 0.5})
+        self.assertEqual(r.status, 201, exp)
+        for k in keys:
+            want = arm_of(exp["id"], name, k["id"], 0.5)
+            for _ in range(2):
+                r, cf = call("GET", "/v1/insights/cash-flow?granularity=day&horizon=7", k["key"])
+                self.assertEqual(r.status, 200, cf)
+                self.assertEqual(r.getheader("X-Experiment"), "%s; arm=%s; mode=split" % (exp["id"], want))
+                self.assertIsNone(r.getheader("X-Cache"))
+                fc = cf["currencies"][0]
+                self.assertEqual(fc["method"], "seasonal" if want == "challenger" else "gbdt")
+                self.assertEqual(exp["id"] in fc["message"], want == "challenger")
 
 
 class ZShutdown(unittest.TestCase):
