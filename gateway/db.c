@@ -161,6 +161,14 @@ static const char migrate_v5[] =
     "UPDATE tiers SET max_concurrent = 1 WHERE name = 'free';"
     "UPDATE tiers SET max_concurrent = 4 WHERE name = 'enterprise';";
 
+/* Files from before MASE and 95 % coverage among the realized figures
+ * (db_perf.h): the realized steps gain their 95 % bounds and the MASE scale
+ * (NULL for the steps realized before: no such figure for them). */
+static const char migrate_realized95[] =
+    "ALTER TABLE prediction_realized ADD COLUMN lo95 DOUBLE PRECISION;"
+    "ALTER TABLE prediction_realized ADD COLUMN hi95 DOUBLE PRECISION;"
+    "ALTER TABLE prediction_realized ADD COLUMN scale DOUBLE PRECISION;";
+
 /* 1 when `table` exists and has `column`; 0 when it exists without it; -1
  * when there is no such table (a new file: the schema creates it whole). */
 static int has_column(sqlite3 *c, const char *table, const char *column) {
@@ -186,6 +194,7 @@ static const struct {
     {"model_versions", "series_sha256", migrate_v3},
     {"streams", "flow_rate_decimals", migrate_v4},
     {"tiers", "max_concurrent", migrate_v5},
+    {"prediction_realized", "scale", migrate_realized95},
 };
 
 /* Creates the schema, first bringing an older file's tables up to date,

@@ -146,24 +146,51 @@ static const char report_sql[] =
     " AND p.served_at >= ?5"
     " GROUP BY p.id, p.kind, p.currency, p.origin, p.horizon ORDER BY p.currency, p.origin, p.horizon, p.kind";
 
+/* Revenue and cash flow (experiments.h): the arms are model sources of
+ * the same kinds; no Brier. */
+static const char source_sql[] =
+    "SELECT p.model_source, p.currency, p.origin, avg(abs(r.actual - r.mean)), count(*),"
+    " avg(CASE WHEN r.actual >= r.lo AND r.actual <= r.hi THEN 1.0 ELSE 0.0 END),"
+    " NULL, p.kind || '/' || p.granularity, p.horizon"
+    " FROM predictions p JOIN prediction_realized r ON r.prediction_id = p.id"
+    " WHERE p.tenant_id = ?1 AND p.kind IN (?2, ?3) AND p.model_source IN (?4, ?5, ?6)"
+    " AND (?7 = '' OR p.currency = ?7) AND p.served_at >= ?8"
+    " GROUP BY p.id, p.kind, p.granularity, p.model_source, p.currency, p.origin, p.horizon"
+    " ORDER BY p.currency, p.kind, p.granularity, p.origin, p.horizon, p.model_source";
+
+static int bind_query(sqlite3 *c, const gw_experiment *e, sqlite3_stmt **st, char kc[32], char kh[32]) {
+  gw_arm_sources a;
+  if (gw_experiment_sources(e, &a)) {
+    if (sqlite3_prepare_v2(c, source_sql, -1, st, NULL) != SQLITE_OK) return -1;
+    const char *t[7] = {e->tenant, a.kind[0], a.kind[1] ? a.kind[1] : a.kind[0], a.champion[0],
+                        a.champion[1] ? a.champion[1] : a.champion[0], a.challenger, e->currency};
+    for (int i = 0; i < 7; i++) sqlite3_bind_text(*st, i + 1, t[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 8, e->created_at);
+    snprintf(kh, 32, "%s", a.challenger);
+    return 0;
+  }
+  snprintf(kc, 32, "treasury_%s", e->champion);
+  snprintf(kh, 32, "treasury_%s", e->challenger);
+  if (sqlite3_prepare_v2(c, report_sql, -1, st, NULL) != SQLITE_OK) return -1;
+  const char *t[4] = {e->tenant, kc, kh, e->currency};
+  for (int i = 0; i < 4; i++) sqlite3_bind_text(*st, i + 1, t[i], -1, SQLITE_STATIC);
+  sqlite3_bind_int64(*st, 5, e->created_at);
+  return 0;
+}
+
 int gw_db_experiment_predictions(gw_db *db, const gw_experiment *e, gw_arm_pred **out, size_t *n, fc_err *err) {
   GW_PG(db, gw_pg_experiment_predictions(pg_, e, out, n, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
-  char kc[24], kh[24];
+  char kc[32], kh[32];
   size_t cap = 0;
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
   *out = NULL;
   *n = 0;
   if (rc != FC_OK) return rc;
-  snprintf(kc, sizeof kc, "treasury_%s", e->champion);
-  snprintf(kh, sizeof kh, "treasury_%s", e->challenger);
-  if (sqlite3_prepare_v2(c, report_sql, -1, &st, NULL) != SQLITE_OK) {
+  if (bind_query(c, e, &st, kc, kh) != 0) {
     rc = gw__sql_err(c, err, "experiments");
   } else {
-    const char *t[4] = {e->tenant, kc, kh, e->currency};
-    for (int i = 0; i < 4; i++) sqlite3_bind_text(st, i + 1, t[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, e->created_at);
     while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
       if (*n == cap) {
         gw_arm_pred *nv = realloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);
@@ -183,6 +210,10 @@ int gw_db_experiment_predictions(gw_db *db, const gw_experiment *e, gw_arm_pred 
       p->coverage = sqlite3_column_double(st, 5);
       p->has_brier = sqlite3_column_type(st, 6) != SQLITE_NULL;
       p->brier = p->has_brier ? sqlite3_column_double(st, 6) : 0;
+      if (sqlite3_column_count(st) > 7) {
+        snprintf(p->group, sizeof p->group, "%s", (const char *)sqlite3_column_text(st, 7));
+        p->horizon = sqlite3_column_int(st, 8);
+      }
     }
     if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "experiments");
   }

@@ -19,6 +19,9 @@ static const char perf_schema[] =
     " prediction_id TEXT NOT NULL, step INTEGER NOT NULL, at BIGINT NOT NULL,"
     " actual DOUBLE PRECISION NOT NULL, mean DOUBLE PRECISION NOT NULL,"
     " lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL,"
+    /* Older files gain these last (db.c's migrations): NULL when the
+     * forecast had no 95 % bounds or the history no MASE scale. */
+    " lo95 DOUBLE PRECISION, hi95 DOUBLE PRECISION, scale DOUBLE PRECISION,"
     " PRIMARY KEY (prediction_id, step));"
     "CREATE TABLE IF NOT EXISTS prediction_brier ("
     " prediction_id TEXT NOT NULL, hours INTEGER NOT NULL, p DOUBLE PRECISION NOT NULL,"
@@ -31,16 +34,21 @@ void gw_prediction_free(gw_prediction *p) {
   free(p->lo);
   free(p->hi);
   free(p->extra);
-  p->mean = p->lo = p->hi = NULL;
+  free(p->lo95);
+  free(p->hi95);
+  p->mean = p->lo = p->hi = p->lo95 = p->hi95 = NULL;
   p->extra = NULL;
 }
 
-/* "m lo hi;m lo hi;..." with 17 significant digits: exact doubles back. */
+/* "m lo hi;m lo hi;..." with 17 significant digits: exact doubles back;
+ * "m lo hi lo95 hi95;..." when the forecast has 95 % bounds. */
 char *gw__points_text(const gw_prediction *p) {
   fc_buf b;
   fc_buf_init(&b);
-  for (size_t i = 0; i < p->horizon; i++)
+  for (size_t i = 0; i < p->horizon; i++) {
     fc_buf_printf(&b, "%s%.17g %.17g %.17g", i ? ";" : "", p->mean[i], p->lo[i], p->hi[i]);
+    if (p->lo95 && p->hi95) fc_buf_printf(&b, " %.17g %.17g", p->lo95[i], p->hi95[i]);
+  }
   fc_buf_putc(&b, '\0');
   if (fc_buf_failed(&b)) {
     fc_buf_free(&b);
@@ -58,9 +66,16 @@ int gw__points_parse(const char *s, gw_prediction *p) {
   if (!p->mean || !p->lo || !p->hi) return -1;
   for (p->horizon = 0; p->horizon < n && *s; p->horizon++) {
     char *end;
-    p->mean[p->horizon] = strtod(s, &end);
-    p->lo[p->horizon] = strtod(end, &end);
-    p->hi[p->horizon] = strtod(end, &end);
+    size_t i = p->horizon;
+    p->mean[i] = strtod(s, &end);
+    p->lo[i] = strtod(end, &end);
+    p->hi[i] = strtod(end, &end);
+    if (*end == ' ') { /* 95 % bounds: every step has them, or none */
+      if (!p->lo95 && (!(p->lo95 = calloc(n, sizeof *p->lo95)) || !(p->hi95 = calloc(n, sizeof *p->hi95))))
+        return -1;
+      p->lo95[i] = strtod(end, &end);
+      p->hi95[i] = strtod(end, &end);
+    }
     s = *end == ';' ? end + 1 : end;
   }
   return 0;
@@ -169,14 +184,21 @@ typedef struct realized_put {
   size_t n;
 } realized_put;
 
+/* NAN (no such figure) as SQL NULL. */
+static void bind_or_null(sqlite3_stmt *st, int i, double v) {
+  if (isnan(v)) sqlite3_bind_null(st, i);
+  else sqlite3_bind_double(st, i, v);
+}
+
 static int realized_put_txn(sqlite3 *c, void *arg, fc_err *err) {
   realized_put *x = arg;
   sqlite3_stmt *st = NULL;
   int rc = FC_OK;
   if (sqlite3_prepare_v2(c,
-                         "INSERT INTO prediction_realized (prediction_id, step, at, actual, mean, lo, hi)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (prediction_id, step)"
-                         " DO UPDATE SET actual = excluded.actual",
+                         "INSERT INTO prediction_realized"
+                         " (prediction_id, step, at, actual, mean, lo, hi, lo95, hi95, scale)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (prediction_id, step)"
+                         " DO UPDATE SET actual = excluded.actual, scale = excluded.scale",
                          -1, &st, NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "realized");
   for (size_t i = 0; rc == FC_OK && i < x->n; i++) {
@@ -187,6 +209,9 @@ static int realized_put_txn(sqlite3 *c, void *arg, fc_err *err) {
     sqlite3_bind_double(st, 5, x->r[i].mean);
     sqlite3_bind_double(st, 6, x->r[i].lo);
     sqlite3_bind_double(st, 7, x->r[i].hi);
+    bind_or_null(st, 8, x->r[i].lo95);
+    bind_or_null(st, 9, x->r[i].hi95);
+    bind_or_null(st, 10, x->r[i].scale);
     if (gw__step_done(st) != 0) rc = gw__sql_err(c, err, "realized");
   }
   sqlite3_finalize(st);
@@ -244,7 +269,9 @@ int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const
 
 /* Steps ahead in four buckets; the mean is the 0.5 quantile, the 80 %
  * bounds the 0.1 and 0.9 ones, and pinball the mean of their three
- * quantile losses. */
+ * quantile losses. MASE is the mean of each step's error over its
+ * prediction's scale (steps without one left out: avg skips NULL), and the
+ * 95 % coverage counts the steps that have such bounds. */
 static const char perf_sql[] =
     "SELECT p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version,"
     " CASE WHEN r.step <= 1 THEN '1' WHEN r.step <= 7 THEN '2-7' WHEN r.step <= 28 THEN '8-28'"
@@ -253,12 +280,20 @@ static const char perf_sql[] =
     " avg((CASE WHEN r.actual >= r.lo THEN 0.1 * (r.actual - r.lo) ELSE 0.9 * (r.lo - r.actual) END"
     "    + CASE WHEN r.actual >= r.mean THEN 0.5 * (r.actual - r.mean) ELSE 0.5 * (r.mean - r.actual) END"
     "    + CASE WHEN r.actual >= r.hi THEN 0.9 * (r.actual - r.hi) ELSE 0.1 * (r.hi - r.actual) END) / 3.0),"
-    " min(CASE WHEN r.step <= 1 THEN 1 WHEN r.step <= 7 THEN 2 WHEN r.step <= 28 THEN 8 ELSE 29 END)"
+    " min(CASE WHEN r.step <= 1 THEN 1 WHEN r.step <= 7 THEN 2 WHEN r.step <= 28 THEN 8 ELSE 29 END),"
+    " avg(CASE WHEN r.scale > 0 THEN abs(r.actual - r.mean) / r.scale END),"
+    " avg(CASE WHEN r.lo95 IS NULL OR r.hi95 IS NULL THEN NULL"
+    "  WHEN r.actual >= r.lo95 AND r.actual <= r.hi95 THEN 1.0 ELSE 0.0 END)"
     " FROM prediction_realized r JOIN predictions p ON p.id = r.prediction_id"
     " WHERE (?1 IS NULL OR p.tenant_id = ?1) AND (?2 IS NULL OR p.kind = ?2)"
     " AND (?3 IS NULL OR p.currency = ?3) AND (?4 IS NULL OR p.granularity = ?4)"
     " GROUP BY p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version, bucket"
     " ORDER BY p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version, 12";
+
+/* SQL NULL (no such figure) as NAN, written as null or left out. */
+static double column_or_nan(sqlite3_stmt *st, int i) {
+  return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
 
 static void json_row(sqlite3_stmt *st, fc_buf *out) {
   static const char *names[] = {"tenant_id", "kind", "currency", "granularity", "model_source"};
@@ -275,6 +310,10 @@ static void json_row(sqlite3_stmt *st, fc_buf *out) {
   fc_buf_json_num(out, sqlite3_column_double(st, 9));
   fc_buf_puts(out, ",\"pinball\":");
   fc_buf_json_num(out, sqlite3_column_double(st, 10));
+  fc_buf_puts(out, ",\"mase\":");
+  fc_buf_json_num(out, column_or_nan(st, 12));
+  fc_buf_puts(out, ",\"coverage_95\":");
+  fc_buf_json_num(out, column_or_nan(st, 13));
   fc_buf_putc(out, '}');
 }
 
@@ -290,16 +329,23 @@ void gw__prom_label(fc_buf *out, const char *name, const char *v, int first) {
   fc_buf_putc(out, '"');
 }
 
-static const char *const metric[4] = {"floatcast_forecast_realized_n", "floatcast_forecast_realized_mae",
-                                      "floatcast_forecast_realized_coverage_80",
-                                      "floatcast_forecast_realized_pinball"};
+/* The realized-error families; mase and coverage_95 have a sample only
+ * where the group has the figure. */
+#define N_FAM 6
+static const char *const metric[N_FAM] = {"floatcast_forecast_realized_n", "floatcast_forecast_realized_mae",
+                                          "floatcast_forecast_realized_coverage_80",
+                                          "floatcast_forecast_realized_pinball",
+                                          "floatcast_forecast_realized_mase",
+                                          "floatcast_forecast_realized_coverage_95"};
 
-/* One row's four gauges, each into its family's buffer: the exposition
- * format wants a family's samples together. */
-static void prom_row(sqlite3_stmt *st, fc_buf out[4]) {
-  for (int m = 0; m < 4; m++) {
-    char ver[24];
-    snprintf(ver, sizeof ver, "%lld", (long long)sqlite3_column_int64(st, 5));
+/* One row's gauges, each into its family's buffer: the exposition format
+ * wants a family's samples together. */
+static void prom_row(sqlite3_stmt *st, fc_buf out[N_FAM]) {
+  char ver[24];
+  snprintf(ver, sizeof ver, "%lld", (long long)sqlite3_column_int64(st, 5));
+  for (int m = 0; m < N_FAM; m++) {
+    double v = m == 0 ? (double)sqlite3_column_int64(st, 7) : column_or_nan(st, m < 4 ? 7 + m : 8 + m);
+    if (isnan(v)) continue;
     fc_buf *o = &out[m];
     fc_buf_printf(o, "%s{", metric[m]);
     gw__prom_label(o, "tenant", (const char *)sqlite3_column_text(st, 0), 1);
@@ -309,7 +355,7 @@ static void prom_row(sqlite3_stmt *st, fc_buf out[4]) {
     gw__prom_label(o, "source", (const char *)sqlite3_column_text(st, 4), 0);
     gw__prom_label(o, "version", ver, 0);
     gw__prom_label(o, "horizon", (const char *)sqlite3_column_text(st, 6), 0);
-    fc_buf_printf(o, "} %.17g\n", m == 0 ? (double)sqlite3_column_int64(st, 7) : sqlite3_column_double(st, 7 + m));
+    fc_buf_printf(o, "} %.17g\n", v);
   }
 }
 
@@ -320,10 +366,10 @@ int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, con
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   const char *args[4] = {tenant, kind, currency, granularity};
-  fc_buf fam[4];
+  fc_buf fam[N_FAM];
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
   *count = 0;
-  for (int m = 0; m < 4; m++) fc_buf_init(&fam[m]);
+  for (int m = 0; m < N_FAM; m++) fc_buf_init(&fam[m]);
   if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c, perf_sql, -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "performance");
@@ -343,8 +389,8 @@ int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, con
     }
   }
   if (!prom) fc_buf_putc(out, ']');
-  for (int m = 0; m < 4; m++) {
-    if (prom && *count) {
+  for (int m = 0; m < N_FAM; m++) {
+    if (prom && fam[m].len) {
       fc_buf_printf(out, "# TYPE %s gauge\n", metric[m]);
       fc_buf_append(out, fam[m].data, fam[m].len);
     }

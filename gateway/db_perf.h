@@ -4,11 +4,13 @@
  * (kind, currency, granularity), which model (source "champion" with its
  * registry version, or "refit" with version 0), the origin (the last bucket
  * of the history it was made from), the step and, per step ahead, the mean
- * (the 0.5 quantile) and the 80 % bounds (the 0.1 and 0.9 quantiles). The
+ * (the 0.5 quantile) and the 80 % bounds (the 0.1 and 0.9 quantiles), and
+ * the 95 % bounds (0.025, 0.975) where the forecast has them (revenue). The
  * same forecast served again (a retry, a second client) is one row.
  * A realized row is one step of a prediction whose bucket has closed: its
- * actual value beside what was forecast, upserted so a corrected
- * transaction corrects it.
+ * actual value beside what was forecast and the MASE scale of the history
+ * the forecast was made from, upserted so a corrected transaction corrects
+ * it.
  */
 #ifndef GW_DB_PERF_H
 #define GW_DB_PERF_H
@@ -28,6 +30,7 @@ typedef struct gw_prediction {
   int64_t version, origin, step, served_at;
   size_t horizon;
   double *mean, *lo, *hi; /* horizon values each */
+  double *lo95, *hi95;    /* horizon values each, or NULL: no 95 % bounds */
   char *extra; /* kind-specific JSON (treasury: start balance, floor, drains, probabilities), or NULL */
 } gw_prediction;
 
@@ -45,6 +48,8 @@ typedef struct gw_realized {
   int step; /* 1-based steps ahead */
   int64_t at;
   double actual, mean, lo, hi;
+  double lo95, hi95; /* NAN: the forecast had no 95 % bounds */
+  double scale;      /* the MASE denominator of the history to the origin; NAN: none */
 } gw_realized;
 int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *r, size_t n,
                        fc_err *err);
@@ -76,7 +81,9 @@ int gw_db_calibration_write(gw_db *db, const char *tenant, const char *kind, con
  * model source and version and horizon bucket (steps ahead 1, 2-7, 8-28,
  * 29+): a JSON array of {"tenant_id","kind","currency","granularity",
  * "model_source","model_version","horizon_bucket","n","mae",
- * "coverage_80","pinball"}. With prom set, Prometheus lines instead. */
+ * "coverage_80","pinball","mase","coverage_95"} (the last two null when no
+ * step of the group has a scale or 95 % bounds). With prom set, Prometheus
+ * lines instead. */
 int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, const char *currency,
                             const char *granularity, int prom, fc_buf *out, size_t *count,
                             fc_err *err);

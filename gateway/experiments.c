@@ -45,6 +45,27 @@ int gw_experiment_split_arm(const gw_experiment *e, const char *tenant, const ch
   return (double)(v >> 11) / 9007199254740992.0 < e->share;
 }
 
+int gw_experiment_sources(const gw_experiment *e, gw_arm_sources *out) {
+  memset(out, 0, sizeof *out);
+  if (!strcmp(e->kind, "revenue")) {
+    /* The served forecast is recorded as "champion" or, when the champion
+     * does not cover the history, "refit" (handlers_insights.c). */
+    out->kind[0] = "revenue";
+    out->champion[0] = "champion";
+    out->champion[1] = "refit";
+    out->challenger = "snaive";
+    return 1;
+  }
+  if (!strcmp(e->kind, "cash_flow")) {
+    out->kind[0] = "cash_flow_out";
+    out->kind[1] = "cash_flow_in";
+    out->champion[0] = "gbdt";
+    out->challenger = "seasonal";
+    return 1;
+  }
+  return 0;
+}
+
 typedef struct arm {
   size_t n, hours;
   double mae_sum, cov_sum, brier_sum;
@@ -74,7 +95,8 @@ static void difference_json(fc_buf *out, const gw_arm_pred *v, size_t n) {
    * adjacent rows of the same currency and origin, one per arm. */
   for (size_t i = 0; i + 1 < n; i++)
     if (v[i].challenger != v[i + 1].challenger && !strcmp(v[i].currency, v[i + 1].currency) &&
-        v[i].origin == v[i + 1].origin) {
+        !strcmp(v[i].group, v[i + 1].group) && v[i].origin == v[i + 1].origin &&
+        v[i].horizon == v[i + 1].horizon) {
       const gw_arm_pred *a = v[i].challenger ? &v[i + 1] : &v[i], *b = v[i].challenger ? &v[i] : &v[i + 1];
       double d = a->mae - b->mae;
       i++;

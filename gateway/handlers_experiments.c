@@ -17,6 +17,30 @@ static int bad(gw_response *res, const char *msg) {
   return -1;
 }
 
+/* Revenue and cash flow have one pair of arms each (experiments.h): the
+ * served model and its seasonal baseline; *ch and *cl default to them. */
+static int fixed_arms(const char *kind, const char **ch, const char **cl, gw_response *res) {
+  int rev = !strcmp(kind, "revenue");
+  const char *want_ch = rev ? "registry" : "gbdt", *want_cl = rev ? "snaive" : "seasonal";
+  if ((*ch && strcmp(*ch, want_ch)) || (*cl && strcmp(*cl, want_cl))) {
+    gw_response_error(res, 400, "invalid_field", "champion, challenger: a %s experiment pits \"%s\" against \"%s\"",
+                      kind, want_ch, want_cl);
+    return -1;
+  }
+  *ch = want_ch;
+  *cl = want_cl;
+  return 0;
+}
+
+/* Treasury: two different projection methods, the champion rule by
+ * default. */
+static int method_arms(const char *ch, const char *cl, gw_response *res) {
+  if (ch && !method_ok(ch)) return bad(res, "champion: expected rule, ml or gbdt");
+  if (!cl || !method_ok(cl)) return bad(res, "challenger: required, rule, ml or gbdt");
+  if (!strcmp(ch ? ch : "rule", cl)) return bad(res, "challenger: must differ from the champion");
+  return 0;
+}
+
 /* The body into e; -1 after a 400. */
 static int read_experiment(const gw_request *req, gw_experiment *e, gw_response *res) {
   static const char *const allowed[] = {"kind", "currency", "champion", "challenger", "mode", "share", NULL};
@@ -44,17 +68,19 @@ static int read_experiment(const gw_request *req, gw_experiment *e, gw_response 
              *cl = json_string_value(json_object_get(j, "challenger")),
              *mode = json_string_value(json_object_get(j, "mode"));
   json_t *share = json_object_get(j, "share");
-  if (!kind || strcmp(kind, "treasury")) rc = bad(res, "kind: expected \"treasury\" (treasury projection methods)");
+  int fixed = kind && (!strcmp(kind, "revenue") || !strcmp(kind, "cash_flow"));
+  if (!kind || (strcmp(kind, "treasury") && !fixed))
+    rc = bad(res, "kind: expected \"treasury\" (projection methods), \"revenue\" or \"cash_flow\"");
   else if (json_object_get(j, "currency") && (!ccy || strlen(ccy) < 3 || strlen(ccy) >= FC_CCY_MAX ||
                                               strspn(ccy, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(ccy)))
     rc = bad(res, "currency: expected a currency code");
-  else if (ch && !method_ok(ch)) rc = bad(res, "champion: expected rule, ml or gbdt");
-  else if (!cl || !method_ok(cl)) rc = bad(res, "challenger: required, rule, ml or gbdt");
-  else if (!strcmp(ch ? ch : "rule", cl)) rc = bad(res, "challenger: must differ from the champion");
-  else if (!mode || (strcmp(mode, "shadow") && strcmp(mode, "split"))) rc = bad(res, "mode: expected shadow or split");
-  else if (!strcmp(mode, "split") && !(json_is_number(share) && json_number_value(share) > 0 && json_number_value(share) < 1))
+  else if (fixed) rc = fixed_arms(kind, &ch, &cl, res);
+  else rc = method_arms(ch, cl, res);
+  if (rc == 0 && (!mode || (strcmp(mode, "shadow") && strcmp(mode, "split"))))
+    rc = bad(res, "mode: expected shadow or split");
+  else if (rc == 0 && !strcmp(mode, "split") && !(json_is_number(share) && json_number_value(share) > 0 && json_number_value(share) < 1))
     rc = bad(res, "share: a split needs a number strictly between 0 and 1 (the challenger's share of keys)");
-  else if (!strcmp(mode, "shadow") && share) rc = bad(res, "share: only a split has one");
+  else if (rc == 0 && !strcmp(mode, "shadow") && share) rc = bad(res, "share: only a split has one");
   if (rc == 0) {
     memset(e, 0, sizeof *e);
     snprintf(e->kind, sizeof e->kind, "%s", kind);

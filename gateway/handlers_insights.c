@@ -7,6 +7,7 @@
  * history_days the tier's max_history_days is analysed. All of this runs
  * on the thread pool (SQLite reads and model fits).
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "db.h"
 #include "db_rollups.h"
 #include "db_user_days.h"
+#include "experiments.h"
 #include "performance.h"
 #include "handlers.h"
 #include "registry.h"
@@ -432,6 +434,22 @@ static int forecast(const double *y, size_t n, const size_t *periods, size_t np,
   return fc_ensemble_forecast(y, n, ep, f, rep, err);
 }
 
+/* The seasonal-naive baseline of a revenue experiment (experiments.h):
+ * the value one season ago at the first period (the last value without
+ * one), with the ensemble's conformal intervals from its backtest. */
+static int baseline_forecast(const double *y, size_t n, const size_t *periods, size_t np, size_t h,
+                             fc_forecast *f, fc_ensemble_params *ep, fc_ensemble_report *rep, fc_err *err) {
+  fc_model_params one = fc_model_defaults();
+  int rc = fc_forecast_init(f, h, levels, 2, err);
+  if (rc != FC_OK) return rc;
+  *ep = fc_ensemble_defaults(NULL, 0);
+  ep->nmembers = 0;
+  one.nperiods = np ? 1 : 0;
+  if (np) one.periods[0] = periods[0];
+  if ((rc = fc_ensemble_add(ep, np ? "snaive" : "naive", &one, err)) != FC_OK) return rc;
+  return fc_ensemble_forecast(y, n, ep, f, rep, err);
+}
+
 /* One forecast step; `local` (may be NULL) is the calendar bucket's first
  * local day, YYYY-MM-DD. */
 static void write_point(fc_buf *b, int64_t at, const char *local, const fc_forecast *f, size_t i,
@@ -605,6 +623,46 @@ static size_t series_periods(const insight_query *q, size_t n, size_t periods[2]
   return gw_revenue_calendar_periods(q->gran, n, periods);
 }
 
+/* The tenant's revenue experiment for a live forecast that gets recorded:
+ * 1 when this key's arm is the baseline (split), 0 for the served model's
+ * arm (*shadow set when the baseline runs beside it), -1 when none
+ * applies. X-Experiment names the arm. */
+static int revenue_arm(const gw_app *app, const gw_call *call, const insight_query *q, gw_experiment *ex,
+                       int *shadow, gw_response *res) {
+  fc_err err;
+  char hdr[96];
+  *shadow = 0;
+  fc_err_clear(&err);
+  if (!app->perf || !(q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) || q->partner[0] || q->has_to ||
+      q->utc_offset != 0 || gw_db_experiment_for(app->db, call->tenant, "revenue", q->currency, ex, &err) != FC_OK)
+    return -1;
+  int challenger = !strcmp(ex->mode, "split") && gw_experiment_split_arm(ex, call->tenant, call->key_id);
+  *shadow = !strcmp(ex->mode, "shadow");
+  snprintf(hdr, sizeof hdr, "%s; arm=%s; mode=%s", ex->id, challenger ? "challenger" : "champion", ex->mode);
+  gw_response_header(res, "X-Experiment", hdr);
+  /* A split's arm depends on the key, which the cache key does not hold. */
+  if (!*shadow) res->no_store = 1;
+  return challenger;
+}
+
+/* Shadow: the baseline's forecast of the same series is recorded, never
+ * shown; a failure is logged, the answer stands. */
+static void record_baseline(const gw_app *app, const gw_call *call, const insight_query *q, const rev_series *r,
+                            const char *gran, const char *exp_id) {
+  fc_forecast f;
+  fc_ensemble_params ep;
+  fc_ensemble_report rep;
+  size_t periods[2], np = series_periods(q, r->n, periods);
+  fc_err err;
+  memset(&f, 0, sizeof f);
+  fc_err_clear(&err);
+  if (baseline_forecast(r->y, r->n, periods, np, (size_t)q->horizon, &f, &ep, &rep, &err) != FC_OK ||
+      gw_perf_record_revenue(app->perf, call->tenant, q->currency, gran, q->step, r->last, "snaive", 0, &f,
+                             &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: experiment %s: the baseline: %s\n", exp_id, err.msg);
+  fc_forecast_free(&f);
+}
+
 static void write_forecast(gw_response *res, const gw_call *call, const insight_query *q,
                            const rev_series *r, const char *gran, int used,
                            const gw_model_version *champ, const char *why,
@@ -672,10 +730,18 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   const char *gran = fc_freq_name((fc_freq)gw_gran_freq(q.gran));
   fc_err_clear(&err);
   int rc = build_series(&s, &q, &r, &err);
-  if (rc == FC_OK)
+  gw_experiment ex;
+  int shadow = 0, arm = rc == FC_OK ? revenue_arm(app, call, &q, &ex, &shadow, res) : -1;
+  if (rc == FC_OK && arm == 1) {
+    /* Split: this key's arm is the seasonal-naive baseline. */
+    size_t periods[2], np = series_periods(&q, r.n, periods);
+    snprintf(why, sizeof why, "experiment %s: this key is in the challenger's arm (seasonal naive)", ex.id);
+    rc = baseline_forecast(r.y, r.n, periods, np, (size_t)q.horizon, &f, &ep, &rep, &err);
+  } else if (rc == FC_OK) {
     used = champion_forecast(app, call->tenant, q.currency, gran, r.y, r.n, r.first, r.last, r.rows,
                              (size_t)q.horizon, &champ, &f, why, sizeof why);
-  if (rc == FC_OK && !used) {
+  }
+  if (rc == FC_OK && !used && arm != 1) {
     size_t periods[2], np = series_periods(&q, r.n, periods);
     rc = forecast(r.y, r.n, periods, np, (size_t)q.horizon, &f, &ep, &rep, &err);
   }
@@ -688,8 +754,10 @@ GW_HANDLER(gw_handle_revenue_forecast) {
     if (app->perf && (q.gran == GW_GRAN_HOUR || q.gran == GW_GRAN_DAY) && !q.partner[0] && !q.has_to &&
         q.utc_offset == 0 &&
         gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, r.last,
-                               used ? "champion" : "refit", used ? champ.version : 0, &f, &err) != FC_OK)
+                               arm == 1 ? "snaive" : used ? "champion" : "refit", used ? champ.version : 0, &f,
+                               &err) != FC_OK)
       fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", err.msg);
+    if (arm == 0 && shadow) record_baseline(app, call, &q, &r, gran, ex.id);
   } else {
     gw_response_fc_error(res, rc, &err);
   }
@@ -745,6 +813,43 @@ GW_HANDLER(gw_handle_trends) {
 
 /* ---- cash flow ---- */
 
+/* The tenant's cash-flow experiment covering ccy (experiments.h): 1 when
+ * this key's arm is the seasonal baseline (split), 0 for the trees' arm
+ * (*shadow set in shadow mode), -1 when none applies. The first applied
+ * experiment is named by X-Experiment (*tagged). */
+static int cash_flow_arm(const gw_app *app, const gw_call *call, const char *ccy, gw_experiment *ex, int *shadow,
+                         int *tagged, gw_response *res) {
+  fc_err err;
+  char hdr[96];
+  *shadow = 0;
+  fc_err_clear(&err);
+  if (!app->perf || gw_db_experiment_for(app->db, call->tenant, "cash_flow", ccy, ex, &err) != FC_OK) return -1;
+  int challenger = !strcmp(ex->mode, "split") && gw_experiment_split_arm(ex, call->tenant, call->key_id);
+  *shadow = !strcmp(ex->mode, "shadow");
+  if (!*shadow) res->no_store = 1; /* the arm depends on the key, which the cache key does not hold */
+  if (!*tagged) {
+    snprintf(hdr, sizeof hdr, "%s; arm=%s; mode=%s", ex->id, challenger ? "challenger" : "champion", ex->mode);
+    gw_response_header(res, "X-Experiment", hdr);
+    *tagged = 1;
+  }
+  return challenger;
+}
+
+/* Shadow: the seasonal-naive quantiles of the same question are recorded,
+ * never shown; a failure is logged, the answer stands. */
+static void record_seasonal(const gw_app *app, const fc_treasury *t, const fc_cashflow_params *cp,
+                            const insight_query *q, const char *exp_id) {
+  fc_cashflow_params sp = *cp;
+  fc_cashflow *cf = NULL;
+  fc_err err;
+  fc_err_clear(&err);
+  sp.min_history = INT_MAX;
+  if (fc_cashflow_predict(t, &sp, &cf, &err) != FC_OK ||
+      gw_perf_record_cash_flow(app->perf, cf, q->step == FC_STEP_DAY ? "day" : "hour", &err) != FC_OK)
+    fprintf(stderr, "floatcast-gateway: experiment %s: the baseline: %s\n", exp_id, err.msg);
+  fc_cashflow_destroy(cf);
+}
+
 /* One currency's predicted inflows and outflows per step. */
 /* GET /v1/insights/cash-flow?horizon=&granularity=&history_days=&currency=:
  * per currency of the tenant, the cash-flow predictor (cashflow.h:
@@ -765,6 +870,7 @@ GW_HANDLER(gw_handle_cash_flow) {
   int64_t now = rc == FC_OK ? fc_treasury_default_now(t, call->tenant) : FC_TIME_NONE;
   const fc_account *acc = NULL;
   size_t na = t && rc == FC_OK ? fc_treasury_accounts(t, &acc) : 0, done = 0;
+  int tagged = 0;
   if (rc == FC_OK && q.horizon > FC_CASHFLOW_MAX_HORIZON) {
     gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d steps", FC_CASHFLOW_MAX_HORIZON);
     fc_treasury_destroy(t);
@@ -791,7 +897,13 @@ GW_HANDLER(gw_handle_cash_flow) {
     cp.currency = ccy;
     cp.max_history = (int)((int64_t)q.history_days * 86400 / q.step);
     fc_err_clear(&e2);
+    gw_experiment ex;
+    int shadow = 0, arm = cash_flow_arm(app, call, ccy, &ex, &shadow, &tagged, res);
+    if (arm == 1) cp.min_history = INT_MAX; /* the seasonal-naive quantiles: no history is enough for trees */
     int r2 = fc_cashflow_predict(t, &cp, &cf, &e2);
+    if (r2 == FC_OK && arm == 1)
+      snprintf(cf->message, sizeof cf->message,
+               "experiment %s: this key is in the challenger's arm (seasonal-naive quantiles)", ex.id);
     if (done) fc_buf_putc(&res->body, ',');
     if (r2 == FC_OK) {
       r2 = fc_cashflow_write_json(cf, &res->body);
@@ -799,6 +911,7 @@ GW_HANDLER(gw_handle_cash_flow) {
       if (r2 == FC_OK && app->perf &&
           gw_perf_record_cash_flow(app->perf, cf, q.step == FC_STEP_DAY ? "day" : "hour", &e2) != FC_OK)
         fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", e2.msg);
+      if (r2 == FC_OK && shadow && cf->method == FC_CASHFLOW_GBDT) record_seasonal(app, t, &cp, &q, ex.id);
     } else {
       fc_buf_printf(&res->body, "{\"currency\":\"%s\",\"error\":", ccy);
       fc_buf_json_str(&res->body, e2.msg[0] ? e2.msg : fc_strerror(r2));

@@ -11,6 +11,8 @@
 #include <uv.h>
 
 #include "db_perf.h"
+#include "fc/flows.h"
+#include "fc/metrics.h"
 #include "fc/money.h"
 #include "fc/time.h"
 #include "degradation.h"
@@ -56,7 +58,7 @@ void gw_perf_set_actions(gw_perf *p, struct gw_registry *registry, struct gw_web
 /* One recorded forecast of a kind; the arrays are borrowed. */
 static int record(gw_perf *p, const char *tenant, const char *kind, const char *currency, const char *gran,
                   int64_t step, int64_t origin, const char *source, int64_t version, size_t h, double *mean,
-                  double *lo, double *hi, fc_err *err) {
+                  double *lo, double *hi, double *lo95, double *hi95, fc_err *err) {
   gw_prediction pr;
   int stored = 0;
   memset(&pr, 0, sizeof pr);
@@ -75,7 +77,78 @@ static int record(gw_perf *p, const char *tenant, const char *kind, const char *
   pr.mean = mean;
   pr.lo = lo;
   pr.hi = hi;
+  pr.lo95 = lo95;
+  pr.hi95 = hi95;
   return gw_db_prediction_insert(p->db, &pr, &stored, err);
+}
+
+/* ---- MASE scales (db_perf.h's realized scale) ----
+ * The in-sample MAE of the naive forecast over the history a forecast was
+ * made from: seasonal (7 days, 24 hours, as the registry's validation MASE
+ * and degradation.c) for revenue and cash flows, one hour back for a
+ * treasury balance. NAN where the history is too short or never moves:
+ * such steps have no MASE. */
+#define SCALE_WINDOW_S (28 * 86400) /* the history a flow's scale is taken from */
+
+static size_t season_of(int64_t step) { return step == FC_STEP_DAY ? 7 : 24; }
+
+static double scale_of(const double *y, size_t n, size_t m) {
+  double s = NAN;
+  fc_err e;
+  fc_err_clear(&e);
+  return fc_mase_scale(y, n, m, &s, &e) == FC_OK ? s : NAN;
+}
+
+/* Leading steps of v[0..n) that are 0 (before the first flow). */
+static size_t leading_zeros(const double *a, const double *b, size_t n) {
+  size_t i = 0;
+  while (i < n && a[i] == 0 && (!b || b[i] == 0)) i++;
+  return i;
+}
+
+/* A cash-flow prediction's scale: its direction's unscheduled flows over
+ * the 28 days before its first step, from the first flow of either
+ * direction on. */
+static double cash_flow_scale(const fc_treasury *t, const gw_prediction *pr, fc_err *err, int *rc) {
+  size_t w = (size_t)(SCALE_WINDOW_S / pr->step);
+  double *out = calloc(w, sizeof *out), *in = calloc(w, sizeof *in), scale = NAN;
+  *rc = out && in ? FC_OK : fc_err_set(err, FC_ENOMEM, "out of memory");
+  if (*rc == FC_OK)
+    *rc = fc_cashflow_actuals(t, pr->tenant, pr->currency, pr->origin + pr->step - (int64_t)w * pr->step, pr->step,
+                              w, out, in, err);
+  if (*rc == FC_OK) {
+    size_t skip = leading_zeros(out, in, w);
+    const double *y = strcmp(pr->kind, "cash_flow_out") == 0 ? out : in;
+    scale = scale_of(y + skip, w - skip, season_of(pr->step));
+  }
+  free(out);
+  free(in);
+  return scale;
+}
+
+/* A treasury prediction's scale: the hourly balance moved only by the
+ * completed transfers (the streams' drain of the past is not kept) over
+ * the 28 days before its origin, from the first transfer on. */
+static double treasury_scale(const fc_treasury *t, const gw_prediction *pr) {
+  enum { W = SCALE_WINDOW_S / 3600 };
+  const fc_transfer *tr = NULL;
+  size_t n = fc_treasury_transfers(t, &tr), skip = W;
+  int64_t from = pr->origin - (int64_t)W * 3600;
+  double *bal = calloc(W + 1, sizeof *bal), scale = NAN;
+  if (!bal) return NAN;
+  for (size_t i = 0; i < n; i++) {
+    const fc_transfer *x = &tr[i];
+    if (x->status != FC_TRANSFER_COMPLETED || x->created_at >= pr->origin || strcmp(x->tenant_id, pr->tenant) ||
+        strcmp(x->currency, pr->currency))
+      continue;
+    size_t b = x->created_at < from ? 0 : (size_t)((x->created_at - from) / 3600);
+    if (b < skip) skip = b;
+    if (x->created_at >= from) bal[b + 1] += fc_treasury_direction(t, x) * fc_money_to_double(x->amount, x->scale);
+  }
+  for (size_t b = 1; b <= W; b++) bal[b] += bal[b - 1];
+  if (skip < W) scale = scale_of(bal + skip, W + 1 - skip, 1);
+  free(bal);
+  return scale;
 }
 
 int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *granularity, fc_err *err) {
@@ -83,10 +156,12 @@ int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *gran
    * is origin + i step with origin = now - step. */
   const char *m = fc_cashflow_method_name(cf->method);
   int rc = record(p, cf->tenant_id, "cash_flow_out", cf->currency, granularity, cf->step, cf->now - cf->step, m,
-                  FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->out.p50, cf->out.p10, cf->out.p90, err);
+                  FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->out.p50, cf->out.p10, cf->out.p90, NULL,
+                  NULL, err);
   if (rc == FC_OK)
     rc = record(p, cf->tenant_id, "cash_flow_in", cf->currency, granularity, cf->step, cf->now - cf->step, m,
-                FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->in.p50, cf->in.p10, cf->in.p90, err);
+                FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->in.p50, cf->in.p10, cf->in.p90, NULL, NULL,
+                err);
   return rc;
 }
 
@@ -168,8 +243,10 @@ static int realize_flow(const gw_prediction *pr, void *arg) {
   double *out = calloc(h ? h : 1, sizeof *out), *in = calloc(h ? h : 1, sizeof *in);
   gw_realized *r = calloc(h ? h : 1, sizeof *r);
   int rc = out && in && r ? FC_OK : fc_err_set(x->err, FC_ENOMEM, "out of memory");
+  double scale = NAN;
   if (rc == FC_OK)
     rc = fc_cashflow_actuals(x->t, pr->tenant, pr->currency, pr->origin + pr->step, pr->step, h, out, in, x->err);
+  if (rc == FC_OK) scale = cash_flow_scale(x->t, pr, x->err, &rc);
   for (size_t i = 0; rc == FC_OK && i < h; i++) {
     int64_t at = pr->origin + (int64_t)(i + 1) * pr->step;
     /* Closed when the newest transfer (in the hour before now) lies
@@ -181,6 +258,8 @@ static int realize_flow(const gw_prediction *pr, void *arg) {
     r[k].mean = pr->mean[i];
     r[k].lo = pr->lo[i];
     r[k].hi = pr->hi[i];
+    r[k].lo95 = r[k].hi95 = NAN; /* p10/p50/p90 only */
+    r[k].scale = scale;
     k++;
   }
   if (rc == FC_OK) rc = gw_db_realized_put(x->perf->db, pr->id, r, k, x->err);
@@ -219,6 +298,7 @@ static int realize_treasury(const gw_prediction *pr, void *arg) {
   size_t h = pr->horizon, k = 0;
   gw_realized *r = calloc(h ? h : 1, sizeof *r);
   int rc = r && json_is_array(drain) ? FC_OK : fc_err_set(x->err, FC_ENOMEM, "out of memory or bad extra");
+  double scale = rc == FC_OK ? treasury_scale(x->t, pr) : NAN;
   for (size_t i = 0; rc == FC_OK && i < h; i++) {
     int64_t end = pr->origin + (int64_t)(i + 1) * 3600;
     if (end > x->now - 3600) break; /* the newest transfer must lie after the hour */
@@ -229,6 +309,8 @@ static int realize_treasury(const gw_prediction *pr, void *arg) {
     r[k].mean = pr->mean[i];
     r[k].lo = pr->lo[i];
     r[k].hi = pr->hi[i];
+    r[k].lo95 = r[k].hi95 = NAN; /* p10/p50/p90 only */
+    r[k].scale = scale;
     if (r[k].actual < low) low = r[k].actual;
     k++;
     for (int j = 0; j < 4 && rc == FC_OK; j++) {
@@ -280,9 +362,12 @@ int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency,
                            const char *granularity, int64_t step, int64_t origin,
                            const char *source, int64_t version, const fc_forecast *f, fc_err *err) {
   /* Level 0 is the 80 % interval: its bounds are the 0.1 and 0.9
-   * quantiles. */
+   * quantiles; a 95 % level, when asked for, the 0.025 and 0.975. */
+  double *lo95 = NULL, *hi95 = NULL;
+  for (size_t k = 1; k < f->nlevels; k++)
+    if (f->levels[k] == 95.0) lo95 = f->lo + k * f->h, hi95 = f->hi + k * f->h;
   return record(p, tenant, "revenue", currency, granularity, step, origin, source, version, f->h, f->mean,
-                f->lo, f->hi, err);
+                f->lo, f->hi, lo95, hi95, err);
 }
 
 typedef struct realize_ctx {
@@ -313,6 +398,12 @@ static int realize(const gw_prediction *pr, void *arg) {
   for (size_t i = 0; i < x->all->n; i++)
     if (strcmp(x->all->v[i].currency, pr->currency) == 0) one.v[one.n++] = x->all->v[i];
   rc = one.n ? gw_revenue_series(&one, pr->step, &y, &n, &first, &last, x->err) : FC_OK;
+  /* the scale of the history up to the origin, as the forecast saw it */
+  double scale = NAN;
+  if (rc == FC_OK && one.n && pr->origin >= first) {
+    size_t nh = (size_t)((pr->origin - first) / pr->step) + 1;
+    scale = scale_of(y, nh < n ? nh : n, season_of(pr->step));
+  }
   for (size_t i = 0; rc == FC_OK && one.n && i < pr->horizon; i++) {
     int64_t at = pr->origin + (int64_t)(i + 1) * pr->step;
     if (at >= last) break; /* not closed yet: no later bucket has data */
@@ -323,6 +414,9 @@ static int realize(const gw_prediction *pr, void *arg) {
     r[k].mean = pr->mean[i];
     r[k].lo = pr->lo[i];
     r[k].hi = pr->hi[i];
+    r[k].lo95 = pr->lo95 ? pr->lo95[i] : NAN;
+    r[k].hi95 = pr->hi95 ? pr->hi95[i] : NAN;
+    r[k].scale = scale;
     k++;
   }
   if (rc == FC_OK) rc = gw_db_realized_put(x->perf->db, pr->id, r, k, x->err);

@@ -279,11 +279,19 @@ static const char migration_user_daily[] =
     " FROM transactions"
     " GROUP BY tenant_id, currency, partner_id, user_id, txn_day(action_date), transaction_type, category;";
 
+/* Migration 6: MASE and 95 % coverage among the realized figures
+ * (db_perf.h): the realized steps gain their 95 % bounds and the MASE
+ * scale, NULL for the steps realized before. */
+static const char migration_realized_mase_coverage95[] =
+    "ALTER TABLE prediction_realized ADD COLUMN lo95 double precision,"
+    " ADD COLUMN hi95 double precision, ADD COLUMN scale double precision;";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_scenarios,
-                                         migration_alerts, migration_user_daily};
+                                         migration_alerts, migration_user_daily,
+                                         migration_realized_mase_coverage95};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

@@ -148,6 +148,17 @@ static const char report_sql[] =
     " GROUP BY p.id, p.kind, p.currency, p.origin, p.horizon"
     " ORDER BY p.currency, p.origin, p.horizon, p.kind";
 
+/* Revenue and cash flow: the arms are model sources of the same kinds. */
+static const char source_sql[] =
+    "SELECT p.model_source, p.currency, p.origin, avg(abs(r.actual - r.mean)), count(*),"
+    " avg(CASE WHEN r.actual >= r.lo AND r.actual <= r.hi THEN 1.0::float8 ELSE 0.0::float8 END),"
+    " NULL, p.kind || '/' || p.granularity, p.horizon"
+    " FROM predictions p JOIN prediction_realized r ON r.prediction_id = p.id"
+    " WHERE p.tenant_id = $1 AND p.kind IN ($2, $3) AND p.model_source IN ($4, $5, $6)"
+    " AND ($7 = '' OR p.currency = $7) AND p.served_at >= $8"
+    " GROUP BY p.id, p.kind, p.granularity, p.model_source, p.currency, p.origin, p.horizon"
+    " ORDER BY p.currency, p.kind, p.granularity, p.origin, p.horizon, p.model_source";
+
 typedef struct report_args {
   const gw_experiment *e;
   gw_arm_pred **out;
@@ -157,13 +168,22 @@ typedef struct report_args {
 static int report_fn(PGconn *c, void *arg, fc_err *err) {
   report_args *ra = arg;
   const gw_experiment *e = ra->e;
-  char kc[24], kh[24];
-  snprintf(kc, sizeof kc, "treasury_%s", e->champion);
-  snprintf(kh, sizeof kh, "treasury_%s", e->challenger);
+  char kc[32], kh[32];
+  gw_arm_sources s;
+  int by_source = gw_experiment_sources(e, &s);
   pg_args a = {0};
-  pg_arg_text(&a, e->tenant), pg_arg_text(&a, kc), pg_arg_text(&a, kh);
-  pg_arg_text(&a, e->currency), pg_arg_i64(&a, e->created_at);
-  PGresult *r = pg_exec(c, report_sql, &a, "experiments", err);
+  if (by_source) {
+    snprintf(kh, sizeof kh, "%s", s.challenger);
+    pg_arg_text(&a, e->tenant), pg_arg_text(&a, s.kind[0]), pg_arg_text(&a, s.kind[1] ? s.kind[1] : s.kind[0]);
+    pg_arg_text(&a, s.champion[0]), pg_arg_text(&a, s.champion[1] ? s.champion[1] : s.champion[0]);
+    pg_arg_text(&a, s.challenger), pg_arg_text(&a, e->currency), pg_arg_i64(&a, e->created_at);
+  } else {
+    snprintf(kc, sizeof kc, "treasury_%s", e->champion);
+    snprintf(kh, sizeof kh, "treasury_%s", e->challenger);
+    pg_arg_text(&a, e->tenant), pg_arg_text(&a, kc), pg_arg_text(&a, kh);
+    pg_arg_text(&a, e->currency), pg_arg_i64(&a, e->created_at);
+  }
+  PGresult *r = pg_exec(c, by_source ? source_sql : report_sql, &a, "experiments", err);
   if (!r) return pg_failed(err);
   int rows = PQntuples(r), rc = FC_OK;
   if (rows > 0 && !(*ra->out = calloc((size_t)rows, sizeof **ra->out)))
@@ -178,6 +198,10 @@ static int report_fn(PGconn *c, void *arg, fc_err *err) {
     p->coverage = strtod(pg_text(r, i, 5), NULL);
     p->has_brier = !pg_null(r, i, 6);
     p->brier = p->has_brier ? strtod(pg_text(r, i, 6), NULL) : 0;
+    if (by_source) {
+      snprintf(p->group, sizeof p->group, "%s", pg_text(r, i, 7));
+      p->horizon = (int)pg_i64(r, i, 8);
+    }
   }
   PQclear(r);
   return rc;

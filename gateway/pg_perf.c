@@ -2,6 +2,7 @@
  * outcomes in PostgreSQL (migration 4), the same contract and output as
  * db_perf.c. Averages are double precision throughout (a 1.0 literal
  * would make them numeric), so answers match SQLite's. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,10 @@
 #include "pg_internal.h"
 
 static double f64(const PGresult *r, int i, int col) { return strtod(pg_text(r, i, col), NULL); }
+/* SQL NULL (no such figure) as NAN. */
+static double f64_or_nan(const PGresult *r, int i, int col) {
+  return PQgetisnull(r, i, col) ? NAN : f64(r, i, col);
+}
 
 /* Filter arguments: NULL (no filter) or the text. */
 static void filters(pg_args *a, const char *const *v, int n) {
@@ -105,9 +110,10 @@ typedef struct realized_put {
   size_t n;
 } realized_put;
 
+/* NAN (no such figure) as NULL. */
 static void arg_f64(pg_args *a, double v) {
   snprintf(a->num[a->n], sizeof a->num[a->n], "%.17g", v);
-  pg_arg_text(a, a->num[a->n]);
+  pg_arg_text(a, isnan(v) ? NULL : a->num[a->n]);
 }
 
 static int realized_fn(PGconn *c, void *arg, fc_err *err) {
@@ -117,11 +123,13 @@ static int realized_fn(PGconn *c, void *arg, fc_err *err) {
     pg_args a = {0};
     pg_arg_text(&a, x->id), pg_arg_i64(&a, x->r[i].step), pg_arg_i64(&a, x->r[i].at);
     arg_f64(&a, x->r[i].actual), arg_f64(&a, x->r[i].mean), arg_f64(&a, x->r[i].lo);
-    arg_f64(&a, x->r[i].hi);
+    arg_f64(&a, x->r[i].hi), arg_f64(&a, x->r[i].lo95), arg_f64(&a, x->r[i].hi95);
+    arg_f64(&a, x->r[i].scale);
     rc = pg_do(c,
-               "INSERT INTO prediction_realized (prediction_id, step, at, actual, mean, lo, hi)"
-               " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (prediction_id, step)"
-               " DO UPDATE SET actual = excluded.actual",
+               "INSERT INTO prediction_realized"
+               " (prediction_id, step, at, actual, mean, lo, hi, lo95, hi95, scale)"
+               " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (prediction_id, step)"
+               " DO UPDATE SET actual = excluded.actual, scale = excluded.scale",
                &a, "realized", err);
   }
   return rc;
@@ -214,16 +222,22 @@ static const char perf_sql[] =
     "  ELSE 0.5::float8 * (r.mean - r.actual) END"
     "  + CASE WHEN r.actual >= r.hi THEN 0.9::float8 * (r.actual - r.hi)"
     "  ELSE 0.1::float8 * (r.hi - r.actual) END) / 3.0::float8),"
-    " min(CASE WHEN r.step <= 1 THEN 1 WHEN r.step <= 7 THEN 2 WHEN r.step <= 28 THEN 8 ELSE 29 END)"
+    " min(CASE WHEN r.step <= 1 THEN 1 WHEN r.step <= 7 THEN 2 WHEN r.step <= 28 THEN 8 ELSE 29 END),"
+    " avg(CASE WHEN r.scale > 0 THEN abs(r.actual - r.mean) / r.scale END),"
+    " avg(CASE WHEN r.lo95 IS NULL OR r.hi95 IS NULL THEN NULL"
+    "  WHEN r.actual >= r.lo95 AND r.actual <= r.hi95 THEN 1.0::float8 ELSE 0.0::float8 END)"
     " FROM prediction_realized r JOIN predictions p ON p.id = r.prediction_id"
     " WHERE ($1::text IS NULL OR p.tenant_id = $1) AND ($2::text IS NULL OR p.kind = $2)"
     " AND ($3::text IS NULL OR p.currency = $3) AND ($4::text IS NULL OR p.granularity = $4)"
     " GROUP BY p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version, bucket"
     " ORDER BY p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version, 12";
 
-static const char *const metric[4] = {"floatcast_forecast_realized_n", "floatcast_forecast_realized_mae",
-                                      "floatcast_forecast_realized_coverage_80",
-                                      "floatcast_forecast_realized_pinball"};
+#define N_FAM 6 /* db_perf.c's families */
+static const char *const metric[N_FAM] = {"floatcast_forecast_realized_n", "floatcast_forecast_realized_mae",
+                                          "floatcast_forecast_realized_coverage_80",
+                                          "floatcast_forecast_realized_pinball",
+                                          "floatcast_forecast_realized_mase",
+                                          "floatcast_forecast_realized_coverage_95"};
 
 static void perf_json(const PGresult *r, int i, fc_buf *out) {
   static const char *names[] = {"tenant_id", "kind", "currency", "granularity", "model_source"};
@@ -239,18 +253,24 @@ static void perf_json(const PGresult *r, int i, fc_buf *out) {
   fc_buf_json_num(out, f64(r, i, 9));
   fc_buf_puts(out, ",\"pinball\":");
   fc_buf_json_num(out, f64(r, i, 10));
+  fc_buf_puts(out, ",\"mase\":");
+  fc_buf_json_num(out, f64_or_nan(r, i, 12));
+  fc_buf_puts(out, ",\"coverage_95\":");
+  fc_buf_json_num(out, f64_or_nan(r, i, 13));
   fc_buf_putc(out, '}');
 }
 
-static void perf_prom(const PGresult *r, int i, fc_buf out[4]) {
+static void perf_prom(const PGresult *r, int i, fc_buf out[N_FAM]) {
   static const char *const names[] = {"tenant", "kind", "currency", "granularity", "source"};
-  for (int m = 0; m < 4; m++) {
+  for (int m = 0; m < N_FAM; m++) {
+    double v = m == 0 ? (double)pg_i64(r, i, 7) : f64_or_nan(r, i, m < 4 ? 7 + m : 8 + m);
+    if (isnan(v)) continue;
     fc_buf *o = &out[m];
     fc_buf_printf(o, "%s{", metric[m]);
     for (int k = 0; k < 5; k++) gw__prom_label(o, names[k], pg_text(r, i, k), k == 0);
     gw__prom_label(o, "version", pg_text(r, i, 5), 0);
     gw__prom_label(o, "horizon", pg_text(r, i, 6), 0);
-    fc_buf_printf(o, "} %.17g\n", m == 0 ? (double)pg_i64(r, i, 7) : f64(r, i, 7 + m));
+    fc_buf_printf(o, "} %.17g\n", v);
   }
 }
 
@@ -285,8 +305,8 @@ int gw_pg_performance_write(gw_pg *pg, const char *tenant, const char *kind, con
   *count = 0;
   int rc = pg_run(pg, 1, perf_fn, &w, err);
   if (rc != FC_OK) return rc;
-  fc_buf fam[4];
-  for (int m = 0; m < 4; m++) fc_buf_init(&fam[m]);
+  fc_buf fam[N_FAM];
+  for (int m = 0; m < N_FAM; m++) fc_buf_init(&fam[m]);
   if (!prom) fc_buf_putc(out, '[');
   for (int i = 0; i < PQntuples(w.r); i++) {
     if (!prom && (*count)++) fc_buf_putc(out, ',');
@@ -298,8 +318,8 @@ int gw_pg_performance_write(gw_pg *pg, const char *tenant, const char *kind, con
     }
   }
   if (!prom) fc_buf_putc(out, ']');
-  for (int m = 0; m < 4; m++) {
-    if (prom && *count) {
+  for (int m = 0; m < N_FAM; m++) {
+    if (prom && fam[m].len) {
       fc_buf_printf(out, "# TYPE %s gauge\n", metric[m]);
       fc_buf_append(out, fam[m].data, fam[m].len);
     }

@@ -17,6 +17,12 @@ if [ -f tests/wasm/package.json ] && { [ ! -d tests/wasm/node_modules/playwright
   echo "== npm install (tests/wasm)"
   (cd tests/wasm && { npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent; })
 fi
+# The OpenAPI checker of the gateway suites' answers: an OpenAPI 3.1 validator and Ajv (lock pinned).
+if [ ! -d tests/gateway/openapi/node_modules/ajv ] \
+  || [ ! -d tests/gateway/openapi/node_modules/@seriousme/openapi-schema-validator ]; then
+  echo "== npm ci (tests/gateway/openapi)"
+  (cd tests/gateway/openapi && npm ci --no-audit --no-fund --silent)
+fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 total_pass=0

@@ -78,8 +78,32 @@ def stop(proc):
     return rc
 
 
-def call(method, path, key=None, body=None, port=None, headers=None):
-    c = http.client.HTTPConnection("127.0.0.1", port or G["port"], timeout=60)
+# FC_API_RECORD=FILE: every exchange through call() is appended to FILE as
+# one JSON line, so tests/gateway/openapi/check.mjs can hold each answer the
+# suites received against gateway/openapi.json. One lock: the load tests
+# call from many threads, and a line must never interleave with another.
+RECORD = os.environ.get("FC_API_RECORD")
+RECORD_LOCK = threading.Lock()
+
+
+def record(method, path, r, data):
+    if not RECORD:
+        return
+    try:
+        body = data.decode("utf-8")
+    except UnicodeDecodeError:
+        body = None  # the checker refuses an undecodable JSON answer
+    line = json.dumps({"method": method, "path": path, "status": r.status,
+                       "content_type": r.getheader("Content-Type", ""),
+                       "body": body, "test": os.path.basename(sys.argv[0])}) + "\n"
+    with RECORD_LOCK:
+        os.makedirs(os.path.dirname(os.path.abspath(RECORD)), exist_ok=True)
+        with open(RECORD, "a") as f:
+            f.write(line)
+
+
+def call(method, path, key=None, body=None, port=None, headers=None, timeout=60):
+    c = http.client.HTTPConnection("127.0.0.1", port or G["port"], timeout=timeout)
     h = dict(headers or {})
     if key:
         h["Authorization"] = "Bearer " + key
@@ -89,6 +113,7 @@ def call(method, path, key=None, body=None, port=None, headers=None):
     r = c.getresponse()
     data = r.read()
     c.close()
+    record(method, path, r, data)
     doc = None
     if r.getheader("Content-Type", "").startswith("application/json") and data:
         doc = json.loads(data)

@@ -7,7 +7,10 @@ ingested, and GET /v1/models/performance must report the realized error
 this test computes on its own from the served answer and the amounts it
 sent: per horizon bucket the count of closed steps, MAE of the mean, the
 share of actuals inside the 80 % bounds (p10-p90) and the mean pinball
-loss of the 0.1 / 0.5 / 0.9 quantiles. A day with no later transaction is
+loss of the 0.1 / 0.5 / 0.9 quantiles, MASE (the error over the seasonal
+naive MAE of the history up to the forecast's origin; for a treasury balance
+the one-hour naive) and the share inside the 95 % bounds where the forecast
+has them (revenue; null for cash flows and balances, which carry p10-p90). A day with no later transaction is
 still open and not judged. A champion made worse by a planted regime change
 (revenue jumps twentyfold after its forecast) raises one signed
 model.degraded webhook event and queues a retraining of the series. /metrics carries the same figures; bad
@@ -77,6 +80,11 @@ def pinball(y, q, f):
     return q * (y - f) if y >= f else (1 - q) * (f - y)
 
 
+def naive_scale(y, m):
+    """The MASE denominator: the in-sample MAE of the m-step naive forecast."""
+    return sum(abs(y[t] - y[t - m]) for t in range(m, len(y))) / (len(y) - m)
+
+
 def bucket(step):
     return "1" if step <= 1 else "2-7" if step <= 7 else "8-28" if step <= 28 else "29+"
 
@@ -84,7 +92,8 @@ def bucket(step):
 class Performance(unittest.TestCase):
     def test_served_forecast_then_actuals_gives_the_realized_error(self):
         key = G["a"]
-        doc = ingest(key, transactions(11, days=120))  # 2025-06-01 .. 2025-09-28
+        history = transactions(11, days=120)  # 2025-06-01 .. 2025-09-28
+        doc = ingest(key, history)
         wait_job(key, doc["retrain_job"])
         r, fc = call("GET", "/v1/insights/revenue-forecast?horizon=7&granularity=day&currency=USD", key)
         self.assertEqual(r.status, 200, fc)
@@ -118,13 +127,19 @@ class Performance(unittest.TestCase):
             if day >= "2025-10-04":
                 break
             y = sum(amounts.get(day, []))
-            b = want.setdefault(bucket(step), {"n": 0, "ae": 0.0, "in": 0, "pin": 0.0})
+            b = want.setdefault(bucket(step), {"n": 0, "ae": 0.0, "in": 0, "in95": 0, "pin": 0.0})
             b["n"] += 1
             b["ae"] += abs(y - p["mean"])
             b["in"] += 1 if p["lo80"] <= y <= p["hi80"] else 0
+            b["in95"] += 1 if p["lo95"] <= y <= p["hi95"] else 0
             b["pin"] += (pinball(y, 0.1, p["lo80"]) + pinball(y, 0.5, p["mean"]) + pinball(y, 0.9, p["hi80"])) / 3
         self.assertEqual(sorted(want), ["1", "2-7"])
         self.assertEqual(want["2-7"]["n"], 4)
+        daily = {}
+        for t in history:
+            daily[t["action_date"]] = daily.get(t["action_date"], 0.0) + float(t["amount"])
+        days = [datetime.date(2025, 6, 1) + datetime.timedelta(days=d) for d in range(120)]
+        scale = naive_scale([daily.get(d.isoformat(), 0.0) for d in days], 7)
         r, doc = call("GET", "/v1/models/performance?kind=revenue&currency=USD&granularity=day", key)
         self.assertEqual(r.status, 200, doc)
         got = {row["horizon_bucket"]: row for row in doc["performance"]}
@@ -140,6 +155,8 @@ class Performance(unittest.TestCase):
             self.assertAlmostEqual(row["mae"], w["ae"] / w["n"], delta=1e-3)
             self.assertAlmostEqual(row["coverage_80"], w["in"] / w["n"], delta=1e-9)
             self.assertAlmostEqual(row["pinball"], w["pin"] / w["n"], delta=1e-3)
+            self.assertAlmostEqual(row["mase"], w["ae"] / w["n"] / scale, delta=1e-5)
+            self.assertAlmostEqual(row["coverage_95"], w["in95"] / w["n"], delta=1e-9)
         # /metrics: the same figures.
         metrics = tm.scrape()
         for name, w in want.items():
@@ -150,6 +167,10 @@ class Performance(unittest.TestCase):
             self.assertEqual(metrics["floatcast_forecast_realized_n" + labels], w["n"])
             self.assertAlmostEqual(metrics["floatcast_forecast_realized_coverage_80" + labels],
                                    w["in"] / w["n"], delta=1e-9)
+            self.assertAlmostEqual(metrics["floatcast_forecast_realized_mase" + labels], w["ae"] / w["n"] / scale,
+                                   delta=1e-5)
+            self.assertAlmostEqual(metrics["floatcast_forecast_realized_coverage_95" + labels],
+                                   w["in95"] / w["n"], delta=1e-9)
         # A corrected actual corrects the figures (upsert, not a second row).
         rows[0]["amount"] = "1120.50"
         doc = ingest(key, [rows[0]])
@@ -260,6 +281,12 @@ class Performance(unittest.TestCase):
                 w["ae"] += abs(y - q["p50"])
                 w["in"] += 1 if q["p10"] <= y <= q["p90"] else 0
         self.assertEqual(closed, 5)  # steps 1..5 closed; 6 holds the newest transfer
+        # The MASE scale: each direction's daily flows over the 28 steps
+        # before the first (11-02T11:00 .. 11-30T11:00 holds days 14..41 of
+        # the history, one transfer each), seasonal naive over 7 days.
+        amount = [100 + (d * 37) % 90 for d in range(42)]
+        scale = {"cash_flow_out": naive_scale([0 if d % 5 == 0 else amount[d] for d in range(14, 42)], 7),
+                 "cash_flow_in": naive_scale([amount[d] if d % 5 == 0 else 0 for d in range(14, 42)], 7)}
         self.assertEqual(last["cash_flow_performance"]["realized"], 10, last)
         for kind, buckets in want.items():
             r, doc = call("GET", "/v1/models/performance?kind=%s&currency=USD&granularity=day" % kind, key)
@@ -273,6 +300,8 @@ class Performance(unittest.TestCase):
                 self.assertEqual(row["n"], w["n"], (kind, name))
                 self.assertAlmostEqual(row["mae"], w["ae"] / w["n"], delta=0.01, msg=(kind, name))
                 self.assertAlmostEqual(row["coverage_80"], w["in"] / w["n"], delta=1e-9, msg=(kind, name))
+                self.assertAlmostEqual(row["mase"], w["ae"] / w["n"] / scale[kind], delta=1e-3, msg=(kind, name))
+                self.assertIsNone(row["coverage_95"])  # p10/p50/p90 only
 
     def test_treasury_projection_then_transfers_gives_realized_error_and_brier(self):
         key = G["e"]
@@ -331,6 +360,10 @@ class Performance(unittest.TestCase):
                 self.assertEqual(got[name]["granularity"], "hour")
                 self.assertAlmostEqual(got[name]["mae"], w["ae"] / w["n"], delta=0.01, msg=(method, name))
                 self.assertAlmostEqual(got[name]["coverage_80"], w["in"] / w["n"], delta=1e-9)
+                # One completed transfer (+10 at 11:30) before the origin:
+                # the one-hour naive's MAE from that hour on is 10.
+                self.assertAlmostEqual(got[name]["mase"], w["ae"] / w["n"] / 10, delta=1e-3)
+                self.assertIsNone(got[name]["coverage_95"])
             # Brier: the served probabilities against what happened (never
             # below the 0 floor: the breach did not come).
             brier = {d["hours"]: d for d in doc["depletion"]}
@@ -353,6 +386,39 @@ class Performance(unittest.TestCase):
                                        'source="%s",version="%d",hours="48"}'
                                        % (served["rule"]["model"]["name"], served["rule"]["model"]["version"])],
                                1.0)
+
+    @gwdb.sqlite_only("writes an older SQLite file")
+    def test_older_file_gains_the_new_columns(self):
+        # A file from before MASE and 95 % coverage: its realized steps gain
+        # the columns, NULL for them, so those figures are null, not 0.
+        import sqlite3
+        db = os.path.join(G["tmp"], "old-perf.db")
+        con = sqlite3.connect(db)
+        con.executescript(
+            "CREATE TABLE predictions (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, kind TEXT NOT NULL,"
+            " currency TEXT NOT NULL, granularity TEXT NOT NULL, model_source TEXT NOT NULL,"
+            " model_version BIGINT NOT NULL, origin BIGINT NOT NULL, step BIGINT NOT NULL,"
+            " horizon INTEGER NOT NULL, served_at BIGINT NOT NULL, points TEXT NOT NULL, extra TEXT,"
+            " UNIQUE (tenant_id, kind, currency, granularity, model_source, model_version, origin, horizon));"
+            "CREATE TABLE prediction_realized (prediction_id TEXT NOT NULL, step INTEGER NOT NULL,"
+            " at BIGINT NOT NULL, actual DOUBLE PRECISION NOT NULL, mean DOUBLE PRECISION NOT NULL,"
+            " lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL, PRIMARY KEY (prediction_id, step));"
+            "INSERT INTO predictions VALUES ('pr_old', 'acme', 'revenue', 'USD', 'day', 'refit', 0, 0, 86400,"
+            " 1, 0, '10 5 15', NULL);"
+            "INSERT INTO prediction_realized VALUES ('pr_old', 1, 86400, 12, 10, 5, 15);")
+        con.close()
+        proc, port, _ = tm.spawn(db)
+        try:
+            r, doc = call("GET", "/v1/models/performance?tenant=acme", tm.ADMIN, port=port)
+            self.assertEqual(r.status, 200, doc)
+            self.assertEqual([(p["n"], p["mae"], p["coverage_80"], p["mase"], p["coverage_95"])
+                              for p in doc["performance"]], [(1, 2, 1, None, None)])
+        finally:
+            self.assertEqual(tm.stop(proc), 0)
+        con = sqlite3.connect(db)
+        cols = [c[1] for c in con.execute("PRAGMA table_info(prediction_realized)")]
+        con.close()
+        self.assertEqual(cols[-3:], ["lo95", "hi95", "scale"])
 
     def test_bad_parameters(self):
         for q, status in (("?kind=treasury", 400), ("?granularity=week", 400), ("?currency=usd", 400),
