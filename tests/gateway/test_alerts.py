@@ -503,7 +503,7 @@ class Periodic(unittest.TestCase):
             start = tm.scrape(port)["floatcast_alert_evaluations_total"]
             wait_for("three periodic evaluations",
                      lambda: tm.scrape(port)["floatcast_alert_evaluations_total"] >= start + 3)
-            self.assertEqual(len(alerts(key, port)), 1)
+            self.assertEqual(len(alerts(key, port)), 1, alerts(key, port))
             self.assertEqual(len(rec.received()), 1)
         finally:
             rec.stop()

@@ -27,6 +27,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwdb  # noqa: E402
 import test_alerts as ta  # noqa: E402
 import test_metered as tm  # noqa: E402
 from test_metered import G, call, make_key, make_tier, transactions, wait_for  # noqa: E402
