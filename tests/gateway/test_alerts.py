@@ -536,23 +536,9 @@ class Isolation(unittest.TestCase):
         self.assertEqual(r.status, 200, doc)  # the log outlives the webhook
 
 
-class ZShutdown(unittest.TestCase):
-    """Last: SIGTERM, exit 0, and no sanitizer report."""
-    def test_zz_clean_exit(self):
-        self.assertEqual(tm.stop(G["proc"]), 0)
-        with open(G["db"] + ".stderr", errors="replace") as f:
-            err = f.read()
-        self.assertNotIn("Sanitizer", err)
-        self.assertNotIn("runtime error", err)
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gateway", required=True)
-    tm.ARGS, rest = ap.parse_known_args()
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
-    sys.exit(0 if prog.result.wasSuccessful() else 1)
+# Last (classes run by name): SIGTERM, exit 0, no sanitizer report.
+ZShutdown = tm.ZShutdown
 
 
 if __name__ == "__main__":
-    main()
+    tm.main()

@@ -382,13 +382,5 @@ class Migration(unittest.TestCase):
             con.close()
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gateway", required=True)
-    tm.ARGS, rest = ap.parse_known_args()
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
-    sys.exit(0 if prog.result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    main()
+    tm.main()
