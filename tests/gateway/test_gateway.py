@@ -34,6 +34,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwdb  # noqa: E402
+import test_metered  # noqa: E402  (its record(): FC_API_RECORD)
 
 ARGS = None
 GW = {}  # proc, port, tmp, stderr path
@@ -103,12 +104,51 @@ def auth():
     return {"Authorization": "Bearer " + GW["key"]}
 
 
+# The API's answers are recorded (FC_API_RECORD) for the OpenAPI check
+# (tests/gateway/openapi/check.mjs), as test_metered.call() records them.
+# Static files from --web are the page, not the API the document describes,
+# so a path outside it is recorded only when the gateway answers it as the
+# API does (a JSON error). Left out: the raw-socket exchanges that send
+# malformed HTTP on purpose (test_malformed_400, test_limits,
+# test_traversal_refused, test_slow_request_408 and the 408 of
+# test_header_timeout_is_short_and_only_for_the_head: heads cut short or
+# over a limit, targets no client generated from the document would send).
+API_PATHS = ("/v1", "/healthz", "/metrics")
+
+
+class RawAnswer:
+    """A raw-socket answer (read_response) shaped as test_metered.record()
+    reads an http.client response."""
+
+    def __init__(self, status, headers):
+        self.status, self.headers = status, headers
+
+    def getheader(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+
+def record(method, path, r, body):
+    ctype = r.getheader("Content-Type", "") or ""
+    if path.split("?")[0] in API_PATHS or path.startswith("/v1/") or \
+            ctype.startswith("application/json"):
+        test_metered.record(method, path, r, body)
+
+
+def record_raw(method, path, answer):
+    if answer is None:  # the server closed first: nothing to record
+        return answer
+    status, headers, body = answer
+    record(method, path, RawAnswer(status, headers), body)
+    return answer
+
+
 def get(path, method="GET", headers=None):
     c = conn()
     c.request(method, path, headers=headers or {})
     r = c.getresponse()
     body = r.read()
     c.close()
+    record(method, path, r, body)
     return r, body
 
 
@@ -219,7 +259,7 @@ class Gateway(unittest.TestCase):
         s, f = raw_socket()
         for path in ["/healthz", "/app.mjs", "/healthz", "/nope.txt"]:
             s.sendall(("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path).encode())
-            status, headers, body = read_response(f)
+            status, headers, body = record_raw("GET", path, read_response(f))
             self.assertEqual(headers["connection"], "keep-alive")
             self.assertEqual(status, 404 if path == "/nope.txt" else 200)
         s.close()
@@ -236,7 +276,7 @@ class Gateway(unittest.TestCase):
     def test_http10_closes(self):
         s, f = raw_socket()
         s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
-        status, headers, body = read_response(f)
+        status, headers, body = record_raw("GET", "/healthz", read_response(f))
         self.assertEqual(status, 200)
         self.assertEqual(headers["connection"], "close")
         self.assertEqual(f.read(), b"")  # the server closed
@@ -248,7 +288,8 @@ class Gateway(unittest.TestCase):
                         for p in ["/healthz", "/app.mjs", "/v1/nope", "/floatcast.wasm"])
         reqs += b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
         s.sendall(reqs)
-        got = [read_response(f) for _ in range(5)]
+        paths = ["/healthz", "/app.mjs", "/v1/nope", "/floatcast.wasm", "/healthz"]
+        got = [record_raw("GET", p, read_response(f)) for p in paths]
         self.assertEqual([g[0] for g in got], [200, 200, 404, 200, 200])
         self.assertEqual(got[1][2], b"export const answer = 42;\n")
         self.assertEqual(got[3][2], WASM)
@@ -279,7 +320,8 @@ class Gateway(unittest.TestCase):
         for piece in [b"GET /hea", b"lthz HTTP/1.1\r\nHo", b"st: t\r\n\r\n"]:
             time.sleep(0.01)  # separate segments, not a wait: any timing passes
             s.sendall(piece)
-        first, second = read_response(f), read_response(f)
+        first = record_raw("GET", "/v1/reports/treasury/projection?horizon=48", read_response(f))
+        second = record_raw("GET", "/healthz", read_response(f))
         self.assertEqual(first[0], 200)
         self.assertIn(b'"horizon_hours":48', first[2])
         self.assertEqual(second[0], 200)
@@ -292,7 +334,8 @@ class Gateway(unittest.TestCase):
         s.sendall(("GET /v1/reports/treasury/projection?horizon=48 HTTP/1.1\r\nHost: t\r\n"
                    "Authorization: Bearer %s\r\n\r\n" % GW["key"]).encode())
         s.shutdown(socket.SHUT_WR)
-        status, _, body = read_response(f)
+        status, _, body = record_raw("GET", "/v1/reports/treasury/projection?horizon=48",
+                                     read_response(f))
         self.assertEqual(status, 200)
         self.assertIn(b'"horizon_hours":48', body)
         self.assertEqual(f.read(), b"")
@@ -554,7 +597,7 @@ class Gateway(unittest.TestCase):
             self.assertEqual(ready, [])
             body.sendall(b"}")
             bf = body.makefile("rb")
-            self.assertEqual(read_response(bf)[0], 401)
+            self.assertEqual(record_raw("POST", "/v1/what-if", read_response(bf))[0], 401)
             for x in (pf, bf, silent, partial, body):
                 x.close()
         finally:
@@ -580,7 +623,7 @@ class Gateway(unittest.TestCase):
         self.assertEqual(idle_f.read(), b"")  # closed by the drain
         try:
             busy.sendall(b"\r\n")
-            r = read_response(busy_f)
+            r = record_raw("GET", "/v1/reports/treasury/projection", read_response(busy_f))
         except (BrokenPipeError, ConnectionResetError):
             r = None
         if r is not None:  # answered, unless the signal won the race
