@@ -43,6 +43,11 @@ struct gw_alerts {
     uint64_t ticket;
   } *judged;
   size_t n_judged, cap_judged;
+  /* FC_ALERTS_TEST_HOLD_MS: the periodic run says so on stderr and waits
+   * this long between projecting and judging, so that a test can make an
+   * ingestion land inside the window (test_alerts.py, StaleEvaluation).
+   * 0 otherwise. */
+  unsigned hold_ms;
 };
 
 /* "USDC=25000.00,USD=100.00" from the stored {"USDC":"25000.00",...}. */
@@ -238,7 +243,7 @@ static int project(gw_alerts *a, const char *tenant, const fc_treasury *t, int64
   return rc;
 }
 
-int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err *err) {
+static int evaluate(gw_alerts *a, const char *tenant, int periodic, fc_buf *result, fc_err *err) {
   gw_alert_settings s;
   fc_treasury *t = NULL;
   fc_projection *pr = NULL;
@@ -260,6 +265,12 @@ int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err 
   now = rc == FC_OK ? fc_treasury_default_now(t, tenant) : FC_TIME_NONE;
   if (rc == FC_OK && now != FC_TIME_NONE && floors.len)
     rc = project(a, tenant, t, now, &s, floors.data, &pr, err);
+  if (periodic && a->hold_ms && pr) {
+    /* The line tells the test the data is read; the thread pool waits. */
+    fprintf(stderr, "floatcast-gateway: alerts: holding %s for %u ms (FC_ALERTS_TEST_HOLD_MS)\n", tenant,
+            a->hold_ms);
+    uv_sleep(a->hold_ms);
+  }
   if (rc == FC_OK && pr) rc = judge_all(a, tenant, ticket, &s, pr, result, err);
   if (result) fc_buf_puts(result, "]}");
   uv_mutex_lock(&a->lock);
@@ -270,6 +281,10 @@ int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err 
   fc_buf_free(&floors);
   gw_alert_settings_free(&s);
   return rc;
+}
+
+int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err *err) {
+  return evaluate(a, tenant, 0, result, err);
 }
 
 void gw_alerts_registry_hook(const char *tenant, fc_buf *result, void *arg) {
@@ -292,7 +307,7 @@ void gw_alerts_registry_hook(const char *tenant, fc_buf *result, void *arg) {
 static void evaluate_cb(const char *tenant, void *arg) {
   fc_err err;
   fc_err_clear(&err);
-  if (gw_alerts_evaluate(arg, tenant, NULL, &err) != FC_OK)
+  if (evaluate(arg, tenant, 1, NULL, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: alerts for %s: %s\n", tenant, err.msg);
 }
 
@@ -335,6 +350,7 @@ int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows,
   a->db = db;
   a->flows = flows;
   a->hooks = hooks;
+  if (getenv("FC_ALERTS_TEST_HOLD_MS")) a->hold_ms = (unsigned)strtoul(getenv("FC_ALERTS_TEST_HOLD_MS"), NULL, 10);
   uv_timer_init(loop, &a->hourly);
   a->hourly.data = a;
   if (period_ms == 0) period_ms = GW_ALERTS_PERIOD_MS;
