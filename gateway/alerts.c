@@ -28,6 +28,26 @@ struct gw_alerts {
   int hourly_running, stopped;
   uv_mutex_t lock;
   uint64_t evaluations, opened;
+  /* Evaluations of one tenant overlap (the periodic run, the one after
+   * each refit): each takes a ticket before it reads anything, and judges
+   * only if no evaluation that read later has judged the tenant already.
+   * Else a slow evaluation of the data before an ingestion would close the
+   * episode the ingestion's evaluation opened, and the next one would open
+   * a second alert for one breach. tickets under lock; judged under
+   * judging, held while judging so that the check and the writes are one
+   * step. */
+  uint64_t tickets;
+  uv_mutex_t judging;
+  struct judged {
+    char *tenant;
+    uint64_t ticket;
+  } *judged;
+  size_t n_judged, cap_judged;
+  /* FC_ALERTS_TEST_HOLD_MS: the periodic run says so on stderr and waits
+   * this long between projecting and judging, so that a test can make an
+   * ingestion land inside the window (test_alerts.py, StaleEvaluation).
+   * 0 otherwise. */
+  unsigned hold_ms;
 };
 
 /* "USDC=25000.00,USD=100.00" from the stored {"USDC":"25000.00",...}. */
@@ -155,6 +175,57 @@ static int judge(gw_alerts *a, const char *tenant, int64_t now, const gw_alert_s
   return rc;
 }
 
+/* 1 when the evaluation holding ticket may judge tenant (recorded as the
+ * newest to judge it), 0 when one that read later has judged it already,
+ * -1 out of memory. Under judging. */
+static int take_turn(gw_alerts *a, const char *tenant, uint64_t ticket) {
+  size_t i = 0;
+  while (i < a->n_judged && strcmp(a->judged[i].tenant, tenant) != 0) i++;
+  if (i == a->n_judged) {
+    if (a->n_judged == a->cap_judged) {
+      size_t cap = a->cap_judged ? 2 * a->cap_judged : 16;
+      struct judged *v = realloc(a->judged, cap * sizeof *v);
+      if (!v) return -1;
+      a->judged = v;
+      a->cap_judged = cap;
+    }
+    if (!(a->judged[i].tenant = strdup(tenant))) return -1;
+    a->judged[i].ticket = 0;
+    a->n_judged++;
+  }
+  if (ticket < a->judged[i].ticket) return 0;
+  a->judged[i].ticket = ticket;
+  return 1;
+}
+
+/* A currency this evaluation may not judge: a newer one judged it. */
+static void superseded(const fc_currency_projection *c, fc_buf *result) {
+  double p = isnan(c->p_horizon) ? 0.0 : c->p_horizon;
+  if (!result) return;
+  fc_buf_puts(result, result->data[result->len - 1] == '[' ? "{\"currency\":" : ",{\"currency\":");
+  fc_buf_json_str(result, c->currency);
+  fc_buf_puts(result, ",\"probability\":");
+  fc_buf_json_fixed(result, p, 4);
+  fc_buf_puts(result, ",\"status\":\"superseded\"}");
+}
+
+/* Judges every currency with a floor, unless an evaluation that read the
+ * tenant after this one did already. */
+static int judge_all(gw_alerts *a, const char *tenant, uint64_t ticket, const gw_alert_settings *s,
+                     const fc_projection *pr, fc_buf *result, fc_err *err) {
+  int rc = FC_OK;
+  uv_mutex_lock(&a->judging);
+  int turn = take_turn(a, tenant, ticket);
+  if (turn < 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; rc == FC_OK && i < pr->n_currencies; i++) {
+    if (!has_floor(s->floors, pr->currencies[i].currency)) continue;
+    if (turn) rc = judge(a, tenant, (int64_t)time(NULL), s, pr, &pr->currencies[i], result, err);
+    else superseded(&pr->currencies[i], result);
+  }
+  uv_mutex_unlock(&a->judging);
+  return rc;
+}
+
 static int project(gw_alerts *a, const char *tenant, const fc_treasury *t, int64_t now,
                    const gw_alert_settings *s, const char *floors, fc_projection **pr, fc_err *err) {
   const fc_flowsim *m = NULL;
@@ -172,12 +243,16 @@ static int project(gw_alerts *a, const char *tenant, const fc_treasury *t, int64
   return rc;
 }
 
-int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err *err) {
+static int evaluate(gw_alerts *a, const char *tenant, int periodic, fc_buf *result, fc_err *err) {
   gw_alert_settings s;
   fc_treasury *t = NULL;
   fc_projection *pr = NULL;
   fc_buf floors;
   int64_t now;
+  uint64_t ticket;
+  uv_mutex_lock(&a->lock);
+  ticket = ++a->tickets; /* before the settings and the data are read */
+  uv_mutex_unlock(&a->lock);
   int rc = gw_db_settings_get(a->db, tenant, &s, err);
   if (rc == FC_ENOTFOUND && result) fc_buf_puts(result, "{\"currencies\":[]}");
   if (rc == FC_ENOTFOUND) return FC_OK;
@@ -190,9 +265,13 @@ int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err 
   now = rc == FC_OK ? fc_treasury_default_now(t, tenant) : FC_TIME_NONE;
   if (rc == FC_OK && now != FC_TIME_NONE && floors.len)
     rc = project(a, tenant, t, now, &s, floors.data, &pr, err);
-  for (size_t i = 0; rc == FC_OK && pr && i < pr->n_currencies; i++)
-    if (has_floor(s.floors, pr->currencies[i].currency))
-      rc = judge(a, tenant, (int64_t)time(NULL), &s, pr, &pr->currencies[i], result, err);
+  if (periodic && a->hold_ms && pr) {
+    /* The line tells the test the data is read; the thread pool waits. */
+    fprintf(stderr, "floatcast-gateway: alerts: holding %s for %u ms (FC_ALERTS_TEST_HOLD_MS)\n", tenant,
+            a->hold_ms);
+    uv_sleep(a->hold_ms);
+  }
+  if (rc == FC_OK && pr) rc = judge_all(a, tenant, ticket, &s, pr, result, err);
   if (result) fc_buf_puts(result, "]}");
   uv_mutex_lock(&a->lock);
   a->evaluations++;
@@ -202,6 +281,10 @@ int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err 
   fc_buf_free(&floors);
   gw_alert_settings_free(&s);
   return rc;
+}
+
+int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err *err) {
+  return evaluate(a, tenant, 0, result, err);
 }
 
 void gw_alerts_registry_hook(const char *tenant, fc_buf *result, void *arg) {
@@ -224,7 +307,7 @@ void gw_alerts_registry_hook(const char *tenant, fc_buf *result, void *arg) {
 static void evaluate_cb(const char *tenant, void *arg) {
   fc_err err;
   fc_err_clear(&err);
-  if (gw_alerts_evaluate(arg, tenant, NULL, &err) != FC_OK)
+  if (evaluate(arg, tenant, 1, NULL, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: alerts for %s: %s\n", tenant, err.msg);
 }
 
@@ -258,10 +341,16 @@ int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows,
     free(a);
     return fc_err_set(err, FC_ENOMEM, "cannot create a mutex");
   }
+  if (uv_mutex_init(&a->judging) != 0) {
+    uv_mutex_destroy(&a->lock);
+    free(a);
+    return fc_err_set(err, FC_ENOMEM, "cannot create a mutex");
+  }
   a->loop = loop;
   a->db = db;
   a->flows = flows;
   a->hooks = hooks;
+  if (getenv("FC_ALERTS_TEST_HOLD_MS")) a->hold_ms = (unsigned)strtoul(getenv("FC_ALERTS_TEST_HOLD_MS"), NULL, 10);
   uv_timer_init(loop, &a->hourly);
   a->hourly.data = a;
   if (period_ms == 0) period_ms = GW_ALERTS_PERIOD_MS;
@@ -278,6 +367,9 @@ void gw_alerts_stop(gw_alerts *a) {
 
 void gw_alerts_destroy(gw_alerts *a) {
   if (!a) return;
+  for (size_t i = 0; i < a->n_judged; i++) free(a->judged[i].tenant);
+  free(a->judged);
+  uv_mutex_destroy(&a->judging);
   uv_mutex_destroy(&a->lock);
   free(a);
 }

@@ -35,6 +35,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -504,6 +505,50 @@ class Periodic(unittest.TestCase):
             wait_for("three periodic evaluations",
                      lambda: tm.scrape(port)["floatcast_alert_evaluations_total"] >= start + 3)
             self.assertEqual(len(alerts(key, port)), 1, alerts(key, port))
+            self.assertEqual(len(rec.received()), 1)
+        finally:
+            rec.stop()
+            self.assertEqual(tm.stop(proc), 0)
+        with open(db + ".stderr", errors="replace") as f:
+            self.assertNotIn("Sanitizer", f.read())
+
+
+class StaleEvaluation(unittest.TestCase):
+    def test_an_evaluation_of_older_data_does_not_close_a_newer_episode(self):
+        """The periodic run holds each judgement 4 s (FC_ALERTS_TEST_HOLD_MS)
+        after reading the tenant and says so on stderr; the ingestion lands
+        while one holds a projection of the data before it, and the
+        ingestion's evaluation opens the episode first. That stale one must
+        not close it (and the next one open a second alert and send a second
+        webhook): it reports superseded. Without the fix this fails whenever
+        the ingestion's evaluation finishes within the hold."""
+        db = os.path.join(G["tmp"], "stale.db")
+        proc, port, _ = tm.spawn(db, ALLOW + ["--alert-period-ms", "50"],
+                                 env=dict(tm.ENV, FC_ALERTS_TEST_HOLD_MS="4000"))
+        rec = Receiver().start()
+        try:
+            make_tier_on(port)
+            tenant, key = tenant_key(port)
+            webhook(key, rec.url(), port=port)
+            seed_treasury(tenant, key, port=port)
+            settings(key, port=port)
+            self.assertEqual(alerts(key, port), [])  # below the threshold so far
+            with open(db + ".stderr", errors="replace") as f:
+                held = f.read().count("holding " + tenant)
+            wait_for("a periodic evaluation holding the data before the ingestion",
+                     lambda: open(db + ".stderr", errors="replace").read().count("holding " + tenant) > held)
+            ingest(key, "transfers", [transfer(tenant, "big-1", "90000", "2025-12-02T12:00:00Z")],
+                   port=port)
+            wait_for("the delivery", lambda: len(rec.received()) >= 1)
+            start = tm.scrape(port)["floatcast_alert_evaluations_total"]
+            # Each evaluation takes 4 s: /metrics (limited per address)
+            # is polled 4 times a second, not every 20 ms.
+            wait_for("two more evaluations",
+                     lambda: time.sleep(0.25) or
+                     tm.scrape(port)["floatcast_alert_evaluations_total"] >= start + 2)
+            got = alerts(key, port)
+            self.assertEqual(len(got), 1, got)
+            self.assertEqual(got[0]["status"], "open", got)
             self.assertEqual(len(rec.received()), 1)
         finally:
             rec.stop()
