@@ -58,14 +58,22 @@ GW_HANDLER(gw_handle_models) {
   }
   const char *a[4];
   for (int k = 0; k < 4; k++) a[k] = seen & (1 << k) ? args[k] : NULL;
-  fc_buf versions;
+  fc_buf versions, retraining;
   size_t count = 0;
   fc_buf_init(&versions);
+  fc_buf_init(&retraining);
   fc_err_clear(&err);
+  /* The job status first, the versions after: a job is listed as done
+   * only once its versions are committed, so a client that sees job N
+   * done then also sees N's versions (read the other way round, a job
+   * finishing between the two reads showed as done with its versions
+   * missing). */
+  if (a[0] && app->registry) gw_registry_status_json(app->registry, a[0], &retraining);
   int rc = gw_db_models_write_json(app->db, a[0], a[1], a[2], a[3], &versions, &count, &err);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     fc_buf_free(&versions);
+    fc_buf_free(&retraining);
     return;
   }
   res->status = 200;
@@ -78,10 +86,11 @@ GW_HANDLER(gw_handle_models) {
   fc_buf_append(&res->body, versions.data, versions.len);
   if (a[0] && app->registry) {
     fc_buf_puts(&res->body, ",\"retraining\":");
-    gw_registry_status_json(app->registry, a[0], &res->body);
+    fc_buf_append(&res->body, retraining.data, retraining.len);
   }
   fc_buf_putc(&res->body, '}');
   fc_buf_free(&versions);
+  fc_buf_free(&retraining);
 }
 
 /* A string field of at most cap - 1 bytes into out; 0, or -1 after a 400. */

@@ -359,9 +359,9 @@ class Registry(unittest.TestCase):
             self.assertLess(time.time(), end)
             time.sleep(0.1)
         self.assertNotEqual(last["series"][0]["outcome"], "up_to_date", last)
-        # The job's versions are polled for, not read once: under load on
-        # PostgreSQL one CI run listed the job as last before its refitted
-        # champion (a version of the job's series list) was visible.
+        # /v1/models reads the job status before the versions (a CI run on
+        # PostgreSQL listed the job as last without its refitted champion
+        # when it read them the other way round); polled for all the same.
         while True:
             now = next(v for v in doc["versions"] if v["status"] == "champion")
             if now["version"] > champ["version"] or time.time() > end:
