@@ -16,7 +16,10 @@ const dir = process.argv[2];
 const browserPath = process.env.FC_CHROMIUM || '/usr/bin/chromium';
 if (!dir || !fs.existsSync(path.join(dir, 'floatcast.mjs'))) throw new Error('usage: chromium_time.mjs WASM_DIR');
 
-const page = `<!doctype html><meta charset="utf-8"><title>floatcast timing</title><script type="module">
+const page = `<!doctype html><meta charset="utf-8"><title>floatcast timing</title>
+<script>window.addEventListener('error', (e) => { window.__result = { error: String(e.message) }; });
+window.addEventListener('unhandledrejection', (e) => { window.__result = { error: String(e.reason) }; });</script>
+<script type="module">
 import init from './floatcast.mjs';
 const fc = await init();
 const d = fc.demo({ seed: 42, history_days: 30 });
@@ -35,7 +38,7 @@ const TYPES = { '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
 const server = http.createServer((req, res) => {
   const name = new URL(req.url, 'http://x').pathname.replace(/^\/+/, '');
   if (name === 'bench.html') { res.writeHead(200, { 'Content-Type': 'text/html' }).end(page); return; }
-  if (!/^floatcast\.(mjs|wasm)$/.test(name)) { res.writeHead(404).end(); return; }
+  if (!/^floatcast[a-z_]*\.(mjs|wasm)$/.test(name)) { res.writeHead(404).end(); return; }
   res.writeHead(200, { 'Content-Type': TYPES[path.extname(name)] }).end(fs.readFileSync(path.join(dir, name)));
 });
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
@@ -46,7 +49,9 @@ try {
   await tab.goto(`http://127.0.0.1:${server.address().port}/bench.html`);
   // Polls until the module has answered (by volume of work, not a fixed wait).
   await tab.waitForFunction(() => window.__result, null, { timeout: 600000, polling: 100 });
-  console.log(JSON.stringify(await tab.evaluate(() => window.__result)));
+  const result = await tab.evaluate(() => window.__result);
+  console.log(JSON.stringify(result));
+  if (result.error) process.exitCode = 1;
 } finally {
   await ctx.close();
   server.close();
