@@ -5,7 +5,7 @@
  * one answer per seed, reuse of a fitted model, and clear refusals. */
 #include "runner.h"
 
-#include "../../core/src/detmath.h"
+#include "../../core/src/base/detmath.h"
 #include "fc.h"
 #include "fc/flowsim.h"
 #include "fc/project.h"
