@@ -27,6 +27,57 @@ TEST(buf_json_escapes) {
   fc_buf_free(&b);
 }
 
+TEST(json_writer_places_commas_and_colons) {
+  fc_buf b;
+  fc_jw w;
+  fc_buf_init(&b);
+  fc_jw_init(&w, &b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "a\"b"), fc_jw_str(&w, "x");
+  fc_jw_key(&w, "empty"), fc_jw_array(&w), fc_jw_end(&w);
+  fc_jw_key(&w, "list"), fc_jw_array(&w);
+  fc_jw_int(&w, -3), fc_jw_num(&w, 0.5), fc_jw_fixed(&w, -0.001, 2), fc_jw_null(&w), fc_jw_bool(&w, 1);
+  fc_jw_object(&w), fc_jw_key(&w, "k"), fc_jw_str(&w, NULL), fc_jw_end(&w);
+  fc_jw_raw(&w, "{\"r\":1}");
+  fc_jw_end(&w);
+  fc_jw_key(&w, "o"), fc_jw_object(&w), fc_jw_end(&w);
+  fc_jw_end(&w);
+  ASSERT_STR_EQ(b.data, "{\"a\\\"b\":\"x\",\"empty\":[],\"list\":[-3,0.5,0.00,null,true,{\"k\":null},{\"r\":1}],\"o\":{}}");
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_OK);
+  fc_buf_free(&b);
+}
+
+TEST(json_writer_refuses_misuse) {
+  fc_buf b;
+  fc_jw w;
+  size_t len;
+  /* A key in an array, an end too many, a key without its value, a
+   * container left open, nesting past the limit: each is reported by
+   * fc_jw_finish as EINVAL, and the text stops where the mistake was. */
+  fc_buf_init(&b);
+  fc_jw_init(&w, &b), fc_jw_array(&w), fc_jw_key(&w, "k");
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_EINVAL);
+  fc_buf_free(&b), fc_buf_init(&b);
+  fc_jw_init(&w, &b), fc_jw_array(&w), fc_jw_end(&w), fc_jw_end(&w);
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_EINVAL);
+  ASSERT_STR_EQ(b.data, "[]");
+  fc_buf_free(&b), fc_buf_init(&b);
+  fc_jw_init(&w, &b), fc_jw_object(&w), fc_jw_key(&w, "k"), fc_jw_end(&w);
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_EINVAL);
+  fc_buf_free(&b), fc_buf_init(&b);
+  fc_jw_init(&w, &b), fc_jw_object(&w);
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_EINVAL);
+  fc_buf_free(&b), fc_buf_init(&b);
+  fc_jw_init(&w, &b);
+  for (int i = 0; i < FC_JW_MAX_DEPTH; i++) fc_jw_array(&w);
+  ASSERT(!fc_buf_failed(&b));
+  len = b.len;
+  fc_jw_array(&w);
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_EINVAL);
+  ASSERT_INT_EQ(b.len, len);
+  fc_buf_free(&b);
+}
+
 TEST(buf_csv_field_quotes_only_when_needed) {
   fc_buf b;
   fc_buf_init(&b);
@@ -89,5 +140,5 @@ TEST(buf_json_fixed_large_values) {
   fc_buf_free(&b);
 }
 
-TEST_LIST(T(buf_json_fixed_large_values), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic),
+TEST_LIST(T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons), T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic),
           T(rng_distributions))

@@ -49,6 +49,49 @@ void fc_buf_json_num(fc_buf *b, double v);
  * quantities such as path values in currency units); NaN/Inf as null. */
 void fc_buf_json_fixed(fc_buf *b, double v, int decimals);
 
+/* A JSON writer over an fc_buf that places the commas and colons, so a
+ * writer states structure (object, key, value, end) instead of typing
+ * fragments like ",\"key\":". Nesting is limited to FC_JW_MAX_DEPTH levels.
+ * A misuse (too deep, an end without a container, a key outside an object
+ * or two in a row) stops the output like an allocation failure does, and
+ * fc_jw_finish tells the two apart once at the end.
+ *
+ *   fc_jw w;
+ *   fc_jw_init(&w, &buf);
+ *   fc_jw_object(&w);
+ *   fc_jw_key(&w, "currency"); fc_jw_str(&w, "EUR");
+ *   fc_jw_key(&w, "p");        fc_jw_array(&w); fc_jw_num(&w, 0.25); fc_jw_end(&w);
+ *   fc_jw_end(&w);                                 -> {"currency":"EUR","p":[0.25]}
+ *   return fc_jw_finish(&w);
+ */
+#define FC_JW_MAX_DEPTH 64
+typedef struct fc_jw {
+  fc_buf *b;
+  unsigned depth;
+  uint64_t is_array; /* bit d: level d is an array (else an object) */
+  uint64_t has_item; /* bit d: level d holds an element already */
+  int after_key;     /* a key was written: its value follows without a comma */
+  int misuse;        /* a structural mistake of the caller (see above) */
+} fc_jw;
+
+void fc_jw_init(fc_jw *w, fc_buf *b);
+void fc_jw_object(fc_jw *w);
+void fc_jw_array(fc_jw *w);
+void fc_jw_end(fc_jw *w); /* closes the innermost object or array */
+void fc_jw_key(fc_jw *w, const char *key);
+void fc_jw_str(fc_jw *w, const char *s); /* NULL writes null */
+void fc_jw_num(fc_jw *w, double v);      /* fc_buf_json_num */
+void fc_jw_fixed(fc_jw *w, double v, int decimals); /* fc_buf_json_fixed */
+void fc_jw_int(fc_jw *w, long long v);
+void fc_jw_bool(fc_jw *w, int v);
+void fc_jw_null(fc_jw *w);
+/* Already-formed JSON text as one value (a number written elsewhere, a
+ * nested document): the caller vouches for it. */
+void fc_jw_raw(fc_jw *w, const char *json);
+/* FC_OK once every container is closed; FC_EINVAL after a misuse or with a
+ * container left open, FC_ENOMEM when the buffer failed. */
+int fc_jw_finish(const fc_jw *w);
+
 #ifdef __cplusplus
 }
 #endif

@@ -154,3 +154,102 @@ void fc_buf_json_fixed(fc_buf *b, double v, int decimals) {
     b->len--;
   }
 }
+
+/* ---- JSON writer ---- */
+
+void fc_jw_init(fc_jw *w, fc_buf *b) {
+  memset(w, 0, sizeof *w);
+  w->b = b;
+}
+
+/* Before a value or a key: the comma that separates it from the previous
+ * element of its container, unless it is the value of the key just written. */
+static void jw_sep(fc_jw *w) {
+  uint64_t bit;
+  if (w->after_key) {
+    w->after_key = 0;
+    return;
+  }
+  if (w->depth == 0) return;
+  bit = (uint64_t)1 << (w->depth - 1);
+  if (w->has_item & bit) fc_buf_putc(w->b, ',');
+  w->has_item |= bit;
+}
+
+static void jw_open(fc_jw *w, char c, int array) {
+  uint64_t bit;
+  jw_sep(w);
+  if (w->depth >= FC_JW_MAX_DEPTH) {
+    w->misuse = w->b->failed = 1;
+    return;
+  }
+  bit = (uint64_t)1 << w->depth;
+  w->is_array = array ? w->is_array | bit : w->is_array & ~bit;
+  w->has_item &= ~bit;
+  w->depth++;
+  fc_buf_putc(w->b, c);
+}
+
+void fc_jw_object(fc_jw *w) { jw_open(w, '{', 0); }
+void fc_jw_array(fc_jw *w) { jw_open(w, '[', 1); }
+
+void fc_jw_end(fc_jw *w) {
+  if (w->depth == 0 || w->after_key) {
+    w->misuse = w->b->failed = 1;
+    return;
+  }
+  w->depth--;
+  fc_buf_putc(w->b, (w->is_array >> w->depth) & 1 ? ']' : '}');
+}
+
+void fc_jw_key(fc_jw *w, const char *key) {
+  if (w->depth == 0 || (w->is_array >> (w->depth - 1)) & 1 || w->after_key) {
+    w->misuse = w->b->failed = 1; /* a key outside an object, or two keys in a row */
+    return;
+  }
+  jw_sep(w);
+  fc_buf_json_str(w->b, key);
+  fc_buf_putc(w->b, ':');
+  w->after_key = 1;
+}
+
+void fc_jw_str(fc_jw *w, const char *s) {
+  jw_sep(w);
+  if (s) fc_buf_json_str(w->b, s);
+  else fc_buf_puts(w->b, "null");
+}
+
+void fc_jw_num(fc_jw *w, double v) {
+  jw_sep(w);
+  fc_buf_json_num(w->b, v);
+}
+
+void fc_jw_fixed(fc_jw *w, double v, int decimals) {
+  jw_sep(w);
+  fc_buf_json_fixed(w->b, v, decimals);
+}
+
+void fc_jw_int(fc_jw *w, long long v) {
+  jw_sep(w);
+  fc_buf_printf(w->b, "%lld", v);
+}
+
+void fc_jw_bool(fc_jw *w, int v) {
+  jw_sep(w);
+  fc_buf_puts(w->b, v ? "true" : "false");
+}
+
+void fc_jw_null(fc_jw *w) {
+  jw_sep(w);
+  fc_buf_puts(w->b, "null");
+}
+
+void fc_jw_raw(fc_jw *w, const char *json) {
+  jw_sep(w);
+  fc_buf_puts(w->b, json);
+}
+
+int fc_jw_finish(const fc_jw *w) {
+  if (w->misuse || w->depth != 0) return FC_EINVAL;
+  return fc_buf_failed(w->b) ? FC_ENOMEM : FC_OK;
+}

@@ -1909,56 +1909,55 @@ done:
 
 int fc_flowsim_write_json(const fc_flowsim *m, fc_buf *b) {
   char when[FC_TIME_STR];
+  fc_jw w;
   fc_time_format(m->now, when);
-  fc_buf_puts(b, "{\"tenant_id\":");
-  fc_buf_json_str(b, m->tenant);
-  fc_buf_puts(b, ",\"as_of\":");
-  fc_buf_json_str(b, when);
-  fc_buf_printf(b, ",\"version\":%d,\"origins\":%d,\"band_scale\":[", FC_FLOWSIM_VERSION, m->n_origins);
-  for (int i = 0; i < 4; i++) {
-    if (i) fc_buf_putc(b, ',');
-    fc_buf_json_fixed(b, m->band_scale[i], 3);
-  }
-  fc_buf_puts(b, "],\"currencies\":[");
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "tenant_id"), fc_jw_str(&w, m->tenant);
+  fc_jw_key(&w, "as_of"), fc_jw_str(&w, when);
+  fc_jw_key(&w, "version"), fc_jw_int(&w, FC_FLOWSIM_VERSION);
+  fc_jw_key(&w, "origins"), fc_jw_int(&w, m->n_origins);
+  fc_jw_key(&w, "band_scale"), fc_jw_array(&w);
+  for (int i = 0; i < 4; i++) fc_jw_fixed(&w, m->band_scale[i], 3);
+  fc_jw_end(&w);
+  fc_jw_key(&w, "currencies"), fc_jw_array(&w);
   for (size_t c = 0; c < m->n_c; c++) {
     const fit *f = &m->c[c].f;
-    if (c) fc_buf_putc(b, ',');
-    fc_buf_puts(b, "{\"currency\":");
-    fc_buf_json_str(b, m->c[c].currency);
-    fc_buf_printf(b, ",\"fallback\":%s,\"history_days\":", f->fallback ? "true" : "false");
-    fc_buf_json_fixed(b, f->history_days, 1);
+    fc_jw_object(&w);
+    fc_jw_key(&w, "currency"), fc_jw_str(&w, m->c[c].currency);
+    fc_jw_key(&w, "fallback"), fc_jw_bool(&w, f->fallback);
+    fc_jw_key(&w, "history_days"), fc_jw_fixed(&w, f->history_days, 1);
     for (int dir = 0; dir < 2 && !f->fallback; dir++) {
       const dir_model *d = &f->d[dir];
       double wk = 0, we = 0;
       for (int how = 0; how < HOW; how++) *(is_weekend_how(how) ? &we : &wk) += d->rate[how];
-      fc_buf_printf(b, ",\"%s\":{\"events\":%zu,\"events_per_weekday\":", dir == OUT ? "outflow" : "inflow",
-                    d->n_events);
-      fc_buf_json_fixed(b, wk / 5, 3);
-      fc_buf_puts(b, ",\"events_per_weekend_day\":");
-      fc_buf_json_fixed(b, we / 2, 3);
-      fc_buf_puts(b, ",\"mean_amount\":");
-      fc_buf_json_fixed(b, d->mean_amount, 2);
-      fc_buf_puts(b, ",\"month_end_multiplier\":");
-      fc_buf_json_fixed(b, d->me_mult, 3);
-      fc_buf_printf(b, ",\"month_end_seen\":%s,\"day_effect_logsd\":", d->me_seen ? "true" : "false");
-      fc_buf_json_fixed(b, d->day_logsd, 3);
-      fc_buf_putc(b, '}');
+      fc_jw_key(&w, dir == OUT ? "outflow" : "inflow"), fc_jw_object(&w);
+      fc_jw_key(&w, "events"), fc_jw_int(&w, (long long)d->n_events);
+      fc_jw_key(&w, "events_per_weekday"), fc_jw_fixed(&w, wk / 5, 3);
+      fc_jw_key(&w, "events_per_weekend_day"), fc_jw_fixed(&w, we / 2, 3);
+      fc_jw_key(&w, "mean_amount"), fc_jw_fixed(&w, d->mean_amount, 2);
+      fc_jw_key(&w, "month_end_multiplier"), fc_jw_fixed(&w, d->me_mult, 3);
+      fc_jw_key(&w, "month_end_seen"), fc_jw_bool(&w, d->me_seen);
+      fc_jw_key(&w, "day_effect_logsd"), fc_jw_fixed(&w, d->day_logsd, 3);
+      fc_jw_end(&w);
     }
-    fc_buf_puts(b, ",\"recurring\":[");
+    fc_jw_key(&w, "recurring"), fc_jw_array(&w);
     for (size_t i = 0; i < f->n_rec; i++) {
       const rec_series *s = &f->rec[i];
-      if (i) fc_buf_putc(b, ',');
-      fc_buf_puts(b, "{\"counterparty\":");
-      fc_buf_json_str(b, m->cp_names[s->cp]);
-      fc_buf_printf(b, ",\"direction\":\"%s\",\"cadence\":\"%s\",\"count\":%zu,\"mean_amount\":",
-                    s->dir == OUT ? "outflow" : "inflow", cadence_names[s->cad], s->count);
-      fc_buf_json_fixed(b, s->mean_amount, 2);
-      fc_buf_puts(b, ",\"hour_utc\":");
-      fc_buf_json_fixed(b, s->hour_mean, 1);
-      fc_buf_putc(b, '}');
+      fc_jw_object(&w);
+      fc_jw_key(&w, "counterparty"), fc_jw_str(&w, m->cp_names[s->cp]);
+      fc_jw_key(&w, "direction"), fc_jw_str(&w, s->dir == OUT ? "outflow" : "inflow");
+      fc_jw_key(&w, "cadence"), fc_jw_str(&w, cadence_names[s->cad]);
+      fc_jw_key(&w, "count"), fc_jw_int(&w, (long long)s->count);
+      fc_jw_key(&w, "mean_amount"), fc_jw_fixed(&w, s->mean_amount, 2);
+      fc_jw_key(&w, "hour_utc"), fc_jw_fixed(&w, s->hour_mean, 1);
+      fc_jw_end(&w);
     }
-    fc_buf_puts(b, "]}");
+    fc_jw_end(&w);
+    fc_jw_end(&w);
   }
-  fc_buf_puts(b, "]}\n");
-  return fc_buf_failed(b) ? FC_ENOMEM : FC_OK;
+  fc_jw_end(&w);
+  fc_jw_end(&w);
+  fc_buf_putc(b, '\n');
+  return fc_jw_finish(&w);
 }
