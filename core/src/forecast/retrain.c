@@ -287,39 +287,36 @@ int fc_retrain_run(const double *y, size_t n, const char *champion, const char *
   return model ? fit_save(y, n, &cfg[out->winner], model, err) : FC_OK;
 }
 
-static void json_array(fc_buf *b, const char *name, const double *v, size_t n) {
-  fc_buf_printf(b, ",\"%s\":[", name);
-  for (size_t k = 0; k < n; k++) {
-    if (k) fc_buf_putc(b, ',');
-    fc_buf_json_num(b, v[k]);
-  }
-  fc_buf_putc(b, ']');
+static void json_array(fc_jw *w, const char *name, const double *v, size_t n) {
+  fc_jw_key(w, name), fc_jw_array(w);
+  for (size_t k = 0; k < n; k++) fc_jw_num(w, v[k]);
+  fc_jw_end(w);
 }
 
 void fc_retrain_score_write_json(const fc_retrain_result *r, size_t i, fc_buf *out) {
   const fc_retrain_score *s = &r->scores[i];
-  fc_buf_puts(out, "{\"config\":");
-  fc_buf_json_str(out, s->config);
-  fc_buf_printf(out, ",\"windows\":%zu,\"horizon\":%zu,\"origins\":[", r->nwindows, r->horizon);
-  for (size_t k = 0; k < r->nwindows; k++) fc_buf_printf(out, "%s%zu", k ? "," : "", r->origins[k]);
-  fc_buf_putc(out, ']');
+  fc_jw w;
+  fc_jw_init(&w, out);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "config"), fc_jw_str(&w, s->config);
+  fc_jw_key(&w, "windows"), fc_jw_int(&w, (long long)r->nwindows);
+  fc_jw_key(&w, "horizon"), fc_jw_int(&w, (long long)r->horizon);
+  fc_jw_key(&w, "origins"), fc_jw_array(&w);
+  for (size_t k = 0; k < r->nwindows; k++) fc_jw_int(&w, (long long)r->origins[k]);
+  fc_jw_end(&w);
   if (s->status != FC_OK) {
-    fc_buf_printf(out, ",\"status\":\"%s\",\"error\":", fc_strerror(s->status));
-    fc_buf_json_str(out, s->error);
-    fc_buf_putc(out, '}');
+    fc_jw_key(&w, "status"), fc_jw_str(&w, fc_strerror(s->status));
+    fc_jw_key(&w, "error"), fc_jw_str(&w, s->error);
+    fc_jw_end(&w);
     return;
   }
-  fc_buf_puts(out, ",\"mase\":");
-  fc_buf_json_num(out, s->mase);
-  fc_buf_puts(out, ",\"smape\":");
-  fc_buf_json_num(out, s->smape);
-  fc_buf_puts(out, ",\"coverage80\":");
-  fc_buf_json_num(out, s->coverage80);
-  fc_buf_puts(out, ",\"coverage95\":");
-  fc_buf_json_num(out, s->coverage95);
-  json_array(out, "window_mase", s->window_mase, r->nwindows);
-  json_array(out, "window_smape", s->window_smape, r->nwindows);
-  json_array(out, "window_coverage80", s->window_coverage80, r->nwindows);
-  json_array(out, "window_coverage95", s->window_coverage95, r->nwindows);
-  fc_buf_putc(out, '}');
+  fc_jw_key(&w, "mase"), fc_jw_num(&w, s->mase);
+  fc_jw_key(&w, "smape"), fc_jw_num(&w, s->smape);
+  fc_jw_key(&w, "coverage80"), fc_jw_num(&w, s->coverage80);
+  fc_jw_key(&w, "coverage95"), fc_jw_num(&w, s->coverage95);
+  json_array(&w, "window_mase", s->window_mase, r->nwindows);
+  json_array(&w, "window_smape", s->window_smape, r->nwindows);
+  json_array(&w, "window_coverage80", s->window_coverage80, r->nwindows);
+  json_array(&w, "window_coverage95", s->window_coverage95, r->nwindows);
+  fc_jw_end(&w);
 }
