@@ -251,74 +251,63 @@ void fc_decomposition_write_csv(const fc_decomposition *d, const char *id, const
   }
 }
 
-static void json_values(fc_buf *b, const double *v, size_t n) {
-  fc_buf_putc(b, '[');
-  for (size_t i = 0; i < n; i++) {
-    if (i) fc_buf_putc(b, ',');
-    fc_buf_json_num(b, v[i]);
-  }
-  fc_buf_putc(b, ']');
+static void json_values(fc_jw *w, const double *v, size_t n) {
+  fc_jw_array(w);
+  for (size_t i = 0; i < n; i++) fc_jw_num(w, v[i]);
+  fc_jw_end(w);
 }
 
-static void json_array(fc_buf *b, const char *key, const double *v, size_t n) {
-  fc_buf_printf(b, ",\"%s\":", key);
-  json_values(b, v, n);
+static void json_array(fc_jw *w, const char *key, const double *v, size_t n) {
+  fc_jw_key(w, key);
+  json_values(w, v, n);
 }
 
 void fc_decomposition_write_json(const fc_decomposition *d, const char *id, const int64_t *times,
                                  fc_buf *out) {
   char ts[FC_TIME_STR];
-  int first = 1;
-  fc_buf_puts(out, "{\"series_id\":");
-  fc_buf_json_str(out, id);
-  fc_buf_printf(out, ",\"n\":%zu,\"sigma\":", d->n);
-  fc_buf_json_num(out, d->sigma);
-  fc_buf_puts(out, ",\"components\":[");
-  for (size_t k = 0; k < d->ncomp; k++) {
-    if (k) fc_buf_putc(out, ',');
-    fc_buf_json_str(out, d->names[k]);
-  }
-  fc_buf_putc(out, ']');
+  fc_jw w;
+  fc_jw_init(&w, out);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "series_id"), fc_jw_str(&w, id);
+  fc_jw_key(&w, "n"), fc_jw_int(&w, (long long)d->n);
+  fc_jw_key(&w, "sigma"), fc_jw_num(&w, d->sigma);
+  fc_jw_key(&w, "components"), fc_jw_array(&w);
+  for (size_t k = 0; k < d->ncomp; k++) fc_jw_str(&w, d->names[k]);
+  fc_jw_end(&w);
   if (times) {
-    fc_buf_puts(out, ",\"timestamp\":[");
+    fc_jw_key(&w, "timestamp"), fc_jw_array(&w);
     for (size_t i = 0; i < d->n; i++) {
       fc_time_format(times[i], ts);
-      if (i) fc_buf_putc(out, ',');
-      fc_buf_json_str(out, ts);
+      fc_jw_str(&w, ts);
     }
-    fc_buf_putc(out, ']');
+    fc_jw_end(&w);
   }
-  json_array(out, "y", d->y, d->n);
-  json_array(out, "trend", d->trend, d->n);
-  fc_buf_puts(out, ",\"seasonal\":{");
-  for (size_t k = 0; k < d->ncomp; k++) {
-    if (k) fc_buf_putc(out, ',');
-    fc_buf_json_str(out, d->names[k]);
-    fc_buf_putc(out, ':');
-    json_values(out, d->seasonal + k * d->n, d->n);
-  }
-  fc_buf_putc(out, '}');
-  json_array(out, "remainder", d->remainder, d->n);
-  json_array(out, "lower", d->lower, d->n);
-  json_array(out, "upper", d->upper, d->n);
-  fc_buf_puts(out, ",\"anomalies\":[");
-  for (size_t i = 0; i < d->n; i++) {
-    if (!d->anomaly[i]) continue;
-    fc_buf_printf(out, first ? "%zu" : ",%zu", i);
-    first = 0;
-  }
-  fc_buf_puts(out, "],\"changepoints\":[");
+  json_array(&w, "y", d->y, d->n);
+  json_array(&w, "trend", d->trend, d->n);
+  fc_jw_key(&w, "seasonal"), fc_jw_object(&w);
+  for (size_t k = 0; k < d->ncomp; k++) json_array(&w, d->names[k], d->seasonal + k * d->n, d->n);
+  fc_jw_end(&w);
+  json_array(&w, "remainder", d->remainder, d->n);
+  json_array(&w, "lower", d->lower, d->n);
+  json_array(&w, "upper", d->upper, d->n);
+  fc_jw_key(&w, "anomalies"), fc_jw_array(&w);
+  for (size_t i = 0; i < d->n; i++)
+    if (d->anomaly[i]) fc_jw_int(&w, (long long)i);
+  fc_jw_end(&w);
+  fc_jw_key(&w, "changepoints"), fc_jw_array(&w);
   for (size_t j = 0; j < d->nchangepoints; j++) {
-    fc_buf_printf(out, "%s{\"index\":%zu,\"timestamp\":", j ? "," : "", d->changepoints[j]);
+    fc_jw_object(&w);
+    fc_jw_key(&w, "index"), fc_jw_int(&w, (long long)d->changepoints[j]);
+    fc_jw_key(&w, "timestamp");
     if (times) {
       fc_time_format(times[d->changepoints[j]], ts);
-      fc_buf_json_str(out, ts);
+      fc_jw_str(&w, ts);
     } else {
-      fc_buf_puts(out, "null");
+      fc_jw_null(&w);
     }
-    fc_buf_puts(out, ",\"rate_change\":");
-    fc_buf_json_num(out, d->rate_change[j]);
-    fc_buf_putc(out, '}');
+    fc_jw_key(&w, "rate_change"), fc_jw_num(&w, d->rate_change[j]);
+    fc_jw_end(&w);
   }
-  fc_buf_puts(out, "]}");
+  fc_jw_end(&w);
+  fc_jw_end(&w);
 }
