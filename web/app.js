@@ -26,13 +26,13 @@ const state = {
   nowTouched: false, // the user set "now" by hand: loading data keeps it
   tenant: null, // the signed-in tenant's id; null offline
   currencies: null, // the snapshot's currency scales ("USD=2,USDC=6"), as project() reads them
-  sent: null, // the data last handed to the worker (it keeps it)
   store: scenarioStore(null), // saved scenarios: the gateway's signed in, this browser's offline
   saved: new Map(), // name -> the page's scenario, as last listed
 };
-// Test hooks (page_test): sign-in to first projection on screen, and each
-// projection's time from the input to the DOM updated, in ms.
-window.fcTimings = { signin: null, projections: [] };
+// Test hooks (page_test): sign-in to first projection on screen, each
+// projection's time from the input to the DOM updated, in ms, and the ML
+// worker's background fit after a data load (warmMl).
+window.fcTimings = { signin: null, projections: [], warm: null };
 
 const RISK_TEXT = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
 const RISK_RANK = { high: 0, medium: 1, low: 2 };
@@ -770,7 +770,33 @@ function exportCsv() {
 
 // ---- the compute worker ------------------------------------------------------
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// Two workers, each with its own module: the rule's what-ifs (a few ms) and
+// the ML method's (a flow-model fit of 0.2-0.6 s, then a simulation per
+// horizon). A WASM call cannot be interrupted, so with one worker a rule
+// what-if made while the ML model was being fitted waited for the fit; with
+// two, the ML worker can fit the model right after the data loads (warmMl)
+// while the rule's what-ifs go on, and switching to ML does not fit.
+function computeWorker(name) {
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
+  const c = { w, name, sent: null, ready: null,
+    // The last projection this worker sent, as deltas absorbed in order (drawn or
+    // superseded alike, so it is always what the worker's next delta is against).
+    held: { head: null, order: [], cur: new Map(), base: null } };
+  c.ready = new Promise((ok, fail) => {
+    w.onmessage = (ev) => {
+      const m = ev.data;
+      if (m.kind === 'ready') return ok(m.version);
+      if (m.kind === 'failed') return fail(Object.assign(new Error(m.error.message), m.error));
+      return answered(c, m);
+    };
+    w.onerror = (ev) => fail(new Error(ev.message || 'the compute worker failed to start'));
+  });
+  return c;
+}
+const workers = { rule: computeWorker('floatcast-rule'), ml: computeWorker('floatcast-ml') };
+// The worker of a method: "ml" has its own, everything else (rule, demo, snapshot) the rule's.
+const workerFor = (method) => (method === 'ml' ? workers.ml : workers.rule);
+
 let reqSeq = 0;
 const waiting = new Map(); // seq -> {resolve, kind}
 let busyProject = 0; // seq of the projection in flight, 0 when none
@@ -788,8 +814,8 @@ function updateBusy() {
   else if ($('results').classList.contains('slow')) $('results').classList.remove('slow');
 }
 
-// Posts a request; a projection supersedes every earlier one (they resolve {superseded: true}).
-function request(kind, payload) {
+// Posts a request to worker c; a projection supersedes every earlier one (they resolve {superseded: true}).
+function request(kind, payload, c = workers.rule) {
   const seq = ++reqSeq;
   if (kind === 'project') {
     for (const [s, w] of waiting) {
@@ -805,33 +831,30 @@ function request(kind, payload) {
   updateBusy();
   return new Promise((resolve) => {
     waiting.set(seq, { resolve, kind });
-    worker.postMessage({ seq, kind, ...payload });
+    c.w.postMessage({ seq, kind, ...payload });
   });
 }
 
-let workerReady;
-const ready = new Promise((ok, fail) => { workerReady = { ok, fail }; });
-// The last projection the worker sent, as deltas absorbed in order (drawn or
-// superseded alike, so it is always what the worker's next delta is against).
-const held = { head: null, order: [], cur: new Map(), base: null };
-function absorb(m) {
+const ready = Promise.all([workers.rule.ready, workers.ml.ready]).then(([version]) => version);
+
+function absorb(c, m) {
   if (m.kind !== 'project' || !m.ok) return;
+  const held = c.held;
   if (m.head !== undefined) held.head = m.head;
   held.order = m.order;
-  for (const [ccy, c] of Object.entries(m.changed)) held.cur.set(ccy, c);
+  for (const [ccy, ch] of Object.entries(m.changed)) held.cur.set(ccy, ch);
   if (m.baseline !== undefined) held.base = m.baseline;
 }
 
-// The projection the page holds, and its baseline's headlines ({method, heads} or null).
-function projection() {
-  return { p: { ...held.head, currencies: held.order.map((c) => held.cur.get(c)) }, base: held.base };
+// The projection worker c last sent, and its baseline's headlines ({method, heads} or null).
+function projection(c) {
+  const held = c.held;
+  return { p: { ...held.head, currencies: held.order.map((ccy) => held.cur.get(ccy)) }, base: held.base };
 }
 
-worker.onmessage = (ev) => {
-  const m = ev.data;
-  if (m.kind === 'ready') return workerReady.ok(m.version);
-  if (m.kind === 'failed') return workerReady.fail(Object.assign(new Error(m.error.message), m.error));
-  absorb(m);
+function answered(c, m) {
+  if (m.kind === 'warm') return warmed(m);
+  absorb(c, m);
   const w = waiting.get(m.seq);
   if (!w) return undefined; // a stale answer: a newer input superseded it
   waiting.delete(m.seq);
@@ -839,8 +862,26 @@ worker.onmessage = (ev) => {
   if (m.seq === busyDemo) busyDemo = 0;
   updateBusy();
   return w.resolve(m);
-};
-worker.onerror = (ev) => workerReady.fail(new Error(ev.message || 'the compute worker failed to start'));
+}
+
+// Fits the ML flow model (and simulates the current horizon) in the ML
+// worker, in the background, so that choosing ML later reuses the fit. Not a
+// computation the page waits for: no aria-busy, nothing drawn; an ML request
+// sent meanwhile is queued behind it, or replaces it if it has not started.
+// window.fcTimings.warm: {ms} when done (the worker's time), {superseded} when
+// an ML projection took its place, {error} when the data cannot be projected.
+function warmMl() {
+  const opts = projectOptions();
+  if (!state.data.accounts || !opts.now || opts.method === 'ml') return;
+  window.fcTimings.warm = null;
+  const c = workers.ml;
+  c.w.postMessage({ seq: ++reqSeq, kind: 'warm', data: dataForWorker(c), options: { ...opts, method: 'ml' },
+    baseline: !!opts.scenario });
+}
+
+function warmed(m) {
+  window.fcTimings.warm = m.superseded ? { superseded: true } : m.ok ? { ms: m.ms } : { error: m.error.message };
+}
 
 // ---- computing -----------------------------------------------------------
 
@@ -907,12 +948,12 @@ function projectOptions() {
   return opts;
 }
 
-// The worker keeps the data it was last sent, as soon as a message carrying it
+// A worker keeps the data it was last sent, as soon as a message carrying it
 // arrives (superseded or not): send it only when it changed since.
-function dataForWorker() {
-  const d = state.data, s = state.sent;
+function dataForWorker(c) {
+  const d = state.data, s = c.sent;
   const same = s && s.accounts === d.accounts && s.transfers === d.transfers && s.streams === d.streams;
-  if (!same) state.sent = { ...d };
+  if (!same) c.sent = { ...d };
   return same ? null : { ...d };
 }
 
@@ -934,14 +975,15 @@ async function recompute() {
   }
   const scenario = !!opts.scenario;
   const t0 = performance.now();
-  const m = await request('project', { data: dataForWorker(), options: opts, baseline: scenario });
+  const c = workerFor(opts.method);
+  const m = await request('project', { data: dataForWorker(c), options: opts, baseline: scenario }, c);
   if (m.superseded) return m;
   if (!m.ok) {
     showError(m.error, { stale: true });
     return { error: m.error };
   }
   const t1 = performance.now();
-  const { p, base } = projection();
+  const { p, base } = projection(c);
   state.result = p;
   state.baseline = base;
   state.resultOptions = opts;
@@ -1106,7 +1148,8 @@ async function onCompare() {
     const sc = state.saved.get(name);
     return sc ? { ...base, scenario: scenarioObject(sc) } : base;
   };
-  const m = await request('compare', { data: dataForWorker(), options_a: withSc(a), options_b: withSc(b) });
+  const c = workerFor(base.method);
+  const m = await request('compare', { data: dataForWorker(c), options_a: withSc(a), options_b: withSc(b) }, c);
   if (!m.ok) return showError(m.error);
   clearError();
   renderCompare(a || 'Baseline', b || 'Baseline', JSON.parse(m.json_a), JSON.parse(m.json_b));
@@ -1142,8 +1185,9 @@ function renderCompare(nameA, nameB, pa, pb) {
 async function fetchSnapshot() {
   const m = await request('snapshot', {});
   if (!m.ok) throw Object.assign(new Error(m.error.message), m.error);
+  // The transfers and streams are bytes (worker.js) the page only passes on to the other worker.
   state.data = m.data;
-  state.sent = { ...m.data }; // the worker has it already
+  workers.rule.sent = { ...m.data }; // the rule's worker has it already
   return m.summary;
 }
 
@@ -1169,7 +1213,9 @@ function applySnapshot(snap, keepScenario) {
     return Promise.resolve({ skipped: true });
   }
   return recompute().then((r) => {
-    whenIdle(loadTrackPanel); // after the first projection is on screen: sign-in pays nothing for it
+    // After the first projection is on screen: sign-in pays nothing for them.
+    if (r.ok) warmMl();
+    whenIdle(loadTrackPanel);
     return r;
   });
 }
@@ -1321,7 +1367,7 @@ async function readFile(input, kind) {
     + (demo.length ? ` From the demo: ${demo.join(', ')}.` : '')
     + (gw.length ? ` From the gateway (tenant ${state.tenant}): ${gw.join(', ')}.` : '')
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
-  recompute();
+  if ((await recompute()).ok) warmMl();
 }
 
 async function loadDemo() {
@@ -1341,7 +1387,9 @@ async function loadDemo() {
   $('wi-when').value = new Date(Date.parse(from) + 24 * 3600e3).toISOString().slice(0, 16);
   state.scenario = { transfers: [], cancel: [], pause: new Set() };
   fillAccounts();
-  return recompute();
+  const r = await recompute();
+  if (r.ok) warmMl();
+  return r;
 }
 
 function wire() {
