@@ -29,10 +29,11 @@ const state = {
   store: scenarioStore(null), // saved scenarios: the gateway's signed in, this browser's offline
   saved: new Map(), // name -> the page's scenario, as last listed
 };
-// Test hooks (page_test): sign-in to first projection on screen, each
-// projection's time from the input to the DOM updated, in ms, and the ML
-// worker's background fit after a data load (warmMl).
-window.fcTimings = { signin: null, projections: [], warm: null };
+// Test hooks (page_test): sign-in to the first projection on screen (every
+// card drawn; signin_first: the riskiest card drawn), each projection's time
+// from the input to the DOM updated, in ms, and the ML worker's background
+// fit after a data load (warmMl).
+window.fcTimings = { signin: null, signin_first: null, projections: [], warm: null };
 
 const RISK_TEXT = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
 const RISK_RANK = { high: 0, medium: 1, low: 2 };
@@ -550,11 +551,12 @@ const sameInputs = (a, b) => a && a.length === b.length && a.every((v, i) => v =
 // risk order (moved only when it changed), the alerts and recommendations
 // redrawn only when their figures changed. Returns the number of cards drawn.
 // New cards are made at most NEW_CARDS per frame, riskiest first, the rest
-// after the next frame (moreCardsSoon): the frame that first lays out a card
-// and its chart costs about 5 ms of CPU a card on this machine, and the
-// first projection after sign-in made every card in one frame (a task of
-// 20-38 ms of CPU). What-ifs after it update cards that exist.
-const NEW_CARDS = 2;
+// after the next frame (moreCardsSoon): the first projection after sign-in
+// made every card in one frame (a task of 20-38 ms of CPU, most of it the
+// layout of 440 new objects; with two cards a frame the first frame still
+// took 20-40 ms under load, being the page's first layout of a card and its
+// chart). What-ifs after it update cards that exist.
+const NEW_CARDS = 1;
 const views = new Map(); // currency -> its card (cardView)
 function renderCards(p, base, headChanged) {
   for (const c of p.currencies) state.scales[c.currency] = decimalsOf(c.current_balance);
@@ -934,11 +936,15 @@ function answered(c, m) {
 // worker, in the background, so that choosing ML later reuses the fit. Not a
 // computation the page waits for: no aria-busy, nothing drawn; an ML request
 // sent meanwhile is queued behind it, or replaces it if it has not started.
-// window.fcTimings.warm: {ms} when done (the worker's time), {superseded} when
-// an ML projection took its place, {error} when the data cannot be projected.
+// window.fcTimings.warm: null while it runs, {ms} when done (the worker's
+// time), {superseded} when an ML projection took its place, {error} when the
+// data cannot be projected, {skipped} when there was nothing to warm.
 function warmMl() {
   const opts = projectOptions();
-  if (!state.data.accounts || !opts.now || opts.method === 'ml') return;
+  if (!state.data.accounts || !opts.now || opts.method === 'ml') {
+    window.fcTimings.warm = { skipped: true }; // nothing to project, or ML on screen: its worker fits for it
+    return;
+  }
   window.fcTimings.warm = null;
   const c = workers.ml;
   c.w.postMessage({ seq: ++reqSeq, kind: 'warm', data: dataForWorker(c), options: { ...opts, method: 'ml' },
@@ -1278,9 +1284,12 @@ function applySnapshot(snap, keepScenario) {
     showError(new Error('This tenant has no accounts yet: send them to POST /v1/accounts, then Refresh.'));
     return Promise.resolve({ skipped: true });
   }
-  return recompute().then((r) => {
-    // After the first projection is on screen: sign-in pays nothing for them.
-    if (r.ok) warmMl();
+  return recompute().then(async (r) => {
+    r.firstAt = performance.now(); // the riskiest card drawn (the others follow a frame each)
+    // After the first projection is on screen: sign-in pays nothing for them
+    // (the ML fit takes a core for 0.2-2 s: not while the cards are drawn).
+    await cardsDrawn();
+    if (r.ok) whenIdle(warmMl);
     whenIdle(loadTrackPanel);
     return r;
   });
@@ -1359,7 +1368,10 @@ async function onSignIn(ev) {
     await signIn(key);
     const r = await applySnapshot(await fetchSnapshot(), false);
     await cardsDrawn();
-    if (r.ok) window.fcTimings.signin = performance.now() - t0;
+    if (r.ok) {
+      window.fcTimings.signin_first = r.firstAt - t0;
+      window.fcTimings.signin = performance.now() - t0;
+    }
   } catch (e) {
     gatewayFailed(e);
   } finally {
@@ -1434,7 +1446,9 @@ async function readFile(input, kind) {
     + (demo.length ? ` From the demo: ${demo.join(', ')}.` : '')
     + (gw.length ? ` From the gateway (tenant ${state.tenant}): ${gw.join(', ')}.` : '')
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
-  if ((await recompute()).ok) warmMl();
+  const r = await recompute();
+  await cardsDrawn();
+  if (r.ok) whenIdle(warmMl);
 }
 
 async function loadDemo() {
@@ -1455,7 +1469,8 @@ async function loadDemo() {
   state.scenario = { transfers: [], cancel: [], pause: new Set() };
   fillAccounts();
   const r = await recompute();
-  if (r.ok) warmMl();
+  await cardsDrawn();
+  if (r.ok) whenIdle(warmMl);
   return r;
 }
 

@@ -82,6 +82,7 @@ try {
   await page.click('#signin-button');
   await page.waitForFunction(() => window.fcTimings.signin !== null && document.querySelector('main').getAttribute('aria-busy') === 'false');
   phases.signin = [{ ms: await page.evaluate(() => window.fcTimings.signin) }];
+  const signinFirst = await page.evaluate(() => window.fcTimings.signin_first);
   // The ML worker's fit after sign-in (web/ versions that warm it): the series
   // starts when it is done, as a user's first what-if comes seconds after
   // sign-in; a what-if meanwhile is not blocked by it (another worker) but
@@ -138,6 +139,7 @@ try {
       + (worst.worker_ms === undefined ? '' : `\n  stages median/p90:${stage('to_worker')}${stage('worker_ms')}${stage('delta_ms')}${stage('from_worker')}${stage('main_ms')}`
         + `; slowest ${f(worst.ms)}: to ${f(worst.to_worker)} worker ${f(worst.worker_ms)} back ${f(worst.from_worker)} draw ${f(worst.main_ms)}`));
   });
+  console.log(`sign-in to the first card: ${signinFirst === undefined ? 'not recorded (this web/ version)' : f(signinFirst)} ms`);
   console.log(`ML warm-up after sign-in: ${warm === undefined ? 'none (this web/ version)' : JSON.stringify(warm)}`);
 } finally {
   await ctx.close();
