@@ -1029,6 +1029,8 @@ function dataForWorker(c) {
   return same ? null : { ...d };
 }
 
+let shownFrom = null; // the worker whose projection is on screen
+
 // Projects the current inputs in the worker (the baseline too when a scenario
 // is active: the same method without it). Resolves {ok}, {error} or
 // {superseded} (a newer input took over; nothing is drawn).
@@ -1063,7 +1065,10 @@ async function recompute() {
   renderScenario();
   clearError();
   setStale(false);
-  const cards = renderCards(p, base, m.head !== undefined);
+  // A worker's delta says whether its top-level fields changed since its own
+  // last answer; after the other worker's answers were on screen they all did.
+  const cards = renderCards(p, base, m.head !== undefined || shownFrom !== c);
+  shownFrom = c;
   if (cards) {
     state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
     renderRunwaySoon();
@@ -1405,6 +1410,7 @@ async function onSignOut() {
   state.streams = [];
   state.scenario = { transfers: [], cancel: [], pause: new Set() };
   clearCards();
+  shownFrom = null; // the recommendations are cleared: the next answer redraws them
   for (const id of ['alerts', 'recs', 'wi-list', 'wi-account']) $(id).replaceChildren();
   $('runway').querySelector('tbody').replaceChildren();
   $('export').disabled = true;
