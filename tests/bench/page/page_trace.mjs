@@ -6,8 +6,10 @@
 //   FC_WEB_DIR=web node tests/bench/page/page_trace.mjs [trace.json]
 //
 // Starts the gateway (--seed-demo) serving FC_WEB_DIR with the built module,
-// signs in with the demo key in headless Chromium, and under a Chromium trace
-// runs 10 horizon changes and 10 USDC floor changes (in-page input events), 6
+// signs in with the demo key in headless Chromium (phase "signin": to every
+// card drawn; phase "idle": from there until the ML worker's warm-up is done,
+// with the stream table and the forecast-vs-actual panel), and under a
+// Chromium trace runs 10 horizon changes and 10 USDC floor changes (in-page input events), 6
 // what-if payments (playwright clicks), 4 more horizon changes, then ML and 9
 // ML what-ifs. Prints each phase's what-if times (input event to DOM, from
 // window.fcTimings) and its main-thread tasks: how many, how many over 50 ms
@@ -87,8 +89,12 @@ try {
   // starts when it is done, as a user's first what-if comes seconds after
   // sign-in; a what-if meanwhile is not blocked by it (another worker) but
   // shares the cores. Older versions have no warm-up: no wait.
+  // Phase "idle": from the sign-in's last card to the warm-up's end (the
+  // table's rows, the forecast-vs-actual panel, the ML worker's fit).
+  await mark('idle');
   await page.waitForFunction(() => window.fcTimings.warm !== null);
   const warm = await page.evaluate(() => window.fcTimings.warm);
+  phases.idle = [{ ms: warm?.ms ?? 0 }];
   await mark('horizon');
   // FC_CPU_PROFILE=file: a V8 CPU profile of the page's main thread over the horizon series.
   if (process.env.FC_CPU_PROFILE) {
