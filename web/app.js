@@ -26,13 +26,14 @@ const state = {
   nowTouched: false, // the user set "now" by hand: loading data keeps it
   tenant: null, // the signed-in tenant's id; null offline
   currencies: null, // the snapshot's currency scales ("USD=2,USDC=6"), as project() reads them
-  sent: null, // the data last handed to the worker (it keeps it)
   store: scenarioStore(null), // saved scenarios: the gateway's signed in, this browser's offline
   saved: new Map(), // name -> the page's scenario, as last listed
 };
-// Test hooks (page_test): sign-in to first projection on screen, and each
-// projection's time from the input to the DOM updated, in ms.
-window.fcTimings = { signin: null, projections: [] };
+// Test hooks (page_test): sign-in to the first projection on screen (every
+// card drawn; signin_first: the riskiest card drawn), each projection's time
+// from the input to the DOM updated, in ms, and the ML worker's background
+// fit after a data load (warmMl).
+window.fcTimings = { signin: null, signin_first: null, projections: [], warm: null };
 
 const RISK_TEXT = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
 const RISK_RANK = { high: 0, medium: 1, low: 2 };
@@ -549,16 +550,30 @@ const sameInputs = (a, b) => a && a.length === b.length && a.every((v, i) => v =
 // Draws the projection: the changed cards updated in place, the cards put in
 // risk order (moved only when it changed), the alerts and recommendations
 // redrawn only when their figures changed. Returns the number of cards drawn.
+// New cards are made at most NEW_CARDS per frame, riskiest first, the rest
+// after the next frame (moreCardsSoon): the first projection after sign-in
+// made every card in one frame (a task of 20-38 ms of CPU, most of it the
+// layout of 440 new objects; with two cards a frame the first frame still
+// took 20-40 ms under load, being the page's first layout of a card and its
+// chart). What-ifs after it update cards that exist.
+const NEW_CARDS = 1;
 const views = new Map(); // currency -> its card (cardView)
 function renderCards(p, base, headChanged) {
   for (const c of p.currencies) state.scales[c.currency] = decimalsOf(c.current_balance);
   const cards = $('cards');
-  let redrawn = 0;
-  for (const c of p.currencies) {
+  let redrawn = 0, made = 0;
+  for (const c of byRisk(p.currencies)) {
     const bhl = base ? base.heads[c.currency] ?? headline(p, c) : null;
     const inputs = [c, bhl, p.method, p.as_of, p.horizon_hours];
     if (views.has(c.currency) && sameInputs(drawn.get(c.currency), inputs)) continue;
-    if (!views.has(c.currency)) views.set(c.currency, cardView());
+    if (!views.has(c.currency)) {
+      if (made === NEW_CARDS) {
+        moreCardsSoon();
+        continue;
+      }
+      made++;
+      views.set(c.currency, cardView());
+    }
     views.get(c.currency).update(p, c, base ? { method: base.method, head: bhl } : null);
     drawn.set(c.currency, inputs);
     redrawn++;
@@ -571,7 +586,7 @@ function renderCards(p, base, headChanged) {
     }
   }
   // Risk order, moving only the cards out of place (a moved card loses focus).
-  byRisk(p.currencies).forEach((c, i) => {
+  byRisk(p.currencies).filter((c) => views.has(c.currency)).forEach((c, i) => {
     const e = views.get(c.currency).root;
     if (cards.children[i] !== e) cards.insertBefore(e, cards.children[i] || null);
   });
@@ -584,6 +599,25 @@ function renderCards(p, base, headChanged) {
   if (headChanged) renderRecommendations(p);
   return redrawn;
 }
+
+// The cards not made yet, after the next frame: from the projection then on
+// screen (a newer one may have come meanwhile and made some).
+let cardsSoon = false;
+let cardsDone = [];
+function moreCardsSoon() {
+  if (cardsSoon) return;
+  cardsSoon = true;
+  updateBusy();
+  requestAnimationFrame(() => setTimeout(() => {
+    cardsSoon = false;
+    if (state.result) renderCards(state.result, state.baseline, false);
+    if (!cardsSoon) for (const ok of cardsDone.splice(0)) ok();
+    updateBusy();
+  }, 0));
+}
+
+// Resolves when every card of the projection on screen is drawn.
+const cardsDrawn = () => (cardsSoon ? new Promise((ok) => cardsDone.push(ok)) : Promise.resolve());
 
 // Forgets what the cards were drawn from (signed out: the next projection draws every card).
 function clearCards() {
@@ -629,9 +663,30 @@ function renderRunwaySoon() {
   updateBusy();
   requestAnimationFrame(() => setTimeout(() => {
     runwaySoon = false;
-    renderRunway();
+    // After the cards: a frame of its own, not one with cards still being made.
+    if (cardsSoon) cardsDrawn().then(renderRunwaySoon);
+    else renderRunway();
     updateBusy();
   }, 0));
+}
+
+const RUNWAY_CHUNK = 12;
+let runwayGen = 0; // a newer drawing of the table stops the chunks of an older one
+let runwayRows = false; // rows still to be appended (aria-busy until they are)
+function runwayChunks(body, trs, gen) {
+  body.replaceChildren(...trs.slice(0, RUNWAY_CHUNK));
+  runwayRows = true;
+  updateBusy();
+  let at = RUNWAY_CHUNK;
+  const next = () => requestAnimationFrame(() => setTimeout(() => {
+    if (gen !== runwayGen) return;
+    body.append(...trs.slice(at, at + RUNWAY_CHUNK));
+    at += RUNWAY_CHUNK;
+    if (at < trs.length) return next();
+    runwayRows = false;
+    return updateBusy();
+  }, 0));
+  next();
 }
 
 let runwayDrawn = ''; // what the table shows (streams, sort, scenario pauses): redrawn only when it changes
@@ -644,13 +699,26 @@ function renderRunway() {
     const x = sortValue(a, key), y = sortValue(b, key);
     return (x < y ? -1 : x > y ? 1 : 0) * dir || (a.id < b.id ? -1 : 1);
   });
-  $('runway').querySelector('tbody').replaceChildren(...rows.map((s) => el('tr', { class: `st-${s.runway_status}` },
+  const trs = rows.map((s) => el('tr', { class: `st-${s.runway_status}` },
     el('td', { class: 'mono' }, s.id),
     el('td', {}, s.currency),
     el('td', { class: 'num' }, amount(s.remaining, s.currency)),
     el('td', { class: 'num' }, s.hours_until_depleted === null ? '∞' : s.hours_until_depleted.toFixed(1)),
     el('td', {}, el('span', { class: `pill st-${s.runway_status}` }, s.runway_status)),
-    el('td', {}, pauseBox(s)))));
+    el('td', {}, pauseBox(s))));
+  const body = $('runway').querySelector('tbody');
+  const gen = ++runwayGen;
+  // The first time (an empty table: after sign-in) a chunk of rows per
+  // frame: laying out 35 new rows was one task of 17-30 ms of CPU.
+  if (body.childElementCount || trs.length <= RUNWAY_CHUNK) {
+    body.replaceChildren(...trs);
+    if (runwayRows) {
+      runwayRows = false;
+      updateBusy();
+    }
+  } else {
+    runwayChunks(body, trs, gen);
+  }
   for (const th of $('runway').querySelectorAll('th')) {
     th.classList.toggle('sorted', th.dataset.key === key);
     th.dataset.dir = th.dataset.key === key ? (dir > 0 ? 'asc' : 'desc') : '';
@@ -770,7 +838,33 @@ function exportCsv() {
 
 // ---- the compute worker ------------------------------------------------------
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// Two workers, each with its own module: the rule's what-ifs (a few ms) and
+// the ML method's (a flow-model fit of 0.2-0.6 s, then a simulation per
+// horizon). A WASM call cannot be interrupted, so with one worker a rule
+// what-if made while the ML model was being fitted waited for the fit; with
+// two, the ML worker can fit the model right after the data loads (warmMl)
+// while the rule's what-ifs go on, and switching to ML does not fit.
+function computeWorker(name) {
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
+  const c = { w, name, sent: null, ready: null,
+    // The last projection this worker sent, as deltas absorbed in order (drawn or
+    // superseded alike, so it is always what the worker's next delta is against).
+    held: { head: null, order: [], cur: new Map(), base: null } };
+  c.ready = new Promise((ok, fail) => {
+    w.onmessage = (ev) => {
+      const m = ev.data;
+      if (m.kind === 'ready') return ok(m.version);
+      if (m.kind === 'failed') return fail(Object.assign(new Error(m.error.message), m.error));
+      return answered(c, m);
+    };
+    w.onerror = (ev) => fail(new Error(ev.message || 'the compute worker failed to start'));
+  });
+  return c;
+}
+const workers = { rule: computeWorker('floatcast-rule'), ml: computeWorker('floatcast-ml') };
+// The worker of a method: "ml" has its own, everything else (rule, demo, snapshot) the rule's.
+const workerFor = (method) => (method === 'ml' ? workers.ml : workers.rule);
+
 let reqSeq = 0;
 const waiting = new Map(); // seq -> {resolve, kind}
 let busyProject = 0; // seq of the projection in flight, 0 when none
@@ -781,15 +875,15 @@ let busyDemo = 0;
 // subtree, twice per what-if, for a cursor nobody would see in a rule's few ms.
 let slowTimer = 0;
 function updateBusy() {
-  const busy = !!(busyProject || busyDemo || runwaySoon);
+  const busy = !!(busyProject || busyDemo || runwaySoon || cardsSoon || runwayRows);
   document.querySelector('main').setAttribute('aria-busy', busy ? 'true' : 'false');
   clearTimeout(slowTimer);
   if (busy) slowTimer = setTimeout(() => $('results').classList.add('slow'), 150);
   else if ($('results').classList.contains('slow')) $('results').classList.remove('slow');
 }
 
-// Posts a request; a projection supersedes every earlier one (they resolve {superseded: true}).
-function request(kind, payload) {
+// Posts a request to worker c; a projection supersedes every earlier one (they resolve {superseded: true}).
+function request(kind, payload, c = workers.rule) {
   const seq = ++reqSeq;
   if (kind === 'project') {
     for (const [s, w] of waiting) {
@@ -805,33 +899,30 @@ function request(kind, payload) {
   updateBusy();
   return new Promise((resolve) => {
     waiting.set(seq, { resolve, kind });
-    worker.postMessage({ seq, kind, ...payload });
+    c.w.postMessage({ seq, kind, ...payload });
   });
 }
 
-let workerReady;
-const ready = new Promise((ok, fail) => { workerReady = { ok, fail }; });
-// The last projection the worker sent, as deltas absorbed in order (drawn or
-// superseded alike, so it is always what the worker's next delta is against).
-const held = { head: null, order: [], cur: new Map(), base: null };
-function absorb(m) {
+const ready = Promise.all([workers.rule.ready, workers.ml.ready]).then(([version]) => version);
+
+function absorb(c, m) {
   if (m.kind !== 'project' || !m.ok) return;
+  const held = c.held;
   if (m.head !== undefined) held.head = m.head;
   held.order = m.order;
-  for (const [ccy, c] of Object.entries(m.changed)) held.cur.set(ccy, c);
+  for (const [ccy, ch] of Object.entries(m.changed)) held.cur.set(ccy, ch);
   if (m.baseline !== undefined) held.base = m.baseline;
 }
 
-// The projection the page holds, and its baseline's headlines ({method, heads} or null).
-function projection() {
-  return { p: { ...held.head, currencies: held.order.map((c) => held.cur.get(c)) }, base: held.base };
+// The projection worker c last sent, and its baseline's headlines ({method, heads} or null).
+function projection(c) {
+  const held = c.held;
+  return { p: { ...held.head, currencies: held.order.map((ccy) => held.cur.get(ccy)) }, base: held.base };
 }
 
-worker.onmessage = (ev) => {
-  const m = ev.data;
-  if (m.kind === 'ready') return workerReady.ok(m.version);
-  if (m.kind === 'failed') return workerReady.fail(Object.assign(new Error(m.error.message), m.error));
-  absorb(m);
+function answered(c, m) {
+  if (m.kind === 'warm') return warmed(m);
+  absorb(c, m);
   const w = waiting.get(m.seq);
   if (!w) return undefined; // a stale answer: a newer input superseded it
   waiting.delete(m.seq);
@@ -839,8 +930,30 @@ worker.onmessage = (ev) => {
   if (m.seq === busyDemo) busyDemo = 0;
   updateBusy();
   return w.resolve(m);
-};
-worker.onerror = (ev) => workerReady.fail(new Error(ev.message || 'the compute worker failed to start'));
+}
+
+// Fits the ML flow model (and simulates the current horizon) in the ML
+// worker, in the background, so that choosing ML later reuses the fit. Not a
+// computation the page waits for: no aria-busy, nothing drawn; an ML request
+// sent meanwhile is queued behind it, or replaces it if it has not started.
+// window.fcTimings.warm: null while it runs, {ms} when done (the worker's
+// time), {superseded} when an ML projection took its place, {error} when the
+// data cannot be projected, {skipped} when there was nothing to warm.
+function warmMl() {
+  const opts = projectOptions();
+  if (!state.data.accounts || !opts.now || opts.method === 'ml') {
+    window.fcTimings.warm = { skipped: true }; // nothing to project, or ML on screen: its worker fits for it
+    return;
+  }
+  window.fcTimings.warm = null;
+  const c = workers.ml;
+  c.w.postMessage({ seq: ++reqSeq, kind: 'warm', data: dataForWorker(c), options: { ...opts, method: 'ml' },
+    baseline: !!opts.scenario });
+}
+
+function warmed(m) {
+  window.fcTimings.warm = m.superseded ? { superseded: true } : m.ok ? { ms: m.ms } : { error: m.error.message };
+}
 
 // ---- computing -----------------------------------------------------------
 
@@ -907,14 +1020,16 @@ function projectOptions() {
   return opts;
 }
 
-// The worker keeps the data it was last sent, as soon as a message carrying it
+// A worker keeps the data it was last sent, as soon as a message carrying it
 // arrives (superseded or not): send it only when it changed since.
-function dataForWorker() {
-  const d = state.data, s = state.sent;
+function dataForWorker(c) {
+  const d = state.data, s = c.sent;
   const same = s && s.accounts === d.accounts && s.transfers === d.transfers && s.streams === d.streams;
-  if (!same) state.sent = { ...d };
+  if (!same) c.sent = { ...d };
   return same ? null : { ...d };
 }
+
+let shownFrom = null; // the worker whose projection is on screen
 
 // Projects the current inputs in the worker (the baseline too when a scenario
 // is active: the same method without it). Resolves {ok}, {error} or
@@ -934,14 +1049,15 @@ async function recompute() {
   }
   const scenario = !!opts.scenario;
   const t0 = performance.now();
-  const m = await request('project', { data: dataForWorker(), options: opts, baseline: scenario });
+  const c = workerFor(opts.method);
+  const m = await request('project', { data: dataForWorker(c), options: opts, baseline: scenario }, c);
   if (m.superseded) return m;
   if (!m.ok) {
     showError(m.error, { stale: true });
     return { error: m.error };
   }
   const t1 = performance.now();
-  const { p, base } = projection();
+  const { p, base } = projection(c);
   state.result = p;
   state.baseline = base;
   state.resultOptions = opts;
@@ -949,7 +1065,10 @@ async function recompute() {
   renderScenario();
   clearError();
   setStale(false);
-  const cards = renderCards(p, base, m.head !== undefined);
+  // A worker's delta says whether its top-level fields changed since its own
+  // last answer; after the other worker's answers were on screen they all did.
+  const cards = renderCards(p, base, m.head !== undefined || shownFrom !== c);
+  shownFrom = c;
   if (cards) {
     state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
     renderRunwaySoon();
@@ -1106,7 +1225,8 @@ async function onCompare() {
     const sc = state.saved.get(name);
     return sc ? { ...base, scenario: scenarioObject(sc) } : base;
   };
-  const m = await request('compare', { data: dataForWorker(), options_a: withSc(a), options_b: withSc(b) });
+  const c = workerFor(base.method);
+  const m = await request('compare', { data: dataForWorker(c), options_a: withSc(a), options_b: withSc(b) }, c);
   if (!m.ok) return showError(m.error);
   clearError();
   renderCompare(a || 'Baseline', b || 'Baseline', JSON.parse(m.json_a), JSON.parse(m.json_b));
@@ -1142,8 +1262,9 @@ function renderCompare(nameA, nameB, pa, pb) {
 async function fetchSnapshot() {
   const m = await request('snapshot', {});
   if (!m.ok) throw Object.assign(new Error(m.error.message), m.error);
+  // The transfers and streams are bytes (worker.js) the page only passes on to the other worker.
   state.data = m.data;
-  state.sent = { ...m.data }; // the worker has it already
+  workers.rule.sent = { ...m.data }; // the rule's worker has it already
   return m.summary;
 }
 
@@ -1168,8 +1289,13 @@ function applySnapshot(snap, keepScenario) {
     showError(new Error('This tenant has no accounts yet: send them to POST /v1/accounts, then Refresh.'));
     return Promise.resolve({ skipped: true });
   }
-  return recompute().then((r) => {
-    whenIdle(loadTrackPanel); // after the first projection is on screen: sign-in pays nothing for it
+  return recompute().then(async (r) => {
+    r.firstAt = performance.now(); // the riskiest card drawn (the others follow a frame each)
+    // After the first projection is on screen: sign-in pays nothing for them
+    // (the ML fit takes a core for 0.2-2 s: not while the cards are drawn).
+    await cardsDrawn();
+    if (r.ok) whenIdle(warmMl);
+    whenIdle(loadTrackPanel);
     return r;
   });
 }
@@ -1246,7 +1372,11 @@ async function onSignIn(ev) {
   try {
     await signIn(key);
     const r = await applySnapshot(await fetchSnapshot(), false);
-    if (r.ok) window.fcTimings.signin = performance.now() - t0;
+    await cardsDrawn();
+    if (r.ok) {
+      window.fcTimings.signin_first = r.firstAt - t0;
+      window.fcTimings.signin = performance.now() - t0;
+    }
   } catch (e) {
     gatewayFailed(e);
   } finally {
@@ -1280,6 +1410,7 @@ async function onSignOut() {
   state.streams = [];
   state.scenario = { transfers: [], cancel: [], pause: new Set() };
   clearCards();
+  shownFrom = null; // the recommendations are cleared: the next answer redraws them
   for (const id of ['alerts', 'recs', 'wi-list', 'wi-account']) $(id).replaceChildren();
   $('runway').querySelector('tbody').replaceChildren();
   $('export').disabled = true;
@@ -1321,7 +1452,9 @@ async function readFile(input, kind) {
     + (demo.length ? ` From the demo: ${demo.join(', ')}.` : '')
     + (gw.length ? ` From the gateway (tenant ${state.tenant}): ${gw.join(', ')}.` : '')
     + (state.data.accounts ? '' : ' Accounts are needed to project.');
-  recompute();
+  const r = await recompute();
+  await cardsDrawn();
+  if (r.ok) whenIdle(warmMl);
 }
 
 async function loadDemo() {
@@ -1341,7 +1474,10 @@ async function loadDemo() {
   $('wi-when').value = new Date(Date.parse(from) + 24 * 3600e3).toISOString().slice(0, 16);
   state.scenario = { transfers: [], cancel: [], pause: new Set() };
   fillAccounts();
-  return recompute();
+  const r = await recompute();
+  await cardsDrawn();
+  if (r.ok) whenIdle(warmMl);
+  return r;
 }
 
 function wire() {

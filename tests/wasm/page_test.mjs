@@ -317,6 +317,24 @@ try {
     }
   }
 
+  // Back to the rule with the inputs it last projected: the rule's
+  // recommendations again, not the ML ones on screen. Each method has its
+  // worker, whose answer is a delta against its own last one: here no
+  // top-level field of the rule's answer changed since it.
+  const ruleS = fc.project(demo, { now: demo.now, horizon_hours: 48, floors, scenario: scen });
+  const recText = (p) => p.recommendations.map((r) => `Move ${fmtAt(r.amount, scaleOf(r.amount))} ${r.from_currency} → ${r.to_currency}`);
+  const recsShown = () => page.$$eval('#recs li.rec strong', (l) => l.map((x) => x.textContent));
+  assert.deepEqual(await recsShown(), recText(mlS), 'the ML recommendations on screen');
+  assert.notDeepEqual(recText(ruleS), recText(mlS), 'the rule and ML recommendations differ here');
+  await page.selectOption('#method', 'rule');
+  await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'rule'
+    && document.querySelector('main').getAttribute('aria-busy') === 'false');
+  assert.deepEqual(await recsShown(), recText(ruleS), 'the rule recommendations after ML');
+  await page.selectOption('#method', 'ml');
+  await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'ml'
+    && document.querySelector('main').getAttribute('aria-busy') === 'false');
+  assert.deepEqual(await recsShown(), recText(mlS), 'the ML recommendations again');
+
   // Export CSV: the projection on screen (ML, with the scenario) and the scenario JSON as a comment.
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   assert.match(dl.suggestedFilename(), /^floatcast-.*-ml\.csv$/);

@@ -6,8 +6,10 @@
 //   FC_WEB_DIR=web node tests/bench/page/page_trace.mjs [trace.json]
 //
 // Starts the gateway (--seed-demo) serving FC_WEB_DIR with the built module,
-// signs in with the demo key in headless Chromium, and under a Chromium trace
-// runs 10 horizon changes and 10 USDC floor changes (in-page input events), 6
+// signs in with the demo key in headless Chromium (phase "signin": to every
+// card drawn; phase "idle": from there until the ML worker's warm-up is done,
+// with the stream table and the forecast-vs-actual panel), and under a
+// Chromium trace runs 10 horizon changes and 10 USDC floor changes (in-page input events), 6
 // what-if payments (playwright clicks), 4 more horizon changes, then ML and 9
 // ML what-ifs. Prints each phase's what-if times (input event to DOM, from
 // window.fcTimings) and its main-thread tasks: how many, how many over 50 ms
@@ -82,9 +84,27 @@ try {
   await page.click('#signin-button');
   await page.waitForFunction(() => window.fcTimings.signin !== null && document.querySelector('main').getAttribute('aria-busy') === 'false');
   phases.signin = [{ ms: await page.evaluate(() => window.fcTimings.signin) }];
+  const signinFirst = await page.evaluate(() => window.fcTimings.signin_first);
+  // The ML worker's fit after sign-in (web/ versions that warm it): the series
+  // starts when it is done, as a user's first what-if comes seconds after
+  // sign-in; a what-if meanwhile is not blocked by it (another worker) but
+  // shares the cores. Older versions have no warm-up: no wait.
+  // Phase "idle": from the sign-in's last card to the warm-up's end (the
+  // table's rows, the forecast-vs-actual panel, the ML worker's fit).
+  await mark('idle');
+  await page.waitForFunction(() => window.fcTimings.warm !== null);
+  const warm = await page.evaluate(() => window.fcTimings.warm);
+  phases.idle = [{ ms: warm?.ms ?? 0 }];
   await mark('horizon');
+  // FC_CPU_PROFILE=file: a V8 CPU profile of the page's main thread over the horizon series.
+  if (process.env.FC_CPU_PROFILE) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+    await cdp.send('Profiler.start');
+  }
   phases.horizon = [];
   for (let i = 0; i < 10; i++) phases.horizon.push(await after(() => input('horizon', String(40 + i))));
+  if (process.env.FC_CPU_PROFILE) fs.writeFileSync(process.env.FC_CPU_PROFILE, JSON.stringify((await cdp.send('Profiler.stop')).profile));
   await mark('floors');
   phases.floors = [];
   for (let i = 0; i < 10; i++) phases.floors.push(await after(() => input('floors', `USDC=${200000 + i * 1000}`)));
@@ -116,11 +136,17 @@ try {
     const ts = tasks.filter((t) => t.ts >= t0 && t.ts < t1);
     const cpu = ts.map((t) => (t.tdur ?? t.dur) / 1000);
     const ms = phases[name].map((p) => p.ms);
+    const stage = (k) => (phases[name][0][k] === undefined ? '' : ` ${k} ${f(q(phases[name].map((p) => p[k]), 0.5))}/${f(q(phases[name].map((p) => p[k]), 0.9))}`);
+    const worst = phases[name].reduce((a, b) => (b.ms > a.ms ? b : a));
     console.log(`${name}: n ${ms.length}, ms median ${f(q(ms, 0.5))} p90 ${f(q(ms, 0.9))}`
       + (phases[name][0].main_ms !== undefined ? `, drawing median ${f(q(phases[name].map((p) => p.main_ms), 0.5))}` : '')
       + `; main-thread tasks ${ts.length}, > 50 ms wall ${ts.filter((t) => t.dur > 50000).length}, > 16 ms CPU ${cpu.filter((c) => c > 16).length}, `
-      + `> 50 ms CPU ${cpu.filter((c) => c > 50).length}, max CPU ${f(Math.max(0, ...cpu))} ms, CPU summed ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms`);
+      + `> 50 ms CPU ${cpu.filter((c) => c > 50).length}, max CPU ${f(Math.max(0, ...cpu))} ms, CPU summed ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms`
+      + (worst.worker_ms === undefined ? '' : `\n  stages median/p90:${stage('to_worker')}${stage('worker_ms')}${stage('delta_ms')}${stage('from_worker')}${stage('main_ms')}`
+        + `; slowest ${f(worst.ms)}: to ${f(worst.to_worker)} worker ${f(worst.worker_ms)} back ${f(worst.from_worker)} draw ${f(worst.main_ms)}`));
   });
+  console.log(`sign-in to the first card: ${signinFirst === undefined ? 'not recorded (this web/ version)' : f(signinFirst)} ms`);
+  console.log(`ML warm-up after sign-in: ${warm === undefined ? 'none (this web/ version)' : JSON.stringify(warm)}`);
 } finally {
   await ctx.close();
   proc.kill('SIGTERM');
