@@ -382,6 +382,17 @@ class Quarters(unittest.TestCase):
         self.assertEqual([p["start"] for p in doc["forecast"]], ["2025-07-01", "2025-10-01", "2026-01-01", "2026-04-01"])
 
 
+class ZShutdown(unittest.TestCase):
+    """Last (unittest sorts classes by name): SIGTERM, exit 0, and no
+    sanitizer report (a leak shows only at exit) from the tests above."""
+    def test_zz_clean_exit(self):
+        self.assertEqual(tm.stop(G["proc"]), 0)
+        with open(G["db"] + ".stderr", errors="replace") as f:
+            err = f.read()
+        self.assertNotIn("Sanitizer", err)
+        self.assertNotIn("runtime error", err)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
