@@ -382,7 +382,7 @@ class Quarters(unittest.TestCase):
         self.assertEqual([p["start"] for p in doc["forecast"]], ["2025-07-01", "2025-10-01", "2026-01-01", "2026-04-01"])
 
 
-class ZShutdown(unittest.TestCase):
+class ZzShutdown(unittest.TestCase):
     """Last (unittest sorts classes by name): SIGTERM, exit 0, and no
     sanitizer report (a leak shows only at exit) from the tests above."""
     def test_zz_clean_exit(self):
