@@ -6,7 +6,8 @@
  * unknown or malformed name is a 400 naming it, and nothing is stored.
  * "UTC" (or any zone that is UTC throughout) removes the stored zone. The
  * tenant's local-day rollups are re-summed in the same transaction, and
- * its cached answers and models follow: the cache is emptied and a
+ * its cached answers and models follow: the cache is emptied (every
+ * node's, through the shared generation when there are several) and a
  * retraining job queued, so the next forecasts are of local buckets.
  * GET answers {"tenant_id", "time_zone", "utc_offset_minutes" now}.
  */
@@ -21,6 +22,9 @@
 #include "handlers.h"
 #include "registry.h"
 #include "tz.h"
+#ifdef FC_WITH_REDIS
+#include "shared.h"
+#endif
 
 static void answer_zone(gw_response *res, int status, const char *tenant, const gw_tz *z) {
   res->status = status;
@@ -80,6 +84,17 @@ GW_HANDLER(gw_handle_admin_tenant_zone_put) {
     return;
   }
   gw_cache_invalidate(app->cache, call->param);
+#ifdef FC_WITH_REDIS
+  /* Other nodes key their cached insights by the tenant's shared
+   * generation, as after an ingestion (handlers_ingest.c). */
+  if (app->shared && gw_shared_bump_cache(app->shared, call->param) != FC_OK) {
+    gw_response_error(res, 503, "unavailable",
+                      "the time zone is stored, but the other nodes' cached insights could not be "
+                      "invalidated (the shared store is unreachable); repeating the same request is safe");
+    gw_response_header(res, "Retry-After", "1");
+    return;
+  }
+#endif
   if (app->registry) {
     /* The champions were trained on the old zone's buckets. */
     gw_retrain_opts o = gw_retrain_defaults();
