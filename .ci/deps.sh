@@ -15,6 +15,9 @@ fc_deps() {
     # Limits shared by several nodes (hiredis and its libuv loop), and the
     # servers the multi-node test starts: Redis and nginx in front.
     want+=(libhiredis-dev redis-server nginx-light)
+    # The zone files tenants' time zones are read from (gateway/tz.c), and
+    # that the tests' Python zoneinfo checks them against.
+    want+=(tzdata)
   fi
   if [ "${1:-}" = test ]; then
     want+=(chromium)

@@ -207,7 +207,7 @@ static int create_schema(sqlite3 *c) {
       failed = sqlite3_exec(c, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK;
   if (failed || sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK || gw__alerts_schema(c) != 0 ||
       gw__perf_schema(c) != 0 || gw__experiments_schema(c) != 0 || gw__rollups_schema(c) != 0 ||
-      gw__scenarios_schema(c) != 0 ||
+      gw__scenarios_schema(c) != 0 || gw__tz_schema(c) != 0 ||
       sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
     return -1;
@@ -417,6 +417,7 @@ typedef struct row_put {
   sqlite3_stmt *exists; /* SELECT 1 FROM <table> WHERE tenant_id = ?1 AND id = ?2 */
   gw_store_counts *n;
   gw_rollup *roll; /* transactions: exists reads the old row for the rollup */
+  gw_local_days *local; /* transactions of a tenant with a time zone (db_tz.h) */
 } row_put;
 
 /* Runs st (bound by the caller) for the row (tenant, id) and counts it:
@@ -427,6 +428,7 @@ static int upsert_row(row_put *x, sqlite3_stmt *st, const char *tenant, const ch
   sqlite3_bind_text(x->exists, 2, id, -1, SQLITE_STATIC);
   int r = sqlite3_step(x->exists);
   if (r == SQLITE_ROW && x->roll) gw__rollup_old(x->roll, x->exists); /* before the reset */
+  if (r == SQLITE_ROW) gw__local_days_old(x->local, x->exists);
   sqlite3_reset(x->exists);
   sqlite3_clear_bindings(x->exists);
   if (r != SQLITE_ROW && r != SQLITE_DONE) return -1;
@@ -563,6 +565,7 @@ static int put_transactions(row_put *rp, sqlite3_stmt *st, const char *tenant, c
     sqlite3_bind_text(st, 10, x[i].category ? x[i].category : "", -1, SQLITE_STATIC);
     if (upsert_row(rp, st, tenant, x[i].id) != 0) return -1;
     gw__rollup_new(rp->roll, &x[i]);
+    gw__local_days_new(rp->local, &x[i]);
   }
   return 0;
 }
@@ -579,11 +582,16 @@ static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store
   /* The table is the kind's name (accounts, transfers, streams, transactions). */
   snprintf(probe, sizeof probe, "SELECT 1 FROM %s WHERE tenant_id = ?1 AND id = ?2",
            fc_record_kind_name(kind));
-  row_put x = {c, NULL, counts, NULL};
+  row_put x = {c, NULL, counts, NULL, NULL};
   size_t n = fc_batch_count(b);
   if (kind == FC_RECORD_TRANSACTIONS) {
     snprintf(probe, sizeof probe, "%s", gw__rollup_probe_sql);
     if ((x.roll = gw__rollup_create()) == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
+    int zrc = tenant ? gw__local_days_begin(c, tenant, &x.local, err) : FC_OK;
+    if (zrc != FC_OK) {
+      gw__rollup_destroy(x.roll);
+      return zrc;
+    }
   }
   int bad = sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK ||
             sqlite3_prepare_v2(c, probe, -1, &x.exists, NULL) != SQLITE_OK;
@@ -594,7 +602,9 @@ static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store
     bad = !tenant || put_transactions(&x, st, tenant, fc_batch_transactions(b), n);
   int rc = bad ? gw__sql_err(c, err, "insert") : FC_OK;
   if (rc == FC_OK && x.roll) rc = gw__rollup_apply(x.roll, c, tenant, err);
+  if (rc == FC_OK) rc = gw__local_days_apply(x.local, c, tenant, err);
   gw__rollup_destroy(x.roll);
+  gw__local_days_destroy(x.local);
   sqlite3_finalize(x.exists);
   sqlite3_finalize(st);
   return rc;

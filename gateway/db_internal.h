@@ -71,4 +71,15 @@ void gw__user_deltas_new(gw_user_deltas *r, const fc_transaction *x);
 int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_err *err);
 void gw__user_deltas_destroy(gw_user_deltas *r);
 
+/* The tenant time zones and local-day rollups (db_tz.c, db_tz.h): the
+ * schema; a batch's local-day deltas (NULL, and every hook a no-op, for a
+ * tenant without a zone), read from the same probe as the hooks above. */
+typedef struct gw_local_days gw_local_days;
+int gw__tz_schema(sqlite3 *c);
+int gw__local_days_begin(sqlite3 *c, const char *tenant, gw_local_days **out, fc_err *err);
+void gw__local_days_old(gw_local_days *l, sqlite3_stmt *probe);
+void gw__local_days_new(gw_local_days *l, const fc_transaction *x);
+int gw__local_days_apply(gw_local_days *l, sqlite3 *c, const char *tenant, fc_err *err);
+void gw__local_days_destroy(gw_local_days *l);
+
 #endif /* GW_DB_INTERNAL_H */

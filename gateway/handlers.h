@@ -68,6 +68,8 @@ GW_HANDLER(gw_handle_experiment_report);
 /* Admin endpoints (handlers_admin.c). */
 GW_HANDLER(gw_handle_admin_tier);
 GW_HANDLER(gw_handle_admin_tenant);
+GW_HANDLER(gw_handle_admin_tenant_zone_get); /* handlers_tz.c */
+GW_HANDLER(gw_handle_admin_tenant_zone_put);
 GW_HANDLER(gw_handle_admin_key_create);
 GW_HANDLER(gw_handle_admin_key_update);
 GW_HANDLER(gw_handle_admin_key_revoke);

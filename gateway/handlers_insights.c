@@ -18,10 +18,12 @@
 #include "db.h"
 #include "db_rollups.h"
 #include "db_user_days.h"
+#include "db_tz.h"
 #include "experiments.h"
 #include "performance.h"
 #include "handlers.h"
 #include "registry.h"
+#include "tz.h"
 
 #include "fc/ensemble.h"
 #include "fc/flows.h"
@@ -56,6 +58,15 @@ typedef struct insight_query {
   int has_from, has_to;
   char partner[FC_TEXT_MAX + 1];
   int utc_offset; /* minutes east of UTC */
+  /* Without utc_offset, the tenant's stored zone (db_tz.h; NULL: UTC or
+   * none). wall = 1 (every granularity but hour): the rows, from/to and
+   * the buckets are wall times of tz (tz.h), so the core's days are local
+   * days of 23 to 25 hours, and the answer's instants are mapped back.
+   * Hour buckets stay elapsed hours: wall = 0, from/to are instants, and
+   * utc_offset becomes the zone's offset at the newest row (aligning the
+   * hours of a +05:45 zone at :15 UTC). */
+  const gw_tz *tz;
+  int wall;
 } insight_query;
 
 static int parse_int(const char *s, int lo, int hi, int *out) {
@@ -108,14 +119,29 @@ static int parse_gran(const char *val, unsigned grans, const gw_call *call, insi
   return 0;
 }
 
-/* from/to once utc_offset is known; 0, or -1 after a 400. */
+/* One bound: at utc_offset, or in the tenant's zone. A time without an
+ * offset (or a date) is a local time there: its wall time, or the instant
+ * of it (hour buckets); a time with one is an instant, whose wall time
+ * that is. Told apart by parsing at two offsets: only a local time moves. */
+static int parse_bound(const char *s, int is_to, const insight_query *q, int64_t *out, fc_err *err) {
+  int64_t a, b;
+  if (!q->tz) return fc_trends_parse_bound(s, is_to, q->utc_offset, out, err);
+  int rc = fc_trends_parse_bound(s, is_to, 0, &a, err);
+  if (rc == FC_OK) rc = fc_trends_parse_bound(s, is_to, 60, &b, err);
+  if (rc != FC_OK) return rc;
+  if (a == b) *out = q->wall ? gw_tz_wall(q->tz, a) : a;
+  else *out = q->wall ? a : gw_tz_instant(q->tz, a);
+  return FC_OK;
+}
+
+/* from/to once utc_offset or the zone is known; 0, or -1 after a 400. */
 static int parse_range(const char *from, const char *to, insight_query *q, gw_response *res) {
   fc_err err;
-  if (q->has_from && fc_trends_parse_bound(from, 0, q->utc_offset, &q->from, &err) != FC_OK) {
+  if (q->has_from && parse_bound(from, 0, q, &q->from, &err) != FC_OK) {
     gw_response_error(res, 400, "invalid_parameter", "from: %s", err.msg);
     return -1;
   }
-  if (q->has_to && fc_trends_parse_bound(to, 1, q->utc_offset, &q->to, &err) != FC_OK) {
+  if (q->has_to && parse_bound(to, 1, q, &q->to, &err) != FC_OK) {
     gw_response_error(res, 400, "invalid_parameter", "to: %s", err.msg);
     return -1;
   }
@@ -173,10 +199,27 @@ static int check_horizon(const gw_call *call, insight_query *q, gw_response *res
   return 0;
 }
 
+/* Without utc_offset, the tenant's stored zone (db_tz.h); 0, or -1
+ * after an error answer (a stored zone whose file has gone). */
+static int tenant_zone(const gw_app *app, const gw_call *call, insight_query *q, gw_response *res) {
+  char name[GW_TZ_NAME_MAX + 1];
+  fc_err err;
+  fc_err_clear(&err);
+  int rc = gw_db_tenant_zone(app->db, call->tenant, name, &err);
+  if (rc == FC_OK && name[0]) rc = gw_tz_get(name, &q->tz, &err);
+  if (rc != FC_OK) {
+    gw_response_fc_error(res, rc, &err);
+    return -1;
+  }
+  if (q->tz && gw_tz_is_utc(q->tz)) q->tz = NULL;
+  q->wall = q->tz && q->gran != GW_GRAN_HOUR;
+  return 0;
+}
+
 /* Parses the parameters `allowed` (Q_* bits; granularity one of `grans`)
  * and checks them against the tier; 0 or -1 after writing a 400/403. */
-static int parse_insight(const gw_request *req, const gw_call *call, int allowed, unsigned grans,
-                         insight_query *q, gw_response *res) {
+static int parse_insight(const gw_app *app, const gw_request *req, const gw_call *call, int allowed,
+                         unsigned grans, insight_query *q, gw_response *res) {
   char key[32], val[FC_TEXT_MAX + 1], from[48] = "", to[48] = "";
   const char *cur = req->query;
   int seen = 0, r;
@@ -236,6 +279,7 @@ static int parse_insight(const gw_request *req, const gw_call *call, int allowed
                            q->history_days);
     return -1;
   }
+  if ((allowed & Q_OFFSET) && !(seen & Q_OFFSET) && tenant_zone(app, call, q, res) != 0) return -1;
   if (parse_range(from, to, q, res) != 0) return -1;
   if (!q->history_days) q->history_days = call->tier.max_history_days;
   return 0;
@@ -279,6 +323,7 @@ static int in_query(const fc_transaction *t, const insight_query *q) {
 /* The rollups (db_rollups.h) answer a request whose buckets are whole UTC
  * days: no utc_offset, and from/to (when given) at midnight. */
 static int rollups_fit(const gw_app *app, const insight_query *q) {
+  /* (In a zone, rows and bounds are wall times: the local-day rollups.) */
   return gw_db_rollup_reads(app->db) && q->utc_offset == 0 &&
          (!q->has_from || q->from % FC_STEP_DAY == 0) && (!q->has_to || q->to % FC_STEP_DAY == 0);
 }
@@ -310,9 +355,22 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
   gw_txn_set *s = &d->rows;
   fc_err_clear(&err);
   int64_t since = q->has_from ? q->from : INT64_MIN + 1;
-  int rc = daily && rollups_fit(app, q)
-               ? gw_db_load_daily(app->db, call->tenant, since / FC_STEP_DAY - (since % FC_STEP_DAY < 0), d, &err)
-               : gw_db_load_transactions(app->db, call->tenant, since, s, &err);
+  int64_t since_day = since / FC_STEP_DAY - (since % FC_STEP_DAY < 0);
+  int rc = FC_ENOTFOUND;
+  if (daily && rollups_fit(app, q) && q->wall) {
+    rc = gw_db_load_local_daily(app->db, call->tenant, gw_tz_name(q->tz), since_day, d, &err);
+    if (rc == FC_ENOTFOUND) fc_err_clear(&err); /* the zone changed meanwhile: raw rows */
+  } else if (daily && rollups_fit(app, q)) {
+    rc = gw_db_load_daily(app->db, call->tenant, since_day, d, &err);
+  }
+  if (rc == FC_ENOTFOUND && !err.msg[0]) {
+    /* Raw rows; in a zone from a day early (offsets stay within 26
+     * hours), then as wall times. */
+    rc = gw_db_load_transactions(app->db, call->tenant, q->wall && q->has_from ? since - 2 * FC_STEP_DAY : since,
+                                 s, &err);
+    for (size_t i = 0; rc == FC_OK && q->wall && i < s->n; i++)
+      s->v[i].action_date = gw_tz_wall(q->tz, s->v[i].action_date);
+  }
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     return -1;
@@ -337,6 +395,7 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
   int64_t newest = INT64_MIN;
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].action_date > newest) newest = s->v[i].action_date;
+  if (q->tz && !q->wall) q->utc_offset = gw_tz_offset(q->tz, newest) / 60;
   if (resolve_range(call, q, q->has_to ? q->to - 1 : newest, res) != 0) return -1;
   keep_rows(d, q, in_range);
   if (s->n == 0) {
@@ -356,10 +415,15 @@ static size_t row_count(const gw_daily_set *d) {
 /* The answer's range members: ,"from","to","partner". */
 static void write_range(fc_buf *b, const insight_query *q) {
   char a[FC_TIME_STR], z[FC_TIME_STR];
-  fc_time_format(q->from, a);
-  fc_time_format(q->to, z);
+  fc_time_format(q->wall ? gw_tz_instant(q->tz, q->from) : q->from, a);
+  fc_time_format(q->wall ? gw_tz_instant(q->tz, q->to) : q->to, z);
   fc_buf_printf(b, ",\"from\":\"%s\",\"to\":\"%s\",\"partner\":", a, z);
   if (q->partner[0]) fc_buf_json_str(b, q->partner);
+  else fc_buf_puts(b, "null");
+  /* The zone the buckets and dates are in: the tenant's, or null (UTC, or
+   * the request's utc_offset). */
+  fc_buf_puts(b, ",\"time_zone\":");
+  if (q->tz) fc_buf_json_str(b, gw_tz_name(q->tz));
   else fc_buf_puts(b, "null");
 }
 
@@ -385,10 +449,12 @@ GW_HANDLER(gw_handle_segments) {
   fc_err err;
   memset(&s, 0, sizeof s);
   memset(&ud, 0, sizeof ud);
-  if (parse_insight(req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
+  if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
     return;
-  /* The daily rollups settle currency, range and 404s as the raw rows do. */
-  int rolled = rollups_fit(app, &q);
+  /* The daily rollups settle currency, range and 404s as the raw rows do
+   * (the per-customer ones are of UTC days: a tenant in a zone folds its
+   * customers' wall-time rows). */
+  int rolled = rollups_fit(app, &q) && !q.wall;
   if (load_txns(app, call, &q, &s, rolled, res) != 0) {
     gw_daily_set_free(&s);
     return;
@@ -569,6 +635,7 @@ typedef struct rev_series {
   double *y;
   size_t n, rows;
   int64_t first, last; /* UTC instants of the first and last bucket's start */
+  int64_t last_wall;   /* in a zone: the last bucket's start in wall time */
   int64_t last_day;    /* calendar: local day number of the last bucket */
 } rev_series;
 
@@ -594,9 +661,20 @@ static int local_series(const gw_daily_set *d, const insight_query *q, rev_serie
   return rc;
 }
 
+/* In a zone the series' bucket starts are wall times: the instants of
+ * them, as the registry records its versions' (registry.c). */
+static int to_instants(const insight_query *q, rev_series *r, int rc) {
+  r->last_wall = r->last;
+  if (rc == FC_OK && q->wall) {
+    r->first = gw_tz_instant(q->tz, r->first);
+    r->last = gw_tz_instant(q->tz, r->last);
+  }
+  return rc;
+}
+
 static int build_series(const gw_daily_set *d, const insight_query *q, rev_series *r, fc_err *err) {
   const gw_txn_set *s = &d->rows;
-  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return local_series(d, q, r, err);
+  if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return to_instants(q, r, local_series(d, q, r, err));
   fc_trends_params sel = fc_trends_defaults();
   sel.counts = d->counts;
   sel.currency = q->currency;
@@ -604,17 +682,19 @@ static int build_series(const gw_daily_set *d, const insight_query *q, rev_serie
   sel.from = q->has_from ? q->from : INT64_MIN;
   sel.to = q->has_to ? q->to : INT64_MAX;
   sel.utc_offset_minutes = q->utc_offset;
-  return gw_revenue_series_calendar(s, q->gran, &sel, &r->y, &r->n, &r->first, &r->last,
-                                    &r->last_day, &r->rows, err);
+  return to_instants(q, r, gw_revenue_series_calendar(s, q->gran, &sel, &r->y, &r->n, &r->first, &r->last,
+                                                      &r->last_day, &r->rows, err));
 }
 
 /* The start of forecast step i (0: the bucket after the last). */
 static int64_t step_at(const insight_query *q, const rev_series *r, size_t i, char local[16]) {
+  if (q->wall && q->gran == GW_GRAN_DAY) return gw_tz_instant(q->tz, r->last_wall + (int64_t)(i + 1) * q->step);
   if (q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) return r->last + (int64_t)(i + 1) * q->step;
   int64_t day = fc_trends_bucket_day((fc_freq)gw_gran_freq(q->gran), r->last_day, (int64_t)i + 1);
   int y, m, d;
   fc_civil_from_days(day, &y, &m, &d);
   snprintf(local, 16, "%04d-%02d-%02d", y, m, d);
+  if (q->wall) return gw_tz_instant(q->tz, day * FC_STEP_DAY);
   return day * FC_STEP_DAY - (int64_t)q->utc_offset * 60;
 }
 
@@ -634,7 +714,7 @@ static int revenue_arm(const gw_app *app, const gw_call *call, const insight_que
   *shadow = 0;
   fc_err_clear(&err);
   if (!app->perf || !(q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) || q->partner[0] || q->has_to ||
-      q->utc_offset != 0 || gw_db_experiment_for(app->db, call->tenant, "revenue", q->currency, ex, &err) != FC_OK)
+      q->utc_offset != 0 || q->tz || gw_db_experiment_for(app->db, call->tenant, "revenue", q->currency, ex, &err) != FC_OK)
     return -1;
   int challenger = !strcmp(ex->mode, "split") && gw_experiment_split_arm(ex, call->tenant, call->key_id);
   *shadow = !strcmp(ex->mode, "shadow");
@@ -719,7 +799,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   memset(&r, 0, sizeof r);
   memset(&ep, 0, sizeof ep);
   memset(&rep, 0, sizeof rep);
-  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE | Q_OFFSET,
+  if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE | Q_OFFSET,
                     GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q,
                     res) != 0)
     return;
@@ -752,7 +832,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
      * replay that ends at `to` or local buckets (tracked in UTC) are not,
      * and a failure to record does not fail the answer. */
     if (app->perf && (q.gran == GW_GRAN_HOUR || q.gran == GW_GRAN_DAY) && !q.partner[0] && !q.has_to &&
-        q.utc_offset == 0 &&
+        q.utc_offset == 0 && !q.tz &&
         gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, r.last,
                                arm == 1 ? "snaive" : used ? "champion" : "refit", used ? champ.version : 0, &f,
                                &err) != FC_OK)
@@ -779,7 +859,7 @@ GW_HANDLER(gw_handle_trends) {
   fc_trends t;
   fc_err err;
   memset(&s, 0, sizeof s);
-  if (parse_insight(req, call, Q_GRAN | Q_CURRENCY | Q_RANGE | Q_OFFSET,
+  if (parse_insight(app, req, call, Q_GRAN | Q_CURRENCY | Q_RANGE | Q_OFFSET,
                     GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH, &q, res) != 0)
     return;
   if (load_txns(app, call, &q, &s, 1, res) != 0) {
@@ -860,7 +940,7 @@ GW_HANDLER(gw_handle_cash_flow) {
   insight_query q;
   fc_err err;
   fc_treasury *t = fc_treasury_create(NULL);
-  if (parse_insight(req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY,
+  if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY,
                     GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) != 0) {
     fc_treasury_destroy(t);
     return;

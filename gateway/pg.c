@@ -286,12 +286,50 @@ static const char migration_realized_mase_coverage95[] =
     "ALTER TABLE prediction_realized ADD COLUMN lo95 double precision,"
     " ADD COLUMN hi95 double precision, ADD COLUMN scale double precision;";
 
+/* Tenant time zones and their local-day rollups (db_tz.h): txn_daily's
+ * columns with day the tenant's local day, kept by a trigger for tenants
+ * with a zone (none: the trigger only looks). txn_local_day is the wall
+ * clock's date in zone tz, PostgreSQL's reading of the same tzdata. No
+ * back-fill: no tenant has a zone before this migration. */
+#define LD_KEY "(tenant_id, partner_id, currency, day, transaction_type)"
+static const char migration_time_zones[] =
+    "CREATE TABLE tenant_time_zones ("
+    " tenant_id text PRIMARY KEY, time_zone text NOT NULL, updated_at bigint NOT NULL);"
+    "CREATE TABLE txn_local_daily ("
+    " tenant_id text NOT NULL, partner_id text NOT NULL, currency text NOT NULL,"
+    " day bigint NOT NULL, transaction_type text NOT NULL, scale integer NOT NULL,"
+    " n bigint NOT NULL, amount bigint NOT NULL,"
+    " PRIMARY KEY " LD_KEY ");"
+    "CREATE INDEX txn_local_daily_by_day ON txn_local_daily (tenant_id, day);"
+    "CREATE FUNCTION txn_local_day(t bigint, tz text) RETURNS bigint LANGUAGE sql STABLE AS"
+    " $$ SELECT floor(extract(epoch FROM (to_timestamp(t) AT TIME ZONE tz)) / 86400)::bigint $$;"
+    "CREATE FUNCTION txn_local_daily_keep() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE tz text; BEGIN"
+    " SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;"
+    " IF tz IS NULL THEN RETURN NULL; END IF;"
+    " IF TG_OP = 'UPDATE' THEN"
+    "  UPDATE txn_local_daily SET n = n - 1, amount = amount - old.amount"
+    "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"
+    "   txn_local_day(old.action_date, tz), old.transaction_type);"
+    "  DELETE FROM txn_local_daily"
+    "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"
+    "   txn_local_day(old.action_date, tz), old.transaction_type) AND n = 0;"
+    " END IF;"
+    " INSERT INTO txn_local_daily VALUES (new.tenant_id, new.partner_id, new.currency,"
+    "  txn_local_day(new.action_date, tz), new.transaction_type, new.scale, 1, new.amount)"
+    "  ON CONFLICT " LD_KEY " DO UPDATE SET"
+    "  n = txn_local_daily.n + 1, amount = txn_local_daily.amount + excluded.amount, scale = excluded.scale;"
+    " RETURN NULL; END $$;"
+    "CREATE TRIGGER txn_local_daily_keep AFTER INSERT OR UPDATE ON transactions"
+    " FOR EACH ROW EXECUTE FUNCTION txn_local_daily_keep();";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_scenarios,
                                          migration_alerts, migration_user_daily,
-                                         migration_realized_mase_coverage95};
+                                         migration_realized_mase_coverage95,
+                                         migration_time_zones};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

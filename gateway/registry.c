@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "db_tz.h"
 #include "lease.h"
 #include "sha256.h"
 
@@ -177,6 +178,7 @@ typedef struct series_ctx {
   unsigned bit;     /* GW_GRAN_* */
   fc_buf *out; /* the job's JSON, one object per series */
   char digest[65]; /* of the series being retrained (gw_revenue_series_digest) */
+  const gw_tz *tz; /* the tenant's zone (db_tz.h); NULL: UTC */
 } series_ctx;
 
 static void fill_version(gw_model_version *v, const series_ctx *c, const char *config,
@@ -292,6 +294,19 @@ static int record(series_ctx *c, const fc_retrain_result *r, const fc_buf *winne
   return rc;
 }
 
+/* Candidates a short quarterly series can score: a year holds only four
+ * quarters, so with fewer than the MSTL member's 8 points before three
+ * one-quarter windows the MSTL candidates go and the windows shrink to
+ * what the points allow (at least two, after ETS's and Theta's 4). */
+static void fit_quarters(fc_retrain_params *p, size_t n) {
+  if (n >= 8 + 1 + 2) return;
+  size_t k = 0;
+  for (size_t i = 0; i < p->ncandidates; i++)
+    if (strncmp(p->candidates[i], "mstl", 4) != 0) memmove(p->candidates[k++], p->candidates[i], FC_RETRAIN_NAME);
+  p->ncandidates = k;
+  p->windows = n >= 4 + 1 + 2 ? 3 : 2;
+}
+
 /* Retrains one (currency, granularity) series of the job's tenant from
  * its transactions s (all currencies, oldest first). */
 static void retrain_series(series_ctx *c, const gw_txn_set *all) {
@@ -314,7 +329,8 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
   for (size_t i = 0; i < all->n; i++)
     if (!strcmp(all->v[i].currency, c->currency) && all->v[i].action_date > newest)
       newest = all->v[i].action_date;
-  int64_t since = newest - newest % FC_STEP_DAY + FC_STEP_DAY - (int64_t)GW_REGISTRY_HISTORY_DAYS * 86400;
+  int days = c->bit == GW_GRAN_QUARTER ? GW_REGISTRY_QUARTER_HISTORY_DAYS : GW_REGISTRY_HISTORY_DAYS;
+  int64_t since = newest - newest % FC_STEP_DAY + FC_STEP_DAY - (int64_t)days * 86400;
   fc_transaction *v = malloc((all->n ? all->n : 1) * sizeof *v);
   int rc = v ? FC_OK : fc_err_set(&err, FC_ENOMEM, "out of memory");
   for (size_t i = 0; v && i < all->n; i++)
@@ -331,6 +347,11 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
     rc = gw_revenue_series_calendar(&s, c->bit, &sel, &y, &n, &first, &last, &last_day, &k, &err);
   }
   if (rc == FC_OK) gw_revenue_series_digest(y, n, c->digest);
+  if (rc == FC_OK && c->tz && c->bit != GW_GRAN_HOUR) {
+    /* Wall-time buckets (run_job): their instants, as the endpoint's. */
+    first = gw_tz_instant(c->tz, first);
+    last = gw_tz_instant(c->tz, last);
+  }
   if (rc == FC_OK) {
     int crc = gw_db_model_champion(c->reg->db, c->jb->tenant, "revenue", c->currency, c->gran,
                                    &champ, &err);
@@ -360,6 +381,7 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
        * year's quarters never suffice and the job says so) */
       p.horizon = c->bit == GW_GRAN_WEEK ? 4 : 1;
       p.windows = 3;
+      if (c->bit == GW_GRAN_QUARTER) fit_quarters(&p, n);
     }
     const char *chall = c->jb->opts.challenger[0] ? c->jb->opts.challenger : NULL;
     if (has_champ && chall && !strcmp(chall, champ.config))
@@ -408,6 +430,25 @@ static gw_lease *take_lease(job *jb, int *rc, fc_err *err) {
   }
 }
 
+/* The tenant's zone (db_tz.h) and, when it is not UTC, a copy of all's
+ * rows at their wall times (tz.h), which the endpoint's local buckets are
+ * built from; *wall's strings stay all's. */
+static int wall_rows(const job *jb, const gw_txn_set *all, const gw_tz **tz, gw_txn_set *wall, fc_err *err) {
+  char name[GW_TZ_NAME_MAX + 1];
+  int rc = gw_db_tenant_zone(jb->reg->db, jb->tenant, name, err);
+  if (rc == FC_OK && name[0]) rc = gw_tz_get(name, tz, err);
+  if (rc != FC_OK || !*tz || gw_tz_is_utc(*tz)) {
+    *tz = NULL;
+    return rc;
+  }
+  if (!(wall->v = malloc((all->n ? all->n : 1) * sizeof *wall->v))) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  for (size_t i = 0; i < all->n; i++) {
+    wall->v[i] = all->v[i];
+    wall->v[i].action_date = gw_tz_wall(*tz, all->v[i].action_date);
+  }
+  return FC_OK;
+}
+
 /* Thread pool: every currency (or the requested one) and granularity. */
 static void run_job(uv_work_t *w) {
   job *jb = w->data;
@@ -423,6 +464,10 @@ static void run_job(uv_work_t *w) {
   if (jb->opts.what & GW_RETRAIN_REVENUE) lease = take_lease(jb, &rc, &err);
   if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE))
     rc = gw_db_load_transactions(jb->reg->db, jb->tenant, INT64_MIN + 1, &all, &err);
+  const gw_tz *tz = NULL;
+  gw_txn_set wall = all; /* in the tenant's zone: the rows at their wall times */
+  wall.v = NULL;
+  if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE)) rc = wall_rows(jb, &all, &tz, &wall, &err);
   /* Before retraining: the forecasts served are judged against the new
    * actuals while the champion that made them is still the champion. */
   if (rc == FC_OK && (jb->opts.what & GW_RETRAIN_REVENUE) && jb->reg->on_revenue) {
@@ -442,12 +487,14 @@ static void run_job(uv_work_t *w) {
       unsigned bit = order[g];
       if (!(jb->opts.granularities & bit)) continue;
       int64_t step = bit == GW_GRAN_DAY ? FC_STEP_DAY : bit == GW_GRAN_HOUR ? FC_STEP_HOUR : 0;
+      /* Hours are elapsed hours in every zone; the rest local buckets. */
       series_ctx c = {jb->reg, jb, ccy, fc_freq_name((fc_freq)gw_gran_freq(bit)), step, bit,
-                      &jb->result, ""};
-      retrain_series(&c, &all);
+                      &jb->result, "", bit == GW_GRAN_HOUR ? NULL : tz};
+      retrain_series(&c, bit == GW_GRAN_HOUR || !tz ? &all : &wall);
     }
   }
   fc_buf_putc(&jb->result, ']');
+  free(wall.v);
   fc_buf_append(&jb->result, hook_json.data, hook_json.len);
   fc_buf_free(&hook_json);
   /* The flow model below is this node's own (in memory): no lease. */

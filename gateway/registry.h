@@ -2,8 +2,9 @@
  *
  * A retraining job of a tenant builds, for each of its currencies (and the
  * requested granularities; "day" when triggered by ingestion), the revenue
- * series of the last GW_REGISTRY_HISTORY_DAYS days exactly as the
- * revenue-forecast endpoint does, and runs the core's champion/challenger
+ * series of the last GW_REGISTRY_HISTORY_DAYS days (quarters:
+ * GW_REGISTRY_QUARTER_HISTORY_DAYS) exactly as the revenue-forecast
+ * endpoint does (in the tenant's time zone, db_tz.h, but for hours), and runs the core's champion/challenger
  * evaluation (core/include/fc/retrain.h) on it. What it records in the
  * model_versions table (db.h), never deleting anything:
  *   - promoted challenger: one version, status champion; the old champion
@@ -33,6 +34,9 @@
 #include "fc/buf.h"
 
 #define GW_REGISTRY_HISTORY_DAYS 365
+/* Quarters: a year holds four, too few to score a model on; three years
+ * (the request's history_days=1096) hold 12. */
+#define GW_REGISTRY_QUARTER_HISTORY_DAYS 1096
 #define GW_REGISTRY_MAX_RUNNING 2
 
 typedef struct gw_cache gw_cache;

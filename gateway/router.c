@@ -52,6 +52,8 @@ static const gw_route routes[] = {
     {"PUT", "/v1/admin/tiers/*", "admin_tier", gw_handle_admin_tier, 1, A, 0},
     {"GET", "/v1/admin/tenants", "admin_tenants_list", gw_handle_admin_tenants_list, 1, A, 0},
     {"POST", "/v1/admin/tenants", "admin_tenant", gw_handle_admin_tenant, 1, A, 0},
+    {"GET", "/v1/admin/tenants/*/time-zone", "admin_tenant_zone", gw_handle_admin_tenant_zone_get, 1, A, 0},
+    {"PUT", "/v1/admin/tenants/*/time-zone", "admin_tenant_zone_put", gw_handle_admin_tenant_zone_put, 1, A, 0},
     {"GET", "/v1/admin/keys", "admin_keys_list", gw_handle_admin_keys_list, 1, A, 0},
     {"POST", "/v1/admin/keys", "admin_key_create", gw_handle_admin_key_create, 1, A, 0},
     {"PATCH", "/v1/admin/keys/*", "admin_key_update", gw_handle_admin_key_update, 1, A, 0},

@@ -459,7 +459,9 @@ def before_rollups(path):
     undone: a node applies what is above the highest version), so the next
     start applies them again."""
     if gwdb.is_pg():
-        gwdb.sql(path, "DROP TRIGGER txn_user_daily_keep ON transactions; DROP FUNCTION txn_user_daily_keep();"
+        gwdb.sql(path, "DROP TRIGGER txn_local_daily_keep ON transactions; DROP FUNCTION txn_local_daily_keep();"
+                       " DROP FUNCTION txn_local_day(bigint, text); DROP TABLE tenant_time_zones, txn_local_daily;"
+                       " DROP TRIGGER txn_user_daily_keep ON transactions; DROP FUNCTION txn_user_daily_keep();"
                        " DROP FUNCTION txn_bought(bigint, text); DROP FUNCTION txn_refund(bigint, text);"
                        " DROP TABLE txn_user_daily;"
                        " DROP TRIGGER txn_daily_keep ON transactions; DROP FUNCTION txn_daily_keep();"
