@@ -5,7 +5,7 @@
  * registry version, or "refit" with version 0), the origin (the last bucket
  * of the history it was made from), the step and, per step ahead, the mean
  * (the 0.5 quantile) and the 80 % bounds (the 0.1 and 0.9 quantiles), and
- * the 95 % bounds (0.025, 0.975) where the forecast has them (revenue). The
+ * the 95 % bounds (0.025, 0.975) where the forecast has them (revenue, cash flow, treasury). The
  * same forecast served again (a retry, a second client) is one row.
  * A realized row is one step of a prediction whose bucket has closed: its
  * actual value beside what was forecast and the MASE scale of the history

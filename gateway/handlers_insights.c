@@ -935,7 +935,7 @@ static void record_seasonal(const gw_app *app, const fc_treasury *t, const fc_ca
  * per currency of the tenant, the cash-flow predictor (cashflow.h:
  * gradient-boosted quantile trees, direct multi-horizon, with its own
  * fallbacks for short histories) predicting unscheduled outflows and
- * inflows as p10/p50/p90 with feature importance. */
+ * inflows as p10/p50/p90 (and p2_5/p97_5: band95) with feature importance. */
 GW_HANDLER(gw_handle_cash_flow) {
   insight_query q;
   fc_err err;
@@ -976,6 +976,7 @@ GW_HANDLER(gw_handle_cash_flow) {
     cp.tenant_id = call->tenant;
     cp.currency = ccy;
     cp.max_history = (int)((int64_t)q.history_days * 86400 / q.step);
+    cp.band95 = 1; /* p2_5/p97_5 too: 95 % coverage is held to account (performance.h) */
     fc_err_clear(&e2);
     gw_experiment ex;
     int shadow = 0, arm = cash_flow_arm(app, call, ccy, &ex, &shadow, &tagged, res);

@@ -156,12 +156,12 @@ int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *gran
    * is origin + i step with origin = now - step. */
   const char *m = fc_cashflow_method_name(cf->method);
   int rc = record(p, cf->tenant_id, "cash_flow_out", cf->currency, granularity, cf->step, cf->now - cf->step, m,
-                  FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->out.p50, cf->out.p10, cf->out.p90, NULL,
-                  NULL, err);
+                  FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->out.p50, cf->out.p10, cf->out.p90,
+                  cf->out.p2_5, cf->out.p97_5, err);
   if (rc == FC_OK)
     rc = record(p, cf->tenant_id, "cash_flow_in", cf->currency, granularity, cf->step, cf->now - cf->step, m,
-                FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->in.p50, cf->in.p10, cf->in.p90, NULL, NULL,
-                err);
+                FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->in.p50, cf->in.p10, cf->in.p90, cf->in.p2_5,
+                cf->in.p97_5, err);
   return rc;
 }
 
@@ -197,7 +197,7 @@ int gw_perf_record_projection(gw_perf *p, const fc_projection *pr, fc_err *err) 
     size_t h = c->n_path ? c->n_path - 1 : 0;
     gw_prediction x;
     int stored = 0;
-    double *v = calloc(3 * (h ? h : 1), sizeof *v);
+    double *v = calloc(5 * (h ? h : 1), sizeof *v);
     memset(&x, 0, sizeof x);
     x.extra = treasury_extra(c);
     if (!v || !x.extra || gw_random_token("pr_", 12, x.id, sizeof x.id) != 0) {
@@ -207,6 +207,8 @@ int gw_perf_record_projection(gw_perf *p, const fc_projection *pr, fc_err *err) 
         v[k] = c->path[k + 1].p50;
         v[h + k] = c->path[k + 1].p10;
         v[2 * h + k] = c->path[k + 1].p90;
+        v[3 * h + k] = c->path[k + 1].p2_5;
+        v[4 * h + k] = c->path[k + 1].p97_5;
       }
       snprintf(x.tenant, sizeof x.tenant, "%s", pr->tenant_id);
       snprintf(x.kind, sizeof x.kind, "%s", kind);
@@ -221,6 +223,8 @@ int gw_perf_record_projection(gw_perf *p, const fc_projection *pr, fc_err *err) 
       x.mean = v;
       x.lo = v + h;
       x.hi = v + 2 * h;
+      x.lo95 = v + 3 * h; /* every method has them (projection.h) */
+      x.hi95 = v + 4 * h;
       rc = gw_db_prediction_insert(p->db, &x, &stored, err);
     }
     free(v);
@@ -258,7 +262,8 @@ static int realize_flow(const gw_prediction *pr, void *arg) {
     r[k].mean = pr->mean[i];
     r[k].lo = pr->lo[i];
     r[k].hi = pr->hi[i];
-    r[k].lo95 = r[k].hi95 = NAN; /* p10/p50/p90 only */
+    r[k].lo95 = pr->lo95 ? pr->lo95[i] : NAN; /* NAN: recorded without (before band95) */
+    r[k].hi95 = pr->hi95 ? pr->hi95[i] : NAN;
     r[k].scale = scale;
     k++;
   }
@@ -309,7 +314,8 @@ static int realize_treasury(const gw_prediction *pr, void *arg) {
     r[k].mean = pr->mean[i];
     r[k].lo = pr->lo[i];
     r[k].hi = pr->hi[i];
-    r[k].lo95 = r[k].hi95 = NAN; /* p10/p50/p90 only */
+    r[k].lo95 = pr->lo95 ? pr->lo95[i] : NAN;
+    r[k].hi95 = pr->hi95 ? pr->hi95[i] : NAN;
     r[k].scale = scale;
     if (r[k].actual < low) low = r[k].actual;
     k++;

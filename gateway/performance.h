@@ -44,12 +44,14 @@ struct gw_webhooks;
 void gw_perf_set_actions(gw_perf *p, struct gw_registry *registry, struct gw_webhooks *hooks);
 /* Thread pool. Records a cash-flow forecast (cashflow.h) as two
  * predictions, kinds "cash_flow_out" and "cash_flow_in": per step the
- * p50 as the point and p10/p90 as the bounds; source is the predictor's
+ * p50 as the point, p10/p90 as the bounds and p2_5/p97_5 as the 95 %
+ * ones when it has them (band95); source is the predictor's
  * method (gbdt, seasonal, zero) and version its model version. */
 int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *granularity, fc_err *err);
 /* Thread pool. Records a treasury projection made at the tenant's default
  * now: per currency one prediction of kind "treasury_<method>" (hourly:
- * the balance path's p50 as the point, p10/p90 as the bounds; source and
+ * the balance path's p50 as the point, p10/p90 and p2_5/p97_5 as the
+ * bounds; source and
  * version the currency's model) with its start balance, floor, hourly
  * stream drain and depletion probabilities (24/48/72/96 h). */
 int gw_perf_record_projection(gw_perf *p, const fc_projection *pr, fc_err *err);

@@ -108,11 +108,14 @@ def auth():
 # (tests/gateway/openapi/check.mjs), as test_metered.call() records them.
 # Static files from --web are the page, not the API the document describes,
 # so a path outside it is recorded only when the gateway answers it as the
-# API does (a JSON error). Left out: the raw-socket exchanges that send
-# malformed HTTP on purpose (test_malformed_400, test_limits, the targets
-# of test_traversal_refused that are no path, test_slow_request_408, the 408 of
-# test_header_timeout_is_short_and_only_for_the_head: heads cut short or
-# over a limit, targets no client generated from the document would send).
+# API does (a JSON error). The answers the HTTP layer gives before any route
+# is matched (test_malformed_400, test_limits, the 408s) are recorded as such
+# (record_refused: "layer":"http"), held to the document's
+# x-unmatched-responses.request whatever their request line was. Left out:
+# the targets of test_traversal_refused that are no path (no client
+# generated from the document would send them), and the connections the
+# connection limits close unanswered (nothing to record; the document says
+# so in its description).
 API_PATHS = ("/v1", "/healthz", "/metrics")
 
 
@@ -139,6 +142,19 @@ def record_raw(method, path, answer):
         return answer
     status, headers, body = answer
     record(method, path, RawAnswer(status, headers), body)
+    return answer
+
+
+def record_refused(data, answer):
+    """Records a raw exchange the HTTP reader refused before routing (its
+    request line, as far as it is one, names method and path); returns the
+    answer."""
+    if answer is None:
+        return answer
+    line = data.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+    method, path = line[0], line[1][:200] if len(line) > 1 else ""
+    status, headers, body = answer
+    test_metered.record(method, path, RawAnswer(status, headers), body, layer="http")
     return answer
 
 
@@ -182,6 +198,15 @@ def raw_exchange(data, head_only=False):
     f.close()
     s.close()
     return r
+
+
+def probe_served(s):
+    """A connection-limit probe: GET /healthz on s; True when it was
+    answered (200, recorded), False when closed unanswered (refused)."""
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    with s.makefile("rb") as f:
+        r = read_response(f)
+    return r is not None and record_raw("GET", "/healthz", r)[0] == 200
 
 
 def assert_error_json(tc, body, code=None):
@@ -306,7 +331,7 @@ class Gateway(unittest.TestCase):
         s, f = raw_socket()
         one = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: %s\r\n\r\n" % (b"p" * 20)
         s.sendall(one * 599 + b"GET /v1/nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        got = [read_response(f)[0] for _ in range(600)]
+        got = [record_raw("GET", p, read_response(f))[0] for p in ["/healthz"] * 599 + ["/v1/nope"]]
         self.assertEqual(got, [200] * 599 + [404])
         self.assertEqual(f.read(), b"")
         s.close()
@@ -352,7 +377,7 @@ class Gateway(unittest.TestCase):
                b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"]
         for data in bad:
             with self.subTest(data=data):
-                status, headers, body = raw_exchange(data)
+                status, headers, body = record_refused(data, raw_exchange(data))
                 self.assertEqual(status, 400)
                 self.assertEqual(headers["connection"], "close")
                 assert_error_json(self, body, "bad_request")
@@ -360,18 +385,22 @@ class Gateway(unittest.TestCase):
 
     def test_limits(self):
         big = "a" * 10000
-        status, _, body = raw_exchange(
-            ("GET / HTTP/1.1\r\nHost: t\r\nX-Big: %s\r\n\r\n" % big).encode())
+
+        def refused(data):
+            return record_refused(data, raw_exchange(data))
+        status, _, body = refused(("GET / HTTP/1.1\r\nHost: t\r\nX-Big: %s\r\n\r\n" % big).encode())
         self.assertEqual(status, 431)
         assert_error_json(self, body)
         many = "".join("X-H%d: v\r\n" % i for i in range(100))
-        status, _, _ = raw_exchange(("GET / HTTP/1.1\r\nHost: t\r\n%s\r\n" % many).encode())
+        status, _, body = refused(("GET / HTTP/1.1\r\nHost: t\r\n%s\r\n" % many).encode())
         self.assertEqual(status, 431)
-        status, _, _ = raw_exchange(("GET /%s HTTP/1.1\r\nHost: t\r\n\r\n" % big).encode())
+        assert_error_json(self, body)
+        status, _, body = refused(("GET /%s HTTP/1.1\r\nHost: t\r\n\r\n" % big).encode())
         self.assertEqual(status, 414)
-        status, _, body = raw_exchange(
-            b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n")
+        assert_error_json(self, body)
+        status, _, body = refused(b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n")
         self.assertEqual(status, 413)
+        assert_error_json(self, body)
         chunked = b"POST /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
         chunked += b"".join(b"10000\r\n" + b"x" * 0x10000 + b"\r\n" for _ in range(17))
         s, f = raw_socket()
@@ -379,8 +408,9 @@ class Gateway(unittest.TestCase):
             s.sendall(chunked)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server may answer and close before reading everything
-        status, _, _ = read_response(f)
+        status, _, body = record_refused(chunked, read_response(f))
         self.assertEqual(status, 413)
+        assert_error_json(self, body)
         s.close()
         self.assert_up()
 
@@ -390,7 +420,8 @@ class Gateway(unittest.TestCase):
             s = socket.create_connection(("127.0.0.1", port), timeout=60)
             f = s.makefile("rb")
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
-            status, headers, body = read_response(f)  # the server gives up first
+            # the server gives up first
+            status, headers, body = record_refused(b"GET /healthz HTTP/1.1", read_response(f))
             self.assertEqual(status, 408)
             assert_error_json(self, body, "timeout")
             f.close()
@@ -398,7 +429,7 @@ class Gateway(unittest.TestCase):
             s = socket.create_connection(("127.0.0.1", port), timeout=60)
             f = s.makefile("rb")
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-            self.assertEqual(read_response(f)[0], 200)  # still up
+            self.assertEqual(record_raw("GET", "/healthz", read_response(f))[0], 200)  # still up
             f.close()
             s.close()
         finally:
@@ -475,7 +506,7 @@ class Gateway(unittest.TestCase):
                 s = socket.create_connection(("127.0.0.1", port), timeout=30)
                 f = s.makefile("rb")
                 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-                self.assertEqual(read_response(f)[0], 200)
+                self.assertEqual(record_raw("GET", "/healthz", read_response(f))[0], 200)
                 held.append((s, f))
             extra = socket.create_connection(("127.0.0.1", port), timeout=30)
             try:
@@ -490,8 +521,7 @@ class Gateway(unittest.TestCase):
             while True:
                 s = socket.create_connection(("127.0.0.1", port), timeout=30)
                 try:
-                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-                    if s.recv(100).startswith(b"HTTP/1.1 200"):
+                    if probe_served(s):
                         break
                 except ConnectionResetError:
                     pass
@@ -530,7 +560,7 @@ class Gateway(unittest.TestCase):
                                              source_address=("127.0.0.2", 0))
             f = other.makefile("rb")
             other.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-            self.assertEqual(read_response(f)[0], 200)
+            self.assertEqual(record_raw("GET", "/healthz", read_response(f))[0], 200)
             f.close()
             other.close()
             # Exactly 8 of the first address's connections are kept; the
@@ -555,8 +585,7 @@ class Gateway(unittest.TestCase):
             for _ in range(600):  # until the server has seen the closes
                 s = socket.create_connection(("127.0.0.1", port), timeout=30)
                 try:
-                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-                    if s.recv(100).startswith(b"HTTP/1.1 200"):
+                    if probe_served(s):
                         break
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -589,8 +618,9 @@ class Gateway(unittest.TestCase):
             partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
             self.assertEqual(silent.recv(100), b"")  # closed, nothing said
             pf = partial.makefile("rb")
-            status, _, _ = read_response(pf)
+            status, _, said = record_refused(b"GET /healthz HTTP/1.1", read_response(pf))
             self.assertEqual(status, 408)
+            assert_error_json(self, said, "timeout")
             self.assertLess(time.time() - started, 100, "closed by the header timeout, not "
                                                         "the 120 s request timeout")
             # A complete head is past the header timeout: its body may come later.

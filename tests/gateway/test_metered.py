@@ -86,16 +86,21 @@ RECORD = os.environ.get("FC_API_RECORD")
 RECORD_LOCK = threading.Lock()
 
 
-def record(method, path, r, data):
+def record(method, path, r, data, layer=None):
+    """layer "http": an answer the HTTP reader gave before routing (the
+    checker holds it to x-unmatched-responses.request)."""
     if not RECORD:
         return
     try:
         body = data.decode("utf-8")
     except UnicodeDecodeError:
         body = None  # the checker refuses an undecodable JSON answer
-    line = json.dumps({"method": method, "path": path, "status": r.status,
-                       "content_type": r.getheader("Content-Type", ""),
-                       "body": body, "test": os.path.basename(sys.argv[0])}) + "\n"
+    rec = {"method": method, "path": path, "status": r.status,
+           "content_type": r.getheader("Content-Type", ""),
+           "body": body, "test": os.path.basename(sys.argv[0])}
+    if layer:
+        rec["layer"] = layer
+    line = json.dumps(rec) + "\n"
     with RECORD_LOCK:
         os.makedirs(os.path.dirname(os.path.abspath(RECORD)), exist_ok=True)
         with open(RECORD, "a") as f:

@@ -9,8 +9,9 @@ sent: per horizon bucket the count of closed steps, MAE of the mean, the
 share of actuals inside the 80 % bounds (p10-p90) and the mean pinball
 loss of the 0.1 / 0.5 / 0.9 quantiles, MASE (the error over the seasonal
 naive MAE of the history up to the forecast's origin; for a treasury balance
-the one-hour naive) and the share inside the 95 % bounds where the forecast
-has them (revenue; null for cash flows and balances, which carry p10-p90). A day with no later transaction is
+the one-hour naive) and the share inside the 95 % bounds (revenue's 95 %
+level, cash flows' p2_5-p97_5, a treasury path's p2_5-p97_5), never below
+the 80 % share (the 95 % band holds the 80 % one). A day with no later transaction is
 still open and not judged. A champion made worse by a planted regime change
 (revenue jumps twentyfold after its forecast) raises one signed
 model.degraded webhook event and queues a retraining of the series. /metrics carries the same figures; bad
@@ -281,6 +282,8 @@ class Performance(unittest.TestCase):
                 w["n"] += 1
                 w["ae"] += abs(y - q["p50"])
                 w["in"] += 1 if q["p10"] <= y <= q["p90"] else 0
+                self.assertTrue(q["p2_5"] <= q["p10"] and q["p90"] <= q["p97_5"], q)
+                w["in95"] = w.get("in95", 0) + (1 if q["p2_5"] <= y <= q["p97_5"] else 0)
         self.assertEqual(closed, 5)  # steps 1..5 closed; 6 holds the newest transfer
         # The MASE scale: each direction's daily flows over the 28 steps
         # before the first (11-02T11:00 .. 11-30T11:00 holds days 14..41 of
@@ -302,7 +305,16 @@ class Performance(unittest.TestCase):
                 self.assertAlmostEqual(row["mae"], w["ae"] / w["n"], delta=0.01, msg=(kind, name))
                 self.assertAlmostEqual(row["coverage_80"], w["in"] / w["n"], delta=1e-9, msg=(kind, name))
                 self.assertAlmostEqual(row["mase"], w["ae"] / w["n"] / scale[kind], delta=1e-3, msg=(kind, name))
-                self.assertIsNone(row["coverage_95"])  # p10/p50/p90 only
+                self.assertAlmostEqual(row["coverage_95"], w["in95"] / w["n"], delta=1e-9, msg=(kind, name))
+                self.assertGreaterEqual(row["coverage_95"], row["coverage_80"])
+        # The days after the forecast are planted, not drawn from the
+        # history's process, so their coverage says little (6 of the 10
+        # closed steps inside the 95 % intervals, 5 inside the 80 % ones,
+        # when written); the coverage floor on held-out data drawn from the
+        # process is tests/core/test_band95.c's.
+        n95 = sum(w["in95"] for b in want.values() for w in b.values())
+        n80 = sum(w["in"] for b in want.values() for w in b.values())
+        self.assertGreaterEqual(n95, n80)
 
     def test_treasury_projection_then_transfers_gives_realized_error_and_brier(self):
         key = G["e"]
@@ -352,6 +364,9 @@ class Performance(unittest.TestCase):
                 w["n"] += 1
                 w["ae"] += abs(y - p["p50"])
                 w["in"] += 1 if p["p10"] <= y <= p["p90"] else 0
+                w["in95"] = w.get("in95", 0) + (1 if p["p2_5"] <= y <= p["p97_5"] else 0)
+                if method == "rule":  # no model: the 95 % band is the balance itself
+                    self.assertEqual((p["p2_5"], p["p97_5"]), (p["p50"], p["p50"]))
             r, doc = call("GET", "/v1/models/performance?kind=treasury_%s&currency=USD" % method, key)
             self.assertEqual(r.status, 200, doc)
             got = {row["horizon_bucket"]: row for row in doc["performance"]}
@@ -364,7 +379,8 @@ class Performance(unittest.TestCase):
                 # One completed transfer (+10 at 11:30) before the origin:
                 # the one-hour naive's MAE from that hour on is 10.
                 self.assertAlmostEqual(got[name]["mase"], w["ae"] / w["n"] / 10, delta=1e-3)
-                self.assertIsNone(got[name]["coverage_95"])
+                self.assertAlmostEqual(got[name]["coverage_95"], w["in95"] / w["n"], delta=1e-9)
+                self.assertGreaterEqual(got[name]["coverage_95"], got[name]["coverage_80"])
             # Brier: the served probabilities against what happened (never
             # below the 0 floor: the breach did not come).
             brier = {d["hours"]: d for d in doc["depletion"]}

@@ -24,7 +24,9 @@
  * mean absolute step flow: quantile objective at 0.1, 0.5, 0.9 and a
  * squared-error model for the mean (the balance path adds means: the median
  * of a sum of many skewed steps is near the sum of the means, not of the
- * medians). Predictions are clamped at 0 and the quantiles sorted.
+ * medians); with band95 two more at 0.025 and 0.975, the 95 % interval
+ * the gateway holds to account. Predictions are clamped at 0 and the
+ * quantiles sorted.
  * Importance is the split gain of the four models of a direction, as shares.
  *
  * Degrading: with fewer than min_history steps the trees are not trained and
@@ -96,6 +98,11 @@ typedef struct fc_cashflow_params {
   uint64_t seed;         /* 0 */
   fc_calendar_params calendar;
   fc_cashflow_cache *cache; /* NULL: train every time */
+  /* 1: also the 95 % interval, quantile objective at 0.025 and 0.975 (two
+   * more models per direction; the seasonal fallback's empirical 2.5/97.5
+   * % quantiles); the other outputs are the same bit for bit either way.
+   * 0 (default): p2_5 and p97_5 stay NULL. */
+  int band95;
 } fc_cashflow_params;
 
 fc_cashflow_params fc_cashflow_defaults(void);
@@ -108,6 +115,7 @@ typedef struct fc_cashflow_importance {
 /* One direction's forecast: H values each, currency units per step. */
 typedef struct fc_cashflow_flow {
   double *p10, *p50, *p90, *mean;
+  double *p2_5, *p97_5; /* band95 only (else NULL): p2_5 <= p10, p97_5 >= p90 */
   fc_cashflow_importance *importance; /* n_features entries, largest first */
 } fc_cashflow_flow;
 
@@ -140,7 +148,8 @@ int fc_cashflow_actuals(const fc_treasury *t, const char *tenant, const char *cu
                         int64_t step, size_t n, double *out, double *in, fc_err *err);
 
 /* Appends the forecast as JSON: method, message, per-step quantiles and
- * means of both directions, importance. FC_ENOMEM on failure. */
+ * means of both directions (with band95 also "p2_5" and "p97_5"),
+ * importance. FC_ENOMEM on failure. */
 int fc_cashflow_write_json(const fc_cashflow *c, fc_buf *b);
 
 #ifdef __cplusplus

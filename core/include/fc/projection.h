@@ -59,6 +59,10 @@ typedef struct fc_path_point {
   int64_t balance; /* rule balance, minor units */
   double p10, p50, p90; /* currency units */
   double scheduled_out, scheduled_in, stream_drain, predicted_out, predicted_in;
+  /* The 95 % band (currency units): the rule's equals the balance; ml's
+   * the simulated paths' 0.025 / 0.975 quantiles; gbdt's the same normal
+   * approximation as its p10/p90 at 1.96 sigma. p2_5 <= p10, p97_5 >= p90. */
+  double p2_5, p97_5;
 } fc_path_point;
 
 typedef struct fc_stream_runway {

@@ -35,7 +35,11 @@ static const char *const names_day[NF] = {
     "mean7", "std7", "mean28", "std28", "velocity_count7", "velocity_size7",
     "recurring_expected", "scheduled", "stream_drain"};
 
-static const double alphas[3] = {0.1, 0.5, 0.9};
+/* The quantile models' levels: models 0-2, then 4-5 (model 3 is the mean). */
+static const double alphas[6] = {0.1, 0.5, 0.9, 0.5, 0.025, 0.975};
+
+/* Models per direction: the four, and the 95 % pair when asked for. */
+static int n_models(const fc_cashflow_params *p) { return p->band95 ? 6 : 4; }
 
 const char *fc_cashflow_method_name(fc_cashflow_method m) {
   switch (m) {
@@ -333,7 +337,12 @@ static void row_features(const source *s, const fc_cashflow_params *p, int d, si
 
 /* ---- results ---- */
 
-static int flow_alloc(fc_cashflow_flow *f, size_t H) {
+static int flow_alloc(fc_cashflow_flow *f, size_t H, int band95) {
+  if (band95) {
+    f->p2_5 = fc__calloc(H, sizeof(double));
+    f->p97_5 = fc__calloc(H, sizeof(double));
+    if (!f->p2_5 || !f->p97_5) return FC_ENOMEM;
+  }
   f->p10 = fc__calloc(H, sizeof(double));
   f->p50 = fc__calloc(H, sizeof(double));
   f->p90 = fc__calloc(H, sizeof(double));
@@ -344,6 +353,7 @@ static int flow_alloc(fc_cashflow_flow *f, size_t H) {
 
 static void flow_free(fc_cashflow_flow *f) {
   fc__free(f->p10), fc__free(f->p50), fc__free(f->p90), fc__free(f->mean), fc__free(f->importance);
+  fc__free(f->p2_5), fc__free(f->p97_5);
 }
 
 void fc_cashflow_destroy(fc_cashflow *c) {
@@ -378,6 +388,7 @@ static int predict_seasonal(const source *s, fc_cashflow *c) {
       f->p50[h] = quantile_sorted(v, m, 0.5);
       f->p90[h] = quantile_sorted(v, m, 0.9);
       f->mean[h] = sum / (double)m;
+      if (f->p2_5) f->p2_5[h] = quantile_sorted(v, m, 0.025), f->p97_5[h] = quantile_sorted(v, m, 0.975);
     }
   }
   fc__free(v);
@@ -400,8 +411,8 @@ typedef struct {
   double *x, *y, *xp, *pred, gain[NF], imp[NF];
 } work;
 
-/* Trains direction d's four models on rows x / y (from the cache when it
- * holds them) into models[]. */
+/* Trains direction d's four (six with band95) models on rows x / y into
+ * models[]. */
 static int train_direction(const fc_cashflow_params *p, int d, size_t rows, const work *w,
                            fc_gbdt **models, fc_err *err) {
   const char *const *names = p->step == FC_STEP_HOUR ? names_hour : names_day;
@@ -412,17 +423,19 @@ static int train_direction(const fc_cashflow_params *p, int d, size_t rows, cons
     fc_gbdt_data_destroy(data);
     return rc;
   }
-  for (int m = 0; m < FC__CF_MODELS && rc == FC_OK; m++) {
+  for (int m = 0; m < n_models(p) && rc == FC_OK; m++) {
     fc_gbdt_params gp = fc_gbdt_defaults();
-    gp.objective = m < 3 ? FC_GBDT_QUANTILE : FC_GBDT_L2;
-    gp.alpha = m < 3 ? alphas[m] : 0.5;
+    gp.objective = m != 3 ? FC_GBDT_QUANTILE : FC_GBDT_L2;
+    gp.alpha = alphas[m];
     gp.rounds = p->rounds;
     gp.learning_rate = p->learning_rate;
     gp.num_leaves = p->num_leaves;
     gp.min_data_in_leaf = p->min_data_in_leaf;
     gp.max_bin = 63;
     gp.threads = p->threads;
-    gp.seed = p->seed + (uint64_t)(4 * d + m);
+    /* the 95 % pair's seeds follow all of the first four's (0..7), so
+     * those are the same with and without band95 */
+    gp.seed = p->seed + (uint64_t)(m < 4 ? 4 * d + m : 8 + 2 * d + (m - 4));
     rc = fc_gbdt_train(data, NULL, gp, &models[m], err);
   }
   fc_gbdt_data_destroy(data);
@@ -437,7 +450,7 @@ static int train_direction(const fc_cashflow_params *p, int d, size_t rows, cons
 static int predict_direction(const source *s, const fc_cashflow_params *p, int d, size_t rows, size_t o_first,
                              size_t stride, work *w, fc_cashflow_flow *f, fc_err *err) {
   size_t H = (size_t)p->horizon, r = 0;
-  fc_gbdt *trained[FC__CF_MODELS] = {NULL, NULL, NULL, NULL};
+  fc_gbdt *trained[FC__CF_MODELS] = {NULL, NULL, NULL, NULL, NULL, NULL};
   fc_gbdt *const *models = NULL;
   fc__cf_key key = {0, 0};
   int rc = FC_OK;
@@ -458,8 +471,12 @@ static int predict_direction(const source *s, const fc_cashflow_params *p, int d
     rc = train_direction(p, d, rows, w, trained, err);
     models = trained;
   }
-  for (int m = 0; m < FC__CF_MODELS && rc == FC_OK; m++) {
-    double *dst = m == 0 ? f->p10 : m == 1 ? f->p50 : m == 2 ? f->p90 : f->mean;
+  for (int m = 0; m < n_models(p) && rc == FC_OK; m++) {
+    double *dst = m == 0 ? f->p10 : m == 1 ? f->p50 : m == 2 ? f->p90 : m == 3 ? f->mean : m == 4 ? f->p2_5 : f->p97_5;
+    if (m >= 4) { /* the 95 % pair: predictions only, importance stays the four's */
+      rc = fc_gbdt_predict(models[m], w->xp, H, NF, NULL, dst, err);
+      continue;
+    }
     if ((rc = fc_gbdt_predict(models[m], w->xp, H, NF, NULL, dst, err)) == FC_OK &&
         (rc = fc_gbdt_importance(models[m], FC_GBDT_IMPORTANCE_GAIN, w->imp, err)) == FC_OK)
       for (int k = 0; k < NF; k++) w->gain[k] += w->imp[k];
@@ -479,7 +496,10 @@ static int cmp_importance(const void *a, const void *b) {
   return strcmp(x->feature, y->feature);
 }
 
-/* Scales back, clamps at 0, sorts the quantiles, ranks the importance. */
+/* Scales back, clamps at 0, sorts the quantiles, ranks the importance.
+ * The 95 % bounds (band95) are scaled and clamped too, then kept outside
+ * the sorted p10..p90 (p2_5 <= p10, p97_5 >= p90): sorting all five
+ * would let a crossing 2.5 % model move p10. */
 static void finish_direction(fc_cashflow_flow *f, size_t H, double scale, const double *gain, const char *const *names) {
   double total = 0;
   for (size_t h = 0; h < H; h++) {
@@ -488,6 +508,11 @@ static void finish_direction(fc_cashflow_flow *f, size_t H, double scale, const 
     qsort(q, 3, sizeof *q, fc__cmp_double);
     f->p10[h] = q[0], f->p50[h] = q[1], f->p90[h] = q[2];
     f->mean[h] = f->mean[h] > 0 ? f->mean[h] * scale : 0.0;
+    if (f->p2_5) {
+      double lo = f->p2_5[h] * scale, hi = f->p97_5[h] * scale;
+      f->p2_5[h] = FC__MAX(0.0, FC__MIN(lo, q[0]));
+      f->p97_5[h] = FC__MAX(hi, q[2]);
+    }
   }
   for (int k = 0; k < NF; k++) total += gain[k];
   for (int k = 0; k < NF; k++) {
@@ -564,7 +589,8 @@ int fc_cashflow_predict(const fc_treasury *t, const fc_cashflow_params *p, fc_ca
   unit = p->step == FC_STEP_HOUR ? "hours" : "days";
   min_hist = p->min_history ? (size_t)p->min_history : p->step == FC_STEP_HOUR ? 168 : 28;
   max_hist = p->max_history ? (size_t)p->max_history : p->step == FC_STEP_HOUR ? 1344 : 365;
-  if ((c = fc__calloc(1, sizeof *c)) == NULL || flow_alloc(&c->out, H) != FC_OK || flow_alloc(&c->in, H) != FC_OK) {
+  if ((c = fc__calloc(1, sizeof *c)) == NULL || flow_alloc(&c->out, H, p->band95) != FC_OK ||
+      flow_alloc(&c->in, H, p->band95) != FC_OK) {
     fc_cashflow_destroy(c);
     return fc__err(err, FC_ENOMEM, "out of memory");
   }
@@ -637,6 +663,12 @@ static void write_flow(fc_buf *b, const fc_cashflow *c, const fc_cashflow_flow *
   fc_buf_json_fixed(b, f->p90[h], c->scale);
   fc_buf_puts(b, ",\"mean\":");
   fc_buf_json_fixed(b, f->mean[h], c->scale);
+  if (f->p2_5) {
+    fc_buf_puts(b, ",\"p2_5\":");
+    fc_buf_json_fixed(b, f->p2_5[h], c->scale);
+    fc_buf_puts(b, ",\"p97_5\":");
+    fc_buf_json_fixed(b, f->p97_5[h], c->scale);
+  }
   fc_buf_putc(b, '}');
 }
 

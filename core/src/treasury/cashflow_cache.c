@@ -92,6 +92,7 @@ fc__cf_key fc__cf_key_start(const fc_cashflow_params *p, int direction, size_t r
   fold(&k, (uint64_t)p->num_leaves);
   fold(&k, (uint64_t)p->min_data_in_leaf);
   fold(&k, p->seed);
+  fold(&k, (uint64_t)(p->band95 != 0)); /* a set without the 95 % models does not serve one that needs them */
   return k;
 }
 

@@ -9,7 +9,9 @@
 #include "fc/cashflow.h"
 #include "fc/gbdt.h"
 
-#define FC__CF_MODELS 4 /* per direction: p10, p50, p90, mean */
+/* Per direction: p10, p50, p90, mean, then p2.5 and p97.5 when band95
+ * (NULL otherwise). */
+#define FC__CF_MODELS 6
 
 typedef struct fc__cf_key {
   uint64_t a, b;

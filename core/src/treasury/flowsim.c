@@ -5,6 +5,7 @@
 #include "fc/rng.h"
 #include "fc/time.h"
 #include "detmath.h"
+#include "flowsim_band.h"
 #include "internal.h"
 #include "pool.h"
 #include "projection_internal.h"
@@ -1876,6 +1877,11 @@ int fc_flowsim_project(const fc_flowsim *m, const fc_treasury *t, const fc_flows
       continue;
     }
     if ((rc = project_ccy(m, t, r, c, cp, C, col, cal, oc, &cs[i])) != FC_OK) {
+      rc = fc__err(err, rc, "out of memory");
+      break;
+    }
+    /* The 95 % band from the same (scaled) paths: flowsim_band.c. */
+    if ((rc = fc__flowsim_band95(C, r->paths, (int)cp->n_path - 1, cp)) != FC_OK) {
       rc = fc__err(err, rc, "out of memory");
       break;
     }

@@ -296,6 +296,7 @@ static int project_currency(const fc_treasury *t, const char *tenant, const fc_p
     pt->at = p->now + (int64_t)k * 3600;
     pt->balance = bal;
     pt->p10 = pt->p50 = pt->p90 = fc_money_to_double(bal, cp->scale);
+    pt->p2_5 = pt->p97_5 = pt->p50;
     pt->scheduled_out = fc_money_to_double(sums->out_h[k], cp->scale);
     pt->scheduled_in = fc_money_to_double(sums->in_h[k], cp->scale);
     pt->stream_drain = fc_money_to_double(k ? sums->drain_cum[k] - sums->drain_cum[k - 1] : 0, cp->scale);
@@ -650,6 +651,10 @@ static void write_currency(fc_buf *b, const fc_currency_projection *c) {
     fc_buf_json_fixed(b, pt->predicted_out, c->scale);
     fc_buf_puts(b, ",\"predicted_in\":");
     fc_buf_json_fixed(b, pt->predicted_in, c->scale);
+    fc_buf_puts(b, ",\"p2_5\":"); /* added after the fields projection.md had first */
+    fc_buf_json_fixed(b, pt->p2_5, c->scale);
+    fc_buf_puts(b, ",\"p97_5\":");
+    fc_buf_json_fixed(b, pt->p97_5, c->scale);
     fc_buf_putc(b, '}');
   }
   fc_buf_puts(b, "],\"depletion\":{\"floor\":");

@@ -12,6 +12,7 @@
 
 #define Z80 1.2815515655446004 /* standard normal 90 % quantile */
 #define SPREAD (2.0 * Z80)     /* p90 - p10 of a unit normal */
+#define Z975 1.959963984540054 /* standard normal 97.5 % quantile: the 95 % band */
 #define BT_HOURS 48
 #define BT_SPACING 24
 
@@ -146,6 +147,8 @@ static int apply_forecast(fc_currency_projection *cp, const fc_cashflow *fc, dou
     pt->p50 = rule_k + cum;
     pt->p10 = pt->p50 - band;
     pt->p90 = pt->p50 + band;
+    pt->p2_5 = pt->p50 - band * (Z975 / Z80); /* the same normal sum at 95 % */
+    pt->p97_5 = pt->p50 + band * (Z975 / Z80);
     inc[k] = rule_k - rule_prev + pt->predicted_in - pt->predicted_out;
     sig[k] = s;
     if (cp->expected_at == FC_TIME_NONE && pt->p50 < floor_u) cp->expected_at = pt->at;

@@ -12,6 +12,9 @@
 // that lists properties and says nothing of others rejects a field it does
 // not name, so a field the gateway adds without documenting it fails here,
 // as does a field of another type, an undocumented status or path.
+// Answers the HTTP layer gives before routing (400 malformed, 408, 413,
+// 414, 431, 503) are held to "x-unmatched-responses"."request" wherever
+// they come (a record with "layer":"http" to those alone, see preRouting).
 // Exits 0 when all hold, 1 with one line per kind of mismatch otherwise.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -166,6 +169,7 @@ export class Checker {
         !Number.isInteger(rec.status)) {
       return { kind: 'not a recorded exchange', detail: JSON.stringify(rec).slice(0, 200) };
     }
+    if (rec.layer === 'http') return this.preRouting(rec, 'undocumented HTTP-layer status');
     const urlPath = rec.path.split('?')[0];
     const hit = this.paths.find((p) => p.re.test(urlPath));
     const s = String(rec.status);
@@ -176,8 +180,22 @@ export class Checker {
     const op = item[rec.method.toLowerCase()] || (rec.method === 'HEAD' && item.get);
     if (!op) return this.unmatched(rec, 'method', `undocumented method ${where}`);
     const declared = op.responses[s] || op.responses[s[0] + 'XX'] || op.responses.default;
-    if (!declared) return { kind: `undocumented status ${where} ${s}`, detail: rec.body };
+    if (!declared) return this.preRouting(rec, `undocumented status ${where} ${s}`);
     return this.answer(rec, where, deref(this.doc, declared));
+  }
+
+  // The HTTP layer's answers before any route is matched (malformed, too
+  // slow, over a limit: "x-unmatched-responses"."request") apply to every
+  // path and method. A record marked layer "http" (a raw exchange the test
+  // knows was refused by the reader, whose request line may be no request
+  // at all) is held to them alone; any other answer falls back to them
+  // only for a status its operation does not list, and must then have
+  // their shape (their code is pinned, so a handler's own error does not
+  // pass as one). kind: what to say when the status is not there either.
+  preRouting(rec, kind) {
+    const declared = ((this.doc['x-unmatched-responses'] || {}).request || {})[String(rec.status)];
+    if (!declared) return { kind, detail: rec.layer === 'http' ? `status ${rec.status}` : rec.body };
+    return this.answer(rec, `${rec.method} (HTTP layer)`, deref(this.doc, declared));
   }
 
   // An unknown path or a method a path does not have: the document's
@@ -185,7 +203,7 @@ export class Checker {
   // as the Error object); any other status is undocumented.
   unmatched(rec, what, kind) {
     const declared = ((this.doc['x-unmatched-responses'] || {})[what] || {})[String(rec.status)];
-    if (!declared) return { kind, detail: `status ${rec.status}` };
+    if (!declared) return this.preRouting(rec, kind);
     return this.answer(rec, `${rec.method} (${what} not in the document)`, deref(this.doc, declared));
   }
 

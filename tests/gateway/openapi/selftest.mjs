@@ -20,6 +20,11 @@ const err = (e) => JSON.stringify({ error: { request_id: 'r1', code: 'unauthoriz
 const rec = (o) => ({ method: 'GET', path: '/v1/usage?period=2026-01', status: 401,
   content_type: 'application/json', body: err({}), test: 'selftest', ...o });
 
+// A raw exchange the HTTP layer refused before routing (test_gateway.py's
+// record_refused), its request line no request at all.
+const http = (status, code, o) => rec({ layer: 'http', method: 'GARBAGE', path: '', status,
+  body: err({ code, message: 'request headers too large' }), ...o });
+
 const cases = [
   // [what, record, expected kind (regexp) or null when it must pass]
   ['a documented error', rec({}), null],
@@ -45,6 +50,28 @@ const cases = [
     /undocumented content type GET \/v1\/usage 401 'text\/html'/],
   ['a body that is not JSON', rec({ body: '{"error":' }), /body not JSON/],
   ['a 200 of the wrong shape', rec({ status: 200, path: '/healthz', body: '[]' }), /\(body\) must be object/],
+  // The HTTP layer's answers before routing (x-unmatched-responses.request):
+  // a raw exchange marked layer "http" is held to them whatever its line.
+  ['a malformed request answered 400 bad_request', http(400, 'bad_request'), null],
+  ['headers too large answered 431', http(431, 'request_rejected'), null],
+  ['a target too long answered 414', http(414, 'request_rejected', { method: 'GET', path: '/' + 'a'.repeat(50) }), null],
+  ['a body too large answered 413', http(413, 'request_rejected', { method: 'POST', path: '/healthz' }), null],
+  ['a slow request answered 408 timeout', http(408, 'timeout'), null],
+  ['a 431 whose code changed', http(431, 'too_large'), /\(HTTP layer\) 431: \/error\/code must be equal to constant/],
+  ['a 408 with a field more', rec({ layer: 'http', status: 408, body: err({ code: 'timeout', retry: 1 }) }),
+    /\(HTTP layer\) 408: \/error must NOT have additional properties 'retry'/],
+  ['a 413 without its request id', rec({ layer: 'http', status: 413,
+    body: JSON.stringify({ error: { code: 'request_rejected', message: 'm' } }) }),
+    /\(HTTP layer\) 413: \/error must have required property 'request_id'/],
+  ['a 400 as plain text', http(400, 'bad_request', { content_type: 'text/plain' }),
+    /undocumented content type GARBAGE \(HTTP layer\) 400 'text\/plain'/],
+  ['a 505 from the HTTP layer', http(505, 'bad_request'), /undocumented HTTP-layer status/],
+  // They apply to every path: an operation that does not list 431 still
+  // documents it through them, with their shape.
+  ['a 431 on an operation that does not list it', rec({ status: 431, body: err({ code: 'request_rejected' }) }), null],
+  ['a handler error passed off as the HTTP layer\'s', rec({ status: 431 }),
+    /GET \(HTTP layer\) 431: \/error\/code must be equal to constant/],
+  ['a 414 on an unknown path', rec({ path: '/v1/x', status: 414, body: err({ code: 'request_rejected' }) }), null],
 ];
 
 for (const [what, r, want] of cases) {
