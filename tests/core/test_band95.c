@@ -7,7 +7,7 @@
  * for this deterministic history, and asking for it changes nothing else. */
 #include "runner.h"
 
-#include "../../core/src/detmath.h"
+#include "../../core/src/base/detmath.h"
 #include "fc.h"
 #include "fc/cashflow.h"
 #include "fc/project.h"
