@@ -538,10 +538,11 @@ static void settle(gw_conn *c, int status) {
 }
 
 /* Called on the loop when the call's usage record is committed (ok) or
- * could not be (the call is then answered 503 and counts nowhere). The
- * quota is settled here, not when the answer was made: a 2xx counts only
- * once its record is in the database, and the unit a 4xx held is free as
- * soon as the 4xx is final. */
+ * could not be (the call is then answered 503 and counts nowhere). A 2xx's
+ * quota is settled here, not when the answer was made: it counts only
+ * once its record is in the database (a non-2xx freed its unit in finish:
+ * settling is once). The access log and /metrics count the answer here,
+ * just after the writer sent it. */
 void gw_server_metered(void *owner, int ok, void *arg) {
   gw_conn *c = owner;
   (void)arg;
@@ -588,6 +589,12 @@ static void finish(gw_conn *c) {
   rec.bytes = (int64_t)(c->out.len + (has_body(res) ? res->body.len : 0));
   rec.compute_us = (int64_t)((uv_hrtime() - c->t_dispatch) / 1000);
   rec.owner = c;
+  /* The client may have this answer before its record comes back to the
+   * loop (the writer sends it): a non-2xx frees its quota unit now, as a
+   * 503 after a failed commit would, so a call right after it is never
+   * refused for that unit. A 2xx's unit stays reserved until then, which
+   * admission counts as spent already. */
+  if (res->status < 200 || res->status >= 300) settle(c, res->status);
   rec.answer = NULL;
   memset(&c->answer, 0, sizeof c->answer);
   uv_os_fd_t fd;

@@ -518,6 +518,9 @@ class Insights(unittest.TestCase):
         # until it has run, however long the machine takes to schedule it.
         wait_for("a WAL checkpoint",
                  lambda: scrape().get("floatcast_wal_checkpoint_seconds_count", 0) >= 1)
+        # The loop counts an answer an instant after the writer sent it.
+        wait_for("the five held answers counted",
+                 lambda: scrape().get('floatcast_request_stage_seconds_count{stage="metering"}', 0) >= 5)
         m = scrape()
 
         def value(series):
@@ -542,9 +545,13 @@ class Insights(unittest.TestCase):
         key = make_key(new_tenant("metrics-429"), "tiny")["key"]  # burst 5
         got = [call("GET", "/v1/usage", key)[0].status for _ in range(7)]
         self.assertEqual(got, [200] * 5 + [429] * 2)
-        after = scrape()
         ok = 'floatcast_requests_total{route="usage",code="2xx"}'
         limited = 'floatcast_requests_total{route="usage",code="4xx"}'
+        # The metering writer sends a partner call's answer; the loop counts
+        # it when the record comes back, an instant later: poll.
+        wait_for("the last answers counted",
+                 lambda: scrape().get(limited, 0) - before.get(limited, 0) >= 2)
+        after = scrape()
         self.assertEqual(after["floatcast_rate_limited_total"] -
                          before.get("floatcast_rate_limited_total", 0), 2)
         self.assertEqual(after[ok] - before.get(ok, 0), 5)
@@ -945,6 +952,56 @@ def limit_headers(r):
         kv = dict(x.split("=") for x in rest.split(";"))
         parts[name.strip('"')] = (int(kv["r"]), int(kv["t"]))
     return parts
+
+
+class HeldAnswers(unittest.TestCase):
+    def test_clients_resetting_while_held_never_get_or_cause_a_wrong_answer(self):
+        """The metering writer sends a committed answer on its connection's
+        socket (metering.h), so that socket must stay open while the record
+        is out even when the client resets it meanwhile: were it closed, a
+        new connection could get its fd and the writer would send it a
+        stranger's answer. Clients that send a metered call and reset at
+        once race clients on keep-alive connections whose every answer must
+        carry the X-Request-Id they sent."""
+        stop, wrong, resets = threading.Event(), [], [0]
+        head = ("GET /v1/usage HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n" % G["a"]).encode()
+
+        def resetter():
+            while not stop.is_set():
+                s = socket.create_connection(("127.0.0.1", G["port"]), timeout=60)
+                try:
+                    s.sendall(head)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    resets[0] += 1
+                except OSError:
+                    pass  # refused at the per-address cap: try again
+                s.close()  # RST: the answer, if any, is being held or sent
+
+        def checker(n):
+            c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=60)
+            for i in range(60):
+                rid = "check-%d-%d" % (n, i)
+                c.request("GET", "/v1/usage", headers={"Authorization": "Bearer " + G["a"], "X-Request-Id": rid})
+                r = c.getresponse()
+                r.read()
+                if r.status != 200 or r.getheader("X-Request-Id") != rid:
+                    wrong.append((rid, r.status, r.getheader("X-Request-Id")))
+            c.close()
+        resetters = [threading.Thread(target=resetter) for _ in range(4)]
+        checkers = [threading.Thread(target=checker, args=(n,)) for n in range(4)]
+        sent0 = scrape().get("floatcast_metering_send_seconds_count", 0)
+        for t in resetters + checkers:
+            t.start()
+        for t in checkers:
+            t.join()
+        stop.set()
+        for t in resetters:
+            t.join()
+        self.assertEqual(wrong, [])
+        self.assertGreater(resets[0], 0)
+        # The writer sent the answers (the checkers' at least).
+        self.assertGreaterEqual(scrape()["floatcast_metering_send_seconds_count"] - sent0, 1)
+        self.assertEqual(call("GET", "/v1/usage", G["a"])[0].status, 200)  # still serving
 
 
 class Restart(unittest.TestCase):
