@@ -172,7 +172,7 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   fc_buf_json_str(&line, target);
   fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f",
                 c->route ? c->route->name : "-", status, bytes,
-                (double)(uv_hrtime() - c->t_start) / 1e6);
+                (double)((c->answer.sent ? c->answer.sent_ns : uv_hrtime()) - c->t_start) / 1e6);
   fc_buf_puts(&line, ",\"request_id\":");
   fc_buf_json_str(&line, c->res.request_id);
   if (c->t_finish && c->call.caller == GW_CALLER_PARTNER) {
