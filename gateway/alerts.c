@@ -35,7 +35,9 @@ struct gw_alerts {
    * episode the ingestion's evaluation opened, and the next one would open
    * a second alert for one breach. tickets under lock; judged under
    * judging, held while judging so that the check and the writes are one
-   * step. */
+   * step. On PostgreSQL the tickets come from the database (shared by
+   * every node) and each write compares its ticket with the subject's
+   * stored watermark too: this table alone is one process's view. */
   uint64_t tickets;
   uv_mutex_t judging;
   struct judged {
@@ -136,10 +138,12 @@ static void depletion_payload(fc_buf *b, const char *id, const char *tenant, int
   fc_buf_printf(b, ",\"version\":%d}}}", c->model_version);
 }
 
-/* One currency's outcome: open, keep or close its episode. */
-static int judge(gw_alerts *a, const char *tenant, int64_t now, const gw_alert_settings *s,
-                 const fc_projection *pr, const fc_currency_projection *c, fc_buf *result,
-                 fc_err *err) {
+/* One currency's outcome: open, keep or close its episode (or nothing,
+ * when another node's evaluation of later data judged it already: stored
+ * is the database's ticket, 0 on SQLite). */
+static int judge(gw_alerts *a, const char *tenant, int64_t stored, int64_t now,
+                 const gw_alert_settings *s, const fc_projection *pr,
+                 const fc_currency_projection *c, fc_buf *result, fc_err *err) {
   const char *status;
   int rc, changed = 0;
   double p = isnan(c->p_horizon) ? 0.0 : c->p_horizon;
@@ -151,19 +155,20 @@ static int judge(gw_alerts *a, const char *tenant, int64_t now, const gw_alert_s
     fc_buf_init(&body);
     depletion_payload(&body, id, tenant, now, s, pr, c);
     rc = fc_buf_failed(&body) ? fc_err_set(err, FC_ENOMEM, "out of memory")
-                              : gw_db_alert_open(a->db, tenant, "depletion.alert", c->currency, id, p,
-                                                 body.data, now, &changed, err);
+                              : gw_db_alert_open(a->db, stored, tenant, "depletion.alert",
+                                                 c->currency, id, p, body.data, now, &changed, err);
     fc_buf_free(&body);
-    status = changed ? "opened" : "open";
-    if (rc == FC_OK && changed) {
+    status = changed < 0 ? "superseded" : changed ? "opened" : "open";
+    if (rc == FC_OK && changed > 0) {
       uv_mutex_lock(&a->lock);
       a->opened++;
       uv_mutex_unlock(&a->lock);
       if (a->hooks) gw_webhooks_wake(a->hooks);
     }
   } else {
-    rc = gw_db_alert_close(a->db, tenant, "depletion.alert", c->currency, p, now, &changed, err);
-    status = changed ? "closed" : "below";
+    rc = gw_db_alert_close(a->db, stored, tenant, "depletion.alert", c->currency, p, now,
+                           &changed, err);
+    status = changed < 0 ? "superseded" : changed ? "closed" : "below";
   }
   if (rc == FC_OK && result) {
     fc_buf_puts(result, result->data[result->len - 1] == '[' ? "{\"currency\":" : ",{\"currency\":");
@@ -211,15 +216,16 @@ static void superseded(const fc_currency_projection *c, fc_buf *result) {
 
 /* Judges every currency with a floor, unless an evaluation that read the
  * tenant after this one did already. */
-static int judge_all(gw_alerts *a, const char *tenant, uint64_t ticket, const gw_alert_settings *s,
-                     const fc_projection *pr, fc_buf *result, fc_err *err) {
+static int judge_all(gw_alerts *a, const char *tenant, uint64_t ticket, int64_t stored,
+                     const gw_alert_settings *s, const fc_projection *pr, fc_buf *result,
+                     fc_err *err) {
   int rc = FC_OK;
   uv_mutex_lock(&a->judging);
   int turn = take_turn(a, tenant, ticket);
   if (turn < 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   for (size_t i = 0; rc == FC_OK && i < pr->n_currencies; i++) {
     if (!has_floor(s->floors, pr->currencies[i].currency)) continue;
-    if (turn) rc = judge(a, tenant, (int64_t)time(NULL), s, pr, &pr->currencies[i], result, err);
+    if (turn) rc = judge(a, tenant, stored, (int64_t)time(NULL), s, pr, &pr->currencies[i], result, err);
     else superseded(&pr->currencies[i], result);
   }
   uv_mutex_unlock(&a->judging);
@@ -248,12 +254,15 @@ static int evaluate(gw_alerts *a, const char *tenant, int periodic, fc_buf *resu
   fc_treasury *t = NULL;
   fc_projection *pr = NULL;
   fc_buf floors;
-  int64_t now;
+  int64_t now, shared = 0;
   uint64_t ticket;
+  /* Before the settings and the data are read. */
+  int rc = gw_db_alert_ticket(a->db, &shared, err);
+  if (rc != FC_OK) return rc;
   uv_mutex_lock(&a->lock);
-  ticket = ++a->tickets; /* before the settings and the data are read */
+  ticket = shared > 0 ? (uint64_t)shared : ++a->tickets;
   uv_mutex_unlock(&a->lock);
-  int rc = gw_db_settings_get(a->db, tenant, &s, err);
+  rc = gw_db_settings_get(a->db, tenant, &s, err);
   if (rc == FC_ENOTFOUND && result) fc_buf_puts(result, "{\"currencies\":[]}");
   if (rc == FC_ENOTFOUND) return FC_OK;
   if (rc != FC_OK) return rc;
@@ -270,8 +279,9 @@ static int evaluate(gw_alerts *a, const char *tenant, int periodic, fc_buf *resu
     fprintf(stderr, "floatcast-gateway: alerts: holding %s for %u ms (FC_ALERTS_TEST_HOLD_MS)\n", tenant,
             a->hold_ms);
     uv_sleep(a->hold_ms);
+    fprintf(stderr, "floatcast-gateway: alerts: released %s\n", tenant);
   }
-  if (rc == FC_OK && pr) rc = judge_all(a, tenant, ticket, &s, pr, result, err);
+  if (rc == FC_OK && pr) rc = judge_all(a, tenant, ticket, shared, &s, pr, result, err);
   if (result) fc_buf_puts(result, "]}");
   uv_mutex_lock(&a->lock);
   a->evaluations++;

@@ -42,7 +42,8 @@ int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows,
                      struct gw_webhooks *hooks, uint64_t period_ms, gw_alerts **out, fc_err *err);
 /* Thread pool (any thread but the loop): evaluates tenant now; appends
  * {"currencies":[{"currency","probability","status":"opened|open|closed|
- * below"}]} to result when not NULL. A tenant without settings or
+ * below|superseded"}]} to result when not NULL (superseded: an evaluation
+ * that read the tenant later, here or on another node, judged it first). A tenant without settings or
  * transfers: FC_OK and nothing done. */
 int gw_alerts_evaluate(gw_alerts *a, const char *tenant, fc_buf *result, fc_err *err);
 /* A gw_treasury_hook (registry.h) with arg a gw_alerts: evaluates the

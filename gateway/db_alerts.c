@@ -438,10 +438,18 @@ static int alert_open_txn(sqlite3 *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_db_alert_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
-                     const char *id, double probability, const char *payload, int64_t now,
-                     int *opened, fc_err *err) {
-  GW_PG(db, gw_pg_alert_open(pg_, tenant, kind, subject, id, probability, payload, now, opened, err));
+int gw_db_alert_ticket(gw_db *db, int64_t *ticket, fc_err *err) {
+  GW_PG(db, gw_pg_alert_ticket(pg_, ticket, err));
+  (void)db, (void)err;
+  *ticket = 0; /* one process per SQLite file: alerts.c's own tickets */
+  return FC_OK;
+}
+
+int gw_db_alert_open(gw_db *db, int64_t ticket, const char *tenant, const char *kind,
+                     const char *subject, const char *id, double probability, const char *payload,
+                     int64_t now, int *opened, fc_err *err) {
+  GW_PG(db, gw_pg_alert_open(pg_, ticket, tenant, kind, subject, id, probability, payload, now, opened, err));
+  (void)ticket; /* one process per SQLite file: alerts.c orders its evaluations */
   alert_open x = {tenant, kind, subject, id, payload, probability, now, 0};
   int rc = gw__in_txn(db, alert_open_txn, &x, err);
   *opened = rc == FC_OK && x.opened;
@@ -500,9 +508,10 @@ static int alert_close_txn(sqlite3 *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_db_alert_close(gw_db *db, const char *tenant, const char *kind, const char *subject,
-                      double probability, int64_t now, int *closed, fc_err *err) {
-  GW_PG(db, gw_pg_alert_close(pg_, tenant, kind, subject, probability, now, closed, err));
+int gw_db_alert_close(gw_db *db, int64_t ticket, const char *tenant, const char *kind,
+                      const char *subject, double probability, int64_t now, int *closed, fc_err *err) {
+  GW_PG(db, gw_pg_alert_close(pg_, ticket, tenant, kind, subject, probability, now, closed, err));
+  (void)ticket; /* as in gw_db_alert_open */
   alert_close x = {tenant, kind, subject, probability, now, 0};
   int rc = gw__in_txn(db, alert_close_txn, &x, err);
   *closed = rc == FC_OK && x.closed;

@@ -74,19 +74,31 @@ int gw_db_deliveries_write_json(gw_db *db, const char *tenant, const char *id, i
                                 fc_buf *out, size_t *count, int64_t *pending, fc_err *err);
 
 /* ---- alerts ---- */
+/* Evaluations of one subject may overlap and finish out of order; the one
+ * that read the tenant last must have the last word (alerts.c). A ticket,
+ * taken before an evaluation reads, orders them. On PostgreSQL it comes
+ * from a sequence every node shares, and open and close below compare it
+ * with the subject's stored watermark (the newest ticket that judged it)
+ * in their own transaction: several nodes keep the rule. On SQLite one
+ * process owns the file and orders its evaluations itself: *ticket = 0. */
+int gw_db_alert_ticket(gw_db *db, int64_t *ticket, fc_err *err);
 /* Opens an episode of (tenant, kind, subject) unless one is open: the alert
  * row with id and payload (the event body) and its outbox rows, in one
  * transaction; *opened = 1 then. With an episode open, only its latest
- * probability is updated (*opened = 0). */
-int gw_db_alert_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
-                     const char *id, double probability, const char *payload, int64_t now,
-                     int *opened, fc_err *err);
+ * probability is updated (*opened = 0). ticket > 0 (PostgreSQL): when a
+ * later ticket judged the subject, nothing is written (*opened = -1);
+ * else the ticket becomes its watermark in the same transaction. 0: not
+ * ordered. */
+int gw_db_alert_open(gw_db *db, int64_t ticket, const char *tenant, const char *kind,
+                     const char *subject, const char *id, double probability, const char *payload,
+                     int64_t now, int *opened, fc_err *err);
 /* *open = 1 when (tenant, kind, subject) has an open episode. */
 int gw_db_alert_is_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
                         int *open, fc_err *err);
-/* Closes the open episode of (tenant, kind, subject), if any (*closed 0/1). */
-int gw_db_alert_close(gw_db *db, const char *tenant, const char *kind, const char *subject,
-                      double probability, int64_t now, int *closed, fc_err *err);
+/* Closes the open episode of (tenant, kind, subject), if any (*closed 0/1);
+ * ticket as for gw_db_alert_open (*closed = -1: superseded). */
+int gw_db_alert_close(gw_db *db, int64_t ticket, const char *tenant, const char *kind,
+                      const char *subject, double probability, int64_t now, int *closed, fc_err *err);
 /* The tenant's alerts, newest first, at most limit: {"id","kind",
  * "subject","status" (open|closed),"opened_at","closed_at","probability",
  * "last_probability","event" (the payload object)}. */

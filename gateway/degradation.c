@@ -110,7 +110,7 @@ static int raise_alert(gw_db *db, struct gw_registry *reg, struct gw_webhooks *h
   fc_buf_init(&body);
   payload(&body, id, tenant, j, (int64_t)time(NULL), job, by_error, by_cov);
   rc = fc_buf_failed(&body) ? fc_err_set(err, FC_ENOMEM, "out of memory")
-                            : gw_db_alert_open(db, tenant, "model.degraded", subject, id, j->mase, body.data,
+                            : gw_db_alert_open(db, 0, tenant, "model.degraded", subject, id, j->mase, body.data,
                                                (int64_t)time(NULL), &opened, err);
   fc_buf_free(&body);
   if (rc == FC_OK && opened) {
@@ -150,7 +150,7 @@ static int judge(gw_db *db, struct gw_registry *reg, struct gw_webhooks *hooks, 
   int by_error = j->mase > GW_DEGRADE_FACTOR * j->val_mase, by_cov = j->cov < 0.8 - GW_DEGRADE_COVERAGE_BAND;
   snprintf(subject, sizeof subject, "revenue:%s:%s", j->currency, j->gran);
   if (by_error || by_cov) return raise_alert(db, reg, hooks, tenant, subject, j, by_error, by_cov, status, err);
-  rc = gw_db_alert_close(db, tenant, "model.degraded", subject, j->mase, (int64_t)time(NULL), &closed, err);
+  rc = gw_db_alert_close(db, 0, tenant, "model.degraded", subject, j->mase, (int64_t)time(NULL), &closed, err);
   *status = closed ? "closed" : "healthy";
   return rc;
 }

@@ -5,14 +5,19 @@
  * moves the owners to `done` under `lock`, and wakes the loop with
  * uv_async_send; the async callback swaps `done` out and calls done() for
  * each. Stopping sets `stop`: the writer commits what is left and exits.
- * The checkpointer sleeps on `tick` for checkpoint_ms, checkpoints when a
- * batch committed since its last run, and exits on `stop`.
+ * Between the commit and the hand-back the writer sends the batch's
+ * answers (metering.h). The checkpointer sleeps on `tick` for
+ * checkpoint_ms, checkpoints when a batch committed since its last run,
+ * and exits on `stop`.
  */
 #include "metering.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "db.h"
@@ -122,6 +127,21 @@ static void on_async(uv_async_t *h) {
   free(items);
 }
 
+/* Sends one committed answer without blocking; what the socket did not
+ * take the loop writes later. */
+static void send_answer(gw_meter_answer *a) {
+  struct iovec iov[2] = {{(void *)a->head, a->head_len}, {(void *)a->body, a->body_len}};
+  struct msghdr msg;
+  ssize_t n;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = a->body_len ? 2 : 1;
+  do n = sendmsg(a->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  a->sent = n > 0 ? (size_t)n : 0;
+  a->sent_ns = uv_hrtime();
+}
+
 /* Commits one batch; returns 1 when it was written. */
 static int commit_batch(gw_meter *m, rec_vec *b, const gw_meter_rec ***idx, size_t *idx_cap,
                         gw_usage_row **rows) {
@@ -163,7 +183,11 @@ static void writer(void *arg) {
     uint64_t t0 = uv_hrtime(), c0 = thread_cpu_ns();
     int ok = commit_batch(m, &batch, &idx, &idx_cap, &rows);
     uint64_t now = uv_hrtime(), cpu = thread_cpu_ns() - c0;
+    for (size_t i = 0; ok && i < batch.n; i++)
+      if (batch.v[i].answer) send_answer(batch.v[i].answer);
+    uint64_t sent = uv_hrtime();
     uv_mutex_lock(&m->lock);
+    if (ok) gw_hist_observe(&m->stats.send, (double)(sent - now) / 1e9);
     gw_hist_observe(&m->stats.commit, (double)(now - t0) / 1e9);
     gw_hist_observe(&m->stats.commit_cpu, (double)cpu / 1e9);
     int bb = 0;

@@ -128,7 +128,10 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                 "The writer thread's CPU time in one group commit (the rest of the commit's "
                 "time is waiting: disk, locks, scheduling).", out);
   gw_hist_write(&meter->deliver, "floatcast_metering_deliver_seconds", NULL,
-                "Commit done until the loop releases the held answer.", out);
+                "Commit done until the loop takes the record back (the answer left before, "
+                "sent by the writer, unless the socket was full).", out);
+  gw_hist_write(&meter->send, "floatcast_metering_send_seconds", NULL,
+                "Commit done until the writer has sent the batch's answers.", out);
   fc_buf_puts(out, "# HELP floatcast_metering_batch_records Records per group commit.\n"
                    "# TYPE floatcast_metering_batch_records histogram\n");
   uint64_t cum = 0;

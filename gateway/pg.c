@@ -323,13 +323,25 @@ static const char migration_time_zones[] =
     "CREATE TRIGGER txn_local_daily_keep AFTER INSERT OR UPDATE ON transactions"
     " FOR EACH ROW EXECUTE FUNCTION txn_local_daily_keep();";
 
+/* Migration: the order of alert evaluations across nodes (pg_alerts.c).
+ * An evaluation takes a ticket from the sequence before it reads a tenant;
+ * a subject's watermark is the newest ticket that judged it, raised in the
+ * transaction that opens or closes its episode, so an evaluation of older
+ * data that finishes last, on whichever node, writes nothing. IF NOT
+ * EXISTS: a database taken back to an older version by dropping the later
+ * migrations' objects (test_insights.py) may still hold these. */
+static const char migration_alert_watermarks[] =
+    "CREATE SEQUENCE IF NOT EXISTS alert_evaluation_tickets;"
+    "CREATE TABLE IF NOT EXISTS alert_watermarks (tenant_id text NOT NULL, kind text NOT NULL,"
+    " subject text NOT NULL, ticket bigint NOT NULL, PRIMARY KEY (tenant_id, kind, subject));";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_scenarios,
                                          migration_alerts, migration_user_daily,
                                          migration_realized_mase_coverage95,
-                                         migration_time_zones};
+                                         migration_time_zones, migration_alert_watermarks};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

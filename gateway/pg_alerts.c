@@ -331,9 +331,44 @@ int gw_pg_deliveries_write_json(gw_pg *pg, const char *tenant, const char *id, i
 typedef struct alert_arg {
   const char *tenant, *kind, *subject, *id, *payload;
   double p;
-  int64_t now;
-  int done; /* opened, closed or is open */
+  int64_t now, ticket;
+  int done; /* opened, closed or is open; -1 superseded */
 } alert_arg;
+
+static int ticket_fn(PGconn *c, void *arg, fc_err *err) {
+  PGresult *r = pg_exec(c, "SELECT nextval('alert_evaluation_tickets')", NULL, "alert ticket", err);
+  if (!r) return pg_failed(err);
+  *(int64_t *)arg = pg_i64(r, 0, 0);
+  PQclear(r);
+  return FC_OK;
+}
+
+int gw_pg_alert_ticket(gw_pg *pg, int64_t *ticket, fc_err *err) {
+  *ticket = 0;
+  return pg_run(pg, 0, ticket_fn, ticket, err); /* nextval writes: not read-only */
+}
+
+/* Raises the subject's watermark to x->ticket, first thing in the
+ * transaction that judges it; x->done = -1 (and the caller writes
+ * nothing) when an evaluation with a later ticket judged it already. The
+ * row lock it takes orders two nodes judging one subject: the second
+ * waits for the first's commit and compares with its ticket (READ
+ * COMMITTED re-reads the row). Ticket 0: not ordered, nothing done. */
+static int raise_watermark(PGconn *c, alert_arg *x, fc_err *err) {
+  pg_args a = {0};
+  int64_t n = 0;
+  if (x->ticket <= 0) return FC_OK;
+  pg_arg_text(&a, x->tenant), pg_arg_text(&a, x->kind), pg_arg_text(&a, x->subject);
+  pg_arg_i64(&a, x->ticket);
+  int rc = exec_count(c,
+                      "INSERT INTO alert_watermarks (tenant_id, kind, subject, ticket)"
+                      " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, kind, subject)"
+                      " DO UPDATE SET ticket = excluded.ticket"
+                      " WHERE alert_watermarks.ticket < excluded.ticket",
+                      &a, "alert watermark", &n, err);
+  if (rc == FC_OK && n == 0) x->done = -1;
+  return rc;
+}
 
 /* The open episode's latest probability; *n = 1 when there is one. */
 static int note_open(PGconn *c, const alert_arg *x, int64_t *n, fc_err *err) {
@@ -354,7 +389,9 @@ static int alert_open_fn(PGconn *c, void *arg, fc_err *err) {
   alert_arg *x = arg;
   int64_t n = 0;
   x->done = 0;
-  int rc = note_open(c, x, &n, err);
+  int rc = raise_watermark(c, x, err);
+  if (rc != FC_OK || x->done < 0) return rc;
+  rc = note_open(c, x, &n, err);
   if (rc != FC_OK || n > 0) return rc;
   pg_args a = {0};
   pg_arg_text(&a, x->id), pg_arg_text(&a, x->tenant), pg_arg_text(&a, x->kind);
@@ -381,12 +418,12 @@ static int alert_open_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_alert_open(gw_pg *pg, const char *tenant, const char *kind, const char *subject,
-                     const char *id, double probability, const char *payload, int64_t now,
-                     int *opened, fc_err *err) {
-  alert_arg x = {tenant, kind, subject, id, payload, probability, now, 0};
+int gw_pg_alert_open(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind,
+                     const char *subject, const char *id, double probability, const char *payload,
+                     int64_t now, int *opened, fc_err *err) {
+  alert_arg x = {tenant, kind, subject, id, payload, probability, now, ticket, 0};
   int rc = pg_run(pg, 0, alert_open_fn, &x, err);
-  *opened = rc == FC_OK && x.done;
+  *opened = rc == FC_OK ? x.done : 0;
   return rc;
 }
 
@@ -406,7 +443,7 @@ static int alert_is_open_fn(PGconn *c, void *arg, fc_err *err) {
 
 int gw_pg_alert_is_open(gw_pg *pg, const char *tenant, const char *kind, const char *subject,
                         int *open, fc_err *err) {
-  alert_arg x = {tenant, kind, subject, NULL, NULL, 0, 0, 0};
+  alert_arg x = {tenant, kind, subject, NULL, NULL, 0, 0, 0, 0};
   int rc = pg_run(pg, 1, alert_is_open_fn, &x, err);
   *open = rc == FC_OK && x.done;
   return rc;
@@ -416,9 +453,11 @@ static int alert_close_fn(PGconn *c, void *arg, fc_err *err) {
   alert_arg *x = arg;
   pg_args a = {0};
   int64_t n = 0;
+  int rc = raise_watermark(c, x, err);
+  if (rc != FC_OK || x->done < 0) return rc;
   pg_arg_text(&a, x->tenant), pg_arg_text(&a, x->kind), pg_arg_text(&a, x->subject);
   pg_arg_i64(&a, x->now), arg_double(&a, x->p);
-  int rc = exec_count(c,
+  rc = exec_count(c,
                       "UPDATE alerts SET closed_at = $4, last_probability = $5,"
                       " last_evaluated_at = $4 WHERE tenant_id = $1 AND kind = $2"
                       " AND subject = $3 AND closed_at IS NULL",
@@ -427,11 +466,11 @@ static int alert_close_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_alert_close(gw_pg *pg, const char *tenant, const char *kind, const char *subject,
-                      double probability, int64_t now, int *closed, fc_err *err) {
-  alert_arg x = {tenant, kind, subject, NULL, NULL, probability, now, 0};
+int gw_pg_alert_close(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind,
+                      const char *subject, double probability, int64_t now, int *closed, fc_err *err) {
+  alert_arg x = {tenant, kind, subject, NULL, NULL, probability, now, ticket, 0};
   int rc = pg_run(pg, 0, alert_close_fn, &x, err);
-  *closed = rc == FC_OK && x.done;
+  *closed = rc == FC_OK ? x.done : 0;
   return rc;
 }
 

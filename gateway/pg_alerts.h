@@ -12,7 +12,10 @@
  * then (at least once: receivers dedupe by Floatcast-Event-Id). Opening an
  * alert relies on the partial unique index: two nodes evaluating the same
  * breach at once open one episode, and only its transaction writes the
- * outbox rows.
+ * outbox rows. Evaluations are ordered across nodes by tickets from one
+ * sequence, and each subject keeps the newest ticket that judged it (its
+ * watermark, migration_alert_watermarks): an open or close carrying an
+ * older ticket writes nothing.
  */
 #ifndef GW_PG_ALERTS_H
 #define GW_PG_ALERTS_H
@@ -31,13 +34,14 @@ int gw_pg_webhook_delete(gw_pg *pg, const char *tenant, const char *id, int64_t 
 int gw_pg_deliveries_write_json(gw_pg *pg, const char *tenant, const char *id, int limit,
                                 fc_buf *out, size_t *count, int64_t *pending, fc_err *err);
 
-int gw_pg_alert_open(gw_pg *pg, const char *tenant, const char *kind, const char *subject,
-                     const char *id, double probability, const char *payload, int64_t now,
-                     int *opened, fc_err *err);
+int gw_pg_alert_ticket(gw_pg *pg, int64_t *ticket, fc_err *err);
+int gw_pg_alert_open(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind,
+                     const char *subject, const char *id, double probability, const char *payload,
+                     int64_t now, int *opened, fc_err *err);
 int gw_pg_alert_is_open(gw_pg *pg, const char *tenant, const char *kind, const char *subject,
                         int *open, fc_err *err);
-int gw_pg_alert_close(gw_pg *pg, const char *tenant, const char *kind, const char *subject,
-                      double probability, int64_t now, int *closed, fc_err *err);
+int gw_pg_alert_close(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind,
+                      const char *subject, double probability, int64_t now, int *closed, fc_err *err);
 int gw_pg_alerts_write_json(gw_pg *pg, const char *tenant, int limit, fc_buf *out, size_t *count,
                             fc_err *err);
 

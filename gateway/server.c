@@ -9,7 +9,11 @@
  *            the unparsed tail of buf and reads stop, so a pipelining
  *            client's further bytes wait in the kernel.
  *   METERING the answer is ready but held until the metering writer has
- *            committed its usage record (partner calls only).
+ *            committed its usage record (partner calls only). The writer
+ *            sends it right after the commit (metering.h); the loop then
+ *            writes what the socket did not take and goes on. The socket
+ *            stays open while the record is out, even when the connection
+ *            closes meanwhile: its fd must not be reused under the writer.
  *   WRITING  one response is being written; the write timer runs. When it
  *            completes, the next pipelined request is parsed from the tail.
  *   LINGER   the last response is written and our side shut down; input is
@@ -112,6 +116,7 @@ struct gw_conn {
   int flight_alone, flight_shared; /* flight_shared: answered with its leader's answer */
   const gw_route *route;
   uint64_t t_finish, t_write; /* answer final; handed to the socket */
+  gw_meter_answer answer;     /* the held answer, for the metering writer to send */
   gw_call call;
   gw_auth_memo auth_memo;
   fc_buf rl_hdr;    /* rate-limit headers of the current answer */
@@ -147,6 +152,7 @@ gw_server_config gw_server_defaults(void) {
 static void process_input(gw_conn *c);
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
 static void close_conn(gw_conn *c);
+static void reads_off(gw_conn *c);
 static void send_response(gw_conn *c);
 static void prepare_response(gw_conn *c);
 static void write_response(gw_conn *c);
@@ -166,7 +172,7 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   fc_buf_json_str(&line, target);
   fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f",
                 c->route ? c->route->name : "-", status, bytes,
-                (double)(uv_hrtime() - c->t_start) / 1e6);
+                (double)((c->answer.sent ? c->answer.sent_ns : uv_hrtime()) - c->t_start) / 1e6);
   fc_buf_puts(&line, ",\"request_id\":");
   fc_buf_json_str(&line, c->res.request_id);
   if (c->t_finish && c->call.caller == GW_CALLER_PARTNER) {
@@ -319,7 +325,11 @@ static void close_conn(gw_conn *c) {
   /* A follower stops waiting; a leader's followers compute for themselves. */
   if (c->flight.flight && !c->flight.leader) gw_flight_leave(&c->flight);
   flight_land(c);
-  uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+  /* The metering writer may be sending on the socket: it closes when the
+   * record comes back (gw_server_metered), so its fd cannot be reused by
+   * a new connection meanwhile. */
+  if (c->meter_pending) reads_off(c);
+  else uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
@@ -381,8 +391,11 @@ static void on_shutdown(uv_shutdown_t *r, int status) {
 /* The response is in the socket (status 0) or failed: go on with the next
  * request, shut down, or close. */
 static void after_write(gw_conn *c, int status) {
+  /* An answer the metering writer sent whole had no write stage here. */
+  int by_writer = c->answer.sent > 0 && c->answer.sent == c->answer.head_len + c->answer.body_len;
+  memset(&c->answer, 0, sizeof c->answer);
   fc_buf_reset(&c->out);
-  if (c->srv->app->metrics && status == 0)
+  if (c->srv->app->metrics && status == 0 && !by_writer)
     gw_hist_observe(&c->srv->app->metrics->stage[GW_STAGE_WRITE],
                     (double)(uv_hrtime() - c->t_write) / 1e9);
   if (status < 0 || c->closing) {
@@ -470,12 +483,17 @@ static void write_response(gw_conn *c) {
   if (body) bufs[nb++] = uv_buf_init(res->body.data, (unsigned)res->body.len);
   access_log(c, complete ? req->method : "-", complete ? req->target : "-", res->status,
              c->out.len + (body ? res->body.len : 0));
-  c->t_write = uv_hrtime();
+  c->t_write = c->answer.sent ? c->answer.sent_ns : uv_hrtime();
   if (c->srv->app->metrics) observe(c);
   c->state = WRITING;
   c->wreq.data = c;
   if (fc_buf_failed(&c->out)) {
     close_conn(c);
+    return;
+  }
+  /* The metering writer sent it (or its first bytes) already. */
+  if (c->answer.sent && advance(bufs, &nb, c->answer.sent) == 0) {
+    after_write(c, 0);
     return;
   }
   /* Most answers fit the socket buffer: writing them now skips libuv's
@@ -520,16 +538,18 @@ static void settle(gw_conn *c, int status) {
 }
 
 /* Called on the loop when the call's usage record is committed (ok) or
- * could not be (the call is then answered 503 and counts nowhere). The
- * quota is settled here, not when the answer was made: a 2xx counts only
- * once its record is in the database, and the unit a 4xx held is free as
- * soon as the 4xx is final. */
+ * could not be (the call is then answered 503 and counts nowhere). A 2xx's
+ * quota is settled here, not when the answer was made: it counts only
+ * once its record is in the database (a non-2xx freed its unit in finish:
+ * settling is once). The access log and /metrics count the answer here,
+ * just after the writer sent it. */
 void gw_server_metered(void *owner, int ok, void *arg) {
   gw_conn *c = owner;
   (void)arg;
   c->meter_pending = 0;
   settle(c, ok ? c->res.status : 0);
   if (c->closing) {
+    if (!uv_is_closing((uv_handle_t *)&c->tcp)) uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     maybe_free(c);
     return;
   }
@@ -569,6 +589,23 @@ static void finish(gw_conn *c) {
   rec.bytes = (int64_t)(c->out.len + (has_body(res) ? res->body.len : 0));
   rec.compute_us = (int64_t)((uv_hrtime() - c->t_dispatch) / 1000);
   rec.owner = c;
+  /* The client may have this answer before its record comes back to the
+   * loop (the writer sends it): a non-2xx frees its quota unit now, as a
+   * 503 after a failed commit would, so a call right after it is never
+   * refused for that unit. A 2xx's unit stays reserved until then, which
+   * admission counts as spent already. */
+  if (res->status < 200 || res->status >= 300) settle(c, res->status);
+  rec.answer = NULL;
+  memset(&c->answer, 0, sizeof c->answer);
+  uv_os_fd_t fd;
+  if (!fc_buf_failed(&c->out) && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+    c->answer.fd = fd;
+    c->answer.head = c->out.data;
+    c->answer.head_len = c->out.len;
+    c->answer.body = has_body(res) ? res->body.data : NULL;
+    c->answer.body_len = has_body(res) ? res->body.len : 0;
+    rec.answer = &c->answer;
+  }
   if (gw_meter_submit(app->meter, &rec) != FC_OK) {
     gw_server_metered(c, 0, NULL);
     return;

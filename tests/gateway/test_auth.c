@@ -2,8 +2,15 @@
  * equality, key generation and parsing, and request admission. */
 #include "runner.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "auth.h"
 #include "cache.h"
+#include "db.h"
 #include "metering.h"
 #include "sha256.h"
 
@@ -305,6 +312,90 @@ TEST(metering_aggregate) {
   ASSERT_INT_EQ(total, 5); /* every call counted once */
 }
 
+/* The metering writer sends an answer only once its record is committed:
+ * a record of a closed month (refused by the usage triggers) sends
+ * nothing and comes back failed; a committed one's answer is on the
+ * socket, and counted, when done() runs. */
+typedef struct meter_seen {
+  int calls, ok[2];
+  void *owner[2];
+} meter_seen;
+
+static void meter_done(void *owner, int ok, void *arg) {
+  meter_seen *s = arg;
+  if (s->calls < 2) {
+    s->owner[s->calls] = owner;
+    s->ok[s->calls] = ok;
+  }
+  s->calls++;
+}
+
+/* Submits one record with answer a and runs the loop until it is back. */
+static int meter_one(uv_loop_t *loop, gw_meter *m, meter_seen *seen, int64_t at, gw_meter_answer *a) {
+  gw_meter_rec r;
+  int before = seen->calls;
+  memset(&r, 0, sizeof r);
+  snprintf(r.tenant, sizeof r.tenant, "t");
+  snprintf(r.key_id, sizeof r.key_id, "k");
+  snprintf(r.endpoint, sizeof r.endpoint, "projection");
+  r.status_class = 2;
+  r.at = at;
+  r.bytes = (int64_t)(a->head_len + a->body_len);
+  r.owner = a;
+  r.answer = a;
+  int rc = gw_meter_submit(m, &r);
+  while (rc == FC_OK && seen->calls == before) uv_run(loop, UV_RUN_ONCE); /* the async wakes it */
+  return rc;
+}
+
+TEST(metering_sends_only_committed_answers) {
+  char dir[] = "/tmp/fc-meter-XXXXXX", path[64], got[64];
+  ASSERT(mkdtemp(dir) != NULL);
+  snprintf(path, sizeof path, "%s/m.db", dir);
+  gw_db *db = NULL;
+  gw_meter *m = NULL;
+  fc_err err;
+  uv_loop_t loop;
+  meter_seen seen = {0, {0, 0}, {NULL, NULL}};
+  int sv[2][2];
+  int64_t calls = -1;
+  fc_err_clear(&err);
+  ASSERT_OK(gw_db_open(path, 0, &db, &err));
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(gw_meter_start(&loop, db, gw_meter_defaults(), meter_done, &seen, &m, &err));
+  for (int i = 0; i < 2; i++) ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]));
+  gw_meter_answer closed = {sv[0][0], "HTTP/1.1 200 OK\r\n\r\n", "{}", 19, 2, 0, 0};
+  gw_meter_answer good = closed;
+  good.fd = sv[1][0];
+  /* 1970 is a closed month: the commit fails, nothing may leave. */
+  ASSERT_OK(meter_one(&loop, m, &seen, 0, &closed));
+  ASSERT_INT_EQ(seen.ok[0], 0);
+  ASSERT(seen.owner[0] == &closed);
+  ASSERT_INT_EQ(closed.sent, 0);
+  ASSERT_INT_EQ(recv(sv[0][1], got, sizeof got, MSG_DONTWAIT), -1);
+  ASSERT(errno == EAGAIN || errno == EWOULDBLOCK);
+  ASSERT_OK(meter_one(&loop, m, &seen, (int64_t)time(NULL), &good));
+  ASSERT_INT_EQ(seen.ok[1], 1);
+  ASSERT_INT_EQ(good.sent, 21);
+  ASSERT_INT_EQ(recv(sv[1][1], got, sizeof got, MSG_DONTWAIT), 21);
+  ASSERT(memcmp(got, "HTTP/1.1 200 OK\r\n\r\n{}", 21) == 0);
+  ASSERT_OK(gw_db_usage_calls(db, "t", "k", 2, &calls, &err));
+  ASSERT_INT_EQ(calls, 1);
+  gw_meter_stop(m);
+  uv_run(&loop, UV_RUN_DEFAULT); /* closes the meter's async handle */
+  gw_meter_destroy(m);
+  ASSERT_OK(uv_loop_close(&loop));
+  gw_db_close(db);
+  for (int i = 0; i < 2; i++) close(sv[i][0]), close(sv[i][1]);
+  static const char *const files[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    char f[80];
+    snprintf(f, sizeof f, "%s%s", path, files[i]);
+    unlink(f); /* the WAL files may be gone already */
+  }
+  ASSERT_OK(rmdir(dir));
+}
+
 TEST(cache_generations_and_ttl) {
   gw_cache *c = gw_cache_create(2, 1000);
   fc_buf body;
@@ -333,5 +424,5 @@ TEST(cache_generations_and_ttl) {
 
 TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(tenant_limits_shared),
           T(quota_pending_while_in_flight),
-          T(metering_aggregate),
+          T(metering_aggregate), T(metering_sends_only_committed_answers),
           T(cache_generations_and_ttl))

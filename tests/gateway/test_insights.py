@@ -470,6 +470,7 @@ def before_rollups(path):
                        " treasury_scenarios;"
                        " DROP TABLE treasury_settings, webhooks, alerts, webhook_outbox,"
                        " webhook_deliveries;"
+                       " DROP TABLE alert_watermarks; DROP SEQUENCE alert_evaluation_tickets;"
                        " DELETE FROM schema_migrations WHERE version >= 3")
         return path
     copy = os.path.join(G["tmp"], "copy.db")

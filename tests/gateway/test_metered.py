@@ -523,6 +523,9 @@ class Insights(unittest.TestCase):
         # until it has run, however long the machine takes to schedule it.
         wait_for("a WAL checkpoint",
                  lambda: scrape().get("floatcast_wal_checkpoint_seconds_count", 0) >= 1)
+        # The loop counts an answer an instant after the writer sent it.
+        wait_for("the five held answers counted",
+                 lambda: scrape().get('floatcast_request_stage_seconds_count{stage="metering"}', 0) >= 5)
         m = scrape()
 
         def value(series):
@@ -547,9 +550,13 @@ class Insights(unittest.TestCase):
         key = make_key(new_tenant("metrics-429"), "tiny")["key"]  # burst 5
         got = [call("GET", "/v1/usage", key)[0].status for _ in range(7)]
         self.assertEqual(got, [200] * 5 + [429] * 2)
-        after = scrape()
         ok = 'floatcast_requests_total{route="usage",code="2xx"}'
         limited = 'floatcast_requests_total{route="usage",code="4xx"}'
+        # The metering writer sends a partner call's answer; the loop counts
+        # it when the record comes back, an instant later: poll.
+        wait_for("the last answers counted",
+                 lambda: scrape().get(limited, 0) - before.get(limited, 0) >= 2)
+        after = scrape()
         self.assertEqual(after["floatcast_rate_limited_total"] -
                          before.get("floatcast_rate_limited_total", 0), 2)
         self.assertEqual(after[ok] - before.get(ok, 0), 5)
@@ -950,6 +957,71 @@ def limit_headers(r):
         kv = dict(x.split("=") for x in rest.split(";"))
         parts[name.strip('"')] = (int(kv["r"]), int(kv["t"]))
     return parts
+
+
+class HeldAnswers(unittest.TestCase):
+    def test_clients_resetting_while_held_never_get_or_cause_a_wrong_answer(self):
+        """The metering writer sends a committed answer on its connection's
+        socket (metering.h), so that socket must stay open while the record
+        is out even when the client resets it meanwhile: were it closed, a
+        new connection could get its fd and the writer would send it a
+        stranger's answer. Clients that send a metered call and reset at
+        once race clients on keep-alive connections whose every answer must
+        carry the X-Request-Id they sent. The keep-alive connections are
+        open (one answer each) before the resets start: the resetters may
+        reach the per-address cap, and a connection refused there is not
+        what this checks."""
+        stop, wrong, resets = threading.Event(), [], [0]
+        head = ("GET /v1/usage HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n" % G["a"]).encode()
+
+        def resetter():
+            for _ in range(200):
+                if stop.is_set():
+                    break
+                try:
+                    s = socket.create_connection(("127.0.0.1", G["port"]), timeout=60)
+                except OSError:
+                    continue
+                try:
+                    s.sendall(head)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    resets[0] += 1
+                except OSError:
+                    pass  # refused at the per-address cap
+                s.close()  # RST: the answer, if any, is being held or sent
+
+        def ask(c, rid):
+            c.request("GET", "/v1/usage", headers={"Authorization": "Bearer " + G["a"], "X-Request-Id": rid})
+            r = c.getresponse()
+            r.read()
+            if r.status != 200 or r.getheader("X-Request-Id") != rid:
+                wrong.append((rid, r.status, r.getheader("X-Request-Id")))
+
+        def checker(n, c):
+            try:
+                for i in range(1, 60):
+                    ask(c, "check-%d-%d" % (n, i))
+            except Exception as e:  # a kept-alive connection is never dropped
+                wrong.append(("check-%d" % n, repr(e)))
+            c.close()
+        conns = [http.client.HTTPConnection("127.0.0.1", G["port"], timeout=60) for _ in range(4)]
+        for n, c in enumerate(conns):
+            ask(c, "check-%d-0" % n)
+        resetters = [threading.Thread(target=resetter) for _ in range(2)]
+        checkers = [threading.Thread(target=checker, args=(n, c)) for n, c in enumerate(conns)]
+        sent0 = scrape().get("floatcast_metering_send_seconds_count", 0)
+        for t in resetters + checkers:
+            t.start()
+        for t in checkers:
+            t.join()
+        stop.set()
+        for t in resetters:
+            t.join()
+        self.assertEqual(wrong, [])
+        self.assertGreater(resets[0], 0)
+        # The writer sent the answers (the checkers' at least).
+        self.assertGreaterEqual(scrape()["floatcast_metering_send_seconds_count"] - sent0, 1)
+        self.assertEqual(call("GET", "/v1/usage", G["a"])[0].status, 200)  # still serving
 
 
 class Restart(unittest.TestCase):

@@ -151,9 +151,21 @@ def start_gateway(path, tmp, extra=()):
     return proc, port, key, target, body, db
 
 
+def free_port():
+    """A loopback port the OS says is free now (other engineers' nginx may
+    hold any fixed one)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def start_nginx(tmp, body):
     with open(os.path.join(tmp, "bench.json"), "wb") as f:
         f.write(body)
+    port = free_port()
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write("""worker_processes 1; pid %(t)s/nginx.pid; error_log %(t)s/error.log;
@@ -162,13 +174,24 @@ http { access_log off; keepalive_requests 1000000;
   client_body_temp_path %(t)s; proxy_temp_path %(t)s; fastcgi_temp_path %(t)s;
   uwsgi_temp_path %(t)s; scgi_temp_path %(t)s;
   limit_req_zone $http_authorization zone=perkey:1m rate=10000000r/s;
-  server { listen 127.0.0.1:18481; default_type application/json;
+  server { listen 127.0.0.1:%(p)d; default_type application/json;
     location = /bench.json { limit_req zone=perkey burst=1000000 nodelay; root %(t)s; } } }
-""" % {"t": tmp})
+""" % {"t": tmp, "p": port})
     proc = subprocess.Popen(["nginx", "-c", conf, "-g", "daemon off;", "-e",
                              os.path.join(tmp, "startup.log")])
-    time.sleep(0.5)
-    return proc, "http://127.0.0.1:18481/bench.json"
+    deadline = time.monotonic() + 30  # until it answers, not a fixed sleep
+    while True:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/bench.json")
+            c.getresponse().read()
+            c.close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.05)
+    return proc, "http://127.0.0.1:%d/bench.json" % port
 
 
 INTERNAL = [("request p99", "floatcast_request_duration_seconds", "", 0.99),

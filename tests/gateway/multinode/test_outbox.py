@@ -14,7 +14,11 @@ without claims both would send it. Checked:
   names its pid): the other node delivers the same event once the claim
   has lapsed (--webhook-lease-ms), not before, and logs it;
 - a node stopped (SIGTERM) mid-delivery ends its claim as it exits: the
-  other node delivers before the lease would have lapsed.
+  other node delivers before the lease would have lapsed;
+- an evaluation on one node of the data before an ingestion, finishing
+  after the other node's evaluation of the ingestion opened the episode,
+  writes nothing (the tickets and watermarks of pg_alerts.h): one alert,
+  one delivery.
 Every wait polls with a deadline of minutes; nothing sleeps a fixed time.
 
 Usage: test_outbox.py --gateway PATH [unittest args]. Runs on PostgreSQL
@@ -264,6 +268,73 @@ class TwoNodes(unittest.TestCase):
         finally:
             rec.stop()
             err = pair.stop()
+        self.assertNotIn("Sanitizer", err)
+        self.assertNotIn("runtime error", err)
+
+
+class StaleAcrossNodes(unittest.TestCase):
+    HOLD_MS = 6000
+
+    def test_an_older_evaluation_on_one_node_does_not_close_the_others_episode(self):
+        """Node A's periodic run holds each judgement HOLD_MS after reading
+        the tenant (FC_ALERTS_TEST_HOLD_MS) and says so on stderr before and
+        after; the ingestion goes through node B while A holds a projection
+        of the data before it, and B's evaluation opens the episode before A
+        is released. A's per-process ticket knows nothing of B's evaluation:
+        only the shared ticket and the episode's watermark stop A's stale
+        "below" from closing it (and A's next evaluation from opening a
+        second alert and sending a second webhook). When B's evaluation is
+        slower than the hold (a busy machine) the round proves nothing and
+        is run again with a new tenant."""
+        db = os.path.join(G["tmp"], "stale.db")
+        err_path = db + ".stderr"
+        a, port_a, _ = tm.spawn(db, ta.ALLOW + ["--alert-period-ms", "50"],
+                                env=dict(tm.ENV, FC_ALERTS_TEST_HOLD_MS=str(self.HOLD_MS)))
+        procs = [a]
+        rec = SlowReceiver().start()
+
+        def count(line):
+            with open(err_path, errors="replace") as f:
+                return f.read().count(line)
+        try:
+            ta.make_tier_on(port_a)
+            rounds = [ta.tenant_key(port_a) for _ in range(3)]
+            b, port_b, _ = tm.spawn(db, ta.ALLOW)  # hourly: only the ingestion's evaluation
+            procs.append(b)
+            for tenant, key in rounds:
+                holding, released = "holding %s for" % tenant, "released %s\n" % tenant
+                ta.webhook(key, rec.url(tenant), port=port_a)
+                ta.seed_treasury(tenant, key, port=port_a)
+                ta.settings(key, port=port_a)
+                self.assertEqual(ta.alerts(key, port_a), [])  # below the threshold so far
+                seen = count(holding)
+                wait_for("node A holding the data before the ingestion", lambda: count(holding) > seen)
+                held = count(holding)  # the hold in progress is this one
+                ta.ingest(key, "transfers", [ta.transfer(tenant, "big-1", "90000", "2025-12-02T12:00:00Z")],
+                          port=port_b)
+                wait_for("node B's evaluation opening the episode",
+                         lambda: [x["status"] for x in ta.alerts(key, port_b)] == ["open"])
+                if count(released) < held:
+                    break  # opened while A still held its stale projection
+            else:
+                self.fail("node B's evaluation never finished within node A's %d ms hold" % self.HOLD_MS)
+            # A's stale evaluation judges; then a whole evaluation of the new
+            # data runs (the one after it starts once that one is done).
+            wait_for("A's next two evaluations", lambda: count(holding) >= held + 2,
+                     deadline=120 + 3 * self.HOLD_MS / 1000)
+            got = ta.alerts(key, port_a)
+            self.assertEqual([x["status"] for x in got], ["open"], got)
+            wait_for("the delivery logged", lambda: gwdb.sql(db, "SELECT count(*) FROM webhook_outbox"
+                                                                 " WHERE tenant_id = ? AND status = 'pending'",
+                                                             (tenant,)) == [(0,)])
+            self.assertEqual(len([r for r in rec.received() if r[1] == "/hooks/" + tenant]), 1)
+            mark = gwdb.sql(db, "SELECT ticket FROM alert_watermarks WHERE tenant_id = ?", (tenant,))
+            self.assertEqual(len(mark), 1, mark)
+        finally:
+            rec.stop()
+            self.assertEqual([tm.stop(p) for p in procs], [0] * len(procs))
+        with open(err_path, errors="replace") as f:
+            err = f.read()
         self.assertNotIn("Sanitizer", err)
         self.assertNotIn("runtime error", err)
 
