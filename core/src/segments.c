@@ -170,7 +170,7 @@ static int same_currency(sel *s, const char *ccy, const char *what, size_t i, co
     s->currency = ccy;
     return FC_OK;
   }
-  if (strcmp(ccy, s->currency) == 0) return FC_OK;
+  if (ccy == s->currency || strcmp(ccy, s->currency) == 0) return FC_OK; /* stores share one copy */
   return fc__err(err, FC_EINVAL,
                  "%s %zu (%s): currency %s differs from %s; segment one currency at a time "
                  "(filter by partner)",
@@ -244,24 +244,47 @@ static int cmp_named(const void *a, const void *b) {
   return strcmp(((const named *)a)->s, ((const named *)b)->s);
 }
 
+static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/* A direct-mapped memo of pointers already ranked: a store hands out each
+ * distinct string once (the gateway's rollup reads), so most rows are
+ * ranked by their pointer without hashing the string; rows whose strings
+ * are all separate copies only miss it. */
+#define PTR_MEMO 65536
+typedef struct ptr_memo {
+  const char *p;
+  int32_t id;
+} ptr_memo;
+
 /* rank[i] = the place of s[i] among the distinct strings of s[0..n-1] in
  * strcmp order (-1 for NULL); with names, *names (allocated) are those
- * strings in that order and *count their number. */
+ * strings in that order; *count their number. */
 static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***names,
                         size_t *count) {
   fc__map m;
   named *dist = fc__mallocarray(n ? n : 1, sizeof *dist);
+  ptr_memo *memo = fc__calloc(PTR_MEMO, sizeof *memo);
   size_t *place = NULL, nd = 0;
-  int rc = dist ? FC_OK : FC_ENOMEM;
+  int rc = dist && memo ? FC_OK : FC_ENOMEM;
   fc__map_init(&m);
   for (size_t i = 0; i < n && rc == FC_OK; i++) {
     size_t v;
+    ptr_memo *pm;
     if (!s[i]) {
       rank[i] = -1;
       continue;
     }
     if (i > 0 && s[i - 1] == s[i]) { /* the same pointer: the same string */
       rank[i] = rank[i - 1];
+      continue;
+    }
+    pm = &memo[(size_t)(mix64((uint64_t)(uintptr_t)s[i]) & (PTR_MEMO - 1))];
+    if (pm->p == s[i]) {
+      rank[i] = pm->id;
       continue;
     }
     if ((v = fc__map_get(&m, s[i])) == SIZE_MAX) {
@@ -271,8 +294,11 @@ static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***n
       rc = fc__map_put(&m, s[i], v);
     }
     rank[i] = (int32_t)v;
+    pm->p = s[i];
+    pm->id = (int32_t)v;
   }
   fc__map_free(&m);
+  fc__free(memo);
   if (rc == FC_OK && (place = fc__mallocarray(nd ? nd : 1, sizeof *place)) == NULL) rc = FC_ENOMEM;
   if (rc == FC_OK && names && (*names = fc__mallocarray(nd ? nd : 1, sizeof **names)) == NULL)
     rc = FC_ENOMEM;
@@ -304,12 +330,6 @@ static int cmp_pairkey(const void *a, const void *b) {
 }
 
 static uint64_t pair_of(const grp *g) { return (uint64_t)g->partner << 32 | g->user; }
-
-static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 /* rank_users for few partners x users: (partner, user) indexes an array
  * directly, whose order is the pairs' order. np * nus <= 4 * n + 65536. */
