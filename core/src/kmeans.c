@@ -771,7 +771,7 @@ static double sil_score(const sil *v, const size_t *idx, size_t m) {
  * fewer than 2 non-empty clusters or no fewer points than those. */
 static int silhouettes(const double *x, size_t d, const size_t *idx, size_t m, sil *v, int nv,
                        double *scores) {
-  sil *live = fc__mallocarray((size_t)nv, sizeof *live); /* the scorable ones, shallow copies */
+  sil *live = fc__mallocarray(nv > 0 ? (size_t)nv : 1, sizeof *live); /* the scorable ones, shallow copies */
   int nl = 0, rc = live ? FC_OK : FC_ENOMEM;
   for (int t = 0; t < nv && rc == FC_OK; t++) rc = sil_alloc(&v[t], idx, m);
   for (int t = 0; t < nv && rc == FC_OK; t++)
