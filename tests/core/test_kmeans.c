@@ -374,10 +374,86 @@ TEST(kmeans_from_given_centres) {
   free(x);
 }
 
+/* The silhouette as the plain double loop over pairs computes it: the
+ * distance kernel and the pass shared by several k keep its bits. */
+static double plain_silhouette(const double *x, size_t n, size_t d, const int *lab, int k) {
+  double *sums = calloc(n * (size_t)k, sizeof *sums), total = 0;
+  size_t size[16] = {0};
+  for (size_t a = 0; a < n; a++) size[lab[a]]++;
+  for (size_t a = 0; a < n; a++)
+    for (size_t b = a + 1; b < n; b++) {
+      double s2 = 0;
+      for (size_t j = 0; j < d; j++) s2 += (x[a * d + j] - x[b * d + j]) * (x[a * d + j] - x[b * d + j]);
+      sums[a * (size_t)k + (size_t)lab[b]] += sqrt(s2);
+      sums[b * (size_t)k + (size_t)lab[a]] += sqrt(s2);
+    }
+  for (size_t a = 0; a < n; a++) {
+    int la = lab[a];
+    double in, out = INFINITY;
+    if (size[la] < 2) continue;
+    in = sums[a * (size_t)k + (size_t)la] / (double)(size[la] - 1);
+    for (int c = 0; c < k; c++)
+      if (c != la && size[c] > 0 && sums[a * (size_t)k + (size_t)c] / (double)size[c] < out)
+        out = sums[a * (size_t)k + (size_t)c] / (double)size[c];
+    if (in < out || out < in) total += (out - in) / (in > out ? in : out);
+  }
+  free(sums);
+  return total / (double)n;
+}
+
+TEST(silhouette_bits_of_the_plain_loop) {
+  static const size_t ns[] = {5, 6, 7, 8, 203};
+  fc_rng r;
+  fc_rng_seed(&r, 8);
+  for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+    size_t n = ns[t], d = 9;
+    double *x = malloc(n * d * sizeof *x), s;
+    int *lab = malloc(n * sizeof *lab);
+    for (size_t i = 0; i < n * d; i++) x[i] = fc_rng_normal(&r) * (1 + (double)(i % 7));
+    for (size_t i = 0; i < n; i++) lab[i] = (int)(i % 3);
+    ASSERT_OK(fc_silhouette(x, n, d, lab, &s, NULL));
+    ASSERT(s == plain_silhouette(x, n, d, lab, 3));
+    free(x);
+    free(lab);
+  }
+}
+
+/* k = auto's scores are, bit for bit, each k's own fit scored alone on the
+ * same sample, and the fit it returns is the best k's. */
+TEST(kmeans_auto_scores_equal_single_fits) {
+  size_t per = 75, n = 4 * per;
+  double *x = blobs(4, per, CX, CY, 2.5, 12), scores[5];
+  fc_kmeans_auto_params p = fc_kmeans_auto_defaults();
+  fc_kmeans_result r;
+  int best = -1;
+  p.k_min = 2;
+  p.k_max = 6;
+  p.sample = 150; /* a sample, not every point */
+  p.base.n_init = 2;
+  p.base.seed = 4;
+  ASSERT_OK(fc_kmeans_auto(x, n, 2, p, &r, scores, NULL));
+  for (int k = 2; k <= 6; k++) {
+    fc_kmeans_params kp = p.base;
+    fc_kmeans_result one;
+    double s;
+    kp.k = k;
+    ASSERT_OK(fc_kmeans_fit(x, n, 2, kp, &one, NULL));
+    ASSERT_OK(fc_silhouette_sample(x, n, 2, one.labels, p.sample, p.base.seed, &s, NULL));
+    ASSERT(s == scores[k - 2]);
+    if (best < 0 || s > scores[best - 2]) best = k;
+    if (k == r.k) ASSERT_INT_EQ(memcmp(one.labels, r.labels, n * sizeof *r.labels), 0);
+    fc_kmeans_result_free(&one);
+  }
+  ASSERT_INT_EQ(r.k, best);
+  fc_kmeans_result_free(&r);
+  free(x);
+}
+
 TEST_LIST(T(scale_zscore_and_robust), T(scale_bad_input), T(kmeans_recovers_separated_blobs),
           T(kmeans_hamerly_equals_lloyd), T(kmeans_same_seed_same_labels),
           T(kmeans_more_restarts_never_worse), T(kmeans_minibatch_recovers_blobs),
           T(kmeans_bad_input), T(silhouette_known_value), T(silhouette_bad_input),
           T(kmeans_auto_picks_true_k),
           T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort), T(kmeans_auto_more_k_than_distinct_points),
-          T(kmeans_from_given_centres))
+          T(kmeans_from_given_centres), T(silhouette_bits_of_the_plain_loop),
+          T(kmeans_auto_scores_equal_single_fits))

@@ -555,9 +555,68 @@ TEST(sampled_k_selection_finds_the_groups) {
   gen_free(&g);
 }
 
+/* Many partners x users (the (partner, user) pairs are ranked through a
+ * hash, not an array): users still come in (partner, user) order with
+ * their own transactions, whichever order the rows come in, split or not. */
+TEST(many_partners_rank_by_hash) {
+  enum { NP = 200, NU = 400, PER = 4 };
+  static char pid[NP][8], uid[NU][8];
+  static int count[NP][NU];
+  fc_transaction *tx = calloc(NU * 2 * PER, sizeof *tx);
+  fc_seg_day *d;
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result a, b;
+  fc_buf ja, jb;
+  fc_rng r;
+  size_t n = 0, users = 0;
+  memset(count, 0, sizeof count);
+  fc_rng_seed(&r, 5);
+  for (int i = 0; i < NP; i++) snprintf(pid[i], sizeof pid[i], "q%03d", i);
+  for (int u = 0; u < NU; u++) snprintf(uid[u], sizeof uid[u], "v%03d", u);
+  for (int u = 0; u < NU; u++)
+    for (int k = 0; k < 2 * PER; k++) { /* two partners each, days out of order */
+      int pa = (int)((u * 7 + (k % 2) * 13) % NP);
+      fc_transaction *t = &tx[n++];
+      t->id = "x";
+      t->partner_id = pid[pa];
+      t->user_id = uid[u];
+      t->action_date = T0 + (int64_t)fc_rng_below(&r, DAYS) * 86400;
+      t->amount = 100 + (int64_t)fc_rng_below(&r, 50000) * (1 + (u % 5 == 0) * 20);
+      t->scale = 2;
+      memcpy(t->currency, "USD", 4);
+      t->transaction_type = "purchase";
+      t->category = k % 3 ? "books" : "food";
+      users += count[pa][u]++ == 0;
+    }
+  ASSERT((size_t)NP * NU > 4 * n + 65536); /* the hash's side of rank_users */
+  p.k = 3;
+  ASSERT_OK(fc_segments_run(tx, n, p, &a, NULL));
+  ASSERT_INT_EQ(a.n_users, users);
+  for (size_t u = 0; u < a.n_users; u++) {
+    int pa = atoi(a.users[u].partner_id + 1), us = atoi(a.users[u].user_id + 1);
+    ASSERT_INT_EQ(a.users[u].n_txn, count[pa][us]);
+    if (u > 0) {
+      int c = strcmp(a.users[u - 1].partner_id, a.users[u].partner_id);
+      ASSERT(c < 0 || (c == 0 && strcmp(a.users[u - 1].user_id, a.users[u].user_id) < 0));
+    }
+  }
+  gen g = {tx, n, n, NULL, 0};
+  d = day_rows_of(&g); /* reversed, one row per transaction */
+  ASSERT_OK(fc_segments_run_days(d, n, p, &b, NULL));
+  json_of(&a, &ja);
+  json_of(&b, &jb);
+  ASSERT_STR_EQ(ja.data, jb.data);
+  fc_buf_free(&ja);
+  fc_buf_free(&jb);
+  fc_segments_result_free(&a);
+  fc_segments_result_free(&b);
+  free(d);
+  free(tx);
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels),
           T(kmeans_auto_explains_choice), T(same_seed_same_answer),
           T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
           T(json_shape), T(partner_and_date_filters), T(bad_input),
           T(progress_and_abort), T(day_rows_give_the_same_answer), T(day_rows_bad_input),
-          T(sampled_k_selection_finds_the_groups))
+          T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash))

@@ -666,48 +666,149 @@ void fc_kmeans_result_free(fc_kmeans_result *r) {
   memset(r, 0, sizeof *r);
 }
 
+/* Silhouettes of one or more labellings of the same points idx[0..m-1]
+ * (labels >= 0): k-selection scores several k on one sample, and each pair
+ * distance, the whole cost, is computed once for all of them. Every sum
+ * takes the pairs in the same order as for a single labelling, so each
+ * score is bit for bit what it would be alone. */
+typedef struct sil {
+  const int *labels;
+  int k;
+  double *sums; /* m x k: distance sums of each point to each cluster */
+  size_t *size; /* k */
+  int ok;       /* 2 <= non-empty clusters < m */
+} sil;
+
+static void sil_free(sil *v, int nv) {
+  for (int t = 0; t < nv; t++) {
+    fc__free(v[t].sums);
+    fc__free(v[t].size);
+  }
+}
+
+static int sil_alloc(sil *v, const size_t *idx, size_t m) {
+  int nonempty = 0;
+  v->sums = fc__calloc(m * (size_t)v->k, sizeof *v->sums);
+  v->size = fc__calloc((size_t)v->k, sizeof *v->size);
+  if (!v->sums || !v->size) return FC_ENOMEM;
+  for (size_t a = 0; a < m; a++) v->size[v->labels[idx[a]]]++;
+  for (int c = 0; c < v->k; c++) nonempty += v->size[c] > 0;
+  v->ok = nonempty >= 2 && m > (size_t)nonempty;
+  return FC_OK;
+}
+
+/* out[b] = the distance from pa to sample point b, for b in [b0, m); xt
+ * holds the sample transposed (feature j of point b at xt[j * m + b]), so
+ * that several points are summed at once, each feature by feature in
+ * ascending order as fc__dist2 does: the same bits. */
+static void pair_dists(const double *xt, size_t m, size_t d, const double *pa, size_t b0,
+                       double *out) {
+  size_t b = b0;
+#if defined(__GNUC__) || defined(__clang__)
+  for (; b + 4 <= m; b += 4) {
+    v2d a0 = {0, 0}, a1 = {0, 0};
+    for (size_t j = 0; j < d; j++) {
+      const double *row = xt + j * m + b;
+      v2d pj = {pa[j], pa[j]}, e0 = pj - v2_load(row), e1 = pj - v2_load(row + 2);
+      a0 += e0 * e0;
+      a1 += e1 * e1;
+    }
+    memcpy(out + b, &a0, sizeof a0);
+    memcpy(out + b + 2, &a1, sizeof a1);
+  }
+#endif
+  for (; b < m; b++) {
+    double acc = 0;
+    for (size_t j = 0; j < d; j++) {
+      double e = pa[j] - xt[j * m + b];
+      acc += e * e;
+    }
+    out[b] = acc;
+  }
+  for (b = b0; b < m; b++) out[b] = sqrt(out[b]);
+}
+
+static int sil_pairs(const double *x, size_t d, const size_t *idx, size_t m, sil *v, int nv) {
+  double *xt = fc__mallocarray(m * d, sizeof *xt), *e = fc__mallocarray(m, sizeof *e);
+  if (!xt || !e) {
+    fc__free(xt);
+    fc__free(e);
+    return FC_ENOMEM;
+  }
+  for (size_t b = 0; b < m; b++)
+    for (size_t j = 0; j < d; j++) xt[j * m + b] = x[idx[b] * d + j];
+  for (size_t a = 0; a < m; a++) {
+    pair_dists(xt, m, d, x + idx[a] * d, a + 1, e);
+    for (size_t b = a + 1; b < m; b++)
+      for (int t = 0; t < nv; t++) {
+        size_t k = (size_t)v[t].k;
+        v[t].sums[a * k + (size_t)v[t].labels[idx[b]]] += e[b];
+        v[t].sums[b * k + (size_t)v[t].labels[idx[a]]] += e[b];
+      }
+  }
+  fc__free(xt);
+  fc__free(e);
+  return FC_OK;
+}
+
+static double sil_score(const sil *v, const size_t *idx, size_t m) {
+  size_t k = (size_t)v->k;
+  double total = 0;
+  for (size_t a = 0; a < m; a++) {
+    int la = v->labels[idx[a]];
+    double in, out = INFINITY;
+    if (v->size[la] < 2) continue; /* a singleton scores 0 */
+    in = v->sums[a * k + (size_t)la] / (double)(v->size[la] - 1);
+    for (size_t c = 0; c < k; c++)
+      if (c != (size_t)la && v->size[c] > 0 && v->sums[a * k + c] / (double)v->size[c] < out)
+        out = v->sums[a * k + c] / (double)v->size[c];
+    if (in < out || out < in) total += (out - in) / (in > out ? in : out);
+  }
+  return total / (double)m;
+}
+
+/* scores[t] = the silhouette of labelling v[t] over idx, NaN where it has
+ * fewer than 2 non-empty clusters or no fewer points than those. */
+static int silhouettes(const double *x, size_t d, const size_t *idx, size_t m, sil *v, int nv,
+                       double *scores) {
+  sil *live = fc__mallocarray(nv > 0 ? (size_t)nv : 1, sizeof *live); /* the scorable ones, shallow copies */
+  int nl = 0, rc = live ? FC_OK : FC_ENOMEM;
+  for (int t = 0; t < nv && rc == FC_OK; t++) rc = sil_alloc(&v[t], idx, m);
+  for (int t = 0; t < nv && rc == FC_OK; t++)
+    if (v[t].ok) live[nl++] = v[t];
+  if (rc == FC_OK) rc = sil_pairs(x, d, idx, m, live, nl);
+  for (int t = 0, l = 0; t < nv && rc == FC_OK; t++)
+    scores[t] = v[t].ok ? sil_score(&live[l++], idx, m) : NAN;
+  sil_free(v, nv);
+  fc__free(live);
+  return rc;
+}
+
 /* Silhouette over the points idx[0..m-1] (labels >= 0), clusters 0..k-1. */
 static int silhouette_idx(const double *x, size_t d, const int *labels, const size_t *idx,
                           size_t m, int k, double *score, fc_err *err) {
-  double *sums = fc__calloc(m * (size_t)k, sizeof *sums), total = 0;
-  size_t *size = fc__calloc((size_t)k, sizeof *size);
-  int nonempty = 0;
-  if (!sums || !size) {
-    fc__free(sums);
-    fc__free(size);
+  sil v;
+  memset(&v, 0, sizeof v);
+  v.labels = labels;
+  v.k = k;
+  if (sil_alloc(&v, idx, m) != FC_OK) {
+    sil_free(&v, 1);
     return fc__err(err, FC_ENOMEM, "silhouette: out of memory");
   }
-  for (size_t a = 0; a < m; a++) size[labels[idx[a]]]++;
-  for (int c = 0; c < k; c++) nonempty += size[c] > 0;
-  if (nonempty < 2 || m <= (size_t)nonempty) {
-    fc__free(sums);
-    fc__free(size);
+  if (!v.ok) {
+    int nonempty = 0;
+    for (int c = 0; c < k; c++) nonempty += v.size[c] > 0;
+    sil_free(&v, 1);
     return fc__err(err, FC_EINVAL,
                    "silhouette needs 2 <= clusters < points (have %d clusters, %zu points)",
                    nonempty, m);
   }
-  for (size_t a = 0; a < m; a++) {
-    const double *pa = x + idx[a] * d;
-    int la = labels[idx[a]];
-    for (size_t b = a + 1; b < m; b++) {
-      double e = sqrt(fc__dist2(pa, x + idx[b] * d, d));
-      sums[a * (size_t)k + (size_t)labels[idx[b]]] += e;
-      sums[b * (size_t)k + (size_t)la] += e;
-    }
+  if (sil_pairs(x, d, idx, m, &v, 1) != FC_OK) {
+    sil_free(&v, 1);
+    return fc__err(err, FC_ENOMEM, "silhouette: out of memory");
   }
-  for (size_t a = 0; a < m; a++) {
-    int la = labels[idx[a]];
-    double in, out = INFINITY;
-    if (size[la] < 2) continue; /* a singleton scores 0 */
-    in = sums[a * (size_t)k + (size_t)la] / (double)(size[la] - 1);
-    for (int c = 0; c < k; c++)
-      if (c != la && size[c] > 0 && sums[a * (size_t)k + (size_t)c] / (double)size[c] < out)
-        out = sums[a * (size_t)k + (size_t)c] / (double)size[c];
-    if (in < out || out < in) total += (out - in) / (in > out ? in : out);
-  }
-  *score = total / (double)m;
-  fc__free(sums);
-  fc__free(size);
+  *score = sil_score(&v, idx, m);
+  sil_free(&v, 1);
   return FC_OK;
 }
 
@@ -734,21 +835,25 @@ int fc_silhouette(const double *x, size_t n, size_t d, const int *labels, double
   return fc_silhouette_sample(x, n, d, labels, SIZE_MAX, 0, score, err);
 }
 
+/* The seeded sample of idx[0..*m) (partial Fisher-Yates), in place. */
+static void sample_points(size_t *idx, size_t *m, size_t sample, uint64_t seed) {
+  fc_rng rng;
+  if (sample >= *m) return;
+  fc_rng_seed(&rng, seed);
+  for (size_t a = 0; a < sample; a++) {
+    size_t b = a + (size_t)fc_rng_below(&rng, *m - a), t = idx[a];
+    idx[a] = idx[b];
+    idx[b] = t;
+  }
+  *m = sample;
+}
+
 int fc_silhouette_sample(const double *x, size_t n, size_t d, const int *labels,
                          size_t sample, uint64_t seed, double *score, fc_err *err) {
   size_t *idx = NULL, m = 0;
   int k = 0, rc = labelled_points(x, n, d, labels, &idx, &m, &k, err);
   if (rc != FC_OK) return rc;
-  if (sample < m) {
-    fc_rng rng;
-    fc_rng_seed(&rng, seed);
-    for (size_t a = 0; a < sample; a++) { /* partial Fisher-Yates */
-      size_t b = a + (size_t)fc_rng_below(&rng, m - a), t = idx[a];
-      idx[a] = idx[b];
-      idx[b] = t;
-    }
-    m = sample;
-  }
+  sample_points(idx, &m, sample, seed);
   rc = silhouette_idx(x, d, labels, idx, m, k, score, err);
   fc__free(idx);
   return rc;
@@ -760,11 +865,42 @@ static int auto_progress(const char *stage, double f, void *user_data) {
   return pr->fn(stage, pr->lo + pr->span * f, pr->user_data);
 }
 
+/* The sampled silhouettes of the fits[0..nk) that have labels (NaN for the
+ * others), on one sample: k-means labels every point, so the labelled
+ * points, and with them the sample, are the same for every k. */
+static int auto_scores(const double *x, size_t n, size_t d, const fc_kmeans_result *fits, int nk,
+                       size_t sample, uint64_t seed, double *s, fc_err *err) {
+  sil *v = fc__calloc((size_t)nk, sizeof *v);
+  double *got = fc__mallocarray((size_t)nk, sizeof *got);
+  size_t *idx = fc__mallocarray(n, sizeof *idx), m = n;
+  int nv = 0, rc = v && got && idx ? FC_OK : FC_ENOMEM;
+  for (int t = 0; t < nk && rc == FC_OK; t++) {
+    s[t] = NAN;
+    if (fits[t].labels == NULL) continue;
+    v[nv].labels = fits[t].labels;
+    for (size_t i = 0; i < n; i++)
+      if (fits[t].labels[i] + 1 > v[nv].k) v[nv].k = fits[t].labels[i] + 1;
+    nv++;
+  }
+  for (size_t i = 0; i < n && rc == FC_OK; i++) idx[i] = i;
+  if (rc == FC_OK) {
+    sample_points(idx, &m, sample, seed);
+    rc = silhouettes(x, d, idx, m, v, nv, got);
+  }
+  for (int t = 0, j = 0; t < nk && rc == FC_OK; t++)
+    if (fits[t].labels != NULL) s[t] = got[j++];
+  fc__free(v);
+  fc__free(got);
+  fc__free(idx);
+  return rc == FC_OK ? FC_OK : fc__err(err, rc, "silhouette: out of memory");
+}
+
 int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
                    fc_kmeans_result *out, double *scores, fc_err *err) {
-  double best = -INFINITY;
+  double best = -INFINITY, *s = NULL;
   prog pr = {p.base.progress, p.base.user_data, 0, 0};
-  int rc;
+  fc_kmeans_result *fits = NULL;
+  int rc, nk, pick = -1;
   memset(out, 0, sizeof *out);
   if (pr.fn != NULL) {
     p.base.progress = auto_progress;
@@ -775,33 +911,40 @@ int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
                    p.k_min, p.k_max);
   if ((rc = check_matrix(x, n, d, err)) != FC_OK) return rc;
   if (n < 3) return fc__err(err, FC_EINVAL, "k=auto needs at least 3 points, have %zu", n);
-  for (int k = p.k_min; scores != NULL && k <= p.k_max; k++) scores[k - p.k_min] = NAN;
+  nk = p.k_max - p.k_min + 1;
+  fits = fc__calloc((size_t)nk, sizeof *fits);
+  s = fc__mallocarray((size_t)nk, sizeof *s);
+  if (!fits || !s) {
+    rc = fc__err(err, FC_ENOMEM, "k=auto: out of memory");
+    goto done;
+  }
   for (int k = p.k_min; k <= p.k_max; k++) {
-    fc_kmeans_result r;
-    double s;
+    fc_kmeans_result *r = &fits[k - p.k_min];
     if ((size_t)k > n - 1) continue;
     p.base.k = k;
-    pr.lo = (double)(k - p.k_min) / (p.k_max - p.k_min + 1);
-    pr.span = 1.0 / (p.k_max - p.k_min + 1);
-    if ((rc = fc_kmeans_fit(x, n, d, p.base, &r, err)) != FC_OK) {
-      fc_kmeans_result_free(&r);
+    pr.lo = (double)(k - p.k_min) / nk;
+    pr.span = 1.0 / nk;
+    if ((rc = fc_kmeans_fit(x, n, d, p.base, r, err)) != FC_OK) {
+      fc_kmeans_result_free(r);
       if (rc == FC_EINVAL && k > p.k_min) break; /* fewer distinct points than k */
-      fc_kmeans_result_free(out);
-      return rc;
-    }
-    rc = fc_silhouette_sample(x, n, d, r.labels, p.sample, p.base.seed, &s, err);
-    if (rc != FC_OK) s = NAN;
-    if (scores) scores[k - p.k_min] = s;
-    if (s > best) {
-      best = s;
-      fc_kmeans_result_free(out);
-      *out = r;
-    } else {
-      fc_kmeans_result_free(&r);
+      goto done;
     }
   }
-  if (out->labels == NULL)
-    return fc__err(err, FC_EINVAL, "no k in [%d, %d] gave a silhouette", p.k_min, p.k_max);
+  if ((rc = auto_scores(x, n, d, fits, nk, p.sample, p.base.seed, s, err)) != FC_OK) goto done;
+  for (int t = 0; t < nk; t++) {
+    if (scores != NULL) scores[t] = s[t];
+    if (s[t] > best) best = s[t], pick = t;
+  }
+  if (pick < 0) {
+    rc = fc__err(err, FC_EINVAL, "no k in [%d, %d] gave a silhouette", p.k_min, p.k_max);
+    goto done;
+  }
+  *out = fits[pick];
+  memset(&fits[pick], 0, sizeof fits[pick]);
   if (err) fc_err_clear(err);
-  return FC_OK;
+done:
+  for (int t = 0; fits && t < nk; t++) fc_kmeans_result_free(&fits[t]);
+  fc__free(fits);
+  fc__free(s);
+  return rc;
 }

@@ -118,12 +118,15 @@ static int same_user(const grp *a, const grp *b) {
 typedef struct sel {
   grp *g;
   size_t n;
+  size_t *perm;   /* n: the groups in cmp_grp order (order_groups) */
+  size_t n_users; /* distinct (partner, user) */
   const char **partner, **user, **type, **cat;
   const char *currency; /* of the first selected row */
 } sel;
 
 static void sel_free(sel *s) {
   fc__free(s->g);
+  fc__free(s->perm);
   fc__free((void *)s->partner);
   fc__free((void *)s->user);
   fc__free((void *)s->type);
@@ -167,7 +170,7 @@ static int same_currency(sel *s, const char *ccy, const char *what, size_t i, co
     s->currency = ccy;
     return FC_OK;
   }
-  if (strcmp(ccy, s->currency) == 0) return FC_OK;
+  if (ccy == s->currency || strcmp(ccy, s->currency) == 0) return FC_OK; /* stores share one copy */
   return fc__err(err, FC_EINVAL,
                  "%s %zu (%s): currency %s differs from %s; segment one currency at a time "
                  "(filter by partner)",
@@ -241,24 +244,47 @@ static int cmp_named(const void *a, const void *b) {
   return strcmp(((const named *)a)->s, ((const named *)b)->s);
 }
 
+static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/* A direct-mapped memo of pointers already ranked: a store hands out each
+ * distinct string once (the gateway's rollup reads), so most rows are
+ * ranked by their pointer without hashing the string; rows whose strings
+ * are all separate copies only miss it. */
+#define PTR_MEMO 65536
+typedef struct ptr_memo {
+  const char *p;
+  int32_t id;
+} ptr_memo;
+
 /* rank[i] = the place of s[i] among the distinct strings of s[0..n-1] in
  * strcmp order (-1 for NULL); with names, *names (allocated) are those
- * strings in that order and *count their number. */
+ * strings in that order; *count their number. */
 static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***names,
                         size_t *count) {
   fc__map m;
   named *dist = fc__mallocarray(n ? n : 1, sizeof *dist);
+  ptr_memo *memo = fc__calloc(PTR_MEMO, sizeof *memo);
   size_t *place = NULL, nd = 0;
-  int rc = dist ? FC_OK : FC_ENOMEM;
+  int rc = dist && memo ? FC_OK : FC_ENOMEM;
   fc__map_init(&m);
   for (size_t i = 0; i < n && rc == FC_OK; i++) {
     size_t v;
+    ptr_memo *pm;
     if (!s[i]) {
       rank[i] = -1;
       continue;
     }
     if (i > 0 && s[i - 1] == s[i]) { /* the same pointer: the same string */
       rank[i] = rank[i - 1];
+      continue;
+    }
+    pm = &memo[(size_t)(mix64((uint64_t)(uintptr_t)s[i]) & (PTR_MEMO - 1))];
+    if (pm->p == s[i]) {
+      rank[i] = pm->id;
       continue;
     }
     if ((v = fc__map_get(&m, s[i])) == SIZE_MAX) {
@@ -268,8 +294,11 @@ static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***n
       rc = fc__map_put(&m, s[i], v);
     }
     rank[i] = (int32_t)v;
+    pm->p = s[i];
+    pm->id = (int32_t)v;
   }
   fc__map_free(&m);
+  fc__free(memo);
   if (rc == FC_OK && (place = fc__mallocarray(nd ? nd : 1, sizeof *place)) == NULL) rc = FC_ENOMEM;
   if (rc == FC_OK && names && (*names = fc__mallocarray(nd ? nd : 1, sizeof **names)) == NULL)
     rc = FC_ENOMEM;
@@ -281,7 +310,7 @@ static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***n
     }
     for (size_t i = 0; i < n; i++)
       if (rank[i] >= 0) rank[i] = (int32_t)place[rank[i]];
-    if (count) *count = nd;
+    *count = nd;
   }
   fc__free(dist);
   fc__free(place);
@@ -302,16 +331,28 @@ static int cmp_pairkey(const void *a, const void *b) {
 
 static uint64_t pair_of(const grp *g) { return (uint64_t)g->partner << 32 | g->user; }
 
-static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
+/* rank_users for few partners x users: (partner, user) indexes an array
+ * directly, whose order is the pairs' order. np * nus <= 4 * n + 65536. */
+static int rank_users_direct(const grp *g, size_t n, size_t nus, size_t cells, size_t *rank,
+                             size_t *count) {
+  size_t *place = fc__mallocarray(cells ? cells : 1, sizeof *place), nd = 0;
+  if (place == NULL) return FC_ENOMEM;
+  for (size_t c = 0; c < cells; c++) place[c] = 0;
+  for (size_t i = 0; i < n; i++) place[(size_t)g[i].partner * nus + g[i].user] = 1;
+  for (size_t c = 0; c < cells; c++) place[c] = place[c] ? nd++ : SIZE_MAX;
+  for (size_t i = 0; i < n; i++) rank[i] = place[(size_t)g[i].partner * nus + g[i].user];
+  *count = nd;
+  fc__free(place);
+  return FC_OK;
 }
 
 /* rank[i] = the place of row i's (partner, user) among the distinct pairs
- * in (partner, user) order; *count their number. */
-static int rank_users(const grp *g, size_t n, size_t *rank, size_t *count) {
+ * in (partner, user) order; *count their number. np and nus: how many
+ * distinct partners and users there are (the ranks' bounds). */
+static int rank_users(const grp *g, size_t n, size_t np, size_t nus, size_t *rank,
+                      size_t *count) {
   size_t cap = 64, nd = 0;
+  if (nus && np <= (4 * n + 65536) / nus) return rank_users_direct(g, n, nus, np * nus, rank, count);
   while (cap < 2 * n) cap *= 2;
   uint64_t *slot_key = fc__mallocarray(cap, sizeof *slot_key);
   size_t *slot_id = fc__mallocarray(cap, sizeof *slot_id), *place = NULL;
@@ -345,47 +386,59 @@ static int rank_users(const grp *g, size_t n, size_t *rank, size_t *count) {
   return rc;
 }
 
-/* Sorts the groups by cmp_grp: a stable counting sort by user, then each
- * user's rows sorted where they are not in order already (rows come in
- * time order from a store or a partner's export). A plain sort of a
- * million 64-byte rows cost more than everything else before clustering. */
-static int sort_groups(sel *s) {
+/* Sorts one user's rows g[perm[a..b)] by cmp_grp through a copy (C has no
+ * qsort with a context); perm gets their selection indices back. */
+static int sort_user_rows(const grp *g, size_t *perm, size_t a, size_t b) {
+  grp *tmp = fc__mallocarray(b - a, sizeof *tmp);
+  if (tmp == NULL) return FC_ENOMEM;
+  for (size_t k = a; k < b; k++) tmp[k - a] = g[perm[k]];
+  qsort(tmp, b - a, sizeof *tmp, cmp_grp);
+  for (size_t k = a; k < b; k++) perm[k] = tmp[k - a].i;
+  fc__free(tmp);
+  return FC_OK;
+}
+
+/* s->perm: the groups' order by cmp_grp, from a stable counting sort by
+ * user, then each user's rows sorted where they are not in order already
+ * (rows come in time order from a store or a partner's export). The rows
+ * themselves stay put: moving a million 64-byte rows (and the pages of a
+ * second copy) cost more than everything else before clustering. */
+static int sort_groups(sel *s, size_t np, size_t nus) {
   size_t n = s->n, nu = 0;
   size_t *rank = fc__mallocarray(n ? n : 1, sizeof *rank), *start = NULL;
-  grp *out = fc__mallocarray(n ? n : 1, sizeof *out);
-  int rc = rank && out ? rank_users(s->g, n, rank, &nu) : FC_ENOMEM;
+  int rc;
+  s->perm = fc__mallocarray(n ? n : 1, sizeof *s->perm);
+  rc = rank && s->perm ? rank_users(s->g, n, np, nus, rank, &nu) : FC_ENOMEM;
   if (rc == FC_OK && (start = fc__calloc(nu + 1, sizeof *start)) == NULL) rc = FC_ENOMEM;
   if (rc == FC_OK) {
     for (size_t i = 0; i < n; i++) start[rank[i] + 1]++;
     for (size_t u = 0; u < nu; u++) start[u + 1] += start[u];
-    for (size_t i = 0; i < n; i++) out[start[rank[i]]++] = s->g[i];
-    for (size_t u = 0, a = 0; u < nu; a = start[u++]) {
+    for (size_t i = 0; i < n; i++) s->perm[start[rank[i]]++] = i;
+    for (size_t u = 0, a = 0; u < nu && rc == FC_OK; a = start[u++]) {
       size_t b = start[u], k = a + 1;
-      while (k < b && cmp_grp(&out[k - 1], &out[k]) < 0) k++;
-      if (k < b) qsort(out + a, b - a, sizeof *out, cmp_grp);
+      while (k < b && cmp_grp(&s->g[s->perm[k - 1]], &s->g[s->perm[k]]) < 0) k++;
+      if (k < b) rc = sort_user_rows(s->g, s->perm, a, b);
     }
-    fc__free(s->g);
-    s->g = out;
-    out = NULL;
+    s->n_users = nu;
   }
   fc__free(rank);
   fc__free(start);
-  fc__free(out);
   return rc;
 }
 
 /* Ranks the selection's strings (types and categories become the result's
- * names), sorts the groups and merges those of one key. */
+ * names) and orders the groups (s->perm); rows of one key are merged as
+ * they are folded (build_users). */
 static int order_groups(sel *s, fc_segments_result *r) {
   int32_t *rank = fc__mallocarray(s->n ? s->n : 1, sizeof *rank);
   const char **const cols[4] = {s->partner, s->user, s->type, s->cat};
+  size_t distinct[4] = {0, 0, 0, 0};
   int rc = rank ? FC_OK : FC_ENOMEM;
-  size_t k = 0;
   for (int c = 0; c < 4 && rc == FC_OK; c++) {
     rc = rank_strings((const char **)cols[c], s->n, rank, c == 2 ? &r->types : c == 3 ? &r->categories : NULL,
-                      c == 2 ? &r->n_types : c == 3 ? &r->n_categories : NULL);
+                      &distinct[c]);
     for (size_t i = 0; i < s->n && rc == FC_OK; i++) {
-      grp *g = &s->g[i]; /* unsorted yet: g->i == i */
+      grp *g = &s->g[i]; /* g->i == i */
       if (c == 0) g->partner = (uint32_t)rank[i];
       else if (c == 1) g->user = (uint32_t)rank[i];
       else if (c == 2) g->type = (uint32_t)rank[i];
@@ -394,20 +447,9 @@ static int order_groups(sel *s, fc_segments_result *r) {
   }
   fc__free(rank);
   if (rc != FC_OK) return rc;
-  if (sort_groups(s) != FC_OK) return FC_ENOMEM;
-  for (size_t i = 0; i < s->n; i++) { /* exact sums: integers */
-    grp *g = &s->g[i], *last = k ? &s->g[k - 1] : NULL;
-    if (last && cmp_key(last, g) == 0) {
-      last->count += g->count;
-      last->purchases += g->purchases;
-      last->spend += g->spend;
-      last->refund += g->refund;
-    } else {
-      s->g[k++] = *g;
-    }
-  }
-  s->n = k;
-  return FC_OK;
+  r->n_types = distinct[2];
+  r->n_categories = distinct[3];
+  return sort_groups(s, distinct[0], distinct[1]);
 }
 
 /* ---- daily aggregates ---- */
@@ -498,10 +540,12 @@ static int fold_group(const grp *x, work *w, fc_segments_result *r, size_t u, in
   return FC_OK;
 }
 
-/* Counts users, then folds every user's groups (sorted and merged). */
+/* Folds every user's groups in s->perm order, merging the rows of one key
+ * first (their sums are exact integers; summed as doubles one by one they
+ * would depend on how a store split them). */
 static int build_users(const sel *s, work *w, fc_segments_result *r, fc_err *err) {
-  size_t nu = 0, cat_cap = 0, u = 0;
-  for (size_t q = 0; q < s->n; q++) nu += q == 0 || !same_user(&s->g[q - 1], &s->g[q]);
+  size_t nu = s->n_users, cat_cap = 0, u = 0;
+  grp cur;
   r->n_users = nu;
   r->users = fc__calloc(nu ? nu : 1, sizeof *r->users);
   r->type_share = fc__calloc(nu * r->n_types + 1, sizeof *r->type_share);
@@ -510,18 +554,29 @@ static int build_users(const sel *s, work *w, fc_segments_result *r, fc_err *err
   w->ucat_off = fc__calloc(nu + 1, sizeof *w->ucat_off);
   if (!r->users || !r->type_share || !w->days || !w->user_day || !w->ucat_off)
     return fc__err(err, FC_ENOMEM, "out of memory");
-  for (size_t q = 0; q < s->n; q++) {
-    const grp *x = &s->g[q];
-    int first = q == 0 || !same_user(&s->g[q - 1], x);
-    if (first && q > 0) u++;
-    if (first) {
-      r->users[u].partner_id = s->partner[x->i];
-      r->users[u].user_id = s->user[x->i];
-      w->ucat_off[u + 1] = w->ucat_off[u];
+  for (size_t q = 0; q <= s->n; q++) {
+    const grp *x = q < s->n ? &s->g[s->perm[q]] : NULL;
+    int first;
+    if (q > 0 && x && cmp_key(&cur, x) == 0) {
+      cur.count += x->count;
+      cur.purchases += x->purchases;
+      cur.spend += x->spend;
+      cur.refund += x->refund;
+      continue;
     }
-    if (fold_group(x, w, r, u, first, &cat_cap) != FC_OK)
-      return fc__err(err, FC_ENOMEM, "out of memory");
-    w->user_day[u + 1] = w->n_days;
+    if (q > 0) { /* cur is complete: fold it */
+      first = w->n_days == w->user_day[u];
+      if (first) {
+        r->users[u].partner_id = s->partner[cur.i];
+        r->users[u].user_id = s->user[cur.i];
+        w->ucat_off[u + 1] = w->ucat_off[u];
+      }
+      if (fold_group(&cur, w, r, u, first, &cat_cap) != FC_OK)
+        return fc__err(err, FC_ENOMEM, "out of memory");
+      w->user_day[u + 1] = w->n_days;
+      if (x && !same_user(&cur, x)) u++;
+    }
+    if (x) cur = *x;
   }
   return FC_OK;
 }
@@ -537,9 +592,10 @@ typedef struct window {
 /* Relative least-squares slope of spend per window, from the user's first
  * window to the last, clipped to [-1, 1]; 0 with fewer than 2 windows. */
 static double spend_trend(const dayagg *d, size_t nd, const window *wd) {
-  double s[366] = {0}, len = (double)(wd->ref - wd->start + 1) / wd->n, sbar = 0, wbar = 0;
+  double s[366], len = (double)(wd->ref - wd->start + 1) / wd->n, sbar = 0, wbar = 0;
   double num = 0, den = 0, slope;
   int first = wd->n, m;
+  for (int w = 0; w < wd->n; w++) s[w] = 0; /* not all 366: this runs per user and snapshot */
   for (size_t i = 0; i < nd; i++) {
     int w = (int)floor((double)(d[i].day - wd->start) / len);
     if (w >= wd->n) w = wd->n - 1;
@@ -578,31 +634,39 @@ static void interval_stats(const dayagg *d, size_t nd, double tenure, double *me
 }
 
 /* Features of one user from its days up to wd->ref (nd > 0 of them), into
- * f and the feature row x. median_buf holds nd doubles. */
+ * f and the feature row x. median_buf holds nd doubles (NULL with full 0).
+ * With full 0 only
+ * what x needs: no calendar shares, no median (snapshots, one per user and
+ * window, are clustered, not shown). */
 static void user_features(const dayagg *d, size_t nd, const window *wd, fc_user_features *f,
-                          double *x, double *median_buf) {
-  double refund = 0, spent_days = 0;
+                          double *x, double *median_buf, int full) {
+  double refund = 0;
+  size_t spent_days = 0;
   memset(f->month_share, 0, sizeof f->month_share);
   memset(f->quarter_share, 0, sizeof f->quarter_share);
   f->n_txn = f->n_purchases = 0;
   f->total = 0;
+  f->median_daily = 0;
   for (size_t i = 0; i < nd; i++) {
-    int mo = month_of_day(d[i].day);
     f->n_txn += d[i].count;
     f->n_purchases += d[i].purchases;
     f->total += d[i].spend;
     refund += d[i].refund;
+    if (!full) continue;
+    int mo = month_of_day(d[i].day);
     f->month_share[mo - 1] += d[i].spend;
     f->quarter_share[(mo - 1) / 3] += d[i].spend;
-    if (d[i].spend > 0) median_buf[(size_t)spent_days++] = d[i].spend;
+    if (d[i].spend > 0) median_buf[spent_days++] = d[i].spend;
   }
-  for (int m = 0; m < 12; m++) f->month_share[m] = f->total > 0 ? f->month_share[m] / f->total : 0;
-  for (int q = 0; q < 4; q++) f->quarter_share[q] = f->total > 0 ? f->quarter_share[q] / f->total : 0;
-  qsort(median_buf, (size_t)spent_days, sizeof *median_buf, fc__cmp_double);
-  f->median_daily = spent_days == 0 ? 0
-                    : ((size_t)spent_days % 2 ? median_buf[(size_t)spent_days / 2]
-                                              : 0.5 * (median_buf[(size_t)spent_days / 2 - 1] +
-                                                       median_buf[(size_t)spent_days / 2]));
+  if (full) {
+    for (int m = 0; m < 12; m++) f->month_share[m] = f->total > 0 ? f->month_share[m] / f->total : 0;
+    for (int q = 0; q < 4; q++) f->quarter_share[q] = f->total > 0 ? f->quarter_share[q] / f->total : 0;
+    qsort(median_buf, spent_days, sizeof *median_buf, fc__cmp_double);
+    f->median_daily = spent_days == 0 ? 0
+                      : (spent_days % 2 ? median_buf[spent_days / 2]
+                                        : 0.5 * (median_buf[spent_days / 2 - 1] +
+                                                 median_buf[spent_days / 2]));
+  }
   f->active_days = nd;
   f->mean_amount = f->n_purchases ? f->total / (double)f->n_purchases : 0;
   f->tenure_days = (double)(wd->ref - d[0].day + 1);
@@ -671,7 +735,7 @@ static int features_all(work *w, fc_segments_result *r, const fc_segments_params
     const dayagg *d = w->days + w->user_day[u];
     double *ts = r->type_share + u * r->n_types;
     user_features(d, w->user_day[u + 1] - w->user_day[u], &wd, &r->users[u],
-                  r->features + u * dd, buf);
+                  r->features + u * dd, buf, 1);
     user_top_categories(w, u, r->users[u].top_categories);
     for (size_t t = 0; t < r->n_types; t++) ts[t] /= (double)r->users[u].n_txn;
   }
@@ -1006,16 +1070,12 @@ static int64_t snapshot_end(const window *wd, int j) {
 static int snapshot_rows(const fc_segments_result *r, const work *w, const window *wd,
                          double **rows, size_t **owner, int **snap, size_t *m, fc_err *err) {
   size_t nu = r->n_users, dd = FC_SEGF_COUNT, cap = nu * (size_t)wd->n;
-  double *buf = fc__mallocarray(w->n_days, sizeof *buf);
   fc_user_features f;
   *rows = fc__mallocarray(cap * dd, sizeof **rows);
   *owner = fc__mallocarray(cap, sizeof **owner);
   *snap = fc__mallocarray(cap, sizeof **snap);
   *m = 0;
-  if (!buf || !*rows || !*owner || !*snap) {
-    fc__free(buf);
-    return fc__err(err, FC_ENOMEM, "out of memory");
-  }
+  if (!*rows || !*owner || !*snap) return fc__err(err, FC_ENOMEM, "out of memory");
   for (size_t u = 0; u < nu; u++) {
     const dayagg *d = w->days + w->user_day[u];
     size_t nd = w->user_day[u + 1] - w->user_day[u];
@@ -1025,12 +1085,11 @@ static int snapshot_rows(const fc_segments_result *r, const work *w, const windo
       at.ref = snapshot_end(wd, j);
       while (upto < nd && d[upto].day <= at.ref) upto++;
       if (upto == 0) continue;
-      user_features(d, upto, &at, &f, *rows + *m * dd, buf);
+      user_features(d, upto, &at, &f, *rows + *m * dd, NULL, 0);
       (*owner)[*m] = u;
       (*snap)[(*m)++] = j;
     }
   }
-  fc__free(buf);
   return fc_scaler_apply(&w->scaler, *rows, *m, err);
 }
 

@@ -1,8 +1,9 @@
-/* insights_segments_cpu DB TENANT CURRENCY [REPEATS]: the CPU time of a
- * segments answer over a tenant's whole history from the per-customer
+/* insights_segments_cpu DB TENANT CURRENCY [REPEATS [OUT]]: the CPU time
+ * of a segments answer over a tenant's whole history from the per-customer
  * rollups (load + core) and from the raw rows (load + core), and whether
- * the two answers are byte for byte the same. Opening the database
- * back-fills the rollups of an older file. */
+ * the two answers are byte for byte the same. With OUT the last answer
+ * (users included) is written there, to compare builds. Opening the
+ * database back-fills the rollups of an older file. */
 #define _GNU_SOURCE /* clock_gettime; pthread types in uv.h */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ static double cpu_seconds(void) {
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static int one_round(gw_db *db, const char *tenant, const char *ccy) {
+static int one_round(gw_db *db, const char *tenant, const char *ccy, const char *out) {
   gw_user_days ud;
   gw_txn_set raw;
   fc_segments_result r1, r2;
@@ -49,6 +50,11 @@ static int one_round(gw_db *db, const char *tenant, const char *ccy) {
          "segments %.3f s CPU | %zu users, k %d, same answer: %s\n",
          ud.n, t[1] - t[0], t[2] - t[1], raw.n, t[3] - t[2], t[4] - t[3], r1.n_users, r1.k,
          a.len == b.len && !memcmp(a.data, b.data, a.len) ? "yes" : "NO");
+  FILE *f = out ? fopen(out, "wb") : NULL;
+  if (f) {
+    fwrite(a.data, 1, a.len, f);
+    fclose(f);
+  }
   fc_buf_free(&a);
   fc_buf_free(&b);
   fc_segments_result_free(&r1);
@@ -61,11 +67,12 @@ static int one_round(gw_db *db, const char *tenant, const char *ccy) {
 int main(int argc, char **argv) {
   gw_db *db;
   fc_err err;
-  if (argc < 4) return fprintf(stderr, "usage: insights_segments_cpu DB TENANT CURRENCY [REPEATS]\n"), 2;
+  if (argc < 4)
+    return fprintf(stderr, "usage: insights_segments_cpu DB TENANT CURRENCY [REPEATS [OUT]]\n"), 2;
   int repeats = argc > 4 ? atoi(argv[4]) : 3;
   if (gw_db_open(argv[1], 0, &db, &err) != FC_OK) return fprintf(stderr, "%s\n", err.msg), 1;
   for (int i = 0; i < repeats; i++)
-    if (one_round(db, argv[2], argv[3]) != 0) return 1;
+    if (one_round(db, argv[2], argv[3], argc > 5 ? argv[5] : NULL) != 0) return 1;
   gw_db_close(db);
   return 0;
 }

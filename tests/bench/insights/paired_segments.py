@@ -5,7 +5,10 @@ same database file, and requests alternate between them so both meet the
 same machine load (bench.py measures its two columns minutes apart). Then
 the other insights of bench.py from the rollups node.
 
-Usage: paired_segments.py GATEWAY DB RUNS
+Usage: paired_segments.py GATEWAY DB RUNS [GATEWAY_B]
+With GATEWAY_B the second node is that build, also reading the rollups
+(a before/after of two builds on the same file and under the same load),
+instead of GATEWAY with --no-rollup-reads.
 DB: a database bench.py filled (tenant "big"), e.g. a copy kept from its run;
 the start back-fills txn_user_daily of an older file (bench.spawn waits 120 s).
 Stdlib only."""
@@ -26,26 +29,29 @@ def cpu_seconds(pid):
 
 def main():
     gw, db, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    gw_b = sys.argv[4] if len(sys.argv) > 4 else None
     print("load before:", os.getloadavg(), flush=True)
     pa, porta = bench.spawn(gw, db)
     st, d = bench.Client(porta, bench.ADMIN).call(
         "POST", "/v1/admin/keys", json.dumps({"tenant_id": "big", "tier": "bench"}))
     assert st == 201, d
     key = json.loads(d)["key"]
-    pb, portb = bench.spawn(gw, db, "--no-rollup-reads")  # reads the new key at its start
+    # Reads the new key at its start.
+    pb, portb = bench.spawn(gw_b, db) if gw_b else bench.spawn(gw, db, "--no-rollup-reads")
+    other = "B" if gw_b else "raw"
 
     def call(port, path):  # a connection per request: the other node's turn outlasts the idle timeout
         return bench.Client(port, key).call("GET", path)
 
     try:
         path = "/v1/insights/segments"
-        res = {"rollups": [], "raw": [], "others": {}, "cpu": {"rollups": [], "raw": []}}
-        pids = {"rollups": pa.pid, "raw": pb.pid}
+        res = {"rollups": [], other: [], "others": {}, "cpu": {"rollups": [], other: []}}
+        pids = {"rollups": pa.pid, other: pb.pid}
         for port in (porta, portb):
             st, d = call(port, path)  # warm-up: page cache
             assert st == 200, d[:300]
         for r in range(runs):
-            pair = (("rollups", porta), ("raw", portb))
+            pair = (("rollups", porta), (other, portb))
             for name, port in pair if r % 2 == 0 else pair[::-1]:
                 c0, t = cpu_seconds(pids[name]), time.perf_counter()
                 st, d = call(port, path)
@@ -69,7 +75,7 @@ def main():
                 assert st == 200, d[:300]
             res["others"][name] = (bench.pct(v, 50), bench.pct(v, 95))
             print("%s (rollups): p50 %.0f / p95 %.0f ms" % ((name,) + res["others"][name]), flush=True)
-        for name in ("rollups", "raw"):
+        for name in ("rollups", other):
             print("segments %s: p50 %.0f / p95 %.0f ms, node CPU p50 %.2f s" % (
                 name, bench.pct(res[name], 50), bench.pct(res[name], 95), bench.pct(res["cpu"][name], 50)))
         print("load after:", os.getloadavg())
