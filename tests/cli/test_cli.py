@@ -10,28 +10,10 @@ import datetime
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok - {name}")
-    else:
-        failed += 1
-        print(f"not ok - {name}: {detail}", file=sys.stderr)
-
-
-def run(cli, *args):
-    # A deadline against a hang, not a speed check: ASan builds on a busy
-    # two-core machine run many times slower than a Release build alone.
-    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=600)
-    return p.returncode, p.stdout, p.stderr
+from clitest import check, run, summary
 
 
 def main():
@@ -378,8 +360,7 @@ def main():
         check("features: bad granularity refused", rc == 1 and "hour or day" in err, err)
         trends_checks(cli, tmp)
         option_table_checks(cli, tmp)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 def option_table_checks(cli, tmp):
