@@ -154,3 +154,11 @@ void fc_buf_json_fixed(fc_buf *b, double v, int decimals) {
     b->len--;
   }
 }
+
+void fc_buf_json_fields(fc_buf *b, const char *const *names, const double *values, size_t n, int decimals) {
+  for (size_t i = 0; i < n; i++) {
+    fc_buf_printf(b, ",\"%s\":", names[i]);
+    if (decimals < 0) fc_buf_json_num(b, values[i]);
+    else fc_buf_json_fixed(b, values[i], decimals);
+  }
+}

@@ -61,6 +61,12 @@ typedef struct fc_path_point {
   double scheduled_out, scheduled_in, stream_drain, predicted_out, predicted_in;
 } fc_path_point;
 
+/* The JSON names of a path point's figures, p10 to predicted_in in the
+ * order above: the projection's "path" rows and the gateway's recorded
+ * paths (p10, p50, p90: the first three) write them through this one list
+ * (fc_buf_json_fields). */
+extern const char *const fc_path_fields[8];
+
 typedef struct fc_stream_runway {
   fc_stream stream; /* a copy: its id and tenant_id are owned by the projection,
                      * which therefore outlives the treasury it came from */
