@@ -133,6 +133,25 @@ static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i) {
   snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
+int gw__prediction_of(sqlite3_stmt *st, gw_prediction *p, fc_err *err) {
+  const char *extra = (const char *)sqlite3_column_text(st, 11);
+  memset(p, 0, sizeof *p);
+  col_copy(p->id, sizeof p->id, st, 0);
+  col_copy(p->tenant, sizeof p->tenant, st, 1);
+  col_copy(p->kind, sizeof p->kind, st, 2);
+  col_copy(p->currency, sizeof p->currency, st, 3);
+  col_copy(p->granularity, sizeof p->granularity, st, 4);
+  col_copy(p->source, sizeof p->source, st, 5);
+  p->version = sqlite3_column_int64(st, 6);
+  p->origin = sqlite3_column_int64(st, 7);
+  p->step = sqlite3_column_int64(st, 8);
+  p->served_at = sqlite3_column_int64(st, 9);
+  if ((extra && !(p->extra = strdup(extra))) ||
+      gw__points_parse((const char *)sqlite3_column_text(st, 10), p) != 0)
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
+  return FC_OK;
+}
+
 int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn,
                            void *arg, fc_err *err) {
   GW_PG(db, gw_pg_predictions_each(pg_, tenant, kind, fn, arg, err));
@@ -151,24 +170,8 @@ int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_p
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
     while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
       gw_prediction p;
-      memset(&p, 0, sizeof p);
-      col_copy(p.id, sizeof p.id, st, 0);
-      col_copy(p.tenant, sizeof p.tenant, st, 1);
-      col_copy(p.kind, sizeof p.kind, st, 2);
-      col_copy(p.currency, sizeof p.currency, st, 3);
-      col_copy(p.granularity, sizeof p.granularity, st, 4);
-      col_copy(p.source, sizeof p.source, st, 5);
-      p.version = sqlite3_column_int64(st, 6);
-      p.origin = sqlite3_column_int64(st, 7);
-      p.step = sqlite3_column_int64(st, 8);
-      p.served_at = sqlite3_column_int64(st, 9);
-      const char *extra = (const char *)sqlite3_column_text(st, 11);
-      if (extra && !(p.extra = strdup(extra)))
-        rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-      else if (gw__points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
-        rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-      else
-        rc = fn(&p, arg);
+      rc = gw__prediction_of(st, &p, err);
+      if (rc == FC_OK) rc = fn(&p, arg);
       gw_prediction_free(&p);
     }
     if (rc == FC_OK && r != SQLITE_DONE && r != SQLITE_ROW) rc = gw__sql_err(c, err, "predictions");
