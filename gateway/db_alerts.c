@@ -228,8 +228,8 @@ int gw_db_webhook_insert(gw_db *db, const gw_webhook *w, fc_err *err) {
 }
 
 /* The alert listings' rows as a JSON array (gw__list_json, db_list.c). */
-static int write_rows(gw_db *db, const char *sql, const char *a1, const char *a2, int64_t n3,
-                      gw_row_json_fn row_fn, fc_buf *out, size_t *count, fc_err *err) {
+static int write_rows(gw_db *db, const char *sql, const char *a1, const char *a2, int64_t n3, gw_row_json_fn row_fn,
+                      fc_buf *out, size_t *count, fc_err *err) {
   return gw__list_json(db, sql, a1, a2, n3, "list", row_fn, out, count, err);
 }
 

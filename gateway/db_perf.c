@@ -146,8 +146,7 @@ int gw__prediction_of(sqlite3_stmt *st, gw_prediction *p, fc_err *err) {
   p->origin = sqlite3_column_int64(st, 7);
   p->step = sqlite3_column_int64(st, 8);
   p->served_at = sqlite3_column_int64(st, 9);
-  if ((extra && !(p->extra = strdup(extra))) ||
-      gw__points_parse((const char *)sqlite3_column_text(st, 10), p) != 0)
+  if ((extra && !(p->extra = strdup(extra))) || gw__points_parse((const char *)sqlite3_column_text(st, 10), p) != 0)
     return fc_err_set(err, FC_ENOMEM, "out of memory");
   return FC_OK;
 }

@@ -159,8 +159,8 @@ int gw_db_tenant_exists(gw_db *db, const char *id, int *exists, fc_err *err) {
 }
 
 /* A listing with one optional text parameter (?1). */
-static int write_rows(gw_db *db, const char *sql, const char *arg1, gw_row_json_fn row_fn, fc_buf *out,
-                      size_t *count, fc_err *err) {
+static int write_rows(gw_db *db, const char *sql, const char *arg1, gw_row_json_fn row_fn, fc_buf *out, size_t *count,
+                      fc_err *err) {
   return gw__list_json(db, sql, arg1, NULL, 0, "list", row_fn, out, count, err);
 }
 

@@ -57,8 +57,8 @@ static int exec_count(PGconn *c, const char *sql, const pg_args *a, const char *
 /* ---- listings ---- */
 
 /* The alert listings' rows as a JSON array (pg_list.c). */
-static int write_rows(gw_pg *pg, const char *sql, const pg_args *a, pg_row_json_fn row, fc_buf *out,
-                      size_t *count, fc_err *err) {
+static int write_rows(gw_pg *pg, const char *sql, const pg_args *a, pg_row_json_fn row, fc_buf *out, size_t *count,
+                      fc_err *err) {
   return pg_list_json(pg, sql, a, "list", row, out, count, err);
 }
 

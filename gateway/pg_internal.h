@@ -61,10 +61,10 @@ void pg_json_time(fc_buf *out, const PGresult *r, int row, int col);
  * rows as one JSON array; *count = the rows written. pg_list_json does the
  * same in one read-only snapshot on a pooled connection. */
 typedef void (*pg_row_json_fn)(const PGresult *r, int i, fc_buf *out);
-int pg_query_json(PGconn *c, const char *sql, const pg_args *a, const char *what, pg_row_json_fn row,
-                  fc_buf *out, size_t *count, fc_err *err);
-int pg_list_json(gw_pg *pg, const char *sql, const pg_args *a, const char *what, pg_row_json_fn row,
-                 fc_buf *out, size_t *count, fc_err *err);
+int pg_query_json(PGconn *c, const char *sql, const pg_args *a, const char *what, pg_row_json_fn row, fc_buf *out,
+                  size_t *count, fc_err *err);
+int pg_list_json(gw_pg *pg, const char *sql, const pg_args *a, const char *what, pg_row_json_fn row, fc_buf *out,
+                 size_t *count, fc_err *err);
 
 /* A predictions row (id, tenant_id, kind, currency, granularity,
  * model_source, model_version, origin, step, served_at, points, extra) into

@@ -126,8 +126,8 @@ int gw_pg_tenant_exists(gw_pg *pg, const char *id, int *exists, fc_err *err) {
 
 /* A listing with one text parameter (NULL: SQL NULL, typed, so every
  * listing has its $1). */
-static int write_rows(gw_pg *pg, const char *sql, const char *arg1, pg_row_json_fn row, fc_buf *out,
-                      size_t *count, fc_err *err) {
+static int write_rows(gw_pg *pg, const char *sql, const char *arg1, pg_row_json_fn row, fc_buf *out, size_t *count,
+                      fc_err *err) {
   pg_args a = {0};
   pg_arg_text(&a, arg1);
   return pg_list_json(pg, sql, &a, "list", row, out, count, err);

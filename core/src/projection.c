@@ -558,8 +558,8 @@ static void time_str(fc_buf *b, int64_t t) {
   fc_buf_json_str(b, s);
 }
 
-const char *const fc_path_fields[8] = {"p10",          "p50",           "p90",          "scheduled_out",
-                                      "scheduled_in", "stream_drain", "predicted_out", "predicted_in"};
+const char *const fc_path_fields[8] = {"p10",          "p50",          "p90",           "scheduled_out",
+                                       "scheduled_in", "stream_drain", "predicted_out", "predicted_in"};
 
 int fc_projection_write_drivers(const fc_currency_projection *c, fc_buf *b) {
   fc_buf_putc(b, '[');
@@ -637,9 +637,8 @@ static void write_currency(fc_buf *b, const fc_currency_projection *c) {
     if (k) fc_buf_putc(b, ',');
     fc_buf_printf(b, "{\"hour\":%d,\"at\":", pt->hour);
     time_str(b, pt->at);
-    const double v[] = {pt->p10,          pt->p50,           pt->p90,
-                        pt->scheduled_out, pt->scheduled_in, pt->stream_drain,
-                        pt->predicted_out, pt->predicted_in};
+    const double v[] = {pt->p10,          pt->p50,          pt->p90,           pt->scheduled_out,
+                        pt->scheduled_in, pt->stream_drain, pt->predicted_out, pt->predicted_in};
     fc_buf_json_fields(b, fc_path_fields, v, sizeof v / sizeof v[0], c->scale);
     fc_buf_putc(b, '}');
   }

@@ -107,5 +107,5 @@ TEST(buf_json_fields) {
   fc_buf_free(&b);
 }
 
-TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic),
-          T(rng_distributions))
+TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(status_table), T(buf_json_escapes),
+          T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic), T(rng_distributions))
