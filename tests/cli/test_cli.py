@@ -38,7 +38,8 @@ def main():
         # usage on stderr and exits 2. (forecast, decompose and backtest
         # once said "unknown option '--help'".)
         options = {
-            ("project",): ["--data", "--now", "--horizon", "--method", "--json"],
+            ("project",): ["--data", "--now", "--horizon", "--method", "--json", "--currency", "--tenant",
+                           "--floors", "--fx", "--seed", "--paths", "--target", "--scenario", "--output"],
             ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output"],
             ("features",): ["--data", "--tenant", "--currency", "--now"],
             ("segment",): ["--input", "--method", "--k", "--eps", "--output"],

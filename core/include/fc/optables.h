@@ -7,6 +7,7 @@
  *   segment     fc_segments_params (segments.h)        fc_segments_optable
  *   trends      fc_trends_options (below)              fc_trends_optable
  *   gbdt train  fc_gbdt_train_options (below)          fc_gbdt_train_optable
+ *   project     fc_project_request (project.h)         fc_project_optable
  *
  * Options that only one front door has, because they name its own world
  * (files, --json, a JSON array of names), stay with that door.
@@ -16,6 +17,7 @@
 
 #include "fc/gbdt.h"
 #include "fc/options.h"
+#include "fc/project.h"
 #include "fc/segments.h"
 #include "fc/trends.h"
 
@@ -59,6 +61,13 @@ typedef struct fc_gbdt_train_options {
 
 fc_gbdt_train_options fc_gbdt_train_options_defaults(void);
 extern const fc_opt_table fc_gbdt_train_optable;
+
+/* project: into an fc_project_request from fc_project_defaults(). now,
+ * horizon, method and currency are offered on both sides (the gateway's
+ * /v1/projection query reads them through this table); the rest names the
+ * CLI's world. Whole numbers are digits only: a query's "4x", "+5" or "1e2"
+ * is refused, as before the table. */
+extern const fc_opt_table fc_project_optable;
 
 #ifdef __cplusplus
 }
