@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fc/flows.h"
 #include "fc/freq.h"
 #include "fc/time.h"
 #include "internal.h"
@@ -272,10 +273,51 @@ static const fc_opt pj_opts[] = {
      "depletion floors, e.g. USDC=25000,*=0 (default 0)"},
     {"fx", NULL, FC_OPT_STRING, PJ(p.fx), 0, 0, NULL, FC_OPT_CLI, "A/B=RATE,...",
      "exchange rates for recommendations (default USD/USDC=1,USD/USDT=1,EUR/EURC=1)"},
-    {"seed", NULL, FC_OPT_TEXT, 0, 0, 0, pj_seed, FC_OPT_CLI, "N",
-     "seed of the simulation, 0..2147483647 (default 0)"},
+    {"seed", NULL, FC_OPT_TEXT, 0, 0, 0, pj_seed, FC_OPT_CLI, "N", "seed of the simulation, 0..2147483647 (default 0)"},
     {"paths", NULL, FC_OPT_TEXT, 0, 0, 0, pj_paths, FC_OPT_CLI, "N", "simulated paths, 100..100000 (default 1000)"},
     {"target", NULL, FC_OPT_TEXT, 0, 0, 0, pj_target, FC_OPT_CLI, "P",
      "rebalancing aims below this P(breach within the horizon), in (0, 1) (default 0.05)"},
 };
 const fc_opt_table fc_project_optable = {"project", pj_opts, ARRAY_LEN(pj_opts)};
+
+/* ---- cashflow ---------------------------------------------------------- */
+
+static int cf_now(void *base, const char *s, fc_err *err) {
+  return fc_time_parse(s, strlen(s), &((fc_cashflow_params *)base)->now, err);
+}
+
+static int cf_horizon(void *base, const char *s, fc_err *err) {
+  long n = 0;
+  int rc = digits_in(s, 1, FC_CASHFLOW_MAX_HORIZON, "whole steps", &n, err);
+  if (rc == FC_OK) ((fc_cashflow_params *)base)->horizon = (int)n;
+  return rc;
+}
+
+static int cf_granularity(void *base, const char *s, fc_err *err) {
+  fc_cashflow_params *p = base;
+  if (strcmp(s, "hour") == 0) p->step = FC_STEP_HOUR;
+  else if (strcmp(s, "day") == 0) p->step = FC_STEP_DAY;
+  else return fc__err(err, FC_EINVAL, "want hour or day, got \"%.20s\"", s);
+  return FC_OK;
+}
+
+static int cf_seed(void *base, const char *s, fc_err *err) {
+  long n = 0;
+  int rc = digits_in(s, 0, (long)FC_OPT_SEED_MAX, "a whole number", &n, err);
+  if (rc == FC_OK) ((fc_cashflow_params *)base)->seed = (uint64_t)n;
+  return rc;
+}
+
+#define CF(f) offsetof(fc_cashflow_params, f)
+static const fc_opt cf_opts[] = {
+    {"now", NULL, FC_OPT_TEXT, 0, 0, 0, cf_now, FC_OPT_BOTH, "TS",
+     "as-of time (ISO 8601 UTC); default: the hour after the newest transfer"},
+    {"horizon", NULL, FC_OPT_TEXT, 0, 0, 0, cf_horizon, FC_OPT_BOTH, "H", "steps ahead, 1..720 (default 48)"},
+    {"granularity", NULL, FC_OPT_TEXT, 0, 0, 0, cf_granularity, FC_OPT_BOTH, "hour|day", "the step (default hour)"},
+    {"currency", NULL, FC_OPT_STRING, CF(currency), 0, 0, NULL, FC_OPT_BOTH, "C",
+     "one currency (default: every currency of the tenant's accounts)"},
+    {"tenant", NULL, FC_OPT_STRING, CF(tenant_id), 0, 0, NULL, FC_OPT_CLI, "T",
+     "this tenant (default: the data's only tenant)"},
+    {"seed", NULL, FC_OPT_TEXT, 0, 0, 0, cf_seed, FC_OPT_CLI, "S", "seed of the trees, 0..2147483647 (default 0)"},
+};
+const fc_opt_table fc_cashflow_optable = {"cashflow", cf_opts, ARRAY_LEN(cf_opts)};

@@ -40,7 +40,8 @@ def main():
         options = {
             ("project",): ["--data", "--now", "--horizon", "--method", "--json", "--currency", "--tenant",
                            "--floors", "--fx", "--seed", "--paths", "--target", "--scenario", "--output"],
-            ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output"],
+            ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output", "--currency", "--tenant",
+                            "--seed", "--json"],
             ("features",): ["--data", "--tenant", "--currency", "--now"],
             ("segment",): ["--input", "--method", "--k", "--eps", "--output"],
             ("trends",): ["--input", "--granularity", "--partner", "--currency", "--from", "--to",
@@ -117,6 +118,12 @@ def main():
         check("negative floor refused in words", rc == 1 and "is negative" in err, err)
         rc, out, err = run(cli, "project", "--data", demo, "--method", "ml", "--paths", "5")
         check("too few paths refused", rc == 1 and "--paths" in err, err)
+        for args, msg in ((["--horizon", "0"], '--horizon: want whole steps in 1..720, got "0"'),
+                          (["--horizon", "1e2"], "--horizon: want whole steps"),
+                          (["--granularity", "week"], '--granularity: want hour or day, got "week"'),
+                          (["--seed", "-1"], "--seed: want a whole number")):
+            rc, out, err = run(cli, "cashflow", "--data", demo, *args)
+            check("cashflow: %s refused by the table" % " ".join(args), rc == 1 and msg in err and out == "", err)
         rc, out, err = run(cli, "cashflow", "--data", demo, "--currency", "GBP", "--horizon", "48", "--json")
         check("cashflow: 48 steps with importance",
               rc == 0 and len(json.loads(out)["forecasts"][0]["steps"]) == 48

@@ -2,6 +2,7 @@
  * and the WASM module both read: ranges, types, names, help. */
 #include "runner.h"
 
+#include "fc/flows.h"
 #include "fc/optables.h"
 
 static const fc_opt *find(const fc_opt_table *t, const char *key, unsigned where) {
@@ -160,6 +161,23 @@ TEST(project_options) {
   ASSERT_INT_EQ(r.method, FC_PROJECT_ML);
 }
 
-TEST_LIST(T(project_options), T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names), T(segment_text_options),
-          T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type),
+/* cashflow: granularity to the step, horizon digits only. */
+TEST(cashflow_options) {
+  fc_cashflow_params p = fc_cashflow_defaults();
+  const fc_opt *g = find(&fc_cashflow_optable, "granularity", FC_OPT_JSON);
+  const fc_opt *h = find(&fc_cashflow_optable, "horizon", FC_OPT_JSON);
+  fc_err e;
+  ASSERT(g && h && find(&fc_cashflow_optable, "seed", FC_OPT_JSON) == NULL);
+  ASSERT_OK(fc_opt_set(g, &p, "day", &e));
+  ASSERT_INT_EQ(p.step, FC_STEP_DAY);
+  ASSERT_INT_EQ(fc_opt_set(g, &p, "week", &e), FC_EINVAL);
+  ASSERT_INT_EQ(p.step, FC_STEP_DAY);
+  ASSERT_INT_EQ(fc_opt_set(h, &p, "721", &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_opt_set(h, &p, "2.5", &e), FC_EINVAL);
+  ASSERT_OK(fc_opt_set(h, &p, "96", &e));
+  ASSERT_INT_EQ(p.horizon, 96);
+}
+
+TEST_LIST(T(cashflow_options), T(project_options), T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names),
+          T(segment_text_options), T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type),
           T(help_from_the_table))

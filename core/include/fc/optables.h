@@ -8,6 +8,7 @@
  *   trends      fc_trends_options (below)              fc_trends_optable
  *   gbdt train  fc_gbdt_train_options (below)          fc_gbdt_train_optable
  *   project     fc_project_request (project.h)         fc_project_optable
+ *   cashflow    fc_cashflow_params (cashflow.h)        fc_cashflow_optable
  *
  * Options that only one front door has, because they name its own world
  * (files, --json, a JSON array of names), stay with that door.
@@ -15,6 +16,7 @@
 #ifndef FC_OPTABLES_H
 #define FC_OPTABLES_H
 
+#include "fc/cashflow.h"
 #include "fc/gbdt.h"
 #include "fc/options.h"
 #include "fc/project.h"
@@ -68,6 +70,11 @@ extern const fc_opt_table fc_gbdt_train_optable;
  * CLI's world. Whole numbers are digits only: a query's "4x", "+5" or "1e2"
  * is refused, as before the table. */
 extern const fc_opt_table fc_project_optable;
+
+/* cashflow: into an fc_cashflow_params from fc_cashflow_defaults(); a
+ * currency left NULL means every currency of the tenant (the caller's
+ * loop). Whole numbers are digits only, as for project. */
+extern const fc_opt_table fc_cashflow_optable;
 
 #ifdef __cplusplus
 }
