@@ -92,24 +92,13 @@ static int run(const fc_treasury *t, fc_cashflow_params *p, const char *ccy, int
 int cmd_cashflow(int argc, char **argv) {
   const fc_cashflow_params defaults = fc_cashflow_defaults();
   fc_cashflow_params p = defaults;
-  const char *dir = NULL, *output = "-", *v;
-  int json = 0, bad = 0, rc;
+  const cli_command c = {"cashflow", usage, &fc_cashflow_optable, &defaults, "--data", NULL};
+  cli_io io = {NULL, "-", 0, NULL};
+  int rc;
   fc_treasury *t;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0) return cli_help(stdout, usage, &fc_cashflow_optable, &defaults);
-    if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if ((v = cli_flag(argc, argv, &i, "--data", &bad))) dir = v;
-    else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) output = v;
-    else if (bad) return 2;
-    else if ((rc = cli_opt(argc, argv, &i, "cashflow", &fc_cashflow_optable, &p)) > 0) return rc;
-    else if (rc < 0) {
-      fprintf(stderr, "floatcast cashflow: unknown option '%s'\n", argv[i]);
-      return cli_help(stderr, usage, &fc_cashflow_optable, &defaults);
-    }
-  }
-  if (dir == NULL) return cli_help(stderr, usage, &fc_cashflow_optable, &defaults);
-  if (cli_load_treasury("cashflow", dir, &t)) return 1;
-  rc = run(t, &p, p.currency, json, output);
+  if ((rc = cli_parse_io(argc, argv, &c, &p, &io)) >= 0) return rc;
+  if (cli_load_treasury("cashflow", io.input, &t)) return 1;
+  rc = run(t, &p, p.currency, io.json, io.output);
   fc_treasury_destroy(t);
   return rc;
 }

@@ -59,25 +59,15 @@ static void print_table(const fc_projection *p) {
 int cmd_project(int argc, char **argv) {
   const fc_project_request defaults = fc_project_defaults();
   fc_project_request req = defaults;
-  const char *dir = NULL, *output = "-", *scenario = NULL, *v;
-  int json = 0, bad = 0, rc;
+  const cli_command c = {"project", usage, &fc_project_optable, &defaults, "--data", "--scenario"};
+  cli_io io = {NULL, "-", 0, NULL};
+  const char *dir, *output, *scenario;
+  int rc;
   fc_treasury *t;
   fc_projection *proj;
   fc_err err;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0) return cli_help(stdout, usage, &fc_project_optable, &defaults);
-    if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if ((v = cli_flag(argc, argv, &i, "--data", &bad))) dir = v;
-    else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) output = v;
-    else if ((v = cli_flag(argc, argv, &i, "--scenario", &bad))) scenario = v;
-    else if (bad) return 2;
-    else if ((rc = cli_opt(argc, argv, &i, "project", &fc_project_optable, &req)) > 0) return rc;
-    else if (rc < 0) {
-      fprintf(stderr, "floatcast project: unknown option '%s'\n", argv[i]);
-      return cli_help(stderr, usage, &fc_project_optable, &defaults);
-    }
-  }
-  if (dir == NULL) return cli_help(stderr, usage, &fc_project_optable, &defaults);
+  if ((rc = cli_parse_io(argc, argv, &c, &req, &io)) >= 0) return rc;
+  dir = io.input, output = io.output, scenario = io.extra;
   fc_err_clear(&err);
   if (cli_load_treasury("project", dir, &t)) return 1;
   if (req.p.now == FC_TIME_NONE && (req.p.now = fc_treasury_default_now(t, req.p.tenant_id)) == FC_TIME_NONE) {
@@ -101,7 +91,7 @@ int cmd_project(int argc, char **argv) {
     fc_treasury_destroy(t);
     return cli_fail_err("project", NULL, rc, &err);
   }
-  if (json) {
+  if (io.json) {
     fc_buf out;
     fc_buf_init(&out);
     rc = fc_projection_write_json(proj, &out) == FC_OK && cli_write_file(output, out.data, out.len) == 0 ? 0 : 1;
