@@ -62,6 +62,9 @@ int gw__list_json(gw_db *db, const char *sql, const char *a1, const char *a2, in
  * memory. The caller frees p (gw_prediction_free) either way. */
 struct gw_prediction;
 int gw__prediction_of(sqlite3_stmt *st, struct gw_prediction *p, fc_err *err);
+/* A realized step (step, at, actual, mean, lo, hi: columns 0-5) into x. */
+struct gw_realized;
+void gw__realized_of(sqlite3_stmt *st, struct gw_realized *x);
 
 /* The txn_daily rollup (db_rollups.c, db_rollups.h), kept by db.c's
  * transaction upserts: the schema (created and back-filled inside

@@ -227,6 +227,15 @@ int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *
   return n ? gw__in_txn(db, realized_put_txn, &x, err) : FC_OK;
 }
 
+void gw__realized_of(sqlite3_stmt *st, gw_realized *x) {
+  x->step = sqlite3_column_int(st, 0);
+  x->at = sqlite3_column_int64(st, 1);
+  x->actual = sqlite3_column_double(st, 2);
+  x->mean = sqlite3_column_double(st, 3);
+  x->lo = sqlite3_column_double(st, 4);
+  x->hi = sqlite3_column_double(st, 5);
+}
+
 int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const char *currency,
                           const char *granularity, const char *source, int64_t version, size_t max,
                           gw_realized *out, size_t *n, int64_t *origin, fc_err *err) {
@@ -254,12 +263,7 @@ int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const
     while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW) {
       gw_realized *x = &out[(*n)++];
       int64_t o = sqlite3_column_int64(st, 6);
-      x->step = sqlite3_column_int(st, 0);
-      x->at = sqlite3_column_int64(st, 1);
-      x->actual = sqlite3_column_double(st, 2);
-      x->mean = sqlite3_column_double(st, 3);
-      x->lo = sqlite3_column_double(st, 4);
-      x->hi = sqlite3_column_double(st, 5);
+      gw__realized_of(st, x);
       if (o < *origin) *origin = o;
     }
     if (r != SQLITE_DONE && r != SQLITE_ROW) rc = gw__sql_err(c, err, "realized");

@@ -19,12 +19,7 @@ static int realized_of(sqlite3 *c, const char *id, size_t horizon, gw_realized *
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < horizon) {
     gw_realized *x = &(*r)[(*n)++];
-    x->step = sqlite3_column_int(st, 0);
-    x->at = sqlite3_column_int64(st, 1);
-    x->actual = sqlite3_column_double(st, 2);
-    x->mean = sqlite3_column_double(st, 3);
-    x->lo = sqlite3_column_double(st, 4);
-    x->hi = sqlite3_column_double(st, 5);
+    gw__realized_of(st, x);
   }
   if (s != SQLITE_DONE && s != SQLITE_ROW) rc = gw__sql_err(c, err, "track");
   sqlite3_finalize(st);

@@ -72,5 +72,8 @@ int pg_list_json(gw_pg *pg, const char *sql, const pg_args *a, const char *what,
  * memory. The caller frees p (gw_prediction_free) either way. */
 struct gw_prediction;
 int pg_prediction_of(const PGresult *r, int i, struct gw_prediction *p, fc_err *err);
+/* A realized step (step, at, actual, mean, lo, hi: columns 0-5) into x. */
+struct gw_realized;
+void pg_realized_of(const PGresult *r, int i, struct gw_realized *x);
 
 #endif /* GW_PG_INTERNAL_H */

@@ -73,6 +73,15 @@ int pg_prediction_of(const PGresult *r, int i, gw_prediction *p, fc_err *err) {
   return FC_OK;
 }
 
+void pg_realized_of(const PGresult *r, int i, gw_realized *x) {
+  x->step = (int)pg_i64(r, i, 0);
+  x->at = pg_i64(r, i, 1);
+  x->actual = f64(r, i, 2);
+  x->mean = f64(r, i, 3);
+  x->lo = f64(r, i, 4);
+  x->hi = f64(r, i, 5);
+}
+
 typedef struct each_args {
   const char *tenant, *kind;
   gw_prediction_fn fn;
@@ -168,12 +177,7 @@ static int window_fn(PGconn *c, void *arg, fc_err *err) {
   for (int i = 0; i < PQntuples(r) && *w->n < w->max; i++) {
     gw_realized *x = &w->out[(*w->n)++];
     int64_t o = pg_i64(r, i, 6);
-    x->step = (int)pg_i64(r, i, 0);
-    x->at = pg_i64(r, i, 1);
-    x->actual = f64(r, i, 2);
-    x->mean = f64(r, i, 3);
-    x->lo = f64(r, i, 4);
-    x->hi = f64(r, i, 5);
+    pg_realized_of(r, i, x);
     if (o < *w->origin) *w->origin = o;
   }
   PQclear(r);

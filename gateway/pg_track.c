@@ -26,12 +26,7 @@ static int realized_of(PGconn *c, const char *id, size_t horizon, gw_realized **
   if (!res) return pg_failed(err);
   for (int i = 0; i < PQntuples(res) && *n < horizon; i++) {
     gw_realized *x = &(*r)[(*n)++];
-    x->step = (int)pg_i64(res, i, 0);
-    x->at = pg_i64(res, i, 1);
-    x->actual = strtod(pg_text(res, i, 2), NULL);
-    x->mean = strtod(pg_text(res, i, 3), NULL);
-    x->lo = strtod(pg_text(res, i, 4), NULL);
-    x->hi = strtod(pg_text(res, i, 5), NULL);
+    pg_realized_of(res, i, x);
   }
   PQclear(res);
   return FC_OK;
