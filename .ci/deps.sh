@@ -21,6 +21,8 @@ fc_deps() {
   fi
   if [ "${1:-}" = test ]; then
     want+=(chromium)
+    # tests/check_format.sh: changed C lines against .clang-format.
+    want+=(clang-format)
   fi
   if [ "${1:-}" != bench ]; then
     command -v node >/dev/null 2>&1 || want+=(nodejs npm)

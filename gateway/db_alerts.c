@@ -227,34 +227,10 @@ int gw_db_webhook_insert(gw_db *db, const gw_webhook *w, fc_err *err) {
   return gw__in_txn(db, webhook_insert_txn, (void *)w, err);
 }
 
-/* Runs sql with up to two text parameters and writes each row with
- * row_fn as the elements of a JSON array. */
-typedef void (*row_json_fn)(sqlite3_stmt *st, fc_buf *out);
-static int write_rows(gw_db *db, const char *sql, const char *a1, const char *a2, int64_t n3,
-                      row_json_fn row_fn, fc_buf *out, size_t *count, fc_err *err) {
-  sqlite3 *c;
-  sqlite3_stmt *st = NULL;
-  int rc = gw__acquire(db, &c, err), r;
-  if (rc != FC_OK) return rc;
-  *count = 0;
-  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) {
-    rc = gw__sql_err(c, err, "list");
-    gw__release(db, c);
-    return rc;
-  }
-  if (a1) sqlite3_bind_text(st, 1, a1, -1, SQLITE_STATIC);
-  if (a2) sqlite3_bind_text(st, 2, a2, -1, SQLITE_STATIC);
-  if (sqlite3_bind_parameter_count(st) >= 3) sqlite3_bind_int64(st, 3, n3);
-  fc_buf_putc(out, '[');
-  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-    if ((*count)++) fc_buf_putc(out, ',');
-    row_fn(st, out);
-  }
-  fc_buf_putc(out, ']');
-  if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "list");
-  sqlite3_finalize(st);
-  gw__release(db, c);
-  return rc;
+/* The alert listings' rows as a JSON array (gw__list_json, db_list.c). */
+static int write_rows(gw_db *db, const char *sql, const char *a1, const char *a2, int64_t n3, gw_row_json_fn row_fn,
+                      fc_buf *out, size_t *count, fc_err *err) {
+  return gw__list_json(db, sql, a1, a2, n3, "list", row_fn, out, count, err);
 }
 
 static void events_json(fc_buf *out, unsigned events) {

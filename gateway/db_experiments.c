@@ -106,32 +106,17 @@ int gw_db_experiment_insert(gw_db *db, const gw_experiment *e, fc_err *err) {
   return gw__in_txn(db, insert_txn, (void *)e, err);
 }
 
+static void list_row(sqlite3_stmt *st, fc_buf *out) {
+  gw_experiment e;
+  row(st, &e);
+  gw_experiment_json(&e, out);
+}
+
 int gw_db_experiments_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
   GW_PG(db, gw_pg_experiments_write_json(pg_, tenant, out, count, err));
-  sqlite3 *c;
-  sqlite3_stmt *st = NULL;
   char sql[256];
-  int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
-  *count = 0;
-  if (rc != FC_OK) return rc;
   snprintf(sql, sizeof sql, "%sWHERE tenant_id = ?1 ORDER BY created_at, id", cols);
-  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) {
-    rc = gw__sql_err(c, err, "experiments");
-  } else {
-    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-    fc_buf_putc(out, '[');
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-      gw_experiment e;
-      row(st, &e);
-      if ((*count)++) fc_buf_putc(out, ',');
-      gw_experiment_json(&e, out);
-    }
-    fc_buf_putc(out, ']');
-    if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "experiments");
-  }
-  sqlite3_finalize(st);
-  gw__release(db, c);
-  return rc;
+  return gw__list_json(db, sql, tenant, NULL, 0, "experiments", list_row, out, count, err);
 }
 
 /* Per arm and per prediction: the mean absolute error over its realized

@@ -47,6 +47,25 @@ int gw__scenarios_schema(sqlite3 *c);
 /* Steps a statement that returns no row, then resets it; 0 on success. */
 int gw__step_done(sqlite3_stmt *st);
 
+/* A listing's rows as JSON (db_list.c): runs sql on a pooled connection,
+ * ?1 and ?2 bound to a1 and a2 (NULL: left unbound, so SQL NULL) and ?3,
+ * when the statement has it, to n3, and appends its rows as one JSON array,
+ * each written by row; *count = the rows written. A failed statement is
+ * FC_ECORRUPT "what: ..." (gw__sql_err). */
+typedef void (*gw_row_json_fn)(sqlite3_stmt *st, fc_buf *out);
+int gw__list_json(gw_db *db, const char *sql, const char *a1, const char *a2, int64_t n3, const char *what,
+                  gw_row_json_fn row, fc_buf *out, size_t *count, fc_err *err);
+
+/* A predictions row (id, tenant_id, kind, currency, granularity,
+ * model_source, model_version, origin, step, served_at, points, extra) into
+ * p, zeroed first, its points parsed (db_perf.c); FC_ENOMEM when out of
+ * memory. The caller frees p (gw_prediction_free) either way. */
+struct gw_prediction;
+int gw__prediction_of(sqlite3_stmt *st, struct gw_prediction *p, fc_err *err);
+/* A realized step (step, at, actual, mean, lo, hi: columns 0-5) into x. */
+struct gw_realized;
+void gw__realized_of(sqlite3_stmt *st, struct gw_realized *x);
+
 /* The txn_daily rollup (db_rollups.c, db_rollups.h), kept by db.c's
  * transaction upserts: the schema (created and back-filled inside
  * create_schema's transaction); the probe that reads an existing row's old

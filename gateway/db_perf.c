@@ -133,6 +133,24 @@ static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i) {
   snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
+int gw__prediction_of(sqlite3_stmt *st, gw_prediction *p, fc_err *err) {
+  const char *extra = (const char *)sqlite3_column_text(st, 11);
+  memset(p, 0, sizeof *p);
+  col_copy(p->id, sizeof p->id, st, 0);
+  col_copy(p->tenant, sizeof p->tenant, st, 1);
+  col_copy(p->kind, sizeof p->kind, st, 2);
+  col_copy(p->currency, sizeof p->currency, st, 3);
+  col_copy(p->granularity, sizeof p->granularity, st, 4);
+  col_copy(p->source, sizeof p->source, st, 5);
+  p->version = sqlite3_column_int64(st, 6);
+  p->origin = sqlite3_column_int64(st, 7);
+  p->step = sqlite3_column_int64(st, 8);
+  p->served_at = sqlite3_column_int64(st, 9);
+  if ((extra && !(p->extra = strdup(extra))) || gw__points_parse((const char *)sqlite3_column_text(st, 10), p) != 0)
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
+  return FC_OK;
+}
+
 int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn,
                            void *arg, fc_err *err) {
   GW_PG(db, gw_pg_predictions_each(pg_, tenant, kind, fn, arg, err));
@@ -151,24 +169,8 @@ int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_p
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
     while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
       gw_prediction p;
-      memset(&p, 0, sizeof p);
-      col_copy(p.id, sizeof p.id, st, 0);
-      col_copy(p.tenant, sizeof p.tenant, st, 1);
-      col_copy(p.kind, sizeof p.kind, st, 2);
-      col_copy(p.currency, sizeof p.currency, st, 3);
-      col_copy(p.granularity, sizeof p.granularity, st, 4);
-      col_copy(p.source, sizeof p.source, st, 5);
-      p.version = sqlite3_column_int64(st, 6);
-      p.origin = sqlite3_column_int64(st, 7);
-      p.step = sqlite3_column_int64(st, 8);
-      p.served_at = sqlite3_column_int64(st, 9);
-      const char *extra = (const char *)sqlite3_column_text(st, 11);
-      if (extra && !(p.extra = strdup(extra)))
-        rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-      else if (gw__points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
-        rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-      else
-        rc = fn(&p, arg);
+      rc = gw__prediction_of(st, &p, err);
+      if (rc == FC_OK) rc = fn(&p, arg);
       gw_prediction_free(&p);
     }
     if (rc == FC_OK && r != SQLITE_DONE && r != SQLITE_ROW) rc = gw__sql_err(c, err, "predictions");
@@ -225,6 +227,15 @@ int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *
   return n ? gw__in_txn(db, realized_put_txn, &x, err) : FC_OK;
 }
 
+void gw__realized_of(sqlite3_stmt *st, gw_realized *x) {
+  x->step = sqlite3_column_int(st, 0);
+  x->at = sqlite3_column_int64(st, 1);
+  x->actual = sqlite3_column_double(st, 2);
+  x->mean = sqlite3_column_double(st, 3);
+  x->lo = sqlite3_column_double(st, 4);
+  x->hi = sqlite3_column_double(st, 5);
+}
+
 int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const char *currency,
                           const char *granularity, const char *source, int64_t version, size_t max,
                           gw_realized *out, size_t *n, int64_t *origin, fc_err *err) {
@@ -252,12 +263,7 @@ int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const
     while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW) {
       gw_realized *x = &out[(*n)++];
       int64_t o = sqlite3_column_int64(st, 6);
-      x->step = sqlite3_column_int(st, 0);
-      x->at = sqlite3_column_int64(st, 1);
-      x->actual = sqlite3_column_double(st, 2);
-      x->mean = sqlite3_column_double(st, 3);
-      x->lo = sqlite3_column_double(st, 4);
-      x->hi = sqlite3_column_double(st, 5);
+      gw__realized_of(st, x);
       if (o < *origin) *origin = o;
     }
     if (r != SQLITE_DONE && r != SQLITE_ROW) rc = gw__sql_err(c, err, "realized");

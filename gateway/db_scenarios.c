@@ -173,29 +173,15 @@ int gw_db_scenario_delete(gw_db *db, const char *tenant, const char *id, fc_err 
   return gw__in_txn(db, delete_txn, &d, err);
 }
 
+static void list_row(sqlite3_stmt *st, fc_buf *out) {
+  gw_scenario s;
+  row(st, &s);
+  gw_scenario_json(&s, out);
+}
+
 int gw_db_scenarios_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
   GW_PG(db, gw_pg_scenarios_write_json(pg_, tenant, out, count, err));
-  sqlite3 *c;
   char sql[256];
-  int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
-  *count = 0;
-  if (rc != FC_OK) return rc;
   snprintf(sql, sizeof sql, "%sWHERE tenant_id = ?1 ORDER BY name, id", cols);
-  sqlite3_stmt *st = prepare(c, sql, 1, &tenant, err);
-  if (!st) {
-    rc = FC_ECORRUPT;
-  } else {
-    gw_scenario s;
-    fc_buf_putc(out, '[');
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-      row(st, &s);
-      if ((*count)++) fc_buf_putc(out, ',');
-      gw_scenario_json(&s, out);
-    }
-    fc_buf_putc(out, ']');
-    if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "scenarios");
-  }
-  sqlite3_finalize(st);
-  gw__release(db, c);
-  return rc;
+  return gw__list_json(db, sql, tenant, NULL, 0, "scenarios", list_row, out, count, err);
 }

@@ -158,33 +158,10 @@ int gw_db_tenant_exists(gw_db *db, const char *id, int *exists, fc_err *err) {
   return rc;
 }
 
-/* Runs sql (one optional text parameter) in one snapshot and appends a
- * JSON array with one object per row, written by row_fn. */
-typedef void (*json_row_fn)(sqlite3_stmt *st, fc_buf *out);
-
-static int write_rows(gw_db *db, const char *sql, const char *arg1, json_row_fn row_fn,
-                      fc_buf *out, size_t *count, fc_err *err) {
-  sqlite3 *c;
-  sqlite3_stmt *st = NULL;
-  int rc = gw__acquire(db, &c, err), r;
-  if (rc != FC_OK) return rc;
-  *count = 0;
-  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) {
-    rc = gw__sql_err(c, err, "list");
-    gw__release(db, c);
-    return rc;
-  }
-  if (arg1) sqlite3_bind_text(st, 1, arg1, -1, SQLITE_STATIC);
-  fc_buf_putc(out, '[');
-  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-    if ((*count)++) fc_buf_putc(out, ',');
-    row_fn(st, out);
-  }
-  fc_buf_putc(out, ']');
-  if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "list");
-  sqlite3_finalize(st);
-  gw__release(db, c);
-  return rc;
+/* A listing with one optional text parameter (?1). */
+static int write_rows(gw_db *db, const char *sql, const char *arg1, gw_row_json_fn row_fn, fc_buf *out, size_t *count,
+                      fc_err *err) {
+  return gw__list_json(db, sql, arg1, NULL, 0, "list", row_fn, out, count, err);
 }
 
 /* Column i as an ISO 8601 time, or null. */

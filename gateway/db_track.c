@@ -7,11 +7,6 @@
 #include "db_internal.h"
 #include "track.h"
 
-static void text_col(char *dst, size_t cap, sqlite3_stmt *st, int i) {
-  const unsigned char *t = sqlite3_column_text(st, i);
-  snprintf(dst, cap, "%s", t ? (const char *)t : "");
-}
-
 /* The realized steps of prediction id into *r (malloc'd; free it). */
 static int realized_of(sqlite3 *c, const char *id, size_t horizon, gw_realized **r, size_t *n, fc_err *err) {
   sqlite3_stmt *st = NULL;
@@ -24,12 +19,7 @@ static int realized_of(sqlite3 *c, const char *id, size_t horizon, gw_realized *
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < horizon) {
     gw_realized *x = &(*r)[(*n)++];
-    x->step = sqlite3_column_int(st, 0);
-    x->at = sqlite3_column_int64(st, 1);
-    x->actual = sqlite3_column_double(st, 2);
-    x->mean = sqlite3_column_double(st, 3);
-    x->lo = sqlite3_column_double(st, 4);
-    x->hi = sqlite3_column_double(st, 5);
+    gw__realized_of(st, x);
   }
   if (s != SQLITE_DONE && s != SQLITE_ROW) rc = gw__sql_err(c, err, "track");
   sqlite3_finalize(st);
@@ -41,21 +31,7 @@ static int one(sqlite3 *c, sqlite3_stmt *st, gw_track_fn fn, void *arg, fc_err *
   gw_prediction p;
   gw_realized *r = NULL;
   size_t nr = 0;
-  memset(&p, 0, sizeof p);
-  text_col(p.id, sizeof p.id, st, 0);
-  text_col(p.tenant, sizeof p.tenant, st, 1);
-  text_col(p.kind, sizeof p.kind, st, 2);
-  text_col(p.currency, sizeof p.currency, st, 3);
-  text_col(p.granularity, sizeof p.granularity, st, 4);
-  text_col(p.source, sizeof p.source, st, 5);
-  p.version = sqlite3_column_int64(st, 6);
-  p.origin = sqlite3_column_int64(st, 7);
-  p.step = sqlite3_column_int64(st, 8);
-  p.served_at = sqlite3_column_int64(st, 9);
-  const char *extra = (const char *)sqlite3_column_text(st, 11);
-  int rc = FC_OK;
-  if ((extra && !(p.extra = strdup(extra))) || gw__points_parse((const char *)sqlite3_column_text(st, 10), &p) != 0)
-    rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  int rc = gw__prediction_of(st, &p, err);
   if (rc == FC_OK) rc = realized_of(c, p.id, p.horizon, &r, &nr, err);
   if (rc == FC_OK) rc = fn(&p, r, nr, arg);
   free(r);

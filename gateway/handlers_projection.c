@@ -1,6 +1,7 @@
 /* handlers_projection.c: GET /v1/reports/treasury/projection.
  *
- * Query: method (rule, the default; ml: known flows plus simulated
+ * Query (the project option table, fc/optables.h, read by query_opts.c):
+ * method (rule, the default; ml: known flows plus simulated
  * unscheduled flows, flowsim.h; gbdt: the cash-flow trees' band,
  * projection_ml.h), currency (optional: every currency of the tenant), horizon in
  * hours (default 48, 1..720), now (optional ISO 8601; default: the start
@@ -21,7 +22,9 @@
 #include "performance.h"
 #include "flowmodels.h"
 #include "handlers.h"
+#include "query_opts.h"
 
+#include "fc/optables.h"
 #include "fc/projection.h"
 #include "fc/project.h"
 #include "fc/time.h"
@@ -37,62 +40,23 @@ typedef struct projection_query {
   int has_method;
 } projection_query;
 
-static int parse_horizon(const char *s, int *out) {
-  char *end;
-  long v;
-  if (*s < '0' || *s > '9') return -1;
-  v = strtol(s, &end, 10);
-  if (*end != '\0' || v < FC_HORIZON_MIN || v > FC_HORIZON_MAX) return -1;
-  *out = (int)v;
-  return 0;
-}
-
-/* Fills q from the query string; on a bad parameter writes the error
- * response and returns -1. */
+/* Fills q from the query string through the project option table (the
+ * CLI's --now, --horizon, --method, --currency); on a bad parameter writes
+ * the error response and returns -1. */
 static int parse_query(const char *query, projection_query *q, gw_response *res) {
-  char key[32], val[128];
-  const char *cur = query;
-  int seen_horizon = 0, r;
+  const fc_opt_table *t = &fc_project_optable;
+  fc_project_request r = fc_project_defaults();
+  gw_query_store store;
+  unsigned seen;
   memset(q, 0, sizeof *q);
-  q->horizon = 48;
-  while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
-    if (strcmp(key, "currency") == 0 && !q->has_currency) {
-      if (val[0] == '\0' || strlen(val) >= FC_CCY_MAX) {
-        gw_response_error(res, 400, "invalid_parameter", "currency: not a currency code");
-        return -1;
-      }
-      memcpy(q->currency, val, strlen(val) + 1);
-      q->has_currency = 1;
-    } else if (strcmp(key, "horizon") == 0 && !seen_horizon) {
-      if (parse_horizon(val, &q->horizon) != 0) {
-        gw_response_error(res, 400, "invalid_parameter",
-                          "horizon: expected whole hours in %d..%d", FC_HORIZON_MIN,
-                          FC_HORIZON_MAX);
-        return -1;
-      }
-      seen_horizon = 1;
-    } else if (strcmp(key, "method") == 0 && !q->has_method) {
-      if (fc_project_method_parse(val, &q->method, NULL) != FC_OK) {
-        gw_response_error(res, 400, "invalid_parameter", "method: expected rule, ml or gbdt");
-        return -1;
-      }
-      q->has_method = 1;
-    } else if (strcmp(key, "now") == 0 && !q->has_now) {
-      fc_err err;
-      if (fc_time_parse(val, strlen(val), &q->now, &err) != FC_OK) {
-        gw_response_error(res, 400, "invalid_parameter", "now: %s", err.msg);
-        return -1;
-      }
-      q->has_now = 1;
-    } else {
-      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return -1;
-    }
-  }
-  if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return -1;
-  }
+  if (gw_query_options(query, t, &r, &store, &seen, res) != 0) return -1;
+  q->horizon = r.p.horizon_hours;
+  q->now = r.p.now;
+  q->has_now = gw_query_given(t, seen, "now");
+  q->method = r.method;
+  q->has_method = gw_query_given(t, seen, "method");
+  q->has_currency = gw_query_given(t, seen, "currency");
+  if (q->has_currency) snprintf(q->currency, sizeof q->currency, "%s", r.p.currency);
   return 0;
 }
 

@@ -11,7 +11,6 @@
  * "recorded" is what was kept beside the path (start balance, floor,
  * drains, depletion probabilities), null when nothing. currency is
  * required; method rule (default), ml or gbdt; limit 1 (default) .. 20. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +18,13 @@
 #include "handlers.h"
 #include "track.h"
 
+#include "fc/projection.h"
 #include "fc/time.h"
 
 static void put_time(fc_buf *out, int64_t t) {
   char s[FC_TIME_STR];
   fc_time_format(t, s);
   fc_buf_printf(out, "\"%s\"", s);
-}
-
-/* A double as a JSON number that reads back the same, or null. */
-static void put_num(fc_buf *out, double v) {
-  if (isfinite(v)) fc_buf_printf(out, "%.17g", v);
-  else fc_buf_puts(out, "null");
 }
 
 typedef struct track_out {
@@ -57,14 +51,10 @@ static int write_one(const gw_prediction *p, const gw_realized *r, size_t nr, vo
     while (j < nr && r[j].step < (int)i + 1) j++;
     fc_buf_puts(out, i ? ",{\"at\":" : "{\"at\":");
     put_time(out, p->origin + (int64_t)(i + 1) * p->step);
-    fc_buf_puts(out, ",\"p10\":");
-    put_num(out, p->lo[i]);
-    fc_buf_puts(out, ",\"p50\":");
-    put_num(out, p->mean[i]);
-    fc_buf_puts(out, ",\"p90\":");
-    put_num(out, p->hi[i]);
+    const double q[3] = {p->lo[i], p->mean[i], p->hi[i]};
+    fc_buf_json_fields(out, fc_path_fields, q, 3, -1); /* as recorded: 17 digits */
     fc_buf_puts(out, ",\"actual\":");
-    if (j < nr && r[j].step == (int)i + 1) put_num(out, r[j].actual);
+    if (j < nr && r[j].step == (int)i + 1) fc_buf_json_num(out, r[j].actual);
     else fc_buf_puts(out, "null");
     fc_buf_putc(out, '}');
   }

@@ -56,35 +56,10 @@ static int exec_count(PGconn *c, const char *sql, const pg_args *a, const char *
 
 /* ---- listings ---- */
 
-typedef void (*row_writer)(const PGresult *r, int i, fc_buf *out);
-
-typedef struct list_arg {
-  const char *sql;
-  const pg_args *a;
-  row_writer row;
-  fc_buf *out;
-  size_t *count;
-} list_arg;
-
-static int list_fn(PGconn *c, void *arg, fc_err *err) {
-  list_arg *l = arg;
-  PGresult *r = pg_exec(c, l->sql, l->a, "list", err);
-  if (!r) return pg_failed(err);
-  fc_buf_putc(l->out, '[');
-  for (int i = 0; i < PQntuples(r); i++) {
-    if ((*l->count)++) fc_buf_putc(l->out, ',');
-    l->row(r, i, l->out);
-  }
-  fc_buf_putc(l->out, ']');
-  PQclear(r);
-  return FC_OK;
-}
-
-static int write_rows(gw_pg *pg, const char *sql, const pg_args *a, row_writer row, fc_buf *out,
-                      size_t *count, fc_err *err) {
-  list_arg l = {sql, a, row, out, count};
-  *count = 0;
-  return pg_run(pg, 1, list_fn, &l, err);
+/* The alert listings' rows as a JSON array (pg_list.c). */
+static int write_rows(gw_pg *pg, const char *sql, const pg_args *a, pg_row_json_fn row, fc_buf *out, size_t *count,
+                      fc_err *err) {
+  return pg_list_json(pg, sql, a, "list", row, out, count, err);
 }
 
 /* ---- settings ---- */
@@ -311,12 +286,12 @@ static int deliveries_fn(PGconn *c, void *arg, fc_err *err) {
   PQclear(r);
   if (!exists) return fc_err_set(err, FC_ENOTFOUND, "no webhook '%s'", x->id);
   pg_arg_i64(&a, x->limit);
-  list_arg l = {"SELECT event_id, attempt, at_ms, status_code, error, duration_ms"
-                " FROM webhook_deliveries WHERE webhook_id = $2"
-                " AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $2 AND w.tenant_id = $1)"
-                " ORDER BY at_ms DESC, event_id COLLATE \"C\", attempt DESC LIMIT $3",
-                &a, delivery_row, x->out, x->count};
-  return list_fn(c, &l, err);
+  return pg_query_json(c,
+                       "SELECT event_id, attempt, at_ms, status_code, error, duration_ms"
+                       " FROM webhook_deliveries WHERE webhook_id = $2"
+                       " AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $2 AND w.tenant_id = $1)"
+                       " ORDER BY at_ms DESC, event_id COLLATE \"C\", attempt DESC LIMIT $3",
+                       &a, "list", delivery_row, x->out, x->count, err);
 }
 
 int gw_pg_deliveries_write_json(gw_pg *pg, const char *tenant, const char *id, int limit,

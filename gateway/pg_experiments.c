@@ -102,37 +102,19 @@ int gw_pg_experiment_insert(gw_pg *pg, const gw_experiment *e, fc_err *err) {
   return pg_run(pg, 0, insert_fn, (void *)e, err);
 }
 
-typedef struct list_args {
-  const char *tenant;
-  fc_buf *out;
-  size_t *count;
-} list_args;
-
-static int list_fn(PGconn *c, void *arg, fc_err *err) {
-  list_args *l = arg;
-  char sql[256];
-  pg_args a = {0};
-  pg_arg_text(&a, l->tenant);
-  snprintf(sql, sizeof sql, "%sWHERE tenant_id = $1 ORDER BY created_at, id", cols);
-  PGresult *r = pg_exec(c, sql, &a, "experiments", err);
-  if (!r) return pg_failed(err);
-  fc_buf_putc(l->out, '[');
-  for (int i = 0; i < PQntuples(r); i++) {
-    gw_experiment e;
-    row(r, i, &e);
-    if ((*l->count)++) fc_buf_putc(l->out, ',');
-    gw_experiment_json(&e, l->out);
-  }
-  fc_buf_putc(l->out, ']');
-  PQclear(r);
-  return FC_OK;
+static void list_row(const PGresult *r, int i, fc_buf *out) {
+  gw_experiment e;
+  row(r, i, &e);
+  gw_experiment_json(&e, out);
 }
 
 int gw_pg_experiments_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count,
                                  fc_err *err) {
-  list_args l = {tenant, out, count};
-  *count = 0;
-  return pg_run(pg, 1, list_fn, &l, err);
+  char sql[256];
+  pg_args a = {0};
+  pg_arg_text(&a, tenant);
+  snprintf(sql, sizeof sql, "%sWHERE tenant_id = $1 ORDER BY created_at, id", cols);
+  return pg_list_json(pg, sql, &a, "experiments", list_row, out, count, err);
 }
 
 /* db_experiments.c's report rows: per arm and per prediction, the mean

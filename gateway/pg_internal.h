@@ -56,4 +56,24 @@ int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err);
 /* JSON helpers shared by the listings. */
 void pg_json_time(fc_buf *out, const PGresult *r, int row, int col);
 
+/* A listing's rows as JSON (pg_list.c): row writes row i of r as one JSON
+ * value. pg_query_json runs sql with a (may be NULL) on c and appends its
+ * rows as one JSON array; *count = the rows written. pg_list_json does the
+ * same in one read-only snapshot on a pooled connection. */
+typedef void (*pg_row_json_fn)(const PGresult *r, int i, fc_buf *out);
+int pg_query_json(PGconn *c, const char *sql, const pg_args *a, const char *what, pg_row_json_fn row, fc_buf *out,
+                  size_t *count, fc_err *err);
+int pg_list_json(gw_pg *pg, const char *sql, const pg_args *a, const char *what, pg_row_json_fn row, fc_buf *out,
+                 size_t *count, fc_err *err);
+
+/* A predictions row (id, tenant_id, kind, currency, granularity,
+ * model_source, model_version, origin, step, served_at, points, extra) into
+ * p, zeroed first, its points parsed (pg_perf.c); FC_ENOMEM when out of
+ * memory. The caller frees p (gw_prediction_free) either way. */
+struct gw_prediction;
+int pg_prediction_of(const PGresult *r, int i, struct gw_prediction *p, fc_err *err);
+/* A realized step (step, at, actual, mean, lo, hi: columns 0-5) into x. */
+struct gw_realized;
+void pg_realized_of(const PGresult *r, int i, struct gw_realized *x);
+
 #endif /* GW_PG_INTERNAL_H */

@@ -174,17 +174,12 @@ static void write_row(const PGresult *r, int i, fc_buf *b) {
   fc_buf_putc(b, '}');
 }
 
-typedef struct list_args {
-  const char *filter[4];
-  fc_buf *out;
-  size_t *count;
-} list_args;
-
-static int list_fn(PGconn *c, void *arg, fc_err *err) {
-  list_args *l = arg;
+int gw_pg_models_write_json(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
+                            const char *granularity, fc_buf *out, size_t *count, fc_err *err) {
+  const char *filter[4] = {tenant, kind, currency, granularity};
   pg_args a = {0};
-  for (int k = 0; k < 4; k++) pg_arg_text(&a, l->filter[k]);
-  PGresult *r = pg_exec(c,
+  for (int k = 0; k < 4; k++) pg_arg_text(&a, filter[k]);
+  int rc = pg_list_json(pg,
                         "SELECT tenant_id, kind, currency, granularity, version, created_at,"
                         " trained_from, trained_through, \"rows\", points, config, metrics,"
                         " evaluation, model, status, reason, job_id, retired_at, retired_by"
@@ -193,23 +188,8 @@ static int list_fn(PGconn *c, void *arg, fc_err *err) {
                         " AND ($4::text IS NULL OR granularity = $4)"
                         " ORDER BY created_at DESC, version DESC, tenant_id COLLATE \"C\","
                         " kind COLLATE \"C\", currency COLLATE \"C\", granularity COLLATE \"C\"",
-                        &a, "models", err);
-  if (!r) return pg_failed(err);
-  fc_buf_putc(l->out, '[');
-  for (int i = 0; i < PQntuples(r); i++) {
-    if ((*l->count)++) fc_buf_putc(l->out, ',');
-    write_row(r, i, l->out);
-  }
-  fc_buf_putc(l->out, ']');
-  PQclear(r);
-  return fc_buf_failed(l->out) ? fc_err_set(err, FC_ENOMEM, "out of memory") : FC_OK;
-}
-
-int gw_pg_models_write_json(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                            const char *granularity, fc_buf *out, size_t *count, fc_err *err) {
-  list_args l = {{tenant, kind, currency, granularity}, out, count};
-  *count = 0;
-  return pg_run(pg, 1, list_fn, &l, err);
+                        &a, "models", write_row, out, count, err);
+  return rc == FC_OK && fc_buf_failed(out) ? fc_err_set(err, FC_ENOMEM, "out of memory") : rc;
 }
 
 typedef struct tenants_args {

@@ -56,6 +56,32 @@ int gw_pg_prediction_insert(gw_pg *pg, const gw_prediction *p, int *stored, fc_e
   return rc;
 }
 
+int pg_prediction_of(const PGresult *r, int i, gw_prediction *p, fc_err *err) {
+  memset(p, 0, sizeof *p);
+  snprintf(p->id, sizeof p->id, "%s", pg_text(r, i, 0));
+  snprintf(p->tenant, sizeof p->tenant, "%s", pg_text(r, i, 1));
+  snprintf(p->kind, sizeof p->kind, "%s", pg_text(r, i, 2));
+  snprintf(p->currency, sizeof p->currency, "%s", pg_text(r, i, 3));
+  snprintf(p->granularity, sizeof p->granularity, "%s", pg_text(r, i, 4));
+  snprintf(p->source, sizeof p->source, "%s", pg_text(r, i, 5));
+  p->version = pg_i64(r, i, 6);
+  p->origin = pg_i64(r, i, 7);
+  p->step = pg_i64(r, i, 8);
+  p->served_at = pg_i64(r, i, 9);
+  if ((!pg_null(r, i, 11) && !(p->extra = strdup(pg_text(r, i, 11)))) || gw__points_parse(pg_text(r, i, 10), p) != 0)
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
+  return FC_OK;
+}
+
+void pg_realized_of(const PGresult *r, int i, gw_realized *x) {
+  x->step = (int)pg_i64(r, i, 0);
+  x->at = pg_i64(r, i, 1);
+  x->actual = f64(r, i, 2);
+  x->mean = f64(r, i, 3);
+  x->lo = f64(r, i, 4);
+  x->hi = f64(r, i, 5);
+}
+
 typedef struct each_args {
   const char *tenant, *kind;
   gw_prediction_fn fn;
@@ -75,23 +101,8 @@ static int each_fn(PGconn *c, void *arg, fc_err *err) {
   int rc = FC_OK;
   for (int i = 0; i < PQntuples(r) && rc == FC_OK; i++) {
     gw_prediction p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.id, sizeof p.id, "%s", pg_text(r, i, 0));
-    snprintf(p.tenant, sizeof p.tenant, "%s", pg_text(r, i, 1));
-    snprintf(p.kind, sizeof p.kind, "%s", pg_text(r, i, 2));
-    snprintf(p.currency, sizeof p.currency, "%s", pg_text(r, i, 3));
-    snprintf(p.granularity, sizeof p.granularity, "%s", pg_text(r, i, 4));
-    snprintf(p.source, sizeof p.source, "%s", pg_text(r, i, 5));
-    p.version = pg_i64(r, i, 6);
-    p.origin = pg_i64(r, i, 7);
-    p.step = pg_i64(r, i, 8);
-    p.served_at = pg_i64(r, i, 9);
-    if (!pg_null(r, i, 11) && !(p.extra = strdup(pg_text(r, i, 11))))
-      rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-    else if (gw__points_parse(pg_text(r, i, 10), &p) != 0)
-      rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-    else
-      rc = e->fn(&p, e->arg);
+    rc = pg_prediction_of(r, i, &p, err);
+    if (rc == FC_OK) rc = e->fn(&p, e->arg);
     gw_prediction_free(&p);
   }
   PQclear(r);
@@ -166,12 +177,7 @@ static int window_fn(PGconn *c, void *arg, fc_err *err) {
   for (int i = 0; i < PQntuples(r) && *w->n < w->max; i++) {
     gw_realized *x = &w->out[(*w->n)++];
     int64_t o = pg_i64(r, i, 6);
-    x->step = (int)pg_i64(r, i, 0);
-    x->at = pg_i64(r, i, 1);
-    x->actual = f64(r, i, 2);
-    x->mean = f64(r, i, 3);
-    x->lo = f64(r, i, 4);
-    x->hi = f64(r, i, 5);
+    pg_realized_of(r, i, x);
     if (o < *w->origin) *w->origin = o;
   }
   PQclear(r);

@@ -147,34 +147,16 @@ int gw_pg_scenario_delete(gw_pg *pg, const char *tenant, const char *id, fc_err 
   return pg_run(pg, 0, delete_fn, &g, err);
 }
 
-typedef struct list_args {
-  const char *tenant;
-  fc_buf *out;
-  size_t *count;
-} list_args;
-
-static int list_fn(PGconn *c, void *arg, fc_err *err) {
-  list_args *l = arg;
-  char sql[256];
-  pg_args a = {0};
-  pg_arg_text(&a, l->tenant);
-  snprintf(sql, sizeof sql, "%sWHERE tenant_id = $1 ORDER BY name COLLATE \"C\", id", cols);
-  PGresult *r = pg_exec(c, sql, &a, "scenarios", err);
-  if (!r) return pg_failed(err);
+static void list_row(const PGresult *r, int i, fc_buf *out) {
   gw_scenario s;
-  fc_buf_putc(l->out, '[');
-  for (int i = 0; i < PQntuples(r); i++) {
-    row(r, i, &s);
-    if ((*l->count)++) fc_buf_putc(l->out, ',');
-    gw_scenario_json(&s, l->out);
-  }
-  fc_buf_putc(l->out, ']');
-  PQclear(r);
-  return FC_OK;
+  row(r, i, &s);
+  gw_scenario_json(&s, out);
 }
 
 int gw_pg_scenarios_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
-  list_args l = {tenant, out, count};
-  *count = 0;
-  return pg_run(pg, 1, list_fn, &l, err);
+  char sql[256];
+  pg_args a = {0};
+  pg_arg_text(&a, tenant);
+  snprintf(sql, sizeof sql, "%sWHERE tenant_id = $1 ORDER BY name COLLATE \"C\", id", cols);
+  return pg_list_json(pg, sql, &a, "scenarios", list_row, out, count, err);
 }

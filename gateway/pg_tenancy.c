@@ -124,36 +124,13 @@ int gw_pg_tenant_exists(gw_pg *pg, const char *id, int *exists, fc_err *err) {
 
 /* ---- listings ---- */
 
-typedef void (*json_row_fn)(const PGresult *r, int i, fc_buf *out);
-
-typedef struct list_args {
-  const char *sql, *arg1;
-  json_row_fn row;
-  fc_buf *out;
-  size_t *count;
-} list_args;
-
-static int list_fn(PGconn *c, void *arg, fc_err *err) {
-  list_args *l = arg;
+/* A listing with one text parameter (NULL: SQL NULL, typed, so every
+ * listing has its $1). */
+static int write_rows(gw_pg *pg, const char *sql, const char *arg1, pg_row_json_fn row, fc_buf *out, size_t *count,
+                      fc_err *err) {
   pg_args a = {0};
-  pg_arg_text(&a, l->arg1);
-  PGresult *r = pg_exec(c, l->sql, &a, "list", err);
-  if (!r) return pg_failed(err);
-  fc_buf_putc(l->out, '[');
-  for (int i = 0; i < PQntuples(r); i++) {
-    if ((*l->count)++) fc_buf_putc(l->out, ',');
-    l->row(r, i, l->out);
-  }
-  fc_buf_putc(l->out, ']');
-  PQclear(r);
-  return FC_OK;
-}
-
-static int write_rows(gw_pg *pg, const char *sql, const char *arg1, json_row_fn row, fc_buf *out,
-                      size_t *count, fc_err *err) {
-  list_args l = {sql, arg1, row, out, count};
-  *count = 0;
-  return pg_run(pg, 1, list_fn, &l, err);
+  pg_arg_text(&a, arg1);
+  return pg_list_json(pg, sql, &a, "list", row, out, count, err);
 }
 
 static void tenant_row(const PGresult *r, int i, fc_buf *out) {

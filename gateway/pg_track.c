@@ -26,12 +26,7 @@ static int realized_of(PGconn *c, const char *id, size_t horizon, gw_realized **
   if (!res) return pg_failed(err);
   for (int i = 0; i < PQntuples(res) && *n < horizon; i++) {
     gw_realized *x = &(*r)[(*n)++];
-    x->step = (int)pg_i64(res, i, 0);
-    x->at = pg_i64(res, i, 1);
-    x->actual = strtod(pg_text(res, i, 2), NULL);
-    x->mean = strtod(pg_text(res, i, 3), NULL);
-    x->lo = strtod(pg_text(res, i, 4), NULL);
-    x->hi = strtod(pg_text(res, i, 5), NULL);
+    pg_realized_of(res, i, x);
   }
   PQclear(res);
   return FC_OK;
@@ -41,21 +36,7 @@ static int one(PGconn *c, const PGresult *res, int i, const track_args *t, fc_er
   gw_prediction p;
   gw_realized *r = NULL;
   size_t nr = 0;
-  int rc = FC_OK;
-  memset(&p, 0, sizeof p);
-  snprintf(p.id, sizeof p.id, "%s", pg_text(res, i, 0));
-  snprintf(p.tenant, sizeof p.tenant, "%s", pg_text(res, i, 1));
-  snprintf(p.kind, sizeof p.kind, "%s", pg_text(res, i, 2));
-  snprintf(p.currency, sizeof p.currency, "%s", pg_text(res, i, 3));
-  snprintf(p.granularity, sizeof p.granularity, "%s", pg_text(res, i, 4));
-  snprintf(p.source, sizeof p.source, "%s", pg_text(res, i, 5));
-  p.version = pg_i64(res, i, 6);
-  p.origin = pg_i64(res, i, 7);
-  p.step = pg_i64(res, i, 8);
-  p.served_at = pg_i64(res, i, 9);
-  if ((!pg_null(res, i, 11) && !(p.extra = strdup(pg_text(res, i, 11)))) ||
-      gw__points_parse(pg_text(res, i, 10), &p) != 0)
-    rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  int rc = pg_prediction_of(res, i, &p, err);
   if (rc == FC_OK) rc = realized_of(c, p.id, p.horizon, &r, &nr, err);
   if (rc == FC_OK) rc = t->fn(&p, r, nr, t->arg);
   free(r);

@@ -42,19 +42,24 @@ int cli_opt(int argc, char **argv, int *i, const char *cmd, const fc_opt_table *
  * defaults read from defaults (may be NULL); returns 0 on stdout (asked
  * for), 2 on stderr (a usage error). */
 int cli_help(FILE *f, const char *usage, const fc_opt_table *t, const void *defaults);
-/* A command that reads --input FILE and writes --output FILE (default "-"),
- * as JSON with --json, its other options from its table. */
+/* A command that reads --input FILE (or input_flag: project's --data DIR)
+ * and writes --output FILE (default "-"), as JSON with --json, its other
+ * options from its table; extra_flag, when set, names one more file it
+ * reads (project's --scenario FILE, into io->extra). */
 typedef struct cli_command {
   const char *name, *usage;
   const fc_opt_table *table;
-  const void *defaults; /* the table's option struct at its defaults, for --help */
+  const void *defaults;   /* the table's option struct at its defaults, for --help */
+  const char *input_flag; /* NULL: "--input" */
+  const char *extra_flag; /* NULL: none */
 } cli_command;
 typedef struct cli_io {
   const char *input, *output;
   int json;
+  const char *extra; /* extra_flag's value, or NULL */
 } cli_io;
 /* Reads such a command's arguments into base and io; -1 to go on, else the
- * exit code (--help: 0; an unknown option or no --input: the help on
+ * exit code (--help: 0; an unknown option or no input: the help on
  * stderr, 2; a bad value: 1). */
 int cli_parse_io(int argc, char **argv, const cli_command *c, void *base, cli_io *io);
 /* Parses a whole decimal integer in [lo, hi]; 0 on success. */

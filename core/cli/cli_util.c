@@ -128,13 +128,14 @@ int cli_help(FILE *f, const char *usage, const fc_opt_table *t, const void *defa
 }
 
 int cli_parse_io(int argc, char **argv, const cli_command *c, void *base, cli_io *io) {
-  const char *v;
+  const char *v, *input = c->input_flag ? c->input_flag : "--input";
   int bad = 0, rc;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0) return cli_help(stdout, c->usage, c->table, c->defaults);
     if (strcmp(argv[i], "--json") == 0) io->json = 1;
-    else if ((v = cli_flag(argc, argv, &i, "--input", &bad))) io->input = v;
+    else if ((v = cli_flag(argc, argv, &i, input, &bad))) io->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) io->output = v;
+    else if (c->extra_flag && (v = cli_flag(argc, argv, &i, c->extra_flag, &bad))) io->extra = v;
     else if (bad) return 2;
     else if ((rc = cli_opt(argc, argv, &i, c->name, c->table, base)) > 0) return rc;
     else if (rc < 0) {

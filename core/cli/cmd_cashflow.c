@@ -15,10 +15,8 @@ static const char usage[] =
     "Predicts each currency's unscheduled outflows and inflows for the next steps as p10/p50/p90\n"
     "with gradient-boosted quantile trees (direct multi-horizon), falling back to seasonal-naive\n"
     "statistics or to no predicted flow when the history is too short (the answer says which).\n"
-    "  --now       as-of time (ISO 8601 UTC); default: the hour after the newest transfer\n"
-    "  --horizon   steps ahead, 1..720 (default 48)\n"
-    "  --currency  one currency (default: every currency of the tenant's accounts)\n"
-    "  --json      print JSON (default: a table)\n";
+    "  --data      the treasury directory: accounts.csv, transfers.csv, streams.csv\n"
+    "  --json      print JSON (default: a table); --output FILE writes it there\n";
 
 static void print_table(const fc_cashflow *c) {
   char at[FC_TIME_STR];
@@ -92,50 +90,15 @@ static int run(const fc_treasury *t, fc_cashflow_params *p, const char *ccy, int
 }
 
 int cmd_cashflow(int argc, char **argv) {
-  fc_cashflow_params p = fc_cashflow_defaults();
-  const char *dir = NULL, *ccy = NULL, *output = "-", *v;
-  int json = 0, bad = 0, rc;
+  const fc_cashflow_params defaults = fc_cashflow_defaults();
+  fc_cashflow_params p = defaults;
+  const cli_command c = {"cashflow", usage, &fc_cashflow_optable, &defaults, "--data", NULL};
+  cli_io io = {NULL, "-", 0, NULL};
+  int rc;
   fc_treasury *t;
-  for (int i = 1; i < argc; i++) {
-    long n;
-    if (strcmp(argv[i], "--help") == 0) {
-      fputs(usage, stdout);
-      return 0;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      json = 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--data", &bad))) {
-      dir = v;
-    } else if ((v = cli_flag(argc, argv, &i, "--now", &bad))) {
-      if (cli_parse_time("cashflow", "--now", v, &p.now)) return 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--horizon", &bad))) {
-      if (cli_parse_long(v, 1, FC_CASHFLOW_MAX_HORIZON, &n))
-        return cli_fail("cashflow", "--horizon: want whole steps in 1..%d, got '%s'", FC_CASHFLOW_MAX_HORIZON, v);
-      p.horizon = (int)n;
-    } else if ((v = cli_flag(argc, argv, &i, "--tenant", &bad))) {
-      p.tenant_id = v;
-    } else if ((v = cli_flag(argc, argv, &i, "--currency", &bad))) {
-      ccy = v;
-    } else if ((v = cli_flag(argc, argv, &i, "--granularity", &bad))) {
-      if (strcmp(v, "hour") != 0 && strcmp(v, "day") != 0)
-        return cli_fail("cashflow", "--granularity: want hour or day, got '%s'", v);
-      p.step = v[0] == 'h' ? FC_STEP_HOUR : FC_STEP_DAY;
-    } else if ((v = cli_flag(argc, argv, &i, "--seed", &bad))) {
-      if (cli_parse_long(v, 0, 2147483647L, &n)) return cli_fail("cashflow", "--seed: want 0..2147483647, got '%s'", v);
-      p.seed = (uint64_t)n;
-    } else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) {
-      output = v;
-    } else if (!bad) {
-      fprintf(stderr, "floatcast cashflow: unknown option '%s'\n%s", argv[i], usage);
-      return 2;
-    }
-    if (bad) return 2;
-  }
-  if (dir == NULL) {
-    fputs(usage, stderr);
-    return 2;
-  }
-  if (cli_load_treasury("cashflow", dir, &t)) return 1;
-  rc = run(t, &p, ccy, json, output);
+  if ((rc = cli_parse_io(argc, argv, &c, &p, &io)) >= 0) return rc;
+  if (cli_load_treasury("cashflow", io.input, &t)) return 1;
+  rc = run(t, &p, p.currency, io.json, io.output);
   fc_treasury_destroy(t);
   return rc;
 }

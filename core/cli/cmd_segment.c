@@ -34,8 +34,8 @@ static void table(const fc_segments_result *r, fc_buf *b) {
 
 int cmd_segment(int argc, char **argv) {
   fc_segments_params p = fc_segments_defaults(), d = p;
-  const cli_command c = {"segment", usage, &fc_segments_optable, &d};
-  cli_io o = {NULL, "-", 0};
+  const cli_command c = {"segment", usage, &fc_segments_optable, &d, NULL, NULL};
+  cli_io o = {NULL, "-", 0, NULL};
   fc_batch *batch = NULL;
   fc_segments_result r;
   fc_buf b;

@@ -10,28 +10,10 @@ import datetime
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok - {name}")
-    else:
-        failed += 1
-        print(f"not ok - {name}: {detail}", file=sys.stderr)
-
-
-def run(cli, *args):
-    # A deadline against a hang, not a speed check: ASan builds on a busy
-    # two-core machine run many times slower than a Release build alone.
-    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=600)
-    return p.returncode, p.stdout, p.stderr
+from clitest import check, run, summary
 
 
 def main():
@@ -56,8 +38,10 @@ def main():
         # usage on stderr and exits 2. (forecast, decompose and backtest
         # once said "unknown option '--help'".)
         options = {
-            ("project",): ["--data", "--now", "--horizon", "--method", "--json"],
-            ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output"],
+            ("project",): ["--data", "--now", "--horizon", "--method", "--json", "--currency", "--tenant",
+                           "--floors", "--fx", "--seed", "--paths", "--target", "--scenario", "--output"],
+            ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output", "--currency", "--tenant",
+                            "--seed", "--json"],
             ("features",): ["--data", "--tenant", "--currency", "--now"],
             ("segment",): ["--input", "--method", "--k", "--eps", "--output"],
             ("trends",): ["--input", "--granularity", "--partner", "--currency", "--from", "--to",
@@ -134,6 +118,12 @@ def main():
         check("negative floor refused in words", rc == 1 and "is negative" in err, err)
         rc, out, err = run(cli, "project", "--data", demo, "--method", "ml", "--paths", "5")
         check("too few paths refused", rc == 1 and "--paths" in err, err)
+        for args, msg in ((["--horizon", "0"], '--horizon: want whole steps in 1..720, got "0"'),
+                          (["--horizon", "1e2"], "--horizon: want whole steps"),
+                          (["--granularity", "week"], '--granularity: want hour or day, got "week"'),
+                          (["--seed", "-1"], "--seed: want a whole number")):
+            rc, out, err = run(cli, "cashflow", "--data", demo, *args)
+            check("cashflow: %s refused by the table" % " ".join(args), rc == 1 and msg in err and out == "", err)
         rc, out, err = run(cli, "cashflow", "--data", demo, "--currency", "GBP", "--horizon", "48", "--json")
         check("cashflow: 48 steps with importance",
               rc == 0 and len(json.loads(out)["forecasts"][0]["steps"]) == 48
@@ -378,8 +368,7 @@ def main():
         check("features: bad granularity refused", rc == 1 and "hour or day" in err, err)
         trends_checks(cli, tmp)
         option_table_checks(cli, tmp)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 def option_table_checks(cli, tmp):

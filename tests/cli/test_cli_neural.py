@@ -6,27 +6,10 @@ and a nonzero exit."""
 import argparse
 import math
 import os
-import subprocess
 import sys
 import tempfile
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok - {name}")
-    else:
-        failed += 1
-        print(f"not ok - {name}: {detail}", file=sys.stderr)
-
-
-def run(cli, *args):
-    # A deadline against a hang only (ASan on a busy machine is slow).
-    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=900)
-    return p.returncode, p.stdout, p.stderr
+from clitest import check, run, summary
 
 
 def write_series(path, nseries, n):
@@ -119,8 +102,7 @@ def main():
                            "--model", "neural", "--neural-steps", "5")
         check("neural on too-short series: exit 1 naming the window",
               rc == 1 and "neural" in err and "values one training window needs" in err, err)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -140,5 +140,24 @@ TEST(buf_json_fixed_large_values) {
   fc_buf_free(&b);
 }
 
-TEST_LIST(T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons), T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic),
-          T(rng_distributions))
+/* Fixed decimals, or 17 significant digits when decimals < 0; NAN as null
+ * either way. */
+TEST(buf_json_fields) {
+  static const char *const names[3] = {"p10", "p50", "p90"};
+  const double v[3] = {1.005, NAN, -2.5};
+  fc_buf b;
+  fc_buf_init(&b);
+  fc_buf_json_fields(&b, names, v, 3, 2);
+  ASSERT_STR_EQ(b.data, ",\"p10\":1.00,\"p50\":null,\"p90\":-2.50");
+  fc_buf_reset(&b);
+  fc_buf_json_fields(&b, names, v, 3, -1);
+  ASSERT_STR_EQ(b.data, ",\"p10\":1.0049999999999999,\"p50\":null,\"p90\":-2.5");
+  fc_buf_reset(&b);
+  fc_buf_json_fields(&b, names, v, 0, 2);
+  ASSERT_INT_EQ(b.len, 0);
+  fc_buf_free(&b);
+}
+
+TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons),
+          T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes),
+          T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic), T(rng_distributions))

@@ -8,9 +8,8 @@
 #include "fc/neural.h"
 #include "fc/rng.h"
 
-#if !defined(__EMSCRIPTEN__)
-#include <pthread.h>
-#define HAVE_THREADS 1
+#ifdef FC_TEST_THREADS
+#include "cli_parallel.h" /* natively: the CLI's pthread parallel-for */
 #endif
 
 #define GOLDEN_NET_FNV 0x1ff14e7b05247857ull
@@ -155,35 +154,8 @@ static void reversed_for(void *ctx, size_t n, fc_neural_task task, void *arg) {
   while (n-- > 0) task(arg, n);
 }
 
-#ifdef HAVE_THREADS
-typedef struct pf {
-  size_t n, next;
-  fc_neural_task task;
-  void *arg;
-  pthread_mutex_t mu;
-} pf;
-
-static void *pf_worker(void *a) {
-  pf *j = a;
-  for (;;) {
-    size_t i;
-    pthread_mutex_lock(&j->mu);
-    i = j->next++;
-    pthread_mutex_unlock(&j->mu);
-    if (i >= j->n) return NULL;
-    j->task(j->arg, i);
-  }
-}
-
-/* Two pthreads taking tasks from a shared counter. */
-static void threads2_for(void *ctx, size_t n, fc_neural_task task, void *arg) {
-  pf j = {n, 0, task, arg, PTHREAD_MUTEX_INITIALIZER};
-  pthread_t t;
-  (void)ctx;
-  pthread_create(&t, NULL, pf_worker, &j);
-  pf_worker(&j);
-  pthread_join(t, NULL);
-}
+#ifdef FC_TEST_THREADS
+static int two_threads = 2; /* cli_parallel_for's context: its thread count */
 #endif
 
 static fc_neural *train_members(fc_parallel_for pf, double **y, size_t *n, size_t ns, size_t members) {
@@ -193,6 +165,9 @@ static fc_neural *train_members(fc_parallel_for pf, double **y, size_t *n, size_
   p.steps = 60;
   p.eval_every = 20;
   p.parallel = pf;
+#ifdef FC_TEST_THREADS
+  p.parallel_ctx = &two_threads; /* read by cli_parallel_for, ignored by the others */
+#endif
   if (fc_neural_train((const double *const *)y, n, ns, &p, &m, NULL)) return NULL;
   return m;
 }
@@ -212,8 +187,8 @@ TEST(threads_and_schedules_give_identical_nets) {
     n[s] = N - (size_t)s * 5;
   }
   a = train_with(NULL, y, n, NS);
-#ifdef HAVE_THREADS
-  b = train_with(threads2_for, y, n, NS);
+#ifdef FC_TEST_THREADS
+  b = train_with(cli_parallel_for, y, n, NS);
 #else
   b = train_with(reversed_for, y, n, NS);
 #endif

@@ -2,6 +2,7 @@
  * and the WASM module both read: ranges, types, names, help. */
 #include "runner.h"
 
+#include "fc/flows.h"
 #include "fc/optables.h"
 
 static const fc_opt *find(const fc_opt_table *t, const char *key, unsigned where) {
@@ -123,6 +124,60 @@ TEST(help_from_the_table) {
   fc_buf_free(&b);
 }
 
-TEST_LIST(T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names), T(segment_text_options),
-          T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type),
+/* project: the query (gateway) and CLI sides, whole numbers as digits
+ * only, every bad value refused with the field untouched. */
+TEST(project_options) {
+  fc_project_request r = fc_project_defaults();
+  const fc_opt *h = find(&fc_project_optable, "horizon", FC_OPT_JSON);
+  const fc_opt *c = find(&fc_project_optable, "currency", FC_OPT_JSON);
+  const fc_opt *t = find(&fc_project_optable, "target", FC_OPT_CLI);
+  fc_err e;
+  ASSERT(h && c && t);
+  ASSERT(find(&fc_project_optable, "now", FC_OPT_JSON) && find(&fc_project_optable, "method", FC_OPT_JSON));
+  /* The CLI's own world is not a query parameter. */
+  ASSERT(find(&fc_project_optable, "floors", FC_OPT_JSON) == NULL);
+  ASSERT(find(&fc_project_optable, "paths", FC_OPT_JSON) == NULL);
+  ASSERT_INT_EQ(r.p.horizon_hours, 48);
+  ASSERT_OK(fc_opt_set(h, &r, "720", &e));
+  ASSERT_INT_EQ(r.p.horizon_hours, 720);
+  static const char *const bad[] = {"0", "721", "4x", "+5", " 5", "1e2", "48.0", "", "-1", "99999999999999999999"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ASSERT_INT_EQ(fc_opt_set(h, &r, bad[i], &e), FC_EINVAL);
+    ASSERT_CONTAINS(e.msg, "want whole hours in 1..720");
+  }
+  ASSERT_INT_EQ(r.p.horizon_hours, 720);
+  ASSERT_INT_EQ(fc_opt_set(c, &r, "", &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_opt_set(c, &r, "ABCDEFGHIJKL", &e), FC_EINVAL);
+  ASSERT(r.p.currency == NULL);
+  ASSERT_OK(fc_opt_set(c, &r, "USDC", &e));
+  ASSERT_STR_EQ(r.p.currency, "USDC");
+  ASSERT_INT_EQ(fc_opt_set(t, &r, "0", &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_opt_set(t, &r, "1", &e), FC_EINVAL);
+  ASSERT_OK(fc_opt_set(t, &r, "0.2", &e));
+  ASSERT_NEAR(r.target_probability, 0.2, 0);
+  ASSERT_INT_EQ(fc_opt_set(find(&fc_project_optable, "method", FC_OPT_JSON), &r, "magic", &e), FC_EINVAL);
+  ASSERT_INT_EQ(r.method, FC_PROJECT_RULE);
+  ASSERT_OK(fc_opt_set(find(&fc_project_optable, "method", FC_OPT_JSON), &r, "ml", &e));
+  ASSERT_INT_EQ(r.method, FC_PROJECT_ML);
+}
+
+/* cashflow: granularity to the step, horizon digits only. */
+TEST(cashflow_options) {
+  fc_cashflow_params p = fc_cashflow_defaults();
+  const fc_opt *g = find(&fc_cashflow_optable, "granularity", FC_OPT_JSON);
+  const fc_opt *h = find(&fc_cashflow_optable, "horizon", FC_OPT_JSON);
+  fc_err e;
+  ASSERT(g && h && find(&fc_cashflow_optable, "seed", FC_OPT_JSON) == NULL);
+  ASSERT_OK(fc_opt_set(g, &p, "day", &e));
+  ASSERT_INT_EQ(p.step, FC_STEP_DAY);
+  ASSERT_INT_EQ(fc_opt_set(g, &p, "week", &e), FC_EINVAL);
+  ASSERT_INT_EQ(p.step, FC_STEP_DAY);
+  ASSERT_INT_EQ(fc_opt_set(h, &p, "721", &e), FC_EINVAL);
+  ASSERT_INT_EQ(fc_opt_set(h, &p, "2.5", &e), FC_EINVAL);
+  ASSERT_OK(fc_opt_set(h, &p, "96", &e));
+  ASSERT_INT_EQ(p.horizon, 96);
+}
+
+TEST_LIST(T(cashflow_options), T(project_options), T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names),
+          T(segment_text_options), T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type),
           T(help_from_the_table))

@@ -487,12 +487,20 @@ class Gateway(unittest.TestCase):
                  ("?horizon=", 400), ("?now=garbage", 400), ("?now=2025-02-30", 400),
                  ("?currency=XYZ", 400), ("?currency=", 400), ("?currency=JPY", 404),
                  ("?foo=1", 400), ("?horizon=48&horizon=24", 400), ("?now=%zz", 400),
-                 ("?method=magic", 400)]
+                 ("?method=magic", 400), ("?horizon=1e2", 400), ("?horizon=+5", 400),
+                 ("?horizon=48.0", 400), ("?currency=ABCDEFGHIJKLM", 400), ("?paths=500", 400),
+                 ("?floors=USDC%3D1", 400)]
         for query, want in cases:
             with self.subTest(query=query):
                 r, body = get(base + query, headers=auth())
                 self.assertEqual(r.status, want, body)
                 assert_error_json(self, body)
+        # The message is the option table's, as the CLI's --horizon says it;
+        # the CLI's own options (paths, floors) are no query parameters.
+        r, body = get(base + "?horizon=1e2", headers=auth())
+        self.assertIn('horizon: want whole hours in 1..720, got \\"1e2\\"', body.decode(), body)
+        r, body = get(base + "?paths=500", headers=auth())
+        self.assertIn("unknown or repeated parameter 'paths'", body.decode(), body)
         self.assert_up()
 
     def test_connection_limit(self):

@@ -48,6 +48,11 @@ void fc_buf_json_num(fc_buf *b, double v);
 /* Appends a double rounded to a fixed number of decimals (money-like
  * quantities such as path values in currency units); NaN/Inf as null. */
 void fc_buf_json_fixed(fc_buf *b, double v, int decimals);
+/* Appends ,"names[i]":values[i] for i in [0, n): each value with
+ * fc_buf_json_fixed(decimals), or with fc_buf_json_num when decimals < 0.
+ * The writer of a row of figures that share one format (a projection's
+ * path point, a recorded path's quantiles). */
+void fc_buf_json_fields(fc_buf *b, const char *const *names, const double *values, size_t n, int decimals);
 
 /* A JSON writer over an fc_buf that places the commas and colons, so a
  * writer states structure (object, key, value, end) instead of typing

@@ -7,6 +7,8 @@
  *   segment     fc_segments_params (segments.h)        fc_segments_optable
  *   trends      fc_trends_options (below)              fc_trends_optable
  *   gbdt train  fc_gbdt_train_options (below)          fc_gbdt_train_optable
+ *   project     fc_project_request (project.h)         fc_project_optable
+ *   cashflow    fc_cashflow_params (cashflow.h)        fc_cashflow_optable
  *
  * Options that only one front door has, because they name its own world
  * (files, --json, a JSON array of names), stay with that door.
@@ -14,8 +16,10 @@
 #ifndef FC_OPTABLES_H
 #define FC_OPTABLES_H
 
+#include "fc/cashflow.h"
 #include "fc/gbdt.h"
 #include "fc/options.h"
+#include "fc/project.h"
 #include "fc/segments.h"
 #include "fc/trends.h"
 
@@ -59,6 +63,18 @@ typedef struct fc_gbdt_train_options {
 
 fc_gbdt_train_options fc_gbdt_train_options_defaults(void);
 extern const fc_opt_table fc_gbdt_train_optable;
+
+/* project: into an fc_project_request from fc_project_defaults(). now,
+ * horizon, method and currency are offered on both sides (the gateway's
+ * /v1/projection query reads them through this table); the rest names the
+ * CLI's world. Whole numbers are digits only: a query's "4x", "+5" or "1e2"
+ * is refused, as before the table. */
+extern const fc_opt_table fc_project_optable;
+
+/* cashflow: into an fc_cashflow_params from fc_cashflow_defaults(); a
+ * currency left NULL means every currency of the tenant (the caller's
+ * loop). Whole numbers are digits only, as for project. */
+extern const fc_opt_table fc_cashflow_optable;
 
 #ifdef __cplusplus
 }

@@ -65,6 +65,13 @@ typedef struct fc_path_point {
   double p2_5, p97_5;
 } fc_path_point;
 
+/* The JSON names of a path point's figures in the order above, p10 to
+ * predicted_in then p2_5 and p97_5 (added after the fields projection.md
+ * had first): the projection's "path" rows and the gateway's recorded
+ * paths (p10, p50, p90: the first three) write them through this one list
+ * (fc_buf_json_fields). */
+extern const char *const fc_path_fields[10];
+
 typedef struct fc_stream_runway {
   fc_stream stream; /* a copy: its id and tenant_id are owned by the projection,
                      * which therefore outlives the treasury it came from */

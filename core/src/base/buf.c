@@ -253,3 +253,11 @@ int fc_jw_finish(const fc_jw *w) {
   if (w->misuse || w->depth != 0) return FC_EINVAL;
   return fc_buf_failed(w->b) ? FC_ENOMEM : FC_OK;
 }
+
+void fc_buf_json_fields(fc_buf *b, const char *const *names, const double *values, size_t n, int decimals) {
+  for (size_t i = 0; i < n; i++) {
+    fc_buf_printf(b, ",\"%s\":", names[i]);
+    if (decimals < 0) fc_buf_json_num(b, values[i]);
+    else fc_buf_json_fixed(b, values[i], decimals);
+  }
+}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fc/flows.h"
 #include "fc/freq.h"
 #include "fc/time.h"
 #include "internal.h"
@@ -32,6 +33,16 @@ static int parse_time(const char *s, int64_t *out, fc_err *err) {
   rc = fc_opt_number(s, -62135596800.0, 253402300799.0, 1, &d, err);
   if (rc == FC_OK) *out = (int64_t)d;
   return rc;
+}
+
+/* A whole number in [lo, hi] written as digits only (no sign, space,
+ * fraction or exponent). */
+static int digits_in(const char *s, long lo, long hi, const char *what, long *out, fc_err *err) {
+  size_t n = strlen(s);
+  long long v = n > 0 && n <= 18 && strspn(s, "0123456789") == n ? strtoll(s, NULL, 10) : -1;
+  if (v < lo || v > hi) return fc__err(err, FC_EINVAL, "want %s in %ld..%ld, got \"%.20s\"", what, lo, hi, s);
+  *out = (long)v;
+  return FC_OK;
 }
 
 /* ---- segment ----------------------------------------------------------- */
@@ -199,3 +210,114 @@ static const fc_opt gb_opts[] = {
      "feature columns read as categories"},
 };
 const fc_opt_table fc_gbdt_train_optable = {"gbdt train", gb_opts, ARRAY_LEN(gb_opts)};
+
+/* ---- project ----------------------------------------------------------- */
+
+static int pj_now(void *base, const char *s, fc_err *err) {
+  return fc_time_parse(s, strlen(s), &((fc_project_request *)base)->p.now, err);
+}
+
+static int pj_horizon(void *base, const char *s, fc_err *err) {
+  long n = 0;
+  int rc = digits_in(s, FC_HORIZON_MIN, FC_HORIZON_MAX, "whole hours", &n, err);
+  if (rc == FC_OK) ((fc_project_request *)base)->p.horizon_hours = (int)n;
+  return rc;
+}
+
+static int pj_method(void *base, const char *s, fc_err *err) {
+  return fc_project_method_parse(s, &((fc_project_request *)base)->method, err);
+}
+
+static int pj_currency(void *base, const char *s, fc_err *err) {
+  if (s[0] == '\0' || strlen(s) >= FC_CCY_MAX) return fc__err(err, FC_EINVAL, "not a currency code");
+  ((fc_project_request *)base)->p.currency = s;
+  return FC_OK;
+}
+
+static int pj_seed(void *base, const char *s, fc_err *err) {
+  long n = 0;
+  int rc = digits_in(s, 0, (long)FC_OPT_SEED_MAX, "a whole number", &n, err);
+  if (rc == FC_OK) ((fc_project_request *)base)->seed = (uint64_t)n;
+  return rc;
+}
+
+static int pj_paths(void *base, const char *s, fc_err *err) {
+  long n = 0;
+  int rc = digits_in(s, FC_PROJECT_PATHS_MIN, FC_PROJECT_PATHS_MAX, "whole paths", &n, err);
+  if (rc == FC_OK) ((fc_project_request *)base)->paths = (int)n;
+  return rc;
+}
+
+/* A probability strictly between 0 and 1. */
+static int pj_target(void *base, const char *s, fc_err *err) {
+  double d;
+  if (fc_opt_number(s, 0, 1, 0, &d, err) != FC_OK || d <= 0 || d >= 1)
+    return fc__err(err, FC_EINVAL, "want a probability in (0, 1), got \"%.20s\"", s);
+  ((fc_project_request *)base)->target_probability = d;
+  return FC_OK;
+}
+
+#define PJ(f) offsetof(fc_project_request, f)
+static const fc_opt pj_opts[] = {
+    {"now", NULL, FC_OPT_TEXT, 0, 0, 0, pj_now, FC_OPT_BOTH, "TS",
+     "as-of time (ISO 8601 UTC); default: the hour after the newest transfer"},
+    {"horizon", NULL, FC_OPT_TEXT, 0, 0, 0, pj_horizon, FC_OPT_BOTH, "H", "hours ahead, 1..720 (default 48)"},
+    {"method", NULL, FC_OPT_TEXT, 0, 0, 0, pj_method, FC_OPT_BOTH, "rule|ml|gbdt",
+     "rule (balance - scheduled - stream drain), ml (simulated unscheduled flows: calibrated "
+     "probabilities, band, drivers, rebalancing) or gbdt (cash-flow trees) (default rule)"},
+    {"currency", NULL, FC_OPT_TEXT, 0, 0, 0, pj_currency, FC_OPT_BOTH, "C",
+     "only this currency (default: every currency)"},
+    {"tenant", NULL, FC_OPT_STRING, PJ(p.tenant_id), 0, 0, NULL, FC_OPT_CLI, "T",
+     "this tenant (default: the data's only tenant)"},
+    {"floors", NULL, FC_OPT_STRING, PJ(p.floors), 0, 0, NULL, FC_OPT_CLI, "CCY=AMT,...",
+     "depletion floors, e.g. USDC=25000,*=0 (default 0)"},
+    {"fx", NULL, FC_OPT_STRING, PJ(p.fx), 0, 0, NULL, FC_OPT_CLI, "A/B=RATE,...",
+     "exchange rates for recommendations (default USD/USDC=1,USD/USDT=1,EUR/EURC=1)"},
+    {"seed", NULL, FC_OPT_TEXT, 0, 0, 0, pj_seed, FC_OPT_CLI, "N", "seed of the simulation, 0..2147483647 (default 0)"},
+    {"paths", NULL, FC_OPT_TEXT, 0, 0, 0, pj_paths, FC_OPT_CLI, "N", "simulated paths, 100..100000 (default 1000)"},
+    {"target", NULL, FC_OPT_TEXT, 0, 0, 0, pj_target, FC_OPT_CLI, "P",
+     "rebalancing aims below this P(breach within the horizon), in (0, 1) (default 0.05)"},
+};
+const fc_opt_table fc_project_optable = {"project", pj_opts, ARRAY_LEN(pj_opts)};
+
+/* ---- cashflow ---------------------------------------------------------- */
+
+static int cf_now(void *base, const char *s, fc_err *err) {
+  return fc_time_parse(s, strlen(s), &((fc_cashflow_params *)base)->now, err);
+}
+
+static int cf_horizon(void *base, const char *s, fc_err *err) {
+  long n = 0;
+  int rc = digits_in(s, 1, FC_CASHFLOW_MAX_HORIZON, "whole steps", &n, err);
+  if (rc == FC_OK) ((fc_cashflow_params *)base)->horizon = (int)n;
+  return rc;
+}
+
+static int cf_granularity(void *base, const char *s, fc_err *err) {
+  fc_cashflow_params *p = base;
+  if (strcmp(s, "hour") == 0) p->step = FC_STEP_HOUR;
+  else if (strcmp(s, "day") == 0) p->step = FC_STEP_DAY;
+  else return fc__err(err, FC_EINVAL, "want hour or day, got \"%.20s\"", s);
+  return FC_OK;
+}
+
+static int cf_seed(void *base, const char *s, fc_err *err) {
+  long n = 0;
+  int rc = digits_in(s, 0, (long)FC_OPT_SEED_MAX, "a whole number", &n, err);
+  if (rc == FC_OK) ((fc_cashflow_params *)base)->seed = (uint64_t)n;
+  return rc;
+}
+
+#define CF(f) offsetof(fc_cashflow_params, f)
+static const fc_opt cf_opts[] = {
+    {"now", NULL, FC_OPT_TEXT, 0, 0, 0, cf_now, FC_OPT_BOTH, "TS",
+     "as-of time (ISO 8601 UTC); default: the hour after the newest transfer"},
+    {"horizon", NULL, FC_OPT_TEXT, 0, 0, 0, cf_horizon, FC_OPT_BOTH, "H", "steps ahead, 1..720 (default 48)"},
+    {"granularity", NULL, FC_OPT_TEXT, 0, 0, 0, cf_granularity, FC_OPT_BOTH, "hour|day", "the step (default hour)"},
+    {"currency", NULL, FC_OPT_STRING, CF(currency), 0, 0, NULL, FC_OPT_BOTH, "C",
+     "one currency (default: every currency of the tenant's accounts)"},
+    {"tenant", NULL, FC_OPT_STRING, CF(tenant_id), 0, 0, NULL, FC_OPT_CLI, "T",
+     "this tenant (default: the data's only tenant)"},
+    {"seed", NULL, FC_OPT_TEXT, 0, 0, 0, cf_seed, FC_OPT_CLI, "S", "seed of the trees, 0..2147483647 (default 0)"},
+};
+const fc_opt_table fc_cashflow_optable = {"cashflow", cf_opts, ARRAY_LEN(cf_opts)};

@@ -559,6 +559,10 @@ static void time_str(fc_buf *b, int64_t t) {
   fc_buf_json_str(b, s);
 }
 
+const char *const fc_path_fields[10] = {"p10",          "p50",          "p90",           "scheduled_out",
+                                        "scheduled_in", "stream_drain", "predicted_out", "predicted_in",
+                                        "p2_5",         "p97_5"};
+
 int fc_projection_write_drivers(const fc_currency_projection *c, fc_buf *b) {
   fc_buf_putc(b, '[');
   for (size_t i = 0; i < c->n_drivers; i++) {
@@ -635,26 +639,10 @@ static void write_currency(fc_buf *b, const fc_currency_projection *c) {
     if (k) fc_buf_putc(b, ',');
     fc_buf_printf(b, "{\"hour\":%d,\"at\":", pt->hour);
     time_str(b, pt->at);
-    fc_buf_puts(b, ",\"p10\":");
-    fc_buf_json_fixed(b, pt->p10, c->scale);
-    fc_buf_puts(b, ",\"p50\":");
-    fc_buf_json_fixed(b, pt->p50, c->scale);
-    fc_buf_puts(b, ",\"p90\":");
-    fc_buf_json_fixed(b, pt->p90, c->scale);
-    fc_buf_puts(b, ",\"scheduled_out\":");
-    fc_buf_json_fixed(b, pt->scheduled_out, c->scale);
-    fc_buf_puts(b, ",\"scheduled_in\":");
-    fc_buf_json_fixed(b, pt->scheduled_in, c->scale);
-    fc_buf_puts(b, ",\"stream_drain\":");
-    fc_buf_json_fixed(b, pt->stream_drain, c->scale);
-    fc_buf_puts(b, ",\"predicted_out\":");
-    fc_buf_json_fixed(b, pt->predicted_out, c->scale);
-    fc_buf_puts(b, ",\"predicted_in\":");
-    fc_buf_json_fixed(b, pt->predicted_in, c->scale);
-    fc_buf_puts(b, ",\"p2_5\":"); /* added after the fields projection.md had first */
-    fc_buf_json_fixed(b, pt->p2_5, c->scale);
-    fc_buf_puts(b, ",\"p97_5\":");
-    fc_buf_json_fixed(b, pt->p97_5, c->scale);
+    const double v[] = {pt->p10,          pt->p50,          pt->p90,           pt->scheduled_out,
+                        pt->scheduled_in, pt->stream_drain, pt->predicted_out, pt->predicted_in,
+                        pt->p2_5,         pt->p97_5};
+    fc_buf_json_fields(b, fc_path_fields, v, sizeof v / sizeof v[0], c->scale);
     fc_buf_putc(b, '}');
   }
   fc_buf_puts(b, "],\"depletion\":{\"floor\":");
