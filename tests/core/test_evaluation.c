@@ -234,7 +234,7 @@ TEST(holdout_calibration_charges_the_selection) {
 }
 
 /* An anchor takes half the weight whatever its validation; the selection
- * picks the other half among the rest (ensemble-neural anchors its net). */
+ * picks the other half among the rest (tried for ensemble-neural's net). */
 TEST(anchor_takes_half_the_weight) {
   double y[24 * 20], a[24], b[24];
   const double lv[1] = {80};
