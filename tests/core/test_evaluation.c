@@ -233,5 +233,44 @@ TEST(holdout_calibration_charges_the_selection) {
   fc_forecast_free(&f);
 }
 
+/* An anchor takes half the weight whatever its validation; the selection
+ * picks the other half among the rest (tried for ensemble-neural's net). */
+TEST(anchor_takes_half_the_weight) {
+  double y[24 * 20], a[24], b[24];
+  const double lv[1] = {80};
+  fc_rng r;
+  fc_forecast f, g;
+  fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
+  fc_ensemble_report rep;
+  fc_model_params p = season24(), q = fc_model_defaults();
+  fc_rng_seed(&r, 9);
+  for (size_t t = 0; t < 480; t++) y[t] = 50 + 10 * sin(2 * PI * (double)t / 24) + 0.3 * fc_rng_normal(&r);
+  ep.nmembers = 0;
+  ASSERT_OK(fc_ensemble_add(&ep, "naive", &q, NULL));  /* worst on a daily cycle */
+  ASSERT_OK(fc_ensemble_add(&ep, "naive2", &q, NULL));
+  ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL)); /* best */
+  ep.anchor = 1;
+  ASSERT_OK(fc_forecast_init(&f, 24, lv, 1, NULL));
+  ASSERT_OK(fc_forecast_init(&g, 24, lv, 1, NULL));
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &rep, NULL));
+  ASSERT(rep.validation[0] > rep.validation[2]);
+  ASSERT_NEAR(rep.weight[0], 0.5, 0);
+  ASSERT_NEAR(rep.weight[1], 0, 0);
+  ASSERT_NEAR(rep.weight[2], 0.5, 0);
+  ASSERT_OK(fc_forecast_series("naive", y, 480, &q, &g, NULL));
+  memcpy(a, g.mean, sizeof a);
+  ASSERT_OK(fc_forecast_series("snaive", y, 480, &p, &g, NULL));
+  memcpy(b, g.mean, sizeof b);
+  for (int i = 0; i < 24; i++) ASSERT_NEAR(f.mean[i], 0.5 * a[i] + 0.5 * b[i], 1e-9);
+  ASSERT(rep.calibrated);
+  /* no anchor: the selection alone */
+  ep.anchor = 0;
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &rep, NULL));
+  ASSERT_NEAR(rep.weight[2], 1, 0);
+  fc_forecast_free(&f);
+  fc_forecast_free(&g);
+}
+
 TEST_LIST(T(backtest_origins), T(conformal_quantile), T(conformal_too_few_scores_for_the_level), T(ensemble_picks_the_right_model), T(readers),
-          T(calibration_narrowing_and_holdout), T(holdout_calibration_charges_the_selection))
+          T(calibration_narrowing_and_holdout), T(holdout_calibration_charges_the_selection),
+          T(anchor_takes_half_the_weight))

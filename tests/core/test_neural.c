@@ -13,6 +13,7 @@
 #endif
 
 #define GOLDEN_NET_FNV 0x1ff14e7b05247857ull
+#define GOLDEN_LSTM_FNV 0x9ed24b06d24ce0e9ull /* the LSTM: natively and in WASM */
 
 /* A small net for fast tests. */
 static fc_neural_params small_params(size_t L, size_t H) {
@@ -32,16 +33,16 @@ static fc_neural_params small_params(size_t L, size_t H) {
   return p;
 }
 
-TEST(gradient_matches_finite_differences) {
-  fc_neural_params p = small_params(6, 3);
+/* The analytic gradient of p's net against central differences on 5
+ * random windows (chunks of 2, 2 and 1). */
+static void check_gradient(const fc_neural_params *pp, int *fc__failed) {
+  fc_neural_params p = *pp;
   fc_neural *m;
   fc_rng r;
   double data[5][9];
   const double *win[5];
   float *w, *g;
   size_t np, bad = 0, checked = 0;
-  p.hidden = 5;
-  p.chunk = 2; /* 5 windows: chunks of 2, 2 and 1 */
   ASSERT_OK(fc_neural_create(&p, &m, NULL));
   fc_rng_seed(&r, 7);
   for (int s = 0; s < 5; s++) {
@@ -76,6 +77,23 @@ TEST(gradient_matches_finite_differences) {
    * wrong backward pass spoils most. */
   fprintf(stderr, "  %zu of %zu weights off\n", bad, checked);
   ASSERT(bad * 100 <= checked);
+}
+
+TEST(gradient_matches_finite_differences) {
+  fc_neural_params p = small_params(6, 3);
+  p.hidden = 5;
+  p.chunk = 2; /* 5 windows: chunks of 2, 2 and 1 */
+  check_gradient(&p, fc__failed);
+}
+
+/* The LSTM's backpropagation through its 3 steps of 2 values. */
+TEST(lstm_gradient_matches_finite_differences) {
+  fc_neural_params p = small_params(6, 3);
+  p.arch = FC_NEURAL_LSTM;
+  p.patch = 2;
+  p.hidden = 4;
+  p.chunk = 2;
+  check_gradient(&p, fc__failed);
 }
 
 static double *seasonal_series(size_t n, double level, double amp, size_t phase) {
@@ -330,6 +348,104 @@ TEST(golden_bytes_native_and_wasm) {
   fc_neural_destroy(m);
 }
 
-TEST_LIST(T(gradient_matches_finite_differences), T(learns_pure_seasonal_pattern), T(learns_ar1_process),
+/* The LSTM learns the seasonal test's pattern too, to the block stack's
+ * stated error (2 % of the amplitude), and trains, saves and
+ * loads with the block stack's guarantees: the same bytes for 1 and 2
+ * threads and any schedule, a loaded net forecasting bit-identically, and
+ * bytes pinned for native and WASM. */
+TEST(lstm_learns_seasonal_pattern) {
+  enum { NS = 8, N = 400, H = 24 };
+  double *y[NS], q[H * FC_NEURAL_NQ], err = 0, *test;
+  size_t n[NS];
+  fc_neural_params p = small_params(48, H);
+  fc_neural *m;
+  p.arch = FC_NEURAL_LSTM;
+  p.patch = 8;
+  for (int s = 0; s < NS; s++) {
+    y[s] = seasonal_series(N, 20.0 + 5 * s, 2.0 + (double)s / 2, (size_t)s * 3);
+    n[s] = N;
+  }
+  ASSERT_OK(fc_neural_train((const double *const *)y, n, NS, &p, &m, NULL));
+  test = seasonal_series(N + H, 30.0, 3.0, 5);
+  ASSERT_OK(fc_neural_forecast(m, test, N, H, q, NULL));
+  for (int i = 0; i < H; i++) err += fabs(q[i] - test[N + i]) / H;
+  fprintf(stderr, "  LSTM seasonal MAE %.4f (amplitude 3)\n", err);
+  ASSERT(err < 0.02 * 3.0);
+  free(test);
+  for (int s = 0; s < NS; s++) free(y[s]);
+  fc_neural_destroy(m);
+}
+
+static fc_neural *train_lstm(fc_parallel_for pf, const double *const *y, const size_t *n, size_t ns) {
+  fc_neural_params p = small_params(24, 4);
+  fc_neural *m = NULL;
+  p.arch = FC_NEURAL_LSTM;
+  p.patch = 6;
+  p.hidden = 8;
+  p.steps = 30;
+  p.eval_every = 10;
+  p.parallel = pf;
+  if (fc_neural_train(y, n, ns, &p, &m, NULL)) return NULL;
+  return m;
+}
+
+TEST(lstm_threads_save_load_golden) {
+  enum { NS = 3, N = 120, H = 4 };
+  double y[NS][N], qa[H * FC_NEURAL_NQ], qb[H * FC_NEURAL_NQ];
+  const double *yy[NS];
+  size_t n[NS];
+  fc_neural *a, *b, *c;
+  fc_buf ba, bb;
+  fc_err err;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int s = 0; s < NS; s++) { /* no libm: the same series in every build */
+    for (int t = 0; t < N; t++) {
+      int d = (t + 5 * s) % 24;
+      y[s][t] = 10 + 3 * s + (d < 12 ? d : 24 - d) + ((t * 37) % 11) / 10.0;
+    }
+    yy[s] = y[s];
+    n[s] = N;
+  }
+  a = train_lstm(NULL, yy, n, NS);
+#ifdef HAVE_THREADS
+  b = train_lstm(threads2_for, yy, n, NS);
+#else
+  b = train_lstm(reversed_for, yy, n, NS);
+#endif
+  ASSERT(a && b);
+  fc_buf_init(&ba);
+  fc_buf_init(&bb);
+  ASSERT_OK(fc_neural_save(a, &ba, NULL));
+  ASSERT_OK(fc_neural_save(b, &bb, NULL));
+  ASSERT_INT_EQ(ba.len, bb.len);
+  ASSERT(memcmp(ba.data, bb.data, ba.len) == 0);
+  ASSERT_OK(fc_neural_load(ba.data, ba.len, &c, NULL));
+  ASSERT_OK(fc_neural_forecast(a, y[0], N, H, qa, NULL));
+  ASSERT_OK(fc_neural_forecast(c, y[0], N, H, qb, NULL));
+  ASSERT(memcmp(qa, qb, sizeof qa) == 0);
+  fc_buf_reset(&bb);
+  ASSERT_OK(fc_neural_save(c, &bb, NULL)); /* save -> load -> save: the same bytes */
+  ASSERT(bb.len == ba.len && memcmp(ba.data, bb.data, ba.len) == 0);
+  for (size_t i = 0; i < ba.len; i++) h = (h ^ (unsigned char)ba.data[i]) * 0x100000001b3ull;
+  fprintf(stderr, "  LSTM bytes %zu, FNV-1a 0x%016llx\n", ba.len, (unsigned long long)h);
+  ASSERT(h == GOLDEN_LSTM_FNV);
+  /* a patch that does not divide the window is refused */
+  {
+    fc_neural_params p = small_params(24, 4);
+    fc_neural *bad = NULL;
+    p.arch = FC_NEURAL_LSTM;
+    p.patch = 5;
+    ASSERT_INT_EQ(fc_neural_create(&p, &bad, &err), FC_EINVAL);
+    ASSERT_CONTAINS(err.msg, "multiple of its patch");
+  }
+  fc_buf_free(&ba);
+  fc_buf_free(&bb);
+  fc_neural_destroy(a);
+  fc_neural_destroy(b);
+  fc_neural_destroy(c);
+}
+
+TEST_LIST(T(gradient_matches_finite_differences), T(lstm_gradient_matches_finite_differences),
+          T(lstm_learns_seasonal_pattern), T(lstm_threads_save_load_golden), T(learns_pure_seasonal_pattern), T(learns_ar1_process),
           T(threads_and_schedules_give_identical_nets), T(save_load_forecast_bit_identical),
           T(bad_input_errors_and_fallbacks), T(golden_bytes_native_and_wasm))

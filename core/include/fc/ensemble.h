@@ -61,6 +61,11 @@ typedef struct fc_ensemble_params {
    * 0.7 is nearest both levels relative to the 77-83 and 93-97 % bands,
    * and its MSIS (7.38) beats plain conformal's (7.64). */
   double narrowing;
+  /* 0, or a member's index + 1: that member always takes half the weight
+   * and the mode chooses among the others for the other half (a member
+   * whose backtest fails is no anchor; alone it takes all). Used by
+   * ensemble-neural for the net: see forecaster.h. */
+  size_t anchor;
 } fc_ensemble_params;
 
 /* Default ensemble for the given periods (e.g. 24,168): seasonal naive at

@@ -60,6 +60,8 @@ extern "C" {
 #define FC_NEURAL_NQ 5
 #define FC_NEURAL_FORMAT_VERSION 1
 
+enum { FC_NEURAL_NBEATS = 0, FC_NEURAL_LSTM = 1 };
+
 /* The quantile levels of the heads, in output order:
  * 0.5, 0.1, 0.9, 0.025, 0.975 (median, the 80 % and the 95 % bands). */
 const double *fc_neural_quantiles(void);
@@ -89,6 +91,13 @@ typedef struct fc_neural_params {
   /* Nets trained from seeds seed, seed + c, seed + 2c, ... one after the
    * other; forecasts are the mean of their quantile outputs. */
   size_t members;    /* 1..64 */
+  /* FC_NEURAL_NBEATS (the block stack above) or FC_NEURAL_LSTM: one LSTM
+   * layer of `hidden` cells reading the window `patch` values at a time
+   * (input / patch steps, input a multiple of patch), its last state into
+   * the same linear quantile head; blocks and layers are then unused.
+   * Same windows, loss, training loop and byte format (neural_lstm.c). */
+  int arch;
+  size_t patch;      /* LSTM: values per step (24 for hourly: a day a step) */
   fc_parallel_for parallel; /* NULL = chunks in order on this thread */
   void *parallel_ctx;
   fc_neural_progress_fn progress; /* may be NULL */
@@ -141,8 +150,9 @@ float *fc_neural_weights(fc_neural *m);
 double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t count,
                       float *grad);
 
-/* Byte format: "FCNEURAL" u32 version u32 0, u64 body length, body (the
- * shape as u32s: input, horizon, blocks, layers, hidden, members; then
+/* Byte format: "FCNEURAL" u32 version u32 arch (0 = N-BEATS, so nets saved
+ * before the LSTM keep their bytes), u64 body length, body (the
+ * shape as u32s: input, horizon, blocks (the LSTM's patch), layers, hidden, members; then
  * the weights as float32 bits, little-endian), u64
  * FNV-1a 64 of everything before it. A loaded net forecasts bit-identically;
  * fc_neural_load answers FC_ECORRUPT for anything else. */

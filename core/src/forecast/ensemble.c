@@ -56,7 +56,7 @@ int fc_ensemble_add(fc_ensemble_params *ep, const char *name, const fc_model_par
 /* Validation weights: SELECT puts 1 on the best, WEIGHT 1/v^2 on the best
  * `top`; members with non-finite validation get 0. Returns how many are
  * positive. */
-static size_t weights(const double *v, size_t n, int mode, size_t top, double *w) {
+static size_t chosen_weights(const double *v, size_t n, int mode, size_t top, double *w) {
   size_t used = 0, keep = mode == FC_ENSEMBLE_SELECT ? 1 : FC__MAX(top, (size_t)1);
   double total = 0;
   for (size_t j = 0; j < n; j++) w[j] = 0;
@@ -71,6 +71,22 @@ static size_t weights(const double *v, size_t n, int mode, size_t top, double *w
   for (size_t j = 0; j < n; j++) total += w[j];
   for (size_t j = 0; j < n && total > 0; j++) w[j] /= total;
   return used;
+}
+
+/* With an anchor (ep->anchor = member index + 1) that validated, the
+ * anchor takes half the weight and the other members share the other half
+ * as chosen_weights would give it among them alone; otherwise (no anchor,
+ * or its backtest failed) chosen_weights over all. */
+static size_t weights(const double *v, size_t n, int mode, size_t top, size_t anchor, double *w) {
+  double rest[FC_ENSEMBLE_MAX];
+  size_t a = anchor - 1, used;
+  if (anchor == 0 || anchor > n || !isfinite(v[a])) return chosen_weights(v, n, mode, top, w);
+  memcpy(rest, v, n * sizeof *v);
+  rest[a] = NAN;
+  used = chosen_weights(rest, n, mode, top, w);
+  for (size_t j = 0; j < n; j++) w[j] *= used ? 0.5 : 0.0;
+  w[a] = used ? 0.5 : 1.0;
+  return used + 1;
 }
 
 static void combine(const double *w, double *const *src_mean, double *const *src_sd, size_t nm,
@@ -91,7 +107,7 @@ static void combine(const double *w, double *const *src_mean, double *const *src
  * member that won on all origins looks better on them than it will on the
  * future, and its own residuals would make the intervals too narrow. */
 static void holdout_weights(const fc_backtest_result *bt, const double *v, size_t nm, int mode,
-                            size_t top, double *wk) {
+                            size_t top, size_t anchor, double *wk) {
   size_t no = 0, h = 0;
   double tot[FC_ENSEMBLE_MAX], part[FC_ENSEMBLE_MAX];
   for (size_t j = 0; j < nm; j++)
@@ -108,7 +124,7 @@ static void holdout_weights(const fc_backtest_result *bt, const double *v, size_
       for (size_t i = 0; i < h; i++) ek += fabs(bt[j].actual[k * h + i] - bt[j].mean[k * h + i]);
       part[j] = (tot[j] - ek) / (double)((no - 1) * h);
     }
-    weights(part, nm, mode, top, wk + k * nm);
+    weights(part, nm, mode, top, anchor, wk + k * nm);
   }
 }
 
@@ -150,7 +166,7 @@ static int calibrate(const fc_backtest_result *bt, const double *v, const double
     goto out;
   }
   for (size_t k = 0; k < no; k++) memcpy(wk + k * nm, w, nm * sizeof *w);
-  if (holdout && no >= 2) holdout_weights(bt, v, nm, ep->mode, ep->top, wk);
+  if (holdout && no >= 2) holdout_weights(bt, v, nm, ep->mode, ep->top, ep->anchor, wk);
   combine_backtest(bt, wk, w, nm, &comb);
   rc = fc_conformal_fit(&comb, f->levels, f->nlevels, &cf, err);
   /* Four origins make a noisy multiplier, and coverage is concave in it:
@@ -224,7 +240,8 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
     for (size_t j = 0; j < nm && common != SIZE_MAX; j++)
       if (isfinite(v[j]) && bt[j].norigins != common) shared_origins = 0;
   }
-  ok = weights(v, nm, shared_origins ? ep->mode : FC_ENSEMBLE_SELECT, ep->top, w);
+  ok = weights(v, nm, shared_origins ? ep->mode : FC_ENSEMBLE_SELECT, ep->top,
+               shared_origins ? ep->anchor : 0, w);
   nonneg = ep->members[0].params.nonneg == 1 ||
            (ep->members[0].params.nonneg == -1 && fc_series_is_nonneg(y, n));
   if (ok == 0) { /* no backtest possible: first member that fits, alone */

@@ -17,36 +17,11 @@
 
 #include "fc/rng.h"
 #include "internal.h"
+#include "neural_internal.h"
 
 static const double quantile_levels[FC_NEURAL_NQ] = {0.5, 0.1, 0.9, 0.025, 0.975};
 
 const double *fc_neural_quantiles(void) { return quantile_levels; }
-
-typedef struct workspace {
-  float *x;     /* (blocks + 1) x S x L: each block's input window */
-  float *h;     /* blocks x layers x S x hidden: ReLU outputs */
-  float *out;   /* S x HQ: summed forecast heads */
-  float *t;     /* S x H: targets */
-  float *gx, *gx2; /* S x L */
-  float *gh, *gh2; /* S x hidden */
-  float *gout;  /* S x HQ */
-  float *grad;  /* nparams (training chunks only) */
-  double loss;
-} workspace;
-
-struct fc_neural {
-  fc_neural_params p;
-  size_t nparams, hq; /* nparams: one member's weights */
-  float *w;           /* p.members x nparams; the passes read the first */
-  size_t used, steps, best_step;
-};
-
-/* A view of member k: the same net reading that member's weights. */
-static fc_neural member_view(const fc_neural *m, size_t k) {
-  fc_neural v = *m;
-  v.w = m->w + k * m->nparams;
-  return v;
-}
 
 fc_neural_params fc_neural_defaults(void) {
   fc_neural_params p;
@@ -65,6 +40,8 @@ fc_neural_params fc_neural_defaults(void) {
   p.clip = 1.0;
   p.seed = 42;
   p.members = 2;
+  p.arch = FC_NEURAL_NBEATS;
+  p.patch = 24;
   return p;
 }
 
@@ -100,7 +77,18 @@ static int check_params(const fc_neural_params *p, fc_err *err) {
   if (p->members < 1 || p->members > 64) return fc__err(err, FC_EINVAL, "neural: members in 1..64");
   if (!(p->lr > 0) || !(p->clip >= 0) || p->eval_every < 1)
     return fc__err(err, FC_EINVAL, "neural: lr > 0, clip >= 0, eval_every >= 1");
+  if (p->arch != FC_NEURAL_NBEATS && p->arch != FC_NEURAL_LSTM)
+    return fc__err(err, FC_EINVAL, "neural: arch must be FC_NEURAL_NBEATS or FC_NEURAL_LSTM");
+  if (p->arch == FC_NEURAL_LSTM) {
+    const char *why;
+    if (fc__lstm_check(p, &why)) return fc__err(err, FC_EINVAL, "%s", why);
+  }
   return FC_OK;
+}
+
+/* Weights of one member of either architecture. */
+static size_t net_nparams(const fc_neural_params *p, size_t hq) {
+  return p->arch == FC_NEURAL_LSTM ? fc__lstm_nparams(p, hq) : p->blocks * block_size(p, hq);
 }
 
 static fc_neural *alloc_net(const fc_neural_params *p, fc_err *err) {
@@ -108,7 +96,7 @@ static fc_neural *alloc_net(const fc_neural_params *p, fc_err *err) {
   if (m == NULL) return NULL;
   m->p = *p;
   m->hq = p->horizon * FC_NEURAL_NQ;
-  m->nparams = p->blocks * block_size(p, m->hq);
+  m->nparams = net_nparams(p, m->hq);
   m->w = fc__mallocarray(m->nparams * p->members, sizeof *m->w);
   if (m->w == NULL) {
     fc__free(m);
@@ -125,6 +113,10 @@ static void init_weights(fc_neural *m, uint64_t seed) {
   fc_rng r;
   const fc_neural_params *p = &m->p;
   fc_rng_seed(&r, seed);
+  if (p->arch == FC_NEURAL_LSTM) {
+    fc__lstm_init(m->w, p, m->hq, &r);
+    return;
+  }
   memset(m->w, 0, m->nparams * sizeof *m->w);
   for (size_t b = 0; b < p->blocks; b++) {
     for (size_t l = 0; l <= p->layers + 1; l++) {
@@ -170,54 +162,6 @@ size_t fc_neural_steps(const fc_neural *m, size_t *best_step) {
 size_t fc_neural_nparams(const fc_neural *m) { return m->nparams; }
 float *fc_neural_weights(fc_neural *m) { return m->w; }
 
-/* ---- kernels ---- */
-
-static void axpy(float *y, const float *x, float a, size_t n) {
-  for (size_t i = 0; i < n; i++) y[i] += a * x[i];
-}
-
-/* Dot product in eight fixed lanes, then the lanes in order: the same sum
- * whether or not the compiler vectorises it. */
-static float dot8(const float *a, const float *b, size_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
-  for (int k = 0; i < n; i++, k++) acc[k] += a[i] * b[i];
-  s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  return s;
-}
-
-/* Y (S x out) = X (S x in) W + bias, then ReLU if relu. */
-static void dense_fwd(const float *wt, size_t in, size_t out, const float *x, size_t S, float *y,
-                      int relu) {
-  const float *bias = wt + in * out;
-  for (size_t s = 0; s < S; s++) memcpy(y + s * out, bias, out * sizeof *y);
-  for (size_t i = 0; i < in; i++)
-    for (size_t s = 0; s < S; s++) {
-      float xi = x[s * in + i];
-      if (xi != 0.0f) axpy(y + s * out, wt + i * out, xi, out);
-    }
-  if (relu)
-    for (size_t k = 0; k < S * out; k++) y[k] = y[k] > 0.0f ? y[k] : 0.0f;
-}
-
-/* Given gY (S x out), adds the weight and bias gradients to g (same layout
- * as wt) and, if gx, adds gY W^T to gx (S x in). */
-static void dense_bwd(const float *wt, size_t in, size_t out, const float *x, size_t S,
-                      const float *gy, float *g, float *gx) {
-  float *gb = g + in * out;
-  for (size_t s = 0; s < S; s++) axpy(gb, gy + s * out, 1.0f, out);
-  for (size_t i = 0; i < in; i++)
-    for (size_t s = 0; s < S; s++) {
-      float xi = x[s * in + i];
-      if (xi != 0.0f) axpy(g + i * out, gy + s * out, xi, out);
-    }
-  if (gx)
-    for (size_t s = 0; s < S; s++)
-      for (size_t i = 0; i < in; i++) gx[s * in + i] += dot8(wt + i * out, gy + s * out, out);
-}
-
 /* ---- windows ---- */
 
 /* Mean absolute value of the input part; 1 for a window of zeros. */
@@ -251,6 +195,10 @@ static float *hbuf(const fc_neural *m, const workspace *ws, size_t S, size_t b, 
 static void forward(const fc_neural *m, workspace *ws, size_t S) {
   const fc_neural_params *p = &m->p;
   size_t L = p->input, Hd = p->hidden;
+  if (p->arch == FC_NEURAL_LSTM) {
+    fc__lstm_forward(m, ws->lstm, ws->x, S, ws->out);
+    return;
+  }
   memset(ws->out, 0, S * m->hq * sizeof *ws->out);
   for (size_t b = 0; b < p->blocks; b++) {
     const float *xb = ws->x + b * S * L;
@@ -300,6 +248,10 @@ static void relu_mask(float *g, const float *h, size_t n) {
 static void backward(const fc_neural *m, workspace *ws, size_t S) {
   const fc_neural_params *p = &m->p;
   size_t L = p->input, Hd = p->hidden;
+  if (p->arch == FC_NEURAL_LSTM) {
+    fc__lstm_backward(m, ws->lstm, S, ws->gout, ws->grad);
+    return;
+  }
   memset(ws->gx, 0, S * L * sizeof *ws->gx);
   for (size_t bb = p->blocks; bb-- > 0;) {
     const float *hl = hbuf(m, ws, S, bb, p->layers - 1);
@@ -339,6 +291,7 @@ static void ws_free(workspace *ws) {
   fc__free(ws->gh2);
   fc__free(ws->gout);
   fc__free(ws->grad);
+  fc__lstm_ws_free(ws->lstm);
   memset(ws, 0, sizeof *ws);
 }
 
@@ -355,6 +308,10 @@ static int ws_init(const fc_neural *m, size_t S, int grad, workspace *ws) {
   ws->gh2 = fc__mallocarray(S, p->hidden * sizeof(float));
   ws->gout = fc__mallocarray(S, m->hq * sizeof(float));
   if (grad) ws->grad = fc__mallocarray(m->nparams, sizeof(float));
+  if (p->arch == FC_NEURAL_LSTM && (ws->lstm = fc__lstm_ws_new(p, S)) == NULL) {
+    ws_free(ws);
+    return FC_ENOMEM;
+  }
   if (!ws->x || !ws->h || !ws->out || !ws->t || !ws->gx || !ws->gx2 || !ws->gh || !ws->gh2 ||
       !ws->gout || (grad && !ws->grad)) {
     ws_free(ws);
@@ -798,11 +755,12 @@ static uint64_t get_le(const unsigned char *p, int bytes) {
 }
 
 int fc_neural_save(const fc_neural *m, fc_buf *out, fc_err *err) {
-  size_t start = out->len, shape[NSHAPE] = {m->p.input, m->p.horizon, m->p.blocks,
+  int lstm = m->p.arch == FC_NEURAL_LSTM;
+  size_t start = out->len, shape[NSHAPE] = {m->p.input, m->p.horizon, lstm ? m->p.patch : m->p.blocks,
                                         m->p.layers, m->p.hidden, m->p.members};
   fc_buf_append(out, magic, sizeof magic);
   put_le(out, FC_NEURAL_FORMAT_VERSION, 4);
-  put_le(out, 0, 4);
+  put_le(out, (uint64_t)m->p.arch, 4);
   put_le(out, 4 * NSHAPE + 4 * (uint64_t)m->nparams * m->p.members, 8);
   for (int k = 0; k < NSHAPE; k++) put_le(out, shape[k], 4);
   for (size_t i = 0; i < m->nparams * m->p.members; i++) {
@@ -823,7 +781,7 @@ int fc_neural_load(const void *data, size_t len, fc_neural **out, fc_err *err) {
   *out = NULL;
   if (data == NULL || len < 24 + 4 * NSHAPE + 8 || memcmp(p, magic, sizeof magic))
     return fc__err(err, FC_ECORRUPT, "neural load: not a floatcast net");
-  if (get_le(p + 8, 4) != FC_NEURAL_FORMAT_VERSION || get_le(p + 12, 4) != 0)
+  if (get_le(p + 8, 4) != FC_NEURAL_FORMAT_VERSION || get_le(p + 12, 4) > FC_NEURAL_LSTM)
     return fc__err(err, FC_ECORRUPT, "neural load: unsupported version");
   body = get_le(p + 16, 8);
   if (body != len - 32) return fc__err(err, FC_ECORRUPT, "neural load: wrong length");
@@ -834,8 +792,13 @@ int fc_neural_load(const void *data, size_t len, fc_neural **out, fc_err *err) {
   np.layers = get_le(p + 36, 4);
   np.hidden = get_le(p + 40, 4);
   np.members = get_le(p + 44, 4);
+  np.arch = (int)get_le(p + 12, 4);
+  if (np.arch == FC_NEURAL_LSTM) { /* the blocks slot holds the patch */
+    np.patch = np.blocks;
+    np.blocks = 1;
+  }
   if (check_params(&np, NULL)) return fc__err(err, FC_ECORRUPT, "neural load: bad shape");
-  if (np.members * np.blocks * block_size(&np, np.horizon * FC_NEURAL_NQ) != (body - 4 * NSHAPE) / 4 ||
+  if (np.members * net_nparams(&np, np.horizon * FC_NEURAL_NQ) != (body - 4 * NSHAPE) / 4 ||
       (body - 4 * NSHAPE) % 4)
     return fc__err(err, FC_ECORRUPT, "neural load: weight count does not match the shape");
   if ((m = alloc_net(&np, err)) == NULL) return fc__err(err, FC_ENOMEM, "neural load: out of memory");

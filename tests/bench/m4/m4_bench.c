@@ -16,7 +16,9 @@
  * first (on --threads threads through cli_parallel_for), printing its
  * training time, then forecasts each series from it with the quantile
  * heads' intervals; "+steps=N", "+hidden=N", "+blocks=N", "+input=N", "+members=N",
- * "+lr=X" override the defaults. "ensemble...+neural" adds it as an
+ * "+lr=X" override the defaults; "+lstm" trains the LSTM encoder instead
+ * of the block stack (FC_NEURAL_LSTM, "+patch=N" values a step, 24 by
+ * default; "+hidden=N" its cells). "ensemble...+neural" adds it as an
  * ensemble member (one net unless +members=N, as the CLI's ensemble-neural), trained on each series without its last origins x 48
  * values so that the validation that chooses and calibrates is out of
  * sample for the net too. */
@@ -120,7 +122,9 @@ static int prophet_quantiles(const fc_model_params *mp, const double *y, size_t 
  * "weighted" (1/MASE^2 weights over the best 3), optionally with "+arima"
  * or "+prophet" (an extra member), "+nocal" (no conformal step),
  * "+plaincal" (conformal narrowing kept in full), "+noholdout" (calibrate
- * on the selected member's own backtest), "+nofreeze" (ARIMA order search
+ * on the selected member's own backtest), "+anchor" (with "+neural": the
+ * net takes half the weight, the mode chooses the other half among the
+ * rest), "+top=N" (members kept by "weighted"), "+nofreeze" (ARIMA order search
  * at every origin), "+o6" (6 origins); or "cal:MODEL" (one model with
  * conformal intervals); anything else is a model-table row. */
 static int run(const char *name, const char *spec, const fc_model_params *p, const double *y,
@@ -146,7 +150,9 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
       fc_model_params q = *p;
       q.neural = net;
       fc_ensemble_add(&ep, "neural", &q, NULL);
+      if (strstr(spec, "+anchor")) ep.anchor = ep.nmembers; /* the net takes half */
     }
+    if (strstr(spec, "+top=")) ep.top = strtoul(strstr(spec, "+top=") + 5, NULL, 10);
     if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
     if (strstr(spec, "+nofreeze")) ep.freeze = 0;
     if (strstr(spec, "+noholdout")) ep.holdout_calibration = 0;
@@ -245,6 +251,18 @@ static size_t spec_num(const char *spec, const char *key, size_t dflt) {
 
 /* Trains the net of spec on the selected series (each without its last
  * `drop` values); prints the training time. NULL on failure. */
+/* The net options of a spec: the "+" options train_net reads, in spec
+ * order, so that two specs asking for the same net can share it. */
+static void net_key(const char *spec, size_t drop, char *key, size_t cap) {
+  static const char *const opts[] = {"+steps=", "+hidden=", "+blocks=", "+input=", "+members=", "+lr=",
+                                     "+lstm", "+patch="};
+  size_t len = (size_t)snprintf(key, cap, "%s drop=%zu", strncmp(spec, "ensemble", 8) && strncmp(spec, "weighted", 8) ? "alone" : "ens", drop);
+  for (size_t k = 0; k < sizeof opts / sizeof *opts && len < cap; k++) {
+    const char *at = strstr(spec, opts[k]);
+    if (at) len += (size_t)snprintf(key + len, cap - len, "%.*s", (int)strcspn(at + 1, "+") + 1, at);
+  }
+}
+
 static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t every, size_t drop,
                             int *threads) {
   fc_neural_params np = fc_neural_defaults();
@@ -258,8 +276,11 @@ static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t ev
   np.blocks = spec_num(spec, "+blocks=", np.blocks);
   np.input = spec_num(spec, "+input=", np.input);
   /* ensemble...+neural: one net by default, as forecast --model ensemble-neural */
-  np.members = spec_num(spec, "+members=", strncmp(spec, "ensemble", 8) ? np.members : 1);
+  np.members = spec_num(spec, "+members=",
+                       strncmp(spec, "ensemble", 8) && strncmp(spec, "weighted", 8) ? np.members : 1);
   if (strstr(spec, "+lr=")) np.lr = atof(strstr(spec, "+lr=") + 4);
+  if (strstr(spec, "+lstm")) np.arch = FC_NEURAL_LSTM;
+  np.patch = spec_num(spec, "+patch=", np.patch);
   np.horizon = H;
   np.parallel = cli_parallel_for;
   np.parallel_ctx = threads;
@@ -288,6 +309,8 @@ int main(int argc, char **argv) {
   FILE *ps = NULL;
   agg a[32];
   int nthreads = 2, validate = 0;
+  fc_neural *shared_net = NULL; /* specs with the same net options share one */
+  char shared_key[256] = "";
   if (argc < 4) {
     fprintf(stderr, "usage: m4_bench TRAIN TEST [--every K] [--threads 1|2] [--validate] [--per-series FILE] MODEL...\n");
     return 2;
@@ -326,9 +349,17 @@ int main(int argc, char **argv) {
     if (strcmp(j.name, "neural") == 0 || strstr(models[k], "+neural")) {
       fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
       size_t drop = strcmp(j.name, "neural") == 0 ? 0 : ep.backtest.max_origins * H;
-      fc_neural *net = train_net(models[k], &tr, every, drop, &nthreads);
-      if (net == NULL) return 1;
-      j.net = net;
+      char key[256];
+      net_key(models[k], drop, key, sizeof key);
+      if (shared_net == NULL || strcmp(key, shared_key)) { /* else the previous spec's net */
+        fc_neural_destroy(shared_net);
+        shared_net = train_net(models[k], &tr, every, drop, &nthreads);
+        if (shared_net == NULL) return 1;
+        snprintf(shared_key, sizeof shared_key, "%s", key);
+      } else {
+        printf("# %s: the net of the spec before (same net options)\n", models[k]);
+      }
+      j.net = shared_net;
       t0 = now(); /* the model's row times the forecasts; training is printed above */
       c0 = cpu_now();
     }
@@ -360,7 +391,6 @@ int main(int argc, char **argv) {
       if (ps) fprintf(ps, "\"%s\",%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
     }
     free(j.res);
-    fc_neural_destroy((fc_neural *)j.net);
   }
   {
     /* OWA against the naive2 row if present. */
@@ -381,6 +411,7 @@ int main(int argc, char **argv) {
     }
   }
   if (ps) fclose(ps);
+  fc_neural_destroy(shared_net);
   fc_series_set_free(&tr);
   fc_series_set_free(&te);
   return 0;
