@@ -43,7 +43,7 @@ struct gw_alerts {
   struct judged {
     char *tenant;
     uint64_t ticket;
-  } *judged;
+  } * judged;
   size_t n_judged, cap_judged;
   /* FC_ALERTS_TEST_HOLD_MS: the periodic run says so on stderr and waits
    * this long between projecting and judging, so that a test can make an
@@ -94,9 +94,8 @@ static void money(fc_buf *b, int64_t v, int scale) {
 
 /* The event body of a depletion alert (webhooks.h describes the
  * delivery; docs in gateway/README.md). */
-static void depletion_payload(fc_buf *b, const char *id, const char *tenant, int64_t now,
-                              const gw_alert_settings *s, const fc_projection *pr,
-                              const fc_currency_projection *c) {
+static void depletion_payload(fc_buf *b, const char *id, const char *tenant, int64_t now, const gw_alert_settings *s,
+                              const fc_projection *pr, const fc_currency_projection *c) {
   static const char *q[3] = {"p10", "p50", "p90"};
   fc_buf_puts(b, "{\"id\":");
   fc_buf_json_str(b, id);
@@ -141,9 +140,8 @@ static void depletion_payload(fc_buf *b, const char *id, const char *tenant, int
 /* One currency's outcome: open, keep or close its episode (or nothing,
  * when another node's evaluation of later data judged it already: stored
  * is the database's ticket, 0 on SQLite). */
-static int judge(gw_alerts *a, const char *tenant, int64_t stored, int64_t now,
-                 const gw_alert_settings *s, const fc_projection *pr,
-                 const fc_currency_projection *c, fc_buf *result, fc_err *err) {
+static int judge(gw_alerts *a, const char *tenant, int64_t stored, int64_t now, const gw_alert_settings *s,
+                 const fc_projection *pr, const fc_currency_projection *c, fc_buf *result, fc_err *err) {
   const char *status;
   int rc, changed = 0;
   double p = isnan(c->p_horizon) ? 0.0 : c->p_horizon;
@@ -155,8 +153,8 @@ static int judge(gw_alerts *a, const char *tenant, int64_t stored, int64_t now,
     fc_buf_init(&body);
     depletion_payload(&body, id, tenant, now, s, pr, c);
     rc = fc_buf_failed(&body) ? fc_err_set(err, FC_ENOMEM, "out of memory")
-                              : gw_db_alert_open(a->db, stored, tenant, "depletion.alert",
-                                                 c->currency, id, p, body.data, now, &changed, err);
+                              : gw_db_alert_open(a->db, stored, tenant, "depletion.alert", c->currency, id, p,
+                                                 body.data, now, &changed, err);
     fc_buf_free(&body);
     status = changed < 0 ? "superseded" : changed ? "opened" : "open";
     if (rc == FC_OK && changed > 0) {
@@ -166,8 +164,7 @@ static int judge(gw_alerts *a, const char *tenant, int64_t stored, int64_t now,
       if (a->hooks) gw_webhooks_wake(a->hooks);
     }
   } else {
-    rc = gw_db_alert_close(a->db, stored, tenant, "depletion.alert", c->currency, p, now,
-                           &changed, err);
+    rc = gw_db_alert_close(a->db, stored, tenant, "depletion.alert", c->currency, p, now, &changed, err);
     status = changed < 0 ? "superseded" : changed ? "closed" : "below";
   }
   if (rc == FC_OK && result) {
@@ -216,9 +213,8 @@ static void superseded(const fc_currency_projection *c, fc_buf *result) {
 
 /* Judges every currency with a floor, unless an evaluation that read the
  * tenant after this one did already. */
-static int judge_all(gw_alerts *a, const char *tenant, uint64_t ticket, int64_t stored,
-                     const gw_alert_settings *s, const fc_projection *pr, fc_buf *result,
-                     fc_err *err) {
+static int judge_all(gw_alerts *a, const char *tenant, uint64_t ticket, int64_t stored, const gw_alert_settings *s,
+                     const fc_projection *pr, fc_buf *result, fc_err *err) {
   int rc = FC_OK;
   uv_mutex_lock(&a->judging);
   int turn = take_turn(a, tenant, ticket);
@@ -232,8 +228,8 @@ static int judge_all(gw_alerts *a, const char *tenant, uint64_t ticket, int64_t 
   return rc;
 }
 
-static int project(gw_alerts *a, const char *tenant, const fc_treasury *t, int64_t now,
-                   const gw_alert_settings *s, const char *floors, fc_projection **pr, fc_err *err) {
+static int project(gw_alerts *a, const char *tenant, const fc_treasury *t, int64_t now, const gw_alert_settings *s,
+                   const char *floors, fc_projection **pr, fc_err *err) {
   const fc_flowsim *m = NULL;
   int rc = gw_flowmodels_acquire(a->flows, tenant, t, now, &m, err);
   fc_project_request req = fc_project_defaults();
@@ -272,12 +268,10 @@ static int evaluate(gw_alerts *a, const char *tenant, int periodic, fc_buf *resu
   if (rc == FC_OK && !(t = fc_treasury_create(NULL))) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK) rc = gw_db_load_tenant(a->db, tenant, t, err);
   now = rc == FC_OK ? fc_treasury_default_now(t, tenant) : FC_TIME_NONE;
-  if (rc == FC_OK && now != FC_TIME_NONE && floors.len)
-    rc = project(a, tenant, t, now, &s, floors.data, &pr, err);
+  if (rc == FC_OK && now != FC_TIME_NONE && floors.len) rc = project(a, tenant, t, now, &s, floors.data, &pr, err);
   if (periodic && a->hold_ms && pr) {
     /* The line tells the test the data is read; the thread pool waits. */
-    fprintf(stderr, "floatcast-gateway: alerts: holding %s for %u ms (FC_ALERTS_TEST_HOLD_MS)\n", tenant,
-            a->hold_ms);
+    fprintf(stderr, "floatcast-gateway: alerts: holding %s for %u ms (FC_ALERTS_TEST_HOLD_MS)\n", tenant, a->hold_ms);
     uv_sleep(a->hold_ms);
     fprintf(stderr, "floatcast-gateway: alerts: released %s\n", tenant);
   }
@@ -342,8 +336,8 @@ static void on_hour(uv_timer_t *h) {
   if (uv_queue_work(a->loop, &a->work, hourly_work, hourly_done) == 0) a->hourly_running = 1;
 }
 
-int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows,
-                     struct gw_webhooks *hooks, uint64_t period_ms, gw_alerts **out, fc_err *err) {
+int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows, struct gw_webhooks *hooks,
+                     uint64_t period_ms, gw_alerts **out, fc_err *err) {
   gw_alerts *a = calloc(1, sizeof *a);
   *out = NULL;
   if (!a) return fc_err_set(err, FC_ENOMEM, "out of memory");

@@ -38,8 +38,8 @@ struct gw_webhooks;
 /* hooks may be NULL (nothing woken). The periodic re-evaluation of every
  * tenant with settings starts here, every period_ms (0:
  * GW_ALERTS_PERIOD_MS). */
-int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows,
-                     struct gw_webhooks *hooks, uint64_t period_ms, gw_alerts **out, fc_err *err);
+int gw_alerts_create(uv_loop_t *loop, gw_db *db, struct gw_flowmodels *flows, struct gw_webhooks *hooks,
+                     uint64_t period_ms, gw_alerts **out, fc_err *err);
 /* Thread pool (any thread but the loop): evaluates tenant now; appends
  * {"currencies":[{"currency","probability","status":"opened|open|closed|
  * below|superseded"}]} to result when not NULL (superseded: an evaluation

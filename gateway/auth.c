@@ -207,8 +207,7 @@ int gw_auth_set_quota_used(gw_auth *a, const char *tenant, int64_t month, int64_
 }
 
 int gw_key_parse(const char *s, char id[GW_KEY_ID_LEN + 1]) {
-  if (strlen(s) != GW_KEY_LEN || strncmp(s, "fc_", 3) != 0 || s[3 + GW_KEY_ID_LEN] != '_')
-    return 0;
+  if (strlen(s) != GW_KEY_LEN || strncmp(s, "fc_", 3) != 0 || s[3 + GW_KEY_ID_LEN] != '_') return 0;
   for (size_t i = 3; i < GW_KEY_LEN; i++) {
     char c = s[i];
     if (i == 3 + GW_KEY_ID_LEN) continue;
@@ -219,8 +218,7 @@ int gw_key_parse(const char *s, char id[GW_KEY_ID_LEN + 1]) {
   return 1;
 }
 
-int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1],
-                    unsigned char hash[GW_SHA256_LEN]) {
+int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1], unsigned char hash[GW_SHA256_LEN]) {
   unsigned char rnd[GW_KEY_ID_LEN / 2 + 24];
   size_t got = 0;
   while (got < sizeof rnd) {
@@ -255,14 +253,12 @@ static const char *bearer(const char *h) {
   return *h ? h : NULL;
 }
 
-static int anon_admit(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_response *res,
-                      fc_buf *hdr) {
+static int anon_admit(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_response *res, fc_buf *hdr) {
   gw_rate_result r;
   gw_addr_limiter_take(a->anon, peer_ip, mono_ns, &r);
   gw_rate_headers(&r, a->anon_policy.rate_milli, 0, 0, 0, r.allowed ? 0 : r.retry_after, hdr);
   if (r.allowed) return 0;
-  gw_response_error(res, 429, "rate_limited",
-                    "too many requests from this address; retry after %lld s",
+  gw_response_error(res, 429, "rate_limited", "too many requests from this address; retry after %lld s",
                     (long long)r.retry_after);
   return 429;
 }
@@ -275,8 +271,8 @@ static int refuse(gw_response *res, int status, const char *code, const char *ms
 
 /* A partner call's limits: the key's tier over the tenant's state; called
  * with the lock held. */
-static int partner_admit(tenant_entry *e, const gw_tier *t, int64_t mono_ns, int64_t unix_s,
-                         gw_call *call, gw_response *res, fc_buf *hdr) {
+static int partner_admit(tenant_entry *e, const gw_tier *t, int64_t mono_ns, int64_t unix_s, gw_call *call,
+                         gw_response *res, fc_buf *hdr) {
   gw_rate_result r;
   int64_t month = gw_month_of(unix_s);
   int64_t month_end = gw_month_start(month + 1) - unix_s;
@@ -286,21 +282,18 @@ static int partner_admit(tenant_entry *e, const gw_tier *t, int64_t mono_ns, int
     e->quota.month = month;
     e->quota.used = 0;
   }
-  int64_t retry = !r.allowed                     ? r.retry_after
+  int64_t retry = !r.allowed                    ? r.retry_after
                   : quota == GW_QUOTA_EXHAUSTED ? month_end
                   : quota == GW_QUOTA_PENDING   ? 1
-                                                 : 0;
-  gw_rate_headers(&r, t->rate.rate_milli, t->monthly_quota, e->quota.used + e->quota.pending,
-                  month_end, retry, hdr);
+                                                : 0;
+  gw_rate_headers(&r, t->rate.rate_milli, t->monthly_quota, e->quota.used + e->quota.pending, month_end, retry, hdr);
   if (!r.allowed) {
-    gw_response_error(res, 429, "rate_limited",
-                      "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s",
+    gw_response_error(res, 429, "rate_limited", "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s",
                       t->name, (long long)t->rate.burst, (long long)r.retry_after);
     return 429;
   }
   if (quota == GW_QUOTA_EXHAUSTED) {
-    gw_response_error(res, 429, "quota_exceeded",
-                      "monthly quota of tier '%s' (%lld calls) is used up", t->name,
+    gw_response_error(res, 429, "quota_exceeded", "monthly quota of tier '%s' (%lld calls) is used up", t->name,
                       (long long)t->monthly_quota);
     return 429;
   }
@@ -338,9 +331,8 @@ int gw_auth_take_anon(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_respo
   return st;
 }
 
-int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip,
-                  int need, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
-                  fc_buf *hdr) {
+int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip, int need,
+                  int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr) {
   const char *key = need == GW_AUTH_NONE ? NULL : bearer(authorization);
   unsigned char digest[GW_SHA256_LEN];
   char id[GW_KEY_ID_LEN + 1];
@@ -365,9 +357,11 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
     if (!match || e->info.revoked || !t || !te) {
       st = anon_admit(a, peer_ip, mono_ns, res, hdr);
       if (st == 0)
-        st = refuse(res, 401, !key ? "unauthenticated" : match && e->info.revoked ? "revoked_key"
-                                                                               : "invalid_key",
-                    !key ? "missing Authorization: Bearer API key"
+        st = refuse(res, 401,
+                    !key                       ? "unauthenticated"
+                    : match && e->info.revoked ? "revoked_key"
+                                               : "invalid_key",
+                    !key                       ? "missing Authorization: Bearer API key"
                     : match && e->info.revoked ? "this API key has been revoked"
                                                : "invalid API key");
     } else {
@@ -376,16 +370,15 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
       memcpy(call->key_id, e->info.id, sizeof call->key_id);
       call->tier = *t;
       st = a->shared ? 0 : partner_admit(te, t, mono_ns, unix_s, call, res, hdr);
-      if (st == 0 && need == GW_AUTH_ADMIN)
-        st = refuse(res, 403, "forbidden", "this endpoint needs the admin key");
+      if (st == 0 && need == GW_AUTH_ADMIN) st = refuse(res, 403, "forbidden", "this endpoint needs the admin key");
     }
   }
   uv_mutex_unlock(&a->lock);
   return st;
 }
 
-int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64_t mono_ns,
-                      int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr) {
+int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64_t mono_ns, int64_t unix_s,
+                      gw_call *call, gw_response *res, fc_buf *hdr) {
   int st;
   call->caller = GW_CALLER_ANON;
   call->quota_month = -1;
@@ -417,12 +410,10 @@ void gw_auth_set_shared(gw_auth *a, int on) {
   uv_mutex_unlock(&a->lock);
 }
 
-static int64_t share(int64_t v, int divisor) {
-  return v / divisor > 0 ? v / divisor : 1;
-}
+static int64_t share(int64_t v, int divisor) { return v / divisor > 0 ? v / divisor : 1; }
 
-int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns, int64_t unix_s,
-                        gw_response *res, fc_buf *hdr) {
+int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns, int64_t unix_s, gw_response *res,
+                        fc_buf *hdr) {
   gw_tier t = call->tier;
   if (divisor < 1) divisor = 1;
   t.rate.rate_milli = share(t.rate.rate_milli, divisor);
@@ -430,8 +421,8 @@ int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns,
   if (t.monthly_quota > 0) t.monthly_quota = share(t.monthly_quota, divisor);
   uv_mutex_lock(&a->lock);
   tenant_entry *te = find_tenant(a, call->tenant);
-  int st = te ? partner_admit(te, &t, mono_ns, unix_s, call, res, hdr)
-              : refuse(res, 401, "invalid_key", "invalid API key");
+  int st =
+      te ? partner_admit(te, &t, mono_ns, unix_s, call, res, hdr) : refuse(res, 401, "invalid_key", "invalid API key");
   uv_mutex_unlock(&a->lock);
   return st;
 }

@@ -30,9 +30,9 @@
 
 #include "fc/records.h"
 
-#define GW_KEY_ID_LEN 12
-#define GW_KEY_LEN (3 + GW_KEY_ID_LEN + 1 + 48)
-#define GW_TIER_NAME_MAX 64
+#define GW_KEY_ID_LEN          12
+#define GW_KEY_LEN             (3 + GW_KEY_ID_LEN + 1 + 48)
+#define GW_TIER_NAME_MAX       64
 /* max_concurrent of a tier that does not name one (config, PUT, older files). */
 #define GW_TIER_MAX_CONCURRENT 2
 
@@ -44,9 +44,9 @@ enum { GW_GRAN_HOUR = 1, GW_GRAN_DAY = 2, GW_GRAN_WEEK = 4, GW_GRAN_MONTH = 8, G
 typedef struct gw_tier {
   char name[GW_TIER_NAME_MAX];
   gw_rate_policy rate;
-  int64_t monthly_quota; /* calls per calendar month (UTC); 0: none */
-  int max_horizon_hours; /* longest forecast or projection horizon */
-  int max_history_days;  /* longest history analysed */
+  int64_t monthly_quota;  /* calls per calendar month (UTC); 0: none */
+  int max_horizon_hours;  /* longest forecast or projection horizon */
+  int max_history_days;   /* longest history analysed */
   unsigned granularities; /* GW_GRAN_* bits */
   int max_concurrent;     /* heavy calls of one tenant in flight at once (gate.h) */
 } gw_tier;
@@ -69,7 +69,7 @@ typedef struct gw_call {
   char tenant[FC_TEXT_MAX + 1]; /* partner calls */
   char key_id[GW_KEY_ID_LEN + 1];
   gw_tier tier;
-  int64_t quota_month; /* month a quota unit was taken in; -1: none */
+  int64_t quota_month;         /* month a quota unit was taken in; -1: none */
   char param[FC_TEXT_MAX + 1]; /* the '*' segment of the route, decoded */
 } gw_call;
 
@@ -108,14 +108,13 @@ int gw_auth_take_anon(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_respo
  * Returns 0 to proceed, or an HTTP status (401, 403, 429) after writing
  * the error into res. mono_ns is a monotonic clock, unix_s the wall clock.
  * memo may be NULL. */
-int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip,
-                  int need, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
-                  fc_buf *hdr);
+int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip, int need,
+                  int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr);
 /* Admits a call as the key key_id (a session opened with it, sessions.h):
  * the key must still be valid; then as gw_auth_admit for a partner call.
  * 401 session_revoked when the key has been revoked. */
-int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64_t mono_ns,
-                      int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr);
+int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64_t mono_ns, int64_t unix_s,
+                      gw_call *call, gw_response *res, fc_buf *hdr);
 /* Once per admitted call, when its outcome is final: status is the
  * answer's, 2xx only if its usage record committed (pass 0 for a call
  * that was not answered or not metered). Frees the call's quota
@@ -130,13 +129,12 @@ void gw_auth_set_shared(gw_auth *a, int on);
  * shared mode, at 1/divisor of the tier's rate, burst and monthly quota
  * (each at least 1): this node's share while the shared store is down.
  * Returns 0 or 429 as gw_auth_admit does. */
-int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns, int64_t unix_s,
-                        gw_response *res, fc_buf *hdr);
+int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns, int64_t unix_s, gw_response *res,
+                        fc_buf *hdr);
 
 /* Makes a new key: id, full key text (GW_KEY_LEN + 1 bytes) and its hash.
  * FC_EUNSUPPORTED when the system has no randomness. */
-int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1],
-                    unsigned char hash[GW_SHA256_LEN]);
+int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1], unsigned char hash[GW_SHA256_LEN]);
 /* 1 when s has the shape of a partner key; copies its id. */
 int gw_key_parse(const char *s, char id[GW_KEY_ID_LEN + 1]);
 /* Granularity name ("hour", "day", "week", "month", "quarter") to its

@@ -8,7 +8,7 @@
 #define GENS 1024
 
 typedef struct entry {
-  struct entry *next;  /* chain */
+  struct entry *next;          /* chain */
   struct entry *older, *newer; /* insertion order */
   char *key;
   size_t gen_slot;
@@ -69,16 +69,12 @@ void gw_cache_destroy(gw_cache *c) {
   free(c);
 }
 
-uint64_t gw_cache_gen(gw_cache *c, const char *tenant) {
-  return atomic_load(&c->gens[fnv(tenant) % GENS]);
-}
+uint64_t gw_cache_gen(gw_cache *c, const char *tenant) { return atomic_load(&c->gens[fnv(tenant) % GENS]); }
 
-void gw_cache_invalidate(gw_cache *c, const char *tenant) {
-  atomic_fetch_add(&c->gens[fnv(tenant) % GENS], 1);
-}
+void gw_cache_invalidate(gw_cache *c, const char *tenant) { atomic_fetch_add(&c->gens[fnv(tenant) % GENS], 1); }
 
-const fc_buf *gw_cache_get(gw_cache *c, const char *tenant, const char *key, uint64_t now_ms,
-                           int *status, const char **content_type) {
+const fc_buf *gw_cache_get(gw_cache *c, const char *tenant, const char *key, uint64_t now_ms, int *status,
+                           const char **content_type) {
   size_t slot = fnv(tenant) % GENS;
   for (entry *e = c->buckets[fnv(key) & (c->n_buckets - 1)]; e; e = e->next) {
     if (strcmp(e->key, key) != 0) continue;
@@ -95,8 +91,8 @@ const fc_buf *gw_cache_get(gw_cache *c, const char *tenant, const char *key, uin
   return NULL;
 }
 
-void gw_cache_put(gw_cache *c, const char *tenant, const char *key, uint64_t gen,
-                  uint64_t now_ms, int status, const char *content_type, const fc_buf *body) {
+void gw_cache_put(gw_cache *c, const char *tenant, const char *key, uint64_t gen, uint64_t now_ms, int status,
+                  const char *content_type, const fc_buf *body) {
   size_t slot = fnv(tenant) % GENS;
   if (gen != atomic_load(&c->gens[slot])) return; /* data changed meanwhile */
   size_t b = fnv(key) & (c->n_buckets - 1);

@@ -28,12 +28,12 @@ void gw_cache_invalidate(gw_cache *c, const char *tenant);
 
 /* The body of a live entry for key (and its status and content type), or
  * NULL; counts a hit or a miss. */
-const fc_buf *gw_cache_get(gw_cache *c, const char *tenant, const char *key, uint64_t now_ms,
-                           int *status, const char **content_type);
+const fc_buf *gw_cache_get(gw_cache *c, const char *tenant, const char *key, uint64_t now_ms, int *status,
+                           const char **content_type);
 /* Stores a copy of body under key, made under generation gen. When full,
  * expired entries are dropped first, then the oldest. */
-void gw_cache_put(gw_cache *c, const char *tenant, const char *key, uint64_t gen,
-                  uint64_t now_ms, int status, const char *content_type, const fc_buf *body);
+void gw_cache_put(gw_cache *c, const char *tenant, const char *key, uint64_t gen, uint64_t now_ms, int status,
+                  const char *content_type, const fc_buf *body);
 
 typedef struct gw_cache_stats {
   uint64_t hits, misses, entries, evictions;

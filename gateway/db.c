@@ -35,139 +35,134 @@ struct gw_db {
 void gw_db_set_rollup_reads(gw_db *db, int on) { db->rollup_reads = on; }
 int gw_db_rollup_reads(gw_db *db) { return db->rollup_reads; }
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS accounts ("
-    " tenant_id TEXT NOT NULL, id TEXT NOT NULL, currency TEXT NOT NULL,"
-    " scale INTEGER NOT NULL, balance_available INTEGER NOT NULL,"
-    " allow_overdraft INTEGER NOT NULL DEFAULT 0,"
-    " UNIQUE (tenant_id, id));"
-    "CREATE TABLE IF NOT EXISTS transfers ("
-    " tenant_id TEXT NOT NULL, id TEXT NOT NULL, from_account_id TEXT NOT NULL,"
-    " to_account_id TEXT NOT NULL, currency TEXT NOT NULL, scale INTEGER NOT NULL,"
-    " amount INTEGER NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,"
-    " scheduled_for INTEGER,"
-    " UNIQUE (tenant_id, id));"
-    "CREATE INDEX IF NOT EXISTS transfers_by_time ON transfers (tenant_id, created_at);"
-    "CREATE TABLE IF NOT EXISTS streams ("
-    " tenant_id TEXT NOT NULL, id TEXT NOT NULL, currency TEXT NOT NULL,"
-    " scale INTEGER NOT NULL, flow_rate INTEGER NOT NULL, funded_amount INTEGER NOT NULL,"
-    " total_streamed INTEGER NOT NULL, status TEXT NOT NULL, started_at INTEGER NOT NULL,"
-    " cancelled_at INTEGER, total_paused_seconds INTEGER NOT NULL DEFAULT 0,"
-    " last_pause_at INTEGER,"
-    /* The rate per second is flow_rate / 10^flow_rate_decimals currency
+static const char schema[] = "CREATE TABLE IF NOT EXISTS accounts ("
+                             " tenant_id TEXT NOT NULL, id TEXT NOT NULL, currency TEXT NOT NULL,"
+                             " scale INTEGER NOT NULL, balance_available INTEGER NOT NULL,"
+                             " allow_overdraft INTEGER NOT NULL DEFAULT 0,"
+                             " UNIQUE (tenant_id, id));"
+                             "CREATE TABLE IF NOT EXISTS transfers ("
+                             " tenant_id TEXT NOT NULL, id TEXT NOT NULL, from_account_id TEXT NOT NULL,"
+                             " to_account_id TEXT NOT NULL, currency TEXT NOT NULL, scale INTEGER NOT NULL,"
+                             " amount INTEGER NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,"
+                             " scheduled_for INTEGER,"
+                             " UNIQUE (tenant_id, id));"
+                             "CREATE INDEX IF NOT EXISTS transfers_by_time ON transfers (tenant_id, created_at);"
+                             "CREATE TABLE IF NOT EXISTS streams ("
+                             " tenant_id TEXT NOT NULL, id TEXT NOT NULL, currency TEXT NOT NULL,"
+                             " scale INTEGER NOT NULL, flow_rate INTEGER NOT NULL, funded_amount INTEGER NOT NULL,"
+                             " total_streamed INTEGER NOT NULL, status TEXT NOT NULL, started_at INTEGER NOT NULL,"
+                             " cancelled_at INTEGER, total_paused_seconds INTEGER NOT NULL DEFAULT 0,"
+                             " last_pause_at INTEGER,"
+                             /* The rate per second is flow_rate / 10^flow_rate_decimals currency
      * units (fc_decimal, exact to 18 decimals). Last, where version 4
      * files gain it. */
-    " flow_rate_decimals INTEGER NOT NULL,"
-    " UNIQUE (tenant_id, id));"
-    "CREATE TABLE IF NOT EXISTS transactions ("
-    " tenant_id TEXT NOT NULL, id TEXT NOT NULL, partner_id TEXT NOT NULL,"
-    " user_id TEXT NOT NULL, action_date INTEGER NOT NULL, currency TEXT NOT NULL,"
-    " scale INTEGER NOT NULL, amount INTEGER NOT NULL, transaction_type TEXT NOT NULL,"
-    " category TEXT NOT NULL,"
-    " UNIQUE (tenant_id, id));"
-    "CREATE INDEX IF NOT EXISTS transactions_by_time ON transactions (tenant_id, action_date);"
-    "CREATE TABLE IF NOT EXISTS tiers ("
-    " name TEXT PRIMARY KEY, rate_milli INTEGER NOT NULL, burst INTEGER NOT NULL,"
-    " monthly_quota INTEGER NOT NULL, max_horizon_hours INTEGER NOT NULL,"
-    " max_history_days INTEGER NOT NULL, granularities INTEGER NOT NULL,"
-    /* Last, where version 5 files gain it. */
-    " max_concurrent INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS tenants ("
-    " id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS api_keys ("
-    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants (id),"
-    " tier TEXT NOT NULL REFERENCES tiers (name), hash BLOB NOT NULL,"
-    " created_at INTEGER NOT NULL, revoked_at INTEGER);"
-    /* Keys --seed-demo issued: a restart revokes these and no other. */
-    "CREATE TABLE IF NOT EXISTS seeded_keys (id TEXT PRIMARY KEY);"
-    /* Browser sessions (db_sessions.c): the token's SHA-256 in hex, never
+                             " flow_rate_decimals INTEGER NOT NULL,"
+                             " UNIQUE (tenant_id, id));"
+                             "CREATE TABLE IF NOT EXISTS transactions ("
+                             " tenant_id TEXT NOT NULL, id TEXT NOT NULL, partner_id TEXT NOT NULL,"
+                             " user_id TEXT NOT NULL, action_date INTEGER NOT NULL, currency TEXT NOT NULL,"
+                             " scale INTEGER NOT NULL, amount INTEGER NOT NULL, transaction_type TEXT NOT NULL,"
+                             " category TEXT NOT NULL,"
+                             " UNIQUE (tenant_id, id));"
+                             "CREATE INDEX IF NOT EXISTS transactions_by_time ON transactions (tenant_id, action_date);"
+                             "CREATE TABLE IF NOT EXISTS tiers ("
+                             " name TEXT PRIMARY KEY, rate_milli INTEGER NOT NULL, burst INTEGER NOT NULL,"
+                             " monthly_quota INTEGER NOT NULL, max_horizon_hours INTEGER NOT NULL,"
+                             " max_history_days INTEGER NOT NULL, granularities INTEGER NOT NULL,"
+                             /* Last, where version 5 files gain it. */
+                             " max_concurrent INTEGER NOT NULL);"
+                             "CREATE TABLE IF NOT EXISTS tenants ("
+                             " id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);"
+                             "CREATE TABLE IF NOT EXISTS api_keys ("
+                             " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants (id),"
+                             " tier TEXT NOT NULL REFERENCES tiers (name), hash BLOB NOT NULL,"
+                             " created_at INTEGER NOT NULL, revoked_at INTEGER);"
+                             /* Keys --seed-demo issued: a restart revokes these and no other. */
+                             "CREATE TABLE IF NOT EXISTS seeded_keys (id TEXT PRIMARY KEY);"
+                             /* Browser sessions (db_sessions.c): the token's SHA-256 in hex, never
      * the token; ended rows are deleted at start. */
-    "CREATE TABLE IF NOT EXISTS sessions ("
-    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, key_id TEXT NOT NULL,"
-    " token_sha256 TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
-    " revoked_at INTEGER);"
-    /* Usage: one row per (tenant, key, endpoint, status class, hour). Rows
+                             "CREATE TABLE IF NOT EXISTS sessions ("
+                             " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, key_id TEXT NOT NULL,"
+                             " token_sha256 TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+                             " revoked_at INTEGER);"
+                             /* Usage: one row per (tenant, key, endpoint, status class, hour). Rows
      * only grow, are never deleted, and a month is closed (no insert or
      * update) from one hour after it ends. */
-    "CREATE TABLE IF NOT EXISTS usage ("
-    " tenant_id TEXT NOT NULL, key_id TEXT NOT NULL, endpoint TEXT NOT NULL,"
-    " status_class INTEGER NOT NULL, hour INTEGER NOT NULL, calls INTEGER NOT NULL,"
-    " bytes INTEGER NOT NULL, compute_us INTEGER NOT NULL,"
-    " PRIMARY KEY (tenant_id, key_id, endpoint, status_class, hour)) WITHOUT ROWID;"
-    "CREATE TRIGGER IF NOT EXISTS usage_never_deleted BEFORE DELETE ON usage"
-    " BEGIN SELECT RAISE(ABORT, 'usage is never deleted'); END;"
-    "CREATE TRIGGER IF NOT EXISTS usage_only_grows BEFORE UPDATE ON usage"
-    " WHEN new.calls < old.calls OR new.bytes < old.bytes OR new.compute_us < old.compute_us"
-    " OR new.tenant_id IS NOT old.tenant_id OR new.key_id IS NOT old.key_id"
-    " OR new.endpoint IS NOT old.endpoint OR new.status_class IS NOT old.status_class"
-    " OR new.hour IS NOT old.hour"
-    " BEGIN SELECT RAISE(ABORT, 'usage only grows'); END;"
-    "CREATE TRIGGER IF NOT EXISTS usage_closed_insert BEFORE INSERT ON usage"
-    " WHEN new.hour < CAST(strftime('%s', 'now', '-1 hour', 'start of month') AS INTEGER)"
-    " BEGIN SELECT RAISE(ABORT, 'usage period is closed'); END;"
-    "CREATE TRIGGER IF NOT EXISTS usage_closed_update BEFORE UPDATE ON usage"
-    " WHEN old.hour < CAST(strftime('%s', 'now', '-1 hour', 'start of month') AS INTEGER)"
-    " BEGIN SELECT RAISE(ABORT, 'usage period is closed'); END;"
-    /* Model registry (db_models.c): every version ever trained, with its
+                             "CREATE TABLE IF NOT EXISTS usage ("
+                             " tenant_id TEXT NOT NULL, key_id TEXT NOT NULL, endpoint TEXT NOT NULL,"
+                             " status_class INTEGER NOT NULL, hour INTEGER NOT NULL, calls INTEGER NOT NULL,"
+                             " bytes INTEGER NOT NULL, compute_us INTEGER NOT NULL,"
+                             " PRIMARY KEY (tenant_id, key_id, endpoint, status_class, hour)) WITHOUT ROWID;"
+                             "CREATE TRIGGER IF NOT EXISTS usage_never_deleted BEFORE DELETE ON usage"
+                             " BEGIN SELECT RAISE(ABORT, 'usage is never deleted'); END;"
+                             "CREATE TRIGGER IF NOT EXISTS usage_only_grows BEFORE UPDATE ON usage"
+                             " WHEN new.calls < old.calls OR new.bytes < old.bytes OR new.compute_us < old.compute_us"
+                             " OR new.tenant_id IS NOT old.tenant_id OR new.key_id IS NOT old.key_id"
+                             " OR new.endpoint IS NOT old.endpoint OR new.status_class IS NOT old.status_class"
+                             " OR new.hour IS NOT old.hour"
+                             " BEGIN SELECT RAISE(ABORT, 'usage only grows'); END;"
+                             "CREATE TRIGGER IF NOT EXISTS usage_closed_insert BEFORE INSERT ON usage"
+                             " WHEN new.hour < CAST(strftime('%s', 'now', '-1 hour', 'start of month') AS INTEGER)"
+                             " BEGIN SELECT RAISE(ABORT, 'usage period is closed'); END;"
+                             "CREATE TRIGGER IF NOT EXISTS usage_closed_update BEFORE UPDATE ON usage"
+                             " WHEN old.hour < CAST(strftime('%s', 'now', '-1 hour', 'start of month') AS INTEGER)"
+                             " BEGIN SELECT RAISE(ABORT, 'usage period is closed'); END;"
+                             /* Model registry (db_models.c): every version ever trained, with its
      * metrics and bytes. Rows are never deleted; the only change allowed
      * is a champion becoming retired (retired_at, retired_by set). */
-    "CREATE TABLE IF NOT EXISTS model_versions ("
-    " tenant_id TEXT NOT NULL, kind TEXT NOT NULL, currency TEXT NOT NULL,"
-    " granularity TEXT NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL,"
-    " trained_from INTEGER NOT NULL, trained_through INTEGER NOT NULL,"
-    " rows INTEGER NOT NULL, points INTEGER NOT NULL, config TEXT NOT NULL,"
-    " metrics TEXT NOT NULL, evaluation TEXT NOT NULL, model BLOB,"
-    " status TEXT NOT NULL CHECK (status IN ('champion', 'rejected', 'retired')),"
-    " reason TEXT NOT NULL, job_id INTEGER NOT NULL, retired_at INTEGER, retired_by INTEGER,"
-    " series_sha256 TEXT,"
-    " PRIMARY KEY (tenant_id, kind, currency, granularity, version));"
-    "CREATE TRIGGER IF NOT EXISTS model_versions_never_deleted BEFORE DELETE ON model_versions"
-    " BEGIN SELECT RAISE(ABORT, 'model versions are never deleted'); END;"
-    "CREATE TRIGGER IF NOT EXISTS model_versions_only_retire BEFORE UPDATE ON model_versions"
-    " WHEN NOT (old.status = 'champion' AND new.status = 'retired'"
-    " AND new.retired_at IS NOT NULL AND new.retired_by IS NOT NULL"
-    " AND new.tenant_id IS old.tenant_id AND new.kind IS old.kind"
-    " AND new.currency IS old.currency AND new.granularity IS old.granularity"
-    " AND new.version IS old.version AND new.created_at IS old.created_at"
-    " AND new.trained_from IS old.trained_from AND new.trained_through IS old.trained_through"
-    " AND new.rows IS old.rows AND new.points IS old.points AND new.config IS old.config"
-    " AND new.metrics IS old.metrics AND new.evaluation IS old.evaluation"
-    " AND new.model IS old.model AND new.reason IS old.reason AND new.job_id IS old.job_id"
-    " AND new.series_sha256 IS old.series_sha256)"
-    " BEGIN SELECT RAISE(ABORT, 'a model version only changes from champion to retired'); END;"
-    "PRAGMA user_version = 6;";
+                             "CREATE TABLE IF NOT EXISTS model_versions ("
+                             " tenant_id TEXT NOT NULL, kind TEXT NOT NULL, currency TEXT NOT NULL,"
+                             " granularity TEXT NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+                             " trained_from INTEGER NOT NULL, trained_through INTEGER NOT NULL,"
+                             " rows INTEGER NOT NULL, points INTEGER NOT NULL, config TEXT NOT NULL,"
+                             " metrics TEXT NOT NULL, evaluation TEXT NOT NULL, model BLOB,"
+                             " status TEXT NOT NULL CHECK (status IN ('champion', 'rejected', 'retired')),"
+                             " reason TEXT NOT NULL, job_id INTEGER NOT NULL, retired_at INTEGER, retired_by INTEGER,"
+                             " series_sha256 TEXT,"
+                             " PRIMARY KEY (tenant_id, kind, currency, granularity, version));"
+                             "CREATE TRIGGER IF NOT EXISTS model_versions_never_deleted BEFORE DELETE ON model_versions"
+                             " BEGIN SELECT RAISE(ABORT, 'model versions are never deleted'); END;"
+                             "CREATE TRIGGER IF NOT EXISTS model_versions_only_retire BEFORE UPDATE ON model_versions"
+                             " WHEN NOT (old.status = 'champion' AND new.status = 'retired'"
+                             " AND new.retired_at IS NOT NULL AND new.retired_by IS NOT NULL"
+                             " AND new.tenant_id IS old.tenant_id AND new.kind IS old.kind"
+                             " AND new.currency IS old.currency AND new.granularity IS old.granularity"
+                             " AND new.version IS old.version AND new.created_at IS old.created_at"
+                             " AND new.trained_from IS old.trained_from AND new.trained_through IS old.trained_through"
+                             " AND new.rows IS old.rows AND new.points IS old.points AND new.config IS old.config"
+                             " AND new.metrics IS old.metrics AND new.evaluation IS old.evaluation"
+                             " AND new.model IS old.model AND new.reason IS old.reason AND new.job_id IS old.job_id"
+                             " AND new.series_sha256 IS old.series_sha256)"
+                             " BEGIN SELECT RAISE(ABORT, 'a model version only changes from champion to retired'); END;"
+                             "PRAGMA user_version = 6;";
 
 /* Version 3 files lack model_versions.series_sha256 (the digest of the
  * series a version was trained on): the column is added (NULL for the
  * versions already there, which then cover no series) and the
  * immutability trigger recreated by the schema to include it. */
-static const char migrate_v3[] =
-    "ALTER TABLE model_versions ADD COLUMN series_sha256 TEXT;"
-    "DROP TRIGGER model_versions_only_retire;";
+static const char migrate_v3[] = "ALTER TABLE model_versions ADD COLUMN series_sha256 TEXT;"
+                                 "DROP TRIGGER model_versions_only_retire;";
 
 /* Version 4 files (and older) hold a stream's rate as an integer count of
  * 10^-(scale+6) currency units, which cannot say 0.000385802469135802 USD
  * a second. The count stays in flow_rate and its decimals become a column:
  * scale + 6 for the rows already there, the same value exactly. */
-static const char migrate_v4[] =
-    "ALTER TABLE streams ADD COLUMN flow_rate_decimals INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE streams SET flow_rate_decimals = scale + 6;";
+static const char migrate_v4[] = "ALTER TABLE streams ADD COLUMN flow_rate_decimals INTEGER NOT NULL DEFAULT 0;"
+                                 "UPDATE streams SET flow_rate_decimals = scale + 6;";
 
 /* Version 5 files (and older) have no tiers.max_concurrent (heavy calls of
  * one tenant in flight, gate.h): the built-in tiers get their defaults
  * (main.c), any other tier GW_TIER_MAX_CONCURRENT (2). */
-static const char migrate_v5[] =
-    "ALTER TABLE tiers ADD COLUMN max_concurrent INTEGER NOT NULL DEFAULT 2;"
-    "UPDATE tiers SET max_concurrent = 1 WHERE name = 'free';"
-    "UPDATE tiers SET max_concurrent = 4 WHERE name = 'enterprise';";
+static const char migrate_v5[] = "ALTER TABLE tiers ADD COLUMN max_concurrent INTEGER NOT NULL DEFAULT 2;"
+                                 "UPDATE tiers SET max_concurrent = 1 WHERE name = 'free';"
+                                 "UPDATE tiers SET max_concurrent = 4 WHERE name = 'enterprise';";
 
 /* Files from before MASE and 95 % coverage among the realized figures
  * (db_perf.h): the realized steps gain their 95 % bounds and the MASE scale
  * (NULL for the steps realized before: no such figure for them). */
-static const char migrate_realized95[] =
-    "ALTER TABLE prediction_realized ADD COLUMN lo95 DOUBLE PRECISION;"
-    "ALTER TABLE prediction_realized ADD COLUMN hi95 DOUBLE PRECISION;"
-    "ALTER TABLE prediction_realized ADD COLUMN scale DOUBLE PRECISION;";
+static const char migrate_realized95[] = "ALTER TABLE prediction_realized ADD COLUMN lo95 DOUBLE PRECISION;"
+                                         "ALTER TABLE prediction_realized ADD COLUMN hi95 DOUBLE PRECISION;"
+                                         "ALTER TABLE prediction_realized ADD COLUMN scale DOUBLE PRECISION;";
 
 /* 1 when `table` exists and has `column`; 0 when it exists without it; -1
  * when there is no such table (a new file: the schema creates it whole). */
@@ -177,8 +172,7 @@ static int has_column(sqlite3 *c, const char *table, const char *column) {
   if (sqlite3_prepare_v2(c, "SELECT max(name = ?2) FROM pragma_table_info(?1)", -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-      found = sqlite3_column_int(st, 0);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) found = sqlite3_column_int(st, 0);
   }
   sqlite3_finalize(st);
   return found;
@@ -271,13 +265,9 @@ void gw__release(gw_db *db, sqlite3 *c) {
   sqlite3_close(c); /* a no-op for NULL */
 }
 
-gw_pg *gw__pg(const gw_db *db) {
-  return db->pg;
-}
+gw_pg *gw__pg(const gw_db *db) { return db->pg; }
 
-int gw_db_is_postgres(const gw_db *db) {
-  return db->pg != NULL;
-}
+int gw_db_is_postgres(const gw_db *db) { return db->pg != NULL; }
 
 /* A gw_db whose calls all go to PostgreSQL; its SQLite pool stays empty. */
 static int open_pg(const char *uri, gw_db **out, fc_err *err) {
@@ -298,8 +288,7 @@ static int open_pg(const char *uri, gw_db **out, fc_err *err) {
 #else
   (void)uri;
   (void)out;
-  return fc_err_set(err, FC_EUNSUPPORTED,
-                    "this gateway was built without PostgreSQL (install libpq-dev and rebuild)");
+  return fc_err_set(err, FC_EUNSUPPORTED, "this gateway was built without PostgreSQL (install libpq-dev and rebuild)");
 #endif
 }
 
@@ -375,18 +364,16 @@ void gw_db_close(gw_db *db) {
 
 int gw_db_is_empty(gw_db *db, int *empty, fc_err *err) {
   GW_PG(db, gw_pg_is_empty(pg_, empty, err));
-  static const char sql[] =
-      "SELECT (SELECT count(*) FROM (SELECT 1 FROM accounts LIMIT 1)) +"
-      " (SELECT count(*) FROM (SELECT 1 FROM transfers LIMIT 1)) +"
-      " (SELECT count(*) FROM (SELECT 1 FROM streams LIMIT 1))";
+  static const char sql[] = "SELECT (SELECT count(*) FROM (SELECT 1 FROM accounts LIMIT 1)) +"
+                            " (SELECT count(*) FROM (SELECT 1 FROM transfers LIMIT 1)) +"
+                            " (SELECT count(*) FROM (SELECT 1 FROM streams LIMIT 1))";
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
     rc = gw__sql_err(c, err, "count rows");
-  else
-    *empty = sqlite3_column_int(st, 0) == 0;
+  else *empty = sqlite3_column_int(st, 0) == 0;
   sqlite3_finalize(st);
   gw__release(db, c);
   return rc;
@@ -394,10 +381,8 @@ int gw_db_is_empty(gw_db *db, int *empty, fc_err *err) {
 
 /* Binds an optional timestamp: FC_TIME_NONE is NULL. */
 void gw__bind_time(sqlite3_stmt *st, int i, int64_t t) {
-  if (t == FC_TIME_NONE)
-    sqlite3_bind_null(st, i);
-  else
-    sqlite3_bind_int64(st, i, t);
+  if (t == FC_TIME_NONE) sqlite3_bind_null(st, i);
+  else sqlite3_bind_int64(st, i, t);
 }
 
 static int64_t column_time(sqlite3_stmt *st, int i) {
@@ -416,7 +401,7 @@ typedef struct row_put {
   sqlite3 *c;
   sqlite3_stmt *exists; /* SELECT 1 FROM <table> WHERE tenant_id = ?1 AND id = ?2 */
   gw_store_counts *n;
-  gw_rollup *roll; /* transactions: exists reads the old row for the rollup */
+  gw_rollup *roll;      /* transactions: exists reads the old row for the rollup */
   gw_local_days *local; /* transactions of a tenant with a time zone (db_tz.h) */
 } row_put;
 
@@ -495,63 +480,61 @@ static int put_streams(row_put *x, sqlite3_stmt *st, const fc_stream *s, size_t 
  * tells an updated row from an unchanged one. */
 static const char *insert_sql(fc_record_kind k) {
   switch (k) {
-    case FC_RECORD_ACCOUNTS:
-      return "INSERT INTO accounts VALUES (?1,?2,?3,?4,?5,?6)"
-             " ON CONFLICT (tenant_id, id) DO UPDATE SET currency=excluded.currency,"
-             " scale=excluded.scale, balance_available=excluded.balance_available,"
-             " allow_overdraft=excluded.allow_overdraft"
-             " WHERE currency IS NOT excluded.currency OR scale IS NOT excluded.scale"
-             " OR balance_available IS NOT excluded.balance_available"
-             " OR allow_overdraft IS NOT excluded.allow_overdraft";
-    case FC_RECORD_TRANSFERS:
-      return "INSERT INTO transfers VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
-             " ON CONFLICT (tenant_id, id) DO UPDATE SET from_account_id=excluded.from_account_id,"
-             " to_account_id=excluded.to_account_id, currency=excluded.currency,"
-             " scale=excluded.scale, amount=excluded.amount, status=excluded.status,"
-             " created_at=excluded.created_at, scheduled_for=excluded.scheduled_for"
-             " WHERE from_account_id IS NOT excluded.from_account_id"
-             " OR to_account_id IS NOT excluded.to_account_id OR currency IS NOT excluded.currency"
-             " OR scale IS NOT excluded.scale OR amount IS NOT excluded.amount"
-             " OR status IS NOT excluded.status OR created_at IS NOT excluded.created_at"
-             " OR scheduled_for IS NOT excluded.scheduled_for";
-    case FC_RECORD_STREAMS:
-      return "INSERT INTO streams (tenant_id, id, currency, scale, flow_rate, funded_amount,"
-             " total_streamed, status, started_at, cancelled_at, total_paused_seconds,"
-             " last_pause_at, flow_rate_decimals) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
-             " ON CONFLICT (tenant_id, id) DO UPDATE SET currency=excluded.currency,"
-             " scale=excluded.scale, flow_rate=excluded.flow_rate,"
-             " flow_rate_decimals=excluded.flow_rate_decimals,"
-             " funded_amount=excluded.funded_amount, total_streamed=excluded.total_streamed,"
-             " status=excluded.status, started_at=excluded.started_at,"
-             " cancelled_at=excluded.cancelled_at,"
-             " total_paused_seconds=excluded.total_paused_seconds,"
-             " last_pause_at=excluded.last_pause_at"
-             " WHERE currency IS NOT excluded.currency OR scale IS NOT excluded.scale"
-             " OR flow_rate IS NOT excluded.flow_rate"
-             " OR flow_rate_decimals IS NOT excluded.flow_rate_decimals"
-             " OR funded_amount IS NOT excluded.funded_amount"
-             " OR total_streamed IS NOT excluded.total_streamed OR status IS NOT excluded.status"
-             " OR started_at IS NOT excluded.started_at OR cancelled_at IS NOT excluded.cancelled_at"
-             " OR total_paused_seconds IS NOT excluded.total_paused_seconds"
-             " OR last_pause_at IS NOT excluded.last_pause_at";
-    case FC_RECORD_TRANSACTIONS:
-      return "INSERT INTO transactions VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
-             " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id=excluded.partner_id,"
-             " user_id=excluded.user_id, action_date=excluded.action_date,"
-             " currency=excluded.currency, scale=excluded.scale, amount=excluded.amount,"
-             " transaction_type=excluded.transaction_type, category=excluded.category"
-             " WHERE partner_id IS NOT excluded.partner_id OR user_id IS NOT excluded.user_id"
-             " OR action_date IS NOT excluded.action_date OR currency IS NOT excluded.currency"
-             " OR scale IS NOT excluded.scale OR amount IS NOT excluded.amount"
-             " OR transaction_type IS NOT excluded.transaction_type"
-             " OR category IS NOT excluded.category";
-    default:
-      return NULL;
+  case FC_RECORD_ACCOUNTS:
+    return "INSERT INTO accounts VALUES (?1,?2,?3,?4,?5,?6)"
+           " ON CONFLICT (tenant_id, id) DO UPDATE SET currency=excluded.currency,"
+           " scale=excluded.scale, balance_available=excluded.balance_available,"
+           " allow_overdraft=excluded.allow_overdraft"
+           " WHERE currency IS NOT excluded.currency OR scale IS NOT excluded.scale"
+           " OR balance_available IS NOT excluded.balance_available"
+           " OR allow_overdraft IS NOT excluded.allow_overdraft";
+  case FC_RECORD_TRANSFERS:
+    return "INSERT INTO transfers VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+           " ON CONFLICT (tenant_id, id) DO UPDATE SET from_account_id=excluded.from_account_id,"
+           " to_account_id=excluded.to_account_id, currency=excluded.currency,"
+           " scale=excluded.scale, amount=excluded.amount, status=excluded.status,"
+           " created_at=excluded.created_at, scheduled_for=excluded.scheduled_for"
+           " WHERE from_account_id IS NOT excluded.from_account_id"
+           " OR to_account_id IS NOT excluded.to_account_id OR currency IS NOT excluded.currency"
+           " OR scale IS NOT excluded.scale OR amount IS NOT excluded.amount"
+           " OR status IS NOT excluded.status OR created_at IS NOT excluded.created_at"
+           " OR scheduled_for IS NOT excluded.scheduled_for";
+  case FC_RECORD_STREAMS:
+    return "INSERT INTO streams (tenant_id, id, currency, scale, flow_rate, funded_amount,"
+           " total_streamed, status, started_at, cancelled_at, total_paused_seconds,"
+           " last_pause_at, flow_rate_decimals) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+           " ON CONFLICT (tenant_id, id) DO UPDATE SET currency=excluded.currency,"
+           " scale=excluded.scale, flow_rate=excluded.flow_rate,"
+           " flow_rate_decimals=excluded.flow_rate_decimals,"
+           " funded_amount=excluded.funded_amount, total_streamed=excluded.total_streamed,"
+           " status=excluded.status, started_at=excluded.started_at,"
+           " cancelled_at=excluded.cancelled_at,"
+           " total_paused_seconds=excluded.total_paused_seconds,"
+           " last_pause_at=excluded.last_pause_at"
+           " WHERE currency IS NOT excluded.currency OR scale IS NOT excluded.scale"
+           " OR flow_rate IS NOT excluded.flow_rate"
+           " OR flow_rate_decimals IS NOT excluded.flow_rate_decimals"
+           " OR funded_amount IS NOT excluded.funded_amount"
+           " OR total_streamed IS NOT excluded.total_streamed OR status IS NOT excluded.status"
+           " OR started_at IS NOT excluded.started_at OR cancelled_at IS NOT excluded.cancelled_at"
+           " OR total_paused_seconds IS NOT excluded.total_paused_seconds"
+           " OR last_pause_at IS NOT excluded.last_pause_at";
+  case FC_RECORD_TRANSACTIONS:
+    return "INSERT INTO transactions VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+           " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id=excluded.partner_id,"
+           " user_id=excluded.user_id, action_date=excluded.action_date,"
+           " currency=excluded.currency, scale=excluded.scale, amount=excluded.amount,"
+           " transaction_type=excluded.transaction_type, category=excluded.category"
+           " WHERE partner_id IS NOT excluded.partner_id OR user_id IS NOT excluded.user_id"
+           " OR action_date IS NOT excluded.action_date OR currency IS NOT excluded.currency"
+           " OR scale IS NOT excluded.scale OR amount IS NOT excluded.amount"
+           " OR transaction_type IS NOT excluded.transaction_type"
+           " OR category IS NOT excluded.category";
+  default: return NULL;
   }
 }
 
-static int put_transactions(row_put *rp, sqlite3_stmt *st, const char *tenant, const fc_transaction *x,
-                            size_t n) {
+static int put_transactions(row_put *rp, sqlite3_stmt *st, const char *tenant, const fc_transaction *x, size_t n) {
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, x[i].id, -1, SQLITE_STATIC);
@@ -570,18 +553,14 @@ static int put_transactions(row_put *rp, sqlite3_stmt *st, const char *tenant, c
   return 0;
 }
 
-static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store_counts *counts,
-                     fc_err *err) {
+static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store_counts *counts, fc_err *err) {
   fc_record_kind kind = fc_batch_kind(b);
   const char *sql = insert_sql(kind);
   sqlite3_stmt *st = NULL;
   char probe[192];
-  if (!sql)
-    return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported",
-                   fc_record_kind_name(kind));
+  if (!sql) return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported", fc_record_kind_name(kind));
   /* The table is the kind's name (accounts, transfers, streams, transactions). */
-  snprintf(probe, sizeof probe, "SELECT 1 FROM %s WHERE tenant_id = ?1 AND id = ?2",
-           fc_record_kind_name(kind));
+  snprintf(probe, sizeof probe, "SELECT 1 FROM %s WHERE tenant_id = ?1 AND id = ?2", fc_record_kind_name(kind));
   row_put x = {c, NULL, counts, NULL, NULL};
   size_t n = fc_batch_count(b);
   if (kind == FC_RECORD_TRANSACTIONS) {
@@ -627,23 +606,20 @@ int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *ba
   gw_store_counts got;
   memset(&got, 0, sizeof got);
   for (size_t i = 0; i < n && rc == FC_OK; i++) rc = put_batch(c, tenant, batches[i], &got, err);
-  if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    rc = gw__sql_err(c, err, "commit");
+  if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = gw__sql_err(c, err, "commit");
   if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
   else *counts = got;
   gw__release(db, c);
   return rc;
 }
 
-int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, gw_store_counts *counts,
-                      fc_err *err) {
+int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, gw_store_counts *counts, fc_err *err) {
   return gw_db_store_batches(db, tenant, &b, 1, counts, err);
 }
 
 int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err) {
   GW_PG(db, gw_pg_default_tenant(pg_, out, cap, err));
-  static const char sql[] =
-      "SELECT tenant_id FROM accounts GROUP BY tenant_id ORDER BY tenant_id != 'demo' LIMIT 2";
+  static const char sql[] = "SELECT tenant_id FROM accounts GROUP BY tenant_id ORDER BY tenant_id != 'demo' LIMIT 2";
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
@@ -659,8 +635,7 @@ int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err) {
     r = sqlite3_step(st);
     if (r == SQLITE_ROW && strcmp(out, "demo") != 0)
       rc = fc_err_set(err, FC_EINVAL, "several tenants hold data and none is \"demo\"");
-    else if (r != SQLITE_ROW && r != SQLITE_DONE)
-      rc = gw__sql_err(c, err, "tenants");
+    else if (r != SQLITE_ROW && r != SQLITE_DONE) rc = gw__sql_err(c, err, "tenants");
   } else if (r == SQLITE_DONE) {
     rc = fc_err_set(err, FC_ENOTFOUND, "the database holds no accounts");
   } else {
@@ -746,8 +721,7 @@ static int row_stream(sqlite3_stmt *st, fc_treasury *t, fc_err *err) {
 typedef int (*row_fn)(sqlite3_stmt *st, fc_treasury *t, fc_err *err);
 
 /* Rows come in insertion order, the order the CLI would read them. */
-static int load_table(sqlite3 *c, const char *sql, const char *tenant, row_fn fn, fc_treasury *t,
-                      fc_err *err) {
+static int load_table(sqlite3 *c, const char *sql, const char *tenant, row_fn fn, fc_treasury *t, fc_err *err) {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "load");
   sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
@@ -769,14 +743,11 @@ int gw_db_load_tenant(gw_db *db, const char *tenant, fc_treasury *t, fc_err *err
     gw__release(db, c);
     return rc;
   }
-  rc = load_table(c, "SELECT * FROM accounts WHERE tenant_id = ?1 ORDER BY rowid", tenant,
-                  row_account, t, err);
+  rc = load_table(c, "SELECT * FROM accounts WHERE tenant_id = ?1 ORDER BY rowid", tenant, row_account, t, err);
   if (rc == FC_OK)
-    rc = load_table(c, "SELECT * FROM transfers WHERE tenant_id = ?1 ORDER BY rowid", tenant,
-                    row_transfer, t, err);
+    rc = load_table(c, "SELECT * FROM transfers WHERE tenant_id = ?1 ORDER BY rowid", tenant, row_transfer, t, err);
   if (rc == FC_OK)
-    rc = load_table(c, "SELECT * FROM streams WHERE tenant_id = ?1 ORDER BY rowid", tenant,
-                    row_stream, t, err);
+    rc = load_table(c, "SELECT * FROM streams WHERE tenant_id = ?1 ORDER BY rowid", tenant, row_stream, t, err);
   sqlite3_exec(c, "COMMIT", NULL, NULL, NULL);
   gw__release(db, c);
   return rc;
@@ -792,8 +763,7 @@ int gw_db_seed_demo(gw_db *db, fc_err *err) {
   int rc = fc_demo_generate(&p, &text[0], &text[1], &text[2], err);
   if (rc == FC_OK) rc = fc_demo_transactions(&p, GW_DEMO_TRANSACTION_DAYS, &text[3], err);
   for (int k = 0; k < 4 && rc == FC_OK; k++)
-    rc = fc_batch_parse(kinds[k], FC_FORMAT_CSV, text[k].data, text[k].len, NULL, &batch[k],
-                        NULL, err);
+    rc = fc_batch_parse(kinds[k], FC_FORMAT_CSV, text[k].data, text[k].len, NULL, &batch[k], NULL, err);
   if (rc == FC_OK) rc = gw_db_store_batches(db, "demo", (const fc_batch *const *)batch, 4, NULL, err);
   for (int k = 0; k < 4; k++) {
     fc_batch_destroy(batch[k]);

@@ -52,8 +52,7 @@ typedef struct gw_store_counts {
  * batch in one transaction: all rows or none. Transactions carry no
  * tenant: they are stored under `tenant`. Other kinds: FC_EUNSUPPORTED.
  * counts (may be NULL) is set only when the transaction committed. */
-int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, gw_store_counts *counts,
-                      fc_err *err);
+int gw_db_store_batch(gw_db *db, const char *tenant, const fc_batch *b, gw_store_counts *counts, fc_err *err);
 /* Several batches in one transaction (the demo tenant's three files). */
 int gw_db_store_batches(gw_db *db, const char *tenant, const fc_batch *const *batches, size_t n,
                         gw_store_counts *counts, fc_err *err);
@@ -68,7 +67,6 @@ int gw_db_seed_demo(gw_db *db, fc_err *err);
 int gw_db_default_tenant(gw_db *db, char *out, size_t cap, fc_err *err);
 /* Puts every account, transfer and stream of tenant into t. */
 int gw_db_load_tenant(gw_db *db, const char *tenant, fc_treasury *t, fc_err *err);
-
 
 /* ---- tenants, keys, tiers (db_tenancy.c) ---- */
 int gw_db_tier_put(gw_db *db, const gw_tier *t, fc_err *err);
@@ -86,8 +84,7 @@ int gw_db_key_get(gw_db *db, const char *id, gw_key_info *out, fc_err *err);
 int gw_db_key_set_tier(gw_db *db, const char *id, const char *tier, fc_err *err);
 int gw_db_key_revoke(gw_db *db, const char *id, int64_t now, fc_err *err);
 /* Inserts fresh and revokes old_id in one transaction. */
-int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
-                     fc_err *err);
+int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now, fc_err *err);
 /* Appends a JSON array of every tenant, by id: {"id","name","created_at",
  * "keys","active_keys"} (key counts; revoked ones are not active). */
 int gw_db_tenants_write_json(gw_db *db, fc_buf *out, size_t *count, fc_err *err);
@@ -96,8 +93,7 @@ int gw_db_tenants_write_json(gw_db *db, fc_buf *out, size_t *count, fc_err *err)
  * "tenant_id","tier","created_at","revoked","revoked_at","last_used_hour"
  * (the start of the newest hour with committed usage, or null)}. Never
  * the key's secret or its hash. */
-int gw_db_keys_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
-                          fc_err *err);
+int gw_db_keys_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
 typedef int (*gw_key_fn)(const gw_key_info *k, void *arg);
 int gw_db_keys_each(gw_db *db, gw_key_fn fn, void *arg, fc_err *err);
 /* Inserts a --seed-demo key and, in the same transaction, revokes the keys
@@ -119,16 +115,14 @@ void gw_usage_writer_close(gw_usage_writer *w);
 typedef void (*gw_usage_tenant_fn)(const char *tenant, int64_t calls, void *arg);
 /* 2xx calls per tenant (all its keys) since `since`: the quota use of the
  * month, which is the tenant's. */
-int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, void *arg,
-                             fc_err *err);
+int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, void *arg, fc_err *err);
 /* Usage of tenant (NULL: all) with hour in [from, to), grouped by day or
  * hour, key, endpoint and status class; written as JSON rows (an array)
  * or CSV with a header. *total receives the calls summed. */
-int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, int by_hour,
-                      int csv, fc_buf *out, int64_t *total, fc_err *err);
+int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, int by_hour, int csv, fc_buf *out,
+                      int64_t *total, fc_err *err);
 /* Sum of calls of a tenant (NULL: all) with this status class (0: any). */
-int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int status_class,
-                      int64_t *out, fc_err *err);
+int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int status_class, int64_t *out, fc_err *err);
 
 /* ---- transactions (db_tenancy.c) ---- */
 /* A tenant's transactions with action_date >= since, oldest first; the
@@ -139,8 +133,7 @@ typedef struct gw_txn_set {
   char **strings;
   size_t n_strings;
 } gw_txn_set;
-int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn_set *out,
-                            fc_err *err);
+int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn_set *out, fc_err *err);
 void gw_txn_set_free(gw_txn_set *s);
 
 /* ---- model registry (db_models.c) ---- */
@@ -176,8 +169,8 @@ void gw_model_version_free(gw_model_version *v);
 int gw_db_model_insert(gw_db *db, gw_model_version *v, fc_err *err);
 /* The series' champion with its bytes (free with gw_model_version_free);
  * FC_ENOTFOUND when it has none. */
-int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const char *currency,
-                         const char *granularity, gw_model_version *out, fc_err *err);
+int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const char *currency, const char *granularity,
+                         gw_model_version *out, fc_err *err);
 /* Appends a JSON array of the versions of tenant (NULL: every tenant)
  * matching kind, currency and granularity (NULL: any), newest first,
  * without the model bytes (their length and SHA-256 instead). */

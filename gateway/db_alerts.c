@@ -113,11 +113,10 @@ typedef struct settings_put {
 static int settings_put_txn(sqlite3 *c, void *arg, fc_err *err) {
   settings_put *x = arg;
   sqlite3_stmt *st = NULL;
-  static const char sql[] =
-      "INSERT INTO treasury_settings (tenant_id, floors, alert_probability, alert_horizon_hours,"
-      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id) DO UPDATE SET"
-      " floors = excluded.floors, alert_probability = excluded.alert_probability,"
-      " alert_horizon_hours = excluded.alert_horizon_hours, updated_at = excluded.updated_at";
+  static const char sql[] = "INSERT INTO treasury_settings (tenant_id, floors, alert_probability, alert_horizon_hours,"
+                            " updated_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id) DO UPDATE SET"
+                            " floors = excluded.floors, alert_probability = excluded.alert_probability,"
+                            " alert_horizon_hours = excluded.alert_horizon_hours, updated_at = excluded.updated_at";
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "settings");
   sqlite3_bind_text(st, 1, x->tenant, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, x->s->floors, -1, SQLITE_STATIC);
@@ -196,14 +195,13 @@ static int webhook_insert_txn(sqlite3 *c, void *arg, fc_err *err) {
   const gw_webhook *w = arg;
   sqlite3_stmt *st = NULL;
   int rc = FC_OK;
-  if (sqlite3_prepare_v2(c, "SELECT count(*) FROM webhooks WHERE tenant_id = ?1 AND deleted_at IS NULL",
-                         -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c, "SELECT count(*) FROM webhooks WHERE tenant_id = ?1 AND deleted_at IS NULL", -1, &st,
+                         NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "webhooks");
   sqlite3_bind_text(st, 1, w->tenant, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_ROW) rc = gw__sql_err(c, err, "webhooks");
   else if (sqlite3_column_int64(st, 0) >= GW_WEBHOOKS_PER_TENANT)
-    rc = fc_err_set(err, FC_ERANGE, "a tenant has at most %d webhooks; delete one first",
-                    GW_WEBHOOKS_PER_TENANT);
+    rc = fc_err_set(err, FC_ERANGE, "a tenant has at most %d webhooks; delete one first", GW_WEBHOOKS_PER_TENANT);
   sqlite3_finalize(st);
   if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c,
@@ -257,8 +255,7 @@ static void webhook_row(sqlite3_stmt *st, fc_buf *out) {
   fc_buf_printf(out, ",\"pending_deliveries\":%lld}", (long long)sqlite3_column_int64(st, 4));
 }
 
-int gw_db_webhooks_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
-                              fc_err *err) {
+int gw_db_webhooks_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
   GW_PG(db, gw_pg_webhooks_write_json(pg_, tenant, out, count, err));
   return write_rows(db,
                     "SELECT w.id, w.url, w.events, w.created_at,"
@@ -313,8 +310,7 @@ static void delivery_row(sqlite3_stmt *st, fc_buf *out) {
 }
 
 /* Counts rows of a one-number query with two text parameters. */
-static int count_of(sqlite3 *c, const char *sql, const char *a1, const char *a2, int64_t *n,
-                    fc_err *err) {
+static int count_of(sqlite3 *c, const char *sql, const char *a1, const char *a2, int64_t *n, fc_err *err) {
   sqlite3_stmt *st = NULL;
   int rc = FC_OK;
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "count");
@@ -326,15 +322,14 @@ static int count_of(sqlite3 *c, const char *sql, const char *a1, const char *a2,
   return rc;
 }
 
-int gw_db_deliveries_write_json(gw_db *db, const char *tenant, const char *id, int limit,
-                                fc_buf *out, size_t *count, int64_t *pending, fc_err *err) {
+int gw_db_deliveries_write_json(gw_db *db, const char *tenant, const char *id, int limit, fc_buf *out, size_t *count,
+                                int64_t *pending, fc_err *err) {
   GW_PG(db, gw_pg_deliveries_write_json(pg_, tenant, id, limit, out, count, pending, err));
   sqlite3 *c;
   int64_t exists = 0;
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
-  rc = count_of(c, "SELECT count(*) FROM webhooks WHERE tenant_id = ?1 AND id = ?2", tenant, id,
-                &exists, err);
+  rc = count_of(c, "SELECT count(*) FROM webhooks WHERE tenant_id = ?1 AND id = ?2", tenant, id, &exists, err);
   if (rc == FC_OK && !exists) rc = fc_err_set(err, FC_ENOTFOUND, "no webhook '%s'", id);
   if (rc == FC_OK)
     rc = count_of(c,
@@ -421,9 +416,8 @@ int gw_db_alert_ticket(gw_db *db, int64_t *ticket, fc_err *err) {
   return FC_OK;
 }
 
-int gw_db_alert_open(gw_db *db, int64_t ticket, const char *tenant, const char *kind,
-                     const char *subject, const char *id, double probability, const char *payload,
-                     int64_t now, int *opened, fc_err *err) {
+int gw_db_alert_open(gw_db *db, int64_t ticket, const char *tenant, const char *kind, const char *subject,
+                     const char *id, double probability, const char *payload, int64_t now, int *opened, fc_err *err) {
   GW_PG(db, gw_pg_alert_open(pg_, ticket, tenant, kind, subject, id, probability, payload, now, opened, err));
   (void)ticket; /* one process per SQLite file: alerts.c orders its evaluations */
   alert_open x = {tenant, kind, subject, id, payload, probability, now, 0};
@@ -432,8 +426,7 @@ int gw_db_alert_open(gw_db *db, int64_t ticket, const char *tenant, const char *
   return rc;
 }
 
-int gw_db_alert_is_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
-                        int *open, fc_err *err) {
+int gw_db_alert_is_open(gw_db *db, const char *tenant, const char *kind, const char *subject, int *open, fc_err *err) {
   GW_PG(db, gw_pg_alert_is_open(pg_, tenant, kind, subject, open, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
@@ -484,8 +477,8 @@ static int alert_close_txn(sqlite3 *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_db_alert_close(gw_db *db, int64_t ticket, const char *tenant, const char *kind,
-                      const char *subject, double probability, int64_t now, int *closed, fc_err *err) {
+int gw_db_alert_close(gw_db *db, int64_t ticket, const char *tenant, const char *kind, const char *subject,
+                      double probability, int64_t now, int *closed, fc_err *err) {
   GW_PG(db, gw_pg_alert_close(pg_, ticket, tenant, kind, subject, probability, now, closed, err));
   (void)ticket; /* as in gw_db_alert_open */
   alert_close x = {tenant, kind, subject, probability, now, 0};
@@ -502,8 +495,8 @@ static void alert_row(sqlite3_stmt *st, fc_buf *out) {
   json_col_text(out, st, 1);
   fc_buf_puts(out, ",\"subject\":");
   json_col_text(out, st, 2);
-  fc_buf_printf(out, ",\"status\":\"%s\",\"opened_at\":",
-                sqlite3_column_type(st, 4) == SQLITE_NULL ? "open" : "closed");
+  fc_buf_printf(out,
+                ",\"status\":\"%s\",\"opened_at\":", sqlite3_column_type(st, 4) == SQLITE_NULL ? "open" : "closed");
   json_col_time(out, st, 3, 0);
   fc_buf_puts(out, ",\"closed_at\":");
   json_col_time(out, st, 4, 0);
@@ -519,8 +512,7 @@ static void alert_row(sqlite3_stmt *st, fc_buf *out) {
   fc_buf_putc(out, '}');
 }
 
-int gw_db_alerts_write_json(gw_db *db, const char *tenant, int limit, fc_buf *out, size_t *count,
-                            fc_err *err) {
+int gw_db_alerts_write_json(gw_db *db, const char *tenant, int limit, fc_buf *out, size_t *count, fc_err *err) {
   GW_PG(db, gw_pg_alerts_write_json(pg_, tenant, limit, out, count, err));
   return write_rows(db,
                     "SELECT id, kind, subject, opened_at, closed_at, probability, last_probability,"
@@ -536,8 +528,8 @@ void gw_outbox_items_free(gw_outbox_item *items, size_t n) {
   free(items);
 }
 
-int gw_db_outbox_due(gw_db *db, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items,
-                     size_t *n, fc_err *err) {
+int gw_db_outbox_due(gw_db *db, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items, size_t *n,
+                     fc_err *err) {
   GW_PG(db, gw_pg_outbox_due(pg_, claim, max, items, n, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
@@ -594,8 +586,8 @@ int gw_db_outbox_next_due(gw_db *db, int64_t *due_ms, fc_err *err) {
   int rc = gw__acquire(db, &c, err);
   *due_ms = INT64_MAX;
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT min(next_ms) FROM webhook_outbox WHERE status = 'pending'", -1, &st,
-                         NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c, "SELECT min(next_ms) FROM webhook_outbox WHERE status = 'pending'", -1, &st, NULL) !=
+      SQLITE_OK)
     rc = gw__sql_err(c, err, "outbox");
   else if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
     *due_ms = sqlite3_column_int64(st, 0);
@@ -641,8 +633,7 @@ static int outbox_record_txn(sqlite3 *c, void *arg, fc_err *err) {
   sqlite3_bind_text(st, 1, x->it->event_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, x->it->webhook_id, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 3, attempt);
-  sqlite3_bind_text(st, 4, x->a->delivered ? "delivered" : x->a->next_ms < 0 ? "failed" : "pending", -1,
-                    SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, x->a->delivered ? "delivered" : x->a->next_ms < 0 ? "failed" : "pending", -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, x->a->next_ms < 0 ? x->a->at_ms : x->a->next_ms);
   if (x->a->delivered) sqlite3_bind_int64(st, 6, x->a->at_ms);
   else sqlite3_bind_null(st, 6);
@@ -653,8 +644,7 @@ static int outbox_record_txn(sqlite3 *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_db_outbox_record(gw_db *db, const char *node, const gw_outbox_item *it, const gw_attempt *a,
-                        fc_err *err) {
+int gw_db_outbox_record(gw_db *db, const char *node, const gw_outbox_item *it, const gw_attempt *a, fc_err *err) {
   GW_PG(db, gw_pg_outbox_record(pg_, node, it, a, err));
   (void)node; /* one process per SQLite file: no claims */
   outbox_rec x = {it, a};

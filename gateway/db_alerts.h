@@ -20,15 +20,15 @@
 
 #include "db.h"
 
-#define GW_WEBHOOK_ID_MAX 40
-#define GW_WEBHOOK_URL_MAX 2048
-#define GW_WEBHOOK_SECRET_MAX 80
-#define GW_EVENT_ID_MAX 40
+#define GW_WEBHOOK_ID_MAX      40
+#define GW_WEBHOOK_URL_MAX     2048
+#define GW_WEBHOOK_SECRET_MAX  80
+#define GW_EVENT_ID_MAX        40
 #define GW_WEBHOOKS_PER_TENANT 16
 
 /* Event kinds, as bits of a webhook's subscription. */
 #define GW_EVENT_DEPLETION 1u /* "depletion.alert" */
-#define GW_EVENT_DEGRADED 2u  /* "model.degraded" */
+#define GW_EVENT_DEGRADED  2u /* "model.degraded" */
 /* The bit of an event name, 0 when unknown; the name of one bit. */
 unsigned gw_event_bit(const char *name);
 const char *gw_event_name(unsigned bit);
@@ -60,8 +60,7 @@ typedef struct gw_webhook {
 int gw_db_webhook_insert(gw_db *db, const gw_webhook *w, fc_err *err);
 /* The tenant's active webhooks as a JSON array {"id","url","events",
  * "created_at"}: never the secret. */
-int gw_db_webhooks_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
-                              fc_err *err);
+int gw_db_webhooks_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
 /* Deactivates a webhook of the tenant (kept for its delivery log); its
  * pending deliveries are cancelled. FC_ENOTFOUND when it is not the
  * tenant's or already deleted. */
@@ -70,8 +69,8 @@ int gw_db_webhook_delete(gw_db *db, const char *tenant, const char *id, int64_t 
  * first, at most `limit` attempts: {"event_id","attempt","at",
  * "status_code","error","duration_ms"}; *pending gets the outbox rows not
  * yet delivered. FC_ENOTFOUND when the webhook is not the tenant's. */
-int gw_db_deliveries_write_json(gw_db *db, const char *tenant, const char *id, int limit,
-                                fc_buf *out, size_t *count, int64_t *pending, fc_err *err);
+int gw_db_deliveries_write_json(gw_db *db, const char *tenant, const char *id, int limit, fc_buf *out, size_t *count,
+                                int64_t *pending, fc_err *err);
 
 /* ---- alerts ---- */
 /* Evaluations of one subject may overlap and finish out of order; the one
@@ -89,21 +88,18 @@ int gw_db_alert_ticket(gw_db *db, int64_t *ticket, fc_err *err);
  * later ticket judged the subject, nothing is written (*opened = -1);
  * else the ticket becomes its watermark in the same transaction. 0: not
  * ordered. */
-int gw_db_alert_open(gw_db *db, int64_t ticket, const char *tenant, const char *kind,
-                     const char *subject, const char *id, double probability, const char *payload,
-                     int64_t now, int *opened, fc_err *err);
+int gw_db_alert_open(gw_db *db, int64_t ticket, const char *tenant, const char *kind, const char *subject,
+                     const char *id, double probability, const char *payload, int64_t now, int *opened, fc_err *err);
 /* *open = 1 when (tenant, kind, subject) has an open episode. */
-int gw_db_alert_is_open(gw_db *db, const char *tenant, const char *kind, const char *subject,
-                        int *open, fc_err *err);
+int gw_db_alert_is_open(gw_db *db, const char *tenant, const char *kind, const char *subject, int *open, fc_err *err);
 /* Closes the open episode of (tenant, kind, subject), if any (*closed 0/1);
  * ticket as for gw_db_alert_open (*closed = -1: superseded). */
-int gw_db_alert_close(gw_db *db, int64_t ticket, const char *tenant, const char *kind,
-                      const char *subject, double probability, int64_t now, int *closed, fc_err *err);
+int gw_db_alert_close(gw_db *db, int64_t ticket, const char *tenant, const char *kind, const char *subject,
+                      double probability, int64_t now, int *closed, fc_err *err);
 /* The tenant's alerts, newest first, at most limit: {"id","kind",
  * "subject","status" (open|closed),"opened_at","closed_at","probability",
  * "last_probability","event" (the payload object)}. */
-int gw_db_alerts_write_json(gw_db *db, const char *tenant, int limit, fc_buf *out, size_t *count,
-                            fc_err *err);
+int gw_db_alerts_write_json(gw_db *db, const char *tenant, int limit, fc_buf *out, size_t *count, fc_err *err);
 
 /* ---- outbox ---- */
 typedef struct gw_outbox_item {
@@ -129,8 +125,8 @@ typedef struct gw_outbox_claim {
 } gw_outbox_claim;
 /* Up to max pending rows due (oldest due first), claimed; free with
  * gw_outbox_items_free. */
-int gw_db_outbox_due(gw_db *db, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items,
-                     size_t *n, fc_err *err);
+int gw_db_outbox_due(gw_db *db, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items, size_t *n,
+                     fc_err *err);
 void gw_outbox_items_free(gw_outbox_item *items, size_t n);
 /* When the next pending row falls due (ms), or INT64_MAX for none. */
 int gw_db_outbox_next_due(gw_db *db, int64_t *due_ms, fc_err *err);
@@ -145,8 +141,7 @@ typedef struct gw_attempt {
   int delivered;
   int64_t next_ms;
 } gw_attempt;
-int gw_db_outbox_record(gw_db *db, const char *node, const gw_outbox_item *it, const gw_attempt *a,
-                        fc_err *err);
+int gw_db_outbox_record(gw_db *db, const char *node, const gw_outbox_item *it, const gw_attempt *a, fc_err *err);
 /* Ends node's claims on rows still pending: a stopping node's abandoned
  * deliveries then go out from another node at once, not after the lease.
  * SQLite: no claims, nothing to do. */

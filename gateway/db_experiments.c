@@ -21,10 +21,18 @@ static const char cols[] = "SELECT id, tenant_id, kind, currency, champion, chal
 static void row(sqlite3_stmt *st, gw_experiment *e) {
   const unsigned char *t;
   memset(e, 0, sizeof *e);
-#define COPY(field, i) \
-  t = sqlite3_column_text(st, i); \
-  snprintf(e->field, sizeof e->field, "%s", t ? (const char *)t : "");
-  COPY(id, 0) COPY(tenant, 1) COPY(kind, 2) COPY(currency, 3) COPY(champion, 4) COPY(challenger, 5) COPY(mode, 6)
+#define COPY(field, i)                                                   \
+  do {                                                                   \
+    t = sqlite3_column_text(st, i);                                      \
+    snprintf(e->field, sizeof e->field, "%s", t ? (const char *)t : ""); \
+  } while (0)
+  COPY(id, 0);
+  COPY(tenant, 1);
+  COPY(kind, 2);
+  COPY(currency, 3);
+  COPY(champion, 4);
+  COPY(challenger, 5);
+  COPY(mode, 6);
 #undef COPY
   e->share = sqlite3_column_double(st, 7);
   e->created_at = sqlite3_column_int64(st, 8);
@@ -52,8 +60,8 @@ static int one(gw_db *db, const char *where, int n, const char *const *args, gw_
   return rc;
 }
 
-int gw_db_experiment_for(gw_db *db, const char *tenant, const char *kind, const char *currency,
-                         gw_experiment *out, fc_err *err) {
+int gw_db_experiment_for(gw_db *db, const char *tenant, const char *kind, const char *currency, gw_experiment *out,
+                         fc_err *err) {
   GW_PG(db, gw_pg_experiment_for(pg_, tenant, kind, currency, out, err));
   const char *args[3] = {tenant, kind, currency ? currency : ""};
   /* A currency's own experiment first, then the all-currency one. */
@@ -147,8 +155,13 @@ static int bind_query(sqlite3 *c, const gw_experiment *e, sqlite3_stmt **st, cha
   gw_arm_sources a;
   if (gw_experiment_sources(e, &a)) {
     if (sqlite3_prepare_v2(c, source_sql, -1, st, NULL) != SQLITE_OK) return -1;
-    const char *t[7] = {e->tenant, a.kind[0], a.kind[1] ? a.kind[1] : a.kind[0], a.champion[0],
-                        a.champion[1] ? a.champion[1] : a.champion[0], a.challenger, e->currency};
+    const char *t[7] = {e->tenant,
+                        a.kind[0],
+                        a.kind[1] ? a.kind[1] : a.kind[0],
+                        a.champion[0],
+                        a.champion[1] ? a.champion[1] : a.champion[0],
+                        a.challenger,
+                        e->currency};
     for (int i = 0; i < 7; i++) sqlite3_bind_text(*st, i + 1, t[i], -1, SQLITE_STATIC);
     sqlite3_bind_int64(*st, 8, e->created_at);
     snprintf(kh, 32, "%s", a.challenger);

@@ -15,10 +15,10 @@
  * pg_); without FC_WITH_PG it compiles to nothing. */
 gw_pg *gw__pg(const gw_db *db);
 #ifdef FC_WITH_PG
-#define GW_PG(db, call)                 \
-  do {                                  \
-    gw_pg *pg_ = gw__pg(db);            \
-    if (pg_) return call;               \
+#define GW_PG(db, call)      \
+  do {                       \
+    gw_pg *pg_ = gw__pg(db); \
+    if (pg_) return call;    \
   } while (0)
 #else
 #define GW_PG(db, call) ((void)0)

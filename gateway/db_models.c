@@ -36,13 +36,11 @@ static int insert_fn(sqlite3 *c, void *arg, fc_err *err) {
   gw_model_version *v = arg;
   sqlite3_stmt *st = NULL;
   int rc = FC_OK;
-  static const char next_sql[] =
-      "SELECT coalesce(max(version), 0) + 1 FROM model_versions"
-      " WHERE tenant_id = ?1 AND kind = ?2 AND currency = ?3 AND granularity = ?4";
-  static const char retire_sql[] =
-      "UPDATE model_versions SET status = 'retired', retired_at = ?5, retired_by = ?6"
-      " WHERE tenant_id = ?1 AND kind = ?2 AND currency = ?3 AND granularity = ?4"
-      " AND status = 'champion'";
+  static const char next_sql[] = "SELECT coalesce(max(version), 0) + 1 FROM model_versions"
+                                 " WHERE tenant_id = ?1 AND kind = ?2 AND currency = ?3 AND granularity = ?4";
+  static const char retire_sql[] = "UPDATE model_versions SET status = 'retired', retired_at = ?5, retired_by = ?6"
+                                   " WHERE tenant_id = ?1 AND kind = ?2 AND currency = ?3 AND granularity = ?4"
+                                   " AND status = 'champion'";
   static const char insert_sql[] =
       "INSERT INTO model_versions (tenant_id, kind, currency, granularity, version, created_at,"
       " trained_from, trained_through, rows, points, config, metrics, evaluation, model, status,"
@@ -94,18 +92,19 @@ static char *dup_column(sqlite3_stmt *st, int col) {
   return strdup(t ? t : "");
 }
 
-int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const char *currency,
-                         const char *granularity, gw_model_version *out, fc_err *err) {
+int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const char *currency, const char *granularity,
+                         gw_model_version *out, fc_err *err) {
   GW_PG(db, gw_pg_model_champion(pg_, tenant, kind, currency, granularity, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   memset(out, 0, sizeof *out);
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT version, created_at, trained_from, trained_through, rows,"
-                            " points, config, metrics, evaluation, model, reason, job_id,"
-                            " series_sha256 FROM model_versions WHERE tenant_id = ?1 AND kind = ?2"
-                            " AND currency = ?3 AND granularity = ?4 AND status = 'champion'",
+  if (sqlite3_prepare_v2(c,
+                         "SELECT version, created_at, trained_from, trained_through, rows,"
+                         " points, config, metrics, evaluation, model, reason, job_id,"
+                         " series_sha256 FROM model_versions WHERE tenant_id = ?1 AND kind = ?2"
+                         " AND currency = ?3 AND granularity = ?4 AND status = 'champion'",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "champion");
     gw__release(db, c);
@@ -134,8 +133,7 @@ int gw_db_model_champion(gw_db *db, const char *tenant, const char *kind, const 
     snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 10));
     out->job_id = sqlite3_column_int64(st, 11);
     if (sqlite3_column_type(st, 12) == SQLITE_TEXT)
-      snprintf(out->series_sha256, sizeof out->series_sha256, "%s",
-               (const char *)sqlite3_column_text(st, 12));
+      snprintf(out->series_sha256, sizeof out->series_sha256, "%s", (const char *)sqlite3_column_text(st, 12));
     if (!out->metrics || !out->evaluation || !out->model) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   } else if (r == SQLITE_DONE) {
     rc = fc_err_set(err, FC_ENOTFOUND, "no champion model for %s %s %s", kind, currency, granularity);
@@ -180,9 +178,8 @@ static void write_row(sqlite3_stmt *st, fc_buf *b) {
   json_time(b, "created_at", sqlite3_column_int64(st, 5), 0);
   json_time(b, "trained_from", sqlite3_column_int64(st, 6), 0);
   json_time(b, "trained_through", sqlite3_column_int64(st, 7), 0);
-  fc_buf_printf(b, ",\"rows\":%lld,\"points\":%lld,\"job_id\":%lld",
-                (long long)sqlite3_column_int64(st, 8), (long long)sqlite3_column_int64(st, 9),
-                (long long)sqlite3_column_int64(st, 16));
+  fc_buf_printf(b, ",\"rows\":%lld,\"points\":%lld,\"job_id\":%lld", (long long)sqlite3_column_int64(st, 8),
+                (long long)sqlite3_column_int64(st, 9), (long long)sqlite3_column_int64(st, 16));
   json_time(b, "retired_at", sqlite3_column_int64(st, 17), sqlite3_column_type(st, 17) == SQLITE_NULL);
   if (sqlite3_column_type(st, 18) == SQLITE_NULL) fc_buf_puts(b, ",\"retired_by\":null");
   else fc_buf_printf(b, ",\"retired_by\":%lld", (long long)sqlite3_column_int64(st, 18));
@@ -209,14 +206,15 @@ int gw_db_models_write_json(gw_db *db, const char *tenant, const char *kind, con
   int rc = gw__acquire(db, &c, err), r;
   *count = 0;
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT tenant_id, kind, currency, granularity, version, created_at,"
-                            " trained_from, trained_through, rows, points, config, metrics,"
-                            " evaluation, model, status, reason, job_id, retired_at, retired_by"
-                            " FROM model_versions WHERE (?1 IS NULL OR tenant_id = ?1)"
-                            " AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR currency = ?3)"
-                            " AND (?4 IS NULL OR granularity = ?4)"
-                            " ORDER BY created_at DESC, version DESC, tenant_id, kind, currency,"
-                            " granularity",
+  if (sqlite3_prepare_v2(c,
+                         "SELECT tenant_id, kind, currency, granularity, version, created_at,"
+                         " trained_from, trained_through, rows, points, config, metrics,"
+                         " evaluation, model, status, reason, job_id, retired_at, retired_by"
+                         " FROM model_versions WHERE (?1 IS NULL OR tenant_id = ?1)"
+                         " AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR currency = ?3)"
+                         " AND (?4 IS NULL OR granularity = ?4)"
+                         " ORDER BY created_at DESC, version DESC, tenant_id, kind, currency,"
+                         " granularity",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "models");
     gw__release(db, c);

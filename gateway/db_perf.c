@@ -71,8 +71,7 @@ int gw__points_parse(const char *s, gw_prediction *p) {
     p->lo[i] = strtod(end, &end);
     p->hi[i] = strtod(end, &end);
     if (*end == ' ') { /* 95 % bounds: every step has them, or none */
-      if (!p->lo95 && (!(p->lo95 = calloc(n, sizeof *p->lo95)) || !(p->hi95 = calloc(n, sizeof *p->hi95))))
-        return -1;
+      if (!p->lo95 && (!(p->lo95 = calloc(n, sizeof *p->lo95)) || !(p->hi95 = calloc(n, sizeof *p->hi95)))) return -1;
       p->lo95[i] = strtod(end, &end);
       p->hi95[i] = strtod(end, &end);
     }
@@ -151,8 +150,8 @@ int gw__prediction_of(sqlite3_stmt *st, gw_prediction *p, fc_err *err) {
   return FC_OK;
 }
 
-int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn,
-                           void *arg, fc_err *err) {
+int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn, void *arg,
+                           fc_err *err) {
   GW_PG(db, gw_pg_predictions_each(pg_, tenant, kind, fn, arg, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
@@ -220,8 +219,7 @@ static int realized_put_txn(sqlite3 *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *r, size_t n,
-                       fc_err *err) {
+int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *r, size_t n, fc_err *err) {
   GW_PG(db, gw_pg_realized_put(pg_, prediction_id, r, n, err));
   realized_put x = {prediction_id, r, n};
   return n ? gw__in_txn(db, realized_put_txn, &x, err) : FC_OK;
@@ -237,10 +235,9 @@ void gw__realized_of(sqlite3_stmt *st, gw_realized *x) {
 }
 
 int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const char *currency,
-                          const char *granularity, const char *source, int64_t version, size_t max,
-                          gw_realized *out, size_t *n, int64_t *origin, fc_err *err) {
-  GW_PG(db, gw_pg_realized_window(pg_, tenant, kind, currency, granularity, source, version, max, out,
-                                  n, origin, err));
+                          const char *granularity, const char *source, int64_t version, size_t max, gw_realized *out,
+                          size_t *n, int64_t *origin, fc_err *err) {
+  GW_PG(db, gw_pg_realized_window(pg_, tenant, kind, currency, granularity, source, version, max, out, n, origin, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
@@ -338,11 +335,10 @@ void gw__prom_label(fc_buf *out, const char *name, const char *v, int first) {
 /* The realized-error families; mase and coverage_95 have a sample only
  * where the group has the figure. */
 #define N_FAM 6
-static const char *const metric[N_FAM] = {"floatcast_forecast_realized_n", "floatcast_forecast_realized_mae",
-                                          "floatcast_forecast_realized_coverage_80",
-                                          "floatcast_forecast_realized_pinball",
-                                          "floatcast_forecast_realized_mase",
-                                          "floatcast_forecast_realized_coverage_95"};
+static const char *const metric[N_FAM] = {
+    "floatcast_forecast_realized_n",           "floatcast_forecast_realized_mae",
+    "floatcast_forecast_realized_coverage_80", "floatcast_forecast_realized_pinball",
+    "floatcast_forecast_realized_mase",        "floatcast_forecast_realized_coverage_95"};
 
 /* One row's gauges, each into its family's buffer: the exposition format
  * wants a family's samples together. */
@@ -366,8 +362,7 @@ static void prom_row(sqlite3_stmt *st, fc_buf out[N_FAM]) {
 }
 
 int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, const char *currency,
-                            const char *granularity, int prom, fc_buf *out, size_t *count,
-                            fc_err *err) {
+                            const char *granularity, int prom, fc_buf *out, size_t *count, fc_err *err) {
   GW_PG(db, gw_pg_performance_write(pg_, tenant, kind, currency, granularity, prom, out, count, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
@@ -447,9 +442,9 @@ static void brier_json(sqlite3_stmt *st, fc_buf *out) {
     fc_buf_printf(out, "%s\"%s\":", i ? "," : "", names[i]);
     fc_buf_json_str(out, (const char *)sqlite3_column_text(st, i));
   }
-  fc_buf_printf(out, ",\"model_version\":%lld,\"hours\":%d,\"n\":%lld,\"brier\":",
-                (long long)sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5),
-                (long long)sqlite3_column_int64(st, 6));
+  fc_buf_printf(out,
+                ",\"model_version\":%lld,\"hours\":%d,\"n\":%lld,\"brier\":", (long long)sqlite3_column_int64(st, 4),
+                sqlite3_column_int(st, 5), (long long)sqlite3_column_int64(st, 6));
   fc_buf_json_num(out, sqlite3_column_double(st, 7));
   fc_buf_puts(out, ",\"mean_probability\":");
   fc_buf_json_num(out, sqlite3_column_double(st, 8));
@@ -476,8 +471,8 @@ static void brier_prom(sqlite3_stmt *st, fc_buf out[2]) {
   }
 }
 
-int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const char *currency, int prom,
-                      fc_buf *out, size_t *count, fc_err *err) {
+int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const char *currency, int prom, fc_buf *out,
+                      size_t *count, fc_err *err) {
   GW_PG(db, gw_pg_brier_write(pg_, tenant, kind, currency, prom, out, count, err));
   static const char *const fam[2] = {"floatcast_depletion_brier_n", "floatcast_depletion_brier"};
   sqlite3 *c;
@@ -551,8 +546,9 @@ int gw_db_calibration_write(gw_db *db, const char *tenant, const char *kind, con
       fc_buf_json_str(out, (const char *)sqlite3_column_text(st, 1));
       fc_buf_puts(out, ",\"currency\":");
       fc_buf_json_str(out, (const char *)sqlite3_column_text(st, 2));
-      fc_buf_printf(out, ",\"hours\":%d,\"bin\":\"%.1f-%.1f\",\"n\":%lld,\"mean_probability\":",
-                    sqlite3_column_int(st, 3), bin / 10.0, (bin + 1) / 10.0, (long long)sqlite3_column_int64(st, 5));
+      fc_buf_printf(out,
+                    ",\"hours\":%d,\"bin\":\"%.1f-%.1f\",\"n\":%lld,\"mean_probability\":", sqlite3_column_int(st, 3),
+                    bin / 10.0, (bin + 1) / 10.0, (long long)sqlite3_column_int64(st, 5));
       fc_buf_json_num(out, sqlite3_column_double(st, 6));
       fc_buf_puts(out, ",\"observed_rate\":");
       fc_buf_json_num(out, sqlite3_column_double(st, 7));

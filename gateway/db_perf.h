@@ -31,7 +31,7 @@ typedef struct gw_prediction {
   size_t horizon;
   double *mean, *lo, *hi; /* horizon values each */
   double *lo95, *hi95;    /* horizon values each, or NULL: no 95 % bounds */
-  char *extra; /* kind-specific JSON (treasury: start balance, floor, drains, probabilities), or NULL */
+  char *extra;            /* kind-specific JSON (treasury: start balance, floor, drains, probabilities), or NULL */
 } gw_prediction;
 
 void gw_prediction_free(gw_prediction *p);
@@ -41,8 +41,8 @@ int gw_db_prediction_insert(gw_db *db, const gw_prediction *p, int *stored, fc_e
 /* Calls fn for each stored prediction of tenant and kind (oldest first);
  * the prediction is valid during the call only. */
 typedef int (*gw_prediction_fn)(const gw_prediction *p, void *arg);
-int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn,
-                           void *arg, fc_err *err);
+int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn, void *arg,
+                           fc_err *err);
 /* One closed step of a prediction. */
 typedef struct gw_realized {
   int step; /* 1-based steps ahead */
@@ -51,13 +51,12 @@ typedef struct gw_realized {
   double lo95, hi95; /* NAN: the forecast had no 95 % bounds */
   double scale;      /* the MASE denominator of the history to the origin; NAN: none */
 } gw_realized;
-int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *r, size_t n,
-                       fc_err *err);
+int gw_db_realized_put(gw_db *db, const char *prediction_id, const gw_realized *r, size_t n, fc_err *err);
 /* The newest `max` realized steps of one model version's predictions of a
  * series (newest first); *origin gets the oldest origin among them. */
 int gw_db_realized_window(gw_db *db, const char *tenant, const char *kind, const char *currency,
-                          const char *granularity, const char *source, int64_t version, size_t max,
-                          gw_realized *out, size_t *n, int64_t *origin, fc_err *err);
+                          const char *granularity, const char *source, int64_t version, size_t max, gw_realized *out,
+                          size_t *n, int64_t *origin, fc_err *err);
 /* A depletion probability of a prediction (hours ahead) and whether the
  * floor was breached by then (0/1), upserted. */
 int gw_db_brier_put(gw_db *db, const char *prediction_id, int hours, double p, int outcome, fc_err *err);
@@ -67,8 +66,8 @@ int gw_db_brier_put(gw_db *db, const char *prediction_id, int hours, double p, i
  * "currency","model_source","model_version","hours","n","brier",
  * "mean_probability","observed_rate"}; with prom set, Prometheus lines
  * (floatcast_depletion_brier, floatcast_depletion_brier_n). */
-int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const char *currency, int prom,
-                      fc_buf *out, size_t *count, fc_err *err);
+int gw_db_brier_write(gw_db *db, const char *tenant, const char *kind, const char *currency, int prom, fc_buf *out,
+                      size_t *count, fc_err *err);
 /* Calibration of the same probabilities: per tenant, kind, currency,
  * hours and probability bin of width 0.1 ("0.0-0.1" ... "0.9-1.0", the
  * last closed), {"tenant_id","kind","currency","hours","bin","n",
@@ -85,8 +84,7 @@ int gw_db_calibration_write(gw_db *db, const char *tenant, const char *kind, con
  * step of the group has a scale or 95 % bounds). With prom set, Prometheus
  * lines instead. */
 int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, const char *currency,
-                            const char *granularity, int prom, fc_buf *out, size_t *count,
-                            fc_err *err);
+                            const char *granularity, int prom, fc_buf *out, size_t *count, fc_err *err);
 
 /* Shared by db_perf.c and pg_perf.c: a prediction's points as stored
  * ("m lo hi;..." with 17 significant digits; NULL when out of memory) and

@@ -15,13 +15,12 @@
  * SQL both truncate the division toward zero). */
 #define SQL_DAY "((action_date - (((action_date % 86400) + 86400) % 86400)) / 86400)"
 
-static const char create_sql[] =
-    "CREATE TABLE txn_daily ("
-    " tenant_id TEXT NOT NULL, partner_id TEXT NOT NULL, currency TEXT NOT NULL,"
-    " day INTEGER NOT NULL, transaction_type TEXT NOT NULL, scale INTEGER NOT NULL,"
-    " n INTEGER NOT NULL, amount INTEGER NOT NULL,"
-    " PRIMARY KEY (tenant_id, partner_id, currency, day, transaction_type));"
-    "CREATE INDEX txn_daily_by_day ON txn_daily (tenant_id, day);";
+static const char create_sql[] = "CREATE TABLE txn_daily ("
+                                 " tenant_id TEXT NOT NULL, partner_id TEXT NOT NULL, currency TEXT NOT NULL,"
+                                 " day INTEGER NOT NULL, transaction_type TEXT NOT NULL, scale INTEGER NOT NULL,"
+                                 " n INTEGER NOT NULL, amount INTEGER NOT NULL,"
+                                 " PRIMARY KEY (tenant_id, partner_id, currency, day, transaction_type));"
+                                 "CREATE INDEX txn_daily_by_day ON txn_daily (tenant_id, day);";
 
 static const char backfill_sql[] =
     "INSERT INTO txn_daily (tenant_id, partner_id, currency, day, transaction_type, scale, n, amount)"
@@ -37,8 +36,8 @@ const char gw__rollup_probe_sql[] =
 int gw__rollups_schema(sqlite3 *c) {
   sqlite3_stmt *st = NULL;
   int exists = 0;
-  if (sqlite3_prepare_v2(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'txn_daily'",
-                         -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'txn_daily'", -1, &st,
+                         NULL) != SQLITE_OK)
     return -1;
   if (sqlite3_step(st) == SQLITE_ROW) exists = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
@@ -68,8 +67,7 @@ struct gw_rollup {
 
 gw_rollup *gw__rollup_create(void) {
   gw_rollup *r = calloc(1, sizeof *r);
-  if (r && (!(r->slot = calloc(r->cap = 256, sizeof *r->slot)) ||
-            !(r->users = gw__user_deltas_create()))) {
+  if (r && (!(r->slot = calloc(r->cap = 256, sizeof *r->slot)) || !(r->users = gw__user_deltas_create()))) {
     free(r->slot);
     free(r);
     return NULL;
@@ -103,8 +101,8 @@ static uint64_t key_hash(const char *partner, const char *currency, int64_t day,
   return fnv(h, type, strlen(type) + 1);
 }
 
-static delta *find(delta *slot, size_t cap, uint64_t h, const char *partner, const char *currency,
-                   int64_t day, const char *type) {
+static delta *find(delta *slot, size_t cap, uint64_t h, const char *partner, const char *currency, int64_t day,
+                   const char *type) {
   for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
     delta *d = &slot[i];
     if (!d->partner || (d->hash == h && d->day == day && !strcmp(d->partner, partner) &&
@@ -129,8 +127,8 @@ static int grow(gw_rollup *r) {
 }
 
 /* Adds sign x (one transaction) to its key's delta. */
-static void add(gw_rollup *r, const char *partner, const char *currency, int scale,
-                int64_t action_date, int64_t amount, const char *type, int sign) {
+static void add(gw_rollup *r, const char *partner, const char *currency, int scale, int64_t action_date, int64_t amount,
+                const char *type, int sign) {
   int64_t day = action_date / DAY - (action_date % DAY < 0);
   if (r->failed) return;
   if ((r->used + 1) * 2 > r->cap && grow(r) != 0) {
@@ -157,8 +155,7 @@ static void add(gw_rollup *r, const char *partner, const char *currency, int sca
 }
 
 void gw__rollup_new(gw_rollup *r, const fc_transaction *x) {
-  add(r, x->partner_id, x->currency, x->scale, x->action_date, x->amount,
-      x->transaction_type, 1);
+  add(r, x->partner_id, x->currency, x->scale, x->action_date, x->amount, x->transaction_type, 1);
   gw__user_deltas_new(r->users, x);
 }
 
@@ -166,8 +163,8 @@ void gw__rollup_old(gw_rollup *r, sqlite3_stmt *probe) {
   const char *partner = (const char *)sqlite3_column_text(probe, 0);
   const char *currency = (const char *)sqlite3_column_text(probe, 1);
   const char *type = (const char *)sqlite3_column_text(probe, 5);
-  add(r, partner ? partner : "", currency ? currency : "", sqlite3_column_int(probe, 2),
-      sqlite3_column_int64(probe, 3), sqlite3_column_int64(probe, 4), type ? type : "", -1);
+  add(r, partner ? partner : "", currency ? currency : "", sqlite3_column_int(probe, 2), sqlite3_column_int64(probe, 3),
+      sqlite3_column_int64(probe, 4), type ? type : "", -1);
   gw__user_deltas_old(r->users, probe);
 }
 
@@ -178,9 +175,8 @@ int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err) 
       " ON CONFLICT (tenant_id, partner_id, currency, day, transaction_type) DO UPDATE SET"
       " n = txn_daily.n + excluded.n, amount = txn_daily.amount + excluded.amount,"
       " scale = excluded.scale";
-  static const char drop[] =
-      "DELETE FROM txn_daily WHERE tenant_id = ?1 AND partner_id = ?2 AND currency = ?3"
-      " AND day = ?4 AND transaction_type = ?5 AND n = 0";
+  static const char drop[] = "DELETE FROM txn_daily WHERE tenant_id = ?1 AND partner_id = ?2 AND currency = ?3"
+                             " AND day = ?4 AND transaction_type = ?5 AND n = 0";
   sqlite3_stmt *up = NULL, *del = NULL;
   int rc = FC_OK;
   if (r->failed) return fc_err_set(err, FC_ENOMEM, "rollups: out of memory");
@@ -253,9 +249,8 @@ static int push(gw_daily_set *out, size_t *cap, size_t *scap, sqlite3_stmt *st) 
   fc_transaction *x = &s->v[s->n], *prev = s->n ? &s->v[s->n - 1] : NULL;
   const unsigned char *partner = sqlite3_column_text(st, 0);
   memset(x, 0, sizeof *x);
-  x->partner_id = prev && partner && !strcmp(prev->partner_id, (const char *)partner)
-                      ? prev->partner_id
-                      : keep(s, scap, partner);
+  x->partner_id =
+      prev && partner && !strcmp(prev->partner_id, (const char *)partner) ? prev->partner_id : keep(s, scap, partner);
   x->id = x->user_id = x->transaction_type = x->category = "";
   if (!x->partner_id) return -1;
   snprintf(x->currency, sizeof x->currency, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -267,8 +262,7 @@ static int push(gw_daily_set *out, size_t *cap, size_t *scap, sqlite3_stmt *st) 
   return 0;
 }
 
-int gw_db_load_daily(gw_db *db, const char *tenant, int64_t since_day, gw_daily_set *out,
-                     fc_err *err) {
+int gw_db_load_daily(gw_db *db, const char *tenant, int64_t since_day, gw_daily_set *out, fc_err *err) {
   GW_PG(db, gw_pg_load_daily(pg_, tenant, since_day, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
@@ -276,9 +270,10 @@ int gw_db_load_daily(gw_db *db, const char *tenant, int64_t since_day, gw_daily_
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
   memset(out, 0, sizeof *out);
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT partner_id, currency, max(scale), day, sum(n), sum(amount)"
-                            " FROM txn_daily WHERE tenant_id = ?1 AND day >= ?2"
-                            " GROUP BY day, partner_id, currency ORDER BY day, partner_id, currency",
+  if (sqlite3_prepare_v2(c,
+                         "SELECT partner_id, currency, max(scale), day, sum(n), sum(amount)"
+                         " FROM txn_daily WHERE tenant_id = ?1 AND day >= ?2"
+                         " GROUP BY day, partner_id, currency ORDER BY day, partner_id, currency",
                          -1, &st, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "rollups");
   if (rc == FC_OK) {

@@ -37,8 +37,7 @@ typedef struct gw_daily_set {
   gw_txn_set rows;
   size_t *counts;
 } gw_daily_set;
-int gw_db_load_daily(gw_db *db, const char *tenant, int64_t since_day, gw_daily_set *out,
-                     fc_err *err);
+int gw_db_load_daily(gw_db *db, const char *tenant, int64_t since_day, gw_daily_set *out, fc_err *err);
 void gw_daily_set_free(gw_daily_set *s);
 
 /* Whether insights read the rollups (default 1; the --no-rollup-reads

@@ -15,15 +15,19 @@ static const char schema[] =
 
 int gw__scenarios_schema(sqlite3 *c) { return sqlite3_exec(c, schema, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
 
-static const char cols[] =
-    "SELECT id, tenant_id, name, scenario, created_at, updated_at FROM treasury_scenarios ";
+static const char cols[] = "SELECT id, tenant_id, name, scenario, created_at, updated_at FROM treasury_scenarios ";
 
 static void row(sqlite3_stmt *st, gw_scenario *s) {
   const unsigned char *t;
-#define COPY(field, i)            \
-  t = sqlite3_column_text(st, i); \
-  snprintf(s->field, sizeof s->field, "%s", t ? (const char *)t : "");
-  COPY(id, 0) COPY(tenant, 1) COPY(name, 2) COPY(scenario, 3)
+#define COPY(field, i)                                                   \
+  do {                                                                   \
+    t = sqlite3_column_text(st, i);                                      \
+    snprintf(s->field, sizeof s->field, "%s", t ? (const char *)t : ""); \
+  } while (0)
+  COPY(id, 0);
+  COPY(tenant, 1);
+  COPY(name, 2);
+  COPY(scenario, 3);
 #undef COPY
   s->created_at = sqlite3_column_int64(st, 4);
   s->updated_at = sqlite3_column_int64(st, 5);
@@ -56,8 +60,7 @@ static int get_on(sqlite3 *c, const char *tenant, const char *id, gw_scenario *o
 }
 
 /* One integer from a query on the tenant (and a second text). */
-static int count_on(sqlite3 *c, const char *sql, const char *tenant, const char *text, int64_t *n,
-                    fc_err *err) {
+static int count_on(sqlite3 *c, const char *sql, const char *tenant, const char *text, int64_t *n, fc_err *err) {
   const char *t[2] = {tenant, text};
   sqlite3_stmt *st = prepare(c, sql, text ? 2 : 1, t, err);
   if (!st) return FC_ECORRUPT;
@@ -70,8 +73,10 @@ static int count_on(sqlite3 *c, const char *sql, const char *tenant, const char 
 /* FC_EDUP when another scenario of the tenant (not id) is called name. */
 static int name_free(sqlite3 *c, const char *tenant, const char *name, const char *id, fc_err *err) {
   const char *t[3] = {tenant, name, id ? id : ""};
-  sqlite3_stmt *st = prepare(c, "SELECT count(*) FROM treasury_scenarios WHERE tenant_id = ?1 AND name = ?2"
-                                " AND id <> ?3", 3, t, err);
+  sqlite3_stmt *st = prepare(c,
+                             "SELECT count(*) FROM treasury_scenarios WHERE tenant_id = ?1 AND name = ?2"
+                             " AND id <> ?3",
+                             3, t, err);
   if (!st) return FC_ECORRUPT;
   int rc = sqlite3_step(st) == SQLITE_ROW ? FC_OK : gw__sql_err(c, err, "scenarios");
   if (rc == FC_OK && sqlite3_column_int64(st, 0) > 0)
@@ -90,8 +95,10 @@ static int insert_txn(sqlite3 *c, void *arg, fc_err *err) {
   if (rc == FC_OK) rc = name_free(c, s->tenant, s->name, NULL, err);
   if (rc != FC_OK) return rc;
   const char *t[4] = {s->id, s->tenant, s->name, s->scenario};
-  sqlite3_stmt *st = prepare(c, "INSERT INTO treasury_scenarios (id, tenant_id, name, scenario, created_at,"
-                                " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", 4, t, err);
+  sqlite3_stmt *st = prepare(c,
+                             "INSERT INTO treasury_scenarios (id, tenant_id, name, scenario, created_at,"
+                             " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                             4, t, err);
   if (!st) return FC_ECORRUPT;
   sqlite3_bind_int64(st, 5, s->created_at);
   sqlite3_bind_int64(st, 6, s->updated_at);
@@ -130,13 +137,15 @@ static int update_txn(sqlite3 *c, void *arg, fc_err *err) {
     rc = set_text(c, u, "UPDATE treasury_scenarios SET name = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND id = ?2",
                   u->name, err);
   if (rc == FC_OK && u->scenario)
-    rc = set_text(c, u, "UPDATE treasury_scenarios SET scenario = ?3, updated_at = ?4"
-                        " WHERE tenant_id = ?1 AND id = ?2", u->scenario, err);
+    rc = set_text(c, u,
+                  "UPDATE treasury_scenarios SET scenario = ?3, updated_at = ?4"
+                  " WHERE tenant_id = ?1 AND id = ?2",
+                  u->scenario, err);
   return rc == FC_OK ? get_on(c, u->tenant, u->id, u->out, err) : rc;
 }
 
-int gw_db_scenario_update(gw_db *db, const char *tenant, const char *id, const char *name,
-                          const char *scenario, int64_t now, gw_scenario *out, fc_err *err) {
+int gw_db_scenario_update(gw_db *db, const char *tenant, const char *id, const char *name, const char *scenario,
+                          int64_t now, gw_scenario *out, fc_err *err) {
   GW_PG(db, gw_pg_scenario_update(pg_, tenant, id, name, scenario, now, out, err));
   update_arg u = {tenant, id, name, scenario, now, out};
   return gw__in_txn(db, update_txn, &u, err);

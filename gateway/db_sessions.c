@@ -41,8 +41,7 @@ typedef struct revoke_arg {
 static int revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
   revoke_arg *a = arg;
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c, a->sql, -1, &st, NULL) != SQLITE_OK)
-    return gw__sql_err(c, err, "session revoke");
+  if (sqlite3_prepare_v2(c, a->sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "session revoke");
   sqlite3_bind_text(st, 1, a->text, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, a->now);
   int r = sqlite3_step(st);
@@ -52,8 +51,7 @@ static int revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
   return FC_OK;
 }
 
-static int revoke(gw_db *db, const char *sql, const char *text, int64_t now, size_t *n,
-                  fc_err *err) {
+static int revoke(gw_db *db, const char *sql, const char *text, int64_t now, size_t *n, fc_err *err) {
   revoke_arg a = {sql, text, now, 0};
   int rc = gw__in_txn(db, revoke_fn, &a, err);
   if (rc == FC_OK && n) *n = a.changed;
@@ -62,13 +60,10 @@ static int revoke(gw_db *db, const char *sql, const char *text, int64_t now, siz
 
 int gw_db_session_revoke(gw_db *db, const char *id, int64_t now, size_t *n, fc_err *err) {
   GW_PG(db, gw_pg_session_revoke(pg_, id, now, n, err));
-  return revoke(db,
-                "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", id,
-                now, n, err);
+  return revoke(db, "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", id, now, n, err);
 }
 
-int gw_db_sessions_revoke_key(gw_db *db, const char *key_id, int64_t now, size_t *n,
-                              fc_err *err) {
+int gw_db_sessions_revoke_key(gw_db *db, const char *key_id, int64_t now, size_t *n, fc_err *err) {
   GW_PG(db, gw_pg_sessions_revoke_key(pg_, key_id, now, n, err));
   return revoke(db,
                 "UPDATE sessions SET revoked_at = ?2 WHERE key_id = ?1 AND revoked_at IS NULL"
@@ -97,8 +92,8 @@ typedef struct load_arg {
 static int load_fn(sqlite3 *c, void *arg, fc_err *err) {
   load_arg *a = arg;
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c, "DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at IS NOT NULL",
-                         -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c, "DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at IS NOT NULL", -1, &st, NULL) !=
+      SQLITE_OK)
     return gw__sql_err(c, err, "session purge");
   sqlite3_bind_int64(st, 1, a->now);
   int r = sqlite3_step(st);
@@ -120,8 +115,7 @@ static int load_fn(sqlite3 *c, void *arg, fc_err *err) {
     s.expires_at = sqlite3_column_int64(st, 5);
     if (unhex((const char *)sqlite3_column_text(st, 3), s.hash, GW_SHA256_LEN) != 0)
       rc = fc_err_set(err, FC_ECORRUPT, "session %s: bad token digest", s.id);
-    else
-      rc = a->fn(&s, a->arg);
+    else rc = a->fn(&s, a->arg);
   }
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "session load");
   sqlite3_finalize(st);
@@ -162,8 +156,7 @@ static int get_fn(sqlite3 *c, void *arg, fc_err *err) {
     s->expires_at = sqlite3_column_int64(st, 5);
     if (unhex((const char *)sqlite3_column_text(st, 3), s->hash, GW_SHA256_LEN) != 0)
       rc = fc_err_set(err, FC_ECORRUPT, "session %s: bad token digest", s->id);
-    else
-      a->found = 1;
+    else a->found = 1;
   } else if (r != SQLITE_DONE) {
     rc = gw__sql_err(c, err, "session get");
   }
@@ -171,8 +164,7 @@ static int get_fn(sqlite3 *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_db_session_get(gw_db *db, const char *id, int64_t now, gw_session_info *out, int *found,
-                      fc_err *err) {
+int gw_db_session_get(gw_db *db, const char *id, int64_t now, gw_session_info *out, int *found, fc_err *err) {
   GW_PG(db, gw_pg_session_get(pg_, id, now, out, found, err));
   get_arg a = {id, now, out, 0};
   int rc = gw__in_txn(db, get_fn, &a, err);

@@ -17,8 +17,7 @@ int gw_db_session_revoke(gw_db *db, const char *id, int64_t now, size_t *n, fc_e
 int gw_db_sessions_revoke_key(gw_db *db, const char *key_id, int64_t now, size_t *n, fc_err *err);
 /* The live session id (not revoked, expires after now) into *out;
  * *found = 0 when there is none. */
-int gw_db_session_get(gw_db *db, const char *id, int64_t now, gw_session_info *out, int *found,
-                      fc_err *err);
+int gw_db_session_get(gw_db *db, const char *id, int64_t now, gw_session_info *out, int *found, fc_err *err);
 /* Deletes the sessions that ended before now (expired or revoked), then
  * calls fn for each live one (startup: the registry is rebuilt from them). */
 typedef int (*gw_session_fn)(const gw_session_info *s, void *arg);

@@ -18,8 +18,7 @@ int gw__in_txn(gw_db *db, gw_txn_fn fn, void *arg, fc_err *err) {
     return rc;
   }
   rc = fn(c, arg, err);
-  if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    rc = gw__sql_err(c, err, "commit");
+  if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = gw__sql_err(c, err, "commit");
   if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
   gw__release(db, c);
   return rc;
@@ -27,8 +26,8 @@ int gw__in_txn(gw_db *db, gw_txn_fn fn, void *arg, fc_err *err) {
 
 /* Prepares sql; binds texts (NULL-terminated list is not used: exactly n
  * texts) and runs it to completion. *changes gets the rows changed. */
-static int exec_texts(sqlite3 *c, const char *sql, int n, const char *const *texts, int64_t num,
-                      int *changes, fc_err *err) {
+static int exec_texts(sqlite3 *c, const char *sql, int n, const char *const *texts, int64_t num, int *changes,
+                      fc_err *err) {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, sql);
   for (int i = 0; i < n; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
@@ -51,9 +50,8 @@ static int tier_put_fn(sqlite3 *c, void *arg, fc_err *err) {
   const tier_put *p = arg;
   const gw_tier *t = p->t;
   sqlite3_stmt *st = NULL;
-  const char *sql = p->only_missing
-                        ? "INSERT OR IGNORE INTO tiers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
-                        : "INSERT OR REPLACE INTO tiers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
+  const char *sql = p->only_missing ? "INSERT OR IGNORE INTO tiers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+                                    : "INSERT OR REPLACE INTO tiers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
   if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "tier");
   sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, t->rate.rate_milli);
@@ -121,8 +119,7 @@ static int tenant_fn(sqlite3 *c, void *arg, fc_err *err) {
   const tenant_new *t = arg;
   const char *texts[2] = {t->id, t->name};
   int changes = 0;
-  int rc = exec_texts(c, "INSERT OR IGNORE INTO tenants VALUES (?1, ?2, ?3)", 2, texts, t->now,
-                      &changes, err);
+  int rc = exec_texts(c, "INSERT OR IGNORE INTO tenants VALUES (?1, ?2, ?3)", 2, texts, t->now, &changes, err);
   if (rc == FC_OK && changes == 0) return fc_err_set(err, FC_EDUP, "tenant '%s' exists", t->id);
   return rc;
 }
@@ -187,8 +184,8 @@ static void tenant_row(sqlite3_stmt *st, fc_buf *out) {
   json_text(out, st, 1);
   fc_buf_puts(out, ",\"created_at\":");
   json_time(out, st, 2);
-  fc_buf_printf(out, ",\"keys\":%lld,\"active_keys\":%lld}",
-                (long long)sqlite3_column_int64(st, 3), (long long)sqlite3_column_int64(st, 4));
+  fc_buf_printf(out, ",\"keys\":%lld,\"active_keys\":%lld}", (long long)sqlite3_column_int64(st, 3),
+                (long long)sqlite3_column_int64(st, 4));
 }
 
 int gw_db_tenants_write_json(gw_db *db, fc_buf *out, size_t *count, fc_err *err) {
@@ -207,23 +204,20 @@ int gw_db_tenants_write_json(gw_db *db, fc_buf *out, size_t *count, fc_err *err)
 static void key_row(sqlite3_stmt *st, fc_buf *out) {
   fc_buf_puts(out, "{\"id\":");
   json_text(out, st, 0);
-  fc_buf_printf(out, ",\"prefix\":\"fc_%s_\",\"tenant_id\":",
-                (const char *)sqlite3_column_text(st, 0));
+  fc_buf_printf(out, ",\"prefix\":\"fc_%s_\",\"tenant_id\":", (const char *)sqlite3_column_text(st, 0));
   json_text(out, st, 1);
   fc_buf_puts(out, ",\"tier\":");
   json_text(out, st, 2);
   fc_buf_puts(out, ",\"created_at\":");
   json_time(out, st, 3);
-  fc_buf_printf(out, ",\"revoked\":%s,\"revoked_at\":",
-                sqlite3_column_type(st, 4) == SQLITE_NULL ? "false" : "true");
+  fc_buf_printf(out, ",\"revoked\":%s,\"revoked_at\":", sqlite3_column_type(st, 4) == SQLITE_NULL ? "false" : "true");
   json_time(out, st, 4);
   fc_buf_puts(out, ",\"last_used_hour\":");
   json_time(out, st, 5);
   fc_buf_putc(out, '}');
 }
 
-int gw_db_keys_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count,
-                          fc_err *err) {
+int gw_db_keys_write_json(gw_db *db, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
   GW_PG(db, gw_pg_keys_write_json(pg_, tenant, out, count, err));
   return write_rows(db,
                     "SELECT k.id, k.tenant_id, k.tier, k.created_at, k.revoked_at,"
@@ -249,19 +243,18 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
   sqlite3_stmt *st = NULL;
   const char *texts[1] = {k->tenant};
   int found = 0, rc;
-  if (sqlite3_prepare_v2(c, "SELECT (SELECT count(*) FROM tenants WHERE id = ?1),"
-                            " (SELECT count(*) FROM tiers WHERE name = ?2)",
+  if (sqlite3_prepare_v2(c,
+                         "SELECT (SELECT count(*) FROM tenants WHERE id = ?1),"
+                         " (SELECT count(*) FROM tiers WHERE name = ?2)",
                          -1, &st, NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "key");
   sqlite3_bind_text(st, 1, texts[0], -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, k->tier, -1, SQLITE_STATIC);
-  if (sqlite3_step(st) == SQLITE_ROW)
-    found = (sqlite3_column_int(st, 0) > 0) | (sqlite3_column_int(st, 1) > 0) << 1;
+  if (sqlite3_step(st) == SQLITE_ROW) found = (sqlite3_column_int(st, 0) > 0) | (sqlite3_column_int(st, 1) > 0) << 1;
   sqlite3_finalize(st);
   if (!(found & 1)) return fc_err_set(err, FC_ENOTFOUND, "no tenant '%s'", k->tenant);
   if (!(found & 2)) return fc_err_set(err, FC_ENOTFOUND, "no tier '%s'", k->tier);
-  if (sqlite3_prepare_v2(c, "INSERT INTO api_keys VALUES (?1, ?2, ?3, ?4, ?5, NULL)", -1, &st,
-                         NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c, "INSERT INTO api_keys VALUES (?1, ?2, ?3, ?4, ?5, NULL)", -1, &st, NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "key");
   sqlite3_bind_text(st, 1, k->id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, k->tenant, -1, SQLITE_STATIC);
@@ -271,16 +264,16 @@ static int key_insert_fn(sqlite3 *c, void *arg, fc_err *err) {
   rc = sqlite3_step(st) == SQLITE_DONE ? FC_OK : gw__sql_err(c, err, "key");
   sqlite3_finalize(st);
   if (rc == FC_OK && kn->seeded)
-    rc = exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE revoked_at IS NULL AND id IN"
-                       " (SELECT id FROM seeded_keys) AND id != ?1",
+    rc = exec_texts(c,
+                    "UPDATE api_keys SET revoked_at = ?2 WHERE revoked_at IS NULL AND id IN"
+                    " (SELECT id FROM seeded_keys) AND id != ?1",
                     1, (const char *const[]){k->id}, kn->now, NULL, err);
   if (rc == FC_OK && kn->seeded)
-    rc = exec_texts(c, "INSERT INTO seeded_keys VALUES (?1)", 1, (const char *const[]){k->id}, 0,
-                    NULL, err);
+    rc = exec_texts(c, "INSERT INTO seeded_keys VALUES (?1)", 1, (const char *const[]){k->id}, 0, NULL, err);
   if (rc == FC_OK && kn->old_id) {
     const char *old[1] = {kn->old_id};
-    rc = exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                    1, old, kn->now, NULL, err);
+    rc = exec_texts(c, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", 1, old, kn->now,
+                    NULL, err);
   }
   return rc;
 }
@@ -291,8 +284,7 @@ int gw_db_key_insert(gw_db *db, const gw_key_info *k, int64_t now, fc_err *err) 
   return gw__in_txn(db, key_insert_fn, &kn, err);
 }
 
-int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now,
-                     fc_err *err) {
+int gw_db_key_rotate(gw_db *db, const char *old_id, const gw_key_info *fresh, int64_t now, fc_err *err) {
   GW_PG(db, gw_pg_key_insert(pg_, fresh, old_id, 0, now, err));
   key_new kn = {fresh, old_id, now, 0};
   return gw__in_txn(db, key_insert_fn, &kn, err);
@@ -303,13 +295,11 @@ static void row_key(sqlite3_stmt *st, gw_key_info *k) {
   snprintf(k->id, sizeof k->id, "%s", (const char *)sqlite3_column_text(st, 0));
   snprintf(k->tenant, sizeof k->tenant, "%s", (const char *)sqlite3_column_text(st, 1));
   snprintf(k->tier, sizeof k->tier, "%s", (const char *)sqlite3_column_text(st, 2));
-  if (sqlite3_column_bytes(st, 3) == GW_SHA256_LEN)
-    memcpy(k->hash, sqlite3_column_blob(st, 3), GW_SHA256_LEN);
+  if (sqlite3_column_bytes(st, 3) == GW_SHA256_LEN) memcpy(k->hash, sqlite3_column_blob(st, 3), GW_SHA256_LEN);
   k->revoked = sqlite3_column_type(st, 4) != SQLITE_NULL;
 }
 
-static int keys_query(gw_db *db, const char *sql, const char *arg1, gw_key_fn fn, void *arg,
-                      int *n_rows, fc_err *err) {
+static int keys_query(gw_db *db, const char *sql, const char *arg1, gw_key_fn fn, void *arg, int *n_rows, fc_err *err) {
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r;
@@ -336,8 +326,7 @@ static int keys_query(gw_db *db, const char *sql, const char *arg1, gw_key_fn fn
 int gw_db_keys_each(gw_db *db, gw_key_fn fn, void *arg, fc_err *err) {
   GW_PG(db, gw_pg_keys_each(pg_, fn, arg, err));
   int n;
-  return keys_query(db, "SELECT id, tenant_id, tier, hash, revoked_at FROM api_keys", NULL, fn,
-                    arg, &n, err);
+  return keys_query(db, "SELECT id, tenant_id, tier, hash, revoked_at FROM api_keys", NULL, fn, arg, &n, err);
 }
 
 static int copy_key(const gw_key_info *k, void *arg) {
@@ -348,8 +337,8 @@ static int copy_key(const gw_key_info *k, void *arg) {
 int gw_db_key_get(gw_db *db, const char *id, gw_key_info *out, fc_err *err) {
   GW_PG(db, gw_pg_key_get(pg_, id, out, err));
   int n;
-  int rc = keys_query(db, "SELECT id, tenant_id, tier, hash, revoked_at FROM api_keys WHERE id = ?1",
-                      id, copy_key, out, &n, err);
+  int rc = keys_query(db, "SELECT id, tenant_id, tier, hash, revoked_at FROM api_keys WHERE id = ?1", id, copy_key, out,
+                      &n, err);
   if (rc == FC_OK && n == 0) rc = fc_err_set(err, FC_ENOTFOUND, "no key '%s'", id);
   return rc;
 }
@@ -365,8 +354,7 @@ static int key_tier_fn(sqlite3 *c, void *arg, fc_err *err) {
   int changes = 0;
   int64_t n = 0;
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c, "SELECT count(*) FROM tiers WHERE name = ?1", -1, &st, NULL) ==
-      SQLITE_OK) {
+  if (sqlite3_prepare_v2(c, "SELECT count(*) FROM tiers WHERE name = ?1", -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, kc->tier, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
   }
@@ -387,8 +375,8 @@ static int key_revoke_fn(sqlite3 *c, void *arg, fc_err *err) {
   const key_change *kc = arg;
   const char *texts[1] = {kc->id};
   int changes = 0;
-  int rc = exec_texts(c, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
-                      1, texts, kc->now, &changes, err);
+  int rc = exec_texts(c, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1", 1, texts, kc->now,
+                      &changes, err);
   if (rc == FC_OK && changes == 0) rc = fc_err_set(err, FC_ENOTFOUND, "no key '%s'", kc->id);
   return rc;
 }
@@ -426,10 +414,9 @@ void gw_usage_writer_close(gw_usage_writer *w) {
 }
 
 int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err) {
-  static const char upsert[] =
-      "INSERT INTO usage VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
-      " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"
-      " bytes = bytes + excluded.bytes, compute_us = compute_us + excluded.compute_us";
+  static const char upsert[] = "INSERT INTO usage VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+                               " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"
+                               " bytes = bytes + excluded.bytes, compute_us = compute_us + excluded.compute_us";
   gw_usage_writer *w = calloc(1, sizeof *w);
   *out = NULL;
   if (!w) return fc_err_set(err, FC_ENOMEM, "out of memory");
@@ -439,11 +426,10 @@ int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err) {
     return FC_OK;
   }
   int rc = gw__acquire(db, &w->c, err);
-  if (rc == FC_OK &&
-      (sqlite3_prepare_v2(w->c, "BEGIN IMMEDIATE", -1, &w->begin, NULL) != SQLITE_OK ||
-       sqlite3_prepare_v2(w->c, "COMMIT", -1, &w->commit, NULL) != SQLITE_OK ||
-       sqlite3_prepare_v2(w->c, "ROLLBACK", -1, &w->rollback, NULL) != SQLITE_OK ||
-       sqlite3_prepare_v2(w->c, upsert, -1, &w->upsert, NULL) != SQLITE_OK))
+  if (rc == FC_OK && (sqlite3_prepare_v2(w->c, "BEGIN IMMEDIATE", -1, &w->begin, NULL) != SQLITE_OK ||
+                      sqlite3_prepare_v2(w->c, "COMMIT", -1, &w->commit, NULL) != SQLITE_OK ||
+                      sqlite3_prepare_v2(w->c, "ROLLBACK", -1, &w->rollback, NULL) != SQLITE_OK ||
+                      sqlite3_prepare_v2(w->c, upsert, -1, &w->upsert, NULL) != SQLITE_OK))
     rc = gw__sql_err(w->c, err, "usage");
   if (rc != FC_OK) {
     gw_usage_writer_close(w);
@@ -489,15 +475,15 @@ int gw_db_usage_add(gw_db *db, const gw_usage_row *rows, size_t n, fc_err *err) 
   return rc;
 }
 
-int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, void *arg,
-                             fc_err *err) {
+int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, void *arg, fc_err *err) {
   GW_PG(db, gw_pg_usage_served_since(pg_, since, fn, arg, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT tenant_id, sum(calls) FROM usage WHERE status_class = 2"
-                            " AND hour >= ?1 GROUP BY tenant_id",
+  if (sqlite3_prepare_v2(c,
+                         "SELECT tenant_id, sum(calls) FROM usage WHERE status_class = 2"
+                         " AND hour >= ?1 GROUP BY tenant_id",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "usage");
   } else {
@@ -510,16 +496,16 @@ int gw_db_usage_served_since(gw_db *db, int64_t since, gw_usage_tenant_fn fn, vo
   return rc;
 }
 
-int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int status_class,
-                      int64_t *out, fc_err *err) {
+int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int status_class, int64_t *out, fc_err *err) {
   GW_PG(db, gw_pg_usage_calls(pg_, tenant, key_id, status_class, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT coalesce(sum(calls), 0) FROM usage WHERE"
-                            " (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR key_id = ?2)"
-                            " AND (?3 = 0 OR status_class = ?3)",
+  if (sqlite3_prepare_v2(c,
+                         "SELECT coalesce(sum(calls), 0) FROM usage WHERE"
+                         " (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR key_id = ?2)"
+                         " AND (?3 = 0 OR status_class = ?3)",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "usage");
   } else {
@@ -534,15 +520,14 @@ int gw_db_usage_calls(gw_db *db, const char *tenant, const char *key_id, int sta
   return rc;
 }
 
-int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, int by_hour,
-                      int csv, fc_buf *out, int64_t *total, fc_err *err) {
+int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, int by_hour, int csv, fc_buf *out,
+                      int64_t *total, fc_err *err) {
   GW_PG(db, gw_pg_usage_write(pg_, tenant, from, to, by_hour, csv, out, total, err));
-  static const char sql[] =
-      "SELECT hour - hour % ?4 AS period, tenant_id, key_id, endpoint, status_class,"
-      " sum(calls), sum(bytes), sum(compute_us) FROM usage"
-      " WHERE (?1 IS NULL OR tenant_id = ?1) AND hour >= ?2 AND hour < ?3"
-      " GROUP BY period, tenant_id, key_id, endpoint, status_class"
-      " ORDER BY period, tenant_id, key_id, endpoint, status_class";
+  static const char sql[] = "SELECT hour - hour % ?4 AS period, tenant_id, key_id, endpoint, status_class,"
+                            " sum(calls), sum(bytes), sum(compute_us) FROM usage"
+                            " WHERE (?1 IS NULL OR tenant_id = ?1) AND hour >= ?2 AND hour < ?3"
+                            " GROUP BY period, tenant_id, key_id, endpoint, status_class"
+                            " ORDER BY period, tenant_id, key_id, endpoint, status_class";
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r, first = 1;
@@ -577,8 +562,9 @@ int gw_db_usage_write(gw_db *db, const char *tenant, int64_t from, int64_t to, i
     } else {
       fc_buf_printf(out, "%s{\"period\":\"%s\",\"tenant_id\":", first ? "" : ",", period);
       fc_buf_json_str(out, ten);
-      fc_buf_printf(out, ",\"key_id\":\"%s\",\"endpoint\":\"%s\",\"status_class\":\"%dxx\","
-                         "\"calls\":%lld,\"bytes\":%lld,\"compute_ms\":%.3f}",
+      fc_buf_printf(out,
+                    ",\"key_id\":\"%s\",\"endpoint\":\"%s\",\"status_class\":\"%dxx\","
+                    "\"calls\":%lld,\"bytes\":%lld,\"compute_ms\":%.3f}",
                     key, ep, cls, calls, bytes, ms);
     }
     first = 0;
@@ -617,8 +603,7 @@ static const char *keep(gw_txn_set *s, size_t *cap, sqlite3_stmt *st, int col) {
   return copy;
 }
 
-int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn_set *out,
-                            fc_err *err) {
+int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn_set *out, fc_err *err) {
   GW_PG(db, gw_pg_load_transactions(pg_, tenant, since, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
@@ -626,9 +611,10 @@ int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn
   int rc = gw__acquire(db, &c, err), r;
   memset(out, 0, sizeof *out);
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT id, partner_id, user_id, action_date, currency, scale, amount,"
-                            " transaction_type, category FROM transactions"
-                            " WHERE tenant_id = ?1 AND action_date >= ?2 ORDER BY action_date, rowid",
+  if (sqlite3_prepare_v2(c,
+                         "SELECT id, partner_id, user_id, action_date, currency, scale, amount,"
+                         " transaction_type, category FROM transactions"
+                         " WHERE tenant_id = ?1 AND action_date >= ?2 ORDER BY action_date, rowid",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = gw__sql_err(c, err, "transactions");
     gw__release(db, c);
@@ -660,8 +646,7 @@ int gw_db_load_transactions(gw_db *db, const char *tenant, int64_t since, gw_txn
     x->category = keep(out, &scap, st, 8);
     if (!x->id || !x->partner_id || !x->user_id || !x->transaction_type || !x->category)
       rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-    else
-      out->n++;
+    else out->n++;
   }
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "transactions"); /* a read that stopped early */
   sqlite3_finalize(st);

@@ -13,8 +13,10 @@ static int realized_of(sqlite3 *c, const char *id, size_t horizon, gw_realized *
   int rc = FC_OK, s;
   *n = 0;
   if (!(*r = calloc(horizon ? horizon : 1, sizeof **r))) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  if (sqlite3_prepare_v2(c, "SELECT step, at, actual, mean, lo, hi FROM prediction_realized"
-                            " WHERE prediction_id = ?1 ORDER BY step", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c,
+                         "SELECT step, at, actual, mean, lo, hi FROM prediction_realized"
+                         " WHERE prediction_id = ?1 ORDER BY step",
+                         -1, &st, NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "track");
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < horizon) {

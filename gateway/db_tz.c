@@ -27,13 +27,11 @@ int gw__tz_schema(sqlite3 *c) { return sqlite3_exec(c, schema_sql, NULL, NULL, N
 static int zone_of(sqlite3 *c, const char *tenant, char *name, fc_err *err) {
   sqlite3_stmt *st = NULL;
   name[0] = '\0';
-  if (sqlite3_prepare_v2(c, "SELECT time_zone FROM tenant_time_zones WHERE tenant_id = ?1", -1, &st, NULL) !=
-      SQLITE_OK)
+  if (sqlite3_prepare_v2(c, "SELECT time_zone FROM tenant_time_zones WHERE tenant_id = ?1", -1, &st, NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "time zone");
   sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
   int r = sqlite3_step(st);
-  if (r == SQLITE_ROW)
-    snprintf(name, GW_TZ_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+  if (r == SQLITE_ROW) snprintf(name, GW_TZ_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
   sqlite3_finalize(st);
   return r == SQLITE_ROW || r == SQLITE_DONE ? FC_OK : gw__sql_err(c, err, "time zone");
 }
@@ -62,8 +60,8 @@ static int rebuild(sqlite3 *c, const char *tenant, const gw_tz *z) {
       " max(scale), count(*), sum(amount) FROM transactions WHERE tenant_id = ?1"
       " GROUP BY partner_id, currency, d, transaction_type";
   sqlite3_stmt *st = NULL;
-  if (sqlite3_create_function(c, "gw_local_day", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)z, local_day_fn,
-                              NULL, NULL) != SQLITE_OK)
+  if (sqlite3_create_function(c, "gw_local_day", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)z, local_day_fn, NULL,
+                              NULL) != SQLITE_OK)
     return -1;
   int bad = sqlite3_prepare_v2(c, sum_sql, -1, &st, NULL) != SQLITE_OK;
   if (!bad) {
@@ -107,10 +105,11 @@ int gw_db_tenant_zone_set(gw_db *db, const char *tenant, const gw_tz *z, fc_err 
     rc = fc_err_set(err, FC_ENOTFOUND, "no tenant '%s'", tenant);
   } else if (exec_bound(c, "DELETE FROM tenant_time_zones WHERE tenant_id = ?1", tenant, NULL) ||
              exec_bound(c, "DELETE FROM txn_local_daily WHERE tenant_id = ?1", tenant, NULL) ||
-             (!gw_tz_is_utc(z) &&
-              (exec_bound(c, "INSERT INTO tenant_time_zones (tenant_id, time_zone, updated_at)"
-                             " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))", tenant, gw_tz_name(z)) ||
-               rebuild(c, tenant, z)))) {
+             (!gw_tz_is_utc(z) && (exec_bound(c,
+                                              "INSERT INTO tenant_time_zones (tenant_id, time_zone, updated_at)"
+                                              " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))",
+                                              tenant, gw_tz_name(z)) ||
+                                   rebuild(c, tenant, z)))) {
     rc = gw__sql_err(c, err, "time zone");
   }
   if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = gw__sql_err(c, err, "time zone");
@@ -149,8 +148,8 @@ int gw__local_days_begin(sqlite3 *c, const char *tenant, gw_local_days **out, fc
   return FC_OK;
 }
 
-static void push(gw_local_days *l, const char *partner, const char *currency, const char *type, int scale,
-                 int64_t at, int64_t amount, int sign, int owned) {
+static void push(gw_local_days *l, const char *partner, const char *currency, const char *type, int scale, int64_t at,
+                 int64_t amount, int sign, int owned) {
   if (l->n == l->cap) {
     size_t cap = l->cap ? 2 * l->cap : 256;
     local_delta *v = realloc(l->v, cap * sizeof *v);
@@ -232,9 +231,8 @@ int gw__local_days_apply(gw_local_days *l, sqlite3 *c, const char *tenant, fc_er
       " ON CONFLICT (tenant_id, partner_id, currency, day, transaction_type) DO UPDATE SET"
       " n = txn_local_daily.n + excluded.n, amount = txn_local_daily.amount + excluded.amount,"
       " scale = excluded.scale";
-  static const char drop[] =
-      "DELETE FROM txn_local_daily WHERE tenant_id = ?1 AND partner_id = ?2 AND currency = ?3"
-      " AND day = ?4 AND transaction_type = ?5 AND n = 0";
+  static const char drop[] = "DELETE FROM txn_local_daily WHERE tenant_id = ?1 AND partner_id = ?2 AND currency = ?3"
+                             " AND day = ?4 AND transaction_type = ?5 AND n = 0";
   sqlite3_stmt *up = NULL, *del = NULL;
   if (!l) return FC_OK;
   if (l->failed) return fc_err_set(err, FC_ENOMEM, "local-day rollups: out of memory");
@@ -315,8 +313,8 @@ static int push_row(gw_daily_set *out, size_t *cap, sqlite3_stmt *st) {
   return 0;
 }
 
-int gw_db_load_local_daily(gw_db *db, const char *tenant, const char *zone, int64_t since_day,
-                           gw_daily_set *out, fc_err *err) {
+int gw_db_load_local_daily(gw_db *db, const char *tenant, const char *zone, int64_t since_day, gw_daily_set *out,
+                           fc_err *err) {
   GW_PG(db, gw_pg_load_local_daily(pg_, tenant, zone, since_day, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
@@ -330,11 +328,11 @@ int gw_db_load_local_daily(gw_db *db, const char *tenant, const char *zone, int6
   if (rc == FC_OK) rc = zone_of(c, tenant, stored, err);
   if (rc == FC_OK && strcmp(stored, zone) != 0)
     rc = fc_err_set(err, FC_ENOTFOUND, "no local-day rollups for zone %s", zone);
-  if (rc == FC_OK &&
-      sqlite3_prepare_v2(c, "SELECT partner_id, currency, max(scale), day, sum(n), sum(amount)"
-                            " FROM txn_local_daily WHERE tenant_id = ?1 AND day >= ?2"
-                            " GROUP BY day, partner_id, currency ORDER BY day, partner_id, currency",
-                         -1, &st, NULL) != SQLITE_OK)
+  if (rc == FC_OK && sqlite3_prepare_v2(c,
+                                        "SELECT partner_id, currency, max(scale), day, sum(n), sum(amount)"
+                                        " FROM txn_local_daily WHERE tenant_id = ?1 AND day >= ?2"
+                                        " GROUP BY day, partner_id, currency ORDER BY day, partner_id, currency",
+                                        -1, &st, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "local-day rollups");
   if (rc == FC_OK) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);

@@ -41,14 +41,14 @@ int gw_db_tenant_zone_set(gw_db *db, const char *tenant, const gw_tz *z, fc_err 
  * the local day's wall midnight (day * 86400, wall time, tz.h). Only when
  * the stored zone is still `zone` (checked in the same read), else
  * FC_ENOTFOUND: the caller then reads raw rows. */
-int gw_db_load_local_daily(gw_db *db, const char *tenant, const char *zone, int64_t since_day,
-                           gw_daily_set *out, fc_err *err);
+int gw_db_load_local_daily(gw_db *db, const char *tenant, const char *zone, int64_t since_day, gw_daily_set *out,
+                           fc_err *err);
 
 /* The PostgreSQL engine's (pg_tz.c; migration_time_zones keeps the rows). */
 typedef struct gw_pg gw_pg;
 int gw_pg_tenant_zone(gw_pg *pg, const char *tenant, char *name, fc_err *err);
 int gw_pg_tenant_zone_set(gw_pg *pg, const char *tenant, const gw_tz *z, fc_err *err);
-int gw_pg_load_local_daily(gw_pg *pg, const char *tenant, const char *zone, int64_t since_day,
-                           gw_daily_set *out, fc_err *err);
+int gw_pg_load_local_daily(gw_pg *pg, const char *tenant, const char *zone, int64_t since_day, gw_daily_set *out,
+                           fc_err *err);
 
 #endif /* GW_DB_TZ_H */

@@ -9,8 +9,8 @@
 
 #include "db_internal.h"
 
-#define DAY 86400
-#define SQL_DAY "((action_date - (((action_date % 86400) + 86400) % 86400)) / 86400)"
+#define DAY        86400
+#define SQL_DAY    "((action_date - (((action_date % 86400) + 86400) % 86400)) / 86400)"
 /* What core/segments calls a refund and a purchase (fc_seg_day). */
 #define SQL_REFUND "(amount < 0 OR transaction_type = 'refund')"
 #define SQL_BOUGHT "(amount > 0 AND transaction_type <> 'refund')"
@@ -39,8 +39,10 @@ static const char backfill_sql[] =
 int gw__user_days_schema(sqlite3 *c) {
   sqlite3_stmt *st = NULL;
   int exists = 0;
-  if (sqlite3_prepare_v2(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                            " AND name = 'txn_user_daily'", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c,
+                         "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                         " AND name = 'txn_user_daily'",
+                         -1, &st, NULL) != SQLITE_OK)
     return -1;
   if (sqlite3_step(st) == SQLITE_ROW) exists = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
@@ -90,13 +92,10 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
   return h;
 }
 
-static udelta *find(udelta *slot, size_t cap, uint64_t h, const char *key, size_t len,
-                    int64_t day) {
+static udelta *find(udelta *slot, size_t cap, uint64_t h, const char *key, size_t len, int64_t day) {
   for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
     udelta *d = &slot[i];
-    if (!d->key || (d->hash == h && d->day == day && d->key_len == len &&
-                    !memcmp(d->key, key, len)))
-      return d;
+    if (!d->key || (d->hash == h && d->day == day && d->key_len == len && !memcmp(d->key, key, len))) return d;
   }
 }
 
@@ -116,8 +115,7 @@ static int grow(gw_user_deltas *r) {
 }
 
 /* Adds sign x (one transaction) to its key's delta. */
-static void add(gw_user_deltas *r, const char *const str[5], int scale, int64_t action_date,
-                int64_t amount, int sign) {
+static void add(gw_user_deltas *r, const char *const str[5], int scale, int64_t action_date, int64_t amount, int sign) {
   char key[5 * (FC_TEXT_MAX + 1)];
   size_t len = 0;
   int64_t day = action_date / DAY - (action_date % DAY < 0);
@@ -157,8 +155,7 @@ static void add(gw_user_deltas *r, const char *const str[5], int scale, int64_t 
 }
 
 void gw__user_deltas_new(gw_user_deltas *r, const fc_transaction *x) {
-  const char *s[5] = {x->partner_id, x->currency, x->user_id, x->transaction_type,
-                      x->category ? x->category : ""};
+  const char *s[5] = {x->partner_id, x->currency, x->user_id, x->transaction_type, x->category ? x->category : ""};
   add(r, s, x->scale, x->action_date, x->amount, 1);
 }
 
@@ -169,8 +166,7 @@ static const char *col(sqlite3_stmt *st, int i) {
 
 void gw__user_deltas_old(gw_user_deltas *r, sqlite3_stmt *probe) {
   const char *s[5] = {col(probe, 0), col(probe, 1), col(probe, 6), col(probe, 5), col(probe, 7)};
-  add(r, s, sqlite3_column_int(probe, 2), sqlite3_column_int64(probe, 3),
-      sqlite3_column_int64(probe, 4), -1);
+  add(r, s, sqlite3_column_int(probe, 2), sqlite3_column_int64(probe, 3), sqlite3_column_int64(probe, 4), -1);
 }
 
 static int apply_one(sqlite3_stmt *st, const udelta *d, const char *tenant, int with_values) {
@@ -210,9 +206,8 @@ int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_
       " purchases = txn_user_daily.purchases + excluded.purchases,"
       " spend = txn_user_daily.spend + excluded.spend,"
       " refund = txn_user_daily.refund + excluded.refund, scale = excluded.scale";
-  static const char drop[] =
-      "DELETE FROM txn_user_daily WHERE tenant_id = ?1 AND currency = ?2 AND partner_id = ?3"
-      " AND user_id = ?4 AND day = ?5 AND transaction_type = ?6 AND category = ?7 AND n = 0";
+  static const char drop[] = "DELETE FROM txn_user_daily WHERE tenant_id = ?1 AND currency = ?2 AND partner_id = ?3"
+                             " AND user_id = ?4 AND day = ?5 AND transaction_type = ?6 AND category = ?7 AND n = 0";
   sqlite3_stmt *up = NULL, *del = NULL;
   const udelta **order = NULL;
   size_t m = 0;
@@ -229,8 +224,7 @@ int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_
       sqlite3_prepare_v2(c, drop, -1, &del, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "user rollups");
   for (size_t i = 0; rc == FC_OK && i < m; i++)
-    if (apply_one(up, order[i], tenant, 1) != 0 ||
-        (order[i]->n < 0 && apply_one(del, order[i], tenant, 0) != 0))
+    if (apply_one(up, order[i], tenant, 1) != 0 || (order[i]->n < 0 && apply_one(del, order[i], tenant, 0) != 0))
       rc = gw__sql_err(c, err, "user rollups");
   free(order);
   sqlite3_finalize(up);
@@ -247,9 +241,7 @@ void gw_user_days_free(gw_user_days *s) {
   memset(s, 0, sizeof *s);
 }
 
-static uint64_t str_hash(const char *t) {
-  return fnv(14695981039346656037ull, t, strlen(t));
-}
+static uint64_t str_hash(const char *t) { return fnv(14695981039346656037ull, t, strlen(t)); }
 
 static int intern_grow(gw_user_days *s) {
   size_t cap = s->str_cap ? s->str_cap * 2 : 1024;
@@ -305,9 +297,8 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
   return 0;
 }
 
-int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency,
-                         const char *partner, int64_t from_day, int64_t to_day,
-                         gw_user_days *out, fc_err *err) {
+int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
+                         int64_t to_day, gw_user_days *out, fc_err *err) {
   memset(out, 0, sizeof *out);
   snprintf(out->currency, sizeof out->currency, "%s", currency);
   GW_PG(db, gw_pg_load_user_days(pg_, tenant, currency, partner, from_day, to_day, out, err));
@@ -316,10 +307,11 @@ int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency,
   size_t cap = 0;
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, "SELECT partner_id, user_id, day, transaction_type, category, scale,"
-                            " n, purchases, spend, refund FROM txn_user_daily"
-                            " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4"
-                            " AND (?5 IS NULL OR partner_id = ?5)",
+  if (sqlite3_prepare_v2(c,
+                         "SELECT partner_id, user_id, day, transaction_type, category, scale,"
+                         " n, purchases, spend, refund FROM txn_user_daily"
+                         " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4"
+                         " AND (?5 IS NULL OR partner_id = ?5)",
                          -1, &st, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "user rollups");
   if (rc == FC_OK) {
@@ -330,8 +322,7 @@ int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency,
     if (partner) sqlite3_bind_text(st, 5, partner, -1, SQLITE_STATIC);
   }
   while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
-    if (push(out, &cap, st) != 0)
-      rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+    if (push(out, &cap, st) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "user rollups");
   sqlite3_finalize(st);
   gw__release(db, c);

@@ -39,9 +39,8 @@ typedef struct gw_user_days {
 
 /* The rows of (tenant, currency) with from_day <= day < to_day, of one
  * partner when partner is not NULL. */
-int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency,
-                         const char *partner, int64_t from_day, int64_t to_day,
-                         gw_user_days *out, fc_err *err);
+int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
+                         int64_t to_day, gw_user_days *out, fc_err *err);
 void gw_user_days_free(gw_user_days *s);
 
 /* For the engines' readers: the set's one copy of t (NULL when out of

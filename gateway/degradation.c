@@ -56,8 +56,8 @@ static int validation(judged *j) {
   return ok;
 }
 
-static void payload(fc_buf *b, const char *id, const char *tenant, const judged *j, int64_t now,
-                    uint64_t job, int by_error, int by_cov) {
+static void payload(fc_buf *b, const char *id, const char *tenant, const judged *j, int64_t now, uint64_t job,
+                    int by_error, int by_cov) {
   char ts[FC_TIME_STR];
   fc_time_format(now, ts);
   fc_buf_puts(b, "{\"id\":");
@@ -66,8 +66,7 @@ static void payload(fc_buf *b, const char *id, const char *tenant, const judged 
   fc_buf_json_str(b, tenant);
   fc_buf_puts(b, ",\"data\":{\"kind\":\"revenue\",\"currency\":");
   fc_buf_json_str(b, j->currency);
-  fc_buf_printf(b, ",\"granularity\":\"%s\",\"model_version\":%lld,\"config\":", j->gran,
-                (long long)j->champ.version);
+  fc_buf_printf(b, ",\"granularity\":\"%s\",\"model_version\":%lld,\"config\":", j->gran, (long long)j->champ.version);
   fc_buf_json_str(b, j->champ.config);
   fc_buf_puts(b, ",\"validation\":{\"mase\":");
   fc_buf_json_num(b, j->val_mase);
@@ -155,8 +154,8 @@ static int judge(gw_db *db, struct gw_registry *reg, struct gw_webhooks *hooks, 
   return rc;
 }
 
-int gw_degradation_check(gw_db *db, struct gw_registry *registry, struct gw_webhooks *hooks,
-                         const char *tenant, const gw_txn_set *all, fc_buf *result, fc_err *err) {
+int gw_degradation_check(gw_db *db, struct gw_registry *registry, struct gw_webhooks *hooks, const char *tenant,
+                         const gw_txn_set *all, fc_buf *result, fc_err *err) {
   int rc = FC_OK, first = 1;
   fc_buf_putc(result, '[');
   for (size_t i = 0; rc == FC_OK && i < all->n; i++) {

@@ -20,9 +20,9 @@
 #include "db.h"
 #include "fc/buf.h"
 
-#define GW_DEGRADE_FACTOR 1.5
-#define GW_DEGRADE_WINDOW 28
-#define GW_DEGRADE_MIN_STEPS 7
+#define GW_DEGRADE_FACTOR        1.5
+#define GW_DEGRADE_WINDOW        28
+#define GW_DEGRADE_MIN_STEPS     7
 #define GW_DEGRADE_COVERAGE_BAND 0.3
 
 struct gw_registry;
@@ -33,7 +33,7 @@ struct gw_webhooks;
  * scale). registry and hooks may be NULL (no retraining, nobody woken).
  * Appends a JSON array of {"currency","granularity","version","n",
  * "realized_mase","validation_mase","coverage_80","status"} to result. */
-int gw_degradation_check(gw_db *db, struct gw_registry *registry, struct gw_webhooks *hooks,
-                         const char *tenant, const gw_txn_set *all, fc_buf *result, fc_err *err);
+int gw_degradation_check(gw_db *db, struct gw_registry *registry, struct gw_webhooks *hooks, const char *tenant,
+                         const gw_txn_set *all, fc_buf *result, fc_err *err);
 
 #endif /* GW_DEGRADATION_H */

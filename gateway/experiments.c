@@ -23,8 +23,9 @@ void gw_experiment_json(const gw_experiment *e, fc_buf *out) {
   fc_buf_puts(out, ",\"currency\":");
   if (e->currency[0]) fc_buf_json_str(out, e->currency);
   else fc_buf_puts(out, "null");
-  fc_buf_printf(out, ",\"champion\":\"%s\",\"challenger\":\"%s\",\"mode\":\"%s\",\"share\":%.15g,"
-                     "\"created_at\":\"%s\"}",
+  fc_buf_printf(out,
+                ",\"champion\":\"%s\",\"challenger\":\"%s\",\"mode\":\"%s\",\"share\":%.15g,"
+                "\"created_at\":\"%s\"}",
                 e->champion, e->challenger, e->mode, e->share, ts);
 }
 
@@ -72,10 +73,9 @@ typedef struct arm {
   size_t n_brier;
 } arm;
 
-
 static void arm_json(fc_buf *out, const char *name, const char *method, const arm *a) {
-  fc_buf_printf(out, "\"%s\":{\"method\":\"%s\",\"predictions\":%zu,\"realized_hours\":%zu,\"mae\":", name,
-                method, a->n, a->hours);
+  fc_buf_printf(out, "\"%s\":{\"method\":\"%s\",\"predictions\":%zu,\"realized_hours\":%zu,\"mae\":", name, method,
+                a->n, a->hours);
   if (a->n) fc_buf_json_num(out, a->mae_sum / (double)a->n);
   else fc_buf_puts(out, "null");
   fc_buf_puts(out, ",\"coverage_80\":");
@@ -95,8 +95,7 @@ static void difference_json(fc_buf *out, const gw_arm_pred *v, size_t n) {
    * adjacent rows of the same currency and origin, one per arm. */
   for (size_t i = 0; i + 1 < n; i++)
     if (v[i].challenger != v[i + 1].challenger && !strcmp(v[i].currency, v[i + 1].currency) &&
-        !strcmp(v[i].group, v[i + 1].group) && v[i].origin == v[i + 1].origin &&
-        v[i].horizon == v[i + 1].horizon) {
+        !strcmp(v[i].group, v[i + 1].group) && v[i].origin == v[i + 1].origin && v[i].horizon == v[i + 1].horizon) {
       const gw_arm_pred *a = v[i].challenger ? &v[i + 1] : &v[i], *b = v[i].challenger ? &v[i] : &v[i + 1];
       double d = a->mae - b->mae;
       i++;
@@ -104,8 +103,10 @@ static void difference_json(fc_buf *out, const gw_arm_pred *v, size_t n) {
       sq += d * d;
       k++;
     }
-  fc_buf_printf(out, "\"difference\":{\"measure\":\"champion MAE - challenger MAE per paired prediction\","
-                     "\"pairs\":%zu,\"mean\":", k);
+  fc_buf_printf(out,
+                "\"difference\":{\"measure\":\"champion MAE - challenger MAE per paired prediction\","
+                "\"pairs\":%zu,\"mean\":",
+                k);
   if (!k) {
     fc_buf_puts(out, "null,\"ci95\":null,\"significant\":false,\"verdict\":\"no paired realized predictions yet\"}");
     return;
@@ -116,14 +117,17 @@ static void difference_json(fc_buf *out, const gw_arm_pred *v, size_t n) {
     fc_buf_puts(out, ",\"ci95\":null,\"significant\":false,\"verdict\":\"one pair: no interval yet\"}");
     return;
   }
-  double var = (sq - (double)k * mean * mean) / (double)(k - 1), half = 1.96 * sqrt(var > 0 ? var : 0) / sqrt((double)k);
+  double var = (sq - (double)k * mean * mean) / (double)(k - 1),
+         half = 1.96 * sqrt(var > 0 ? var : 0) / sqrt((double)k);
   int sig = mean - half > 0 || mean + half < 0;
   fc_buf_puts(out, ",\"ci95\":[");
   fc_buf_json_num(out, mean - half);
   fc_buf_putc(out, ',');
   fc_buf_json_num(out, mean + half);
   fc_buf_printf(out, "],\"significant\":%s,\"verdict\":\"%s\"}", sig ? "true" : "false",
-                !sig ? "no significant difference" : mean > 0 ? "the challenger is more accurate" : "the champion is more accurate");
+                !sig       ? "no significant difference"
+                : mean > 0 ? "the challenger is more accurate"
+                           : "the champion is more accurate");
 }
 
 int gw_experiment_report(gw_db *db, const gw_experiment *e, fc_buf *out, fc_err *err) {

@@ -42,11 +42,11 @@
 typedef struct gw_experiment {
   char id[40];
   char tenant[FC_TEXT_MAX + 1];
-  char kind[16];           /* "treasury", "revenue", "cash_flow" */
+  char kind[16];             /* "treasury", "revenue", "cash_flow" */
   char currency[FC_CCY_MAX]; /* "" : every currency */
   char champion[16], challenger[16];
-  char mode[8];            /* "shadow", "split" */
-  double share;            /* split: the challenger's share of keys */
+  char mode[8]; /* "shadow", "split" */
+  double share; /* split: the challenger's share of keys */
   int64_t created_at;
 } gw_experiment;
 
@@ -55,8 +55,8 @@ typedef struct gw_experiment {
 int gw_db_experiment_insert(gw_db *db, const gw_experiment *e, fc_err *err);
 /* The tenant's experiment covering currency (NULL: the all-currency one
  * or the only one); FC_ENOTFOUND when none. */
-int gw_db_experiment_for(gw_db *db, const char *tenant, const char *kind, const char *currency,
-                         gw_experiment *out, fc_err *err);
+int gw_db_experiment_for(gw_db *db, const char *tenant, const char *kind, const char *currency, gw_experiment *out,
+                         fc_err *err);
 int gw_db_experiment_get(gw_db *db, const char *tenant, const char *id, gw_experiment *out, fc_err *err);
 /* One recorded projection of an experiment's arm with realized hours:
  * its currency and as-of, its mean absolute error and p10-p90 coverage
@@ -65,7 +65,7 @@ typedef struct gw_arm_pred {
   char currency[FC_CCY_MAX];
   char group[32]; /* revenue, cash flow: kind and granularity; "" for treasury */
   int64_t origin;
-  int horizon;    /* revenue, cash flow; 0 for treasury */
+  int horizon; /* revenue, cash flow; 0 for treasury */
   int challenger;
   double mae, coverage, brier;
   size_t hours;

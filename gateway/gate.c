@@ -41,13 +41,11 @@ static void push_running(gw_gate *g, gw_gate_entry *e) {
   if (e->heavy) g->stats.running_heavy++;
 }
 
-enum gw_gate_verdict gw_gate_enter(gw_gate *g, gw_gate_entry *e, const char *who, int heavy,
-                                   int max_concurrent) {
+enum gw_gate_verdict gw_gate_enter(gw_gate *g, gw_gate_entry *e, const char *who, int heavy, int max_concurrent) {
   snprintf(e->who, sizeof e->who, "%s", who);
   e->heavy = heavy != 0;
   e->where = GW_GATE_OUT;
-  if (e->heavy && count(g->running, who, 1) + count(g->waiting, who, 1) >=
-                      gw_gate_cap(g, max_concurrent)) {
+  if (e->heavy && count(g->running, who, 1) + count(g->waiting, who, 1) >= gw_gate_cap(g, max_concurrent)) {
     g->stats.too_many++;
     return GW_GATE_TOO_MANY;
   }

@@ -69,8 +69,7 @@ unsigned gw_gate_cap(const gw_gate *g, int max_concurrent);
  * start it), GW_GATE_QUEUED (e waits: gw_gate_next hands it out later) or
  * a refusal (e stays out; the refusal is counted). max_concurrent applies
  * to heavy calls only. */
-enum gw_gate_verdict gw_gate_enter(gw_gate *g, gw_gate_entry *e, const char *who, int heavy,
-                                   int max_concurrent);
+enum gw_gate_verdict gw_gate_enter(gw_gate *g, gw_gate_entry *e, const char *who, int heavy, int max_concurrent);
 
 /* e leaves the gate, running or waiting (no-op when out). A running entry
  * frees its slot: call gw_gate_next until NULL to start what may run. */

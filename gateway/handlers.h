@@ -10,8 +10,7 @@
 #include "fc/records.h"
 #include "fc/status.h"
 
-#define GW_HANDLER(name)                                                              \
-  void name(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res)
+#define GW_HANDLER(name) void name(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res)
 
 /* GET /healthz: {"status":"ok"}; checks nothing slow. */
 GW_HANDLER(gw_handle_healthz);
@@ -92,11 +91,9 @@ GW_HANDLER(gw_handle_static);
 void gw_response_fc_error(gw_response *res, int code, const fc_err *err);
 /* A 422 listing a batch's bad rows (every one reported, up to the core's
  * FC_REPORT_MAX). */
-void gw_response_rows_error(gw_response *res, int status, const char *code, const char *msg,
-                            const fc_load_report *rep);
+void gw_response_rows_error(gw_response *res, int status, const char *code, const char *msg, const fc_load_report *rep);
 /* 403 naming the tier and the limit a request goes beyond. */
-void gw_response_capability(gw_response *res, const gw_tier *t, const char *limit,
-                            const char *fmt, ...)
+void gw_response_capability(gw_response *res, const gw_tier *t, const char *limit, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 4, 5)))
 #endif

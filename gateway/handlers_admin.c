@@ -52,8 +52,7 @@ static void lock_admin(void) {
 /* The body as an object with only the allowed fields; NULL after a 400. */
 static json_t *read_object(const gw_request *req, const char *const *allowed, gw_response *res) {
   json_error_t je;
-  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len,
-                         JSON_REJECT_DUPLICATES, &je);
+  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
   if (!j) {
     gw_response_error(res, 400, "invalid_json", "body: %s (at byte %d)", je.text, je.position);
     return NULL;
@@ -82,22 +81,20 @@ static int valid_ident(const char *s, size_t max) {
   size_t n = strlen(s);
   if (n == 0 || n > max) return 0;
   for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-          *s == '.' || *s == '_' || *s == '-'))
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+          *s == '-'))
       return 0;
   return 1;
 }
 
-static int get_int(json_t *j, const char *name, long long lo, long long hi, long long *out,
-                   gw_response *res) {
+static int get_int(json_t *j, const char *name, long long lo, long long hi, long long *out, gw_response *res) {
   json_t *v = json_object_get(j, name);
   if (!v) {
     gw_response_error(res, 400, "invalid_field", "%s: required", name);
     return -1;
   }
   if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-    gw_response_error(res, 400, "invalid_field", "%s: expected a whole number in %lld..%lld", name,
-                      lo, hi);
+    gw_response_error(res, 400, "invalid_field", "%s: expected a whole number in %lld..%lld", name, lo, hi);
     return -1;
   }
   *out = json_integer_value(v);
@@ -128,30 +125,30 @@ static void answer(gw_response *res, int status, json_t *j) {
 static int parse_tier(json_t *j, gw_tier *t, gw_response *res) {
   long long burst, quota, horizon, history, concurrent = GW_TIER_MAX_CONCURRENT;
   json_t *rate = json_object_get(j, "rate_per_second");
-  if (!rate || !json_is_number(rate) || !(json_number_value(rate) >= 0.001) ||
-      json_number_value(rate) > 1e9) {
+  if (!rate || !json_is_number(rate) || !(json_number_value(rate) >= 0.001) || json_number_value(rate) > 1e9) {
     gw_response_error(res, 400, "invalid_field", "rate_per_second: expected a number in 0.001..1e9");
     return -1;
   }
-  if (get_int(j, "burst", 1, 1000000000, &burst, res) ||
-      get_int(j, "monthly_quota", 0, 1000000000000LL, &quota, res) ||
+  if (get_int(j, "burst", 1, 1000000000, &burst, res) || get_int(j, "monthly_quota", 0, 1000000000000LL, &quota, res) ||
       get_int(j, "max_horizon_hours", 1, 87600, &horizon, res) ||
       get_int(j, "max_history_days", 1, 36500, &history, res) ||
-      (json_object_get(j, "max_concurrent") &&
-       get_int(j, "max_concurrent", 1, 1024, &concurrent, res)))
+      (json_object_get(j, "max_concurrent") && get_int(j, "max_concurrent", 1, 1024, &concurrent, res)))
     return -1;
   json_t *g = json_object_get(j, "granularities");
   size_t i;
   json_t *v;
   t->granularities = 0;
   if (!g || !json_is_array(g) || json_array_size(g) == 0) {
-    gw_response_error(res, 400, "invalid_field", "granularities: expected a non-empty array of \"hour\", \"day\", \"week\", \"month\", \"quarter\"");
+    gw_response_error(
+        res, 400, "invalid_field",
+        "granularities: expected a non-empty array of \"hour\", \"day\", \"week\", \"month\", \"quarter\"");
     return -1;
   }
   json_array_foreach(g, i, v) {
     unsigned bit = json_is_string(v) ? gw_granularity_bit(json_string_value(v)) : 0;
     if (!bit) {
-      gw_response_error(res, 400, "invalid_field", "granularities[%zu]: expected \"hour\", \"day\", \"week\", \"month\" or \"quarter\"", i);
+      gw_response_error(res, 400, "invalid_field",
+                        "granularities[%zu]: expected \"hour\", \"day\", \"week\", \"month\" or \"quarter\"", i);
       return -1;
     }
     t->granularities |= bit;
@@ -170,16 +167,14 @@ static json_t *tier_json(const gw_tier *t) {
   for (int i = 0; i < GW_GRAN_COUNT; i++)
     if (t->granularities & (1u << i)) json_array_append_new(g, json_string(gw_granularity_name(i)));
   return json_pack("{s:s,s:f,s:I,s:I,s:i,s:i,s:o,s:i}", "name", t->name, "rate_per_second",
-                   (double)t->rate.rate_milli / 1000.0, "burst", (json_int_t)t->rate.burst,
-                   "monthly_quota", (json_int_t)t->monthly_quota, "max_horizon_hours",
-                   t->max_horizon_hours, "max_history_days", t->max_history_days,
-                   "granularities", g, "max_concurrent", t->max_concurrent);
+                   (double)t->rate.rate_milli / 1000.0, "burst", (json_int_t)t->rate.burst, "monthly_quota",
+                   (json_int_t)t->monthly_quota, "max_horizon_hours", t->max_horizon_hours, "max_history_days",
+                   t->max_history_days, "granularities", g, "max_concurrent", t->max_concurrent);
 }
 
 GW_HANDLER(gw_handle_admin_tier) {
-  static const char *const fields[] = {"rate_per_second", "burst", "monthly_quota",
-                                       "max_horizon_hours", "max_history_days", "granularities",
-                                       "max_concurrent", NULL};
+  static const char *const fields[] = {"rate_per_second",  "burst",         "monthly_quota",  "max_horizon_hours",
+                                       "max_history_days", "granularities", "max_concurrent", NULL};
   gw_tier t;
   fc_err err;
   memset(&t, 0, sizeof t);
@@ -231,8 +226,7 @@ GW_HANDLER(gw_handle_admin_tenant) {
 }
 
 /* Issues a key for tenant/tier (replacing old_id when rotating). */
-static void issue_key(const gw_app *app, const char *tenant, const char *tier, const char *old_id,
-                      gw_response *res) {
+static void issue_key(const gw_app *app, const char *tenant, const char *tier, const char *old_id, gw_response *res) {
   gw_key_info k;
   char text[GW_KEY_LEN + 1];
   fc_err err;
@@ -246,8 +240,7 @@ static void issue_key(const gw_app *app, const char *tenant, const char *tier, c
   fc_err_clear(&err);
   lock_admin();
   int64_t now = (int64_t)time(NULL);
-  int rc = old_id ? gw_db_key_rotate(app->db, old_id, &k, now, &err)
-                  : gw_db_key_insert(app->db, &k, now, &err);
+  int rc = old_id ? gw_db_key_rotate(app->db, old_id, &k, now, &err) : gw_db_key_insert(app->db, &k, now, &err);
   if (rc == FC_OK) rc = gw_auth_put_key(app->auth, &k);
   if (rc == FC_OK && old_id) {
     gw_key_info old;
@@ -259,8 +252,7 @@ static void issue_key(const gw_app *app, const char *tenant, const char *tier, c
     gw_response_fc_error(res, rc, &err);
     return;
   }
-  json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "id", k.id, "key", text, "tenant_id", k.tenant,
-                        "tier", k.tier);
+  json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "id", k.id, "key", text, "tenant_id", k.tenant, "tier", k.tier);
   if (old_id) json_object_set_new(j, "replaces", json_string(old_id));
   answer(res, 201, j);
 }
@@ -300,8 +292,9 @@ GW_HANDLER(gw_handle_admin_key_update) {
     uv_mutex_unlock(&admin_lock);
     if (rc == FC_OK) tell_nodes(app, NULL);
     if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
-    else answer(res, 200, json_pack("{s:s,s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant,
-                                    "tier", k.tier, "revoked", k.revoked));
+    else
+      answer(res, 200,
+             json_pack("{s:s,s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant, "tier", k.tier, "revoked", k.revoked));
   }
   json_decref(j);
 }

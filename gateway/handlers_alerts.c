@@ -25,8 +25,7 @@
 /* The body as an object with only the allowed fields; NULL after a 400. */
 static json_t *read_object(const gw_request *req, const char *const *allowed, gw_response *res) {
   json_error_t je;
-  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len,
-                         JSON_REJECT_DUPLICATES, &je);
+  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
   const char *k;
   json_t *v;
   if (!j) {
@@ -101,7 +100,8 @@ static int read_floors(json_t *f, char **norm, gw_response *res) {
       ok = 0;
     } else if (!json_is_string(v)) {
       gw_response_error(res, 400, "invalid_field",
-                        "floors.%s: expected a decimal string such as \"25000.00\" (exact money, not a JSON number)", k);
+                        "floors.%s: expected a decimal string such as \"25000.00\" (exact money, not a JSON number)",
+                        k);
       ok = 0;
     } else if (fc_money_parse(json_string_value(v), json_string_length(v), scale, &minor, &err) != FC_OK) {
       gw_response_error(res, 400, "invalid_field", "floors.%s: %s", k, err.msg);
@@ -218,8 +218,8 @@ static int read_events(json_t *e, unsigned *bits, gw_response *res) {
   json_array_foreach(e, i, x) {
     unsigned b = json_is_string(x) ? gw_event_bit(json_string_value(x)) : 0;
     if (!b) {
-      gw_response_error(res, 400, "invalid_field",
-                        "events[%zu]: expected \"depletion.alert\" or \"model.degraded\"", i);
+      gw_response_error(res, 400, "invalid_field", "events[%zu]: expected \"depletion.alert\" or \"model.degraded\"",
+                        i);
       return -1;
     }
     *bits |= b;
@@ -239,8 +239,8 @@ GW_HANDLER(gw_handle_webhook_create) {
   u = json_object_get(j, "url");
   if (!json_is_string(u)) {
     gw_response_error(res, 400, "invalid_field", "url: required, a string");
-  } else if (gw_webhook_url_parse(json_string_value(u), host, sizeof host, port, sizeof port, path,
-                                  sizeof path, msg, sizeof msg) != 0) {
+  } else if (gw_webhook_url_parse(json_string_value(u), host, sizeof host, port, sizeof port, path, sizeof path, msg,
+                                  sizeof msg) != 0) {
     gw_response_error(res, 400, "invalid_field", "%s", msg);
   } else if (read_events(json_object_get(j, "events"), &w.events, res) == 0) {
     /* Registration refuses what delivery would refuse (delivery checks
@@ -323,7 +323,9 @@ GW_HANDLER(gw_handle_webhook_deliveries) {
   int64_t pending = 0;
   fc_err err;
   int limit;
-  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0 || (limit = read_limit(vals[0], 100, 1000, res)) < 0) return;
+  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0 ||
+      (limit = read_limit(vals[0], 100, 1000, res)) < 0)
+    return;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_deliveries_write_json(app->db, call->tenant, call->param, limit, &list, &count, &pending, &err);
@@ -347,7 +349,9 @@ GW_HANDLER(gw_handle_alerts_list) {
   size_t count = 0;
   fc_err err;
   int limit;
-  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0 || (limit = read_limit(vals[0], 100, 1000, res)) < 0) return;
+  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0 ||
+      (limit = read_limit(vals[0], 100, 1000, res)) < 0)
+    return;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_alerts_write_json(app->db, call->tenant, limit, &list, &count, &err);

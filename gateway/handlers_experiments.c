@@ -78,7 +78,8 @@ static int read_experiment(const gw_request *req, gw_experiment *e, gw_response 
   else rc = method_arms(ch, cl, res);
   if (rc == 0 && (!mode || (strcmp(mode, "shadow") && strcmp(mode, "split"))))
     rc = bad(res, "mode: expected shadow or split");
-  else if (rc == 0 && !strcmp(mode, "split") && !(json_is_number(share) && json_number_value(share) > 0 && json_number_value(share) < 1))
+  else if (rc == 0 && !strcmp(mode, "split") &&
+           !(json_is_number(share) && json_number_value(share) > 0 && json_number_value(share) < 1))
     rc = bad(res, "share: a split needs a number strictly between 0 and 1 (the challenger's share of keys)");
   else if (rc == 0 && !strcmp(mode, "shadow") && share) rc = bad(res, "share: only a split has one");
   if (rc == 0) {

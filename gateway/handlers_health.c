@@ -24,8 +24,8 @@ GW_HANDLER(gw_handle_metrics) {
   if (app->cache) gw_cache_get_stats(app->cache, &cs);
   if (app->meter) gw_meter_get_stats(app->meter, &ms);
   if (app->metrics)
-    gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs,
-                     app->gate ? &app->gate->stats : NULL, app->meter ? &ms : NULL, &res->body);
+    gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs, app->gate ? &app->gate->stats : NULL,
+                     app->meter ? &ms : NULL, &res->body);
   if (app->perf) gw_perf_metrics(app->perf, &res->body);
   if (app->webhooks) {
     uint64_t ok, failed;
@@ -59,8 +59,7 @@ void gw_response_rows_error(gw_response *res, int status, const char *code, cons
   fc_buf_reset(&res->body);
   fc_buf_printf(&res->body, "{\"error\":{\"code\":\"%s\",\"message\":", code);
   fc_buf_json_str(&res->body, msg);
-  fc_buf_printf(&res->body, ",\"n_rows\":%zu,\"n_errors\":%zu,\"rows\":[", rep->n_rows,
-                rep->n_errors);
+  fc_buf_printf(&res->body, ",\"n_rows\":%zu,\"n_errors\":%zu,\"rows\":[", rep->n_rows, rep->n_errors);
   for (size_t i = 0; i < rep->n_listed; i++) {
     fc_buf_printf(&res->body, "%s{\"row\":%zu,\"message\":", i ? "," : "", rep->errors[i].row);
     fc_buf_json_str(&res->body, rep->errors[i].msg);
@@ -69,8 +68,7 @@ void gw_response_rows_error(gw_response *res, int status, const char *code, cons
   fc_buf_puts(&res->body, "]}}");
 }
 
-void gw_response_capability(gw_response *res, const gw_tier *t, const char *limit,
-                            const char *fmt, ...) {
+void gw_response_capability(gw_response *res, const gw_tier *t, const char *limit, const char *fmt, ...) {
   char msg[384];
   va_list ap;
   va_start(ap, fmt);
@@ -92,30 +90,18 @@ GW_HANDLER(gw_handle_healthz) {
 void gw_response_fc_error(gw_response *res, int code, const fc_err *err) {
   const char *msg = err && err->msg[0] ? err->msg : fc_strerror(code);
   switch (code) {
-    case FC_EINVAL:
-    case FC_EPARSE:
-    case FC_ERANGE:
-    case FC_ECURRENCY:
-      gw_response_error(res, 400, "invalid_request", "%s", msg);
-      break;
-    case FC_ENOTFOUND:
-      gw_response_error(res, 404, "not_found", "%s", msg);
-      break;
-    case FC_EDUP:
-      gw_response_error(res, 409, "conflict", "%s", msg);
-      break;
-    case FC_ETOOSHORT:
-      gw_response_error(res, 422, "insufficient_data", "%s", msg);
-      break;
-    case FC_ENOMEM:
-      gw_response_error(res, 503, "unavailable", "%s", msg);
-      break;
-    case FC_EABORTED: /* the database could not be reached (pg.h) */
-      gw_response_error(res, 503, "unavailable", "%s", msg);
-      gw_response_header(res, "Retry-After", "1");
-      break;
-    default:
-      gw_response_error(res, 500, "internal", "%s: %s", fc_status_name(code), msg);
-      break;
+  case FC_EINVAL:
+  case FC_EPARSE:
+  case FC_ERANGE:
+  case FC_ECURRENCY: gw_response_error(res, 400, "invalid_request", "%s", msg); break;
+  case FC_ENOTFOUND: gw_response_error(res, 404, "not_found", "%s", msg); break;
+  case FC_EDUP: gw_response_error(res, 409, "conflict", "%s", msg); break;
+  case FC_ETOOSHORT: gw_response_error(res, 422, "insufficient_data", "%s", msg); break;
+  case FC_ENOMEM: gw_response_error(res, 503, "unavailable", "%s", msg); break;
+  case FC_EABORTED: /* the database could not be reached (pg.h) */
+    gw_response_error(res, 503, "unavailable", "%s", msg);
+    gw_response_header(res, "Retry-After", "1");
+    break;
+  default: gw_response_error(res, 500, "internal", "%s: %s", fc_status_name(code), msg); break;
   }
 }

@@ -36,10 +36,10 @@ static int kind_of_path(const char *path, fc_record_kind *kind) {
 
 static const char *row_tenant(const fc_batch *b, size_t i) {
   switch (fc_batch_kind(b)) {
-    case FC_RECORD_ACCOUNTS: return fc_batch_accounts(b)[i].tenant_id;
-    case FC_RECORD_TRANSFERS: return fc_batch_transfers(b)[i].tenant_id;
-    case FC_RECORD_STREAMS: return fc_batch_streams(b)[i].tenant_id;
-    default: return NULL;
+  case FC_RECORD_ACCOUNTS: return fc_batch_accounts(b)[i].tenant_id;
+  case FC_RECORD_TRANSFERS: return fc_batch_transfers(b)[i].tenant_id;
+  case FC_RECORD_STREAMS: return fc_batch_streams(b)[i].tenant_id;
+  default: return NULL;
   }
 }
 
@@ -52,8 +52,8 @@ static int foreign_rows(const fc_batch *b, const char *tenant, fc_load_report *r
     if (!t || strcmp(t, tenant) == 0) continue;
     if (rep->n_listed < FC_REPORT_MAX) {
       rep->errors[rep->n_listed].row = i;
-      snprintf(rep->errors[rep->n_listed].msg, sizeof rep->errors[0].msg,
-               "row %zu: tenant_id is not this key's tenant", i);
+      snprintf(rep->errors[rep->n_listed].msg, sizeof rep->errors[0].msg, "row %zu: tenant_id is not this key's tenant",
+               i);
       rep->n_listed++;
     }
     rep->n_errors++;
@@ -72,11 +72,10 @@ GW_HANDLER(gw_handle_ingest) {
   }
   fc_err_clear(&err);
   memset(&rep, 0, sizeof rep);
-  int rc = fc_batch_parse_strict(kind, FC_FORMAT_JSON, req->body.data ? req->body.data : "",
-                          req->body.len, NULL, &b, &rep, &err);
+  int rc = fc_batch_parse_strict(kind, FC_FORMAT_JSON, req->body.data ? req->body.data : "", req->body.len, NULL, &b,
+                                 &rep, &err);
   if (rc != FC_OK) {
-    if (rep.n_listed > 0)
-      gw_response_rows_error(res, 422, "invalid_rows", err.msg, &rep);
+    if (rep.n_listed > 0) gw_response_rows_error(res, 422, "invalid_rows", err.msg, &rep);
     else
       /* Malformed, or nested deeper than the core's limit (FC_ERANGE): a
        * 400 either way. 413 means size, and the HTTP reader has already
@@ -86,8 +85,8 @@ GW_HANDLER(gw_handle_ingest) {
     return;
   }
   if (foreign_rows(b, call->tenant, &rep)) {
-    gw_response_rows_error(res, 403, "tenant_mismatch",
-                           "rows name another tenant than the key's; nothing stored", &rep);
+    gw_response_rows_error(res, 403, "tenant_mismatch", "rows name another tenant than the key's; nothing stored",
+                           &rep);
     fc_batch_destroy(b);
     return;
   }
@@ -131,8 +130,8 @@ GW_HANDLER(gw_handle_ingest) {
     res->content_type = "application/json";
     fc_buf_printf(&res->body, "{\"kind\":\"%s\",\"tenant_id\":", fc_record_kind_name(kind));
     fc_buf_json_str(&res->body, call->tenant);
-    fc_buf_printf(&res->body, ",\"stored\":%zu,\"created\":%zu,\"updated\":%zu,\"unchanged\":%zu",
-                  fc_batch_count(b), n.created, n.updated, n.unchanged);
+    fc_buf_printf(&res->body, ",\"stored\":%zu,\"created\":%zu,\"updated\":%zu,\"unchanged\":%zu", fc_batch_count(b),
+                  n.created, n.updated, n.unchanged);
     if (app->registry && !changed) fc_buf_puts(&res->body, ",\"retrain_job\":null");
     else if (app->registry) fc_buf_printf(&res->body, ",\"retrain_job\":%llu", job);
     fc_buf_putc(&res->body, '}');

@@ -39,14 +39,21 @@
 #include "fc/trends.h"
 
 enum {
-  Q_HORIZON = 1, Q_GRAN = 2, Q_HISTORY = 4, Q_CURRENCY = 8, Q_USERS = 16,
-  Q_FROM = 32, Q_TO = 64, Q_PARTNER = 128, Q_OFFSET = 256
+  Q_HORIZON = 1,
+  Q_GRAN = 2,
+  Q_HISTORY = 4,
+  Q_CURRENCY = 8,
+  Q_USERS = 16,
+  Q_FROM = 32,
+  Q_TO = 64,
+  Q_PARTNER = 128,
+  Q_OFFSET = 256
 };
 #define Q_RANGE (Q_FROM | Q_TO | Q_PARTNER)
 
 typedef struct insight_query {
-  int horizon; /* steps; 0: the route's default */
-  int64_t step; /* FC_STEP_DAY or FC_STEP_HOUR */
+  int horizon;   /* steps; 0: the route's default */
+  int64_t step;  /* FC_STEP_DAY or FC_STEP_HOUR */
   unsigned gran; /* the GW_GRAN_* bit asked for (or the default's) */
   int history_days;
   char currency[FC_CCY_MAX];
@@ -79,10 +86,18 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
 }
 
 static int query_bit(const char *key) {
-  static const struct { const char *name; int bit; } names[] = {
-      {"horizon", Q_HORIZON}, {"granularity", Q_GRAN}, {"history_days", Q_HISTORY},
-      {"currency", Q_CURRENCY}, {"include_users", Q_USERS}, {"from", Q_FROM}, {"to", Q_TO},
-      {"partner", Q_PARTNER}, {"utc_offset", Q_OFFSET}};
+  static const struct {
+    const char *name;
+    int bit;
+  } names[] = {{"horizon", Q_HORIZON},
+               {"granularity", Q_GRAN},
+               {"history_days", Q_HISTORY},
+               {"currency", Q_CURRENCY},
+               {"include_users", Q_USERS},
+               {"from", Q_FROM},
+               {"to", Q_TO},
+               {"partner", Q_PARTNER},
+               {"utc_offset", Q_OFFSET}};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (!strcmp(key, names[i].name)) return names[i].bit;
   return 0;
@@ -97,17 +112,14 @@ static int copy_text(const char *val, char *out, size_t cap) {
 
 /* The granularity value: one of the route's `grans`, and one the tier has
  * (403 naming it otherwise). 0, or -1 after an answer. */
-static int parse_gran(const char *val, unsigned grans, const gw_call *call, insight_query *q,
-                      gw_response *res) {
+static int parse_gran(const char *val, unsigned grans, const gw_call *call, insight_query *q, gw_response *res) {
   unsigned g = gw_granularity_bit(val);
   if (!(g & grans)) {
     char list[64] = "";
     for (int i = 0; i < GW_GRAN_COUNT; i++)
       if (grans & (1u << i))
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
-                 gw_granularity_name(i));
-    gw_response_error(res, 400, "invalid_parameter", "granularity: bad value '%s' (want %s)", val,
-                      list);
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", gw_granularity_name(i));
+    gw_response_error(res, 400, "invalid_parameter", "granularity: bad value '%s' (want %s)", val, list);
     return -1;
   }
   if (!(call->tier.granularities & g)) {
@@ -160,18 +172,19 @@ static int parse_range(const char *from, const char *to, insight_query *q, gw_re
  * 720 (30 days), a quarter 2160 (90 days), so that a year of either fits
  * a 8760-hour tier; and the most steps of each (a year ahead). */
 static int64_t gran_hours(unsigned g) {
-  return g == GW_GRAN_HOUR ? 1 : g == GW_GRAN_DAY ? 24 : g == GW_GRAN_WEEK ? 168
-         : g == GW_GRAN_MONTH ? 720 : 2160;
+  return g == GW_GRAN_HOUR ? 1 : g == GW_GRAN_DAY ? 24 : g == GW_GRAN_WEEK ? 168 : g == GW_GRAN_MONTH ? 720 : 2160;
 }
 
 static int gran_max_steps(unsigned g) {
-  return g == GW_GRAN_HOUR ? 100000 : g == GW_GRAN_DAY ? 366 : g == GW_GRAN_WEEK ? 53
-         : g == GW_GRAN_MONTH ? 12 : 4;
+  return g == GW_GRAN_HOUR ? 100000 : g == GW_GRAN_DAY ? 366 : g == GW_GRAN_WEEK ? 53 : g == GW_GRAN_MONTH ? 12 : 4;
 }
 
 static const char *gran_plural(unsigned g) {
-  return g == GW_GRAN_HOUR ? "hours" : g == GW_GRAN_DAY ? "days" : g == GW_GRAN_WEEK ? "weeks"
-         : g == GW_GRAN_MONTH ? "months" : "quarters";
+  return g == GW_GRAN_HOUR    ? "hours"
+         : g == GW_GRAN_DAY   ? "days"
+         : g == GW_GRAN_WEEK  ? "weeks"
+         : g == GW_GRAN_MONTH ? "months"
+                              : "quarters";
 }
 
 /* The horizon (default per granularity) against a year and the tier,
@@ -182,18 +195,17 @@ static int check_horizon(const gw_call *call, insight_query *q, gw_response *res
   while (g < GW_GRAN_COUNT - 1 && !(q->gran & (1u << g))) g++;
   if (!q->horizon) q->horizon = defaults[g];
   if (q->horizon > gran_max_steps(q->gran)) {
-    gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d %s (a year ahead)",
-                      gran_max_steps(q->gran), gran_plural(q->gran));
+    gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d %s (a year ahead)", gran_max_steps(q->gran),
+                      gran_plural(q->gran));
     return -1;
   }
   int64_t hours = (int64_t)q->horizon * gran_hours(q->gran);
   if (hours > call->tier.max_horizon_hours) {
     if (q->gran == GW_GRAN_HOUR)
-      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %lld hours",
-                             (long long)hours);
+      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %lld hours", (long long)hours);
     else
-      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d %s (%lld hours)",
-                             q->horizon, gran_plural(q->gran), (long long)hours);
+      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d %s (%lld hours)", q->horizon,
+                             gran_plural(q->gran), (long long)hours);
     return -1;
   }
   return 0;
@@ -218,8 +230,8 @@ static int tenant_zone(const gw_app *app, const gw_call *call, insight_query *q,
 
 /* Parses the parameters `allowed` (Q_* bits; granularity one of `grans`)
  * and checks them against the tier; 0 or -1 after writing a 400/403. */
-static int parse_insight(const gw_app *app, const gw_request *req, const gw_call *call, int allowed,
-                         unsigned grans, insight_query *q, gw_response *res) {
+static int parse_insight(const gw_app *app, const gw_request *req, const gw_call *call, int allowed, unsigned grans,
+                         insight_query *q, gw_response *res) {
   char key[32], val[FC_TEXT_MAX + 1], from[48] = "", to[48] = "";
   const char *cur = req->query;
   int seen = 0, r;
@@ -264,8 +276,7 @@ static int parse_insight(const gw_app *app, const gw_request *req, const gw_call
     gw_response_error(res, 400, "invalid_parameter", "malformed query string");
     return -1;
   }
-  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & GW_GRAN_DAY) &&
-      (grans & GW_GRAN_HOUR)) {
+  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & GW_GRAN_DAY) && (grans & GW_GRAN_HOUR)) {
     q->step = FC_STEP_HOUR;
     q->gran = GW_GRAN_HOUR;
   }
@@ -275,8 +286,7 @@ static int parse_insight(const gw_app *app, const gw_request *req, const gw_call
   }
   if ((allowed & Q_HORIZON) && check_horizon(call, q, res) != 0) return -1;
   if (q->history_days > call->tier.max_history_days) {
-    gw_response_capability(res, &call->tier, "max_history_days", "history of %d days",
-                           q->history_days);
+    gw_response_capability(res, &call->tier, "max_history_days", "history of %d days", q->history_days);
     return -1;
   }
   if ((allowed & Q_OFFSET) && !(seen & Q_OFFSET) && tenant_zone(app, call, q, res) != 0) return -1;
@@ -324,8 +334,8 @@ static int in_query(const fc_transaction *t, const insight_query *q) {
  * days: no utc_offset, and from/to (when given) at midnight. */
 static int rollups_fit(const gw_app *app, const insight_query *q) {
   /* (In a zone, rows and bounds are wall times: the local-day rollups.) */
-  return gw_db_rollup_reads(app->db) && q->utc_offset == 0 &&
-         (!q->has_from || q->from % FC_STEP_DAY == 0) && (!q->has_to || q->to % FC_STEP_DAY == 0);
+  return gw_db_rollup_reads(app->db) && q->utc_offset == 0 && (!q->has_from || q->from % FC_STEP_DAY == 0) &&
+         (!q->has_to || q->to % FC_STEP_DAY == 0);
 }
 
 /* Keeps the rows (and their counts) for which keep() holds. */
@@ -349,8 +359,8 @@ static int in_range(const fc_transaction *t, const insight_query *q) {
  * and partner (q->partner, or all) within the resolved range; 0 or -1
  * after an error answer. With daily = 1 and a request the rollups fit,
  * the rows are daily totals with their counts (d->counts != NULL). */
-static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, gw_daily_set *d,
-                     int daily, gw_response *res) {
+static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, gw_daily_set *d, int daily,
+                     gw_response *res) {
   fc_err err;
   gw_txn_set *s = &d->rows;
   fc_err_clear(&err);
@@ -366,8 +376,8 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
   if (rc == FC_ENOTFOUND && !err.msg[0]) {
     /* Raw rows; in a zone from a day early (offsets stay within 26
      * hours), then as wall times. */
-    rc = gw_db_load_transactions(app->db, call->tenant, q->wall && q->has_from ? since - 2 * FC_STEP_DAY : since,
-                                 s, &err);
+    rc = gw_db_load_transactions(app->db, call->tenant, q->wall && q->has_from ? since - 2 * FC_STEP_DAY : since, s,
+                                 &err);
     for (size_t i = 0; rc == FC_OK && q->wall && i < s->n; i++)
       s->v[i].action_date = gw_tz_wall(q->tz, s->v[i].action_date);
   }
@@ -377,17 +387,16 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
   }
   keep_rows(d, q, in_query);
   if (s->n == 0) {
-    gw_response_error(res, 404, "not_found", "tenant %s has no transactions%s%s%s%s",
-                      call->tenant, q->partner[0] ? " of partner " : "", q->partner,
-                      q->currency[0] ? " in " : "", q->currency);
+    gw_response_error(res, 404, "not_found", "tenant %s has no transactions%s%s%s%s", call->tenant,
+                      q->partner[0] ? " of partner " : "", q->partner, q->currency[0] ? " in " : "", q->currency);
     return -1;
   }
   if (!q->currency[0]) {
     for (size_t i = 1; i < s->n; i++)
       if (strcmp(s->v[i].currency, s->v[0].currency) != 0) {
         gw_response_error(res, 400, "invalid_parameter",
-                          "transactions are in several currencies (%s, %s, ...); pass currency=",
-                          s->v[0].currency, s->v[i].currency);
+                          "transactions are in several currencies (%s, %s, ...); pass currency=", s->v[0].currency,
+                          s->v[i].currency);
         return -1;
       }
     snprintf(q->currency, sizeof q->currency, "%s", s->v[0].currency);
@@ -433,9 +442,8 @@ static int64_t floor_day(int64_t t) { return t / FC_STEP_DAY - (t % FC_STEP_DAY 
 /* Segments from the per-customer rollups (db_user_days.h) of the resolved
  * range, currency and partner: the same answer as from the raw rows. The
  * result's strings point into ud, freed by the caller after the answer. */
-static int segments_from_rollups(const gw_app *app, const gw_call *call, const insight_query *q,
-                                 fc_segments_params sp, gw_user_days *ud, fc_segments_result *r,
-                                 fc_err *err) {
+static int segments_from_rollups(const gw_app *app, const gw_call *call, const insight_query *q, fc_segments_params sp,
+                                 gw_user_days *ud, fc_segments_result *r, fc_err *err) {
   int rc = gw_db_load_user_days(app->db, call->tenant, q->currency, q->partner[0] ? q->partner : NULL,
                                 floor_day(q->from), floor_day(q->to), ud, err);
   return rc == FC_OK ? fc_segments_run_days(ud->rows, ud->n, sp, r, err) : rc;
@@ -449,8 +457,7 @@ GW_HANDLER(gw_handle_segments) {
   fc_err err;
   memset(&s, 0, sizeof s);
   memset(&ud, 0, sizeof ud);
-  if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
-    return;
+  if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0) return;
   /* The daily rollups settle currency, range and 404s as the raw rows do
    * (the per-customer ones are of UTC days: a tenant in a zone folds its
    * customers' wall-time rows). */
@@ -473,8 +480,7 @@ GW_HANDLER(gw_handle_segments) {
     fc_buf_puts(&res->body, ",\"currency\":");
     fc_buf_json_str(&res->body, q.currency);
     write_range(&res->body, &q);
-    fc_buf_printf(&res->body, ",\"history_days\":%d,\"transactions\":%zu,\"result\":",
-                  q.history_days, row_count(&s));
+    fc_buf_printf(&res->body, ",\"history_days\":%d,\"transactions\":%zu,\"result\":", q.history_days, row_count(&s));
     fc_segments_write_json(&r, q.include_users, &res->body);
     fc_buf_putc(&res->body, '}');
   } else {
@@ -491,8 +497,8 @@ static const double levels[2] = {80.0, 95.0};
  * (weekly for days; daily and weekly for hours; yearly for the calendar
  * granularities once two years are there, else none, with naive as a
  * baseline); *ep and *rep keep the members and their validation scores. */
-static int forecast(const double *y, size_t n, const size_t *periods, size_t np, size_t h,
-                    fc_forecast *f, fc_ensemble_params *ep, fc_ensemble_report *rep, fc_err *err) {
+static int forecast(const double *y, size_t n, const size_t *periods, size_t np, size_t h, fc_forecast *f,
+                    fc_ensemble_params *ep, fc_ensemble_report *rep, fc_err *err) {
   int rc = fc_forecast_init(f, h, levels, 2, err);
   if (rc != FC_OK) return rc;
   *ep = fc_ensemble_defaults(periods, np);
@@ -503,8 +509,8 @@ static int forecast(const double *y, size_t n, const size_t *periods, size_t np,
 /* The seasonal-naive baseline of a revenue experiment (experiments.h):
  * the value one season ago at the first period (the last value without
  * one), with the ensemble's conformal intervals from its backtest. */
-static int baseline_forecast(const double *y, size_t n, const size_t *periods, size_t np, size_t h,
-                             fc_forecast *f, fc_ensemble_params *ep, fc_ensemble_report *rep, fc_err *err) {
+static int baseline_forecast(const double *y, size_t n, const size_t *periods, size_t np, size_t h, fc_forecast *f,
+                             fc_ensemble_params *ep, fc_ensemble_report *rep, fc_err *err) {
   fc_model_params one = fc_model_defaults();
   int rc = fc_forecast_init(f, h, levels, 2, err);
   if (rc != FC_OK) return rc;
@@ -518,8 +524,7 @@ static int baseline_forecast(const double *y, size_t n, const size_t *periods, s
 
 /* One forecast step; `local` (may be NULL) is the calendar bucket's first
  * local day, YYYY-MM-DD. */
-static void write_point(fc_buf *b, int64_t at, const char *local, const fc_forecast *f, size_t i,
-                        int first) {
+static void write_point(fc_buf *b, int64_t at, const char *local, const fc_forecast *f, size_t i, int first) {
   char ts[FC_TIME_STR];
   fc_time_format(at, ts);
   fc_buf_printf(b, "%s{\"at\":\"%s\",", first ? "" : ",", ts);
@@ -542,35 +547,34 @@ static void write_point(fc_buf *b, int64_t at, const char *local, const fc_forec
  * same number of transactions and the same revenue in every bucket (a
  * corrected amount changes none of the others). Returns 1 with f filled
  * and *champ kept, or 0 with the reason in why (then the caller refits). */
-static int champion_forecast(const gw_app *app, const char *tenant, const char *currency,
-                             const char *gran, const double *y, size_t n, int64_t first,
-                             int64_t last, size_t rows, size_t h, gw_model_version *champ,
-                             fc_forecast *f, char *why, size_t cap) {
+static int champion_forecast(const gw_app *app, const char *tenant, const char *currency, const char *gran,
+                             const double *y, size_t n, int64_t first, int64_t last, size_t rows, size_t h,
+                             gw_model_version *champ, fc_forecast *f, char *why, size_t cap) {
   fc_err err;
   fc_model *m = NULL;
   char a[FC_TIME_STR], b[FC_TIME_STR], digest[65];
   fc_err_clear(&err);
   int rc = gw_db_model_champion(app->db, tenant, "revenue", currency, gran, champ, &err);
   if (rc != FC_OK) {
-    snprintf(why, cap, "%s", rc == FC_ENOTFOUND ? "no model has been trained for this series yet"
-                                                : "the registry could not be read");
+    snprintf(why, cap, "%s",
+             rc == FC_ENOTFOUND ? "no model has been trained for this series yet" : "the registry could not be read");
     return 0;
   }
-  if (champ->trained_through != last || champ->trained_from != first ||
-      champ->rows != (int64_t)rows) {
+  if (champ->trained_through != last || champ->trained_from != first || champ->rows != (int64_t)rows) {
     fc_time_format(champ->trained_through, a);
     fc_time_format(last, b);
-    snprintf(why, cap, "champion version %lld was trained on %lld transactions through %s; this "
-             "request's history has %zu through %s", (long long)champ->version,
-             (long long)champ->rows, a, rows, b);
+    snprintf(why, cap,
+             "champion version %lld was trained on %lld transactions through %s; this "
+             "request's history has %zu through %s",
+             (long long)champ->version, (long long)champ->rows, a, rows, b);
     return 0;
   }
   gw_revenue_series_digest(y, n, digest);
   if (strcmp(champ->series_sha256, digest) != 0) {
-    snprintf(why, cap, champ->series_sha256[0]
-                           ? "champion version %lld was trained on other amounts than this "
-                             "request's history (same days and transaction count)"
-                           : "champion version %lld was recorded without its series' digest",
+    snprintf(why, cap,
+             champ->series_sha256[0] ? "champion version %lld was trained on other amounts than this "
+                                       "request's history (same days and transaction count)"
+                                     : "champion version %lld was recorded without its series' digest",
              (long long)champ->version);
     return 0;
   }
@@ -580,8 +584,7 @@ static int champion_forecast(const gw_app *app, const char *tenant, const char *
   fc_model_destroy(m);
   if (rc != FC_OK) {
     fc_forecast_free(f);
-    snprintf(why, cap, "champion version %lld could not be used: %.200s", (long long)champ->version,
-             err.msg);
+    snprintf(why, cap, "champion version %lld could not be used: %.200s", (long long)champ->version, err.msg);
     return 0;
   }
   return 1;
@@ -617,8 +620,7 @@ static void write_model(fc_buf *b, int used, const gw_model_version *champ, cons
     fc_buf_putc(b, '}');
     return;
   }
-  fc_buf_printf(b, ",\"model\":{\"source\":\"champion\",\"version\":%lld,\"config\":",
-                (long long)champ->version);
+  fc_buf_printf(b, ",\"model\":{\"source\":\"champion\",\"version\":%lld,\"config\":", (long long)champ->version);
   fc_buf_json_str(b, champ->config);
   fc_time_format(champ->created_at, t);
   fc_buf_printf(b, ",\"created_at\":\"%s\"", t);
@@ -682,8 +684,9 @@ static int build_series(const gw_daily_set *d, const insight_query *q, rev_serie
   sel.from = q->has_from ? q->from : INT64_MIN;
   sel.to = q->has_to ? q->to : INT64_MAX;
   sel.utc_offset_minutes = q->utc_offset;
-  return to_instants(q, r, gw_revenue_series_calendar(s, q->gran, &sel, &r->y, &r->n, &r->first, &r->last,
-                                                      &r->last_day, &r->rows, err));
+  return to_instants(
+      q, r,
+      gw_revenue_series_calendar(s, q->gran, &sel, &r->y, &r->n, &r->first, &r->last, &r->last_day, &r->rows, err));
 }
 
 /* The start of forecast step i (0: the bucket after the last). */
@@ -707,14 +710,15 @@ static size_t series_periods(const insight_query *q, size_t n, size_t periods[2]
  * 1 when this key's arm is the baseline (split), 0 for the served model's
  * arm (*shadow set when the baseline runs beside it), -1 when none
  * applies. X-Experiment names the arm. */
-static int revenue_arm(const gw_app *app, const gw_call *call, const insight_query *q, gw_experiment *ex,
-                       int *shadow, gw_response *res) {
+static int revenue_arm(const gw_app *app, const gw_call *call, const insight_query *q, gw_experiment *ex, int *shadow,
+                       gw_response *res) {
   fc_err err;
   char hdr[96];
   *shadow = 0;
   fc_err_clear(&err);
   if (!app->perf || !(q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY) || q->partner[0] || q->has_to ||
-      q->utc_offset != 0 || q->tz || gw_db_experiment_for(app->db, call->tenant, "revenue", q->currency, ex, &err) != FC_OK)
+      q->utc_offset != 0 || q->tz ||
+      gw_db_experiment_for(app->db, call->tenant, "revenue", q->currency, ex, &err) != FC_OK)
     return -1;
   int challenger = !strcmp(ex->mode, "split") && gw_experiment_split_arm(ex, call->tenant, call->key_id);
   *shadow = !strcmp(ex->mode, "shadow");
@@ -737,17 +741,15 @@ static void record_baseline(const gw_app *app, const gw_call *call, const insigh
   memset(&f, 0, sizeof f);
   fc_err_clear(&err);
   if (baseline_forecast(r->y, r->n, periods, np, (size_t)q->horizon, &f, &ep, &rep, &err) != FC_OK ||
-      gw_perf_record_revenue(app->perf, call->tenant, q->currency, gran, q->step, r->last, "snaive", 0, &f,
-                             &err) != FC_OK)
+      gw_perf_record_revenue(app->perf, call->tenant, q->currency, gran, q->step, r->last, "snaive", 0, &f, &err) !=
+          FC_OK)
     fprintf(stderr, "floatcast-gateway: experiment %s: the baseline: %s\n", exp_id, err.msg);
   fc_forecast_free(&f);
 }
 
-static void write_forecast(gw_response *res, const gw_call *call, const insight_query *q,
-                           const rev_series *r, const char *gran, int used,
-                           const gw_model_version *champ, const char *why,
-                           const fc_ensemble_params *ep, const fc_ensemble_report *rep,
-                           const fc_forecast *f) {
+static void write_forecast(gw_response *res, const gw_call *call, const insight_query *q, const rev_series *r,
+                           const char *gran, int used, const gw_model_version *champ, const char *why,
+                           const fc_ensemble_params *ep, const fc_ensemble_report *rep, const fc_forecast *f) {
   char a[FC_TIME_STR], b[FC_TIME_STR], local[16];
   fc_time_format(r->first, a);
   fc_time_format(r->last, b);
@@ -758,15 +760,13 @@ static void write_forecast(gw_response *res, const gw_call *call, const insight_
                 ",\"granularity\":\"%s\",\"horizon\":%d,\"utc_offset_minutes\":%d,"
                 "\"levels\":[80,95],\"history\":{\"start\":\"%s\",\"end\":\"%s\",\"points\":%zu},"
                 "\"method\":\"%s\"",
-                gran, q->horizon, q->utc_offset,
-                a, b, r->n, used ? "registry" : "ensemble");
+                gran, q->horizon, q->utc_offset, a, b, r->n, used ? "registry" : "ensemble");
   write_range(&res->body, q);
   write_model(&res->body, used, champ, why, ep, rep);
   fc_buf_puts(&res->body, ",\"forecast\":[");
   for (size_t i = 0; i < f->h; i++) {
     int64_t at = step_at(q, r, i, local);
-    write_point(&res->body, at, q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY ? NULL : local, f,
-                i, i == 0);
+    write_point(&res->body, at, q->gran == GW_GRAN_HOUR || q->gran == GW_GRAN_DAY ? NULL : local, f, i, i == 0);
   }
   fc_buf_puts(&res->body, "]}");
 }
@@ -800,8 +800,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   memset(&ep, 0, sizeof ep);
   memset(&rep, 0, sizeof rep);
   if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE | Q_OFFSET,
-                    GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q,
-                    res) != 0)
+                    GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q, res) != 0)
     return;
   if (load_txns(app, call, &q, &s, q.gran != GW_GRAN_HOUR, res) != 0) {
     gw_daily_set_free(&s);
@@ -818,8 +817,8 @@ GW_HANDLER(gw_handle_revenue_forecast) {
     snprintf(why, sizeof why, "experiment %s: this key is in the challenger's arm (seasonal naive)", ex.id);
     rc = baseline_forecast(r.y, r.n, periods, np, (size_t)q.horizon, &f, &ep, &rep, &err);
   } else if (rc == FC_OK) {
-    used = champion_forecast(app, call->tenant, q.currency, gran, r.y, r.n, r.first, r.last, r.rows,
-                             (size_t)q.horizon, &champ, &f, why, sizeof why);
+    used = champion_forecast(app, call->tenant, q.currency, gran, r.y, r.n, r.first, r.last, r.rows, (size_t)q.horizon,
+                             &champ, &f, why, sizeof why);
   }
   if (rc == FC_OK && !used && arm != 1) {
     size_t periods[2], np = series_periods(&q, r.n, periods);
@@ -834,8 +833,10 @@ GW_HANDLER(gw_handle_revenue_forecast) {
     if (app->perf && (q.gran == GW_GRAN_HOUR || q.gran == GW_GRAN_DAY) && !q.partner[0] && !q.has_to &&
         q.utc_offset == 0 && !q.tz &&
         gw_perf_record_revenue(app->perf, call->tenant, q.currency, gran, q.step, r.last,
-                               arm == 1 ? "snaive" : used ? "champion" : "refit", used ? champ.version : 0, &f,
-                               &err) != FC_OK)
+                               arm == 1 ? "snaive"
+                               : used   ? "champion"
+                                        : "refit",
+                               used ? champ.version : 0, &f, &err) != FC_OK)
       fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", err.msg);
     if (arm == 0 && shadow) record_baseline(app, call, &q, &r, gran, ex.id);
   } else {
@@ -940,8 +941,8 @@ GW_HANDLER(gw_handle_cash_flow) {
   insight_query q;
   fc_err err;
   fc_treasury *t = fc_treasury_create(NULL);
-  if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY,
-                    GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) != 0) {
+  if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) !=
+      0) {
     fc_treasury_destroy(t);
     return;
   }
@@ -1020,8 +1021,7 @@ static int body_string(json_t *j, const char *name, const char **out, gw_respons
   json_t *v = json_object_get(j, name);
   *out = NULL;
   if (!v) return 0;
-  if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
-      json_string_length(v) > 1024) {
+  if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) || json_string_length(v) > 1024) {
     gw_response_error(res, 400, "invalid_field", "%s: expected a string", name);
     return -1;
   }
@@ -1036,7 +1036,7 @@ static int body_string(json_t *j, const char *name, const char **out, gw_respons
  * with the scenario applied to a copy, by the core's one what-if
  * implementation (the WASM page uses the same). Unknown fields are a 400. */
 static const char *const projection_fields[] = {"horizon", "now", "currency", "floors", "method", NULL};
-static const char *const scenario_fields[] = {"transfers", "streams", "accounts", "cancel_transfers",
+static const char *const scenario_fields[] = {"transfers",     "streams",        "accounts",     "cancel_transfers",
                                               "pause_streams", "resume_streams", "stream_rates", NULL};
 
 static int in_list(const char *const *list, const char *k) {
@@ -1052,8 +1052,7 @@ GW_HANDLER(gw_handle_what_if) {
   fc_treasury *t = NULL, *changed = NULL;
   char *scenario_text = NULL;
   json_t *scenario = NULL;
-  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len,
-                         JSON_REJECT_DUPLICATES, &je);
+  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
   if (!j || !json_is_object(j)) {
     gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
     json_decref(j);
@@ -1072,10 +1071,10 @@ GW_HANDLER(gw_handle_what_if) {
   }
   json_t *hz = json_object_get(j, "horizon");
   int horizon = 48;
-  if (hz && (!json_is_integer(hz) || json_integer_value(hz) < FC_HORIZON_MIN ||
-             json_integer_value(hz) > FC_HORIZON_MAX)) {
-    gw_response_error(res, 400, "invalid_field", "horizon: expected whole hours in %d..%d",
-                      FC_HORIZON_MIN, FC_HORIZON_MAX);
+  if (hz &&
+      (!json_is_integer(hz) || json_integer_value(hz) < FC_HORIZON_MIN || json_integer_value(hz) > FC_HORIZON_MAX)) {
+    gw_response_error(res, 400, "invalid_field", "horizon: expected whole hours in %d..%d", FC_HORIZON_MIN,
+                      FC_HORIZON_MAX);
     goto done;
   }
   if (hz) horizon = (int)json_integer_value(hz);

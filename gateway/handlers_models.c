@@ -37,8 +37,7 @@ GW_HANDLER(gw_handle_models) {
     int k = 0;
     while (k < 4 && strcmp(key, names[k]) != 0) k++;
     if (k == 4 || (seen & (1 << k)) || val[0] == '\0') {
-      gw_response_error(res, 400, "invalid_parameter", "unknown, repeated or empty parameter '%s'",
-                        key);
+      gw_response_error(res, 400, "invalid_parameter", "unknown, repeated or empty parameter '%s'", key);
       return;
     }
     seen |= 1 << k;
@@ -100,8 +99,7 @@ static int opt_string(json_t *j, const char *name, char *out, size_t cap, gw_res
   if (!v) return 0;
   if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= cap ||
       strlen(json_string_value(v)) != json_string_length(v)) {
-    gw_response_error(res, 400, "invalid_field", "%s: expected a string of 1..%zu bytes", name,
-                      cap - 1);
+    gw_response_error(res, 400, "invalid_field", "%s: expected a string of 1..%zu bytes", name, cap - 1);
     return -1;
   }
   snprintf(out, cap, "%s", json_string_value(v));
@@ -109,14 +107,14 @@ static int opt_string(json_t *j, const char *name, char *out, size_t cap, gw_res
 }
 
 /* Reads the retrain body into tenant and o; 0, or -1 after an answer. */
-static int retrain_body(const gw_request *req, const gw_call *call, char *tenant, size_t cap,
-                        gw_retrain_opts *o, gw_response *res) {
+static int retrain_body(const gw_request *req, const gw_call *call, char *tenant, size_t cap, gw_retrain_opts *o,
+                        gw_response *res) {
   static const char *const fields[] = {"tenant_id", "challenger", "currency", "granularity", NULL};
   char gran[8];
   json_error_t je;
   const char *k;
-  json_t *v, *j = req->body.len ? json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &je)
-                                : json_object();
+  json_t *v,
+      *j = req->body.len ? json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &je) : json_object();
   int rc = 0;
   if (!j || !json_is_object(j)) {
     gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
@@ -132,7 +130,8 @@ static int retrain_body(const gw_request *req, const gw_call *call, char *tenant
       return -1;
     }
   }
-  if (opt_string(j, "tenant_id", tenant, cap, res) || opt_string(j, "challenger", o->challenger, sizeof o->challenger, res) ||
+  if (opt_string(j, "tenant_id", tenant, cap, res) ||
+      opt_string(j, "challenger", o->challenger, sizeof o->challenger, res) ||
       opt_string(j, "currency", o->currency, sizeof o->currency, res) ||
       opt_string(j, "granularity", gran, sizeof gran, res))
     rc = -1;

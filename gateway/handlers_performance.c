@@ -18,8 +18,8 @@ static int valid_code(const char *s) {
 
 /* 0 when the filters are valid; else a 400 naming the bad one. */
 static int check_filters(char args[4][FC_TEXT_MAX + 1], int seen, gw_response *res) {
-  static const char *const kinds[] = {"revenue", "cash_flow_out", "cash_flow_in", "treasury_rule",
-                                      "treasury_ml", "treasury_gbdt", NULL};
+  static const char *const kinds[] = {
+      "revenue", "cash_flow_out", "cash_flow_in", "treasury_rule", "treasury_ml", "treasury_gbdt", NULL};
   int known = 0;
   for (int i = 0; kinds[i]; i++) known |= (seen & 2) && !strcmp(args[1], kinds[i]);
   if ((seen & 2) && !known) {
@@ -82,12 +82,10 @@ GW_HANDLER(gw_handle_models_performance) {
    * hour has any. */
   if (rc == FC_OK && (!a[3] || !strcmp(a[3], "hour")))
     rc = gw_db_brier_write(app->db, a[0], a[1], a[2], 0, &brier, &n_brier, &err);
-  else if (rc == FC_OK)
-    fc_buf_puts(&brier, "[]");
+  else if (rc == FC_OK) fc_buf_puts(&brier, "[]");
   if (rc == FC_OK && (!a[3] || !strcmp(a[3], "hour")))
     rc = gw_db_calibration_write(app->db, a[0], a[1], a[2], &calib, &n_calib, &err);
-  else if (rc == FC_OK)
-    fc_buf_puts(&calib, "[]");
+  else if (rc == FC_OK) fc_buf_puts(&calib, "[]");
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
   } else {

@@ -132,7 +132,8 @@ GW_HANDLER(gw_handle_projection) {
     fc_err e2;
     fc_err_clear(&e2);
     if (fc_project_method_parse(ex.challenger, &m, NULL) == FC_OK &&
-        (project(app, tenant, t, &q, m, &shadow, &e2) != FC_OK || gw_perf_record_projection(app->perf, shadow, &e2) != FC_OK))
+        (project(app, tenant, t, &q, m, &shadow, &e2) != FC_OK ||
+         gw_perf_record_projection(app->perf, shadow, &e2) != FC_OK))
       fprintf(stderr, "floatcast-gateway: experiment %s: the challenger: %s\n", ex.id, e2.msg);
     fc_projection_destroy(shadow);
   }

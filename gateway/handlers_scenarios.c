@@ -83,7 +83,8 @@ static int read_name(json_t *v, char *out, size_t cap, gw_response *res) {
   while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
   for (size_t i = 0; i < n; i++)
     if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-      gw_response_error(res, 400, "invalid_field", "name: control characters (line breaks, tabs inside) are not allowed");
+      gw_response_error(res, 400, "invalid_field",
+                        "name: control characters (line breaks, tabs inside) are not allowed");
       return -1;
     }
   if (n == 0 || n >= cap) {
@@ -94,8 +95,8 @@ static int read_name(json_t *v, char *out, size_t cap, gw_response *res) {
   memcpy(out, s, n);
   out[n] = '\0';
   if (code_points(out) > GW_SCENARIO_NAME_MAX) {
-    gw_response_error(res, 400, "invalid_field", "name: at most %d characters (this one has %zu)",
-                      GW_SCENARIO_NAME_MAX, code_points(out));
+    gw_response_error(res, 400, "invalid_field", "name: at most %d characters (this one has %zu)", GW_SCENARIO_NAME_MAX,
+                      code_points(out));
     return -1;
   }
   return 0;
@@ -109,8 +110,7 @@ static int check_on_data(const gw_app *app, const gw_call *call, const char *tex
   fc_err_clear(&err);
   fc_treasury *t = fc_treasury_create(NULL), *applied = NULL;
   int rc = t ? gw_db_load_tenant(app->db, call->tenant, t, &err) : fc_err_set(&err, FC_ENOMEM, "out of memory");
-  if (rc != FC_OK)
-    gw_response_fc_error(res, rc, &err);
+  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   else if ((rc = fc_whatif_apply(t, call->tenant, text, len, &applied, &err)) == FC_ENOMEM)
     gw_response_fc_error(res, rc, &err);
   else if (rc != FC_OK)
@@ -147,8 +147,8 @@ static int read_scenario(const gw_app *app, const gw_call *call, json_t *v, char
 
 /* The body's "name" and "scenario" (either may be required) into s;
  * *has_name, *has_scenario say which were given. -1 after an error. */
-static int read_body(const gw_app *app, const gw_call *call, const gw_request *req, int need_both,
-                     gw_scenario *s, int *has_name, int *has_scenario, gw_response *res) {
+static int read_body(const gw_app *app, const gw_call *call, const gw_request *req, int need_both, gw_scenario *s,
+                     int *has_name, int *has_scenario, gw_response *res) {
   json_error_t je;
   json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je), *v;
   const char *k;
@@ -160,7 +160,8 @@ static int read_body(const gw_app *app, const gw_call *call, const gw_request *r
   }
   json_object_foreach(j, k, v) {
     if (strcmp(k, "name") && strcmp(k, "scenario")) {
-      gw_response_error(res, 400, "unknown_field", "unknown field '%s' (a saved scenario has a name and a scenario)", k);
+      gw_response_error(res, 400, "unknown_field", "unknown field '%s' (a saved scenario has a name and a scenario)",
+                        k);
       json_decref(j);
       return -1;
     }
@@ -257,8 +258,8 @@ GW_HANDLER(gw_handle_scenario_update) {
   }
   memset(&in, 0, sizeof in);
   if (read_body(app, call, req, 0, &in, &has_name, &has_sc, res) != 0) return;
-  rc = gw_db_scenario_update(app->db, call->tenant, call->param, has_name ? in.name : NULL,
-                             has_sc ? in.scenario : NULL, (int64_t)time(NULL), &out, &err);
+  rc = gw_db_scenario_update(app->db, call->tenant, call->param, has_name ? in.name : NULL, has_sc ? in.scenario : NULL,
+                             (int64_t)time(NULL), &out, &err);
   row_answer(res, rc, &err, 200, &out);
 }
 

@@ -69,8 +69,7 @@ static int empty_body(const gw_request *req, gw_response *res) {
   int ok = j && json_is_object(j) && json_object_size(j) == 0;
   json_decref(j);
   if (ok) return 0;
-  gw_response_error(res, 400, "invalid_request",
-                    "opening a session takes no parameters: send no body or {}");
+  gw_response_error(res, 400, "invalid_request", "opening a session takes no parameters: send no body or {}");
   return -1;
 }
 
@@ -97,9 +96,8 @@ GW_HANDLER(gw_handle_session_create) {
   fc_time_format(s.expires_at, expires);
   gw_session_set_cookie(res, token, ttl, gw_request_is_https(req));
   answer(res, 201,
-         json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "session_id", s.id, "tenant_id", s.tenant,
-                   "key_id", s.key_id, "created_at", created, "expires_at", expires,
-                   "ttl_seconds", (json_int_t)ttl));
+         json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "session_id", s.id, "tenant_id", s.tenant, "key_id", s.key_id,
+                   "created_at", created, "expires_at", expires, "ttl_seconds", (json_int_t)ttl));
 }
 
 GW_HANDLER(gw_handle_session_delete) {

@@ -45,8 +45,7 @@ static json_t *accounts_json(const fc_treasury *t) {
   size_t n = fc_treasury_accounts(t, &a);
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++) {
-    json_t *o = json_pack("{s:s,s:s,s:s}", "id", a[i].id, "tenant_id", a[i].tenant_id,
-                          "currency", a[i].currency);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "id", a[i].id, "tenant_id", a[i].tenant_id, "currency", a[i].currency);
     put_money(o, "balance_available", a[i].balance_available, a[i].scale);
     if (a[i].allow_overdraft) json_object_set_new(o, "allow_overdraft", json_true());
     json_array_append_new(arr, o);
@@ -59,9 +58,8 @@ static json_t *transfers_json(const fc_treasury *t) {
   size_t n = fc_treasury_transfers(t, &x);
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++) {
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", x[i].id, "tenant_id",
-                          x[i].tenant_id, "from_account_id", x[i].from_account_id,
-                          "to_account_id", x[i].to_account_id, "currency", x[i].currency,
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", x[i].id, "tenant_id", x[i].tenant_id, "from_account_id",
+                          x[i].from_account_id, "to_account_id", x[i].to_account_id, "currency", x[i].currency,
                           "status", fc_transfer_status_name(x[i].status));
     put_money(o, "amount", x[i].amount, x[i].scale);
     put_time(o, "created_at", x[i].created_at);
@@ -78,9 +76,8 @@ static json_t *streams_json(const fc_treasury *t) {
   for (size_t i = 0; i < n; i++) {
     char rate[FC_DECIMAL_STR_MAX];
     if (fc_decimal_format(s[i].flow_rate, 0, rate, sizeof rate) < 0) rate[0] = '\0';
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", s[i].id, "tenant_id",
-                          s[i].tenant_id, "currency", s[i].currency, "flow_rate_per_second",
-                          rate, "status", fc_stream_status_name(s[i].status),
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", s[i].id, "tenant_id", s[i].tenant_id, "currency",
+                          s[i].currency, "flow_rate_per_second", rate, "status", fc_stream_status_name(s[i].status),
                           "total_paused_seconds", (json_int_t)s[i].total_paused_seconds);
     put_money(o, "funded_amount", s[i].funded_amount, s[i].scale);
     put_money(o, "total_streamed", s[i].total_streamed, s[i].scale);
@@ -126,10 +123,9 @@ GW_HANDLER(gw_handle_treasury_snapshot) {
   }
   int64_t as_of = fc_treasury_default_now(t, call->tenant);
   fc_time_format((int64_t)time(NULL), now_s);
-  json_t *j = json_pack("{s:s,s:o,s:s,s:o,s:o,s:o,s:o}", "tenant_id", call->tenant, "as_of",
-                        json_null(), "generated_at", now_s, "currencies", currencies_json(t),
-                        "accounts", accounts_json(t), "transfers", transfers_json(t),
-                        "streams", streams_json(t));
+  json_t *j = json_pack("{s:s,s:o,s:s,s:o,s:o,s:o,s:o}", "tenant_id", call->tenant, "as_of", json_null(),
+                        "generated_at", now_s, "currencies", currencies_json(t), "accounts", accounts_json(t),
+                        "transfers", transfers_json(t), "streams", streams_json(t));
   if (j) put_time(j, "as_of", as_of);
   char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
   if (text) {

@@ -25,8 +25,11 @@ GW_HANDLER(gw_handle_usage) {
   const char *cur = req->query;
   fc_err err;
   while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
-    int bit = strcmp(key, "tenant") == 0 ? 1 : strcmp(key, "from") == 0 ? 2
-              : strcmp(key, "to") == 0 ? 4 : strcmp(key, "granularity") == 0 ? 8 : 0;
+    int bit = strcmp(key, "tenant") == 0        ? 1
+              : strcmp(key, "from") == 0        ? 2
+              : strcmp(key, "to") == 0          ? 4
+              : strcmp(key, "granularity") == 0 ? 8
+                                                : 0;
     if (!bit || (seen & bit)) {
       gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
       return;
@@ -70,16 +73,16 @@ GW_HANDLER(gw_handle_usage) {
   fc_buf rows;
   fc_buf_init(&rows);
   fc_err_clear(&err);
-  int rc = gw_db_usage_write(app->db, has_tenant ? tenant : NULL, from, to, by_hour, 0, &rows,
-                             &total, &err);
+  int rc = gw_db_usage_write(app->db, has_tenant ? tenant : NULL, from, to, by_hour, 0, &rows, &total, &err);
   if (rc == FC_OK) {
     res->status = 200;
     res->content_type = "application/json";
     fc_buf_puts(&res->body, "{\"tenant\":");
     if (has_tenant) fc_buf_json_str(&res->body, tenant);
     else fc_buf_puts(&res->body, "null");
-    fc_buf_printf(&res->body, ",\"from\":\"%s\",\"to\":\"%s\",\"granularity\":\"%s\","
-                              "\"total_calls\":%lld,\"rows\":",
+    fc_buf_printf(&res->body,
+                  ",\"from\":\"%s\",\"to\":\"%s\",\"granularity\":\"%s\","
+                  "\"total_calls\":%lld,\"rows\":",
                   f, t, by_hour ? "hour" : "day", (long long)total);
     fc_buf_append(&res->body, rows.data, rows.len);
     fc_buf_putc(&res->body, '}');

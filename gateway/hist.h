@@ -28,8 +28,7 @@ void gw_hist_observe(gw_hist *h, double seconds);
 /* Adds src's counts to dst. */
 void gw_hist_add(gw_hist *dst, const gw_hist *src);
 /* Writes "# TYPE" (when help is not NULL, "# HELP" too) and the series. */
-void gw_hist_write(const gw_hist *h, const char *name, const char *labels, const char *help,
-                   fc_buf *out);
+void gw_hist_write(const gw_hist *h, const char *name, const char *labels, const char *help, fc_buf *out);
 /* The smallest bucket bound below which at least q (0..1) of the
  * observations lie; +Inf as 1e300; 0 when empty. */
 double gw_hist_quantile_bound(const gw_hist *h, double q);

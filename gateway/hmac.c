@@ -32,16 +32,14 @@ void gw_hmac_final(gw_hmac_ctx *h, unsigned char out[GW_SHA256_LEN]) {
   gw_sha256_final(&o, out);
 }
 
-void gw_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t n,
-                    unsigned char out[GW_SHA256_LEN]) {
+void gw_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t n, unsigned char out[GW_SHA256_LEN]) {
   gw_hmac_ctx h;
   gw_hmac_init(&h, key, key_len);
   gw_hmac_update(&h, msg, n);
   gw_hmac_final(&h, out);
 }
 
-void gw_webhook_signature(const char *secret, long long t, const char *body, size_t n, char *out,
-                          size_t cap) {
+void gw_webhook_signature(const char *secret, long long t, const char *body, size_t n, char *out, size_t cap) {
   char prefix[32], hex[2 * GW_SHA256_LEN + 1];
   unsigned char mac[GW_SHA256_LEN];
   gw_hmac_ctx h;

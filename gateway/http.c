@@ -44,9 +44,7 @@ static int on_message_begin(llhttp_t *p) {
   return 0;
 }
 
-static int on_url(llhttp_t *p, const char *at, size_t len) {
-  return head_put(owner(p), at, len, 414);
-}
+static int on_url(llhttp_t *p, const char *at, size_t len) { return head_put(owner(p), at, len, 414); }
 
 static int on_url_complete(llhttp_t *p) { return head_end(owner(p), 414); }
 
@@ -73,8 +71,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len) {
 
 static int on_header_field_complete(llhttp_t *p) {
   gw_http_in *h = owner(p);
-  if (h->in_trailers)
-    return ++h->n_trailers > GW_MAX_HEADERS ? fail(h, 431, "too many request trailers") : 0;
+  if (h->in_trailers) return ++h->n_trailers > GW_MAX_HEADERS ? fail(h, 431, "too many request trailers") : 0;
   if (!h->in_field) { /* an empty name never reaches here: llhttp rejects it */
     if (h->req.n_headers == GW_MAX_HEADERS) return fail(h, 431, "too many request headers");
     h->field_off[h->req.n_headers] = h->head_len;
@@ -126,8 +123,7 @@ static int on_headers_complete(llhttp_t *p) {
     r->headers[i].value = h->head + h->value_off[i];
   }
   split_target(r);
-  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > GW_MAX_BODY)
-    return fail(h, 413, "request body too large");
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > GW_MAX_BODY) return fail(h, 413, "request body too large");
   if (r->http_major == 1 && r->http_minor >= 1 && !gw_request_header(r, "host"))
     return fail(h, 400, "HTTP/1.1 request without Host header");
   return 0;
@@ -307,25 +303,25 @@ void gw_response_error(gw_response *r, int status, const char *code, const char 
 
 const char *gw_status_text(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+  case 200: return "OK";
+  case 201: return "Created";
+  case 204: return "No Content";
+  case 304: return "Not Modified";
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 408: return "Request Timeout";
+  case 409: return "Conflict";
+  case 413: return "Content Too Large";
+  case 414: return "URI Too Long";
+  case 422: return "Unprocessable Content";
+  case 429: return "Too Many Requests";
+  case 431: return "Request Header Fields Too Large";
+  case 500: return "Internal Server Error";
+  case 503: return "Service Unavailable";
+  default: return "Unknown";
   }
 }
 
@@ -335,8 +331,7 @@ void gw_response_head(const gw_response *r, int keep_alive, fc_buf *out) {
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  fc_buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: floatcast\r\n", r->status,
-                gw_status_text(r->status), date);
+  fc_buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: floatcast\r\n", r->status, gw_status_text(r->status), date);
   if (r->status != 204 && r->status != 304) {
     if (r->content_type) fc_buf_printf(out, "Content-Type: %s\r\n", r->content_type);
     fc_buf_printf(out, "Content-Length: %zu\r\n", r->body.len);
@@ -357,8 +352,7 @@ int gw_request_id_valid(const char *s) {
 void gw_response_tag_error(gw_response *r) {
   static const char open[] = "{\"error\":{";
   size_t k = sizeof open - 1;
-  if (!r->request_id[0] || r->status < 400 || r->body.len <= k ||
-      memcmp(r->body.data, open, k) != 0 ||
+  if (!r->request_id[0] || r->status < 400 || r->body.len <= k || memcmp(r->body.data, open, k) != 0 ||
       strncmp(r->body.data + k, "\"request_id\":", 13) == 0)
     return;
   fc_buf b;
@@ -428,8 +422,7 @@ int gw_query_next(const char **cursor, char *key, size_t kcap, char *val, size_t
   return 1;
 }
 
-int gw_query_allowed(const char *query, const char *const *allowed, char *vals, size_t cap,
-                     gw_response *res) {
+int gw_query_allowed(const char *query, const char *const *allowed, char *vals, size_t cap, gw_response *res) {
   char key[64];
   unsigned seen = 0;
   const char *cur = query;

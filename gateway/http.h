@@ -25,9 +25,9 @@
 
 #include "fc/buf.h"
 
-#define GW_MAX_HEAD 8192
+#define GW_MAX_HEAD    8192
 #define GW_MAX_HEADERS 64
-#define GW_MAX_BODY (1024 * 1024)
+#define GW_MAX_BODY    (1024 * 1024)
 
 typedef struct gw_header {
   const char *name; /* as sent; compare case-insensitively */
@@ -35,8 +35,8 @@ typedef struct gw_header {
 } gw_header;
 
 typedef struct gw_request {
-  const char *method; /* "GET", ... */
-  const char *target; /* the raw request target, "/a/b?x=1" */
+  const char *method;     /* "GET", ... */
+  const char *target;     /* the raw request target, "/a/b?x=1" */
   char path[GW_MAX_HEAD]; /* target up to '?', still percent-encoded */
   const char *query;      /* after '?', or "" */
   int http_major, http_minor;
@@ -68,8 +68,8 @@ typedef struct gw_http_in {
   int in_field, in_value; /* inside a header name / value span */
   int in_trailers;        /* the head is complete: header callbacks now read trailers */
   size_t trailer_len, n_trailers;
-  int started;            /* some byte of a request has been seen */
-  int head_done;          /* its request line and headers are complete */
+  int started;   /* some byte of a request has been seen */
+  int head_done; /* its request line and headers are complete */
   int complete;
   int err_status; /* 400, 413, 414, 431, ... after GW_FEED_ERROR */
   const char *err_msg;
@@ -142,8 +142,7 @@ int gw_query_next(const char **cursor, char *key, size_t kcap, char *val, size_t
  * 32), each at most once: the value of allowed[i] goes to vals + i * cap
  * ("" when absent; cap <= 256; a value of cap bytes or more is malformed). 0, or -1
  * after a 400 written to res (unknown or repeated name, malformed query). */
-int gw_query_allowed(const char *query, const char *const *allowed, char *vals, size_t cap,
-                     gw_response *res);
+int gw_query_allowed(const char *query, const char *const *allowed, char *vals, size_t cap, gw_response *res);
 /* Every pair of a query string must decode to UTF-8 text: handlers quote
  * names and values in their JSON answers, and route them to the core.
  * Returns 0 when they do (pairs with a bad escape are left to the

@@ -65,7 +65,6 @@
 
 #include "fc/time.h"
 
-
 typedef struct options {
   char host[64];
   int port;
@@ -85,7 +84,7 @@ typedef struct options {
   const char *redis_url; /* limits shared by several nodes (shared.h) */
   int fallback_local;
   long nodes;
-  json_t *config; /* the --config document, kept for its strings and tiers */
+  json_t *config;             /* the --config document, kept for its strings and tiers */
   gw_netpolicy webhook_allow; /* exceptions to the refused webhook targets (netpolicy.h) */
   long alert_period_ms;       /* re-evaluation of every tenant's alerts (alerts.h) */
   long webhook_lease_ms;      /* a node's claim on the outbox rows it sends (webhooks.h) */
@@ -93,53 +92,52 @@ typedef struct options {
 } options;
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: floatcast-gateway [--listen HOST:PORT] [--db PATH] [--web DIR]\n"
-          "                         [--seed-demo] [--quiet] [--idle-timeout MS]\n"
-          "                         [--request-timeout MS] [--max-connections N]\n"
-          "  --listen HOST:PORT  address to serve on (127.0.0.1:8080; port 0: any free)\n"
-          "  --db PATH|URI       SQLite database, created if missing (floatcast.db), or\n"
-          "                      postgresql://USER@HOST:PORT/DB (shared by several nodes)\n"
-          "  --redis URL         redis://HOST:PORT: rate limits, quotas, revocations and\n"
-          "                      cache generations shared by every node\n"
-          "  --limits-fallback closed|local  Redis unreachable: refuse partner calls\n"
-          "                      (503, closed) or admit under r/N, b/N per node (local)\n"
-          "  --nodes N           N of the local fallback (1)\n"
-          "  --web DIR           directory of static files (the Treasury page)\n"
-          "  --seed-demo         store the demo tenant when the database is empty\n"
-          "  --quiet             no access log\n"
-          "  --no-rollup-reads   insights read raw transactions, not the daily rollups\n"
-          "  --idle-timeout MS   close a keep-alive connection idle this long (5000)\n"
-          "  --request-timeout MS  answer 408 to a request not received whole in this\n"
-          "                      time from its first byte (10000)\n"
-          "  --max-connections N open connections at most; more are closed at once (1024)\n"
-          "  --header-timeout MS close a connection whose request head is not complete\n"
-          "                      this long after it opened or the request began (5000)\n"
-          "  --max-connections-per-address N  open connections from one client address\n"
-          "                      at most; more are closed at once (64; 0: no cap)\n"
-          "  --config FILE       JSON config (listen, db, web, admin_key, anon_rate,\n"
-          "                      anon_burst, cache_ttl_seconds, sync, tiers); flags win\n"
-          "  --anon-rate R       requests/s per address without a valid key (20)\n"
-          "  --anon-burst B      their burst (40)\n"
-          "  --cache-ttl S       seconds an insight answer is cached (300)\n"
-          "  --session-ttl S     seconds a browser session lives (1800)\n"
-          "  --sync normal|full  usage commits survive a crash (normal) or power loss (full)\n"
-          "  --checkpoint-ms MS  WAL checkpoint period on its own thread (100); 0: SQLite\n"
-          "                      checkpoints inside the usage commits instead\n"
-          "  --compute-queue N   thread-pool calls that may wait for a thread (256); more:\n"
-          "                      503 overloaded\n"
-          "  --queue-timeout MS  longest wait for a thread; then 503 overloaded (5000)\n"
-          "  --webhook-allow CIDR,...  webhook targets allowed although private,\n"
-          "                      loopback or link-local (e.g. 127.0.0.1/32)\n"
-          "  --alert-period-ms MS  re-evaluate every tenant's depletion alerts this often\n"
-          "                      besides after each ingestion (3600000: hourly)\n"
-          "  --webhook-lease-ms MS  on PostgreSQL, how long a node holds the webhook\n"
-          "                      deliveries it took before another node may send them\n"
-          "                      (60000; at least 1000; timeouts are capped at a third)\n"
-          "  --webhook-ca FILE   PEM CA certificates trusted for https:// webhooks besides\n"
-          "                      the system store (a private CA)\n"
-          "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
-          "                         [--granularity day|hour] [--format csv|json]\n");
+  fprintf(f, "usage: floatcast-gateway [--listen HOST:PORT] [--db PATH] [--web DIR]\n"
+             "                         [--seed-demo] [--quiet] [--idle-timeout MS]\n"
+             "                         [--request-timeout MS] [--max-connections N]\n"
+             "  --listen HOST:PORT  address to serve on (127.0.0.1:8080; port 0: any free)\n"
+             "  --db PATH|URI       SQLite database, created if missing (floatcast.db), or\n"
+             "                      postgresql://USER@HOST:PORT/DB (shared by several nodes)\n"
+             "  --redis URL         redis://HOST:PORT: rate limits, quotas, revocations and\n"
+             "                      cache generations shared by every node\n"
+             "  --limits-fallback closed|local  Redis unreachable: refuse partner calls\n"
+             "                      (503, closed) or admit under r/N, b/N per node (local)\n"
+             "  --nodes N           N of the local fallback (1)\n"
+             "  --web DIR           directory of static files (the Treasury page)\n"
+             "  --seed-demo         store the demo tenant when the database is empty\n"
+             "  --quiet             no access log\n"
+             "  --no-rollup-reads   insights read raw transactions, not the daily rollups\n"
+             "  --idle-timeout MS   close a keep-alive connection idle this long (5000)\n"
+             "  --request-timeout MS  answer 408 to a request not received whole in this\n"
+             "                      time from its first byte (10000)\n"
+             "  --max-connections N open connections at most; more are closed at once (1024)\n"
+             "  --header-timeout MS close a connection whose request head is not complete\n"
+             "                      this long after it opened or the request began (5000)\n"
+             "  --max-connections-per-address N  open connections from one client address\n"
+             "                      at most; more are closed at once (64; 0: no cap)\n"
+             "  --config FILE       JSON config (listen, db, web, admin_key, anon_rate,\n"
+             "                      anon_burst, cache_ttl_seconds, sync, tiers); flags win\n"
+             "  --anon-rate R       requests/s per address without a valid key (20)\n"
+             "  --anon-burst B      their burst (40)\n"
+             "  --cache-ttl S       seconds an insight answer is cached (300)\n"
+             "  --session-ttl S     seconds a browser session lives (1800)\n"
+             "  --sync normal|full  usage commits survive a crash (normal) or power loss (full)\n"
+             "  --checkpoint-ms MS  WAL checkpoint period on its own thread (100); 0: SQLite\n"
+             "                      checkpoints inside the usage commits instead\n"
+             "  --compute-queue N   thread-pool calls that may wait for a thread (256); more:\n"
+             "                      503 overloaded\n"
+             "  --queue-timeout MS  longest wait for a thread; then 503 overloaded (5000)\n"
+             "  --webhook-allow CIDR,...  webhook targets allowed although private,\n"
+             "                      loopback or link-local (e.g. 127.0.0.1/32)\n"
+             "  --alert-period-ms MS  re-evaluate every tenant's depletion alerts this often\n"
+             "                      besides after each ingestion (3600000: hourly)\n"
+             "  --webhook-lease-ms MS  on PostgreSQL, how long a node holds the webhook\n"
+             "                      deliveries it took before another node may send them\n"
+             "                      (60000; at least 1000; timeouts are capped at a third)\n"
+             "  --webhook-ca FILE   PEM CA certificates trusted for https:// webhooks besides\n"
+             "                      the system store (a private CA)\n"
+             "usage: floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]\n"
+             "                         [--granularity day|hour] [--format csv|json]\n");
 }
 
 /* "HOST:PORT", "[::1]:PORT". */
@@ -154,9 +152,7 @@ static int parse_listen(const char *s, options *o) {
   }
   char *end;
   long port = strtol(colon + 1, &end, 10);
-  if (hn == 0 || hn >= sizeof o->host || *end != '\0' || colon[1] == '\0' || port < 0 ||
-      port > 65535)
-    return -1;
+  if (hn == 0 || hn >= sizeof o->host || *end != '\0' || colon[1] == '\0' || port < 0 || port > 65535) return -1;
   memcpy(o->host, h, hn);
   o->host[hn] = '\0';
   o->port = (int)port;
@@ -192,8 +188,8 @@ static int load_config(const char *path, options *o) {
   json_error_t je;
   json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
   if (!j || !json_is_object(j)) {
-    fprintf(stderr, "floatcast-gateway: --config %s: %s (line %d)\n", path,
-            j ? "expected a JSON object" : je.text, je.line);
+    fprintf(stderr, "floatcast-gateway: --config %s: %s (line %d)\n", path, j ? "expected a JSON object" : je.text,
+            je.line);
     json_decref(j);
     return 2;
   }
@@ -207,9 +203,11 @@ static int load_config(const char *path, options *o) {
     else if (!strcmp(k, "admin_key")) ok = json_is_string(v) && (o->admin_key = json_string_value(v));
     else if (!strcmp(k, "anon_rate")) ok = json_is_number(v) && (o->anon_rate = json_number_value(v)) >= 0.001;
     else if (!strcmp(k, "anon_burst")) ok = json_is_integer(v) && (o->anon_burst = (long)json_integer_value(v)) >= 1;
-    else if (!strcmp(k, "cache_ttl_seconds")) ok = json_is_integer(v) && (o->cache_ttl_s = (long)json_integer_value(v)) >= 0;
+    else if (!strcmp(k, "cache_ttl_seconds"))
+      ok = json_is_integer(v) && (o->cache_ttl_s = (long)json_integer_value(v)) >= 0;
     else if (!strcmp(k, "sync")) ok = json_is_string(v) && (o->sync_full = !strcmp(json_string_value(v), "full"), 1);
-    else if (!strcmp(k, "checkpoint_ms")) ok = json_is_integer(v) && (o->checkpoint_ms = (long)json_integer_value(v)) >= 0 && o->checkpoint_ms <= 3600000;
+    else if (!strcmp(k, "checkpoint_ms"))
+      ok = json_is_integer(v) && (o->checkpoint_ms = (long)json_integer_value(v)) >= 0 && o->checkpoint_ms <= 3600000;
     else if (!strcmp(k, "tiers")) ok = json_is_object(v);
     else ok = 0;
     if (!ok) {
@@ -392,9 +390,8 @@ static int config_tier(const char *name, json_t *v, gw_tier *t) {
   t->max_history_days = (int)json_integer_value(json_object_get(v, "max_history_days"));
   json_t *mc = json_object_get(v, "max_concurrent");
   t->max_concurrent = mc ? (int)json_integer_value(mc) : GW_TIER_MAX_CONCURRENT;
-  return t->rate.rate_milli >= 1 && t->rate.burst >= 1 && t->monthly_quota >= 0 &&
-                 t->max_horizon_hours >= 1 && t->max_history_days >= 1 && t->granularities &&
-                 t->max_concurrent >= 1 && t->max_concurrent <= 1024
+  return t->rate.rate_milli >= 1 && t->rate.burst >= 1 && t->monthly_quota >= 0 && t->max_horizon_hours >= 1 &&
+                 t->max_history_days >= 1 && t->granularities && t->max_concurrent >= 1 && t->max_concurrent <= 1024
              ? 0
              : -1;
 }
@@ -433,9 +430,7 @@ static int load_registry(const options *o, gw_db *db, gw_auth *auth, fc_err *err
   return rc;
 }
 
-static int put_session_cb(const gw_session_info *s, void *arg) {
-  return gw_sessions_put(arg, s, (int64_t)time(NULL));
-}
+static int put_session_cb(const gw_session_info *s, void *arg) { return gw_sessions_put(arg, s, (int64_t)time(NULL)); }
 
 /* The browser sessions still live, from the database (sessions.h). */
 static int load_sessions(const options *o, gw_app *app, fc_err *err) {
@@ -525,8 +520,8 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
   wp.ca_file = o->webhook_ca;
   app->webhook_policy = &o->webhook_allow;
   if (gw_webhooks_start(loop, app->db, wp, &rt->webhooks, err) != FC_OK) return 1;
-  if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, (uint64_t)o->alert_period_ms, &rt->alerts,
-                       err) != FC_OK)
+  if (gw_alerts_create(loop, app->db, app->flowmodels, rt->webhooks, (uint64_t)o->alert_period_ms, &rt->alerts, err) !=
+      FC_OK)
     return 1;
   rt->perf = app->perf;
   app->webhooks = rt->webhooks;
@@ -564,8 +559,7 @@ static int start_shared(const options *o, uv_loop_t *loop, gw_app *app, fc_err *
 #else
   (void)loop;
   (void)app;
-  return fc_err_set(err, FC_EUNSUPPORTED,
-                    "--redis: this gateway was built without hiredis (install libhiredis-dev)");
+  return fc_err_set(err, FC_EUNSUPPORTED, "--redis: this gateway was built without hiredis (install libhiredis-dev)");
 #endif
 }
 
@@ -615,8 +609,7 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   int rc = setup_rc == 0 ? gw_server_start(&loop, &cfg, app, &rt.server) : UV_EINVAL;
   if (rc != 0) {
     if (setup_rc != 0) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
-    else fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port,
-                 uv_strerror(rc));
+    else fprintf(stderr, "floatcast-gateway: cannot listen on %s:%d: %s\n", o->host, o->port, uv_strerror(rc));
 #ifdef FC_WITH_REDIS
     gw_shared_close(app->shared);
 #endif
@@ -645,12 +638,11 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   uv_signal_start(&rt.sigint, on_signal, SIGINT);
   uv_signal_start(&rt.sigterm, on_signal, SIGTERM);
   int v6 = strchr(o->host, ':') != NULL;
-  printf("listening on http://%s%s%s:%d/\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
-         gw_server_port(rt.server));
+  printf("listening on http://%s%s%s:%d/\n", v6 ? "[" : "", o->host, v6 ? "]" : "", gw_server_port(rt.server));
   if (demo_key) printf("demo key (tenant demo, tier pro): %s\n", demo_key);
   if (app->web_root)
-    printf("Treasury page: http://%s%s%s:%d/%s\n", v6 ? "[" : "", o->host, v6 ? "]" : "",
-           gw_server_port(rt.server), demo_key ? " (sign in with the demo key above)" : "");
+    printf("Treasury page: http://%s%s%s:%d/%s\n", v6 ? "[" : "", o->host, v6 ? "]" : "", gw_server_port(rt.server),
+           demo_key ? " (sign in with the demo key above)" : "");
   fflush(stdout);
   if (gw_db_transaction_tenants(app->db, retrain_at_start, rt.registry, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: startup retraining: %s\n", err.msg);
@@ -678,8 +670,7 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
 /* floatcast-gateway usage export ...: the committed usage table as CSV
  * (or JSON rows) on stdout, for billing. */
 static int usage_export(int argc, char **argv) {
-  const char *db_path = NULL, *from_s = NULL, *to_s = NULL, *tenant = NULL, *gran = "day",
-             *format = "csv";
+  const char *db_path = NULL, *from_s = NULL, *to_s = NULL, *tenant = NULL, *gran = "day", *format = "csv";
   for (int i = 3; i < argc; i++) {
     const char *v;
     if ((v = flag_value(argc, argv, &i, "--db"))) db_path = v;
@@ -700,8 +691,9 @@ static int usage_export(int argc, char **argv) {
       (strcmp(format, "csv") && strcmp(format, "json")) ||
       fc_time_parse(from_s, strlen(from_s), &from, &err) != FC_OK ||
       fc_time_parse(to_s, strlen(to_s), &to, &err) != FC_OK || to <= from) {
-    fprintf(stderr, "floatcast-gateway usage export: need --db, --from < --to (dates or ISO "
-                    "times), --granularity day|hour, --format csv|json%s%s\n",
+    fprintf(stderr,
+            "floatcast-gateway usage export: need --db, --from < --to (dates or ISO "
+            "times), --granularity day|hour, --format csv|json%s%s\n",
             err.msg[0] ? ": " : "", err.msg);
     return 2;
   }
@@ -709,9 +701,7 @@ static int usage_export(int argc, char **argv) {
   fc_buf out;
   fc_buf_init(&out);
   int rc = gw_db_open(db_path, 0, &db, &err);
-  if (rc == FC_OK)
-    rc = gw_db_usage_write(db, tenant, from, to, gran[0] == 'h', format[0] == 'c', &out, &total,
-                           &err);
+  if (rc == FC_OK) rc = gw_db_usage_write(db, tenant, from, to, gran[0] == 'h', format[0] == 'c', &out, &total, &err);
   if (rc == FC_OK && format[0] == 'j') fc_buf_putc(&out, '\n');
   if (rc == FC_OK && !fc_buf_failed(&out)) fwrite(out.data, 1, out.len, stdout);
   else fprintf(stderr, "floatcast-gateway usage export: %s\n", err.msg[0] ? err.msg : "out of memory");
@@ -728,8 +718,7 @@ int main(int argc, char **argv) {
   fc_err err;
   memset(&app, 0, sizeof app);
   memset(&metrics, 0, sizeof metrics);
-  if (argc >= 3 && !strcmp(argv[1], "usage") && !strcmp(argv[2], "export"))
-    return usage_export(argc, argv);
+  if (argc >= 3 && !strcmp(argv[1], "usage") && !strcmp(argv[2], "export")) return usage_export(argc, argv);
   int rc = parse_args(argc, argv, &o);
   if (rc != 0) {
     json_decref(o.config);
@@ -757,8 +746,7 @@ int main(int argc, char **argv) {
   fc_err_clear(&err);
   rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
-  if (rc == 0 &&
-      (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
+  if (rc == 0 && (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
     rc = 1;
   if (rc == 0 && o.seed_demo && seed_demo_key(app.db, app.auth, demo_key, &err) != FC_OK) rc = 1;
   if (rc == 0 && load_sessions(&o, &app, &err) != FC_OK) rc = 1;

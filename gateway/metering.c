@@ -67,8 +67,7 @@ static int cmp_ptr(const void *x, const void *y) {
   return cmp_rec(*(const gw_meter_rec *const *)x, *(const gw_meter_rec *const *)y);
 }
 
-size_t gw_meter_aggregate(const gw_meter_rec *recs, size_t n, const gw_meter_rec **idx,
-                          gw_usage_row *rows) {
+size_t gw_meter_aggregate(const gw_meter_rec *recs, size_t n, const gw_meter_rec **idx, gw_usage_row *rows) {
   for (size_t i = 0; i < n; i++) idx[i] = &recs[i];
   qsort(idx, n, sizeof *idx, cmp_ptr);
   size_t nr = 0;
@@ -120,8 +119,7 @@ static void on_async(uv_async_t *h) {
   m->done_v = NULL;
   m->done_n = m->done_cap = 0;
   uint64_t now = uv_hrtime();
-  for (size_t i = 0; i < n; i++)
-    gw_hist_observe(&m->stats.deliver, (double)(now - items[i].committed_ns) / 1e9);
+  for (size_t i = 0; i < n; i++) gw_hist_observe(&m->stats.deliver, (double)(now - items[i].committed_ns) / 1e9);
   uv_mutex_unlock(&m->lock);
   for (size_t i = 0; i < n; i++) m->done(items[i].owner, items[i].ok, m->arg);
   free(items);
@@ -143,8 +141,7 @@ static void send_answer(gw_meter_answer *a) {
 }
 
 /* Commits one batch; returns 1 when it was written. */
-static int commit_batch(gw_meter *m, rec_vec *b, const gw_meter_rec ***idx, size_t *idx_cap,
-                        gw_usage_row **rows) {
+static int commit_batch(gw_meter *m, rec_vec *b, const gw_meter_rec ***idx, size_t *idx_cap, gw_usage_row **rows) {
   if (*idx_cap < b->n) {
     free((void *)*idx);
     free(*rows);
@@ -262,8 +259,8 @@ gw_meter_params gw_meter_defaults(void) {
   return p;
 }
 
-int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_fn done,
-                   void *arg, gw_meter **out, fc_err *err) {
+int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_fn done, void *arg, gw_meter **out,
+                   fc_err *err) {
   gw_meter *m = calloc(1, sizeof *m);
   *out = NULL;
   if (!m) return fc_err_set(err, FC_ENOMEM, "out of memory");
@@ -294,8 +291,7 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
   m->running = 1;
   if (p.checkpoint_ms > 0) {
     /* Without the thread, SQLite's own checkpoint keeps the WAL bounded. */
-    if (uv_thread_create(&m->ckpt_thread, checkpointer, m) == 0)
-      m->ckpt_running = 1;
+    if (uv_thread_create(&m->ckpt_thread, checkpointer, m) == 0) m->ckpt_running = 1;
     else if (gw_db_set_autocheckpoint(db, 1000, NULL) == FC_OK)
       fprintf(stderr, "floatcast-gateway: no checkpoint thread; checkpoints run in commits\n");
   }

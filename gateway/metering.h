@@ -42,7 +42,7 @@
 #include "fc/records.h"
 #include "fc/status.h"
 
-#define GW_KEY_ID_MAX 24
+#define GW_KEY_ID_MAX   24
 #define GW_ENDPOINT_MAX 32
 
 typedef struct gw_meter_rec {
@@ -84,8 +84,7 @@ typedef struct gw_usage_row {
 
 /* Sums recs[0..n) into rows (room for n), ordered by tenant, key, endpoint,
  * class, hour; returns the number of rows. scratch holds n pointers. */
-size_t gw_meter_aggregate(const gw_meter_rec *recs, size_t n, const gw_meter_rec **scratch,
-                          gw_usage_row *rows);
+size_t gw_meter_aggregate(const gw_meter_rec *recs, size_t n, const gw_meter_rec **scratch, gw_usage_row *rows);
 
 typedef struct gw_db gw_db;
 typedef struct gw_meter gw_meter;
@@ -99,18 +98,18 @@ typedef void (*gw_meter_done_fn)(void *owner, int ok, void *arg);
 
 typedef struct gw_meter_stats {
   uint64_t queued, committed, failed, batches;
-  uint64_t lag_ns_sum, lag_ns_max; /* queue to commit, over committed records */
-  uint64_t last_batch;             /* records in the last batch */
-  gw_hist wait;                    /* a record queued until its batch's BEGIN */
-  gw_hist commit;                  /* one batch's transaction, BEGIN to COMMIT */
-  gw_hist commit_cpu;              /* the writer thread's CPU time in it: the rest of
+  uint64_t lag_ns_sum, lag_ns_max;       /* queue to commit, over committed records */
+  uint64_t last_batch;                   /* records in the last batch */
+  gw_hist wait;                          /* a record queued until its batch's BEGIN */
+  gw_hist commit;                        /* one batch's transaction, BEGIN to COMMIT */
+  gw_hist commit_cpu;                    /* the writer thread's CPU time in it: the rest of
                                       commit is waiting (disk, locks, the scheduler) */
-  gw_hist deliver;                 /* COMMIT done until the loop takes the records back */
-  gw_hist send;                    /* COMMIT done until the writer sent the batch's answers */
+  gw_hist deliver;                       /* COMMIT done until the loop takes the records back */
+  gw_hist send;                          /* COMMIT done until the writer sent the batch's answers */
   uint64_t batch_size[GW_BATCH_BUCKETS]; /* batches of at most 2^i records */
-  gw_hist checkpoint;              /* background checkpoints */
+  gw_hist checkpoint;                    /* background checkpoints */
   uint64_t checkpoint_failed;
-  int64_t wal_frames;              /* WAL size seen by the last checkpoint */
+  int64_t wal_frames; /* WAL size seen by the last checkpoint */
 } gw_meter_stats;
 
 typedef struct gw_meter_params {
@@ -128,8 +127,8 @@ gw_meter_params gw_meter_defaults(void);
  * thread cannot start, returns FC_ENOMEM with *out set: run the loop (it
  * closes the meter's async handle), then gw_meter_destroy. Other failures
  * leave *out NULL. */
-int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_fn done,
-                   void *arg, gw_meter **out, fc_err *err);
+int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_fn done, void *arg, gw_meter **out,
+                   fc_err *err);
 /* Queues a record (copied). Loop thread only. FC_ENOMEM when it cannot. */
 int gw_meter_submit(gw_meter *m, const gw_meter_rec *rec);
 /* Commits what is queued, stops the writer thread and closes the async

@@ -12,8 +12,8 @@ void gw_metrics_observe(gw_metrics *m, size_t route_index, int status, double se
 }
 
 void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), size_t n_routes,
-                      const gw_cache_stats *cache, const gw_gate_stats *gate,
-                      const gw_meter_stats *meter, fc_buf *out) {
+                      const gw_cache_stats *cache, const gw_gate_stats *gate, const gw_meter_stats *meter,
+                      fc_buf *out) {
   fc_buf_puts(out, "# HELP floatcast_requests_total Requests answered, by route and status class.\n"
                    "# TYPE floatcast_requests_total counter\n");
   for (size_t r = 0; r <= GW_METRICS_ROUTES; r++) {
@@ -22,14 +22,17 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
     for (int c = 0; c < 6; c++) {
       if (m->requests[r][c] == 0) continue;
       fc_buf_printf(out, "floatcast_requests_total{route=\"%s\",code=\"%s\"} %llu\n", name,
-                    c == 0 ? "other" : c == 1 ? "1xx" : c == 2 ? "2xx" : c == 3 ? "3xx"
-                                     : c == 4 ? "4xx" : "5xx",
+                    c == 0   ? "other"
+                    : c == 1 ? "1xx"
+                    : c == 2 ? "2xx"
+                    : c == 3 ? "3xx"
+                    : c == 4 ? "4xx"
+                             : "5xx",
                     (unsigned long long)m->requests[r][c]);
     }
   }
   gw_hist_write(&m->latency, "floatcast_request_duration_seconds", NULL,
-                "First request byte to answer handed to the socket, metering commit included.",
-                out);
+                "First request byte to answer handed to the socket, metering commit included.", out);
   static const char *const stages[GW_STAGES] = {"receive", "process", "metering", "write"};
   for (int st = 0; st < GW_STAGES; st++) {
     char labels[32];
@@ -61,8 +64,7 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                 "# TYPE floatcast_cache_entries gauge\n"
                 "floatcast_cache_entries %llu\n",
                 (unsigned long long)cache->hits, (unsigned long long)cache->misses,
-                lookups ? (double)cache->hits / (double)lookups : 0.0,
-                (unsigned long long)cache->entries);
+                lookups ? (double)cache->hits / (double)lookups : 0.0, (unsigned long long)cache->entries);
   fc_buf_printf(out,
                 "# HELP floatcast_insight_computations_total Cacheable calls that missed the cache "
                 "and computed (single flight leaders).\n"
@@ -116,20 +118,21 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                 "floatcast_metering_lag_seconds_count %llu\n"
                 "# TYPE floatcast_metering_lag_max_seconds gauge\n"
                 "floatcast_metering_lag_max_seconds %.6f\n",
-                (unsigned long long)meter->committed, (unsigned long long)meter->failed,
-                (unsigned long long)pending, (unsigned long long)meter->batches,
-                (double)meter->lag_ns_sum / 1e9, (unsigned long long)meter->committed,
-                (double)meter->lag_ns_max / 1e9);
+                (unsigned long long)meter->committed, (unsigned long long)meter->failed, (unsigned long long)pending,
+                (unsigned long long)meter->batches, (double)meter->lag_ns_sum / 1e9,
+                (unsigned long long)meter->committed, (double)meter->lag_ns_max / 1e9);
   gw_hist_write(&meter->wait, "floatcast_metering_wait_seconds", NULL,
                 "A usage record queued until its group commit begins.", out);
   gw_hist_write(&meter->commit, "floatcast_metering_commit_seconds", NULL,
                 "One group commit of usage records, BEGIN to COMMIT.", out);
   gw_hist_write(&meter->commit_cpu, "floatcast_metering_commit_cpu_seconds", NULL,
                 "The writer thread's CPU time in one group commit (the rest of the commit's "
-                "time is waiting: disk, locks, scheduling).", out);
+                "time is waiting: disk, locks, scheduling).",
+                out);
   gw_hist_write(&meter->deliver, "floatcast_metering_deliver_seconds", NULL,
                 "Commit done until the loop takes the record back (the answer left before, "
-                "sent by the writer, unless the socket was full).", out);
+                "sent by the writer, unless the socket was full).",
+                out);
   gw_hist_write(&meter->send, "floatcast_metering_send_seconds", NULL,
                 "Commit done until the writer has sent the batch's answers.", out);
   fc_buf_puts(out, "# HELP floatcast_metering_batch_records Records per group commit.\n"
@@ -138,15 +141,13 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
   for (int b = 0; b < GW_BATCH_BUCKETS; b++) {
     cum += meter->batch_size[b];
     if (b < GW_BATCH_BUCKETS - 1)
-      fc_buf_printf(out, "floatcast_metering_batch_records_bucket{le=\"%d\"} %llu\n", 1 << b,
-                    (unsigned long long)cum);
+      fc_buf_printf(out, "floatcast_metering_batch_records_bucket{le=\"%d\"} %llu\n", 1 << b, (unsigned long long)cum);
   }
   fc_buf_printf(out,
                 "floatcast_metering_batch_records_bucket{le=\"+Inf\"} %llu\n"
                 "floatcast_metering_batch_records_sum %llu\n"
                 "floatcast_metering_batch_records_count %llu\n",
-                (unsigned long long)cum,
-                (unsigned long long)(meter->committed + meter->failed),
+                (unsigned long long)cum, (unsigned long long)(meter->committed + meter->failed),
                 (unsigned long long)meter->batches);
   gw_hist_write(&meter->checkpoint, "floatcast_wal_checkpoint_seconds", NULL,
                 "Background PASSIVE WAL checkpoints (off the commit path).", out);

@@ -31,7 +31,7 @@ enum gw_stage { GW_STAGE_RECEIVE, GW_STAGE_PROCESS, GW_STAGE_METERING, GW_STAGE_
 
 typedef struct gw_metrics {
   uint64_t requests[GW_METRICS_ROUTES + 1][6]; /* route (last: none), status class 0..5 */
-  gw_hist latency;                              /* first byte to answer handed to the socket */
+  gw_hist latency;                             /* first byte to answer handed to the socket */
   gw_hist stage[GW_STAGES];
   gw_hist loop_busy; /* per loop iteration: time not spent waiting in poll */
   uint64_t limited;  /* 429 answers (rate, quota, concurrency) */
@@ -48,7 +48,6 @@ void gw_metrics_observe(gw_metrics *m, size_t route_index, int status, double se
 /* Writes every metric; route_name(i) names route i. gate and meter may be
  * NULL (not written). */
 void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), size_t n_routes,
-                      const gw_cache_stats *cache, const gw_gate_stats *gate,
-                      const gw_meter_stats *meter, fc_buf *out);
+                      const gw_cache_stats *cache, const gw_gate_stats *gate, const gw_meter_stats *meter, fc_buf *out);
 
 #endif /* GW_METRICS_H */

@@ -74,7 +74,7 @@ static const char *v4_class(const unsigned char *a) {
 
 static const char *v6_class(const unsigned char *a) {
   static const unsigned char zero[16], mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff},
-                             nat64[12] = {0, 0x64, 0xff, 0x9b};
+                                       nat64[12] = {0, 0x64, 0xff, 0x9b};
   if (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1)) return a[15] ? "loopback" : "unspecified";
   if (!memcmp(a, mapped, 12) || !memcmp(a, zero, 12) || !memcmp(a, nat64, 12)) return v4_class(a + 12);
   if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return "link-local";

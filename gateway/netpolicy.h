@@ -21,7 +21,7 @@ struct sockaddr;
 #define GW_NETPOLICY_MAX 32
 
 typedef struct gw_cidr {
-  int v6;                  /* 0: IPv4 (addr[0..4)), 1: IPv6 */
+  int v6; /* 0: IPv4 (addr[0..4)), 1: IPv6 */
   unsigned char addr[16];
   int bits;
 } gw_cidr;

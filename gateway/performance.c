@@ -57,8 +57,8 @@ void gw_perf_set_actions(gw_perf *p, struct gw_registry *registry, struct gw_web
 
 /* One recorded forecast of a kind; the arrays are borrowed. */
 static int record(gw_perf *p, const char *tenant, const char *kind, const char *currency, const char *gran,
-                  int64_t step, int64_t origin, const char *source, int64_t version, size_t h, double *mean,
-                  double *lo, double *hi, double *lo95, double *hi95, fc_err *err) {
+                  int64_t step, int64_t origin, const char *source, int64_t version, size_t h, double *mean, double *lo,
+                  double *hi, double *lo95, double *hi95, fc_err *err) {
   gw_prediction pr;
   int stored = 0;
   memset(&pr, 0, sizeof pr);
@@ -114,8 +114,8 @@ static double cash_flow_scale(const fc_treasury *t, const gw_prediction *pr, fc_
   double *out = calloc(w, sizeof *out), *in = calloc(w, sizeof *in), scale = NAN;
   *rc = out && in ? FC_OK : fc_err_set(err, FC_ENOMEM, "out of memory");
   if (*rc == FC_OK)
-    *rc = fc_cashflow_actuals(t, pr->tenant, pr->currency, pr->origin + pr->step - (int64_t)w * pr->step, pr->step,
-                              w, out, in, err);
+    *rc = fc_cashflow_actuals(t, pr->tenant, pr->currency, pr->origin + pr->step - (int64_t)w * pr->step, pr->step, w,
+                              out, in, err);
   if (*rc == FC_OK) {
     size_t skip = leading_zeros(out, in, w);
     const double *y = strcmp(pr->kind, "cash_flow_out") == 0 ? out : in;
@@ -156,8 +156,8 @@ int gw_perf_record_cash_flow(gw_perf *p, const fc_cashflow *cf, const char *gran
    * is origin + i step with origin = now - step. */
   const char *m = fc_cashflow_method_name(cf->method);
   int rc = record(p, cf->tenant_id, "cash_flow_out", cf->currency, granularity, cf->step, cf->now - cf->step, m,
-                  FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->out.p50, cf->out.p10, cf->out.p90,
-                  cf->out.p2_5, cf->out.p97_5, err);
+                  FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->out.p50, cf->out.p10, cf->out.p90, cf->out.p2_5,
+                  cf->out.p97_5, err);
   if (rc == FC_OK)
     rc = record(p, cf->tenant_id, "cash_flow_in", cf->currency, granularity, cf->step, cf->now - cf->step, m,
                 FC_CASHFLOW_MODEL_VERSION, (size_t)cf->horizon, cf->in.p50, cf->in.p10, cf->in.p90, cf->in.p2_5,
@@ -340,8 +340,10 @@ static int evaluate_flows(gw_perf *p, const char *tenant, flow_ctx *out, fc_err 
   flow_ctx x = {p, t, 0, 0, 0, 0, err};
   int rc = t ? gw_db_load_tenant(p->db, tenant, t, err) : fc_err_set(err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK) x.now = fc_treasury_default_now(t, tenant);
-  if (rc == FC_OK && x.now != FC_TIME_NONE) rc = gw_db_predictions_each(p->db, tenant, "cash_flow_out", realize_flow, &x, err);
-  if (rc == FC_OK && x.now != FC_TIME_NONE) rc = gw_db_predictions_each(p->db, tenant, "cash_flow_in", realize_flow, &x, err);
+  if (rc == FC_OK && x.now != FC_TIME_NONE)
+    rc = gw_db_predictions_each(p->db, tenant, "cash_flow_out", realize_flow, &x, err);
+  if (rc == FC_OK && x.now != FC_TIME_NONE)
+    rc = gw_db_predictions_each(p->db, tenant, "cash_flow_in", realize_flow, &x, err);
   for (int i = 0; i < 3 && rc == FC_OK && x.now != FC_TIME_NONE; i++)
     rc = gw_db_predictions_each(p->db, tenant, treasury_kinds[i], realize_treasury, &x, err);
   if (rc == FC_OK) rc = gw_perf_refresh_metrics(p, err);
@@ -355,8 +357,9 @@ void gw_perf_treasury_hook(const char *tenant, fc_buf *result, void *arg) {
   flow_ctx x;
   fc_err_clear(&err);
   if (evaluate_flows(arg, tenant, &x, &err) == FC_OK) {
-    fc_buf_printf(result, ",\"cash_flow_performance\":{\"realized\":%zu,\"treasury_realized\":%zu,"
-                          "\"treasury_brier\":%zu}",
+    fc_buf_printf(result,
+                  ",\"cash_flow_performance\":{\"realized\":%zu,\"treasury_realized\":%zu,"
+                  "\"treasury_brier\":%zu}",
                   x.written, x.treasury_written, x.brier);
   } else {
     fc_buf_puts(result, ",\"cash_flow_performance_error\":");
@@ -364,16 +367,15 @@ void gw_perf_treasury_hook(const char *tenant, fc_buf *result, void *arg) {
   }
 }
 
-int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency,
-                           const char *granularity, int64_t step, int64_t origin,
-                           const char *source, int64_t version, const fc_forecast *f, fc_err *err) {
+int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency, const char *granularity, int64_t step,
+                           int64_t origin, const char *source, int64_t version, const fc_forecast *f, fc_err *err) {
   /* Level 0 is the 80 % interval: its bounds are the 0.1 and 0.9
    * quantiles; a 95 % level, when asked for, the 0.025 and 0.975. */
   double *lo95 = NULL, *hi95 = NULL;
   for (size_t k = 1; k < f->nlevels; k++)
     if (f->levels[k] == 95.0) lo95 = f->lo + k * f->h, hi95 = f->hi + k * f->h;
-  return record(p, tenant, "revenue", currency, granularity, step, origin, source, version, f->h, f->mean,
-                f->lo, f->hi, lo95, hi95, err);
+  return record(p, tenant, "revenue", currency, granularity, step, origin, source, version, f->h, f->mean, f->lo, f->hi,
+                lo95, hi95, err);
 }
 
 typedef struct realize_ctx {

@@ -33,9 +33,8 @@ void gw_perf_destroy(gw_perf *p);
  * tenant's currency series at granularity (step seconds) made at origin
  * (the last history bucket) by source ("champion" with version, or
  * "refit" with 0). */
-int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency,
-                           const char *granularity, int64_t step, int64_t origin,
-                           const char *source, int64_t version, const fc_forecast *f, fc_err *err);
+int gw_perf_record_revenue(gw_perf *p, const char *tenant, const char *currency, const char *granularity, int64_t step,
+                           int64_t origin, const char *source, int64_t version, const fc_forecast *f, fc_err *err);
 struct gw_registry;
 struct gw_webhooks;
 /* Before the first evaluation: with these, an evaluation also judges each

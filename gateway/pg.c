@@ -118,12 +118,11 @@ static const char migration_1[] =
     " FOR EACH STATEMENT EXECUTE FUNCTION model_versions_guard();";
 
 /* Migration 2: browser sessions (db_sessions.h), as SQLite's table. */
-static const char migration_2[] =
-    "CREATE TABLE sessions ("
-    " id text PRIMARY KEY, tenant_id text NOT NULL, key_id text NOT NULL,"
-    " token_sha256 text NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL,"
-    " revoked_at bigint);"
-    "CREATE INDEX sessions_by_key ON sessions (key_id);";
+static const char migration_2[] = "CREATE TABLE sessions ("
+                                  " id text PRIMARY KEY, tenant_id text NOT NULL, key_id text NOT NULL,"
+                                  " token_sha256 text NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL,"
+                                  " revoked_at bigint);"
+                                  "CREATE INDEX sessions_by_key ON sessions (key_id);";
 
 /* Migration 3: the insights' daily rollups (db_rollups.h). A trigger
  * keeps them in the ingesting transaction: a created row adds itself, an
@@ -237,8 +236,9 @@ static const char migration_alerts[] =
  * count reaches 0 is deleted; the transactions already stored are summed
  * once. Refund and purchase as core/segments reads them (fc_seg_day). */
 #define UD_KEY "(tenant_id, currency, day, partner_id, user_id, transaction_type, category)"
-#define UD_OLD "(old.tenant_id, old.currency, txn_day(old.action_date), old.partner_id, old.user_id," \
-               " old.transaction_type, old.category)"
+#define UD_OLD                                                                           \
+  "(old.tenant_id, old.currency, txn_day(old.action_date), old.partner_id, old.user_id," \
+  " old.transaction_type, old.category)"
 static const char migration_user_daily[] =
     "CREATE TABLE txn_user_daily ("
     " tenant_id text NOT NULL, currency text NOT NULL, partner_id text NOT NULL,"
@@ -337,11 +337,17 @@ static const char migration_alert_watermarks[] =
 
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_scenarios,
-                                         migration_alerts, migration_user_daily,
+static const char *const migrations[] = {migration_1,
+                                         migration_2,
+                                         migration_3,
+                                         migration_4,
+                                         migration_5,
+                                         migration_scenarios,
+                                         migration_alerts,
+                                         migration_user_daily,
                                          migration_realized_mase_coverage95,
-                                         migration_time_zones, migration_alert_watermarks};
+                                         migration_time_zones,
+                                         migration_alert_watermarks};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */
@@ -396,17 +402,11 @@ int pg_do(PGconn *c, const char *sql, const pg_args *a, const char *what, fc_err
   return r ? FC_OK : pg_failed(err);
 }
 
-int64_t pg_i64(const PGresult *r, int row, int col) {
-  return strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
+int64_t pg_i64(const PGresult *r, int row, int col) { return strtoll(PQgetvalue(r, row, col), NULL, 10); }
 
-const char *pg_text(const PGresult *r, int row, int col) {
-  return PQgetvalue(r, row, col); /* "" for NULL */
-}
+const char *pg_text(const PGresult *r, int row, int col) { return PQgetvalue(r, row, col); /* "" for NULL */ }
 
-int pg_null(const PGresult *r, int row, int col) {
-  return PQgetisnull(r, row, col);
-}
+int pg_null(const PGresult *r, int row, int col) { return PQgetisnull(r, row, col); }
 
 int64_t pg_time(const PGresult *r, int row, int col) {
   return pg_null(r, row, col) ? FC_TIME_NONE : pg_i64(r, row, col);
@@ -505,18 +505,18 @@ static int migrate(PGconn *c, void *arg, fc_err *err) {
   /* One node migrates at a time; the others then find it done. */
   int rc = pg_do(c, "SELECT pg_advisory_xact_lock(7239001)", NULL, "migration lock", err);
   if (rc == FC_OK)
-    rc = pg_do(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
-                  " applied_at timestamptz NOT NULL DEFAULT now())",
+    rc = pg_do(c,
+               "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
+               " applied_at timestamptz NOT NULL DEFAULT now())",
                NULL, "schema_migrations", err);
-  PGresult *r = rc == FC_OK ? pg_exec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations",
-                                      NULL, "schema version", err)
-                            : NULL;
+  PGresult *r = rc == FC_OK
+                    ? pg_exec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL, "schema version", err)
+                    : NULL;
   if (!r) return pg_failed(err);
   int have = (int)pg_i64(r, 0, 0);
   PQclear(r);
   if (have > N_MIGRATIONS)
-    return fc_err_set(err, FC_EUNSUPPORTED,
-                      "postgresql: the schema is at version %d, newer than this gateway's %d",
+    return fc_err_set(err, FC_EUNSUPPORTED, "postgresql: the schema is at version %d, newer than this gateway's %d",
                       have, N_MIGRATIONS);
   for (int v = have + 1; v <= N_MIGRATIONS && rc == FC_OK; v++) {
     /* PQexec: a migration is several statements without parameters. */
@@ -526,8 +526,7 @@ static int migrate(PGconn *c, void *arg, fc_err *err) {
     pg_args a = {0};
     pg_arg_i64(&a, v);
     if (rc == FC_OK)
-      rc = pg_do(c, "INSERT INTO schema_migrations (version) VALUES ($1::integer)", &a,
-                 "migration", err);
+      rc = pg_do(c, "INSERT INTO schema_migrations (version) VALUES ($1::integer)", &a, "migration", err);
   }
   return rc;
 }
@@ -574,77 +573,73 @@ static int is_empty_fn(PGconn *c, void *arg, fc_err *err) {
   return FC_OK;
 }
 
-int gw_pg_is_empty(gw_pg *pg, int *empty, fc_err *err) {
-  return pg_run(pg, 1, is_empty_fn, empty, err);
-}
+int gw_pg_is_empty(gw_pg *pg, int *empty, fc_err *err) { return pg_run(pg, 1, is_empty_fn, empty, err); }
 
 /* An upsert writes only when some column differs (the WHERE), and
  * RETURNING says whether the row was inserted (xmax = 0) or updated; no
  * row back means present and equal: unchanged. */
 static const char *upsert_sql(fc_record_kind k) {
   switch (k) {
-    case FC_RECORD_ACCOUNTS:
-      return "INSERT INTO accounts AS t (tenant_id, id, currency, scale, balance_available,"
-             " allow_overdraft) VALUES ($1, $2, $3, $4, $5, $6)"
-             " ON CONFLICT (tenant_id, id) DO UPDATE SET currency = excluded.currency,"
-             " scale = excluded.scale, balance_available = excluded.balance_available,"
-             " allow_overdraft = excluded.allow_overdraft"
-             " WHERE (t.currency, t.scale, t.balance_available, t.allow_overdraft) IS DISTINCT FROM"
-             " (excluded.currency, excluded.scale, excluded.balance_available,"
-             " excluded.allow_overdraft) RETURNING (xmax = 0)";
-    case FC_RECORD_TRANSFERS:
-      return "INSERT INTO transfers AS t (tenant_id, id, from_account_id, to_account_id,"
-             " currency, scale, amount, status, created_at, scheduled_for)"
-             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-             " ON CONFLICT (tenant_id, id) DO UPDATE SET from_account_id = excluded.from_account_id,"
-             " to_account_id = excluded.to_account_id, currency = excluded.currency,"
-             " scale = excluded.scale, amount = excluded.amount, status = excluded.status,"
-             " created_at = excluded.created_at, scheduled_for = excluded.scheduled_for"
-             " WHERE (t.from_account_id, t.to_account_id, t.currency, t.scale, t.amount, t.status,"
-             " t.created_at, t.scheduled_for) IS DISTINCT FROM (excluded.from_account_id,"
-             " excluded.to_account_id, excluded.currency, excluded.scale, excluded.amount,"
-             " excluded.status, excluded.created_at, excluded.scheduled_for) RETURNING (xmax = 0)";
-    case FC_RECORD_STREAMS:
-      return "INSERT INTO streams AS t (tenant_id, id, currency, scale, flow_rate, funded_amount,"
-             " total_streamed, status, started_at, cancelled_at, total_paused_seconds,"
-             " last_pause_at, flow_rate_decimals)"
-             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-             " ON CONFLICT (tenant_id, id) DO UPDATE SET currency = excluded.currency,"
-             " scale = excluded.scale, flow_rate = excluded.flow_rate,"
-             " flow_rate_decimals = excluded.flow_rate_decimals,"
-             " funded_amount = excluded.funded_amount, total_streamed = excluded.total_streamed,"
-             " status = excluded.status, started_at = excluded.started_at,"
-             " cancelled_at = excluded.cancelled_at,"
-             " total_paused_seconds = excluded.total_paused_seconds,"
-             " last_pause_at = excluded.last_pause_at"
-             " WHERE (t.currency, t.scale, t.flow_rate, t.flow_rate_decimals, t.funded_amount,"
-             " t.total_streamed, t.status, t.started_at, t.cancelled_at, t.total_paused_seconds,"
-             " t.last_pause_at) IS DISTINCT FROM (excluded.currency, excluded.scale,"
-             " excluded.flow_rate, excluded.flow_rate_decimals, excluded.funded_amount,"
-             " excluded.total_streamed, excluded.status, excluded.started_at,"
-             " excluded.cancelled_at, excluded.total_paused_seconds, excluded.last_pause_at)"
-             " RETURNING (xmax = 0)";
-    case FC_RECORD_TRANSACTIONS:
-      return "INSERT INTO transactions AS t (tenant_id, id, partner_id, user_id, action_date,"
-             " currency, scale, amount, transaction_type, category)"
-             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-             " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id = excluded.partner_id,"
-             " user_id = excluded.user_id, action_date = excluded.action_date,"
-             " currency = excluded.currency, scale = excluded.scale, amount = excluded.amount,"
-             " transaction_type = excluded.transaction_type, category = excluded.category"
-             " WHERE (t.partner_id, t.user_id, t.action_date, t.currency, t.scale, t.amount,"
-             " t.transaction_type, t.category) IS DISTINCT FROM (excluded.partner_id,"
-             " excluded.user_id, excluded.action_date, excluded.currency, excluded.scale,"
-             " excluded.amount, excluded.transaction_type, excluded.category)"
-             " RETURNING (xmax = 0)";
-    default:
-      return NULL;
+  case FC_RECORD_ACCOUNTS:
+    return "INSERT INTO accounts AS t (tenant_id, id, currency, scale, balance_available,"
+           " allow_overdraft) VALUES ($1, $2, $3, $4, $5, $6)"
+           " ON CONFLICT (tenant_id, id) DO UPDATE SET currency = excluded.currency,"
+           " scale = excluded.scale, balance_available = excluded.balance_available,"
+           " allow_overdraft = excluded.allow_overdraft"
+           " WHERE (t.currency, t.scale, t.balance_available, t.allow_overdraft) IS DISTINCT FROM"
+           " (excluded.currency, excluded.scale, excluded.balance_available,"
+           " excluded.allow_overdraft) RETURNING (xmax = 0)";
+  case FC_RECORD_TRANSFERS:
+    return "INSERT INTO transfers AS t (tenant_id, id, from_account_id, to_account_id,"
+           " currency, scale, amount, status, created_at, scheduled_for)"
+           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+           " ON CONFLICT (tenant_id, id) DO UPDATE SET from_account_id = excluded.from_account_id,"
+           " to_account_id = excluded.to_account_id, currency = excluded.currency,"
+           " scale = excluded.scale, amount = excluded.amount, status = excluded.status,"
+           " created_at = excluded.created_at, scheduled_for = excluded.scheduled_for"
+           " WHERE (t.from_account_id, t.to_account_id, t.currency, t.scale, t.amount, t.status,"
+           " t.created_at, t.scheduled_for) IS DISTINCT FROM (excluded.from_account_id,"
+           " excluded.to_account_id, excluded.currency, excluded.scale, excluded.amount,"
+           " excluded.status, excluded.created_at, excluded.scheduled_for) RETURNING (xmax = 0)";
+  case FC_RECORD_STREAMS:
+    return "INSERT INTO streams AS t (tenant_id, id, currency, scale, flow_rate, funded_amount,"
+           " total_streamed, status, started_at, cancelled_at, total_paused_seconds,"
+           " last_pause_at, flow_rate_decimals)"
+           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+           " ON CONFLICT (tenant_id, id) DO UPDATE SET currency = excluded.currency,"
+           " scale = excluded.scale, flow_rate = excluded.flow_rate,"
+           " flow_rate_decimals = excluded.flow_rate_decimals,"
+           " funded_amount = excluded.funded_amount, total_streamed = excluded.total_streamed,"
+           " status = excluded.status, started_at = excluded.started_at,"
+           " cancelled_at = excluded.cancelled_at,"
+           " total_paused_seconds = excluded.total_paused_seconds,"
+           " last_pause_at = excluded.last_pause_at"
+           " WHERE (t.currency, t.scale, t.flow_rate, t.flow_rate_decimals, t.funded_amount,"
+           " t.total_streamed, t.status, t.started_at, t.cancelled_at, t.total_paused_seconds,"
+           " t.last_pause_at) IS DISTINCT FROM (excluded.currency, excluded.scale,"
+           " excluded.flow_rate, excluded.flow_rate_decimals, excluded.funded_amount,"
+           " excluded.total_streamed, excluded.status, excluded.started_at,"
+           " excluded.cancelled_at, excluded.total_paused_seconds, excluded.last_pause_at)"
+           " RETURNING (xmax = 0)";
+  case FC_RECORD_TRANSACTIONS:
+    return "INSERT INTO transactions AS t (tenant_id, id, partner_id, user_id, action_date,"
+           " currency, scale, amount, transaction_type, category)"
+           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+           " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id = excluded.partner_id,"
+           " user_id = excluded.user_id, action_date = excluded.action_date,"
+           " currency = excluded.currency, scale = excluded.scale, amount = excluded.amount,"
+           " transaction_type = excluded.transaction_type, category = excluded.category"
+           " WHERE (t.partner_id, t.user_id, t.action_date, t.currency, t.scale, t.amount,"
+           " t.transaction_type, t.category) IS DISTINCT FROM (excluded.partner_id,"
+           " excluded.user_id, excluded.action_date, excluded.currency, excluded.scale,"
+           " excluded.amount, excluded.transaction_type, excluded.category)"
+           " RETURNING (xmax = 0)";
+  default: return NULL;
   }
 }
 
 /* The arguments of row i of batch b (stored under tenant for transactions). */
-static void row_args(const fc_batch *b, fc_record_kind kind, const char *tenant, size_t i,
-                     pg_args *a) {
+static void row_args(const fc_batch *b, fc_record_kind kind, const char *tenant, size_t i, pg_args *a) {
   memset(a, 0, sizeof *a);
   if (kind == FC_RECORD_ACCOUNTS) {
     const fc_account *x = &fc_batch_accounts(b)[i];
@@ -674,15 +669,11 @@ static void row_args(const fc_batch *b, fc_record_kind kind, const char *tenant,
 }
 
 /* One batch: the upsert prepared once (unnamed), run per row. */
-static int put_batch(PGconn *c, const char *tenant, const fc_batch *b, gw_store_counts *n,
-                     fc_err *err) {
+static int put_batch(PGconn *c, const char *tenant, const fc_batch *b, gw_store_counts *n, fc_err *err) {
   fc_record_kind kind = fc_batch_kind(b);
   const char *sql = upsert_sql(kind);
-  if (!sql)
-    return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported",
-                      fc_record_kind_name(kind));
-  if (kind == FC_RECORD_TRANSACTIONS && !tenant)
-    return fc_err_set(err, FC_EINVAL, "transactions need a tenant");
+  if (!sql) return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported", fc_record_kind_name(kind));
+  if (kind == FC_RECORD_TRANSACTIONS && !tenant) return fc_err_set(err, FC_EINVAL, "transactions need a tenant");
   PGresult *p = PQprepare(c, "", sql, 0, NULL);
   int rc = PQresultStatus(p) == PGRES_COMMAND_OK ? FC_OK : pg_fail(c, err, "insert", p);
   PQclear(p);
@@ -817,8 +808,7 @@ static int row_stream(const PGresult *r, int i, fc_treasury *t, fc_err *err) {
 
 typedef int (*row_fn)(const PGresult *r, int i, fc_treasury *t, fc_err *err);
 
-static int load_table(PGconn *c, const char *sql, const char *tenant, row_fn fn, fc_treasury *t,
-                      fc_err *err) {
+static int load_table(PGconn *c, const char *sql, const char *tenant, row_fn fn, fc_treasury *t, fc_err *err) {
   pg_args a = {0};
   pg_arg_text(&a, tenant);
   PGresult *r = pg_exec(c, sql, &a, "load", err);

@@ -52,8 +52,7 @@ int gw_pg_tenant_create(gw_pg *pg, const char *id, const char *name, int64_t now
 int gw_pg_tenant_exists(gw_pg *pg, const char *id, int *exists, fc_err *err);
 /* old_id: revoked in the same transaction (rotation); seeded: a
  * --seed-demo key (revokes the earlier seeded keys). */
-int gw_pg_key_insert(gw_pg *pg, const gw_key_info *k, const char *old_id, int seeded, int64_t now,
-                     fc_err *err);
+int gw_pg_key_insert(gw_pg *pg, const gw_key_info *k, const char *old_id, int seeded, int64_t now, fc_err *err);
 int gw_pg_key_get(gw_pg *pg, const char *id, gw_key_info *out, fc_err *err);
 int gw_pg_key_set_tier(gw_pg *pg, const char *id, const char *tier, fc_err *err);
 int gw_pg_key_revoke(gw_pg *pg, const char *id, int64_t now, fc_err *err);
@@ -61,14 +60,11 @@ int gw_pg_tenants_write_json(gw_pg *pg, fc_buf *out, size_t *count, fc_err *err)
 int gw_pg_keys_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
 int gw_pg_keys_each(gw_pg *pg, gw_key_fn fn, void *arg, fc_err *err);
 int gw_pg_usage_add(gw_pg *pg, const gw_usage_row *rows, size_t n, fc_err *err);
-int gw_pg_usage_served_since(gw_pg *pg, int64_t since, gw_usage_tenant_fn fn, void *arg,
-                             fc_err *err);
-int gw_pg_usage_write(gw_pg *pg, const char *tenant, int64_t from, int64_t to, int by_hour,
-                      int csv, fc_buf *out, int64_t *total, fc_err *err);
-int gw_pg_usage_calls(gw_pg *pg, const char *tenant, const char *key_id, int status_class,
-                      int64_t *out, fc_err *err);
-int gw_pg_load_transactions(gw_pg *pg, const char *tenant, int64_t since, gw_txn_set *out,
-                            fc_err *err);
+int gw_pg_usage_served_since(gw_pg *pg, int64_t since, gw_usage_tenant_fn fn, void *arg, fc_err *err);
+int gw_pg_usage_write(gw_pg *pg, const char *tenant, int64_t from, int64_t to, int by_hour, int csv, fc_buf *out,
+                      int64_t *total, fc_err *err);
+int gw_pg_usage_calls(gw_pg *pg, const char *tenant, const char *key_id, int status_class, int64_t *out, fc_err *err);
+int gw_pg_load_transactions(gw_pg *pg, const char *tenant, int64_t since, gw_txn_set *out, fc_err *err);
 
 /* pg_lease.c (lease.h): *got = 1 and *conn the session holding the
  * advisory lock `name`, or *got = 0 when another session holds it. */
@@ -77,55 +73,48 @@ void gw_pg_lease_release(gw_pg *pg, void *conn);
 
 /* pg_models.c */
 int gw_pg_model_insert(gw_pg *pg, gw_model_version *v, fc_err *err);
-int gw_pg_model_champion(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                         const char *granularity, gw_model_version *out, fc_err *err);
+int gw_pg_model_champion(gw_pg *pg, const char *tenant, const char *kind, const char *currency, const char *granularity,
+                         gw_model_version *out, fc_err *err);
 int gw_pg_models_write_json(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
                             const char *granularity, fc_buf *out, size_t *count, fc_err *err);
 int gw_pg_transaction_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
 int gw_pg_treasury_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
 
 /* pg_rollups.c (db_rollups.h; migration 3's trigger keeps them) */
-int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out,
-                     fc_err *err);
+int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out, fc_err *err);
 
 /* pg_user_days.c (db_user_days.h; migration_user_daily's trigger keeps them) */
-int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, const char *partner,
-                         int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err);
+int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, const char *partner, int64_t from_day,
+                         int64_t to_day, gw_user_days *out, fc_err *err);
 
 /* pg_perf.c (db_perf.h) */
 int gw_pg_prediction_insert(gw_pg *pg, const gw_prediction *p, int *stored, fc_err *err);
-int gw_pg_predictions_each(gw_pg *pg, const char *tenant, const char *kind, gw_prediction_fn fn,
-                           void *arg, fc_err *err);
-int gw_pg_realized_put(gw_pg *pg, const char *prediction_id, const gw_realized *r, size_t n,
-                       fc_err *err);
+int gw_pg_predictions_each(gw_pg *pg, const char *tenant, const char *kind, gw_prediction_fn fn, void *arg,
+                           fc_err *err);
+int gw_pg_realized_put(gw_pg *pg, const char *prediction_id, const gw_realized *r, size_t n, fc_err *err);
 int gw_pg_realized_window(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                          const char *granularity, const char *source, int64_t version, size_t max,
-                          gw_realized *out, size_t *n, int64_t *origin, fc_err *err);
-int gw_pg_brier_put(gw_pg *pg, const char *prediction_id, int hours, double p, int outcome,
-                    fc_err *err);
-int gw_pg_brier_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency, int prom,
-                      fc_buf *out, size_t *count, fc_err *err);
-int gw_pg_calibration_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                            fc_buf *out, size_t *count, fc_err *err);
+                          const char *granularity, const char *source, int64_t version, size_t max, gw_realized *out,
+                          size_t *n, int64_t *origin, fc_err *err);
+int gw_pg_brier_put(gw_pg *pg, const char *prediction_id, int hours, double p, int outcome, fc_err *err);
+int gw_pg_brier_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency, int prom, fc_buf *out,
+                      size_t *count, fc_err *err);
+int gw_pg_calibration_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency, fc_buf *out,
+                            size_t *count, fc_err *err);
 int gw_pg_performance_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                            const char *granularity, int prom, fc_buf *out, size_t *count,
-                            fc_err *err);
+                            const char *granularity, int prom, fc_buf *out, size_t *count, fc_err *err);
 
 /* pg_experiments.c (experiments.h) */
-int gw_pg_experiment_for(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                         gw_experiment *out, fc_err *err);
-int gw_pg_experiment_get(gw_pg *pg, const char *tenant, const char *id, gw_experiment *out,
+int gw_pg_experiment_for(gw_pg *pg, const char *tenant, const char *kind, const char *currency, gw_experiment *out,
                          fc_err *err);
+int gw_pg_experiment_get(gw_pg *pg, const char *tenant, const char *id, gw_experiment *out, fc_err *err);
 int gw_pg_experiment_insert(gw_pg *pg, const gw_experiment *e, fc_err *err);
-int gw_pg_experiments_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count,
-                                 fc_err *err);
-int gw_pg_experiment_predictions(gw_pg *pg, const gw_experiment *e, gw_arm_pred **out, size_t *n,
-                                 fc_err *err);
+int gw_pg_experiments_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
+int gw_pg_experiment_predictions(gw_pg *pg, const gw_experiment *e, gw_arm_pred **out, size_t *n, fc_err *err);
 
 /* pg_scenarios.c (scenarios.h) */
 int gw_pg_scenario_insert(gw_pg *pg, const gw_scenario *s, fc_err *err);
-int gw_pg_scenario_update(gw_pg *pg, const char *tenant, const char *id, const char *name,
-                          const char *scenario, int64_t now, gw_scenario *out, fc_err *err);
+int gw_pg_scenario_update(gw_pg *pg, const char *tenant, const char *id, const char *name, const char *scenario,
+                          int64_t now, gw_scenario *out, fc_err *err);
 int gw_pg_scenario_get(gw_pg *pg, const char *tenant, const char *id, gw_scenario *out, fc_err *err);
 int gw_pg_scenario_delete(gw_pg *pg, const char *tenant, const char *id, fc_err *err);
 int gw_pg_scenarios_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
@@ -137,10 +126,8 @@ int gw_pg_track_each(gw_pg *pg, const char *tenant, const char *kind, const char
 /* pg_sessions.c (db_sessions.h) */
 int gw_pg_session_insert(gw_pg *pg, const gw_session_info *s, fc_err *err);
 int gw_pg_session_revoke(gw_pg *pg, const char *id, int64_t now, size_t *n, fc_err *err);
-int gw_pg_sessions_revoke_key(gw_pg *pg, const char *key_id, int64_t now, size_t *n,
-                              fc_err *err);
-int gw_pg_session_get(gw_pg *pg, const char *id, int64_t now, gw_session_info *out, int *found,
-                      fc_err *err);
+int gw_pg_sessions_revoke_key(gw_pg *pg, const char *key_id, int64_t now, size_t *n, fc_err *err);
+int gw_pg_session_get(gw_pg *pg, const char *id, int64_t now, gw_session_info *out, int *found, fc_err *err);
 int gw_pg_sessions_load(gw_pg *pg, int64_t now, gw_session_fn fn, void *arg, fc_err *err);
 
 #endif /* GW_PG_H */

@@ -39,14 +39,11 @@ static void json_time_ms(fc_buf *out, const PGresult *r, int i, int col) {
 }
 
 /* Rows changed by the command of r. */
-static int64_t changed(const PGresult *r) {
-  return strtoll(PQcmdTuples((PGresult *)r), NULL, 10);
-}
+static int64_t changed(const PGresult *r) { return strtoll(PQcmdTuples((PGresult *)r), NULL, 10); }
 
 /* Runs one statement whose result is not needed, and reports how many rows
  * it changed. */
-static int exec_count(PGconn *c, const char *sql, const pg_args *a, const char *what, int64_t *n,
-                      fc_err *err) {
+static int exec_count(PGconn *c, const char *sql, const pg_args *a, const char *what, int64_t *n, fc_err *err) {
   PGresult *r = pg_exec(c, sql, a, what, err);
   if (!r) return pg_failed(err);
   if (n) *n = changed(r);
@@ -117,8 +114,7 @@ int gw_pg_settings_get(gw_pg *pg, const char *tenant, gw_alert_settings *out, fc
   settings_arg x = {tenant, NULL, out, 0};
   memset(out, 0, sizeof *out);
   int rc = pg_run(pg, 1, settings_get_fn, &x, err);
-  if (rc == FC_OK && !x.found)
-    rc = fc_err_set(err, FC_ENOTFOUND, "no treasury settings for tenant '%s'", tenant);
+  if (rc == FC_OK && !x.found) rc = fc_err_set(err, FC_ENOTFOUND, "no treasury settings for tenant '%s'", tenant);
   if (rc != FC_OK) gw_alert_settings_free(out);
   return rc;
 }
@@ -130,8 +126,8 @@ typedef struct tenants_arg {
 
 static int settings_tenants_fn(PGconn *c, void *arg, fc_err *err) {
   tenants_arg *t = arg;
-  PGresult *r = pg_exec(c, "SELECT tenant_id FROM treasury_settings ORDER BY tenant_id COLLATE \"C\"",
-                        NULL, "settings", err);
+  PGresult *r =
+      pg_exec(c, "SELECT tenant_id FROM treasury_settings ORDER BY tenant_id COLLATE \"C\"", NULL, "settings", err);
   if (!r) return pg_failed(err);
   for (int i = 0; i < PQntuples(r); i++) t->fn(pg_text(r, i, 0), t->arg);
   PQclear(r);
@@ -151,8 +147,7 @@ static int webhook_insert_fn(PGconn *c, void *arg, fc_err *err) {
   const gw_webhook *w = arg;
   pg_args a = {0};
   pg_arg_text(&a, w->tenant);
-  int rc = pg_do(c, "SELECT pg_advisory_xact_lock(hashtext('fc:webhooks:' || $1))", &a,
-                 "webhooks lock", err);
+  int rc = pg_do(c, "SELECT pg_advisory_xact_lock(hashtext('fc:webhooks:' || $1))", &a, "webhooks lock", err);
   PGresult *r = rc == FC_OK ? pg_exec(c,
                                       "SELECT count(*) FROM webhooks WHERE tenant_id = $1"
                                       " AND deleted_at IS NULL",
@@ -162,8 +157,7 @@ static int webhook_insert_fn(PGconn *c, void *arg, fc_err *err) {
   int64_t active = pg_i64(r, 0, 0);
   PQclear(r);
   if (active >= GW_WEBHOOKS_PER_TENANT)
-    return fc_err_set(err, FC_ERANGE, "a tenant has at most %d webhooks; delete one first",
-                      GW_WEBHOOKS_PER_TENANT);
+    return fc_err_set(err, FC_ERANGE, "a tenant has at most %d webhooks; delete one first", GW_WEBHOOKS_PER_TENANT);
   memset(&a, 0, sizeof a);
   pg_arg_text(&a, w->id), pg_arg_text(&a, w->tenant), pg_arg_text(&a, w->url);
   pg_arg_i64(&a, w->events), pg_arg_text(&a, w->secret), pg_arg_i64(&a, w->created_at);
@@ -201,8 +195,7 @@ static void webhook_row(const PGresult *r, int i, fc_buf *out) {
   fc_buf_printf(out, ",\"pending_deliveries\":%lld}", (long long)pg_i64(r, i, 4));
 }
 
-int gw_pg_webhooks_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count,
-                              fc_err *err) {
+int gw_pg_webhooks_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
   pg_args a = {0};
   pg_arg_text(&a, tenant);
   return write_rows(pg,
@@ -294,8 +287,8 @@ static int deliveries_fn(PGconn *c, void *arg, fc_err *err) {
                        &a, "list", delivery_row, x->out, x->count, err);
 }
 
-int gw_pg_deliveries_write_json(gw_pg *pg, const char *tenant, const char *id, int limit,
-                                fc_buf *out, size_t *count, int64_t *pending, fc_err *err) {
+int gw_pg_deliveries_write_json(gw_pg *pg, const char *tenant, const char *id, int limit, fc_buf *out, size_t *count,
+                                int64_t *pending, fc_err *err) {
   deliveries_arg x = {tenant, id, limit, out, count, pending};
   *count = 0;
   return pg_run(pg, 1, deliveries_fn, &x, err);
@@ -393,9 +386,8 @@ static int alert_open_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_alert_open(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind,
-                     const char *subject, const char *id, double probability, const char *payload,
-                     int64_t now, int *opened, fc_err *err) {
+int gw_pg_alert_open(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind, const char *subject,
+                     const char *id, double probability, const char *payload, int64_t now, int *opened, fc_err *err) {
   alert_arg x = {tenant, kind, subject, id, payload, probability, now, ticket, 0};
   int rc = pg_run(pg, 0, alert_open_fn, &x, err);
   *opened = rc == FC_OK ? x.done : 0;
@@ -416,8 +408,7 @@ static int alert_is_open_fn(PGconn *c, void *arg, fc_err *err) {
   return FC_OK;
 }
 
-int gw_pg_alert_is_open(gw_pg *pg, const char *tenant, const char *kind, const char *subject,
-                        int *open, fc_err *err) {
+int gw_pg_alert_is_open(gw_pg *pg, const char *tenant, const char *kind, const char *subject, int *open, fc_err *err) {
   alert_arg x = {tenant, kind, subject, NULL, NULL, 0, 0, 0, 0};
   int rc = pg_run(pg, 1, alert_is_open_fn, &x, err);
   *open = rc == FC_OK && x.done;
@@ -433,16 +424,16 @@ static int alert_close_fn(PGconn *c, void *arg, fc_err *err) {
   pg_arg_text(&a, x->tenant), pg_arg_text(&a, x->kind), pg_arg_text(&a, x->subject);
   pg_arg_i64(&a, x->now), arg_double(&a, x->p);
   rc = exec_count(c,
-                      "UPDATE alerts SET closed_at = $4, last_probability = $5,"
-                      " last_evaluated_at = $4 WHERE tenant_id = $1 AND kind = $2"
-                      " AND subject = $3 AND closed_at IS NULL",
-                      &a, "alerts", &n, err);
+                  "UPDATE alerts SET closed_at = $4, last_probability = $5,"
+                  " last_evaluated_at = $4 WHERE tenant_id = $1 AND kind = $2"
+                  " AND subject = $3 AND closed_at IS NULL",
+                  &a, "alerts", &n, err);
   x->done = n > 0;
   return rc;
 }
 
-int gw_pg_alert_close(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind,
-                      const char *subject, double probability, int64_t now, int *closed, fc_err *err) {
+int gw_pg_alert_close(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind, const char *subject,
+                      double probability, int64_t now, int *closed, fc_err *err) {
   alert_arg x = {tenant, kind, subject, NULL, NULL, probability, now, ticket, 0};
   int rc = pg_run(pg, 0, alert_close_fn, &x, err);
   *closed = rc == FC_OK ? x.done : 0;
@@ -472,8 +463,7 @@ static void alert_row(const PGresult *r, int i, fc_buf *out) {
   fc_buf_putc(out, '}');
 }
 
-int gw_pg_alerts_write_json(gw_pg *pg, const char *tenant, int limit, fc_buf *out, size_t *count,
-                            fc_err *err) {
+int gw_pg_alerts_write_json(gw_pg *pg, const char *tenant, int limit, fc_buf *out, size_t *count, fc_err *err) {
   pg_args a = {0};
   pg_arg_text(&a, tenant), pg_arg_i64(&a, limit);
   return write_rows(pg,
@@ -537,8 +527,8 @@ static int due_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_outbox_due(gw_pg *pg, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items,
-                     size_t *n, fc_err *err) {
+int gw_pg_outbox_due(gw_pg *pg, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items, size_t *n,
+                     fc_err *err) {
   due_arg x = {claim, max, calloc(max ? max : 1, sizeof(gw_outbox_item)), 0};
   *items = NULL;
   *n = 0;
@@ -611,8 +601,7 @@ static int record_fn(PGconn *c, void *arg, fc_err *err) {
                &a, "outbox", err);
 }
 
-int gw_pg_outbox_record(gw_pg *pg, const char *node, const gw_outbox_item *it, const gw_attempt *a,
-                        fc_err *err) {
+int gw_pg_outbox_record(gw_pg *pg, const char *node, const gw_outbox_item *it, const gw_attempt *a, fc_err *err) {
   record_arg x = {node, it, a};
   return pg_run(pg, 0, record_fn, &x, err);
 }

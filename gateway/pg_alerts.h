@@ -28,28 +28,23 @@ int gw_pg_settings_get(gw_pg *pg, const char *tenant, gw_alert_settings *out, fc
 int gw_pg_settings_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
 
 int gw_pg_webhook_insert(gw_pg *pg, const gw_webhook *w, fc_err *err);
-int gw_pg_webhooks_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count,
-                              fc_err *err);
+int gw_pg_webhooks_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err);
 int gw_pg_webhook_delete(gw_pg *pg, const char *tenant, const char *id, int64_t now, fc_err *err);
-int gw_pg_deliveries_write_json(gw_pg *pg, const char *tenant, const char *id, int limit,
-                                fc_buf *out, size_t *count, int64_t *pending, fc_err *err);
+int gw_pg_deliveries_write_json(gw_pg *pg, const char *tenant, const char *id, int limit, fc_buf *out, size_t *count,
+                                int64_t *pending, fc_err *err);
 
 int gw_pg_alert_ticket(gw_pg *pg, int64_t *ticket, fc_err *err);
-int gw_pg_alert_open(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind,
-                     const char *subject, const char *id, double probability, const char *payload,
-                     int64_t now, int *opened, fc_err *err);
-int gw_pg_alert_is_open(gw_pg *pg, const char *tenant, const char *kind, const char *subject,
-                        int *open, fc_err *err);
-int gw_pg_alert_close(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind,
-                      const char *subject, double probability, int64_t now, int *closed, fc_err *err);
-int gw_pg_alerts_write_json(gw_pg *pg, const char *tenant, int limit, fc_buf *out, size_t *count,
-                            fc_err *err);
+int gw_pg_alert_open(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind, const char *subject,
+                     const char *id, double probability, const char *payload, int64_t now, int *opened, fc_err *err);
+int gw_pg_alert_is_open(gw_pg *pg, const char *tenant, const char *kind, const char *subject, int *open, fc_err *err);
+int gw_pg_alert_close(gw_pg *pg, int64_t ticket, const char *tenant, const char *kind, const char *subject,
+                      double probability, int64_t now, int *closed, fc_err *err);
+int gw_pg_alerts_write_json(gw_pg *pg, const char *tenant, int limit, fc_buf *out, size_t *count, fc_err *err);
 
-int gw_pg_outbox_due(gw_pg *pg, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items,
-                     size_t *n, fc_err *err);
+int gw_pg_outbox_due(gw_pg *pg, const gw_outbox_claim *claim, size_t max, gw_outbox_item **items, size_t *n,
+                     fc_err *err);
 int gw_pg_outbox_next_due(gw_pg *pg, int64_t *due_ms, fc_err *err);
-int gw_pg_outbox_record(gw_pg *pg, const char *node, const gw_outbox_item *it, const gw_attempt *a,
-                        fc_err *err);
+int gw_pg_outbox_record(gw_pg *pg, const char *node, const gw_outbox_item *it, const gw_attempt *a, fc_err *err);
 int gw_pg_outbox_release(gw_pg *pg, const char *node, fc_err *err);
 
 #endif /* GW_PG_ALERTS_H */

@@ -8,9 +8,8 @@
 #include "experiments.h"
 #include "pg_internal.h"
 
-static const char cols[] =
-    "SELECT id, tenant_id, kind, currency, champion, challenger, mode, share, created_at"
-    " FROM experiments ";
+static const char cols[] = "SELECT id, tenant_id, kind, currency, champion, challenger, mode, share, created_at"
+                           " FROM experiments ";
 
 static void row(const PGresult *r, int i, gw_experiment *e) {
   memset(e, 0, sizeof *e);
@@ -46,8 +45,8 @@ static int one_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_experiment_for(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                         gw_experiment *out, fc_err *err) {
+int gw_pg_experiment_for(gw_pg *pg, const char *tenant, const char *kind, const char *currency, gw_experiment *out,
+                         fc_err *err) {
   const char *args[3] = {tenant, kind, currency ? currency : ""};
   /* A currency's own experiment first, then the all-currency one. */
   one_args o = {"WHERE tenant_id = $1 AND kind = $2 AND (currency = $3 OR currency = '' OR $3 = '')"
@@ -56,8 +55,7 @@ int gw_pg_experiment_for(gw_pg *pg, const char *tenant, const char *kind, const 
   return pg_run(pg, 1, one_fn, &o, err);
 }
 
-int gw_pg_experiment_get(gw_pg *pg, const char *tenant, const char *id, gw_experiment *out,
-                         fc_err *err) {
+int gw_pg_experiment_get(gw_pg *pg, const char *tenant, const char *id, gw_experiment *out, fc_err *err) {
   const char *args[2] = {tenant, id};
   one_args o = {"WHERE tenant_id = $1 AND id = $2", 2, args, out};
   return pg_run(pg, 1, one_fn, &o, err);
@@ -71,8 +69,7 @@ static int insert_fn(PGconn *c, void *arg, fc_err *err) {
   const gw_experiment *e = arg;
   pg_args a = {0};
   pg_arg_text(&a, e->tenant);
-  int rc = pg_do(c, "SELECT pg_advisory_xact_lock(hashtext('fc:experiments:' || $1))", &a,
-                 "experiments", err);
+  int rc = pg_do(c, "SELECT pg_advisory_xact_lock(hashtext('fc:experiments:' || $1))", &a, "experiments", err);
   if (rc != FC_OK) return rc;
   memset(&a, 0, sizeof a);
   pg_arg_text(&a, e->tenant), pg_arg_text(&a, e->kind), pg_arg_text(&a, e->currency);
@@ -82,8 +79,8 @@ static int insert_fn(PGconn *c, void *arg, fc_err *err) {
                         &a, "experiments", err);
   if (!r) return pg_failed(err);
   if (pg_i64(r, 0, 0) > 0)
-    rc = fc_err_set(err, FC_EDUP, "an experiment on %s projections%s%s already runs for this tenant",
-                    e->kind, e->currency[0] ? " in " : "", e->currency);
+    rc = fc_err_set(err, FC_EDUP, "an experiment on %s projections%s%s already runs for this tenant", e->kind,
+                    e->currency[0] ? " in " : "", e->currency);
   PQclear(r);
   if (rc != FC_OK) return rc;
   char share[32];
@@ -108,8 +105,7 @@ static void list_row(const PGresult *r, int i, fc_buf *out) {
   gw_experiment_json(&e, out);
 }
 
-int gw_pg_experiments_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count,
-                                 fc_err *err) {
+int gw_pg_experiments_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
   char sql[256];
   pg_args a = {0};
   pg_arg_text(&a, tenant);
@@ -189,8 +185,7 @@ static int report_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_experiment_predictions(gw_pg *pg, const gw_experiment *e, gw_arm_pred **out, size_t *n,
-                                 fc_err *err) {
+int gw_pg_experiment_predictions(gw_pg *pg, const gw_experiment *e, gw_arm_pred **out, size_t *n, fc_err *err) {
   report_args ra = {e, out, n};
   *out = NULL;
   *n = 0;

@@ -30,9 +30,7 @@ PGresult *pg_exec(PGconn *c, const char *sql, const pg_args *a, const char *what
 /* FC_ECORRUPT "postgresql: what: message" from r (may be NULL) or c. */
 int pg_fail(PGconn *c, fc_err *err, const char *what, const PGresult *r);
 /* The code pg_exec or pg_fail set in err (FC_ECORRUPT without one). */
-static inline int pg_failed(const fc_err *err) {
-  return err && err->code != FC_OK ? err->code : FC_ECORRUPT;
-}
+static inline int pg_failed(const fc_err *err) { return err && err->code != FC_OK ? err->code : FC_ECORRUPT; }
 /* pg_exec for a statement whose result is not needed. */
 int pg_do(PGconn *c, const char *sql, const pg_args *a, const char *what, fc_err *err);
 

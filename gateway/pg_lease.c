@@ -12,8 +12,7 @@ int gw_pg_lease_try(gw_pg *pg, const char *name, void **conn, int *got, fc_err *
   if (rc != FC_OK) return rc;
   pg_args a = {0};
   pg_arg_text(&a, name);
-  PGresult *r = pg_exec(c, "SELECT pg_try_advisory_lock(hashtext('floatcast/' || $1))", &a,
-                        "lease", err);
+  PGresult *r = pg_exec(c, "SELECT pg_try_advisory_lock(hashtext('floatcast/' || $1))", &a, "lease", err);
   if (!r && !fresh && PQstatus(c) != CONNECTION_OK) { /* a stale pooled session: once more */
     pg_release(pg, c);
     return gw_pg_lease_try(pg, name, conn, got, err);

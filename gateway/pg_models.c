@@ -26,8 +26,8 @@ static int insert_fn(PGconn *c, void *arg, fc_err *err) {
   gw_model_version *v = arg;
   pg_args a;
   series_args(&a, v);
-  int rc = pg_do(c, "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2 || '/' || $3 || '/' || $4))",
-                 &a, "model lock", err);
+  int rc = pg_do(c, "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2 || '/' || $3 || '/' || $4))", &a,
+                 "model lock", err);
   PGresult *r = rc == FC_OK ? pg_exec(c,
                                       "SELECT coalesce(max(version), 0) + 1 FROM model_versions"
                                       " WHERE tenant_id = $1 AND kind = $2 AND currency = $3"
@@ -68,9 +68,7 @@ int gw_pg_model_insert(gw_pg *pg, gw_model_version *v, fc_err *err) {
   return pg_run(pg, 0, insert_fn, v, err);
 }
 
-static char *dup_text(const PGresult *r, int col) {
-  return strdup(pg_text(r, 0, col));
-}
+static char *dup_text(const PGresult *r, int col) { return strdup(pg_text(r, 0, col)); }
 
 static int champion_fn(PGconn *c, void *arg, fc_err *err) {
   gw_model_version *out = arg;
@@ -85,8 +83,7 @@ static int champion_fn(PGconn *c, void *arg, fc_err *err) {
   if (!r) return pg_failed(err);
   int rc = FC_OK;
   if (PQntuples(r) == 0) {
-    rc = fc_err_set(err, FC_ENOTFOUND, "no champion model for %s %s %s", out->kind, out->currency,
-                    out->granularity);
+    rc = fc_err_set(err, FC_ENOTFOUND, "no champion model for %s %s %s", out->kind, out->currency, out->granularity);
     PQclear(r);
     return rc;
   }
@@ -114,8 +111,8 @@ static int champion_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_model_champion(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                         const char *granularity, gw_model_version *out, fc_err *err) {
+int gw_pg_model_champion(gw_pg *pg, const char *tenant, const char *kind, const char *currency, const char *granularity,
+                         gw_model_version *out, fc_err *err) {
   memset(out, 0, sizeof *out);
   snprintf(out->tenant, sizeof out->tenant, "%s", tenant);
   snprintf(out->kind, sizeof out->kind, "%s", kind);
@@ -136,8 +133,7 @@ static void write_row(const PGresult *r, int i, fc_buf *b) {
   char hex[2 * GW_SHA256_LEN + 1] = "";
   unsigned char digest[GW_SHA256_LEN];
   size_t nblob = 0;
-  unsigned char *blob =
-      pg_null(r, i, 13) ? NULL : PQunescapeBytea((const unsigned char *)pg_text(r, i, 13), &nblob);
+  unsigned char *blob = pg_null(r, i, 13) ? NULL : PQunescapeBytea((const unsigned char *)pg_text(r, i, 13), &nblob);
   fc_buf_printf(b, "{\"version\":%lld,\"tenant_id\":", (long long)pg_i64(r, i, 4));
   fc_buf_json_str(b, pg_text(r, i, 0));
   static const char *const names[] = {"", "kind", "currency", "granularity"};

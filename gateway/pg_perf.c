@@ -12,9 +12,7 @@
 
 static double f64(const PGresult *r, int i, int col) { return strtod(pg_text(r, i, col), NULL); }
 /* SQL NULL (no such figure) as NAN. */
-static double f64_or_nan(const PGresult *r, int i, int col) {
-  return PQgetisnull(r, i, col) ? NAN : f64(r, i, col);
-}
+static double f64_or_nan(const PGresult *r, int i, int col) { return PQgetisnull(r, i, col) ? NAN : f64(r, i, col); }
 
 /* Filter arguments: NULL (no filter) or the text. */
 static void filters(pg_args *a, const char *const *v, int n) {
@@ -109,8 +107,8 @@ static int each_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_predictions_each(gw_pg *pg, const char *tenant, const char *kind, gw_prediction_fn fn,
-                           void *arg, fc_err *err) {
+int gw_pg_predictions_each(gw_pg *pg, const char *tenant, const char *kind, gw_prediction_fn fn, void *arg,
+                           fc_err *err) {
   each_args e = {tenant, kind, fn, arg};
   return pg_run(pg, 1, each_fn, &e, err);
 }
@@ -146,8 +144,7 @@ static int realized_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_realized_put(gw_pg *pg, const char *prediction_id, const gw_realized *r, size_t n,
-                       fc_err *err) {
+int gw_pg_realized_put(gw_pg *pg, const char *prediction_id, const gw_realized *r, size_t n, fc_err *err) {
   realized_put x = {prediction_id, r, n};
   return n ? pg_run(pg, 0, realized_fn, &x, err) : FC_OK;
 }
@@ -185,8 +182,8 @@ static int window_fn(PGconn *c, void *arg, fc_err *err) {
 }
 
 int gw_pg_realized_window(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                          const char *granularity, const char *source, int64_t version, size_t max,
-                          gw_realized *out, size_t *n, int64_t *origin, fc_err *err) {
+                          const char *granularity, const char *source, int64_t version, size_t max, gw_realized *out,
+                          size_t *n, int64_t *origin, fc_err *err) {
   window_args w = {{tenant, kind, currency, granularity, source}, version, max, out, n, origin};
   *n = 0;
   *origin = INT64_MAX;
@@ -209,8 +206,7 @@ static int brier_put_fn(PGconn *c, void *arg, fc_err *err) {
                &a, "brier", err);
 }
 
-int gw_pg_brier_put(gw_pg *pg, const char *prediction_id, int hours, double p, int outcome,
-                    fc_err *err) {
+int gw_pg_brier_put(gw_pg *pg, const char *prediction_id, int hours, double p, int outcome, fc_err *err) {
   brier_args b = {prediction_id, hours, outcome, p};
   return pg_run(pg, 0, brier_put_fn, &b, err);
 }
@@ -239,11 +235,10 @@ static const char perf_sql[] =
     " ORDER BY p.tenant_id, p.kind, p.currency, p.granularity, p.model_source, p.model_version, 12";
 
 #define N_FAM 6 /* db_perf.c's families */
-static const char *const metric[N_FAM] = {"floatcast_forecast_realized_n", "floatcast_forecast_realized_mae",
-                                          "floatcast_forecast_realized_coverage_80",
-                                          "floatcast_forecast_realized_pinball",
-                                          "floatcast_forecast_realized_mase",
-                                          "floatcast_forecast_realized_coverage_95"};
+static const char *const metric[N_FAM] = {
+    "floatcast_forecast_realized_n",           "floatcast_forecast_realized_mae",
+    "floatcast_forecast_realized_coverage_80", "floatcast_forecast_realized_pinball",
+    "floatcast_forecast_realized_mase",        "floatcast_forecast_realized_coverage_95"};
 
 static void perf_json(const PGresult *r, int i, fc_buf *out) {
   static const char *names[] = {"tenant_id", "kind", "currency", "granularity", "model_source"};
@@ -252,8 +247,9 @@ static void perf_json(const PGresult *r, int i, fc_buf *out) {
     fc_buf_printf(out, "%s\"%s\":", k ? "," : "", names[k]);
     fc_buf_json_str(out, pg_text(r, i, k));
   }
-  fc_buf_printf(out, ",\"model_version\":%lld,\"horizon_bucket\":\"%s\",\"n\":%lld,\"mae\":",
-                (long long)pg_i64(r, i, 5), pg_text(r, i, 6), (long long)pg_i64(r, i, 7));
+  fc_buf_printf(out,
+                ",\"model_version\":%lld,\"horizon_bucket\":\"%s\",\"n\":%lld,\"mae\":", (long long)pg_i64(r, i, 5),
+                pg_text(r, i, 6), (long long)pg_i64(r, i, 7));
   fc_buf_json_num(out, f64(r, i, 8));
   fc_buf_puts(out, ",\"coverage_80\":");
   fc_buf_json_num(out, f64(r, i, 9));
@@ -299,13 +295,10 @@ static int query_fn(PGconn *c, void *arg, fc_err *err, const char *sql, const ch
   return FC_OK;
 }
 
-static int perf_fn(PGconn *c, void *arg, fc_err *err) {
-  return query_fn(c, arg, err, perf_sql, "performance");
-}
+static int perf_fn(PGconn *c, void *arg, fc_err *err) { return query_fn(c, arg, err, perf_sql, "performance"); }
 
 int gw_pg_performance_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                            const char *granularity, int prom, fc_buf *out, size_t *count,
-                            fc_err *err) {
+                            const char *granularity, int prom, fc_buf *out, size_t *count, fc_err *err) {
   const char *f[4] = {tenant, kind, currency, granularity};
   write_args w = {f, 4, prom, out, count, NULL};
   *count = 0;
@@ -351,8 +344,8 @@ static void brier_json(const PGresult *r, int i, fc_buf *out) {
     fc_buf_printf(out, "%s\"%s\":", k ? "," : "", names[k]);
     fc_buf_json_str(out, pg_text(r, i, k));
   }
-  fc_buf_printf(out, ",\"model_version\":%lld,\"hours\":%d,\"n\":%lld,\"brier\":",
-                (long long)pg_i64(r, i, 4), (int)pg_i64(r, i, 5), (long long)pg_i64(r, i, 6));
+  fc_buf_printf(out, ",\"model_version\":%lld,\"hours\":%d,\"n\":%lld,\"brier\":", (long long)pg_i64(r, i, 4),
+                (int)pg_i64(r, i, 5), (long long)pg_i64(r, i, 6));
   fc_buf_json_num(out, f64(r, i, 7));
   fc_buf_puts(out, ",\"mean_probability\":");
   fc_buf_json_num(out, f64(r, i, 8));
@@ -373,12 +366,10 @@ static void brier_prom(const PGresult *r, int i, fc_buf out[2]) {
   }
 }
 
-static int brier_fn(PGconn *c, void *arg, fc_err *err) {
-  return query_fn(c, arg, err, brier_sql, "brier");
-}
+static int brier_fn(PGconn *c, void *arg, fc_err *err) { return query_fn(c, arg, err, brier_sql, "brier"); }
 
-int gw_pg_brier_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency, int prom,
-                      fc_buf *out, size_t *count, fc_err *err) {
+int gw_pg_brier_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency, int prom, fc_buf *out,
+                      size_t *count, fc_err *err) {
   const char *f[3] = {tenant, kind, currency};
   write_args w = {f, 3, prom, out, count, NULL};
   *count = 0;
@@ -417,12 +408,10 @@ static const char calib_sql[] =
     " GROUP BY p.tenant_id, p.kind, p.currency, b.hours, bin"
     " ORDER BY p.tenant_id, p.kind, p.currency, b.hours, bin";
 
-static int calib_fn(PGconn *c, void *arg, fc_err *err) {
-  return query_fn(c, arg, err, calib_sql, "calibration");
-}
+static int calib_fn(PGconn *c, void *arg, fc_err *err) { return query_fn(c, arg, err, calib_sql, "calibration"); }
 
-int gw_pg_calibration_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency,
-                            fc_buf *out, size_t *count, fc_err *err) {
+int gw_pg_calibration_write(gw_pg *pg, const char *tenant, const char *kind, const char *currency, fc_buf *out,
+                            size_t *count, fc_err *err) {
   const char *f[3] = {tenant, kind, currency};
   write_args w = {f, 3, 0, out, count, NULL};
   *count = 0;
@@ -438,8 +427,8 @@ int gw_pg_calibration_write(gw_pg *pg, const char *tenant, const char *kind, con
     fc_buf_json_str(out, pg_text(w.r, i, 1));
     fc_buf_puts(out, ",\"currency\":");
     fc_buf_json_str(out, pg_text(w.r, i, 2));
-    fc_buf_printf(out, ",\"hours\":%d,\"bin\":\"%.1f-%.1f\",\"n\":%lld,\"mean_probability\":",
-                  (int)pg_i64(w.r, i, 3), bin / 10.0, (bin + 1) / 10.0, (long long)pg_i64(w.r, i, 5));
+    fc_buf_printf(out, ",\"hours\":%d,\"bin\":\"%.1f-%.1f\",\"n\":%lld,\"mean_probability\":", (int)pg_i64(w.r, i, 3),
+                  bin / 10.0, (bin + 1) / 10.0, (long long)pg_i64(w.r, i, 5));
     fc_buf_json_num(out, f64(w.r, i, 6));
     fc_buf_puts(out, ",\"observed_rate\":");
     fc_buf_json_num(out, f64(w.r, i, 7));

@@ -34,8 +34,7 @@ static int push(gw_daily_set *out, size_t *scap, const PGresult *r, int i) {
   fc_transaction *x = &s->v[s->n], *prev = s->n ? &s->v[s->n - 1] : NULL;
   const char *partner = pg_text(r, i, 0);
   memset(x, 0, sizeof *x);
-  x->partner_id = prev && !strcmp(prev->partner_id, partner) ? prev->partner_id
-                                                            : keep(s, scap, partner);
+  x->partner_id = prev && !strcmp(prev->partner_id, partner) ? prev->partner_id : keep(s, scap, partner);
   x->id = x->user_id = x->transaction_type = x->category = "";
   if (!x->partner_id) return -1;
   snprintf(x->currency, sizeof x->currency, "%s", pg_text(r, i, 1));
@@ -79,8 +78,7 @@ static int daily_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out,
-                     fc_err *err) {
+int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out, fc_err *err) {
   daily_args d = {tenant, since_day, out};
   memset(out, 0, sizeof *out);
   int rc = pg_run(pg, 1, daily_fn, &d, err);

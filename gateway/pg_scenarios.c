@@ -10,8 +10,7 @@
 #include "pg_internal.h"
 #include "scenarios.h"
 
-static const char cols[] =
-    "SELECT id, tenant_id, name, scenario, created_at, updated_at FROM treasury_scenarios ";
+static const char cols[] = "SELECT id, tenant_id, name, scenario, created_at, updated_at FROM treasury_scenarios ";
 
 static void row(const PGresult *r, int i, gw_scenario *s) {
   snprintf(s->id, sizeof s->id, "%s", pg_text(r, i, 0));
@@ -42,8 +41,8 @@ static int name_free(PGconn *c, const char *tenant, const char *name, const char
   pg_args a = {0};
   int64_t n = 0;
   pg_arg_text(&a, tenant), pg_arg_text(&a, name), pg_arg_text(&a, id ? id : "");
-  int rc = one_i64(c, "SELECT count(*) FROM treasury_scenarios WHERE tenant_id = $1 AND name = $2 AND id <> $3",
-                   &a, &n, err);
+  int rc = one_i64(c, "SELECT count(*) FROM treasury_scenarios WHERE tenant_id = $1 AND name = $2 AND id <> $3", &a, &n,
+                   err);
   if (rc == FC_OK && n > 0) rc = fc_err_set(err, FC_EDUP, "a saved scenario is already called '%s'", name);
   return rc;
 }
@@ -109,8 +108,8 @@ static int update_fn(PGconn *c, void *arg, fc_err *err) {
   return rc == FC_OK ? get_on(c, u->tenant, u->id, u->out, err) : rc;
 }
 
-int gw_pg_scenario_update(gw_pg *pg, const char *tenant, const char *id, const char *name,
-                          const char *scenario, int64_t now, gw_scenario *out, fc_err *err) {
+int gw_pg_scenario_update(gw_pg *pg, const char *tenant, const char *id, const char *name, const char *scenario,
+                          int64_t now, gw_scenario *out, fc_err *err) {
   update_args u = {tenant, id, name, scenario, now, out};
   return pg_run(pg, 0, update_fn, &u, err);
 }
@@ -136,8 +135,7 @@ static int delete_fn(PGconn *c, void *arg, fc_err *err) {
   pg_arg_text(&a, g->tenant), pg_arg_text(&a, g->id);
   PGresult *r = pg_exec(c, "DELETE FROM treasury_scenarios WHERE tenant_id = $1 AND id = $2", &a, "scenarios", err);
   if (!r) return pg_failed(err);
-  int rc = strcmp(PQcmdTuples(r), "0") != 0 ? FC_OK
-                                             : fc_err_set(err, FC_ENOTFOUND, "no saved scenario '%s'", g->id);
+  int rc = strcmp(PQcmdTuples(r), "0") != 0 ? FC_OK : fc_err_set(err, FC_ENOTFOUND, "no saved scenario '%s'", g->id);
   PQclear(r);
   return rc;
 }

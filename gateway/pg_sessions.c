@@ -41,8 +41,7 @@ static int revoke_fn(PGconn *c, void *arg, fc_err *err) {
   return FC_OK;
 }
 
-static int revoke(gw_pg *pg, const char *sql, const char *text, int64_t now, size_t *n,
-                  fc_err *err) {
+static int revoke(gw_pg *pg, const char *sql, const char *text, int64_t now, size_t *n, fc_err *err) {
   revoke_arg r = {sql, text, now, 0};
   int rc = pg_run(pg, 0, revoke_fn, &r, err);
   if (rc == FC_OK && n) *n = r.changed;
@@ -50,12 +49,10 @@ static int revoke(gw_pg *pg, const char *sql, const char *text, int64_t now, siz
 }
 
 int gw_pg_session_revoke(gw_pg *pg, const char *id, int64_t now, size_t *n, fc_err *err) {
-  return revoke(pg, "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                id, now, n, err);
+  return revoke(pg, "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", id, now, n, err);
 }
 
-int gw_pg_sessions_revoke_key(gw_pg *pg, const char *key_id, int64_t now, size_t *n,
-                              fc_err *err) {
+int gw_pg_sessions_revoke_key(gw_pg *pg, const char *key_id, int64_t now, size_t *n, fc_err *err) {
   return revoke(pg,
                 "UPDATE sessions SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL"
                 " AND expires_at > $2",
@@ -109,8 +106,7 @@ static int get_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_session_get(gw_pg *pg, const char *id, int64_t now, gw_session_info *out, int *found,
-                      fc_err *err) {
+int gw_pg_session_get(gw_pg *pg, const char *id, int64_t now, gw_session_info *out, int *found, fc_err *err) {
   get_arg g = {id, now, out, 0};
   int rc = pg_run(pg, 1, get_fn, &g, err);
   *found = rc == FC_OK && g.found;
@@ -128,8 +124,7 @@ static int load_fn(PGconn *c, void *arg, fc_err *err) {
   load_arg *l = arg;
   pg_args a = {0};
   pg_arg_i64(&a, l->now);
-  int rc = pg_do(c, "DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at IS NOT NULL", &a,
-                 "session purge", err);
+  int rc = pg_do(c, "DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at IS NOT NULL", &a, "session purge", err);
   PGresult *r = rc == FC_OK ? pg_exec(c,
                                       "SELECT id, tenant_id, key_id, token_sha256, created_at,"
                                       " expires_at FROM sessions ORDER BY created_at, id",

@@ -25,16 +25,15 @@ static int tier_fn(PGconn *c, void *arg, fc_err *err) {
   pg_arg_i64(&a, t->max_history_days), pg_arg_i64(&a, (int64_t)t->granularities);
   pg_arg_i64(&a, t->max_concurrent);
   return pg_do(c,
-               p->only_missing
-                   ? "INSERT INTO tiers VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                     " ON CONFLICT (name) DO NOTHING"
-                   : "INSERT INTO tiers VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                     " ON CONFLICT (name) DO UPDATE SET rate_milli = excluded.rate_milli,"
-                     " burst = excluded.burst, monthly_quota = excluded.monthly_quota,"
-                     " max_horizon_hours = excluded.max_horizon_hours,"
-                     " max_history_days = excluded.max_history_days,"
-                     " granularities = excluded.granularities,"
-                     " max_concurrent = excluded.max_concurrent",
+               p->only_missing ? "INSERT INTO tiers VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                                 " ON CONFLICT (name) DO NOTHING"
+                               : "INSERT INTO tiers VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                                 " ON CONFLICT (name) DO UPDATE SET rate_milli = excluded.rate_milli,"
+                                 " burst = excluded.burst, monthly_quota = excluded.monthly_quota,"
+                                 " max_horizon_hours = excluded.max_horizon_hours,"
+                                 " max_history_days = excluded.max_history_days,"
+                                 " granularities = excluded.granularities,"
+                                 " max_concurrent = excluded.max_concurrent",
                &a, "tier", err);
 }
 
@@ -91,8 +90,7 @@ static int tenant_create_fn(PGconn *c, void *arg, fc_err *err) {
   tenant_args *t = arg;
   pg_args a = {0};
   pg_arg_text(&a, t->id), pg_arg_text(&a, t->name), pg_arg_i64(&a, t->now);
-  PGresult *r = pg_exec(c, "INSERT INTO tenants VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-                        &a, "tenant", err);
+  PGresult *r = pg_exec(c, "INSERT INTO tenants VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", &a, "tenant", err);
   if (!r) return pg_failed(err);
   int created = atoi(PQcmdTuples(r)) > 0;
   PQclear(r);
@@ -140,8 +138,7 @@ static void tenant_row(const PGresult *r, int i, fc_buf *out) {
   fc_buf_json_str(out, pg_text(r, i, 1));
   fc_buf_puts(out, ",\"created_at\":");
   pg_json_time(out, r, i, 2);
-  fc_buf_printf(out, ",\"keys\":%lld,\"active_keys\":%lld}", (long long)pg_i64(r, i, 3),
-                (long long)pg_i64(r, i, 4));
+  fc_buf_printf(out, ",\"keys\":%lld,\"active_keys\":%lld}", (long long)pg_i64(r, i, 3), (long long)pg_i64(r, i, 4));
 }
 
 int gw_pg_tenants_write_json(gw_pg *pg, fc_buf *out, size_t *count, fc_err *err) {
@@ -224,14 +221,12 @@ static int key_insert_fn(PGconn *c, void *arg, fc_err *err) {
   if (rc == FC_OK && kn->old_id) {
     memset(&a, 0, sizeof a);
     pg_arg_text(&a, kn->old_id), pg_arg_i64(&a, kn->now);
-    rc = pg_do(c, "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", &a,
-               "key", err);
+    rc = pg_do(c, "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", &a, "key", err);
   }
   return rc;
 }
 
-int gw_pg_key_insert(gw_pg *pg, const gw_key_info *k, const char *old_id, int seeded, int64_t now,
-                     fc_err *err) {
+int gw_pg_key_insert(gw_pg *pg, const gw_key_info *k, const char *old_id, int seeded, int64_t now, fc_err *err) {
   key_args kn = {k, old_id, seeded, now};
   return pg_run(pg, 0, key_insert_fn, &kn, err);
 }
@@ -317,8 +312,7 @@ static int key_revoke_fn(PGconn *c, void *arg, fc_err *err) {
   const key_change *kc = arg;
   pg_args a = {0};
   pg_arg_text(&a, kc->id), pg_arg_i64(&a, kc->now);
-  PGresult *r = pg_exec(c, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
-                        &a, "key", err);
+  PGresult *r = pg_exec(c, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", &a, "key", err);
   if (!r) return pg_failed(err);
   int changed = atoi(PQcmdTuples(r)) > 0;
   PQclear(r);
@@ -367,8 +361,8 @@ static int usage_add_on(PGconn *c, const usage_args *u, fc_err *err) {
     bad |= put_literal(c, &sql, x->key_id);
     fc_buf_putc(&sql, ',');
     bad |= put_literal(c, &sql, x->endpoint);
-    fc_buf_printf(&sql, ",%d,%lld,%lld,%lld,%lld)", x->status_class, (long long)x->hour,
-                  (long long)x->calls, (long long)x->bytes, (long long)x->compute_us);
+    fc_buf_printf(&sql, ",%d,%lld,%lld,%lld,%lld)", x->status_class, (long long)x->hour, (long long)x->calls,
+                  (long long)x->bytes, (long long)x->compute_us);
     fc_buf_puts(&sql, " ON CONFLICT (tenant_id, key_id, endpoint, status_class, hour) DO UPDATE"
                       " SET calls = u.calls + excluded.calls, bytes = u.bytes + excluded.bytes,"
                       " compute_us = u.compute_us + excluded.compute_us;");
@@ -416,8 +410,7 @@ static int served_fn(PGconn *c, void *arg, fc_err *err) {
   return FC_OK;
 }
 
-int gw_pg_usage_served_since(gw_pg *pg, int64_t since, gw_usage_tenant_fn fn, void *arg,
-                             fc_err *err) {
+int gw_pg_usage_served_since(gw_pg *pg, int64_t since, gw_usage_tenant_fn fn, void *arg, fc_err *err) {
   served_args s = {since, fn, arg};
   return pg_run(pg, 1, served_fn, &s, err);
 }
@@ -443,8 +436,7 @@ static int calls_fn(PGconn *c, void *arg, fc_err *err) {
   return FC_OK;
 }
 
-int gw_pg_usage_calls(gw_pg *pg, const char *tenant, const char *key_id, int status_class,
-                      int64_t *out, fc_err *err) {
+int gw_pg_usage_calls(gw_pg *pg, const char *tenant, const char *key_id, int status_class, int64_t *out, fc_err *err) {
   calls_args q = {tenant, key_id, status_class, 0};
   int rc = pg_run(pg, 1, calls_fn, &q, err);
   if (rc == FC_OK) *out = q.out;
@@ -494,8 +486,9 @@ static int usage_write_fn(PGconn *c, void *arg, fc_err *err) {
     } else {
       fc_buf_printf(out, "%s{\"period\":\"%s\",\"tenant_id\":", i ? "," : "", period);
       fc_buf_json_str(out, ten);
-      fc_buf_printf(out, ",\"key_id\":\"%s\",\"endpoint\":\"%s\",\"status_class\":\"%dxx\","
-                         "\"calls\":%lld,\"bytes\":%lld,\"compute_ms\":%.3f}",
+      fc_buf_printf(out,
+                    ",\"key_id\":\"%s\",\"endpoint\":\"%s\",\"status_class\":\"%dxx\","
+                    "\"calls\":%lld,\"bytes\":%lld,\"compute_ms\":%.3f}",
                     key, ep, cls, calls, bytes, ms);
     }
   }
@@ -504,8 +497,8 @@ static int usage_write_fn(PGconn *c, void *arg, fc_err *err) {
   return FC_OK;
 }
 
-int gw_pg_usage_write(gw_pg *pg, const char *tenant, int64_t from, int64_t to, int by_hour,
-                      int csv, fc_buf *out, int64_t *total, fc_err *err) {
+int gw_pg_usage_write(gw_pg *pg, const char *tenant, int64_t from, int64_t to, int by_hour, int csv, fc_buf *out,
+                      int64_t *total, fc_err *err) {
   write_args w = {tenant, from, to, by_hour, csv, out, 0};
   int rc = pg_run(pg, 1, usage_write_fn, &w, err);
   *total = w.total;
@@ -565,15 +558,13 @@ static int load_txn_fn(PGconn *c, void *arg, fc_err *err) {
     x->category = keep(out, &scap, pg_text(r, i, 8));
     if (!x->id || !x->partner_id || !x->user_id || !x->transaction_type || !x->category)
       rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-    else
-      out->n++;
+    else out->n++;
   }
   PQclear(r);
   return rc;
 }
 
-int gw_pg_load_transactions(gw_pg *pg, const char *tenant, int64_t since, gw_txn_set *out,
-                            fc_err *err) {
+int gw_pg_load_transactions(gw_pg *pg, const char *tenant, int64_t since, gw_txn_set *out, fc_err *err) {
   memset(out, 0, sizeof *out);
   txn_args t = {tenant, since, out};
   int rc = pg_run(pg, 1, load_txn_fn, &t, err);

@@ -21,8 +21,10 @@ static int realized_of(PGconn *c, const char *id, size_t horizon, gw_realized **
   *n = 0;
   if (!(*r = calloc(horizon ? horizon : 1, sizeof **r))) return fc_err_set(err, FC_ENOMEM, "out of memory");
   pg_arg_text(&a, id);
-  PGresult *res = pg_exec(c, "SELECT step, at, actual, mean, lo, hi FROM prediction_realized"
-                             " WHERE prediction_id = $1 ORDER BY step", &a, "track", err);
+  PGresult *res = pg_exec(c,
+                          "SELECT step, at, actual, mean, lo, hi FROM prediction_realized"
+                          " WHERE prediction_id = $1 ORDER BY step",
+                          &a, "track", err);
   if (!res) return pg_failed(err);
   for (int i = 0; i < PQntuples(res) && *n < horizon; i++) {
     gw_realized *x = &(*r)[(*n)++];

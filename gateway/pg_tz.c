@@ -57,13 +57,16 @@ static int set_fn(PGconn *c, void *arg, fc_err *err) {
   if (rc == FC_OK) rc = pg_do(c, "DELETE FROM txn_local_daily WHERE tenant_id = $1", &t, "time zone", err);
   if (rc != FC_OK || gw_tz_is_utc(s->z)) return rc;
   pg_arg_text(&a, s->tenant), pg_arg_text(&a, gw_tz_name(s->z));
-  rc = pg_do(c, "INSERT INTO tenant_time_zones (tenant_id, time_zone, updated_at)"
-                " VALUES ($1, $2, extract(epoch FROM now())::bigint)", &a, "time zone", err);
+  rc = pg_do(c,
+             "INSERT INTO tenant_time_zones (tenant_id, time_zone, updated_at)"
+             " VALUES ($1, $2, extract(epoch FROM now())::bigint)",
+             &a, "time zone", err);
   if (rc == FC_OK)
-    rc = pg_do(c, "INSERT INTO txn_local_daily SELECT tenant_id, partner_id, currency,"
-                  " txn_local_day(action_date, $2) AS d, transaction_type, max(scale), count(*), sum(amount)"
-                  " FROM transactions WHERE tenant_id = $1"
-                  " GROUP BY tenant_id, partner_id, currency, d, transaction_type",
+    rc = pg_do(c,
+               "INSERT INTO txn_local_daily SELECT tenant_id, partner_id, currency,"
+               " txn_local_day(action_date, $2) AS d, transaction_type, max(scale), count(*), sum(amount)"
+               " FROM transactions WHERE tenant_id = $1"
+               " GROUP BY tenant_id, partner_id, currency, d, transaction_type",
                &a, "local-day rollups", err);
   return rc;
 }
@@ -137,8 +140,8 @@ static int local_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_load_local_daily(gw_pg *pg, const char *tenant, const char *zone, int64_t since_day,
-                           gw_daily_set *out, fc_err *err) {
+int gw_pg_load_local_daily(gw_pg *pg, const char *tenant, const char *zone, int64_t since_day, gw_daily_set *out,
+                           fc_err *err) {
   local_args d = {tenant, zone, since_day, out};
   memset(out, 0, sizeof *out);
   int rc = pg_run(pg, 1, local_fn, &d, err);

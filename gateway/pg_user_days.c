@@ -47,16 +47,15 @@ static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
   if (!r) return pg_failed(err);
   int rc = FC_OK, n = PQntuples(r);
   gw_user_days *out = d->out;
-  if (n > 0 && !(out->rows = malloc((size_t)n * sizeof *out->rows)))
-    rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  if (n > 0 && !(out->rows = malloc((size_t)n * sizeof *out->rows))) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   for (int i = 0; i < n && rc == FC_OK; i++)
     if (push(out, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   PQclear(r);
   return rc;
 }
 
-int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, const char *partner,
-                         int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err) {
+int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, const char *partner, int64_t from_day,
+                         int64_t to_day, gw_user_days *out, fc_err *err) {
   user_days_args d = {tenant, currency, partner, from_day, to_day, out};
   int rc = pg_run(pg, 1, user_days_fn, &d, err);
   if (rc != FC_OK) gw_user_days_free(out);

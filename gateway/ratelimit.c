@@ -7,8 +7,8 @@
 
 #include "fc/time.h"
 
-#define UNIT ((__int128)1000000000000LL) /* one request, in scaled units */
-#define NS_PER_S_MILLI ((__int128)1000000000LL) /* ns per s; x rate_milli per second */
+#define UNIT           ((__int128)1000000000000LL) /* one request, in scaled units */
+#define NS_PER_S_MILLI ((__int128)1000000000LL)    /* ns per s; x rate_milli per second */
 
 static int64_t ceil_div(__int128 a, __int128 b) { return (int64_t)((a + b - 1) / b); }
 
@@ -72,7 +72,7 @@ void gw_quota_settle(gw_quota *q, int64_t month, int billable) {
 /* ---- per-address table (open addressing, linear probing) ---- */
 
 #define ADDR_MAX 64
-#define PROBE 8
+#define PROBE    8
 
 typedef struct slot {
   char addr[ADDR_MAX]; /* "" = free */
@@ -165,29 +165,26 @@ static slot *find_slot(gw_addr_limiter *l, const char *addr, int64_t now_ns) {
   return oldest;
 }
 
-void gw_addr_limiter_take(gw_addr_limiter *l, const char *addr, int64_t now_ns,
-                          gw_rate_result *out) {
+void gw_addr_limiter_take(gw_addr_limiter *l, const char *addr, int64_t now_ns, gw_rate_result *out) {
   slot *s = find_slot(l, addr, now_ns);
   s->last_ns = now_ns;
   gw_gcra_take(&s->g, l->p, now_ns, out);
 }
 
-void gw_rate_headers(const gw_rate_result *r, int64_t rate_milli, int64_t quota_limit,
-                     int64_t quota_used, int64_t quota_reset_s, int64_t retry_after, fc_buf *out) {
+void gw_rate_headers(const gw_rate_result *r, int64_t rate_milli, int64_t quota_limit, int64_t quota_used,
+                     int64_t quota_reset_s, int64_t retry_after, fc_buf *out) {
   int64_t window = (r->limit * 1000 + rate_milli - 1) / (rate_milli > 0 ? rate_milli : 1);
   if (window < 1) window = 1;
-  fc_buf_printf(out, "RateLimit-Policy: \"burst\";q=%lld;w=%lld", (long long)r->limit,
-                (long long)window);
+  fc_buf_printf(out, "RateLimit-Policy: \"burst\";q=%lld;w=%lld", (long long)r->limit, (long long)window);
   if (quota_limit > 0) fc_buf_printf(out, ", \"monthly\";q=%lld;w=2592000", (long long)quota_limit);
-  fc_buf_printf(out, "\r\nRateLimit: \"burst\";r=%lld;t=%lld", (long long)r->remaining,
-                (long long)r->reset_s);
+  fc_buf_printf(out, "\r\nRateLimit: \"burst\";r=%lld;t=%lld", (long long)r->remaining, (long long)r->reset_s);
   if (quota_limit > 0) {
     int64_t left = quota_limit - quota_used;
-    fc_buf_printf(out, ", \"monthly\";r=%lld;t=%lld", (long long)(left > 0 ? left : 0),
-                  (long long)quota_reset_s);
+    fc_buf_printf(out, ", \"monthly\";r=%lld;t=%lld", (long long)(left > 0 ? left : 0), (long long)quota_reset_s);
   }
-  fc_buf_printf(out, "\r\nX-RateLimit-Limit: %lld\r\nX-RateLimit-Remaining: %lld\r\n"
-                     "X-RateLimit-Reset: %lld\r\n",
+  fc_buf_printf(out,
+                "\r\nX-RateLimit-Limit: %lld\r\nX-RateLimit-Remaining: %lld\r\n"
+                "X-RateLimit-Reset: %lld\r\n",
                 (long long)r->limit, (long long)r->remaining, (long long)r->reset_s);
   if (retry_after > 0) fc_buf_printf(out, "Retry-After: %lld\r\n", (long long)retry_after);
 }

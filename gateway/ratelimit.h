@@ -74,8 +74,7 @@ int64_t gw_month_start(int64_t month);
 typedef struct gw_addr_limiter gw_addr_limiter;
 gw_addr_limiter *gw_addr_limiter_create(size_t capacity, gw_rate_policy p);
 void gw_addr_limiter_destroy(gw_addr_limiter *l);
-void gw_addr_limiter_take(gw_addr_limiter *l, const char *addr, int64_t now_ns,
-                          gw_rate_result *out);
+void gw_addr_limiter_take(gw_addr_limiter *l, const char *addr, int64_t now_ns, gw_rate_result *out);
 size_t gw_addr_limiter_size(const gw_addr_limiter *l);
 
 /* Appends the limit headers of an answer ("Name: value\r\n" lines):
@@ -83,7 +82,7 @@ size_t gw_addr_limiter_size(const gw_addr_limiter *l);
  * X-RateLimit-Limit/-Remaining/-Reset, and Retry-After when refused.
  * quota_limit <= 0 leaves the monthly policy out; quota_reset_s is the
  * time to the month's end. */
-void gw_rate_headers(const gw_rate_result *r, int64_t rate_milli, int64_t quota_limit,
-                     int64_t quota_used, int64_t quota_reset_s, int64_t retry_after, fc_buf *out);
+void gw_rate_headers(const gw_rate_result *r, int64_t rate_milli, int64_t quota_limit, int64_t quota_used,
+                     int64_t quota_reset_s, int64_t retry_after, fc_buf *out);
 
 #endif /* GW_RATELIMIT_H */

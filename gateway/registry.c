@@ -94,9 +94,8 @@ size_t gw_revenue_calendar_periods(unsigned gran, size_t n, size_t periods[2]) {
   return 1;
 }
 
-int gw_revenue_series_calendar(const gw_txn_set *s, unsigned gran, const fc_trends_params *sel,
-                               double **y, size_t *n, int64_t *first, int64_t *last,
-                               int64_t *last_day, size_t *rows, fc_err *err) {
+int gw_revenue_series_calendar(const gw_txn_set *s, unsigned gran, const fc_trends_params *sel, double **y, size_t *n,
+                               int64_t *first, int64_t *last, int64_t *last_day, size_t *rows, fc_err *err) {
   fc_trends_params p = *sel;
   fc_trends_series ts;
   int rc;
@@ -105,8 +104,8 @@ int gw_revenue_series_calendar(const gw_txn_set *s, unsigned gran, const fc_tren
   p.freq = (fc_freq)gw_gran_freq(gran);
   if ((rc = fc_trends_series_build(s->v, s->n, &p, &ts, err)) != FC_OK) return rc;
   if (ts.n < GW_CALENDAR_MIN_POINTS) {
-    rc = fc_err_set(err, FC_ETOOSHORT, "%zu complete %s buckets in the range; need %d", ts.n,
-                    fc_freq_name(p.freq), GW_CALENDAR_MIN_POINTS);
+    rc = fc_err_set(err, FC_ETOOSHORT, "%zu complete %s buckets in the range; need %d", ts.n, fc_freq_name(p.freq),
+                    GW_CALENDAR_MIN_POINTS);
   } else if ((*y = malloc(ts.n * sizeof **y)) == NULL) {
     rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   } else {
@@ -130,8 +129,8 @@ void gw_revenue_series_digest(const double *y, size_t n, char *hex) {
 
 static int64_t bucket_of(int64_t t, int64_t step) { return t - ((t % step) + step) % step; }
 
-int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, int64_t *first,
-                      int64_t *last, fc_err *err) {
+int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, int64_t *first, int64_t *last,
+                      fc_err *err) {
   *y = NULL;
   *n = 0;
   if (s->n == 0) return fc_err_set(err, FC_ENOTFOUND, "no transactions");
@@ -176,13 +175,13 @@ typedef struct series_ctx {
   const char *gran; /* "hour", "day", "week", "month" or "quarter" */
   int64_t step;     /* hour and day: seconds; 0 for the calendar granularities */
   unsigned bit;     /* GW_GRAN_* */
-  fc_buf *out; /* the job's JSON, one object per series */
-  char digest[65]; /* of the series being retrained (gw_revenue_series_digest) */
-  const gw_tz *tz; /* the tenant's zone (db_tz.h); NULL: UTC */
+  fc_buf *out;      /* the job's JSON, one object per series */
+  char digest[65];  /* of the series being retrained (gw_revenue_series_digest) */
+  const gw_tz *tz;  /* the tenant's zone (db_tz.h); NULL: UTC */
 } series_ctx;
 
-static void fill_version(gw_model_version *v, const series_ctx *c, const char *config,
-                         const char *status, int64_t first, int64_t last, size_t rows, size_t n) {
+static void fill_version(gw_model_version *v, const series_ctx *c, const char *config, const char *status,
+                         int64_t first, int64_t last, size_t rows, size_t n) {
   memset(v, 0, sizeof *v);
   snprintf(v->tenant, sizeof v->tenant, "%s", c->jb->tenant);
   snprintf(v->kind, sizeof v->kind, "revenue");
@@ -228,8 +227,8 @@ static char *evaluation_json(const fc_retrain_result *r) {
 }
 
 /* Stores v, taking the bytes of model (copied) and the JSON strings. */
-static int store(series_ctx *c, gw_model_version *v, const fc_buf *model, const char *reason,
-                 char *metrics, char *evaluation, fc_err *err) {
+static int store(series_ctx *c, gw_model_version *v, const fc_buf *model, const char *reason, char *metrics,
+                 char *evaluation, fc_err *err) {
   snprintf(v->reason, sizeof v->reason, "%s", reason);
   v->metrics = metrics;
   v->evaluation = evaluation;
@@ -238,19 +237,17 @@ static int store(series_ctx *c, gw_model_version *v, const fc_buf *model, const 
     if (v->model) memcpy(v->model, model->data, model->len);
     v->model_len = v->model ? model->len : 0;
   }
-  int rc = !metrics || !evaluation || (model && model->len && !v->model)
-               ? fc_err_set(err, FC_ENOMEM, "out of memory")
-               : gw_db_model_insert(c->reg->db, v, err);
-  if (rc == FC_OK) fc_buf_printf(c->out, "%s%lld", c->out->data[c->out->len - 1] == '[' ? "" : ",",
-                                 (long long)v->version);
+  int rc = !metrics || !evaluation || (model && model->len && !v->model) ? fc_err_set(err, FC_ENOMEM, "out of memory")
+                                                                         : gw_db_model_insert(c->reg->db, v, err);
+  if (rc == FC_OK)
+    fc_buf_printf(c->out, "%s%lld", c->out->data[c->out->len - 1] == '[' ? "" : ",", (long long)v->version);
   return rc;
 }
 
 /* Records the outcome of run r on series y: see registry.h. The job JSON
  * gets "versions":[...] of what was stored. */
-static int record(series_ctx *c, const fc_retrain_result *r, const fc_buf *winner,
-                  const double *y, size_t n, int64_t first, int64_t last, size_t rows,
-                  fc_err *err) {
+static int record(series_ctx *c, const fc_retrain_result *r, const fc_buf *winner, const double *y, size_t n,
+                  int64_t first, int64_t last, size_t rows, fc_err *err) {
   gw_model_version v;
   int rc = FC_OK;
   fc_buf_puts(c->out, ",\"versions\":[");
@@ -278,9 +275,10 @@ static int record(series_ctx *c, const fc_retrain_result *r, const fc_buf *winne
       char through[FC_TIME_STR];
       fc_time_format(last, through);
       if (rejected)
-        snprintf(why, sizeof why, "champion configuration %s refitted on data through %s; "
-                 "challenger version %lld rejected", r->scores[r->winner].config, through,
-                 (long long)rejected);
+        snprintf(why, sizeof why,
+                 "champion configuration %s refitted on data through %s; "
+                 "challenger version %lld rejected",
+                 r->scores[r->winner].config, through, (long long)rejected);
       else
         snprintf(why, sizeof why, "champion configuration %s refitted on data through %s; %s",
                  r->scores[r->winner].config, through, r->reason);
@@ -327,8 +325,7 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
   /* The same window as the revenue-forecast endpoint with
    * history_days = GW_REGISTRY_HISTORY_DAYS. */
   for (size_t i = 0; i < all->n; i++)
-    if (!strcmp(all->v[i].currency, c->currency) && all->v[i].action_date > newest)
-      newest = all->v[i].action_date;
+    if (!strcmp(all->v[i].currency, c->currency) && all->v[i].action_date > newest) newest = all->v[i].action_date;
   int days = c->bit == GW_GRAN_QUARTER ? GW_REGISTRY_QUARTER_HISTORY_DAYS : GW_REGISTRY_HISTORY_DAYS;
   int64_t since = newest - newest % FC_STEP_DAY + FC_STEP_DAY - (int64_t)days * 86400;
   fc_transaction *v = malloc((all->n ? all->n : 1) * sizeof *v);
@@ -353,21 +350,19 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
     last = gw_tz_instant(c->tz, last);
   }
   if (rc == FC_OK) {
-    int crc = gw_db_model_champion(c->reg->db, c->jb->tenant, "revenue", c->currency, c->gran,
-                                   &champ, &err);
+    int crc = gw_db_model_champion(c->reg->db, c->jb->tenant, "revenue", c->currency, c->gran, &champ, &err);
     has_champ = crc == FC_OK;
     if (crc != FC_OK && crc != FC_ENOTFOUND) rc = crc;
     else fc_err_clear(&err);
   }
   if (rc == FC_OK && has_champ && c->jb->opts.only_stale && champ.trained_from == first &&
-      champ.trained_through == last && champ.rows == (int64_t)k &&
-      !strcmp(champ.series_sha256, c->digest)) {
+      champ.trained_through == last && champ.rows == (int64_t)k && !strcmp(champ.series_sha256, c->digest)) {
     fc_buf_printf(c->out, ",\"outcome\":\"up_to_date\",\"champion\":%lld}", (long long)champ.version);
     goto done;
   }
   if (rc == FC_OK) {
-    size_t periods[2], np = c->step ? gw_revenue_periods(c->step, periods)
-                                    : gw_revenue_calendar_periods(c->bit, n, periods);
+    size_t periods[2],
+        np = c->step ? gw_revenue_periods(c->step, periods) : gw_revenue_calendar_periods(c->bit, n, periods);
     fc_retrain_params p = fc_retrain_defaults(periods, np);
     /* Hourly revenue has the windows a net learns from (a year of hours);
      * it costs one small net per window, so only here (retrain.h). */
@@ -385,14 +380,15 @@ static void retrain_series(series_ctx *c, const gw_txn_set *all) {
     }
     const char *chall = c->jb->opts.challenger[0] ? c->jb->opts.challenger : NULL;
     if (has_champ && chall && !strcmp(chall, champ.config))
-      rc = fc_err_set(&err, FC_EINVAL, "the challenger %s is the champion's configuration (version "
-                  "%lld)", chall, (long long)champ.version);
-    else
-      rc = fc_retrain_run(y, n, has_champ ? champ.config : NULL, chall, &p, &r, &winner, &err);
+      rc = fc_err_set(&err, FC_EINVAL,
+                      "the challenger %s is the champion's configuration (version "
+                      "%lld)",
+                      chall, (long long)champ.version);
+    else rc = fc_retrain_run(y, n, has_champ ? champ.config : NULL, chall, &p, &r, &winner, &err);
   }
   if (rc == FC_OK) {
-    fc_buf_printf(c->out, ",\"outcome\":\"%s\",\"points\":%zu,\"rows\":%zu,\"reason\":",
-                  r.promote ? "promoted" : "kept", n, k);
+    fc_buf_printf(c->out,
+                  ",\"outcome\":\"%s\",\"points\":%zu,\"rows\":%zu,\"reason\":", r.promote ? "promoted" : "kept", n, k);
     fc_buf_json_str(c->out, r.reason);
     rc = record(c, &r, &winner, y, n, first, last, k, &err);
   }
@@ -481,15 +477,14 @@ static void run_job(uv_work_t *w) {
     int seen = 0;
     for (size_t j = 0; j < i && !seen; j++) seen = !strcmp(all.v[j].currency, ccy);
     if (seen || (jb->opts.currency[0] && strcmp(jb->opts.currency, ccy) != 0)) continue;
-    static const unsigned order[] = {GW_GRAN_DAY, GW_GRAN_HOUR, GW_GRAN_WEEK, GW_GRAN_MONTH,
-                                     GW_GRAN_QUARTER};
+    static const unsigned order[] = {GW_GRAN_DAY, GW_GRAN_HOUR, GW_GRAN_WEEK, GW_GRAN_MONTH, GW_GRAN_QUARTER};
     for (size_t g = 0; g < sizeof order / sizeof order[0]; g++) {
       unsigned bit = order[g];
       if (!(jb->opts.granularities & bit)) continue;
       int64_t step = bit == GW_GRAN_DAY ? FC_STEP_DAY : bit == GW_GRAN_HOUR ? FC_STEP_HOUR : 0;
       /* Hours are elapsed hours in every zone; the rest local buckets. */
-      series_ctx c = {jb->reg, jb, ccy, fc_freq_name((fc_freq)gw_gran_freq(bit)), step, bit,
-                      &jb->result, "", bit == GW_GRAN_HOUR ? NULL : tz};
+      series_ctx c = {jb->reg, jb,          ccy, fc_freq_name((fc_freq)gw_gran_freq(bit)), step,
+                      bit,     &jb->result, "",  bit == GW_GRAN_HOUR ? NULL : tz};
       retrain_series(&c, bit == GW_GRAN_HOUR || !tz ? &all : &wall);
     }
   }
@@ -575,9 +570,7 @@ static void start_jobs(gw_registry *r) {
     uv_mutex_lock(&r->lock);
     tenant_jobs *next = NULL;
     for (size_t i = 0; !r->stopped && r->running < GW_REGISTRY_MAX_RUNNING && i < r->n; i++)
-      if (r->t[i].queued_id && !r->t[i].running_id &&
-          (!next || r->t[i].queued_id < next->queued_id))
-        next = &r->t[i];
+      if (r->t[i].queued_id && !r->t[i].running_id && (!next || r->t[i].queued_id < next->queued_id)) next = &r->t[i];
     if (next && (jb = calloc(1, sizeof *jb)) != NULL) {
       jb->reg = r;
       jb->id = next->running_id = next->queued_id;
@@ -605,8 +598,8 @@ static void job_done(uv_work_t *w, int status) {
   tenant_jobs *t = find(r, jb->tenant, 0);
   if (t) {
     fc_buf_reset(&t->last);
-    if (status == UV_ECANCELED) fc_buf_printf(&t->last, "{\"job_id\":%llu,\"error\":\"cancelled\"}",
-                                              (unsigned long long)jb->id);
+    if (status == UV_ECANCELED)
+      fc_buf_printf(&t->last, "{\"job_id\":%llu,\"error\":\"cancelled\"}", (unsigned long long)jb->id);
     else fc_buf_append(&t->last, jb->result.data, jb->result.len);
     t->last_id = jb->id;
     t->running_id = 0;
@@ -620,8 +613,8 @@ static void job_done(uv_work_t *w, int status) {
 
 static void on_wake(uv_async_t *h) { start_jobs(h->data); }
 
-int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_flowmodels *flows,
-                       gw_registry **out, fc_err *err) {
+int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_flowmodels *flows, gw_registry **out,
+                       fc_err *err) {
   gw_registry *r = calloc(1, sizeof *r);
   *out = NULL;
   if (!r) return fc_err_set(err, FC_ENOMEM, "out of memory");

@@ -33,25 +33,25 @@
 #include "db.h"
 #include "fc/buf.h"
 
-#define GW_REGISTRY_HISTORY_DAYS 365
+#define GW_REGISTRY_HISTORY_DAYS         365
 /* Quarters: a year holds four, too few to score a model on; three years
  * (the request's history_days=1096) hold 12. */
 #define GW_REGISTRY_QUARTER_HISTORY_DAYS 1096
-#define GW_REGISTRY_MAX_RUNNING 2
+#define GW_REGISTRY_MAX_RUNNING          2
 
 typedef struct gw_cache gw_cache;
 typedef struct gw_registry gw_registry;
 
 /* What a job does; merged requests widen it. */
 typedef struct gw_retrain_opts {
-  char challenger[16]; /* "" : the best candidate (auto); else that configuration */
+  char challenger[16];       /* "" : the best candidate (auto); else that configuration */
   char currency[FC_CCY_MAX]; /* "" : every currency */
   unsigned granularities;    /* GW_GRAN_* bits (hour, day, week, month, quarter) */
-  int only_stale; /* 1: skip a series whose champion was trained on exactly its data */
-  unsigned what;  /* GW_RETRAIN_REVENUE | GW_RETRAIN_TREASURY */
+  int only_stale;            /* 1: skip a series whose champion was trained on exactly its data */
+  unsigned what;             /* GW_RETRAIN_REVENUE | GW_RETRAIN_TREASURY */
 } gw_retrain_opts;
 
-#define GW_RETRAIN_REVENUE 1u  /* the revenue models of the series above */
+#define GW_RETRAIN_REVENUE  1u /* the revenue models of the series above */
 #define GW_RETRAIN_TREASURY 2u /* the treasury flow model (flowmodels.h) */
 
 /* Defaults: auto challenger, every currency, day, not only stale, revenue. */
@@ -59,8 +59,8 @@ gw_retrain_opts gw_retrain_defaults(void);
 
 struct gw_flowmodels;
 /* flows may be NULL: treasury jobs then do nothing. */
-int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_flowmodels *flows,
-                       gw_registry **out, fc_err *err);
+int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_flowmodels *flows, gw_registry **out,
+                       fc_err *err);
 /* Called on the job's thread after every treasury flow-model refit (also
  * one that found no transfers), with the job's result object open: the
  * hook may append `,"name":value` members. Alerts use it (alerts.h). Set
@@ -91,8 +91,8 @@ void gw_registry_destroy(gw_registry *r);
  * transaction's bucket to the last's (empty buckets are 0). *first and
  * *last get those bucket starts; the caller frees *y. FC_ENOTFOUND when s
  * is empty. */
-int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, int64_t *first,
-                      int64_t *last, fc_err *err);
+int gw_revenue_series(const gw_txn_set *s, int64_t step, double **y, size_t *n, int64_t *first, int64_t *last,
+                      fc_err *err);
 /* The hex SHA-256 of y[0..n)'s bit patterns (hex: 65 bytes). Two series
  * with the same buckets get the same digest only when every bucket's
  * revenue is bitwise equal, so a champion covers a request's series when
@@ -111,9 +111,8 @@ size_t gw_revenue_periods(int64_t step, size_t periods[2]);
  * with fewer than GW_CALENDAR_MIN_POINTS buckets. */
 #define GW_CALENDAR_MIN_POINTS 4
 struct fc_trends_params;
-int gw_revenue_series_calendar(const gw_txn_set *s, unsigned gran, const struct fc_trends_params *sel,
-                               double **y, size_t *n, int64_t *first, int64_t *last,
-                               int64_t *last_day, size_t *rows, fc_err *err);
+int gw_revenue_series_calendar(const gw_txn_set *s, unsigned gran, const struct fc_trends_params *sel, double **y,
+                               size_t *n, int64_t *first, int64_t *last, int64_t *last_day, size_t *rows, fc_err *err);
 /* fc_freq of a GW_GRAN_* bit (FC_FREQ_NONE for an unknown one). */
 int gw_gran_freq(unsigned gran);
 /* Seasonal periods for a calendar granularity's series of n points: the

@@ -73,8 +73,7 @@ size_t gw_route_index(const gw_route *r) {
 }
 
 static int method_matches(const char *route_method, const char *method) {
-  return strcmp(route_method, method) == 0 ||
-         (strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+  return strcmp(route_method, method) == 0 || (strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
 /* 1 when path fits pattern; the star segment's raw span goes to *seg, *len. */
@@ -94,8 +93,8 @@ static int path_matches(const char *pattern, const char *path, const char **seg,
   return *pattern == '\0' && *path == '\0';
 }
 
-const gw_route *gw_route_find(const char *method, const char *path, int *status,
-                              const char **allow, char *param, size_t param_cap) {
+const gw_route *gw_route_find(const char *method, const char *path, int *status, const char **allow, char *param,
+                              size_t param_cap) {
   int path_known = 0;
   *allow = "GET, HEAD";
   param[0] = '\0';

@@ -28,21 +28,20 @@ typedef struct gw_app {
   const char *web_root; /* realpath of --web; NULL: no static files */
   gw_auth *auth;
   gw_cache *cache;
-  gw_meter *meter;     /* NULL: no metering (tools) */
-  gw_metrics *metrics; /* written by the loop only */
-  gw_registry *registry; /* NULL: no retraining (tools) */
-  struct gw_flowmodels *flowmodels; /* fitted treasury flow models; NULL: fit per request */
-  struct gw_gate *gate; /* admission to the thread pool (loop only); NULL: none */
-  struct gw_sessions *sessions; /* browser sessions (sessions.h); NULL: none */
+  gw_meter *meter;                           /* NULL: no metering (tools) */
+  gw_metrics *metrics;                       /* written by the loop only */
+  gw_registry *registry;                     /* NULL: no retraining (tools) */
+  struct gw_flowmodels *flowmodels;          /* fitted treasury flow models; NULL: fit per request */
+  struct gw_gate *gate;                      /* admission to the thread pool (loop only); NULL: none */
+  struct gw_sessions *sessions;              /* browser sessions (sessions.h); NULL: none */
   const struct gw_netpolicy *webhook_policy; /* --webhook-allow exceptions; NULL: none */
-  struct gw_perf *perf; /* served forecasts against actuals (performance.h); NULL: not recorded */
-  struct gw_webhooks *webhooks; /* for /metrics; NULL: none */
-  struct gw_alerts *alerts;     /* for /metrics; NULL: none */
-  struct gw_shared *shared; /* limits shared by every node in Redis; NULL: this node's */
+  struct gw_perf *perf;                      /* served forecasts against actuals (performance.h); NULL: not recorded */
+  struct gw_webhooks *webhooks;              /* for /metrics; NULL: none */
+  struct gw_alerts *alerts;                  /* for /metrics; NULL: none */
+  struct gw_shared *shared;                  /* limits shared by every node in Redis; NULL: this node's */
 } gw_app;
 
-typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req,
-                              gw_response *res);
+typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res);
 
 typedef struct gw_route {
   const char *method;
@@ -50,15 +49,15 @@ typedef struct gw_route {
   const char *name; /* for the access log, metrics and metering */
   gw_handler_fn fn;
   int offload; /* 0: on the loop; GW_OFFLOAD_LIGHT or _HEAVY: thread pool */
-  int auth;  /* GW_AUTH_* */
-  int cache; /* 1: cache 200 answers per (tenant, tier, query) */
+  int auth;    /* GW_AUTH_* */
+  int cache;   /* 1: cache 200 answers per (tenant, tier, query) */
 } gw_route;
 
 /* The route for method and path, with the '*' segment decoded into param.
  * NULL when none: *status is then 404, or 405 with *allow naming the
  * methods the path does answer (or 400 for an undecodable segment). */
-const gw_route *gw_route_find(const char *method, const char *path, int *status,
-                              const char **allow, char *param, size_t param_cap);
+const gw_route *gw_route_find(const char *method, const char *path, int *status, const char **allow, char *param,
+                              size_t param_cap);
 /* Routes in table order (metrics label them by index). */
 size_t gw_route_count(void);
 const gw_route *gw_route_at(size_t i);

@@ -50,7 +50,7 @@
 #include "fc/rng.h"
 #include "fc/time.h"
 
-#define CONN_BUF 16384
+#define CONN_BUF  16384
 #define LINGER_MS 1000
 
 enum conn_state { READING, WORKING, METERING, WRITING, LINGER };
@@ -78,7 +78,7 @@ struct gw_server {
   size_t addr_cap;
   int draining;
   int port;
-  fc_rng ids; /* request ids (loop only); seeded from the OS at start */
+  fc_rng ids;         /* request ids (loop only); seeded from the OS at start */
   gw_flights flights; /* cache misses being computed (flight.h) */
 };
 
@@ -105,8 +105,8 @@ struct gw_conn {
   uv_work_t session_work;
   int session_pending, session_looked, session_found;
   gw_session_info session_got;
-  int peer_eof; /* the client shut down its side while we were busy */
-  int counted;  /* counted in srv->addrs under peer_ip */
+  int peer_eof;      /* the client shut down its side while we were busy */
+  int counted;       /* counted in srv->addrs under peer_ip */
   unsigned answered; /* requests answered on this connection */
   int cache_hit;
   uint64_t cache_gen;
@@ -157,8 +157,7 @@ static void send_response(gw_conn *c);
 static void prepare_response(gw_conn *c);
 static void write_response(gw_conn *c);
 
-static void access_log(gw_conn *c, const char *method, const char *target, int status,
-                       size_t bytes) {
+static void access_log(gw_conn *c, const char *method, const char *target, int status, size_t bytes) {
   if (!c->srv->cfg.access_log) return;
   char ts[FC_TIME_STR];
   fc_buf line;
@@ -170,9 +169,8 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   fc_buf_json_str(&line, method);
   fc_buf_puts(&line, ",\"target\":");
   fc_buf_json_str(&line, target);
-  fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f",
-                c->route ? c->route->name : "-", status, bytes,
-                (double)((c->answer.sent ? c->answer.sent_ns : uv_hrtime()) - c->t_start) / 1e6);
+  fc_buf_printf(&line, ",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f", c->route ? c->route->name : "-",
+                status, bytes, (double)((c->answer.sent ? c->answer.sent_ns : uv_hrtime()) - c->t_start) / 1e6);
   fc_buf_puts(&line, ",\"request_id\":");
   fc_buf_json_str(&line, c->res.request_id);
   if (c->t_finish && c->call.caller == GW_CALLER_PARTNER) {
@@ -182,8 +180,7 @@ static void access_log(gw_conn *c, const char *method, const char *target, int s
   } else if (c->t_finish && c->call.caller == GW_CALLER_ADMIN) {
     fc_buf_puts(&line, ",\"caller\":\"admin\"");
   }
-  if (c->cache_hit)
-    fc_buf_puts(&line, c->flight_shared ? ",\"cache\":\"coalesced\"" : ",\"cache\":\"hit\"");
+  if (c->cache_hit) fc_buf_puts(&line, c->flight_shared ? ",\"cache\":\"coalesced\"" : ",\"cache\":\"hit\"");
   fc_buf_puts(&line, "}\n");
   if (!fc_buf_failed(&line)) fputs(line.data, stderr);
   fc_buf_free(&line);
@@ -205,8 +202,7 @@ static void assign_request_id(gw_conn *c, const gw_request *req) {
     return;
   }
   uint64_t a = fc_rng_next(&c->srv->ids), b = fc_rng_next(&c->srv->ids);
-  snprintf(id, GW_REQUEST_ID_MAX + 1, "%016llx%016llx", (unsigned long long)a,
-           (unsigned long long)b);
+  snprintf(id, GW_REQUEST_ID_MAX + 1, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
 }
 
 static void on_timer(uv_timer_t *t) {
@@ -221,12 +217,10 @@ static void on_timer(uv_timer_t *t) {
     flight_expired(c);
     return;
   }
-  if ((mode == T_REQUEST || mode == T_HEAD) && c->state == READING &&
-      gw_http_in_partial(&c->in)) {
+  if ((mode == T_REQUEST || mode == T_HEAD) && c->state == READING && gw_http_in_partial(&c->in)) {
     /* Too slow: answer 408 and close, like a malformed request. */
     c->in.err_status = 408;
-    c->in.err_msg = mode == T_HEAD ? "request head not received in time"
-                                   : "request not received in time";
+    c->in.err_msg = mode == T_HEAD ? "request head not received in time" : "request not received in time";
     c->keep_after = 0;
     gw_response_reset(&c->res);
     gw_response_error(&c->res, 408, "timeout", "%s", c->in.err_msg);
@@ -238,10 +232,8 @@ static void on_timer(uv_timer_t *t) {
 
 static void set_timer(gw_conn *c, enum timer_mode mode, uint64_t ms) {
   c->tmode = mode;
-  if (mode == T_NONE)
-    uv_timer_stop(&c->timer);
-  else
-    uv_timer_start(&c->timer, on_timer, ms, 0);
+  if (mode == T_NONE) uv_timer_stop(&c->timer);
+  else uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
 static void on_drain_timer_closed(uv_handle_t *h) {
@@ -252,8 +244,7 @@ static void on_drain_timer_closed(uv_handle_t *h) {
 /* The last step of a shutdown: every connection is gone. */
 static void close_drain_timer(gw_server *s) {
   if (!uv_is_closing((uv_handle_t *)&s->probe)) uv_close((uv_handle_t *)&s->probe, NULL);
-  if (!uv_is_closing((uv_handle_t *)&s->drain_timer))
-    uv_close((uv_handle_t *)&s->drain_timer, on_drain_timer_closed);
+  if (!uv_is_closing((uv_handle_t *)&s->drain_timer)) uv_close((uv_handle_t *)&s->drain_timer, on_drain_timer_closed);
 }
 
 static void settle(gw_conn *c, int status);
@@ -291,9 +282,7 @@ static void addr_release(gw_server *s, const char *ip) {
 }
 
 static void maybe_free(gw_conn *c) {
-  if (c->handles_open > 0 || c->work_pending || c->meter_pending || c->shared_pending ||
-      c->session_pending)
-    return;
+  if (c->handles_open > 0 || c->work_pending || c->meter_pending || c->shared_pending || c->session_pending) return;
   gw_server *s = c->srv;
   settle(c, 0); /* a call whose client left while it ran was not served */
   if (c->counted) addr_release(s, c->peer_ip);
@@ -396,8 +385,7 @@ static void after_write(gw_conn *c, int status) {
   memset(&c->answer, 0, sizeof c->answer);
   fc_buf_reset(&c->out);
   if (c->srv->app->metrics && status == 0 && !by_writer)
-    gw_hist_observe(&c->srv->app->metrics->stage[GW_STAGE_WRITE],
-                    (double)(uv_hrtime() - c->t_write) / 1e9);
+    gw_hist_observe(&c->srv->app->metrics->stage[GW_STAGE_WRITE], (double)(uv_hrtime() - c->t_write) / 1e9);
   if (status < 0 || c->closing) {
     close_conn(c);
     return;
@@ -451,8 +439,7 @@ static void observe(gw_conn *c) {
   if (!c->t_finish) return; /* no request was dispatched: a parse error or a timeout */
   gw_hist_observe(&m->stage[GW_STAGE_RECEIVE], (double)(c->t_dispatch - c->t_start) / 1e9);
   gw_hist_observe(&m->stage[GW_STAGE_PROCESS], (double)(c->t_finish - c->t_dispatch) / 1e9);
-  if (c->state == METERING)
-    gw_hist_observe(&m->stage[GW_STAGE_METERING], (double)(c->t_write - c->t_finish) / 1e9);
+  if (c->state == METERING) gw_hist_observe(&m->stage[GW_STAGE_METERING], (double)(c->t_write - c->t_finish) / 1e9);
 }
 
 /* Drops the first n bytes of bufs[0..*nb), shifting the rest down;
@@ -532,7 +519,8 @@ static void settle(gw_conn *c, int status) {
     gw_shared_settle(app->shared, &c->call, c->shared_token, status >= 200 && status < 300);
   else
 #endif
-  if (app->auth && c->call.quota_month >= 0) gw_auth_settle(app->auth, &c->call, status);
+      if (app->auth && c->call.quota_month >= 0)
+    gw_auth_settle(app->auth, &c->call, status);
   c->call.quota_month = -1;
   c->shared_token[0] = '\0';
 }
@@ -570,8 +558,8 @@ static void finish(gw_conn *c) {
   gw_response *res = &c->res;
   c->t_finish = uv_hrtime();
   if (c->route && c->route->cache && !c->cache_hit && res->status == 200 && c->cache_key.len && !res->no_store)
-    gw_cache_put(app->cache, c->call.tenant, c->cache_key.data, c->cache_gen,
-                 uv_hrtime() / 1000000, res->status, res->content_type, &res->body);
+    gw_cache_put(app->cache, c->call.tenant, c->cache_key.data, c->cache_gen, uv_hrtime() / 1000000, res->status,
+                 res->content_type, &res->body);
   flight_land(c); /* before the limit headers: followers get the handler's own */
   fc_buf_append(&res->headers, c->rl_hdr.data, c->rl_hdr.len);
   prepare_response(c);
@@ -644,9 +632,8 @@ static void on_work_done(uv_work_t *w, int status) {
 static void make_cache_key(gw_conn *c) {
   const gw_tier *t = &c->call.tier;
   fc_buf_reset(&c->cache_key);
-  fc_buf_printf(&c->cache_key, "%s\n%d/%d/%u\n%s %s\n%llu", c->call.tenant, t->max_horizon_hours,
-                t->max_history_days, t->granularities, c->route->name, c->in.req.target,
-                (unsigned long long)c->shared_gen);
+  fc_buf_printf(&c->cache_key, "%s\n%d/%d/%u\n%s %s\n%llu", c->call.tenant, t->max_horizon_hours, t->max_history_days,
+                t->granularities, c->route->name, c->in.req.target, (unsigned long long)c->shared_gen);
 }
 
 /* Serves a live cache entry; 1 when it did. */
@@ -656,8 +643,8 @@ static int serve_cached(gw_conn *c) {
   const char *ctype = NULL;
   make_cache_key(c);
   c->cache_gen = gw_cache_gen(app->cache, c->call.tenant);
-  const fc_buf *body = gw_cache_get(app->cache, c->call.tenant, c->cache_key.data,
-                                    uv_hrtime() / 1000000, &status, &ctype);
+  const fc_buf *body =
+      gw_cache_get(app->cache, c->call.tenant, c->cache_key.data, uv_hrtime() / 1000000, &status, &ctype);
   if (!body) return 0;
   c->cache_hit = 1;
   c->res.status = status;
@@ -688,9 +675,7 @@ static void start_work(gw_conn *c) {
   c->work_pending = 1;
 }
 
-static gw_conn *gate_conn(gw_gate_entry *e) {
-  return (gw_conn *)(void *)((char *)e - offsetof(gw_conn, gate));
-}
+static gw_conn *gate_conn(gw_gate_entry *e) { return (gw_conn *)(void *)((char *)e - offsetof(gw_conn, gate)); }
 
 /* Starts the waiting calls that may run now that a slot is free. A
  * start that fails frees its slot again, so the loop goes on. */
@@ -721,8 +706,7 @@ static void on_session_work(uv_work_t *w) {
   fc_err_clear(&err);
   c->session_found = 0;
   if (gw_session_cookie(gw_request_header(&c->in.req, "cookie"), token, id) &&
-      gw_db_session_get(app->db, id, (int64_t)time(NULL), &c->session_got, &c->session_found,
-                        &err) != FC_OK)
+      gw_db_session_get(app->db, id, (int64_t)time(NULL), &c->session_got, &c->session_found, &err) != FC_OK)
     fprintf(stderr, "floatcast-gateway: session lookup: %s\n", err.msg);
 }
 
@@ -730,8 +714,7 @@ static void on_session_done(uv_work_t *w, int status) {
   gw_conn *c = w->data;
   const gw_app *app = c->srv->app;
   c->session_pending = 0;
-  if (status == 0 && c->session_found)
-    gw_sessions_put(app->sessions, &c->session_got, (int64_t)time(NULL));
+  if (status == 0 && c->session_found) gw_sessions_put(app->sessions, &c->session_got, (int64_t)time(NULL));
   if (c->closing) {
     maybe_free(c);
     return;
@@ -752,9 +735,9 @@ static int session_lookup(gw_conn *c) {
   const gw_app *app = c->srv->app;
   char token[GW_SESSION_TOKEN_LEN + 1], id[GW_SESSION_ID_LEN + 1];
   const char *cookie = gw_request_header(&c->in.req, "cookie");
-  if (c->session_looked || !app->sessions || !app->db || !gw_db_is_postgres(app->db) ||
-      !cookie || gw_request_header(&c->in.req, "authorization") ||
-      !gw_session_cookie(cookie, token, id) || gw_sessions_has(app->sessions, id))
+  if (c->session_looked || !app->sessions || !app->db || !gw_db_is_postgres(app->db) || !cookie ||
+      gw_request_header(&c->in.req, "authorization") || !gw_session_cookie(cookie, token, id) ||
+      gw_sessions_has(app->sessions, id))
     return 0;
   c->session_looked = 1;
   if (app->auth && gw_auth_take_anon(app->auth, c->peer_ip, (int64_t)c->t_dispatch, &c->res, &c->rl_hdr) != 0) {
@@ -762,8 +745,7 @@ static int session_lookup(gw_conn *c) {
     return 1;
   }
   c->session_work.data = c;
-  if (uv_queue_work(c->srv->loop, &c->session_work, on_session_work, on_session_done) != 0)
-    return 0;
+  if (uv_queue_work(c->srv->loop, &c->session_work, on_session_work, on_session_done) != 0) return 0;
   c->state = WORKING; /* bytes arriving meanwhile wait, as for a handler */
   c->session_pending = 1;
   return 1;
@@ -781,17 +763,14 @@ static void dispatch(gw_conn *c) {
   fc_buf_reset(&c->rl_hdr);
   fc_buf_reset(&c->cache_key);
   assign_request_id(c, req);
-  c->route = gw_route_find(req->method, req->path, &status, &allow, c->call.param,
-                           sizeof c->call.param);
+  c->route = gw_route_find(req->method, req->path, &status, &allow, c->call.param, sizeof c->call.param);
   if (gw_request_header_count(req, "authorization") > 1) {
     /* Which of two keys would be the caller is ambiguous (and proxies may
      * pick differently), so neither is looked up: the request is limited
      * per address like one without a key and refused. */
-    if (!app->auth || gw_auth_admit(app->auth, &c->auth_memo, NULL, c->peer_ip, GW_AUTH_NONE,
-                                    (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,
-                                    &c->res, &c->rl_hdr) == 0)
-      gw_response_error(&c->res, 400, "duplicate_header",
-                        "more than one Authorization header; send exactly one");
+    if (!app->auth || gw_auth_admit(app->auth, &c->auth_memo, NULL, c->peer_ip, GW_AUTH_NONE, (int64_t)c->t_dispatch,
+                                    (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr) == 0)
+      gw_response_error(&c->res, 400, "duplicate_header", "more than one Authorization header; send exactly one");
     finish(c);
     return;
   }
@@ -807,9 +786,8 @@ static void admit(gw_conn *c) {
   const gw_app *app = c->srv->app;
   /* -1: not a cookie call, admitted below as usual. */
   int session = app->auth && app->sessions
-                    ? gw_session_admit(app->sessions, app->auth, req, c->route, c->peer_ip,
-                                       (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,
-                                       &c->res, &c->rl_hdr)
+                    ? gw_session_admit(app->sessions, app->auth, req, c->route, c->peer_ip, (int64_t)c->t_dispatch,
+                                       (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr)
                     : -1;
   if (session > 0) {
     finish(c);
@@ -817,8 +795,8 @@ static void admit(gw_conn *c) {
   }
   if (session < 0 && app->auth &&
       gw_auth_admit(app->auth, &c->auth_memo, gw_request_header(req, "authorization"), c->peer_ip,
-                    c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch,
-                    (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr) != 0) {
+                    c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,
+                    &c->res, &c->rl_hdr) != 0) {
     finish(c);
     return;
   }
@@ -838,12 +816,10 @@ static void admit(gw_conn *c) {
 static void shared_limited(gw_conn *c, const gw_shared_verdict *v) {
   const gw_tier *t = &c->call.tier;
   if (!v->rate.allowed)
-    gw_response_error(&c->res, 429, "rate_limited",
-                      "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s", t->name,
-                      (long long)t->rate.burst, (long long)v->rate.retry_after);
+    gw_response_error(&c->res, 429, "rate_limited", "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s",
+                      t->name, (long long)t->rate.burst, (long long)v->rate.retry_after);
   else if (v->quota == GW_QUOTA_EXHAUSTED)
-    gw_response_error(&c->res, 429, "quota_exceeded",
-                      "monthly quota of tier '%s' (%lld calls) is used up", t->name,
+    gw_response_error(&c->res, 429, "quota_exceeded", "monthly quota of tier '%s' (%lld calls) is used up", t->name,
                       (long long)t->monthly_quota);
   else
     gw_response_error(&c->res, 429, "quota_pending",
@@ -856,10 +832,9 @@ static void shared_limited(gw_conn *c, const gw_shared_verdict *v) {
  * under this node's share of the limits. 0 when the call may go on. */
 static int shared_down(gw_conn *c, const gw_app *app, int64_t now) {
   if (gw_shared_fallback_local(app->shared))
-    return gw_auth_limit_local(app->auth, &c->call, gw_shared_nodes(app->shared),
-                               (int64_t)c->t_dispatch, now, &c->res, &c->rl_hdr);
-  gw_response_error(&c->res, 503, "limits_unavailable",
-                    "the shared limit store is unreachable; retry shortly");
+    return gw_auth_limit_local(app->auth, &c->call, gw_shared_nodes(app->shared), (int64_t)c->t_dispatch, now, &c->res,
+                               &c->rl_hdr);
+  gw_response_error(&c->res, 503, "limits_unavailable", "the shared limit store is unreachable; retry shortly");
   gw_response_header(&c->res, "Retry-After", "1");
   return 503;
 }
@@ -896,8 +871,7 @@ void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
                                                    : 0;
   gw_rate_result rate = v->rate;
   rate.limit = t->rate.burst; /* the script returns the state, the node knows the policy */
-  gw_rate_headers(&rate, t->rate.rate_milli, t->monthly_quota, v->quota_used, month_end, retry,
-                  &c->rl_hdr);
+  gw_rate_headers(&rate, t->rate.rate_milli, t->monthly_quota, v->quota_used, month_end, retry, &c->rl_hdr);
   c->shared_gen = v->cache_gen;
   if (v->outcome == GW_SHARED_LIMITED) {
     shared_limited(c, v);
@@ -912,9 +886,7 @@ void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
 
 /* ---- single flight of cache misses (flight.h) ---- */
 
-static gw_conn *flight_conn(gw_flight_entry *e) {
-  return (gw_conn *)(void *)((char *)e - offsetof(gw_conn, flight));
-}
+static gw_conn *flight_conn(gw_flight_entry *e) { return (gw_conn *)(void *)((char *)e - offsetof(gw_conn, flight)); }
 
 static void flight_gauge(gw_server *s) {
   if (s->app->metrics) s->app->metrics->flight_open = s->flights.open;
@@ -1005,8 +977,7 @@ static void dispatch_admitted(gw_conn *c) {
     char param[sizeof c->call.param];
     gw_route_find(req->method, req->path, &status, &allow, param, sizeof param);
     if (status == 405) {
-      gw_response_error(&c->res, 405, "method_not_allowed", "%s is not allowed on %s",
-                        req->method, req->path);
+      gw_response_error(&c->res, 405, "method_not_allowed", "%s is not allowed on %s", req->method, req->path);
       gw_response_header(&c->res, "Allow", allow);
     } else if (status == 400) {
       gw_response_error(&c->res, 400, "bad_request", "undecodable path segment");
@@ -1021,8 +992,8 @@ static void dispatch_admitted(gw_conn *c) {
   if (bad) {
     /* Refused here, for every route, so no handler sees such a parameter;
      * an ordinary 400: metered as one, the connection kept. */
-    gw_response_error(&c->res, 400, "invalid_parameter", "parameter %s'%s': not valid UTF-8",
-                      bad == 1 ? "name " : "", name);
+    gw_response_error(&c->res, 400, "invalid_parameter", "parameter %s'%s': not valid UTF-8", bad == 1 ? "name " : "",
+                      name);
     finish(c);
     return;
   }
@@ -1048,14 +1019,9 @@ static void dispatch_admitted(gw_conn *c) {
   else if (c->call.caller == GW_CALLER_ADMIN) snprintf(who, sizeof who, "admin");
   else snprintf(who, sizeof who, "a:%s", c->peer_ip);
   int max_concurrent = c->call.caller == GW_CALLER_PARTNER ? c->call.tier.max_concurrent : 0;
-  switch (gw_gate_enter(app->gate, &c->gate, who, c->route->offload == GW_OFFLOAD_HEAVY,
-                        max_concurrent)) {
-  case GW_GATE_RUN:
-    start_work(c);
-    break;
-  case GW_GATE_QUEUED:
-    set_timer(c, T_QUEUE, c->srv->cfg.queue_ms);
-    break;
+  switch (gw_gate_enter(app->gate, &c->gate, who, c->route->offload == GW_OFFLOAD_HEAVY, max_concurrent)) {
+  case GW_GATE_RUN: start_work(c); break;
+  case GW_GATE_QUEUED: set_timer(c, T_QUEUE, c->srv->cfg.queue_ms); break;
   case GW_GATE_TOO_MANY:
     gw_response_error(&c->res, 429, "too_many_concurrent",
                       "%u heavy requests of this tenant are already in progress (tier %s); "
@@ -1064,9 +1030,7 @@ static void dispatch_admitted(gw_conn *c) {
     gw_response_header(&c->res, "Retry-After", "1");
     finish(c);
     break;
-  case GW_GATE_FULL:
-    overloaded(c, "the compute queue is full");
-    break;
+  case GW_GATE_FULL: overloaded(c, "the compute queue is full"); break;
   }
 }
 
@@ -1074,8 +1038,7 @@ static void parse_error(gw_conn *c) {
   int st = c->in.err_status;
   c->in.complete = 0; /* no usable request: no HEAD, no keep-alive */
   gw_response_reset(&c->res);
-  gw_response_error(&c->res, st, st == 400 ? "bad_request" : "request_rejected", "%s",
-                    c->in.err_msg);
+  gw_response_error(&c->res, st, st == 400 ? "bad_request" : "request_rejected", "%s", c->in.err_msg);
   send_response(c);
 }
 
@@ -1106,12 +1069,10 @@ static void process_input(gw_conn *c) {
   if (gw_http_in_partial(&c->in) && gw_http_in_head_done(&c->in)) {
     /* The body: until request_ms after the request's first byte. */
     uint64_t spent = (uv_hrtime() - c->t_start) / 1000000;
-    if (c->tmode != T_REQUEST)
-      set_timer(c, T_REQUEST, cfg->request_ms > spent ? cfg->request_ms - spent : 1);
+    if (c->tmode != T_REQUEST) set_timer(c, T_REQUEST, cfg->request_ms > spent ? cfg->request_ms - spent : 1);
   } else if (gw_http_in_partial(&c->in) || c->answered == 0) {
     /* The head: within header_ms of the accept or of the first byte. */
-    if (c->tmode != T_HEAD)
-      set_timer(c, T_HEAD, cfg->header_ms < cfg->request_ms ? cfg->header_ms : cfg->request_ms);
+    if (c->tmode != T_HEAD) set_timer(c, T_HEAD, cfg->header_ms < cfg->request_ms ? cfg->header_ms : cfg->request_ms);
   } else {
     set_timer(c, T_IDLE, cfg->idle_ms);
   }
@@ -1199,8 +1160,7 @@ static void on_connection(uv_stream_t *listener, int status) {
 }
 
 static int bind_addr(const gw_server_config *cfg, struct sockaddr_storage *ss) {
-  if (strchr(cfg->host, ':'))
-    return uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)ss);
+  if (strchr(cfg->host, ':')) return uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)ss);
   return uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)ss);
 }
 
@@ -1213,15 +1173,13 @@ static void on_probe(uv_prepare_t *p) {
   uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(s->loop);
   if (s->probe_ns && s->app->metrics) {
     uint64_t span = now - s->probe_ns, waited = idle - s->probe_idle_ns;
-    gw_hist_observe(&s->app->metrics->loop_busy,
-                    (double)(span > waited ? span - waited : 0) / 1e9);
+    gw_hist_observe(&s->app->metrics->loop_busy, (double)(span > waited ? span - waited : 0) / 1e9);
   }
   s->probe_ns = now;
   s->probe_idle_ns = idle;
 }
 
-int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *app,
-                    gw_server **out) {
+int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *app, gw_server **out) {
   struct sockaddr_storage ss;
   int len = sizeof ss, rc;
   *out = NULL;
@@ -1236,7 +1194,8 @@ int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *
     seed = uv_hrtime() ^ ((uint64_t)uv_os_getpid() << 32); /* no OS randomness: still distinct */
   fc_rng_seed(&s->ids, seed);
   if (cfg->max_per_address > 0 && cfg->max_per_address < cfg->max_connections) {
-    for (s->addr_cap = 16; s->addr_cap < 2 * (size_t)cfg->max_connections; s->addr_cap *= 2) {}
+    for (s->addr_cap = 16; s->addr_cap < 2 * (size_t)cfg->max_connections; s->addr_cap *= 2) {
+    }
     if (!(s->addrs = calloc(s->addr_cap, sizeof *s->addrs))) {
       free(s);
       return UV_ENOMEM;
@@ -1258,8 +1217,8 @@ int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *
     return rc;
   }
   uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
-  s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                           : ((struct sockaddr_in *)&ss)->sin_port);
+  s->port =
+      ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
   uv_timer_init(loop, &s->drain_timer);
   s->drain_timer.data = s;
   /* Idle-time accounting must be on for the probe; without it (an old
@@ -1292,10 +1251,8 @@ void gw_server_shutdown(gw_server *s) {
     next = c->next;
     if (c->state == READING && !gw_http_in_partial(&c->in)) close_conn(c);
   }
-  if (s->n_conns == 0)
-    close_drain_timer(s);
-  else
-    uv_timer_start(&s->drain_timer, on_drain_timeout, s->cfg.drain_ms, 0);
+  if (s->n_conns == 0) close_drain_timer(s);
+  else uv_timer_start(&s->drain_timer, on_drain_timeout, s->cfg.drain_ms, 0);
 }
 
 void gw_server_destroy(gw_server *s) {

@@ -24,8 +24,8 @@
 #include "router.h"
 
 typedef struct gw_server_config {
-  const char *host; /* "127.0.0.1", "::1" */
-  int port;         /* 0: any free port (see gw_server_port) */
+  const char *host;         /* "127.0.0.1", "::1" */
+  int port;                 /* 0: any free port (see gw_server_port) */
   unsigned max_connections; /* 1024; more are accepted and closed at once */
   unsigned max_per_address; /* 64; 0: no per-address cap */
   uint64_t header_ms;       /* 5000 (at most request_ms) */
@@ -47,8 +47,7 @@ typedef struct gw_server gw_server;
 
 /* Binds and listens. The app must outlive the server. On failure returns a
  * libuv error code (UV_EADDRINUSE, ...) and *out is NULL. */
-int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *app,
-                    gw_server **out);
+int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *app, gw_server **out);
 /* The port actually bound. */
 int gw_server_port(const gw_server *s);
 /* Stops accepting, closes idle connections, lets requests in progress be

@@ -73,8 +73,7 @@ int gw_sessions_put(gw_sessions *s, const gw_session_info *info, int64_t unix_s)
 }
 
 /* Removes the sessions for which match(info, arg); returns how many. */
-static size_t revoke_where(gw_sessions *s, int (*match)(const gw_session_info *, const char *),
-                           const char *arg) {
+static size_t revoke_where(gw_sessions *s, int (*match)(const gw_session_info *, const char *), const char *arg) {
   size_t j = 0, n;
   uv_mutex_lock(&s->lock);
   for (size_t i = 0; i < s->n; i++)
@@ -89,9 +88,7 @@ static int by_id(const gw_session_info *i, const char *id) { return strcmp(i->id
 static int by_key(const gw_session_info *i, const char *k) { return strcmp(i->key_id, k) == 0; }
 
 size_t gw_sessions_revoke(gw_sessions *s, const char *id) { return revoke_where(s, by_id, id); }
-size_t gw_sessions_revoke_key(gw_sessions *s, const char *key_id) {
-  return revoke_where(s, by_key, key_id);
-}
+size_t gw_sessions_revoke_key(gw_sessions *s, const char *key_id) { return revoke_where(s, by_key, key_id); }
 
 int gw_sessions_has(gw_sessions *s, const char *id) {
   int found = 0;
@@ -142,8 +139,8 @@ int gw_sessions_replace(gw_sessions *s, const gw_session_info *v, size_t n, uint
   return FC_OK;
 }
 
-int gw_session_generate(const char *tenant, const char *key_id, int64_t unix_s, int64_t ttl_s,
-                        gw_session_info *out, char token[GW_SESSION_TOKEN_LEN + 1]) {
+int gw_session_generate(const char *tenant, const char *key_id, int64_t unix_s, int64_t ttl_s, gw_session_info *out,
+                        char token[GW_SESSION_TOKEN_LEN + 1]) {
   unsigned char rnd[GW_SESSION_ID_LEN / 2 + 24];
   size_t got = 0;
   while (got < sizeof rnd) {
@@ -166,8 +163,7 @@ int gw_session_generate(const char *tenant, const char *key_id, int64_t unix_s, 
 
 /* 1 when t is "fs_<12 hex>_<48 hex>". */
 static int token_valid(const char *t, size_t n) {
-  if (n != GW_SESSION_TOKEN_LEN || strncmp(t, "fs_", 3) != 0 || t[3 + GW_SESSION_ID_LEN] != '_')
-    return 0;
+  if (n != GW_SESSION_TOKEN_LEN || strncmp(t, "fs_", 3) != 0 || t[3 + GW_SESSION_ID_LEN] != '_') return 0;
   for (size_t i = 3; i < n; i++) {
     char c = t[i];
     if (i == 3 + GW_SESSION_ID_LEN) continue;
@@ -176,8 +172,7 @@ static int token_valid(const char *t, size_t n) {
   return 1;
 }
 
-int gw_session_cookie(const char *cookie, char token[GW_SESSION_TOKEN_LEN + 1],
-                      char id[GW_SESSION_ID_LEN + 1]) {
+int gw_session_cookie(const char *cookie, char token[GW_SESSION_TOKEN_LEN + 1], char id[GW_SESSION_ID_LEN + 1]) {
   const size_t name_len = sizeof GW_SESSION_COOKIE - 1;
   const char *p = cookie;
   while (p && *p) {
@@ -199,8 +194,7 @@ int gw_session_cookie(const char *cookie, char token[GW_SESSION_TOKEN_LEN + 1],
   return 0;
 }
 
-int gw_sessions_resolve(gw_sessions *s, const char *token, int64_t unix_s,
-                        gw_session_info *out) {
+int gw_sessions_resolve(gw_sessions *s, const char *token, int64_t unix_s, gw_session_info *out) {
   unsigned char digest[GW_SHA256_LEN];
   char id[GW_SESSION_ID_LEN + 1];
   if (!token_valid(token, strlen(token))) return GW_SESSION_UNKNOWN;
@@ -228,10 +222,21 @@ int gw_sessions_resolve(gw_sessions *s, const char *token, int64_t unix_s,
 /* What a signed-in page calls. An explicit list, so a route added later is
  * closed to cookies until someone decides it should be open. */
 static const char *const session_routes[] = {
-    "projection", "segments", "revenue_forecast", "cash_flow", "what_if",
-    "usage",      "models",   "treasury_snapshot", "session_delete",
+    "projection",
+    "segments",
+    "revenue_forecast",
+    "cash_flow",
+    "what_if",
+    "usage",
+    "models",
+    "treasury_snapshot",
+    "session_delete",
     /* The page keeps its saved scenarios here (scenarios.h). */
-    "scenarios_list", "scenario_create", "scenario_get", "scenario_update", "scenario_delete",
+    "scenarios_list",
+    "scenario_create",
+    "scenario_get",
+    "scenario_update",
+    "scenario_delete",
     /* Its forecast-vs-actual chart (track.h). */
     "treasury_track",
 };
@@ -251,35 +256,31 @@ static int csrf_ok(const gw_request *req) {
   const char *xrw = gw_request_header(req, "x-requested-with");
   if (xrw && *xrw) return 1;
   const char *ct = gw_request_header(req, "content-type");
-  return ct && strncasecmp(ct, "application/json", 16) == 0 &&
-         (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
+  return ct && strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
 }
 
 /* A refusal: limited per address like a call without a key. */
-static int refuse(gw_auth *a, const char *peer_ip, int64_t mono_ns, int64_t unix_s, gw_call *call,
-                  gw_response *res, fc_buf *hdr, int status, const char *code, const char *msg) {
+static int refuse(gw_auth *a, const char *peer_ip, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
+                  fc_buf *hdr, int status, const char *code, const char *msg) {
   int st = gw_auth_admit(a, NULL, NULL, peer_ip, GW_AUTH_NONE, mono_ns, unix_s, call, res, hdr);
   if (st != 0) return st;
   gw_response_error(res, status, code, "%s", msg);
   return status;
 }
 
-int gw_session_admit(gw_sessions *s, gw_auth *a, const gw_request *req, const gw_route *route,
-                     const char *peer_ip, int64_t mono_ns, int64_t unix_s, gw_call *call,
-                     gw_response *res, fc_buf *hdr) {
+int gw_session_admit(gw_sessions *s, gw_auth *a, const gw_request *req, const gw_route *route, const char *peer_ip,
+                     int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr) {
   char token[GW_SESSION_TOKEN_LEN + 1], id[GW_SESSION_ID_LEN + 1];
   const char *cookie = gw_request_header(req, "cookie");
-  if (!s || !route || route->auth == GW_AUTH_NONE || gw_request_header(req, "authorization") ||
-      !cookie || strstr(cookie, GW_SESSION_COOKIE "=") == NULL)
+  if (!s || !route || route->auth == GW_AUTH_NONE || gw_request_header(req, "authorization") || !cookie ||
+      strstr(cookie, GW_SESSION_COOKIE "=") == NULL)
     return -1;
   if (!gw_session_route_allowed(route))
     return refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, 403, "session_not_allowed",
                   "a signed-in session may read and run what-ifs only; call this endpoint "
                   "with an API key");
   gw_session_info info;
-  int found = gw_session_cookie(cookie, token, id)
-                  ? gw_sessions_resolve(s, token, unix_s, &info)
-                  : GW_SESSION_UNKNOWN;
+  int found = gw_session_cookie(cookie, token, id) ? gw_sessions_resolve(s, token, unix_s, &info) : GW_SESSION_UNKNOWN;
   if (found != GW_SESSION_OK) {
     int st = refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, 401,
                     found == GW_SESSION_EXPIRED ? "session_expired" : "invalid_session",
@@ -299,15 +300,14 @@ int gw_session_admit(gw_sessions *s, gw_auth *a, const gw_request *req, const gw
 
 void gw_session_set_cookie(gw_response *res, const char *token, int64_t max_age, int secure) {
   char v[GW_SESSION_TOKEN_LEN + 128];
-  snprintf(v, sizeof v, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s",
-           GW_SESSION_COOKIE, token, (long long)max_age, secure ? "; Secure" : "");
+  snprintf(v, sizeof v, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s", GW_SESSION_COOKIE, token,
+           (long long)max_age, secure ? "; Secure" : "");
   gw_response_header(res, "Set-Cookie", v);
 }
 
 int gw_request_is_https(const gw_request *req) {
   const char *p = gw_request_header(req, "x-forwarded-proto");
-  if (p && strncasecmp(p, "https", 5) == 0 && (p[5] == '\0' || p[5] == ',' || p[5] == ' '))
-    return 1;
+  if (p && strncasecmp(p, "https", 5) == 0 && (p[5] == '\0' || p[5] == ',' || p[5] == ' ')) return 1;
   const char *f = gw_request_header(req, "forwarded");
   for (; f && *f; f++)
     if (strncasecmp(f, "proto=https", 11) == 0) return 1;

@@ -30,9 +30,9 @@
 #include "http.h"
 #include "router.h"
 
-#define GW_SESSION_COOKIE "fc_session"
-#define GW_SESSION_ID_LEN 12
-#define GW_SESSION_TOKEN_LEN (3 + GW_SESSION_ID_LEN + 1 + 48)
+#define GW_SESSION_COOKIE      "fc_session"
+#define GW_SESSION_ID_LEN      12
+#define GW_SESSION_TOKEN_LEN   (3 + GW_SESSION_ID_LEN + 1 + 48)
 /* Default lifetime: long enough for a working session at the dashboard,
  * short enough that a leaked cookie soon stops working. */
 #define GW_SESSION_TTL_DEFAULT 1800
@@ -68,18 +68,16 @@ uint64_t gw_sessions_mark(gw_sessions *s);
 int gw_sessions_replace(gw_sessions *s, const gw_session_info *v, size_t n, uint64_t mark);
 
 /* A fresh session of key_id for tenant: id, token, hash and times. */
-int gw_session_generate(const char *tenant, const char *key_id, int64_t unix_s, int64_t ttl_s,
-                        gw_session_info *out, char token[GW_SESSION_TOKEN_LEN + 1]);
+int gw_session_generate(const char *tenant, const char *key_id, int64_t unix_s, int64_t ttl_s, gw_session_info *out,
+                        char token[GW_SESSION_TOKEN_LEN + 1]);
 /* The fc_session value of a Cookie header into token; 1 when present and
  * well-formed (the id then goes to id), 0 otherwise. */
-int gw_session_cookie(const char *cookie, char token[GW_SESSION_TOKEN_LEN + 1],
-                      char id[GW_SESSION_ID_LEN + 1]);
+int gw_session_cookie(const char *cookie, char token[GW_SESSION_TOKEN_LEN + 1], char id[GW_SESSION_ID_LEN + 1]);
 
 enum { GW_SESSION_OK, GW_SESSION_UNKNOWN, GW_SESSION_EXPIRED };
 /* Finds the session of token, valid at unix_s; fills *out on OK. An
  * expired session is forgotten. */
-int gw_sessions_resolve(gw_sessions *s, const char *token, int64_t unix_s,
-                        gw_session_info *out);
+int gw_sessions_resolve(gw_sessions *s, const char *token, int64_t unix_s, gw_session_info *out);
 
 /* 1 when a session may call route (by route name): reads and what-ifs. */
 int gw_session_route_allowed(const gw_route *route);
@@ -91,9 +89,8 @@ int gw_session_route_allowed(const gw_route *route);
  * error into res: 401 (unknown, expired or revoked), 403 (a route a
  * session may not call, or a state change without the CSRF header).
  * Refusals are limited per client address like calls without a key. */
-int gw_session_admit(gw_sessions *s, gw_auth *a, const gw_request *req, const gw_route *route,
-                     const char *peer_ip, int64_t mono_ns, int64_t unix_s, gw_call *call,
-                     gw_response *res, fc_buf *hdr);
+int gw_session_admit(gw_sessions *s, gw_auth *a, const gw_request *req, const gw_route *route, const char *peer_ip,
+                     int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr);
 
 /* The Set-Cookie value for token (max_age 0 with token "": deletion).
  * secure adds Secure (served over TLS, or behind a proxy that says so). */

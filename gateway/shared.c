@@ -55,9 +55,7 @@ static void uv_redis_del_write(void *d) {
   uv_redis_set(p, p->events & ~UV_WRITABLE);
 }
 
-static void uv_redis_closed(uv_handle_t *h) {
-  free(h->data);
-}
+static void uv_redis_closed(uv_handle_t *h) { free(h->data); }
 
 static void uv_redis_cleanup(void *d) {
   uv_redis *p = d;
@@ -90,10 +88,10 @@ static int uv_redis_attach(redisAsyncContext *ac, uv_loop_t *loop) {
 #include "db_sessions.h"
 #include "ratelimit.h"
 
-#define TICK_MS 200        /* key-generation poll and reconnect attempts */
-#define DOWN_RELOAD_TICKS 5 /* Redis down: reload keys from the database every 1 s */
-#define BACKSTOP_RELOAD_TICKS 25 /* and every 5 s when up */
-#define HUNG_MS 2000 /* admissions unanswered this long: Redis counts as down */
+#define TICK_MS               200  /* key-generation poll and reconnect attempts */
+#define DOWN_RELOAD_TICKS     5    /* Redis down: reload keys from the database every 1 s */
+#define BACKSTOP_RELOAD_TICKS 25   /* and every 5 s when up */
+#define HUNG_MS               2000 /* admissions unanswered this long: Redis counts as down */
 
 /* The admission script. Time is the server's, in microseconds; a tenant's
  * theoretical arrival time is tat_us + frac/rate_milli microseconds, so one
@@ -153,21 +151,19 @@ static const char admit_lua[] =
 
 /* Settles a reservation: gone from the held set, and one more billable
  * call when the answer was a metered 2xx. */
-static const char settle_lua[] =
-    "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-    "if ARGV[2] == '1' then\n"
-    "  redis.call('INCR', KEYS[1])\n"
-    "  redis.call('PEXPIRE', KEYS[1], 40 * 86400 * 1000)\n"
-    "end\n"
-    "return 0\n";
+static const char settle_lua[] = "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+                                 "if ARGV[2] == '1' then\n"
+                                 "  redis.call('INCR', KEYS[1])\n"
+                                 "  redis.call('PEXPIRE', KEYS[1], 40 * 86400 * 1000)\n"
+                                 "end\n"
+                                 "return 0\n";
 
 /* Reconciliation: the billable count is at least what the database
  * committed (a Redis that lost its data, or a first start). */
-static const char reconcile_lua[] =
-    "local cur = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
-    "if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) end\n"
-    "redis.call('PEXPIRE', KEYS[1], 40 * 86400 * 1000)\n"
-    "return 0\n";
+static const char reconcile_lua[] = "local cur = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+                                    "if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) end\n"
+                                    "redis.call('PEXPIRE', KEYS[1], 40 * 86400 * 1000)\n"
+                                    "return 0\n";
 
 struct gw_shared {
   uv_loop_t *loop;
@@ -276,13 +272,9 @@ static void reconcile_tenant(const char *tenant, int64_t calls, void *arg) {
   if (sync_ok(r->s, 5, argv) != FC_OK) r->failed = 1;
 }
 
-static int put_tier(const gw_tier *t, void *arg) {
-  return gw_auth_put_tier(arg, t) == 0 ? FC_OK : FC_ENOMEM;
-}
+static int put_tier(const gw_tier *t, void *arg) { return gw_auth_put_tier(arg, t) == 0 ? FC_OK : FC_ENOMEM; }
 
-static int put_key(const gw_key_info *k, void *arg) {
-  return gw_auth_put_key(arg, k) == 0 ? FC_OK : FC_ENOMEM;
-}
+static int put_key(const gw_key_info *k, void *arg) { return gw_auth_put_key(arg, k) == 0 ? FC_OK : FC_ENOMEM; }
 
 typedef struct session_list {
   gw_session_info *v;
@@ -336,8 +328,7 @@ static void on_work(uv_work_t *w) {
 static void maybe_up(gw_shared *s) {
   if (s->up || !s->reconciled || !s->admit_sha[0] || !s->settle_sha[0] || !s->ac || s->closing) return;
   s->up = 1;
-  fprintf(stderr, "floatcast-gateway: shared limits: Redis %s:%d reachable, quotas reconciled\n",
-          s->host, s->port);
+  fprintf(stderr, "floatcast-gateway: shared limits: Redis %s:%d reachable, quotas reconciled\n", s->host, s->port);
 }
 
 static void on_work_done(uv_work_t *w, int status) {
@@ -367,8 +358,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
   s->scripts_pending = 0;
   s->admit_sha[0] = s->settle_sha[0] = '\0';
   if (s->up)
-    fprintf(stderr, "floatcast-gateway: shared limits: lost Redis %s:%d; partner calls %s\n",
-            s->host, s->port,
+    fprintf(stderr, "floatcast-gateway: shared limits: lost Redis %s:%d; partner calls %s\n", s->host, s->port,
             s->p.fallback_local ? "admitted under per-node limits (r/N, b/N)" : "refused (503)");
   s->up = 0;
 }
@@ -387,8 +377,7 @@ static void on_loaded(redisAsyncContext *ac, void *reply, void *priv) {
 /* Sends the SCRIPT LOADs; again from on_tick while a SHA is missing (a
  * Redis still loading its append-only file answers LOADING). */
 static void load_scripts(gw_shared *s) {
-  if (redisAsyncCommand(s->ac, on_loaded, s->admit_sha, "SCRIPT LOAD %s", admit_lua) == REDIS_OK)
-    s->scripts_pending++;
+  if (redisAsyncCommand(s->ac, on_loaded, s->admit_sha, "SCRIPT LOAD %s", admit_lua) == REDIS_OK) s->scripts_pending++;
   if (redisAsyncCommand(s->ac, on_loaded, s->settle_sha, "SCRIPT LOAD %s", settle_lua) == REDIS_OK)
     s->scripts_pending++;
 }
@@ -443,8 +432,10 @@ static void on_tick(uv_timer_t *t) {
   gw_shared *s = t->data;
   s->ticks++;
   if (s->ac && s->n_pending > 0 && uv_now(s->loop) - s->last_reply_ms > HUNG_MS) {
-    fprintf(stderr, "floatcast-gateway: shared limits: Redis %s:%d has not answered for %d ms; "
-                    "dropping the connection\n", s->host, s->port, HUNG_MS);
+    fprintf(stderr,
+            "floatcast-gateway: shared limits: Redis %s:%d has not answered for %d ms; "
+            "dropping the connection\n",
+            s->host, s->port, HUNG_MS);
     redisAsyncFree(s->ac); /* pending admissions get no reply: down; on_disconnect runs */
     s->ac = NULL;
     s->up = 0;
@@ -461,8 +452,7 @@ static void on_tick(uv_timer_t *t) {
     load_scripts(s); /* a refused SCRIPT LOAD */
   /* A backstop for a change whose generation bump was lost. */
   if (s->up && s->ticks % BACKSTOP_RELOAD_TICKS == 0) start_work(s, 0);
-  if (s->up && !s->gen_pending &&
-      redisAsyncCommand(s->ac, on_keys_gen, s, "GET fc:keys:gen") == REDIS_OK)
+  if (s->up && !s->gen_pending && redisAsyncCommand(s->ac, on_keys_gen, s, "GET fc:keys:gen") == REDIS_OK)
     s->gen_pending = 1;
 }
 
@@ -537,8 +527,8 @@ void gw_shared_admit(gw_shared *s, const gw_call *call, int64_t unix_s, void *ow
   snprintf(burst, sizeof burst, "%lld", (long long)(call->tier.rate.burst > 0 ? call->tier.rate.burst : 1));
   snprintf(limit, sizeof limit, "%lld", (long long)call->tier.monthly_quota);
   snprintf(hold, sizeof hold, "%lld", (long long)s->p.hold_ms * 1000);
-  const char *argv[] = {"EVALSHA", s->admit_sha, "5", k_rl, k_qu, k_qh, "fc:revoked", k_cg,
-                        call->key_id, rate, burst, limit, pa->token, hold};
+  const char *argv[] = {"EVALSHA", s->admit_sha, "5",  k_rl,  k_qu,  k_qh,      "fc:revoked",
+                        k_cg,      call->key_id, rate, burst, limit, pa->token, hold};
   if (redisAsyncCommandArgv(s->ac, on_admit, pa, 14, argv, NULL) != REDIS_OK) {
     free(pa);
     down_verdict(s, owner);
@@ -557,29 +547,20 @@ void gw_shared_settle(gw_shared *s, const gw_call *call, const char *token, int 
   redisAsyncCommandArgv(s->ac, NULL, NULL, 7, argv, NULL);
 }
 
-int gw_shared_up(const gw_shared *s) {
-  return s->up;
-}
+int gw_shared_up(const gw_shared *s) { return s->up; }
 
-int gw_shared_fallback_local(const gw_shared *s) {
-  return s->p.fallback_local;
-}
+int gw_shared_fallback_local(const gw_shared *s) { return s->p.fallback_local; }
 
-int gw_shared_nodes(const gw_shared *s) {
-  return s->p.nodes > 0 ? s->p.nodes : 1;
-}
+int gw_shared_nodes(const gw_shared *s) { return s->p.nodes > 0 ? s->p.nodes : 1; }
 
-void gw_shared_get_stats(const gw_shared *s, gw_shared_stats *out) {
-  *out = s->stats;
-}
+void gw_shared_get_stats(const gw_shared *s, gw_shared_stats *out) { *out = s->stats; }
 
 void gw_shared_write_metrics(const gw_shared *s, fc_buf *out) {
   const char *mode = s->up ? "shared" : s->p.fallback_local ? "local_fallback" : "refusing";
-  fc_buf_printf(out,
-                "# HELP floatcast_limits_mode Which limits partner calls are admitted under:"
-                " shared (Redis), local_fallback (r/N, b/N of this node while Redis is down)"
-                " or refusing (Redis down, 503).\n"
-                "# TYPE floatcast_limits_mode gauge\n");
+  fc_buf_printf(out, "# HELP floatcast_limits_mode Which limits partner calls are admitted under:"
+                     " shared (Redis), local_fallback (r/N, b/N of this node while Redis is down)"
+                     " or refusing (Redis down, 503).\n"
+                     "# TYPE floatcast_limits_mode gauge\n");
   static const char *const modes[] = {"shared", "local_fallback", "refusing"};
   for (int i = 0; i < 3; i++)
     fc_buf_printf(out, "floatcast_limits_mode{mode=\"%s\"} %d\n", modes[i], !strcmp(mode, modes[i]));
@@ -611,8 +592,8 @@ static int parse_url(gw_shared *s, const char *url) {
   return 0;
 }
 
-int gw_shared_create(uv_loop_t *loop, const gw_shared_params *p, gw_db *db, gw_auth *auth,
-                     gw_shared_cb cb, gw_shared **out, fc_err *err) {
+int gw_shared_create(uv_loop_t *loop, const gw_shared_params *p, gw_db *db, gw_auth *auth, gw_shared_cb cb,
+                     gw_shared **out, fc_err *err) {
   *out = NULL;
   gw_shared *s = calloc(1, sizeof *s);
   if (!s) return fc_err_set(err, FC_ENOMEM, "out of memory");
@@ -641,10 +622,10 @@ int gw_shared_create(uv_loop_t *loop, const gw_shared_params *p, gw_db *db, gw_a
   s->tick.data = s;
   uv_timer_start(&s->tick, on_tick, TICK_MS, TICK_MS);
   try_connect(s);
-  fprintf(stderr, "floatcast-gateway: shared limits in Redis %s:%d; when unreachable, partner "
-                  "calls are %s\n",
-          s->host, s->port,
-          p->fallback_local ? "admitted under per-node limits (r/N, b/N)" : "refused (503)");
+  fprintf(stderr,
+          "floatcast-gateway: shared limits in Redis %s:%d; when unreachable, partner "
+          "calls are %s\n",
+          s->host, s->port, p->fallback_local ? "admitted under per-node limits (r/N, b/N)" : "refused (503)");
   *out = s;
   return FC_OK;
 }

@@ -50,12 +50,12 @@ enum {
 };
 
 typedef struct gw_shared_verdict {
-  int outcome;           /* GW_SHARED_* */
-  gw_rate_result rate;   /* the tenant's GCRA */
-  int quota;             /* GW_QUOTA_* */
-  int64_t quota_used;    /* billable + held, this one included when admitted */
-  uint64_t cache_gen;    /* the tenant's shared cache generation */
-  char token[40];        /* the reservation to settle ("" when none) */
+  int outcome;         /* GW_SHARED_* */
+  gw_rate_result rate; /* the tenant's GCRA */
+  int quota;           /* GW_QUOTA_* */
+  int64_t quota_used;  /* billable + held, this one included when admitted */
+  uint64_t cache_gen;  /* the tenant's shared cache generation */
+  char token[40];      /* the reservation to settle ("" when none) */
 } gw_shared_verdict;
 
 typedef void (*gw_shared_cb)(void *owner, const gw_shared_verdict *v);
@@ -64,8 +64,8 @@ typedef void (*gw_shared_cb)(void *owner, const gw_shared_verdict *v);
  * quota with the usage committed in db before admitting anything, and
  * reloads keys and tiers from db into auth when another node changed
  * them. Fails only on a malformed URL. */
-int gw_shared_create(uv_loop_t *loop, const gw_shared_params *p, struct gw_db *db, gw_auth *auth,
-                     gw_shared_cb cb, gw_shared **out, fc_err *err);
+int gw_shared_create(uv_loop_t *loop, const gw_shared_params *p, struct gw_db *db, gw_auth *auth, gw_shared_cb cb,
+                     gw_shared **out, fc_err *err);
 /* Reload the browser sessions (sessions.h) from db with the keys: a
  * session opened or ended on another node bumps the key generation. */
 struct gw_sessions;

@@ -70,8 +70,7 @@ static int check_segments(const char *p) {
 
 static int bad_escape(const char *raw) {
   for (const char *p = strchr(raw, '%'); p; p = strchr(p + 1, '%')) {
-    if (strncasecmp(p, "%2f", 3) == 0 || strncasecmp(p, "%5c", 3) == 0 || strncmp(p, "%00", 3) == 0)
-      return 1;
+    if (strncasecmp(p, "%2f", 3) == 0 || strncasecmp(p, "%5c", 3) == 0 || strncmp(p, "%00", 3) == 0) return 1;
   }
   return 0;
 }
@@ -100,8 +99,7 @@ static int read_all(int fd, fc_buf *out, size_t size) {
 static int open_file(const gw_app *app, const char *decoded, gw_response *res, struct stat *st) {
   char joined[PATH_MAX], resolved[PATH_MAX];
   size_t n = strlen(decoded);
-  int w = snprintf(joined, sizeof joined, "%s%s%s", app->web_root, decoded,
-                   decoded[n - 1] == '/' ? "index.html" : "");
+  int w = snprintf(joined, sizeof joined, "%s%s%s", app->web_root, decoded, decoded[n - 1] == '/' ? "index.html" : "");
   if (w < 0 || (size_t)w >= sizeof joined) {
     gw_response_error(res, 414, "path_too_long", "path too long");
     return -1;
@@ -132,8 +130,8 @@ GW_HANDLER(gw_handle_static) {
     return;
   }
   if (bad_escape(req->path) || strchr(req->path, '\\') ||
-      gw_url_decode(req->path, strlen(req->path), decoded, sizeof decoded, 0) < 0 ||
-      strchr(decoded, '\\') || check_segments(decoded) != 0) {
+      gw_url_decode(req->path, strlen(req->path), decoded, sizeof decoded, 0) < 0 || strchr(decoded, '\\') ||
+      check_segments(decoded) != 0) {
     gw_response_error(res, 400, "bad_path", "path is not a plain file path");
     return;
   }

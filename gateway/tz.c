@@ -13,18 +13,18 @@
 #ifndef GW_TZ_DIR
 #define GW_TZ_DIR "/usr/share/zoneinfo"
 #endif
-#define DAY 86400
+#define DAY      86400
 #define TZIF_MAX (1u << 20) /* real files are < 4 kB; anything bigger is not one */
 
 /* One POSIX rule date: Jn (1..365, no Feb 29), n (0..365) or Mm.w.d. */
 typedef struct rule_date {
-  char kind; /* 'J', 'n' or 'M' */
-  int a, b, c; /* J/n: a = day; M: a = month, b = week, c = weekday */
+  char kind;    /* 'J', 'n' or 'M' */
+  int a, b, c;  /* J/n: a = day; M: a = month, b = week, c = weekday */
   int32_t time; /* seconds after local midnight, may be negative or > 24 h */
 } rule_date;
 
 typedef struct posix_rule {
-  int present; /* a footer was given */
+  int present;              /* a footer was given */
   int32_t std_off, dst_off; /* seconds east of UTC */
   int has_dst, has_rules;
   rule_date start, end;
@@ -32,9 +32,9 @@ typedef struct posix_rule {
 
 struct gw_tz {
   char name[GW_TZ_NAME_MAX + 1];
-  size_t n; /* transitions */
-  int64_t *at;   /* transition instants, ascending */
-  int32_t *off;  /* offset from at[i] on */
+  size_t n;          /* transitions */
+  int64_t *at;       /* transition instants, ascending */
+  int32_t *off;      /* offset from at[i] on */
   int32_t first_off; /* before the first transition (time type 0) */
   posix_rule rule;
   int utc;
@@ -81,8 +81,8 @@ static const char *parse_date(const char *s, rule_date *d) {
   d->time = 7200; /* 02:00 by default */
   if (*s == 'M') {
     d->kind = 'M';
-    if (!(s = parse_int(s + 1, 1, 12, &d->a)) || *s++ != '.' || !(s = parse_int(s, 1, 5, &d->b)) ||
-        *s++ != '.' || !(s = parse_int(s, 0, 6, &d->c)))
+    if (!(s = parse_int(s + 1, 1, 12, &d->a)) || *s++ != '.' || !(s = parse_int(s, 1, 5, &d->b)) || *s++ != '.' ||
+        !(s = parse_int(s, 0, 6, &d->c)))
       return NULL;
   } else if (*s == 'J') {
     d->kind = 'J';
@@ -113,8 +113,7 @@ static int parse_rule(const char *s, posix_rule *r) {
     r->dst_off = -v;
   }
   if (!*s) return -1; /* DST without rules: POSIX's US default, never in TZif footers */
-  if (*s++ != ',' || !(s = parse_date(s, &r->start)) || *s++ != ',' || !(s = parse_date(s, &r->end)) || *s)
-    return -1;
+  if (*s++ != ',' || !(s = parse_date(s, &r->start)) || *s++ != ',' || !(s = parse_date(s, &r->end)) || *s) return -1;
   r->has_rules = 1;
   return 0;
 }
@@ -152,9 +151,7 @@ static uint32_t be32(const unsigned char *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int64_t be64(const unsigned char *p) {
-  return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4));
-}
+static int64_t be64(const unsigned char *p) { return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4)); }
 
 typedef struct header {
   uint32_t isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt;
@@ -168,16 +165,17 @@ static int read_header(const unsigned char *b, size_t n, header *h) {
   h->timecnt = be32(b + 32);
   h->typecnt = be32(b + 36);
   h->charcnt = be32(b + 40);
-  return h->typecnt == 0 || h->leapcnt != 0 /* "right/" zones count leap seconds: not civil time */ || h->timecnt > TZIF_MAX || h->typecnt > 256 || h->charcnt > TZIF_MAX ||
-                 h->leapcnt > TZIF_MAX || h->isutcnt > 256 || h->isstdcnt > 256
+  return h->typecnt == 0 || h->leapcnt != 0 /* "right/" zones count leap seconds: not civil time */ ||
+                 h->timecnt > TZIF_MAX || h->typecnt > 256 || h->charcnt > TZIF_MAX || h->leapcnt > TZIF_MAX ||
+                 h->isutcnt > 256 || h->isstdcnt > 256
              ? -1
              : 0;
 }
 
 /* Bytes of a data block with times of tsize bytes. */
 static size_t block_len(const header *h, size_t tsize) {
-  return (size_t)h->timecnt * (tsize + 1) + (size_t)h->typecnt * 6 + h->charcnt +
-         (size_t)h->leapcnt * (tsize + 4) + h->isstdcnt + h->isutcnt;
+  return (size_t)h->timecnt * (tsize + 1) + (size_t)h->typecnt * 6 + h->charcnt + (size_t)h->leapcnt * (tsize + 4) +
+         h->isstdcnt + h->isutcnt;
 }
 
 static int bad(fc_err *err, const char *name, const char *what) {
@@ -310,8 +308,8 @@ static int valid_name(const char *s) {
       s[n - 1] == '/')
     return 0;
   for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '/' ||
-          *s == '_' || *s == '+' || *s == '-'))
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '/' || *s == '_' ||
+          *s == '+' || *s == '-'))
       return 0;
   return 1;
 }
@@ -323,8 +321,8 @@ static int read_zone_file(const char *name, unsigned char **buf, size_t *n, fc_e
   FILE *f = fopen(path, "rb");
   *buf = f ? malloc(TZIF_MAX) : NULL;
   *n = *buf ? fread(*buf, 1, TZIF_MAX, f) : 0;
-  int rc = !f ? fc_err_set(err, FC_ENOTFOUND, "unknown time zone '%s'", name)
-           : !*buf ? fc_err_set(err, FC_ENOMEM, "out of memory")
+  int rc = !f                     ? fc_err_set(err, FC_ENOTFOUND, "unknown time zone '%s'", name)
+           : !*buf                ? fc_err_set(err, FC_ENOMEM, "out of memory")
            : ferror(f) || *n == 0 ? fc_err_set(err, FC_ENOTFOUND, "unknown time zone '%s'", name)
                                   : FC_OK;
   if (f) fclose(f);
@@ -345,7 +343,8 @@ static int cache_add(gw_tz *z) {
 
 int gw_tz_get(const char *name, const gw_tz **out, fc_err *err) {
   *out = NULL;
-  if (!valid_name(name)) return fc_err_set(err, FC_EINVAL, "'%.80s' is not a time zone name (e.g. Europe/Berlin)", name);
+  if (!valid_name(name))
+    return fc_err_set(err, FC_EINVAL, "'%.80s' is not a time zone name (e.g. Europe/Berlin)", name);
   uv_once(&cache_once, cache_init);
   uv_mutex_lock(&cache_lock);
   for (size_t i = 0; i < cache_n && !*out; i++)

@@ -41,8 +41,8 @@ static int set_msg(char *msg, size_t cap, const char *text) {
   return -1;
 }
 
-int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *port, size_t port_cap,
-                         char *path, size_t path_cap, char *msg, size_t msg_cap) {
+int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *port, size_t port_cap, char *path,
+                         size_t path_cap, char *msg, size_t msg_cap) {
   size_t n = strlen(url);
   const char *a, *end, *h, *hend;
   if (n > GW_WEBHOOK_URL_MAX) return set_msg(msg, msg_cap, "url: longer than 2048 bytes");
@@ -106,8 +106,7 @@ static int refused_any(const struct addrinfo *ai, const gw_netpolicy *policy, ch
   return 0;
 }
 
-int gw_webhook_target_check(const char *host, const char *port, const gw_netpolicy *policy, char *msg,
-                            size_t msg_cap) {
+int gw_webhook_target_check(const char *host, const char *port, const gw_netpolicy *policy, char *msg, size_t msg_cap) {
   struct addrinfo hints, *res = NULL;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
@@ -223,8 +222,11 @@ static void finish(delivery *d, int status_code, const char *what, const char *d
 
 static void on_timeout(uv_timer_t *t) {
   delivery *d = t->data;
-  finish(d, 0, !d->connected ? "connect timeout" : d->tls && !d->handshaken ? "TLS handshake not done in time"
-                                                                          : "no whole answer in time", NULL);
+  finish(d, 0,
+         !d->connected              ? "connect timeout"
+         : d->tls && !d->handshaken ? "TLS handshake not done in time"
+                                    : "no whole answer in time",
+         NULL);
 }
 
 static int on_headers_complete(llhttp_t *p) {
@@ -273,8 +275,8 @@ static void build_request(delivery *d, const gw_outbox_item *it) {
   char sig[GW_SIGNATURE_MAX];
   int v6 = strchr(d->host, ':') != NULL, dflt = strcmp(d->port, d->https ? "443" : "80") == 0;
   gw_webhook_signature(it->secret, (long long)time(NULL), it->body, it->body_len, sig, sizeof sig);
-  fc_buf_printf(&d->req, "POST %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n", d->path, v6 ? "[" : "", d->host,
-                v6 ? "]" : "", dflt ? "" : ":", dflt ? "" : d->port);
+  fc_buf_printf(&d->req, "POST %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n", d->path, v6 ? "[" : "", d->host, v6 ? "]" : "",
+                dflt ? "" : ":", dflt ? "" : d->port);
   fc_buf_printf(&d->req,
                 "User-Agent: floatcast-gateway\r\nContent-Type: application/json\r\n"
                 "Content-Length: %zu\r\nFloatcast-Event-Id: %s\r\nFloatcast-Event: %s\r\n"
@@ -450,8 +452,8 @@ static void start_delivery(gw_webhooks *w, size_t i) {
   d->settings.on_headers_complete = on_headers_complete;
   llhttp_init(&d->parser, HTTP_RESPONSE, &d->settings);
   d->parser.data = d;
-  if (gw_webhook_url_parse(it->url, d->host, sizeof d->host, d->port, sizeof d->port, d->path,
-                           sizeof d->path, msg, sizeof msg) != 0) {
+  if (gw_webhook_url_parse(it->url, d->host, sizeof d->host, d->port, sizeof d->port, d->path, sizeof d->path, msg,
+                           sizeof msg) != 0) {
     finish(d, 0, msg, NULL);
     return;
   }
@@ -581,8 +583,7 @@ gw_webhooks_params gw_webhooks_defaults(void) {
   return p;
 }
 
-int gw_webhooks_start(uv_loop_t *loop, gw_db *db, gw_webhooks_params p, gw_webhooks **out,
-                      fc_err *err) {
+int gw_webhooks_start(uv_loop_t *loop, gw_db *db, gw_webhooks_params p, gw_webhooks **out, fc_err *err) {
   gw_webhooks *w = calloc(1, sizeof *w);
   *out = NULL;
   if (!w) return fc_err_set(err, FC_ENOMEM, "out of memory");
@@ -605,8 +606,7 @@ int gw_webhooks_start(uv_loop_t *loop, gw_db *db, gw_webhooks_params p, gw_webho
   if (w->p.connect_ms > w->p.lease_ms / 3) w->p.connect_ms = w->p.lease_ms / 3;
   if (w->p.response_ms > w->p.lease_ms / 3) w->p.response_ms = w->p.lease_ms / 3;
   node_name(w->node, sizeof w->node);
-  if (getrandom(&w->rng, sizeof w->rng, 0) != (ssize_t)sizeof w->rng || w->rng == 0)
-    w->rng = uv_hrtime() | 1;
+  if (getrandom(&w->rng, sizeof w->rng, 0) != (ssize_t)sizeof w->rng || w->rng == 0) w->rng = uv_hrtime() | 1;
   uv_async_init(loop, &w->wake, on_wake);
   w->wake.data = w;
   uv_timer_init(loop, &w->poll);

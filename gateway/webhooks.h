@@ -48,9 +48,9 @@
 typedef struct gw_db gw_db;
 typedef struct gw_webhooks gw_webhooks;
 
-#define GW_WEBHOOK_BATCH 16
+#define GW_WEBHOOK_BATCH          16
 #define GW_WEBHOOK_BACKOFF_MAX_MS (10 * 60 * 1000)
-#define GW_WEBHOOK_GIVE_UP_MS (24LL * 3600 * 1000)
+#define GW_WEBHOOK_GIVE_UP_MS     (24LL * 3600 * 1000)
 
 typedef struct gw_webhooks_params {
   const gw_netpolicy *policy; /* exceptions to the refused address classes; NULL: none */
@@ -72,8 +72,7 @@ typedef struct gw_webhooks_params {
 
 gw_webhooks_params gw_webhooks_defaults(void);
 
-int gw_webhooks_start(uv_loop_t *loop, gw_db *db, gw_webhooks_params p, gw_webhooks **out,
-                      fc_err *err);
+int gw_webhooks_start(uv_loop_t *loop, gw_db *db, gw_webhooks_params p, gw_webhooks **out, fc_err *err);
 /* Any thread: look for due rows now (an alert was committed). */
 void gw_webhooks_wake(gw_webhooks *w);
 /* Loop thread: stops polling; deliveries in flight are abandoned (their
@@ -88,13 +87,12 @@ void gw_webhooks_stats(gw_webhooks *w, uint64_t *delivered, uint64_t *failed_att
  * by default), at most
  * GW_WEBHOOK_URL_MAX bytes, no user info, no fragment. Splits it (host
  * without brackets). -1 with a reason in msg otherwise. */
-int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *port, size_t port_cap,
-                         char *path, size_t path_cap, char *msg, size_t msg_cap);
+int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *port, size_t port_cap, char *path,
+                         size_t path_cap, char *msg, size_t msg_cap);
 /* Resolves host (blocking getaddrinfo: thread pool only) and checks every
  * address against the policy; -1 with the reason in msg when one is refused
  * or nothing resolves. Registration uses it; delivery checks again. */
-int gw_webhook_target_check(const char *host, const char *port, const gw_netpolicy *policy, char *msg,
-                            size_t msg_cap);
+int gw_webhook_target_check(const char *host, const char *port, const gw_netpolicy *policy, char *msg, size_t msg_cap);
 /* "<prefix><2n hex>" from the OS's randomness; -1 when there is none. */
 int gw_random_token(const char *prefix, size_t n_bytes, char *out, size_t cap);
 

@@ -53,15 +53,13 @@
 FC_WASM_EXPORT void fc_wasm_free(void *p);
 FC_WASM_EXPORT size_t fc_wasm_heap_in_use(void);
 FC_WASM_EXPORT int fc_wasm_version(fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
-                                   const char *transfers, size_t transfers_len, int transfers_fmt,
-                                   const char *streams, size_t streams_len, int streams_fmt,
-                                   const char *opts, size_t opts_len, void *cache, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
+                                   size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len,
+                                   int streams_fmt, const char *opts, size_t opts_len, void *cache, fc_wasm_out *out);
 FC_WASM_EXPORT void *fc_wasm_cache_create(size_t capacity);
 FC_WASM_EXPORT void fc_wasm_cache_destroy(void *cache);
 FC_WASM_EXPORT int fc_wasm_cache_stats(void *cache, fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts,
-                                    size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts, size_t opts_len, fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_demo(const char *opts, size_t opts_len, fc_wasm_out *out);
 
 void fc_wasm_free(void *p) { free(p); }
@@ -118,30 +116,25 @@ static int is_key(const fc_json *m, const char *key) {
 }
 
 /* Parses a JSON number's text as a double within [lo, hi]. */
-static int opt_number(const fc_json *v, const char *key, double lo, double hi, double *out,
-                      fc_err *err) {
+static int opt_number(const fc_json *v, const char *key, double lo, double hi, double *out, fc_err *err) {
   char *end;
   double d;
   if (v->type != FC_JSON_NUMBER) {
-    return fc_err_set(err, FC_EINVAL, "options: %s: expected a number, got %s", key,
-             fc_json_type_name(v->type));
+    return fc_err_set(err, FC_EINVAL, "options: %s: expected a number, got %s", key, fc_json_type_name(v->type));
   }
   errno = 0;
   d = strtod(v->text, &end);
   if (errno != 0 || !isfinite(d) || d < lo || d > hi) {
-    return fc_err_set(err, FC_ERANGE, "options: %s: %.*s is outside %g..%g", key,
-             (int)v->len, v->text, lo, hi);
+    return fc_err_set(err, FC_ERANGE, "options: %s: %.*s is outside %g..%g", key, (int)v->len, v->text, lo, hi);
   }
   *out = d;
   return FC_OK;
 }
 
-int fcw_opt_integer(const fc_json *v, const char *key, double lo, double hi, double *out,
-                       fc_err *err) {
+int fcw_opt_integer(const fc_json *v, const char *key, double lo, double hi, double *out, fc_err *err) {
   int rc = opt_number(v, key, lo, hi, out, err);
   if (rc == FC_OK && floor(*out) != *out) {
-    return fc_err_set(err, FC_EINVAL, "options: %s: expected a whole number, got %.*s", key,
-             (int)v->len, v->text);
+    return fc_err_set(err, FC_EINVAL, "options: %s: expected a whole number, got %.*s", key, (int)v->len, v->text);
   }
   return rc;
 }
@@ -173,21 +166,18 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
       return FC_OK;
     }
     if (v->type != FC_JSON_STRING || strlen(v->text) != v->len) {
-      return fc_err_set(err, FC_EINVAL, "options: %s: expected a string, got %s", s->key,
-               fc_json_type_name(v->type));
+      return fc_err_set(err, FC_EINVAL, "options: %s: expected a string, got %s", s->key, fc_json_type_name(v->type));
     }
     *(const char **)s->dst = v->text;
     return FC_OK;
-  case OPT_TIME:
-    return fcw_opt_time(v, s->key, (int64_t *)s->dst, err);
+  case OPT_TIME: return fcw_opt_time(v, s->key, (int64_t *)s->dst, err);
   case OPT_OBJECT:
     if (v->type == FC_JSON_NULL) {
       *(const fc_json **)s->dst = NULL;
       return FC_OK;
     }
     if (v->type != FC_JSON_OBJECT)
-      return fc_err_set(err, FC_EINVAL, "options: %s: expected an object, got %s", s->key,
-                         fc_json_type_name(v->type));
+      return fc_err_set(err, FC_EINVAL, "options: %s: expected an object, got %s", s->key, fc_json_type_name(v->type));
     *(const fc_json **)s->dst = v;
     return FC_OK;
   case OPT_DOUBLE:
@@ -205,20 +195,18 @@ static int opt_one(const fc_json *v, const opt_spec *s, fc_err *err) {
   case OPT_BOOL:
     if (v->type != FC_JSON_TRUE && v->type != FC_JSON_FALSE)
       return fc_err_set(err, FC_EINVAL, "options: %s: expected true or false, got %s", s->key,
-                         fc_json_type_name(v->type));
+                        fc_json_type_name(v->type));
     *(int *)s->dst = v->type == FC_JSON_TRUE;
     return FC_OK;
-  case OPT_RAW:
-    *(const fc_json **)s->dst = v;
-    return FC_OK;
+  case OPT_RAW: *(const fc_json **)s->dst = v; return FC_OK;
   }
   return FC_EINVAL;
 }
 
 /* One member: the operation's table first (t may be NULL), then the
  * export's own specs. */
-static int opt_member(const fc_json *m, const fc_opt_table *t, void *base, const opt_spec *specs,
-                      size_t n_specs, fc_err *err) {
+static int opt_member(const fc_json *m, const fc_opt_table *t, void *base, const opt_spec *specs, size_t n_specs,
+                      fc_err *err) {
   const fc_opt *o = t ? fc_opt_find(t, m->key, m->key_len, FC_OPT_JSON) : NULL;
   size_t i;
   int rc;
@@ -228,13 +216,12 @@ static int opt_member(const fc_json *m, const fc_opt_table *t, void *base, const
   }
   for (i = 0; i < n_specs && !is_key(m, specs[i].key); i++) {
   }
-  if (i == n_specs)
-    return fc_err_set(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len, m->key);
+  if (i == n_specs) return fc_err_set(err, FC_EINVAL, "options: unknown key \"%.*s\"", (int)m->key_len, m->key);
   return opt_one(m, &specs[i], err);
 }
 
-int fcw_parse_table(const char *opts, size_t len, const fc_opt_table *t, void *base,
-                    const opt_spec *specs, size_t n_specs, fc_json_doc **doc, fc_err *err) {
+int fcw_parse_table(const char *opts, size_t len, const fc_opt_table *t, void *base, const opt_spec *specs,
+                    size_t n_specs, fc_json_doc **doc, fc_err *err) {
   const fc_json *root;
   int rc;
   *doc = NULL;
@@ -243,16 +230,15 @@ int fcw_parse_table(const char *opts, size_t len, const fc_opt_table *t, void *b
   if (rc != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "options");
   root = fc_json_root(*doc);
   if (root->type != FC_JSON_OBJECT) {
-    return fc_err_set(err, FC_EINVAL, "options: expected an object, got %s",
-             fc_json_type_name(root->type));
+    return fc_err_set(err, FC_EINVAL, "options: expected an object, got %s", fc_json_type_name(root->type));
   }
   for (const fc_json *m = root->child; m != NULL; m = m->next)
     if ((rc = opt_member(m, t, base, specs, n_specs, err)) != FC_OK) return rc;
   return FC_OK;
 }
 
-int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs,
-                      fc_json_doc **doc, fc_err *err) {
+int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs, fc_json_doc **doc,
+                      fc_err *err) {
   return fcw_parse_table(opts, len, NULL, NULL, specs, n_specs, doc, err);
 }
 
@@ -270,13 +256,12 @@ int fc_wasm_version(fc_wasm_out *out) {
 /* ---- projection ------------------------------------------------------- */
 
 /* Loads one kind of records into t; data == NULL means "not given". */
-static int load_kind(fc_treasury *t, fc_record_kind kind, int fmt, const char *data, size_t len,
-                     fc_load_report *report, fc_err *err) {
+static int load_kind(fc_treasury *t, fc_record_kind kind, int fmt, const char *data, size_t len, fc_load_report *report,
+                     fc_err *err) {
   int rc;
   if (data == NULL) return FC_OK;
   if (fmt != FC_FORMAT_CSV && fmt != FC_FORMAT_JSON)
-    return fc_err_set(err, FC_EINVAL, "%s: format must be 0 (CSV) or 1 (JSON), got %d",
-                   fc_record_kind_name(kind), fmt);
+    return fc_err_set(err, FC_EINVAL, "%s: format must be 0 (CSV) or 1 (JSON), got %d", fc_record_kind_name(kind), fmt);
   rc = fc_treasury_load(t, kind, (fc_format)fmt, data, len, report, err);
   if (rc != FC_OK) fc_err_prefix(err, rc, "%s: ", fc_record_kind_name(kind));
   return rc;
@@ -288,14 +273,13 @@ typedef struct project_opts {
   uint64_t seed;
   int paths;
   double target_probability;
-  const char *currencies; /* scale overrides "JPY=0,DAI=6" */
+  const char *currencies;  /* scale overrides "JPY=0,DAI=6" */
   const fc_json *scenario; /* what-if changes (whatif.h), or NULL */
   const char *method;      /* "rule" (default) or "ml" */
   int have_now;
 } project_opts;
 
-static int parse_project_opts(const char *opts, size_t len, project_opts *po,
-                              fc_json_doc **doc, fc_err *err) {
+static int parse_project_opts(const char *opts, size_t len, project_opts *po, fc_json_doc **doc, fc_err *err) {
   fc_projection_params *p = &po->p;
   const opt_spec specs[] = {
       {"now", OPT_TIME, &p->now, 0, 0},
@@ -331,11 +315,9 @@ static int parse_project_opts(const char *opts, size_t len, project_opts *po,
 }
 
 /* Builds a treasury from the three inputs under po's currency table. */
-static int build_treasury(const project_opts *po, const char *const data[3],
-                          const size_t len[3], const int fmt[3], fc_treasury **out,
-                          fc_load_report *report, fc_err *err) {
-  static const fc_record_kind kinds[3] = {FC_RECORD_ACCOUNTS, FC_RECORD_TRANSFERS,
-                                          FC_RECORD_STREAMS};
+static int build_treasury(const project_opts *po, const char *const data[3], const size_t len[3], const int fmt[3],
+                          fc_treasury **out, fc_load_report *report, fc_err *err) {
+  static const fc_record_kind kinds[3] = {FC_RECORD_ACCOUNTS, FC_RECORD_TRANSFERS, FC_RECORD_STREAMS};
   fc_currencies *ccy = NULL;
   fc_treasury *t = NULL;
   int rc = FC_OK;
@@ -353,8 +335,7 @@ static int build_treasury(const project_opts *po, const char *const data[3],
   t = fc_treasury_create(ccy);
   fc_currencies_destroy(ccy);
   if (t == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (int k = 0; k < 3 && rc == FC_OK; k++)
-    rc = load_kind(t, kinds[k], fmt[k], data[k], len[k], report, err);
+  for (int k = 0; k < 3 && rc == FC_OK; k++) rc = load_kind(t, kinds[k], fmt[k], data[k], len[k], report, err);
   if (rc != FC_OK) {
     fc_treasury_destroy(t);
     return rc;
@@ -407,9 +388,8 @@ int fc_wasm_cache_stats(void *cache, fc_wasm_out *out) {
   fc_buf_printf(&b,
                 "{\"hits\":%llu,\"misses\":%llu,\"entries\":%zu,\"model_fits\":%llu,\"model_reuses\":%llu,"
                 "\"simulation_reuses\":%llu,\"simulations\":%llu}",
-                (unsigned long long)hits, (unsigned long long)misses, entries,
-                (unsigned long long)(c ? c->fits : 0), (unsigned long long)(c ? c->reuses : 0),
-                (unsigned long long)sim_hits, (unsigned long long)sim_misses);
+                (unsigned long long)hits, (unsigned long long)misses, entries, (unsigned long long)(c ? c->fits : 0),
+                (unsigned long long)(c ? c->reuses : 0), (unsigned long long)sim_hits, (unsigned long long)sim_misses);
   return fcw_give(&b, out);
 }
 
@@ -439,10 +419,9 @@ static int cached_model(wasm_cache *c, const fc_treasury *t, const fc_project_re
 
 /* ---- projection --------------------------------------------------------- */
 
-int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
-                    const char *transfers, size_t transfers_len, int transfers_fmt,
-                    const char *streams, size_t streams_len, int streams_fmt, const char *opts,
-                    size_t opts_len, void *cache, fc_wasm_out *out) {
+int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
+                    size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len, int streams_fmt,
+                    const char *opts, size_t opts_len, void *cache, fc_wasm_out *out) {
   const char *const data[3] = {accounts, transfers, streams};
   const size_t len[3] = {accounts_len, transfers_len, streams_len};
   const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
@@ -503,8 +482,7 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
 
 /* ---- calendar --------------------------------------------------------- */
 
-static int parse_calendar_opts(const char *opts, size_t len, fc_calendar_params *p,
-                               fc_json_doc **doc, fc_err *err) {
+static int parse_calendar_opts(const char *opts, size_t len, fc_calendar_params *p, fc_json_doc **doc, fc_err *err) {
   const opt_spec specs[] = {
       {"utc_offset_minutes", OPT_INT, &p->utc_offset_minutes, -840, 840},
       {"business_start_hour", OPT_INT, &p->business_start_hour, 0, 24},
@@ -515,9 +493,8 @@ static int parse_calendar_opts(const char *opts, size_t len, fc_calendar_params 
   *p = fc_calendar_defaults();
   rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
   if (rc == FC_OK && p->business_start_hour >= p->business_end_hour)
-    rc = fc_err_set(err, FC_EINVAL,
-                 "options: business_start_hour (%d) must be before business_end_hour (%d)",
-                 p->business_start_hour, p->business_end_hour);
+    rc = fc_err_set(err, FC_EINVAL, "options: business_start_hour (%d) must be before business_end_hour (%d)",
+                    p->business_start_hour, p->business_end_hour);
   return rc;
 }
 
@@ -528,8 +505,7 @@ static int parse_ts(const char *ts, size_t len, int64_t *out, fc_err *err) {
   while (i + digits < len && ts[i + digits] >= '0' && ts[i + digits] <= '9') digits++;
   if (digits > 0 && i + digits == len) {
     int64_t v = 0;
-    if (digits > 12)
-      return fc_err_set(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
+    if (digits > 12) return fc_err_set(err, FC_ERANGE, "time: %.*s is outside years 0001..9999", (int)len, ts);
     for (size_t k = i; k < len; k++) v = v * 10 + (ts[k] - '0');
     *out = i ? -v : v;
     if (*out < INT64_C(-62135596800) || *out > INT64_C(253402300799))
@@ -540,8 +516,7 @@ static int parse_ts(const char *ts, size_t len, int64_t *out, fc_err *err) {
   return FC_OK;
 }
 
-int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts, size_t opts_len,
-                     fc_wasm_out *out) {
+int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts, size_t opts_len, fc_wasm_out *out) {
   fc_err err;
   fc_json_doc *doc = NULL;
   fc_calendar_params p;

@@ -24,7 +24,6 @@
 #define FC_WASM_EXPORT
 #endif
 
-
 /* Where an answer goes: JS reads data/len from linear memory. */
 typedef struct fc_wasm_out {
   char *data;
@@ -39,9 +38,7 @@ int fcw_fail(int code, const fc_err *err, const fc_load_report *report, fc_wasm_
 /* Errors are set and prefixed with status.h's fc_err_set and fc_err_prefix. */
 
 /* One accepted option: its key, and where the parsed value goes. */
-typedef enum {
-  OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_TIME, OPT_U64, OPT_BOOL, OPT_OBJECT, OPT_RAW
-} opt_type;
+typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_TIME, OPT_U64, OPT_BOOL, OPT_OBJECT, OPT_RAW } opt_type;
 typedef struct opt_spec {
   const char *key;
   opt_type type;
@@ -54,15 +51,14 @@ typedef struct opt_spec {
 /* Parses opts (a JSON object, or empty text for "no options") against the
  * table: an unknown key or a wrongly typed value is an error naming it.
  * *doc keeps strings and raw values alive; the caller destroys it. */
-int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs,
-                      fc_json_doc **doc, fc_err *err);
+int fcw_parse_options(const char *opts, size_t len, const opt_spec *specs, size_t n_specs, fc_json_doc **doc,
+                      fc_err *err);
 /* The same, with an operation's option table (fc/optables.h; values go
  * into base) read before specs, which hold the export's own options. */
-int fcw_parse_table(const char *opts, size_t len, const fc_opt_table *t, void *base,
-                    const opt_spec *specs, size_t n_specs, fc_json_doc **doc, fc_err *err);
+int fcw_parse_table(const char *opts, size_t len, const fc_opt_table *t, void *base, const opt_spec *specs,
+                    size_t n_specs, fc_json_doc **doc, fc_err *err);
 /* A JSON number that must be a whole number in [lo, hi]. */
-int fcw_opt_integer(const fc_json *v, const char *key, double lo, double hi, double *out,
-                    fc_err *err);
+int fcw_opt_integer(const fc_json *v, const char *key, double lo, double hi, double *out, fc_err *err);
 
 /* A time option: an ISO 8601 string, or whole epoch seconds. */
 int fcw_opt_time(const fc_json *v, const char *key, int64_t *out, fc_err *err);

@@ -38,38 +38,37 @@
 
 #include "api.h"
 
-FC_WASM_EXPORT int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt,
-                                   const char *opts, size_t opts_len, fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_forecast(const char *series, size_t series_len, const char *opts,
-                                    size_t opts_len, fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_forecast_model(const unsigned char *model, size_t model_len,
-                                          const char *series, size_t series_len, const char *opts,
-                                          size_t opts_len, fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_backtest(const char *series, size_t series_len, const char *opts,
-                                    size_t opts_len, fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_decompose(const char *series, size_t series_len, const char *opts,
-                                     size_t opts_len, fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt,
-                                  const char *opts, size_t opts_len, fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts,
-                                      size_t opts_len, fc_wasm_out *out);
-FC_WASM_EXPORT int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len,
-                                        const char *table, size_t table_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts, size_t opts_len,
+                                   fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len,
+                                    fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const char *series,
+                                          size_t series_len, const char *opts, size_t opts_len, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len,
+                                    fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, size_t opts_len,
+                                     fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt, const char *opts, size_t opts_len,
+                                  fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts, size_t opts_len,
+                                      fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const char *table,
+                                        size_t table_len, fc_wasm_out *out);
 
 /* ---- segmentation ---------------------------------------------------- */
 
 /* The segment options: the CLI's (fc_segments_optable) under their JSON
  * names, and include_users. */
-static int parse_segment_opts(const char *opts, size_t len, fc_segments_params *p,
-                              int *include_users, fc_json_doc **doc, fc_err *err) {
+static int parse_segment_opts(const char *opts, size_t len, fc_segments_params *p, int *include_users,
+                              fc_json_doc **doc, fc_err *err) {
   const opt_spec own[] = {{"include_users", OPT_BOOL, include_users, 0, 0}};
   *p = fc_segments_defaults();
   *include_users = 1;
   return fcw_parse_table(opts, len, &fc_segments_optable, p, own, 1, doc, err);
 }
 
-int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
-                    size_t opts_len, fc_wasm_out *out) {
+int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts, size_t opts_len,
+                    fc_wasm_out *out) {
   fc_err err;
   fc_load_report *report = calloc(1, sizeof *report);
   fc_json_doc *doc = NULL;
@@ -85,15 +84,12 @@ int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char 
   if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
   rc = parse_segment_opts(opts, opts_len, &p, &include_users, &doc, &err);
   if (rc == FC_OK && txns_fmt != FC_FORMAT_CSV && txns_fmt != FC_FORMAT_JSON)
-    rc = fc_err_set(&err, FC_EINVAL, "transactions: format must be 0 (CSV) or 1 (JSON), got %d",
-                     txns_fmt);
+    rc = fc_err_set(&err, FC_EINVAL, "transactions: format must be 0 (CSV) or 1 (JSON), got %d", txns_fmt);
   if (rc == FC_OK) {
-    rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, (fc_format)txns_fmt, txns, txns_len, NULL, &batch,
-                        report, &err);
+    rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, (fc_format)txns_fmt, txns, txns_len, NULL, &batch, report, &err);
     if (rc != FC_OK) fc_err_prefix(&err, (&err)->code, "%s: ", "transactions");
   }
-  if (rc == FC_OK)
-    rc = fc_segments_run(fc_batch_transactions(batch), fc_batch_count(batch), p, &r, &err);
+  if (rc == FC_OK) rc = fc_segments_run(fc_batch_transactions(batch), fc_batch_count(batch), p, &r, &err);
   if (rc == FC_OK) fc_segments_write_json(&r, include_users, &b);
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
   fc_buf_free(&b);
@@ -108,8 +104,7 @@ int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char 
 
 /* The trends options: the CLI's (fc_trends_optable) under their JSON names;
  * the bounds are placed once utc_offset is known, as in the CLI. */
-static int parse_trends_opts(const char *opts, size_t len, fc_trends_params *p,
-                             fc_json_doc **doc, fc_err *err) {
+static int parse_trends_opts(const char *opts, size_t len, fc_trends_params *p, fc_json_doc **doc, fc_err *err) {
   fc_trends_options o = fc_trends_options_defaults();
   int rc = fcw_parse_table(opts, len, &fc_trends_optable, &o, NULL, 0, doc, err);
   if (rc == FC_OK && (rc = fc_trends_options_finish(&o, err)) != FC_OK) fc_err_prefix(err, rc, "options: ");
@@ -117,8 +112,8 @@ static int parse_trends_opts(const char *opts, size_t len, fc_trends_params *p,
   return rc;
 }
 
-int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
-                   size_t opts_len, fc_wasm_out *out) {
+int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt, const char *opts, size_t opts_len,
+                   fc_wasm_out *out) {
   fc_err err;
   fc_load_report *report = calloc(1, sizeof *report);
   fc_json_doc *doc = NULL;
@@ -134,11 +129,9 @@ int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt, const char *
   if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
   rc = parse_trends_opts(opts, opts_len, &p, &doc, &err);
   if (rc == FC_OK && txns_fmt != FC_FORMAT_CSV && txns_fmt != FC_FORMAT_JSON)
-    rc = fc_err_set(&err, FC_EINVAL, "transactions: format must be 0 (CSV) or 1 (JSON), got %d",
-                    txns_fmt);
+    rc = fc_err_set(&err, FC_EINVAL, "transactions: format must be 0 (CSV) or 1 (JSON), got %d", txns_fmt);
   if (rc == FC_OK) {
-    rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, (fc_format)txns_fmt, txns, txns_len, NULL, &batch,
-                        report, &err);
+    rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, (fc_format)txns_fmt, txns, txns_len, NULL, &batch, report, &err);
     if (rc != FC_OK) fc_err_prefix(&err, err.code, "%s: ", "transactions");
   }
   if (rc == FC_OK) rc = fc_trends_run(fc_batch_transactions(batch), fc_batch_count(batch), &p, &t, &err);
@@ -165,19 +158,15 @@ typedef struct fc_opts {
 } fc_opts;
 
 /* A number or an array of numbers (at most max) into v[0..*n). */
-static int number_list(const fc_json *j, const char *key, size_t max, double *v, size_t *n,
-                       fc_err *err) {
+static int number_list(const fc_json *j, const char *key, size_t max, double *v, size_t *n, fc_err *err) {
   const fc_json *e = j->type == FC_JSON_ARRAY ? j->child : j;
   *n = 0;
-  if (j->type == FC_JSON_ARRAY && j->n == 0)
-    return fc_err_set(err, FC_EINVAL, "options: %s: empty list", key);
+  if (j->type == FC_JSON_ARRAY && j->n == 0) return fc_err_set(err, FC_EINVAL, "options: %s: empty list", key);
   for (; e != NULL; e = j->type == FC_JSON_ARRAY ? e->next : NULL) {
     char *end;
-    if (*n == max)
-      return fc_err_set(err, FC_EINVAL, "options: %s: at most %zu values", key, max);
+    if (*n == max) return fc_err_set(err, FC_EINVAL, "options: %s: at most %zu values", key, max);
     if (e->type != FC_JSON_NUMBER)
-      return fc_err_set(err, FC_EINVAL, "options: %s: expected numbers, got %s", key,
-                         fc_json_type_name(e->type));
+      return fc_err_set(err, FC_EINVAL, "options: %s: expected numbers, got %s", key, fc_json_type_name(e->type));
     v[(*n)++] = strtod(e->text, &end);
   }
   return FC_OK;
@@ -195,8 +184,7 @@ static int season_list(const fc_json *j, size_t *periods, size_t *nperiods, fc_e
   }
   for (size_t k = 0; k < *nperiods; k++) {
     if (!(p[k] >= 2 && p[k] <= 1e9) || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
-      return fc_err_set(err, FC_EINVAL,
-                         "options: season: periods must be whole numbers >= 2, ascending");
+      return fc_err_set(err, FC_EINVAL, "options: season: periods must be whole numbers >= 2, ascending");
     periods[k] = (size_t)p[k];
   }
   return FC_OK;
@@ -204,20 +192,16 @@ static int season_list(const fc_json *j, size_t *periods, size_t *nperiods, fc_e
 
 /* regressors: an array of "business_hours" and "month_end" (as --regressors). */
 static int regressor_list(const fc_json *j, fc_forecaster *fc, fc_err *err) {
-  if (j->type != FC_JSON_ARRAY)
-    return fc_err_set(err, FC_EINVAL, "options: regressors: expected an array of names");
+  if (j->type != FC_JSON_ARRAY) return fc_err_set(err, FC_EINVAL, "options: regressors: expected an array of names");
   for (const fc_json *e = j->child; e != NULL; e = e->next) {
     if (e->type == FC_JSON_STRING && strcmp(e->text, "business_hours") == 0) fc->business_hours = 1;
     else if (e->type == FC_JSON_STRING && strcmp(e->text, "month_end") == 0) fc->month_end = 1;
-    else
-      return fc_err_set(err, FC_EINVAL,
-                         "options: regressors: want business_hours or month_end");
+    else return fc_err_set(err, FC_EINVAL, "options: regressors: want business_hours or month_end");
   }
   return FC_OK;
 }
 
-static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_opts *o,
-                               fc_json_doc **doc, fc_err *err) {
+static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_opts *o, fc_json_doc **doc, fc_err *err) {
   const fc_json *season = NULL, *levels = NULL, *regressors = NULL;
   const char *freq = NULL;
   const opt_spec specs[] = {
@@ -229,7 +213,7 @@ static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_op
       {"regressors", OPT_RAW, &regressors, 0, 0},
       {"calibrate", OPT_BOOL, &o->calibrate, 0, 0},
       {"origins", OPT_INT, &o->origins, 1, 1000},
-      {"levels", OPT_RAW, &levels, 0, 0},         /* forecast only */
+      {"levels", OPT_RAW, &levels, 0, 0},             /* forecast only */
       {"save_model", OPT_BOOL, &o->save_model, 0, 0}, /* forecast only */
   };
   int rc;
@@ -240,8 +224,7 @@ static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_op
   o->levels[0] = 80;
   o->levels[1] = 95;
   o->nlevels = 2;
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0] - (backtest ? 2 : 0),
-                         doc, err);
+  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0] - (backtest ? 2 : 0), doc, err);
   if (rc != FC_OK) return rc;
   if (o->horizon == 0) return fc_err_set(err, FC_EINVAL, "options: horizon is required");
   if (strcmp(o->format, "long") != 0 && strcmp(o->format, "m4") != 0)
@@ -250,26 +233,23 @@ static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_op
     return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
   if (freq != NULL && strcmp(o->format, "long") != 0)
     return fc_err_set(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
-  if (season != NULL && (rc = season_list(season, o->fc.periods, &o->fc.nperiods, err)) != FC_OK)
-    return rc;
+  if (season != NULL && (rc = season_list(season, o->fc.periods, &o->fc.nperiods, err)) != FC_OK) return rc;
   if (regressors != NULL && (rc = regressor_list(regressors, &o->fc, err)) != FC_OK) return rc;
-  if (levels != NULL &&
-      (rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err)) != FC_OK)
+  if (levels != NULL && (rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err)) != FC_OK)
     return rc;
   if (!fc_forecaster_is_ensemble(o->fc.model) && fc_model_find(o->fc.model) == NULL)
     return fc_err_set(err, FC_EINVAL, "options: model: unknown model \"%s\"", o->fc.model);
   o->fc.calibrate = o->calibrate;
   o->fc.origins = (size_t)o->origins;
   if (o->save_model && (o->calibrate || fc_model_find(o->fc.model) == NULL))
-    return fc_err_set(err, FC_EINVAL,
-                       "options: save_model needs a single model (not auto/ensemble, no calibrate)");
+    return fc_err_set(err, FC_EINVAL, "options: save_model needs a single model (not auto/ensemble, no calibrate)");
   if (fc_forecaster_prepare(&o->fc, err) != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "options");
   return FC_OK;
 }
 
 /* Reads the series and fills interior gaps (counted per series). */
-static int load_series(const char *data, size_t len, const fc_opts *o, fc_series_set *set,
-                       size_t **filled, fc_err *err) {
+static int load_series(const char *data, size_t len, const fc_opts *o, fc_series_set *set, size_t **filled,
+                       fc_err *err) {
   int rc;
   *filled = NULL;
   memset(set, 0, sizeof *set);
@@ -278,8 +258,7 @@ static int load_series(const char *data, size_t len, const fc_opts *o, fc_series
   if (rc != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "series");
   *filled = calloc(set->count ? set->count : 1, sizeof **filled);
   if (*filled == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (size_t s = 0; s < set->count; s++)
-    fc_series_fill_gaps(set->values[s], set->lengths[s], &(*filled)[s], NULL);
+  for (size_t s = 0; s < set->count; s++) fc_series_fill_gaps(set->values[s], set->lengths[s], &(*filled)[s], NULL);
   return FC_OK;
 }
 
@@ -301,8 +280,8 @@ static void json_base64(fc_buf *b, const unsigned char *p, size_t n);
 /* One series' forecast: id, filled gaps, future times (null when the
  * input is step-indexed), mean, one interval per level, and the saved
  * model's bytes (base64) when model is given. */
-static void forecast_json(fc_buf *b, const char *id, const long long *times, size_t n,
-                          fc_freq freq, size_t filled, const fc_forecast *f, const fc_buf *model) {
+static void forecast_json(fc_buf *b, const char *id, const long long *times, size_t n, fc_freq freq, size_t filled,
+                          const fc_forecast *f, const fc_buf *model) {
   int64_t *future = malloc((f->h ? f->h : 1) * sizeof *future);
   fc_buf_puts(b, "{\"id\":");
   fc_buf_json_str(b, id);
@@ -353,19 +332,17 @@ static int series_err(fc_err *err, const char *id, int rc) {
 
 /* Fits the single model of o to series s, forecasts into f and saves the
  * model's bytes into model (as `floatcast forecast --save-model`). */
-static int fit_and_save(const fc_opts *o, const fc_series_set *set, size_t s, fc_forecast *f,
-                        fc_buf *model, fc_err *err) {
+static int fit_and_save(const fc_opts *o, const fc_series_set *set, size_t s, fc_forecast *f, fc_buf *model,
+                        fc_err *err) {
   fc_model_params p = fc_forecaster_model_params(&o->fc, series_t0(set, s));
   fc_model *m = NULL;
   int rc = fc_model_fit(o->fc.model, set->values[s], set->lengths[s], &p, &m, err);
-  if (rc == FC_OK && (rc = fc_model_forecast(m, f, err)) == FC_OK)
-    rc = fc_model_save(m, model, err);
+  if (rc == FC_OK && (rc = fc_model_forecast(m, f, err)) == FC_OK) rc = fc_model_save(m, model, err);
   fc_model_destroy(m);
   return rc;
 }
 
-int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len,
-                     fc_wasm_out *out) {
+int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len, fc_wasm_out *out) {
   fc_err err;
   fc_json_doc *doc = NULL;
   fc_series_set set;
@@ -396,12 +373,11 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
       break;
     }
     rc = o.save_model ? fit_and_save(&o, &set, s, &f, &model, &err)
-                      : fc_forecaster_run(&o.fc, set.values[s], set.lengths[s], series_t0(&set, s),
-                                          &f, &err);
+                      : fc_forecaster_run(&o.fc, set.values[s], set.lengths[s], series_t0(&set, s), &f, &err);
     if (rc == FC_OK) {
       if (s) fc_buf_putc(&b, ',');
-      forecast_json(&b, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq,
-                    filled[s], &f, o.save_model ? &model : NULL);
+      forecast_json(&b, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq, filled[s], &f,
+                    o.save_model ? &model : NULL);
     } else {
       series_err(&err, set.ids[s], rc);
     }
@@ -420,8 +396,7 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
 /* Options of a forecast from saved model bytes (`floatcast forecast
  * --load-model`): horizon, levels, freq and format of the optional series
  * (which gives only the id and the times). */
-static int parse_loaded_opts(const char *opts, size_t len, fc_opts *o, fc_json_doc **doc,
-                             fc_err *err) {
+static int parse_loaded_opts(const char *opts, size_t len, fc_opts *o, fc_json_doc **doc, fc_err *err) {
   const fc_json *levels = NULL;
   const char *freq = NULL;
   const opt_spec specs[] = {
@@ -444,14 +419,12 @@ static int parse_loaded_opts(const char *opts, size_t len, fc_opts *o, fc_json_d
     return fc_err_set(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
   if (freq != NULL && fc_freq_parse(freq, &o->fc.freq, err) != FC_OK)
     return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
-  if (levels != NULL)
-    rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err);
+  if (levels != NULL) rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err);
   return rc;
 }
 
-int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const char *series,
-                           size_t series_len, const char *opts, size_t opts_len,
-                           fc_wasm_out *out) {
+int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const char *series, size_t series_len,
+                           const char *opts, size_t opts_len, fc_wasm_out *out) {
   fc_err err;
   fc_json_doc *doc = NULL;
   fc_series_set set;
@@ -470,8 +443,7 @@ int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const c
   if (rc == FC_OK && series != NULL) {
     rc = load_series(series, series_len, &o, &set, &filled, &err);
     if (rc == FC_OK && set.count != 1)
-      rc = fc_err_set(&err, FC_EINVAL, "series: a saved model forecasts one series (%zu given)",
-                       set.count);
+      rc = fc_err_set(&err, FC_EINVAL, "series: a saved model forecasts one series (%zu given)", set.count);
   }
   if (rc == FC_OK && (rc = fc_model_load(model, model_len, &m, &err)) != FC_OK)
     fc_err_prefix(&err, (&err)->code, "%s: ", "model");
@@ -495,8 +467,7 @@ int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const c
   return rc;
 }
 
-static const char *const metric_names[6] = {"mae",  "rmse",       "smape",
-                                            "mase", "coverage80", "coverage95"};
+static const char *const metric_names[6] = {"mae", "rmse", "smape", "mase", "coverage80", "coverage95"};
 
 static void metrics_json(fc_buf *b, const double m[6]) {
   for (int j = 0; j < 6; j++) {
@@ -505,8 +476,7 @@ static void metrics_json(fc_buf *b, const double m[6]) {
   }
 }
 
-int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len,
-                     fc_wasm_out *out) {
+int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len, fc_wasm_out *out) {
   fc_err err;
   fc_json_doc *doc = NULL;
   fc_series_set set;
@@ -530,8 +500,7 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
     fc_forecaster_scores sc;
     double acc[6];
     fc_err_clear(&err);
-    rc = fc_forecaster_backtest(&o.fc, set.values[s], set.lengths[s], series_t0(&set, s),
-                                (size_t)o.horizon, &sc, &err);
+    rc = fc_forecaster_backtest(&o.fc, set.values[s], set.lengths[s], series_t0(&set, s), (size_t)o.horizon, &sc, &err);
     if (rc != FC_OK) {
       series_err(&err, set.ids[s], rc);
       break;
@@ -563,21 +532,17 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
 
 /* The decompose options (the CLI's flags): format, season, freq, method,
  * robust (a boolean for --robust on|off), band, k, level. */
-static int parse_decompose_opts(const char *opts, size_t len, const char **format,
-                                fc_decompose_params *p, fc_json_doc **doc, fc_err *err) {
+static int parse_decompose_opts(const char *opts, size_t len, const char **format, fc_decompose_params *p,
+                                fc_json_doc **doc, fc_err *err) {
   const fc_json *season = NULL;
   const char *method = "mstl", *band = "robust", *freq = NULL;
   double k = 0, level = 0;
   int robust = 1;
   const opt_spec specs[] = {
-      {"format", OPT_STRING, format, 0, 0},
-      {"season", OPT_RAW, &season, 0, 0},
-      {"freq", OPT_STRING, &freq, 0, 0},
-      {"method", OPT_STRING, &method, 0, 0},
-      {"robust", OPT_BOOL, &robust, 0, 0},
-      {"band", OPT_STRING, &band, 0, 0},
-      {"k", OPT_DOUBLE, &k, 1e-300, 1e300},
-      {"level", OPT_DOUBLE, &level, 1e-300, 99.999999},
+      {"format", OPT_STRING, format, 0, 0}, {"season", OPT_RAW, &season, 0, 0},
+      {"freq", OPT_STRING, &freq, 0, 0},    {"method", OPT_STRING, &method, 0, 0},
+      {"robust", OPT_BOOL, &robust, 0, 0},  {"band", OPT_STRING, &band, 0, 0},
+      {"k", OPT_DOUBLE, &k, 1e-300, 1e300}, {"level", OPT_DOUBLE, &level, 1e-300, 99.999999},
   };
   int rc;
   *format = "long";
@@ -599,15 +564,13 @@ static int parse_decompose_opts(const char *opts, size_t len, const char **forma
   else return fc_err_set(err, FC_EINVAL, "options: band: want robust or interval, got \"%s\"", band);
   if (k > 0) p->k = k;
   if (level > 0) p->level = level;
-  if (season != NULL && (rc = season_list(season, p->periods, &p->nperiods, err)) != FC_OK)
-    return rc;
+  if (season != NULL && (rc = season_list(season, p->periods, &p->nperiods, err)) != FC_OK) return rc;
   if (p->method == FC_DECOMPOSE_MSTL && p->nperiods == 0 && p->freq == FC_FREQ_NONE)
     return fc_err_set(err, FC_EINVAL, "options: method mstl needs season or freq");
   return FC_OK;
 }
 
-int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, size_t opts_len,
-                      fc_wasm_out *out) {
+int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, size_t opts_len, fc_wasm_out *out) {
   fc_err err;
   fc_json_doc *doc = NULL;
   fc_series_set set;
@@ -625,8 +588,7 @@ int fc_wasm_decompose(const char *series, size_t series_len, const char *opts, s
                                    : fc_long_parse_freq(series, series_len, p.freq, &set, &err);
     if (rc != FC_OK) fc_err_prefix(&err, (&err)->code, "%s: ", "series");
   }
-  for (size_t s = 0; rc == FC_OK && s < set.count; s++)
-    fc_series_fill_gaps(set.values[s], set.lengths[s], NULL, NULL);
+  for (size_t s = 0; rc == FC_OK && s < set.count; s++) fc_series_fill_gaps(set.values[s], set.lengths[s], NULL, NULL);
   /* The same text as `floatcast decompose --json`: a JSON array of one
    * object per series (fc_decomposition_write_json), ",\n" between. */
   for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
@@ -663,8 +625,7 @@ typedef struct train_opts {
   const fc_json *categorical;
 } train_opts;
 
-static int parse_train_opts(const char *opts, size_t len, train_opts *o, fc_json_doc **doc,
-                            fc_err *err) {
+static int parse_train_opts(const char *opts, size_t len, train_opts *o, fc_json_doc **doc, fc_err *err) {
   const opt_spec own[] = {{"categorical", OPT_RAW, &o->categorical, 0, 0}};
   int rc;
   memset(o, 0, sizeof *o);
@@ -678,16 +639,14 @@ static int parse_train_opts(const char *opts, size_t len, train_opts *o, fc_json
 }
 
 /* Marks the categorical columns (names of features) of d. */
-static int mark_categorical(fc_gbdt_data *d, const char *const *names, size_t nf,
-                            const fc_json *list, fc_err *err) {
+static int mark_categorical(fc_gbdt_data *d, const char *const *names, size_t nf, const fc_json *list, fc_err *err) {
   for (const fc_json *e = list ? list->child : NULL; e != NULL; e = e->next) {
     size_t k = 0;
     while (k < nf && (e->type != FC_JSON_STRING || strcmp(names[k], e->text) != 0)) k++;
     if (k == nf)
-      return fc_err_set(err, FC_EINVAL, "options: categorical: %s%s%s is not a feature column",
-                         e->type == FC_JSON_STRING ? "\"" : "",
-                         e->type == FC_JSON_STRING ? e->text : fc_json_type_name(e->type),
-                         e->type == FC_JSON_STRING ? "\"" : "");
+      return fc_err_set(
+          err, FC_EINVAL, "options: categorical: %s%s%s is not a feature column", e->type == FC_JSON_STRING ? "\"" : "",
+          e->type == FC_JSON_STRING ? e->text : fc_json_type_name(e->type), e->type == FC_JSON_STRING ? "\"" : "");
     fc_gbdt_data_set_categorical(d, k, 1, NULL);
   }
   return FC_OK;
@@ -698,8 +657,7 @@ static void json_base64(fc_buf *b, const unsigned char *p, size_t n) {
   static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   fc_buf_putc(b, '"');
   for (size_t i = 0; i < n; i += 3) {
-    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                 (i + 2 < n ? p[i + 2] : 0);
+    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
     fc_buf_putc(b, abc[v >> 18 & 63]);
     fc_buf_putc(b, abc[v >> 12 & 63]);
     fc_buf_putc(b, i + 1 < n ? abc[v >> 6 & 63] : '=');
@@ -723,8 +681,8 @@ static void train_json(fc_buf *b, const fc_gbdt *m, const fc_buf *bytes, size_t 
 
 /* Trains on the table's columns other than the target, in header order,
  * as `floatcast gbdt train` does. */
-static int train_table(const fc_table *t, train_opts *o, fc_gbdt **m, double **x, double **y,
-                       const char ***names, fc_err *err) {
+static int train_table(const fc_table *t, train_opts *o, fc_gbdt **m, double **x, double **y, const char ***names,
+                       fc_err *err) {
   long tc = fc_table_column(t, o->o.target);
   size_t nf = t->ncol - 1;
   fc_gbdt_data *d = NULL;
@@ -747,8 +705,7 @@ static int train_table(const fc_table *t, train_opts *o, fc_gbdt **m, double **x
   return rc;
 }
 
-int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opts,
-                       size_t opts_len, fc_wasm_out *out) {
+int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opts, size_t opts_len, fc_wasm_out *out) {
   fc_err err;
   fc_json_doc *doc = NULL;
   train_opts o;
@@ -781,8 +738,8 @@ int fc_wasm_gbdt_train(const char *table_text, size_t table_len, const char *opt
   return rc;
 }
 
-int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const char *table_text,
-                         size_t table_len, fc_wasm_out *out) {
+int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const char *table_text, size_t table_len,
+                         fc_wasm_out *out) {
   fc_err err;
   fc_gbdt *m = NULL;
   fc_table t;
@@ -805,8 +762,7 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
     if (names == NULL || pred == NULL) rc = fc_err_set(&err, FC_ENOMEM, "out of memory");
     for (size_t f = 0; rc == FC_OK && f < nf; f++) names[f] = fc_gbdt_feature_name(m, f);
   }
-  if (rc == FC_OK && (rc = fc_table_gather(&t, names, nf, &x, &err)) != FC_OK)
-    fc_err_prefix(&err, rc, "table: ");
+  if (rc == FC_OK && (rc = fc_table_gather(&t, names, nf, &x, &err)) != FC_OK) fc_err_prefix(&err, rc, "table: ");
   if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, NULL, pred, &err);
   if (rc == FC_OK) {
     fc_buf_puts(&b, "{\"predictions\":");

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int load_one(fc_treasury *t, const char *cmd, const char *dir, const char *name,
-                    fc_record_kind kind, int optional) {
+static int load_one(fc_treasury *t, const char *cmd, const char *dir, const char *name, fc_record_kind kind,
+                    int optional) {
   char path[4096];
   fc_buf data;
   fc_load_report rep;
@@ -68,8 +68,7 @@ int cli_load_transactions(const char *cmd, const char *path, fc_batch **out) {
     return 1;
   }
   fc_err_clear(&err);
-  rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, FC_FORMAT_CSV, data.data, data.len, NULL, out, &rep,
-                      &err);
+  rc = fc_batch_parse(FC_RECORD_TRANSACTIONS, FC_FORMAT_CSV, data.data, data.len, NULL, out, &rep, &err);
   fc_buf_free(&data);
   if (rc == FC_OK) return 0;
   cli_fail_err(cmd, path, rc, &err);

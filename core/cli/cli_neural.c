@@ -63,11 +63,10 @@ int fcli_load_net(const char *cmd, opts *o) {
   atexit(free_net);
   if ((net = fc_neural_of(loaded_net)) == NULL) return -1;
   if (!is_global(o) && strcmp(o->fc.model, "auto"))
-    return cli_fail(cmd, "--load-model: %s holds a neural net: --model neural or ensemble-neural",
-                    o->load_model);
+    return cli_fail(cmd, "--load-model: %s holds a neural net: --model neural or ensemble-neural", o->load_model);
   if ((size_t)o->horizon > fc_neural_horizon(net))
-    return cli_fail(cmd, "--load-model: the net in %s forecasts up to %zu steps; --horizon is %ld",
-                    o->load_model, fc_neural_horizon(net), o->horizon);
+    return cli_fail(cmd, "--load-model: the net in %s forecasts up to %zu steps; --horizon is %ld", o->load_model,
+                    fc_neural_horizon(net), o->horizon);
   if (!is_global(o)) o->fc.model = "neural";
   o->fc.neural = net;
   return 0;
@@ -90,7 +89,7 @@ int fcli_train_net(const char *cmd, opts *o, const fc_series_set *set) {
   fc_err err;
   int rc;
   if (!ens && strcmp(o->fc.model, "neural")) return 0;
-  if (o->fc.neural) return 0; /* read by fcli_load_net */
+  if (o->fc.neural) return 0;                                             /* read by fcli_load_net */
   if (o->fc.calibrate && !ens) drop = o->fc.origins * (size_t)o->horizon; /* calibrated: same reason */
   y = calloc(n, sizeof *y);
   len = calloc(n, sizeof *len);

@@ -57,10 +57,8 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
 
 int cli_fail_err(const char *cmd, const char *context, int code, const fc_err *err) {
   const char *msg = (err && err->msg[0]) ? err->msg : fc_strerror(code);
-  if (context && context[0])
-    fprintf(stderr, "floatcast %s: %s: %s\n", cmd, context, msg);
-  else
-    fprintf(stderr, "floatcast %s: %s\n", cmd, msg);
+  if (context && context[0]) fprintf(stderr, "floatcast %s: %s: %s\n", cmd, context, msg);
+  else fprintf(stderr, "floatcast %s: %s\n", cmd, msg);
   return 1;
 }
 

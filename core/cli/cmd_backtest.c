@@ -30,8 +30,8 @@ int cmd_backtest(int argc, char **argv) {
     fc_forecaster_scores sc;
     fc_err err;
     double v[6];
-    if ((rc = fc_forecaster_backtest(&o.fc, set.values[s], set.lengths[s], fcli_t0(&set, s),
-                                     (size_t)o.horizon, &sc, &err))) {
+    if ((rc = fc_forecaster_backtest(&o.fc, set.values[s], set.lengths[s], fcli_t0(&set, s), (size_t)o.horizon, &sc,
+                                     &err))) {
       cli_fail_err("backtest", set.ids[s], rc, &err);
       failed = 1;
       continue;

@@ -83,7 +83,9 @@ static int run(const fc_treasury *t, fc_cashflow_params *p, const char *ccy, int
   }
   if (json && rc == 0) {
     fc_buf_puts(&out, "]}\n");
-    rc = fc_buf_failed(&out) ? cli_fail("cashflow", "out of memory") : cli_write_file(output, out.data, out.len) ? 1 : 0;
+    rc = fc_buf_failed(&out)                         ? cli_fail("cashflow", "out of memory")
+         : cli_write_file(output, out.data, out.len) ? 1
+                                                     : 0;
   }
   fc_buf_free(&out);
   return rc;

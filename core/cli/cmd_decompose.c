@@ -77,8 +77,7 @@ static int parse_periods(const char *s, fc_decompose_params *p) {
   }
   while (*s) {
     long v = strtol(s, &end, 10);
-    if (p->nperiods == FC_MAX_PERIODS || end == s || v < 2 || (*end != ',' && *end != '\0'))
-      return -1;
+    if (p->nperiods == FC_MAX_PERIODS || end == s || v < 2 || (*end != ',' && *end != '\0')) return -1;
     if (p->nperiods && (size_t)v <= p->periods[p->nperiods - 1]) return -1;
     p->periods[p->nperiods++] = (size_t)v;
     s = *end ? end + 1 : end;
@@ -112,7 +111,8 @@ static int parse(int argc, char **argv, dopts *o) {
     else if ((v = cli_flag(argc, argv, &i, "--season", &bad))) {
       if (parse_periods(v, &o->p))
         return cli_fail("decompose", "--season: integers >= 2, ascending, at most %d (or 1 alone: no season)",
-                        FC_MAX_PERIODS) + 1;
+                        FC_MAX_PERIODS) +
+               1;
     } else if ((v = cli_flag(argc, argv, &i, "--freq", &bad))) {
       if (fc_freq_parse(v, &o->p.freq, &err)) return cli_fail("decompose", "--freq: %s", err.msg) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--robust", &bad))) {
@@ -168,8 +168,8 @@ static int load(const dopts *o, fc_series_set *set) {
   for (size_t s = 0; s < set->count; s++) {
     size_t filled = 0;
     if (fc_series_fill_gaps(set->values[s], set->lengths[s], &filled, &err) == FC_OK && filled)
-      fprintf(stderr, "floatcast decompose: series %s: %zu missing values filled by interpolation\n",
-              set->ids[s], filled);
+      fprintf(stderr, "floatcast decompose: series %s: %zu missing values filled by interpolation\n", set->ids[s],
+              filled);
   }
   return 0;
 }
@@ -177,13 +177,11 @@ static int load(const dopts *o, fc_series_set *set) {
 /* Decomposes series s (fc_decompose_set_series, shared with the WASM
  * module) and appends it to out; header names the CSV's columns, taken
  * from the first series written. */
-static int one(const dopts *o, const fc_series_set *set, size_t s, fc_buf *out, fc_buf *header,
-               size_t *written) {
+static int one(const dopts *o, const fc_series_set *set, size_t s, fc_buf *out, fc_buf *header, size_t *written) {
   fc_decomposition d;
   fc_err err;
   int rc = 0;
-  if ((rc = fc_decompose_set_series(set, s, &o->p, &d, &err)))
-    return cli_fail_err("decompose", set->ids[s], rc, &err);
+  if ((rc = fc_decompose_set_series(set, s, &o->p, &d, &err))) return cli_fail_err("decompose", set->ids[s], rc, &err);
   if (o->json) {
     fc_buf_puts(out, *written ? ",\n" : "[");
     fc_decomposition_write_json(&d, set->ids[s], d.times, out);
@@ -193,8 +191,8 @@ static int one(const dopts *o, const fc_series_set *set, size_t s, fc_buf *out, 
     for (size_t k = 0; k < d.ncomp; k++) fc_buf_printf(&cols, ",%s", d.names[k]);
     if (*written == 0) fc_buf_puts(header, cols.len ? cols.data : "");
     if (strcmp(header->data ? header->data : "", cols.data ? cols.data : "") != 0) {
-      rc = cli_fail("decompose", "%s: components%s differ from the first series' (%s); use --json",
-                    set->ids[s], cols.data ? cols.data : "", header->data ? header->data : "");
+      rc = cli_fail("decompose", "%s: components%s differ from the first series' (%s); use --json", set->ids[s],
+                    cols.data ? cols.data : "", header->data ? header->data : "");
     } else {
       fc_decomposition_write_csv(&d, set->ids[s], d.times, *written == 0, out);
     }

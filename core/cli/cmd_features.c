@@ -12,8 +12,8 @@ static const char usage[] =
     "Prints, as JSON: per currency the outflow/inflow series with velocity features, the recurring\n"
     "payments, each stream's runway and the calendar features of every bucket.\n";
 
-static void write_series(fc_buf *b, const fc_treasury *t, const char *tenant, const char *ccy,
-                         int64_t step, fc_calendar_params cal) {
+static void write_series(fc_buf *b, const fc_treasury *t, const char *tenant, const char *ccy, int64_t step,
+                         fc_calendar_params cal) {
   fc_flow_series s;
   fc_velocity *vel;
   fc_err err;

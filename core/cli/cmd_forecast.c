@@ -62,7 +62,6 @@
 #include "cli_parallel.h"
 #include "forecast_opts.h"
 
-
 static int parse_list(const char *s, double *out, size_t max, size_t *n) {
   char *end;
   *n = 0;
@@ -186,7 +185,8 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
     else if ((v = cli_flag(argc, argv, &i, "--model", &bad))) o->fc.model = v;
     else if ((v = cli_flag(argc, argv, &i, "--horizon", &bad))) {
-      if (cli_parse_long(v, 1, 100000, &o->horizon)) return cli_fail(cmd, "--horizon: '%s' is not an integer in [1, 100000]", v) + 1;
+      if (cli_parse_long(v, 1, 100000, &o->horizon))
+        return cli_fail(cmd, "--horizon: '%s' is not an integer in [1, 100000]", v) + 1;
     } else if ((v = cli_flag(argc, argv, &i, "--origins", &bad))) {
       if (cli_parse_long(v, 1, 1000, &origins)) return cli_fail(cmd, "--origins: '%s' is not in [1, 1000]", v) + 1;
     } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--threads", &bad))) {
@@ -232,14 +232,13 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
   if (bad) return 2;
   o->fc.origins = (size_t)origins;
   if (!o->input && !o->load_model) return usage_error(cmd, "--input FILE is required");
-  if (o->save_model && o->load_model)
-    return cli_fail(cmd, "--save-model and --load-model exclude each other") + 1;
+  if (o->save_model && o->load_model) return cli_fail(cmd, "--save-model and --load-model exclude each other") + 1;
   if (o->save_model && !global_net(o) && (o->fc.calibrate || !fc_model_find(o->fc.model)))
     return cli_fail(cmd, "--save-model needs a single model (--model ets|arima|theta|..., no --calibrate)"
-                         " or the net of neural / ensemble-neural") + 1;
+                         " or the net of neural / ensemble-neural") +
+           1;
   if (o->horizon == 0) return usage_error(cmd, "--horizon H is required");
-  if (strcmp(o->format, "long") && strcmp(o->format, "m4"))
-    return cli_fail(cmd, "--format must be long or m4") + 1;
+  if (strcmp(o->format, "long") && strcmp(o->format, "m4")) return cli_fail(cmd, "--format must be long or m4") + 1;
   if (o->fc.freq != FC_FREQ_NONE && strcmp(o->format, "long"))
     return cli_fail(cmd, "--freq needs --format long with ISO 8601 timestamps") + 1;
   if (fc_forecaster_prepare(&o->fc, &err)) {
@@ -251,13 +250,12 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
 
 /* Reports the interior gaps of series s filled by interpolation, naming
  * the first missing time (or step). */
-static void report_gaps(const char *cmd, const fc_series_set *set, size_t s, size_t filled,
-                        size_t first) {
+static void report_gaps(const char *cmd, const fc_series_set *set, size_t s, size_t filled, size_t first) {
   char when[FC_TIME_STR + 8];
   if (set->times) fc_time_format((int64_t)set->times[s][first], when);
   else snprintf(when, sizeof when, "step %zu", first);
-  fprintf(stderr, "floatcast %s: series %s: %zu missing values filled by interpolation (first at %s)\n",
-          cmd, set->ids[s], filled, when);
+  fprintf(stderr, "floatcast %s: series %s: %zu missing values filled by interpolation (first at %s)\n", cmd,
+          set->ids[s], filled, when);
 }
 
 int fcli_load(const char *cmd, const opts *o, fc_series_set *set) {
@@ -310,8 +308,7 @@ static void write_rows(fc_buf *out, const char *id, const long long *times, size
 }
 
 /* Fits the single model, forecasts and writes the model to o->save_model. */
-static int fit_and_save(const opts *o, const double *y, size_t n, int64_t t0, fc_forecast *f,
-                        fc_err *err) {
+static int fit_and_save(const opts *o, const double *y, size_t n, int64_t t0, fc_forecast *f, fc_err *err) {
   fc_model_params p = fc_forecaster_model_params(&o->fc, t0);
   fc_model *m;
   fc_buf b;
@@ -381,20 +378,17 @@ static void series_task(void *arg, size_t s) {
   const opts *o = j->o;
   const fc_series_set *set = j->set;
   fc_err *err = &j->err[s];
-  if ((j->rc[s] = fc_forecast_init(&j->f[s], (size_t)o->horizon, o->levels, o->nlevels, err)))
-    return;
+  if ((j->rc[s] = fc_forecast_init(&j->f[s], (size_t)o->horizon, o->levels, o->nlevels, err))) return;
   j->rc[s] = o->save_model && !global_net(o)
                  ? fit_and_save(o, set->values[s], set->lengths[s], fcli_t0(set, s), &j->f[s], err)
-                 : fc_forecaster_run(&o->fc, set->values[s], set->lengths[s], fcli_t0(set, s),
-                                     &j->f[s], err);
+                 : fc_forecaster_run(&o->fc, set->values[s], set->lengths[s], fcli_t0(set, s), &j->f[s], err);
 }
 
 /* Forecasts every series on o->threads threads, then writes them (and the
  * failures, on stderr) in input order; returns 1 if any series failed. */
 static int forecast_all(const opts *o, const fc_series_set *set, fc_buf *out) {
   size_t n = set->count ? set->count : 1;
-  series_job j = {o, set, calloc(n, sizeof(fc_forecast)), calloc(n, sizeof(int)),
-                  calloc(n, sizeof(fc_err))};
+  series_job j = {o, set, calloc(n, sizeof(fc_forecast)), calloc(n, sizeof(int)), calloc(n, sizeof(fc_err))};
   int failed = 0, threads = o->threads;
   if (!j.f || !j.rc || !j.err) {
     free(j.f);

@@ -68,8 +68,8 @@ static int help_train(FILE *f) {
 
 /* Parses gbdt train's options (the table's, then the CLI's own); returns
  * -1 to go on, else the exit code. */
-static int parse_train(int argc, char **argv, fc_gbdt_train_options *o, const char **input,
-                       const char **output, const char **valid) {
+static int parse_train(int argc, char **argv, fc_gbdt_train_options *o, const char **input, const char **output,
+                       const char **valid) {
   const char *v;
   int bad = 0, rc;
   for (int i = 1; i < argc; i++) {
@@ -89,18 +89,15 @@ static int parse_train(int argc, char **argv, fc_gbdt_train_options *o, const ch
 }
 
 /* Marks the comma-separated columns of list categorical. */
-static int mark_categorical(const char *cmd, fc_gbdt_data *d, const fc_table *t, const char *target,
-                            const char *list) {
+static int mark_categorical(const char *cmd, fc_gbdt_data *d, const fc_table *t, const char *target, const char *list) {
   char *copy = strdup(list), *save = NULL;
   long tc = fc_table_column(t, target);
   int rc = 0;
   if (copy == NULL) return cli_fail(cmd, "out of memory");
   for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
     long c = fc_table_column(t, tok);
-    if (c < 0 || c == tc)
-      rc = cli_fail(cmd, "--categorical: \"%s\" is not a feature column", tok);
-    else
-      fc_gbdt_data_set_categorical(d, (size_t)(c > tc ? c - 1 : c), 1, NULL);
+    if (c < 0 || c == tc) rc = cli_fail(cmd, "--categorical: \"%s\" is not a feature column", tok);
+    else fc_gbdt_data_set_categorical(d, (size_t)(c > tc ? c - 1 : c), 1, NULL);
   }
   free(copy);
   return rc;
@@ -138,8 +135,7 @@ static int gbdt_train(int argc, char **argv) {
   for (size_t c = 0, k = 0; c < tt.ncol; c++)
     if (strcmp(tt.names[c], target) != 0) names[k++] = tt.names[c];
   if (split_table(cmd, input, &tt, target, names, nf, &x, &y)) goto done;
-  if (valid && (read_table(cmd, valid, &vt) || split_table(cmd, valid, &vt, target, names, nf, &vx, &vy)))
-    goto done;
+  if (valid && (read_table(cmd, valid, &vt) || split_table(cmd, valid, &vt, target, names, nf, &vx, &vy))) goto done;
   if (fc_gbdt_data_create(x, tt.nrow, nf, y, &d, &err) ||
       (valid && fc_gbdt_data_create(vx, vt.nrow, nf, vy, &dv, &err))) {
     cli_fail_err(cmd, d ? valid : input, err.code, &err);
@@ -155,8 +151,8 @@ static int gbdt_train(int argc, char **argv) {
   if (fc_gbdt_save(m, &out, &err)) {
     cli_fail_err(cmd, output, err.code, &err);
   } else if (cli_write_file(output, out.data, out.len) == 0) {
-    fprintf(stderr, "floatcast %s: %zu trees on %zu rows x %zu features -> %s\n", cmd,
-            fc_gbdt_num_trees(m), tt.nrow, nf, output);
+    fprintf(stderr, "floatcast %s: %zu trees on %zu rows x %zu features -> %s\n", cmd, fc_gbdt_num_trees(m), tt.nrow,
+            nf, output);
     rc = 0;
   }
   fc_buf_free(&out);
@@ -182,25 +178,22 @@ static int load_model(const char *cmd, const char *path, fc_gbdt **m) {
   return rc;
 }
 
-static const char usage_predict[] =
-    "usage: floatcast gbdt predict --model MODEL --input TABLE.csv --output PRED.csv\n"
-    "\n"
-    "  --model MODEL     a model written by gbdt train\n"
-    "  --input FILE      numeric CSV with a column for each of the model's features\n"
-    "  --output FILE     one 'prediction' column, rows in input order (- for stdout)\n"
-    "  --help            this text\n";
+static const char usage_predict[] = "usage: floatcast gbdt predict --model MODEL --input TABLE.csv --output PRED.csv\n"
+                                    "\n"
+                                    "  --model MODEL     a model written by gbdt train\n"
+                                    "  --input FILE      numeric CSV with a column for each of the model's features\n"
+                                    "  --output FILE     one 'prediction' column, rows in input order (- for stdout)\n"
+                                    "  --help            this text\n";
 
-static const char usage_inspect[] =
-    "usage: floatcast gbdt %s --model MODEL\n"
-    "\n"
-    "  --model MODEL     a model written by gbdt train\n"
-    "  --help            this text\n"
-    "\n"
-    "%s\n";
+static const char usage_inspect[] = "usage: floatcast gbdt %s --model MODEL\n"
+                                    "\n"
+                                    "  --model MODEL     a model written by gbdt train\n"
+                                    "  --help            this text\n"
+                                    "\n"
+                                    "%s\n";
 
 /* The model's feature columns of t, by name, into x (row-major). */
-static int feature_columns(const char *cmd, const char *path, const fc_gbdt *m, const fc_table *t,
-                           double **x) {
+static int feature_columns(const char *cmd, const char *path, const fc_gbdt *m, const fc_table *t, double **x) {
   size_t nf = fc_gbdt_num_features(m);
   const char **names = malloc((nf ? nf : 1) * sizeof *names);
   fc_err err;
@@ -306,8 +299,7 @@ static int gbdt_inspect(int argc, char **argv, int dump) {
         }
       fc_buf_puts(&out, "feature,splits,gain\n");
       for (size_t i = 0; i < nf; i++)
-        fc_buf_printf(&out, "%s,%.0f,%.6g\n", fc_gbdt_feature_name(m, order[i]), split[order[i]],
-                      gain[order[i]]);
+        fc_buf_printf(&out, "%s,%.0f,%.6g\n", fc_gbdt_feature_name(m, order[i]), split[order[i]], gain[order[i]]);
       rc = 0;
     }
     free(order), free(gain), free(split);

@@ -19,8 +19,8 @@ static void print_table(const fc_projection *p) {
   char when[FC_TIME_STR];
   fc_time_format(p->as_of, when);
   printf("tenant %s, as of %s, horizon %dh, method %s\n\n", p->tenant_id, when, p->horizon_hours, p->method);
-  printf("%-6s %22s %20s %20s %22s  %-6s %s\n", "ccy", "balance", "scheduled out", "stream drain",
-         "projected", "risk", "below floor at");
+  printf("%-6s %22s %20s %20s %22s  %-6s %s\n", "ccy", "balance", "scheduled out", "stream drain", "projected", "risk",
+         "below floor at");
   for (size_t i = 0; i < p->n_currencies; i++) {
     const fc_currency_projection *c = &p->currencies[i];
     char b[FC_MONEY_STR_MAX], so[FC_MONEY_STR_MAX], sd[FC_MONEY_STR_MAX], pj[FC_MONEY_STR_MAX];
@@ -38,8 +38,7 @@ static void print_table(const fc_projection *p) {
     for (size_t i = 0; i < p->n_currencies; i++) {
       const fc_currency_projection *c = &p->currencies[i];
       const fc_path_point *last = &c->path[c->n_path - 1];
-      printf("%-6s %22.*f %22.*f %22.*f  ", c->currency, c->scale, last->p10, c->scale, last->p50, c->scale,
-             last->p90);
+      printf("%-6s %22.*f %22.*f %22.*f  ", c->currency, c->scale, last->p10, c->scale, last->p50, c->scale, last->p90);
       for (int j = 0; j < 2; j++) {
         if (isnan(c->p_below[j])) printf("%s-", j ? "/" : "");
         else printf("%s%.2f", j ? "/" : "", c->p_below[j]);

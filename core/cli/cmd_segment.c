@@ -6,26 +6,23 @@
 
 #include <string.h>
 
-static const char usage[] =
-    "usage: floatcast segment --input transactions.csv [options] [--json] [--output FILE]\n"
-    "Segments the users of the transactions (one partner with --partner) from their spending\n"
-    "features. --json prints the segments, every user's segment and membership probabilities;\n"
-    "otherwise a table of the segments. --output FILE writes there instead of stdout.\n";
+static const char usage[] = "usage: floatcast segment --input transactions.csv [options] [--json] [--output FILE]\n"
+                            "Segments the users of the transactions (one partner with --partner) from their spending\n"
+                            "features. --json prints the segments, every user's segment and membership probabilities;\n"
+                            "otherwise a table of the segments. --output FILE writes there instead of stdout.\n";
 
 static void table(const fc_segments_result *r, fc_buf *b) {
   fc_buf_printf(b, "%zu users, method %s, k %d, silhouette %.4f\n", r->n_users,
                 r->method == FC_SEG_KMEANS ? "kmeans" : "dbscan", r->k, r->silhouette);
   if (r->k_scores)
     for (int k = r->k_min; k <= r->k_max; k++)
-      fc_buf_printf(b, "  k=%d silhouette %.4f%s\n", k, r->k_scores[k - r->k_min],
-                    k == r->k ? "  <- chosen" : "");
-  fc_buf_printf(b, "%-3s %-44s %8s %12s %10s %10s %10s %9s  %s\n", "id", "label", "size",
-                "avg_spend", "avg_txn", "freq_30d", "recency_d", "declining", "top categories");
+      fc_buf_printf(b, "  k=%d silhouette %.4f%s\n", k, r->k_scores[k - r->k_min], k == r->k ? "  <- chosen" : "");
+  fc_buf_printf(b, "%-3s %-44s %8s %12s %10s %10s %10s %9s  %s\n", "id", "label", "size", "avg_spend", "avg_txn",
+                "freq_30d", "recency_d", "declining", "top categories");
   for (size_t s = 0; s < r->n_segments; s++) {
     const fc_segment *g = &r->segments[s];
-    fc_buf_printf(b, "%-3d %-44s %8zu %12.2f %10.2f %10.3f %10.1f %8.1f%% ", g->id, g->label,
-                  g->size, g->avg_total, g->avg_amount, g->avg_freq30, g->avg_recency_days,
-                  100 * g->declining_share);
+    fc_buf_printf(b, "%-3d %-44s %8zu %12.2f %10.2f %10.3f %10.1f %8.1f%% ", g->id, g->label, g->size, g->avg_total,
+                  g->avg_amount, g->avg_freq30, g->avg_recency_days, 100 * g->declining_share);
     for (int c = 0; c < 3 && g->top_categories[c] >= 0; c++)
       fc_buf_printf(b, "%s%s", c ? ", " : " ", r->categories[g->top_categories[c]]);
     fc_buf_putc(b, '\n');
@@ -57,8 +54,7 @@ int cmd_segment(int argc, char **argv) {
   } else {
     table(&r, &b);
   }
-  rc = fc_buf_failed(&b) ? cli_fail("segment", "out of memory")
-                         : (cli_write_file(o.output, b.data, b.len) != 0);
+  rc = fc_buf_failed(&b) ? cli_fail("segment", "out of memory") : (cli_write_file(o.output, b.data, b.len) != 0);
   fc_buf_free(&b);
   fc_segments_result_free(&r);
   fc_batch_destroy(batch);

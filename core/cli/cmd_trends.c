@@ -28,8 +28,8 @@ static int sentences(const fc_trends *t, fc_buf *b) {
   rc = fc_buf_failed(&j) ? FC_ENOMEM : fc_json_parse(j.data, j.len, &doc, &err);
   if (rc == FC_OK) {
     const fc_json *h = fc_json_get(fc_json_root(doc), "highlights");
-    fc_buf_printf(b, "%s revenue by %s: %zu buckets, %zu transactions, %zu anomalies\n",
-                  t->currency, fc_freq_name(t->freq), t->n, t->rows, t->nanomalies);
+    fc_buf_printf(b, "%s revenue by %s: %zu buckets, %zu transactions, %zu anomalies\n", t->currency,
+                  fc_freq_name(t->freq), t->n, t->rows, t->nanomalies);
     for (const fc_json *x = h ? h->child : NULL; x; x = x->next) {
       const fc_json *text = fc_json_get(x, "text");
       if (text && text->type == FC_JSON_STRING) fc_buf_printf(b, "  %s\n", text->text);
@@ -69,8 +69,7 @@ int cmd_trends(int argc, char **argv) {
     fc_batch_destroy(batch);
     return cli_fail("trends", "out of memory");
   }
-  rc = fc_buf_failed(&b) ? cli_fail("trends", "out of memory")
-                         : (cli_write_file(o.output, b.data, b.len) != 0);
+  rc = fc_buf_failed(&b) ? cli_fail("trends", "out of memory") : (cli_write_file(o.output, b.data, b.len) != 0);
   fc_buf_free(&b);
   fc_trends_free(&t);
   fc_batch_destroy(batch);

@@ -14,11 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "usage: floatcast usage export --db PATH --from T --to T [--tenant ID]\n"
-    "                              [--granularity day|hour] [--format csv|json]\n"
-    "Writes the committed usage counts (one row per key, tenant, endpoint, status class and\n"
-    "period) from the gateway's database; runs floatcast-gateway's usage export.\n";
+static const char usage[] = "usage: floatcast usage export --db PATH --from T --to T [--tenant ID]\n"
+                            "                              [--granularity day|hour] [--format csv|json]\n"
+                            "Writes the committed usage counts (one row per key, tenant, endpoint, status class and\n"
+                            "period) from the gateway's database; runs floatcast-gateway's usage export.\n";
 
 /* The directory of this executable (from /proc, else argv[0]). */
 static int self_dir(const char *argv0, char *out, size_t cap) {

@@ -86,8 +86,7 @@ TEST(seasonal_series) {
   ASSERT_INT_EQ(info.D, 1);
   ASSERT_OK(fc_forecast_init(&f, 24, lv, 1, NULL));
   ASSERT_OK(fc_model_forecast(m, &f, NULL));
-  for (size_t i = 0; i < 24; i++)
-    ASSERT_NEAR(f.mean[i], 20 + 5 * sin(2 * PI * (double)(360 + i) / 24), 1.2);
+  for (size_t i = 0; i < 24; i++) ASSERT_NEAR(f.mean[i], 20 + 5 * sin(2 * PI * (double)(360 + i) / 24), 1.2);
   fc_forecast_free(&f);
   fc_model_destroy(m);
   /* Too short after differencing. */

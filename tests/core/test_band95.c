@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOUR 3600
-#define NOW 1764590400 /* 2025-12-01T12:00:00Z, a Monday */
+#define HOUR    3600
+#define NOW     1764590400 /* 2025-12-01T12:00:00Z, a Monday */
 #define BALANCE 500000.0
 
 /* Outflows of 50..150 USD, Poisson per hour: 3 an hour 9:00-17:00 on
@@ -104,8 +104,7 @@ TEST(cash_flow_95_json_only_when_asked_and_seasonal_fallback_has_it) {
   p.min_history = 100000; /* the seasonal-naive quantiles */
   ASSERT_OK(fc_cashflow_predict(t, &p, &c, NULL));
   ASSERT_INT_EQ(c->method, FC_CASHFLOW_SEASONAL);
-  for (int h = 0; h < 48; h++)
-    ASSERT(c->out.p2_5[h] <= c->out.p10[h] && c->out.p97_5[h] >= c->out.p90[h]);
+  for (int h = 0; h < 48; h++) ASSERT(c->out.p2_5[h] <= c->out.p10[h] && c->out.p97_5[h] >= c->out.p90[h]);
   /* A busy hour's empirical 97.5 % quantile lies above its 90 %. */
   {
     int wider = 0;
@@ -188,8 +187,8 @@ TEST(ml_95_band_is_the_paths_quantiles_and_covers) {
     }
     fc_projection_destroy(pr);
   }
-  printf("  realized balance coverage: 80 %% band %.3f, 95 %% band %.3f over %zu hours\n",
-         (double)in80 / (double)n, (double)in95 / (double)n, n);
+  printf("  realized balance coverage: 80 %% band %.3f, 95 %% band %.3f over %zu hours\n", (double)in80 / (double)n,
+         (double)in95 / (double)n, n);
   ASSERT(in95 >= in80);
   ASSERT((double)in95 / (double)n >= 0.85);
   fc_treasury_destroy(t);

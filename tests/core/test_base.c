@@ -42,7 +42,8 @@ TEST(json_writer_places_commas_and_colons) {
   fc_jw_end(&w);
   fc_jw_key(&w, "o"), fc_jw_object(&w), fc_jw_end(&w);
   fc_jw_end(&w);
-  ASSERT_STR_EQ(b.data, "{\"a\\\"b\":\"x\",\"empty\":[],\"list\":[-3,0.5,0.00,null,true,{\"k\":null},{\"r\":1}],\"o\":{}}");
+  ASSERT_STR_EQ(b.data,
+                "{\"a\\\"b\":\"x\",\"empty\":[],\"list\":[-3,0.5,0.00,null,true,{\"k\":null},{\"r\":1}],\"o\":{}}");
   ASSERT_INT_EQ(fc_jw_finish(&w), FC_OK);
   fc_buf_free(&b);
 }
@@ -159,5 +160,5 @@ TEST(buf_json_fields) {
 }
 
 TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons),
-          T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes),
-          T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic), T(rng_distributions))
+          T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed),
+          T(buf_grows), T(rng_is_deterministic), T(rng_distributions))

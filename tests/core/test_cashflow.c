@@ -279,7 +279,8 @@ TEST(demo_ml_projection) {
   /* p50 = the rule's balance minus the cumulative predicted net outflow. */
   {
     double cum = 0;
-    for (size_t k = 1; k <= 48; k++) cum += num(path_at(cur, k), "predicted_out") - num(path_at(cur, k), "predicted_in");
+    for (size_t k = 1; k <= 48; k++)
+      cum += num(path_at(cur, k), "predicted_out") - num(path_at(cur, k), "predicted_in");
     ASSERT_NEAR(num(path_at(cur, 48), "p50"), fc_money_to_double(pr->currencies[0].path[48].balance, 6) - cum, 1e-3);
   }
   ASSERT_STR_EQ(fc_json_get(fc_json_get(cur, "model"), "name")->text, "gbdt-quantile-direct");

@@ -27,10 +27,8 @@ static double *blobs_and_noise(size_t per, size_t n_noise, uint64_t seed) {
   return x;
 }
 
-
 /* The textbook algorithm with brute-force neighbourhoods. */
-static void brute_dbscan(const double *x, size_t n, size_t d, double eps, size_t min_pts,
-                         int *labels) {
+static void brute_dbscan(const double *x, size_t n, size_t d, double eps, size_t min_pts, int *labels) {
   unsigned char *core = calloc(n, 1);
   size_t *stack = malloc(n * sizeof *stack); /* each point is pushed once */
   int c = 0;
@@ -216,6 +214,5 @@ TEST(dbscan_progress_and_abort) {
   free(x);
 }
 
-TEST_LIST(T(dbscan_finds_density_clusters_and_noise), T(dbscan_matches_brute_force),
-          T(dbscan_eps_from_knee), T(dbscan_predict), T(dbscan_bad_input),
-          T(dbscan_progress_and_abort))
+TEST_LIST(T(dbscan_finds_density_clusters_and_noise), T(dbscan_matches_brute_force), T(dbscan_eps_from_knee),
+          T(dbscan_predict), T(dbscan_bad_input), T(dbscan_progress_and_abort))

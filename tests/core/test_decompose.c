@@ -8,15 +8,15 @@
 #include "fc/rng.h"
 
 #define PI 3.14159265358979323846
-#define N (24 * 21)
+#define N  (24 * 21)
 
 static const size_t spikes[3] = {100, 250, 401};
 
 /* Tolerances of the robust tests (set from runs; see the tests). */
 #define ROBUST_SEASON_TOL 1.0
-#define PLAIN_SEASON_MIN 2.0
-#define CLEAN_NOISE 0.3
-#define CLEAN_TOL 0.1
+#define PLAIN_SEASON_MIN  2.0
+#define CLEAN_NOISE       0.3
+#define CLEAN_TOL         0.1
 
 /* Hourly: trend 50 + 0.02 t up to t = 300 then flat... slope -0.03;
  * daily sine of amplitude 5; N(0, 1) noise; `height` spikes at `spikes`. */
@@ -112,12 +112,10 @@ TEST(mstl_changepoints_exact_and_stable) {
   fc_decomposition_free(&a);
   fc_decomposition_free(&b);
   fc_rng_seed(&r, 5);
-  for (size_t i = 0; i < N; i++)
-    y[i] = 50 + 0.02 * (double)i + 5 * sin(2 * PI * (double)i / 24) + fc_rng_normal(&r);
+  for (size_t i = 0; i < N; i++) y[i] = 50 + 0.02 * (double)i + 5 * sin(2 * PI * (double)i / 24) + fc_rng_normal(&r);
   ASSERT_OK(fc_decompose(y, N, &p, &a, NULL));
   for (size_t j = 0; j < a.nchangepoints; j++) total += fabs(a.rate_change[j]);
-  printf("  straight trend: %zu changepoints, total |rate change| %.4g (slope 0.02)\n",
-         a.nchangepoints, total);
+  printf("  straight trend: %zu changepoints, total |rate change| %.4g (slope 0.02)\n", a.nchangepoints, total);
   ASSERT(total < 0.01);
   fc_decomposition_free(&a);
 }
@@ -166,7 +164,9 @@ TEST(writers) {
   fc_decomposition_write_csv(&d, "s,1", times, 1, &b);
   for (size_t i = 0; i < b.len; i++) lines += b.data[i] == '\n';
   ASSERT_INT_EQ(lines, N + 1);
-  ASSERT(strncmp(b.data, "series_id,step,timestamp,y,trend,season_24,season_168,remainder,lower,upper,anomaly,changepoint\n", 96) == 0);
+  ASSERT(strncmp(b.data,
+                 "series_id,step,timestamp,y,trend,season_24,season_168,remainder,lower,upper,anomaly,changepoint\n",
+                 96) == 0);
   ASSERT_CONTAINS(b.data, "\"s,1\",101,2024-01-05T04:00:00Z,");
   fc_buf_reset(&b);
   fc_decomposition_write_json(&d, "s1", times, &b);
@@ -257,8 +257,8 @@ TEST(robust_mstl_flags_big_spikes_alone) {
   ASSERT_OK(fc_decompose(y, N, &p, &d, NULL));
   check_additive(&d, fc__failed);
   for (int k = 0; k < 3; k++) ASSERT(d.anomaly[spikes[k]]);
-  printf("  plain: %zu neighbours flagged, seasonal error at the spike phases %.3f\n",
-         neighbours_flagged(&d), spike_phase_error(&d));
+  printf("  plain: %zu neighbours flagged, seasonal error at the spike phases %.3f\n", neighbours_flagged(&d),
+         spike_phase_error(&d));
   ASSERT(neighbours_flagged(&d) >= 1);
   ASSERT(spike_phase_error(&d) > PLAIN_SEASON_MIN);
   fc_decomposition_free(&d);
@@ -274,8 +274,7 @@ TEST(robust_matches_plain_without_outliers) {
   size_t per[2] = {24, 168};
   fc_rng_seed(&r, 9);
   for (size_t i = 0; i < N; i++)
-    y[i] = 50 + 0.02 * (double)i + daily(i) + 2 * cos(2 * PI * (double)i / 168) +
-           CLEAN_NOISE * fc_rng_normal(&r);
+    y[i] = 50 + 0.02 * (double)i + daily(i) + 2 * cos(2 * PI * (double)i / 168) + CLEAN_NOISE * fc_rng_normal(&r);
   memcpy(p.periods, per, sizeof per);
   p.nperiods = 2;
   ASSERT_OK(fc_decompose(y, N, &p, &a, NULL));
@@ -283,11 +282,9 @@ TEST(robust_matches_plain_without_outliers) {
   ASSERT_OK(fc_decompose(y, N, &p, &b, NULL));
   for (size_t i = 0; i < N; i++) {
     worst = fmax(worst, fabs(a.trend[i] - b.trend[i]));
-    for (size_t k = 0; k < 2; k++)
-      worst = fmax(worst, fabs(a.seasonal[k * N + i] - b.seasonal[k * N + i]));
+    for (size_t k = 0; k < 2; k++) worst = fmax(worst, fabs(a.seasonal[k * N + i] - b.seasonal[k * N + i]));
   }
-  printf("  clean series: robust vs plain differ by at most %.4g (noise sd %g)\n", worst,
-         (double)CLEAN_NOISE);
+  printf("  clean series: robust vs plain differ by at most %.4g (noise sd %g)\n", worst, (double)CLEAN_NOISE);
   ASSERT(worst < CLEAN_TOL);
   ASSERT_INT_EQ(a.nanomalies, b.nanomalies);
   ASSERT(memcmp(a.anomaly, b.anomaly, N) == 0);
@@ -364,6 +361,6 @@ TEST(bad_input) {
   ASSERT(d.trend == NULL);
 }
 
-TEST_LIST(T(mstl_flags_spikes_only), T(mstl_changepoints_exact_and_stable), T(prophet_flags_spikes_and_changepoint), T(writers),
-          T(robust_mstl_flags_big_spikes_alone), T(robust_matches_plain_without_outliers),
+TEST_LIST(T(mstl_flags_spikes_only), T(mstl_changepoints_exact_and_stable), T(prophet_flags_spikes_and_changepoint),
+          T(writers), T(robust_mstl_flags_big_spikes_alone), T(robust_matches_plain_without_outliers),
           T(freq_gives_periods), T(period_one_is_no_season), T(bad_input))

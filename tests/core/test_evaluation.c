@@ -87,7 +87,7 @@ TEST(conformal_too_few_scores_for_the_level) {
   fc_conformal c;
   const double lv[2] = {80, 95};
   ASSERT_OK(fc_conformal_fit(&bt, lv, 2, &c, NULL));
-  ASSERT_NEAR(c.mult[0], 3, 0);                          /* 1.2816 * 2.160 = 2.77 < 3 */
+  ASSERT_NEAR(c.mult[0], 3, 0);                            /* 1.2816 * 2.160 = 2.77 < 3 */
   ASSERT_NEAR(c.mult[1], 1.959964 * sqrt(14.0 / 3), 1e-5); /* 4.23 > 3 */
   ASSERT(c.mult[1] > c.mult[0]);
   fc_conformal_free(&c);
@@ -130,8 +130,7 @@ TEST(ensemble_picks_the_right_model) {
 
 TEST(readers) {
   const char *m4 = "\"V1\",\"V2\",\"V3\",\"V4\"\n\"H1\",\"1\",\"2.5\",\"\"\n\"H2\",\"3\",,\"4\"\n";
-  const char *lng =
-      "value,series_id,timestamp\n1,a,0\n2,a,1\n4,a,3\n7,b,10\n8,b,12\n";
+  const char *lng = "value,series_id,timestamp\n1,a,0\n2,a,1\n4,a,3\n7,b,10\n8,b,12\n";
   const char *bad = "series_id,timestamp,value\na,0,1\na,0,2\n";
   fc_series_set s;
   fc_err err;
@@ -173,8 +172,7 @@ TEST(calibration_narrowing_and_holdout) {
   fc_model_params p = season24();
   double z[2];
   fc_rng_seed(&r, 12);
-  for (size_t t = 0; t < 720; t++)
-    y[t] = 100 + 20 * sin(2 * PI * (double)t / 24) + (x = 0.3 * x + fc_rng_normal(&r));
+  for (size_t t = 0; t < 720; t++) y[t] = 100 + 20 * sin(2 * PI * (double)t / 24) + (x = 0.3 * x + fc_rng_normal(&r));
   ep.nmembers = 0;
   ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL));
   ASSERT_OK(fc_forecast_init(&f, 24, lv, 2, NULL));
@@ -228,7 +226,7 @@ TEST(holdout_calibration_charges_the_selection) {
   ep.holdout_calibration = 0;
   ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &without, NULL));
   ASSERT(with.calibrated && without.calibrated);
-  ASSERT_NEAR(with.weight[1], 1, 0); /* seasonal naive selected */
+  ASSERT_NEAR(with.weight[1], 1, 0);            /* seasonal naive selected */
   ASSERT(with.mult[0] > 1.2 * without.mult[0]); /* 1.43 vs 1.02 */
   fc_forecast_free(&f);
 }
@@ -246,7 +244,7 @@ TEST(anchor_takes_half_the_weight) {
   fc_rng_seed(&r, 9);
   for (size_t t = 0; t < 480; t++) y[t] = 50 + 10 * sin(2 * PI * (double)t / 24) + 0.3 * fc_rng_normal(&r);
   ep.nmembers = 0;
-  ASSERT_OK(fc_ensemble_add(&ep, "naive", &q, NULL));  /* worst on a daily cycle */
+  ASSERT_OK(fc_ensemble_add(&ep, "naive", &q, NULL)); /* worst on a daily cycle */
   ASSERT_OK(fc_ensemble_add(&ep, "naive2", &q, NULL));
   ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL)); /* best */
   ep.anchor = 1;
@@ -271,6 +269,6 @@ TEST(anchor_takes_half_the_weight) {
   fc_forecast_free(&g);
 }
 
-TEST_LIST(T(backtest_origins), T(conformal_quantile), T(conformal_too_few_scores_for_the_level), T(ensemble_picks_the_right_model), T(readers),
-          T(calibration_narrowing_and_holdout), T(holdout_calibration_charges_the_selection),
-          T(anchor_takes_half_the_weight))
+TEST_LIST(T(backtest_origins), T(conformal_quantile), T(conformal_too_few_scores_for_the_level),
+          T(ensemble_picks_the_right_model), T(readers), T(calibration_narrowing_and_holdout),
+          T(holdout_calibration_charges_the_selection), T(anchor_takes_half_the_weight))

@@ -114,7 +114,7 @@ TEST(known_flows_only_give_zero_or_one_and_no_band) {
     ASSERT(c->p_below[0] == 0.0);
     ASSERT(c->p_below[1] == 1.0);
     ASSERT(c->p_below[3] != c->p_below[3]); /* beyond the horizon: NAN */
-    ASSERT(c->p_horizon == 1.0);             /* the whole horizon (the gateway's alerts) */
+    ASSERT(c->p_horizon == 1.0);            /* the whole horizon (the gateway's alerts) */
     ASSERT_STR_EQ(c->risk, "high");
     ASSERT_CONTAINS(c->model_extra, "known-flows");
   }
@@ -249,8 +249,8 @@ TEST(no_weekend_inflows_in_history_predicts_none_on_saturday) {
   ASSERT_OK(ml(t, now, 96, 1000, 1, &pr));
   {
     const fc_currency_projection *c = &pr->currencies[0];
-    for (int k = 1; k <= 48; k++) sat_in += c->path[k].predicted_in;    /* Saturday, Sunday */
-    for (int k = 49; k <= 96; k++) wk_in += c->path[k].predicted_in;    /* Monday, Tuesday */
+    for (int k = 1; k <= 48; k++) sat_in += c->path[k].predicted_in; /* Saturday, Sunday */
+    for (int k = 49; k <= 96; k++) wk_in += c->path[k].predicted_in; /* Monday, Tuesday */
     fprintf(stderr, "weekend inflow %.2f, weekday %.2f\n", sat_in, wk_in);
     ASSERT(wk_in > 0);
     ASSERT(sat_in < 0.05 * wk_in);
@@ -311,7 +311,9 @@ TEST(one_large_payment_on_a_quiet_month_end_is_not_a_month_end_rule) {
 }
 
 /* Width of the p10-p90 band at hour k of the projection. */
-static double band(const fc_projection *pr, int k) { return pr->currencies[0].path[k].p90 - pr->currencies[0].path[k].p10; }
+static double band(const fc_projection *pr, int k) {
+  return pr->currencies[0].path[k].p90 - pr->currencies[0].path[k].p10;
+}
 
 TEST(nine_days_without_a_month_end_widen_the_band_over_one) {
   /* The same 9-day process ending mid-month and ending 1 day before a
@@ -336,7 +338,8 @@ TEST(nine_days_without_a_month_end_widen_the_band_over_one) {
   {
     /* And the drivers name the unseen month end. */
     int seen = 0;
-    for (size_t i = 0; i < pb->currencies[0].n_drivers; i++) seen |= strcmp(pb->currencies[0].drivers[i].kind, "month_end") == 0;
+    for (size_t i = 0; i < pb->currencies[0].n_drivers; i++)
+      seen |= strcmp(pb->currencies[0].drivers[i].kind, "month_end") == 0;
     ASSERT(seen);
   }
   fc_projection_destroy(pa);
@@ -527,6 +530,7 @@ TEST_LIST(T(deterministic_math_matches_libm), T(known_flows_only_give_zero_or_on
           T(calibration_leaves_a_right_model_near_its_own_answer),
           T(no_weekend_inflows_in_history_predicts_none_on_saturday),
           T(nine_days_without_a_month_end_widen_the_band_over_one),
-          T(one_large_payment_on_a_quiet_month_end_is_not_a_month_end_rule), T(same_seed_same_bytes_and_a_fitted_model_is_reused),
-          T(kept_simulations_answer_the_same_bytes), T(rebalancing_brings_the_probability_under_the_target), T(bad_requests_are_refused_clearly),
+          T(one_large_payment_on_a_quiet_month_end_is_not_a_month_end_rule),
+          T(same_seed_same_bytes_and_a_fitted_model_is_reused), T(kept_simulations_answer_the_same_bytes),
+          T(rebalancing_brings_the_probability_under_the_target), T(bad_requests_are_refused_clearly),
           T(too_little_history_falls_back_to_known_flows_and_says_so))

@@ -86,8 +86,7 @@ TEST(fixed_grids) {
   ASSERT_INT_EQ(t, at("2025-03-15T00:00:00Z"));
   ASSERT_OK(fc_freq_index(at("2025-03-01T00:00:00Z"), FC_FREQ_HOUR, at("2025-03-02T01:00:00Z"), &k));
   ASSERT_INT_EQ(k, 25);
-  ASSERT_INT_EQ(fc_freq_index(at("2025-03-01T00:00:00Z"), FC_FREQ_HOUR,
-                              at("2025-03-02T01:30:00Z"), &k), FC_EINVAL);
+  ASSERT_INT_EQ(fc_freq_index(at("2025-03-01T00:00:00Z"), FC_FREQ_HOUR, at("2025-03-02T01:30:00Z"), &k), FC_EINVAL);
   ASSERT_INT_EQ(fc_freq_add(at("2025-03-01"), FC_FREQ_NONE, 1, &t), FC_EINVAL);
   ASSERT_INT_EQ(fc_freq_add(at("9999-12-31"), FC_FREQ_DAY, 1, &t), FC_ERANGE);
 }
@@ -178,5 +177,4 @@ TEST(backtest_too_short) {
 }
 
 TEST_LIST(T(parse_and_periods), T(month_grid_clamps_and_keeps_month_ends), T(quarter_grid), T(fixed_grids),
-          T(long_reader_on_a_frequency), T(forecaster_options), T(future_times),
-          T(backtest_too_short));
+          T(long_reader_on_a_frequency), T(forecaster_options), T(future_times), T(backtest_too_short));

@@ -11,8 +11,7 @@
 #endif
 
 /* Trains on (x, y) with params p; returns the model or NULL (err filled). */
-static fc_gbdt *fit(const double *x, const double *y, size_t n, size_t ncol, fc_gbdt_params p,
-                    fc_err *err) {
+static fc_gbdt *fit(const double *x, const double *y, size_t n, size_t ncol, fc_gbdt_params p, fc_err *err) {
   fc_gbdt_data *d = NULL;
   fc_gbdt *m = NULL;
   if (fc_gbdt_data_create(x, n, ncol, y, &d, err) != FC_OK) return NULL;
@@ -307,7 +306,7 @@ TEST(save_load_predict_is_bit_identical) {
 }
 
 /* Measured natively (x86-64 glibc) and checked under node (Emscripten). */
-#define MODEL_BYTES_LEN 23512
+#define MODEL_BYTES_LEN  23512
 #define MODEL_BYTES_HASH 3545735272865469416ULL
 
 static uint64_t fnv1a(const uint8_t *p, size_t n) {
@@ -567,8 +566,7 @@ TEST(model_bytes_are_platform_independent) {
   fc_gbdt_destroy(m);
 }
 
-static int keep_train_loss(int round, int rounds, double train_loss, double valid_loss,
-                           void *user_data) {
+static int keep_train_loss(int round, int rounds, double train_loss, double valid_loss, void *user_data) {
   (void)round, (void)rounds, (void)valid_loss;
   *(double *)user_data = train_loss;
   return 0;
@@ -618,10 +616,9 @@ TEST(objective_names_round_trip) {
   ASSERT_INT_EQ(fc_gbdt_objective_parse("gamma", &o), FC_EINVAL);
 }
 
-TEST_LIST(T(single_tree_recovers_step_function), T(boosting_fits_sine),
-          T(quantile_band_covers_80_percent), T(threads_do_not_change_the_model),
-          T(save_load_predict_is_bit_identical), T(corrupt_or_truncated_model_is_an_error),
-          T(bad_input_is_a_clear_error), T(l1_leaves_refit_to_medians),
+TEST_LIST(T(single_tree_recovers_step_function), T(boosting_fits_sine), T(quantile_band_covers_80_percent),
+          T(threads_do_not_change_the_model), T(save_load_predict_is_bit_identical),
+          T(corrupt_or_truncated_model_is_an_error), T(bad_input_is_a_clear_error), T(l1_leaves_refit_to_medians),
           T(poisson_tweedie_and_huber_fit_their_targets), T(early_stopping_and_abort),
           T(missing_values_learn_their_direction), T(model_bytes_are_platform_independent),
           T(prediction_reproduces_training_scores), T(objective_names_round_trip))

@@ -9,8 +9,7 @@
 
 /* n points around each of the k centres cx[c], cy[c] (2-D), spread sd,
  * listed cluster by cluster. */
-static double *blobs(int k, size_t per, const double *cx, const double *cy, double sd,
-                     uint64_t seed) {
+static double *blobs(int k, size_t per, const double *cx, const double *cy, double sd, uint64_t seed) {
   fc_rng r;
   double *x = malloc((size_t)k * per * 2 * sizeof *x);
   fc_rng_seed(&r, seed);
@@ -22,7 +21,6 @@ static double *blobs(int k, size_t per, const double *cx, const double *cy, doub
     }
   return x;
 }
-
 
 static const double CX[4] = {0, 10, 0, 10}, CY[4] = {0, 0, 10, 10};
 
@@ -450,10 +448,8 @@ TEST(kmeans_auto_scores_equal_single_fits) {
 }
 
 TEST_LIST(T(scale_zscore_and_robust), T(scale_bad_input), T(kmeans_recovers_separated_blobs),
-          T(kmeans_hamerly_equals_lloyd), T(kmeans_same_seed_same_labels),
-          T(kmeans_more_restarts_never_worse), T(kmeans_minibatch_recovers_blobs),
-          T(kmeans_bad_input), T(silhouette_known_value), T(silhouette_bad_input),
-          T(kmeans_auto_picks_true_k),
-          T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort), T(kmeans_auto_more_k_than_distinct_points),
-          T(kmeans_from_given_centres), T(silhouette_bits_of_the_plain_loop),
-          T(kmeans_auto_scores_equal_single_fits))
+          T(kmeans_hamerly_equals_lloyd), T(kmeans_same_seed_same_labels), T(kmeans_more_restarts_never_worse),
+          T(kmeans_minibatch_recovers_blobs), T(kmeans_bad_input), T(silhouette_known_value), T(silhouette_bad_input),
+          T(kmeans_auto_picks_true_k), T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort),
+          T(kmeans_auto_more_k_than_distinct_points), T(kmeans_from_given_centres),
+          T(silhouette_bits_of_the_plain_loop), T(kmeans_auto_scores_equal_single_fits))

@@ -7,8 +7,7 @@
 #include "fc/lasso.h"
 #include "fc/lbfgs.h"
 
-static double objective(const double *G, const double *c, const double *lambda, size_t p,
-                        const double *b) {
+static double objective(const double *G, const double *c, const double *lambda, size_t p, const double *b) {
   double f = 0;
   for (size_t i = 0; i < p; i++) {
     double gi = 0;
@@ -104,8 +103,7 @@ TEST(no_worse_than_owlqn) {
   lp.max_iter = 5000;
   ASSERT_OK(fc_lbfgs_minimize(smooth, &q, x, P, lp, NULL, NULL));
   ASSERT_OK(fc_lasso_gram(G, c, lambda, P, b, NULL));
-  printf("  F: lasso %.12g, OWL-QN %.12g\n", objective(G, c, lambda, P, b),
-         objective(G, c, lambda, P, x));
+  printf("  F: lasso %.12g, OWL-QN %.12g\n", objective(G, c, lambda, P, b), objective(G, c, lambda, P, x));
   ASSERT(objective(G, c, lambda, P, b) <= objective(G, c, lambda, P, x) + 1e-9);
 }
 
@@ -125,5 +123,4 @@ TEST(bad_arguments) {
   ASSERT_CONTAINS(err.msg, "positive definite");
 }
 
-TEST_LIST(T(orthogonal_is_soft_thresholding), T(ill_conditioned_optimality), T(no_worse_than_owlqn),
-          T(bad_arguments));
+TEST_LIST(T(orthogonal_is_soft_thresholding), T(ill_conditioned_optimality), T(no_worse_than_owlqn), T(bad_arguments));

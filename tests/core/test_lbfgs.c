@@ -117,5 +117,5 @@ TEST(iteration_cap_is_reported) {
   ASSERT(r.f < 24.2); /* it did descend from F(-1.2, 1) = 24.2 */
 }
 
-TEST_LIST(T(rosenbrock), T(quadratic), T(owlqn_soft_threshold), T(owlqn_zero_weight_is_lbfgs),
-          T(bad_arguments), T(iteration_cap_is_reported))
+TEST_LIST(T(rosenbrock), T(quadratic), T(owlqn_soft_threshold), T(owlqn_zero_weight_is_lbfgs), T(bad_arguments),
+          T(iteration_cap_is_reported))

@@ -30,21 +30,17 @@ static fc_model_params params(void) {
 static int same_forecast(const fc_model *a, const fc_model *b) {
   fc_forecast fa, fb;
   int same;
-  if (fc_forecast_init(&fa, 48, levels, 2, NULL) || fc_forecast_init(&fb, 48, levels, 2, NULL))
-    return 0;
+  if (fc_forecast_init(&fa, 48, levels, 2, NULL) || fc_forecast_init(&fb, 48, levels, 2, NULL)) return 0;
   same = fc_model_forecast(a, &fa, NULL) == FC_OK && fc_model_forecast(b, &fb, NULL) == FC_OK &&
-         memcmp(fa.mean, fb.mean, 48 * sizeof(double)) == 0 &&
-         memcmp(fa.sd, fb.sd, 48 * sizeof(double)) == 0 &&
-         memcmp(fa.lo, fb.lo, 96 * sizeof(double)) == 0 &&
-         memcmp(fa.hi, fb.hi, 96 * sizeof(double)) == 0;
+         memcmp(fa.mean, fb.mean, 48 * sizeof(double)) == 0 && memcmp(fa.sd, fb.sd, 48 * sizeof(double)) == 0 &&
+         memcmp(fa.lo, fb.lo, 96 * sizeof(double)) == 0 && memcmp(fa.hi, fb.hi, 96 * sizeof(double)) == 0;
   fc_forecast_free(&fa);
   fc_forecast_free(&fb);
   return same;
 }
 
 TEST(round_trip_every_model) {
-  static const char *names[] = {"naive", "snaive", "naive2", "theta", "otheta",
-                                "ets", "mstl", "arima", "prophet"};
+  static const char *names[] = {"naive", "snaive", "naive2", "theta", "otheta", "ets", "mstl", "arima", "prophet"};
   double y[24 * 7 * 4];
   fc_model_params p = params();
   make_series(y, 672, 1);
@@ -223,13 +219,10 @@ TEST(bad_arguments) {
   ASSERT_INT_EQ(fc_model_save(NULL, &b, &err), FC_EINVAL);
   ASSERT_INT_EQ(fc_model_load(NULL, 10, &m, &err), FC_EINVAL);
   ASSERT_INT_EQ(fc_model_load("FCMODEL\n", 8, &m, &err), FC_ECORRUPT);
-  ASSERT_INT_EQ(fc_model_load("FCGBDT\r\n0123456789012345678901234567890", 39, &m, &err),
-                FC_ECORRUPT);
+  ASSERT_INT_EQ(fc_model_load("FCGBDT\r\n0123456789012345678901234567890", 39, &m, &err), FC_ECORRUPT);
   fc_buf_free(&b);
 }
 
-TEST_LIST(T(round_trip_every_model), T(round_trip_constant_fallback),
-          T(truncated_and_flipped_bytes_are_corrupt), T(prophet_simulation_state_survives),
-          T(prophet_calendar_survives),
-          T(forged_checksum_never_crashes),
+TEST_LIST(T(round_trip_every_model), T(round_trip_constant_fallback), T(truncated_and_flipped_bytes_are_corrupt),
+          T(prophet_simulation_state_survives), T(prophet_calendar_survives), T(forged_checksum_never_crashes),
           T(bad_arguments));

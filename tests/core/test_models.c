@@ -156,8 +156,7 @@ TEST(ets_recovers_additive_season) {
   ASSERT_OK(fc_forecast_init(&f, 24, levels, 2, NULL));
   ASSERT_OK(fc_model_forecast(m, &f, NULL));
   for (size_t i = 0; i < 24; i++) maxdev = fmax(maxdev, fabs(f.mean[i] - 100 - pattern[i]));
-  printf("  ANA: alpha %.4f gamma %.4f, max |forecast - truth| %.3f\n", info.alpha, info.gamma,
-         maxdev);
+  printf("  ANA: alpha %.4f gamma %.4f, max |forecast - truth| %.3f\n", info.alpha, info.gamma, maxdev);
   ASSERT(maxdev < 0.8);
   fc_model_destroy(m);
   fc_forecast_free(&f);
@@ -258,9 +257,7 @@ static double worst_error(const double *mean, size_t h, double (*truth)(size_t i
 
 /* A daily cycle with a sharp one-hour bump, 10 cycles (t < 240), and its
  * continuation; a representable sine; the line 5 + 2t (t < 100). */
-static double cycle_at(size_t t) {
-  return 10 + 3 * sin(2 * PI * (double)t / 24) + (t % 24 == 5 ? 2 : 0);
-}
+static double cycle_at(size_t t) { return 10 + 3 * sin(2 * PI * (double)t / 24) + (t % 24 == 5 ? 2 : 0); }
 static double cycle_future(size_t i) { return cycle_at(240 + i); }
 static double sine_future(size_t i) { return 10 + 3 * sin(2 * PI * (double)(240 + i) / 24); }
 static double line_future(size_t i) { return 5 + 2 * (double)(100 + i); }
@@ -355,8 +352,7 @@ TEST(mstl_two_seasons) {
   size_t used;
   double worst = 0;
   for (size_t t = 0; t < N; t++)
-    y[t] = 100 + 0.01 * (double)t + 5 * sin(2 * PI * (double)t / 24) +
-           3 * cos(2 * PI * (double)t / 168);
+    y[t] = 100 + 0.01 * (double)t + 5 * sin(2 * PI * (double)t / 24) + 3 * cos(2 * PI * (double)t / 168);
   ASSERT_OK(fc_mstl(y, N, per, 2, seas, tr, rem, &used, NULL));
   ASSERT_INT_EQ(used, 2);
   for (size_t t = 168; t + 168 < N; t++) {
@@ -381,8 +377,7 @@ TEST(stl_robust_keeps_a_spike_in_the_remainder) {
   static double y[N], s0[N], t0[N], s1[N], t1[N], s2[N], t2[N];
   double plain = 0, robust = 0;
   for (size_t t = 0; t < N; t++)
-    y[t] = 20 + 0.01 * (double)t + 5 * sin(2 * PI * (double)t / 24) +
-           0.1 * (double)((int)(t * 7919 % 11) - 5);
+    y[t] = 20 + 0.01 * (double)t + 5 * sin(2 * PI * (double)t / 24) + 0.1 * (double)((int)(t * 7919 % 11) - 5);
   y[SPIKE] += 50;
   ASSERT_OK(fc_stl(y, N, 24, 11, s0, t0, NULL));
   ASSERT_OK(fc_stl_ex(y, N, 24, 11, FC_STL_PLAIN, s1, t1, NULL));
@@ -406,8 +401,7 @@ TEST(stl_robust_keeps_a_spike_in_the_remainder) {
     static const double cyc[4] = {5, 9, 4, 7};
     double z[80], sz[80], tz[80];
     for (int m = FC_STL_ROBUST; m <= FC_STL_ROBUST_REFIT; m++) {
-      for (size_t t = 0; t < 80; t++)
-        z[t] = cyc[t % 4] + 0.5 * (double)t + 0.05 * (double)((int)(t * 7919 % 13) - 6);
+      for (size_t t = 0; t < 80; t++) z[t] = cyc[t % 4] + 0.5 * (double)t + 0.05 * (double)((int)(t * 7919 % 13) - 6);
       z[60] += 30;
       ASSERT_OK(fc_stl_ex(z, 80, 4, 11, (fc_stl_mode)m, sz, tz, NULL));
       ASSERT_NEAR(z[60] - sz[60] - tz[60], 30, 1);
@@ -528,8 +522,8 @@ TEST(m4_golden_parity) {
   fc_series_set_free(&tr);
 }
 
-TEST_LIST(T(every_model_known_answers), T(every_model_bad_inputs), T(naive_and_snaive_exact),
-          T(naive2_pure_seasonal), T(theta_linear_trend),
-          T(ets_recovers_alpha), T(ets_auto_seasonal_trend), T(ets_recovers_additive_season),
-          T(ets_selects_damped_trend), T(fallbacks_and_bad_inputs),
-          T(mstl_two_seasons), T(stl_robust_keeps_a_spike_in_the_remainder), T(series_gaps), T(normal_quantile), T(m4_accuracy_floor), T(m4_golden_parity))
+TEST_LIST(T(every_model_known_answers), T(every_model_bad_inputs), T(naive_and_snaive_exact), T(naive2_pure_seasonal),
+          T(theta_linear_trend), T(ets_recovers_alpha), T(ets_auto_seasonal_trend), T(ets_recovers_additive_season),
+          T(ets_selects_damped_trend), T(fallbacks_and_bad_inputs), T(mstl_two_seasons),
+          T(stl_robust_keeps_a_spike_in_the_remainder), T(series_gaps), T(normal_quantile), T(m4_accuracy_floor),
+          T(m4_golden_parity))

@@ -26,8 +26,8 @@ TEST(parse_exact) {
 TEST(parse_rejects_malformed) {
   int64_t v;
   fc_err e;
-  const char *bad[] = {"", "-", ".", "1.", ".5", "1,000.00", " 1", "1 ", "1e5", "0x10", "12a", "1.2.3",
-                       "--1", "NaN", "Infinity", "inf", "1.234"};
+  const char *bad[] = {"",     "-",   ".",     "1.",  ".5",  "1,000.00", " 1",  "1 ",   "1e5",
+                       "0x10", "12a", "1.2.3", "--1", "NaN", "Infinity", "inf", "1.234"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int rc = fc_money_parse(bad[i], strlen(bad[i]), 2, &v, &e);
     if (rc != FC_EPARSE) FC__FAIL("'%s' gave %d, wanted EPARSE", bad[i], rc);
@@ -258,7 +258,7 @@ TEST(decimal_mul_rounds_once_half_even) {
   ASSERT_INT_EQ(fc_decimal_mul(r, 1, 2, &v), FC_EINVAL);
 }
 
-TEST_LIST(T(configure_is_all_or_nothing), T(parse_exact), T(parse_rejects_malformed), T(parse_rejects_overflow), T(format_round_trips),
-          T(currency_table), T(mul_div_half_even), T(checked_add),
+TEST_LIST(T(configure_is_all_or_nothing), T(parse_exact), T(parse_rejects_malformed), T(parse_rejects_overflow),
+          T(format_round_trips), T(currency_table), T(mul_div_half_even), T(checked_add),
           T(decimal_parse_exact_and_normalised), T(decimal_parse_refuses_what_it_cannot_hold),
           T(decimal_format_pads_to_a_minimum), T(decimal_mul_rounds_once_half_even))

@@ -12,7 +12,7 @@
 #include "cli_parallel.h" /* natively: the CLI's pthread parallel-for */
 #endif
 
-#define GOLDEN_NET_FNV 0x1ff14e7b05247857ull
+#define GOLDEN_NET_FNV  0x1ff14e7b05247857ull
 #define GOLDEN_LSTM_FNV 0x9ed24b06d24ce0e9ull /* the LSTM: natively and in WASM */
 
 /* A small net for fast tests. */
@@ -446,6 +446,6 @@ TEST(lstm_threads_save_load_golden) {
 }
 
 TEST_LIST(T(gradient_matches_finite_differences), T(lstm_gradient_matches_finite_differences),
-          T(lstm_learns_seasonal_pattern), T(lstm_threads_save_load_golden), T(learns_pure_seasonal_pattern), T(learns_ar1_process),
-          T(threads_and_schedules_give_identical_nets), T(save_load_forecast_bit_identical),
+          T(lstm_learns_seasonal_pattern), T(lstm_threads_save_load_golden), T(learns_pure_seasonal_pattern),
+          T(learns_ar1_process), T(threads_and_schedules_give_identical_nets), T(save_load_forecast_bit_identical),
           T(bad_input_errors_and_fallbacks), T(golden_bytes_native_and_wasm))

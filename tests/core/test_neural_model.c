@@ -35,9 +35,8 @@ static double *series(size_t n, size_t s) {
 
 static int same_forecast(const fc_forecast *a, const fc_forecast *b) {
   size_t h = a->h, k = a->nlevels;
-  return a->h == b->h && !memcmp(a->mean, b->mean, h * sizeof *a->mean) &&
-         !memcmp(a->sd, b->sd, h * sizeof *a->sd) && !memcmp(a->lo, b->lo, h * k * sizeof *a->lo) &&
-         !memcmp(a->hi, b->hi, h * k * sizeof *a->hi);
+  return a->h == b->h && !memcmp(a->mean, b->mean, h * sizeof *a->mean) && !memcmp(a->sd, b->sd, h * sizeof *a->sd) &&
+         !memcmp(a->lo, b->lo, h * k * sizeof *a->lo) && !memcmp(a->hi, b->hi, h * k * sizeof *a->hi);
 }
 
 /* Fits the row on one series (its own net), forecasts 24 steps (one

@@ -23,7 +23,9 @@ TEST(csv_quoting) {
   char f[32][32];
   size_t n, lines[8];
   fc_err e;
-  ASSERT_OK(read_all("\xEF\xBB\xBF" "a,b,c\r\n\"x,1\",\"say \"\"hi\"\"\",\"two\nlines\"\n\n,,\n", f, &n, lines, &e));
+  ASSERT_OK(read_all("\xEF\xBB\xBF"
+                     "a,b,c\r\n\"x,1\",\"say \"\"hi\"\"\",\"two\nlines\"\n\n,,\n",
+                     f, &n, lines, &e));
   ASSERT_INT_EQ(n, 12);
   ASSERT_STR_EQ(f[0], "a");
   ASSERT_STR_EQ(f[4], "x,1");
@@ -51,7 +53,8 @@ static int parse(const char *s, fc_json_doc **d, fc_err *e) { return fc_json_par
 TEST(json_values) {
   fc_json_doc *d;
   const fc_json *r, *v;
-  ASSERT_OK(parse(" {\"a\": [1, -2.5e3, true, null], \"s\": \"\\u00e9\\ud83d\\ude00\\n\", \"n\": 0.000001} ", &d, NULL));
+  ASSERT_OK(
+      parse(" {\"a\": [1, -2.5e3, true, null], \"s\": \"\\u00e9\\ud83d\\ude00\\n\", \"n\": 0.000001} ", &d, NULL));
   r = fc_json_root(d);
   ASSERT_INT_EQ(r->type, FC_JSON_OBJECT);
   ASSERT_INT_EQ(r->n, 3);
@@ -66,9 +69,11 @@ TEST(json_values) {
 }
 
 TEST(json_rejects) {
-  const char *bad[] = {"", "{", "[1,]", "{\"a\":1,}", "[01]", "[1.]", "[.5]", "[NaN]", "[Infinity]", "[-Infinity]",
-                       "{'a':1}", "[\"\t\"]", "[\"\\x\"]", "[\"\\ud800\"]", "[\"\\udc00\"]", "[1] 2", "// c\n[]",
-                       "[\"\xff\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]", "[tru]", "{\"a\" 1}", "[\"\\u0000\"]"};
+  const char *bad[] = {"",        "{",         "[1,]",         "{\"a\":1,}",     "[01]",
+                       "[1.]",    "[.5]",      "[NaN]",        "[Infinity]",     "[-Infinity]",
+                       "{'a':1}", "[\"\t\"]",  "[\"\\x\"]",    "[\"\\ud800\"]",  "[\"\\udc00\"]",
+                       "[1] 2",   "// c\n[]",  "[\"\xff\"]",   "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]",
+                       "[tru]",   "{\"a\" 1}", "[\"\\u0000\"]"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     fc_json_doc *d = NULL;
     fc_err e;
@@ -111,5 +116,5 @@ TEST(json_string_ends_in_backslash) {
   ASSERT_INT_EQ(fc_json_parse("[\"\\", 3, &d, &e), FC_EPARSE);
 }
 
-TEST_LIST(T(json_string_ends_in_backslash), T(csv_quoting), T(csv_errors_name_the_line), T(json_values), T(json_rejects), T(json_depth_limit),
-          T(utf8))
+TEST_LIST(T(json_string_ends_in_backslash), T(csv_quoting), T(csv_errors_name_the_line), T(json_values),
+          T(json_rejects), T(json_depth_limit), T(utf8))

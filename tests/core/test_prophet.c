@@ -161,8 +161,7 @@ TEST(holidays_and_regressors) {
   for (int i = 0; i < N; i++) {
     int d = i, is_hol = 0;
     for (int k = 0; k < 8; k++) is_hol |= (t0 + (int64_t)d * 86400) == hol[k].date - 3600;
-    y[i] = 50 + 0.05 * i + 2 * sin(2 * PI * i / 7) + 12 * is_hol + 3 * x[i] +
-           0.3 * fc_rng_normal(&r);
+    y[i] = 50 + 0.05 * i + 2 * sin(2 * PI * i / 7) + 12 * is_hol + 3 * x[i] + 0.3 * fc_rng_normal(&r);
   }
   p.t0 = t0;
   p.step = 86400;
@@ -237,6 +236,6 @@ TEST(model_table_and_ensemble) {
   fc_forecast_free(&f);
 }
 
-TEST_LIST(T(recovers_changepoint_and_weekly_amplitude), T(intervals_widen_with_horizon),
-          T(deterministic_with_seed), T(bad_input), T(holidays_and_regressors),
-          T(hourly_automatic_seasons_and_calendar), T(model_table_and_ensemble))
+TEST_LIST(T(recovers_changepoint_and_weekly_amplitude), T(intervals_widen_with_horizon), T(deterministic_with_seed),
+          T(bad_input), T(holidays_and_regressors), T(hourly_automatic_seasons_and_calendar),
+          T(model_table_and_ensemble))

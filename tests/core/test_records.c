@@ -31,18 +31,17 @@ TEST(transfers_csv_any_column_order) {
 }
 
 TEST(bad_rows_reported_and_nothing_loaded) {
-  const char *csv =
-      "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n"
-      "t1,acme,a1,ext,USD,10.00,completed,2025-12-18T00:00:00Z\n"
-      "t2,acme,a1,ext,USD,-5.00,completed,2025-12-18T00:00:00Z\n"
-      "t3,acme,a1,ext,XXX,5.00,completed,2025-12-18T00:00:00Z\n"
-      "t4,acme,a1,ext,USD,5.001,completed,2025-12-18T00:00:00Z\n"
-      "t5,acme,a1,ext,USD,5.00,shipped,2025-12-18T00:00:00Z\n"
-      "t6,acme,a1,ext,USD,5.00,completed,2025-02-30T00:00:00Z\n"
-      "t1,acme,a1,ext,USD,5.00,completed,2025-12-18T00:00:00Z\n"
-      "t8,acme,a1,ext,USD,5.00,completed\n"
-      "t9,acme,a1,ext,USD,NaN,completed,2025-12-18T00:00:00Z\n"
-      "t10,acme,a1,ext,USD,99999999999999999999,completed,2025-12-18T00:00:00Z\n";
+  const char *csv = "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n"
+                    "t1,acme,a1,ext,USD,10.00,completed,2025-12-18T00:00:00Z\n"
+                    "t2,acme,a1,ext,USD,-5.00,completed,2025-12-18T00:00:00Z\n"
+                    "t3,acme,a1,ext,XXX,5.00,completed,2025-12-18T00:00:00Z\n"
+                    "t4,acme,a1,ext,USD,5.001,completed,2025-12-18T00:00:00Z\n"
+                    "t5,acme,a1,ext,USD,5.00,shipped,2025-12-18T00:00:00Z\n"
+                    "t6,acme,a1,ext,USD,5.00,completed,2025-02-30T00:00:00Z\n"
+                    "t1,acme,a1,ext,USD,5.00,completed,2025-12-18T00:00:00Z\n"
+                    "t8,acme,a1,ext,USD,5.00,completed\n"
+                    "t9,acme,a1,ext,USD,NaN,completed,2025-12-18T00:00:00Z\n"
+                    "t10,acme,a1,ext,USD,99999999999999999999,completed,2025-12-18T00:00:00Z\n";
   fc_batch *b = (fc_batch *)1;
   fc_load_report r;
   fc_err e;
@@ -68,8 +67,7 @@ TEST(missing_column_and_empty) {
   ASSERT_INT_EQ(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, "id,tenant_id,currency\n", &b, NULL, &e), FC_EPARSE);
   ASSERT_STR_EQ(e.msg, "line 1: missing column 'balance_available'");
   ASSERT_INT_EQ(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, "", &b, NULL, &e), FC_ETOOSHORT);
-  ASSERT_INT_EQ(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, "id,id,tenant_id,currency,balance_available\n", &b,
-                      NULL, &e),
+  ASSERT_INT_EQ(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, "id,id,tenant_id,currency,balance_available\n", &b, NULL, &e),
                 FC_EPARSE);
   ASSERT_CONTAINS(e.msg, "appears twice");
   /* A header alone is a valid empty batch. */
@@ -81,8 +79,8 @@ TEST(missing_column_and_empty) {
 TEST(accounts_overdraft) {
   fc_batch *b;
   fc_err e;
-  ASSERT_INT_EQ(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV,
-                      "id,tenant_id,currency,balance_available\na,t,USD,-1.00\n", &b, NULL, &e),
+  ASSERT_INT_EQ(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, "id,tenant_id,currency,balance_available\na,t,USD,-1.00\n", &b,
+                      NULL, &e),
                 FC_ERANGE);
   ASSERT_CONTAINS(e.msg, "does not allow overdraft");
   ASSERT_OK(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_CSV,
@@ -94,10 +92,9 @@ TEST(accounts_overdraft) {
 TEST(streams_rates_keep_precision) {
   fc_batch *b;
   fc_err e;
-  const char *csv =
-      "id,tenant_id,currency,flow_rate_per_second,funded_amount,total_streamed,status,started_at,"
-      "cancelled_at,total_paused_seconds,last_pause_at\n"
-      "s1,t,USD,0.00038500,1000.00,10.00,active,2025-12-01T00:00:00Z,,3600,2025-12-02T00:00:00Z\n";
+  const char *csv = "id,tenant_id,currency,flow_rate_per_second,funded_amount,total_streamed,status,started_at,"
+                    "cancelled_at,total_paused_seconds,last_pause_at\n"
+                    "s1,t,USD,0.00038500,1000.00,10.00,active,2025-12-01T00:00:00Z,,3600,2025-12-02T00:00:00Z\n";
   ASSERT_OK(parse(FC_RECORD_STREAMS, FC_FORMAT_CSV, csv, &b, NULL, &e));
   ASSERT_INT_EQ(fc_batch_streams(b)[0].flow_rate.units, 385); /* 0.000385 USD/s, normalised */
   ASSERT_INT_EQ(fc_batch_streams(b)[0].flow_rate.decimals, 6);
@@ -127,9 +124,11 @@ TEST(streams_rates_to_18_decimals) {
   fc_batch *b;
   fc_err e;
   const fc_stream *s;
-  snprintf(csv, sizeof csv, "%ss1,t,USD,0.000385802469135802,1000.00,0,active,2025-12-01\n"
+  snprintf(csv, sizeof csv,
+           "%ss1,t,USD,0.000385802469135802,1000.00,0,active,2025-12-01\n"
            "s2,t,USD,0.0012942240,1000.00,0,active,2025-12-01\n"
-           "s3,t,USDC,0.123456789012345678,1000,0,active,2025-12-01\n", head);
+           "s3,t,USDC,0.123456789012345678,1000,0,active,2025-12-01\n",
+           head);
   ASSERT_OK(parse(FC_RECORD_STREAMS, FC_FORMAT_CSV, csv, &b, NULL, &e));
   s = fc_batch_streams(b);
   ASSERT_INT_EQ(s[0].flow_rate.units, INT64_C(385802469135802));
@@ -168,14 +167,12 @@ TEST(streams_rates_to_18_decimals) {
 }
 
 TEST(json_array_and_ndjson) {
-  const char *arr =
-      "[{\"id\":\"a\",\"tenant_id\":\"t\",\"currency\":\"USDC\",\"balance_available\":\"1250000.000000\","
-      "\"unknown\":{\"x\":1}},"
-      " {\"id\":\"b\",\"tenant_id\":\"t\",\"currency\":\"EUR\",\"balance_available\":10.5}]";
-  const char *nd =
-      "{\"id\":\"a\",\"tenant_id\":\"t\",\"currency\":\"USD\",\"balance_available\":\"1.00\"}\n"
-      "\n"
-      "{\"id\":\"b\",\"tenant_id\":\"t\",\"currency\":\"USD\",\"balance_available\":\"2.00\"}\r\n";
+  const char *arr = "[{\"id\":\"a\",\"tenant_id\":\"t\",\"currency\":\"USDC\",\"balance_available\":\"1250000.000000\","
+                    "\"unknown\":{\"x\":1}},"
+                    " {\"id\":\"b\",\"tenant_id\":\"t\",\"currency\":\"EUR\",\"balance_available\":10.5}]";
+  const char *nd = "{\"id\":\"a\",\"tenant_id\":\"t\",\"currency\":\"USD\",\"balance_available\":\"1.00\"}\n"
+                   "\n"
+                   "{\"id\":\"b\",\"tenant_id\":\"t\",\"currency\":\"USD\",\"balance_available\":\"2.00\"}\r\n";
   fc_batch *b;
   ASSERT_OK(parse(FC_RECORD_ACCOUNTS, FC_FORMAT_JSON, arr, &b, NULL, NULL));
   ASSERT_INT_EQ(fc_batch_count(b), 2);
@@ -234,10 +231,9 @@ TEST(json_wrong_types) {
 }
 
 TEST(transactions_and_ledger) {
-  const char *tx =
-      "id,partner_id,user_id,action_date,amount,transaction_type,category\n"
-      "x1,p,u1,2025-01-02,-19.99,refund,music\n"
-      "x2,p,u1,2025-01-03T10:00:00Z,5.00,purchase,\n";
+  const char *tx = "id,partner_id,user_id,action_date,amount,transaction_type,category\n"
+                   "x1,p,u1,2025-01-02,-19.99,refund,music\n"
+                   "x2,p,u1,2025-01-03T10:00:00Z,5.00,purchase,\n";
   fc_batch *b;
   ASSERT_OK(parse(FC_RECORD_TRANSACTIONS, FC_FORMAT_CSV, tx, &b, NULL, NULL));
   ASSERT_INT_EQ(fc_batch_transactions(b)[0].amount, -1999);
@@ -272,8 +268,9 @@ TEST(ledger_accepts_large_balances) {
   fc_batch_destroy(b);
   ASSERT_INT_EQ(parse(FC_RECORD_LEDGER, FC_FORMAT_CSV, "account_id,at,balance\na1,2025-12-01,1e5\n", &b, NULL, &e),
                 FC_EPARSE);
-  ASSERT_INT_EQ(parse(FC_RECORD_LEDGER, FC_FORMAT_CSV, "account_id,at,balance\na1,2025-12-01,0.0000000000001\n", &b,
-                      NULL, &e), FC_EPARSE);
+  ASSERT_INT_EQ(
+      parse(FC_RECORD_LEDGER, FC_FORMAT_CSV, "account_id,at,balance\na1,2025-12-01,0.0000000000001\n", &b, NULL, &e),
+      FC_EPARSE);
 }
 
 /* A NUL byte inside a CSV field must not cut the field short: "pending\0x"
@@ -310,6 +307,8 @@ TEST(cr_only_line_endings) {
   fc_batch_destroy(b);
 }
 
-TEST_LIST(T(ledger_accepts_large_balances), T(nul_bytes_in_fields_rejected), T(cr_only_line_endings), T(transfers_csv_any_column_order), T(bad_rows_reported_and_nothing_loaded), T(missing_column_and_empty),
-          T(accounts_overdraft), T(streams_rates_keep_precision), T(streams_rates_to_18_decimals), T(json_array_and_ndjson), T(strict_json_refuses_unknown_fields), T(json_wrong_types),
+TEST_LIST(T(ledger_accepts_large_balances), T(nul_bytes_in_fields_rejected), T(cr_only_line_endings),
+          T(transfers_csv_any_column_order), T(bad_rows_reported_and_nothing_loaded), T(missing_column_and_empty),
+          T(accounts_overdraft), T(streams_rates_keep_precision), T(streams_rates_to_18_decimals),
+          T(json_array_and_ndjson), T(strict_json_refuses_unknown_fields), T(json_wrong_types),
           T(transactions_and_ledger), T(long_text_rejected))

@@ -171,9 +171,9 @@ TEST(decision_rule) {
   char why[320];
   fc_retrain_score champ = score("snaive", 1.0, 1.0, 1.0, 1.0);
   fc_retrain_score same = score("theta", 1.0, 1.0, 1.0, 1.0);
-  fc_retrain_score small = score("theta", 0.99, 0.99, 0.99, 0.99);      /* within the margin */
-  fc_retrain_score lucky = score("theta", 0.1, 0.1, 1.2, 1.2);          /* lower mean, 2 of 4 */
-  fc_retrain_score clear = score("theta", 0.9, 0.9, 0.9, 1.1);          /* 3 of 4, mean 0.95 */
+  fc_retrain_score small = score("theta", 0.99, 0.99, 0.99, 0.99); /* within the margin */
+  fc_retrain_score lucky = score("theta", 0.1, 0.1, 1.2, 1.2);     /* lower mean, 2 of 4 */
+  fc_retrain_score clear = score("theta", 0.9, 0.9, 0.9, 1.1);     /* 3 of 4, mean 0.95 */
   fc_retrain_score failed = score("ets", 0, 0, 0, 0);
   failed.status = FC_ETOOSHORT;
   snprintf(failed.error, sizeof failed.error, "too short");
@@ -246,6 +246,5 @@ TEST(bad_input) {
   ASSERT_INT_EQ(fc_retrain_fit(y, 140, "nope", week, 1, NULL, &err), FC_EINVAL);
 }
 
-TEST_LIST(T(defaults), T(resolve), T(known_scores_on_shared_windows),
-          T(better_configuration_chosen_and_saved), T(worse_challenger_never_promoted),
-          T(decision_rule), T(score_json), T(bad_input))
+TEST_LIST(T(defaults), T(resolve), T(known_scores_on_shared_windows), T(better_configuration_chosen_and_saved),
+          T(worse_challenger_never_promoted), T(decision_rule), T(score_json), T(bad_input))

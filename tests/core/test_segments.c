@@ -6,7 +6,7 @@
 #include "fc/rng.h"
 #include "fc/segments.h"
 
-#define T0 INT64_C(1704067200) /* 2024-01-01T00:00:00Z */
+#define T0   INT64_C(1704067200) /* 2024-01-01T00:00:00Z */
 #define DAYS 364
 
 /* Caller storage for generated transactions and their id strings. */
@@ -37,8 +37,7 @@ static void add(gen *g, const char *user, int day, int64_t cents, const char *ty
 
 /* Purchases every `every` days (jittered) over [from, to), amounts around
  * `cents`. */
-static void shopper(gen *g, fc_rng *r, const char *u, int from, int to, int every, int64_t cents,
-                    const char *cat) {
+static void shopper(gen *g, fc_rng *r, const char *u, int from, int to, int every, int64_t cents, const char *cat) {
   for (int d = from + (int)fc_rng_below(r, 3); d < to; d += every + (int)fc_rng_below(r, 3) - 1)
     add(g, u, d, cents + (int64_t)fc_rng_below(r, (uint64_t)cents / 5 + 1), "purchase", cat);
 }
@@ -76,7 +75,6 @@ static void add_movers(gen *g, size_t count, uint64_t seed) {
     shopper(g, &r, u, 3 * DAYS / 4 + 2, DAYS, 7, 50000, "electronics");
   }
 }
-
 
 /* True when no member of group grp is noise and no cluster holds members of
  * two groups. */
@@ -614,9 +612,8 @@ TEST(many_partners_rank_by_hash) {
   free(tx);
 }
 
-TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels),
-          T(kmeans_auto_explains_choice), T(same_seed_same_answer),
-          T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
-          T(json_shape), T(partner_and_date_filters), T(bad_input),
-          T(progress_and_abort), T(day_rows_give_the_same_answer), T(day_rows_bad_input),
-          T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash))
+TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels), T(kmeans_auto_explains_choice),
+          T(same_seed_same_answer), T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
+          T(json_shape), T(partner_and_date_filters), T(bad_input), T(progress_and_abort),
+          T(day_rows_give_the_same_answer), T(day_rows_bad_input), T(sampled_k_selection_finds_the_groups),
+          T(many_partners_rank_by_hash))

@@ -7,9 +7,7 @@
 
 #include "fc/table.h"
 
-static int read(const char *text, fc_table *t, fc_err *e) {
-  return fc_table_read(text, strlen(text), t, e);
-}
+static int read(const char *text, fc_table *t, fc_err *e) { return fc_table_read(text, strlen(text), t, e); }
 
 TEST(table_cells_and_missing) {
   fc_table t;
@@ -61,5 +59,4 @@ TEST(table_errors_name_line_and_column) {
   ASSERT(t.names == NULL && t.v == NULL && t.nrow == 0);
 }
 
-TEST_LIST(T(table_cells_and_missing), T(table_gather_picks_columns_by_name),
-          T(table_errors_name_line_and_column))
+TEST_LIST(T(table_cells_and_missing), T(table_gather_picks_columns_by_name), T(table_errors_name_line_and_column))

@@ -4,12 +4,11 @@
 
 #include "fc.h"
 
-static const char accounts[] =
-    "id,tenant_id,currency,balance_available\n"
-    "op,t1,USD,10000.00\n"
-    "op2,t1,USD,500.00\n"
-    "wallet,t1,USDC,1000.000000\n"
-    "other,t2,USD,99.00\n";
+static const char accounts[] = "id,tenant_id,currency,balance_available\n"
+                               "op,t1,USD,10000.00\n"
+                               "op2,t1,USD,500.00\n"
+                               "wallet,t1,USDC,1000.000000\n"
+                               "other,t2,USD,99.00\n";
 
 /* now = 2025-12-01T12:00:00Z. Pending t-in-window at both window ends. */
 static const char transfers[] =
@@ -123,19 +122,18 @@ TEST(hourly_and_daily_flows) {
 }
 
 TEST(recurring_per_seed_definition) {
-  const char csv[] =
-      "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n"
-      "a1,t,op,rent,USD,1000.00,completed,2025-01-01T09:00:00Z\n"
-      "a2,t,op,rent,USD,1010.00,completed,2025-01-08T09:00:00Z\n"
-      "a3,t,op,rent,USD,990.00,completed,2025-01-15T10:00:00Z\n"
-      "b1,t,op,gym,USD,50.00,completed,2025-01-01T00:00:00Z\n"   /* amounts too varied */
-      "b2,t,op,gym,USD,80.00,completed,2025-01-02T00:00:00Z\n"
-      "b3,t,op,gym,USD,50.00,completed,2025-01-03T00:00:00Z\n"
-      "c1,t,op,isp,USD,40.00,completed,2025-01-01T00:00:00Z\n"   /* intervals too varied */
-      "c2,t,op,isp,USD,40.00,completed,2025-01-02T00:00:00Z\n"
-      "c3,t,op,isp,USD,40.00,completed,2025-01-10T00:00:00Z\n"
-      "d1,t,op,tax,USD,40.00,completed,2025-01-01T00:00:00Z\n"   /* only two */
-      "d2,t,op,tax,USD,40.00,completed,2025-01-02T00:00:00Z\n";
+  const char csv[] = "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n"
+                     "a1,t,op,rent,USD,1000.00,completed,2025-01-01T09:00:00Z\n"
+                     "a2,t,op,rent,USD,1010.00,completed,2025-01-08T09:00:00Z\n"
+                     "a3,t,op,rent,USD,990.00,completed,2025-01-15T10:00:00Z\n"
+                     "b1,t,op,gym,USD,50.00,completed,2025-01-01T00:00:00Z\n" /* amounts too varied */
+                     "b2,t,op,gym,USD,80.00,completed,2025-01-02T00:00:00Z\n"
+                     "b3,t,op,gym,USD,50.00,completed,2025-01-03T00:00:00Z\n"
+                     "c1,t,op,isp,USD,40.00,completed,2025-01-01T00:00:00Z\n" /* intervals too varied */
+                     "c2,t,op,isp,USD,40.00,completed,2025-01-02T00:00:00Z\n"
+                     "c3,t,op,isp,USD,40.00,completed,2025-01-10T00:00:00Z\n"
+                     "d1,t,op,tax,USD,40.00,completed,2025-01-01T00:00:00Z\n" /* only two */
+                     "d2,t,op,tax,USD,40.00,completed,2025-01-02T00:00:00Z\n";
   const char acc[] = "id,tenant_id,currency,balance_available\nop,t,USD,1.00\n";
   fc_treasury *t = fc_treasury_create(NULL);
   fc_recurring *r;
@@ -200,10 +198,10 @@ TEST(stream_rate_18_decimals_drains_exactly) {
   ASSERT_OK(fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, acct, strlen(acct), NULL, &e));
   ASSERT_OK(fc_treasury_load(t, FC_RECORD_STREAMS, FC_FORMAT_CSV, monthly, strlen(monthly), NULL, &e));
   ASSERT_INT_EQ(fc_treasury_streams(t, &s), 1);
-  ASSERT_INT_EQ(fc_stream_drain(s, now, 1), 0);              /* 0.0386 */
-  ASSERT_INT_EQ(fc_stream_drain(s, now, 3600), 139);         /* 138.8888888888887 */
-  ASSERT_INT_EQ(fc_stream_drain(s, now, 86400), 3333);       /* 3333.333333333327 */
-  ASSERT_INT_EQ(fc_stream_drain(s, now, 48 * 3600), 6667);   /* 6666.666666666654 */
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 1), 0);               /* 0.0386 */
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 3600), 139);          /* 138.8888888888887 */
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 86400), 3333);        /* 3333.333333333327 */
+  ASSERT_INT_EQ(fc_stream_drain(s, now, 48 * 3600), 6667);    /* 6666.666666666654 */
   ASSERT_INT_EQ(fc_stream_drain(s, now, 30 * 86400), 100000); /* 99999.99999999998784 */
   /* Time before started_at does not drain: 11 days after the start. */
   ASSERT_INT_EQ(fc_stream_drain(s, ts("2025-10-21T00:00:00Z"), 30 * 86400), 63333); /* 19 d: 63333.33... */
@@ -248,7 +246,7 @@ TEST(rule_projection_known_answer) {
   ASSERT_INT_EQ(usd->n_path, 49);
   ASSERT_INT_EQ(usd->path[0].balance, 1050000);
   ASSERT_NEAR(usd->path[1].scheduled_out, 1000.0, 1e-9); /* at exactly now: hour 1 */
-  ASSERT_NEAR(usd->path[2].scheduled_in, 250.0, 1e-9);  /* 13:30 falls in (13:00, 14:00] */
+  ASSERT_NEAR(usd->path[2].scheduled_in, 250.0, 1e-9);   /* 13:30 falls in (13:00, 14:00] */
   ASSERT_NEAR(usd->path[48].scheduled_out, 2000.0, 1e-9);
   ASSERT_INT_EQ(usd->path[48].balance, usd->projected);
   ASSERT_STR_EQ(usd->risk, "low");
@@ -593,7 +591,9 @@ TEST(flow_buckets_do_not_overflow) {
   fc_treasury_destroy(t);
 }
 
-TEST_LIST(T(flow_buckets_do_not_overflow), T(stream_rate_18_decimals_drains_exactly), T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
-          T(recommendations_keep_every_floor), T(add_batch_is_all_or_nothing), T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition),
-          T(stream_runway), T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
+TEST_LIST(T(flow_buckets_do_not_overflow), T(stream_rate_18_decimals_drains_exactly),
+          T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
+          T(recommendations_keep_every_floor), T(add_batch_is_all_or_nothing), T(store_upserts_idempotently),
+          T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition), T(stream_runway),
+          T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
           T(demo_tenant_is_deterministic_and_sized), T(demo_transactions_are_deterministic_and_valid))

@@ -12,7 +12,7 @@
 #include "fc/time.h"
 #include "fc/trends.h"
 
-#define DAY 86400
+#define DAY   86400
 #define MAXTX 8000
 
 typedef struct txset {
@@ -259,8 +259,7 @@ TEST(daily_totals_with_counts) {
   for (size_t i = 0; i < S.n; i++) {
     int64_t day = S.v[i].action_date / DAY;
     size_t k = D.n;
-    while (k > 0 && !(D.v[k - 1].action_date == day * DAY && !strcmp(D.v[k - 1].partner_id, S.v[i].partner_id)))
-      k--;
+    while (k > 0 && !(D.v[k - 1].action_date == day * DAY && !strcmp(D.v[k - 1].partner_id, S.v[i].partner_id))) k--;
     if (k == 0) { /* the first row of this (day, partner) */
       add(&D, day * DAY, S.v[i].amount, S.v[i].partner_id, "USD");
       counts[D.n - 1] = 1;
@@ -309,6 +308,6 @@ TEST(bad_input) {
   ASSERT(t.day == NULL);
 }
 
-TEST_LIST(T(weekday_pattern_and_holiday_spike), T(month_buckets_name_the_month),
-          T(buckets_on_calendar_boundaries), T(utc_offset_moves_the_day), T(filters_select_exactly),
-          T(quarter_series_and_grid), T(daily_totals_with_counts), T(bad_input))
+TEST_LIST(T(weekday_pattern_and_holiday_spike), T(month_buckets_name_the_month), T(buckets_on_calendar_boundaries),
+          T(utc_offset_moves_the_day), T(filters_select_exactly), T(quarter_series_and_grid),
+          T(daily_totals_with_counts), T(bad_input))

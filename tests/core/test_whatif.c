@@ -3,10 +3,9 @@
 
 #include "fc.h"
 
-static const char accounts[] =
-    "id,tenant_id,currency,balance_available\n"
-    "op,t1,USD,10000.00\n"
-    "w,t1,USDC,1000.000000\n";
+static const char accounts[] = "id,tenant_id,currency,balance_available\n"
+                               "op,t1,USD,10000.00\n"
+                               "w,t1,USDC,1000.000000\n";
 static const char transfers[] =
     "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at,scheduled_for\n"
     "h1,t1,op,ext,USD,100.00,completed,2025-11-30T10:15:00Z,\n"
@@ -124,9 +123,10 @@ TEST(mistakes_are_errors) {
   ASSERT_INT_EQ(project(t, "{\"stream_rates\":{\"s1\":\"fast\"}}", &pr, &e), FC_EPARSE);
   ASSERT_INT_EQ(project(t, "{\"transfers\":[{\"id\":\"x\",\"amount\":\"1\"}]}", &pr, &e), FC_EPARSE);
   ASSERT_CONTAINS(e.msg, "scenario transfers: index 0:");
-  ASSERT_INT_EQ(project(t, "{\"transfers\":[{\"id\":\"x\",\"tenant_id\":\"t2\",\"from_account_id\":\"op\","
-                           "\"to_account_id\":\"v\",\"currency\":\"USD\",\"amount\":\"1\",\"status\":\"pending\","
-                           "\"created_at\":\"2025-12-01\"}]}",
+  ASSERT_INT_EQ(project(t,
+                        "{\"transfers\":[{\"id\":\"x\",\"tenant_id\":\"t2\",\"from_account_id\":\"op\","
+                        "\"to_account_id\":\"v\",\"currency\":\"USD\",\"amount\":\"1\",\"status\":\"pending\","
+                        "\"created_at\":\"2025-12-01\"}]}",
                         &pr, &e),
                 FC_EINVAL);
   ASSERT_CONTAINS(e.msg, "is not the scenario's tenant");
@@ -143,9 +143,10 @@ TEST(projection_outlives_the_scenario_copy) {
   fc_treasury *t = load();
   fc_projection *pr;
   fc_buf b;
-  ASSERT_OK(project(t, "{\"streams\":[{\"id\":\"s9\",\"currency\":\"USDC\",\"flow_rate_per_second\":\"0.01\","
-                       "\"funded_amount\":\"10\",\"total_streamed\":\"0\",\"status\":\"active\","
-                       "\"started_at\":\"2025-11-30\"}]}",
+  ASSERT_OK(project(t,
+                    "{\"streams\":[{\"id\":\"s9\",\"currency\":\"USDC\",\"flow_rate_per_second\":\"0.01\","
+                    "\"funded_amount\":\"10\",\"total_streamed\":\"0\",\"status\":\"active\","
+                    "\"started_at\":\"2025-11-30\"}]}",
                     &pr, NULL));
   fc_treasury_destroy(t);
   fc_buf_init(&b);
@@ -156,5 +157,5 @@ TEST(projection_outlives_the_scenario_copy) {
   fc_projection_destroy(pr);
 }
 
-TEST_LIST(T(empty_scenario_is_the_baseline), T(changes_apply_to_a_copy), T(stream_rates_to_18_decimals), T(mistakes_are_errors),
-          T(projection_outlives_the_scenario_copy))
+TEST_LIST(T(empty_scenario_is_the_baseline), T(changes_apply_to_a_copy), T(stream_rates_to_18_decimals),
+          T(mistakes_are_errors), T(projection_outlives_the_scenario_copy))

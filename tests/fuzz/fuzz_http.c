@@ -38,21 +38,19 @@
 #include "sessions.h"
 #include "sha256.h"
 
-
-#define ADMIN_KEY "fuzz-admin-key"
-#define FUZZ_KEY_ID "0123456789ab"
-#define FUZZ_KEY "fc_" FUZZ_KEY_ID "_00112233445566778899aabbccddeeff0011223344556677"
+#define ADMIN_KEY       "fuzz-admin-key"
+#define FUZZ_KEY_ID     "0123456789ab"
+#define FUZZ_KEY        "fc_" FUZZ_KEY_ID "_00112233445566778899aabbccddeeff0011223344556677"
 #define FUZZ_SESSION_ID "0123456789ab"
-#define FUZZ_SESSION "fs_" FUZZ_SESSION_ID "_00112233445566778899aabbccddeeff0011223344556677"
-#define FUZZ_NOW 1764590400 /* the admission clock: 2025-12-01T12:00:00Z */
-#define MAX_REQUESTS 8
+#define FUZZ_SESSION    "fs_" FUZZ_SESSION_ID "_00112233445566778899aabbccddeeff0011223344556677"
+#define FUZZ_NOW        1764590400 /* the admission clock: 2025-12-01T12:00:00Z */
+#define MAX_REQUESTS    8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static gw_app app;
 static char db_path[64];
-static const gw_tier fuzz_tier = {"fuzz", {1000000000000LL, 1000000000}, 0, 8760, 3650,
-                                  GW_GRAN_DAY | GW_GRAN_HOUR, 1};
+static const gw_tier fuzz_tier = {"fuzz", {1000000000000LL, 1000000000}, 0, 8760, 3650, GW_GRAN_DAY | GW_GRAN_HOUR, 1};
 static gw_key_info fuzz_key;
 
 static void remove_db(void) {
@@ -127,10 +125,8 @@ static void serve(const gw_request *req, int64_t mono_ns) {
   gw_response_init(&res);
   fc_buf_init(&hdr);
   fc_buf_init(&head);
-  const gw_route *route = gw_route_find(req->method, req->path, &status, &allow, call.param,
-                                        sizeof call.param);
-  int refused = gw_session_admit(app.sessions, app.auth, req, route, "127.0.0.1", mono_ns, FUZZ_NOW,
-                                 &call, &res, &hdr);
+  const gw_route *route = gw_route_find(req->method, req->path, &status, &allow, call.param, sizeof call.param);
+  int refused = gw_session_admit(app.sessions, app.auth, req, route, "127.0.0.1", mono_ns, FUZZ_NOW, &call, &res, &hdr);
   if (refused < 0)
     refused = gw_auth_admit(app.auth, NULL, gw_request_header(req, "authorization"), "127.0.0.1",
                             route ? route->auth : GW_AUTH_NONE, mono_ns, FUZZ_NOW, &call, &res, &hdr);

@@ -121,12 +121,12 @@ TEST(admission) {
   ASSERT_INT_EQ(ok, 3); /* the burst */
   ASSERT_INT_EQ(limited, 7);
   /* Later: one more is within the rate but the quota (4) ends it. */
-  ASSERT_INT_EQ(gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 10000000000LL, now,
-                              &call, &res, &hdr), 0);
+  ASSERT_INT_EQ(
+      gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 10000000000LL, now, &call, &res, &hdr), 0);
   gw_auth_settle(a, &call, 200);
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now,
-                              &call, &res, &hdr), 429);
+  ASSERT_INT_EQ(
+      gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now, &call, &res, &hdr), 429);
   ASSERT(strstr(res.body.data, "quota_exceeded") != NULL);
   /* A wrong secret with the right id is refused. */
   char forged[GW_KEY_LEN + 16];
@@ -138,28 +138,27 @@ TEST(admission) {
   k.revoked = 1;
   ASSERT_OK(gw_auth_put_key(a, &k));
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, &memo, hdr_auth, "5.6.7.9", GW_AUTH_PARTNER, mono + 30000000000LL, now,
-                              &call, &res, &hdr), 401);
+  ASSERT_INT_EQ(
+      gw_auth_admit(a, &memo, hdr_auth, "5.6.7.9", GW_AUTH_PARTNER, mono + 30000000000LL, now, &call, &res, &hdr), 401);
   ASSERT(strstr(res.body.data, "revoked_key") != NULL);
   /* The admin key: admin routes yes, partner routes no. */
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, NULL, "Bearer admin-secret", "9.9.9.9", GW_AUTH_ADMIN, mono, now, &call,
-                              &res, &hdr), 0);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, "Bearer admin-secret", "9.9.9.9", GW_AUTH_ADMIN, mono, now, &call, &res, &hdr),
+                0);
   ASSERT_INT_EQ(call.caller, GW_CALLER_ADMIN);
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, NULL, "Bearer admin-secret", "9.9.9.9", GW_AUTH_PARTNER, mono, now,
-                              &call, &res, &hdr), 403);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, "Bearer admin-secret", "9.9.9.9", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr),
+                403);
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, &memo, "Bearer admin-secreT", "9.9.9.8", GW_AUTH_ADMIN, mono, now, &call,
-                              &res, &hdr), 401);
+  ASSERT_INT_EQ(gw_auth_admit(a, &memo, "Bearer admin-secreT", "9.9.9.8", GW_AUTH_ADMIN, mono, now, &call, &res, &hdr),
+                401);
   fc_buf_free(&hdr);
   gw_response_free(&res);
   gw_auth_destroy(a);
 }
 
 /* Test helpers: a key of `tenant` in `tier`, registered; its header. */
-static void add_key(gw_auth *a, const char *tenant, const char *tier, gw_key_info *k,
-                    char hdr[GW_KEY_LEN + 16]) {
+static void add_key(gw_auth *a, const char *tenant, const char *tier, gw_key_info *k, char hdr[GW_KEY_LEN + 16]) {
   char key[GW_KEY_LEN + 1];
   memset(k, 0, sizeof *k);
   if (gw_key_generate(k->id, key, k->hash) != FC_OK) abort();
@@ -169,8 +168,7 @@ static void add_key(gw_auth *a, const char *tenant, const char *tier, gw_key_inf
   snprintf(hdr, GW_KEY_LEN + 16, "Bearer %s", key);
 }
 
-static int admit_at(gw_auth *a, const char *hdr, int64_t mono, int64_t now, gw_call *call,
-                    char code[32]) {
+static int admit_at(gw_auth *a, const char *hdr, int64_t mono, int64_t now, gw_call *call, char code[32]) {
   gw_response res;
   fc_buf h;
   gw_response_init(&res);
@@ -423,6 +421,5 @@ TEST(cache_generations_and_ttl) {
 }
 
 TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(tenant_limits_shared),
-          T(quota_pending_while_in_flight),
-          T(metering_aggregate), T(metering_sends_only_committed_answers),
+          T(quota_pending_while_in_flight), T(metering_aggregate), T(metering_sends_only_committed_answers),
           T(cache_generations_and_ttl))

@@ -50,7 +50,7 @@ TEST(a_follower_that_leaves_is_not_handed_back) {
   gw_flight_leave(&f[2]); /* the last one */
   ASSERT(f[1].flight == NULL && f[2].flight == NULL);
   ASSERT_INT_EQ(gw_flight_join(&fs, "k", &f[2]), GW_FLIGHT_FOLLOW); /* back at the end */
-  gw_flight_leave(&lead); /* a leader does not leave: it lands */
+  gw_flight_leave(&lead);                                           /* a leader does not leave: it lands */
   ASSERT(lead.flight != NULL);
   gw_flight_entry *e = gw_flight_land(&fs, &lead);
   ASSERT(e == &f[0] && e->next == &f[2] && f[2].next == NULL);

@@ -100,5 +100,4 @@ TEST(fewest_running_goes_first) {
 }
 
 TEST_LIST(T(cap_is_max_concurrent_below_the_pool), T(tenant_over_max_concurrent_is_refused_others_run),
-          T(one_slot_stays_for_light_calls), T(queue_is_bounded_and_deadlines_count),
-          T(fewest_running_goes_first));
+          T(one_slot_stays_for_light_calls), T(queue_is_bounded_and_deadlines_count), T(fewest_running_goes_first));

@@ -10,10 +10,9 @@
 
 #include "http.h"
 
-static const char two_requests[] =
-    "GET /a/b%20c?x=1&y=two+words HTTP/1.1\r\nHost: h\r\nX-Long-Header: v1\r\n"
-    "Empty:\r\n\r\n"
-    "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+static const char two_requests[] = "GET /a/b%20c?x=1&y=two+words HTTP/1.1\r\nHost: h\r\nX-Long-Header: v1\r\n"
+                                   "Empty:\r\n\r\n"
+                                   "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
 
 /* Feeds data[0..split) then the rest, counting the requests in *got. */
 static void parse_split(const char *data, size_t len, size_t split, int *got, int *fc__failed) {
@@ -109,11 +108,10 @@ TEST(limits) {
  * dereferenced (found by fuzz_http; a remote crash). They are dropped now,
  * within the head's limits, at every split of the input. */
 TEST(chunked_trailers_dropped) {
-  static const char req[] =
-      "POST /t HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer k\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n"
-      "5\r\nhello\r\n0\r\nX-Trailer: t\r\nAuthorization: Bearer other\r\n\r\n"
-      "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  static const char req[] = "POST /t HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer k\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n"
+                            "5\r\nhello\r\n0\r\nX-Trailer: t\r\nAuthorization: Bearer other\r\n\r\n"
+                            "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
   size_t len = strlen(req);
   for (size_t split = 1; split <= len; split++) {
     gw_http_in h;
@@ -197,7 +195,7 @@ TEST(query_utf8) {
   ASSERT_INT_EQ(gw_query_next(&cur, k, sizeof k, v, sizeof v), -1);
   cur = "%ff=1";
   ASSERT_INT_EQ(gw_query_next(&cur, k, sizeof k, v, sizeof v), -1);
-  cur = "c=%e2%82%ac";  /* the euro sign is fine */
+  cur = "c=%e2%82%ac"; /* the euro sign is fine */
   ASSERT_INT_EQ(gw_query_next(&cur, k, sizeof k, v, sizeof v), 1);
   ASSERT_STR_EQ(v, "\xe2\x82\xac");
   ASSERT_INT_EQ(gw_query_check("a=1&currency=%ff&b=2", name, sizeof name), 2);
@@ -207,8 +205,7 @@ TEST(query_utf8) {
   ASSERT_INT_EQ(gw_query_check("a=%zz&b=%e2%82%ac&flag", name, sizeof name), 0);
   ASSERT_INT_EQ(gw_query_check("", name, sizeof name), 0);
   /* Overlong, surrogate, beyond U+10FFFF, truncated. */
-  static const char *const bad[] = {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
-                                    "\x80"};
+  static const char *const bad[] = {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) ASSERT(!gw_utf8_valid(bad[i], strlen(bad[i])));
   ASSERT(gw_utf8_valid("\xf0\x9f\x98\x80 ok", 7));
   /* An error message quoting such bytes stays a valid JSON answer. */
@@ -249,6 +246,5 @@ TEST(response_head) {
   gw_response_free(&r);
 }
 
-TEST_LIST(T(requests_split_anywhere), T(limits), T(chunked_trailers_dropped), T(url_decode),
-          T(query_iteration), T(query_utf8),
-          T(response_head))
+TEST_LIST(T(requests_split_anywhere), T(limits), T(chunked_trailers_dropped), T(url_decode), T(query_iteration),
+          T(query_utf8), T(response_head))

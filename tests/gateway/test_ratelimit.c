@@ -86,7 +86,7 @@ TEST(quota_counts_months) {
   }
   ASSERT_INT_EQ(gw_quota_take(&q, 3, m), GW_QUOTA_EXHAUSTED);
   ASSERT_INT_EQ(gw_quota_take(&q, 3, m + 1), GW_QUOTA_OK); /* a new month starts at zero */
-  gw_quota_settle(&q, m, 1); /* billable, but its month is over: not this month's */
+  gw_quota_settle(&q, m, 1);                               /* billable, but its month is over: not this month's */
   ASSERT_INT_EQ(q.used, 0);
   ASSERT_INT_EQ(q.pending, 0);
   ASSERT_INT_EQ(gw_quota_take(&q, 0, m + 1), GW_QUOTA_OK); /* 0: no quota */
@@ -111,7 +111,7 @@ TEST(quota_in_flight_is_pending_not_exhausted) {
   ASSERT_INT_EQ(ok, 50);
   for (int i = 0; i < 49; i++) gw_quota_settle(&q, m, 1);
   ASSERT_INT_EQ(gw_quota_take(&q, 50, m), GW_QUOTA_PENDING); /* one still in flight */
-  gw_quota_settle(&q, m, 0); /* ... and it failed: its unit is free again */
+  gw_quota_settle(&q, m, 0);                                 /* ... and it failed: its unit is free again */
   ASSERT_INT_EQ(gw_quota_take(&q, 50, m), GW_QUOTA_OK);
   gw_quota_settle(&q, m, 1);
   ASSERT_INT_EQ(q.used, 50);
@@ -162,7 +162,6 @@ TEST(headers) {
   fc_buf_free(&b);
 }
 
-TEST_LIST(T(burst_admits_exactly_b_then_r_per_second), T(fractional_rate_is_exact),
-          T(remaining_reset_and_retry_after), T(policy_change_keeps_state), T(quota_counts_months),
-          T(quota_in_flight_is_pending_not_exhausted),
+TEST_LIST(T(burst_admits_exactly_b_then_r_per_second), T(fractional_rate_is_exact), T(remaining_reset_and_retry_after),
+          T(policy_change_keeps_state), T(quota_counts_months), T(quota_in_flight_is_pending_not_exhausted),
           T(address_table_is_per_address_and_bounded), T(headers))

@@ -73,12 +73,16 @@ TEST(generate_resolve_expire_revoke) {
 }
 
 TEST(route_scope) {
-  const char *allowed[][2] = {{"GET", "/v1/reports/treasury/projection"}, {"GET", "/v1/treasury/snapshot"},
-                              {"POST", "/v1/what-if"}, {"GET", "/v1/usage"}, {"DELETE", "/v1/sessions"},
+  const char *allowed[][2] = {{"GET", "/v1/reports/treasury/projection"},
+                              {"GET", "/v1/treasury/snapshot"},
+                              {"POST", "/v1/what-if"},
+                              {"GET", "/v1/usage"},
+                              {"DELETE", "/v1/sessions"},
                               {"GET", "/v1/insights/segments"}};
-  const char *refused[][2] = {{"POST", "/v1/sessions"}, {"POST", "/v1/accounts"}, {"POST", "/v1/transfers"},
-                              {"POST", "/v1/models/retrain"}, {"GET", "/v1/admin/tenants"},
-                              {"DELETE", "/v1/admin/keys/x"}, {"GET", "/healthz"}};
+  const char *refused[][2] = {{"POST", "/v1/sessions"},     {"POST", "/v1/accounts"},
+                              {"POST", "/v1/transfers"},    {"POST", "/v1/models/retrain"},
+                              {"GET", "/v1/admin/tenants"}, {"DELETE", "/v1/admin/keys/x"},
+                              {"GET", "/healthz"}};
   char param[64];
   int status;
   const char *allow;

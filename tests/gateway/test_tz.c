@@ -61,8 +61,9 @@ TEST(kathmandu_and_utc) {
 TEST(names_refused) {
   const gw_tz *z = NULL;
   fc_err err;
-  const char *bad[] = {"", "../etc/passwd", "/etc/localtime", "Europe/../UTC", "Europe/", "Europe//Berlin",
-                       "Europe/Berlin ", "a\\b", ".hidden"};
+  const char *bad[] = {"",        "../etc/passwd",  "/etc/localtime", "Europe/../UTC",
+                       "Europe/", "Europe//Berlin", "Europe/Berlin ", "a\\b",
+                       ".hidden"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) ASSERT_INT_EQ(gw_tz_get(bad[i], &z, &err), FC_EINVAL);
   ASSERT_INT_EQ(gw_tz_get("Mars/Olympus_Mons", &z, &err), FC_ENOTFOUND);
   ASSERT_CONTAINS(err.msg, "Mars/Olympus_Mons");
@@ -112,8 +113,8 @@ TEST(footer_rules) {
 }
 
 TEST(agrees_with_glibc) {
-  const char *zones[] = {"Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kathmandu",
-                         "America/Sao_Paulo", "Pacific/Chatham", "Africa/Casablanca", "Australia/Lord_Howe"};
+  const char *zones[] = {"Europe/Berlin",     "America/New_York", "Australia/Sydney",  "Asia/Kathmandu",
+                         "America/Sao_Paulo", "Pacific/Chatham",  "Africa/Casablanca", "Australia/Lord_Howe"};
   for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
     const gw_tz *z = zone(zones[i]);
     setenv("TZ", zones[i], 1);

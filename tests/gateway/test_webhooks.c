@@ -63,16 +63,31 @@ static const char *judge(const gw_netpolicy *p, const char *addr) {
 TEST(address_policy) {
   gw_netpolicy p;
   char msg[128];
-  static const char *const cases[][2] = {
-      {"8.8.8.8", "allowed"}, {"1.1.1.1", "allowed"}, {"127.0.0.1", "loopback"},
-      {"127.255.0.9", "loopback"}, {"10.1.2.3", "private"}, {"172.16.0.1", "private"},
-      {"172.31.255.255", "private"}, {"172.32.0.1", "allowed"}, {"192.168.0.1", "private"},
-      {"100.64.0.1", "private"}, {"100.128.0.1", "allowed"}, {"169.254.169.254", "link-local"},
-      {"224.0.0.251", "multicast"}, {"240.0.0.1", "reserved"}, {"255.255.255.255", "reserved"},
-      {"0.0.0.0", "unspecified"}, {"::1", "loopback"}, {"::", "unspecified"},
-      {"fe80::1", "link-local"}, {"fd12::1", "private"}, {"ff02::1", "multicast"},
-      {"::ffff:127.0.0.1", "loopback"}, {"::ffff:10.0.0.1", "private"},
-      {"64:ff9b::a00:1", "private"}, {"2001:4860:4860::8888", "allowed"}};
+  static const char *const cases[][2] = {{"8.8.8.8", "allowed"},
+                                         {"1.1.1.1", "allowed"},
+                                         {"127.0.0.1", "loopback"},
+                                         {"127.255.0.9", "loopback"},
+                                         {"10.1.2.3", "private"},
+                                         {"172.16.0.1", "private"},
+                                         {"172.31.255.255", "private"},
+                                         {"172.32.0.1", "allowed"},
+                                         {"192.168.0.1", "private"},
+                                         {"100.64.0.1", "private"},
+                                         {"100.128.0.1", "allowed"},
+                                         {"169.254.169.254", "link-local"},
+                                         {"224.0.0.251", "multicast"},
+                                         {"240.0.0.1", "reserved"},
+                                         {"255.255.255.255", "reserved"},
+                                         {"0.0.0.0", "unspecified"},
+                                         {"::1", "loopback"},
+                                         {"::", "unspecified"},
+                                         {"fe80::1", "link-local"},
+                                         {"fd12::1", "private"},
+                                         {"ff02::1", "multicast"},
+                                         {"::ffff:127.0.0.1", "loopback"},
+                                         {"::ffff:10.0.0.1", "private"},
+                                         {"64:ff9b::a00:1", "private"},
+                                         {"2001:4860:4860::8888", "allowed"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) ASSERT_STR_EQ(judge(NULL, cases[i][0]), cases[i][1]);
   ASSERT_INT_EQ(gw_netpolicy_parse("127.0.0.1/32,10.0.0.0/8,fd00::/16,::1", &p, msg, sizeof msg), 0);
   ASSERT_STR_EQ(judge(&p, "127.0.0.1"), "allowed");
@@ -95,29 +110,32 @@ TEST(address_policy) {
 TEST(url_parse) {
   char host[256], port[8], path[2100], msg[200];
   ASSERT_INT_EQ(gw_webhook_url_parse("http://example.com/hooks?a=1", host, sizeof host, port, sizeof port, path,
-                                 sizeof path, msg, sizeof msg), 0);
+                                     sizeof path, msg, sizeof msg),
+                0);
   ASSERT_STR_EQ(host, "example.com");
   ASSERT_STR_EQ(port, "80");
   ASSERT_STR_EQ(path, "/hooks?a=1");
-  ASSERT_INT_EQ(gw_webhook_url_parse("HTTP://[::1]:8443", host, sizeof host, port, sizeof port, path, sizeof path,
-                                 msg, sizeof msg), 0);
+  ASSERT_INT_EQ(gw_webhook_url_parse("HTTP://[::1]:8443", host, sizeof host, port, sizeof port, path, sizeof path, msg,
+                                     sizeof msg),
+                0);
   ASSERT_STR_EQ(host, "::1");
   ASSERT_STR_EQ(port, "8443");
   ASSERT_STR_EQ(path, "/");
-  ASSERT_INT_EQ(gw_webhook_url_parse("http://h?q", host, sizeof host, port, sizeof port, path, sizeof path, msg,
-                                 sizeof msg), 0);
+  ASSERT_INT_EQ(
+      gw_webhook_url_parse("http://h?q", host, sizeof host, port, sizeof port, path, sizeof path, msg, sizeof msg), 0);
   ASSERT_STR_EQ(path, "/?q");
   ASSERT_INT_EQ(gw_webhook_url_parse("HTTPS://hooks.example/in", host, sizeof host, port, sizeof port, path,
-                                 sizeof path, msg, sizeof msg), 0);
+                                     sizeof path, msg, sizeof msg),
+                0);
   ASSERT_STR_EQ(host, "hooks.example");
   ASSERT_STR_EQ(port, "443");
   ASSERT_STR_EQ(path, "/in");
-  static const char *const bad[] = {"https://", "https://u@h/", "https:///x", "ftp://h/", "h/x", "http://", "http://u@h/", "http://h:0/",
-                                    "http://h:65536/", "http://h:x/", "http://h:/", "http://[::1/",
-                                    "http://h/a b", "http://h/#f", "http://h/\x7f"};
+  static const char *const bad[] = {"https://",   "https://u@h/", "https:///x",   "ftp://h/",        "h/x",
+                                    "http://",    "http://u@h/",  "http://h:0/",  "http://h:65536/", "http://h:x/",
+                                    "http://h:/", "http://[::1/", "http://h/a b", "http://h/#f",     "http://h/\x7f"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    ASSERT_INT_EQ(gw_webhook_url_parse(bad[i], host, sizeof host, port, sizeof port, path, sizeof path, msg,
-                                   sizeof msg), -1);
+    ASSERT_INT_EQ(
+        gw_webhook_url_parse(bad[i], host, sizeof host, port, sizeof port, path, sizeof path, msg, sizeof msg), -1);
 }
 
 TEST(random_tokens) {

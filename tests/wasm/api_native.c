@@ -18,18 +18,15 @@ typedef struct fc_wasm_out {
   size_t len;
 } fc_wasm_out;
 
-int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
-                    size_t opts_len, fc_wasm_out *out);
-int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt, const char *opts,
-                   size_t opts_len, fc_wasm_out *out);
-int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len,
-                     fc_wasm_out *out);
-int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len,
-                     fc_wasm_out *out);
-int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts, size_t opts_len,
-                       fc_wasm_out *out);
-int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const char *table,
-                         size_t table_len, fc_wasm_out *out);
+int fc_wasm_segment(const char *txns, size_t txns_len, int txns_fmt, const char *opts, size_t opts_len,
+                    fc_wasm_out *out);
+int fc_wasm_trends(const char *txns, size_t txns_len, int txns_fmt, const char *opts, size_t opts_len,
+                   fc_wasm_out *out);
+int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, size_t opts_len, fc_wasm_out *out);
+int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len, fc_wasm_out *out);
+int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts, size_t opts_len, fc_wasm_out *out);
+int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const char *table, size_t table_len,
+                         fc_wasm_out *out);
 void fc_wasm_free(void *p);
 
 static const char *dir;
@@ -56,11 +53,9 @@ static char *slurp(const char *name, size_t *len) {
 
 /* Checks rc against want (0, or < 0 for "fails") and the answer against
  * expect (exact bytes, with the CLI's newline) or against a substring. */
-static void check(const char *what, int rc, fc_wasm_out *out, int want_ok, const char *expect,
-                  const char *contains) {
+static void check(const char *what, int rc, fc_wasm_out *out, int want_ok, const char *expect, const char *contains) {
   int ok = want_ok ? rc == 0 : rc < 0;
-  if (ok && expect != NULL)
-    ok = out->len + 1 == strlen(expect) && memcmp(out->data, expect, out->len) == 0;
+  if (ok && expect != NULL) ok = out->len + 1 == strlen(expect) && memcmp(out->data, expect, out->len) == 0;
   if (ok && contains != NULL) ok = out->data != NULL && strstr(out->data, contains) != NULL;
   printf("%s - %s\n", ok ? "ok" : "not ok", what);
   if (!ok) {
@@ -90,60 +85,66 @@ int main(int argc, char **argv) {
   check("segment k=4", fc_wasm_segment(txns, nt, 0, OPTS("{\"k\":4,\"seed\":3}"), &out), &out, 1, g, NULL);
   free(g);
   g = slurp("seg_dbscan.json", &ng);
-  check("segment dbscan", fc_wasm_segment(txns, nt, 0, OPTS("{\"method\":\"dbscan\",\"min_pts\":4}"), &out),
-        &out, 1, g, NULL);
+  check("segment dbscan", fc_wasm_segment(txns, nt, 0, OPTS("{\"method\":\"dbscan\",\"min_pts\":4}"), &out), &out, 1, g,
+        NULL);
   free(g);
-  check("segment bad option", fc_wasm_segment(txns, nt, 0, OPTS("{\"k\":\"x\"}"), &out), &out, 0, NULL,
-        "options: k:");
+  check("segment bad option", fc_wasm_segment(txns, nt, 0, OPTS("{\"k\":\"x\"}"), &out), &out, 0, NULL, "options: k:");
   /* The options come from the core's tables (fc/optables.h), as the CLI's:
    * the same ranges and messages, under the JSON names. */
-  check("segment windows out of range", fc_wasm_segment(txns, nt, 0, OPTS("{\"windows\":1}"), &out), &out, 0,
-        NULL, "options: windows: 1 is outside 2..366");
+  check("segment windows out of range", fc_wasm_segment(txns, nt, 0, OPTS("{\"windows\":1}"), &out), &out, 0, NULL,
+        "options: windows: 1 is outside 2..366");
   check("segment half_life_days of the wrong type",
         fc_wasm_segment(txns, nt, 0, OPTS("{\"half_life_days\":\"90\"}"), &out), &out, 0, NULL,
         "options: half_life_days: expected a number, got string");
-  check("segment CLI spelling is not a JSON name", fc_wasm_segment(txns, nt, 0, OPTS("{\"half-life\":9}"), &out),
-        &out, 0, NULL, "options: unknown key \\\"half-life\\\"");
-  check("gbdt rounds out of range", fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"rounds\":0}"), &out),
-        &out, 0, NULL, "options: rounds: 0 is outside 1..1000000");
-  check("gbdt threads is the CLI's alone", fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"threads\":2}"), &out),
-        &out, 0, NULL, "options: unknown key \\\"threads\\\"");
+  check("segment CLI spelling is not a JSON name", fc_wasm_segment(txns, nt, 0, OPTS("{\"half-life\":9}"), &out), &out,
+        0, NULL, "options: unknown key \\\"half-life\\\"");
+  check("gbdt rounds out of range", fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"rounds\":0}"), &out), &out,
+        0, NULL, "options: rounds: 0 is outside 1..1000000");
+  check("gbdt threads is the CLI's alone",
+        fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"threads\":2}"), &out), &out, 0, NULL,
+        "options: unknown key \\\"threads\\\"");
   check("segment bad row",
         fc_wasm_segment(OPTS("id,partner_id,user_id,action_date,amount,transaction_type\n"
-                             "1,p,u,2024-01-01,zz,purchase\n"), 0, "", 0, &out),
+                             "1,p,u,2024-01-01,zz,purchase\n"),
+                        0, "", 0, &out),
         &out, 0, NULL, "\"rows\":[{\"row\":");
   g = slurp("tr_trends.json", &ng);
-  check("trends week", fc_wasm_trends(txns, nt, 0, OPTS("{\"granularity\":\"week\",\"partner\":\"p1\","
-                                                          "\"from\":\"2024-02-01\",\"utc_offset\":\"-05:00\"}"), &out),
+  check("trends week",
+        fc_wasm_trends(txns, nt, 0,
+                       OPTS("{\"granularity\":\"week\",\"partner\":\"p1\","
+                            "\"from\":\"2024-02-01\",\"utc_offset\":\"-05:00\"}"),
+                       &out),
         &out, 1, g, NULL);
   free(g);
-  check("trends bad granularity", fc_wasm_trends(txns, nt, 0, OPTS("{\"granularity\":\"hour\"}"), &out), &out, 0,
-        NULL, "granularity: want day, week or month");
-  check("trends bad offset", fc_wasm_trends(txns, nt, 0, OPTS("{\"utc_offset\":\"+15:00\"}"), &out), &out, 0,
-        NULL, "at most 14:00");
+  check("trends bad granularity", fc_wasm_trends(txns, nt, 0, OPTS("{\"granularity\":\"hour\"}"), &out), &out, 0, NULL,
+        "granularity: want day, week or month");
+  check("trends bad offset", fc_wasm_trends(txns, nt, 0, OPTS("{\"utc_offset\":\"+15:00\"}"), &out), &out, 0, NULL,
+        "at most 14:00");
   check("trends from after to",
-        fc_wasm_trends(txns, nt, 0, OPTS("{\"from\":\"2024-05-01\",\"to\":\"2024-04-01\"}"), &out), &out, 0,
-        NULL, "from >= to");
-  check("forecast auto", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":24,\"season\":24}"), &out), &out, 1,
-        NULL, "\"intervals\":[{\"level\":80");
+        fc_wasm_trends(txns, nt, 0, OPTS("{\"from\":\"2024-05-01\",\"to\":\"2024-04-01\"}"), &out), &out, 0, NULL,
+        "from >= to");
+  check("forecast auto", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":24,\"season\":24}"), &out), &out, 1, NULL,
+        "\"intervals\":[{\"level\":80");
   check("forecast season 1 (no season)",
         fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"season\":1,\"freq\":\"hour\",\"model\":\"ets\"}"), &out),
         &out, 1, NULL, "\"mean\":[");
-  check("forecast season [1,24] refused",
-        fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"season\":[1,24]}"), &out), &out, 0, NULL,
-        "whole numbers >= 2");
-  check("forecast bad levels", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"levels\":[1,2,3,4,5,6,7,8,9]}"), &out),
-        &out, 0, NULL, "at most 8 values");
-  check("backtest", fc_wasm_backtest(series, ns, OPTS("{\"horizon\":24,\"season\":24,\"model\":\"snaive\",\"origins\":2}"), &out),
+  check("forecast season [1,24] refused", fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"season\":[1,24]}"), &out),
+        &out, 0, NULL, "whole numbers >= 2");
+  check("forecast bad levels",
+        fc_wasm_forecast(series, ns, OPTS("{\"horizon\":2,\"levels\":[1,2,3,4,5,6,7,8,9]}"), &out), &out, 0, NULL,
+        "at most 8 values");
+  check("backtest",
+        fc_wasm_backtest(series, ns, OPTS("{\"horizon\":24,\"season\":24,\"model\":\"snaive\",\"origins\":2}"), &out),
         &out, 1, NULL, "\"all\":{\"series\":2");
-  check("backtest too short", fc_wasm_backtest(series, ns, OPTS("{\"horizon\":200,\"model\":\"naive\"}"), &out),
-        &out, 0, NULL, "too short");
-  check("gbdt train", fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"rounds\":5,\"categorical\":[\"cat\"]}"), &out),
-        &out, 1, NULL, "\"trees\":5");
-  check("gbdt train bad table", fc_wasm_gbdt_train("a,y\n1\n", 6, OPTS("{\"target\":\"y\"}"), &out), &out, 0,
-        NULL, "1 fields, the header has 2");
-  check("gbdt predict", fc_wasm_gbdt_predict((const unsigned char *)model, nm, test, nte, &out), &out, 1,
-        NULL, "{\"predictions\":[");
+  check("backtest too short", fc_wasm_backtest(series, ns, OPTS("{\"horizon\":200,\"model\":\"naive\"}"), &out), &out,
+        0, NULL, "too short");
+  check("gbdt train",
+        fc_wasm_gbdt_train(train, ntr, OPTS("{\"target\":\"y\",\"rounds\":5,\"categorical\":[\"cat\"]}"), &out), &out,
+        1, NULL, "\"trees\":5");
+  check("gbdt train bad table", fc_wasm_gbdt_train("a,y\n1\n", 6, OPTS("{\"target\":\"y\"}"), &out), &out, 0, NULL,
+        "1 fields, the header has 2");
+  check("gbdt predict", fc_wasm_gbdt_predict((const unsigned char *)model, nm, test, nte, &out), &out, 1, NULL,
+        "{\"predictions\":[");
   check("gbdt predict truncated model", fc_wasm_gbdt_predict((const unsigned char *)model, nm / 2, test, nte, &out),
         &out, 0, NULL, "ECORRUPT");
   free(txns);

@@ -44,10 +44,8 @@ int main(int argc, char **argv) {
   t = fc_treasury_create(NULL);
   if (t == NULL) return 1;
   rc = fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, acc.data, acc.len, NULL, &err);
-  if (rc == 0)
-    rc = fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, tr.data, tr.len, NULL, &err);
-  if (rc == 0)
-    rc = fc_treasury_load(t, FC_RECORD_STREAMS, FC_FORMAT_CSV, st.data, st.len, NULL, &err);
+  if (rc == 0) rc = fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, tr.data, tr.len, NULL, &err);
+  if (rc == 0) rc = fc_treasury_load(t, FC_RECORD_STREAMS, FC_FORMAT_CSV, st.data, st.len, NULL, &err);
   if (rc == 0) rc = fc_project(t, &req, &proj, &err);
   if (rc != 0) return fail("project", &err);
   if (fc_projection_write_json(proj, &out) != 0) return 1;

@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-#define FC_ARIMA_MAXP 5
+#define FC_ARIMA_MAXP  5
 #define FC_ARIMA_MAXSP 2
 
 typedef struct fc_arima_info {

@@ -41,8 +41,8 @@ void fc_backtest_result_free(fc_backtest_result *r);
 
 /* Runs the rolling-origin evaluation of model `name` on y[0..n).
  * FC_ETOOSHORT when not even one origin fits. */
-int fc_backtest(const char *name, const double *y, size_t n, const fc_model_params *mp,
-                fc_backtest_params bp, fc_backtest_result *out, fc_err *err);
+int fc_backtest(const char *name, const double *y, size_t n, const fc_model_params *mp, fc_backtest_params bp,
+                fc_backtest_result *out, fc_err *err);
 
 /* Mean over all origins and steps of |actual - mean| divided by scale
  * (pass the MASE scale of the history for a MASE-like figure). */

@@ -31,14 +31,12 @@ int fc_m4_seasonality_test(const double *y, size_t n, size_t m, int *seasonal, f
  * seasonal figure, normalized to mean 1. Writes the seasonal index of the
  * n history steps and the next h steps to si[0..n+h). Needs n >= 2m and
  * all y > 0 (FC_ETOOSHORT / FC_ERANGE otherwise). */
-int fc_classical_seasonal_index(const double *y, size_t n, size_t m, size_t h, double *si,
-                                fc_err *err);
+int fc_classical_seasonal_index(const double *y, size_t n, size_t m, size_t h, double *si, fc_err *err);
 
 /* The M4 seasonal adjustment: si[0..n+h) is the classical index when the
  * seasonality test passes and y > 0, otherwise all ones. *seasonal (may be
  * NULL) tells which. */
-int fc_m4_seasonal_index(const double *y, size_t n, size_t m, size_t h, double *si,
-                         int *seasonal, fc_err *err);
+int fc_m4_seasonal_index(const double *y, size_t n, size_t m, size_t h, double *si, int *seasonal, fc_err *err);
 
 #ifdef __cplusplus
 }

@@ -84,8 +84,8 @@ void fc_jw_object(fc_jw *w);
 void fc_jw_array(fc_jw *w);
 void fc_jw_end(fc_jw *w); /* closes the innermost object or array */
 void fc_jw_key(fc_jw *w, const char *key);
-void fc_jw_str(fc_jw *w, const char *s); /* NULL writes null */
-void fc_jw_num(fc_jw *w, double v);      /* fc_buf_json_num */
+void fc_jw_str(fc_jw *w, const char *s);            /* NULL writes null */
+void fc_jw_num(fc_jw *w, double v);                 /* fc_buf_json_num */
 void fc_jw_fixed(fc_jw *w, double v, int decimals); /* fc_buf_json_fixed */
 void fc_jw_int(fc_jw *w, long long v);
 void fc_jw_bool(fc_jw *w, int v);

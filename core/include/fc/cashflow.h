@@ -54,7 +54,7 @@ extern "C" {
 #endif
 
 #define FC_CASHFLOW_MODEL_VERSION 1
-#define FC_CASHFLOW_MAX_HORIZON 720
+#define FC_CASHFLOW_MAX_HORIZON   720
 
 typedef enum fc_cashflow_method {
   FC_CASHFLOW_GBDT = 0,     /* gradient-boosted quantile trees */
@@ -78,8 +78,7 @@ int fc_cashflow_cache_create(size_t capacity, fc_cashflow_cache **out, fc_err *e
 void fc_cashflow_cache_destroy(fc_cashflow_cache *c);
 /* Lookups that found / did not find their models, and entries held. Any
  * pointer may be NULL. */
-void fc_cashflow_cache_stats(const fc_cashflow_cache *c, uint64_t *hits, uint64_t *misses,
-                             size_t *entries);
+void fc_cashflow_cache_stats(const fc_cashflow_cache *c, uint64_t *hits, uint64_t *misses, size_t *entries);
 
 typedef struct fc_cashflow_params {
   int64_t now;           /* required */
@@ -115,7 +114,7 @@ typedef struct fc_cashflow_importance {
 /* One direction's forecast: H values each, currency units per step. */
 typedef struct fc_cashflow_flow {
   double *p10, *p50, *p90, *mean;
-  double *p2_5, *p97_5; /* band95 only (else NULL): p2_5 <= p10, p97_5 >= p90 */
+  double *p2_5, *p97_5;               /* band95 only (else NULL): p2_5 <= p10, p97_5 >= p90 */
   fc_cashflow_importance *importance; /* n_features entries, largest first */
 } fc_cashflow_flow;
 
@@ -126,10 +125,10 @@ typedef struct fc_cashflow {
   int64_t now, step;
   int horizon;
   fc_cashflow_method method;
-  char message[256];  /* why this method; always set */
-  size_t history;     /* steps of history used */
-  size_t train_rows;  /* rows per model (0 unless gbdt) */
-  size_t n_features;  /* 0 unless gbdt */
+  char message[256]; /* why this method; always set */
+  size_t history;    /* steps of history used */
+  size_t train_rows; /* rows per model (0 unless gbdt) */
+  size_t n_features; /* 0 unless gbdt */
   fc_cashflow_flow out, in;
 } fc_cashflow;
 
@@ -137,15 +136,14 @@ typedef struct fc_cashflow {
  * created before p->now. Too little history is not an error (see the file
  * comment). Errors: FC_EINVAL (missing now/tenant/currency, bad step or
  * gbdt parameters), FC_ERANGE (horizon), FC_ECURRENCY, FC_ENOMEM. */
-int fc_cashflow_predict(const fc_treasury *t, const fc_cashflow_params *p, fc_cashflow **out,
-                        fc_err *err);
+int fc_cashflow_predict(const fc_treasury *t, const fc_cashflow_params *p, fc_cashflow **out, fc_err *err);
 void fc_cashflow_destroy(fc_cashflow *c);
 
 /* Actual unscheduled flows of the n steps starting at `from` (aligned the
  * same way as the training series), for backtests; out and in hold n values
  * in currency units. */
-int fc_cashflow_actuals(const fc_treasury *t, const char *tenant, const char *currency, int64_t from,
-                        int64_t step, size_t n, double *out, double *in, fc_err *err);
+int fc_cashflow_actuals(const fc_treasury *t, const char *tenant, const char *currency, int64_t from, int64_t step,
+                        size_t n, double *out, double *in, fc_err *err);
 
 /* Appends the forecast as JSON: method, message, per-step quantiles and
  * means of both directions (with band95 also "p2_5" and "p97_5"),

@@ -29,8 +29,8 @@ typedef struct fc_conformal {
 } fc_conformal;
 
 /* Calibrates the levels of f (their count and values) from bt. */
-int fc_conformal_fit(const fc_backtest_result *bt, const double *levels, size_t nlevels,
-                     fc_conformal *out, fc_err *err);
+int fc_conformal_fit(const fc_backtest_result *bt, const double *levels, size_t nlevels, fc_conformal *out,
+                     fc_err *err);
 void fc_conformal_free(fc_conformal *c);
 
 /* Rewrites f's bounds as mean -/+ mult * scale_i. f.h may not exceed the

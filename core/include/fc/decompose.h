@@ -63,13 +63,13 @@ enum { FC_DECOMPOSE_MSTL = 0, FC_DECOMPOSE_PROPHET = 1 };
 enum { FC_ANOMALY_ROBUST = 0, FC_ANOMALY_INTERVAL = 1 };
 
 typedef struct fc_decompose_params {
-  int method;                      /* FC_DECOMPOSE_MSTL (default) or _PROPHET */
-  size_t periods[FC_MAX_PERIODS];  /* ascending, in steps */
-  size_t nperiods;                 /* MSTL needs >= 1 ({1}: none), or a freq */
-  fc_freq freq;                    /* FC_FREQ_NONE (default), or the step of
+  int method;                     /* FC_DECOMPOSE_MSTL (default) or _PROPHET */
+  size_t periods[FC_MAX_PERIODS]; /* ascending, in steps */
+  size_t nperiods;                /* MSTL needs >= 1 ({1}: none), or a freq */
+  fc_freq freq;                   /* FC_FREQ_NONE (default), or the step of
                                       timestamped input: MSTL's periods when
                                       nperiods is 0, Prophet's step */
-  int robust;                      /* MSTL: robust (1, default) or plain STL */
+  int robust;                     /* MSTL: robust (1, default) or plain STL */
   /* Prophet settings (timestamps, holidays, regressors, ...); when its
    * nseasons is 0 and periods are given, the periods become its seasons. */
   fc_prophet_params prophet;
@@ -91,7 +91,7 @@ typedef struct fc_decomposition {
   size_t *changepoints; /* ascending history indices */
   double *rate_change;  /* trend slope change per step at each */
   size_t nchangepoints;
-  double sigma; /* the band's scale (robust sigma or model sigma) */
+  double sigma;   /* the band's scale (robust sigma or model sigma) */
   int64_t *times; /* n epoch seconds, set by fc_decompose_set_series for
                      timestamped input; NULL otherwise */
 } fc_decomposition;
@@ -100,8 +100,7 @@ typedef struct fc_decomposition {
  * FC_EINVAL: NaN/Inf, a constant history, MSTL without periods or freq,
  * an unknown freq, bad k or level; FC_ETOOSHORT: shorter than two cycles
  * of the first period (MSTL) or FC_PROPHET_MIN_N (Prophet). */
-int fc_decompose(const double *y, size_t n, const fc_decompose_params *p, fc_decomposition *out,
-                 fc_err *err);
+int fc_decompose(const double *y, size_t n, const fc_decompose_params *p, fc_decomposition *out, fc_err *err);
 void fc_decomposition_free(fc_decomposition *d);
 
 /* Decomposes series s of a set as `floatcast decompose` does (shared with
@@ -110,22 +109,21 @@ void fc_decomposition_free(fc_decomposition *d);
  * difference; automatic seasonalities when p has no periods) and
  * out->times a copy of the times for the writers. */
 struct fc_series_set;
-int fc_decompose_set_series(const struct fc_series_set *set, size_t s,
-                            const fc_decompose_params *p, fc_decomposition *out, fc_err *err);
+int fc_decompose_set_series(const struct fc_series_set *set, size_t s, const fc_decompose_params *p,
+                            fc_decomposition *out, fc_err *err);
 
 /* CSV rows "id,step,timestamp,y,trend,<one column per component>,
  * remainder,lower,upper,anomaly,changepoint" (step counts from 1;
  * timestamp empty when times is NULL, else times[i] formatted ISO 8601).
  * With header = 1 the header line comes first. */
-void fc_decomposition_write_csv(const fc_decomposition *d, const char *id, const int64_t *times,
-                                int header, fc_buf *out);
+void fc_decomposition_write_csv(const fc_decomposition *d, const char *id, const int64_t *times, int header,
+                                fc_buf *out);
 /* One JSON object: {"series_id", "n", "sigma", "components": [names],
  * "timestamp" (when times is given), "y", "trend", "seasonal": {name:
  * [...]}, "remainder", "lower", "upper", "anomalies": [indices],
  * "changepoints": [{"index", "timestamp", "rate_change"}]}; indices count
  * from 0. */
-void fc_decomposition_write_json(const fc_decomposition *d, const char *id, const int64_t *times,
-                                 fc_buf *out);
+void fc_decomposition_write_json(const fc_decomposition *d, const char *id, const int64_t *times, fc_buf *out);
 
 #ifdef __cplusplus
 }

@@ -81,8 +81,7 @@ typedef struct fc_ensemble_params {
 fc_ensemble_params fc_ensemble_defaults(const size_t *periods, size_t nperiods);
 
 /* Adds a member; FC_EINVAL if full or the name is unknown. */
-int fc_ensemble_add(fc_ensemble_params *ep, const char *name, const fc_model_params *p,
-                    fc_err *err);
+int fc_ensemble_add(fc_ensemble_params *ep, const char *name, const fc_model_params *p, fc_err *err);
 
 typedef struct fc_ensemble_report {
   size_t nmembers;

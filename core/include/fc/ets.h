@@ -40,7 +40,7 @@ extern "C" {
 typedef struct fc_ets_info {
   char spec[8]; /* e.g. "MAdM" */
   double alpha, beta, gamma, phi;
-  double sigma;  /* residual standard deviation (relative for M error) */
+  double sigma; /* residual standard deviation (relative for M error) */
   double aicc;
   size_t period; /* seasonal period used (1 if none) */
 } fc_ets_info;

@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 #define FC_STEP_HOUR 3600
-#define FC_STEP_DAY 86400
+#define FC_STEP_DAY  86400
 
 typedef struct fc_flow_series {
   int64_t start; /* first bucket's start, a multiple of step */
@@ -37,8 +37,8 @@ typedef struct fc_flow_series {
 /* Buckets [from, to) (rounded out to whole buckets); from/to FC_TIME_NONE
  * take the span of the tenant's completed transfers in that currency. An
  * empty history gives FC_ETOOSHORT; more than 10 million buckets FC_ERANGE. */
-int fc_flows_build(const fc_treasury *t, const char *tenant, const char *currency, int64_t step,
-                   int64_t from, int64_t to, fc_flow_series *out, fc_err *err);
+int fc_flows_build(const fc_treasury *t, const char *tenant, const char *currency, int64_t step, int64_t from,
+                   int64_t to, fc_flow_series *out, fc_err *err);
 void fc_flow_series_free(fc_flow_series *s);
 
 /* Velocity per bucket of an outflow series: count, volume, mean and

@@ -66,13 +66,13 @@ typedef struct fc_flowsim fc_flowsim;
 #define FC_FLOWSIM_VERSION 1
 
 typedef struct fc_flowsim_params {
-  int64_t now;            /* required: history is what happened before it */
-  const char *tenant_id;  /* NULL: the only tenant of the data */
-  int history_days;       /* most days of history used: 56 */
-  int min_history_days;   /* fewer: that currency falls back to the rule: 2 */
-  int calibrate;          /* 1: rolling-origin calibration; 0: none (scale 1, identity map) */
-  int calibration_paths;  /* paths per origin: 200 */
-  uint64_t seed;          /* 0 */
+  int64_t now;           /* required: history is what happened before it */
+  const char *tenant_id; /* NULL: the only tenant of the data */
+  int history_days;      /* most days of history used: 56 */
+  int min_history_days;  /* fewer: that currency falls back to the rule: 2 */
+  int calibrate;         /* 1: rolling-origin calibration; 0: none (scale 1, identity map) */
+  int calibration_paths; /* paths per origin: 200 */
+  uint64_t seed;         /* 0 */
   fc_progress_fn progress;
   void *user_data;
 } fc_flowsim_params;
@@ -109,10 +109,10 @@ void fc_flowsim_cache_stats(const fc_flowsim_cache *c, uint64_t *hits, uint64_t 
 
 typedef struct fc_flowsim_request {
   const fc_projection_params *p; /* now must equal the model's */
-  int paths;                      /* 1000 */
+  int paths;                     /* 1000 */
   uint64_t seed;
   double target_probability; /* rebalancing target: 0.05 */
-  fc_flowsim_cache *cache;    /* NULL: simulate every time */
+  fc_flowsim_cache *cache;   /* NULL: simulate every time */
   fc_progress_fn progress;
   void *user_data;
 } fc_flowsim_request;
@@ -120,8 +120,8 @@ typedef struct fc_flowsim_request {
 /* The "ml" projection of t (the data, or a what-if copy of it) from the
  * fitted model m. Errors: those of fc_project_rule, FC_EINVAL when
  * p->now differs from the model's, FC_ENOMEM, FC_EABORTED. */
-int fc_flowsim_project(const fc_flowsim *m, const fc_treasury *t, const fc_flowsim_request *r,
-                       fc_projection **out, fc_err *err);
+int fc_flowsim_project(const fc_flowsim *m, const fc_treasury *t, const fc_flowsim_request *r, fc_projection **out,
+                       fc_err *err);
 
 #ifdef __cplusplus
 }

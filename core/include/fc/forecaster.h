@@ -39,15 +39,15 @@ extern "C" {
 #endif
 
 typedef struct fc_forecaster {
-  const char *model;                /* "auto" (default), ... (see above) */
-  size_t periods[FC_MAX_PERIODS];   /* ascending; nperiods 0 = the freq's; {1} = none */
+  const char *model;              /* "auto" (default), ... (see above) */
+  size_t periods[FC_MAX_PERIODS]; /* ascending; nperiods 0 = the freq's; {1} = none */
   size_t nperiods;
-  fc_freq freq;                     /* FC_FREQ_NONE: untimed or step from data */
-  int calibrate;                    /* 1 = conformal intervals for one model */
-  size_t origins;                   /* validation / backtest origins (4) */
-  int business_hours, month_end;    /* Prophet calendar regressors */
-  int auto_periods;                 /* set by fc_forecaster_prepare */
-  const struct fc_neural *neural;   /* borrowed trained net, or NULL */
+  fc_freq freq;                   /* FC_FREQ_NONE: untimed or step from data */
+  int calibrate;                  /* 1 = conformal intervals for one model */
+  size_t origins;                 /* validation / backtest origins (4) */
+  int business_hours, month_end;  /* Prophet calendar regressors */
+  int auto_periods;               /* set by fc_forecaster_prepare */
+  const struct fc_neural *neural; /* borrowed trained net, or NULL */
 } fc_forecaster;
 
 /* model "auto", no periods, no freq, 4 origins, nothing else. */
@@ -70,8 +70,7 @@ int fc_forecaster_is_ensemble(const char *model);
 fc_model_params fc_forecaster_model_params(const fc_forecaster *fc, int64_t t0);
 
 /* Forecasts y[0..n) into f (initialized with its horizon and levels). */
-int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_t t0,
-                      fc_forecast *f, fc_err *err);
+int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_t t0, fc_forecast *f, fc_err *err);
 
 /* The backtest scores, means over the origins. */
 typedef struct fc_forecaster_scores {
@@ -83,16 +82,15 @@ typedef struct fc_forecaster_scores {
  * (expanding window; an origin needs 2h history values before it), each
  * exactly as fc_forecaster_run, and scores them against what followed.
  * FC_ETOOSHORT when not even one origin fits. */
-int fc_forecaster_backtest(const fc_forecaster *fc, const double *y, size_t n, int64_t t0,
-                           size_t h, fc_forecaster_scores *out, fc_err *err);
+int fc_forecaster_backtest(const fc_forecaster *fc, const double *y, size_t n, int64_t t0, size_t h,
+                           fc_forecaster_scores *out, fc_err *err);
 
 /* The times of the h steps after a history of n values at times[0..n):
  * with a freq, points n..n+h-1 of the grid anchored at times[0]; without,
  * times[n-1] + k (times[n-1] - times[n-2]). Returns 0 and writes nothing
  * when there is no step (times NULL, or n < 2 without a freq); else 1,
  * with FC_TIME_NONE for a time past the year 9999. */
-int fc_forecaster_future_times(const long long *times, size_t n, fc_freq freq, size_t h,
-                               int64_t *out);
+int fc_forecaster_future_times(const long long *times, size_t n, fc_freq freq, size_t h, int64_t *out);
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,7 @@
 extern "C" {
 #endif
 
-#define FC_GBDT_MAX_CATEGORY 254
+#define FC_GBDT_MAX_CATEGORY   254
 #define FC_GBDT_FORMAT_VERSION 1
 
 typedef enum fc_gbdt_objective {
@@ -60,32 +60,31 @@ int fc_gbdt_objective_parse(const char *name, fc_gbdt_objective *out);
 /* Called after every boosting round (round counts from 1). valid_loss is NaN
  * without a validation set. A nonzero return stops training with
  * FC_EABORTED and no model. Runs on the calling thread. */
-typedef int (*fc_gbdt_progress_fn)(int round, int rounds, double train_loss,
-                                   double valid_loss, void *user_data);
+typedef int (*fc_gbdt_progress_fn)(int round, int rounds, double train_loss, double valid_loss, void *user_data);
 
 typedef struct fc_gbdt_params {
   fc_gbdt_objective objective;
-  double alpha;             /* quantile level in (0, 1) (quantile) */
-  double huber_delta;       /* > 0 (huber) */
-  double tweedie_power;     /* in (1, 2) (tweedie) */
-  int rounds;               /* boosting rounds (trees), >= 1 */
-  double learning_rate;     /* > 0 */
-  int num_leaves;           /* >= 2 */
-  int max_depth;            /* <= 0: unlimited */
-  int min_data_in_leaf;     /* >= 1 */
+  double alpha;         /* quantile level in (0, 1) (quantile) */
+  double huber_delta;   /* > 0 (huber) */
+  double tweedie_power; /* in (1, 2) (tweedie) */
+  int rounds;           /* boosting rounds (trees), >= 1 */
+  double learning_rate; /* > 0 */
+  int num_leaves;       /* >= 2 */
+  int max_depth;        /* <= 0: unlimited */
+  int min_data_in_leaf; /* >= 1 */
   double min_sum_hessian_in_leaf;
-  double min_gain_to_split; /* >= 0 */
+  double min_gain_to_split;    /* >= 0 */
   double lambda_l1, lambda_l2; /* >= 0 */
-  int max_bin;              /* 2..255 value bins (missing has its own) */
-  double bagging_fraction;  /* (0, 1]: rows drawn per bagging round */
-  int bagging_freq;         /* redraw every k rounds; 0 = no bagging */
-  double feature_fraction;  /* (0, 1]: features drawn per tree */
-  double cat_smooth;        /* >= 0, added to hessians when ordering categories */
-  int early_stopping_rounds; /* 0 = off; needs a validation set */
-  int threads;              /* >= 1: parts the parallel work is cut into; with
+  int max_bin;                 /* 2..255 value bins (missing has its own) */
+  double bagging_fraction;     /* (0, 1]: rows drawn per bagging round */
+  int bagging_freq;            /* redraw every k rounds; 0 = no bagging */
+  double feature_fraction;     /* (0, 1]: features drawn per tree */
+  double cat_smooth;           /* >= 0, added to hessians when ordering categories */
+  int early_stopping_rounds;   /* 0 = off; needs a validation set */
+  int threads;                 /* >= 1: parts the parallel work is cut into; with
                                parallel NULL they run in order here. The
                                model depends on neither. */
-  fc_parallel parallel;     /* the caller's threads (parallel.h), or {NULL} */
+  fc_parallel parallel;        /* the caller's threads (parallel.h), or {NULL} */
   uint64_t seed;
   fc_gbdt_progress_fn progress; /* may be NULL */
   void *user_data;
@@ -104,16 +103,13 @@ typedef struct fc_gbdt_data fc_gbdt_data;
  * (length nrow; may be NULL for a prediction-only table). The dataset
  * BORROWS x and y: they must outlive it. Errors: FC_EINVAL for nrow or ncol
  * of 0, an infinite feature, or a NaN/infinite target. */
-int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double *y,
-                        fc_gbdt_data **out, fc_err *err);
+int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double *y, fc_gbdt_data **out, fc_err *err);
 void fc_gbdt_data_destroy(fc_gbdt_data *d);
 /* Marks column col categorical (values integers in 0..FC_GBDT_MAX_CATEGORY). */
-int fc_gbdt_data_set_categorical(fc_gbdt_data *d, size_t col, int is_cat,
-                                 fc_err *err);
+int fc_gbdt_data_set_categorical(fc_gbdt_data *d, size_t col, int is_cat, fc_err *err);
 /* Copies ncol feature names (kept in the model, used by the JSON dump and
  * importance listings). */
-int fc_gbdt_data_set_names(fc_gbdt_data *d, const char *const *names,
-                           fc_err *err);
+int fc_gbdt_data_set_names(fc_gbdt_data *d, const char *const *names, fc_err *err);
 
 /* ---- training and prediction ---- */
 typedef struct fc_gbdt fc_gbdt;
@@ -123,8 +119,7 @@ typedef struct fc_gbdt fc_gbdt;
  * Errors: FC_EINVAL (bad parameters, fewer than 2 rows, every feature
  * constant, a target outside the objective's domain, bad categorical value,
  * column mismatch), FC_ENOMEM, FC_EABORTED. */
-int fc_gbdt_train(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p,
-                  fc_gbdt **out, fc_err *err);
+int fc_gbdt_train(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p, fc_gbdt **out, fc_err *err);
 void fc_gbdt_destroy(fc_gbdt *m);
 
 /* Predicts nrow rows of ncol features (row-major, NaN = missing) into out:
@@ -133,8 +128,8 @@ void fc_gbdt_destroy(fc_gbdt *m);
  * equal the model's feature count (FC_EINVAL otherwise). Large tables run
  * in row blocks through par (may be NULL: this thread); the output does not
  * depend on it. */
-int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow, size_t ncol,
-                    const fc_parallel *par, double *out, fc_err *err);
+int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow, size_t ncol, const fc_parallel *par, double *out,
+                    fc_err *err);
 
 size_t fc_gbdt_num_features(const fc_gbdt *m);
 size_t fc_gbdt_num_trees(const fc_gbdt *m);
@@ -148,8 +143,7 @@ typedef enum fc_gbdt_importance_type {
 } fc_gbdt_importance_type;
 
 /* Fills out[0..num_features-1] with each feature's importance. */
-int fc_gbdt_importance(const fc_gbdt *m, fc_gbdt_importance_type type,
-                       double *out, fc_err *err);
+int fc_gbdt_importance(const fc_gbdt *m, fc_gbdt_importance_type type, double *out, fc_err *err);
 
 /* ---- persistence ---- */
 /* Appends the binary model to out. */

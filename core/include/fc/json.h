@@ -34,9 +34,9 @@ struct fc_json {
   size_t len;
   const char *key; /* member name when the parent is an object, else NULL */
   size_t key_len;
-  size_t n;        /* children of an array or object */
-  fc_json *child;  /* first child */
-  fc_json *next;   /* next sibling */
+  size_t n;       /* children of an array or object */
+  fc_json *child; /* first child */
+  fc_json *next;  /* next sibling */
 };
 
 typedef struct fc_json_doc fc_json_doc;

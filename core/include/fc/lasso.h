@@ -31,8 +31,7 @@ extern "C" {
  * FC_ENUMERIC: G is not positive definite on some support (to rounding)
  * or the search did not finish in 50 p + 100 steps (b then holds the best
  * point found); FC_ENOMEM. */
-int fc_lasso_gram(const double *G, const double *c, const double *lambda, size_t p, double *b,
-                  fc_err *err);
+int fc_lasso_gram(const double *G, const double *c, const double *lambda, size_t p, double *b, fc_err *err);
 
 #ifdef __cplusplus
 }

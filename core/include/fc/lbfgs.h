@@ -42,7 +42,7 @@ typedef struct fc_lbfgs_params {
 fc_lbfgs_params fc_lbfgs_defaults(void);
 
 typedef struct fc_lbfgs_result {
-  double f;        /* F at the returned x (smooth part plus L1 term) */
+  double f; /* F at the returned x (smooth part plus L1 term) */
   int iterations;
   int evaluations; /* calls of fn */
   int converged;   /* 1 by gtol/ftol, 0 when max_iter or the line search ran out */
@@ -52,8 +52,8 @@ typedef struct fc_lbfgs_result {
  * FC_EINVAL for bad arguments (negative or non-finite l1 weights, memory 0)
  * or a non-finite value at the starting point; FC_ENOMEM. Running out of
  * iterations is not an error: res->converged says so. res may be NULL. */
-int fc_lbfgs_minimize(fc_lbfgs_fn fn, void *ctx, double *x, size_t n, fc_lbfgs_params p,
-                      fc_lbfgs_result *res, fc_err *err);
+int fc_lbfgs_minimize(fc_lbfgs_fn fn, void *ctx, double *x, size_t n, fc_lbfgs_params p, fc_lbfgs_result *res,
+                      fc_err *err);
 
 #ifdef __cplusplus
 }

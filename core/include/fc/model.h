@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define FC_MAX_PERIODS 4
-#define FC_MAX_LEVELS 8
+#define FC_MAX_LEVELS  8
 
 /* Model settings shared by all models; each reads what it needs. */
 typedef struct fc_model_params {
@@ -80,8 +80,7 @@ typedef struct fc_forecast {
 } fc_forecast;
 
 /* h >= 1; nlevels <= FC_MAX_LEVELS, each level in (0, 100). */
-int fc_forecast_init(fc_forecast *f, size_t h, const double *levels, size_t nlevels,
-                     fc_err *err);
+int fc_forecast_init(fc_forecast *f, size_t h, const double *levels, size_t nlevels, fc_err *err);
 void fc_forecast_free(fc_forecast *f);
 /* Sets lo/hi = mean -/+ z(level) sd for every level; clamps the lower
  * bounds (and the mean) at 0 if nonneg. */
@@ -111,8 +110,7 @@ const fc_model_def *fc_model_find(const char *name);
 typedef struct fc_model fc_model;
 
 /* Fits model name to y[0..n). */
-int fc_model_fit(const char *name, const double *y, size_t n, const fc_model_params *p,
-                 fc_model **out, fc_err *err);
+int fc_model_fit(const char *name, const double *y, size_t n, const fc_model_params *p, fc_model **out, fc_err *err);
 /* Fills f (initialized with its h and levels) with mean, sd and normal
  * bounds. */
 int fc_model_forecast(const fc_model *m, fc_forecast *f, fc_err *err);
@@ -139,8 +137,8 @@ int fc_model_save(const fc_model *m, struct fc_buf *out, fc_err *err);
 int fc_model_load(const void *data, size_t len, fc_model **out, fc_err *err);
 
 /* Fit and forecast in one call. */
-int fc_forecast_series(const char *name, const double *y, size_t n, const fc_model_params *p,
-                       fc_forecast *f, fc_err *err);
+int fc_forecast_series(const char *name, const double *y, size_t n, const fc_model_params *p, fc_forecast *f,
+                       fc_err *err);
 
 /* Standard normal quantile, p in (0, 1) (Acklam's rational approximation
  * refined by one Halley step; relative error below 1e-15). */

@@ -27,8 +27,8 @@
 extern "C" {
 #endif
 
-#define FC_CCY_MAX 12      /* a currency code fits in char[FC_CCY_MAX] */
-#define FC_SCALE_MAX 12    /* most decimals a currency may have */
+#define FC_CCY_MAX       12 /* a currency code fits in char[FC_CCY_MAX] */
+#define FC_SCALE_MAX     12 /* most decimals a currency may have */
 /* Largest magnitude of a single amount in minor units (1e17): a row above
  * it is absurd, and sums of many such rows still fit in int64. */
 #define FC_MONEY_ABS_MAX INT64_C(100000000000000000)
@@ -62,7 +62,7 @@ double fc_money_to_double(int64_t v, int scale);
 /* Most decimals, and most significant digits, an fc_decimal holds. */
 #define FC_DECIMAL_DIGITS_MAX 18
 /* Longest formatted fc_decimal: sign, 18 digits, point, 18 decimals, NUL. */
-#define FC_DECIMAL_STR_MAX 48
+#define FC_DECIMAL_STR_MAX    48
 
 /* An exact decimal: value = units / 10^decimals. fc_decimal_parse yields
  * it normalised (no trailing zero among the decimals) with

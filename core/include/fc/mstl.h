@@ -79,8 +79,8 @@ extern "C" {
 /* STL of y[0..n) with period >= 2, n >= 2 period, odd seasonal window
  * >= 3: writes seasonal[0..n) and trend[0..n); the remainder is
  * y - seasonal - trend. */
-int fc_stl(const double *y, size_t n, size_t period, size_t seasonal_window, double *seasonal,
-           double *trend, fc_err *err);
+int fc_stl(const double *y, size_t n, size_t period, size_t seasonal_window, double *seasonal, double *trend,
+           fc_err *err);
 
 typedef enum fc_stl_mode {
   FC_STL_PLAIN = 0,       /* two inner passes (fc_stl) */
@@ -90,20 +90,19 @@ typedef enum fc_stl_mode {
 
 /* fc_stl in a mode (see above); FC_STL_PLAIN is fc_stl bit for bit, an
  * unknown mode FC_EINVAL. */
-int fc_stl_ex(const double *y, size_t n, size_t period, size_t seasonal_window, fc_stl_mode mode,
-              double *seasonal, double *trend, fc_err *err);
+int fc_stl_ex(const double *y, size_t n, size_t period, size_t seasonal_window, fc_stl_mode mode, double *seasonal,
+              double *trend, fc_err *err);
 
 /* MSTL with nperiods ascending periods: seasonal is nperiods rows of n
  * values (row k for periods[k]; all zero when that period was skipped),
  * trend and remainder n values each, y = sum of rows + trend + remainder.
  * *used (may be NULL) gets the number of leading periods that fitted. */
-int fc_mstl(const double *y, size_t n, const size_t *periods, size_t nperiods,
-            double *seasonal, double *trend, double *remainder, size_t *used, fc_err *err);
+int fc_mstl(const double *y, size_t n, const size_t *periods, size_t nperiods, double *seasonal, double *trend,
+            double *remainder, size_t *used, fc_err *err);
 /* fc_mstl with each STL run in a mode (see above); FC_STL_PLAIN is
  * fc_mstl bit for bit. */
-int fc_mstl_ex(const double *y, size_t n, const size_t *periods, size_t nperiods,
-               fc_stl_mode mode, double *seasonal, double *trend, double *remainder, size_t *used,
-               fc_err *err);
+int fc_mstl_ex(const double *y, size_t n, const size_t *periods, size_t nperiods, fc_stl_mode mode, double *seasonal,
+               double *trend, double *remainder, size_t *used, fc_err *err);
 
 #ifdef __cplusplus
 }

@@ -57,7 +57,7 @@
 extern "C" {
 #endif
 
-#define FC_NEURAL_NQ 5
+#define FC_NEURAL_NQ             5
 #define FC_NEURAL_FORMAT_VERSION 1
 
 enum { FC_NEURAL_NBEATS = 0, FC_NEURAL_LSTM = 1 };
@@ -71,8 +71,7 @@ typedef fc_parallel_task fc_neural_task;
 
 /* Called after each early-stopping evaluation; nonzero aborts training
  * (FC_EABORTED, no model). Runs on the calling thread. */
-typedef int (*fc_neural_progress_fn)(size_t step, size_t steps, double train_loss,
-                                     double valid_loss, void *user_data);
+typedef int (*fc_neural_progress_fn)(size_t step, size_t steps, double train_loss, double valid_loss, void *user_data);
 
 typedef struct fc_neural_params {
   size_t input;      /* L: window length, >= 2 */
@@ -90,14 +89,14 @@ typedef struct fc_neural_params {
   uint64_t seed;
   /* Nets trained from seeds seed, seed + c, seed + 2c, ... one after the
    * other; forecasts are the mean of their quantile outputs. */
-  size_t members;    /* 1..64 */
+  size_t members; /* 1..64 */
   /* FC_NEURAL_NBEATS (the block stack above) or FC_NEURAL_LSTM: one LSTM
    * layer of `hidden` cells reading the window `patch` values at a time
    * (input / patch steps, input a multiple of patch), its last state into
    * the same linear quantile head; blocks and layers are then unused.
    * Same windows, loss, training loop and byte format (neural_lstm.c). */
   int arch;
-  size_t patch;      /* LSTM: values per step (24 for hourly: a day a step) */
+  size_t patch;             /* LSTM: values per step (24 for hourly: a day a step) */
   fc_parallel_for parallel; /* NULL = chunks in order on this thread */
   void *parallel_ctx;
   fc_neural_progress_fn progress; /* may be NULL */
@@ -117,8 +116,8 @@ int fc_neural_create(const fc_neural_params *p, fc_neural **out, fc_err *err);
 void fc_neural_destroy(fc_neural *m);
 
 /* Trains a net on series y[s][0..n[s]) (s < nseries). */
-int fc_neural_train(const double *const *y, const size_t *n, size_t nseries,
-                    const fc_neural_params *p, fc_neural **out, fc_err *err);
+int fc_neural_train(const double *const *y, const size_t *n, size_t nseries, const fc_neural_params *p, fc_neural **out,
+                    fc_err *err);
 
 size_t fc_neural_input(const fc_neural *m);
 size_t fc_neural_horizon(const fc_neural *m);
@@ -131,15 +130,13 @@ size_t fc_neural_steps(const fc_neural *m, size_t *best_step);
 /* Writes the h (<= horizon) x FC_NEURAL_NQ quantile forecasts of the
  * series y[0..n) into q (q[k*h + i]: level k, step i), sorted across the
  * levels at each step so that they never cross. */
-int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, double *q,
-                       fc_err *err);
+int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, double *q, fc_err *err);
 
 /* Fills f (initialized with its h and levels): mean = the median, levels
  * 80 and 95 from the quantile heads, other levels mean -/+ z sd where sd
  * is the 80 % band's half-width over z(0.9); sd likewise. nonneg clamps
  * at 0 as fc_forecast_normal_bounds does. */
-int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int nonneg,
-                            fc_forecast *f, fc_err *err);
+int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int nonneg, fc_forecast *f, fc_err *err);
 
 /* Direct access to the first member's weights and loss, for the gradient
  * check and tooling: nparams floats (one member's), and the mean pinball loss (returned) of count
@@ -147,8 +144,7 @@ int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int n
  * gradient of that mean written to grad (nparams; may be NULL). */
 size_t fc_neural_nparams(const fc_neural *m);
 float *fc_neural_weights(fc_neural *m);
-double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t count,
-                      float *grad);
+double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t count, float *grad);
 
 /* Byte format: "FCNEURAL" u32 version u32 arch (0 = N-BEATS, so nets saved
  * before the LSTM keep their bytes), u64 body length, body (the

@@ -28,11 +28,11 @@ extern "C" {
 #endif
 
 /* Ranges that more than one table or a parse function states. */
-#define FC_OPT_SEED_MAX 2147483647.0 /* seeds: 0..2^31-1 */
-#define FC_SEG_K_MAX 1000            /* segment --k: auto or 1..1000 */
-#define FC_SEG_MIN_PTS_MAX 100000
-#define FC_SEG_WINDOWS_MIN 2
-#define FC_SEG_WINDOWS_MAX 366
+#define FC_OPT_SEED_MAX     2147483647.0 /* seeds: 0..2^31-1 */
+#define FC_SEG_K_MAX        1000         /* segment --k: auto or 1..1000 */
+#define FC_SEG_MIN_PTS_MAX  100000
+#define FC_SEG_WINDOWS_MIN  2
+#define FC_SEG_WINDOWS_MAX  366
 #define FC_OPT_POSITIVE_MIN 1e-9 /* "a number > 0" */
 #define FC_OPT_POSITIVE_MAX 1e9
 

@@ -42,8 +42,8 @@ enum { FC_OPT_CLI = 1, FC_OPT_JSON = 2, FC_OPT_BOTH = 3 };
 typedef int (*fc_opt_parse_fn)(void *base, const char *text, fc_err *err);
 
 typedef struct fc_opt {
-  const char *name;      /* JSON key / query name, snake_case */
-  const char *flag;      /* the CLI flag without "--"; NULL: name with '-' for '_' */
+  const char *name; /* JSON key / query name, snake_case */
+  const char *flag; /* the CLI flag without "--"; NULL: name with '-' for '_' */
   fc_opt_type type;
   size_t offset;         /* the field in the operation's option struct */
   double lo, hi;         /* range of a number */

@@ -41,11 +41,7 @@ extern "C" {
 struct fc_json;
 struct fc_flowsim;
 
-typedef enum fc_project_method {
-  FC_PROJECT_RULE,
-  FC_PROJECT_ML,
-  FC_PROJECT_GBDT
-} fc_project_method;
+typedef enum fc_project_method { FC_PROJECT_RULE, FC_PROJECT_ML, FC_PROJECT_GBDT } fc_project_method;
 
 /* "rule", "ml", "gbdt". */
 const char *fc_project_method_name(fc_project_method m);
@@ -63,14 +59,14 @@ typedef struct fc_project_request {
   const char *scenario;
   size_t scenario_len;
   const struct fc_json *scenario_value;
-  uint64_t seed;             /* 0: the simulated paths' seed; the same seed gives the same bytes, native
+  uint64_t seed;                      /* 0: the simulated paths' seed; the same seed gives the same bytes, native
                               * and WASM. A model fitted here calibrates with its own fixed seed, so a
                               * kept model answers any request seed as a fresh fit would. */
-  int paths;                 /* simulated paths for "ml": 1000 (FC_PROJECT_PATHS_MIN..MAX) */
-  double target_probability; /* rebalancing aims below this P(breach within the horizon): 0.05 */
-  const struct fc_flowsim *model; /* a fitted flow model to reuse, or NULL */
+  int paths;                          /* simulated paths for "ml": 1000 (FC_PROJECT_PATHS_MIN..MAX) */
+  double target_probability;          /* rebalancing aims below this P(breach within the horizon): 0.05 */
+  const struct fc_flowsim *model;     /* a fitted flow model to reuse, or NULL */
   struct fc_flowsim_cache *sim_cache; /* simulated paths to reuse (flowsim.h), or NULL */
-  fc_progress_fn progress;   /* optional; may abort with FC_EABORTED */
+  fc_progress_fn progress;            /* optional; may abort with FC_EABORTED */
   void *user_data;
 } fc_project_request;
 

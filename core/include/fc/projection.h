@@ -36,10 +36,10 @@ extern "C" {
 #define FC_HORIZON_MAX 720
 
 typedef struct fc_projection_params {
-  int64_t now;            /* as_of; required */
-  int horizon_hours;      /* 48 (1..720) */
-  const char *tenant_id;  /* NULL: the only tenant in the data */
-  const char *currency;   /* NULL: every currency of the tenant */
+  int64_t now;           /* as_of; required */
+  int horizon_hours;     /* 48 (1..720) */
+  const char *tenant_id; /* NULL: the only tenant in the data */
+  const char *currency;  /* NULL: every currency of the tenant */
   /* Floors "USDC=25000,USD=10000" or "*=0" (decimal per currency scale);
    * NULL: 0 for every currency. */
   const char *floors;
@@ -56,7 +56,7 @@ fc_projection_params fc_projection_defaults(void);
 typedef struct fc_path_point {
   int hour;
   int64_t at;
-  int64_t balance; /* rule balance, minor units */
+  int64_t balance;      /* rule balance, minor units */
   double p10, p50, p90; /* currency units */
   double scheduled_out, scheduled_in, stream_drain, predicted_out, predicted_in;
   /* The 95 % band (currency units): the rule's equals the balance; ml's
@@ -84,7 +84,7 @@ typedef struct fc_stream_runway {
  * the window (minor units; inflows offset, negative); share its part of
  * all expected outflows there. */
 typedef struct fc_driver {
-  const char *kind; /* "scheduled_transfer", "stream", "recurring_payment", "unscheduled_outflows",
+  const char *kind;         /* "scheduled_transfer", "stream", "recurring_payment", "unscheduled_outflows",
                        "unscheduled_inflows", "month_end" (static strings) */
   char id[FC_TEXT_MAX + 1]; /* transfer, stream or counterparty id; "" for the others */
   int64_t amount;
@@ -159,8 +159,7 @@ typedef struct fc_projection {
 /* The rule projection. Errors: no tenant / several tenants and none named
  * (FC_EINVAL), unknown tenant or currency (FC_ENOTFOUND), bad floors or fx
  * spec (FC_EPARSE), horizon out of range (FC_ERANGE). */
-int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_projection **out,
-                    fc_err *err);
+int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_projection **out, fc_err *err);
 void fc_projection_destroy(fc_projection *p);
 /* Appends the projection as JSON (projection.md). FC_ENOMEM on failure. */
 int fc_projection_write_json(const fc_projection *p, fc_buf *out);

@@ -54,9 +54,9 @@ extern "C" {
 #endif
 
 #define FC_PROPHET_MAX_SEASONS 6
-#define FC_PROPHET_MIN_N 4
+#define FC_PROPHET_MIN_N       4
 /* Largest step (100 years of seconds) and number of uncertainty samples. */
-#define FC_PROPHET_MAX_STEP INT64_C(3162240000)
+#define FC_PROPHET_MAX_STEP    INT64_C(3162240000)
 #define FC_PROPHET_MAX_SAMPLES 10000000
 
 typedef struct fc_prophet_season {
@@ -77,15 +77,15 @@ typedef struct fc_prophet_params {
   int64_t t0;   /* epoch seconds of y[0], years 0001..9999 (used when step > 0) */
   int64_t step; /* seconds between values, 0..FC_PROPHET_MAX_STEP; 0 = no calendar */
   fc_prophet_season seasons[FC_PROPHET_MAX_SEASONS];
-  size_t nseasons;           /* 0 = automatic (needs step > 0) */
-  size_t n_changepoints;     /* candidates (25), fewer on short histories */
-  double changepoint_range;  /* share of the history with candidates (0.8) */
-  double changepoint_prior_scale;  /* Laplace scale tau (0.05) */
-  double seasonality_prior_scale;  /* 10 */
-  double holidays_prior_scale;     /* 10 */
-  double regressor_prior_scale;    /* 10, also business hours and month-end */
-  int business_hours;              /* 1 = add the indicator (calendar.h) */
-  int month_end;                   /* 1 = add the indicator (calendar.h) */
+  size_t nseasons;                /* 0 = automatic (needs step > 0) */
+  size_t n_changepoints;          /* candidates (25), fewer on short histories */
+  double changepoint_range;       /* share of the history with candidates (0.8) */
+  double changepoint_prior_scale; /* Laplace scale tau (0.05) */
+  double seasonality_prior_scale; /* 10 */
+  double holidays_prior_scale;    /* 10 */
+  double regressor_prior_scale;   /* 10, also business hours and month-end */
+  int business_hours;             /* 1 = add the indicator (calendar.h) */
+  int month_end;                  /* 1 = add the indicator (calendar.h) */
   fc_calendar_params calendar;
   const fc_prophet_holiday *holidays;
   size_t nholidays;
@@ -119,8 +119,7 @@ typedef struct fc_prophet fc_prophet;
  * bad params (calendar terms without a step, a regressor column with a
  * non-finite value or shorter than n, ...); FC_ETOOSHORT: n below
  * FC_PROPHET_MIN_N. */
-int fc_prophet_fit(const double *y, size_t n, const fc_prophet_params *p, fc_prophet **out,
-                   fc_err *err);
+int fc_prophet_fit(const double *y, size_t n, const fc_prophet_params *p, fc_prophet **out, fc_err *err);
 void fc_prophet_destroy(fc_prophet *m);
 
 /* Point forecast (MAP) and simulated sd for h steps after the history. */
@@ -142,8 +141,7 @@ double fc_prophet_sigma(const fc_prophet *m);
 /* Changepoints with |delta| >= threshold (in scaled units, Prophet's plot
  * uses 0.01): writes up to max history indices and rate changes (per step,
  * in the units of y) and returns how many there are in all. */
-size_t fc_prophet_changepoints(const fc_prophet *m, double threshold, size_t *index,
-                               double *rate_change, size_t max);
+size_t fc_prophet_changepoints(const fc_prophet *m, double threshold, size_t *index, double *rate_change, size_t max);
 /* Number of history values fitted. */
 size_t fc_prophet_length(const fc_prophet *m);
 

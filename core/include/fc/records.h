@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 /* Longest id, tenant, account or category text accepted (bytes). */
-#define FC_TEXT_MAX 256
+#define FC_TEXT_MAX          256
 /* A stream's flow rate is written with at least this many decimals beyond
  * its currency's scale (more when the rate has more), so answers keep the
  * form they had when rates were held in 10^-(scale+6) units. */
@@ -80,11 +80,7 @@ typedef struct fc_transfer {
   int64_t scheduled_for; /* FC_TIME_NONE when absent */
 } fc_transfer;
 
-typedef enum fc_stream_status {
-  FC_STREAM_ACTIVE,
-  FC_STREAM_PAUSED,
-  FC_STREAM_CANCELLED
-} fc_stream_status;
+typedef enum fc_stream_status { FC_STREAM_ACTIVE, FC_STREAM_PAUSED, FC_STREAM_CANCELLED } fc_stream_status;
 
 typedef struct fc_stream {
   const char *id;
@@ -142,9 +138,8 @@ typedef struct fc_batch fc_batch;
  * row's own code), *out = NULL, report (may be NULL) lists the bad rows and
  * err holds the first with a count of the rest. Limits: 1,000,000 rows,
  * FC_TEXT_MAX bytes per text field. */
-int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
-                   const fc_currencies *ccy, fc_batch **out, fc_load_report *report,
-                   fc_err *err);
+int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t len, const fc_currencies *ccy,
+                   fc_batch **out, fc_load_report *report, fc_err *err);
 /* The same from an already parsed JSON array (e.g. one member of a larger
  * request document); rows are named by their index in that array. A row
  * without tenant_id (partner_id for transactions) gets default_tenant when
@@ -154,8 +149,8 @@ int fc_batch_from_json(fc_record_kind kind, const struct fc_json *array, const f
                        const char *default_tenant, fc_batch **out, fc_load_report *report, fc_err *err);
 /* fc_batch_parse, except that a JSON object's unknown field is an error
  * (CSV columns are still matched by name and others ignored). */
-int fc_batch_parse_strict(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
-                          const fc_currencies *ccy, fc_batch **out, fc_load_report *report, fc_err *err);
+int fc_batch_parse_strict(fc_record_kind kind, fc_format fmt, const char *data, size_t len, const fc_currencies *ccy,
+                          fc_batch **out, fc_load_report *report, fc_err *err);
 void fc_batch_destroy(fc_batch *b);
 
 fc_record_kind fc_batch_kind(const fc_batch *b);

@@ -35,8 +35,7 @@ typedef struct fc_recurring {
 
 /* Finds the recurring pairs of tenant (NULL = every tenant); *out is
  * allocated (free with fc_recurring_free), sorted by from, to, currency. */
-int fc_recurring_detect(const fc_treasury *t, const char *tenant, fc_recurring **out, size_t *n,
-                        fc_err *err);
+int fc_recurring_detect(const fc_treasury *t, const char *tenant, fc_recurring **out, size_t *n, fc_err *err);
 void fc_recurring_free(fc_recurring *r);
 
 #ifdef __cplusplus

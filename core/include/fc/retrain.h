@@ -43,9 +43,9 @@
 extern "C" {
 #endif
 
-#define FC_RETRAIN_MAX 8          /* candidates evaluated per run, champion included */
+#define FC_RETRAIN_MAX         8  /* candidates evaluated per run, champion included */
 #define FC_RETRAIN_MAX_WINDOWS 16 /* rolling windows per run */
-#define FC_RETRAIN_NAME 16        /* configuration label, NUL included */
+#define FC_RETRAIN_NAME        16 /* configuration label, NUL included */
 
 typedef struct fc_retrain_config {
   char name[FC_RETRAIN_NAME]; /* registry label, e.g. "mstl_log" */
@@ -57,8 +57,8 @@ typedef struct fc_retrain_config {
  * (ascending, nperiods <= FC_MAX_PERIODS; 0 = non-seasonal: the seasonal
  * labels then fall back to their non-seasonal form). FC_EINVAL for an
  * unknown label, listing the known ones. */
-int fc_retrain_config_resolve(const char *name, const size_t *periods, size_t nperiods,
-                              fc_retrain_config *out, fc_err *err);
+int fc_retrain_config_resolve(const char *name, const size_t *periods, size_t nperiods, fc_retrain_config *out,
+                              fc_err *err);
 
 typedef struct fc_retrain_params {
   size_t periods[FC_MAX_PERIODS]; /* the series' seasonal periods, ascending */
@@ -116,8 +116,8 @@ typedef struct fc_retrain_result {
  * challenger is promoted; a challenger that could not be evaluated never
  * is. Returns 1 to promote, 0 to keep, and writes the reason (the figures
  * compared) to reason[0..cap). */
-int fc_retrain_decide(const fc_retrain_score *champion, const fc_retrain_score *challenger,
-                      size_t nwindows, double margin, char *reason, size_t cap);
+int fc_retrain_decide(const fc_retrain_score *champion, const fc_retrain_score *challenger, size_t nwindows,
+                      double margin, char *reason, size_t cap);
 
 /* Evaluates the champion (label, or NULL when there is none) and the
  * challengers on the same windows of y[0..n), decides, and fits the winner
@@ -130,14 +130,13 @@ int fc_retrain_decide(const fc_retrain_score *champion, const fc_retrain_score *
  * FC_ETOOSHORT when y cannot hold the windows after the longest minimum
  * history of the configurations; the fit's error when the winner cannot
  * be fitted or saved. */
-int fc_retrain_run(const double *y, size_t n, const char *champion, const char *challenger,
-                   const fc_retrain_params *p, fc_retrain_result *out, fc_buf *model,
-                   fc_err *err);
+int fc_retrain_run(const double *y, size_t n, const char *champion, const char *challenger, const fc_retrain_params *p,
+                   fc_retrain_result *out, fc_buf *model, fc_err *err);
 
 /* Fits configuration `name` on all of y[0..n) and appends its
  * fc_model_save bytes to out. */
-int fc_retrain_fit(const double *y, size_t n, const char *name, const size_t *periods,
-                   size_t nperiods, fc_buf *out, fc_err *err);
+int fc_retrain_fit(const double *y, size_t n, const char *name, const size_t *periods, size_t nperiods, fc_buf *out,
+                   fc_err *err);
 
 /* Writes scores[i] of r as a JSON object: config, windows, horizon,
  * origins (indices into the series), mase, smape, coverage80,

@@ -42,30 +42,30 @@ typedef enum fc_trend { FC_TREND_STABLE = 0, FC_TREND_GROWING = 1, FC_TREND_DECL
 const char *fc_trend_name(fc_trend t);
 
 typedef struct fc_segments_params {
-  const char *partner_id; /* only this partner; NULL: every partner */
-  int64_t from, to;       /* keep action_date in [from, to) (default: everything) */
-  fc_seg_method method;   /* default FC_SEG_KMEANS */
-  int k;                  /* clusters; 0 = auto by silhouette over [k_min, k_max] */
-  int k_min, k_max;       /* default 2..8 */
-  int n_init;             /* k-means restarts (default 10) */
-  uint64_t seed;          /* default 0 */
+  const char *partner_id;   /* only this partner; NULL: every partner */
+  int64_t from, to;         /* keep action_date in [from, to) (default: everything) */
+  fc_seg_method method;     /* default FC_SEG_KMEANS */
+  int k;                    /* clusters; 0 = auto by silhouette over [k_min, k_max] */
+  int k_min, k_max;         /* default 2..8 */
+  int n_init;               /* k-means restarts (default 10) */
+  uint64_t seed;            /* default 0 */
   size_t silhouette_sample; /* default 5000 */
-  size_t select_sample;   /* k = auto with more users than this: k is chosen on a
+  size_t select_sample;     /* k = auto with more users than this: k is chosen on a
                              seeded sample of this many users (their k-means and
                              silhouettes, silhouettes of at most silhouette_sample
                              of them), and the chosen fit's centres are refined on
                              every user by one k-means run. 0: every user
                              (default 3000) */
-  double eps;             /* DBSCAN radius in scaled units; <= 0: k-distance knee */
-  int min_pts;            /* DBSCAN density (default 5) */
-  fc_scale_kind scaling;  /* default FC_SCALE_ZSCORE (money and counts log1p'd first) */
-  int n_windows;          /* windows for trend and membership, >= 2 (default 4) */
-  double half_life_days;  /* recency weight halves every this many days (default 90) */
-  double trend_threshold; /* |relative spend slope per window| above which a
+  double eps;               /* DBSCAN radius in scaled units; <= 0: k-distance knee */
+  int min_pts;              /* DBSCAN density (default 5) */
+  fc_scale_kind scaling;    /* default FC_SCALE_ZSCORE (money and counts log1p'd first) */
+  int n_windows;            /* windows for trend and membership, >= 2 (default 4) */
+  double half_life_days;    /* recency weight halves every this many days (default 90) */
+  double trend_threshold;   /* |relative spend slope per window| above which a
                              trend is growing / declining (default 0.15) */
-  fc_progress_fn progress; /* may be NULL: stages "features" (at 0.1), then
+  fc_progress_fn progress;  /* may be NULL: stages "features" (at 0.1), then
                               the clustering's over 0.1..0.9, "membership" (1) */
-  void *user_data;         /* passed to progress */
+  void *user_data;          /* passed to progress */
 } fc_segments_params;
 
 fc_segments_params fc_segments_defaults(void);
@@ -94,44 +94,44 @@ typedef struct fc_user_features {
   double total, mean_amount, median_daily, freq30, recency_days, tenure_days;
   double interval_mean, interval_cv, refund_share, trend_slope;
   fc_trend trend;
-  double month_share[12];  /* share of spend by calendar month (January first) */
+  double month_share[12]; /* share of spend by calendar month (January first) */
   double quarter_share[4];
-  int top_categories[3];   /* indices into the result's categories, -1 if fewer */
+  int top_categories[3]; /* indices into the result's categories, -1 if fewer */
 } fc_user_features;
 
 typedef struct fc_segment {
-  int id;                  /* 0.. in the order found; DBSCAN noise is not a segment */
-  char label[64];          /* "High Spenders", ... (unique within a result) */
+  int id;         /* 0.. in the order found; DBSCAN noise is not a segment */
+  char label[64]; /* "High Spenders", ... (unique within a result) */
   size_t size;
   double avg_total, avg_amount, avg_freq30, avg_recency_days, avg_tenure_days;
   double avg_refund_share, declining_share;
-  int top_categories[3];   /* by spend; -1 if fewer */
-  int top_types[3];        /* by count; -1 if fewer */
+  int top_categories[3]; /* by spend; -1 if fewer */
+  int top_types[3];      /* by count; -1 if fewer */
 } fc_segment;
 
 typedef struct fc_segments_result {
   fc_seg_method method;
   size_t n_users;
   fc_user_features *users;
-  double *features;        /* n_users x FC_SEGF_COUNT, raw (unscaled) */
-  double *scaled;          /* the same after scaling: what was clustered */
-  int *segment;            /* n_users: segment id, or -1 for DBSCAN noise */
+  double *features; /* n_users x FC_SEGF_COUNT, raw (unscaled) */
+  double *scaled;   /* the same after scaling: what was clustered */
+  int *segment;     /* n_users: segment id, or -1 for DBSCAN noise */
   size_t n_segments;
   fc_segment *segments;
   /* n_users x n_member_cols probabilities summing to 1 per user; column c
    * < n_segments is segment c, column n_segments (DBSCAN only) is noise. */
   size_t n_member_cols;
   double *membership;
-  int *previous;           /* n_users: segment of the previous snapshot, -2 if none */
-  unsigned char *moving;   /* n_users: 1 when previous differs from segment */
+  int *previous;         /* n_users: segment of the previous snapshot, -2 if none */
+  unsigned char *moving; /* n_users: 1 when previous differs from segment */
   size_t n_types, n_categories;
   const char **types, **categories;
-  double *type_share;      /* n_users x n_types, by count */
-  int k;                   /* clusters found or chosen */
-  double silhouette;       /* sampled silhouette (NaN when undefined) */
-  double eps;              /* DBSCAN radius used (0 for k-means) */
-  int k_min, k_max;        /* k = auto: the range tried */
-  double *k_scores;        /* k = auto: silhouette of each k (NULL otherwise) */
+  double *type_share;         /* n_users x n_types, by count */
+  int k;                      /* clusters found or chosen */
+  double silhouette;          /* sampled silhouette (NaN when undefined) */
+  double eps;                 /* DBSCAN radius used (0 for k-means) */
+  int k_min, k_max;           /* k = auto: the range tried */
+  double *k_scores;           /* k = auto: silhouette of each k (NULL otherwise) */
   int64_t start_day, ref_day; /* analysis window, days since 1970-01-01 */
 } fc_segments_result;
 
@@ -144,7 +144,7 @@ typedef struct fc_segments_result {
 typedef struct fc_seg_day {
   const char *partner_id, *user_id, *transaction_type, *category;
   const char *currency;
-  int64_t day;       /* days since 1970-01-01 */
+  int64_t day; /* days since 1970-01-01 */
   int scale;
   int64_t count;     /* transactions */
   int64_t purchases; /* those that are not refunds and have amount > 0 */
@@ -158,18 +158,16 @@ typedef struct fc_seg_day {
  * id, the selection mixes currencies, or the users' features cannot be clustered (all identical, fewer
  * distinct users than k), and with FC_EABORTED when p.progress returns
  * nonzero. Free out with fc_segments_result_free, also after a failure. */
-int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
-                    fc_segments_result *out, fc_err *err);
+int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p, fc_segments_result *out, fc_err *err);
 /* Only the features (users, features, scaled, types, categories, window);
  * the clustering fields stay empty. */
-int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_params p,
-                         fc_segments_result *out, fc_err *err);
+int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_params p, fc_segments_result *out,
+                         fc_err *err);
 /* fc_segments_run over day rows instead of transactions: the same answer as
  * from the transactions they sum (rows of one key may come split). p.from
  * and p.to must fall on midnights UTC (FC_EINVAL otherwise); a row is kept
  * when its day starts in [from, to). Strings point into rows. */
-int fc_segments_run_days(const fc_seg_day *rows, size_t n, fc_segments_params p,
-                         fc_segments_result *out, fc_err *err);
+int fc_segments_run_days(const fc_seg_day *rows, size_t n, fc_segments_params p, fc_segments_result *out, fc_err *err);
 void fc_segments_result_free(fc_segments_result *r);
 
 /* Appends the segmentation answer as one JSON object: {"segments": [...],

@@ -15,19 +15,19 @@ extern "C" {
 #endif
 
 /* One table makes both the enum and fc_strerror(). */
-#define FC_STATUS_MAP(X)                                                    \
-  X(OK, 0, "ok")                                                            \
-  X(EINVAL, -1, "invalid argument")                                         \
-  X(ENOMEM, -2, "out of memory")                                            \
-  X(EPARSE, -3, "malformed input")                                          \
-  X(ERANGE, -4, "value out of range")                                       \
-  X(ENOTFOUND, -5, "not found")                                             \
-  X(EDUP, -6, "duplicate id")                                               \
-  X(ECURRENCY, -7, "unknown currency")                                      \
-  X(ETOOSHORT, -8, "history too short")                                     \
-  X(ECORRUPT, -9, "corrupt or truncated data")                              \
-  X(EUNSUPPORTED, -10, "unsupported")                                       \
-  X(EABORTED, -11, "aborted by caller")                                     \
+#define FC_STATUS_MAP(X)                       \
+  X(OK, 0, "ok")                               \
+  X(EINVAL, -1, "invalid argument")            \
+  X(ENOMEM, -2, "out of memory")               \
+  X(EPARSE, -3, "malformed input")             \
+  X(ERANGE, -4, "value out of range")          \
+  X(ENOTFOUND, -5, "not found")                \
+  X(EDUP, -6, "duplicate id")                  \
+  X(ECURRENCY, -7, "unknown currency")         \
+  X(ETOOSHORT, -8, "history too short")        \
+  X(ECORRUPT, -9, "corrupt or truncated data") \
+  X(EUNSUPPORTED, -10, "unsupported")          \
+  X(EABORTED, -11, "aborted by caller")        \
   X(ENUMERIC, -12, "numerical failure")
 
 typedef enum fc_status {

@@ -24,10 +24,10 @@ extern "C" {
 #define FC_TIME_NONE INT64_MIN
 /* The instants this module reads and writes: 0001-01-01T00:00:00Z and
  * 9999-12-31T23:59:59Z. */
-#define FC_TIME_MIN INT64_C(-62135596800)
-#define FC_TIME_MAX INT64_C(253402300799)
+#define FC_TIME_MIN  INT64_C(-62135596800)
+#define FC_TIME_MAX  INT64_C(253402300799)
 /* "2025-12-18T14:03:00Z" plus NUL. */
-#define FC_TIME_STR 21
+#define FC_TIME_STR  21
 
 int fc_time_parse(const char *s, size_t len, int64_t *out, fc_err *err);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ"; FC_TIME_NONE gives "". */

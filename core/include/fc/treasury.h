@@ -34,8 +34,8 @@ int fc_treasury_put_account(fc_treasury *t, const fc_account *a, fc_err *err);
 int fc_treasury_put_transfer(fc_treasury *t, const fc_transfer *tr, fc_err *err);
 int fc_treasury_put_stream(fc_treasury *t, const fc_stream *s, fc_err *err);
 /* fc_batch_parse + fc_treasury_add_batch. */
-int fc_treasury_load(fc_treasury *t, fc_record_kind kind, fc_format fmt, const char *data,
-                     size_t len, fc_load_report *report, fc_err *err);
+int fc_treasury_load(fc_treasury *t, fc_record_kind kind, fc_format fmt, const char *data, size_t len,
+                     fc_load_report *report, fc_err *err);
 
 const fc_currencies *fc_treasury_currencies(const fc_treasury *t);
 size_t fc_treasury_accounts(const fc_treasury *t, const fc_account **out);
@@ -52,8 +52,7 @@ fc_treasury *fc_treasury_clone(const fc_treasury *t);
 const fc_transfer *fc_treasury_find_transfer(const fc_treasury *t, const char *tenant, const char *id);
 const fc_stream *fc_treasury_find_stream(const fc_treasury *t, const char *tenant, const char *id);
 /* The account of (tenant, id), or NULL. */
-const fc_account *fc_treasury_find_account(const fc_treasury *t, const char *tenant,
-                                           const char *id);
+const fc_account *fc_treasury_find_account(const fc_treasury *t, const char *tenant, const char *id);
 
 /* The default "now" for a tenant's data (NULL: every tenant): the start of
  * the hour after its newest transfer was created, so that the whole

@@ -79,8 +79,8 @@ typedef struct fc_trends_anomaly {
  * against the mean bucket revenue of that series. */
 typedef struct fc_trends_season {
   int present;
-  size_t count;  /* 7 weekdays (Monday first) or 12 months (January first) */
-  double mean;   /* mean bucket revenue of the series it comes from */
+  size_t count; /* 7 weekdays (Monday first) or 12 months (January first) */
+  double mean;  /* mean bucket revenue of the series it comes from */
   double effect[12], percent[12];
   int peak, trough; /* indices */
 } fc_trends_season;
@@ -90,13 +90,13 @@ typedef struct fc_trends {
   char currency[FC_CCY_MAX];
   int scale;
   int utc_offset_minutes;
-  size_t rows;          /* transactions in the analysed buckets */
+  size_t rows;            /* transactions in the analysed buckets */
   size_t partial_buckets; /* cut buckets left out at the ends */
-  size_t n;             /* buckets */
-  int64_t *day;         /* n local day numbers (days since 1970-01-01) of each bucket's first day */
-  int64_t *revenue;     /* n sums in minor units */
-  size_t *count;        /* n transaction counts */
-  fc_decomposition d;   /* of revenue in currency units */
+  size_t n;               /* buckets */
+  int64_t *day;           /* n local day numbers (days since 1970-01-01) of each bucket's first day */
+  int64_t *revenue;       /* n sums in minor units */
+  size_t *count;          /* n transaction counts */
+  fc_decomposition d;     /* of revenue in currency units */
   fc_trends_season weekday, month;
   fc_trends_anomaly *anomalies; /* d.nanomalies, in date order */
   size_t nanomalies;
@@ -107,8 +107,7 @@ typedef struct fc_trends {
  * currencies without p.currency, a constant series; FC_ENOTFOUND: no
  * transaction selected; FC_ETOOSHORT: fewer than FC_TRENDS_MIN_BUCKETS
  * complete buckets; FC_ERANGE: a bucket sum overflows int64. */
-int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *p, fc_trends *out,
-                  fc_err *err);
+int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *p, fc_trends *out, fc_err *err);
 void fc_trends_free(fc_trends *t);
 
 /* Revenue per complete local bucket as fc_trends_run sums it, without
@@ -125,8 +124,8 @@ typedef struct fc_trends_series {
   int64_t *day, *revenue;
   size_t *count;
 } fc_trends_series;
-int fc_trends_series_build(const fc_transaction *v, size_t n, const fc_trends_params *p,
-                           fc_trends_series *out, fc_err *err);
+int fc_trends_series_build(const fc_transaction *v, size_t n, const fc_trends_params *p, fc_trends_series *out,
+                           fc_err *err);
 void fc_trends_series_free(fc_trends_series *s);
 /* The local day number of the first day of the bucket k steps after the
  * one starting on local day `day` (f day, week, month or quarter). */
@@ -138,8 +137,7 @@ int fc_trends_parse_offset(const char *s, int *minutes, fc_err *err);
 /* A from/to bound as the CLI, WASM and gateway read it: an ISO 8601 time,
  * or a date alone (YYYY-MM-DD), which is local midnight at the offset and,
  * for `to` (is_to = 1), takes in that whole day (the next midnight). */
-int fc_trends_parse_bound(const char *s, int is_to, int utc_offset_minutes, int64_t *out,
-                          fc_err *err);
+int fc_trends_parse_bound(const char *s, int is_to, int utc_offset_minutes, int64_t *out, fc_err *err);
 
 /* One JSON object: {"currency","granularity","utc_offset_minutes",
  * "transactions","partial_buckets","buckets":{"start":[dates],"revenue":

@@ -23,8 +23,8 @@ extern "C" {
 
 typedef struct fc_series_set {
   size_t count;
-  char **ids;        /* NUL-terminated series ids */
-  double **values;   /* values[i][0..lengths[i]) */
+  char **ids;      /* NUL-terminated series ids */
+  double **values; /* values[i][0..lengths[i]) */
   size_t *lengths;
   /* Optional timestamps (seconds since 1970-01-01 UTC) per value; NULL
    * when the input is step-indexed. */

@@ -44,8 +44,8 @@ int fc_whatif_apply_value(const fc_treasury *base, const char *tenant, const str
 
 /* fc_whatif_apply + fc_project_rule with params p (p->tenant_id is the
  * scenario's tenant). */
-int fc_whatif_project(const fc_treasury *base, const char *scenario_json, size_t len,
-                      const fc_projection_params *p, fc_projection **out, fc_err *err);
+int fc_whatif_project(const fc_treasury *base, const char *scenario_json, size_t len, const fc_projection_params *p,
+                      fc_projection **out, fc_err *err);
 
 #ifdef __cplusplus
 }

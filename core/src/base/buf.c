@@ -41,8 +41,7 @@ int fc_buf_failed(const fc_buf *b) { return b->failed; }
 void fc_buf_append(fc_buf *b, const void *p, size_t n) {
   void *data = b->data;
   if (b->failed) return;
-  if (n > SIZE_MAX - b->len - 1 ||
-      fc__grow(&data, &b->cap, b->len + n + 1, 1) != FC_OK) {
+  if (n > SIZE_MAX - b->len - 1 || fc__grow(&data, &b->cap, b->len + n + 1, 1) != FC_OK) {
     b->failed = 1;
     return;
   }

@@ -38,8 +38,7 @@ void fc_calendar_features(int64_t t, fc_calendar_params p, fc_calendar *out) {
   out->days_in_month = fc_days_in_month(out->year, out->month);
   out->hour = (int)((t - days * 86400) / 3600);
   out->iso_dow = fc_iso_dow(t);
-  out->is_business_hours = local_dow <= 5 && local_hour >= p.business_start_hour &&
-                           local_hour < p.business_end_hour;
+  out->is_business_hours = local_dow <= 5 && local_hour >= p.business_start_hour && local_hour < p.business_end_hour;
   out->is_month_end = out->day_of_month > out->days_in_month - p.month_end_days;
   out->week_period = out->iso_dow <= 2 ? FC_WEEK_START : out->iso_dow <= 4 ? FC_MID_WEEK : FC_WEEKEND;
 }

@@ -83,14 +83,12 @@ int fc_csv_next(fc_csv *c, fc_err *err) {
   if (c->p >= c->end) return 0;
   c->record_line = c->line;
   for (;;) {
-    if ((rc = start_field(c, used)) != FC_OK)
-      return fc__err(err, rc, "line %zu: too many fields", c->record_line);
+    if ((rc = start_field(c, used)) != FC_OK) return fc__err(err, rc, "line %zu: too many fields", c->record_line);
     if (c->p < c->end && *c->p == '"') {
       size_t quote_line = c->line;
       c->p++;
       for (;;) {
-        if (c->p >= c->end)
-          return fc__err(err, FC_EPARSE, "line %zu: quoted field never closed", quote_line);
+        if (c->p >= c->end) return fc__err(err, FC_EPARSE, "line %zu: quoted field never closed", quote_line);
         if (*c->p == '"') {
           if (c->p + 1 < c->end && c->p[1] == '"') {
             c->p += 2;
@@ -107,8 +105,7 @@ int fc_csv_next(fc_csv *c, fc_err *err) {
         return fc__err(err, FC_EPARSE, "line %zu: text after a closing quote", c->line);
     } else {
       while (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r') {
-        if (*c->p == '"')
-          return fc__err(err, FC_EPARSE, "line %zu: quote inside an unquoted field", c->line);
+        if (*c->p == '"') return fc__err(err, FC_EPARSE, "line %zu: quote inside an unquoted field", c->line);
         if (put_char(c, &used, *c->p++) != FC_OK) goto nomem;
       }
     }

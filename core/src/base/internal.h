@@ -14,10 +14,10 @@
 #include <stdlib.h>
 
 #ifndef FC_MALLOC
-#define FC_MALLOC malloc
-#define FC_CALLOC calloc
+#define FC_MALLOC  malloc
+#define FC_CALLOC  calloc
 #define FC_REALLOC realloc
-#define FC_FREE free
+#define FC_FREE    free
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -27,9 +27,7 @@
 #endif
 
 static inline void *fc__malloc(size_t n) { return FC_MALLOC(n ? n : 1); }
-static inline void *fc__calloc(size_t n, size_t size) {
-  return FC_CALLOC(n ? n : 1, size ? size : 1);
-}
+static inline void *fc__calloc(size_t n, size_t size) { return FC_CALLOC(n ? n : 1, size ? size : 1); }
 static inline void fc__free(void *p) { FC_FREE(p); }
 
 /* malloc/realloc of n elements of size bytes; NULL on overflow. */
@@ -51,7 +49,7 @@ int fc__grow(void **p, size_t *cap, size_t need, size_t size);
 int fc__cmp_double(const void *a, const void *b);
 
 /* The core's short names for status.h's fc_err_set and fc_err_prefix. */
-#define fc__err fc_err_set
+#define fc__err        fc_err_set
 #define fc__err_prefix fc_err_prefix
 
 #define FC__MIN(a, b) ((a) < (b) ? (a) : (b))

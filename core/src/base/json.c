@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define MAX_DEPTH 64
-#define CHUNK 16384
+#define CHUNK     16384
 
 typedef struct chunk {
   struct chunk *next;
@@ -55,8 +55,7 @@ static int fail(parser *ps, int code, const char *what) {
 }
 
 static void skip_ws(parser *ps) {
-  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-    ps->p++;
+  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
 }
 
 int fc_utf8_valid(const char *s, size_t len) {
@@ -78,8 +77,7 @@ int fc_utf8_valid(const char *s, size_t len) {
       if ((p[k] & 0xC0) != 0x80) return 0;
       cp = (cp << 6) | (p[k] & 0x3F);
     }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
       return 0;
     p += n + 1;
   }
@@ -162,8 +160,8 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
       ps->p += 4;
       if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(ps, FC_EPARSE, "lone low surrogate");
       if (cp >= 0xD800 && cp <= 0xDBFF) {
-        if (q - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' || hex4(ps->p + 2, &lo) != 0 ||
-            lo < 0xDC00 || lo > 0xDFFF)
+        if (q - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' || hex4(ps->p + 2, &lo) != 0 || lo < 0xDC00 ||
+            lo > 0xDFFF)
           return fail(ps, FC_EPARSE, "unpaired surrogate");
         ps->p += 6;
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -262,8 +260,7 @@ static int parse_container(parser *ps, fc_json *v, int is_object) {
 
 static int literal(parser *ps, const char *word, fc_json_type t, fc_json *v) {
   size_t n = strlen(word);
-  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
-    return fail(ps, FC_EPARSE, "unexpected character");
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, FC_EPARSE, "unexpected character");
   ps->p += n;
   v->type = t;
   return FC_OK;
@@ -279,7 +276,8 @@ static int parse_value(parser *ps, fc_json *v) {
   case 't': return literal(ps, "true", FC_JSON_TRUE, v);
   case 'f': return literal(ps, "false", FC_JSON_FALSE, v);
   case 'n': return literal(ps, "null", FC_JSON_NULL, v);
-  case 'N': case 'I': return fail(ps, FC_EPARSE, "NaN and Infinity are not JSON numbers");
+  case 'N':
+  case 'I': return fail(ps, FC_EPARSE, "NaN and Infinity are not JSON numbers");
   default:
     if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) return parse_number(ps, v);
     return fail(ps, FC_EPARSE, "unexpected character");

@@ -6,16 +6,15 @@
 
 /* ISO 4217 active codes. They default to 2 decimals, as the formats spec
  * says; a deployment that wants JPY=0 configures it. */
-static const char iso4217[] =
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB "
-    "BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP "
-    "DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF "
-    "IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK "
-    "LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN "
-    "NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF "
-    "SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND "
-    "TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER "
-    "ZAR ZMW ZWL";
+static const char iso4217[] = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB "
+                              "BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP "
+                              "DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF "
+                              "IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK "
+                              "LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN "
+                              "NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF "
+                              "SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND "
+                              "TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER "
+                              "ZAR ZMW ZWL";
 
 typedef struct {
   char code[FC_CCY_MAX];
@@ -71,8 +70,7 @@ int fc_currencies_set(fc_currencies *c, const char *code, int scale, fc_err *err
     size_t i = position(c, code, &found);
     if (!found) {
       void *v = c->v;
-      if (fc__grow(&v, &c->cap, c->n + 1, sizeof *c->v) != FC_OK)
-        return fc__err(err, FC_ENOMEM, "out of memory");
+      if (fc__grow(&v, &c->cap, c->n + 1, sizeof *c->v) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
       c->v = v;
       memmove(&c->v[i + 1], &c->v[i], (c->n - i) * sizeof *c->v);
       c->n++;
@@ -162,8 +160,7 @@ int fc_currencies_configure(fc_currencies *c, const char *spec, fc_err *err) {
     void *v = c->v; /* room for every item as a new code: adding cannot fail later */
     size_t items = 1;
     for (p = spec; *p; p++) items += *p == ',';
-    if (fc__grow(&v, &c->cap, c->n + items, sizeof *c->v) != FC_OK)
-      return fc__err(err, FC_ENOMEM, "out of memory");
+    if (fc__grow(&v, &c->cap, c->n + items, sizeof *c->v) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
     c->v = v;
   }
   for (p = spec; *p;) {
@@ -338,8 +335,8 @@ int fc_decimal_parse(const char *s, size_t len, fc_decimal *out, fc_err *err) {
     }
     if (v == 0 && s[k] == '0') continue; /* leading zeros are not significant */
     if (++digits > FC_DECIMAL_DIGITS_MAX)
-      return fc__err(err, FC_ERANGE, "'%.*s' has more than %d significant digits (the most held exactly)",
-                     shown, s, FC_DECIMAL_DIGITS_MAX);
+      return fc__err(err, FC_ERANGE, "'%.*s' has more than %d significant digits (the most held exactly)", shown, s,
+                     FC_DECIMAL_DIGITS_MAX);
     v = v * 10 + (uint64_t)(s[k] - '0');
   }
   out->units = neg ? -(int64_t)v : (int64_t)v;
@@ -348,8 +345,7 @@ int fc_decimal_parse(const char *s, size_t len, fc_decimal *out, fc_err *err) {
 }
 
 int fc_decimal_valid(fc_decimal d) {
-  return d.decimals >= 0 && d.decimals <= FC_DECIMAL_DIGITS_MAX && d.units > -decimal_limit &&
-         d.units < decimal_limit;
+  return d.decimals >= 0 && d.decimals <= FC_DECIMAL_DIGITS_MAX && d.units > -decimal_limit && d.units < decimal_limit;
 }
 
 int fc_decimal_format(fc_decimal d, int min_decimals, char *buf, size_t cap) {

@@ -12,7 +12,7 @@
 #include "internal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define DAY_SECONDS 86400
+#define DAY_SECONDS  86400
 
 /* ---- shared text readers --------------------------------------------- */
 
@@ -87,19 +87,17 @@ static const fc_opt seg_opts[] = {
      "first action_date kept, inclusive (ISO 8601 or epoch seconds)"},
     {"to", NULL, FC_OPT_TEXT, 0, 0, 0, seg_to, FC_OPT_BOTH, "TIME",
      "end, exclusive; a date alone (YYYY-MM-DD) includes that whole day"},
-    {"method", NULL, FC_OPT_TEXT, 0, 0, 0, seg_method, FC_OPT_BOTH, "kmeans|dbscan",
-     "clustering (default kmeans)"},
+    {"method", NULL, FC_OPT_TEXT, 0, 0, 0, seg_method, FC_OPT_BOTH, "kmeans|dbscan", "clustering (default kmeans)"},
     {"k", NULL, FC_OPT_TEXT, 0, 0, 0, seg_k, FC_OPT_BOTH, "auto|N",
      "k-means clusters: auto picks 2..8 by silhouette, or 1..1000 (default auto)"},
     {"seed", NULL, FC_OPT_U64, SEG(seed), 0, FC_OPT_SEED_MAX, NULL, FC_OPT_BOTH, "S", "random seed"},
     {"eps", NULL, FC_OPT_DOUBLE, SEG(eps), 0, FC_OPT_POSITIVE_MAX, NULL, FC_OPT_BOTH, "E",
      "DBSCAN radius in scaled units; 0: the k-distance knee"},
-    {"min_pts", NULL, FC_OPT_INT, SEG(min_pts), 1, FC_SEG_MIN_PTS_MAX, NULL, FC_OPT_BOTH, "N",
-     "DBSCAN density"},
-    {"windows", NULL, FC_OPT_INT, SEG(n_windows), FC_SEG_WINDOWS_MIN, FC_SEG_WINDOWS_MAX, NULL,
-     FC_OPT_BOTH, "N", "windows for the spending trend and membership"},
-    {"half_life_days", "half-life", FC_OPT_DOUBLE, SEG(half_life_days), FC_OPT_POSITIVE_MIN,
-     FC_OPT_POSITIVE_MAX, NULL, FC_OPT_BOTH, "DAYS", "recency weight halves every DAYS days"},
+    {"min_pts", NULL, FC_OPT_INT, SEG(min_pts), 1, FC_SEG_MIN_PTS_MAX, NULL, FC_OPT_BOTH, "N", "DBSCAN density"},
+    {"windows", NULL, FC_OPT_INT, SEG(n_windows), FC_SEG_WINDOWS_MIN, FC_SEG_WINDOWS_MAX, NULL, FC_OPT_BOTH, "N",
+     "windows for the spending trend and membership"},
+    {"half_life_days", "half-life", FC_OPT_DOUBLE, SEG(half_life_days), FC_OPT_POSITIVE_MIN, FC_OPT_POSITIVE_MAX, NULL,
+     FC_OPT_BOTH, "DAYS", "recency weight halves every DAYS days"},
 };
 const fc_opt_table fc_segments_optable = {"segment", seg_opts, ARRAY_LEN(seg_opts)};
 
@@ -138,9 +136,7 @@ static int tr_from(void *base, const char *s, fc_err *err) {
   return tr_bound(s, &((fc_trends_options *)base)->from, err);
 }
 
-static int tr_to(void *base, const char *s, fc_err *err) {
-  return tr_bound(s, &((fc_trends_options *)base)->to, err);
-}
+static int tr_to(void *base, const char *s, fc_err *err) { return tr_bound(s, &((fc_trends_options *)base)->to, err); }
 
 int fc_trends_options_finish(fc_trends_options *o, fc_err *err) {
   int rc = FC_OK;
@@ -189,23 +185,21 @@ static int gb_objective(void *base, const char *s, fc_err *err) {
 static const fc_opt gb_opts[] = {
     {"target", NULL, FC_OPT_STRING, GB(target), 0, 0, NULL, FC_OPT_BOTH, "COL",
      "the column to predict (required); every other column is a feature"},
-    {"objective", NULL, FC_OPT_TEXT, 0, 0, 0, gb_objective, FC_OPT_BOTH,
-     "l2|l1|huber|quantile|poisson|tweedie", "the loss (default l2)"},
+    {"objective", NULL, FC_OPT_TEXT, 0, 0, 0, gb_objective, FC_OPT_BOTH, "l2|l1|huber|quantile|poisson|tweedie",
+     "the loss (default l2)"},
     {"alpha", NULL, FC_OPT_DOUBLE, GB(p.alpha), 0, 1, NULL, FC_OPT_BOTH, "A", "quantile level"},
     {"learning_rate", NULL, FC_OPT_DOUBLE, GB(p.learning_rate), 0, 1e6, NULL, FC_OPT_BOTH, "R",
      "shrinkage of each tree"},
     {"rounds", NULL, FC_OPT_INT, GB(p.rounds), 1, 1000000, NULL, FC_OPT_BOTH, "N", "boosting rounds"},
-    {"num_leaves", NULL, FC_OPT_INT, GB(p.num_leaves), 2, 131072, NULL, FC_OPT_BOTH, "L",
-     "leaves per tree"},
-    {"max_depth", NULL, FC_OPT_INT, GB(p.max_depth), -1, 1000, NULL, FC_OPT_BOTH, "D",
-     "depth limit; <= 0 unlimited"},
+    {"num_leaves", NULL, FC_OPT_INT, GB(p.num_leaves), 2, 131072, NULL, FC_OPT_BOTH, "L", "leaves per tree"},
+    {"max_depth", NULL, FC_OPT_INT, GB(p.max_depth), -1, 1000, NULL, FC_OPT_BOTH, "D", "depth limit; <= 0 unlimited"},
     {"min_data_in_leaf", NULL, FC_OPT_INT, GB(p.min_data_in_leaf), 1, 1e9, NULL, FC_OPT_BOTH, "N",
      "rows per leaf at least"},
     {"seed", NULL, FC_OPT_U64, GB(p.seed), 0, FC_OPT_SEED_MAX, NULL, FC_OPT_BOTH, "S", "random seed"},
     {"threads", NULL, FC_OPT_INT, GB(p.threads), 1, 64, NULL, FC_OPT_CLI, "T",
      "worker threads; the model does not depend on them"},
-    {"early_stopping", NULL, FC_OPT_INT, GB(p.early_stopping_rounds), 0, 1000000, NULL, FC_OPT_CLI,
-     "N", "stop after N rounds without a better validation loss; 0 off"},
+    {"early_stopping", NULL, FC_OPT_INT, GB(p.early_stopping_rounds), 0, 1000000, NULL, FC_OPT_CLI, "N",
+     "stop after N rounds without a better validation loss; 0 off"},
     {"categorical", NULL, FC_OPT_STRING, GB(categorical), 0, 0, NULL, FC_OPT_CLI, "COL[,COL...]",
      "feature columns read as categories"},
 };

@@ -48,11 +48,8 @@ int fc_opt_set(const fc_opt *o, void *base, const char *text, fc_err *err) {
   double d;
   int rc;
   switch (o->type) {
-  case FC_OPT_STRING:
-    *(const char **)(void *)dst = text;
-    return FC_OK;
-  case FC_OPT_TEXT:
-    return o->parse(base, text, err);
+  case FC_OPT_STRING: *(const char **)(void *)dst = text; return FC_OK;
+  case FC_OPT_TEXT: return o->parse(base, text, err);
   case FC_OPT_SWITCH:
     if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
       return fc__err(err, FC_EINVAL, "expected true or false, got \"%s\"", text);
@@ -65,8 +62,7 @@ int fc_opt_set(const fc_opt *o, void *base, const char *text, fc_err *err) {
     if ((rc = fc_opt_number(text, o->lo, o->hi, 1, &d, err)) == FC_OK) *(int *)(void *)dst = (int)d;
     return rc;
   case FC_OPT_U64:
-    if ((rc = fc_opt_number(text, o->lo, o->hi, 1, &d, err)) == FC_OK)
-      *(uint64_t *)(void *)dst = (uint64_t)d;
+    if ((rc = fc_opt_number(text, o->lo, o->hi, 1, &d, err)) == FC_OK) *(uint64_t *)(void *)dst = (uint64_t)d;
     return rc;
   }
   return fc__err(err, FC_EINVAL, "option %s: unknown type", o->name);
@@ -102,9 +98,7 @@ int fc_opt_set_json(const fc_opt *o, void *base, const fc_json *v, fc_err *err) 
   if (!json_fits(o->type, v->type))
     return fc__err(err, FC_EINVAL, "expected %s, got %s", type_words(o->type), fc_json_type_name(v->type));
   switch (v->type) {
-  case FC_JSON_NULL:
-    *(const char **)(void *)((char *)base + o->offset) = NULL;
-    return FC_OK;
+  case FC_JSON_NULL: *(const char **)(void *)((char *)base + o->offset) = NULL; return FC_OK;
   case FC_JSON_TRUE:
   case FC_JSON_FALSE: return fc_opt_set(o, base, v->type == FC_JSON_TRUE ? "true" : "false", err);
   case FC_JSON_NUMBER: /* its source text, which is not NUL-terminated */

@@ -33,35 +33,59 @@ typedef struct {
   fc_json_type jtype[MAX_COLS]; /* JSON type, or FC_JSON_STRING for CSV */
 } row;
 
-static const column account_cols[] = {
-    {"id", TEXT, 1}, {"tenant_id", TEXT, 1}, {"currency", CCY, 1},
-    {"balance_available", DECIMAL, 1}, {"allow_overdraft", BOOL, 0}, {NULL, TEXT, 0}};
+static const column account_cols[] = {{"id", TEXT, 1},
+                                      {"tenant_id", TEXT, 1},
+                                      {"currency", CCY, 1},
+                                      {"balance_available", DECIMAL, 1},
+                                      {"allow_overdraft", BOOL, 0},
+                                      {NULL, TEXT, 0}};
 enum { A_ID, A_TENANT, A_CCY, A_BALANCE, A_OVERDRAFT };
 
-static const column transfer_cols[] = {
-    {"id", TEXT, 1}, {"tenant_id", TEXT, 1}, {"from_account_id", OPT_TEXT, 0},
-    {"to_account_id", OPT_TEXT, 0}, {"currency", CCY, 1}, {"amount", DECIMAL, 1},
-    {"status", ENUM, 1}, {"created_at", TIME, 1}, {"scheduled_for", OPT_TIME, 0},
-    {NULL, TEXT, 0}};
+static const column transfer_cols[] = {{"id", TEXT, 1},
+                                       {"tenant_id", TEXT, 1},
+                                       {"from_account_id", OPT_TEXT, 0},
+                                       {"to_account_id", OPT_TEXT, 0},
+                                       {"currency", CCY, 1},
+                                       {"amount", DECIMAL, 1},
+                                       {"status", ENUM, 1},
+                                       {"created_at", TIME, 1},
+                                       {"scheduled_for", OPT_TIME, 0},
+                                       {NULL, TEXT, 0}};
 enum { T_ID, T_TENANT, T_FROM, T_TO, T_CCY, T_AMOUNT, T_STATUS, T_CREATED, T_SCHEDULED };
 
-static const column stream_cols[] = {
-    {"id", TEXT, 1}, {"tenant_id", TEXT, 1}, {"currency", CCY, 1},
-    {"flow_rate_per_second", RATE, 1}, {"funded_amount", DECIMAL, 1},
-    {"total_streamed", DECIMAL, 1}, {"status", ENUM, 1}, {"started_at", TIME, 1},
-    {"cancelled_at", OPT_TIME, 0}, {"total_paused_seconds", INT, 0},
-    {"last_pause_at", OPT_TIME, 0}, {NULL, TEXT, 0}};
-enum { S_ID, S_TENANT, S_CCY, S_RATE, S_FUNDED, S_STREAMED, S_STATUS, S_STARTED, S_CANCELLED,
-       S_PAUSED_SECS, S_LAST_PAUSE };
+static const column stream_cols[] = {{"id", TEXT, 1},
+                                     {"tenant_id", TEXT, 1},
+                                     {"currency", CCY, 1},
+                                     {"flow_rate_per_second", RATE, 1},
+                                     {"funded_amount", DECIMAL, 1},
+                                     {"total_streamed", DECIMAL, 1},
+                                     {"status", ENUM, 1},
+                                     {"started_at", TIME, 1},
+                                     {"cancelled_at", OPT_TIME, 0},
+                                     {"total_paused_seconds", INT, 0},
+                                     {"last_pause_at", OPT_TIME, 0},
+                                     {NULL, TEXT, 0}};
+enum {
+  S_ID,
+  S_TENANT,
+  S_CCY,
+  S_RATE,
+  S_FUNDED,
+  S_STREAMED,
+  S_STATUS,
+  S_STARTED,
+  S_CANCELLED,
+  S_PAUSED_SECS,
+  S_LAST_PAUSE
+};
 
 static const column ledger_cols[] = {
     {"account_id", TEXT, 1}, {"at", TIME, 1}, {"balance", DECIMAL, 1}, {NULL, TEXT, 0}};
 enum { L_ACCOUNT, L_AT, L_BALANCE };
 
-static const column txn_cols[] = {
-    {"id", TEXT, 1}, {"partner_id", TEXT, 1}, {"user_id", TEXT, 1},
-    {"action_date", TIME, 1}, {"amount", DECIMAL, 1}, {"transaction_type", TEXT, 1},
-    {"category", OPT_TEXT, 0}, {"currency", CCY, 0}, {NULL, TEXT, 0}};
+static const column txn_cols[] = {{"id", TEXT, 1},           {"partner_id", TEXT, 1}, {"user_id", TEXT, 1},
+                                  {"action_date", TIME, 1},  {"amount", DECIMAL, 1},  {"transaction_type", TEXT, 1},
+                                  {"category", OPT_TEXT, 0}, {"currency", CCY, 0},    {NULL, TEXT, 0}};
 enum { X_ID, X_PARTNER, X_USER, X_DATE, X_AMOUNT, X_TYPE, X_CATEGORY, X_CCY };
 
 static const column *schema_of(fc_record_kind k) {
@@ -161,8 +185,7 @@ static int get_text(ctx *c, int i, const char **out) {
   if (n > FC_TEXT_MAX) return field_err(c, i, FC_ERANGE, "longer than 256 bytes");
   if (!fc_utf8_valid(s, n)) return field_err(c, i, FC_EPARSE, "not valid UTF-8");
   for (size_t k = 0; k < n; k++)
-    if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f)
-      return field_err(c, i, FC_EPARSE, "control character in text");
+    if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return field_err(c, i, FC_EPARSE, "control character in text");
   *out = fc__pool_strndup(&c->b->pool, s, n);
   return *out ? FC_OK : field_err(c, i, FC_ENOMEM, "out of memory");
 }
@@ -246,13 +269,11 @@ static int get_bool(ctx *c, int i, int *out) {
     *out = 0;
     return FC_OK;
   }
-  if (c->r->jtype[i] == FC_JSON_TRUE || strcmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
-      strcmp(s, "yes") == 0) {
+  if (c->r->jtype[i] == FC_JSON_TRUE || strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "yes") == 0) {
     *out = 1;
     return FC_OK;
   }
-  if (c->r->jtype[i] == FC_JSON_FALSE || strcmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
-      strcmp(s, "no") == 0) {
+  if (c->r->jtype[i] == FC_JSON_FALSE || strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcmp(s, "no") == 0) {
     *out = 0;
     return FC_OK;
   }
@@ -281,8 +302,7 @@ static int build_account(ctx *c, fc_account *a) {
       (rc = get_bool(c, A_OVERDRAFT, &a->allow_overdraft)))
     return rc;
   if (a->balance_available < 0 && !a->allow_overdraft)
-    return fc__err(c->err, FC_ERANGE,
-                   "balance_available: negative, but the account does not allow overdraft");
+    return fc__err(c->err, FC_ERANGE, "balance_available: negative, but the account does not allow overdraft");
   return FC_OK;
 }
 
@@ -291,12 +311,9 @@ static int build_transfer(ctx *c, fc_transfer *t) {
   int rc, st = 0;
   memset(t, 0, sizeof *t);
   if ((rc = get_text(c, T_ID, &t->id)) || (rc = get_text(c, T_TENANT, &t->tenant_id)) ||
-      (rc = get_text(c, T_FROM, &t->from_account_id)) ||
-      (rc = get_text(c, T_TO, &t->to_account_id)) ||
-      (rc = get_currency(c, T_CCY, t->currency, &t->scale)) ||
-      (rc = get_decimal(c, T_AMOUNT, t->scale, &t->amount)) ||
-      (rc = get_enum(c, T_STATUS, statuses, 4, &st)) ||
-      (rc = get_time(c, T_CREATED, &t->created_at)) ||
+      (rc = get_text(c, T_FROM, &t->from_account_id)) || (rc = get_text(c, T_TO, &t->to_account_id)) ||
+      (rc = get_currency(c, T_CCY, t->currency, &t->scale)) || (rc = get_decimal(c, T_AMOUNT, t->scale, &t->amount)) ||
+      (rc = get_enum(c, T_STATUS, statuses, 4, &st)) || (rc = get_time(c, T_CREATED, &t->created_at)) ||
       (rc = get_time(c, T_SCHEDULED, &t->scheduled_for)))
     return rc;
   t->status = (fc_transfer_status)st;
@@ -313,12 +330,10 @@ static int build_stream(ctx *c, fc_stream *s) {
   int rc, st = 0;
   memset(s, 0, sizeof *s);
   if ((rc = get_text(c, S_ID, &s->id)) || (rc = get_text(c, S_TENANT, &s->tenant_id)) ||
-      (rc = get_currency(c, S_CCY, s->currency, &s->scale)) ||
-      (rc = get_rate(c, S_RATE, &s->flow_rate)) ||
+      (rc = get_currency(c, S_CCY, s->currency, &s->scale)) || (rc = get_rate(c, S_RATE, &s->flow_rate)) ||
       (rc = get_decimal(c, S_FUNDED, s->scale, &s->funded_amount)) ||
       (rc = get_decimal(c, S_STREAMED, s->scale, &s->total_streamed)) ||
-      (rc = get_enum(c, S_STATUS, statuses, 3, &st)) ||
-      (rc = get_time(c, S_STARTED, &s->started_at)) ||
+      (rc = get_enum(c, S_STATUS, statuses, 3, &st)) || (rc = get_time(c, S_STARTED, &s->started_at)) ||
       (rc = get_time(c, S_CANCELLED, &s->cancelled_at)) ||
       (rc = get_int(c, S_PAUSED_SECS, 0, INT64_C(100) * 365 * 86400, &s->total_paused_seconds)) ||
       (rc = get_time(c, S_LAST_PAUSE, &s->last_pause_at)))
@@ -340,9 +355,8 @@ static int build_ledger(ctx *c, fc_ledger_entry *l) {
    * to be a decimal of at most FC_SCALE_MAX decimals, checked at its own
    * number of decimals so that large balances stay within range. */
   const char *dot = c->r->present[L_BALANCE] ? memchr(c->r->text[L_BALANCE], '.', c->r->len[L_BALANCE]) : NULL;
-  int decimals = dot ? (int)FC__MIN(c->r->len[L_BALANCE] - (size_t)(dot - c->r->text[L_BALANCE]) - 1,
-                                    (size_t)FC_SCALE_MAX)
-                     : 0;
+  int decimals =
+      dot ? (int)FC__MIN(c->r->len[L_BALANCE] - (size_t)(dot - c->r->text[L_BALANCE]) - 1, (size_t)FC_SCALE_MAX) : 0;
   if ((rc = get_text(c, L_ACCOUNT, &l->account_id)) || (rc = get_time(c, L_AT, &l->at)) ||
       (rc = get_decimal(c, L_BALANCE, decimals, &check)))
     return rc;
@@ -355,8 +369,7 @@ static int build_transaction(ctx *c, fc_transaction *x) {
   memset(x, 0, sizeof *x);
   if ((rc = get_text(c, X_ID, &x->id)) || (rc = get_text(c, X_PARTNER, &x->partner_id)) ||
       (rc = get_text(c, X_USER, &x->user_id)) || (rc = get_time(c, X_DATE, &x->action_date)) ||
-      (rc = get_text(c, X_TYPE, &x->transaction_type)) ||
-      (rc = get_text(c, X_CATEGORY, &x->category)))
+      (rc = get_text(c, X_TYPE, &x->transaction_type)) || (rc = get_text(c, X_CATEGORY, &x->category)))
     return rc;
   if (c->r->present[X_CCY] && c->r->len[X_CCY] > 0) {
     if ((rc = get_currency(c, X_CCY, x->currency, &x->scale)) != FC_OK) return rc;
@@ -486,8 +499,7 @@ static int header_index(const column *cols, const char *name, size_t len) {
   return -1;
 }
 
-static int parse_csv(fc_batch *b, const fc_currencies *ccy, const char *data, size_t len,
-                     collector *co) {
+static int parse_csv(fc_batch *b, const fc_currencies *ccy, const char *data, size_t len, collector *co) {
   fc_csv csv;
   fc_err e;
   int map[MAX_COLS * 8], nmap, rc;
@@ -544,8 +556,7 @@ static int parse_csv(fc_batch *b, const fc_currencies *ccy, const char *data, si
       if (memchr(r.text[map[f]], '\0', r.len[map[f]]) != NULL)
         fc__err(&e, FC_EPARSE, "%s: NUL byte in the field", cols[map[f]].name);
     }
-    if ((e.code != FC_OK || add_row(b, ccy, &r, &e) != FC_OK) &&
-        row_failed(co, AT_LINE, csv.record_line, &e) != FC_OK)
+    if ((e.code != FC_OK || add_row(b, ccy, &r, &e) != FC_OK) && row_failed(co, AT_LINE, csv.record_line, &e) != FC_OK)
       break;
   }
   fc_csv_free(&csv);
@@ -602,8 +613,7 @@ static int json_array_rows(fc_batch *b, const fc_currencies *ccy, const fc_json 
   return FC_OK;
 }
 
-static int parse_json(fc_batch *b, const fc_currencies *ccy, const char *data, size_t len,
-                      collector *co) {
+static int parse_json(fc_batch *b, const fc_currencies *ccy, const char *data, size_t len, collector *co) {
   size_t i = 0;
   fc_err e;
   while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r')) i++;
@@ -691,10 +701,8 @@ static int batch_build(fc_record_kind kind, const source *src, const fc_currenci
     report->n_errors = co.n_errors;
   }
   if (rc == FC_OK && co.n_errors > 0) {
-    if (co.n_errors > 1)
-      rc = fc__err(err, co.first_code, "%s (and %zu more bad rows)", co.first, co.n_errors - 1);
-    else
-      rc = fc__err(err, co.first_code, "%s", co.first);
+    if (co.n_errors > 1) rc = fc__err(err, co.first_code, "%s (and %zu more bad rows)", co.first, co.n_errors - 1);
+    else rc = fc__err(err, co.first_code, "%s", co.first);
   }
   if (rc != FC_OK) {
     fc_batch_destroy(b);
@@ -705,20 +713,20 @@ static int batch_build(fc_record_kind kind, const source *src, const fc_currenci
   return FC_OK;
 }
 
-int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
-                   const fc_currencies *ccy, fc_batch **out, fc_load_report *report, fc_err *err) {
+int fc_batch_parse(fc_record_kind kind, fc_format fmt, const char *data, size_t len, const fc_currencies *ccy,
+                   fc_batch **out, fc_load_report *report, fc_err *err) {
   source src = {fmt, data, len, NULL, NULL, 0};
   return batch_build(kind, &src, ccy, out, report, err);
 }
 
-int fc_batch_parse_strict(fc_record_kind kind, fc_format fmt, const char *data, size_t len,
-                          const fc_currencies *ccy, fc_batch **out, fc_load_report *report, fc_err *err) {
+int fc_batch_parse_strict(fc_record_kind kind, fc_format fmt, const char *data, size_t len, const fc_currencies *ccy,
+                          fc_batch **out, fc_load_report *report, fc_err *err) {
   source src = {fmt, data, len, NULL, NULL, 1};
   return batch_build(kind, &src, ccy, out, report, err);
 }
 
-int fc_batch_from_json(fc_record_kind kind, const fc_json *array, const fc_currencies *ccy,
-                       const char *default_tenant, fc_batch **out, fc_load_report *report, fc_err *err) {
+int fc_batch_from_json(fc_record_kind kind, const fc_json *array, const fc_currencies *ccy, const char *default_tenant,
+                       fc_batch **out, fc_load_report *report, fc_err *err) {
   source src = {FC_FORMAT_JSON, NULL, 0, array, default_tenant, 0};
   *out = NULL;
   if (report) memset(report, 0, sizeof *report);

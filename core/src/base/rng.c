@@ -30,9 +30,7 @@ uint64_t fc_rng_next(fc_rng *r) {
   return result;
 }
 
-double fc_rng_uniform(fc_rng *r) {
-  return (double)(fc_rng_next(r) >> 11) * 0x1.0p-53;
-}
+double fc_rng_uniform(fc_rng *r) { return (double)(fc_rng_next(r) >> 11) * 0x1.0p-53; }
 
 uint64_t fc_rng_below(fc_rng *r, uint64_t n) {
   /* Reject the top partial range so every residue is equally likely. */

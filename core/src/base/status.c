@@ -7,7 +7,8 @@
 
 const char *fc_status_name(int code) {
   switch (code) {
-#define FC__STATUS_NAME(name, c, text) case c: return #name;
+#define FC__STATUS_NAME(name, c, text) \
+  case c: return #name;
     FC_STATUS_MAP(FC__STATUS_NAME)
 #undef FC__STATUS_NAME
   }
@@ -16,7 +17,8 @@ const char *fc_status_name(int code) {
 
 const char *fc_strerror(int code) {
   switch (code) {
-#define FC__STATUS_TEXT(name, c, text) case c: return text;
+#define FC__STATUS_TEXT(name, c, text) \
+  case c: return text;
     FC_STATUS_MAP(FC__STATUS_TEXT)
 #undef FC__STATUS_TEXT
   }

@@ -47,14 +47,14 @@ static int read_header(fc_csv *c, fc_table *t, fc_err *err) {
  * cells). */
 static int read_row(fc_csv *c, fc_table *t, size_t *cap, fc_err *err) {
   if (fc_csv_nfields(c) != t->ncol)
-    return fc__err(err, FC_EPARSE, "line %zu: %zu fields, the header has %zu", c->record_line,
-                   fc_csv_nfields(c), t->ncol);
+    return fc__err(err, FC_EPARSE, "line %zu: %zu fields, the header has %zu", c->record_line, fc_csv_nfields(c),
+                   t->ncol);
   if (fc__grow((void **)&t->v, cap, (t->nrow + 1) * t->ncol, sizeof *t->v) != 0)
     return fc__err(err, FC_ENOMEM, "out of memory");
   for (size_t i = 0; i < t->ncol; i++)
     if (parse_cell(fc_csv_field(c, i, NULL), &t->v[t->nrow * t->ncol + i]) != 0)
-      return fc__err(err, FC_EPARSE, "line %zu: column %s: \"%s\" is not a number",
-                     c->record_line, t->names[i], fc_csv_field(c, i, NULL));
+      return fc__err(err, FC_EPARSE, "line %zu: column %s: \"%s\" is not a number", c->record_line, t->names[i],
+                     fc_csv_field(c, i, NULL));
   t->nrow++;
   return FC_OK;
 }
@@ -70,8 +70,7 @@ int fc_table_read(const char *data, size_t len, fc_table *out, fc_err *err) {
   if (rc == FC_OK) rc = read_header(&c, out, err);
   while (rc == FC_OK && (got = fc_csv_next(&c, err)) > 0) rc = read_row(&c, out, &cap, err);
   if (rc == FC_OK && got < 0) rc = got;
-  if (rc == FC_OK && out->nrow == 0)
-    rc = fc__err(err, FC_EINVAL, "the table has a header but no rows");
+  if (rc == FC_OK && out->nrow == 0) rc = fc__err(err, FC_EINVAL, "the table has a header but no rows");
   fc_csv_free(&c);
   if (rc != FC_OK) fc_table_free(out);
   return rc;
@@ -86,8 +85,7 @@ long fc_table_column(const fc_table *t, const char *name) {
 int fc_table_gather(const fc_table *t, const char *const *names, size_t n, double **out, fc_err *err) {
   double *x;
   *out = NULL;
-  if ((x = fc__mallocarray(t->nrow, n * sizeof *x)) == NULL)
-    return fc__err(err, FC_ENOMEM, "out of memory");
+  if ((x = fc__mallocarray(t->nrow, n * sizeof *x)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
   for (size_t k = 0; k < n; k++) {
     long c = fc_table_column(t, names[k]);
     if (c < 0) {

@@ -57,25 +57,22 @@ static int digits(const char *s, size_t len, size_t *i, int n) {
 }
 
 static int bad(fc_err *err, const char *s, size_t len, const char *why) {
-  return fc__err(err, FC_EPARSE, "'%.*s' is not an ISO 8601 UTC timestamp: %s",
-                 (int)FC__MIN(len, 40), s, why);
+  return fc__err(err, FC_EPARSE, "'%.*s' is not an ISO 8601 UTC timestamp: %s", (int)FC__MIN(len, 40), s, why);
 }
 
 int fc_time_parse(const char *s, size_t len, int64_t *out, fc_err *err) {
   size_t i = 0;
   int y, mo, d, h = 0, mi = 0, sec = 0, off = 0;
   if (len == 0) return bad(err, s, len, "empty");
-  if ((y = digits(s, len, &i, 4)) < 0 || i >= len || s[i++] != '-' ||
-      (mo = digits(s, len, &i, 2)) < 0 || i >= len || s[i++] != '-' ||
-      (d = digits(s, len, &i, 2)) < 0)
+  if ((y = digits(s, len, &i, 4)) < 0 || i >= len || s[i++] != '-' || (mo = digits(s, len, &i, 2)) < 0 || i >= len ||
+      s[i++] != '-' || (d = digits(s, len, &i, 2)) < 0)
     return bad(err, s, len, "want YYYY-MM-DD");
   if (y < 1 || mo < 1 || mo > 12) return bad(err, s, len, "year or month out of range");
   if (d < 1 || d > fc_days_in_month(y, mo)) return bad(err, s, len, "no such day in that month");
   if (i < len) {
     if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return bad(err, s, len, "want 'T' after the date");
     i++;
-    if ((h = digits(s, len, &i, 2)) < 0 || i >= len || s[i++] != ':' ||
-        (mi = digits(s, len, &i, 2)) < 0)
+    if ((h = digits(s, len, &i, 2)) < 0 || i >= len || s[i++] != ':' || (mi = digits(s, len, &i, 2)) < 0)
       return bad(err, s, len, "want HH:MM");
     if (i < len && s[i] == ':') {
       i++;
@@ -102,8 +99,7 @@ int fc_time_parse(const char *s, size_t len, int64_t *out, fc_err *err) {
   *out = fc_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
   /* An offset can push the instant out of 0001..9999, where the writer
    * could no longer print it back. */
-  if (*out < FC_TIME_MIN || *out > FC_TIME_MAX)
-    return bad(err, s, len, "in UTC it falls outside years 0001..9999");
+  if (*out < FC_TIME_MIN || *out > FC_TIME_MAX) return bad(err, s, len, "in UTC it falls outside years 0001..9999");
   return FC_OK;
 }
 
@@ -120,8 +116,8 @@ void fc_time_format(int64_t t, char out[FC_TIME_STR]) {
   if (y < 0 || y > 9999) y = y < 0 ? 0 : 9999; /* keep the fixed width */
   {
     char tmp[64];
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(rem / 3600),
-             (int)(rem / 60 % 60), (int)(rem % 60));
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+             (int)(rem % 60));
     memcpy(out, tmp, FC_TIME_STR - 1);
     out[FC_TIME_STR - 1] = '\0';
   }

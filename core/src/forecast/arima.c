@@ -22,10 +22,10 @@ typedef struct css_ctx {
   size_t nw, m;
   order o;
   double wscale;
-  double *e; /* residual work array (nw) */
-  double *u;  /* AR-filtered series work array (nw) */
-  double *wc; /* w - mean work array (nw) */
-  int simplex;       /* fit by Nelder-Mead instead of Levenberg-Marquardt */
+  double *e;        /* residual work array (nw) */
+  double *u;        /* AR-filtered series work array (nw) */
+  double *wc;       /* w - mean work array (nw) */
+  int simplex;      /* fit by Nelder-Mead instead of Levenberg-Marquardt */
   double *r0, *jac; /* Levenberg-Marquardt residuals (nw) and Jacobian (16 nw) */
 } css_ctx;
 
@@ -40,8 +40,7 @@ typedef struct arima_state {
 /* Expands (1 - sum phi_i B^i)(1 - sum Phi_j B^{mj}) into 1 - sum ar_k B^k
  * (sign = -1), or the MA product with + signs (sign = +1). Returns the
  * degree. */
-static size_t expand(const double *nonseas, int p, const double *seas, int P, size_t m,
-                     double sign, double *out) {
+static size_t expand(const double *nonseas, int p, const double *seas, int P, size_t m, double sign, double *out) {
   size_t deg = (size_t)p + m * (size_t)P;
   for (size_t k = 0; k <= deg; k++) out[k] = 0;
   for (int j = 0; j <= P; j++) {
@@ -54,8 +53,8 @@ static size_t expand(const double *nonseas, int p, const double *seas, int P, si
   return deg; /* out[k] is the coefficient of B^k, out[0] = 1 */
 }
 
-static void unpack(const css_ctx *c, const double *x, double *phi, double *theta, double *Phi,
-                   double *Theta, double *mu) {
+static void unpack(const css_ctx *c, const double *x, double *phi, double *theta, double *Phi, double *Theta,
+                   double *mu) {
   size_t k = 0;
   for (int i = 0; i < c->o.p; i++) phi[i] = x[k++];
   for (int i = 0; i < c->o.q; i++) theta[i] = x[k++];
@@ -294,8 +293,8 @@ static void arima_destroy(void *state) {
 }
 
 /* Builds the forecasting state from the chosen fit. */
-static int finish(const double *y, size_t n, size_t m, int d, int D, css_ctx *c, const fitres *r,
-                  int tried, arima_state **out) {
+static int finish(const double *y, size_t n, size_t m, int d, int D, css_ctx *c, const fitres *r, int tried,
+                  arima_state **out) {
   arima_state *s = fc__calloc(1, sizeof *s);
   double phi[FC_ARIMA_MAXP], theta[FC_ARIMA_MAXP], Phi[FC_ARIMA_MAXSP], Theta[FC_ARIMA_MAXSP];
   double ar[MAXLAG + 1], mu, arsum = 1;
@@ -346,8 +345,7 @@ static int finish(const double *y, size_t n, size_t m, int d, int D, css_ctx *c,
   return FC_OK;
 }
 
-static int arima_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                     fc_err *err) {
+static int arima_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   size_t m = p->nperiods ? p->periods[0] : 1, nw = n;
   int d = p->arima[1], D = p->arima[4], seasonal, rc, tried = 0;
   double *w = fc__mallocarray(n, sizeof *w), *e = fc__mallocarray(20 * n, sizeof *e), sd;
@@ -395,48 +393,46 @@ static int arima_fit(const double *y, size_t n, const fc_model_params *p, void *
   {
     int allowc = d + D <= 1 && p->arima_constant != 0, forcec = p->arima_constant == 1 && allowc;
     const int *fx = p->arima;
-    order starts[5] = {{2, 2, 1, 1, allowc}, {0, 0, 0, 0, allowc}, {1, 0, 1, 0, allowc},
-                       {0, 1, 0, 1, allowc}, {0, 0, 0, 0, 0}};
+    order starts[5] = {
+        {2, 2, 1, 1, allowc}, {0, 0, 0, 0, allowc}, {1, 0, 1, 0, allowc}, {0, 1, 0, 1, allowc}, {0, 0, 0, 0, 0}};
     size_t nstart = allowc ? 5 : 4, ndone = 0;
     int improved = 1;
-#define TRY(ord)                                                                       \
-  do {                                                                                 \
-    order o_ = (ord);                                                                  \
-    int seen_ = 0;                                                                     \
-    if (!seasonal) o_.P = o_.Q = 0;                                                    \
-    if (fx[0] >= 0) o_.p = fx[0];                                                      \
-    if (fx[2] >= 0) o_.q = fx[2];                                                      \
-    if (fx[3] >= 0) o_.P = fx[3];                                                      \
-    if (fx[5] >= 0) o_.Q = fx[5];                                                      \
-    if (o_.p < 0 || o_.q < 0 || o_.P < 0 || o_.Q < 0 || o_.p > FC_ARIMA_MAXP ||         \
-        o_.q > FC_ARIMA_MAXP || o_.P > FC_ARIMA_MAXSP || o_.Q > FC_ARIMA_MAXSP ||       \
-        (o_.c && !allowc) || (forcec && !o_.c))                                       \
-      break;                                                                           \
-    for (size_t i_ = 0; i_ < ndone; i_++)                                              \
-      if (!memcmp(&done[i_], &o_, sizeof o_)) seen_ = 1;                               \
-    if (seen_ || ndone >= 94) break;                                                   \
-    done[ndone++] = o_;                                                                \
-    tried++;                                                                           \
-    if (fit_order(&c, o_, &cur) == 0 && cur.aicc < best.aicc) {                        \
-      best = cur;                                                                      \
-      improved = 1;                                                                    \
-    }                                                                                  \
+#define TRY(ord)                                                                                        \
+  do {                                                                                                  \
+    order o_ = (ord);                                                                                   \
+    int seen_ = 0;                                                                                      \
+    if (!seasonal) o_.P = o_.Q = 0;                                                                     \
+    if (fx[0] >= 0) o_.p = fx[0];                                                                       \
+    if (fx[2] >= 0) o_.q = fx[2];                                                                       \
+    if (fx[3] >= 0) o_.P = fx[3];                                                                       \
+    if (fx[5] >= 0) o_.Q = fx[5];                                                                       \
+    if (o_.p < 0 || o_.q < 0 || o_.P < 0 || o_.Q < 0 || o_.p > FC_ARIMA_MAXP || o_.q > FC_ARIMA_MAXP || \
+        o_.P > FC_ARIMA_MAXSP || o_.Q > FC_ARIMA_MAXSP || (o_.c && !allowc) || (forcec && !o_.c))       \
+      break;                                                                                            \
+    for (size_t i_ = 0; i_ < ndone; i_++)                                                               \
+      if (!memcmp(&done[i_], &o_, sizeof o_)) seen_ = 1;                                                \
+    if (seen_ || ndone >= 94) break;                                                                    \
+    done[ndone++] = o_;                                                                                 \
+    tried++;                                                                                            \
+    if (fit_order(&c, o_, &cur) == 0 && cur.aicc < best.aicc) {                                         \
+      best = cur;                                                                                       \
+      improved = 1;                                                                                     \
+    }                                                                                                   \
   } while (0)
     memset(done, 0, sizeof done);
     /* Every order given: one candidate, fitted once by the simplex. */
-    c.simplex = fx[0] >= 0 && fx[2] >= 0 && (!seasonal || (fx[3] >= 0 && fx[5] >= 0)) &&
-                (p->arima_constant >= 0 || !allowc);
+    c.simplex =
+        fx[0] >= 0 && fx[2] >= 0 && (!seasonal || (fx[3] >= 0 && fx[5] >= 0)) && (p->arima_constant >= 0 || !allowc);
     for (size_t i = 0; i < nstart; i++) TRY(starts[i]);
     while (improved && isfinite(best.aicc)) {
       order b = best.o;
       improved = 0;
-      order nb[14] = {{b.p - 1, b.q, b.P, b.Q, b.c}, {b.p + 1, b.q, b.P, b.Q, b.c},
-                      {b.p, b.q - 1, b.P, b.Q, b.c}, {b.p, b.q + 1, b.P, b.Q, b.c},
-                      {b.p - 1, b.q - 1, b.P, b.Q, b.c}, {b.p + 1, b.q + 1, b.P, b.Q, b.c},
-                      {b.p, b.q, b.P - 1, b.Q, b.c}, {b.p, b.q, b.P + 1, b.Q, b.c},
-                      {b.p, b.q, b.P, b.Q - 1, b.c}, {b.p, b.q, b.P, b.Q + 1, b.c},
-                      {b.p, b.q, b.P - 1, b.Q - 1, b.c}, {b.p, b.q, b.P + 1, b.Q + 1, b.c},
-                      {b.p, b.q, b.P, b.Q, !b.c}, {b.p, b.q, b.P, b.Q, b.c}};
+      order nb[14] = {
+          {b.p - 1, b.q, b.P, b.Q, b.c}, {b.p + 1, b.q, b.P, b.Q, b.c},     {b.p, b.q - 1, b.P, b.Q, b.c},
+          {b.p, b.q + 1, b.P, b.Q, b.c}, {b.p - 1, b.q - 1, b.P, b.Q, b.c}, {b.p + 1, b.q + 1, b.P, b.Q, b.c},
+          {b.p, b.q, b.P - 1, b.Q, b.c}, {b.p, b.q, b.P + 1, b.Q, b.c},     {b.p, b.q, b.P, b.Q - 1, b.c},
+          {b.p, b.q, b.P, b.Q + 1, b.c}, {b.p, b.q, b.P - 1, b.Q - 1, b.c}, {b.p, b.q, b.P + 1, b.Q + 1, b.c},
+          {b.p, b.q, b.P, b.Q, !b.c},    {b.p, b.q, b.P, b.Q, b.c}};
       for (size_t i = 0; i < 13 && !improved; i++) TRY(nb[i]);
     }
 #undef TRY
@@ -569,8 +565,7 @@ static size_t arima_min(const fc_model_params *p) {
 }
 
 int fc_arima_get_info(const fc_model *m, fc_arima_info *info, fc_err *err) {
-  if (fc__model_def(m) != &fc__model_arima)
-    return fc__err(err, FC_EINVAL, "arima info: model is %s", fc_model_name(m));
+  if (fc__model_def(m) != &fc__model_arima) return fc__err(err, FC_EINVAL, "arima info: model is %s", fc_model_name(m));
   *info = ((const arima_state *)fc__model_state(m))->info;
   return FC_OK;
 }
@@ -582,6 +577,7 @@ static void arima_freeze(const void *state, fc_model_params *p) {
   p->arima_constant = in->constant;
 }
 
-const fc_model_def fc__model_arima = {"arima", "seasonal ARIMA, stepwise AICc order search (CSS fit)",
-                                      arima_min,    arima_fit, arima_forecast, arima_destroy,
+const fc_model_def fc__model_arima = {"arima",        "seasonal ARIMA, stepwise AICc order search (CSS fit)",
+                                      arima_min,      arima_fit,
+                                      arima_forecast, arima_destroy,
                                       arima_freeze};

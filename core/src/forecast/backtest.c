@@ -20,8 +20,8 @@ void fc_backtest_result_free(fc_backtest_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-int fc_backtest(const char *name, const double *y, size_t n, const fc_model_params *mp,
-                fc_backtest_params bp, fc_backtest_result *out, fc_err *err) {
+int fc_backtest(const char *name, const double *y, size_t n, const fc_model_params *mp, fc_backtest_params bp,
+                fc_backtest_result *out, fc_err *err) {
   const fc_model_def *def = fc_model_find(name);
   fc_model_params dp = fc_model_defaults();
   size_t h = bp.horizon, period = bp.period ? bp.period : bp.horizon, initial, k = 0, count = 0;
@@ -32,8 +32,7 @@ int fc_backtest(const char *name, const double *y, size_t n, const fc_model_para
   if (mp == NULL) mp = &dp;
   initial = FC__MAX(bp.initial, def->min_length(mp));
   if (n < initial + h)
-    return fc__err(err, FC_ETOOSHORT, "backtest: %zu values; one origin needs %zu + horizon %zu",
-                   n, initial, h);
+    return fc__err(err, FC_ETOOSHORT, "backtest: %zu values; one origin needs %zu + horizon %zu", n, initial, h);
   for (size_t o = n - h;; o -= period) { /* count origins */
     count++;
     if ((bp.max_origins && count == bp.max_origins) || o < initial + period) break;

@@ -29,8 +29,7 @@ int fc_m4_seasonality_test(const double *y, size_t n, size_t m, int *seasonal, f
   return FC_OK;
 }
 
-int fc_classical_seasonal_index(const double *y, size_t n, size_t m, size_t h, double *si,
-                                fc_err *err) {
+int fc_classical_seasonal_index(const double *y, size_t n, size_t m, size_t h, double *si, fc_err *err) {
   size_t half = m / 2;
   double fig_mean = 0;
   double *fig, *cnt;
@@ -69,8 +68,7 @@ int fc_classical_seasonal_index(const double *y, size_t n, size_t m, size_t h, d
   return FC_OK;
 }
 
-int fc_m4_seasonal_index(const double *y, size_t n, size_t m, size_t h, double *si,
-                         int *seasonal, fc_err *err) {
+int fc_m4_seasonal_index(const double *y, size_t n, size_t m, size_t h, double *si, int *seasonal, fc_err *err) {
   int s = 0, rc;
   if ((rc = fc_m4_seasonality_test(y, n, m, &s, err))) return rc;
   if (s)
@@ -135,12 +133,9 @@ static size_t naive_min(const fc_model_params *p) {
   return 2;
 }
 
-static size_t snaive_min(const fc_model_params *p) {
-  return p->nperiods ? p->periods[0] + 1 : 2;
-}
+static size_t snaive_min(const fc_model_params *p) { return p->nperiods ? p->periods[0] + 1 : 2; }
 
-static int naive_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                     fc_err *err) {
+static int naive_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   naive_state *s;
   int rc = naive_make(y, n, 1, &s, err);
   (void)p;
@@ -148,16 +143,14 @@ static int naive_fit(const double *y, size_t n, const fc_model_params *p, void *
   return rc;
 }
 
-static int snaive_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                      fc_err *err) {
+static int snaive_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   naive_state *s;
   int rc = naive_make(y, n, p->nperiods ? p->periods[0] : 1, &s, err);
   *state = s;
   return rc;
 }
 
-static int naive2_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                      fc_err *err) {
+static int naive2_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   size_t m = p->nperiods ? p->periods[0] : 1;
   double *si = NULL, *adj = NULL;
   naive_state *s = NULL;
@@ -217,9 +210,13 @@ int fc__naive_load(fc__rd *r, void **state) {
   return FC_OK;
 }
 
-const fc_model_def fc__model_naive = {"naive", "last value", naive_min, naive_fit,
-                                      naive_forecast, naive_destroy, NULL};
-const fc_model_def fc__model_snaive = {"snaive", "value one season ago", snaive_min,
-                                       snaive_fit, naive_forecast, naive_destroy, NULL};
-const fc_model_def fc__model_naive2 = {"naive2", "M4 Naive2: naive on the seasonally adjusted series",
-                                       naive_min, naive2_fit, naive_forecast, naive_destroy, NULL};
+const fc_model_def fc__model_naive = {"naive", "last value", naive_min, naive_fit, naive_forecast, naive_destroy, NULL};
+const fc_model_def fc__model_snaive = {"snaive",       "value one season ago", snaive_min, snaive_fit,
+                                       naive_forecast, naive_destroy,          NULL};
+const fc_model_def fc__model_naive2 = {"naive2",
+                                       "M4 Naive2: naive on the seasonally adjusted series",
+                                       naive_min,
+                                       naive2_fit,
+                                       naive_forecast,
+                                       naive_destroy,
+                                       NULL};

@@ -14,17 +14,14 @@ void fc_conformal_free(fc_conformal *c) {
   memset(c, 0, sizeof *c);
 }
 
-static double scale_of(const fc_conformal *c, double sd, size_t i) {
-  return sd > 0 ? sd : c->step_rms[i];
-}
+static double scale_of(const fc_conformal *c, double sd, size_t i) { return sd > 0 ? sd : c->step_rms[i]; }
 
-int fc_conformal_fit(const fc_backtest_result *bt, const double *levels, size_t nlevels,
-                     fc_conformal *out, fc_err *err) {
+int fc_conformal_fit(const fc_backtest_result *bt, const double *levels, size_t nlevels, fc_conformal *out,
+                     fc_err *err) {
   size_t h, n;
   double *scores;
   memset(out, 0, sizeof *out);
-  if (bt == NULL || bt->norigins == 0 || bt->horizon == 0)
-    return fc__err(err, FC_EINVAL, "conformal: empty backtest");
+  if (bt == NULL || bt->norigins == 0 || bt->horizon == 0) return fc__err(err, FC_EINVAL, "conformal: empty backtest");
   if (nlevels > FC_MAX_LEVELS) return fc__err(err, FC_EINVAL, "conformal: too many levels");
   h = bt->horizon;
   n = bt->norigins * h;
@@ -79,8 +76,7 @@ int fc_conformal_fit(const fc_backtest_result *bt, const double *levels, size_t 
 
 int fc_conformal_apply(const fc_conformal *c, fc_forecast *f, int nonneg, fc_err *err) {
   if (f->h > c->horizon)
-    return fc__err(err, FC_EINVAL, "conformal: forecast horizon %zu exceeds the calibrated %zu",
-                   f->h, c->horizon);
+    return fc__err(err, FC_EINVAL, "conformal: forecast horizon %zu exceeds the calibrated %zu", f->h, c->horizon);
   if (f->nlevels != c->nlevels) return fc__err(err, FC_EINVAL, "conformal: level count differs");
   for (size_t l = 0; l < f->nlevels; l++) {
     if (f->levels[l] != c->levels[l]) return fc__err(err, FC_EINVAL, "conformal: levels differ");

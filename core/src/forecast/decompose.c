@@ -43,8 +43,8 @@ void fc_decomposition_free(fc_decomposition *d) {
   memset(d, 0, sizeof *d);
 }
 
-int fc_decompose_set_series(const fc_series_set *set, size_t s, const fc_decompose_params *pp,
-                            fc_decomposition *out, fc_err *err) {
+int fc_decompose_set_series(const fc_series_set *set, size_t s, const fc_decompose_params *pp, fc_decomposition *out,
+                            fc_err *err) {
   fc_decompose_params p = pp ? *pp : fc_decompose_defaults();
   size_t n;
   int rc;
@@ -55,8 +55,7 @@ int fc_decompose_set_series(const fc_series_set *set, size_t s, const fc_decompo
     p.prophet.t0 = (int64_t)set->times[s][0];
     /* With a freq the step is the grid's (a calendar month's mean length,
      * as forecast gives Prophet), not the first month's length. */
-    p.prophet.step = p.freq != FC_FREQ_NONE ? fc_freq_seconds(p.freq)
-                                            : (int64_t)(set->times[s][1] - set->times[s][0]);
+    p.prophet.step = p.freq != FC_FREQ_NONE ? fc_freq_seconds(p.freq) : (int64_t)(set->times[s][1] - set->times[s][0]);
   }
   if ((rc = fc_decompose(set->values[s], n, &p, out, err))) return rc;
   if (set->times && n >= 2) {
@@ -79,9 +78,7 @@ static int alloc(fc_decomposition *d, size_t n, size_t ncomp) {
   d->lower = fc__mallocarray(n, sizeof *d->lower);
   d->upper = fc__mallocarray(n, sizeof *d->upper);
   d->anomaly = fc__calloc(n, 1);
-  return d->y && d->trend && d->seasonal && d->remainder && d->lower && d->upper && d->anomaly
-             ? 0
-             : -1;
+  return d->y && d->trend && d->seasonal && d->remainder && d->lower && d->upper && d->anomaly ? 0 : -1;
 }
 
 /* Stores the changepoints of a fitted Prophet model. */
@@ -94,8 +91,7 @@ static int take_changepoints(fc_decomposition *d, const fc_prophet *m, double th
   return FC_OK;
 }
 
-static int by_prophet(const double *y, size_t n, const fc_decompose_params *p,
-                      fc_decomposition *d, fc_err *err) {
+static int by_prophet(const double *y, size_t n, const fc_decompose_params *p, fc_decomposition *d, fc_err *err) {
   fc_prophet_params pp = p->prophet;
   fc_prophet *m;
   int rc;
@@ -117,8 +113,7 @@ static int by_prophet(const double *y, size_t n, const fc_decompose_params *p,
   return rc ? fc__err(err, rc, "decompose: out of memory") : FC_OK;
 }
 
-static int by_mstl(const double *y, size_t n, const fc_decompose_params *p, fc_decomposition *d,
-                   fc_err *err) {
+static int by_mstl(const double *y, size_t n, const fc_decompose_params *p, fc_decomposition *d, fc_err *err) {
   fc_prophet_params tp = fc_prophet_defaults();
   fc_prophet *m = NULL;
   double ss = 0;
@@ -127,11 +122,9 @@ static int by_mstl(const double *y, size_t n, const fc_decompose_params *p, fc_d
     return fc__err(err, FC_ETOOSHORT, "decompose: MSTL needs two cycles of period %zu (%zu values), got %zu",
                    p->periods[0], 2 * p->periods[0], n);
   if (alloc(d, n, p->nperiods)) return fc__err(err, FC_ENOMEM, "decompose: out of memory");
-  for (size_t k = 0; k < p->nperiods; k++)
-    snprintf(d->names[k], sizeof d->names[k], "season_%zu", p->periods[k]);
-  if ((rc = fc_mstl_ex(y, n, p->periods, p->nperiods,
-                       p->robust ? FC_STL_ROBUST_REFIT : FC_STL_PLAIN, d->seasonal, d->trend,
-                       d->remainder, NULL, err)))
+  for (size_t k = 0; k < p->nperiods; k++) snprintf(d->names[k], sizeof d->names[k], "season_%zu", p->periods[k]);
+  if ((rc = fc_mstl_ex(y, n, p->periods, p->nperiods, p->robust ? FC_STL_ROBUST_REFIT : FC_STL_PLAIN, d->seasonal,
+                       d->trend, d->remainder, NULL, err)))
     return fc__err_prefix(err, rc, "decompose: ");
   for (size_t i = 0; i < n; i++) ss += d->remainder[i] * d->remainder[i];
   d->sigma = sqrt(ss / (double)n);
@@ -185,8 +178,7 @@ static int flag(fc_decomposition *d, const fc_decompose_params *p, fc_err *err) 
   return FC_OK;
 }
 
-int fc_decompose(const double *y, size_t n, const fc_decompose_params *pp, fc_decomposition *out,
-                 fc_err *err) {
+int fc_decompose(const double *y, size_t n, const fc_decompose_params *pp, fc_decomposition *out, fc_err *err) {
   fc_decompose_params dp = pp ? *pp : fc_decompose_defaults();
   const fc_decompose_params *p = &dp;
   int rc, none = 0;
@@ -206,15 +198,12 @@ int fc_decompose(const double *y, size_t n, const fc_decompose_params *pp, fc_de
       return fc__err(err, FC_EINVAL, "decompose: MSTL needs a seasonal period (periods, 1 for none, or a freq)");
   }
   if ((rc = fc_series_check(y, n, 2, err))) return fc__err_prefix(err, rc, "decompose: ");
-  if (fc_series_is_constant(y, n))
-    return fc__err(err, FC_EINVAL, "decompose: the history is constant (%g)", y[0]);
+  if (fc_series_is_constant(y, n)) return fc__err(err, FC_EINVAL, "decompose: the history is constant (%g)", y[0]);
   if (p->method != FC_DECOMPOSE_MSTL && p->method != FC_DECOMPOSE_PROPHET)
     return fc__err(err, FC_EINVAL, "decompose: unknown method %d", p->method);
-  if (p->anomaly == FC_ANOMALY_ROBUST ? !(p->k > 0 && isfinite(p->k))
-                                      : !(p->level > 0 && p->level < 100))
+  if (p->anomaly == FC_ANOMALY_ROBUST ? !(p->k > 0 && isfinite(p->k)) : !(p->level > 0 && p->level < 100))
     return fc__err(err, FC_EINVAL, "decompose: k must be > 0 and level in (0, 100)");
-  if (p->nperiods > FC_MAX_PERIODS)
-    return fc__err(err, FC_EINVAL, "decompose: at most %d periods", FC_MAX_PERIODS);
+  if (p->nperiods > FC_MAX_PERIODS) return fc__err(err, FC_EINVAL, "decompose: at most %d periods", FC_MAX_PERIODS);
   for (size_t k = 0; k < p->nperiods; k++)
     if (p->periods[k] < 2 || (k && p->periods[k] <= p->periods[k - 1]))
       return fc__err(err, FC_EINVAL, "decompose: periods must be >= 2 and ascending");
@@ -233,8 +222,8 @@ static int is_changepoint(const fc_decomposition *d, size_t i) {
   return 0;
 }
 
-void fc_decomposition_write_csv(const fc_decomposition *d, const char *id, const int64_t *times,
-                                int header, fc_buf *out) {
+void fc_decomposition_write_csv(const fc_decomposition *d, const char *id, const int64_t *times, int header,
+                                fc_buf *out) {
   if (header) {
     fc_buf_puts(out, "series_id,step,timestamp,y,trend");
     for (size_t k = 0; k < d->ncomp; k++) fc_buf_printf(out, ",%s", d->names[k]);
@@ -246,8 +235,8 @@ void fc_decomposition_write_csv(const fc_decomposition *d, const char *id, const
     fc_buf_csv_field(out, id);
     fc_buf_printf(out, ",%zu,%s,%.10g,%.10g", i + 1, ts, d->y[i], d->trend[i]);
     for (size_t k = 0; k < d->ncomp; k++) fc_buf_printf(out, ",%.10g", d->seasonal[k * d->n + i]);
-    fc_buf_printf(out, ",%.10g,%.10g,%.10g,%d,%d\n", d->remainder[i], d->lower[i], d->upper[i],
-                  d->anomaly[i], is_changepoint(d, i));
+    fc_buf_printf(out, ",%.10g,%.10g,%.10g,%d,%d\n", d->remainder[i], d->lower[i], d->upper[i], d->anomaly[i],
+                  is_changepoint(d, i));
   }
 }
 
@@ -262,8 +251,7 @@ static void json_array(fc_jw *w, const char *key, const double *v, size_t n) {
   json_values(w, v, n);
 }
 
-void fc_decomposition_write_json(const fc_decomposition *d, const char *id, const int64_t *times,
-                                 fc_buf *out) {
+void fc_decomposition_write_json(const fc_decomposition *d, const char *id, const int64_t *times, fc_buf *out) {
   char ts[FC_TIME_STR];
   fc_jw w;
   fc_jw_init(&w, out);

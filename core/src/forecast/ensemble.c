@@ -42,8 +42,7 @@ fc_ensemble_params fc_ensemble_defaults(const size_t *periods, size_t nperiods) 
   return ep;
 }
 
-int fc_ensemble_add(fc_ensemble_params *ep, const char *name, const fc_model_params *p,
-                    fc_err *err) {
+int fc_ensemble_add(fc_ensemble_params *ep, const char *name, const fc_model_params *p, fc_err *err) {
   fc_ensemble_member *m;
   if (ep->nmembers >= FC_ENSEMBLE_MAX) return fc__err(err, FC_EINVAL, "ensemble: full");
   if (fc_model_find(name) == NULL) return fc__err(err, FC_EINVAL, "ensemble: unknown model '%s'", name);
@@ -89,8 +88,8 @@ static size_t weights(const double *v, size_t n, int mode, size_t top, size_t an
   return used + 1;
 }
 
-static void combine(const double *w, double *const *src_mean, double *const *src_sd, size_t nm,
-                    size_t len, double *mean, double *sd) {
+static void combine(const double *w, double *const *src_mean, double *const *src_sd, size_t nm, size_t len,
+                    double *mean, double *sd) {
   for (size_t i = 0; i < len; i++) {
     mean[i] = sd[i] = 0;
     for (size_t j = 0; j < nm; j++) {
@@ -106,8 +105,8 @@ static void combine(const double *w, double *const *src_mean, double *const *src
  * on those forecasts charges the intervals for the selection itself: the
  * member that won on all origins looks better on them than it will on the
  * future, and its own residuals would make the intervals too narrow. */
-static void holdout_weights(const fc_backtest_result *bt, const double *v, size_t nm, int mode,
-                            size_t top, size_t anchor, double *wk) {
+static void holdout_weights(const fc_backtest_result *bt, const double *v, size_t nm, int mode, size_t top,
+                            size_t anchor, double *wk) {
   size_t no = 0, h = 0;
   double tot[FC_ENSEMBLE_MAX], part[FC_ENSEMBLE_MAX];
   for (size_t j = 0; j < nm; j++)
@@ -131,8 +130,8 @@ static void holdout_weights(const fc_backtest_result *bt, const double *v, size_
 /* The ensemble's backtest forecasts for calibration: means from the
  * hold-out weights wk (one row per origin), sds from the final weights w,
  * since the calibrated multiplier scales the final members' sd. */
-static void combine_backtest(const fc_backtest_result *bt, const double *wk, const double *w,
-                             size_t nm, fc_backtest_result *comb) {
+static void combine_backtest(const fc_backtest_result *bt, const double *wk, const double *w, size_t nm,
+                             fc_backtest_result *comb) {
   size_t h = comb->horizon;
   for (size_t k = 0; k < comb->norigins; k++)
     for (size_t i = 0; i < h; i++) {
@@ -148,8 +147,8 @@ static void combine_backtest(const fc_backtest_result *bt, const double *wk, con
 
 /* Conformal bounds for f from the members' backtests. */
 static int calibrate(const fc_backtest_result *bt, const double *v, const double *w, size_t nm,
-                     const fc_ensemble_params *ep, int holdout, int nonneg, fc_forecast *f,
-                     fc_ensemble_report *rep, fc_err *err) {
+                     const fc_ensemble_params *ep, int holdout, int nonneg, fc_forecast *f, fc_ensemble_report *rep,
+                     fc_err *err) {
   fc_backtest_result comb;
   fc_conformal cf;
   size_t first = 0, no;
@@ -226,8 +225,7 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
       if (fc_model_fit(mb->name, y, n, &mb->params, &whole[j], NULL) != FC_OK) continue;
       fc_model_frozen_params(whole[j], &mb->params, &bpar);
     }
-    if (fc_backtest(mb->name, y, n, &bpar, bp, &bt[j], NULL) == FC_OK)
-      v[j] = fc_backtest_mae(&bt[j], scale);
+    if (fc_backtest(mb->name, y, n, &bpar, bp, &bt[j], NULL) == FC_OK) v[j] = fc_backtest_mae(&bt[j], scale);
     rep->validation[j] = v[j];
   }
   /* Members are combined only on common origins; the backtest places
@@ -240,10 +238,8 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
     for (size_t j = 0; j < nm && common != SIZE_MAX; j++)
       if (isfinite(v[j]) && bt[j].norigins != common) shared_origins = 0;
   }
-  ok = weights(v, nm, shared_origins ? ep->mode : FC_ENSEMBLE_SELECT, ep->top,
-               shared_origins ? ep->anchor : 0, w);
-  nonneg = ep->members[0].params.nonneg == 1 ||
-           (ep->members[0].params.nonneg == -1 && fc_series_is_nonneg(y, n));
+  ok = weights(v, nm, shared_origins ? ep->mode : FC_ENSEMBLE_SELECT, ep->top, shared_origins ? ep->anchor : 0, w);
+  nonneg = ep->members[0].params.nonneg == 1 || (ep->members[0].params.nonneg == -1 && fc_series_is_nonneg(y, n));
   if (ok == 0) { /* no backtest possible: first member that fits, alone */
     for (size_t j = 0; j < nm; j++) {
       rc = fc_forecast_series(ep->members[j].name, y, n, &ep->members[j].params, f, err);
@@ -257,10 +253,8 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
   for (size_t j = 0; j < nm && rc == FC_OK; j++) {
     if (w[j] == 0) continue;
     if ((rc = fc_forecast_init(&mf[j], f->h, NULL, 0, err))) break;
-    if (whole[j])
-      rc = fc_model_forecast(whole[j], &mf[j], err);
-    else
-      rc = fc_forecast_series(ep->members[j].name, y, n, &ep->members[j].params, &mf[j], err);
+    if (whole[j]) rc = fc_model_forecast(whole[j], &mf[j], err);
+    else rc = fc_forecast_series(ep->members[j].name, y, n, &ep->members[j].params, &mf[j], err);
     if (rc) fc__err_prefix(err, rc, "ensemble member %s: ", ep->members[j].name);
   }
   if (rc) goto done;

@@ -23,7 +23,7 @@ typedef struct ets_state {
   ets_spec sp;
   size_t m, n;
   double alpha, beta, gamma, phi;
-  double l, b, *s;  /* final states; s[t % m] is the index of time t */
+  double l, b, *s; /* final states; s[t % m] is the index of time t */
   double sigma2;
   double aicc;
   uint64_t seed;
@@ -141,8 +141,7 @@ static double objective(const double *x, void *ctx) {
  * min(n, 10m) values (additive: y - trend, multiplicative: y / trend,
  * normalized to sum 0 / mean 1), and the initial level and slope from a
  * line through the first max(10, 2m) seasonally adjusted values. */
-static void initial_states(const double *y, size_t n, size_t m, ets_spec sp, double *s0,
-                           double *l0, double *b0) {
+static void initial_states(const double *y, size_t n, size_t m, ets_spec sp, double *s0, double *l0, double *b0) {
   size_t k = FC__MIN(n, 10 * m), half = m / 2, nfit;
   double cnt[512], tmp[512], a, b, mean = 0;
   double *fig = s0;
@@ -186,8 +185,7 @@ static void initial_states(const double *y, size_t n, size_t m, ets_spec sp, dou
 /* Free initial states: l0, [b0], and s0[0..m-1) when the seasonal states
  * are optimized (s0[m-1] then keeps the sum 0 / mean 1). */
 static size_t nfree(ets_spec sp, size_t m) {
-  return 1 + (sp.trend != T_N) +
-         (sp.season != S_N && m <= ETS_MAX_OPT_PERIOD ? m - 1 : 0);
+  return 1 + (sp.trend != T_N) + (sp.season != S_N && m <= ETS_MAX_OPT_PERIOD ? m - 1 : 0);
 }
 
 /* Scratch of the initial-state step: derivatives of the states with
@@ -341,8 +339,7 @@ static size_t nparams(ets_spec sp, size_t m) {
  * ets) from small smoothing parameters and the decomposition's states.
  * rounds/evals set the effort; a second call with the same c continues
  * from c->x0 and xs. Returns the objective. */
-static double optimize(ets_ctx *c, double *xs, int rounds, int evals, int restarts,
-                       gn_work *w) {
+static double optimize(ets_ctx *c, double *xs, int rounds, int evals, int restarts, gn_work *w) {
   size_t dim = 1 + (c->sp.trend != T_N) + (c->sp.season != S_N) + (c->sp.trend == T_AD);
   fc__nm_opts o = {evals, 0, 1.0, 1e-8};
   double par[4], f;
@@ -370,8 +367,7 @@ typedef struct ets_cand {
 static double aicc_of(double lik, size_t n, size_t np) {
   /* -2 log L = n log(SSE/n) + n (1 + log 2 pi) [+ 2 sum log|yhat|]. */
   lik = lik - (double)n * log((double)n) + (double)n * (1.0 + log(2 * 3.14159265358979323846));
-  return n > np + 1 ? lik + 2.0 * (double)np + 2.0 * (double)(np * (np + 1)) / (double)(n - np - 1)
-                    : INFINITY;
+  return n > np + 1 ? lik + 2.0 * (double)np + 2.0 * (double)(np * (np + 1)) / (double)(n - np - 1) : INFINITY;
 }
 
 /* Fills out from candidate cd's parameters and initial states. */
@@ -463,8 +459,7 @@ static void ets_destroy(void *state) {
 /* Candidates refined after the quick fit of all of them. */
 #define ETS_REFINE 3
 
-static int ets_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                   fc_err *err) {
+static int ets_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   int e, t, s, positive = 1;
   size_t m = p->nperiods ? p->periods[0] : 1, ncand = 0, P, best = 0;
   ets_state *out = NULL;
@@ -681,12 +676,14 @@ static size_t ets_min(const fc_model_params *p) {
 
 int fc_ets_get_info(const fc_model *m, fc_ets_info *info, fc_err *err) {
   const ets_state *s;
-  if (fc__model_def(m) != &fc__model_ets)
-    return fc__err(err, FC_EINVAL, "ets info: model is %s", fc_model_name(m));
+  if (fc__model_def(m) != &fc__model_ets) return fc__err(err, FC_EINVAL, "ets info: model is %s", fc_model_name(m));
   s = fc__model_state(m);
   memset(info, 0, sizeof *info);
   snprintf(info->spec, sizeof info->spec, "%c%s%c", "AM"[s->sp.err],
-           s->sp.trend == T_N ? "N" : s->sp.trend == T_A ? "A" : "Ad", "NAM"[s->sp.season]);
+           s -> sp.trend == T_N      ? "N"
+                : s->sp.trend == T_A ? "A"
+                                     : "Ad",
+           "NAM"[s->sp.season]);
   info->alpha = s->alpha;
   info->beta = s->beta;
   info->gamma = s->gamma;
@@ -700,8 +697,12 @@ int fc_ets_get_info(const fc_model *m, fc_ets_info *info, fc_err *err) {
 static void ets_freeze(const void *state, fc_model_params *p) {
   const ets_state *s = state;
   snprintf(p->ets, sizeof p->ets, "%c%s%c", "AM"[s->sp.err],
-           s->sp.trend == T_N ? "N" : s->sp.trend == T_A ? "A" : "Ad", "NAM"[s->sp.season]);
+           s -> sp.trend == T_N      ? "N"
+                : s->sp.trend == T_A ? "A"
+                                     : "Ad",
+           "NAM"[s->sp.season]);
 }
 
-const fc_model_def fc__model_ets = {"ets", "exponential smoothing state space, AICc selection",
-                                    ets_min,  ets_fit, ets_forecast, ets_destroy, ets_freeze};
+const fc_model_def fc__model_ets = {
+    "ets",     "exponential smoothing state space, AICc selection", ets_min, ets_fit, ets_forecast, ets_destroy,
+    ets_freeze};

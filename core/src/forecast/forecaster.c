@@ -30,8 +30,7 @@ int fc_forecaster_prepare(fc_forecaster *fc, fc_err *err) {
   int none = 0;
   if (fc->model == NULL || (!fc_forecaster_is_ensemble(fc->model) && !fc_model_find(fc->model)))
     return fc__err(err, FC_EINVAL, "unknown model '%s'", fc->model ? fc->model : "(null)");
-  if (fc->nperiods > FC_MAX_PERIODS)
-    return fc__err(err, FC_EINVAL, "at most %d seasonal periods", FC_MAX_PERIODS);
+  if (fc->nperiods > FC_MAX_PERIODS) return fc__err(err, FC_EINVAL, "at most %d seasonal periods", FC_MAX_PERIODS);
   if (fc->nperiods == 1 && fc->periods[0] == 1) { /* R's period 1: no season */
     fc->nperiods = 0;
     none = 1;
@@ -39,11 +38,9 @@ int fc_forecaster_prepare(fc_forecaster *fc, fc_err *err) {
   for (size_t k = 0; k < fc->nperiods; k++)
     if (fc->periods[k] < 2 || (k && fc->periods[k] <= fc->periods[k - 1]))
       return fc__err(err, FC_EINVAL, "seasonal periods must be integers >= 2, ascending");
-  if (fc->origins < 1 || fc->origins > 1000)
-    return fc__err(err, FC_EINVAL, "origins must be in 1..1000");
+  if (fc->origins < 1 || fc->origins > 1000) return fc__err(err, FC_EINVAL, "origins must be in 1..1000");
   if ((fc->business_hours || fc->month_end) && strcmp(fc->model, "prophet") != 0)
-    return fc__err(err, FC_EINVAL, "calendar regressors are the prophet model's (model '%s')",
-                   fc->model);
+    return fc__err(err, FC_EINVAL, "calendar regressors are the prophet model's (model '%s')", fc->model);
   if (fc->business_hours && fc->freq != FC_FREQ_HOUR)
     return fc__err(err, FC_EINVAL, "the business_hours regressor needs hourly data (freq hour)");
   if (fc->month_end && fc->freq != FC_FREQ_HOUR && fc->freq != FC_FREQ_DAY)
@@ -71,8 +68,7 @@ fc_model_params fc_forecaster_model_params(const fc_forecaster *fc, int64_t t0) 
 
 /* "neural" with a global net: the quantile heads' bounds, the model
  * table's fallbacks (constant history, non-negative clamp) kept. */
-static int neural_run(const struct fc_neural *net, const double *y, size_t n, fc_forecast *f,
-                      fc_err *err) {
+static int neural_run(const struct fc_neural *net, const double *y, size_t n, fc_forecast *f, fc_err *err) {
   int rc;
   if ((rc = fc_series_check(y, n, fc_neural_input(net), err))) return fc__err_prefix(err, rc, "neural: ");
   if (fc_series_is_constant(y, n)) {
@@ -86,13 +82,11 @@ static int neural_run(const struct fc_neural *net, const double *y, size_t n, fc
   return fc_neural_forecast_fill(net, y, n, fc_series_is_nonneg(y, n), f, err);
 }
 
-int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_t t0,
-                      fc_forecast *f, fc_err *err) {
+int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_t t0, fc_forecast *f, fc_err *err) {
   fc_model_params p = fc_forecaster_model_params(fc, t0);
   fc_ensemble_params ep;
   int ens = fc_forecaster_is_ensemble(fc->model);
-  if (!ens && !fc->calibrate && fc->neural && !strcmp(fc->model, "neural"))
-    return neural_run(fc->neural, y, n, f, err);
+  if (!ens && !fc->calibrate && fc->neural && !strcmp(fc->model, "neural")) return neural_run(fc->neural, y, n, f, err);
   if (!ens && !fc->calibrate) return fc_forecast_series(fc->model, y, n, &p, f, err);
   if (ens) {
     ep = fc_ensemble_defaults(fc->periods, fc->nperiods);
@@ -146,8 +140,8 @@ static void score(const fc_forecaster *fc, const double *y, size_t origin, const
   fc_metric_coverage(&in, &v, NULL), acc->coverage95 += v;
 }
 
-int fc_forecaster_backtest(const fc_forecaster *fc, const double *y, size_t n, int64_t t0,
-                           size_t h, fc_forecaster_scores *out, fc_err *err) {
+int fc_forecaster_backtest(const fc_forecaster *fc, const double *y, size_t n, int64_t t0, size_t h,
+                           fc_forecaster_scores *out, fc_err *err) {
   static const double lv[2] = {80, 95};
   int rc = FC_OK;
   double k;
@@ -166,16 +160,14 @@ int fc_forecaster_backtest(const fc_forecaster *fc, const double *y, size_t n, i
   }
   if (rc != FC_OK) return rc;
   if (out->origins == 0)
-    return fc__err(err, FC_ETOOSHORT, "history of %zu values too short for one origin of %zu", n,
-                   h);
+    return fc__err(err, FC_ETOOSHORT, "history of %zu values too short for one origin of %zu", n, h);
   k = (double)out->origins;
   out->mae /= k, out->rmse /= k, out->smape /= k, out->mase /= k;
   out->coverage80 /= k, out->coverage95 /= k;
   return FC_OK;
 }
 
-int fc_forecaster_future_times(const long long *times, size_t n, fc_freq freq, size_t h,
-                               int64_t *out) {
+int fc_forecaster_future_times(const long long *times, size_t n, fc_freq freq, size_t h, int64_t *out) {
   if (times == NULL || n == 0 || (freq == FC_FREQ_NONE && n < 2)) return 0;
   for (size_t i = 0; i < h; i++) {
     int64_t t;

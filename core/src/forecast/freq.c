@@ -19,13 +19,10 @@ int fc_freq_parse(const char *name, fc_freq *out, fc_err *err) {
       *out = (fc_freq)f;
       return FC_OK;
     }
-  return fc__err(err, FC_EINVAL, "frequency '%s': want hour, day, week, month or quarter",
-                 name ? name : "(null)");
+  return fc__err(err, FC_EINVAL, "frequency '%s': want hour, day, week, month or quarter", name ? name : "(null)");
 }
 
-const char *fc_freq_name(fc_freq f) {
-  return f >= FC_FREQ_NONE && f <= FC_FREQ_QUARTER ? names[f] : "none";
-}
+const char *fc_freq_name(fc_freq f) { return f >= FC_FREQ_NONE && f <= FC_FREQ_QUARTER ? names[f] : "none"; }
 
 size_t fc_freq_periods(fc_freq f, size_t periods[FC_MAX_PERIODS]) {
   switch (f) {

@@ -11,10 +11,10 @@
 typedef struct work {
   const double *G, *c, *lambda;
   size_t p;
-  double *grad;   /* G b - c */
-  double *A, *rhs; /* the system on the support */
-  double *target; /* its solution, in full coordinates */
-  size_t *idx;    /* support indices */
+  double *grad;      /* G b - c */
+  double *A, *rhs;   /* the system on the support */
+  double *target;    /* its solution, in full coordinates */
+  size_t *idx;       /* support indices */
   signed char *sign; /* of each coefficient on the support; 0 off it */
   unsigned char *on; /* 1 = in the support */
 } work;
@@ -90,8 +90,7 @@ static int search(work *w, double *b, double *trial, fc_err *err) {
   for (size_t step = 0; step < steps; step++) {
     size_t enter = p;
     double worst = 0;
-    if (support_solution(w))
-      return fc__err(err, FC_ENUMERIC, "lasso: the quadratic is not positive definite");
+    if (support_solution(w)) return fc__err(err, FC_ENUMERIC, "lasso: the quadratic is not positive definite");
     sign_step(w, b, trial);
     gradient(w, b);
     /* Optimality on the support: grad + lambda sign = 0 (to rounding). */
@@ -110,8 +109,7 @@ static int search(work *w, double *b, double *trial, fc_err *err) {
   return fc__err(err, FC_ENUMERIC, "lasso: no optimum after %zu steps", steps);
 }
 
-int fc_lasso_gram(const double *G, const double *c, const double *lambda, size_t p, double *b,
-                  fc_err *err) {
+int fc_lasso_gram(const double *G, const double *c, const double *lambda, size_t p, double *b, fc_err *err) {
   work w;
   double *trial;
   int rc;

@@ -33,8 +33,7 @@ static double l1_term(const double *x, size_t n, const double *l1) {
 
 /* OWL-QN pseudo-gradient: the steepest-descent direction's negative of F
  * at x (equal to g where l1 is absent or x_i != 0). */
-static void pseudo_gradient(const double *x, const double *g, const double *l1, size_t n,
-                            double *pg) {
+static void pseudo_gradient(const double *x, const double *g, const double *l1, size_t n, double *pg) {
   for (size_t i = 0; i < n; i++) {
     double w = l1 ? l1[i] : 0;
     if (x[i] > 0) pg[i] = g[i] + w;
@@ -122,8 +121,8 @@ static double max_abs(const double *v, size_t n) {
 
 /* Backtracking line search along d from x (F = fx) with OWL-QN's orthant
  * projection; on success xt/gt/ *ft hold the accepted point. */
-static int line_search(work *w, fc_lbfgs_fn fn, void *ctx, const double *x, double fx,
-                       const double *l1, double step, int tries, double *ft, int *evals) {
+static int line_search(work *w, fc_lbfgs_fn fn, void *ctx, const double *x, double fx, const double *l1, double step,
+                       int tries, double *ft, int *evals) {
   size_t n = w->n;
   for (int t = 0; t < tries; t++, step *= 0.5) {
     double dec = 0, f;
@@ -147,15 +146,14 @@ static int line_search(work *w, fc_lbfgs_fn fn, void *ctx, const double *x, doub
   return -1;
 }
 
-int fc_lbfgs_minimize(fc_lbfgs_fn fn, void *ctx, double *x, size_t n, fc_lbfgs_params p,
-                      fc_lbfgs_result *res, fc_err *err) {
+int fc_lbfgs_minimize(fc_lbfgs_fn fn, void *ctx, double *x, size_t n, fc_lbfgs_params p, fc_lbfgs_result *res,
+                      fc_err *err) {
   work w;
   fc_lbfgs_result r;
   double fx;
   int rc = FC_OK;
   memset(&r, 0, sizeof r);
-  if (fn == NULL || x == NULL || n == 0 || p.memory == 0 || p.max_iter < 1 ||
-      p.max_linesearch < 1)
+  if (fn == NULL || x == NULL || n == 0 || p.memory == 0 || p.max_iter < 1 || p.max_linesearch < 1)
     return fc__err(err, FC_EINVAL, "lbfgs: need a function, n >= 1, memory >= 1, iterations >= 1");
   for (size_t i = 0; p.l1 && i < n; i++)
     if (!(p.l1[i] >= 0 && isfinite(p.l1[i])))
@@ -189,8 +187,7 @@ int fc_lbfgs_minimize(fc_lbfgs_fn fn, void *ctx, double *x, size_t n, fc_lbfgs_p
       for (size_t i = 0; i < n; i++) w.d[i] = -w.pg[i];
     }
     if (w.used == 0) step = 1.0 / FC__MAX(1.0, max_abs(w.d, n));
-    if (line_search(&w, fn, ctx, x, fx, p.l1, step, p.max_linesearch, &ft, &r.evaluations))
-      break;
+    if (line_search(&w, fn, ctx, x, fx, p.l1, step, p.max_linesearch, &ft, &r.evaluations)) break;
     remember(&w, x);
     memcpy(x, w.xt, n * sizeof *x);
     memcpy(w.g, w.gt, n * sizeof *x);

@@ -15,8 +15,7 @@ static int check_input(const fc_eval_input *in, int interval, int insample, fc_e
     if (!isfinite(in->actual[i]) || !isfinite(in->mean[i]))
       return fc__err(err, FC_EINVAL, "metric: non-finite actual or forecast at step %zu", i);
   if (interval) {
-    if (in->lo == NULL || in->hi == NULL)
-      return fc__err(err, FC_EINVAL, "metric: interval bounds are required");
+    if (in->lo == NULL || in->hi == NULL) return fc__err(err, FC_EINVAL, "metric: interval bounds are required");
     if (!(in->level > 0 && in->level < 100))
       return fc__err(err, FC_EINVAL, "metric: level %g is not in (0, 100)", in->level);
     for (size_t i = 0; i < in->h; i++)
@@ -130,8 +129,8 @@ int fc_metric_pinball(const fc_eval_input *in, double *out, fc_err *err) {
   int rc = check_input(in, 1, 0, err);
   if (rc) return rc;
   a = 1.0 - in->level / 100.0;
-  *out = 0.5 * (fc_pinball_loss(in->actual, in->lo, in->h, a / 2) +
-                fc_pinball_loss(in->actual, in->hi, in->h, 1.0 - a / 2));
+  *out = 0.5 *
+         (fc_pinball_loss(in->actual, in->lo, in->h, a / 2) + fc_pinball_loss(in->actual, in->hi, in->h, 1.0 - a / 2));
   return FC_OK;
 }
 
@@ -167,11 +166,9 @@ double fc_metric_owa(double smape, double mase, double smape_naive2, double mase
 }
 
 static const fc_metric_def metric_table[] = {
-    {"mae", fc_metric_mae, 0, 0},           {"rmse", fc_metric_rmse, 0, 0},
-    {"r2", fc_metric_r2, 0, 0},             {"mape", fc_metric_mape, 0, 0},
-    {"smape", fc_metric_smape, 0, 0},       {"mase", fc_metric_mase, 0, 1},
-    {"pinball", fc_metric_pinball, 1, 0},   {"coverage", fc_metric_coverage, 1, 0},
-    {"msis", fc_metric_msis, 1, 1},
+    {"mae", fc_metric_mae, 0, 0},         {"rmse", fc_metric_rmse, 0, 0},         {"r2", fc_metric_r2, 0, 0},
+    {"mape", fc_metric_mape, 0, 0},       {"smape", fc_metric_smape, 0, 0},       {"mase", fc_metric_mase, 0, 1},
+    {"pinball", fc_metric_pinball, 1, 0}, {"coverage", fc_metric_coverage, 1, 0}, {"msis", fc_metric_msis, 1, 1},
 };
 
 const fc_metric_def *fc_metric_table(size_t *count) {

@@ -26,12 +26,10 @@ fc_model_params fc_model_defaults(void) {
   return p;
 }
 
-int fc_forecast_init(fc_forecast *f, size_t h, const double *levels, size_t nlevels,
-                     fc_err *err) {
+int fc_forecast_init(fc_forecast *f, size_t h, const double *levels, size_t nlevels, fc_err *err) {
   memset(f, 0, sizeof *f);
   if (h == 0) return fc__err(err, FC_EINVAL, "forecast: horizon must be at least 1");
-  if (nlevels > FC_MAX_LEVELS)
-    return fc__err(err, FC_EINVAL, "forecast: at most %d interval levels", FC_MAX_LEVELS);
+  if (nlevels > FC_MAX_LEVELS) return fc__err(err, FC_EINVAL, "forecast: at most %d interval levels", FC_MAX_LEVELS);
   if (nlevels > 0 && levels == NULL) return fc__err(err, FC_EINVAL, "forecast: NULL levels");
   for (size_t k = 0; k < nlevels; k++) {
     if (!(levels[k] > 0 && levels[k] < 100))
@@ -78,9 +76,8 @@ void fc_forecast_normal_bounds(fc_forecast *f, int nonneg) {
 }
 
 static const fc_model_def *const model_table[] = {
-    &fc__model_naive, &fc__model_snaive, &fc__model_naive2, &fc__model_theta,
-    &fc__model_otheta, &fc__model_ets, &fc__model_mstl, &fc__model_arima,
-    &fc__model_prophet, &fc__model_neural,
+    &fc__model_naive, &fc__model_snaive, &fc__model_naive2, &fc__model_theta,   &fc__model_otheta,
+    &fc__model_ets,   &fc__model_mstl,   &fc__model_arima,  &fc__model_prophet, &fc__model_neural,
 };
 #define NMODELS (sizeof model_table / sizeof model_table[0])
 
@@ -96,8 +93,7 @@ const fc_model_def *fc_model_find(const char *name) {
   return NULL;
 }
 
-int fc_model_fit(const char *name, const double *y, size_t n, const fc_model_params *p,
-                 fc_model **out, fc_err *err) {
+int fc_model_fit(const char *name, const double *y, size_t n, const fc_model_params *p, fc_model **out, fc_err *err) {
   const fc_model_def *def = fc_model_find(name);
   fc_model_params dp = fc_model_defaults();
   fc_model *m;
@@ -146,8 +142,7 @@ int fc_model_forecast(const fc_model *m, fc_forecast *f, fc_err *err) {
   }
   for (size_t i = 0; i < f->h; i++)
     if (!isfinite(f->mean[i]) || !isfinite(f->sd[i]) || f->sd[i] < 0)
-      return fc__err(err, FC_ENUMERIC, "%s: non-finite forecast at step %zu",
-                     fc_model_name(m), i + 1);
+      return fc__err(err, FC_ENUMERIC, "%s: non-finite forecast at step %zu", fc_model_name(m), i + 1);
   fc_forecast_normal_bounds(f, m->nonneg);
   return FC_OK;
 }
@@ -181,12 +176,10 @@ fc_model *fc__model_make(const fc_model_def *def, void *state, double constant, 
 double fc__model_constant(const fc_model *m) { return m->constant; }
 int fc__model_nonneg(const fc_model *m) { return m->nonneg; }
 
-const char *fc_model_name(const fc_model *m) {
-  return m == NULL ? "(null)" : m->def ? m->def->name : "constant";
-}
+const char *fc_model_name(const fc_model *m) { return m == NULL ? "(null)" : m->def ? m->def->name : "constant"; }
 
-int fc_forecast_series(const char *name, const double *y, size_t n, const fc_model_params *p,
-                       fc_forecast *f, fc_err *err) {
+int fc_forecast_series(const char *name, const double *y, size_t n, const fc_model_params *p, fc_forecast *f,
+                       fc_err *err) {
   fc_model *m;
   int rc = fc_model_fit(name, y, n, p, &m, err);
   if (rc) return rc;
@@ -196,17 +189,14 @@ int fc_forecast_series(const char *name, const double *y, size_t n, const fc_mod
 }
 
 double fc_normal_quantile(double p) {
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
-                             -2.759285104469687e+02, 1.383577518672690e+02,
-                             -3.066479806614716e+01, 2.506628277459239e+00};
-  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
-                             -1.556989798598866e+02, 6.680131188771972e+01,
-                             -1.328068155288572e+01};
-  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
-                             -2.400758277161838e+00, -2.549732539343734e+00,
-                             4.374664141464968e+00, 2.938163982698783e+00};
-  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                             2.445134137142996e+00, 3.754408661907416e+00};
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                             6.680131188771972e+01, -1.328068155288572e+01};
+  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                             3.754408661907416e+00};
   double q, r, x, e, u;
   if (!(p > 0 && p < 1)) return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
   if (p < 0.02425) {

@@ -10,8 +10,8 @@
 #include "model_internal.h"
 
 static const char MAGIC[8] = {'F', 'C', 'M', 'O', 'D', 'E', 'L', '\n'};
-#define HEADER 24 /* magic, version, flags, body length */
-#define MAX_DEPTH 2 /* a model may hold one nested model (MSTL) */
+#define HEADER    24 /* magic, version, flags, body length */
+#define MAX_DEPTH 2  /* a model may hold one nested model (MSTL) */
 
 typedef struct serializer {
   const fc_model_def *def;
@@ -20,16 +20,11 @@ typedef struct serializer {
 } serializer;
 
 static const serializer table[] = {
-    {&fc__model_naive, fc__naive_save, fc__naive_load},
-    {&fc__model_snaive, fc__naive_save, fc__naive_load},
-    {&fc__model_naive2, fc__naive_save, fc__naive_load},
-    {&fc__model_theta, fc__theta_save, fc__theta_load},
-    {&fc__model_otheta, fc__theta_save, fc__theta_load},
-    {&fc__model_ets, fc__ets_save, fc__ets_load},
-    {&fc__model_mstl, fc__mstl_save, fc__mstl_load},
-    {&fc__model_arima, fc__arima_save, fc__arima_load},
-    {&fc__model_prophet, fc__prophet_save, fc__prophet_load},
-    {&fc__model_neural, fc__neural_save, fc__neural_load},
+    {&fc__model_naive, fc__naive_save, fc__naive_load},       {&fc__model_snaive, fc__naive_save, fc__naive_load},
+    {&fc__model_naive2, fc__naive_save, fc__naive_load},      {&fc__model_theta, fc__theta_save, fc__theta_load},
+    {&fc__model_otheta, fc__theta_save, fc__theta_load},      {&fc__model_ets, fc__ets_save, fc__ets_load},
+    {&fc__model_mstl, fc__mstl_save, fc__mstl_load},          {&fc__model_arima, fc__arima_save, fc__arima_load},
+    {&fc__model_prophet, fc__prophet_save, fc__prophet_load}, {&fc__model_neural, fc__neural_save, fc__neural_load},
 };
 
 static const serializer *find(const fc_model_def *def) {
@@ -127,8 +122,7 @@ int fc__model_body_load(fc__rd *r, int depth, fc_model **out) {
   int nonneg, rc;
   double constant;
   *out = NULL;
-  if (r->bad || depth > MAX_DEPTH || len == 0 || len >= sizeof name || r->len - r->pos < len)
-    return FC_ECORRUPT;
+  if (r->bad || depth > MAX_DEPTH || len == 0 || len >= sizeof name || r->len - r->pos < len) return FC_ECORRUPT;
   memcpy(name, r->p + r->pos, len);
   name[len] = '\0';
   r->pos += len;
@@ -173,8 +167,7 @@ int fc_model_load(const void *data, size_t len, fc_model **out, fc_err *err) {
   fc__rd r;
   uint64_t version, body, sum;
   int rc;
-  if (out == NULL || (data == NULL && len > 0))
-    return fc__err(err, FC_EINVAL, "model load: NULL argument");
+  if (out == NULL || (data == NULL && len > 0)) return fc__err(err, FC_EINVAL, "model load: NULL argument");
   *out = NULL;
   memset(&r, 0, sizeof r);
   r.p = data;
@@ -184,16 +177,15 @@ int fc_model_load(const void *data, size_t len, fc_model **out, fc_err *err) {
   r.pos = 8;
   version = fc__get_u64(&r);
   if ((version & 0xffffffffu) != FC_MODEL_FORMAT_VERSION || (version >> 32) != 0)
-    return fc__err(err, FC_ECORRUPT, "model load: format version %u, expected %d",
-                   (unsigned)(version & 0xffffffffu), FC_MODEL_FORMAT_VERSION);
+    return fc__err(err, FC_ECORRUPT, "model load: format version %u, expected %d", (unsigned)(version & 0xffffffffu),
+                   FC_MODEL_FORMAT_VERSION);
   body = fc__get_u64(&r);
   if (body != len - HEADER - 8)
-    return fc__err(err, FC_ECORRUPT, "model load: body length %llu does not match %zu bytes",
-                   (unsigned long long)body, len);
+    return fc__err(err, FC_ECORRUPT, "model load: body length %llu does not match %zu bytes", (unsigned long long)body,
+                   len);
   r.pos = len - 8;
   sum = fc__get_u64(&r);
-  if (sum != fnv1a(data, len - 8))
-    return fc__err(err, FC_ECORRUPT, "model load: checksum mismatch (damaged file)");
+  if (sum != fnv1a(data, len - 8)) return fc__err(err, FC_ECORRUPT, "model load: checksum mismatch (damaged file)");
   r.len = len - 8;
   r.pos = HEADER;
   if ((rc = fc__model_body_load(&r, 1, out)) != FC_OK || r.pos != r.len) {

@@ -107,14 +107,12 @@ static void loess_all(const double *y, size_t len, size_t q, double *out) {
   fc__free(heap);
 }
 
-
 /* Weighted local-linear fit at the centre of the window yw[0..q) with
  * weights w_j = k[j] rw[j]: loess_at's estimate from the weighted moments
  * about the centre in one pass (the robustness weights make the window
  * uneven, so loess_all's fixed kernel does not apply). range is
  * loess_at's (len - 1), for its test of a usable slope. */
-static double loess_centre_w(const double *yw, const double *rw, const double *k, size_t q,
-                             double range) {
+static double loess_centre_w(const double *yw, const double *rw, const double *k, size_t q, double range) {
   double half = (double)((q - 1) / 2), s0 = 0, s1 = 0, s2 = 0, sy = 0, sdy = 0, a, b, ybar;
   for (size_t j = 0; j < q; j++) {
     double w = k[j] * rw[j], d = (double)j - half;
@@ -213,18 +211,14 @@ static int stl_work_alloc(stl_work *w, int robust) {
     w->rw = fc__mallocarray(n, sizeof *w->rw);
     w->absr = fc__mallocarray(n, sizeof *w->absr);
   }
-  return w->c && w->ma1 && w->ma2 && w->low && w->sub && w->subw && w->d &&
-                 (!robust || (w->rw && w->absr))
-             ? 0
-             : -1;
+  return w->c && w->ma1 && w->ma2 && w->low && w->sub && w->subw && w->d && (!robust || (w->rw && w->absr)) ? 0 : -1;
 }
 
 /* One inner pass of STL from the current trend: cycle-subseries loess,
  * low-pass filter, deseasonalizing, trend loess. rw (NULL for none)
  * weights the cycle-subseries and trend fits; the low-pass loess stays
  * unweighted, as in Cleveland et al. (it smooths smoothed values). */
-static void stl_pass(const double *y, stl_work *w, const double *rw, double *seasonal,
-                     double *trend) {
+static void stl_pass(const double *y, stl_work *w, const double *rw, double *seasonal, double *trend) {
   size_t n = w->n, np = w->np, ext = n + 2 * np;
   /* Cycle-subseries smoothing, extended one cycle on each side. */
   for (size_t j = 0; j < np; j++) {
@@ -252,8 +246,7 @@ static void stl_pass(const double *y, stl_work *w, const double *rw, double *sea
 }
 
 /* |R_t| of the current fit into w->rw; returns median |R|. */
-static double abs_remainder(const double *y, const double *seasonal, const double *trend,
-                            stl_work *w) {
+static double abs_remainder(const double *y, const double *seasonal, const double *trend, stl_work *w) {
   size_t n = w->n;
   for (size_t t = 0; t < n; t++) w->absr[t] = w->rw[t] = fabs(y[t] - seasonal[t] - trend[t]);
   qsort(w->absr, n, sizeof *w->absr, fc__cmp_double);
@@ -264,8 +257,7 @@ static double abs_remainder(const double *y, const double *seasonal, const doubl
  * stlrwt: rho_t = B(|R_t| / h), h = 6 median |R|, B(u) = (1 - u^2)^2 for
  * u < 1, else 0 (1 below 0.001 h and 0 above 0.999 h). A point far off
  * the fit thus stops pulling its season and its trend. */
-static void robustness_weights(const double *y, const double *seasonal, const double *trend,
-                               stl_work *w) {
+static void robustness_weights(const double *y, const double *seasonal, const double *trend, stl_work *w) {
   double h = 6.0 * abs_remainder(y, seasonal, trend, w);
   for (size_t t = 0; t < w->n; t++) {
     double r = w->rw[t], u = 0;
@@ -276,14 +268,13 @@ static void robustness_weights(const double *y, const double *seasonal, const do
 
 /* Weights of the refit: 0 for the gross outliers of the robust fit (more
  * than STL_GROSS sigmas off it), 1 for every other point. */
-static void refit_weights(const double *y, const double *seasonal, const double *trend,
-                          double sigma, stl_work *w) {
+static void refit_weights(const double *y, const double *seasonal, const double *trend, double sigma, stl_work *w) {
   abs_remainder(y, seasonal, trend, w);
   for (size_t t = 0; t < w->n; t++) w->rw[t] = w->rw[t] <= STL_GROSS * sigma ? 1.0 : 0.0;
 }
 
-int fc_stl_ex(const double *y, size_t n, size_t np, size_t ns, fc_stl_mode mode,
-              double *seasonal, double *trend, fc_err *err) {
+int fc_stl_ex(const double *y, size_t n, size_t np, size_t ns, fc_stl_mode mode, double *seasonal, double *trend,
+              fc_err *err) {
   stl_work w;
   double sigma = 0;
   int robust = mode != FC_STL_PLAIN;
@@ -322,14 +313,12 @@ int fc_stl_ex(const double *y, size_t n, size_t np, size_t ns, fc_stl_mode mode,
   return FC_OK;
 }
 
-int fc_stl(const double *y, size_t n, size_t np, size_t ns, double *seasonal, double *trend,
-           fc_err *err) {
+int fc_stl(const double *y, size_t n, size_t np, size_t ns, double *seasonal, double *trend, fc_err *err) {
   return fc_stl_ex(y, n, np, ns, FC_STL_PLAIN, seasonal, trend, err);
 }
 
-int fc_mstl_ex(const double *y, size_t n, const size_t *periods, size_t nperiods,
-               fc_stl_mode mode, double *seasonal, double *trend, double *remainder, size_t *used,
-               fc_err *err) {
+int fc_mstl_ex(const double *y, size_t n, const size_t *periods, size_t nperiods, fc_stl_mode mode, double *seasonal,
+               double *trend, double *remainder, size_t *used, fc_err *err) {
   size_t k = 0;
   double *deseas;
   int rc = FC_OK;
@@ -359,8 +348,8 @@ int fc_mstl_ex(const double *y, size_t n, const size_t *periods, size_t nperiods
   return rc;
 }
 
-int fc_mstl(const double *y, size_t n, const size_t *periods, size_t nperiods,
-            double *seasonal, double *trend, double *remainder, size_t *used, fc_err *err) {
+int fc_mstl(const double *y, size_t n, const size_t *periods, size_t nperiods, double *seasonal, double *trend,
+            double *remainder, size_t *used, fc_err *err) {
   return fc_mstl_ex(y, n, periods, nperiods, FC_STL_PLAIN, seasonal, trend, remainder, used, err);
 }
 
@@ -381,8 +370,7 @@ static void mstl_destroy(void *state) {
   fc__free(s);
 }
 
-static int mstl_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                    fc_err *err) {
+static int mstl_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   mstl_state *s = fc__calloc(1, sizeof *s);
   double *x = fc__mallocarray(n, sizeof *x), *seas = NULL, *tr = NULL, *rem = NULL;
   fc_model_params ep = fc_model_defaults();
@@ -488,9 +476,7 @@ int fc__mstl_load(fc__rd *r, void **state) {
   return FC_OK;
 }
 
-static size_t mstl_min(const fc_model_params *p) {
-  return p->nperiods ? 2 * p->periods[0] : 8;
-}
+static size_t mstl_min(const fc_model_params *p) { return p->nperiods ? 2 * p->periods[0] : 8; }
 
-const fc_model_def fc__model_mstl = {"mstl", "MSTL decomposition + ETS on the adjusted series",
-                                     mstl_min, mstl_fit, mstl_forecast, mstl_destroy, NULL};
+const fc_model_def fc__model_mstl = {
+    "mstl", "MSTL decomposition + ETS on the adjusted series", mstl_min, mstl_fit, mstl_forecast, mstl_destroy, NULL};

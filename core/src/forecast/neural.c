@@ -62,15 +62,12 @@ static size_t off_layer(const fc_neural *m, size_t b, size_t l) {
   return o;
 }
 static size_t off_back(const fc_neural *m, size_t b) { return off_layer(m, b, m->p.layers); }
-static size_t off_fore(const fc_neural *m, size_t b) {
-  return off_back(m, b) + (m->p.hidden + 1) * m->p.input;
-}
+static size_t off_fore(const fc_neural *m, size_t b) { return off_back(m, b) + (m->p.hidden + 1) * m->p.input; }
 
 static int check_params(const fc_neural_params *p, fc_err *err) {
   if (p->input < 2 || p->horizon < 1 || p->blocks < 1 || p->layers < 1 || p->hidden < 1)
     return fc__err(err, FC_EINVAL, "neural: input >= 2, horizon, blocks, layers, hidden >= 1");
-  if (p->input > 100000 || p->horizon > 100000 || p->blocks > 64 || p->layers > 64 ||
-      p->hidden > 65536)
+  if (p->input > 100000 || p->horizon > 100000 || p->blocks > 64 || p->layers > 64 || p->hidden > 65536)
     return fc__err(err, FC_EINVAL, "neural: shape too large");
   if (p->chunk < 1 || p->batch < p->chunk || p->batch % p->chunk)
     return fc__err(err, FC_EINVAL, "neural: batch must be a positive multiple of chunk");
@@ -173,8 +170,7 @@ static double window_scale(const double *w, size_t L) {
 }
 
 /* Normalised inputs (and targets if t) of S windows. */
-static void load_windows(const fc_neural *m, const double *const *win, size_t S, float *x,
-                         float *t) {
+static void load_windows(const fc_neural *m, const double *const *win, size_t S, float *x, float *t) {
   size_t L = m->p.input, H = m->p.horizon;
   for (size_t s = 0; s < S; s++) {
     double sc = window_scale(win[s], L);
@@ -312,8 +308,8 @@ static int ws_init(const fc_neural *m, size_t S, int grad, workspace *ws) {
     ws_free(ws);
     return FC_ENOMEM;
   }
-  if (!ws->x || !ws->h || !ws->out || !ws->t || !ws->gx || !ws->gx2 || !ws->gh || !ws->gh2 ||
-      !ws->gout || (grad && !ws->grad)) {
+  if (!ws->x || !ws->h || !ws->out || !ws->t || !ws->gx || !ws->gx2 || !ws->gh || !ws->gh2 || !ws->gout ||
+      (grad && !ws->grad)) {
     ws_free(ws);
     return FC_ENOMEM;
   }
@@ -323,10 +319,10 @@ static int ws_init(const fc_neural *m, size_t S, int grad, workspace *ws) {
 typedef struct batch_job {
   const fc_neural *m;
   const double *const *win;
-  size_t count;   /* windows */
+  size_t count; /* windows */
   size_t chunk;
-  double denom;   /* count * H * Q */
-  workspace *ws;  /* one per chunk */
+  double denom;  /* count * H * Q */
+  workspace *ws; /* one per chunk */
   int grad;
 } batch_job;
 
@@ -353,8 +349,7 @@ static size_t nchunks_of(size_t count, size_t chunk) { return (count + chunk - 1
 
 /* Mean pinball loss of count windows on the prepared workspaces (nchunks of
  * them); the chunk gradients stay in the workspaces. */
-static double batch_loss(const fc_neural *m, const double *const *win, size_t count, workspace *ws,
-                         int grad) {
+static double batch_loss(const fc_neural *m, const double *const *win, size_t count, workspace *ws, int grad) {
   batch_job j;
   size_t nc = nchunks_of(count, m->p.chunk);
   double loss = 0;
@@ -408,8 +403,8 @@ double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t c
 /* The series' windows: training origins, validation windows. */
 typedef struct sampler {
   const double *const *y;
-  size_t *idx;    /* usable series */
-  size_t *nwin;   /* training windows of each usable series */
+  size_t *idx;  /* usable series */
+  size_t *nwin; /* training windows of each usable series */
   size_t nused;
   const double **valid;
   size_t nvalid;
@@ -425,8 +420,8 @@ static void sampler_free(sampler *s) {
 /* A series of n >= L + 2H keeps its last window for validation and trains
  * on the windows ending before it; n in [L + H, L + 2H) trains only;
  * shorter series are left out. */
-static int sampler_init(sampler *s, const double *const *y, const size_t *n, size_t ns,
-                        const fc_neural_params *p, fc_err *err) {
+static int sampler_init(sampler *s, const double *const *y, const size_t *n, size_t ns, const fc_neural_params *p,
+                        fc_err *err) {
   size_t L = p->input, H = p->horizon;
   memset(s, 0, sizeof *s);
   s->y = y;
@@ -459,8 +454,8 @@ static int sampler_init(sampler *s, const double *const *y, const size_t *n, siz
   if (s->nused == 0) {
     sampler_free(s);
     return fc__err(err, FC_ETOOSHORT,
-                   "neural: no series has the %zu values one training window needs (input %zu + horizon %zu)",
-                   L + H, L, H);
+                   "neural: no series has the %zu values one training window needs (input %zu + horizon %zu)", L + H, L,
+                   H);
   }
   return FC_OK;
 }
@@ -550,8 +545,8 @@ static double train_step(trainer *t, fc_rng *r, double *b1t, double *b2t, double
   return loss;
 }
 
-static int trainer_init(trainer *t, const double *const *y, const size_t *n, size_t ns,
-                        const fc_neural_params *p, fc_err *err) {
+static int trainer_init(trainer *t, const double *const *y, const size_t *n, size_t ns, const fc_neural_params *p,
+                        fc_err *err) {
   int rc;
   memset(t, 0, sizeof *t);
   if ((rc = check_params(p, err))) return rc;
@@ -580,8 +575,8 @@ static int trainer_init(trainer *t, const double *const *y, const size_t *n, siz
 }
 
 /* Trains one net (p.members ignored) from p.seed. */
-static int train_one(const double *const *y, const size_t *n, size_t nseries,
-                     const fc_neural_params *p, fc_neural **out, fc_err *err) {
+static int train_one(const double *const *y, const size_t *n, size_t nseries, const fc_neural_params *p,
+                     fc_neural **out, fc_err *err) {
   trainer t;
   fc_rng r;
   double b1t = 1, b2t = 1, best = INFINITY, run = 0, lr_scale = 1;
@@ -628,8 +623,8 @@ static int train_one(const double *const *y, const size_t *n, size_t nseries,
   return FC_OK;
 }
 
-int fc_neural_train(const double *const *y, const size_t *n, size_t nseries,
-                    const fc_neural_params *p, fc_neural **out, fc_err *err) {
+int fc_neural_train(const double *const *y, const size_t *n, size_t nseries, const fc_neural_params *p, fc_neural **out,
+                    fc_err *err) {
   fc_neural *m, *one;
   int rc;
   *out = NULL;
@@ -659,8 +654,7 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, double *q,
-                       fc_err *err) {
+int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, double *q, fc_err *err) {
   size_t L, H;
   workspace ws;
   const double *win;
@@ -670,8 +664,7 @@ int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, 
   L = m->p.input;
   H = m->p.horizon;
   if (h < 1 || h > H) return fc__err(err, FC_EINVAL, "neural: horizon %zu beyond the trained %zu", h, H);
-  if (n < L)
-    return fc__err(err, FC_ETOOSHORT, "neural: the net reads the last %zu values; the series has %zu", L, n);
+  if (n < L) return fc__err(err, FC_ETOOSHORT, "neural: the net reads the last %zu values; the series has %zu", L, n);
   win = y + n - L;
   for (size_t i = 0; i < L; i++)
     if (!isfinite(win[i])) return fc__err(err, FC_EINVAL, "neural: value %zu is not finite", n - L + i);
@@ -697,8 +690,7 @@ int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, 
   return FC_OK;
 }
 
-int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int nonneg,
-                            fc_forecast *f, fc_err *err) {
+int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int nonneg, fc_forecast *f, fc_err *err) {
   double *q;
   size_t h = f->h;
   double z80 = fc_normal_quantile(0.9);
@@ -756,8 +748,8 @@ static uint64_t get_le(const unsigned char *p, int bytes) {
 
 int fc_neural_save(const fc_neural *m, fc_buf *out, fc_err *err) {
   int lstm = m->p.arch == FC_NEURAL_LSTM;
-  size_t start = out->len, shape[NSHAPE] = {m->p.input, m->p.horizon, lstm ? m->p.patch : m->p.blocks,
-                                        m->p.layers, m->p.hidden, m->p.members};
+  size_t start = out->len, shape[NSHAPE] = {m->p.input,  m->p.horizon, lstm ? m->p.patch : m->p.blocks,
+                                            m->p.layers, m->p.hidden,  m->p.members};
   fc_buf_append(out, magic, sizeof magic);
   put_le(out, FC_NEURAL_FORMAT_VERSION, 4);
   put_le(out, (uint64_t)m->p.arch, 4);
@@ -798,8 +790,7 @@ int fc_neural_load(const void *data, size_t len, fc_neural **out, fc_err *err) {
     np.blocks = 1;
   }
   if (check_params(&np, NULL)) return fc__err(err, FC_ECORRUPT, "neural load: bad shape");
-  if (np.members * net_nparams(&np, np.horizon * FC_NEURAL_NQ) != (body - 4 * NSHAPE) / 4 ||
-      (body - 4 * NSHAPE) % 4)
+  if (np.members * net_nparams(&np, np.horizon * FC_NEURAL_NQ) != (body - 4 * NSHAPE) / 4 || (body - 4 * NSHAPE) % 4)
     return fc__err(err, FC_ECORRUPT, "neural load: weight count does not match the shape");
   if ((m = alloc_net(&np, err)) == NULL) return fc__err(err, FC_ENOMEM, "neural load: out of memory");
   for (size_t i = 0; i < m->nparams * np.members; i++) {

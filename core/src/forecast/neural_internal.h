@@ -12,15 +12,15 @@
 typedef struct lstm_ws lstm_ws;
 
 typedef struct workspace {
-  float *x;     /* (blocks + 1) x S x L: each block's input window */
-  float *h;     /* blocks x layers x S x hidden: ReLU outputs */
-  float *out;   /* S x HQ: summed forecast heads */
-  float *t;     /* S x H: targets */
+  float *x;        /* (blocks + 1) x S x L: each block's input window */
+  float *h;        /* blocks x layers x S x hidden: ReLU outputs */
+  float *out;      /* S x HQ: summed forecast heads */
+  float *t;        /* S x H: targets */
   float *gx, *gx2; /* S x L */
   float *gh, *gh2; /* S x hidden */
-  float *gout;  /* S x HQ */
-  float *grad;  /* nparams (training chunks only) */
-  lstm_ws *lstm; /* FC_NEURAL_LSTM: the recurrence's states */
+  float *gout;     /* S x HQ */
+  float *grad;     /* nparams (training chunks only) */
+  lstm_ws *lstm;   /* FC_NEURAL_LSTM: the recurrence's states */
   double loss;
 } workspace;
 
@@ -57,8 +57,7 @@ static inline float dot8(const float *a, const float *b, size_t n) {
 }
 
 /* Y (S x out) = X (S x in) W + bias, then ReLU if relu. */
-static inline void dense_fwd(const float *wt, size_t in, size_t out, const float *x, size_t S, float *y,
-                      int relu) {
+static inline void dense_fwd(const float *wt, size_t in, size_t out, const float *x, size_t S, float *y, int relu) {
   const float *bias = wt + in * out;
   for (size_t s = 0; s < S; s++) memcpy(y + s * out, bias, out * sizeof *y);
   for (size_t i = 0; i < in; i++)
@@ -72,8 +71,8 @@ static inline void dense_fwd(const float *wt, size_t in, size_t out, const float
 
 /* Given gY (S x out), adds the weight and bias gradients to g (same layout
  * as wt) and, if gx, adds gY W^T to gx (S x in). */
-static inline void dense_bwd(const float *wt, size_t in, size_t out, const float *x, size_t S,
-                      const float *gy, float *g, float *gx) {
+static inline void dense_bwd(const float *wt, size_t in, size_t out, const float *x, size_t S, const float *gy,
+                             float *g, float *gx) {
   float *gb = g + in * out;
   for (size_t s = 0; s < S; s++) axpy(gb, gy + s * out, 1.0f, out);
   for (size_t i = 0; i < in; i++)

@@ -25,11 +25,11 @@
 
 struct lstm_ws {
   size_t S, T;
-  float *xp;   /* T x S x P: the window's patches */
-  float *gate; /* T x S x 4Hd: gates after their activations */
-  float *c, *h; /* (T + 1) x S x Hd; step 0 is zeros */
-  float *tc;   /* T x S x Hd: tanh(c_t) */
-  float *dz;   /* S x 4Hd */
+  float *xp;      /* T x S x P: the window's patches */
+  float *gate;    /* T x S x 4Hd: gates after their activations */
+  float *c, *h;   /* (T + 1) x S x Hd; step 0 is zeros */
+  float *tc;      /* T x S x Hd: tanh(c_t) */
+  float *dz;      /* S x 4Hd */
   float *dh, *dc; /* S x Hd */
 };
 

@@ -89,8 +89,7 @@ static int train_own(const fc_model_params *p, neural_state *s, fc_err *err) {
   return fc_neural_train(&y, &s->n, 1, &np, &s->own, err);
 }
 
-static int neural_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                      fc_err *err) {
+static int neural_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   neural_state *s = state_new(y, n);
   int rc;
   if (s == NULL) return fc__err(err, FC_ENOMEM, "neural: out of memory");
@@ -105,8 +104,8 @@ static int neural_fit(const double *y, size_t n, const fc_model_params *p, void 
 
 /* The next k steps after y[0..n) from the net: mean = the median head, sd =
  * the 80 % band's half-width over z(0.9). */
-static int chunk(const fc_neural *net, const double *y, size_t n, size_t k, double *q,
-                 double *mean, double *sd, fc_err *err) {
+static int chunk(const fc_neural *net, const double *y, size_t n, size_t k, double *q, double *mean, double *sd,
+                 fc_err *err) {
   double z80 = fc_normal_quantile(0.9);
   int rc = fc_neural_forecast(net, y, n, k, q, err);
   if (rc) return rc;
@@ -165,8 +164,7 @@ int fc__neural_load(fc__rd *r, void **state) {
   }
   s->y = y;
   s->n = n;
-  if (fc_neural_load(r->p + r->pos, len, &s->own, NULL) != FC_OK ||
-      (n && n < fc_neural_input(s->own))) {
+  if (fc_neural_load(r->p + r->pos, len, &s->own, NULL) != FC_OK || (n && n < fc_neural_input(s->own))) {
     neural_destroy(s);
     return FC_ECORRUPT;
   }
@@ -202,5 +200,10 @@ const fc_neural *fc_neural_of(const fc_model *m) {
 }
 
 const fc_model_def fc__model_neural = {
-    "neural", "N-BEATS-style global net (quantile heads); trains on the series alone without one",
-    neural_min, neural_fit, neural_forecast, neural_destroy, NULL};
+    "neural",
+    "N-BEATS-style global net (quantile heads); trains on the series alone without one",
+    neural_min,
+    neural_fit,
+    neural_forecast,
+    neural_destroy,
+    NULL};

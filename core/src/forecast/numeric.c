@@ -35,9 +35,7 @@ static double nm_run(fc__objective f, void *ctx, double *x, size_t dim, fc__nm_o
     second = best;
     for (size_t i = 0; i < np; i++)
       if (i != worst && v[i] > v[second]) second = i;
-    if (isfinite(v[worst]) &&
-        fabs(v[worst] - v[best]) <= o.tol * (fabs(v[best]) + 1e-12))
-      break;
+    if (isfinite(v[worst]) && fabs(v[worst] - v[best]) <= o.tol * (fabs(v[best]) + 1e-12)) break;
     for (size_t j = 0; j < dim; j++) {
       c[j] = 0;
       for (size_t i = 0; i < np; i++)
@@ -138,8 +136,8 @@ static double ses_sse(const double *y, size_t n, double alpha, double *l0_out, d
   return sse < 0 ? 0 : sse;
 }
 
-void fc__ses_fit(const double *y, size_t n, double lo, double hi, double *alpha, double *l0,
-                 double *level, double *sigma2) {
+void fc__ses_fit(const double *y, size_t n, double lo, double hi, double *alpha, double *l0, double *level,
+                 double *sigma2) {
   /* Coarse grid, then golden-section search around the best grid point. */
   double best_a = lo, best = INFINITY, a, b, g = 0.6180339887498949;
   for (int i = 0; i <= 20; i++) {
@@ -153,10 +151,8 @@ void fc__ses_fit(const double *y, size_t n, double lo, double hi, double *alpha,
   b = FC__MIN(hi, best_a + (hi - lo) / 20.0);
   for (int it = 0; it < 40; it++) {
     double c = b - g * (b - a), d = a + g * (b - a);
-    if (ses_sse(y, n, c, NULL, NULL) < ses_sse(y, n, d, NULL, NULL))
-      b = d;
-    else
-      a = c;
+    if (ses_sse(y, n, c, NULL, NULL) < ses_sse(y, n, d, NULL, NULL)) b = d;
+    else a = c;
   }
   a = 0.5 * (a + b);
   if (ses_sse(y, n, a, NULL, NULL) > best) a = best_a;

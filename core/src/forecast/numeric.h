@@ -12,10 +12,10 @@
 typedef double (*fc__objective)(const double *x, void *ctx);
 
 typedef struct fc__nm_opts {
-  int max_evals;   /* per start */
-  int restarts;    /* extra starts from the best point with a fresh simplex */
-  double step;     /* initial simplex edge */
-  double tol;      /* stop when the simplex's values differ by less (relative) */
+  int max_evals; /* per start */
+  int restarts;  /* extra starts from the best point with a fresh simplex */
+  double step;   /* initial simplex edge */
+  double tol;    /* stop when the simplex's values differ by less (relative) */
 } fc__nm_opts;
 
 /* Minimizes f from x (dim <= 16); on return x holds the best point found
@@ -34,7 +34,7 @@ void fc__line_fit(const double *y, size_t n, double *a, double *b);
  * (closed form given alpha) minimizing the sum of squared one-step errors.
  * Writes alpha, l0, the final level and the residual variance (SSE / n).
  * n >= 2. */
-void fc__ses_fit(const double *y, size_t n, double lo, double hi, double *alpha, double *l0,
-                 double *level, double *sigma2);
+void fc__ses_fit(const double *y, size_t n, double lo, double hi, double *alpha, double *l0, double *level,
+                 double *sigma2);
 
 #endif /* FC_NUMERIC_H */

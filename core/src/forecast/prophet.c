@@ -22,18 +22,18 @@
 #include "model_internal.h"
 
 #define TWO_PI 6.28318530717958647692
-#define DAY 86400
+#define DAY    86400
 
 enum { COL_SEASON, COL_HOLIDAY, COL_BUSINESS, COL_MONTH_END, COL_REGRESSOR };
 
 typedef struct column {
   int kind;
-  size_t a;       /* season, holiday group or regressor index */
-  int harmonic;   /* Fourier harmonic (1..order) */
+  size_t a;     /* season, holiday group or regressor index */
+  int harmonic; /* Fourier harmonic (1..order) */
   int is_cos;
-  double mu, sd;  /* standardization of a regressor */
-  size_t comp;    /* component row */
-  double prior;   /* prior sd of its coefficient */
+  double mu, sd; /* standardization of a regressor */
+  size_t comp;   /* component row */
+  double prior;  /* prior sd of its coefficient */
 } column;
 
 struct fc_prophet {
@@ -102,16 +102,14 @@ static void feature_row(const fc_prophet *m, size_t i, double *row) {
     double v = 0;
     switch (col->kind) {
     case COL_SEASON: {
-      double x = TWO_PI * col->harmonic * fmod((double)i, m->seasons[col->a].period) /
-                 m->seasons[col->a].period;
+      double x = TWO_PI * col->harmonic * fmod((double)i, m->seasons[col->a].period) / m->seasons[col->a].period;
       v = col->is_cos ? cos(x) : sin(x);
       break;
     }
     case COL_HOLIDAY: {
       int64_t day = floor_div(t, DAY);
       for (size_t h = 0; h < m->nhol; h++)
-        if (m->hol_group[h] == col->a && day >= m->hol_day[h] + m->hol_lo[h] &&
-            day <= m->hol_day[h] + m->hol_hi[h])
+        if (m->hol_group[h] == col->a && day >= m->hol_day[h] + m->hol_lo[h] && day <= m->hol_day[h] + m->hol_hi[h])
           v = 1;
       break;
     }
@@ -121,8 +119,7 @@ static void feature_row(const fc_prophet *m, size_t i, double *row) {
       have_cal = 1;
       v = col->kind == COL_BUSINESS ? cal.is_business_hours : cal.is_month_end;
       break;
-    default:
-      v = (m->reg[col->a * m->reg_len + i] - col->mu) / col->sd;
+    default: v = (m->reg[col->a * m->reg_len + i] - col->mu) / col->sd;
     }
     row[c] = v;
   }
@@ -150,8 +147,7 @@ static double neg_log_post(const double *x, double *g, void *ctxp) {
   objective *o = ctxp;
   const fc_prophet *m = o->m;
   size_t n = m->n, ncp = m->ncp, ncol = m->ncol;
-  double k = x[0], mm = x[1], u = o->fix_sigma ? o->fixed_u : x[2 + ncp + ncol], s2, sse = 0, f,
-         A = 0, B = 0;
+  double k = x[0], mm = x[1], u = o->fix_sigma ? o->fixed_u : x[2 + ncp + ncol], s2, sse = 0, f, A = 0, B = 0;
   const double *delta = x + 2, *beta = x + 2 + ncp;
   size_t j = 0;
   if (u > 50 || u < -50) return INFINITY;
@@ -224,8 +220,7 @@ static int check_params(const fc_prophet_params *p, size_t n, fc_err *err) {
   if (p->uncertainty_samples > FC_PROPHET_MAX_SAMPLES)
     return fc__err(err, FC_EINVAL, "prophet: at most %d uncertainty samples", FC_PROPHET_MAX_SAMPLES);
   if (calendar && p->step == 0)
-    return fc__err(err, FC_EINVAL,
-                   "prophet: holidays, business hours and month-end need timestamps (step > 0)");
+    return fc__err(err, FC_EINVAL, "prophet: holidays, business hours and month-end need timestamps (step > 0)");
   if (p->nseasons > FC_PROPHET_MAX_SEASONS)
     return fc__err(err, FC_EINVAL, "prophet: at most %d seasonalities", FC_PROPHET_MAX_SEASONS);
   for (size_t s = 0; s < p->nseasons; s++)
@@ -235,21 +230,20 @@ static int check_params(const fc_prophet_params *p, size_t n, fc_err *err) {
     return fc__err(err, FC_EINVAL, "prophet: sigma must be 0 (estimated) or a finite noise sd");
   if (!(p->changepoint_range > 0 && p->changepoint_range <= 1))
     return fc__err(err, FC_EINVAL, "prophet: changepoint_range must be in (0, 1]");
-  if (!(p->changepoint_prior_scale > 0) || !(p->seasonality_prior_scale > 0) ||
-      !(p->holidays_prior_scale > 0) || !(p->regressor_prior_scale > 0))
+  if (!(p->changepoint_prior_scale > 0) || !(p->seasonality_prior_scale > 0) || !(p->holidays_prior_scale > 0) ||
+      !(p->regressor_prior_scale > 0))
     return fc__err(err, FC_EINVAL, "prophet: prior scales must be positive");
   if (p->nholidays && p->holidays == NULL) return fc__err(err, FC_EINVAL, "prophet: NULL holidays");
   for (size_t h = 0; h < p->nholidays; h++)
-    if (p->holidays[h].name == NULL || p->holidays[h].lower_window > 0 ||
-        p->holidays[h].upper_window < 0)
+    if (p->holidays[h].name == NULL || p->holidays[h].lower_window > 0 || p->holidays[h].upper_window < 0)
       return fc__err(err, FC_EINVAL, "prophet: holiday %zu: needs a name and lower <= 0 <= upper", h);
   if (p->nregressors) {
     if (p->regressors == NULL || p->regressor_len < n)
       return fc__err(err, FC_EINVAL, "prophet: regressor columns need at least n = %zu values", n);
     for (size_t i = 0; i < p->nregressors * p->regressor_len; i++)
       if (!isfinite(p->regressors[i]))
-        return fc__err(err, FC_EINVAL, "prophet: regressor %zu: value %zu is not finite",
-                       i / p->regressor_len, i % p->regressor_len);
+        return fc__err(err, FC_EINVAL, "prophet: regressor %zu: value %zu is not finite", i / p->regressor_len,
+                       i % p->regressor_len);
   }
   return FC_OK;
 }
@@ -273,8 +267,7 @@ static void choose_seasons(fc_prophet *m, const fc_prophet_params *p) {
   cand[nc++] = (fc_prophet_season){365.25 * DAY / (double)p->step, 10};
   for (size_t s = 0; s < nc; s++) {
     cand[s].order = FC__MAX(1, FC__MIN(cand[s].order, (int)floor(cand[s].period / 2)));
-    if (cand[s].period >= 2 && (double)m->n >= 2 * cand[s].period)
-      m->seasons[m->nseasons++] = cand[s];
+    if (cand[s].period >= 2 && (double)m->n >= 2 * cand[s].period) m->seasons[m->nseasons++] = cand[s];
   }
 }
 
@@ -304,11 +297,9 @@ static int build_columns(fc_prophet *m, const fc_prophet_params *p) {
       m->cols[c++] = (column){COL_HOLIDAY, g, 0, 0, 0, 1, comp, p->holidays_prior_scale};
   }
   if (p->business_hours)
-    m->cols[c++] = (column){COL_BUSINESS, 0, 0, 0, 0, 1, add_comp(m, "business_hours"),
-                            p->regressor_prior_scale};
+    m->cols[c++] = (column){COL_BUSINESS, 0, 0, 0, 0, 1, add_comp(m, "business_hours"), p->regressor_prior_scale};
   if (p->month_end)
-    m->cols[c++] = (column){COL_MONTH_END, 0, 0, 0, 0, 1, add_comp(m, "month_end"),
-                            p->regressor_prior_scale};
+    m->cols[c++] = (column){COL_MONTH_END, 0, 0, 0, 0, 1, add_comp(m, "month_end"), p->regressor_prior_scale};
   if (m->nreg) {
     size_t comp = add_comp(m, "regressors");
     for (size_t r = 0; r < m->nreg; r++) {
@@ -403,8 +394,7 @@ static void design_row(const fc_prophet *m, const double *t, size_t i, double *r
 }
 
 /* X'X (p x p, symmetric) and X'y, streamed row by row. */
-static void gram(const fc_prophet *m, const double *y, const double *t, double *XtX, double *Xty,
-                 double *row) {
+static void gram(const fc_prophet *m, const double *y, const double *t, double *XtX, double *Xty, double *row) {
   size_t p = 2 + m->ncp + m->ncol;
   memset(XtX, 0, p * p * sizeof *XtX);
   memset(Xty, 0, p * sizeof *Xty);
@@ -424,9 +414,8 @@ static void gram(const fc_prophet *m, const double *y, const double *t, double *
  * negative log posterior is then (y - X b)'(y - X b) / (2 s2) plus the
  * normal priors' ridge terms plus the Laplace prior's L1 term on the
  * changepoints, a convex problem that fc_lasso_gram solves exactly. */
-static int map_given_sigma(const fc_prophet *m, const double *XtX, const double *Xty, double s2,
-                           double tau, double *G, double *c, double *lambda, double *x,
-                           fc_err *err) {
+static int map_given_sigma(const fc_prophet *m, const double *XtX, const double *Xty, double s2, double tau, double *G,
+                           double *c, double *lambda, double *x, fc_err *err) {
   size_t ncp = m->ncp, p = 2 + ncp + m->ncol;
   int rc;
   for (size_t a = 0; a < p; a++) {
@@ -450,8 +439,8 @@ static int map_given_sigma(const fc_prophet *m, const double *XtX, const double 
  * until s2 moves by less than 1e-12 relative. Each block step lowers the
  * objective and ends at an exact optimum, so the answer does not depend
  * on where an iterative solver happened to stop. */
-static int map_exact(const fc_prophet *m, const double *y, const double *t, double sigma,
-                     double tau, double *x, double *s2_out, fc_err *err) {
+static int map_exact(const fc_prophet *m, const double *y, const double *t, double sigma, double tau, double *x,
+                     double *s2_out, fc_err *err) {
   size_t n = m->n, p = 2 + m->ncp + m->ncol;
   double *XtX = fc__mallocarray(p * p, sizeof *XtX), *G = fc__mallocarray(p * p, sizeof *G);
   double *Xty = fc__mallocarray(p, sizeof *Xty), *c = fc__mallocarray(p, sizeof *c);
@@ -494,8 +483,7 @@ done:
 /* MAP fit (map_exact), with OWL-QN from Prophet's initial values (the
  * line through the first and last value, no changes, no seasonality,
  * sigma 1) as the fallback. */
-static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, double sigma,
-                    fc_err *err) {
+static int optimize(fc_prophet *m, const double *y, int max_iter, double tau, double sigma, fc_err *err) {
   size_t n = m->n, dim = 3 + m->ncp + m->ncol;
   double *x = fc__calloc(dim, sizeof *x), *l1 = fc__calloc(dim, sizeof *l1);
   double *buf = fc__mallocarray(5 * n + 2, sizeof *buf);
@@ -557,15 +545,13 @@ done:
   return rc;
 }
 
-int fc_prophet_fit(const double *y, size_t n, const fc_prophet_params *pp, fc_prophet **out,
-                   fc_err *err) {
+int fc_prophet_fit(const double *y, size_t n, const fc_prophet_params *pp, fc_prophet **out, fc_err *err) {
   fc_prophet_params dp = fc_prophet_defaults();
   const fc_prophet_params *p = pp ? pp : &dp;
   fc_prophet *m;
   int rc;
   *out = NULL;
-  if ((rc = fc_series_check(y, n, FC_PROPHET_MIN_N, err)))
-    return fc__err_prefix(err, rc, "prophet: ");
+  if ((rc = fc_series_check(y, n, FC_PROPHET_MIN_N, err))) return fc__err_prefix(err, rc, "prophet: ");
   if (fc_series_is_constant(y, n))
     return fc__err(err, FC_EINVAL, "prophet: the history is constant (%g): nothing to fit", y[0]);
   if ((rc = check_params(p, n, err))) return rc;
@@ -575,8 +561,7 @@ int fc_prophet_fit(const double *y, size_t n, const fc_prophet_params *pp, fc_pr
     destroy(m);
     return fc__err(err, rc, "prophet: out of memory");
   }
-  if ((rc = optimize(m, y, p->max_iter > 0 ? p->max_iter : 1000, p->changepoint_prior_scale,
-                     p->sigma, err))) {
+  if ((rc = optimize(m, y, p->max_iter > 0 ? p->max_iter : 1000, p->changepoint_prior_scale, p->sigma, err))) {
     destroy(m);
     return rc;
   }
@@ -643,8 +628,7 @@ static double quantile(const double *v, size_t n, double q) {
 }
 
 /* Mean, sd and (when f is given) simulated quantile bounds. */
-static int predict(const fc_prophet *m, size_t h, double *mean, double *sd, fc_forecast *f,
-                   fc_err *err) {
+static int predict(const fc_prophet *m, size_t h, double *mean, double *sd, fc_forecast *f, fc_err *err) {
   size_t ns = m->samples;
   double *sim = NULL, *col = NULL;
   int rc;
@@ -652,8 +636,7 @@ static int predict(const fc_prophet *m, size_t h, double *mean, double *sd, fc_f
   if (m->step > 0 && (double)(m->n + h) * (double)m->step > 1e17)
     return fc__err(err, FC_ERANGE, "prophet: %zu steps after the history run past any calendar", h);
   if (m->nreg && m->n + h > m->reg_len)
-    return fc__err(err, FC_EINVAL,
-                   "prophet: the regressors are known for %zu future steps, %zu requested",
+    return fc__err(err, FC_EINVAL, "prophet: the regressors are known for %zu future steps, %zu requested",
                    m->reg_len - m->n, h);
   if ((rc = map_path(m, h, mean, err))) return rc;
   if (ns < 2) {
@@ -694,8 +677,7 @@ static int predict(const fc_prophet *m, size_t h, double *mean, double *sd, fc_f
 }
 
 int fc_prophet_predict(const fc_prophet *m, size_t h, double *mean, double *sd, fc_err *err) {
-  if (m == NULL || mean == NULL || sd == NULL)
-    return fc__err(err, FC_EINVAL, "prophet: NULL model or output");
+  if (m == NULL || mean == NULL || sd == NULL) return fc__err(err, FC_EINVAL, "prophet: NULL model or output");
   return predict(m, h, mean, sd, NULL, err);
 }
 
@@ -723,13 +705,11 @@ void fc_prophet_components(const fc_prophet *m, double *trend, double *comps, do
     const double *row = m->X + i * m->ncol;
     if (trend) trend[i] = g;
     if (fitted) fitted[i] = m->yhat[i] * m->scale;
-    for (size_t c = 0; comps && c < m->ncol; c++)
-      comps[m->cols[c].comp * n + i] += m->beta[c] * row[c] * m->scale;
+    for (size_t c = 0; comps && c < m->ncol; c++) comps[m->cols[c].comp * n + i] += m->beta[c] * row[c] * m->scale;
   }
 }
 
-size_t fc_prophet_changepoints(const fc_prophet *m, double threshold, size_t *index,
-                               double *rate_change, size_t max) {
+size_t fc_prophet_changepoints(const fc_prophet *m, double threshold, size_t *index, double *rate_change, size_t max) {
   size_t count = 0;
   for (size_t j = 0; m && j < m->ncp; j++) {
     if (!(fabs(m->delta[j]) >= threshold) || m->delta[j] == 0) continue;
@@ -919,8 +899,7 @@ static void load_columns(fc__rd *r, fc_prophet *m) {
     col->a = fc__get_count(r, 0, SIZE_MAX);
     if (!r->bad && col->a >= column_range(m, col->kind)) r->bad = 1;
     col->harmonic = (int)fc__get_count(r, 0, 100);
-    if (!r->bad && col->kind == COL_SEASON &&
-        (col->harmonic < 1 || col->harmonic > m->seasons[col->a].order))
+    if (!r->bad && col->kind == COL_SEASON && (col->harmonic < 1 || col->harmonic > m->seasons[col->a].order))
       r->bad = 1;
     col->is_cos = (int)fc__get_count(r, 0, 1);
     col->comp = fc__get_count(r, 0, m->ncomp ? m->ncomp - 1 : 0);
@@ -960,8 +939,7 @@ static size_t row_min_length(const fc_model_params *p) {
   return FC_PROPHET_MIN_N;
 }
 
-static int row_fit(const double *y, size_t n, const fc_model_params *mp, void **state,
-                   fc_err *err) {
+static int row_fit(const double *y, size_t n, const fc_model_params *mp, void **state, fc_err *err) {
   fc_prophet_params p = fc_prophet_defaults();
   fc_prophet *m;
   int rc;
@@ -983,6 +961,10 @@ static int row_forecast(const void *state, size_t h, double *mean, double *sd, f
 
 static void row_destroy(void *state) { destroy(state); }
 
-const fc_model_def fc__model_prophet = {
-    "prophet", "Prophet-style trend with changepoints + Fourier seasonality (exact MAP)",
-    row_min_length, row_fit, row_forecast, row_destroy, NULL};
+const fc_model_def fc__model_prophet = {"prophet",
+                                        "Prophet-style trend with changepoints + Fourier seasonality (exact MAP)",
+                                        row_min_length,
+                                        row_fit,
+                                        row_forecast,
+                                        row_destroy,
+                                        NULL};

@@ -10,12 +10,11 @@
 #include "fc/series.h"
 #include "internal.h"
 
-static const char *const known_labels[] = {"naive", "snaive", "theta", "ets",
-                                           "arima", "mstl", "mstl_log", "neural"};
+static const char *const known_labels[] = {"naive", "snaive", "theta", "ets", "arima", "mstl", "mstl_log", "neural"};
 #define NLABELS (sizeof known_labels / sizeof known_labels[0])
 
-int fc_retrain_config_resolve(const char *name, const size_t *periods, size_t nperiods,
-                              fc_retrain_config *out, fc_err *err) {
+int fc_retrain_config_resolve(const char *name, const size_t *periods, size_t nperiods, fc_retrain_config *out,
+                              fc_err *err) {
   fc_model_params p = fc_model_defaults();
   size_t k;
   memset(out, 0, sizeof *out);
@@ -27,7 +26,8 @@ int fc_retrain_config_resolve(const char *name, const size_t *periods, size_t np
   if (k == NLABELS)
     return fc__err(err, FC_EINVAL,
                    "retrain: unknown configuration '%.40s' (known: naive, snaive, theta, ets, "
-                   "arima, mstl, mstl_log, neural)", name);
+                   "arima, mstl, mstl_log, neural)",
+                   name);
   snprintf(out->name, sizeof out->name, "%s", name);
   if (nperiods) { /* single-season models read periods[0] */
     p.periods[0] = periods[0];
@@ -53,8 +53,7 @@ int fc_retrain_config_resolve(const char *name, const size_t *periods, size_t np
 }
 
 static void add_candidate(fc_retrain_params *p, const char *name) {
-  if (p->ncandidates < FC_RETRAIN_MAX)
-    snprintf(p->candidates[p->ncandidates++], FC_RETRAIN_NAME, "%s", name);
+  if (p->ncandidates < FC_RETRAIN_MAX) snprintf(p->candidates[p->ncandidates++], FC_RETRAIN_NAME, "%s", name);
 }
 
 fc_retrain_params fc_retrain_defaults(const size_t *periods, size_t nperiods) {
@@ -74,8 +73,8 @@ fc_retrain_params fc_retrain_defaults(const size_t *periods, size_t nperiods) {
   return p;
 }
 
-int fc_retrain_decide(const fc_retrain_score *champion, const fc_retrain_score *challenger,
-                      size_t nwindows, double margin, char *reason, size_t cap) {
+int fc_retrain_decide(const fc_retrain_score *champion, const fc_retrain_score *challenger, size_t nwindows,
+                      double margin, char *reason, size_t cap) {
   size_t wins = 0;
   if (challenger == NULL || challenger->status != FC_OK || !isfinite(challenger->mase)) {
     snprintf(reason, cap, "no challenger could be evaluated%s%s; the champion stays",
@@ -83,26 +82,26 @@ int fc_retrain_decide(const fc_retrain_score *champion, const fc_retrain_score *
     return 0;
   }
   if (champion == NULL) {
-    snprintf(reason, cap, "first model: %s has the lowest mean MASE (%.4f) of the candidates",
-             challenger->config, challenger->mase);
+    snprintf(reason, cap, "first model: %s has the lowest mean MASE (%.4f) of the candidates", challenger->config,
+             challenger->mase);
     return 1;
   }
   if (champion->status != FC_OK || !isfinite(champion->mase)) {
-    snprintf(reason, cap, "the champion %s could not be evaluated on these windows (%s); %s "
-             "(mean MASE %.4f) replaces it", champion->config, champion->error,
-             challenger->config, challenger->mase);
+    snprintf(reason, cap,
+             "the champion %s could not be evaluated on these windows (%s); %s "
+             "(mean MASE %.4f) replaces it",
+             champion->config, champion->error, challenger->config, challenger->mase);
     return 1;
   }
   for (size_t k = 0; k < nwindows && k < FC_RETRAIN_MAX_WINDOWS; k++)
     wins += challenger->window_mase[k] < champion->window_mase[k];
   double bar = champion->mase * (1.0 - margin);
-  int better = challenger->mase < bar, majority = 2 * wins > nwindows;
+  int better = challenger->mase<bar, majority = 2 * wins> nwindows;
   snprintf(reason, cap,
            "%s: mean MASE %.4f vs champion %s %.4f (promotion needs < %.4f, %.0f %% margin), "
            "lower on %zu of %zu windows (needs more than half)%s",
-           better && majority ? "promoted" : "rejected", challenger->mase, champion->config,
-           champion->mase, bar, margin * 100.0, wins, nwindows,
-           better && majority ? "" : "; the champion stays");
+           better && majority ? "promoted" : "rejected", challenger->mase, champion->config, champion->mase, bar,
+           margin * 100.0, wins, nwindows, better && majority ? "" : "; the champion stays");
   return better && majority;
 }
 
@@ -118,8 +117,7 @@ static double window_scale(const double *y, size_t n, size_t m) {
   return n && s > 0 ? s / (double)n : 1.0;
 }
 
-static double coverage(const double *act, const double *mean, const double *sd, size_t h,
-                       double level) {
+static double coverage(const double *act, const double *mean, const double *sd, size_t h, double level) {
   double z = fc_normal_quantile(0.5 + level / 200.0);
   size_t in = 0;
   for (size_t i = 0; i < h; i++) in += act[i] >= mean[i] - z * sd[i] && act[i] <= mean[i] + z * sd[i];
@@ -128,8 +126,8 @@ static double coverage(const double *act, const double *mean, const double *sd, 
 
 /* Scores one configuration on the shared windows (bp.initial fixed by the
  * caller so every configuration gets the same origins). */
-static void score_config(const double *y, size_t n, const fc_retrain_config *c,
-                         fc_backtest_params bp, fc_retrain_result *r, fc_retrain_score *s) {
+static void score_config(const double *y, size_t n, const fc_retrain_config *c, fc_backtest_params bp,
+                         fc_retrain_result *r, fc_retrain_score *s) {
   fc_backtest_result bt;
   fc_err e;
   size_t h = r->horizon, m = c->params.nperiods ? c->params.periods[0] : 1;
@@ -170,8 +168,7 @@ static int check_params(const fc_retrain_params *p, fc_err *err) {
   if (p->horizon < 1) return fc__err(err, FC_EINVAL, "retrain: horizon must be at least 1");
   if (p->windows < 1 || p->windows > FC_RETRAIN_MAX_WINDOWS)
     return fc__err(err, FC_EINVAL, "retrain: windows must be in 1..%d", FC_RETRAIN_MAX_WINDOWS);
-  if (!(p->margin >= 0 && p->margin < 1))
-    return fc__err(err, FC_EINVAL, "retrain: margin must be in [0, 1)");
+  if (!(p->margin >= 0 && p->margin < 1)) return fc__err(err, FC_EINVAL, "retrain: margin must be in [0, 1)");
   if (p->nperiods > FC_MAX_PERIODS || p->ncandidates > FC_RETRAIN_MAX)
     return fc__err(err, FC_EINVAL, "retrain: too many periods or candidates");
   return FC_OK;
@@ -179,14 +176,16 @@ static int check_params(const fc_retrain_params *p, fc_err *err) {
 
 /* Resolves the labels to evaluate: the champion first (when given), then
  * the forced challenger or every candidate, each label once. */
-static int collect(const char *champion, const char *challenger, const fc_retrain_params *p,
-                   fc_retrain_config *cfg, size_t *count, fc_err *err) {
+static int collect(const char *champion, const char *challenger, const fc_retrain_params *p, fc_retrain_config *cfg,
+                   size_t *count, fc_err *err) {
   const char *names[FC_RETRAIN_MAX + 1];
   size_t nn = 0;
   int rc;
   if (champion && challenger && !strcmp(champion, challenger))
-    return fc__err(err, FC_EINVAL, "retrain: the challenger '%.40s' is the champion's "
-                   "configuration", challenger);
+    return fc__err(err, FC_EINVAL,
+                   "retrain: the challenger '%.40s' is the champion's "
+                   "configuration",
+                   challenger);
   if (champion) names[nn++] = champion;
   if (challenger) names[nn++] = challenger;
   for (size_t i = 0; !challenger && i < p->ncandidates; i++) names[nn++] = p->candidates[i];
@@ -205,8 +204,7 @@ static int collect(const char *champion, const char *challenger, const fc_retrai
   return FC_OK;
 }
 
-static int fit_save(const double *y, size_t n, const fc_retrain_config *c, fc_buf *out,
-                    fc_err *err) {
+static int fit_save(const double *y, size_t n, const fc_retrain_config *c, fc_buf *out, fc_err *err) {
   fc_model *m = NULL;
   int rc = fc_model_fit(c->model, y, n, &c->params, &m, err);
   if (rc == FC_OK) rc = fc_model_save(m, out, err);
@@ -216,8 +214,8 @@ static int fit_save(const double *y, size_t n, const fc_retrain_config *c, fc_bu
   return rc;
 }
 
-int fc_retrain_fit(const double *y, size_t n, const char *name, const size_t *periods,
-                   size_t nperiods, fc_buf *out, fc_err *err) {
+int fc_retrain_fit(const double *y, size_t n, const char *name, const size_t *periods, size_t nperiods, fc_buf *out,
+                   fc_err *err) {
   fc_retrain_config c;
   int rc = fc_retrain_config_resolve(name, periods, nperiods, &c, err);
   if (rc == FC_OK && out == NULL) rc = fc__err(err, FC_EINVAL, "retrain: no output buffer");
@@ -232,14 +230,15 @@ static int check_series(const double *y, size_t n, fc_err *err) {
     return rc;
   }
   if (fc_series_is_constant(y, n))
-    return fc__err(err, FC_EINVAL, "retrain: the series is constant (%g); there is nothing to "
-                   "learn and every configuration would tie", y[0]);
+    return fc__err(err, FC_EINVAL,
+                   "retrain: the series is constant (%g); there is nothing to "
+                   "learn and every configuration would tie",
+                   y[0]);
   return FC_OK;
 }
 
-int fc_retrain_run(const double *y, size_t n, const char *champion, const char *challenger,
-                   const fc_retrain_params *p, fc_retrain_result *out, fc_buf *model,
-                   fc_err *err) {
+int fc_retrain_run(const double *y, size_t n, const char *champion, const char *challenger, const fc_retrain_params *p,
+                   fc_retrain_result *out, fc_buf *model, fc_err *err) {
   fc_retrain_config cfg[FC_RETRAIN_MAX];
   fc_backtest_params bp = fc_backtest_defaults();
   size_t count = 0, initial = 0, step;
@@ -256,14 +255,13 @@ int fc_retrain_run(const double *y, size_t n, const char *champion, const char *
   if (n < initial + p->horizon + (p->windows - 1) * step)
     return fc__err(err, FC_ETOOSHORT,
                    "retrain: %zu points; %zu windows of %zu steps, %zu apart, after a history "
-                   "of %zu need at least %zu", n, p->windows, p->horizon, step, initial,
-                   initial + p->horizon + (p->windows - 1) * step);
+                   "of %zu need at least %zu",
+                   n, p->windows, p->horizon, step, initial, initial + p->horizon + (p->windows - 1) * step);
   out->n = n;
   out->horizon = p->horizon;
   out->nwindows = p->windows;
   out->ncandidates = count;
-  for (size_t k = 0; k < p->windows; k++)
-    out->origins[p->windows - 1 - k] = n - p->horizon - k * step;
+  for (size_t k = 0; k < p->windows; k++) out->origins[p->windows - 1 - k] = n - p->horizon - k * step;
   bp.initial = initial;
   bp.horizon = p->horizon;
   bp.period = step;
@@ -277,13 +275,13 @@ int fc_retrain_run(const double *y, size_t n, const char *champion, const char *
   }
   if (out->challenger < 0 && count > (champion ? 1u : 0u))
     out->challenger = champion ? 1 : 0; /* none evaluated: report the first one's error */
-  out->promote = fc_retrain_decide(champion ? &out->scores[0] : NULL,
-                                   out->challenger >= 0 ? &out->scores[out->challenger] : NULL,
-                                   out->nwindows, p->margin, out->reason, sizeof out->reason);
+  out->promote =
+      fc_retrain_decide(champion ? &out->scores[0] : NULL, out->challenger >= 0 ? &out->scores[out->challenger] : NULL,
+                        out->nwindows, p->margin, out->reason, sizeof out->reason);
   out->winner = out->promote ? out->challenger : out->champion;
   if (out->winner < 0)
-    return fc__err(err, FC_ENUMERIC, "retrain: no configuration could be evaluated (%s: %s)",
-                   out->scores[0].config, out->scores[0].error);
+    return fc__err(err, FC_ENUMERIC, "retrain: no configuration could be evaluated (%s: %s)", out->scores[0].config,
+                   out->scores[0].error);
   return model ? fit_save(y, n, &cfg[out->winner], model, err) : FC_OK;
 }
 

@@ -9,10 +9,8 @@ int fc_series_check(const double *y, size_t n, size_t min_n, fc_err *err) {
   if (y == NULL && n > 0) return fc__err(err, FC_EINVAL, "series: NULL values");
   for (size_t i = 0; i < n; i++)
     if (!isfinite(y[i]))
-      return fc__err(err, FC_EINVAL, "series: value %zu is %s", i,
-                     isnan(y[i]) ? "NaN (missing)" : "infinite");
-  if (n < min_n)
-    return fc__err(err, FC_ETOOSHORT, "series: %zu values, at least %zu needed", n, min_n);
+      return fc__err(err, FC_EINVAL, "series: value %zu is %s", i, isnan(y[i]) ? "NaN (missing)" : "infinite");
+  if (n < min_n) return fc__err(err, FC_ETOOSHORT, "series: %zu values, at least %zu needed", n, min_n);
   return FC_OK;
 }
 
@@ -24,8 +22,7 @@ int fc_series_fill_gaps(double *y, size_t n, size_t *filled, fc_err *err) {
   for (size_t k = 0; k < n; k++)
     if (isinf(y[k])) return fc__err(err, FC_EINVAL, "series: value %zu is infinite", k);
   if (isnan(y[0])) return fc__err(err, FC_EINVAL, "series: leading NaN (value 0) cannot be interpolated");
-  if (isnan(y[n - 1]))
-    return fc__err(err, FC_EINVAL, "series: trailing NaN (value %zu) cannot be interpolated", n - 1);
+  if (isnan(y[n - 1])) return fc__err(err, FC_EINVAL, "series: trailing NaN (value %zu) cannot be interpolated", n - 1);
   while (i < n) {
     size_t a, b;
     if (!isnan(y[i])) {
@@ -35,8 +32,7 @@ int fc_series_fill_gaps(double *y, size_t n, size_t *filled, fc_err *err) {
     a = i - 1; /* y[0] is finite, so i >= 1 here */
     b = i;
     while (isnan(y[b])) b++; /* y[n-1] is finite, so this stops */
-    for (size_t k = a + 1; k < b; k++)
-      y[k] = y[a] + (y[b] - y[a]) * (double)(k - a) / (double)(b - a);
+    for (size_t k = a + 1; k < b; k++) y[k] = y[a] + (y[b] - y[a]) * (double)(k - a) / (double)(b - a);
     count += b - a - 1;
     i = b;
   }

@@ -12,8 +12,8 @@
 
 typedef struct theta_state {
   fc_theta_info info;
-  double level;  /* final SES level of the theta line */
-  double a;      /* line intercept (t = 0 at the first value) */
+  double level; /* final SES level of the theta line */
+  double a;     /* line intercept (t = 0 at the first value) */
   size_t n;
   size_t period; /* seasonal index period (1 if not seasonal) */
   double *si;    /* seasonal index of the next `period` steps */
@@ -28,8 +28,8 @@ static void theta_destroy(void *state) {
 
 /* Fits SES to the theta line of x for this theta; returns the in-sample
  * one-step MSE of the combined forecast (fills alpha, level). */
-static double theta_fit_one(const double *x, size_t n, double a, double b, double theta,
-                            double *z, double *alpha, double *level) {
+static double theta_fit_one(const double *x, size_t n, double a, double b, double theta, double *z, double *alpha,
+                            double *level) {
   double s2, sse = 0, l, w = 1.0 / theta;
   for (size_t t = 0; t < n; t++) z[t] = theta * x[t] + (1 - theta) * (a + b * (double)t);
   fc__ses_fit(z, n, 0.0001, 0.9999, alpha, &l, level, &s2);
@@ -42,8 +42,8 @@ static double theta_fit_one(const double *x, size_t n, double a, double b, doubl
   return sse / (double)n;
 }
 
-static int theta_fit_common(const double *y, size_t n, const fc_model_params *p, int optimize,
-                            void **state, fc_err *err) {
+static int theta_fit_common(const double *y, size_t n, const fc_model_params *p, int optimize, void **state,
+                            fc_err *err) {
   size_t m = p->nperiods ? p->periods[0] : 1;
   size_t period = m >= 2 ? m : 1;
   double *si = NULL, *x = NULL, *z = NULL, a, b, best_theta = 2, alpha, level, mse;
@@ -77,14 +77,10 @@ static int theta_fit_common(const double *y, size_t n, const fc_model_params *p,
     hi = FC__MIN(5.0, best_theta + 0.25);
     for (int it = 0; it < 20; it++) {
       double c = hi - g * (hi - lo), d = lo + g * (hi - lo);
-      if (theta_fit_one(x, n, a, b, c, z, &alpha, &level) <
-          theta_fit_one(x, n, a, b, d, z, &alpha, &level))
-        hi = d;
-      else
-        lo = c;
+      if (theta_fit_one(x, n, a, b, c, z, &alpha, &level) < theta_fit_one(x, n, a, b, d, z, &alpha, &level)) hi = d;
+      else lo = c;
     }
-    if (theta_fit_one(x, n, a, b, 0.5 * (lo + hi), z, &alpha, &level) < best)
-      best_theta = 0.5 * (lo + hi);
+    if (theta_fit_one(x, n, a, b, 0.5 * (lo + hi), z, &alpha, &level) < best) best_theta = 0.5 * (lo + hi);
   }
   mse = theta_fit_one(x, n, a, b, best_theta, z, &alpha, &level);
   s->info.theta = best_theta;
@@ -110,13 +106,11 @@ fail:
   return rc;
 }
 
-static int theta_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                     fc_err *err) {
+static int theta_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   return theta_fit_common(y, n, p, 0, state, err);
 }
 
-static int otheta_fit(const double *y, size_t n, const fc_model_params *p, void **state,
-                      fc_err *err) {
+static int otheta_fit(const double *y, size_t n, const fc_model_params *p, void **state, fc_err *err) {
   return theta_fit_common(y, n, p, 1, state, err);
 }
 
@@ -162,8 +156,8 @@ int fc__theta_load(fc__rd *r, void **state) {
   s->period = fc__get_count(r, 1, (r->len - r->pos) / 8);
   s->si = fc__get_f64s(r, s->period);
   if (r->bad || !isfinite(s->info.theta) || s->info.theta == 0 || !isfinite(s->info.alpha) ||
-      !isfinite(s->info.slope) || !(s->info.sigma >= 0) || !isfinite(s->info.sigma) ||
-      !isfinite(s->level) || !isfinite(s->a)) {
+      !isfinite(s->info.slope) || !(s->info.sigma >= 0) || !isfinite(s->info.sigma) || !isfinite(s->level) ||
+      !isfinite(s->a)) {
     theta_destroy(s);
     return FC_ECORRUPT;
   }
@@ -184,7 +178,12 @@ int fc_theta_get_info(const fc_model *m, fc_theta_info *info, fc_err *err) {
   return FC_OK;
 }
 
-const fc_model_def fc__model_theta = {"theta", "M4 Theta (theta = 2) on the seasonally adjusted series",
-                                      theta_min, theta_fit, theta_forecast, theta_destroy, NULL};
-const fc_model_def fc__model_otheta = {"otheta", "Theta with theta chosen by in-sample fit",
-                                       theta_min, otheta_fit, theta_forecast, theta_destroy, NULL};
+const fc_model_def fc__model_theta = {"theta",
+                                      "M4 Theta (theta = 2) on the seasonally adjusted series",
+                                      theta_min,
+                                      theta_fit,
+                                      theta_forecast,
+                                      theta_destroy,
+                                      NULL};
+const fc_model_def fc__model_otheta = {
+    "otheta", "Theta with theta chosen by in-sample fit", theta_min, otheta_fit, theta_forecast, theta_destroy, NULL};

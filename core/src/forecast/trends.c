@@ -13,11 +13,9 @@
 
 #define DAY 86400
 
-static const char *const weekdays[7] = {"Monday", "Tuesday", "Wednesday", "Thursday",
-                                        "Friday", "Saturday", "Sunday"};
-static const char *const months[12] = {"January", "February", "March",     "April",
-                                       "May",     "June",     "July",      "August",
-                                       "September", "October", "November", "December"};
+static const char *const weekdays[7] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+static const char *const months[12] = {"January", "February", "March",     "April",   "May",      "June",
+                                       "July",    "August",   "September", "October", "November", "December"};
 
 fc_trends_params fc_trends_defaults(void) {
   fc_trends_params p;
@@ -43,9 +41,7 @@ void fc_trends_free(fc_trends *t) {
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
-static int64_t local_day(int64_t t, int offset_minutes) {
-  return floor_div(t + (int64_t)offset_minutes * 60, DAY);
-}
+static int64_t local_day(int64_t t, int offset_minutes) { return floor_div(t + (int64_t)offset_minutes * 60, DAY); }
 
 /* A bucket's ordinal: the day itself, the week since the Monday
  * 1970-01-05 (day 4), or the month count y * 12 + m - 1. */
@@ -64,9 +60,7 @@ static int64_t first_day(fc_freq f, int64_t o) {
   return fc_days_from_civil((int)floor_div(o, 12), (int)(o - 12 * floor_div(o, 12)) + 1, 1);
 }
 
-int64_t fc_trends_bucket_day(fc_freq f, int64_t day, int64_t k) {
-  return first_day(f, ordinal(f, day) + k);
-}
+int64_t fc_trends_bucket_day(fc_freq f, int64_t day, int64_t k) { return first_day(f, ordinal(f, day) + k); }
 
 static int64_t last_day(fc_freq f, int64_t o) { return first_day(f, o + 1) - 1; }
 
@@ -77,8 +71,8 @@ static int selected(const fc_transaction *t, const fc_trends_params *p, const ch
 }
 
 /* The selection's currency and first/last local day. */
-static int scan(const fc_transaction *v, size_t n, const fc_trends_params *p, fc_trends *out,
-                int64_t *lo, int64_t *hi, fc_err *err) {
+static int scan(const fc_transaction *v, size_t n, const fc_trends_params *p, fc_trends *out, int64_t *lo, int64_t *hi,
+                fc_err *err) {
   const char *want = p->currency && p->currency[0] ? p->currency : NULL;
   const fc_transaction *first = NULL;
   *lo = INT64_MAX;
@@ -88,17 +82,15 @@ static int scan(const fc_transaction *v, size_t n, const fc_trends_params *p, fc
     if (!selected(t, p, want)) continue;
     if (first == NULL) first = t;
     if (strcmp(t->currency, first->currency) != 0)
-      return fc__err(err, FC_EINVAL,
-                     "transactions are in several currencies (%s, %s, ...); choose one currency",
+      return fc__err(err, FC_EINVAL, "transactions are in several currencies (%s, %s, ...); choose one currency",
                      first->currency, t->currency);
     int64_t d = local_day(t->action_date, p->utc_offset_minutes);
     if (d < *lo) *lo = d;
     if (d > *hi) *hi = d;
   }
   if (first == NULL)
-    return fc__err(err, FC_ENOTFOUND, "no transactions%s%s%s%s in the range", want ? " in " : "",
-                   want ? want : "", p->partner_id ? " of partner " : "",
-                   p->partner_id ? p->partner_id : "");
+    return fc__err(err, FC_ENOTFOUND, "no transactions%s%s%s%s in the range", want ? " in " : "", want ? want : "",
+                   p->partner_id ? " of partner " : "", p->partner_id ? p->partner_id : "");
   snprintf(out->currency, sizeof out->currency, "%s", first->currency);
   out->scale = first->scale;
   if (p->from != INT64_MIN) *lo = local_day(p->from, p->utc_offset_minutes);
@@ -115,11 +107,10 @@ typedef struct buckets {
   size_t *count;
 } buckets;
 
-static int sum_buckets(const fc_transaction *v, size_t n, const fc_trends_params *p,
-                       const char *ccy, fc_freq f, int64_t lo, int64_t hi, buckets *b,
-                       fc_err *err) {
+static int sum_buckets(const fc_transaction *v, size_t n, const fc_trends_params *p, const char *ccy, fc_freq f,
+                       int64_t lo, int64_t hi, buckets *b, fc_err *err) {
   int64_t a = ordinal(f, lo), z = ordinal(f, hi);
-  int cut_lo = first_day(f, a) < lo, cut_hi = last_day(f, z) > hi;
+  int cut_lo = first_day(f, a)<lo, cut_hi = last_day(f, z)> hi;
   int64_t o0 = a + cut_lo, o1 = z - cut_hi;
   memset(b, 0, sizeof *b);
   b->partial = a == z ? (size_t)(cut_lo || cut_hi) : (size_t)(cut_lo + cut_hi);
@@ -154,8 +145,8 @@ static void buckets_free(buckets *b) {
  * absorbs everything and the remainder is 0; with three, one spike still
  * pulls its phase's line and the band flags its neighbours in the phase
  * instead (a tripled June of 36 months was missed, 48 find it). */
-static int decompose(const int64_t *rev, size_t n, int scale, fc_freq f, size_t season, double k,
-                     fc_decomposition *d, fc_err *err) {
+static int decompose(const int64_t *rev, size_t n, int scale, fc_freq f, size_t season, double k, fc_decomposition *d,
+                     fc_err *err) {
   fc_decompose_params dp = fc_decompose_defaults();
   double *y = fc__mallocarray(n, sizeof *y);
   int rc;
@@ -173,8 +164,7 @@ static int decompose(const int64_t *rev, size_t n, int scale, fc_freq f, size_t 
 /* The mean seasonal value per phase (ordinal o0 + i -> phase), and the
  * percent of the mean bucket revenue. Absent when that mean is not
  * positive (percentages of it would mislead). */
-static void profile(const fc_decomposition *d, size_t count, int64_t o0, int64_t phase0,
-                    fc_trends_season *s) {
+static void profile(const fc_decomposition *d, size_t count, int64_t o0, int64_t phase0, fc_trends_season *s) {
   double sum[12] = {0}, mean = 0;
   size_t cnt[12] = {0};
   memset(s, 0, sizeof *s);
@@ -201,8 +191,8 @@ static void profile(const fc_decomposition *d, size_t count, int64_t o0, int64_t
 
 /* Month of year from the complete months of the range (48 at least, see
  * decompose). */
-static int month_profile(const fc_transaction *v, size_t n, const fc_trends_params *p,
-                         fc_trends *t, int64_t lo, int64_t hi, fc_err *err) {
+static int month_profile(const fc_transaction *v, size_t n, const fc_trends_params *p, fc_trends *t, int64_t lo,
+                         int64_t hi, fc_err *err) {
   buckets b;
   fc_decomposition d;
   int rc;
@@ -233,8 +223,8 @@ void fc_trends_series_free(fc_trends_series *s) {
 
 static int check(const fc_trends_params *p, int quarter_ok, fc_err *err);
 
-int fc_trends_series_build(const fc_transaction *v, size_t n, const fc_trends_params *pp,
-                           fc_trends_series *out, fc_err *err) {
+int fc_trends_series_build(const fc_transaction *v, size_t n, const fc_trends_params *pp, fc_trends_series *out,
+                           fc_err *err) {
   fc_trends_params p = pp ? *pp : fc_trends_defaults();
   fc_trends head;
   buckets b;
@@ -283,8 +273,7 @@ static int take_anomalies(fc_trends *t) {
 static int check(const fc_trends_params *p, int quarter_ok, fc_err *err) {
   if (p->freq != FC_FREQ_DAY && p->freq != FC_FREQ_WEEK && p->freq != FC_FREQ_MONTH &&
       !(quarter_ok && p->freq == FC_FREQ_QUARTER))
-    return fc__err(err, FC_EINVAL, "trends: granularity must be day, week or month%s",
-                   quarter_ok ? " or quarter" : "");
+    return fc__err(err, FC_EINVAL, "trends: granularity must be day, week or month%s", quarter_ok ? " or quarter" : "");
   if (p->utc_offset_minutes < -840 || p->utc_offset_minutes > 840)
     return fc__err(err, FC_EINVAL, "trends: utc offset must be -840..840 minutes");
   if (!(p->k > 0 && isfinite(p->k))) return fc__err(err, FC_EINVAL, "trends: k must be > 0");
@@ -292,8 +281,7 @@ static int check(const fc_trends_params *p, int quarter_ok, fc_err *err) {
   return FC_OK;
 }
 
-int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *pp, fc_trends *out,
-                  fc_err *err) {
+int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *pp, fc_trends *out, fc_err *err) {
   fc_trends_params p = pp ? *pp : fc_trends_defaults();
   static const size_t season[] = {0, 24, 7, 52, 12, 4};
   buckets b;
@@ -308,8 +296,8 @@ int fc_trends_run(const fc_transaction *v, size_t n, const fc_trends_params *pp,
   rc = sum_buckets(v, n, &p, out->currency, p.freq, lo, hi, &b, err);
   out->partial_buckets = b.partial;
   if (rc == FC_OK && b.n < FC_TRENDS_MIN_BUCKETS)
-    rc = fc__err(err, FC_ETOOSHORT, "trends: %zu complete %s buckets in the range; need %d",
-                 b.n, fc_freq_name(p.freq), FC_TRENDS_MIN_BUCKETS);
+    rc = fc__err(err, FC_ETOOSHORT, "trends: %zu complete %s buckets in the range; need %d", b.n, fc_freq_name(p.freq),
+                 FC_TRENDS_MIN_BUCKETS);
   if (rc == FC_OK) {
     out->n = b.n;
     out->rows = b.rows;
@@ -341,20 +329,17 @@ int fc_trends_parse_offset(const char *s, int *minutes, fc_err *err) {
     *minutes = 0;
     return FC_OK;
   }
-  if (s == NULL || strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' ||
-      !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-      !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5]))
+  if (s == NULL || strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' || !isdigit((unsigned char)s[1]) ||
+      !isdigit((unsigned char)s[2]) || !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5]))
     return fc__err(err, FC_EINVAL, "utc offset '%s': want Z, +HH:MM or -HH:MM", s ? s : "(null)");
   h = (s[1] - '0') * 10 + (s[2] - '0');
   m = (s[4] - '0') * 10 + (s[5] - '0');
-  if (m > 59 || h * 60 + m > 840)
-    return fc__err(err, FC_EINVAL, "utc offset '%s': at most 14:00 either way", s);
+  if (m > 59 || h * 60 + m > 840) return fc__err(err, FC_EINVAL, "utc offset '%s': at most 14:00 either way", s);
   *minutes = (s[0] == '-' ? -1 : 1) * (h * 60 + m);
   return FC_OK;
 }
 
-int fc_trends_parse_bound(const char *s, int is_to, int utc_offset_minutes, int64_t *out,
-                          fc_err *err) {
+int fc_trends_parse_bound(const char *s, int is_to, int utc_offset_minutes, int64_t *out, fc_err *err) {
   size_t len = s ? strlen(s) : 0;
   int rc = fc_time_parse(s ? s : "", len, out, err);
   if (rc != FC_OK) return rc;
@@ -425,9 +410,7 @@ static void write_buckets(const fc_trends *t, fc_buf *b) {
   fc_buf_putc(b, '}');
 }
 
-static const char *step_name(fc_freq f) {
-  return f == FC_FREQ_MONTH ? "month" : f == FC_FREQ_WEEK ? "week" : "day";
-}
+static const char *step_name(fc_freq f) { return f == FC_FREQ_MONTH ? "month" : f == FC_FREQ_WEEK ? "week" : "day"; }
 
 static double change_percent(const fc_decomposition *d) {
   return d->trend[0] > 0 ? 100 * (d->trend[d->n - 1] - d->trend[0]) / d->trend[0] : NAN;
@@ -445,8 +428,7 @@ static void write_trend(const fc_trends *t, fc_buf *b) {
   fc_buf_printf(b, ",\"rate_unit\":\"per %s\",\"changepoints\":[", step_name(t->freq));
   for (size_t j = 0; j < d->nchangepoints; j++) {
     date_str(t->day[d->changepoints[j]], s);
-    fc_buf_printf(b, "%s{\"date\":\"%s\",\"index\":%zu,\"rate_change\":", j ? "," : "", s,
-                  d->changepoints[j]);
+    fc_buf_printf(b, "%s{\"date\":\"%s\",\"index\":%zu,\"rate_change\":", j ? "," : "", s, d->changepoints[j]);
     fc_buf_json_fixed(b, d->rate_change[j], 4);
     fc_buf_printf(b, ",\"direction\":\"%s\"}", d->rate_change[j] > 0 ? "up" : "down");
   }
@@ -460,8 +442,7 @@ static void write_season(const fc_trends_season *s, const char *const *names, fc
   }
   fc_buf_puts(b, "{\"mean\":");
   fc_buf_json_fixed(b, s->mean, 4);
-  fc_buf_printf(b, ",\"peak\":\"%s\",\"trough\":\"%s\",\"effects\":[", names[s->peak],
-                names[s->trough]);
+  fc_buf_printf(b, ",\"peak\":\"%s\",\"trough\":\"%s\",\"effects\":[", names[s->peak], names[s->trough]);
   for (size_t j = 0; j < s->count; j++) {
     fc_buf_printf(b, "%s{\"name\":\"%s\",\"effect\":", j ? "," : "", names[j]);
     fc_buf_json_fixed(b, s->effect[j], 4);
@@ -497,8 +478,8 @@ static void write_anomalies(const fc_trends *t, fc_buf *b) {
 
 /* ---- highlights: data first, the sentence last --------------------------- */
 
-static void season_highlights(const fc_trends_season *s, const char *what, const char *const *names,
-                              const char *plural, int *first, fc_buf *b) {
+static void season_highlights(const fc_trends_season *s, const char *what, const char *const *names, const char *plural,
+                              int *first, fc_buf *b) {
   int idx[2];
   if (!s->present) return;
   idx[0] = s->peak;
@@ -507,11 +488,10 @@ static void season_highlights(const fc_trends_season *s, const char *what, const
     double pc = s->percent[idx[k]];
     char text[160];
     if (fabs(pc) < 5 || (k == 1 && pc >= 0) || (k == 0 && pc <= 0)) continue;
-    snprintf(text, sizeof text, "%s %s %s%s, %+.0f %% against the %s mean", k ? "low" : "peak",
-             plural ? "on" : "in", names[idx[k]], plural ? plural : "", pc, what);
+    snprintf(text, sizeof text, "%s %s %s%s, %+.0f %% against the %s mean", k ? "low" : "peak", plural ? "on" : "in",
+             names[idx[k]], plural ? plural : "", pc, what);
     fc_buf_printf(b, "%s{\"kind\":\"%s_%s\",\"%s\":\"%s\",\"percent\":", *first ? "" : ",",
-                  plural ? "weekday" : "month", k ? "trough" : "peak", plural ? "weekday" : "month",
-                  names[idx[k]]);
+                  plural ? "weekday" : "month", k ? "trough" : "peak", plural ? "weekday" : "month", names[idx[k]]);
     fc_buf_json_fixed(b, pc, 1);
     fc_buf_puts(b, ",\"effect\":");
     fc_buf_json_fixed(b, s->effect[idx[k]], 4);
@@ -529,10 +509,9 @@ static void trend_highlights(const fc_trends *t, int *first, fc_buf *b) {
   date_str(t->day[0], a);
   date_str(t->day[t->n - 1], z);
   if (isfinite(pc)) {
-    snprintf(text, sizeof text, "trend %s %.0f %% from %s to %s", pc >= 0 ? "up" : "down", fabs(pc),
-             a, z);
-    fc_buf_printf(b, "%s{\"kind\":\"trend\",\"from\":\"%s\",\"to\":\"%s\",\"change_percent\":",
-                  *first ? "" : ",", a, z);
+    snprintf(text, sizeof text, "trend %s %.0f %% from %s to %s", pc >= 0 ? "up" : "down", fabs(pc), a, z);
+    fc_buf_printf(b, "%s{\"kind\":\"trend\",\"from\":\"%s\",\"to\":\"%s\",\"change_percent\":", *first ? "" : ",", a,
+                  z);
     fc_buf_json_fixed(b, pc, 1);
     fc_buf_puts(b, ",\"text\":");
     fc_buf_json_str(b, text);
@@ -541,9 +520,8 @@ static void trend_highlights(const fc_trends *t, int *first, fc_buf *b) {
   }
   for (size_t j = 0; j < d->nchangepoints; j++) {
     date_str(t->day[d->changepoints[j]], a);
-    snprintf(text, sizeof text, "trend turns %s on %s (%+.2f %s per %s)",
-             d->rate_change[j] > 0 ? "up" : "down", a, d->rate_change[j], t->currency,
-             step_name(t->freq));
+    snprintf(text, sizeof text, "trend turns %s on %s (%+.2f %s per %s)", d->rate_change[j] > 0 ? "up" : "down", a,
+             d->rate_change[j], t->currency, step_name(t->freq));
     fc_buf_printf(b, "%s{\"kind\":\"changepoint\",\"date\":\"%s\",\"direction\":\"%s\",\"rate_change\":",
                   *first ? "" : ",", a, d->rate_change[j] > 0 ? "up" : "down");
     fc_buf_json_fixed(b, d->rate_change[j], 4);
@@ -573,13 +551,13 @@ static void anomaly_highlights(const fc_trends *t, int *first, fc_buf *b) {
     char label[40], ds[16], text[200];
     bucket_label(t, a->index, label);
     date_str(t->day[a->index], ds);
-    if (isfinite(a->ratio))
-      snprintf(text, sizeof text, "%s revenue %.1fx trend", label, a->ratio);
+    if (isfinite(a->ratio)) snprintf(text, sizeof text, "%s revenue %.1fx trend", label, a->ratio);
     else
-      snprintf(text, sizeof text, "%s revenue %s expected by %.2f %s", label,
-               a->above ? "above" : "below", fabs(a->size), t->currency);
-    fc_buf_printf(b, "%s{\"kind\":\"anomaly\",\"date\":\"%s\",\"direction\":\"%s\",\"ratio_to_trend\":",
-                  *first ? "" : ",", ds, a->above ? "above" : "below");
+      snprintf(text, sizeof text, "%s revenue %s expected by %.2f %s", label, a->above ? "above" : "below",
+               fabs(a->size), t->currency);
+    fc_buf_printf(b,
+                  "%s{\"kind\":\"anomaly\",\"date\":\"%s\",\"direction\":\"%s\",\"ratio_to_trend\":", *first ? "" : ",",
+                  ds, a->above ? "above" : "below");
     fc_buf_json_fixed(b, a->ratio, 2);
     fc_buf_puts(b, ",\"z\":");
     fc_buf_json_fixed(b, a->z, 2);
@@ -594,8 +572,9 @@ void fc_trends_write_json(const fc_trends *t, fc_buf *b) {
   int first = 1;
   fc_buf_puts(b, "{\"currency\":");
   fc_buf_json_str(b, t->currency);
-  fc_buf_printf(b, ",\"granularity\":\"%s\",\"utc_offset_minutes\":%d,\"transactions\":%zu,"
-                   "\"partial_buckets\":%zu,\"points\":%zu",
+  fc_buf_printf(b,
+                ",\"granularity\":\"%s\",\"utc_offset_minutes\":%d,\"transactions\":%zu,"
+                "\"partial_buckets\":%zu,\"points\":%zu",
                 fc_freq_name(t->freq), t->utc_offset_minutes, t->rows, t->partial_buckets, t->n);
   write_buckets(t, b);
   write_trend(t, b);

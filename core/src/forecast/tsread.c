@@ -24,8 +24,7 @@ void fc_series_set_free(fc_series_set *s) {
 /* Reads one field starting at *pos into buf (unquoted, at most cap-1
  * bytes kept). Returns 1 if the field ended the line (or the input), 0 if
  * a comma follows, -1 on an unterminated quote, -2 if too long. */
-static int next_field(const char *d, size_t len, size_t *pos, char *buf, size_t cap,
-                      size_t *flen) {
+static int next_field(const char *d, size_t len, size_t *pos, char *buf, size_t cap, size_t *flen) {
   size_t p = *pos, k = 0;
   int quoted = p < len && d[p] == '"';
   if (quoted) {
@@ -111,8 +110,7 @@ static int m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *er
         char *end;
         x = strtod(buf, &end);
         if (*end != '\0' || !isfinite(x))
-          return fc__err(err, FC_EPARSE, "m4: line %zu column %zu: '%s' is not a number", line,
-                         col, buf);
+          return fc__err(err, FC_EPARSE, "m4: line %zu column %zu: '%s' is not a number", line, col, buf);
       }
       /* v stays attached to its series, so the caller's cleanup frees it on any error. */
       if (fc__grow((void **)&v, &vcap, n + 1, sizeof *v)) return fc__err(err, FC_ENOMEM, "m4: out of memory");
@@ -123,8 +121,7 @@ static int m4_parse(const char *data, size_t len, fc_series_set *out, fc_err *er
     out->values[out->count - 1] = v;
     out->lengths[out->count - 1] = nvalid; /* trailing empty cells are padding */
     if (nvalid == 0)
-      return fc__err(err, FC_EPARSE, "m4: line %zu: series '%s' has no values", line,
-                     out->ids[out->count - 1]);
+      return fc__err(err, FC_EPARSE, "m4: line %zu: series '%s' has no values", line, out->ids[out->count - 1]);
   }
   if (out->count == 0) return fc__err(err, FC_EPARSE, "m4: no series after the header");
   return FC_OK;
@@ -179,33 +176,32 @@ typedef struct long_series {
 /* Sets *gap to how many steps after the series' last value `when` lies
  * (1 = the next step), by the data's own step (freq NONE) or on the freq
  * grid. */
-static int steps_after(long_series *S, size_t n, long long when, fc_freq freq, size_t line,
-                       const char *id, size_t *gap, fc_err *err) {
+static int steps_after(long_series *S, size_t n, long long when, fc_freq freq, size_t line, const char *id, size_t *gap,
+                       fc_err *err) {
   long long d = when - S->last, k;
-  if (d <= 0)
-    return fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time not increasing", line, id);
+  if (d <= 0) return fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time not increasing", line, id);
   if (freq != FC_FREQ_NONE) {
     char ts[FC_TIME_STR], t0[FC_TIME_STR];
     int64_t kk;
     if (fc_freq_index((int64_t)S->first, freq, (int64_t)when, &kk) != FC_OK) {
       fc_time_format((int64_t)when, ts);
       fc_time_format((int64_t)S->first, t0);
-      return fc__err(err, FC_EPARSE,
-                     "long: line %zu: series '%s': %s is off the %s grid that starts at %s", line,
-                     id, ts, fc_freq_name(freq), t0);
+      return fc__err(err, FC_EPARSE, "long: line %zu: series '%s': %s is off the %s grid that starts at %s", line, id,
+                     ts, fc_freq_name(freq), t0);
     }
     k = (long long)kk - (long long)(n - 1);
   } else {
     if (S->step == 0) S->step = d;
     if (d % S->step != 0)
-      return fc__err(err, FC_EPARSE, "long: line %zu: series '%s' time is off its step of %lld"
+      return fc__err(err, FC_EPARSE,
+                     "long: line %zu: series '%s' time is off its step of %lld"
                      " (calendar months or other uneven steps need --freq, a stated frequency)",
                      line, id, S->step);
     k = d / S->step;
   }
   if (k > FC_LONG_MAX_POINTS - (long long)n)
-    return fc__err(err, FC_ERANGE, "long: line %zu: series '%s' gap makes it longer than %d points",
-                   line, id, FC_LONG_MAX_POINTS);
+    return fc__err(err, FC_ERANGE, "long: line %zu: series '%s' gap makes it longer than %d points", line, id,
+                   FC_LONG_MAX_POINTS);
   *gap = (size_t)k;
   return FC_OK;
 }
@@ -270,8 +266,7 @@ int fc_long_parse_freq(const char *data, size_t len, fc_freq freq, fc_series_set
     }
     any_time = is_time;
     if (freq != FC_FREQ_NONE && !is_time) {
-      rc = fc__err(err, FC_EPARSE,
-                   "long: line %zu: a %s frequency needs ISO 8601 timestamps, not the step index '%s'",
+      rc = fc__err(err, FC_EPARSE, "long: line %zu: a %s frequency needs ISO 8601 timestamps, not the step index '%s'",
                    line, fc_freq_name(freq), ts);
       break;
     }

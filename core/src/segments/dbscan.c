@@ -19,8 +19,8 @@
 #include <math.h>
 #include <string.h>
 
-#define LEAF 16
-#define TICK 4096 /* range queries between progress reports */
+#define LEAF   16
+#define TICK   4096 /* range queries between progress reports */
 #define QUEUED (-3)
 #define UNSEEN (-2)
 
@@ -57,10 +57,10 @@ typedef struct node {
 
 typedef struct kdtree {
   size_t n, d;
-  double *pts;  /* n x d in tree order */
-  size_t *idx;  /* tree position -> caller's point index */
+  double *pts; /* n x d in tree order */
+  size_t *idx; /* tree position -> caller's point index */
   node *nodes;
-  double *box;  /* per node: d minima then d maxima */
+  double *box; /* per node: d minima then d maxima */
   size_t n_nodes, cap;
 } kdtree;
 
@@ -74,8 +74,7 @@ static void tree_free(kdtree *t) {
 
 /* Reorders idx[lo..hi) so that idx[k] holds the point with the k-th
  * smallest coordinate dim, smaller ones before it, larger after. */
-static void select_kth(size_t *idx, const double *x, size_t d, size_t dim, size_t lo,
-                       size_t hi, size_t k) {
+static void select_kth(size_t *idx, const double *x, size_t d, size_t dim, size_t lo, size_t hi, size_t k) {
   while (hi - lo > 8) {
     size_t mid = lo + (hi - lo) / 2, i = lo, j = hi - 1, t;
     double a = x[idx[lo] * d + dim], b = x[idx[mid] * d + dim], c = x[idx[hi - 1] * d + dim];
@@ -102,8 +101,7 @@ static void select_kth(size_t *idx, const double *x, size_t d, size_t dim, size_
 
 static int new_node(kdtree *t, size_t lo, size_t hi) {
   size_t cap = t->cap;
-  if (fc__grow((void **)&t->nodes, &t->cap, t->n_nodes + 1, sizeof *t->nodes) != FC_OK)
-    return -1;
+  if (fc__grow((void **)&t->nodes, &t->cap, t->n_nodes + 1, sizeof *t->nodes) != FC_OK) return -1;
   if (t->cap != cap) {
     double *nb = fc__reallocarray(t->box, t->cap, 2 * t->d * sizeof *nb);
     if (nb == NULL) return -1;
@@ -183,8 +181,7 @@ typedef struct list {
 } list;
 
 static int list_push(list *l, size_t x) {
-  if (l->len == l->cap && fc__grow((void **)&l->v, &l->cap, l->len + 1, sizeof *l->v) != FC_OK)
-    return FC_ENOMEM;
+  if (l->len == l->cap && fc__grow((void **)&l->v, &l->cap, l->len + 1, sizeof *l->v) != FC_OK) return FC_ENOMEM;
   l->v[l->len++] = x;
   return FC_OK;
 }
@@ -227,8 +224,7 @@ static void knn(const kdtree *t, int id, const double *q, heap *h) {
   const node *nd = &t->nodes[id];
   if (h->len == h->k && box_min2(t, id, q) >= h->v[0]) return;
   if (nd->left < 0) {
-    for (size_t i = nd->lo; i < nd->hi; i++)
-      heap_offer(h, fc__dist2(t->pts + i * t->d, q, t->d), t->idx[i]);
+    for (size_t i = nd->lo; i < nd->hi; i++) heap_offer(h, fc__dist2(t->pts + i * t->d, q, t->d), t->idx[i]);
     return;
   }
   if (box_min2(t, nd->left, q) <= box_min2(t, nd->right, q)) {
@@ -241,12 +237,9 @@ static void knn(const kdtree *t, int id, const double *q, heap *h) {
 }
 
 static int check_matrix(const double *x, size_t n, size_t d, fc_err *err) {
-  if (x == NULL || n == 0 || d == 0)
-    return fc__err(err, FC_EINVAL, "empty data (%zu points x %zu features)", n, d);
+  if (x == NULL || n == 0 || d == 0) return fc__err(err, FC_EINVAL, "empty data (%zu points x %zu features)", n, d);
   for (size_t i = 0; i < n * d; i++)
-    if (!isfinite(x[i]))
-      return fc__err(err, FC_EINVAL, "point %zu, feature %zu: value is not finite", i / d,
-                     i % d);
+    if (!isfinite(x[i])) return fc__err(err, FC_EINVAL, "point %zu, feature %zu: value is not finite", i / d, i % d);
   return FC_OK;
 }
 
@@ -262,8 +255,8 @@ static size_t knee_index(const double *v, size_t m) {
   return arg;
 }
 
-static int knee_eps(const double *x, size_t n, size_t d, int k, size_t sample, uint64_t seed,
-                    double *eps, ticker *tk, fc_err *err) {
+static int knee_eps(const double *x, size_t n, size_t d, int k, size_t sample, uint64_t seed, double *eps, ticker *tk,
+                    fc_err *err) {
   kdtree t;
   heap h;
   double *kd;
@@ -271,8 +264,7 @@ static int knee_eps(const double *x, size_t n, size_t d, int k, size_t sample, u
   int rc = check_matrix(x, n, d, err);
   if (rc != FC_OK) return rc;
   if (k < 1 || (size_t)k >= n || m == 0)
-    return fc__err(err, FC_EINVAL, "k-distance needs 1 <= k < %zu points and a sample (k = %d)",
-                   n, k);
+    return fc__err(err, FC_EINVAL, "k-distance needs 1 <= k < %zu points and a sample (k = %d)", n, k);
   if (tree_build(&t, x, n, d, NULL) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
   h.k = (size_t)k + 1; /* the point itself comes first */
   h.v = fc__mallocarray(h.k, sizeof *h.v);
@@ -319,8 +311,8 @@ done:
   return rc;
 }
 
-int fc_dbscan_knee_eps(const double *x, size_t n, size_t d, int k, size_t sample,
-                       uint64_t seed, double *eps, fc_err *err) {
+int fc_dbscan_knee_eps(const double *x, size_t n, size_t d, int k, size_t sample, uint64_t seed, double *eps,
+                       fc_err *err) {
   return knee_eps(x, n, d, k, sample, seed, eps, NULL, err);
 }
 
@@ -385,8 +377,8 @@ static int collect_open(const kdtree *t, const openset *o, const int *labels, in
 
 /* Counts the points within eps of q (exactly while fewer than min_pts; past
  * that, fully labelled subtrees are skipped) and appends the open ones. */
-static int dense_query(const kdtree *t, const openset *o, const int *labels, const double *q,
-                       double eps2, size_t min_pts, list *out, size_t *count) {
+static int dense_query(const kdtree *t, const openset *o, const int *labels, const double *q, double eps2,
+                       size_t min_pts, list *out, size_t *count) {
   int stack[256], top = 0;
   *count = 0;
   stack[top++] = 0;
@@ -427,8 +419,8 @@ static int absorb(openset *o, int *labels, const list *nb, int c, list *queue) {
 }
 
 /* Grows cluster c from its first core point, whose neighbours are in nb. */
-static int expand(const kdtree *t, openset *o, const double *x, double eps2, size_t min_pts,
-                  int c, fc_dbscan_result *r, list *queue, list *nb, ticker *tk) {
+static int expand(const kdtree *t, openset *o, const double *x, double eps2, size_t min_pts, int c, fc_dbscan_result *r,
+                  list *queue, list *nb, ticker *tk) {
   size_t head = 0, count;
   queue->len = 0;
   if (absorb(o, r->labels, nb, c, queue) != FC_OK) return FC_ENOMEM;
@@ -436,8 +428,7 @@ static int expand(const kdtree *t, openset *o, const double *x, double eps2, siz
     size_t q = queue->v[head++];
     r->labels[q] = c;
     nb->len = 0;
-    if (dense_query(t, o, r->labels, x + q * t->d, eps2, min_pts, nb, &count) != FC_OK)
-      return FC_ENOMEM;
+    if (dense_query(t, o, r->labels, x + q * t->d, eps2, min_pts, nb, &count) != FC_OK) return FC_ENOMEM;
     if (tick(tk, "dbscan")) return FC_EABORTED;
     if (count < min_pts) continue;
     r->core[q] = 1;
@@ -446,8 +437,7 @@ static int expand(const kdtree *t, openset *o, const double *x, double eps2, siz
   return FC_OK;
 }
 
-static int run(const double *x, size_t n, size_t d, size_t min_pts, fc_dbscan_result *r,
-               ticker *tk, fc_err *err) {
+static int run(const double *x, size_t n, size_t d, size_t min_pts, fc_dbscan_result *r, ticker *tk, fc_err *err) {
   kdtree t;
   openset o = {0};
   list queue = {0}, nb = {0};
@@ -485,8 +475,7 @@ static int run(const double *x, size_t n, size_t d, size_t min_pts, fc_dbscan_re
   return rc == FC_OK ? FC_OK : fc__err(err, rc, "dbscan: out of memory");
 }
 
-int fc_dbscan_fit(const double *x, size_t n, size_t d, fc_dbscan_params p,
-                  fc_dbscan_result *out, fc_err *err) {
+int fc_dbscan_fit(const double *x, size_t n, size_t d, fc_dbscan_params p, fc_dbscan_result *out, fc_err *err) {
   ticker tk = {p.progress, p.user_data, 0, 1, 0, n};
   int rc;
   memset(out, 0, sizeof *out);
@@ -522,8 +511,8 @@ void fc_dbscan_result_free(fc_dbscan_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-int fc_dbscan_predict(const double *x, size_t n, size_t d, const fc_dbscan_result *r,
-                      const double *y, size_t m, int *labels, fc_err *err) {
+int fc_dbscan_predict(const double *x, size_t n, size_t d, const fc_dbscan_result *r, const double *y, size_t m,
+                      int *labels, fc_err *err) {
   kdtree t;
   heap h;
   double v;
@@ -537,8 +526,7 @@ int fc_dbscan_predict(const double *x, size_t n, size_t d, const fc_dbscan_resul
     for (size_t i = 0; i < m; i++) labels[i] = FC_DBSCAN_NOISE;
     return FC_OK;
   }
-  if ((sel = fc__mallocarray(n_core, sizeof *sel)) == NULL)
-    return fc__err(err, FC_ENOMEM, "out of memory");
+  if ((sel = fc__mallocarray(n_core, sizeof *sel)) == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
   n_core = 0;
   for (size_t i = 0; i < n; i++)
     if (r->core[i]) sel[n_core++] = i;

@@ -50,10 +50,8 @@ fc_kmeans_auto_params fc_kmeans_auto_defaults(void) {
   return p;
 }
 
-
 /* Nearest and second-nearest squared distances from p to the k centres. */
-static int nearest2(const double *p, const double *c, int k, size_t d, double *best,
-                    double *second) {
+static int nearest2(const double *p, const double *c, int k, size_t d, double *best, double *second) {
   int arg = 0;
   double b1 = INFINITY, b2 = INFINITY;
   for (int j = 0; j < k; j++) {
@@ -119,8 +117,8 @@ static void ctab_dists(const ctab *t, const double *p, double *out) {
     v2d a0 = {0, 0}, a1 = {0, 0}, a2 = {0, 0}, a3 = {0, 0};
     const double *row = t->t + c0;
     for (size_t j = 0; j < d; j++, row += kp) {
-      v2d pj = {p[j], p[j]}, e0 = pj - v2_load(row), e1 = pj - v2_load(row + 2),
-          e2 = pj - v2_load(row + 4), e3 = pj - v2_load(row + 6);
+      v2d pj = {p[j], p[j]}, e0 = pj - v2_load(row), e1 = pj - v2_load(row + 2), e2 = pj - v2_load(row + 4),
+          e3 = pj - v2_load(row + 6);
       a0 += e0 * e0;
       a1 += e1 * e1;
       a2 += e2 * e2;
@@ -155,8 +153,7 @@ static void ctab_dists(const ctab *t, const double *p, double *out) {
 
 /* nearest2 through the kernel: the same index and distances, bit for bit
  * (ties go to the lowest index). dd is kp scratch doubles. */
-static int ctab_nearest2(const ctab *t, const double *p, double *dd, double *best,
-                         double *second) {
+static int ctab_nearest2(const ctab *t, const double *p, double *dd, double *best, double *second) {
   int arg = 0;
   double b1 = INFINITY, b2 = INFINITY;
   ctab_dists(t, p, dd);
@@ -175,8 +172,7 @@ static int ctab_nearest2(const ctab *t, const double *p, double *dd, double *bes
   return arg;
 }
 
-void fc_kmeans_assign(const double *centers, int k, size_t d, const double *x, size_t n,
-                      int *labels, double *d2) {
+void fc_kmeans_assign(const double *centers, int k, size_t d, const double *x, size_t n, int *labels, double *d2) {
   ctab t;
   double *dd = fc__mallocarray((size_t)k + 1, sizeof *dd);
   if (dd == NULL || ctab_alloc(&t, k, d) != FC_OK) { /* no memory: the slower exact path */
@@ -199,12 +195,9 @@ void fc_kmeans_assign(const double *centers, int k, size_t d, const double *x, s
 }
 
 static int check_matrix(const double *x, size_t n, size_t d, fc_err *err) {
-  if (x == NULL || n == 0 || d == 0)
-    return fc__err(err, FC_EINVAL, "empty data (%zu points x %zu features)", n, d);
+  if (x == NULL || n == 0 || d == 0) return fc__err(err, FC_EINVAL, "empty data (%zu points x %zu features)", n, d);
   for (size_t i = 0; i < n * d; i++)
-    if (!isfinite(x[i]))
-      return fc__err(err, FC_EINVAL, "point %zu, feature %zu: value is not finite", i / d,
-                     i % d);
+    if (!isfinite(x[i])) return fc__err(err, FC_EINVAL, "point %zu, feature %zu: value is not finite", i / d, i % d);
   return FC_OK;
 }
 
@@ -251,8 +244,7 @@ static int prog_tell(const prog *pr, const char *stage, double f) {
 }
 
 /* Draws the candidate centres of one greedy k-means++ step. */
-static int draw_candidates(const double *closest, const double *cum, size_t n, int trials,
-                           fc_rng *rng, size_t *cand) {
+static int draw_candidates(const double *closest, const double *cum, size_t n, int trials, fc_rng *rng, size_t *cand) {
   int m = 0;
   for (int tr = 0; tr < trials; tr++) {
     size_t c = search_cumsum(cum, n, fc_rng_uniform(rng) * cum[n - 1]);
@@ -263,8 +255,8 @@ static int draw_candidates(const double *closest, const double *cum, size_t n, i
 
 /* Sum over points of min(closest, distance to each candidate): the
  * potential each candidate would leave, all candidates in one pass. */
-static void score_candidates(const double *x, size_t n, size_t d, const size_t *cand, int m,
-                             const double *closest, ctab *t, double *dd, double *pots) {
+static void score_candidates(const double *x, size_t n, size_t d, const size_t *cand, int m, const double *closest,
+                             ctab *t, double *dd, double *pots) {
   const double *rows[MAX_TRIALS];
   for (int c = 0; c < m; c++) rows[c] = x + cand[c] * d;
   t->k = m;
@@ -279,8 +271,7 @@ static void score_candidates(const double *x, size_t n, size_t d, const size_t *
 
 /* Lowers closest[] to the new centre and rebuilds cum[] (the running sum of
  * closest, whose last entry is the potential) in the same pass. */
-static void add_center(const double *x, size_t n, size_t d, const double *centre,
-                       double *closest, double *cum) {
+static void add_center(const double *x, size_t n, size_t d, const double *centre, double *closest, double *cum) {
   double run = 0;
   for (size_t i = 0; i < n; i++) {
     double e = fc__dist2_capped(x + i * d, centre, d, closest[i]);
@@ -294,9 +285,8 @@ static void add_center(const double *x, size_t n, size_t d, const double *centre
  * each) are scratch; t (MAX_TRIALS columns) and dd (MAX_TRIALS) too.
  * Returns FC_EINVAL when fewer than k distinct points, FC_EABORTED when the
  * progress callback says so. */
-static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, double *centers,
-                    double *closest, double *cum, ctab *t, double *dd, const prog *pr,
-                    fc_err *err) {
+static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, double *centers, double *closest,
+                    double *cum, ctab *t, double *dd, const prog *pr, fc_err *err) {
   int trials = 2 + (int)log((double)k);
   size_t first = (size_t)fc_rng_below(rng, n), cand[MAX_TRIALS];
   if (trials > MAX_TRIALS) trials = MAX_TRIALS;
@@ -307,8 +297,7 @@ static int kmeanspp(const double *x, size_t n, size_t d, int k, fc_rng *rng, dou
     double pots[MAX_TRIALS], best_pot = INFINITY;
     size_t best = 0;
     int m;
-    if (!(cum[n - 1] > 0))
-      return fc__err(err, FC_EINVAL, "only %d distinct point(s), fewer than k = %d", c, k);
+    if (!(cum[n - 1] > 0)) return fc__err(err, FC_EINVAL, "only %d distinct point(s), fewer than k = %d", c, k);
     if (prog_tell(pr, "kmeans++", (double)c / k)) return fc__err(err, FC_EABORTED, "kmeans: aborted");
     m = draw_candidates(closest, cum, n, trials, rng, cand);
     score_candidates(x, n, d, cand, m, closest, t, dd, pots);
@@ -364,8 +353,8 @@ static int work_alloc(work *w, size_t n, size_t d, int k) {
   w->half = fc__mallocarray(kk, sizeof(double));
   w->count = fc__mallocarray(kk, sizeof(size_t));
   w->dd = fc__mallocarray(kt, sizeof(double));
-  if (!w->upper || !w->lower || !w->cum || !w->labels || !w->sums || !w->old || !w->shift ||
-      !w->half || !w->count || !w->dd || ctab_alloc(&w->t, (int)kt - 1, d) != FC_OK) {
+  if (!w->upper || !w->lower || !w->cum || !w->labels || !w->sums || !w->old || !w->shift || !w->half || !w->count ||
+      !w->dd || ctab_alloc(&w->t, (int)kt - 1, d) != FC_OK) {
     work_free(w);
     return FC_ENOMEM;
   }
@@ -447,8 +436,7 @@ static void clear_sums(size_t d, int k, work *w) {
  * by the last shifts and with gathering the next centre sums; returns how
  * many labels changed. bounds < 0: the first pass (full search, no bounds
  * yet); 0: a plain Lloyd pass; > 0: Hamerly's. */
-static size_t assign_pass(const double *x, size_t n, size_t d, int k, const double *c, work *w,
-                          int bounds) {
+static size_t assign_pass(const double *x, size_t n, size_t d, int k, const double *c, work *w, int bounds) {
   size_t changed = 0;
   int far = 0;
   double m1 = 0, m2 = 0;
@@ -491,8 +479,8 @@ static double inertia_of(const double *x, size_t n, size_t d, const double *c, c
 /* Lloyd / Hamerly iterations from the centres in c; labels in w->labels.
  * Returns the iterations run, or FC_EABORTED (negative). Progress goes
  * from 0 to 1 over max_iter iterations. */
-static int run_exact(const double *x, size_t n, size_t d, int k, int max_iter, double tol_abs,
-                     int bounds, double *c, work *w, const prog *pr) {
+static int run_exact(const double *x, size_t n, size_t d, int k, int max_iter, double tol_abs, int bounds, double *c,
+                     work *w, const prog *pr) {
   int it = 0;
   assign_pass(x, n, d, k, c, w, -1);
   while (it < max_iter) {
@@ -509,8 +497,8 @@ static int run_exact(const double *x, size_t n, size_t d, int k, int max_iter, d
  * rate 1/count; stops after max_iter epochs or when the smoothed batch
  * inertia has not improved for 10 consecutive batches. Leaves labels of all
  * points in w->labels. Returns the epochs run or FC_EABORTED. */
-static int run_minibatch(const double *x, size_t n, size_t d, int k, int max_iter,
-                         size_t batch, double *c, work *w, fc_rng *rng, const prog *pr) {
+static int run_minibatch(const double *x, size_t n, size_t d, int k, int max_iter, size_t batch, double *c, work *w,
+                         fc_rng *rng, const prog *pr) {
   size_t steps_per_epoch = (n + batch - 1) / batch, steps = steps_per_epoch * (size_t)max_iter;
   double ewa = INFINITY, best = INFINITY, alpha = 2.0 * (double)batch / ((double)n + 1);
   int stale = 0;
@@ -538,25 +526,20 @@ static int run_minibatch(const double *x, size_t n, size_t d, int k, int max_ite
       step++;
       break;
     }
-    if (step % 64 == 63 && prog_tell(pr, "kmeans", (double)(step + 1) / (double)steps))
-      return FC_EABORTED;
+    if (step % 64 == 63 && prog_tell(pr, "kmeans", (double)(step + 1) / (double)steps)) return FC_EABORTED;
   }
   fc_kmeans_assign(c, k, d, x, n, w->labels, NULL);
   return (int)((step + steps_per_epoch - 1) / steps_per_epoch);
 }
 
-static int validate(const double *x, size_t n, size_t d, const fc_kmeans_params *p,
-                    fc_err *err) {
+static int validate(const double *x, size_t n, size_t d, const fc_kmeans_params *p, fc_err *err) {
   int rc = check_matrix(x, n, d, err);
   if (rc != FC_OK) return rc;
-  if (p->k < 1 || (size_t)p->k > n)
-    return fc__err(err, FC_EINVAL, "k = %d outside [1, %zu points]", p->k, n);
+  if (p->k < 1 || (size_t)p->k > n) return fc__err(err, FC_EINVAL, "k = %d outside [1, %zu points]", p->k, n);
   if (p->n_init < 1 || p->max_iter < 1 || !(p->tol >= 0))
     return fc__err(err, FC_EINVAL, "n_init and max_iter must be >= 1 and tol >= 0");
-  if (p->algo == FC_KMEANS_MINIBATCH && p->batch_size < 1)
-    return fc__err(err, FC_EINVAL, "batch_size must be >= 1");
-  if (p->algo != FC_KMEANS_HAMERLY && p->algo != FC_KMEANS_LLOYD &&
-      p->algo != FC_KMEANS_MINIBATCH)
+  if (p->algo == FC_KMEANS_MINIBATCH && p->batch_size < 1) return fc__err(err, FC_EINVAL, "batch_size must be >= 1");
+  if (p->algo != FC_KMEANS_HAMERLY && p->algo != FC_KMEANS_LLOYD && p->algo != FC_KMEANS_MINIBATCH)
     return fc__err(err, FC_EINVAL, "unknown algorithm %d", (int)p->algo);
   return FC_OK;
 }
@@ -572,9 +555,8 @@ static int alloc_result(fc_kmeans_result *out, size_t n, size_t d, int k) {
 
 /* Seeds one restart: k-means++ over all points, or, for mini-batch, over a
  * seeded subsample of 3 * batch_size points (sklearn's init_size). */
-static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_params *p,
-                        fc_rng *rng, double *c, work *w, double *sub, const prog *pr,
-                        fc_err *err) {
+static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_params *p, fc_rng *rng, double *c, work *w,
+                        double *sub, const prog *pr, fc_err *err) {
   size_t m = n;
   const double *src = x;
   if (p->init != NULL) {
@@ -584,8 +566,7 @@ static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_par
   if (p->algo == FC_KMEANS_MINIBATCH && sub != NULL) {
     m = 3 * p->batch_size;
     if (m < (size_t)p->k) m = (size_t)p->k;
-    for (size_t i = 0; i < m; i++)
-      memcpy(sub + i * d, x + (size_t)fc_rng_below(rng, n) * d, d * sizeof *sub);
+    for (size_t i = 0; i < m; i++) memcpy(sub + i * d, x + (size_t)fc_rng_below(rng, n) * d, d * sizeof *sub);
     src = sub;
   }
   return kmeanspp(src, m, d, p->k, rng, c, w->upper, w->cum, &w->t, w->dd, pr, err);
@@ -594,24 +575,20 @@ static int seed_restart(const double *x, size_t n, size_t d, const fc_kmeans_par
 /* One restart from the rng's state: seeding, then iterations. Progress of
  * restart r of n_init: seeding takes the first fifth of its share. Returns
  * the iterations run or a negative status. */
-static int one_restart(const double *x, size_t n, size_t d, const fc_kmeans_params *p,
-                       double tol_abs, int r, fc_rng *rng, double *c, work *w, double *sub,
-                       fc_err *err) {
+static int one_restart(const double *x, size_t n, size_t d, const fc_kmeans_params *p, double tol_abs, int r,
+                       fc_rng *rng, double *c, work *w, double *sub, fc_err *err) {
   double share = 1.0 / p->n_init;
   prog seed = {p->progress, p->user_data, r * share, 0.2 * share};
   prog iter = {p->progress, p->user_data, (r + 0.2) * share, 0.8 * share};
   int rc = seed_restart(x, n, d, p, rng, c, w, sub, &seed, err);
   if (rc != FC_OK) return rc;
-  if (p->algo == FC_KMEANS_MINIBATCH)
-    rc = run_minibatch(x, n, d, p->k, p->max_iter, p->batch_size, c, w, rng, &iter);
-  else
-    rc = run_exact(x, n, d, p->k, p->max_iter, tol_abs, p->algo == FC_KMEANS_HAMERLY, c, w, &iter);
+  if (p->algo == FC_KMEANS_MINIBATCH) rc = run_minibatch(x, n, d, p->k, p->max_iter, p->batch_size, c, w, rng, &iter);
+  else rc = run_exact(x, n, d, p->k, p->max_iter, tol_abs, p->algo == FC_KMEANS_HAMERLY, c, w, &iter);
   if (rc == FC_EABORTED) return fc__err(err, FC_EABORTED, "kmeans: aborted");
   return rc;
 }
 
-int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p,
-                  fc_kmeans_result *out, fc_err *err) {
+int fc_kmeans_fit(const double *x, size_t n, size_t d, fc_kmeans_params p, fc_kmeans_result *out, fc_err *err) {
   work w;
   fc_rng rng;
   double *c = NULL, *sub = NULL, tol_abs = 0;
@@ -701,8 +678,7 @@ static int sil_alloc(sil *v, const size_t *idx, size_t m) {
  * holds the sample transposed (feature j of point b at xt[j * m + b]), so
  * that several points are summed at once, each feature by feature in
  * ascending order as fc__dist2 does: the same bits. */
-static void pair_dists(const double *xt, size_t m, size_t d, const double *pa, size_t b0,
-                       double *out) {
+static void pair_dists(const double *xt, size_t m, size_t d, const double *pa, size_t b0, double *out) {
   size_t b = b0;
 #if defined(__GNUC__) || defined(__clang__)
   for (; b + 4 <= m; b += 4) {
@@ -769,24 +745,22 @@ static double sil_score(const sil *v, const size_t *idx, size_t m) {
 
 /* scores[t] = the silhouette of labelling v[t] over idx, NaN where it has
  * fewer than 2 non-empty clusters or no fewer points than those. */
-static int silhouettes(const double *x, size_t d, const size_t *idx, size_t m, sil *v, int nv,
-                       double *scores) {
+static int silhouettes(const double *x, size_t d, const size_t *idx, size_t m, sil *v, int nv, double *scores) {
   sil *live = fc__mallocarray(nv > 0 ? (size_t)nv : 1, sizeof *live); /* the scorable ones, shallow copies */
   int nl = 0, rc = live ? FC_OK : FC_ENOMEM;
   for (int t = 0; t < nv && rc == FC_OK; t++) rc = sil_alloc(&v[t], idx, m);
   for (int t = 0; t < nv && rc == FC_OK; t++)
     if (v[t].ok) live[nl++] = v[t];
   if (rc == FC_OK) rc = sil_pairs(x, d, idx, m, live, nl);
-  for (int t = 0, l = 0; t < nv && rc == FC_OK; t++)
-    scores[t] = v[t].ok ? sil_score(&live[l++], idx, m) : NAN;
+  for (int t = 0, l = 0; t < nv && rc == FC_OK; t++) scores[t] = v[t].ok ? sil_score(&live[l++], idx, m) : NAN;
   sil_free(v, nv);
   fc__free(live);
   return rc;
 }
 
 /* Silhouette over the points idx[0..m-1] (labels >= 0), clusters 0..k-1. */
-static int silhouette_idx(const double *x, size_t d, const int *labels, const size_t *idx,
-                          size_t m, int k, double *score, fc_err *err) {
+static int silhouette_idx(const double *x, size_t d, const int *labels, const size_t *idx, size_t m, int k,
+                          double *score, fc_err *err) {
   sil v;
   memset(&v, 0, sizeof v);
   v.labels = labels;
@@ -799,9 +773,8 @@ static int silhouette_idx(const double *x, size_t d, const int *labels, const si
     int nonempty = 0;
     for (int c = 0; c < k; c++) nonempty += v.size[c] > 0;
     sil_free(&v, 1);
-    return fc__err(err, FC_EINVAL,
-                   "silhouette needs 2 <= clusters < points (have %d clusters, %zu points)",
-                   nonempty, m);
+    return fc__err(err, FC_EINVAL, "silhouette needs 2 <= clusters < points (have %d clusters, %zu points)", nonempty,
+                   m);
   }
   if (sil_pairs(x, d, idx, m, &v, 1) != FC_OK) {
     sil_free(&v, 1);
@@ -813,8 +786,8 @@ static int silhouette_idx(const double *x, size_t d, const int *labels, const si
 }
 
 /* Collects the labelled points and the cluster count (max label + 1). */
-static int labelled_points(const double *x, size_t n, size_t d, const int *labels,
-                           size_t **idx, size_t *m, int *k, fc_err *err) {
+static int labelled_points(const double *x, size_t n, size_t d, const int *labels, size_t **idx, size_t *m, int *k,
+                           fc_err *err) {
   int rc = check_matrix(x, n, d, err);
   if (rc != FC_OK) return rc;
   if (labels == NULL) return fc__err(err, FC_EINVAL, "silhouette: no labels");
@@ -830,8 +803,7 @@ static int labelled_points(const double *x, size_t n, size_t d, const int *label
   return FC_OK;
 }
 
-int fc_silhouette(const double *x, size_t n, size_t d, const int *labels, double *score,
-                  fc_err *err) {
+int fc_silhouette(const double *x, size_t n, size_t d, const int *labels, double *score, fc_err *err) {
   return fc_silhouette_sample(x, n, d, labels, SIZE_MAX, 0, score, err);
 }
 
@@ -848,8 +820,8 @@ static void sample_points(size_t *idx, size_t *m, size_t sample, uint64_t seed) 
   *m = sample;
 }
 
-int fc_silhouette_sample(const double *x, size_t n, size_t d, const int *labels,
-                         size_t sample, uint64_t seed, double *score, fc_err *err) {
+int fc_silhouette_sample(const double *x, size_t n, size_t d, const int *labels, size_t sample, uint64_t seed,
+                         double *score, fc_err *err) {
   size_t *idx = NULL, m = 0;
   int k = 0, rc = labelled_points(x, n, d, labels, &idx, &m, &k, err);
   if (rc != FC_OK) return rc;
@@ -868,8 +840,8 @@ static int auto_progress(const char *stage, double f, void *user_data) {
 /* The sampled silhouettes of the fits[0..nk) that have labels (NaN for the
  * others), on one sample: k-means labels every point, so the labelled
  * points, and with them the sample, are the same for every k. */
-static int auto_scores(const double *x, size_t n, size_t d, const fc_kmeans_result *fits, int nk,
-                       size_t sample, uint64_t seed, double *s, fc_err *err) {
+static int auto_scores(const double *x, size_t n, size_t d, const fc_kmeans_result *fits, int nk, size_t sample,
+                       uint64_t seed, double *s, fc_err *err) {
   sil *v = fc__calloc((size_t)nk, sizeof *v);
   double *got = fc__mallocarray((size_t)nk, sizeof *got);
   size_t *idx = fc__mallocarray(n, sizeof *idx), m = n;
@@ -895,8 +867,8 @@ static int auto_scores(const double *x, size_t n, size_t d, const fc_kmeans_resu
   return rc == FC_OK ? FC_OK : fc__err(err, rc, "silhouette: out of memory");
 }
 
-int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
-                   fc_kmeans_result *out, double *scores, fc_err *err) {
+int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p, fc_kmeans_result *out, double *scores,
+                   fc_err *err) {
   double best = -INFINITY, *s = NULL;
   prog pr = {p.base.progress, p.base.user_data, 0, 0};
   fc_kmeans_result *fits = NULL;
@@ -907,8 +879,7 @@ int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
     p.base.user_data = &pr;
   }
   if (p.k_min < 2 || p.k_max < p.k_min)
-    return fc__err(err, FC_EINVAL, "k range [%d, %d] invalid (need 2 <= k_min <= k_max)",
-                   p.k_min, p.k_max);
+    return fc__err(err, FC_EINVAL, "k range [%d, %d] invalid (need 2 <= k_min <= k_max)", p.k_min, p.k_max);
   if ((rc = check_matrix(x, n, d, err)) != FC_OK) return rc;
   if (n < 3) return fc__err(err, FC_EINVAL, "k=auto needs at least 3 points, have %zu", n);
   nk = p.k_max - p.k_min + 1;

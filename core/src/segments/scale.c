@@ -53,8 +53,7 @@ static void fit_robust_column(fc_scaler *s, const double *x, size_t n, size_t j,
 
 static int check_finite(const double *x, size_t n, size_t d, fc_err *err) {
   for (size_t i = 0; i < n * d; i++)
-    if (!isfinite(x[i]))
-      return fc__err(err, FC_EINVAL, "row %zu, column %zu: value is not finite", i / d, i % d);
+    if (!isfinite(x[i])) return fc__err(err, FC_EINVAL, "row %zu, column %zu: value is not finite", i / d, i % d);
   return FC_OK;
 }
 
@@ -99,8 +98,7 @@ int fc_scaler_apply(const fc_scaler *s, double *x, size_t n, fc_err *err) {
   for (size_t i = 0; i < n; i++) {
     for (size_t j = 0; j < d; j++) {
       double v = x[i * d + j];
-      if (!isfinite(v))
-        return fc__err(err, FC_EINVAL, "row %zu, column %zu: value is not finite", i, j);
+      if (!isfinite(v)) return fc__err(err, FC_EINVAL, "row %zu, column %zu: value is not finite", i, j);
       if (s->log1p[j]) v = fc_log1p_signed(v);
       x[i * d + j] = (v - s->center[j]) / s->spread[j];
     }

@@ -53,13 +53,11 @@ const char *fc_trend_name(fc_trend t) {
   }
 }
 
-static const char *const feature_names[FC_SEGF_COUNT] = {
-    "total_spend", "mean_amount",   "frequency_30d", "recency_days", "tenure_days",
-    "interval_mean_days", "interval_cv", "trend", "refund_share"};
+static const char *const feature_names[FC_SEGF_COUNT] = {"total_spend",  "mean_amount", "frequency_30d",
+                                                         "recency_days", "tenure_days", "interval_mean_days",
+                                                         "interval_cv",  "trend",       "refund_share"};
 
-const char *fc_segments_feature_name(int col) {
-  return col >= 0 && col < FC_SEGF_COUNT ? feature_names[col] : "";
-}
+const char *fc_segments_feature_name(int col) { return col >= 0 && col < FC_SEGF_COUNT ? feature_names[col] : ""; }
 
 /* ---- days and calendar ---- */
 
@@ -110,9 +108,7 @@ static int cmp_grp(const void *a, const void *b) {
   return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-static int same_user(const grp *a, const grp *b) {
-  return a->partner == b->partner && a->user == b->user;
-}
+static int same_user(const grp *a, const grp *b) { return a->partner == b->partner && a->user == b->user; }
 
 /* The selection: groups and, by selection index, their strings. */
 typedef struct sel {
@@ -145,9 +141,8 @@ static int sel_alloc(sel *s, size_t n) {
   return s->g && s->partner && s->user && s->type && s->cat ? FC_OK : FC_ENOMEM;
 }
 
-static void sel_add(sel *s, const char *partner, const char *user, const char *type,
-                    const char *cat, int64_t day, int scale, int64_t count, int64_t purchases,
-                    int64_t spend, int64_t refund) {
+static void sel_add(sel *s, const char *partner, const char *user, const char *type, const char *cat, int64_t day,
+                    int scale, int64_t count, int64_t purchases, int64_t spend, int64_t refund) {
   grp *g = &s->g[s->n];
   memset(g, 0, sizeof *g);
   g->day = day;
@@ -164,8 +159,7 @@ static void sel_add(sel *s, const char *partner, const char *user, const char *t
 }
 
 /* The currency check both inputs share. */
-static int same_currency(sel *s, const char *ccy, const char *what, size_t i, const char *id,
-                         fc_err *err) {
+static int same_currency(sel *s, const char *ccy, const char *what, size_t i, const char *id, fc_err *err) {
   if (s->n == 0) {
     s->currency = ccy;
     return FC_OK;
@@ -178,13 +172,11 @@ static int same_currency(sel *s, const char *ccy, const char *what, size_t i, co
 }
 
 static int is_refund(const fc_transaction *t) {
-  return t->amount < 0 ||
-         (t->transaction_type && strcmp(t->transaction_type, "refund") == 0);
+  return t->amount < 0 || (t->transaction_type && strcmp(t->transaction_type, "refund") == 0);
 }
 
 /* Selects the transactions that pass the filters, one group each. */
-static int select_txns(const fc_transaction *tx, size_t n, const fc_segments_params *p, sel *s,
-                       fc_err *err) {
+static int select_txns(const fc_transaction *tx, size_t n, const fc_segments_params *p, sel *s, fc_err *err) {
   if (n > 0 && tx == NULL) return fc__err(err, FC_EINVAL, "transactions: NULL array");
   if (sel_alloc(s, n) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
@@ -194,21 +186,18 @@ static int select_txns(const fc_transaction *tx, size_t n, const fc_segments_par
     if (!t->partner_id || !t->partner_id[0] || !t->user_id || !t->user_id[0])
       return fc__err(err, FC_EINVAL, "transaction %zu (%s): missing partner_id or user_id", i, id);
     if (t->scale < 0 || t->scale > 9)
-      return fc__err(err, FC_EINVAL, "transaction %zu (%s): scale %d outside [0, 9]", i, id,
-                     t->scale);
+      return fc__err(err, FC_EINVAL, "transaction %zu (%s): scale %d outside [0, 9]", i, id, t->scale);
     if (p->partner_id && strcmp(p->partner_id, t->partner_id) != 0) continue;
     if (t->action_date < p->from || t->action_date >= p->to) continue;
     if (same_currency(s, t->currency, "transaction", i, id, err) != FC_OK) return err->code;
-    sel_add(s, t->partner_id, t->user_id, t->transaction_type, t->category,
-            day_of(t->action_date), t->scale, 1, bought, bought ? t->amount : 0,
-            refund ? (t->amount < 0 ? -t->amount : t->amount) : 0);
+    sel_add(s, t->partner_id, t->user_id, t->transaction_type, t->category, day_of(t->action_date), t->scale, 1, bought,
+            bought ? t->amount : 0, refund ? (t->amount < 0 ? -t->amount : t->amount) : 0);
   }
   return FC_OK;
 }
 
 /* Selects the day rows that pass the filters (from/to on midnights). */
-static int select_days(const fc_seg_day *d, size_t n, const fc_segments_params *p, sel *s,
-                       fc_err *err) {
+static int select_days(const fc_seg_day *d, size_t n, const fc_segments_params *p, sel *s, fc_err *err) {
   int64_t lo = p->from == INT64_MIN ? INT64_MIN : day_of(p->from);
   int64_t hi = p->to == INT64_MAX ? INT64_MAX : day_of(p->to);
   if (n > 0 && d == NULL) return fc__err(err, FC_EINVAL, "day rows: NULL array");
@@ -219,16 +208,14 @@ static int select_days(const fc_seg_day *d, size_t n, const fc_segments_params *
     const fc_seg_day *r = &d[i];
     if (!r->partner_id || !r->partner_id[0] || !r->user_id || !r->user_id[0])
       return fc__err(err, FC_EINVAL, "day row %zu: missing partner_id or user_id", i);
-    if (r->scale < 0 || r->scale > 9 || r->count < 1 || r->purchases < 0 ||
-        r->purchases > r->count || r->spend < 0 || r->refund < 0)
-      return fc__err(err, FC_EINVAL, "day row %zu (%s): scale, count or sums out of range", i,
-                     r->user_id);
+    if (r->scale < 0 || r->scale > 9 || r->count < 1 || r->purchases < 0 || r->purchases > r->count || r->spend < 0 ||
+        r->refund < 0)
+      return fc__err(err, FC_EINVAL, "day row %zu (%s): scale, count or sums out of range", i, r->user_id);
     if (p->partner_id && strcmp(p->partner_id, r->partner_id) != 0) continue;
     if (r->day < lo || r->day >= hi) continue;
-    if (same_currency(s, r->currency ? r->currency : "", "day row", i, r->user_id, err) != FC_OK)
-      return err->code;
-    sel_add(s, r->partner_id, r->user_id, r->transaction_type, r->category, r->day, r->scale,
-            r->count, r->purchases, r->spend, r->refund);
+    if (same_currency(s, r->currency ? r->currency : "", "day row", i, r->user_id, err) != FC_OK) return err->code;
+    sel_add(s, r->partner_id, r->user_id, r->transaction_type, r->category, r->day, r->scale, r->count, r->purchases,
+            r->spend, r->refund);
   }
   return FC_OK;
 }
@@ -240,9 +227,7 @@ typedef struct named {
   size_t id;
 } named;
 
-static int cmp_named(const void *a, const void *b) {
-  return strcmp(((const named *)a)->s, ((const named *)b)->s);
-}
+static int cmp_named(const void *a, const void *b) { return strcmp(((const named *)a)->s, ((const named *)b)->s); }
 
 static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -263,8 +248,7 @@ typedef struct ptr_memo {
 /* rank[i] = the place of s[i] among the distinct strings of s[0..n-1] in
  * strcmp order (-1 for NULL); with names, *names (allocated) are those
  * strings in that order; *count their number. */
-static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***names,
-                        size_t *count) {
+static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***names, size_t *count) {
   fc__map m;
   named *dist = fc__mallocarray(n ? n : 1, sizeof *dist);
   ptr_memo *memo = fc__calloc(PTR_MEMO, sizeof *memo);
@@ -300,8 +284,7 @@ static int rank_strings(const char **s, size_t n, int32_t *rank, const char ***n
   fc__map_free(&m);
   fc__free(memo);
   if (rc == FC_OK && (place = fc__mallocarray(nd ? nd : 1, sizeof *place)) == NULL) rc = FC_ENOMEM;
-  if (rc == FC_OK && names && (*names = fc__mallocarray(nd ? nd : 1, sizeof **names)) == NULL)
-    rc = FC_ENOMEM;
+  if (rc == FC_OK && names && (*names = fc__mallocarray(nd ? nd : 1, sizeof **names)) == NULL) rc = FC_ENOMEM;
   if (rc == FC_OK) {
     qsort(dist, nd, sizeof *dist, cmp_named);
     for (size_t a = 0; a < nd; a++) {
@@ -333,8 +316,7 @@ static uint64_t pair_of(const grp *g) { return (uint64_t)g->partner << 32 | g->u
 
 /* rank_users for few partners x users: (partner, user) indexes an array
  * directly, whose order is the pairs' order. np * nus <= 4 * n + 65536. */
-static int rank_users_direct(const grp *g, size_t n, size_t nus, size_t cells, size_t *rank,
-                             size_t *count) {
+static int rank_users_direct(const grp *g, size_t n, size_t nus, size_t cells, size_t *rank, size_t *count) {
   size_t *place = fc__mallocarray(cells ? cells : 1, sizeof *place), nd = 0;
   if (place == NULL) return FC_ENOMEM;
   for (size_t c = 0; c < cells; c++) place[c] = 0;
@@ -349,8 +331,7 @@ static int rank_users_direct(const grp *g, size_t n, size_t nus, size_t cells, s
 /* rank[i] = the place of row i's (partner, user) among the distinct pairs
  * in (partner, user) order; *count their number. np and nus: how many
  * distinct partners and users there are (the ranks' bounds). */
-static int rank_users(const grp *g, size_t n, size_t np, size_t nus, size_t *rank,
-                      size_t *count) {
+static int rank_users(const grp *g, size_t n, size_t np, size_t nus, size_t *rank, size_t *count) {
   size_t cap = 64, nd = 0;
   if (nus && np <= (4 * n + 65536) / nus) return rank_users_direct(g, n, nus, np * nus, rank, count);
   while (cap < 2 * n) cap *= 2;
@@ -435,7 +416,10 @@ static int order_groups(sel *s, fc_segments_result *r) {
   size_t distinct[4] = {0, 0, 0, 0};
   int rc = rank ? FC_OK : FC_ENOMEM;
   for (int c = 0; c < 4 && rc == FC_OK; c++) {
-    rc = rank_strings((const char **)cols[c], s->n, rank, c == 2 ? &r->types : c == 3 ? &r->categories : NULL,
+    rc = rank_strings((const char **)cols[c], s->n, rank,
+                      c == 2   ? &r->types
+                      : c == 3 ? &r->categories
+                               : NULL,
                       &distinct[c]);
     for (size_t i = 0; i < s->n && rc == FC_OK; i++) {
       grp *g = &s->g[i]; /* g->i == i */
@@ -505,8 +489,7 @@ static int check_params(const fc_segments_params *p, fc_err *err) {
 }
 
 /* Folds one group into the user's days, type counts and category spend. */
-static int fold_group(const grp *x, work *w, fc_segments_result *r, size_t u, int first,
-                      size_t *cat_cap) {
+static int fold_group(const grp *x, work *w, fc_segments_result *r, size_t u, int first, size_t *cat_cap) {
   double unit = pow10i(x->scale), v = (double)x->spend / unit;
   dayagg *dg;
   if (first || w->days[w->n_days - 1].day != x->day) {
@@ -525,8 +508,7 @@ static int fold_group(const grp *x, work *w, fc_segments_result *r, size_t u, in
   while (c < w->ucat_off[u + 1] && w->ucat_id[c] != x->cat) c++;
   if (c == w->ucat_off[u + 1]) {
     size_t before = *cat_cap;
-    if (fc__grow((void **)&w->ucat_id, cat_cap, c + 1, sizeof *w->ucat_id) != FC_OK)
-      return FC_ENOMEM;
+    if (fc__grow((void **)&w->ucat_id, cat_cap, c + 1, sizeof *w->ucat_id) != FC_OK) return FC_ENOMEM;
     if (*cat_cap != before) {
       double *ns = fc__reallocarray(w->ucat_spend, *cat_cap, sizeof *ns);
       if (ns == NULL) return FC_ENOMEM;
@@ -571,8 +553,7 @@ static int build_users(const sel *s, work *w, fc_segments_result *r, fc_err *err
         r->users[u].user_id = s->user[cur.i];
         w->ucat_off[u + 1] = w->ucat_off[u];
       }
-      if (fold_group(&cur, w, r, u, first, &cat_cap) != FC_OK)
-        return fc__err(err, FC_ENOMEM, "out of memory");
+      if (fold_group(&cur, w, r, u, first, &cat_cap) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
       w->user_day[u + 1] = w->n_days;
       if (x && !same_user(&cur, x)) u++;
     }
@@ -638,8 +619,8 @@ static void interval_stats(const dayagg *d, size_t nd, double tenure, double *me
  * With full 0 only
  * what x needs: no calendar shares, no median (snapshots, one per user and
  * window, are clustered, not shown). */
-static void user_features(const dayagg *d, size_t nd, const window *wd, fc_user_features *f,
-                          double *x, double *median_buf, int full) {
+static void user_features(const dayagg *d, size_t nd, const window *wd, fc_user_features *f, double *x,
+                          double *median_buf, int full) {
   double refund = 0;
   size_t spent_days = 0;
   memset(f->month_share, 0, sizeof f->month_share);
@@ -662,10 +643,10 @@ static void user_features(const dayagg *d, size_t nd, const window *wd, fc_user_
     for (int m = 0; m < 12; m++) f->month_share[m] = f->total > 0 ? f->month_share[m] / f->total : 0;
     for (int q = 0; q < 4; q++) f->quarter_share[q] = f->total > 0 ? f->quarter_share[q] / f->total : 0;
     qsort(median_buf, spent_days, sizeof *median_buf, fc__cmp_double);
-    f->median_daily = spent_days == 0 ? 0
-                      : (spent_days % 2 ? median_buf[spent_days / 2]
-                                        : 0.5 * (median_buf[spent_days / 2 - 1] +
-                                                 median_buf[spent_days / 2]));
+    f->median_daily = spent_days == 0
+                          ? 0
+                          : (spent_days % 2 ? median_buf[spent_days / 2]
+                                            : 0.5 * (median_buf[spent_days / 2 - 1] + median_buf[spent_days / 2]));
   }
   f->active_days = nd;
   f->mean_amount = f->n_purchases ? f->total / (double)f->n_purchases : 0;
@@ -716,8 +697,7 @@ static window analysis_window(const work *w, const fc_segments_params *p) {
   return wd;
 }
 
-static int features_all(work *w, fc_segments_result *r, const fc_segments_params *p,
-                        fc_err *err) {
+static int features_all(work *w, fc_segments_result *r, const fc_segments_params *p, fc_err *err) {
   static const unsigned char log_cols[FC_SEGF_COUNT] = {1, 1, 1, 0, 0, 1, 0, 0, 0};
   window wd = analysis_window(w, p);
   size_t nu = r->n_users, dd = FC_SEGF_COUNT;
@@ -734,8 +714,7 @@ static int features_all(work *w, fc_segments_result *r, const fc_segments_params
   for (size_t u = 0; u < nu; u++) {
     const dayagg *d = w->days + w->user_day[u];
     double *ts = r->type_share + u * r->n_types;
-    user_features(d, w->user_day[u + 1] - w->user_day[u], &wd, &r->users[u],
-                  r->features + u * dd, buf, 1);
+    user_features(d, w->user_day[u + 1] - w->user_day[u], &wd, &r->users[u], r->features + u * dd, buf, 1);
     user_top_categories(w, u, r->users[u].top_categories);
     for (size_t t = 0; t < r->n_types; t++) ts[t] /= (double)r->users[u].n_txn;
   }
@@ -753,8 +732,7 @@ typedef struct input {
   size_t n;
 } input;
 
-static int features_pipeline(input in, const fc_segments_params *p, work *w,
-                             fc_segments_result *r, fc_err *err) {
+static int features_pipeline(input in, const fc_segments_params *p, work *w, fc_segments_result *r, fc_err *err) {
   sel s;
   int rc;
   memset(r, 0, sizeof *r);
@@ -773,8 +751,8 @@ static int features_pipeline(input in, const fc_segments_params *p, work *w,
   return rc == FC_OK ? features_all(w, r, p, err) : rc;
 }
 
-int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_params p,
-                         fc_segments_result *out, fc_err *err) {
+int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_params p, fc_segments_result *out,
+                         fc_err *err) {
   work w;
   int rc;
   memset(&w, 0, sizeof w);
@@ -818,8 +796,8 @@ static int cmp_size(const void *a, const void *b) {
  * every k ten times on every user cost seconds at 100,000 users; a
  * silhouette is itself a sampled estimate, and the refinement makes the
  * final clusters those of all users. */
-static int kmeans_auto_sampled(fc_segments_result *r, const fc_segments_params *p,
-                               fc_kmeans_auto_params ap, fc_kmeans_result *km, fc_err *err) {
+static int kmeans_auto_sampled(fc_segments_result *r, const fc_segments_params *p, fc_kmeans_auto_params ap,
+                               fc_kmeans_result *km, fc_err *err) {
   size_t nu = r->n_users, dd = FC_SEGF_COUNT, m = p->select_sample;
   size_t *idx = fc__mallocarray(nu, sizeof *idx);
   double *xs = fc__mallocarray(m * dd, sizeof *xs);
@@ -856,15 +834,13 @@ static int kmeans_auto_sampled(fc_segments_result *r, const fc_segments_params *
   return rc;
 }
 
-static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fit *f,
-                          fc_err *err) {
+static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fit *f, fc_err *err) {
   size_t nu = r->n_users, dd = FC_SEGF_COUNT;
   int rc;
   if (p->k == 0) {
     fc_kmeans_auto_params ap = fc_kmeans_auto_defaults();
     int top = p->k_max < (int)nu - 1 ? p->k_max : (int)nu - 1;
-    if (top < p->k_min)
-      return fc__err(err, FC_EINVAL, "k=auto needs more than %d users, have %zu", p->k_min, nu);
+    if (top < p->k_min) return fc__err(err, FC_EINVAL, "k=auto needs more than %d users, have %zu", p->k_min, nu);
     ap.k_min = p->k_min;
     ap.k_max = top;
     ap.sample = p->silhouette_sample;
@@ -878,9 +854,8 @@ static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fi
     r->k_max = ap.k_max;
     r->k_scores = fc__mallocarray((size_t)(top - p->k_min + 1), sizeof *r->k_scores);
     if (r->k_scores == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
-    rc = p->select_sample && nu > p->select_sample
-             ? kmeans_auto_sampled(r, p, ap, &f->km, err)
-             : fc_kmeans_auto(r->scaled, nu, dd, ap, &f->km, r->k_scores, err);
+    rc = p->select_sample && nu > p->select_sample ? kmeans_auto_sampled(r, p, ap, &f->km, err)
+                                                   : fc_kmeans_auto(r->scaled, nu, dd, ap, &f->km, r->k_scores, err);
   } else {
     fc_kmeans_params kp = fc_kmeans_defaults();
     kp.k = p->k;
@@ -896,14 +871,12 @@ static int cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fi
   r->k = f->km.k;
   memcpy(r->segment, f->km.labels, nu * sizeof *r->segment);
   if (r->k >= 2 &&
-      fc_silhouette_sample(r->scaled, nu, dd, r->segment, p->silhouette_sample, p->seed,
-                           &r->silhouette, NULL) != FC_OK)
+      fc_silhouette_sample(r->scaled, nu, dd, r->segment, p->silhouette_sample, p->seed, &r->silhouette, NULL) != FC_OK)
     r->silhouette = NAN;
   return FC_OK;
 }
 
-static int cluster_dbscan(fc_segments_result *r, const fc_segments_params *p, fit *f,
-                          fc_err *err) {
+static int cluster_dbscan(fc_segments_result *r, const fc_segments_params *p, fit *f, fc_err *err) {
   fc_dbscan_params dp = fc_dbscan_defaults();
   size_t nu = r->n_users;
   int rc;
@@ -919,8 +892,8 @@ static int cluster_dbscan(fc_segments_result *r, const fc_segments_params *p, fi
   r->k = f->db.n_clusters;
   r->eps = f->db.eps;
   memcpy(r->segment, f->db.labels, nu * sizeof *r->segment);
-  if (fc_silhouette_sample(r->scaled, nu, FC_SEGF_COUNT, r->segment, p->silhouette_sample,
-                           p->seed, &r->silhouette, NULL) != FC_OK)
+  if (fc_silhouette_sample(r->scaled, nu, FC_SEGF_COUNT, r->segment, p->silhouette_sample, p->seed, &r->silhouette,
+                           NULL) != FC_OK)
     r->silhouette = NAN;
   return FC_OK;
 }
@@ -971,12 +944,9 @@ static void segment_means(const fc_segments_result *r, int seg, fc_segment *s) {
 static const char *label_for(const fc_segment *s, const fc_segment *all, double window_days) {
   if (s->avg_total >= 2.0 * all->avg_total && s->avg_recency_days <= 1.25 * all->avg_recency_days)
     return "High Spenders";
-  if (s->avg_tenure_days <= 0.25 * window_days && s->avg_tenure_days <= 0.5 * all->avg_tenure_days)
-    return "New";
-  if (s->declining_share >= 0.5 || s->avg_recency_days >= 1.5 * all->avg_recency_days)
-    return "Declining / At risk";
-  if (s->avg_freq30 >= 1.5 * all->avg_freq30 && s->avg_recency_days <= all->avg_recency_days)
-    return "Loyal Regulars";
+  if (s->avg_tenure_days <= 0.25 * window_days && s->avg_tenure_days <= 0.5 * all->avg_tenure_days) return "New";
+  if (s->declining_share >= 0.5 || s->avg_recency_days >= 1.5 * all->avg_recency_days) return "Declining / At risk";
+  if (s->avg_freq30 >= 1.5 * all->avg_freq30 && s->avg_recency_days <= all->avg_recency_days) return "Loyal Regulars";
   if (s->avg_amount <= 0.7 * all->avg_amount) return "Budget-Conscious";
   if (s->avg_total >= 1.5 * all->avg_total) return "Valuable Customers";
   return "Occasional Buyers";
@@ -998,8 +968,7 @@ static int segment_tops(fc_segments_result *r, const work *w) {
     for (size_t c = w->ucat_off[u]; c < w->ucat_off[u + 1]; c++)
       cat[(size_t)s * r->n_categories + (size_t)w->ucat_id[c]] += w->ucat_spend[c];
     for (size_t t = 0; t < r->n_types; t++)
-      typ[(size_t)s * r->n_types + t] +=
-          r->type_share[u * r->n_types + t] * (double)r->users[u].n_txn;
+      typ[(size_t)s * r->n_types + t] += r->type_share[u * r->n_types + t] * (double)r->users[u].n_txn;
   }
   for (size_t s = 0; s < k; s++) {
     top3(cat + s * r->n_categories, r->n_categories, r->segments[s].top_categories);
@@ -1013,8 +982,10 @@ static int segment_tops(fc_segments_result *r, const work *w) {
 /* A spend level for telling apart segments that share a label. */
 static const char *spend_level(const fc_segment *s, const fc_segment *all) {
   double ratio = all->avg_total > 0 ? s->avg_total / all->avg_total : 1;
-  return ratio < 0.5 ? "low spend" : ratio < 1 ? "below-average spend"
-                                   : ratio < 2 ? "above-average spend" : "high spend";
+  return ratio < 0.5 ? "low spend"
+         : ratio < 1 ? "below-average spend"
+         : ratio < 2 ? "above-average spend"
+                     : "high spend";
 }
 
 /* Labels every segment; segments sharing a rule's label are told apart by
@@ -1024,13 +995,10 @@ static void label_segments(fc_segments_result *r, const fc_segment *all) {
   for (size_t s = 0; s < r->n_segments; s++) {
     const char *base = label_for(&r->segments[s], all, window_days);
     size_t same = 0;
-    for (size_t t = 0; t < r->n_segments; t++)
-      same += strcmp(label_for(&r->segments[t], all, window_days), base) == 0;
+    for (size_t t = 0; t < r->n_segments; t++) same += strcmp(label_for(&r->segments[t], all, window_days), base) == 0;
     if (same > 1)
-      snprintf(r->segments[s].label, sizeof r->segments[s].label, "%s (%s)", base,
-               spend_level(&r->segments[s], all));
-    else
-      snprintf(r->segments[s].label, sizeof r->segments[s].label, "%s", base);
+      snprintf(r->segments[s].label, sizeof r->segments[s].label, "%s (%s)", base, spend_level(&r->segments[s], all));
+    else snprintf(r->segments[s].label, sizeof r->segments[s].label, "%s", base);
   }
   for (size_t s = 0; s < r->n_segments; s++) {
     int dup = 1;
@@ -1067,8 +1035,8 @@ static int64_t snapshot_end(const window *wd, int j) {
 
 /* Features of every user as of every snapshot end (users with no activity
  * yet are skipped): rows (scaled), the owning user and the snapshot. */
-static int snapshot_rows(const fc_segments_result *r, const work *w, const window *wd,
-                         double **rows, size_t **owner, int **snap, size_t *m, fc_err *err) {
+static int snapshot_rows(const fc_segments_result *r, const work *w, const window *wd, double **rows, size_t **owner,
+                         int **snap, size_t *m, fc_err *err) {
   size_t nu = r->n_users, dd = FC_SEGF_COUNT, cap = nu * (size_t)wd->n;
   fc_user_features f;
   *rows = fc__mallocarray(cap * dd, sizeof **rows);
@@ -1093,8 +1061,7 @@ static int snapshot_rows(const fc_segments_result *r, const work *w, const windo
   return fc_scaler_apply(&w->scaler, *rows, *m, err);
 }
 
-static int membership(fc_segments_result *r, const work *w, const fit *f,
-                      const fc_segments_params *p, fc_err *err) {
+static int membership(fc_segments_result *r, const work *w, const fit *f, const fc_segments_params *p, fc_err *err) {
   window wd = analysis_window(w, p);
   size_t m = 0, *owner = NULL, cols;
   int *snap = NULL, *lab = NULL, rc;
@@ -1113,10 +1080,8 @@ static int membership(fc_segments_result *r, const work *w, const fit *f,
     rc = fc__err(err, FC_ENOMEM, "out of memory");
     goto done;
   }
-  if (p->method == FC_SEG_KMEANS)
-    fc_kmeans_assign(f->km.centers, f->km.k, FC_SEGF_COUNT, rows, m, lab, NULL);
-  else if ((rc = fc_dbscan_predict(r->scaled, r->n_users, FC_SEGF_COUNT, &f->db, rows, m, lab,
-                                   err)) != FC_OK)
+  if (p->method == FC_SEG_KMEANS) fc_kmeans_assign(f->km.centers, f->km.k, FC_SEGF_COUNT, rows, m, lab, NULL);
+  else if ((rc = fc_dbscan_predict(r->scaled, r->n_users, FC_SEGF_COUNT, &f->db, rows, m, lab, err)) != FC_OK)
     goto done;
   for (size_t u = 0; u < r->n_users; u++) r->previous[u] = -2;
   for (size_t a = 0; a < m; a++) { /* rows of a user come in snapshot order */
@@ -1157,8 +1122,7 @@ static int run_pipeline(input in, fc_segments_params p, fc_segments_result *out,
     rc = fc__err(err, FC_ENOMEM, "out of memory");
     goto done;
   }
-  rc = p.method == FC_SEG_KMEANS ? cluster_kmeans(out, &p, &f, err)
-                                 : cluster_dbscan(out, &p, &f, err);
+  rc = p.method == FC_SEG_KMEANS ? cluster_kmeans(out, &p, &f, err) : cluster_dbscan(out, &p, &f, err);
   if (rc != FC_OK) goto done;
   if (describe_segments(out, &w) != FC_OK) {
     rc = fc__err(err, FC_ENOMEM, "out of memory");
@@ -1173,13 +1137,11 @@ done:
   return rc;
 }
 
-int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p,
-                    fc_segments_result *out, fc_err *err) {
+int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p, fc_segments_result *out, fc_err *err) {
   return run_pipeline((input){txns, NULL, n}, p, out, err);
 }
 
-int fc_segments_run_days(const fc_seg_day *rows, size_t n, fc_segments_params p,
-                         fc_segments_result *out, fc_err *err) {
+int fc_segments_run_days(const fc_seg_day *rows, size_t n, fc_segments_params p, fc_segments_result *out, fc_err *err) {
   return run_pipeline((input){NULL, rows, n}, p, out, err);
 }
 
@@ -1275,8 +1237,8 @@ void fc_segments_write_json(const fc_segments_result *r, int include_users, fc_b
     }
     fc_buf_putc(b, ']');
   }
-  fc_buf_printf(b, ",\"method\":\"%s\",\"k\":%d,\"silhouette\":",
-                r->method == FC_SEG_KMEANS ? "kmeans" : "dbscan", r->k);
+  fc_buf_printf(b, ",\"method\":\"%s\",\"k\":%d,\"silhouette\":", r->method == FC_SEG_KMEANS ? "kmeans" : "dbscan",
+                r->k);
   fc_buf_json_num(b, r->silhouette);
   fc_buf_printf(b, ",\"n_users\":%zu,\"noise\":%zu", r->n_users, noise);
   if (r->method == FC_SEG_DBSCAN) {

@@ -15,25 +15,78 @@
 #include <string.h>
 
 enum {
-  F_H, F_HOUR, F_DOW, F_DOM, F_DAYS_TO_ME, F_MONTH_END, F_BUSINESS,
-  F_LAG1, F_LAG2, F_LAG_S, F_LAG_2S, F_LAG_L,
-  F_SAME_DAY, F_SAME_WEEK,
-  F_MEAN_S, F_STD_S, F_MEAN_L, F_STD_L,
-  F_VEL_COUNT, F_VEL_SIZE,
-  F_RECURRING, F_SCHEDULED, F_STREAM,
+  F_H,
+  F_HOUR,
+  F_DOW,
+  F_DOM,
+  F_DAYS_TO_ME,
+  F_MONTH_END,
+  F_BUSINESS,
+  F_LAG1,
+  F_LAG2,
+  F_LAG_S,
+  F_LAG_2S,
+  F_LAG_L,
+  F_SAME_DAY,
+  F_SAME_WEEK,
+  F_MEAN_S,
+  F_STD_S,
+  F_MEAN_L,
+  F_STD_L,
+  F_VEL_COUNT,
+  F_VEL_SIZE,
+  F_RECURRING,
+  F_SCHEDULED,
+  F_STREAM,
   NF
 };
 
-static const char *const names_hour[NF] = {
-    "horizon", "hour", "dow", "day_of_month", "days_to_month_end", "month_end", "business_hours",
-    "lag1", "lag2", "lag24", "lag48", "lag168", "same_hour_yesterday", "same_hour_last_week",
-    "mean24", "std24", "mean168", "std168", "velocity_count24", "velocity_size24",
-    "recurring_expected", "scheduled", "stream_drain"};
-static const char *const names_day[NF] = {
-    "horizon", "hour", "dow", "day_of_month", "days_to_month_end", "month_end", "business_hours",
-    "lag1", "lag2", "lag7", "lag14", "lag28", "same_day_last_week", "same_day_4_weeks_ago",
-    "mean7", "std7", "mean28", "std28", "velocity_count7", "velocity_size7",
-    "recurring_expected", "scheduled", "stream_drain"};
+static const char *const names_hour[NF] = {"horizon",
+                                           "hour",
+                                           "dow",
+                                           "day_of_month",
+                                           "days_to_month_end",
+                                           "month_end",
+                                           "business_hours",
+                                           "lag1",
+                                           "lag2",
+                                           "lag24",
+                                           "lag48",
+                                           "lag168",
+                                           "same_hour_yesterday",
+                                           "same_hour_last_week",
+                                           "mean24",
+                                           "std24",
+                                           "mean168",
+                                           "std168",
+                                           "velocity_count24",
+                                           "velocity_size24",
+                                           "recurring_expected",
+                                           "scheduled",
+                                           "stream_drain"};
+static const char *const names_day[NF] = {"horizon",
+                                          "hour",
+                                          "dow",
+                                          "day_of_month",
+                                          "days_to_month_end",
+                                          "month_end",
+                                          "business_hours",
+                                          "lag1",
+                                          "lag2",
+                                          "lag7",
+                                          "lag14",
+                                          "lag28",
+                                          "same_day_last_week",
+                                          "same_day_4_weeks_ago",
+                                          "mean7",
+                                          "std7",
+                                          "mean28",
+                                          "std28",
+                                          "velocity_count7",
+                                          "velocity_size7",
+                                          "recurring_expected",
+                                          "scheduled",
+                                          "stream_drain"};
 
 /* The quantile models' levels: models 0-2, then 4-5 (model 3 is the mean). */
 static const double alphas[6] = {0.1, 0.5, 0.9, 0.5, 0.025, 0.975};
@@ -94,8 +147,8 @@ static int is_target(const fc_transfer *tr, const char *tenant, const char *ccy)
          strcmp(tr->tenant_id, tenant) == 0 && strcmp(tr->currency, ccy) == 0;
 }
 
-int fc_cashflow_actuals(const fc_treasury *t, const char *tenant, const char *currency, int64_t from,
-                        int64_t step, size_t n, double *out, double *in, fc_err *err) {
+int fc_cashflow_actuals(const fc_treasury *t, const char *tenant, const char *currency, int64_t from, int64_t step,
+                        size_t n, double *out, double *in, fc_err *err) {
   const fc_transfer *tr;
   size_t nt = fc_treasury_transfers(t, &tr);
   int64_t end;
@@ -145,8 +198,8 @@ static void fill_targets(const fc_treasury *t, const fc_cashflow_params *p, sour
   for (size_t i = 0; i < nt; i++) {
     int dir, d;
     size_t b;
-    if (!is_target(&tr[i], p->tenant_id, p->currency) || tr[i].created_at < s->start ||
-        tr[i].created_at >= hist_end || (dir = fc_treasury_direction(t, &tr[i])) == 0)
+    if (!is_target(&tr[i], p->tenant_id, p->currency) || tr[i].created_at < s->start || tr[i].created_at >= hist_end ||
+        (dir = fc_treasury_direction(t, &tr[i])) == 0)
       continue;
     d = dir < 0 ? 0 : 1;
     b = (size_t)((tr[i].created_at - s->start) / s->step);
@@ -202,8 +255,7 @@ static int fill_recurring(const fc_treasury *t, const fc_cashflow_params *p, sou
  * not the history the models learn from. */
 static int ran_at(const fc_stream *st, int64_t at) {
   if (at < st->started_at) return 0;
-  if (st->status == FC_STREAM_CANCELLED)
-    return st->cancelled_at != FC_TIME_NONE && at < st->cancelled_at;
+  if (st->status == FC_STREAM_CANCELLED) return st->cancelled_at != FC_TIME_NONE && at < st->cancelled_at;
   if (st->status == FC_STREAM_PAUSED && st->last_pause_at != FC_TIME_NONE) return at < st->last_pause_at;
   return 1;
 }
@@ -222,10 +274,10 @@ static void fill_streams(const fc_treasury *t, const fc_cashflow_params *p, sour
     for (size_t b = 0; b < s->total; b++) {
       int64_t at = s->start + (int64_t)b * s->step, v;
       if (at >= p->now)
-        v = st[i].status != FC_STREAM_ACTIVE ? 0
-            : fc_stream_drain(&st[i], p->now, at + s->step - p->now) - fc_stream_drain(&st[i], p->now, at - p->now);
-      else
-        v = ran_at(&st[i], at) ? fc_stream_drain(&running, at, s->step) : 0;
+        v = st[i].status != FC_STREAM_ACTIVE
+                ? 0
+                : fc_stream_drain(&st[i], p->now, at + s->step - p->now) - fc_stream_drain(&st[i], p->now, at - p->now);
+      else v = ran_at(&st[i], at) ? fc_stream_drain(&running, at, s->step) : 0;
       s->stream[b] += fc_money_to_double(v, st[i].scale);
     }
   }
@@ -249,8 +301,7 @@ static int source_build(const fc_treasury *t, const fc_cashflow_params *p, size_
     s->cumc[d] = fc__calloc(n + 1, sizeof(double));
     s->rec[d] = fc__calloc(s->total, sizeof(double));
     s->sched[d] = fc__calloc(s->total, sizeof(double));
-    if (!s->y[d] || !s->cnt[d] || !s->cum[d] || !s->cum2[d] || !s->cumc[d] || !s->rec[d] || !s->sched[d])
-      goto nomem;
+    if (!s->y[d] || !s->cnt[d] || !s->cum[d] || !s->cum2[d] || !s->cumc[d] || !s->rec[d] || !s->sched[d]) goto nomem;
   }
   if ((s->stream = fc__calloc(s->total, sizeof(double))) == NULL) goto nomem;
   fill_targets(t, p, s);
@@ -413,8 +464,8 @@ typedef struct {
 
 /* Trains direction d's four (six with band95) models on rows x / y into
  * models[]. */
-static int train_direction(const fc_cashflow_params *p, int d, size_t rows, const work *w,
-                           fc_gbdt **models, fc_err *err) {
+static int train_direction(const fc_cashflow_params *p, int d, size_t rows, const work *w, fc_gbdt **models,
+                           fc_err *err) {
   const char *const *names = p->step == FC_STEP_HOUR ? names_hour : names_day;
   fc_gbdt_data *data = NULL;
   int rc;
@@ -500,7 +551,8 @@ static int cmp_importance(const void *a, const void *b) {
  * The 95 % bounds (band95) are scaled and clamped too, then kept outside
  * the sorted p10..p90 (p2_5 <= p10, p97_5 >= p90): sorting all five
  * would let a crossing 2.5 % model move p10. */
-static void finish_direction(fc_cashflow_flow *f, size_t H, double scale, const double *gain, const char *const *names) {
+static void finish_direction(fc_cashflow_flow *f, size_t H, double scale, const double *gain,
+                             const char *const *names) {
   double total = 0;
   for (size_t h = 0; h < H; h++) {
     double q[3] = {f->p10[h] * scale, f->p50[h] * scale, f->p90[h] * scale};
@@ -628,8 +680,8 @@ int fc_cashflow_predict(const fc_treasury *t, const fc_cashflow_params *p, fc_ca
       c->train_rows = c->n_features = 0;
       if (n < min_hist)
         snprintf(c->message, sizeof c->message,
-                 "%zu %s of history is less than the %zu the trees need: seasonal-naive quantiles of the same %s",
-                 n, unit, min_hist, p->step == FC_STEP_HOUR ? "hour of day" : "day of week");
+                 "%zu %s of history is less than the %zu the trees need: seasonal-naive quantiles of the same %s", n,
+                 unit, min_hist, p->step == FC_STEP_HOUR ? "hour of day" : "day of week");
       else
         snprintf(c->message, sizeof c->message, "the trees could not be trained (%.120s): seasonal-naive quantiles",
                  terr.msg);
@@ -698,8 +750,9 @@ int fc_cashflow_write_json(const fc_cashflow *c, fc_buf *b) {
   fc_buf_json_str(b, fc_cashflow_method_name(c->method));
   fc_buf_puts(b, ",\"message\":");
   fc_buf_json_str(b, c->message);
-  fc_buf_printf(b, ",\"model\":{\"name\":\"gbdt-quantile-direct\",\"version\":%d,\"history_steps\":%zu,"
-                   "\"train_rows\":%zu},\"steps\":[",
+  fc_buf_printf(b,
+                ",\"model\":{\"name\":\"gbdt-quantile-direct\",\"version\":%d,\"history_steps\":%zu,"
+                "\"train_rows\":%zu},\"steps\":[",
                 FC_CASHFLOW_MODEL_VERSION, c->history, c->train_rows);
   for (size_t h = 0; h < (size_t)c->horizon; h++) {
     if (h) fc_buf_putc(b, ',');

@@ -53,8 +53,7 @@ void fc_cashflow_cache_destroy(fc_cashflow_cache *c) {
   fc__free(c);
 }
 
-void fc_cashflow_cache_stats(const fc_cashflow_cache *c, uint64_t *hits, uint64_t *misses,
-                             size_t *entries) {
+void fc_cashflow_cache_stats(const fc_cashflow_cache *c, uint64_t *hits, uint64_t *misses, size_t *entries) {
   size_t n = 0;
   for (size_t i = 0; c && i < c->cap; i++) n += (size_t)c->v[i].used;
   if (hits) *hits = c ? c->hits : 0;

@@ -65,8 +65,8 @@ static int64_t amount(fc_rng *r, double median, double sigma, const char *ccy) {
 
 /* Relative activity by hour of day (UTC) and weekday. */
 static double intensity(int64_t t) {
-  static const double hour_w[24] = {0.15, 0.1, 0.1, 0.1, 0.15, 0.25, 0.45, 0.7, 1.0, 1.35, 1.6, 1.7,
-                                    1.65, 1.7, 1.75, 1.6, 1.4, 1.1, 0.85, 0.65, 0.5, 0.4, 0.3, 0.2};
+  static const double hour_w[24] = {0.15, 0.1, 0.1,  0.1, 0.15, 0.25, 0.45, 0.7,  1.0, 1.35, 1.6, 1.7,
+                                    1.65, 1.7, 1.75, 1.6, 1.4,  1.1,  0.85, 0.65, 0.5, 0.4,  0.3, 0.2};
   fc_calendar c;
   double w;
   fc_calendar_features(t, fc_calendar_defaults(), &c);
@@ -102,8 +102,8 @@ static void flow(tr_list *l, fc_rng *r, int64_t start, int64_t end, double per_d
   }
 }
 
-static void fixed(tr_list *l, int64_t at, const char *from, const char *to, const char *ccy,
-                  int64_t minor, const char *status, int64_t sched) {
+static void fixed(tr_list *l, int64_t at, const char *from, const char *to, const char *ccy, int64_t minor,
+                  const char *status, int64_t sched) {
   demo_tr *t = push(l);
   if (t == NULL) return;
   t->at = at;
@@ -173,8 +173,8 @@ static void history(tr_list *l, fc_rng *r, int64_t start, int64_t now) {
     }
     /* Daily 06:00 USDC top-up of the payout wallet from treasury (internal). */
     if (d + 6 * 3600 >= start && d + 6 * 3600 < now)
-      fixed(l, d + 6 * 3600, "acc-usdc-treasury", "acc-usdc-payouts", "USDC", UNITS(30000, "USDC"),
-            "completed", FC_TIME_NONE);
+      fixed(l, d + 6 * 3600, "acc-usdc-treasury", "acc-usdc-payouts", "USDC", UNITS(30000, "USDC"), "completed",
+            FC_TIME_NONE);
     /* Cloud bill every six hours: exactly 125.00. */
     for (int k = 0; k < 4; k++) {
       int64_t at = d + k * 6 * 3600 + 900;
@@ -183,11 +183,12 @@ static void history(tr_list *l, fc_rng *r, int64_t start, int64_t now) {
     }
     /* Friday 15:00 payroll. */
     if (c.iso_dow == 5 && d + 15 * 3600 >= start && d + 15 * 3600 < now)
-      fixed(l, d + 15 * 3600, "acc-usd-payroll", "ext-payroll-provider", "USD", UNITS(265000, "USD"),
-            "completed", FC_TIME_NONE);
+      fixed(l, d + 15 * 3600, "acc-usd-payroll", "ext-payroll-provider", "USD", UNITS(265000, "USD"), "completed",
+            FC_TIME_NONE);
     /* Vendors on the 1st at 09:00. */
     if (c.day_of_month == 1 && d + 9 * 3600 < now) {
-      fixed(l, d + 9 * 3600, "acc-usd-operating", "ext-vendor-rent", "USD", UNITS(84000, "USD"), "completed", FC_TIME_NONE);
+      fixed(l, d + 9 * 3600, "acc-usd-operating", "ext-vendor-rent", "USD", UNITS(84000, "USD"), "completed",
+            FC_TIME_NONE);
       fixed(l, d + 9 * 3600 + 60, "acc-eur-operating", "ext-vendor-eu-lease", "EUR", UNITS(36500, "EUR"), "completed",
             FC_TIME_NONE);
     }
@@ -215,11 +216,10 @@ static void scheduled(tr_list *l, fc_rng *r, int64_t now) {
       {130, "acc-usd-operating", "ext-vendor-batch-2", "USD", 150000},
   };
   for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-    fixed(l, now - 3600 * (int64_t)(1 + fc_rng_below(r, 48)), s[i].from, s[i].to, s[i].ccy,
-          UNITS(s[i].units, s[i].ccy), "pending", now + (int64_t)s[i].hours * 3600);
+    fixed(l, now - 3600 * (int64_t)(1 + fc_rng_below(r, 48)), s[i].from, s[i].to, s[i].ccy, UNITS(s[i].units, s[i].ccy),
+          "pending", now + (int64_t)s[i].hours * 3600);
   /* Pending with no schedule: the rule leaves these out. */
-  fixed(l, now - 7200, "acc-usd-operating", "ext-merchant-review", "USD", UNITS(12500, "USD"), "pending",
-        FC_TIME_NONE);
+  fixed(l, now - 7200, "acc-usd-operating", "ext-merchant-review", "USD", UNITS(12500, "USD"), "pending", FC_TIME_NONE);
 }
 
 static void write_transfers(fc_buf *b, tr_list *l, const char *tenant) {
@@ -227,8 +227,8 @@ static void write_transfers(fc_buf *b, tr_list *l, const char *tenant) {
   fc_buf_puts(b, "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at,scheduled_for\n");
   for (size_t i = 0; i < l->n; i++) {
     const demo_tr *t = &l->v[i];
-    fc_buf_printf(b, "tr-%06zu,%s,%s,%s,%s,", i + 1, tenant, t->from ? t->from : t->from_buf,
-                  t->to ? t->to : t->to_buf, t->ccy);
+    fc_buf_printf(b, "tr-%06zu,%s,%s,%s,%s,", i + 1, tenant, t->from ? t->from : t->from_buf, t->to ? t->to : t->to_buf,
+                  t->ccy);
     money(b, t->amount, scale_of(t->ccy));
     fc_buf_printf(b, ",%s,", t->status);
     stamp(b, t->at);
@@ -240,9 +240,9 @@ static void write_transfers(fc_buf *b, tr_list *l, const char *tenant) {
 
 static void write_streams(fc_buf *b, fc_rng *r, const char *tenant, int64_t now) {
   /* Target runway in hours for each stream: a spread from critical to healthy. */
-  static const double runway_h[] = {6, 14, 20, 30, 41, 55, 66, 80, 100, 130, 160, 200, 260, 340, 420, 500,
-                                    650, 800, 1000, 1300, 18, 36, 60, 90, 150, 240, 400, 720, 900, 1200,
-                                    45, 110, 300, 75, 28};
+  static const double runway_h[] = {6,   14,  20,  30,  41,  55,   66,   80,   100, 130, 160, 200,
+                                    260, 340, 420, 500, 650, 800,  1000, 1300, 18,  36,  60,  90,
+                                    150, 240, 400, 720, 900, 1200, 45,   110,  300, 75,  28};
   size_t n = sizeof runway_h / sizeof runway_h[0];
   fc_buf_puts(b, "id,tenant_id,currency,flow_rate_per_second,funded_amount,total_streamed,status,started_at,"
                  "cancelled_at,total_paused_seconds,last_pause_at\n");
@@ -253,8 +253,8 @@ static void write_streams(fc_buf *b, fc_rng *r, const char *tenant, int64_t now)
     int64_t rate = (int64_t)(2000 + fc_rng_below(r, 118000)) * fc_pow10(scale + 6 - 6);
     double rate_units = (double)rate / (double)fc_pow10(scale + 6);
     int64_t remaining = (int64_t)llround(rate_units * runway_h[i] * 3600.0 * (double)fc_pow10(scale));
-    int64_t streamed = (int64_t)llround(rate_units * (double)(200000 + fc_rng_below(r, 1500000)) *
-                                        (double)fc_pow10(scale));
+    int64_t streamed =
+        (int64_t)llround(rate_units * (double)(200000 + fc_rng_below(r, 1500000)) * (double)fc_pow10(scale));
     int64_t started = now - 86400 * (int64_t)(3 + fc_rng_below(r, 60));
     const char *status = i == 7 || i == 19 || i == 26 ? "paused" : i == 12 || i == 29 ? "cancelled" : "active";
     fc_buf_printf(b, "st-%03zu,%s,%s,", i + 1, tenant, ccy);
@@ -278,8 +278,7 @@ static void write_streams(fc_buf *b, fc_rng *r, const char *tenant, int64_t now)
   }
 }
 
-int fc_demo_generate(const fc_demo_params *p, fc_buf *accounts, fc_buf *transfers, fc_buf *streams,
-                     fc_err *err) {
+int fc_demo_generate(const fc_demo_params *p, fc_buf *accounts, fc_buf *transfers, fc_buf *streams, fc_err *err) {
   fc_rng r;
   tr_list l = {0};
   const char *tenant = p->tenant_id ? p->tenant_id : "demo";

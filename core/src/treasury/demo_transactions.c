@@ -19,9 +19,9 @@
 
 typedef struct kind {
   const char *name;
-  double share;     /* of the customers */
-  double per_day;   /* purchase probability per day while active */
-  double median;    /* amount in currency units */
+  double share;           /* of the customers */
+  double per_day;         /* purchase probability per day while active */
+  double median;          /* amount in currency units */
   int first_lo, first_hi; /* first active day, counted back from now */
   int last;               /* last active day counted back (0 = still active) */
 } kind;
@@ -36,8 +36,8 @@ static const kind kinds[] = {
     {"one_time", 0.10, 0.0, 70.0, 1, 730, 0},
 };
 
-static const char *const categories[] = {"groceries", "electronics", "travel", "dining",
-                                         "subscriptions", "fashion", "home"};
+static const char *const categories[] = {"groceries",     "electronics", "travel", "dining",
+                                         "subscriptions", "fashion",     "home"};
 
 /* A time of day with a daytime peak: the mean of three uniforms bunches
  * the draws around 14:00, spread 07:00-21:00. */
@@ -54,8 +54,8 @@ static int64_t draw_amount(fc_rng *r, double median) {
   return cents < 100 ? 100 : cents;
 }
 
-static void row(fc_buf *b, const char *tenant, size_t *n, const char *user, int64_t at, int64_t cents,
-                const char *type, const char *category) {
+static void row(fc_buf *b, const char *tenant, size_t *n, const char *user, int64_t at, int64_t cents, const char *type,
+                const char *category) {
   char ts[FC_TIME_STR], amt[FC_MONEY_STR_MAX];
   fc_time_format(at, ts);
   fc_money_format(cents, 2, amt, sizeof amt);
@@ -86,7 +86,8 @@ int fc_demo_transactions(const fc_demo_params *p, int days, fc_buf *out, fc_err 
     int first[CUSTOMERS], last[CUSTOMERS], cat[CUSTOMERS], once[CUSTOMERS];
     for (int c = 0; c < CUSTOMERS; c++) {
       kind_of[c] = pick_kind(&r);
-      first[c] = kind_of[c]->first_lo + (int)fc_rng_below(&r, (uint64_t)(kind_of[c]->first_hi - kind_of[c]->first_lo + 1));
+      first[c] =
+          kind_of[c]->first_lo + (int)fc_rng_below(&r, (uint64_t)(kind_of[c]->first_hi - kind_of[c]->first_lo + 1));
       if (first[c] > days) first[c] = days - (int)fc_rng_below(&r, 20);
       last[c] = kind_of[c]->last;
       cat[c] = (int)fc_rng_below(&r, sizeof categories / sizeof categories[0]);
@@ -106,8 +107,9 @@ int fc_demo_transactions(const fc_demo_params *p, int days, fc_buf *out, fc_err 
         snprintf(user, sizeof user, "u%04d", c + 1);
         {
           int64_t at = day + time_of_day(&r), cents = draw_amount(&r, k->median);
-          const char *category = fc_rng_uniform(&r) < 0.8 ? categories[cat[c]]
-                                 : categories[fc_rng_below(&r, sizeof categories / sizeof categories[0])];
+          const char *category = fc_rng_uniform(&r) < 0.8
+                                     ? categories[cat[c]]
+                                     : categories[fc_rng_below(&r, sizeof categories / sizeof categories[0])];
           row(out, tenant, &n, user, at, cents, "purchase", category);
           /* ~3 % come back within a week (if that is still before now). */
           if (fc_rng_uniform(&r) < 0.03) {

@@ -63,8 +63,7 @@ void fc__drivers_known(const fc_treasury *t, const char *tenant, int64_t now, in
     if (rw.hours_until_depleted * 3600.0 < (double)(end - now))
       snprintf(text, sizeof text, "stream %.60s drains %s %s and runs dry after %.0f h", st[i].id, amt, cp->currency,
                rw.hours_until_depleted);
-    else
-      snprintf(text, sizeof text, "stream %.60s drains %s %s", st[i].id, amt, cp->currency);
+    else snprintf(text, sizeof text, "stream %.60s drains %s %s", st[i].id, amt, cp->currency);
     fc__drivers_add(s, "stream", st[i].id, d, FC_TIME_NONE, text);
   }
 }

@@ -24,8 +24,8 @@ static int counts(const fc_transfer *tr, const char *tenant, const char *currenc
          strcmp(tr->currency, currency) == 0;
 }
 
-int fc_flows_build(const fc_treasury *t, const char *tenant, const char *currency, int64_t step,
-                   int64_t from, int64_t to, fc_flow_series *out, fc_err *err) {
+int fc_flows_build(const fc_treasury *t, const char *tenant, const char *currency, int64_t step, int64_t from,
+                   int64_t to, fc_flow_series *out, fc_err *err) {
   const fc_transfer *tr;
   size_t n = fc_treasury_transfers(t, &tr), nb;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -39,16 +39,14 @@ int fc_flows_build(const fc_treasury *t, const char *tenant, const char *currenc
     hi = FC__MAX(hi, tr[i].created_at);
   }
   if (from == FC_TIME_NONE || to == FC_TIME_NONE) {
-    if (lo > hi)
-      return fc__err(err, FC_ETOOSHORT, "tenant '%s' has no completed %s transfers", tenant, currency);
+    if (lo > hi) return fc__err(err, FC_ETOOSHORT, "tenant '%s' has no completed %s transfers", tenant, currency);
     if (from == FC_TIME_NONE) from = lo;
     if (to == FC_TIME_NONE) to = hi + 1;
   }
   if (to <= from) return fc__err(err, FC_EINVAL, "empty time range");
   from = fc_time_floor(from, step);
   to = fc_time_floor(to - 1, step) + step;
-  if ((to - from) / step > MAX_BUCKETS)
-    return fc__err(err, FC_ERANGE, "more than %d buckets", MAX_BUCKETS);
+  if ((to - from) / step > MAX_BUCKETS) return fc__err(err, FC_ERANGE, "more than %d buckets", MAX_BUCKETS);
   nb = (size_t)((to - from) / step);
   out->start = from;
   out->step = step;

@@ -15,15 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOW 168         /* hours of the week, Monday 00:00 UTC first */
-#define CELLS 12        /* amount cells: day type x 4-hour block */
+#define HOW         168 /* hours of the week, Monday 00:00 UTC first */
+#define CELLS       12  /* amount cells: day type x 4-hour block */
 #define MAX_HORIZON 720 /* FC_HORIZON_MAX */
 #define MAX_ORIGINS 12
-#define MAP_KNOTS 64
-#define OUT 0
-#define IN 1
-#define POOL_BITS 8
-#define POOL (1 << POOL_BITS)
+#define MAP_KNOTS   64
+#define OUT         0
+#define IN          1
+#define POOL_BITS   8
+#define POOL        (1 << POOL_BITS)
 
 static const int depletion_hours[4] = {24, 48, 72, 96};
 
@@ -32,16 +32,16 @@ static const double map_probs[] = {0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7
 #define N_MAP_PROBS (sizeof map_probs / sizeof map_probs[0])
 
 /* Shrinkage weights, in hours of exposure (prior pseudo-observations). */
-#define DAYTYPE_PRIOR_HOURS 6.0 /* a day type's rate -> the overall rate */
-#define LEVEL1_PRIOR_HOURS 3.0  /* day type x hour of day -> day-type rate x shape */
-#define LEVEL2_PRIOR_HOURS 2.0  /* hour of week -> day type x hour of day */
-#define SHAPE_PRIOR_EVENTS 2.0  /* tenant hour shape -> flat */
-#define AMOUNT_CELL_PRIOR 5.0   /* amount cell -> all amounts */
-#define AMOUNT_LOGVAR_PRIOR 0.8 /* log-amount variance prior ... */
+#define DAYTYPE_PRIOR_HOURS   6.0 /* a day type's rate -> the overall rate */
+#define LEVEL1_PRIOR_HOURS    3.0 /* day type x hour of day -> day-type rate x shape */
+#define LEVEL2_PRIOR_HOURS    2.0 /* hour of week -> day type x hour of day */
+#define SHAPE_PRIOR_EVENTS    2.0 /* tenant hour shape -> flat */
+#define AMOUNT_CELL_PRIOR     5.0 /* amount cell -> all amounts */
+#define AMOUNT_LOGVAR_PRIOR   0.8 /* log-amount variance prior ... */
 #define AMOUNT_LOGVAR_PRIOR_N 3.0 /* ... with the weight of 3 payments */
-#define MONTH_END_PRIOR 1.3     /* unseen month end: median multiplier ... */
-#define MONTH_END_LOGSD 0.6     /* ... and its log-sd */
-#define DISPERSION_PRIOR 0.1    /* day-effect variance prior, weight 5 days */
+#define MONTH_END_PRIOR       1.3 /* unseen month end: median multiplier ... */
+#define MONTH_END_LOGSD       0.6 /* ... and its log-sd */
+#define DISPERSION_PRIOR      0.1 /* day-effect variance prior, weight 5 days */
 
 /* ---- the model ------------------------------------------------------------ */
 
@@ -70,13 +70,13 @@ typedef struct rec_series {
 } rec_series;
 
 typedef struct dir_model {
-  double rate[HOW];    /* events per hour, non-recurring, outside month ends */
-  double me_mult;      /* month-end multiplier (median) */
+  double rate[HOW]; /* events per hour, non-recurring, outside month ends */
+  double me_mult;   /* month-end multiplier (median) */
   double me_logsd;
   int me_seen;
-  double day_logsd;    /* day effect */
-  double level_logsd;  /* uncertainty of the rate level */
-  double *logamt;      /* amounts (log), grouped by cell */
+  double day_logsd;   /* day effect */
+  double level_logsd; /* uncertainty of the rate level */
+  double *logamt;     /* amounts (log), grouped by cell */
   size_t cell_start[CELLS + 1];
   size_t n_amt;
   /* Amounts are lognormal: a location per cell (the cell's mean log
@@ -509,8 +509,7 @@ typedef struct shape {
   double s[2][24];
 } shape;
 
-static void tenant_shape(const fc_flowsim *m, int64_t origin, const uint8_t *how_of, const uint8_t *me_of,
-                         shape *out) {
+static void tenant_shape(const fc_flowsim *m, int64_t origin, const uint8_t *how_of, const uint8_t *me_of, shape *out) {
   double cnt[2][24] = {{0}}, expo[2][24] = {{0}};
   size_t hours = (size_t)((origin - m->start) / 3600);
   for (size_t h = 0; h < hours; h++) {
@@ -698,8 +697,8 @@ nomem:
 }
 
 /* Fits one currency on its events before origin. */
-static int fit_at(const fc_flowsim *m, const ccy_model *cm, int64_t origin, const uint8_t *how_of,
-                  const uint8_t *me_of, const shape *sh, fit *f) {
+static int fit_at(const fc_flowsim *m, const ccy_model *cm, int64_t origin, const uint8_t *how_of, const uint8_t *me_of,
+                  const shape *sh, fit *f) {
   size_t n = 0;
   int16_t *member;
   int rc;
@@ -814,8 +813,8 @@ static void sim_calendar(int64_t origin, int H, sim_cal *c) {
  * to an hour of the segment in proportion to the hours' base rates. A
  * path then draws one Poisson count per segment and direction and places
  * each event with a few bits: the hourly profile is exact to 1/1024. */
-#define HOUR_BITS 10
-#define HOUR_TABLE (1 << HOUR_BITS)
+#define HOUR_BITS    10
+#define HOUR_TABLE   (1 << HOUR_BITS)
 #define MAX_SEGMENTS (MAX_HORIZON / 24 + 2)
 
 typedef struct seg_tables {
@@ -886,8 +885,8 @@ static int simulate(const fit *f, const sim_cal *cal, int H, int paths, const oc
       double h, a;
       int k;
       if (s->hit_rate < 1.0 && fc_rng_uniform(r) >= s->hit_rate) continue;
-      h = oc[i].hour + sqrt((s->hour_sd > 0.5 ? s->hour_sd * s->hour_sd : 0.25) + 576.0 * s->day_sd * s->day_sd) *
-                           fc__dnormal(r);
+      h = oc[i].hour +
+          sqrt((s->hour_sd > 0.5 ? s->hour_sd * s->hour_sd : 0.25) + 576.0 * s->day_sd * s->day_sd) * fc__dnormal(r);
       k = (int)ceil(h);
       if (k < 1) k = 1;
       a = fc__dexp(s->logamt_mean + s->logamt_sd * fc__dnormal(r));
@@ -1003,8 +1002,8 @@ static void scale_paths(double *C, int paths, int H, const double *q50, const do
 /* ---- calibration ------------------------------------------------------------------- */
 
 typedef struct cal_case {
-  int origin;          /* index */
-  double r[96];        /* needed band scale per hour (see below), NAN beyond the data */
+  int origin;   /* index */
+  double r[96]; /* needed band scale per hour (see below), NAN beyond the data */
   int hours;
   double pi[N_MAP_PROBS];
   uint8_t hit[N_MAP_PROBS];
@@ -1086,8 +1085,7 @@ static double calibrate_p(const fc_flowsim *m, double p) {
   } else {
     size_t i = 1;
     while (m->map_x[i] < p) i++;
-    v = m->map_y[i - 1] +
-        (m->map_y[i] - m->map_y[i - 1]) * (p - m->map_x[i - 1]) / (m->map_x[i] - m->map_x[i - 1]);
+    v = m->map_y[i - 1] + (m->map_y[i] - m->map_y[i - 1]) * (p - m->map_x[i - 1]) / (m->map_x[i] - m->map_x[i - 1]);
   }
   v = m->map_weight * v + (1 - m->map_weight) * p;
   return v < 0 ? 0 : v > 1 ? 1 : v;
@@ -1228,7 +1226,8 @@ static int calibrate(fc_flowsim *m, const uint8_t *how_of, const uint8_t *me_of,
    * thresholds at the model's own quantiles of the minimum over 48 h,
    * whether the actual minimum fell below them. */
   {
-    double *x = fc__mallocarray(n_cases * N_MAP_PROBS, sizeof *x), *y = fc__mallocarray(n_cases * N_MAP_PROBS, sizeof *y);
+    double *x = fc__mallocarray(n_cases * N_MAP_PROBS, sizeof *x),
+           *y = fc__mallocarray(n_cases * N_MAP_PROBS, sizeof *y);
     size_t np = 0;
     if (!x || !y) {
       fc__free(x), fc__free(y);
@@ -1294,7 +1293,6 @@ done:
 }
 
 /* ---- fit entry point ------------------------------------------------------------- */
-
 
 /* Hour-of-week and month-end tables from start to now + the longest
  * horizon, so fits index them by hour. */
@@ -1513,8 +1511,8 @@ static void sim_drivers(const fc_flowsim *m, const fit *f, const fc_treasury *t,
   }
   if (all_out - rec_out > 0) {
     money_text(all_out - rec_out, cp->scale, amt, sizeof amt);
-    snprintf(text, sizeof text, "usual unscheduled outflows of about %s %s over the next %d h (by hour of week)",
-             amt, cp->currency, w);
+    snprintf(text, sizeof text, "usual unscheduled outflows of about %s %s over the next %d h (by hour of week)", amt,
+             cp->currency, w);
     fc__drivers_add(&ds, "unscheduled_outflows", NULL, to_minor(all_out - rec_out, cp->scale), FC_TIME_NONE, text);
   }
   if (me_hours > 0 && !f->d[OUT].me_seen && me_out > 0) {
@@ -1805,8 +1803,8 @@ static int recommend_paths(const fc_flowsim *m, fc_projection *pr, const fc_flow
           cum += hits_at[k];
           if (calibrate_p(m, (double)cum / paths) > r->target_probability) first = k;
         }
-        rec->by = fc_time_floor(pr->as_of + (int64_t)(first ? first - 1 : 0) * 3600 - (int64_t)r->p->lead_hours * 3600,
-                                3600);
+        rec->by =
+            fc_time_floor(pr->as_of + (int64_t)(first ? first - 1 : 0) * 3600 - (int64_t)r->p->lead_hours * 3600, 3600);
         if (rec->by < pr->as_of) rec->by = pr->as_of;
       }
       fc_time_format(rec->by, when);
@@ -1885,9 +1883,11 @@ int fc_flowsim_project(const fc_flowsim *m, const fc_treasury *t, const fc_flows
       rc = fc__err(err, rc, "out of memory");
       break;
     }
-    snprintf(msg, sizeof msg, "%d simulated paths of unscheduled flows learned from %.1f days, calibrated on %d origins",
-             r->paths, f->history_days, m->n_origins);
-    if (model_extra(m, c, cp, "flow-sim", msg, r->paths, r->seed) != FC_OK) rc = fc__err(err, FC_ENOMEM, "out of memory");
+    snprintf(msg, sizeof msg,
+             "%d simulated paths of unscheduled flows learned from %.1f days, calibrated on %d origins", r->paths,
+             f->history_days, m->n_origins);
+    if (model_extra(m, c, cp, "flow-sim", msg, r->paths, r->seed) != FC_OK)
+      rc = fc__err(err, FC_ENOMEM, "out of memory");
   }
   if (rc == FC_OK) {
     /* Known-flow currencies keep the rule's recommendations' logic: on the

@@ -54,8 +54,7 @@ static int scenario_treasury(const fc_treasury *t, const fc_project_request *req
   int rc = FC_OK;
   *owned = NULL;
   *use = t;
-  if (req->scenario != NULL)
-    rc = fc_whatif_apply(t, req->p.tenant_id, req->scenario, req->scenario_len, owned, err);
+  if (req->scenario != NULL) rc = fc_whatif_apply(t, req->p.tenant_id, req->scenario, req->scenario_len, owned, err);
   else if (req->scenario_value != NULL)
     rc = fc_whatif_apply_value(t, req->p.tenant_id, req->scenario_value, owned, err);
   if (rc == FC_OK && *owned != NULL) *use = *owned;
@@ -98,9 +97,7 @@ int fc_project(const fc_treasury *t, const fc_project_request *req, fc_projectio
   if ((rc = check_request(req, err)) != FC_OK) return rc;
   if ((rc = scenario_treasury(t, req, &use, &owned, err)) != FC_OK) return rc;
   switch (req->method) {
-  case FC_PROJECT_RULE:
-    rc = fc_project_rule(use, &req->p, out, err);
-    break;
+  case FC_PROJECT_RULE: rc = fc_project_rule(use, &req->p, out, err); break;
   case FC_PROJECT_GBDT: {
     fc_projection_ml_params ml = fc_projection_ml_defaults();
     ml.seed = req->seed;
@@ -108,9 +105,7 @@ int fc_project(const fc_treasury *t, const fc_project_request *req, fc_projectio
     if (rc == FC_OK) (*out)->method = "gbdt";
     break;
   }
-  case FC_PROJECT_ML:
-    rc = project_sim(use, req, out, err);
-    break;
+  case FC_PROJECT_ML: rc = project_sim(use, req, out, err); break;
   }
   fc_treasury_destroy(owned);
   return rc;

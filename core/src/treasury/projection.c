@@ -180,7 +180,9 @@ static int64_t sat_add(int64_t a, int64_t b) {
   if (fc_money_add(a, b, &r) == FC_OK) return r;
   return b > 0 ? INT64_MAX : INT64_MIN;
 }
-static int64_t sat_sub(int64_t a, int64_t b) { return b == INT64_MIN ? sat_add(sat_add(a, INT64_MAX), 1) : sat_add(a, -b); }
+static int64_t sat_sub(int64_t a, int64_t b) {
+  return b == INT64_MIN ? sat_add(sat_add(a, INT64_MAX), 1) : sat_add(a, -b);
+}
 
 static int overflow(fc_err *err, const char *ccy, const char *what) {
   return fc__err(err, FC_ERANGE, "%s: %s exceed the int64 range of minor units", ccy, what);
@@ -195,8 +197,8 @@ typedef struct {
 
 /* Buckets the tenant's pending transfers scheduled in [now, end] by
  * currency and hour, in one pass over all transfers. */
-static int bucket_transfers(const fc_treasury *t, const char *tenant, const fc_projection_params *p,
-                            fc_projection *pr, char (*ccys)[FC_CCY_MAX], ccy_sums *sums, fc_err *err) {
+static int bucket_transfers(const fc_treasury *t, const char *tenant, const fc_projection_params *p, fc_projection *pr,
+                            char (*ccys)[FC_CCY_MAX], ccy_sums *sums, fc_err *err) {
   const fc_transfer *tr;
   size_t nt = fc_treasury_transfers(t, &tr), hint = 0;
   int64_t end = p->now + (int64_t)p->horizon_hours * 3600;
@@ -204,8 +206,8 @@ static int bucket_transfers(const fc_treasury *t, const char *tenant, const fc_p
     fc_currency_projection *cp;
     size_t c, k;
     int dir;
-    if (tr[i].status != FC_TRANSFER_PENDING || tr[i].scheduled_for == FC_TIME_NONE ||
-        tr[i].scheduled_for < p->now || tr[i].scheduled_for > end || strcmp(tr[i].tenant_id, tenant) != 0)
+    if (tr[i].status != FC_TRANSFER_PENDING || tr[i].scheduled_for == FC_TIME_NONE || tr[i].scheduled_for < p->now ||
+        tr[i].scheduled_for > end || strcmp(tr[i].tenant_id, tenant) != 0)
       continue;
     if ((c = ccy_index(ccys, pr->n_currencies, tr[i].currency, &hint)) == SIZE_MAX) continue;
     if ((dir = fc_treasury_direction(t, &tr[i])) == 0) continue;
@@ -451,8 +453,7 @@ int fc__resolve_tenant(const fc_treasury *t, const char *want, const char **out,
   return FC_OK;
 }
 
-int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_projection **out,
-                    fc_err *err) {
+int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_projection **out, fc_err *err) {
   char ccys[MAX_CCY][FC_CCY_MAX];
   size_t n_ccy = 0, hint = 0;
   const char *tenant = NULL;
@@ -514,7 +515,8 @@ int fc_project_rule(const fc_treasury *t, const fc_projection_params *p, fc_proj
     sums[i].drain_cum = sums[i].in_h + len;
   }
   rc = bucket_transfers(t, tenant, p, pr, ccys, sums, err);
-  for (size_t i = 0; i < n_ccy && rc == FC_OK; i++) rc = project_currency(t, tenant, p, &pr->currencies[i], &sums[i], err);
+  for (size_t i = 0; i < n_ccy && rc == FC_OK; i++)
+    rc = project_currency(t, tenant, p, &pr->currencies[i], &sums[i], err);
   fc__free(work);
   if (rc == FC_OK) rc = recommend(pr, p, err);
   if (rc != FC_OK) {
@@ -639,9 +641,8 @@ static void write_currency(fc_buf *b, const fc_currency_projection *c) {
     if (k) fc_buf_putc(b, ',');
     fc_buf_printf(b, "{\"hour\":%d,\"at\":", pt->hour);
     time_str(b, pt->at);
-    const double v[] = {pt->p10,          pt->p50,          pt->p90,           pt->scheduled_out,
-                        pt->scheduled_in, pt->stream_drain, pt->predicted_out, pt->predicted_in,
-                        pt->p2_5,         pt->p97_5};
+    const double v[] = {pt->p10,          pt->p50,           pt->p90,          pt->scheduled_out, pt->scheduled_in,
+                        pt->stream_drain, pt->predicted_out, pt->predicted_in, pt->p2_5,          pt->p97_5};
     fc_buf_json_fields(b, fc_path_fields, v, sizeof v / sizeof v[0], c->scale);
     fc_buf_putc(b, '}');
   }

@@ -31,8 +31,7 @@ typedef struct fc__driver_set {
 
 void fc__drivers_init(fc__driver_set *s);
 /* Adds a candidate; amount in minor units (an outflow: > 0). */
-void fc__drivers_add(fc__driver_set *s, const char *kind, const char *id, int64_t amount, int64_t at,
-                     const char *text);
+void fc__drivers_add(fc__driver_set *s, const char *kind, const char *id, int64_t amount, int64_t at, const char *text);
 /* The known flows of cp's currency in (now, end]: each pending scheduled
  * outflow and each stream's drain. */
 void fc__drivers_known(const fc_treasury *t, const char *tenant, int64_t now, int64_t end,

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define Z80 1.2815515655446004 /* standard normal 90 % quantile */
-#define SPREAD (2.0 * Z80)     /* p90 - p10 of a unit normal */
-#define Z975 1.959963984540054 /* standard normal 97.5 % quantile: the 95 % band */
-#define BT_HOURS 48
+#define Z80        1.2815515655446004 /* standard normal 90 % quantile */
+#define SPREAD     (2.0 * Z80)        /* p90 - p10 of a unit normal */
+#define Z975       1.959963984540054  /* standard normal 97.5 % quantile: the 95 % band */
+#define BT_HOURS   48
 #define BT_SPACING 24
 
 static const int depletion_hours[4] = {24, 48, 72, 96};
@@ -54,8 +54,7 @@ typedef struct {
 
 /* Refits at each origin and records the cumulative errors. Origins without
  * any history before them are skipped. */
-static int run_backtest(const fc_treasury *t, const fc_cashflow_params *base, int origins, backtest *bt,
-                        fc_err *err) {
+static int run_backtest(const fc_treasury *t, const fc_cashflow_params *base, int origins, backtest *bt, fc_err *err) {
   bt->n_origins = 0;
   for (int j = 0; j < origins && j < 8; j++) {
     fc_cashflow_params cp = *base;

@@ -22,8 +22,7 @@ static int cmp_pair_time(const void *a, const void *b) {
 }
 
 static int same_pair(const fc_transfer *x, const fc_transfer *y) {
-  return strcmp(x->tenant_id, y->tenant_id) == 0 &&
-         strcmp(x->from_account_id, y->from_account_id) == 0 &&
+  return strcmp(x->tenant_id, y->tenant_id) == 0 && strcmp(x->from_account_id, y->from_account_id) == 0 &&
          strcmp(x->to_account_id, y->to_account_id) == 0 && strcmp(x->currency, y->currency) == 0;
 }
 
@@ -37,8 +36,7 @@ static void moments(const double *v, size_t n, double *mean, double *sd) {
   *sd = sqrt(ss / (double)n);
 }
 
-int fc_recurring_detect(const fc_treasury *t, const char *tenant, fc_recurring **out, size_t *n_out,
-                        fc_err *err) {
+int fc_recurring_detect(const fc_treasury *t, const char *tenant, fc_recurring **out, size_t *n_out, fc_err *err) {
   const fc_transfer *tr;
   size_t n = fc_treasury_transfers(t, &tr), m = 0, n_res = 0, cap_res = 0;
   ref *refs = fc__mallocarray(n, sizeof *refs);

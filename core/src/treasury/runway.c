@@ -11,9 +11,7 @@ const char *fc_runway_status_name(fc_runway_status s) {
   return (unsigned)s < 5 ? names[s] : "unknown";
 }
 
-double fc_stream_rate_units(const fc_stream *s) {
-  return fc_decimal_to_double(s->flow_rate);
-}
+double fc_stream_rate_units(const fc_stream *s) { return fc_decimal_to_double(s->flow_rate); }
 
 static int64_t remaining(const fc_stream *s) {
   int64_t r = s->funded_amount - s->total_streamed;
@@ -34,9 +32,8 @@ void fc_runway_compute(const fc_stream *s, int64_t now, fc_runway *out) {
     out->hours_until_depleted = INFINITY;
     return;
   }
-  out->hours_until_depleted = s->flow_rate.units > 0
-      ? fc_money_to_double(out->remaining, s->scale) / out->flow_per_hour
-      : INFINITY;
+  out->hours_until_depleted =
+      s->flow_rate.units > 0 ? fc_money_to_double(out->remaining, s->scale) / out->flow_per_hour : INFINITY;
   out->status = out->hours_until_depleted < 24.0   ? FC_RUNWAY_CRITICAL
                 : out->hours_until_depleted < 72.0 ? FC_RUNWAY_WARNING
                                                    : FC_RUNWAY_HEALTHY;

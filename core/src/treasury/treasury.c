@@ -103,12 +103,14 @@ static int record_has(fc_record_kind kind, const void *rec, const char *tenant, 
 
 /* The (tenant, id) pair that keys a record; a ledger entry is keyed by
  * (account, time) and belongs to no tenant (*is_tenant = 0). */
-static void record_key(fc_record_kind kind, const void *rec, char at[FC_TIME_STR], const char **tenant,
-                       const char **id, int *is_tenant) {
+static void record_key(fc_record_kind kind, const void *rec, char at[FC_TIME_STR], const char **tenant, const char **id,
+                       int *is_tenant) {
   *is_tenant = 1;
   switch (kind) {
   case FC_RECORD_ACCOUNTS: *tenant = ((const fc_account *)rec)->tenant_id, *id = ((const fc_account *)rec)->id; break;
-  case FC_RECORD_TRANSFERS: *tenant = ((const fc_transfer *)rec)->tenant_id, *id = ((const fc_transfer *)rec)->id; break;
+  case FC_RECORD_TRANSFERS:
+    *tenant = ((const fc_transfer *)rec)->tenant_id, *id = ((const fc_transfer *)rec)->id;
+    break;
   case FC_RECORD_STREAMS: *tenant = ((const fc_stream *)rec)->tenant_id, *id = ((const fc_stream *)rec)->id; break;
   default:
     fc_time_format(((const fc_ledger_entry *)rec)->at, at);
@@ -138,8 +140,8 @@ static int note_tenant(fc_treasury *t, const char *tenant) {
 /* ---- validation: what a batch row is checked for, for records that come
  * from elsewhere (the gateway's database) ---- */
 
-static int check_common(const fc_treasury *t, const char *id, const char *tenant,
-                        const char *ccy, int scale, fc_err *err) {
+static int check_common(const fc_treasury *t, const char *id, const char *tenant, const char *ccy, int scale,
+                        fc_err *err) {
   if (id == NULL || id[0] == '\0' || strlen(id) > FC_TEXT_MAX)
     return fc__err(err, FC_EINVAL, "id: missing or longer than %d bytes", FC_TEXT_MAX);
   if (tenant == NULL || tenant[0] == '\0' || strlen(tenant) > FC_TEXT_MAX)
@@ -157,8 +159,7 @@ static int check_record(const fc_treasury *t, fc_record_kind kind, const void *r
   case FC_RECORD_ACCOUNTS: {
     const fc_account *a = rec;
     if ((rc = check_common(t, a->id, a->tenant_id, a->currency, a->scale, err))) return rc;
-    if (!in_range(a->balance_available))
-      return fc__err(err, FC_ERANGE, "account %.80s: balance out of range", a->id);
+    if (!in_range(a->balance_available)) return fc__err(err, FC_ERANGE, "account %.80s: balance out of range", a->id);
     return FC_OK;
   }
   case FC_RECORD_TRANSFERS: {
@@ -175,11 +176,9 @@ static int check_record(const fc_treasury *t, fc_record_kind kind, const void *r
     const fc_stream *x = rec;
     if ((rc = check_common(t, x->id, x->tenant_id, x->currency, x->scale, err))) return rc;
     if (!fc_decimal_valid(x->flow_rate) || x->flow_rate.units < 0)
-      return fc__err(err, FC_ERANGE,
-                     "stream %.80s: flow rate negative or beyond %d decimals / %d significant digits", x->id,
-                     FC_DECIMAL_DIGITS_MAX, FC_DECIMAL_DIGITS_MAX);
-    if (x->funded_amount < 0 || x->total_streamed < 0 || !in_range(x->funded_amount) ||
-        !in_range(x->total_streamed))
+      return fc__err(err, FC_ERANGE, "stream %.80s: flow rate negative or beyond %d decimals / %d significant digits",
+                     x->id, FC_DECIMAL_DIGITS_MAX, FC_DECIMAL_DIGITS_MAX);
+    if (x->funded_amount < 0 || x->total_streamed < 0 || !in_range(x->funded_amount) || !in_range(x->total_streamed))
       return fc__err(err, FC_ERANGE, "stream %.80s: amount negative or out of range", x->id);
     if (x->started_at < FC_TIME_MIN || x->started_at > FC_TIME_MAX)
       return fc__err(err, FC_ERANGE, "stream %.80s: started_at outside years 0001..9999", x->id);
@@ -302,8 +301,8 @@ int fc_treasury_add_batch(fc_treasury *t, const fc_batch *b, fc_err *err) {
   return apply(t, fc_batch_kind(b), recs, fc_batch_count(b), err);
 }
 
-int fc_treasury_load(fc_treasury *t, fc_record_kind kind, fc_format fmt, const char *data,
-                     size_t len, fc_load_report *report, fc_err *err) {
+int fc_treasury_load(fc_treasury *t, fc_record_kind kind, fc_format fmt, const char *data, size_t len,
+                     fc_load_report *report, fc_err *err) {
   fc_batch *b;
   int rc = fc_batch_parse(kind, fmt, data, len, t->ccy, &b, report, err);
   if (rc != FC_OK) return rc;

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-static const char *const members[] = {"transfers", "streams", "accounts", "cancel_transfers",
+static const char *const members[] = {"transfers",     "streams",        "accounts",     "cancel_transfers",
                                       "pause_streams", "resume_streams", "stream_rates", NULL};
 
 static int check_members(const fc_json *root, fc_err *err) {
@@ -20,8 +20,8 @@ static int check_members(const fc_json *root, fc_err *err) {
   return FC_OK;
 }
 
-static int add_rows(fc_treasury *t, const char *tenant, const fc_json *root, const char *name,
-                    fc_record_kind kind, fc_err *err) {
+static int add_rows(fc_treasury *t, const char *tenant, const fc_json *root, const char *name, fc_record_kind kind,
+                    fc_err *err) {
   const fc_json *arr = fc_json_get(root, name);
   fc_batch *b;
   int rc;
@@ -68,8 +68,7 @@ static int cancel_transfer(fc_treasury *t, const char *tenant, const char *id, f
   return fc_treasury_put_transfer(t, &c, err);
 }
 
-static int set_stream_status(fc_treasury *t, const char *tenant, const char *id, fc_stream_status st,
-                             fc_err *err) {
+static int set_stream_status(fc_treasury *t, const char *tenant, const char *id, fc_stream_status st, fc_err *err) {
   const fc_stream *s = fc_treasury_find_stream(t, tenant, id);
   fc_stream c;
   if (s == NULL) return fc__err(err, FC_ENOTFOUND, "no stream '%.60s'", id);
@@ -129,8 +128,7 @@ int fc_whatif_apply_value(const fc_treasury *base, const char *tenant, const fc_
       (rc = add_rows(t, tenant, root, "streams", FC_RECORD_STREAMS, err)) ||
       (rc = each_id(t, tenant, root, "cancel_transfers", cancel_transfer, err)) ||
       (rc = each_id(t, tenant, root, "pause_streams", pause_stream, err)) ||
-      (rc = each_id(t, tenant, root, "resume_streams", resume_stream, err)) ||
-      (rc = set_rates(t, tenant, root, err))) {
+      (rc = each_id(t, tenant, root, "resume_streams", resume_stream, err)) || (rc = set_rates(t, tenant, root, err))) {
     fc_treasury_destroy(t);
     return rc;
   }
@@ -138,8 +136,8 @@ int fc_whatif_apply_value(const fc_treasury *base, const char *tenant, const fc_
   return FC_OK;
 }
 
-int fc_whatif_apply(const fc_treasury *base, const char *tenant, const char *json, size_t len,
-                    fc_treasury **out, fc_err *err) {
+int fc_whatif_apply(const fc_treasury *base, const char *tenant, const char *json, size_t len, fc_treasury **out,
+                    fc_err *err) {
   fc_json_doc *doc = NULL;
   int rc;
   *out = NULL;

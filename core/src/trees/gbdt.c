@@ -31,7 +31,6 @@
 
 /* ------------------------------------------------------------------ data */
 
-
 fc_gbdt_params fc_gbdt_defaults(void) {
   fc_gbdt_params p;
   memset(&p, 0, sizeof p);
@@ -53,8 +52,7 @@ fc_gbdt_params fc_gbdt_defaults(void) {
   return p;
 }
 
-int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double *y,
-                        fc_gbdt_data **out, fc_err *err) {
+int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double *y, fc_gbdt_data **out, fc_err *err) {
   fc_gbdt_data *d;
   *out = NULL;
   if (nrow == 0) return fc__err(err, FC_EINVAL, "gbdt data: the table has no rows");
@@ -63,13 +61,11 @@ int fc_gbdt_data_create(const double *x, size_t nrow, size_t ncol, const double 
   if (nrow > SIZE_MAX / ncol) return fc__err(err, FC_EINVAL, "gbdt data: table too large");
   for (size_t i = 0; i < nrow * ncol; i++)
     if (isinf(x[i]))
-      return fc__err(err, FC_EINVAL, "gbdt data: row %zu, column %zu: infinite feature value",
-                     i / ncol, i % ncol);
+      return fc__err(err, FC_EINVAL, "gbdt data: row %zu, column %zu: infinite feature value", i / ncol, i % ncol);
   if (y)
     for (size_t i = 0; i < nrow; i++)
       if (!isfinite(y[i]))
-        return fc__err(err, FC_EINVAL, "gbdt data: row %zu: target is %s", i,
-                       isnan(y[i]) ? "NaN" : "infinite");
+        return fc__err(err, FC_EINVAL, "gbdt data: row %zu: target is %s", i, isnan(y[i]) ? "NaN" : "infinite");
   d = fc__calloc(1, sizeof *d);
   if (d == NULL || (d->is_cat = fc__calloc(ncol, 1)) == NULL) {
     fc__free(d);
@@ -93,8 +89,7 @@ void fc_gbdt_data_destroy(fc_gbdt_data *d) {
 }
 
 int fc_gbdt_data_set_categorical(fc_gbdt_data *d, size_t col, int is_cat, fc_err *err) {
-  if (d == NULL || col >= d->ncol)
-    return fc__err(err, FC_EINVAL, "gbdt data: no column %zu", col);
+  if (d == NULL || col >= d->ncol) return fc__err(err, FC_EINVAL, "gbdt data: no column %zu", col);
   d->is_cat[col] = is_cat != 0;
   return FC_OK;
 }
@@ -169,8 +164,7 @@ static int check_params(const fc_gbdt_params *p, fc_err *err) {
   BAD(!(p->tweedie_power > 1.0 && p->tweedie_power < 2.0), "tweedie_power must be in (1, 2)");
   BAD(p->rounds < 1, "rounds must be >= 1, got %d", p->rounds);
   BAD(!(p->learning_rate > 0.0 && isfinite(p->learning_rate)), "learning_rate must be positive");
-  BAD(p->num_leaves < 2 || p->num_leaves > 131072, "num_leaves must be in 2..131072, got %d",
-      p->num_leaves);
+  BAD(p->num_leaves < 2 || p->num_leaves > 131072, "num_leaves must be in 2..131072, got %d", p->num_leaves);
   BAD(p->min_data_in_leaf < 1, "min_data_in_leaf must be >= 1");
   BAD(!(p->min_sum_hessian_in_leaf >= 0.0), "min_sum_hessian_in_leaf must be >= 0");
   BAD(!(p->min_gain_to_split >= 0.0), "min_gain_to_split must be >= 0");
@@ -185,16 +179,13 @@ static int check_params(const fc_gbdt_params *p, fc_err *err) {
   return FC_OK;
 }
 
-static int check_data(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p,
-                      fc_err *err) {
+static int check_data(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p, fc_err *err) {
   if (train == NULL) return fc__err(err, FC_EINVAL, "gbdt train: NULL training data");
   if (train->y == NULL) return fc__err(err, FC_EINVAL, "gbdt train: the training data has no target");
-  if (train->nrow < 2)
-    return fc__err(err, FC_EINVAL, "gbdt train: need at least 2 rows, got %zu", train->nrow);
+  if (train->nrow < 2) return fc__err(err, FC_EINVAL, "gbdt train: need at least 2 rows, got %zu", train->nrow);
   if (train->nrow > UINT32_MAX) return fc__err(err, FC_EINVAL, "gbdt train: more than 2^32-1 rows");
   if (valid && (valid->ncol != train->ncol || valid->y == NULL))
-    return fc__err(err, FC_EINVAL,
-                   "gbdt train: the validation set needs a target and %zu columns (has %zu)",
+    return fc__err(err, FC_EINVAL, "gbdt train: the validation set needs a target and %zu columns (has %zu)",
                    train->ncol, valid->ncol);
   if (p.early_stopping_rounds > 0 && valid == NULL)
     return fc__err(err, FC_EINVAL, "gbdt train: early stopping needs a validation set");
@@ -204,8 +195,7 @@ static int check_data(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_g
       for (size_t r = 0; d && r < d->nrow; r++)
         if (d->y[r] < 0)
           return fc__err(err, FC_EINVAL, "gbdt train: %s row %zu: %s needs a target >= 0, got %g",
-                         s ? "validation" : "training", r, fc_gbdt_objective_name(p.objective),
-                         d->y[r]);
+                         s ? "validation" : "training", r, fc_gbdt_objective_name(p.objective), d->y[r]);
     }
   return FC_OK;
 }
@@ -260,10 +250,8 @@ static int trainer_alloc(trainer *t) {
   t->pool = fc__calloc((size_t)t->p.num_leaves, sizeof *t->pool);
   ok = t->bins && t->nvb && t->off && t->usable && t->feats && t->foff && t->ub && t->grad && t->hess && t->score &&
        t->idx && t->oi[0] && t->oi[1] && t->cols && t->work && t->leaves && t->pool;
-  for (size_t f = 0; ok && f < F; f++)
-    ok = (t->ub[f] = fc__mallocarray((size_t)t->p.max_bin, sizeof **t->ub)) != NULL;
-  if (ok && t->p.bagging_freq > 0 && t->p.bagging_fraction < 1.0)
-    ok = (t->inbag = fc__malloc(n)) != NULL;
+  for (size_t f = 0; ok && f < F; f++) ok = (t->ub[f] = fc__mallocarray((size_t)t->p.max_bin, sizeof **t->ub)) != NULL;
+  if (ok && t->p.bagging_freq > 0 && t->p.bagging_fraction < 1.0) ok = (t->inbag = fc__malloc(n)) != NULL;
   return ok ? FC_OK : FC_ENOMEM;
 }
 
@@ -271,8 +259,7 @@ static int alloc_pool(trainer *t) {
   for (int i = 0; i < t->p.num_leaves; i++)
     if ((t->pool[i] = fc__mallocarray(t->total_bins, sizeof(hbin))) == NULL) return FC_ENOMEM;
   if (t->n < (size_t)2 * HIST_CHUNK) return FC_OK; /* no leaf is ever chunked */
-  if ((t->chunk_hist = fc__calloc(HIST_MAX_CHUNKS - 1, sizeof *t->chunk_hist)) == NULL)
-    return FC_ENOMEM;
+  if ((t->chunk_hist = fc__calloc(HIST_MAX_CHUNKS - 1, sizeof *t->chunk_hist)) == NULL) return FC_ENOMEM;
   for (int i = 0; i < HIST_MAX_CHUNKS - 1; i++)
     if ((t->chunk_hist[i] = fc__mallocarray(t->total_bins, sizeof(hbin))) == NULL) return FC_ENOMEM;
   return FC_OK;
@@ -334,15 +321,13 @@ static int boost(trainer *t, fc_gbdt *m, const fc_gbdt_data *valid, fc_err *err)
     m->ntrees = (size_t)best_round;
     m->ncat = ncat_after[best_round];
   }
-  if (rc == FC_OK && fc__gbdt_finalize(m) != FC_OK)
-    rc = fc__err(err, FC_ENOMEM, "gbdt train: out of memory");
+  if (rc == FC_OK && fc__gbdt_finalize(m) != FC_OK) rc = fc__err(err, FC_ENOMEM, "gbdt train: out of memory");
   fc__free(vscore);
   fc__free(ncat_after);
   return rc;
 }
 
-int fc_gbdt_train(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p,
-                  fc_gbdt **out, fc_err *err) {
+int fc_gbdt_train(const fc_gbdt_data *train, const fc_gbdt_data *valid, fc_gbdt_params p, fc_gbdt **out, fc_err *err) {
   trainer t;
   fc_gbdt *m = NULL;
   double base = 0.0;

@@ -146,10 +146,8 @@ static void code_rows(trainer *t, int k0, int k1, void *arg) {
     for (size_t f = 0; f < F; f++) {
       double v = row[f];
       int nb = t->nvb[f];
-      if (v != v)
-        out[f] = (uint8_t)nb;
-      else
-        out[f] = t->d->is_cat[f] ? (uint8_t)v : bin_of(t->ub[f], nb, v);
+      if (v != v) out[f] = (uint8_t)nb;
+      else out[f] = t->d->is_cat[f] ? (uint8_t)v : bin_of(t->ub[f], nb, v);
       t->cols[f * t->n + r] = out[f];
     }
   }
@@ -164,9 +162,8 @@ static int check_categorical(trainer *t, fc_err *err) {
       double v = t->d->x[r * t->F + f];
       if (v != v) continue;
       if (!(v >= 0.0 && v <= FC_GBDT_MAX_CATEGORY && v == floor(v)))
-        return fc__err(err, FC_EINVAL,
-                       "gbdt train: row %zu, categorical column %zu: %g is not an integer in 0..%d",
-                       r, f, v, FC_GBDT_MAX_CATEGORY);
+        return fc__err(err, FC_EINVAL, "gbdt train: row %zu, categorical column %zu: %g is not an integer in 0..%d", r,
+                       f, v, FC_GBDT_MAX_CATEGORY);
       if ((int)v > maxc) maxc = (int)v;
     }
     t->nvb[f] = maxc + 1;
@@ -188,8 +185,7 @@ int fc__gbdt_build_bins(trainer *t, fc_err *err) {
   } else {
     /* Selection sampling (Knuth's algorithm S): exactly MAX_SAMPLE rows, in order. */
     for (size_t r = 0; r < t->n && ns < MAX_SAMPLE; r++)
-      if ((double)(t->n - r) * fc_rng_uniform(&t->rng) < (double)(MAX_SAMPLE - ns))
-        sample[ns++] = (uint32_t)r;
+      if ((double)(t->n - r) * fc_rng_uniform(&t->rng) < (double)(MAX_SAMPLE - ns)) sample[ns++] = (uint32_t)r;
   }
   if ((rc = check_categorical(t, err)) != FC_OK) {
     fc__free(sample);
@@ -218,7 +214,6 @@ int fc__gbdt_build_bins(trainer *t, fc_err *err) {
         }
     }
   }
-  if (t->nusable == 0)
-    return fc__err(err, FC_EINVAL, "gbdt train: every feature is constant; nothing to split on");
+  if (t->nusable == 0) return fc__err(err, FC_EINVAL, "gbdt train: every feature is constant; nothing to split on");
   return FC_OK;
 }

@@ -20,9 +20,9 @@ static inline int code_left(const trainer *t, const split_info *s, int b) {
 
 typedef struct part_job {
   const leaf_state *L;
-  size_t nleft;          /* rows that go left: the split's exact count */
-  size_t mid;            /* chunk 0 is [begin, mid), chunk 1 [mid, end) */
-  size_t lefts[2];       /* left rows found in each chunk (a check) */
+  size_t nleft;    /* rows that go left: the split's exact count */
+  size_t mid;      /* chunk 0 is [begin, mid), chunk 1 [mid, end) */
+  size_t lefts[2]; /* left rows found in each chunk (a check) */
 } part_job;
 
 /* Chunks [c0, c1) of at most two: chunk 0 walks its rows forward, writing
@@ -111,10 +111,8 @@ static void split_leaf(trainer *t, fc_gbdt *m, int li, int nl, int k) {
   m->node_gain[gk] = s.gain;
   m->node_count[gk] = L->c;
   if (L->parent >= 0) {
-    if (L->is_left)
-      nodes[L->parent].left = k;
-    else
-      nodes[L->parent].right = k;
+    if (L->is_left) nodes[L->parent].left = k;
+    else nodes[L->parent].right = k;
   }
 
   *R = *L;
@@ -199,8 +197,7 @@ int fc__gbdt_grow_tree(trainer *t, fc_gbdt *m) {
   int nl = 1, nnodes = 0;
   leaf_state *root = &t->leaves[0];
   size_t lb;
-  if (fc__gbdt_reserve(m, (size_t)p->num_leaves - 1, (size_t)p->num_leaves,
-                       (size_t)p->num_leaves - 1) != FC_OK)
+  if (fc__gbdt_reserve(m, (size_t)p->num_leaves - 1, (size_t)p->num_leaves, (size_t)p->num_leaves - 1) != FC_OK)
     return FC_ENOMEM;
   choose_features(t);
   memset(root, 0, sizeof *root);
@@ -220,9 +217,7 @@ int fc__gbdt_grow_tree(trainer *t, fc_gbdt *m) {
   while (nl < p->num_leaves) {
     int pick = -1;
     for (int i = 0; i < nl; i++)
-      if (t->leaves[i].best.feat >= 0 &&
-          (pick < 0 || t->leaves[i].best.gain > t->leaves[pick].best.gain))
-        pick = i;
+      if (t->leaves[i].best.feat >= 0 && (pick < 0 || t->leaves[i].best.gain > t->leaves[pick].best.gain)) pick = i;
     if (pick < 0) break;
     split_leaf(t, m, pick, nl, nnodes);
     nnodes++;

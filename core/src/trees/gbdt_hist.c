@@ -23,8 +23,6 @@ static void chunk_of(const leaf_state *L, int nch, int c, size_t *a, size_t *b) 
   *b = L->begin + m * (size_t)(c + 1) / (size_t)nch;
 }
 
-
-
 typedef struct hist_job {
   const leaf_state *L;
   hbin *hist;
@@ -45,10 +43,10 @@ enum { AHEAD = 16 };
 /* Two doubles added lane by lane: the same IEEE sums as two scalar adds, in
  * one instruction where the target has 128-bit vectors. */
 typedef double v2d __attribute__((vector_size(16), aligned(8)));
-#define ADD_PAIR(e, a, b)                      \
-  do {                                         \
-    v2d *pair_ = (v2d *)(void *)&(e)->g;       \
-    *pair_ += (v2d){(a), (b)};                 \
+#define ADD_PAIR(e, a, b)                \
+  do {                                   \
+    v2d *pair_ = (v2d *)(void *)&(e)->g; \
+    *pair_ += (v2d){(a), (b)};           \
   } while (0)
 #else
 #define ADD_PAIR(e, a, b) ((e)->g += (a), (e)->h += (b))
@@ -57,8 +55,7 @@ typedef double v2d __attribute__((vector_size(16), aligned(8)));
 /* Adds one row's gradient pair to features feats[k0..k1) of hist. With a
  * constant hessian of 1 (l2, l1, huber, quantile) h accumulates the row
  * count and hist_features copies it into c: the same sums, one add fewer. */
-static inline void hist_row(const trainer *t, hbin *hist, const uint8_t *row, double g, double h,
-                            int k0, int k1) {
+static inline void hist_row(const trainer *t, hbin *hist, const uint8_t *row, double g, double h, int k0, int k1) {
   const int *fl = t->feats;
   const size_t *foff = t->foff;
   if (t->unit_hessian) {
@@ -74,8 +71,7 @@ static inline void hist_row(const trainer *t, hbin *hist, const uint8_t *row, do
 
 /* Histogram of features feats[k0..k1) over positions [a, b) of the
  * leaf's rows, in ascending row order, into zeroed bins of hist. */
-static void hist_rows(trainer *t, const leaf_state *L, size_t a, size_t b, hbin *hist, int k0,
-                      int k1) {
+static void hist_rows(trainer *t, const leaf_state *L, size_t a, size_t b, hbin *hist, int k0, int k1) {
   const uint32_t *idx = fc__gbdt_leaf_rows(t, L);
   size_t F = t->F;
   if (t->unit_hessian && k0 == 0 && k1 == t->nfeats && (size_t)t->nfeats == F) {
@@ -99,14 +95,12 @@ static void hist_rows(trainer *t, const leaf_state *L, size_t a, size_t b, hbin 
       PREFETCH(t->bins + (size_t)idx[i + AHEAD] * F);
       PREFETCH(&t->grad[idx[i + AHEAD]]);
     }
-    hist_row(t, hist, t->bins + (size_t)r * F, t->grad[r], t->unit_hessian ? 1.0 : t->hess[r], k0,
-             k1);
+    hist_row(t, hist, t->bins + (size_t)r * F, t->grad[r], t->unit_hessian ? 1.0 : t->hess[r], k0, k1);
   }
 }
 
 static void zero_hist(const trainer *t, hbin *hist, int k0, int k1) {
-  for (int k = k0; k < k1; k++)
-    memset(hist + t->foff[k], 0, ((size_t)t->nvb[t->feats[k]] + 1) * sizeof *hist);
+  for (int k = k0; k < k1; k++) memset(hist + t->foff[k], 0, ((size_t)t->nvb[t->feats[k]] + 1) * sizeof *hist);
 }
 
 /* With unit hessians h holds the count: copy it into c. */
@@ -192,9 +186,7 @@ void fc__gbdt_subtract_hist(const trainer *t, hbin *parent, const hbin *child) {
 
 /* ---------------------------------------------------- split finding */
 
-static double soft(double g, double l1) {
-  return g > l1 ? g - l1 : (g < -l1 ? g + l1 : 0.0);
-}
+static double soft(double g, double l1) { return g > l1 ? g - l1 : (g < -l1 ? g + l1 : 0.0); }
 
 static double leaf_score(const fc_gbdt_params *p, double g, double h) {
   double s = soft(g, p->lambda_l1);
@@ -209,8 +201,7 @@ static int admissible(const fc_gbdt_params *p, double c, double h) {
   return c >= p->min_data_in_leaf && h >= p->min_sum_hessian_in_leaf;
 }
 
-static void scan_numeric(const trainer *t, const leaf_state *L, int f, const hbin *h,
-                         split_info *best) {
+static void scan_numeric(const trainer *t, const leaf_state *L, int f, const hbin *h, split_info *best) {
   const fc_gbdt_params *p = &t->p;
   int nv = t->nvb[f];
   const hbin *miss = &h[nv];
@@ -262,8 +253,7 @@ static int cmp_cat(const void *a, const void *b) {
 /* LightGBM-style: categories ordered by g / (h + cat_smooth); the best
  * prefix of that order (from either end, at most 32 categories) goes left,
  * missing and unseen categories go right. */
-static void scan_categorical(const trainer *t, const leaf_state *L, int f, const hbin *h,
-                             split_info *best) {
+static void scan_categorical(const trainer *t, const leaf_state *L, int f, const hbin *h, split_info *best) {
   const fc_gbdt_params *p = &t->p;
   cat_key keys[256];
   int nk = 0, nv = t->nvb[f];
@@ -315,9 +305,7 @@ void fc__gbdt_find_best(const trainer *t, leaf_state *L) {
   if (L->c < 2.0 * p->min_data_in_leaf) return;
   for (int k = 0; k < t->nfeats; k++) {
     int f = t->feats[k];
-    if (t->d->is_cat[f])
-      scan_categorical(t, L, f, L->hist + t->off[f], &L->best);
-    else
-      scan_numeric(t, L, f, L->hist + t->off[f], &L->best);
+    if (t->d->is_cat[f]) scan_categorical(t, L, f, L->hist + t->off[f], &L->best);
+    else scan_numeric(t, L, f, L->hist + t->off[f], &L->best);
   }
 }

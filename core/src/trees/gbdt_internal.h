@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define FC__NODE_DEFAULT_LEFT 1u /* NaN goes left (numeric splits) */
-#define FC__NODE_CAT 2u          /* categorical split: meta >> 2 is the bitset */
+#define FC__NODE_CAT          2u /* categorical split: meta >> 2 is the bitset */
 
 /* One split node; 24 bytes, read by the prediction loop. Numeric: x <= thr
  * goes left, NaN follows FC__NODE_DEFAULT_LEFT. Categorical: x goes left iff
@@ -29,40 +29,40 @@ typedef struct fc__gbdt_node {
   uint32_t meta;
 } fc__gbdt_node;
 
-#define FC__CAT_WORDS 4 /* 256 bits per categorical split */
+#define FC__CAT_WORDS      4  /* 256 bits per categorical split */
 #define FC__FULL_MAX_DEPTH 10 /* deeper trees take the pointer walk */
 
 struct fc_gbdt {
   size_t nfeat;
   fc_gbdt_objective objective;
   double alpha, huber_delta, tweedie_power;
-  double base_score;     /* raw score every prediction starts from */
-  double learning_rate;  /* informational; already folded into the leaves */
-  uint8_t *is_cat;       /* nfeat */
-  char **names;          /* nfeat NUL-terminated names */
+  double base_score;    /* raw score every prediction starts from */
+  double learning_rate; /* informational; already folded into the leaves */
+  uint8_t *is_cat;      /* nfeat */
+  char **names;         /* nfeat NUL-terminated names */
 
   size_t ntrees, cap_trees;
   uint32_t *node_begin, *leaf_begin; /* ntrees + 1 each */
 
-  fc__gbdt_node *nodes;  /* node_begin[ntrees] of them */
-  double *node_gain;     /* loss reduction of each split */
-  double *node_count;    /* training rows reaching each node */
+  fc__gbdt_node *nodes; /* node_begin[ntrees] of them */
+  double *node_gain;    /* loss reduction of each split */
+  double *node_count;   /* training rows reaching each node */
   size_t cap_nodes;
 
-  double *leaf_value;    /* learning rate already applied */
+  double *leaf_value; /* learning rate already applied */
   double *leaf_count;
   size_t cap_leaves;
 
-  uint64_t *cat_bits;    /* ncat sets of FC__CAT_WORDS words */
+  uint64_t *cat_bits; /* ncat sets of FC__CAT_WORDS words */
   size_t ncat, cap_cat;
 
   /* Set by fc__gbdt_finalize for the prediction loop. */
-  uint32_t *depth;       /* ntrees: levels of splits on the longest path */
+  uint32_t *depth; /* ntrees: levels of splits on the longest path */
   /* Tree t as nodes followed by its leaves as absorbing nodes (both
    * children point at themselves), from walk[node_begin[t] + leaf_begin[t]]:
    * the prediction walk then needs no test for "already at a leaf". */
   fc__gbdt_node *walk;
-  int has_cat;           /* some node splits a categorical feature */
+  int has_cat; /* some node splits a categorical feature */
   /* Tree t with depth[t] <= FC__FULL_MAX_DEPTH = D also as a complete tree:
    * split i (from full_begin[t]) has children 2i+1 and 2i+2, 2^D - 1 splits
    * then 2^D leaf values (from full_leaf_begin[t]); a leaf above depth D

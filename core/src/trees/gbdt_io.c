@@ -153,9 +153,7 @@ static double get_f64(reader *r) {
 }
 
 /* True when n records of size bytes fit in what is left. */
-static int fits(const reader *r, uint64_t n, size_t size) {
-  return !r->bad && n <= r->left / size;
-}
+static int fits(const reader *r, uint64_t n, size_t size) { return !r->bad && n <= r->left / size; }
 
 #define CORRUPT(...) fc__err(err, FC_ECORRUPT, "gbdt load: " __VA_ARGS__)
 
@@ -171,8 +169,8 @@ static int read_header(reader *r, const void *data, size_t len, fc_err *err) {
   version = get_u32(r);
   (void)get_u32(r);
   plen = get_u64(r);
-  if (plen != len - 32) return CORRUPT("payload length %llu does not match the %zu bytes given",
-                                       (unsigned long long)plen, len);
+  if (plen != len - 32)
+    return CORRUPT("payload length %llu does not match the %zu bytes given", (unsigned long long)plen, len);
   {
     reader tail = {b + len - 8, 8, 0};
     sum = get_u64(&tail);
@@ -180,8 +178,7 @@ static int read_header(reader *r, const void *data, size_t len, fc_err *err) {
   if (sum != fnv1a(b, len - 8)) return CORRUPT("checksum mismatch");
   if (version != FC_GBDT_FORMAT_VERSION)
     return fc__err(err, version > FC_GBDT_FORMAT_VERSION ? FC_EUNSUPPORTED : FC_ECORRUPT,
-                   "gbdt load: format version %u (this build reads %d)", version,
-                   FC_GBDT_FORMAT_VERSION);
+                   "gbdt load: format version %u (this build reads %d)", version, FC_GBDT_FORMAT_VERSION);
   r->left -= 8; /* the checksum is not payload */
   return FC_OK;
 }
@@ -197,8 +194,7 @@ static int read_features(reader *r, fc_gbdt *m, fc_err *err) {
     r->left--;
     len = get_u32(r);
     if (cat > 1 || !fits(r, len, 1)) return CORRUPT("feature %zu: bad name or flag", f);
-    if ((name = fc__malloc((size_t)len + 1)) == NULL)
-      return fc__err(err, FC_ENOMEM, "gbdt load: out of memory");
+    if ((name = fc__malloc((size_t)len + 1)) == NULL) return fc__err(err, FC_ENOMEM, "gbdt load: out of memory");
     memcpy(name, r->p, len);
     name[len] = '\0';
     r->p += len;
@@ -223,10 +219,8 @@ static int check_tree(const fc_gbdt *m, size_t t, uint8_t *seen, fc_err *err) {
     kids[0] = n->left;
     kids[1] = n->right;
     if (n->feat < 0 || (size_t)n->feat >= m->nfeat) return CORRUPT("tree %zu: bad feature", t);
-    if ((n->meta & FC__NODE_CAT) && (n->meta & FC__NODE_DEFAULT_LEFT))
-      return CORRUPT("tree %zu: bad flags", t);
-    if ((n->meta & FC__NODE_CAT) && (size_t)(n->meta >> 2) >= m->ncat)
-      return CORRUPT("tree %zu: bad category set", t);
+    if ((n->meta & FC__NODE_CAT) && (n->meta & FC__NODE_DEFAULT_LEFT)) return CORRUPT("tree %zu: bad flags", t);
+    if ((n->meta & FC__NODE_CAT) && (size_t)(n->meta >> 2) >= m->ncat) return CORRUPT("tree %zu: bad category set", t);
     if (!(n->meta & FC__NODE_CAT) && (n->meta >> 2) != 0) return CORRUPT("tree %zu: bad flags", t);
     for (int k = 0; k < 2; k++) {
       int32_t c = kids[k];
@@ -262,8 +256,8 @@ static int read_trees(reader *r, fc_gbdt *m, fc_err *err) {
     m->leaf_begin[t + 1] = (uint32_t)nl;
   }
   m->ntrees = (size_t)ntrees;
-  if (!fits(r, nn, 40) || !fits(r, nl, 16) || nn * 40 + nl * 16 > r->left ||
-      !fits(r, ncat, 8 * FC__CAT_WORDS) || r->left - nn * 40 - nl * 16 != ncat * 8 * FC__CAT_WORDS)
+  if (!fits(r, nn, 40) || !fits(r, nl, 16) || nn * 40 + nl * 16 > r->left || !fits(r, ncat, 8 * FC__CAT_WORDS) ||
+      r->left - nn * 40 - nl * 16 != ncat * 8 * FC__CAT_WORDS)
     return CORRUPT("the node, leaf and category counts do not match the size");
   m->ncat = (size_t)ncat;
   if (fc__gbdt_reserve(m, 0, 0, 0) != FC_OK) /* sizes come from the tables just read */
@@ -288,8 +282,7 @@ static int read_trees(reader *r, fc_gbdt *m, fc_err *err) {
     return fc__err(err, FC_ENOMEM, "gbdt load: out of memory");
   for (size_t t = 0; t < m->ntrees && rc == FC_OK; t++) rc = check_tree(m, t, seen, err);
   fc__free(seen);
-  if (rc == FC_OK && fc__gbdt_finalize(m) != FC_OK)
-    rc = fc__err(err, FC_ENOMEM, "gbdt load: out of memory");
+  if (rc == FC_OK && fc__gbdt_finalize(m) != FC_OK) rc = fc__err(err, FC_ENOMEM, "gbdt load: out of memory");
   return rc;
 }
 
@@ -317,10 +310,8 @@ int fc_gbdt_load(const void *data, size_t len, fc_gbdt **out, fc_err *err) {
   fc__free(m->node_begin);
   fc__free(m->leaf_begin);
   m->node_begin = m->leaf_begin = NULL;
-  if (r.bad)
-    rc = CORRUPT("truncated header");
-  else if ((rc = read_features(&r, m, err)) == FC_OK)
-    rc = read_trees(&r, m, err);
+  if (r.bad) rc = CORRUPT("truncated header");
+  else if ((rc = read_features(&r, m, err)) == FC_OK) rc = read_trees(&r, m, err);
   if (rc == FC_OK && m->node_begin == NULL) rc = CORRUPT("truncated");
   if (rc != FC_OK) {
     fc_gbdt_destroy(m);
@@ -407,12 +398,10 @@ int fc_gbdt_dump_json(const fc_gbdt *m, fc_buf *b, fc_err *err) {
   size_t maxn = 0;
   jitem *stack;
   if (m == NULL || b == NULL) return fc__err(err, FC_EINVAL, "gbdt dump: NULL argument");
-  for (size_t t = 0; t < m->ntrees; t++)
-    maxn = FC__MAX(maxn, (size_t)(m->node_begin[t + 1] - m->node_begin[t]));
+  for (size_t t = 0; t < m->ntrees; t++) maxn = FC__MAX(maxn, (size_t)(m->node_begin[t + 1] - m->node_begin[t]));
   if ((stack = fc__mallocarray(3 * maxn + 4, sizeof *stack)) == NULL)
     return fc__err(err, FC_ENOMEM, "gbdt dump: out of memory");
-  fc_buf_printf(b, "{\"format\":\"floatcast-gbdt\",\"version\":%d,\"objective\":",
-                FC_GBDT_FORMAT_VERSION);
+  fc_buf_printf(b, "{\"format\":\"floatcast-gbdt\",\"version\":%d,\"objective\":", FC_GBDT_FORMAT_VERSION);
   fc_buf_json_str(b, fc_gbdt_objective_name(m->objective));
   if (m->objective == FC_GBDT_QUANTILE) {
     fc_buf_puts(b, ",\"alpha\":");

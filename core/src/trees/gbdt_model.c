@@ -14,8 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const objective_names[] = {"l2", "l1", "huber", "quantile", "poisson",
-                                              "tweedie"};
+static const char *const objective_names[] = {"l2", "l1", "huber", "quantile", "poisson", "tweedie"};
 
 const char *fc_gbdt_objective_name(fc_gbdt_objective o) {
   if ((unsigned)o >= sizeof objective_names / sizeof objective_names[0]) return "unknown";
@@ -111,8 +110,7 @@ int fc__gbdt_reserve(fc_gbdt *m, size_t nodes, size_t leaves, size_t cats) {
   if (m->ncat + cats > m->cap_cat) {
     cap = m->cap_cat;
     p = m->cat_bits;
-    if (fc__grow(&p, &cap, m->ncat + cats, FC__CAT_WORDS * sizeof *m->cat_bits))
-      return FC_ENOMEM;
+    if (fc__grow(&p, &cap, m->ncat + cats, FC__CAT_WORDS * sizeof *m->cat_bits)) return FC_ENOMEM;
     m->cat_bits = p;
     m->cap_cat = cap;
   }
@@ -175,9 +173,7 @@ static inline size_t leaf_of(const fc_gbdt *m, size_t t, const double *x) {
   return m->leaf_begin[t] + (size_t)~c;
 }
 
-double fc__gbdt_tree_value(const fc_gbdt *m, size_t t, const double *x) {
-  return m->leaf_value[leaf_of(m, t, x)];
-}
+double fc__gbdt_tree_value(const fc_gbdt *m, size_t t, const double *x) { return m->leaf_value[leaf_of(m, t, x)]; }
 
 double fc__gbdt_raw_row(const fc_gbdt *m, size_t ntrees, const double *x) {
   double s = m->base_score;
@@ -357,8 +353,7 @@ static void predict_range(const predict_job *j) {
         for (size_t r = b; r < e; r++) j->out[r] += m->leaf_value[leaf_of(m, t, j->x + r * nf)];
       else if (m->full_leaf_begin[t + 1] > m->full_leaf_begin[t])
         add_full_block(m, t, j->x + b * nf, e - b, j->out + b);
-      else
-        add_tree_block(m, t, j->x + b * nf, e - b, j->out + b);
+      else add_tree_block(m, t, j->x + b * nf, e - b, j->out + b);
     }
     for (size_t r = b; r < e; r++) j->out[r] = fc__gbdt_link(m, j->out[r]);
   }
@@ -381,14 +376,13 @@ static void predict_part(void *arg, size_t i) {
   predict_range(&j);
 }
 
-int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow, size_t ncol,
-                    const fc_parallel *par, double *out, fc_err *err) {
+int fc_gbdt_predict(const fc_gbdt *m, const double *x, size_t nrow, size_t ncol, const fc_parallel *par, double *out,
+                    fc_err *err) {
   predict_parts pp;
   if (m == NULL || (nrow > 0 && (x == NULL || out == NULL)))
     return fc__err(err, FC_EINVAL, "gbdt predict: NULL argument");
   if (ncol != m->nfeat)
-    return fc__err(err, FC_EINVAL, "gbdt predict: the table has %zu feature columns, the model %zu",
-                   ncol, m->nfeat);
+    return fc__err(err, FC_EINVAL, "gbdt predict: the table has %zu feature columns, the model %zu", ncol, m->nfeat);
   pp.all.m = m;
   pp.all.x = x;
   pp.all.out = out;
@@ -405,9 +399,7 @@ size_t fc_gbdt_num_features(const fc_gbdt *m) { return m ? m->nfeat : 0; }
 size_t fc_gbdt_num_trees(const fc_gbdt *m) { return m ? m->ntrees : 0; }
 fc_gbdt_objective fc_gbdt_model_objective(const fc_gbdt *m) { return m->objective; }
 
-const char *fc_gbdt_feature_name(const fc_gbdt *m, size_t i) {
-  return (m && i < m->nfeat) ? m->names[i] : NULL;
-}
+const char *fc_gbdt_feature_name(const fc_gbdt *m, size_t i) { return (m && i < m->nfeat) ? m->names[i] : NULL; }
 
 int fc_gbdt_importance(const fc_gbdt *m, fc_gbdt_importance_type type, double *out, fc_err *err) {
   size_t nn;
@@ -416,7 +408,6 @@ int fc_gbdt_importance(const fc_gbdt *m, fc_gbdt_importance_type type, double *o
     return fc__err(err, FC_EINVAL, "gbdt importance: unknown type %d", (int)type);
   for (size_t f = 0; f < m->nfeat; f++) out[f] = 0.0;
   nn = m->node_begin[m->ntrees];
-  for (size_t i = 0; i < nn; i++)
-    out[m->nodes[i].feat] += type == FC_GBDT_IMPORTANCE_SPLIT ? 1.0 : m->node_gain[i];
+  for (size_t i = 0; i < nn; i++) out[m->nodes[i].feat] += type == FC_GBDT_IMPORTANCE_SPLIT ? 1.0 : m->node_gain[i];
   return FC_OK;
 }

@@ -113,12 +113,9 @@ static double select_kth(double *a, size_t n, size_t k) {
         j--;
       }
     }
-    if (k <= j)
-      hi = j;
-    else if (k >= i)
-      lo = i;
-    else
-      return a[k];
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
   }
   return a[k];
 }

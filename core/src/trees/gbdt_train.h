@@ -25,7 +25,6 @@ typedef struct hbin {
   double g, h, c;
 } hbin;
 
-
 typedef struct split_info {
   double gain;
   int feat; /* -1: no admissible split */
@@ -55,31 +54,31 @@ typedef struct trainer {
   fc_gbdt_params p;
   const fc_gbdt_data *d;
   size_t n, F;
-  uint8_t *bins;      /* n * F codes, row-major; code nvb[f] is "missing" */
-  int *nvb;           /* value bins per feature */
-  double **ub;        /* numeric features: upper bound of each value bin */
-  size_t *off;        /* histogram offset of each feature */
+  uint8_t *bins; /* n * F codes, row-major; code nvb[f] is "missing" */
+  int *nvb;      /* value bins per feature */
+  double **ub;   /* numeric features: upper bound of each value bin */
+  size_t *off;   /* histogram offset of each feature */
   size_t total_bins;
-  int *usable;        /* features with at least two occupied bins */
+  int *usable; /* features with at least two occupied bins */
   int nusable;
-  int *feats;         /* this tree's features, ascending */
-  size_t *foff;       /* their histogram offsets */
+  int *feats;   /* this tree's features, ascending */
+  size_t *foff; /* their histogram offsets */
   int nfeats;
-  int unit_hessian;   /* every hessian is exactly 1 */
+  int unit_hessian;    /* every hessian is exactly 1 */
   double *grad, *hess; /* per row; hess is read only without unit_hessian */
   double *score;
-  uint32_t *idx;      /* this round's rows, ascending */
-  uint32_t *oi[2];    /* the two row-number buffers (see leaf_state) */
-  uint8_t *cols;      /* the same codes column-major (F * n), for partitions */
+  uint32_t *idx;   /* this round's rows, ascending */
+  uint32_t *oi[2]; /* the two row-number buffers (see leaf_state) */
+  uint8_t *cols;   /* the same codes column-major (F * n), for partitions */
   size_t nbag;
-  uint8_t *inbag;     /* NULL without bagging */
+  uint8_t *inbag; /* NULL without bagging */
   leaf_state *leaves;
-  hbin **pool;        /* num_leaves histograms */
-  hbin **chunk_hist;  /* HIST_MAX_CHUNKS - 1 scratch histograms (see build_hist) */
-  double *work;       /* residuals for percentile refits */
+  hbin **pool;       /* num_leaves histograms */
+  hbin **chunk_hist; /* HIST_MAX_CHUNKS - 1 scratch histograms (see build_hist) */
+  double *work;      /* residuals for percentile refits */
   fc_rng rng;
-  int nt; /* parts of a parallel step: threads with a parallel-for, else 1 */
-  int bin_error;      /* set by a binning worker that ran out of memory */
+  int nt;        /* parts of a parallel step: threads with a parallel-for, else 1 */
+  int bin_error; /* set by a binning worker that ran out of memory */
 } trainer;
 
 typedef void (*feat_fn)(struct trainer *t, int k0, int k1, void *arg);

@@ -58,8 +58,8 @@ static void friedman(fc_rng *r, double *x, double *y, size_t n) {
   for (size_t i = 0; i < n; i++) {
     double *row = x + i * NF;
     for (int f = 0; f < NF; f++) row[f] = fc_rng_uniform(r);
-    y[i] = 10 * sin(3.141592653589793 * row[0] * row[1]) + 20 * (row[2] - 0.5) * (row[2] - 0.5) +
-           10 * row[3] + 5 * row[4] + fc_rng_normal(r);
+    y[i] = 10 * sin(3.141592653589793 * row[0] * row[1]) + 20 * (row[2] - 0.5) * (row[2] - 0.5) + 10 * row[3] +
+           5 * row[4] + fc_rng_normal(r);
   }
 }
 
@@ -93,8 +93,8 @@ static int run(char **a) {
   p.max_depth = atoi(a[5]);
   p.learning_rate = atof(a[6]);
   p.threads = threads_ctx = atoi(a[7]);
-  p.parallel = par; /* the CLI's pthreads, as `floatcast gbdt train --threads` */
-  p.lambda_l2 = 1.0;      /* xgboost's default reg_lambda */
+  p.parallel = par;        /* the CLI's pthreads, as `floatcast gbdt train --threads` */
+  p.lambda_l2 = 1.0;       /* xgboost's default reg_lambda */
   p.min_data_in_leaf = 20; /* = xgboost min_child_weight 20 for squared error */
   p.min_sum_hessian_in_leaf = 20;
   t0 = now();
@@ -112,8 +112,8 @@ static int run(char **a) {
   }
   t_pred = now() - t0;
   for (size_t i = 0; i < nte; i++) se += (pred[i] - yt[i]) * (pred[i] - yt[i]);
-  printf("train_s=%.3f train_cpu_s=%.3f predict_s=%.3f rmse=%.4f trees=%zu\n", t_train, c_train,
-         t_pred, sqrt(se / nte), fc_gbdt_num_trees(m));
+  printf("train_s=%.3f train_cpu_s=%.3f predict_s=%.3f rmse=%.4f trees=%zu\n", t_train, c_train, t_pred, sqrt(se / nte),
+         fc_gbdt_num_trees(m));
   fc_gbdt_destroy(m);
   fc_gbdt_data_destroy(d);
   free(x), free(y), free(xt), free(yt), free(pred);
@@ -122,8 +122,7 @@ static int run(char **a) {
 
 int main(int argc, char **argv) {
   if (argc == 6 && strcmp(argv[1], "gen") == 0)
-    return gen(argv[2], strtoul(argv[3], NULL, 10), strtoul(argv[4], NULL, 10),
-               strtoul(argv[5], NULL, 10));
+    return gen(argv[2], strtoul(argv[3], NULL, 10), strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10));
   if (argc == 10 && strcmp(argv[1], "run") == 0) return run(argv + 2);
   fprintf(stderr, "usage: bench_gbdt gen DIR NTRAIN NTEST SEED\n"
                   "       bench_gbdt run DIR NTRAIN NTEST ROUNDS LEAVES DEPTH LR THREADS\n");

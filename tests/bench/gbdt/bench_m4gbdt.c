@@ -231,7 +231,8 @@ static int score(const char *m4, const char *dir, const char *name) {
     if (fc_metric_smape(&in, &v, &err) == 0) s_smape += v;
     if (fc_metric_mase(&in, &v, &err) == 0) s_mase += v;
     mp.periods[0] = 24, mp.nperiods = 1;
-    if (fc_forecast_init(&nf, H, NULL, 0, &err) || fc_forecast_series("naive2", tr.values[s], tr.lengths[s], &mp, &nf, &err)) {
+    if (fc_forecast_init(&nf, H, NULL, 0, &err) ||
+        fc_forecast_series("naive2", tr.values[s], tr.lengths[s], &mp, &nf, &err)) {
       fprintf(stderr, "naive2: %s\n", err.msg);
       return 1;
     }
@@ -242,9 +243,9 @@ static int score(const char *m4, const char *dir, const char *name) {
   }
   {
     double c = (double)tr.count;
-    printf("smape=%.3f mase=%.3f owa=%.3f coverage=%.4f naive2_smape=%.3f naive2_mase=%.3f\n", s_smape / c,
-           s_mase / c, fc_metric_owa(s_smape / c, s_mase / c, n_smape / c, n_mase / c), inside / (double)nte,
-           n_smape / c, n_mase / c);
+    printf("smape=%.3f mase=%.3f owa=%.3f coverage=%.4f naive2_smape=%.3f naive2_mase=%.3f\n", s_smape / c, s_mase / c,
+           fc_metric_owa(s_smape / c, s_mase / c, n_smape / c, n_mase / c), inside / (double)nte, n_smape / c,
+           n_mase / c);
   }
   fc_series_set_free(&tr), fc_series_set_free(&te);
   free(mean), free(lo), free(hi), free(sc);

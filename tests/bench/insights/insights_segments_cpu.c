@@ -67,8 +67,7 @@ static int one_round(gw_db *db, const char *tenant, const char *ccy, const char 
 int main(int argc, char **argv) {
   gw_db *db;
   fc_err err;
-  if (argc < 4)
-    return fprintf(stderr, "usage: insights_segments_cpu DB TENANT CURRENCY [REPEATS [OUT]]\n"), 2;
+  if (argc < 4) return fprintf(stderr, "usage: insights_segments_cpu DB TENANT CURRENCY [REPEATS [OUT]]\n"), 2;
   int repeats = argc > 4 ? atoi(argv[4]) : 3;
   if (gw_db_open(argv[1], 0, &db, &err) != FC_OK) return fprintf(stderr, "%s\n", err.msg), 1;
   for (int i = 0; i < repeats; i++)

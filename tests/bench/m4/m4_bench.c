@@ -105,13 +105,11 @@ static void parse_model(const char *spec, char *name, size_t cap, fc_model_param
 /* "prophetq": the Prophet-style model with its simulated quantile
  * intervals (fc_prophet_forecast) instead of the model table's mean -/+ z
  * sd, as R prophet reports them. */
-static int prophet_quantiles(const fc_model_params *mp, const double *y, size_t n,
-                             fc_forecast *f, fc_err *err) {
+static int prophet_quantiles(const fc_model_params *mp, const double *y, size_t n, fc_forecast *f, fc_err *err) {
   fc_prophet_params p = fc_prophet_defaults();
   fc_prophet *m;
   int rc;
-  for (size_t k = 0; k < mp->nperiods; k++)
-    p.seasons[p.nseasons++] = (fc_prophet_season){(double)mp->periods[k], 0};
+  for (size_t k = 0; k < mp->nperiods; k++) p.seasons[p.nseasons++] = (fc_prophet_season){(double)mp->periods[k], 0};
   if ((rc = fc_prophet_fit(y, n, &p, &m, err))) return rc;
   rc = fc_prophet_forecast(m, f, err);
   fc_prophet_destroy(m);
@@ -127,8 +125,8 @@ static int prophet_quantiles(const fc_model_params *mp, const double *y, size_t 
  * rest), "+top=N" (members kept by "weighted"), "+nofreeze" (ARIMA order search
  * at every origin), "+o6" (6 origins); or "cal:MODEL" (one model with
  * conformal intervals); anything else is a model-table row. */
-static int run(const char *name, const char *spec, const fc_model_params *p, const double *y,
-               size_t n, const fc_neural *net, fc_forecast *f, fc_err *err) {
+static int run(const char *name, const char *spec, const fc_model_params *p, const double *y, size_t n,
+               const fc_neural *net, fc_forecast *f, fc_err *err) {
   fc_ensemble_params ep;
   if (strcmp(name, "neural") == 0) {
     int nonneg = 1;
@@ -254,17 +252,17 @@ static size_t spec_num(const char *spec, const char *key, size_t dflt) {
 /* The net options of a spec: the "+" options train_net reads, in spec
  * order, so that two specs asking for the same net can share it. */
 static void net_key(const char *spec, size_t drop, char *key, size_t cap) {
-  static const char *const opts[] = {"+steps=", "+hidden=", "+blocks=", "+input=", "+members=", "+lr=",
-                                     "+lstm", "+patch="};
-  size_t len = (size_t)snprintf(key, cap, "%s drop=%zu", strncmp(spec, "ensemble", 8) && strncmp(spec, "weighted", 8) ? "alone" : "ens", drop);
+  static const char *const opts[] = {
+      "+steps=", "+hidden=", "+blocks=", "+input=", "+members=", "+lr=", "+lstm", "+patch="};
+  size_t len = (size_t)snprintf(key, cap, "%s drop=%zu",
+                                strncmp(spec, "ensemble", 8) && strncmp(spec, "weighted", 8) ? "alone" : "ens", drop);
   for (size_t k = 0; k < sizeof opts / sizeof *opts && len < cap; k++) {
     const char *at = strstr(spec, opts[k]);
     if (at) len += (size_t)snprintf(key + len, cap - len, "%.*s", (int)strcspn(at + 1, "+") + 1, at);
   }
 }
 
-static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t every, size_t drop,
-                            int *threads) {
+static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t every, size_t drop, int *threads) {
   fc_neural_params np = fc_neural_defaults();
   const double **y = calloc(tr->count, sizeof *y);
   size_t *n = calloc(tr->count, sizeof *n), k = 0, steps, best;
@@ -276,8 +274,8 @@ static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t ev
   np.blocks = spec_num(spec, "+blocks=", np.blocks);
   np.input = spec_num(spec, "+input=", np.input);
   /* ensemble...+neural: one net by default, as forecast --model ensemble-neural */
-  np.members = spec_num(spec, "+members=",
-                       strncmp(spec, "ensemble", 8) && strncmp(spec, "weighted", 8) ? np.members : 1);
+  np.members =
+      spec_num(spec, "+members=", strncmp(spec, "ensemble", 8) && strncmp(spec, "weighted", 8) ? np.members : 1);
   if (strstr(spec, "+lr=")) np.lr = atof(strstr(spec, "+lr=") + 4);
   if (strstr(spec, "+lstm")) np.arch = FC_NEURAL_LSTM;
   np.patch = spec_num(spec, "+patch=", np.patch);
@@ -292,9 +290,9 @@ static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t ev
   if (fc_neural_train(y, n, k, &np, &net, &err)) fprintf(stderr, "%s: %s\n", spec, err.msg);
   else {
     steps = fc_neural_steps(net, &best);
-    printf("# %s: net trained on %zu series in %.2f s wall, %.2f s cpu (%d threads), %zu steps, best %zu, %zu weights\n",
-           spec, fc_neural_series_used(net), now() - t0, cpu_now() - c0, *threads, steps, best,
-           fc_neural_nparams(net));
+    printf(
+        "# %s: net trained on %zu series in %.2f s wall, %.2f s cpu (%d threads), %zu steps, best %zu, %zu weights\n",
+        spec, fc_neural_series_used(net), now() - t0, cpu_now() - c0, *threads, steps, best, fc_neural_nparams(net));
     fflush(stdout);
   }
   free(y);
@@ -312,7 +310,8 @@ int main(int argc, char **argv) {
   fc_neural *shared_net = NULL; /* specs with the same net options share one */
   char shared_key[256] = "";
   if (argc < 4) {
-    fprintf(stderr, "usage: m4_bench TRAIN TEST [--every K] [--threads 1|2] [--validate] [--per-series FILE] MODEL...\n");
+    fprintf(stderr,
+            "usage: m4_bench TRAIN TEST [--every K] [--threads 1|2] [--validate] [--per-series FILE] MODEL...\n");
     return 2;
   }
   for (int i = 3; i < argc; i++) {
@@ -388,7 +387,9 @@ int main(int argc, char **argv) {
       a[k].cov95 += r->v[3];
       a[k].msis += r->v[4];
       a[k].count++;
-      if (ps) fprintf(ps, "\"%s\",%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3], r->v[4]);
+      if (ps)
+        fprintf(ps, "\"%s\",%s,%.10g,%.10g,%.6g,%.6g,%.10g\n", models[k], tr.ids[s], r->v[0], r->v[1], r->v[2], r->v[3],
+                r->v[4]);
     }
     free(j.res);
   }
@@ -400,14 +401,13 @@ int main(int argc, char **argv) {
         sn = a[k].smape / (double)a[k].count;
         mn = a[k].mase / (double)a[k].count;
       }
-    printf("%-22s %6s %8s %8s %7s %7s %7s %9s %8s %8s\n", "model", "n", "sMAPE", "MASE", "OWA",
-           "cov80", "cov95", "MSIS95", "secs", "cpu_s");
+    printf("%-22s %6s %8s %8s %7s %7s %7s %9s %8s %8s\n", "model", "n", "sMAPE", "MASE", "OWA", "cov80", "cov95",
+           "MSIS95", "secs", "cpu_s");
     for (size_t k = 0; k < nmodels; k++) {
       double c = (double)a[k].count;
-      printf("%-22s %6zu %8.3f %8.3f %7.3f %7.3f %7.3f %9.3f %8.2f %8.2f%s\n", models[k], a[k].count,
-             a[k].smape / c, a[k].mase / c, fc_metric_owa(a[k].smape / c, a[k].mase / c, sn, mn),
-             a[k].cov80 / c, a[k].cov95 / c, a[k].msis / c, a[k].secs, a[k].cpu,
-             a[k].failed ? " (failures)" : "");
+      printf("%-22s %6zu %8.3f %8.3f %7.3f %7.3f %7.3f %9.3f %8.2f %8.2f%s\n", models[k], a[k].count, a[k].smape / c,
+             a[k].mase / c, fc_metric_owa(a[k].smape / c, a[k].mase / c, sn, mn), a[k].cov80 / c, a[k].cov95 / c,
+             a[k].msis / c, a[k].secs, a[k].cpu, a[k].failed ? " (failures)" : "");
     }
   }
   if (ps) fclose(ps);

@@ -44,7 +44,8 @@ int main(int argc, char **argv) {
   if (runs > 64) runs = 64;
   dp.history_days = days;
   fc_buf_init(&a), fc_buf_init(&tr), fc_buf_init(&s);
-  if (fc_demo_generate(&dp, &a, &tr, &s, &e) || fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, a.data, a.len, NULL, &e) ||
+  if (fc_demo_generate(&dp, &a, &tr, &s, &e) ||
+      fc_treasury_load(t, FC_RECORD_ACCOUNTS, FC_FORMAT_CSV, a.data, a.len, NULL, &e) ||
       fc_treasury_load(t, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, tr.data, tr.len, NULL, &e) ||
       fc_treasury_load(t, FC_RECORD_STREAMS, FC_FORMAT_CSV, s.data, s.len, NULL, &e)) {
     fprintf(stderr, "bench_flowsim: %s\n", e.msg);

@@ -109,8 +109,8 @@ int main(int argc, char **argv) {
     fc_projection_destroy(pr);
   }
   qsort(runs, 5, sizeof runs[0], cmp_double);
-  printf("fc_project_rule H=%d: median %.4f s (min %.4f, max %.4f); checksum %lld\n", h, runs[2], runs[0],
-         runs[4], (long long)checksum);
+  printf("fc_project_rule H=%d: median %.4f s (min %.4f, max %.4f); checksum %lld\n", h, runs[2], runs[0], runs[4],
+         (long long)checksum);
   fc_treasury_destroy(t);
   return 0;
 }

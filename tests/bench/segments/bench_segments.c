@@ -54,8 +54,7 @@ static char *read_all(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   char *buf;
   long n;
-  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-    return NULL;
+  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) return NULL;
   buf = malloc((size_t)n + 1);
   if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) return NULL;
   fclose(f);
@@ -76,8 +75,7 @@ static fc_transaction *parse_cdnow(char *text, size_t *n) {
     date = strtok_r(NULL, " \t\r", &s2);
     cds = strtok_r(NULL, " \t\r", &s2);
     dollars = strtok_r(NULL, " \t\r", &s2);
-    if (!user || !date || !cds || !dollars || sscanf(date, "%8d", &ymd) != 1 || ymd < 19000101)
-      continue;
+    if (!user || !date || !cds || !dollars || sscanf(date, "%8d", &ymd) != 1 || ymd < 19000101) continue;
     if (m == cap) tx = realloc(tx, (cap *= 2) * sizeof *tx);
     memset(&tx[m], 0, sizeof tx[m]);
     tx[m].id = user;
@@ -145,8 +143,8 @@ static int run_cdnow(const char *path, const char *dir, uint64_t seed) {
          "\"kmeans_silhouette_fc\":%.6f,\"dbscan_s\":%.6f,\"dbscan_eps\":%.17g,"
          "\"dbscan_min_pts\":%d,\"dbscan_clusters\":%d,\"dbscan_noise\":%zu,"
          "\"dbscan_fixed_eps_s\":%.6f,\"kmeans_cpu_s\":%.6f,\"dbscan_fixed_eps_cpu_s\":%.6f}\n",
-         n, r.n_users, FC_SEGF_COUNT, t_feat, t_km, km.inertia, km.n_iter, km.n_iter_total, sil,
-         t_db, db.eps, dp.min_pts, db.n_clusters, db.n_noise, t_db_fixed, c_km, c_db_fixed);
+         n, r.n_users, FC_SEGF_COUNT, t_feat, t_km, km.inertia, km.n_iter, km.n_iter_total, sil, t_db, db.eps,
+         dp.min_pts, db.n_clusters, db.n_noise, t_db_fixed, c_km, c_db_fixed);
   fc_kmeans_result_free(&km);
   fc_dbscan_result_free(&db);
   fc_segments_result_free(&r);
@@ -176,11 +174,9 @@ static int run_synth(size_t n, size_t d, int k, const char *dir, uint64_t seed, 
     kp.seed = seed + (uint64_t)f;
     t0 = now_s();
     c0 = cpu_s();
-    if (fc_kmeans_fit(x, n, d, kp, &km, &err) != FC_OK)
-      return fprintf(stderr, "kmeans: %s\n", err.msg), 1;
-    printf("%s{\"seed\":%llu,\"s\":%.6f,\"cpu_s\":%.6f,\"iter\":%d,\"inertia\":%.10g}",
-           f ? "," : "", (unsigned long long)kp.seed, now_s() - t0, cpu_s() - c0, km.n_iter,
-           km.inertia);
+    if (fc_kmeans_fit(x, n, d, kp, &km, &err) != FC_OK) return fprintf(stderr, "kmeans: %s\n", err.msg), 1;
+    printf("%s{\"seed\":%llu,\"s\":%.6f,\"cpu_s\":%.6f,\"iter\":%d,\"inertia\":%.10g}", f ? "," : "",
+           (unsigned long long)kp.seed, now_s() - t0, cpu_s() - c0, km.n_iter, km.inertia);
     fc_kmeans_result_free(&km);
   }
   printf("]}\n");
@@ -190,11 +186,10 @@ static int run_synth(size_t n, size_t d, int k, const char *dir, uint64_t seed, 
 }
 
 int main(int argc, char **argv) {
-  if (argc == 5 && strcmp(argv[1], "cdnow") == 0)
-    return run_cdnow(argv[2], argv[3], strtoull(argv[4], NULL, 10));
+  if (argc == 5 && strcmp(argv[1], "cdnow") == 0) return run_cdnow(argv[2], argv[3], strtoull(argv[4], NULL, 10));
   if (argc == 8 && strcmp(argv[1], "synth") == 0)
-    return run_synth(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), atoi(argv[4]),
-                     argv[5], strtoull(argv[6], NULL, 10), atoi(argv[7]));
+    return run_synth(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), atoi(argv[4]), argv[5],
+                     strtoull(argv[6], NULL, 10), atoi(argv[7]));
   fprintf(stderr, "usage: bench_segments cdnow FILE OUTDIR SEED | synth N D K OUTDIR SEED FITS\n");
   return 2;
 }

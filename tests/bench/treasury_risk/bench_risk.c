@@ -227,10 +227,8 @@ fail:
 }
 
 static void put_num(FILE *out, double v) {
-  if (isfinite(v))
-    fprintf(out, "%.12g", v);
-  else
-    fputs("null", out);
+  if (isfinite(v)) fprintf(out, "%.12g", v);
+  else fputs("null", out);
 }
 
 static void put_path(FILE *out, const char *name, const fc_currency_projection *c, int which) {
@@ -244,8 +242,8 @@ static void put_path(FILE *out, const char *name, const fc_currency_projection *
 }
 
 static void put_head(FILE *out, const world *w, const char *now_s, int64_t now, const char *method) {
-  fprintf(out, "{\"world\":\"%s\",\"tenant\":\"%s\",\"now\":\"%s\",\"k\":%lld,\"method\":\"%s\"", w->tenant,
-          w->tenant, now_s, (long long)((now - w->now0) / 3600), method);
+  fprintf(out, "{\"world\":\"%s\",\"tenant\":\"%s\",\"now\":\"%s\",\"k\":%lld,\"method\":\"%s\"", w->tenant, w->tenant,
+          now_s, (long long)((now - w->now0) / 3600), method);
 }
 
 int main(int argc, char **argv) {
@@ -311,10 +309,8 @@ int main(int argc, char **argv) {
     if (rc == FC_EUNSUPPORTED || rc != FC_OK) {
       const char *status = rc == FC_EUNSUPPORTED ? "unsupported" : "error";
       if (rc == FC_EUNSUPPORTED && !warned_unsupported[m]++)
-        fprintf(stderr, "bench_risk: note: method %s answers EUNSUPPORTED (%s); its jobs are skipped\n", f[2],
-                err.msg);
-      else if (rc != FC_EUNSUPPORTED)
-        fprintf(stderr, "bench_risk: %s at %s, %s: %s\n", f[0], f[1], f[2], err.msg);
+        fprintf(stderr, "bench_risk: note: method %s answers EUNSUPPORTED (%s); its jobs are skipped\n", f[2], err.msg);
+      else if (rc != FC_EUNSUPPORTED) fprintf(stderr, "bench_risk: %s at %s, %s: %s\n", f[0], f[1], f[2], err.msg);
       put_head(stdout, &w, f[1], now, f[2]);
       printf(",\"status\":\"%s\",\"msg\":", status);
       {
@@ -344,10 +340,9 @@ int main(int argc, char **argv) {
           }
         }
         fc_time_format(cp->expected_at, at);
-        printf("],\"expected_at\":%s%s%s,\"risk\":\"%s\",\"model\":\"%s\"", at[0] ? "\"" : "",
-               at[0] ? at : "null", at[0] ? "\"" : "", cp->risk, cp->model_name ? cp->model_name : "");
-        printf(",\"ms\":%.3f,\"cpu_ms\":%.3f,\"build_ms\":%.3f", (t2 - t1) * 1e3, (c2 - c1) * 1e3,
-               (t1 - t0) * 1e3);
+        printf("],\"expected_at\":%s%s%s,\"risk\":\"%s\",\"model\":\"%s\"", at[0] ? "\"" : "", at[0] ? at : "null",
+               at[0] ? "\"" : "", cp->risk, cp->model_name ? cp->model_name : "");
+        printf(",\"ms\":%.3f,\"cpu_ms\":%.3f,\"build_ms\":%.3f", (t2 - t1) * 1e3, (c2 - c1) * 1e3, (t1 - t0) * 1e3);
         if (want_path) {
           put_path(stdout, "p10", cp, 0);
           put_path(stdout, "p50", cp, 1);
