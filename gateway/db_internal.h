@@ -78,6 +78,10 @@ gw_rollup *gw__rollup_create(void);
 void gw__rollup_old(gw_rollup *r, sqlite3_stmt *probe);
 void gw__rollup_new(gw_rollup *r, const fc_transaction *x);
 int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err);
+/* One daily key's delta through an upsert and, for a negative count, the
+ * delete of an emptied row (db_rollups.c; shared by the local-day rollups). */
+int gw__daily_apply(sqlite3_stmt *up, sqlite3_stmt *del, const char *tenant, const char *partner, const char *currency,
+                    int64_t day, const char *type, int scale, int64_t n, int64_t amount);
 void gw__rollup_destroy(gw_rollup *r);
 
 /* The txn_user_daily rollup (db_user_days.c, db_user_days.h), fed by the

@@ -168,6 +168,30 @@ void gw__rollup_old(gw_rollup *r, sqlite3_stmt *probe) {
   gw__user_deltas_old(r->users, probe);
 }
 
+/* One daily key's delta into a txn_daily-shaped table (the UTC rollups here,
+ * the local-day ones in db_tz.c): the upsert, then for a negative count the
+ * delete of the row whose count reached 0 (both statements take the key as
+ * ?1-?5; the upsert also scale, n, amount as ?6-?8). 0 or -1. */
+int gw__daily_apply(sqlite3_stmt *up, sqlite3_stmt *del, const char *tenant, const char *partner, const char *currency,
+                    int64_t day, const char *type, int scale, int64_t n, int64_t amount) {
+  sqlite3_stmt *sts[2] = {up, del};
+  for (int k = 0; k < (n < 0 ? 2 : 1); k++) {
+    sqlite3_stmt *st = sts[k];
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, day);
+    sqlite3_bind_text(st, 5, type, -1, SQLITE_STATIC);
+    if (k == 0) {
+      sqlite3_bind_int(st, 6, scale);
+      sqlite3_bind_int64(st, 7, n);
+      sqlite3_bind_int64(st, 8, amount);
+    }
+    if (gw__step_done(st) != 0) return -1;
+  }
+  return 0;
+}
+
 int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err) {
   static const char upsert[] =
       "INSERT INTO txn_daily (tenant_id, partner_id, currency, day, transaction_type, scale, n, amount)"
@@ -186,21 +210,8 @@ int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err) 
   for (size_t i = 0; rc == FC_OK && i < r->cap; i++) {
     const delta *d = &r->slot[i];
     if (!d->partner || (d->n == 0 && d->amount == 0)) continue; /* re-sent rows cancel out */
-    sqlite3_stmt *sts[2] = {up, del};
-    for (int k = 0; k < (d->n < 0 ? 2 : 1) && rc == FC_OK; k++) {
-      sqlite3_stmt *st = sts[k];
-      sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 2, d->partner, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 3, d->currency, -1, SQLITE_STATIC);
-      sqlite3_bind_int64(st, 4, d->day);
-      sqlite3_bind_text(st, 5, d->type, -1, SQLITE_STATIC);
-      if (k == 0) {
-        sqlite3_bind_int(st, 6, d->scale);
-        sqlite3_bind_int64(st, 7, d->n);
-        sqlite3_bind_int64(st, 8, d->amount);
-      }
-      if (gw__step_done(st) != 0) rc = gw__sql_err(c, err, "rollups");
-    }
+    if (gw__daily_apply(up, del, tenant, d->partner, d->currency, d->day, d->type, d->scale, d->n, d->amount) != 0)
+      rc = gw__sql_err(c, err, "rollups");
   }
   sqlite3_finalize(up);
   sqlite3_finalize(del);

@@ -203,27 +203,6 @@ static int cmp_delta(const void *pa, const void *pb) {
   return r;
 }
 
-/* One key's summed delta into the table: an upsert, then the row deleted
- * when its count reached 0. */
-static int apply_one(sqlite3_stmt *up, sqlite3_stmt *del, const char *tenant, const local_delta *d) {
-  sqlite3_stmt *sts[2] = {up, del};
-  for (int k = 0; k < (d->n < 0 ? 2 : 1); k++) {
-    sqlite3_stmt *st = sts[k];
-    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, d->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, d->currency, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, d->day);
-    sqlite3_bind_text(st, 5, d->type, -1, SQLITE_STATIC);
-    if (k == 0) {
-      sqlite3_bind_int(st, 6, d->scale);
-      sqlite3_bind_int64(st, 7, d->n);
-      sqlite3_bind_int64(st, 8, d->amount);
-    }
-    if (gw__step_done(st) != 0) return -1;
-  }
-  return 0;
-}
-
 int gw__local_days_apply(gw_local_days *l, sqlite3 *c, const char *tenant, fc_err *err) {
   static const char upsert[] =
       "INSERT INTO txn_local_daily (tenant_id, partner_id, currency, day, transaction_type, scale, n, amount)"
@@ -251,7 +230,8 @@ int gw__local_days_apply(gw_local_days *l, sqlite3 *c, const char *tenant, fc_er
       sum.amount += l->v[j].amount;
       if (l->v[j].n > 0) sum.scale = l->v[j].scale;
     }
-    if ((sum.n != 0 || sum.amount != 0) && apply_one(up, del, tenant, &sum) != 0)
+    if ((sum.n != 0 || sum.amount != 0) && gw__daily_apply(up, del, tenant, sum.partner, sum.currency, sum.day,
+                                                           sum.type, sum.scale, sum.n, sum.amount) != 0)
       rc = gw__sql_err(c, err, "local-day rollups");
     i = j;
   }
