@@ -882,10 +882,21 @@ class TenantLimits(unittest.TestCase):
         r, _ = call("GET", "/v1/usage", k2["key"])
         self.assertEqual(r.status, 200)
         self.assertEqual(limit_headers(r)["monthly"][0], 0)
-        r, doc = call("GET", "/v1/usage", k2["key"])
+
+        # The writer sends a committed answer before the loop has counted
+        # its reservation as spent: a call in that moment is told to retry
+        # (quota_pending). Poll through it; the month must then be exhausted.
+        def settled(key):
+            deadline = time.monotonic() + 60
+            while True:
+                r, doc = call("GET", "/v1/usage", key)
+                if r.status != 429 or doc["error"]["code"] != "quota_pending" or time.monotonic() > deadline:
+                    return r, doc
+                time.sleep(0.05)
+        r, doc = settled(k2["key"])
         self.assertEqual((r.status, doc["error"]["code"]), (429, "quota_exceeded"))
         k3 = make_key("rot-quota", "q3")
-        r, doc = call("GET", "/v1/usage", k3["key"])
+        r, doc = settled(k3["key"])
         self.assertEqual((r.status, doc["error"]["code"]), (429, "quota_exceeded"))
         self.assertEqual(db_count("SELECT sum(calls) FROM usage WHERE tenant_id = 'rot-quota'"
                                   " AND status_class = 2"), 3)
