@@ -11,6 +11,7 @@
 import { fromCanonical, scenarioStore, toCanonical } from './scenarios.js';
 import { loadTrack, signIn, signOut } from './session.js';
 import { realizedStats, trackView } from './track.js';
+import { h, make, patch, patchChildren } from './patch.js';
 import { compact, el, fmtFull, HOUR, localIso, niceTicks, svg, tickLabel, timeTicks, utcOffset, zoneTitle } from './draw.js';
 
 const $ = (id) => document.getElementById(id);
@@ -178,13 +179,6 @@ function syncList(parent, items, make, fit) {
   const kids = [...parent.children];
   items.forEach((it, i) => (kids[i] ? fit(kids[i], it) : parent.append(make(it))));
   for (const k of kids.slice(items.length)) k.remove();
-}
-
-// Replaces parent's children with nodes unless they are equal already (no listeners on them).
-function replaceIfChanged(parent, nodes) {
-  const kids = parent.children;
-  if (kids.length === nodes.length && parent.childNodes.length === nodes.length && nodes.every((n, i) => n.isEqualNode(kids[i]))) return;
-  parent.replaceChildren(...nodes);
 }
 
 // Sets an attribute only when it changes (a write of the same value still invalidates layout).
@@ -400,7 +394,7 @@ function chartView() {
 // ---- rendering -----------------------------------------------------------
 
 function stat(label, value, cls = '') {
-  return el('div', { class: `stat ${cls}` }, el('span', { class: 'label' }, label), el('span', { class: 'value' }, value));
+  return h('div', { class: `stat ${cls}` }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value));
 }
 
 // The 48 h depletion probability (the risk's), else the nearest one given.
@@ -435,13 +429,13 @@ function card(p, cur, base) {
   const banded = p.method !== 'rule';
   const risk = cur.depletion.risk;
   const { p: prob, key } = riskProbability(cur);
-  const head = el('div', { class: 'card-head' },
-    el('span', { class: 'ccy' }, ccy),
-    el('span', { class: `badge risk-${risk}`, title: prob === null ? '' : `P(below floor within ${key.replace('h', ' h')}) = ${prob}` }, RISK_TEXT[risk] || risk));
+  const head = h('div', { class: 'card-head' },
+    h('span', { class: 'ccy' }, ccy),
+    h('span', { class: `badge risk-${risk}`, title: prob === null ? '' : `P(below floor within ${key.replace('h', ' h')}) = ${prob}` }, RISK_TEXT[risk] || risk));
   const hl = headline(p, cur);
   const floorMinor = toMinor(cur.depletion.floor, scale);
   const below = toMinor(hl, scale) < floorMinor;
-  const body = el('div', { class: 'balances' },
+  const body = h('div', { class: 'balances' },
     stat('Current balance', money(cur.current_balance, ccy), 'big'),
     stat(banded ? `Projected p50 in ${horizon} h` : `Projected in ${horizon} h`, money(hl, ccy), `big headline ${below ? 'down' : ''}`));
   let delta = null;
@@ -450,45 +444,46 @@ function card(p, cur, base) {
     delta = toMinor(hl, scale) - toMinor(bhl, scale);
     if (delta !== 0n) {
       const abs = fromMinor(delta < 0n ? -delta : delta, scale);
-      body.append(el('div', { class: `vs ${delta < 0n ? 'down' : 'up'}` },
+      body.kids.push(h('div', { class: `vs ${delta < 0n ? 'down' : 'up'}` },
         `${delta < 0n ? '−' : '+'}${amount(abs, ccy)} vs baseline (${money(bhl, ccy)}${banded ? ', p50' : ''})`));
     } else {
-      body.append(el('div', { class: 'vs' }, 'No change vs baseline'));
+      body.kids.push(h('div', { class: 'vs' }, 'No change vs baseline'));
     }
   }
   const r = cur.rule;
-  const flows = el('div', { class: 'flows' },
+  const flows = h('div', { class: 'flows' },
     stat('Scheduled outflows', flow('−', r.scheduled_outflows, ccy)),
     stat('Scheduled inflows', flow('+', r.scheduled_inflows ?? '0', ccy)),
     stat('Stream drain', flow('−', r.stream_drain, ccy)),
     stat('Floor', money(cur.depletion.floor, ccy)));
-  const legend = el('div', { class: 'legend', 'aria-hidden': 'true' },
-    el('span', { class: 'k-p50' }, 'p50'), banded ? el('span', { class: 'k-band' }, 'p10–p90') : null,
-    el('span', { class: 'k-floor' }, 'floor'), el('span', { class: 'k-out' }, '▼ scheduled out'), el('span', { class: 'k-in' }, '▲ in'));
+  const legend = h('div', { class: 'legend', 'aria-hidden': 'true' },
+    h('span', { class: 'k-p50' }, 'p50'), banded ? h('span', { class: 'k-band' }, 'p10–p90') : null,
+    h('span', { class: 'k-floor' }, 'floor'), h('span', { class: 'k-out' }, '▼ scheduled out'), h('span', { class: 'k-in' }, '▲ in'));
   const last = cur.path[cur.path.length - 1];
   if (banded) {
-    flows.append(stat(`p10 – p90 at +${horizon} h`, `${amount(numToDecimal(last.p10, scale), ccy)} – ${amount(numToDecimal(last.p90, scale), ccy)}`, 'wide band-figure'));
+    flows.kids.push(stat(`p10 – p90 at +${horizon} h`, `${amount(numToDecimal(last.p10, scale), ccy)} – ${amount(numToDecimal(last.p90, scale), ccy)}`, 'wide band-figure'));
     const probs = Object.entries(cur.depletion.probability).filter(([, v]) => v !== null && v !== undefined)
       .map(([k, v]) => `${k.replace('h', ' h')} ${pct(v)}`).join(' · ');
-    flows.append(stat('Chance below floor within', probs || '—', 'wide probability'));
+    flows.kids.push(stat('Chance below floor within', probs || '—', 'wide probability'));
     const bt = cur.model && cur.model.backtest;
-    flows.append(stat('Model', `${cur.model.name}${bt && bt.coverage_80 !== null && bt.coverage_80 !== undefined
+    flows.kids.push(stat('Model', `${cur.model.name}${bt && bt.coverage_80 !== null && bt.coverage_80 !== undefined
       ? ` · backtest 80% band covered ${(bt.coverage_80 * 100).toFixed(0)}%` : ''}${cur.model.message ? ` · ${cur.model.message}` : ''}`, 'wide'));
   }
   const range = breachRange(p, cur);
   const foot = range
-    ? el('div', { class: 'depletion warn' }, `Falls below floor ${range}`
+    ? h('div', { class: 'depletion warn' }, `Falls below floor ${range}`
       + (banded && prob !== null ? ` · ${pct(prob)} chance within ${key.replace('h', ' h')}` : ''))
-    : el('div', { class: 'depletion' }, `Stays above floor for ${horizon} h`
+    : h('div', { class: 'depletion' }, `Stays above floor for ${horizon} h`
       + (banded && prob !== null && prob > 0 ? ` at the median (${pct(prob)} chance of a breach within ${key.replace('h', ' h')})` : ''));
   return { attrs: { class: `card risk-${risk}`, 'data-currency': ccy, 'data-risk': risk, 'data-headline': hl,
     'data-delta': delta !== null ? fromMinor(delta, scale) : null }, parts: [head, body, legend, flows, foot] };
 }
 
 // A currency's card, made once and updated in place by each projection: its
-// attributes are set, its text blocks replaced only where they differ
-// (isEqualNode), and its chart updated in place (chartView), so the elements
-// the browser has laid out and painted stay unless their figures changed.
+// attributes are set, its text blocks patched (patch.js: the text nodes and
+// attributes that differ written, a block rebuilt only when its structure
+// changed), and its chart updated in place (chartView), so the elements the
+// browser has laid out and painted stay unless their figures changed.
 function cardView() {
   const root = el('article', {});
   const ch = chartView();
@@ -497,14 +492,10 @@ function cardView() {
     const { attrs, parts } = card(p, cur, base);
     for (const [k, v] of Object.entries(attrs)) if (v === null) root.removeAttribute(k); else put(root, k, v);
     if (!blocks) {
-      root.append(parts[0], parts[1], ch.node, ...parts.slice(2));
-      blocks = parts;
+      blocks = parts.map(make);
+      root.append(blocks[0], blocks[1], ch.node, ...blocks.slice(2));
     } else {
-      blocks = blocks.map((b, i) => {
-        if (b.isEqualNode(parts[i])) return b;
-        b.replaceWith(parts[i]);
-        return parts[i];
-      });
+      blocks = blocks.map((b, i) => patch(b, parts[i]));
     }
     ch.update(p, cur);
   }
@@ -522,7 +513,7 @@ function renderAlerts(p) {
   const atRisk = byRisk(p.currencies.filter((c) => c.depletion.risk === 'medium' || c.depletion.risk === 'high'));
   const box = $('alerts');
   if (!atRisk.length) {
-    replaceIfChanged(box, [el('p', { class: 'ok' }, `No currency at risk: each stays above its floor with a chance of a breach below ${
+    patchChildren(box, [h('p', { class: 'ok' }, `No currency at risk: each stays above its floor with a chance of a breach below ${
       pct(0.1)} within 48 h.`)]);
     put(box, 'class', 'alerts none');
     return;
@@ -532,12 +523,12 @@ function renderAlerts(p) {
     const { p: prob, key } = riskProbability(c);
     const range = breachRange(p, c);
     const drivers = (c.depletion.drivers || []).slice(0, 3);
-    return el('li', { 'data-currency': c.currency, 'data-risk': c.depletion.risk, class: `risk-${c.depletion.risk}` },
-      el('strong', {}, `${c.currency}: ${pct(prob)} chance below its floor of ${money(c.depletion.floor, c.currency)} within ${key.replace('h', ' h')}`),
-      el('div', { class: 'when' }, range ? `Expected breach ${range} (10%–90% of simulated paths)` : `No breach expected within ${p.horizon_hours} h at the median`),
-      drivers.length ? el('ul', { class: 'drivers' }, ...drivers.map((d) => el('li', {}, `${d.text} (${pct(d.share)} of outflows)`))) : null);
+    return h('li', { 'data-currency': c.currency, 'data-risk': c.depletion.risk, class: `risk-${c.depletion.risk}` },
+      h('strong', {}, `${c.currency}: ${pct(prob)} chance below its floor of ${money(c.depletion.floor, c.currency)} within ${key.replace('h', ' h')}`),
+      h('div', { class: 'when' }, range ? `Expected breach ${range} (10%–90% of simulated paths)` : `No breach expected within ${p.horizon_hours} h at the median`),
+      drivers.length ? h('ul', { class: 'drivers' }, ...drivers.map((d) => h('li', {}, `${d.text} (${pct(d.share)} of outflows)`))) : null);
   });
-  replaceIfChanged(box, [el('h2', {}, `At risk: ${atRisk.length} ${atRisk.length === 1 ? 'currency' : 'currencies'}`), el('ol', {}, ...items)]);
+  patchChildren(box, [h('h2', {}, `At risk: ${atRisk.length} ${atRisk.length === 1 ? 'currency' : 'currencies'}`), h('ol', {}, ...items)]);
 }
 
 // What each card on screen was drawn from (currency -> [cur, baseline
@@ -632,14 +623,14 @@ function renderRecommendations(p) {
       ? `Chance ${r.to_currency} falls below its floor within ${p.horizon_hours} h: ${pct(r.probability_before)} → ${pct(r.probability_after)}`
         + (r.target_probability !== null && r.target_probability !== undefined ? ` (target ${pct(r.target_probability)})` : '')
       : null;
-    return el('li', { class: 'rec', 'data-from': r.from_currency, 'data-to': r.to_currency },
-      el('strong', {}, `Move ${money(r.amount, r.from_currency)} → ${r.to_currency}`),
-      el('span', { class: 'by' }, ` by ${shortTime(r.by)}`),
-      probs ? el('div', { class: 'probs' }, probs) : null,
-      el('div', { class: 'reason' }, r.reason));
+    return h('li', { class: 'rec', 'data-from': r.from_currency, 'data-to': r.to_currency },
+      h('strong', {}, `Move ${money(r.amount, r.from_currency)} → ${r.to_currency}`),
+      h('span', { class: 'by' }, ` by ${shortTime(r.by)}`),
+      probs ? h('div', { class: 'probs' }, probs) : null,
+      h('div', { class: 'reason' }, r.reason));
   });
-  replaceIfChanged($('recs'), (items.length ? items
-    : [el('li', { class: 'rec none' }, 'No move needed: every currency stays above its floor over the horizon.')]));
+  patchChildren($('recs'), (items.length ? items
+    : [h('li', { class: 'rec none' }, 'No move needed: every currency stays above its floor over the horizon.')]));
 }
 
 const STATUS_ORDER = { critical: 0, warning: 1, healthy: 2, paused: 3, cancelled: 4 };
