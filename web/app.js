@@ -200,6 +200,22 @@ function putText(e, t) {
 // a read-out being shown (pointer or keyboard) stays on its hour with the new
 // figures.
 const CH = { W: 320, H: 172, L: 46, R: 10, T: 10, B: 128 };
+
+// The time axis's items for a start and a length: the same for every chart,
+// so worked out once per horizon (not once per chart) and kept for the last
+// few horizons a slider goes back and forth over.
+const axisMemo = new Map();
+function axisItems(t0, n, zone) {
+  const key = `${t0}|${n}|${zone}`;
+  let items = axisMemo.get(key);
+  if (!items) {
+    items = [['x-axis'], ...timeTicks(t0, n).flatMap((i) => [['tick', i], ['x-tick', i, tickLabel(t0 + i * HOUR)]]),
+      ['axis-title', 0, `Time (${zone})`]];
+    if (axisMemo.size >= 32) axisMemo.delete(axisMemo.keys().next().value);
+    axisMemo.set(key, items);
+  }
+  return items;
+}
 function chartView() {
   const { W, H, L, R, T, B } = CH;
   const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', tabindex: '0' });
@@ -221,6 +237,7 @@ function chartView() {
   // What the chart shows now (set by update).
   let v = null;
   let at = 0, reading = false, axisKey = '', marksKey = '';
+  let markEls = new Map(); // the scheduled transfers' marks on the axis, by hour, direction and amount
 
   const show = (i) => {
     const { path, n, x, y, fmt, when, floor, banded, ccy } = v;
@@ -325,8 +342,7 @@ function chartView() {
     if (axisKey !== `${t0}|${n}`) {
       axisKey = `${t0}|${n}`;
       // Reused elements moved: a horizon what-if keeps most labels, which then need no new text layout.
-      const items = [['x-axis'], ...timeTicks(t0, n).flatMap((i) => [['tick', i], ['x-tick', i, tickLabel(t0 + i * HOUR)]]),
-        ['axis-title', 0, `Time (${zone})`]];
+      const items = axisItems(t0, n, zone);
       const make = ([cls, i, text]) => {
         if (cls === 'x-axis') return svg('line', { x1: L, x2: W - R, y1: B, y2: B, class: cls });
         if (cls === 'tick') return svg('line', { x1: x(i), x2: x(i), y1: B, y2: B + 3, class: cls });
@@ -365,18 +381,29 @@ function chartView() {
     put(floorLabel, 'y', y(floor) - 3);
     put(line, 'points', line50);
     // Scheduled transfers on the axis: ▼ out, ▲ in.
-    const key = `${axisKey}|${scale}|${sched.map((t) => `${t.i}${t.dir}${t.v}`).join(',')}`;
+    // A mark is kept while its transfer is (same hour, direction, amount and
+    // start): a horizon what-if only moves it (one transform), where making
+    // it again formatted its title and made two elements per mark per chart.
+    const key = `${t0}|${scale}|${sched.map((t) => `${t.i}${t.dir}${t.v}`).join(',')}`;
     if (key !== marksKey) {
       marksKey = key;
-      marks.replaceChildren(...sched.map((t) => {
-        const cx = x(t.i);
-        const pts = t.dir === 'out' ? `${cx - 3.5},${B + 4} ${cx + 3.5},${B + 4} ${cx},${B + 10}`
-          : `${cx - 3.5},${B + 10} ${cx + 3.5},${B + 10} ${cx},${B + 4}`;
-        const m = svg('polygon', { points: pts, class: `sched ${t.dir}`, 'data-hour': t.i });
-        m.append(svg('title', {}, `Scheduled ${t.dir === 'out' ? 'out' : 'in'}: ${fmt(t.v)} ${ccy} in the hour to ${when(t.i)}`));
-        return m;
-      }));
+      const old = markEls;
+      markEls = new Map();
+      // In hour order; the marks kept are moved only when out of place.
+      sched.forEach((t, i) => {
+        const k = `${t.i}${t.dir}${t.v}`;
+        let m = old.get(k);
+        if (!m) {
+          const pts = t.dir === 'out' ? `-3.5,${B + 4} 3.5,${B + 4} 0,${B + 10}` : `-3.5,${B + 10} 3.5,${B + 10} 0,${B + 4}`;
+          m = svg('polygon', { points: pts, class: `sched ${t.dir}`, 'data-hour': t.i });
+          m.append(svg('title', {}, `Scheduled ${t.dir === 'out' ? 'out' : 'in'}: ${fmt(t.v)} ${ccy} in the hour to ${when(t.i)}`));
+        }
+        markEls.set(k, m);
+        if (marks.children[i] !== m) marks.insertBefore(m, marks.children[i] || null);
+      });
+      while (marks.children.length > sched.length) marks.lastElementChild.remove();
     }
+    for (const m of markEls.values()) put(m, 'transform', `translate(${x(Number(m.dataset.hour)).toFixed(1)},0)`);
     if (below >= 0) {
       put(breach, 'cx', x(below));
       put(breach, 'cy', y(ys[below]));
@@ -1286,10 +1313,31 @@ function applySnapshot(snap, keepScenario) {
     // (the ML fit takes a core for 0.2-2 s: not while the cards are drawn).
     await cardsDrawn();
     if (r.ok) whenIdle(warmMl);
+    if (r.ok) whenIdle(warmDraw);
     whenIdle(loadTrackPanel);
     return r;
   });
 }
+
+// The first what-if after sign-in ran the cards' update code for the first
+// time (the first projection only made them): in page_trace under load its
+// main-thread task took 13-15 ms of CPU against 4 for the next ones, the
+// p90 of a ten what-if series. So once the cards are drawn, in idle time,
+// each currency's card is made detached, drawn and updated to the projection
+// one hour shorter (a copy of it cut short: the same figures, never
+// attached, then dropped): the update path has run once before the user's
+// first what-if (7.5-8 ms of CPU for it then). One card per idle callback.
+function warmDraw() {
+  const p = state.result;
+  const next = p && p.currencies.find((c) => c.path.length > 2 && !warmDraw.done.has(c.currency));
+  if (!next) return;
+  warmDraw.done.add(next.currency);
+  const v = cardView();
+  v.update(p, next, null);
+  v.update({ ...p, horizon_hours: p.horizon_hours - 1 }, { ...next, path: next.path.slice(0, -1) }, null);
+  whenIdle(warmDraw);
+}
+warmDraw.done = new Set();
 
 // ---- forecast vs actual (track.js): signed in only -------------------------------
 
