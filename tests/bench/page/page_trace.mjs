@@ -143,7 +143,9 @@ try {
       + `; main-thread tasks ${ts.length}, > 50 ms wall ${ts.filter((t) => t.dur > 50000).length}, > 16 ms CPU ${cpu.filter((c) => c > 16).length}, `
       + `> 50 ms CPU ${cpu.filter((c) => c > 50).length}, max CPU ${f(Math.max(0, ...cpu))} ms, CPU summed ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms`
       + (worst.worker_ms === undefined ? '' : `\n  stages median/p90:${stage('to_worker')}${stage('worker_ms')}${stage('delta_ms')}${stage('from_worker')}${stage('main_ms')}`
-        + `; slowest ${f(worst.ms)}: to ${f(worst.to_worker)} worker ${f(worst.worker_ms)} back ${f(worst.from_worker)} draw ${f(worst.main_ms)}`));
+        + `; slowest ${f(worst.ms)}: to ${f(worst.to_worker)} worker ${f(worst.worker_ms)} back ${f(worst.from_worker)} draw ${f(worst.main_ms)}`)
+      // Each what-if in order (with 10, the p90 is the slowest: which one it is says why).
+      + (ms.length > 1 ? `\n  each: ${ms.map((x) => x.toFixed(1)).join(' ')}` : ''));
   });
   console.log(`sign-in to the first card: ${signinFirst === undefined ? 'not recorded (this web/ version)' : f(signinFirst)} ms`);
   console.log(`ML warm-up after sign-in: ${warm === undefined ? 'none (this web/ version)' : JSON.stringify(warm)}`);
