@@ -11,7 +11,7 @@
 import { fromCanonical, scenarioStore, toCanonical } from './scenarios.js';
 import { loadTrack, signIn, signOut } from './session.js';
 import { realizedStats, trackView } from './track.js';
-import { h, make, patch, patchChildren } from './patch.js';
+import { h, make as makeNode, patch, patchChildren } from './patch.js';
 import { compact, el, fmtFull, HOUR, localIso, niceTicks, svg, tickLabel, timeTicks, utcOffset, zoneTitle } from './draw.js';
 
 const $ = (id) => document.getElementById(id);
@@ -519,7 +519,7 @@ function cardView() {
     const { attrs, parts } = card(p, cur, base);
     for (const [k, v] of Object.entries(attrs)) if (v === null) root.removeAttribute(k); else put(root, k, v);
     if (!blocks) {
-      blocks = parts.map(make);
+      blocks = parts.map(makeNode);
       root.append(blocks[0], blocks[1], ch.node, ...blocks.slice(2));
     } else {
       blocks = blocks.map((b, i) => patch(b, parts[i]));
@@ -1319,14 +1319,15 @@ function applySnapshot(snap, keepScenario) {
   });
 }
 
-// The first what-if after sign-in ran the cards' update code for the first
-// time (the first projection only made them): in page_trace under load its
-// main-thread task took 13-15 ms of CPU against 4 for the next ones, the
-// p90 of a ten what-if series. So once the cards are drawn, in idle time,
-// each currency's card is made detached, drawn and updated to the projection
-// one hour shorter (a copy of it cut short: the same figures, never
-// attached, then dropped): the update path has run once before the user's
-// first what-if (7.5-8 ms of CPU for it then). One card per idle callback.
+// The first what-if after the data loads ran the cards' update code for the
+// first time (the first projection only made them): its main-thread task
+// took 13-15 ms of CPU against about 4 for the next ones (a Chromium trace
+// under load), and with ten what-ifs that one is the p90. So once the cards
+// are first drawn (signed in, or the demo loaded offline), in idle time, a
+// detached copy of each currency's card is drawn and updated to the
+// projection cut one hour short (never attached, then dropped): the update
+// path has run before the user's first what-if (3.7-4.7 ms of CPU for it
+// then, as for the others). One card per idle callback; once per page.
 function warmDraw() {
   const p = state.result;
   const next = p && p.currencies.find((c) => c.path.length > 2 && !warmDraw.done.has(c.currency));
@@ -1516,6 +1517,7 @@ async function loadDemo() {
   const r = await recompute();
   await cardsDrawn();
   if (r.ok) whenIdle(warmMl);
+  if (r.ok) whenIdle(warmDraw);
   return r;
 }
 
