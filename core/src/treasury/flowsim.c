@@ -75,7 +75,7 @@ typedef struct dir_model {
   double me_logsd;
   int me_seen;
   double day_logsd;   /* day effect */
-  double level_logsd; /* uncertainty of the rate level */
+  double level_logsd; /* uncertainty of the volume level: counts and amounts */
   double *logamt;     /* amounts (log), grouped by cell */
   size_t cell_start[CELLS + 1];
   size_t n_amt;
@@ -571,6 +571,20 @@ static void fit_amounts(dir_model *d) {
                    ((d->n_amt ? (double)(d->n_amt - 1) : 0) + AMOUNT_LOGVAR_PRIOR_N));
 }
 
+/* The log-sd of a direction's volume level as estimated from `events`
+ * payments: the count's Poisson error, and the amounts' -- the mean log
+ * amount's error and the log-variance's, which moves a lognormal's mean by
+ * half its own error. Drawn once per path, it widens an answer most where
+ * the history is thinnest: without it the currencies ml was surest would
+ * deplete were those whose levels the few payments had overstated (the
+ * top fifth of its ranking on the validation worlds: mean P 0.79, breach
+ * rate 0.69). With it, validation AUC48 +0.005 in both regimes and Brier
+ * better at every horizon in both (tests/bench/treasury_risk). */
+static double level_logsd(const dir_model *d, double events) {
+  double n = (double)d->n_amt + 1.0, v = d->log_sd * d->log_sd;
+  return sqrt(1.0 / (events + 1.0) + v / n + v * v / (2.0 * n));
+}
+
 static void fit_free(fit *f) {
   dir_free(&f->d[0]);
   dir_free(&f->d[1]);
@@ -673,7 +687,6 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     d->me_logsd = sqrt(1.0 / prec);
     d->me_seen = 1;
   }
-  d->level_logsd = 1.0 / sqrt(N + n_me + 1.0);
   /* Amounts by cell. */
   if ((d->logamt = fc__mallocarray(d->n_amt ? d->n_amt : 1, sizeof *d->logamt)) == NULL) goto nomem;
   d->cell_start[0] = 0;
@@ -687,6 +700,7 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     d->logamt[fill[amount_cell(how_of[h])]++] = l;
   }
   fit_amounts(d);
+  d->level_logsd = level_logsd(d, N + n_me);
   if (fill_pool(d, mix((uint64_t)origin, (uint64_t)dir + 1)) != FC_OK) goto nomem;
   fc__free(daily_n), fc__free(daily_e);
   return FC_OK;
