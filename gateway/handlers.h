@@ -10,7 +10,7 @@
 #include "fc/records.h"
 #include "fc/status.h"
 
-#define GW_HANDLER(name) void name(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res)
+#define GW_HANDLER(name) int name(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res)
 
 /* GET /healthz: {"status":"ok"}; checks nothing slow. */
 GW_HANDLER(gw_handle_healthz);

@@ -180,14 +180,14 @@ GW_HANDLER(gw_handle_admin_tier) {
   memset(&t, 0, sizeof t);
   if (!valid_ident(call->param, GW_TIER_NAME_MAX - 1)) {
     gw_response_error(res, 400, "invalid_parameter", "tier name: 1..63 of [A-Za-z0-9._-]");
-    return;
+    return 0;
   }
   json_t *j = read_object(req, fields, res);
-  if (!j) return;
+  if (!j) return 0;
   snprintf(t.name, sizeof t.name, "%.*s", (int)sizeof t.name - 1, call->param); /* checked above */
   if (parse_tier(j, &t, res) != 0) {
     json_decref(j);
-    return;
+    return 0;
   }
   json_decref(j);
   fc_err_clear(&err);
@@ -198,6 +198,7 @@ GW_HANDLER(gw_handle_admin_tier) {
   if (rc == FC_OK) tell_nodes(app, NULL);
   if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   else answer(res, 200, tier_json(&t));
+  return 0;
 }
 
 GW_HANDLER(gw_handle_admin_tenant) {
@@ -205,7 +206,7 @@ GW_HANDLER(gw_handle_admin_tenant) {
   fc_err err;
   (void)call;
   json_t *j = read_object(req, fields, res);
-  if (!j) return;
+  if (!j) return 0;
   const char *id = get_str(j, "id", 128, res);
   const char *name = id ? get_str(j, "name", 256, res) : NULL;
   if (id && name && !valid_ident(id, 128)) {
@@ -214,7 +215,7 @@ GW_HANDLER(gw_handle_admin_tenant) {
   }
   if (!name) {
     json_decref(j);
-    return;
+    return 0;
   }
   fc_err_clear(&err);
   lock_admin();
@@ -223,6 +224,7 @@ GW_HANDLER(gw_handle_admin_tenant) {
   if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   else answer(res, 201, json_pack("{s:s,s:s}", "id", id, "name", name));
   json_decref(j);
+  return 0;
 }
 
 /* Issues a key for tenant/tier (replacing old_id when rotating). */
@@ -261,11 +263,12 @@ GW_HANDLER(gw_handle_admin_key_create) {
   static const char *const fields[] = {"tenant_id", "tier", NULL};
   (void)call;
   json_t *j = read_object(req, fields, res);
-  if (!j) return;
+  if (!j) return 0;
   const char *tenant = get_str(j, "tenant_id", 128, res);
   const char *tier = tenant ? get_str(j, "tier", GW_TIER_NAME_MAX - 1, res) : NULL;
   if (tier) issue_key(app, tenant, tier, NULL, res);
   json_decref(j);
+  return 0;
 }
 
 static int valid_key_id(const char *id, gw_response *res) {
@@ -278,9 +281,9 @@ static int valid_key_id(const char *id, gw_response *res) {
 GW_HANDLER(gw_handle_admin_key_update) {
   static const char *const fields[] = {"tier", NULL};
   fc_err err;
-  if (!valid_key_id(call->param, res)) return;
+  if (!valid_key_id(call->param, res)) return 0;
   json_t *j = read_object(req, fields, res);
-  if (!j) return;
+  if (!j) return 0;
   const char *tier = get_str(j, "tier", GW_TIER_NAME_MAX - 1, res);
   if (tier) {
     gw_key_info k;
@@ -297,13 +300,14 @@ GW_HANDLER(gw_handle_admin_key_update) {
              json_pack("{s:s,s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant, "tier", k.tier, "revoked", k.revoked));
   }
   json_decref(j);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_admin_key_revoke) {
   fc_err err;
   gw_key_info k;
   (void)req;
-  if (!valid_key_id(call->param, res)) return;
+  if (!valid_key_id(call->param, res)) return 0;
   fc_err_clear(&err);
   lock_admin();
   int rc = gw_db_key_revoke(app->db, call->param, (int64_t)time(NULL), &err);
@@ -317,31 +321,33 @@ GW_HANDLER(gw_handle_admin_key_revoke) {
                       "key revoked in the database, but the other nodes could not be told yet; "
                       "retry");
     gw_response_header(res, "Retry-After", "1");
-    return;
+    return 0;
   }
   if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   else answer(res, 200, json_pack("{s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant, "revoked", 1));
+  return 0;
 }
 
 GW_HANDLER(gw_handle_admin_key_rotate) {
   fc_err err;
   gw_key_info old;
-  if (!valid_key_id(call->param, res)) return;
+  if (!valid_key_id(call->param, res)) return 0;
   if (req->body.len > 0) {
     gw_response_error(res, 400, "invalid_request", "rotate takes no body");
-    return;
+    return 0;
   }
   fc_err_clear(&err);
   int rc = gw_db_key_get(app->db, call->param, &old, &err);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
-    return;
+    return 0;
   }
   if (old.revoked) {
     gw_response_error(res, 409, "conflict", "key '%s' is revoked", old.id);
-    return;
+    return 0;
   }
   issue_key(app, old.tenant, old.tier, old.id, res);
+  return 0;
 }
 
 /* ---- listings (GET): what exists, never a key's secret or hash ---- */
@@ -363,13 +369,14 @@ GW_HANDLER(gw_handle_admin_tenants_list) {
   fc_err err;
   size_t count = 0;
   (void)call;
-  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
+  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return 0;
   fc_buf_init(&list);
   fc_err_clear(&err);
   int rc = gw_db_tenants_write_json(app->db, &list, &count, &err);
   if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   else answer_list(res, "tenants", &list, count);
   fc_buf_free(&list);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_admin_keys_list) {
@@ -380,22 +387,23 @@ GW_HANDLER(gw_handle_admin_keys_list) {
   size_t count = 0;
   int exists = 1, rc = FC_OK;
   (void)call;
-  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
+  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return 0;
   fc_err_clear(&err);
   if (vals[0][0]) rc = gw_db_tenant_exists(app->db, vals[0], &exists, &err);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
-    return;
+    return 0;
   }
   if (!exists) {
     gw_response_error(res, 404, "not_found", "no tenant '%s'", vals[0]);
-    return;
+    return 0;
   }
   fc_buf_init(&list);
   rc = gw_db_keys_write_json(app->db, vals[0][0] ? vals[0] : NULL, &list, &count, &err);
   if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
   else answer_list(res, "keys", &list, count);
   fc_buf_free(&list);
+  return 0;
 }
 
 static int add_tier(const gw_tier *t, void *arg) {
@@ -407,14 +415,15 @@ GW_HANDLER(gw_handle_admin_tiers_list) {
   char vals[1][160];
   fc_err err;
   (void)call;
-  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
+  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return 0;
   json_t *a = json_array();
   fc_err_clear(&err);
   int rc = a ? gw_db_tiers_each(app->db, add_tier, a, &err) : FC_ENOMEM;
   if (rc != FC_OK) {
     json_decref(a);
     gw_response_fc_error(res, rc, &err);
-    return;
+    return 0;
   }
   answer(res, 200, json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(a), "tiers", a));
+  return 0;
 }

@@ -162,7 +162,7 @@ GW_HANDLER(gw_handle_settings_put) {
   fc_err err;
   json_t *j = read_object(req, allowed, res);
   memset(&s, 0, sizeof s);
-  if (!j) return;
+  if (!j) return 0;
   fc_err_clear(&err);
   s.updated_at = (int64_t)time(NULL);
   if (read_settings(j, &s, res) == 0) {
@@ -184,6 +184,7 @@ GW_HANDLER(gw_handle_settings_put) {
   }
   free(s.floors);
   json_decref(j);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_settings_get) {
@@ -191,17 +192,18 @@ GW_HANDLER(gw_handle_settings_get) {
   char vals[1][64];
   gw_alert_settings s;
   fc_err err;
-  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0) return;
+  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0) return 0;
   fc_err_clear(&err);
   int rc = gw_db_settings_get(app->db, call->tenant, &s, &err);
   if (rc != FC_OK) {
     db_error(res, rc, &err);
-    return;
+    return 0;
   }
   json_answer(res, 200);
   settings_json(&res->body, call->tenant, &s);
   fc_buf_putc(&res->body, '}');
   gw_alert_settings_free(&s);
+  return 0;
 }
 
 /* ---- webhooks ---- */
@@ -233,7 +235,7 @@ GW_HANDLER(gw_handle_webhook_create) {
   char host[256], port[8], path[GW_WEBHOOK_URL_MAX + 2], msg[300];
   fc_err err;
   json_t *j = read_object(req, allowed, res), *u;
-  if (!j) return;
+  if (!j) return 0;
   memset(&w, 0, sizeof w);
   fc_err_clear(&err);
   u = json_object_get(j, "url");
@@ -278,6 +280,7 @@ GW_HANDLER(gw_handle_webhook_create) {
     }
   }
   json_decref(j);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_webhooks_list) {
@@ -286,7 +289,7 @@ GW_HANDLER(gw_handle_webhooks_list) {
   fc_buf list;
   size_t count = 0;
   fc_err err;
-  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0) return;
+  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0) return 0;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_webhooks_write_json(app->db, call->tenant, &list, &count, &err);
@@ -299,6 +302,7 @@ GW_HANDLER(gw_handle_webhooks_list) {
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&list);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_webhook_delete) {
@@ -307,12 +311,13 @@ GW_HANDLER(gw_handle_webhook_delete) {
   int rc = gw_db_webhook_delete(app->db, call->tenant, call->param, (int64_t)time(NULL), &err);
   if (rc != FC_OK) {
     db_error(res, rc, &err);
-    return;
+    return 0;
   }
   json_answer(res, 200);
   fc_buf_puts(&res->body, "{\"id\":");
   fc_buf_json_str(&res->body, call->param);
   fc_buf_puts(&res->body, ",\"deleted\":true}");
+  return 0;
 }
 
 GW_HANDLER(gw_handle_webhook_deliveries) {
@@ -325,7 +330,7 @@ GW_HANDLER(gw_handle_webhook_deliveries) {
   int limit;
   if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0 ||
       (limit = read_limit(vals[0], 100, 1000, res)) < 0)
-    return;
+    return 0;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_deliveries_write_json(app->db, call->tenant, call->param, limit, &list, &count, &pending, &err);
@@ -340,6 +345,7 @@ GW_HANDLER(gw_handle_webhook_deliveries) {
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&list);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_alerts_list) {
@@ -351,7 +357,7 @@ GW_HANDLER(gw_handle_alerts_list) {
   int limit;
   if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0 ||
       (limit = read_limit(vals[0], 100, 1000, res)) < 0)
-    return;
+    return 0;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_alerts_write_json(app->db, call->tenant, limit, &list, &count, &err);
@@ -364,4 +370,5 @@ GW_HANDLER(gw_handle_alerts_list) {
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&list);
+  return 0;
 }

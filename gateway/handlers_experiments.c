@@ -98,13 +98,13 @@ static int read_experiment(const gw_request *req, gw_experiment *e, gw_response 
 GW_HANDLER(gw_handle_experiment_create) {
   gw_experiment e;
   fc_err err;
-  if (read_experiment(req, &e, res) != 0) return;
+  if (read_experiment(req, &e, res) != 0) return 0;
   fc_err_clear(&err);
   snprintf(e.tenant, sizeof e.tenant, "%s", call->tenant);
   e.created_at = (int64_t)time(NULL);
   if (gw_random_token("exp_", 12, e.id, sizeof e.id) != 0) {
     gw_response_error(res, 503, "no_randomness", "the system has no randomness");
-    return;
+    return 0;
   }
   int rc = gw_db_experiment_insert(app->db, &e, &err);
   if (rc == FC_EDUP) {
@@ -116,6 +116,7 @@ GW_HANDLER(gw_handle_experiment_create) {
     res->content_type = "application/json";
     gw_experiment_json(&e, &res->body);
   }
+  return 0;
 }
 
 GW_HANDLER(gw_handle_experiments_list) {
@@ -124,7 +125,7 @@ GW_HANDLER(gw_handle_experiments_list) {
   fc_err err;
   if (req->query[0]) {
     gw_response_error(res, 400, "invalid_parameter", "no parameters are accepted");
-    return;
+    return 0;
   }
   fc_err_clear(&err);
   fc_buf_init(&list);
@@ -140,6 +141,7 @@ GW_HANDLER(gw_handle_experiments_list) {
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&list);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_experiment_report) {
@@ -147,7 +149,7 @@ GW_HANDLER(gw_handle_experiment_report) {
   fc_err err;
   if (req->query[0]) {
     gw_response_error(res, 400, "invalid_parameter", "no parameters are accepted");
-    return;
+    return 0;
   }
   fc_err_clear(&err);
   int rc = gw_db_experiment_get(app->db, call->tenant, call->param, &e, &err);
@@ -161,4 +163,5 @@ GW_HANDLER(gw_handle_experiment_report) {
     res->content_type = "application/json";
     gw_response_header(res, "Cache-Control", "no-store");
   }
+  return 0;
 }

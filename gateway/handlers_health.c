@@ -50,6 +50,7 @@ GW_HANDLER(gw_handle_metrics) {
   res->status = 200;
   res->content_type = "text/plain; version=0.0.4";
   gw_response_header(res, "Cache-Control", "no-store");
+  return 0;
 }
 
 void gw_response_rows_error(gw_response *res, int status, const char *code, const char *msg,
@@ -85,6 +86,7 @@ GW_HANDLER(gw_handle_healthz) {
   res->status = 200;
   fc_buf_puts(&res->body, "{\"status\":\"ok\"}");
   gw_response_header(res, "Cache-Control", "no-store");
+  return 0;
 }
 
 void gw_response_fc_error(gw_response *res, int code, const fc_err *err) {

@@ -68,7 +68,7 @@ GW_HANDLER(gw_handle_ingest) {
   fc_err err;
   if (!kind_of_path(req->path, &kind)) {
     gw_response_error(res, 404, "not_found", "no record kind at %s", req->path);
-    return;
+    return 0;
   }
   fc_err_clear(&err);
   memset(&rep, 0, sizeof rep);
@@ -82,13 +82,13 @@ GW_HANDLER(gw_handle_ingest) {
        * refused bodies over GW_MAX_BODY; the core's other FC_ERANGE here,
        * a batch over its row limit, cannot come from a body that small. */
       gw_response_error(res, 400, "invalid_body", "%s", err.msg[0] ? err.msg : fc_strerror(rc));
-    return;
+    return 0;
   }
   if (foreign_rows(b, call->tenant, &rep)) {
     gw_response_rows_error(res, 403, "tenant_mismatch", "rows name another tenant than the key's; nothing stored",
                            &rep);
     fc_batch_destroy(b);
-    return;
+    return 0;
   }
   gw_store_counts n;
   rc = gw_db_store_batch(app->db, call->tenant, b, &n, &err);
@@ -123,7 +123,7 @@ GW_HANDLER(gw_handle_ingest) {
                         n.created, n.updated, n.unchanged);
       gw_response_header(res, "Retry-After", "1");
       fc_batch_destroy(b);
-      return;
+      return 0;
     }
 #endif
     res->status = 200;
@@ -139,4 +139,5 @@ GW_HANDLER(gw_handle_ingest) {
     gw_response_fc_error(res, rc, &err);
   }
   fc_batch_destroy(b);
+  return 0;
 }

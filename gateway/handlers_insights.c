@@ -457,14 +457,14 @@ GW_HANDLER(gw_handle_segments) {
   fc_err err;
   memset(&s, 0, sizeof s);
   memset(&ud, 0, sizeof ud);
-  if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0) return;
+  if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0) return 0;
   /* The daily rollups settle currency, range and 404s as the raw rows do
    * (the per-customer ones are of UTC days: a tenant in a zone folds its
    * customers' wall-time rows). */
   int rolled = rollups_fit(app, &q) && !q.wall;
   if (load_txns(app, call, &q, &s, rolled, res) != 0) {
     gw_daily_set_free(&s);
-    return;
+    return 0;
   }
   memset(&r, 0, sizeof r);
   fc_err_clear(&err);
@@ -489,6 +489,7 @@ GW_HANDLER(gw_handle_segments) {
   fc_segments_result_free(&r);
   gw_user_days_free(&ud);
   gw_daily_set_free(&s);
+  return 0;
 }
 
 static const double levels[2] = {80.0, 95.0};
@@ -801,10 +802,10 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   memset(&rep, 0, sizeof rep);
   if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE | Q_OFFSET,
                     GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q, res) != 0)
-    return;
+    return 0;
   if (load_txns(app, call, &q, &s, q.gran != GW_GRAN_HOUR, res) != 0) {
     gw_daily_set_free(&s);
-    return;
+    return 0;
   }
   const char *gran = fc_freq_name((fc_freq)gw_gran_freq(q.gran));
   fc_err_clear(&err);
@@ -846,6 +847,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   gw_model_version_free(&champ);
   fc_forecast_free(&f);
   gw_daily_set_free(&s);
+  return 0;
 }
 
 /* ---- trends ---- */
@@ -862,10 +864,10 @@ GW_HANDLER(gw_handle_trends) {
   memset(&s, 0, sizeof s);
   if (parse_insight(app, req, call, Q_GRAN | Q_CURRENCY | Q_RANGE | Q_OFFSET,
                     GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH, &q, res) != 0)
-    return;
+    return 0;
   if (load_txns(app, call, &q, &s, 1, res) != 0) {
     gw_daily_set_free(&s);
-    return;
+    return 0;
   }
   fc_trends_params p = fc_trends_defaults();
   p.freq = q.gran == GW_GRAN_MONTH ? FC_FREQ_MONTH : q.gran == GW_GRAN_WEEK ? FC_FREQ_WEEK : FC_FREQ_DAY;
@@ -890,6 +892,7 @@ GW_HANDLER(gw_handle_trends) {
   }
   fc_trends_free(&t);
   gw_daily_set_free(&s);
+  return 0;
 }
 
 /* ---- cash flow ---- */
@@ -944,7 +947,7 @@ GW_HANDLER(gw_handle_cash_flow) {
   if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) !=
       0) {
     fc_treasury_destroy(t);
-    return;
+    return 0;
   }
   fc_err_clear(&err);
   int rc = t ? gw_db_load_tenant(app->db, call->tenant, t, &err) : FC_ENOMEM;
@@ -955,7 +958,7 @@ GW_HANDLER(gw_handle_cash_flow) {
   if (rc == FC_OK && q.horizon > FC_CASHFLOW_MAX_HORIZON) {
     gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d steps", FC_CASHFLOW_MAX_HORIZON);
     fc_treasury_destroy(t);
-    return;
+    return 0;
   }
   if (rc == FC_OK) {
     json_start(res, call->tenant);
@@ -1013,6 +1016,7 @@ GW_HANDLER(gw_handle_cash_flow) {
     gw_response_fc_error(res, rc, &err);
   }
   fc_treasury_destroy(t);
+  return 0;
 }
 
 /* ---- what-if ---- */
@@ -1056,7 +1060,7 @@ GW_HANDLER(gw_handle_what_if) {
   if (!j || !json_is_object(j)) {
     gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
     json_decref(j);
-    return;
+    return 0;
   }
   const char *k, *now_s, *ccy, *floors, *method;
   json_t *v;
@@ -1129,4 +1133,5 @@ done:
   free(scenario_text);
   json_decref(scenario);
   json_decref(j);
+  return 0;
 }

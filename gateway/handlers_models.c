@@ -38,19 +38,19 @@ GW_HANDLER(gw_handle_models) {
     while (k < 4 && strcmp(key, names[k]) != 0) k++;
     if (k == 4 || (seen & (1 << k)) || val[0] == '\0') {
       gw_response_error(res, 400, "invalid_parameter", "unknown, repeated or empty parameter '%s'", key);
-      return;
+      return 0;
     }
     seen |= 1 << k;
     snprintf(args[k], sizeof args[k], "%s", val);
   }
   if (r < 0) {
     gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return;
+    return 0;
   }
   if (call->caller == GW_CALLER_PARTNER) {
     if ((seen & 1) && strcmp(args[0], call->tenant) != 0) {
       gw_response_error(res, 403, "forbidden", "a key reads only its own tenant's models");
-      return;
+      return 0;
     }
     snprintf(args[0], sizeof args[0], "%s", call->tenant);
     seen |= 1;
@@ -73,7 +73,7 @@ GW_HANDLER(gw_handle_models) {
     gw_response_fc_error(res, rc, &err);
     fc_buf_free(&versions);
     fc_buf_free(&retraining);
-    return;
+    return 0;
   }
   res->status = 200;
   res->content_type = "application/json";
@@ -90,6 +90,7 @@ GW_HANDLER(gw_handle_models) {
   fc_buf_putc(&res->body, '}');
   fc_buf_free(&versions);
   fc_buf_free(&retraining);
+  return 0;
 }
 
 /* A string field of at most cap - 1 bytes into out; 0, or -1 after a 400. */
@@ -171,21 +172,21 @@ GW_HANDLER(gw_handle_models_retrain) {
   gw_retrain_opts o = gw_retrain_defaults();
   fc_err err;
   int exists = 0;
-  if (retrain_body(req, call, tenant, sizeof tenant, &o, res) != 0) return;
+  if (retrain_body(req, call, tenant, sizeof tenant, &o, res) != 0) return 0;
   fc_err_clear(&err);
   int rc = call->caller == GW_CALLER_PARTNER ? FC_OK : gw_db_tenant_exists(app->db, tenant, &exists, &err);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
-    return;
+    return 0;
   }
   if (call->caller != GW_CALLER_PARTNER && !exists) {
     gw_response_error(res, 404, "not_found", "no tenant %s", tenant);
-    return;
+    return 0;
   }
   uint64_t id = app->registry ? gw_registry_request(app->registry, tenant, &o) : 0;
   if (!id) {
     gw_response_error(res, 503, "unavailable", "retraining is stopped (shutting down)");
-    return;
+    return 0;
   }
   res->status = 202;
   res->content_type = "application/json";
@@ -196,4 +197,5 @@ GW_HANDLER(gw_handle_models_retrain) {
   if (o.challenger[0]) fc_buf_json_str(&res->body, o.challenger);
   else fc_buf_puts(&res->body, "\"auto\"");
   fc_buf_puts(&res->body, ",\"status\":\"/v1/models\"}");
+  return 0;
 }

@@ -52,24 +52,24 @@ GW_HANDLER(gw_handle_models_performance) {
     while (k < 4 && strcmp(key, names[k]) != 0) k++;
     if (k == 4 || (seen & (1 << k)) || val[0] == '\0') {
       gw_response_error(res, 400, "invalid_parameter", "unknown, repeated or empty parameter '%s'", key);
-      return;
+      return 0;
     }
     seen |= 1 << k;
     snprintf(args[k], sizeof args[k], "%s", val);
   }
   if (r < 0) {
     gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return;
+    return 0;
   }
   if (call->caller == GW_CALLER_PARTNER) {
     if ((seen & 1) && strcmp(args[0], call->tenant) != 0) {
       gw_response_error(res, 403, "forbidden", "a key reads only its own tenant's performance");
-      return;
+      return 0;
     }
     snprintf(args[0], sizeof args[0], "%s", call->tenant);
     seen |= 1;
   }
-  if (check_filters(args, seen, res) != 0) return;
+  if (check_filters(args, seen, res) != 0) return 0;
   for (int k = 0; k < 4; k++) a[k] = seen & (1 << k) ? args[k] : NULL;
   fc_buf_init(&rows);
   fc_err_clear(&err);
@@ -106,4 +106,5 @@ GW_HANDLER(gw_handle_models_performance) {
   fc_buf_free(&rows);
   fc_buf_free(&brier);
   fc_buf_free(&calib);
+  return 0;
 }

@@ -103,10 +103,10 @@ GW_HANDLER(gw_handle_projection) {
   fc_err err;
   fc_projection *proj = NULL;
   fc_treasury *t = NULL;
-  if (parse_query(req->query, &q, res) != 0) return;
+  if (parse_query(req->query, &q, res) != 0) return 0;
   if (q.horizon > call->tier.max_horizon_hours) {
     gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d hours", q.horizon);
-    return;
+    return 0;
   }
   fc_err_clear(&err);
   int rc = FC_OK;
@@ -118,7 +118,7 @@ GW_HANDLER(gw_handle_projection) {
     if (q.now == FC_TIME_NONE) {
       gw_response_error(res, 404, "not_found", "tenant %s has no transfers; pass now=", tenant);
       fc_treasury_destroy(t);
-      return;
+      return 0;
     }
   }
   gw_experiment ex;
@@ -151,4 +151,5 @@ GW_HANDLER(gw_handle_projection) {
   }
   fc_projection_destroy(proj);
   fc_treasury_destroy(t);
+  return 0;
 }

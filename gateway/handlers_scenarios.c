@@ -188,7 +188,7 @@ GW_HANDLER(gw_handle_scenarios_list) {
   fc_buf list;
   size_t count = 0;
   fc_err err;
-  if (no_query(req, res)) return;
+  if (no_query(req, res)) return 0;
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_scenarios_write_json(app->db, call->tenant, &list, &count, &err);
@@ -201,6 +201,7 @@ GW_HANDLER(gw_handle_scenarios_list) {
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&list);
+  return 0;
 }
 
 /* The row answered with status, or the database's error. */
@@ -218,11 +219,11 @@ GW_HANDLER(gw_handle_scenario_create) {
   fc_err err;
   int has_name, has_sc;
   memset(&s, 0, sizeof s);
-  if (no_query(req, res) || read_body(app, call, req, 1, &s, &has_name, &has_sc, res) != 0) return;
+  if (no_query(req, res) || read_body(app, call, req, 1, &s, &has_name, &has_sc, res) != 0) return 0;
   fc_err_clear(&err);
   if (gw_random_token("sc_", 12, s.id, sizeof s.id) != 0) {
     gw_response_error(res, 503, "no_randomness", "the system has no randomness");
-    return;
+    return 0;
   }
   snprintf(s.tenant, sizeof s.tenant, "%s", call->tenant);
   s.created_at = s.updated_at = (int64_t)time(NULL);
@@ -233,47 +234,51 @@ GW_HANDLER(gw_handle_scenario_create) {
     snprintf(loc, sizeof loc, "/v1/treasury/scenarios/%s", s.id);
     gw_response_header(res, "Location", loc);
   }
+  return 0;
 }
 
 GW_HANDLER(gw_handle_scenario_get) {
   gw_scenario s;
   fc_err err;
-  if (no_query(req, res)) return;
+  if (no_query(req, res)) return 0;
   fc_err_clear(&err);
   int rc = gw_db_scenario_get(app->db, call->tenant, call->param, &s, &err);
   row_answer(res, rc, &err, 200, &s);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_scenario_update) {
   gw_scenario in, out;
   fc_err err;
   int has_name, has_sc;
-  if (no_query(req, res)) return;
+  if (no_query(req, res)) return 0;
   fc_err_clear(&err);
   /* An unknown id is a 404 before the body is judged against the data. */
   int rc = gw_db_scenario_get(app->db, call->tenant, call->param, &out, &err);
   if (rc != FC_OK) {
     db_error(res, rc, &err);
-    return;
+    return 0;
   }
   memset(&in, 0, sizeof in);
-  if (read_body(app, call, req, 0, &in, &has_name, &has_sc, res) != 0) return;
+  if (read_body(app, call, req, 0, &in, &has_name, &has_sc, res) != 0) return 0;
   rc = gw_db_scenario_update(app->db, call->tenant, call->param, has_name ? in.name : NULL, has_sc ? in.scenario : NULL,
                              (int64_t)time(NULL), &out, &err);
   row_answer(res, rc, &err, 200, &out);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_scenario_delete) {
   fc_err err;
-  if (no_query(req, res)) return;
+  if (no_query(req, res)) return 0;
   fc_err_clear(&err);
   int rc = gw_db_scenario_delete(app->db, call->tenant, call->param, &err);
   if (rc != FC_OK) {
     db_error(res, rc, &err);
-    return;
+    return 0;
   }
   answer(res, 200);
   fc_buf_puts(&res->body, "{\"id\":");
   fc_buf_json_str(&res->body, call->param);
   fc_buf_puts(&res->body, ",\"deleted\":true}");
+  return 0;
 }

@@ -79,9 +79,9 @@ GW_HANDLER(gw_handle_session_create) {
   fc_err err;
   if (!app->sessions) {
     gw_response_error(res, 503, "unavailable", "sessions are not enabled on this server");
-    return;
+    return 0;
   }
-  if (empty_body(req, res) != 0) return;
+  if (empty_body(req, res) != 0) return 0;
   int64_t now = (int64_t)time(NULL), ttl = gw_sessions_ttl(app->sessions);
   fc_err_clear(&err);
   int rc = gw_session_generate(call->tenant, call->key_id, now, ttl, &s, token);
@@ -90,7 +90,7 @@ GW_HANDLER(gw_handle_session_create) {
   if (rc == FC_OK) tell_nodes(app);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
-    return;
+    return 0;
   }
   fc_time_format(s.created_at, created);
   fc_time_format(s.expires_at, expires);
@@ -98,6 +98,7 @@ GW_HANDLER(gw_handle_session_create) {
   answer(res, 201,
          json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "session_id", s.id, "tenant_id", s.tenant, "key_id", s.key_id,
                    "created_at", created, "expires_at", expires, "ttl_seconds", (json_int_t)ttl));
+  return 0;
 }
 
 GW_HANDLER(gw_handle_session_delete) {
@@ -112,11 +113,11 @@ GW_HANDLER(gw_handle_session_delete) {
   fc_err_clear(&err);
   if (!app->sessions) {
     gw_response_error(res, 503, "unavailable", "sessions are not enabled on this server");
-    return;
+    return 0;
   }
   if (req->body.len > 0) {
     gw_response_error(res, 400, "invalid_request", "ending a session takes no body");
-    return;
+    return 0;
   }
   if (has_cookie) {
     /* Only a session of the caller's own tenant: a key of one tenant
@@ -133,7 +134,7 @@ GW_HANDLER(gw_handle_session_delete) {
   }
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
-    return;
+    return 0;
   }
   if (changed > 0) tell_nodes(app);
   /* PostgreSQL: sessions other nodes opened are ended too; the database
@@ -141,4 +142,5 @@ GW_HANDLER(gw_handle_session_delete) {
   if (gw_db_is_postgres(app->db)) n = changed;
   gw_session_set_cookie(res, "", 0, gw_request_is_https(req));
   answer(res, 200, json_pack("{s:I}", "revoked", (json_int_t)n));
+  return 0;
 }

@@ -111,7 +111,7 @@ GW_HANDLER(gw_handle_treasury_snapshot) {
   char now_s[FC_TIME_STR];
   if (req->query[0] != '\0') {
     gw_response_error(res, 400, "invalid_parameter", "the snapshot takes no parameters");
-    return;
+    return 0;
   }
   fc_err_clear(&err);
   fc_treasury *t = fc_treasury_create(NULL);
@@ -119,7 +119,7 @@ GW_HANDLER(gw_handle_treasury_snapshot) {
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
     fc_treasury_destroy(t);
-    return;
+    return 0;
   }
   int64_t as_of = fc_treasury_default_now(t, call->tenant);
   fc_time_format((int64_t)time(NULL), now_s);
@@ -139,4 +139,5 @@ GW_HANDLER(gw_handle_treasury_snapshot) {
   free(text);
   json_decref(j);
   fc_treasury_destroy(t);
+  return 0;
 }

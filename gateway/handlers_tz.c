@@ -72,16 +72,16 @@ static const gw_tz *read_zone(const gw_request *req, gw_response *res) {
 GW_HANDLER(gw_handle_admin_tenant_zone_put) {
   fc_err err;
   const gw_tz *z = read_zone(req, res);
-  if (!z) return;
+  if (!z) return 0;
   fc_err_clear(&err);
   int rc = gw_db_tenant_zone_set(app->db, call->param, z, &err);
   if (rc == FC_ENOTFOUND) {
     gw_response_error(res, 404, "not_found", "%s", err.msg);
-    return;
+    return 0;
   }
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
-    return;
+    return 0;
   }
   gw_cache_invalidate(app->cache, call->param);
 #ifdef FC_WITH_REDIS
@@ -92,7 +92,7 @@ GW_HANDLER(gw_handle_admin_tenant_zone_put) {
                       "the time zone is stored, but the other nodes' cached insights could not be "
                       "invalidated (the shared store is unreachable); repeating the same request is safe");
     gw_response_header(res, "Retry-After", "1");
-    return;
+    return 0;
   }
 #endif
   if (app->registry) {
@@ -102,6 +102,7 @@ GW_HANDLER(gw_handle_admin_tenant_zone_put) {
     gw_registry_request(app->registry, call->param, &o);
   }
   answer_zone(res, 200, call->param, gw_tz_is_utc(z) ? NULL : z);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_admin_tenant_zone_get) {
@@ -114,13 +115,14 @@ GW_HANDLER(gw_handle_admin_tenant_zone_get) {
   int rc = gw_db_tenant_exists(app->db, call->param, &exists, &err);
   if (rc == FC_OK && !exists) {
     gw_response_error(res, 404, "not_found", "no tenant '%s'", call->param);
-    return;
+    return 0;
   }
   if (rc == FC_OK) rc = gw_db_tenant_zone(app->db, call->param, name, &err);
   if (rc == FC_OK && name[0]) rc = gw_tz_get(name, &z, &err);
   if (rc != FC_OK) {
     gw_response_fc_error(res, rc, &err);
-    return;
+    return 0;
   }
   answer_zone(res, 200, call->param, z);
+  return 0;
 }

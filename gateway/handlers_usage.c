@@ -32,7 +32,7 @@ GW_HANDLER(gw_handle_usage) {
                                                 : 0;
     if (!bit || (seen & bit)) {
       gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return;
+      return 0;
     }
     seen |= bit;
     if (bit == 1) {
@@ -42,27 +42,27 @@ GW_HANDLER(gw_handle_usage) {
       int64_t *t = bit == 2 ? &from : &to;
       if (fc_time_parse(val, strlen(val), t, &err) != FC_OK) {
         gw_response_error(res, 400, "invalid_parameter", "%s: %s", key, err.msg);
-        return;
+        return 0;
       }
     } else if (strcmp(val, "hour") == 0 || strcmp(val, "day") == 0) {
       by_hour = val[0] == 'h';
     } else {
       gw_response_error(res, 400, "invalid_parameter", "granularity: expected day or hour");
-      return;
+      return 0;
     }
   }
   if (r < 0) {
     gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return;
+    return 0;
   }
   if (to <= from) {
     gw_response_error(res, 400, "invalid_parameter", "to must be after from");
-    return;
+    return 0;
   }
   if (call->caller == GW_CALLER_PARTNER) {
     if (has_tenant && strcmp(tenant, call->tenant) != 0) {
       gw_response_error(res, 403, "forbidden", "a key reads only its own tenant's usage");
-      return;
+      return 0;
     }
     snprintf(tenant, sizeof tenant, "%s", call->tenant);
     has_tenant = 1;
@@ -91,4 +91,5 @@ GW_HANDLER(gw_handle_usage) {
     gw_response_fc_error(res, rc, &err);
   }
   fc_buf_free(&rows);
+  return 0;
 }

@@ -216,12 +216,14 @@ void gw_response_init(gw_response *r) {
   memset(r, 0, sizeof *r);
   fc_buf_init(&r->headers);
   fc_buf_init(&r->body);
+  fc_buf_init(&r->fail_detail);
   r->status = 200;
 }
 
 void gw_response_free(gw_response *r) {
   fc_buf_free(&r->headers);
   fc_buf_free(&r->body);
+  fc_buf_free(&r->fail_detail);
 }
 
 void gw_response_reset(gw_response *r) {
@@ -230,6 +232,8 @@ void gw_response_reset(gw_response *r) {
   r->status = 200;
   r->content_type = NULL;
   r->head_only = r->close = r->no_store = 0;
+  fc_err_clear(&r->fail);
+  fc_buf_reset(&r->fail_detail);
 }
 
 void gw_response_header(gw_response *r, const char *name, const char *value) {

@@ -24,6 +24,7 @@
 #include <llhttp.h>
 
 #include "fc/buf.h"
+#include "fc/status.h"
 
 #define GW_MAX_HEAD    8192
 #define GW_MAX_HEADERS 64
@@ -104,6 +105,11 @@ typedef struct gw_response {
    * empty. gw_response_reset keeps it: it belongs to the request, and an
    * answer replaced late (a failed metering commit) still carries it. */
   char request_id[GW_REQUEST_ID_MAX + 1];
+  /* A handler's failure (fail.h): its status and message, and more members
+   * of the error object (a batch's rows), made the error answer by
+   * gw_handler_run. */
+  fc_err fail;
+  fc_buf fail_detail;
 } gw_response;
 
 void gw_response_init(gw_response *r);

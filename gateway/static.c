@@ -127,16 +127,16 @@ GW_HANDLER(gw_handle_static) {
   struct stat st;
   if (!app->web_root) {
     gw_response_error(res, 404, "not_found", "no web directory configured");
-    return;
+    return 0;
   }
   if (bad_escape(req->path) || strchr(req->path, '\\') ||
       gw_url_decode(req->path, strlen(req->path), decoded, sizeof decoded, 0) < 0 || strchr(decoded, '\\') ||
       check_segments(decoded) != 0) {
     gw_response_error(res, 400, "bad_path", "path is not a plain file path");
-    return;
+    return 0;
   }
   int fd = open_file(app, decoded, res, &st);
-  if (fd < 0) return;
+  if (fd < 0) return 0;
   char etag[96];
   snprintf(etag, sizeof etag, "W/\"%llx-%llx-%lx\"", (unsigned long long)st.st_size,
            (unsigned long long)st.st_mtim.tv_sec, (unsigned long)st.st_mtim.tv_nsec);
@@ -154,4 +154,5 @@ GW_HANDLER(gw_handle_static) {
     res->content_type = mime_type(decoded[strlen(decoded) - 1] == '/' ? "index.html" : decoded);
   }
   close(fd);
+  return 0;
 }
