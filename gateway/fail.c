@@ -106,5 +106,8 @@ void gw_handler_run(const gw_route *r, const gw_app *app, const gw_call *call, c
   fc_err_clear(&res->fail);
   fc_buf_reset(&res->fail_detail);
   int rc = r->fn(app, call, req, res);
+  /* A recorded failure is answered even when a caller forgot to pass its
+   * status on: never a 200 with a half-written body. */
+  if (rc >= 0 && res->fail.code < 0) rc = res->fail.code;
   if (rc < 0) gw_response_fail(res, rc);
 }

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "fail.h"
 #include "handlers.h"
 #include "scenarios.h"
 #include "webhooks.h"
@@ -48,17 +49,17 @@ static void answer(gw_response *res, int status) {
   gw_response_header(res, "Cache-Control", "no-store");
 }
 
-static void db_error(gw_response *res, int rc, const fc_err *err) {
-  if (rc == FC_EDUP) gw_response_error(res, 409, "name_taken", "%s", err->msg);
-  else if (rc == FC_ERANGE) gw_response_error(res, 409, "too_many_scenarios", "%s", err->msg);
-  else if (rc == FC_ENOTFOUND) gw_response_error(res, 404, "not_found", "%s", err->msg);
-  else gw_response_fc_error(res, rc, err);
+/* The store's refusals in this API's words. */
+static int db_error(gw_response *res, int rc, const fc_err *err) {
+  if (rc == FC_EDUP) return gw_fail(res, GW_ENAME_TAKEN, "%s", err->msg);
+  if (rc == FC_ERANGE) return gw_fail(res, GW_ESCENARIO_CAP, "%s", err->msg);
+  if (rc == FC_ENOTFOUND) return gw_fail(res, GW_ENOTFOUND, "%s", err->msg);
+  return gw_fail_err(res, rc, err);
 }
 
 static int no_query(const gw_request *req, gw_response *res) {
   if (!req->query[0]) return 0;
-  gw_response_error(res, 400, "invalid_parameter", "saved scenarios take no query parameters");
-  return -1;
+  return gw_fail(res, GW_EPARAM, "saved scenarios take no query parameters");
 }
 
 /* ---- the body ---- */
@@ -75,78 +76,69 @@ static size_t code_points(const char *s) {
 static int read_name(json_t *v, char *out, size_t cap, gw_response *res) {
   const char *s = json_string_value(v);
   if (!s || strlen(s) != json_string_length(v)) {
-    gw_response_error(res, 400, "invalid_field", "name: expected a string");
-    return -1;
+    return gw_fail(res, GW_EFIELD, "name: expected a string");
   }
   while (*s == ' ' || *s == '\t') s++;
   size_t n = strlen(s);
   while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
   for (size_t i = 0; i < n; i++)
     if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-      gw_response_error(res, 400, "invalid_field",
-                        "name: control characters (line breaks, tabs inside) are not allowed");
-      return -1;
+      return gw_fail(res, GW_EFIELD, "name: control characters (line breaks, tabs inside) are not allowed");
     }
   if (n == 0 || n >= cap) {
-    gw_response_error(res, 400, "invalid_field", "name: give the scenario a name of 1 to %d characters",
-                      GW_SCENARIO_NAME_MAX);
-    return -1;
+    return gw_fail(res, GW_EFIELD, "name: give the scenario a name of 1 to %d characters", GW_SCENARIO_NAME_MAX);
   }
   memcpy(out, s, n);
   out[n] = '\0';
   if (code_points(out) > GW_SCENARIO_NAME_MAX) {
-    gw_response_error(res, 400, "invalid_field", "name: at most %d characters (this one has %zu)", GW_SCENARIO_NAME_MAX,
-                      code_points(out));
-    return -1;
+    return gw_fail(res, GW_EFIELD, "name: at most %d characters (this one has %zu)", GW_SCENARIO_NAME_MAX,
+                   code_points(out));
   }
   return 0;
 }
 
 /* 0 when the core applies the scenario text to a copy of the tenant's
- * data; else -1 after a 400 naming what it refused (5xx when the data
- * could not be read). */
+ * data; else a 400 naming what it refused (5xx when the data could not be
+ * read). */
 static int check_on_data(const gw_app *app, const gw_call *call, const char *text, size_t len, gw_response *res) {
   fc_err err;
   fc_err_clear(&err);
   fc_treasury *t = fc_treasury_create(NULL), *applied = NULL;
   int rc = t ? gw_db_load_tenant(app->db, call->tenant, t, &err) : fc_err_set(&err, FC_ENOMEM, "out of memory");
-  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
   else if ((rc = fc_whatif_apply(t, call->tenant, text, len, &applied, &err)) == FC_ENOMEM)
-    gw_response_fc_error(res, rc, &err);
-  else if (rc != FC_OK)
-    gw_response_error(res, 400, "invalid_scenario", "scenario: %s", err.msg[0] ? err.msg : fc_strerror(rc));
+    rc = gw_fail_err(res, rc, &err);
+  else if (rc != FC_OK) rc = gw_fail(res, GW_ESCENARIO, "scenario: %s", err.msg[0] ? err.msg : fc_strerror(rc));
   fc_treasury_destroy(applied);
   fc_treasury_destroy(t);
-  return rc == FC_OK ? 0 : -1;
+  return rc;
 }
 
 /* "scenario": a non-empty object within the size cap that the core
  * applies to the tenant's data; its compact text into out. */
 static int read_scenario(const gw_app *app, const gw_call *call, json_t *v, char *out, gw_response *res) {
   if (!json_is_object(v) || json_object_size(v) == 0) {
-    gw_response_error(res, 400, "invalid_field",
-                      "scenario: expected a what-if object with at least one change (transfers, streams, accounts, "
-                      "cancel_transfers, pause_streams, resume_streams, stream_rates)");
-    return -1;
+    return gw_fail(res, GW_EFIELD,
+                   "scenario: expected a what-if object with at least one change (transfers, streams, accounts, "
+                   "cancel_transfers, pause_streams, resume_streams, stream_rates)");
   }
   char *text = json_dumps(v, JSON_COMPACT);
   size_t len = text ? strlen(text) : 0;
-  int rc = -1;
+  int rc;
   if (!text) {
-    gw_response_error(res, 503, "unavailable", "out of memory");
+    rc = gw_fail(res, GW_EUNAVAILABLE, "out of memory");
   } else if (len > GW_SCENARIO_BYTES_MAX) {
-    gw_response_error(res, 400, "scenario_too_large", "scenario: at most %d bytes of JSON are kept (this one has %zu)",
-                      GW_SCENARIO_BYTES_MAX, len);
-  } else if (check_on_data(app, call, text, len, res) == 0) {
+    rc = gw_fail(res, GW_ESCENARIO_SIZE, "scenario: at most %d bytes of JSON are kept (this one has %zu)",
+                 GW_SCENARIO_BYTES_MAX, len);
+  } else if ((rc = check_on_data(app, call, text, len, res)) == 0) {
     memcpy(out, text, len + 1);
-    rc = 0;
   }
   free(text);
   return rc;
 }
 
 /* The body's "name" and "scenario" (either may be required) into s;
- * *has_name, *has_scenario say which were given. -1 after an error. */
+ * *has_name, *has_scenario say which were given. */
 static int read_body(const gw_app *app, const gw_call *call, const gw_request *req, int need_both, gw_scenario *s,
                      int *has_name, int *has_scenario, gw_response *res) {
   json_error_t je;
@@ -154,27 +146,24 @@ static int read_body(const gw_app *app, const gw_call *call, const gw_request *r
   const char *k;
   int rc = 0;
   if (!j || !json_is_object(j)) {
-    gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
+    rc = gw_fail(res, GW_EJSON, "body: %s", j ? "expected a JSON object" : je.text);
     json_decref(j);
-    return -1;
+    return rc;
   }
   json_object_foreach(j, k, v) {
     if (strcmp(k, "name") && strcmp(k, "scenario")) {
-      gw_response_error(res, 400, "unknown_field", "unknown field '%s' (a saved scenario has a name and a scenario)",
-                        k);
+      rc = gw_fail(res, GW_EUNKNOWN_FIELD, "unknown field '%s' (a saved scenario has a name and a scenario)", k);
       json_decref(j);
-      return -1;
+      return rc;
     }
   }
   json_t *name = json_object_get(j, "name"), *sc = json_object_get(j, "scenario");
   *has_name = name != NULL;
   *has_scenario = sc != NULL;
   if (need_both && (!name || !sc)) {
-    gw_response_error(res, 400, "missing_field", "%s: required", !name ? "name" : "scenario");
-    rc = -1;
+    rc = gw_fail(res, GW_EMISSING_FIELD, "%s: required", !name ? "name" : "scenario");
   } else if (!name && !sc) {
-    gw_response_error(res, 400, "missing_field", "give a new name, a new scenario or both");
-    rc = -1;
+    rc = gw_fail(res, GW_EMISSING_FIELD, "give a new name, a new scenario or both");
   }
   if (rc == 0 && name) rc = read_name(name, s->name, sizeof s->name, res);
   if (rc == 0 && sc) rc = read_scenario(app, call, sc, s->scenario, res);
@@ -188,12 +177,13 @@ GW_HANDLER(gw_handle_scenarios_list) {
   fc_buf list;
   size_t count = 0;
   fc_err err;
-  if (no_query(req, res)) return 0;
+  int rc = no_query(req, res);
+  if (rc != 0) return rc;
   fc_err_clear(&err);
   fc_buf_init(&list);
-  int rc = gw_db_scenarios_write_json(app->db, call->tenant, &list, &count, &err);
+  rc = gw_db_scenarios_write_json(app->db, call->tenant, &list, &count, &err);
   if (rc != FC_OK) {
-    db_error(res, rc, &err);
+    rc = db_error(res, rc, &err);
   } else {
     answer(res, 200);
     fc_buf_printf(&res->body, "{\"count\":%zu,\"limit\":%d,\"scenarios\":", count, GW_SCENARIOS_MAX);
@@ -201,81 +191,71 @@ GW_HANDLER(gw_handle_scenarios_list) {
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&list);
-  return 0;
+  return rc;
 }
 
 /* The row answered with status, or the database's error. */
-static void row_answer(gw_response *res, int rc, const fc_err *err, int status, const gw_scenario *s) {
-  if (rc != FC_OK) {
-    db_error(res, rc, err);
-    return;
-  }
+static int row_answer(gw_response *res, int rc, const fc_err *err, int status, const gw_scenario *s) {
+  if (rc != FC_OK) return db_error(res, rc, err);
   answer(res, status);
   gw_scenario_json(s, &res->body);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_scenario_create) {
   gw_scenario s;
   fc_err err;
-  int has_name, has_sc;
+  int has_name, has_sc, rc;
   memset(&s, 0, sizeof s);
-  if (no_query(req, res) || read_body(app, call, req, 1, &s, &has_name, &has_sc, res) != 0) return 0;
+  if ((rc = no_query(req, res)) != 0 || (rc = read_body(app, call, req, 1, &s, &has_name, &has_sc, res)) != 0)
+    return rc;
   fc_err_clear(&err);
-  if (gw_random_token("sc_", 12, s.id, sizeof s.id) != 0) {
-    gw_response_error(res, 503, "no_randomness", "the system has no randomness");
-    return 0;
-  }
+  if (gw_random_token("sc_", 12, s.id, sizeof s.id) != 0)
+    return gw_fail(res, GW_ENORANDOM, "the system has no randomness");
   snprintf(s.tenant, sizeof s.tenant, "%s", call->tenant);
   s.created_at = s.updated_at = (int64_t)time(NULL);
-  int rc = gw_db_scenario_insert(app->db, &s, &err);
-  row_answer(res, rc, &err, 201, &s);
+  rc = row_answer(res, gw_db_scenario_insert(app->db, &s, &err), &err, 201, &s);
   if (rc == FC_OK) {
     char loc[96];
     snprintf(loc, sizeof loc, "/v1/treasury/scenarios/%s", s.id);
     gw_response_header(res, "Location", loc);
   }
-  return 0;
+  return rc;
 }
 
 GW_HANDLER(gw_handle_scenario_get) {
   gw_scenario s;
   fc_err err;
-  if (no_query(req, res)) return 0;
+  int rc = no_query(req, res);
+  if (rc != 0) return rc;
   fc_err_clear(&err);
-  int rc = gw_db_scenario_get(app->db, call->tenant, call->param, &s, &err);
-  row_answer(res, rc, &err, 200, &s);
-  return 0;
+  return row_answer(res, gw_db_scenario_get(app->db, call->tenant, call->param, &s, &err), &err, 200, &s);
 }
 
 GW_HANDLER(gw_handle_scenario_update) {
   gw_scenario in, out;
   fc_err err;
   int has_name, has_sc;
-  if (no_query(req, res)) return 0;
+  int rc = no_query(req, res);
+  if (rc != 0) return rc;
   fc_err_clear(&err);
   /* An unknown id is a 404 before the body is judged against the data. */
-  int rc = gw_db_scenario_get(app->db, call->tenant, call->param, &out, &err);
-  if (rc != FC_OK) {
-    db_error(res, rc, &err);
-    return 0;
-  }
+  rc = gw_db_scenario_get(app->db, call->tenant, call->param, &out, &err);
+  if (rc != FC_OK) return db_error(res, rc, &err);
   memset(&in, 0, sizeof in);
-  if (read_body(app, call, req, 0, &in, &has_name, &has_sc, res) != 0) return 0;
+  if ((rc = read_body(app, call, req, 0, &in, &has_name, &has_sc, res)) != 0) return rc;
   rc = gw_db_scenario_update(app->db, call->tenant, call->param, has_name ? in.name : NULL, has_sc ? in.scenario : NULL,
                              (int64_t)time(NULL), &out, &err);
-  row_answer(res, rc, &err, 200, &out);
-  return 0;
+  return row_answer(res, rc, &err, 200, &out);
 }
 
 GW_HANDLER(gw_handle_scenario_delete) {
   fc_err err;
-  if (no_query(req, res)) return 0;
+  int rc = no_query(req, res);
+  if (rc != 0) return rc;
   fc_err_clear(&err);
-  int rc = gw_db_scenario_delete(app->db, call->tenant, call->param, &err);
-  if (rc != FC_OK) {
-    db_error(res, rc, &err);
-    return 0;
-  }
+  rc = gw_db_scenario_delete(app->db, call->tenant, call->param, &err);
+  if (rc != FC_OK) return db_error(res, rc, &err);
   answer(res, 200);
   fc_buf_puts(&res->body, "{\"id\":");
   fc_buf_json_str(&res->body, call->param);
