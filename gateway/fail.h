@@ -86,6 +86,10 @@ int gw_fail_capability(gw_response *res, const gw_tier *t, const char *limit, co
 #endif
     ;
 
+/* The status a helper recorded in res, for one that returns NULL after a
+ * failure: `if (!(j = read_object(req, fields, res))) return gw_failed(res);`. */
+static inline int gw_failed(const gw_response *res) { return res->fail.code; }
+
 /* Calls the route's handler; when it returns a negative status, replaces
  * whatever it wrote with the error answer (the one place one is written
  * for a handler). */

@@ -5,6 +5,7 @@
 #ifndef GW_HANDLERS_H
 #define GW_HANDLERS_H
 
+#include "fail.h"
 #include "router.h"
 
 #include "fc/records.h"

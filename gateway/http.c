@@ -8,6 +8,8 @@
  */
 #include "http.h"
 
+#include "fail.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -439,15 +441,13 @@ int gw_query_allowed(const char *query, const char *const *allowed, char *vals, 
     for (i = 0; allowed[i] && strcmp(allowed[i], key) != 0; i++) {
     }
     if (!allowed[i] || i >= 32 || (seen & (1u << i))) {
-      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return -1;
+      return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", key);
     }
     seen |= 1u << i;
     snprintf(vals + i * cap, cap, "%s", val);
   }
   if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return -1;
+    return gw_fail(res, GW_EPARAM, "malformed query string");
   }
   return 0;
 }
