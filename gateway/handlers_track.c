@@ -72,32 +72,25 @@ GW_HANDLER(gw_handle_treasury_track) {
   static const char *const allowed[] = {"currency", "method", "limit", NULL};
   char vals[3][64], kind[80];
   fc_err err;
-  if (gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res) != 0) return 0;
+  int rc = gw_query_allowed(req->query, allowed, vals[0], sizeof vals[0], res);
+  if (rc != 0) return rc;
   const char *ccy = vals[0], *method = vals[1][0] ? vals[1] : "rule";
   /* Digits only: strtol would also take spaces and a sign. */
   int digits = vals[2][0] && strspn(vals[2], "0123456789") == strlen(vals[2]) && strlen(vals[2]) <= 3;
   long limit = !vals[2][0] ? 1 : digits ? strtol(vals[2], NULL, 10) : -1;
-  if (!valid_code(ccy)) {
-    gw_response_error(res, 400, "invalid_parameter", "currency: required, a code of upper-case letters or digits");
-    return 0;
-  }
-  if (strcmp(method, "rule") && strcmp(method, "ml") && strcmp(method, "gbdt")) {
-    gw_response_error(res, 400, "invalid_parameter", "method: expected rule, ml or gbdt");
-    return 0;
-  }
-  if (limit < 1 || limit > GW_TRACK_LIMIT_MAX) {
-    gw_response_error(res, 400, "invalid_parameter", "limit: expected a whole number of projections in 1..%d",
-                      GW_TRACK_LIMIT_MAX);
-    return 0;
-  }
+  if (!valid_code(ccy)) return gw_fail(res, GW_EPARAM, "currency: required, a code of upper-case letters or digits");
+  if (strcmp(method, "rule") && strcmp(method, "ml") && strcmp(method, "gbdt"))
+    return gw_fail(res, GW_EPARAM, "method: expected rule, ml or gbdt");
+  if (limit < 1 || limit > GW_TRACK_LIMIT_MAX)
+    return gw_fail(res, GW_EPARAM, "limit: expected a whole number of projections in 1..%d", GW_TRACK_LIMIT_MAX);
   snprintf(kind, sizeof kind, "treasury_%s", method);
   fc_buf list;
   fc_buf_init(&list);
   fc_err_clear(&err);
   track_out t = {&list, 0};
-  int rc = gw_db_track_each(app->db, call->tenant, kind, ccy, (size_t)limit, write_one, &t, &err);
+  rc = gw_db_track_each(app->db, call->tenant, kind, ccy, (size_t)limit, write_one, &t, &err);
   if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   } else {
     res->status = 200;
     res->content_type = "application/json";
@@ -110,5 +103,5 @@ GW_HANDLER(gw_handle_treasury_track) {
     fc_buf_puts(&res->body, "]}");
   }
   fc_buf_free(&list);
-  return 0;
+  return rc;
 }
