@@ -22,7 +22,6 @@
 
 #include <jansson.h>
 
-#include "fail.h"
 #include "handlers.h"
 #include "scenarios.h"
 #include "webhooks.h"
@@ -75,25 +74,20 @@ static size_t code_points(const char *s) {
  * no control characters; into out. */
 static int read_name(json_t *v, char *out, size_t cap, gw_response *res) {
   const char *s = json_string_value(v);
-  if (!s || strlen(s) != json_string_length(v)) {
-    return gw_fail(res, GW_EFIELD, "name: expected a string");
-  }
+  if (!s || strlen(s) != json_string_length(v)) return gw_fail(res, GW_EFIELD, "name: expected a string");
   while (*s == ' ' || *s == '\t') s++;
   size_t n = strlen(s);
   while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
   for (size_t i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
       return gw_fail(res, GW_EFIELD, "name: control characters (line breaks, tabs inside) are not allowed");
-    }
-  if (n == 0 || n >= cap) {
+  if (n == 0 || n >= cap)
     return gw_fail(res, GW_EFIELD, "name: give the scenario a name of 1 to %d characters", GW_SCENARIO_NAME_MAX);
-  }
   memcpy(out, s, n);
   out[n] = '\0';
-  if (code_points(out) > GW_SCENARIO_NAME_MAX) {
+  if (code_points(out) > GW_SCENARIO_NAME_MAX)
     return gw_fail(res, GW_EFIELD, "name: at most %d characters (this one has %zu)", GW_SCENARIO_NAME_MAX,
                    code_points(out));
-  }
   return 0;
 }
 
@@ -117,11 +111,10 @@ static int check_on_data(const gw_app *app, const gw_call *call, const char *tex
 /* "scenario": a non-empty object within the size cap that the core
  * applies to the tenant's data; its compact text into out. */
 static int read_scenario(const gw_app *app, const gw_call *call, json_t *v, char *out, gw_response *res) {
-  if (!json_is_object(v) || json_object_size(v) == 0) {
+  if (!json_is_object(v) || json_object_size(v) == 0)
     return gw_fail(res, GW_EFIELD,
                    "scenario: expected a what-if object with at least one change (transfers, streams, accounts, "
                    "cancel_transfers, pause_streams, resume_streams, stream_rates)");
-  }
   char *text = json_dumps(v, JSON_COMPACT);
   size_t len = text ? strlen(text) : 0;
   int rc;
