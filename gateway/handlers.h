@@ -20,8 +20,8 @@ GW_HANDLER(gw_handle_healthz);
 GW_HANDLER(gw_handle_metrics);
 /* GET /v1/reports/treasury/projection?currency=&horizon=&now= */
 GW_HANDLER(gw_handle_projection);
-/* GET /v1/insights/segments, revenue-forecast, trends, cash-flow; POST /v1/what-if
- * (handlers_insights.c). */
+/* GET /v1/insights/segments, revenue-forecast, trends, cash-flow
+ * (handlers_insights.c); POST /v1/what-if (handlers_whatif.c). */
 GW_HANDLER(gw_handle_segments);
 GW_HANDLER(gw_handle_revenue_forecast);
 GW_HANDLER(gw_handle_trends);

@@ -1,4 +1,4 @@
-/* handlers_insights.c: segments, revenue forecast, cash flow and what-if,
+/* handlers_insights.c: segments, revenue forecast, trends and cash flow,
  * each over the key's tenant's stored data only.
  *
  * Capabilities come from the key's tier and are checked before any work:
@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "db.h"
 #include "db_rollups.h"
@@ -30,9 +28,6 @@
 #include "fc/cashflow.h"
 #include "fc/projection.h"
 #include "fc/projection_ml.h"
-#include "fc/project.h"
-#include "flowmodels.h"
-#include "fc/whatif.h"
 #include "fc/segments.h"
 #include "fc/time.h"
 #include "fc/treasury.h"
@@ -970,122 +965,5 @@ GW_HANDLER(gw_handle_cash_flow) {
     rc = gw_fail_err(res, rc, &err);
   }
   fc_treasury_destroy(t);
-  return rc;
-}
-
-/* ---- what-if ---- */
-
-static int body_string(json_t *j, const char *name, const char **out, gw_response *res) {
-  json_t *v = json_object_get(j, name);
-  *out = NULL;
-  if (!v) return 0;
-  if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) || json_string_length(v) > 1024)
-    return gw_fail(res, GW_EFIELD, "%s: expected a string", name);
-  *out = json_string_value(v);
-  return 0;
-}
-
-/* POST /v1/what-if {"horizon", "now", "currency", "floors", "method", and
- * the scenario's members (core/include/fc/whatif.h): "transfers",
- * "streams", "accounts", "cancel_transfers", "pause_streams",
- * "resume_streams", "stream_rates"}: the projection of the tenant's data
- * with the scenario applied to a copy, by the core's one what-if
- * implementation (the WASM page uses the same). Unknown fields are a 400. */
-static const char *const projection_fields[] = {"horizon", "now", "currency", "floors", "method", NULL};
-static const char *const scenario_fields[] = {"transfers",     "streams",        "accounts",     "cancel_transfers",
-                                              "pause_streams", "resume_streams", "stream_rates", NULL};
-
-static int in_list(const char *const *list, const char *k) {
-  for (size_t i = 0; list[i]; i++)
-    if (!strcmp(list[i], k)) return 1;
-  return 0;
-}
-
-GW_HANDLER(gw_handle_what_if) {
-  json_error_t je;
-  fc_err err;
-  fc_projection *proj = NULL;
-  fc_treasury *t = NULL, *changed = NULL;
-  char *scenario_text = NULL;
-  json_t *scenario = NULL;
-  int rc;
-  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
-  if (!j || !json_is_object(j)) {
-    rc = gw_fail(res, GW_EJSON, "body: %s", j ? "expected a JSON object" : je.text);
-    json_decref(j);
-    return rc;
-  }
-  const char *k, *now_s, *ccy, *floors, *method;
-  json_t *v;
-  scenario = json_object();
-  json_object_foreach(j, k, v) {
-    if (in_list(scenario_fields, k)) {
-      json_object_set(scenario, k, v);
-    } else if (!in_list(projection_fields, k)) {
-      rc = gw_fail(res, GW_EUNKNOWN_FIELD, "unknown field '%s'", k);
-      goto done;
-    }
-  }
-  json_t *hz = json_object_get(j, "horizon");
-  int horizon = 48;
-  if (hz &&
-      (!json_is_integer(hz) || json_integer_value(hz) < FC_HORIZON_MIN || json_integer_value(hz) > FC_HORIZON_MAX)) {
-    rc = gw_fail(res, GW_EFIELD, "horizon: expected whole hours in %d..%d", FC_HORIZON_MIN, FC_HORIZON_MAX);
-    goto done;
-  }
-  if (hz) horizon = (int)json_integer_value(hz);
-  if (body_string(j, "now", &now_s, res) || body_string(j, "currency", &ccy, res) ||
-      body_string(j, "floors", &floors, res) || body_string(j, "method", &method, res)) {
-    rc = gw_failed(res);
-    goto done;
-  }
-  fc_project_request pr = fc_project_defaults();
-  if (method && fc_project_method_parse(method, &pr.method, &err) != FC_OK) {
-    rc = gw_fail(res, GW_EFIELD, "method: expected \"rule\", \"ml\" or \"gbdt\"");
-    goto done;
-  }
-  if (horizon > call->tier.max_horizon_hours) {
-    rc = gw_fail_capability(res, &call->tier, "max_horizon_hours", "horizon of %d hours", horizon);
-    goto done;
-  }
-  fc_err_clear(&err);
-  scenario_text = json_dumps(scenario, JSON_COMPACT);
-  t = fc_treasury_create(NULL);
-  rc = t && scenario_text ? gw_db_load_tenant(app->db, call->tenant, t, &err) : FC_ENOMEM;
-  int64_t now = FC_TIME_NONE;
-  if (rc == FC_OK && now_s && fc_time_parse(now_s, strlen(now_s), &now, &err) != FC_OK) rc = FC_EINVAL;
-  if (rc == FC_OK && !now_s) now = fc_treasury_default_now(t, call->tenant);
-  if (rc == FC_OK && now == FC_TIME_NONE)
-    rc = fc_err_set(&err, FC_ENOTFOUND, "tenant %s has no transfers; pass now", call->tenant);
-  if (rc == FC_OK) {
-    /* The scenario applies to a copy inside the core; with "ml" the flow
-     * model is fitted on the tenant's history as it is. */
-    pr.p.now = now;
-    pr.p.horizon_hours = horizon;
-    pr.p.tenant_id = call->tenant;
-    pr.p.currency = ccy;
-    pr.p.floors = floors;
-    pr.scenario = scenario_text;
-    pr.scenario_len = strlen(scenario_text);
-    if (pr.method == FC_PROJECT_ML) rc = gw_flowmodels_acquire(app->flowmodels, call->tenant, t, now, &pr.model, &err);
-    if (rc == FC_OK) rc = fc_project(t, &pr, &proj, &err);
-    gw_flowmodels_release(app->flowmodels, pr.model);
-  }
-  if (rc == FC_OK) {
-    json_start(res, call->tenant);
-    fc_buf_puts(&res->body, ",\"scenario\":");
-    fc_buf_puts(&res->body, scenario_text);
-    fc_buf_puts(&res->body, ",\"projection\":");
-    rc = fc_projection_write_json(proj, &res->body);
-    fc_buf_putc(&res->body, '}');
-  }
-  if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
-done:
-  fc_projection_destroy(proj);
-  fc_treasury_destroy(changed);
-  fc_treasury_destroy(t);
-  free(scenario_text);
-  json_decref(scenario);
-  json_decref(j);
   return rc;
 }
