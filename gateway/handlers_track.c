@@ -21,44 +21,67 @@
 #include "fc/projection.h"
 #include "fc/time.h"
 
-static void put_time(fc_buf *out, int64_t t) {
-  char s[FC_TIME_STR];
-  fc_time_format(t, s);
-  fc_buf_printf(out, "\"%s\"", s);
-}
-
 typedef struct track_out {
-  fc_buf *out;
+  fc_jw w; /* over the "projections" array */
   size_t count;
 } track_out;
 
+static void put_time(fc_jw *w, int64_t t) {
+  char s[FC_TIME_STR];
+  fc_time_format(t, s);
+  fc_jw_str(w, s);
+}
+
+/* The recorded path: each hour's end, the quantiles as recorded (17
+ * digits) and the realized balance or null. r is in step order: one pass. */
+static void write_path(fc_jw *w, const gw_prediction *p, const gw_realized *r, size_t nr) {
+  size_t j = 0;
+  fc_jw_array(w);
+  for (size_t i = 0; i < p->horizon; i++) {
+    const double q[3] = {p->lo[i], p->mean[i], p->hi[i]};
+    while (j < nr && r[j].step < (int)i + 1) j++;
+    fc_jw_object(w);
+    fc_jw_key(w, "at");
+    put_time(w, p->origin + (int64_t)(i + 1) * p->step);
+    for (int k = 0; k < 3; k++) {
+      fc_jw_key(w, fc_path_fields[k]);
+      fc_jw_num(w, q[k]);
+    }
+    fc_jw_key(w, "actual");
+    if (j < nr && r[j].step == (int)i + 1) fc_jw_num(w, r[j].actual);
+    else fc_jw_null(w);
+    fc_jw_end(w);
+  }
+  fc_jw_end(w);
+}
+
+/* gw_db_track_each's callback: one projection, an element of the
+ * "projections" array the writer holds open. */
 static int write_one(const gw_prediction *p, const gw_realized *r, size_t nr, void *arg) {
   track_out *t = arg;
-  fc_buf *out = t->out;
-  if (t->count++) fc_buf_putc(out, ',');
-  fc_buf_puts(out, "{\"id\":");
-  fc_buf_json_str(out, p->id);
-  fc_buf_puts(out, ",\"as_of\":");
-  put_time(out, p->origin);
-  fc_buf_puts(out, ",\"served_at\":");
-  put_time(out, p->served_at);
-  fc_buf_puts(out, ",\"model_source\":");
-  fc_buf_json_str(out, p->source);
-  fc_buf_printf(out, ",\"model_version\":%lld,\"horizon\":%zu,\"realized_hours\":%zu,\"recorded\":%s,\"path\":[",
-                (long long)p->version, p->horizon, nr, p->extra ? p->extra : "null");
-  size_t j = 0; /* r is in step order: one pass */
-  for (size_t i = 0; i < p->horizon; i++) {
-    while (j < nr && r[j].step < (int)i + 1) j++;
-    fc_buf_puts(out, i ? ",{\"at\":" : "{\"at\":");
-    put_time(out, p->origin + (int64_t)(i + 1) * p->step);
-    const double q[3] = {p->lo[i], p->mean[i], p->hi[i]};
-    fc_buf_json_fields(out, fc_path_fields, q, 3, -1); /* as recorded: 17 digits */
-    fc_buf_puts(out, ",\"actual\":");
-    if (j < nr && r[j].step == (int)i + 1) fc_buf_json_num(out, r[j].actual);
-    else fc_buf_puts(out, "null");
-    fc_buf_putc(out, '}');
-  }
-  fc_buf_puts(out, "]}");
+  fc_jw *w = &t->w;
+  t->count++;
+  fc_jw_object(w);
+  fc_jw_key(w, "id");
+  fc_jw_str(w, p->id);
+  fc_jw_key(w, "as_of");
+  put_time(w, p->origin);
+  fc_jw_key(w, "served_at");
+  put_time(w, p->served_at);
+  fc_jw_key(w, "model_source");
+  fc_jw_str(w, p->source);
+  fc_jw_key(w, "model_version");
+  fc_jw_int(w, (long long)p->version);
+  fc_jw_key(w, "horizon");
+  fc_jw_int(w, (long long)p->horizon);
+  fc_jw_key(w, "realized_hours");
+  fc_jw_int(w, (long long)nr);
+  fc_jw_key(w, "recorded");
+  if (p->extra) fc_jw_raw(w, p->extra);
+  else fc_jw_null(w);
+  fc_jw_key(w, "path");
+  write_path(w, p, r, nr);
+  fc_jw_end(w);
   return FC_OK;
 }
 
@@ -87,20 +110,32 @@ GW_HANDLER(gw_handle_treasury_track) {
   fc_buf list;
   fc_buf_init(&list);
   fc_err_clear(&err);
-  track_out t = {&list, 0};
+  track_out t = {.count = 0};
+  fc_jw_init(&t.w, &list);
+  fc_jw_array(&t.w);
   rc = gw_db_track_each(app->db, call->tenant, kind, ccy, (size_t)limit, write_one, &t, &err);
+  fc_jw_end(&t.w);
+  if (rc == FC_OK) rc = fc_jw_finish(&t.w);
   if (rc != FC_OK) {
     rc = gw_fail_err(res, rc, &err);
   } else {
+    fc_jw w;
     res->status = 200;
     res->content_type = "application/json";
     gw_response_header(res, "Cache-Control", "no-store");
-    fc_buf_puts(&res->body, "{\"tenant_id\":");
-    fc_buf_json_str(&res->body, call->tenant);
-    fc_buf_printf(&res->body, ",\"currency\":\"%s\",\"method\":\"%s\",\"count\":%zu,\"projections\":[", ccy, method,
-                  t.count);
-    fc_buf_append(&res->body, list.data, list.len);
-    fc_buf_puts(&res->body, "]}");
+    fc_jw_init(&w, &res->body);
+    fc_jw_object(&w);
+    fc_jw_key(&w, "tenant_id");
+    fc_jw_str(&w, call->tenant);
+    fc_jw_key(&w, "currency");
+    fc_jw_str(&w, ccy);
+    fc_jw_key(&w, "method");
+    fc_jw_str(&w, method);
+    fc_jw_key(&w, "count");
+    fc_jw_int(&w, (long long)t.count);
+    fc_jw_key(&w, "projections");
+    fc_jw_raw(&w, list.data);
+    fc_jw_end(&w);
   }
   fc_buf_free(&list);
   return rc;
