@@ -26,10 +26,22 @@ typedef struct track_out {
   size_t count;
 } track_out;
 
-static void put_time(fc_jw *w, int64_t t) {
+/* A member whose value is a time (ISO 8601 UTC), a string or a whole number. */
+static void key_time(fc_jw *w, const char *key, int64_t t) {
   char s[FC_TIME_STR];
   fc_time_format(t, s);
+  fc_jw_key(w, key);
   fc_jw_str(w, s);
+}
+
+static void key_str(fc_jw *w, const char *key, const char *v) {
+  fc_jw_key(w, key);
+  fc_jw_str(w, v);
+}
+
+static void key_int(fc_jw *w, const char *key, long long v) {
+  fc_jw_key(w, key);
+  fc_jw_int(w, v);
 }
 
 /* The recorded path: each hour's end, the quantiles as recorded (17
@@ -41,8 +53,7 @@ static void write_path(fc_jw *w, const gw_prediction *p, const gw_realized *r, s
     const double q[3] = {p->lo[i], p->mean[i], p->hi[i]};
     while (j < nr && r[j].step < (int)i + 1) j++;
     fc_jw_object(w);
-    fc_jw_key(w, "at");
-    put_time(w, p->origin + (int64_t)(i + 1) * p->step);
+    key_time(w, "at", p->origin + (int64_t)(i + 1) * p->step);
     for (int k = 0; k < 3; k++) {
       fc_jw_key(w, fc_path_fields[k]);
       fc_jw_num(w, q[k]);
@@ -62,20 +73,13 @@ static int write_one(const gw_prediction *p, const gw_realized *r, size_t nr, vo
   fc_jw *w = &t->w;
   t->count++;
   fc_jw_object(w);
-  fc_jw_key(w, "id");
-  fc_jw_str(w, p->id);
-  fc_jw_key(w, "as_of");
-  put_time(w, p->origin);
-  fc_jw_key(w, "served_at");
-  put_time(w, p->served_at);
-  fc_jw_key(w, "model_source");
-  fc_jw_str(w, p->source);
-  fc_jw_key(w, "model_version");
-  fc_jw_int(w, (long long)p->version);
-  fc_jw_key(w, "horizon");
-  fc_jw_int(w, (long long)p->horizon);
-  fc_jw_key(w, "realized_hours");
-  fc_jw_int(w, (long long)nr);
+  key_str(w, "id", p->id);
+  key_time(w, "as_of", p->origin);
+  key_time(w, "served_at", p->served_at);
+  key_str(w, "model_source", p->source);
+  key_int(w, "model_version", (long long)p->version);
+  key_int(w, "horizon", (long long)p->horizon);
+  key_int(w, "realized_hours", (long long)nr);
   fc_jw_key(w, "recorded");
   if (p->extra) fc_jw_raw(w, p->extra);
   else fc_jw_null(w);
@@ -125,14 +129,10 @@ GW_HANDLER(gw_handle_treasury_track) {
     gw_response_header(res, "Cache-Control", "no-store");
     fc_jw_init(&w, &res->body);
     fc_jw_object(&w);
-    fc_jw_key(&w, "tenant_id");
-    fc_jw_str(&w, call->tenant);
-    fc_jw_key(&w, "currency");
-    fc_jw_str(&w, ccy);
-    fc_jw_key(&w, "method");
-    fc_jw_str(&w, method);
-    fc_jw_key(&w, "count");
-    fc_jw_int(&w, (long long)t.count);
+    key_str(&w, "tenant_id", call->tenant);
+    key_str(&w, "currency", ccy);
+    key_str(&w, "method", method);
+    key_int(&w, "count", (long long)t.count);
     fc_jw_key(&w, "projections");
     fc_jw_raw(&w, list.data);
     fc_jw_end(&w);
