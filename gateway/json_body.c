@@ -86,9 +86,10 @@ int gw_json_view_add(gw_json_view *v, const fc_json *m) {
 }
 
 /* A string with jansson's escapes: the two-letter ones for \b \f \n \r \t,
- * \u00XX for other control characters, UTF-8 as it is. */
+ * \u00XX (upper-case hex) for other control characters, UTF-8 and DEL as
+ * they are. */
 static void write_string(fc_buf *b, const char *s, size_t len) {
-  static const char hex[] = "0123456789abcdef";
+  static const char hex[] = "0123456789ABCDEF";
   size_t run = 0;
   fc_buf_putc(b, '"');
   for (size_t i = 0; i < len; i++) {

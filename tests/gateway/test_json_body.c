@@ -77,7 +77,7 @@ TEST(many_keys) {
 
 TEST(view_and_write_back) {
   static const char text[] =
-      "{\"horizon\": 24, \"pause_streams\": [\"st-1\", \"st-\\b\\f\\n\\r\\t\\u0001\\\"\\\\/\"], \"now\": \"x\", "
+      "{\"horizon\": 24, \"pause_streams\": [\"st-1\", \"st-\\b\\f\\n\\r\\t\\u0001\\u001f\\\"\\\\/\"], \"now\": \"x\", "
       "\"stream_rates\": {\"st-2\": \"0.05\", \"\\u00e9t\\u00e9\": 1.50e0}, \"flags\": [true, false, null, -0, 1E2]}";
   gw_response res;
   fc_json_doc *doc;
@@ -95,7 +95,7 @@ TEST(view_and_write_back) {
   ASSERT(fc_json_get(&v.obj, "horizon") == NULL);
   gw_json_write(&out, &v.obj);
   fc_buf_putc(&out, '\0');
-  ASSERT_STR_EQ(out.data, "{\"pause_streams\":[\"st-1\",\"st-\\b\\f\\n\\r\\t\\u0001\\\"\\\\/\"],"
+  ASSERT_STR_EQ(out.data, "{\"pause_streams\":[\"st-1\",\"st-\\b\\f\\n\\r\\t\\u0001\\u001F\\\"\\\\/\"],"
                           "\"stream_rates\":{\"st-2\":\"0.05\",\"\xc3\xa9t\xc3\xa9\":1.50e0},"
                           "\"flags\":[true,false,null,-0,1E2]}");
   /* The view keeps at most GW_JSON_VIEW_MAX members. */
