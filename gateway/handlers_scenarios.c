@@ -6,7 +6,8 @@
  *   PUT    /v1/treasury/scenarios/{id}   {"name"} (a rename), {"scenario"} or both
  *   DELETE /v1/treasury/scenarios/{id}   {"id", "deleted": true}
  *
- * A row is {"id","name","scenario","created_at","updated_at"}. The
+ * A row is {"id","name","scenario","created_at","updated_at"}. The body
+ * is parsed once, by the core's strict reader (json_body.h), and the
  * scenario is checked as POST /v1/what-if checks its own: applied by the
  * core to a copy of the tenant's data (fc_whatif_apply), so an unknown
  * member, a bad row or an id the tenant does not have is a 400 naming it,
@@ -16,13 +17,11 @@
  * cookie (sessions.c) call them; all run on the thread pool.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "handlers.h"
+#include "json_body.h"
 #include "scenarios.h"
 #include "webhooks.h"
 
@@ -38,7 +37,8 @@ void gw_scenario_json(const gw_scenario *s, fc_buf *out) {
   fc_buf_json_str(out, s->id);
   fc_buf_puts(out, ",\"name\":");
   fc_buf_json_str(out, s->name);
-  /* Stored as compact JSON written by jansson: embedded as it is. */
+  /* Stored as compact JSON (gw_json_write; rows saved before it were
+   * written by jansson in the same form): embedded as it is. */
   fc_buf_printf(out, ",\"scenario\":%s,\"created_at\":\"%s\",\"updated_at\":\"%s\"}", s->scenario, c, u);
 }
 
@@ -63,7 +63,7 @@ static int no_query(const gw_request *req, gw_response *res) {
 
 /* ---- the body ---- */
 
-/* Code points of a UTF-8 string (jansson has checked it is valid). */
+/* Code points of a UTF-8 string (the reader has checked it is valid). */
 static size_t code_points(const char *s) {
   size_t n = 0;
   for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
@@ -72,9 +72,9 @@ static size_t code_points(const char *s) {
 
 /* "name": a string, trimmed of spaces, 1..GW_SCENARIO_NAME_MAX characters,
  * no control characters; into out. */
-static int read_name(json_t *v, char *out, size_t cap, gw_response *res) {
-  const char *s = json_string_value(v);
-  if (!s || strlen(s) != json_string_length(v)) return gw_fail(res, GW_EFIELD, "name: expected a string");
+static int read_name(const fc_json *v, char *out, size_t cap, gw_response *res) {
+  if (v->type != FC_JSON_STRING) return gw_fail(res, GW_EFIELD, "name: expected a string");
+  const char *s = v->text;
   while (*s == ' ' || *s == '\t') s++;
   size_t n = strlen(s);
   while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
@@ -91,16 +91,16 @@ static int read_name(json_t *v, char *out, size_t cap, gw_response *res) {
   return 0;
 }
 
-/* 0 when the core applies the scenario text to a copy of the tenant's
- * data; else a 400 naming what it refused (5xx when the data could not be
- * read). */
-static int check_on_data(const gw_app *app, const gw_call *call, const char *text, size_t len, gw_response *res) {
+/* 0 when the core applies the scenario (the body's own parse, not a
+ * reprint of it) to a copy of the tenant's data; else a 400 naming what it
+ * refused (5xx when the data could not be read). */
+static int check_on_data(const gw_app *app, const gw_call *call, const fc_json *v, gw_response *res) {
   fc_err err;
   fc_err_clear(&err);
   fc_treasury *t = fc_treasury_create(NULL), *applied = NULL;
   int rc = t ? gw_db_load_tenant(app->db, call->tenant, t, &err) : fc_err_set(&err, FC_ENOMEM, "out of memory");
   if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
-  else if ((rc = fc_whatif_apply(t, call->tenant, text, len, &applied, &err)) == FC_ENOMEM)
+  else if ((rc = fc_whatif_apply_value(t, call->tenant, v, &applied, &err)) == FC_ENOMEM)
     rc = gw_fail_err(res, rc, &err);
   else if (rc != FC_OK) rc = gw_fail(res, GW_ESCENARIO, "scenario: %s", err.msg[0] ? err.msg : fc_strerror(rc));
   fc_treasury_destroy(applied);
@@ -109,58 +109,51 @@ static int check_on_data(const gw_app *app, const gw_call *call, const char *tex
 }
 
 /* "scenario": a non-empty object within the size cap that the core
- * applies to the tenant's data; its compact text into out. */
-static int read_scenario(const gw_app *app, const gw_call *call, json_t *v, char *out, gw_response *res) {
-  if (!json_is_object(v) || json_object_size(v) == 0)
+ * applies to the tenant's data; its compact text (as jansson writes it,
+ * numbers as sent) into out. */
+static int read_scenario(const gw_app *app, const gw_call *call, const fc_json *v, char *out, gw_response *res) {
+  if (v->type != FC_JSON_OBJECT || v->n == 0)
     return gw_fail(res, GW_EFIELD,
                    "scenario: expected a what-if object with at least one change (transfers, streams, accounts, "
                    "cancel_transfers, pause_streams, resume_streams, stream_rates)");
-  char *text = json_dumps(v, JSON_COMPACT);
-  size_t len = text ? strlen(text) : 0;
+  fc_buf text;
   int rc;
-  if (!text) {
+  fc_buf_init(&text);
+  gw_json_write(&text, v);
+  if (fc_buf_failed(&text)) {
     rc = gw_fail(res, GW_EUNAVAILABLE, "out of memory");
-  } else if (len > GW_SCENARIO_BYTES_MAX) {
+  } else if (text.len > GW_SCENARIO_BYTES_MAX) {
     rc = gw_fail(res, GW_ESCENARIO_SIZE, "scenario: at most %d bytes of JSON are kept (this one has %zu)",
-                 GW_SCENARIO_BYTES_MAX, len);
-  } else if ((rc = check_on_data(app, call, text, len, res)) == 0) {
-    memcpy(out, text, len + 1);
+                 GW_SCENARIO_BYTES_MAX, text.len);
+  } else if ((rc = check_on_data(app, call, v, res)) == 0) {
+    memcpy(out, text.data, text.len);
+    out[text.len] = '\0';
   }
-  free(text);
+  fc_buf_free(&text);
   return rc;
 }
 
 /* The body's "name" and "scenario" (either may be required) into s;
- * *has_name, *has_scenario say which were given. */
+ * *has_name, *has_scenario say which were given. The body is parsed once,
+ * by the core's strict reader (json_body.h). */
 static int read_body(const gw_app *app, const gw_call *call, const gw_request *req, int need_both, gw_scenario *s,
                      int *has_name, int *has_scenario, gw_response *res) {
-  json_error_t je;
-  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je), *v;
-  const char *k;
-  int rc = 0;
-  if (!j || !json_is_object(j)) {
-    rc = gw_fail(res, GW_EJSON, "body: %s", j ? "expected a JSON object" : je.text);
-    json_decref(j);
-    return rc;
-  }
-  json_object_foreach(j, k, v) {
-    if (strcmp(k, "name") && strcmp(k, "scenario")) {
-      rc = gw_fail(res, GW_EUNKNOWN_FIELD, "unknown field '%s' (a saved scenario has a name and a scenario)", k);
-      json_decref(j);
-      return rc;
-    }
-  }
-  json_t *name = json_object_get(j, "name"), *sc = json_object_get(j, "scenario");
+  fc_json_doc *doc;
+  const fc_json *root;
+  int rc = gw_body_object(req, &doc, &root, res);
+  if (rc != 0) return rc;
+  for (const fc_json *m = root->child; m && rc == 0; m = m->next)
+    if (strcmp(m->key, "name") && strcmp(m->key, "scenario"))
+      rc = gw_fail(res, GW_EUNKNOWN_FIELD, "unknown field '%s' (a saved scenario has a name and a scenario)", m->key);
+  const fc_json *name = fc_json_get(root, "name"), *sc = fc_json_get(root, "scenario");
   *has_name = name != NULL;
   *has_scenario = sc != NULL;
-  if (need_both && (!name || !sc)) {
+  if (rc == 0 && need_both && (!name || !sc))
     rc = gw_fail(res, GW_EMISSING_FIELD, "%s: required", !name ? "name" : "scenario");
-  } else if (!name && !sc) {
-    rc = gw_fail(res, GW_EMISSING_FIELD, "give a new name, a new scenario or both");
-  }
+  else if (rc == 0 && !name && !sc) rc = gw_fail(res, GW_EMISSING_FIELD, "give a new name, a new scenario or both");
   if (rc == 0 && name) rc = read_name(name, s->name, sizeof s->name, res);
   if (rc == 0 && sc) rc = read_scenario(app, call, sc, s->scenario, res);
-  json_decref(j);
+  fc_json_doc_destroy(doc);
   return rc;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """POST /v1/what-if over loopback (gateway/handlers_whatif.c), on SQLite or
-(FC_TEST_DB=postgresql) PostgreSQL.
+(FC_TEST_DB=postgresql) PostgreSQL; and a saved scenario's number.
 
 The body is parsed once, by the core's strict reader: the scenario's
 members reach the core as part of that parse and come back in the answer
@@ -109,6 +109,25 @@ class ReadOnce(unittest.TestCase):
                         G["demo"])
         self.assertEqual(r.status, 200, plain)
         self.assertEqual(without_times(doc)["projection"]["currencies"], plain["currencies"])
+
+    def test_a_saved_scenario_keeps_the_number_as_sent(self):
+        # POST /v1/treasury/scenarios reads its body once too: the stored
+        # scenario holds the rate's 18 decimals, not a double's reprint.
+        body = ('{"name":"exact rate","scenario":{"stream_rates":{"%s":0.123456789012345678}}}'
+                % G["stream"]).encode()
+        c = http.client.HTTPConnection("127.0.0.1", G["port"], timeout=120)
+        c.request("POST", "/v1/treasury/scenarios", body=body,
+                  headers={"Authorization": "Bearer " + G["demo"], "Content-Type": "application/json"})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        tm.record("POST", "/v1/treasury/scenarios", r, data)
+        self.assertEqual(r.status, 201, data)
+        self.assertIn(b'"scenario":{"stream_rates":{"%s":0.123456789012345678}}' % G["stream"].encode(), data)
+        sid = json.loads(data)["id"]
+        r, got = call("GET", "/v1/treasury/scenarios/" + sid, G["demo"])
+        self.assertEqual(r.status, 200, got)
+        self.assertEqual(call("DELETE", "/v1/treasury/scenarios/" + sid, G["demo"])[0].status, 200)
 
 
 class BadBodies(unittest.TestCase):
