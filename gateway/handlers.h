@@ -1,16 +1,18 @@
 /* handlers.h: the endpoint handlers the route table points at. Each one
  * turns a request into a call on the core (or the database) and its answer
- * into JSON; errors are {"error": {"code", "message"}} with a 4xx/5xx.
+ * into JSON; a failure is returned as a status (fail.h), and
+ * gw_handler_run answers it {"error": {"code", "message"}} with a 4xx/5xx.
  * Partner handlers read and write only call->tenant's data. */
 #ifndef GW_HANDLERS_H
 #define GW_HANDLERS_H
 
+#include "fail.h"
 #include "router.h"
 
 #include "fc/records.h"
 #include "fc/status.h"
 
-#define GW_HANDLER(name) void name(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res)
+#define GW_HANDLER(name) int name(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res)
 
 /* GET /healthz: {"status":"ok"}; checks nothing slow. */
 GW_HANDLER(gw_handle_healthz);
@@ -18,8 +20,8 @@ GW_HANDLER(gw_handle_healthz);
 GW_HANDLER(gw_handle_metrics);
 /* GET /v1/reports/treasury/projection?currency=&horizon=&now= */
 GW_HANDLER(gw_handle_projection);
-/* GET /v1/insights/segments, revenue-forecast, trends, cash-flow; POST /v1/what-if
- * (handlers_insights.c). */
+/* GET /v1/insights/segments, revenue-forecast, trends, cash-flow
+ * (handlers_insights.c); POST /v1/what-if (handlers_whatif.c). */
 GW_HANDLER(gw_handle_segments);
 GW_HANDLER(gw_handle_revenue_forecast);
 GW_HANDLER(gw_handle_trends);
@@ -84,19 +86,5 @@ GW_HANDLER(gw_handle_admin_tiers_list);
 GW_HANDLER(gw_handle_openapi);
 /* Files under the web directory (static.c). */
 GW_HANDLER(gw_handle_static);
-
-/* An error response for a core status code: bad input 400, unknown
- * tenant or currency 404, too short a history 422, out of memory 503,
- * anything else 500. */
-void gw_response_fc_error(gw_response *res, int code, const fc_err *err);
-/* A 422 listing a batch's bad rows (every one reported, up to the core's
- * FC_REPORT_MAX). */
-void gw_response_rows_error(gw_response *res, int status, const char *code, const char *msg, const fc_load_report *rep);
-/* 403 naming the tier and the limit a request goes beyond. */
-void gw_response_capability(gw_response *res, const gw_tier *t, const char *limit, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
 
 #endif /* GW_HANDLERS_H */

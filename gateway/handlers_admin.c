@@ -34,7 +34,7 @@ static int tell_nodes(const gw_app *app, const char *revoked_id) {
   if (app->shared && gw_shared_keys_changed(app->shared, revoked_id) != FC_OK) {
     fprintf(stderr, "floatcast-gateway: shared limits: cannot tell the other nodes of a key "
                     "change; they reload keys from the database within 5 s\n");
-    return -1;
+    return FC_EABORTED;
   }
 #else
   (void)app;
@@ -49,16 +49,17 @@ static void lock_admin(void) {
   uv_mutex_lock(&admin_lock);
 }
 
-/* The body as an object with only the allowed fields; NULL after a 400. */
+/* The body as an object with only the allowed fields; NULL after a 400
+ * recorded in res. */
 static json_t *read_object(const gw_request *req, const char *const *allowed, gw_response *res) {
   json_error_t je;
   json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
   if (!j) {
-    gw_response_error(res, 400, "invalid_json", "body: %s (at byte %d)", je.text, je.position);
+    gw_fail(res, GW_EJSON, "body: %s (at byte %d)", je.text, je.position);
     return NULL;
   }
   if (!json_is_object(j)) {
-    gw_response_error(res, 400, "invalid_json", "body: expected a JSON object");
+    gw_fail(res, GW_EJSON, "body: expected a JSON object");
     json_decref(j);
     return NULL;
   }
@@ -68,7 +69,7 @@ static json_t *read_object(const gw_request *req, const char *const *allowed, gw
     size_t i = 0;
     while (allowed[i] && strcmp(allowed[i], k) != 0) i++;
     if (!allowed[i]) {
-      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
+      gw_fail(res, GW_EUNKNOWN_FIELD, "unknown field '%s'", k);
       json_decref(j);
       return NULL;
     }
@@ -89,14 +90,9 @@ static int valid_ident(const char *s, size_t max) {
 
 static int get_int(json_t *j, const char *name, long long lo, long long hi, long long *out, gw_response *res) {
   json_t *v = json_object_get(j, name);
-  if (!v) {
-    gw_response_error(res, 400, "invalid_field", "%s: required", name);
-    return -1;
-  }
-  if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-    gw_response_error(res, 400, "invalid_field", "%s: expected a whole number in %lld..%lld", name, lo, hi);
-    return -1;
-  }
+  if (!v) return gw_fail(res, GW_EFIELD, "%s: required", name);
+  if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+    return gw_fail(res, GW_EFIELD, "%s: expected a whole number in %lld..%lld", name, lo, hi);
   *out = json_integer_value(v);
   return 0;
 }
@@ -105,7 +101,7 @@ static const char *get_str(json_t *j, const char *name, size_t max, gw_response 
   json_t *v = json_object_get(j, name);
   if (!v || !json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
       strlen(json_string_value(v)) != json_string_length(v)) {
-    gw_response_error(res, 400, "invalid_field", "%s: expected a string of 1..%zu bytes", name, max);
+    gw_fail(res, GW_EFIELD, "%s: expected a string of 1..%zu bytes", name, max);
     return NULL;
   }
   return json_string_value(v);
@@ -125,32 +121,26 @@ static void answer(gw_response *res, int status, json_t *j) {
 static int parse_tier(json_t *j, gw_tier *t, gw_response *res) {
   long long burst, quota, horizon, history, concurrent = GW_TIER_MAX_CONCURRENT;
   json_t *rate = json_object_get(j, "rate_per_second");
-  if (!rate || !json_is_number(rate) || !(json_number_value(rate) >= 0.001) || json_number_value(rate) > 1e9) {
-    gw_response_error(res, 400, "invalid_field", "rate_per_second: expected a number in 0.001..1e9");
-    return -1;
-  }
+  if (!rate || !json_is_number(rate) || !(json_number_value(rate) >= 0.001) || json_number_value(rate) > 1e9)
+    return gw_fail(res, GW_EFIELD, "rate_per_second: expected a number in 0.001..1e9");
   if (get_int(j, "burst", 1, 1000000000, &burst, res) || get_int(j, "monthly_quota", 0, 1000000000000LL, &quota, res) ||
       get_int(j, "max_horizon_hours", 1, 87600, &horizon, res) ||
       get_int(j, "max_history_days", 1, 36500, &history, res) ||
       (json_object_get(j, "max_concurrent") && get_int(j, "max_concurrent", 1, 1024, &concurrent, res)))
-    return -1;
+    return gw_failed(res);
   json_t *g = json_object_get(j, "granularities");
   size_t i;
   json_t *v;
   t->granularities = 0;
-  if (!g || !json_is_array(g) || json_array_size(g) == 0) {
-    gw_response_error(
-        res, 400, "invalid_field",
-        "granularities: expected a non-empty array of \"hour\", \"day\", \"week\", \"month\", \"quarter\"");
-    return -1;
-  }
+  if (!g || !json_is_array(g) || json_array_size(g) == 0)
+    return gw_fail(res, GW_EFIELD,
+                   "granularities: expected a non-empty array of \"hour\", \"day\", \"week\", \"month\", "
+                   "\"quarter\"");
   json_array_foreach(g, i, v) {
     unsigned bit = json_is_string(v) ? gw_granularity_bit(json_string_value(v)) : 0;
-    if (!bit) {
-      gw_response_error(res, 400, "invalid_field",
-                        "granularities[%zu]: expected \"hour\", \"day\", \"week\", \"month\" or \"quarter\"", i);
-      return -1;
-    }
+    if (!bit)
+      return gw_fail(res, GW_EFIELD,
+                     "granularities[%zu]: expected \"hour\", \"day\", \"week\", \"month\" or \"quarter\"", i);
     t->granularities |= bit;
   }
   t->rate.rate_milli = llround(json_number_value(rate) * 1000.0);
@@ -178,26 +168,23 @@ GW_HANDLER(gw_handle_admin_tier) {
   gw_tier t;
   fc_err err;
   memset(&t, 0, sizeof t);
-  if (!valid_ident(call->param, GW_TIER_NAME_MAX - 1)) {
-    gw_response_error(res, 400, "invalid_parameter", "tier name: 1..63 of [A-Za-z0-9._-]");
-    return;
-  }
+  if (!valid_ident(call->param, GW_TIER_NAME_MAX - 1))
+    return gw_fail(res, GW_EPARAM, "tier name: 1..63 of [A-Za-z0-9._-]");
   json_t *j = read_object(req, fields, res);
-  if (!j) return;
+  if (!j) return gw_failed(res);
   snprintf(t.name, sizeof t.name, "%.*s", (int)sizeof t.name - 1, call->param); /* checked above */
-  if (parse_tier(j, &t, res) != 0) {
-    json_decref(j);
-    return;
-  }
+  int rc = parse_tier(j, &t, res);
   json_decref(j);
+  if (rc != 0) return rc;
   fc_err_clear(&err);
   lock_admin();
-  int rc = gw_db_tier_put(app->db, &t, &err);
+  rc = gw_db_tier_put(app->db, &t, &err);
   if (rc == FC_OK) rc = gw_auth_put_tier(app->auth, &t);
   uv_mutex_unlock(&admin_lock);
   if (rc == FC_OK) tell_nodes(app, NULL);
-  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
   else answer(res, 200, tier_json(&t));
+  return rc;
 }
 
 GW_HANDLER(gw_handle_admin_tenant) {
@@ -205,36 +192,34 @@ GW_HANDLER(gw_handle_admin_tenant) {
   fc_err err;
   (void)call;
   json_t *j = read_object(req, fields, res);
-  if (!j) return;
+  if (!j) return gw_failed(res);
   const char *id = get_str(j, "id", 128, res);
   const char *name = id ? get_str(j, "name", 256, res) : NULL;
   if (id && name && !valid_ident(id, 128)) {
-    gw_response_error(res, 400, "invalid_field", "id: 1..128 of [A-Za-z0-9._-]");
+    gw_fail(res, GW_EFIELD, "id: 1..128 of [A-Za-z0-9._-]");
     name = NULL;
   }
   if (!name) {
     json_decref(j);
-    return;
+    return gw_failed(res);
   }
   fc_err_clear(&err);
   lock_admin();
   int rc = gw_db_tenant_create(app->db, id, name, (int64_t)time(NULL), &err);
   uv_mutex_unlock(&admin_lock);
-  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
   else answer(res, 201, json_pack("{s:s,s:s}", "id", id, "name", name));
   json_decref(j);
+  return rc;
 }
 
 /* Issues a key for tenant/tier (replacing old_id when rotating). */
-static void issue_key(const gw_app *app, const char *tenant, const char *tier, const char *old_id, gw_response *res) {
+static int issue_key(const gw_app *app, const char *tenant, const char *tier, const char *old_id, gw_response *res) {
   gw_key_info k;
   char text[GW_KEY_LEN + 1];
   fc_err err;
   memset(&k, 0, sizeof k);
-  if (gw_key_generate(k.id, text, k.hash) != FC_OK) {
-    gw_response_error(res, 503, "unavailable", "no system randomness");
-    return;
-  }
+  if (gw_key_generate(k.id, text, k.hash) != FC_OK) return gw_fail(res, GW_EUNAVAILABLE, "no system randomness");
   snprintf(k.tenant, sizeof k.tenant, "%s", tenant);
   snprintf(k.tier, sizeof k.tier, "%s", tier);
   fc_err_clear(&err);
@@ -248,100 +233,92 @@ static void issue_key(const gw_app *app, const char *tenant, const char *tier, c
   }
   uv_mutex_unlock(&admin_lock);
   if (rc == FC_OK) tell_nodes(app, old_id);
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return;
-  }
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
   json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "id", k.id, "key", text, "tenant_id", k.tenant, "tier", k.tier);
   if (old_id) json_object_set_new(j, "replaces", json_string(old_id));
   answer(res, 201, j);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_admin_key_create) {
   static const char *const fields[] = {"tenant_id", "tier", NULL};
   (void)call;
   json_t *j = read_object(req, fields, res);
-  if (!j) return;
+  if (!j) return gw_failed(res);
   const char *tenant = get_str(j, "tenant_id", 128, res);
   const char *tier = tenant ? get_str(j, "tier", GW_TIER_NAME_MAX - 1, res) : NULL;
-  if (tier) issue_key(app, tenant, tier, NULL, res);
+  int rc = tier ? issue_key(app, tenant, tier, NULL, res) : gw_failed(res);
   json_decref(j);
+  return rc;
 }
 
-static int valid_key_id(const char *id, gw_response *res) {
+/* 0 when id could be a key's id; else 404 (as for an unknown one). */
+static int check_key_id(const char *id, gw_response *res) {
   size_t n = strlen(id);
-  int ok = n == GW_KEY_ID_LEN && strspn(id, "0123456789abcdef") == n;
-  if (!ok) gw_response_error(res, 404, "not_found", "no key '%s'", id);
-  return ok;
+  if (n == GW_KEY_ID_LEN && strspn(id, "0123456789abcdef") == n) return 0;
+  return gw_fail(res, GW_ENOTFOUND, "no key '%s'", id);
 }
 
 GW_HANDLER(gw_handle_admin_key_update) {
   static const char *const fields[] = {"tier", NULL};
   fc_err err;
-  if (!valid_key_id(call->param, res)) return;
+  int rc = check_key_id(call->param, res);
+  if (rc != 0) return rc;
   json_t *j = read_object(req, fields, res);
-  if (!j) return;
+  if (!j) return gw_failed(res);
   const char *tier = get_str(j, "tier", GW_TIER_NAME_MAX - 1, res);
+  if (!tier) rc = gw_failed(res);
   if (tier) {
     gw_key_info k;
     fc_err_clear(&err);
     lock_admin();
-    int rc = gw_db_key_set_tier(app->db, call->param, tier, &err);
+    rc = gw_db_key_set_tier(app->db, call->param, tier, &err);
     if (rc == FC_OK) rc = gw_db_key_get(app->db, call->param, &k, &err);
     if (rc == FC_OK) rc = gw_auth_put_key(app->auth, &k);
     uv_mutex_unlock(&admin_lock);
     if (rc == FC_OK) tell_nodes(app, NULL);
-    if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+    if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
     else
       answer(res, 200,
              json_pack("{s:s,s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant, "tier", k.tier, "revoked", k.revoked));
   }
   json_decref(j);
+  return rc;
 }
 
 GW_HANDLER(gw_handle_admin_key_revoke) {
   fc_err err;
   gw_key_info k;
   (void)req;
-  if (!valid_key_id(call->param, res)) return;
+  int rc = check_key_id(call->param, res);
+  if (rc != 0) return rc;
   fc_err_clear(&err);
   lock_admin();
-  int rc = gw_db_key_revoke(app->db, call->param, (int64_t)time(NULL), &err);
+  rc = gw_db_key_revoke(app->db, call->param, (int64_t)time(NULL), &err);
   if (rc == FC_OK) rc = gw_db_key_get(app->db, call->param, &k, &err);
   if (rc == FC_OK) rc = gw_auth_put_key(app->auth, &k);
   uv_mutex_unlock(&admin_lock);
   if (rc == FC_OK && tell_nodes(app, k.id) != 0) {
     /* Revoked in the database (a retry is harmless) but not yet refused
      * by every node: not an answer to rely on. */
-    gw_response_error(res, 503, "unavailable",
-                      "key revoked in the database, but the other nodes could not be told yet; "
-                      "retry");
-    gw_response_header(res, "Retry-After", "1");
-    return;
+    return gw_fail(res, GW_ERETRY, "key revoked in the database, but the other nodes could not be told yet; retry");
   }
-  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
   else answer(res, 200, json_pack("{s:s,s:s,s:b}", "id", k.id, "tenant_id", k.tenant, "revoked", 1));
+  return rc;
 }
 
 GW_HANDLER(gw_handle_admin_key_rotate) {
   fc_err err;
   gw_key_info old;
-  if (!valid_key_id(call->param, res)) return;
-  if (req->body.len > 0) {
-    gw_response_error(res, 400, "invalid_request", "rotate takes no body");
-    return;
-  }
+  int rc = check_key_id(call->param, res);
+  if (rc != 0) return rc;
+  if (req->body.len > 0) return gw_fail(res, GW_EREQUEST, "rotate takes no body");
   fc_err_clear(&err);
-  int rc = gw_db_key_get(app->db, call->param, &old, &err);
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return;
-  }
-  if (old.revoked) {
-    gw_response_error(res, 409, "conflict", "key '%s' is revoked", old.id);
-    return;
-  }
-  issue_key(app, old.tenant, old.tier, old.id, res);
+  rc = gw_db_key_get(app->db, call->param, &old, &err);
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
+  if (old.revoked) return gw_fail(res, GW_ECONFLICT, "key '%s' is revoked", old.id);
+  return issue_key(app, old.tenant, old.tier, old.id, res);
 }
 
 /* ---- listings (GET): what exists, never a key's secret or hash ---- */
@@ -363,13 +340,15 @@ GW_HANDLER(gw_handle_admin_tenants_list) {
   fc_err err;
   size_t count = 0;
   (void)call;
-  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
+  int rc = gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res);
+  if (rc != 0) return rc;
   fc_buf_init(&list);
   fc_err_clear(&err);
-  int rc = gw_db_tenants_write_json(app->db, &list, &count, &err);
-  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  rc = gw_db_tenants_write_json(app->db, &list, &count, &err);
+  if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
   else answer_list(res, "tenants", &list, count);
   fc_buf_free(&list);
+  return rc;
 }
 
 GW_HANDLER(gw_handle_admin_keys_list) {
@@ -380,22 +359,17 @@ GW_HANDLER(gw_handle_admin_keys_list) {
   size_t count = 0;
   int exists = 1, rc = FC_OK;
   (void)call;
-  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
+  if ((rc = gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res)) != 0) return rc;
   fc_err_clear(&err);
   if (vals[0][0]) rc = gw_db_tenant_exists(app->db, vals[0], &exists, &err);
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return;
-  }
-  if (!exists) {
-    gw_response_error(res, 404, "not_found", "no tenant '%s'", vals[0]);
-    return;
-  }
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
+  if (!exists) return gw_fail(res, GW_ENOTFOUND, "no tenant '%s'", vals[0]);
   fc_buf_init(&list);
   rc = gw_db_keys_write_json(app->db, vals[0][0] ? vals[0] : NULL, &list, &count, &err);
-  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
+  if (rc != FC_OK) rc = gw_fail_err(res, rc, &err);
   else answer_list(res, "keys", &list, count);
   fc_buf_free(&list);
+  return rc;
 }
 
 static int add_tier(const gw_tier *t, void *arg) {
@@ -407,14 +381,15 @@ GW_HANDLER(gw_handle_admin_tiers_list) {
   char vals[1][160];
   fc_err err;
   (void)call;
-  if (gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res) != 0) return;
+  int rc = gw_query_allowed(req->query, params, vals[0], sizeof vals[0], res);
+  if (rc != 0) return rc;
   json_t *a = json_array();
   fc_err_clear(&err);
-  int rc = a ? gw_db_tiers_each(app->db, add_tier, a, &err) : FC_ENOMEM;
+  rc = a ? gw_db_tiers_each(app->db, add_tier, a, &err) : FC_ENOMEM;
   if (rc != FC_OK) {
     json_decref(a);
-    gw_response_fc_error(res, rc, &err);
-    return;
+    return gw_fail_err(res, rc, &err);
   }
   answer(res, 200, json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(a), "tiers", a));
+  return 0;
 }

@@ -12,21 +12,16 @@
 
 static int method_ok(const char *m) { return !strcmp(m, "rule") || !strcmp(m, "ml") || !strcmp(m, "gbdt"); }
 
-static int bad(gw_response *res, const char *msg) {
-  gw_response_error(res, 400, "invalid_field", "%s", msg);
-  return -1;
-}
+static int bad(gw_response *res, const char *msg) { return gw_fail(res, GW_EFIELD, "%s", msg); }
 
 /* Revenue and cash flow have one pair of arms each (experiments.h): the
  * served model and its seasonal baseline; *ch and *cl default to them. */
 static int fixed_arms(const char *kind, const char **ch, const char **cl, gw_response *res) {
   int rev = !strcmp(kind, "revenue");
   const char *want_ch = rev ? "registry" : "gbdt", *want_cl = rev ? "snaive" : "seasonal";
-  if ((*ch && strcmp(*ch, want_ch)) || (*cl && strcmp(*cl, want_cl))) {
-    gw_response_error(res, 400, "invalid_field", "champion, challenger: a %s experiment pits \"%s\" against \"%s\"",
-                      kind, want_ch, want_cl);
-    return -1;
-  }
+  if ((*ch && strcmp(*ch, want_ch)) || (*cl && strcmp(*cl, want_cl)))
+    return gw_fail(res, GW_EFIELD, "champion, challenger: a %s experiment pits \"%s\" against \"%s\"", kind, want_ch,
+                   want_cl);
   *ch = want_ch;
   *cl = want_cl;
   return 0;
@@ -41,7 +36,7 @@ static int method_arms(const char *ch, const char *cl, gw_response *res) {
   return 0;
 }
 
-/* The body into e; -1 after a 400. */
+/* The body into e; a 400 when it is not an experiment. */
 static int read_experiment(const gw_request *req, gw_experiment *e, gw_response *res) {
   static const char *const allowed[] = {"kind", "currency", "champion", "challenger", "mode", "share", NULL};
   json_error_t je;
@@ -49,17 +44,17 @@ static int read_experiment(const gw_request *req, gw_experiment *e, gw_response 
   const char *k;
   int rc = 0;
   if (!j || !json_is_object(j)) {
-    gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
+    rc = gw_fail(res, GW_EJSON, "body: %s", j ? "expected a JSON object" : je.text);
     json_decref(j);
-    return -1;
+    return rc;
   }
   json_object_foreach(j, k, v) {
     size_t i = 0;
     while (allowed[i] && strcmp(allowed[i], k)) i++;
     if (!allowed[i]) {
-      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
+      rc = gw_fail(res, GW_EUNKNOWN_FIELD, "unknown field '%s'", k);
       json_decref(j);
-      return -1;
+      return rc;
     }
   }
   const char *kind = json_string_value(json_object_get(j, "kind")),
@@ -98,39 +93,36 @@ static int read_experiment(const gw_request *req, gw_experiment *e, gw_response 
 GW_HANDLER(gw_handle_experiment_create) {
   gw_experiment e;
   fc_err err;
-  if (read_experiment(req, &e, res) != 0) return;
+  int rc = read_experiment(req, &e, res);
+  if (rc != 0) return rc;
   fc_err_clear(&err);
   snprintf(e.tenant, sizeof e.tenant, "%s", call->tenant);
   e.created_at = (int64_t)time(NULL);
-  if (gw_random_token("exp_", 12, e.id, sizeof e.id) != 0) {
-    gw_response_error(res, 503, "no_randomness", "the system has no randomness");
-    return;
-  }
-  int rc = gw_db_experiment_insert(app->db, &e, &err);
+  if (gw_random_token("exp_", 12, e.id, sizeof e.id) != 0)
+    return gw_fail(res, GW_ENORANDOM, "the system has no randomness");
+  rc = gw_db_experiment_insert(app->db, &e, &err);
   if (rc == FC_EDUP) {
-    gw_response_error(res, 409, "exists", "%s", err.msg);
+    rc = gw_fail(res, GW_EEXISTS, "%s", err.msg);
   } else if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   } else {
     res->status = 201;
     res->content_type = "application/json";
     gw_experiment_json(&e, &res->body);
   }
+  return rc;
 }
 
 GW_HANDLER(gw_handle_experiments_list) {
   fc_buf list;
   size_t count = 0;
   fc_err err;
-  if (req->query[0]) {
-    gw_response_error(res, 400, "invalid_parameter", "no parameters are accepted");
-    return;
-  }
+  if (req->query[0]) return gw_fail(res, GW_EPARAM, "no parameters are accepted");
   fc_err_clear(&err);
   fc_buf_init(&list);
   int rc = gw_db_experiments_write_json(app->db, call->tenant, &list, &count, &err);
   if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   } else {
     res->status = 200;
     res->content_type = "application/json";
@@ -140,25 +132,24 @@ GW_HANDLER(gw_handle_experiments_list) {
     fc_buf_putc(&res->body, '}');
   }
   fc_buf_free(&list);
+  return rc;
 }
 
 GW_HANDLER(gw_handle_experiment_report) {
   gw_experiment e;
   fc_err err;
-  if (req->query[0]) {
-    gw_response_error(res, 400, "invalid_parameter", "no parameters are accepted");
-    return;
-  }
+  if (req->query[0]) return gw_fail(res, GW_EPARAM, "no parameters are accepted");
   fc_err_clear(&err);
   int rc = gw_db_experiment_get(app->db, call->tenant, call->param, &e, &err);
   if (rc == FC_OK) rc = gw_experiment_report(app->db, &e, &res->body, &err);
   if (rc == FC_ENOTFOUND) {
-    gw_response_error(res, 404, "not_found", "no experiment '%s'", call->param);
+    rc = gw_fail(res, GW_ENOTFOUND, "no experiment '%s'", call->param);
   } else if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   } else {
     res->status = 200;
     res->content_type = "application/json";
     gw_response_header(res, "Cache-Control", "no-store");
   }
+  return rc;
 }

@@ -1,6 +1,5 @@
 /* handlers_health.c: GET /healthz and /metrics, answered on the loop
- * without touching the database, and the shared error writers. */
-#include <stdarg.h>
+ * without touching the database. */
 #include <stdio.h>
 
 #include "cache.h"
@@ -50,31 +49,7 @@ GW_HANDLER(gw_handle_metrics) {
   res->status = 200;
   res->content_type = "text/plain; version=0.0.4";
   gw_response_header(res, "Cache-Control", "no-store");
-}
-
-void gw_response_rows_error(gw_response *res, int status, const char *code, const char *msg,
-                            const fc_load_report *rep) {
-  res->status = status;
-  res->content_type = "application/json";
-  fc_buf_reset(&res->body);
-  fc_buf_printf(&res->body, "{\"error\":{\"code\":\"%s\",\"message\":", code);
-  fc_buf_json_str(&res->body, msg);
-  fc_buf_printf(&res->body, ",\"n_rows\":%zu,\"n_errors\":%zu,\"rows\":[", rep->n_rows, rep->n_errors);
-  for (size_t i = 0; i < rep->n_listed; i++) {
-    fc_buf_printf(&res->body, "%s{\"row\":%zu,\"message\":", i ? "," : "", rep->errors[i].row);
-    fc_buf_json_str(&res->body, rep->errors[i].msg);
-    fc_buf_putc(&res->body, '}');
-  }
-  fc_buf_puts(&res->body, "]}}");
-}
-
-void gw_response_capability(gw_response *res, const gw_tier *t, const char *limit, const char *fmt, ...) {
-  char msg[384];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  gw_response_error(res, 403, "tier_limit", "%s exceeds %s of tier '%s'", msg, limit, t->name);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_healthz) {
@@ -85,23 +60,5 @@ GW_HANDLER(gw_handle_healthz) {
   res->status = 200;
   fc_buf_puts(&res->body, "{\"status\":\"ok\"}");
   gw_response_header(res, "Cache-Control", "no-store");
-}
-
-void gw_response_fc_error(gw_response *res, int code, const fc_err *err) {
-  const char *msg = err && err->msg[0] ? err->msg : fc_strerror(code);
-  switch (code) {
-  case FC_EINVAL:
-  case FC_EPARSE:
-  case FC_ERANGE:
-  case FC_ECURRENCY: gw_response_error(res, 400, "invalid_request", "%s", msg); break;
-  case FC_ENOTFOUND: gw_response_error(res, 404, "not_found", "%s", msg); break;
-  case FC_EDUP: gw_response_error(res, 409, "conflict", "%s", msg); break;
-  case FC_ETOOSHORT: gw_response_error(res, 422, "insufficient_data", "%s", msg); break;
-  case FC_ENOMEM: gw_response_error(res, 503, "unavailable", "%s", msg); break;
-  case FC_EABORTED: /* the database could not be reached (pg.h) */
-    gw_response_error(res, 503, "unavailable", "%s", msg);
-    gw_response_header(res, "Retry-After", "1");
-    break;
-  default: gw_response_error(res, 500, "internal", "%s: %s", fc_status_name(code), msg); break;
-  }
+  return 0;
 }

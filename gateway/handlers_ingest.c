@@ -66,29 +66,22 @@ GW_HANDLER(gw_handle_ingest) {
   fc_batch *b = NULL;
   fc_load_report rep;
   fc_err err;
-  if (!kind_of_path(req->path, &kind)) {
-    gw_response_error(res, 404, "not_found", "no record kind at %s", req->path);
-    return;
-  }
+  if (!kind_of_path(req->path, &kind)) return gw_fail(res, GW_ENOTFOUND, "no record kind at %s", req->path);
   fc_err_clear(&err);
   memset(&rep, 0, sizeof rep);
   int rc = fc_batch_parse_strict(kind, FC_FORMAT_JSON, req->body.data ? req->body.data : "", req->body.len, NULL, &b,
                                  &rep, &err);
   if (rc != FC_OK) {
-    if (rep.n_listed > 0) gw_response_rows_error(res, 422, "invalid_rows", err.msg, &rep);
-    else
-      /* Malformed, or nested deeper than the core's limit (FC_ERANGE): a
-       * 400 either way. 413 means size, and the HTTP reader has already
-       * refused bodies over GW_MAX_BODY; the core's other FC_ERANGE here,
-       * a batch over its row limit, cannot come from a body that small. */
-      gw_response_error(res, 400, "invalid_body", "%s", err.msg[0] ? err.msg : fc_strerror(rc));
-    return;
+    if (rep.n_listed > 0) return gw_fail_rows(res, GW_EROWS, err.msg, &rep);
+    /* Malformed, or nested deeper than the core's limit (FC_ERANGE): a
+     * 400 either way. 413 means size, and the HTTP reader has already
+     * refused bodies over GW_MAX_BODY; the core's other FC_ERANGE here,
+     * a batch over its row limit, cannot come from a body that small. */
+    return gw_fail(res, GW_EBODY, "%s", err.msg[0] ? err.msg : fc_strerror(rc));
   }
   if (foreign_rows(b, call->tenant, &rep)) {
-    gw_response_rows_error(res, 403, "tenant_mismatch", "rows name another tenant than the key's; nothing stored",
-                           &rep);
     fc_batch_destroy(b);
-    return;
+    return gw_fail_rows(res, GW_ETENANT_ROWS, "rows name another tenant than the key's; nothing stored", &rep);
   }
   gw_store_counts n;
   rc = gw_db_store_batch(app->db, call->tenant, b, &n, &err);
@@ -115,15 +108,13 @@ GW_HANDLER(gw_handle_ingest) {
      * generation. Bumped after every store, changed or not, so that a
      * retry of a batch whose bump failed (503 below) still bumps. */
     if (app->shared && gw_shared_bump_cache(app->shared, call->tenant) != FC_OK) {
-      gw_response_error(res, 503, "unavailable",
-                        "stored (%zu created, %zu updated, %zu unchanged), but the other nodes' "
-                        "cached insights could not be invalidated (the shared store is "
-                        "unreachable); retrying the same request is safe: ingestion is idempotent "
-                        "and the retry invalidates them",
-                        n.created, n.updated, n.unchanged);
-      gw_response_header(res, "Retry-After", "1");
       fc_batch_destroy(b);
-      return;
+      return gw_fail(res, GW_ERETRY,
+                     "stored (%zu created, %zu updated, %zu unchanged), but the other nodes' "
+                     "cached insights could not be invalidated (the shared store is "
+                     "unreachable); retrying the same request is safe: ingestion is idempotent "
+                     "and the retry invalidates them",
+                     n.created, n.updated, n.unchanged);
     }
 #endif
     res->status = 200;
@@ -136,7 +127,8 @@ GW_HANDLER(gw_handle_ingest) {
     else if (app->registry) fc_buf_printf(&res->body, ",\"retrain_job\":%llu", job);
     fc_buf_putc(&res->body, '}');
   } else {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   }
   fc_batch_destroy(b);
+  return rc;
 }

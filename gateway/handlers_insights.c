@@ -1,4 +1,4 @@
-/* handlers_insights.c: segments, revenue forecast, cash flow and what-if,
+/* handlers_insights.c: segments, revenue forecast, trends and cash flow,
  * each over the key's tenant's stored data only.
  *
  * Capabilities come from the key's tier and are checked before any work:
@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "db.h"
 #include "db_rollups.h"
@@ -30,9 +28,6 @@
 #include "fc/cashflow.h"
 #include "fc/projection.h"
 #include "fc/projection_ml.h"
-#include "fc/project.h"
-#include "flowmodels.h"
-#include "fc/whatif.h"
 #include "fc/segments.h"
 #include "fc/time.h"
 #include "fc/treasury.h"
@@ -119,13 +114,10 @@ static int parse_gran(const char *val, unsigned grans, const gw_call *call, insi
     for (int i = 0; i < GW_GRAN_COUNT; i++)
       if (grans & (1u << i))
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", gw_granularity_name(i));
-    gw_response_error(res, 400, "invalid_parameter", "granularity: bad value '%s' (want %s)", val, list);
-    return -1;
+    return gw_fail(res, GW_EPARAM, "granularity: bad value '%s' (want %s)", val, list);
   }
-  if (!(call->tier.granularities & g)) {
-    gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", val);
-    return -1;
-  }
+  if (!(call->tier.granularities & g))
+    return gw_fail_capability(res, &call->tier, "granularities", "granularity '%s'", val);
   q->gran = g;
   q->step = g == GW_GRAN_HOUR ? FC_STEP_HOUR : FC_STEP_DAY;
   return 0;
@@ -149,21 +141,12 @@ static int parse_bound(const char *s, int is_to, const insight_query *q, int64_t
 /* from/to once utc_offset or the zone is known; 0, or -1 after a 400. */
 static int parse_range(const char *from, const char *to, insight_query *q, gw_response *res) {
   fc_err err;
-  if (q->has_from && parse_bound(from, 0, q, &q->from, &err) != FC_OK) {
-    gw_response_error(res, 400, "invalid_parameter", "from: %s", err.msg);
-    return -1;
-  }
-  if (q->has_to && parse_bound(to, 1, q, &q->to, &err) != FC_OK) {
-    gw_response_error(res, 400, "invalid_parameter", "to: %s", err.msg);
-    return -1;
-  }
-  if (q->from >= q->to) {
-    gw_response_error(res, 400, "invalid_parameter", "from must be before to (an empty range)");
-    return -1;
-  }
+  if (q->has_from && parse_bound(from, 0, q, &q->from, &err) != FC_OK)
+    return gw_fail(res, GW_EPARAM, "from: %s", err.msg);
+  if (q->has_to && parse_bound(to, 1, q, &q->to, &err) != FC_OK) return gw_fail(res, GW_EPARAM, "to: %s", err.msg);
+  if (q->from >= q->to) return gw_fail(res, GW_EPARAM, "from must be before to (an empty range)");
   if (q->has_from && q->history_days) {
-    gw_response_error(res, 400, "invalid_parameter", "from and history_days both bound the start; pass one");
-    return -1;
+    return gw_fail(res, GW_EPARAM, "from and history_days both bound the start; pass one");
   }
   return 0;
 }
@@ -194,42 +177,35 @@ static int check_horizon(const gw_call *call, insight_query *q, gw_response *res
   int g = 0;
   while (g < GW_GRAN_COUNT - 1 && !(q->gran & (1u << g))) g++;
   if (!q->horizon) q->horizon = defaults[g];
-  if (q->horizon > gran_max_steps(q->gran)) {
-    gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d %s (a year ahead)", gran_max_steps(q->gran),
-                      gran_plural(q->gran));
-    return -1;
-  }
+  if (q->horizon > gran_max_steps(q->gran))
+    return gw_fail(res, GW_EPARAM, "horizon: at most %d %s (a year ahead)", gran_max_steps(q->gran),
+                   gran_plural(q->gran));
   int64_t hours = (int64_t)q->horizon * gran_hours(q->gran);
   if (hours > call->tier.max_horizon_hours) {
     if (q->gran == GW_GRAN_HOUR)
-      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %lld hours", (long long)hours);
-    else
-      gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d %s (%lld hours)", q->horizon,
-                             gran_plural(q->gran), (long long)hours);
-    return -1;
+      return gw_fail_capability(res, &call->tier, "max_horizon_hours", "horizon of %lld hours", (long long)hours);
+    return gw_fail_capability(res, &call->tier, "max_horizon_hours", "horizon of %d %s (%lld hours)", q->horizon,
+                              gran_plural(q->gran), (long long)hours);
   }
   return 0;
 }
 
-/* Without utc_offset, the tenant's stored zone (db_tz.h); 0, or -1
- * after an error answer (a stored zone whose file has gone). */
+/* Without utc_offset, the tenant's stored zone (db_tz.h); 0, or why not
+ * (a stored zone whose file has gone). */
 static int tenant_zone(const gw_app *app, const gw_call *call, insight_query *q, gw_response *res) {
   char name[GW_TZ_NAME_MAX + 1];
   fc_err err;
   fc_err_clear(&err);
   int rc = gw_db_tenant_zone(app->db, call->tenant, name, &err);
   if (rc == FC_OK && name[0]) rc = gw_tz_get(name, &q->tz, &err);
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return -1;
-  }
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
   if (q->tz && gw_tz_is_utc(q->tz)) q->tz = NULL;
   q->wall = q->tz && q->gran != GW_GRAN_HOUR;
   return 0;
 }
 
 /* Parses the parameters `allowed` (Q_* bits; granularity one of `grans`)
- * and checks them against the tier; 0 or -1 after writing a 400/403. */
+ * and checks them against the tier; 0, or a 400/403. */
 static int parse_insight(const gw_app *app, const gw_request *req, const gw_call *call, int allowed, unsigned grans,
                          insight_query *q, gw_response *res) {
   char key[32], val[FC_TEXT_MAX + 1], from[48] = "", to[48] = "";
@@ -242,17 +218,14 @@ static int parse_insight(const gw_app *app, const gw_request *req, const gw_call
   q->to = INT64_MAX;
   while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
     int bit = query_bit(key);
-    if (!(bit & allowed) || (seen & bit)) {
-      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return -1;
-    }
+    if (!(bit & allowed) || (seen & bit)) return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", key);
     seen |= bit;
     int bad = 0;
     if (bit == Q_HORIZON) bad = parse_int(val, 1, 100000, &q->horizon);
     else if (bit == Q_HISTORY) bad = parse_int(val, 1, 100000, &q->history_days);
     else if (bit == Q_USERS) bad = parse_int(val, 0, 1, &q->include_users);
     else if (bit == Q_GRAN) {
-      if (parse_gran(val, grans, call, q, res) != 0) return -1;
+      if (parse_gran(val, grans, call, q, res) != 0) return gw_failed(res);
     } else if (bit == Q_FROM) {
       bad = copy_text(val, from, sizeof from);
       q->has_from = 1;
@@ -267,30 +240,20 @@ static int parse_insight(const gw_app *app, const gw_request *req, const gw_call
     } else {
       bad = copy_text(val, q->currency, sizeof q->currency);
     }
-    if (bad) {
-      gw_response_error(res, 400, "invalid_parameter", "%s: bad value '%s'", key, val);
-      return -1;
-    }
+    if (bad) return gw_fail(res, GW_EPARAM, "%s: bad value '%s'", key, val);
   }
-  if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return -1;
-  }
+  if (r < 0) return gw_fail(res, GW_EPARAM, "malformed query string");
   if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & GW_GRAN_DAY) && (grans & GW_GRAN_HOUR)) {
     q->step = FC_STEP_HOUR;
     q->gran = GW_GRAN_HOUR;
   }
-  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & q->gran)) {
-    gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", "day");
-    return -1;
-  }
-  if ((allowed & Q_HORIZON) && check_horizon(call, q, res) != 0) return -1;
-  if (q->history_days > call->tier.max_history_days) {
-    gw_response_capability(res, &call->tier, "max_history_days", "history of %d days", q->history_days);
-    return -1;
-  }
-  if ((allowed & Q_OFFSET) && !(seen & Q_OFFSET) && tenant_zone(app, call, q, res) != 0) return -1;
-  if (parse_range(from, to, q, res) != 0) return -1;
+  if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & q->gran))
+    return gw_fail_capability(res, &call->tier, "granularities", "granularity '%s'", "day");
+  if ((allowed & Q_HORIZON) && check_horizon(call, q, res) != 0) return gw_failed(res);
+  if (q->history_days > call->tier.max_history_days)
+    return gw_fail_capability(res, &call->tier, "max_history_days", "history of %d days", q->history_days);
+  if ((allowed & Q_OFFSET) && !(seen & Q_OFFSET) && tenant_zone(app, call, q, res) != 0) return gw_failed(res);
+  if (parse_range(from, to, q, res) != 0) return gw_failed(res);
   if (!q->history_days) q->history_days = call->tier.max_history_days;
   return 0;
 }
@@ -311,15 +274,10 @@ static int resolve_range(const gw_call *call, insight_query *q, int64_t newest, 
   int64_t local = newest + off, end;
   end = q->has_to ? q->to : (local - ((local % day) + day) % day) + day - off;
   if (!q->has_from) q->from = end - (int64_t)q->history_days * day;
-  if (q->from >= end) {
-    gw_response_error(res, 400, "invalid_parameter", "from must be before to (an empty range)");
-    return -1;
-  }
-  if (end - q->from > (int64_t)call->tier.max_history_days * day) {
-    gw_response_capability(res, &call->tier, "max_history_days", "range of %lld days",
-                           (long long)((end - q->from + day - 1) / day));
-    return -1;
-  }
+  if (q->from >= end) return gw_fail(res, GW_EPARAM, "from must be before to (an empty range)");
+  if (end - q->from > (int64_t)call->tier.max_history_days * day)
+    return gw_fail_capability(res, &call->tier, "max_history_days", "range of %lld days",
+                              (long long)((end - q->from + day - 1) / day));
   q->to = end;
   q->history_days = (int)((end - q->from + day - 1) / day);
   return 0;
@@ -356,8 +314,8 @@ static int in_range(const fc_transaction *t, const insight_query *q) {
 }
 
 /* The tenant's transactions of one currency (q->currency, or the only one)
- * and partner (q->partner, or all) within the resolved range; 0 or -1
- * after an error answer. With daily = 1 and a request the rollups fit,
+ * and partner (q->partner, or all) within the resolved range; 0, or why
+ * not (recorded in res). With daily = 1 and a request the rollups fit,
  * the rows are daily totals with their counts (d->counts != NULL). */
 static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, gw_daily_set *d, int daily,
                      gw_response *res) {
@@ -381,23 +339,17 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
     for (size_t i = 0; rc == FC_OK && q->wall && i < s->n; i++)
       s->v[i].action_date = gw_tz_wall(q->tz, s->v[i].action_date);
   }
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return -1;
-  }
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
   keep_rows(d, q, in_query);
-  if (s->n == 0) {
-    gw_response_error(res, 404, "not_found", "tenant %s has no transactions%s%s%s%s", call->tenant,
-                      q->partner[0] ? " of partner " : "", q->partner, q->currency[0] ? " in " : "", q->currency);
-    return -1;
-  }
+  if (s->n == 0)
+    return gw_fail(res, GW_ENOTFOUND, "tenant %s has no transactions%s%s%s%s", call->tenant,
+                   q->partner[0] ? " of partner " : "", q->partner, q->currency[0] ? " in " : "", q->currency);
   if (!q->currency[0]) {
     for (size_t i = 1; i < s->n; i++)
       if (strcmp(s->v[i].currency, s->v[0].currency) != 0) {
-        gw_response_error(res, 400, "invalid_parameter",
-                          "transactions are in several currencies (%s, %s, ...); pass currency=", s->v[0].currency,
-                          s->v[i].currency);
-        return -1;
+        return gw_fail(res, GW_EPARAM,
+                       "transactions are in several currencies (%s, %s, ...); pass currency=", s->v[0].currency,
+                       s->v[i].currency);
       }
     snprintf(q->currency, sizeof q->currency, "%s", s->v[0].currency);
   }
@@ -405,12 +357,9 @@ static int load_txns(const gw_app *app, const gw_call *call, insight_query *q, g
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].action_date > newest) newest = s->v[i].action_date;
   if (q->tz && !q->wall) q->utc_offset = gw_tz_offset(q->tz, newest) / 60;
-  if (resolve_range(call, q, q->has_to ? q->to - 1 : newest, res) != 0) return -1;
+  if (resolve_range(call, q, q->has_to ? q->to - 1 : newest, res) != 0) return gw_failed(res);
   keep_rows(d, q, in_range);
-  if (s->n == 0) {
-    gw_response_error(res, 404, "not_found", "no transactions in %s in the range", q->currency);
-    return -1;
-  }
+  if (s->n == 0) return gw_fail(res, GW_ENOTFOUND, "no transactions in %s in the range", q->currency);
   return 0;
 }
 
@@ -457,14 +406,15 @@ GW_HANDLER(gw_handle_segments) {
   fc_err err;
   memset(&s, 0, sizeof s);
   memset(&ud, 0, sizeof ud);
-  if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0) return;
+  if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
+    return gw_failed(res);
   /* The daily rollups settle currency, range and 404s as the raw rows do
    * (the per-customer ones are of UTC days: a tenant in a zone folds its
    * customers' wall-time rows). */
   int rolled = rollups_fit(app, &q) && !q.wall;
   if (load_txns(app, call, &q, &s, rolled, res) != 0) {
     gw_daily_set_free(&s);
-    return;
+    return gw_failed(res);
   }
   memset(&r, 0, sizeof r);
   fc_err_clear(&err);
@@ -484,11 +434,12 @@ GW_HANDLER(gw_handle_segments) {
     fc_segments_write_json(&r, q.include_users, &res->body);
     fc_buf_putc(&res->body, '}');
   } else {
-    gw_response_fc_error(res, rc == FC_EINVAL ? FC_ETOOSHORT : rc, &err);
+    rc = gw_fail_err(res, rc == FC_EINVAL ? FC_ETOOSHORT : rc, &err);
   }
   fc_segments_result_free(&r);
   gw_user_days_free(&ud);
   gw_daily_set_free(&s);
+  return rc;
 }
 
 static const double levels[2] = {80.0, 95.0};
@@ -801,10 +752,10 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   memset(&rep, 0, sizeof rep);
   if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE | Q_OFFSET,
                     GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q, res) != 0)
-    return;
+    return gw_failed(res);
   if (load_txns(app, call, &q, &s, q.gran != GW_GRAN_HOUR, res) != 0) {
     gw_daily_set_free(&s);
-    return;
+    return gw_failed(res);
   }
   const char *gran = fc_freq_name((fc_freq)gw_gran_freq(q.gran));
   fc_err_clear(&err);
@@ -840,12 +791,13 @@ GW_HANDLER(gw_handle_revenue_forecast) {
       fprintf(stderr, "floatcast-gateway: recording a forecast: %s\n", err.msg);
     if (arm == 0 && shadow) record_baseline(app, call, &q, &r, gran, ex.id);
   } else {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   }
   free(r.y);
   gw_model_version_free(&champ);
   fc_forecast_free(&f);
   gw_daily_set_free(&s);
+  return rc;
 }
 
 /* ---- trends ---- */
@@ -862,10 +814,10 @@ GW_HANDLER(gw_handle_trends) {
   memset(&s, 0, sizeof s);
   if (parse_insight(app, req, call, Q_GRAN | Q_CURRENCY | Q_RANGE | Q_OFFSET,
                     GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH, &q, res) != 0)
-    return;
+    return gw_failed(res);
   if (load_txns(app, call, &q, &s, 1, res) != 0) {
     gw_daily_set_free(&s);
-    return;
+    return gw_failed(res);
   }
   fc_trends_params p = fc_trends_defaults();
   p.freq = q.gran == GW_GRAN_MONTH ? FC_FREQ_MONTH : q.gran == GW_GRAN_WEEK ? FC_FREQ_WEEK : FC_FREQ_DAY;
@@ -886,10 +838,11 @@ GW_HANDLER(gw_handle_trends) {
     fc_trends_write_json(&t, &res->body);
     fc_buf_putc(&res->body, '}');
   } else {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   }
   fc_trends_free(&t);
   gw_daily_set_free(&s);
+  return rc;
 }
 
 /* ---- cash flow ---- */
@@ -944,7 +897,7 @@ GW_HANDLER(gw_handle_cash_flow) {
   if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) !=
       0) {
     fc_treasury_destroy(t);
-    return;
+    return gw_failed(res);
   }
   fc_err_clear(&err);
   int rc = t ? gw_db_load_tenant(app->db, call->tenant, t, &err) : FC_ENOMEM;
@@ -953,9 +906,8 @@ GW_HANDLER(gw_handle_cash_flow) {
   size_t na = t && rc == FC_OK ? fc_treasury_accounts(t, &acc) : 0, done = 0;
   int tagged = 0;
   if (rc == FC_OK && q.horizon > FC_CASHFLOW_MAX_HORIZON) {
-    gw_response_error(res, 400, "invalid_parameter", "horizon: at most %d steps", FC_CASHFLOW_MAX_HORIZON);
     fc_treasury_destroy(t);
-    return;
+    return gw_fail(res, GW_EPARAM, "horizon: at most %d steps", FC_CASHFLOW_MAX_HORIZON);
   }
   if (rc == FC_OK) {
     json_start(res, call->tenant);
@@ -1005,128 +957,13 @@ GW_HANDLER(gw_handle_cash_flow) {
   if (rc == FC_OK && done == 0) {
     fc_buf_reset(&res->headers);
     fc_buf_reset(&res->body);
-    gw_response_error(res, 404, "not_found", "tenant %s has no %s%s%s", call->tenant,
-                      now == FC_TIME_NONE ? "transfers" : "accounts", q.currency[0] ? " in " : "", q.currency);
+    rc = gw_fail(res, GW_ENOTFOUND, "tenant %s has no %s%s%s", call->tenant,
+                 now == FC_TIME_NONE ? "transfers" : "accounts", q.currency[0] ? " in " : "", q.currency);
   } else if (rc == FC_OK) {
     fc_buf_puts(&res->body, "]}");
   } else {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   }
   fc_treasury_destroy(t);
-}
-
-/* ---- what-if ---- */
-
-static int body_string(json_t *j, const char *name, const char **out, gw_response *res) {
-  json_t *v = json_object_get(j, name);
-  *out = NULL;
-  if (!v) return 0;
-  if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) || json_string_length(v) > 1024) {
-    gw_response_error(res, 400, "invalid_field", "%s: expected a string", name);
-    return -1;
-  }
-  *out = json_string_value(v);
-  return 0;
-}
-
-/* POST /v1/what-if {"horizon", "now", "currency", "floors", "method", and
- * the scenario's members (core/include/fc/whatif.h): "transfers",
- * "streams", "accounts", "cancel_transfers", "pause_streams",
- * "resume_streams", "stream_rates"}: the projection of the tenant's data
- * with the scenario applied to a copy, by the core's one what-if
- * implementation (the WASM page uses the same). Unknown fields are a 400. */
-static const char *const projection_fields[] = {"horizon", "now", "currency", "floors", "method", NULL};
-static const char *const scenario_fields[] = {"transfers",     "streams",        "accounts",     "cancel_transfers",
-                                              "pause_streams", "resume_streams", "stream_rates", NULL};
-
-static int in_list(const char *const *list, const char *k) {
-  for (size_t i = 0; list[i]; i++)
-    if (!strcmp(list[i], k)) return 1;
-  return 0;
-}
-
-GW_HANDLER(gw_handle_what_if) {
-  json_error_t je;
-  fc_err err;
-  fc_projection *proj = NULL;
-  fc_treasury *t = NULL, *changed = NULL;
-  char *scenario_text = NULL;
-  json_t *scenario = NULL;
-  json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
-  if (!j || !json_is_object(j)) {
-    gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
-    json_decref(j);
-    return;
-  }
-  const char *k, *now_s, *ccy, *floors, *method;
-  json_t *v;
-  scenario = json_object();
-  json_object_foreach(j, k, v) {
-    if (in_list(scenario_fields, k)) {
-      json_object_set(scenario, k, v);
-    } else if (!in_list(projection_fields, k)) {
-      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
-      goto done;
-    }
-  }
-  json_t *hz = json_object_get(j, "horizon");
-  int horizon = 48;
-  if (hz &&
-      (!json_is_integer(hz) || json_integer_value(hz) < FC_HORIZON_MIN || json_integer_value(hz) > FC_HORIZON_MAX)) {
-    gw_response_error(res, 400, "invalid_field", "horizon: expected whole hours in %d..%d", FC_HORIZON_MIN,
-                      FC_HORIZON_MAX);
-    goto done;
-  }
-  if (hz) horizon = (int)json_integer_value(hz);
-  if (body_string(j, "now", &now_s, res) || body_string(j, "currency", &ccy, res) ||
-      body_string(j, "floors", &floors, res) || body_string(j, "method", &method, res))
-    goto done;
-  fc_project_request pr = fc_project_defaults();
-  if (method && fc_project_method_parse(method, &pr.method, &err) != FC_OK) {
-    gw_response_error(res, 400, "invalid_field", "method: expected \"rule\", \"ml\" or \"gbdt\"");
-    goto done;
-  }
-  if (horizon > call->tier.max_horizon_hours) {
-    gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d hours", horizon);
-    goto done;
-  }
-  fc_err_clear(&err);
-  scenario_text = json_dumps(scenario, JSON_COMPACT);
-  t = fc_treasury_create(NULL);
-  int rc = t && scenario_text ? gw_db_load_tenant(app->db, call->tenant, t, &err) : FC_ENOMEM;
-  int64_t now = FC_TIME_NONE;
-  if (rc == FC_OK && now_s && fc_time_parse(now_s, strlen(now_s), &now, &err) != FC_OK) rc = FC_EINVAL;
-  if (rc == FC_OK && !now_s) now = fc_treasury_default_now(t, call->tenant);
-  if (rc == FC_OK && now == FC_TIME_NONE)
-    rc = fc_err_set(&err, FC_ENOTFOUND, "tenant %s has no transfers; pass now", call->tenant);
-  if (rc == FC_OK) {
-    /* The scenario applies to a copy inside the core; with "ml" the flow
-     * model is fitted on the tenant's history as it is. */
-    pr.p.now = now;
-    pr.p.horizon_hours = horizon;
-    pr.p.tenant_id = call->tenant;
-    pr.p.currency = ccy;
-    pr.p.floors = floors;
-    pr.scenario = scenario_text;
-    pr.scenario_len = strlen(scenario_text);
-    if (pr.method == FC_PROJECT_ML) rc = gw_flowmodels_acquire(app->flowmodels, call->tenant, t, now, &pr.model, &err);
-    if (rc == FC_OK) rc = fc_project(t, &pr, &proj, &err);
-    gw_flowmodels_release(app->flowmodels, pr.model);
-  }
-  if (rc == FC_OK) {
-    json_start(res, call->tenant);
-    fc_buf_puts(&res->body, ",\"scenario\":");
-    fc_buf_puts(&res->body, scenario_text);
-    fc_buf_puts(&res->body, ",\"projection\":");
-    rc = fc_projection_write_json(proj, &res->body);
-    fc_buf_putc(&res->body, '}');
-  }
-  if (rc != FC_OK) gw_response_fc_error(res, rc, &err);
-done:
-  fc_projection_destroy(proj);
-  fc_treasury_destroy(changed);
-  fc_treasury_destroy(t);
-  free(scenario_text);
-  json_decref(scenario);
-  json_decref(j);
+  return rc;
 }

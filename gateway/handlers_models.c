@@ -36,22 +36,15 @@ GW_HANDLER(gw_handle_models) {
   while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
     int k = 0;
     while (k < 4 && strcmp(key, names[k]) != 0) k++;
-    if (k == 4 || (seen & (1 << k)) || val[0] == '\0') {
-      gw_response_error(res, 400, "invalid_parameter", "unknown, repeated or empty parameter '%s'", key);
-      return;
-    }
+    if (k == 4 || (seen & (1 << k)) || val[0] == '\0')
+      return gw_fail(res, GW_EPARAM, "unknown, repeated or empty parameter '%s'", key);
     seen |= 1 << k;
     snprintf(args[k], sizeof args[k], "%s", val);
   }
-  if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return;
-  }
+  if (r < 0) return gw_fail(res, GW_EPARAM, "malformed query string");
   if (call->caller == GW_CALLER_PARTNER) {
-    if ((seen & 1) && strcmp(args[0], call->tenant) != 0) {
-      gw_response_error(res, 403, "forbidden", "a key reads only its own tenant's models");
-      return;
-    }
+    if ((seen & 1) && strcmp(args[0], call->tenant) != 0)
+      return gw_fail(res, GW_EFORBIDDEN, "a key reads only its own tenant's models");
     snprintf(args[0], sizeof args[0], "%s", call->tenant);
     seen |= 1;
   }
@@ -70,10 +63,9 @@ GW_HANDLER(gw_handle_models) {
   if (a[0] && app->registry) gw_registry_status_json(app->registry, a[0], &retraining);
   int rc = gw_db_models_write_json(app->db, a[0], a[1], a[2], a[3], &versions, &count, &err);
   if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
     fc_buf_free(&versions);
     fc_buf_free(&retraining);
-    return;
+    return gw_fail_err(res, rc, &err);
   }
   res->status = 200;
   res->content_type = "application/json";
@@ -90,23 +82,22 @@ GW_HANDLER(gw_handle_models) {
   fc_buf_putc(&res->body, '}');
   fc_buf_free(&versions);
   fc_buf_free(&retraining);
+  return rc;
 }
 
-/* A string field of at most cap - 1 bytes into out; 0, or -1 after a 400. */
+/* A string field of at most cap - 1 bytes into out; 0, or a 400. */
 static int opt_string(json_t *j, const char *name, char *out, size_t cap, gw_response *res) {
   json_t *v = json_object_get(j, name);
   out[0] = '\0';
   if (!v) return 0;
   if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= cap ||
-      strlen(json_string_value(v)) != json_string_length(v)) {
-    gw_response_error(res, 400, "invalid_field", "%s: expected a string of 1..%zu bytes", name, cap - 1);
-    return -1;
-  }
+      strlen(json_string_value(v)) != json_string_length(v))
+    return gw_fail(res, GW_EFIELD, "%s: expected a string of 1..%zu bytes", name, cap - 1);
   snprintf(out, cap, "%s", json_string_value(v));
   return 0;
 }
 
-/* Reads the retrain body into tenant and o; 0, or -1 after an answer. */
+/* Reads the retrain body into tenant and o; 0, or why it cannot. */
 static int retrain_body(const gw_request *req, const gw_call *call, char *tenant, size_t cap, gw_retrain_opts *o,
                         gw_response *res) {
   static const char *const fields[] = {"tenant_id", "challenger", "currency", "granularity", NULL};
@@ -117,51 +108,41 @@ static int retrain_body(const gw_request *req, const gw_call *call, char *tenant
       *j = req->body.len ? json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &je) : json_object();
   int rc = 0;
   if (!j || !json_is_object(j)) {
-    gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
+    rc = gw_fail(res, GW_EJSON, "body: %s", j ? "expected a JSON object" : je.text);
     json_decref(j);
-    return -1;
+    return rc;
   }
   json_object_foreach(j, k, v) {
     size_t i = 0;
     while (fields[i] && strcmp(fields[i], k) != 0) i++;
     if (!fields[i]) {
-      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
+      rc = gw_fail(res, GW_EUNKNOWN_FIELD, "unknown field '%s'", k);
       json_decref(j);
-      return -1;
+      return rc;
     }
   }
-  if (opt_string(j, "tenant_id", tenant, cap, res) ||
-      opt_string(j, "challenger", o->challenger, sizeof o->challenger, res) ||
-      opt_string(j, "currency", o->currency, sizeof o->currency, res) ||
-      opt_string(j, "granularity", gran, sizeof gran, res))
-    rc = -1;
+  if ((rc = opt_string(j, "tenant_id", tenant, cap, res)) == 0 &&
+      (rc = opt_string(j, "challenger", o->challenger, sizeof o->challenger, res)) == 0 &&
+      (rc = opt_string(j, "currency", o->currency, sizeof o->currency, res)) == 0)
+    rc = opt_string(j, "granularity", gran, sizeof gran, res);
   json_decref(j);
   if (rc) return rc;
   fc_retrain_config cfg;
   fc_err err;
   size_t week[1] = {7};
-  if (o->challenger[0] && fc_retrain_config_resolve(o->challenger, week, 1, &cfg, &err) != FC_OK) {
-    gw_response_error(res, 400, "invalid_field", "challenger: %s", err.msg);
-    return -1;
-  }
-  if (gran[0] && !gw_granularity_bit(gran)) {
-    gw_response_error(res, 400, "invalid_field", "granularity: expected hour, day, week, month or quarter");
-    return -1;
-  }
+  if (o->challenger[0] && fc_retrain_config_resolve(o->challenger, week, 1, &cfg, &err) != FC_OK)
+    return gw_fail(res, GW_EFIELD, "challenger: %s", err.msg);
+  if (gran[0] && !gw_granularity_bit(gran))
+    return gw_fail(res, GW_EFIELD, "granularity: expected hour, day, week, month or quarter");
   if (gran[0]) o->granularities = gw_granularity_bit(gran);
-  if (call->caller == GW_CALLER_PARTNER && (o->granularities & ~call->tier.granularities)) {
-    gw_response_capability(res, &call->tier, "granularities", "granularity '%s'", gran);
-    return -1;
-  }
+  if (call->caller == GW_CALLER_PARTNER && (o->granularities & ~call->tier.granularities))
+    return gw_fail_capability(res, &call->tier, "granularities", "granularity '%s'", gran);
   if (call->caller == GW_CALLER_PARTNER) {
-    if (tenant[0] && strcmp(tenant, call->tenant) != 0) {
-      gw_response_error(res, 403, "forbidden", "a key retrains only its own tenant's models");
-      return -1;
-    }
+    if (tenant[0] && strcmp(tenant, call->tenant) != 0)
+      return gw_fail(res, GW_EFORBIDDEN, "a key retrains only its own tenant's models");
     snprintf(tenant, cap, "%s", call->tenant);
   } else if (!tenant[0]) {
-    gw_response_error(res, 400, "invalid_field", "tenant_id: required with the admin key");
-    return -1;
+    return gw_fail(res, GW_EFIELD, "tenant_id: required with the admin key");
   }
   return 0;
 }
@@ -171,22 +152,14 @@ GW_HANDLER(gw_handle_models_retrain) {
   gw_retrain_opts o = gw_retrain_defaults();
   fc_err err;
   int exists = 0;
-  if (retrain_body(req, call, tenant, sizeof tenant, &o, res) != 0) return;
+  int rc = retrain_body(req, call, tenant, sizeof tenant, &o, res);
+  if (rc != 0) return rc;
   fc_err_clear(&err);
-  int rc = call->caller == GW_CALLER_PARTNER ? FC_OK : gw_db_tenant_exists(app->db, tenant, &exists, &err);
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return;
-  }
-  if (call->caller != GW_CALLER_PARTNER && !exists) {
-    gw_response_error(res, 404, "not_found", "no tenant %s", tenant);
-    return;
-  }
+  rc = call->caller == GW_CALLER_PARTNER ? FC_OK : gw_db_tenant_exists(app->db, tenant, &exists, &err);
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
+  if (call->caller != GW_CALLER_PARTNER && !exists) return gw_fail(res, GW_ENOTFOUND, "no tenant %s", tenant);
   uint64_t id = app->registry ? gw_registry_request(app->registry, tenant, &o) : 0;
-  if (!id) {
-    gw_response_error(res, 503, "unavailable", "retraining is stopped (shutting down)");
-    return;
-  }
+  if (!id) return gw_fail(res, GW_EUNAVAILABLE, "retraining is stopped (shutting down)");
   res->status = 202;
   res->content_type = "application/json";
   gw_response_header(res, "Cache-Control", "no-store");
@@ -196,4 +169,5 @@ GW_HANDLER(gw_handle_models_retrain) {
   if (o.challenger[0]) fc_buf_json_str(&res->body, o.challenger);
   else fc_buf_puts(&res->body, "\"auto\"");
   fc_buf_puts(&res->body, ",\"status\":\"/v1/models\"}");
+  return 0;
 }

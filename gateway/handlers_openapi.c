@@ -18,4 +18,5 @@ GW_HANDLER(gw_handle_openapi) {
   res->content_type = "application/json";
   fc_buf_append(&res->body, gw_openapi_json, gw_openapi_json_len);
   gw_response_header(res, "Cache-Control", "no-cache");
+  return 0;
 }

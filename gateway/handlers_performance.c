@@ -22,20 +22,14 @@ static int check_filters(char args[4][FC_TEXT_MAX + 1], int seen, gw_response *r
       "revenue", "cash_flow_out", "cash_flow_in", "treasury_rule", "treasury_ml", "treasury_gbdt", NULL};
   int known = 0;
   for (int i = 0; kinds[i]; i++) known |= (seen & 2) && !strcmp(args[1], kinds[i]);
-  if ((seen & 2) && !known) {
-    gw_response_error(res, 400, "invalid_parameter",
-                      "kind: expected revenue, cash_flow_out, cash_flow_in, treasury_rule, treasury_ml or "
-                      "treasury_gbdt");
-    return -1;
-  }
-  if ((seen & 4) && !valid_code(args[2])) {
-    gw_response_error(res, 400, "invalid_parameter", "currency: expected a code of 3..11 upper-case letters or digits");
-    return -1;
-  }
-  if ((seen & 8) && strcmp(args[3], "day") && strcmp(args[3], "hour")) {
-    gw_response_error(res, 400, "invalid_parameter", "granularity: expected day or hour");
-    return -1;
-  }
+  if ((seen & 2) && !known)
+    return gw_fail(res, GW_EPARAM,
+                   "kind: expected revenue, cash_flow_out, cash_flow_in, treasury_rule, treasury_ml or "
+                   "treasury_gbdt");
+  if ((seen & 4) && !valid_code(args[2]))
+    return gw_fail(res, GW_EPARAM, "currency: expected a code of 3..11 upper-case letters or digits");
+  if ((seen & 8) && strcmp(args[3], "day") && strcmp(args[3], "hour"))
+    return gw_fail(res, GW_EPARAM, "granularity: expected day or hour");
   return 0;
 }
 
@@ -50,26 +44,19 @@ GW_HANDLER(gw_handle_models_performance) {
   while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
     int k = 0;
     while (k < 4 && strcmp(key, names[k]) != 0) k++;
-    if (k == 4 || (seen & (1 << k)) || val[0] == '\0') {
-      gw_response_error(res, 400, "invalid_parameter", "unknown, repeated or empty parameter '%s'", key);
-      return;
-    }
+    if (k == 4 || (seen & (1 << k)) || val[0] == '\0')
+      return gw_fail(res, GW_EPARAM, "unknown, repeated or empty parameter '%s'", key);
     seen |= 1 << k;
     snprintf(args[k], sizeof args[k], "%s", val);
   }
-  if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return;
-  }
+  if (r < 0) return gw_fail(res, GW_EPARAM, "malformed query string");
   if (call->caller == GW_CALLER_PARTNER) {
-    if ((seen & 1) && strcmp(args[0], call->tenant) != 0) {
-      gw_response_error(res, 403, "forbidden", "a key reads only its own tenant's performance");
-      return;
-    }
+    if ((seen & 1) && strcmp(args[0], call->tenant) != 0)
+      return gw_fail(res, GW_EFORBIDDEN, "a key reads only its own tenant's performance");
     snprintf(args[0], sizeof args[0], "%s", call->tenant);
     seen |= 1;
   }
-  if (check_filters(args, seen, res) != 0) return;
+  if ((r = check_filters(args, seen, res)) != 0) return r;
   for (int k = 0; k < 4; k++) a[k] = seen & (1 << k) ? args[k] : NULL;
   fc_buf_init(&rows);
   fc_err_clear(&err);
@@ -87,7 +74,7 @@ GW_HANDLER(gw_handle_models_performance) {
     rc = gw_db_calibration_write(app->db, a[0], a[1], a[2], &calib, &n_calib, &err);
   else if (rc == FC_OK) fc_buf_puts(&calib, "[]");
   if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   } else {
     res->status = 200;
     res->content_type = "application/json";
@@ -106,4 +93,5 @@ GW_HANDLER(gw_handle_models_performance) {
   fc_buf_free(&rows);
   fc_buf_free(&brier);
   fc_buf_free(&calib);
+  return rc;
 }

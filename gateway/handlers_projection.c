@@ -41,15 +41,15 @@ typedef struct projection_query {
 } projection_query;
 
 /* Fills q from the query string through the project option table (the
- * CLI's --now, --horizon, --method, --currency); on a bad parameter writes
- * the error response and returns -1. */
+ * CLI's --now, --horizon, --method, --currency); a bad parameter is a 400. */
 static int parse_query(const char *query, projection_query *q, gw_response *res) {
   const fc_opt_table *t = &fc_project_optable;
   fc_project_request r = fc_project_defaults();
   gw_query_store store;
   unsigned seen;
   memset(q, 0, sizeof *q);
-  if (gw_query_options(query, t, &r, &store, &seen, res) != 0) return -1;
+  int rc = gw_query_options(query, t, &r, &store, &seen, res);
+  if (rc != 0) return rc;
   q->horizon = r.p.horizon_hours;
   q->now = r.p.now;
   q->has_now = gw_query_given(t, seen, "now");
@@ -103,22 +103,19 @@ GW_HANDLER(gw_handle_projection) {
   fc_err err;
   fc_projection *proj = NULL;
   fc_treasury *t = NULL;
-  if (parse_query(req->query, &q, res) != 0) return;
-  if (q.horizon > call->tier.max_horizon_hours) {
-    gw_response_capability(res, &call->tier, "max_horizon_hours", "horizon of %d hours", q.horizon);
-    return;
-  }
+  int rc = parse_query(req->query, &q, res);
+  if (rc != 0) return rc;
+  if (q.horizon > call->tier.max_horizon_hours)
+    return gw_fail_capability(res, &call->tier, "max_horizon_hours", "horizon of %d hours", q.horizon);
   fc_err_clear(&err);
-  int rc = FC_OK;
   if (!(t = fc_treasury_create(NULL))) rc = FC_ENOMEM;
   if (rc == FC_OK) rc = gw_db_load_tenant(app->db, tenant, t, &err);
   if (rc == FC_OK && !q.has_now) {
     /* The CLI's default too, so both answer the same question. */
     q.now = fc_treasury_default_now(t, tenant);
     if (q.now == FC_TIME_NONE) {
-      gw_response_error(res, 404, "not_found", "tenant %s has no transfers; pass now=", tenant);
       fc_treasury_destroy(t);
-      return;
+      return gw_fail(res, GW_ENOTFOUND, "tenant %s has no transfers; pass now=", tenant);
     }
   }
   gw_experiment ex;
@@ -147,8 +144,9 @@ GW_HANDLER(gw_handle_projection) {
     res->content_type = "application/json";
     gw_response_header(res, "Cache-Control", "no-store");
   } else {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   }
   fc_projection_destroy(proj);
   fc_treasury_destroy(t);
+  return rc;
 }

@@ -69,35 +69,30 @@ static int empty_body(const gw_request *req, gw_response *res) {
   int ok = j && json_is_object(j) && json_object_size(j) == 0;
   json_decref(j);
   if (ok) return 0;
-  gw_response_error(res, 400, "invalid_request", "opening a session takes no parameters: send no body or {}");
-  return -1;
+  return gw_fail(res, GW_EREQUEST, "opening a session takes no parameters: send no body or {}");
 }
 
 GW_HANDLER(gw_handle_session_create) {
   gw_session_info s;
   char token[GW_SESSION_TOKEN_LEN + 1], created[FC_TIME_STR], expires[FC_TIME_STR];
   fc_err err;
-  if (!app->sessions) {
-    gw_response_error(res, 503, "unavailable", "sessions are not enabled on this server");
-    return;
-  }
-  if (empty_body(req, res) != 0) return;
+  if (!app->sessions) return gw_fail(res, GW_EUNAVAILABLE, "sessions are not enabled on this server");
+  int rc = empty_body(req, res);
+  if (rc != 0) return rc;
   int64_t now = (int64_t)time(NULL), ttl = gw_sessions_ttl(app->sessions);
   fc_err_clear(&err);
-  int rc = gw_session_generate(call->tenant, call->key_id, now, ttl, &s, token);
+  rc = gw_session_generate(call->tenant, call->key_id, now, ttl, &s, token);
   if (rc == FC_OK) rc = gw_db_session_insert(app->db, &s, &err);
   if (rc == FC_OK) rc = gw_sessions_put(app->sessions, &s, now);
   if (rc == FC_OK) tell_nodes(app);
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return;
-  }
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
   fc_time_format(s.created_at, created);
   fc_time_format(s.expires_at, expires);
   gw_session_set_cookie(res, token, ttl, gw_request_is_https(req));
   answer(res, 201,
          json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "session_id", s.id, "tenant_id", s.tenant, "key_id", s.key_id,
                    "created_at", created, "expires_at", expires, "ttl_seconds", (json_int_t)ttl));
+  return 0;
 }
 
 GW_HANDLER(gw_handle_session_delete) {
@@ -110,14 +105,8 @@ GW_HANDLER(gw_handle_session_delete) {
   const char *cookie = gw_request_header(req, "cookie");
   int has_cookie = cookie && gw_session_cookie(cookie, token, id);
   fc_err_clear(&err);
-  if (!app->sessions) {
-    gw_response_error(res, 503, "unavailable", "sessions are not enabled on this server");
-    return;
-  }
-  if (req->body.len > 0) {
-    gw_response_error(res, 400, "invalid_request", "ending a session takes no body");
-    return;
-  }
+  if (!app->sessions) return gw_fail(res, GW_EUNAVAILABLE, "sessions are not enabled on this server");
+  if (req->body.len > 0) return gw_fail(res, GW_EREQUEST, "ending a session takes no body");
   if (has_cookie) {
     /* Only a session of the caller's own tenant: a key of one tenant
      * cannot end another tenant's session by sending its cookie. */
@@ -131,14 +120,12 @@ GW_HANDLER(gw_handle_session_delete) {
     rc = gw_db_sessions_revoke_key(app->db, call->key_id, now, &changed, &err);
     if (rc == FC_OK) n = gw_sessions_revoke_key(app->sessions, call->key_id);
   }
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return;
-  }
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
   if (changed > 0) tell_nodes(app);
   /* PostgreSQL: sessions other nodes opened are ended too; the database
    * counts them, this node's registry may not hold them all yet. */
   if (gw_db_is_postgres(app->db)) n = changed;
   gw_session_set_cookie(res, "", 0, gw_request_is_https(req));
   answer(res, 200, json_pack("{s:I}", "revoked", (json_int_t)n));
+  return 0;
 }

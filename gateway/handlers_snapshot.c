@@ -109,17 +109,13 @@ static json_t *currencies_json(const fc_treasury *t) {
 GW_HANDLER(gw_handle_treasury_snapshot) {
   fc_err err;
   char now_s[FC_TIME_STR];
-  if (req->query[0] != '\0') {
-    gw_response_error(res, 400, "invalid_parameter", "the snapshot takes no parameters");
-    return;
-  }
+  if (req->query[0] != '\0') return gw_fail(res, GW_EPARAM, "the snapshot takes no parameters");
   fc_err_clear(&err);
   fc_treasury *t = fc_treasury_create(NULL);
   int rc = t ? gw_db_load_tenant(app->db, call->tenant, t, &err) : FC_ENOMEM;
   if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
     fc_treasury_destroy(t);
-    return;
+    return gw_fail_err(res, rc, &err);
   }
   int64_t as_of = fc_treasury_default_now(t, call->tenant);
   fc_time_format((int64_t)time(NULL), now_s);
@@ -134,9 +130,10 @@ GW_HANDLER(gw_handle_treasury_snapshot) {
     fc_buf_puts(&res->body, text);
     gw_response_header(res, "Cache-Control", "no-store");
   } else {
-    gw_response_error(res, 503, "unavailable", "out of memory");
+    rc = gw_fail(res, GW_EUNAVAILABLE, "out of memory");
   }
   free(text);
   json_decref(j);
   fc_treasury_destroy(t);
+  return rc;
 }

@@ -37,14 +37,14 @@ static void answer_zone(gw_response *res, int status, const char *tenant, const 
   gw_response_header(res, "Cache-Control", "no-store");
 }
 
-/* The body's time_zone as a loaded zone; NULL after a 400. */
+/* The body's time_zone as a loaded zone; NULL after a 400 recorded in res. */
 static const gw_tz *read_zone(const gw_request *req, gw_response *res) {
   json_error_t je;
   fc_err err;
   const gw_tz *z = NULL;
   json_t *j = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
   if (!j || !json_is_object(j)) {
-    gw_response_error(res, 400, "invalid_json", "body: %s", j ? "expected a JSON object" : je.text);
+    gw_fail(res, GW_EJSON, "body: %s", j ? "expected a JSON object" : je.text);
     json_decref(j);
     return NULL;
   }
@@ -52,18 +52,17 @@ static const gw_tz *read_zone(const gw_request *req, gw_response *res) {
   json_t *v;
   json_object_foreach(j, k, v) {
     if (strcmp(k, "time_zone") != 0) {
-      gw_response_error(res, 400, "unknown_field", "unknown field '%s'", k);
+      gw_fail(res, GW_EUNKNOWN_FIELD, "unknown field '%s'", k);
       json_decref(j);
       return NULL;
     }
   }
   v = json_object_get(j, "time_zone");
   if (!v || !json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
-    gw_response_error(res, 400, "invalid_field", "time_zone: expected an IANA zone name such as \"Europe/Berlin\"");
+    gw_fail(res, GW_EFIELD, "time_zone: expected an IANA zone name such as \"Europe/Berlin\"");
   } else {
     fc_err_clear(&err);
-    if (gw_tz_get(json_string_value(v), &z, &err) != FC_OK)
-      gw_response_error(res, 400, "invalid_field", "time_zone: %s", err.msg);
+    if (gw_tz_get(json_string_value(v), &z, &err) != FC_OK) gw_fail(res, GW_EFIELD, "time_zone: %s", err.msg);
   }
   json_decref(j);
   return z;
@@ -72,27 +71,19 @@ static const gw_tz *read_zone(const gw_request *req, gw_response *res) {
 GW_HANDLER(gw_handle_admin_tenant_zone_put) {
   fc_err err;
   const gw_tz *z = read_zone(req, res);
-  if (!z) return;
+  if (!z) return gw_failed(res);
   fc_err_clear(&err);
   int rc = gw_db_tenant_zone_set(app->db, call->param, z, &err);
-  if (rc == FC_ENOTFOUND) {
-    gw_response_error(res, 404, "not_found", "%s", err.msg);
-    return;
-  }
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return;
-  }
+  if (rc == FC_ENOTFOUND) return gw_fail(res, GW_ENOTFOUND, "%s", err.msg);
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
   gw_cache_invalidate(app->cache, call->param);
 #ifdef FC_WITH_REDIS
   /* Other nodes key their cached insights by the tenant's shared
    * generation, as after an ingestion (handlers_ingest.c). */
   if (app->shared && gw_shared_bump_cache(app->shared, call->param) != FC_OK) {
-    gw_response_error(res, 503, "unavailable",
-                      "the time zone is stored, but the other nodes' cached insights could not be "
-                      "invalidated (the shared store is unreachable); repeating the same request is safe");
-    gw_response_header(res, "Retry-After", "1");
-    return;
+    return gw_fail(res, GW_ERETRY,
+                   "the time zone is stored, but the other nodes' cached insights could not be "
+                   "invalidated (the shared store is unreachable); repeating the same request is safe");
   }
 #endif
   if (app->registry) {
@@ -102,6 +93,7 @@ GW_HANDLER(gw_handle_admin_tenant_zone_put) {
     gw_registry_request(app->registry, call->param, &o);
   }
   answer_zone(res, 200, call->param, gw_tz_is_utc(z) ? NULL : z);
+  return 0;
 }
 
 GW_HANDLER(gw_handle_admin_tenant_zone_get) {
@@ -112,15 +104,10 @@ GW_HANDLER(gw_handle_admin_tenant_zone_get) {
   int exists = 0;
   fc_err_clear(&err);
   int rc = gw_db_tenant_exists(app->db, call->param, &exists, &err);
-  if (rc == FC_OK && !exists) {
-    gw_response_error(res, 404, "not_found", "no tenant '%s'", call->param);
-    return;
-  }
+  if (rc == FC_OK && !exists) return gw_fail(res, GW_ENOTFOUND, "no tenant '%s'", call->param);
   if (rc == FC_OK) rc = gw_db_tenant_zone(app->db, call->param, name, &err);
   if (rc == FC_OK && name[0]) rc = gw_tz_get(name, &z, &err);
-  if (rc != FC_OK) {
-    gw_response_fc_error(res, rc, &err);
-    return;
-  }
+  if (rc != FC_OK) return gw_fail_err(res, rc, &err);
   answer_zone(res, 200, call->param, z);
+  return 0;
 }

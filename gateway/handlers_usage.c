@@ -30,40 +30,25 @@ GW_HANDLER(gw_handle_usage) {
               : strcmp(key, "to") == 0          ? 4
               : strcmp(key, "granularity") == 0 ? 8
                                                 : 0;
-    if (!bit || (seen & bit)) {
-      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return;
-    }
+    if (!bit || (seen & bit)) return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", key);
     seen |= bit;
     if (bit == 1) {
       snprintf(tenant, sizeof tenant, "%s", val);
       has_tenant = 1;
     } else if (bit == 2 || bit == 4) {
       int64_t *t = bit == 2 ? &from : &to;
-      if (fc_time_parse(val, strlen(val), t, &err) != FC_OK) {
-        gw_response_error(res, 400, "invalid_parameter", "%s: %s", key, err.msg);
-        return;
-      }
+      if (fc_time_parse(val, strlen(val), t, &err) != FC_OK) return gw_fail(res, GW_EPARAM, "%s: %s", key, err.msg);
     } else if (strcmp(val, "hour") == 0 || strcmp(val, "day") == 0) {
       by_hour = val[0] == 'h';
     } else {
-      gw_response_error(res, 400, "invalid_parameter", "granularity: expected day or hour");
-      return;
+      return gw_fail(res, GW_EPARAM, "granularity: expected day or hour");
     }
   }
-  if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return;
-  }
-  if (to <= from) {
-    gw_response_error(res, 400, "invalid_parameter", "to must be after from");
-    return;
-  }
+  if (r < 0) return gw_fail(res, GW_EPARAM, "malformed query string");
+  if (to <= from) return gw_fail(res, GW_EPARAM, "to must be after from");
   if (call->caller == GW_CALLER_PARTNER) {
-    if (has_tenant && strcmp(tenant, call->tenant) != 0) {
-      gw_response_error(res, 403, "forbidden", "a key reads only its own tenant's usage");
-      return;
-    }
+    if (has_tenant && strcmp(tenant, call->tenant) != 0)
+      return gw_fail(res, GW_EFORBIDDEN, "a key reads only its own tenant's usage");
     snprintf(tenant, sizeof tenant, "%s", call->tenant);
     has_tenant = 1;
   }
@@ -88,7 +73,8 @@ GW_HANDLER(gw_handle_usage) {
     fc_buf_putc(&res->body, '}');
     gw_response_header(res, "Cache-Control", "no-store");
   } else {
-    gw_response_fc_error(res, rc, &err);
+    rc = gw_fail_err(res, rc, &err);
   }
   fc_buf_free(&rows);
+  return rc;
 }

@@ -8,6 +8,8 @@
  */
 #include "http.h"
 
+#include "fail.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -216,12 +218,14 @@ void gw_response_init(gw_response *r) {
   memset(r, 0, sizeof *r);
   fc_buf_init(&r->headers);
   fc_buf_init(&r->body);
+  fc_buf_init(&r->fail_detail);
   r->status = 200;
 }
 
 void gw_response_free(gw_response *r) {
   fc_buf_free(&r->headers);
   fc_buf_free(&r->body);
+  fc_buf_free(&r->fail_detail);
 }
 
 void gw_response_reset(gw_response *r) {
@@ -230,6 +234,8 @@ void gw_response_reset(gw_response *r) {
   r->status = 200;
   r->content_type = NULL;
   r->head_only = r->close = r->no_store = 0;
+  fc_err_clear(&r->fail);
+  fc_buf_reset(&r->fail_detail);
 }
 
 void gw_response_header(gw_response *r, const char *name, const char *value) {
@@ -435,15 +441,13 @@ int gw_query_allowed(const char *query, const char *const *allowed, char *vals, 
     for (i = 0; allowed[i] && strcmp(allowed[i], key) != 0; i++) {
     }
     if (!allowed[i] || i >= 32 || (seen & (1u << i))) {
-      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return -1;
+      return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", key);
     }
     seen |= 1u << i;
     snprintf(vals + i * cap, cap, "%s", val);
   }
   if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return -1;
+    return gw_fail(res, GW_EPARAM, "malformed query string");
   }
   return 0;
 }

@@ -24,6 +24,7 @@
 #include <llhttp.h>
 
 #include "fc/buf.h"
+#include "fc/status.h"
 
 #define GW_MAX_HEAD    8192
 #define GW_MAX_HEADERS 64
@@ -104,6 +105,11 @@ typedef struct gw_response {
    * empty. gw_response_reset keeps it: it belongs to the request, and an
    * answer replaced late (a failed metering commit) still carries it. */
   char request_id[GW_REQUEST_ID_MAX + 1];
+  /* A handler's failure (fail.h): its status and message, and more members
+   * of the error object (a batch's rows), made the error answer by
+   * gw_handler_run. */
+  fc_err fail;
+  fc_buf fail_detail;
 } gw_response;
 
 void gw_response_init(gw_response *r);
@@ -140,8 +146,9 @@ long gw_url_decode(const char *s, size_t n, char *out, size_t cap, int form);
 int gw_query_next(const char **cursor, char *key, size_t kcap, char *val, size_t vcap);
 /* Reads a query whose names must be among `allowed` (NULL-ended, at most
  * 32), each at most once: the value of allowed[i] goes to vals + i * cap
- * ("" when absent; cap <= 256; a value of cap bytes or more is malformed). 0, or -1
- * after a 400 written to res (unknown or repeated name, malformed query). */
+ * ("" when absent; cap <= 256; a value of cap bytes or more is malformed). 0, or
+ * GW_EPARAM recorded in res (fail.h: unknown or repeated name, malformed
+ * query). */
 int gw_query_allowed(const char *query, const char *const *allowed, char *vals, size_t cap, gw_response *res);
 /* Every pair of a query string must decode to UTF-8 text: handlers quote
  * names and values in their JSON answers, and route them to the core.

@@ -11,7 +11,8 @@
 static const char cols[] = "SELECT id, tenant_id, kind, currency, champion, challenger, mode, share, created_at"
                            " FROM experiments ";
 
-static void row(const PGresult *r, int i, gw_experiment *e) {
+static void row(const PGresult *r, int i, void *out) {
+  gw_experiment *e = out;
   memset(e, 0, sizeof *e);
   snprintf(e->id, sizeof e->id, "%s", pg_text(r, i, 0));
   snprintf(e->tenant, sizeof e->tenant, "%s", pg_text(r, i, 1));
@@ -37,12 +38,8 @@ static int one_fn(PGconn *c, void *arg, fc_err *err) {
   pg_args a = {0};
   for (int i = 0; i < o->n; i++) pg_arg_text(&a, o->args[i]);
   snprintf(sql, sizeof sql, "%s%s", cols, o->where);
-  PGresult *r = pg_exec(c, sql, &a, "experiments", err);
-  if (!r) return pg_failed(err);
-  int rc = PQntuples(r) > 0 ? FC_OK : fc_err_set(err, FC_ENOTFOUND, "no such experiment");
-  if (rc == FC_OK) row(r, 0, o->out);
-  PQclear(r);
-  return rc;
+  int rc = pg_query_row(c, sql, &a, "experiments", row, o->out, err);
+  return rc == FC_ENOTFOUND ? fc_err_set(err, FC_ENOTFOUND, "no such experiment") : rc;
 }
 
 int gw_pg_experiment_for(gw_pg *pg, const char *tenant, const char *kind, const char *currency, gw_experiment *out,
@@ -106,11 +103,7 @@ static void list_row(const PGresult *r, int i, fc_buf *out) {
 }
 
 int gw_pg_experiments_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
-  char sql[256];
-  pg_args a = {0};
-  pg_arg_text(&a, tenant);
-  snprintf(sql, sizeof sql, "%sWHERE tenant_id = $1 ORDER BY created_at, id", cols);
-  return pg_list_json(pg, sql, &a, "experiments", list_row, out, count, err);
+  return pg_list_tenant_json(pg, cols, tenant, "created_at, id", "experiments", list_row, out, count, err);
 }
 
 /* db_experiments.c's report rows: per arm and per prediction, the mean

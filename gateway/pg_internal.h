@@ -63,6 +63,21 @@ int pg_query_json(PGconn *c, const char *sql, const pg_args *a, const char *what
                   size_t *count, fc_err *err);
 int pg_list_json(gw_pg *pg, const char *sql, const pg_args *a, const char *what, pg_row_json_fn row, fc_buf *out,
                  size_t *count, fc_err *err);
+/* A tenant's daily rollups in table (txn_daily, txn_local_daily) from
+ * since_day on, per (day, partner, currency) in byte order, as
+ * pseudo-transactions with their counts into out (pg_rollups.c): the UTC
+ * and the local-day rollups read alike. what names the read in errors. */
+int pg_daily_read(PGconn *c, const char *table, const char *what, const char *tenant, int64_t since_day,
+                  gw_daily_set *out, fc_err *err);
+/* pg_list_json over one tenant's rows: select (columns and table, ending
+ * in a space) WHERE tenant_id = $1 ORDER BY order. */
+int pg_list_tenant_json(gw_pg *pg, const char *select, const char *tenant, const char *order, const char *what,
+                        pg_row_json_fn row, fc_buf *out, size_t *count, fc_err *err);
+/* Runs sql and reads its first row with row(r, 0, out) (out NULL: only
+ * whether there is one). FC_ENOTFOUND when there is none, err left for the
+ * caller to name what is missing. */
+typedef void (*pg_row_fn)(const PGresult *r, int i, void *out);
+int pg_query_row(PGconn *c, const char *sql, const pg_args *a, const char *what, pg_row_fn row, void *out, fc_err *err);
 
 /* A predictions row (id, tenant_id, kind, currency, granularity,
  * model_source, model_version, origin, step, served_at, points, extra) into

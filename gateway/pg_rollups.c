@@ -1,4 +1,5 @@
-/* pg_rollups.c: reads of the daily rollups in PostgreSQL (db_rollups.h);
+/* pg_rollups.c: reads of the daily rollups in PostgreSQL (db_rollups.h;
+ * pg_daily_read serves the local-day rollups of pg_tz.c too);
  * migration 3's trigger keeps them. Same rows, order and strings as
  * db_rollups.c's read. */
 #include <stdio.h>
@@ -52,21 +53,22 @@ typedef struct daily_args {
   gw_daily_set *out;
 } daily_args;
 
-static int daily_fn(PGconn *c, void *arg, fc_err *err) {
-  daily_args *d = arg;
+int pg_daily_read(PGconn *c, const char *table, const char *what, const char *tenant, int64_t since_day,
+                  gw_daily_set *out, fc_err *err) {
+  char sql[320];
   pg_args a = {0};
-  pg_arg_text(&a, d->tenant), pg_arg_i64(&a, d->since_day);
+  pg_arg_text(&a, tenant), pg_arg_i64(&a, since_day);
   /* COLLATE "C": SQLite's byte order, so both engines list alike. */
-  PGresult *r = pg_exec(c,
-                        "SELECT partner_id, currency, max(scale), day, sum(n), sum(amount)"
-                        " FROM txn_daily WHERE tenant_id = $1 AND day >= $2"
-                        " GROUP BY day, partner_id, currency"
-                        " ORDER BY day, partner_id COLLATE \"C\", currency COLLATE \"C\"",
-                        &a, "rollups", err);
+  snprintf(sql, sizeof sql,
+           "SELECT partner_id, currency, max(scale), day, sum(n), sum(amount)"
+           " FROM %s WHERE tenant_id = $1 AND day >= $2"
+           " GROUP BY day, partner_id, currency"
+           " ORDER BY day, partner_id COLLATE \"C\", currency COLLATE \"C\"",
+           table);
+  PGresult *r = pg_exec(c, sql, &a, what, err);
   if (!r) return pg_failed(err);
   int rc = FC_OK, n = PQntuples(r);
   size_t scap = 0;
-  gw_daily_set *out = d->out;
   if (n > 0) {
     out->rows.v = malloc((size_t)n * sizeof *out->rows.v);
     out->counts = malloc((size_t)n * sizeof *out->counts);
@@ -76,6 +78,11 @@ static int daily_fn(PGconn *c, void *arg, fc_err *err) {
     if (push(out, &scap, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   PQclear(r);
   return rc;
+}
+
+static int daily_fn(PGconn *c, void *arg, fc_err *err) {
+  daily_args *d = arg;
+  return pg_daily_read(c, "txn_daily", "rollups", d->tenant, d->since_day, d->out, err);
 }
 
 int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out, fc_err *err) {

@@ -12,7 +12,8 @@
 
 static const char cols[] = "SELECT id, tenant_id, name, scenario, created_at, updated_at FROM treasury_scenarios ";
 
-static void row(const PGresult *r, int i, gw_scenario *s) {
+static void row(const PGresult *r, int i, void *out) {
+  gw_scenario *s = out;
   snprintf(s->id, sizeof s->id, "%s", pg_text(r, i, 0));
   snprintf(s->tenant, sizeof s->tenant, "%s", pg_text(r, i, 1));
   snprintf(s->name, sizeof s->name, "%s", pg_text(r, i, 2));
@@ -52,12 +53,8 @@ static int get_on(PGconn *c, const char *tenant, const char *id, gw_scenario *ou
   pg_args a = {0};
   pg_arg_text(&a, tenant), pg_arg_text(&a, id);
   snprintf(sql, sizeof sql, "%sWHERE tenant_id = $1 AND id = $2", cols);
-  PGresult *r = pg_exec(c, sql, &a, "scenarios", err);
-  if (!r) return pg_failed(err);
-  int rc = PQntuples(r) > 0 ? FC_OK : fc_err_set(err, FC_ENOTFOUND, "no saved scenario '%s'", id);
-  if (rc == FC_OK && out) row(r, 0, out);
-  PQclear(r);
-  return rc;
+  int rc = pg_query_row(c, sql, &a, "scenarios", row, out, err);
+  return rc == FC_ENOTFOUND ? fc_err_set(err, FC_ENOTFOUND, "no saved scenario '%s'", id) : rc;
 }
 
 static int insert_fn(PGconn *c, void *arg, fc_err *err) {
@@ -152,9 +149,5 @@ static void list_row(const PGresult *r, int i, fc_buf *out) {
 }
 
 int gw_pg_scenarios_write_json(gw_pg *pg, const char *tenant, fc_buf *out, size_t *count, fc_err *err) {
-  char sql[256];
-  pg_args a = {0};
-  pg_arg_text(&a, tenant);
-  snprintf(sql, sizeof sql, "%sWHERE tenant_id = $1 ORDER BY name COLLATE \"C\", id", cols);
-  return pg_list_json(pg, sql, &a, "scenarios", list_row, out, count, err);
+  return pg_list_tenant_json(pg, cols, tenant, "name COLLATE \"C\", id", "scenarios", list_row, out, count, err);
 }

@@ -9,8 +9,6 @@
 #include "db_tz.h"
 #include "pg_internal.h"
 
-#define DAY 86400
-
 typedef struct zone_args {
   const char *tenant;
   char *name;
@@ -82,35 +80,6 @@ typedef struct local_args {
   gw_daily_set *out;
 } local_args;
 
-/* Row i as a pseudo-transaction; -1 when out of memory. */
-static int push(gw_daily_set *out, const PGresult *r, int i) {
-  gw_txn_set *s = &out->rows;
-  fc_transaction *x = &s->v[s->n], *prev = s->n ? &s->v[s->n - 1] : NULL;
-  const char *partner = pg_text(r, i, 0);
-  memset(x, 0, sizeof *x);
-  x->id = x->user_id = x->transaction_type = x->category = "";
-  if (prev && !strcmp(prev->partner_id, partner)) {
-    x->partner_id = prev->partner_id;
-  } else {
-    char *copy = strdup(partner);
-    char **strings = copy ? realloc(s->strings, (s->n_strings + 1) * sizeof *strings) : NULL;
-    if (!strings) {
-      free(copy);
-      return -1;
-    }
-    s->strings = strings;
-    s->strings[s->n_strings++] = copy;
-    x->partner_id = copy;
-  }
-  snprintf(x->currency, sizeof x->currency, "%s", pg_text(r, i, 1));
-  x->scale = (int)pg_i64(r, i, 2);
-  x->action_date = pg_i64(r, i, 3) * DAY;
-  out->counts[s->n] = (size_t)pg_i64(r, i, 4);
-  x->amount = pg_i64(r, i, 5);
-  s->n++;
-  return 0;
-}
-
 static int local_fn(PGconn *c, void *arg, fc_err *err) {
   local_args *d = arg;
   char stored[GW_TZ_NAME_MAX + 1];
@@ -118,26 +87,7 @@ static int local_fn(PGconn *c, void *arg, fc_err *err) {
   int rc = zone_fn(c, &z, err);
   if (rc != FC_OK) return rc;
   if (strcmp(stored, d->zone) != 0) return fc_err_set(err, FC_ENOTFOUND, "no local-day rollups for zone %s", d->zone);
-  pg_args a = {0};
-  pg_arg_text(&a, d->tenant), pg_arg_i64(&a, d->since_day);
-  PGresult *r = pg_exec(c,
-                        "SELECT partner_id, currency, max(scale), day, sum(n), sum(amount)"
-                        " FROM txn_local_daily WHERE tenant_id = $1 AND day >= $2"
-                        " GROUP BY day, partner_id, currency"
-                        " ORDER BY day, partner_id COLLATE \"C\", currency COLLATE \"C\"",
-                        &a, "local-day rollups", err);
-  if (!r) return pg_failed(err);
-  int n = PQntuples(r);
-  gw_daily_set *out = d->out;
-  if (n > 0) {
-    out->rows.v = malloc((size_t)n * sizeof *out->rows.v);
-    out->counts = malloc((size_t)n * sizeof *out->counts);
-    if (!out->rows.v || !out->counts) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-  }
-  for (int i = 0; i < n && rc == FC_OK; i++)
-    if (push(out, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-  PQclear(r);
-  return rc;
+  return pg_daily_read(c, "txn_local_daily", "local-day rollups", d->tenant, d->since_day, d->out, err);
 }
 
 int gw_pg_load_local_daily(gw_pg *pg, const char *tenant, const char *zone, int64_t since_day, gw_daily_set *out,

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "fail.h"
+
 /* The index of o in t (t holds o). */
 static size_t index_of(const fc_opt_table *t, const fc_opt *o) { return (size_t)(o - t->opts); }
 
@@ -19,22 +21,14 @@ int gw_query_options(const char *query, const fc_opt_table *t, void *base, gw_qu
     if ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) != 1) break;
     o = fc_opt_find(t, key, strlen(key), FC_OPT_JSON);
     size_t i = o ? index_of(t, o) : GW_QUERY_OPTS_MAX;
-    if (i >= GW_QUERY_OPTS_MAX || (*seen & (1u << i))) {
-      gw_response_error(res, 400, "invalid_parameter", "unknown or repeated parameter '%s'", key);
-      return -1;
-    }
+    if (i >= GW_QUERY_OPTS_MAX || (*seen & (1u << i)))
+      return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", key);
     *seen |= 1u << i;
     memcpy(store->val[i], val, sizeof val);
     fc_err_clear(&err);
-    if (fc_opt_set(o, base, store->val[i], &err) != FC_OK) {
-      gw_response_error(res, 400, "invalid_parameter", "%s: %s", key, err.msg);
-      return -1;
-    }
+    if (fc_opt_set(o, base, store->val[i], &err) != FC_OK) return gw_fail(res, GW_EPARAM, "%s: %s", key, err.msg);
   }
-  if (r < 0) {
-    gw_response_error(res, 400, "invalid_parameter", "malformed query string");
-    return -1;
-  }
+  if (r < 0) return gw_fail(res, GW_EPARAM, "malformed query string");
   return 0;
 }
 

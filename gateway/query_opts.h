@@ -17,8 +17,8 @@ typedef struct gw_query_store {
 
 /* Reads query through t's query-side entries (FC_OPT_JSON) into base (which
  * starts from the operation's defaults), each name at most once; bit i of
- * *seen is set for t->opts[i] given. 0, or -1 after a 400 invalid_parameter
- * written to res: an unknown or repeated name, a malformed query, or a bad
+ * *seen is set for t->opts[i] given. 0, or GW_EPARAM recorded in res
+ * (fail.h): an unknown or repeated name, a malformed query, or a bad
  * value ("horizon: want whole hours in 1..720, got \"0\""). */
 int gw_query_options(const char *query, const fc_opt_table *t, void *base, gw_query_store *store, unsigned *seen,
                      gw_response *res);

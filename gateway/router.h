@@ -41,7 +41,10 @@ typedef struct gw_app {
   struct gw_shared *shared;                  /* limits shared by every node in Redis; NULL: this node's */
 } gw_app;
 
-typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res);
+/* Writes the success answer into res and returns 0, or returns a negative
+ * status after gw_fail (fail.h): the error answer is written by
+ * gw_handler_run, never by the handler. */
+typedef int (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res);
 
 typedef struct gw_route {
   const char *method;

@@ -38,6 +38,7 @@
 
 #include "cache.h"
 #include "db_sessions.h"
+#include "fail.h"
 #include "flight.h"
 #include "gate.h"
 #ifdef FC_WITH_REDIS
@@ -606,7 +607,7 @@ static void gate_pump(gw_server *s);
 
 static void on_work(uv_work_t *w) {
   gw_conn *c = w->data;
-  c->route->fn(c->srv->app, &c->call, &c->in.req, &c->res);
+  gw_handler_run(c->route, c->srv->app, &c->call, &c->in.req, &c->res);
 }
 
 static void on_work_done(uv_work_t *w, int status) {
@@ -1005,7 +1006,7 @@ static void dispatch_admitted(gw_conn *c) {
     if (flight_follow(c)) return;
   }
   if (!c->route->offload) {
-    c->route->fn(app, &c->call, req, &c->res);
+    gw_handler_run(c->route, app, &c->call, req, &c->res);
     finish(c);
     return;
   }

@@ -95,28 +95,19 @@ static int read_all(int fd, fc_buf *out, size_t size) {
   return fc_buf_failed(out) ? -1 : 0;
 }
 
-/* Opens the resolved file; fills *st. Writes the error response on failure. */
+/* Opens the resolved file; fills *st. The descriptor, or why not (a
+ * negative status). */
 static int open_file(const gw_app *app, const char *decoded, gw_response *res, struct stat *st) {
   char joined[PATH_MAX], resolved[PATH_MAX];
   size_t n = strlen(decoded);
   int w = snprintf(joined, sizeof joined, "%s%s%s", app->web_root, decoded, decoded[n - 1] == '/' ? "index.html" : "");
-  if (w < 0 || (size_t)w >= sizeof joined) {
-    gw_response_error(res, 414, "path_too_long", "path too long");
-    return -1;
-  }
-  if (!realpath(joined, resolved)) {
-    gw_response_error(res, 404, "not_found", "no such file");
-    return -1;
-  }
-  if (!inside(app->web_root, resolved)) {
-    gw_response_error(res, 403, "forbidden", "path leaves the web directory");
-    return -1;
-  }
+  if (w < 0 || (size_t)w >= sizeof joined) return gw_fail(res, GW_EPATH_LONG, "path too long");
+  if (!realpath(joined, resolved)) return gw_fail(res, GW_ENOTFOUND, "no such file");
+  if (!inside(app->web_root, resolved)) return gw_fail(res, GW_EFORBIDDEN, "path leaves the web directory");
   int fd = open(resolved, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size > STATIC_MAX_FILE) {
     if (fd >= 0) close(fd);
-    gw_response_error(res, 404, "not_found", "no such file");
-    return -1;
+    return gw_fail(res, GW_ENOTFOUND, "no such file");
   }
   return fd;
 }
@@ -125,18 +116,13 @@ GW_HANDLER(gw_handle_static) {
   (void)call;
   char decoded[GW_MAX_HEAD];
   struct stat st;
-  if (!app->web_root) {
-    gw_response_error(res, 404, "not_found", "no web directory configured");
-    return;
-  }
+  if (!app->web_root) return gw_fail(res, GW_ENOTFOUND, "no web directory configured");
   if (bad_escape(req->path) || strchr(req->path, '\\') ||
       gw_url_decode(req->path, strlen(req->path), decoded, sizeof decoded, 0) < 0 || strchr(decoded, '\\') ||
-      check_segments(decoded) != 0) {
-    gw_response_error(res, 400, "bad_path", "path is not a plain file path");
-    return;
-  }
-  int fd = open_file(app, decoded, res, &st);
-  if (fd < 0) return;
+      check_segments(decoded) != 0)
+    return gw_fail(res, GW_EPATH, "path is not a plain file path");
+  int fd = open_file(app, decoded, res, &st), rc = 0;
+  if (fd < 0) return fd;
   char etag[96];
   snprintf(etag, sizeof etag, "W/\"%llx-%llx-%lx\"", (unsigned long long)st.st_size,
            (unsigned long long)st.st_mtim.tv_sec, (unsigned long)st.st_mtim.tv_nsec);
@@ -148,10 +134,11 @@ GW_HANDLER(gw_handle_static) {
     res->status = 304;
   } else if (read_all(fd, &res->body, (size_t)st.st_size) != 0) {
     fc_buf_reset(&res->headers);
-    gw_response_error(res, 500, "internal", "cannot read file");
+    rc = gw_fail(res, GW_EINTERNAL, "cannot read file");
   } else {
     res->status = 200;
     res->content_type = mime_type(decoded[strlen(decoded) - 1] == '/' ? "index.html" : decoded);
   }
   close(fd);
+  return rc;
 }

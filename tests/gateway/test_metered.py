@@ -62,7 +62,9 @@ def spawn(db, extra=(), seed=False, quiet=True, env=ENV):
         cmd.append("--seed-demo")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env)
     err.close()
-    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    # A deadline against a hang, not an expectation: PostgreSQL's migrations
+    # and the demo seed took over 60 s at load 28 on two cores.
+    ready, _, _ = select.select([proc.stdout], [], [], 600)
     line = proc.stdout.readline().decode() if ready else ""
     if not line.startswith("listening on http://127.0.0.1:"):
         proc.kill()
