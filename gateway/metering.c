@@ -126,8 +126,9 @@ static void on_async(uv_async_t *h) {
 }
 
 /* Sends one committed answer without blocking; what the socket did not
- * take the loop writes later. */
+ * take the loop writes later. A held answer is left to the loop. */
 static void send_answer(gw_meter_answer *a) {
+  if (atomic_load_explicit(&a->held, memory_order_acquire)) return;
   struct iovec iov[2] = {{(void *)a->head, a->head_len}, {(void *)a->body, a->body_len}};
   struct msghdr msg;
   ssize_t n;

@@ -32,6 +32,7 @@
 #ifndef GW_METERING_H
 #define GW_METERING_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,13 +65,18 @@ typedef struct gw_meter_rec {
  * blocking (MSG_NOSIGNAL: a peer gone is an error, not a signal) and sets
  * sent (bytes that went out, possibly none) and sent_ns (uv_hrtime); done()
  * then reads them on the loop (the queue's lock orders the two). Nothing
- * is sent for a batch that failed to commit. */
+ * is sent for a batch that failed to commit, nor while held is set: the
+ * owner still waits for something else that must happen before the answer
+ * may leave (the shared store counting its quota unit, shared.h) and
+ * clears held when it has; an answer the writer found held is sent by the
+ * loop (sent 0). */
 typedef struct gw_meter_answer {
   int fd;
   const char *head, *body;
   size_t head_len, body_len;
   size_t sent;
   uint64_t sent_ns;
+  atomic_int held;
 } gw_meter_answer;
 
 /* One row of the usage table: calls of one (tenant, key, endpoint, status
