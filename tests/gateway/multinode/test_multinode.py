@@ -765,9 +765,9 @@ class E_Restarts(unittest.TestCase):
         tier("q1000", 100000, 100000, quota=1000)
         k = tenant_with_key("refund", "q1000")["key"]
         port = S["node_ports"][1]
+        known_everywhere(k)
         r, doc = call("POST", "/v1/transactions", k, tm.transactions(5, days=60), port=port)
         self.assertEqual(r.status, 200, doc)
-        known_everywhere(k)
         path = "/v1/insights/revenue-forecast?horizon=7&granularity=day"
         self.assertEqual(call("GET", path, k, port=port)[0].status, 200)
         self.assertEqual(call("GET", path, k, port=port)[0].getheader("X-Cache"), "hit")
