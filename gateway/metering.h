@@ -5,7 +5,7 @@
  * tests/gateway/test_auth.c (metering_aggregate) -- and group-committed by a dedicated writer thread: it
  * takes every record queued so far, adds the aggregates to the usage table
  * in one SQLite transaction (WAL), commits, and only then hands the
- * records' owners back to the loop (uv_async), which releases their
+ * records' owners back to the loop (an eventfd, wakeup.h), which releases their
  * responses. So a response is never sent before its call is counted, and a
  * crash at any instant loses no answered call and counts none twice: a
  * record is either in a committed transaction or its response was never
@@ -131,13 +131,13 @@ gw_meter_params gw_meter_defaults(void);
 
 /* Opens the writer's connection and starts the threads. When the writer
  * thread cannot start, returns FC_ENOMEM with *out set: run the loop (it
- * closes the meter's async handle), then gw_meter_destroy. Other failures
+ * closes the meter's wake-up handle), then gw_meter_destroy. Other failures
  * leave *out NULL. */
 int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_fn done, void *arg, gw_meter **out,
                    fc_err *err);
 /* Queues a record (copied). Loop thread only. FC_ENOMEM when it cannot. */
 int gw_meter_submit(gw_meter *m, const gw_meter_rec *rec);
-/* Commits what is queued, stops the writer thread and closes the async
+/* Commits what is queued, stops the writer thread and closes the wake-up
  * handle; done is called for every queued record first. Loop thread. */
 void gw_meter_stop(gw_meter *m);
 void gw_meter_destroy(gw_meter *m);
