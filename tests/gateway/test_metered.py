@@ -62,7 +62,9 @@ def spawn(db, extra=(), seed=False, quiet=True, env=ENV):
         cmd.append("--seed-demo")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env)
     err.close()
-    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    # A deadline against a hang: a sanitized build migrating a fresh
+    # PostgreSQL database on a machine at load 25 took over 60 s to listen.
+    ready, _, _ = select.select([proc.stdout], [], [], 300)
     line = proc.stdout.readline().decode() if ready else ""
     if not line.startswith("listening on http://127.0.0.1:"):
         proc.kill()
