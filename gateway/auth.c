@@ -434,3 +434,10 @@ void gw_auth_settle(gw_auth *a, const gw_call *call, int status) {
   if (e) gw_quota_settle(&e->quota, call->quota_month, status >= 200 && status < 300);
   uv_mutex_unlock(&a->lock);
 }
+
+void gw_auth_refund(gw_auth *a, const char *tenant, int64_t month) {
+  uv_mutex_lock(&a->lock);
+  tenant_entry *e = find_tenant(a, tenant);
+  if (e) gw_quota_refund(&e->quota, month);
+  uv_mutex_unlock(&a->lock);
+}

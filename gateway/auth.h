@@ -121,6 +121,10 @@ int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64
  * reservation and counts it when billable (quotas count served calls).
  * Calls refused at admission (quota_month < 0) are ignored. */
 void gw_auth_settle(gw_auth *a, const gw_call *call, int status);
+/* A call settled as billable (a 2xx, counted before its usage record
+ * committed so that its answer never leaves before the count) whose record
+ * then failed: its unit of `month` comes back. */
+void gw_auth_refund(gw_auth *a, const char *tenant, int64_t month);
 
 /* Shared mode (several nodes, shared.h): gw_auth_admit verifies the key
  * and revocation but applies no limits; the caller asks Redis. */

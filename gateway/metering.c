@@ -3,7 +3,7 @@
  * Threads: the loop appends to `queue` under `lock` and signals `wake`; the
  * writer swaps `queue` for an empty vector, commits it (gw_db_usage_add),
  * moves the owners to `done` under `lock`, and wakes the loop with
- * uv_async_send; the async callback swaps `done` out and calls done() for
+ * gw_wakeup_send (wakeup.h); the loop's callback swaps `done` out and calls done() for
  * each. Stopping sets `stop`: the writer commits what is left and exits.
  * Between the commit and the hand-back the writer sends the batch's
  * answers (metering.h). The checkpointer sleeps on `tick` for
@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "wakeup.h"
 
 typedef struct rec_vec {
   gw_meter_rec *v;
@@ -43,7 +44,7 @@ struct gw_meter {
   uv_thread_t thread, ckpt_thread;
   uv_mutex_t lock;
   uv_cond_t wake, tick;
-  uv_async_t async;
+  gw_wakeup wakeup; /* the writer wakes the loop (not a uv_async_t: wakeup.h) */
   rec_vec queue;
   done_item *done_v;
   size_t done_n, done_cap;
@@ -111,8 +112,8 @@ static uint64_t thread_cpu_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void on_async(uv_async_t *h) {
-  gw_meter *m = h->data;
+/* Hands the committed records back to their owners (loop thread). */
+static void deliver(gw_meter *m) {
   uv_mutex_lock(&m->lock);
   done_item *items = m->done_v;
   size_t n = m->done_n;
@@ -125,9 +126,12 @@ static void on_async(uv_async_t *h) {
   free(items);
 }
 
+static void on_wakeup(gw_wakeup *w) { deliver(w->data); }
+
 /* Sends one committed answer without blocking; what the socket did not
- * take the loop writes later. */
+ * take the loop writes later. A held answer is left to the loop. */
 static void send_answer(gw_meter_answer *a) {
+  if (atomic_load_explicit(&a->held, memory_order_acquire)) return;
   struct iovec iov[2] = {{(void *)a->head, a->head_len}, {(void *)a->body, a->body_len}};
   struct msghdr msg;
   ssize_t n;
@@ -220,7 +224,7 @@ static void writer(void *arg) {
     m->stats.batches++;
     m->stats.last_batch = batch.n;
     uv_mutex_unlock(&m->lock);
-    uv_async_send(&m->async);
+    gw_wakeup_send(&m->wakeup);
     batch.n = 0;
   }
   free(batch.v);
@@ -279,14 +283,14 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
   uv_mutex_init(&m->lock);
   uv_cond_init(&m->wake);
   uv_cond_init(&m->tick);
-  uv_async_init(loop, &m->async, on_async);
-  m->async.data = m;
-  if (uv_thread_create(&m->thread, writer, m) != 0) {
-    /* The async handle lives in m: the caller runs the loop (closing it),
-     * then calls gw_meter_destroy, as after gw_meter_stop. */
-    uv_close((uv_handle_t *)&m->async, NULL);
+  m->wakeup.data = m;
+  int wrc = gw_wakeup_init(loop, &m->wakeup, on_wakeup);
+  if (wrc != 0 || uv_thread_create(&m->thread, writer, m) != 0) {
+    /* The wake-up's handle lives in m: the caller runs the loop (closing
+     * it), then calls gw_meter_destroy, as after gw_meter_stop. */
+    if (wrc == 0) gw_wakeup_close(&m->wakeup);
     *out = m;
-    return fc_err_set(err, FC_ENOMEM, "cannot start the metering thread");
+    return fc_err_set(err, FC_ENOMEM, wrc ? "cannot make the metering wake-up" : "cannot start the metering thread");
   }
   m->running = 1;
   if (p.checkpoint_ms > 0) {
@@ -322,8 +326,8 @@ void gw_meter_stop(gw_meter *m) {
   if (m->ckpt_running) uv_thread_join(&m->ckpt_thread);
   m->ckpt_running = 0;
   m->running = 0;
-  on_async(&m->async); /* owners of the last batch */
-  uv_close((uv_handle_t *)&m->async, NULL);
+  deliver(m); /* owners of the last batch */
+  gw_wakeup_close(&m->wakeup);
 }
 
 void gw_meter_destroy(gw_meter *m) {

@@ -5,7 +5,7 @@
  * tests/gateway/test_auth.c (metering_aggregate) -- and group-committed by a dedicated writer thread: it
  * takes every record queued so far, adds the aggregates to the usage table
  * in one SQLite transaction (WAL), commits, and only then hands the
- * records' owners back to the loop (uv_async), which releases their
+ * records' owners back to the loop (an eventfd, wakeup.h), which releases their
  * responses. So a response is never sent before its call is counted, and a
  * crash at any instant loses no answered call and counts none twice: a
  * record is either in a committed transaction or its response was never
@@ -32,6 +32,7 @@
 #ifndef GW_METERING_H
 #define GW_METERING_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,13 +65,18 @@ typedef struct gw_meter_rec {
  * blocking (MSG_NOSIGNAL: a peer gone is an error, not a signal) and sets
  * sent (bytes that went out, possibly none) and sent_ns (uv_hrtime); done()
  * then reads them on the loop (the queue's lock orders the two). Nothing
- * is sent for a batch that failed to commit. */
+ * is sent for a batch that failed to commit, nor while held is set: the
+ * owner still waits for something else that must happen before the answer
+ * may leave (the shared store counting its quota unit, shared.h) and
+ * clears held when it has; an answer the writer found held is sent by the
+ * loop (sent 0). */
 typedef struct gw_meter_answer {
   int fd;
   const char *head, *body;
   size_t head_len, body_len;
   size_t sent;
   uint64_t sent_ns;
+  atomic_int held;
 } gw_meter_answer;
 
 /* One row of the usage table: calls of one (tenant, key, endpoint, status
@@ -125,13 +131,13 @@ gw_meter_params gw_meter_defaults(void);
 
 /* Opens the writer's connection and starts the threads. When the writer
  * thread cannot start, returns FC_ENOMEM with *out set: run the loop (it
- * closes the meter's async handle), then gw_meter_destroy. Other failures
+ * closes the meter's wake-up handle), then gw_meter_destroy. Other failures
  * leave *out NULL. */
 int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_fn done, void *arg, gw_meter **out,
                    fc_err *err);
 /* Queues a record (copied). Loop thread only. FC_ENOMEM when it cannot. */
 int gw_meter_submit(gw_meter *m, const gw_meter_rec *rec);
-/* Commits what is queued, stops the writer thread and closes the async
+/* Commits what is queued, stops the writer thread and closes the wake-up
  * handle; done is called for every queued record first. Loop thread. */
 void gw_meter_stop(gw_meter *m);
 void gw_meter_destroy(gw_meter *m);

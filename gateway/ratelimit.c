@@ -69,6 +69,10 @@ void gw_quota_settle(gw_quota *q, int64_t month, int billable) {
   if (billable && q->month == month) q->used++;
 }
 
+void gw_quota_refund(gw_quota *q, int64_t month) {
+  if (q->month == month && q->used > 0) q->used--;
+}
+
 /* ---- per-address table (open addressing, linear probing) ---- */
 
 #define ADDR_MAX 64

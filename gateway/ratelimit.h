@@ -64,6 +64,10 @@ int gw_quota_take(gw_quota *q, int64_t limit, int64_t month);
 /* Settles one admitted call of `month`: pending - 1, and used + 1 when it
  * was billable and its month is still the current one. */
 void gw_quota_settle(gw_quota *q, int64_t month, int billable);
+/* Gives back a unit settled as billable whose call then was not served
+ * after all (its usage record failed to commit): used - 1 when its month
+ * is still the current one. */
+void gw_quota_refund(gw_quota *q, int64_t month);
 /* Months since 1970-01 of a Unix time, and the Unix time a month starts. */
 int64_t gw_month_of(int64_t unix_s);
 int64_t gw_month_start(int64_t month);

@@ -11,7 +11,10 @@
  *   METERING the answer is ready but held until the metering writer has
  *            committed its usage record (partner calls only). The writer
  *            sends it right after the commit (metering.h); the loop then
- *            writes what the socket did not take and goes on. The socket
+ *            writes what the socket did not take and goes on. With shared
+ *            limits a 2xx also waits for Redis to count its quota unit
+ *            (spend): when that reply comes after the commit, the loop
+ *            sends the answer instead. The socket
  *            stays open while the record is out, even when the connection
  *            closes meanwhile: its fd must not be reused under the writer.
  *   WRITING  one response is being written; the write timer runs. When it
@@ -99,6 +102,13 @@ struct gw_conn {
    * settle; the tenant's shared cache generation, part of the cache key. */
   int shared_pending;
   char shared_token[40];
+  /* A 2xx's quota unit is spent (counted) before its answer may leave:
+   * spent_month is its month (-1: none spent), for the refund should its
+   * usage record fail; spend_pending: Redis has not yet confirmed the
+   * count, and the answer waits for it; meter_ok: how the record's commit
+   * went, kept while the answer waits for the spend. */
+  int64_t spent_month;
+  int spent_shared, spend_pending, meter_ok;
   uint64_t shared_gen;
   /* A session cookie this node does not know, looked up in the database
    * (PostgreSQL: another node may have opened it): the lookup in flight,
@@ -283,7 +293,9 @@ static void addr_release(gw_server *s, const char *ip) {
 }
 
 static void maybe_free(gw_conn *c) {
-  if (c->handles_open > 0 || c->work_pending || c->meter_pending || c->shared_pending || c->session_pending) return;
+  if (c->handles_open > 0 || c->work_pending || c->meter_pending || c->shared_pending || c->session_pending ||
+      c->spend_pending)
+    return;
   gw_server *s = c->srv;
   settle(c, 0); /* a call whose client left while it ran was not served */
   if (c->counted) addr_release(s, c->peer_ip);
@@ -526,23 +538,59 @@ static void settle(gw_conn *c, int status) {
   c->shared_token[0] = '\0';
 }
 
-/* Called on the loop when the call's usage record is committed (ok) or
- * could not be (the call is then answered 503 and counts nowhere). A 2xx's
- * quota is settled here, not when the answer was made: it counts only
- * once its record is in the database (a non-2xx freed its unit in finish:
- * settling is once). The access log and /metrics count the answer here,
- * just after the writer sent it. */
-void gw_server_metered(void *owner, int ok, void *arg) {
-  gw_conn *c = owner;
-  (void)arg;
-  c->meter_pending = 0;
-  settle(c, ok ? c->res.status : 0);
+/* Spends the quota unit of a 2xx about to be metered, before the writer
+ * can send its answer: a client that has its last 2xx must be told
+ * quota_exceeded by its next call at once (on any node), not quota_pending
+ * because the unit still looked in flight. With shared limits the answer
+ * waits for Redis to confirm the count (c->answer.held), in parallel with
+ * the commit. A failed commit gives the unit back (refund). */
+static void on_spent(void *owner);
+
+static void spend(gw_conn *c) {
+  int64_t month = c->call.quota_month;
+  if (month < 0) return;
+#ifdef FC_WITH_REDIS
+  const gw_app *app = c->srv->app;
+  if (c->shared_token[0] && app->shared) {
+    if (gw_shared_spend(app->shared, &c->call, c->shared_token, on_spent, c)) {
+      c->spend_pending = 1;
+      atomic_store_explicit(&c->answer.held, 1, memory_order_relaxed);
+    }
+    c->spent_month = month;
+    c->spent_shared = 1;
+    c->call.quota_month = -1;
+    c->shared_token[0] = '\0';
+    return;
+  }
+#endif
+  settle(c, c->res.status);
+  c->spent_month = month;
+  c->spent_shared = 0;
+}
+
+static void refund(gw_conn *c) {
+  const gw_app *app = c->srv->app;
+  if (c->spent_month < 0) return;
+#ifdef FC_WITH_REDIS
+  if (app->shared && c->spent_shared) gw_shared_refund(app->shared, c->call.tenant, c->spent_month);
+  else
+#endif
+      if (app->auth)
+    gw_auth_refund(app->auth, c->call.tenant, c->spent_month);
+  c->spent_month = -1;
+}
+
+/* The record is back and the spend confirmed: the loop writes what the
+ * writer did not send (all of it when the answer was held), or the 503 of
+ * a failed commit. */
+static void release(gw_conn *c) {
+  if (c->meter_pending || c->spend_pending) return;
   if (c->closing) {
     if (!uv_is_closing((uv_handle_t *)&c->tcp)) uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     maybe_free(c);
     return;
   }
-  if (!ok) {
+  if (!c->meter_ok) {
     c->srv->app->metrics ? (void)c->srv->app->metrics->metering_failed++ : (void)0;
     gw_response_reset(&c->res);
     c->res.close = 1;
@@ -550,6 +598,30 @@ void gw_server_metered(void *owner, int ok, void *arg) {
     prepare_response(c);
   }
   write_response(c);
+}
+
+static void on_spent(void *owner) {
+  gw_conn *c = owner;
+  c->spend_pending = 0;
+  atomic_store_explicit(&c->answer.held, 0, memory_order_release);
+  release(c);
+}
+
+/* Called on the loop when the call's usage record is committed (ok) or
+ * could not be (the call is then answered 503 and counts nowhere: a 2xx's
+ * unit, spent in finish, comes back). A non-2xx freed its unit in finish.
+ * The access log and /metrics count the answer when it is released, just
+ * after the writer sent it. */
+void gw_server_metered(void *owner, int ok, void *arg) {
+  gw_conn *c = owner;
+  (void)arg;
+  c->meter_pending = 0;
+  c->meter_ok = ok;
+  if (!ok) refund(c);
+  c->spent_month = -1;
+  if (c->closing && !uv_is_closing((uv_handle_t *)&c->tcp))
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed); /* the writer is done with its fd */
+  release(c);
 }
 
 /* The answer is final: cache it, add the limit headers, settle the quota,
@@ -581,11 +653,13 @@ static void finish(gw_conn *c) {
   /* The client may have this answer before its record comes back to the
    * loop (the writer sends it): a non-2xx frees its quota unit now, as a
    * 503 after a failed commit would, so a call right after it is never
-   * refused for that unit. A 2xx's unit stays reserved until then, which
-   * admission counts as spent already. */
-  if (res->status < 200 || res->status >= 300) settle(c, res->status);
-  rec.answer = NULL;
+   * refused for that unit; a 2xx's unit is spent now (spend), so a call
+   * right after it is refused for a used-up month, not told to retry. */
   memset(&c->answer, 0, sizeof c->answer);
+  c->spent_month = -1;
+  if (res->status < 200 || res->status >= 300) settle(c, res->status);
+  else spend(c);
+  rec.answer = NULL;
   uv_os_fd_t fd;
   if (!fc_buf_failed(&c->out) && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
     c->answer.fd = fd;

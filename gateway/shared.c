@@ -158,6 +158,11 @@ static const char settle_lua[] = "redis.call('ZREM', KEYS[2], ARGV[1])\n"
                                  "end\n"
                                  "return 0\n";
 
+/* A unit spent for a call that was then not served comes back. */
+static const char refund_lua[] = "local cur = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+                                 "if cur > 0 then redis.call('DECR', KEYS[1]) end\n"
+                                 "return 0\n";
+
 /* Reconciliation: the billable count is at least what the database
  * committed (a Redis that lost its data, or a first start). */
 static const char reconcile_lua[] = "local cur = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
@@ -545,6 +550,49 @@ void gw_shared_settle(gw_shared *s, const gw_call *call, const char *token, int 
   snprintf(k_qh, sizeof k_qh, "fc:qh:%s:%lld", call->tenant, (long long)month);
   const char *argv[] = {"EVALSHA", s->settle_sha, "2", k_qu, k_qh, token, billable ? "1" : "0"};
   redisAsyncCommandArgv(s->ac, NULL, NULL, 7, argv, NULL);
+}
+
+typedef struct pending_spend {
+  gw_shared_spent_fn done;
+  void *owner;
+} pending_spend;
+
+/* The settle script's reply (NULL when the connection was lost). */
+static void on_spent(redisAsyncContext *ac, void *reply, void *priv) {
+  pending_spend *ps = priv;
+  redisReply *r = reply;
+  (void)ac;
+  if (r && r->type == REDIS_REPLY_ERROR) fprintf(stderr, "floatcast-gateway: shared limits: spend: %s\n", r->str);
+  ps->done(ps->owner);
+  free(ps);
+}
+
+int gw_shared_spend(gw_shared *s, const gw_call *call, const char *token, gw_shared_spent_fn done, void *owner) {
+  if (!s->ac || !s->settle_sha[0] || !token[0] || call->tier.monthly_quota <= 0) return 0;
+  pending_spend *ps = malloc(sizeof *ps);
+  if (!ps) { /* counted all the same, without waiting for the reply */
+    gw_shared_settle(s, call, token, 1);
+    return 0;
+  }
+  ps->done = done;
+  ps->owner = owner;
+  char k_qu[FC_TEXT_MAX + 48], k_qh[FC_TEXT_MAX + 48];
+  snprintf(k_qu, sizeof k_qu, "fc:qu:%s:%lld", call->tenant, (long long)call->quota_month);
+  snprintf(k_qh, sizeof k_qh, "fc:qh:%s:%lld", call->tenant, (long long)call->quota_month);
+  const char *argv[] = {"EVALSHA", s->settle_sha, "2", k_qu, k_qh, token, "1"};
+  if (redisAsyncCommandArgv(s->ac, on_spent, ps, 7, argv, NULL) != REDIS_OK) {
+    free(ps);
+    return 0;
+  }
+  return 1;
+}
+
+void gw_shared_refund(gw_shared *s, const char *tenant, int64_t month) {
+  if (!s->ac) return; /* reconciling with the database after reconnecting counts what was committed */
+  char k_qu[FC_TEXT_MAX + 48];
+  snprintf(k_qu, sizeof k_qu, "fc:qu:%s:%lld", tenant, (long long)month);
+  const char *argv[] = {"EVAL", refund_lua, "1", k_qu};
+  redisAsyncCommandArgv(s->ac, NULL, NULL, 4, argv, NULL);
 }
 
 int gw_shared_up(const gw_shared *s) { return s->up; }

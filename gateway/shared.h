@@ -80,6 +80,18 @@ void gw_shared_free(gw_shared *s);
 void gw_shared_admit(gw_shared *s, const gw_call *call, int64_t unix_s, void *owner);
 /* Loop only. Frees the reservation and counts the call when billable. */
 void gw_shared_settle(gw_shared *s, const gw_call *call, const char *token, int billable);
+/* Loop only. Settles a 2xx's reservation as billable before its answer
+ * leaves, so that no node admits the client's next call as if the unit
+ * were still in flight: done(owner) runs on the loop once Redis has
+ * counted it (or the connection to Redis was lost: the count then comes
+ * back from the database when the node reconciles). Returns 1 when done
+ * will run, 0 when there was nothing to wait for (no quota, no
+ * reservation, Redis unreachable). */
+typedef void (*gw_shared_spent_fn)(void *owner);
+int gw_shared_spend(gw_shared *s, const gw_call *call, const char *token, gw_shared_spent_fn done, void *owner);
+/* Loop only. Gives back a unit spent for a call whose usage record then
+ * failed to commit (the call was answered 503, not served). */
+void gw_shared_refund(gw_shared *s, const char *tenant, int64_t month);
 /* 1 when Redis is reachable and reconciled (loop only). */
 int gw_shared_up(const gw_shared *s);
 int gw_shared_fallback_local(const gw_shared *s);

@@ -355,16 +355,18 @@ TEST(metering_sends_only_committed_answers) {
   fc_err err;
   uv_loop_t loop;
   meter_seen seen = {0, {0, 0}, {NULL, NULL}};
-  int sv[2][2];
+  int sv[3][2];
   int64_t calls = -1;
   fc_err_clear(&err);
   ASSERT_OK(gw_db_open(path, 0, &db, &err));
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(gw_meter_start(&loop, db, gw_meter_defaults(), meter_done, &seen, &m, &err));
-  for (int i = 0; i < 2; i++) ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]));
-  gw_meter_answer closed = {sv[0][0], "HTTP/1.1 200 OK\r\n\r\n", "{}", 19, 2, 0, 0};
-  gw_meter_answer good = closed;
+  for (int i = 0; i < 3; i++) ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]));
+  gw_meter_answer closed = {sv[0][0], "HTTP/1.1 200 OK\r\n\r\n", "{}", 19, 2, 0, 0, 0};
+  gw_meter_answer good = closed, held = closed;
   good.fd = sv[1][0];
+  held.fd = sv[2][0];
+  held.held = 1;
   /* 1970 is a closed month: the commit fails, nothing may leave. */
   ASSERT_OK(meter_one(&loop, m, &seen, 0, &closed));
   ASSERT_INT_EQ(seen.ok[0], 0);
@@ -379,12 +381,21 @@ TEST(metering_sends_only_committed_answers) {
   ASSERT(memcmp(got, "HTTP/1.1 200 OK\r\n\r\n{}", 21) == 0);
   ASSERT_OK(gw_db_usage_calls(db, "t", "k", 2, &calls, &err));
   ASSERT_INT_EQ(calls, 1);
+  /* Held (its owner waits for the shared quota count): committed, and
+   * left for the owner to send. */
+  ASSERT_OK(meter_one(&loop, m, &seen, (int64_t)time(NULL), &held));
+  ASSERT_INT_EQ(seen.calls, 3);
+  ASSERT_INT_EQ(held.sent, 0);
+  ASSERT_INT_EQ(recv(sv[2][1], got, sizeof got, MSG_DONTWAIT), -1);
+  ASSERT(errno == EAGAIN || errno == EWOULDBLOCK);
+  ASSERT_OK(gw_db_usage_calls(db, "t", "k", 2, &calls, &err));
+  ASSERT_INT_EQ(calls, 2);
   gw_meter_stop(m);
   uv_run(&loop, UV_RUN_DEFAULT); /* closes the meter's async handle */
   gw_meter_destroy(m);
   ASSERT_OK(uv_loop_close(&loop));
   gw_db_close(db);
-  for (int i = 0; i < 2; i++) close(sv[i][0]), close(sv[i][1]);
+  for (int i = 0; i < 3; i++) close(sv[i][0]), close(sv[i][1]);
   static const char *const files[] = {"", "-wal", "-shm"};
   for (int i = 0; i < 3; i++) {
     char f[80];

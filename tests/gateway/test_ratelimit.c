@@ -118,6 +118,29 @@ TEST(quota_in_flight_is_pending_not_exhausted) {
   ASSERT_INT_EQ(gw_quota_take(&q, 50, m), GW_QUOTA_EXHAUSTED);
 }
 
+/* A 2xx's unit is spent when its answer is final, before its usage record
+ * commits, so the next call after the month's last answer is EXHAUSTED at
+ * once; a record that then fails to commit gives its unit back, and only
+ * within its month. */
+TEST(quota_refund_gives_back_a_spent_unit) {
+  gw_quota q = {-1, 0, 0};
+  int64_t m = 671;
+  for (int i = 0; i < 3; i++) {
+    ASSERT_INT_EQ(gw_quota_take(&q, 3, m), GW_QUOTA_OK);
+    gw_quota_settle(&q, m, 1);
+  }
+  ASSERT_INT_EQ(gw_quota_take(&q, 3, m), GW_QUOTA_EXHAUSTED);
+  gw_quota_refund(&q, m); /* the last one's record failed: not served */
+  ASSERT_INT_EQ(q.used, 2);
+  ASSERT_INT_EQ(gw_quota_take(&q, 3, m), GW_QUOTA_OK);
+  gw_quota_settle(&q, m, 1);
+  gw_quota_refund(&q, m - 1); /* a unit of a month that is over */
+  ASSERT_INT_EQ(q.used, 3);
+  q.used = 0;
+  gw_quota_refund(&q, m); /* never below zero */
+  ASSERT_INT_EQ(q.used, 0);
+}
+
 TEST(address_table_is_per_address_and_bounded) {
   gw_rate_policy p = {1000, 2};
   gw_addr_limiter *l = gw_addr_limiter_create(64, p);
@@ -164,4 +187,4 @@ TEST(headers) {
 
 TEST_LIST(T(burst_admits_exactly_b_then_r_per_second), T(fractional_rate_is_exact), T(remaining_reset_and_retry_after),
           T(policy_change_keeps_state), T(quota_counts_months), T(quota_in_flight_is_pending_not_exhausted),
-          T(address_table_is_per_address_and_bounded), T(headers))
+          T(quota_refund_gives_back_a_spent_unit), T(address_table_is_per_address_and_bounded), T(headers))

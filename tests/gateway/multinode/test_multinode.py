@@ -381,6 +381,27 @@ class A_Limits(unittest.TestCase):
                                       " AND status_class = 2"), 30)
 
 
+    def test_next_call_after_the_last_2xx_is_quota_exceeded_on_every_node(self):
+        """A 2xx's unit is counted in Redis before its answer leaves: the
+        client's next call, sent to another node the moment the month's
+        last 2xx is read, is told quota_exceeded, never quota_pending."""
+        rounds = 60
+        tier("q5", 100000, 100000, quota=5)
+        keys = [tenant_with_key("spent-%d" % i, "q5")["key"] for i in range(rounds)]
+        for k in keys:
+            known_everywhere(k)  # 3 calls of each key's 5
+        wrong = []
+        for i, k in enumerate(keys):
+            a, b = S["node_ports"][i % 3], S["node_ports"][(i + 1) % 3]
+            statuses, last = tm.last_2xx_then_next(k, 2, a, b)
+            self.assertEqual(statuses, [200, 200], i)
+            if last != (429, "quota_exceeded"):
+                wrong.append((i, last))
+        self.assertEqual(wrong, [], "%d of %d rounds" % (len(wrong), rounds))
+        self.assertEqual(served_in_db("SELECT sum(calls) FROM usage WHERE tenant_id LIKE 'spent-%'"
+                                      " AND status_class = 2"), 5 * rounds)
+
+
 class B_Keys(unittest.TestCase):
     def test_revoked_everywhere_within_1s(self):
         k = tenant_with_key("revoke", "wide")
@@ -734,6 +755,46 @@ class E_Restarts(unittest.TestCase):
         self.assertGreaterEqual(m, counts.get(200, 0) + 3, counts)
         self.assertLessEqual(m, counts.get(200, 0) + 3 + 4, counts)
         self.assertEqual(set(counts) - {200, 503}, set(), counts)
+
+
+    def test_postgresql_down_a_2xx_not_recorded_gives_its_unit_back(self):
+        """With PostgreSQL down a cached insight is still a 2xx, whose
+        usage record then cannot commit: answered 503, and the quota unit
+        counted in Redis before the answer could leave comes back, so the
+        month's count in Redis equals the 2xx the database committed."""
+        tier("q10k", 100000, 100000, quota=10000)
+        k = tenant_with_key("refund", "q10k")["key"]
+        port = S["node_ports"][1]
+        known_everywhere(k)
+        r, doc = call("POST", "/v1/transactions", k, tm.transactions(5, days=60), port=port)
+        self.assertEqual(r.status, 200, doc)
+        # The ingestion's retraining job bumps the cache generation when it
+        # is done: wait for it, then for a cached answer.
+        def job_done():
+            r, doc = call("GET", "/v1/models", k, port=port)
+            st = doc["retraining"] if r.status == 200 else {}
+            return st.get("last") and not st.get("running") and not st.get("queued")
+        poll("the ingestion's job", job_done, deadline=240, every=0.5)
+        path = "/v1/insights/revenue-forecast?horizon=7&granularity=day"
+        poll("a cached insight", lambda: call("GET", path, k, port=port)[0].getheader("X-Cache") == "hit",
+             deadline=60, every=0.2)
+        t = time.gmtime()
+        count = "fc:qu:refund:%d" % ((t.tm_year - 1970) * 12 + t.tm_mon - 1)
+        before = redis_get(count)
+        S["pg"].stop("fast")
+        try:
+            for _ in range(5):
+                r, doc = call("GET", path, k, port=port)
+                self.assertEqual((r.status, doc["error"]["code"]), (503, "unavailable"), doc)
+                # A cached 2xx whose record failed, not a handler's 503.
+                self.assertIn("usage could not be recorded", doc["error"]["message"])
+        finally:
+            S["pg"].start()
+        # Each spent unit comes back (the refund may reach Redis just after the 503).
+        poll("the units back in Redis", lambda: redis_get(count) == before, deadline=10)
+        poll("service back", lambda: call("GET", path, k, port=port)[0].status == 200, deadline=60)
+        served = served_in_db("SELECT sum(calls) FROM usage WHERE tenant_id = 'refund' AND status_class = 2")
+        self.assertEqual(redis_get(count), served)
 
 
 class F_Retrain(unittest.TestCase):
