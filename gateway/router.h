@@ -39,6 +39,7 @@ typedef struct gw_app {
   struct gw_webhooks *webhooks;              /* for /metrics; NULL: none */
   struct gw_alerts *alerts;                  /* for /metrics; NULL: none */
   struct gw_shared *shared;                  /* limits shared by every node in Redis; NULL: this node's */
+  struct gw_segmemo *segmemo;                /* kept segments answers (segmemo.h); NULL: none */
 } gw_app;
 
 typedef void (*gw_handler_fn)(const gw_app *app, const gw_call *call, const gw_request *req, gw_response *res);
