@@ -254,7 +254,7 @@ int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_
 }
 
 int gw_db_user_days_version(gw_db *db, const char *tenant, int64_t *out, fc_err *err) {
-  GW_PG(db, fc_err_set(err, FC_EUNSUPPORTED, "user rollup versions: SQLite only"));
+  GW_PG(db, gw_pg_user_days_version(pg_, tenant, out, err));
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err), r;

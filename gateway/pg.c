@@ -335,6 +335,26 @@ static const char migration_alert_watermarks[] =
     "CREATE TABLE IF NOT EXISTS alert_watermarks (tenant_id text NOT NULL, kind text NOT NULL,"
     " subject text NOT NULL, ticket bigint NOT NULL, PRIMARY KEY (tenant_id, kind, subject));";
 
+/* The tenant's version of its txn_user_daily rows (db_user_days.h): bumped
+ * once per ingesting statement that inserted or updated any of its
+ * transactions, in that statement's transaction, so a kept segments answer
+ * (segmemo.h) is never served after a commit that may change it. Statement
+ * triggers with transition tables: one upsert per statement, not per row.
+ * IF NOT EXISTS: test_insights.py takes a database back to an older
+ * version by dropping later migrations' objects. */
+static const char migration_user_daily_versions[] =
+    "CREATE TABLE IF NOT EXISTS txn_user_daily_versions (tenant_id text PRIMARY KEY, v bigint NOT NULL);"
+    "CREATE OR REPLACE FUNCTION txn_user_daily_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " INSERT INTO txn_user_daily_versions SELECT DISTINCT tenant_id, 1 FROM changed"
+    "  ON CONFLICT (tenant_id) DO UPDATE SET v = txn_user_daily_versions.v + 1;"
+    " RETURN NULL; END $$;"
+    "DROP TRIGGER IF EXISTS txn_user_daily_bump_insert ON transactions;"
+    "DROP TRIGGER IF EXISTS txn_user_daily_bump_update ON transactions;"
+    "CREATE TRIGGER txn_user_daily_bump_insert AFTER INSERT ON transactions"
+    " REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION txn_user_daily_bump();"
+    "CREATE TRIGGER txn_user_daily_bump_update AFTER UPDATE ON transactions"
+    " REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION txn_user_daily_bump();";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1,
@@ -347,7 +367,8 @@ static const char *const migrations[] = {migration_1,
                                          migration_user_daily,
                                          migration_realized_mase_coverage95,
                                          migration_time_zones,
-                                         migration_alert_watermarks};
+                                         migration_alert_watermarks,
+                                         migration_user_daily_versions};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */
