@@ -46,8 +46,8 @@ void gw_user_days_free(gw_user_days *s);
 /* The tenant's version of its rows in txn_user_daily: a counter bumped in
  * every ingesting transaction that changed them (0 before the first), so
  * an answer computed from them stays valid while it holds. Read it before
- * the rows. PostgreSQL: statement triggers on transactions keep it
- * (pg.c's migration_user_daily_versions). */
+ * the rows. PostgreSQL: the store bumps it per batch too
+ * (pg.c's put_batch, migration_user_daily_versions). */
 int gw_db_user_days_version(gw_db *db, const char *tenant, int64_t *out, fc_err *err);
 
 /* For the engines' readers: the set's one copy of t (NULL when out of

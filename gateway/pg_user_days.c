@@ -83,3 +83,15 @@ int gw_pg_user_days_version(gw_pg *pg, const char *tenant, int64_t *out, fc_err 
   version_args d = {tenant, out};
   return pg_run(pg, 1, version_fn, &d, err);
 }
+
+int gw__pg_user_days_bump(PGconn *c, const char *tenant, fc_err *err) {
+  pg_args a = {0};
+  pg_arg_text(&a, tenant);
+  PGresult *r = pg_exec(c,
+                        "INSERT INTO txn_user_daily_versions VALUES ($1, 1)"
+                        " ON CONFLICT (tenant_id) DO UPDATE SET v = txn_user_daily_versions.v + 1",
+                        &a, "user rollup versions", err);
+  if (!r) return pg_failed(err);
+  PQclear(r);
+  return FC_OK;
+}

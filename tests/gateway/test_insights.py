@@ -472,9 +472,7 @@ def before_rollups(path):
                        " DROP TABLE treasury_settings, webhooks, alerts, webhook_outbox,"
                        " webhook_deliveries;"
                        " DROP TABLE alert_watermarks; DROP SEQUENCE alert_evaluation_tickets;"
-                       " DROP TRIGGER txn_user_daily_bump_insert ON transactions;"
-                       " DROP TRIGGER txn_user_daily_bump_update ON transactions;"
-                       " DROP FUNCTION txn_user_daily_bump(); DROP TABLE txn_user_daily_versions;"
+                       " DROP TABLE txn_user_daily_versions;"
                        " DELETE FROM schema_migrations WHERE version >= 3")
         return path
     copy = os.path.join(G["tmp"], "copy.db")
