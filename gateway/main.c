@@ -520,13 +520,14 @@ static void treasury_hooks(const char *tenant, fc_buf *result, void *arg) {
   if (rt->perf) gw_perf_treasury_hook(tenant, result, rt->perf);
 }
 
-/* After an ingestion, before the revenue retraining: the served forecasts
- * realized against the new transactions, then the tenant's kept segments
- * answers recomputed (segmemo.h), so the next request finds them. */
+/* After an ingestion, before the revenue retraining: the tenant's kept
+ * segments answers recomputed (segmemo.h), first, so that the next request
+ * finds them soonest (the realization loads every transaction again), then
+ * the served forecasts realized against the new transactions. */
 static void revenue_hooks(const char *tenant, fc_buf *result, void *arg) {
   runtime *rt = arg;
-  if (rt->perf) gw_perf_registry_hook(tenant, result, rt->perf);
   if (rt->app->segmemo) gw_segments_refresh(rt->app, tenant);
+  if (rt->perf) gw_perf_registry_hook(tenant, result, rt->perf);
 }
 
 /* The webhook dispatcher and the alert evaluations (after each flow-model
