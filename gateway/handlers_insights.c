@@ -450,6 +450,10 @@ static int segments_from_rollups(const gw_app *app, const gw_call *call, const i
   return rc == FC_OK ? fc_segments_run_days(ud->rows, ud->n, sp, r, err) : rc;
 }
 
+/* Longest wait for an answer another thread is computing (a cold one takes
+ * seconds; a loaded machine stretches that); then computed here. */
+#define MEMO_WAIT_MS 120000
+
 /* What a segments answer depends on besides the tenant's customer days
  * (the kept answers' key, segmemo.h): the resolved currency, range and
  * partner, whether from/to were given (the analysis window), users or not. */
@@ -478,6 +482,10 @@ static int segments_result(const gw_app *app, const gw_call *call, const gw_requ
   int memo = rolled && app->segmemo && !fc_buf_failed(&key) &&
              gw_db_user_days_version(app->db, call->tenant, &version, &verr) == FC_OK;
   *kept = memo && gw_segmemo_get(app->segmemo, call->tenant, key.data, version, out);
+  /* Being computed already (the refresh after an ingestion): wait for it
+   * rather than compute it a second time beside it. */
+  int claimed = memo && !*kept && gw_segmemo_claim(app->segmemo, call->tenant, key.data, version, MEMO_WAIT_MS);
+  if (memo && !*kept && !claimed) *kept = gw_segmemo_get(app->segmemo, call->tenant, key.data, version, out);
   if (*kept) {
     fc_buf_free(&key);
     return FC_OK;
@@ -498,6 +506,7 @@ static int segments_result(const gw_app *app, const gw_call *call, const gw_requ
       gw_segmemo_put(app->segmemo, call->tenant, key.data, version, &call->tier, req->query, &mine);
     }
   }
+  if (claimed) gw_segmemo_release(app->segmemo, call->tenant, key.data, version);
   fc_segments_result_free(&r);
   gw_user_days_free(&ud);
   fc_buf_free(&key);

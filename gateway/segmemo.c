@@ -16,17 +16,35 @@ typedef struct entry {
   uint64_t used; /* m->clock when last put or served */
 } entry;
 
+/* An answer being computed (gw_segmemo_claim). */
+typedef struct claim {
+  char *tenant; /* NULL: a free slot */
+  char *key;
+  int64_t version;
+} claim;
+
+#define CLAIMS 16
+
 struct gw_segmemo {
   uv_mutex_t lock;
+  uv_cond_t landed; /* a claim was released */
   entry *e;
   size_t cap;
   uint64_t clock;
+  claim claims[CLAIMS];
+  int waiting;
 };
 
 gw_segmemo *gw_segmemo_create(size_t max_entries) {
   gw_segmemo *m = max_entries ? calloc(1, sizeof *m) : NULL;
   if (!m) return NULL;
   if (!(m->e = calloc(max_entries, sizeof *m->e)) || uv_mutex_init(&m->lock) != 0) {
+    free(m->e);
+    free(m);
+    return NULL;
+  }
+  if (uv_cond_init(&m->landed) != 0) {
+    uv_mutex_destroy(&m->lock);
     free(m->e);
     free(m);
     return NULL;
@@ -45,7 +63,12 @@ static void entry_clear(entry *e) {
 void gw_segmemo_destroy(gw_segmemo *m) {
   if (!m) return;
   for (size_t i = 0; i < m->cap; i++) entry_clear(&m->e[i]);
+  for (int i = 0; i < CLAIMS; i++) {
+    free(m->claims[i].tenant);
+    free(m->claims[i].key);
+  }
   free(m->e);
+  uv_cond_destroy(&m->landed);
   uv_mutex_destroy(&m->lock);
   free(m);
 }
@@ -114,6 +137,65 @@ size_t gw_segmemo_replays(gw_segmemo *m, const char *tenant, gw_segmemo_replay *
   uv_mutex_lock(&m->lock);
   for (size_t i = 0; i < m->cap && n < max; i++)
     if (m->e[i].tenant && !strcmp(m->e[i].tenant, tenant)) out[n++] = m->e[i].replay;
+  uv_mutex_unlock(&m->lock);
+  return n;
+}
+
+static claim *find_claim(gw_segmemo *m, const char *tenant, const char *key, int64_t version) {
+  for (int i = 0; i < CLAIMS; i++) {
+    claim *c = &m->claims[i];
+    if (c->tenant && c->version == version && !strcmp(c->tenant, tenant) && !strcmp(c->key, key)) return c;
+  }
+  return NULL;
+}
+
+int gw_segmemo_claim(gw_segmemo *m, const char *tenant, const char *key, int64_t version, uint64_t wait_ms) {
+  int mine = 1;
+  if (!m) return 1;
+  uv_mutex_lock(&m->lock);
+  if (find_claim(m, tenant, key, version)) {
+    uint64_t end = uv_hrtime() + wait_ms * 1000000u, now;
+    mine = 0;
+    m->waiting++;
+    while (find_claim(m, tenant, key, version) && (now = uv_hrtime()) < end)
+      uv_cond_timedwait(&m->landed, &m->lock, end - now); /* a spurious wake-up just looks again */
+    m->waiting--;
+  } else {
+    /* With every slot taken it is computed without a claim, as before. */
+    for (int i = 0; i < CLAIMS; i++) {
+      claim *c = &m->claims[i];
+      if (c->tenant) continue;
+      c->tenant = strdup(tenant);
+      c->key = strdup(key);
+      c->version = version;
+      if (!c->tenant || !c->key) { /* out of memory: computed without a claim */
+        free(c->tenant);
+        free(c->key);
+        memset(c, 0, sizeof *c);
+      }
+      break;
+    }
+  }
+  uv_mutex_unlock(&m->lock);
+  return mine;
+}
+
+void gw_segmemo_release(gw_segmemo *m, const char *tenant, const char *key, int64_t version) {
+  if (!m) return;
+  uv_mutex_lock(&m->lock);
+  claim *c = find_claim(m, tenant, key, version);
+  if (c) {
+    free(c->tenant);
+    free(c->key);
+    memset(c, 0, sizeof *c);
+    uv_cond_broadcast(&m->landed);
+  }
+  uv_mutex_unlock(&m->lock);
+}
+
+int gw_segmemo_waiting(gw_segmemo *m) {
+  uv_mutex_lock(&m->lock);
+  int n = m->waiting;
   uv_mutex_unlock(&m->lock);
   return n;
 }

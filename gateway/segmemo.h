@@ -40,6 +40,18 @@ int gw_segmemo_get(gw_segmemo *m, const char *tenant, const char *key, int64_t v
 void gw_segmemo_put(gw_segmemo *m, const char *tenant, const char *key, int64_t version, const gw_tier *tier,
                     const char *query, const fc_buf *body);
 
+/* Single flight of one answer: a request that misses while the same
+ * (tenant, key, version) is being computed (the refresh after an
+ * ingestion, or another request) waits for it instead of computing it
+ * beside it. 1: the caller computes it, then calls gw_segmemo_release
+ * whether or not it kept an answer; 0: another caller was computing it and
+ * released it (or wait_ms passed): look again with gw_segmemo_get, and
+ * compute it (without a claim) if it is not there. */
+int gw_segmemo_claim(gw_segmemo *m, const char *tenant, const char *key, int64_t version, uint64_t wait_ms);
+void gw_segmemo_release(gw_segmemo *m, const char *tenant, const char *key, int64_t version);
+/* How many callers wait in gw_segmemo_claim (tests). */
+int gw_segmemo_waiting(gw_segmemo *m);
+
 /* A kept answer's request, to recompute it. */
 typedef struct gw_segmemo_replay {
   gw_tier tier;

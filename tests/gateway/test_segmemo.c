@@ -1,10 +1,13 @@
 /* test_segmemo.c: kept segments answers (segmemo.h) without a gateway:
  * served only under the version they were kept under, the least recently
  * used replaced when full, a request's newer range replacing its older
- * one, and the replays a refresh gets. */
+ * one, the replays a refresh gets, and a miss waiting for the same answer
+ * being computed. */
 #include "runner.h"
 
 #include <string.h>
+
+#include <uv.h>
 
 #include "segmemo.h"
 
@@ -97,5 +100,64 @@ TEST(a_request_whose_range_moved_replaces_its_answer) {
   gw_segmemo_destroy(m);
 }
 
+typedef struct waiter {
+  gw_segmemo *m;
+  uint64_t wait_ms;
+  int claimed, hit;
+  char body[64];
+} waiter;
+
+static void wait_then_get(void *arg) {
+  waiter *w = arg;
+  w->claimed = gw_segmemo_claim(w->m, "t", "k", 5, w->wait_ms);
+  w->hit = got(w->m, "t", "k", 5, w->body, sizeof w->body);
+}
+
+/* Polls until n callers wait in gw_segmemo_claim. */
+static void until_waiting(gw_segmemo *m, int n) {
+  while (gw_segmemo_waiting(m) != n) uv_sleep(1);
+}
+
+TEST(a_miss_waits_for_the_same_answer_being_computed) {
+  gw_segmemo *m = gw_segmemo_create(4);
+  waiter w = {m, 60000, -1, -1, ""};
+  uv_thread_t th;
+  ASSERT_INT_EQ(gw_segmemo_claim(m, "t", "k", 5, 60000), 1); /* this one computes */
+  /* Other keys, versions and tenants are not held up. */
+  ASSERT_INT_EQ(gw_segmemo_claim(m, "t", "k", 6, 60000), 1);
+  ASSERT_INT_EQ(gw_segmemo_claim(m, "u", "k", 5, 60000), 1);
+  ASSERT_INT_EQ(uv_thread_create(&th, wait_then_get, &w), 0);
+  until_waiting(m, 1);
+  put(m, "t", "k", 5, "q=k", "K");
+  gw_segmemo_release(m, "t", "k", 5);
+  ASSERT_INT_EQ(uv_thread_join(&th), 0);
+  ASSERT_INT_EQ(w.claimed, 0);
+  ASSERT_INT_EQ(w.hit, 1);
+  ASSERT_STR_EQ(w.body, "K");
+  /* Released: the next miss of it computes. */
+  ASSERT_INT_EQ(gw_segmemo_claim(m, "t", "k", 5, 60000), 1);
+  gw_segmemo_release(m, "t", "k", 5);
+  gw_segmemo_destroy(m);
+}
+
+TEST(a_claim_released_without_an_answer_or_too_slow) {
+  gw_segmemo *m = gw_segmemo_create(4);
+  waiter w = {m, 60000, -1, -1, ""};
+  uv_thread_t th;
+  ASSERT_INT_EQ(gw_segmemo_claim(m, "t", "k", 5, 60000), 1);
+  ASSERT_INT_EQ(uv_thread_create(&th, wait_then_get, &w), 0);
+  until_waiting(m, 1);
+  gw_segmemo_release(m, "t", "k", 5); /* the computation failed: nothing kept */
+  ASSERT_INT_EQ(uv_thread_join(&th), 0);
+  ASSERT_INT_EQ(w.claimed, 0);
+  ASSERT_INT_EQ(w.hit, 0); /* the waiter computes it itself */
+  /* A claim held past the wait: the waiter gives up and computes. */
+  ASSERT_INT_EQ(gw_segmemo_claim(m, "t", "k", 5, 60000), 1);
+  ASSERT_INT_EQ(gw_segmemo_claim(m, "t", "k", 5, 20), 0);
+  gw_segmemo_release(m, "t", "k", 5);
+  gw_segmemo_destroy(m);
+}
+
 TEST_LIST(T(served_only_under_its_version_and_tenant), T(full_replaces_the_least_recently_used),
-          T(a_request_whose_range_moved_replaces_its_answer));
+          T(a_request_whose_range_moved_replaces_its_answer), T(a_miss_waits_for_the_same_answer_being_computed),
+          T(a_claim_released_without_an_answer_or_too_slow));
