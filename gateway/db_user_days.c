@@ -36,9 +36,16 @@ static const char backfill_sql[] =
     " FROM transactions"
     " GROUP BY tenant_id, currency, partner_id, user_id, " SQL_DAY ", transaction_type, category;";
 
+/* One counter per tenant, bumped in every ingesting transaction that
+ * changed txn_user_daily: what a precomputed segments answer is keyed by
+ * (segmemo.h), visible to every process on the file. */
+static const char versions_sql[] = "CREATE TABLE IF NOT EXISTS txn_user_daily_versions ("
+                                   " tenant_id TEXT PRIMARY KEY, v INTEGER NOT NULL);";
+
 int gw__user_days_schema(sqlite3 *c) {
   sqlite3_stmt *st = NULL;
   int exists = 0;
+  if (sqlite3_exec(c, versions_sql, NULL, NULL, NULL) != SQLITE_OK) return -1;
   if (sqlite3_prepare_v2(c,
                          "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                          " AND name = 'txn_user_daily'",
@@ -198,6 +205,20 @@ static int cmp_delta(const void *a, const void *b) {
   return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
 }
 
+static int bump_version(sqlite3 *c, const char *tenant, fc_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = FC_OK;
+  if (sqlite3_prepare_v2(c,
+                         "INSERT INTO txn_user_daily_versions VALUES (?1, 1)"
+                         " ON CONFLICT (tenant_id) DO UPDATE SET v = v + 1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return gw__sql_err(c, err, "user rollup versions");
+  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  if (gw__step_done(st) != 0) rc = gw__sql_err(c, err, "user rollup versions");
+  sqlite3_finalize(st);
+  return rc;
+}
+
 int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_err *err) {
   static const char upsert[] =
       "INSERT INTO txn_user_daily VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
@@ -229,6 +250,25 @@ int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_
   free(order);
   sqlite3_finalize(up);
   sqlite3_finalize(del);
+  return rc == FC_OK && m > 0 ? bump_version(c, tenant, err) : rc;
+}
+
+int gw_db_user_days_version(gw_db *db, const char *tenant, int64_t *out, fc_err *err) {
+  GW_PG(db, gw_pg_user_days_version(pg_, tenant, out, err));
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = gw__acquire(db, &c, err), r;
+  if (rc != FC_OK) return rc;
+  *out = 0; /* no row: never changed since the table came */
+  if (sqlite3_prepare_v2(c, "SELECT v FROM txn_user_daily_versions WHERE tenant_id = ?1", -1, &st, NULL) != SQLITE_OK)
+    rc = gw__sql_err(c, err, "user rollup versions");
+  if (rc == FC_OK) {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    if ((r = sqlite3_step(st)) == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    else if (r != SQLITE_DONE) rc = gw__sql_err(c, err, "user rollup versions");
+  }
+  sqlite3_finalize(st);
+  gw__release(db, c);
   return rc;
 }
 

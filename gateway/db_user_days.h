@@ -43,6 +43,13 @@ int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, co
                          int64_t to_day, gw_user_days *out, fc_err *err);
 void gw_user_days_free(gw_user_days *s);
 
+/* The tenant's version of its rows in txn_user_daily: a counter bumped in
+ * every ingesting transaction that changed them (0 before the first), so
+ * an answer computed from them stays valid while it holds. Read it before
+ * the rows. PostgreSQL: the store bumps it per batch too
+ * (pg.c's put_batch, migration_user_daily_versions). */
+int gw_db_user_days_version(gw_db *db, const char *tenant, int64_t *out, fc_err *err);
+
 /* For the engines' readers: the set's one copy of t (NULL when out of
  * memory). */
 const char *gw__user_days_intern(gw_user_days *s, const char *t);

@@ -23,6 +23,10 @@ GW_HANDLER(gw_handle_projection);
 /* GET /v1/insights/segments, revenue-forecast, trends, cash-flow
  * (handlers_insights.c); POST /v1/what-if (handlers_whatif.c). */
 GW_HANDLER(gw_handle_segments);
+/* Any thread but the loop (the registry's revenue job after an
+ * ingestion): recomputes the tenant's kept segments answers (segmemo.h)
+ * whose customer days changed, by replaying their requests. */
+void gw_segments_refresh(const gw_app *app, const char *tenant);
 GW_HANDLER(gw_handle_revenue_forecast);
 GW_HANDLER(gw_handle_trends);
 GW_HANDLER(gw_handle_cash_flow);

@@ -21,6 +21,7 @@
 #include "performance.h"
 #include "handlers.h"
 #include "registry.h"
+#include "segmemo.h"
 #include "tz.h"
 
 #include "fc/ensemble.h"
@@ -398,14 +399,76 @@ static int segments_from_rollups(const gw_app *app, const gw_call *call, const i
   return rc == FC_OK ? fc_segments_run_days(ud->rows, ud->n, sp, r, err) : rc;
 }
 
+/* Longest wait for an answer another thread is computing (a cold one takes
+ * seconds; a loaded machine stretches that); then computed here. */
+#define MEMO_WAIT_MS 120000
+
+/* What a segments answer depends on besides the tenant's customer days
+ * (the kept answers' key, segmemo.h): the resolved currency, range and
+ * partner, whether from/to were given (the analysis window), users or not. */
+static void memo_key(const insight_query *q, fc_buf *k) {
+  fc_buf_printf(k, "%s\n%s\n%lld/%d\n%lld/%d\n%d", q->currency, q->partner, (long long)q->from, q->has_from,
+                (long long)q->to, q->has_to, q->include_users);
+}
+
+/* The core's answer (fc_segments_write_json) into out: the kept one when
+ * the tenant's customer days are still those it was computed from, else
+ * computed (from the rollups or the raw rows) and kept; *kept says which.
+ * FC_OK, or FC_* with err set. */
+static int segments_result(const gw_app *app, const gw_call *call, const gw_request *req, const insight_query *q,
+                           int rolled, const gw_daily_set *s, fc_buf *out, int *kept, fc_err *err) {
+  fc_segments_params sp = fc_segments_defaults();
+  fc_segments_result r;
+  gw_user_days ud;
+  fc_buf key;
+  int64_t version = 0;
+  int rc;
+  fc_err verr;
+  fc_buf_init(&key);
+  memo_key(q, &key);
+  /* Read before the rows: an answer is never kept under a version older
+   * than the rows it was computed from. */
+  int memo = rolled && app->segmemo && !fc_buf_failed(&key) &&
+             gw_db_user_days_version(app->db, call->tenant, &version, &verr) == FC_OK;
+  *kept = memo && gw_segmemo_get(app->segmemo, call->tenant, key.data, version, out);
+  /* Being computed already (the refresh after an ingestion): wait for it
+   * rather than compute it a second time beside it. */
+  int claimed = memo && !*kept && gw_segmemo_claim(app->segmemo, call->tenant, key.data, version, MEMO_WAIT_MS);
+  if (memo && !*kept && !claimed) *kept = gw_segmemo_get(app->segmemo, call->tenant, key.data, version, out);
+  if (*kept) {
+    fc_buf_free(&key);
+    return FC_OK;
+  }
+  memset(&r, 0, sizeof r);
+  memset(&ud, 0, sizeof ud);
+  /* The CLI's --from/--to/--partner: the same rows and the same window. */
+  if (q->has_from) sp.from = q->from;
+  if (q->has_to) sp.to = q->to;
+  if (q->partner[0]) sp.partner_id = q->partner;
+  rc = rolled ? segments_from_rollups(app, call, q, sp, &ud, &r, err)
+              : fc_segments_run(s->rows.v, s->rows.n, sp, &r, err);
+  if (rc == FC_OK) {
+    size_t at = out->len;
+    fc_segments_write_json(&r, q->include_users, out);
+    if (memo && !fc_buf_failed(out)) {
+      fc_buf mine = {out->data + at, out->len - at, out->len - at, 0}; /* a view of what was just written */
+      gw_segmemo_put(app->segmemo, call->tenant, key.data, version, &call->tier, req->query, &mine);
+    }
+  }
+  if (claimed) gw_segmemo_release(app->segmemo, call->tenant, key.data, version);
+  fc_segments_result_free(&r);
+  gw_user_days_free(&ud);
+  fc_buf_free(&key);
+  return rc;
+}
+
 GW_HANDLER(gw_handle_segments) {
   insight_query q;
   gw_daily_set s;
-  gw_user_days ud;
-  fc_segments_result r;
+  fc_buf result;
   fc_err err;
+  int kept = 0;
   memset(&s, 0, sizeof s);
-  memset(&ud, 0, sizeof ud);
   if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
     return gw_failed(res);
   /* The daily rollups settle currency, range and 404s as the raw rows do
@@ -416,30 +479,50 @@ GW_HANDLER(gw_handle_segments) {
     gw_daily_set_free(&s);
     return gw_failed(res);
   }
-  memset(&r, 0, sizeof r);
   fc_err_clear(&err);
-  /* The CLI's --from/--to/--partner: the same rows and the same window. */
-  fc_segments_params sp = fc_segments_defaults();
-  if (q.has_from) sp.from = q.from;
-  if (q.has_to) sp.to = q.to;
-  if (q.partner[0]) sp.partner_id = q.partner;
-  int rc = rolled ? segments_from_rollups(app, call, &q, sp, &ud, &r, &err)
-                  : fc_segments_run(s.rows.v, s.rows.n, sp, &r, &err);
-  if (rc == FC_OK) {
+  fc_buf_init(&result);
+  int rc = segments_result(app, call, req, &q, rolled, &s, &result, &kept, &err);
+  if (rc == FC_OK && !fc_buf_failed(&result)) {
     json_start(res, call->tenant);
     fc_buf_puts(&res->body, ",\"currency\":");
     fc_buf_json_str(&res->body, q.currency);
     write_range(&res->body, &q);
     fc_buf_printf(&res->body, ",\"history_days\":%d,\"transactions\":%zu,\"result\":", q.history_days, row_count(&s));
-    fc_segments_write_json(&r, q.include_users, &res->body);
+    fc_buf_append(&res->body, result.data, result.len);
     fc_buf_putc(&res->body, '}');
+    /* Whether the answer was kept from an earlier request or refresh
+     * (segmemo.h) or computed for this one: how a client or a benchmark
+     * tells a cold answer from a kept one. */
+    gw_response_header(res, "X-Segments-Answer", kept ? "kept" : "computed");
   } else {
-    rc = gw_fail_err(res, rc == FC_EINVAL ? FC_ETOOSHORT : rc, &err);
+    rc = gw_fail_err(res, rc == FC_OK ? FC_ENOMEM : rc == FC_EINVAL ? FC_ETOOSHORT : rc, &err);
   }
-  fc_segments_result_free(&r);
-  gw_user_days_free(&ud);
+  fc_buf_free(&result);
   gw_daily_set_free(&s);
   return rc;
+}
+
+void gw_segments_refresh(const gw_app *app, const char *tenant) {
+  gw_segmemo_replay replay[8];
+  size_t n = gw_segmemo_replays(app->segmemo, tenant, replay, sizeof replay / sizeof replay[0]);
+  gw_request *req = n ? calloc(1, sizeof *req) : NULL;
+  gw_call call;
+  gw_response res;
+  if (!req) return;
+  memset(&call, 0, sizeof call);
+  call.caller = GW_CALLER_PARTNER;
+  snprintf(call.tenant, sizeof call.tenant, "%s", tenant);
+  call.quota_month = -1;
+  req->method = "GET";
+  snprintf(req->path, sizeof req->path, "/v1/insights/segments");
+  for (size_t i = 0; i < n; i++) {
+    call.tier = replay[i].tier;
+    req->query = replay[i].query;
+    gw_response_init(&res);
+    gw_handle_segments(app, &call, req, &res); /* computes and keeps it, or finds it kept */
+    gw_response_free(&res);
+  }
+  free(req);
 }
 
 static const double levels[2] = {80.0, 95.0};

@@ -58,7 +58,9 @@
 #include "metrics.h"
 #include "flowmodels.h"
 #include "gate.h"
+#include "handlers.h"
 #include "registry.h"
+#include "segmemo.h"
 #include "server.h"
 #include "db_sessions.h"
 #include "sessions.h"
@@ -73,6 +75,7 @@ typedef struct options {
   int seed_demo;
   int quiet;
   int no_rollup_reads; /* insights recompute from raw rows (benchmark "before") */
+  long segments_memo;  /* kept segments answers (segmemo.h); 0: none */
   long idle_ms, request_ms, max_conns, header_ms, max_per_addr;
   long compute_queue, queue_ms; /* the gate in front of the thread pool (gate.h) */
   double anon_rate;
@@ -107,6 +110,8 @@ static void usage(FILE *f) {
              "  --seed-demo         store the demo tenant when the database is empty\n"
              "  --quiet             no access log\n"
              "  --no-rollup-reads   insights read raw transactions, not the daily rollups\n"
+             "  --segments-memo N   segments answers kept until their customers' rows\n"
+             "                      change, recomputed after ingestion (8; 0: none)\n"
              "  --idle-timeout MS   close a keep-alive connection idle this long (5000)\n"
              "  --request-timeout MS  answer 408 to a request not received whole in this\n"
              "                      time from its first byte (10000)\n"
@@ -241,6 +246,7 @@ static int parse_args(int argc, char **argv, options *o) {
   o->anon_rate = 20;
   o->anon_burst = 40;
   o->cache_ttl_s = 300;
+  o->segments_memo = 8;
   o->session_ttl_s = GW_SESSION_TTL_DEFAULT;
   o->checkpoint_ms = 100;
   o->compute_queue = 256;
@@ -333,6 +339,9 @@ static int parse_args(int argc, char **argv, options *o) {
       o->quiet = 1;
     } else if (strcmp(argv[i], "--no-rollup-reads") == 0) {
       o->no_rollup_reads = 1;
+    } else if ((v = flag_value(argc, argv, &i, "--segments-memo"))) {
+      if (strcmp(v, "0") == 0) o->segments_memo = 0;
+      else if (parse_ms("--segments-memo", v, &o->segments_memo) != 0) return 2;
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       usage(stdout);
       exit(0);
@@ -511,6 +520,16 @@ static void treasury_hooks(const char *tenant, fc_buf *result, void *arg) {
   if (rt->perf) gw_perf_treasury_hook(tenant, result, rt->perf);
 }
 
+/* After an ingestion, before the revenue retraining: the tenant's kept
+ * segments answers recomputed (segmemo.h), first, so that the next request
+ * finds them soonest (the realization loads every transaction again), then
+ * the served forecasts realized against the new transactions. */
+static void revenue_hooks(const char *tenant, fc_buf *result, void *arg) {
+  runtime *rt = arg;
+  if (rt->app->segmemo) gw_segments_refresh(rt->app, tenant);
+  if (rt->perf) gw_perf_registry_hook(tenant, result, rt->perf);
+}
+
 /* The webhook dispatcher and the alert evaluations (after each flow-model
  * refit, and hourly). 1 with err set when they cannot start. */
 static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtime *rt, fc_err *err) {
@@ -527,10 +546,8 @@ static int start_alerting(uv_loop_t *loop, const options *o, gw_app *app, runtim
   app->webhooks = rt->webhooks;
   app->alerts = rt->alerts;
   gw_registry_on_treasury(rt->registry, treasury_hooks, rt);
-  if (app->perf) {
-    gw_perf_set_actions(app->perf, rt->registry, rt->webhooks);
-    gw_registry_on_revenue(rt->registry, gw_perf_registry_hook, app->perf);
-  }
+  if (app->perf) gw_perf_set_actions(app->perf, rt->registry, rt->webhooks);
+  gw_registry_on_revenue(rt->registry, revenue_hooks, rt);
   return 0;
 }
 
@@ -739,6 +756,7 @@ int main(int argc, char **argv) {
   gw_rate_policy anon = {llround(o.anon_rate * 1000.0), o.anon_burst};
   app.auth = gw_auth_create(admin && admin[0] ? admin : o.admin_key, anon);
   app.cache = gw_cache_create(10000, (uint64_t)o.cache_ttl_s * 1000);
+  app.segmemo = gw_segmemo_create((size_t)o.segments_memo);
   app.metrics = &metrics;
   gw_gate gate;
   gw_gate_init(&gate, pool_threads(), (unsigned)o.compute_queue);
@@ -756,6 +774,7 @@ int main(int argc, char **argv) {
   else if (err.msg[0]) fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
   gw_db_close(app.db);
   gw_cache_destroy(app.cache);
+  gw_segmemo_destroy(app.segmemo);
   gw_flowmodels_destroy(app.flowmodels);
   gw_perf_destroy(app.perf);
   gw_auth_destroy(app.auth);

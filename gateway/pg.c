@@ -335,6 +335,15 @@ static const char migration_alert_watermarks[] =
     "CREATE TABLE IF NOT EXISTS alert_watermarks (tenant_id text NOT NULL, kind text NOT NULL,"
     " subject text NOT NULL, ticket bigint NOT NULL, PRIMARY KEY (tenant_id, kind, subject));";
 
+/* The tenant's version of its txn_user_daily rows (db_user_days.h),
+ * bumped by the store once per batch that created or updated any of its
+ * transactions, in the batch's transaction (gw__pg_user_days_bump), so a
+ * kept segments answer (segmemo.h) is never served after a commit that may
+ * change it. IF NOT EXISTS: test_insights.py takes a database back to an
+ * older version by dropping later migrations' objects. */
+static const char migration_user_daily_versions[] =
+    "CREATE TABLE IF NOT EXISTS txn_user_daily_versions (tenant_id text PRIMARY KEY, v bigint NOT NULL);";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1,
@@ -347,7 +356,8 @@ static const char *const migrations[] = {migration_1,
                                          migration_user_daily,
                                          migration_realized_mase_coverage95,
                                          migration_time_zones,
-                                         migration_alert_watermarks};
+                                         migration_alert_watermarks,
+                                         migration_user_daily_versions};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */
@@ -677,7 +687,7 @@ static int put_batch(PGconn *c, const char *tenant, const fc_batch *b, gw_store_
   PGresult *p = PQprepare(c, "", sql, 0, NULL);
   int rc = PQresultStatus(p) == PGRES_COMMAND_OK ? FC_OK : pg_fail(c, err, "insert", p);
   PQclear(p);
-  size_t rows = fc_batch_count(b);
+  size_t rows = fc_batch_count(b), changed = n->created + n->updated;
   for (size_t i = 0; i < rows && rc == FC_OK; i++) {
     pg_args a;
     row_args(b, kind, tenant, i, &a);
@@ -688,6 +698,10 @@ static int put_batch(PGconn *c, const char *tenant, const fc_batch *b, gw_store_
     else n->updated++;
     PQclear(r);
   }
+  /* Once per batch, not per row (a statement trigger would run per row's
+   * statement here). */
+  if (rc == FC_OK && kind == FC_RECORD_TRANSACTIONS && n->created + n->updated > changed)
+    rc = gw__pg_user_days_bump(c, tenant, err);
   return rc;
 }
 

@@ -50,6 +50,8 @@ typedef int (*pg_fn)(PGconn *c, void *arg, fc_err *err);
 int pg_acquire(gw_pg *pg, PGconn **out, int *fresh, fc_err *err);
 void pg_release(gw_pg *pg, PGconn *c);
 int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err);
+/* pg_user_days.c: bumps the tenant's txn_user_daily_versions row (db_user_days.h) on c. */
+int gw__pg_user_days_bump(PGconn *c, const char *tenant, fc_err *err);
 
 /* JSON helpers shared by the listings. */
 void pg_json_time(fc_buf *out, const PGresult *r, int row, int col);

@@ -61,3 +61,37 @@ int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, co
   if (rc != FC_OK) gw_user_days_free(out);
   return rc;
 }
+
+typedef struct version_args {
+  const char *tenant;
+  int64_t *out;
+} version_args;
+
+static int version_fn(PGconn *c, void *arg, fc_err *err) {
+  version_args *d = arg;
+  pg_args a = {0};
+  pg_arg_text(&a, d->tenant);
+  PGresult *r =
+      pg_exec(c, "SELECT v FROM txn_user_daily_versions WHERE tenant_id = $1", &a, "user rollup versions", err);
+  if (!r) return pg_failed(err);
+  *d->out = PQntuples(r) > 0 ? pg_i64(r, 0, 0) : 0; /* no row: never changed since the table came */
+  PQclear(r);
+  return FC_OK;
+}
+
+int gw_pg_user_days_version(gw_pg *pg, const char *tenant, int64_t *out, fc_err *err) {
+  version_args d = {tenant, out};
+  return pg_run(pg, 1, version_fn, &d, err);
+}
+
+int gw__pg_user_days_bump(PGconn *c, const char *tenant, fc_err *err) {
+  pg_args a = {0};
+  pg_arg_text(&a, tenant);
+  PGresult *r = pg_exec(c,
+                        "INSERT INTO txn_user_daily_versions VALUES ($1, 1)"
+                        " ON CONFLICT (tenant_id) DO UPDATE SET v = txn_user_daily_versions.v + 1",
+                        &a, "user rollup versions", err);
+  if (!r) return pg_failed(err);
+  PQclear(r);
+  return FC_OK;
+}

@@ -39,6 +39,7 @@ typedef struct gw_app {
   struct gw_webhooks *webhooks;              /* for /metrics; NULL: none */
   struct gw_alerts *alerts;                  /* for /metrics; NULL: none */
   struct gw_shared *shared;                  /* limits shared by every node in Redis; NULL: this node's */
+  struct gw_segmemo *segmemo;                /* kept segments answers (segmemo.h); NULL: none */
 } gw_app;
 
 /* Writes the success answer into res and returns 0, or returns a negative

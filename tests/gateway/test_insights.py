@@ -27,6 +27,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwdb  # noqa: E402
@@ -471,6 +472,7 @@ def before_rollups(path):
                        " DROP TABLE treasury_settings, webhooks, alerts, webhook_outbox,"
                        " webhook_deliveries;"
                        " DROP TABLE alert_watermarks; DROP SEQUENCE alert_evaluation_tickets;"
+                       " DROP TABLE txn_user_daily_versions;"
                        " DELETE FROM schema_migrations WHERE version >= 3")
         return path
     copy = os.path.join(G["tmp"], "copy.db")
@@ -623,6 +625,86 @@ class Rollups(unittest.TestCase):
             self.assertEqual(proc.wait(timeout=120), 0)
             proc.stdout.close()
 
+
+def wait_job(key, job, port, timeout=600):
+    """Polls until the key's tenant's registry job `job` has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, doc = tm.call("GET", "/v1/models", key, port=port, timeout=300)
+        assert r.status == 200, doc
+        if (doc["retraining"]["last"] or {}).get("job_id", 0) >= job:
+            return
+        time.sleep(0.2)
+    raise AssertionError("retraining job %d did not finish in %d s" % (job, timeout))
+
+
+class KeptSegments(unittest.TestCase):
+    """Segments answers kept until the tenant's customer days change
+    (gateway/segmemo.h), on two nodes of one database without the answer
+    cache: A keeps answers, B keeps none. A kept answer is byte for byte a
+    cold one; an ingestion that changes the rows, through A or through B
+    (which A cannot hear of), is never answered from the old one; A's
+    registry job after its ingestion recomputes the kept answer; re-sent
+    unchanged rows keep it. On both engines."""
+
+    def seg(self, path, port):
+        r, doc = tm.call("GET", path, G["kept"], port=port, timeout=300)
+        self.assertEqual(r.status, 200, doc)
+        return doc, r.getheader("X-Segments-Answer")
+
+    def post(self, rows, port):
+        r, doc = tm.call("POST", "/v1/transactions", G["kept"], json.dumps(rows), port=port, timeout=300)
+        self.assertEqual(r.status, 200, doc)
+        return doc
+
+    def test_kept_until_rows_change(self):
+        r, doc = call("POST", "/v1/admin/tenants", ADMIN, {"id": "kept", "name": "Kept"})
+        self.assertEqual(r.status, 201, doc)
+        r, doc = call("POST", "/v1/admin/keys", ADMIN, {"tenant_id": "kept", "tier": "pro"})
+        G["kept"] = doc["key"]
+        conf = os.path.join(G["tmp"], "nocache.json")
+        with open(conf, "w") as f:
+            json.dump({"cache_ttl_seconds": 0}, f)
+        a, pa = spawn(G["db"], "--config", conf)
+        b, pb = spawn(G["db"], "--config", conf, "--segments-memo", "0")
+        try:
+            self.check(pa, pb)
+        finally:
+            for proc in (a, b):
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=120), 0)
+                proc.stdout.close()
+
+    def check(self, pa, pb):
+        rng = random.Random(23)
+        rows = [{"id": "k%d" % i, "partner_id": rng.choice(["p1", "p2"]), "user_id": "u%d" % rng.randrange(40),
+                 "action_date": "%sT10:00:00Z" % (START + datetime.timedelta(days=rng.randrange(120))),
+                 "amount": "%.2f" % rng.uniform(5, 90), "transaction_type": "purchase",
+                 "category": rng.choice(["a", "b"]), "currency": "USD"} for i in range(1500)]
+        wait_job(G["kept"], self.post(rows, pa)["retrain_job"], pa)
+        path = q("/v1/insights/segments", include_users=1)
+        first, how = self.seg(path, pa)
+        self.assertEqual(how, "computed")
+        self.assertEqual(self.seg(path, pa), (first, "kept"))
+        self.assertEqual(self.seg(path, pb), (first, "computed"))  # the cold answer
+        self.assertEqual(self.seg(q("/v1/insights/segments", include_users=1, partner="p1"), pa)[1], "computed")
+        # Re-sent unchanged rows change nothing: still kept.
+        self.assertEqual(self.post(rows[:100], pa)["unchanged"], 100)
+        self.assertEqual(self.seg(path, pa), (first, "kept"))
+        # Changed through B: A does not answer from its kept answer.
+        self.assertEqual(self.post([dict(rows[0], amount="900.00"), dict(rows[1], user_id="u-new")], pb)["updated"], 2)
+        after, how = self.seg(path, pa)
+        self.assertEqual(how, "computed")
+        self.assertNotEqual(after["result"], first["result"])
+        self.assertEqual(self.seg(path, pb)[0], after)
+        # Changed through A: its job after the ingestion recomputes the
+        # kept answer before the next request.
+        doc = self.post([dict(rows[2], amount="1.00"), dict(rows[3], id="k-new", user_id="u-other")], pa)
+        wait_job(G["kept"], doc["retrain_job"], pa)
+        last, how = self.seg(path, pa)
+        self.assertEqual(how, "kept")
+        self.assertNotEqual(last["result"], after["result"])
+        self.assertEqual(self.seg(path, pb)[0], last)
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()

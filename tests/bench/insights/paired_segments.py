@@ -8,7 +8,9 @@ the other insights of bench.py from the rollups node.
 Usage: paired_segments.py GATEWAY DB RUNS [GATEWAY_B]
 With GATEWAY_B the second node is that build, also reading the rollups
 (a before/after of two builds on the same file and under the same load),
-instead of GATEWAY with --no-rollup-reads.
+instead of GATEWAY with --no-rollup-reads. GATEWAY runs with
+--segments-memo 0 (every answer computed); a GATEWAY_B that keeps answers
+must be a build from before --segments-memo.
 DB: a database bench.py filled (tenant "big"), e.g. a copy kept from its run;
 the start back-fills txn_user_daily of an older file (bench.spawn waits 120 s).
 Stdlib only."""
@@ -31,13 +33,14 @@ def main():
     gw, db, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     gw_b = sys.argv[4] if len(sys.argv) > 4 else None
     print("load before:", os.getloadavg(), flush=True)
-    pa, porta = bench.spawn(gw, db)
+    cold = ("--segments-memo", "0")  # every answer computed, none kept (kept_segments.py)
+    pa, porta = bench.spawn(gw, db, *cold)
     st, d = bench.Client(porta, bench.ADMIN).call(
         "POST", "/v1/admin/keys", json.dumps({"tenant_id": "big", "tier": "bench"}))
     assert st == 201, d
     key = json.loads(d)["key"]
     # Reads the new key at its start.
-    pb, portb = bench.spawn(gw_b, db) if gw_b else bench.spawn(gw, db, "--no-rollup-reads")
+    pb, portb = bench.spawn(gw_b, db) if gw_b else bench.spawn(gw, db, "--no-rollup-reads", *cold)
     other = "B" if gw_b else "raw"
 
     def call(port, path):  # a connection per request: the other node's turn outlasts the idle timeout
