@@ -178,6 +178,81 @@ TEST(cashflow_options) {
   ASSERT_INT_EQ(p.horizon, 96);
 }
 
-TEST_LIST(T(cashflow_options), T(project_options), T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names),
-          T(segment_text_options), T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type),
-          T(help_from_the_table))
+/* forecast and backtest: one season reader (1 alone: no season), the
+ * ranges in one place, backtest without the CLI's threads, a required
+ * horizon shown without a default. */
+TEST(forecast_options) {
+  fc_forecast_options o = fc_forecast_options_defaults();
+  const fc_opt *season = find(&fc_forecast_optable, "season", FC_OPT_CLI);
+  const fc_opt *h = find(&fc_forecast_optable, "horizon", FC_OPT_CLI);
+  const fc_opt *regs = find(&fc_forecast_optable, "regressors", FC_OPT_CLI);
+  fc_buf b;
+  fc_err e;
+  ASSERT(season && h && regs && find(&fc_forecast_optable, "neural-steps", FC_OPT_CLI));
+  ASSERT(find(&fc_backtest_optable, "threads", FC_OPT_CLI) == NULL);
+  ASSERT(find(&fc_backtest_optable, "origins", FC_OPT_CLI) != NULL);
+  ASSERT_OK(fc_opt_set(season, &o, "1", &e));
+  ASSERT_INT_EQ(o.fc.nperiods, 1);
+  ASSERT_INT_EQ(o.fc.periods[0], 1);
+  ASSERT_OK(fc_opt_set(season, &o, "24,168", &e));
+  ASSERT_INT_EQ(o.fc.nperiods, 2);
+  ASSERT_INT_EQ(o.fc.periods[1], 168);
+  static const char *const bad[] = {"1,24", "0", "24,12", "24,24", "2.5", "x", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ASSERT_INT_EQ(fc_opt_set(season, &o, bad[i], &e), FC_EINVAL);
+    ASSERT_CONTAINS(e.msg, "1 alone");
+  }
+  ASSERT_INT_EQ(fc_opt_set(h, &o, "0", &e), FC_ERANGE);
+  ASSERT_INT_EQ(fc_opt_set(h, &o, "100001", &e), FC_ERANGE);
+  ASSERT_OK(fc_opt_set(h, &o, "100000", &e));
+  ASSERT_INT_EQ(o.horizon, FC_FORECAST_HORIZON_MAX);
+  ASSERT_OK(fc_opt_set(regs, &o, "month_end,business_hours", &e));
+  ASSERT(o.fc.month_end && o.fc.business_hours);
+  ASSERT_INT_EQ(fc_opt_set(regs, &o, "payday", &e), FC_EINVAL);
+  ASSERT_OK(fc_opt_set(find(&fc_forecast_optable, "origins", FC_OPT_CLI), &o, "7", &e));
+  fc_forecast_options_finish(&o);
+  ASSERT_INT_EQ(o.fc.origins, 7);
+  fc_buf_init(&b);
+  o = fc_forecast_options_defaults();
+  fc_opt_write_help(&fc_forecast_optable, &o, &b);
+  ASSERT_CONTAINS(b.data, "--horizon H");
+  ASSERT_CONTAINS(b.data, "required (1..100000)\n");
+  ASSERT_CONTAINS(b.data, "(1..100000, default 2000)");
+  ASSERT_CONTAINS(b.data, "(1..1000, default 4)");
+  fc_buf_free(&b);
+}
+
+/* decompose: the words of --method, --robust and --band; open ranges of k
+ * and level; the same season reader. */
+TEST(decompose_options) {
+  fc_decompose_params p = fc_decompose_defaults();
+  const fc_opt *lv = find(&fc_decompose_optable, "level", FC_OPT_CLI);
+  const fc_opt *k = find(&fc_decompose_optable, "k", FC_OPT_CLI);
+  const fc_opt *robust = find(&fc_decompose_optable, "robust", FC_OPT_CLI);
+  fc_err e;
+  ASSERT(lv && k && robust);
+  ASSERT_OK(fc_opt_set(robust, &p, "off", &e));
+  ASSERT_INT_EQ(p.robust, 0);
+  ASSERT_INT_EQ(fc_opt_set(robust, &p, "yes", &e), FC_EINVAL);
+  ASSERT_CONTAINS(e.msg, "want on or off");
+  ASSERT_INT_EQ(p.robust, 0);
+  ASSERT_OK(fc_opt_set(find(&fc_decompose_optable, "band", FC_OPT_CLI), &p, "interval", &e));
+  ASSERT_INT_EQ(p.anomaly, FC_ANOMALY_INTERVAL);
+  ASSERT_OK(fc_opt_set(find(&fc_decompose_optable, "method", FC_OPT_CLI), &p, "prophet", &e));
+  ASSERT_INT_EQ(p.method, FC_DECOMPOSE_PROPHET);
+  static const char *const bad_level[] = {"0", "100", "-5", "abc", "", "50%"};
+  for (size_t i = 0; i < sizeof bad_level / sizeof bad_level[0]; i++)
+    ASSERT_INT_EQ(fc_opt_set(lv, &p, bad_level[i], &e), FC_EINVAL);
+  ASSERT_NEAR(p.level, 99, 0);
+  ASSERT_OK(fc_opt_set(lv, &p, "99.9", &e));
+  ASSERT_NEAR(p.level, 99.9, 0);
+  ASSERT_INT_EQ(fc_opt_set(k, &p, "0", &e), FC_EINVAL);
+  ASSERT_OK(fc_opt_set(k, &p, "1e6", &e));
+  ASSERT_NEAR(p.k, 1e6, 0);
+  ASSERT_OK(fc_opt_set(find(&fc_decompose_optable, "season", FC_OPT_CLI), &p, "1", &e));
+  ASSERT_INT_EQ(p.nperiods, 1);
+}
+
+TEST_LIST(T(forecast_options), T(decompose_options), T(cashflow_options), T(project_options),
+          T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names), T(segment_text_options),
+          T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type), T(help_from_the_table))

@@ -35,8 +35,10 @@ typedef enum fc_opt_type {
   FC_OPT_TEXT    /* read by the entry's parse function (names, "auto", dates) */
 } fc_opt_type;
 
-/* Where an option is offered (an entry may be on both). */
-enum { FC_OPT_CLI = 1, FC_OPT_JSON = 2, FC_OPT_BOTH = 3 };
+/* Where an option is offered (an entry may be on both). FC_OPT_REQUIRED
+ * may be added: the operation needs the option, so the help shows no
+ * default (the struct's value only means "not given"). */
+enum { FC_OPT_CLI = 1, FC_OPT_JSON = 2, FC_OPT_BOTH = 3, FC_OPT_REQUIRED = 4 };
 
 /* Reads text into the operation's option struct (base); FC_OPT_TEXT only. */
 typedef int (*fc_opt_parse_fn)(void *base, const char *text, fc_err *err);

@@ -118,6 +118,7 @@ static void write_range(const fc_opt *o, const void *defaults, fc_buf *out) {
   const char *dst = (const char *)defaults + o->offset;
   if (o->type != FC_OPT_INT && o->type != FC_OPT_U64 && o->type != FC_OPT_DOUBLE) return;
   fc_buf_printf(out, " (%.15g..%.15g", o->lo, o->hi);
+  if (o->where & FC_OPT_REQUIRED) defaults = NULL; /* its "default" only means not given */
   if (defaults != NULL && o->type == FC_OPT_INT) fc_buf_printf(out, ", default %d", *(const int *)(const void *)dst);
   if (defaults != NULL && o->type == FC_OPT_U64)
     fc_buf_printf(out, ", default %" PRIu64, *(const uint64_t *)(const void *)dst);
