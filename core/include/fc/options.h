@@ -81,6 +81,11 @@ int fc_opt_set_json(const fc_opt *o, void *base, const fc_json *v, fc_err *err);
  * For the parse functions of text options. */
 int fc_opt_number(const char *text, double lo, double hi, int whole, double *out, fc_err *err);
 
+/* A whole number in [lo, hi] (lo >= 0) written as digits only: no sign,
+ * space, fraction or exponent, as a query's "4x", "+5" or "1e2" is refused.
+ * The message names what is wanted ("want whole hours in 1..720"). */
+int fc_opt_digits(const char *text, long lo, long hi, const char *what, long *out, fc_err *err);
+
 /* Appends the CLI help of t's options, one line each: the flag, its value's
  * shape, the help text and, for numbers, the range and the default read
  * from defaults (an option struct holding the defaults; may be NULL). */

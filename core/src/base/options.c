@@ -43,6 +43,14 @@ int fc_opt_number(const char *text, double lo, double hi, int whole, double *out
   return FC_OK;
 }
 
+int fc_opt_digits(const char *text, long lo, long hi, const char *what, long *out, fc_err *err) {
+  size_t n = strlen(text);
+  long long v = n > 0 && n <= 18 && strspn(text, "0123456789") == n ? strtoll(text, NULL, 10) : -1;
+  if (v < lo || v > hi) return fc__err(err, FC_EINVAL, "want %s in %ld..%ld, got \"%.20s\"", what, lo, hi, text);
+  *out = (long)v;
+  return FC_OK;
+}
+
 int fc_opt_set(const fc_opt *o, void *base, const char *text, fc_err *err) {
   char *dst = (char *)base + o->offset;
   double d;
