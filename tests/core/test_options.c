@@ -222,6 +222,20 @@ TEST(forecast_options) {
   fc_buf_free(&b);
 }
 
+/* One of several words: its index, or a message listing them in order. */
+TEST(choice_of_words) {
+  static const char *const three[] = {"day", "week", "month"};
+  int i = -1;
+  fc_err e;
+  ASSERT_OK(fc_opt_choice("month", three, 3, &i, &e));
+  ASSERT_INT_EQ(i, 2);
+  ASSERT_INT_EQ(fc_opt_choice("Month", three, 3, &i, &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "want day, week or month, got \"Month\"");
+  ASSERT_INT_EQ(i, 2);
+  ASSERT_INT_EQ(fc_opt_choice("", three, 1, &i, &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "want day, got \"\"");
+}
+
 /* decompose: the words of --method, --robust and --band; open ranges of k
  * and level; the same season reader. */
 TEST(decompose_options) {
@@ -234,7 +248,9 @@ TEST(decompose_options) {
   ASSERT_OK(fc_opt_set(robust, &p, "off", &e));
   ASSERT_INT_EQ(p.robust, 0);
   ASSERT_INT_EQ(fc_opt_set(robust, &p, "yes", &e), FC_EINVAL);
-  ASSERT_CONTAINS(e.msg, "want on or off");
+  ASSERT_STR_EQ(e.msg, "want on or off, got \"yes\"");
+  ASSERT_INT_EQ(fc_opt_set(find(&fc_decompose_optable, "band", FC_OPT_CLI), &p, "both", &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "want robust or interval, got \"both\"");
   ASSERT_INT_EQ(p.robust, 0);
   ASSERT_OK(fc_opt_set(find(&fc_decompose_optable, "band", FC_OPT_CLI), &p, "interval", &e));
   ASSERT_INT_EQ(p.anomaly, FC_ANOMALY_INTERVAL);
@@ -253,6 +269,6 @@ TEST(decompose_options) {
   ASSERT_INT_EQ(p.nperiods, 1);
 }
 
-TEST_LIST(T(forecast_options), T(decompose_options), T(cashflow_options), T(project_options),
+TEST_LIST(T(choice_of_words), T(forecast_options), T(decompose_options), T(cashflow_options), T(project_options),
           T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names), T(segment_text_options),
           T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type), T(help_from_the_table))

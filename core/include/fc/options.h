@@ -86,6 +86,10 @@ int fc_opt_number(const char *text, double lo, double hi, int whole, double *out
  * The message names what is wanted ("want whole hours in 1..720"). */
 int fc_opt_digits(const char *text, long lo, long hi, const char *what, long *out, fc_err *err);
 
+/* One of n words ("kmeans", "dbscan"): *index is its position. Else
+ * FC_EINVAL with "want kmeans or dbscan, got \"x\"", the words in order. */
+int fc_opt_choice(const char *text, const char *const *words, size_t n, int *index, fc_err *err);
+
 /* Appends the CLI help of t's options, one line each: the flag, its value's
  * shape, the help text and, for numbers, the range and the default read
  * from defaults (an option struct holding the defaults; may be NULL). */

@@ -49,11 +49,10 @@ static int seg_to(void *base, const char *s, fc_err *err) {
 }
 
 static int seg_method(void *base, const char *s, fc_err *err) {
-  fc_segments_params *p = base;
-  if (strcmp(s, "kmeans") == 0) p->method = FC_SEG_KMEANS;
-  else if (strcmp(s, "dbscan") == 0) p->method = FC_SEG_DBSCAN;
-  else return fc__err(err, FC_EINVAL, "want kmeans or dbscan, got \"%s\"", s);
-  return FC_OK;
+  static const char *const words[] = {"kmeans", "dbscan"}; /* FC_SEG_KMEANS, FC_SEG_DBSCAN */
+  int i = 0, rc = fc_opt_choice(s, words, 2, &i, err);
+  if (rc == FC_OK) ((fc_segments_params *)base)->method = (fc_seg_method)i;
+  return rc;
 }
 
 static int seg_k(void *base, const char *s, fc_err *err) {
@@ -278,11 +277,10 @@ static int cf_horizon(void *base, const char *s, fc_err *err) {
 }
 
 static int cf_granularity(void *base, const char *s, fc_err *err) {
-  fc_cashflow_params *p = base;
-  if (strcmp(s, "hour") == 0) p->step = FC_STEP_HOUR;
-  else if (strcmp(s, "day") == 0) p->step = FC_STEP_DAY;
-  else return fc__err(err, FC_EINVAL, "want hour or day, got \"%.20s\"", s);
-  return FC_OK;
+  static const char *const words[] = {"hour", "day"};
+  int i = 0, rc = fc_opt_choice(s, words, 2, &i, err);
+  if (rc == FC_OK) ((fc_cashflow_params *)base)->step = i == 0 ? FC_STEP_HOUR : FC_STEP_DAY;
+  return rc;
 }
 
 static int cf_seed(void *base, const char *s, fc_err *err) {

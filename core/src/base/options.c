@@ -51,6 +51,23 @@ int fc_opt_digits(const char *text, long lo, long hi, const char *what, long *ou
   return FC_OK;
 }
 
+int fc_opt_choice(const char *text, const char *const *words, size_t n, int *index, fc_err *err) {
+  char list[160] = "";
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(text, words[i]) == 0) {
+      *index = (int)i;
+      return FC_OK;
+    }
+  }
+  for (size_t i = 0; i < n && len < sizeof list; i++) {
+    const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+    int w = snprintf(list + len, sizeof list - len, "%s%s", sep, words[i]);
+    len += w > 0 ? (size_t)w : 0;
+  }
+  return fc__err(err, FC_EINVAL, "want %s, got \"%.40s\"", list, text);
+}
+
 int fc_opt_set(const fc_opt *o, void *base, const char *text, fc_err *err) {
   char *dst = (char *)base + o->offset;
   double d;

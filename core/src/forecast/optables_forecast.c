@@ -98,64 +98,39 @@ static int fo_level(void *base, const char *s, fc_err *err) {
   return FC_OK;
 }
 
-/* Entries that forecast, backtest and decompose share, one line each. */
+/* The season and freq entries forecast, backtest and decompose share. */
 #define FO(f)       offsetof(fc_forecast_options, f)
 #define HELP_SEASON "seasonal periods in steps: integers >= 2, ascending; 1 alone: none (R's), even with --freq"
 #define HELP_FREQ   "the grid of ISO-timestamped long input; without --season its periods (24,168; 7; 52; 12)"
-#define HELP_MODEL                                                                                                \
-  "auto, ensemble, weighted, ensemble-arima, ensemble-neural, neural, ets, arima, theta, otheta, mstl, prophet, " \
-  "snaive, naive2 or naive (default auto)"
-#define HELP_REGS "prophet's calendar regressors (business_hours: --freq hour; month_end: hour or day)"
 #define OPT_SEASON(fn) \
   { "season", NULL, FC_OPT_TEXT, 0, 0, 0, fn, FC_OPT_CLI, "P[,P...]", HELP_SEASON }
 #define OPT_FREQ(fn) \
   { "freq", NULL, FC_OPT_TEXT, 0, 0, 0, fn, FC_OPT_BOTH, "hour|day|week|month", HELP_FREQ }
-#define OPT_MODEL \
-  { "model", NULL, FC_OPT_STRING, FO(fc.model), 0, 0, NULL, FC_OPT_BOTH, "NAME", HELP_MODEL }
-#define OPT_REGS \
-  { "regressors", NULL, FC_OPT_TEXT, 0, 0, 0, fo_regressors, FC_OPT_CLI, "LIST", HELP_REGS }
-#define OPT_LEVEL \
-  { "level", NULL, FC_OPT_TEXT, 0, 0, 0, fo_level, FC_OPT_CLI, "L[,L2]", "interval levels in percent (default 80,95)" }
-#define OPT_CALIBRATE                                                                  \
-  {                                                                                    \
-    "calibrate", NULL, FC_OPT_SWITCH, FO(fc.calibrate), 0, 0, NULL, FC_OPT_BOTH, NULL, \
-        "conformal intervals for a single model"                                       \
-  }
-#define OPT_HORIZON(what)                                                                                           \
-  {                                                                                                                 \
-    "horizon", NULL, FC_OPT_INT, FO(horizon), 1, FC_FORECAST_HORIZON_MAX, NULL, FC_OPT_BOTH | FC_OPT_REQUIRED, "H", \
-        what                                                                                                        \
-  }
-#define OPT_ORIGINS(what) \
-  { "origins", NULL, FC_OPT_INT, FO(origins), 1, FC_FORECAST_ORIGINS_MAX, NULL, FC_OPT_BOTH, "K", what }
 
+/* backtest takes the first FO_BACKTEST entries; forecast all of them. */
+#define FO_BACKTEST 8
 static const fc_opt fo_opts[] = {
-    OPT_HORIZON("steps to forecast, required"),
-    OPT_MODEL,
+    {"horizon", NULL, FC_OPT_INT, FO(horizon), 1, FC_FORECAST_HORIZON_MAX, NULL, FC_OPT_BOTH | FC_OPT_REQUIRED, "H",
+     "steps ahead (backtest: per origin), required"},
+    {"origins", NULL, FC_OPT_INT, FO(origins), 1, FC_FORECAST_ORIGINS_MAX, NULL, FC_OPT_BOTH, "K",
+     "origins one horizon apart: the ensemble's and --calibrate's validation, or backtest's"},
+    {"model", NULL, FC_OPT_STRING, FO(fc.model), 0, 0, NULL, FC_OPT_BOTH, "NAME",
+     "auto, ensemble, weighted, ensemble-arima, ensemble-neural, neural, ets, arima, theta, otheta, mstl, prophet, "
+     "snaive, naive2 or naive (default auto)"},
     OPT_SEASON(fo_season),
     OPT_FREQ(fo_freq),
-    OPT_REGS,
-    OPT_LEVEL,
-    OPT_CALIBRATE,
-    OPT_ORIGINS("validation origins of the ensemble and --calibrate"),
+    {"regressors", NULL, FC_OPT_TEXT, 0, 0, 0, fo_regressors, FC_OPT_CLI, "LIST",
+     "prophet's calendar regressors (business_hours: --freq hour; month_end: hour or day)"},
+    {"level", NULL, FC_OPT_TEXT, 0, 0, 0, fo_level, FC_OPT_CLI, "L[,L2]", "interval levels in percent (default 80,95)"},
+    {"calibrate", NULL, FC_OPT_SWITCH, FO(fc.calibrate), 0, 0, NULL, FC_OPT_BOTH, NULL,
+     "conformal intervals for a single model"},
     {"threads", NULL, FC_OPT_INT, FO(threads), 1, FC_FORECAST_THREADS_MAX, NULL, FC_OPT_CLI, "N",
      "series at once, and the net's training threads; the output does not depend on N"},
     {"neural_steps", NULL, FC_OPT_INT, FO(neural_steps), 1, FC_NEURAL_STEPS_MAX, NULL, FC_OPT_CLI, "N",
      "the net's training steps (early stopping may end sooner)"},
 };
 const fc_opt_table fc_forecast_optable = {"forecast", fo_opts, ARRAY_LEN(fo_opts)};
-
-static const fc_opt bt_opts[] = {
-    OPT_HORIZON("steps per origin, required"),
-    OPT_ORIGINS("origins, one horizon apart"),
-    OPT_MODEL,
-    OPT_SEASON(fo_season),
-    OPT_FREQ(fo_freq),
-    OPT_REGS,
-    OPT_LEVEL,
-    OPT_CALIBRATE,
-};
-const fc_opt_table fc_backtest_optable = {"backtest", bt_opts, ARRAY_LEN(bt_opts)};
+const fc_opt_table fc_backtest_optable = {"backtest", fo_opts, FO_BACKTEST};
 
 /* ---- decompose --------------------------------------------------------- */
 
@@ -169,27 +144,20 @@ static int dc_freq(void *base, const char *s, fc_err *err) {
 }
 
 static int dc_method(void *base, const char *s, fc_err *err) {
-  fc_decompose_params *p = base;
-  if (strcmp(s, "mstl") == 0) p->method = FC_DECOMPOSE_MSTL;
-  else if (strcmp(s, "prophet") == 0) p->method = FC_DECOMPOSE_PROPHET;
-  else return fc__err(err, FC_EINVAL, "want mstl or prophet, got \"%.40s\"", s);
-  return FC_OK;
+  static const char *const words[] = {"mstl", "prophet"}; /* FC_DECOMPOSE_MSTL, _PROPHET */
+  return fc_opt_choice(s, words, 2, &((fc_decompose_params *)base)->method, err);
 }
 
 static int dc_robust(void *base, const char *s, fc_err *err) {
-  fc_decompose_params *p = base;
-  if (strcmp(s, "on") == 0) p->robust = 1;
-  else if (strcmp(s, "off") == 0) p->robust = 0;
-  else return fc__err(err, FC_EINVAL, "want on or off, got \"%.40s\"", s);
-  return FC_OK;
+  static const char *const words[] = {"on", "off"};
+  int i = 0, rc = fc_opt_choice(s, words, 2, &i, err);
+  if (rc == FC_OK) ((fc_decompose_params *)base)->robust = i == 0;
+  return rc;
 }
 
 static int dc_band(void *base, const char *s, fc_err *err) {
-  fc_decompose_params *p = base;
-  if (strcmp(s, "robust") == 0) p->anomaly = FC_ANOMALY_ROBUST;
-  else if (strcmp(s, "interval") == 0) p->anomaly = FC_ANOMALY_INTERVAL;
-  else return fc__err(err, FC_EINVAL, "want robust or interval, got \"%.40s\"", s);
-  return FC_OK;
+  static const char *const words[] = {"robust", "interval"}; /* FC_ANOMALY_ROBUST, _INTERVAL */
+  return fc_opt_choice(s, words, 2, &((fc_decompose_params *)base)->anomaly, err);
 }
 
 /* A number strictly between lo and hi (an open range, which fc_opt's closed
