@@ -172,22 +172,27 @@ static int number_list(const fc_json *j, const char *key, size_t max, double *v,
   return FC_OK;
 }
 
-/* season: each period a whole number >= 2, ascending (as --season); a
- * lone 1 is R's "no season", passed on for the core to read as such. */
-static int season_list(const fc_json *j, size_t *periods, size_t *nperiods, fc_err *err) {
-  double p[FC_MAX_PERIODS];
-  int rc = number_list(j, "season", FC_MAX_PERIODS, p, nperiods, err);
-  if (rc != FC_OK) return rc;
-  if (*nperiods == 1 && p[0] == 1) {
-    periods[0] = 1;
-    return FC_OK;
+/* season: a number or an array of numbers, read by the operation's table
+ * (optables.h) as --season's text ("24,168"): the same reader, ranges and
+ * messages as the CLI's, a lone 1 being R's "no season". */
+static int season_opt(const fc_opt_table *t, void *base, const fc_json *j, fc_err *err) {
+  const fc_json *e = j->type == FC_JSON_ARRAY ? j->child : j;
+  char text[128];
+  size_t len = 0;
+  int rc;
+  if (j->type == FC_JSON_ARRAY && j->n == 0) return fc_err_set(err, FC_EINVAL, "options: season: empty list");
+  for (; e != NULL; e = j->type == FC_JSON_ARRAY ? e->next : NULL) {
+    if (e->type != FC_JSON_NUMBER)
+      return fc_err_set(err, FC_EINVAL, "options: season: expected numbers, got %s", fc_json_type_name(e->type));
+    if (len + e->len + 2 > sizeof text) return fc_err_set(err, FC_EINVAL, "options: season: too many periods");
+    if (len) text[len++] = ',';
+    memcpy(text + len, e->text, e->len);
+    len += e->len;
   }
-  for (size_t k = 0; k < *nperiods; k++) {
-    if (!(p[k] >= 2 && p[k] <= 1e9) || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
-      return fc_err_set(err, FC_EINVAL, "options: season: periods must be whole numbers >= 2, ascending");
-    periods[k] = (size_t)p[k];
-  }
-  return FC_OK;
+  text[len] = '\0';
+  if ((rc = fc_opt_set(fc_opt_find(t, "season", 6, FC_OPT_CLI), base, text, err)) != FC_OK)
+    fc_err_prefix(err, rc, "options: season: ");
+  return rc;
 }
 
 /* regressors: an array of "business_hours" and "month_end" (as --regressors). */
@@ -201,46 +206,41 @@ static int regressor_list(const fc_json *j, fc_forecaster *fc, fc_err *err) {
   return FC_OK;
 }
 
+/* The options of forecast and backtest: the CLI's table (horizon, origins,
+ * model, freq, calibrate: optables.h) under their JSON names, and the
+ * module's own (format, season and regressors as arrays, levels,
+ * save_model). */
 static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_opts *o, fc_json_doc **doc, fc_err *err) {
+  const fc_opt_table *table = backtest ? &fc_backtest_optable : &fc_forecast_optable;
+  fc_forecast_options t = fc_forecast_options_defaults();
   const fc_json *season = NULL, *levels = NULL, *regressors = NULL;
-  const char *freq = NULL;
-  const opt_spec specs[] = {
-      {"horizon", OPT_INT, &o->horizon, 1, 100000},
-      {"format", OPT_STRING, &o->format, 0, 0},
-      {"model", OPT_STRING, &o->fc.model, 0, 0},
-      {"season", OPT_RAW, &season, 0, 0},
-      {"freq", OPT_STRING, &freq, 0, 0},
-      {"regressors", OPT_RAW, &regressors, 0, 0},
-      {"calibrate", OPT_BOOL, &o->calibrate, 0, 0},
-      {"origins", OPT_INT, &o->origins, 1, 1000},
-      {"levels", OPT_RAW, &levels, 0, 0},             /* forecast only */
-      {"save_model", OPT_BOOL, &o->save_model, 0, 0}, /* forecast only */
-  };
+  /* The last two, levels and save_model, are forecast's only. */
+  const opt_spec own[] = {{"format", OPT_STRING, &o->format, 0, 0},
+                          {"season", OPT_RAW, &season, 0, 0},
+                          {"regressors", OPT_RAW, &regressors, 0, 0},
+                          {"levels", OPT_RAW, &levels, 0, 0},
+                          {"save_model", OPT_BOOL, &o->save_model, 0, 0}};
   int rc;
   memset(o, 0, sizeof *o);
   o->format = "long";
-  o->fc = fc_forecaster_defaults();
-  o->origins = 4;
-  o->levels[0] = 80;
-  o->levels[1] = 95;
-  o->nlevels = 2;
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0] - (backtest ? 2 : 0), doc, err);
+  rc = fcw_parse_table(opts, len, table, &t, own, sizeof own / sizeof own[0] - (backtest ? 2 : 0), doc, err);
   if (rc != FC_OK) return rc;
-  if (o->horizon == 0) return fc_err_set(err, FC_EINVAL, "options: horizon is required");
+  if (t.horizon == 0) return fc_err_set(err, FC_EINVAL, "options: horizon is required");
   if (strcmp(o->format, "long") != 0 && strcmp(o->format, "m4") != 0)
     return fc_err_set(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
-  if (freq != NULL && fc_freq_parse(freq, &o->fc.freq, err) != FC_OK)
-    return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
-  if (freq != NULL && strcmp(o->format, "long") != 0)
+  if (t.fc.freq != FC_FREQ_NONE && strcmp(o->format, "long") != 0)
     return fc_err_set(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
-  if (season != NULL && (rc = season_list(season, o->fc.periods, &o->fc.nperiods, err)) != FC_OK) return rc;
+  if (season != NULL && (rc = season_opt(table, &t, season, err)) != FC_OK) return rc;
+  fc_forecast_options_finish(&t);
+  o->fc = t.fc;
+  o->horizon = t.horizon, o->origins = t.origins, o->calibrate = t.fc.calibrate;
+  memcpy(o->levels, t.levels, sizeof o->levels);
+  o->nlevels = t.nlevels;
   if (regressors != NULL && (rc = regressor_list(regressors, &o->fc, err)) != FC_OK) return rc;
   if (levels != NULL && (rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err)) != FC_OK)
     return rc;
   if (!fc_forecaster_is_ensemble(o->fc.model) && fc_model_find(o->fc.model) == NULL)
     return fc_err_set(err, FC_EINVAL, "options: model: unknown model \"%s\"", o->fc.model);
-  o->fc.calibrate = o->calibrate;
-  o->fc.origins = (size_t)o->origins;
   if (o->save_model && (o->calibrate || fc_model_find(o->fc.model) == NULL))
     return fc_err_set(err, FC_EINVAL, "options: save_model needs a single model (not auto/ensemble, no calibrate)");
   if (fc_forecaster_prepare(&o->fc, err) != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "options");
@@ -400,7 +400,7 @@ static int parse_loaded_opts(const char *opts, size_t len, fc_opts *o, fc_json_d
   const fc_json *levels = NULL;
   const char *freq = NULL;
   const opt_spec specs[] = {
-      {"horizon", OPT_INT, &o->horizon, 1, 100000},
+      {"horizon", OPT_INT, &o->horizon, 1, FC_FORECAST_HORIZON_MAX},
       {"format", OPT_STRING, &o->format, 0, 0},
       {"freq", OPT_STRING, &freq, 0, 0},
       {"levels", OPT_RAW, &levels, 0, 0},
@@ -530,41 +530,29 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
 
 /* ---- decomposition ---------------------------------------------------- */
 
-/* The decompose options (the CLI's flags): format, season, freq, method,
- * robust (a boolean for --robust on|off), band, k, level. */
+/* The decompose options: the CLI's table (freq, method, band, k, level:
+ * optables.h) under their JSON names, and the module's own format, season
+ * (a number or an array) and robust (a boolean for --robust on|off). */
 static int parse_decompose_opts(const char *opts, size_t len, const char **format, fc_decompose_params *p,
                                 fc_json_doc **doc, fc_err *err) {
   const fc_json *season = NULL;
-  const char *method = "mstl", *band = "robust", *freq = NULL;
-  double k = 0, level = 0;
   int robust = 1;
-  const opt_spec specs[] = {
-      {"format", OPT_STRING, format, 0, 0}, {"season", OPT_RAW, &season, 0, 0},
-      {"freq", OPT_STRING, &freq, 0, 0},    {"method", OPT_STRING, &method, 0, 0},
-      {"robust", OPT_BOOL, &robust, 0, 0},  {"band", OPT_STRING, &band, 0, 0},
-      {"k", OPT_DOUBLE, &k, 1e-300, 1e300}, {"level", OPT_DOUBLE, &level, 1e-300, 99.999999},
+  const opt_spec own[] = {
+      {"format", OPT_STRING, format, 0, 0},
+      {"season", OPT_RAW, &season, 0, 0},
+      {"robust", OPT_BOOL, &robust, 0, 0},
   };
   int rc;
   *format = "long";
   *p = fc_decompose_defaults();
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  rc = fcw_parse_table(opts, len, &fc_decompose_optable, p, own, sizeof own / sizeof own[0], doc, err);
   if (rc != FC_OK) return rc;
   if (strcmp(*format, "long") != 0 && strcmp(*format, "m4") != 0)
     return fc_err_set(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", *format);
-  if (freq != NULL && fc_freq_parse(freq, &p->freq, err) != FC_OK)
-    return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
-  if (freq != NULL && strcmp(*format, "long") != 0)
+  if (p->freq != FC_FREQ_NONE && strcmp(*format, "long") != 0)
     return fc_err_set(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
   p->robust = robust;
-  if (!strcmp(method, "mstl")) p->method = FC_DECOMPOSE_MSTL;
-  else if (!strcmp(method, "prophet")) p->method = FC_DECOMPOSE_PROPHET;
-  else return fc_err_set(err, FC_EINVAL, "options: method: want mstl or prophet, got \"%s\"", method);
-  if (!strcmp(band, "robust")) p->anomaly = FC_ANOMALY_ROBUST;
-  else if (!strcmp(band, "interval")) p->anomaly = FC_ANOMALY_INTERVAL;
-  else return fc_err_set(err, FC_EINVAL, "options: band: want robust or interval, got \"%s\"", band);
-  if (k > 0) p->k = k;
-  if (level > 0) p->level = level;
-  if (season != NULL && (rc = season_list(season, p->periods, &p->nperiods, err)) != FC_OK) return rc;
+  if (season != NULL && (rc = season_opt(&fc_decompose_optable, p, season, err)) != FC_OK) return rc;
   if (p->method == FC_DECOMPOSE_MSTL && p->nperiods == 0 && p->freq == FC_FREQ_NONE)
     return fc_err_set(err, FC_EINVAL, "options: method mstl needs season or freq");
   return FC_OK;

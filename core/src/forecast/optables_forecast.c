@@ -43,7 +43,8 @@ static int parse_season(const char *s, size_t *periods, size_t *n, fc_err *err) 
   }
   if (!ok) {
     *n = 0;
-    return fc__err(err, FC_EINVAL, "want integers >= 2, ascending, at most %d (or 1 alone: no season), got \"%.40s\"",
+    return fc__err(err, FC_EINVAL,
+                   "want whole numbers >= 2, ascending, at most %d (or 1 alone: no season), got \"%.40s\"",
                    FC_MAX_PERIODS, s);
   }
   return FC_OK;
