@@ -266,59 +266,58 @@ static int64_t series_t0(const fc_series_set *set, size_t s) {
   return set->times && set->lengths[s] ? (int64_t)set->times[s][0] : 0;
 }
 
-static void json_array(fc_buf *b, const double *v, size_t n) {
-  fc_buf_putc(b, '[');
-  for (size_t i = 0; i < n; i++) {
-    if (i) fc_buf_putc(b, ',');
-    fc_buf_json_num(b, v[i]);
-  }
-  fc_buf_putc(b, ']');
+static void json_array(fc_jw *w, const double *v, size_t n) {
+  fc_jw_array(w);
+  for (size_t i = 0; i < n; i++) fc_jw_num(w, v[i]);
+  fc_jw_end(w);
 }
 
-static void json_base64(fc_buf *b, const unsigned char *p, size_t n);
+static void json_base64(fc_jw *w, const unsigned char *p, size_t n);
+
+/* An answer's head: {"model":...,"horizon":...,"series":[ (left open). */
+static void answer_head(fc_jw *w, const char *model, int horizon) {
+  fc_jw_object(w);
+  fc_jw_key(w, "model"), fc_jw_str(w, model);
+  fc_jw_key(w, "horizon"), fc_jw_int(w, horizon);
+  fc_jw_key(w, "series"), fc_jw_array(w);
+}
 
 /* One series' forecast: id, filled gaps, future times (null when the
  * input is step-indexed), mean, one interval per level, and the saved
  * model's bytes (base64) when model is given. */
-static void forecast_json(fc_buf *b, const char *id, const long long *times, size_t n, fc_freq freq, size_t filled,
+static void forecast_json(fc_jw *w, const char *id, const long long *times, size_t n, fc_freq freq, size_t filled,
                           const fc_forecast *f, const fc_buf *model) {
   int64_t *future = malloc((f->h ? f->h : 1) * sizeof *future);
-  fc_buf_puts(b, "{\"id\":");
-  fc_buf_json_str(b, id);
-  fc_buf_printf(b, ",\"filled\":%zu,\"timestamps\":", filled);
+  fc_jw_object(w);
+  fc_jw_key(w, "id"), fc_jw_str(w, id);
+  fc_jw_key(w, "filled"), fc_jw_int(w, (long long)filled);
+  fc_jw_key(w, "timestamps");
   if (future == NULL) {
-    b->failed = 1;
+    w->b->failed = 1;
   } else if (fc_forecaster_future_times(times, n, freq, f->h, future)) {
-    fc_buf_putc(b, '[');
+    fc_jw_array(w);
     for (size_t i = 0; i < f->h; i++) {
       char ts[FC_TIME_STR];
       fc_time_format(future[i], ts);
-      if (i) fc_buf_putc(b, ',');
-      fc_buf_json_str(b, ts);
+      fc_jw_str(w, ts);
     }
-    fc_buf_putc(b, ']');
+    fc_jw_end(w);
   } else {
-    fc_buf_puts(b, "null");
+    fc_jw_null(w);
   }
   free(future);
-  fc_buf_puts(b, ",\"mean\":");
-  json_array(b, f->mean, f->h);
-  fc_buf_puts(b, ",\"intervals\":[");
+  fc_jw_key(w, "mean"), json_array(w, f->mean, f->h);
+  fc_jw_key(w, "intervals"), fc_jw_array(w);
   for (size_t k = 0; k < f->nlevels; k++) {
-    fc_buf_printf(b, "%s{\"level\":", k ? "," : "");
-    fc_buf_json_num(b, f->levels[k]);
-    fc_buf_puts(b, ",\"lo\":");
-    json_array(b, f->lo + k * f->h, f->h);
-    fc_buf_puts(b, ",\"hi\":");
-    json_array(b, f->hi + k * f->h, f->h);
-    fc_buf_putc(b, '}');
+    fc_jw_object(w);
+    fc_jw_key(w, "level"), fc_jw_num(w, f->levels[k]);
+    fc_jw_key(w, "lo"), json_array(w, f->lo + k * f->h, f->h);
+    fc_jw_key(w, "hi"), json_array(w, f->hi + k * f->h, f->h);
+    fc_jw_end(w);
   }
-  fc_buf_putc(b, ']');
-  if (model) {
-    fc_buf_puts(b, ",\"model\":");
-    json_base64(b, (const unsigned char *)model->data, model->len);
-  }
-  fc_buf_putc(b, '}');
+  fc_jw_end(w);
+  if (model) fc_jw_key(w, "model"), json_base64(w, (const unsigned char *)model->data, model->len);
+  fc_jw_end(w);
 }
 
 /* Names the failing series in err: "series ID: message". */
@@ -349,18 +348,16 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
   size_t *filled = NULL;
   fc_opts o;
   fc_buf b;
+  fc_jw w;
   int rc;
 
   fc_err_clear(&err);
   fc_buf_init(&b);
+  fc_jw_init(&w, &b);
   memset(&set, 0, sizeof set);
   rc = parse_forecast_opts(opts, opts_len, 0, &o, &doc, &err);
   if (rc == FC_OK) rc = load_series(series, series_len, &o, &set, &filled, &err);
-  if (rc == FC_OK) {
-    fc_buf_puts(&b, "{\"model\":");
-    fc_buf_json_str(&b, o.fc.model);
-    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
-  }
+  if (rc == FC_OK) answer_head(&w, o.fc.model, o.horizon);
   for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
     fc_forecast f;
     fc_buf model;
@@ -375,8 +372,7 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
     rc = o.save_model ? fit_and_save(&o, &set, s, &f, &model, &err)
                       : fc_forecaster_run(&o.fc, set.values[s], set.lengths[s], series_t0(&set, s), &f, &err);
     if (rc == FC_OK) {
-      if (s) fc_buf_putc(&b, ',');
-      forecast_json(&b, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq, filled[s], &f,
+      forecast_json(&w, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq, filled[s], &f,
                     o.save_model ? &model : NULL);
     } else {
       series_err(&err, set.ids[s], rc);
@@ -384,7 +380,7 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
     fc_forecast_free(&f);
     fc_buf_free(&model);
   }
-  if (rc == FC_OK) fc_buf_puts(&b, "]}");
+  if (rc == FC_OK) fc_jw_end(&w), fc_jw_end(&w);
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_buf_free(&b);
   fc_series_set_free(&set);
@@ -450,12 +446,12 @@ int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const c
   if (rc == FC_OK && (rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err)))
     fc_err_prefix(&err, (&err)->code, "%s: ", "options: levels");
   if (rc == FC_OK && (rc = fc_model_forecast(m, &f, &err)) == FC_OK) {
-    fc_buf_puts(&b, "{\"model\":");
-    fc_buf_json_str(&b, fc_model_name(m));
-    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
-    forecast_json(&b, series ? set.ids[0] : "model", series && set.times ? set.times[0] : NULL,
+    fc_jw w;
+    fc_jw_init(&w, &b);
+    answer_head(&w, fc_model_name(m), o.horizon);
+    forecast_json(&w, series ? set.ids[0] : "model", series && set.times ? set.times[0] : NULL,
                   series ? set.lengths[0] : 0, o.fc.freq, series ? filled[0] : 0, &f, NULL);
-    fc_buf_puts(&b, "]}");
+    fc_jw_end(&w), fc_jw_end(&w);
   }
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_forecast_free(&f);
@@ -469,11 +465,8 @@ int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const c
 
 static const char *const metric_names[6] = {"mae", "rmse", "smape", "mase", "coverage80", "coverage95"};
 
-static void metrics_json(fc_buf *b, const double m[6]) {
-  for (int j = 0; j < 6; j++) {
-    fc_buf_printf(b, ",\"%s\":", metric_names[j]);
-    fc_buf_json_num(b, m[j]);
-  }
+static void metrics_json(fc_jw *w, const double m[6]) {
+  for (int j = 0; j < 6; j++) fc_jw_key(w, metric_names[j]), fc_jw_num(w, m[j]);
 }
 
 int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len, fc_wasm_out *out) {
@@ -484,18 +477,16 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
   double tot[6] = {0};
   fc_opts o;
   fc_buf b;
+  fc_jw w;
   int rc;
 
   fc_err_clear(&err);
   fc_buf_init(&b);
+  fc_jw_init(&w, &b);
   memset(&set, 0, sizeof set);
   rc = parse_forecast_opts(opts, opts_len, 1, &o, &doc, &err);
   if (rc == FC_OK) rc = load_series(series, series_len, &o, &set, &filled, &err);
-  if (rc == FC_OK) {
-    fc_buf_puts(&b, "{\"model\":");
-    fc_buf_json_str(&b, o.fc.model);
-    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
-  }
+  if (rc == FC_OK) answer_head(&w, o.fc.model, o.horizon);
   for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
     fc_forecaster_scores sc;
     double acc[6];
@@ -507,18 +498,20 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
     }
     acc[0] = sc.mae, acc[1] = sc.rmse, acc[2] = sc.smape, acc[3] = sc.mase;
     acc[4] = sc.coverage80, acc[5] = sc.coverage95;
-    fc_buf_printf(&b, "%s{\"id\":", s ? "," : "");
-    fc_buf_json_str(&b, set.ids[s]);
-    fc_buf_printf(&b, ",\"origins\":%zu", sc.origins);
-    metrics_json(&b, acc);
-    fc_buf_putc(&b, '}');
+    fc_jw_object(&w);
+    fc_jw_key(&w, "id"), fc_jw_str(&w, set.ids[s]);
+    fc_jw_key(&w, "origins"), fc_jw_int(&w, (long long)sc.origins);
+    metrics_json(&w, acc);
+    fc_jw_end(&w);
     for (int j = 0; j < 6; j++) tot[j] += acc[j];
   }
   if (rc == FC_OK) {
     for (int j = 0; j < 6 && set.count > 0; j++) tot[j] /= (double)set.count;
-    fc_buf_printf(&b, "],\"all\":{\"series\":%zu", set.count);
-    metrics_json(&b, tot);
-    fc_buf_puts(&b, "}}");
+    fc_jw_end(&w);
+    fc_jw_key(&w, "all"), fc_jw_object(&w);
+    fc_jw_key(&w, "series"), fc_jw_int(&w, (long long)set.count);
+    metrics_json(&w, tot);
+    fc_jw_end(&w), fc_jw_end(&w);
   }
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_buf_free(&b);
@@ -641,8 +634,10 @@ static int mark_categorical(fc_gbdt_data *d, const char *const *names, size_t nf
 }
 
 /* Appends bytes as base64 (RFC 4648, padded) in a JSON string. */
-static void json_base64(fc_buf *b, const unsigned char *p, size_t n) {
+static void json_base64(fc_jw *w, const unsigned char *p, size_t n) {
   static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  fc_buf *b = w->b;
+  fc_jw_value(w); /* a string written here, 3 bytes to 4 characters */
   fc_buf_putc(b, '"');
   for (size_t i = 0; i < n; i += 3) {
     unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
@@ -657,14 +652,15 @@ static void json_base64(fc_buf *b, const unsigned char *p, size_t n) {
 /* Answers {"model": base64 bytes, "trees", "rows", "features": [...]}. */
 static void train_json(fc_buf *b, const fc_gbdt *m, const fc_buf *bytes, size_t nrow) {
   size_t nf = fc_gbdt_num_features(m);
-  fc_buf_puts(b, "{\"model\":");
-  json_base64(b, (const unsigned char *)bytes->data, bytes->len);
-  fc_buf_printf(b, ",\"trees\":%zu,\"rows\":%zu,\"features\":[", fc_gbdt_num_trees(m), nrow);
-  for (size_t f = 0; f < nf; f++) {
-    if (f) fc_buf_putc(b, ',');
-    fc_buf_json_str(b, fc_gbdt_feature_name(m, f));
-  }
-  fc_buf_puts(b, "]}");
+  fc_jw w;
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "model"), json_base64(&w, (const unsigned char *)bytes->data, bytes->len);
+  fc_jw_key(&w, "trees"), fc_jw_int(&w, (long long)fc_gbdt_num_trees(m));
+  fc_jw_key(&w, "rows"), fc_jw_int(&w, (long long)nrow);
+  fc_jw_key(&w, "features"), fc_jw_array(&w);
+  for (size_t f = 0; f < nf; f++) fc_jw_str(&w, fc_gbdt_feature_name(m, f));
+  fc_jw_end(&w), fc_jw_end(&w);
 }
 
 /* Trains on the table's columns other than the target, in header order,
@@ -753,9 +749,11 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
   if (rc == FC_OK && (rc = fc_table_gather(&t, names, nf, &x, &err)) != FC_OK) fc_err_prefix(&err, rc, "table: ");
   if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, NULL, pred, &err);
   if (rc == FC_OK) {
-    fc_buf_puts(&b, "{\"predictions\":");
-    json_array(&b, pred, t.nrow);
-    fc_buf_putc(&b, '}');
+    fc_jw w;
+    fc_jw_init(&w, &b);
+    fc_jw_object(&w);
+    fc_jw_key(&w, "predictions"), json_array(&w, pred, t.nrow);
+    fc_jw_end(&w);
   }
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_buf_free(&b);
