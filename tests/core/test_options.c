@@ -238,34 +238,36 @@ TEST(choice_of_words) {
 
 /* decompose: the words of --method, --robust and --band; open ranges of k
  * and level; the same season reader. */
+/* Reads text into decompose's option named by its CLI flag. */
+static int dc_set(fc_decompose_params *p, const char *flag, const char *text, fc_err *e) {
+  return fc_opt_set(find(&fc_decompose_optable, flag, FC_OPT_CLI), p, text, e);
+}
+
 TEST(decompose_options) {
+  static const char *const bad_level[] = {"0", "100", "-5", "abc", "", "50%"};
   fc_decompose_params p = fc_decompose_defaults();
-  const fc_opt *lv = find(&fc_decompose_optable, "level", FC_OPT_CLI);
-  const fc_opt *k = find(&fc_decompose_optable, "k", FC_OPT_CLI);
-  const fc_opt *robust = find(&fc_decompose_optable, "robust", FC_OPT_CLI);
   fc_err e;
-  ASSERT(lv && k && robust);
-  ASSERT_OK(fc_opt_set(robust, &p, "off", &e));
+  for (size_t i = 0; i < fc_decompose_optable.n; i++) ASSERT(fc_decompose_optable.opts[i].where & FC_OPT_CLI);
+  ASSERT_OK(dc_set(&p, "robust", "off", &e));
   ASSERT_INT_EQ(p.robust, 0);
-  ASSERT_INT_EQ(fc_opt_set(robust, &p, "yes", &e), FC_EINVAL);
+  ASSERT_INT_EQ(dc_set(&p, "robust", "yes", &e), FC_EINVAL);
   ASSERT_STR_EQ(e.msg, "want on or off, got \"yes\"");
-  ASSERT_INT_EQ(fc_opt_set(find(&fc_decompose_optable, "band", FC_OPT_CLI), &p, "both", &e), FC_EINVAL);
+  ASSERT_INT_EQ(dc_set(&p, "band", "both", &e), FC_EINVAL);
   ASSERT_STR_EQ(e.msg, "want robust or interval, got \"both\"");
   ASSERT_INT_EQ(p.robust, 0);
-  ASSERT_OK(fc_opt_set(find(&fc_decompose_optable, "band", FC_OPT_CLI), &p, "interval", &e));
+  ASSERT_OK(dc_set(&p, "band", "interval", &e));
   ASSERT_INT_EQ(p.anomaly, FC_ANOMALY_INTERVAL);
-  ASSERT_OK(fc_opt_set(find(&fc_decompose_optable, "method", FC_OPT_CLI), &p, "prophet", &e));
+  ASSERT_OK(dc_set(&p, "method", "prophet", &e));
   ASSERT_INT_EQ(p.method, FC_DECOMPOSE_PROPHET);
-  static const char *const bad_level[] = {"0", "100", "-5", "abc", "", "50%"};
   for (size_t i = 0; i < sizeof bad_level / sizeof bad_level[0]; i++)
-    ASSERT_INT_EQ(fc_opt_set(lv, &p, bad_level[i], &e), FC_EINVAL);
+    ASSERT_INT_EQ(dc_set(&p, "level", bad_level[i], &e), FC_EINVAL);
   ASSERT_NEAR(p.level, 99, 0);
-  ASSERT_OK(fc_opt_set(lv, &p, "99.9", &e));
+  ASSERT_OK(dc_set(&p, "level", "99.9", &e));
   ASSERT_NEAR(p.level, 99.9, 0);
-  ASSERT_INT_EQ(fc_opt_set(k, &p, "0", &e), FC_EINVAL);
-  ASSERT_OK(fc_opt_set(k, &p, "1e6", &e));
+  ASSERT_INT_EQ(dc_set(&p, "k", "0", &e), FC_EINVAL);
+  ASSERT_OK(dc_set(&p, "k", "1e6", &e));
   ASSERT_NEAR(p.k, 1e6, 0);
-  ASSERT_OK(fc_opt_set(find(&fc_decompose_optable, "season", FC_OPT_CLI), &p, "1", &e));
+  ASSERT_OK(dc_set(&p, "season", "1", &e));
   ASSERT_INT_EQ(p.nperiods, 1);
 }
 
