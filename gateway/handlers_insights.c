@@ -20,6 +20,8 @@
 #include "experiments.h"
 #include "performance.h"
 #include "handlers.h"
+#include "insight_query.h"
+#include "query_opts.h"
 #include "registry.h"
 #include "segmemo.h"
 #include "tz.h"
@@ -34,16 +36,17 @@
 #include "fc/treasury.h"
 #include "fc/trends.h"
 
+/* The routes' parameters, bits of the query table (insight_query.h). */
 enum {
-  Q_HORIZON = 1,
-  Q_GRAN = 2,
-  Q_HISTORY = 4,
-  Q_CURRENCY = 8,
-  Q_USERS = 16,
-  Q_FROM = 32,
-  Q_TO = 64,
-  Q_PARTNER = 128,
-  Q_OFFSET = 256
+  Q_HORIZON = GW_IQ_HORIZON,
+  Q_GRAN = GW_IQ_GRAN,
+  Q_HISTORY = GW_IQ_HISTORY,
+  Q_CURRENCY = GW_IQ_CURRENCY,
+  Q_USERS = GW_IQ_USERS,
+  Q_FROM = GW_IQ_FROM,
+  Q_TO = GW_IQ_TO,
+  Q_PARTNER = GW_IQ_PARTNER,
+  Q_OFFSET = GW_IQ_OFFSET
 };
 #define Q_RANGE (Q_FROM | Q_TO | Q_PARTNER)
 
@@ -71,40 +74,6 @@ typedef struct insight_query {
   const gw_tz *tz;
   int wall;
 } insight_query;
-
-static int parse_int(const char *s, int lo, int hi, int *out) {
-  char *end;
-  if (*s < '0' || *s > '9') return -1;
-  long v = strtol(s, &end, 10);
-  if (*end || v < lo || v > hi) return -1;
-  *out = (int)v;
-  return 0;
-}
-
-static int query_bit(const char *key) {
-  static const struct {
-    const char *name;
-    int bit;
-  } names[] = {{"horizon", Q_HORIZON},
-               {"granularity", Q_GRAN},
-               {"history_days", Q_HISTORY},
-               {"currency", Q_CURRENCY},
-               {"include_users", Q_USERS},
-               {"from", Q_FROM},
-               {"to", Q_TO},
-               {"partner", Q_PARTNER},
-               {"utc_offset", Q_OFFSET}};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (!strcmp(key, names[i].name)) return names[i].bit;
-  return 0;
-}
-
-static int copy_text(const char *val, char *out, size_t cap) {
-  size_t len = strlen(val);
-  if (len == 0 || len >= cap) return -1;
-  memcpy(out, val, len + 1);
-  return 0;
-}
 
 /* The granularity value: one of the route's `grans`, and one the tier has
  * (403 naming it otherwise). 0, or -1 after an answer. */
@@ -209,41 +178,25 @@ static int tenant_zone(const gw_app *app, const gw_call *call, insight_query *q,
  * and checks them against the tier; 0, or a 400/403. */
 static int parse_insight(const gw_app *app, const gw_request *req, const gw_call *call, int allowed, unsigned grans,
                          insight_query *q, gw_response *res) {
-  char key[32], val[FC_TEXT_MAX + 1], from[48] = "", to[48] = "";
-  const char *cur = req->query;
-  int seen = 0, r;
+  gw_insight_params p;
+  gw_query_store store;
+  unsigned seen;
   memset(q, 0, sizeof q[0]);
+  memset(&p, 0, sizeof p);
   q->step = FC_STEP_DAY;
   q->gran = GW_GRAN_DAY;
   q->from = INT64_MIN;
   q->to = INT64_MAX;
-  while ((r = gw_query_next(&cur, key, sizeof key, val, sizeof val)) == 1) {
-    int bit = query_bit(key);
-    if (!(bit & allowed) || (seen & bit)) return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", key);
-    seen |= bit;
-    int bad = 0;
-    if (bit == Q_HORIZON) bad = parse_int(val, 1, 100000, &q->horizon);
-    else if (bit == Q_HISTORY) bad = parse_int(val, 1, 100000, &q->history_days);
-    else if (bit == Q_USERS) bad = parse_int(val, 0, 1, &q->include_users);
-    else if (bit == Q_GRAN) {
-      if (parse_gran(val, grans, call, q, res) != 0) return gw_failed(res);
-    } else if (bit == Q_FROM) {
-      bad = copy_text(val, from, sizeof from);
-      q->has_from = 1;
-    } else if (bit == Q_TO) {
-      bad = copy_text(val, to, sizeof to);
-      q->has_to = 1;
-    } else if (bit == Q_PARTNER) {
-      bad = copy_text(val, q->partner, sizeof q->partner);
-    } else if (bit == Q_OFFSET) {
-      fc_err err;
-      bad = fc_trends_parse_offset(val, &q->utc_offset, &err) != FC_OK;
-    } else {
-      bad = copy_text(val, q->currency, sizeof q->currency);
-    }
-    if (bad) return gw_fail(res, GW_EPARAM, "%s: bad value '%s'", key, val);
-  }
-  if (r < 0) return gw_fail(res, GW_EPARAM, "malformed query string");
+  int rc = gw_query_options(req->query, &gw_insight_optable, &p, &store, &seen, res);
+  if (rc != 0) return rc;
+  if (seen & ~(unsigned)allowed)
+    return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", gw_insight_name(seen & ~(unsigned)allowed));
+  if ((seen & Q_GRAN) && parse_gran(p.granularity, grans, call, q, res) != 0) return gw_failed(res);
+  q->horizon = p.horizon, q->history_days = p.history_days, q->include_users = p.include_users;
+  q->utc_offset = p.utc_offset;
+  q->has_from = p.from != NULL, q->has_to = p.to != NULL;
+  memcpy(q->currency, p.currency, sizeof q->currency);
+  memcpy(q->partner, p.partner, sizeof q->partner);
   if (!(seen & Q_GRAN) && (allowed & Q_GRAN) && !(call->tier.granularities & GW_GRAN_DAY) && (grans & GW_GRAN_HOUR)) {
     q->step = FC_STEP_HOUR;
     q->gran = GW_GRAN_HOUR;
@@ -254,7 +207,7 @@ static int parse_insight(const gw_app *app, const gw_request *req, const gw_call
   if (q->history_days > call->tier.max_history_days)
     return gw_fail_capability(res, &call->tier, "max_history_days", "history of %d days", q->history_days);
   if ((allowed & Q_OFFSET) && !(seen & Q_OFFSET) && tenant_zone(app, call, q, res) != 0) return gw_failed(res);
-  if (parse_range(from, to, q, res) != 0) return gw_failed(res);
+  if (parse_range(p.from, p.to, q, res) != 0) return gw_failed(res);
   if (!q->history_days) q->history_days = call->tier.max_history_days;
   return 0;
 }

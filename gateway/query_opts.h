@@ -7,12 +7,15 @@
 #include "http.h"
 
 #include "fc/options.h"
+#include "fc/records.h"
 
 /* Room for the decoded values: text options may point into it, so it
- * lives as long as the option struct is used. */
+ * lives as long as the option struct is used. A value may be as long as
+ * the core's longest text field (a partner id) and one byte more, so that
+ * one just too long reaches its option and is refused by name. */
 #define GW_QUERY_OPTS_MAX 32
 typedef struct gw_query_store {
-  char val[GW_QUERY_OPTS_MAX][128];
+  char val[GW_QUERY_OPTS_MAX][FC_TEXT_MAX + 2];
 } gw_query_store;
 
 /* Reads query through t's query-side entries (FC_OPT_JSON) into base (which

@@ -93,18 +93,20 @@ int fcw_give(fc_buf *b, fc_wasm_out *out) {
 int fcw_fail(int code, const fc_err *err, const fc_load_report *report, fc_wasm_out *out) {
   fc_buf b;
   const char *msg = err != NULL && err->msg[0] != '\0' ? err->msg : fc_strerror(code);
+  fc_jw w;
   fc_buf_init(&b);
-  fc_buf_puts(&b, "{\"code\":");
-  fc_buf_json_str(&b, fc_status_name(code));
-  fc_buf_puts(&b, ",\"message\":");
-  fc_buf_json_str(&b, msg);
-  fc_buf_puts(&b, ",\"rows\":[");
+  fc_jw_init(&w, &b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "code"), fc_jw_str(&w, fc_status_name(code));
+  fc_jw_key(&w, "message"), fc_jw_str(&w, msg);
+  fc_jw_key(&w, "rows"), fc_jw_array(&w);
   for (size_t i = 0; report != NULL && i < report->n_listed; i++) {
-    fc_buf_printf(&b, "%s{\"row\":%zu,\"message\":", i ? "," : "", report->errors[i].row);
-    fc_buf_json_str(&b, report->errors[i].msg);
-    fc_buf_putc(&b, '}');
+    fc_jw_object(&w);
+    fc_jw_key(&w, "row"), fc_jw_int(&w, (long long)report->errors[i].row);
+    fc_jw_key(&w, "message"), fc_jw_str(&w, report->errors[i].msg);
+    fc_jw_end(&w);
   }
-  fc_buf_puts(&b, "]}");
+  fc_jw_end(&w), fc_jw_end(&w);
   fcw_give(&b, out);
   return code;
 }
@@ -382,14 +384,20 @@ int fc_wasm_cache_stats(void *cache, fc_wasm_out *out) {
   uint64_t hits = 0, misses = 0, sim_hits = 0, sim_misses = 0;
   size_t entries = 0;
   fc_buf b;
+  fc_jw w;
   fc_buf_init(&b);
+  fc_jw_init(&w, &b);
   if (c != NULL) fc_cashflow_cache_stats(c->trees, &hits, &misses, &entries);
   if (c != NULL) fc_flowsim_cache_stats(c->sims, &sim_hits, &sim_misses);
-  fc_buf_printf(&b,
-                "{\"hits\":%llu,\"misses\":%llu,\"entries\":%zu,\"model_fits\":%llu,\"model_reuses\":%llu,"
-                "\"simulation_reuses\":%llu,\"simulations\":%llu}",
-                (unsigned long long)hits, (unsigned long long)misses, entries, (unsigned long long)(c ? c->fits : 0),
-                (unsigned long long)(c ? c->reuses : 0), (unsigned long long)sim_hits, (unsigned long long)sim_misses);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "hits"), fc_jw_int(&w, (long long)hits);
+  fc_jw_key(&w, "misses"), fc_jw_int(&w, (long long)misses);
+  fc_jw_key(&w, "entries"), fc_jw_int(&w, (long long)entries);
+  fc_jw_key(&w, "model_fits"), fc_jw_int(&w, (long long)(c ? c->fits : 0));
+  fc_jw_key(&w, "model_reuses"), fc_jw_int(&w, (long long)(c ? c->reuses : 0));
+  fc_jw_key(&w, "simulation_reuses"), fc_jw_int(&w, (long long)sim_hits);
+  fc_jw_key(&w, "simulations"), fc_jw_int(&w, (long long)sim_misses);
+  fc_jw_end(&w);
   return fcw_give(&b, out);
 }
 
@@ -524,6 +532,7 @@ int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts, size_t opt
   int64_t t = 0;
   char iso[FC_TIME_STR];
   fc_buf b;
+  fc_jw w;
   int rc;
 
   fc_err_clear(&err);
@@ -534,16 +543,20 @@ int fc_wasm_calendar(const char *ts, size_t ts_len, const char *opts, size_t opt
   fc_calendar_features(t, p, &c);
   fc_time_format(t, iso);
   fc_buf_init(&b);
-  fc_buf_puts(&b, "{\"at\":");
-  fc_buf_json_str(&b, iso);
-  fc_buf_printf(&b,
-                ",\"epoch\":%" PRId64 ",\"year\":%d,\"month\":%d,\"day_of_month\":%d,"
-                "\"days_in_month\":%d,\"hour\":%d,\"iso_dow\":%d,\"is_business_hours\":%s,"
-                "\"is_month_end\":%s,\"week_period\":",
-                t, c.year, c.month, c.day_of_month, c.days_in_month, c.hour, c.iso_dow,
-                c.is_business_hours ? "true" : "false", c.is_month_end ? "true" : "false");
-  fc_buf_json_str(&b, fc_week_period_name(c.week_period));
-  fc_buf_putc(&b, '}');
+  fc_jw_init(&w, &b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "at"), fc_jw_str(&w, iso);
+  fc_jw_key(&w, "epoch"), fc_jw_int(&w, t);
+  fc_jw_key(&w, "year"), fc_jw_int(&w, c.year);
+  fc_jw_key(&w, "month"), fc_jw_int(&w, c.month);
+  fc_jw_key(&w, "day_of_month"), fc_jw_int(&w, c.day_of_month);
+  fc_jw_key(&w, "days_in_month"), fc_jw_int(&w, c.days_in_month);
+  fc_jw_key(&w, "hour"), fc_jw_int(&w, c.hour);
+  fc_jw_key(&w, "iso_dow"), fc_jw_int(&w, c.iso_dow);
+  fc_jw_key(&w, "is_business_hours"), fc_jw_bool(&w, c.is_business_hours);
+  fc_jw_key(&w, "is_month_end"), fc_jw_bool(&w, c.is_month_end);
+  fc_jw_key(&w, "week_period"), fc_jw_str(&w, fc_week_period_name(c.week_period));
+  fc_jw_end(&w);
   return fcw_give(&b, out);
 }
 
@@ -573,18 +586,17 @@ int fc_wasm_demo(const char *opts, size_t opts_len, fc_wasm_out *out) {
   if (rc == FC_OK && p.tenant_id == NULL) p.tenant_id = tenant_default;
   if (rc == FC_OK) rc = fc_demo_generate(&p, &acc, &tr, &st, &err);
   if (rc == FC_OK) {
+    fc_jw w;
     fc_time_format(p.now, iso);
-    fc_buf_puts(&b, "{\"tenant_id\":");
-    fc_buf_json_str(&b, p.tenant_id);
-    fc_buf_printf(&b, ",\"seed\":%" PRIu64 ",\"now\":", p.seed);
-    fc_buf_json_str(&b, iso);
-    fc_buf_puts(&b, ",\"accounts\":");
-    fc_buf_json_str(&b, acc.data != NULL ? acc.data : "");
-    fc_buf_puts(&b, ",\"transfers\":");
-    fc_buf_json_str(&b, tr.data != NULL ? tr.data : "");
-    fc_buf_puts(&b, ",\"streams\":");
-    fc_buf_json_str(&b, st.data != NULL ? st.data : "");
-    fc_buf_putc(&b, '}');
+    fc_jw_init(&w, &b);
+    fc_jw_object(&w);
+    fc_jw_key(&w, "tenant_id"), fc_jw_str(&w, p.tenant_id);
+    fc_jw_key(&w, "seed"), fc_jw_int(&w, (long long)p.seed); /* at most 2^53 - 1 */
+    fc_jw_key(&w, "now"), fc_jw_str(&w, iso);
+    fc_jw_key(&w, "accounts"), fc_jw_str(&w, acc.data != NULL ? acc.data : "");
+    fc_jw_key(&w, "transfers"), fc_jw_str(&w, tr.data != NULL ? tr.data : "");
+    fc_jw_key(&w, "streams"), fc_jw_str(&w, st.data != NULL ? st.data : "");
+    fc_jw_end(&w);
     if (fc_buf_failed(&acc) || fc_buf_failed(&tr) || fc_buf_failed(&st)) {
       fc_buf_free(&b);
       fc_buf_init(&b);

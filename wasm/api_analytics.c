@@ -172,22 +172,27 @@ static int number_list(const fc_json *j, const char *key, size_t max, double *v,
   return FC_OK;
 }
 
-/* season: each period a whole number >= 2, ascending (as --season); a
- * lone 1 is R's "no season", passed on for the core to read as such. */
-static int season_list(const fc_json *j, size_t *periods, size_t *nperiods, fc_err *err) {
-  double p[FC_MAX_PERIODS];
-  int rc = number_list(j, "season", FC_MAX_PERIODS, p, nperiods, err);
-  if (rc != FC_OK) return rc;
-  if (*nperiods == 1 && p[0] == 1) {
-    periods[0] = 1;
-    return FC_OK;
+/* season: a number or an array of numbers, read by the operation's table
+ * (optables.h) as --season's text ("24,168"): the same reader, ranges and
+ * messages as the CLI's, a lone 1 being R's "no season". */
+static int season_opt(const fc_opt_table *t, void *base, const fc_json *j, fc_err *err) {
+  const fc_json *e = j->type == FC_JSON_ARRAY ? j->child : j;
+  char text[128];
+  size_t len = 0;
+  int rc;
+  if (j->type == FC_JSON_ARRAY && j->n == 0) return fc_err_set(err, FC_EINVAL, "options: season: empty list");
+  for (; e != NULL; e = j->type == FC_JSON_ARRAY ? e->next : NULL) {
+    if (e->type != FC_JSON_NUMBER)
+      return fc_err_set(err, FC_EINVAL, "options: season: expected numbers, got %s", fc_json_type_name(e->type));
+    if (len + e->len + 2 > sizeof text) return fc_err_set(err, FC_EINVAL, "options: season: too many periods");
+    if (len) text[len++] = ',';
+    memcpy(text + len, e->text, e->len);
+    len += e->len;
   }
-  for (size_t k = 0; k < *nperiods; k++) {
-    if (!(p[k] >= 2 && p[k] <= 1e9) || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
-      return fc_err_set(err, FC_EINVAL, "options: season: periods must be whole numbers >= 2, ascending");
-    periods[k] = (size_t)p[k];
-  }
-  return FC_OK;
+  text[len] = '\0';
+  if ((rc = fc_opt_set(fc_opt_find(t, "season", 6, FC_OPT_CLI), base, text, err)) != FC_OK)
+    fc_err_prefix(err, rc, "options: season: ");
+  return rc;
 }
 
 /* regressors: an array of "business_hours" and "month_end" (as --regressors). */
@@ -201,46 +206,41 @@ static int regressor_list(const fc_json *j, fc_forecaster *fc, fc_err *err) {
   return FC_OK;
 }
 
+/* The options of forecast and backtest: the CLI's table (horizon, origins,
+ * model, freq, calibrate: optables.h) under their JSON names, and the
+ * module's own (format, season and regressors as arrays, levels,
+ * save_model). */
 static int parse_forecast_opts(const char *opts, size_t len, int backtest, fc_opts *o, fc_json_doc **doc, fc_err *err) {
+  const fc_opt_table *table = backtest ? &fc_backtest_optable : &fc_forecast_optable;
+  fc_forecast_options t = fc_forecast_options_defaults();
   const fc_json *season = NULL, *levels = NULL, *regressors = NULL;
-  const char *freq = NULL;
-  const opt_spec specs[] = {
-      {"horizon", OPT_INT, &o->horizon, 1, 100000},
-      {"format", OPT_STRING, &o->format, 0, 0},
-      {"model", OPT_STRING, &o->fc.model, 0, 0},
-      {"season", OPT_RAW, &season, 0, 0},
-      {"freq", OPT_STRING, &freq, 0, 0},
-      {"regressors", OPT_RAW, &regressors, 0, 0},
-      {"calibrate", OPT_BOOL, &o->calibrate, 0, 0},
-      {"origins", OPT_INT, &o->origins, 1, 1000},
-      {"levels", OPT_RAW, &levels, 0, 0},             /* forecast only */
-      {"save_model", OPT_BOOL, &o->save_model, 0, 0}, /* forecast only */
-  };
+  /* The last two, levels and save_model, are forecast's only. */
+  const opt_spec own[] = {{"format", OPT_STRING, &o->format, 0, 0},
+                          {"season", OPT_RAW, &season, 0, 0},
+                          {"regressors", OPT_RAW, &regressors, 0, 0},
+                          {"levels", OPT_RAW, &levels, 0, 0},
+                          {"save_model", OPT_BOOL, &o->save_model, 0, 0}};
   int rc;
   memset(o, 0, sizeof *o);
   o->format = "long";
-  o->fc = fc_forecaster_defaults();
-  o->origins = 4;
-  o->levels[0] = 80;
-  o->levels[1] = 95;
-  o->nlevels = 2;
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0] - (backtest ? 2 : 0), doc, err);
+  rc = fcw_parse_table(opts, len, table, &t, own, sizeof own / sizeof own[0] - (backtest ? 2 : 0), doc, err);
   if (rc != FC_OK) return rc;
-  if (o->horizon == 0) return fc_err_set(err, FC_EINVAL, "options: horizon is required");
+  if (t.horizon == 0) return fc_err_set(err, FC_EINVAL, "options: horizon is required");
   if (strcmp(o->format, "long") != 0 && strcmp(o->format, "m4") != 0)
     return fc_err_set(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", o->format);
-  if (freq != NULL && fc_freq_parse(freq, &o->fc.freq, err) != FC_OK)
-    return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
-  if (freq != NULL && strcmp(o->format, "long") != 0)
+  if (t.fc.freq != FC_FREQ_NONE && strcmp(o->format, "long") != 0)
     return fc_err_set(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
-  if (season != NULL && (rc = season_list(season, o->fc.periods, &o->fc.nperiods, err)) != FC_OK) return rc;
+  if (season != NULL && (rc = season_opt(table, &t, season, err)) != FC_OK) return rc;
+  fc_forecast_options_finish(&t);
+  o->fc = t.fc;
+  o->horizon = t.horizon, o->origins = t.origins, o->calibrate = t.fc.calibrate;
+  memcpy(o->levels, t.levels, sizeof o->levels);
+  o->nlevels = t.nlevels;
   if (regressors != NULL && (rc = regressor_list(regressors, &o->fc, err)) != FC_OK) return rc;
   if (levels != NULL && (rc = number_list(levels, "levels", FC_MAX_LEVELS, o->levels, &o->nlevels, err)) != FC_OK)
     return rc;
   if (!fc_forecaster_is_ensemble(o->fc.model) && fc_model_find(o->fc.model) == NULL)
     return fc_err_set(err, FC_EINVAL, "options: model: unknown model \"%s\"", o->fc.model);
-  o->fc.calibrate = o->calibrate;
-  o->fc.origins = (size_t)o->origins;
   if (o->save_model && (o->calibrate || fc_model_find(o->fc.model) == NULL))
     return fc_err_set(err, FC_EINVAL, "options: save_model needs a single model (not auto/ensemble, no calibrate)");
   if (fc_forecaster_prepare(&o->fc, err) != FC_OK) return fc_err_prefix(err, (err)->code, "%s: ", "options");
@@ -266,59 +266,58 @@ static int64_t series_t0(const fc_series_set *set, size_t s) {
   return set->times && set->lengths[s] ? (int64_t)set->times[s][0] : 0;
 }
 
-static void json_array(fc_buf *b, const double *v, size_t n) {
-  fc_buf_putc(b, '[');
-  for (size_t i = 0; i < n; i++) {
-    if (i) fc_buf_putc(b, ',');
-    fc_buf_json_num(b, v[i]);
-  }
-  fc_buf_putc(b, ']');
+static void json_array(fc_jw *w, const double *v, size_t n) {
+  fc_jw_array(w);
+  for (size_t i = 0; i < n; i++) fc_jw_num(w, v[i]);
+  fc_jw_end(w);
 }
 
-static void json_base64(fc_buf *b, const unsigned char *p, size_t n);
+static void json_base64(fc_jw *w, const unsigned char *p, size_t n);
+
+/* An answer's head: {"model":...,"horizon":...,"series":[ (left open). */
+static void answer_head(fc_jw *w, const char *model, int horizon) {
+  fc_jw_object(w);
+  fc_jw_key(w, "model"), fc_jw_str(w, model);
+  fc_jw_key(w, "horizon"), fc_jw_int(w, horizon);
+  fc_jw_key(w, "series"), fc_jw_array(w);
+}
 
 /* One series' forecast: id, filled gaps, future times (null when the
  * input is step-indexed), mean, one interval per level, and the saved
  * model's bytes (base64) when model is given. */
-static void forecast_json(fc_buf *b, const char *id, const long long *times, size_t n, fc_freq freq, size_t filled,
+static void forecast_json(fc_jw *w, const char *id, const long long *times, size_t n, fc_freq freq, size_t filled,
                           const fc_forecast *f, const fc_buf *model) {
   int64_t *future = malloc((f->h ? f->h : 1) * sizeof *future);
-  fc_buf_puts(b, "{\"id\":");
-  fc_buf_json_str(b, id);
-  fc_buf_printf(b, ",\"filled\":%zu,\"timestamps\":", filled);
+  fc_jw_object(w);
+  fc_jw_key(w, "id"), fc_jw_str(w, id);
+  fc_jw_key(w, "filled"), fc_jw_int(w, (long long)filled);
+  fc_jw_key(w, "timestamps");
   if (future == NULL) {
-    b->failed = 1;
+    w->b->failed = 1;
   } else if (fc_forecaster_future_times(times, n, freq, f->h, future)) {
-    fc_buf_putc(b, '[');
+    fc_jw_array(w);
     for (size_t i = 0; i < f->h; i++) {
       char ts[FC_TIME_STR];
       fc_time_format(future[i], ts);
-      if (i) fc_buf_putc(b, ',');
-      fc_buf_json_str(b, ts);
+      fc_jw_str(w, ts);
     }
-    fc_buf_putc(b, ']');
+    fc_jw_end(w);
   } else {
-    fc_buf_puts(b, "null");
+    fc_jw_null(w);
   }
   free(future);
-  fc_buf_puts(b, ",\"mean\":");
-  json_array(b, f->mean, f->h);
-  fc_buf_puts(b, ",\"intervals\":[");
+  fc_jw_key(w, "mean"), json_array(w, f->mean, f->h);
+  fc_jw_key(w, "intervals"), fc_jw_array(w);
   for (size_t k = 0; k < f->nlevels; k++) {
-    fc_buf_printf(b, "%s{\"level\":", k ? "," : "");
-    fc_buf_json_num(b, f->levels[k]);
-    fc_buf_puts(b, ",\"lo\":");
-    json_array(b, f->lo + k * f->h, f->h);
-    fc_buf_puts(b, ",\"hi\":");
-    json_array(b, f->hi + k * f->h, f->h);
-    fc_buf_putc(b, '}');
+    fc_jw_object(w);
+    fc_jw_key(w, "level"), fc_jw_num(w, f->levels[k]);
+    fc_jw_key(w, "lo"), json_array(w, f->lo + k * f->h, f->h);
+    fc_jw_key(w, "hi"), json_array(w, f->hi + k * f->h, f->h);
+    fc_jw_end(w);
   }
-  fc_buf_putc(b, ']');
-  if (model) {
-    fc_buf_puts(b, ",\"model\":");
-    json_base64(b, (const unsigned char *)model->data, model->len);
-  }
-  fc_buf_putc(b, '}');
+  fc_jw_end(w);
+  if (model) fc_jw_key(w, "model"), json_base64(w, (const unsigned char *)model->data, model->len);
+  fc_jw_end(w);
 }
 
 /* Names the failing series in err: "series ID: message". */
@@ -349,18 +348,16 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
   size_t *filled = NULL;
   fc_opts o;
   fc_buf b;
+  fc_jw w;
   int rc;
 
   fc_err_clear(&err);
   fc_buf_init(&b);
+  fc_jw_init(&w, &b);
   memset(&set, 0, sizeof set);
   rc = parse_forecast_opts(opts, opts_len, 0, &o, &doc, &err);
   if (rc == FC_OK) rc = load_series(series, series_len, &o, &set, &filled, &err);
-  if (rc == FC_OK) {
-    fc_buf_puts(&b, "{\"model\":");
-    fc_buf_json_str(&b, o.fc.model);
-    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
-  }
+  if (rc == FC_OK) answer_head(&w, o.fc.model, o.horizon);
   for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
     fc_forecast f;
     fc_buf model;
@@ -375,8 +372,7 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
     rc = o.save_model ? fit_and_save(&o, &set, s, &f, &model, &err)
                       : fc_forecaster_run(&o.fc, set.values[s], set.lengths[s], series_t0(&set, s), &f, &err);
     if (rc == FC_OK) {
-      if (s) fc_buf_putc(&b, ',');
-      forecast_json(&b, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq, filled[s], &f,
+      forecast_json(&w, set.ids[s], set.times ? set.times[s] : NULL, set.lengths[s], o.fc.freq, filled[s], &f,
                     o.save_model ? &model : NULL);
     } else {
       series_err(&err, set.ids[s], rc);
@@ -384,7 +380,7 @@ int fc_wasm_forecast(const char *series, size_t series_len, const char *opts, si
     fc_forecast_free(&f);
     fc_buf_free(&model);
   }
-  if (rc == FC_OK) fc_buf_puts(&b, "]}");
+  if (rc == FC_OK) fc_jw_end(&w), fc_jw_end(&w);
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_buf_free(&b);
   fc_series_set_free(&set);
@@ -400,7 +396,7 @@ static int parse_loaded_opts(const char *opts, size_t len, fc_opts *o, fc_json_d
   const fc_json *levels = NULL;
   const char *freq = NULL;
   const opt_spec specs[] = {
-      {"horizon", OPT_INT, &o->horizon, 1, 100000},
+      {"horizon", OPT_INT, &o->horizon, 1, FC_FORECAST_HORIZON_MAX},
       {"format", OPT_STRING, &o->format, 0, 0},
       {"freq", OPT_STRING, &freq, 0, 0},
       {"levels", OPT_RAW, &levels, 0, 0},
@@ -450,12 +446,12 @@ int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const c
   if (rc == FC_OK && (rc = fc_forecast_init(&f, (size_t)o.horizon, o.levels, o.nlevels, &err)))
     fc_err_prefix(&err, (&err)->code, "%s: ", "options: levels");
   if (rc == FC_OK && (rc = fc_model_forecast(m, &f, &err)) == FC_OK) {
-    fc_buf_puts(&b, "{\"model\":");
-    fc_buf_json_str(&b, fc_model_name(m));
-    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
-    forecast_json(&b, series ? set.ids[0] : "model", series && set.times ? set.times[0] : NULL,
+    fc_jw w;
+    fc_jw_init(&w, &b);
+    answer_head(&w, fc_model_name(m), o.horizon);
+    forecast_json(&w, series ? set.ids[0] : "model", series && set.times ? set.times[0] : NULL,
                   series ? set.lengths[0] : 0, o.fc.freq, series ? filled[0] : 0, &f, NULL);
-    fc_buf_puts(&b, "]}");
+    fc_jw_end(&w), fc_jw_end(&w);
   }
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_forecast_free(&f);
@@ -469,11 +465,8 @@ int fc_wasm_forecast_model(const unsigned char *model, size_t model_len, const c
 
 static const char *const metric_names[6] = {"mae", "rmse", "smape", "mase", "coverage80", "coverage95"};
 
-static void metrics_json(fc_buf *b, const double m[6]) {
-  for (int j = 0; j < 6; j++) {
-    fc_buf_printf(b, ",\"%s\":", metric_names[j]);
-    fc_buf_json_num(b, m[j]);
-  }
+static void metrics_json(fc_jw *w, const double m[6]) {
+  for (int j = 0; j < 6; j++) fc_jw_key(w, metric_names[j]), fc_jw_num(w, m[j]);
 }
 
 int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, size_t opts_len, fc_wasm_out *out) {
@@ -484,18 +477,16 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
   double tot[6] = {0};
   fc_opts o;
   fc_buf b;
+  fc_jw w;
   int rc;
 
   fc_err_clear(&err);
   fc_buf_init(&b);
+  fc_jw_init(&w, &b);
   memset(&set, 0, sizeof set);
   rc = parse_forecast_opts(opts, opts_len, 1, &o, &doc, &err);
   if (rc == FC_OK) rc = load_series(series, series_len, &o, &set, &filled, &err);
-  if (rc == FC_OK) {
-    fc_buf_puts(&b, "{\"model\":");
-    fc_buf_json_str(&b, o.fc.model);
-    fc_buf_printf(&b, ",\"horizon\":%d,\"series\":[", o.horizon);
-  }
+  if (rc == FC_OK) answer_head(&w, o.fc.model, o.horizon);
   for (size_t s = 0; rc == FC_OK && s < set.count; s++) {
     fc_forecaster_scores sc;
     double acc[6];
@@ -507,18 +498,20 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
     }
     acc[0] = sc.mae, acc[1] = sc.rmse, acc[2] = sc.smape, acc[3] = sc.mase;
     acc[4] = sc.coverage80, acc[5] = sc.coverage95;
-    fc_buf_printf(&b, "%s{\"id\":", s ? "," : "");
-    fc_buf_json_str(&b, set.ids[s]);
-    fc_buf_printf(&b, ",\"origins\":%zu", sc.origins);
-    metrics_json(&b, acc);
-    fc_buf_putc(&b, '}');
+    fc_jw_object(&w);
+    fc_jw_key(&w, "id"), fc_jw_str(&w, set.ids[s]);
+    fc_jw_key(&w, "origins"), fc_jw_int(&w, (long long)sc.origins);
+    metrics_json(&w, acc);
+    fc_jw_end(&w);
     for (int j = 0; j < 6; j++) tot[j] += acc[j];
   }
   if (rc == FC_OK) {
     for (int j = 0; j < 6 && set.count > 0; j++) tot[j] /= (double)set.count;
-    fc_buf_printf(&b, "],\"all\":{\"series\":%zu", set.count);
-    metrics_json(&b, tot);
-    fc_buf_puts(&b, "}}");
+    fc_jw_end(&w);
+    fc_jw_key(&w, "all"), fc_jw_object(&w);
+    fc_jw_key(&w, "series"), fc_jw_int(&w, (long long)set.count);
+    metrics_json(&w, tot);
+    fc_jw_end(&w), fc_jw_end(&w);
   }
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_buf_free(&b);
@@ -530,41 +523,29 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
 
 /* ---- decomposition ---------------------------------------------------- */
 
-/* The decompose options (the CLI's flags): format, season, freq, method,
- * robust (a boolean for --robust on|off), band, k, level. */
+/* The decompose options: the CLI's table (freq, method, band, k, level:
+ * optables.h) under their JSON names, and the module's own format, season
+ * (a number or an array) and robust (a boolean for --robust on|off). */
 static int parse_decompose_opts(const char *opts, size_t len, const char **format, fc_decompose_params *p,
                                 fc_json_doc **doc, fc_err *err) {
   const fc_json *season = NULL;
-  const char *method = "mstl", *band = "robust", *freq = NULL;
-  double k = 0, level = 0;
   int robust = 1;
-  const opt_spec specs[] = {
-      {"format", OPT_STRING, format, 0, 0}, {"season", OPT_RAW, &season, 0, 0},
-      {"freq", OPT_STRING, &freq, 0, 0},    {"method", OPT_STRING, &method, 0, 0},
-      {"robust", OPT_BOOL, &robust, 0, 0},  {"band", OPT_STRING, &band, 0, 0},
-      {"k", OPT_DOUBLE, &k, 1e-300, 1e300}, {"level", OPT_DOUBLE, &level, 1e-300, 99.999999},
+  const opt_spec own[] = {
+      {"format", OPT_STRING, format, 0, 0},
+      {"season", OPT_RAW, &season, 0, 0},
+      {"robust", OPT_BOOL, &robust, 0, 0},
   };
   int rc;
   *format = "long";
   *p = fc_decompose_defaults();
-  rc = fcw_parse_options(opts, len, specs, sizeof specs / sizeof specs[0], doc, err);
+  rc = fcw_parse_table(opts, len, &fc_decompose_optable, p, own, sizeof own / sizeof own[0], doc, err);
   if (rc != FC_OK) return rc;
   if (strcmp(*format, "long") != 0 && strcmp(*format, "m4") != 0)
     return fc_err_set(err, FC_EINVAL, "options: format: want long or m4, got \"%s\"", *format);
-  if (freq != NULL && fc_freq_parse(freq, &p->freq, err) != FC_OK)
-    return fc_err_prefix(err, (err)->code, "%s: ", "options: freq");
-  if (freq != NULL && strcmp(*format, "long") != 0)
+  if (p->freq != FC_FREQ_NONE && strcmp(*format, "long") != 0)
     return fc_err_set(err, FC_EINVAL, "options: freq needs format long with ISO 8601 timestamps");
   p->robust = robust;
-  if (!strcmp(method, "mstl")) p->method = FC_DECOMPOSE_MSTL;
-  else if (!strcmp(method, "prophet")) p->method = FC_DECOMPOSE_PROPHET;
-  else return fc_err_set(err, FC_EINVAL, "options: method: want mstl or prophet, got \"%s\"", method);
-  if (!strcmp(band, "robust")) p->anomaly = FC_ANOMALY_ROBUST;
-  else if (!strcmp(band, "interval")) p->anomaly = FC_ANOMALY_INTERVAL;
-  else return fc_err_set(err, FC_EINVAL, "options: band: want robust or interval, got \"%s\"", band);
-  if (k > 0) p->k = k;
-  if (level > 0) p->level = level;
-  if (season != NULL && (rc = season_list(season, p->periods, &p->nperiods, err)) != FC_OK) return rc;
+  if (season != NULL && (rc = season_opt(&fc_decompose_optable, p, season, err)) != FC_OK) return rc;
   if (p->method == FC_DECOMPOSE_MSTL && p->nperiods == 0 && p->freq == FC_FREQ_NONE)
     return fc_err_set(err, FC_EINVAL, "options: method mstl needs season or freq");
   return FC_OK;
@@ -653,8 +634,10 @@ static int mark_categorical(fc_gbdt_data *d, const char *const *names, size_t nf
 }
 
 /* Appends bytes as base64 (RFC 4648, padded) in a JSON string. */
-static void json_base64(fc_buf *b, const unsigned char *p, size_t n) {
+static void json_base64(fc_jw *w, const unsigned char *p, size_t n) {
   static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  fc_buf *b = w->b;
+  fc_jw_value(w); /* a string written here, 3 bytes to 4 characters */
   fc_buf_putc(b, '"');
   for (size_t i = 0; i < n; i += 3) {
     unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
@@ -669,14 +652,15 @@ static void json_base64(fc_buf *b, const unsigned char *p, size_t n) {
 /* Answers {"model": base64 bytes, "trees", "rows", "features": [...]}. */
 static void train_json(fc_buf *b, const fc_gbdt *m, const fc_buf *bytes, size_t nrow) {
   size_t nf = fc_gbdt_num_features(m);
-  fc_buf_puts(b, "{\"model\":");
-  json_base64(b, (const unsigned char *)bytes->data, bytes->len);
-  fc_buf_printf(b, ",\"trees\":%zu,\"rows\":%zu,\"features\":[", fc_gbdt_num_trees(m), nrow);
-  for (size_t f = 0; f < nf; f++) {
-    if (f) fc_buf_putc(b, ',');
-    fc_buf_json_str(b, fc_gbdt_feature_name(m, f));
-  }
-  fc_buf_puts(b, "]}");
+  fc_jw w;
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "model"), json_base64(&w, (const unsigned char *)bytes->data, bytes->len);
+  fc_jw_key(&w, "trees"), fc_jw_int(&w, (long long)fc_gbdt_num_trees(m));
+  fc_jw_key(&w, "rows"), fc_jw_int(&w, (long long)nrow);
+  fc_jw_key(&w, "features"), fc_jw_array(&w);
+  for (size_t f = 0; f < nf; f++) fc_jw_str(&w, fc_gbdt_feature_name(m, f));
+  fc_jw_end(&w), fc_jw_end(&w);
 }
 
 /* Trains on the table's columns other than the target, in header order,
@@ -765,9 +749,11 @@ int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const cha
   if (rc == FC_OK && (rc = fc_table_gather(&t, names, nf, &x, &err)) != FC_OK) fc_err_prefix(&err, rc, "table: ");
   if (rc == FC_OK) rc = fc_gbdt_predict(m, x, t.nrow, nf, NULL, pred, &err);
   if (rc == FC_OK) {
-    fc_buf_puts(&b, "{\"predictions\":");
-    json_array(&b, pred, t.nrow);
-    fc_buf_putc(&b, '}');
+    fc_jw w;
+    fc_jw_init(&w, &b);
+    fc_jw_object(&w);
+    fc_jw_key(&w, "predictions"), json_array(&w, pred, t.nrow);
+    fc_jw_end(&w);
   }
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, NULL, out);
   fc_buf_free(&b);

@@ -40,6 +40,8 @@ typedef struct dopts {
   fc_decompose_params p;
 } dopts;
 
+/* The options that name the CLI's world; the rest come from the core's
+ * table (fc_decompose_optable) and follow in --help. */
 static const char usage[] =
     "usage: floatcast decompose --input FILE [options]\n"
     "\n"
@@ -48,52 +50,23 @@ static const char usage[] =
     "\n"
     "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
     "  --format long|m4      the input's form (long)\n"
-    "  --season P[,P...]     seasonal periods in steps, integers >= 2, ascending;\n"
-    "                        1 means no season (R's convention), even with --freq\n"
-    "  --freq F              hour, day, week or month: the grid of ISO-timestamped long input;\n"
-    "                        without --season MSTL uses its default periods (24,168; 7; 52; 12)\n"
-    "  --method mstl|prophet the decomposition (mstl; it needs --season or --freq)\n"
-    "  --robust on|off       MSTL's robust STL runs (on) or plain MSTL (off)\n"
-    "  --band robust|interval  anomaly band: k robust sigmas of the remainder (robust) or\n"
-    "                        the model's in-sample interval at --level (interval)\n"
-    "  --k K                 robust sigmas of the band, > 0 (3)\n"
-    "  --level L             interval band level in percent, in (0, 100) (99)\n"
     "  --json                one JSON object per series in a JSON array\n"
     "  --output FILE         write there instead of stdout\n"
     "  --help                this text\n";
 
+static int help(FILE *f) {
+  const fc_decompose_params defaults = fc_decompose_defaults();
+  return cli_help(f, usage, &fc_decompose_optable, &defaults);
+}
+
 /* A usage error: the reason, then the option list, on stderr; exit 2. */
 static int usage_error(const char *what) {
-  fprintf(stderr, "floatcast decompose: %s\n\n%s", what, usage);
-  return 2;
-}
-
-static int parse_periods(const char *s, fc_decompose_params *p) {
-  char *end;
-  p->nperiods = 0;
-  if (strcmp(s, "1") == 0) { /* R's period of a non-seasonal series: none */
-    p->periods[p->nperiods++] = 1;
-    return 0;
-  }
-  while (*s) {
-    long v = strtol(s, &end, 10);
-    if (p->nperiods == FC_MAX_PERIODS || end == s || v < 2 || (*end != ',' && *end != '\0')) return -1;
-    if (p->nperiods && (size_t)v <= p->periods[p->nperiods - 1]) return -1;
-    p->periods[p->nperiods++] = (size_t)v;
-    s = *end ? end + 1 : end;
-  }
-  return p->nperiods ? 0 : -1;
-}
-
-static int parse_positive(const char *s, double *out) {
-  char *end;
-  *out = strtod(s, &end);
-  return end == s || *end != '\0' || !(*out > 0) ? -1 : 0;
+  fprintf(stderr, "floatcast decompose: %s\n\n", what);
+  return help(stderr);
 }
 
 static int parse(int argc, char **argv, dopts *o) {
-  int bad = 0;
-  fc_err err;
+  int bad = 0, rc;
   memset(o, 0, sizeof *o);
   o->format = "long";
   o->output = "-";
@@ -101,40 +74,14 @@ static int parse(int argc, char **argv, dopts *o) {
   if (argc < 2) return usage_error("--input FILE is required");
   for (int i = 1; i < argc && !bad; i++) {
     const char *v;
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fputs(usage, stdout);
-      return -1;
-    }
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return help(stdout) - 1;
     if ((v = cli_flag(argc, argv, &i, "--input", &bad))) o->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
-    else if ((v = cli_flag(argc, argv, &i, "--season", &bad))) {
-      if (parse_periods(v, &o->p))
-        return cli_fail("decompose", "--season: integers >= 2, ascending, at most %d (or 1 alone: no season)",
-                        FC_MAX_PERIODS) +
-               1;
-    } else if ((v = cli_flag(argc, argv, &i, "--freq", &bad))) {
-      if (fc_freq_parse(v, &o->p.freq, &err)) return cli_fail("decompose", "--freq: %s", err.msg) + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--robust", &bad))) {
-      if (!strcmp(v, "on")) o->p.robust = 1;
-      else if (!strcmp(v, "off")) o->p.robust = 0;
-      else return cli_fail("decompose", "--robust must be on or off, not '%s'", v) + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--method", &bad))) {
-      if (!strcmp(v, "mstl")) o->p.method = FC_DECOMPOSE_MSTL;
-      else if (!strcmp(v, "prophet")) o->p.method = FC_DECOMPOSE_PROPHET;
-      else return cli_fail("decompose", "--method must be mstl or prophet") + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--band", &bad))) {
-      if (!strcmp(v, "robust")) o->p.anomaly = FC_ANOMALY_ROBUST;
-      else if (!strcmp(v, "interval")) o->p.anomaly = FC_ANOMALY_INTERVAL;
-      else return cli_fail("decompose", "--band must be robust or interval") + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--k", &bad))) {
-      if (parse_positive(v, &o->p.k)) return cli_fail("decompose", "--k: '%s' is not a positive number", v) + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--level", &bad))) {
-      if (parse_positive(v, &o->p.level) || o->p.level >= 100)
-        return cli_fail("decompose", "--level: '%s' is not in (0, 100)", v) + 1;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      o->json = 1;
-    } else if (!bad) {
+    else if (strcmp(argv[i], "--json") == 0) o->json = 1;
+    else if (bad) break;
+    else if ((rc = cli_opt(argc, argv, &i, "decompose", &fc_decompose_optable, &o->p)) > 0) return 2;
+    else if (rc < 0) {
       char what[256];
       snprintf(what, sizeof what, "unknown option '%.200s'", argv[i]);
       return usage_error(what);

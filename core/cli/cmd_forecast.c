@@ -43,7 +43,9 @@
  * ensemble-neural when asked), bit-identical to the saving run; a net
  * saved by ensemble-neural was trained without the ensemble's validation
  * windows, so load it with ensemble-neural too.
- * The option parsing and loading are shared with cmd_backtest.c through
+ * The options are the core's tables (fc_forecast_optable and
+ * fc_backtest_optable, optables.h: ranges, defaults and --help); their
+ * parsing and the loading are shared with cmd_backtest.c through
  * forecast_opts.h; the per-series forecast with the WASM module through
  * fc_forecaster_run (forecaster.h). */
 #include "cli.h"
@@ -62,20 +64,9 @@
 #include "cli_parallel.h"
 #include "forecast_opts.h"
 
-static int parse_list(const char *s, double *out, size_t max, size_t *n) {
-  char *end;
-  *n = 0;
-  while (*s) {
-    if (*n == max) return -1;
-    out[(*n)++] = strtod(s, &end);
-    if (end == s || (*end != ',' && *end != '\0')) return -1;
-    s = *end ? end + 1 : end;
-  }
-  return *n ? 0 : -1;
-}
-
-/* The option lists of forecast and backtest (--help on stdout; on stderr
- * after a missing required option). */
+/* The options of forecast and backtest that name the CLI's world (files,
+ * the input's form); the rest come from the core's tables (optables.h)
+ * and follow in --help. */
 static const char forecast_usage[] =
     "usage: floatcast forecast --input FILE --horizon H [options]\n"
     "       floatcast forecast --load-model MODEL --horizon H [--input FILE] [options]\n"
@@ -84,23 +75,6 @@ static const char forecast_usage[] =
     "\n"
     "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
     "  --format long|m4      the input's form (long)\n"
-    "  --horizon H           steps to forecast, 1..100000 (required)\n"
-    "  --model NAME          auto (default), ensemble, weighted, ensemble-arima,\n"
-    "                        ensemble-neural, neural, ets, arima, theta, otheta, mstl,\n"
-    "                        prophet, snaive, naive2, naive\n"
-    "  --season P[,P...]     seasonal periods in steps, integers >= 2, ascending;\n"
-    "                        1 means no season (R's convention), even with --freq\n"
-    "  --freq F              hour, day, week or month: the grid of ISO-timestamped long input;\n"
-    "                        without --season its default periods (24,168; 7; 52; 12)\n"
-    "  --regressors LIST     prophet's calendar regressors: business_hours (--freq hour),\n"
-    "                        month_end (--freq hour or day)\n"
-    "  --level L[,L2]        interval levels in percent (80,95)\n"
-    "  --calibrate           conformal intervals for a single model\n"
-    "  --origins K           validation origins of the ensemble and --calibrate, 1..1000 (4)\n"
-    "  --threads N           series forecast at once, and the neural net's training threads,\n"
-    "                        1..64 (1); the output does not depend on N\n"
-    "  --neural-steps N      training steps of the neural net, 1..100000 (2000; early\n"
-    "                        stopping on each series' last horizon may end sooner)\n"
     "  --output FILE         write the CSV there instead of stdout\n"
     "  --save-model FILE     save the fitted single model (one series, no auto/--calibrate),\n"
     "                        or the trained net of neural / ensemble-neural (any series)\n"
@@ -113,47 +87,26 @@ static const char backtest_usage[] =
     "\n"
     "Rolling-origin accuracy: forecasts made at the K latest origins one horizon apart, each\n"
     "as `floatcast forecast` would; prints per series and overall MAE, RMSE, sMAPE, MASE and\n"
-    "80/95%% coverage as CSV.\n"
+    "80/95% coverage as CSV.\n"
     "\n"
     "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
     "  --format long|m4      the input's form (long)\n"
-    "  --horizon H           steps per origin, 1..100000 (required)\n"
-    "  --origins K           origins, 1..1000 (4)\n"
-    "  --model NAME          auto (default), ensemble, weighted, ensemble-arima,\n"
-    "                        ensemble-neural, neural, ets, arima, theta, otheta, mstl,\n"
-    "                        prophet, snaive, naive2, naive\n"
-    "  --season P[,P...]     seasonal periods in steps, integers >= 2, ascending;\n"
-    "                        1 means no season (R's convention), even with --freq\n"
-    "  --freq F              hour, day, week or month: the grid of ISO-timestamped long input;\n"
-    "                        without --season its default periods (24,168; 7; 52; 12)\n"
-    "  --regressors LIST     prophet's calendar regressors: business_hours, month_end\n"
-    "  --level L[,L2]        interval levels in percent (80,95)\n"
-    "  --calibrate           conformal intervals for a single model\n"
     "  --output FILE         write the CSV there instead of stdout\n"
     "  --help                this text\n";
+
+/* The command's help: its usage, then its table's options. */
+static int help(FILE *f, const char *cmd) {
+  const fc_forecast_options defaults = fc_forecast_options_defaults();
+  int forecast = strcmp(cmd, "forecast") == 0;
+  return cli_help(f, forecast ? forecast_usage : backtest_usage, forecast ? &fc_forecast_optable : &fc_backtest_optable,
+                  &defaults);
+}
 
 /* A usage error (a missing required option, an unknown one): the reason,
  * then the option list, on stderr; exit code 2. */
 static int usage_error(const char *cmd, const char *what) {
   fprintf(stderr, "floatcast %s: %s\n\n", cmd, what);
-  fputs(strcmp(cmd, "forecast") == 0 ? forecast_usage : backtest_usage, stderr);
-  return 2;
-}
-
-/* --regressors business_hours,month_end. */
-static int parse_regressors(const char *v, fc_forecaster *fc) {
-  char name[32];
-  while (*v) {
-    size_t len = strcspn(v, ",");
-    if (len == 0 || len >= sizeof name) return -1;
-    memcpy(name, v, len);
-    name[len] = '\0';
-    if (!strcmp(name, "business_hours")) fc->business_hours = 1;
-    else if (!strcmp(name, "month_end")) fc->month_end = 1;
-    else return -1;
-    v += len + (v[len] == ',');
-  }
-  return 0;
+  return help(stderr, cmd);
 }
 
 /* neural and ensemble-neural save and load the global net (cli_neural.c). */
@@ -161,76 +114,44 @@ static int global_net(const opts *o) {
   return !strcmp(o->fc.model, "neural") || !strcmp(o->fc.model, "ensemble-neural");
 }
 
+/* Copies what the table read into the CLI's options. */
+static void take_table(const fc_forecast_options *t, opts *o) {
+  o->fc = t->fc;
+  o->horizon = t->horizon;
+  memcpy(o->levels, t->levels, sizeof o->levels);
+  o->nlevels = t->nlevels;
+  o->threads = t->threads;
+  o->neural_steps = t->neural_steps;
+}
+
 int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
-  int bad = 0;
+  const fc_opt_table *table = strcmp(cmd, "forecast") == 0 ? &fc_forecast_optable : &fc_backtest_optable;
+  fc_forecast_options t = fc_forecast_options_defaults();
+  int bad = 0, rc;
   fc_err err;
-  long origins = 4;
   memset(o, 0, sizeof *o);
   o->format = "long";
   o->output = "-";
-  o->fc = fc_forecaster_defaults();
-  o->levels[0] = 80;
-  o->levels[1] = 95;
-  o->nlevels = 2;
-  o->threads = 1;
   if (argc < 2) return usage_error(cmd, "--input FILE and --horizon H are required");
   for (int i = 1; i < argc && !bad; i++) {
     const char *v;
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fputs(strcmp(cmd, "forecast") == 0 ? forecast_usage : backtest_usage, stdout);
-      return -1;
-    }
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return help(stdout, cmd) - 1;
     if ((v = cli_flag(argc, argv, &i, "--input", &bad))) o->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
-    else if ((v = cli_flag(argc, argv, &i, "--model", &bad))) o->fc.model = v;
-    else if ((v = cli_flag(argc, argv, &i, "--horizon", &bad))) {
-      if (cli_parse_long(v, 1, 100000, &o->horizon))
-        return cli_fail(cmd, "--horizon: '%s' is not an integer in [1, 100000]", v) + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--origins", &bad))) {
-      if (cli_parse_long(v, 1, 1000, &origins)) return cli_fail(cmd, "--origins: '%s' is not in [1, 1000]", v) + 1;
-    } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--threads", &bad))) {
-      long t;
-      if (cli_parse_long(v, 1, 64, &t)) return cli_fail(cmd, "--threads: '%s' is not in [1, 64]", v) + 1;
-      o->threads = (int)t;
-    } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--neural-steps", &bad))) {
-      if (cli_parse_long(v, 1, 100000, &o->neural_steps))
-        return cli_fail(cmd, "--neural-steps: '%s' is not in [1, 100000]", v) + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--season", &bad))) {
-      double p[FC_MAX_PERIODS];
-      if (parse_list(v, p, FC_MAX_PERIODS, &o->fc.nperiods)) return cli_fail(cmd, "--season: bad list '%s'", v) + 1;
-      for (size_t k = 0; k < o->fc.nperiods; k++) {
-        /* A lone 1 is R's period of a non-seasonal series: no season
-         * (fc_forecaster_prepare keeps the freq's periods out too). */
-        if (o->fc.nperiods == 1 && p[0] == 1) {
-          o->fc.periods[0] = 1;
-          break;
-        }
-        if (p[k] < 2 || p[k] > 1e9 || p[k] != floor(p[k]) || (k && p[k] <= p[k - 1]))
-          return cli_fail(cmd, "--season: periods must be integers >= 2, ascending (or 1 alone: no season)") + 1;
-        o->fc.periods[k] = (size_t)p[k];
-      }
-    } else if ((v = cli_flag(argc, argv, &i, "--freq", &bad))) {
-      if (fc_freq_parse(v, &o->fc.freq, &err)) return cli_fail(cmd, "--freq: %s", err.msg) + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--regressors", &bad))) {
-      if (parse_regressors(v, &o->fc))
-        return cli_fail(cmd, "--regressors: '%s': want a list of business_hours, month_end", v) + 1;
-    } else if ((v = cli_flag(argc, argv, &i, "--level", &bad))) {
-      if (parse_list(v, o->levels, FC_MAX_LEVELS, &o->nlevels)) return cli_fail(cmd, "--level: bad list '%s'", v) + 1;
-    } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--save-model", &bad))) {
-      o->save_model = v;
-    } else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--load-model", &bad))) {
-      o->load_model = v;
-    } else if (strcmp(argv[i], "--calibrate") == 0) {
-      o->fc.calibrate = 1;
-    } else if (!bad) {
+    else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--save-model", &bad))) o->save_model = v;
+    else if (!strcmp(cmd, "forecast") && (v = cli_flag(argc, argv, &i, "--load-model", &bad))) o->load_model = v;
+    else if (bad) break;
+    else if ((rc = cli_opt(argc, argv, &i, cmd, table, &t)) > 0) return 2; /* a usage error here */
+    else if (rc < 0) {
       char what[256];
       snprintf(what, sizeof what, "unknown option '%.200s'", argv[i]);
       return usage_error(cmd, what);
     }
   }
+  fc_forecast_options_finish(&t);
+  take_table(&t, o);
   if (bad) return 2;
-  o->fc.origins = (size_t)origins;
   if (!o->input && !o->load_model) return usage_error(cmd, "--input FILE is required");
   if (o->save_model && o->load_model) return cli_fail(cmd, "--save-model and --load-model exclude each other") + 1;
   if (o->save_model && !global_net(o) && (o->fc.calibrate || !fc_model_find(o->fc.model)))

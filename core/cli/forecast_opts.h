@@ -17,7 +17,7 @@ typedef struct opts {
   size_t nlevels;
   const char *save_model, *load_model; /* forecast only */
   int threads;                         /* --threads: series (and the net's chunks) at once */
-  long neural_steps;                   /* --neural-steps: the net's Adam steps (0 = default) */
+  long neural_steps;                   /* --neural-steps: the net's Adam steps */
 } opts;
 
 /* Parses argv; 0 or the exit code (usage errors already printed). */

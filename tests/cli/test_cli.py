@@ -291,7 +291,7 @@ def main():
         plain = json.loads(out)[0]["anomalies"] if rc == 0 else []
         check("decompose --robust off: spikes and some neighbours flagged (plain STL)",
               set(spikes) <= set(plain) and len(plain) > len(spikes), plain)
-        for extra, code, msg in ((["--robust", "yes"], 2, "--robust must be on or off"),
+        for extra, code, msg in ((["--robust", "yes"], 2, "--robust: want on or off"),
                                  (["--freq", "fortnight"], 2, "want hour, day, week, month or quarter"),
                                  (["--freq", "hour", "--format", "m4"], 2, "--format long"),
                                  ([], 2, "needs --season or --freq")):

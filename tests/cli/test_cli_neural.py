@@ -91,7 +91,7 @@ def main():
         check("ensemble-arima: same bytes for 1 and 2 threads", rc1 == 0 and out1 == out2 and out1 != "")
 
         rc, out, err = run(cli, *base, "--model", "neural", "--threads", "0")
-        check("--threads 0: exit 2 with the range", rc == 2 and "--threads: '0' is not in [1, 64]" in err, err)
+        check("--threads 0: exit 2 with the range", rc == 2 and "--threads: 0 is outside 1..64" in err, err)
         rc, out, err = run(cli, *base, "--model", "neural", "--neural-steps", "x")
         check("--neural-steps x: exit 2", rc == 2 and "--neural-steps" in err, err)
         check_saved_net(cli, tmp, base)

@@ -48,6 +48,25 @@ TEST(json_writer_places_commas_and_colons) {
   fc_buf_free(&b);
 }
 
+TEST(json_writer_value_written_by_the_caller) {
+  fc_buf b;
+  fc_jw w;
+  /* fc_jw_value places the comma and counts the element; the caller's own
+   * text follows it (here a newline before each element), and the writer
+   * goes on after it as after any value. */
+  fc_buf_init(&b);
+  fc_jw_init(&w, &b);
+  fc_jw_object(&w), fc_jw_key(&w, "t"), fc_jw_array(&w);
+  for (int i = 0; i < 3; i++) fc_jw_value(&w), fc_buf_printf(&b, "\n{\"i\":%d}", i);
+  fc_jw_end(&w);
+  fc_jw_key(&w, "n"), fc_jw_value(&w), fc_buf_puts(&b, "3");
+  fc_jw_key(&w, "z"), fc_jw_int(&w, 0);
+  fc_jw_end(&w);
+  ASSERT_STR_EQ(b.data, "{\"t\":[\n{\"i\":0},\n{\"i\":1},\n{\"i\":2}],\"n\":3,\"z\":0}");
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_OK);
+  fc_buf_free(&b);
+}
+
 TEST(json_writer_refuses_misuse) {
   fc_buf b;
   fc_jw w;
@@ -160,5 +179,6 @@ TEST(buf_json_fields) {
 }
 
 TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons),
-          T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed),
-          T(buf_grows), T(rng_is_deterministic), T(rng_distributions))
+          T(json_writer_value_written_by_the_caller), T(json_writer_refuses_misuse), T(status_table),
+          T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic),
+          T(rng_distributions))

@@ -178,6 +178,99 @@ TEST(cashflow_options) {
   ASSERT_INT_EQ(p.horizon, 96);
 }
 
-TEST_LIST(T(cashflow_options), T(project_options), T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names),
-          T(segment_text_options), T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type),
-          T(help_from_the_table))
+/* forecast and backtest: one season reader (1 alone: no season), the
+ * ranges in one place, backtest without the CLI's threads, a required
+ * horizon shown without a default. */
+TEST(forecast_options) {
+  fc_forecast_options o = fc_forecast_options_defaults();
+  const fc_opt *season = find(&fc_forecast_optable, "season", FC_OPT_CLI);
+  const fc_opt *h = find(&fc_forecast_optable, "horizon", FC_OPT_CLI);
+  const fc_opt *regs = find(&fc_forecast_optable, "regressors", FC_OPT_CLI);
+  fc_buf b;
+  fc_err e;
+  ASSERT(season && h && regs && find(&fc_forecast_optable, "neural-steps", FC_OPT_CLI));
+  ASSERT(find(&fc_backtest_optable, "threads", FC_OPT_CLI) == NULL);
+  ASSERT(find(&fc_backtest_optable, "origins", FC_OPT_CLI) != NULL);
+  ASSERT_OK(fc_opt_set(season, &o, "1", &e));
+  ASSERT_INT_EQ(o.fc.nperiods, 1);
+  ASSERT_INT_EQ(o.fc.periods[0], 1);
+  ASSERT_OK(fc_opt_set(season, &o, "24,168", &e));
+  ASSERT_INT_EQ(o.fc.nperiods, 2);
+  ASSERT_INT_EQ(o.fc.periods[1], 168);
+  static const char *const bad[] = {"1,24", "0", "24,12", "24,24", "2.5", "x", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ASSERT_INT_EQ(fc_opt_set(season, &o, bad[i], &e), FC_EINVAL);
+    ASSERT_CONTAINS(e.msg, "1 alone");
+  }
+  ASSERT_INT_EQ(fc_opt_set(h, &o, "0", &e), FC_ERANGE);
+  ASSERT_INT_EQ(fc_opt_set(h, &o, "100001", &e), FC_ERANGE);
+  ASSERT_OK(fc_opt_set(h, &o, "100000", &e));
+  ASSERT_INT_EQ(o.horizon, FC_FORECAST_HORIZON_MAX);
+  ASSERT_OK(fc_opt_set(regs, &o, "month_end,business_hours", &e));
+  ASSERT(o.fc.month_end && o.fc.business_hours);
+  ASSERT_INT_EQ(fc_opt_set(regs, &o, "payday", &e), FC_EINVAL);
+  ASSERT_OK(fc_opt_set(find(&fc_forecast_optable, "origins", FC_OPT_CLI), &o, "7", &e));
+  fc_forecast_options_finish(&o);
+  ASSERT_INT_EQ(o.fc.origins, 7);
+  fc_buf_init(&b);
+  o = fc_forecast_options_defaults();
+  fc_opt_write_help(&fc_forecast_optable, &o, &b);
+  ASSERT_CONTAINS(b.data, "--horizon H");
+  ASSERT_CONTAINS(b.data, "required (1..100000)\n");
+  ASSERT_CONTAINS(b.data, "(1..100000, default 2000)");
+  ASSERT_CONTAINS(b.data, "(1..1000, default 4)");
+  fc_buf_free(&b);
+}
+
+/* One of several words: its index, or a message listing them in order. */
+TEST(choice_of_words) {
+  static const char *const three[] = {"day", "week", "month"};
+  int i = -1;
+  fc_err e;
+  ASSERT_OK(fc_opt_choice("month", three, 3, &i, &e));
+  ASSERT_INT_EQ(i, 2);
+  ASSERT_INT_EQ(fc_opt_choice("Month", three, 3, &i, &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "want day, week or month, got \"Month\"");
+  ASSERT_INT_EQ(i, 2);
+  ASSERT_INT_EQ(fc_opt_choice("", three, 1, &i, &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "want day, got \"\"");
+}
+
+/* decompose: the words of --method, --robust and --band; open ranges of k
+ * and level; the same season reader. */
+/* Reads text into decompose's option named by its CLI flag. */
+static int dc_set(fc_decompose_params *p, const char *flag, const char *text, fc_err *e) {
+  return fc_opt_set(find(&fc_decompose_optable, flag, FC_OPT_CLI), p, text, e);
+}
+
+TEST(decompose_options) {
+  static const char *const bad_level[] = {"0", "100", "-5", "abc", "", "50%"};
+  fc_decompose_params p = fc_decompose_defaults();
+  fc_err e;
+  for (size_t i = 0; i < fc_decompose_optable.n; i++) ASSERT(fc_decompose_optable.opts[i].where & FC_OPT_CLI);
+  ASSERT_OK(dc_set(&p, "robust", "off", &e));
+  ASSERT_INT_EQ(p.robust, 0);
+  ASSERT_INT_EQ(dc_set(&p, "robust", "yes", &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "want on or off, got \"yes\"");
+  ASSERT_INT_EQ(dc_set(&p, "band", "both", &e), FC_EINVAL);
+  ASSERT_STR_EQ(e.msg, "want robust or interval, got \"both\"");
+  ASSERT_INT_EQ(p.robust, 0);
+  ASSERT_OK(dc_set(&p, "band", "interval", &e));
+  ASSERT_INT_EQ(p.anomaly, FC_ANOMALY_INTERVAL);
+  ASSERT_OK(dc_set(&p, "method", "prophet", &e));
+  ASSERT_INT_EQ(p.method, FC_DECOMPOSE_PROPHET);
+  for (size_t i = 0; i < sizeof bad_level / sizeof bad_level[0]; i++)
+    ASSERT_INT_EQ(dc_set(&p, "level", bad_level[i], &e), FC_EINVAL);
+  ASSERT_NEAR(p.level, 99, 0);
+  ASSERT_OK(dc_set(&p, "level", "99.9", &e));
+  ASSERT_NEAR(p.level, 99.9, 0);
+  ASSERT_INT_EQ(dc_set(&p, "k", "0", &e), FC_EINVAL);
+  ASSERT_OK(dc_set(&p, "k", "1e6", &e));
+  ASSERT_NEAR(p.k, 1e6, 0);
+  ASSERT_OK(dc_set(&p, "season", "1", &e));
+  ASSERT_INT_EQ(p.nperiods, 1);
+}
+
+TEST_LIST(T(choice_of_words), T(forecast_options), T(decompose_options), T(cashflow_options), T(project_options),
+          T(numbers_in_range_whole_and_finite), T(cli_flags_and_json_names), T(segment_text_options),
+          T(trends_bounds_wait_for_the_offset), T(json_values_must_have_the_option_type), T(help_from_the_table))

@@ -261,6 +261,40 @@ class Filters(unittest.TestCase):
                 self.assertEqual(r.status, status, doc)
                 self.assertIn(msg, doc["error"]["message"])
 
+    def test_query_values_from_one_table(self):
+        # Every insights route reads its query through one option table
+        # (insight_query.c): each kind of bad value is a 400 naming the
+        # parameter and what it wants, before any data is read.
+        rf, tr, sg = "/v1/insights/revenue-forecast", "/v1/insights/trends", "/v1/insights/segments"
+        long_partner = "p" * 256
+        bad = [
+            (rf, dict(horizon="1e2"), "horizon: want whole steps in 1..100000"),
+            (rf, dict(horizon="+5"), "horizon: want whole steps"),
+            (rf, dict(horizon="0"), "horizon: want whole steps"),
+            (rf, dict(horizon="100001"), "horizon: want whole steps"),
+            (rf, dict(history_days="x"), "history_days: want whole days in 1..100000"),
+            (sg, dict(include_users="2"), "include_users: want 0 or 1"),
+            (tr, dict(currency=""), "currency: want 1..11 characters"),
+            (tr, dict(currency="ABCDEFGHIJKLM"), "currency: want 1..11 characters"),
+            (tr, dict(partner=long_partner + "x"), "partner: want 1..256 characters"),
+            (tr, {"from": ""}, "from: want an ISO 8601 time or a date"),
+            (tr, dict(utc_offset="+15:00"), "utc_offset:"),
+            (tr, dict(bogus="1"), "unknown or repeated parameter 'bogus'"),
+            (tr, dict(horizon="3"), "unknown or repeated parameter 'horizon'"),
+        ]
+        for path, params, msg in bad:
+            with self.subTest(path=path, params=params):
+                r, doc = call("GET", q(path, **params), G["acme"])
+                self.assertEqual(r.status, 400, doc)
+                self.assertIn(msg, doc["error"]["message"])
+        r, doc = call("GET", tr + "?currency=USD&currency=EUR", G["acme"])
+        self.assertEqual(r.status, 400, doc)
+        self.assertIn("unknown or repeated parameter 'currency'", doc["error"]["message"])
+        # The longest partner id the core stores is a query value too.
+        r, doc = call("GET", q(tr, currency="USD", partner=long_partner), G["acme"])
+        self.assertEqual(r.status, 404, doc)
+        self.assertIn("partner " + long_partner, doc["error"]["message"])
+
     def test_revenue_history_inside_range(self):
         doc = get(q("/v1/insights/revenue-forecast", currency="USD", partner="p2", horizon=7,
                     **{"from": "2024-02-01", "to": "2024-04-01"}))

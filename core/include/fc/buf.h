@@ -93,6 +93,11 @@ void fc_jw_null(fc_jw *w);
 /* Already-formed JSON text as one value (a number written elsewhere, a
  * nested document): the caller vouches for it. */
 void fc_jw_raw(fc_jw *w, const char *json);
+/* Places what goes before a value (the comma, if any) and counts the value
+ * as written: the caller then appends it to the buffer itself. For a value
+ * nested deeper than FC_JW_MAX_DEPTH (a tree walked with its own stack) or
+ * one laid out by hand (a newline before each element). */
+void fc_jw_value(fc_jw *w);
 /* FC_OK once every container is closed; FC_EINVAL after a misuse or with a
  * container left open, FC_ENOMEM when the buffer failed. */
 int fc_jw_finish(const fc_jw *w);

@@ -9,6 +9,9 @@
  *   gbdt train  fc_gbdt_train_options (below)          fc_gbdt_train_optable
  *   project     fc_project_request (project.h)         fc_project_optable
  *   cashflow    fc_cashflow_params (cashflow.h)        fc_cashflow_optable
+ *   forecast    fc_forecast_options (below)            fc_forecast_optable
+ *   backtest    fc_forecast_options (below)            fc_backtest_optable
+ *   decompose   fc_decompose_params (decompose.h)      fc_decompose_optable
  *
  * Options that only one front door has, because they name its own world
  * (files, --json, a JSON array of names), stay with that door.
@@ -17,6 +20,8 @@
 #define FC_OPTABLES_H
 
 #include "fc/cashflow.h"
+#include "fc/decompose.h"
+#include "fc/forecaster.h"
 #include "fc/gbdt.h"
 #include "fc/options.h"
 #include "fc/project.h"
@@ -75,6 +80,39 @@ extern const fc_opt_table fc_project_optable;
  * currency left NULL means every currency of the tenant (the caller's
  * loop). Whole numbers are digits only, as for project. */
 extern const fc_opt_table fc_cashflow_optable;
+
+/* Ranges of the forecasting operations (the WASM module states the same). */
+#define FC_FORECAST_HORIZON_MAX 100000 /* --horizon: 1..100000 steps */
+#define FC_FORECAST_ORIGINS_MAX 1000   /* --origins: 1..1000 */
+#define FC_FORECAST_THREADS_MAX 64
+#define FC_NEURAL_STEPS_MAX     100000
+
+/* forecast and backtest: the forecaster (forecaster.h), the horizon and the
+ * interval levels; the CLI's threads and the neural net's training steps.
+ * origins is copied into fc by fc_forecast_options_finish. The input, its
+ * form, the output and model files name the CLI's world and stay there. */
+typedef struct fc_forecast_options {
+  fc_forecaster fc; /* model, periods, freq, calibrate, regressors */
+  int horizon;      /* steps; 0: not given (required) */
+  int origins;      /* validation / backtest origins */
+  double levels[FC_MAX_LEVELS];
+  size_t nlevels;
+  int threads;      /* series at once (and the net's chunks) */
+  int neural_steps; /* the net's Adam steps (fc_neural_defaults' by default) */
+} fc_forecast_options;
+
+/* The forecaster's defaults, levels 80 and 95, 4 origins, one thread, the
+ * net's default steps. */
+fc_forecast_options fc_forecast_options_defaults(void);
+/* Copies origins into the forecaster. */
+void fc_forecast_options_finish(fc_forecast_options *o);
+extern const fc_opt_table fc_forecast_optable;
+/* backtest: forecast's options without the CLI's threads and net steps. */
+extern const fc_opt_table fc_backtest_optable;
+
+/* decompose: into an fc_decompose_params from fc_decompose_defaults();
+ * --season 1 alone means no season, as for forecast. */
+extern const fc_opt_table fc_decompose_optable;
 
 #ifdef __cplusplus
 }

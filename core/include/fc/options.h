@@ -35,8 +35,10 @@ typedef enum fc_opt_type {
   FC_OPT_TEXT    /* read by the entry's parse function (names, "auto", dates) */
 } fc_opt_type;
 
-/* Where an option is offered (an entry may be on both). */
-enum { FC_OPT_CLI = 1, FC_OPT_JSON = 2, FC_OPT_BOTH = 3 };
+/* Where an option is offered (an entry may be on both). FC_OPT_REQUIRED
+ * may be added: the operation needs the option, so the help shows no
+ * default (the struct's value only means "not given"). */
+enum { FC_OPT_CLI = 1, FC_OPT_JSON = 2, FC_OPT_BOTH = 3, FC_OPT_REQUIRED = 4 };
 
 /* Reads text into the operation's option struct (base); FC_OPT_TEXT only. */
 typedef int (*fc_opt_parse_fn)(void *base, const char *text, fc_err *err);
@@ -78,6 +80,15 @@ int fc_opt_set_json(const fc_opt *o, void *base, const fc_json *v, fc_err *err);
 /* A number from text: finite, in [lo, hi], and whole when whole is set.
  * For the parse functions of text options. */
 int fc_opt_number(const char *text, double lo, double hi, int whole, double *out, fc_err *err);
+
+/* A whole number in [lo, hi] (lo >= 0) written as digits only: no sign,
+ * space, fraction or exponent, as a query's "4x", "+5" or "1e2" is refused.
+ * The message names what is wanted ("want whole hours in 1..720"). */
+int fc_opt_digits(const char *text, long lo, long hi, const char *what, long *out, fc_err *err);
+
+/* One of n words ("kmeans", "dbscan"): *index is its position. Else
+ * FC_EINVAL with "want kmeans or dbscan, got \"x\"", the words in order. */
+int fc_opt_choice(const char *text, const char *const *words, size_t n, int *index, fc_err *err);
 
 /* Appends the CLI help of t's options, one line each: the flag, its value's
  * shape, the help text and, for numbers, the range and the default read

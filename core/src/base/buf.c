@@ -248,6 +248,8 @@ void fc_jw_raw(fc_jw *w, const char *json) {
   fc_buf_puts(w->b, json);
 }
 
+void fc_jw_value(fc_jw *w) { jw_sep(w); }
+
 int fc_jw_finish(const fc_jw *w) {
   if (w->misuse || w->depth != 0) return FC_EINVAL;
   return fc_buf_failed(w->b) ? FC_ENOMEM : FC_OK;

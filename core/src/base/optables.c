@@ -35,16 +35,6 @@ static int parse_time(const char *s, int64_t *out, fc_err *err) {
   return rc;
 }
 
-/* A whole number in [lo, hi] written as digits only (no sign, space,
- * fraction or exponent). */
-static int digits_in(const char *s, long lo, long hi, const char *what, long *out, fc_err *err) {
-  size_t n = strlen(s);
-  long long v = n > 0 && n <= 18 && strspn(s, "0123456789") == n ? strtoll(s, NULL, 10) : -1;
-  if (v < lo || v > hi) return fc__err(err, FC_EINVAL, "want %s in %ld..%ld, got \"%.20s\"", what, lo, hi, s);
-  *out = (long)v;
-  return FC_OK;
-}
-
 /* ---- segment ----------------------------------------------------------- */
 
 static int seg_from(void *base, const char *s, fc_err *err) {
@@ -59,11 +49,10 @@ static int seg_to(void *base, const char *s, fc_err *err) {
 }
 
 static int seg_method(void *base, const char *s, fc_err *err) {
-  fc_segments_params *p = base;
-  if (strcmp(s, "kmeans") == 0) p->method = FC_SEG_KMEANS;
-  else if (strcmp(s, "dbscan") == 0) p->method = FC_SEG_DBSCAN;
-  else return fc__err(err, FC_EINVAL, "want kmeans or dbscan, got \"%s\"", s);
-  return FC_OK;
+  static const char *const words[] = {"kmeans", "dbscan"}; /* FC_SEG_KMEANS, FC_SEG_DBSCAN */
+  int i = 0, rc = fc_opt_choice(s, words, 2, &i, err);
+  if (rc == FC_OK) ((fc_segments_params *)base)->method = (fc_seg_method)i;
+  return rc;
 }
 
 static int seg_k(void *base, const char *s, fc_err *err) {
@@ -213,7 +202,7 @@ static int pj_now(void *base, const char *s, fc_err *err) {
 
 static int pj_horizon(void *base, const char *s, fc_err *err) {
   long n = 0;
-  int rc = digits_in(s, FC_HORIZON_MIN, FC_HORIZON_MAX, "whole hours", &n, err);
+  int rc = fc_opt_digits(s, FC_HORIZON_MIN, FC_HORIZON_MAX, "whole hours", &n, err);
   if (rc == FC_OK) ((fc_project_request *)base)->p.horizon_hours = (int)n;
   return rc;
 }
@@ -230,14 +219,14 @@ static int pj_currency(void *base, const char *s, fc_err *err) {
 
 static int pj_seed(void *base, const char *s, fc_err *err) {
   long n = 0;
-  int rc = digits_in(s, 0, (long)FC_OPT_SEED_MAX, "a whole number", &n, err);
+  int rc = fc_opt_digits(s, 0, (long)FC_OPT_SEED_MAX, "a whole number", &n, err);
   if (rc == FC_OK) ((fc_project_request *)base)->seed = (uint64_t)n;
   return rc;
 }
 
 static int pj_paths(void *base, const char *s, fc_err *err) {
   long n = 0;
-  int rc = digits_in(s, FC_PROJECT_PATHS_MIN, FC_PROJECT_PATHS_MAX, "whole paths", &n, err);
+  int rc = fc_opt_digits(s, FC_PROJECT_PATHS_MIN, FC_PROJECT_PATHS_MAX, "whole paths", &n, err);
   if (rc == FC_OK) ((fc_project_request *)base)->paths = (int)n;
   return rc;
 }
@@ -282,22 +271,21 @@ static int cf_now(void *base, const char *s, fc_err *err) {
 
 static int cf_horizon(void *base, const char *s, fc_err *err) {
   long n = 0;
-  int rc = digits_in(s, 1, FC_CASHFLOW_MAX_HORIZON, "whole steps", &n, err);
+  int rc = fc_opt_digits(s, 1, FC_CASHFLOW_MAX_HORIZON, "whole steps", &n, err);
   if (rc == FC_OK) ((fc_cashflow_params *)base)->horizon = (int)n;
   return rc;
 }
 
 static int cf_granularity(void *base, const char *s, fc_err *err) {
-  fc_cashflow_params *p = base;
-  if (strcmp(s, "hour") == 0) p->step = FC_STEP_HOUR;
-  else if (strcmp(s, "day") == 0) p->step = FC_STEP_DAY;
-  else return fc__err(err, FC_EINVAL, "want hour or day, got \"%.20s\"", s);
-  return FC_OK;
+  static const char *const words[] = {"hour", "day"};
+  int i = 0, rc = fc_opt_choice(s, words, 2, &i, err);
+  if (rc == FC_OK) ((fc_cashflow_params *)base)->step = i == 0 ? FC_STEP_HOUR : FC_STEP_DAY;
+  return rc;
 }
 
 static int cf_seed(void *base, const char *s, fc_err *err) {
   long n = 0;
-  int rc = digits_in(s, 0, (long)FC_OPT_SEED_MAX, "a whole number", &n, err);
+  int rc = fc_opt_digits(s, 0, (long)FC_OPT_SEED_MAX, "a whole number", &n, err);
   if (rc == FC_OK) ((fc_cashflow_params *)base)->seed = (uint64_t)n;
   return rc;
 }

@@ -43,6 +43,31 @@ int fc_opt_number(const char *text, double lo, double hi, int whole, double *out
   return FC_OK;
 }
 
+int fc_opt_digits(const char *text, long lo, long hi, const char *what, long *out, fc_err *err) {
+  size_t n = strlen(text);
+  long long v = n > 0 && n <= 18 && strspn(text, "0123456789") == n ? strtoll(text, NULL, 10) : -1;
+  if (v < lo || v > hi) return fc__err(err, FC_EINVAL, "want %s in %ld..%ld, got \"%.20s\"", what, lo, hi, text);
+  *out = (long)v;
+  return FC_OK;
+}
+
+int fc_opt_choice(const char *text, const char *const *words, size_t n, int *index, fc_err *err) {
+  char list[160] = "";
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(text, words[i]) == 0) {
+      *index = (int)i;
+      return FC_OK;
+    }
+  }
+  for (size_t i = 0; i < n && len < sizeof list; i++) {
+    const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+    int w = snprintf(list + len, sizeof list - len, "%s%s", sep, words[i]);
+    len += w > 0 ? (size_t)w : 0;
+  }
+  return fc__err(err, FC_EINVAL, "want %s, got \"%.40s\"", list, text);
+}
+
 int fc_opt_set(const fc_opt *o, void *base, const char *text, fc_err *err) {
   char *dst = (char *)base + o->offset;
   double d;
@@ -118,6 +143,7 @@ static void write_range(const fc_opt *o, const void *defaults, fc_buf *out) {
   const char *dst = (const char *)defaults + o->offset;
   if (o->type != FC_OPT_INT && o->type != FC_OPT_U64 && o->type != FC_OPT_DOUBLE) return;
   fc_buf_printf(out, " (%.15g..%.15g", o->lo, o->hi);
+  if (o->where & FC_OPT_REQUIRED) defaults = NULL; /* its "default" only means not given */
   if (defaults != NULL && o->type == FC_OPT_INT) fc_buf_printf(out, ", default %d", *(const int *)(const void *)dst);
   if (defaults != NULL && o->type == FC_OPT_U64)
     fc_buf_printf(out, ", default %" PRIu64, *(const uint64_t *)(const void *)dst);

@@ -367,47 +367,36 @@ static void bucket_label(const fc_trends *t, size_t i, char out[40]) {
   else snprintf(out, 40, "%s", ds);
 }
 
-static void num_array(fc_buf *b, const char *key, const double *v, size_t n, int first) {
-  fc_buf_printf(b, "%s\"%s\":[", first ? "" : ",", key);
-  for (size_t i = 0; i < n; i++) {
-    if (i) fc_buf_putc(b, ',');
-    fc_buf_json_fixed(b, v[i], 4);
-  }
-  fc_buf_putc(b, ']');
+/* A key and its array of numbers with 4 decimals. */
+static void num_array(fc_jw *w, const char *key, const double *v, size_t n) {
+  fc_jw_key(w, key), fc_jw_array(w);
+  for (size_t i = 0; i < n; i++) fc_jw_fixed(w, v[i], 4);
+  fc_jw_end(w);
 }
 
-static void write_buckets(const fc_trends *t, fc_buf *b) {
+static void write_buckets(const fc_trends *t, fc_jw *w) {
   const fc_decomposition *d = &t->d;
   char s[40];
-  fc_buf_puts(b, ",\"buckets\":{\"start\":[");
-  for (size_t i = 0; i < t->n; i++) {
-    date_str(t->day[i], s);
-    fc_buf_printf(b, "%s\"%s\"", i ? "," : "", s);
-  }
-  fc_buf_puts(b, "],\"revenue\":[");
-  for (size_t i = 0; i < t->n; i++) {
-    fc_money_format(t->revenue[i], t->scale, s, sizeof s);
-    fc_buf_printf(b, "%s\"%s\"", i ? "," : "", s);
-  }
-  fc_buf_puts(b, "],\"count\":[");
-  for (size_t i = 0; i < t->n; i++) fc_buf_printf(b, "%s%zu", i ? "," : "", t->count[i]);
-  fc_buf_putc(b, ']');
-  num_array(b, "trend", d->trend, d->n, 0);
-  fc_buf_puts(b, ",\"seasonal\":[");
-  for (size_t i = 0; i < d->n; i++) {
-    if (i) fc_buf_putc(b, ',');
-    fc_buf_json_fixed(b, d->ncomp ? d->seasonal[i] : 0, 4);
-  }
-  fc_buf_putc(b, ']');
-  fc_buf_puts(b, ",\"expected\":[");
-  for (size_t i = 0; i < d->n; i++) {
-    if (i) fc_buf_putc(b, ',');
-    fc_buf_json_fixed(b, 0.5 * (d->lower[i] + d->upper[i]), 4);
-  }
-  fc_buf_putc(b, ']');
-  num_array(b, "lower", d->lower, d->n, 0);
-  num_array(b, "upper", d->upper, d->n, 0);
-  fc_buf_putc(b, '}');
+  fc_jw_key(w, "buckets"), fc_jw_object(w);
+  fc_jw_key(w, "start"), fc_jw_array(w);
+  for (size_t i = 0; i < t->n; i++) date_str(t->day[i], s), fc_jw_str(w, s);
+  fc_jw_end(w);
+  fc_jw_key(w, "revenue"), fc_jw_array(w);
+  for (size_t i = 0; i < t->n; i++) fc_money_format(t->revenue[i], t->scale, s, sizeof s), fc_jw_str(w, s);
+  fc_jw_end(w);
+  fc_jw_key(w, "count"), fc_jw_array(w);
+  for (size_t i = 0; i < t->n; i++) fc_jw_int(w, (long long)t->count[i]);
+  fc_jw_end(w);
+  num_array(w, "trend", d->trend, d->n);
+  fc_jw_key(w, "seasonal"), fc_jw_array(w);
+  for (size_t i = 0; i < d->n; i++) fc_jw_fixed(w, d->ncomp ? d->seasonal[i] : 0, 4);
+  fc_jw_end(w);
+  fc_jw_key(w, "expected"), fc_jw_array(w);
+  for (size_t i = 0; i < d->n; i++) fc_jw_fixed(w, 0.5 * (d->lower[i] + d->upper[i]), 4);
+  fc_jw_end(w);
+  num_array(w, "lower", d->lower, d->n);
+  num_array(w, "upper", d->upper, d->n);
+  fc_jw_end(w);
 }
 
 static const char *step_name(fc_freq f) { return f == FC_FREQ_MONTH ? "month" : f == FC_FREQ_WEEK ? "week" : "day"; }
@@ -416,93 +405,101 @@ static double change_percent(const fc_decomposition *d) {
   return d->trend[0] > 0 ? 100 * (d->trend[d->n - 1] - d->trend[0]) / d->trend[0] : NAN;
 }
 
-static void write_trend(const fc_trends *t, fc_buf *b) {
+static const char *up_down(double rate_change) { return rate_change > 0 ? "up" : "down"; }
+
+static void write_trend(const fc_trends *t, fc_jw *w) {
   const fc_decomposition *d = &t->d;
-  char s[16];
-  fc_buf_puts(b, ",\"trend\":{\"start\":");
-  fc_buf_json_fixed(b, d->trend[0], 4);
-  fc_buf_puts(b, ",\"end\":");
-  fc_buf_json_fixed(b, d->trend[d->n - 1], 4);
-  fc_buf_puts(b, ",\"change_percent\":");
-  fc_buf_json_fixed(b, change_percent(d), 1);
-  fc_buf_printf(b, ",\"rate_unit\":\"per %s\",\"changepoints\":[", step_name(t->freq));
+  char s[16], unit[16];
+  snprintf(unit, sizeof unit, "per %s", step_name(t->freq));
+  fc_jw_key(w, "trend"), fc_jw_object(w);
+  fc_jw_key(w, "start"), fc_jw_fixed(w, d->trend[0], 4);
+  fc_jw_key(w, "end"), fc_jw_fixed(w, d->trend[d->n - 1], 4);
+  fc_jw_key(w, "change_percent"), fc_jw_fixed(w, change_percent(d), 1);
+  fc_jw_key(w, "rate_unit"), fc_jw_str(w, unit);
+  fc_jw_key(w, "changepoints"), fc_jw_array(w);
   for (size_t j = 0; j < d->nchangepoints; j++) {
     date_str(t->day[d->changepoints[j]], s);
-    fc_buf_printf(b, "%s{\"date\":\"%s\",\"index\":%zu,\"rate_change\":", j ? "," : "", s, d->changepoints[j]);
-    fc_buf_json_fixed(b, d->rate_change[j], 4);
-    fc_buf_printf(b, ",\"direction\":\"%s\"}", d->rate_change[j] > 0 ? "up" : "down");
+    fc_jw_object(w);
+    fc_jw_key(w, "date"), fc_jw_str(w, s);
+    fc_jw_key(w, "index"), fc_jw_int(w, (long long)d->changepoints[j]);
+    fc_jw_key(w, "rate_change"), fc_jw_fixed(w, d->rate_change[j], 4);
+    fc_jw_key(w, "direction"), fc_jw_str(w, up_down(d->rate_change[j]));
+    fc_jw_end(w);
   }
-  fc_buf_puts(b, "]}");
+  fc_jw_end(w);
+  fc_jw_end(w);
 }
 
-static void write_season(const fc_trends_season *s, const char *const *names, fc_buf *b) {
+static void write_season(const fc_trends_season *s, const char *const *names, fc_jw *w) {
   if (!s->present) {
-    fc_buf_puts(b, "null");
+    fc_jw_null(w);
     return;
   }
-  fc_buf_puts(b, "{\"mean\":");
-  fc_buf_json_fixed(b, s->mean, 4);
-  fc_buf_printf(b, ",\"peak\":\"%s\",\"trough\":\"%s\",\"effects\":[", names[s->peak], names[s->trough]);
+  fc_jw_object(w);
+  fc_jw_key(w, "mean"), fc_jw_fixed(w, s->mean, 4);
+  fc_jw_key(w, "peak"), fc_jw_str(w, names[s->peak]);
+  fc_jw_key(w, "trough"), fc_jw_str(w, names[s->trough]);
+  fc_jw_key(w, "effects"), fc_jw_array(w);
   for (size_t j = 0; j < s->count; j++) {
-    fc_buf_printf(b, "%s{\"name\":\"%s\",\"effect\":", j ? "," : "", names[j]);
-    fc_buf_json_fixed(b, s->effect[j], 4);
-    fc_buf_puts(b, ",\"percent\":");
-    fc_buf_json_fixed(b, s->percent[j], 1);
-    fc_buf_putc(b, '}');
+    fc_jw_object(w);
+    fc_jw_key(w, "name"), fc_jw_str(w, names[j]);
+    fc_jw_key(w, "effect"), fc_jw_fixed(w, s->effect[j], 4);
+    fc_jw_key(w, "percent"), fc_jw_fixed(w, s->percent[j], 1);
+    fc_jw_end(w);
   }
-  fc_buf_puts(b, "]}");
+  fc_jw_end(w);
+  fc_jw_end(w);
 }
 
-static void write_anomalies(const fc_trends *t, fc_buf *b) {
+static void write_anomalies(const fc_trends *t, fc_jw *w) {
   char s[40];
-  fc_buf_puts(b, ",\"anomalies\":[");
+  fc_jw_key(w, "anomalies"), fc_jw_array(w);
   for (size_t j = 0; j < t->nanomalies; j++) {
     const fc_trends_anomaly *a = &t->anomalies[j];
+    fc_jw_object(w);
     date_str(t->day[a->index], s);
-    fc_buf_printf(b, "%s{\"date\":\"%s\",\"index\":%zu,\"revenue\":\"", j ? "," : "", s, a->index);
+    fc_jw_key(w, "date"), fc_jw_str(w, s);
+    fc_jw_key(w, "index"), fc_jw_int(w, (long long)a->index);
     fc_money_format(t->revenue[a->index], t->scale, s, sizeof s);
-    fc_buf_printf(b, "%s\",\"expected\":", s);
-    fc_buf_json_fixed(b, a->expected, 4);
-    fc_buf_puts(b, ",\"trend\":");
-    fc_buf_json_fixed(b, a->trend, 4);
-    fc_buf_puts(b, ",\"size\":");
-    fc_buf_json_fixed(b, a->size, 4);
-    fc_buf_puts(b, ",\"z\":");
-    fc_buf_json_fixed(b, a->z, 2);
-    fc_buf_puts(b, ",\"ratio_to_trend\":");
-    fc_buf_json_fixed(b, a->ratio, 2);
-    fc_buf_printf(b, ",\"direction\":\"%s\"}", a->above ? "above" : "below");
+    fc_jw_key(w, "revenue"), fc_jw_str(w, s);
+    fc_jw_key(w, "expected"), fc_jw_fixed(w, a->expected, 4);
+    fc_jw_key(w, "trend"), fc_jw_fixed(w, a->trend, 4);
+    fc_jw_key(w, "size"), fc_jw_fixed(w, a->size, 4);
+    fc_jw_key(w, "z"), fc_jw_fixed(w, a->z, 2);
+    fc_jw_key(w, "ratio_to_trend"), fc_jw_fixed(w, a->ratio, 2);
+    fc_jw_key(w, "direction"), fc_jw_str(w, a->above ? "above" : "below");
+    fc_jw_end(w);
   }
-  fc_buf_putc(b, ']');
+  fc_jw_end(w);
 }
 
 /* ---- highlights: data first, the sentence last --------------------------- */
 
 static void season_highlights(const fc_trends_season *s, const char *what, const char *const *names, const char *plural,
-                              int *first, fc_buf *b) {
+                              fc_jw *w) {
   int idx[2];
   if (!s->present) return;
   idx[0] = s->peak;
   idx[1] = s->trough;
   for (int k = 0; k < 2; k++) {
     double pc = s->percent[idx[k]];
-    char text[160];
+    const char *unit = plural ? "weekday" : "month";
+    char text[160], kind[24];
     if (fabs(pc) < 5 || (k == 1 && pc >= 0) || (k == 0 && pc <= 0)) continue;
     snprintf(text, sizeof text, "%s %s %s%s, %+.0f %% against the %s mean", k ? "low" : "peak", plural ? "on" : "in",
              names[idx[k]], plural ? plural : "", pc, what);
-    fc_buf_printf(b, "%s{\"kind\":\"%s_%s\",\"%s\":\"%s\",\"percent\":", *first ? "" : ",",
-                  plural ? "weekday" : "month", k ? "trough" : "peak", plural ? "weekday" : "month", names[idx[k]]);
-    fc_buf_json_fixed(b, pc, 1);
-    fc_buf_puts(b, ",\"effect\":");
-    fc_buf_json_fixed(b, s->effect[idx[k]], 4);
-    fc_buf_puts(b, ",\"text\":");
-    fc_buf_json_str(b, text);
-    fc_buf_putc(b, '}');
-    *first = 0;
+    snprintf(kind, sizeof kind, "%s_%s", unit, k ? "trough" : "peak");
+    fc_jw_object(w);
+    fc_jw_key(w, "kind"), fc_jw_str(w, kind);
+    fc_jw_key(w, unit), fc_jw_str(w, names[idx[k]]);
+    fc_jw_key(w, "percent"), fc_jw_fixed(w, pc, 1);
+    fc_jw_key(w, "effect"), fc_jw_fixed(w, s->effect[idx[k]], 4);
+    fc_jw_key(w, "text"), fc_jw_str(w, text);
+    fc_jw_end(w);
   }
 }
 
-static void trend_highlights(const fc_trends *t, int *first, fc_buf *b) {
+static void trend_highlights(const fc_trends *t, fc_jw *w) {
   const fc_decomposition *d = &t->d;
   double pc = change_percent(d);
   char a[16], z[16], text[200];
@@ -510,30 +507,30 @@ static void trend_highlights(const fc_trends *t, int *first, fc_buf *b) {
   date_str(t->day[t->n - 1], z);
   if (isfinite(pc)) {
     snprintf(text, sizeof text, "trend %s %.0f %% from %s to %s", pc >= 0 ? "up" : "down", fabs(pc), a, z);
-    fc_buf_printf(b, "%s{\"kind\":\"trend\",\"from\":\"%s\",\"to\":\"%s\",\"change_percent\":", *first ? "" : ",", a,
-                  z);
-    fc_buf_json_fixed(b, pc, 1);
-    fc_buf_puts(b, ",\"text\":");
-    fc_buf_json_str(b, text);
-    fc_buf_putc(b, '}');
-    *first = 0;
+    fc_jw_object(w);
+    fc_jw_key(w, "kind"), fc_jw_str(w, "trend");
+    fc_jw_key(w, "from"), fc_jw_str(w, a);
+    fc_jw_key(w, "to"), fc_jw_str(w, z);
+    fc_jw_key(w, "change_percent"), fc_jw_fixed(w, pc, 1);
+    fc_jw_key(w, "text"), fc_jw_str(w, text);
+    fc_jw_end(w);
   }
   for (size_t j = 0; j < d->nchangepoints; j++) {
     date_str(t->day[d->changepoints[j]], a);
-    snprintf(text, sizeof text, "trend turns %s on %s (%+.2f %s per %s)", d->rate_change[j] > 0 ? "up" : "down", a,
+    snprintf(text, sizeof text, "trend turns %s on %s (%+.2f %s per %s)", up_down(d->rate_change[j]), a,
              d->rate_change[j], t->currency, step_name(t->freq));
-    fc_buf_printf(b, "%s{\"kind\":\"changepoint\",\"date\":\"%s\",\"direction\":\"%s\",\"rate_change\":",
-                  *first ? "" : ",", a, d->rate_change[j] > 0 ? "up" : "down");
-    fc_buf_json_fixed(b, d->rate_change[j], 4);
-    fc_buf_puts(b, ",\"text\":");
-    fc_buf_json_str(b, text);
-    fc_buf_putc(b, '}');
-    *first = 0;
+    fc_jw_object(w);
+    fc_jw_key(w, "kind"), fc_jw_str(w, "changepoint");
+    fc_jw_key(w, "date"), fc_jw_str(w, a);
+    fc_jw_key(w, "direction"), fc_jw_str(w, up_down(d->rate_change[j]));
+    fc_jw_key(w, "rate_change"), fc_jw_fixed(w, d->rate_change[j], 4);
+    fc_jw_key(w, "text"), fc_jw_str(w, text);
+    fc_jw_end(w);
   }
 }
 
 /* The three largest anomalies by |z|, largest first (ties: earlier). */
-static void anomaly_highlights(const fc_trends *t, int *first, fc_buf *b) {
+static void anomaly_highlights(const fc_trends *t, fc_jw *w) {
   size_t top[3], ntop = 0, pos;
   for (size_t j = 0; j < t->nanomalies; j++) {
     if (ntop < 3) pos = ntop++;
@@ -555,40 +552,40 @@ static void anomaly_highlights(const fc_trends *t, int *first, fc_buf *b) {
     else
       snprintf(text, sizeof text, "%s revenue %s expected by %.2f %s", label, a->above ? "above" : "below",
                fabs(a->size), t->currency);
-    fc_buf_printf(b,
-                  "%s{\"kind\":\"anomaly\",\"date\":\"%s\",\"direction\":\"%s\",\"ratio_to_trend\":", *first ? "" : ",",
-                  ds, a->above ? "above" : "below");
-    fc_buf_json_fixed(b, a->ratio, 2);
-    fc_buf_puts(b, ",\"z\":");
-    fc_buf_json_fixed(b, a->z, 2);
-    fc_buf_puts(b, ",\"text\":");
-    fc_buf_json_str(b, text);
-    fc_buf_putc(b, '}');
-    *first = 0;
+    fc_jw_object(w);
+    fc_jw_key(w, "kind"), fc_jw_str(w, "anomaly");
+    fc_jw_key(w, "date"), fc_jw_str(w, ds);
+    fc_jw_key(w, "direction"), fc_jw_str(w, a->above ? "above" : "below");
+    fc_jw_key(w, "ratio_to_trend"), fc_jw_fixed(w, a->ratio, 2);
+    fc_jw_key(w, "z"), fc_jw_fixed(w, a->z, 2);
+    fc_jw_key(w, "text"), fc_jw_str(w, text);
+    fc_jw_end(w);
   }
 }
 
 void fc_trends_write_json(const fc_trends *t, fc_buf *b) {
-  int first = 1;
-  fc_buf_puts(b, "{\"currency\":");
-  fc_buf_json_str(b, t->currency);
-  fc_buf_printf(b,
-                ",\"granularity\":\"%s\",\"utc_offset_minutes\":%d,\"transactions\":%zu,"
-                "\"partial_buckets\":%zu,\"points\":%zu",
-                fc_freq_name(t->freq), t->utc_offset_minutes, t->rows, t->partial_buckets, t->n);
-  write_buckets(t, b);
-  write_trend(t, b);
-  fc_buf_puts(b, ",\"seasonality\":{\"day_of_week\":");
-  write_season(&t->weekday, weekdays, b);
-  fc_buf_puts(b, ",\"month_of_year\":");
-  write_season(&t->month, months, b);
-  fc_buf_puts(b, "},\"sigma\":");
-  fc_buf_json_fixed(b, t->d.sigma, 4);
-  write_anomalies(t, b);
-  fc_buf_puts(b, ",\"highlights\":[");
-  season_highlights(&t->weekday, "weekly", weekdays, "s", &first, b);
-  season_highlights(&t->month, "monthly", months, NULL, &first, b);
-  trend_highlights(t, &first, b);
-  anomaly_highlights(t, &first, b);
-  fc_buf_puts(b, "]}");
+  fc_jw w;
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "currency"), fc_jw_str(&w, t->currency);
+  fc_jw_key(&w, "granularity"), fc_jw_str(&w, fc_freq_name(t->freq));
+  fc_jw_key(&w, "utc_offset_minutes"), fc_jw_int(&w, t->utc_offset_minutes);
+  fc_jw_key(&w, "transactions"), fc_jw_int(&w, (long long)t->rows);
+  fc_jw_key(&w, "partial_buckets"), fc_jw_int(&w, (long long)t->partial_buckets);
+  fc_jw_key(&w, "points"), fc_jw_int(&w, (long long)t->n);
+  write_buckets(t, &w);
+  write_trend(t, &w);
+  fc_jw_key(&w, "seasonality"), fc_jw_object(&w);
+  fc_jw_key(&w, "day_of_week"), write_season(&t->weekday, weekdays, &w);
+  fc_jw_key(&w, "month_of_year"), write_season(&t->month, months, &w);
+  fc_jw_end(&w);
+  fc_jw_key(&w, "sigma"), fc_jw_fixed(&w, t->d.sigma, 4);
+  write_anomalies(t, &w);
+  fc_jw_key(&w, "highlights"), fc_jw_array(&w);
+  season_highlights(&t->weekday, "weekly", weekdays, "s", &w);
+  season_highlights(&t->month, "monthly", months, NULL, &w);
+  trend_highlights(t, &w);
+  anomaly_highlights(t, &w);
+  fc_jw_end(&w);
+  fc_jw_end(&w);
 }

@@ -706,69 +706,69 @@ int fc_cashflow_predict(const fc_treasury *t, const fc_cashflow_params *p, fc_ca
 
 /* ---- JSON ---- */
 
-static void write_flow(fc_buf *b, const fc_cashflow *c, const fc_cashflow_flow *f, size_t h) {
-  fc_buf_puts(b, "{\"p10\":");
-  fc_buf_json_fixed(b, f->p10[h], c->scale);
-  fc_buf_puts(b, ",\"p50\":");
-  fc_buf_json_fixed(b, f->p50[h], c->scale);
-  fc_buf_puts(b, ",\"p90\":");
-  fc_buf_json_fixed(b, f->p90[h], c->scale);
-  fc_buf_puts(b, ",\"mean\":");
-  fc_buf_json_fixed(b, f->mean[h], c->scale);
+static void write_flow(fc_jw *w, const fc_cashflow *c, const fc_cashflow_flow *f, size_t h) {
+  fc_jw_object(w);
+  fc_jw_key(w, "p10"), fc_jw_fixed(w, f->p10[h], c->scale);
+  fc_jw_key(w, "p50"), fc_jw_fixed(w, f->p50[h], c->scale);
+  fc_jw_key(w, "p90"), fc_jw_fixed(w, f->p90[h], c->scale);
+  fc_jw_key(w, "mean"), fc_jw_fixed(w, f->mean[h], c->scale);
   if (f->p2_5) {
-    fc_buf_puts(b, ",\"p2_5\":");
-    fc_buf_json_fixed(b, f->p2_5[h], c->scale);
-    fc_buf_puts(b, ",\"p97_5\":");
-    fc_buf_json_fixed(b, f->p97_5[h], c->scale);
+    fc_jw_key(w, "p2_5"), fc_jw_fixed(w, f->p2_5[h], c->scale);
+    fc_jw_key(w, "p97_5"), fc_jw_fixed(w, f->p97_5[h], c->scale);
   }
-  fc_buf_putc(b, '}');
+  fc_jw_end(w);
 }
 
-static void write_importance(fc_buf *b, const fc_cashflow *c, const fc_cashflow_flow *f) {
-  fc_buf_putc(b, '[');
+static void write_importance(fc_jw *w, const fc_cashflow *c, const fc_cashflow_flow *f) {
+  fc_jw_array(w);
   for (size_t k = 0; k < c->n_features; k++) {
-    if (k) fc_buf_putc(b, ',');
-    fc_buf_puts(b, "{\"feature\":");
-    fc_buf_json_str(b, f->importance[k].feature);
-    fc_buf_puts(b, ",\"gain_share\":");
-    fc_buf_json_fixed(b, f->importance[k].share, 4);
-    fc_buf_putc(b, '}');
+    fc_jw_object(w);
+    fc_jw_key(w, "feature"), fc_jw_str(w, f->importance[k].feature);
+    fc_jw_key(w, "gain_share"), fc_jw_fixed(w, f->importance[k].share, 4);
+    fc_jw_end(w);
   }
-  fc_buf_putc(b, ']');
+  fc_jw_end(w);
+}
+
+static void write_model(fc_jw *w, const fc_cashflow *c) {
+  fc_jw_key(w, "model"), fc_jw_object(w);
+  fc_jw_key(w, "name"), fc_jw_str(w, "gbdt-quantile-direct");
+  fc_jw_key(w, "version"), fc_jw_int(w, FC_CASHFLOW_MODEL_VERSION);
+  fc_jw_key(w, "history_steps"), fc_jw_int(w, (long long)c->history);
+  fc_jw_key(w, "train_rows"), fc_jw_int(w, (long long)c->train_rows);
+  fc_jw_end(w);
 }
 
 int fc_cashflow_write_json(const fc_cashflow *c, fc_buf *b) {
   char ts[FC_TIME_STR];
-  fc_buf_puts(b, "{\"tenant_id\":");
-  fc_buf_json_str(b, c->tenant_id);
-  fc_buf_puts(b, ",\"currency\":");
-  fc_buf_json_str(b, c->currency);
+  fc_jw w;
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "tenant_id"), fc_jw_str(&w, c->tenant_id);
+  fc_jw_key(&w, "currency"), fc_jw_str(&w, c->currency);
   fc_time_format(c->now, ts);
-  fc_buf_puts(b, ",\"as_of\":");
-  fc_buf_json_str(b, ts);
-  fc_buf_printf(b, ",\"step_seconds\":%lld,\"horizon\":%d,\"method\":", (long long)c->step, c->horizon);
-  fc_buf_json_str(b, fc_cashflow_method_name(c->method));
-  fc_buf_puts(b, ",\"message\":");
-  fc_buf_json_str(b, c->message);
-  fc_buf_printf(b,
-                ",\"model\":{\"name\":\"gbdt-quantile-direct\",\"version\":%d,\"history_steps\":%zu,"
-                "\"train_rows\":%zu},\"steps\":[",
-                FC_CASHFLOW_MODEL_VERSION, c->history, c->train_rows);
+  fc_jw_key(&w, "as_of"), fc_jw_str(&w, ts);
+  fc_jw_key(&w, "step_seconds"), fc_jw_int(&w, (long long)c->step);
+  fc_jw_key(&w, "horizon"), fc_jw_int(&w, c->horizon);
+  fc_jw_key(&w, "method"), fc_jw_str(&w, fc_cashflow_method_name(c->method));
+  fc_jw_key(&w, "message"), fc_jw_str(&w, c->message);
+  write_model(&w, c);
+  fc_jw_key(&w, "steps"), fc_jw_array(&w);
   for (size_t h = 0; h < (size_t)c->horizon; h++) {
-    if (h) fc_buf_putc(b, ',');
     fc_time_format(c->now + (int64_t)h * c->step, ts);
-    fc_buf_printf(b, "{\"step\":%zu,\"start\":", h + 1);
-    fc_buf_json_str(b, ts);
-    fc_buf_puts(b, ",\"outflow\":");
-    write_flow(b, c, &c->out, h);
-    fc_buf_puts(b, ",\"inflow\":");
-    write_flow(b, c, &c->in, h);
-    fc_buf_putc(b, '}');
+    fc_jw_object(&w);
+    fc_jw_key(&w, "step"), fc_jw_int(&w, (long long)h + 1);
+    fc_jw_key(&w, "start"), fc_jw_str(&w, ts);
+    fc_jw_key(&w, "outflow"), write_flow(&w, c, &c->out, h);
+    fc_jw_key(&w, "inflow"), write_flow(&w, c, &c->in, h);
+    fc_jw_end(&w);
   }
-  fc_buf_puts(b, "],\"importance\":{\"outflow\":");
-  write_importance(b, c, &c->out);
-  fc_buf_puts(b, ",\"inflow\":");
-  write_importance(b, c, &c->in);
-  fc_buf_puts(b, "}}\n");
-  return fc_buf_failed(b) ? FC_ENOMEM : FC_OK;
+  fc_jw_end(&w);
+  fc_jw_key(&w, "importance"), fc_jw_object(&w);
+  fc_jw_key(&w, "outflow"), write_importance(&w, c, &c->out);
+  fc_jw_key(&w, "inflow"), write_importance(&w, c, &c->in);
+  fc_jw_end(&w);
+  fc_jw_end(&w);
+  fc_buf_putc(b, '\n');
+  return fc_jw_finish(&w);
 }

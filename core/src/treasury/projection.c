@@ -545,57 +545,68 @@ void fc_projection_destroy(fc_projection *p) {
 
 /* ---- JSON ---- */
 
-static void money_str(fc_buf *b, int64_t v, int scale) {
+static void money_str(fc_jw *w, int64_t v, int scale) {
   char s[FC_MONEY_STR_MAX];
   fc_money_format(v, scale, s, sizeof s);
-  fc_buf_json_str(b, s);
+  fc_jw_str(w, s);
 }
 
-static void time_str(fc_buf *b, int64_t t) {
+static void time_str(fc_jw *w, int64_t t) {
   char s[FC_TIME_STR];
   if (t == FC_TIME_NONE) {
-    fc_buf_puts(b, "null");
+    fc_jw_null(w);
     return;
   }
   fc_time_format(t, s);
-  fc_buf_json_str(b, s);
+  fc_jw_str(w, s);
 }
 
 const char *const fc_path_fields[10] = {"p10",          "p50",          "p90",           "scheduled_out",
                                         "scheduled_in", "stream_drain", "predicted_out", "predicted_in",
                                         "p2_5",         "p97_5"};
 
-int fc_projection_write_drivers(const fc_currency_projection *c, fc_buf *b) {
-  fc_buf_putc(b, '[');
+static void write_drivers(fc_jw *w, const fc_currency_projection *c) {
+  fc_jw_array(w);
   for (size_t i = 0; i < c->n_drivers; i++) {
     const fc_driver *d = &c->drivers[i];
-    fc_buf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
-    fc_buf_json_str(b, d->kind);
-    fc_buf_puts(b, ",\"id\":");
-    if (d->id[0]) fc_buf_json_str(b, d->id);
-    else fc_buf_puts(b, "null");
-    fc_buf_puts(b, ",\"amount\":");
-    money_str(b, d->amount, c->scale);
-    fc_buf_puts(b, ",\"at\":");
-    time_str(b, d->at);
-    fc_buf_puts(b, ",\"share\":");
-    fc_buf_json_fixed(b, d->share, 3);
-    fc_buf_puts(b, ",\"text\":");
-    fc_buf_json_str(b, d->text);
-    fc_buf_putc(b, '}');
+    fc_jw_object(w);
+    fc_jw_key(w, "kind"), fc_jw_str(w, d->kind);
+    fc_jw_key(w, "id"), fc_jw_str(w, d->id[0] ? d->id : NULL);
+    fc_jw_key(w, "amount"), money_str(w, d->amount, c->scale);
+    fc_jw_key(w, "at"), time_str(w, d->at);
+    fc_jw_key(w, "share"), fc_jw_fixed(w, d->share, 3);
+    fc_jw_key(w, "text"), fc_jw_str(w, d->text);
+    fc_jw_end(w);
   }
-  fc_buf_putc(b, ']');
-  return fc_buf_failed(b) ? FC_ENOMEM : FC_OK;
+  fc_jw_end(w);
+}
+
+int fc_projection_write_drivers(const fc_currency_projection *c, fc_buf *b) {
+  fc_jw w;
+  fc_jw_init(&w, b);
+  write_drivers(&w, c);
+  return fc_jw_finish(&w);
 }
 
 /* A probability with three decimals (null when NAN): 0.005 steps matter
  * for alert thresholds. */
-static void json_prob(fc_buf *b, double v) {
-  if (isnan(v)) fc_buf_puts(b, "null");
-  else fc_buf_json_fixed(b, v, 3);
+static void json_prob(fc_jw *w, double v) {
+  if (isnan(v)) fc_jw_null(w);
+  else fc_jw_fixed(w, v, 3);
 }
 
-static void write_stream(fc_buf *b, const fc_stream_runway *sr, int scale) {
+/* {"24h":p,"48h":p,...} over the depletion horizons. */
+static void json_probs(fc_jw *w, const double *p) {
+  fc_jw_object(w);
+  for (int j = 0; j < 4; j++) {
+    char key[8];
+    snprintf(key, sizeof key, "%dh", depletion_hours[j]);
+    fc_jw_key(w, key), json_prob(w, p[j]);
+  }
+  fc_jw_end(w);
+}
+
+static void write_stream(fc_jw *w, const fc_stream_runway *sr, int scale) {
   const fc_runway *r = &sr->runway;
   char rate[FC_DECIMAL_STR_MAX];
   /* As many decimals as the answer always had (scale + 6), more when the
@@ -603,134 +614,125 @@ static void write_stream(fc_buf *b, const fc_stream_runway *sr, int scale) {
   if (fc_decimal_format(sr->stream.flow_rate, FC__MIN(scale + FC_RATE_EXTRA_DIGITS, FC_DECIMAL_DIGITS_MAX), rate,
                         sizeof rate) < 0)
     rate[0] = '\0';
-  fc_buf_puts(b, "{\"id\":");
-  fc_buf_json_str(b, sr->stream.id);
-  fc_buf_puts(b, ",\"status\":");
-  fc_buf_json_str(b, fc_stream_status_name(sr->stream.status));
-  fc_buf_puts(b, ",\"flow_rate_per_second\":");
-  fc_buf_json_str(b, rate);
-  fc_buf_puts(b, ",\"remaining\":");
-  money_str(b, r->remaining, scale);
-  fc_buf_puts(b, ",\"hours_until_depleted\":");
-  if (isfinite(r->hours_until_depleted)) fc_buf_json_fixed(b, r->hours_until_depleted, 2);
-  else fc_buf_puts(b, "null");
-  fc_buf_puts(b, ",\"runway_status\":");
-  fc_buf_json_str(b, fc_runway_status_name(r->status));
-  fc_buf_puts(b, ",\"seconds_since_last_pause\":");
-  if (r->seconds_since_last_pause >= 0) fc_buf_printf(b, "%lld", (long long)r->seconds_since_last_pause);
-  else fc_buf_puts(b, "null");
-  fc_buf_putc(b, '}');
+  fc_jw_object(w);
+  fc_jw_key(w, "id"), fc_jw_str(w, sr->stream.id);
+  fc_jw_key(w, "status"), fc_jw_str(w, fc_stream_status_name(sr->stream.status));
+  fc_jw_key(w, "flow_rate_per_second"), fc_jw_str(w, rate);
+  fc_jw_key(w, "remaining"), money_str(w, r->remaining, scale);
+  fc_jw_key(w, "hours_until_depleted");
+  if (isfinite(r->hours_until_depleted)) fc_jw_fixed(w, r->hours_until_depleted, 2);
+  else fc_jw_null(w);
+  fc_jw_key(w, "runway_status"), fc_jw_str(w, fc_runway_status_name(r->status));
+  fc_jw_key(w, "seconds_since_last_pause");
+  if (r->seconds_since_last_pause >= 0) fc_jw_int(w, (long long)r->seconds_since_last_pause);
+  else fc_jw_null(w);
+  fc_jw_end(w);
 }
 
-static void write_currency(fc_buf *b, const fc_currency_projection *c) {
-  fc_buf_puts(b, "{\"currency\":");
-  fc_buf_json_str(b, c->currency);
-  fc_buf_puts(b, ",\"current_balance\":");
-  money_str(b, c->balance, c->scale);
-  fc_buf_puts(b, ",\"rule\":{\"scheduled_outflows\":");
-  money_str(b, c->scheduled_out, c->scale);
-  fc_buf_puts(b, ",\"scheduled_inflows\":");
-  money_str(b, c->scheduled_in, c->scale);
-  fc_buf_puts(b, ",\"stream_drain\":");
-  money_str(b, c->stream_drain, c->scale);
-  fc_buf_puts(b, ",\"projected_balance\":");
-  money_str(b, c->projected, c->scale);
-  fc_buf_puts(b, "},\"path\":[");
+static void write_rule(fc_jw *w, const fc_currency_projection *c) {
+  fc_jw_key(w, "rule"), fc_jw_object(w);
+  fc_jw_key(w, "scheduled_outflows"), money_str(w, c->scheduled_out, c->scale);
+  fc_jw_key(w, "scheduled_inflows"), money_str(w, c->scheduled_in, c->scale);
+  fc_jw_key(w, "stream_drain"), money_str(w, c->stream_drain, c->scale);
+  fc_jw_key(w, "projected_balance"), money_str(w, c->projected, c->scale);
+  fc_jw_end(w);
+}
+
+static void write_path(fc_jw *w, const fc_currency_projection *c) {
+  fc_jw_key(w, "path"), fc_jw_array(w);
   for (size_t k = 0; k < c->n_path; k++) {
     const fc_path_point *pt = &c->path[k];
-    if (k) fc_buf_putc(b, ',');
-    fc_buf_printf(b, "{\"hour\":%d,\"at\":", pt->hour);
-    time_str(b, pt->at);
     const double v[] = {pt->p10,          pt->p50,           pt->p90,          pt->scheduled_out, pt->scheduled_in,
                         pt->stream_drain, pt->predicted_out, pt->predicted_in, pt->p2_5,          pt->p97_5};
-    fc_buf_json_fields(b, fc_path_fields, v, sizeof v / sizeof v[0], c->scale);
-    fc_buf_putc(b, '}');
+    fc_jw_object(w);
+    fc_jw_key(w, "hour"), fc_jw_int(w, pt->hour);
+    fc_jw_key(w, "at"), time_str(w, pt->at);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) fc_jw_key(w, fc_path_fields[i]), fc_jw_fixed(w, v[i], c->scale);
+    fc_jw_end(w);
   }
-  fc_buf_puts(b, "],\"depletion\":{\"floor\":");
-  money_str(b, c->floor, c->scale);
-  fc_buf_puts(b, ",\"probability\":{");
-  for (int j = 0; j < 4; j++) {
-    fc_buf_printf(b, "%s\"%dh\":", j ? "," : "", depletion_hours[j]);
-    json_prob(b, c->p_below[j]);
-  }
-  fc_buf_puts(b, "},\"expected_at\":");
-  time_str(b, c->expected_at);
-  fc_buf_puts(b, ",\"risk\":");
-  fc_buf_json_str(b, c->risk);
-  fc_buf_puts(b, ",\"probability_raw\":");
-  if (isnan(c->p_raw[1]) && isnan(c->p_raw[0])) {
-    fc_buf_puts(b, "null");
-  } else {
-    fc_buf_putc(b, '{');
-    for (int j = 0; j < 4; j++) {
-      fc_buf_printf(b, "%s\"%dh\":", j ? "," : "", depletion_hours[j]);
-      json_prob(b, c->p_raw[j]);
-    }
-    fc_buf_putc(b, '}');
-  }
-  fc_buf_puts(b, ",\"time_to_breach_hours\":{");
+  fc_jw_end(w);
+}
+
+static void write_depletion(fc_jw *w, const fc_currency_projection *c) {
+  static const char *q[3] = {"p10", "p50", "p90"};
+  fc_jw_key(w, "depletion"), fc_jw_object(w);
+  fc_jw_key(w, "floor"), money_str(w, c->floor, c->scale);
+  fc_jw_key(w, "probability"), json_probs(w, c->p_below);
+  fc_jw_key(w, "expected_at"), time_str(w, c->expected_at);
+  fc_jw_key(w, "risk"), fc_jw_str(w, c->risk);
+  fc_jw_key(w, "probability_raw");
+  if (isnan(c->p_raw[1]) && isnan(c->p_raw[0])) fc_jw_null(w);
+  else json_probs(w, c->p_raw);
+  fc_jw_key(w, "time_to_breach_hours"), fc_jw_object(w);
   for (int j = 0; j < 3; j++) {
-    static const char *q[3] = {"p10", "p50", "p90"};
-    fc_buf_printf(b, "%s\"%s\":", j ? "," : "", q[j]);
-    if (isnan(c->breach_hours[j])) fc_buf_puts(b, "null");
-    else fc_buf_json_fixed(b, c->breach_hours[j], 0);
+    fc_jw_key(w, q[j]);
+    if (isnan(c->breach_hours[j])) fc_jw_null(w);
+    else fc_jw_fixed(w, c->breach_hours[j], 0);
   }
-  fc_buf_puts(b, "},\"drivers\":");
-  fc_projection_write_drivers(c, b);
-  fc_buf_puts(b, "},\"streams\":[");
-  for (size_t i = 0; i < c->n_streams; i++) {
-    if (i) fc_buf_putc(b, ',');
-    write_stream(b, &c->streams[i], c->scale);
-  }
-  fc_buf_puts(b, "],\"model\":{\"name\":");
-  fc_buf_json_str(b, c->model_name);
-  fc_buf_printf(b, ",\"version\":%d,\"backtest\":{\"mae_48h\":", c->model_version);
-  if (c->has_backtest) {
-    fc_buf_json_fixed(b, c->backtest_mae_48h, c->scale);
-    fc_buf_puts(b, ",\"coverage_80\":");
-    fc_buf_json_fixed(b, c->backtest_coverage_80, 3);
-  } else {
-    fc_buf_puts(b, "null,\"coverage_80\":null");
-  }
-  fc_buf_putc(b, '}');
-  if (c->model_extra) fc_buf_puts(b, c->model_extra);
-  fc_buf_puts(b, "}}");
+  fc_jw_end(w);
+  fc_jw_key(w, "drivers"), write_drivers(w, c);
+  fc_jw_end(w);
+}
+
+static void write_model(fc_jw *w, const fc_currency_projection *c) {
+  fc_jw_key(w, "model"), fc_jw_object(w);
+  fc_jw_key(w, "name"), fc_jw_str(w, c->model_name);
+  fc_jw_key(w, "version"), fc_jw_int(w, c->model_version);
+  fc_jw_key(w, "backtest"), fc_jw_object(w);
+  fc_jw_key(w, "mae_48h");
+  if (c->has_backtest) fc_jw_fixed(w, c->backtest_mae_48h, c->scale);
+  else fc_jw_null(w);
+  fc_jw_key(w, "coverage_80");
+  if (c->has_backtest) fc_jw_fixed(w, c->backtest_coverage_80, 3);
+  else fc_jw_null(w);
+  fc_jw_end(w);
+  /* The method's own members, already in ",\"key\":value" form (projection.h). */
+  if (c->model_extra) fc_buf_puts(w->b, c->model_extra);
+  fc_jw_end(w);
+}
+
+static void write_currency(fc_jw *w, const fc_currency_projection *c) {
+  fc_jw_object(w);
+  fc_jw_key(w, "currency"), fc_jw_str(w, c->currency);
+  fc_jw_key(w, "current_balance"), money_str(w, c->balance, c->scale);
+  write_rule(w, c);
+  write_path(w, c);
+  write_depletion(w, c);
+  fc_jw_key(w, "streams"), fc_jw_array(w);
+  for (size_t i = 0; i < c->n_streams; i++) write_stream(w, &c->streams[i], c->scale);
+  fc_jw_end(w);
+  write_model(w, c);
+  fc_jw_end(w);
+}
+
+static void write_recommendation(fc_jw *w, const fc_recommendation *r) {
+  fc_jw_object(w);
+  fc_jw_key(w, "from_currency"), fc_jw_str(w, r->from_currency);
+  fc_jw_key(w, "to_currency"), fc_jw_str(w, r->to_currency);
+  fc_jw_key(w, "amount"), money_str(w, r->amount, r->from_scale);
+  fc_jw_key(w, "by"), time_str(w, r->by);
+  fc_jw_key(w, "reason"), fc_jw_str(w, r->reason);
+  fc_jw_key(w, "probability_before"), json_prob(w, r->p_before);
+  fc_jw_key(w, "probability_after"), json_prob(w, r->p_after);
+  fc_jw_key(w, "target_probability"), json_prob(w, r->target);
+  fc_jw_end(w);
 }
 
 int fc_projection_write_json(const fc_projection *p, fc_buf *b) {
-  fc_buf_puts(b, "{\"tenant_id\":");
-  fc_buf_json_str(b, p->tenant_id);
-  fc_buf_puts(b, ",\"as_of\":");
-  time_str(b, p->as_of);
-  fc_buf_printf(b, ",\"horizon_hours\":%d,\"method\":", p->horizon_hours);
-  fc_buf_json_str(b, p->method);
-  fc_buf_puts(b, ",\"currencies\":[");
-  for (size_t i = 0; i < p->n_currencies; i++) {
-    if (i) fc_buf_putc(b, ',');
-    write_currency(b, &p->currencies[i]);
-  }
-  fc_buf_puts(b, "],\"recommendations\":[");
-  for (size_t i = 0; i < p->n_recommendations; i++) {
-    const fc_recommendation *r = &p->recommendations[i];
-    if (i) fc_buf_putc(b, ',');
-    fc_buf_puts(b, "{\"from_currency\":");
-    fc_buf_json_str(b, r->from_currency);
-    fc_buf_puts(b, ",\"to_currency\":");
-    fc_buf_json_str(b, r->to_currency);
-    fc_buf_puts(b, ",\"amount\":");
-    money_str(b, r->amount, r->from_scale);
-    fc_buf_puts(b, ",\"by\":");
-    time_str(b, r->by);
-    fc_buf_puts(b, ",\"reason\":");
-    fc_buf_json_str(b, r->reason);
-    fc_buf_puts(b, ",\"probability_before\":");
-    json_prob(b, r->p_before);
-    fc_buf_puts(b, ",\"probability_after\":");
-    json_prob(b, r->p_after);
-    fc_buf_puts(b, ",\"target_probability\":");
-    json_prob(b, r->target);
-    fc_buf_putc(b, '}');
-  }
-  fc_buf_puts(b, "]}\n");
-  return fc_buf_failed(b) ? FC_ENOMEM : FC_OK;
+  fc_jw w;
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "tenant_id"), fc_jw_str(&w, p->tenant_id);
+  fc_jw_key(&w, "as_of"), time_str(&w, p->as_of);
+  fc_jw_key(&w, "horizon_hours"), fc_jw_int(&w, p->horizon_hours);
+  fc_jw_key(&w, "method"), fc_jw_str(&w, p->method);
+  fc_jw_key(&w, "currencies"), fc_jw_array(&w);
+  for (size_t i = 0; i < p->n_currencies; i++) write_currency(&w, &p->currencies[i]);
+  fc_jw_end(&w);
+  fc_jw_key(&w, "recommendations"), fc_jw_array(&w);
+  for (size_t i = 0; i < p->n_recommendations; i++) write_recommendation(&w, &p->recommendations[i]);
+  fc_jw_end(&w);
+  fc_jw_end(&w);
+  fc_buf_putc(b, '\n');
+  return fc_jw_finish(&w);
 }

@@ -330,39 +330,43 @@ typedef struct jitem {
 
 static void json_leaf(fc_buf *b, const fc_gbdt *m, size_t t, uint32_t leaf) {
   size_t g = m->leaf_begin[t] + leaf;
-  fc_buf_printf(b, "{\"leaf\":%u,\"value\":", leaf);
-  fc_buf_json_num(b, m->leaf_value[g]);
-  fc_buf_puts(b, ",\"count\":");
-  fc_buf_json_num(b, m->leaf_count[g]);
-  fc_buf_putc(b, '}');
+  fc_jw w;
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "leaf"), fc_jw_int(&w, leaf);
+  fc_jw_key(&w, "value"), fc_jw_num(&w, m->leaf_value[g]);
+  fc_jw_key(&w, "count"), fc_jw_num(&w, m->leaf_count[g]);
+  fc_jw_end(&w);
 }
 
+static void json_categories(fc_jw *w, const fc_gbdt *m, const fc__gbdt_node *n) {
+  const uint64_t *bits = m->cat_bits + (size_t)(n->meta >> 2) * FC__CAT_WORDS;
+  fc_jw_key(w, "categories_left"), fc_jw_array(w);
+  for (int c = 0; c < 64 * FC__CAT_WORDS; c++)
+    if ((bits[c >> 6] >> (c & 63)) & 1u) fc_jw_int(w, c);
+  fc_jw_end(w);
+}
+
+/* A split node's object up to its "left" key. Trees nest deeper than the
+ * JSON writer's stack, so the node's own writer stops there and the walk
+ * (json_tree) writes the children and closes the object. */
 static void json_node_head(fc_buf *b, const fc_gbdt *m, size_t t, int32_t i) {
   size_t g = m->node_begin[t] + (size_t)i;
   const fc__gbdt_node *n = &m->nodes[g];
-  fc_buf_puts(b, "{\"split\":");
-  fc_buf_json_str(b, m->names[n->feat]);
-  fc_buf_printf(b, ",\"feature\":%d,", n->feat);
+  fc_jw w;
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "split"), fc_jw_str(&w, m->names[n->feat]);
+  fc_jw_key(&w, "feature"), fc_jw_int(&w, n->feat);
   if (n->meta & FC__NODE_CAT) {
-    const uint64_t *bits = m->cat_bits + (size_t)(n->meta >> 2) * FC__CAT_WORDS;
-    int first = 1;
-    fc_buf_puts(b, "\"categories_left\":[");
-    for (int c = 0; c < 64 * FC__CAT_WORDS; c++)
-      if ((bits[c >> 6] >> (c & 63)) & 1u) {
-        fc_buf_printf(b, first ? "%d" : ",%d", c);
-        first = 0;
-      }
-    fc_buf_puts(b, "]");
+    json_categories(&w, m, n);
   } else {
-    fc_buf_puts(b, "\"threshold\":");
-    fc_buf_json_num(b, n->thr);
-    fc_buf_puts(b, (n->meta & FC__NODE_DEFAULT_LEFT) ? ",\"missing\":\"left\"" : ",\"missing\":\"right\"");
+    fc_jw_key(&w, "threshold"), fc_jw_num(&w, n->thr);
+    fc_jw_key(&w, "missing"), fc_jw_str(&w, (n->meta & FC__NODE_DEFAULT_LEFT) ? "left" : "right");
   }
-  fc_buf_puts(b, ",\"gain\":");
-  fc_buf_json_num(b, m->node_gain[g]);
-  fc_buf_puts(b, ",\"count\":");
-  fc_buf_json_num(b, m->node_count[g]);
-  fc_buf_puts(b, ",\"left\":");
+  fc_jw_key(&w, "gain"), fc_jw_num(&w, m->node_gain[g]);
+  fc_jw_key(&w, "count"), fc_jw_num(&w, m->node_count[g]);
+  fc_jw_key(&w, "left");
 }
 
 /* Writes tree t depth-first with an explicit stack (no recursion, so a deep
@@ -385,7 +389,7 @@ static int json_tree(fc_buf *b, const fc_gbdt *m, size_t t, jitem *stack) {
       stack[sp++].ref = 0;
       stack[sp].text = NULL;
       stack[sp++].ref = n->right;
-      stack[sp].text = ",\"right\":";
+      stack[sp].text = ",\"right\":"; /* the one key the walk writes: after the left subtree */
       stack[sp++].ref = 0;
       stack[sp].text = NULL;
       stack[sp++].ref = n->left;
@@ -394,44 +398,51 @@ static int json_tree(fc_buf *b, const fc_gbdt *m, size_t t, jitem *stack) {
   return FC_OK;
 }
 
+/* format, version, the objective and its parameter, link, base score,
+ * learning rate and the features. */
+static void json_head(fc_jw *w, const fc_gbdt *m) {
+  fc_jw_key(w, "format"), fc_jw_str(w, "floatcast-gbdt");
+  fc_jw_key(w, "version"), fc_jw_int(w, FC_GBDT_FORMAT_VERSION);
+  fc_jw_key(w, "objective"), fc_jw_str(w, fc_gbdt_objective_name(m->objective));
+  if (m->objective == FC_GBDT_QUANTILE) fc_jw_key(w, "alpha"), fc_jw_num(w, m->alpha);
+  else if (m->objective == FC_GBDT_HUBER) fc_jw_key(w, "huber_delta"), fc_jw_num(w, m->huber_delta);
+  else if (m->objective == FC_GBDT_TWEEDIE) fc_jw_key(w, "tweedie_power"), fc_jw_num(w, m->tweedie_power);
+  fc_jw_key(w, "link");
+  fc_jw_str(w, (m->objective == FC_GBDT_POISSON || m->objective == FC_GBDT_TWEEDIE) ? "log" : "identity");
+  fc_jw_key(w, "base_score"), fc_jw_num(w, m->base_score);
+  fc_jw_key(w, "learning_rate"), fc_jw_num(w, m->learning_rate);
+  fc_jw_key(w, "features"), fc_jw_array(w);
+  for (size_t f = 0; f < m->nfeat; f++) {
+    fc_jw_object(w);
+    fc_jw_key(w, "name"), fc_jw_str(w, m->names[f]);
+    fc_jw_key(w, "categorical"), fc_jw_bool(w, m->is_cat[f]);
+    fc_jw_end(w);
+  }
+  fc_jw_end(w);
+}
+
 int fc_gbdt_dump_json(const fc_gbdt *m, fc_buf *b, fc_err *err) {
   size_t maxn = 0;
   jitem *stack;
+  fc_jw w;
   if (m == NULL || b == NULL) return fc__err(err, FC_EINVAL, "gbdt dump: NULL argument");
   for (size_t t = 0; t < m->ntrees; t++) maxn = FC__MAX(maxn, (size_t)(m->node_begin[t + 1] - m->node_begin[t]));
   if ((stack = fc__mallocarray(3 * maxn + 4, sizeof *stack)) == NULL)
     return fc__err(err, FC_ENOMEM, "gbdt dump: out of memory");
-  fc_buf_printf(b, "{\"format\":\"floatcast-gbdt\",\"version\":%d,\"objective\":", FC_GBDT_FORMAT_VERSION);
-  fc_buf_json_str(b, fc_gbdt_objective_name(m->objective));
-  if (m->objective == FC_GBDT_QUANTILE) {
-    fc_buf_puts(b, ",\"alpha\":");
-    fc_buf_json_num(b, m->alpha);
-  } else if (m->objective == FC_GBDT_HUBER) {
-    fc_buf_puts(b, ",\"huber_delta\":");
-    fc_buf_json_num(b, m->huber_delta);
-  } else if (m->objective == FC_GBDT_TWEEDIE) {
-    fc_buf_puts(b, ",\"tweedie_power\":");
-    fc_buf_json_num(b, m->tweedie_power);
-  }
-  fc_buf_puts(b, ",\"link\":");
-  fc_buf_puts(b, (m->objective == FC_GBDT_POISSON || m->objective == FC_GBDT_TWEEDIE) ? "\"log\"" : "\"identity\"");
-  fc_buf_puts(b, ",\"base_score\":");
-  fc_buf_json_num(b, m->base_score);
-  fc_buf_puts(b, ",\"learning_rate\":");
-  fc_buf_json_num(b, m->learning_rate);
-  fc_buf_puts(b, ",\"features\":[");
-  for (size_t f = 0; f < m->nfeat; f++) {
-    fc_buf_puts(b, f ? ",{\"name\":" : "{\"name\":");
-    fc_buf_json_str(b, m->names[f]);
-    fc_buf_puts(b, m->is_cat[f] ? ",\"categorical\":true}" : ",\"categorical\":false}");
-  }
-  fc_buf_printf(b, "],\"num_trees\":%zu,\"trees\":[", m->ntrees);
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  json_head(&w, m);
+  fc_jw_key(&w, "num_trees"), fc_jw_int(&w, (long long)m->ntrees);
+  fc_jw_key(&w, "trees"), fc_jw_array(&w);
   for (size_t t = 0; t < m->ntrees; t++) {
-    fc_buf_puts(b, t ? ",\n" : "\n");
+    fc_jw_value(&w); /* each tree on its own line */
+    fc_buf_putc(b, '\n');
     json_tree(b, m, t, stack);
   }
-  fc_buf_puts(b, "]}\n");
+  fc_jw_end(&w);
+  fc_jw_end(&w);
+  fc_buf_putc(b, '\n');
   fc__free(stack);
-  if (fc_buf_failed(b)) return fc__err(err, FC_ENOMEM, "gbdt dump: out of memory");
+  if (fc_jw_finish(&w) != FC_OK) return fc__err(err, FC_ENOMEM, "gbdt dump: out of memory");
   return FC_OK;
 }
