@@ -160,11 +160,20 @@ async function run(req) {
 // horizon change: after every what-if (floors, payments) the work ahead made
 // the next what-if wait for it on a loaded machine (floors median 3 -> 6 ms
 // in the worker, p90 36 ms waiting to start) and served nothing.
+// Until the first horizon change (after each answer, once nothing is
+// queued: sign-in's answers, or what-ifs before any move) it projects the
+// SWEEP hours either side of the horizon on screen, nearest first: the
+// first move from the default is as often a jump (typed, or a click on the
+// slider's track) as a step, and it was the slowest what-if of a series
+// (page_trace: the worker projected it while the main thread waited). Any
+// request empties the queue, so this costs a user who acts at once nothing
+// but the one projection already started.
 // Same data, same options, same bytes (the module is deterministic): the
 // answer is the one computing it now would give. Rule only: an ML projection
 // is 30-40 ms and would evict the module's simulated paths of the horizon on
-// screen. Kept per data (a new data set starts afresh), the last 16 texts.
-const ahead = { data: null, texts: new Map(), queue: [], lastHorizon: null, timer: 0 };
+// screen. Kept per data (a new data set starts afresh), the last KEEP texts.
+const SWEEP = 12, KEEP = 2 * SWEEP + 8;
+const ahead = { data: null, texts: new Map(), queue: [], lastHorizon: null, moved: false, timer: 0 };
 const isRule = (options) => !options.method || options.method === 'rule';
 
 function projectText(data, options) {
@@ -178,19 +187,28 @@ function projectText(data, options) {
   if (json === undefined) json = fc.projectJSON(data, options);
   ahead.texts.delete(key);
   ahead.texts.set(key, json); // the newest last
-  if (ahead.texts.size > 16) ahead.texts.delete(ahead.texts.keys().next().value);
+  if (ahead.texts.size > KEEP) ahead.texts.delete(ahead.texts.keys().next().value);
   return json;
 }
 
 function lookAhead(data, options, baseline) {
   ahead.queue = [];
-  if (!isRule(options) || data !== ahead.data) return;
+  if (!isRule(options)) return;
+  // The first answer read the whole data; later ones project its short copy
+  // (dataFor): texts kept for the one are no answer for the other.
+  if (data !== ahead.data) {
+    ahead.data = data;
+    ahead.texts.clear();
+  }
   const h = options.horizon_hours, last = ahead.lastHorizon;
   ahead.lastHorizon = h;
-  if (last === null || h === last) return;
-  const dir = h > last ? 1 : -1;
+  if (last !== null && h !== last) ahead.moved = true;
+  if (ahead.moved && h === last) return;
+  const dir = last === null || h > last ? 1 : -1;
   const { scenario, ...plain } = options;
-  for (const next of [h + dir, h - dir, h + 2 * dir]) {
+  const around = [];
+  if (!ahead.moved) for (let d = 1; d <= SWEEP; d++) around.push(h - d, h + d);
+  for (const next of ahead.moved ? [h + dir, h - dir, h + 2 * dir] : around) {
     if (next < 1 || next > 720) continue;
     ahead.queue.push({ ...options, horizon_hours: next });
     if (baseline) ahead.queue.push({ ...plain, horizon_hours: next });
