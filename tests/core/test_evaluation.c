@@ -269,6 +269,45 @@ TEST(anchor_takes_half_the_weight) {
   fc_forecast_free(&g);
 }
 
+/* WEIGHT's power: kept members weigh 1/MASE^power, so two members' weights
+ * are in the inverse ratio of their validations to that power; power 0 is
+ * the equal mean and top cuts the worst (ensemble-neural: power 5, all
+ * members). */
+TEST(weight_power_and_top) {
+  double y[24 * 20];
+  const double lv[1] = {80}, powers[3] = {2, 5, 0};
+  fc_rng r;
+  fc_forecast f;
+  fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
+  fc_ensemble_report rep;
+  fc_model_params p = season24(), q = fc_model_defaults();
+  fc_rng_seed(&r, 10);
+  for (size_t t = 0; t < 480; t++) y[t] = 50 + 10 * sin(2 * PI * (double)t / 24) + 2 * fc_rng_normal(&r);
+  ep.nmembers = 0;
+  ep.mode = FC_ENSEMBLE_WEIGHT;
+  ep.top = 3;
+  ASSERT_NEAR(ep.power, 2, 0); /* the default */
+  ASSERT_OK(fc_ensemble_add(&ep, "naive", &q, NULL));
+  ASSERT_OK(fc_ensemble_add(&ep, "theta", &p, NULL));
+  ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL));
+  ASSERT_OK(fc_forecast_init(&f, 24, lv, 1, NULL));
+  for (int k = 0; k < 3; k++) {
+    ep.power = powers[k];
+    ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &rep, NULL));
+    for (int j = 0; j < 3; j++) ASSERT(isfinite(rep.validation[j]) && rep.weight[j] > 0);
+    ASSERT(rep.validation[0] != rep.validation[2]);
+    ASSERT_NEAR(rep.weight[0] / rep.weight[2], pow(rep.validation[2] / rep.validation[0], powers[k]), 1e-9);
+    ASSERT_NEAR(rep.weight[0] + rep.weight[1] + rep.weight[2], 1, 1e-12);
+  }
+  ASSERT_NEAR(rep.weight[1], 1.0 / 3, 1e-12); /* power 0: equal */
+  ep.top = 2;                                 /* the worst member (naive on a daily cycle) is cut */
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &rep, NULL));
+  ASSERT(rep.validation[0] > rep.validation[1] && rep.validation[0] > rep.validation[2]);
+  ASSERT_NEAR(rep.weight[0], 0, 0);
+  ASSERT_NEAR(rep.weight[1], 0.5, 1e-12);
+  fc_forecast_free(&f);
+}
+
 TEST_LIST(T(backtest_origins), T(conformal_quantile), T(conformal_too_few_scores_for_the_level),
           T(ensemble_picks_the_right_model), T(readers), T(calibration_narrowing_and_holdout),
-          T(holdout_calibration_charges_the_selection), T(anchor_takes_half_the_weight))
+          T(holdout_calibration_charges_the_selection), T(anchor_takes_half_the_weight), T(weight_power_and_top))
