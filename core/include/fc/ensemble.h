@@ -45,6 +45,12 @@ typedef struct fc_ensemble_params {
    * fc_ensemble_defaults sets 2. Higher powers move toward the best
    * member alone; ensemble-neural uses 5 over all members (forecaster.c). */
   double power;
+  /* 1 = per series, WEIGHT's combination or the best member alone,
+   * whichever forecast the backtest origins better with each origin held
+   * out of its own weights (needs WEIGHT and 2+ origins). On intermittent
+   * series averaging costs sMAPE at every zero and selection wins; on
+   * smooth ones the weights win (ensemble-neural: docs/benchmarks.md). */
+  int choose;
   int conformal; /* 1 = calibrate intervals from the backtest */
   /* 1 = members that choose a structure (ARIMA orders, ETS letters) choose
    * it once on the whole history; the backtest refits their coefficients

@@ -135,6 +135,37 @@ static void holdout_weights(const fc_backtest_result *bt, const double *v, size_
   }
 }
 
+/* Total absolute error, over the backtest origins, of the combination
+ * ep's rule makes with each origin held out of its weights; NAN if out of
+ * memory. */
+static double holdout_error(const fc_backtest_result *bt, const double *v, size_t nm, const fc_ensemble_params *ep) {
+  size_t first = 0, no, h;
+  double *wk, e = 0;
+  while (!isfinite(v[first])) first++;
+  no = bt[first].norigins, h = bt[first].horizon;
+  if ((wk = fc__mallocarray(no * nm, sizeof *wk)) == NULL) return NAN;
+  holdout_weights(bt, v, nm, ep, wk);
+  for (size_t k = 0; k < no; k++)
+    for (size_t i = 0; i < h; i++) {
+      double mu = 0;
+      for (size_t j = 0; j < nm; j++)
+        if (wk[k * nm + j] != 0) mu += wk[k * nm + j] * bt[j].mean[k * h + i];
+      e += fabs(bt[first].actual[k * h + i] - mu);
+    }
+  fc__free(wk);
+  return e;
+}
+
+/* ep->choose: SELECT unless ep's weights did strictly better held out. */
+static int chosen_mode(const fc_backtest_result *bt, const double *v, size_t nm, const fc_ensemble_params *ep) {
+  fc_ensemble_params sel = *ep;
+  double es, ew;
+  sel.mode = FC_ENSEMBLE_SELECT;
+  es = holdout_error(bt, v, nm, &sel);
+  ew = holdout_error(bt, v, nm, ep);
+  return ew < es ? ep->mode : FC_ENSEMBLE_SELECT;
+}
+
 /* The ensemble's backtest forecasts for calibration: means from the
  * hold-out weights wk (one row per origin), sds from the final weights w,
  * since the calibrated multiplier scales the final members' sd. */
@@ -208,6 +239,7 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
   size_t nm = ep->nmembers, ok = 0, m_scale;
   int rc = FC_OK, nonneg, shared_origins = 1;
   fc_ensemble_report local;
+  fc_ensemble_params rule;
   if (rep == NULL) rep = &local;
   memset(rep, 0, sizeof *rep);
   memset(bt, 0, sizeof bt);
@@ -245,6 +277,16 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
       if (isfinite(v[j])) common = FC__MIN(common, bt[j].norigins);
     for (size_t j = 0; j < nm && common != SIZE_MAX; j++)
       if (isfinite(v[j]) && bt[j].norigins != common) shared_origins = 0;
+  }
+  if (ep->choose && ep->mode == FC_ENSEMBLE_WEIGHT && shared_origins && ep->holdout_calibration) {
+    size_t no = 0;
+    for (size_t j = 0; j < nm; j++)
+      if (isfinite(v[j])) no = bt[j].norigins;
+    if (no >= 2) {
+      rule = *ep;
+      rule.mode = chosen_mode(bt, v, nm, ep);
+      ep = &rule; /* weights and calibration follow the chosen rule */
+    }
   }
   ok = weights(v, nm, ep, shared_origins ? ep->mode : FC_ENSEMBLE_SELECT, shared_origins ? ep->anchor : 0, w);
   nonneg = ep->members[0].params.nonneg == 1 || (ep->members[0].params.nonneg == -1 && fc_series_is_nonneg(y, n));

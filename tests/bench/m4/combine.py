@@ -165,14 +165,33 @@ def forecast(members, nonneg, scale, rule):
             lo.append(max(mean[i] - half, 0.0) if nonneg else mean[i] - half)
             hi.append(mean[i] + half)
         bounds[lv] = (lo, hi)
-    return mean, bounds, w
+    return mean, bounds, w, holdout_mae(members, bt_mean, no)
+
+
+def holdout_mae(members, bt_mean, no):
+    """MAE of the combined backtest means made with each origin held out of
+    the weights: how the rule itself did on the validation origins."""
+    actual = next(m for m in members if m is not None)["bt_actual"]
+    return sum(abs(a - b) for a, b in zip(actual, bt_mean)) / (no * H)
+
+
+def forecast_meta(members, nonneg, scale, scheme):
+    """"auto<p>": per series, the best member alone or 1/MASE^p over all,
+    whichever did better on the validation origins with each origin held
+    out of its own weights."""
+    a = forecast(members, nonneg, scale, parse("sel"))
+    b = forecast(members, nonneg, scale, parse("w%stop%d" % (scheme[4:], len(members))))
+    return b if b[3] < a[3] else a
 
 
 def score(path, schemes, n2_smape, n2_mase):
     acc = {s: [0.0, 0.0, 0.0, 0.0, 0] for s in schemes}
     for actual, nonneg, scale, members in read_dump(path):
         for s in schemes:
-            mean, bounds, _ = forecast(members, nonneg, scale, parse(s))
+            if s.startswith("auto"):
+                mean, bounds, _, _ = forecast_meta(members, nonneg, scale, s)
+            else:
+                mean, bounds, _, _ = forecast(members, nonneg, scale, parse(s))
             a = acc[s]
             a[0] += 200.0 / H * sum(abs(x - f) / (abs(x) + abs(f)) for x, f in zip(actual, mean) if abs(x) + abs(f) > 0)
             a[1] += sum(abs(x - f) for x, f in zip(actual, mean)) / H / scale

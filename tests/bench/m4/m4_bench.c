@@ -140,6 +140,7 @@ static fc_ensemble_params build_ensemble(const char *name, const char *spec, con
   }
   if (strstr(spec, "+top=")) ep.top = strtoul(strstr(spec, "+top=") + 5, NULL, 10);
   if (strstr(spec, "+pow=")) ep.power = atof(strstr(spec, "+pow=") + 5);
+  if (strstr(spec, "+choose")) ep.choose = 1;
   if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
   if (strstr(spec, "+nofreeze")) ep.freeze = 0;
   if (strstr(spec, "+noholdout")) ep.holdout_calibration = 0;
@@ -155,7 +156,8 @@ static fc_ensemble_params build_ensemble(const char *name, const char *spec, con
  * on the selected member's own backtest), "+anchor" (with "+neural": the
  * net takes half the weight, the mode chooses the other half among the
  * rest), "+top=N" (members kept by "weighted"), "+pow=X" (their weights
- * 1/MASE^X, 2 by default), "+nofreeze" (ARIMA order search
+ * 1/MASE^X, 2 by default), "+choose" (per series those weights or the best
+ * alone, by held-out error), "+nofreeze" (ARIMA order search
  * at every origin), "+o6" (6 origins); or "cal:MODEL" (one model with
  * conformal intervals); anything else is a model-table row. */
 static int run(const char *name, const char *spec, const fc_model_params *p, const double *y, size_t n,
