@@ -16,7 +16,9 @@ and ensemble.c agree.
 
 SCHEME: w<p>top<k> (weights 1/MASE^p over the best k; p = 0 is the equal
 mean of the best k), med<k> (the median of the best k), sh<l>top<k>
-(1/MASE^2 weights shrunk to equal by l in [0, 1]), sel (the best alone).
+(1/MASE^2 weights shrunk to equal by l in [0, 1]), sel (the best alone),
+auto<p> (per series w<p> over all members or sel, whichever did better on
+the origins held out of their own weights: ensemble.c's `choose`).
 The OWA uses the naive2 row of the same bench run (pass its sMAPE, MASE).
 """
 import math
