@@ -14,7 +14,8 @@
  * --calibrate gives a single model conformal intervals too.
  * "neural" trains one global net (neural.h) on all the input's series,
  * then forecasts each from it; "ensemble-neural" adds that net to
- * ensemble-arima's members (cli_neural.c). --threads N forecasts N series
+ * ensemble-arima's members, all weighted by 1/MASE^5 or the best alone
+ * (ensemble.h's choose; cli_neural.c). --threads N forecasts N series
  * at once (and trains the net on N threads); the output does not depend
  * on N.
  * --freq states the step of ISO-timestamped long input (freq.h): each row

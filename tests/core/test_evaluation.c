@@ -269,6 +269,87 @@ TEST(anchor_takes_half_the_weight) {
   fc_forecast_free(&g);
 }
 
+/* WEIGHT's power: kept members weigh 1/MASE^power, so two members' weights
+ * are in the inverse ratio of their validations to that power; power 0 is
+ * the equal mean and top cuts the worst (ensemble-neural: power 5, all
+ * members). */
+TEST(weight_power_and_top) {
+  double y[24 * 20];
+  const double lv[1] = {80}, powers[3] = {2, 5, 0};
+  fc_rng r;
+  fc_forecast f;
+  fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
+  fc_ensemble_report rep;
+  fc_model_params p = season24(), q = fc_model_defaults();
+  fc_rng_seed(&r, 10);
+  for (size_t t = 0; t < 480; t++) y[t] = 50 + 10 * sin(2 * PI * (double)t / 24) + 2 * fc_rng_normal(&r);
+  ep.nmembers = 0;
+  ep.mode = FC_ENSEMBLE_WEIGHT;
+  ep.top = 3;
+  ASSERT_NEAR(ep.power, 2, 0); /* the default */
+  ASSERT_OK(fc_ensemble_add(&ep, "naive", &q, NULL));
+  ASSERT_OK(fc_ensemble_add(&ep, "theta", &p, NULL));
+  ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL));
+  ASSERT_OK(fc_forecast_init(&f, 24, lv, 1, NULL));
+  for (int k = 0; k < 3; k++) {
+    ep.power = powers[k];
+    ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &rep, NULL));
+    for (int j = 0; j < 3; j++) ASSERT(isfinite(rep.validation[j]) && rep.weight[j] > 0);
+    ASSERT(rep.validation[0] != rep.validation[2]);
+    ASSERT_NEAR(rep.weight[0] / rep.weight[2], pow(rep.validation[2] / rep.validation[0], powers[k]), 1e-9);
+    ASSERT_NEAR(rep.weight[0] + rep.weight[1] + rep.weight[2], 1, 1e-12);
+  }
+  ASSERT_NEAR(rep.weight[1], 1.0 / 3, 1e-12); /* power 0: equal */
+  ep.top = 2;                                 /* the worst member (naive on a daily cycle) is cut */
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &rep, NULL));
+  ASSERT(rep.validation[0] > rep.validation[1] && rep.validation[0] > rep.validation[2]);
+  ASSERT_NEAR(rep.weight[0], 0, 0);
+  ASSERT_NEAR(rep.weight[1], 0.5, 1e-12);
+  fc_forecast_free(&f);
+}
+
+/* choose: per series, WEIGHT's weights or the best member alone, by their
+ * held-out error on the backtest origins. With a member that is exact on
+ * every origin (seasonal naive on an integer daily sawtooth) selection's
+ * held-out error is 0, so it is chosen: the plain weights would give the
+ * other member a (tiny) share. Either way the weights are exactly one of
+ * the two rules'. */
+TEST(choose_between_weights_and_the_best) {
+  double y[24 * 20], n2[24 * 20];
+  const double lv[1] = {80};
+  fc_rng r;
+  fc_forecast f;
+  fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
+  fc_ensemble_report sel, wgt, chosen;
+  fc_model_params p = season24(), q = fc_model_defaults();
+  for (size_t t = 0; t < 480; t++) y[t] = (double)(t % 24);
+  ep.nmembers = 0;
+  ep.mode = FC_ENSEMBLE_WEIGHT;
+  ep.power = 5;
+  ASSERT_OK(fc_ensemble_add(&ep, "naive", &q, NULL));
+  ASSERT_OK(fc_ensemble_add(&ep, "snaive", &p, NULL));
+  ASSERT_OK(fc_forecast_init(&f, 24, lv, 1, NULL));
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &wgt, NULL));
+  ASSERT(wgt.weight[0] > 0 && wgt.weight[1] < 1);
+  ep.choose = 1;
+  ASSERT_OK(fc_ensemble_forecast(y, 480, &ep, &f, &chosen, NULL));
+  ASSERT_NEAR(chosen.weight[0], 0, 0);
+  ASSERT_NEAR(chosen.weight[1], 1, 0);
+  /* a noisy cycle: whichever rule wins, its weights exactly */
+  fc_rng_seed(&r, 21);
+  for (size_t t = 0; t < 480; t++) n2[t] = 50 + 10 * sin(2 * PI * (double)t / 24) + 3 * fc_rng_normal(&r);
+  ASSERT_OK(fc_ensemble_add(&ep, "theta", &p, NULL));
+  ASSERT_OK(fc_ensemble_forecast(n2, 480, &ep, &f, &chosen, NULL));
+  ep.choose = 0;
+  ASSERT_OK(fc_ensemble_forecast(n2, 480, &ep, &f, &wgt, NULL));
+  ep.mode = FC_ENSEMBLE_SELECT;
+  ASSERT_OK(fc_ensemble_forecast(n2, 480, &ep, &f, &sel, NULL));
+  ASSERT(memcmp(chosen.weight, wgt.weight, sizeof wgt.weight) == 0 ||
+         memcmp(chosen.weight, sel.weight, sizeof sel.weight) == 0);
+  fc_forecast_free(&f);
+}
+
 TEST_LIST(T(backtest_origins), T(conformal_quantile), T(conformal_too_few_scores_for_the_level),
           T(ensemble_picks_the_right_model), T(readers), T(calibration_narrowing_and_holdout),
-          T(holdout_calibration_charges_the_selection), T(anchor_takes_half_the_weight))
+          T(holdout_calibration_charges_the_selection), T(anchor_takes_half_the_weight), T(weight_power_and_top),
+          T(choose_between_weights_and_the_best))

@@ -104,30 +104,43 @@ static double *seasonal_series(size_t n, double level, double amp, size_t phase)
   return y;
 }
 
-/* Eight series of one daily shape at different levels, amplitudes and
- * phases: the net must forecast 24 steps within 2 % of the amplitude. */
-TEST(learns_pure_seasonal_pattern) {
+/* Trains p's net on eight series of one daily shape at different levels,
+ * amplitudes and phases and returns its MAE over 24 steps of an unseen
+ * level and phase (amplitude 3), INFINITY if training fails; *ordered
+ * says whether its quantiles never cross. The block stack and the LSTM are
+ * held to the same bound: within 2 % of the amplitude. */
+static double seasonal_mae(const fc_neural_params *p, int *ordered) {
   enum { NS = 8, N = 400, H = 24 };
   double *y[NS], q[H * FC_NEURAL_NQ], err = 0, *test;
   size_t n[NS];
-  fc_neural_params p = small_params(48, H);
-  fc_neural *m;
+  fc_neural *m = NULL;
   for (int s = 0; s < NS; s++) {
     y[s] = seasonal_series(N, 20.0 + 5 * s, 2.0 + (double)s / 2, (size_t)s * 3);
     n[s] = N;
   }
-  ASSERT_OK(fc_neural_train((const double *const *)y, n, NS, &p, &m, NULL));
-  test = seasonal_series(N + H, 30.0, 3.0, 5); /* an unseen level and phase */
-  ASSERT_OK(fc_neural_forecast(m, test, N, H, q, NULL));
-  for (int i = 0; i < H; i++) err += fabs(q[i] - test[N + i]) / H;
-  fprintf(stderr, "  seasonal MAE %.4f (amplitude 3)\n", err);
-  ASSERT(err < 0.02 * 3.0); /* 2 % of the amplitude 3 */
-  /* quantiles ordered: 2.5 <= 10 <= 50 <= 90 <= 97.5 % */
-  for (int i = 0; i < H; i++)
-    ASSERT(q[3 * H + i] <= q[H + i] && q[H + i] <= q[i] && q[i] <= q[2 * H + i] && q[2 * H + i] <= q[4 * H + i]);
+  test = seasonal_series(N + H, 30.0, 3.0, 5);
+  if (fc_neural_train((const double *const *)y, n, NS, p, &m, NULL) == FC_OK &&
+      fc_neural_forecast(m, test, N, H, q, NULL) == FC_OK) {
+    for (int i = 0; i < H; i++) err += fabs(q[i] - test[N + i]) / H;
+    /* quantiles ordered: 2.5 <= 10 <= 50 <= 90 <= 97.5 % */
+    for (int i = 0; i < H; i++)
+      *ordered &= q[3 * H + i] <= q[H + i] && q[H + i] <= q[i] && q[i] <= q[2 * H + i] && q[2 * H + i] <= q[4 * H + i];
+  } else {
+    err = INFINITY;
+  }
   free(test);
   for (int s = 0; s < NS; s++) free(y[s]);
   fc_neural_destroy(m);
+  return err;
+}
+
+TEST(learns_pure_seasonal_pattern) {
+  fc_neural_params p = small_params(48, 24);
+  int ordered = 1;
+  double err = seasonal_mae(&p, &ordered);
+  fprintf(stderr, "  seasonal MAE %.4f (amplitude 3)\n", err);
+  ASSERT(err < 0.02 * 3.0);
+  ASSERT(ordered);
 }
 
 static void ar1(fc_rng *r, double *y, size_t n) {
@@ -176,22 +189,67 @@ static void reversed_for(void *ctx, size_t n, fc_neural_task task, void *arg) {
 static int two_threads = 2; /* cli_parallel_for's context: its thread count */
 #endif
 
-static fc_neural *train_members(fc_parallel_for pf, double **y, size_t *n, size_t ns, size_t members) {
-  fc_neural_params p = small_params(48, 12);
+/* The other schedule the determinism tests compare with serial training:
+ * natively the CLI's two pthreads, in WASM (no threads) reversed order. */
+static fc_parallel_for other_schedule(void) {
+#ifdef FC_TEST_THREADS
+  return cli_parallel_for;
+#else
+  return reversed_for;
+#endif
+}
+
+/* Trains p's net with the parallel-for pf; NULL on failure. */
+static fc_neural *train_on(fc_neural_params p, fc_parallel_for pf, const double *const *y, const size_t *n, size_t ns) {
   fc_neural *m = NULL;
-  p.members = members;
-  p.steps = 60;
-  p.eval_every = 20;
   p.parallel = pf;
 #ifdef FC_TEST_THREADS
   p.parallel_ctx = &two_threads; /* read by cli_parallel_for, ignored by the others */
 #endif
-  if (fc_neural_train((const double *const *)y, n, ns, &p, &m, NULL)) return NULL;
+  if (fc_neural_train(y, n, ns, &p, &m, NULL)) return NULL;
   return m;
 }
 
-static fc_neural *train_with(fc_parallel_for pf, double **y, size_t *n, size_t ns) {
-  return train_members(pf, y, n, ns, 1);
+static fc_neural *train_members(fc_parallel_for pf, double **y, size_t *n, size_t ns, size_t members) {
+  fc_neural_params p = small_params(48, 12);
+  p.members = members;
+  p.steps = 60;
+  p.eval_every = 20;
+  return train_on(p, pf, (const double *const *)y, n, ns);
+}
+
+/* Saves a and b and asserts the same bytes; a's bytes stay in *ba. */
+static void assert_same_bytes(const fc_neural *a, const fc_neural *b, fc_buf *ba, int *fc__failed) {
+  fc_buf bb;
+  int same;
+  fc_buf_init(&bb);
+  fc_buf_reset(ba);
+  same = a && b && fc_neural_save(a, ba, NULL) == FC_OK && fc_neural_save(b, &bb, NULL) == FC_OK && ba->len == bb.len &&
+         memcmp(ba->data, bb.data, ba->len) == 0;
+  fc_buf_free(&bb);
+  ASSERT(same);
+}
+
+/* FNV-1a 64 of a net's saved bytes: pinned so that native and WASM builds
+ * must write the same net. */
+static uint64_t fnv1a(const fc_buf *b) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < b->len; i++) h = (h ^ (unsigned char)b->data[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* Three series of a daily sawtooth made without libm (whose sin differs
+ * between C libraries), for the pinned bytes. */
+enum { SAW_NS = 3, SAW_N = 120 };
+static void sawtooth_set(double y[SAW_NS][SAW_N], const double *yy[SAW_NS], size_t n[SAW_NS]) {
+  for (int s = 0; s < SAW_NS; s++) {
+    for (int t = 0; t < SAW_N; t++) {
+      int d = (t + 5 * s) % 24;
+      y[s][t] = 10 + 3 * s + (d < 12 ? d : 24 - d) + ((t * 37) % 11) / 10.0;
+    }
+    yy[s] = y[s];
+    n[s] = SAW_N;
+  }
 }
 
 TEST(threads_and_schedules_give_identical_nets) {
@@ -199,31 +257,19 @@ TEST(threads_and_schedules_give_identical_nets) {
   double *y[NS];
   size_t n[NS];
   fc_neural *a, *b;
-  fc_buf ba, bb;
+  fc_buf ba;
   for (int s = 0; s < NS; s++) {
     y[s] = seasonal_series(N, 10.0 + s, 1.0 + s, (size_t)s);
     n[s] = N - (size_t)s * 5;
   }
-  a = train_with(NULL, y, n, NS);
-#ifdef FC_TEST_THREADS
-  b = train_with(cli_parallel_for, y, n, NS);
-#else
-  b = train_with(reversed_for, y, n, NS);
-#endif
-  ASSERT(a && b);
   fc_buf_init(&ba);
-  fc_buf_init(&bb);
-  ASSERT_OK(fc_neural_save(a, &ba, NULL));
-  ASSERT_OK(fc_neural_save(b, &bb, NULL));
-  ASSERT_INT_EQ(ba.len, bb.len);
-  ASSERT(memcmp(ba.data, bb.data, ba.len) == 0);
+  a = train_members(NULL, y, n, NS, 1);
+  b = train_members(other_schedule(), y, n, NS, 1);
+  assert_same_bytes(a, b, &ba, fc__failed);
   fc_neural_destroy(b);
-  b = train_with(reversed_for, y, n, NS);
-  fc_buf_reset(&bb);
-  ASSERT_OK(fc_neural_save(b, &bb, NULL));
-  ASSERT(memcmp(ba.data, bb.data, ba.len) == 0);
+  b = train_members(reversed_for, y, n, NS, 1);
+  assert_same_bytes(a, b, &ba, fc__failed);
   fc_buf_free(&ba);
-  fc_buf_free(&bb);
   fc_neural_destroy(a);
   fc_neural_destroy(b);
   for (int s = 0; s < NS; s++) free(y[s]);
@@ -315,35 +361,25 @@ TEST(bad_input_errors_and_fallbacks) {
   free(y);
 }
 
-/* A tiny net trained on a pattern made without libm (whose sin differs
- * between C libraries): the saved bytes' FNV-1a 64 is pinned, so the
- * native build and the WASM build under node must produce the same net. */
+/* A tiny net trained on the sawtooth set: the saved bytes' FNV-1a 64 is
+ * pinned, so the native build and the WASM build under node must produce
+ * the same net. */
 TEST(golden_bytes_native_and_wasm) {
-  enum { NS = 3, N = 120 };
-  double y[NS][N];
-  const double *yy[NS];
-  size_t n[NS];
+  double y[SAW_NS][SAW_N];
+  const double *yy[SAW_NS];
+  size_t n[SAW_NS];
   fc_neural_params p = small_params(24, 4);
   fc_neural *m;
   fc_buf b;
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (int s = 0; s < NS; s++) {
-    for (int t = 0; t < N; t++) {
-      int d = (t + 5 * s) % 24;
-      y[s][t] = 10 + 3 * s + (d < 12 ? d : 24 - d) + ((t * 37) % 11) / 10.0;
-    }
-    yy[s] = y[s];
-    n[s] = N;
-  }
+  sawtooth_set(y, yy, n);
   p.hidden = 8;
   p.steps = 30;
   p.eval_every = 10;
-  ASSERT_OK(fc_neural_train(yy, n, NS, &p, &m, NULL));
+  ASSERT_OK(fc_neural_train(yy, n, SAW_NS, &p, &m, NULL));
   fc_buf_init(&b);
   ASSERT_OK(fc_neural_save(m, &b, NULL));
-  for (size_t i = 0; i < b.len; i++) h = (h ^ (unsigned char)b.data[i]) * 0x100000001b3ull;
-  fprintf(stderr, "  net bytes %zu, FNV-1a 0x%016llx\n", b.len, (unsigned long long)h);
-  ASSERT(h == GOLDEN_NET_FNV);
+  fprintf(stderr, "  net bytes %zu, FNV-1a 0x%016llx\n", b.len, (unsigned long long)fnv1a(&b));
+  ASSERT(fnv1a(&b) == GOLDEN_NET_FNV);
   fc_buf_free(&b);
   fc_neural_destroy(m);
 }
@@ -354,86 +390,52 @@ TEST(golden_bytes_native_and_wasm) {
  * threads and any schedule, a loaded net forecasting bit-identically, and
  * bytes pinned for native and WASM. */
 TEST(lstm_learns_seasonal_pattern) {
-  enum { NS = 8, N = 400, H = 24 };
-  double *y[NS], q[H * FC_NEURAL_NQ], err = 0, *test;
-  size_t n[NS];
-  fc_neural_params p = small_params(48, H);
-  fc_neural *m;
+  fc_neural_params p = small_params(48, 24);
+  int ordered = 1;
+  double err;
   p.arch = FC_NEURAL_LSTM;
   p.patch = 8;
-  for (int s = 0; s < NS; s++) {
-    y[s] = seasonal_series(N, 20.0 + 5 * s, 2.0 + (double)s / 2, (size_t)s * 3);
-    n[s] = N;
-  }
-  ASSERT_OK(fc_neural_train((const double *const *)y, n, NS, &p, &m, NULL));
-  test = seasonal_series(N + H, 30.0, 3.0, 5);
-  ASSERT_OK(fc_neural_forecast(m, test, N, H, q, NULL));
-  for (int i = 0; i < H; i++) err += fabs(q[i] - test[N + i]) / H;
+  err = seasonal_mae(&p, &ordered);
   fprintf(stderr, "  LSTM seasonal MAE %.4f (amplitude 3)\n", err);
   ASSERT(err < 0.02 * 3.0);
-  free(test);
-  for (int s = 0; s < NS; s++) free(y[s]);
-  fc_neural_destroy(m);
+  ASSERT(ordered);
 }
 
-static fc_neural *train_lstm(fc_parallel_for pf, const double *const *y, const size_t *n, size_t ns) {
-  fc_neural_params p = small_params(24, 4);
-  fc_neural *m = NULL;
+/* The LSTM trains, saves and loads with the block stack's guarantees: the
+ * same bytes for 1 and 2 threads (natively; any schedule in WASM), a
+ * loaded net forecasting bit-identically, bytes pinned for native and
+ * WASM. */
+TEST(lstm_threads_save_load_golden) {
+  enum { H = 4 };
+  double y[SAW_NS][SAW_N], qa[H * FC_NEURAL_NQ], qb[H * FC_NEURAL_NQ];
+  const double *yy[SAW_NS];
+  size_t n[SAW_NS];
+  fc_neural *a, *b, *c = NULL;
+  fc_neural_params p = small_params(24, H);
+  fc_buf ba, bb;
+  fc_err err;
+  sawtooth_set(y, yy, n);
   p.arch = FC_NEURAL_LSTM;
   p.patch = 6;
   p.hidden = 8;
   p.steps = 30;
   p.eval_every = 10;
-  p.parallel = pf;
-  if (fc_neural_train(y, n, ns, &p, &m, NULL)) return NULL;
-  return m;
-}
-
-TEST(lstm_threads_save_load_golden) {
-  enum { NS = 3, N = 120, H = 4 };
-  double y[NS][N], qa[H * FC_NEURAL_NQ], qb[H * FC_NEURAL_NQ];
-  const double *yy[NS];
-  size_t n[NS];
-  fc_neural *a, *b, *c;
-  fc_buf ba, bb;
-  fc_err err;
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (int s = 0; s < NS; s++) { /* no libm: the same series in every build */
-    for (int t = 0; t < N; t++) {
-      int d = (t + 5 * s) % 24;
-      y[s][t] = 10 + 3 * s + (d < 12 ? d : 24 - d) + ((t * 37) % 11) / 10.0;
-    }
-    yy[s] = y[s];
-    n[s] = N;
-  }
-  a = train_lstm(NULL, yy, n, NS);
-#ifdef HAVE_THREADS
-  b = train_lstm(threads2_for, yy, n, NS);
-#else
-  b = train_lstm(reversed_for, yy, n, NS);
-#endif
-  ASSERT(a && b);
+  a = train_on(p, NULL, yy, n, SAW_NS);
+  b = train_on(p, other_schedule(), yy, n, SAW_NS);
   fc_buf_init(&ba);
   fc_buf_init(&bb);
-  ASSERT_OK(fc_neural_save(a, &ba, NULL));
-  ASSERT_OK(fc_neural_save(b, &bb, NULL));
-  ASSERT_INT_EQ(ba.len, bb.len);
-  ASSERT(memcmp(ba.data, bb.data, ba.len) == 0);
+  assert_same_bytes(a, b, &ba, fc__failed);
   ASSERT_OK(fc_neural_load(ba.data, ba.len, &c, NULL));
-  ASSERT_OK(fc_neural_forecast(a, y[0], N, H, qa, NULL));
-  ASSERT_OK(fc_neural_forecast(c, y[0], N, H, qb, NULL));
+  ASSERT_OK(fc_neural_forecast(a, y[0], SAW_N, H, qa, NULL));
+  ASSERT_OK(fc_neural_forecast(c, y[0], SAW_N, H, qb, NULL));
   ASSERT(memcmp(qa, qb, sizeof qa) == 0);
-  fc_buf_reset(&bb);
   ASSERT_OK(fc_neural_save(c, &bb, NULL)); /* save -> load -> save: the same bytes */
   ASSERT(bb.len == ba.len && memcmp(ba.data, bb.data, ba.len) == 0);
-  for (size_t i = 0; i < ba.len; i++) h = (h ^ (unsigned char)ba.data[i]) * 0x100000001b3ull;
-  fprintf(stderr, "  LSTM bytes %zu, FNV-1a 0x%016llx\n", ba.len, (unsigned long long)h);
-  ASSERT(h == GOLDEN_LSTM_FNV);
+  fprintf(stderr, "  LSTM bytes %zu, FNV-1a 0x%016llx\n", ba.len, (unsigned long long)fnv1a(&ba));
+  ASSERT(fnv1a(&ba) == GOLDEN_LSTM_FNV);
   /* a patch that does not divide the window is refused */
   {
-    fc_neural_params p = small_params(24, 4);
     fc_neural *bad = NULL;
-    p.arch = FC_NEURAL_LSTM;
     p.patch = 5;
     ASSERT_INT_EQ(fc_neural_create(&p, &bad, &err), FC_EINVAL);
     ASSERT_CONTAINS(err.msg, "multiple of its patch");

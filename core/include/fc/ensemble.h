@@ -4,8 +4,8 @@
  * fc_ensemble_forecast backtests every member on the same origins
  * (backtest.h), scores each by its validation MAE over the in-sample
  * seasonal-naive scale (a MASE), and then either keeps the best member
- * (FC_ENSEMBLE_SELECT) or weights the members by 1 / MASE^2 among the
- * best `top` (FC_ENSEMBLE_WEIGHT). The combined backtest forecasts (same
+ * (FC_ENSEMBLE_SELECT) or weights the members by 1 / MASE^power among the
+ * best `top` (FC_ENSEMBLE_WEIGHT; power 2 by default). The combined backtest forecasts (same
  * weights) calibrate the intervals (conformal.h) when `conformal` is set;
  * otherwise the bounds are normal with the weighted sd. Members then refit
  * on the whole history and their forecasts are combined.
@@ -41,7 +41,17 @@ typedef struct fc_ensemble_params {
   fc_backtest_params backtest; /* horizon 0 = the forecast's horizon */
   int mode;                    /* FC_ENSEMBLE_SELECT or FC_ENSEMBLE_WEIGHT */
   size_t top;                  /* members kept by WEIGHT (>= 1) */
-  int conformal;               /* 1 = calibrate intervals from the backtest */
+  /* WEIGHT: a kept member's weight is 1 / MASE^power (0 = equal weights);
+   * fc_ensemble_defaults sets 2. Higher powers move toward the best
+   * member alone; ensemble-neural uses 5 over all members (forecaster.c). */
+  double power;
+  /* 1 = per series, WEIGHT's combination or the best member alone,
+   * whichever forecast the backtest origins better with each origin held
+   * out of its own weights (needs WEIGHT and 2+ origins). On intermittent
+   * series averaging costs sMAPE at every zero and selection wins; on
+   * smooth ones the weights win (ensemble-neural: docs/benchmarks.md). */
+  int choose;
+  int conformal; /* 1 = calibrate intervals from the backtest */
   /* 1 = members that choose a structure (ARIMA orders, ETS letters) choose
    * it once on the whole history; the backtest refits their coefficients
    * at each origin. 4-5x faster for ARIMA; the validation then sees the

@@ -5,8 +5,9 @@
  * A forecaster is a model choice plus options: "auto"/"ensemble" (the
  * validation-selected ensemble, ensemble.h), "weighted" (the best three by
  * 1/MASE^2), "ensemble-arima" (the ensemble plus seasonal ARIMA),
- * "ensemble-neural" (ensemble-arima's members plus the net "neural",
- * weighted as "weighted" and calibrated the same way), or one
+ * "ensemble-neural" (ensemble-arima's members plus the net "neural", per
+ * series all seven weighted by 1/MASE^5 or the best alone, by held-out
+ * error, and calibrated the same way), or one
  * model of the table (model.h), optionally with conformal intervals
  * (calibrate). A timestamped series has a frequency (freq.h): without
  * explicit periods the frequency's default periods are used (hour 24,168;

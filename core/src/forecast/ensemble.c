@@ -19,6 +19,7 @@ fc_ensemble_params fc_ensemble_defaults(const size_t *periods, size_t nperiods) 
   ep.backtest.horizon = 0;
   ep.mode = FC_ENSEMBLE_SELECT;
   ep.top = 3;
+  ep.power = 2;
   ep.conformal = 1;
   ep.freeze = 1;
   ep.holdout_calibration = 1;
@@ -52,10 +53,17 @@ int fc_ensemble_add(fc_ensemble_params *ep, const char *name, const fc_model_par
   return FC_OK;
 }
 
-/* Validation weights: SELECT puts 1 on the best, WEIGHT 1/v^2 on the best
- * `top`; members with non-finite validation get 0. Returns how many are
- * positive. */
-static size_t chosen_weights(const double *v, size_t n, int mode, size_t top, double *w) {
+/* A kept member's raw weight 1/v^power; the square is written out so that
+ * the default's bytes do not depend on the C library's pow. */
+static double inverse_power(double v, double power) {
+  double d = power == 2 ? v * v : pow(v, power);
+  return 1.0 / FC__MAX(d, 1e-12);
+}
+
+/* Validation weights: SELECT puts 1 on the best, WEIGHT 1/v^power on the
+ * best `top`; members with non-finite validation get 0. Returns how many
+ * are positive. */
+static size_t chosen_weights(const double *v, size_t n, int mode, size_t top, double power, double *w) {
   size_t used = 0, keep = mode == FC_ENSEMBLE_SELECT ? 1 : FC__MAX(top, (size_t)1);
   double total = 0;
   for (size_t j = 0; j < n; j++) w[j] = 0;
@@ -64,7 +72,7 @@ static size_t chosen_weights(const double *v, size_t n, int mode, size_t top, do
     for (size_t j = 0; j < n; j++)
       if (isfinite(v[j]) && w[j] == 0 && (best == n || v[j] < v[best])) best = j;
     if (best == n) break;
-    w[best] = 1.0 / FC__MAX(v[best] * v[best], 1e-12);
+    w[best] = power > 0 ? inverse_power(v[best], power) : 1.0;
     used++;
   }
   for (size_t j = 0; j < n; j++) total += w[j];
@@ -76,13 +84,13 @@ static size_t chosen_weights(const double *v, size_t n, int mode, size_t top, do
  * anchor takes half the weight and the other members share the other half
  * as chosen_weights would give it among them alone; otherwise (no anchor,
  * or its backtest failed) chosen_weights over all. */
-static size_t weights(const double *v, size_t n, int mode, size_t top, size_t anchor, double *w) {
+static size_t weights(const double *v, size_t n, const fc_ensemble_params *ep, int mode, size_t anchor, double *w) {
   double rest[FC_ENSEMBLE_MAX];
   size_t a = anchor - 1, used;
-  if (anchor == 0 || anchor > n || !isfinite(v[a])) return chosen_weights(v, n, mode, top, w);
+  if (anchor == 0 || anchor > n || !isfinite(v[a])) return chosen_weights(v, n, mode, ep->top, ep->power, w);
   memcpy(rest, v, n * sizeof *v);
   rest[a] = NAN;
-  used = chosen_weights(rest, n, mode, top, w);
+  used = chosen_weights(rest, n, mode, ep->top, ep->power, w);
   for (size_t j = 0; j < n; j++) w[j] *= used ? 0.5 : 0.0;
   w[a] = used ? 0.5 : 1.0;
   return used + 1;
@@ -105,8 +113,8 @@ static void combine(const double *w, double *const *src_mean, double *const *src
  * on those forecasts charges the intervals for the selection itself: the
  * member that won on all origins looks better on them than it will on the
  * future, and its own residuals would make the intervals too narrow. */
-static void holdout_weights(const fc_backtest_result *bt, const double *v, size_t nm, int mode, size_t top,
-                            size_t anchor, double *wk) {
+static void holdout_weights(const fc_backtest_result *bt, const double *v, size_t nm, const fc_ensemble_params *ep,
+                            double *wk) {
   size_t no = 0, h = 0;
   double tot[FC_ENSEMBLE_MAX], part[FC_ENSEMBLE_MAX];
   for (size_t j = 0; j < nm; j++)
@@ -123,8 +131,39 @@ static void holdout_weights(const fc_backtest_result *bt, const double *v, size_
       for (size_t i = 0; i < h; i++) ek += fabs(bt[j].actual[k * h + i] - bt[j].mean[k * h + i]);
       part[j] = (tot[j] - ek) / (double)((no - 1) * h);
     }
-    weights(part, nm, mode, top, anchor, wk + k * nm);
+    weights(part, nm, ep, ep->mode, ep->anchor, wk + k * nm);
   }
+}
+
+/* Total absolute error, over the backtest origins, of the combination
+ * ep's rule makes with each origin held out of its weights; NAN if out of
+ * memory. */
+static double holdout_error(const fc_backtest_result *bt, const double *v, size_t nm, const fc_ensemble_params *ep) {
+  size_t first = 0, no, h;
+  double *wk, e = 0;
+  while (!isfinite(v[first])) first++;
+  no = bt[first].norigins, h = bt[first].horizon;
+  if ((wk = fc__mallocarray(no * nm, sizeof *wk)) == NULL) return NAN;
+  holdout_weights(bt, v, nm, ep, wk);
+  for (size_t k = 0; k < no; k++)
+    for (size_t i = 0; i < h; i++) {
+      double mu = 0;
+      for (size_t j = 0; j < nm; j++)
+        if (wk[k * nm + j] != 0) mu += wk[k * nm + j] * bt[j].mean[k * h + i];
+      e += fabs(bt[first].actual[k * h + i] - mu);
+    }
+  fc__free(wk);
+  return e;
+}
+
+/* ep->choose: SELECT unless ep's weights did strictly better held out. */
+static int chosen_mode(const fc_backtest_result *bt, const double *v, size_t nm, const fc_ensemble_params *ep) {
+  fc_ensemble_params sel = *ep;
+  double es, ew;
+  sel.mode = FC_ENSEMBLE_SELECT;
+  es = holdout_error(bt, v, nm, &sel);
+  ew = holdout_error(bt, v, nm, ep);
+  return ew < es ? ep->mode : FC_ENSEMBLE_SELECT;
 }
 
 /* The ensemble's backtest forecasts for calibration: means from the
@@ -165,7 +204,7 @@ static int calibrate(const fc_backtest_result *bt, const double *v, const double
     goto out;
   }
   for (size_t k = 0; k < no; k++) memcpy(wk + k * nm, w, nm * sizeof *w);
-  if (holdout && no >= 2) holdout_weights(bt, v, nm, ep->mode, ep->top, ep->anchor, wk);
+  if (holdout && no >= 2) holdout_weights(bt, v, nm, ep, wk);
   combine_backtest(bt, wk, w, nm, &comb);
   rc = fc_conformal_fit(&comb, f->levels, f->nlevels, &cf, err);
   /* Four origins make a noisy multiplier, and coverage is concave in it:
@@ -200,6 +239,7 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
   size_t nm = ep->nmembers, ok = 0, m_scale;
   int rc = FC_OK, nonneg, shared_origins = 1;
   fc_ensemble_report local;
+  fc_ensemble_params rule;
   if (rep == NULL) rep = &local;
   memset(rep, 0, sizeof *rep);
   memset(bt, 0, sizeof bt);
@@ -238,7 +278,17 @@ int fc_ensemble_forecast(const double *y, size_t n, const fc_ensemble_params *ep
     for (size_t j = 0; j < nm && common != SIZE_MAX; j++)
       if (isfinite(v[j]) && bt[j].norigins != common) shared_origins = 0;
   }
-  ok = weights(v, nm, shared_origins ? ep->mode : FC_ENSEMBLE_SELECT, ep->top, shared_origins ? ep->anchor : 0, w);
+  if (ep->choose && ep->mode == FC_ENSEMBLE_WEIGHT && shared_origins && ep->holdout_calibration) {
+    size_t no = 0;
+    for (size_t j = 0; j < nm; j++)
+      if (isfinite(v[j])) no = bt[j].norigins;
+    if (no >= 2) {
+      rule = *ep;
+      rule.mode = chosen_mode(bt, v, nm, ep);
+      ep = &rule; /* weights and calibration follow the chosen rule */
+    }
+  }
+  ok = weights(v, nm, ep, shared_origins ? ep->mode : FC_ENSEMBLE_SELECT, shared_origins ? ep->anchor : 0, w);
   nonneg = ep->members[0].params.nonneg == 1 || (ep->members[0].params.nonneg == -1 && fc_series_is_nonneg(y, n));
   if (ok == 0) { /* no backtest possible: first member that fits, alone */
     for (size_t j = 0; j < nm; j++) {

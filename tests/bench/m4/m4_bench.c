@@ -21,7 +21,8 @@
  * default; "+hidden=N" its cells). "ensemble...+neural" adds it as an
  * ensemble member (one net unless +members=N, as the CLI's ensemble-neural), trained on each series without its last origins x 48
  * values so that the validation that chooses and calibrates is out of
- * sample for the net too. */
+ * sample for the net too. "dump..." (with --dump FILE) writes the members
+ * of that ensemble, backtests and forecasts, for combine.py (dump_series). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 #include "fc/model.h"
 #include "fc/neural.h"
 #include "fc/prophet.h"
+#include "fc/series.h"
 #include "fc/tsread.h"
 
 #include "cli_parallel.h"
@@ -116,13 +118,46 @@ static int prophet_quantiles(const fc_model_params *mp, const double *y, size_t 
   return rc;
 }
 
+/* The ensemble of an "ensemble", "weighted" or "dump" spec (see run). */
+static fc_ensemble_params build_ensemble(const char *name, const char *spec, const fc_model_params *p,
+                                         const fc_neural *net) {
+  fc_ensemble_params ep;
+  ep = fc_ensemble_defaults(p->periods, p->nperiods);
+  if (strcmp(name, "weighted") == 0 || strcmp(name, "dump") == 0) ep.mode = FC_ENSEMBLE_WEIGHT;
+  if (strstr(spec, "+nocal")) ep.conformal = 0;
+  if (strstr(spec, "+arima")) { /* add seasonal ARIMA at the first period */
+    fc_model_params q = fc_model_defaults();
+    q.periods[0] = p->periods[0];
+    q.nperiods = 1;
+    fc_ensemble_add(&ep, "arima", &q, NULL);
+  }
+  if (strstr(spec, "+prophet")) fc_ensemble_add(&ep, "prophet", p, NULL);
+  if (strstr(spec, "+neural")) {
+    fc_model_params q = *p;
+    q.neural = net;
+    fc_ensemble_add(&ep, "neural", &q, NULL);
+    if (strstr(spec, "+anchor")) ep.anchor = ep.nmembers; /* the net takes half */
+  }
+  if (strstr(spec, "+top=")) ep.top = strtoul(strstr(spec, "+top=") + 5, NULL, 10);
+  if (strstr(spec, "+pow=")) ep.power = atof(strstr(spec, "+pow=") + 5);
+  if (strstr(spec, "+choose")) ep.choose = 1;
+  if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
+  if (strstr(spec, "+nofreeze")) ep.freeze = 0;
+  if (strstr(spec, "+noholdout")) ep.holdout_calibration = 0;
+  if (strstr(spec, "+plaincal")) ep.narrowing = 1; /* conformal as it comes */
+  if (strstr(spec, "+narrow=")) ep.narrowing = atof(strstr(spec, "+narrow=") + 8);
+  return ep;
+}
+
 /* "ensemble" (the library default: best member by validation) or
  * "weighted" (1/MASE^2 weights over the best 3), optionally with "+arima"
  * or "+prophet" (an extra member), "+nocal" (no conformal step),
  * "+plaincal" (conformal narrowing kept in full), "+noholdout" (calibrate
  * on the selected member's own backtest), "+anchor" (with "+neural": the
  * net takes half the weight, the mode chooses the other half among the
- * rest), "+top=N" (members kept by "weighted"), "+nofreeze" (ARIMA order search
+ * rest), "+top=N" (members kept by "weighted"), "+pow=X" (their weights
+ * 1/MASE^X, 2 by default), "+choose" (per series those weights or the best
+ * alone, by held-out error), "+nofreeze" (ARIMA order search
  * at every origin), "+o6" (6 origins); or "cal:MODEL" (one model with
  * conformal intervals); anything else is a model-table row. */
 static int run(const char *name, const char *spec, const fc_model_params *p, const double *y, size_t n,
@@ -134,28 +169,7 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
     return fc_neural_forecast_fill(net, y, n, nonneg, f, err);
   }
   if (strcmp(name, "ensemble") == 0 || strcmp(name, "weighted") == 0) {
-    ep = fc_ensemble_defaults(p->periods, p->nperiods);
-    if (strcmp(name, "weighted") == 0) ep.mode = FC_ENSEMBLE_WEIGHT;
-    if (strstr(spec, "+nocal")) ep.conformal = 0;
-    if (strstr(spec, "+arima")) { /* add seasonal ARIMA at the first period */
-      fc_model_params q = fc_model_defaults();
-      q.periods[0] = p->periods[0];
-      q.nperiods = 1;
-      fc_ensemble_add(&ep, "arima", &q, NULL);
-    }
-    if (strstr(spec, "+prophet")) fc_ensemble_add(&ep, "prophet", p, NULL);
-    if (strstr(spec, "+neural")) {
-      fc_model_params q = *p;
-      q.neural = net;
-      fc_ensemble_add(&ep, "neural", &q, NULL);
-      if (strstr(spec, "+anchor")) ep.anchor = ep.nmembers; /* the net takes half */
-    }
-    if (strstr(spec, "+top=")) ep.top = strtoul(strstr(spec, "+top=") + 5, NULL, 10);
-    if (strstr(spec, "+o6")) ep.backtest.max_origins = 6;
-    if (strstr(spec, "+nofreeze")) ep.freeze = 0;
-    if (strstr(spec, "+noholdout")) ep.holdout_calibration = 0;
-    if (strstr(spec, "+plaincal")) ep.narrowing = 1; /* conformal as it comes */
-    if (strstr(spec, "+narrow=")) ep.narrowing = atof(strstr(spec, "+narrow=") + 8);
+    ep = build_ensemble(name, spec, p, net);
     return fc_ensemble_forecast(y, n, &ep, f, NULL, err);
   }
   if (strncmp(name, "cal:", 4) == 0) {
@@ -166,6 +180,72 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
   }
   if (strcmp(name, "prophetq") == 0) return prophet_quantiles(p, y, n, f, err);
   return fc_forecast_series(name, y, n, p, f, err);
+}
+
+/* "dump...": the ensemble's members as "weighted..." builds them (same
+ * spec options), each backtested and forecast as fc_ensemble_forecast does
+ * (structure frozen on the whole history), written as text into *out so
+ * that a script (combine.py) can try combinations offline: one line
+ * "S nonneg scale nmembers", then per member "M j ok" and, if ok, five
+ * lines: the backtest's actual, mean and sd (origins x h), the forecast's
+ * mean and sd (h). */
+static void dump_line(fc_buf *out, const double *v, size_t n) {
+  char num[32];
+  for (size_t i = 0; i < n; i++) {
+    int len = snprintf(num, sizeof num, i ? " %.17g" : "%.17g", v[i]);
+    fc_buf_append(out, num, (size_t)len);
+  }
+  fc_buf_append(out, "\n", 1);
+}
+
+static int dump_member(const fc_ensemble_member *mb, const fc_ensemble_params *ep, const double *y, size_t n, size_t h,
+                       fc_buf *out) {
+  const fc_model_def *def = fc_model_find(mb->name);
+  fc_model_params bpar = mb->params;
+  fc_backtest_params bp = ep->backtest;
+  fc_backtest_result bt;
+  fc_model *whole = NULL;
+  fc_forecast f;
+  int rc;
+  memset(&bt, 0, sizeof bt);
+  bp.horizon = h;
+  if (fc_forecast_init(&f, h, NULL, 0, NULL)) return -1;
+  if (ep->freeze && def && def->freeze) {
+    if ((rc = fc_model_fit(mb->name, y, n, &mb->params, &whole, NULL)) == FC_OK)
+      fc_model_frozen_params(whole, &mb->params, &bpar);
+  } else {
+    rc = FC_OK;
+  }
+  if (rc == FC_OK) rc = fc_backtest(mb->name, y, n, &bpar, bp, &bt, NULL);
+  if (rc == FC_OK)
+    rc = whole ? fc_model_forecast(whole, &f, NULL) : fc_forecast_series(mb->name, y, n, &mb->params, &f, NULL);
+  if (rc == FC_OK) {
+    char head[64];
+    fc_buf_append(out, head, (size_t)snprintf(head, sizeof head, "M ok %zu\n", bt.norigins));
+    dump_line(out, bt.actual, bt.norigins * h);
+    dump_line(out, bt.mean, bt.norigins * h);
+    dump_line(out, bt.sd, bt.norigins * h);
+    dump_line(out, f.mean, h);
+    dump_line(out, f.sd, h);
+  } else {
+    fc_buf_append(out, "M failed 0\n", 11);
+  }
+  fc_backtest_result_free(&bt);
+  fc_model_destroy(whole);
+  fc_forecast_free(&f);
+  return 0;
+}
+
+static int dump_series(const fc_ensemble_params *ep, const double *y, size_t n, size_t h, fc_buf *out) {
+  double scale = NAN;
+  char head[96];
+  int nonneg = ep->members[0].params.nonneg == 1 || (ep->members[0].params.nonneg == -1 && fc_series_is_nonneg(y, n));
+  size_t m = ep->members[0].params.nperiods ? ep->members[0].params.periods[0] : 1;
+  if (fc_mase_scale(y, n, m, &scale, NULL) && fc_mase_scale(y, n, 1, &scale, NULL)) scale = 1;
+  fc_buf_append(out, head, (size_t)snprintf(head, sizeof head, "S %d %.17g %zu\n", nonneg, scale, ep->nmembers));
+  for (size_t j = 0; j < ep->nmembers; j++)
+    if (dump_member(&ep->members[j], ep, y, n, h, out)) return -1;
+  return 0;
 }
 
 typedef struct result {
@@ -189,6 +269,7 @@ typedef struct job {
   int worker[2], nworkers;
   worker_arg args[2];
   const fc_neural *net;
+  fc_buf *dumps; /* "dump" specs: one text block per series */
 } job;
 
 /* Worker w takes every nworkers-th selected series; each series' result
@@ -205,6 +286,15 @@ static void *work(void *arg) {
     fc_eval_input in;
     result *r = &j->res[s];
     if ((int)(idx % (size_t)j->nworkers) != wa->w) continue;
+    if (j->dumps) { /* members' backtests and forecasts, no row metrics */
+      fc_ensemble_params ep = build_ensemble(j->name, j->spec, &j->p, j->net);
+      fc_buf_init(&j->dumps[s]);
+      fc_buf_append(&j->dumps[s], "A ", 2);
+      dump_line(&j->dumps[s], j->te->values[s], H);
+      if (dump_series(&ep, j->tr->values[s], j->tr->lengths[s], H, &j->dumps[s]))
+        fprintf(stderr, "%s on %s: out of memory\n", j->spec, j->tr->ids[s]);
+      continue;
+    }
     if (fc_forecast_init(&f, H, levels, 2, &err) ||
         run(j->name, j->spec, &j->p, j->tr->values[s], j->tr->lengths[s], j->net, &f, &err)) {
       fprintf(stderr, "%s on %s: %s\n", j->spec, j->tr->ids[s], err.msg);
@@ -242,6 +332,12 @@ static int show_progress(size_t step, size_t steps, double train, double valid, 
   return 0;
 }
 
+/* Specs whose net is an ensemble member (trained without the validation
+ * origins, one net by default). */
+static int ens_spec(const char *spec) {
+  return !strncmp(spec, "ensemble", 8) || !strncmp(spec, "weighted", 8) || !strncmp(spec, "dump", 4);
+}
+
 static size_t spec_num(const char *spec, const char *key, size_t dflt) {
   const char *at = strstr(spec, key);
   return at ? strtoul(at + strlen(key), NULL, 10) : dflt;
@@ -254,8 +350,7 @@ static size_t spec_num(const char *spec, const char *key, size_t dflt) {
 static void net_key(const char *spec, size_t drop, char *key, size_t cap) {
   static const char *const opts[] = {
       "+steps=", "+hidden=", "+blocks=", "+input=", "+members=", "+lr=", "+lstm", "+patch="};
-  size_t len = (size_t)snprintf(key, cap, "%s drop=%zu",
-                                strncmp(spec, "ensemble", 8) && strncmp(spec, "weighted", 8) ? "alone" : "ens", drop);
+  size_t len = (size_t)snprintf(key, cap, "%s drop=%zu", ens_spec(spec) ? "ens" : "alone", drop);
   for (size_t k = 0; k < sizeof opts / sizeof *opts && len < cap; k++) {
     const char *at = strstr(spec, opts[k]);
     if (at) len += (size_t)snprintf(key + len, cap - len, "%.*s", (int)strcspn(at + 1, "+") + 1, at);
@@ -274,8 +369,7 @@ static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t ev
   np.blocks = spec_num(spec, "+blocks=", np.blocks);
   np.input = spec_num(spec, "+input=", np.input);
   /* ensemble...+neural: one net by default, as forecast --model ensemble-neural */
-  np.members =
-      spec_num(spec, "+members=", strncmp(spec, "ensemble", 8) && strncmp(spec, "weighted", 8) ? np.members : 1);
+  np.members = spec_num(spec, "+members=", ens_spec(spec) ? 1 : np.members);
   if (strstr(spec, "+lr=")) np.lr = atof(strstr(spec, "+lr=") + 4);
   if (strstr(spec, "+lstm")) np.arch = FC_NEURAL_LSTM;
   np.patch = spec_num(spec, "+patch=", np.patch);
@@ -300,10 +394,28 @@ static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t ev
   return net;
 }
 
+/* Writes a dump spec's blocks, in series order, to PATH.K. */
+static int write_dump(const char *path, size_t k, job *j, size_t every) {
+  char name[1024];
+  FILE *f;
+  snprintf(name, sizeof name, "%s.%zu", path, k);
+  if (!(f = fopen(name, "w"))) {
+    perror(name);
+    return -1;
+  }
+  for (size_t s = 0; s < j->tr->count; s += every) {
+    fwrite(j->dumps[s].data, 1, j->dumps[s].len, f);
+    fc_buf_free(&j->dumps[s]);
+  }
+  free(j->dumps);
+  j->dumps = NULL;
+  return fclose(f) ? -1 : 0;
+}
+
 int main(int argc, char **argv) {
   fc_series_set tr, te;
   size_t every = 1, nmodels = 0;
-  const char *models[32], *per_series = NULL;
+  const char *models[32], *per_series = NULL, *dump_path = NULL;
   FILE *ps = NULL;
   agg a[32];
   int nthreads = 2, validate = 0;
@@ -311,13 +423,15 @@ int main(int argc, char **argv) {
   char shared_key[256] = "";
   if (argc < 4) {
     fprintf(stderr,
-            "usage: m4_bench TRAIN TEST [--every K] [--threads 1|2] [--validate] [--per-series FILE] MODEL...\n");
+            "usage: m4_bench TRAIN TEST [--every K] [--threads 1|2] [--validate] [--per-series FILE] [--dump FILE] "
+            "MODEL...\n");
     return 2;
   }
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) every = strtoul(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--per-series") == 0 && i + 1 < argc) per_series = argv[++i];
     else if (strcmp(argv[i], "--validate") == 0) validate = 1;
+    else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) dump_path = argv[++i];
     else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) nthreads = atoi(argv[++i]) == 1 ? 1 : 2;
     else if (nmodels < 32) models[nmodels++] = argv[i];
   }
@@ -345,6 +459,11 @@ int main(int argc, char **argv) {
     j.te = &te;
     j.every = every;
     j.res = calloc(tr.count, sizeof *j.res);
+    if (!strcmp(j.name, "dump")) j.dumps = calloc(tr.count, sizeof *j.dumps);
+    if (j.dumps && !dump_path) {
+      fprintf(stderr, "%s: needs --dump FILE\n", models[k]);
+      return 2;
+    }
     if (strcmp(j.name, "neural") == 0 || strstr(models[k], "+neural")) {
       fc_ensemble_params ep = fc_ensemble_defaults(NULL, 0);
       size_t drop = strcmp(j.name, "neural") == 0 ? 0 : ep.backtest.max_origins * H;
@@ -375,6 +494,7 @@ int main(int argc, char **argv) {
     for (int w = 0; w < nthreads; w++) pthread_join(th[w], NULL);
     a[k].secs = now() - t0;
     a[k].cpu = cpu_now() - c0;
+    if (j.dumps && write_dump(dump_path, k, &j, every)) return 1;
     for (size_t s = 0; s < tr.count; s += every) { /* aggregate in series order */
       const result *r = &j.res[s];
       if (!r->ok) {
