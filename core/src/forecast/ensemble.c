@@ -53,10 +53,14 @@ int fc_ensemble_add(fc_ensemble_params *ep, const char *name, const fc_model_par
   return FC_OK;
 }
 
-/* A kept member's raw weight 1/v^power; the square is written out so that
- * the default's bytes do not depend on the C library's pow. */
+/* A kept member's raw weight 1/v^power. A whole power is multiplied out,
+ * so that the weights (ensemble-neural's 5, the default 2) do not depend on
+ * the C library's pow: native and WASM give the same bytes. */
 static double inverse_power(double v, double power) {
-  double d = power == 2 ? v * v : pow(v, power);
+  double d = 1.0;
+  if (power >= 0 && power <= 16 && power == (double)(int)power)
+    for (int i = 0; i < (int)power; i++) d *= v;
+  else d = pow(v, power);
   return 1.0 / FC__MAX(d, 1e-12);
 }
 
