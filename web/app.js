@@ -880,6 +880,9 @@ function computeWorker(name) {
   return c;
 }
 const workers = { rule: computeWorker('floatcast-rule'), ml: computeWorker('floatcast-ml') };
+// Tells the rule's worker the cards are drawn and the page idle: it may
+// project the horizons around the one on screen (worker.js, lookAhead).
+const sweepAhead = () => workers.rule.w.postMessage({ kind: 'ahead' });
 // The worker of a method: "ml" has its own, everything else (rule, demo, snapshot) the rule's.
 const workerFor = (method) => (method === 'ml' ? workers.ml : workers.rule);
 
@@ -1314,6 +1317,7 @@ function applySnapshot(snap, keepScenario) {
     await cardsDrawn();
     if (r.ok) whenIdle(warmMl);
     if (r.ok) whenIdle(warmDraw);
+    if (r.ok) whenIdle(sweepAhead);
     whenIdle(loadTrackPanel);
     return r;
   });
@@ -1495,6 +1499,7 @@ async function readFile(input, kind) {
   const r = await recompute();
   await cardsDrawn();
   if (r.ok) whenIdle(warmMl);
+  if (r.ok) whenIdle(sweepAhead);
 }
 
 async function loadDemo() {
@@ -1518,6 +1523,7 @@ async function loadDemo() {
   await cardsDrawn();
   if (r.ok) whenIdle(warmMl);
   if (r.ok) whenIdle(warmDraw);
+  if (r.ok) whenIdle(sweepAhead);
   return r;
 }
 

@@ -167,13 +167,17 @@ async function run(req) {
 // slider's track) as a step, and it was the slowest what-if of a series
 // (page_trace: the worker projected it while the main thread waited). Any
 // request empties the queue, so this costs a user who acts at once nothing
-// but the one projection already started.
+// but the one projection already started. After sign-in it waits for the
+// page's word that the cards are drawn and it is idle ('ahead'): started at
+// the first answer, the sweep took the second core while the page laid out
+// its cards, and that layout became a long task (65-75 ms of wall for 11-13
+// of CPU) in every signed-in page_trace run.
 // Same data, same options, same bytes (the module is deterministic): the
 // answer is the one computing it now would give. Rule only: an ML projection
 // is 30-40 ms and would evict the module's simulated paths of the horizon on
 // screen. Kept per data (a new data set starts afresh), the last KEEP texts.
 const SWEEP = 12, KEEP = 2 * SWEEP + 8;
-const ahead = { data: null, texts: new Map(), queue: [], lastHorizon: null, moved: false, timer: 0 };
+const ahead = { data: null, texts: new Map(), queue: [], sweep: [], idle: false, lastHorizon: null, moved: false, timer: 0 };
 const isRule = (options) => !options.method || options.method === 'rule';
 
 function projectText(data, options) {
@@ -213,6 +217,22 @@ function lookAhead(data, options, baseline) {
     ahead.queue.push({ ...options, horizon_hours: next });
     if (baseline) ahead.queue.push({ ...plain, horizon_hours: next });
   }
+  ahead.sweep = [];
+  if (!ahead.moved && !ahead.idle) {
+    ahead.sweep = ahead.queue; // until the page says it is idle
+    ahead.queue = [];
+    return;
+  }
+  clearTimeout(ahead.timer);
+  ahead.timer = setTimeout(projectAhead, 0);
+}
+
+// The page is idle after drawing its first answer: the sweep may start.
+function pageIdle() {
+  ahead.idle = true;
+  if (ahead.moved || !ahead.sweep.length) return;
+  ahead.queue = ahead.sweep;
+  ahead.sweep = [];
   clearTimeout(ahead.timer);
   ahead.timer = setTimeout(projectAhead, 0);
 }
@@ -304,6 +324,7 @@ const ready = load().catch((e) => self.postMessage({ kind: 'failed', error: erro
 
 self.onmessage = (ev) => {
   const req = ev.data;
+  if (req.kind === 'ahead') return pageIdle();
   if (req.data) kept = { data: texts(req.data), checked: false, rule: null };
   // Demo data, snapshots and comparisons are answered in turn; projections collapse to the newest.
   if (req.kind === 'demo' || req.kind === 'compare' || req.kind === 'snapshot') {
