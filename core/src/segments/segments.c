@@ -1164,95 +1164,83 @@ void fc_segments_result_free(fc_segments_result *r) {
 
 /* ---- JSON ---- */
 
-static void json_names(fc_buf *b, const char **names, const int idx[3]) {
-  fc_buf_putc(b, '[');
-  for (int i = 0, first = 1; i < 3; i++) {
-    if (idx[i] < 0) continue;
-    if (!first) fc_buf_putc(b, ',');
-    fc_buf_json_str(b, names[idx[i]]);
-    first = 0;
-  }
-  fc_buf_putc(b, ']');
+static void json_names(fc_jw *w, const char **names, const int idx[3]) {
+  fc_jw_array(w);
+  for (int i = 0; i < 3; i++)
+    if (idx[i] >= 0) fc_jw_str(w, names[idx[i]]);
+  fc_jw_end(w);
 }
 
-static void json_segment(fc_buf *b, const fc_segments_result *r, const fc_segment *s) {
-  fc_buf_printf(b, "{\"id\":%d,\"label\":", s->id);
-  fc_buf_json_str(b, s->label);
-  fc_buf_printf(b, ",\"size\":%zu,\"metrics\":{\"avg_spend\":", s->size);
-  fc_buf_json_fixed(b, s->avg_total, 2);
-  fc_buf_puts(b, ",\"avg_transaction_amount\":");
-  fc_buf_json_fixed(b, s->avg_amount, 2);
-  fc_buf_puts(b, ",\"frequency_30d\":");
-  fc_buf_json_fixed(b, s->avg_freq30, 4);
-  fc_buf_puts(b, ",\"recency_days\":");
-  fc_buf_json_fixed(b, s->avg_recency_days, 1);
-  fc_buf_puts(b, ",\"tenure_days\":");
-  fc_buf_json_fixed(b, s->avg_tenure_days, 1);
-  fc_buf_puts(b, ",\"refund_share\":");
-  fc_buf_json_fixed(b, s->avg_refund_share, 4);
-  fc_buf_puts(b, ",\"declining_share\":");
-  fc_buf_json_fixed(b, s->declining_share, 4);
-  fc_buf_puts(b, ",\"top_types\":");
-  json_names(b, r->types, s->top_types);
-  fc_buf_puts(b, "},\"top_categories\":");
-  json_names(b, r->categories, s->top_categories);
-  fc_buf_putc(b, '}');
+static void json_segment(fc_jw *w, const fc_segments_result *r, const fc_segment *s) {
+  fc_jw_object(w);
+  fc_jw_key(w, "id"), fc_jw_int(w, s->id);
+  fc_jw_key(w, "label"), fc_jw_str(w, s->label);
+  fc_jw_key(w, "size"), fc_jw_int(w, (long long)s->size);
+  fc_jw_key(w, "metrics"), fc_jw_object(w);
+  fc_jw_key(w, "avg_spend"), fc_jw_fixed(w, s->avg_total, 2);
+  fc_jw_key(w, "avg_transaction_amount"), fc_jw_fixed(w, s->avg_amount, 2);
+  fc_jw_key(w, "frequency_30d"), fc_jw_fixed(w, s->avg_freq30, 4);
+  fc_jw_key(w, "recency_days"), fc_jw_fixed(w, s->avg_recency_days, 1);
+  fc_jw_key(w, "tenure_days"), fc_jw_fixed(w, s->avg_tenure_days, 1);
+  fc_jw_key(w, "refund_share"), fc_jw_fixed(w, s->avg_refund_share, 4);
+  fc_jw_key(w, "declining_share"), fc_jw_fixed(w, s->declining_share, 4);
+  fc_jw_key(w, "top_types"), json_names(w, r->types, s->top_types);
+  fc_jw_end(w);
+  fc_jw_key(w, "top_categories"), json_names(w, r->categories, s->top_categories);
+  fc_jw_end(w);
 }
 
-static void json_user(fc_buf *b, const fc_segments_result *r, size_t u) {
+static void json_user(fc_jw *w, const fc_segments_result *r, size_t u) {
   const fc_user_features *f = &r->users[u];
-  fc_buf_puts(b, "{\"user_id\":");
-  fc_buf_json_str(b, f->user_id);
-  fc_buf_puts(b, ",\"partner_id\":");
-  fc_buf_json_str(b, f->partner_id);
-  fc_buf_printf(b, ",\"segment\":%d,\"membership\":{", r->segment[u]);
-  for (size_t c = 0, first = 1; c < r->n_member_cols; c++) {
+  fc_jw_object(w);
+  fc_jw_key(w, "user_id"), fc_jw_str(w, f->user_id);
+  fc_jw_key(w, "partner_id"), fc_jw_str(w, f->partner_id);
+  fc_jw_key(w, "segment"), fc_jw_int(w, r->segment[u]);
+  fc_jw_key(w, "membership"), fc_jw_object(w);
+  for (size_t c = 0; c < r->n_member_cols; c++) {
     double pr = r->membership[u * r->n_member_cols + c];
+    char key[24];
     if (pr <= 0) continue;
-    fc_buf_printf(b, "%s\"%d\":", first ? "" : ",", c < r->n_segments ? (int)c : -1);
-    fc_buf_json_fixed(b, pr, 4);
-    first = 0;
+    snprintf(key, sizeof key, "%d", c < r->n_segments ? (int)c : -1); /* the last column: noise */
+    fc_jw_key(w, key), fc_jw_fixed(w, pr, 4);
   }
-  fc_buf_printf(b, "},\"declining\":%s,\"trend\":\"%s\",\"moving\":%s",
-                f->trend == FC_TREND_DECLINING ? "true" : "false", fc_trend_name(f->trend),
-                r->moving[u] ? "true" : "false");
-  if (r->moving[u]) fc_buf_printf(b, ",\"previous_segment\":%d", r->previous[u]);
-  fc_buf_putc(b, '}');
+  fc_jw_end(w);
+  fc_jw_key(w, "declining"), fc_jw_bool(w, f->trend == FC_TREND_DECLINING);
+  fc_jw_key(w, "trend"), fc_jw_str(w, fc_trend_name(f->trend));
+  fc_jw_key(w, "moving"), fc_jw_bool(w, r->moving[u]);
+  if (r->moving[u]) fc_jw_key(w, "previous_segment"), fc_jw_int(w, r->previous[u]);
+  fc_jw_end(w);
 }
 
 void fc_segments_write_json(const fc_segments_result *r, int include_users, fc_buf *b) {
   size_t noise = 0;
+  fc_jw w;
   for (size_t u = 0; u < r->n_users; u++) noise += r->segment[u] < 0;
-  fc_buf_puts(b, "{\"segments\":[");
-  for (size_t s = 0; s < r->n_segments; s++) {
-    if (s) fc_buf_putc(b, ',');
-    json_segment(b, r, &r->segments[s]);
-  }
-  fc_buf_puts(b, "]");
+  fc_jw_init(&w, b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "segments"), fc_jw_array(&w);
+  for (size_t s = 0; s < r->n_segments; s++) json_segment(&w, r, &r->segments[s]);
+  fc_jw_end(&w);
   if (include_users) {
-    fc_buf_puts(b, ",\"users\":[");
-    for (size_t u = 0; u < r->n_users; u++) {
-      if (u) fc_buf_putc(b, ',');
-      json_user(b, r, u);
-    }
-    fc_buf_putc(b, ']');
+    fc_jw_key(&w, "users"), fc_jw_array(&w);
+    for (size_t u = 0; u < r->n_users; u++) json_user(&w, r, u);
+    fc_jw_end(&w);
   }
-  fc_buf_printf(b, ",\"method\":\"%s\",\"k\":%d,\"silhouette\":", r->method == FC_SEG_KMEANS ? "kmeans" : "dbscan",
-                r->k);
-  fc_buf_json_num(b, r->silhouette);
-  fc_buf_printf(b, ",\"n_users\":%zu,\"noise\":%zu", r->n_users, noise);
-  if (r->method == FC_SEG_DBSCAN) {
-    fc_buf_puts(b, ",\"eps\":");
-    fc_buf_json_num(b, r->eps);
-  }
+  fc_jw_key(&w, "method"), fc_jw_str(&w, r->method == FC_SEG_KMEANS ? "kmeans" : "dbscan");
+  fc_jw_key(&w, "k"), fc_jw_int(&w, r->k);
+  fc_jw_key(&w, "silhouette"), fc_jw_num(&w, r->silhouette);
+  fc_jw_key(&w, "n_users"), fc_jw_int(&w, (long long)r->n_users);
+  fc_jw_key(&w, "noise"), fc_jw_int(&w, (long long)noise);
+  if (r->method == FC_SEG_DBSCAN) fc_jw_key(&w, "eps"), fc_jw_num(&w, r->eps);
   if (r->k_scores) {
-    fc_buf_puts(b, ",\"k_selection\":[");
+    fc_jw_key(&w, "k_selection"), fc_jw_array(&w);
     for (int k = r->k_min; k <= r->k_max; k++) {
-      fc_buf_printf(b, "%s{\"k\":%d,\"silhouette\":", k > r->k_min ? "," : "", k);
-      fc_buf_json_num(b, r->k_scores[k - r->k_min]);
-      fc_buf_putc(b, '}');
+      fc_jw_object(&w);
+      fc_jw_key(&w, "k"), fc_jw_int(&w, k);
+      fc_jw_key(&w, "silhouette"), fc_jw_num(&w, r->k_scores[k - r->k_min]);
+      fc_jw_end(&w);
     }
-    fc_buf_putc(b, ']');
+    fc_jw_end(&w);
   }
-  fc_buf_putc(b, '}');
+  fc_jw_end(&w);
 }
