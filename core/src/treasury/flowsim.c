@@ -1002,6 +1002,18 @@ static void hour_quantiles(const double *C, int paths, int H, double *col, doubl
   }
 }
 
+/* Per-hour 2.5 % and 97.5 % quantiles of C (the 95 % band, flowsim_band.c),
+ * by selection as hour_quantiles: the values a sort of each column gives,
+ * without the sort that was most of a what-if's time. */
+static void hour_tails(const double *C, int paths, int H, double *col, double *q025, double *q975) {
+  size_t n = (size_t)paths, i025 = (size_t)(0.025 * (double)(n - 1));
+  for (int k = 0; k < H; k++) {
+    for (int m = 0; m < paths; m++) col[m] = C[(size_t)m * (size_t)H + (size_t)k];
+    q025[k] = select_quantile(col, n, 0.025, 0, n - 1);
+    q975[k] = select_quantile(col, n, 0.975, i025 + 1, n - 1);
+  }
+}
+
 static int bucket_of(int k) { return k <= 12 ? 0 : k <= 24 ? 1 : k <= 48 ? 2 : 3; }
 
 /* Scales each path's deviation from the hourly median by the bucket's
@@ -1396,12 +1408,13 @@ int fc_flowsim_matches(const fc_flowsim *m, const fc_treasury *t, const char *te
 /* ---- the simulated projection ---------------------------------------------------------- */
 
 /* One currency's kept simulation: the band-scaled paths and the hourly
- * quantiles and means, under the key of everything they depend on. */
+ * quantiles (p10, p50, p90 before scaling; p2.5, p97.5 after) and means,
+ * under the key of everything they depend on. */
 typedef struct sim_entry {
   uint64_t key;
   size_t n; /* paths x H */
   int H;
-  double *C, *q; /* q: q10, q50, q90, mean out, mean in; 5 x (H + 1) */
+  double *C, *q; /* q: q10, q50, q90, mean out, mean in, q2.5, q97.5; 7 x (H + 1) */
 } sim_entry;
 
 struct fc_flowsim_cache {
@@ -1594,7 +1607,7 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
                        fc_currency_projection *cp, double *C, double *col, sim_cal *cal, occ *oc, ccy_sim *out) {
   const fit *f = &m->c[c].f;
   int H = (int)cp->n_path - 1, paths = r->paths;
-  double *q10 = NULL, *q50 = NULL, *q90 = NULL, *mo = NULL, *mi = NULL, *above = NULL;
+  double *q10 = NULL, *q50 = NULL, *q90 = NULL, *mo = NULL, *mi = NULL, *above = NULL, *q025 = NULL, *q975 = NULL;
   double floor_u = fc_money_to_double(cp->floor, cp->scale);
   size_t n_occ, hits[MAX_HORIZON + 1], n_any = 0;
   known_cp known[256];
@@ -1603,8 +1616,10 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
   q10 = fc__calloc((size_t)H + 1, sizeof *q10), q50 = fc__calloc((size_t)H + 1, sizeof *q50);
   q90 = fc__calloc((size_t)H + 1, sizeof *q90), mo = fc__calloc((size_t)H + 1, sizeof *mo);
   mi = fc__calloc((size_t)H + 1, sizeof *mi), above = fc__calloc((size_t)H + 1, sizeof *above);
-  if (!q10 || !q50 || !q90 || !mo || !mi || !above) {
+  q025 = fc__calloc((size_t)H + 1, sizeof *q025), q975 = fc__calloc((size_t)H + 1, sizeof *q975);
+  if (!q10 || !q50 || !q90 || !mo || !mi || !above || !q025 || !q975) {
     fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi), fc__free(above);
+    fc__free(q025), fc__free(q975);
     return FC_ENOMEM;
   }
   sim_calendar(m->now, H, cal);
@@ -1619,18 +1634,21 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
       memcpy(q10, e->q, hn * sizeof *q10), memcpy(q50, e->q + hn, hn * sizeof *q50);
       memcpy(q90, e->q + 2 * hn, hn * sizeof *q90), memcpy(mo, e->q + 3 * hn, hn * sizeof *mo);
       memcpy(mi, e->q + 4 * hn, hn * sizeof *mi);
+      memcpy(q025, e->q + 5 * hn, hn * sizeof *q025), memcpy(q975, e->q + 6 * hn, hn * sizeof *q975);
     } else {
       fc_rng_seed(&rng, seed_for(r->seed, 0xC0FFEEULL, c));
       if (simulate(f, cal, H, paths, oc, n_occ, &rng, C, mo, mi) != FC_OK) {
         fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi), fc__free(above);
+        fc__free(q025), fc__free(q975);
         return FC_ENOMEM;
       }
       hour_quantiles(C, paths, H, col, q10, q50, q90);
       scale_paths(C, paths, H, q50, m->band_scale);
+      hour_tails(C, paths, H, col, q025, q975);
       if (e != NULL) {
         /* Keep it; a failed allocation only means no reuse next time. */
         double *kc = e->n == n && e->C ? e->C : fc__mallocarray(n, sizeof *kc);
-        double *kq = e->H == H && e->q ? e->q : fc__mallocarray(5 * hn, sizeof *kq);
+        double *kq = e->H == H && e->q ? e->q : fc__mallocarray(7 * hn, sizeof *kq);
         r->cache->misses++;
         if (kc != e->C) fc__free(e->C);
         if (kq != e->q) fc__free(e->q);
@@ -1640,6 +1658,7 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
           memcpy(kq, q10, hn * sizeof *q10), memcpy(kq + hn, q50, hn * sizeof *q50);
           memcpy(kq + 2 * hn, q90, hn * sizeof *q90), memcpy(kq + 3 * hn, mo, hn * sizeof *mo);
           memcpy(kq + 4 * hn, mi, hn * sizeof *mi);
+          memcpy(kq + 5 * hn, q025, hn * sizeof *q025), memcpy(kq + 6 * hn, q975, hn * sizeof *q975);
           e->key = key;
         }
       }
@@ -1672,6 +1691,8 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
     pt->predicted_in = mi[k];
     if (cp->expected_at == FC_TIME_NONE && pt->p50 < floor_u) cp->expected_at = pt->at;
   }
+  /* The 95 % band from the same (scaled) paths: flowsim_band.c. */
+  fc__flowsim_band95(q025, q975, H, cp);
   {
     size_t cum = 0;
     int j = 0;
@@ -1714,6 +1735,7 @@ static int project_ccy(const fc_flowsim *m, const fc_treasury *t, const fc_flows
     if (isnan(cp->backtest_coverage_80)) cp->has_backtest = 0;
   }
   fc__free(q10), fc__free(q50), fc__free(q90), fc__free(mo), fc__free(mi), fc__free(above);
+  fc__free(q025), fc__free(q975);
   return FC_OK;
 }
 
@@ -1889,11 +1911,6 @@ int fc_flowsim_project(const fc_flowsim *m, const fc_treasury *t, const fc_flows
       continue;
     }
     if ((rc = project_ccy(m, t, r, c, cp, C, col, cal, oc, &cs[i])) != FC_OK) {
-      rc = fc__err(err, rc, "out of memory");
-      break;
-    }
-    /* The 95 % band from the same (scaled) paths: flowsim_band.c. */
-    if ((rc = fc__flowsim_band95(C, r->paths, (int)cp->n_path - 1, cp)) != FC_OK) {
       rc = fc__err(err, rc, "out of memory");
       break;
     }

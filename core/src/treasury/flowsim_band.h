@@ -5,11 +5,11 @@
 
 #include "fc/projection.h"
 
-/* C holds paths x H cumulative unscheduled flows (row p, column k-1 the
- * flow by hour k), already scaled by the calibration's band scale: sets
- * each path point k (1..H) of cp's p2_5 / p97_5 to the point's known-flow
- * balance plus the 0.025 / 0.975 quantile of column k-1 (linear
- * interpolation, as the p10/p90), kept outside p10..p90. FC_ENOMEM. */
-int fc__flowsim_band95(const double *C, int paths, int H, fc_currency_projection *cp);
+/* q025 / q975 hold, for hours k = 1..H at index k-1, the 0.025 / 0.975
+ * quantiles (linear interpolation, as the p10/p90) of the simulated
+ * cumulative unscheduled flow, already scaled by the calibration's band
+ * scale: sets each path point k of cp's p2_5 / p97_5 to the point's
+ * known-flow balance plus them, kept outside p10..p90 (set before). */
+void fc__flowsim_band95(const double *q025, const double *q975, int H, fc_currency_projection *cp);
 
 #endif /* FC_FLOWSIM_BAND_H */
