@@ -35,6 +35,12 @@ const state = {
 // from the input to the DOM updated, in ms, and the ML worker's background
 // fit after a data load (warmMl).
 window.fcTimings = { signin: null, signin_first: null, projections: [], warm: null };
+// Test hook: whether a rule what-if to `horizon` (every other input as on
+// screen) would be answered on the page from a kept answer (fromKept).
+window.fcKeptFor = (horizon) => {
+  const o = { ...projectOptions(), horizon_hours: horizon };
+  return workers.rule.kept.has(pageKey(o, !!o.scenario));
+};
 
 const RISK_TEXT = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
 const RISK_RANK = { high: 0, medium: 1, low: 2 };
@@ -866,8 +872,15 @@ function computeWorker(name) {
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
   const c = { w, name, sent: null, ready: null,
     // The last projection this worker sent, as deltas absorbed in order (drawn or
-    // superseded alike, so it is always what the worker's next delta is against).
-    held: { head: null, order: [], cur: new Map(), base: null } };
+    // superseded alike, so it is always what the worker's next delta is against),
+    // or the one the page drew from `kept` (then told to the worker: 'shown').
+    held: { head: null, order: [], cur: new Map(), base: null },
+    // Messages carrying data (or asking for the snapshot), and 'shown' notes,
+    // counted as the worker counts them (worker.js).
+    dataSeq: 0, basis: 0,
+    // The rule worker's projections for this data, by request key: its answers
+    // and the ones it made ahead and offered ({p, base} or {json, base}).
+    kept: new Map() };
   c.ready = new Promise((ok, fail) => {
     w.onmessage = (ev) => {
       const m = ev.data;
@@ -880,9 +893,72 @@ function computeWorker(name) {
   return c;
 }
 const workers = { rule: computeWorker('floatcast-rule'), ml: computeWorker('floatcast-ml') };
+
+// Posts msg to worker c. A message that carries data, or asks for the
+// snapshot, starts the worker on other data: what was kept for the old is
+// forgotten, and answers and offers made before it are not kept.
+function post(c, msg, transfer = []) {
+  if (msg.data || msg.kind === 'snapshot') {
+    c.dataSeq++;
+    c.kept.clear();
+  }
+  c.w.postMessage(msg, transfer);
+}
+
 // Tells the rule's worker the cards are drawn and the page idle: it may
 // project the horizons around the one on screen (worker.js, lookAhead).
-const sweepAhead = () => workers.rule.w.postMessage({ kind: 'ahead' });
+const sweepAhead = () => post(workers.rule, { kind: 'ahead' });
+
+// ---- answers kept on the page --------------------------------------------------
+// A rule what-if the rule worker has answered before, or projected ahead and
+// offered (worker.js: the horizons next to the one on screen), is answered
+// here, in the input's own task: no message to the worker and back, each of
+// which waited for a core on a loaded machine (5-19 ms of a 16 ms frame).
+// Keyed by the request's options as the worker keys them (pageKey); the
+// last KEPT, as the worker remembers what it gave (worker.js, GIVEN).
+const KEPT = 96;
+const pageKey = (options, baseline) => `${JSON.stringify(options)}${baseline ? '|baseline' : ''}`;
+
+function keepAnswer(c, key, entry) {
+  c.kept.delete(key);
+  c.kept.set(key, entry);
+  if (c.kept.size > KEPT) c.kept.delete(c.kept.keys().next().value);
+}
+
+// An offer of the rule worker (a projection made ahead) for the data the page has.
+function offered(c, m) {
+  if (m.data_seq === c.dataSeq) keepAnswer(c, m.key, { json: m.json, p: null, base: m.base });
+}
+
+// The held form (absorb) of a whole projection and its baseline's headlines.
+function heldOf(p, base) {
+  const { currencies, ...head } = p;
+  return { head, order: currencies.map((x) => x.currency), cur: new Map(currencies.map((x) => [x.currency, x])), base };
+}
+
+// Draws from a kept answer: the worker is told ('shown'), so that its next
+// delta is against this, a projection it still has queued is dropped, and it
+// looks ahead from here; its answers to earlier requests are dropped here
+// (basis). Returns what recompute reads of an answer.
+function fromKept(c, key, entry, opts, scenario) {
+  if (!entry.p) {
+    entry.p = JSON.parse(entry.json);
+    entry.json = null;
+  }
+  keepAnswer(c, key, entry); // the newest last
+  for (const [s, w] of waiting) {
+    if (w.kind === 'project') {
+      waiting.delete(s);
+      w.resolve({ seq: s, superseded: true });
+    }
+  }
+  busyProject = 0;
+  updateBusy();
+  c.held = heldOf(entry.p, entry.base);
+  c.basis++;
+  post(c, { kind: 'shown', basis: c.basis, key, options: opts, baseline: scenario });
+  return { ok: true, kept: true, head: entry.p, ms: 0, delta_ms: 0, at: null };
+}
 // The worker of a method: "ml" has its own, everything else (rule, demo, snapshot) the rule's.
 const workerFor = (method) => (method === 'ml' ? workers.ml : workers.rule);
 
@@ -920,7 +996,7 @@ function request(kind, payload, c = workers.rule) {
   updateBusy();
   return new Promise((resolve) => {
     waiting.set(seq, { resolve, kind });
-    c.w.postMessage({ seq, kind, ...payload });
+    post(c, { seq, kind, ...payload });
   });
 }
 
@@ -943,7 +1019,15 @@ function projection(c) {
 
 function answered(c, m) {
   if (m.kind === 'warm') return warmed(m);
-  absorb(c, m);
+  if (m.kind === 'offer') return offered(c, m);
+  // Made before the worker read the page's last 'shown': a delta against
+  // what the page no longer holds (and superseded by what it drew).
+  const stale = m.kind === 'project' && m.basis !== c.basis;
+  if (!stale) absorb(c, m);
+  if (!stale && m.kind === 'project' && m.ok && m.key && c === workers.rule && m.data_seq === c.dataSeq) {
+    const { p, base } = projection(c);
+    keepAnswer(c, m.key, { json: null, p, base });
+  }
   const w = waiting.get(m.seq);
   if (!w) return undefined; // a stale answer: a newer input superseded it
   waiting.delete(m.seq);
@@ -968,7 +1052,7 @@ function warmMl() {
   }
   window.fcTimings.warm = null;
   const c = workers.ml;
-  c.w.postMessage({ seq: ++reqSeq, kind: 'warm', data: dataForWorker(c), options: { ...opts, method: 'ml' },
+  post(c, { seq: ++reqSeq, kind: 'warm', data: dataForWorker(c), options: { ...opts, method: 'ml' },
     baseline: !!opts.scenario });
 }
 
@@ -1071,7 +1155,11 @@ async function recompute() {
   const scenario = !!opts.scenario;
   const t0 = performance.now();
   const c = workerFor(opts.method);
-  const m = await request('project', { data: dataForWorker(c), options: opts, baseline: scenario }, c);
+  const data = dataForWorker(c);
+  const key = pageKey(opts, scenario);
+  const entry = data === null ? c.kept.get(key) : undefined; // new data: nothing kept is for it
+  const m = entry ? fromKept(c, key, entry, opts, scenario)
+    : await request('project', { data, options: opts, baseline: scenario, key }, c);
   if (m.superseded) return m;
   if (!m.ok) {
     showError(m.error, { stale: true });
@@ -1095,15 +1183,17 @@ async function recompute() {
     renderRunwaySoon();
   }
   $('meta').textContent = `floatcast ${state.version} · WASM worker · ${p.method} projection`
-    + `${base ? ' + baseline' : ''} in ${m.ms.toFixed(1)} ms`;
+    + `${base ? ' + baseline' : ''} ${m.kept ? 'made ahead' : `in ${m.ms.toFixed(1)} ms`}`;
   const t2 = performance.now();
   // ms: input to DOM updated; worker_ms: the module's compute; main_ms: drawing here;
   // delta_ms: the worker finding what changed; to_worker/from_worker: the messages' trips
-  // (waiting for a CPU included); cards: cards redrawn;
+  // (waiting for a CPU included); cards: cards redrawn; kept: answered here from a
+  // kept answer (no worker, no trips: those are 0);
   // painted_ms (set later): input to the first task after the next frame (its style, layout and paint done).
   const at = performance.timeOrigin;
   const rec = { method: p.method, scenario, worker_ms: m.ms, main_ms: t2 - t1, ms: t2 - t0,
-    delta_ms: m.delta_ms, to_worker: m.at[0] - (at + t0), from_worker: at + t1 - m.at[1], cards, painted_ms: null };
+    delta_ms: m.delta_ms, to_worker: m.at ? m.at[0] - (at + t0) : 0, from_worker: m.at ? at + t1 - m.at[1] : 0, cards,
+    kept: !!m.kept, painted_ms: null };
   window.fcTimings.projections.push(rec);
   requestAnimationFrame(() => {
     const ch = new MessageChannel();

@@ -1,8 +1,8 @@
 // worker.js: the Treasury page's compute worker (a module worker). It loads
 // the WASM module (floatcast.mjs) and answers the page's requests off the
 // main thread:
-//   {seq, kind: 'project', data, options, baseline}
-//       -> {seq, ok, head?, order, changed, baseline?, ms, delta_ms, at}
+//   {seq, kind: 'project', data, options, baseline, key}
+//       -> {seq, ok, key, basis, data_seq, head?, order, changed, baseline?, ms, delta_ms, at}
 //     options is ProjectOptions; with baseline true it also projects the same
 //     options without the scenario (same method), so a card's figures and its
 //     delta come from one pair of answers. The answer is a delta against the
@@ -14,6 +14,20 @@
 //     keeps the last data it was sent (kept on arrival, so a request collapsed
 //     away still hands its data to the next), and a signed-in tenant's
 //     snapshot crosses to the worker once, not on every slider move.
+//     basis counts the page's 'shown' notes taken before the answer (below):
+//     an answer from before the page's last note is against what the page
+//     no longer holds, and the page drops it. data_seq counts the messages
+//     that carried data or asked for the snapshot: the page counts the same,
+//     and keeps answers and offers only for the data it has.
+//   {kind: 'offer', data_seq, key, json, base}   (from the worker, unasked)
+//     a rule projection made ahead (see "ahead" below): its text, keyed as
+//     the page keys its requests, with its baseline's headlines or null. The
+//     page keeps them and answers a what-if it finds there itself, on the
+//     main thread, with no message to wait for either way.
+//   {kind: 'shown', basis, key, options, baseline}   (from the page)
+//     the page drew its own kept answer for these options: the worker now
+//     holds that as what the page shows (its next delta is against it),
+//     drops a projection still queued (superseded) and looks ahead from it.
 //   {seq, kind: 'demo', options}                      -> {seq, ok, demo}
 //   {seq, kind: 'snapshot'}                            -> {seq, ok, summary, data}
 //     the signed-in tenant's snapshot fetched (session cookie) and turned into
@@ -39,6 +53,9 @@ let fc = null;
 let pending = null;
 let kept = null; // the last data sent: {data, checked, rule}
 let lastBaseline = null; // {data, key, json}: the last baseline projected
+let dataSeq = 0; // messages that carried data or asked for the snapshot (the page counts them too)
+let basis = 0; // the page's 'shown' notes taken
+let loading = false; // a snapshot on its way: nothing is projected ahead on the data it replaces
 
 // The rule reads only pending transfers (balance − scheduled − stream drain,
 // docs/spec/projection.md): the settled history is for the ML flow model.
@@ -108,8 +125,14 @@ function errorOf(e) {
 async function run(req) {
   const t0 = performance.now();
   if (req.kind === 'snapshot') {
-    const s = await loadSnapshotData();
-    kept = { data: s.data, checked: false, rule: null };
+    loading = true;
+    let s;
+    try {
+      s = await loadSnapshotData();
+    } finally {
+      loading = false;
+    }
+    keep(s.data);
     const transfers = encoder.encode(s.data.transfers).buffer, streams = encoder.encode(s.data.streams).buffer;
     return { summary: s.summary, data: { accounts: s.data.accounts, transfers, streams }, transfer: [transfers, streams] };
   }
@@ -130,6 +153,7 @@ async function run(req) {
       baseline = lastBaseline;
     }
     if (req.kind === 'warm') return { ms: performance.now() - t0 };
+    if (isRule(req.options)) give(req.key, json, baseline ? baselineHeads(baseline) : null);
     lookAhead(dataFor(req.options), req.options, !!req.baseline);
     // at: when the work started and ended, in ms since the epoch (the page's clock has another origin).
     // ms: the module's projections; delta_ms: reading the answer and finding what changed.
@@ -150,16 +174,18 @@ async function run(req) {
 // time here. Once the worker has answered a horizon change and has nothing
 // queued, it projects the horizons a slider move asks next, with the
 // scenario's baseline when there is one, a projection per task so that a
-// real request waits for at most one; a request for one of them is then
-// answered from these texts. Next: the next hour in the direction of the
-// move, the one the other way (after a jump, typed or clicked on the
-// slider's track, the next move goes either way: with the next two one way
-// only, the first step back after a jump missed and, with a scenario,
-// projected two), then the second in the direction (the one the other way is
-// usually the horizon just left: kept already, nothing to do). Only after a
-// horizon change: after every what-if (floors, payments) the work ahead made
-// the next what-if wait for it on a loaded machine (floors median 3 -> 6 ms
-// in the worker, p90 36 ms waiting to start) and served nothing.
+// real request waits for at most one, and offers each to the page
+// ({kind: 'offer'}), which answers a request for one of them itself: on a
+// loaded machine the two messages of a round trip each waited for a core
+// (5-19 ms together) where a frame has 16. Next: the next hour in the
+// direction of the move, the one the other way (after a jump, typed or
+// clicked on the slider's track, the next move goes either way: with the
+// next two one way only, the first step back after a jump missed and, with
+// a scenario, projected two), then the second in the direction (the one the
+// other way is usually the horizon just left: the page has it already). Only
+// after a horizon change: after every what-if (floors, payments) the work
+// ahead made the next what-if wait for it on a loaded machine (floors median
+// 3 -> 6 ms in the worker, p90 36 ms waiting to start) and served nothing.
 // Until the first horizon change (after each answer, once nothing is
 // queued: sign-in's answers, or what-ifs before any move) it projects the
 // SWEEP hours either side of the horizon on screen, nearest first: the
@@ -167,18 +193,52 @@ async function run(req) {
 // slider's track) as a step, and it was the slowest what-if of a series
 // (page_trace: the worker projected it while the main thread waited). Any
 // request empties the queue, so this costs a user who acts at once nothing
-// but the one projection already started. After sign-in it waits for the
-// page's word that the cards are drawn and it is idle ('ahead'): started at
-// the first answer, the sweep took the second core while the page laid out
-// its cards, and that layout became a long task (65-75 ms of wall for 11-13
-// of CPU) in every signed-in page_trace run.
+// but the one projection already started. After a data load it waits for
+// the page's word that the cards are drawn and it is idle ('ahead'):
+// started at the first answer, the sweep took the second core while the
+// page laid out its cards, and that layout became a long task (65-75 ms of
+// wall for 11-13 of CPU) in every signed-in page_trace run. New data (a
+// refresh, files, the demo) starts all of this afresh: no texts, no move.
 // Same data, same options, same bytes (the module is deterministic): the
 // answer is the one computing it now would give. Rule only: an ML projection
 // is 30-40 ms and would evict the module's simulated paths of the horizon on
-// screen. Kept per data (a new data set starts afresh), the last KEEP texts.
+// screen. Kept per data, the last KEEP texts.
 const SWEEP = 12, KEEP = 2 * SWEEP + 8;
 const ahead = { data: null, texts: new Map(), queue: [], sweep: [], idle: false, lastHorizon: null, moved: false, timer: 0 };
 const isRule = (options) => !options.method || options.method === 'rule';
+
+// What the page was given (answers and offers), by the page's key: {json,
+// base}, the last GIVEN of them, as the page keeps them (app.js, KEPT). A
+// 'shown' note for one of them tells the worker what the page now holds.
+const GIVEN = 96;
+const given = new Map();
+function give(key, json, base) {
+  if (key === undefined) return;
+  given.delete(key);
+  given.set(key, { json, base });
+  if (given.size > GIVEN) given.delete(given.keys().next().value);
+}
+
+// The page's data: its look-ahead starts afresh (a refresh used to keep the
+// horizon last asked and whether it had moved, so the sweep never came back).
+function keep(data) {
+  kept = { data, checked: false, rule: null };
+  ahead.data = null;
+  ahead.texts.clear();
+  ahead.queue = [];
+  ahead.sweep = [];
+  ahead.idle = false;
+  ahead.lastHorizon = null;
+  ahead.moved = false;
+  clearTimeout(ahead.timer);
+  given.clear();
+}
+
+const pageKey = (options, baseline) => `${JSON.stringify(options)}${baseline ? '|baseline' : ''}`;
+const withoutScenario = (options) => {
+  const { scenario, ...plain } = options;
+  return plain;
+};
 
 function projectText(data, options) {
   if (!isRule(options)) return fc.projectJSON(data, options);
@@ -209,13 +269,10 @@ function lookAhead(data, options, baseline) {
   if (last !== null && h !== last) ahead.moved = true;
   if (ahead.moved && h === last) return;
   const dir = last === null || h > last ? 1 : -1;
-  const { scenario, ...plain } = options;
   const around = [];
   if (!ahead.moved) for (let d = 1; d <= SWEEP; d++) around.push(h - d, h + d);
   for (const next of ahead.moved ? [h + dir, h - dir, h + 2 * dir] : around) {
-    if (next < 1 || next > 720) continue;
-    ahead.queue.push({ ...options, horizon_hours: next });
-    if (baseline) ahead.queue.push({ ...plain, horizon_hours: next });
+    if (next >= 1 && next <= 720) ahead.queue.push({ options: { ...options, horizon_hours: next }, baseline });
   }
   ahead.sweep = [];
   if (!ahead.moved && !ahead.idle) {
@@ -237,18 +294,34 @@ function pageIdle() {
   ahead.timer = setTimeout(projectAhead, 0);
 }
 
+// One projection ahead (with its baseline), offered to the page unless it has it.
 function projectAhead() {
-  if (pending || warming || !ahead.queue.length || !kept || ahead.data !== dataFor(ahead.queue[0])) return;
-  const options = ahead.queue.shift();
-  if (!ahead.texts.has(JSON.stringify(options))) {
+  if (pending || warming || loading || !ahead.queue.length || !kept || ahead.data !== dataFor(ahead.queue[0].options)) return;
+  const { options, baseline } = ahead.queue.shift();
+  const key = pageKey(options, baseline);
+  if (!given.has(key)) {
+    let json, base = null;
     try {
-      projectText(ahead.data, options);
+      json = projectText(ahead.data, options);
+      if (baseline) base = baselineHeads({ json: projectText(ahead.data, withoutScenario(options)) });
     } catch {
       ahead.queue = []; // these options are refused: so would their neighbours be
       return;
     }
+    give(key, json, base);
+    self.postMessage({ kind: 'offer', data_seq: dataSeq, key, json, base });
   }
   ahead.timer = setTimeout(projectAhead, 0);
+}
+
+// The page drew its own kept answer for these options: that is what it holds now.
+function pageShown(req) {
+  basis = req.basis;
+  pending = null; // superseded by what the page drew
+  const g = given.get(req.key);
+  // Not given (or forgotten): nothing is assumed held, so the next answer is whole.
+  shown = g ? heldOf(g.json, g.base) : { cur: new Map(), head: '', base: '' };
+  if (g && kept) lookAhead(dataFor(req.options), req.options, req.baseline);
 }
 
 // What the page holds from the last projection answer: each currency's JSON
@@ -256,11 +329,29 @@ function projectAhead() {
 let shown = { cur: new Map(), head: '', base: 'null' };
 const decimals = (text) => (String(text).split('.')[1] || '').length;
 
+// A projection's text and its baseline's headlines as what the page holds.
+function heldOf(json, base) {
+  const { currencies, ...rest } = JSON.parse(json);
+  return { cur: new Map(currencies.map((c) => [c.currency, JSON.stringify(c)])), head: JSON.stringify(rest),
+    base: base ? JSON.stringify(base) : 'null' };
+}
+
 // A currency's headline at the horizon, as the page shows it: the rule's exact
 // balance, or a banded method's p50 at the currency's decimals.
 function headlineOf(method, cur) {
   if (method === 'rule') return cur.rule.projected_balance;
   return Number(cur.path[cur.path.length - 1].p50).toFixed(decimals(cur.current_balance));
+}
+
+// A baseline ({json}) as the page needs it: {method, heads: {code: headline}},
+// read once per baseline (kept on it, with its text).
+function baselineHeads(baseline) {
+  if (!baseline.heads) {
+    const b = JSON.parse(baseline.json);
+    baseline.heads = { method: b.method, heads: Object.fromEntries(b.currencies.map((c) => [c.currency, headlineOf(b.method, c)])) };
+    baseline.text = JSON.stringify(baseline.heads);
+  }
+  return baseline.heads;
 }
 
 // The projection (and its baseline) as a delta against what the page holds:
@@ -283,11 +374,7 @@ function projectDelta(json, baseline) {
     cur.set(c.currency, text);
     if (shown.cur.get(c.currency) !== text) out.changed[c.currency] = c;
   }
-  if (baseline && !baseline.text) {
-    const b = JSON.parse(baseline.json);
-    baseline.heads = { method: b.method, heads: Object.fromEntries(b.currencies.map((c) => [c.currency, headlineOf(b.method, c)])) };
-    baseline.text = JSON.stringify(baseline.heads);
-  }
+  if (baseline) baselineHeads(baseline);
   const base = baseline ? baseline.heads : null;
   const baseText = baseline ? baseline.text : 'null';
   if (baseText !== shown.base) out.baseline = base;
@@ -298,9 +385,9 @@ function projectDelta(json, baseline) {
 async function answer(req) {
   try {
     const { transfer = [], ...out } = await run(req);
-    self.postMessage({ seq: req.seq, kind: req.kind, ok: true, ...out }, transfer);
+    self.postMessage({ seq: req.seq, kind: req.kind, ok: true, key: req.key, basis, data_seq: dataSeq, ...out }, transfer);
   } catch (e) {
-    self.postMessage({ seq: req.seq, kind: req.kind, ok: false, error: errorOf(e) });
+    self.postMessage({ seq: req.seq, kind: req.kind, ok: false, key: req.key, basis, data_seq: dataSeq, error: errorOf(e) });
   }
 }
 
@@ -325,7 +412,13 @@ const ready = load().catch((e) => self.postMessage({ kind: 'failed', error: erro
 self.onmessage = (ev) => {
   const req = ev.data;
   if (req.kind === 'ahead') return pageIdle();
-  if (req.data) kept = { data: texts(req.data), checked: false, rule: null };
+  if (req.kind === 'shown') return pageShown(req);
+  // Counted as the page counts them (app.js, post).
+  if (req.data || req.kind === 'snapshot') {
+    dataSeq++;
+    given.clear(); // the page forgot what it was given for the data before
+  }
+  if (req.data) keep(texts(req.data));
   // Demo data, snapshots and comparisons are answered in turn; projections collapse to the newest.
   if (req.kind === 'demo' || req.kind === 'compare' || req.kind === 'snapshot') {
     ready.then(() => answer(req));

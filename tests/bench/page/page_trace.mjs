@@ -70,7 +70,7 @@ try {
     await action();
     await page.waitForFunction((k) => window.fcTimings.projections.length > k
       && document.querySelector('main').getAttribute('aria-busy') === 'false', n);
-    return page.evaluate(() => window.fcTimings.projections.at(-1));
+    return page.evaluate(() => ({ ...window.fcTimings.projections.at(-1), index: window.fcTimings.projections.length - 1 }));
   };
   const input = (id, value) => page.evaluate(([i, v]) => {
     const e = document.getElementById(i);
@@ -120,6 +120,10 @@ try {
   for (let i = 0; i < 8; i++) phases.ml.push(await after(() => input('horizon', String(40 + i))));
   phases.ml.push(await after(() => page.click('#wi-reset')));
   await mark('end');
+  // painted_ms is set a frame after each what-if: read them once all are.
+  await page.waitForFunction(() => window.fcTimings.projections.every((t) => t.painted_ms !== null && t.painted_ms !== undefined));
+  const painted = await page.evaluate(() => window.fcTimings.projections.map((t) => t.painted_ms));
+  for (const list of Object.values(phases)) for (const t of list) if (t.index !== undefined) t.painted_ms = painted[t.index];
   await cdp.send('Tracing.end');
   await complete;
   if (traceOut) fs.writeFileSync(traceOut, JSON.stringify({ traceEvents: events }));
@@ -138,14 +142,18 @@ try {
     const ms = phases[name].map((p) => p.ms);
     const stage = (k) => (phases[name][0][k] === undefined ? '' : ` ${k} ${f(q(phases[name].map((p) => p[k]), 0.5))}/${f(q(phases[name].map((p) => p[k]), 0.9))}`);
     const worst = phases[name].reduce((a, b) => (b.ms > a.ms ? b : a));
-    console.log(`${name}: n ${ms.length}, ms median ${f(q(ms, 0.5))} p90 ${f(q(ms, 0.9))}`
+    const kept = phases[name].filter((p) => p.kept).length;
+    console.log(`${name}: n ${ms.length}${kept ? ` (${kept} from kept answers)` : ''}, ms median ${f(q(ms, 0.5))} p90 ${f(q(ms, 0.9))}`
       + (phases[name][0].main_ms !== undefined ? `, drawing median ${f(q(phases[name].map((p) => p.main_ms), 0.5))}` : '')
       + `; main-thread tasks ${ts.length}, > 50 ms wall ${ts.filter((t) => t.dur > 50000).length}, > 16 ms CPU ${cpu.filter((c) => c > 16).length}, `
       + `> 50 ms CPU ${cpu.filter((c) => c > 50).length}, max CPU ${f(Math.max(0, ...cpu))} ms, CPU summed ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms`
       + (worst.worker_ms === undefined ? '' : `\n  stages median/p90:${stage('to_worker')}${stage('worker_ms')}${stage('delta_ms')}${stage('from_worker')}${stage('main_ms')}`
         + `; slowest ${f(worst.ms)}: to ${f(worst.to_worker)} worker ${f(worst.worker_ms)} back ${f(worst.from_worker)} draw ${f(worst.main_ms)}`)
       // Each what-if in order (with 10, the p90 is the slowest: which one it is says why).
-      + (ms.length > 1 ? `\n  each: ${ms.map((x) => x.toFixed(1)).join(' ')}` : ''));
+      + (ms.length > 1 ? `\n  each: ${ms.map((x) => x.toFixed(1)).join(' ')}` : '')
+      // Input to the first task after the next frame (the figures painted), where the page records it.
+      + (phases[name].every((p) => typeof p.painted_ms === 'number') && ms.length > 1
+        ? `\n  painted: median ${f(q(phases[name].map((p) => p.painted_ms), 0.5))} p90 ${f(q(phases[name].map((p) => p.painted_ms), 0.9))}; each ${phases[name].map((p) => p.painted_ms.toFixed(1)).join(' ')}` : ''));
   });
   console.log(`sign-in to the first card: ${signinFirst === undefined ? 'not recorded (this web/ version)' : f(signinFirst)} ms`);
   console.log(`ML warm-up after sign-in: ${warm === undefined ? 'none (this web/ version)' : JSON.stringify(warm)}`);
