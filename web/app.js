@@ -1189,13 +1189,17 @@ async function recompute() {
   // delta_ms: the worker finding what changed; to_worker/from_worker: the messages' trips
   // (waiting for a CPU included); cards: cards redrawn; kept: answered here from a
   // kept answer (no worker, no trips: those are 0);
-  // painted_ms (set later): input to the first task after the next frame (its style, layout and paint done).
+  // Set later: frame_ms, input to the start of the frame that shows the figures
+  // (at most a frame's interval, 16.7 ms at 60 Hz: the first frame after the
+  // input; more: the update missed it); painted_ms, input to the first task
+  // after that frame (its style, layout and paint done).
   const at = performance.timeOrigin;
   const rec = { method: p.method, scenario, worker_ms: m.ms, main_ms: t2 - t1, ms: t2 - t0,
     delta_ms: m.delta_ms, to_worker: m.at ? m.at[0] - (at + t0) : 0, from_worker: m.at ? at + t1 - m.at[1] : 0, cards,
-    kept: !!m.kept, painted_ms: null };
+    kept: !!m.kept, frame_ms: null, painted_ms: null };
   window.fcTimings.projections.push(rec);
-  requestAnimationFrame(() => {
+  requestAnimationFrame((frameStart) => {
+    rec.frame_ms = frameStart - t0;
     const ch = new MessageChannel();
     ch.port1.onmessage = () => { rec.painted_ms = performance.now() - t0; };
     ch.port2.postMessage(0);

@@ -122,8 +122,8 @@ try {
   await mark('end');
   // painted_ms is set a frame after each what-if: read them once all are.
   await page.waitForFunction(() => window.fcTimings.projections.every((t) => t.painted_ms !== null && t.painted_ms !== undefined));
-  const painted = await page.evaluate(() => window.fcTimings.projections.map((t) => t.painted_ms));
-  for (const list of Object.values(phases)) for (const t of list) if (t.index !== undefined) t.painted_ms = painted[t.index];
+  const painted = await page.evaluate(() => window.fcTimings.projections.map((t) => [t.frame_ms, t.painted_ms]));
+  for (const list of Object.values(phases)) for (const t of list) if (t.index !== undefined) [t.frame_ms, t.painted_ms] = painted[t.index];
   await cdp.send('Tracing.end');
   await complete;
   if (traceOut) fs.writeFileSync(traceOut, JSON.stringify({ traceEvents: events }));
@@ -153,7 +153,9 @@ try {
       + (ms.length > 1 ? `\n  each: ${ms.map((x) => x.toFixed(1)).join(' ')}` : '')
       // Input to the first task after the next frame (the figures painted), where the page records it.
       + (phases[name].every((p) => typeof p.painted_ms === 'number') && ms.length > 1
-        ? `\n  painted: median ${f(q(phases[name].map((p) => p.painted_ms), 0.5))} p90 ${f(q(phases[name].map((p) => p.painted_ms), 0.9))}; each ${phases[name].map((p) => p.painted_ms.toFixed(1)).join(' ')}` : ''));
+        ? `\n  painted: median ${f(q(phases[name].map((p) => p.painted_ms), 0.5))} p90 ${f(q(phases[name].map((p) => p.painted_ms), 0.9))}; each ${phases[name].map((p) => p.painted_ms.toFixed(1)).join(' ')}`
+          // frame_ms (web/ versions that record it): input to the start of the frame showing it; <= 16.7: the next frame.
+          + (typeof phases[name][0].frame_ms === 'number' ? `\n  frame: in the next frame ${phases[name].filter((p) => p.frame_ms <= 1000 / 60).length} of ${ms.length}; each ${phases[name].map((p) => p.frame_ms.toFixed(1)).join(' ')}` : '') : ''));
   });
   console.log(`sign-in to the first card: ${signinFirst === undefined ? 'not recorded (this web/ version)' : f(signinFirst)} ms`);
   console.log(`ML warm-up after sign-in: ${warm === undefined ? 'none (this web/ version)' : JSON.stringify(warm)}`);
