@@ -490,13 +490,17 @@ export interface Floatcast {
   project(data: TreasuryData, opts: ProjectOptions): Projection;
   /** The projection as the core's JSON text (identical to the native CLI's). */
   projectJSON(data: TreasuryData, opts: ProjectOptions): string;
-  /** The module keeps the gbdt method's trained cash-flow trees (64 sets) and the ml method's last
-   * fitted flow model: a projection whose history was seen before (a what-if that changes only
-   * known flows) fits nothing. Answers are the same bytes with or without it. */
+  /** The module keeps the gbdt method's trained cash-flow trees (64 sets), the ml method's last
+   * fitted flow model and the last data set it read: a projection whose history was seen before (a
+   * what-if that changes only known flows) fits nothing, and the same data is not read again.
+   * Answers are the same bytes with or without it. */
   modelCache(): {
     hits: number; misses: number; entries: number; model_fits: number; model_reuses: number;
     /** ml: currencies whose simulated paths a projection reused / simulated. */
     simulation_reuses: number; simulations: number;
+    /** Projections that read their data set / reused the last one read (the same bytes, the same
+     * `currencies`): the module keeps the last data set it read. */
+    data_reads: number; data_reuses: number;
   };
   calendar(ts: TimeInput, opts?: CalendarOptions): CalendarFeatures;
   demo(opts?: DemoOptions): DemoData;

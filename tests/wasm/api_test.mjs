@@ -282,6 +282,37 @@ test('gbdt what-ifs reuse the trained trees and answer the same bytes as a fresh
   assert.equal(fresh.modelCache().hits, 0);
 });
 
+test('a data set is read once, and again when its bytes or its currencies change; answers as a fresh module', async () => {
+  const demo = fc.demo({ seed: 11 }); // data no earlier test projected
+  const opts = { now: demo.now, horizon_hours: 24 };
+  const fresh = async (data, o) => (await mod.default()).projectJSON(data, o);
+  const c0 = fc.modelCache();
+  assert.equal(fc.projectJSON(demo, opts), await fresh(demo, opts));
+  const c1 = fc.modelCache();
+  assert.equal(c1.data_reads, c0.data_reads + 1, 'new data is read');
+  const later = { ...opts, horizon_hours: 12, floors: 'USD=100000' };
+  assert.equal(fc.projectJSON(demo, later), await fresh(demo, later));
+  const c2 = fc.modelCache();
+  assert.equal(c2.data_reads, c1.data_reads, 'the same bytes are not read again');
+  assert.equal(c2.data_reuses, c1.data_reuses + 1);
+  // One balance one cent higher: other bytes of the same length, read again.
+  const richer = { ...demo, accounts: demo.accounts.replace(/^(acc-[^,\n]*,[^,\n]*,[A-Z]+,\d+\.\d)(\d)$/m, (m, head, d) => `${head}${(Number(d) + 1) % 10}`) };
+  assert.notEqual(richer.accounts, demo.accounts);
+  assert.equal(richer.accounts.length, demo.accounts.length);
+  assert.equal(fc.projectJSON(richer, opts), await fresh(richer, opts));
+  assert.notEqual(fc.projectJSON(richer, opts), fc.projectJSON(demo, opts));
+  const c3 = fc.modelCache();
+  assert.equal(c3.data_reads, c2.data_reads + 2, 'changed bytes are read (and the first data again after them)');
+  // The same bytes under other currency scales are another data set.
+  const scaled = { ...opts, currencies: 'USD=3' };
+  assert.equal(fc.projectJSON(demo, scaled), await fresh(demo, scaled));
+  assert.equal(fc.modelCache().data_reads, c3.data_reads + 1, 'other currencies: read again');
+  // Data the core refuses is not kept: the next call reports the same error.
+  const broken = { ...demo, accounts: `${demo.accounts}acc-x,${demo.tenant_id},USD,not-a-number\n` };
+  throwsCore(() => fc.project(broken, opts), 'EPARSE', /balance|amount|number/);
+  throwsCore(() => fc.project(broken, opts), 'EPARSE', /balance|amount|number/);
+});
+
 test('ml what-ifs reuse the fitted flow model and answer the same bytes as a fresh module', async () => {
   const demo = fc.demo({ seed: 9 });
   const opts = { now: demo.now, method: 'ml', horizon_hours: 72 };
@@ -332,6 +363,8 @@ test('10,000 calls leave the heap where it started', () => {
   const memBefore = fc.memoryBytes();
   run(10000);
   for (let i = 0; i < 5; i++) fc.project(fc.demo({ seed: i }), { now: demo.now });
+  // The module keeps the last data set it read: the one it kept when `before` was taken.
+  fc.project(demo, { now: demo.now });
   assert.equal(fc.heapInUse(), before, 'bytes in use after 10,000 calls');
   assert.equal(fc.memoryBytes(), memBefore, 'linear memory did not grow');
 });
