@@ -1182,6 +1182,9 @@ async function recompute() {
     state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
     renderRunwaySoon();
   }
+  // The rule worker starts new data waiting for the page's word to look
+  // ahead: data it gets later than the load (ML on screen then) gets it too.
+  if (data !== null && c === workers.rule) cardsDrawn().then(() => whenIdle(sweepAhead));
   $('meta').textContent = `floatcast ${state.version} · WASM worker · ${p.method} projection`
     + `${base ? ' + baseline' : ''} ${m.kept ? 'made ahead' : `in ${m.ms.toFixed(1)} ms`}`;
   const t2 = performance.now();

@@ -441,6 +441,31 @@ try {
   await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'ml'
     && document.querySelector('main').getAttribute('aria-busy') === 'false');
 
+  // Other files loaded while ML is on screen reach the rule worker only at the
+  // switch back to the rule; it looks ahead around the horizon from there all
+  // the same (a jump of seven hours answered on the page, with its figures).
+  const other = fc.demo({ seed: 7 });
+  for (const k of ['accounts', 'streams', 'transfers']) {
+    await page.setInputFiles(`#f-${k}`, { name: `${k}.csv`, mimeType: 'text/csv', buffer: Buffer.from(other[k]) });
+  }
+  await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'ml'
+    && document.querySelector('main').getAttribute('aria-busy') === 'false');
+  const otherNow = `${await page.inputValue('#now')}:00Z`;
+  await page.selectOption('#method', 'rule');
+  await page.waitForFunction(() => document.querySelector('#cards')?.dataset.method === 'rule'
+    && document.querySelector('main').getAttribute('aria-busy') === 'false');
+  await page.waitForFunction(() => window.fcKeptFor(41), null, { polling: 100 });
+  const before41 = await page.evaluate(() => window.fcTimings.projections.length);
+  await page.fill('#horizon', '41');
+  await page.waitForFunction((k) => window.fcTimings.projections.length > k
+    && document.querySelector('main').getAttribute('aria-busy') === 'false', before41);
+  assert.equal(await page.evaluate(() => window.fcTimings.projections.at(-1).kept), true, 'the jump is answered on the page');
+  const o41 = fc.project(other, { now: otherNow, horizon_hours: 41, floors: floors2 });
+  for (const c of o41.currencies) {
+    assert.equal(await page.getAttribute(`#cards .card[data-currency="${c.currency}"]`, 'data-headline'), c.rule.projected_balance,
+      `${c.currency} headline of the other files at 41 h`);
+  }
+
   await page.screenshot({ path: shot, fullPage: true });
   assert.deepEqual(problems, [], 'no page errors');
   console.log(`ok: ${cards.length} cards, ${nStreams} streams, ${atRisk.length} then ${atRisk2.length} at risk, upload mode; screenshot ${shot}`);
