@@ -878,8 +878,8 @@ function computeWorker(name) {
     // Messages carrying data (or asking for the snapshot), and 'shown' notes,
     // counted as the worker counts them (worker.js).
     dataSeq: 0, basis: 0,
-    // The rule worker's projections for this data, by request key: its answers
-    // and the ones it made ahead and offered ({p, base} or {json, base}).
+    // The worker's projections for this data, by request key: its answers and
+    // the ones it made ahead and offered ({p, base} or {json, base}).
     kept: new Map() };
   c.ready = new Promise((ok, fail) => {
     w.onmessage = (ev) => {
@@ -910,10 +910,11 @@ function post(c, msg, transfer = []) {
 const sweepAhead = () => post(workers.rule, { kind: 'ahead' });
 
 // ---- answers kept on the page --------------------------------------------------
-// A rule what-if the rule worker has answered before, or projected ahead and
-// offered (worker.js: the horizons next to the one on screen), is answered
-// here, in the input's own task: no message to the worker and back, each of
-// which waited for a core on a loaded machine (5-19 ms of a 16 ms frame).
+// A what-if a worker has answered before, or projected ahead and offered
+// (worker.js: the horizons next to the one on screen; for ML the next one of
+// a move), is answered here, in the input's own task: no message to the
+// worker and back, each of which waited for a core on a loaded machine
+// (5-19 ms of a rule what-if's 16 ms frame).
 // Keyed by the request's options as the worker keys them (pageKey); the
 // last KEPT, as the worker remembers what it gave (worker.js, GIVEN).
 const KEPT = 96;
@@ -1024,7 +1025,7 @@ function answered(c, m) {
   // what the page no longer holds (and superseded by what it drew).
   const stale = m.kind === 'project' && m.basis !== c.basis;
   if (!stale) absorb(c, m);
-  if (!stale && m.kind === 'project' && m.ok && m.key && c === workers.rule && m.data_seq === c.dataSeq) {
+  if (!stale && m.kind === 'project' && m.ok && m.key && m.data_seq === c.dataSeq) {
     const { p, base } = projection(c);
     keepAnswer(c, m.key, { json: null, p, base });
   }

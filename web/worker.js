@@ -153,7 +153,7 @@ async function run(req) {
       baseline = lastBaseline;
     }
     if (req.kind === 'warm') return { ms: performance.now() - t0 };
-    if (isRule(req.options)) give(req.key, json, baseline ? baselineHeads(baseline) : null);
+    give(req.key, json, baseline ? baselineHeads(baseline) : null);
     lookAhead(dataFor(req.options), req.options, !!req.baseline);
     // at: when the work started and ended, in ms since the epoch (the page's clock has another origin).
     // ms: the module's projections; delta_ms: reading the answer and finding what changed.
@@ -200,9 +200,9 @@ async function run(req) {
 // wall for 11-13 of CPU) in every signed-in page_trace run. New data (a
 // refresh, files, the demo) starts all of this afresh: no texts, no move.
 // Same data, same options, same bytes (the module is deterministic): the
-// answer is the one computing it now would give. Rule only: an ML projection
-// is 30-40 ms and would evict the module's simulated paths of the horizon on
-// screen. Kept per data, the last KEEP texts.
+// answer is the one computing it now would give. The ML worker looks one
+// hour ahead of a move and no more (lookAhead). Kept per data, the last KEEP
+// texts (of either method: a warm-up's ML text answers the switch to ML).
 const SWEEP = 12, KEEP = 2 * SWEEP + 8;
 const ahead = { data: null, texts: new Map(), queue: [], sweep: [], idle: false, lastHorizon: null, moved: false, timer: 0 };
 const isRule = (options) => !options.method || options.method === 'rule';
@@ -241,7 +241,6 @@ const withoutScenario = (options) => {
 };
 
 function projectText(data, options) {
-  if (!isRule(options)) return fc.projectJSON(data, options);
   if (ahead.data !== data) {
     ahead.data = data;
     ahead.texts.clear();
@@ -257,7 +256,6 @@ function projectText(data, options) {
 
 function lookAhead(data, options, baseline) {
   ahead.queue = [];
-  if (!isRule(options)) return;
   // The first answer read the whole data; later ones project its short copy
   // (dataFor): texts kept for the one are no answer for the other.
   if (data !== ahead.data) {
@@ -269,9 +267,14 @@ function lookAhead(data, options, baseline) {
   if (last !== null && h !== last) ahead.moved = true;
   if (ahead.moved && h === last) return;
   const dir = last === null || h > last ? 1 : -1;
+  // ML (the ML worker's): the next hour in the direction of a move only, no
+  // sweep: a projection there is 20-45 ms, and each evicts the simulated
+  // paths of the horizon on screen.
+  const rule = isRule(options);
+  if (!rule && !ahead.moved) return;
   const around = [];
   if (!ahead.moved) for (let d = 1; d <= SWEEP; d++) around.push(h - d, h + d);
-  for (const next of ahead.moved ? [h + dir, h - dir, h + 2 * dir] : around) {
+  for (const next of !rule ? [h + dir] : ahead.moved ? [h + dir, h - dir, h + 2 * dir] : around) {
     if (next >= 1 && next <= 720) ahead.queue.push({ options: { ...options, horizon_hours: next }, baseline });
   }
   ahead.sweep = [];
