@@ -20,7 +20,7 @@
 //     that carried data or asked for the snapshot: the page counts the same,
 //     and keeps answers and offers only for the data it has.
 //   {kind: 'offer', data_seq, key, json, base}   (from the worker, unasked)
-//     a rule projection made ahead (see "ahead" below): its text, keyed as
+//     a projection made ahead (see "ahead" below): its text, keyed as
 //     the page keys its requests, with its baseline's headlines or null. The
 //     page keeps them and answers a what-if it finds there itself, on the
 //     main thread, with no message to wait for either way.
@@ -169,7 +169,7 @@ async function run(req) {
   throw new Error(`unknown request ${req.kind}`);
 }
 
-// ---- rule projections ahead of the slider ------------------------------------
+// ---- projections ahead of the slider ------------------------------------------
 // A rule projection costs the module 2-5 ms, most of a horizon what-if's
 // time here. Once the worker has answered a horizon change and has nothing
 // queued, it projects the horizons a slider move asks next, with the
