@@ -917,7 +917,7 @@ const sweepAhead = () => post(workers.rule, { kind: 'ahead' });
 // (5-19 ms of a rule what-if's 16 ms frame).
 // Keyed by the request's options as the worker keys them (pageKey); the
 // last KEPT, as the worker remembers what it gave (worker.js, GIVEN).
-const KEPT = 96;
+const KEPT = 48; // a sweep is 24 keys; each answer kept whole costs heap the collector walks
 const pageKey = (options, baseline) => `${JSON.stringify(options)}${baseline ? '|baseline' : ''}`;
 
 function keepAnswer(c, key, entry) {

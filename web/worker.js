@@ -210,7 +210,7 @@ const isRule = (options) => !options.method || options.method === 'rule';
 // What the page was given (answers and offers), by the page's key: {json,
 // base}, the last GIVEN of them, as the page keeps them (app.js, KEPT). A
 // 'shown' note for one of them tells the worker what the page now holds.
-const GIVEN = 96;
+const GIVEN = 48;
 const given = new Map();
 function give(key, json, base) {
   if (key === undefined) return;
