@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "fail.h"
 #include "fc/status.h"
 
 typedef struct key_entry {
@@ -187,14 +188,6 @@ static const gw_tier *tier_locked(gw_auth *a, const char *name) {
   return NULL;
 }
 
-int gw_auth_get_tier(gw_auth *a, const char *name, gw_tier *out) {
-  uv_mutex_lock(&a->lock);
-  const gw_tier *t = tier_locked(a, name);
-  if (t) *out = *t;
-  uv_mutex_unlock(&a->lock);
-  return t ? 0 : -1;
-}
-
 int gw_auth_set_quota_used(gw_auth *a, const char *tenant, int64_t month, int64_t used) {
   uv_mutex_lock(&a->lock);
   tenant_entry *e = add_tenant(a, tenant);
@@ -258,15 +251,20 @@ static int anon_admit(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_respo
   gw_addr_limiter_take(a->anon, peer_ip, mono_ns, &r);
   gw_rate_headers(&r, a->anon_policy.rate_milli, 0, 0, 0, r.allowed ? 0 : r.retry_after, hdr);
   if (r.allowed) return 0;
-  gw_response_error(res, 429, "rate_limited", "too many requests from this address; retry after %lld s",
-                    (long long)r.retry_after);
-  return 429;
+  return gw_fail(res, GW_ERATE, "too many requests from this address; retry after %lld s", (long long)r.retry_after);
 }
 
-static int refuse(gw_response *res, int status, const char *code, const char *msg) {
-  gw_response_error(res, status, code, "%s", msg);
-  if (status == 401) gw_response_header(res, "WWW-Authenticate", "Bearer realm=\"floatcast\"");
-  return status;
+int gw_fail_limit(gw_response *res, const gw_tier *t, const gw_rate_result *rate, int quota) {
+  if (!rate->allowed)
+    return gw_fail(res, GW_ERATE, "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s", t->name,
+                   (long long)t->rate.burst, (long long)rate->retry_after);
+  if (quota == GW_QUOTA_EXHAUSTED)
+    return gw_fail(res, GW_EQUOTA, "monthly quota of tier '%s' (%lld calls) is used up", t->name,
+                   (long long)t->monthly_quota);
+  return gw_fail(res, GW_EQUOTA_HELD,
+                 "the rest of the monthly quota of tier '%s' (%lld calls) is held by calls in progress; retry "
+                 "after 1 s",
+                 t->name, (long long)t->monthly_quota);
 }
 
 /* A partner call's limits: the key's tier over the tenant's state; called
@@ -287,23 +285,7 @@ static int partner_admit(tenant_entry *e, const gw_tier *t, int64_t mono_ns, int
                   : quota == GW_QUOTA_PENDING   ? 1
                                                 : 0;
   gw_rate_headers(&r, t->rate.rate_milli, t->monthly_quota, e->quota.used + e->quota.pending, month_end, retry, hdr);
-  if (!r.allowed) {
-    gw_response_error(res, 429, "rate_limited", "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s",
-                      t->name, (long long)t->rate.burst, (long long)r.retry_after);
-    return 429;
-  }
-  if (quota == GW_QUOTA_EXHAUSTED) {
-    gw_response_error(res, 429, "quota_exceeded", "monthly quota of tier '%s' (%lld calls) is used up", t->name,
-                      (long long)t->monthly_quota);
-    return 429;
-  }
-  if (quota == GW_QUOTA_PENDING) {
-    gw_response_error(res, 429, "quota_pending",
-                      "the rest of the monthly quota of tier '%s' (%lld calls) is held by "
-                      "calls in progress; retry after 1 s",
-                      t->name, (long long)t->monthly_quota);
-    return 429;
-  }
+  if (!r.allowed || quota != GW_QUOTA_OK) return gw_fail_limit(res, t, &r, quota);
   call->quota_month = month;
   return 0;
 }
@@ -322,6 +304,14 @@ static void key_digest(gw_auth_memo *memo, const char *key, unsigned char *diges
     memcpy(memo->key, key, n + 1);
     memcpy(memo->digest, digest, GW_SHA256_LEN);
   }
+}
+
+/* A key that admits nobody: none presented, a revoked one, or one that
+ * is not a key of this gateway. */
+static int key_refusal(gw_response *res, const char *key, int revoked) {
+  if (!key) return gw_fail(res, GW_ENO_KEY, "missing Authorization: Bearer API key");
+  if (revoked) return gw_fail(res, GW_EREVOKED_KEY, "this API key has been revoked");
+  return gw_fail(res, GW_EBAD_KEY, "invalid API key");
 }
 
 int gw_auth_take_anon(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_response *res, fc_buf *hdr) {
@@ -348,7 +338,7 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
     call->caller = GW_CALLER_ADMIN;
     st = anon_admit(a, peer_ip, mono_ns, res, hdr);
     if (st == 0 && need == GW_AUTH_PARTNER)
-      st = refuse(res, 403, "forbidden", "the admin key has no tenant; call with a partner key");
+      st = gw_fail(res, GW_EFORBIDDEN, "the admin key has no tenant; call with a partner key");
   } else {
     key_entry *e = key && gw_key_parse(key, id) ? find_key(a, id) : NULL;
     int match = e && gw_ct_equal(digest, e->info.hash, GW_SHA256_LEN);
@@ -356,21 +346,14 @@ int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, con
     tenant_entry *te = t ? find_tenant(a, e->info.tenant) : NULL; /* put_key made it */
     if (!match || e->info.revoked || !t || !te) {
       st = anon_admit(a, peer_ip, mono_ns, res, hdr);
-      if (st == 0)
-        st = refuse(res, 401,
-                    !key                       ? "unauthenticated"
-                    : match && e->info.revoked ? "revoked_key"
-                                               : "invalid_key",
-                    !key                       ? "missing Authorization: Bearer API key"
-                    : match && e->info.revoked ? "this API key has been revoked"
-                                               : "invalid API key");
+      if (st == 0) st = key_refusal(res, key, match && e->info.revoked);
     } else {
       call->caller = GW_CALLER_PARTNER;
       snprintf(call->tenant, sizeof call->tenant, "%s", e->info.tenant);
       memcpy(call->key_id, e->info.id, sizeof call->key_id);
       call->tier = *t;
       st = a->shared ? 0 : partner_admit(te, t, mono_ns, unix_s, call, res, hdr);
-      if (st == 0 && need == GW_AUTH_ADMIN) st = refuse(res, 403, "forbidden", "this endpoint needs the admin key");
+      if (st == 0 && need == GW_AUTH_ADMIN) st = gw_fail(res, GW_EFORBIDDEN, "this endpoint needs the admin key");
     }
   }
   uv_mutex_unlock(&a->lock);
@@ -390,8 +373,8 @@ int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64
   if (!te) {
     st = anon_admit(a, peer_ip, mono_ns, res, hdr);
     if (st == 0)
-      st = refuse(res, 401, "session_revoked",
-                  "the API key this session was opened with has been revoked; sign in again");
+      st =
+          gw_fail(res, GW_ESESSION_REVOKED, "the API key this session was opened with has been revoked; sign in again");
   } else {
     call->caller = GW_CALLER_PARTNER;
     snprintf(call->tenant, sizeof call->tenant, "%s", e->info.tenant);
@@ -421,8 +404,7 @@ int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns,
   if (t.monthly_quota > 0) t.monthly_quota = share(t.monthly_quota, divisor);
   uv_mutex_lock(&a->lock);
   tenant_entry *te = find_tenant(a, call->tenant);
-  int st =
-      te ? partner_admit(te, &t, mono_ns, unix_s, call, res, hdr) : refuse(res, 401, "invalid_key", "invalid API key");
+  int st = te ? partner_admit(te, &t, mono_ns, unix_s, call, res, hdr) : gw_fail(res, GW_EBAD_KEY, "invalid API key");
   uv_mutex_unlock(&a->lock);
   return st;
 }

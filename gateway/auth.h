@@ -83,8 +83,6 @@ void gw_auth_destroy(gw_auth *a);
 /* Adds or replaces a tier / key (any thread). */
 int gw_auth_put_tier(gw_auth *a, const gw_tier *t);
 int gw_auth_put_key(gw_auth *a, const gw_key_info *k);
-/* Copies tier `name`; 0 when found. */
-int gw_auth_get_tier(gw_auth *a, const char *name, gw_tier *out);
 /* Sets a tenant's quota use for `month` (startup, from the usage table). */
 int gw_auth_set_quota_used(gw_auth *a, const char *tenant, int64_t month, int64_t used);
 
@@ -97,22 +95,26 @@ typedef struct gw_auth_memo {
   unsigned char digest[GW_SHA256_LEN];
 } gw_auth_memo;
 
+/* Admission answers as fail.h says: 0 to proceed, or a negative GW_E*
+ * status recorded in res with gw_fail (the caller writes the answer with
+ * gw_response_fail): GW_ENO_KEY, GW_EBAD_KEY, GW_EREVOKED_KEY (401),
+ * GW_EFORBIDDEN (403), GW_ERATE, GW_EQUOTA, GW_EQUOTA_HELD (429). */
+
 /* Charges one call to peer_ip's limit for callers without a valid key
- * (--anon-rate/--anon-burst): 0 when within it, else 429 written to res.
+ * (--anon-rate/--anon-burst): 0 when within it, else GW_ERATE.
  * For work an unauthenticated request would cost before it is known to be
  * anyone's (a session cookie looked up in the database). */
 int gw_auth_take_anon(gw_auth *a, const char *peer_ip, int64_t mono_ns, gw_response *res, fc_buf *hdr);
 /* Admits a request: reads the Authorization header, verifies the key,
  * applies the limits (per tenant, or per address when no valid key is
  * presented) and fills call. Always appends the rate-limit headers to hdr.
- * Returns 0 to proceed, or an HTTP status (401, 403, 429) after writing
- * the error into res. mono_ns is a monotonic clock, unix_s the wall clock.
- * memo may be NULL. */
+ * Returns 0 to proceed, or the refusal's status. mono_ns is a monotonic
+ * clock, unix_s the wall clock. memo may be NULL. */
 int gw_auth_admit(gw_auth *a, gw_auth_memo *memo, const char *authorization, const char *peer_ip, int need,
                   int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr);
 /* Admits a call as the key key_id (a session opened with it, sessions.h):
  * the key must still be valid; then as gw_auth_admit for a partner call.
- * 401 session_revoked when the key has been revoked. */
+ * GW_ESESSION_REVOKED (401) when the key has been revoked. */
 int gw_auth_admit_key(gw_auth *a, const char *key_id, const char *peer_ip, int64_t mono_ns, int64_t unix_s,
                       gw_call *call, gw_response *res, fc_buf *hdr);
 /* Once per admitted call, when its outcome is final: status is the
@@ -132,9 +134,16 @@ void gw_auth_set_shared(gw_auth *a, int on);
 /* The local limits of a partner call that gw_auth_admit admitted in
  * shared mode, at 1/divisor of the tier's rate, burst and monthly quota
  * (each at least 1): this node's share while the shared store is down.
- * Returns 0 or 429 as gw_auth_admit does. */
+ * Returns 0 or a 429 status as gw_auth_admit does. */
 int gw_auth_limit_local(gw_auth *a, gw_call *call, int divisor, int64_t mono_ns, int64_t unix_s, gw_response *res,
                         fc_buf *hdr);
+
+/* Records why a partner call over its tier's limits is refused, the
+ * rate first (GW_ERATE), then a used-up monthly quota (GW_EQUOTA), else a
+ * quota held by calls in flight (GW_EQUOTA_HELD); returns that status.
+ * quota is a GW_QUOTA_* value. The one wording of these refusals, for
+ * local limits and for the shared store's verdicts (shared.h). */
+int gw_fail_limit(gw_response *res, const gw_tier *t, const gw_rate_result *rate, int quota);
 
 /* Makes a new key: id, full key text (GW_KEY_LEN + 1 bytes) and its hash.
  * FC_EUNSUPPORTED when the system has no randomness. */

@@ -45,11 +45,13 @@ int gw_fail_capability(gw_response *res, const gw_tier *t, const char *limit, co
   return gw_fail(res, GW_ETIER, "%s exceeds %s of tier '%s'", what, limit, t->name);
 }
 
-/* The HTTP status and code of a gateway status; 0 for a core status. */
-static int gw_status_http(int status, const char **code) {
+int gw_status_http(int status, const char **code, int *hdr) {
   switch (status) {
-#define GW__STATUS_CASE(name, value, http, text) \
-  case value: *code = text; return http;
+#define GW__STATUS_CASE(name, value, http, text, extra) \
+  case value:                                           \
+    if (code) *code = text;                             \
+    if (hdr) *hdr = extra;                              \
+    return http;
     GW_STATUS_MAP(GW__STATUS_CASE)
 #undef GW__STATUS_CASE
   }
@@ -89,7 +91,8 @@ static void detailed_answer(gw_response *res, int http, const char *code, const 
 
 void gw_response_fail(gw_response *res, int status) {
   const char *code = NULL;
-  int http = gw_status_http(status, &code);
+  int hdr = GW_HDR_NONE;
+  int http = gw_status_http(status, &code, &hdr);
   const char *msg = res->fail.code == status && res->fail.msg[0] ? res->fail.msg : NULL;
   if (http == 0) {
     fc_status_answer(res, status, msg ? msg : fc_strerror(status));
@@ -98,7 +101,8 @@ void gw_response_fail(gw_response *res, int status) {
   if (!msg) msg = code;
   if (res->fail_detail.len) detailed_answer(res, http, code, msg);
   else gw_response_error(res, http, code, "%s", msg);
-  if (status == GW_ERETRY) gw_response_header(res, "Retry-After", "1");
+  if (hdr == GW_HDR_RETRY) gw_response_header(res, "Retry-After", "1");
+  if (hdr == GW_HDR_BEARER) gw_response_header(res, "WWW-Authenticate", "Bearer realm=\"floatcast\"");
 }
 
 void gw_handler_run(const gw_route *r, const gw_app *app, const gw_call *call, const gw_request *req,

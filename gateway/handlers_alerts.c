@@ -215,7 +215,7 @@ static int read_events(json_t *e, unsigned *bits, gw_response *res) {
 GW_HANDLER(gw_handle_webhook_create) {
   static const char *const allowed[] = {"url", "events", NULL};
   gw_webhook w;
-  char host[256], port[8], path[GW_WEBHOOK_URL_MAX + 2], msg[300];
+  char host[256], port[8], path[GW_WEBHOOK_URL_MAX + 2];
   fc_err err;
   json_t *j = read_object(req, allowed, res), *u;
   int rc;
@@ -225,14 +225,15 @@ GW_HANDLER(gw_handle_webhook_create) {
   u = json_object_get(j, "url");
   if (!json_is_string(u)) {
     rc = gw_fail(res, GW_EFIELD, "url: required, a string");
-  } else if (gw_webhook_url_parse(json_string_value(u), host, sizeof host, port, sizeof port, path, sizeof path, msg,
-                                  sizeof msg) != 0) {
-    rc = gw_fail(res, GW_EFIELD, "%s", msg);
+  } else if (gw_webhook_url_parse(json_string_value(u), host, sizeof host, port, sizeof port, path, sizeof path,
+                                  &err) != FC_OK) {
+    rc = gw_fail(res, GW_EFIELD, "%s", err.msg);
   } else if ((rc = read_events(json_object_get(j, "events"), &w.events, res)) == 0) {
     /* Registration refuses what delivery would refuse (delivery checks
      * again: names can resolve elsewhere later). */
-    if (gw_webhook_target_check(host, port, app->webhook_policy, msg, sizeof msg) != 0) {
-      rc = gw_fail(res, GW_ETARGET, "url: %s", msg);
+    if (gw_webhook_target_check(host, port, app->webhook_policy, &err) != FC_OK) {
+      rc = gw_fail(res, GW_ETARGET, "url: %s", err.msg);
+      fc_err_clear(&err);
     } else if (gw_random_token("wh_", 12, w.id, sizeof w.id) != 0 ||
                gw_random_token("whsec_", 32, w.secret, sizeof w.secret) != 0) {
       rc = gw_fail(res, GW_ENORANDOM, "the system has no randomness");

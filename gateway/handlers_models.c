@@ -42,6 +42,10 @@ GW_HANDLER(gw_handle_models) {
     snprintf(args[k], sizeof args[k], "%s", val);
   }
   if (r < 0) return gw_fail(res, GW_EPARAM, "malformed query string");
+  /* A word that is no granularity would list nothing: refused, as the
+   * document's enum says. */
+  if ((seen & 8) && !gw_granularity_bit(args[3]))
+    return gw_fail(res, GW_EPARAM, "granularity: want hour, day, week, month or quarter, got \"%s\"", args[3]);
   if (call->caller == GW_CALLER_PARTNER) {
     if ((seen & 1) && strcmp(args[0], call->tenant) != 0)
       return gw_fail(res, GW_EFORBIDDEN, "a key reads only its own tenant's models");

@@ -3,8 +3,9 @@
  * The request line's target and every header name and value are copied
  * into the reader's fixed head buffer as NUL-terminated strings, because
  * llhttp hands spans that may be split across reads. Callbacks report a
- * broken limit by setting err_status and returning -1, which stops llhttp
- * with HPE_USER; everything llhttp itself rejects becomes a 400.
+ * broken limit by recording its status (fail.h) and returning -1, which
+ * stops llhttp with HPE_USER; everything llhttp itself rejects becomes
+ * GW_EMALFORMED (400).
  */
 #include "http.h"
 
@@ -20,8 +21,9 @@
 
 static gw_http_in *owner(llhttp_t *p) { return (gw_http_in *)p->data; }
 
-static int fail(gw_http_in *h, int status, const char *msg) {
-  h->err_status = status;
+/* Records why the request is refused; -1 stops llhttp (HPE_USER). */
+static int refuse(gw_http_in *h, int status, const char *msg) {
+  h->err = status;
   h->err_msg = msg;
   return -1;
 }
@@ -29,14 +31,14 @@ static int fail(gw_http_in *h, int status, const char *msg) {
 /* Appends a span to the head buffer, keeping room for its NUL. */
 static int head_put(gw_http_in *h, const char *at, size_t len, int status) {
   if (len > GW_MAX_HEAD - h->head_len)
-    return fail(h, status, status == 414 ? "request target too long" : "request headers too large");
+    return refuse(h, status, status == GW_ETARGET_LONG ? "request target too long" : "request headers too large");
   memcpy(h->head + h->head_len, at, len);
   h->head_len += len;
   return 0;
 }
 
 static int head_end(gw_http_in *h, int status) {
-  if (h->head_len >= GW_MAX_HEAD) return fail(h, status, "request headers too large");
+  if (h->head_len >= GW_MAX_HEAD) return refuse(h, status, "request headers too large");
   h->head[h->head_len++] = '\0';
   return 0;
 }
@@ -46,16 +48,16 @@ static int on_message_begin(llhttp_t *p) {
   return 0;
 }
 
-static int on_url(llhttp_t *p, const char *at, size_t len) { return head_put(owner(p), at, len, 414); }
+static int on_url(llhttp_t *p, const char *at, size_t len) { return head_put(owner(p), at, len, GW_ETARGET_LONG); }
 
-static int on_url_complete(llhttp_t *p) { return head_end(owner(p), 414); }
+static int on_url_complete(llhttp_t *p) { return head_end(owner(p), GW_ETARGET_LONG); }
 
 /* Trailer fields (llhttp reports them through the header callbacks after
  * the chunked body) are counted and dropped: the header list was fixed
  * when the head completed, and growing it then would leave entries
  * without a name. */
 static int trailer_bytes(gw_http_in *h, size_t len) {
-  if (len > GW_MAX_HEAD - h->trailer_len) return fail(h, 431, "request trailers too large");
+  if (len > GW_MAX_HEAD - h->trailer_len) return refuse(h, GW_EHEAD_LARGE, "request trailers too large");
   h->trailer_len += len;
   return 0;
 }
@@ -64,22 +66,23 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len) {
   gw_http_in *h = owner(p);
   if (h->in_trailers) return trailer_bytes(h, len);
   if (!h->in_field) {
-    if (h->req.n_headers == GW_MAX_HEADERS) return fail(h, 431, "too many request headers");
+    if (h->req.n_headers == GW_MAX_HEADERS) return refuse(h, GW_EHEAD_LARGE, "too many request headers");
     h->field_off[h->req.n_headers] = h->head_len;
     h->in_field = 1;
   }
-  return head_put(h, at, len, 431);
+  return head_put(h, at, len, GW_EHEAD_LARGE);
 }
 
 static int on_header_field_complete(llhttp_t *p) {
   gw_http_in *h = owner(p);
-  if (h->in_trailers) return ++h->n_trailers > GW_MAX_HEADERS ? fail(h, 431, "too many request trailers") : 0;
+  if (h->in_trailers)
+    return ++h->n_trailers > GW_MAX_HEADERS ? refuse(h, GW_EHEAD_LARGE, "too many request trailers") : 0;
   if (!h->in_field) { /* an empty name never reaches here: llhttp rejects it */
-    if (h->req.n_headers == GW_MAX_HEADERS) return fail(h, 431, "too many request headers");
+    if (h->req.n_headers == GW_MAX_HEADERS) return refuse(h, GW_EHEAD_LARGE, "too many request headers");
     h->field_off[h->req.n_headers] = h->head_len;
   }
   h->in_field = 0;
-  return head_end(h, 431);
+  return head_end(h, GW_EHEAD_LARGE);
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len) {
@@ -89,7 +92,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len) {
     h->value_off[h->req.n_headers] = h->head_len;
     h->in_value = 1;
   }
-  return head_put(h, at, len, 431);
+  return head_put(h, at, len, GW_EHEAD_LARGE);
 }
 
 static int on_header_value_complete(llhttp_t *p) {
@@ -97,7 +100,7 @@ static int on_header_value_complete(llhttp_t *p) {
   if (h->in_trailers) return 0;
   if (!h->in_value) h->value_off[h->req.n_headers] = h->head_len; /* empty value */
   h->in_value = 0;
-  if (head_end(h, 431) != 0) return -1;
+  if (head_end(h, GW_EHEAD_LARGE) != 0) return -1;
   h->req.n_headers++;
   return 0;
 }
@@ -125,17 +128,18 @@ static int on_headers_complete(llhttp_t *p) {
     r->headers[i].value = h->head + h->value_off[i];
   }
   split_target(r);
-  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > GW_MAX_BODY) return fail(h, 413, "request body too large");
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > GW_MAX_BODY)
+    return refuse(h, GW_EBODY_LARGE, "request body too large");
   if (r->http_major == 1 && r->http_minor >= 1 && !gw_request_header(r, "host"))
-    return fail(h, 400, "HTTP/1.1 request without Host header");
+    return refuse(h, GW_EMALFORMED, "HTTP/1.1 request without Host header");
   return 0;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t len) {
   gw_http_in *h = owner(p);
-  if (len > GW_MAX_BODY - h->req.body.len) return fail(h, 413, "request body too large");
+  if (len > GW_MAX_BODY - h->req.body.len) return refuse(h, GW_EBODY_LARGE, "request body too large");
   fc_buf_append(&h->req.body, at, len);
-  if (fc_buf_failed(&h->req.body)) return fail(h, 503, "out of memory");
+  if (fc_buf_failed(&h->req.body)) return refuse(h, GW_EREAD_OOM, "out of memory");
   return 0;
 }
 
@@ -176,8 +180,8 @@ gw_feed_result gw_http_in_feed(gw_http_in *h, const char *data, size_t len, size
     *consumed = pos ? (size_t)(pos - data) : len;
     return GW_FEED_REQUEST;
   }
-  if (h->err_status == 0) {
-    h->err_status = 400;
+  if (h->err == 0) {
+    h->err = GW_EMALFORMED;
     h->err_msg = llhttp_get_error_reason(&h->parser);
     if (!h->err_msg) h->err_msg = "malformed request";
   }

@@ -55,7 +55,7 @@ size_t gw_request_header_count(const gw_request *r, const char *name);
 typedef enum gw_feed_result {
   GW_FEED_MORE,    /* every byte consumed, no complete request yet */
   GW_FEED_REQUEST, /* a request is ready; bytes after *consumed are unread */
-  GW_FEED_ERROR    /* malformed or over a limit: answer err_status, close */
+  GW_FEED_ERROR    /* malformed or over a limit: answer err, close */
 } gw_feed_result;
 
 typedef struct gw_http_in {
@@ -72,7 +72,10 @@ typedef struct gw_http_in {
   int started;   /* some byte of a request has been seen */
   int head_done; /* its request line and headers are complete */
   int complete;
-  int err_status; /* 400, 413, 414, 431, ... after GW_FEED_ERROR */
+  /* After GW_FEED_ERROR: why, as a gateway status (fail.h: GW_EMALFORMED,
+   * GW_EBODY_LARGE, GW_ETARGET_LONG, GW_EHEAD_LARGE, GW_EREAD_OOM) and in
+   * words. */
+  int err;
   const char *err_msg;
 } gw_http_in;
 

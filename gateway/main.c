@@ -145,10 +145,10 @@ static void usage(FILE *f) {
              "                         [--granularity day|hour] [--format csv|json]\n");
 }
 
-/* "HOST:PORT", "[::1]:PORT". */
+/* "HOST:PORT", "[::1]:PORT": FC_OK, or FC_EINVAL for anything else. */
 static int parse_listen(const char *s, options *o) {
   const char *colon = strrchr(s, ':');
-  if (!colon || colon == s) return -1;
+  if (!colon || colon == s) return FC_EINVAL;
   const char *h = s;
   size_t hn = (size_t)(colon - s);
   if (h[0] == '[' && hn >= 2 && h[hn - 1] == ']') {
@@ -157,11 +157,11 @@ static int parse_listen(const char *s, options *o) {
   }
   char *end;
   long port = strtol(colon + 1, &end, 10);
-  if (hn == 0 || hn >= sizeof o->host || *end != '\0' || colon[1] == '\0' || port < 0 || port > 65535) return -1;
+  if (hn == 0 || hn >= sizeof o->host || *end != '\0' || colon[1] == '\0' || port < 0 || port > 65535) return FC_EINVAL;
   memcpy(o->host, h, hn);
   o->host[hn] = '\0';
   o->port = (int)port;
-  return 0;
+  return FC_OK;
 }
 
 static const char *flag_value(int argc, char **argv, int *i, const char *name) {
@@ -176,16 +176,17 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name) {
   return argv[++*i];
 }
 
-/* A whole number in 1..3600000 (milliseconds, or a count). */
+/* A whole number in 1..3600000 (milliseconds, or a count): FC_OK, or
+ * FC_ERANGE after saying so on stderr. */
 static int parse_ms(const char *flag, const char *v, long *out) {
   char *end;
   long ms = strtol(v, &end, 10);
   if (v[0] < '0' || v[0] > '9' || *end != '\0' || ms < 1 || ms > 3600000) {
     fprintf(stderr, "floatcast-gateway: %s: expected a whole number in 1..3600000\n", flag);
-    return -1;
+    return FC_ERANGE;
   }
   *out = ms;
-  return 0;
+  return FC_OK;
 }
 
 /* Applies the config file's settings; flags parsed later override them. */
@@ -202,7 +203,7 @@ static int load_config(const char *path, options *o) {
   json_t *v;
   json_object_foreach(j, k, v) {
     int ok = 1;
-    if (!strcmp(k, "listen")) ok = json_is_string(v) && parse_listen(json_string_value(v), o) == 0;
+    if (!strcmp(k, "listen")) ok = json_is_string(v) && parse_listen(json_string_value(v), o) == FC_OK;
     else if (!strcmp(k, "db")) ok = json_is_string(v) && (o->db_path = json_string_value(v));
     else if (!strcmp(k, "web")) ok = json_is_string(v) && (o->web_dir = json_string_value(v));
     else if (!strcmp(k, "admin_key")) ok = json_is_string(v) && (o->admin_key = json_string_value(v));
@@ -298,9 +299,9 @@ static int parse_args(int argc, char **argv, options *o) {
     } else if ((v = flag_value(argc, argv, &i, "--webhook-ca"))) {
       o->webhook_ca = v;
     } else if ((v = flag_value(argc, argv, &i, "--webhook-allow"))) {
-      char msg[160];
-      if (gw_netpolicy_parse(v, &o->webhook_allow, msg, sizeof msg) != 0) {
-        fprintf(stderr, "floatcast-gateway: --webhook-allow: %s\n", msg);
+      fc_err err;
+      if (gw_netpolicy_parse(v, &o->webhook_allow, &err) != FC_OK) {
+        fprintf(stderr, "floatcast-gateway: --webhook-allow: %s\n", err.msg);
         return 2;
       }
     } else if ((v = flag_value(argc, argv, &i, "--listen"))) {
@@ -354,6 +355,8 @@ static int parse_args(int argc, char **argv, options *o) {
   return 0;
 }
 
+/* Opens the store (and seeds the demo tenant when asked); FC_OK, or the
+ * store's status after saying why on stderr. */
 static int open_db(const options *o, gw_db **db) {
   fc_err err;
   int empty = 0;
@@ -369,9 +372,8 @@ static int open_db(const options *o, gw_db **db) {
     fprintf(stderr, "floatcast-gateway: %s: %s\n", o->db_path, err.msg[0] ? err.msg : fc_strerror(rc));
     gw_db_close(*db);
     *db = NULL;
-    return -1;
   }
-  return 0;
+  return rc;
 }
 
 /* The tiers every database starts with (kept if already defined):
@@ -384,12 +386,13 @@ static const gw_tier default_tiers[] = {
     {"enterprise", {1000000, 2000}, 0, 8760, 3650, GW_GRAN_HOUR | GW_GRAN_CALENDAR, 4},
 };
 
-/* A tier object of the config file (fields as PUT /v1/admin/tiers). */
+/* A tier object of the config file (fields as PUT /v1/admin/tiers):
+ * FC_OK, or FC_EINVAL for a value that is not one. */
 static int config_tier(const char *name, json_t *v, gw_tier *t) {
   json_t *g = json_object_get(v, "granularities"), *x;
   size_t i;
   memset(t, 0, sizeof *t);
-  if (!json_is_object(v) || strlen(name) >= sizeof t->name || !json_is_array(g)) return -1;
+  if (!json_is_object(v) || strlen(name) >= sizeof t->name || !json_is_array(g)) return FC_EINVAL;
   snprintf(t->name, sizeof t->name, "%s", name);
   json_array_foreach(g, i, x) t->granularities |= json_is_string(x) ? gw_granularity_bit(json_string_value(x)) : 0;
   t->rate.rate_milli = llround(json_number_value(json_object_get(v, "rate_per_second")) * 1000.0);
@@ -401,8 +404,8 @@ static int config_tier(const char *name, json_t *v, gw_tier *t) {
   t->max_concurrent = mc ? (int)json_integer_value(mc) : GW_TIER_MAX_CONCURRENT;
   return t->rate.rate_milli >= 1 && t->rate.burst >= 1 && t->monthly_quota >= 0 && t->max_horizon_hours >= 1 &&
                  t->max_history_days >= 1 && t->granularities && t->max_concurrent >= 1 && t->max_concurrent <= 1024
-             ? 0
-             : -1;
+             ? FC_OK
+             : FC_EINVAL;
 }
 
 static int put_tier_cb(const gw_tier *t, void *arg) { return gw_auth_put_tier(arg, t); }
@@ -429,7 +432,7 @@ static int load_registry(const options *o, gw_db *db, gw_auth *auth, fc_err *err
   json_object_foreach(tiers, name, v) {
     gw_tier t;
     if (rc != FC_OK) break;
-    if (config_tier(name, v, &t) != 0) return fc_err_set(err, FC_EINVAL, "config: bad tier '%s'", name);
+    if (config_tier(name, v, &t) != FC_OK) return fc_err_set(err, FC_EINVAL, "config: bad tier '%s'", name);
     rc = gw_db_tier_put(db, &t, err);
   }
   if (rc == FC_OK) rc = gw_db_tiers_each(db, put_tier_cb, auth, err);
@@ -762,7 +765,8 @@ int main(int argc, char **argv) {
   gw_gate_init(&gate, pool_threads(), (unsigned)o.compute_queue);
   app.gate = &gate;
   fc_err_clear(&err);
-  rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK ? 1 : open_db(&o, &app.db);
+  /* rc is the exit status from here: 1 when the gateway could not start. */
+  rc = !app.auth || !app.cache || gw_flowmodels_create(&app.flowmodels) != FC_OK || open_db(&o, &app.db) != FC_OK;
   if (rc == 0 && load_registry(&o, app.db, app.auth, &err) != FC_OK) rc = 1;
   if (rc == 0 && (gw_perf_create(app.db, &app.perf) != FC_OK || gw_perf_refresh_metrics(app.perf, &err) != FC_OK))
     rc = 1;

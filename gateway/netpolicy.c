@@ -18,9 +18,10 @@ static int prefix_eq(const unsigned char *a, const unsigned char *b, int bits) {
   return (a[whole] & mask) == (b[whole] & mask);
 }
 
-static int parse_one(const char *s, size_t n, gw_cidr *c) {
+/* 1 when s[0..n) is an address or a CIDR network, read into c. */
+static int is_cidr(const char *s, size_t n, gw_cidr *c) {
   char text[64], *slash;
-  if (n == 0 || n >= sizeof text) return -1;
+  if (n == 0 || n >= sizeof text) return 0;
   memcpy(text, s, n);
   text[n] = '\0';
   slash = strchr(text, '/');
@@ -28,36 +29,31 @@ static int parse_one(const char *s, size_t n, gw_cidr *c) {
   memset(c, 0, sizeof *c);
   if (inet_pton(AF_INET, text, c->addr) == 1) c->v6 = 0;
   else if (inet_pton(AF_INET6, text, c->addr) == 1) c->v6 = 1;
-  else return -1;
+  else return 0;
   int max = c->v6 ? 128 : 32;
   c->bits = max;
   if (slash) {
     char *end;
     long b = strtol(slash + 1, &end, 10);
-    if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || b < 0 || b > max) return -1;
+    if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || b < 0 || b > max) return 0;
     c->bits = (int)b;
   }
-  return 0;
+  return 1;
 }
 
-int gw_netpolicy_parse(const char *list, gw_netpolicy *p, char *msg, size_t cap) {
+int gw_netpolicy_parse(const char *list, gw_netpolicy *p, fc_err *err) {
   const char *s = list;
   memset(p, 0, sizeof *p);
   while (*s) {
     size_t n = strcspn(s, ",");
-    if (p->n == GW_NETPOLICY_MAX) {
-      snprintf(msg, cap, "more than %d networks", GW_NETPOLICY_MAX);
-      return -1;
-    }
-    if (parse_one(s, n, &p->allow[p->n]) != 0) {
-      snprintf(msg, cap, "'%.*s' is not an address or CIDR network", (int)(n > 64 ? 64 : n), s);
-      return -1;
-    }
+    if (p->n == GW_NETPOLICY_MAX) return fc_err_set(err, FC_EINVAL, "more than %d networks", GW_NETPOLICY_MAX);
+    if (!is_cidr(s, n, &p->allow[p->n]))
+      return fc_err_set(err, FC_EINVAL, "'%.*s' is not an address or CIDR network", (int)(n > 64 ? 64 : n), s);
     p->n++;
     s += n;
     if (*s == ',') s++;
   }
-  return 0;
+  return FC_OK;
 }
 
 static const char *v4_class(const unsigned char *a) {

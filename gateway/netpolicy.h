@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "fc/status.h"
+
 struct sockaddr;
 
 #define GW_NETPOLICY_MAX 32
@@ -32,8 +34,9 @@ typedef struct gw_netpolicy {
 } gw_netpolicy;
 
 /* Parses "CIDR,CIDR,..." (a bare address means /32 or /128) into p's
- * allow rules. -1 with a message in msg for a bad entry or too many. */
-int gw_netpolicy_parse(const char *list, gw_netpolicy *p, char *msg, size_t cap);
+ * allow rules: FC_OK, or FC_EINVAL with the reason in err for a bad entry
+ * or too many. */
+int gw_netpolicy_parse(const char *list, gw_netpolicy *p, fc_err *err);
 /* NULL when the address may be used; else why not ("loopback",
  * "private", "link-local", "multicast", "reserved", "unspecified",
  * "unsupported address family"). p may be NULL (no exceptions). */

@@ -216,6 +216,15 @@ static void assign_request_id(gw_conn *c, const gw_request *req) {
   snprintf(id, GW_REQUEST_ID_MAX + 1, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
 }
 
+/* A request the reader could not take (c->in.err, fail.h): its error
+ * answer, then the connection closes. */
+static void refuse_unread(gw_conn *c) {
+  gw_response_reset(&c->res);
+  gw_fail(&c->res, c->in.err, "%s", c->in.err_msg);
+  gw_response_fail(&c->res, c->in.err);
+  send_response(c);
+}
+
 static void on_timer(uv_timer_t *t) {
   gw_conn *c = t->data;
   enum timer_mode mode = c->tmode;
@@ -230,12 +239,10 @@ static void on_timer(uv_timer_t *t) {
   }
   if ((mode == T_REQUEST || mode == T_HEAD) && c->state == READING && gw_http_in_partial(&c->in)) {
     /* Too slow: answer 408 and close, like a malformed request. */
-    c->in.err_status = 408;
+    c->in.err = GW_ESLOW;
     c->in.err_msg = mode == T_HEAD ? "request head not received in time" : "request not received in time";
     c->keep_after = 0;
-    gw_response_reset(&c->res);
-    gw_response_error(&c->res, 408, "timeout", "%s", c->in.err_msg);
-    send_response(c);
+    refuse_unread(c);
     return;
   }
   close_conn(c);
@@ -773,6 +780,13 @@ static void queue_expired(gw_conn *c) {
 static void dispatch_admitted(gw_conn *c);
 static void admit(gw_conn *c);
 
+/* A call refused at admission (auth.h, sessions.h): its error answer from
+ * the status it returned, then on as any final answer. */
+static void refused(gw_conn *c, int status) {
+  gw_response_fail(&c->res, status);
+  finish(c);
+}
+
 static void on_session_work(uv_work_t *w) {
   gw_conn *c = w->data;
   const gw_app *app = c->srv->app;
@@ -815,8 +829,9 @@ static int session_lookup(gw_conn *c) {
       gw_sessions_has(app->sessions, id))
     return 0;
   c->session_looked = 1;
-  if (app->auth && gw_auth_take_anon(app->auth, c->peer_ip, (int64_t)c->t_dispatch, &c->res, &c->rl_hdr) != 0) {
-    finish(c);
+  int st = app->auth ? gw_auth_take_anon(app->auth, c->peer_ip, (int64_t)c->t_dispatch, &c->res, &c->rl_hdr) : 0;
+  if (st != 0) {
+    refused(c, st);
     return 1;
   }
   c->session_work.data = c;
@@ -843,10 +858,10 @@ static void dispatch(gw_conn *c) {
     /* Which of two keys would be the caller is ambiguous (and proxies may
      * pick differently), so neither is looked up: the request is limited
      * per address like one without a key and refused. */
-    if (!app->auth || gw_auth_admit(app->auth, &c->auth_memo, NULL, c->peer_ip, GW_AUTH_NONE, (int64_t)c->t_dispatch,
-                                    (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr) == 0)
-      gw_response_error(&c->res, 400, "duplicate_header", "more than one Authorization header; send exactly one");
-    finish(c);
+    int st = app->auth ? gw_auth_admit(app->auth, &c->auth_memo, NULL, c->peer_ip, GW_AUTH_NONE, (int64_t)c->t_dispatch,
+                                       (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr)
+                       : 0;
+    refused(c, st != 0 ? st : gw_fail(&c->res, GW_EDUP_AUTH, "more than one Authorization header; send exactly one"));
     return;
   }
   c->session_looked = 0;
@@ -859,20 +874,16 @@ static void dispatch(gw_conn *c) {
 static void admit(gw_conn *c) {
   const gw_request *req = &c->in.req;
   const gw_app *app = c->srv->app;
-  /* -1: not a cookie call, admitted below as usual. */
-  int session = app->auth && app->sessions
-                    ? gw_session_admit(app->sessions, app->auth, req, c->route, c->peer_ip, (int64_t)c->t_dispatch,
-                                       (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr)
-                    : -1;
-  if (session > 0) {
-    finish(c);
-    return;
-  }
-  if (session < 0 && app->auth &&
-      gw_auth_admit(app->auth, &c->auth_memo, gw_request_header(req, "authorization"), c->peer_ip,
-                    c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,
-                    &c->res, &c->rl_hdr) != 0) {
-    finish(c);
+  int st = 0;
+  if (app->auth && gw_session_is_cookie_call(app->sessions, req, c->route))
+    st = gw_session_admit(app->sessions, app->auth, req, c->route, c->peer_ip, (int64_t)c->t_dispatch,
+                          (int64_t)time(NULL), &c->call, &c->res, &c->rl_hdr);
+  else if (app->auth)
+    st = gw_auth_admit(app->auth, &c->auth_memo, gw_request_header(req, "authorization"), c->peer_ip,
+                       c->route ? c->route->auth : GW_AUTH_NONE, (int64_t)c->t_dispatch, (int64_t)time(NULL), &c->call,
+                       &c->res, &c->rl_hdr);
+  if (st != 0) {
+    refused(c, st);
     return;
   }
 #ifdef FC_WITH_REDIS
@@ -887,31 +898,14 @@ static void admit(gw_conn *c) {
 }
 
 #ifdef FC_WITH_REDIS
-/* The 429 of a shared verdict, worded as auth.c words a local one. */
-static void shared_limited(gw_conn *c, const gw_shared_verdict *v) {
-  const gw_tier *t = &c->call.tier;
-  if (!v->rate.allowed)
-    gw_response_error(&c->res, 429, "rate_limited", "rate limit of tier '%s' exceeded (burst %lld); retry after %lld s",
-                      t->name, (long long)t->rate.burst, (long long)v->rate.retry_after);
-  else if (v->quota == GW_QUOTA_EXHAUSTED)
-    gw_response_error(&c->res, 429, "quota_exceeded", "monthly quota of tier '%s' (%lld calls) is used up", t->name,
-                      (long long)t->monthly_quota);
-  else
-    gw_response_error(&c->res, 429, "quota_pending",
-                      "the rest of the monthly quota of tier '%s' (%lld calls) is held by "
-                      "calls in progress; retry after 1 s",
-                      t->name, (long long)t->monthly_quota);
-}
-
-/* Redis unreachable: refuse (503), or with --limits-fallback local admit
- * under this node's share of the limits. 0 when the call may go on. */
+/* Redis unreachable: refuse (GW_ELIMITS_DOWN), or with --limits-fallback
+ * local admit under this node's share of the limits. 0 when the call may
+ * go on. */
 static int shared_down(gw_conn *c, const gw_app *app, int64_t now) {
   if (gw_shared_fallback_local(app->shared))
     return gw_auth_limit_local(app->auth, &c->call, gw_shared_nodes(app->shared), (int64_t)c->t_dispatch, now, &c->res,
                                &c->rl_hdr);
-  gw_response_error(&c->res, 503, "limits_unavailable", "the shared limit store is unreachable; retry shortly");
-  gw_response_header(&c->res, "Retry-After", "1");
-  return 503;
+  return gw_fail(&c->res, GW_ELIMITS_DOWN, "the shared limit store is unreachable; retry shortly");
 }
 
 void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
@@ -927,17 +921,13 @@ void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
   int64_t now = (int64_t)time(NULL), month = gw_month_of(now);
   int64_t month_end = gw_month_start(month + 1) - now;
   if (v->outcome == GW_SHARED_DOWN) {
-    if (shared_down(c, app, now) != 0) {
-      finish(c);
-      return;
-    }
-    dispatch_admitted(c);
+    int st = shared_down(c, app, now);
+    if (st != 0) refused(c, st);
+    else dispatch_admitted(c);
     return;
   }
   if (v->outcome == GW_SHARED_REVOKED) {
-    gw_response_error(&c->res, 401, "revoked_key", "this API key has been revoked");
-    gw_response_header(&c->res, "WWW-Authenticate", "Bearer realm=\"floatcast\"");
-    finish(c);
+    refused(c, gw_fail(&c->res, GW_EREVOKED_KEY, "this API key has been revoked"));
     return;
   }
   int64_t retry = !v->rate.allowed                 ? v->rate.retry_after
@@ -949,8 +939,7 @@ void gw_server_shared_verdict(void *owner, const gw_shared_verdict *v) {
   gw_rate_headers(&rate, t->rate.rate_milli, t->monthly_quota, v->quota_used, month_end, retry, &c->rl_hdr);
   c->shared_gen = v->cache_gen;
   if (v->outcome == GW_SHARED_LIMITED) {
-    shared_limited(c, v);
-    finish(c);
+    refused(c, gw_fail_limit(&c->res, t, &v->rate, v->quota));
     return;
   }
   c->call.quota_month = month;
@@ -1110,11 +1099,8 @@ static void dispatch_admitted(gw_conn *c) {
 }
 
 static void parse_error(gw_conn *c) {
-  int st = c->in.err_status;
   c->in.complete = 0; /* no usable request: no HEAD, no keep-alive */
-  gw_response_reset(&c->res);
-  gw_response_error(&c->res, st, st == 400 ? "bad_request" : "request_rejected", "%s", c->in.err_msg);
-  send_response(c);
+  refuse_unread(c);
 }
 
 /* Parses the unread tail of buf; dispatches a complete request or goes

@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include "fail.h"
 #include "fc/status.h"
 
 /* A session and when this node added it (the count of adds then). */
@@ -259,43 +260,49 @@ static int csrf_ok(const gw_request *req) {
   return ct && strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
 }
 
-/* A refusal: limited per address like a call without a key. */
+/* A refusal: limited per address like a call without a key, so the
+ * address's GW_ERATE comes first. */
 static int refuse(gw_auth *a, const char *peer_ip, int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res,
-                  fc_buf *hdr, int status, const char *code, const char *msg) {
+                  fc_buf *hdr, int status, const char *msg) {
   int st = gw_auth_admit(a, NULL, NULL, peer_ip, GW_AUTH_NONE, mono_ns, unix_s, call, res, hdr);
-  if (st != 0) return st;
-  gw_response_error(res, status, code, "%s", msg);
+  return st != 0 ? st : gw_fail(res, status, "%s", msg);
+}
+
+/* A session that is no more: the answer also deletes the cookie. */
+static int ended(const gw_request *req, gw_response *res, int status) {
+  if (status == GW_EBAD_SESSION || status == GW_ESESSION_EXPIRED || status == GW_ESESSION_REVOKED)
+    gw_session_set_cookie(res, "", 0, gw_request_is_https(req));
   return status;
+}
+
+int gw_session_is_cookie_call(const gw_sessions *s, const gw_request *req, const gw_route *route) {
+  const char *cookie = gw_request_header(req, "cookie");
+  return s && route && route->auth != GW_AUTH_NONE && !gw_request_header(req, "authorization") && cookie &&
+         strstr(cookie, GW_SESSION_COOKIE "=") != NULL;
 }
 
 int gw_session_admit(gw_sessions *s, gw_auth *a, const gw_request *req, const gw_route *route, const char *peer_ip,
                      int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr) {
   char token[GW_SESSION_TOKEN_LEN + 1], id[GW_SESSION_ID_LEN + 1];
   const char *cookie = gw_request_header(req, "cookie");
-  if (!s || !route || route->auth == GW_AUTH_NONE || gw_request_header(req, "authorization") || !cookie ||
-      strstr(cookie, GW_SESSION_COOKIE "=") == NULL)
-    return -1;
   if (!gw_session_route_allowed(route))
-    return refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, 403, "session_not_allowed",
-                  "a signed-in session may read and run what-ifs only; call this endpoint "
-                  "with an API key");
+    return refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, GW_ESESSION_ROUTE,
+                  "a signed-in session may read and run what-ifs only; call this endpoint with an API key");
   gw_session_info info;
-  int found = gw_session_cookie(cookie, token, id) ? gw_sessions_resolve(s, token, unix_s, &info) : GW_SESSION_UNKNOWN;
-  if (found != GW_SESSION_OK) {
-    int st = refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, 401,
-                    found == GW_SESSION_EXPIRED ? "session_expired" : "invalid_session",
-                    found == GW_SESSION_EXPIRED ? "the session has expired; sign in again"
-                                                : "unknown or ended session; sign in again");
-    if (st == 401) gw_session_set_cookie(res, "", 0, gw_request_is_https(req));
-    return st;
-  }
+  int found = cookie && gw_session_cookie(cookie, token, id) ? gw_sessions_resolve(s, token, unix_s, &info)
+                                                             : GW_SESSION_UNKNOWN;
+  if (found == GW_SESSION_EXPIRED)
+    return ended(req, res,
+                 refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, GW_ESESSION_EXPIRED,
+                        "the session has expired; sign in again"));
+  if (found != GW_SESSION_OK)
+    return ended(req, res,
+                 refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, GW_EBAD_SESSION,
+                        "unknown or ended session; sign in again"));
   if (!csrf_ok(req))
-    return refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, 403, "csrf_check",
-                  "a signed-in change must be sent as application/json or with "
-                  "X-Requested-With");
-  int st = gw_auth_admit_key(a, info.key_id, peer_ip, mono_ns, unix_s, call, res, hdr);
-  if (st == 401) gw_session_set_cookie(res, "", 0, gw_request_is_https(req));
-  return st;
+    return refuse(a, peer_ip, mono_ns, unix_s, call, res, hdr, GW_ECSRF,
+                  "a signed-in change must be sent as application/json or with X-Requested-With");
+  return ended(req, res, gw_auth_admit_key(a, info.key_id, peer_ip, mono_ns, unix_s, call, res, hdr));
 }
 
 void gw_session_set_cookie(gw_response *res, const char *token, int64_t max_age, int secure) {

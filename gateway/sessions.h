@@ -82,13 +82,17 @@ int gw_sessions_resolve(gw_sessions *s, const char *token, int64_t unix_s, gw_se
 /* 1 when a session may call route (by route name): reads and what-ifs. */
 int gw_session_route_allowed(const gw_route *route);
 
-/* Admission of a request that carries the session cookie and no
- * Authorization header. Returns -1 when the request is not such a call
- * (the caller admits it as usual), 0 when admitted (call filled as for
- * the key that opened the session), or an HTTP status after writing the
- * error into res: 401 (unknown, expired or revoked), 403 (a route a
- * session may not call, or a state change without the CSRF header).
- * Refusals are limited per client address like calls without a key. */
+/* 1 when the request is a cookie call: it carries the session cookie and
+ * no Authorization header, to a route that needs a caller. Such a call is
+ * admitted by gw_session_admit; any other as usual (auth.h). */
+int gw_session_is_cookie_call(const gw_sessions *s, const gw_request *req, const gw_route *route);
+/* Admission of a cookie call: 0 when admitted (call filled as for the key
+ * that opened the session), or a refusal's status recorded in res
+ * (fail.h): GW_EBAD_SESSION, GW_ESESSION_EXPIRED, GW_ESESSION_REVOKED
+ * (401, with a Set-Cookie that deletes the cookie), GW_ESESSION_ROUTE (a
+ * route a session may not call), GW_ECSRF (a state change without the
+ * CSRF header; both 403). Refusals are limited per client address like
+ * calls without a key (GW_ERATE); the key's limits apply as auth.h says. */
 int gw_session_admit(gw_sessions *s, gw_auth *a, const gw_request *req, const gw_route *route, const char *peer_ip,
                      int64_t mono_ns, int64_t unix_s, gw_call *call, gw_response *res, fc_buf *hdr);
 

@@ -95,27 +95,28 @@ static const char *parse_date(const char *s, rule_date *d) {
   return s;
 }
 
-/* 0, or -1 for a footer this reader does not understand. POSIX offsets
+/* FC_OK, or FC_EPARSE for a footer this reader does not understand. POSIX offsets
  * count west of UTC, hence the minus signs. */
 static int parse_rule(const char *s, posix_rule *r) {
   int32_t v;
   memset(r, 0, sizeof *r);
-  if (!*s) return 0; /* an empty footer: no rule, the last transition holds */
-  if (!(s = skip_name(s)) || !(s = parse_hms(s, 24, &v))) return -1;
+  if (!*s) return FC_OK; /* an empty footer: no rule, the last transition holds */
+  if (!(s = skip_name(s)) || !(s = parse_hms(s, 24, &v))) return FC_EPARSE;
   r->present = 1;
   r->std_off = r->dst_off = -v;
-  if (!*s) return 0;
-  if (!(s = skip_name(s))) return -1;
+  if (!*s) return FC_OK;
+  if (!(s = skip_name(s))) return FC_EPARSE;
   r->has_dst = 1;
   r->dst_off = r->std_off + 3600;
   if (*s && *s != ',') {
-    if (!(s = parse_hms(s, 24, &v))) return -1;
+    if (!(s = parse_hms(s, 24, &v))) return FC_EPARSE;
     r->dst_off = -v;
   }
-  if (!*s) return -1; /* DST without rules: POSIX's US default, never in TZif footers */
-  if (*s++ != ',' || !(s = parse_date(s, &r->start)) || *s++ != ',' || !(s = parse_date(s, &r->end)) || *s) return -1;
+  if (!*s) return FC_EPARSE; /* DST without rules: POSIX's US default, never in TZif footers */
+  if (*s++ != ',' || !(s = parse_date(s, &r->start)) || *s++ != ',' || !(s = parse_date(s, &r->end)) || *s)
+    return FC_EPARSE;
   r->has_rules = 1;
-  return 0;
+  return FC_OK;
 }
 
 static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -157,8 +158,10 @@ typedef struct header {
   uint32_t isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt;
 } header;
 
+/* FC_OK, or FC_EPARSE for a header that is not TZif or that this reader
+ * refuses (leap seconds, counts beyond its bounds). */
 static int read_header(const unsigned char *b, size_t n, header *h) {
-  if (n < 44 || memcmp(b, "TZif", 4) != 0) return -1;
+  if (n < 44 || memcmp(b, "TZif", 4) != 0) return FC_EPARSE;
   h->isutcnt = be32(b + 20);
   h->isstdcnt = be32(b + 24);
   h->leapcnt = be32(b + 28);
@@ -168,8 +171,8 @@ static int read_header(const unsigned char *b, size_t n, header *h) {
   return h->typecnt == 0 || h->leapcnt != 0 /* "right/" zones count leap seconds: not civil time */ ||
                  h->timecnt > TZIF_MAX || h->typecnt > 256 || h->charcnt > TZIF_MAX || h->leapcnt > TZIF_MAX ||
                  h->isutcnt > 256 || h->isstdcnt > 256
-             ? -1
-             : 0;
+             ? FC_EPARSE
+             : FC_OK;
 }
 
 /* Bytes of a data block with times of tsize bytes. */
@@ -214,7 +217,7 @@ int gw_tz_parse(const unsigned char *b, size_t n, const char *name, gw_tz **out,
   if (!z) return fc_err_set(err, FC_ENOMEM, "out of memory");
   snprintf(z->name, sizeof z->name, "%s", name);
   int rc = FC_OK;
-  if (read_header(b, n, &h) != 0 || block_len(&h, 4) > n - 44) {
+  if (read_header(b, n, &h) != FC_OK || block_len(&h, 4) > n - 44) {
     rc = bad(err, z->name, "header");
   } else if (b[4] == 0) {
     rc = read_block(z, &h, b + 44, 4, err); /* version 1: 32-bit times, no footer */
@@ -222,7 +225,7 @@ int gw_tz_parse(const unsigned char *b, size_t n, const char *name, gw_tz **out,
     /* Version 2+: skip the 32-bit block; the 64-bit one and the footer follow. */
     const unsigned char *p = b + 44 + block_len(&h, 4);
     size_t left = n - 44 - block_len(&h, 4);
-    if (read_header(p, left, &h) != 0 || block_len(&h, 8) > left - 44) {
+    if (read_header(p, left, &h) != FC_OK || block_len(&h, 8) > left - 44) {
       rc = bad(err, z->name, "second header");
     } else {
       const unsigned char *foot = p + 44 + block_len(&h, 8), *end = b + n;
@@ -232,7 +235,7 @@ int gw_tz_parse(const unsigned char *b, size_t n, const char *name, gw_tz **out,
       if (rc == FC_OK && (foot >= end || *foot != '\n')) rc = bad(err, z->name, "footer");
       for (foot++; rc == FC_OK && foot < end && *foot != '\n' && len < sizeof rule - 1;) rule[len++] = (char)*foot++;
       rule[len] = '\0';
-      if (rc == FC_OK && (foot >= end || parse_rule(rule, &z->rule) != 0))
+      if (rc == FC_OK && (foot >= end || parse_rule(rule, &z->rule) != FC_OK))
         rc = fc_err_set(err, FC_EPARSE, "time zone %s: footer rule '%s' not understood", z->name, rule);
     }
   }
@@ -333,12 +336,12 @@ static int cache_add(gw_tz *z) {
   if (cache_n == cache_cap) {
     size_t cap = cache_cap ? 2 * cache_cap : 16;
     gw_tz **v = realloc(cache, cap * sizeof *v);
-    if (!v) return -1;
+    if (!v) return FC_ENOMEM;
     cache = v;
     cache_cap = cap;
   }
   cache[cache_n++] = z;
-  return 0;
+  return FC_OK;
 }
 
 int gw_tz_get(const char *name, const gw_tz **out, fc_err *err) {
@@ -363,7 +366,7 @@ int gw_tz_get(const char *name, const gw_tz **out, fc_err *err) {
   const gw_tz *had = NULL; /* another thread may have loaded it meanwhile */
   for (size_t i = 0; i < cache_n && !had; i++)
     if (!strcmp(cache[i]->name, name)) had = cache[i];
-  if (!had && cache_add(z) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  if (!had && (rc = cache_add(z)) != FC_OK) fc_err_set(err, rc, "out of memory");
   uv_mutex_unlock(&cache_lock);
   if (had || rc != FC_OK) gw_tz_free(z);
   *out = had ? had : rc == FC_OK ? z : NULL;

@@ -25,41 +25,37 @@
 int gw_random_token(const char *prefix, size_t n_bytes, char *out, size_t cap) {
   unsigned char rnd[64];
   size_t got = 0, plen = strlen(prefix);
-  if (n_bytes > sizeof rnd || plen + 2 * n_bytes + 1 > cap) return -1;
+  if (n_bytes > sizeof rnd || plen + 2 * n_bytes + 1 > cap) return FC_ERANGE;
   while (got < n_bytes) {
     ssize_t n = getrandom(rnd + got, n_bytes - got, 0);
-    if (n <= 0) return -1;
+    if (n <= 0) return FC_EUNSUPPORTED;
     got += (size_t)n;
   }
   memcpy(out, prefix, plen);
   gw_hex(rnd, n_bytes, out + plen);
-  return 0;
+  return FC_OK;
 }
 
-static int set_msg(char *msg, size_t cap, const char *text) {
-  snprintf(msg, cap, "%s", text);
-  return -1;
-}
+static int bad_url(fc_err *err, const char *why) { return fc_err_set(err, FC_EINVAL, "url: %s", why); }
 
 int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *port, size_t port_cap, char *path,
-                         size_t path_cap, char *msg, size_t msg_cap) {
+                         size_t path_cap, fc_err *err) {
   size_t n = strlen(url);
   const char *a, *end, *h, *hend;
-  if (n > GW_WEBHOOK_URL_MAX) return set_msg(msg, msg_cap, "url: longer than 2048 bytes");
+  if (n > GW_WEBHOOK_URL_MAX) return bad_url(err, "longer than 2048 bytes");
   for (size_t i = 0; i < n; i++)
     if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
-      return set_msg(msg, msg_cap, "url: spaces, control and non-ASCII bytes must be percent-encoded");
+      return bad_url(err, "spaces, control and non-ASCII bytes must be percent-encoded");
   int tls = strncasecmp(url, "https://", 8) == 0;
-  if (!tls && strncasecmp(url, "http://", 7) != 0)
-    return set_msg(msg, msg_cap, "url: expected http:// or https://host[:port]/path");
-  if (strchr(url, '#')) return set_msg(msg, msg_cap, "url: no fragment allowed");
+  if (!tls && strncasecmp(url, "http://", 7) != 0) return bad_url(err, "expected http:// or https://host[:port]/path");
+  if (strchr(url, '#')) return bad_url(err, "no fragment allowed");
   a = url + (tls ? 8 : 7);
   end = a + strcspn(a, "/?");
-  if (memchr(a, '@', (size_t)(end - a))) return set_msg(msg, msg_cap, "url: no user information allowed");
+  if (memchr(a, '@', (size_t)(end - a))) return bad_url(err, "no user information allowed");
   if (*a == '[') {
     h = a + 1;
     hend = memchr(h, ']', (size_t)(end - h));
-    if (!hend) return set_msg(msg, msg_cap, "url: unclosed [ in the host");
+    if (!hend) return bad_url(err, "unclosed [ in the host");
     a = hend + 1;
   } else {
     h = a;
@@ -67,23 +63,23 @@ int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *por
     if (!hend) hend = end;
     a = hend;
   }
-  if (hend == h || (size_t)(hend - h) >= host_cap) return set_msg(msg, msg_cap, "url: missing or overlong host");
+  if (hend == h || (size_t)(hend - h) >= host_cap) return bad_url(err, "missing or overlong host");
   memcpy(host, h, (size_t)(hend - h));
   host[hend - h] = '\0';
   snprintf(port, port_cap, tls ? "443" : "80");
   if (a < end) {
     long p = 0;
-    if (*a != ':' || a + 1 == end || end - a > 6) return set_msg(msg, msg_cap, "url: bad port");
+    if (*a != ':' || a + 1 == end || end - a > 6) return bad_url(err, "bad port");
     for (const char *c = a + 1; c < end; c++) {
-      if (*c < '0' || *c > '9') return set_msg(msg, msg_cap, "url: bad port");
+      if (*c < '0' || *c > '9') return bad_url(err, "bad port");
       p = p * 10 + (*c - '0');
     }
-    if (p < 1 || p > 65535) return set_msg(msg, msg_cap, "url: port outside 1..65535");
+    if (p < 1 || p > 65535) return bad_url(err, "port outside 1..65535");
     snprintf(port, port_cap, "%ld", p);
   }
-  if (strlen(end) + 2 > path_cap) return set_msg(msg, msg_cap, "url: overlong path");
+  if (strlen(end) + 2 > path_cap) return bad_url(err, "overlong path");
   snprintf(path, path_cap, "%s%s", *end == '/' ? "" : "/", end);
-  return 0;
+  return FC_OK;
 }
 
 static void addr_text(const struct sockaddr *sa, char *out, size_t cap) {
@@ -92,33 +88,30 @@ static void addr_text(const struct sockaddr *sa, char *out, size_t cap) {
   if (!inet_ntop(sa->sa_family, p, out, (socklen_t)cap)) snprintf(out, cap, "?");
 }
 
-/* NULL when every address of ai may be used; else writes why not. */
-static int refused_any(const struct addrinfo *ai, const gw_netpolicy *policy, char *msg, size_t cap) {
+/* FC_OK when every address of ai may be used; else FC_EINVAL and why not. */
+static int refused_any(const struct addrinfo *ai, const gw_netpolicy *policy, fc_err *err) {
   for (; ai; ai = ai->ai_next) {
     const char *why = gw_netpolicy_refuses(policy, ai->ai_addr);
     if (why) {
       char a[INET6_ADDRSTRLEN];
       addr_text(ai->ai_addr, a, sizeof a);
-      snprintf(msg, cap, "the host resolves to %s (%s), which webhooks may not reach (--webhook-allow)", a, why);
-      return 1;
+      return fc_err_set(err, FC_EINVAL, "the host resolves to %s (%s), which webhooks may not reach (--webhook-allow)",
+                        a, why);
     }
   }
-  return 0;
+  return FC_OK;
 }
 
-int gw_webhook_target_check(const char *host, const char *port, const gw_netpolicy *policy, char *msg, size_t msg_cap) {
+int gw_webhook_target_check(const char *host, const char *port, const gw_netpolicy *policy, fc_err *err) {
   struct addrinfo hints, *res = NULL;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   int r = getaddrinfo(host, port, &hints, &res);
-  if (r != 0) {
-    snprintf(msg, msg_cap, "url: cannot resolve '%s': %s", host, gai_strerror(r));
-    return -1;
-  }
-  int bad = refused_any(res, policy, msg, msg_cap);
+  if (r != 0) return fc_err_set(err, FC_ENOTFOUND, "cannot resolve '%s': %s", host, gai_strerror(r));
+  int rc = refused_any(res, policy, err);
   freeaddrinfo(res);
-  return bad ? -1 : 0;
+  return rc;
 }
 
 /* ---- one delivery ---- */
@@ -407,14 +400,14 @@ static void on_connect(uv_connect_t *c, int status) {
 
 static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res) {
   delivery *d = g->data;
-  char why[256];
+  fc_err why;
   d->resolving = 0;
   if (d->finished) {
     /* Timed out or stopped meanwhile. */
   } else if (status < 0) {
     finish(d, 0, "cannot resolve the host: ", uv_strerror(status));
-  } else if (refused_any(res, &d->w->policy, why, sizeof why)) {
-    finish(d, 0, "refused: ", why);
+  } else if (refused_any(res, &d->w->policy, &why) != FC_OK) {
+    finish(d, 0, "refused: ", why.msg);
   } else {
     uv_tcp_init(d->w->loop, &d->tcp);
     d->tcp.data = d;
@@ -432,7 +425,7 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res) {
 static void start_delivery(gw_webhooks *w, size_t i) {
   gw_outbox_item *it = &w->items[i];
   delivery *d = calloc(1, sizeof *d);
-  char msg[200];
+  fc_err err;
   struct addrinfo hints;
   w->attempts[i].at_ms = wall_ms();
   if (!d) {
@@ -452,9 +445,9 @@ static void start_delivery(gw_webhooks *w, size_t i) {
   d->settings.on_headers_complete = on_headers_complete;
   llhttp_init(&d->parser, HTTP_RESPONSE, &d->settings);
   d->parser.data = d;
-  if (gw_webhook_url_parse(it->url, d->host, sizeof d->host, d->port, sizeof d->port, d->path, sizeof d->path, msg,
-                           sizeof msg) != 0) {
-    finish(d, 0, msg, NULL);
+  if (gw_webhook_url_parse(it->url, d->host, sizeof d->host, d->port, sizeof d->port, d->path, sizeof d->path, &err) !=
+      FC_OK) {
+    finish(d, 0, err.msg, NULL);
     return;
   }
   d->https = strncasecmp(it->url, "https://", 8) == 0;

@@ -84,16 +84,18 @@ void gw_webhooks_destroy(gw_webhooks *w);
 void gw_webhooks_stats(gw_webhooks *w, uint64_t *delivered, uint64_t *failed_attempts);
 
 /* A URL a webhook may have: http[s]://host[:port][/path] (port 80 or 443
- * by default), at most
- * GW_WEBHOOK_URL_MAX bytes, no user info, no fragment. Splits it (host
- * without brackets). -1 with a reason in msg otherwise. */
+ * by default), at most GW_WEBHOOK_URL_MAX bytes, no user info, no
+ * fragment. Splits it (host without brackets); FC_EINVAL with the reason
+ * in err otherwise. */
 int gw_webhook_url_parse(const char *url, char *host, size_t host_cap, char *port, size_t port_cap, char *path,
-                         size_t path_cap, char *msg, size_t msg_cap);
+                         size_t path_cap, fc_err *err);
 /* Resolves host (blocking getaddrinfo: thread pool only) and checks every
- * address against the policy; -1 with the reason in msg when one is refused
- * or nothing resolves. Registration uses it; delivery checks again. */
-int gw_webhook_target_check(const char *host, const char *port, const gw_netpolicy *policy, char *msg, size_t msg_cap);
-/* "<prefix><2n hex>" from the OS's randomness; -1 when there is none. */
+ * address against the policy: FC_OK, FC_EINVAL when an address is refused,
+ * FC_ENOTFOUND when nothing resolves (the reason in err). Registration
+ * uses it; delivery checks again. */
+int gw_webhook_target_check(const char *host, const char *port, const gw_netpolicy *policy, fc_err *err);
+/* "<prefix><2n hex>" from the OS's randomness: FC_OK, FC_EUNSUPPORTED
+ * when there is none, FC_ERANGE when out (cap bytes) is too small. */
 int gw_random_token(const char *prefix, size_t n_bytes, char *out, size_t cap);
 
 #endif /* GW_WEBHOOKS_H */

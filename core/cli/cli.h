@@ -52,11 +52,13 @@ typedef struct cli_command {
   const void *defaults;   /* the table's option struct at its defaults, for --help */
   const char *input_flag; /* NULL: "--input" */
   const char *extra_flag; /* NULL: none */
+  int long_work;          /* takes --progress / --quiet (cli_progress.h) into io->progress */
 } cli_command;
 typedef struct cli_io {
   const char *input, *output;
   int json;
   const char *extra; /* extra_flag's value, or NULL */
+  int progress;      /* CLI_PROGRESS_AUTO, _ON or _OFF */
 } cli_io;
 /* Reads such a command's arguments into base and io; -1 to go on, else the
  * exit code (--help: 0; an unknown option or no input: the help on

@@ -1,5 +1,6 @@
 /* cli_util.c: file I/O and flag parsing for the subcommands. */
 #include "cli.h"
+#include "cli_progress.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -131,6 +132,7 @@ int cli_parse_io(int argc, char **argv, const cli_command *c, void *base, cli_io
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0) return cli_help(stdout, c->usage, c->table, c->defaults);
     if (strcmp(argv[i], "--json") == 0) io->json = 1;
+    else if (c->long_work && cli_progress_flag(argv[i], &io->progress)) continue;
     else if ((v = cli_flag(argc, argv, &i, input, &bad))) io->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) io->output = v;
     else if (c->extra_flag && (v = cli_flag(argc, argv, &i, c->extra_flag, &bad))) io->extra = v;

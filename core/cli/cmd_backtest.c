@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cli_progress.h"
 #include "forecast_opts.h"
 
 int cmd_backtest(int argc, char **argv) {
@@ -19,6 +20,7 @@ int cmd_backtest(int argc, char **argv) {
   double tot[6] = {0};
   size_t nok = 0;
   fc_buf out;
+  cli_progress progress;
   if ((rc = fcli_parse_opts("backtest", argc, argv, &o))) return rc < 0 ? 0 : rc;
   if ((rc = fcli_load("backtest", &o, &set))) {
     fc_series_set_free(&set);
@@ -26,12 +28,14 @@ int cmd_backtest(int argc, char **argv) {
   }
   fc_buf_init(&out);
   fc_buf_puts(&out, "series_id,origins,mae,rmse,smape,mase,coverage80,coverage95\n");
+  cli_progress_start(&progress, "backtest", "series", set.count, o.progress);
   for (size_t s = 0; s < set.count; s++) {
     fc_forecaster_scores sc;
     fc_err err;
     double v[6];
-    if ((rc = fc_forecaster_backtest(&o.fc, set.values[s], set.lengths[s], fcli_t0(&set, s), (size_t)o.horizon, &sc,
-                                     &err))) {
+    rc = fc_forecaster_backtest(&o.fc, set.values[s], set.lengths[s], fcli_t0(&set, s), (size_t)o.horizon, &sc, &err);
+    cli_progress_step(&progress);
+    if (rc) {
       cli_fail_err("backtest", set.ids[s], rc, &err);
       failed = 1;
       continue;
@@ -47,6 +51,7 @@ int cmd_backtest(int argc, char **argv) {
     fc_buf_putc(&out, '\n');
     nok++;
   }
+  cli_progress_end(&progress);
   if (nok) {
     fc_buf_printf(&out, "ALL,%zu", nok);
     for (int j = 0; j < 6; j++) fc_buf_printf(&out, ",%.6g", tot[j] / (double)nok);

@@ -94,8 +94,8 @@ static int run(const fc_treasury *t, fc_cashflow_params *p, const char *ccy, int
 int cmd_cashflow(int argc, char **argv) {
   const fc_cashflow_params defaults = fc_cashflow_defaults();
   fc_cashflow_params p = defaults;
-  const cli_command c = {"cashflow", usage, &fc_cashflow_optable, &defaults, "--data", NULL};
-  cli_io io = {NULL, "-", 0, NULL};
+  const cli_command c = {"cashflow", usage, &fc_cashflow_optable, &defaults, "--data", NULL, 0};
+  cli_io io = {NULL, "-", 0, NULL, 0};
   int rc;
   fc_treasury *t;
   if ((rc = cli_parse_io(argc, argv, &c, &p, &io)) >= 0) return rc;

@@ -34,9 +34,12 @@
 #include "fc/series.h"
 #include "fc/tsread.h"
 
+#include "cli_progress.h"
+
 typedef struct dopts {
   const char *input, *output, *format;
   int json;
+  int progress; /* --progress / --quiet (cli_progress.h) */
   fc_decompose_params p;
 } dopts;
 
@@ -51,8 +54,7 @@ static const char usage[] =
     "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
     "  --format long|m4      the input's form (long)\n"
     "  --json                one JSON object per series in a JSON array\n"
-    "  --output FILE         write there instead of stdout\n"
-    "  --help                this text\n";
+    "  --output FILE         write there instead of stdout\n" CLI_PROGRESS_USAGE "  --help                this text\n";
 
 static int help(FILE *f) {
   const fc_decompose_params defaults = fc_decompose_defaults();
@@ -75,6 +77,7 @@ static int parse(int argc, char **argv, dopts *o) {
   for (int i = 1; i < argc && !bad; i++) {
     const char *v;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return help(stdout) - 1;
+    if (cli_progress_flag(argv[i], &o->progress)) continue;
     if ((v = cli_flag(argc, argv, &i, "--input", &bad))) o->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
@@ -156,6 +159,7 @@ int cmd_decompose(int argc, char **argv) {
   fc_buf out, header;
   size_t written = 0;
   int rc, failed = 0;
+  cli_progress progress;
   if ((rc = parse(argc, argv, &o))) return rc < 0 ? 0 : rc;
   if ((rc = load(&o, &set))) {
     fc_series_set_free(&set);
@@ -163,8 +167,12 @@ int cmd_decompose(int argc, char **argv) {
   }
   fc_buf_init(&out);
   fc_buf_init(&header);
-  for (size_t s = 0; s < set.count; s++)
+  cli_progress_start(&progress, "decompose", "series", set.count, o.progress);
+  for (size_t s = 0; s < set.count; s++) {
     if (one(&o, &set, s, &out, &header, &written)) failed = 1;
+    cli_progress_step(&progress);
+  }
+  cli_progress_end(&progress);
   if (o.json) fc_buf_puts(&out, written ? "]\n" : "[]\n");
   if (fc_buf_failed(&out)) rc = cli_fail("decompose", "out of memory");
   else rc = cli_write_file(o.output, out.data ? out.data : "", out.len) ? 1 : 0;

@@ -63,6 +63,7 @@
 #include "fc/tsread.h"
 
 #include "cli_parallel.h"
+#include "cli_progress.h"
 #include "forecast_opts.h"
 
 /* The options of forecast and backtest that name the CLI's world (files,
@@ -80,7 +81,7 @@ static const char forecast_usage[] =
     "  --save-model FILE     save the fitted single model (one series, no auto/--calibrate),\n"
     "                        or the trained net of neural / ensemble-neural (any series)\n"
     "  --load-model FILE     forecast from a saved model without fitting; a saved net\n"
-    "                        forecasts the series of --input (neural or ensemble-neural)\n"
+    "                        forecasts the series of --input (neural or ensemble-neural)\n" CLI_PROGRESS_USAGE
     "  --help                this text\n";
 
 static const char backtest_usage[] =
@@ -92,7 +93,7 @@ static const char backtest_usage[] =
     "\n"
     "  --input FILE          the history (long form: series_id,timestamp,value; or M4 wide form)\n"
     "  --format long|m4      the input's form (long)\n"
-    "  --output FILE         write the CSV there instead of stdout\n"
+    "  --output FILE         write the CSV there instead of stdout\n" CLI_PROGRESS_USAGE
     "  --help                this text\n";
 
 /* The command's help: its usage, then its table's options. */
@@ -137,6 +138,7 @@ int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {
   for (int i = 1; i < argc && !bad; i++) {
     const char *v;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return help(stdout, cmd) - 1;
+    if (cli_progress_flag(argv[i], &o->progress)) continue;
     if ((v = cli_flag(argc, argv, &i, "--input", &bad))) o->input = v;
     else if ((v = cli_flag(argc, argv, &i, "--output", &bad))) o->output = v;
     else if ((v = cli_flag(argc, argv, &i, "--format", &bad))) o->format = v;
@@ -293,6 +295,7 @@ typedef struct series_job {
   fc_forecast *f;
   int *rc;
   fc_err *err;
+  cli_progress *progress;
 } series_job;
 
 static void series_task(void *arg, size_t s) {
@@ -304,13 +307,15 @@ static void series_task(void *arg, size_t s) {
   j->rc[s] = o->save_model && !global_net(o)
                  ? fit_and_save(o, set->values[s], set->lengths[s], fcli_t0(set, s), &j->f[s], err)
                  : fc_forecaster_run(&o->fc, set->values[s], set->lengths[s], fcli_t0(set, s), &j->f[s], err);
+  cli_progress_step(j->progress);
 }
 
 /* Forecasts every series on o->threads threads, then writes them (and the
  * failures, on stderr) in input order; returns 1 if any series failed. */
 static int forecast_all(const opts *o, const fc_series_set *set, fc_buf *out) {
   size_t n = set->count ? set->count : 1;
-  series_job j = {o, set, calloc(n, sizeof(fc_forecast)), calloc(n, sizeof(int)), calloc(n, sizeof(fc_err))};
+  cli_progress progress;
+  series_job j = {o, set, calloc(n, sizeof(fc_forecast)), calloc(n, sizeof(int)), calloc(n, sizeof(fc_err)), &progress};
   int failed = 0, threads = o->threads;
   if (!j.f || !j.rc || !j.err) {
     free(j.f);
@@ -318,7 +323,9 @@ static int forecast_all(const opts *o, const fc_series_set *set, fc_buf *out) {
     free(j.err);
     return cli_fail("forecast", "out of memory");
   }
+  cli_progress_start(&progress, "forecast", "series", set->count, o->progress);
   cli_parallel_for(&threads, set->count, series_task, &j);
+  cli_progress_end(&progress);
   for (size_t s = 0; s < set->count; s++) {
     if (j.rc[s]) {
       cli_fail_err("forecast", set->ids[s], j.rc[s], &j.err[s]);

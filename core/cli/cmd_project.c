@@ -58,8 +58,8 @@ static void print_table(const fc_projection *p) {
 int cmd_project(int argc, char **argv) {
   const fc_project_request defaults = fc_project_defaults();
   fc_project_request req = defaults;
-  const cli_command c = {"project", usage, &fc_project_optable, &defaults, "--data", "--scenario"};
-  cli_io io = {NULL, "-", 0, NULL};
+  const cli_command c = {"project", usage, &fc_project_optable, &defaults, "--data", "--scenario", 0};
+  cli_io io = {NULL, "-", 0, NULL, 0};
   const char *dir, *output, *scenario;
   int rc;
   fc_treasury *t;

@@ -4,12 +4,15 @@
 
 #include "fc/segments.h"
 
+#include "cli_progress.h"
+
 #include <string.h>
 
 static const char usage[] = "usage: floatcast segment --input transactions.csv [options] [--json] [--output FILE]\n"
                             "Segments the users of the transactions (one partner with --partner) from their spending\n"
                             "features. --json prints the segments, every user's segment and membership probabilities;\n"
-                            "otherwise a table of the segments. --output FILE writes there instead of stdout.\n";
+                            "otherwise a table of the segments. --output FILE writes there instead of stdout.\n"
+                            "\n" CLI_PROGRESS_USAGE;
 
 static void table(const fc_segments_result *r, fc_buf *b) {
   fc_buf_printf(b, "%zu users, method %s, k %d, silhouette %.4f\n", r->n_users,
@@ -31,8 +34,9 @@ static void table(const fc_segments_result *r, fc_buf *b) {
 
 int cmd_segment(int argc, char **argv) {
   fc_segments_params p = fc_segments_defaults(), d = p;
-  const cli_command c = {"segment", usage, &fc_segments_optable, &d, NULL, NULL};
-  cli_io o = {NULL, "-", 0, NULL};
+  const cli_command c = {"segment", usage, &fc_segments_optable, &d, NULL, NULL, 1};
+  cli_io o = {NULL, "-", 0, NULL, CLI_PROGRESS_AUTO};
+  cli_progress progress;
   fc_batch *batch = NULL;
   fc_segments_result r;
   fc_buf b;
@@ -41,7 +45,11 @@ int cmd_segment(int argc, char **argv) {
   if ((rc = cli_parse_io(argc, argv, &c, &p, &o)) >= 0) return rc;
   if (cli_load_transactions("segment", o.input, &batch)) return 1;
   fc_err_clear(&err);
+  cli_progress_start(&progress, "segment", "", 0, o.progress);
+  p.progress = cli_progress_fraction;
+  p.user_data = &progress;
   rc = fc_segments_run(fc_batch_transactions(batch), fc_batch_count(batch), p, &r, &err);
+  cli_progress_end(&progress);
   if (rc != FC_OK) {
     fc_segments_result_free(&r);
     fc_batch_destroy(batch);

@@ -42,8 +42,8 @@ static int sentences(const fc_trends *t, fc_buf *b) {
 
 int cmd_trends(int argc, char **argv) {
   fc_trends_options opt = fc_trends_options_defaults(), d = opt;
-  const cli_command c = {"trends", usage, &fc_trends_optable, &d, NULL, NULL};
-  cli_io o = {NULL, "-", 0, NULL};
+  const cli_command c = {"trends", usage, &fc_trends_optable, &d, NULL, NULL, 0};
+  cli_io o = {NULL, "-", 0, NULL, 0};
   fc_batch *batch = NULL;
   fc_trends t;
   fc_buf b;

@@ -16,6 +16,60 @@ import tempfile
 from clitest import check, run, summary
 
 
+def run_on_terminal(cli, *args):
+    """Runs the command with stderr on a pseudo-terminal (stdout a pipe);
+    returns (exit code, stdout, what the terminal showed)."""
+    import pty
+    import subprocess
+    master, slave = pty.openpty()
+    p = subprocess.Popen([cli, *args], stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the command closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out = p.stdout.read()
+    rc = p.wait(timeout=900)
+    os.close(master)
+    return rc, out.decode(), shown.decode(errors="replace")
+
+
+def progress_checks(cli, golden):
+    """Long work shows its progress on stderr when stderr is a terminal;
+    --progress forces it (a line per tenth), --quiet silences it, and the
+    answer on stdout is the same bytes either way."""
+    hourly = os.path.join(golden, "ts_hourly.csv")
+    txns = os.path.join(golden, "seg_txns.csv")
+    runs = {"forecast": ["--input", hourly, "--horizon", "24", "--model", "snaive"],
+            "backtest": ["--input", hourly, "--horizon", "24", "--model", "snaive"],
+            "decompose": ["--input", hourly, "--season", "24"]}
+    for cmd, args in runs.items():
+        rc, plain, err = run(cli, cmd, *args)
+        check("%s: no progress when stderr is not a terminal" % cmd, rc == 0 and err == "", err[:200])
+        rc, out, err = run(cli, cmd, *args, "--progress")
+        check("%s --progress: a line per tenth, the last n/n series, the same answer" % cmd,
+              rc == 0 and out == plain and err.splitlines() ==
+              ["floatcast %s: 1/2 series" % cmd, "floatcast %s: 2/2 series" % cmd], err[:300])
+        rc, out, shown = run_on_terminal(cli, cmd, *args)
+        check("%s on a terminal: the line redrawn in place, ended, the same answer" % cmd,
+              rc == 0 and out == plain and "\rfloatcast %s: 2/2 series" % cmd in shown and
+              shown.endswith("\r\n"), repr(shown[:300]))
+        rc, out, shown = run_on_terminal(cli, cmd, *args, "--quiet")
+        check("%s --quiet on a terminal: nothing shown" % cmd, rc == 0 and out == plain and shown == "",
+              repr(shown[:300]))
+    rc, plain, err = run(cli, "segment", "--input", txns, "--json")
+    rc2, out, err = run(cli, "segment", "--input", txns, "--json", "--progress")
+    lines = err.splitlines()
+    check("segment --progress: its stages, tenths of the whole run up to 100 %, the same answer",
+          rc == rc2 == 0 and out == plain and len(lines) >= 5 and lines[-1].endswith("100%") and
+          all(l.startswith("floatcast segment: ") for l in lines), err[:300])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
@@ -43,17 +97,18 @@ def main():
             ("cashflow",): ["--data", "--now", "--horizon", "--granularity", "--output", "--currency", "--tenant",
                             "--seed", "--json"],
             ("features",): ["--data", "--tenant", "--currency", "--now"],
-            ("segment",): ["--input", "--method", "--k", "--eps", "--output"],
+            ("segment",): ["--input", "--method", "--k", "--eps", "--output", "--progress", "--quiet"],
             ("trends",): ["--input", "--granularity", "--partner", "--currency", "--from", "--to",
                           "--utc-offset", "--k", "--json", "--output"],
             ("demo",): ["--out", "--seed", "--tenant", "--now", "--days"],
             ("forecast",): ["--input", "--format", "--horizon", "--model", "--season", "--freq",
                             "--regressors", "--level", "--calibrate", "--origins", "--output",
-                            "--save-model", "--load-model", "--help"],
+                            "--save-model", "--load-model", "--progress", "--quiet", "--help"],
             ("decompose",): ["--input", "--format", "--season", "--freq", "--method", "--robust",
-                             "--band", "--k", "--level", "--json", "--output", "--help"],
+                             "--band", "--k", "--level", "--json", "--output", "--progress", "--quiet", "--help"],
             ("backtest",): ["--input", "--format", "--horizon", "--origins", "--model", "--season",
-                            "--freq", "--regressors", "--level", "--calibrate", "--output", "--help"],
+                            "--freq", "--regressors", "--level", "--calibrate", "--output", "--progress", "--quiet",
+                            "--help"],
             ("gbdt",): ["train", "predict", "importance", "dump"],
             ("gbdt", "train"): ["--input", "--target", "--output", "--objective", "--rounds", "--valid"],
             ("gbdt", "predict"): ["--model", "--input", "--output"],
@@ -81,6 +136,7 @@ def main():
         rc, out, err = run(cli, "forecast", "--input", "x.csv", "--bogus")
         check("forecast: unknown option named, then the usage, exit 2",
               rc == 2 and "unknown option '--bogus'" in err and "--season" in err, err)
+        progress_checks(cli, a.golden)
         rc, out, err = run(cli, "demo", "--out", demo)
         check("demo writes the data set", rc == 0 and sorted(os.listdir(demo)) ==
               ["accounts.csv", "streams.csv", "transactions.csv", "transfers.csv"], err)

@@ -67,6 +67,48 @@ TEST(json_writer_value_written_by_the_caller) {
   fc_buf_free(&b);
 }
 
+TEST(json_writer_members_of_an_object_written_earlier) {
+  fc_buf b, part;
+  fc_jw w, pw;
+  /* A part written earlier as an object of its own: its members join the
+   * object open at the writer, after what it holds, and the writer goes on. */
+  fc_buf_init(&part);
+  fc_jw_init(&pw, &part);
+  fc_jw_object(&pw), fc_jw_key(&pw, "m"), fc_jw_str(&pw, "x");
+  fc_jw_key(&pw, "c"), fc_jw_object(&pw), fc_jw_key(&pw, "k"), fc_jw_int(&pw, 2), fc_jw_end(&pw);
+  fc_jw_end(&pw);
+  ASSERT_INT_EQ(fc_jw_finish(&pw), FC_OK);
+  fc_buf_putc(&part, '\0');
+  fc_buf_init(&b);
+  fc_jw_init(&w, &b);
+  fc_jw_object(&w), fc_jw_key(&w, "a"), fc_jw_int(&w, 1);
+  fc_jw_members(&w, part.data);
+  fc_jw_members(&w, "{}");
+  fc_jw_key(&w, "z"), fc_jw_null(&w);
+  fc_jw_end(&w);
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_OK);
+  ASSERT_STR_EQ(b.data, "{\"a\":1,\"m\":\"x\",\"c\":{\"k\":2},\"z\":null}");
+  /* As the first members, in an empty object. */
+  fc_buf_free(&b), fc_buf_init(&b);
+  fc_jw_init(&w, &b), fc_jw_object(&w), fc_jw_members(&w, part.data), fc_jw_end(&w);
+  ASSERT_STR_EQ(b.data, "{\"m\":\"x\",\"c\":{\"k\":2}}");
+  /* Not an object, no object open, or a key waiting for its value: misuse. */
+  static const char *const not_objects[] = {"", "{", "[1]", "\"m\":1", NULL};
+  for (int i = 0; i < 5; i++) {
+    fc_buf_free(&b), fc_buf_init(&b);
+    fc_jw_init(&w, &b), fc_jw_object(&w), fc_jw_members(&w, not_objects[i]);
+    ASSERT_INT_EQ(fc_jw_finish(&w), FC_EINVAL);
+  }
+  fc_buf_free(&b), fc_buf_init(&b);
+  fc_jw_init(&w, &b), fc_jw_array(&w), fc_jw_members(&w, part.data);
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_EINVAL);
+  fc_buf_free(&b), fc_buf_init(&b);
+  fc_jw_init(&w, &b), fc_jw_object(&w), fc_jw_key(&w, "k"), fc_jw_members(&w, part.data);
+  ASSERT_INT_EQ(fc_jw_finish(&w), FC_EINVAL);
+  fc_buf_free(&b);
+  fc_buf_free(&part);
+}
+
 TEST(json_writer_refuses_misuse) {
   fc_buf b;
   fc_jw w;
@@ -179,6 +221,6 @@ TEST(buf_json_fields) {
 }
 
 TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons),
-          T(json_writer_value_written_by_the_caller), T(json_writer_refuses_misuse), T(status_table),
-          T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(rng_is_deterministic),
-          T(rng_distributions))
+          T(json_writer_value_written_by_the_caller), T(json_writer_members_of_an_object_written_earlier),
+          T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed),
+          T(buf_grows), T(rng_is_deterministic), T(rng_distributions))

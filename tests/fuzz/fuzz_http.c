@@ -32,6 +32,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "db.h"
+#include "fail.h"
 #include "handlers.h"
 #include "http.h"
 #include "router.h"
@@ -126,13 +127,16 @@ static void serve(const gw_request *req, int64_t mono_ns) {
   fc_buf_init(&hdr);
   fc_buf_init(&head);
   const gw_route *route = gw_route_find(req->method, req->path, &status, &allow, call.param, sizeof call.param);
-  int refused = gw_session_admit(app.sessions, app.auth, req, route, "127.0.0.1", mono_ns, FUZZ_NOW, &call, &res, &hdr);
-  if (refused < 0)
-    refused = gw_auth_admit(app.auth, NULL, gw_request_header(req, "authorization"), "127.0.0.1",
-                            route ? route->auth : GW_AUTH_NONE, mono_ns, FUZZ_NOW, &call, &res, &hdr);
+  int refused =
+      gw_session_is_cookie_call(app.sessions, req, route)
+          ? gw_session_admit(app.sessions, app.auth, req, route, "127.0.0.1", mono_ns, FUZZ_NOW, &call, &res, &hdr)
+          : gw_auth_admit(app.auth, NULL, gw_request_header(req, "authorization"), "127.0.0.1",
+                          route ? route->auth : GW_AUTH_NONE, mono_ns, FUZZ_NOW, &call, &res, &hdr);
+  if (refused > 0) abort(); /* admission answers 0 or a negative status */
+  if (refused) gw_response_fail(&res, refused);
   if (!refused && route) {
     if (!strncmp(route->name, "ingest_", 7)) snprintf(call.tenant, sizeof call.tenant, "fz");
-    route->fn(&app, &call, req, &res);
+    gw_handler_run(route, &app, &call, req, &res);
     gw_auth_settle(app.auth, &call, res.status);
   } else if (!refused) {
     gw_response_error(&res, status, "not_found", "no route for %s", req->path);
@@ -170,7 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (used > end - pos || (r == GW_FEED_MORE && used != end - pos)) abort();
     pos += used;
     if (r == GW_FEED_ERROR) {
-      if (in.err_status < 400 || in.err_status > 599) abort();
+      int http = gw_status_http(in.err, NULL, NULL);
+      if (http < 400 || http > 599) abort();
       break;
     }
     if (r == GW_FEED_REQUEST) {

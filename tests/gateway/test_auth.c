@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "db.h"
+#include "fail.h"
 #include "metering.h"
 #include "sha256.h"
 
@@ -114,7 +115,7 @@ TEST(admission) {
     gw_response_reset(&res);
     int st = gw_auth_admit(a, &memo, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr);
     ok += st == 0;
-    limited += st == 429;
+    limited += st == GW_ERATE;
     if (st == 0) ASSERT_STR_EQ(call.tenant, "acme");
     gw_auth_settle(a, &call, 200); /* served: its quota unit is used */
   }
@@ -126,21 +127,27 @@ TEST(admission) {
   gw_auth_settle(a, &call, 200);
   gw_response_reset(&res);
   ASSERT_INT_EQ(
-      gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now, &call, &res, &hdr), 429);
-  ASSERT(strstr(res.body.data, "quota_exceeded") != NULL);
+      gw_auth_admit(a, NULL, hdr_auth, "1.2.3.4", GW_AUTH_PARTNER, mono + 20000000000LL, now, &call, &res, &hdr),
+      GW_EQUOTA);
+  ASSERT_CONTAINS(res.fail.msg, "monthly quota of tier 'tiny' (4 calls) is used up");
   /* A wrong secret with the right id is refused. */
   char forged[GW_KEY_LEN + 16];
   snprintf(forged, sizeof forged, "%s", hdr_auth);
   forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == '0' ? '1' : '0';
   gw_response_reset(&res);
-  ASSERT_INT_EQ(gw_auth_admit(a, &memo, forged, "5.6.7.8", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 401);
+  ASSERT_INT_EQ(gw_auth_admit(a, &memo, forged, "5.6.7.8", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), GW_EBAD_KEY);
   /* Revoked. */
   k.revoked = 1;
   ASSERT_OK(gw_auth_put_key(a, &k));
   gw_response_reset(&res);
   ASSERT_INT_EQ(
-      gw_auth_admit(a, &memo, hdr_auth, "5.6.7.9", GW_AUTH_PARTNER, mono + 30000000000LL, now, &call, &res, &hdr), 401);
-  ASSERT(strstr(res.body.data, "revoked_key") != NULL);
+      gw_auth_admit(a, &memo, hdr_auth, "5.6.7.9", GW_AUTH_PARTNER, mono + 30000000000LL, now, &call, &res, &hdr),
+      GW_EREVOKED_KEY);
+  /* Written as a client sees it: 401 with the Bearer challenge. */
+  gw_response_fail(&res, GW_EREVOKED_KEY);
+  ASSERT_INT_EQ(res.status, 401);
+  ASSERT_CONTAINS(res.body.data, "\"revoked_key\"");
+  ASSERT_CONTAINS(res.headers.data, "WWW-Authenticate: Bearer realm=\"floatcast\"\r\n");
   /* The admin key: admin routes yes, partner routes no. */
   gw_response_reset(&res);
   ASSERT_INT_EQ(gw_auth_admit(a, NULL, "Bearer admin-secret", "9.9.9.9", GW_AUTH_ADMIN, mono, now, &call, &res, &hdr),
@@ -148,10 +155,12 @@ TEST(admission) {
   ASSERT_INT_EQ(call.caller, GW_CALLER_ADMIN);
   gw_response_reset(&res);
   ASSERT_INT_EQ(gw_auth_admit(a, NULL, "Bearer admin-secret", "9.9.9.9", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr),
-                403);
+                GW_EFORBIDDEN);
   gw_response_reset(&res);
   ASSERT_INT_EQ(gw_auth_admit(a, &memo, "Bearer admin-secreT", "9.9.9.8", GW_AUTH_ADMIN, mono, now, &call, &res, &hdr),
-                401);
+                GW_EBAD_KEY);
+  gw_response_reset(&res);
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, NULL, "9.9.9.7", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), GW_ENO_KEY);
   fc_buf_free(&hdr);
   gw_response_free(&res);
   gw_auth_destroy(a);
@@ -174,6 +183,10 @@ static int admit_at(gw_auth *a, const char *hdr, int64_t mono, int64_t now, gw_c
   gw_response_init(&res);
   fc_buf_init(&h);
   int st = gw_auth_admit(a, NULL, hdr, "1.2.3.4", GW_AUTH_PARTNER, mono, now, call, &res, &h);
+  if (st != 0) { /* the answer a client gets */
+    gw_response_fail(&res, st);
+    st = res.status;
+  }
   const char *c = res.body.data ? strstr(res.body.data, "\"code\":\"") : NULL;
   snprintf(code, 32, "%.*s", c ? (int)strcspn(c + 8, "\"") : 0, c ? c + 8 : "");
   fc_buf_free(&h);
@@ -259,8 +272,7 @@ TEST(quota_pending_while_in_flight) {
   for (int i = 0; i < 2; i++)
     ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &held[i], &res, &hdr), 0);
   fc_buf_reset(&hdr);
-  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 429);
-  ASSERT_CONTAINS(res.body.data, "\"quota_pending\"");
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), GW_EQUOTA_HELD);
   ASSERT_CONTAINS(hdr.data, "Retry-After: 1\r\n");
   gw_auth_settle(a, &call, 429); /* refused at admission: changes nothing */
   gw_auth_settle(a, &held[0], 400);
@@ -270,8 +282,7 @@ TEST(quota_pending_while_in_flight) {
   gw_auth_settle(a, &held[1], 200);
   gw_response_reset(&res);
   fc_buf_reset(&hdr);
-  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), 429);
-  ASSERT_CONTAINS(res.body.data, "\"quota_exceeded\"");
+  ASSERT_INT_EQ(gw_auth_admit(a, NULL, h, "1.2.3.4", GW_AUTH_PARTNER, mono, now, &call, &res, &hdr), GW_EQUOTA);
   ASSERT(strstr(hdr.data, "Retry-After: 1\r\n") == NULL);
   fc_buf_free(&hdr);
   gw_response_free(&res);

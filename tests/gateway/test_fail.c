@@ -1,5 +1,6 @@
 /* test_fail.c: the gateway's return convention (fail.h): every status's
- * answer (HTTP status, code, message, Retry-After), a batch's rows in the
+ * answer (HTTP status, code, message, Retry-After, the Bearer challenge),
+ * the HTTP reader's and admission's refusals among them, a batch's rows in the
  * error object, the status's own text when no message was recorded, and
  * gw_handler_run answering a failure a handler returned or only recorded. */
 #include "runner.h"
@@ -25,35 +26,55 @@ TEST(gateway_statuses) {
   static const struct {
     int status, http;
     const char *code;
+    int hdr;
   } want[] = {
-      {GW_EPARAM, 400, "invalid_parameter"},
-      {GW_EFIELD, 400, "invalid_field"},
-      {GW_EJSON, 400, "invalid_json"},
-      {GW_EUNKNOWN_FIELD, 400, "unknown_field"},
-      {GW_EMISSING_FIELD, 400, "missing_field"},
-      {GW_EREQUEST, 400, "invalid_request"},
-      {GW_EBODY, 400, "invalid_body"},
-      {GW_ESCENARIO, 400, "invalid_scenario"},
-      {GW_ESCENARIO_SIZE, 400, "scenario_too_large"},
-      {GW_ETARGET, 400, "forbidden_target"},
-      {GW_EPATH, 400, "bad_path"},
-      {GW_EFORBIDDEN, 403, "forbidden"},
-      {GW_ETIER, 403, "tier_limit"},
-      {GW_ETENANT_ROWS, 403, "tenant_mismatch"},
-      {GW_ENOTFOUND, 404, "not_found"},
-      {GW_ECONFLICT, 409, "conflict"},
-      {GW_EEXISTS, 409, "exists"},
-      {GW_ENAME_TAKEN, 409, "name_taken"},
-      {GW_ESCENARIO_CAP, 409, "too_many_scenarios"},
-      {GW_EWEBHOOK_CAP, 409, "too_many_webhooks"},
-      {GW_EPATH_LONG, 414, "path_too_long"},
-      {GW_EROWS, 422, "invalid_rows"},
-      {GW_ESHORT, 422, "insufficient_data"},
-      {GW_EINTERNAL, 500, "internal"},
-      {GW_EUNAVAILABLE, 503, "unavailable"},
-      {GW_ERETRY, 503, "unavailable"},
-      {GW_ENORANDOM, 503, "no_randomness"},
-      {GW_EOOM, 503, "out_of_memory"},
+      {GW_EPARAM, 400, "invalid_parameter", GW_HDR_NONE},
+      {GW_EFIELD, 400, "invalid_field", GW_HDR_NONE},
+      {GW_EJSON, 400, "invalid_json", GW_HDR_NONE},
+      {GW_EUNKNOWN_FIELD, 400, "unknown_field", GW_HDR_NONE},
+      {GW_EMISSING_FIELD, 400, "missing_field", GW_HDR_NONE},
+      {GW_EREQUEST, 400, "invalid_request", GW_HDR_NONE},
+      {GW_EBODY, 400, "invalid_body", GW_HDR_NONE},
+      {GW_ESCENARIO, 400, "invalid_scenario", GW_HDR_NONE},
+      {GW_ESCENARIO_SIZE, 400, "scenario_too_large", GW_HDR_NONE},
+      {GW_ETARGET, 400, "forbidden_target", GW_HDR_NONE},
+      {GW_EPATH, 400, "bad_path", GW_HDR_NONE},
+      {GW_EFORBIDDEN, 403, "forbidden", GW_HDR_NONE},
+      {GW_ETIER, 403, "tier_limit", GW_HDR_NONE},
+      {GW_ETENANT_ROWS, 403, "tenant_mismatch", GW_HDR_NONE},
+      {GW_ENOTFOUND, 404, "not_found", GW_HDR_NONE},
+      {GW_ECONFLICT, 409, "conflict", GW_HDR_NONE},
+      {GW_EEXISTS, 409, "exists", GW_HDR_NONE},
+      {GW_ENAME_TAKEN, 409, "name_taken", GW_HDR_NONE},
+      {GW_ESCENARIO_CAP, 409, "too_many_scenarios", GW_HDR_NONE},
+      {GW_EWEBHOOK_CAP, 409, "too_many_webhooks", GW_HDR_NONE},
+      {GW_EPATH_LONG, 414, "path_too_long", GW_HDR_NONE},
+      {GW_EROWS, 422, "invalid_rows", GW_HDR_NONE},
+      {GW_ESHORT, 422, "insufficient_data", GW_HDR_NONE},
+      {GW_EINTERNAL, 500, "internal", GW_HDR_NONE},
+      {GW_EUNAVAILABLE, 503, "unavailable", GW_HDR_NONE},
+      {GW_ERETRY, 503, "unavailable", GW_HDR_RETRY},
+      {GW_ENORANDOM, 503, "no_randomness", GW_HDR_NONE},
+      {GW_EOOM, 503, "out_of_memory", GW_HDR_NONE},
+      {GW_EMALFORMED, 400, "bad_request", GW_HDR_NONE},
+      {GW_ESLOW, 408, "timeout", GW_HDR_NONE},
+      {GW_EBODY_LARGE, 413, "request_rejected", GW_HDR_NONE},
+      {GW_ETARGET_LONG, 414, "request_rejected", GW_HDR_NONE},
+      {GW_EHEAD_LARGE, 431, "request_rejected", GW_HDR_NONE},
+      {GW_EREAD_OOM, 503, "request_rejected", GW_HDR_NONE},
+      {GW_EDUP_AUTH, 400, "duplicate_header", GW_HDR_NONE},
+      {GW_ENO_KEY, 401, "unauthenticated", GW_HDR_BEARER},
+      {GW_EBAD_KEY, 401, "invalid_key", GW_HDR_BEARER},
+      {GW_EREVOKED_KEY, 401, "revoked_key", GW_HDR_BEARER},
+      {GW_EBAD_SESSION, 401, "invalid_session", GW_HDR_NONE},
+      {GW_ESESSION_EXPIRED, 401, "session_expired", GW_HDR_NONE},
+      {GW_ESESSION_REVOKED, 401, "session_revoked", GW_HDR_BEARER},
+      {GW_ESESSION_ROUTE, 403, "session_not_allowed", GW_HDR_NONE},
+      {GW_ECSRF, 403, "csrf_check", GW_HDR_NONE},
+      {GW_ERATE, 429, "rate_limited", GW_HDR_NONE},
+      {GW_EQUOTA, 429, "quota_exceeded", GW_HDR_NONE},
+      {GW_EQUOTA_HELD, 429, "quota_pending", GW_HDR_NONE},
+      {GW_ELIMITS_DOWN, 503, "limits_unavailable", GW_HDR_RETRY},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     gw_response res;
@@ -67,9 +88,20 @@ TEST(gateway_statuses) {
     snprintf(expect, sizeof expect, "{\"error\":{\"code\":\"%s\",\"message\":\"field %d: bad\"}}", want[i].code,
              (int)i);
     ASSERT_STR_EQ(body(&res), expect);
-    ASSERT_INT_EQ(has_header(&res, "Retry-After: 1\r\n"), want[i].status == GW_ERETRY);
+    ASSERT_INT_EQ(has_header(&res, "Retry-After: 1\r\n"), want[i].hdr == GW_HDR_RETRY);
+    ASSERT_INT_EQ(has_header(&res, "WWW-Authenticate: Bearer realm=\"floatcast\"\r\n"), want[i].hdr == GW_HDR_BEARER);
+    int hdr = -1;
+    const char *code = NULL;
+    ASSERT_INT_EQ(gw_status_http(want[i].status, &code, &hdr), want[i].http);
+    ASSERT_STR_EQ(code, want[i].code);
+    ASSERT_INT_EQ(hdr, want[i].hdr);
     gw_response_free(&res);
   }
+  /* Every row of the table is listed above. */
+#define COUNT_ROW(name, value, http, code, hdr) +1
+  ASSERT_INT_EQ((int)(sizeof want / sizeof want[0]), 0 GW_STATUS_MAP(COUNT_ROW));
+#undef COUNT_ROW
+  ASSERT_INT_EQ(gw_status_http(FC_EINVAL, NULL, NULL), 0); /* a core status: fail.c's own table */
 }
 
 TEST(core_statuses) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fail.h"
 #include "http.h"
 
 static const char two_requests[] = "GET /a/b%20c?x=1&y=two+words HTTP/1.1\r\nHost: h\r\nX-Long-Header: v1\r\n"
@@ -63,13 +64,14 @@ TEST(requests_split_anywhere) {
   }
 }
 
-/* Feeds text whole; returns the error status, or 0 if a request parsed. */
+/* Feeds text whole; returns the HTTP status of its refusal (fail.h), or 0
+ * if a request parsed. */
 static int status_of(const char *text, size_t len) {
   gw_http_in h;
   size_t used;
   gw_http_in_init(&h);
   gw_feed_result r = gw_http_in_feed(&h, text, len, &used);
-  int st = r == GW_FEED_ERROR ? h.err_status : r == GW_FEED_REQUEST ? 0 : -1;
+  int st = r == GW_FEED_ERROR ? gw_status_http(h.err, NULL, NULL) : r == GW_FEED_REQUEST ? 0 : -1;
   gw_http_in_free(&h);
   return st;
 }

@@ -93,6 +93,12 @@ void fc_jw_null(fc_jw *w);
 /* Already-formed JSON text as one value (a number written elsewhere, a
  * nested document): the caller vouches for it. */
 void fc_jw_raw(fc_jw *w, const char *json);
+/* The members of an object already written as JSON text ("{...}", by
+ * another fc_jw) added to the object open at w: for a part of an answer
+ * that is computed earlier than the answer is written (projection.h's
+ * model_extra). Text that is not an object, or no object open at w, is a
+ * misuse. */
+void fc_jw_members(fc_jw *w, const char *object);
 /* Places what goes before a value (the comma, if any) and counts the value
  * as written: the caller then appends it to the buffer itself. For a value
  * nested deeper than FC_JW_MAX_DEPTH (a tree walked with its own stack) or

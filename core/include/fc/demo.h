@@ -30,7 +30,7 @@ fc_demo_params fc_demo_defaults(void);
 /* Appends accounts.csv, transfers.csv and streams.csv to the three buffers. */
 int fc_demo_generate(const fc_demo_params *p, fc_buf *accounts, fc_buf *transfers, fc_buf *streams, fc_err *err);
 
-/* Appends transactions.csv (formats.md, partner_id = the tenant): `days`
+/* Appends transactions.csv (docs/spec/formats.md, partner_id = the tenant): `days`
  * days (30..730) of the tenant's customers' purchases and refunds up to
  * p->now, from p->seed. About 600 customers in six kinds the segmentation
  * should tell apart: loyal frequent buyers, regulars, occasional big

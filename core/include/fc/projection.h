@@ -127,8 +127,10 @@ typedef struct fc_currency_projection {
    * band's coverage (projection_ml.h says how they are measured). */
   int has_backtest;
   double backtest_mae_48h, backtest_coverage_80;
-  /* JSON members appended inside "model" (",\"x\":..." form), NULL for
-   * none; owned, freed by fc_projection_destroy. */
+  /* The method's own members of "model" ("method", "message", its
+   * calibration ...: docs/spec/projection.md), written by fc_jw as one
+   * object whose members fc_jw_members adds after "backtest"; NULL for
+   * none. Owned, freed by fc_projection_destroy. */
   char *model_extra;
 } fc_currency_projection;
 

@@ -1,7 +1,7 @@
 /* treasury.h: one tenant set's accounts, transfers and streams.
  *
  * An fc_treasury is the in-memory data set the treasury features and the
- * projection read. Records are added in batches (fc_records.h); adding a
+ * projection read. Records are added in batches (records.h); adding a
  * record whose (tenant, id) already exists replaces it, so re-sending the
  * same data is idempotent and a transfer's status can move from pending to
  * completed. A batch applies entirely or not at all.

@@ -1,5 +1,6 @@
 /* tsread.h: readers for sets of time series, over bytes the caller hands
- * in (the core does no file I/O).
+ * in (the core does no file I/O); the forms are docs/spec/formats.md's
+ * "Time series".
  *
  * M4 wide form (the public M4 competition files): a header row, then one
  * series per row: the id in the first column, then one column per

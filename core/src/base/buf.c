@@ -248,6 +248,18 @@ void fc_jw_raw(fc_jw *w, const char *json) {
   fc_buf_puts(w->b, json);
 }
 
+void fc_jw_members(fc_jw *w, const char *object) {
+  size_t n = object ? strlen(object) : 0;
+  int in_object = w->depth > 0 && !((w->is_array >> (w->depth - 1)) & 1) && !w->after_key;
+  if (!in_object || n < 2 || object[0] != '{' || object[n - 1] != '}') {
+    w->misuse = w->b->failed = 1;
+    return;
+  }
+  if (n == 2) return; /* {}: nothing to add */
+  jw_sep(w);
+  fc_buf_append(w->b, object + 1, n - 2);
+}
+
 void fc_jw_value(fc_jw *w) { jw_sep(w); }
 
 int fc_jw_finish(const fc_jw *w) {

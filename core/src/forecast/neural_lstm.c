@@ -1,5 +1,5 @@
-/* neural_lstm.c: the LSTM encoder of FC_NEURAL_LSTM (neural.h), built for
- * issue 15's comparison with the N-BEATS stack on the same windows, loss,
+/* neural_lstm.c: the LSTM encoder of FC_NEURAL_LSTM (neural.h), built for a
+ * comparison with the N-BEATS stack (docs/benchmarks.md) on the same windows, loss,
  * training loop and byte format (neural.c runs both).
  *
  * The normalised window of L values is read P at a time (a day of hours a

@@ -1555,50 +1555,48 @@ static void sim_drivers(const fc_flowsim *m, const fit *f, const fc_treasury *t,
   fc__drivers_finish(&ds, (fc_currency_projection *)cp);
 }
 
+/* {"1-12": v[0], ... "49-96": v[3]}: a figure per horizon bucket (NaN,
+ * a bucket without cases, as null). */
+static void bucket_figures(fc_jw *w, const char *key, const double v[4]) {
+  static const char *const bk[4] = {"1-12", "13-24", "25-48", "49-96"};
+  fc_jw_key(w, key), fc_jw_object(w);
+  for (int i = 0; i < 4; i++) fc_jw_key(w, bk[i]), fc_jw_fixed(w, v[i], 3);
+  fc_jw_end(w);
+}
+
+/* The flow model's members of "model" (projection.h's model_extra): what
+ * was fitted (none for a currency without a fit, c == SIZE_MAX), the
+ * simulation and its calibration. */
 static int model_extra(const fc_flowsim *m, size_t c, fc_currency_projection *cp, const char *method,
                        const char *message, int paths, uint64_t seed) {
-  static const char *bk[4] = {"1-12", "13-24", "25-48", "49-96"};
   const fit *f = c == SIZE_MAX ? NULL : &m->c[c].f;
   fc_buf b;
+  fc_jw w;
   fc_buf_init(&b);
-  fc_buf_puts(&b, ",\"method\":");
-  fc_buf_json_str(&b, method);
-  fc_buf_puts(&b, ",\"message\":");
-  fc_buf_json_str(&b, message);
+  fc_jw_init(&w, &b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "method"), fc_jw_str(&w, method);
+  fc_jw_key(&w, "message"), fc_jw_str(&w, message);
   if (f != NULL) {
-    fc_buf_puts(&b, ",\"history_days\":");
-    fc_buf_json_fixed(&b, f->history_days, 1);
-    fc_buf_printf(&b, ",\"events\":{\"outflow\":%zu,\"inflow\":%zu},\"recurring\":%zu", f->d[OUT].n_events,
-                  f->d[IN].n_events, f->n_rec);
+    fc_jw_key(&w, "history_days"), fc_jw_fixed(&w, f->history_days, 1);
+    fc_jw_key(&w, "events"), fc_jw_object(&w);
+    fc_jw_key(&w, "outflow"), fc_jw_int(&w, (long long)f->d[OUT].n_events);
+    fc_jw_key(&w, "inflow"), fc_jw_int(&w, (long long)f->d[IN].n_events);
+    fc_jw_end(&w);
+    fc_jw_key(&w, "recurring"), fc_jw_int(&w, (long long)f->n_rec);
   }
-  fc_buf_printf(&b, ",\"paths\":%d,\"seed\":%llu,\"calibration\":{\"origins\":%d,\"cases\":%d,\"band_scale\":{", paths,
-                (unsigned long long)seed, m->n_origins, m->n_cases);
-  for (int i = 0; i < 4; i++) {
-    fc_buf_printf(&b, "%s\"%s\":", i ? "," : "", bk[i]);
-    fc_buf_json_fixed(&b, m->band_scale[i], 3);
-  }
-  fc_buf_puts(&b, "},\"coverage_80\":{");
-  for (int i = 0; i < 4; i++) {
-    fc_buf_printf(&b, "%s\"%s\":", i ? "," : "", bk[i]);
-    if (isnan(m->cov_cal[i])) fc_buf_puts(&b, "null");
-    else fc_buf_json_fixed(&b, m->cov_cal[i], 3);
-  }
-  fc_buf_puts(&b, "},\"coverage_80_uncalibrated\":{");
-  for (int i = 0; i < 4; i++) {
-    fc_buf_printf(&b, "%s\"%s\":", i ? "," : "", bk[i]);
-    if (isnan(m->cov_raw[i])) fc_buf_puts(&b, "null");
-    else fc_buf_json_fixed(&b, m->cov_raw[i], 3);
-  }
-  fc_buf_puts(&b, "},\"probability_map_weight\":");
-  fc_buf_json_fixed(&b, m->map_weight, 3);
-  fc_buf_puts(&b, "}");
-  fc_buf_putc(&b, '\0');
-  if (fc_buf_failed(&b)) {
-    fc_buf_free(&b);
-    return FC_ENOMEM;
-  }
-  cp->model_extra = b.data;
-  return FC_OK;
+  fc_jw_key(&w, "paths"), fc_jw_int(&w, paths);
+  fc_jw_key(&w, "seed"), fc_jw_value(&w), fc_buf_printf(&b, "%llu", (unsigned long long)seed); /* all 64 bits */
+  fc_jw_key(&w, "calibration"), fc_jw_object(&w);
+  fc_jw_key(&w, "origins"), fc_jw_int(&w, m->n_origins);
+  fc_jw_key(&w, "cases"), fc_jw_int(&w, m->n_cases);
+  bucket_figures(&w, "band_scale", m->band_scale);
+  bucket_figures(&w, "coverage_80", m->cov_cal);
+  bucket_figures(&w, "coverage_80_uncalibrated", m->cov_raw);
+  fc_jw_key(&w, "probability_map_weight"), fc_jw_fixed(&w, m->map_weight, 3);
+  fc_jw_end(&w);
+  fc_jw_end(&w);
+  return fc__model_extra_set(cp, &w);
 }
 
 /* Simulates one currency of the projection and fills its band,

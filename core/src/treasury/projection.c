@@ -674,6 +674,19 @@ static void write_depletion(fc_jw *w, const fc_currency_projection *c) {
   fc_jw_end(w);
 }
 
+int fc__model_extra_set(fc_currency_projection *cp, fc_jw *w) {
+  fc_buf *b = w->b;
+  int rc = fc_jw_finish(w);
+  fc_buf_putc(b, '\0');
+  if (rc == FC_OK && fc_buf_failed(b)) rc = FC_ENOMEM;
+  if (rc != FC_OK) {
+    fc_buf_free(b);
+    return rc;
+  }
+  cp->model_extra = b->data; /* the buffer's storage is fc__malloc'd: fc_projection_destroy frees it */
+  return FC_OK;
+}
+
 static void write_model(fc_jw *w, const fc_currency_projection *c) {
   fc_jw_key(w, "model"), fc_jw_object(w);
   fc_jw_key(w, "name"), fc_jw_str(w, c->model_name);
@@ -686,8 +699,8 @@ static void write_model(fc_jw *w, const fc_currency_projection *c) {
   if (c->has_backtest) fc_jw_fixed(w, c->backtest_coverage_80, 3);
   else fc_jw_null(w);
   fc_jw_end(w);
-  /* The method's own members, already in ",\"key\":value" form (projection.h). */
-  if (c->model_extra) fc_buf_puts(w->b, c->model_extra);
+  /* The method's own members, written when it ran (projection.h). */
+  if (c->model_extra) fc_jw_members(w, c->model_extra);
   fc_jw_end(w);
 }
 

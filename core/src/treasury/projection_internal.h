@@ -20,6 +20,11 @@ double fc__fx_lookup(const fc__fx_rate *r, size_t n, const char *from, const cha
  * only tenant of t. *out points into t. */
 int fc__resolve_tenant(const fc_treasury *t, const char *want, const char **out, fc_err *err);
 
+/* Finishes w, a writer of one object into its own fc_buf, and hands the
+ * text to cp->model_extra (projection.h); frees the buffer on failure
+ * (FC_EINVAL for a writer misused, FC_ENOMEM). */
+int fc__model_extra_set(fc_currency_projection *cp, fc_jw *w);
+
 /* Driver candidates of one currency; the largest FC__DRIVERS_KEEP are
  * kept while they are added. */
 #define FC__DRIVERS_KEEP 16

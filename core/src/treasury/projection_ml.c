@@ -5,6 +5,7 @@
 #include "fc/rng.h"
 #include "fc/time.h"
 #include "internal.h"
+#include "projection_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -175,41 +176,35 @@ static int apply_forecast(fc_currency_projection *cp, const fc_cashflow *fc, dou
   return FC_OK;
 }
 
-static void importance_json(fc_buf *b, const fc_cashflow_flow *f, size_t n) {
-  fc_buf_putc(b, '[');
+/* A flow's ten most important features, by their share of the gain. */
+static void importance_json(fc_jw *w, const char *key, const fc_cashflow_flow *f, size_t n) {
+  fc_jw_key(w, key), fc_jw_array(w);
   for (size_t k = 0; k < n && k < 10; k++) {
-    if (k) fc_buf_putc(b, ',');
-    fc_buf_puts(b, "{\"feature\":");
-    fc_buf_json_str(b, f->importance[k].feature);
-    fc_buf_puts(b, ",\"gain_share\":");
-    fc_buf_json_fixed(b, f->importance[k].share, 4);
-    fc_buf_putc(b, '}');
+    fc_jw_object(w);
+    fc_jw_key(w, "feature"), fc_jw_str(w, f->importance[k].feature);
+    fc_jw_key(w, "gain_share"), fc_jw_fixed(w, f->importance[k].share, 4);
+    fc_jw_end(w);
   }
-  fc_buf_putc(b, ']');
+  fc_jw_end(w);
 }
 
-/* The ",\"method\":...,\"importance\":{...}" members added to "model". */
+/* The trees' members of "model" (projection.h's model_extra): method,
+ * message, band calibration and feature importance. */
 static int model_extra(fc_currency_projection *cp, const fc_cashflow *fc, double c) {
   fc_buf b;
+  fc_jw w;
   fc_buf_init(&b);
-  fc_buf_puts(&b, ",\"method\":");
-  fc_buf_json_str(&b, fc_cashflow_method_name(fc->method));
-  fc_buf_puts(&b, ",\"message\":");
-  fc_buf_json_str(&b, fc->message);
-  fc_buf_puts(&b, ",\"band_calibration\":");
-  fc_buf_json_fixed(&b, c, 3);
-  fc_buf_puts(&b, ",\"importance\":{\"outflow\":");
-  importance_json(&b, &fc->out, fc->n_features);
-  fc_buf_puts(&b, ",\"inflow\":");
-  importance_json(&b, &fc->in, fc->n_features);
-  fc_buf_puts(&b, "}");
-  fc_buf_putc(&b, '\0');
-  if (fc_buf_failed(&b)) {
-    fc_buf_free(&b);
-    return FC_ENOMEM;
-  }
-  cp->model_extra = b.data; /* the buffer's storage is fc__malloc'd: fc_projection_destroy frees it */
-  return FC_OK;
+  fc_jw_init(&w, &b);
+  fc_jw_object(&w);
+  fc_jw_key(&w, "method"), fc_jw_str(&w, fc_cashflow_method_name(fc->method));
+  fc_jw_key(&w, "message"), fc_jw_str(&w, fc->message);
+  fc_jw_key(&w, "band_calibration"), fc_jw_fixed(&w, c, 3);
+  fc_jw_key(&w, "importance"), fc_jw_object(&w);
+  importance_json(&w, "outflow", &fc->out, fc->n_features);
+  importance_json(&w, "inflow", &fc->in, fc->n_features);
+  fc_jw_end(&w);
+  fc_jw_end(&w);
+  return fc__model_extra_set(cp, &w);
 }
 
 static const char *model_name(fc_cashflow_method m) {

@@ -1,5 +1,5 @@
-// chromium_time.mjs: the ml projection's timings in Chromium (issue 11's "<= 150 ms in WASM under
-// Chromium"), the same calls as wasm_time.mjs makes under node, on the page's main thread.
+// chromium_time.mjs: the ml projection's timings in Chromium (the target: at most 150 ms in WASM under
+// Chromium), the same calls as wasm_time.mjs makes under node, on the page's main thread.
 //   NODE_PATH=tests/wasm/node_modules node --no-experimental-fetch tests/bench/projection/chromium_time.mjs build-wasm/wasm
 // Needs playwright-core (cd tests/wasm && npm install) and /usr/bin/chromium (FC_CHROMIUM to change).
 // Prints one JSON line: the first call (fits and calibrates the flow model, then projects), then
