@@ -612,8 +612,44 @@ TEST(many_partners_rank_by_hash) {
   free(tx);
 }
 
+/* A parallel-for that runs the tasks last first: another schedule than the
+ * plain loop's, on one thread. */
+static void reversed_for(void *ctx, size_t n, fc_parallel_task task, void *arg) {
+  (void)ctx;
+  for (size_t i = n; i-- > 0;) task(arg, i);
+}
+
+/* Through a parallel-for (k = auto's fits, the features by ranges of
+ * users, the silhouette beside the membership) the answer is the same
+ * bytes: k = auto on a sample, a given k, DBSCAN. */
+TEST(parallel_same_answer) {
+  gen g = make_groups(150, 9);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result a, b;
+  fc_buf ja, jb;
+  p.select_sample = 200;
+  for (int round = 0; round < 3; round++) {
+    if (round == 1) p.k = 4;
+    if (round == 2) p.method = FC_SEG_DBSCAN;
+    p.parallel.run = NULL;
+    ASSERT_OK(fc_segments_run(g.tx, g.n, p, &a, NULL));
+    p.parallel.run = reversed_for;
+    ASSERT_OK(fc_segments_run(g.tx, g.n, p, &b, NULL));
+    json_of(&a, &ja);
+    json_of(&b, &jb);
+    ASSERT(ja.len > 1000);
+    ASSERT_STR_EQ(ja.data, jb.data);
+    ASSERT(a.silhouette == b.silhouette || (isnan(a.silhouette) && isnan(b.silhouette)));
+    fc_buf_free(&ja);
+    fc_buf_free(&jb);
+    fc_segments_result_free(&a);
+    fc_segments_result_free(&b);
+  }
+  gen_free(&g);
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels), T(kmeans_auto_explains_choice),
           T(same_seed_same_answer), T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
           T(json_shape), T(partner_and_date_filters), T(bad_input), T(progress_and_abort),
           T(day_rows_give_the_same_answer), T(day_rows_bad_input), T(sampled_k_selection_finds_the_groups),
-          T(many_partners_rank_by_hash))
+          T(many_partners_rank_by_hash), T(parallel_same_answer))

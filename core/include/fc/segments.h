@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "fc/buf.h"
+#include "fc/parallel.h"
 #include "fc/records.h"
 #include "fc/progress.h"
 #include "fc/scale.h"
@@ -66,6 +67,10 @@ typedef struct fc_segments_params {
   fc_progress_fn progress;  /* may be NULL: stages "features" (at 0.1), then
                               the clustering's over 0.1..0.9, "membership" (1) */
   void *user_data;          /* passed to progress */
+  fc_parallel parallel;     /* the caller's parallel-for (default none): k = auto's
+                               fits side by side (without progress), and the
+                               silhouette beside the labels and membership; the
+                               answer is the same for any schedule */
 } fc_segments_params;
 
 fc_segments_params fc_segments_defaults(void);

@@ -34,6 +34,8 @@ fc_segments_params fc_segments_defaults(void) {
   p.n_windows = 4;
   p.half_life_days = 90;
   p.trend_threshold = 0.15;
+  p.parallel.run = NULL;
+  p.parallel.ctx = NULL;
   return p;
 }
 
@@ -50,6 +52,35 @@ static const char *const feature_names[FC_SEGF_COUNT] = {"total_spend",  "mean_a
                                                          "interval_cv",  "trend",       "refund_share"};
 
 const char *fc_segments_feature_name(int col) { return col >= 0 && col < FC_SEGF_COUNT ? feature_names[col] : ""; }
+
+/* What follows the clustering reads it and writes disjoint parts of the
+ * result: the silhouette (task 0), and the segments' descriptions and the
+ * membership (task 1), side by side through the caller's parallel-for. */
+typedef struct finish {
+  fc_segments_result *r;
+  const work *w;
+  const fit *f;
+  const fc_segments_params *p;
+  int rc;
+  fc_err err;
+} finish;
+
+static void finish_task(void *arg, size_t i) {
+  finish *t = arg;
+  if (i == 0) {
+    fc__seg_silhouette(t->r, t->p);
+    return;
+  }
+  if (fc__seg_describe(t->r, t->w) != FC_OK) t->rc = fc__err(&t->err, FC_ENOMEM, "out of memory");
+  else t->rc = fc__seg_membership(t->r, t->w, t->f, t->p, &t->err);
+}
+
+static int finish_stages(fc_segments_result *r, const work *w, const fit *f, const fc_segments_params *p, fc_err *err) {
+  finish t = {r, w, f, p, FC_OK, {FC_OK, ""}};
+  if (p->parallel.run != NULL) p->parallel.run(p->parallel.ctx, 2, finish_task, &t);
+  else finish_task(&t, 0), finish_task(&t, 1);
+  return t.rc == FC_OK ? FC_OK : fc__err(err, t.rc, "%s", t.err.msg);
+}
 
 static int run_pipeline(input in, fc_segments_params p, fc_segments_result *out, fc_err *err) {
   work w;
@@ -70,11 +101,7 @@ static int run_pipeline(input in, fc_segments_params p, fc_segments_result *out,
   }
   rc = p.method == FC_SEG_KMEANS ? fc__seg_cluster_kmeans(out, &p, &f, err) : fc__seg_cluster_dbscan(out, &p, &f, err);
   if (rc != FC_OK) goto done;
-  if (fc__seg_describe(out, &w) != FC_OK) {
-    rc = fc__err(err, FC_ENOMEM, "out of memory");
-    goto done;
-  }
-  rc = fc__seg_membership(out, &w, &f, &p, err);
+  rc = finish_stages(out, &w, &f, &p, err);
   if (rc == FC_OK) rc = fc__seg_report(&p, "membership", 1.0, err);
 done:
   fc_kmeans_result_free(&f.km);

@@ -81,6 +81,7 @@ int fc__seg_cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, f
     ap.sample = p->silhouette_sample;
     ap.base.n_init = p->n_init;
     ap.base.seed = p->seed;
+    ap.parallel = p->parallel;
     if (p->progress != NULL) {
       ap.base.progress = cluster_progress;
       ap.base.user_data = (void *)p;
@@ -105,9 +106,6 @@ int fc__seg_cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, f
   if (rc != FC_OK) return fc__err_prefix(err, rc, "segments: %zu users: ", nu);
   r->k = f->km.k;
   memcpy(r->segment, f->km.labels, nu * sizeof *r->segment);
-  if (r->k >= 2 &&
-      fc_silhouette_sample(r->scaled, nu, dd, r->segment, p->silhouette_sample, p->seed, &r->silhouette, NULL) != FC_OK)
-    r->silhouette = NAN;
   return FC_OK;
 }
 
@@ -127,8 +125,12 @@ int fc__seg_cluster_dbscan(fc_segments_result *r, const fc_segments_params *p, f
   r->k = f->db.n_clusters;
   r->eps = f->db.eps;
   memcpy(r->segment, f->db.labels, nu * sizeof *r->segment);
-  if (fc_silhouette_sample(r->scaled, nu, FC_SEGF_COUNT, r->segment, p->silhouette_sample, p->seed, &r->silhouette,
-                           NULL) != FC_OK)
-    r->silhouette = NAN;
   return FC_OK;
+}
+
+void fc__seg_silhouette(fc_segments_result *r, const fc_segments_params *p) {
+  if (p->method == FC_SEG_KMEANS && r->k < 2) return; /* NaN */
+  if (fc_silhouette_sample(r->scaled, r->n_users, FC_SEGF_COUNT, r->segment, p->silhouette_sample, p->seed,
+                           &r->silhouette, NULL) != FC_OK)
+    r->silhouette = NAN;
 }

@@ -19,9 +19,11 @@ typedef struct fit {
 
 /* Reports a stage boundary; FC_EABORTED (with the message) on a stop. */
 int fc__seg_report(const fc_segments_params *p, const char *stage, double f, fc_err *err);
-/* Clusters r->scaled into r->segment, r->k and r->silhouette (k = auto: also
- * r->k_scores); the fit stays in f for the membership. */
+/* Clusters r->scaled into r->segment and r->k (k = auto: also r->k_scores);
+ * the fit stays in f for the membership. */
 int fc__seg_cluster_kmeans(fc_segments_result *r, const fc_segments_params *p, fit *f, fc_err *err);
 int fc__seg_cluster_dbscan(fc_segments_result *r, const fc_segments_params *p, fit *f, fc_err *err);
+/* r->silhouette of the clustering, sampled (NaN when undefined). */
+void fc__seg_silhouette(fc_segments_result *r, const fc_segments_params *p);
 
 #endif /* FC_SEGMENTS_CLUSTER_H */

@@ -255,28 +255,59 @@ window fc__seg_analysis_window(const work *w, const fc_segments_params *p) {
   return wd;
 }
 
-static int features_all(work *w, fc_segments_result *r, const fc_segments_params *p, fc_err *err) {
-  static const unsigned char log_cols[FC_SEGF_COUNT] = {1, 1, 1, 0, 0, 1, 0, 0, 0};
-  window wd = fc__seg_analysis_window(w, p);
-  size_t nu = r->n_users, dd = FC_SEGF_COUNT;
-  double *buf = fc__mallocarray(w->n_days, sizeof *buf);
+/* Users' features in FEATURE_PARTS ranges of users, each its own task:
+ * every user's row is computed alone, so any schedule writes the same. */
+#define FEATURE_PARTS 8
+
+typedef struct feature_part {
+  const work *w;
+  fc_segments_result *r;
+  window wd;
   int rc;
-  r->start_day = wd.start;
-  r->ref_day = wd.ref;
-  r->features = fc__mallocarray(nu * dd, sizeof *r->features);
-  r->scaled = fc__mallocarray(nu * dd, sizeof *r->scaled);
-  if (!buf || !r->features || !r->scaled) {
-    fc__free(buf);
-    return fc__err(err, FC_ENOMEM, "out of memory");
+} feature_part;
+
+static void features_of_part(void *arg, size_t part) {
+  feature_part *fp = (feature_part *)arg + part;
+  const work *w = fp->w;
+  fc_segments_result *r = fp->r;
+  size_t nu = r->n_users, dd = FC_SEGF_COUNT, lo = nu * part / FEATURE_PARTS, hi = nu * (part + 1) / FEATURE_PARTS;
+  size_t most = 1;
+  for (size_t u = lo; u < hi; u++)
+    if (w->user_day[u + 1] - w->user_day[u] > most) most = w->user_day[u + 1] - w->user_day[u];
+  double *buf = fc__mallocarray(most, sizeof *buf); /* the median's days */
+  if (buf == NULL) {
+    fp->rc = FC_ENOMEM;
+    return;
   }
-  for (size_t u = 0; u < nu; u++) {
+  for (size_t u = lo; u < hi; u++) {
     const dayagg *d = w->days + w->user_day[u];
     double *ts = r->type_share + u * r->n_types;
-    fc__seg_user_features(d, w->user_day[u + 1] - w->user_day[u], &wd, &r->users[u], r->features + u * dd, buf, 1);
+    fc__seg_user_features(d, w->user_day[u + 1] - w->user_day[u], &fp->wd, &r->users[u], r->features + u * dd, buf, 1);
     user_top_categories(w, u, r->users[u].top_categories);
     for (size_t t = 0; t < r->n_types; t++) ts[t] /= (double)r->users[u].n_txn;
   }
   fc__free(buf);
+}
+
+static int features_all(work *w, fc_segments_result *r, const fc_segments_params *p, fc_err *err) {
+  static const unsigned char log_cols[FC_SEGF_COUNT] = {1, 1, 1, 0, 0, 1, 0, 0, 0};
+  feature_part parts[FEATURE_PARTS];
+  size_t nu = r->n_users, dd = FC_SEGF_COUNT;
+  int rc;
+  parts[0].w = w;
+  parts[0].r = r;
+  parts[0].wd = fc__seg_analysis_window(w, p);
+  r->start_day = parts[0].wd.start;
+  r->ref_day = parts[0].wd.ref;
+  r->features = fc__mallocarray(nu * dd, sizeof *r->features);
+  r->scaled = fc__mallocarray(nu * dd, sizeof *r->scaled);
+  if (!r->features || !r->scaled) return fc__err(err, FC_ENOMEM, "out of memory");
+  for (int i = 0; i < FEATURE_PARTS; i++) parts[i] = parts[0], parts[i].rc = FC_OK;
+  if (p->parallel.run != NULL) p->parallel.run(p->parallel.ctx, FEATURE_PARTS, features_of_part, parts);
+  else
+    for (size_t i = 0; i < FEATURE_PARTS; i++) features_of_part(parts, i);
+  for (int i = 0; i < FEATURE_PARTS; i++)
+    if (parts[i].rc != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
   memcpy(r->scaled, r->features, nu * dd * sizeof *r->scaled);
   rc = fc_scaler_fit(&w->scaler, p->scaling, r->features, nu, dd, log_cols, err);
   if (rc == FC_OK) rc = fc_scaler_apply(&w->scaler, r->scaled, nu, err);
