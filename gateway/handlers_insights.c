@@ -16,6 +16,7 @@
 #include "db.h"
 #include "db_rollups.h"
 #include "db_user_days.h"
+#include "parallel.h"
 #include "db_tz.h"
 #include "experiments.h"
 #include "performance.h"
@@ -398,6 +399,7 @@ static int segments_result(const gw_app *app, const gw_call *call, const gw_requ
   if (q->has_from) sp.from = q->from;
   if (q->has_to) sp.to = q->to;
   if (q->partner[0]) sp.partner_id = q->partner;
+  sp.parallel = gw_parallel_request();
   rc = rolled ? segments_from_rollups(app, call, q, sp, &ud, &r, err)
               : fc_segments_run(s->rows.v, s->rows.n, sp, &r, err);
   if (rc == FC_OK) {
