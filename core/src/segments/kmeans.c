@@ -880,10 +880,13 @@ typedef struct auto_fits {
   fc_err *errs;
 } auto_fits;
 
-static void fit_one_k(void *arg, size_t t) {
+/* Task i fits the i-th largest k: the costliest first, so that the last
+ * task to start is a short one. */
+static void fit_one_k(void *arg, size_t i) {
   const auto_fits *a = arg;
   fc_kmeans_params kp = a->p->base;
   int nk = a->p->k_max - a->p->k_min + 1;
+  size_t t = (size_t)nk - 1 - i;
   kp.k = a->p->k_min + (int)t;
   a->rc[t] = FC_OK;
   if ((size_t)kp.k > a->n - 1) return; /* skipped: scores NaN */
@@ -913,7 +916,7 @@ static int fit_range(const double *x, size_t n, size_t d, const fc_kmeans_auto_p
   if (p->parallel.run != NULL && pr->fn == NULL) p->parallel.run(p->parallel.ctx, nk, fit_one_k, &a);
   else
     for (size_t t = 0; t < nk; t++) {
-      fit_one_k(&a, t);
+      fit_one_k(&a, nk - 1 - t);
       if (rc[t] != FC_OK) break; /* the later k's are not fitted */
     }
   for (size_t t = 0; t < nk; t++) {

@@ -327,7 +327,7 @@ int fc__seg_features_pipeline(input in, const fc_segments_params *p, work *w, fc
     rc = fc__err(err, FC_EINVAL, "no transactions%s%s in the date range (of %zu %s given)",
                  p->partner_id ? " for partner " : "", p->partner_id ? p->partner_id : "", in.n,
                  in.days ? "day rows" : "");
-  if (rc == FC_OK && fc__seg_order_groups(&s, r) != FC_OK) rc = fc__err(err, FC_ENOMEM, "out of memory");
+  if (rc == FC_OK && fc__seg_order_groups(&s, r, p->parallel) != FC_OK) rc = fc__err(err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK) rc = build_users(&s, w, r, err);
   fc__seg_sel_free(&s);
   return rc == FC_OK ? features_all(w, r, p, err) : rc;

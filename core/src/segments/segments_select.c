@@ -318,31 +318,50 @@ static int sort_groups(sel *s, size_t np, size_t nus) {
   return rc;
 }
 
+/* The four string columns (partner, user, type, category) ranked apart,
+ * each its own task: each writes its own field of the groups. */
+typedef struct column_ranks {
+  sel *s;
+  fc_segments_result *r;
+  size_t distinct[4];
+  int rc[4];
+} column_ranks;
+
+static void rank_column(void *arg, size_t c) {
+  column_ranks *cr = arg;
+  sel *s = cr->s;
+  const char **const cols[4] = {s->partner, s->user, s->type, s->cat};
+  int32_t *rank = fc__mallocarray(s->n ? s->n : 1, sizeof *rank);
+  if (rank == NULL) {
+    cr->rc[c] = FC_ENOMEM;
+    return;
+  }
+  cr->rc[c] = rank_strings((const char **)cols[c], s->n, rank,
+                           c == 2   ? &cr->r->types
+                           : c == 3 ? &cr->r->categories
+                                    : NULL,
+                           &cr->distinct[c]);
+  for (size_t i = 0; i < s->n && cr->rc[c] == FC_OK; i++) {
+    grp *g = &s->g[i]; /* g->i == i */
+    if (c == 0) g->partner = (uint32_t)rank[i];
+    else if (c == 1) g->user = (uint32_t)rank[i];
+    else if (c == 2) g->type = (uint32_t)rank[i];
+    else g->cat = rank[i];
+  }
+  fc__free(rank);
+}
+
 /* Ranks the selection's strings (types and categories become the result's
  * names) and orders the groups (s->perm); rows of one key are merged as
  * they are folded (build_users). */
-int fc__seg_order_groups(sel *s, fc_segments_result *r) {
-  int32_t *rank = fc__mallocarray(s->n ? s->n : 1, sizeof *rank);
-  const char **const cols[4] = {s->partner, s->user, s->type, s->cat};
-  size_t distinct[4] = {0, 0, 0, 0};
-  int rc = rank ? FC_OK : FC_ENOMEM;
-  for (int c = 0; c < 4 && rc == FC_OK; c++) {
-    rc = rank_strings((const char **)cols[c], s->n, rank,
-                      c == 2   ? &r->types
-                      : c == 3 ? &r->categories
-                               : NULL,
-                      &distinct[c]);
-    for (size_t i = 0; i < s->n && rc == FC_OK; i++) {
-      grp *g = &s->g[i]; /* g->i == i */
-      if (c == 0) g->partner = (uint32_t)rank[i];
-      else if (c == 1) g->user = (uint32_t)rank[i];
-      else if (c == 2) g->type = (uint32_t)rank[i];
-      else g->cat = rank[i];
-    }
-  }
-  fc__free(rank);
-  if (rc != FC_OK) return rc;
-  r->n_types = distinct[2];
-  r->n_categories = distinct[3];
-  return sort_groups(s, distinct[0], distinct[1]);
+int fc__seg_order_groups(sel *s, fc_segments_result *r, fc_parallel par) {
+  column_ranks cr = {s, r, {0, 0, 0, 0}, {FC_OK, FC_OK, FC_OK, FC_OK}};
+  if (par.run != NULL) par.run(par.ctx, 4, rank_column, &cr);
+  else
+    for (size_t c = 0; c < 4; c++) rank_column(&cr, c);
+  for (int c = 0; c < 4; c++)
+    if (cr.rc[c] != FC_OK) return cr.rc[c];
+  r->n_types = cr.distinct[2];
+  r->n_categories = cr.distinct[3];
+  return sort_groups(s, cr.distinct[0], cr.distinct[1]);
 }

@@ -43,8 +43,9 @@ void fc__seg_sel_free(sel *s);
 int fc__seg_select_txns(const fc_transaction *tx, size_t n, const fc_segments_params *p, sel *s, fc_err *err);
 /* Selects the day rows that pass the filters (from/to on midnights). */
 int fc__seg_select_days(const fc_seg_day *d, size_t n, const fc_segments_params *p, sel *s, fc_err *err);
-/* Ranks the selection's strings (types and categories become r's names)
- * and orders the groups (s->perm). */
-int fc__seg_order_groups(sel *s, fc_segments_result *r);
+/* Ranks the selection's strings (types and categories become r's names;
+ * the four columns side by side through par) and orders the groups
+ * (s->perm). */
+int fc__seg_order_groups(sel *s, fc_segments_result *r, fc_parallel par);
 
 #endif /* FC_SEGMENTS_SELECT_H */
