@@ -379,7 +379,7 @@ static const char *col_text(sqlite3_stmt *st, int i, size_t *len) {
   return t ? t : "";
 }
 
-static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
+static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, const char *ccy) {
   if (s->n == *cap) {
     size_t nc = *cap ? *cap * 2 : 4096;
     fc_seg_day *v = realloc(s->rows, nc * sizeof *v);
@@ -396,7 +396,7 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
     const char *t = col_text(st, column[c], &len);
     if (!(*field[c] = gw__user_days_intern(s, c, t, len))) return -1;
   }
-  x->currency = s->currency;
+  x->currency = ccy;
   x->day = sqlite3_column_int64(st, 2);
   x->scale = sqlite3_column_int(st, 5);
   x->count = sqlite3_column_int64(st, 6);
@@ -407,9 +407,10 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
   return 0;
 }
 
-/* The rows of one statement over [from_day, to_day), appended to out. */
+/* The rows of one statement over [from_day, to_day), appended to out, their
+ * currency pointing at ccy (the set the caller keeps). */
 static int read_rows(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
-                     int64_t to_day, gw_user_days *out, fc_err *err) {
+                     int64_t to_day, gw_user_days *out, const char *ccy, fc_err *err) {
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   size_t cap = out->n;
@@ -430,7 +431,7 @@ static int read_rows(gw_db *db, const char *tenant, const char *currency, const 
     if (partner) sqlite3_bind_text(st, 5, partner, -1, SQLITE_STATIC);
   }
   while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
-    if (push(out, &cap, st) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+    if (push(out, &cap, st, ccy) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "user rollups");
   sqlite3_finalize(st);
   gw__release(db, c);
@@ -473,6 +474,7 @@ typedef struct half {
   gw_db *db;
   const char *tenant, *currency, *partner;
   int64_t from_day, to_day;
+  const char *row_ccy; /* the caller's set's copy */
   gw_user_days set;
   int rc;
   fc_err err;
@@ -480,7 +482,7 @@ typedef struct half {
 
 static void read_half(void *arg, size_t i) {
   half *h = (half *)arg + i;
-  h->rc = read_rows(h->db, h->tenant, h->currency, h->partner, h->from_day, h->to_day, &h->set, &h->err);
+  h->rc = read_rows(h->db, h->tenant, h->currency, h->partner, h->from_day, h->to_day, &h->set, h->row_ccy, &h->err);
 }
 
 /* b's rows appended to a's; b's text blocks move to a (the rows point into
@@ -508,8 +510,8 @@ static int adopt(gw_user_days *a, gw_user_days *b) {
  * they saw the same rows, else *torn is set and out left empty. */
 static int read_split(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
                       int64_t mid, int64_t to_day, gw_user_days *out, int *torn, fc_err *err) {
-  half h[2] = {{db, tenant, currency, partner, from_day, mid, {0}, FC_OK, {0}},
-               {db, tenant, currency, partner, mid, to_day, {0}, FC_OK, {0}}};
+  half h[2] = {{db, tenant, currency, partner, from_day, mid, out->currency, {0}, FC_OK, {0}},
+               {db, tenant, currency, partner, mid, to_day, out->currency, {0}, FC_OK, {0}}};
   fc_parallel par = gw_parallel_request();
   int64_t v0 = 0, v1 = 0;
   int rc = gw_db_user_days_version(db, tenant, &v0, err);
@@ -525,7 +527,6 @@ static int read_split(gw_db *db, const char *tenant, const char *currency, const
     memset(&h[0].set, 0, sizeof h[0].set);
     memcpy(out->currency, ccy, sizeof ccy);
     if (adopt(out, &h[1].set) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-    for (size_t i = 0; i < out->n; i++) out->rows[i].currency = out->currency; /* the halves' copies are gone */
   }
   gw_user_days_free(&h[0].set);
   gw_user_days_free(&h[1].set);
@@ -548,7 +549,7 @@ int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, co
   if (rc == FC_OK && (*(const int *)par.ctx < 2 || last <= first || torn)) {
     memset(out, 0, sizeof *out);
     snprintf(out->currency, sizeof out->currency, "%s", currency);
-    rc = read_rows(db, tenant, currency, partner, from_day, to_day, out, err);
+    rc = read_rows(db, tenant, currency, partner, from_day, to_day, out, out->currency, err);
   }
   if (rc != FC_OK) gw_user_days_free(out);
   return rc;
