@@ -111,11 +111,18 @@ done:
 }
 
 int fc_segments_run(const fc_transaction *txns, size_t n, fc_segments_params p, fc_segments_result *out, fc_err *err) {
-  return run_pipeline((input){txns, NULL, n}, p, out, err);
+  return run_pipeline((input){txns, NULL, NULL, 0, n}, p, out, err);
 }
 
 int fc_segments_run_days(const fc_seg_day *rows, size_t n, fc_segments_params p, fc_segments_result *out, fc_err *err) {
-  return run_pipeline((input){NULL, rows, n}, p, out, err);
+  return fc_segments_run_day_parts(&rows, &n, 1, p, out, err);
+}
+
+int fc_segments_run_day_parts(const fc_seg_day *const *parts, const size_t *counts, size_t n_parts,
+                              fc_segments_params p, fc_segments_result *out, fc_err *err) {
+  size_t n = 0;
+  for (size_t i = 0; i < n_parts; i++) n += counts[i];
+  return run_pipeline((input){NULL, parts, counts, n_parts, n}, p, out, err);
 }
 
 void fc_segments_result_free(fc_segments_result *r) {

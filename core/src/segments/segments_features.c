@@ -322,11 +322,12 @@ int fc__seg_features_pipeline(input in, const fc_segments_params *p, work *w, fc
   r->silhouette = NAN;
   r->method = p->method;
   if ((rc = check_params(p, err)) != FC_OK) return rc;
-  rc = in.days ? fc__seg_select_days(in.days, in.n, p, &s, err) : fc__seg_select_txns(in.tx, in.n, p, &s, err);
+  rc = in.parts ? fc__seg_select_days(in.parts, in.counts, in.n_parts, p, &s, err)
+                : fc__seg_select_txns(in.tx, in.n, p, &s, err);
   if (rc == FC_OK && s.n == 0)
     rc = fc__err(err, FC_EINVAL, "no transactions%s%s in the date range (of %zu %s given)",
                  p->partner_id ? " for partner " : "", p->partner_id ? p->partner_id : "", in.n,
-                 in.days ? "day rows" : "");
+                 in.parts ? "day rows" : "");
   if (rc == FC_OK && fc__seg_order_groups(&s, r, p->parallel) != FC_OK) rc = fc__err(err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK) rc = build_users(&s, w, r, err);
   fc__seg_sel_free(&s);
@@ -338,7 +339,7 @@ int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_param
   work w;
   int rc;
   memset(&w, 0, sizeof w);
-  rc = fc__seg_features_pipeline((input){txns, NULL, n}, &p, &w, out, err);
+  rc = fc__seg_features_pipeline((input){txns, NULL, NULL, 0, n}, &p, &w, out, err);
   fc__seg_work_free(&w);
   return rc;
 }

@@ -33,11 +33,13 @@ typedef struct window {
   double thr;
 } window;
 
-/* The pipeline's input: transactions or day rows. */
+/* The pipeline's input: transactions, or day rows in n_parts pieces; n:
+ * how many in all. */
 typedef struct input {
   const fc_transaction *tx;
-  const fc_seg_day *days;
-  size_t n;
+  const fc_seg_day *const *parts;
+  const size_t *counts;
+  size_t n_parts, n;
 } input;
 
 void fc__seg_work_free(work *w);

@@ -108,26 +108,41 @@ int fc__seg_select_txns(const fc_transaction *tx, size_t n, const fc_segments_pa
 }
 
 /* Selects the day rows that pass the filters (from/to on midnights). */
-int fc__seg_select_days(const fc_seg_day *d, size_t n, const fc_segments_params *p, sel *s, fc_err *err) {
+/* One day row: checked, and selected when it passes the filters. i: its
+ * index over all pieces (for messages). */
+static int select_day(const fc_seg_day *r, size_t i, int64_t lo, int64_t hi, const fc_segments_params *p, sel *s,
+                      fc_err *err) {
+  if (!r->partner_id || !r->partner_id[0] || !r->user_id || !r->user_id[0])
+    return fc__err(err, FC_EINVAL, "day row %zu: missing partner_id or user_id", i);
+  if (r->scale < 0 || r->scale > 9 || r->count < 1 || r->purchases < 0 || r->purchases > r->count || r->spend < 0 ||
+      r->refund < 0)
+    return fc__err(err, FC_EINVAL, "day row %zu (%s): scale, count or sums out of range", i, r->user_id);
+  if (p->partner_id && strcmp(p->partner_id, r->partner_id) != 0) return FC_OK;
+  if (r->day < lo || r->day >= hi) return FC_OK;
+  int rc = same_currency(s, r->currency ? r->currency : "", "day row", i, r->user_id, err);
+  if (rc != FC_OK) return rc;
+  sel_add(s, r->partner_id, r->user_id, r->transaction_type, r->category, r->day, r->scale, r->count, r->purchases,
+          r->spend, r->refund);
+  return FC_OK;
+}
+
+int fc__seg_select_days(const fc_seg_day *const *parts, const size_t *counts, size_t n_parts,
+                        const fc_segments_params *p, sel *s, fc_err *err) {
   int64_t lo = p->from == INT64_MIN ? INT64_MIN : fc__seg_day_of(p->from);
   int64_t hi = p->to == INT64_MAX ? INT64_MAX : fc__seg_day_of(p->to);
-  if (n > 0 && d == NULL) return fc__err(err, FC_EINVAL, "day rows: NULL array");
+  size_t n = 0, at = 0;
+  for (size_t k = 0; k < n_parts; k++) {
+    if (counts[k] > 0 && parts[k] == NULL) return fc__err(err, FC_EINVAL, "day rows: NULL array");
+    n += counts[k];
+  }
   if ((p->from != INT64_MIN && p->from % DAY != 0) || (p->to != INT64_MAX && p->to % DAY != 0))
     return fc__err(err, FC_EINVAL, "day rows: from and to must fall on midnights (UTC)");
   if (sel_alloc(s, n) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) {
-    const fc_seg_day *r = &d[i];
-    if (!r->partner_id || !r->partner_id[0] || !r->user_id || !r->user_id[0])
-      return fc__err(err, FC_EINVAL, "day row %zu: missing partner_id or user_id", i);
-    if (r->scale < 0 || r->scale > 9 || r->count < 1 || r->purchases < 0 || r->purchases > r->count || r->spend < 0 ||
-        r->refund < 0)
-      return fc__err(err, FC_EINVAL, "day row %zu (%s): scale, count or sums out of range", i, r->user_id);
-    if (p->partner_id && strcmp(p->partner_id, r->partner_id) != 0) continue;
-    if (r->day < lo || r->day >= hi) continue;
-    if (same_currency(s, r->currency ? r->currency : "", "day row", i, r->user_id, err) != FC_OK) return err->code;
-    sel_add(s, r->partner_id, r->user_id, r->transaction_type, r->category, r->day, r->scale, r->count, r->purchases,
-            r->spend, r->refund);
-  }
+  for (size_t k = 0; k < n_parts; k++)
+    for (size_t i = 0; i < counts[k]; i++, at++) {
+      int rc = select_day(&parts[k][i], at, lo, hi, p, s, err);
+      if (rc != FC_OK) return rc;
+    }
   return FC_OK;
 }
 

@@ -41,8 +41,10 @@ int fc__seg_same_user(const grp *a, const grp *b);
 void fc__seg_sel_free(sel *s);
 /* Selects the transactions that pass the filters, one group each. */
 int fc__seg_select_txns(const fc_transaction *tx, size_t n, const fc_segments_params *p, sel *s, fc_err *err);
-/* Selects the day rows that pass the filters (from/to on midnights). */
-int fc__seg_select_days(const fc_seg_day *d, size_t n, const fc_segments_params *p, sel *s, fc_err *err);
+/* Selects the day rows that pass the filters (from/to on midnights), the
+ * pieces parts[0..n_parts) in order. */
+int fc__seg_select_days(const fc_seg_day *const *parts, const size_t *counts, size_t n_parts,
+                        const fc_segments_params *p, sel *s, fc_err *err);
 /* Ranks the selection's strings (types and categories become r's names;
  * the four columns side by side through par) and orders the groups
  * (s->perm). */
