@@ -281,7 +281,14 @@ void gw_user_days_free(gw_user_days *s) {
   free(s->strings);
   free(s->slot);
   free(s->rows);
+  free(s->more);
   memset(s, 0, sizeof *s);
+}
+
+int gw_user_days_segments(const gw_user_days *s, fc_segments_params p, fc_segments_result *out, fc_err *err) {
+  const fc_seg_day *parts[2] = {s->rows, s->more};
+  size_t counts[2] = {s->n, s->n_more};
+  return fc_segments_run_day_parts(parts, counts, 2, p, out, err);
 }
 
 static int slot_grow(gw_user_days *s) {
@@ -485,20 +492,19 @@ static void read_half(void *arg, size_t i) {
   h->rc = read_rows(h->db, h->tenant, h->currency, h->partner, h->from_day, h->to_day, &h->set, h->row_ccy, &h->err);
 }
 
-/* b's rows appended to a's; b's text blocks move to a (the rows point into
- * them), b is emptied. a's string table then knows only its own strings:
- * nothing interns into a set after its read. */
+/* b's rows become a's more (a's string table then knows only its own
+ * strings: nothing interns into a set after its read); b's text blocks
+ * move to a (the rows point into them), b is emptied. */
 static int adopt(gw_user_days *a, gw_user_days *b) {
-  fc_seg_day *rows = realloc(a->rows, (a->n + b->n + 1) * sizeof *rows);
-  char **blocks = rows ? realloc(a->blocks, (a->n_blocks + b->n_blocks + 1) * sizeof *blocks) : NULL;
-  if (rows) a->rows = rows;
+  char **blocks = realloc(a->blocks, (a->n_blocks + b->n_blocks + 1) * sizeof *blocks);
   if (!blocks) return -1;
   a->blocks = blocks;
-  memcpy(a->rows + a->n, b->rows, b->n * sizeof *rows);
   memcpy(a->blocks + a->n_blocks, b->blocks, b->n_blocks * sizeof *blocks);
-  a->n += b->n;
   a->n_blocks += b->n_blocks;
   b->n_blocks = 0;
+  a->more = b->rows;
+  a->n_more = b->n;
+  b->rows = NULL;
   gw_user_days_free(b);
   return 0;
 }

@@ -36,7 +36,7 @@ typedef struct gw_user_str {
 enum { GW_UD_PARTNER, GW_UD_USER, GW_UD_TYPE, GW_UD_CATEGORY, GW_UD_COLS };
 #define GW_UD_RECENT 8
 
-/* A tenant's customer days in one currency: rows[0..n) with their strings
+/* A tenant's customer days in one currency: rows[0..n), then more[0..n_more), with their strings
  * owned by the set: each distinct string once, strings[0..n_strings), its
  * text in blocks that never move (the rows point into them). slot: a hash
  * table of str_cap entries, each the string's hash (high 32 bits) and
@@ -47,6 +47,8 @@ enum { GW_UD_PARTNER, GW_UD_USER, GW_UD_TYPE, GW_UD_CATEGORY, GW_UD_COLS };
 typedef struct gw_user_days {
   fc_seg_day *rows;
   size_t n;
+  fc_seg_day *more; /* a split read's later days, after rows (joining them copied 40 MB) */
+  size_t n_more;
   gw_user_str *strings;
   size_t n_strings, strings_cap;
   uint64_t *slot;
@@ -63,6 +65,9 @@ typedef struct gw_user_days {
 int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
                          int64_t to_day, gw_user_days *out, fc_err *err);
 void gw_user_days_free(gw_user_days *s);
+
+/* fc_segments_run_day_parts over the set's rows and more, in that order. */
+int gw_user_days_segments(const gw_user_days *s, fc_segments_params p, fc_segments_result *out, fc_err *err);
 
 /* The tenant's version of its rows in txn_user_daily: a counter bumped in
  * every ingesting transaction that changed them (0 before the first), so

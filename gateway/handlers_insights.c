@@ -350,7 +350,7 @@ static int segments_from_rollups(const gw_app *app, const gw_call *call, const i
                                  gw_user_days *ud, fc_segments_result *r, fc_err *err) {
   int rc = gw_db_load_user_days(app->db, call->tenant, q->currency, q->partner[0] ? q->partner : NULL,
                                 floor_day(q->from), floor_day(q->to), ud, err);
-  return rc == FC_OK ? fc_segments_run_days(ud->rows, ud->n, sp, r, err) : rc;
+  return rc == FC_OK ? gw_user_days_segments(ud, sp, r, err) : rc;
 }
 
 /* Longest wait for an answer another thread is computing (a cold one takes

@@ -55,11 +55,11 @@ static int one_round(gw_db *db, const char *tenant, const char *ccy, const char 
   if (gw_db_load_user_days(db, tenant, ccy, NULL, INT32_MIN, INT32_MAX, &ud, &err) != FC_OK)
     return fprintf(stderr, "%s\n", err.msg), -1;
   t[1] = cpu_seconds();
-  if (fc_segments_run_days(ud.rows, ud.n, p, &r1, &err) != FC_OK) return fprintf(stderr, "%s\n", err.msg), -1;
+  if (gw_user_days_segments(&ud, p, &r1, &err) != FC_OK) return fprintf(stderr, "%s\n", err.msg), -1;
   t[2] = cpu_seconds();
   if (rollups_only) {
-    printf("rollups: %zu rows, load %.3f s + segments %.3f s CPU, %.3f s wall | %zu users, k %d\n", ud.n, t[1] - t[0],
-           t[2] - t[1], wall_seconds() - w0, r1.n_users, r1.k);
+    printf("rollups: %zu rows, load %.3f s + segments %.3f s CPU, %.3f s wall | %zu users, k %d\n", ud.n + ud.n_more,
+           t[1] - t[0], t[2] - t[1], wall_seconds() - w0, r1.n_users, r1.k);
     fc_buf_init(&a);
     fc_segments_write_json(&r1, 1, &a);
     write_out(out, &a);
@@ -79,7 +79,7 @@ static int one_round(gw_db *db, const char *tenant, const char *ccy, const char 
   fc_segments_write_json(&r2, 1, &b);
   printf("rollups: %zu rows, load %.3f s + segments %.3f s CPU | raw: %zu rows, load %.3f s + "
          "segments %.3f s CPU | %zu users, k %d, same answer: %s\n",
-         ud.n, t[1] - t[0], t[2] - t[1], raw.n, t[3] - t[2], t[4] - t[3], r1.n_users, r1.k,
+         ud.n + ud.n_more, t[1] - t[0], t[2] - t[1], raw.n, t[3] - t[2], t[4] - t[3], r1.n_users, r1.k,
          a.len == b.len && !memcmp(a.data, b.data, a.len) ? "yes" : "NO");
   write_out(out, &a);
   fc_buf_free(&a);
