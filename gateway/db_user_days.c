@@ -414,6 +414,14 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, const char *ccy)
   return 0;
 }
 
+/* ?1..?4 of the reads: tenant, currency and the days [from_day, to_day). */
+static void bind_range(sqlite3_stmt *st, const char *tenant, const char *currency, int64_t from_day, int64_t to_day) {
+  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, from_day);
+  sqlite3_bind_int64(st, 4, to_day);
+}
+
 /* The rows of one statement over [from_day, to_day), appended to out, their
  * currency pointing at ccy (the set the caller keeps). */
 static int read_rows(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
@@ -431,10 +439,7 @@ static int read_rows(gw_db *db, const char *tenant, const char *currency, const 
                          -1, &st, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "user rollups");
   if (rc == FC_OK) {
-    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, from_day);
-    sqlite3_bind_int64(st, 4, to_day);
+    bind_range(st, tenant, currency, from_day, to_day);
     if (partner) sqlite3_bind_text(st, 5, partner, -1, SQLITE_STATIC);
   }
   while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
@@ -460,10 +465,7 @@ static int day_ends(gw_db *db, const char *tenant, const char *currency, int64_t
                          -1, &st, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "user rollups");
   if (rc == FC_OK) {
-    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, from_day);
-    sqlite3_bind_int64(st, 4, to_day);
+    bind_range(st, tenant, currency, from_day, to_day);
     if (sqlite3_step(st) != SQLITE_ROW) rc = gw__sql_err(c, err, "user rollups");
     else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
       *first = sqlite3_column_int64(st, 0);

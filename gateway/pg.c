@@ -292,6 +292,23 @@ static const char migration_realized_mase_coverage95[] =
  * clock's date in zone tz, PostgreSQL's reading of the same tzdata. No
  * back-fill: no tenant has a zone before this migration. */
 #define LD_KEY "(tenant_id, partner_id, currency, day, transaction_type)"
+/* The local-day trigger's work once it knows the zone tz (NULL: none);
+ * migration_time_zones and migration_local_daily_zone_once share it. */
+#define LD_KEEP_REST                                                                                        \
+  " IF tz IS NULL THEN RETURN NULL; END IF;"                                                                \
+  " IF TG_OP = 'UPDATE' THEN"                                                                               \
+  "  UPDATE txn_local_daily SET n = n - 1, amount = amount - old.amount"                                    \
+  "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"                                     \
+  "   txn_local_day(old.action_date, tz), old.transaction_type);"                                           \
+  "  DELETE FROM txn_local_daily"                                                                           \
+  "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"                                     \
+  "   txn_local_day(old.action_date, tz), old.transaction_type) AND n = 0;"                                 \
+  " END IF;"                                                                                                \
+  " INSERT INTO txn_local_daily VALUES (new.tenant_id, new.partner_id, new.currency,"                       \
+  "  txn_local_day(new.action_date, tz), new.transaction_type, new.scale, 1, new.amount)"                   \
+  "  ON CONFLICT " LD_KEY " DO UPDATE SET"                                                                  \
+  "  n = txn_local_daily.n + 1, amount = txn_local_daily.amount + excluded.amount, scale = excluded.scale;" \
+  " RETURN NULL; END $$;"
 static const char migration_time_zones[] =
     "CREATE TABLE tenant_time_zones ("
     " tenant_id text PRIMARY KEY, time_zone text NOT NULL, updated_at bigint NOT NULL);"
@@ -305,21 +322,7 @@ static const char migration_time_zones[] =
     " $$ SELECT floor(extract(epoch FROM (to_timestamp(t) AT TIME ZONE tz)) / 86400)::bigint $$;"
     "CREATE FUNCTION txn_local_daily_keep() RETURNS trigger LANGUAGE plpgsql AS $$"
     " DECLARE tz text; BEGIN"
-    " SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;"
-    " IF tz IS NULL THEN RETURN NULL; END IF;"
-    " IF TG_OP = 'UPDATE' THEN"
-    "  UPDATE txn_local_daily SET n = n - 1, amount = amount - old.amount"
-    "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"
-    "   txn_local_day(old.action_date, tz), old.transaction_type);"
-    "  DELETE FROM txn_local_daily"
-    "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"
-    "   txn_local_day(old.action_date, tz), old.transaction_type) AND n = 0;"
-    " END IF;"
-    " INSERT INTO txn_local_daily VALUES (new.tenant_id, new.partner_id, new.currency,"
-    "  txn_local_day(new.action_date, tz), new.transaction_type, new.scale, 1, new.amount)"
-    "  ON CONFLICT " LD_KEY " DO UPDATE SET"
-    "  n = txn_local_daily.n + 1, amount = txn_local_daily.amount + excluded.amount, scale = excluded.scale;"
-    " RETURN NULL; END $$;"
+    " SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;" LD_KEEP_REST
     "CREATE TRIGGER txn_local_daily_keep AFTER INSERT OR UPDATE ON transactions"
     " FOR EACH ROW EXECUTE FUNCTION txn_local_daily_keep();";
 
@@ -358,21 +361,7 @@ static const char migration_local_daily_zone_once[] =
     "  tz := nullif(current_setting('floatcast.tz', true), '-');"
     " ELSE"
     "  SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;"
-    " END IF;"
-    " IF tz IS NULL THEN RETURN NULL; END IF;"
-    " IF TG_OP = 'UPDATE' THEN"
-    "  UPDATE txn_local_daily SET n = n - 1, amount = amount - old.amount"
-    "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"
-    "   txn_local_day(old.action_date, tz), old.transaction_type);"
-    "  DELETE FROM txn_local_daily"
-    "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"
-    "   txn_local_day(old.action_date, tz), old.transaction_type) AND n = 0;"
-    " END IF;"
-    " INSERT INTO txn_local_daily VALUES (new.tenant_id, new.partner_id, new.currency,"
-    "  txn_local_day(new.action_date, tz), new.transaction_type, new.scale, 1, new.amount)"
-    "  ON CONFLICT " LD_KEY " DO UPDATE SET"
-    "  n = txn_local_daily.n + 1, amount = txn_local_daily.amount + excluded.amount, scale = excluded.scale;"
-    " RETURN NULL; END $$;";
+    " END IF;" LD_KEEP_REST;
 
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
