@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db_internal.h"
+#include "parallel.h"
 
 #define DAY        86400
 #define SQL_DAY    "((action_date - (((action_date % 86400) + 86400) % 86400)) / 86400)"
@@ -275,43 +276,117 @@ int gw_db_user_days_version(gw_db *db, const char *tenant, int64_t *out, fc_err 
 /* ---- reads ----------------------------------------------------------------- */
 
 void gw_user_days_free(gw_user_days *s) {
-  for (size_t i = 0; i < s->str_cap; i++) free(s->strings[i]);
+  for (size_t i = 0; i < s->n_blocks; i++) free(s->blocks[i]);
+  free(s->blocks);
   free(s->strings);
+  free(s->slot);
   free(s->rows);
+  free(s->more);
   memset(s, 0, sizeof *s);
 }
 
-static uint64_t str_hash(const char *t) { return fnv(14695981039346656037ull, t, strlen(t)); }
+int gw_user_days_segments(const gw_user_days *s, fc_segments_params p, fc_segments_result *out, fc_err *err) {
+  const fc_seg_day *parts[2] = {s->rows, s->more};
+  size_t counts[2] = {s->n, s->n_more};
+  return fc_segments_run_day_parts(parts, counts, 2, p, out, err);
+}
 
-static int intern_grow(gw_user_days *s) {
+static int slot_grow(gw_user_days *s) {
   size_t cap = s->str_cap ? s->str_cap * 2 : 1024;
-  char **slot = calloc(cap, sizeof *slot);
+  uint64_t *slot = calloc(cap, sizeof *slot);
   if (!slot) return -1;
   for (size_t i = 0; i < s->str_cap; i++) {
-    if (!s->strings[i]) continue;
-    size_t j = str_hash(s->strings[i]) & (cap - 1);
+    if (!s->slot[i]) continue;
+    size_t j = (s->slot[i] >> 32) & (cap - 1);
     while (slot[j]) j = (j + 1) & (cap - 1);
-    slot[j] = s->strings[i];
+    slot[j] = s->slot[i];
   }
-  free(s->strings);
-  s->strings = slot;
+  free(s->slot);
+  s->slot = slot;
   s->str_cap = cap;
   return 0;
 }
 
-/* Rows come in day order: partners, users, types and categories repeat
- * across the rows, so each distinct string is kept once. */
-const char *gw__user_days_intern(gw_user_days *s, const char *t) {
-  if ((s->n_strings + 1) * 2 > s->str_cap && intern_grow(s) != 0) return NULL;
-  size_t j = str_hash(t) & (s->str_cap - 1);
-  for (; s->strings[j]; j = (j + 1) & (s->str_cap - 1))
-    if (!strcmp(s->strings[j], t)) return s->strings[j];
-  if (!(s->strings[j] = strdup(t))) return NULL;
-  s->n_strings++;
-  return s->strings[j];
+#define BLOCK (64 * 1024)
+
+/* A stable copy of t[0..len) in the set's blocks. */
+static const char *block_copy(gw_user_days *s, const char *t, size_t len) {
+  if ((size_t)(s->block_end - s->block_at) < len + 1) {
+    size_t size = len + 1 > BLOCK ? len + 1 : BLOCK;
+    char **blocks = realloc(s->blocks, (s->n_blocks + 1) * sizeof *blocks);
+    if (!blocks) return NULL;
+    s->blocks = blocks;
+    if (!(s->block_at = blocks[s->n_blocks] = malloc(size))) return NULL;
+    s->n_blocks++;
+    s->block_end = s->block_at + size;
+  }
+  char *at = s->block_at;
+  memcpy(at, t, len);
+  at[len] = 0;
+  s->block_at += len + 1;
+  return at;
 }
 
-static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
+/* a[0..len) == b[0..len): strings here are a few bytes, shorter than the
+ * call to memcmp. */
+static int same_bytes(const char *a, const char *b, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (a[i] != b[i]) return 0;
+  return 1;
+}
+
+/* The index + 1 of t[0..len) among the set's strings, added if new; 0 when
+ * out of memory. */
+static uint32_t intern_index(gw_user_days *s, const char *t, size_t len) {
+  if (((s->n_strings + 1) * 2 > s->str_cap && slot_grow(s) != 0) || s->n_strings >= UINT32_MAX - 1) return 0;
+  uint32_t h = (uint32_t)(fnv(14695981039346656037ull, t, len) >> 16);
+  size_t j = h & (s->str_cap - 1);
+  for (; s->slot[j]; j = (j + 1) & (s->str_cap - 1)) {
+    uint32_t k = (uint32_t)s->slot[j];
+    const gw_user_str *e = &s->strings[k - 1];
+    if ((uint32_t)(s->slot[j] >> 32) == h && e->len == len && same_bytes(e->s, t, len)) return k;
+  }
+  if (s->n_strings == s->strings_cap) {
+    size_t cap = s->strings_cap ? s->strings_cap * 2 : 1024;
+    gw_user_str *v = realloc(s->strings, cap * sizeof *v);
+    if (!v) return 0;
+    s->strings = v;
+    s->strings_cap = cap;
+  }
+  gw_user_str *e = &s->strings[s->n_strings];
+  if (!(e->s = block_copy(s, t, len))) return 0;
+  e->len = len;
+  s->slot[j] = (uint64_t)h << 32 | (uint32_t)(++s->n_strings);
+  return (uint32_t)s->n_strings;
+}
+
+/* A million rows repeat a few partners, types and categories and about a
+ * hundredth as many users: the column's last few strings are looked at
+ * before the hash (a user rarely repeats from one row to the next, so
+ * that column goes to the hash at once). */
+const char *gw__user_days_intern(gw_user_days *s, int col, const char *t, size_t len) {
+  uint32_t *recent = s->recent[col], k;
+  if (col != GW_UD_USER)
+    for (int i = 0; i < GW_UD_RECENT && recent[i]; i++) {
+      const gw_user_str *e = &s->strings[recent[i] - 1];
+      if (e->len == len && same_bytes(e->s, t, len)) return e->s;
+    }
+  if (!(k = intern_index(s, t, len))) return NULL;
+  if (col != GW_UD_USER) {
+    memmove(recent + 1, recent, (GW_UD_RECENT - 1) * sizeof *recent);
+    recent[0] = k;
+  }
+  return s->strings[k - 1].s;
+}
+
+/* Column i's text and its length (SQLite stores the length: no strlen). */
+static const char *col_text(sqlite3_stmt *st, int i, size_t *len) {
+  const char *t = (const char *)sqlite3_column_text(st, i);
+  *len = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+  return t ? t : "";
+}
+
+static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, const char *ccy) {
   if (s->n == *cap) {
     size_t nc = *cap ? *cap * 2 : 4096;
     fc_seg_day *v = realloc(s->rows, nc * sizeof *v);
@@ -321,12 +396,14 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
   }
   fc_seg_day *x = &s->rows[s->n];
   memset(x, 0, sizeof *x);
-  x->partner_id = gw__user_days_intern(s, col(st, 0));
-  x->user_id = gw__user_days_intern(s, col(st, 1));
-  x->transaction_type = gw__user_days_intern(s, col(st, 3));
-  x->category = gw__user_days_intern(s, col(st, 4));
-  if (!x->partner_id || !x->user_id || !x->transaction_type || !x->category) return -1;
-  x->currency = s->currency;
+  static const int column[GW_UD_COLS] = {0, 1, 3, 4}; /* of the SELECT */
+  const char **field[GW_UD_COLS] = {&x->partner_id, &x->user_id, &x->transaction_type, &x->category};
+  for (int c = 0; c < GW_UD_COLS; c++) {
+    size_t len;
+    const char *t = col_text(st, column[c], &len);
+    if (!(*field[c] = gw__user_days_intern(s, c, t, len))) return -1;
+  }
+  x->currency = ccy;
   x->day = sqlite3_column_int64(st, 2);
   x->scale = sqlite3_column_int(st, 5);
   x->count = sqlite3_column_int64(st, 6);
@@ -337,14 +414,21 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
   return 0;
 }
 
-int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
-                         int64_t to_day, gw_user_days *out, fc_err *err) {
-  memset(out, 0, sizeof *out);
-  snprintf(out->currency, sizeof out->currency, "%s", currency);
-  GW_PG(db, gw_pg_load_user_days(pg_, tenant, currency, partner, from_day, to_day, out, err));
+/* ?1..?4 of the reads: tenant, currency and the days [from_day, to_day). */
+static void bind_range(sqlite3_stmt *st, const char *tenant, const char *currency, int64_t from_day, int64_t to_day) {
+  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, from_day);
+  sqlite3_bind_int64(st, 4, to_day);
+}
+
+/* The rows of one statement over [from_day, to_day), appended to out, their
+ * currency pointing at ccy (the set the caller keeps). */
+static int read_rows(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
+                     int64_t to_day, gw_user_days *out, const char *ccy, fc_err *err) {
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
-  size_t cap = 0;
+  size_t cap = out->n;
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
   if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c,
@@ -355,17 +439,126 @@ int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, co
                          -1, &st, NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "user rollups");
   if (rc == FC_OK) {
-    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, from_day);
-    sqlite3_bind_int64(st, 4, to_day);
+    bind_range(st, tenant, currency, from_day, to_day);
     if (partner) sqlite3_bind_text(st, 5, partner, -1, SQLITE_STATIC);
   }
   while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
-    if (push(out, &cap, st) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+    if (push(out, &cap, st, ccy) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "user rollups");
   sqlite3_finalize(st);
   gw__release(db, c);
+  return rc;
+}
+
+/* The first and last day of (tenant, currency) rows in [from_day, to_day)
+ * (*first > *last when there are none): the primary key's ends. */
+static int day_ends(gw_db *db, const char *tenant, const char *currency, int64_t from_day, int64_t to_day,
+                    int64_t *first, int64_t *last, fc_err *err) {
+  sqlite3 *c;
+  sqlite3_stmt *st = NULL;
+  int rc = gw__acquire(db, &c, err);
+  if (rc != FC_OK) return rc;
+  *first = 1, *last = 0;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT min(day), max(day) FROM txn_user_daily"
+                         " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4",
+                         -1, &st, NULL) != SQLITE_OK)
+    rc = gw__sql_err(c, err, "user rollups");
+  if (rc == FC_OK) {
+    bind_range(st, tenant, currency, from_day, to_day);
+    if (sqlite3_step(st) != SQLITE_ROW) rc = gw__sql_err(c, err, "user rollups");
+    else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+      *first = sqlite3_column_int64(st, 0);
+      *last = sqlite3_column_int64(st, 1);
+    }
+  }
+  sqlite3_finalize(st);
+  gw__release(db, c);
+  return rc;
+}
+
+/* One of the two day ranges a read is split into, read on its own
+ * connection. */
+typedef struct half {
+  gw_db *db;
+  const char *tenant, *currency, *partner;
+  int64_t from_day, to_day;
+  const char *row_ccy; /* the caller's set's copy */
+  gw_user_days set;
+  int rc;
+  fc_err err;
+} half;
+
+static void read_half(void *arg, size_t i) {
+  half *h = (half *)arg + i;
+  h->rc = read_rows(h->db, h->tenant, h->currency, h->partner, h->from_day, h->to_day, &h->set, h->row_ccy, &h->err);
+}
+
+/* b's rows become a's more (a's string table then knows only its own
+ * strings: nothing interns into a set after its read); b's text blocks
+ * move to a (the rows point into them), b is emptied. */
+static int adopt(gw_user_days *a, gw_user_days *b) {
+  char **blocks = realloc(a->blocks, (a->n_blocks + b->n_blocks + 1) * sizeof *blocks);
+  if (!blocks) return -1;
+  a->blocks = blocks;
+  memcpy(a->blocks + a->n_blocks, b->blocks, b->n_blocks * sizeof *blocks);
+  a->n_blocks += b->n_blocks;
+  b->n_blocks = 0;
+  a->more = b->rows;
+  a->n_more = b->n;
+  b->rows = NULL;
+  gw_user_days_free(b);
+  return 0;
+}
+
+/* A long history read as two day ranges side by side on two connections
+ * (the read of a million rows was half a cold segments answer). The two
+ * statements see two snapshots; the tenant's version (bumped by every
+ * ingestion that changes the rows) is the same before and after only when
+ * they saw the same rows, else *torn is set and out left empty. */
+static int read_split(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
+                      int64_t mid, int64_t to_day, gw_user_days *out, int *torn, fc_err *err) {
+  half h[2] = {{db, tenant, currency, partner, from_day, mid, out->currency, {0}, FC_OK, {0}},
+               {db, tenant, currency, partner, mid, to_day, out->currency, {0}, FC_OK, {0}}};
+  fc_parallel par = gw_parallel_request();
+  int64_t v0 = 0, v1 = 0;
+  int rc = gw_db_user_days_version(db, tenant, &v0, err);
+  if (rc == FC_OK) par.run(par.ctx, 2, read_half, h);
+  for (int i = 0; i < 2 && rc == FC_OK; i++)
+    if (h[i].rc != FC_OK) rc = fc_err_set(err, h[i].rc, "%s", h[i].err.msg);
+  if (rc == FC_OK) rc = gw_db_user_days_version(db, tenant, &v1, err);
+  *torn = rc == FC_OK && v0 != v1;
+  if (rc == FC_OK && !*torn) {
+    char ccy[FC_CCY_MAX];
+    memcpy(ccy, out->currency, sizeof ccy);
+    *out = h[0].set;
+    memset(&h[0].set, 0, sizeof h[0].set);
+    memcpy(out->currency, ccy, sizeof ccy);
+    if (adopt(out, &h[1].set) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  }
+  gw_user_days_free(&h[0].set);
+  gw_user_days_free(&h[1].set);
+  return rc;
+}
+
+int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
+                         int64_t to_day, gw_user_days *out, fc_err *err) {
+  memset(out, 0, sizeof *out);
+  snprintf(out->currency, sizeof out->currency, "%s", currency);
+  GW_PG(db, gw_pg_load_user_days(pg_, tenant, currency, partner, from_day, to_day, out, err));
+  int64_t first, last;
+  int torn = 0, rc = FC_OK;
+  fc_parallel par = gw_parallel_request();
+  if (*(const int *)par.ctx >= 2) rc = day_ends(db, tenant, currency, from_day, to_day, &first, &last, err);
+  /* Halves of the days between the first and the last (by days, not rows:
+   * the ends cost two B-tree seeks, a count would read every row). */
+  if (rc == FC_OK && *(const int *)par.ctx >= 2 && last > first)
+    rc = read_split(db, tenant, currency, partner, first, first + (last - first + 1) / 2, last + 1, out, &torn, err);
+  if (rc == FC_OK && (*(const int *)par.ctx < 2 || last <= first || torn)) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->currency, sizeof out->currency, "%s", currency);
+    rc = read_rows(db, tenant, currency, partner, from_day, to_day, out, out->currency, err);
+  }
   if (rc != FC_OK) gw_user_days_free(out);
   return rc;
 }

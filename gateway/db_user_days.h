@@ -26,14 +26,37 @@
 #include "db.h"
 #include "fc/segments.h"
 
-/* A tenant's customer days in one currency: rows[0..n) with their strings
- * owned by the set (each distinct string once, in a hash table of str_cap
- * slots; currency points at the set's copy). */
+/* One distinct string of a set: its text (in the set's blocks) and length. */
+typedef struct gw_user_str {
+  const char *s;
+  size_t len;
+} gw_user_str;
+
+/* The columns of a row, for gw__user_days_intern. */
+enum { GW_UD_PARTNER, GW_UD_USER, GW_UD_TYPE, GW_UD_CATEGORY, GW_UD_COLS };
+#define GW_UD_RECENT 8
+
+/* A tenant's customer days in one currency: rows[0..n), then more[0..n_more), with their strings
+ * owned by the set: each distinct string once, strings[0..n_strings), its
+ * text in blocks that never move (the rows point into them). slot: a hash
+ * table of str_cap entries, each the string's hash (high 32 bits) and
+ * index + 1 (low 32; 0: empty), 8 bytes so that the table of a tenant's
+ * customers stays in cache. recent: per column the indices + 1 of the last
+ * few distinct strings it gave (partners, types and categories are few).
+ * currency points at the set's copy. */
 typedef struct gw_user_days {
   fc_seg_day *rows;
   size_t n;
-  char **strings;
-  size_t str_cap, n_strings;
+  fc_seg_day *more; /* a split read's later days, after rows (joining them copied 40 MB) */
+  size_t n_more;
+  gw_user_str *strings;
+  size_t n_strings, strings_cap;
+  uint64_t *slot;
+  size_t str_cap;
+  char **blocks;
+  size_t n_blocks;
+  char *block_at, *block_end; /* the free part of the last block */
+  uint32_t recent[GW_UD_COLS][GW_UD_RECENT];
   char currency[FC_CCY_MAX];
 } gw_user_days;
 
@@ -43,6 +66,9 @@ int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, co
                          int64_t to_day, gw_user_days *out, fc_err *err);
 void gw_user_days_free(gw_user_days *s);
 
+/* fc_segments_run_day_parts over the set's rows and more, in that order. */
+int gw_user_days_segments(const gw_user_days *s, fc_segments_params p, fc_segments_result *out, fc_err *err);
+
 /* The tenant's version of its rows in txn_user_daily: a counter bumped in
  * every ingesting transaction that changed them (0 before the first), so
  * an answer computed from them stays valid while it holds. Read it before
@@ -50,8 +76,8 @@ void gw_user_days_free(gw_user_days *s);
  * (pg.c's put_batch, migration_user_daily_versions). */
 int gw_db_user_days_version(gw_db *db, const char *tenant, int64_t *out, fc_err *err);
 
-/* For the engines' readers: the set's one copy of t (NULL when out of
- * memory). */
-const char *gw__user_days_intern(gw_user_days *s, const char *t);
+/* For the engines' readers: the set's one copy of t[0..len) as column col
+ * (GW_UD_*) of a row (NULL when out of memory). */
+const char *gw__user_days_intern(gw_user_days *s, int col, const char *t, size_t len);
 
 #endif /* GW_DB_USER_DAYS_H */

@@ -16,6 +16,7 @@
 #include "db.h"
 #include "db_rollups.h"
 #include "db_user_days.h"
+#include "parallel.h"
 #include "db_tz.h"
 #include "experiments.h"
 #include "performance.h"
@@ -349,7 +350,7 @@ static int segments_from_rollups(const gw_app *app, const gw_call *call, const i
                                  gw_user_days *ud, fc_segments_result *r, fc_err *err) {
   int rc = gw_db_load_user_days(app->db, call->tenant, q->currency, q->partner[0] ? q->partner : NULL,
                                 floor_day(q->from), floor_day(q->to), ud, err);
-  return rc == FC_OK ? fc_segments_run_days(ud->rows, ud->n, sp, r, err) : rc;
+  return rc == FC_OK ? gw_user_days_segments(ud, sp, r, err) : rc;
 }
 
 /* Longest wait for an answer another thread is computing (a cold one takes
@@ -398,6 +399,7 @@ static int segments_result(const gw_app *app, const gw_call *call, const gw_requ
   if (q->has_from) sp.from = q->from;
   if (q->has_to) sp.to = q->to;
   if (q->partner[0]) sp.partner_id = q->partner;
+  sp.parallel = gw_parallel_request();
   rc = rolled ? segments_from_rollups(app, call, q, sp, &ud, &r, err)
               : fc_segments_run(s->rows.v, s->rows.n, sp, &r, err);
   if (rc == FC_OK) {

@@ -292,6 +292,23 @@ static const char migration_realized_mase_coverage95[] =
  * clock's date in zone tz, PostgreSQL's reading of the same tzdata. No
  * back-fill: no tenant has a zone before this migration. */
 #define LD_KEY "(tenant_id, partner_id, currency, day, transaction_type)"
+/* The local-day trigger's work once it knows the zone tz (NULL: none);
+ * migration_time_zones and migration_local_daily_zone_once share it. */
+#define LD_KEEP_REST                                                                                        \
+  " IF tz IS NULL THEN RETURN NULL; END IF;"                                                                \
+  " IF TG_OP = 'UPDATE' THEN"                                                                               \
+  "  UPDATE txn_local_daily SET n = n - 1, amount = amount - old.amount"                                    \
+  "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"                                     \
+  "   txn_local_day(old.action_date, tz), old.transaction_type);"                                           \
+  "  DELETE FROM txn_local_daily"                                                                           \
+  "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"                                     \
+  "   txn_local_day(old.action_date, tz), old.transaction_type) AND n = 0;"                                 \
+  " END IF;"                                                                                                \
+  " INSERT INTO txn_local_daily VALUES (new.tenant_id, new.partner_id, new.currency,"                       \
+  "  txn_local_day(new.action_date, tz), new.transaction_type, new.scale, 1, new.amount)"                   \
+  "  ON CONFLICT " LD_KEY " DO UPDATE SET"                                                                  \
+  "  n = txn_local_daily.n + 1, amount = txn_local_daily.amount + excluded.amount, scale = excluded.scale;" \
+  " RETURN NULL; END $$;"
 static const char migration_time_zones[] =
     "CREATE TABLE tenant_time_zones ("
     " tenant_id text PRIMARY KEY, time_zone text NOT NULL, updated_at bigint NOT NULL);"
@@ -305,21 +322,7 @@ static const char migration_time_zones[] =
     " $$ SELECT floor(extract(epoch FROM (to_timestamp(t) AT TIME ZONE tz)) / 86400)::bigint $$;"
     "CREATE FUNCTION txn_local_daily_keep() RETURNS trigger LANGUAGE plpgsql AS $$"
     " DECLARE tz text; BEGIN"
-    " SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;"
-    " IF tz IS NULL THEN RETURN NULL; END IF;"
-    " IF TG_OP = 'UPDATE' THEN"
-    "  UPDATE txn_local_daily SET n = n - 1, amount = amount - old.amount"
-    "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"
-    "   txn_local_day(old.action_date, tz), old.transaction_type);"
-    "  DELETE FROM txn_local_daily"
-    "   WHERE " LD_KEY " = (old.tenant_id, old.partner_id, old.currency,"
-    "   txn_local_day(old.action_date, tz), old.transaction_type) AND n = 0;"
-    " END IF;"
-    " INSERT INTO txn_local_daily VALUES (new.tenant_id, new.partner_id, new.currency,"
-    "  txn_local_day(new.action_date, tz), new.transaction_type, new.scale, 1, new.amount)"
-    "  ON CONFLICT " LD_KEY " DO UPDATE SET"
-    "  n = txn_local_daily.n + 1, amount = txn_local_daily.amount + excluded.amount, scale = excluded.scale;"
-    " RETURN NULL; END $$;"
+    " SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;" LD_KEEP_REST
     "CREATE TRIGGER txn_local_daily_keep AFTER INSERT OR UPDATE ON transactions"
     " FOR EACH ROW EXECUTE FUNCTION txn_local_daily_keep();";
 
@@ -344,6 +347,22 @@ static const char migration_alert_watermarks[] =
 static const char migration_user_daily_versions[] =
     "CREATE TABLE IF NOT EXISTS txn_user_daily_versions (tenant_id text PRIMARY KEY, v bigint NOT NULL);";
 
+/* The local-day trigger without a lookup per row: the store names the
+ * ingesting tenant and its zone ('-': none) once per call in the
+ * transaction's settings floatcast.tz_tenant and floatcast.tz (pg.c's
+ * zone_once, after taking the transactions table's ROW EXCLUSIVE lock, so
+ * that a zone change, which takes SHARE ROW EXCLUSIVE, cannot commit
+ * between that read and the rows); a row of another tenant, or a writer
+ * that set nothing, looks the zone up as before. */
+static const char migration_local_daily_zone_once[] =
+    "CREATE OR REPLACE FUNCTION txn_local_daily_keep() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE tz text; BEGIN"
+    " IF current_setting('floatcast.tz_tenant', true) = new.tenant_id THEN"
+    "  tz := nullif(current_setting('floatcast.tz', true), '-');"
+    " ELSE"
+    "  SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;"
+    " END IF;" LD_KEEP_REST;
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1,
@@ -357,7 +376,8 @@ static const char *const migrations[] = {migration_1,
                                          migration_realized_mase_coverage95,
                                          migration_time_zones,
                                          migration_alert_watermarks,
-                                         migration_user_daily_versions};
+                                         migration_user_daily_versions,
+                                         migration_local_daily_zone_once};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */
@@ -712,11 +732,32 @@ typedef struct store_args {
   gw_store_counts got;
 } store_args;
 
+/* The tenant's zone, read once for the local-day trigger (see
+ * migration_local_daily_zone_once), in this transaction's settings. */
+static int zone_once(PGconn *c, const char *tenant, fc_err *err) {
+  pg_args a = {0};
+  pg_arg_text(&a, tenant);
+  int rc = pg_do(c, "LOCK TABLE transactions IN ROW EXCLUSIVE MODE", NULL, "time zone", err);
+  if (rc == FC_OK)
+    rc = pg_do(c,
+               "SELECT set_config('floatcast.tz_tenant', $1, true), set_config('floatcast.tz',"
+               " coalesce((SELECT time_zone FROM tenant_time_zones WHERE tenant_id = $1), '-'), true)",
+               &a, "time zone", err);
+  return rc;
+}
+
 static int store_fn(PGconn *c, void *arg, fc_err *err) {
   store_args *s = arg;
   int rc = FC_OK;
+  int zone_read = 0;
   memset(&s->got, 0, sizeof s->got);
-  for (size_t i = 0; i < s->n && rc == FC_OK; i++) rc = put_batch(c, s->tenant, s->batches[i], &s->got, err);
+  for (size_t i = 0; i < s->n && rc == FC_OK; i++) {
+    if (!zone_read && s->tenant && fc_batch_kind(s->batches[i]) == FC_RECORD_TRANSACTIONS) {
+      zone_read = 1;
+      rc = zone_once(c, s->tenant, err);
+    }
+    if (rc == FC_OK) rc = put_batch(c, s->tenant, s->batches[i], &s->got, err);
+  }
   return rc;
 }
 

@@ -16,11 +16,12 @@ typedef struct user_days_args {
 static int push(gw_user_days *s, const PGresult *r, int i) {
   fc_seg_day *x = &s->rows[s->n];
   memset(x, 0, sizeof *x);
-  x->partner_id = gw__user_days_intern(s, pg_text(r, i, 0));
-  x->user_id = gw__user_days_intern(s, pg_text(r, i, 1));
-  x->transaction_type = gw__user_days_intern(s, pg_text(r, i, 3));
-  x->category = gw__user_days_intern(s, pg_text(r, i, 4));
-  if (!x->partner_id || !x->user_id || !x->transaction_type || !x->category) return -1;
+  static const int column[GW_UD_COLS] = {0, 1, 3, 4}; /* of the SELECT */
+  const char **field[GW_UD_COLS] = {&x->partner_id, &x->user_id, &x->transaction_type, &x->category};
+  for (int c = 0; c < GW_UD_COLS; c++) {
+    const char *t = pg_text(r, i, column[c]);
+    if (!(*field[c] = gw__user_days_intern(s, c, t, strlen(t)))) return -1;
+  }
   x->currency = s->currency;
   x->day = pg_i64(r, i, 2);
   x->scale = (int)pg_i64(r, i, 5);

@@ -447,9 +447,55 @@ TEST(kmeans_auto_scores_equal_single_fits) {
   free(x);
 }
 
+/* A parallel-for that runs the tasks last first: another schedule than the
+ * plain loop's, on one thread. */
+static void reversed_for(void *ctx, size_t n, fc_parallel_task task, void *arg) {
+  (void)ctx;
+  for (size_t i = n; i-- > 0;) task(arg, i);
+}
+
+/* The k's fitted through a parallel-for: the same scores, pick and labels
+ * as one after another, also when the range runs past the distinct points. */
+TEST(kmeans_auto_parallel_same_answer) {
+  size_t per = 75, n = 4 * per;
+  double *x = blobs(4, per, CX, CY, 2.5, 12), s1[5], s2[5], few[24], f1[5], f2[5];
+  fc_kmeans_auto_params p = fc_kmeans_auto_defaults();
+  fc_kmeans_result a, b;
+  p.k_min = 2;
+  p.k_max = 6;
+  p.sample = 150;
+  p.base.n_init = 2;
+  p.base.seed = 4;
+  ASSERT_OK(fc_kmeans_auto(x, n, 2, p, &a, s1, NULL));
+  p.parallel.run = reversed_for;
+  ASSERT_OK(fc_kmeans_auto(x, n, 2, p, &b, s2, NULL));
+  ASSERT_INT_EQ(a.k, b.k);
+  ASSERT_INT_EQ(memcmp(s1, s2, sizeof s1), 0);
+  ASSERT_INT_EQ(memcmp(a.labels, b.labels, n * sizeof *a.labels), 0);
+  ASSERT_INT_EQ(memcmp(a.centers, b.centers, (size_t)a.k * 2 * sizeof *a.centers), 0);
+  fc_kmeans_result_free(&a);
+  fc_kmeans_result_free(&b);
+  for (int i = 0; i < 12; i++) { /* three distinct points: k = 4.. fail and end the range */
+    few[2 * i] = (double)(i % 3) * 10;
+    few[2 * i + 1] = (double)(i % 3 == 2) * 5;
+  }
+  p = fc_kmeans_auto_defaults();
+  p.k_max = 6;
+  ASSERT_OK(fc_kmeans_auto(few, 12, 2, p, &a, f1, NULL));
+  p.parallel.run = reversed_for;
+  ASSERT_OK(fc_kmeans_auto(few, 12, 2, p, &b, f2, NULL));
+  ASSERT_INT_EQ(b.k, 3);
+  ASSERT(f1[0] == f2[0] && f1[1] == f2[1]);
+  for (int i = 2; i < 5; i++) ASSERT(isnan(f2[i]));
+  fc_kmeans_result_free(&a);
+  fc_kmeans_result_free(&b);
+  free(x);
+}
+
 TEST_LIST(T(scale_zscore_and_robust), T(scale_bad_input), T(kmeans_recovers_separated_blobs),
           T(kmeans_hamerly_equals_lloyd), T(kmeans_same_seed_same_labels), T(kmeans_more_restarts_never_worse),
           T(kmeans_minibatch_recovers_blobs), T(kmeans_bad_input), T(silhouette_known_value), T(silhouette_bad_input),
           T(kmeans_auto_picks_true_k), T(kmeans_assign_distances_exact), T(kmeans_progress_and_abort),
           T(kmeans_auto_more_k_than_distinct_points), T(kmeans_from_given_centres),
-          T(silhouette_bits_of_the_plain_loop), T(kmeans_auto_scores_equal_single_fits))
+          T(silhouette_bits_of_the_plain_loop), T(kmeans_auto_scores_equal_single_fits),
+          T(kmeans_auto_parallel_same_answer))

@@ -496,6 +496,44 @@ TEST(day_rows_give_the_same_answer) {
   gen_free(&g);
 }
 
+/* 1 when a and b write the same JSON answer (users included, more than a
+ * few bytes); frees both. */
+static int same_answer_freed(fc_segments_result *a, fc_segments_result *b) {
+  fc_buf ja, jb;
+  json_of(a, &ja);
+  json_of(b, &jb);
+  int same = ja.len > 1000 && ja.len == jb.len && memcmp(ja.data, jb.data, ja.len) == 0;
+  fc_buf_free(&ja);
+  fc_buf_free(&jb);
+  fc_segments_result_free(a);
+  fc_segments_result_free(b);
+  return same;
+}
+
+/* Day rows in pieces (one of them empty) are the one array they make:
+ * the same answer, and a bad row's index counts from the first piece. */
+TEST(day_parts_give_the_same_answer) {
+  gen g = make_groups(15, 4);
+  fc_segments_params p = fc_segments_defaults();
+  fc_seg_day *d = day_rows_of(&g);
+  size_t cut = g.n / 3;
+  const fc_seg_day *parts[3] = {d, d + cut, d + cut};
+  size_t counts[3] = {cut, 0, g.n - cut};
+  fc_segments_result a, b;
+  fc_err e;
+  ASSERT_OK(fc_segments_run_days(d, g.n, p, &a, NULL));
+  ASSERT_OK(fc_segments_run_day_parts(parts, counts, 3, p, &b, NULL));
+  ASSERT(same_answer_freed(&a, &b));
+  d[cut + 2].count = 0;
+  ASSERT_INT_EQ(fc_segments_run_day_parts(parts, counts, 3, p, &b, &e), FC_EINVAL);
+  char want[32];
+  snprintf(want, sizeof want, "day row %zu ", cut + 2);
+  ASSERT_CONTAINS(e.msg, want);
+  fc_segments_result_free(&b);
+  free(d);
+  gen_free(&g);
+}
+
 TEST(day_rows_bad_input) {
   gen g = make_groups(3, 3);
   fc_segments_params p = fc_segments_defaults();
@@ -612,8 +650,36 @@ TEST(many_partners_rank_by_hash) {
   free(tx);
 }
 
+/* A parallel-for that runs the tasks last first: another schedule than the
+ * plain loop's, on one thread. */
+static void reversed_for(void *ctx, size_t n, fc_parallel_task task, void *arg) {
+  (void)ctx;
+  for (size_t i = n; i-- > 0;) task(arg, i);
+}
+
+/* Through a parallel-for (k = auto's fits, the features by ranges of
+ * users, the silhouette beside the membership) the answer is the same
+ * bytes: k = auto on a sample, a given k, DBSCAN. */
+TEST(parallel_same_answer) {
+  gen g = make_groups(150, 9);
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result a, b;
+  p.select_sample = 200;
+  for (int round = 0; round < 3; round++) {
+    if (round == 1) p.k = 4;
+    if (round == 2) p.method = FC_SEG_DBSCAN;
+    p.parallel.run = NULL;
+    ASSERT_OK(fc_segments_run(g.tx, g.n, p, &a, NULL));
+    p.parallel.run = reversed_for;
+    ASSERT_OK(fc_segments_run(g.tx, g.n, p, &b, NULL));
+    ASSERT(a.silhouette == b.silhouette || (isnan(a.silhouette) && isnan(b.silhouette)));
+    ASSERT(same_answer_freed(&a, &b));
+  }
+  gen_free(&g);
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels), T(kmeans_auto_explains_choice),
           T(same_seed_same_answer), T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
           T(json_shape), T(partner_and_date_filters), T(bad_input), T(progress_and_abort),
-          T(day_rows_give_the_same_answer), T(day_rows_bad_input), T(sampled_k_selection_finds_the_groups),
-          T(many_partners_rank_by_hash))
+          T(day_rows_give_the_same_answer), T(day_parts_give_the_same_answer), T(day_rows_bad_input),
+          T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash), T(parallel_same_answer))

@@ -279,6 +279,15 @@ class Berlin(unittest.TestCase):
         r, doc = call("PUT", "/v1/admin/tenants/ber/time-zone", ADMIN, {"time_zone": "UTC"})
         self.assertEqual((r.status, doc["time_zone"]), (200, "UTC"), doc)
         self.assertEqual(rollup_rows("ber"), [])
+        # A row ingested while the tenant has no zone adds no local-day row
+        # (PostgreSQL: the store tells the trigger "no zone" once per call).
+        x = dict(rows["s455"])
+        x["amount"] = "8.50"
+        rows["s455"] = x
+        r, doc = call("POST", "/v1/transactions", G["ber"], [x])
+        self.assertEqual((r.status, doc["updated"]), (200, 1), doc)
+        G["ber_rows"] = list(rows.values())
+        self.assertEqual(rollup_rows("ber"), [])
         doc = get(q("/v1/insights/trends", granularity="day", **{"from": "2026-03-09", "to": "2026-04-12"}), G["ber"])
         self.assertIsNone(doc["time_zone"])
         want = {d: v for d, v in local_sums(G["ber_rows"], "UTC").items() if "2026-03-09" <= d <= "2026-04-12"}

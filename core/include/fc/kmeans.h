@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fc/parallel.h"
 #include "fc/progress.h"
 #include "fc/status.h"
 
@@ -83,6 +84,9 @@ typedef struct fc_kmeans_auto_params {
   int k_min, k_max;      /* range tried, 2 <= k_min <= k_max (default 2..8) */
   size_t sample;         /* silhouette sample size (default 5000) */
   fc_kmeans_params base; /* everything but k; base.seed also seeds the sample */
+  fc_parallel parallel;  /* the fits of the k's side by side when base.progress is
+                            NULL (default none: one after another); every k's fit
+                            is the same either way */
 } fc_kmeans_auto_params;
 
 fc_kmeans_auto_params fc_kmeans_auto_defaults(void);

@@ -2,9 +2,10 @@
  * on several threads. The core has no threads of its own (C11 + libm): a
  * caller that wants them passes a function that runs n tasks, on its
  * threads and in any order, and returns when all are done. The CLI brings
- * pthreads (core/cli/cli_parallel.c); the WASM module and the gateway's
- * pool threads pass none, and the tasks run in order on the calling
- * thread. What a computation returns never depends on the schedule.
+ * pthreads (core/cli/cli_parallel.c), the gateway libuv threads for
+ * segments (gateway/parallel.c); the WASM module passes none, and the
+ * tasks run in order on the calling thread. What a computation returns
+ * never depends on the schedule.
  */
 #ifndef FC_PARALLEL_H
 #define FC_PARALLEL_H

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "fc/buf.h"
+#include "fc/parallel.h"
 #include "fc/records.h"
 #include "fc/progress.h"
 #include "fc/scale.h"
@@ -66,6 +67,10 @@ typedef struct fc_segments_params {
   fc_progress_fn progress;  /* may be NULL: stages "features" (at 0.1), then
                               the clustering's over 0.1..0.9, "membership" (1) */
   void *user_data;          /* passed to progress */
+  fc_parallel parallel;     /* the caller's parallel-for (default none): k = auto's
+                               fits side by side (without progress), and the
+                               silhouette beside the labels and membership; the
+                               answer is the same for any schedule */
 } fc_segments_params;
 
 fc_segments_params fc_segments_defaults(void);
@@ -168,6 +173,12 @@ int fc_segments_features(const fc_transaction *txns, size_t n, fc_segments_param
  * and p.to must fall on midnights UTC (FC_EINVAL otherwise); a row is kept
  * when its day starts in [from, to). Strings point into rows. */
 int fc_segments_run_days(const fc_seg_day *rows, size_t n, fc_segments_params p, fc_segments_result *out, fc_err *err);
+/* fc_segments_run_days over rows in n_parts pieces, parts[i][0..counts[i]),
+ * taken in that order as one array (the same answer), so that a store
+ * reading a long history in pieces need not join them; a row's index in
+ * messages counts from the first piece. */
+int fc_segments_run_day_parts(const fc_seg_day *const *parts, const size_t *counts, size_t n_parts,
+                              fc_segments_params p, fc_segments_result *out, fc_err *err);
 void fc_segments_result_free(fc_segments_result *r);
 
 /* Appends the segmentation answer as one JSON object: {"segments": [...],

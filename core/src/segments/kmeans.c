@@ -47,6 +47,8 @@ fc_kmeans_auto_params fc_kmeans_auto_defaults(void) {
   p.k_max = 8;
   p.sample = 5000;
   p.base = fc_kmeans_defaults();
+  p.parallel.run = NULL;
+  p.parallel.ctx = NULL;
   return p;
 }
 
@@ -867,6 +869,67 @@ static int auto_scores(const double *x, size_t n, size_t d, const fc_kmeans_resu
   return rc == FC_OK ? FC_OK : fc__err(err, rc, "silhouette: out of memory");
 }
 
+/* The fits of every k of a range, each its own task. */
+typedef struct auto_fits {
+  const double *x;
+  size_t n, d;
+  const fc_kmeans_auto_params *p;
+  prog *pr;
+  fc_kmeans_result *fits;
+  int *rc;
+  fc_err *errs;
+} auto_fits;
+
+/* Task i fits the i-th largest k: the costliest first, so that the last
+ * task to start is a short one. */
+static void fit_one_k(void *arg, size_t i) {
+  const auto_fits *a = arg;
+  fc_kmeans_params kp = a->p->base;
+  int nk = a->p->k_max - a->p->k_min + 1;
+  size_t t = (size_t)nk - 1 - i;
+  kp.k = a->p->k_min + (int)t;
+  a->rc[t] = FC_OK;
+  if ((size_t)kp.k > a->n - 1) return; /* skipped: scores NaN */
+  if (a->pr->fn != NULL) {
+    a->pr->lo = (double)t / nk;
+    a->pr->span = 1.0 / nk;
+  }
+  a->rc[t] = fc_kmeans_fit(a->x, a->n, a->d, kp, &a->fits[t], &a->errs[t]);
+  if (a->rc[t] != FC_OK) fc_kmeans_result_free(&a->fits[t]);
+}
+
+/* Fits every k: side by side through p->parallel (no progress to report in
+ * order), else one after another up to the first failure. Then, in k
+ * order: a k with fewer distinct points than itself ends the range (its
+ * fit and every later one dropped); another failure fails the call. */
+static int fit_range(const double *x, size_t n, size_t d, const fc_kmeans_auto_params *p, prog *pr,
+                     fc_kmeans_result *fits, fc_err *err) {
+  size_t nk = (size_t)(p->k_max - p->k_min + 1);
+  int *rc = fc__calloc(nk, sizeof *rc), out = FC_OK;
+  fc_err *errs = fc__calloc(nk, sizeof *errs);
+  auto_fits a = {x, n, d, p, pr, fits, rc, errs};
+  if (!rc || !errs) {
+    fc__free(rc);
+    fc__free(errs);
+    return fc__err(err, FC_ENOMEM, "k=auto: out of memory");
+  }
+  if (p->parallel.run != NULL && pr->fn == NULL) p->parallel.run(p->parallel.ctx, nk, fit_one_k, &a);
+  else
+    for (size_t t = 0; t < nk; t++) {
+      fit_one_k(&a, nk - 1 - t);
+      if (rc[t] != FC_OK) break; /* the later k's are not fitted */
+    }
+  for (size_t t = 0; t < nk; t++) {
+    if (rc[t] == FC_OK) continue;
+    if (rc[t] != FC_EINVAL || t == 0) out = fc__err(err, rc[t], "%s", errs[t].msg);
+    for (size_t u = t; u < nk; u++) fc_kmeans_result_free(&fits[u]);
+    break;
+  }
+  fc__free(rc);
+  fc__free(errs);
+  return out;
+}
+
 int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p, fc_kmeans_result *out, double *scores,
                    fc_err *err) {
   double best = -INFINITY, *s = NULL;
@@ -889,18 +952,7 @@ int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
     rc = fc__err(err, FC_ENOMEM, "k=auto: out of memory");
     goto done;
   }
-  for (int k = p.k_min; k <= p.k_max; k++) {
-    fc_kmeans_result *r = &fits[k - p.k_min];
-    if ((size_t)k > n - 1) continue;
-    p.base.k = k;
-    pr.lo = (double)(k - p.k_min) / nk;
-    pr.span = 1.0 / nk;
-    if ((rc = fc_kmeans_fit(x, n, d, p.base, r, err)) != FC_OK) {
-      fc_kmeans_result_free(r);
-      if (rc == FC_EINVAL && k > p.k_min) break; /* fewer distinct points than k */
-      goto done;
-    }
-  }
+  if ((rc = fit_range(x, n, d, &p, &pr, fits, err)) != FC_OK) goto done;
   if ((rc = auto_scores(x, n, d, fits, nk, p.sample, p.base.seed, s, err)) != FC_OK) goto done;
   for (int t = 0; t < nk; t++) {
     if (scores != NULL) scores[t] = s[t];

@@ -8,9 +8,9 @@ the other insights of bench.py from the rollups node.
 Usage: paired_segments.py GATEWAY DB RUNS [GATEWAY_B]
 With GATEWAY_B the second node is that build, also reading the rollups
 (a before/after of two builds on the same file and under the same load),
-instead of GATEWAY with --no-rollup-reads. GATEWAY runs with
---segments-memo 0 (every answer computed); a GATEWAY_B that keeps answers
-must be a build from before --segments-memo.
+instead of GATEWAY with --no-rollup-reads. Both run with --segments-memo 0
+(every answer computed), so GATEWAY_B must know the flag (a build from
+before it cannot be the B side).
 DB: a database bench.py filled (tenant "big"), e.g. a copy kept from its run;
 the start back-fills txn_user_daily of an older file (bench.spawn waits 120 s).
 Stdlib only."""
@@ -40,7 +40,7 @@ def main():
     assert st == 201, d
     key = json.loads(d)["key"]
     # Reads the new key at its start.
-    pb, portb = bench.spawn(gw_b, db) if gw_b else bench.spawn(gw, db, "--no-rollup-reads", *cold)
+    pb, portb = bench.spawn(gw_b, db, *cold) if gw_b else bench.spawn(gw, db, "--no-rollup-reads", *cold)
     other = "B" if gw_b else "raw"
 
     def call(port, path):  # a connection per request: the other node's turn outlasts the idle timeout

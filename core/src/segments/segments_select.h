@@ -1,0 +1,53 @@
+/* segments_select.h: the rows segments are computed from, selected by the
+ * filters and put in order (segments_select.c); shared by the segments
+ * files, not installed. */
+#ifndef FC_SEGMENTS_SELECT_H
+#define FC_SEGMENTS_SELECT_H
+
+#include "fc/segments.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FC__SEG_DAY 86400
+
+static inline int64_t fc__seg_day_of(int64_t t) {
+  return t >= 0 ? t / FC__SEG_DAY : -((-t + FC__SEG_DAY - 1) / FC__SEG_DAY);
+}
+
+/* A selected row (a transaction, or a fc_seg_day) with its strings as
+ * ranks in strcmp order, so that sorting compares integers; after the sort,
+ * rows of one key are merged into one group. */
+typedef struct grp {
+  uint32_t partner, user, type;
+  int32_t cat; /* -1: none */
+  int64_t day;
+  int scale;
+  size_t i; /* selection index of its (first) row: its strings */
+  int64_t count, purchases, spend, refund;
+} grp;
+
+typedef struct sel {
+  grp *g;
+  size_t n;
+  size_t *perm;   /* n: the groups in cmp_grp order (order_groups) */
+  size_t n_users; /* distinct (partner, user) */
+  const char **partner, **user, **type, **cat;
+  const char *currency; /* of the first selected row */
+} sel;
+
+int fc__seg_cmp_key(const grp *x, const grp *y);
+int fc__seg_same_user(const grp *a, const grp *b);
+void fc__seg_sel_free(sel *s);
+/* Selects the transactions that pass the filters, one group each. */
+int fc__seg_select_txns(const fc_transaction *tx, size_t n, const fc_segments_params *p, sel *s, fc_err *err);
+/* Selects the day rows that pass the filters (from/to on midnights), the
+ * pieces parts[0..n_parts) in order. */
+int fc__seg_select_days(const fc_seg_day *const *parts, const size_t *counts, size_t n_parts,
+                        const fc_segments_params *p, sel *s, fc_err *err);
+/* Ranks the selection's strings (types and categories become r's names;
+ * the four columns side by side through par) and orders the groups
+ * (s->perm). */
+int fc__seg_order_groups(sel *s, fc_segments_result *r, fc_parallel par);
+
+#endif /* FC_SEGMENTS_SELECT_H */
