@@ -7,8 +7,8 @@
  * each. Stopping sets `stop`: the writer commits what is left and exits.
  * Between the commit and the hand-back the writer sends the batch's
  * answers (metering.h). The checkpointer sleeps on `tick` for
- * checkpoint_ms, checkpoints when a batch committed since its last run,
- * and exits on `stop`.
+ * checkpoint_ms, checkpoints when gw_meter_checkpoint_due says so, and
+ * exits on `stop`.
  */
 #include "metering.h"
 
@@ -187,7 +187,9 @@ static void writer(void *arg) {
     for (size_t i = 0; ok && i < batch.n; i++)
       if (batch.v[i].answer) send_answer(batch.v[i].answer);
     uint64_t sent = uv_hrtime();
+    int frames = gw_usage_writer_wal_frames(m->uw);
     uv_mutex_lock(&m->lock);
+    m->stats.wal_frames = frames;
     if (ok) gw_hist_observe(&m->stats.send, (double)(sent - now) / 1e9);
     gw_hist_observe(&m->stats.commit, (double)(now - t0) / 1e9);
     gw_hist_observe(&m->stats.commit_cpu, (double)cpu / 1e9);
@@ -232,25 +234,33 @@ static void writer(void *arg) {
   free(rows);
 }
 
+int gw_meter_checkpoint_due(uint64_t batches, uint64_t last_look, uint64_t checkpointed, int wal_frames,
+                            int checkpoint_frames) {
+  if (batches == checkpointed) return 0;
+  return batches == last_look || wal_frames >= checkpoint_frames;
+}
+
 static void checkpointer(void *arg) {
   gw_meter *m = arg;
-  uint64_t seen = 0;
+  uint64_t checkpointed = 0, last_look = 0;
   uv_mutex_lock(&m->lock);
   while (!m->stop) {
     uv_cond_timedwait(&m->tick, &m->lock, m->params.checkpoint_ms * 1000000);
-    if (m->stop || m->stats.batches == seen) continue;
-    seen = m->stats.batches;
+    uint64_t batches = m->stats.batches;
+    int due = gw_meter_checkpoint_due(batches, last_look, checkpointed, (int)m->stats.wal_frames,
+                                      m->params.checkpoint_frames);
+    last_look = batches;
+    if (m->stop || !due) continue;
+    checkpointed = batches;
     uv_mutex_unlock(&m->lock);
-    int frames = 0;
     fc_err err;
     fc_err_clear(&err);
     uint64_t t0 = uv_hrtime();
-    int rc = gw_db_checkpoint(m->db, &frames, NULL, &err);
+    int rc = gw_db_checkpoint(m->db, NULL, NULL, &err);
     uint64_t dt = uv_hrtime() - t0;
     if (rc != FC_OK) fprintf(stderr, "floatcast-gateway: checkpoint: %s\n", err.msg);
     uv_mutex_lock(&m->lock);
     gw_hist_observe(&m->stats.checkpoint, (double)dt / 1e9);
-    m->stats.wal_frames = frames;
     if (rc != FC_OK) m->stats.checkpoint_failed++;
   }
   uv_mutex_unlock(&m->lock);
@@ -259,6 +269,7 @@ static void checkpointer(void *arg) {
 gw_meter_params gw_meter_defaults(void) {
   gw_meter_params p;
   p.checkpoint_ms = 100;
+  p.checkpoint_frames = 8192;
   p.backstop_pages = 20000;
   return p;
 }
@@ -280,6 +291,8 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
     free(m);
     return rc;
   }
+  /* The checkpointer reads the WAL's size from the writer's commits. */
+  if (p.checkpoint_ms > 0) gw_usage_writer_watch_wal(m->uw, p.backstop_pages);
   uv_mutex_init(&m->lock);
   uv_cond_init(&m->wake);
   uv_cond_init(&m->tick);
@@ -294,10 +307,12 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
   }
   m->running = 1;
   if (p.checkpoint_ms > 0) {
-    /* Without the thread, SQLite's own checkpoint keeps the WAL bounded. */
+    /* Without the thread, the automatic checkpoint keeps the WAL bounded. */
     if (uv_thread_create(&m->ckpt_thread, checkpointer, m) == 0) m->ckpt_running = 1;
-    else if (gw_db_set_autocheckpoint(db, 1000, NULL) == FC_OK)
+    else if (gw_db_set_autocheckpoint(db, 1000, NULL) == FC_OK) {
+      gw_usage_writer_watch_wal(m->uw, 1000);
       fprintf(stderr, "floatcast-gateway: no checkpoint thread; checkpoints run in commits\n");
+    }
   }
   *out = m;
   return FC_OK;

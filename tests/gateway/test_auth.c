@@ -381,6 +381,10 @@ TEST(metering_sends_only_committed_answers) {
   ASSERT(memcmp(got, "HTTP/1.1 200 OK\r\n\r\n{}", 21) == 0);
   ASSERT_OK(gw_db_usage_calls(db, "t", "k", 2, &calls, &err));
   ASSERT_INT_EQ(calls, 1);
+  /* The commit told the checkpointer how large the WAL is now. */
+  gw_meter_stats st;
+  gw_meter_get_stats(m, &st);
+  ASSERT(st.wal_frames > 0);
   /* Held (its owner waits for the shared quota count): committed, and
    * left for the owner to send. */
   ASSERT_OK(meter_one(&loop, m, &seen, (int64_t)time(NULL), &held));
@@ -403,6 +407,18 @@ TEST(metering_sends_only_committed_answers) {
     unlink(f); /* the WAL files may be gone already */
   }
   ASSERT_OK(rmdir(dir));
+}
+
+TEST(metering_checkpoint_due) {
+  /* Nothing committed since the last checkpoint: never. */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(7, 7, 7, 9000, 8192), 0);
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(7, 6, 7, 9000, 8192), 0);
+  /* Busy (commits since the last look) below the threshold: not yet, so
+   * the WAL is not restarted, with its header's fsync, under load. */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 8, 7, 8191, 8192), 0);
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 8, 7, 8192, 8192), 1);
+  /* Idle for a whole period with something to copy: now. */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 9, 7, 3, 8192), 1);
 }
 
 TEST(cache_generations_and_ttl) {
@@ -433,4 +449,4 @@ TEST(cache_generations_and_ttl) {
 
 TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(tenant_limits_shared),
           T(quota_pending_while_in_flight), T(metering_aggregate), T(metering_sends_only_committed_answers),
-          T(cache_generations_and_ttl))
+          T(metering_checkpoint_due), T(cache_generations_and_ttl))
