@@ -48,6 +48,7 @@ struct gw_meter {
   rec_vec queue;
   done_item *done_v;
   size_t done_n, done_cap;
+  atomic_int done_ready; /* done_n > 0, readable without the lock */
   int stop, running, ckpt_running;
   gw_meter_stats stats;
 };
@@ -119,6 +120,7 @@ static void deliver(gw_meter *m) {
   size_t n = m->done_n;
   m->done_v = NULL;
   m->done_n = m->done_cap = 0;
+  atomic_store_explicit(&m->done_ready, 0, memory_order_relaxed);
   uint64_t now = uv_hrtime();
   for (size_t i = 0; i < n; i++) gw_hist_observe(&m->stats.deliver, (double)(now - items[i].committed_ns) / 1e9);
   uv_mutex_unlock(&m->lock);
@@ -127,6 +129,12 @@ static void deliver(gw_meter *m) {
 }
 
 static void on_wakeup(gw_wakeup *w) { deliver(w->data); }
+
+int gw_meter_take_back(gw_meter *m) {
+  if (!atomic_load_explicit(&m->done_ready, memory_order_acquire)) return 0;
+  deliver(m);
+  return 1;
+}
 
 /* Sends one committed answer without blocking; what the socket did not
  * take the loop writes later. A held answer is left to the loop. */
@@ -225,6 +233,7 @@ static void writer(void *arg) {
     else m->stats.failed += batch.n;
     m->stats.batches++;
     m->stats.last_batch = batch.n;
+    atomic_store_explicit(&m->done_ready, 1, memory_order_release);
     uv_mutex_unlock(&m->lock);
     gw_wakeup_send(&m->wakeup);
     batch.n = 0;

@@ -161,6 +161,12 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
                    fc_err *err);
 /* Queues a record (copied). Loop thread only. FC_ENOMEM when it cannot. */
 int gw_meter_submit(gw_meter *m, const gw_meter_rec *rec);
+/* Loop thread: hands the records of committed batches back now (done()
+ * for each), as the writer's wake-up does a moment later; 1 when there
+ * were any. For the loop to call when it is about to act on something that
+ * such a record holds up (a connection's next request), rather than park
+ * it until the wake-up's turn. */
+int gw_meter_take_back(gw_meter *m);
 /* Commits what is queued, stops the writer thread and closes the wake-up
  * handle; done is called for every queued record first. Loop thread. */
 void gw_meter_stop(gw_meter *m);
