@@ -36,9 +36,12 @@
  * (milliseconds to tens of them on a busy one). Checkpointing on a clock
  * (every 100 ms) made that up to ten waits a second under load; the
  * checkpointer now looks every checkpoint_ms but copies the WAL only once
- * it has grown to checkpoint_frames, or when the writer has been idle for
- * a whole period (gw_meter_checkpoint_due), so a busy gateway restarts its
- * WAL once per checkpoint_frames commits' worth of pages.
+ * it has grown to checkpoint_frames, or to an eighth of that when the
+ * writer has been idle for a whole period (gw_meter_checkpoint_due), so a
+ * busy gateway restarts its WAL once per checkpoint_frames commits' worth
+ * of pages, and a gateway serving a call now and then (which restarted its
+ * WAL for almost every call: a checkpoint ran in each gap) not for
+ * thousands of them.
  */
 #ifndef GW_METERING_H
 #define GW_METERING_H
@@ -147,9 +150,9 @@ gw_meter_params gw_meter_defaults(void);
 /* The checkpointer's decision at one of its looks: 1 to checkpoint now.
  * batches counts the writer's commits so far, last_look its count at the
  * previous look and checkpointed at the last checkpoint; wal_frames is the
- * WAL's size after the writer's last commit. Nothing new: no. Idle since
- * the last look: yes (the restart's fsync then holds no one). Otherwise
- * only once the WAL has reached checkpoint_frames. */
+ * WAL's size after the writer's last commit. Nothing new: no. Yes once the
+ * WAL has reached checkpoint_frames, or an eighth of that when the writer
+ * has been idle since the last look. */
 int gw_meter_checkpoint_due(uint64_t batches, uint64_t last_look, uint64_t checkpointed, int wal_frames,
                             int checkpoint_frames);
 

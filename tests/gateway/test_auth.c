@@ -439,8 +439,13 @@ TEST(metering_checkpoint_due) {
    * the WAL is not restarted, with its header's fsync, under load. */
   ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 8, 7, 8191, 8192), 0);
   ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 8, 7, 8192, 8192), 1);
-  /* Idle for a whole period with something to copy: now. */
-  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 9, 7, 3, 8192), 1);
+  /* Idle for a whole period with an eighth of that to copy: now; with
+   * less, not (each call of a sparse client would restart the WAL). */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 9, 7, 1024, 8192), 1);
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 9, 7, 1023, 8192), 0);
+  /* A threshold of one page: every look that finds a commit, as a
+   * checkpoint on a clock would. */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 8, 7, 1, 1), 1);
 }
 
 TEST(cache_generations_and_ttl) {

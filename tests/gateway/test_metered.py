@@ -203,8 +203,9 @@ def db_count(sql, args=()):
 def setUpModule():
     G["tmp"] = tempfile.mkdtemp(prefix="fc-gw-metered-")
     G["db"] = os.path.join(G["tmp"], "gw.db")
+    # Checkpoints from one WAL page on, as on a clock: the stage test waits for one.
     G["proc"], G["port"], G["demo"] = spawn(G["db"], ["--anon-rate", "100000", "--anon-burst",
-                                                       "100000"], seed=True)
+                                                       "100000", "--checkpoint-pages", "1"], seed=True)
     # One token per 1000 s: however slow the machine, none comes back while
     # a test counts its 200s and 429s.
     make_tier("tiny", 0.001, 5)
@@ -1229,13 +1230,53 @@ class GracefulShutdown(unittest.TestCase):
         self.assertTrue(any(x.get("caller") == "admin" for x in lines))
 
 
+class Checkpoints(unittest.TestCase):
+    def test_sparse_calls_do_not_checkpoint_after_each(self):
+        """A complete checkpoint makes the next usage commit start the WAL over
+        and fsync its new header, which holds that call. A gateway serving a
+        call now and then checkpointed in every gap (on a 100 ms clock), so
+        almost every call paid that fsync; now a small WAL waits. A gateway
+        told to copy from one page on does checkpoint, and shows when the
+        checkpointer has had its looks."""
+        gws = {}
+        try:
+            for name, extra in (("default", []), ("witness", ["--checkpoint-pages", "1"])):
+                db = os.path.join(G["tmp"], "ckpt-%s.db" % name)
+                proc, port, _ = spawn(db, extra)
+                gws[name] = (proc, port)
+                self.assertEqual(call("PUT", "/v1/admin/tiers/ck", ADMIN, {
+                    "rate_per_second": 1000, "burst": 1000, "monthly_quota": 0,
+                    "max_horizon_hours": 24, "max_history_days": 30, "granularities": ["day"]},
+                    port=port)[0].status, 200)
+                self.assertEqual(call("POST", "/v1/admin/tenants", ADMIN, {"id": "ck", "name": "ck"},
+                                      port=port)[0].status, 201)
+                r, doc = call("POST", "/v1/admin/keys", ADMIN, {"tenant_id": "ck", "tier": "ck"},
+                              port=port)
+                self.assertEqual(r.status, 201, doc)
+                gws[name] += (doc["key"],)
+            for _ in range(5):
+                for proc, port, key in gws.values():
+                    self.assertEqual(call("GET", "/v1/usage", key, port=port)[0].status, 200)
+                _, wport, _ = gws["witness"]
+                seen = scrape(wport).get("floatcast_wal_checkpoint_seconds_count", 0)
+                wait_for("the witness's checkpoint after a call",
+                         lambda: scrape(wport).get("floatcast_wal_checkpoint_seconds_count", 0) > seen)
+            m = scrape(gws["default"][1])
+            self.assertGreaterEqual(m["floatcast_metering_commit_seconds_count"], 5)
+            self.assertLess(m["floatcast_wal_frames"], 1024)  # an idle writer's WAL is copied from 1024
+            self.assertEqual(m.get("floatcast_wal_checkpoint_seconds_count", 0), 0)
+        finally:
+            for g in gws.values():
+                self.assertEqual(stop(g[0]), 0)
+
+
 class Config(unittest.TestCase):
     def test_config_file_and_flags(self):
         db = os.path.join(G["tmp"], "config.db")
         cfg = os.path.join(G["tmp"], "gw.json")
         with open(cfg, "w") as f:
             json.dump({"admin_key": "config-admin-key", "anon_rate": 0.1, "anon_burst": 2,
-                       "checkpoint_ms": 50, "cache_ttl_seconds": 60,
+                       "checkpoint_ms": 50, "checkpoint_pages": 64, "cache_ttl_seconds": 60,
                        "tiers": {"cfgtier": {"rate_per_second": 3, "burst": 4,
                                              "monthly_quota": 9, "max_horizon_hours": 24,
                                              "max_history_days": 10,
@@ -1266,7 +1307,7 @@ class Config(unittest.TestCase):
         finally:
             self.assertEqual(stop(proc), 0)
         for bad in ({"listen": 5}, {"tiers": {"x": {"burst": 1}}}, {"colour": "red"},
-                    {"checkpoint_ms": -1}):
+                    {"checkpoint_ms": -1}, {"checkpoint_pages": 0}, {"checkpoint_pages": 16385}):
             with open(cfg, "w") as f:
                 json.dump(bad, f)
             out = subprocess.run([ARGS.gateway, "--config", cfg, "--db", gwdb.arg(db), "--listen",
