@@ -1019,6 +1019,46 @@ def limit_headers(r):
     return parts
 
 
+class ReadWhileMetered(unittest.TestCase):
+    def test_requests_arriving_while_the_last_is_metered_are_all_answered_in_order(self):
+        """A request that arrives while its connection's previous call is out
+        for metering (its record not yet back, or back but not yet taken by
+        the loop) is read at once and served when the record comes back:
+        each pair here goes as two writes, the second straight after the
+        first, before any answer is read. Every answer must come, in order
+        (X-Request-Id), and every call be metered once."""
+        key = make_key(new_tenant("read-while-metered"), "wide")
+        s = socket.create_connection(("127.0.0.1", G["port"]), timeout=60)
+        f = s.makefile("rb")
+
+        def req(rid):
+            return ("GET /v1/usage HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+                    "X-Request-Id: %s\r\n\r\n" % (key["key"], rid)).encode()
+
+        def answer():
+            status = int(f.readline().split()[1])
+            headers = {}
+            while True:
+                h = f.readline()
+                if h in (b"\r\n", b""):
+                    break
+                k, v = h.decode().split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+            f.read(int(headers.get("content-length", "0")))
+            return status, headers.get("x-request-id")
+        try:
+            got = []
+            for i in range(40):
+                s.sendall(req("rwm-%d-a" % i))
+                s.sendall(req("rwm-%d-b" % i))
+                got += [answer(), answer()]
+        finally:
+            f.close()
+            s.close()
+        self.assertEqual(got, [(200, "rwm-%d-%s" % (i, x)) for i in range(40) for x in "ab"])
+        wait_for("80 calls metered", lambda: usage_by_class(key["id"]).get(2, 0) == 80)
+
+
 class HeldAnswers(unittest.TestCase):
     def test_clients_resetting_while_held_never_get_or_cause_a_wrong_answer(self):
         """The metering writer sends a committed answer on its connection's
