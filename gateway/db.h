@@ -110,6 +110,14 @@ int gw_db_usage_add(gw_db *db, const gw_usage_row *rows, size_t n, fc_err *err);
 typedef struct gw_usage_writer gw_usage_writer;
 int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err);
 int gw_usage_writer_add(gw_usage_writer *w, const gw_usage_row *rows, size_t n, fc_err *err);
+/* SQLite: from now on the writer's commits note the WAL's size (read by
+ * gw_usage_writer_wal_frames on the writer's thread, after an add) and
+ * checkpoint inside the COMMIT only once it reaches backstop_pages, as
+ * PRAGMA wal_autocheckpoint would. Nothing on PostgreSQL. The first call
+ * comes before any add; later ones (any thread) only move the threshold. */
+void gw_usage_writer_watch_wal(gw_usage_writer *w, int backstop_pages);
+/* WAL frames after the writer's last commit; 0 until one, or unwatched. */
+int gw_usage_writer_wal_frames(const gw_usage_writer *w);
 /* Gives the connection back to the pool; NULL is accepted. */
 void gw_usage_writer_close(gw_usage_writer *w);
 typedef void (*gw_usage_tenant_fn)(const char *tenant, int64_t calls, void *arg);

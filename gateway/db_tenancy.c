@@ -1,5 +1,6 @@
 /* db_tenancy.c: tiers, tenants, API keys, usage and partner transactions
  * in SQLite. Every write is one transaction; reads take one snapshot. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,9 @@ struct gw_usage_writer {
   gw_db *db;
   sqlite3 *c;
   sqlite3_stmt *begin, *commit, *rollback, *upsert;
+  int watched;         /* the WAL hook below replaces SQLite's automatic checkpoint */
+  atomic_int backstop; /* its threshold (pages) */
+  int wal_frames;      /* the WAL's size after the last commit */
 };
 
 void gw_usage_writer_close(gw_usage_writer *w) {
@@ -409,9 +413,34 @@ void gw_usage_writer_close(gw_usage_writer *w) {
   sqlite3_finalize(w->commit);
   sqlite3_finalize(w->rollback);
   sqlite3_finalize(w->upsert);
+  if (w->c && w->watched) {
+    /* Back to the pool as the pool's connections are: SQLite's own hook. */
+    sqlite3_wal_hook(w->c, NULL, NULL);
+    sqlite3_wal_autocheckpoint(w->c, atomic_load(&w->backstop));
+  }
   if (w->c) gw__release(w->db, w->c);
   free(w);
 }
+
+/* Runs inside each COMMIT of the writer's connection, as SQLite's automatic
+ * checkpoint does (which this hook replaces: a connection has one). */
+static int on_wal_commit(void *arg, sqlite3 *c, const char *db_name, int frames) {
+  gw_usage_writer *w = arg;
+  w->wal_frames = frames;
+  int backstop = atomic_load_explicit(&w->backstop, memory_order_relaxed);
+  if (backstop > 0 && frames >= backstop) sqlite3_wal_checkpoint(c, db_name);
+  return SQLITE_OK;
+}
+
+void gw_usage_writer_watch_wal(gw_usage_writer *w, int backstop_pages) {
+  if (!w->c) return;
+  atomic_store(&w->backstop, backstop_pages);
+  if (w->watched) return; /* the hook is in place: only the threshold moves */
+  w->watched = 1;
+  sqlite3_wal_hook(w->c, on_wal_commit, w);
+}
+
+int gw_usage_writer_wal_frames(const gw_usage_writer *w) { return w->wal_frames; }
 
 int gw_usage_writer_open(gw_db *db, gw_usage_writer **out, fc_err *err) {
   static const char upsert[] = "INSERT INTO usage VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"

@@ -6,7 +6,7 @@
  *                     [--request-timeout MS] [--max-connections N]
  *                     [--header-timeout MS] [--max-connections-per-address N]
  *                     [--anon-rate R] [--anon-burst B] [--cache-ttl S]
- *                     [--sync normal|full] [--checkpoint-ms MS]
+ *                     [--sync normal|full] [--checkpoint-ms MS] [--checkpoint-pages N]
  *                     [--webhook-allow CIDR,...] [--alert-period-ms MS]
  *                     [--webhook-lease-ms MS] [--webhook-ca FILE]
  *   floatcast-gateway usage export --db PATH --from T --to T [--tenant ID]
@@ -14,7 +14,7 @@
  *
  * The config file is a JSON object with the same settings (listen, db,
  * web, admin_key, anon_rate, anon_burst, cache_ttl_seconds, sync,
- * checkpoint_ms) and
+ * checkpoint_ms, checkpoint_pages) and
  * "tiers": {name: {tier fields as PUT /v1/admin/tiers}}; flags override
  * it. The admin key comes from FLOATCAST_ADMIN_KEY, else the config.
  * The usage export lives in this binary rather than in the `floatcast`
@@ -67,6 +67,9 @@
 
 #include "fc/time.h"
 
+/* Below the automatic checkpoint's backstop (gw_meter_defaults). */
+#define CHECKPOINT_PAGES_MAX 16384
+
 typedef struct options {
   char host[64];
   int port;
@@ -83,6 +86,7 @@ typedef struct options {
   long session_ttl_s; /* lifetime of a browser session (sessions.h) */
   int sync_full;
   long checkpoint_ms;
+  long checkpoint_pages; /* WAL size at which a busy writer's WAL is copied back */
   const char *admin_key;
   const char *redis_url; /* limits shared by several nodes (shared.h) */
   int fallback_local;
@@ -127,8 +131,10 @@ static void usage(FILE *f) {
              "  --cache-ttl S       seconds an insight answer is cached (300)\n"
              "  --session-ttl S     seconds a browser session lives (1800)\n"
              "  --sync normal|full  usage commits survive a crash (normal) or power loss (full)\n"
-             "  --checkpoint-ms MS  WAL checkpoint period on its own thread (100); 0: SQLite\n"
-             "                      checkpoints inside the usage commits instead\n"
+             "  --checkpoint-ms MS  how often the WAL checkpoint thread looks at the WAL (100);\n"
+             "                      0: SQLite checkpoints inside the usage commits instead\n"
+             "  --checkpoint-pages N  WAL pages at which it copies the WAL back (8192; an\n"
+             "                      idle writer's from an eighth of that)\n"
              "  --compute-queue N   thread-pool calls that may wait for a thread (256); more:\n"
              "                      503 overloaded\n"
              "  --queue-timeout MS  longest wait for a thread; then 503 overloaded (5000)\n"
@@ -214,6 +220,9 @@ static int load_config(const char *path, options *o) {
     else if (!strcmp(k, "sync")) ok = json_is_string(v) && (o->sync_full = !strcmp(json_string_value(v), "full"), 1);
     else if (!strcmp(k, "checkpoint_ms"))
       ok = json_is_integer(v) && (o->checkpoint_ms = (long)json_integer_value(v)) >= 0 && o->checkpoint_ms <= 3600000;
+    else if (!strcmp(k, "checkpoint_pages"))
+      ok = json_is_integer(v) && (o->checkpoint_pages = (long)json_integer_value(v)) >= 1 &&
+           o->checkpoint_pages <= CHECKPOINT_PAGES_MAX;
     else if (!strcmp(k, "tiers")) ok = json_is_object(v);
     else ok = 0;
     if (!ok) {
@@ -250,6 +259,7 @@ static int parse_args(int argc, char **argv, options *o) {
   o->segments_memo = 8;
   o->session_ttl_s = GW_SESSION_TTL_DEFAULT;
   o->checkpoint_ms = 100;
+  o->checkpoint_pages = gw_meter_defaults().checkpoint_frames;
   o->compute_queue = 256;
   o->queue_ms = 5000;
   o->alert_period_ms = 3600000;
@@ -282,6 +292,13 @@ static int parse_args(int argc, char **argv, options *o) {
     } else if ((v = flag_value(argc, argv, &i, "--checkpoint-ms"))) {
       if (strcmp(v, "0") != 0 && parse_ms("--checkpoint-ms", v, &o->checkpoint_ms) != 0) return 2;
       if (strcmp(v, "0") == 0) o->checkpoint_ms = 0;
+    } else if ((v = flag_value(argc, argv, &i, "--checkpoint-pages"))) {
+      if (parse_ms("--checkpoint-pages", v, &o->checkpoint_pages) != 0) return 2;
+      if (o->checkpoint_pages > CHECKPOINT_PAGES_MAX) {
+        fprintf(stderr, "floatcast-gateway: --checkpoint-pages: at most %d (the in-commit backstop is above)\n",
+                CHECKPOINT_PAGES_MAX);
+        return 2;
+      }
     } else if ((v = flag_value(argc, argv, &i, "--compute-queue"))) {
       if (strcmp(v, "0") == 0) o->compute_queue = 0;
       else if (parse_ms("--compute-queue", v, &o->compute_queue) != 0) return 2;
@@ -612,6 +629,7 @@ static int serve(const options *o, gw_app *app, const char *demo_key) {
   }
   gw_meter_params mp = gw_meter_defaults();
   mp.checkpoint_ms = (uint64_t)o->checkpoint_ms;
+  mp.checkpoint_frames = (int)o->checkpoint_pages;
   if (gw_meter_start(&loop, app->db, mp, gw_server_metered, NULL, &rt.meter, &err) != FC_OK) {
     fprintf(stderr, "floatcast-gateway: %s\n", err.msg);
     gw_registry_stop(rt.registry);

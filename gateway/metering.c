@@ -7,8 +7,8 @@
  * each. Stopping sets `stop`: the writer commits what is left and exits.
  * Between the commit and the hand-back the writer sends the batch's
  * answers (metering.h). The checkpointer sleeps on `tick` for
- * checkpoint_ms, checkpoints when a batch committed since its last run,
- * and exits on `stop`.
+ * checkpoint_ms, checkpoints when gw_meter_checkpoint_due says so, and
+ * exits on `stop`.
  */
 #include "metering.h"
 
@@ -48,6 +48,7 @@ struct gw_meter {
   rec_vec queue;
   done_item *done_v;
   size_t done_n, done_cap;
+  atomic_int done_ready; /* done_n > 0, readable without the lock */
   int stop, running, ckpt_running;
   gw_meter_stats stats;
 };
@@ -119,6 +120,7 @@ static void deliver(gw_meter *m) {
   size_t n = m->done_n;
   m->done_v = NULL;
   m->done_n = m->done_cap = 0;
+  atomic_store_explicit(&m->done_ready, 0, memory_order_relaxed);
   uint64_t now = uv_hrtime();
   for (size_t i = 0; i < n; i++) gw_hist_observe(&m->stats.deliver, (double)(now - items[i].committed_ns) / 1e9);
   uv_mutex_unlock(&m->lock);
@@ -127,6 +129,12 @@ static void deliver(gw_meter *m) {
 }
 
 static void on_wakeup(gw_wakeup *w) { deliver(w->data); }
+
+int gw_meter_take_back(gw_meter *m) {
+  if (!atomic_load_explicit(&m->done_ready, memory_order_acquire)) return 0;
+  deliver(m);
+  return 1;
+}
 
 /* Sends one committed answer without blocking; what the socket did not
  * take the loop writes later. A held answer is left to the loop. */
@@ -187,7 +195,9 @@ static void writer(void *arg) {
     for (size_t i = 0; ok && i < batch.n; i++)
       if (batch.v[i].answer) send_answer(batch.v[i].answer);
     uint64_t sent = uv_hrtime();
+    int frames = gw_usage_writer_wal_frames(m->uw);
     uv_mutex_lock(&m->lock);
+    m->stats.wal_frames = frames;
     if (ok) gw_hist_observe(&m->stats.send, (double)(sent - now) / 1e9);
     gw_hist_observe(&m->stats.commit, (double)(now - t0) / 1e9);
     gw_hist_observe(&m->stats.commit_cpu, (double)cpu / 1e9);
@@ -223,6 +233,7 @@ static void writer(void *arg) {
     else m->stats.failed += batch.n;
     m->stats.batches++;
     m->stats.last_batch = batch.n;
+    atomic_store_explicit(&m->done_ready, 1, memory_order_release);
     uv_mutex_unlock(&m->lock);
     gw_wakeup_send(&m->wakeup);
     batch.n = 0;
@@ -232,25 +243,36 @@ static void writer(void *arg) {
   free(rows);
 }
 
+int gw_meter_checkpoint_due(uint64_t batches, uint64_t last_look, uint64_t checkpointed, int wal_frames,
+                            int checkpoint_frames) {
+  if (batches == checkpointed) return 0;
+  if (wal_frames >= checkpoint_frames) return 1;
+  /* Idle: a WAL of some size is copied back now, while its restart holds
+   * no one; a small one waits, or sparse calls would each pay the fsync. */
+  return batches == last_look && wal_frames >= checkpoint_frames / 8;
+}
+
 static void checkpointer(void *arg) {
   gw_meter *m = arg;
-  uint64_t seen = 0;
+  uint64_t checkpointed = 0, last_look = 0;
   uv_mutex_lock(&m->lock);
   while (!m->stop) {
     uv_cond_timedwait(&m->tick, &m->lock, m->params.checkpoint_ms * 1000000);
-    if (m->stop || m->stats.batches == seen) continue;
-    seen = m->stats.batches;
+    uint64_t batches = m->stats.batches;
+    int due = gw_meter_checkpoint_due(batches, last_look, checkpointed, (int)m->stats.wal_frames,
+                                      m->params.checkpoint_frames);
+    last_look = batches;
+    if (m->stop || !due) continue;
+    checkpointed = batches;
     uv_mutex_unlock(&m->lock);
-    int frames = 0;
     fc_err err;
     fc_err_clear(&err);
     uint64_t t0 = uv_hrtime();
-    int rc = gw_db_checkpoint(m->db, &frames, NULL, &err);
+    int rc = gw_db_checkpoint(m->db, NULL, NULL, &err);
     uint64_t dt = uv_hrtime() - t0;
     if (rc != FC_OK) fprintf(stderr, "floatcast-gateway: checkpoint: %s\n", err.msg);
     uv_mutex_lock(&m->lock);
     gw_hist_observe(&m->stats.checkpoint, (double)dt / 1e9);
-    m->stats.wal_frames = frames;
     if (rc != FC_OK) m->stats.checkpoint_failed++;
   }
   uv_mutex_unlock(&m->lock);
@@ -259,6 +281,7 @@ static void checkpointer(void *arg) {
 gw_meter_params gw_meter_defaults(void) {
   gw_meter_params p;
   p.checkpoint_ms = 100;
+  p.checkpoint_frames = 8192;
   p.backstop_pages = 20000;
   return p;
 }
@@ -280,6 +303,8 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
     free(m);
     return rc;
   }
+  /* The checkpointer reads the WAL's size from the writer's commits. */
+  if (p.checkpoint_ms > 0) gw_usage_writer_watch_wal(m->uw, p.backstop_pages);
   uv_mutex_init(&m->lock);
   uv_cond_init(&m->wake);
   uv_cond_init(&m->tick);
@@ -294,10 +319,12 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
   }
   m->running = 1;
   if (p.checkpoint_ms > 0) {
-    /* Without the thread, SQLite's own checkpoint keeps the WAL bounded. */
+    /* Without the thread, the automatic checkpoint keeps the WAL bounded. */
     if (uv_thread_create(&m->ckpt_thread, checkpointer, m) == 0) m->ckpt_running = 1;
-    else if (gw_db_set_autocheckpoint(db, 1000, NULL) == FC_OK)
+    else if (gw_db_set_autocheckpoint(db, 1000, NULL) == FC_OK) {
+      gw_usage_writer_watch_wal(m->uw, 1000);
       fprintf(stderr, "floatcast-gateway: no checkpoint thread; checkpoints run in commits\n");
+    }
   }
   *out = m;
   return FC_OK;

@@ -25,9 +25,23 @@
  * fsyncs) do not run inside those commits: SQLite's automatic checkpoint
  * would run on the writer thread in the COMMIT that crosses its threshold
  * and hold every answer of that batch for the checkpoint's fsyncs. A
- * second thread runs a PASSIVE checkpoint every checkpoint_ms instead
- * (which never blocks the writer), and the automatic checkpoint is only a
- * backstop far above what the checkpointer lets the WAL reach.
+ * second thread runs PASSIVE checkpoints instead (which never block the
+ * writer), and the automatic checkpoint is only a backstop far above what
+ * the checkpointer lets the WAL reach.
+ *
+ * A complete checkpoint still costs the writer one fsync: the next commit
+ * starts the WAL over and SQLite syncs the new WAL header before writing
+ * the first frame behind it (synchronous=NORMAL included), so every answer
+ * of that batch, and every call arriving meanwhile, waits for the disk
+ * (milliseconds to tens of them on a busy one). Checkpointing on a clock
+ * (every 100 ms) made that up to ten waits a second under load; the
+ * checkpointer now looks every checkpoint_ms but copies the WAL only once
+ * it has grown to checkpoint_frames, or to an eighth of that when the
+ * writer has been idle for a whole period (gw_meter_checkpoint_due), so a
+ * busy gateway restarts its WAL once per checkpoint_frames commits' worth
+ * of pages, and a gateway serving a call now and then (which restarted its
+ * WAL for almost every call: a checkpoint ran in each gap) not for
+ * thousands of them.
  */
 #ifndef GW_METERING_H
 #define GW_METERING_H
@@ -115,19 +129,32 @@ typedef struct gw_meter_stats {
   uint64_t batch_size[GW_BATCH_BUCKETS]; /* batches of at most 2^i records */
   gw_hist checkpoint;                    /* background checkpoints */
   uint64_t checkpoint_failed;
-  int64_t wal_frames; /* WAL size seen by the last checkpoint */
+  int64_t wal_frames; /* WAL size after the writer's last commit (SQLite) */
 } gw_meter_stats;
 
 typedef struct gw_meter_params {
-  /* Period of the background PASSIVE checkpoint; 0: none, SQLite
-   * checkpoints inside commits every 1000 WAL pages (its default). */
+  /* How often the background checkpointer looks at the WAL; 0: no
+   * checkpointer, SQLite checkpoints inside commits every 1000 WAL pages
+   * (its default). */
   uint64_t checkpoint_ms;
+  /* The WAL size (pages) at which a busy writer's WAL is copied back. */
+  int checkpoint_frames;
   /* The automatic checkpoint's threshold while the background one runs. */
   int backstop_pages;
 } gw_meter_params;
 
-/* checkpoint_ms 100, backstop_pages 20000 (about 80 MB of WAL). */
+/* checkpoint_ms 100, checkpoint_frames 8192 (32 MB of WAL at 4 KiB pages),
+ * backstop_pages 20000 (about 80 MB). */
 gw_meter_params gw_meter_defaults(void);
+
+/* The checkpointer's decision at one of its looks: 1 to checkpoint now.
+ * batches counts the writer's commits so far, last_look its count at the
+ * previous look and checkpointed at the last checkpoint; wal_frames is the
+ * WAL's size after the writer's last commit. Nothing new: no. Yes once the
+ * WAL has reached checkpoint_frames, or an eighth of that when the writer
+ * has been idle since the last look. */
+int gw_meter_checkpoint_due(uint64_t batches, uint64_t last_look, uint64_t checkpointed, int wal_frames,
+                            int checkpoint_frames);
 
 /* Opens the writer's connection and starts the threads. When the writer
  * thread cannot start, returns FC_ENOMEM with *out set: run the loop (it
@@ -137,6 +164,12 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
                    fc_err *err);
 /* Queues a record (copied). Loop thread only. FC_ENOMEM when it cannot. */
 int gw_meter_submit(gw_meter *m, const gw_meter_rec *rec);
+/* Loop thread: hands the records of committed batches back now (done()
+ * for each), as the writer's wake-up does a moment later; 1 when there
+ * were any. For the loop to call when it is about to act on something that
+ * such a record holds up (a connection's next request), rather than park
+ * it until the wake-up's turn. */
+int gw_meter_take_back(gw_meter *m);
 /* Commits what is queued, stops the writer thread and closes the wake-up
  * handle; done is called for every queued record first. Loop thread. */
 void gw_meter_stop(gw_meter *m);

@@ -154,7 +154,7 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
   fc_buf_printf(out,
                 "# TYPE floatcast_wal_checkpoint_failures_total counter\n"
                 "floatcast_wal_checkpoint_failures_total %llu\n"
-                "# HELP floatcast_wal_frames WAL frames seen by the last background checkpoint.\n"
+                "# HELP floatcast_wal_frames WAL frames after the metering writer's last commit.\n"
                 "# TYPE floatcast_wal_frames gauge\n"
                 "floatcast_wal_frames %lld\n",
                 (unsigned long long)meter->checkpoint_failed, (long long)meter->wal_frames);

@@ -366,6 +366,27 @@ static void reads_off(gw_conn *c) {
   c->reading = 0;
 }
 
+/* The next request came while the last one's usage record was out: most
+ * likely because the metering writer has sent that answer and the client
+ * went on, before the writer's wake-up reached the loop. Takes committed
+ * records back now, so the request is served in this turn of the loop
+ * (release -> after_write -> process_input reads the bytes just added)
+ * instead of reads being stopped until the wake-up and started again: two
+ * epoll_ctl and a turn of the loop per answer at saturation. A record not
+ * yet handed back keeps reads on for the same reason. */
+static void read_past_metering(gw_conn *c, size_t n) {
+  gw_meter *m = c->srv->app->meter;
+  unsigned answered = c->answered;
+  c->buf_len += n;
+  if (m) gw_meter_take_back(m);
+  if (c->answered != answered || c->closing) return;
+  /* Still out (the writer has not handed it back yet: a moment): reads
+   * stay on, more bytes wait in the buffer (a full one stops reads, as
+   * UV_ENOBUFS does). Written by the loop, or the connection's last
+   * answer: the rest waits in the kernel, as for any busy connection. */
+  if (c->state != READING && c->state != LINGER && c->state != METERING) reads_off(c);
+}
+
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   gw_conn *c = st->data;
   (void)b;
@@ -378,6 +399,10 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   }
   if (n < 0 && n != UV_ENOBUFS) {
     close_conn(c); /* EOF or error; a half-sent request is dropped */
+    return;
+  }
+  if (n > 0 && c->state == METERING) {
+    read_past_metering(c, (size_t)n);
     return;
   }
   if (n == UV_ENOBUFS || (n > 0 && busy)) reads_off(c); /* the rest waits in the kernel */

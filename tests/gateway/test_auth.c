@@ -3,6 +3,7 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -392,6 +393,10 @@ TEST(metering_sends_only_committed_answers) {
   ASSERT(memcmp(got, "HTTP/1.1 200 OK\r\n\r\n{}", 21) == 0);
   ASSERT_OK(gw_db_usage_calls(db, "t", "k", 2, &calls, &err));
   ASSERT_INT_EQ(calls, 1);
+  /* The commit told the checkpointer how large the WAL is now. */
+  gw_meter_stats st;
+  gw_meter_get_stats(m, &st);
+  ASSERT(st.wal_frames > 0);
   /* Held (its owner waits for the shared quota count): committed, and
    * left for the owner to send. */
   ASSERT_OK(meter_one(&loop, m, &seen, (int64_t)time(NULL), &held));
@@ -401,6 +406,27 @@ TEST(metering_sends_only_committed_answers) {
   ASSERT(errno == EAGAIN || errno == EWOULDBLOCK);
   ASSERT_OK(gw_db_usage_calls(db, "t", "k", 2, &calls, &err));
   ASSERT_INT_EQ(calls, 2);
+  /* Taken back without the loop's turn: the client has its answer (the
+   * writer sent it after the commit), so the record is ready for the loop
+   * to take when the client's next request comes. */
+  gw_meter_answer again = good;
+  again.sent = 0;
+  gw_meter_rec r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.tenant, sizeof r.tenant, "t");
+  snprintf(r.key_id, sizeof r.key_id, "k");
+  snprintf(r.endpoint, sizeof r.endpoint, "projection");
+  r.status_class = 2;
+  r.at = (int64_t)time(NULL);
+  r.owner = r.answer = &again;
+  ASSERT_INT_EQ(gw_meter_take_back(m), 0); /* nothing out */
+  ASSERT_OK(gw_meter_submit(m, &r));
+  struct pollfd pfd = {sv[1][1], POLLIN, 0};
+  ASSERT_INT_EQ(poll(&pfd, 1, 60000), 1); /* generous: a busy machine */
+  ASSERT_INT_EQ(recv(sv[1][1], got, sizeof got, 0), 21);
+  for (int tries = 0; tries < 6000 && !gw_meter_take_back(m); tries++) uv_sleep(10);
+  ASSERT_INT_EQ(seen.calls, 4);
+  ASSERT_INT_EQ(gw_meter_take_back(m), 0); /* handed back once */
   gw_meter_stop(m);
   uv_run(&loop, UV_RUN_DEFAULT); /* closes the meter's async handle */
   gw_meter_destroy(m);
@@ -414,6 +440,23 @@ TEST(metering_sends_only_committed_answers) {
     unlink(f); /* the WAL files may be gone already */
   }
   ASSERT_OK(rmdir(dir));
+}
+
+TEST(metering_checkpoint_due) {
+  /* Nothing committed since the last checkpoint: never. */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(7, 7, 7, 9000, 8192), 0);
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(7, 6, 7, 9000, 8192), 0);
+  /* Busy (commits since the last look) below the threshold: not yet, so
+   * the WAL is not restarted, with its header's fsync, under load. */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 8, 7, 8191, 8192), 0);
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 8, 7, 8192, 8192), 1);
+  /* Idle for a whole period with an eighth of that to copy: now; with
+   * less, not (each call of a sparse client would restart the WAL). */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 9, 7, 1024, 8192), 1);
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 9, 7, 1023, 8192), 0);
+  /* A threshold of one page: every look that finds a commit, as a
+   * checkpoint on a clock would. */
+  ASSERT_INT_EQ(gw_meter_checkpoint_due(9, 8, 7, 1, 1), 1);
 }
 
 TEST(cache_generations_and_ttl) {
@@ -444,4 +487,4 @@ TEST(cache_generations_and_ttl) {
 
 TEST_LIST(T(sha256_vectors), T(ct_equal), T(keys), T(admission), T(tenant_limits_shared),
           T(quota_pending_while_in_flight), T(metering_aggregate), T(metering_sends_only_committed_answers),
-          T(cache_generations_and_ttl))
+          T(metering_checkpoint_due), T(cache_generations_and_ttl))

@@ -203,8 +203,9 @@ def db_count(sql, args=()):
 def setUpModule():
     G["tmp"] = tempfile.mkdtemp(prefix="fc-gw-metered-")
     G["db"] = os.path.join(G["tmp"], "gw.db")
+    # Checkpoints from one WAL page on, as on a clock: the stage test waits for one.
     G["proc"], G["port"], G["demo"] = spawn(G["db"], ["--anon-rate", "100000", "--anon-burst",
-                                                       "100000"], seed=True)
+                                                       "100000", "--checkpoint-pages", "1"], seed=True)
     # One token per 1000 s: however slow the machine, none comes back while
     # a test counts its 200s and 429s.
     make_tier("tiny", 0.001, 5)
@@ -1018,6 +1019,46 @@ def limit_headers(r):
     return parts
 
 
+class ReadWhileMetered(unittest.TestCase):
+    def test_requests_arriving_while_the_last_is_metered_are_all_answered_in_order(self):
+        """A request that arrives while its connection's previous call is out
+        for metering (its record not yet back, or back but not yet taken by
+        the loop) is read at once and served when the record comes back:
+        each pair here goes as two writes, the second straight after the
+        first, before any answer is read. Every answer must come, in order
+        (X-Request-Id), and every call be metered once."""
+        key = make_key(new_tenant("read-while-metered"), "wide")
+        s = socket.create_connection(("127.0.0.1", G["port"]), timeout=60)
+        f = s.makefile("rb")
+
+        def req(rid):
+            return ("GET /v1/usage HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+                    "X-Request-Id: %s\r\n\r\n" % (key["key"], rid)).encode()
+
+        def answer():
+            status = int(f.readline().split()[1])
+            headers = {}
+            while True:
+                h = f.readline()
+                if h in (b"\r\n", b""):
+                    break
+                k, v = h.decode().split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+            f.read(int(headers.get("content-length", "0")))
+            return status, headers.get("x-request-id")
+        try:
+            got = []
+            for i in range(40):
+                s.sendall(req("rwm-%d-a" % i))
+                s.sendall(req("rwm-%d-b" % i))
+                got += [answer(), answer()]
+        finally:
+            f.close()
+            s.close()
+        self.assertEqual(got, [(200, "rwm-%d-%s" % (i, x)) for i in range(40) for x in "ab"])
+        wait_for("80 calls metered", lambda: usage_by_class(key["id"]).get(2, 0) == 80)
+
+
 class HeldAnswers(unittest.TestCase):
     def test_clients_resetting_while_held_never_get_or_cause_a_wrong_answer(self):
         """The metering writer sends a committed answer on its connection's
@@ -1229,13 +1270,53 @@ class GracefulShutdown(unittest.TestCase):
         self.assertTrue(any(x.get("caller") == "admin" for x in lines))
 
 
+class Checkpoints(unittest.TestCase):
+    def test_sparse_calls_do_not_checkpoint_after_each(self):
+        """A complete checkpoint makes the next usage commit start the WAL over
+        and fsync its new header, which holds that call. A gateway serving a
+        call now and then checkpointed in every gap (on a 100 ms clock), so
+        almost every call paid that fsync; now a small WAL waits. A gateway
+        told to copy from one page on does checkpoint, and shows when the
+        checkpointer has had its looks."""
+        gws = {}
+        try:
+            for name, extra in (("default", []), ("witness", ["--checkpoint-pages", "1"])):
+                db = os.path.join(G["tmp"], "ckpt-%s.db" % name)
+                proc, port, _ = spawn(db, extra)
+                gws[name] = (proc, port)
+                self.assertEqual(call("PUT", "/v1/admin/tiers/ck", ADMIN, {
+                    "rate_per_second": 1000, "burst": 1000, "monthly_quota": 0,
+                    "max_horizon_hours": 24, "max_history_days": 30, "granularities": ["day"]},
+                    port=port)[0].status, 200)
+                self.assertEqual(call("POST", "/v1/admin/tenants", ADMIN, {"id": "ck", "name": "ck"},
+                                      port=port)[0].status, 201)
+                r, doc = call("POST", "/v1/admin/keys", ADMIN, {"tenant_id": "ck", "tier": "ck"},
+                              port=port)
+                self.assertEqual(r.status, 201, doc)
+                gws[name] += (doc["key"],)
+            for _ in range(5):
+                for proc, port, key in gws.values():
+                    self.assertEqual(call("GET", "/v1/usage", key, port=port)[0].status, 200)
+                _, wport, _ = gws["witness"]
+                seen = scrape(wport).get("floatcast_wal_checkpoint_seconds_count", 0)
+                wait_for("the witness's checkpoint after a call",
+                         lambda: scrape(wport).get("floatcast_wal_checkpoint_seconds_count", 0) > seen)
+            m = scrape(gws["default"][1])
+            self.assertGreaterEqual(m["floatcast_metering_commit_seconds_count"], 5)
+            self.assertLess(m["floatcast_wal_frames"], 1024)  # an idle writer's WAL is copied from 1024
+            self.assertEqual(m.get("floatcast_wal_checkpoint_seconds_count", 0), 0)
+        finally:
+            for g in gws.values():
+                self.assertEqual(stop(g[0]), 0)
+
+
 class Config(unittest.TestCase):
     def test_config_file_and_flags(self):
         db = os.path.join(G["tmp"], "config.db")
         cfg = os.path.join(G["tmp"], "gw.json")
         with open(cfg, "w") as f:
             json.dump({"admin_key": "config-admin-key", "anon_rate": 0.1, "anon_burst": 2,
-                       "checkpoint_ms": 50, "cache_ttl_seconds": 60,
+                       "checkpoint_ms": 50, "checkpoint_pages": 64, "cache_ttl_seconds": 60,
                        "tiers": {"cfgtier": {"rate_per_second": 3, "burst": 4,
                                              "monthly_quota": 9, "max_horizon_hours": 24,
                                              "max_history_days": 10,
@@ -1266,7 +1347,7 @@ class Config(unittest.TestCase):
         finally:
             self.assertEqual(stop(proc), 0)
         for bad in ({"listen": 5}, {"tiers": {"x": {"burst": 1}}}, {"colour": "red"},
-                    {"checkpoint_ms": -1}):
+                    {"checkpoint_ms": -1}, {"checkpoint_pages": 0}, {"checkpoint_pages": 16385}):
             with open(cfg, "w") as f:
                 json.dump(bad, f)
             out = subprocess.run([ARGS.gateway, "--config", cfg, "--db", gwdb.arg(db), "--listen",

@@ -15,7 +15,7 @@ bounds in ms) over each run, which the client's share of the CPUs does not
 blur. A before/after comparison of a change: pass the build without it and
 the build with it as two --gateway arguments.
 
-Usage: interleave.py --gateway OLD --gateway NEW [--rate 20000 | --half-nginx]
+Usage: interleave.py --gateway OLD --gateway NEW [--rate 20000 | --half-nginx | --saturate]
                      [--rounds 5] [--seconds 5]
 """
 import argparse
@@ -46,6 +46,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--gateway-args", default="", help="extra flags for every gateway")
+    ap.add_argument("--saturate", action="store_true",
+                    help="wrk -c64 without pacing (the saturated case) instead of a rate")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="fc-gw-interleave-")
     servers, procs, ngx = [], [], None
@@ -58,14 +60,18 @@ def main():
         ngx, nurl = rb.start_nginx(tmp, body)
         servers.append(["nginx limit_req", nurl, servers[0][2], [ngx.pid] + rb.children(ngx.pid), None])
         rate = a.rate
-        if a.half_nginx or not rate:
+        if a.saturate:
+            rate = 0
+        elif a.half_nginx or not rate:
             rate = rb.wrk(nurl, servers[0][2], a.seconds, 64)["rps"] / 2
-        print("rate %.0f rps, %d rounds of %d s; load average at start %s" %
-              (rate, a.rounds, a.seconds, open("/proc/loadavg").read().split()[0]), flush=True)
+        print("%s, %d rounds of %d s; load average at start %s" %
+              ("saturated (-c64)" if a.saturate else "rate %.0f rps" % rate, a.rounds, a.seconds,
+               open("/proc/loadavg").read().split()[0]), flush=True)
         # One connection count for every server: each connection waits PACE
         # ms after each answer, so all are offered the same pacing (calibrating
         # per server, as run_bench.py does, moved with the load by 2x).
-        conns = max(2, int(round(rate * (rb.PACE + 0.5) / 1000)))
+        conns = 64 if a.saturate else max(2, int(round(rate * (rb.PACE + 0.5) / 1000)))
+        pace = None if a.saturate else rb.PACE
         for s in servers:
             s += [conns, []]
         print("| round | server | rps | p50 ms | p99 ms | own p99 <= ms | own p99.9 <= ms | server CPU us/req |"
@@ -75,7 +81,7 @@ def main():
             order = servers[r % len(servers):] + servers[:r % len(servers)]
             for name, url, key, pids, port, conns, runs in order:
                 h0 = own(port)
-                x = rb.measured(lambda: rb.wrk(url, key, a.seconds, conns, rb.PACE), pids)
+                x = rb.measured(lambda: rb.wrk(url, key, a.seconds, conns, pace), pids)
                 h1 = own(port)
                 x["own99"], x["own999"] = (rb.bound(h0, h1, 0.99), rb.bound(h0, h1, 0.999)) if h0 else (NAN, NAN)
                 x["cpu_us"] = x["cpu"] * 1e6 / max(x["rps"] * a.seconds, 1)

@@ -10,7 +10,7 @@ per run: rps, wrk's p99, the load average, and per answer the loop
 thread's sched_yield and context switches and the other threads'
 (the metering writer's, mostly). Needs perf with tracepoints (root).
 
-Usage: switches.py --gateway OLD --gateway NEW [--rate 8000] [--seconds 5] [--rounds 2]
+Usage: switches.py --gateway OLD --gateway NEW [--rate 8000 | --saturate] [--seconds 5] [--rounds 2]
 """
 import argparse
 import os
@@ -25,14 +25,15 @@ import run_bench as rb  # noqa: E402
 EVENTS = "syscalls:sys_enter_sched_yield,context-switches"
 
 
-def one(path, rate, seconds):
+def one(path, rate, seconds, saturate=False):
     tmp = tempfile.mkdtemp(prefix="fc-gw-switches-")
     gw, port, key, target, _, _ = rb.start_gateway(path, tmp, [])
     out = os.path.join(tmp, "perf.txt")
     try:
         perf = subprocess.Popen(["perf", "stat", "-x,", "-e", EVENTS, "--per-thread", "-p", str(gw.pid),
                                  "-o", out])
-        r = rb.paced("http://127.0.0.1:%d%s" % (port, target), key, seconds, rate)
+        url = "http://127.0.0.1:%d%s" % (port, target)
+        r = rb.wrk(url, key, seconds, 64) if saturate else rb.paced(url, key, seconds, rate)
         perf.send_signal(signal.SIGINT)
         perf.wait()
     finally:
@@ -56,6 +57,7 @@ def main():
     ap.add_argument("--rate", type=float, default=8000)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--saturate", action="store_true", help="wrk -c64 unpaced instead of --rate")
     a = ap.parse_args()
     print("| round | gateway | rps | p99 ms | loop sched_yield/answer | loop switches/answer |"
           " other threads' switches/answer | load |")
@@ -63,7 +65,7 @@ def main():
     for rnd in range(a.rounds):
         order = a.gateway if rnd % 2 == 0 else list(reversed(a.gateway))
         for g in order:
-            r, per = one(g, a.rate, a.seconds)
+            r, per = one(g, a.rate, a.seconds, a.saturate)
             print("| %d | %s | %.0f | %.2f | %.4f | %.3f | %.3f | %s |" % (
                 rnd, g, r["rps"], r["p99"], per[("loop", "yield")], per[("loop", "cs")],
                 per[("other", "cs")], open("/proc/loadavg").read().split()[0]), flush=True)
