@@ -42,22 +42,21 @@ static const char backfill_sql[] =
 static const char versions_sql[] = "CREATE TABLE IF NOT EXISTS txn_user_daily_versions ("
                                    " tenant_id TEXT PRIMARY KEY, v INTEGER NOT NULL);";
 
-int gw__user_days_schema(sqlite3 *c) {
+int gw__user_days_schema(sqlite3 *c, fc_err *err) {
   sqlite3_stmt *st = NULL;
   int exists = 0;
-  if (sqlite3_exec(c, versions_sql, NULL, NULL, NULL) != SQLITE_OK) return -1;
+  int rc = gw__exec(c, versions_sql, "user rollups schema", err);
+  if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c,
                          "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                          " AND name = 'txn_user_daily'",
                          -1, &st, NULL) != SQLITE_OK)
-    return -1;
+    return gw__sql_err(c, err, "user rollups schema");
   if (sqlite3_step(st) == SQLITE_ROW) exists = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
-  if (exists) return 0;
-  return sqlite3_exec(c, create_sql, NULL, NULL, NULL) == SQLITE_OK &&
-                 sqlite3_exec(c, backfill_sql, NULL, NULL, NULL) == SQLITE_OK
-             ? 0
-             : -1;
+  if (exists) return FC_OK;
+  rc = gw__exec(c, create_sql, "user rollups schema", err);
+  return rc == FC_OK ? gw__exec(c, backfill_sql, "user rollups back-fill", err) : rc;
 }
 
 /* ---- per-batch deltas ------------------------------------------------------ */
@@ -106,10 +105,11 @@ static udelta *find(udelta *slot, size_t cap, uint64_t h, const char *key, size_
   }
 }
 
+/* Doubles the map: 0, or FC_ENOMEM (the caller marks the batch failed). */
 static int grow(gw_user_deltas *r) {
   size_t cap = r->cap * 2;
   udelta *slot = calloc(cap, sizeof *slot);
-  if (!slot) return -1;
+  if (!slot) return FC_ENOMEM;
   for (size_t i = 0; i < r->cap; i++)
     if (r->slot[i].key) {
       udelta *d = &r->slot[i];
@@ -118,7 +118,7 @@ static int grow(gw_user_deltas *r) {
   free(r->slot);
   r->slot = slot;
   r->cap = cap;
-  return 0;
+  return FC_OK;
 }
 
 /* Adds sign x (one transaction) to its key's delta. */
@@ -283,10 +283,11 @@ void gw_user_days_free(gw_user_days *s) {
 
 static uint64_t str_hash(const char *t) { return fnv(14695981039346656037ull, t, strlen(t)); }
 
+/* Doubles the string table: 0, or FC_ENOMEM. */
 static int intern_grow(gw_user_days *s) {
   size_t cap = s->str_cap ? s->str_cap * 2 : 1024;
   char **slot = calloc(cap, sizeof *slot);
-  if (!slot) return -1;
+  if (!slot) return FC_ENOMEM;
   for (size_t i = 0; i < s->str_cap; i++) {
     if (!s->strings[i]) continue;
     size_t j = str_hash(s->strings[i]) & (cap - 1);
@@ -296,7 +297,7 @@ static int intern_grow(gw_user_days *s) {
   free(s->strings);
   s->strings = slot;
   s->str_cap = cap;
-  return 0;
+  return FC_OK;
 }
 
 /* Rows come in day order: partners, users, types and categories repeat
@@ -311,11 +312,12 @@ const char *gw__user_days_intern(gw_user_days *s, const char *t) {
   return s->strings[j];
 }
 
-static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
+/* Appends one row; 0, or FC_ENOMEM. */
+static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, fc_err *err) {
   if (s->n == *cap) {
     size_t nc = *cap ? *cap * 2 : 4096;
     fc_seg_day *v = realloc(s->rows, nc * sizeof *v);
-    if (!v) return -1;
+    if (!v) return fc_err_set(err, FC_ENOMEM, "out of memory");
     s->rows = v;
     *cap = nc;
   }
@@ -325,7 +327,8 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
   x->user_id = gw__user_days_intern(s, col(st, 1));
   x->transaction_type = gw__user_days_intern(s, col(st, 3));
   x->category = gw__user_days_intern(s, col(st, 4));
-  if (!x->partner_id || !x->user_id || !x->transaction_type || !x->category) return -1;
+  if (!x->partner_id || !x->user_id || !x->transaction_type || !x->category)
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
   x->currency = s->currency;
   x->day = sqlite3_column_int64(st, 2);
   x->scale = sqlite3_column_int(st, 5);
@@ -334,7 +337,7 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st) {
   x->spend = sqlite3_column_int64(st, 8);
   x->refund = sqlite3_column_int64(st, 9);
   s->n++;
-  return 0;
+  return FC_OK;
 }
 
 int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
@@ -361,8 +364,7 @@ int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, co
     sqlite3_bind_int64(st, 4, to_day);
     if (partner) sqlite3_bind_text(st, 5, partner, -1, SQLITE_STATIC);
   }
-  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
-    if (push(out, &cap, st) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) rc = push(out, &cap, st, err);
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "user rollups");
   sqlite3_finalize(st);
   gw__release(db, c);

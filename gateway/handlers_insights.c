@@ -75,7 +75,7 @@ typedef struct insight_query {
 } insight_query;
 
 /* The granularity value: one of the route's `grans`, and one the tier has
- * (403 naming it otherwise). 0, or -1 after an answer. */
+ * (403 naming it otherwise). 0, or the status recorded by gw_fail. */
 static int parse_gran(const char *val, unsigned grans, const gw_call *call, insight_query *q, gw_response *res) {
   unsigned g = gw_granularity_bit(val);
   if (!(g & grans)) {
@@ -107,7 +107,8 @@ static int parse_bound(const char *s, int is_to, const insight_query *q, int64_t
   return FC_OK;
 }
 
-/* from/to once utc_offset or the zone is known; 0, or -1 after a 400. */
+/* from/to once utc_offset or the zone is known; 0, or the status of the
+ * 400 recorded by gw_fail. */
 static int parse_range(const char *from, const char *to, insight_query *q, gw_response *res) {
   fc_err err;
   if (q->has_from && parse_bound(from, 0, q, &q->from, &err) != FC_OK)
