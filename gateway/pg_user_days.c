@@ -13,14 +13,16 @@ typedef struct user_days_args {
   gw_user_days *out;
 } user_days_args;
 
-static int push(gw_user_days *s, const PGresult *r, int i) {
+/* Row i into s's rows (room made by the caller); 0, or FC_ENOMEM. */
+static int push(gw_user_days *s, const PGresult *r, int i, fc_err *err) {
   fc_seg_day *x = &s->rows[s->n];
   memset(x, 0, sizeof *x);
   x->partner_id = gw__user_days_intern(s, pg_text(r, i, 0));
   x->user_id = gw__user_days_intern(s, pg_text(r, i, 1));
   x->transaction_type = gw__user_days_intern(s, pg_text(r, i, 3));
   x->category = gw__user_days_intern(s, pg_text(r, i, 4));
-  if (!x->partner_id || !x->user_id || !x->transaction_type || !x->category) return -1;
+  if (!x->partner_id || !x->user_id || !x->transaction_type || !x->category)
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
   x->currency = s->currency;
   x->day = pg_i64(r, i, 2);
   x->scale = (int)pg_i64(r, i, 5);
@@ -29,7 +31,7 @@ static int push(gw_user_days *s, const PGresult *r, int i) {
   x->spend = pg_i64(r, i, 8);
   x->refund = pg_i64(r, i, 9);
   s->n++;
-  return 0;
+  return FC_OK;
 }
 
 static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
@@ -48,8 +50,7 @@ static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
   int rc = FC_OK, n = PQntuples(r);
   gw_user_days *out = d->out;
   if (n > 0 && !(out->rows = malloc((size_t)n * sizeof *out->rows))) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (int i = 0; i < n && rc == FC_OK; i++)
-    if (push(out, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  for (int i = 0; i < n && rc == FC_OK; i++) rc = push(out, r, i, err);
   PQclear(r);
   return rc;
 }
