@@ -90,8 +90,9 @@ static int is_query(json_t *p, const char *name) {
 
 /* key := v, or no key when v is NULL; the key keeps its place when set. */
 static int set_or_drop(json_t *obj, const char *key, json_t *v) {
-  if (!v) return json_object_del(obj, key), 0;
-  return json_object_set_new(obj, key, v);
+  if (v) return json_object_set_new(obj, key, v);
+  json_object_del(obj, key); /* -1 only when it was not there */
+  return 0;
 }
 
 static json_t *enum_of(const doc_route *r, const doc_schema *s) {
