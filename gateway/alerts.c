@@ -177,27 +177,27 @@ static int judge(gw_alerts *a, const char *tenant, int64_t stored, int64_t now, 
   return rc;
 }
 
-/* 1 when the evaluation holding ticket may judge tenant (recorded as the
- * newest to judge it), 0 when one that read later has judged it already,
- * -1 out of memory. Under judging. */
-static int take_turn(gw_alerts *a, const char *tenant, uint64_t ticket) {
+/* Whether the evaluation holding ticket may judge tenant into *turn: 1
+ * (recorded as the newest to judge it), 0 when one that read later has
+ * judged it already. 0, or FC_ENOMEM. Under judging. */
+static int take_turn(gw_alerts *a, const char *tenant, uint64_t ticket, int *turn, fc_err *err) {
   size_t i = 0;
   while (i < a->n_judged && strcmp(a->judged[i].tenant, tenant) != 0) i++;
   if (i == a->n_judged) {
     if (a->n_judged == a->cap_judged) {
       size_t cap = a->cap_judged ? 2 * a->cap_judged : 16;
       struct judged *v = realloc(a->judged, cap * sizeof *v);
-      if (!v) return -1;
+      if (!v) return fc_err_set(err, FC_ENOMEM, "out of memory");
       a->judged = v;
       a->cap_judged = cap;
     }
-    if (!(a->judged[i].tenant = strdup(tenant))) return -1;
+    if (!(a->judged[i].tenant = strdup(tenant))) return fc_err_set(err, FC_ENOMEM, "out of memory");
     a->judged[i].ticket = 0;
     a->n_judged++;
   }
-  if (ticket < a->judged[i].ticket) return 0;
-  a->judged[i].ticket = ticket;
-  return 1;
+  *turn = ticket >= a->judged[i].ticket;
+  if (*turn) a->judged[i].ticket = ticket;
+  return FC_OK;
 }
 
 /* A currency this evaluation may not judge: a newer one judged it. */
@@ -215,10 +215,9 @@ static void superseded(const fc_currency_projection *c, fc_buf *result) {
  * tenant after this one did already. */
 static int judge_all(gw_alerts *a, const char *tenant, uint64_t ticket, int64_t stored, const gw_alert_settings *s,
                      const fc_projection *pr, fc_buf *result, fc_err *err) {
-  int rc = FC_OK;
+  int turn = 0;
   uv_mutex_lock(&a->judging);
-  int turn = take_turn(a, tenant, ticket);
-  if (turn < 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  int rc = take_turn(a, tenant, ticket, &turn, err);
   for (size_t i = 0; rc == FC_OK && i < pr->n_currencies; i++) {
     if (!has_floor(s->floors, pr->currencies[i].currency)) continue;
     if (turn) rc = judge(a, tenant, stored, (int64_t)time(NULL), s, pr, &pr->currencies[i], result, err);

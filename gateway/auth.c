@@ -228,16 +228,6 @@ int gw_key_generate(char id[GW_KEY_ID_LEN + 1], char key[GW_KEY_LEN + 1], unsign
   return FC_OK;
 }
 
-static const char *const gran_names[GW_GRAN_COUNT] = {"hour", "day", "week", "month", "quarter"};
-
-unsigned gw_granularity_bit(const char *name) {
-  for (int i = 0; i < GW_GRAN_COUNT; i++)
-    if (strcmp(name, gran_names[i]) == 0) return 1u << i;
-  return 0;
-}
-
-const char *gw_granularity_name(int i) { return i >= 0 && i < GW_GRAN_COUNT ? gran_names[i] : ""; }
-
 /* "Bearer X" (scheme case-insensitive): X, or NULL. */
 static const char *bearer(const char *h) {
   if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;

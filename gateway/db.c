@@ -193,24 +193,30 @@ static const struct {
 
 /* Creates the schema, first bringing an older file's tables up to date,
  * all inside one transaction. */
-static int create_schema(sqlite3 *c) {
-  if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
-  int failed = 0;
-  for (size_t i = 0; i < sizeof migrations / sizeof migrations[0] && !failed; i++)
+static int create_schema(sqlite3 *c, fc_err *err) {
+  int rc = gw__exec(c, "BEGIN IMMEDIATE", "schema", err);
+  if (rc != FC_OK) return rc;
+  for (size_t i = 0; i < sizeof migrations / sizeof migrations[0] && rc == FC_OK; i++)
     if (has_column(c, migrations[i].table, migrations[i].column) == 0)
-      failed = sqlite3_exec(c, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK;
-  if (failed || sqlite3_exec(c, schema, NULL, NULL, NULL) != SQLITE_OK || gw__alerts_schema(c) != 0 ||
-      gw__perf_schema(c) != 0 || gw__experiments_schema(c) != 0 || gw__rollups_schema(c) != 0 ||
-      gw__scenarios_schema(c) != 0 || gw__tz_schema(c) != 0 ||
-      sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
-  }
-  return 0;
+      rc = gw__exec(c, migrations[i].sql, "schema migration", err);
+  if (rc == FC_OK) rc = gw__exec(c, schema, "schema", err);
+  if (rc == FC_OK) rc = gw__alerts_schema(c, err);
+  if (rc == FC_OK) rc = gw__perf_schema(c, err);
+  if (rc == FC_OK) rc = gw__experiments_schema(c, err);
+  if (rc == FC_OK) rc = gw__rollups_schema(c, err);
+  if (rc == FC_OK) rc = gw__scenarios_schema(c, err);
+  if (rc == FC_OK) rc = gw__tz_schema(c, err);
+  if (rc == FC_OK) rc = gw__exec(c, "COMMIT", "schema", err);
+  if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
 }
 
 int gw__sql_err(sqlite3 *c, fc_err *err, const char *what) {
   return fc_err_set(err, FC_ECORRUPT, "sqlite: %s: %s", what, c ? sqlite3_errmsg(c) : "no connection");
+}
+
+int gw__exec(sqlite3 *c, const char *sql, const char *what, fc_err *err) {
+  return sqlite3_exec(c, sql, NULL, NULL, NULL) == SQLITE_OK ? FC_OK : gw__sql_err(c, err, what);
 }
 
 static int set_autocheckpoint(sqlite3 *c, int pages) {
@@ -310,7 +316,7 @@ int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
   db->rollup_reads = 1;
   sqlite3 *c = NULL;
   int rc = open_conn(path, sync_full, db->autockpt, &c, err);
-  if (rc == FC_OK && create_schema(c) != 0) rc = gw__sql_err(c, err, "schema");
+  if (rc == FC_OK) rc = create_schema(c, err);
   if (rc != FC_OK) {
     if (rc != FC_OK && c) sqlite3_close(c);
     gw_db_close(db);
@@ -393,7 +399,7 @@ int gw__step_done(sqlite3_stmt *st) {
   int r = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  return r == SQLITE_DONE ? 0 : -1;
+  return r == SQLITE_DONE ? FC_OK : FC_ECORRUPT;
 }
 
 /* One batch's upsert: the statement, the existence probe and the counts. */
@@ -403,6 +409,7 @@ typedef struct row_put {
   gw_store_counts *n;
   gw_rollup *roll;      /* transactions: exists reads the old row for the rollup */
   gw_local_days *local; /* transactions of a tenant with a time zone (db_tz.h) */
+  fc_err *err;
 } row_put;
 
 /* Runs st (bound by the caller) for the row (tenant, id) and counts it:
@@ -416,15 +423,16 @@ static int upsert_row(row_put *x, sqlite3_stmt *st, const char *tenant, const ch
   if (r == SQLITE_ROW) gw__local_days_old(x->local, x->exists);
   sqlite3_reset(x->exists);
   sqlite3_clear_bindings(x->exists);
-  if (r != SQLITE_ROW && r != SQLITE_DONE) return -1;
-  if (gw__step_done(st) != 0) return -1;
+  if (r != SQLITE_ROW && r != SQLITE_DONE) return gw__sql_err(x->c, x->err, "insert");
+  if (gw__step_done(st) != FC_OK) return gw__sql_err(x->c, x->err, "insert");
   if (r == SQLITE_DONE) x->n->created++;
   else if (sqlite3_changes(x->c) > 0) x->n->updated++;
   else x->n->unchanged++;
-  return 0;
+  return FC_OK;
 }
 
 static int put_accounts(row_put *x, sqlite3_stmt *st, const fc_account *a, size_t n) {
+  int rc;
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, a[i].tenant_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, a[i].id, -1, SQLITE_STATIC);
@@ -432,12 +440,13 @@ static int put_accounts(row_put *x, sqlite3_stmt *st, const fc_account *a, size_
     sqlite3_bind_int(st, 4, a[i].scale);
     sqlite3_bind_int64(st, 5, a[i].balance_available);
     sqlite3_bind_int(st, 6, a[i].allow_overdraft);
-    if (upsert_row(x, st, a[i].tenant_id, a[i].id) != 0) return -1;
+    if ((rc = upsert_row(x, st, a[i].tenant_id, a[i].id)) != FC_OK) return rc;
   }
-  return 0;
+  return FC_OK;
 }
 
 static int put_transfers(row_put *x, sqlite3_stmt *st, const fc_transfer *t, size_t n) {
+  int rc;
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, t[i].tenant_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, t[i].id, -1, SQLITE_STATIC);
@@ -449,12 +458,13 @@ static int put_transfers(row_put *x, sqlite3_stmt *st, const fc_transfer *t, siz
     sqlite3_bind_text(st, 8, fc_transfer_status_name(t[i].status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, t[i].created_at);
     gw__bind_time(st, 10, t[i].scheduled_for);
-    if (upsert_row(x, st, t[i].tenant_id, t[i].id) != 0) return -1;
+    if ((rc = upsert_row(x, st, t[i].tenant_id, t[i].id)) != FC_OK) return rc;
   }
-  return 0;
+  return FC_OK;
 }
 
 static int put_streams(row_put *x, sqlite3_stmt *st, const fc_stream *s, size_t n) {
+  int rc;
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, s[i].tenant_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, s[i].id, -1, SQLITE_STATIC);
@@ -469,9 +479,9 @@ static int put_streams(row_put *x, sqlite3_stmt *st, const fc_stream *s, size_t 
     sqlite3_bind_int64(st, 11, s[i].total_paused_seconds);
     gw__bind_time(st, 12, s[i].last_pause_at);
     sqlite3_bind_int(st, 13, s[i].flow_rate.decimals);
-    if (upsert_row(x, st, s[i].tenant_id, s[i].id) != 0) return -1;
+    if ((rc = upsert_row(x, st, s[i].tenant_id, s[i].id)) != FC_OK) return rc;
   }
-  return 0;
+  return FC_OK;
 }
 
 /* Upserts keep a record's rowid, so a tenant loads in first-seen order
@@ -535,6 +545,7 @@ static const char *insert_sql(fc_record_kind k) {
 }
 
 static int put_transactions(row_put *rp, sqlite3_stmt *st, const char *tenant, const fc_transaction *x, size_t n) {
+  int rc;
   for (size_t i = 0; i < n; i++) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, x[i].id, -1, SQLITE_STATIC);
@@ -546,11 +557,11 @@ static int put_transactions(row_put *rp, sqlite3_stmt *st, const char *tenant, c
     sqlite3_bind_int64(st, 8, x[i].amount);
     sqlite3_bind_text(st, 9, x[i].transaction_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 10, x[i].category ? x[i].category : "", -1, SQLITE_STATIC);
-    if (upsert_row(rp, st, tenant, x[i].id) != 0) return -1;
+    if ((rc = upsert_row(rp, st, tenant, x[i].id)) != FC_OK) return rc;
     gw__rollup_new(rp->roll, &x[i]);
     gw__local_days_new(rp->local, &x[i]);
   }
-  return 0;
+  return FC_OK;
 }
 
 static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store_counts *counts, fc_err *err) {
@@ -561,7 +572,7 @@ static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store
   if (!sql) return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported", fc_record_kind_name(kind));
   /* The table is the kind's name (accounts, transfers, streams, transactions). */
   snprintf(probe, sizeof probe, "SELECT 1 FROM %s WHERE tenant_id = ?1 AND id = ?2", fc_record_kind_name(kind));
-  row_put x = {c, NULL, counts, NULL, NULL};
+  row_put x = {c, NULL, counts, NULL, NULL, err};
   size_t n = fc_batch_count(b);
   if (kind == FC_RECORD_TRANSACTIONS) {
     snprintf(probe, sizeof probe, "%s", gw__rollup_probe_sql);
@@ -572,14 +583,16 @@ static int put_batch(sqlite3 *c, const char *tenant, const fc_batch *b, gw_store
       return zrc;
     }
   }
-  int bad = sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(c, probe, -1, &x.exists, NULL) != SQLITE_OK;
-  if (!bad && kind == FC_RECORD_ACCOUNTS) bad = put_accounts(&x, st, fc_batch_accounts(b), n);
-  if (!bad && kind == FC_RECORD_TRANSFERS) bad = put_transfers(&x, st, fc_batch_transfers(b), n);
-  if (!bad && kind == FC_RECORD_STREAMS) bad = put_streams(&x, st, fc_batch_streams(b), n);
-  if (!bad && kind == FC_RECORD_TRANSACTIONS)
-    bad = !tenant || put_transactions(&x, st, tenant, fc_batch_transactions(b), n);
-  int rc = bad ? gw__sql_err(c, err, "insert") : FC_OK;
+  int rc = sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK &&
+                   sqlite3_prepare_v2(c, probe, -1, &x.exists, NULL) == SQLITE_OK
+               ? FC_OK
+               : gw__sql_err(c, err, "insert");
+  if (rc == FC_OK && kind == FC_RECORD_ACCOUNTS) rc = put_accounts(&x, st, fc_batch_accounts(b), n);
+  if (rc == FC_OK && kind == FC_RECORD_TRANSFERS) rc = put_transfers(&x, st, fc_batch_transfers(b), n);
+  if (rc == FC_OK && kind == FC_RECORD_STREAMS) rc = put_streams(&x, st, fc_batch_streams(b), n);
+  if (rc == FC_OK && kind == FC_RECORD_TRANSACTIONS)
+    rc = tenant ? put_transactions(&x, st, tenant, fc_batch_transactions(b), n)
+                : fc_err_set(err, FC_EINVAL, "transactions are stored for a tenant");
   if (rc == FC_OK && x.roll) rc = gw__rollup_apply(x.roll, c, tenant, err);
   if (rc == FC_OK) rc = gw__local_days_apply(x.local, c, tenant, err);
   gw__rollup_destroy(x.roll);

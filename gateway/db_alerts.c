@@ -42,7 +42,7 @@ static const char alerts_schema[] =
     " at_ms BIGINT NOT NULL, status_code INTEGER, error TEXT, duration_ms DOUBLE PRECISION NOT NULL,"
     " PRIMARY KEY (event_id, webhook_id, attempt));";
 
-int gw__alerts_schema(sqlite3 *c) { return sqlite3_exec(c, alerts_schema, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+int gw__alerts_schema(sqlite3 *c, fc_err *err) { return gw__exec(c, alerts_schema, "alerts schema", err); }
 
 unsigned gw_event_bit(const char *name) {
   if (!strcmp(name, "depletion.alert")) return GW_EVENT_DEPLETION;

@@ -13,7 +13,7 @@ static const char exp_schema[] =
     " champion TEXT NOT NULL, challenger TEXT NOT NULL, mode TEXT NOT NULL,"
     " share DOUBLE PRECISION NOT NULL, created_at BIGINT NOT NULL);";
 
-int gw__experiments_schema(sqlite3 *c) { return sqlite3_exec(c, exp_schema, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+int gw__experiments_schema(sqlite3 *c, fc_err *err) { return gw__exec(c, exp_schema, "experiments schema", err); }
 
 static const char cols[] = "SELECT id, tenant_id, kind, currency, champion, challenger, mode, share, created_at"
                            " FROM experiments ";
@@ -151,10 +151,11 @@ static const char source_sql[] =
     " GROUP BY p.id, p.kind, p.granularity, p.model_source, p.currency, p.origin, p.horizon"
     " ORDER BY p.currency, p.kind, p.granularity, p.origin, p.horizon, p.model_source";
 
-static int bind_query(sqlite3 *c, const gw_experiment *e, sqlite3_stmt **st, char kc[32], char kh[32]) {
+/* The arms' query, prepared and bound into *st; 0, or why not. */
+static int bind_query(sqlite3 *c, const gw_experiment *e, sqlite3_stmt **st, char kc[32], char kh[32], fc_err *err) {
   gw_arm_sources a;
   if (gw_experiment_sources(e, &a)) {
-    if (sqlite3_prepare_v2(c, source_sql, -1, st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_prepare_v2(c, source_sql, -1, st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "experiments");
     const char *t[7] = {e->tenant,
                         a.kind[0],
                         a.kind[1] ? a.kind[1] : a.kind[0],
@@ -165,15 +166,15 @@ static int bind_query(sqlite3 *c, const gw_experiment *e, sqlite3_stmt **st, cha
     for (int i = 0; i < 7; i++) sqlite3_bind_text(*st, i + 1, t[i], -1, SQLITE_STATIC);
     sqlite3_bind_int64(*st, 8, e->created_at);
     snprintf(kh, 32, "%s", a.challenger);
-    return 0;
+    return FC_OK;
   }
   snprintf(kc, 32, "treasury_%s", e->champion);
   snprintf(kh, 32, "treasury_%s", e->challenger);
-  if (sqlite3_prepare_v2(c, report_sql, -1, st, NULL) != SQLITE_OK) return -1;
+  if (sqlite3_prepare_v2(c, report_sql, -1, st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "experiments");
   const char *t[4] = {e->tenant, kc, kh, e->currency};
   for (int i = 0; i < 4; i++) sqlite3_bind_text(*st, i + 1, t[i], -1, SQLITE_STATIC);
   sqlite3_bind_int64(*st, 5, e->created_at);
-  return 0;
+  return FC_OK;
 }
 
 int gw_db_experiment_predictions(gw_db *db, const gw_experiment *e, gw_arm_pred **out, size_t *n, fc_err *err) {
@@ -186,9 +187,7 @@ int gw_db_experiment_predictions(gw_db *db, const gw_experiment *e, gw_arm_pred 
   *out = NULL;
   *n = 0;
   if (rc != FC_OK) return rc;
-  if (bind_query(c, e, &st, kc, kh) != 0) {
-    rc = gw__sql_err(c, err, "experiments");
-  } else {
+  if ((rc = bind_query(c, e, &st, kc, kh, err)) == FC_OK) {
     while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
       if (*n == cap) {
         gw_arm_pred *nv = realloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);

@@ -29,22 +29,26 @@ int gw__acquire(gw_db *db, sqlite3 **out, fc_err *err);
 void gw__release(gw_db *db, sqlite3 *c);
 /* FC_ECORRUPT with SQLite's message for c. */
 int gw__sql_err(sqlite3 *c, fc_err *err, const char *what);
+/* Runs sql (no rows, nothing bound) on c; 0, or gw__sql_err's "what: ...". */
+int gw__exec(sqlite3 *c, const char *sql, const char *what, fc_err *err);
 /* Binds FC_TIME_NONE as NULL. */
 void gw__bind_time(sqlite3_stmt *st, int i, int64_t t);
 /* Runs fn(c, arg) on a pooled connection inside BEGIN IMMEDIATE ... COMMIT
  * (ROLLBACK when fn fails). */
 typedef int (*gw_txn_fn)(sqlite3 *c, void *arg, fc_err *err);
 int gw__in_txn(gw_db *db, gw_txn_fn fn, void *arg, fc_err *err);
-/* The alert tables (db_alerts.c), inside the schema's transaction; 0 on
- * success. */
-int gw__alerts_schema(sqlite3 *c);
+/* The alert tables (db_alerts.c), inside the schema's transaction; 0, or
+ * why not in err. */
+int gw__alerts_schema(sqlite3 *c, fc_err *err);
 /* The prediction tables (db_perf.c), likewise. */
-int gw__perf_schema(sqlite3 *c);
+int gw__perf_schema(sqlite3 *c, fc_err *err);
 /* The experiments table (experiments.c), likewise. */
-int gw__experiments_schema(sqlite3 *c);
+int gw__experiments_schema(sqlite3 *c, fc_err *err);
 /* The saved scenarios table (db_scenarios.c), likewise. */
-int gw__scenarios_schema(sqlite3 *c);
-/* Steps a statement that returns no row, then resets it; 0 on success. */
+int gw__scenarios_schema(sqlite3 *c, fc_err *err);
+/* Steps a statement that returns no row, then resets it: 0, or FC_ECORRUPT
+ * (the caller names what failed with gw__sql_err, SQLite's message being
+ * the connection's). */
 int gw__step_done(sqlite3_stmt *st);
 
 /* A listing's rows as JSON (db_list.c): runs sql on a pooled connection,
@@ -73,13 +77,14 @@ void gw__realized_of(sqlite3_stmt *st, struct gw_realized *x);
  * in the batch's transaction. */
 typedef struct gw_rollup gw_rollup;
 extern const char gw__rollup_probe_sql[];
-int gw__rollups_schema(sqlite3 *c);
+int gw__rollups_schema(sqlite3 *c, fc_err *err);
 gw_rollup *gw__rollup_create(void);
 void gw__rollup_old(gw_rollup *r, sqlite3_stmt *probe);
 void gw__rollup_new(gw_rollup *r, const fc_transaction *x);
 int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err);
 /* One daily key's delta through an upsert and, for a negative count, the
- * delete of an emptied row (db_rollups.c; shared by the local-day rollups). */
+ * delete of an emptied row (db_rollups.c; shared by the local-day rollups):
+ * 0, or FC_ECORRUPT as gw__step_done. */
 int gw__daily_apply(sqlite3_stmt *up, sqlite3_stmt *del, const char *tenant, const char *partner, const char *currency,
                     int64_t day, const char *type, int scale, int64_t n, int64_t amount);
 void gw__rollup_destroy(gw_rollup *r);
@@ -87,7 +92,7 @@ void gw__rollup_destroy(gw_rollup *r);
 /* The txn_user_daily rollup (db_user_days.c, db_user_days.h), fed by the
  * hooks above: the probe's columns 6 and 7 are user_id and category. */
 typedef struct gw_user_deltas gw_user_deltas;
-int gw__user_days_schema(sqlite3 *c);
+int gw__user_days_schema(sqlite3 *c, fc_err *err);
 gw_user_deltas *gw__user_deltas_create(void);
 void gw__user_deltas_old(gw_user_deltas *r, sqlite3_stmt *probe);
 void gw__user_deltas_new(gw_user_deltas *r, const fc_transaction *x);
@@ -98,7 +103,7 @@ void gw__user_deltas_destroy(gw_user_deltas *r);
  * schema; a batch's local-day deltas (NULL, and every hook a no-op, for a
  * tenant without a zone), read from the same probe as the hooks above. */
 typedef struct gw_local_days gw_local_days;
-int gw__tz_schema(sqlite3 *c);
+int gw__tz_schema(sqlite3 *c, fc_err *err);
 int gw__local_days_begin(sqlite3 *c, const char *tenant, gw_local_days **out, fc_err *err);
 void gw__local_days_old(gw_local_days *l, sqlite3_stmt *probe);
 void gw__local_days_new(gw_local_days *l, const fc_transaction *x);

@@ -27,7 +27,7 @@ static const char perf_schema[] =
     " prediction_id TEXT NOT NULL, hours INTEGER NOT NULL, p DOUBLE PRECISION NOT NULL,"
     " outcome INTEGER NOT NULL, PRIMARY KEY (prediction_id, hours));";
 
-int gw__perf_schema(sqlite3 *c) { return sqlite3_exec(c, perf_schema, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+int gw__perf_schema(sqlite3 *c, fc_err *err) { return gw__exec(c, perf_schema, "predictions schema", err); }
 
 void gw_prediction_free(gw_prediction *p) {
   free(p->mean);
@@ -57,13 +57,13 @@ char *gw__points_text(const gw_prediction *p) {
   return b.data;
 }
 
-int gw__points_parse(const char *s, gw_prediction *p) {
+int gw__points_parse(const char *s, gw_prediction *p, fc_err *err) {
   size_t n = 1;
   for (const char *c = s; *c; c++) n += *c == ';';
   p->mean = calloc(n, sizeof *p->mean);
   p->lo = calloc(n, sizeof *p->lo);
   p->hi = calloc(n, sizeof *p->hi);
-  if (!p->mean || !p->lo || !p->hi) return -1;
+  if (!p->mean || !p->lo || !p->hi) return fc_err_set(err, FC_ENOMEM, "out of memory");
   for (p->horizon = 0; p->horizon < n && *s; p->horizon++) {
     char *end;
     size_t i = p->horizon;
@@ -71,13 +71,14 @@ int gw__points_parse(const char *s, gw_prediction *p) {
     p->lo[i] = strtod(end, &end);
     p->hi[i] = strtod(end, &end);
     if (*end == ' ') { /* 95 % bounds: every step has them, or none */
-      if (!p->lo95 && (!(p->lo95 = calloc(n, sizeof *p->lo95)) || !(p->hi95 = calloc(n, sizeof *p->hi95)))) return -1;
+      if (!p->lo95 && (!(p->lo95 = calloc(n, sizeof *p->lo95)) || !(p->hi95 = calloc(n, sizeof *p->hi95))))
+        return fc_err_set(err, FC_ENOMEM, "out of memory");
       p->lo95[i] = strtod(end, &end);
       p->hi95[i] = strtod(end, &end);
     }
     s = *end == ';' ? end + 1 : end;
   }
-  return 0;
+  return FC_OK;
 }
 
 typedef struct pred_put {
@@ -145,9 +146,8 @@ int gw__prediction_of(sqlite3_stmt *st, gw_prediction *p, fc_err *err) {
   p->origin = sqlite3_column_int64(st, 7);
   p->step = sqlite3_column_int64(st, 8);
   p->served_at = sqlite3_column_int64(st, 9);
-  if ((extra && !(p->extra = strdup(extra))) || gw__points_parse((const char *)sqlite3_column_text(st, 10), p) != 0)
-    return fc_err_set(err, FC_ENOMEM, "out of memory");
-  return FC_OK;
+  if (extra && !(p->extra = strdup(extra))) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  return gw__points_parse((const char *)sqlite3_column_text(st, 10), p, err);
 }
 
 int gw_db_predictions_each(gw_db *db, const char *tenant, const char *kind, gw_prediction_fn fn, void *arg,

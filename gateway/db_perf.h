@@ -88,9 +88,9 @@ int gw_db_performance_write(gw_db *db, const char *tenant, const char *kind, con
 
 /* Shared by db_perf.c and pg_perf.c: a prediction's points as stored
  * ("m lo hi;..." with 17 significant digits; NULL when out of memory) and
- * back (-1 when out of memory), and one Prometheus label, escaped. */
+ * back (0, or FC_ENOMEM), and one Prometheus label, escaped. */
 char *gw__points_text(const gw_prediction *p);
-int gw__points_parse(const char *s, gw_prediction *p);
+int gw__points_parse(const char *s, gw_prediction *p, fc_err *err);
 void gw__prom_label(fc_buf *out, const char *name, const char *v, int first);
 
 #endif /* GW_DB_PERF_H */

@@ -33,20 +33,18 @@ const char gw__rollup_probe_sql[] =
     " FROM transactions"
     " WHERE tenant_id = ?1 AND id = ?2";
 
-int gw__rollups_schema(sqlite3 *c) {
+int gw__rollups_schema(sqlite3 *c, fc_err *err) {
   sqlite3_stmt *st = NULL;
-  int exists = 0;
+  int exists = 0, rc = FC_OK;
   if (sqlite3_prepare_v2(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'txn_daily'", -1, &st,
                          NULL) != SQLITE_OK)
-    return -1;
+    return gw__sql_err(c, err, "rollups schema");
   if (sqlite3_step(st) == SQLITE_ROW) exists = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
-  if (exists) return gw__user_days_schema(c);
   /* A new table: a file from before it gets its transactions summed. */
-  return sqlite3_exec(c, create_sql, NULL, NULL, NULL) == SQLITE_OK &&
-                 sqlite3_exec(c, backfill_sql, NULL, NULL, NULL) == SQLITE_OK
-             ? gw__user_days_schema(c)
-             : -1;
+  if (!exists) rc = gw__exec(c, create_sql, "rollups schema", err);
+  if (!exists && rc == FC_OK) rc = gw__exec(c, backfill_sql, "rollups back-fill", err);
+  return rc == FC_OK ? gw__user_days_schema(c, err) : rc;
 }
 
 /* ---- per-batch deltas ------------------------------------------------------ */
@@ -111,10 +109,11 @@ static delta *find(delta *slot, size_t cap, uint64_t h, const char *partner, con
   }
 }
 
+/* Doubles the map: 0, or FC_ENOMEM (the caller marks the batch failed). */
 static int grow(gw_rollup *r) {
   size_t cap = r->cap * 2;
   delta *slot = calloc(cap, sizeof *slot);
-  if (!slot) return -1;
+  if (!slot) return FC_ENOMEM;
   for (size_t i = 0; i < r->cap; i++)
     if (r->slot[i].partner) {
       delta *d = &r->slot[i];
@@ -123,7 +122,7 @@ static int grow(gw_rollup *r) {
   free(r->slot);
   r->slot = slot;
   r->cap = cap;
-  return 0;
+  return FC_OK;
 }
 
 /* Adds sign x (one transaction) to its key's delta. */
@@ -171,7 +170,7 @@ void gw__rollup_old(gw_rollup *r, sqlite3_stmt *probe) {
 /* One daily key's delta into a txn_daily-shaped table (the UTC rollups here,
  * the local-day ones in db_tz.c): the upsert, then for a negative count the
  * delete of the row whose count reached 0 (both statements take the key as
- * ?1-?5; the upsert also scale, n, amount as ?6-?8). 0 or -1. */
+ * ?1-?5; the upsert also scale, n, amount as ?6-?8). */
 int gw__daily_apply(sqlite3_stmt *up, sqlite3_stmt *del, const char *tenant, const char *partner, const char *currency,
                     int64_t day, const char *type, int scale, int64_t n, int64_t amount) {
   sqlite3_stmt *sts[2] = {up, del};
@@ -187,9 +186,10 @@ int gw__daily_apply(sqlite3_stmt *up, sqlite3_stmt *del, const char *tenant, con
       sqlite3_bind_int64(st, 7, n);
       sqlite3_bind_int64(st, 8, amount);
     }
-    if (gw__step_done(st) != 0) return -1;
+    int rc = gw__step_done(st);
+    if (rc != FC_OK) return rc;
   }
-  return 0;
+  return FC_OK;
 }
 
 int gw__rollup_apply(gw_rollup *r, sqlite3 *c, const char *tenant, fc_err *err) {
@@ -244,16 +244,16 @@ static const char *keep(gw_txn_set *s, size_t *cap, const unsigned char *t) {
   return copy;
 }
 
-/* Appends one day's row; -1 when out of memory. Partner and currency
- * strings repeat from row to row, so the previous row's are reused. */
-static int push(gw_daily_set *out, size_t *cap, size_t *scap, sqlite3_stmt *st) {
+/* Appends one day's row; 0, or FC_ENOMEM. Partner and currency strings
+ * repeat from row to row, so the previous row's are reused. */
+static int push(gw_daily_set *out, size_t *cap, size_t *scap, sqlite3_stmt *st, fc_err *err) {
   gw_txn_set *s = &out->rows;
   if (s->n == *cap) {
     size_t nc = *cap ? *cap * 2 : 512;
     fc_transaction *v = realloc(s->v, nc * sizeof *v);
     size_t *cn = v ? realloc(out->counts, nc * sizeof *cn) : NULL;
     if (v) s->v = v;
-    if (!cn) return -1;
+    if (!cn) return fc_err_set(err, FC_ENOMEM, "out of memory");
     out->counts = cn;
     *cap = nc;
   }
@@ -263,14 +263,14 @@ static int push(gw_daily_set *out, size_t *cap, size_t *scap, sqlite3_stmt *st) 
   x->partner_id =
       prev && partner && !strcmp(prev->partner_id, (const char *)partner) ? prev->partner_id : keep(s, scap, partner);
   x->id = x->user_id = x->transaction_type = x->category = "";
-  if (!x->partner_id) return -1;
+  if (!x->partner_id) return fc_err_set(err, FC_ENOMEM, "out of memory");
   snprintf(x->currency, sizeof x->currency, "%s", (const char *)sqlite3_column_text(st, 1));
   x->scale = sqlite3_column_int(st, 2);
   x->action_date = sqlite3_column_int64(st, 3) * DAY;
   out->counts[s->n] = (size_t)sqlite3_column_int64(st, 4);
   x->amount = sqlite3_column_int64(st, 5);
   s->n++;
-  return 0;
+  return FC_OK;
 }
 
 int gw_db_load_daily(gw_db *db, const char *tenant, int64_t since_day, gw_daily_set *out, fc_err *err) {
@@ -291,8 +291,7 @@ int gw_db_load_daily(gw_db *db, const char *tenant, int64_t since_day, gw_daily_
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, since_day);
   }
-  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
-    if (push(out, &cap, &scap, st) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) rc = push(out, &cap, &scap, st, err);
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "rollups");
   sqlite3_finalize(st);
   gw__release(db, c);

@@ -13,7 +13,7 @@ static const char schema[] =
     " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, name TEXT NOT NULL, scenario TEXT NOT NULL,"
     " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (tenant_id, name));";
 
-int gw__scenarios_schema(sqlite3 *c) { return sqlite3_exec(c, schema, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+int gw__scenarios_schema(sqlite3 *c, fc_err *err) { return gw__exec(c, schema, "scenarios schema", err); }
 
 static const char cols[] = "SELECT id, tenant_id, name, scenario, created_at, updated_at FROM treasury_scenarios ";
 

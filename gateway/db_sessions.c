@@ -71,16 +71,15 @@ int gw_db_sessions_revoke_key(gw_db *db, const char *key_id, int64_t now, size_t
                 key_id, now, n, err);
 }
 
-/* Lower-case hex of n bytes back into bytes; 0 when it is. */
-static int unhex(const char *s, unsigned char *out, size_t n) {
-  if (!s || strlen(s) != 2 * n) return -1;
-  for (size_t i = 0; i < 2 * n; i++) {
-    char ch = s[i];
+int gw__session_digest(const char *hex, const char *id, unsigned char out[GW_SHA256_LEN], fc_err *err) {
+  if (!hex || strlen(hex) != 2 * GW_SHA256_LEN) return fc_err_set(err, FC_ECORRUPT, "session %s: bad token digest", id);
+  for (size_t i = 0; i < 2 * GW_SHA256_LEN; i++) {
+    char ch = hex[i];
     int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-    if (v < 0) return -1;
+    if (v < 0) return fc_err_set(err, FC_ECORRUPT, "session %s: bad token digest", id);
     out[i / 2] = (unsigned char)(i % 2 ? (out[i / 2] << 4) | v : v);
   }
-  return 0;
+  return FC_OK;
 }
 
 typedef struct load_arg {
@@ -113,9 +112,8 @@ static int load_fn(sqlite3 *c, void *arg, fc_err *err) {
     snprintf(s.key_id, sizeof s.key_id, "%s", (const char *)sqlite3_column_text(st, 2));
     s.created_at = sqlite3_column_int64(st, 4);
     s.expires_at = sqlite3_column_int64(st, 5);
-    if (unhex((const char *)sqlite3_column_text(st, 3), s.hash, GW_SHA256_LEN) != 0)
-      rc = fc_err_set(err, FC_ECORRUPT, "session %s: bad token digest", s.id);
-    else rc = a->fn(&s, a->arg);
+    rc = gw__session_digest((const char *)sqlite3_column_text(st, 3), s.id, s.hash, err);
+    if (rc == FC_OK) rc = a->fn(&s, a->arg);
   }
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "session load");
   sqlite3_finalize(st);
@@ -154,9 +152,8 @@ static int get_fn(sqlite3 *c, void *arg, fc_err *err) {
     snprintf(s->key_id, sizeof s->key_id, "%s", (const char *)sqlite3_column_text(st, 2));
     s->created_at = sqlite3_column_int64(st, 4);
     s->expires_at = sqlite3_column_int64(st, 5);
-    if (unhex((const char *)sqlite3_column_text(st, 3), s->hash, GW_SHA256_LEN) != 0)
-      rc = fc_err_set(err, FC_ECORRUPT, "session %s: bad token digest", s->id);
-    else a->found = 1;
+    rc = gw__session_digest((const char *)sqlite3_column_text(st, 3), s->id, s->hash, err);
+    a->found = rc == FC_OK;
   } else if (r != SQLITE_DONE) {
     rc = gw__sql_err(c, err, "session get");
   }

@@ -23,4 +23,8 @@ int gw_db_session_get(gw_db *db, const char *id, int64_t now, gw_session_info *o
 typedef int (*gw_session_fn)(const gw_session_info *s, void *arg);
 int gw_db_sessions_load(gw_db *db, int64_t now, gw_session_fn fn, void *arg, fc_err *err);
 
+/* A stored token digest (lower-case hex) back into its bytes; FC_ECORRUPT
+ * naming session id when it is not one. Shared with pg_sessions.c. */
+int gw__session_digest(const char *hex, const char *id, unsigned char out[GW_SHA256_LEN], fc_err *err);
+
 #endif /* GW_DB_SESSIONS_H */

@@ -21,7 +21,7 @@ static const char schema_sql[] =
     " PRIMARY KEY (tenant_id, partner_id, currency, day, transaction_type));"
     "CREATE INDEX IF NOT EXISTS txn_local_daily_by_day ON txn_local_daily (tenant_id, day);";
 
-int gw__tz_schema(sqlite3 *c) { return sqlite3_exec(c, schema_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+int gw__tz_schema(sqlite3 *c, fc_err *err) { return gw__exec(c, schema_sql, "time zone schema", err); }
 
 /* The stored zone of tenant (a connection already held); "" when none. */
 static int zone_of(sqlite3 *c, const char *tenant, char *name, fc_err *err) {
@@ -53,7 +53,7 @@ static void local_day_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_int64(ctx, gw_tz_local_day(sqlite3_user_data(ctx), sqlite3_value_int64(argv[0])));
 }
 
-static int rebuild(sqlite3 *c, const char *tenant, const gw_tz *z) {
+static int rebuild(sqlite3 *c, const char *tenant, const gw_tz *z, fc_err *err) {
   static const char sum_sql[] =
       "INSERT INTO txn_local_daily (tenant_id, partner_id, currency, day, transaction_type, scale, n, amount)"
       " SELECT tenant_id, partner_id, currency, gw_local_day(action_date) AS d, transaction_type,"
@@ -62,26 +62,27 @@ static int rebuild(sqlite3 *c, const char *tenant, const gw_tz *z) {
   sqlite3_stmt *st = NULL;
   if (sqlite3_create_function(c, "gw_local_day", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)z, local_day_fn, NULL,
                               NULL) != SQLITE_OK)
-    return -1;
-  int bad = sqlite3_prepare_v2(c, sum_sql, -1, &st, NULL) != SQLITE_OK;
-  if (!bad) {
+    return gw__sql_err(c, err, "time zone");
+  int rc = sqlite3_prepare_v2(c, sum_sql, -1, &st, NULL) == SQLITE_OK ? FC_OK : gw__sql_err(c, err, "time zone");
+  if (rc == FC_OK) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-    bad = sqlite3_step(st) != SQLITE_DONE;
+    if (sqlite3_step(st) != SQLITE_DONE) rc = gw__sql_err(c, err, "time zone");
   }
   sqlite3_finalize(st);
   /* Unregistered again: a pooled connection keeps no pointer it does not need. */
   sqlite3_create_function(c, "gw_local_day", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
-  return bad ? -1 : 0;
+  return rc;
 }
 
-static int exec_bound(sqlite3 *c, const char *sql, const char *tenant, const char *zone) {
+static int exec_bound(sqlite3 *c, const char *sql, const char *tenant, const char *zone, fc_err *err) {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "time zone");
   sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
   if (zone) sqlite3_bind_text(st, 2, zone, -1, SQLITE_STATIC);
   int r = sqlite3_step(st);
+  int rc = r == SQLITE_DONE || r == SQLITE_ROW ? FC_OK : gw__sql_err(c, err, "time zone");
   sqlite3_finalize(st);
-  return r == SQLITE_DONE || r == SQLITE_ROW ? 0 : -1;
+  return rc;
 }
 
 int gw_db_tenant_zone_set(gw_db *db, const char *tenant, const gw_tz *z, fc_err *err) {
@@ -103,14 +104,15 @@ int gw_db_tenant_zone_set(gw_db *db, const char *tenant, const gw_tz *z, fc_err 
   sqlite3_finalize(st);
   if (!known) {
     rc = fc_err_set(err, FC_ENOTFOUND, "no tenant '%s'", tenant);
-  } else if (exec_bound(c, "DELETE FROM tenant_time_zones WHERE tenant_id = ?1", tenant, NULL) ||
-             exec_bound(c, "DELETE FROM txn_local_daily WHERE tenant_id = ?1", tenant, NULL) ||
-             (!gw_tz_is_utc(z) && (exec_bound(c,
-                                              "INSERT INTO tenant_time_zones (tenant_id, time_zone, updated_at)"
-                                              " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))",
-                                              tenant, gw_tz_name(z)) ||
-                                   rebuild(c, tenant, z)))) {
-    rc = gw__sql_err(c, err, "time zone");
+  } else {
+    rc = exec_bound(c, "DELETE FROM tenant_time_zones WHERE tenant_id = ?1", tenant, NULL, err);
+    if (rc == FC_OK) rc = exec_bound(c, "DELETE FROM txn_local_daily WHERE tenant_id = ?1", tenant, NULL, err);
+    if (rc == FC_OK && !gw_tz_is_utc(z))
+      rc = exec_bound(c,
+                      "INSERT INTO tenant_time_zones (tenant_id, time_zone, updated_at)"
+                      " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))",
+                      tenant, gw_tz_name(z), err);
+    if (rc == FC_OK && !gw_tz_is_utc(z)) rc = rebuild(c, tenant, z, err);
   }
   if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = gw__sql_err(c, err, "time zone");
   if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
@@ -255,15 +257,15 @@ void gw__local_days_destroy(gw_local_days *l) {
 /* ---- reads ---------------------------------------------------------------------------- */
 
 /* Appends one row as a pseudo-transaction (as db_rollups.c's read does);
- * -1 when out of memory. */
-static int push_row(gw_daily_set *out, size_t *cap, sqlite3_stmt *st) {
+ * 0, or FC_ENOMEM. */
+static int push_row(gw_daily_set *out, size_t *cap, sqlite3_stmt *st, fc_err *err) {
   gw_txn_set *s = &out->rows;
   if (s->n == *cap) {
     size_t nc = *cap ? *cap * 2 : 512;
     fc_transaction *v = realloc(s->v, nc * sizeof *v);
     if (v) s->v = v;
     size_t *cn = v ? realloc(out->counts, nc * sizeof *cn) : NULL;
-    if (!cn) return -1;
+    if (!cn) return fc_err_set(err, FC_ENOMEM, "out of memory");
     out->counts = cn;
     *cap = nc;
   }
@@ -278,7 +280,7 @@ static int push_row(gw_daily_set *out, size_t *cap, sqlite3_stmt *st) {
     char **strings = copy ? realloc(s->strings, (s->n_strings + 1) * sizeof *strings) : NULL;
     if (!strings) {
       free(copy);
-      return -1;
+      return fc_err_set(err, FC_ENOMEM, "out of memory");
     }
     s->strings = strings;
     s->strings[s->n_strings++] = copy;
@@ -290,7 +292,7 @@ static int push_row(gw_daily_set *out, size_t *cap, sqlite3_stmt *st) {
   out->counts[s->n] = (size_t)sqlite3_column_int64(st, 4);
   x->amount = sqlite3_column_int64(st, 5);
   s->n++;
-  return 0;
+  return FC_OK;
 }
 
 int gw_db_load_local_daily(gw_db *db, const char *tenant, const char *zone, int64_t since_day, gw_daily_set *out,
@@ -318,8 +320,7 @@ int gw_db_load_local_daily(gw_db *db, const char *tenant, const char *zone, int6
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, since_day);
   }
-  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
-    if (push_row(out, &cap, st) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) rc = push_row(out, &cap, st, err);
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "local-day rollups");
   sqlite3_finalize(st);
   sqlite3_exec(c, "COMMIT", NULL, NULL, NULL);

@@ -43,22 +43,21 @@ static const char backfill_sql[] =
 static const char versions_sql[] = "CREATE TABLE IF NOT EXISTS txn_user_daily_versions ("
                                    " tenant_id TEXT PRIMARY KEY, v INTEGER NOT NULL);";
 
-int gw__user_days_schema(sqlite3 *c) {
+int gw__user_days_schema(sqlite3 *c, fc_err *err) {
   sqlite3_stmt *st = NULL;
   int exists = 0;
-  if (sqlite3_exec(c, versions_sql, NULL, NULL, NULL) != SQLITE_OK) return -1;
+  int rc = gw__exec(c, versions_sql, "user rollups schema", err);
+  if (rc != FC_OK) return rc;
   if (sqlite3_prepare_v2(c,
                          "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                          " AND name = 'txn_user_daily'",
                          -1, &st, NULL) != SQLITE_OK)
-    return -1;
+    return gw__sql_err(c, err, "user rollups schema");
   if (sqlite3_step(st) == SQLITE_ROW) exists = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
-  if (exists) return 0;
-  return sqlite3_exec(c, create_sql, NULL, NULL, NULL) == SQLITE_OK &&
-                 sqlite3_exec(c, backfill_sql, NULL, NULL, NULL) == SQLITE_OK
-             ? 0
-             : -1;
+  if (exists) return FC_OK;
+  rc = gw__exec(c, create_sql, "user rollups schema", err);
+  return rc == FC_OK ? gw__exec(c, backfill_sql, "user rollups back-fill", err) : rc;
 }
 
 /* ---- per-batch deltas ------------------------------------------------------ */
@@ -107,10 +106,11 @@ static udelta *find(udelta *slot, size_t cap, uint64_t h, const char *key, size_
   }
 }
 
+/* Doubles the map: 0, or FC_ENOMEM (the caller marks the batch failed). */
 static int grow(gw_user_deltas *r) {
   size_t cap = r->cap * 2;
   udelta *slot = calloc(cap, sizeof *slot);
-  if (!slot) return -1;
+  if (!slot) return FC_ENOMEM;
   for (size_t i = 0; i < r->cap; i++)
     if (r->slot[i].key) {
       udelta *d = &r->slot[i];
@@ -119,7 +119,7 @@ static int grow(gw_user_deltas *r) {
   free(r->slot);
   r->slot = slot;
   r->cap = cap;
-  return 0;
+  return FC_OK;
 }
 
 /* Adds sign x (one transaction) to its key's delta. */
@@ -291,10 +291,11 @@ int gw_user_days_segments(const gw_user_days *s, fc_segments_params p, fc_segmen
   return fc_segments_run_day_parts(parts, counts, 2, p, out, err);
 }
 
+/* Doubles the string slots: 0, or FC_ENOMEM. */
 static int slot_grow(gw_user_days *s) {
   size_t cap = s->str_cap ? s->str_cap * 2 : 1024;
   uint64_t *slot = calloc(cap, sizeof *slot);
-  if (!slot) return -1;
+  if (!slot) return FC_ENOMEM;
   for (size_t i = 0; i < s->str_cap; i++) {
     if (!s->slot[i]) continue;
     size_t j = (s->slot[i] >> 32) & (cap - 1);
@@ -304,7 +305,7 @@ static int slot_grow(gw_user_days *s) {
   free(s->slot);
   s->slot = slot;
   s->str_cap = cap;
-  return 0;
+  return FC_OK;
 }
 
 #define BLOCK (64 * 1024)
@@ -386,11 +387,12 @@ static const char *col_text(sqlite3_stmt *st, int i, size_t *len) {
   return t ? t : "";
 }
 
-static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, const char *ccy) {
+/* Appends one row; 0, or FC_ENOMEM. */
+static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, const char *ccy, fc_err *err) {
   if (s->n == *cap) {
     size_t nc = *cap ? *cap * 2 : 4096;
     fc_seg_day *v = realloc(s->rows, nc * sizeof *v);
-    if (!v) return -1;
+    if (!v) return fc_err_set(err, FC_ENOMEM, "out of memory");
     s->rows = v;
     *cap = nc;
   }
@@ -401,7 +403,7 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, const char *ccy)
   for (int c = 0; c < GW_UD_COLS; c++) {
     size_t len;
     const char *t = col_text(st, column[c], &len);
-    if (!(*field[c] = gw__user_days_intern(s, c, t, len))) return -1;
+    if (!(*field[c] = gw__user_days_intern(s, c, t, len))) return fc_err_set(err, FC_ENOMEM, "out of memory");
   }
   x->currency = ccy;
   x->day = sqlite3_column_int64(st, 2);
@@ -411,7 +413,7 @@ static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, const char *ccy)
   x->spend = sqlite3_column_int64(st, 8);
   x->refund = sqlite3_column_int64(st, 9);
   s->n++;
-  return 0;
+  return FC_OK;
 }
 
 /* ?1..?4 of the reads: tenant, currency and the days [from_day, to_day). */
@@ -442,8 +444,7 @@ static int read_rows(gw_db *db, const char *tenant, const char *currency, const 
     bind_range(st, tenant, currency, from_day, to_day);
     if (partner) sqlite3_bind_text(st, 5, partner, -1, SQLITE_STATIC);
   }
-  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
-    if (push(out, &cap, st, ccy) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) rc = push(out, &cap, st, ccy, err);
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "user rollups");
   sqlite3_finalize(st);
   gw__release(db, c);
@@ -497,9 +498,9 @@ static void read_half(void *arg, size_t i) {
 /* b's rows become a's more (a's string table then knows only its own
  * strings: nothing interns into a set after its read); b's text blocks
  * move to a (the rows point into them), b is emptied. */
-static int adopt(gw_user_days *a, gw_user_days *b) {
+static int adopt(gw_user_days *a, gw_user_days *b, fc_err *err) {
   char **blocks = realloc(a->blocks, (a->n_blocks + b->n_blocks + 1) * sizeof *blocks);
-  if (!blocks) return -1;
+  if (!blocks) return fc_err_set(err, FC_ENOMEM, "out of memory");
   a->blocks = blocks;
   memcpy(a->blocks + a->n_blocks, b->blocks, b->n_blocks * sizeof *blocks);
   a->n_blocks += b->n_blocks;
@@ -508,7 +509,7 @@ static int adopt(gw_user_days *a, gw_user_days *b) {
   a->n_more = b->n;
   b->rows = NULL;
   gw_user_days_free(b);
-  return 0;
+  return FC_OK;
 }
 
 /* A long history read as two day ranges side by side on two connections
@@ -534,7 +535,7 @@ static int read_split(gw_db *db, const char *tenant, const char *currency, const
     *out = h[0].set;
     memset(&h[0].set, 0, sizeof h[0].set);
     memcpy(out->currency, ccy, sizeof ccy);
-    if (adopt(out, &h[1].set) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+    rc = adopt(out, &h[1].set, err);
   }
   gw_user_days_free(&h[0].set);
   gw_user_days_free(&h[1].set);

@@ -49,7 +49,6 @@ enum {
   Q_PARTNER = GW_IQ_PARTNER,
   Q_OFFSET = GW_IQ_OFFSET
 };
-#define Q_RANGE (Q_FROM | Q_TO | Q_PARTNER)
 
 typedef struct insight_query {
   int horizon;   /* steps; 0: the route's default */
@@ -77,7 +76,7 @@ typedef struct insight_query {
 } insight_query;
 
 /* The granularity value: one of the route's `grans`, and one the tier has
- * (403 naming it otherwise). 0, or -1 after an answer. */
+ * (403 naming it otherwise). 0, or the status recorded by gw_fail. */
 static int parse_gran(const char *val, unsigned grans, const gw_call *call, insight_query *q, gw_response *res) {
   unsigned g = gw_granularity_bit(val);
   if (!(g & grans)) {
@@ -109,7 +108,8 @@ static int parse_bound(const char *s, int is_to, const insight_query *q, int64_t
   return FC_OK;
 }
 
-/* from/to once utc_offset or the zone is known; 0, or -1 after a 400. */
+/* from/to once utc_offset or the zone is known; 0, or the status of the
+ * 400 recorded by gw_fail. */
 static int parse_range(const char *from, const char *to, insight_query *q, gw_response *res) {
   fc_err err;
   if (q->has_from && parse_bound(from, 0, q, &q->from, &err) != FC_OK)
@@ -175,23 +175,24 @@ static int tenant_zone(const gw_app *app, const gw_call *call, insight_query *q,
   return 0;
 }
 
-/* Parses the parameters `allowed` (Q_* bits; granularity one of `grans`)
- * and checks them against the tier; 0, or a 400/403. */
-static int parse_insight(const gw_app *app, const gw_request *req, const gw_call *call, int allowed, unsigned grans,
+/* Parses the parameters the route reads (insight_query.h) and checks them
+ * against the tier; 0, or a 400/403. */
+static int parse_insight(const gw_app *app, const gw_request *req, const gw_call *call, const gw_insight_route *route,
                          insight_query *q, gw_response *res) {
+  const unsigned allowed = route->params, grans = route->grans;
   gw_insight_params p;
   gw_query_store store;
   unsigned seen;
   memset(q, 0, sizeof q[0]);
   memset(&p, 0, sizeof p);
   q->step = FC_STEP_DAY;
-  q->gran = GW_GRAN_DAY;
+  q->gran = GW_IQ_GRAN_DEFAULT;
   q->from = INT64_MIN;
   q->to = INT64_MAX;
   int rc = gw_query_options(req->query, &gw_insight_optable, &p, &store, &seen, res);
   if (rc != 0) return rc;
-  if (seen & ~(unsigned)allowed)
-    return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", gw_insight_name(seen & ~(unsigned)allowed));
+  if (seen & ~allowed)
+    return gw_fail(res, GW_EPARAM, "unknown or repeated parameter '%s'", gw_insight_name(seen & ~allowed));
   if ((seen & Q_GRAN) && parse_gran(p.granularity, grans, call, q, res) != 0) return gw_failed(res);
   q->horizon = p.horizon, q->history_days = p.history_days, q->include_users = p.include_users;
   q->utc_offset = p.utc_offset;
@@ -424,8 +425,7 @@ GW_HANDLER(gw_handle_segments) {
   fc_err err;
   int kept = 0;
   memset(&s, 0, sizeof s);
-  if (parse_insight(app, req, call, Q_HISTORY | Q_CURRENCY | Q_USERS | Q_RANGE | Q_OFFSET, 0, &q, res) != 0)
-    return gw_failed(res);
+  if (parse_insight(app, req, call, &gw_insight_routes[GW_IR_SEGMENTS], &q, res) != 0) return gw_failed(res);
   /* The daily rollups settle currency, range and 404s as the raw rows do
    * (the per-customer ones are of UTC days: a tenant in a zone folds its
    * customers' wall-time rows). */
@@ -788,9 +788,7 @@ GW_HANDLER(gw_handle_revenue_forecast) {
   memset(&r, 0, sizeof r);
   memset(&ep, 0, sizeof ep);
   memset(&rep, 0, sizeof rep);
-  if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY | Q_RANGE | Q_OFFSET,
-                    GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER, &q, res) != 0)
-    return gw_failed(res);
+  if (parse_insight(app, req, call, &gw_insight_routes[GW_IR_REVENUE], &q, res) != 0) return gw_failed(res);
   if (load_txns(app, call, &q, &s, q.gran != GW_GRAN_HOUR, res) != 0) {
     gw_daily_set_free(&s);
     return gw_failed(res);
@@ -850,9 +848,7 @@ GW_HANDLER(gw_handle_trends) {
   fc_trends t;
   fc_err err;
   memset(&s, 0, sizeof s);
-  if (parse_insight(app, req, call, Q_GRAN | Q_CURRENCY | Q_RANGE | Q_OFFSET,
-                    GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH, &q, res) != 0)
-    return gw_failed(res);
+  if (parse_insight(app, req, call, &gw_insight_routes[GW_IR_TRENDS], &q, res) != 0) return gw_failed(res);
   if (load_txns(app, call, &q, &s, 1, res) != 0) {
     gw_daily_set_free(&s);
     return gw_failed(res);
@@ -932,8 +928,7 @@ GW_HANDLER(gw_handle_cash_flow) {
   insight_query q;
   fc_err err;
   fc_treasury *t = fc_treasury_create(NULL);
-  if (parse_insight(app, req, call, Q_HORIZON | Q_GRAN | Q_HISTORY | Q_CURRENCY, GW_GRAN_HOUR | GW_GRAN_DAY, &q, res) !=
-      0) {
+  if (parse_insight(app, req, call, &gw_insight_routes[GW_IR_CASHFLOW], &q, res) != 0) {
     fc_treasury_destroy(t);
     return gw_failed(res);
   }

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "auth.h"
+
 #include "fc/optables.h"
 #include "fc/trends.h"
 
@@ -66,23 +68,30 @@ static int iq_offset(void *base, const char *s, fc_err *err) {
   return fc_trends_parse_offset(s, &((gw_insight_params *)base)->utc_offset, err);
 }
 
-/* In GW_IQ_* bit order. Query-only (FC_OPT_JSON): the help text serves the
- * OpenAPI reader of this file. */
+/* In GW_IQ_* bit order. Query-only (FC_OPT_JSON): the help text is the
+ * parameter's description in the OpenAPI document (openapi_params.c). */
 static const fc_opt iq_opts[] = {
     {"horizon", NULL, FC_OPT_TEXT, 0, 0, 0, iq_horizon, FC_OPT_JSON, "N",
-     "steps ahead; the default and the most depend on the granularity and the tier"},
+     "steps ahead: at most a year (366 days, 53 weeks, 12 months, 4 quarters), counted against the tier's "
+     "max_horizon_hours at 1, 24, 168, 720 and 2160 hours a step (default 48 hours, 14 days, 4 weeks, 1 month "
+     "or 1 quarter)"},
     {"granularity", NULL, FC_OPT_STRING, IQ(granularity), 0, 0, NULL, FC_OPT_JSON, "G",
-     "hour, day, week, month or quarter, as the route and the tier offer"},
+     "the buckets, as the route offers: hour or day (local at utc_offset), week (from Monday), month or quarter "
+     "(complete local ones); a tier without the one asked gets 403 (default day; hour for a tier without days)"},
     {"history_days", NULL, FC_OPT_TEXT, 0, 0, 0, iq_history, FC_OPT_JSON, "N",
-     "days of history analysed (default: the tier's max_history_days)"},
+     "days of history analysed, at most the tier's max_history_days (default: that)"},
     {"currency", NULL, FC_OPT_TEXT, 0, 0, 0, iq_currency, FC_OPT_JSON, "C",
-     "this currency (default: the one currency of the rows)"},
-    {"include_users", NULL, FC_OPT_TEXT, 0, 0, 0, iq_users, FC_OPT_JSON, "0|1", "list each segment's users"},
-    {"from", NULL, FC_OPT_TEXT, 0, 0, 0, iq_from, FC_OPT_JSON, "TIME", "first time kept, inclusive"},
-    {"to", NULL, FC_OPT_TEXT, 0, 0, 0, iq_to, FC_OPT_JSON, "TIME", "end, exclusive; a date alone includes the day"},
+     "only this currency (default: the one currency of the rows; the cash flow: every currency)"},
+    {"include_users", NULL, FC_OPT_TEXT, 0, 0, 0, iq_users, FC_OPT_JSON, "0|1", "1: list each segment's users"},
+    {"from", NULL, FC_OPT_TEXT, 0, 0, 0, iq_from, FC_OPT_JSON, "TIME",
+     "start of the range, inclusive: an ISO 8601 time, or a date alone (local midnight at utc_offset)"},
+    {"to", NULL, FC_OPT_TEXT, 0, 0, 0, iq_to, FC_OPT_JSON, "TIME",
+     "end of the range, exclusive; a date alone takes in that whole local day (default: the end of the newest "
+     "transaction's day). The range may span at most the tier's max_history_days"},
     {"partner", NULL, FC_OPT_TEXT, 0, 0, 0, iq_partner, FC_OPT_JSON, "P", "only this partner's transactions"},
     {"utc_offset", NULL, FC_OPT_TEXT, 0, 0, 0, iq_offset, FC_OPT_JSON, "+HH:MM",
-     "the local calendar's offset (default: the tenant's time zone)"},
+     "time zone of the local calendar (buckets, dates alone): Z, +HH:MM or -HH:MM, at most 14:00 (default: the "
+     "tenant's time zone)"},
 };
 const fc_opt_table gw_insight_optable = {"insights", iq_opts, sizeof iq_opts / sizeof iq_opts[0]};
 
@@ -91,3 +100,18 @@ const char *gw_insight_name(unsigned bits) {
     if (bits & (1u << i)) return iq_opts[i].name;
   return "";
 }
+
+_Static_assert(GW_IQ_GRAN_DEFAULT == GW_GRAN_DAY, "the insights count in days by default");
+
+#define IQ_RANGE (GW_IQ_FROM | GW_IQ_TO | GW_IQ_PARTNER)
+const gw_insight_route gw_insight_routes[GW_IR_COUNT] = {
+    [GW_IR_SEGMENTS] = {"/v1/insights/segments", GW_IQ_HISTORY | GW_IQ_CURRENCY | GW_IQ_USERS | IQ_RANGE | GW_IQ_OFFSET,
+                        0},
+    [GW_IR_REVENUE] = {"/v1/insights/revenue-forecast",
+                       GW_IQ_HORIZON | GW_IQ_GRAN | GW_IQ_HISTORY | GW_IQ_CURRENCY | IQ_RANGE | GW_IQ_OFFSET,
+                       GW_GRAN_HOUR | GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH | GW_GRAN_QUARTER},
+    [GW_IR_TRENDS] = {"/v1/insights/trends", GW_IQ_GRAN | GW_IQ_CURRENCY | IQ_RANGE | GW_IQ_OFFSET,
+                      GW_GRAN_DAY | GW_GRAN_WEEK | GW_GRAN_MONTH},
+    [GW_IR_CASHFLOW] = {"/v1/insights/cash-flow", GW_IQ_HORIZON | GW_IQ_GRAN | GW_IQ_HISTORY | GW_IQ_CURRENCY,
+                        GW_GRAN_HOUR | GW_GRAN_DAY},
+};

@@ -45,6 +45,22 @@ typedef struct gw_insight_params {
 
 extern const fc_opt_table gw_insight_optable;
 
+/* An insights route: the entries it reads (GW_IQ_* bits) and the values
+ * its granularity takes (GW_GRAN_* bits, auth.h; 0 without one). The
+ * handlers parse by it and the OpenAPI document's parameters are written
+ * from it (openapi_params.c). Without a granularity a route counts in
+ * days, GW_IQ_GRAN_DEFAULT (a tier without days: hours where the route
+ * takes them). */
+typedef struct gw_insight_route {
+  const char *path;
+  unsigned params;
+  unsigned grans;
+} gw_insight_route;
+
+enum { GW_IR_SEGMENTS, GW_IR_REVENUE, GW_IR_TRENDS, GW_IR_CASHFLOW, GW_IR_COUNT };
+extern const gw_insight_route gw_insight_routes[GW_IR_COUNT];
+#define GW_IQ_GRAN_DEFAULT 2u /* GW_GRAN_DAY */
+
 /* The name of the lowest entry among bits (the first unknown one a route
  * was given), or "" for none. */
 const char *gw_insight_name(unsigned bits);

@@ -66,9 +66,8 @@ int pg_prediction_of(const PGresult *r, int i, gw_prediction *p, fc_err *err) {
   p->origin = pg_i64(r, i, 7);
   p->step = pg_i64(r, i, 8);
   p->served_at = pg_i64(r, i, 9);
-  if ((!pg_null(r, i, 11) && !(p->extra = strdup(pg_text(r, i, 11)))) || gw__points_parse(pg_text(r, i, 10), p) != 0)
-    return fc_err_set(err, FC_ENOMEM, "out of memory");
-  return FC_OK;
+  if (!pg_null(r, i, 11) && !(p->extra = strdup(pg_text(r, i, 11)))) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  return gw__points_parse(pg_text(r, i, 10), p, err);
 }
 
 void pg_realized_of(const PGresult *r, int i, gw_realized *x) {

@@ -29,22 +29,22 @@ static const char *keep(gw_txn_set *s, size_t *cap, const char *t) {
 }
 
 /* Row i as a pseudo-transaction; partner strings repeat from row to row,
- * so the previous row's is reused. -1 when out of memory. */
-static int push(gw_daily_set *out, size_t *scap, const PGresult *r, int i) {
+ * so the previous row's is reused. 0, or FC_ENOMEM. */
+static int push(gw_daily_set *out, size_t *scap, const PGresult *r, int i, fc_err *err) {
   gw_txn_set *s = &out->rows;
   fc_transaction *x = &s->v[s->n], *prev = s->n ? &s->v[s->n - 1] : NULL;
   const char *partner = pg_text(r, i, 0);
   memset(x, 0, sizeof *x);
   x->partner_id = prev && !strcmp(prev->partner_id, partner) ? prev->partner_id : keep(s, scap, partner);
   x->id = x->user_id = x->transaction_type = x->category = "";
-  if (!x->partner_id) return -1;
+  if (!x->partner_id) return fc_err_set(err, FC_ENOMEM, "out of memory");
   snprintf(x->currency, sizeof x->currency, "%s", pg_text(r, i, 1));
   x->scale = (int)pg_i64(r, i, 2);
   x->action_date = pg_i64(r, i, 3) * DAY;
   out->counts[s->n] = (size_t)pg_i64(r, i, 4);
   x->amount = pg_i64(r, i, 5);
   s->n++;
-  return 0;
+  return FC_OK;
 }
 
 typedef struct daily_args {
@@ -74,8 +74,7 @@ int pg_daily_read(PGconn *c, const char *table, const char *what, const char *te
     out->counts = malloc((size_t)n * sizeof *out->counts);
     if (!out->rows.v || !out->counts) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   }
-  for (int i = 0; i < n && rc == FC_OK; i++)
-    if (push(out, &scap, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  for (int i = 0; i < n && rc == FC_OK; i++) rc = push(out, &scap, r, i, err);
   PQclear(r);
   return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_sessions.h"
 #include "pg_internal.h"
 #include "sha256.h"
 
@@ -59,18 +60,6 @@ int gw_pg_sessions_revoke_key(gw_pg *pg, const char *key_id, int64_t now, size_t
                 key_id, now, n, err);
 }
 
-/* Lower-case hex of n bytes back into bytes; 0 when it is. */
-static int unhex(const char *s, unsigned char *out, size_t n) {
-  if (!s || strlen(s) != 2 * n) return -1;
-  for (size_t i = 0; i < 2 * n; i++) {
-    char ch = s[i];
-    int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-    if (v < 0) return -1;
-    out[i / 2] = (unsigned char)(i % 2 ? (out[i / 2] << 4) | v : v);
-  }
-  return 0;
-}
-
 /* Row i of (id, tenant_id, key_id, token_sha256, created_at, expires_at). */
 static int row_session(const PGresult *r, int i, gw_session_info *s, fc_err *err) {
   memset(s, 0, sizeof *s);
@@ -79,9 +68,7 @@ static int row_session(const PGresult *r, int i, gw_session_info *s, fc_err *err
   snprintf(s->key_id, sizeof s->key_id, "%s", pg_text(r, i, 2));
   s->created_at = pg_i64(r, i, 4);
   s->expires_at = pg_i64(r, i, 5);
-  if (unhex(pg_text(r, i, 3), s->hash, GW_SHA256_LEN) != 0)
-    return fc_err_set(err, FC_ECORRUPT, "session %s: bad token digest", s->id);
-  return FC_OK;
+  return gw__session_digest(pg_text(r, i, 3), s->id, s->hash, err);
 }
 
 typedef struct get_arg {

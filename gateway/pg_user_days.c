@@ -13,14 +13,15 @@ typedef struct user_days_args {
   gw_user_days *out;
 } user_days_args;
 
-static int push(gw_user_days *s, const PGresult *r, int i) {
+/* Row i into s's rows (room made by the caller); 0, or FC_ENOMEM. */
+static int push(gw_user_days *s, const PGresult *r, int i, fc_err *err) {
   fc_seg_day *x = &s->rows[s->n];
   memset(x, 0, sizeof *x);
   static const int column[GW_UD_COLS] = {0, 1, 3, 4}; /* of the SELECT */
   const char **field[GW_UD_COLS] = {&x->partner_id, &x->user_id, &x->transaction_type, &x->category};
   for (int c = 0; c < GW_UD_COLS; c++) {
     const char *t = pg_text(r, i, column[c]);
-    if (!(*field[c] = gw__user_days_intern(s, c, t, strlen(t)))) return -1;
+    if (!(*field[c] = gw__user_days_intern(s, c, t, strlen(t)))) return fc_err_set(err, FC_ENOMEM, "out of memory");
   }
   x->currency = s->currency;
   x->day = pg_i64(r, i, 2);
@@ -30,7 +31,7 @@ static int push(gw_user_days *s, const PGresult *r, int i) {
   x->spend = pg_i64(r, i, 8);
   x->refund = pg_i64(r, i, 9);
   s->n++;
-  return 0;
+  return FC_OK;
 }
 
 static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
@@ -49,8 +50,7 @@ static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
   int rc = FC_OK, n = PQntuples(r);
   gw_user_days *out = d->out;
   if (n > 0 && !(out->rows = malloc((size_t)n * sizeof *out->rows))) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
-  for (int i = 0; i < n && rc == FC_OK; i++)
-    if (push(out, r, i) != 0) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+  for (int i = 0; i < n && rc == FC_OK; i++) rc = push(out, r, i, err);
   PQclear(r);
   return rc;
 }

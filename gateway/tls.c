@@ -10,6 +10,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "fail.h"
+
 struct gw_tls_ctx {
   SSL_CTX *ctx;
 };
@@ -19,9 +21,9 @@ struct gw_tls {
   BIO *in, *out; /* owned by ssl */
 };
 
-/* The oldest queued OpenSSL error, or `dflt`; empties the queue so the
- * next connection starts clean. */
-static void ossl_reason(const char *what, const char *dflt, char *msg, size_t cap) {
+/* The oldest queued OpenSSL error, or `dflt`, as err's reason with code;
+ * empties the queue so the next connection starts clean. */
+static int ossl_fail(fc_err *err, int code, const char *what, const char *dflt) {
   unsigned long e = ERR_get_error();
   char buf[256];
   const char *why = dflt;
@@ -32,21 +34,19 @@ static void ossl_reason(const char *what, const char *dflt, char *msg, size_t ca
       why = buf;
     }
   }
-  snprintf(msg, cap, "%s%s", what, why);
+  fc_err_set(err, code, "%s%s", what, why);
   ERR_clear_error();
+  return code;
 }
 
-gw_tls_ctx *gw_tls_ctx_new(const char *extra_ca, char *msg, size_t cap) {
+int gw_tls_ctx_new(const char *extra_ca, gw_tls_ctx **out, fc_err *err) {
   gw_tls_ctx *c = calloc(1, sizeof *c);
-  if (!c) {
-    snprintf(msg, cap, "out of memory");
-    return NULL;
-  }
+  *out = NULL;
+  if (!c) return fc_err_set(err, FC_ENOMEM, "out of memory");
   c->ctx = SSL_CTX_new(TLS_client_method());
   if (!c->ctx) {
-    ossl_reason("cannot create a TLS context: ", "unknown", msg, cap);
     free(c);
-    return NULL;
+    return ossl_fail(err, FC_ENOMEM, "cannot create a TLS context: ", "unknown");
   }
   SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
   SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
@@ -56,12 +56,12 @@ gw_tls_ctx *gw_tls_ctx_new(const char *extra_ca, char *msg, size_t cap) {
   if (extra_ca && SSL_CTX_load_verify_locations(c->ctx, extra_ca, NULL) != 1) {
     char what[300];
     snprintf(what, sizeof what, "cannot load CA certificates from %s: ", extra_ca);
-    ossl_reason(what, "no certificate in it", msg, cap);
     SSL_CTX_free(c->ctx);
     free(c);
-    return NULL;
+    return ossl_fail(err, FC_EINVAL, what, "no certificate in it");
   }
-  return c;
+  *out = c;
+  return FC_OK;
 }
 
 void gw_tls_ctx_free(gw_tls_ctx *c) {
@@ -75,12 +75,19 @@ static int is_ip_literal(const char *host) {
   return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
 }
 
-gw_tls *gw_tls_new(gw_tls_ctx *c, const char *host, char *msg, size_t cap) {
+/* The name (and SNI) or the address the certificate must hold. */
+static int expect_host(gw_tls *t, const char *host) {
+  X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
+  /* No SNI for an address (RFC 6066); the certificate must name it. */
+  if (is_ip_literal(host)) return X509_VERIFY_PARAM_set1_ip_asc(vp, host) == 1;
+  X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return X509_VERIFY_PARAM_set1_host(vp, host, 0) == 1 && SSL_set_tlsext_host_name(t->ssl, host) == 1;
+}
+
+int gw_tls_new(gw_tls_ctx *c, const char *host, gw_tls **out, fc_err *err) {
   gw_tls *t = calloc(1, sizeof *t);
-  if (!t) {
-    snprintf(msg, cap, "out of memory");
-    return NULL;
-  }
+  *out = NULL;
+  if (!t) return fc_err_set(err, FC_ENOMEM, "out of memory");
   t->ssl = SSL_new(c->ctx);
   t->in = BIO_new(BIO_s_mem());
   t->out = BIO_new(BIO_s_mem());
@@ -89,26 +96,16 @@ gw_tls *gw_tls_new(gw_tls_ctx *c, const char *host, char *msg, size_t cap) {
     BIO_free(t->out);
     SSL_free(t->ssl);
     free(t);
-    ossl_reason("cannot create a TLS connection: ", "out of memory", msg, cap);
-    return NULL;
+    return ossl_fail(err, FC_ENOMEM, "cannot create a TLS connection: ", "out of memory");
   }
   SSL_set_bio(t->ssl, t->in, t->out);
   SSL_set_connect_state(t->ssl);
-  X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
-  int ok;
-  if (is_ip_literal(host)) {
-    /* No SNI for an address (RFC 6066); the certificate must name it. */
-    ok = X509_VERIFY_PARAM_set1_ip_asc(vp, host) == 1;
-  } else {
-    X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    ok = X509_VERIFY_PARAM_set1_host(vp, host, 0) == 1 && SSL_set_tlsext_host_name(t->ssl, host) == 1;
-  }
-  if (!ok) {
-    ossl_reason("cannot set the expected host name: ", "bad host", msg, cap);
+  if (!expect_host(t, host)) {
     gw_tls_free(t);
-    return NULL;
+    return ossl_fail(err, FC_EINVAL, "cannot set the expected host name: ", "bad host");
   }
-  return t;
+  *out = t;
+  return FC_OK;
 }
 
 void gw_tls_free(gw_tls *t) {
@@ -117,65 +114,62 @@ void gw_tls_free(gw_tls *t) {
   free(t);
 }
 
-int gw_tls_feed(gw_tls *t, const char *data, size_t n) {
-  return n == 0 || BIO_write(t->in, data, (int)n) == (int)n ? 0 : -1;
+int gw_tls_feed(gw_tls *t, const char *data, size_t n, fc_err *err) {
+  if (n == 0 || BIO_write(t->in, data, (int)n) == (int)n) return FC_OK;
+  return fc_err_set(err, FC_ENOMEM, "out of memory");
 }
 
 /* Why an SSL_* call failed, certificate verification first: that is the
  * reason an operator needs ("Hostname mismatch", "unable to get local
  * issuer certificate"). */
-static int failed(gw_tls *t, int r, const char *what, char *msg, size_t cap) {
+static int failed(gw_tls *t, int r, const char *what, fc_err *err) {
   long v = SSL_get_verify_result(t->ssl);
   int e = SSL_get_error(t->ssl, r);
-  if (v != X509_V_OK) {
-    snprintf(msg, cap, "%scertificate verify failed: %s", what, X509_verify_cert_error_string(v));
-    ERR_clear_error();
-  } else if (e == SSL_ERROR_SSL) {
-    ossl_reason(what, "protocol error", msg, cap);
-  } else if (e == SSL_ERROR_ZERO_RETURN) {
-    snprintf(msg, cap, "%sthe peer closed the TLS session", what);
-  } else {
-    snprintf(msg, cap, "%sTLS error %d", what, e);
-    ERR_clear_error();
-  }
-  return -1;
+  if (e == SSL_ERROR_SSL && v == X509_V_OK) return ossl_fail(err, GW_EUNAVAILABLE, what, "protocol error");
+  if (v != X509_V_OK)
+    fc_err_set(err, GW_EUNAVAILABLE, "%scertificate verify failed: %s", what, X509_verify_cert_error_string(v));
+  else if (e == SSL_ERROR_ZERO_RETURN) fc_err_set(err, GW_EUNAVAILABLE, "%sthe peer closed the TLS session", what);
+  else fc_err_set(err, GW_EUNAVAILABLE, "%sTLS error %d", what, e);
+  ERR_clear_error();
+  return GW_EUNAVAILABLE;
 }
 
-int gw_tls_handshake(gw_tls *t, char *msg, size_t cap) {
-  int r = SSL_do_handshake(t->ssl);
-  if (r == 1) return 1;
+static int wants_more(gw_tls *t, int r) {
   int e = SSL_get_error(t->ssl, r);
-  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
-  return failed(t, r, "TLS handshake failed: ", msg, cap);
+  return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
 }
 
-int gw_tls_write(gw_tls *t, const char *data, size_t n, char *msg, size_t cap) {
+int gw_tls_handshake(gw_tls *t, int *done, fc_err *err) {
+  int r = SSL_do_handshake(t->ssl);
+  *done = r == 1;
+  if (r == 1 || wants_more(t, r)) return FC_OK;
+  return failed(t, r, "TLS handshake failed: ", err);
+}
+
+int gw_tls_write(gw_tls *t, const char *data, size_t n, fc_err *err) {
   /* Memory BIOs grow: one call takes everything. */
   int r = SSL_write(t->ssl, data, (int)n);
-  return r == (int)n ? 0 : failed(t, r, "TLS write failed: ", msg, cap);
+  return r == (int)n ? FC_OK : failed(t, r, "TLS write failed: ", err);
 }
 
-long gw_tls_read(gw_tls *t, char *buf, size_t cap, char *msg, size_t msg_cap) {
+int gw_tls_read(gw_tls *t, char *buf, size_t cap, size_t *got, fc_err *err) {
   int r = SSL_read(t->ssl, buf, (int)cap);
-  if (r > 0) return r;
-  int e = SSL_get_error(t->ssl, r);
-  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
-  return failed(t, r, "TLS read failed: ", msg, msg_cap);
+  *got = r > 0 ? (size_t)r : 0;
+  if (r > 0 || wants_more(t, r)) return FC_OK;
+  return failed(t, r, "TLS read failed: ", err);
 }
 
-int gw_tls_pending(gw_tls *t, char **out, size_t *n) {
+int gw_tls_pending(gw_tls *t, char **out, size_t *n, fc_err *err) {
   size_t len = BIO_ctrl_pending(t->out);
   *out = NULL;
   *n = 0;
-  if (len == 0) return 0;
+  if (len == 0) return FC_OK;
   char *b = malloc(len);
-  if (!b) return -1;
-  int r = BIO_read(t->out, b, (int)len);
-  if (r != (int)len) {
+  if (!b || BIO_read(t->out, b, (int)len) != (int)len) {
     free(b);
-    return -1;
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
   }
   *out = b;
   *n = len;
-  return 0;
+  return FC_OK;
 }

@@ -14,33 +14,38 @@
 
 #include <stddef.h>
 
+#include "fc/status.h"
+
 typedef struct gw_tls_ctx gw_tls_ctx;
 typedef struct gw_tls gw_tls;
 
+/* The functions follow fail.h: 0, or a negative status with the reason in
+ * err (may be NULL): FC_ENOMEM, FC_EINVAL for a configuration or host that
+ * cannot be used, GW_EUNAVAILABLE for a peer the session cannot go on
+ * with (a certificate refused says why: "TLS handshake failed:
+ * certificate verify failed: Hostname mismatch"). */
+
 /* The shared configuration: system trust store, plus extra_ca (a PEM file;
- * NULL: none). Reads files: call before the loop runs. NULL with the
- * reason in msg. */
-gw_tls_ctx *gw_tls_ctx_new(const char *extra_ca, char *msg, size_t cap);
+ * NULL: none) into *out. Reads files: call before the loop runs. */
+int gw_tls_ctx_new(const char *extra_ca, gw_tls_ctx **out, fc_err *err);
 void gw_tls_ctx_free(gw_tls_ctx *c);
 
 /* One connection to host (a name or an IP literal without brackets). */
-gw_tls *gw_tls_new(gw_tls_ctx *c, const char *host, char *msg, size_t cap);
+int gw_tls_new(gw_tls_ctx *c, const char *host, gw_tls **out, fc_err *err);
 void gw_tls_free(gw_tls *t);
 
-/* Bytes read from the peer. -1 when they cannot be buffered. */
-int gw_tls_feed(gw_tls *t, const char *data, size_t n);
-/* Advances the handshake: 1 done, 0 needs more bytes from the peer (write
- * out gw_tls_pending first), -1 failed with the reason in msg (a
- * certificate refused says why: "certificate verify failed: Hostname
- * mismatch"). */
-int gw_tls_handshake(gw_tls *t, char *msg, size_t cap);
-/* Encrypts plaintext for the peer (after the handshake). -1 on failure. */
-int gw_tls_write(gw_tls *t, const char *data, size_t n, char *msg, size_t cap);
-/* Decrypted bytes into buf: >0 a count, 0 needs more bytes from the peer,
- * -1 the peer closed or an error (reason in msg). */
-long gw_tls_read(gw_tls *t, char *buf, size_t cap, char *msg, size_t msg_cap);
+/* Bytes read from the peer. */
+int gw_tls_feed(gw_tls *t, const char *data, size_t n, fc_err *err);
+/* Advances the handshake: *done 1 when it is complete, 0 when it needs
+ * more bytes from the peer (write out gw_tls_pending first). */
+int gw_tls_handshake(gw_tls *t, int *done, fc_err *err);
+/* Encrypts plaintext for the peer (after the handshake). */
+int gw_tls_write(gw_tls *t, const char *data, size_t n, fc_err *err);
+/* Decrypted bytes into buf: *got of them, 0 when it needs more bytes from
+ * the peer; GW_EUNAVAILABLE when the peer closed or the session failed. */
+int gw_tls_read(gw_tls *t, char *buf, size_t cap, size_t *got, fc_err *err);
 /* The bytes OpenSSL wants sent to the peer, moved into a malloc'd buffer
- * (*out, *n; NULL and 0 when none). -1 out of memory. */
-int gw_tls_pending(gw_tls *t, char **out, size_t *n);
+ * (*out, *n; NULL and 0 when none). */
+int gw_tls_pending(gw_tls *t, char **out, size_t *n, fc_err *err);
 
 #endif /* GW_TLS_H */

@@ -299,9 +299,10 @@ static void on_tls_written(uv_write_t *wr, int status) {
 static void tls_flush(delivery *d) {
   char *bytes;
   size_t n;
+  fc_err err;
   if (d->finished) return;
-  if (gw_tls_pending(d->tls, &bytes, &n) != 0) {
-    finish(d, 0, "out of memory", NULL);
+  if (gw_tls_pending(d->tls, &bytes, &n, &err) != FC_OK) {
+    finish(d, 0, err.msg, NULL);
     return;
   }
   if (n == 0) return;
@@ -326,17 +327,21 @@ static void tls_flush(delivery *d) {
 /* The handshake's next step; once it is done (the certificate verified),
  * the request is encrypted. Nothing of the request leaves before. */
 static void tls_advance(delivery *d) {
-  char msg[256];
-  int r = gw_tls_handshake(d->tls, msg, sizeof msg);
-  if (r < 0) {
-    finish(d, 0, msg, NULL);
+  fc_err err;
+  int done = 0;
+  if (gw_tls_handshake(d->tls, &done, &err) != FC_OK) {
+    finish(d, 0, err.msg, NULL);
     return;
   }
-  if (r == 1) {
+  if (done) {
     d->handshaken = 1;
     build_request(d, &d->w->items[d->index]);
-    if (fc_buf_failed(&d->req) || gw_tls_write(d->tls, d->req.data, d->req.len, msg, sizeof msg) != 0) {
-      finish(d, 0, fc_buf_failed(&d->req) ? "cannot send" : msg, NULL);
+    if (fc_buf_failed(&d->req)) {
+      finish(d, 0, "cannot send", NULL);
+      return;
+    }
+    if (gw_tls_write(d->tls, d->req.data, d->req.len, &err) != FC_OK) {
+      finish(d, 0, err.msg, NULL);
       return;
     }
   }
@@ -344,29 +349,29 @@ static void tls_advance(delivery *d) {
 }
 
 static void tls_received(delivery *d, const char *data, size_t n) {
-  char plain[4096], msg[256];
-  if (gw_tls_feed(d->tls, data, n) != 0) {
-    finish(d, 0, "out of memory", NULL);
+  char plain[4096];
+  fc_err err;
+  if (gw_tls_feed(d->tls, data, n, &err) != FC_OK) {
+    finish(d, 0, err.msg, NULL);
     return;
   }
   if (!d->handshaken) tls_advance(d);
   while (d->handshaken && !d->finished) {
-    long got = gw_tls_read(d->tls, plain, sizeof plain, msg, sizeof msg);
-    if (got == 0) break;
-    if (got < 0) {
-      finish(d, 0, "connection closed before an answer: ", msg);
+    size_t got = 0;
+    if (gw_tls_read(d->tls, plain, sizeof plain, &got, &err) != FC_OK) {
+      finish(d, 0, "connection closed before an answer: ", err.msg);
       return;
     }
-    parse_answer(d, plain, (size_t)got);
+    if (got == 0) break;
+    parse_answer(d, plain, got);
   }
   tls_flush(d);
 }
 
 static void tls_start(delivery *d) {
-  char msg[256];
-  d->tls = gw_tls_new(d->w->tls, d->host, msg, sizeof msg);
-  if (!d->tls) {
-    finish(d, 0, msg, NULL);
+  fc_err err;
+  if (gw_tls_new(d->w->tls, d->host, &d->tls, &err) != FC_OK) {
+    finish(d, 0, err.msg, NULL);
     return;
   }
   if (uv_read_start((uv_stream_t *)&d->tcp, on_alloc, on_read) != 0) {
@@ -589,12 +594,11 @@ int gw_webhooks_start(uv_loop_t *loop, gw_db *db, gw_webhooks_params p, gw_webho
   w->p = p;
   if (p.policy) w->policy = *p.policy;
   w->p.policy = &w->policy;
-  char msg[400];
-  w->tls = gw_tls_ctx_new(p.ca_file, msg, sizeof msg);
-  if (!w->tls) {
+  int rc = gw_tls_ctx_new(p.ca_file, &w->tls, err);
+  if (rc != FC_OK) {
     uv_mutex_destroy(&w->lock);
     free(w);
-    return fc_err_set(err, FC_EINVAL, "--webhook-ca: %s", msg);
+    return fc_err_prefix(err, rc, "--webhook-ca: ");
   }
   if (w->p.connect_ms > w->p.lease_ms / 3) w->p.connect_ms = w->p.lease_ms / 3;
   if (w->p.response_ms > w->p.lease_ms / 3) w->p.response_ms = w->p.lease_ms / 3;

@@ -13,6 +13,7 @@
 #include "fc/neural.h"
 
 #include "cli_parallel.h"
+#include "cli_progress.h"
 #include "forecast_opts.h"
 
 static fc_neural *trained_net; /* freed at exit; one forecast per process */
@@ -80,6 +81,40 @@ static size_t window_length(const opts *o) {
   return L < 48 ? 48 : L;
 }
 
+/* The net's training on the CLI's progress line, as a share of all its
+ * steps: the members train one after the other, each counting its steps
+ * from 1, so a step no later than the last one starts the next member; a
+ * member that stops early leaves its share to the end. */
+typedef struct net_progress {
+  cli_progress bar;
+  size_t members, member, last_step;
+} net_progress;
+
+#define NET_STAGE "training the net"
+
+static int net_step(size_t step, size_t steps, double train_loss, double valid_loss, void *user_data) {
+  net_progress *p = user_data;
+  (void)train_loss;
+  (void)valid_loss;
+  if (step <= p->last_step && p->member + 1 < p->members) p->member++;
+  p->last_step = step;
+  double done = ((double)p->member + (double)step / (double)(steps ? steps : 1)) / (double)p->members;
+  return cli_progress_fraction(NET_STAGE, done, &p->bar);
+}
+
+/* Trains the net with the progress of o->progress (--progress, --quiet). */
+static int train_shown(const char *cmd, const opts *o, const double **y, const size_t *len, size_t count,
+                       fc_neural_params *np, fc_err *err) {
+  net_progress p = {.members = np->members};
+  cli_progress_start(&p.bar, cmd, "steps", 0, o->progress);
+  np->progress = net_step;
+  np->user_data = &p;
+  int rc = fc_neural_train(y, len, count, np, &trained_net, err);
+  if (rc == FC_OK) cli_progress_fraction(NET_STAGE, 1, &p.bar);
+  cli_progress_end(&p.bar);
+  return rc;
+}
+
 int fcli_train_net(const char *cmd, opts *o, const fc_series_set *set) {
   int ens = !strcmp(o->fc.model, "ensemble-neural");
   fc_neural_params np = fc_neural_defaults();
@@ -112,7 +147,7 @@ int fcli_train_net(const char *cmd, opts *o, const fc_series_set *set) {
   if (o->neural_steps) np.steps = (size_t)o->neural_steps;
   np.parallel = cli_parallel_for;
   np.parallel_ctx = &o->threads;
-  rc = fc_neural_train(y, len, set->count, &np, &trained_net, &err);
+  rc = train_shown(cmd, o, y, len, set->count, &np, &err);
   free(y);
   free(len);
   if (rc) return cli_fail_err(cmd, "neural", rc, &err);

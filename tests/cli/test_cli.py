@@ -62,6 +62,23 @@ def progress_checks(cli, golden):
         rc, out, shown = run_on_terminal(cli, cmd, *args, "--quiet")
         check("%s --quiet on a terminal: nothing shown" % cmd, rc == 0 and out == plain and shown == "",
               repr(shown[:300]))
+    # The global net trains before any series is forecast: its steps show
+    # first, as shares of both members' steps (one evaluation each here).
+    net = ["--input", hourly, "--horizon", "24", "--model", "neural", "--neural-steps", "100"]
+    rc, plain, err = run(cli, "forecast", *net)
+    check("forecast --model neural: no progress when stderr is not a terminal", rc == 0 and err == "", err[:200])
+    rc, out, err = run(cli, "forecast", *net, "--progress")
+    check("forecast --model neural --progress: the net's training, then the series, the same answer",
+          rc == 0 and out == plain and err.splitlines() ==
+          ["floatcast forecast: training the net  50%", "floatcast forecast: training the net 100%",
+           "floatcast forecast: 1/2 series", "floatcast forecast: 2/2 series"], err[:300])
+    rc, out, shown = run_on_terminal(cli, "forecast", *net)
+    check("forecast --model neural on a terminal: the training line redrawn and ended, then the series'",
+          rc == 0 and out == plain and "\rfloatcast forecast: training the net 100%\033[K\r\n" in shown and
+          shown.endswith("2/2 series\033[K\r\n"), repr(shown[:300]))
+    rc, out, shown = run_on_terminal(cli, "forecast", *net, "--quiet")
+    check("forecast --model neural --quiet on a terminal: nothing shown", rc == 0 and out == plain and shown == "",
+          repr(shown[:300]))
     rc, plain, err = run(cli, "segment", "--input", txns, "--json")
     rc2, out, err = run(cli, "segment", "--input", txns, "--json", "--progress")
     lines = err.splitlines()

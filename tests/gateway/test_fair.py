@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -380,6 +381,26 @@ class Migration(unittest.TestCase):
                              {"free": 1, "pro": 2, "enterprise": 4, "custom": 2})
         finally:
             con.close()
+
+    @gwdb.sqlite_only("a SQLite file whose schema cannot be created")
+    def test_schema_failure_names_its_part_and_leaves_the_file(self):
+        """A file the schema cannot be created in (a view where a rollup
+        table goes) stops the gateway at start with SQLite's reason and the
+        part that failed, and the schema's transaction leaves nothing."""
+        db = os.path.join(G["tmp"], "view.db")
+        con = sqlite3.connect(db)
+        con.execute("CREATE VIEW txn_daily AS SELECT 1 AS x")
+        con.close()
+        p = subprocess.run([tm.ARGS.gateway, "--listen", "127.0.0.1:0", "--db", db, "--quiet"],
+                           capture_output=True, text=True, timeout=600, env=ENV)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertIn("sqlite: rollups schema: view txn_daily already exists", p.stderr)
+        con = sqlite3.connect(db)
+        try:
+            names = [n for (n,) in con.execute("SELECT name FROM sqlite_master")]
+        finally:
+            con.close()
+        self.assertEqual(names, ["txn_daily"])
 
 
 if __name__ == "__main__":
