@@ -123,6 +123,7 @@ static void take_table(const fc_forecast_options *t, opts *o) {
   o->nlevels = t->nlevels;
   o->threads = t->threads;
   o->neural_steps = t->neural_steps;
+  o->neural_calendar = t->neural_calendar;
 }
 
 int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {

@@ -18,6 +18,7 @@ typedef struct opts {
   const char *save_model, *load_model; /* forecast only */
   int threads;                         /* --threads: series (and the net's chunks) at once */
   long neural_steps;                   /* --neural-steps: the net's Adam steps */
+  int neural_calendar;                 /* --neural-calendar: FC_FORECAST_CAL_* (optables.h) */
 } opts;
 
 /* Parses argv; 0 or the exit code (usage errors already printed). */

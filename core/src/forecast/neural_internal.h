@@ -20,6 +20,7 @@ typedef struct workspace {
   float *gh, *gh2; /* S x hidden */
   float *gout;     /* S x HQ */
   float *grad;     /* nparams (training chunks only) */
+  size_t *cal;     /* S x 2: the calendar categories of each window (calendar inputs only) */
   lstm_ws *lstm;   /* FC_NEURAL_LSTM: the recurrence's states */
   double loss;
 } workspace;
