@@ -569,6 +569,7 @@ TEST(calendar_threads_save_load_golden) {
   ASSERT_OK(fc_neural_forecast_cal(a, y[1], WK_N, &c[1], 24, qa, NULL));
   ASSERT_OK(fc_neural_forecast_cal(back, y[1], WK_N, &c[1], 24, qb, NULL));
   ASSERT(memcmp(qa, qb, sizeof qa) == 0);
+  fc_neural_destroy(back);
   /* no clock, or an untimed one: refused at forecast and at training */
   ASSERT_INT_EQ(fc_neural_forecast(a, y[1], WK_N, 24, qa, &err), FC_EINVAL);
   ASSERT_CONTAINS(err.msg, "no times");
