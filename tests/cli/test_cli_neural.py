@@ -38,18 +38,19 @@ def write_timed(path, nseries, n):
 
 
 def check_calendar(cli, tmp):
-    """--neural-calendar: the clock's inputs by default on hourly times
-    (--freq hour), the same bytes for 1 and 2 threads and through a saved
-    net; a net reading the clock refuses input without --freq; impossible
-    choices are refused in words."""
+    """--neural-calendar clock on hourly times (--freq hour): the same bytes
+    for 1 and 2 threads and through a saved net, not those of the default
+    (none); a net reading the clock refuses input without --freq;
+    impossible choices are refused in words."""
     data = os.path.join(tmp, "timed.csv")
     write_timed(data, 4, 24 * 21)
     base = ["forecast", "--input", data, "--horizon", "24", "--neural-steps", "40", "--model", "neural"]
     net = os.path.join(tmp, "clock.fcm")
-    rc1, out1, err1 = run(cli, *base, "--freq", "hour", "--threads", "1", "--save-model", net)
-    rc2, out2, err2 = run(cli, *base, "--freq", "hour", "--threads", "2")
-    rc3, out3, err3 = run(cli, *base, "--freq", "hour", "--neural-calendar", "none")
-    check("--freq hour: the net reads the clock (auto), exit 0, same bytes for 1 and 2 threads, not calendar-less",
+    clock = ["--freq", "hour", "--neural-calendar", "clock"]
+    rc1, out1, err1 = run(cli, *base, *clock, "--threads", "1", "--save-model", net)
+    rc2, out2, err2 = run(cli, *base, *clock, "--threads", "2")
+    rc3, out3, err3 = run(cli, *base, "--freq", "hour")
+    check("--neural-calendar clock: exit 0, same bytes for 1 and 2 threads, not the default's (none)",
           rc1 == 0 and rc2 == 0 and rc3 == 0 and out1 == out2 and len(rows(out1)[1]) == 96 and out1 != out3,
           err1 + err2 + err3)
     check("the clock net's file is format version 2 inside the model file",

@@ -246,21 +246,30 @@ static float *hbuf(const fc_neural *m, const workspace *ws, size_t S, size_t b, 
   return ws->h + ((b * m->p.layers + l) * S) * m->p.hidden;
 }
 
-/* Block b's first layer: the window's part, plus the rows of the window's
- * calendar categories (one-hot inputs: their rows added), then ReLU. */
-static void first_layer(const fc_neural *m, const workspace *ws, size_t S, size_t b, const float *in, float *h) {
+/* Adds to block b's first layer's output h (before its ReLU, which this
+ * then applies) the rows of the windows' calendar categories: one-hot
+ * inputs, so their rows are added as they are. */
+static void add_calendar(const fc_neural *m, const workspace *ws, size_t S, size_t b, float *h) {
   size_t Hd = m->p.hidden, P1 = m->p.cal_periods[0];
   const float *rows = m->w + off_cal(m, b);
-  if (!m->p.calendar) {
-    dense_fwd(m->w + off_layer(m, b, 0), m->p.input, Hd, in, S, h, 1);
-    return;
-  }
-  dense_fwd(m->w + off_layer(m, b, 0), m->p.input, Hd, in, S, h, 0);
   for (size_t s = 0; s < S; s++) {
     axpy(h + s * Hd, rows + ws->cal[2 * s] * Hd, 1.0f, Hd);
     axpy(h + s * Hd, rows + (P1 + ws->cal[2 * s + 1]) * Hd, 1.0f, Hd);
   }
   for (size_t k = 0; k < S * Hd; k++) h[k] = h[k] > 0.0f ? h[k] : 0.0f;
+}
+
+/* Block b's layers with the calendar rows in the first (a path of its
+ * own: the calendar-less loop in forward stays as it compiled before
+ * them); returns the last layer's output. */
+static const float *layers_cal(const fc_neural *m, workspace *ws, size_t S, size_t b, const float *in) {
+  for (size_t l = 0; l < m->p.layers; l++) {
+    float *h = hbuf(m, ws, S, b, l);
+    dense_fwd(m->w + off_layer(m, b, l), layer_in(&m->p, l), m->p.hidden, in, S, h, l > 0);
+    if (l == 0) add_calendar(m, ws, S, b, h); /* then its ReLU */
+    in = h;
+  }
+  return in;
 }
 
 /* The gradient of block b's calendar rows, given gh, the first layer's
@@ -288,12 +297,13 @@ static void forward(const fc_neural *m, workspace *ws, size_t S) {
   for (size_t b = 0; b < p->blocks; b++) {
     const float *xb = ws->x + b * S * L;
     const float *in = xb;
-    for (size_t l = 0; l < p->layers; l++) {
-      float *h = hbuf(m, ws, S, b, l);
-      if (l == 0) first_layer(m, ws, S, b, in, h);
-      else dense_fwd(m->w + off_layer(m, b, l), layer_in(p, l), Hd, in, S, h, 1);
-      in = h;
-    }
+    if (p->calendar) in = layers_cal(m, ws, S, b, in);
+    else
+      for (size_t l = 0; l < p->layers; l++) {
+        float *h = hbuf(m, ws, S, b, l);
+        dense_fwd(m->w + off_layer(m, b, l), layer_in(p, l), Hd, in, S, h, 1);
+        in = h;
+      }
     /* forecast head, added into out */
     dense_fwd(m->w + off_fore(m, b), Hd, m->hq, in, S, ws->gout, 0);
     for (size_t k = 0; k < S * m->hq; k++) ws->out[k] += ws->gout[k];
