@@ -37,6 +37,9 @@
  * --load-model forecasts from such a file without fitting (bit-identical
  * to the saved model's forecast); --input is then optional and only
  * supplies the series id and timestamps (id "model" without it).
+ * --neural-calendar none|clock|phase chooses the net's calendar inputs
+ * (cli_neural.c; none by default): clock reads the hour of day and day of
+ * week of series on an hour or day grid (--freq hour or day).
  * With neural or ensemble-neural, --save-model writes the global net
  * trained on all the input's series (a "neural" model without a history),
  * and --load-model of such a file with --input forecasts the input's
@@ -124,6 +127,7 @@ static void take_table(const fc_forecast_options *t, opts *o) {
   o->nlevels = t->nlevels;
   o->threads = t->threads;
   o->neural_steps = t->neural_steps;
+  o->neural_calendar = t->neural_calendar;
 }
 
 int fcli_parse_opts(const char *cmd, int argc, char **argv, opts *o) {

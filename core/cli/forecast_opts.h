@@ -19,6 +19,7 @@ typedef struct opts {
   int threads;                         /* --threads: series (and the net's chunks) at once */
   long neural_steps;                   /* --neural-steps: the net's Adam steps */
   int progress;                        /* --progress / --quiet (cli_progress.h) */
+  int neural_calendar;                 /* --neural-calendar: FC_FORECAST_CAL_* (optables.h) */
 } opts;
 
 /* Parses argv; 0 or the exit code (usage errors already printed). */

@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import tempfile
+import time
 
 from clitest import check, run, summary
 
@@ -20,6 +21,53 @@ def write_series(path, nseries, n):
             for t in range(n):
                 v = 20 + 4 * s + (2 + s) * math.sin(2 * math.pi * (t + s) / 24) + 0.3 * ((t * 7 + s) % 5)
                 f.write(f"S{s},{t * 3600},{v:.4f}\n")
+
+
+def write_timed(path, nseries, n):
+    """The same kind of series with ISO hourly times, weekends lower, each
+    series starting at a different hour of 2024-01-01 (a Monday)."""
+    t0 = 1704067200
+    with open(path, "w") as f:
+        f.write("series_id,timestamp,value\n")
+        for s in range(nseries):
+            for t in range(n):
+                when = t0 + (t + 5 * s) * 3600
+                weekend = time.gmtime(when).tm_wday >= 5
+                v = (20 + 4 * s + (2 + s) * math.sin(2 * math.pi * (t + 5 * s) / 24)) * (0.4 if weekend else 1)
+                f.write("S%d,%s,%.4f\n" % (s, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)), v))
+
+
+def check_calendar(cli, tmp):
+    """--neural-calendar clock on hourly times (--freq hour): the same bytes
+    for 1 and 2 threads and through a saved net, not those of the default
+    (none); a net reading the clock refuses input without --freq;
+    impossible choices are refused in words."""
+    data = os.path.join(tmp, "timed.csv")
+    write_timed(data, 4, 24 * 21)
+    base = ["forecast", "--input", data, "--horizon", "24", "--neural-steps", "40", "--model", "neural"]
+    net = os.path.join(tmp, "clock.fcm")
+    clock = ["--freq", "hour", "--neural-calendar", "clock"]
+    rc1, out1, err1 = run(cli, *base, *clock, "--threads", "1", "--save-model", net)
+    rc2, out2, err2 = run(cli, *base, *clock, "--threads", "2")
+    rc3, out3, err3 = run(cli, *base, "--freq", "hour")
+    check("--neural-calendar clock: exit 0, same bytes for 1 and 2 threads, not the default's (none)",
+          rc1 == 0 and rc2 == 0 and rc3 == 0 and out1 == out2 and len(rows(out1)[1]) == 96 and out1 != out3,
+          err1 + err2 + err3)
+    check("the clock net's file is format version 2 inside the model file",
+          b"FCNEURAL\x02\x00\x00\x00" in open(net, "rb").read())
+    rc, out, err = run(cli, *base[:2], data, "--horizon", "24", "--freq", "hour", "--load-model", net)
+    check("clock net --load-model: the saving run's bytes", rc == 0 and out == out1, err)
+    rc, out, err = run(cli, *base[:2], data, "--horizon", "24", "--load-model", net)
+    check("clock net --load-model without --freq: exit 1, asks for it",
+          rc == 1 and "give --freq hour or day" in err, err)
+    rc, out, err = run(cli, *base, "--neural-calendar", "clock")
+    check("--neural-calendar clock without --freq: exit 1 in words", rc == 1 and "hour or day grid" in err, err)
+    rc, out, err = run(cli, *base, "--freq", "hour", "--season", "24", "--neural-calendar", "phase")
+    check("--neural-calendar phase with one period: exit 1 in words", rc == 1 and "two seasonal periods" in err, err)
+    rc, out, err = run(cli, *base, "--freq", "hour", "--neural-calendar", "phase", "--threads", "2")
+    check("--neural-calendar phase (24,168 from --freq hour): exit 0", rc == 0 and len(rows(out)[1]) == 96, err)
+    rc, out, err = run(cli, *base, "--neural-calendar", "weekly")
+    check("--neural-calendar weekly: exit 2 naming the choices", rc == 2 and "--neural-calendar" in err, err)
 
 
 def rows(out):
@@ -95,6 +143,7 @@ def main():
         rc, out, err = run(cli, *base, "--model", "neural", "--neural-steps", "x")
         check("--neural-steps x: exit 2", rc == 2 and "--neural-steps" in err, err)
         check_saved_net(cli, tmp, base)
+        check_calendar(cli, tmp)
 
         short = os.path.join(tmp, "short.csv")
         write_series(short, 3, 40)

@@ -14,6 +14,7 @@
 
 #define GOLDEN_NET_FNV  0x1ff14e7b05247857ull
 #define GOLDEN_LSTM_FNV 0x9ed24b06d24ce0e9ull /* the LSTM: natively and in WASM */
+#define GOLDEN_CAL_FNV  0x62870a3066e16dbcull /* a net with the clock's calendar inputs */
 
 /* A small net for fast tests. */
 static fc_neural_params small_params(size_t L, size_t H) {
@@ -34,8 +35,9 @@ static fc_neural_params small_params(size_t L, size_t H) {
 }
 
 /* The analytic gradient of p's net against central differences on 5
- * random windows (chunks of 2, 2 and 1). */
-static void check_gradient(const fc_neural_params *pp, int *fc__failed) {
+ * random windows (chunks of 2, 2 and 1); with calendar inputs their first
+ * targets at pos (read only then). */
+static void check_gradient(const fc_neural_params *pp, const int64_t *pos, int *fc__failed) {
   fc_neural_params p = *pp;
   fc_neural *m;
   fc_rng r;
@@ -54,15 +56,15 @@ static void check_gradient(const fc_neural_params *pp, int *fc__failed) {
   /* Heads start small; give every weight a size that moves the loss. */
   for (size_t i = 0; i < np; i++) w[i] = (float)(0.5 * fc_rng_normal(&r));
   g = malloc(np * sizeof *g);
-  ASSERT(fc_neural_loss(m, win, 5, g) > 0);
+  ASSERT(fc_neural_loss(m, win, pos, 5, g) > 0);
   for (size_t i = 0; i < np; i++) {
     float keep = w[i];
     const float eps = 1e-3f;
     double lp, lm, fd;
     w[i] = keep + eps;
-    lp = fc_neural_loss(m, win, 5, NULL);
+    lp = fc_neural_loss(m, win, pos, 5, NULL);
     w[i] = keep - eps;
-    lm = fc_neural_loss(m, win, 5, NULL);
+    lm = fc_neural_loss(m, win, pos, 5, NULL);
     w[i] = keep;
     fd = (lp - lm) / (double)((keep + eps) - (keep - eps));
     checked++;
@@ -83,7 +85,26 @@ TEST(gradient_matches_finite_differences) {
   fc_neural_params p = small_params(6, 3);
   p.hidden = 5;
   p.chunk = 2; /* 5 windows: chunks of 2, 2 and 1 */
-  check_gradient(&p, fc__failed);
+  check_gradient(&p, NULL, fc__failed);
+}
+
+/* The calendar inputs' rows: the phase's (periods 3 and 6: categories 3 +
+ * 2, windows at indices 0, 4, 5, 9, 14) and the clock's (hour of day, day
+ * of week of epoch seconds, one before 1970). */
+TEST(calendar_gradient_matches_finite_differences) {
+  static const int64_t idx[5] = {0, 4, 5, 9, 14};
+  static const int64_t when[5] = {1700000000, 1700003600, 1700600000, -86400 * 3 - 1, 1712345678};
+  fc_neural_params p = small_params(6, 3);
+  p.hidden = 5;
+  p.chunk = 2;
+  p.calendar = FC_NEURAL_CAL_PHASE;
+  p.cal_periods[0] = 3;
+  p.cal_periods[1] = 6;
+  check_gradient(&p, idx, fc__failed);
+  p.calendar = FC_NEURAL_CAL_CLOCK;
+  p.cal_periods[0] = 24;
+  p.cal_periods[1] = 168;
+  check_gradient(&p, when, fc__failed);
 }
 
 /* The LSTM's backpropagation through its 3 steps of 2 values. */
@@ -93,7 +114,7 @@ TEST(lstm_gradient_matches_finite_differences) {
   p.patch = 2;
   p.hidden = 4;
   p.chunk = 2;
-  check_gradient(&p, fc__failed);
+  check_gradient(&p, NULL, fc__failed);
 }
 
 static double *seasonal_series(size_t n, double level, double amp, size_t phase) {
@@ -290,6 +311,7 @@ TEST(save_load_forecast_bit_identical) {
   ASSERT(a);
   fc_buf_init(&buf);
   ASSERT_OK(fc_neural_save(a, &buf, NULL));
+  ASSERT(buf.data[8] == 1); /* no calendar inputs: format version 1, as before them */
   ASSERT_OK(fc_neural_load(buf.data, buf.len, &b, NULL));
   ASSERT_OK(fc_neural_forecast(a, y[0], N, H, qa, NULL));
   ASSERT_OK(fc_neural_forecast(b, y[0], N, H, qb, NULL));
@@ -447,7 +469,157 @@ TEST(lstm_threads_save_load_golden) {
   fc_neural_destroy(c);
 }
 
-TEST_LIST(T(gradient_matches_finite_differences), T(lstm_gradient_matches_finite_differences),
-          T(lstm_learns_seasonal_pattern), T(lstm_threads_save_load_golden), T(learns_pure_seasonal_pattern),
-          T(learns_ar1_process), T(threads_and_schedules_give_identical_nets), T(save_load_forecast_bit_identical),
+/* Hourly series whose level depends on the day of week (weekends at a
+ * third) as well as the hour: a 24-value window cannot tell which day
+ * comes next, the clock's calendar inputs can. Value t of series s is at
+ * t0 + t hours, t0 = 2024-01-01 (a Monday) plus s * 5 hours. */
+enum { WK_NS = 6, WK_N = 24 * 7 * 8 };
+static double weekly_value(int64_t t_seconds, size_t s) {
+  int64_t hour = t_seconds / 3600, dow = (hour / 24 + 3) % 7; /* 1970-01-01: a Thursday, Monday = 0 */
+  int h = (int)(hour % 24);
+  double day = 10 + 2 * (double)s + (h < 12 ? h : 24 - h) * 0.5;
+  return dow >= 5 ? day / 3 : day;
+}
+
+static void weekly_set(double y[WK_NS][WK_N], const double *yy[WK_NS], size_t n[WK_NS], fc_neural_clock c[WK_NS]) {
+  for (size_t s = 0; s < WK_NS; s++) {
+    c[s].t0 = 1704067200 + (int64_t)s * 5 * 3600;
+    c[s].step = 3600;
+    for (size_t t = 0; t < WK_N; t++) y[s][t] = weekly_value(c[s].t0 + (int64_t)t * 3600, s);
+    yy[s] = y[s];
+    n[s] = WK_N;
+  }
+}
+
+static fc_neural_params weekly_params(int calendar) {
+  fc_neural_params p = small_params(24, 24);
+  p.steps = 400;
+  p.calendar = calendar;
+  return p;
+}
+
+/* MAE of a net over the 24 hours after each of the 7 day starts of a
+ * fresh series (s = 2.5, so a level no series had). */
+static double weekly_mae(const fc_neural *m, int clocked) {
+  double y[24 * 9], q[24 * FC_NEURAL_NQ], mae = 0;
+  fc_neural_clock c = {1704067200, 3600}; /* forecasts from midnights: the window cannot see the next day */
+  for (size_t t = 0; t < 24 * 9; t++) y[t] = weekly_value(c.t0 + (int64_t)t * 3600, 2) + 0.5;
+  for (size_t d = 0; d < 7; d++) {
+    size_t n = 24 * (d + 1);
+    if (fc_neural_forecast_cal(m, y, n, clocked ? &c : NULL, 24, q, NULL)) return INFINITY;
+    for (size_t i = 0; i < 24; i++) mae += fabs(q[i] - y[n + i]) / (24.0 * 7);
+  }
+  return mae;
+}
+
+/* The clock's inputs carry what the window cannot: the net with them
+ * forecasts the weekday/weekend switch, the same net without cannot. */
+TEST(calendar_learns_weekday_effect) {
+  double y[WK_NS][WK_N];
+  const double *yy[WK_NS];
+  size_t n[WK_NS];
+  fc_neural_clock c[WK_NS];
+  fc_neural *with = NULL, *without = NULL;
+  fc_neural_params p = weekly_params(FC_NEURAL_CAL_CLOCK), q = weekly_params(FC_NEURAL_CAL_NONE);
+  double mw, mo;
+  weekly_set(y, yy, n, c);
+  ASSERT_OK(fc_neural_train_cal(yy, n, c, WK_NS, &p, &with, NULL));
+  ASSERT_OK(fc_neural_train_cal(yy, n, NULL, WK_NS, &q, &without, NULL));
+  mw = weekly_mae(with, 1);
+  mo = weekly_mae(without, 0);
+  fprintf(stderr, "  weekday effect MAE: with the clock %.3f, without %.3f (weekday/weekend gap about 7)\n", mw, mo);
+  ASSERT(mw < 0.5 * mo);
+  ASSERT(mw < 1.0);
+  fc_neural_destroy(with);
+  fc_neural_destroy(without);
+}
+
+/* A calendar net: the same bytes for any schedule, saved as format
+ * version 2 and loaded to forecast bit-identically, pinned for native and
+ * WASM; a net without calendar inputs still writes version 1; clocks that
+ * are missing or out of range and a newer version are refused in words. */
+TEST(calendar_threads_save_load_golden) {
+  double y[WK_NS][WK_N], qa[24 * FC_NEURAL_NQ], qb[24 * FC_NEURAL_NQ];
+  const double *yy[WK_NS];
+  size_t n[WK_NS];
+  fc_neural_clock c[WK_NS];
+  fc_neural_params p = weekly_params(FC_NEURAL_CAL_CLOCK);
+  fc_neural *a, *b, *back = NULL;
+  fc_buf ba;
+  fc_err err;
+  weekly_set(y, yy, n, c);
+  p.steps = 30;
+  p.eval_every = 10;
+  p.hidden = 8;
+  p.members = 2;
+  p.parallel = NULL;
+  ASSERT_OK(fc_neural_train_cal(yy, n, c, WK_NS, &p, &a, NULL));
+  p.parallel = other_schedule();
+#ifdef FC_TEST_THREADS
+  p.parallel_ctx = &two_threads;
+#endif
+  ASSERT_OK(fc_neural_train_cal(yy, n, c, WK_NS, &p, &b, NULL));
+  fc_buf_init(&ba);
+  assert_same_bytes(a, b, &ba, fc__failed);
+  ASSERT(ba.len > 12 && ba.data[8] == 2); /* format version 2 */
+  fprintf(stderr, "  calendar net bytes %zu, FNV-1a 0x%016llx\n", ba.len, (unsigned long long)fnv1a(&ba));
+  ASSERT(fnv1a(&ba) == GOLDEN_CAL_FNV);
+  ASSERT_OK(fc_neural_load(ba.data, ba.len, &back, NULL));
+  ASSERT_INT_EQ(fc_neural_calendar(back, NULL), FC_NEURAL_CAL_CLOCK);
+  ASSERT_OK(fc_neural_forecast_cal(a, y[1], WK_N, &c[1], 24, qa, NULL));
+  ASSERT_OK(fc_neural_forecast_cal(back, y[1], WK_N, &c[1], 24, qb, NULL));
+  ASSERT(memcmp(qa, qb, sizeof qa) == 0);
+  fc_neural_destroy(back);
+  /* no clock, or an untimed one: refused at forecast and at training */
+  ASSERT_INT_EQ(fc_neural_forecast(a, y[1], WK_N, 24, qa, &err), FC_EINVAL);
+  ASSERT_CONTAINS(err.msg, "no times");
+  ASSERT_INT_EQ(fc_neural_train_cal(yy, n, NULL, WK_NS, &p, &back, &err), FC_EINVAL);
+  ASSERT_CONTAINS(err.msg, "series 0: no times");
+  c[3].t0 = 4000000000000LL;
+  ASSERT_INT_EQ(fc_neural_train_cal(yy, n, c, WK_NS, &p, &back, &err), FC_EINVAL);
+  ASSERT_CONTAINS(err.msg, "series 3: times out of range");
+  /* a version this build does not know */
+  ba.data[8] = 3;
+  ASSERT_INT_EQ(fc_neural_load(ba.data, ba.len, &back, &err), FC_ECORRUPT);
+  ASSERT_CONTAINS(err.msg, "format version 3");
+  /* the LSTM has no calendar inputs */
+  p.arch = FC_NEURAL_LSTM;
+  ASSERT_INT_EQ(fc_neural_create(&p, &back, &err), FC_EINVAL);
+  ASSERT_CONTAINS(err.msg, "block stack");
+  fc_buf_free(&ba);
+  fc_neural_destroy(a);
+  fc_neural_destroy(b);
+}
+
+/* The phase inputs of untimed series (index mod 24 and, in days, mod 168):
+ * the weekly series read by index learn the weekday effect too (the
+ * series start on a Monday hour, so the index's phase is the week's). */
+TEST(phase_learns_weekday_effect) {
+  double y[WK_NS][WK_N], q[24 * FC_NEURAL_NQ], mae = 0;
+  const double *yy[WK_NS];
+  size_t n[WK_NS];
+  fc_neural_clock c[WK_NS];
+  fc_neural_params p = weekly_params(FC_NEURAL_CAL_PHASE);
+  fc_neural *m = NULL;
+  weekly_set(y, yy, n, c);
+  for (size_t s = 0; s < WK_NS; s++) { /* every series from Monday 00:00, ending on different days */
+    for (size_t t = 0; t < WK_N; t++) y[s][t] = weekly_value(1704067200 + (int64_t)t * 3600, s);
+    n[s] = WK_N - 24 * s; /* else every validation window is a Sunday's, which yesterday predicts */
+  }
+  ASSERT_OK(fc_neural_train(yy, n, WK_NS, &p, &m, NULL));
+  for (size_t d = 0; d < 7; d++) {
+    size_t at = WK_N - 24 * 8 + 24 * d;
+    ASSERT_OK(fc_neural_forecast(m, y[2], at, 24, q, NULL));
+    for (size_t i = 0; i < 24; i++) mae += fabs(q[i] - y[2][at + i]) / (24.0 * 7);
+  }
+  fprintf(stderr, "  phase weekday effect MAE %.3f\n", mae);
+  ASSERT(mae < 1.0);
+  fc_neural_destroy(m);
+}
+
+TEST_LIST(T(gradient_matches_finite_differences), T(calendar_gradient_matches_finite_differences),
+          T(calendar_learns_weekday_effect), T(calendar_threads_save_load_golden), T(phase_learns_weekday_effect),
+          T(lstm_gradient_matches_finite_differences), T(lstm_learns_seasonal_pattern),
+          T(lstm_threads_save_load_golden), T(learns_pure_seasonal_pattern), T(learns_ar1_process),
+          T(threads_and_schedules_give_identical_nets), T(save_load_forecast_bit_identical),
           T(bad_input_errors_and_fallbacks), T(golden_bytes_native_and_wasm))

@@ -215,4 +215,83 @@ TEST(damaged_row_refused) {
   fc_neural_destroy(net);
 }
 
-TEST_LIST(T(own_row_saves_and_loads_bit_identical), T(net_alone_as_model_file), T(damaged_row_refused))
+/* A global net with the clock's calendar inputs in the row: the fit keeps
+ * the history's clock (params.t0, .step), the saved row carries it, the
+ * loaded row forecasts bit-identically (recursively too, the calendar
+ * moving on by the step); without a step the row is refused in words. */
+TEST(calendar_row_keeps_its_clock) {
+  enum { NS = 3, N = 24 * 10, H = 12 };
+  static const double levels[2] = {80, 95};
+  static const size_t hs[2] = {H, 30};
+  double *y[NS];
+  const double *yy[NS];
+  size_t n[NS];
+  fc_neural_clock c[NS];
+  fc_neural_params p = fc_neural_defaults();
+  fc_model_params mp = fc_model_defaults();
+  fc_neural *net = NULL;
+  fc_model *m, *back, *untimed, *bad = NULL;
+  fc_forecast f;
+  fc_buf b;
+  fc_err err;
+  p.input = 48;
+  p.horizon = H;
+  p.blocks = 2;
+  p.hidden = 16;
+  p.batch = 32;
+  p.chunk = 8;
+  p.steps = 40;
+  p.eval_every = 20;
+  p.members = 1;
+  p.calendar = FC_NEURAL_CAL_CLOCK;
+  for (int s = 0; s < NS; s++) {
+    yy[s] = y[s] = series(N, (size_t)s);
+    n[s] = N;
+    c[s].t0 = 1704067200 + 3600 * s;
+    c[s].step = 3600;
+  }
+  ASSERT_OK(fc_neural_train_cal(yy, n, c, NS, &p, &net, NULL));
+  mp.neural = net;
+  mp.t0 = c[1].t0;
+  mp.step = 3600;
+  ASSERT_OK(fc_model_fit("neural", y[1], N, &mp, &m, NULL));
+  fc_buf_init(&b);
+  ASSERT_OK(fc_model_save(m, &b, NULL));
+  ASSERT_OK(fc_model_load(b.data, b.len, &back, NULL));
+  for (int k = 0; k < 2; k++) {
+    fc_forecast fa, fb;
+    double q[H * FC_NEURAL_NQ];
+    ASSERT_OK(fc_forecast_init(&fa, hs[k], levels, 2, NULL));
+    ASSERT_OK(fc_forecast_init(&fb, hs[k], levels, 2, NULL));
+    ASSERT_OK(fc_model_forecast(m, &fa, NULL));
+    ASSERT_OK(fc_model_forecast(back, &fb, NULL));
+    ASSERT(same_forecast(&fa, &fb));
+    /* the row's first horizon is the net's own on that clock */
+    ASSERT_OK(fc_neural_forecast_cal(net, y[1], N, &c[1], H, q, NULL));
+    for (size_t i = 0; i < H; i++) ASSERT(fa.mean[i] == q[i]);
+    fc_forecast_free(&fa);
+    fc_forecast_free(&fb);
+  }
+  mp.step = 0;
+  ASSERT_OK(fc_model_fit("neural", y[1], N, &mp, &untimed, NULL));
+  ASSERT_OK(fc_forecast_init(&f, H, levels, 2, NULL));
+  ASSERT_INT_EQ(fc_model_forecast(untimed, &f, &err), FC_EINVAL);
+  ASSERT_CONTAINS(err.msg, "no times");
+  /* the clock cut off the end of the row: refused */
+  put64(b.data + 16, b.len - 32 - 8);
+  memmove(b.data + b.len - 16, b.data + b.len - 8, 8);
+  b.len -= 8;
+  reseal(&b);
+  ASSERT_INT_EQ(fc_model_load(b.data, b.len, &bad, &err), FC_ECORRUPT);
+  ASSERT(bad == NULL);
+  fc_forecast_free(&f);
+  fc_buf_free(&b);
+  fc_model_destroy(untimed);
+  fc_model_destroy(back);
+  fc_model_destroy(m);
+  fc_neural_destroy(net);
+  for (int s = 0; s < NS; s++) free(y[s]);
+}
+
+TEST_LIST(T(own_row_saves_and_loads_bit_identical), T(net_alone_as_model_file), T(damaged_row_refused),
+          T(calendar_row_keeps_its_clock))

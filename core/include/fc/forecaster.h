@@ -23,7 +23,9 @@
  * trained global net of fc.neural when set (neural.h; the CLI trains one on
  * all its input series), else trains a small net on the series alone; with
  * a global net, "neural" alone takes its 80 and 95 % bounds from the
- * net's quantile heads (fc_neural_forecast_fill).
+ * net's quantile heads (fc_neural_forecast_fill). A net with the clock's
+ * calendar inputs reads each series' t0 and the freq's step (a timestamped
+ * series needs its freq then).
  */
 #ifndef FC_FORECASTER_H
 #define FC_FORECASTER_H

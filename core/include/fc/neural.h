@@ -58,9 +58,29 @@ extern "C" {
 #endif
 
 #define FC_NEURAL_NQ             5
-#define FC_NEURAL_FORMAT_VERSION 1
+#define FC_NEURAL_FORMAT_VERSION 2
 
 enum { FC_NEURAL_NBEATS = 0, FC_NEURAL_LSTM = 1 };
+
+/* Calendar inputs (fc_neural_params.calendar), two categories of the
+ * first forecast step read beside each block's window as one-hot vectors
+ * into its first layer (the steps after it follow at the series' step, so
+ * the first step's calendar fixes every target's and the window's):
+ *  - FC_NEURAL_CAL_CLOCK: its hour of day (24) and day of week (7, Monday
+ *    first), UTC, from the series' clock (fc_neural_clock below): for
+ *    series with timestamps;
+ *  - FC_NEURAL_CAL_PHASE: for series without times, its index u from the
+ *    series' first value: u mod P1 (P1 categories) and (u mod P2) / P1
+ *    (P2 / P1 categories), cal_periods = {P1, P2} (24, 168 for hours).
+ * CLOCK is PHASE over the hours since a Monday 00:00 UTC, with {24, 168}. */
+enum { FC_NEURAL_CAL_NONE = 0, FC_NEURAL_CAL_CLOCK = 1, FC_NEURAL_CAL_PHASE = 2 };
+
+/* Where a series sits in time: value i at epoch second t0 + i * step
+ * (step 0: no times). Read by nets with FC_NEURAL_CAL_CLOCK only; |t0| <=
+ * 1e12 and step <= 1e8 (FC_EINVAL otherwise). */
+typedef struct fc_neural_clock {
+  int64_t t0, step;
+} fc_neural_clock;
 
 /* The quantile levels of the heads, in output order:
  * 0.5, 0.1, 0.9, 0.025, 0.975 (median, the 80 % and the 95 % bands). */
@@ -97,6 +117,8 @@ typedef struct fc_neural_params {
    * Same windows, loss, training loop and byte format (neural_lstm.c). */
   int arch;
   size_t patch;             /* LSTM: values per step (24 for hourly: a day a step) */
+  int calendar;             /* FC_NEURAL_CAL_*: inputs beside the window (the block stack only) */
+  size_t cal_periods[2];    /* P1 < P2, P2 a multiple of P1; CLOCK: 24, 168 */
   fc_parallel_for parallel; /* NULL = chunks in order on this thread */
   void *parallel_ctx;
   fc_neural_progress_fn progress; /* may be NULL */
@@ -118,6 +140,13 @@ void fc_neural_destroy(fc_neural *m);
 /* Trains a net on series y[s][0..n[s]) (s < nseries). */
 int fc_neural_train(const double *const *y, const size_t *n, size_t nseries, const fc_neural_params *p, fc_neural **out,
                     fc_err *err);
+/* The same with each series' clock (clocks[s]; NULL = none): a net with
+ * FC_NEURAL_CAL_CLOCK needs every series' times (FC_EINVAL naming the
+ * first series without). */
+int fc_neural_train_cal(const double *const *y, const size_t *n, const fc_neural_clock *clocks, size_t nseries,
+                        const fc_neural_params *p, fc_neural **out, fc_err *err);
+/* The net's calendar inputs (FC_NEURAL_CAL_*) and, if any, their periods. */
+int fc_neural_calendar(const fc_neural *m, size_t periods[2]);
 
 size_t fc_neural_input(const fc_neural *m);
 size_t fc_neural_horizon(const fc_neural *m);
@@ -131,27 +160,40 @@ size_t fc_neural_steps(const fc_neural *m, size_t *best_step);
  * series y[0..n) into q (q[k*h + i]: level k, step i), sorted across the
  * levels at each step so that they never cross. */
 int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, double *q, fc_err *err);
+/* The same for a series on clock (NULL = none; a net with
+ * FC_NEURAL_CAL_CLOCK needs one with step > 0: FC_EINVAL "no times"). */
+int fc_neural_forecast_cal(const fc_neural *m, const double *y, size_t n, const fc_neural_clock *clock, size_t h,
+                           double *q, fc_err *err);
 
 /* Fills f (initialized with its h and levels): mean = the median, levels
  * 80 and 95 from the quantile heads, other levels mean -/+ z sd where sd
  * is the 80 % band's half-width over z(0.9); sd likewise. nonneg clamps
  * at 0 as fc_forecast_normal_bounds does. */
-int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int nonneg, fc_forecast *f, fc_err *err);
+int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, const fc_neural_clock *clock, int nonneg,
+                            fc_forecast *f, fc_err *err);
 
 /* Direct access to the first member's weights and loss, for the gradient
  * check and tooling: nparams floats (one member's), and the mean pinball loss (returned) of count
  * raw windows y[c][0..input+horizon) (normalised as in training) with the
- * gradient of that mean written to grad (nparams; may be NULL). */
+ * gradient of that mean written to grad (nparams; may be NULL). pos[c]
+ * is where window c's first target sits (CLOCK: its epoch second; PHASE:
+ * its index in the series); NULL without calendar inputs (NaN with). */
 size_t fc_neural_nparams(const fc_neural *m);
 float *fc_neural_weights(fc_neural *m);
-double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t count, float *grad);
+double fc_neural_loss(const fc_neural *m, const double *const *windows, const int64_t *pos, size_t count, float *grad);
 
 /* Byte format: "FCNEURAL" u32 version u32 arch (0 = N-BEATS, so nets saved
  * before the LSTM keep their bytes), u64 body length, body (the
- * shape as u32s: input, horizon, blocks (the LSTM's patch), layers, hidden, members; then
+ * shape as u32s: input, horizon, blocks (the LSTM's patch), layers, hidden, members;
+ * version 2 only: calendar, P1, P2; then
  * the weights as float32 bits, little-endian), u64
- * FNV-1a 64 of everything before it. A loaded net forecasts bit-identically;
- * fc_neural_load answers FC_ECORRUPT for anything else. */
+ * FNV-1a 64 of everything before it. A net without calendar inputs is
+ * written as version 1, the bytes of builds before them, which read it;
+ * version 2 (calendar inputs: each block's rows of their one-hot
+ * categories after its forecast head) is refused by those builds as an
+ * unsupported version. A loaded net forecasts bit-identically;
+ * fc_neural_load answers FC_ECORRUPT for anything else (a newer version
+ * named as such). */
 int fc_neural_save(const fc_neural *m, fc_buf *out, fc_err *err);
 int fc_neural_load(const void *data, size_t len, fc_neural **out, fc_err *err);
 

@@ -99,7 +99,12 @@ typedef struct fc_forecast_options {
   size_t nlevels;
   int threads;      /* series at once (and the net's chunks) */
   int neural_steps; /* the net's Adam steps (fc_neural_defaults' by default) */
+  /* The net's calendar inputs: FC_FORECAST_CAL_NONE (default), _CLOCK,
+   * _PHASE (neural.h). */
+  int neural_calendar;
 } fc_forecast_options;
+
+enum { FC_FORECAST_CAL_NONE = 0, FC_FORECAST_CAL_CLOCK, FC_FORECAST_CAL_PHASE };
 
 /* The forecaster's defaults, levels 80 and 95, 4 origins, one thread, the
  * net's default steps. */

@@ -67,8 +67,11 @@ fc_model_params fc_forecaster_model_params(const fc_forecaster *fc, int64_t t0) 
 }
 
 /* "neural" with a global net: the quantile heads' bounds, the model
- * table's fallbacks (constant history, non-negative clamp) kept. */
-static int neural_run(const struct fc_neural *net, const double *y, size_t n, fc_forecast *f, fc_err *err) {
+ * table's fallbacks (constant history, non-negative clamp) kept; the
+ * history's clock as the model row's (t0 and the freq's step). */
+static int neural_run(const struct fc_neural *net, const double *y, size_t n, const fc_model_params *p, fc_forecast *f,
+                      fc_err *err) {
+  fc_neural_clock clock;
   int rc;
   if ((rc = fc_series_check(y, n, fc_neural_input(net), err))) return fc__err_prefix(err, rc, "neural: ");
   if (fc_series_is_constant(y, n)) {
@@ -79,14 +82,17 @@ static int neural_run(const struct fc_neural *net, const double *y, size_t n, fc
     fc_forecast_normal_bounds(f, fc_series_is_nonneg(y, n));
     return FC_OK;
   }
-  return fc_neural_forecast_fill(net, y, n, fc_series_is_nonneg(y, n), f, err);
+  clock.t0 = p->t0;
+  clock.step = p->step;
+  return fc_neural_forecast_fill(net, y, n, &clock, fc_series_is_nonneg(y, n), f, err);
 }
 
 int fc_forecaster_run(const fc_forecaster *fc, const double *y, size_t n, int64_t t0, fc_forecast *f, fc_err *err) {
   fc_model_params p = fc_forecaster_model_params(fc, t0);
   fc_ensemble_params ep;
   int ens = fc_forecaster_is_ensemble(fc->model);
-  if (!ens && !fc->calibrate && fc->neural && !strcmp(fc->model, "neural")) return neural_run(fc->neural, y, n, f, err);
+  if (!ens && !fc->calibrate && fc->neural && !strcmp(fc->model, "neural"))
+    return neural_run(fc->neural, y, n, &p, f, err);
   if (!ens && !fc->calibrate) return fc_forecast_series(fc->model, y, n, &p, f, err);
   if (ens) {
     ep = fc_ensemble_defaults(fc->periods, fc->nperiods);

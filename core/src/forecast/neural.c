@@ -42,6 +42,9 @@ fc_neural_params fc_neural_defaults(void) {
   p.members = 2;
   p.arch = FC_NEURAL_NBEATS;
   p.patch = 24;
+  p.calendar = FC_NEURAL_CAL_NONE;
+  p.cal_periods[0] = 24;
+  p.cal_periods[1] = 168;
   return p;
 }
 
@@ -49,10 +52,15 @@ fc_neural_params fc_neural_defaults(void) {
 
 static size_t layer_in(const fc_neural_params *p, size_t l) { return l == 0 ? p->input : p->hidden; }
 
+/* One-hot categories of the calendar inputs: P1 + P2 / P1, or none. */
+static size_t ncat(const fc_neural_params *p) {
+  return p->calendar ? p->cal_periods[0] + p->cal_periods[1] / p->cal_periods[0] : 0;
+}
+
 static size_t block_size(const fc_neural_params *p, size_t hq) {
   size_t s = 0;
   for (size_t l = 0; l < p->layers; l++) s += (layer_in(p, l) + 1) * p->hidden;
-  return s + (p->hidden + 1) * p->input + (p->hidden + 1) * hq;
+  return s + (p->hidden + 1) * p->input + (p->hidden + 1) * hq + ncat(p) * p->hidden;
 }
 
 /* Offsets inside block b: layer l's WT, the backcast head, the forecast head. */
@@ -63,6 +71,22 @@ static size_t off_layer(const fc_neural *m, size_t b, size_t l) {
 }
 static size_t off_back(const fc_neural *m, size_t b) { return off_layer(m, b, m->p.layers); }
 static size_t off_fore(const fc_neural *m, size_t b) { return off_back(m, b) + (m->p.hidden + 1) * m->p.input; }
+/* The calendar categories' rows into the first layer (after the heads, so
+ * that a net without them keeps the layout of the nets saved before). */
+static size_t off_cal(const fc_neural *m, size_t b) { return off_fore(m, b) + (m->p.hidden + 1) * m->hq; }
+
+static int check_calendar(const fc_neural_params *p, fc_err *err) {
+  const size_t *c = p->cal_periods;
+  if (p->calendar == FC_NEURAL_CAL_NONE) return FC_OK;
+  if (p->calendar != FC_NEURAL_CAL_CLOCK && p->calendar != FC_NEURAL_CAL_PHASE)
+    return fc__err(err, FC_EINVAL, "neural: calendar must be FC_NEURAL_CAL_NONE, _CLOCK or _PHASE");
+  if (p->arch != FC_NEURAL_NBEATS) return fc__err(err, FC_EINVAL, "neural: calendar inputs are the block stack's");
+  if (p->calendar == FC_NEURAL_CAL_CLOCK && (c[0] != 24 || c[1] != 168))
+    return fc__err(err, FC_EINVAL, "neural: the clock's calendar periods are 24 and 168 (hours)");
+  if (c[0] < 2 || c[1] <= c[0] || c[1] % c[0] || c[1] > 100000)
+    return fc__err(err, FC_EINVAL, "neural: calendar periods P1 >= 2, P2 a larger multiple of P1, P2 <= 100000");
+  return FC_OK;
+}
 
 static int check_params(const fc_neural_params *p, fc_err *err) {
   if (p->input < 2 || p->horizon < 1 || p->blocks < 1 || p->layers < 1 || p->hidden < 1)
@@ -80,7 +104,7 @@ static int check_params(const fc_neural_params *p, fc_err *err) {
     const char *why;
     if (fc__lstm_check(p, &why)) return fc__err(err, FC_EINVAL, "%s", why);
   }
-  return FC_OK;
+  return check_calendar(p, err);
 }
 
 /* Weights of one member of either architecture. */
@@ -157,6 +181,10 @@ size_t fc_neural_steps(const fc_neural *m, size_t *best_step) {
   return m->steps;
 }
 size_t fc_neural_nparams(const fc_neural *m) { return m->nparams; }
+int fc_neural_calendar(const fc_neural *m, size_t periods[2]) {
+  if (periods && m->p.calendar) memcpy(periods, m->p.cal_periods, 2 * sizeof *periods);
+  return m->p.calendar;
+}
 float *fc_neural_weights(fc_neural *m) { return m->w; }
 
 /* ---- windows ---- */
@@ -169,9 +197,41 @@ static double window_scale(const double *w, size_t L) {
   return s > 0 && isfinite(s) ? s : 1.0;
 }
 
-/* Normalised inputs (and targets if t) of S windows. */
-static void load_windows(const fc_neural *m, const double *const *win, size_t S, float *x, float *t) {
+/* 1970-01-05, a Monday, 00:00 UTC: the clock's hours count from it. */
+#define MONDAY_EPOCH (4 * 86400)
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* The two categories of a first target at pos (neural.h: CLOCK epoch
+ * seconds, PHASE an index). */
+static void cal_codes(const fc_neural_params *p, int64_t pos, size_t *code) {
+  int64_t u = p->calendar == FC_NEURAL_CAL_CLOCK ? floor_div(pos - MONDAY_EPOCH, 3600) : pos;
+  int64_t P1 = (int64_t)p->cal_periods[0], P2 = (int64_t)p->cal_periods[1];
+  int64_t w = u - floor_div(u, P2) * P2; /* u mod P2, in [0, P2) */
+  code[0] = (size_t)(w % P1);
+  code[1] = (size_t)(w / P1);
+}
+
+/* Where value i of a series on clock c sits: CLOCK its epoch second, PHASE i. */
+static int64_t position(const fc_neural_params *p, const fc_neural_clock *c, size_t i) {
+  return p->calendar == FC_NEURAL_CAL_CLOCK ? c->t0 + (int64_t)i * c->step : (int64_t)i;
+}
+
+/* A clock a CLOCK net can read (or, with need 0, any clock or none). */
+static int clock_ok(const fc_neural_clock *c, int need) {
+  if (c == NULL) return !need;
+  if (c->t0 < -1000000000000LL || c->t0 > 1000000000000LL || c->step < 0 || c->step > 100000000) return 0;
+  return !need || c->step > 0;
+}
+
+/* Normalised inputs (and targets if t) of S windows, with their calendar
+ * categories from pos when the net reads them. */
+static void load_windows(const fc_neural *m, const double *const *win, const int64_t *pos, size_t S, workspace *ws,
+                         int targets) {
   size_t L = m->p.input, H = m->p.horizon;
+  float *x = ws->x, *t = targets ? ws->t : NULL;
+  if (m->p.calendar)
+    for (size_t s = 0; s < S; s++) cal_codes(&m->p, pos[s], ws->cal + 2 * s);
   for (size_t s = 0; s < S; s++) {
     double sc = window_scale(win[s], L);
     for (size_t i = 0; i < L; i++) x[s * L + i] = (float)(win[s][i] / sc - 1.0);
@@ -184,6 +244,44 @@ static void load_windows(const fc_neural *m, const double *const *win, size_t S,
 
 static float *hbuf(const fc_neural *m, const workspace *ws, size_t S, size_t b, size_t l) {
   return ws->h + ((b * m->p.layers + l) * S) * m->p.hidden;
+}
+
+/* Adds to block b's first layer's output h (before its ReLU, which this
+ * then applies) the rows of the windows' calendar categories: one-hot
+ * inputs, so their rows are added as they are. */
+static void add_calendar(const fc_neural *m, const workspace *ws, size_t S, size_t b, float *h) {
+  size_t Hd = m->p.hidden, P1 = m->p.cal_periods[0];
+  const float *rows = m->w + off_cal(m, b);
+  for (size_t s = 0; s < S; s++) {
+    axpy(h + s * Hd, rows + ws->cal[2 * s] * Hd, 1.0f, Hd);
+    axpy(h + s * Hd, rows + (P1 + ws->cal[2 * s + 1]) * Hd, 1.0f, Hd);
+  }
+  for (size_t k = 0; k < S * Hd; k++) h[k] = h[k] > 0.0f ? h[k] : 0.0f;
+}
+
+/* Block b's layers with the calendar rows in the first (a path of its
+ * own: the calendar-less loop in forward stays as it compiled before
+ * them); returns the last layer's output. */
+static const float *layers_cal(const fc_neural *m, workspace *ws, size_t S, size_t b, const float *in) {
+  for (size_t l = 0; l < m->p.layers; l++) {
+    float *h = hbuf(m, ws, S, b, l);
+    dense_fwd(m->w + off_layer(m, b, l), layer_in(&m->p, l), m->p.hidden, in, S, h, l > 0);
+    if (l == 0) add_calendar(m, ws, S, b, h); /* then its ReLU */
+    in = h;
+  }
+  return in;
+}
+
+/* The gradient of block b's calendar rows, given gh, the first layer's
+ * (masked) output gradient. */
+static void first_layer_cal_bwd(const fc_neural *m, const workspace *ws, size_t S, size_t b, const float *gh,
+                                float *grad) {
+  size_t Hd = m->p.hidden, P1 = m->p.cal_periods[0];
+  float *g = grad + off_cal(m, b);
+  for (size_t s = 0; s < S; s++) {
+    axpy(g + ws->cal[2 * s] * Hd, gh + s * Hd, 1.0f, Hd);
+    axpy(g + (P1 + ws->cal[2 * s + 1]) * Hd, gh + s * Hd, 1.0f, Hd);
+  }
 }
 
 /* ws->x[0] holds the inputs; fills the blocks' inputs, activations and the
@@ -199,11 +297,13 @@ static void forward(const fc_neural *m, workspace *ws, size_t S) {
   for (size_t b = 0; b < p->blocks; b++) {
     const float *xb = ws->x + b * S * L;
     const float *in = xb;
-    for (size_t l = 0; l < p->layers; l++) {
-      float *h = hbuf(m, ws, S, b, l);
-      dense_fwd(m->w + off_layer(m, b, l), layer_in(p, l), Hd, in, S, h, 1);
-      in = h;
-    }
+    if (p->calendar) in = layers_cal(m, ws, S, b, in);
+    else
+      for (size_t l = 0; l < p->layers; l++) {
+        float *h = hbuf(m, ws, S, b, l);
+        dense_fwd(m->w + off_layer(m, b, l), layer_in(p, l), Hd, in, S, h, 1);
+        in = h;
+      }
     /* forecast head, added into out */
     dense_fwd(m->w + off_fore(m, b), Hd, m->hq, in, S, ws->gout, 0);
     for (size_t k = 0; k < S * m->hq; k++) ws->out[k] += ws->gout[k];
@@ -264,6 +364,7 @@ static void backward(const fc_neural *m, workspace *ws, size_t S) {
       float *gin = l ? ws->gh2 : (bb ? ws->gx2 : NULL);
       if (gin) memset(gin, 0, S * nin * sizeof *gin);
       dense_bwd(m->w + off_layer(m, bb, l), nin, Hd, in, S, ws->gh, ws->grad + off_layer(m, bb, l), gin);
+      if (l == 0 && p->calendar) first_layer_cal_bwd(m, ws, S, bb, ws->gh, ws->grad);
       if (l) {
         relu_mask(ws->gh2, in, S * Hd);
         memcpy(ws->gh, ws->gh2, S * Hd * sizeof *ws->gh);
@@ -287,6 +388,7 @@ static void ws_free(workspace *ws) {
   fc__free(ws->gh2);
   fc__free(ws->gout);
   fc__free(ws->grad);
+  fc__free(ws->cal);
   fc__lstm_ws_free(ws->lstm);
   memset(ws, 0, sizeof *ws);
 }
@@ -304,11 +406,12 @@ static int ws_init(const fc_neural *m, size_t S, int grad, workspace *ws) {
   ws->gh2 = fc__mallocarray(S, p->hidden * sizeof(float));
   ws->gout = fc__mallocarray(S, m->hq * sizeof(float));
   if (grad) ws->grad = fc__mallocarray(m->nparams, sizeof(float));
+  ws->cal = fc__mallocarray(2 * S, sizeof *ws->cal);
   if (p->arch == FC_NEURAL_LSTM && (ws->lstm = fc__lstm_ws_new(p, S)) == NULL) {
     ws_free(ws);
     return FC_ENOMEM;
   }
-  if (!ws->x || !ws->h || !ws->out || !ws->t || !ws->gx || !ws->gx2 || !ws->gh || !ws->gh2 || !ws->gout ||
+  if (!ws->x || !ws->h || !ws->out || !ws->t || !ws->gx || !ws->gx2 || !ws->gh || !ws->gh2 || !ws->gout || !ws->cal ||
       (grad && !ws->grad)) {
     ws_free(ws);
     return FC_ENOMEM;
@@ -319,7 +422,8 @@ static int ws_init(const fc_neural *m, size_t S, int grad, workspace *ws) {
 typedef struct batch_job {
   const fc_neural *m;
   const double *const *win;
-  size_t count; /* windows */
+  const int64_t *pos; /* each window's first target (calendar inputs) */
+  size_t count;       /* windows */
   size_t chunk;
   double denom;  /* count * H * Q */
   workspace *ws; /* one per chunk */
@@ -330,7 +434,7 @@ static void chunk_task(void *arg, size_t c) {
   batch_job *j = arg;
   workspace *ws = &j->ws[c];
   size_t first = c * j->chunk, S = j->count - first < j->chunk ? j->count - first : j->chunk;
-  load_windows(j->m, j->win + first, S, ws->x, ws->t);
+  load_windows(j->m, j->win + first, j->pos ? j->pos + first : NULL, S, ws, 1);
   forward(j->m, ws, S);
   ws->loss = pinball(j->m, ws, S, j->denom, j->grad);
   if (j->grad) {
@@ -349,12 +453,14 @@ static size_t nchunks_of(size_t count, size_t chunk) { return (count + chunk - 1
 
 /* Mean pinball loss of count windows on the prepared workspaces (nchunks of
  * them); the chunk gradients stay in the workspaces. */
-static double batch_loss(const fc_neural *m, const double *const *win, size_t count, workspace *ws, int grad) {
+static double batch_loss(const fc_neural *m, const double *const *win, const int64_t *pos, size_t count, workspace *ws,
+                         int grad) {
   batch_job j;
   size_t nc = nchunks_of(count, m->p.chunk);
   double loss = 0;
   j.m = m;
   j.win = win;
+  j.pos = pos;
   j.count = count;
   j.chunk = m->p.chunk;
   j.denom = (double)count * (double)m->hq;
@@ -383,13 +489,13 @@ static void ws_array_free(workspace *ws, size_t n) {
   fc__free(ws);
 }
 
-double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t count, float *grad) {
+double fc_neural_loss(const fc_neural *m, const double *const *windows, const int64_t *pos, size_t count, float *grad) {
   size_t nc = nchunks_of(count, m->p.chunk);
   workspace *ws;
   double loss;
-  if (count == 0) return NAN;
+  if (count == 0 || (m->p.calendar && pos == NULL)) return NAN;
   if ((ws = ws_array(m, nc, grad != NULL)) == NULL) return NAN;
-  loss = batch_loss(m, windows, count, ws, grad != NULL);
+  loss = batch_loss(m, windows, pos, count, ws, grad != NULL);
   if (grad) {
     memset(grad, 0, m->nparams * sizeof *grad);
     for (size_t c = 0; c < nc; c++) axpy(grad, ws[c].grad, 1.0f, m->nparams);
@@ -403,10 +509,13 @@ double fc_neural_loss(const fc_neural *m, const double *const *windows, size_t c
 /* The series' windows: training origins, validation windows. */
 typedef struct sampler {
   const double *const *y;
+  const fc_neural_clock *clocks; /* per series, or NULL */
+  const fc_neural_params *p;
   size_t *idx;  /* usable series */
   size_t *nwin; /* training windows of each usable series */
   size_t nused;
   const double **valid;
+  int64_t *valid_pos; /* their first targets' positions (calendar inputs) */
   size_t nvalid;
 } sampler;
 
@@ -414,21 +523,27 @@ static void sampler_free(sampler *s) {
   fc__free(s->idx);
   fc__free(s->nwin);
   fc__free(s->valid);
+  fc__free(s->valid_pos);
   memset(s, 0, sizeof *s); /* trainer_free may call it again */
 }
 
 /* A series of n >= L + 2H keeps its last window for validation and trains
  * on the windows ending before it; n in [L + H, L + 2H) trains only;
  * shorter series are left out. */
-static int sampler_init(sampler *s, const double *const *y, const size_t *n, size_t ns, const fc_neural_params *p,
-                        fc_err *err) {
+static const fc_neural_clock *clock_of(const sampler *s, size_t k) { return s->clocks ? &s->clocks[k] : NULL; }
+
+static int sampler_init(sampler *s, const double *const *y, const size_t *n, const fc_neural_clock *clocks, size_t ns,
+                        const fc_neural_params *p, fc_err *err) {
   size_t L = p->input, H = p->horizon;
   memset(s, 0, sizeof *s);
   s->y = y;
+  s->clocks = clocks;
+  s->p = p;
   s->idx = fc__mallocarray(ns ? ns : 1, sizeof *s->idx);
   s->nwin = fc__mallocarray(ns ? ns : 1, sizeof *s->nwin);
   s->valid = fc__mallocarray(ns ? ns : 1, sizeof *s->valid);
-  if (!s->idx || !s->nwin || !s->valid) {
+  s->valid_pos = fc__mallocarray(ns ? ns : 1, sizeof *s->valid_pos);
+  if (!s->idx || !s->nwin || !s->valid || !s->valid_pos) {
     sampler_free(s);
     return fc__err(err, FC_ENOMEM, "neural: out of memory");
   }
@@ -438,6 +553,13 @@ static int sampler_init(sampler *s, const double *const *y, const size_t *n, siz
       sampler_free(s);
       return fc__err(err, FC_EINVAL, "neural: series %zu is NULL", k);
     }
+    if (!clock_ok(clock_of(s, k), p->calendar == FC_NEURAL_CAL_CLOCK)) {
+      const char *why = clock_ok(clock_of(s, k), 0)
+                            ? "no times, and the net reads the hour and weekday of its forecasts"
+                            : "times out of range";
+      sampler_free(s);
+      return fc__err(err, FC_EINVAL, "neural: series %zu: %s", k, why);
+    }
     for (size_t i = 0; i < len; i++)
       if (!isfinite(y[k][i])) {
         sampler_free(s);
@@ -445,6 +567,7 @@ static int sampler_init(sampler *s, const double *const *y, const size_t *n, siz
       }
     if (len < L + H) continue;
     if (len >= L + 2 * H) {
+      s->valid_pos[s->nvalid] = p->calendar ? position(p, clock_of(s, k), len - H) : 0;
       s->valid[s->nvalid++] = y[k] + len - H - L;
       len -= H;
     }
@@ -460,9 +583,11 @@ static int sampler_init(sampler *s, const double *const *y, const size_t *n, siz
   return FC_OK;
 }
 
-static const double *sample_window(const sampler *s, fc_rng *r) {
-  size_t k = (size_t)fc_rng_below(r, s->nused);
-  return s->y[s->idx[k]] + fc_rng_below(r, s->nwin[k]);
+/* A training window and, with calendar inputs, its first target's position. */
+static const double *sample_window(const sampler *s, fc_rng *r, int64_t *pos) {
+  size_t k = (size_t)fc_rng_below(r, s->nused), o = (size_t)fc_rng_below(r, s->nwin[k]);
+  *pos = s->p->calendar ? position(s->p, clock_of(s, s->idx[k]), o + s->p->input) : 0;
+  return s->y[s->idx[k]] + o;
 }
 
 /* Adam state and the update, sliced over the weights so the caller's
@@ -511,6 +636,7 @@ typedef struct trainer {
   workspace *ws, *vws;
   size_t nchunks, nvchunks;
   const double **batch;
+  int64_t *batch_pos;
   float *best;
   adam_job aj;
 } trainer;
@@ -520,6 +646,7 @@ static void trainer_free(trainer *t) {
   ws_array_free(t->ws, t->nchunks);
   ws_array_free(t->vws, t->nvchunks);
   fc__free(t->batch);
+  fc__free(t->batch_pos);
   fc__free(t->best);
   fc__free(t->aj.g);
   fc__free(t->aj.mom);
@@ -530,8 +657,8 @@ static void trainer_free(trainer *t) {
 static double train_step(trainer *t, fc_rng *r, double *b1t, double *b2t, double lr_scale) {
   fc_neural *m = t->m;
   double loss, norm = 0;
-  for (size_t i = 0; i < m->p.batch; i++) t->batch[i] = sample_window(&t->smp, r);
-  loss = batch_loss(m, t->batch, m->p.batch, t->ws, 1);
+  for (size_t i = 0; i < m->p.batch; i++) t->batch[i] = sample_window(&t->smp, r, &t->batch_pos[i]);
+  loss = batch_loss(m, t->batch, t->batch_pos, m->p.batch, t->ws, 1);
   t->aj.phase = 0;
   run_slices(&m->p, &t->aj);
   for (size_t s = 0; s < NSLICE; s++) norm += t->aj.sq[s];
@@ -545,12 +672,12 @@ static double train_step(trainer *t, fc_rng *r, double *b1t, double *b2t, double
   return loss;
 }
 
-static int trainer_init(trainer *t, const double *const *y, const size_t *n, size_t ns, const fc_neural_params *p,
-                        fc_err *err) {
+static int trainer_init(trainer *t, const double *const *y, const size_t *n, const fc_neural_clock *clocks, size_t ns,
+                        const fc_neural_params *p, fc_err *err) {
   int rc;
   memset(t, 0, sizeof *t);
   if ((rc = check_params(p, err))) return rc;
-  if ((rc = sampler_init(&t->smp, y, n, ns, p, err))) return rc;
+  if ((rc = sampler_init(&t->smp, y, n, clocks, ns, p, err))) return rc;
   {
     fc_neural_params one = *p;
     one.members = 1;
@@ -562,6 +689,7 @@ static int trainer_init(trainer *t, const double *const *y, const size_t *n, siz
   t->ws = ws_array(t->m, t->nchunks, 1);
   t->vws = ws_array(t->m, t->nvchunks, 0);
   t->batch = fc__mallocarray(p->batch, sizeof *t->batch);
+  t->batch_pos = fc__mallocarray(p->batch, sizeof *t->batch_pos);
   t->best = fc__mallocarray(t->m->nparams, sizeof *t->best);
   t->aj.g = fc__mallocarray(t->m->nparams, sizeof(float));
   t->aj.mom = fc__calloc(t->m->nparams, sizeof(float));
@@ -569,21 +697,21 @@ static int trainer_init(trainer *t, const double *const *y, const size_t *n, siz
   t->aj.m = t->m;
   t->aj.ws = t->ws;
   t->aj.nchunks = t->nchunks;
-  if (!t->ws || !t->vws || !t->batch || !t->best || !t->aj.g || !t->aj.mom || !t->aj.vel)
+  if (!t->ws || !t->vws || !t->batch || !t->batch_pos || !t->best || !t->aj.g || !t->aj.mom || !t->aj.vel)
     return fc__err(err, FC_ENOMEM, "neural: out of memory for training");
   return FC_OK;
 }
 
 /* Trains one net (p.members ignored) from p.seed. */
-static int train_one(const double *const *y, const size_t *n, size_t nseries, const fc_neural_params *p,
-                     fc_neural **out, fc_err *err) {
+static int train_one(const double *const *y, const size_t *n, const fc_neural_clock *clocks, size_t nseries,
+                     const fc_neural_params *p, fc_neural **out, fc_err *err) {
   trainer t;
   fc_rng r;
   double b1t = 1, b2t = 1, best = INFINITY, run = 0, lr_scale = 1;
   size_t bad = 0, since = 0;
   int rc;
   *out = NULL;
-  if ((rc = trainer_init(&t, y, n, nseries, p, err))) {
+  if ((rc = trainer_init(&t, y, n, clocks, nseries, p, err))) {
     fc_neural_destroy(t.m);
     trainer_free(&t);
     return rc;
@@ -596,7 +724,8 @@ static int train_one(const double *const *y, const size_t *n, size_t nseries, co
     t.m->steps = step;
     if (step % p->eval_every && step != p->steps) continue;
     {
-      double v = t.smp.nvalid ? batch_loss(t.m, t.smp.valid, t.smp.nvalid, t.vws, 0) : run / (double)since;
+      double v =
+          t.smp.nvalid ? batch_loss(t.m, t.smp.valid, t.smp.valid_pos, t.smp.nvalid, t.vws, 0) : run / (double)since;
       if (p->progress && p->progress(step, p->steps, run / (double)since, t.smp.nvalid ? v : NAN, p->user_data)) {
         fc_neural_destroy(t.m);
         trainer_free(&t);
@@ -625,6 +754,11 @@ static int train_one(const double *const *y, const size_t *n, size_t nseries, co
 
 int fc_neural_train(const double *const *y, const size_t *n, size_t nseries, const fc_neural_params *p, fc_neural **out,
                     fc_err *err) {
+  return fc_neural_train_cal(y, n, NULL, nseries, p, out, err);
+}
+
+int fc_neural_train_cal(const double *const *y, const size_t *n, const fc_neural_clock *clocks, size_t nseries,
+                        const fc_neural_params *p, fc_neural **out, fc_err *err) {
   fc_neural *m, *one;
   int rc;
   *out = NULL;
@@ -633,7 +767,7 @@ int fc_neural_train(const double *const *y, const size_t *n, size_t nseries, con
   for (size_t k = 0; k < p->members; k++) {
     fc_neural_params pk = *p;
     pk.seed = member_seed(p, k);
-    if ((rc = train_one(y, n, nseries, &pk, &one, err))) {
+    if ((rc = train_one(y, n, clocks, nseries, &pk, &one, err))) {
       fc_neural_destroy(m);
       return rc;
     }
@@ -655,12 +789,23 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, double *q, fc_err *err) {
+  return fc_neural_forecast_cal(m, y, n, NULL, h, q, err);
+}
+
+int fc_neural_forecast_cal(const fc_neural *m, const double *y, size_t n, const fc_neural_clock *clock, size_t h,
+                           double *q, fc_err *err) {
   size_t L, H;
   workspace ws;
   const double *win;
   double sc, *sum = NULL;
+  int64_t pos = 0;
   static const size_t order[FC_NEURAL_NQ] = {3, 1, 0, 2, 4}; /* levels ascending */
   if (m == NULL || q == NULL || (y == NULL && n)) return fc__err(err, FC_EINVAL, "neural: NULL argument");
+  if (!clock_ok(clock, m->p.calendar == FC_NEURAL_CAL_CLOCK))
+    return fc__err(err, FC_EINVAL, "neural: %s",
+                   clock_ok(clock, 0) ? "the net reads the hour and weekday of its forecasts; the series has no times"
+                                      : "times out of range");
+  if (m->p.calendar) pos = position(&m->p, clock, n);
   L = m->p.input;
   H = m->p.horizon;
   if (h < 1 || h > H) return fc__err(err, FC_EINVAL, "neural: horizon %zu beyond the trained %zu", h, H);
@@ -674,7 +819,7 @@ int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, 
   }
   for (size_t k = 0; k < m->p.members; k++) { /* the members' mean, in member order */
     fc_neural v = member_view(m, k);
-    load_windows(&v, &win, 1, ws.x, NULL);
+    load_windows(&v, &win, &pos, 1, &ws, 0);
     forward(&v, &ws, 1);
     for (size_t o = 0; o < m->hq; o++) sum[o] += (double)ws.out[o];
   }
@@ -690,14 +835,15 @@ int fc_neural_forecast(const fc_neural *m, const double *y, size_t n, size_t h, 
   return FC_OK;
 }
 
-int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, int nonneg, fc_forecast *f, fc_err *err) {
+int fc_neural_forecast_fill(const fc_neural *m, const double *y, size_t n, const fc_neural_clock *clock, int nonneg,
+                            fc_forecast *f, fc_err *err) {
   double *q;
   size_t h = f->h;
   double z80 = fc_normal_quantile(0.9);
   int rc;
   if ((q = fc__mallocarray(h, FC_NEURAL_NQ * sizeof *q)) == NULL)
     return fc__err(err, FC_ENOMEM, "neural: out of memory");
-  if ((rc = fc_neural_forecast(m, y, n, h, q, err))) {
+  if ((rc = fc_neural_forecast_cal(m, y, n, clock, h, q, err))) {
     fc__free(q);
     return rc;
   }
@@ -746,15 +892,22 @@ static uint64_t get_le(const unsigned char *p, int bytes) {
   return v;
 }
 
+/* Version 1 for a net without calendar inputs (the bytes of the builds
+ * before them); 2 adds calendar, P1, P2 to the shape. */
+static size_t shape_words(uint32_t version) { return version >= 2 ? NSHAPE + 3 : NSHAPE; }
+
 int fc_neural_save(const fc_neural *m, fc_buf *out, fc_err *err) {
   int lstm = m->p.arch == FC_NEURAL_LSTM;
-  size_t start = out->len, shape[NSHAPE] = {m->p.input,  m->p.horizon, lstm ? m->p.patch : m->p.blocks,
-                                            m->p.layers, m->p.hidden,  m->p.members};
+  uint32_t version = m->p.calendar ? 2 : 1;
+  size_t start = out->len, nw = shape_words(version),
+         shape[NSHAPE + 3] = {m->p.input,         m->p.horizon, lstm ? m->p.patch : m->p.blocks, m->p.layers,
+                              m->p.hidden,        m->p.members, (size_t)m->p.calendar,           m->p.cal_periods[0],
+                              m->p.cal_periods[1]};
   fc_buf_append(out, magic, sizeof magic);
-  put_le(out, FC_NEURAL_FORMAT_VERSION, 4);
+  put_le(out, version, 4);
   put_le(out, (uint64_t)m->p.arch, 4);
-  put_le(out, 4 * NSHAPE + 4 * (uint64_t)m->nparams * m->p.members, 8);
-  for (int k = 0; k < NSHAPE; k++) put_le(out, shape[k], 4);
+  put_le(out, 4 * nw + 4 * (uint64_t)m->nparams * m->p.members, 8);
+  for (size_t k = 0; k < nw; k++) put_le(out, shape[k], 4);
   for (size_t i = 0; i < m->nparams * m->p.members; i++) {
     uint32_t bits;
     memcpy(&bits, &m->w[i], 4);
@@ -765,36 +918,52 @@ int fc_neural_save(const fc_neural *m, fc_buf *out, fc_err *err) {
   return fc_buf_failed(out) ? fc__err(err, FC_ENOMEM, "neural save: out of memory") : FC_OK;
 }
 
+/* The shape words of p (after the header) into np. */
+static void read_shape(const unsigned char *p, uint32_t version, fc_neural_params *np) {
+  np->input = get_le(p, 4);
+  np->horizon = get_le(p + 4, 4);
+  np->blocks = get_le(p + 8, 4);
+  np->layers = get_le(p + 12, 4);
+  np->hidden = get_le(p + 16, 4);
+  np->members = get_le(p + 20, 4);
+  if (np->arch == FC_NEURAL_LSTM) { /* the blocks slot holds the patch */
+    np->patch = np->blocks;
+    np->blocks = 1;
+  }
+  if (version >= 2) {
+    np->calendar = (int)get_le(p + 24, 4);
+    np->cal_periods[0] = get_le(p + 28, 4);
+    np->cal_periods[1] = get_le(p + 32, 4);
+  }
+}
+
 int fc_neural_load(const void *data, size_t len, fc_neural **out, fc_err *err) {
   const unsigned char *p = data;
   fc_neural_params np = fc_neural_defaults();
-  uint64_t body;
+  uint64_t body, nw;
+  uint32_t version;
   fc_neural *m;
   *out = NULL;
   if (data == NULL || len < 24 + 4 * NSHAPE + 8 || memcmp(p, magic, sizeof magic))
     return fc__err(err, FC_ECORRUPT, "neural load: not a floatcast net");
-  if (get_le(p + 8, 4) != FC_NEURAL_FORMAT_VERSION || get_le(p + 12, 4) > FC_NEURAL_LSTM)
-    return fc__err(err, FC_ECORRUPT, "neural load: unsupported version");
+  version = (uint32_t)get_le(p + 8, 4);
+  if (version < 1 || version > FC_NEURAL_FORMAT_VERSION)
+    return fc__err(err, FC_ECORRUPT, "neural load: format version %u (this build reads 1 to %d)", (unsigned)version,
+                   FC_NEURAL_FORMAT_VERSION);
+  if (get_le(p + 12, 4) > FC_NEURAL_LSTM) return fc__err(err, FC_ECORRUPT, "neural load: unknown architecture");
+  nw = shape_words(version);
   body = get_le(p + 16, 8);
-  if (body != len - 32) return fc__err(err, FC_ECORRUPT, "neural load: wrong length");
+  if (body != len - 32 || body < 4 * nw) return fc__err(err, FC_ECORRUPT, "neural load: wrong length");
   if (get_le(p + len - 8, 8) != fnv1a(p, len - 8)) return fc__err(err, FC_ECORRUPT, "neural load: checksum mismatch");
-  np.input = get_le(p + 24, 4);
-  np.horizon = get_le(p + 28, 4);
-  np.blocks = get_le(p + 32, 4);
-  np.layers = get_le(p + 36, 4);
-  np.hidden = get_le(p + 40, 4);
-  np.members = get_le(p + 44, 4);
   np.arch = (int)get_le(p + 12, 4);
-  if (np.arch == FC_NEURAL_LSTM) { /* the blocks slot holds the patch */
-    np.patch = np.blocks;
-    np.blocks = 1;
-  }
-  if (check_params(&np, NULL)) return fc__err(err, FC_ECORRUPT, "neural load: bad shape");
-  if (np.members * net_nparams(&np, np.horizon * FC_NEURAL_NQ) != (body - 4 * NSHAPE) / 4 || (body - 4 * NSHAPE) % 4)
+  read_shape(p + 24, version, &np);
+  if (check_params(&np, NULL) || (version >= 2 && np.calendar == FC_NEURAL_CAL_NONE))
+    return fc__err(err, FC_ECORRUPT, "neural load: bad shape");
+  if (np.members * net_nparams(&np, np.horizon * FC_NEURAL_NQ) != (body - 4 * nw) / 4 || (body - 4 * nw) % 4)
     return fc__err(err, FC_ECORRUPT, "neural load: weight count does not match the shape");
   if ((m = alloc_net(&np, err)) == NULL) return fc__err(err, FC_ENOMEM, "neural load: out of memory");
   for (size_t i = 0; i < m->nparams * np.members; i++) {
-    uint32_t bits = (uint32_t)get_le(p + 24 + 4 * NSHAPE + 4 * i, 4);
+    uint32_t bits = (uint32_t)get_le(p + 24 + 4 * nw + 4 * i, 4);
     memcpy(&m->w[i], &bits, 4);
     if (!isfinite(m->w[i])) {
       fc_neural_destroy(m);

@@ -15,7 +15,10 @@
  *
  * Serialized state (model_io.c): u64 n, n f64 values of the history, u64
  * the length of the net's bytes, then the net in its own checksummed
- * format (neural.h). A loaded row owns its net. A history of 0 values is
+ * format (neural.h), then, when the net reads calendar inputs, the
+ * history's clock (i64 t0, i64 step: params.t0 and params.step at the
+ * fit, so the forecast steps' calendar follows the history's; nets without
+ * them keep the bytes of the builds before them). A loaded row owns its net. A history of 0 values is
  * a net alone (fc_neural_model): it forecasts nothing by itself
  * (FC_ETOOSHORT) but lends the net to callers (fc_neural_of). */
 #include "fc/neural.h"
@@ -30,6 +33,7 @@ typedef struct neural_state {
   fc_neural *own;       /* trained at fit or loaded; freed with the state */
   double *y;
   size_t n;
+  fc_neural_clock clock; /* of y[0] and its step (0: untimed) */
 } neural_state;
 
 /* The own net's window: two first periods or the longest period, whichever
@@ -98,16 +102,18 @@ static int neural_fit(const double *y, size_t n, const fc_model_params *p, void 
     return rc;
   }
   s->net = p->neural ? p->neural : s->own;
+  s->clock.t0 = p->t0;
+  s->clock.step = p->step;
   *state = s;
   return FC_OK;
 }
 
 /* The next k steps after y[0..n) from the net: mean = the median head, sd =
  * the 80 % band's half-width over z(0.9). */
-static int chunk(const fc_neural *net, const double *y, size_t n, size_t k, double *q, double *mean, double *sd,
+static int chunk(const neural_state *s, const double *y, size_t n, size_t k, double *q, double *mean, double *sd,
                  fc_err *err) {
   double z80 = fc_normal_quantile(0.9);
-  int rc = fc_neural_forecast(net, y, n, k, q, err);
+  int rc = fc_neural_forecast_cal(s->net, y, n, &s->clock, k, q, err);
   if (rc) return rc;
   for (size_t i = 0; i < k; i++) {
     mean[i] = q[i];
@@ -129,7 +135,7 @@ static int neural_forecast(const void *state, size_t h, double *mean, double *sd
   if (ext && s->n) memcpy(ext, s->y, s->n * sizeof *ext);
   while (rc == FC_OK && done < h) {
     size_t k = h - done < H ? h - done : H;
-    rc = chunk(s->net, ext ? ext : s->y, s->n + done, k, q, mean + done, sd + done, err);
+    rc = chunk(s, ext ? ext : s->y, s->n + done, k, q, mean + done, sd + done, err);
     if (rc == FC_OK && ext) memcpy(ext + s->n + done, mean + done, k * sizeof *ext);
     done += k;
   }
@@ -147,6 +153,10 @@ void fc__neural_save(const void *state, fc_buf *b) {
   if (fc_neural_save(s->net, &net, NULL) == FC_OK) {
     fc__put_u64(b, net.len);
     fc_buf_append(b, net.data, net.len);
+    if (fc_neural_calendar(s->net, NULL)) {
+      fc__put_u64(b, (uint64_t)s->clock.t0);
+      fc__put_u64(b, (uint64_t)s->clock.step);
+    }
   } else {
     b->failed = 1; /* only out of memory: fc_model_save reports it */
   }
@@ -170,6 +180,14 @@ int fc__neural_load(fc__rd *r, void **state) {
   }
   r->pos += len;
   s->net = s->own;
+  if (fc_neural_calendar(s->net, NULL)) {
+    s->clock.t0 = (int64_t)fc__get_u64(r);
+    s->clock.step = (int64_t)fc__get_u64(r);
+    if (r->bad || s->clock.step < 0) {
+      neural_destroy(s);
+      return FC_ECORRUPT;
+    }
+  }
   *state = s;
   return FC_OK;
 }

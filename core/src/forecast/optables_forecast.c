@@ -92,6 +92,11 @@ static int fo_regressors(void *base, const char *s, fc_err *err) {
   return FC_OK;
 }
 
+static int fo_neural_calendar(void *base, const char *s, fc_err *err) {
+  static const char *const words[] = {"none", "clock", "phase"}; /* FC_FORECAST_CAL_* */
+  return fc_opt_choice(s, words, 3, &((fc_forecast_options *)base)->neural_calendar, err);
+}
+
 static int fo_level(void *base, const char *s, fc_err *err) {
   fc_forecast_options *o = base;
   if (number_list(s, o->levels, FC_MAX_LEVELS, &o->nlevels) != 0)
@@ -129,6 +134,9 @@ static const fc_opt fo_opts[] = {
      "series at once, and the net's training threads; the output does not depend on N"},
     {"neural_steps", NULL, FC_OPT_INT, FO(neural_steps), 1, FC_NEURAL_STEPS_MAX, NULL, FC_OPT_CLI, "N",
      "the net's training steps (early stopping may end sooner)"},
+    {"neural_calendar", NULL, FC_OPT_TEXT, 0, 0, 0, fo_neural_calendar, FC_OPT_CLI, "none|clock|phase",
+     "the net's calendar inputs: none (default), clock (hour of day, day of week: --freq hour or day), phase "
+     "(the step's index mod the two periods)"},
 };
 const fc_opt_table fc_forecast_optable = {"forecast", fo_opts, ARRAY_LEN(fo_opts)};
 const fc_opt_table fc_backtest_optable = {"backtest", fo_opts, FO_BACKTEST};

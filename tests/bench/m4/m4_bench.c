@@ -18,7 +18,9 @@
  * heads' intervals; "+steps=N", "+hidden=N", "+blocks=N", "+input=N", "+members=N",
  * "+lr=X" override the defaults; "+lstm" trains the LSTM encoder instead
  * of the block stack (FC_NEURAL_LSTM, "+patch=N" values a step, 24 by
- * default; "+hidden=N" its cells). "ensemble...+neural" adds it as an
+ * default; "+hidden=N" its cells); "+phase" gives the net the calendar
+ * inputs of series without times (FC_NEURAL_CAL_PHASE: each step's index
+ * mod 24 and, in days, mod 168). "ensemble...+neural" adds it as an
  * ensemble member (one net unless +members=N, as the CLI's ensemble-neural), trained on each series without its last origins x 48
  * values so that the validation that chooses and calibrates is out of
  * sample for the net too. "dump..." (with --dump FILE) writes the members
@@ -166,7 +168,7 @@ static int run(const char *name, const char *spec, const fc_model_params *p, con
   if (strcmp(name, "neural") == 0) {
     int nonneg = 1;
     for (size_t i = 0; i < n; i++) nonneg &= y[i] >= 0;
-    return fc_neural_forecast_fill(net, y, n, nonneg, f, err);
+    return fc_neural_forecast_fill(net, y, n, NULL, nonneg, f, err);
   }
   if (strcmp(name, "ensemble") == 0 || strcmp(name, "weighted") == 0) {
     ep = build_ensemble(name, spec, p, net);
@@ -349,7 +351,7 @@ static size_t spec_num(const char *spec, const char *key, size_t dflt) {
  * order, so that two specs asking for the same net can share it. */
 static void net_key(const char *spec, size_t drop, char *key, size_t cap) {
   static const char *const opts[] = {
-      "+steps=", "+hidden=", "+blocks=", "+input=", "+members=", "+lr=", "+lstm", "+patch="};
+      "+steps=", "+hidden=", "+blocks=", "+input=", "+members=", "+lr=", "+lstm", "+patch=", "+phase"};
   size_t len = (size_t)snprintf(key, cap, "%s drop=%zu", ens_spec(spec) ? "ens" : "alone", drop);
   for (size_t k = 0; k < sizeof opts / sizeof *opts && len < cap; k++) {
     const char *at = strstr(spec, opts[k]);
@@ -373,6 +375,7 @@ static fc_neural *train_net(const char *spec, const fc_series_set *tr, size_t ev
   if (strstr(spec, "+lr=")) np.lr = atof(strstr(spec, "+lr=") + 4);
   if (strstr(spec, "+lstm")) np.arch = FC_NEURAL_LSTM;
   np.patch = spec_num(spec, "+patch=", np.patch);
+  if (strstr(spec, "+phase")) np.calendar = FC_NEURAL_CAL_PHASE; /* index mod 24 and 168: M4 has no times */
   np.horizon = H;
   np.parallel = cli_parallel_for;
   np.parallel_ctx = threads;
