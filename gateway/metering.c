@@ -94,11 +94,12 @@ size_t gw_meter_aggregate(const gw_meter_rec *recs, size_t n, const gw_meter_rec
   return nr;
 }
 
+/* Appends r; 0, or FC_ENOMEM. */
 static int vec_push(rec_vec *q, const gw_meter_rec *r) {
   if (q->n == q->cap) {
     size_t cap = q->cap ? q->cap * 2 : 256;
     gw_meter_rec *v = realloc(q->v, cap * sizeof *v);
-    if (!v) return -1;
+    if (!v) return FC_ENOMEM;
     q->v = v;
     q->cap = cap;
   }
@@ -332,14 +333,15 @@ int gw_meter_start(uv_loop_t *loop, gw_db *db, gw_meter_params p, gw_meter_done_
 
 int gw_meter_submit(gw_meter *m, const gw_meter_rec *rec) {
   uv_mutex_lock(&m->lock);
-  int rc = m->stop ? -1 : vec_push(&m->queue, rec);
-  if (rc == 0) {
+  /* A stopped writer takes nothing more: the caller answers as for no memory. */
+  int rc = m->stop ? FC_ENOMEM : vec_push(&m->queue, rec);
+  if (rc == FC_OK) {
     m->queue.v[m->queue.n - 1].queued_ns = uv_hrtime();
     m->stats.queued++;
     if (m->queue.n == 1) uv_cond_signal(&m->wake);
   }
   uv_mutex_unlock(&m->lock);
-  return rc == 0 ? FC_OK : FC_ENOMEM;
+  return rc;
 }
 
 void gw_meter_stop(gw_meter *m) {
