@@ -243,7 +243,10 @@ void gw_response_reset(gw_response *r) {
 }
 
 void gw_response_header(gw_response *r, const char *name, const char *value) {
-  fc_buf_printf(&r->headers, "%s: %s\r\n", name, value);
+  fc_buf_puts(&r->headers, name);
+  fc_buf_puts(&r->headers, ": ");
+  fc_buf_puts(&r->headers, value);
+  fc_buf_puts(&r->headers, "\r\n");
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 when the bytes
@@ -335,19 +338,47 @@ const char *gw_status_text(int status) {
   }
 }
 
-void gw_response_head(const gw_response *r, int keep_alive, fc_buf *out) {
-  char date[64];
+/* The Date header's value for the current second. Every answer carries
+ * one and strftime is a tenth of what a cached answer costs to format, so
+ * each thread that writes heads keeps the last second's text (as nginx
+ * keeps its cached time). */
+static const char *http_date(void) {
+  static _Thread_local time_t at = -1;
+  static _Thread_local char text[64];
   time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  fc_buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: floatcast\r\n", r->status, gw_status_text(r->status), date);
+  if (now != at) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    at = now;
+  }
+  return text;
+}
+
+void gw_response_head(const gw_response *r, int keep_alive, fc_buf *out) {
+  fc_buf_puts(out, "HTTP/1.1 ");
+  fc_buf_put_int(out, r->status);
+  fc_buf_putc(out, ' ');
+  fc_buf_puts(out, gw_status_text(r->status));
+  fc_buf_puts(out, "\r\nDate: ");
+  fc_buf_puts(out, http_date());
+  fc_buf_puts(out, "\r\nServer: floatcast\r\n");
   if (r->status != 204 && r->status != 304) {
-    if (r->content_type) fc_buf_printf(out, "Content-Type: %s\r\n", r->content_type);
-    fc_buf_printf(out, "Content-Length: %zu\r\n", r->body.len);
+    if (r->content_type) {
+      fc_buf_puts(out, "Content-Type: ");
+      fc_buf_puts(out, r->content_type);
+      fc_buf_puts(out, "\r\n");
+    }
+    fc_buf_puts(out, "Content-Length: ");
+    fc_buf_put_int(out, (long long)r->body.len);
+    fc_buf_puts(out, "\r\n");
   }
   fc_buf_puts(out, keep_alive && !r->close ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-  if (r->request_id[0]) fc_buf_printf(out, "X-Request-Id: %s\r\n", r->request_id);
+  if (r->request_id[0]) {
+    fc_buf_puts(out, "X-Request-Id: ");
+    fc_buf_puts(out, r->request_id);
+    fc_buf_puts(out, "\r\n");
+  }
   fc_buf_append(out, r->headers.data, r->headers.len);
   fc_buf_puts(out, "\r\n");
 }

@@ -175,20 +175,39 @@ void gw_addr_limiter_take(gw_addr_limiter *l, const char *addr, int64_t now_ns, 
   gw_gcra_take(&s->g, l->p, now_ns, out);
 }
 
+/* text[i] then vals[i] in decimal, for each i < n:
+ * a header field assembled without printf (these go on every answer). */
+static void put_fields(fc_buf *out, const char *const *text, const int64_t *vals, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    fc_buf_puts(out, text[i]);
+    fc_buf_put_int(out, (long long)vals[i]);
+  }
+}
+
 void gw_rate_headers(const gw_rate_result *r, int64_t rate_milli, int64_t quota_limit, int64_t quota_used,
                      int64_t quota_reset_s, int64_t retry_after, fc_buf *out) {
   int64_t window = (r->limit * 1000 + rate_milli - 1) / (rate_milli > 0 ? rate_milli : 1);
   if (window < 1) window = 1;
-  fc_buf_printf(out, "RateLimit-Policy: \"burst\";q=%lld;w=%lld", (long long)r->limit, (long long)window);
-  if (quota_limit > 0) fc_buf_printf(out, ", \"monthly\";q=%lld;w=2592000", (long long)quota_limit);
-  fc_buf_printf(out, "\r\nRateLimit: \"burst\";r=%lld;t=%lld", (long long)r->remaining, (long long)r->reset_s);
+  int64_t left = quota_limit - quota_used;
+  if (left < 0) left = 0;
+  static const char *const policy[] = {"RateLimit-Policy: \"burst\";q=", ";w="};
+  static const char *const state[] = {"\r\nRateLimit: \"burst\";r=", ";t="};
+  static const char *const monthly_state[] = {", \"monthly\";r=", ";t="};
+  static const char *const legacy[] = {
+      "\r\nX-RateLimit-Limit: ", "\r\nX-RateLimit-Remaining: ", "\r\nX-RateLimit-Reset: "};
+  put_fields(out, policy, (int64_t[]){r->limit, window}, 2);
   if (quota_limit > 0) {
-    int64_t left = quota_limit - quota_used;
-    fc_buf_printf(out, ", \"monthly\";r=%lld;t=%lld", (long long)(left > 0 ? left : 0), (long long)quota_reset_s);
+    fc_buf_puts(out, ", \"monthly\";q=");
+    fc_buf_put_int(out, (long long)quota_limit);
+    fc_buf_puts(out, ";w=2592000");
   }
-  fc_buf_printf(out,
-                "\r\nX-RateLimit-Limit: %lld\r\nX-RateLimit-Remaining: %lld\r\n"
-                "X-RateLimit-Reset: %lld\r\n",
-                (long long)r->limit, (long long)r->remaining, (long long)r->reset_s);
-  if (retry_after > 0) fc_buf_printf(out, "Retry-After: %lld\r\n", (long long)retry_after);
+  put_fields(out, state, (int64_t[]){r->remaining, r->reset_s}, 2);
+  if (quota_limit > 0) put_fields(out, monthly_state, (int64_t[]){left, quota_reset_s}, 2);
+  put_fields(out, legacy, (int64_t[]){r->limit, r->remaining, r->reset_s}, 3);
+  fc_buf_puts(out, "\r\n");
+  if (retry_after > 0) {
+    fc_buf_puts(out, "Retry-After: ");
+    fc_buf_put_int(out, (long long)retry_after);
+    fc_buf_puts(out, "\r\n");
+  }
 }

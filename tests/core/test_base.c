@@ -1,6 +1,9 @@
 /* test_base.c: status table, buffer and RNG. */
 #include "runner.h"
 
+#include <limits.h>
+#include <stdio.h>
+
 #include "fc/buf.h"
 #include "fc/rng.h"
 #include "fc/status.h"
@@ -161,6 +164,30 @@ TEST(buf_grows) {
   fc_buf_free(&b);
 }
 
+/* fc_buf_put_int/uint write what printf's %lld/%llu write, at the ends of
+ * the range too (LLONG_MIN cannot be negated in signed arithmetic). */
+TEST(buf_put_int_as_printf) {
+  const long long v[] = {0, 1, -1, 9, 10, -10, 1234567890123LL, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1};
+  const unsigned long long u[] = {0, 7, 18446744073709551615ULL, 10000000000000000000ULL};
+  char want[32];
+  fc_buf b;
+  fc_buf_init(&b);
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    fc_buf_reset(&b);
+    fc_buf_putc(&b, '[');
+    fc_buf_put_int(&b, v[i]);
+    snprintf(want, sizeof want, "[%lld", v[i]);
+    ASSERT_STR_EQ(b.data, want);
+  }
+  for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+    fc_buf_reset(&b);
+    fc_buf_put_uint(&b, u[i]);
+    snprintf(want, sizeof want, "%llu", u[i]);
+    ASSERT_STR_EQ(b.data, want);
+  }
+  fc_buf_free(&b);
+}
+
 TEST(rng_is_deterministic) {
   fc_rng a, b;
   fc_rng_seed(&a, 42);
@@ -223,4 +250,4 @@ TEST(buf_json_fields) {
 TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons),
           T(json_writer_value_written_by_the_caller), T(json_writer_members_of_an_object_written_earlier),
           T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed),
-          T(buf_grows), T(rng_is_deterministic), T(rng_distributions))
+          T(buf_grows), T(buf_put_int_as_printf), T(rng_is_deterministic), T(rng_distributions))

@@ -237,6 +237,16 @@ TEST(response_head) {
   snprintf(cl, sizeof cl, "\r\nContent-Length: %zu\r\n", r.body.len);
   ASSERT_CONTAINS(out.data, cl);
   ASSERT(out.len >= 4 && memcmp(out.data + out.len - 4, "\r\n\r\n", 4) == 0);
+  /* RFC 9110's IMF-fixdate, e.g. "Date: Mon, 07 Dec 2026 02:20:00 GMT". */
+  const char *date = strstr(out.data, "\r\nDate: ");
+  ASSERT(date != NULL);
+  char wd[4], mon[4], gmt[4], end[3];
+  int day, year, hh, mm, ss;
+  ASSERT_INT_EQ(sscanf(date + 8, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3s%2c", wd, &day, mon, &year, &hh, &mm,
+                       &ss, gmt, end),
+                9);
+  ASSERT(date[11] == ',' && strcmp(gmt, "GMT") == 0 && memcmp(end, "\r\n", 2) == 0);
+  ASSERT(year >= 2024 && day >= 1 && day <= 31);
   fc_buf_reset(&out);
   gw_response_reset(&r);
   r.status = 304;

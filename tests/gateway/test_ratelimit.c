@@ -171,6 +171,11 @@ TEST(headers) {
   fc_buf b;
   fc_buf_init(&b);
   gw_rate_headers(&r, 50000, 1000, 1000, 3600, 1, &b);
+  /* The whole text, byte for byte: clients parse these fields. */
+  ASSERT_STR_EQ(b.data, "RateLimit-Policy: \"burst\";q=100;w=2, \"monthly\";q=1000;w=2592000\r\n"
+                        "RateLimit: \"burst\";r=0;t=2, \"monthly\";r=0;t=3600\r\n"
+                        "X-RateLimit-Limit: 100\r\nX-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: 2\r\n"
+                        "Retry-After: 1\r\n");
   ASSERT(strstr(b.data, "RateLimit-Policy: \"burst\";q=100;w=2, \"monthly\";q=1000;w=2592000\r\n"));
   ASSERT(strstr(b.data, "RateLimit: \"burst\";r=0;t=2, \"monthly\";r=0;t=3600\r\n"));
   ASSERT(strstr(b.data, "X-RateLimit-Limit: 100\r\n"));
@@ -180,6 +185,8 @@ TEST(headers) {
   fc_buf_reset(&b);
   r.allowed = 1;
   gw_rate_headers(&r, 50000, 0, 0, 0, 0, &b);
+  ASSERT_STR_EQ(b.data, "RateLimit-Policy: \"burst\";q=100;w=2\r\nRateLimit: \"burst\";r=0;t=2\r\n"
+                        "X-RateLimit-Limit: 100\r\nX-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: 2\r\n");
   ASSERT(!strstr(b.data, "monthly"));
   ASSERT(!strstr(b.data, "Retry-After"));
   fc_buf_free(&b);

@@ -32,6 +32,10 @@ int fc_buf_failed(const fc_buf *b);
 void fc_buf_append(fc_buf *b, const void *p, size_t n);
 void fc_buf_puts(fc_buf *b, const char *s);
 void fc_buf_putc(fc_buf *b, char c);
+/* Appends v in decimal: what "%lld" gives, without printf's cost on a
+ * path that formats a few integers per answer (the gateway's headers). */
+void fc_buf_put_int(fc_buf *b, long long v);
+void fc_buf_put_uint(fc_buf *b, unsigned long long v); /* "%llu" */
 void fc_buf_printf(fc_buf *b, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))

@@ -41,6 +41,12 @@ int fc_buf_failed(const fc_buf *b) { return b->failed; }
 void fc_buf_append(fc_buf *b, const void *p, size_t n) {
   void *data = b->data;
   if (b->failed) return;
+  if (b->data && n < b->cap - b->len) { /* room already: the common case */
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return;
+  }
   if (n > SIZE_MAX - b->len - 1 || fc__grow(&data, &b->cap, b->len + n + 1, 1) != FC_OK) {
     b->failed = 1;
     return;
@@ -53,6 +59,23 @@ void fc_buf_append(fc_buf *b, const void *p, size_t n) {
 
 void fc_buf_puts(fc_buf *b, const char *s) { fc_buf_append(b, s, strlen(s)); }
 void fc_buf_putc(fc_buf *b, char c) { fc_buf_append(b, &c, 1); }
+
+/* u's digits, with a '-' in front when neg. */
+static void put_digits(fc_buf *b, unsigned long long u, int neg) {
+  char d[24];
+  size_t i = sizeof d;
+  do d[--i] = (char)('0' + u % 10);
+  while (u /= 10);
+  if (neg) d[--i] = '-';
+  fc_buf_append(b, d + i, sizeof d - i);
+}
+
+/* In unsigned arithmetic, so LLONG_MIN negates without overflow. */
+void fc_buf_put_int(fc_buf *b, long long v) {
+  put_digits(b, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
+}
+
+void fc_buf_put_uint(fc_buf *b, unsigned long long v) { put_digits(b, v, 0); }
 
 void fc_buf_printf(fc_buf *b, const char *fmt, ...) {
   char small[256];
