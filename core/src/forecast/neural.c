@@ -286,7 +286,7 @@ static void first_layer_cal_bwd(const fc_neural *m, const workspace *ws, size_t 
 
 /* ws->x[0] holds the inputs; fills the blocks' inputs, activations and the
  * summed forecast. The last block's backcast feeds nothing and is skipped. */
-static void forward(const fc_neural *m, workspace *ws, size_t S) {
+FC_NEURAL_WIDE static void forward(const fc_neural *m, workspace *ws, size_t S) {
   const fc_neural_params *p = &m->p;
   size_t L = p->input, Hd = p->hidden;
   if (p->arch == FC_NEURAL_LSTM) {
@@ -341,7 +341,7 @@ static void relu_mask(float *g, const float *h, size_t n) {
 /* Adds the chunk's gradient (of the loss scaled by 1/denom, gout set) to
  * ws->grad. gx carries the gradient with respect to the next block's input;
  * block b's input gets it directly (the residual) plus through its layers. */
-static void backward(const fc_neural *m, workspace *ws, size_t S) {
+FC_NEURAL_WIDE static void backward(const fc_neural *m, workspace *ws, size_t S) {
   const fc_neural_params *p = &m->p;
   size_t L = p->input, Hd = p->hidden;
   if (p->arch == FC_NEURAL_LSTM) {

@@ -51,6 +51,18 @@ static inline fc_neural member_view(const fc_neural *m, size_t k) {
 #define FC_NEURAL_KERNEL static inline
 #endif
 
+/* The passes that hold the dense kernels, compiled twice on x86-64: for
+ * the baseline ISA and for AVX2, chosen once at load by the CPU (GCC's
+ * target_clones). The kernels' sums are element-wise or in fixed lanes and
+ * this is ISO C (-ffp-contract=off, and AVX2 without FMA), so eight lanes
+ * instead of four change the speed, not one bit of any result: native and
+ * WASM still agree. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__)
+#define FC_NEURAL_WIDE __attribute__((target_clones("avx2", "default")))
+#else
+#define FC_NEURAL_WIDE
+#endif
+
 static inline void axpy(float *y, const float *x, float a, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
