@@ -45,6 +45,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwdb  # noqa: E402
+from httpraw import read_response  # noqa: E402
 
 ARGS = None
 ADMIN = "test-admin-key-0123456789"
@@ -767,18 +768,11 @@ def raw_pipeline(requests, port=None):
         s.sendall(b"".join(requests))
         out = []
         for _ in requests:
-            line = f.readline()
-            if not line:
+            r = read_response(f)
+            if r is None:
                 break
-            headers = {}
-            while True:
-                h = f.readline()
-                if h in (b"\r\n", b""):
-                    break
-                k, v = h.decode().split(":", 1)
-                headers[k.strip().lower()] = v.strip()
-            body = f.read(int(headers.get("content-length", "0")))
-            out.append((int(line.split()[1]), headers, json.loads(body) if body else None))
+            status, headers, body = r
+            out.append((status, headers, json.loads(body) if body else None))
         return out
     finally:
         f.close()
@@ -1036,15 +1030,7 @@ class ReadWhileMetered(unittest.TestCase):
                     "X-Request-Id: %s\r\n\r\n" % (key["key"], rid)).encode()
 
         def answer():
-            status = int(f.readline().split()[1])
-            headers = {}
-            while True:
-                h = f.readline()
-                if h in (b"\r\n", b""):
-                    break
-                k, v = h.decode().split(":", 1)
-                headers[k.strip().lower()] = v.strip()
-            f.read(int(headers.get("content-length", "0")))
+            status, headers, _ = read_response(f)
             return status, headers.get("x-request-id")
         try:
             got = []
