@@ -235,8 +235,8 @@ static int load_config(const char *path, options *o) {
   return 0;
 }
 
-/* The size of libuv's thread pool, as libuv reads it at its first use:
- * UV_THREADPOOL_SIZE clamped to 1..1024, else 4. */
+/* The number of request threads (pool.h), the size libuv gives its own
+ * pool (background jobs): UV_THREADPOOL_SIZE clamped to 1..1024, else 4. */
 static unsigned pool_threads(void) {
   const char *v = getenv("UV_THREADPOOL_SIZE");
   long n = v && *v ? strtol(v, NULL, 10) : 4;

@@ -1045,6 +1045,50 @@ class ReadWhileMetered(unittest.TestCase):
         wait_for("80 calls metered", lambda: usage_by_class(key["id"]).get(2, 0) == 80)
 
 
+class PoolHandBack(unittest.TestCase):
+    def test_many_connections_pipelining_pool_calls_are_all_answered_in_order(self):
+        """Offloaded calls (GET /v1/usage runs on the gateway's request
+        threads) from 32 connections at once, each pipelining 10: every
+        answer comes, in its connection's order (X-Request-Id), every call is
+        metered once, and the handlers came back to the loop through the
+        gateway's own pool (pool.h), counted in /metrics: as many jobs as
+        calls at least, in no more wake-ups than jobs."""
+        key = make_key(new_tenant("pool-hand-back"), "wide")
+        conns, depth = 32, 10
+        before = scrape()
+        results = [None] * conns
+
+        def client(n):
+            s = socket.create_connection(("127.0.0.1", G["port"]), timeout=60)
+            f = s.makefile("rb")
+            try:
+                s.sendall(b"".join(get_req("/v1/usage", key["key"], b"X-Request-Id: pool-%d-%d\r\n" % (n, i))
+                                   for i in range(depth)))
+                got = []
+                for _ in range(depth):
+                    r = read_response(f)
+                    got.append(r and (r[0], r[1].get("x-request-id")))
+                results[n] = got
+            finally:
+                f.close()
+                s.close()
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(conns)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for n in range(conns):
+            self.assertEqual(results[n], [(200, "pool-%d-%d" % (n, i)) for i in range(depth)])
+        after = scrape()
+        jobs = after["floatcast_pool_jobs_total"] - before.get("floatcast_pool_jobs_total", 0)
+        wakeups = after["floatcast_pool_wakeups_total"] - before.get("floatcast_pool_wakeups_total", 0)
+        self.assertGreaterEqual(jobs, conns * depth)
+        self.assertGreaterEqual(wakeups, 1)
+        self.assertLessEqual(wakeups, jobs)
+        wait_for("%d calls metered" % (conns * depth),
+                 lambda: usage_by_class(key["id"]).get(2, 0) == conns * depth)
+
+
 class HeldAnswers(unittest.TestCase):
     def test_clients_resetting_while_held_never_get_or_cause_a_wrong_answer(self):
         """The metering writer sends a committed answer on its connection's
