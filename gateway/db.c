@@ -25,7 +25,8 @@ struct gw_db {
   gw_pg *pg; /* set: every call goes to the PostgreSQL engine (pg.h) */
   char *path;
   int sync_full;
-  int autockpt; /* PRAGMA wal_autocheckpoint of every connection */
+  const char *vfs; /* NULL: SQLite's default; "unix-excl": GW_DB_SINGLE_PROCESS */
+  int autockpt;    /* PRAGMA wal_autocheckpoint of every connection */
   uv_mutex_t lock;
   size_t n_idle;
   sqlite3 *idle[POOL_MAX];
@@ -225,17 +226,17 @@ static int set_autocheckpoint(sqlite3 *c, int pages) {
   return sqlite3_exec(c, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-static int open_conn(const char *path, int sync_full, int autockpt, sqlite3 **out, fc_err *err) {
+static int open_conn(const gw_db *db, int autockpt, sqlite3 **out, fc_err *err) {
   sqlite3 *c = NULL;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path, &c, flags, NULL) != SQLITE_OK) {
-    int rc = gw__sql_err(c, err, path);
+  if (sqlite3_open_v2(db->path, &c, flags, db->vfs) != SQLITE_OK) {
+    int rc = gw__sql_err(c, err, db->path);
     sqlite3_close(c);
     return rc;
   }
   sqlite3_busy_timeout(c, 5000);
-  const char *pragmas = sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+  const char *pragmas = db->sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   if (sqlite3_exec(c, pragmas, NULL, NULL, NULL) != SQLITE_OK || set_autocheckpoint(c, autockpt)) {
     int rc = gw__sql_err(c, err, "WAL mode");
     sqlite3_close(c);
@@ -258,7 +259,7 @@ int gw__acquire(gw_db *db, sqlite3 **out, fc_err *err) {
   *out = db->n_idle > 0 ? db->idle[--db->n_idle] : NULL;
   int autockpt = db->autockpt;
   uv_mutex_unlock(&db->lock);
-  return *out ? FC_OK : open_conn(db->path, db->sync_full, autockpt, out, err);
+  return *out ? FC_OK : open_conn(db, autockpt, out, err);
 }
 
 void gw__release(gw_db *db, sqlite3 *c) {
@@ -298,8 +299,10 @@ static int open_pg(const char *uri, gw_db **out, fc_err *err) {
 #endif
 }
 
-int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
+int gw_db_open(const char *path, int flags, gw_db **out, fc_err *err) {
   *out = NULL;
+  if (gw_pg_is_uri(path) && (flags & GW_DB_SINGLE_PROCESS))
+    return fc_err_set(err, FC_EINVAL, "single-process mode is for an SQLite file, not PostgreSQL");
   if (gw_pg_is_uri(path)) return open_pg(path, out, err);
   gw_db *db = calloc(1, sizeof *db);
   if (!db || !(db->path = strdup(path))) {
@@ -311,11 +314,14 @@ int gw_db_open(const char *path, int sync_full, gw_db **out, fc_err *err) {
     free(db);
     return fc_err_set(err, FC_ENOMEM, "cannot create a mutex");
   }
-  db->sync_full = sync_full;
+  db->sync_full = (flags & GW_DB_SYNC_FULL) != 0;
+  db->vfs = flags & GW_DB_SINGLE_PROCESS ? "unix-excl" : NULL;
   db->autockpt = 1000; /* SQLite's default */
   db->rollup_reads = 1;
   sqlite3 *c = NULL;
-  int rc = open_conn(path, sync_full, db->autockpt, &c, err);
+  int rc = db->vfs && !sqlite3_vfs_find(db->vfs)
+               ? fc_err_set(err, FC_EUNSUPPORTED, "this SQLite has no %s VFS (single-process mode)", db->vfs)
+               : open_conn(db, db->autockpt, &c, err);
   if (rc == FC_OK) rc = create_schema(c, err);
   if (rc != FC_OK) {
     if (rc != FC_OK && c) sqlite3_close(c);

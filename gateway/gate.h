@@ -1,9 +1,9 @@
 /* gate.h: the per-node admission of offloaded requests to the thread pool.
  *
- * libuv's thread pool is small (UV_THREADPOOL_SIZE, 4 by default) and
- * first come, first served: left alone, one tenant's burst of model fits
- * holds every thread and every other tenant's call waits behind it. The
- * gate sits between the router and uv_queue_work. It knows `slots`, the
+ * The request threads (pool.h; UV_THREADPOOL_SIZE of them, 4 by default)
+ * are few and first come, first served: left alone, one tenant's burst of
+ * model fits holds every thread and every other tenant's call waits behind
+ * it. The gate sits between the router and gw_pool_submit. It knows `slots`, the
  * number of offloaded requests it lets run at once (the pool's size), and
  * two kinds of work (the route's offload value):
  *

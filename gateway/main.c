@@ -85,6 +85,7 @@ typedef struct options {
   long anon_burst, cache_ttl_s;
   long session_ttl_s; /* lifetime of a browser session (sessions.h) */
   int sync_full;
+  int single_process; /* --db-single-process: SQLite's unix-excl VFS (db.h) */
   long checkpoint_ms;
   long checkpoint_pages; /* WAL size at which a busy writer's WAL is copied back */
   const char *admin_key;
@@ -125,12 +126,16 @@ static void usage(FILE *f) {
              "  --max-connections-per-address N  open connections from one client address\n"
              "                      at most; more are closed at once (64; 0: no cap)\n"
              "  --config FILE       JSON config (listen, db, web, admin_key, anon_rate,\n"
-             "                      anon_burst, cache_ttl_seconds, sync, tiers); flags win\n"
+             "                      anon_burst, cache_ttl_seconds, sync, db_single_process,\n"
+             "                      tiers); flags win\n"
              "  --anon-rate R       requests/s per address without a valid key (20)\n"
              "  --anon-burst B      their burst (40)\n"
              "  --cache-ttl S       seconds an insight answer is cached (300)\n"
              "  --session-ttl S     seconds a browser session lives (1800)\n"
              "  --sync normal|full  usage commits survive a crash (normal) or power loss (full)\n"
+             "  --db-single-process this process alone opens the SQLite file (locked for\n"
+             "                      others, usage export included, while it runs): no\n"
+             "                      file locking per transaction\n"
              "  --checkpoint-ms MS  how often the WAL checkpoint thread looks at the WAL (100);\n"
              "                      0: SQLite checkpoints inside the usage commits instead\n"
              "  --checkpoint-pages N  WAL pages at which it copies the WAL back (8192; an\n"
@@ -218,6 +223,7 @@ static int load_config(const char *path, options *o) {
     else if (!strcmp(k, "cache_ttl_seconds"))
       ok = json_is_integer(v) && (o->cache_ttl_s = (long)json_integer_value(v)) >= 0;
     else if (!strcmp(k, "sync")) ok = json_is_string(v) && (o->sync_full = !strcmp(json_string_value(v), "full"), 1);
+    else if (!strcmp(k, "db_single_process")) ok = json_is_boolean(v) && (o->single_process = json_is_true(v), 1);
     else if (!strcmp(k, "checkpoint_ms"))
       ok = json_is_integer(v) && (o->checkpoint_ms = (long)json_integer_value(v)) >= 0 && o->checkpoint_ms <= 3600000;
     else if (!strcmp(k, "checkpoint_pages"))
@@ -235,8 +241,8 @@ static int load_config(const char *path, options *o) {
   return 0;
 }
 
-/* The size of libuv's thread pool, as libuv reads it at its first use:
- * UV_THREADPOOL_SIZE clamped to 1..1024, else 4. */
+/* The number of request threads (pool.h), the size libuv gives its own
+ * pool (background jobs): UV_THREADPOOL_SIZE clamped to 1..1024, else 4. */
 static unsigned pool_threads(void) {
   const char *v = getenv("UV_THREADPOOL_SIZE");
   long n = v && *v ? strtol(v, NULL, 10) : 4;
@@ -351,6 +357,8 @@ static int parse_args(int argc, char **argv, options *o) {
     } else if ((v = flag_value(argc, argv, &i, "--max-connections-per-address"))) {
       if (strcmp(v, "0") == 0) o->max_per_addr = 0;
       else if (parse_ms("--max-connections-per-address", v, &o->max_per_addr) != 0) return 2;
+    } else if (strcmp(argv[i], "--db-single-process") == 0) {
+      o->single_process = 1;
     } else if (strcmp(argv[i], "--seed-demo") == 0) {
       o->seed_demo = 1;
     } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -378,7 +386,8 @@ static int open_db(const options *o, gw_db **db) {
   fc_err err;
   int empty = 0;
   fc_err_clear(&err);
-  int rc = gw_db_open(o->db_path, o->sync_full, db, &err);
+  int flags = (o->sync_full ? GW_DB_SYNC_FULL : 0) | (o->single_process ? GW_DB_SINGLE_PROCESS : 0);
+  int rc = gw_db_open(o->db_path, flags, db, &err);
   if (rc == FC_OK) gw_db_set_rollup_reads(*db, !o->no_rollup_reads);
   if (rc == FC_OK && o->seed_demo) rc = gw_db_is_empty(*db, &empty, &err);
   if (rc == FC_OK && o->seed_demo && empty) {

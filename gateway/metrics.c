@@ -82,6 +82,16 @@ void gw_metrics_write(const gw_metrics *m, const char *(*route_name)(size_t i), 
                 (unsigned long long)m->flight_led, (unsigned long long)m->flight_shared,
                 (unsigned long long)m->flight_alone, (unsigned long long)m->flight_timeout,
                 (unsigned long long)m->flight_open);
+  fc_buf_printf(out,
+                "# HELP floatcast_pool_jobs_total Handlers and session lookups run on the gateway's "
+                "request threads and handed back to the loop.\n"
+                "# TYPE floatcast_pool_jobs_total counter\n"
+                "floatcast_pool_jobs_total %llu\n"
+                "# HELP floatcast_pool_wakeups_total Wake-ups of the loop that handed those jobs back "
+                "(one carries every job finished since the last).\n"
+                "# TYPE floatcast_pool_wakeups_total counter\n"
+                "floatcast_pool_wakeups_total %llu\n",
+                (unsigned long long)m->pool_jobs, (unsigned long long)m->pool_wakeups);
   if (gate)
     fc_buf_printf(out,
                   "# HELP floatcast_compute_refused_total Thread-pool calls refused at the gate: "

@@ -41,6 +41,9 @@ typedef struct gw_metrics {
    * themselves (the leader's answer was not shareable), followers that
    * timed out; flights in progress. */
   uint64_t flight_led, flight_shared, flight_alone, flight_timeout, flight_open;
+  /* The gateway's request pool (pool.h): jobs handed back to the loop, and
+   * the wake-ups that carried them. */
+  uint64_t pool_jobs, pool_wakeups;
 } gw_metrics;
 
 /* route_index: gw_route_index, or GW_METRICS_ROUTES for "no route". */

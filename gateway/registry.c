@@ -3,8 +3,10 @@
  * State: one entry per tenant that ever asked (queued job, running job,
  * the last result as JSON), guarded by one mutex, since requests come
  * from handlers on pool threads. Starting work is the loop's job: a
- * request wakes the loop through a uv_async_t, and the loop starts waiting
- * jobs in request order while fewer than GW_REGISTRY_MAX_RUNNING run.
+ * request wakes the loop through a gw_wakeup (every ingestion asks, from a
+ * request thread: a uv_async_t would make the loop spin on the sender,
+ * wakeup.h), and the loop starts waiting jobs in request order while fewer
+ * than GW_REGISTRY_MAX_RUNNING run.
  */
 #include "registry.h"
 #include "flowmodels.h"
@@ -19,6 +21,7 @@
 #include "db_tz.h"
 #include "lease.h"
 #include "sha256.h"
+#include "wakeup.h"
 
 #include "fc/flows.h"
 #include "fc/money.h"
@@ -44,7 +47,7 @@ typedef struct job {
 
 struct gw_registry {
   uv_loop_t *loop;
-  uv_async_t wake;
+  gw_wakeup wake;
   gw_db *db;
   gw_cache *cache;
   struct gw_flowmodels *flows;
@@ -555,7 +558,7 @@ uint64_t gw_registry_request(gw_registry *r, const char *tenant, const gw_retrai
   }
   /* Under the lock: gw_registry_stop closes the handle only after it has
    * set stopped under the same lock. */
-  if (id) uv_async_send(&r->wake);
+  if (id) gw_wakeup_send(&r->wake);
   uv_mutex_unlock(&r->lock);
   return id;
 }
@@ -611,7 +614,7 @@ static void job_done(uv_work_t *w, int status) {
   start_jobs(r);
 }
 
-static void on_wake(uv_async_t *h) { start_jobs(h->data); }
+static void on_wake(gw_wakeup *w) { start_jobs(w->data); }
 
 int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_flowmodels *flows, gw_registry **out,
                        fc_err *err) {
@@ -622,12 +625,14 @@ int gw_registry_create(uv_loop_t *loop, gw_db *db, gw_cache *cache, struct gw_fl
     free(r);
     return fc_err_set(err, FC_ENOMEM, "cannot create a mutex");
   }
-  if (uv_async_init(loop, &r->wake, on_wake) != 0) {
+  r->wake.data = r;
+  if (gw_wakeup_init(loop, &r->wake, on_wake) != 0) {
+    /* A handle libuv refused to start closes on the next run of the loop. */
+    uv_run(loop, UV_RUN_NOWAIT);
     uv_mutex_destroy(&r->lock);
     free(r);
-    return fc_err_set(err, FC_ENOMEM, "cannot create an async handle");
+    return fc_err_set(err, FC_ENOMEM, "cannot create the registry's wake-up");
   }
-  r->wake.data = r;
   r->loop = loop;
   r->db = db;
   r->cache = cache;
@@ -653,7 +658,7 @@ void gw_registry_stop(gw_registry *r) {
   r->stopped = 1;
   for (size_t i = 0; i < r->n; i++) r->t[i].queued_id = 0;
   uv_mutex_unlock(&r->lock);
-  if (!was) uv_close((uv_handle_t *)&r->wake, NULL);
+  if (!was) gw_wakeup_close(&r->wake);
 }
 
 void gw_registry_destroy(gw_registry *r) {

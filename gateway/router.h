@@ -4,7 +4,7 @@
  * A pattern segment "*" matches one non-empty segment, handed to the
  * handler decoded in call->param. Each route says who may call it (auth),
  * whether its answers are cached per (tenant, tier, query), and whether it
- * runs on the libuv thread pool (offload: it touches SQLite, the disk or a
+ * runs on the request threads (pool.h; offload: it touches SQLite, the disk or a
  * model), in which case its handler only reads the app and the request and
  * writes its own response. Offloaded calls pass the gate first (gate.h):
  * offload GW_OFFLOAD_HEAVY marks model work, limited per tenant by the

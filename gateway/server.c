@@ -49,6 +49,7 @@
 #endif
 #include "metering.h"
 #include "metrics.h"
+#include "pool.h"
 #include "sessions.h"
 
 #include "fc/rng.h"
@@ -84,6 +85,7 @@ struct gw_server {
   int port;
   fc_rng ids;         /* request ids (loop only); seeded from the OS at start */
   gw_flights flights; /* cache misses being computed (flight.h) */
+  gw_pool *pool;      /* handlers and session lookups (pool.h: not libuv's, whose hand-back spins) */
 };
 
 struct gw_conn {
@@ -91,7 +93,7 @@ struct gw_conn {
   uv_timer_t timer;
   uv_write_t wreq;
   uv_shutdown_t sreq;
-  uv_work_t work;
+  gw_job work;        /* the handler on the pool */
   gw_gate_entry gate; /* its place at the gate (gate_conn finds c from it) */
   gw_server *srv;
   gw_conn *prev, *next;
@@ -113,7 +115,7 @@ struct gw_conn {
   /* A session cookie this node does not know, looked up in the database
    * (PostgreSQL: another node may have opened it): the lookup in flight,
    * done for this request, and what it found. */
-  uv_work_t session_work;
+  gw_job session_work;
   int session_pending, session_looked, session_found;
   gw_session_info session_got;
   int peer_eof;      /* the client shut down its side while we were busy */
@@ -277,6 +279,7 @@ static void on_drain_timer_closed(uv_handle_t *h) {
 
 /* The last step of a shutdown: every connection is gone. */
 static void close_drain_timer(gw_server *s) {
+  gw_pool_stop(s->pool); /* no connection is left, so no job either */
   if (!uv_is_closing((uv_handle_t *)&s->probe)) uv_close((uv_handle_t *)&s->probe, NULL);
   if (!uv_is_closing((uv_handle_t *)&s->drain_timer)) uv_close((uv_handle_t *)&s->drain_timer, on_drain_timer_closed);
 }
@@ -727,14 +730,23 @@ static void finish(gw_conn *c) {
 
 static void gate_pump(gw_server *s);
 
-static void on_work(uv_work_t *w) {
+static void on_work(gw_job *w) {
   gw_conn *c = w->data;
   gw_handler_run(c->route, c->srv->app, &c->call, &c->in.req, &c->res);
 }
 
-static void on_work_done(uv_work_t *w, int status) {
+/* The pool's counters in /metrics: jobs handed back per wake-up. */
+static void pool_gauge(gw_server *s) {
+  if (!s->app->metrics) return;
+  gw_pool_stats st = gw_pool_get_stats(s->pool);
+  s->app->metrics->pool_jobs = st.jobs;
+  s->app->metrics->pool_wakeups = st.wakeups;
+}
+
+static void on_work_done(gw_job *w) {
   gw_conn *c = w->data;
   c->work_pending = 0;
+  pool_gauge(c->srv);
   if (c->gate.where == GW_GATE_RUNNING) {
     gw_gate_leave(c->srv->app->gate, &c->gate);
     gate_pump(c->srv);
@@ -742,10 +754,6 @@ static void on_work_done(uv_work_t *w, int status) {
   if (c->closing) {
     maybe_free(c);
     return;
-  }
-  if (status == UV_ECANCELED) {
-    gw_response_reset(&c->res);
-    gw_response_error(&c->res, 503, "unavailable", "shutting down");
   }
   finish(c);
 }
@@ -800,14 +808,11 @@ static void overloaded(gw_conn *c, const char *why) {
 /* Runs the route's handler on the thread pool (the gate, if any, has given
  * the call a slot). */
 static void start_work(gw_conn *c) {
+  c->work.work = on_work;
+  c->work.done = on_work_done;
   c->work.data = c;
-  if (uv_queue_work(c->srv->loop, &c->work, on_work, on_work_done) != 0) {
-    if (c->srv->app->gate) gw_gate_leave(c->srv->app->gate, &c->gate);
-    gw_response_error(&c->res, 503, "unavailable", "cannot queue work");
-    finish(c);
-    return;
-  }
   c->work_pending = 1;
+  gw_pool_submit(c->srv->pool, &c->work);
 }
 
 static gw_conn *gate_conn(gw_gate_entry *e) { return (gw_conn *)(void *)((char *)e - offsetof(gw_conn, gate)); }
@@ -840,7 +845,7 @@ static void refused(gw_conn *c, int status) {
   finish(c);
 }
 
-static void on_session_work(uv_work_t *w) {
+static void on_session_work(gw_job *w) {
   gw_conn *c = w->data;
   const gw_app *app = c->srv->app;
   fc_err err;
@@ -852,11 +857,12 @@ static void on_session_work(uv_work_t *w) {
     fprintf(stderr, "floatcast-gateway: session lookup: %s\n", err.msg);
 }
 
-static void on_session_done(uv_work_t *w, int status) {
+static void on_session_done(gw_job *w) {
   gw_conn *c = w->data;
   const gw_app *app = c->srv->app;
   c->session_pending = 0;
-  if (status == 0 && c->session_found) gw_sessions_put(app->sessions, &c->session_got, (int64_t)time(NULL));
+  pool_gauge(c->srv);
+  if (c->session_found) gw_sessions_put(app->sessions, &c->session_got, (int64_t)time(NULL));
   if (c->closing) {
     maybe_free(c);
     return;
@@ -887,10 +893,12 @@ static int session_lookup(gw_conn *c) {
     refused(c, st);
     return 1;
   }
+  c->session_work.work = on_session_work;
+  c->session_work.done = on_session_done;
   c->session_work.data = c;
-  if (uv_queue_work(c->srv->loop, &c->session_work, on_session_work, on_session_done) != 0) return 0;
   c->state = WORKING; /* bytes arriving meanwhile wait, as for a handler */
   c->session_pending = 1;
+  gw_pool_submit(c->srv->pool, &c->session_work);
   return 1;
 }
 
@@ -1322,10 +1330,14 @@ int gw_server_start(uv_loop_t *loop, const gw_server_config *cfg, const gw_app *
   }
   uv_tcp_init(loop, &s->listener);
   s->listener.data = s;
-  if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
+  /* As many threads as the gate lets requests run at once. */
+  if ((rc = gw_pool_start(loop, app->gate ? app->gate->slots : 4, &s->pool)) != 0 ||
+      (rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
       (rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) != 0) {
+    gw_pool_stop(s->pool);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-    uv_run(loop, UV_RUN_NOWAIT); /* let the close complete before freeing */
+    uv_run(loop, UV_RUN_NOWAIT); /* let the closes complete before freeing */
+    gw_pool_destroy(s->pool);
     free(s->addrs);
     free(s);
     return rc;
@@ -1371,6 +1383,7 @@ void gw_server_shutdown(gw_server *s) {
 
 void gw_server_destroy(gw_server *s) {
   if (!s) return;
+  gw_pool_destroy(s->pool);
   free(s->addrs);
   free(s);
 }

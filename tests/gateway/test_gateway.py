@@ -34,6 +34,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwdb  # noqa: E402
+from httpraw import read_response  # noqa: E402
 import test_metered  # noqa: E402  (its record(): FC_API_RECORD)
 
 ARGS = None
@@ -171,24 +172,6 @@ def get(path, method="GET", headers=None):
 def raw_socket():
     s = socket.create_connection(("127.0.0.1", GW["port"]), timeout=30)
     return s, s.makefile("rb")
-
-
-def read_response(f, head_only=False):
-    """Reads one response from a socket file: (status, headers dict, body)."""
-    line = f.readline()
-    if not line:
-        return None
-    status = int(line.split()[1])
-    headers = {}
-    while True:
-        h = f.readline()
-        if h in (b"\r\n", b""):
-            break
-        k, v = h.decode().split(":", 1)
-        headers[k.strip().lower()] = v.strip()
-    n = int(headers.get("content-length", "0"))
-    body = b"" if head_only or status in (204, 304) else f.read(n)
-    return status, headers, body
 
 
 def raw_exchange(data, head_only=False):

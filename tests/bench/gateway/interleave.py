@@ -13,7 +13,8 @@ spread of the rounds' p99. For the gateways it also diffs their own request
 latency histogram (first byte read to answer handed to the socket, bucket
 bounds in ms) over each run, which the client's share of the CPUs does not
 blur. A before/after comparison of a change: pass the build without it and
-the build with it as two --gateway arguments.
+the build with it as two --gateway arguments; flags after a --gateway's binary
+apply to that server alone ("build/bin/floatcast-gateway --db-single-process").
 
 Usage: interleave.py --gateway OLD --gateway NEW [--rate 20000 | --half-nginx | --saturate]
                      [--rounds 5] [--seconds 5]
@@ -53,7 +54,8 @@ def main():
     servers, procs, ngx = [], [], None
     try:
         for i, path in enumerate(a.gateway):
-            proc, port, key, target, body, _ = rb.start_gateway(path, tmp, a.gateway_args.split())
+            binary, *flags = path.split()  # a --gateway may carry its own flags
+            proc, port, key, target, body, _ = rb.start_gateway(binary, tmp, a.gateway_args.split() + flags)
             procs.append(proc)
             servers.append(["gateway %d (%s)" % (i, path), "http://127.0.0.1:%d%s" % (port, target),
                             key, [proc.pid], port])
