@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "pg.h"
+#include "tz.h"
 
 /* The PostgreSQL engine behind db when it was opened on a libpq URI, else
  * NULL. GW_PG(db, call) returns call's result from the enclosing gw_db_*
@@ -90,14 +91,25 @@ int gw__daily_apply(sqlite3_stmt *up, sqlite3_stmt *del, const char *tenant, con
 void gw__rollup_destroy(gw_rollup *r);
 
 /* The txn_user_daily rollup (db_user_days.c, db_user_days.h), fed by the
- * hooks above: the probe's columns 6 and 7 are user_id and category. */
+ * hooks above: the probe's columns 6 and 7 are user_id and category. With
+ * a zone z the deltas are of z's local days, into txn_user_local_daily
+ * (fed by the local-day hooks below). */
 typedef struct gw_user_deltas gw_user_deltas;
 int gw__user_days_schema(sqlite3 *c, fc_err *err);
-gw_user_deltas *gw__user_deltas_create(void);
+gw_user_deltas *gw__user_deltas_create(const gw_tz *z);
 void gw__user_deltas_old(gw_user_deltas *r, sqlite3_stmt *probe);
 void gw__user_deltas_new(gw_user_deltas *r, const fc_transaction *x);
 int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_err *err);
 void gw__user_deltas_destroy(gw_user_deltas *r);
+/* Bumps the tenant's version of its customer days (db_user_days.h): a
+ * batch that changed them, or a zone change (their local days moved). */
+int gw__user_days_bump(sqlite3 *c, const char *tenant, fc_err *err);
+/* Creates txn_user_local_daily if missing (*created = 1 then: the caller
+ * back-fills the tenants that have a zone); fills it with a tenant's rows
+ * summed by the SQL function gw_local_day(action_date), which the caller
+ * registered for the tenant's zone. */
+int gw__user_local_days_create(sqlite3 *c, int *created, fc_err *err);
+int gw__user_local_days_fill(sqlite3 *c, const char *tenant, fc_err *err);
 
 /* The tenant time zones and local-day rollups (db_tz.c, db_tz.h): the
  * schema; a batch's local-day deltas (NULL, and every hook a no-op, for a

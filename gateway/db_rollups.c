@@ -65,7 +65,7 @@ struct gw_rollup {
 
 gw_rollup *gw__rollup_create(void) {
   gw_rollup *r = calloc(1, sizeof *r);
-  if (r && (!(r->slot = calloc(r->cap = 256, sizeof *r->slot)) || !(r->users = gw__user_deltas_create()))) {
+  if (r && (!(r->slot = calloc(r->cap = 256, sizeof *r->slot)) || !(r->users = gw__user_deltas_create(NULL)))) {
     free(r->slot);
     free(r);
     return NULL;

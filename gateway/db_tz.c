@@ -21,7 +21,29 @@ static const char schema_sql[] =
     " PRIMARY KEY (tenant_id, partner_id, currency, day, transaction_type));"
     "CREATE INDEX IF NOT EXISTS txn_local_daily_by_day ON txn_local_daily (tenant_id, day);";
 
-int gw__tz_schema(sqlite3 *c, fc_err *err) { return gw__exec(c, schema_sql, "time zone schema", err); }
+static int rebuild(sqlite3 *c, const char *tenant, const gw_tz *z, int daily, fc_err *err);
+
+/* The tables, and a file's first txn_user_local_daily back-filled for the
+ * tenants that already have a zone. */
+int gw__tz_schema(sqlite3 *c, fc_err *err) {
+  sqlite3_stmt *st = NULL;
+  int created = 0, r = SQLITE_DONE;
+  int rc = gw__exec(c, schema_sql, "time zone schema", err);
+  if (rc == FC_OK) rc = gw__user_local_days_create(c, &created, err);
+  if (rc != FC_OK || !created) return rc;
+  if (sqlite3_prepare_v2(c, "SELECT tenant_id, time_zone FROM tenant_time_zones", -1, &st, NULL) != SQLITE_OK)
+    return gw__sql_err(c, err, "time zone schema");
+  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+    const gw_tz *z = NULL;
+    /* A stored zone the system no longer knows fails the open rather than
+     * leave its tenant's local days empty. */
+    rc = gw_tz_get((const char *)sqlite3_column_text(st, 1), &z, err);
+    if (rc == FC_OK) rc = rebuild(c, (const char *)sqlite3_column_text(st, 0), z, 0, err);
+  }
+  if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "time zone schema");
+  sqlite3_finalize(st);
+  return rc;
+}
 
 /* The stored zone of tenant (a connection already held); "" when none. */
 static int zone_of(sqlite3 *c, const char *tenant, char *name, fc_err *err) {
@@ -53,7 +75,9 @@ static void local_day_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_int64(ctx, gw_tz_local_day(sqlite3_user_data(ctx), sqlite3_value_int64(argv[0])));
 }
 
-static int rebuild(sqlite3 *c, const char *tenant, const gw_tz *z, fc_err *err) {
+/* The tenant's local-day rows of z from its transactions: the customers'
+ * (txn_user_local_daily), and with daily also txn_local_daily's. */
+static int rebuild(sqlite3 *c, const char *tenant, const gw_tz *z, int daily, fc_err *err) {
   static const char sum_sql[] =
       "INSERT INTO txn_local_daily (tenant_id, partner_id, currency, day, transaction_type, scale, n, amount)"
       " SELECT tenant_id, partner_id, currency, gw_local_day(action_date) AS d, transaction_type,"
@@ -63,12 +87,14 @@ static int rebuild(sqlite3 *c, const char *tenant, const gw_tz *z, fc_err *err) 
   if (sqlite3_create_function(c, "gw_local_day", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)z, local_day_fn, NULL,
                               NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "time zone");
-  int rc = sqlite3_prepare_v2(c, sum_sql, -1, &st, NULL) == SQLITE_OK ? FC_OK : gw__sql_err(c, err, "time zone");
-  if (rc == FC_OK) {
+  int rc =
+      !daily || sqlite3_prepare_v2(c, sum_sql, -1, &st, NULL) == SQLITE_OK ? FC_OK : gw__sql_err(c, err, "time zone");
+  if (rc == FC_OK && daily) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = gw__sql_err(c, err, "time zone");
   }
   sqlite3_finalize(st);
+  if (rc == FC_OK) rc = gw__user_local_days_fill(c, tenant, err);
   /* Unregistered again: a pooled connection keeps no pointer it does not need. */
   sqlite3_create_function(c, "gw_local_day", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
   return rc;
@@ -107,12 +133,15 @@ int gw_db_tenant_zone_set(gw_db *db, const char *tenant, const gw_tz *z, fc_err 
   } else {
     rc = exec_bound(c, "DELETE FROM tenant_time_zones WHERE tenant_id = ?1", tenant, NULL, err);
     if (rc == FC_OK) rc = exec_bound(c, "DELETE FROM txn_local_daily WHERE tenant_id = ?1", tenant, NULL, err);
+    if (rc == FC_OK) rc = exec_bound(c, "DELETE FROM txn_user_local_daily WHERE tenant_id = ?1", tenant, NULL, err);
+    /* A segments answer kept for the old zone's days no longer holds. */
+    if (rc == FC_OK) rc = gw__user_days_bump(c, tenant, err);
     if (rc == FC_OK && !gw_tz_is_utc(z))
       rc = exec_bound(c,
                       "INSERT INTO tenant_time_zones (tenant_id, time_zone, updated_at)"
                       " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))",
                       tenant, gw_tz_name(z), err);
-    if (rc == FC_OK && !gw_tz_is_utc(z)) rc = rebuild(c, tenant, z, err);
+    if (rc == FC_OK && !gw_tz_is_utc(z)) rc = rebuild(c, tenant, z, 1, err);
   }
   if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = gw__sql_err(c, err, "time zone");
   if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
@@ -133,6 +162,7 @@ struct gw_local_days {
   local_delta *v;
   size_t n, cap;
   int failed;
+  gw_user_deltas *users; /* the customers' local days (txn_user_local_daily) */
 };
 
 int gw__local_days_begin(sqlite3 *c, const char *tenant, gw_local_days **out, fc_err *err) {
@@ -145,7 +175,11 @@ int gw__local_days_begin(sqlite3 *c, const char *tenant, gw_local_days **out, fc
    * from the system) must not lose the batch's local days silently. */
   if ((rc = gw_tz_get(name, &z, err)) != FC_OK) return rc;
   if (gw_tz_is_utc(z)) return FC_OK;
-  if (!(*out = calloc(1, sizeof **out))) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  if (!(*out = calloc(1, sizeof **out)) || !((*out)->users = gw__user_deltas_create(z))) {
+    free(*out);
+    *out = NULL;
+    return fc_err_set(err, FC_ENOMEM, "out of memory");
+  }
   (*out)->z = z;
   return FC_OK;
 }
@@ -176,9 +210,11 @@ static void push(gw_local_days *l, const char *partner, const char *currency, co
 void gw__local_days_new(gw_local_days *l, const fc_transaction *x) {
   if (l && !l->failed)
     push(l, x->partner_id, x->currency, x->transaction_type, x->scale, x->action_date, x->amount, 1, 0);
+  if (l) gw__user_deltas_new(l->users, x);
 }
 
 void gw__local_days_old(gw_local_days *l, sqlite3_stmt *probe) {
+  if (l) gw__user_deltas_old(l->users, probe);
   if (!l || l->failed) return;
   const char *s[3] = {(const char *)sqlite3_column_text(probe, 0), (const char *)sqlite3_column_text(probe, 1),
                       (const char *)sqlite3_column_text(probe, 5)};
@@ -239,11 +275,12 @@ int gw__local_days_apply(gw_local_days *l, sqlite3 *c, const char *tenant, fc_er
   }
   sqlite3_finalize(up);
   sqlite3_finalize(del);
-  return rc;
+  return rc == FC_OK ? gw__user_deltas_apply(l->users, c, tenant, err) : rc;
 }
 
 void gw__local_days_destroy(gw_local_days *l) {
   if (!l) return;
+  gw__user_deltas_destroy(l->users);
   for (size_t i = 0; i < l->n; i++)
     if (l->v[i].owned) {
       free((char *)l->v[i].partner);

@@ -34,8 +34,10 @@
  * stored (UTC). */
 int gw_db_tenant_zone(gw_db *db, const char *tenant, char *name, fc_err *err);
 /* Stores zone z for tenant (a UTC zone removes the row) and rebuilds the
- * tenant's txn_local_daily rows in the same transaction. FC_ENOTFOUND for
- * an unknown tenant. */
+ * tenant's txn_local_daily and txn_user_local_daily (db_user_days.h) rows
+ * in the same transaction, bumping its customer days' version (a kept
+ * segments answer was of the old zone's days). FC_ENOTFOUND for an
+ * unknown tenant. */
 int gw_db_tenant_zone_set(gw_db *db, const char *tenant, const gw_tz *z, fc_err *err);
 /* As gw_db_load_daily (db_rollups.h) from txn_local_daily: action_date is
  * the local day's wall midnight (day * 86400, wall time, tz.h). Only when

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db_internal.h"
+#include "db_tz.h"
 #include "parallel.h"
 
 #define DAY        86400
@@ -16,26 +17,31 @@
 #define SQL_REFUND "(amount < 0 OR transaction_type = 'refund')"
 #define SQL_BOUGHT "(amount > 0 AND transaction_type <> 'refund')"
 
-static const char create_sql[] =
-    "CREATE TABLE txn_user_daily ("
-    " tenant_id TEXT NOT NULL, currency TEXT NOT NULL, partner_id TEXT NOT NULL,"
-    " user_id TEXT NOT NULL, day INTEGER NOT NULL, transaction_type TEXT NOT NULL,"
-    " category TEXT NOT NULL, scale INTEGER NOT NULL, n INTEGER NOT NULL,"
-    " purchases INTEGER NOT NULL, spend INTEGER NOT NULL, refund INTEGER NOT NULL,"
-    /* Day first: a batch (a partner's export, in time order) touches a
-     * few days, so its upserts land in a few B-tree pages; user first made
-     * every batch rewrite pages all over the table (5x the store's CPU). */
-    " PRIMARY KEY (tenant_id, currency, day, partner_id, user_id, transaction_type, category))"
-    " WITHOUT ROWID;";
+/* txn_user_daily's columns, and txn_user_local_daily's (the same with day
+ * the tenant's local day, db_tz.h). */
+#define UD_TABLE_SQL(T)                                                                       \
+  "CREATE TABLE " T " ("                                                                      \
+  " tenant_id TEXT NOT NULL, currency TEXT NOT NULL, partner_id TEXT NOT NULL,"               \
+  " user_id TEXT NOT NULL, day INTEGER NOT NULL, transaction_type TEXT NOT NULL,"             \
+  " category TEXT NOT NULL, scale INTEGER NOT NULL, n INTEGER NOT NULL,"                      \
+  " purchases INTEGER NOT NULL, spend INTEGER NOT NULL, refund INTEGER NOT NULL,"             \
+  " PRIMARY KEY (tenant_id, currency, day, partner_id, user_id, transaction_type, category))" \
+  " WITHOUT ROWID;"
+/* Day first in the key: a batch (a partner's export, in time order)
+ * touches a few days, so its upserts land in a few B-tree pages; user
+ * first made every batch rewrite pages all over the table (5x the store's
+ * CPU). */
+static const char create_sql[] = UD_TABLE_SQL("txn_user_daily");
 
+/* The sums of one key from the transactions, day as D (a SQL expression). */
+#define UD_SUMS_SQL(D)                                                                                        \
+  "SELECT tenant_id, currency, partner_id, user_id, " D ", transaction_type, category, max(scale), count(*)," \
+  " sum(CASE WHEN " SQL_BOUGHT " THEN 1 ELSE 0 END),"                                                         \
+  " sum(CASE WHEN " SQL_BOUGHT " THEN amount ELSE 0 END),"                                                    \
+  " sum(CASE WHEN " SQL_REFUND " THEN abs(amount) ELSE 0 END) FROM transactions"
 static const char backfill_sql[] =
-    "INSERT INTO txn_user_daily SELECT tenant_id, currency, partner_id, user_id, " SQL_DAY ","
-    " transaction_type, category, max(scale), count(*),"
-    " sum(CASE WHEN " SQL_BOUGHT " THEN 1 ELSE 0 END),"
-    " sum(CASE WHEN " SQL_BOUGHT " THEN amount ELSE 0 END),"
-    " sum(CASE WHEN " SQL_REFUND " THEN abs(amount) ELSE 0 END)"
-    " FROM transactions"
-    " GROUP BY tenant_id, currency, partner_id, user_id, " SQL_DAY ", transaction_type, category;";
+    "INSERT INTO txn_user_daily " UD_SUMS_SQL(SQL_DAY) " GROUP BY tenant_id, currency, partner_id, user_id, " SQL_DAY
+                                                       ", transaction_type, category;";
 
 /* One counter per tenant, bumped in every ingesting transaction that
  * changed txn_user_daily: what a precomputed segments answer is keyed by
@@ -60,6 +66,36 @@ int gw__user_days_schema(sqlite3 *c, fc_err *err) {
   return rc == FC_OK ? gw__exec(c, backfill_sql, "user rollups back-fill", err) : rc;
 }
 
+int gw__user_local_days_create(sqlite3 *c, int *created, fc_err *err) {
+  sqlite3_stmt *st = NULL;
+  int exists = 0;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                         " AND name = 'txn_user_local_daily'",
+                         -1, &st, NULL) != SQLITE_OK)
+    return gw__sql_err(c, err, "local-day user rollups schema");
+  if (sqlite3_step(st) == SQLITE_ROW) exists = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  *created = !exists;
+  return exists ? FC_OK : gw__exec(c, UD_TABLE_SQL("txn_user_local_daily"), "local-day user rollups schema", err);
+}
+
+/* gw_local_day: the SQL function db_tz.c registers for the tenant's zone. */
+#define SQL_LOCAL_DAY "gw_local_day(action_date)"
+
+int gw__user_local_days_fill(sqlite3 *c, const char *tenant, fc_err *err) {
+  static const char sql[] = "INSERT INTO txn_user_local_daily " UD_SUMS_SQL(
+      SQL_LOCAL_DAY) " WHERE tenant_id = ?1"
+                     " GROUP BY currency, partner_id, user_id, " SQL_LOCAL_DAY ", transaction_type, category";
+  sqlite3_stmt *st = NULL;
+  int rc = FC_OK;
+  if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) return gw__sql_err(c, err, "local-day user rollups");
+  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  if (gw__step_done(st) != 0) rc = gw__sql_err(c, err, "local-day user rollups");
+  sqlite3_finalize(st);
+  return rc;
+}
+
 /* ---- per-batch deltas ------------------------------------------------------ */
 
 /* key: partner, currency, user, type, category, each NUL-terminated. */
@@ -75,14 +111,16 @@ struct gw_user_deltas {
   udelta *slot;
   size_t cap, used;
   int failed;
+  const gw_tz *z; /* NULL: UTC days into txn_user_daily; else z's local days into txn_user_local_daily */
 };
 
-gw_user_deltas *gw__user_deltas_create(void) {
+gw_user_deltas *gw__user_deltas_create(const gw_tz *z) {
   gw_user_deltas *r = calloc(1, sizeof *r);
   if (r && !(r->slot = calloc(r->cap = 1024, sizeof *r->slot))) {
     free(r);
     return NULL;
   }
+  if (r) r->z = z;
   return r;
 }
 
@@ -126,7 +164,7 @@ static int grow(gw_user_deltas *r) {
 static void add(gw_user_deltas *r, const char *const str[5], int scale, int64_t action_date, int64_t amount, int sign) {
   char key[5 * (FC_TEXT_MAX + 1)];
   size_t len = 0;
-  int64_t day = action_date / DAY - (action_date % DAY < 0);
+  int64_t day = r->z ? gw_tz_local_day(r->z, action_date) : action_date / DAY - (action_date % DAY < 0);
   int refund = amount < 0 || !strcmp(str[3], "refund"), bought = !refund && amount > 0;
   if (r->failed) return;
   for (int i = 0; i < 5; i++) {
@@ -206,7 +244,7 @@ static int cmp_delta(const void *a, const void *b) {
   return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
 }
 
-static int bump_version(sqlite3 *c, const char *tenant, fc_err *err) {
+int gw__user_days_bump(sqlite3 *c, const char *tenant, fc_err *err) {
   sqlite3_stmt *st = NULL;
   int rc = FC_OK;
   if (sqlite3_prepare_v2(c,
@@ -220,16 +258,21 @@ static int bump_version(sqlite3 *c, const char *tenant, fc_err *err) {
   return rc;
 }
 
+/* A key's delta into table T, and the delete of a key emptied. */
+#define UD_UPSERT_SQL(T)                                                                     \
+  "INSERT INTO " T " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"             \
+  " ON CONFLICT (tenant_id, currency, day, partner_id, user_id, transaction_type, category)" \
+  " DO UPDATE SET n = " T ".n + excluded.n,"                                                 \
+  " purchases = " T ".purchases + excluded.purchases,"                                       \
+  " spend = " T ".spend + excluded.spend,"                                                   \
+  " refund = " T ".refund + excluded.refund, scale = excluded.scale"
+#define UD_DROP_SQL(T)                                                           \
+  "DELETE FROM " T " WHERE tenant_id = ?1 AND currency = ?2 AND partner_id = ?3" \
+  " AND user_id = ?4 AND day = ?5 AND transaction_type = ?6 AND category = ?7 AND n = 0"
+
 int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_err *err) {
-  static const char upsert[] =
-      "INSERT INTO txn_user_daily VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-      " ON CONFLICT (tenant_id, currency, day, partner_id, user_id, transaction_type, category)"
-      " DO UPDATE SET n = txn_user_daily.n + excluded.n,"
-      " purchases = txn_user_daily.purchases + excluded.purchases,"
-      " spend = txn_user_daily.spend + excluded.spend,"
-      " refund = txn_user_daily.refund + excluded.refund, scale = excluded.scale";
-  static const char drop[] = "DELETE FROM txn_user_daily WHERE tenant_id = ?1 AND currency = ?2 AND partner_id = ?3"
-                             " AND user_id = ?4 AND day = ?5 AND transaction_type = ?6 AND category = ?7 AND n = 0";
+  const char *upsert = r->z ? UD_UPSERT_SQL("txn_user_local_daily") : UD_UPSERT_SQL("txn_user_daily");
+  const char *drop = r->z ? UD_DROP_SQL("txn_user_local_daily") : UD_DROP_SQL("txn_user_daily");
   sqlite3_stmt *up = NULL, *del = NULL;
   const udelta **order = NULL;
   size_t m = 0;
@@ -251,7 +294,9 @@ int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_
   free(order);
   sqlite3_finalize(up);
   sqlite3_finalize(del);
-  return rc == FC_OK && m > 0 ? bump_version(c, tenant, err) : rc;
+  /* The version counts txn_user_daily's changes: a local-day delta comes
+   * from the same rows, in the same transaction. */
+  return rc == FC_OK && m > 0 && !r->z ? gw__user_days_bump(c, tenant, err) : rc;
 }
 
 int gw_db_user_days_version(gw_db *db, const char *tenant, int64_t *out, fc_err *err) {
@@ -426,19 +471,20 @@ static void bind_range(sqlite3_stmt *st, const char *tenant, const char *currenc
 
 /* The rows of one statement over [from_day, to_day), appended to out, their
  * currency pointing at ccy (the set the caller keeps). */
-static int read_rows(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
-                     int64_t to_day, gw_user_days *out, const char *ccy, fc_err *err) {
+#define UD_READ_SQL(T)                                                                                        \
+  "SELECT partner_id, user_id, day, transaction_type, category, scale,"                                       \
+  " n, purchases, spend, refund FROM " T " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4" \
+  " AND (?5 IS NULL OR partner_id = ?5)"
+
+static int read_rows(gw_db *db, int local, const char *tenant, const char *currency, const char *partner,
+                     int64_t from_day, int64_t to_day, gw_user_days *out, const char *ccy, fc_err *err) {
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   size_t cap = out->n;
   int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
   if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c,
-                         "SELECT partner_id, user_id, day, transaction_type, category, scale,"
-                         " n, purchases, spend, refund FROM txn_user_daily"
-                         " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4"
-                         " AND (?5 IS NULL OR partner_id = ?5)",
-                         -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c, local ? UD_READ_SQL("txn_user_local_daily") : UD_READ_SQL("txn_user_daily"), -1, &st,
+                         NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "user rollups");
   if (rc == FC_OK) {
     bind_range(st, tenant, currency, from_day, to_day);
@@ -453,17 +499,18 @@ static int read_rows(gw_db *db, const char *tenant, const char *currency, const 
 
 /* The first and last day of (tenant, currency) rows in [from_day, to_day)
  * (*first > *last when there are none): the primary key's ends. */
-static int day_ends(gw_db *db, const char *tenant, const char *currency, int64_t from_day, int64_t to_day,
+#define UD_ENDS_SQL(T) \
+  "SELECT min(day), max(day) FROM " T " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4"
+
+static int day_ends(gw_db *db, int local, const char *tenant, const char *currency, int64_t from_day, int64_t to_day,
                     int64_t *first, int64_t *last, fc_err *err) {
   sqlite3 *c;
   sqlite3_stmt *st = NULL;
   int rc = gw__acquire(db, &c, err);
   if (rc != FC_OK) return rc;
   *first = 1, *last = 0;
-  if (sqlite3_prepare_v2(c,
-                         "SELECT min(day), max(day) FROM txn_user_daily"
-                         " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4",
-                         -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(c, local ? UD_ENDS_SQL("txn_user_local_daily") : UD_ENDS_SQL("txn_user_daily"), -1, &st,
+                         NULL) != SQLITE_OK)
     rc = gw__sql_err(c, err, "user rollups");
   if (rc == FC_OK) {
     bind_range(st, tenant, currency, from_day, to_day);
@@ -482,6 +529,7 @@ static int day_ends(gw_db *db, const char *tenant, const char *currency, int64_t
  * connection. */
 typedef struct half {
   gw_db *db;
+  int local;
   const char *tenant, *currency, *partner;
   int64_t from_day, to_day;
   const char *row_ccy; /* the caller's set's copy */
@@ -492,7 +540,8 @@ typedef struct half {
 
 static void read_half(void *arg, size_t i) {
   half *h = (half *)arg + i;
-  h->rc = read_rows(h->db, h->tenant, h->currency, h->partner, h->from_day, h->to_day, &h->set, h->row_ccy, &h->err);
+  h->rc = read_rows(h->db, h->local, h->tenant, h->currency, h->partner, h->from_day, h->to_day, &h->set, h->row_ccy,
+                    &h->err);
 }
 
 /* b's rows become a's more (a's string table then knows only its own
@@ -517,10 +566,10 @@ static int adopt(gw_user_days *a, gw_user_days *b, fc_err *err) {
  * statements see two snapshots; the tenant's version (bumped by every
  * ingestion that changes the rows) is the same before and after only when
  * they saw the same rows, else *torn is set and out left empty. */
-static int read_split(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
-                      int64_t mid, int64_t to_day, gw_user_days *out, int *torn, fc_err *err) {
-  half h[2] = {{db, tenant, currency, partner, from_day, mid, out->currency, {0}, FC_OK, {0}},
-               {db, tenant, currency, partner, mid, to_day, out->currency, {0}, FC_OK, {0}}};
+static int read_split(gw_db *db, int local, const char *tenant, const char *currency, const char *partner,
+                      int64_t from_day, int64_t mid, int64_t to_day, gw_user_days *out, int *torn, fc_err *err) {
+  half h[2] = {{db, local, tenant, currency, partner, from_day, mid, out->currency, {0}, FC_OK, {0}},
+               {db, local, tenant, currency, partner, mid, to_day, out->currency, {0}, FC_OK, {0}}};
   fc_parallel par = gw_parallel_request();
   int64_t v0 = 0, v1 = 0;
   int rc = gw_db_user_days_version(db, tenant, &v0, err);
@@ -542,24 +591,57 @@ static int read_split(gw_db *db, const char *tenant, const char *currency, const
   return rc;
 }
 
-int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
-                         int64_t to_day, gw_user_days *out, fc_err *err) {
-  memset(out, 0, sizeof *out);
-  snprintf(out->currency, sizeof out->currency, "%s", currency);
-  GW_PG(db, gw_pg_load_user_days(pg_, tenant, currency, partner, from_day, to_day, out, err));
+/* The rows of one table (local: txn_user_local_daily), split in two when
+ * the request may take two threads. */
+static int load_table(gw_db *db, int local, const char *tenant, const char *currency, const char *partner,
+                      int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err) {
   int64_t first, last;
   int torn = 0, rc = FC_OK;
   fc_parallel par = gw_parallel_request();
-  if (*(const int *)par.ctx >= 2) rc = day_ends(db, tenant, currency, from_day, to_day, &first, &last, err);
+  if (*(const int *)par.ctx >= 2) rc = day_ends(db, local, tenant, currency, from_day, to_day, &first, &last, err);
   /* Halves of the days between the first and the last (by days, not rows:
    * the ends cost two B-tree seeks, a count would read every row). */
   if (rc == FC_OK && *(const int *)par.ctx >= 2 && last > first)
-    rc = read_split(db, tenant, currency, partner, first, first + (last - first + 1) / 2, last + 1, out, &torn, err);
+    rc = read_split(db, local, tenant, currency, partner, first, first + (last - first + 1) / 2, last + 1, out, &torn,
+                    err);
   if (rc == FC_OK && (*(const int *)par.ctx < 2 || last <= first || torn)) {
     memset(out, 0, sizeof *out);
     snprintf(out->currency, sizeof out->currency, "%s", currency);
-    rc = read_rows(db, tenant, currency, partner, from_day, to_day, out, out->currency, err);
+    rc = read_rows(db, local, tenant, currency, partner, from_day, to_day, out, out->currency, err);
   }
+  return rc;
+}
+
+/* A zone change re-sums txn_user_local_daily and bumps the tenant's
+ * version in one transaction: the same version before and after the read,
+ * with the zone checked in between, means the rows are that zone's. Read
+ * again when an ingestion or a zone change came between. */
+static int load_local(gw_db *db, const char *tenant, const char *zone, const char *currency, const char *partner,
+                      int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err) {
+  char stored[GW_TZ_NAME_MAX + 1];
+  for (int attempt = 0; attempt < 3; attempt++) {
+    int64_t v0 = 0, v1 = 0;
+    int rc = gw_db_user_days_version(db, tenant, &v0, err);
+    if (rc == FC_OK) rc = gw_db_tenant_zone(db, tenant, stored, err);
+    if (rc == FC_OK && strcmp(stored, zone) != 0)
+      return fc_err_set(err, FC_ENOTFOUND, "no local-day customer rollups for zone %s", zone);
+    if (rc == FC_OK) rc = load_table(db, 1, tenant, currency, partner, from_day, to_day, out, err);
+    if (rc == FC_OK) rc = gw_db_user_days_version(db, tenant, &v1, err);
+    if (rc != FC_OK || v0 == v1) return rc;
+    gw_user_days_free(out);
+    snprintf(out->currency, sizeof out->currency, "%s", currency);
+  }
+  return fc_err_set(err, FC_ENOTFOUND, "local-day customer rollups changed during three reads");
+}
+
+int gw_db_load_user_days(gw_db *db, const char *tenant, const char *zone, const char *currency, const char *partner,
+                         int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err) {
+  memset(out, 0, sizeof *out);
+  snprintf(out->currency, sizeof out->currency, "%s", currency);
+  if (zone && !zone[0]) zone = NULL;
+  GW_PG(db, gw_pg_load_user_days(pg_, tenant, zone, currency, partner, from_day, to_day, out, err));
+  int rc = zone ? load_local(db, tenant, zone, currency, partner, from_day, to_day, out, err)
+                : load_table(db, 0, tenant, currency, partner, from_day, to_day, out, err);
   if (rc != FC_OK) gw_user_days_free(out);
   return rc;
 }

@@ -16,6 +16,13 @@
  *
  * A key is per day, so from/to on midnights select exact sums; segments of
  * a day range never see rows outside it.
+ *
+ * A tenant with a time zone (db_tz.h) also has txn_user_local_daily: the
+ * same rows with day its local day, so that its segments (computed over
+ * wall times) read rollups too. Kept by the same batches (db_tz.c's
+ * local-day hooks feed a second delta map; PostgreSQL: the local-day
+ * trigger, migration_user_local_daily), re-summed in the transaction that
+ * sets or changes the zone, which also bumps the tenant's version.
  */
 #ifndef GW_DB_USER_DAYS_H
 #define GW_DB_USER_DAYS_H
@@ -61,9 +68,12 @@ typedef struct gw_user_days {
 } gw_user_days;
 
 /* The rows of (tenant, currency) with from_day <= day < to_day, of one
- * partner when partner is not NULL. */
-int gw_db_load_user_days(gw_db *db, const char *tenant, const char *currency, const char *partner, int64_t from_day,
-                         int64_t to_day, gw_user_days *out, fc_err *err);
+ * partner when partner is not NULL. With a zone (not NULL or ""), the
+ * rows of txn_user_local_daily, whose days are the tenant's local days
+ * (db_tz.h), only while the tenant's stored zone is that zone: else
+ * FC_ENOTFOUND (the caller folds raw rows). */
+int gw_db_load_user_days(gw_db *db, const char *tenant, const char *zone, const char *currency, const char *partner,
+                         int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err);
 void gw_user_days_free(gw_user_days *s);
 
 /* fc_segments_run_day_parts over the set's rows and more, in that order. */

@@ -345,12 +345,14 @@ static void write_range(fc_buf *b, const insight_query *q) {
 static int64_t floor_day(int64_t t) { return t / FC_STEP_DAY - (t % FC_STEP_DAY < 0); }
 
 /* Segments from the per-customer rollups (db_user_days.h) of the resolved
- * range, currency and partner: the same answer as from the raw rows. The
+ * range, currency and partner: the same answer as from the raw rows. In a
+ * zone the rollups of its local days, whose days are those of the raw
+ * rows' wall times (FC_ENOTFOUND when the zone changed meanwhile). The
  * result's strings point into ud, freed by the caller after the answer. */
 static int segments_from_rollups(const gw_app *app, const gw_call *call, const insight_query *q, fc_segments_params sp,
                                  gw_user_days *ud, fc_segments_result *r, fc_err *err) {
-  int rc = gw_db_load_user_days(app->db, call->tenant, q->currency, q->partner[0] ? q->partner : NULL,
-                                floor_day(q->from), floor_day(q->to), ud, err);
+  int rc = gw_db_load_user_days(app->db, call->tenant, q->wall ? gw_tz_name(q->tz) : NULL, q->currency,
+                                q->partner[0] ? q->partner : NULL, floor_day(q->from), floor_day(q->to), ud, err);
   return rc == FC_OK ? gw_user_days_segments(ud, sp, r, err) : rc;
 }
 
@@ -360,10 +362,11 @@ static int segments_from_rollups(const gw_app *app, const gw_call *call, const i
 
 /* What a segments answer depends on besides the tenant's customer days
  * (the kept answers' key, segmemo.h): the resolved currency, range and
- * partner, whether from/to were given (the analysis window), users or not. */
+ * partner, whether from/to were given (the analysis window), users or not,
+ * and the zone whose days they are (a zone change also bumps the version). */
 static void memo_key(const insight_query *q, fc_buf *k) {
-  fc_buf_printf(k, "%s\n%s\n%lld/%d\n%lld/%d\n%d", q->currency, q->partner, (long long)q->from, q->has_from,
-                (long long)q->to, q->has_to, q->include_users);
+  fc_buf_printf(k, "%s\n%s\n%lld/%d\n%lld/%d\n%d\n%s", q->currency, q->partner, (long long)q->from, q->has_from,
+                (long long)q->to, q->has_to, q->include_users, q->wall ? gw_tz_name(q->tz) : "");
 }
 
 /* The core's answer (fc_segments_write_json) into out: the kept one when
@@ -418,6 +421,22 @@ static int segments_result(const gw_app *app, const gw_call *call, const gw_requ
   return rc;
 }
 
+/* The raw rows of the resolved query as wall times of its zone, for a
+ * zoned request whose local-day rollups no longer match the stored zone
+ * (changed since the request read it): load_txns' raw path, its query
+ * already resolved. */
+static int wall_rows(const gw_app *app, const gw_call *call, const insight_query *q, gw_daily_set *d, fc_err *err) {
+  gw_daily_set_free(d);
+  memset(d, 0, sizeof *d);
+  int rc = gw_db_load_transactions(app->db, call->tenant, q->from - 2 * FC_STEP_DAY, &d->rows, err);
+  for (size_t i = 0; rc == FC_OK && i < d->rows.n; i++)
+    d->rows.v[i].action_date = gw_tz_wall(q->tz, d->rows.v[i].action_date);
+  if (rc != FC_OK) return rc;
+  keep_rows(d, q, in_query);
+  keep_rows(d, q, in_range);
+  return FC_OK;
+}
+
 GW_HANDLER(gw_handle_segments) {
   insight_query q;
   gw_daily_set s;
@@ -427,9 +446,8 @@ GW_HANDLER(gw_handle_segments) {
   memset(&s, 0, sizeof s);
   if (parse_insight(app, req, call, &gw_insight_routes[GW_IR_SEGMENTS], &q, res) != 0) return gw_failed(res);
   /* The daily rollups settle currency, range and 404s as the raw rows do
-   * (the per-customer ones are of UTC days: a tenant in a zone folds its
-   * customers' wall-time rows). */
-  int rolled = rollups_fit(app, &q) && !q.wall;
+   * (in a zone its local days: the per-customer ones too). */
+  int rolled = rollups_fit(app, &q);
   if (load_txns(app, call, &q, &s, rolled, res) != 0) {
     gw_daily_set_free(&s);
     return gw_failed(res);
@@ -437,6 +455,11 @@ GW_HANDLER(gw_handle_segments) {
   fc_err_clear(&err);
   fc_buf_init(&result);
   int rc = segments_result(app, call, req, &q, rolled, &s, &result, &kept, &err);
+  if (rc == FC_ENOTFOUND && rolled && q.wall) { /* the zone changed since the request read it */
+    fc_err_clear(&err);
+    rc = wall_rows(app, call, &q, &s, &err);
+    if (rc == FC_OK) rc = segments_result(app, call, req, &q, 0, &s, &result, &kept, &err);
+  }
   if (rc == FC_OK && !fc_buf_failed(&result)) {
     json_start(res, call->tenant);
     fc_buf_puts(&res->body, ",\"currency\":");

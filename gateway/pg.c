@@ -363,6 +363,53 @@ static const char migration_local_daily_zone_once[] =
     "  SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;"
     " END IF;" LD_KEEP_REST;
 
+/* The customers' local days (db_user_days.h): txn_user_daily's columns
+ * with day the tenant's local day, kept by the local-day trigger beside
+ * txn_local_daily (the same zone, read once per call as before), and
+ * summed once for the tenants that have a zone. */
+#define ULD_BOUGHT_OLD "CASE WHEN txn_bought(old.amount, old.transaction_type) THEN "
+#define ULD_REFUND_OLD "CASE WHEN txn_refund(old.amount, old.transaction_type) THEN "
+#define ULD_BOUGHT_NEW "CASE WHEN txn_bought(new.amount, new.transaction_type) THEN "
+#define ULD_REFUND_NEW "CASE WHEN txn_refund(new.amount, new.transaction_type) THEN "
+#define ULD_OLD                                                                                    \
+  "(old.tenant_id, old.currency, txn_local_day(old.action_date, tz), old.partner_id, old.user_id," \
+  " old.transaction_type, old.category)"
+#define ULD_KEEP                                                                                         \
+  " IF tz IS NOT NULL AND TG_OP = 'UPDATE' THEN"                                                         \
+  "  UPDATE txn_user_local_daily SET n = n - 1,"                                                         \
+  "   purchases = purchases - " ULD_BOUGHT_OLD "1 ELSE 0 END,"                                           \
+  "   spend = spend - " ULD_BOUGHT_OLD "old.amount ELSE 0 END,"                                          \
+  "   refund = refund - " ULD_REFUND_OLD "abs(old.amount) ELSE 0 END"                                    \
+  "   WHERE " UD_KEY " = " ULD_OLD ";"                                                                   \
+  "  DELETE FROM txn_user_local_daily WHERE " UD_KEY " = " ULD_OLD " AND n = 0;"                         \
+  " END IF;"                                                                                             \
+  " IF tz IS NOT NULL THEN"                                                                              \
+  "  INSERT INTO txn_user_local_daily VALUES (new.tenant_id, new.currency, new.partner_id, new.user_id," \
+  "   txn_local_day(new.action_date, tz), new.transaction_type, new.category, new.scale, 1,"             \
+  "   " ULD_BOUGHT_NEW "1 ELSE 0 END, " ULD_BOUGHT_NEW "new.amount ELSE 0 END,"                          \
+  "   " ULD_REFUND_NEW "abs(new.amount) ELSE 0 END)"                                                     \
+  "   ON CONFLICT " UD_KEY " DO UPDATE SET n = txn_user_local_daily.n + 1,"                              \
+  "   purchases = txn_user_local_daily.purchases + excluded.purchases,"                                  \
+  "   spend = txn_user_local_daily.spend + excluded.spend,"                                              \
+  "   refund = txn_user_local_daily.refund + excluded.refund, scale = excluded.scale;"                   \
+  " END IF;"
+#define ULD_STORED_ZONE "z.time_zone"
+static const char migration_user_local_daily[] =
+    "CREATE TABLE txn_user_local_daily ("
+    " tenant_id text NOT NULL, currency text NOT NULL, partner_id text NOT NULL,"
+    " user_id text NOT NULL, day bigint NOT NULL, transaction_type text NOT NULL,"
+    " category text NOT NULL, scale integer NOT NULL, n bigint NOT NULL,"
+    " purchases bigint NOT NULL, spend bigint NOT NULL, refund bigint NOT NULL,"
+    " PRIMARY KEY " UD_KEY ");"
+    "CREATE OR REPLACE FUNCTION txn_local_daily_keep() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE tz text; BEGIN"
+    " IF current_setting('floatcast.tz_tenant', true) = new.tenant_id THEN"
+    "  tz := nullif(current_setting('floatcast.tz', true), '-');"
+    " ELSE"
+    "  SELECT time_zone INTO tz FROM tenant_time_zones WHERE tenant_id = new.tenant_id;"
+    " END IF;" ULD_KEEP LD_KEEP_REST "INSERT INTO txn_user_local_daily " PG_ULD_SUMS(
+        ULD_STORED_ZONE) " JOIN tenant_time_zones z ON z.tenant_id = t.tenant_id GROUP BY 1, 2, 3, 4, 5, 6, 7;";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1,
@@ -377,7 +424,8 @@ static const char *const migrations[] = {migration_1,
                                          migration_time_zones,
                                          migration_alert_watermarks,
                                          migration_user_daily_versions,
-                                         migration_local_daily_zone_once};
+                                         migration_local_daily_zone_once,
+                                         migration_user_local_daily};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */

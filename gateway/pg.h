@@ -84,8 +84,8 @@ int gw_pg_treasury_tenants(gw_pg *pg, gw_tenant_fn fn, void *arg, fc_err *err);
 int gw_pg_load_daily(gw_pg *pg, const char *tenant, int64_t since_day, gw_daily_set *out, fc_err *err);
 
 /* pg_user_days.c (db_user_days.h; migration_user_daily's trigger keeps them) */
-int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, const char *partner, int64_t from_day,
-                         int64_t to_day, gw_user_days *out, fc_err *err);
+int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *zone, const char *currency, const char *partner,
+                         int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err);
 /* the store bumps it per batch (gw__pg_user_days_bump) */
 int gw_pg_user_days_version(gw_pg *pg, const char *tenant, int64_t *out, fc_err *err);
 

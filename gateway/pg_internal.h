@@ -52,6 +52,16 @@ void pg_release(gw_pg *pg, PGconn *c);
 int pg_run(gw_pg *pg, int ro, pg_fn fn, void *arg, fc_err *err);
 /* pg_user_days.c: bumps the tenant's txn_user_daily_versions row (db_user_days.h) on c. */
 int gw__pg_user_days_bump(PGconn *c, const char *tenant, fc_err *err);
+/* A SELECT of the customers' local-day sums of transactions t in zone
+ * ZONE (an SQL expression), txn_user_local_daily's columns in order; the
+ * caller adds its WHERE or JOIN and "GROUP BY 1, 2, 3, 4, 5, 6, 7". */
+#define PG_ULD_SUMS(ZONE)                                                                            \
+  "SELECT t.tenant_id, t.currency, t.partner_id, t.user_id, txn_local_day(t.action_date, " ZONE ")," \
+  " t.transaction_type, t.category, max(t.scale), count(*),"                                         \
+  " sum(CASE WHEN txn_bought(t.amount, t.transaction_type) THEN 1 ELSE 0 END),"                      \
+  " sum(CASE WHEN txn_bought(t.amount, t.transaction_type) THEN t.amount ELSE 0 END),"               \
+  " sum(CASE WHEN txn_refund(t.amount, t.transaction_type) THEN abs(t.amount) ELSE 0 END)"           \
+  " FROM transactions t"
 
 /* JSON helpers shared by the listings. */
 void pg_json_time(fc_buf *out, const PGresult *r, int row, int col);

@@ -41,6 +41,11 @@ typedef struct set_args {
  * has committed, so no row is summed into the old zone's days after the
  * rebuild read the transactions. Zone changes are rare admin calls; the
  * lock lasts as long as one tenant's re-sum. */
+#define ZONE_PARAM "$2"
+/* The customers' local days of tenant $1 in zone $2 (txn_user_local_daily). */
+static const char user_sums_sql[] =
+    "INSERT INTO txn_user_local_daily " PG_ULD_SUMS(ZONE_PARAM) " WHERE t.tenant_id = $1 GROUP BY 1, 2, 3, 4, 5, 6, 7";
+
 static int set_fn(PGconn *c, void *arg, fc_err *err) {
   set_args *s = arg;
   pg_args a = {0}, t = {0};
@@ -53,6 +58,9 @@ static int set_fn(PGconn *c, void *arg, fc_err *err) {
   if (rc == FC_OK && !known) return fc_err_set(err, FC_ENOTFOUND, "no tenant '%s'", s->tenant);
   if (rc == FC_OK) rc = pg_do(c, "DELETE FROM tenant_time_zones WHERE tenant_id = $1", &t, "time zone", err);
   if (rc == FC_OK) rc = pg_do(c, "DELETE FROM txn_local_daily WHERE tenant_id = $1", &t, "time zone", err);
+  if (rc == FC_OK) rc = pg_do(c, "DELETE FROM txn_user_local_daily WHERE tenant_id = $1", &t, "time zone", err);
+  /* A segments answer kept for the old zone's days no longer holds. */
+  if (rc == FC_OK) rc = gw__pg_user_days_bump(c, s->tenant, err);
   if (rc != FC_OK || gw_tz_is_utc(s->z)) return rc;
   pg_arg_text(&a, s->tenant), pg_arg_text(&a, gw_tz_name(s->z));
   rc = pg_do(c,
@@ -66,6 +74,7 @@ static int set_fn(PGconn *c, void *arg, fc_err *err) {
                " FROM transactions WHERE tenant_id = $1"
                " GROUP BY tenant_id, partner_id, currency, d, transaction_type",
                &a, "local-day rollups", err);
+  if (rc == FC_OK) rc = pg_do(c, user_sums_sql, &a, "local-day rollups", err);
   return rc;
 }
 

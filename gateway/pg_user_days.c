@@ -8,7 +8,7 @@
 #include "pg_internal.h"
 
 typedef struct user_days_args {
-  const char *tenant, *currency, *partner;
+  const char *tenant, *zone, *currency, *partner; /* zone NULL: UTC days */
   int64_t from_day, to_day;
   gw_user_days *out;
 } user_days_args;
@@ -34,20 +34,35 @@ static int push(gw_user_days *s, const PGresult *r, int i, fc_err *err) {
   return FC_OK;
 }
 
+#define UD_READ_SQL(T)                                                                                     \
+  "SELECT partner_id, user_id, day, transaction_type, category, scale, n,"                                 \
+  " purchases, spend, refund FROM " T " WHERE tenant_id = $1 AND currency = $2 AND day >= $3 AND day < $4" \
+  " AND ($5 = '' OR partner_id = $5)"
+
+/* With a zone: only while it is the tenant's stored one (one snapshot:
+ * the zone change re-sums the rows in its own transaction). */
+static int zone_holds(PGconn *c, const char *tenant, const char *zone, fc_err *err) {
+  pg_args a = {0};
+  pg_arg_text(&a, tenant);
+  PGresult *r = pg_exec(c, "SELECT time_zone FROM tenant_time_zones WHERE tenant_id = $1", &a, "time zone", err);
+  if (!r) return pg_failed(err);
+  int same = PQntuples(r) == 1 && !strcmp(pg_text(r, 0, 0), zone);
+  PQclear(r);
+  return same ? FC_OK : fc_err_set(err, FC_ENOTFOUND, "no local-day customer rollups for zone %s", zone);
+}
+
 static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
   user_days_args *d = arg;
   pg_args a = {0};
+  int rc = d->zone ? zone_holds(c, d->tenant, d->zone, err) : FC_OK;
+  if (rc != FC_OK) return rc;
   pg_arg_text(&a, d->tenant), pg_arg_text(&a, d->currency);
   pg_arg_i64(&a, d->from_day), pg_arg_i64(&a, d->to_day);
   pg_arg_text(&a, d->partner ? d->partner : "");
-  PGresult *r = pg_exec(c,
-                        "SELECT partner_id, user_id, day, transaction_type, category, scale, n,"
-                        " purchases, spend, refund FROM txn_user_daily"
-                        " WHERE tenant_id = $1 AND currency = $2 AND day >= $3 AND day < $4"
-                        " AND ($5 = '' OR partner_id = $5)",
-                        &a, "user rollups", err);
+  PGresult *r = pg_exec(c, d->zone ? UD_READ_SQL("txn_user_local_daily") : UD_READ_SQL("txn_user_daily"), &a,
+                        "user rollups", err);
   if (!r) return pg_failed(err);
-  int rc = FC_OK, n = PQntuples(r);
+  int n = PQntuples(r);
   gw_user_days *out = d->out;
   if (n > 0 && !(out->rows = malloc((size_t)n * sizeof *out->rows))) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
   for (int i = 0; i < n && rc == FC_OK; i++) rc = push(out, r, i, err);
@@ -55,9 +70,9 @@ static int user_days_fn(PGconn *c, void *arg, fc_err *err) {
   return rc;
 }
 
-int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *currency, const char *partner, int64_t from_day,
-                         int64_t to_day, gw_user_days *out, fc_err *err) {
-  user_days_args d = {tenant, currency, partner, from_day, to_day, out};
+int gw_pg_load_user_days(gw_pg *pg, const char *tenant, const char *zone, const char *currency, const char *partner,
+                         int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err) {
+  user_days_args d = {tenant, zone, currency, partner, from_day, to_day, out};
   int rc = pg_run(pg, 1, user_days_fn, &d, err);
   if (rc != FC_OK) gw_user_days_free(out);
   return rc;

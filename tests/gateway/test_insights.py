@@ -506,7 +506,7 @@ def before_rollups(path):
                        " DROP TABLE treasury_settings, webhooks, alerts, webhook_outbox,"
                        " webhook_deliveries;"
                        " DROP TABLE alert_watermarks; DROP SEQUENCE alert_evaluation_tickets;"
-                       " DROP TABLE txn_user_daily_versions;"
+                       " DROP TABLE txn_user_daily_versions, txn_user_local_daily;"
                        " DELETE FROM schema_migrations WHERE version >= 3")
         return path
     copy = os.path.join(G["tmp"], "copy.db")

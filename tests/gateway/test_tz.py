@@ -21,11 +21,13 @@ Usage: test_tz.py --gateway PATH [unittest args]. Stdlib only.
 """
 import argparse
 import datetime
+import http.client
 import json
 import os
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -139,6 +141,52 @@ def rollup_expected(rows, zone):
 def rollup_rows(name):
     return gwdb.sql(G["db"], "SELECT partner_id, currency, day, transaction_type, n, amount FROM txn_local_daily"
                              " WHERE tenant_id = ? ORDER BY partner_id, currency, day, transaction_type", (name,))
+
+
+def user_rollup_expected(rows, zone):
+    """txn_user_local_daily as core/segments folds the rows: per (currency,
+    local day, partner, user, type, category) the count, purchases, their
+    spend and the refunds' |amount|, in cents."""
+    z = zoneinfo.ZoneInfo(zone)
+    agg = {}
+    for r in rows:
+        t = datetime.datetime.fromisoformat(r["action_date"].replace("Z", "+00:00")).astimezone(z)
+        day = (t.date() - datetime.date(1970, 1, 1)).days
+        k = (r["currency"], day, r["partner_id"], r["user_id"], r["transaction_type"], r["category"])
+        a = cents(r["amount"])
+        refund = a < 0 or r["transaction_type"] == "refund"
+        bought = not refund and a > 0
+        n, p, s, f = agg.get(k, (0, 0, 0, 0))
+        agg[k] = (n + 1, p + bought, s + (a if bought else 0), f + (abs(a) if refund else 0))
+    return sorted(k + v for k, v in agg.items())
+
+
+def user_rollup_rows(name):
+    return sorted(tuple(r) for r in gwdb.sql(
+        G["db"], "SELECT currency, day, partner_id, user_id, transaction_type, category, n, purchases, spend, refund"
+                 " FROM txn_user_local_daily WHERE tenant_id = ?", (name,)))
+
+
+def raw_get(port, path, key):
+    """Status, X-Segments-Answer and the body's bytes as sent."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    c.request("GET", path, headers={"Authorization": "Bearer " + key})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, r.getheader("X-Segments-Answer"), data
+
+
+def jobs_idle(key):
+    """Polls until the tenant's retraining jobs (whose first step replays
+    its kept segments requests) have all run."""
+    end = time.time() + 600
+    while time.time() < end:
+        r = get("/v1/models", key)["retraining"]
+        if r["running"] is None and r["queued"] is None:
+            return
+        time.sleep(0.2)
+    raise AssertionError("retraining still busy after 600 s")
 
 
 def cents(s):
@@ -313,6 +361,84 @@ class Berlin(unittest.TestCase):
                 for d in (doc, want):  # names the champion version of the moment, which jobs move on
                     d.get("model", {}).pop("reason", None)
                 self.assertEqual(doc, want, p)
+        finally:
+            tm.stop(proc)
+
+    def test_e_segments_read_the_customers_local_days(self):
+        # The customers' local-day rollups equal a recomputation from the
+        # rows (across local midnight, both DST changes, after test_c's
+        # re-sends, updates and zone changes), and segments read them: the
+        # answer is the raw rows' byte for byte (a node with
+        # --no-rollup-reads), and it is kept (only answers computed from
+        # the rollups are). After a zone change the answer is the new
+        # zone's, which differs: no answer of the old zone's days is kept.
+        paths = [q("/v1/insights/segments", include_users=1),
+                 q("/v1/insights/segments", include_users=1, **{"from": "2026-03-20", "to": "2026-10-30"})]
+
+        def check(zone, first=None):
+            self.assertEqual(user_rollup_rows("ber"), user_rollup_expected(G["ber_rows"], zone))
+            proc, port = spawn(G["db"], "--no-rollup-reads")
+            results = []
+            try:
+                for p in paths:
+                    st, how, want = raw_get(port, p, G["ber"])
+                    self.assertEqual((st, how), (200, "computed"), want)
+                    st, how, got = raw_get(G["port"], p, G["ber"])
+                    self.assertEqual(st, 200, got)
+                    if first:  # a refresh after an ingestion or a zone change may have computed it
+                        self.assertEqual(how, first, p)
+                    self.assertEqual(got, want, p)
+                    self.assertEqual(json.loads(got)["time_zone"], zone)
+                    # The same resolved query in other words: past the answer cache.
+                    self.assertEqual(raw_get(G["port"], p + "&currency=EUR", G["ber"])[1:], ("kept", want), p)
+                    results.append(json.loads(got)["result"])
+            finally:
+                tm.stop(proc)
+            return results
+
+        jobs_idle(G["ber"])
+        berlin = check("Europe/Berlin", "computed")
+        # A zone change re-sums them.
+        r, doc = call("PUT", "/v1/admin/tenants/ber/time-zone", ADMIN, {"time_zone": "America/New_York"})
+        self.assertEqual(r.status, 200, doc)
+        new_york = check("America/New_York")
+        self.assertNotEqual(berlin[0], new_york[0])
+        # Updates across local midnight and a re-sent row.
+        rows = {r["id"]: r for r in G["ber_rows"]}
+        upd = [dict(rows["s456"], action_date=iso(datetime.datetime(2026, 3, 29, 3, 59, tzinfo=UTC)), amount="4.00"),
+               dict(rows["a300"], user_id="u7", category="d"), dict(rows["s500"])]
+        r, doc = call("POST", "/v1/transactions", G["ber"], upd)
+        self.assertEqual((r.status, doc["updated"], doc["unchanged"]), (200, 2, 1), doc)
+        rows.update({x["id"]: x for x in upd})
+        G["ber_rows"] = list(rows.values())
+        self.assertNotEqual(check("America/New_York")[0], new_york[0])
+        r, doc = call("PUT", "/v1/admin/tenants/ber/time-zone", ADMIN, {"time_zone": "Europe/Berlin"})
+        self.assertEqual(r.status, 200, doc)
+        self.assertNotEqual(check("Europe/Berlin")[0], berlin[0])
+
+    def test_f_a_store_from_before_the_table_is_back_filled(self):
+        # The customers' local days of the tenants that already have a zone
+        # are summed when a node first meets a store without them (SQLite:
+        # a copy of the file without the table; PostgreSQL: the database
+        # taken back before the migration that made it).
+        want = user_rollup_expected(G["ber_rows"], get("/v1/admin/tenants/ber/time-zone", ADMIN)["time_zone"])
+        if gwdb.is_pg():
+            path = G["db"]
+            gwdb.sql(path, "DROP TABLE txn_user_local_daily;"
+                           " DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)")
+        else:
+            path = os.path.join(G["tmp"], "before-user-local.db")
+            src, dst = sqlite3.connect(G["db"]), sqlite3.connect(path)
+            src.backup(dst)
+            src.close()
+            dst.execute("DROP TABLE txn_user_local_daily")
+            dst.commit()
+            dst.close()
+        proc, _ = spawn(path)
+        try:
+            got = gwdb.sql(path, "SELECT currency, day, partner_id, user_id, transaction_type, category, n, purchases,"
+                                 " spend, refund FROM txn_user_local_daily WHERE tenant_id = ?", ("ber",))
+            self.assertEqual(sorted(tuple(r) for r in got), want)
         finally:
             tm.stop(proc)
 

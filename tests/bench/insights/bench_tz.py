@@ -10,7 +10,7 @@ timed on its own, so both see the same machine load; rows/s per tenant is
 rows over the sum of its POSTs' wall times. Then, once retraining has
 finished, the zone change Europe/Berlin -> America/New_York (a re-sum of
 all of ber's rows in one transaction) is timed, and cold (cache TTL 0)
-p50/p95 of trends and forecasts for both tenants, and for ber again with
+p50/p95 of trends, forecasts and segments for both tenants, and for ber again with
 --no-rollup-reads (raw rows mapped to wall time).
 
 Usage: bench_tz.py --gateway build/bin/floatcast-gateway [--rows 200000]
@@ -33,7 +33,9 @@ QUERIES = [
     ("trends month", "/v1/insights/trends?granularity=month"),
     ("revenue-forecast day (h=30)", "/v1/insights/revenue-forecast?granularity=day&horizon=30"),
     ("revenue-forecast month (h=12)", "/v1/insights/revenue-forecast?granularity=month&horizon=12"),
+    ("segments", "/v1/insights/segments"),
 ]
+COLD = ("--segments-memo", "0")  # every segments answer computed, none kept
 
 
 def setup(port):
@@ -116,12 +118,12 @@ def main():
             idle(clients["ber"])
         finally:
             bench.stop(proc)
-        proc, port = bench.spawn(a.gateway, db)
+        proc, port = bench.spawn(a.gateway, db, *COLD)
         try:
             res["cold"] = cold(port, keys, a.runs)
         finally:
             bench.stop(proc)
-        proc, port = bench.spawn(a.gateway, db, "--no-rollup-reads")
+        proc, port = bench.spawn(a.gateway, db, "--no-rollup-reads", *COLD)
         try:
             res["cold_raw"] = cold(port, {"ber": keys["ber"]}, a.runs)
         finally:

@@ -52,7 +52,7 @@ static int one_round(gw_db *db, const char *tenant, const char *ccy, const char 
   memset(&r1, 0, sizeof r1);
   memset(&r2, 0, sizeof r2);
   t[0] = cpu_seconds();
-  if (gw_db_load_user_days(db, tenant, ccy, NULL, INT32_MIN, INT32_MAX, &ud, &err) != FC_OK)
+  if (gw_db_load_user_days(db, tenant, NULL, ccy, NULL, INT32_MIN, INT32_MAX, &ud, &err) != FC_OK)
     return fprintf(stderr, "%s\n", err.msg), -1;
   t[1] = cpu_seconds();
   if (gw_user_days_segments(&ud, p, &r1, &err) != FC_OK) return fprintf(stderr, "%s\n", err.msg), -1;
