@@ -262,7 +262,7 @@ static void add_calendar(const fc_neural *m, const workspace *ws, size_t S, size
 /* Block b's layers with the calendar rows in the first (a path of its
  * own: the calendar-less loop in forward stays as it compiled before
  * them); returns the last layer's output. */
-static const float *layers_cal(const fc_neural *m, workspace *ws, size_t S, size_t b, const float *in) {
+FC_NEURAL_WIDE static const float *layers_cal(const fc_neural *m, workspace *ws, size_t S, size_t b, const float *in) {
   for (size_t l = 0; l < m->p.layers; l++) {
     float *h = hbuf(m, ws, S, b, l);
     dense_fwd(m->w + off_layer(m, b, l), layer_in(&m->p, l), m->p.hidden, in, S, h, l > 0);
