@@ -56,6 +56,9 @@ FC_WASM_EXPORT int fc_wasm_version(fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
                                    size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len,
                                    int streams_fmt, const char *opts, size_t opts_len, void *cache, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_rule_kit(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
+                                    size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len,
+                                    int streams_fmt, const char *opts, size_t opts_len, void *cache, fc_wasm_out *out);
 FC_WASM_EXPORT void *fc_wasm_cache_create(size_t capacity);
 FC_WASM_EXPORT void fc_wasm_cache_destroy(void *cache);
 FC_WASM_EXPORT int fc_wasm_cache_stats(void *cache, fc_wasm_out *out);
@@ -560,6 +563,43 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
   fc_buf_free(&b);
   fc_projection_destroy(proj);
+  if (owned) fc_treasury_destroy(t);
+  fc_json_doc_destroy(doc);
+  free(report);
+  return rc;
+}
+
+/* The rule kit (projection.h) of the data a projection with these options
+ * reads, its scenario applied: the page works out a floor or payment
+ * what-if of a rule answer from it. Same inputs as fc_wasm_project (the
+ * floors, horizon and method are not read). */
+int fc_wasm_rule_kit(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
+                     size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len, int streams_fmt,
+                     const char *opts, size_t opts_len, void *cache, fc_wasm_out *out) {
+  const char *const data[3] = {accounts, transfers, streams};
+  const size_t len[3] = {accounts_len, transfers_len, streams_len};
+  const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
+  fc_err err;
+  fc_load_report *report = calloc(1, sizeof *report);
+  fc_json_doc *doc = NULL;
+  fc_treasury *t = NULL, *copy = NULL;
+  int owned = 0, rc;
+  project_opts po;
+  fc_buf b;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
+  rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
+  if (rc == FC_OK) rc = cached_treasury(cache, &po, data, len, fmt, &t, &owned, report, &err);
+  if (rc == FC_OK && po.scenario != NULL) {
+    rc = fc_whatif_apply_value(t, po.p.tenant_id, po.scenario, &copy, &err);
+    if (rc != FC_OK) fc_err_prefix(&err, rc, "%s: ", "options");
+  }
+  if (rc == FC_OK) rc = fc_projection_write_rule_kit(copy != NULL ? copy : t, &po.p, &b, &err);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
+  fc_buf_free(&b);
+  fc_treasury_destroy(copy);
   if (owned) fc_treasury_destroy(t);
   fc_json_doc_destroy(doc);
   free(report);
