@@ -1171,7 +1171,9 @@ let shownFrom = null; // the worker whose projection is on screen
 // worker waited for a core twice, and at load 25-30 up to 7 of 10 floors or
 // payments missed the first frame. The worker is still asked: its answer,
 // when it comes, must be the same figures (window.fcLocal counts it); if it
-// is not, or it refuses the input, its answer is drawn.
+// is not, its answer is drawn; if it refuses the input (the page checks what
+// the core would refuse, so this is a bug), its sentence is shown and the
+// figures marked stale.
 
 // The tenant's account ids (a payment's direction: out of one of them, or into one).
 let accountIds = { text: null, set: new Set() };
