@@ -56,6 +56,9 @@ FC_WASM_EXPORT int fc_wasm_version(fc_wasm_out *out);
 FC_WASM_EXPORT int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
                                    size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len,
                                    int streams_fmt, const char *opts, size_t opts_len, void *cache, fc_wasm_out *out);
+FC_WASM_EXPORT int fc_wasm_rule_kit(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
+                                    size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len,
+                                    int streams_fmt, const char *opts, size_t opts_len, void *cache, fc_wasm_out *out);
 FC_WASM_EXPORT void *fc_wasm_cache_create(size_t capacity);
 FC_WASM_EXPORT void fc_wasm_cache_destroy(void *cache);
 FC_WASM_EXPORT int fc_wasm_cache_stats(void *cache, fc_wasm_out *out);
@@ -367,6 +370,10 @@ typedef struct wasm_cache {
   fc_flowsim *model;
   fc_flowsim_cache *sims; /* the model's simulated paths, reused by what-ifs */
   kept_data data;
+  /* data_gen counts the data sets kept; matched_gen is the one the model was
+   * last found to match (0: none) at matched_now, for the only tenant. */
+  uint64_t data_gen, matched_gen;
+  int64_t matched_now;
   uint64_t fits, reuses, data_reads, data_reuses;
 } wasm_cache;
 
@@ -422,6 +429,20 @@ int fc_wasm_cache_stats(void *cache, fc_wasm_out *out) {
   return fcw_give(&b, out);
 }
 
+/* Whether the cached model is known to match t, the kept data set, at the
+ * request's now: the kept data set is never changed (a scenario applies to a
+ * copy), so a match found once holds until the data or the model changes,
+ * and the history's digest (a pass over every transfer, with two account
+ * lookups each: about a tenth of an ML what-if's time) is not taken again. */
+static int known_match(const wasm_cache *c, const fc_treasury *t, const fc_project_request *req) {
+  return t == c->data.t && req->p.tenant_id == NULL && c->matched_gen == c->data_gen && c->matched_now == req->p.now;
+}
+
+static void remember_match(wasm_cache *c, const fc_treasury *t, const fc_project_request *req) {
+  c->matched_gen = t == c->data.t && req->p.tenant_id == NULL ? c->data_gen : 0;
+  c->matched_now = req->p.now;
+}
+
 /* The flow model for t at the request's now: the cached one when it was
  * fitted on the same history, else a fresh fit kept in the cache. */
 static int cached_model(wasm_cache *c, const fc_treasury *t, const fc_project_request *req, const fc_flowsim **out,
@@ -431,7 +452,8 @@ static int cached_model(wasm_cache *c, const fc_treasury *t, const fc_project_re
   int rc;
   *out = NULL;
   if (c == NULL) return FC_OK; /* fc_project fits its own */
-  if (c->model != NULL && fc_flowsim_matches(c->model, t, req->p.tenant_id, req->p.now)) {
+  if (c->model != NULL && (known_match(c, t, req) || fc_flowsim_matches(c->model, t, req->p.tenant_id, req->p.now))) {
+    remember_match(c, t, req);
     c->reuses++;
     *out = c->model;
     return FC_OK;
@@ -441,6 +463,7 @@ static int cached_model(wasm_cache *c, const fc_treasury *t, const fc_project_re
   if ((rc = fc_flowsim_fit(t, &fp, &m, err)) != FC_OK) return rc;
   fc_flowsim_destroy(c->model);
   c->model = m;
+  remember_match(c, t, req); /* fitted on t's history */
   c->fits++;
   *out = m;
   return FC_OK;
@@ -480,6 +503,7 @@ static int kept_data_take(wasm_cache *c, const char *currencies, const char *con
   kept_data_free(&c->data);
   k.t = t;
   c->data = k;
+  c->data_gen++;
   return 1;
 }
 
@@ -560,6 +584,43 @@ int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt,
   rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
   fc_buf_free(&b);
   fc_projection_destroy(proj);
+  if (owned) fc_treasury_destroy(t);
+  fc_json_doc_destroy(doc);
+  free(report);
+  return rc;
+}
+
+/* The rule kit (projection.h) of the data a projection with these options
+ * reads, its scenario applied: the page works out a floor or payment
+ * what-if of a rule answer from it. Same inputs as fc_wasm_project (the
+ * floors, horizon and method are not read). */
+int fc_wasm_rule_kit(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
+                     size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len, int streams_fmt,
+                     const char *opts, size_t opts_len, void *cache, fc_wasm_out *out) {
+  const char *const data[3] = {accounts, transfers, streams};
+  const size_t len[3] = {accounts_len, transfers_len, streams_len};
+  const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
+  fc_err err;
+  fc_load_report *report = calloc(1, sizeof *report);
+  fc_json_doc *doc = NULL;
+  fc_treasury *t = NULL, *copy = NULL;
+  int owned = 0, rc;
+  project_opts po;
+  fc_buf b;
+
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
+  rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
+  if (rc == FC_OK) rc = cached_treasury(cache, &po, data, len, fmt, &t, &owned, report, &err);
+  if (rc == FC_OK && po.scenario != NULL) {
+    rc = fc_whatif_apply_value(t, po.p.tenant_id, po.scenario, &copy, &err);
+    if (rc != FC_OK) fc_err_prefix(&err, rc, "%s: ", "options");
+  }
+  if (rc == FC_OK) rc = fc_projection_write_rule_kit(copy != NULL ? copy : t, &po.p, &b, &err);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
+  fc_buf_free(&b);
+  fc_treasury_destroy(copy);
   if (owned) fc_treasury_destroy(t);
   fc_json_doc_destroy(doc);
   free(report);

@@ -485,11 +485,24 @@ export class FloatcastError extends Error {
   constructor(message: string, code?: string, rows?: { row: number; message: string }[]);
 }
 
+/** projection.h, fc_projection_write_rule_kit: minor units as decimal strings, times in epoch seconds. */
+export interface RuleKit {
+  as_of: string;
+  transfers: { currency: string; id: string; amount: string; at: number; text: string }[];
+  streams: {
+    currency: string; id: string; name: string; rate_units: string; rate_decimals: number; scale: number;
+    begin: number; remaining: string; dry_hours: number | null; dry_text: string | null;
+  }[];
+}
+
 export interface Floatcast {
   version(): string;
   project(data: TreasuryData, opts: ProjectOptions): Projection;
   /** The projection as the core's JSON text (identical to the native CLI's). */
   projectJSON(data: TreasuryData, opts: ProjectOptions): string;
+  /** The rule kit of the data a projection with opts reads, its scenario applied: what the rule
+   * answer's depletion, drivers and recommendations read besides the answer (projection.h). */
+  ruleKit(data: TreasuryData, opts: ProjectOptions): RuleKit;
   /** The module keeps the gbdt method's trained cash-flow trees (64 sets), the ml method's last
    * fitted flow model and the last data set it read: a projection whose history was seen before (a
    * what-if that changes only known flows) fits nothing, and the same data is not read again.

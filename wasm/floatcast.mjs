@@ -213,6 +213,17 @@ export default async function init(options = {}) {
       p[3], n[3], modelCache, out)));
   }
 
+  // The rule kit (core/include/fc/projection.h) of the data a projection with opts reads.
+  function ruleKitJSON(data, opts) {
+    if (data === null || typeof data !== 'object')
+      throw new TypeError('ruleKit: data must be {accounts, transfers, streams}');
+    const inputs = ['accounts', 'transfers', 'streams'].map((k) => recordsInput(data[k], k));
+    const texts = [...inputs.map((i) => i.text), optionsText(opts, 'project')];
+    return withTexts(texts, (p, n) => answer((out) => M._fc_wasm_rule_kit(
+      p[0], n[0], inputs[0].format, p[1], n[1], inputs[1].format, p[2], n[2], inputs[2].format,
+      p[3], n[3], modelCache, out)));
+  }
+
   function calendar(ts, opts) {
     const texts = [timeText(ts), optionsText(opts, 'calendar')];
     return JSON.parse(withTexts(texts, (p, n) => answer(
@@ -291,6 +302,8 @@ export default async function init(options = {}) {
     project: (data, opts) => JSON.parse(projectJSON(data, opts)),
     /** The same projection as the core's JSON text, byte for byte. */
     projectJSON,
+    /** What a rule answer's floor-dependent parts read besides it (projection.h), as an object. */
+    ruleKit: (data, opts) => JSON.parse(ruleKitJSON(data, opts)),
     /** Calendar features of one time. */
     calendar,
     /** The demo tenant's accounts/transfers/streams CSV for a seed. */

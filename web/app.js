@@ -13,6 +13,7 @@ import { loadTrack, signIn, signOut } from './session.js';
 import { realizedStats, trackView } from './track.js';
 import { h, make as makeNode, patch, patchChildren } from './patch.js';
 import { compact, el, fmtFull, HOUR, localIso, niceTicks, svg, tickLabel, timeTicks, utcOffset, zoneTitle } from './draw.js';
+import { kitKey, shiftRule } from './ruleshift.js';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -23,6 +24,7 @@ const state = {
   scenario: { transfers: [], cancel: [], pause: new Set() },
   result: null, baseline: null, version: '',
   resultOptions: null, // the options (floors, scenario) of the projection on screen, for the export
+  resultSnap: null, // the same as JSON text, taken when drawn (the scenario's arrays change in place later)
   scales: {}, // currency -> decimals, from the answers' decimal strings
   nowTouched: false, // the user set "now" by hand: loading data keeps it
   tenant: null, // the signed-in tenant's id; null offline
@@ -35,6 +37,12 @@ const state = {
 // from the input to the DOM updated, in ms, and the ML worker's background
 // fit after a data load (warmMl).
 window.fcTimings = { signin: null, signin_first: null, projections: [], warm: null };
+// Test hook: the rule what-ifs worked out on the page (ruleshift.js) and what
+// the worker's answers to them said: agreed (the same figures), differed
+// (each {key, page, worker} or {key, error}: the worker's answer was drawn),
+// unverified (a newer input came first); the kits the page made for a payment
+// and the worker's for the same scenario, alike or not.
+window.fcLocal = { drawn: 0, agreed: 0, differed: [], unverified: 0, kits_agreed: 0, kits_differed: 0 };
 // Test hook: whether a rule what-if to `horizon` (every other input as on
 // screen) would be answered on the page from a kept answer (fromKept).
 window.fcKeptFor = (horizon) => {
@@ -880,7 +888,10 @@ function computeWorker(name) {
     dataSeq: 0, basis: 0,
     // The worker's projections for this data, by request key: its answers and
     // the ones it made ahead and offered ({p, base} or {json, base}).
-    kept: new Map() };
+    kept: new Map(),
+    // The rule kits it sent for this data, by kitKey (ruleshift.js), and the
+    // page's own for a payment worked out here until the worker's comes.
+    kits: new Map() };
   c.ready = new Promise((ok, fail) => {
     w.onmessage = (ev) => {
       const m = ev.data;
@@ -901,6 +912,7 @@ function post(c, msg, transfer = []) {
   if (msg.data || msg.kind === 'snapshot') {
     c.dataSeq++;
     c.kept.clear();
+    c.kits.clear();
   }
   c.w.postMessage(msg, transfer);
 }
@@ -1018,8 +1030,23 @@ function projection(c) {
   return { p: { ...held.head, currencies: held.order.map((ccy) => held.cur.get(ccy)) }, base: held.base };
 }
 
+// A rule kit from the worker, for the data the page has; one the page made
+// for the same key (a payment worked out here) should be the same.
+const KITS = 16;
+function keepKit(c, key, kit, fromWorker) {
+  const mine = c.kits.get(key);
+  if (fromWorker && mine && !mine.fromWorker) {
+    if (JSON.stringify(mine.kit) === JSON.stringify(kit)) window.fcLocal.kits_agreed++;
+    else window.fcLocal.kits_differed++;
+  }
+  c.kits.delete(key);
+  c.kits.set(key, { kit, fromWorker });
+  if (c.kits.size > KITS) c.kits.delete(c.kits.keys().next().value);
+}
+
 function answered(c, m) {
   if (m.kind === 'warm') return warmed(m);
+  if (m.kit && m.data_seq === c.dataSeq) keepKit(c, m.kit_key, m.kit, true);
   if (m.kind === 'offer') return offered(c, m);
   // Made before the worker read the page's last 'shown': a delta against
   // what the page no longer holds (and superseded by what it drew).
@@ -1137,6 +1164,117 @@ function dataForWorker(c) {
 
 let shownFrom = null; // the worker whose projection is on screen
 
+// ---- rule what-ifs worked out on the page ------------------------------------------
+// A floor change, or a payment added to or removed from the scenario, of the
+// rule answer on screen is worked out here (ruleshift.js) from that answer
+// and its rule kit, and drawn in the input's own task: a round trip to the
+// worker waited for a core twice, and at load 25-30 up to 7 of 10 floors or
+// payments missed the first frame. The worker is still asked: its answer,
+// when it comes, must be the same figures (window.fcLocal counts it); if it
+// is not, its answer is drawn; if it refuses the input (the page checks what
+// the core would refuse, so this is a bug), its sentence is shown and the
+// figures marked stale.
+
+// The tenant's account ids (a payment's direction: out of one of them, or into one).
+let accountIds = { text: null, set: new Set() };
+function tenantAccounts() {
+  const a = state.data.accounts;
+  if (accountIds.text !== a) {
+    // Quoted fields are not split here: no ids then, and payments go to the worker.
+    const ids = typeof a === 'string' && !a.includes('"') ? accountsOf(a).map((x) => x.id) : [];
+    accountIds = { text: a, set: new Set(ids) };
+  }
+  return accountIds.set;
+}
+
+// The scenario's change from a to b (canonical objects or undefined): the
+// transfers added at the end or the one removed, everything else the same;
+// null for any other change (the worker answers those).
+function scenarioChange(a = {}, b = {}) {
+  const { transfers: ta = [], ...ra } = a;
+  const { transfers: tb = [], ...rb } = b;
+  if (JSON.stringify(ra) !== JSON.stringify(rb)) return null;
+  const A = ta.map((t) => JSON.stringify(t)), B = tb.map((t) => JSON.stringify(t));
+  const prefix = (n) => A.slice(0, n).every((x, i) => x === B[i]);
+  if (B.length >= A.length && prefix(A.length)) return { add: tb.slice(A.length), remove: [] };
+  if (A.length === B.length + 1) {
+    let i = 0;
+    while (i < B.length && A[i] === B[i]) i++;
+    if (A.slice(i + 1).every((x, j) => x === B[i + j])) return { add: [], remove: [ta[i]] };
+  }
+  return null;
+}
+
+// The answer to opts worked out from the rule answer on screen, or null.
+function ruleLocal(opts) {
+  const p = state.result;
+  if (!p || p.method !== 'rule' || shownFrom !== workers.rule || !state.resultSnap || (opts.method || 'rule') !== 'rule') return null;
+  const prev = JSON.parse(state.resultSnap);
+  if (prev.now !== opts.now || prev.horizon_hours !== opts.horizon_hours || (prev.method || 'rule') !== 'rule'
+    || prev.currencies !== opts.currencies) return null;
+  const kit = workers.rule.kits.get(kitKey(prev));
+  const change = kit && scenarioChange(prev.scenario, opts.scenario);
+  if (!change || (!change.add.length && !change.remove.length && prev.floors === opts.floors)) return null;
+  const r = shiftRule(p, kit.kit, { floors: opts.floors, add: change.add, remove: change.remove, accounts: tenantAccounts() });
+  if (!r) return null;
+  // The baseline is the same method without the scenario: the answer on screen when it had none.
+  const heads = () => ({ method: 'rule', heads: Object.fromEntries(p.currencies.map((c) => [c.currency, c.rule.projected_balance])) });
+  const base = !opts.scenario ? null : prev.scenario ? state.baseline : heads();
+  if (opts.scenario && !base) return null;
+  return { p: r.p, base, kit: r.kit, kitKey: kitKey(opts) };
+}
+
+// Draws a local answer at once and asks the worker for its own, to check it (verify).
+function fromLocal(c, key, local, opts, scenario) {
+  if (local.kit && !c.kits.has(local.kitKey)) keepKit(c, local.kitKey, local.kit, false);
+  window.fcLocal.drawn++;
+  request('project', { data: null, options: opts, baseline: scenario, key }, c).then((m) => verify(c, m, local, key, opts));
+  return { ok: true, local: true, ms: 0, delta_ms: 0, at: null };
+}
+
+function verify(c, m, local, key, opts) {
+  const stats = window.fcLocal;
+  if (m.superseded) {
+    stats.unverified++;
+    return;
+  }
+  if (!m.ok) {
+    stats.differed.push({ key, error: m.error.message });
+    showError(m.error, { stale: true });
+    return;
+  }
+  const { p, base } = projection(c);
+  if (JSON.stringify(p) === JSON.stringify(local.p) && JSON.stringify(base) === JSON.stringify(local.base)) {
+    stats.agreed++;
+    // Held (and kept) as the objects drawn: the worker's next delta then redraws only what it changes.
+    for (const x of local.p.currencies) c.held.cur.set(x.currency, x);
+    const kept = c.kept.get(key);
+    if (kept) kept.p = local.p;
+    return;
+  }
+  stats.differed.push({ key, page: JSON.stringify(local.p), worker: JSON.stringify(p) });
+  if (state.result === local.p) present(c, p, base, opts, true);
+}
+
+// Puts a projection (and its baseline's headlines) on screen; returns the cards redrawn.
+function present(c, p, base, opts, headChanged) {
+  state.result = p;
+  state.baseline = base;
+  state.resultOptions = opts;
+  state.resultSnap = JSON.stringify(opts);
+  if ($('export').disabled) $('export').disabled = false;
+  renderScenario();
+  clearError();
+  setStale(false);
+  const cards = renderCards(p, base, headChanged);
+  shownFrom = c;
+  if (cards) {
+    state.streams = p.currencies.flatMap((x) => x.streams.map((st) => ({ ...st, currency: x.currency })));
+    renderRunwaySoon();
+  }
+  return cards;
+}
+
 // Projects the current inputs in the worker (the baseline too when a scenario
 // is active: the same method without it). Resolves {ok}, {error} or
 // {superseded} (a newer input took over; nothing is drawn).
@@ -1159,40 +1297,31 @@ async function recompute() {
   const data = dataForWorker(c);
   const key = pageKey(opts, scenario);
   const entry = data === null ? c.kept.get(key) : undefined; // new data: nothing kept is for it
+  const local = !entry && data === null && c === workers.rule ? ruleLocal(opts) : null;
   const m = entry ? fromKept(c, key, entry, opts, scenario)
-    : await request('project', { data, options: opts, baseline: scenario, key }, c);
+    : local ? fromLocal(c, key, local, opts, scenario)
+      : await request('project', { data, options: opts, baseline: scenario, key }, c);
   if (m.superseded) return m;
   if (!m.ok) {
     showError(m.error, { stale: true });
     return { error: m.error };
   }
   const t1 = performance.now();
-  const { p, base } = projection(c);
-  state.result = p;
-  state.baseline = base;
-  state.resultOptions = opts;
-  if ($('export').disabled) $('export').disabled = false;
-  renderScenario();
-  clearError();
-  setStale(false);
+  const { p, base } = local || projection(c);
   // A worker's delta says whether its top-level fields changed since its own
   // last answer; after the other worker's answers were on screen they all did.
-  const cards = renderCards(p, base, m.head !== undefined || shownFrom !== c);
-  shownFrom = c;
-  if (cards) {
-    state.streams = p.currencies.flatMap((c) => c.streams.map((s) => ({ ...s, currency: c.currency })));
-    renderRunwaySoon();
-  }
+  const headChanged = shownFrom !== c || (local ? p.recommendations !== state.result.recommendations : m.head !== undefined);
+  const cards = present(c, p, base, opts, headChanged);
   // The rule worker starts new data waiting for the page's word to look
   // ahead: data it gets later than the load (ML on screen then) gets it too.
   if (data !== null && c === workers.rule) cardsDrawn().then(() => whenIdle(sweepAhead));
   $('meta').textContent = `floatcast ${state.version} · WASM worker · ${p.method} projection`
-    + `${base ? ' + baseline' : ''} ${m.kept ? 'made ahead' : `in ${m.ms.toFixed(1)} ms`}`;
+    + `${base ? ' + baseline' : ''} ${m.kept ? 'made ahead' : m.local ? 'worked out on the page' : `in ${m.ms.toFixed(1)} ms`}`;
   const t2 = performance.now();
   // ms: input to DOM updated; worker_ms: the module's compute; main_ms: drawing here;
   // delta_ms: the worker finding what changed; to_worker/from_worker: the messages' trips
   // (waiting for a CPU included); cards: cards redrawn; kept: answered here from a
-  // kept answer (no worker, no trips: those are 0);
+  // kept answer (no worker, no trips: those are 0); local: worked out here (ruleshift.js);
   // Set later: frame_ms, input to the start of the frame that shows the figures
   // (at most a frame's interval, 16.7 ms at 60 Hz: the first frame after the
   // input; more: the update missed it); painted_ms, input to the first task
@@ -1200,7 +1329,7 @@ async function recompute() {
   const at = performance.timeOrigin;
   const rec = { method: p.method, scenario, worker_ms: m.ms, main_ms: t2 - t1, ms: t2 - t0,
     delta_ms: m.delta_ms, to_worker: m.at ? m.at[0] - (at + t0) : 0, from_worker: m.at ? at + t1 - m.at[1] : 0, cards,
-    kept: !!m.kept, frame_ms: null, painted_ms: null };
+    kept: !!m.kept, local: !!m.local, frame_ms: null, painted_ms: null };
   window.fcTimings.projections.push(rec);
   requestAnimationFrame((frameStart) => {
     rec.frame_ms = frameStart - t0;

@@ -28,6 +28,8 @@
 //     the page drew its own kept answer for these options: the worker now
 //     holds that as what the page shows (its next delta is against it),
 //     drops a projection still queued (superseded) and looks ahead from it.
+//   A rule answer or offer may also carry {kit, kit_key}: the rule kit of its
+//     data, time and scenario (kitFor below), sent once per key and data.
 //   {seq, kind: 'demo', options}                      -> {seq, ok, demo}
 //   {seq, kind: 'snapshot'}                            -> {seq, ok, summary, data}
 //     the signed-in tenant's snapshot fetched (session cookie) and turned into
@@ -47,6 +49,7 @@
 // queued while one computes are collapsed to the newest (the page drops any
 // answer older than its latest request anyway, by seq).
 import init from './floatcast.mjs';
+import { kitKey } from './ruleshift.js';
 import { loadSnapshotData } from './session.js';
 
 let fc = null;
@@ -154,13 +157,14 @@ async function run(req) {
     }
     if (req.kind === 'warm') return { ms: performance.now() - t0 };
     give(req.key, json, baseline ? baselineHeads(baseline) : null);
+    const kit = kitFor(data, req.options);
     lookAhead(dataFor(req.options), req.options, !!req.baseline);
     // at: when the work started and ended, in ms since the epoch (the page's clock has another origin).
     // ms: the module's projections; delta_ms: reading the answer and finding what changed.
     const t1 = performance.now();
     const delta = projectDelta(json, baseline);
     const t2 = performance.now();
-    return { ...delta, ms: t1 - t0, delta_ms: t2 - t1, at: [performance.timeOrigin + t0, performance.timeOrigin + t2] };
+    return { ...delta, ...kit, ms: t1 - t0, delta_ms: t2 - t1, at: [performance.timeOrigin + t0, performance.timeOrigin + t2] };
   }
   if (req.kind === 'compare') {
     const data = dataFor(req.options_a);
@@ -219,6 +223,27 @@ function give(key, json, base) {
   if (given.size > GIVEN) given.delete(given.keys().next().value);
 }
 
+// The rule kit (projection.h) of a rule projection's data, time and
+// scenario, sent once per kit key and data with the answer or offer that
+// first needs it ({kit, kit_key}; else nothing): with it the page works out a
+// floor change, or a payment added or removed, of the rule answer on screen
+// itself (ruleshift.js), in the input's own task. The kit does not depend on
+// the floors or the horizon, so a floor series or a horizon sweep needs one.
+const kitsSent = new Set();
+function kitFor(data, options) {
+  if (!isRule(options)) return {};
+  const key = kitKey(options);
+  if (kitsSent.has(key)) return {};
+  let kit;
+  try {
+    kit = fc.ruleKit(data, options);
+  } catch {
+    return {}; // no kit: the page asks this worker, as without one
+  }
+  kitsSent.add(key);
+  return { kit, kit_key: key };
+}
+
 // The page's data: its look-ahead starts afresh (a refresh used to keep the
 // horizon last asked and whether it had moved, so the sweep never came back).
 function keep(data) {
@@ -232,6 +257,7 @@ function keep(data) {
   ahead.moved = false;
   clearTimeout(ahead.timer);
   given.clear();
+  kitsSent.clear();
 }
 
 const pageKey = (options, baseline) => `${JSON.stringify(options)}${baseline ? '|baseline' : ''}`;
@@ -312,7 +338,7 @@ function projectAhead() {
       return;
     }
     give(key, json, base);
-    self.postMessage({ kind: 'offer', data_seq: dataSeq, key, json, base });
+    self.postMessage({ kind: 'offer', data_seq: dataSeq, key, json, base, ...kitFor(ahead.data, options) });
   }
   ahead.timer = setTimeout(projectAhead, 0);
 }

@@ -591,7 +591,48 @@ TEST(flow_buckets_do_not_overflow) {
   fc_treasury_destroy(t);
 }
 
-TEST_LIST(T(flow_buckets_do_not_overflow), T(stream_rate_18_decimals_drains_exactly),
+/* The rule kit at 2025-12-01T12:00:00Z: the pending outflows from now on in
+ * the data's order (not p4, an inflow; not p5, unscheduled; not p6, before
+ * now), the streams that drain (s1, s4; not the paused s2 or the cancelled
+ * s3). s1's 300 USDC at 9 USDC/h last 33.3 h: a window of 34 h is the first
+ * whose text says it runs dry; s4's runway (22,500 h) is past any horizon. */
+TEST(rule_kit) {
+  fc_treasury *t = load();
+  fc_projection_params p = fc_projection_defaults();
+  fc_buf b;
+  fc_err e;
+  ASSERT(t != NULL);
+  p.now = ts("2025-12-01T12:00:00Z");
+  p.tenant_id = "t1";
+  fc_buf_init(&b);
+  ASSERT_OK(fc_projection_write_rule_kit(t, &p, &b, &e));
+  fc_buf_putc(&b, '\0');
+  ASSERT_CONTAINS(b.data, "{\"as_of\":\"2025-12-01T12:00:00Z\",\"transfers\":[{\"currency\":\"USD\",\"id\":\"p1\","
+                          "\"amount\":\"100000\",\"at\":1764590400,\"text\":\"scheduled transfer p1 of 1000.00 USD at "
+                          "2025-12-01T12:00:00Z\"},{\"currency\":\"USD\",\"id\":\"p2\",");
+  ASSERT_CONTAINS(b.data, "\"id\":\"p3\",\"amount\":\"400000\",\"at\":1764763201,");
+  ASSERT_CONTAINS(b.data,
+                  "{\"currency\":\"USDC\",\"id\":\"p7\",\"amount\":\"600000000\",\"at\":1764633600,"
+                  "\"text\":\"scheduled transfer p7 of 600.000000 USDC at 2025-12-02T00:00:00Z\"}],\"streams\":[");
+  ASSERT_CONTAINS(b.data,
+                  "{\"currency\":\"USDC\",\"id\":\"s1\",\"name\":\"s1\",\"rate_units\":\"25\",\"rate_decimals\":4,"
+                  "\"scale\":6,\"begin\":1764590400,\"remaining\":\"300000000\",\"dry_hours\":34,\"dry_text\":\"33\"}");
+  ASSERT_CONTAINS(b.data, "\"id\":\"s4\",\"name\":\"s4\",\"rate_units\":\"123457\",\"rate_decimals\":8,\"scale\":2,"
+                          "\"begin\":1764590400,\"remaining\":\"10000000\",\"dry_hours\":null,\"dry_text\":null}]}");
+  ASSERT(strstr(b.data, "\"p4\"") == NULL && strstr(b.data, "\"p5\"") == NULL && strstr(b.data, "\"p6\"") == NULL);
+  ASSERT(strstr(b.data, "\"s2\"") == NULL && strstr(b.data, "\"s3\"") == NULL);
+  fc_buf_free(&b);
+  fc_buf_init(&b);
+  p.now = FC_TIME_NONE;
+  ASSERT_INT_EQ(fc_projection_write_rule_kit(t, &p, &b, &e), FC_EINVAL);
+  p.now = ts("2025-12-01T12:00:00Z");
+  p.tenant_id = "nobody";
+  ASSERT_INT_EQ(fc_projection_write_rule_kit(t, &p, &b, &e), FC_ENOTFOUND);
+  fc_buf_free(&b);
+  fc_treasury_destroy(t);
+}
+
+TEST_LIST(T(rule_kit), T(flow_buckets_do_not_overflow), T(stream_rate_18_decimals_drains_exactly),
           T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
           T(recommendations_keep_every_floor), T(add_batch_is_all_or_nothing), T(store_upserts_idempotently),
           T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition), T(stream_runway),

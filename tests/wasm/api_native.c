@@ -27,6 +27,9 @@ int fc_wasm_backtest(const char *series, size_t series_len, const char *opts, si
 int fc_wasm_gbdt_train(const char *table, size_t table_len, const char *opts, size_t opts_len, fc_wasm_out *out);
 int fc_wasm_gbdt_predict(const unsigned char *model, size_t model_len, const char *table, size_t table_len,
                          fc_wasm_out *out);
+int fc_wasm_rule_kit(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
+                     size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len, int streams_fmt,
+                     const char *opts, size_t opts_len, void *cache, fc_wasm_out *out);
 void fc_wasm_free(void *p);
 
 static const char *dir;
@@ -147,6 +150,33 @@ int main(int argc, char **argv) {
         "{\"predictions\":[");
   check("gbdt predict truncated model", fc_wasm_gbdt_predict((const unsigned char *)model, nm / 2, test, nte, &out),
         &out, 0, NULL, "ECORRUPT");
+  /* The rule kit of a small tenant, with a scenario's payment (its own
+   * outflow in the kit, after the data's) and with a scenario the core refuses. */
+  {
+    static const char acc[] = "id,tenant_id,currency,balance_available\na1,t,USD,100.00\n";
+    static const char tr[] =
+        "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at,scheduled_for\n"
+        "p1,t,a1,x,USD,5.00,pending,2025-01-01T00:00:00Z,2025-01-02T03:00:00Z\n";
+    static const char st[] =
+        "id,tenant_id,currency,flow_rate_per_second,funded_amount,total_streamed,status,started_at\n"
+        "s1,t,USD,0.01,50,0,active,2025-01-01T00:00:00Z\n";
+    const char *pay =
+        "{\"now\":\"2025-01-02T00:00:00Z\",\"scenario\":{\"transfers\":[{\"id\":\"w1\",\"from_account_id\":\"a1\","
+        "\"to_account_id\":\"y\",\"currency\":\"USD\",\"amount\":\"7\",\"status\":\"pending\","
+        "\"created_at\":\"2025-01-02T00:00:00Z\",\"scheduled_for\":\"2025-01-02T05:00:00Z\"}]}}";
+    const char *bad = "{\"now\":\"2025-01-02T00:00:00Z\",\"scenario\":{\"cancel_transfers\":[\"nope\"]}}";
+    check("rule_kit: the data's outflow, then the scenario's",
+          fc_wasm_rule_kit(acc, strlen(acc), 0, tr, strlen(tr), 0, st, strlen(st), 0, OPTS(pay), NULL, &out), &out, 1,
+          NULL,
+          "\"id\":\"p1\",\"amount\":\"500\",\"at\":1735786800,\"text\":\"scheduled transfer p1 of 5.00 USD at "
+          "2025-01-02T03:00:00Z\"},{\"currency\":\"USD\",\"id\":\"w1\"");
+    check("rule_kit: a scenario naming no transfer is refused",
+          fc_wasm_rule_kit(acc, strlen(acc), 0, tr, strlen(tr), 0, st, strlen(st), 0, OPTS(bad), NULL, &out), &out, 0,
+          NULL, "ENOTFOUND");
+    check("rule_kit: now is required",
+          fc_wasm_rule_kit(acc, strlen(acc), 0, tr, strlen(tr), 0, st, strlen(st), 0, OPTS("{}"), NULL, &out), &out, 0,
+          NULL, "now");
+  }
   free(txns);
   free(series);
   free(train);

@@ -339,6 +339,25 @@ test('ml what-ifs reuse the fitted flow model and answer the same bytes as a fre
   throwsCore(() => fc.project(demo, { ...opts, paths: 5 }), 'ERANGE', /paths/);
 });
 
+test('an ml projection at another now or on other data fits again, whatever model was matched before', async () => {
+  const demo = fc.demo({ seed: 5 });
+  const opts = { now: demo.now, method: 'ml', horizon_hours: 24 };
+  const fresh = async (data, o) => (await mod.default()).projectJSON(data, o);
+  fc.projectJSON(demo, opts);
+  const c1 = fc.modelCache();
+  assert.equal(fc.projectJSON(demo, { ...opts, floors: 'USD=1000' }), await fresh(demo, { ...opts, floors: 'USD=1000' }));
+  assert.equal(fc.modelCache().model_fits, c1.model_fits, 'a what-if on the same data and now fits nothing');
+  const later = { ...opts, now: new Date(Date.parse(demo.now) + 3600e3).toISOString() };
+  assert.equal(fc.projectJSON(demo, later), await fresh(demo, later));
+  assert.equal(fc.modelCache().model_fits, c1.model_fits + 1, 'another now fits again');
+  const richer = { ...demo, transfers: demo.transfers.replace(/,completed,/, ',failed,') };
+  assert.notEqual(richer.transfers, demo.transfers);
+  assert.equal(fc.projectJSON(richer, later), await fresh(richer, later));
+  assert.equal(fc.modelCache().model_fits, c1.model_fits + 2, 'other history fits again');
+  assert.equal(fc.projectJSON(demo, later), await fresh(demo, later));
+  assert.equal(fc.modelCache().model_fits, c1.model_fits + 3, 'the first data again: fitted again');
+});
+
 test('10,000 calls leave the heap where it started', () => {
   const smallObjects = { accounts: csvToObjects(ACCOUNTS), transfers: TRANSFERS, streams: STREAMS };
   const calls = [

@@ -132,6 +132,39 @@ const input = (page, id, value) => page.evaluate(([i, v]) => {
   e.dispatchEvent(new Event('input', { bubbles: true }));
 }, [id, value]);
 
+// The same, and what the page shows in that very task (before any message
+// from a worker can arrive): whether a projection was drawn, and each card's
+// risk, breach line and headline. A rule floor change or payment is worked
+// out on the page (web/ruleshift.js) and drawn there; the worker's answer
+// comes after, and must be the same figures.
+const inputInTask = (page, id, value) => page.evaluate(([i, v]) => {
+  const n = window.fcTimings.projections.length;
+  const e = document.getElementById(i);
+  if (v === null) e.click();
+  else {
+    e.value = v;
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+  const cards = Object.fromEntries([...document.querySelectorAll('#cards .card')].map((c) => [c.dataset.currency,
+    [c.dataset.risk, c.dataset.headline, c.querySelector('.depletion').textContent, c.dataset.delta]]));
+  return { inTask: window.fcTimings.projections.length > n, cards, alerts: document.getElementById('alerts').textContent,
+    recs: document.getElementById('recs').textContent };
+}, [id, value]);
+const shown = (page) => page.evaluate(() => ({
+  cards: Object.fromEntries([...document.querySelectorAll('#cards .card')].map((c) => [c.dataset.currency,
+    [c.dataset.risk, c.dataset.headline, c.querySelector('.depletion').textContent, c.dataset.delta]])),
+  alerts: document.getElementById('alerts').textContent, recs: document.getElementById('recs').textContent }));
+// A what-if made in the page's task, then its answer from the worker awaited:
+// what was drawn in the input's task, what is shown once the worker answered, the timing.
+const inTaskThenSettled = async (page, id, value) => {
+  const n = await nProj(page);
+  const now = await inputInTask(page, id, value);
+  await page.waitForFunction((k) => window.fcTimings.projections.length > k
+    && document.querySelector('main').getAttribute('aria-busy') === 'false', n);
+  const t = await page.evaluate(() => ({ ...window.fcTimings.projections.at(-1), index: window.fcTimings.projections.length - 1 }));
+  return { now, later: await shown(page), t };
+};
+
 // Chromium's own trace of the renderer's main thread (CDP Tracing), to say what
 // each long task was: its wall time, its thread CPU time (wall minus waiting
 // for a CPU on a loaded machine), and the time in style and layout, paint, and
@@ -307,9 +340,16 @@ try {
   for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => document.querySelector('#cards .card[data-currency="USDC"] .readout').dataset.hour === '3');
   const series = [];
+  const local0 = await page.evaluate(() => ({ ...window.fcLocal }));
   for (let i = 1; i <= 10; i++) {
-    const t = await after(page, () => input(page, 'floors', `USDC=${200000 + i * 1000}`));
+    const f = `USDC=${200000 + i * 1000}`;
+    const { now, later, t } = await inTaskThenSettled(page, 'floors', f);
     assert.equal(t.cards, 1, `a USDC floor change redraws the USDC card only (${t.cards} redrawn)`);
+    // Drawn in the input's own task, worked out on the page, and what the worker then answered.
+    assert.ok(now.inTask && t.local, `the floor change ${f} is drawn in the input's task (${JSON.stringify(t)})`);
+    assert.deepEqual(now, { ...later, inTask: true }, `${f}: what was drawn at once is what the worker answered`);
+    const want = project({ floors: f, scenario: scen }).currencies.find((c) => c.currency === 'USDC');
+    assert.equal(now.cards.USDC[0], want.depletion.risk, `${f}: the USDC risk`);
     series.push(t);
   }
   // The cards and charts were updated in place: the same elements, with the figures of the last projection.
@@ -342,6 +382,70 @@ try {
   await after(page, () => input(page, 'floors', floors));
   assert.equal(await page.getAttribute('#cards .card[data-currency="USD"]', 'data-headline'),
     rw.currencies.find((c) => c.currency === 'USD').rule.projected_balance, 'USD headline with the settings back');
+
+  // Random floors (seeded): each drawn in its input's task from the page's own
+  // working, each confirmed by the worker's answer (window.fcLocal), and the
+  // cards, alerts and recommendations then shown are the module's.
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const ccys = rw.currencies.map((c) => c.currency);
+  for (let i = 0; i < 24; i++) {
+    const f = ccys.filter(() => rand() < 0.6).map((c) => {
+      const cur = rw.currencies.find((x) => x.currency === c);
+      const hi = Math.max(...cur.path.map((q) => q.p50));
+      return `${c}=${(rand() * hi * 1.05).toFixed(Math.floor(rand() * 3))}`;
+    }).join(',') || '*=0';
+    const { now, later, t } = await inTaskThenSettled(page, 'floors', f);
+    assert.ok(now.inTask && t.local, `random floors ${f}: drawn in the input's task`);
+    assert.deepEqual(now, { ...later, inTask: true }, `random floors ${f}: the worker's answer showed the same`);
+    const want = project({ floors: f, scenario: scen });
+    for (const c of want.currencies) assert.equal(now.cards[c.currency][0], c.depletion.risk, `random floors ${f}: ${c.currency} risk`);
+  }
+  // Payments added and removed (the what-if form, clicked in the page's task): each drawn at once, the same as the worker's.
+  await after(page, () => input(page, 'floors', floors));
+  const paid = [];
+  for (const [acct, dir, amount, when] of [['acc-usd-operating|USD', 'out', '120000.00', '2025-12-01T18:00'],
+    ['acc-usdc-treasury|USDC', 'out', '75000.5', '2025-12-02T02:00'], ['acc-usd-payroll|USD', 'in', '1.01', '2025-12-03T09:00'],
+    ['acc-usdc-payouts|USDC', 'out', '300000', '2025-12-01T23:00']]) {
+    await page.evaluate(([a, d, m, w]) => {
+      const sel = document.getElementById('wi-account');
+      if (![...sel.options].some((o) => o.value === a)) throw new Error(`no account ${a}`);
+      sel.value = a;
+      document.getElementById('wi-dir').value = d;
+      document.getElementById('wi-amount').value = m;
+      document.getElementById('wi-when').value = w;
+    }, [acct, dir, amount, when]);
+    const { now, later, t } = await inTaskThenSettled(page, 'wi-add', null);
+    assert.ok(now.inTask && t.local, `a payment of ${amount} (${acct}) is drawn in the click's task (${JSON.stringify(t)})`);
+    assert.deepEqual(now, { ...later, inTask: true }, `payment ${amount}: the worker's answer showed the same`);
+    paid.push(amount);
+  }
+  await page.evaluate(() => { document.getElementById('wi-dir').value = 'out'; });
+  const withPaid = await page.evaluate(() => window.fcLocal);
+  while ((await page.$$eval('#wi-list li', (l) => l.length)) > 3) {
+    const n = await nProj(page);
+    const inTask = await page.evaluate(() => {
+      const k = window.fcTimings.projections.length;
+      // The first payment added here (the list: the scenario's payments, then the cancel and the pause).
+      document.querySelectorAll('#wi-list li button')[1].click();
+      return window.fcTimings.projections.length > k;
+    });
+    await page.waitForFunction((k) => window.fcTimings.projections.length > k
+      && document.querySelector('main').getAttribute('aria-busy') === 'false', n);
+    assert.ok(inTask, 'a payment removed is drawn in the click\'s task');
+  }
+  const local1 = await page.evaluate(() => ({ ...window.fcLocal }));
+  assert.deepEqual(local1.differed, [], 'every worker answer agreed with what the page drew');
+  assert.equal(local1.agreed - local0.agreed, local1.drawn - local0.drawn, 'every what-if drawn on the page was confirmed by the worker');
+  // The 10 + 24 floors and 4 payments above were each asserted worked out here; setting a floor back, or
+  // removing the last payment, can find the worker's own earlier answer kept (fromKept) instead.
+  assert.ok(local1.drawn - local0.drawn >= 10 + 24 + 4, `floors and payments worked out on the page: ${local1.drawn - local0.drawn}`);
+  assert.equal(local1.kits_differed, 0, 'the page\'s kits for its payments are the worker\'s');
+  assert.ok(withPaid.kits_agreed >= 4, `the page's kit after each payment was checked: ${withPaid.kits_agreed}`);
+  for (const ccy of ['USD', 'USDC']) {
+    assert.equal(await page.getAttribute(`#cards .card[data-currency="${ccy}"]`, 'data-headline'),
+      rw.currencies.find((c) => c.currency === ccy).rule.projected_balance, `${ccy} headline with the payments removed`);
+  }
 
   // Saved scenarios: this one saved under a name (signed in: by the gateway, for the
   // tenant, as the canonical what-if the page projects; nothing in this browser),
@@ -543,7 +647,7 @@ try {
   const cpuMax = (list) => (list.length ? f(Math.max(...list.map((t) => t.cpu))) : '< 50');
   const lt = (list) => (list.length ? ` (${list.map((t) => `${f(t.wall)} ms wall/${f(t.cpu)} CPU: layout ${f(t.layout)}, paint ${f(t.paint)}, script ${f(t.script)}`).join('; ')})` : '');
   const timings = (`timings (Chromium, this machine): sign-in to first projection ${f(signinMs)} ms (target 1500; its riskiest card at ${f(signinFirstMs)} ms, one card a frame after it); `
-    + `rule what-if (input event to DOM, ${series.length} in-page inputs, ${series.filter((t) => t.kept).length} answered on the page from kept answers) `
+    + `rule what-if (input event to DOM, ${series.length} in-page inputs, ${series.filter((t) => t.kept).length} answered on the page from kept answers, ${series.filter((t) => t.local).length} worked out on the page) `
     + `${stat(series)}, max ${f(max(series.map((t) => t.ms)))} ms (target 16): `
     + `one card redrawn ${stat(one)}, all ${all.length ? stat(all) : '-'}; input to the next frame done ${stat(series, 'painted_ms')} `
     + `(one card ${stat(one, 'painted_ms')}), shown by the first frame after the input in ${series.filter((t) => t.frame_ms <= 1000 / 60).length} of ${series.length}; stages (median): to the worker ${f(med(series.map((t) => t.to_worker)))}, `

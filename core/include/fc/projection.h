@@ -168,6 +168,26 @@ int fc_projection_write_json(const fc_projection *p, fc_buf *out);
 /* Appends one currency's depletion drivers as the JSON array the
  * projection's "drivers" field holds (the gateway's alerts reuse it). */
 int fc_projection_write_drivers(const fc_currency_projection *c, fc_buf *out);
+/* Appends the rule kit of t at p->now (p->tenant_id, else the only tenant),
+ * as JSON: what the rule projection's floor-dependent parts (depletion,
+ * drivers, recommendations) read besides the answer itself, so that a caller
+ * holding a rule answer can work them out for another floor or a shifted
+ * path (the Treasury page does, web/ruleshift.js). It does not depend on the
+ * floors or the horizon:
+ *   {"as_of": ISO,
+ *    "transfers": [{currency, id, amount, at, text}]  the pending outflows
+ *        scheduled at or after now, in the data's order ("amount": minor
+ *        units as a decimal string; "at": epoch seconds; "text": the
+ *        driver's text),
+ *    "streams": [{currency, id, name, rate_units, rate_decimals, scale,
+ *        begin, remaining, dry_hours, dry_text}]  the streams that drain,
+ *        in the data's order: drain over a window of k hours from now is
+ *        min(remaining, rate x (now + k h - begin)) rounded half-even to the
+ *        scale (0 when not positive); "name" is the id as the text cuts it;
+ *        from a window of dry_hours on (null: none within 720 h) the text
+ *        adds "and runs dry after <dry_text> h"}
+ * Errors: no 'now' (FC_EINVAL), the tenant as fc_project_rule. */
+int fc_projection_write_rule_kit(const fc_treasury *t, const fc_projection_params *p, fc_buf *out, fc_err *err);
 
 #ifdef __cplusplus
 }

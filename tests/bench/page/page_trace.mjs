@@ -143,7 +143,8 @@ try {
     const stage = (k) => (phases[name][0][k] === undefined ? '' : ` ${k} ${f(q(phases[name].map((p) => p[k]), 0.5))}/${f(q(phases[name].map((p) => p[k]), 0.9))}`);
     const worst = phases[name].reduce((a, b) => (b.ms > a.ms ? b : a));
     const kept = phases[name].filter((p) => p.kept).length;
-    console.log(`${name}: n ${ms.length}${kept ? ` (${kept} from kept answers)` : ''}, ms median ${f(q(ms, 0.5))} p90 ${f(q(ms, 0.9))}`
+    const local = phases[name].filter((p) => p.local).length; // worked out on the page (web/ version with ruleshift.js)
+    console.log(`${name}: n ${ms.length}${kept ? ` (${kept} from kept answers)` : ''}${local ? ` (${local} worked out on the page)` : ''}, ms median ${f(q(ms, 0.5))} p90 ${f(q(ms, 0.9))}`
       + (phases[name][0].main_ms !== undefined ? `, drawing median ${f(q(phases[name].map((p) => p.main_ms), 0.5))}` : '')
       + `; main-thread tasks ${ts.length}, > 50 ms wall ${ts.filter((t) => t.dur > 50000).length}, > 16 ms CPU ${cpu.filter((c) => c > 16).length}, `
       + `> 50 ms CPU ${cpu.filter((c) => c > 50).length}, max CPU ${f(Math.max(0, ...cpu))} ms, CPU summed ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms`
@@ -159,6 +160,8 @@ try {
   });
   console.log(`sign-in to the first card: ${signinFirst === undefined ? 'not recorded (this web/ version)' : f(signinFirst)} ms`);
   console.log(`ML warm-up after sign-in: ${warm === undefined ? 'none (this web/ version)' : JSON.stringify(warm)}`);
+  const localStats = await page.evaluate(() => window.fcLocal);
+  if (localStats) console.log(`worked out on the page: ${localStats.drawn}, the worker agreed ${localStats.agreed}, differed ${localStats.differed.length}, unverified ${localStats.unverified}`);
 } finally {
   await ctx.close();
   proc.kill('SIGTERM');
