@@ -575,6 +575,65 @@ TEST(a_band_too_narrow_on_past_origins_widens_to_what_they_showed) {
   hist_free(&h);
 }
 
+/* 28 days of 100.00 outflows, one an hour on average, each UTC day's
+ * count scaled by its own lognormal day effect (log-sd 0.5), then today
+ * until noon: `per_hour` outflows in each of today's first 12 hours. */
+static void busy_morning_history(hist *h, int64_t now, int per_hour) {
+  fc_rng r;
+  int64_t today = now - 12 * 3600;
+  fc_rng_seed(&r, 21);
+  for (int day = -28; day < 0; day++) {
+    double effect = fc__dexp(0.5 * fc__dnormal(&r) - 0.125);
+    for (int hr = 0; hr < 24; hr++) {
+      int64_t t = today + (int64_t)day * 86400 + (int64_t)hr * 3600;
+      int n = fc__dpoisson(&r, effect);
+      for (int j = 0; j < n; j++) add(h, 1, t + 60 * (j + 1), 10000, "completed", FC_TIME_NONE);
+    }
+  }
+  for (int hr = 0; hr < 12; hr++)
+    for (int j = 0; j < per_hour; j++)
+      add(h, 1, today + (int64_t)hr * 3600 + 60 * (j + 1), 10000, "completed", FC_TIME_NONE);
+}
+
+TEST(a_morning_far_above_the_usual_raises_the_rest_of_the_day) {
+  /* The same history but for today's morning: the usual 12 outflows, or
+   * three times as many. A day effect is shared by the whole day, so the
+   * busy morning must raise the afternoon's expected outflows (and the
+   * 24 h depletion probability of a balance of a usual day's outflows)
+   * while tomorrow, a fresh day, stays as it was. Without today's effect
+   * the afternoon moved by the rates alone: 1518 -> 1564, P(24 h) 0.68 ->
+   * 0.74; with it 1358 -> 2400, 0.64 -> 0.90. */
+  hist a, b;
+  fc_treasury *ta, *tb;
+  fc_projection *pa, *pb;
+  int64_t now = ts("2025-11-20T12:00:00Z");
+  double rest_a = 0, rest_b = 0, next_a = 0, next_b = 0;
+  hist_init(&a, "2400.00");
+  hist_init(&b, "2400.00");
+  busy_morning_history(&a, now, 1);
+  busy_morning_history(&b, now, 3);
+  ta = hist_load(&a);
+  tb = hist_load(&b);
+  ASSERT(ta != NULL && tb != NULL);
+  ASSERT_OK(ml(ta, now, 48, 2000, 5, &pa));
+  ASSERT_OK(ml(tb, now, 48, 2000, 5, &pb));
+  for (int k = 1; k <= 12; k++) rest_a += pa->currencies[0].path[k].predicted_out;
+  for (int k = 1; k <= 12; k++) rest_b += pb->currencies[0].path[k].predicted_out;
+  for (int k = 13; k <= 36; k++) next_a += pa->currencies[0].path[k].predicted_out;
+  for (int k = 13; k <= 36; k++) next_b += pb->currencies[0].path[k].predicted_out;
+  fprintf(stderr, "rest of today %.0f -> %.0f, tomorrow %.0f -> %.0f, P(24 h) %.3f -> %.3f\n", rest_a, rest_b, next_a,
+          next_b, pa->currencies[0].p_below[0], pb->currencies[0].p_below[0]);
+  ASSERT(rest_b > 1.4 * rest_a);
+  ASSERT(next_b > 0.85 * next_a && next_b < 1.2 * next_a);
+  ASSERT(pb->currencies[0].p_below[0] > pa->currencies[0].p_below[0] + 0.15);
+  fc_projection_destroy(pa);
+  fc_projection_destroy(pb);
+  fc_treasury_destroy(ta);
+  fc_treasury_destroy(tb);
+  hist_free(&a);
+  hist_free(&b);
+}
+
 TEST_LIST(T(deterministic_math_matches_libm), T(known_flows_only_give_zero_or_one_and_no_band),
           T(poisson_outflow_first_passage_matches_the_analytic_value),
           T(calibration_leaves_a_right_model_near_its_own_answer),
@@ -584,4 +643,5 @@ TEST_LIST(T(deterministic_math_matches_libm), T(known_flows_only_give_zero_or_on
           T(same_seed_same_bytes_and_a_fitted_model_is_reused), T(kept_simulations_answer_the_same_bytes),
           T(rebalancing_brings_the_probability_under_the_target), T(bad_requests_are_refused_clearly),
           T(too_little_history_falls_back_to_known_flows_and_says_so),
-          T(a_band_too_narrow_on_past_origins_widens_to_what_they_showed))
+          T(a_band_too_narrow_on_past_origins_widens_to_what_they_showed),
+          T(a_morning_far_above_the_usual_raises_the_rest_of_the_day))

@@ -13,7 +13,10 @@
  *   A burst in one hour moves that hour a little, not the whole day.
  * - Overdispersion: a lognormal day effect per simulated day, its variance
  *   measured on the history's daily counts; a lognormal level effect for
- *   the uncertainty of the rate itself (1 / sqrt(events)).
+ *   the uncertainty of the rate itself (1 / sqrt(events)). The rest of
+ *   today shares today's effect, so it is drawn from the prior updated by
+ *   today's count so far against the count the rates expected (gamma-
+ *   Poisson): a busy morning raises the afternoon, not tomorrow.
  * - Month end (the last 3 days of a month, UTC): a multiplier of the
  *   volume (count x amount against the usual) estimated where the history
  *   saw one; where it did not, a prior (median 1.3, log-sd 0.6) drawn per

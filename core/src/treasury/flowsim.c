@@ -93,6 +93,9 @@ typedef struct dir_model {
   double *pool;
   size_t n_events;
   double mean_amount;
+  /* Today so far (origin's UTC day before origin): the events seen and the
+   * count the fitted rates expected, outside and inside a month end. */
+  double today_n, today_e, today_e_me;
 } dir_model;
 
 typedef struct fit {
@@ -593,6 +596,23 @@ static void fit_free(fit *f) {
   f->n_rec = 0;
 }
 
+/* Today's events so far (the non-recurring ones of dir in origin's UTC day
+ * before origin) and the count the fitted rates expected there. A day
+ * effect is shared by the whole day, so the morning tells the afternoon
+ * (simulate's first segment, today_effect). */
+static void today_so_far(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *member, int dir, int64_t origin,
+                         const uint8_t *how_of, const uint8_t *me_of, dir_model *d) {
+  int64_t from = day_of(origin) * 86400;
+  if (from < m->start) from = m->start;
+  d->today_n = d->today_e = d->today_e_me = 0;
+  for (int64_t t = from; t < origin; t += 3600) {
+    size_t h = (size_t)((t - m->start) / 3600);
+    *(me_of[h] ? &d->today_e_me : &d->today_e) += d->rate[how_of[h]];
+  }
+  for (size_t i = 0; i < n && evs[i].at < origin; i++)
+    if (evs[i].at >= from && evs[i].dir == dir && member[i] < 0) d->today_n += 1;
+}
+
 /* Fits one direction's intensity, dispersion and amounts from the
  * non-recurring events of evs[0..n) before origin. */
 static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *member, int dir, int64_t origin,
@@ -687,6 +707,7 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     d->me_logsd = sqrt(1.0 / prec);
     d->me_seen = 1;
   }
+  today_so_far(m, evs, n, member, dir, origin, how_of, me_of, d);
   /* Amounts by cell. */
   if ((d->logamt = fc__mallocarray(d->n_amt ? d->n_amt : 1, sizeof *d->logamt)) == NULL) goto nomem;
   d->cell_start[0] = 0;
@@ -876,6 +897,18 @@ static int seg_build(const fit *f, const sim_cal *cal, int H, seg_tables *s) {
   return FC_OK;
 }
 
+/* The day effect of the rest of today for a path whose volume level is
+ * `level` and month-end multiplier `me`: the lognormal prior (mean 1, log-sd
+ * s) taken as a gamma of shape a = 1 / (e^(s^2) - 1), updated by today's
+ * count so far against what the path's rates expected there, gamma(a + n,
+ * a + expected), and drawn as the lognormal of that mean and variance. With
+ * nothing seen yet today (origin at midnight) it is the prior. */
+static double today_effect(const dir_model *d, double level, double me, fc_rng *r) {
+  double s = d->day_logsd, a = 1.0 / (fc__dexp(s * s) - 1.0);
+  double e = level * (d->today_e + me * d->today_e_me), v = fc__dlog(1.0 + 1.0 / (a + d->today_n));
+  return (a + d->today_n) / (a + e) * fc__dexp(sqrt(v) * fc__dnormal(r) - 0.5 * v);
+}
+
 /* Simulates `paths` paths of the cumulative unscheduled net flow over
  * hours 1..H after origin into C[path * H + k - 1] (currency units); adds
  * the mean outflow and inflow of each hour into mean_out/mean_in (when
@@ -913,7 +946,9 @@ static int simulate(const fit *f, const sim_cal *cal, int H, int paths, const oc
     for (int g = 0; g < st.n; g++)
       for (int dir = 0; dir < 2; dir++) {
         const dir_model *d = &f->d[dir];
-        double s = d->day_logsd, de = s > 0 ? fc__dexp(s * fc__dnormal(r) - 0.5 * s * s) : 1.0;
+        double s = d->day_logsd, de = s <= 0   ? 1.0
+                                      : g == 0 ? today_effect(d, level[dir], me[dir], r)
+                                               : fc__dexp(s * fc__dnormal(r) - 0.5 * s * s);
         double lam = st.total[dir][g] * level[dir] * de * (st.me[g] ? me[dir] : 1.0);
         int cnt = d->n_amt ? fc__dpoisson(r, lam) : 0;
         const uint16_t *tab = st.hour[dir] + (size_t)g * HOUR_TABLE;
