@@ -383,6 +383,39 @@ TEST(bad_input_errors_and_fallbacks) {
   free(y);
 }
 
+/* The training set's own fallbacks: a series too short for one window
+ * (input 48 + horizon 12) is left out, so the net is the one trained
+ * without it, byte for byte; a constant and an all-zero series (windows
+ * that normalise to zeros) train to finite weights and forecast finitely. */
+TEST(short_and_constant_series_in_training) {
+  enum { N = 200, H = 12 };
+  double *y[3], q[H * FC_NEURAL_NQ];
+  size_t n[3] = {N, 59, N};
+  fc_neural *alone, *with_short, *flat;
+  fc_buf ba;
+  y[0] = seasonal_series(N, 10, 2, 0);
+  y[1] = seasonal_series(N, 30, 5, 3);
+  y[2] = calloc(N, sizeof(double));
+  fc_buf_init(&ba);
+  alone = train_members(NULL, y, n, 1, 1);
+  with_short = train_members(NULL, y, n, 2, 1);
+  assert_same_bytes(alone, with_short, &ba, fc__failed);
+  for (int i = 0; i < N; i++) y[1][i] = 7;
+  n[1] = N;
+  flat = train_members(NULL, y, n, 3, 1);
+  ASSERT(flat);
+  for (size_t i = 0; i < fc_neural_nparams(flat); i++) ASSERT(isfinite(fc_neural_weights(flat)[i]));
+  for (int s = 1; s < 3; s++) {
+    ASSERT_OK(fc_neural_forecast(flat, y[s], N, H, q, NULL));
+    for (int i = 0; i < H * FC_NEURAL_NQ; i++) ASSERT(isfinite(q[i]));
+  }
+  fc_buf_free(&ba);
+  fc_neural_destroy(alone);
+  fc_neural_destroy(with_short);
+  fc_neural_destroy(flat);
+  for (int s = 0; s < 3; s++) free(y[s]);
+}
+
 /* A tiny net trained on the sawtooth set: the saved bytes' FNV-1a 64 is
  * pinned, so the native build and the WASM build under node must produce
  * the same net. */
@@ -622,4 +655,4 @@ TEST_LIST(T(gradient_matches_finite_differences), T(calendar_gradient_matches_fi
           T(lstm_gradient_matches_finite_differences), T(lstm_learns_seasonal_pattern),
           T(lstm_threads_save_load_golden), T(learns_pure_seasonal_pattern), T(learns_ar1_process),
           T(threads_and_schedules_give_identical_nets), T(save_load_forecast_bit_identical),
-          T(bad_input_errors_and_fallbacks), T(golden_bytes_native_and_wasm))
+          T(bad_input_errors_and_fallbacks), T(short_and_constant_series_in_training), T(golden_bytes_native_and_wasm))

@@ -406,13 +406,17 @@ static int ws_init(const fc_neural *m, size_t S, int grad, workspace *ws) {
   ws->gh2 = fc__mallocarray(S, p->hidden * sizeof(float));
   ws->gout = fc__mallocarray(S, m->hq * sizeof(float));
   if (grad) ws->grad = fc__mallocarray(m->nparams, sizeof(float));
-  ws->cal = fc__mallocarray(2 * S, sizeof *ws->cal);
+  /* The calendar's buffers (here, valid_pos, batch_pos) only for nets that
+   * read them: a calendar-less net's workspaces then sit on the heap as in
+   * the builds before them, which trained on 4 % less CPU for the same
+   * instructions (docs/benchmarks.md, session 11). */
+  if (p->calendar) ws->cal = fc__mallocarray(2 * S, sizeof *ws->cal);
   if (p->arch == FC_NEURAL_LSTM && (ws->lstm = fc__lstm_ws_new(p, S)) == NULL) {
     ws_free(ws);
     return FC_ENOMEM;
   }
-  if (!ws->x || !ws->h || !ws->out || !ws->t || !ws->gx || !ws->gx2 || !ws->gh || !ws->gh2 || !ws->gout || !ws->cal ||
-      (grad && !ws->grad)) {
+  if (!ws->x || !ws->h || !ws->out || !ws->t || !ws->gx || !ws->gx2 || !ws->gh || !ws->gh2 || !ws->gout ||
+      (p->calendar && !ws->cal) || (grad && !ws->grad)) {
     ws_free(ws);
     return FC_ENOMEM;
   }
@@ -515,7 +519,7 @@ typedef struct sampler {
   size_t *nwin; /* training windows of each usable series */
   size_t nused;
   const double **valid;
-  int64_t *valid_pos; /* their first targets' positions (calendar inputs) */
+  int64_t *valid_pos; /* their first targets' positions (calendar inputs; else NULL) */
   size_t nvalid;
 } sampler;
 
@@ -542,8 +546,8 @@ static int sampler_init(sampler *s, const double *const *y, const size_t *n, con
   s->idx = fc__mallocarray(ns ? ns : 1, sizeof *s->idx);
   s->nwin = fc__mallocarray(ns ? ns : 1, sizeof *s->nwin);
   s->valid = fc__mallocarray(ns ? ns : 1, sizeof *s->valid);
-  s->valid_pos = fc__mallocarray(ns ? ns : 1, sizeof *s->valid_pos);
-  if (!s->idx || !s->nwin || !s->valid || !s->valid_pos) {
+  if (p->calendar) s->valid_pos = fc__mallocarray(ns ? ns : 1, sizeof *s->valid_pos);
+  if (!s->idx || !s->nwin || !s->valid || (p->calendar && !s->valid_pos)) {
     sampler_free(s);
     return fc__err(err, FC_ENOMEM, "neural: out of memory");
   }
@@ -567,7 +571,7 @@ static int sampler_init(sampler *s, const double *const *y, const size_t *n, con
       }
     if (len < L + H) continue;
     if (len >= L + 2 * H) {
-      s->valid_pos[s->nvalid] = p->calendar ? position(p, clock_of(s, k), len - H) : 0;
+      if (p->calendar) s->valid_pos[s->nvalid] = position(p, clock_of(s, k), len - H);
       s->valid[s->nvalid++] = y[k] + len - H - L;
       len -= H;
     }
@@ -583,10 +587,11 @@ static int sampler_init(sampler *s, const double *const *y, const size_t *n, con
   return FC_OK;
 }
 
-/* A training window and, with calendar inputs, its first target's position. */
+/* A training window and, into pos (given with calendar inputs only), its
+ * first target's position. */
 static const double *sample_window(const sampler *s, fc_rng *r, int64_t *pos) {
   size_t k = (size_t)fc_rng_below(r, s->nused), o = (size_t)fc_rng_below(r, s->nwin[k]);
-  *pos = s->p->calendar ? position(s->p, clock_of(s, s->idx[k]), o + s->p->input) : 0;
+  if (pos) *pos = position(s->p, clock_of(s, s->idx[k]), o + s->p->input);
   return s->y[s->idx[k]] + o;
 }
 
@@ -657,7 +662,8 @@ static void trainer_free(trainer *t) {
 static double train_step(trainer *t, fc_rng *r, double *b1t, double *b2t, double lr_scale) {
   fc_neural *m = t->m;
   double loss, norm = 0;
-  for (size_t i = 0; i < m->p.batch; i++) t->batch[i] = sample_window(&t->smp, r, &t->batch_pos[i]);
+  for (size_t i = 0; i < m->p.batch; i++)
+    t->batch[i] = sample_window(&t->smp, r, t->batch_pos ? &t->batch_pos[i] : NULL);
   loss = batch_loss(m, t->batch, t->batch_pos, m->p.batch, t->ws, 1);
   t->aj.phase = 0;
   run_slices(&m->p, &t->aj);
@@ -689,7 +695,7 @@ static int trainer_init(trainer *t, const double *const *y, const size_t *n, con
   t->ws = ws_array(t->m, t->nchunks, 1);
   t->vws = ws_array(t->m, t->nvchunks, 0);
   t->batch = fc__mallocarray(p->batch, sizeof *t->batch);
-  t->batch_pos = fc__mallocarray(p->batch, sizeof *t->batch_pos);
+  if (p->calendar) t->batch_pos = fc__mallocarray(p->batch, sizeof *t->batch_pos);
   t->best = fc__mallocarray(t->m->nparams, sizeof *t->best);
   t->aj.g = fc__mallocarray(t->m->nparams, sizeof(float));
   t->aj.mom = fc__calloc(t->m->nparams, sizeof(float));
@@ -697,7 +703,8 @@ static int trainer_init(trainer *t, const double *const *y, const size_t *n, con
   t->aj.m = t->m;
   t->aj.ws = t->ws;
   t->aj.nchunks = t->nchunks;
-  if (!t->ws || !t->vws || !t->batch || !t->batch_pos || !t->best || !t->aj.g || !t->aj.mom || !t->aj.vel)
+  if (!t->ws || !t->vws || !t->batch || (p->calendar && !t->batch_pos) || !t->best || !t->aj.g || !t->aj.mom ||
+      !t->aj.vel)
     return fc__err(err, FC_ENOMEM, "neural: out of memory for training");
   return FC_OK;
 }

@@ -19,10 +19,12 @@ OUT=${OUT:-$B/m4-bench}
 here=$(dirname "$0")
 mkdir -p "$OUT"
 load() { echo "[$(date -u +%FT%TZ)] load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+# weighted@24,168+arima+neural+top=7+pow=5+choose is `floatcast forecast --model ensemble-neural`
+# (forecaster.c): the ensemble-arima members and the net, 1/MASE^5 weights or the best member per series.
 MODELS="naive2 snaive theta otheta ets cal:ets arima cal:arima mstl@24,168 mstl@24,168+log
   prophet@24,168 cal:prophet@24,168 weighted@24,168 ensemble@24,168+nocal ensemble@24,168+plaincal
   ensemble@24,168 ensemble@24,168+arima+plaincal ensemble@24,168+arima ensemble@24,168+prophet
-  neural ensemble@24,168+arima+neural"
+  neural weighted@24,168+arima+neural+top=7+pow=5+choose"
 SUBMODELS="naive2 snaive theta ets arima prophet@24,168 ensemble@24,168 ensemble@24,168+arima"
 load; echo "== floatcast, all 414 series (2 worker threads)"
 "$B/bin/m4_bench" "$D/train.csv" "$D/test.csv" --per-series "$OUT/fc_all.csv" $MODELS | tee "$OUT/fc_all.txt"

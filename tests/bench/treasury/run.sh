@@ -23,10 +23,10 @@ m4=$here/../m4
 load() { echo "[$(date -u +%FT%TZ)] load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 python3 "$here/prep.py" "$B/bin/floatcast" "$OUT" "$TENANTS" "$DAYS"
 echo "== $(( $(wc -l < "$OUT/train.csv") - 1 )) series, $DAYS days of hourly outflows each (see $OUT/series.csv)"
-# weighted@24,168+arima+neural+top=7+pow=5 is `floatcast forecast --model ensemble-neural`.
+# weighted@24,168+arima+neural+top=7+pow=5+choose is `floatcast forecast --model ensemble-neural`.
 MODELS="naive2 snaive theta ets cal:ets arima cal:arima mstl@24,168 mstl@24,168+log prophet@24,168
   cal:prophet@24,168 ensemble@24,168+nocal ensemble@24,168 ensemble@24,168+arima ensemble@24,168+prophet
-  neural ensemble@24,168+arima+neural weighted@24,168+arima+neural+top=7+pow=5"
+  neural ensemble@24,168+arima+neural weighted@24,168+arima+neural+top=7+pow=5+choose"
 SUBMODELS="naive2 snaive theta ets arima prophet@24,168 ensemble@24,168 ensemble@24,168+arima"
 load; echo "== floatcast, all series (2 worker threads)"
 "$B/bin/m4_bench" "$OUT/train.csv" "$OUT/test.csv" --per-series "$OUT/fc_all.csv" $MODELS | tee "$OUT/fc_all.txt"
