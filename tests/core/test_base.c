@@ -188,6 +188,20 @@ TEST(buf_put_int_as_printf) {
   fc_buf_free(&b);
 }
 
+/* An empty piece may come as (NULL, 0) (an fc_buf never written): nothing
+ * is appended and no memcpy sees the NULL (UBSan fails the test if one does). */
+TEST(buf_append_nothing) {
+  fc_buf b, empty;
+  fc_buf_init(&b);
+  fc_buf_init(&empty);
+  fc_buf_puts(&b, "head");
+  fc_buf_append(&b, empty.data, empty.len);
+  fc_buf_append(&b, NULL, 0);
+  ASSERT_STR_EQ(b.data, "head");
+  ASSERT(!fc_buf_failed(&b));
+  fc_buf_free(&b);
+}
+
 TEST(rng_is_deterministic) {
   fc_rng a, b;
   fc_rng_seed(&a, 42);
@@ -250,4 +264,4 @@ TEST(buf_json_fields) {
 TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons),
           T(json_writer_value_written_by_the_caller), T(json_writer_members_of_an_object_written_earlier),
           T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed),
-          T(buf_grows), T(buf_put_int_as_printf), T(rng_is_deterministic), T(rng_distributions))
+          T(buf_grows), T(buf_put_int_as_printf), T(buf_append_nothing), T(rng_is_deterministic), T(rng_distributions))

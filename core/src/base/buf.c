@@ -42,7 +42,7 @@ void fc_buf_append(fc_buf *b, const void *p, size_t n) {
   void *data = b->data;
   if (b->failed) return;
   if (b->data && n < b->cap - b->len) { /* room already: the common case */
-    memcpy(b->data + b->len, p, n);
+    if (n) memcpy(b->data + b->len, p, n); /* p may be NULL when n is 0 */
     b->len += n;
     b->data[b->len] = '\0';
     return;
