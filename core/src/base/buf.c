@@ -41,7 +41,7 @@ int fc_buf_failed(const fc_buf *b) { return b->failed; }
 void fc_buf_append(fc_buf *b, const void *p, size_t n) {
   void *data = b->data;
   if (b->failed) return;
-  if (b->data && n < b->cap - b->len) { /* room already: the common case */
+  if (b->data && n < b->cap - b->len) {    /* room already: the common case */
     if (n) memcpy(b->data + b->len, p, n); /* p may be NULL when n is 0 */
     b->len += n;
     b->data[b->len] = '\0';
