@@ -528,65 +528,89 @@ static int cached_treasury(wasm_cache *c, const project_opts *po, const char *co
 
 /* ---- projection --------------------------------------------------------- */
 
+/* What a projection and a rule kit read first: the options, and the data
+ * set they name (cached_treasury). Whatever input_open returns, the caller
+ * ends with input_close. */
+typedef struct project_input {
+  project_opts po;
+  fc_json_doc *doc;
+  fc_treasury *t;
+  int owned; /* t is ours, not the cache's */
+  fc_load_report *report;
+} project_input;
+
+static int input_open(project_input *in, const char *const data[3], const size_t len[3], const int fmt[3],
+                      const char *opts, size_t opts_len, void *cache, fc_err *err) {
+  int rc;
+  memset(in, 0, sizeof *in);
+  if ((in->report = calloc(1, sizeof *in->report)) == NULL) return fc_err_set(err, FC_ENOMEM, "out of memory");
+  rc = parse_project_opts(opts, opts_len, &in->po, &in->doc, err);
+  if (rc == FC_OK) rc = cached_treasury(cache, &in->po, data, len, fmt, &in->t, &in->owned, in->report, err);
+  return rc;
+}
+
+static void input_close(project_input *in) {
+  if (in->owned) fc_treasury_destroy(in->t);
+  fc_json_doc_destroy(in->doc);
+  free(in->report);
+}
+
+/* The answer of one projection request of the options in po over t. */
+static int project_one(const fc_treasury *t, const project_opts *po, void *cache, fc_projection **proj, fc_err *err) {
+  fc_project_request req = fc_project_defaults();
+  int rc = FC_OK;
+  req.p = po->p;
+  req.seed = po->seed;
+  req.paths = po->paths;
+  req.target_probability = po->target_probability;
+  req.scenario_value = po->scenario;
+  if (po->method != NULL && fc_project_method_parse(po->method, &req.method, err) != FC_OK)
+    rc = fc_err_prefix(err, err->code, "%s: ", "options");
+  /* The model is fitted on the data as given: a scenario changes known
+   * flows on a copy and reuses it. */
+  if (rc == FC_OK && req.method == FC_PROJECT_ML) rc = cached_model(cache, t, &req, &req.model, err);
+  if (cache != NULL) req.sim_cache = ((wasm_cache *)cache)->sims;
+  if (rc == FC_OK && req.method == FC_PROJECT_GBDT && cache != NULL) {
+    /* The trees keep their own cache across calls. */
+    fc_projection_ml_params ml = fc_projection_ml_defaults();
+    fc_treasury *copy = NULL;
+    const fc_treasury *use = t;
+    ml.seed = req.seed;
+    ml.cashflow.cache = ((wasm_cache *)cache)->trees;
+    if (req.scenario_value != NULL &&
+        (rc = fc_whatif_apply_value(t, req.p.tenant_id, req.scenario_value, &copy, err)) == FC_OK)
+      use = copy;
+    if (rc == FC_OK) rc = fc_project_ml(use, &req.p, &ml, proj, err);
+    if (rc == FC_OK) (*proj)->method = "gbdt";
+    fc_treasury_destroy(copy);
+  } else if (rc == FC_OK) {
+    rc = fc_project(t, &req, proj, err);
+  }
+  if (rc != FC_OK && strncmp(err->msg, "scenario", 8) == 0) fc_err_prefix(err, err->code, "%s: ", "options");
+  return rc;
+}
+
 int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
                     size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len, int streams_fmt,
                     const char *opts, size_t opts_len, void *cache, fc_wasm_out *out) {
   const char *const data[3] = {accounts, transfers, streams};
   const size_t len[3] = {accounts_len, transfers_len, streams_len};
   const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
-  fc_err err;
-  fc_load_report *report = calloc(1, sizeof *report);
-  fc_json_doc *doc = NULL;
-  fc_treasury *t = NULL;
-  int owned = 0;
+  project_input in;
   fc_projection *proj = NULL;
-  project_opts po;
+  fc_err err;
   fc_buf b;
   int rc;
 
   fc_err_clear(&err);
   fc_buf_init(&b);
-  if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
-  rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
-  if (rc == FC_OK) rc = cached_treasury(cache, &po, data, len, fmt, &t, &owned, report, &err);
-  if (rc == FC_OK) {
-    fc_project_request req = fc_project_defaults();
-    req.p = po.p;
-    req.seed = po.seed;
-    req.paths = po.paths;
-    req.target_probability = po.target_probability;
-    req.scenario_value = po.scenario;
-    if (po.method != NULL && fc_project_method_parse(po.method, &req.method, &err) != FC_OK)
-      rc = fc_err_prefix(&err, (&err)->code, "%s: ", "options");
-    /* The model is fitted on the data as given: a scenario changes known
-     * flows on a copy and reuses it. */
-    if (rc == FC_OK && req.method == FC_PROJECT_ML) rc = cached_model(cache, t, &req, &req.model, &err);
-    if (cache != NULL) req.sim_cache = ((wasm_cache *)cache)->sims;
-    if (rc == FC_OK && req.method == FC_PROJECT_GBDT && cache != NULL) {
-      /* The trees keep their own cache across calls. */
-      fc_projection_ml_params ml = fc_projection_ml_defaults();
-      fc_treasury *copy = NULL;
-      const fc_treasury *use = t;
-      ml.seed = req.seed;
-      ml.cashflow.cache = ((wasm_cache *)cache)->trees;
-      if (req.scenario_value != NULL &&
-          (rc = fc_whatif_apply_value(t, req.p.tenant_id, req.scenario_value, &copy, &err)) == FC_OK)
-        use = copy;
-      if (rc == FC_OK) rc = fc_project_ml(use, &req.p, &ml, &proj, &err);
-      if (rc == FC_OK) proj->method = "gbdt";
-      fc_treasury_destroy(copy);
-    } else if (rc == FC_OK) {
-      rc = fc_project(t, &req, &proj, &err);
-    }
-    if (rc != FC_OK && strncmp(err.msg, "scenario", 8) == 0) fc_err_prefix(&err, (&err)->code, "%s: ", "options");
-  }
+  rc = input_open(&in, data, len, fmt, opts, opts_len, cache, &err);
+  if (rc == FC_OK) rc = project_one(in.t, &in.po, cache, &proj, &err);
   if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
-  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, in.report, out);
   fc_buf_free(&b);
   fc_projection_destroy(proj);
-  if (owned) fc_treasury_destroy(t);
-  fc_json_doc_destroy(doc);
-  free(report);
+  input_close(&in);
   return rc;
 }
 
@@ -600,30 +624,24 @@ int fc_wasm_rule_kit(const char *accounts, size_t accounts_len, int accounts_fmt
   const char *const data[3] = {accounts, transfers, streams};
   const size_t len[3] = {accounts_len, transfers_len, streams_len};
   const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
+  project_input in;
+  fc_treasury *copy = NULL;
   fc_err err;
-  fc_load_report *report = calloc(1, sizeof *report);
-  fc_json_doc *doc = NULL;
-  fc_treasury *t = NULL, *copy = NULL;
-  int owned = 0, rc;
-  project_opts po;
   fc_buf b;
+  int rc;
 
   fc_err_clear(&err);
   fc_buf_init(&b);
-  if (report == NULL) return fcw_fail(FC_ENOMEM, NULL, NULL, out);
-  rc = parse_project_opts(opts, opts_len, &po, &doc, &err);
-  if (rc == FC_OK) rc = cached_treasury(cache, &po, data, len, fmt, &t, &owned, report, &err);
-  if (rc == FC_OK && po.scenario != NULL) {
-    rc = fc_whatif_apply_value(t, po.p.tenant_id, po.scenario, &copy, &err);
+  rc = input_open(&in, data, len, fmt, opts, opts_len, cache, &err);
+  if (rc == FC_OK && in.po.scenario != NULL) {
+    rc = fc_whatif_apply_value(in.t, in.po.p.tenant_id, in.po.scenario, &copy, &err);
     if (rc != FC_OK) fc_err_prefix(&err, rc, "%s: ", "options");
   }
-  if (rc == FC_OK) rc = fc_projection_write_rule_kit(copy != NULL ? copy : t, &po.p, &b, &err);
-  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, report, out);
+  if (rc == FC_OK) rc = fc_projection_write_rule_kit(copy != NULL ? copy : in.t, &in.po.p, &b, &err);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, in.report, out);
   fc_buf_free(&b);
   fc_treasury_destroy(copy);
-  if (owned) fc_treasury_destroy(t);
-  fc_json_doc_destroy(doc);
-  free(report);
+  input_close(&in);
   return rc;
 }
 
