@@ -281,7 +281,12 @@ class SingleFlight(unittest.TestCase):
                                          "--request-timeout", "5"], seed=True, env=ENV)
 
         def warm():
+            end = time.monotonic() + 300
             while True:  # until one connection got its head in within 5 ms
+                # A gateway that died refuses every connection: fail now,
+                # not after spinning on refusals.
+                self.assertIsNone(proc.poll(), "the gateway exited")
+                self.assertLess(time.monotonic(), end, "no connection got its head in within 5 ms in 300 s")
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 try:
                     c.request("GET", "/healthz")
