@@ -229,19 +229,13 @@ static int judge_all(gw_alerts *a, const char *tenant, uint64_t ticket, int64_t 
 
 static int project(gw_alerts *a, const char *tenant, const fc_treasury *t, int64_t now, const gw_alert_settings *s,
                    const char *floors, fc_projection **pr, fc_err *err) {
-  const fc_flowsim *m = NULL;
-  int rc = gw_flowmodels_acquire(a->flows, tenant, t, now, &m, err);
   fc_project_request req = fc_project_defaults();
-  if (rc != FC_OK) return rc;
   req.p.now = now;
   req.p.horizon_hours = s->horizon_hours;
   req.p.tenant_id = tenant;
   req.p.floors = floors;
   req.method = FC_PROJECT_ML;
-  req.model = m;
-  rc = fc_project(t, &req, pr, err);
-  gw_flowmodels_release(a->flows, m);
-  return rc;
+  return gw_flowmodels_project(a->flows, tenant, t, &req, pr, err);
 }
 
 static int evaluate(gw_alerts *a, const char *tenant, int periodic, fc_buf *result, fc_err *err) {

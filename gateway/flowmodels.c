@@ -19,11 +19,17 @@ typedef struct entry {
   int kept; /* still the tenant's current model */
 } entry;
 
+/* Path stores kept idle at most: the projections running at once that
+ * find one; more would hold memory (a few MB each) for no reuse. */
+#define IDLE_PATHS 8
+
 struct gw_flowmodels {
   uv_mutex_t lock;
   entry **e;
   size_t n, cap;
-  uint64_t fits, hits, misses;
+  fc_flowsim_cache *idle[IDLE_PATHS]; /* last returned on top: the likeliest to hold the next what-if's paths */
+  int n_idle;
+  uint64_t fits, hits, misses, path_reuses, path_sims;
 };
 
 int gw_flowmodels_create(gw_flowmodels **out) {
@@ -46,6 +52,7 @@ static void entry_free(entry *x) {
 void gw_flowmodels_destroy(gw_flowmodels *f) {
   if (f == NULL) return;
   for (size_t i = 0; i < f->n; i++) entry_free(f->e[i]);
+  for (int i = 0; i < f->n_idle; i++) fc_flowsim_cache_destroy(f->idle[i]);
   free(f->e);
   uv_mutex_destroy(&f->lock);
   free(f);
@@ -160,8 +167,67 @@ int gw_flowmodels_refresh(gw_flowmodels *f, gw_db *db, const char *tenant, fc_er
   return rc;
 }
 
-void gw_flowmodels_stats(gw_flowmodels *f, uint64_t *fits, uint64_t *hits, uint64_t *misses) {
+/* A path store for one projection: an idle one, else a new one (NULL
+ * when out of memory: the projection simulates without). */
+static fc_flowsim_cache *borrow_paths(gw_flowmodels *f) {
+  fc_flowsim_cache *c = NULL;
   uv_mutex_lock(&f->lock);
-  *fits = f->fits, *hits = f->hits, *misses = f->misses;
+  if (f->n_idle > 0) c = f->idle[--f->n_idle];
   uv_mutex_unlock(&f->lock);
+  return c != NULL ? c : fc_flowsim_cache_create();
+}
+
+/* Takes c back, counting what it did since it was lent. */
+static void return_paths(gw_flowmodels *f, fc_flowsim_cache *c, uint64_t hits0, uint64_t misses0) {
+  uint64_t hits, misses;
+  if (c == NULL) return;
+  fc_flowsim_cache_stats(c, &hits, &misses);
+  uv_mutex_lock(&f->lock);
+  f->path_reuses += hits - hits0;
+  f->path_sims += misses - misses0;
+  if (f->n_idle < IDLE_PATHS) f->idle[f->n_idle++] = c, c = NULL;
+  uv_mutex_unlock(&f->lock);
+  fc_flowsim_cache_destroy(c);
+}
+
+int gw_flowmodels_project(gw_flowmodels *f, const char *tenant, const fc_treasury *t, fc_project_request *req,
+                          fc_projection **out, fc_err *err) {
+  uint64_t hits0 = 0, misses0 = 0;
+  int rc;
+  if (req->method != FC_PROJECT_ML) return fc_project(t, req, out, err);
+  if ((rc = gw_flowmodels_acquire(f, tenant, t, req->p.now, &req->model, err)) != FC_OK) return rc;
+  req->sim_cache = f != NULL ? borrow_paths(f) : NULL;
+  fc_flowsim_cache_stats(req->sim_cache, &hits0, &misses0);
+  rc = fc_project(t, req, out, err);
+  if (f != NULL) return_paths(f, req->sim_cache, hits0, misses0);
+  req->sim_cache = NULL;
+  gw_flowmodels_release(f, req->model);
+  req->model = NULL;
+  return rc;
+}
+
+void gw_flowmodels_get_stats(gw_flowmodels *f, gw_flowmodels_stats *s) {
+  uv_mutex_lock(&f->lock);
+  s->fits = f->fits, s->hits = f->hits, s->misses = f->misses;
+  s->path_reuses = f->path_reuses, s->path_sims = f->path_sims;
+  uv_mutex_unlock(&f->lock);
+}
+
+void gw_flowmodels_write_metrics(gw_flowmodels *f, fc_buf *out) {
+  gw_flowmodels_stats s;
+  gw_flowmodels_get_stats(f, &s);
+  fc_buf_printf(out,
+                "# HELP floatcast_flow_models_total Treasury flow models: kept (fitted at a tenant's "
+                "default now), reused by a projection, fitted for one projection.\n"
+                "# TYPE floatcast_flow_models_total counter\n"
+                "floatcast_flow_models_total{outcome=\"kept\"} %llu\n"
+                "floatcast_flow_models_total{outcome=\"reused\"} %llu\n"
+                "floatcast_flow_models_total{outcome=\"fitted\"} %llu\n"
+                "# HELP floatcast_flow_paths_total Simulated path sets of one currency: re-read from a "
+                "kept path store (a what-if or floor change of the same model) or simulated.\n"
+                "# TYPE floatcast_flow_paths_total counter\n"
+                "floatcast_flow_paths_total{outcome=\"reused\"} %llu\n"
+                "floatcast_flow_paths_total{outcome=\"simulated\"} %llu\n",
+                (unsigned long long)s.fits, (unsigned long long)s.hits, (unsigned long long)s.misses,
+                (unsigned long long)s.path_reuses, (unsigned long long)s.path_sims);
 }

@@ -9,6 +9,13 @@
  * (fc_flowsim_matches). A request that asks about another "now" fits its
  * own and does not replace the kept one.
  *
+ * A projection from a model simulates its paths (1,000 x the horizon per
+ * currency), most of its time; the paths depend on the model, horizon,
+ * path count and seed, not on balances, floors, scheduled transfers or
+ * streams. So gw_flowmodels_project lends each projection one of a few
+ * kept path stores (fc_flowsim_cache): the next what-if or floor change of
+ * the same model re-reads them (the same bytes, a fraction of the time).
+ *
  * Any thread. A model handed out stays valid until released, even if a
  * newer one replaces it meanwhile.
  */
@@ -17,7 +24,9 @@
 
 #include <stdint.h>
 
+#include "fc/buf.h"
 #include "fc/flowsim.h"
+#include "fc/project.h"
 #include "fc/treasury.h"
 
 typedef struct gw_db gw_db;
@@ -42,7 +51,23 @@ int gw_flowmodels_acquire(gw_flowmodels *f, const char *tenant, const fc_treasur
  * has no transfers. Thread pool only: it reads the database and fits. */
 int gw_flowmodels_refresh(gw_flowmodels *f, gw_db *db, const char *tenant, fc_err *err);
 
-/* Fits, kept so far, reused so far (for /metrics). */
-void gw_flowmodels_stats(gw_flowmodels *f, uint64_t *fits, uint64_t *hits, uint64_t *misses);
+/* fc_project of req over t. With method ml, from the tenant's model
+ * (gw_flowmodels_acquire: req->model is set and released here) and with a
+ * lent path store. Same errors as fc_project; fits on the calling thread
+ * when no kept model matches: the thread pool. */
+int gw_flowmodels_project(gw_flowmodels *f, const char *tenant, const fc_treasury *t, fc_project_request *req,
+                          fc_projection **out, fc_err *err);
+
+/* Counts since start, for /metrics. */
+typedef struct gw_flowmodels_stats {
+  uint64_t fits;        /* models kept (fitted at a tenant's default now) */
+  uint64_t hits;        /* projections that found the kept model matching */
+  uint64_t misses;      /* projections that fitted their own */
+  uint64_t path_reuses; /* currencies whose simulated paths were re-read */
+  uint64_t path_sims;   /* currencies simulated with a path store lent */
+} gw_flowmodels_stats;
+
+void gw_flowmodels_get_stats(gw_flowmodels *f, gw_flowmodels_stats *s);
+void gw_flowmodels_write_metrics(gw_flowmodels *f, fc_buf *out);
 
 #endif /* GW_FLOWMODELS_H */

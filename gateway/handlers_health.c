@@ -10,6 +10,7 @@
 #endif
 #include "metrics.h"
 #include "alerts.h"
+#include "flowmodels.h"
 #include "performance.h"
 #include "webhooks.h"
 
@@ -26,6 +27,7 @@ GW_HANDLER(gw_handle_metrics) {
     gw_metrics_write(app->metrics, route_name, gw_route_count(), &cs, app->gate ? &app->gate->stats : NULL,
                      app->meter ? &ms : NULL, &res->body);
   if (app->perf) gw_perf_metrics(app->perf, &res->body);
+  if (app->flowmodels) gw_flowmodels_write_metrics(app->flowmodels, &res->body);
   if (app->webhooks) {
     uint64_t ok, failed;
     gw_webhooks_stats(app->webhooks, &ok, &failed);

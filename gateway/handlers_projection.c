@@ -65,16 +65,12 @@ static int parse_query(const char *query, projection_query *q, gw_response *res)
 static int project(const gw_app *app, const char *tenant, const fc_treasury *t, const projection_query *q,
                    fc_project_method method, fc_projection **out, fc_err *err) {
   fc_project_request r = fc_project_defaults();
-  int rc = FC_OK;
   r.method = method;
   r.p.now = q->now;
   r.p.horizon_hours = q->horizon;
   r.p.tenant_id = tenant;
   r.p.currency = q->has_currency ? q->currency : NULL;
-  if (r.method == FC_PROJECT_ML) rc = gw_flowmodels_acquire(app->flowmodels, tenant, t, q->now, &r.model, err);
-  if (rc == FC_OK) rc = fc_project(t, &r, out, err);
-  gw_flowmodels_release(app->flowmodels, r.model);
-  return rc;
+  return gw_flowmodels_project(app->flowmodels, tenant, t, &r, out, err);
 }
 
 /* The tenant's experiment (experiments.h) for a live request that names

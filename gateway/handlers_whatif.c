@@ -105,11 +105,7 @@ static int project(const gw_app *app, const char *tenant, const fc_treasury *t, 
   pr.p.currency = f->currency;
   pr.p.floors = f->floors;
   pr.scenario_value = &sc->obj;
-  int rc = FC_OK;
-  if (pr.method == FC_PROJECT_ML) rc = gw_flowmodels_acquire(app->flowmodels, tenant, t, now, &pr.model, err);
-  if (rc == FC_OK) rc = fc_project(t, &pr, out, err);
-  gw_flowmodels_release(app->flowmodels, pr.model);
-  return rc;
+  return gw_flowmodels_project(app->flowmodels, tenant, t, &pr, out, err);
 }
 
 GW_HANDLER(gw_handle_what_if) {
