@@ -19,9 +19,11 @@ typedef struct entry {
   int kept; /* still the tenant's current model */
 } entry;
 
-/* Path stores kept idle at most: the projections running at once that
- * find one; more would hold memory (a few MB each) for no reuse. */
-#define IDLE_PATHS 8
+/* Path stores kept idle at most. Each holds, per currency of the last
+ * projection it served, paths x hours doubles (0.8 MB for 1,000 x 96 h):
+ * a what-if after another re-reads the top one, so a few serve the reuse
+ * and more would only hold memory. */
+#define IDLE_PATHS 4
 
 struct gw_flowmodels {
   uv_mutex_t lock;
