@@ -243,6 +243,74 @@ TEST(buf_json_fixed_large_values) {
   fc_buf_free(&b);
 }
 
+/* fc_buf_json_fixed writes printf's "%.*f" digits (less the sign of a
+ * zero) without printf: every decimal count on exact ties (0.125, 2.5:
+ * ties to even), values next to ties, subnormals, negatives that round to
+ * zero, both ends of the exact range and a million random values of every
+ * magnitude; a fast path that rounded the double product instead of the
+ * exact one fails here. */
+static void fixed_as_printf(fc_buf *b, double v, int d, char *want, size_t cap) {
+  int n = snprintf(want, cap, "%.*f", d, v);
+  if (n > 1 && want[0] == '-' && strspn(want + 1, "0.") == (size_t)n - 1) memmove(want, want + 1, (size_t)n);
+  fc_buf_reset(b);
+  fc_buf_json_fixed(b, v, d);
+}
+
+TEST(buf_json_fixed_as_printf) {
+  static const double fixed[] = {0.0,
+                                 -0.0,
+                                 0.5,
+                                 1.5,
+                                 2.5,
+                                 -2.5,
+                                 0.125,
+                                 0.375,
+                                 -0.125,
+                                 1.005,
+                                 2.675,
+                                 1e-300,
+                                 4.9e-324,
+                                 -4.9e-324,
+                                 0.0049999999999999999,
+                                 -0.004,
+                                 123456789.125,
+                                 9.2e15,
+                                 9007199254740993.0,
+                                 4.5e18,
+                                 8.99e18,
+                                 9.1e18,
+                                 -9.1e18,
+                                 1e19,
+                                 0.1,
+                                 0.7,
+                                 1234.5678};
+  char want[400];
+  fc_buf b;
+  fc_rng r;
+  fc_buf_init(&b);
+  for (int d = 0; d <= 17; d++)
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+      for (int k = -1; k <= 1; k++) {
+        double v = k == 0 ? fixed[i] : nextafter(fixed[i], k * INFINITY);
+        fixed_as_printf(&b, v, d, want, sizeof want);
+        if (strcmp(b.data, want) != 0) fprintf(stderr, "%.17g with %d decimals: %s, printf %s\n", v, d, b.data, want);
+        ASSERT_STR_EQ(b.data, want);
+      }
+    }
+  fc_rng_seed(&r, 11);
+  for (int i = 0; i < 1000000; i++) {
+    int d = (int)fc_rng_below(&r, 18);
+    /* Magnitudes 10^-12 .. 10^20 and exact ties of the decimal count. */
+    double v = ldexp(fc_rng_uniform(&r), (int)fc_rng_below(&r, 108) - 40);
+    if (i % 4 == 0) v = (double)(fc_rng_next(&r) >> 40) / 8.0;
+    if (i % 2) v = -v;
+    fixed_as_printf(&b, v, d, want, sizeof want);
+    if (strcmp(b.data, want) != 0) fprintf(stderr, "%.17g with %d decimals: %s, printf %s\n", v, d, b.data, want);
+    ASSERT_STR_EQ(b.data, want);
+  }
+  fc_buf_free(&b);
+}
+
 /* Fixed decimals, or 17 significant digits when decimals < 0; NAN as null
  * either way. */
 TEST(buf_json_fields) {
@@ -261,7 +329,8 @@ TEST(buf_json_fields) {
   fc_buf_free(&b);
 }
 
-TEST_LIST(T(buf_json_fields), T(buf_json_fixed_large_values), T(json_writer_places_commas_and_colons),
-          T(json_writer_value_written_by_the_caller), T(json_writer_members_of_an_object_written_earlier),
-          T(json_writer_refuses_misuse), T(status_table), T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed),
-          T(buf_grows), T(buf_put_int_as_printf), T(buf_append_nothing), T(rng_is_deterministic), T(rng_distributions))
+TEST_LIST(T(buf_json_fixed_as_printf), T(buf_json_fields), T(buf_json_fixed_large_values),
+          T(json_writer_places_commas_and_colons), T(json_writer_value_written_by_the_caller),
+          T(json_writer_members_of_an_object_written_earlier), T(json_writer_refuses_misuse), T(status_table),
+          T(buf_json_escapes), T(buf_csv_field_quotes_only_when_needed), T(buf_grows), T(buf_put_int_as_printf),
+          T(buf_append_nothing), T(rng_is_deterministic), T(rng_distributions))

@@ -81,6 +81,61 @@ TEST(store_upserts_idempotently) {
   fc_treasury_destroy(t);
 }
 
+/* The rule answer of t for t1 at the fixture's now, as JSON. */
+static void rule_json(const fc_treasury *t, fc_buf *b) {
+  fc_projection_params p = fc_projection_defaults();
+  fc_projection *pr = NULL;
+  fc_err e;
+  p.now = ts("2025-12-01T12:00:00Z");
+  p.tenant_id = "t1";
+  if (fc_project_rule(t, &p, &pr, &e) == FC_OK) fc_projection_write_json(pr, b);
+  fc_projection_destroy(pr);
+}
+
+/* A clone (what every what-if projects) holds the same records in the same
+ * order with the same lookups, owns its strings (it outlives the
+ * original), and changes to it leave the original alone. */
+TEST(clone_is_a_copy_that_lives_alone) {
+  fc_treasury *t = load(), *c;
+  const fc_transfer *a, *b;
+  const char *names[4];
+  fc_buf before, after;
+  fc_err e;
+  const char moved[] = "id,tenant_id,from_account_id,to_account_id,currency,amount,status,created_at\n"
+                       "p5,t1,op,ext,USD,5.00,completed,2025-12-01T10:00:00Z\n"
+                       "n1,t1,op,ext,USD,1.00,completed,2025-12-01T10:30:00Z\n";
+  ASSERT(t != NULL);
+  ASSERT((c = fc_treasury_clone(t)) != NULL);
+  ASSERT_INT_EQ(fc_treasury_transfers(c, &b), fc_treasury_transfers(t, &a));
+  for (size_t i = 0; i < fc_treasury_transfers(t, &a); i++) {
+    ASSERT_STR_EQ(b[i].id, a[i].id);
+    ASSERT(b[i].id != a[i].id && b[i].tenant_id != a[i].tenant_id); /* its own copies */
+    ASSERT_STR_EQ(b[i].to_account_id, a[i].to_account_id);
+    ASSERT_INT_EQ(b[i].amount, a[i].amount);
+    ASSERT(fc_treasury_find_transfer(c, "t1", a[i].id) == &b[i]);
+  }
+  fc_buf_init(&before), fc_buf_init(&after);
+  rule_json(t, &before);
+  rule_json(c, &after);
+  ASSERT(before.len > 0 && before.len == after.len && memcmp(before.data, after.data, before.len) == 0);
+  /* An upsert and a new record in the clone only. */
+  ASSERT_OK(fc_treasury_load(c, FC_RECORD_TRANSFERS, FC_FORMAT_CSV, moved, strlen(moved), NULL, &e));
+  ASSERT_INT_EQ(fc_treasury_transfers(c, &b), 13);
+  ASSERT_INT_EQ(fc_treasury_transfers(t, &a), 12);
+  ASSERT_INT_EQ(fc_treasury_find_transfer(t, "t1", "p5")->status, FC_TRANSFER_PENDING);
+  ASSERT_INT_EQ(fc_treasury_find_transfer(c, "t1", "p5")->status, FC_TRANSFER_COMPLETED);
+  ASSERT(fc_treasury_find_transfer(t, "t1", "n1") == NULL);
+  fc_treasury_destroy(t);
+  /* The original gone, the clone still reads. */
+  ASSERT_INT_EQ(fc_treasury_find_account(c, "t1", "op")->balance_available, 1000000);
+  ASSERT_STR_EQ(fc_treasury_find_stream(c, "t1", "s4")->id, "s4");
+  ASSERT_INT_EQ(fc_treasury_tenants(c, names, 4), 2);
+  ASSERT_STR_EQ(names[0], "t1");
+  ASSERT_STR_EQ(names[1], "t2");
+  fc_buf_free(&before), fc_buf_free(&after);
+  fc_treasury_destroy(c);
+}
+
 TEST(direction) {
   fc_treasury *t = load();
   const fc_transfer *tr;
@@ -632,9 +687,10 @@ TEST(rule_kit) {
   fc_treasury_destroy(t);
 }
 
-TEST_LIST(T(rule_kit), T(flow_buckets_do_not_overflow), T(stream_rate_18_decimals_drains_exactly),
-          T(projection_sums_do_not_overflow), T(projection_window_inside_the_year_range), T(floors_spec_checked_whole),
-          T(recommendations_keep_every_floor), T(add_batch_is_all_or_nothing), T(store_upserts_idempotently),
-          T(direction), T(hourly_and_daily_flows), T(recurring_per_seed_definition), T(stream_runway),
-          T(rule_projection_known_answer), T(depletion_and_recommendation), T(projection_errors),
-          T(demo_tenant_is_deterministic_and_sized), T(demo_transactions_are_deterministic_and_valid))
+TEST_LIST(T(clone_is_a_copy_that_lives_alone), T(rule_kit), T(flow_buckets_do_not_overflow),
+          T(stream_rate_18_decimals_drains_exactly), T(projection_sums_do_not_overflow),
+          T(projection_window_inside_the_year_range), T(floors_spec_checked_whole), T(recommendations_keep_every_floor),
+          T(add_batch_is_all_or_nothing), T(store_upserts_idempotently), T(direction), T(hourly_and_daily_flows),
+          T(recurring_per_seed_definition), T(stream_runway), T(rule_projection_known_answer),
+          T(depletion_and_recommendation), T(projection_errors), T(demo_tenant_is_deterministic_and_sized),
+          T(demo_transactions_are_deterministic_and_valid))

@@ -389,6 +389,11 @@ test('10,000 calls leave the heap where it started', () => {
   const memBefore = fc.memoryBytes();
   run(10000);
   settle();
-  assert.equal(fc.heapInUse(), before, 'bytes in use after 10,000 calls');
+  // dlmalloc counts a split chunk's slack (under 16 bytes) as in use, so the
+  // same live blocks placed otherwise differ by a few bytes (a clone of
+  // exact-size tables moved it by 8); one leaked block per call of any of
+  // the eight kinds (1,250 calls each, 16 bytes or more a block) is 20 KB.
+  const drift = fc.heapInUse() - before;
+  assert.ok(Math.abs(drift) < 256, `bytes in use after 10,000 calls: ${drift} more than before`);
   assert.equal(fc.memoryBytes(), memBefore, 'linear memory did not grow');
 });

@@ -157,6 +157,46 @@ void fc_buf_json_num(fc_buf *b, double v) {
   fc_buf_printf(b, "%.17g", v);
 }
 
+#ifdef __SIZEOF_INT128__
+/* round(|v| * 10^decimals), ties to even, exactly as printf's "%.*f"
+ * rounds in the default mode: |v| = m * 2^e with m an integer below 2^53,
+ * so |v| * 10^d = m * 10^d * 2^e, whose product fits in 128 bits and
+ * whose shift keeps the remainder that decides the rounding. 0 when the
+ * result would not fit in 63 bits (the caller then prints). */
+static int scaled_even(double v, int decimals, unsigned long long *out) {
+  static const double limit = 9.0e18; /* below 2^63, far from it in any rounding */
+  unsigned __int128 p;
+  unsigned long long pow10 = 1;
+  int e;
+  double f = frexp(fabs(v), &e);
+  for (int i = 0; i < decimals; i++) pow10 *= 10;
+  if (fabs(v) * (double)pow10 >= limit) return 0;
+  p = (unsigned __int128)(unsigned long long)ldexp(f, 53) * pow10;
+  e -= 53;
+  if (e >= 0) {
+    *out = (unsigned long long)(p << e);
+  } else if (e < -120) {
+    *out = 0; /* below 2^-67 of a unit: rounds to 0 */
+  } else {
+    unsigned __int128 q = p >> -e, r = p - (q << -e), half = (unsigned __int128)1 << (-e - 1);
+    *out = (unsigned long long)(q + (r > half || (r == half && (q & 1))));
+  }
+  return 1;
+}
+#endif
+
+/* Digits of u with a decimal point before the last `decimals` ones. */
+static void put_fixed(fc_buf *b, unsigned long long u, int decimals, int neg) {
+  char d[48];
+  size_t i = sizeof d;
+  for (int k = 0; k < decimals; k++, u /= 10) d[--i] = (char)('0' + u % 10);
+  if (decimals > 0) d[--i] = '.';
+  do d[--i] = (char)('0' + u % 10);
+  while (u /= 10);
+  if (neg) d[--i] = '-';
+  fc_buf_append(b, d + i, sizeof d - i);
+}
+
 void fc_buf_json_fixed(fc_buf *b, double v, int decimals) {
   size_t start = b->len, n;
   if (!isfinite(v)) {
@@ -165,6 +205,17 @@ void fc_buf_json_fixed(fc_buf *b, double v, int decimals) {
   }
   if (decimals < 0) decimals = 0;
   if (decimals > 17) decimals = 17;
+#ifdef __SIZEOF_INT128__
+  {
+    /* printf's digits without printf (a projection writes thousands of
+     * these); a zero prints unsigned, as below. */
+    unsigned long long u;
+    if (scaled_even(v, decimals, &u)) {
+      put_fixed(b, u, decimals, v < 0 && u != 0);
+      return;
+    }
+  }
+#endif
   /* Written in place: a large value's text (1e300 has 301 digits) has no
    * fixed bound. */
   fc_buf_printf(b, "%.*f", decimals, v);

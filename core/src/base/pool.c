@@ -116,6 +116,23 @@ int fc__map_put(fc__map *m, const char *key, size_t val) {
   return FC_OK;
 }
 
+int fc__map_clone(fc__map *dst, const fc__map *src) {
+  if (src->cap == 0) return FC_OK;
+  dst->keys = fc__calloc(src->cap, sizeof *dst->keys);
+  dst->hashes = fc__mallocarray(src->cap, sizeof *dst->hashes);
+  dst->vals = fc__mallocarray(src->cap, sizeof *dst->vals);
+  if (dst->keys == NULL || dst->hashes == NULL || dst->vals == NULL) return FC_ENOMEM;
+  dst->cap = src->cap;
+  memcpy(dst->hashes, src->hashes, src->cap * sizeof *dst->hashes);
+  memcpy(dst->vals, src->vals, src->cap * sizeof *dst->vals);
+  for (size_t i = 0; i < src->cap; i++) {
+    if (!src->keys[i]) continue;
+    if ((dst->keys[i] = fc__pool_strndup(&dst->pool, src->keys[i], strlen(src->keys[i]))) == NULL) return FC_ENOMEM;
+    dst->n++;
+  }
+  return FC_OK;
+}
+
 const char *fc__pair_key(char *buf, size_t cap, const char *a, const char *b) {
   size_t na = strlen(a), nb = strlen(b);
   if (na + nb + 2 > cap) {

@@ -35,6 +35,11 @@ void fc__map_free(fc__map *m);
 size_t fc__map_get(const fc__map *m, const char *key);
 /* Stores key -> val (replacing). FC_OK or FC_ENOMEM. */
 int fc__map_put(fc__map *m, const char *key, size_t val);
+/* dst (initialised, empty) becomes a copy of src: the same slots, so
+ * lookups and collisions behave alike, with the key texts in dst's own
+ * pool; no key is hashed or probed again. FC_OK or FC_ENOMEM (dst then
+ * holds what was copied so far: free it). */
+int fc__map_clone(fc__map *dst, const fc__map *src);
 /* Builds "a\x1fb" keys for (tenant, id) pairs in buf; returns buf. */
 const char *fc__pair_key(char *buf, size_t cap, const char *a, const char *b);
 

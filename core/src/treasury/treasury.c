@@ -350,13 +350,37 @@ const fc_stream *fc_treasury_find_stream(const fc_treasury *t, const char *tenan
   return find(&t->streams, FC_RECORD_STREAMS, tenant, id);
 }
 
+/* c's table of kind becomes a copy of src: the records in their order
+ * (the copy iterates like the original), their strings in c's pool, the
+ * id map slot for slot. The records were checked when they came in, so
+ * nothing is checked or looked up again (a what-if copies the whole
+ * history for every answer). */
+static int table_clone(fc_treasury *c, fc_record_kind kind, const table *src) {
+  table *tb = table_of(c, kind);
+  if (src->n > 0) {
+    if ((tb->v = fc__mallocarray(src->n, src->size)) == NULL) return FC_ENOMEM;
+    memcpy(tb->v, src->v, src->n * src->size);
+    tb->n = tb->cap = src->n;
+    for (size_t i = 0; i < src->n; i++)
+      if (own_strings(c, kind, (char *)tb->v + i * tb->size) != FC_OK) return FC_ENOMEM;
+  }
+  return fc__map_clone(&tb->ids, &src->ids);
+}
+
 fc_treasury *fc_treasury_clone(const fc_treasury *t) {
   fc_treasury *c = fc_treasury_create(t->ccy);
-  /* Whole tables in their order, so the copy iterates like the original. */
-  if (c == NULL || apply(c, FC_RECORD_ACCOUNTS, t->accounts.v, t->accounts.n, NULL) != FC_OK ||
-      apply(c, FC_RECORD_TRANSFERS, t->transfers.v, t->transfers.n, NULL) != FC_OK ||
-      apply(c, FC_RECORD_STREAMS, t->streams.v, t->streams.n, NULL) != FC_OK ||
-      apply(c, FC_RECORD_LEDGER, t->ledger.v, t->ledger.n, NULL) != FC_OK) {
+  int rc = c == NULL ? FC_ENOMEM : FC_OK;
+  if (rc == FC_OK) rc = table_clone(c, FC_RECORD_ACCOUNTS, &t->accounts);
+  if (rc == FC_OK) rc = table_clone(c, FC_RECORD_TRANSFERS, &t->transfers);
+  if (rc == FC_OK) rc = table_clone(c, FC_RECORD_STREAMS, &t->streams);
+  if (rc == FC_OK) rc = table_clone(c, FC_RECORD_LEDGER, &t->ledger);
+  if (rc == FC_OK && t->n_tenants > 0) {
+    if ((c->tenants = fc__mallocarray(t->n_tenants, sizeof *c->tenants)) == NULL) rc = FC_ENOMEM;
+    for (size_t i = 0; i < t->n_tenants && rc == FC_OK; i++, c->n_tenants++, c->cap_tenants++)
+      if ((c->tenants[i] = dup(c, t->tenants[i])) == NULL) rc = FC_ENOMEM;
+  }
+  if (rc == FC_OK) rc = fc__map_clone(&c->tenant_ids, &t->tenant_ids);
+  if (rc != FC_OK) {
     fc_treasury_destroy(c);
     return NULL;
   }
