@@ -515,6 +515,8 @@ def before_rollups(path):
     src.close()
     dst.execute("DROP TABLE txn_daily")
     dst.execute("DROP TABLE txn_user_daily")
+    dst.execute("DROP TABLE txn_user_packs")
+    dst.execute("DROP TABLE txn_user_names")
     dst.commit()
     dst.close()
     return copy
@@ -559,6 +561,9 @@ class Rollups(unittest.TestCase):
         users = db_query(G["db"], USER_ROLL_SQL, ("roll",))
         self.assertEqual(users, db_query(G["db"], USER_RAW_SQL, ("roll",)))
         self.assertEqual(users, self.expect_users(sent))
+        if not gwdb.is_pg():  # the day packs segments read (db_user_packs.c): the same rows
+            packed = [(c, p, u, d, t, k) + tuple(v) for c, d, p, u, t, k, *v in gwdb.user_packs(G["db"], "roll", 0)]
+            self.assertEqual(sorted(packed), users)
 
     def post(self, rows):
         r, doc = call("POST", "/v1/transactions", G["roll"], rows)
@@ -618,6 +623,9 @@ class Rollups(unittest.TestCase):
         try:
             self.assertEqual(db_query(copy, ROLL_SQL, ("roll",)), self.expect(sent))
             self.assertEqual(db_query(copy, USER_ROLL_SQL, ("roll",)), self.expect_users(sent))
+            if not gwdb.is_pg():
+                packed = [(c, p, u, d, t, k) + tuple(v) for c, d, p, u, t, k, *v in gwdb.user_packs(copy, "roll", 0)]
+                self.assertEqual(sorted(packed), self.expect_users(sent))
             # Answers from the rollups equal those from the raw rows.
             paths = [q("/v1/insights/trends", granularity=g, currency="USD", **rng_range)
                      for g in ("day", "week") for rng_range in ({}, {"from": "2024-01-10", "to": "2024-03-01"})]
@@ -644,16 +652,29 @@ class Rollups(unittest.TestCase):
                             self.assertEqual(a["forecast"], b["forecast"])
                     else:
                         self.assertEqual(a, b)
-            # The rollup answer is read from txn_user_daily: a changed sum
-            # there changes it (a query not asked before, so not cached).
+            # The rollup answer is read from txn_user_daily (SQLite: its day
+            # packs): a change there changes it (a query not asked before,
+            # so not cached).
             path = q("/v1/insights/segments", currency="USD", include_users=1, history_days=300)
             a = get(path, G["roll"])
-            db_query(G["db"], "UPDATE txn_user_daily SET spend = spend + 5000000 WHERE tenant_id = 'roll'"
-                              " AND currency = 'USD' AND spend > 0")
+            if gwdb.is_pg():
+                db_query(G["db"], "UPDATE txn_user_daily SET spend = spend + 5000000 WHERE tenant_id = 'roll'"
+                                  " AND currency = 'USD' AND spend > 0")
+            else:  # every other day's pack left out
+                con = sqlite3.connect(G["db"], timeout=30)
+                kept = con.execute("SELECT * FROM txn_user_packs WHERE tenant_id = 'roll' AND currency = 'USD'"
+                                   " AND day % 2 = 0").fetchall()
+                con.execute("DELETE FROM txn_user_packs WHERE tenant_id = 'roll' AND currency = 'USD' AND day % 2 = 0")
+                con.commit()
             b = get(q("/v1/insights/segments", currency="USD", include_users=1, history_days=299), G["roll"])
             self.assertNotEqual(a["result"]["segments"], b["result"]["segments"])
-            db_query(G["db"], "UPDATE txn_user_daily SET spend = spend - 5000000 WHERE tenant_id = 'roll'"
-                              " AND currency = 'USD' AND spend > 0")
+            if gwdb.is_pg():
+                db_query(G["db"], "UPDATE txn_user_daily SET spend = spend - 5000000 WHERE tenant_id = 'roll'"
+                                  " AND currency = 'USD' AND spend > 0")
+            else:
+                con.executemany("INSERT INTO txn_user_packs VALUES (?, ?, ?, ?, ?)", kept)
+                con.commit()
+                con.close()
         finally:
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=120), 0)
