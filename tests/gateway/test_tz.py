@@ -428,8 +428,10 @@ class Berlin(unittest.TestCase):
         want = user_rollup_expected(G["ber_rows"], get("/v1/admin/tenants/ber/time-zone", ADMIN)["time_zone"])
         if gwdb.is_pg():
             path = G["db"]
+            # The migrations from the one that made it (the rollups' per-statement
+            # triggers came after it) applied again.
             gwdb.sql(path, "DROP TABLE txn_user_local_daily;"
-                           " DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)")
+                           " DELETE FROM schema_migrations WHERE version >= 14")
         else:
             path = os.path.join(G["tmp"], "before-user-local.db")
             src, dst = sqlite3.connect(G["db"]), sqlite3.connect(path)
