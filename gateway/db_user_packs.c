@@ -86,7 +86,7 @@ static name_slot *slot_of(name_slot *slot, size_t cap, const char *t) {
 
 static void names_clear(packer *p) {
   for (size_t i = 0; i < p->slot_cap; i++) free(p->slot[i].text);
-  memset(p->slot, 0, p->slot_cap * sizeof *p->slot);
+  if (p->slot) memset(p->slot, 0, p->slot_cap * sizeof *p->slot); /* none before the first name */
   p->slot_used = 0;
   p->next_id = -1;
 }
