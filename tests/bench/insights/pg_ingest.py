@@ -10,6 +10,7 @@ Stdlib only."""
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -86,6 +87,7 @@ def main():
                           % (r, name, zone, rows, rps, os.getloadavg()[0]), flush=True)
     finally:
         cluster.destroy()
+        shutil.rmtree(tmp, ignore_errors=True)
     for (name, zone), v in sorted(got.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         print("%s zone %s: %s rows/s, median %.0f" % (name, zone, " / ".join("%.0f" % x for x in v),
                                                       sorted(v)[len(v) // 2]))
