@@ -207,6 +207,7 @@ static int create_schema(sqlite3 *c, fc_err *err) {
   if (rc == FC_OK) rc = gw__rollups_schema(c, err);
   if (rc == FC_OK) rc = gw__scenarios_schema(c, err);
   if (rc == FC_OK) rc = gw__tz_schema(c, err);
+  if (rc == FC_OK) rc = gw__user_packs_schema(c, err);
   if (rc == FC_OK) rc = gw__exec(c, "COMMIT", "schema", err);
   if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
   return rc;

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "db_user_days.h"
 #include "pg.h"
 #include "tz.h"
 
@@ -110,6 +111,19 @@ int gw__user_days_bump(sqlite3 *c, const char *tenant, fc_err *err);
  * registered for the tenant's zone. */
 int gw__user_local_days_create(sqlite3 *c, int *created, fc_err *err);
 int gw__user_local_days_fill(sqlite3 *c, const char *tenant, fc_err *err);
+/* The customer days packed per day (db_user_packs.c, db_user_days.h):
+ * the schema, a file's rollup rows packed when the packs are new; every
+ * pack of a tenant's UTC (local 0) or local days rebuilt from its rollup
+ * table (a zone change); a batch's days rebuilt one by one between begin
+ * and end, after its deltas reached the rollup table; the read. */
+typedef struct gw_user_packs gw_user_packs;
+int gw__user_packs_schema(sqlite3 *c, fc_err *err);
+int gw__user_packs_tenant(sqlite3 *c, const char *tenant, int local, fc_err *err);
+gw_user_packs *gw__user_packs_begin(sqlite3 *c, int local, fc_err *err);
+int gw__user_packs_day(gw_user_packs *u, const char *tenant, const char *currency, int64_t day, fc_err *err);
+void gw__user_packs_end(gw_user_packs *u);
+int gw__user_packs_load(gw_db *db, const char *tenant, int local, const char *currency, const char *partner,
+                        int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err);
 
 /* The tenant time zones and local-day rollups (db_tz.c, db_tz.h): the
  * schema; a batch's local-day deltas (NULL, and every hook a no-op, for a

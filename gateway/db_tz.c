@@ -134,6 +134,8 @@ int gw_db_tenant_zone_set(gw_db *db, const char *tenant, const gw_tz *z, fc_err 
     rc = exec_bound(c, "DELETE FROM tenant_time_zones WHERE tenant_id = ?1", tenant, NULL, err);
     if (rc == FC_OK) rc = exec_bound(c, "DELETE FROM txn_local_daily WHERE tenant_id = ?1", tenant, NULL, err);
     if (rc == FC_OK) rc = exec_bound(c, "DELETE FROM txn_user_local_daily WHERE tenant_id = ?1", tenant, NULL, err);
+    if (rc == FC_OK)
+      rc = exec_bound(c, "DELETE FROM txn_user_packs WHERE tenant_id = ?1 AND local = 1", tenant, NULL, err);
     /* A segments answer kept for the old zone's days no longer holds. */
     if (rc == FC_OK) rc = gw__user_days_bump(c, tenant, err);
     if (rc == FC_OK && !gw_tz_is_utc(z))
@@ -142,6 +144,7 @@ int gw_db_tenant_zone_set(gw_db *db, const char *tenant, const gw_tz *z, fc_err 
                       " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))",
                       tenant, gw_tz_name(z), err);
     if (rc == FC_OK && !gw_tz_is_utc(z)) rc = rebuild(c, tenant, z, 1, err);
+    if (rc == FC_OK && !gw_tz_is_utc(z)) rc = gw__user_packs_tenant(c, tenant, 1, err);
   }
   if (rc == FC_OK && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = gw__sql_err(c, err, "time zone");
   if (rc != FC_OK) sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);

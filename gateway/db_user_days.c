@@ -9,7 +9,6 @@
 
 #include "db_internal.h"
 #include "db_tz.h"
-#include "parallel.h"
 
 #define DAY        86400
 #define SQL_DAY    "((action_date - (((action_date % 86400) + 86400) % 86400)) / 86400)"
@@ -270,6 +269,31 @@ int gw__user_days_bump(sqlite3 *c, const char *tenant, fc_err *err) {
   "DELETE FROM " T " WHERE tenant_id = ?1 AND currency = ?2 AND partner_id = ?3" \
   " AND user_id = ?4 AND day = ?5 AND transaction_type = ?6 AND category = ?7 AND n = 0"
 
+/* The currency of a delta's key (its second string). */
+static const char *key_currency(const udelta *d) { return d->key + strlen(d->key) + 1; }
+
+/* Day, then currency: the (currency, day) packs a batch changed, each once. */
+static int cmp_pack(const void *a, const void *b) {
+  const udelta *x = *(const udelta *const *)a, *y = *(const udelta *const *)b;
+  if (x->day != y->day) return x->day < y->day ? -1 : 1;
+  return strcmp(key_currency(x), key_currency(y));
+}
+
+/* Rebuilds the day packs (db_user_packs.c) of the days the deltas
+ * order[0..m) changed, from the rollup rows they were just applied to. */
+static int repack_days(sqlite3 *c, int local, const char *tenant, const udelta **order, size_t m, fc_err *err) {
+  gw_user_packs *u;
+  int rc = FC_OK;
+  if (m == 0) return FC_OK;
+  if (!(u = gw__user_packs_begin(c, local, err))) return err ? err->code : FC_ECORRUPT;
+  qsort(order, m, sizeof *order, cmp_pack);
+  for (size_t i = 0; i < m && rc == FC_OK; i++)
+    if (i == 0 || cmp_pack(&order[i - 1], &order[i]) != 0)
+      rc = gw__user_packs_day(u, tenant, key_currency(order[i]), order[i]->day, err);
+  gw__user_packs_end(u);
+  return rc;
+}
+
 int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_err *err) {
   const char *upsert = r->z ? UD_UPSERT_SQL("txn_user_local_daily") : UD_UPSERT_SQL("txn_user_daily");
   const char *drop = r->z ? UD_DROP_SQL("txn_user_local_daily") : UD_DROP_SQL("txn_user_daily");
@@ -291,6 +315,7 @@ int gw__user_deltas_apply(gw_user_deltas *r, sqlite3 *c, const char *tenant, fc_
   for (size_t i = 0; rc == FC_OK && i < m; i++)
     if (apply_one(up, order[i], tenant, 1) != 0 || (order[i]->n < 0 && apply_one(del, order[i], tenant, 0) != 0))
       rc = gw__sql_err(c, err, "user rollups");
+  if (rc == FC_OK) rc = repack_days(c, r->z != NULL, tenant, order, m, err);
   free(order);
   sqlite3_finalize(up);
   sqlite3_finalize(del);
@@ -425,191 +450,11 @@ const char *gw__user_days_intern(gw_user_days *s, int col, const char *t, size_t
   return s->strings[k - 1].s;
 }
 
-/* Column i's text and its length (SQLite stores the length: no strlen). */
-static const char *col_text(sqlite3_stmt *st, int i, size_t *len) {
-  const char *t = (const char *)sqlite3_column_text(st, i);
-  *len = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
-  return t ? t : "";
-}
-
-/* Appends one row; 0, or FC_ENOMEM. */
-static int push(gw_user_days *s, size_t *cap, sqlite3_stmt *st, const char *ccy, fc_err *err) {
-  if (s->n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 4096;
-    fc_seg_day *v = realloc(s->rows, nc * sizeof *v);
-    if (!v) return fc_err_set(err, FC_ENOMEM, "out of memory");
-    s->rows = v;
-    *cap = nc;
-  }
-  fc_seg_day *x = &s->rows[s->n];
-  memset(x, 0, sizeof *x);
-  static const int column[GW_UD_COLS] = {0, 1, 3, 4}; /* of the SELECT */
-  const char **field[GW_UD_COLS] = {&x->partner_id, &x->user_id, &x->transaction_type, &x->category};
-  for (int c = 0; c < GW_UD_COLS; c++) {
-    size_t len;
-    const char *t = col_text(st, column[c], &len);
-    if (!(*field[c] = gw__user_days_intern(s, c, t, len))) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  }
-  x->currency = ccy;
-  x->day = sqlite3_column_int64(st, 2);
-  x->scale = sqlite3_column_int(st, 5);
-  x->count = sqlite3_column_int64(st, 6);
-  x->purchases = sqlite3_column_int64(st, 7);
-  x->spend = sqlite3_column_int64(st, 8);
-  x->refund = sqlite3_column_int64(st, 9);
-  s->n++;
-  return FC_OK;
-}
-
-/* ?1..?4 of the reads: tenant, currency and the days [from_day, to_day). */
-static void bind_range(sqlite3_stmt *st, const char *tenant, const char *currency, int64_t from_day, int64_t to_day) {
-  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, from_day);
-  sqlite3_bind_int64(st, 4, to_day);
-}
-
-/* The rows of one statement over [from_day, to_day), appended to out, their
- * currency pointing at ccy (the set the caller keeps). */
-#define UD_READ_SQL(T)                                                                                        \
-  "SELECT partner_id, user_id, day, transaction_type, category, scale,"                                       \
-  " n, purchases, spend, refund FROM " T " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4" \
-  " AND (?5 IS NULL OR partner_id = ?5)"
-
-static int read_rows(gw_db *db, int local, const char *tenant, const char *currency, const char *partner,
-                     int64_t from_day, int64_t to_day, gw_user_days *out, const char *ccy, fc_err *err) {
-  sqlite3 *c;
-  sqlite3_stmt *st = NULL;
-  size_t cap = out->n;
-  int rc = gw__acquire(db, &c, err), r = SQLITE_DONE;
-  if (rc != FC_OK) return rc;
-  if (sqlite3_prepare_v2(c, local ? UD_READ_SQL("txn_user_local_daily") : UD_READ_SQL("txn_user_daily"), -1, &st,
-                         NULL) != SQLITE_OK)
-    rc = gw__sql_err(c, err, "user rollups");
-  if (rc == FC_OK) {
-    bind_range(st, tenant, currency, from_day, to_day);
-    if (partner) sqlite3_bind_text(st, 5, partner, -1, SQLITE_STATIC);
-  }
-  while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) rc = push(out, &cap, st, ccy, err);
-  if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "user rollups");
-  sqlite3_finalize(st);
-  gw__release(db, c);
-  return rc;
-}
-
-/* The first and last day of (tenant, currency) rows in [from_day, to_day)
- * (*first > *last when there are none): the primary key's ends. */
-#define UD_ENDS_SQL(T) \
-  "SELECT min(day), max(day) FROM " T " WHERE tenant_id = ?1 AND currency = ?2 AND day >= ?3 AND day < ?4"
-
-static int day_ends(gw_db *db, int local, const char *tenant, const char *currency, int64_t from_day, int64_t to_day,
-                    int64_t *first, int64_t *last, fc_err *err) {
-  sqlite3 *c;
-  sqlite3_stmt *st = NULL;
-  int rc = gw__acquire(db, &c, err);
-  if (rc != FC_OK) return rc;
-  *first = 1, *last = 0;
-  if (sqlite3_prepare_v2(c, local ? UD_ENDS_SQL("txn_user_local_daily") : UD_ENDS_SQL("txn_user_daily"), -1, &st,
-                         NULL) != SQLITE_OK)
-    rc = gw__sql_err(c, err, "user rollups");
-  if (rc == FC_OK) {
-    bind_range(st, tenant, currency, from_day, to_day);
-    if (sqlite3_step(st) != SQLITE_ROW) rc = gw__sql_err(c, err, "user rollups");
-    else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-      *first = sqlite3_column_int64(st, 0);
-      *last = sqlite3_column_int64(st, 1);
-    }
-  }
-  sqlite3_finalize(st);
-  gw__release(db, c);
-  return rc;
-}
-
-/* One of the two day ranges a read is split into, read on its own
- * connection. */
-typedef struct half {
-  gw_db *db;
-  int local;
-  const char *tenant, *currency, *partner;
-  int64_t from_day, to_day;
-  const char *row_ccy; /* the caller's set's copy */
-  gw_user_days set;
-  int rc;
-  fc_err err;
-} half;
-
-static void read_half(void *arg, size_t i) {
-  half *h = (half *)arg + i;
-  h->rc = read_rows(h->db, h->local, h->tenant, h->currency, h->partner, h->from_day, h->to_day, &h->set, h->row_ccy,
-                    &h->err);
-}
-
-/* b's rows become a's more (a's string table then knows only its own
- * strings: nothing interns into a set after its read); b's text blocks
- * move to a (the rows point into them), b is emptied. */
-static int adopt(gw_user_days *a, gw_user_days *b, fc_err *err) {
-  char **blocks = realloc(a->blocks, (a->n_blocks + b->n_blocks + 1) * sizeof *blocks);
-  if (!blocks) return fc_err_set(err, FC_ENOMEM, "out of memory");
-  a->blocks = blocks;
-  memcpy(a->blocks + a->n_blocks, b->blocks, b->n_blocks * sizeof *blocks);
-  a->n_blocks += b->n_blocks;
-  b->n_blocks = 0;
-  a->more = b->rows;
-  a->n_more = b->n;
-  b->rows = NULL;
-  gw_user_days_free(b);
-  return FC_OK;
-}
-
-/* A long history read as two day ranges side by side on two connections
- * (the read of a million rows was half a cold segments answer). The two
- * statements see two snapshots; the tenant's version (bumped by every
- * ingestion that changes the rows) is the same before and after only when
- * they saw the same rows, else *torn is set and out left empty. */
-static int read_split(gw_db *db, int local, const char *tenant, const char *currency, const char *partner,
-                      int64_t from_day, int64_t mid, int64_t to_day, gw_user_days *out, int *torn, fc_err *err) {
-  half h[2] = {{db, local, tenant, currency, partner, from_day, mid, out->currency, {0}, FC_OK, {0}},
-               {db, local, tenant, currency, partner, mid, to_day, out->currency, {0}, FC_OK, {0}}};
-  fc_parallel par = gw_parallel_request();
-  int64_t v0 = 0, v1 = 0;
-  int rc = gw_db_user_days_version(db, tenant, &v0, err);
-  if (rc == FC_OK) par.run(par.ctx, 2, read_half, h);
-  for (int i = 0; i < 2 && rc == FC_OK; i++)
-    if (h[i].rc != FC_OK) rc = fc_err_set(err, h[i].rc, "%s", h[i].err.msg);
-  if (rc == FC_OK) rc = gw_db_user_days_version(db, tenant, &v1, err);
-  *torn = rc == FC_OK && v0 != v1;
-  if (rc == FC_OK && !*torn) {
-    char ccy[FC_CCY_MAX];
-    memcpy(ccy, out->currency, sizeof ccy);
-    *out = h[0].set;
-    memset(&h[0].set, 0, sizeof h[0].set);
-    memcpy(out->currency, ccy, sizeof ccy);
-    rc = adopt(out, &h[1].set, err);
-  }
-  gw_user_days_free(&h[0].set);
-  gw_user_days_free(&h[1].set);
-  return rc;
-}
-
-/* The rows of one table (local: txn_user_local_daily), split in two when
- * the request may take two threads. */
+/* The rows of one table (local: txn_user_local_daily) from its day packs
+ * (db_user_packs.c). */
 static int load_table(gw_db *db, int local, const char *tenant, const char *currency, const char *partner,
                       int64_t from_day, int64_t to_day, gw_user_days *out, fc_err *err) {
-  int64_t first, last;
-  int torn = 0, rc = FC_OK;
-  fc_parallel par = gw_parallel_request();
-  if (*(const int *)par.ctx >= 2) rc = day_ends(db, local, tenant, currency, from_day, to_day, &first, &last, err);
-  /* Halves of the days between the first and the last (by days, not rows:
-   * the ends cost two B-tree seeks, a count would read every row). */
-  if (rc == FC_OK && *(const int *)par.ctx >= 2 && last > first)
-    rc = read_split(db, local, tenant, currency, partner, first, first + (last - first + 1) / 2, last + 1, out, &torn,
-                    err);
-  if (rc == FC_OK && (*(const int *)par.ctx < 2 || last <= first || torn)) {
-    memset(out, 0, sizeof *out);
-    snprintf(out->currency, sizeof out->currency, "%s", currency);
-    rc = read_rows(db, local, tenant, currency, partner, from_day, to_day, out, out->currency, err);
-  }
-  return rc;
+  return gw__user_packs_load(db, tenant, local, currency, partner, from_day, to_day, out, err);
 }
 
 /* A zone change re-sums txn_user_local_daily and bumps the tenant's

@@ -23,6 +23,14 @@
  * local-day hooks feed a second delta map; PostgreSQL: the local-day
  * trigger, migration_user_local_daily), re-summed in the transaction that
  * sets or changes the zone, which also bumps the tenant's version.
+ *
+ * SQLite reads neither table row by row: db_user_packs.c keeps both packed
+ * per (tenant, UTC or local, currency, day), one blob of fixed records
+ * whose strings are ids of a per-tenant dictionary (txn_user_names), each
+ * day a batch changed re-packed from its rollup rows in the batch's
+ * transaction, a tenant's local packs rebuilt with its zone. A read of a
+ * million customer days is then a thousand blobs and the tenant's names,
+ * not a million rows of four strings to intern. PostgreSQL reads the rows.
  */
 #ifndef GW_DB_USER_DAYS_H
 #define GW_DB_USER_DAYS_H
@@ -67,7 +75,8 @@ typedef struct gw_user_days {
   char currency[FC_CCY_MAX];
 } gw_user_days;
 
-/* The rows of (tenant, currency) with from_day <= day < to_day, of one
+/* The rows of (tenant, currency) with from_day <= day < to_day (SQLite:
+ * from the day packs), of one
  * partner when partner is not NULL. With a zone (not NULL or ""), the
  * rows of txn_user_local_daily, whose days are the tenant's local days
  * (db_tz.h), only while the tenant's stored zone is that zone: else

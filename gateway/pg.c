@@ -410,6 +410,78 @@ static const char migration_user_local_daily[] =
     " END IF;" ULD_KEEP LD_KEEP_REST "INSERT INTO txn_user_local_daily " PG_ULD_SUMS(
         ULD_STORED_ZONE) " JOIN tenant_time_zones z ON z.tenant_id = t.tenant_id GROUP BY 1, 2, 3, 4, 5, 6, 7;";
 
+/* The rollups kept per statement instead of per row (ingestion in
+ * batches: pg.c's put_txns inserts a batch's rows in one statement): two
+ * statement-level triggers with transition tables, the inserted rows (nt)
+ * and an update's old (ot) and new rows, whose signed sums (+1 new, -1
+ * old) go into each rollup table as one upsert per distinct key; a key
+ * whose count reaches 0 is deleted. The local days' zone as before: the
+ * store's setting for its tenant, else the tenant's stored zone. IF
+ * EXISTS / OR REPLACE: a test takes a database back to an older version
+ * and applies the migrations after it again. */
+#define RK_COLS "tenant_id, partner_id, user_id, action_date, currency, scale, amount, transaction_type, category"
+#define RK_NEW  "SELECT " RK_COLS ", 1 AS s FROM nt"
+#define RK_OLD  " UNION ALL SELECT " RK_COLS ", -1 FROM ot"
+#define RK_SRC(ROWS)                                                                   \
+  " (SELECT r.*, CASE WHEN current_setting('floatcast.tz_tenant', true) = r.tenant_id" \
+  " THEN nullif(current_setting('floatcast.tz', true), '-')"                           \
+  " ELSE (SELECT time_zone FROM tenant_time_zones z WHERE z.tenant_id = r.tenant_id) END AS tz FROM (" ROWS ") r) d"
+/* The scale of a key's new rows (-1: only old ones: the stored one stays). */
+#define RK_SCALE         " coalesce(max(scale) FILTER (WHERE s = 1), -1)"
+#define RK_KEEP_SCALE(T) " scale = CASE WHEN excluded.scale < 0 THEN " T ".scale ELSE excluded.scale END"
+#define RK_BOUGHT        "CASE WHEN txn_bought(amount, transaction_type) THEN "
+#define RK_REFUND        "CASE WHEN txn_refund(amount, transaction_type) THEN "
+/* txn_daily (DAY: txn_day) or txn_local_daily (txn_local_day with tz). */
+#define RK_DAILY(T, DAY, SRC, WHERE)                                                                    \
+  " INSERT INTO " T " AS t SELECT tenant_id, partner_id, currency, " DAY ", transaction_type," RK_SCALE \
+  ", sum(s), sum(s * amount) FROM" SRC WHERE " GROUP BY 1, 2, 3, 4, 5"                                  \
+  " HAVING sum(s) <> 0 OR sum(s * amount) <> 0"                                                         \
+  " ON CONFLICT (tenant_id, partner_id, currency, day, transaction_type) DO UPDATE SET"                 \
+  " n = t.n + excluded.n, amount = t.amount + excluded.amount," RK_KEEP_SCALE("t") ";"
+#define RK_DAILY_DROP(T, DAY, SRC, WHERE)                                                                        \
+  " DELETE FROM " T " t WHERE t.n = 0 AND (t.tenant_id, t.partner_id, t.currency, t.day, t.transaction_type) IN" \
+  " (SELECT tenant_id, partner_id, currency, " DAY ", transaction_type FROM" SRC WHERE " AND s < 0);"
+/* txn_user_daily or txn_user_local_daily. */
+#define RK_USERS(T, DAY, SRC, WHERE)                                                                          \
+  " INSERT INTO " T " AS t SELECT tenant_id, currency, partner_id, user_id, " DAY ", transaction_type,"       \
+  " category," RK_SCALE ", sum(s), sum(" RK_BOUGHT "s ELSE 0 END), sum(" RK_BOUGHT "s * amount ELSE 0 END),"  \
+  " sum(" RK_REFUND "s * abs(amount) ELSE 0 END) FROM" SRC WHERE " GROUP BY 1, 2, 3, 4, 5, 6, 7"              \
+  " HAVING sum(s) <> 0 OR sum(s * amount) <> 0"                                                               \
+  " ON CONFLICT " UD_KEY " DO UPDATE SET n = t.n + excluded.n, purchases = t.purchases + excluded.purchases," \
+  " spend = t.spend + excluded.spend, refund = t.refund + excluded.refund," RK_KEEP_SCALE("t") ";"
+#define RK_USERS_DROP(T, DAY, SRC, WHERE)                                                            \
+  " DELETE FROM " T " t WHERE t.n = 0 AND (t.tenant_id, t.currency, t.day, t.partner_id, t.user_id," \
+  " t.transaction_type, t.category) IN (SELECT tenant_id, currency, " DAY ", partner_id, user_id,"   \
+  " transaction_type, category FROM" SRC WHERE " AND s < 0);"
+#define RK_UTC   "txn_day(action_date)"
+#define RK_LOCAL "txn_local_day(action_date, tz)"
+#define RK_ALL(SRC)                                                   \
+  RK_DAILY("txn_daily", RK_UTC, SRC, " WHERE true")                   \
+  RK_USERS("txn_user_daily", RK_UTC, SRC, " WHERE true")              \
+  RK_DAILY("txn_local_daily", RK_LOCAL, SRC, " WHERE tz IS NOT NULL") \
+  RK_USERS("txn_user_local_daily", RK_LOCAL, SRC, " WHERE tz IS NOT NULL")
+#define RK_DROPS(SRC)                                                      \
+  RK_DAILY_DROP("txn_daily", RK_UTC, SRC, " WHERE true")                   \
+  RK_USERS_DROP("txn_user_daily", RK_UTC, SRC, " WHERE true")              \
+  RK_DAILY_DROP("txn_local_daily", RK_LOCAL, SRC, " WHERE tz IS NOT NULL") \
+  RK_USERS_DROP("txn_user_local_daily", RK_LOCAL, SRC, " WHERE tz IS NOT NULL")
+static const char migration_rollups_per_statement[] =
+    "DROP TRIGGER IF EXISTS txn_daily_keep ON transactions;"
+    "DROP TRIGGER IF EXISTS txn_user_daily_keep ON transactions;"
+    "DROP TRIGGER IF EXISTS txn_local_daily_keep ON transactions;"
+    "DROP FUNCTION IF EXISTS txn_daily_keep(), txn_user_daily_keep(), txn_local_daily_keep();"
+    "CREATE OR REPLACE FUNCTION txn_rollups_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF TG_OP = 'UPDATE' THEN" RK_ALL(RK_SRC(RK_NEW RK_OLD)) RK_DROPS(RK_SRC(RK_NEW RK_OLD)) " ELSE" RK_ALL(
+        RK_SRC(RK_NEW)) " END IF;"
+                        " RETURN NULL; END $$;"
+                        "DROP TRIGGER IF EXISTS txn_rollups_inserted ON transactions;"
+                        "DROP TRIGGER IF EXISTS txn_rollups_updated ON transactions;"
+                        "CREATE TRIGGER txn_rollups_inserted AFTER INSERT ON transactions REFERENCING NEW TABLE AS nt"
+                        " FOR EACH STATEMENT EXECUTE FUNCTION txn_rollups_keep();"
+                        "CREATE TRIGGER txn_rollups_updated AFTER UPDATE ON transactions REFERENCING OLD TABLE AS ot "
+                        "NEW TABLE AS nt"
+                        " FOR EACH STATEMENT EXECUTE FUNCTION txn_rollups_keep();";
+
 /* The migrations in order: migrations[i] brings the database to version
  * i + 1. Append only; a released migration never changes. */
 static const char *const migrations[] = {migration_1,
@@ -425,7 +497,8 @@ static const char *const migrations[] = {migration_1,
                                          migration_alert_watermarks,
                                          migration_user_daily_versions,
                                          migration_local_daily_zone_once,
-                                         migration_user_local_daily};
+                                         migration_user_local_daily,
+                                         migration_rollups_per_statement};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ---- */
@@ -699,25 +772,12 @@ static const char *upsert_sql(fc_record_kind k) {
            " excluded.total_streamed, excluded.status, excluded.started_at,"
            " excluded.cancelled_at, excluded.total_paused_seconds, excluded.last_pause_at)"
            " RETURNING (xmax = 0)";
-  case FC_RECORD_TRANSACTIONS:
-    return "INSERT INTO transactions AS t (tenant_id, id, partner_id, user_id, action_date,"
-           " currency, scale, amount, transaction_type, category)"
-           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-           " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id = excluded.partner_id,"
-           " user_id = excluded.user_id, action_date = excluded.action_date,"
-           " currency = excluded.currency, scale = excluded.scale, amount = excluded.amount,"
-           " transaction_type = excluded.transaction_type, category = excluded.category"
-           " WHERE (t.partner_id, t.user_id, t.action_date, t.currency, t.scale, t.amount,"
-           " t.transaction_type, t.category) IS DISTINCT FROM (excluded.partner_id,"
-           " excluded.user_id, excluded.action_date, excluded.currency, excluded.scale,"
-           " excluded.amount, excluded.transaction_type, excluded.category)"
-           " RETURNING (xmax = 0)";
   default: return NULL;
   }
 }
 
-/* The arguments of row i of batch b (stored under tenant for transactions). */
-static void row_args(const fc_batch *b, fc_record_kind kind, const char *tenant, size_t i, pg_args *a) {
+/* The arguments of row i of batch b (accounts, transfers, streams). */
+static void row_args(const fc_batch *b, fc_record_kind kind, size_t i, pg_args *a) {
   memset(a, 0, sizeof *a);
   if (kind == FC_RECORD_ACCOUNTS) {
     const fc_account *x = &fc_batch_accounts(b)[i];
@@ -737,28 +797,108 @@ static void row_args(const fc_batch *b, fc_record_kind kind, const char *tenant,
     pg_arg_i64(a, x->started_at), pg_arg_time(a, x->cancelled_at);
     pg_arg_i64(a, x->total_paused_seconds), pg_arg_time(a, x->last_pause_at);
     pg_arg_i64(a, x->flow_rate.decimals);
-  } else {
-    const fc_transaction *x = &fc_batch_transactions(b)[i];
-    pg_arg_text(a, tenant), pg_arg_text(a, x->id), pg_arg_text(a, x->partner_id);
-    pg_arg_text(a, x->user_id), pg_arg_i64(a, x->action_date), pg_arg_text(a, x->currency);
-    pg_arg_i64(a, x->scale), pg_arg_i64(a, x->amount), pg_arg_text(a, x->transaction_type);
-    pg_arg_text(a, x->category ? x->category : "");
   }
 }
 
-/* One batch: the upsert prepared once (unnamed), run per row. */
+/* A batch of transactions in one statement: the rows as arrays (unnest),
+ * upserted as one row at a time would be, the rollups kept by the
+ * statement's triggers once (migration_rollups_per_statement). A batch
+ * holds each id once (fc_batch_parse refuses a repeat); were one repeated,
+ * the statement would fail ("cannot affect row a second time") and the
+ * transaction store nothing. */
+static const char txn_batch_sql[] =
+    "INSERT INTO transactions AS t (tenant_id, id, partner_id, user_id, action_date,"
+    " currency, scale, amount, transaction_type, category)"
+    " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
+    " $7::integer[], $8::bigint[], $9::text[], $10::text[])"
+    " ON CONFLICT (tenant_id, id) DO UPDATE SET partner_id = excluded.partner_id,"
+    " user_id = excluded.user_id, action_date = excluded.action_date,"
+    " currency = excluded.currency, scale = excluded.scale, amount = excluded.amount,"
+    " transaction_type = excluded.transaction_type, category = excluded.category"
+    " WHERE (t.partner_id, t.user_id, t.action_date, t.currency, t.scale, t.amount,"
+    " t.transaction_type, t.category) IS DISTINCT FROM (excluded.partner_id,"
+    " excluded.user_id, excluded.action_date, excluded.currency, excluded.scale,"
+    " excluded.amount, excluded.transaction_type, excluded.category)"
+    " RETURNING (xmax = 0)";
+
+#define TXN_ARRAYS 9
+
+/* Appends s to an array literal's elements ("..." with \ and " escaped;
+ * NULL: NULL). */
+static void array_text(fc_buf *b, const char *s) {
+  if (b->len > 1) fc_buf_putc(b, ',');
+  if (!s) {
+    fc_buf_puts(b, "NULL");
+    return;
+  }
+  fc_buf_putc(b, '"');
+  for (const char *p = s; *p; p++) {
+    if (*p == '"' || *p == '\\') fc_buf_putc(b, '\\');
+    fc_buf_putc(b, *p);
+  }
+  fc_buf_putc(b, '"');
+}
+
+static void array_int(fc_buf *b, int64_t v) {
+  if (b->len > 1) fc_buf_putc(b, ',');
+  fc_buf_put_int(b, v);
+}
+
+/* The batch's columns as the statement's array literals, NUL-terminated. */
+static void txn_arrays(const fc_transaction *x, size_t n, fc_buf *col) {
+  for (int k = 0; k < TXN_ARRAYS; k++) fc_buf_putc(&col[k], '{');
+  for (size_t i = 0; i < n; i++) {
+    array_text(&col[0], x[i].id), array_text(&col[1], x[i].partner_id), array_text(&col[2], x[i].user_id);
+    array_int(&col[3], x[i].action_date), array_text(&col[4], x[i].currency), array_int(&col[5], x[i].scale);
+    array_int(&col[6], x[i].amount), array_text(&col[7], x[i].transaction_type);
+    array_text(&col[8], x[i].category ? x[i].category : "");
+  }
+  for (int k = 0; k < TXN_ARRAYS; k++) fc_buf_append(&col[k], "}", 2);
+}
+
+static int put_txns(PGconn *c, const char *tenant, const fc_batch *b, gw_store_counts *n, fc_err *err) {
+  size_t rows = fc_batch_count(b);
+  fc_buf col[TXN_ARRAYS];
+  pg_args a = {0};
+  int rc = FC_OK;
+  for (int k = 0; k < TXN_ARRAYS; k++) fc_buf_init(&col[k]);
+  txn_arrays(fc_batch_transactions(b), rows, col);
+  pg_arg_text(&a, tenant);
+  for (int k = 0; k < TXN_ARRAYS; k++) {
+    if (fc_buf_failed(&col[k])) rc = fc_err_set(err, FC_ENOMEM, "out of memory");
+    pg_arg_text(&a, col[k].data);
+  }
+  PGresult *res = rc == FC_OK ? PQexecParams(c, txn_batch_sql, a.n, NULL, a.v, a.len, a.fmt, 0) : NULL;
+  if (rc == FC_OK && PQresultStatus(res) != PGRES_TUPLES_OK) rc = pg_fail(c, err, "insert", res);
+  for (int i = 0; rc == FC_OK && i < PQntuples(res); i++)
+    if (!strcmp(pg_text(res, i, 0), "t")) n->created++;
+    else n->updated++;
+  if (rc == FC_OK) n->unchanged += rows - (size_t)PQntuples(res);
+  PQclear(res);
+  for (int k = 0; k < TXN_ARRAYS; k++) fc_buf_free(&col[k]);
+  return rc;
+}
+
+/* One batch: transactions in one statement (put_txns), other
+ * records through their upsert prepared once (unnamed), run per row. */
 static int put_batch(PGconn *c, const char *tenant, const fc_batch *b, gw_store_counts *n, fc_err *err) {
   fc_record_kind kind = fc_batch_kind(b);
   const char *sql = upsert_sql(kind);
+  if (kind == FC_RECORD_TRANSACTIONS) {
+    size_t changed = n->created + n->updated;
+    if (!tenant) return fc_err_set(err, FC_EINVAL, "transactions need a tenant");
+    int rc = put_txns(c, tenant, b, n, err);
+    /* Once per batch, not per row. */
+    return rc == FC_OK && n->created + n->updated > changed ? gw__pg_user_days_bump(c, tenant, err) : rc;
+  }
   if (!sql) return fc_err_set(err, FC_EUNSUPPORTED, "storing %s records is not supported", fc_record_kind_name(kind));
-  if (kind == FC_RECORD_TRANSACTIONS && !tenant) return fc_err_set(err, FC_EINVAL, "transactions need a tenant");
   PGresult *p = PQprepare(c, "", sql, 0, NULL);
   int rc = PQresultStatus(p) == PGRES_COMMAND_OK ? FC_OK : pg_fail(c, err, "insert", p);
   PQclear(p);
-  size_t rows = fc_batch_count(b), changed = n->created + n->updated;
+  size_t rows = fc_batch_count(b);
   for (size_t i = 0; i < rows && rc == FC_OK; i++) {
     pg_args a;
-    row_args(b, kind, tenant, i, &a);
+    row_args(b, kind, i, &a);
     PGresult *r = PQexecPrepared(c, "", a.n, a.v, a.len, a.fmt, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) rc = pg_fail(c, err, "insert", r);
     else if (PQntuples(r) == 0) n->unchanged++;
@@ -766,10 +906,6 @@ static int put_batch(PGconn *c, const char *tenant, const fc_batch *b, gw_store_
     else n->updated++;
     PQclear(r);
   }
-  /* Once per batch, not per row (a statement trigger would run per row's
-   * statement here). */
-  if (rc == FC_OK && kind == FC_RECORD_TRANSACTIONS && n->created + n->updated > changed)
-    rc = gw__pg_user_days_bump(c, tenant, err);
   return rc;
 }
 

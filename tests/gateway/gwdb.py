@@ -22,6 +22,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import struct
 import tempfile
 import unittest
 
@@ -172,6 +173,28 @@ def sql(path, query, args=()):
     arg(path)
     out = c.psql(c.dbs[path], text, user=PG_USER)
     return [tuple(_value(v) for v in line.split("|")) for line in out.splitlines() if line]
+
+
+def user_packs(path, tenant, local):
+    """The customer days of txn_user_packs (SQLite: gateway/db_user_packs.c)
+    decoded: (currency, day, partner, user, type, category, n, purchases,
+    spend, refund) per record, sorted, the strings from txn_user_names; a
+    malformed pack or an unknown id fails."""
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        names = dict(con.execute("SELECT id, text FROM txn_user_names WHERE tenant_id = ?", (tenant,)))
+        packs = con.execute("SELECT currency, day, rows FROM txn_user_packs WHERE tenant_id = ? AND local = ?",
+                            (tenant, local)).fetchall()
+    finally:
+        con.close()
+    out = []
+    for ccy, day, blob in packs:
+        assert len(blob) % 52 == 0 and blob, (ccy, day, len(blob))
+        for at in range(0, len(blob), 52):
+            ids = struct.unpack_from("<4I", blob, at)
+            _scale, n, purchases, spend, refund = struct.unpack_from("<I4q", blob, at + 16)
+            out.append((ccy, day) + tuple(names[i] for i in ids) + (n, purchases, spend, refund))
+    return sorted(out)
 
 
 def dump(path):

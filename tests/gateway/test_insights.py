@@ -494,12 +494,11 @@ def before_rollups(path):
     undone: a node applies what is above the highest version), so the next
     start applies them again."""
     if gwdb.is_pg():
-        gwdb.sql(path, "DROP TRIGGER txn_local_daily_keep ON transactions; DROP FUNCTION txn_local_daily_keep();"
+        gwdb.sql(path, "DROP TRIGGER txn_rollups_inserted ON transactions;"
+                       " DROP TRIGGER txn_rollups_updated ON transactions; DROP FUNCTION txn_rollups_keep();"
                        " DROP FUNCTION txn_local_day(bigint, text); DROP TABLE tenant_time_zones, txn_local_daily;"
-                       " DROP TRIGGER txn_user_daily_keep ON transactions; DROP FUNCTION txn_user_daily_keep();"
                        " DROP FUNCTION txn_bought(bigint, text); DROP FUNCTION txn_refund(bigint, text);"
                        " DROP TABLE txn_user_daily;"
-                       " DROP TRIGGER txn_daily_keep ON transactions; DROP FUNCTION txn_daily_keep();"
                        " DROP FUNCTION txn_day(bigint); DROP TABLE txn_daily;"
                        " DROP TABLE predictions, prediction_realized, prediction_brier, experiments,"
                        " treasury_scenarios;"
@@ -515,6 +514,8 @@ def before_rollups(path):
     src.close()
     dst.execute("DROP TABLE txn_daily")
     dst.execute("DROP TABLE txn_user_daily")
+    dst.execute("DROP TABLE txn_user_packs")
+    dst.execute("DROP TABLE txn_user_names")
     dst.commit()
     dst.close()
     return copy
@@ -559,6 +560,9 @@ class Rollups(unittest.TestCase):
         users = db_query(G["db"], USER_ROLL_SQL, ("roll",))
         self.assertEqual(users, db_query(G["db"], USER_RAW_SQL, ("roll",)))
         self.assertEqual(users, self.expect_users(sent))
+        if not gwdb.is_pg():  # the day packs segments read (db_user_packs.c): the same rows
+            packed = [(c, p, u, d, t, k) + tuple(v) for c, d, p, u, t, k, *v in gwdb.user_packs(G["db"], "roll", 0)]
+            self.assertEqual(sorted(packed), users)
 
     def post(self, rows):
         r, doc = call("POST", "/v1/transactions", G["roll"], rows)
@@ -612,12 +616,33 @@ class Rollups(unittest.TestCase):
         for r in upd + again:
             sent[r["id"]] = r
         self.check(sent)
+        # One id twice in one batch is refused whole (nothing stored: the
+        # PostgreSQL store's one statement per batch relies on it); the same
+        # changes as two batches: a new row and its update, an old row
+        # updated twice, one sent unchanged twice; the last wins.
+        x = {**rows[0], "id": "dup-1", "amount": "2.00"}
+        y, z = rows[1500], rows[1501]
+        first = [x, {**y, "amount": "11.00"}, z]
+        second = [{**x, "amount": "3.00", "user_id": "u7"}, {**y, "amount": "12.00", "category": "d"}, dict(z)]
+        r, doc = call("POST", "/v1/transactions", G["roll"], first + second)
+        self.assertEqual(r.status, 422, doc)
+        self.check(sent)
+        doc = self.post(first)
+        self.assertEqual((doc["created"], doc["updated"], doc["unchanged"]), (1, 1, 1), doc)
+        doc = self.post(second)
+        self.assertEqual((doc["created"], doc["updated"], doc["unchanged"]), (0, 2, 1), doc)
+        for r in first + second:
+            sent[r["id"]] = r
+        self.check(sent)
         # A file from before the table: dropped on a copy, back-filled at start.
         copy = before_rollups(G["db"])
         proc, port = spawn(copy, "--no-rollup-reads")
         try:
             self.assertEqual(db_query(copy, ROLL_SQL, ("roll",)), self.expect(sent))
             self.assertEqual(db_query(copy, USER_ROLL_SQL, ("roll",)), self.expect_users(sent))
+            if not gwdb.is_pg():
+                packed = [(c, p, u, d, t, k) + tuple(v) for c, d, p, u, t, k, *v in gwdb.user_packs(copy, "roll", 0)]
+                self.assertEqual(sorted(packed), self.expect_users(sent))
             # Answers from the rollups equal those from the raw rows.
             paths = [q("/v1/insights/trends", granularity=g, currency="USD", **rng_range)
                      for g in ("day", "week") for rng_range in ({}, {"from": "2024-01-10", "to": "2024-03-01"})]
@@ -644,16 +669,29 @@ class Rollups(unittest.TestCase):
                             self.assertEqual(a["forecast"], b["forecast"])
                     else:
                         self.assertEqual(a, b)
-            # The rollup answer is read from txn_user_daily: a changed sum
-            # there changes it (a query not asked before, so not cached).
+            # The rollup answer is read from txn_user_daily (SQLite: its day
+            # packs): a change there changes it (a query not asked before,
+            # so not cached).
             path = q("/v1/insights/segments", currency="USD", include_users=1, history_days=300)
             a = get(path, G["roll"])
-            db_query(G["db"], "UPDATE txn_user_daily SET spend = spend + 5000000 WHERE tenant_id = 'roll'"
-                              " AND currency = 'USD' AND spend > 0")
+            if gwdb.is_pg():
+                db_query(G["db"], "UPDATE txn_user_daily SET spend = spend + 5000000 WHERE tenant_id = 'roll'"
+                                  " AND currency = 'USD' AND spend > 0")
+            else:  # every other day's pack left out
+                con = sqlite3.connect(G["db"], timeout=30)
+                kept = con.execute("SELECT * FROM txn_user_packs WHERE tenant_id = 'roll' AND currency = 'USD'"
+                                   " AND day % 2 = 0").fetchall()
+                con.execute("DELETE FROM txn_user_packs WHERE tenant_id = 'roll' AND currency = 'USD' AND day % 2 = 0")
+                con.commit()
             b = get(q("/v1/insights/segments", currency="USD", include_users=1, history_days=299), G["roll"])
             self.assertNotEqual(a["result"]["segments"], b["result"]["segments"])
-            db_query(G["db"], "UPDATE txn_user_daily SET spend = spend - 5000000 WHERE tenant_id = 'roll'"
-                              " AND currency = 'USD' AND spend > 0")
+            if gwdb.is_pg():
+                db_query(G["db"], "UPDATE txn_user_daily SET spend = spend - 5000000 WHERE tenant_id = 'roll'"
+                                  " AND currency = 'USD' AND spend > 0")
+            else:
+                con.executemany("INSERT INTO txn_user_packs VALUES (?, ?, ?, ?, ?)", kept)
+                con.commit()
+                con.close()
         finally:
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=120), 0)
