@@ -634,6 +634,48 @@ TEST(a_morning_far_above_the_usual_raises_the_rest_of_the_day) {
   hist_free(&b);
 }
 
+/* Four weeks of outflows at one an hour, every hour alike, and one Tuesday
+ * with eight more in its 14:00 hour. */
+static void one_busy_hour_history(hist *h, int64_t now, int64_t busy) {
+  fc_rng r;
+  fc_rng_seed(&r, 33);
+  for (int64_t hr = -28 * 24; hr < 0; hr++) {
+    int64_t t = now + hr * 3600;
+    int n = fc__dpoisson(&r, 1.0) + (t == busy ? 8 : 0);
+    for (int j = 0; j < n; j++) add(h, 1, t + 60 * (j + 1), 10000, "completed", FC_TIME_NONE);
+  }
+}
+
+TEST(one_busy_hour_is_not_a_weekly_rule) {
+  /* An hour of the week is seen 2-5 times in a few weeks: its own count is
+   * mostly noise (and its day's effect), so one burst must not make next
+   * Tuesday's 14:00 a hotspot. Rates are a weekday's rate times an hour
+   * shape pooled over the day type. With the hour of week's own count
+   * shrunk by 2 hours of prior the hour was 2.2 times its neighbours;
+   * now 1.3. */
+  hist h;
+  fc_treasury *t;
+  fc_projection *pr;
+  int64_t now = ts("2025-11-17T00:00:00Z"); /* a Monday */
+  double busy, around = 0;
+  ASSERT_INT_EQ(fc_iso_dow(now), 1);
+  hist_init(&h, "100000.00");
+  one_busy_hour_history(&h, now, ts("2025-11-11T14:00:00Z"));
+  t = hist_load(&h);
+  ASSERT(t != NULL);
+  ASSERT_OK(ml(t, now, 48, 2000, 3, &pr));
+  /* Hour k covers [now + k - 1, now + k): Tuesday 14:00 is k = 39. */
+  busy = pr->currencies[0].path[39].predicted_out;
+  for (int k = 35; k <= 43; k++)
+    if (k != 39) around += pr->currencies[0].path[k].predicted_out / 8.0;
+  fprintf(stderr, "Tuesday 14:00 %.0f, the hours around it %.0f (x%.2f)\n", busy, around, busy / around);
+  ASSERT(around > 0);
+  ASSERT(busy < 1.6 * around);
+  fc_projection_destroy(pr);
+  fc_treasury_destroy(t);
+  hist_free(&h);
+}
+
 TEST_LIST(T(deterministic_math_matches_libm), T(known_flows_only_give_zero_or_one_and_no_band),
           T(poisson_outflow_first_passage_matches_the_analytic_value),
           T(calibration_leaves_a_right_model_near_its_own_answer),
@@ -644,4 +686,4 @@ TEST_LIST(T(deterministic_math_matches_libm), T(known_flows_only_give_zero_or_on
           T(rebalancing_brings_the_probability_under_the_target), T(bad_requests_are_refused_clearly),
           T(too_little_history_falls_back_to_known_flows_and_says_so),
           T(a_band_too_narrow_on_past_origins_widens_to_what_they_showed),
-          T(a_morning_far_above_the_usual_raises_the_rest_of_the_day))
+          T(a_morning_far_above_the_usual_raises_the_rest_of_the_day), T(one_busy_hour_is_not_a_weekly_rule))

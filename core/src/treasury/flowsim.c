@@ -32,16 +32,23 @@ static const double map_probs[] = {0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7
 #define N_MAP_PROBS (sizeof map_probs / sizeof map_probs[0])
 
 /* Shrinkage weights, in hours of exposure (prior pseudo-observations). */
-#define DAYTYPE_PRIOR_HOURS   6.0 /* a day type's rate -> the overall rate */
-#define LEVEL1_PRIOR_HOURS    3.0 /* day type x hour of day -> day-type rate x shape */
-#define LEVEL2_PRIOR_HOURS    2.0 /* hour of week -> day type x hour of day */
-#define SHAPE_PRIOR_EVENTS    2.0 /* tenant hour shape -> flat */
-#define AMOUNT_CELL_PRIOR     5.0 /* amount cell -> all amounts */
-#define AMOUNT_LOGVAR_PRIOR   0.8 /* log-amount variance prior ... */
-#define AMOUNT_LOGVAR_PRIOR_N 3.0 /* ... with the weight of 3 payments */
-#define MONTH_END_PRIOR       1.3 /* unseen month end: median multiplier ... */
-#define MONTH_END_LOGSD       0.6 /* ... and its log-sd */
-#define DISPERSION_PRIOR      0.1 /* day-effect variance prior, weight 5 days */
+/* A day type's rate -> the overall rate. 3 hours, not 6, since the weekday
+ * rates: a history without weekend inflows no longer counts its empty
+ * weekend hours twice (day type and hour of week), so the day type's own
+ * prior must pull less (test_flowsim no_weekend_inflows...). */
+#define DAYTYPE_PRIOR_HOURS   3.0
+#define LEVEL1_PRIOR_HOURS    3.0  /* day type x hour of day -> day-type rate x shape */
+#define SHAPE_PRIOR_EVENTS    2.0  /* tenant hour shape -> flat */
+#define AMOUNT_CELL_PRIOR     5.0  /* amount cell -> all amounts */
+#define AMOUNT_LOGVAR_PRIOR   0.8  /* log-amount variance prior ... */
+#define AMOUNT_LOGVAR_PRIOR_N 3.0  /* ... with the weight of 3 payments */
+#define MONTH_END_PRIOR       1.3  /* unseen month end: median multiplier ... */
+#define MONTH_END_LOGSD       0.6  /* ... and its log-sd */
+#define DISPERSION_PRIOR      0.1  /* day-effect variance prior, weight 5 days */
+#define WEEKDAY_DAY_VAR       0.15 /* a day's count: relative variance of its day effect */
+/* Relative variance of a weekday's rate around its day type's: weekdays,
+ * and Saturday or Sunday around the weekend's. */
+static const double weekday_prior_var[2] = {0.02, 0.05};
 
 /* ---- the model ------------------------------------------------------------ */
 
@@ -613,6 +620,35 @@ static void today_so_far(const fc_flowsim *m, const ev *evs, size_t n, const int
     if (evs[i].at >= from && evs[i].dir == dir && member[i] < 0) d->today_n += 1;
 }
 
+/* Hour-of-week rates as a day's rate times an hour-of-day shape: each
+ * weekday's rate is its day type's (l1: day type x hour of day), scaled by
+ * the weekday's own count over what l1 expected on its hours, that ratio
+ * shrunk toward 1 by empirical Bayes -- the precision of the weekday's few
+ * days (a day's count varies by its Poisson noise and by the day effect)
+ * against a prior spread of weekday rates around their day type's. Each
+ * hour-of-week cell's own count (2-5 hours of exposure in a few weeks, all
+ * of a weekday's cells sharing its days' effects) no longer moves its rate:
+ * on the validation worlds that per-cell noise cost more than any
+ * weekday-specific hour shape earned (tests/bench/treasury_risk,
+ * oracle_variants.py). */
+static void weekday_rates(const double *n2, const double *e2, const double l1[2][24], const double *rdt, double *rate) {
+  for (int wd = 0; wd < 7; wd++) {
+    int dt = wd >= 5;
+    double x = 0, n = 0, expo = 0, f = 1.0, per_day = rdt[dt] * 24.0;
+    for (int hd = 0; hd < 24; hd++) {
+      x += e2[wd * 24 + hd] * l1[dt][hd];
+      n += n2[wd * 24 + hd];
+      expo += e2[wd * 24 + hd];
+    }
+    if (x > 0 && per_day > 0) {
+      double prec = expo / 24.0 / (1.0 / per_day + WEEKDAY_DAY_VAR);
+      double w = prec / (prec + 1.0 / weekday_prior_var[dt]);
+      f = 1.0 - w + w * n / x;
+    }
+    for (int hd = 0; hd < 24; hd++) rate[wd * 24 + hd] = l1[dt][hd] * f;
+  }
+}
+
 /* Fits one direction's intensity, dispersion and amounts from the
  * non-recurring events of evs[0..n) before origin. */
 static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *member, int dir, int64_t origin,
@@ -652,14 +688,12 @@ static int fit_dir(const fc_flowsim *m, const ev *evs, size_t n, const int16_t *
     N += n2[how], E += e2[how];
   }
   {
-    double r0 = E > 0 ? N / E : 0;
+    double r0 = E > 0 ? N / E : 0, l1[2][24];
     for (int dt = 0; dt < 2; dt++) rdt[dt] = (ndt[dt] + DAYTYPE_PRIOR_HOURS * r0) / (edt[dt] + DAYTYPE_PRIOR_HOURS);
-    for (int how = 0; how < HOW; how++) {
-      int dt = is_weekend_how(how), hd = how % 24;
-      double prior1 = rdt[dt] * sh->s[dt][hd];
-      double l1 = (n1[dt][hd] + LEVEL1_PRIOR_HOURS * prior1) / (e1[dt][hd] + LEVEL1_PRIOR_HOURS);
-      d->rate[how] = (n2[how] + LEVEL2_PRIOR_HOURS * l1) / (e2[how] + LEVEL2_PRIOR_HOURS);
-    }
+    for (int dt = 0; dt < 2; dt++)
+      for (int hd = 0; hd < 24; hd++)
+        l1[dt][hd] = (n1[dt][hd] + LEVEL1_PRIOR_HOURS * rdt[dt] * sh->s[dt][hd]) / (e1[dt][hd] + LEVEL1_PRIOR_HOURS);
+    weekday_rates(n2, e2, l1, rdt, d->rate);
   }
   /* Day effect: excess variance of whole days' counts. */
   for (size_t h = 0; h < n_days * 24; h++)

@@ -1,6 +1,6 @@
 """compare.py: two variants of the ml method on the same worlds, paired.
 
-Usage: compare.py WORLDS A.jsonl B.jsonl [BASELINE.jsonl]
+Usage: compare.py WORLDS A.jsonl[:METHOD] B.jsonl[:METHOD] [BASELINE.jsonl[:METHOD]]
 
 A and B are bench_risk answers (single look, method ml) of two builds on the
 same worlds and seed, so the simulations share their random numbers where the
@@ -9,7 +9,11 @@ either score. Per regime: AUC and Brier at 24/48/72/96 h, recall at FPR 10 %
 (48 h), B - A (and B - the baseline) with 95 % intervals from 1000 bootstrap
 draws of tenants (seed 1), and p10-p90 coverage per horizon bucket. Only the
 currencies every file answers are scored. A change worth keeping wins here on
-the validation split beyond its interval, then on the test split once."""
+the validation split beyond its interval, then on the test split once.
+
+A file's answers of one method are read: ml for A and B, baseline for the
+third, unless FILE:METHOD names another (oracle_variants.py writes one method
+per variant into one file)."""
 import json
 import os
 import sys
@@ -29,6 +33,12 @@ def single_look(path, method=None):
             if r["status"] == "ok" and r["k"] == 0 and "p10" in r and (method is None or r["method"] == method):
                 out[(r["tenant"], r["currency"])] = r
     return out
+
+
+def spec(arg, method):
+    """FILE or FILE:METHOD -> (file, method)."""
+    path, sep, m = arg.rpartition(":")
+    return (path, m) if sep and m and not os.path.exists(arg) else (arg, method)
 
 
 def score(kind, p, y, w):
@@ -87,9 +97,9 @@ def main():
             with open(p) as fh:
                 t = json.load(fh)
             truth[t["tenant"]] = t
-    runs = {"A": single_look(sys.argv[2], "ml"), "B": single_look(sys.argv[3], "ml")}
+    runs = {"A": single_look(*spec(sys.argv[2], "ml")), "B": single_look(*spec(sys.argv[3], "ml"))}
     if len(sys.argv) == 5:
-        runs["baseline"] = single_look(sys.argv[4], "baseline")
+        runs["baseline"] = single_look(*spec(sys.argv[4], "baseline"))
     rng = np.random.default_rng(1)
     for reg in ("edge", "spread"):
         compare(truth, runs, reg, rng)
