@@ -678,8 +678,58 @@ TEST(parallel_same_answer) {
   gen_free(&g);
 }
 
+/* Users are folded in ranges side by side (users fewer than the ranges, and
+ * a number the ranges do not divide): shuffled day rows with one key split
+ * over several rows fold to each user's own counts and sums, and any
+ * schedule of the ranges gives the same bytes. */
+TEST(fold_by_ranges_matches_each_user) {
+  for (int round = 0; round < 2; round++) {
+    size_t per = round == 0 ? 1 : 9; /* 4 users, or 36 */
+    gen g = make_groups(per, 11 + (uint64_t)round);
+    size_t n0 = g.n;
+    fc_seg_day *d;
+    fc_rng r;
+    fc_segments_params p = fc_segments_defaults();
+    fc_segments_result a, b;
+    for (size_t i = 0; i < n0; i += 3) { /* the same key again: a tie to merge */
+      fc_transaction *t = &g.tx[g.n++];
+      *t = g.tx[i];
+      t->amount = g.tx[i].amount > 0 ? 7 : g.tx[i].amount;
+    }
+    d = day_rows_of(&g);
+    fc_rng_seed(&r, 99);
+    for (size_t i = g.n; i-- > 1;) { /* shuffled */
+      size_t j = (size_t)fc_rng_below(&r, i + 1);
+      fc_seg_day t = d[i];
+      d[i] = d[j];
+      d[j] = t;
+    }
+    p.k = 2;
+    p.parallel.run = NULL;
+    ASSERT_OK(fc_segments_run_days(d, g.n, p, &a, NULL));
+    ASSERT_INT_EQ(a.n_users, 4 * per);
+    for (size_t u = 0; u < a.n_users; u++) {
+      size_t n_txn = 0;
+      double spend = 0;
+      for (size_t i = 0; i < g.n; i++) /* in order: the rows of a day are merged in cents first */
+        if (!strcmp(g.tx[i].user_id, a.users[u].user_id)) n_txn++;
+      for (size_t i = 0; i < g.n; i++)
+        if (!strcmp(d[i].user_id, a.users[u].user_id)) spend += (double)d[i].spend;
+      ASSERT_INT_EQ(a.users[u].n_txn, n_txn);
+      ASSERT(fabs(a.users[u].total - spend / 100) < 1e-6 * (1 + spend));
+    }
+    p.parallel.run = reversed_for;
+    ASSERT_OK(fc_segments_run_days(d, g.n, p, &b, NULL));
+    ASSERT_INT_EQ(memcmp(a.features, b.features, a.n_users * FC_SEGF_COUNT * sizeof(double)), 0);
+    ASSERT(same_answer_freed(&a, &b));
+    free(d);
+    gen_free(&g);
+  }
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels), T(kmeans_auto_explains_choice),
           T(same_seed_same_answer), T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
           T(json_shape), T(partner_and_date_filters), T(bad_input), T(progress_and_abort),
           T(day_rows_give_the_same_answer), T(day_parts_give_the_same_answer), T(day_rows_bad_input),
-          T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash), T(parallel_same_answer))
+          T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash), T(parallel_same_answer),
+          T(fold_by_ranges_matches_each_user))

@@ -34,6 +34,7 @@ int fc__seg_same_user(const grp *a, const grp *b) { return a->partner == b->part
 void fc__seg_sel_free(sel *s) {
   fc__free(s->g);
   fc__free(s->perm);
+  fc__free(s->user_start);
   fc__free((void *)s->partner);
   fc__free((void *)s->user);
   fc__free((void *)s->type);
@@ -305,28 +306,33 @@ static int sort_user_rows(const grp *g, size_t *perm, size_t a, size_t b) {
   return FC_OK;
 }
 
-/* s->perm: the groups' order by cmp_grp, from a stable counting sort by
- * user, then each user's rows sorted where they are not in order already
- * (rows come in time order from a store or a partner's export). The rows
- * themselves stay put: moving a million 64-byte rows (and the pages of a
- * second copy) cost more than everything else before clustering. */
+int fc__seg_sort_user(sel *s, size_t u) {
+  size_t a = s->user_start[u], b = s->user_start[u + 1], k = a + 1;
+  while (k < b && cmp_grp(&s->g[s->perm[k - 1]], &s->g[s->perm[k]]) < 0) k++;
+  return k < b ? sort_user_rows(s->g, s->perm, a, b) : FC_OK;
+}
+
+/* s->perm: the groups by user, from a stable counting sort by user
+ * (s->user_start: where each user's rows begin); each user's rows are put
+ * in cmp_grp order afterwards (fc__seg_sort_user), where they are not in
+ * order already (rows come in time order from a store or a partner's
+ * export). The rows themselves stay put: moving a million 64-byte rows (and
+ * the pages of a second copy) cost more than everything else before
+ * clustering. */
 static int sort_groups(sel *s, size_t np, size_t nus) {
   size_t n = s->n, nu = 0;
   size_t *rank = fc__mallocarray(n ? n : 1, sizeof *rank), *start = NULL;
   int rc;
   s->perm = fc__mallocarray(n ? n : 1, sizeof *s->perm);
   rc = rank && s->perm ? rank_users(s->g, n, np, nus, rank, &nu) : FC_ENOMEM;
-  if (rc == FC_OK && (start = fc__calloc(nu + 1, sizeof *start)) == NULL) rc = FC_ENOMEM;
+  if (rc == FC_OK && (start = fc__calloc(nu + 2, sizeof *start)) == NULL) rc = FC_ENOMEM;
   if (rc == FC_OK) {
-    for (size_t i = 0; i < n; i++) start[rank[i] + 1]++;
-    for (size_t u = 0; u < nu; u++) start[u + 1] += start[u];
-    for (size_t i = 0; i < n; i++) s->perm[start[rank[i]]++] = i;
-    for (size_t u = 0, a = 0; u < nu && rc == FC_OK; a = start[u++]) {
-      size_t b = start[u], k = a + 1;
-      while (k < b && cmp_grp(&s->g[s->perm[k - 1]], &s->g[s->perm[k]]) < 0) k++;
-      if (k < b) rc = sort_user_rows(s->g, s->perm, a, b);
-    }
+    for (size_t i = 0; i < n; i++) start[rank[i] + 2]++;
+    for (size_t u = 0; u < nu; u++) start[u + 2] += start[u + 1];
+    for (size_t i = 0; i < n; i++) s->perm[start[rank[i] + 1]++] = i; /* start[u + 1]: user u's next place */
     s->n_users = nu;
+    s->user_start = start; /* now user u begins at start[u] */
+    start = NULL;
   }
   fc__free(rank);
   fc__free(start);
