@@ -727,9 +727,48 @@ TEST(fold_by_ranges_matches_each_user) {
   }
 }
 
+/* Many windows (the snapshot rows of a few users fill each batch of the
+ * membership) and an age weight that leaves only the last snapshot: that
+ * snapshot's features are the user's own, so its label, the user's whole
+ * membership, is the user's segment, for every user of every batch. The
+ * four groups of make_groups take turns, so that neighbouring users are in
+ * different segments and a row given to a neighbour shows. */
+TEST(membership_batches_keep_each_users_rows) {
+  enum { PER = 42 };
+  gen g;
+  fc_rng r;
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result a;
+  memset(&g, 0, sizeof g);
+  g.cap = PER * 4 * 200;
+  g.tx = calloc(g.cap, sizeof *g.tx);
+  g.ids = calloc(PER * 4, sizeof *g.ids);
+  fc_rng_seed(&r, 21);
+  for (size_t i = 0; i < PER; i++) {
+    const char *u;
+    shopper(&g, &r, new_user(&g), 0, DAYS, 7, 50000, "electronics");
+    shopper(&g, &r, new_user(&g), 0, DAYS, 60, 3000, "books");
+    shopper(&g, &r, u = new_user(&g), 0, DAYS / 2, 7, 8000, "grocery");
+    add(&g, u, 20, -2000, "refund", "grocery");
+    shopper(&g, &r, new_user(&g), DAYS - 30, DAYS, 2, 2500, "grocery");
+  }
+  p.k = 4;
+  p.n_windows = 366;
+  p.half_life_days = 1e-3; /* 0.5^(age / 1e-3): 0 for any earlier snapshot */
+  for (int round = 0; round < 2; round++) {
+    p.parallel.run = round ? reversed_for : NULL;
+    ASSERT_OK(fc_segments_run(g.tx, g.n, p, &a, NULL));
+    ASSERT_INT_EQ(a.n_users, 4 * PER);
+    ASSERT(a.segment[0] != a.segment[1] && a.segment[1] != a.segment[2]);
+    for (size_t u = 0; u < a.n_users; u++) ASSERT(a.membership[u * a.n_member_cols + (size_t)a.segment[u]] == 1.0);
+    fc_segments_result_free(&a);
+  }
+  gen_free(&g);
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels), T(kmeans_auto_explains_choice),
           T(same_seed_same_answer), T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
           T(json_shape), T(partner_and_date_filters), T(bad_input), T(progress_and_abort),
           T(day_rows_give_the_same_answer), T(day_parts_give_the_same_answer), T(day_rows_bad_input),
           T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash), T(parallel_same_answer),
-          T(fold_by_ranges_matches_each_user))
+          T(fold_by_ranges_matches_each_user), T(membership_batches_keep_each_users_rows))

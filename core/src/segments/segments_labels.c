@@ -137,6 +137,10 @@ int fc__seg_describe(fc_segments_result *r, const work *w) {
 
 /* ---- membership ---- */
 
+/* k-means' snapshot rows per batch of a part: far more than one user's
+ * (at most 366 windows), small enough to stay in cache. */
+#define MEMBER_BATCH 2048
+
 /* End day of snapshot j of the window (the last is the reference day). */
 static int64_t snapshot_end(const window *wd, int j) {
   double len = (double)(wd->ref - wd->start + 1) / wd->n;
@@ -170,37 +174,58 @@ int fc__seg_membership_begin(fc_segments_result *r, const work *w, const fc_segm
   for (int j = 0; j < mw->wd.n; j++)
     mw->weight[j] = pow(0.5, (double)(mw->wd.ref - snapshot_end(&mw->wd, j)) / p->half_life_days);
   mw->m = mw->first[nu];
-  mw->rows = fc__mallocarray(mw->m * FC_SEGF_COUNT + 1, sizeof *mw->rows);
+  if (p->method == FC_SEG_DBSCAN && (mw->rows = fc__mallocarray(mw->m * FC_SEGF_COUNT + 1, sizeof *mw->rows)) == NULL)
+    return fc__err(err, FC_ENOMEM, "out of memory");
   mw->snap = fc__mallocarray(mw->m + 1, sizeof *mw->snap);
   mw->lab = fc__mallocarray(mw->m + 1, sizeof *mw->lab);
-  if (!mw->rows || !mw->snap || !mw->lab) return fc__err(err, FC_ENOMEM, "out of memory");
+  if (!mw->snap || !mw->lab) return fc__err(err, FC_ENOMEM, "out of memory");
   return FC_OK;
+}
+
+/* Scales the rows [a0, a) (their features in x) and, for k-means, assigns
+ * them to the fitted centres. */
+static int scale_and_assign(const work *w, const fit *f, const fc_segments_params *p, member_work *mw, double *x,
+                            size_t a0, size_t a, fc_err *err) {
+  int rc = fc_scaler_apply(&w->scaler, x, a - a0, err);
+  if (rc == FC_OK && p->method == FC_SEG_KMEANS)
+    fc_kmeans_assign(f->km.centers, f->km.k, FC_SEGF_COUNT, x, a - a0, mw->lab + a0, NULL);
+  return rc;
 }
 
 /* Features of the users of part `part` (of FC__SEG_MEMBER_PARTS) as of
  * every snapshot end, scaled and, for k-means, assigned to the fitted
- * centres: every row is computed alone, so any schedule writes the same. */
+ * centres: every row is computed alone, so any schedule writes the same.
+ * k-means needs only the labels: the rows pass through a small buffer in
+ * batches (no array of every user's snapshots to fault in); DBSCAN's
+ * prediction takes them all at the end (mw->rows). */
 void fc__seg_membership_part(const fc_segments_result *r, const work *w, const fit *f, const fc_segments_params *p,
                              member_work *mw, size_t part) {
   size_t nu = r->n_users, dd = FC_SEGF_COUNT, lo = nu * part / FC__SEG_MEMBER_PARTS;
   size_t hi = nu * (part + 1) / FC__SEG_MEMBER_PARTS, a0 = mw->first[lo], a = a0;
+  size_t cap = mw->rows ? SIZE_MAX : MEMBER_BATCH; /* x holds rows [a0, a) */
+  double *x = mw->rows ? mw->rows + a0 * dd : fc__mallocarray(cap * dd, sizeof *x);
   fc_user_features uf;
-  for (size_t u = lo; u < hi; u++) {
+  int rc = x ? FC_OK : fc__err(&mw->err[part], FC_ENOMEM, "out of memory");
+  for (size_t u = lo; u < hi && rc == FC_OK; u++) {
     const dayagg *d = w->days + w->user_day[u];
     size_t nd = w->user_day[u + 1] - w->user_day[u];
+    if (a - a0 + (size_t)mw->wd.n > cap) { /* the batch is full: its labels */
+      rc = scale_and_assign(w, f, p, mw, x, a0, a, &mw->err[part]);
+      a0 = a;
+    }
     for (int j = 0; j < mw->wd.n; j++) {
       window at = mw->wd;
       size_t upto = 0;
       at.ref = snapshot_end(&mw->wd, j);
       while (upto < nd && d[upto].day <= at.ref) upto++;
       if (upto == 0) continue;
-      fc__seg_user_features(d, upto, &at, &uf, mw->rows + a * dd, NULL, 0);
+      fc__seg_user_features(d, upto, &at, &uf, x + (a - a0) * dd, NULL, 0);
       mw->snap[a++] = j;
     }
   }
-  mw->rc[part] = fc_scaler_apply(&w->scaler, mw->rows + a0 * dd, a - a0, &mw->err[part]);
-  if (mw->rc[part] == FC_OK && p->method == FC_SEG_KMEANS)
-    fc_kmeans_assign(f->km.centers, f->km.k, dd, mw->rows + a0 * dd, a - a0, mw->lab + a0, NULL);
+  if (rc == FC_OK) rc = scale_and_assign(w, f, p, mw, x, a0, a, &mw->err[part]);
+  if (!mw->rows) fc__free(x);
+  mw->rc[part] = rc;
 }
 
 /* r->membership, r->previous and r->moving from the parts' rows: each

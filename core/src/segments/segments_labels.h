@@ -23,7 +23,7 @@ typedef struct member_work {
   size_t cols, m; /* membership columns; snapshot rows */
   size_t *first;  /* n_users + 1: user u's rows are [first[u], first[u + 1]) */
   double *weight; /* per snapshot: its age's weight */
-  double *rows;   /* m x FC_SEGF_COUNT, scaled */
+  double *rows;   /* DBSCAN: m x FC_SEGF_COUNT, scaled (k-means: NULL) */
   int *snap, *lab;
   int rc[FC__SEG_MEMBER_PARTS];
   fc_err err[FC__SEG_MEMBER_PARTS];
