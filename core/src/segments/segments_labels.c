@@ -162,17 +162,20 @@ int fc__seg_membership_begin(fc_segments_result *r, const work *w, const fc_segm
   r->moving = fc__calloc(nu, 1);
   mw->first = fc__mallocarray(nu + 1, sizeof *mw->first);
   mw->weight = fc__mallocarray((size_t)mw->wd.n, sizeof *mw->weight);
-  if (!r->membership || !r->previous || !r->moving || !mw->first || !mw->weight)
+  mw->end = fc__mallocarray((size_t)mw->wd.n, sizeof *mw->end);
+  if (!r->membership || !r->previous || !r->moving || !mw->first || !mw->weight || !mw->end)
     return fc__err(err, FC_ENOMEM, "out of memory");
+  for (int j = 0; j < mw->wd.n; j++) {
+    mw->end[j] = snapshot_end(&mw->wd, j);
+    mw->weight[j] = pow(0.5, (double)(mw->wd.ref - mw->end[j]) / p->half_life_days);
+  }
   mw->first[0] = 0;
   for (size_t u = 0; u < nu; u++) {
     int64_t day0 = w->days[w->user_day[u]].day;
     size_t rows = 0;
-    for (int j = 0; j < mw->wd.n; j++) rows += day0 <= snapshot_end(&mw->wd, j);
+    for (int j = 0; j < mw->wd.n; j++) rows += day0 <= mw->end[j];
     mw->first[u + 1] = mw->first[u] + rows;
   }
-  for (int j = 0; j < mw->wd.n; j++)
-    mw->weight[j] = pow(0.5, (double)(mw->wd.ref - snapshot_end(&mw->wd, j)) / p->half_life_days);
   mw->m = mw->first[nu];
   if (p->method == FC_SEG_DBSCAN && (mw->rows = fc__mallocarray(mw->m * FC_SEGF_COUNT + 1, sizeof *mw->rows)) == NULL)
     return fc__err(err, FC_ENOMEM, "out of memory");
@@ -216,7 +219,7 @@ void fc__seg_membership_part(const fc_segments_result *r, const work *w, const f
     for (int j = 0; j < mw->wd.n; j++) {
       window at = mw->wd;
       size_t upto = 0;
-      at.ref = snapshot_end(&mw->wd, j);
+      at.ref = mw->end[j];
       while (upto < nd && d[upto].day <= at.ref) upto++;
       if (upto == 0) continue;
       fc__seg_user_features(d, upto, &at, &uf, x + (a - a0) * dd, NULL, 0);
@@ -259,6 +262,7 @@ int fc__seg_membership_end(fc_segments_result *r, const fit *f, const fc_segment
 void fc__seg_membership_free(member_work *mw) {
   fc__free(mw->first);
   fc__free(mw->weight);
+  fc__free(mw->end);
   fc__free(mw->rows);
   fc__free(mw->snap);
   fc__free(mw->lab);

@@ -23,6 +23,7 @@ typedef struct member_work {
   size_t cols, m; /* membership columns; snapshot rows */
   size_t *first;  /* n_users + 1: user u's rows are [first[u], first[u + 1]) */
   double *weight; /* per snapshot: its age's weight */
+  int64_t *end;   /* per snapshot: its last day */
   double *rows;   /* DBSCAN: m x FC_SEGF_COUNT, scaled (k-means: NULL) */
   int *snap, *lab;
   int rc[FC__SEG_MEMBER_PARTS];
