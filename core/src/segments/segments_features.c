@@ -61,12 +61,13 @@ static int check_params(const fc_segments_params *p, fc_err *err) {
 typedef struct fold {
   sel *s; /* its users' parts of s->perm get sorted */
   fc_segments_result *r;
-  size_t u0, u1;    /* users [u0, u1) */
-  dayagg *days;     /* the shared array from s->user_start[u0] */
-  size_t n_days;    /* this range's */
-  size_t *user_day; /* u1 - u0 + 1, from 0 */
-  size_t *ucat_off; /* u1 - u0 + 1, from 0 */
-  int *ucat_id;     /* this range's */
+  size_t u0, u1;            /* users [u0, u1) */
+  dayagg *days;             /* the shared array from s->user_start[u0] */
+  size_t n_days;            /* this range's */
+  int64_t day_min, day_max; /* this range's (n_days > 0) */
+  size_t *user_day;         /* u1 - u0 + 1, from 0 */
+  size_t *ucat_off;         /* u1 - u0 + 1, from 0 */
+  int *ucat_id;             /* this range's */
   double *ucat_spend;
   size_t cat_cap;
   int rc;
@@ -143,6 +144,8 @@ static int fold_user(fold *f, size_t gu) {
     if (x) cur = *x;
   }
   f->user_day[u + 1] = f->n_days;
+  if (f->user_day[u] == 0 || f->days[f->user_day[u]].day < f->day_min) f->day_min = f->days[f->user_day[u]].day;
+  if (f->user_day[u] == 0 || f->days[f->n_days - 1].day > f->day_max) f->day_max = f->days[f->n_days - 1].day;
   return FC_OK;
 }
 
@@ -176,6 +179,8 @@ static int join_parts(fold *parts, size_t np, work *w) {
       w->user_day[u + 1] = w->n_days + f->user_day[u - f->u0 + 1];
       w->ucat_off[u + 1] = at + f->ucat_off[u - f->u0 + 1];
     }
+    if (f->n_days > 0 && (w->n_days == 0 || f->day_min < w->day_min)) w->day_min = f->day_min;
+    if (f->n_days > 0 && (w->n_days == 0 || f->day_max > w->day_max)) w->day_max = f->day_max;
     if (nc) memcpy(w->ucat_id + at, f->ucat_id, nc * sizeof *w->ucat_id);
     if (nc) memcpy(w->ucat_spend + at, f->ucat_spend, nc * sizeof *w->ucat_spend);
     w->n_days += f->n_days;
@@ -334,13 +339,8 @@ static void user_top_categories(const work *w, size_t u, int top[3]) {
 
 window fc__seg_analysis_window(const work *w, const fc_segments_params *p) {
   window wd;
-  wd.start = p->from != INT64_MIN ? fc__seg_day_of(p->from) : w->days[0].day;
-  wd.ref = p->to != INT64_MAX ? fc__seg_day_of(p->to - 1) : w->days[0].day;
-  if (p->from == INT64_MIN || p->to == INT64_MAX)
-    for (size_t i = 0; i < w->n_days; i++) {
-      if (p->from == INT64_MIN && w->days[i].day < wd.start) wd.start = w->days[i].day;
-      if (p->to == INT64_MAX && w->days[i].day > wd.ref) wd.ref = w->days[i].day;
-    }
+  wd.start = p->from != INT64_MIN ? fc__seg_day_of(p->from) : w->day_min;
+  wd.ref = p->to != INT64_MAX ? fc__seg_day_of(p->to - 1) : w->day_max;
   wd.n = p->n_windows;
   wd.thr = p->trend_threshold;
   return wd;
