@@ -766,9 +766,73 @@ TEST(membership_batches_keep_each_users_rows) {
   gen_free(&g);
 }
 
+/* Day rows through a parallel-for (selected in ranges of the input, joined
+ * in order) and on one thread: the same answer, or the same first error in
+ * row order, with filters that leave whole ranges empty, a currency that
+ * changes at a range's first selected row or inside a range, and a bad row
+ * before or after such a change. */
+static int same_days_both_ways(const fc_seg_day *d, size_t n, fc_segments_params p) {
+  fc_segments_result a, b;
+  fc_err ea, eb;
+  int ra, rb;
+  p.parallel.run = NULL;
+  ra = fc_segments_run_days(d, n, p, &a, &ea);
+  p.parallel.run = reversed_for;
+  rb = fc_segments_run_days(d, n, p, &b, &eb);
+  if (ra != rb) return 0;
+  if (ra != FC_OK) {
+    fc_segments_result_free(&a);
+    fc_segments_result_free(&b);
+    return strcmp(ea.msg, eb.msg) == 0;
+  }
+  return same_answer_freed(&a, &b);
+}
+
+TEST(day_rows_selected_in_ranges) {
+  gen g = make_groups(20, 31);
+  fc_seg_day *d;
+  fc_segments_params p = fc_segments_defaults();
+  fc_err e;
+  fc_segments_result r;
+  size_t n, q;
+  for (size_t i = 0; i < g.n; i += 7) g.tx[i].partner_id = "p2";
+  d = day_rows_of(&g);
+  n = g.n;
+  q = n / 2 + 3; /* inside a middle range */
+  ASSERT(same_days_both_ways(d, n, p));
+  p.from = T0 + 40 * 86400, p.to = T0 + 200 * 86400;
+  ASSERT(same_days_both_ways(d, n, p));
+  p = fc_segments_defaults();
+  p.partner_id = "p2"; /* one row in seven */
+  ASSERT(same_days_both_ways(d, n, p));
+  p = fc_segments_defaults();
+  d[q].currency = "EUR"; /* inside a range */
+  ASSERT(same_days_both_ways(d, n, p));
+  ASSERT_INT_EQ(fc_segments_run_days(d, n, p, &r, &e), FC_EINVAL);
+  fc_segments_result_free(&r);
+  ASSERT_CONTAINS(e.msg, "currency EUR differs from USD");
+  d[q + 5].count = 0; /* a bad row after the change: the change is reported */
+  ASSERT(same_days_both_ways(d, n, p));
+  d[q - 1].count = 0; /* a bad row before it: that row is */
+  ASSERT(same_days_both_ways(d, n, p));
+  ASSERT_INT_EQ(fc_segments_run_days(d, n, p, &r, &e), FC_EINVAL);
+  fc_segments_result_free(&r);
+  ASSERT_CONTAINS(e.msg, "out of range");
+  d[q - 1].count = 1, d[q + 5].count = 1;
+  for (size_t i = q; i < n; i++) d[i].currency = "EUR"; /* from a range's first selected row on */
+  ASSERT(same_days_both_ways(d, n, p));
+  for (size_t i = 0; i < n; i++) d[i].currency = i >= n * 5 / 8 ? "EUR" : "USD";
+  ASSERT(same_days_both_ways(d, n, p)); /* at a range's first row */
+  p.partner_id = "p2";
+  ASSERT(same_days_both_ways(d, n, p));
+  free(d);
+  gen_free(&g);
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels), T(kmeans_auto_explains_choice),
           T(same_seed_same_answer), T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
           T(json_shape), T(partner_and_date_filters), T(bad_input), T(progress_and_abort),
           T(day_rows_give_the_same_answer), T(day_parts_give_the_same_answer), T(day_rows_bad_input),
           T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash), T(parallel_same_answer),
-          T(fold_by_ranges_matches_each_user), T(membership_batches_keep_each_users_rows))
+          T(fold_by_ranges_matches_each_user), T(membership_batches_keep_each_users_rows),
+          T(day_rows_selected_in_ranges))

@@ -35,6 +35,7 @@ typedef struct sel {
   size_t *user_start; /* n_users + 1: user u's groups are perm[user_start[u] .. user_start[u + 1]) */
   const char **partner, **user, **type, **cat;
   const char *currency; /* of the first selected row */
+  size_t base;          /* a range's view: the selection index of its g[0] */
 } sel;
 
 int fc__seg_cmp_key(const grp *x, const grp *y);
