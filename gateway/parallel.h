@@ -1,8 +1,9 @@
 /* parallel.h: the gateway's parallel-for (fc/parallel.h) for core work
  * that one request may spread over the machine's cores: a request's
  * handler runs on one libuv pool thread, and a few helper threads join it
- * for the call's tasks. Used by segments (k = auto's fits, the silhouette
- * beside the membership) and by the read of their rollups. */
+ * for the call's tasks. Used by segments (the fold and features by ranges
+ * of users, k = auto's fits and silhouettes, the silhouette beside the
+ * membership) and by the read of their rollups. */
 #ifndef GW_PARALLEL_H
 #define GW_PARALLEL_H
 

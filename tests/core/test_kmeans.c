@@ -416,11 +416,14 @@ TEST(silhouette_bits_of_the_plain_loop) {
   }
 }
 
+static void reversed_for(void *ctx, size_t n, fc_parallel_task task, void *arg);
+
 /* k = auto's scores are, bit for bit, each k's own fit scored alone on the
- * same sample, and the fit it returns is the best k's. */
+ * same sample, also with the labellings scored in two halves through a
+ * parallel-for, and the fit it returns is the best k's. */
 TEST(kmeans_auto_scores_equal_single_fits) {
   size_t per = 75, n = 4 * per;
-  double *x = blobs(4, per, CX, CY, 2.5, 12), scores[5];
+  double *x = blobs(4, per, CX, CY, 2.5, 12), scores[5], halves[5];
   fc_kmeans_auto_params p = fc_kmeans_auto_defaults();
   fc_kmeans_result r;
   int best = -1;
@@ -429,6 +432,10 @@ TEST(kmeans_auto_scores_equal_single_fits) {
   p.sample = 150; /* a sample, not every point */
   p.base.n_init = 2;
   p.base.seed = 4;
+  p.parallel.run = reversed_for;
+  ASSERT_OK(fc_kmeans_auto(x, n, 2, p, &r, halves, NULL));
+  fc_kmeans_result_free(&r);
+  p.parallel.run = NULL;
   ASSERT_OK(fc_kmeans_auto(x, n, 2, p, &r, scores, NULL));
   for (int k = 2; k <= 6; k++) {
     fc_kmeans_params kp = p.base;
@@ -438,6 +445,7 @@ TEST(kmeans_auto_scores_equal_single_fits) {
     ASSERT_OK(fc_kmeans_fit(x, n, 2, kp, &one, NULL));
     ASSERT_OK(fc_silhouette_sample(x, n, 2, one.labels, p.sample, p.base.seed, &s, NULL));
     ASSERT(s == scores[k - 2]);
+    ASSERT(s == halves[k - 2]);
     if (best < 0 || s > scores[best - 2]) best = k;
     if (k == r.k) ASSERT_INT_EQ(memcmp(one.labels, r.labels, n * sizeof *r.labels), 0);
     fc_kmeans_result_free(&one);

@@ -678,8 +678,161 @@ TEST(parallel_same_answer) {
   gen_free(&g);
 }
 
+/* Users are folded in ranges side by side (users fewer than the ranges, and
+ * a number the ranges do not divide): shuffled day rows with one key split
+ * over several rows fold to each user's own counts and sums, and any
+ * schedule of the ranges gives the same bytes. */
+TEST(fold_by_ranges_matches_each_user) {
+  for (int round = 0; round < 2; round++) {
+    size_t per = round == 0 ? 1 : 9; /* 4 users, or 36 */
+    gen g = make_groups(per, 11 + (uint64_t)round);
+    size_t n0 = g.n;
+    fc_seg_day *d;
+    fc_rng r;
+    fc_segments_params p = fc_segments_defaults();
+    fc_segments_result a, b;
+    for (size_t i = 0; i < n0; i += 3) { /* the same key again: a tie to merge */
+      fc_transaction *t = &g.tx[g.n++];
+      *t = g.tx[i];
+      t->amount = g.tx[i].amount > 0 ? 7 : g.tx[i].amount;
+    }
+    d = day_rows_of(&g);
+    fc_rng_seed(&r, 99);
+    for (size_t i = g.n; i-- > 1;) { /* shuffled */
+      size_t j = (size_t)fc_rng_below(&r, i + 1);
+      fc_seg_day t = d[i];
+      d[i] = d[j];
+      d[j] = t;
+    }
+    p.k = 2;
+    p.parallel.run = NULL;
+    ASSERT_OK(fc_segments_run_days(d, g.n, p, &a, NULL));
+    ASSERT_INT_EQ(a.n_users, 4 * per);
+    for (size_t u = 0; u < a.n_users; u++) {
+      size_t n_txn = 0;
+      double spend = 0;
+      for (size_t i = 0; i < g.n; i++) /* in order: the rows of a day are merged in cents first */
+        if (!strcmp(g.tx[i].user_id, a.users[u].user_id)) n_txn++;
+      for (size_t i = 0; i < g.n; i++)
+        if (!strcmp(d[i].user_id, a.users[u].user_id)) spend += (double)d[i].spend;
+      ASSERT_INT_EQ(a.users[u].n_txn, n_txn);
+      ASSERT(fabs(a.users[u].total - spend / 100) < 1e-6 * (1 + spend));
+    }
+    p.parallel.run = reversed_for;
+    ASSERT_OK(fc_segments_run_days(d, g.n, p, &b, NULL));
+    ASSERT_INT_EQ(memcmp(a.features, b.features, a.n_users * FC_SEGF_COUNT * sizeof(double)), 0);
+    ASSERT(same_answer_freed(&a, &b));
+    free(d);
+    gen_free(&g);
+  }
+}
+
+/* Many windows (the snapshot rows of a few users fill each batch of the
+ * membership) and an age weight that leaves only the last snapshot: that
+ * snapshot's features are the user's own, so its label, the user's whole
+ * membership, is the user's segment, for every user of every batch. The
+ * four groups of make_groups take turns, so that neighbouring users are in
+ * different segments and a row given to a neighbour shows. */
+TEST(membership_batches_keep_each_users_rows) {
+  enum { PER = 42 };
+  gen g;
+  fc_rng r;
+  fc_segments_params p = fc_segments_defaults();
+  fc_segments_result a;
+  memset(&g, 0, sizeof g);
+  g.cap = PER * 4 * 200;
+  g.tx = calloc(g.cap, sizeof *g.tx);
+  g.ids = calloc(PER * 4, sizeof *g.ids);
+  fc_rng_seed(&r, 21);
+  for (size_t i = 0; i < PER; i++) {
+    const char *u;
+    shopper(&g, &r, new_user(&g), 0, DAYS, 7, 50000, "electronics");
+    shopper(&g, &r, new_user(&g), 0, DAYS, 60, 3000, "books");
+    shopper(&g, &r, u = new_user(&g), 0, DAYS / 2, 7, 8000, "grocery");
+    add(&g, u, 20, -2000, "refund", "grocery");
+    shopper(&g, &r, new_user(&g), DAYS - 30, DAYS, 2, 2500, "grocery");
+  }
+  p.k = 4;
+  p.n_windows = 366;
+  p.half_life_days = 1e-3; /* 0.5^(age / 1e-3): 0 for any earlier snapshot */
+  for (int round = 0; round < 2; round++) {
+    p.parallel.run = round ? reversed_for : NULL;
+    ASSERT_OK(fc_segments_run(g.tx, g.n, p, &a, NULL));
+    ASSERT_INT_EQ(a.n_users, 4 * PER);
+    ASSERT(a.segment[0] != a.segment[1] && a.segment[1] != a.segment[2]);
+    for (size_t u = 0; u < a.n_users; u++) ASSERT(a.membership[u * a.n_member_cols + (size_t)a.segment[u]] == 1.0);
+    fc_segments_result_free(&a);
+  }
+  gen_free(&g);
+}
+
+/* Day rows through a parallel-for (selected in ranges of the input, joined
+ * in order) and on one thread: the same answer, or the same first error in
+ * row order, with filters that leave whole ranges empty, a currency that
+ * changes at a range's first selected row or inside a range, and a bad row
+ * before or after such a change. */
+static int same_days_both_ways(const fc_seg_day *d, size_t n, fc_segments_params p) {
+  fc_segments_result a, b;
+  fc_err ea, eb;
+  int ra, rb;
+  p.parallel.run = NULL;
+  ra = fc_segments_run_days(d, n, p, &a, &ea);
+  p.parallel.run = reversed_for;
+  rb = fc_segments_run_days(d, n, p, &b, &eb);
+  if (ra != rb) return 0;
+  if (ra != FC_OK) {
+    fc_segments_result_free(&a);
+    fc_segments_result_free(&b);
+    return strcmp(ea.msg, eb.msg) == 0;
+  }
+  return same_answer_freed(&a, &b);
+}
+
+TEST(day_rows_selected_in_ranges) {
+  gen g = make_groups(20, 31);
+  fc_seg_day *d;
+  fc_segments_params p = fc_segments_defaults();
+  fc_err e;
+  fc_segments_result r;
+  size_t n, q;
+  for (size_t i = 0; i < g.n; i += 7) g.tx[i].partner_id = "p2";
+  d = day_rows_of(&g);
+  n = g.n;
+  q = n / 2 + 3; /* inside a middle range */
+  ASSERT(same_days_both_ways(d, n, p));
+  p.from = T0 + 40 * 86400, p.to = T0 + 200 * 86400;
+  ASSERT(same_days_both_ways(d, n, p));
+  p = fc_segments_defaults();
+  p.partner_id = "p2"; /* one row in seven */
+  ASSERT(same_days_both_ways(d, n, p));
+  p = fc_segments_defaults();
+  d[q].currency = "EUR"; /* inside a range */
+  ASSERT(same_days_both_ways(d, n, p));
+  ASSERT_INT_EQ(fc_segments_run_days(d, n, p, &r, &e), FC_EINVAL);
+  fc_segments_result_free(&r);
+  ASSERT_CONTAINS(e.msg, "currency EUR differs from USD");
+  d[q + 5].count = 0; /* a bad row after the change: the change is reported */
+  ASSERT(same_days_both_ways(d, n, p));
+  d[q - 1].count = 0; /* a bad row before it: that row is */
+  ASSERT(same_days_both_ways(d, n, p));
+  ASSERT_INT_EQ(fc_segments_run_days(d, n, p, &r, &e), FC_EINVAL);
+  fc_segments_result_free(&r);
+  ASSERT_CONTAINS(e.msg, "out of range");
+  d[q - 1].count = 1, d[q + 5].count = 1;
+  for (size_t i = q; i < n; i++) d[i].currency = "EUR"; /* from a range's first selected row on */
+  ASSERT(same_days_both_ways(d, n, p));
+  for (size_t i = 0; i < n; i++) d[i].currency = i >= n * 5 / 8 ? "EUR" : "USD";
+  ASSERT(same_days_both_ways(d, n, p)); /* at a range's first row */
+  p.partner_id = "p2";
+  ASSERT(same_days_both_ways(d, n, p));
+  free(d);
+  gen_free(&g);
+}
+
 TEST_LIST(T(features_of_one_user), T(kmeans_segments_recover_groups_with_labels), T(kmeans_auto_explains_choice),
           T(same_seed_same_answer), T(membership_sums_to_one_and_favours_recent), T(dbscan_segments_report_noise),
           T(json_shape), T(partner_and_date_filters), T(bad_input), T(progress_and_abort),
           T(day_rows_give_the_same_answer), T(day_parts_give_the_same_answer), T(day_rows_bad_input),
-          T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash), T(parallel_same_answer))
+          T(sampled_k_selection_finds_the_groups), T(many_partners_rank_by_hash), T(parallel_same_answer),
+          T(fold_by_ranges_matches_each_user), T(membership_batches_keep_each_users_rows),
+          T(day_rows_selected_in_ranges))

@@ -85,8 +85,9 @@ typedef struct fc_kmeans_auto_params {
   size_t sample;         /* silhouette sample size (default 5000) */
   fc_kmeans_params base; /* everything but k; base.seed also seeds the sample */
   fc_parallel parallel;  /* the fits of the k's side by side when base.progress is
-                            NULL (default none: one after another); every k's fit
-                            is the same either way */
+                            NULL (default none: one after another), and the
+                            silhouettes of the fits in two halves side by side;
+                            every k's fit and score is the same either way */
 } fc_kmeans_auto_params;
 
 fc_kmeans_auto_params fc_kmeans_auto_defaults(void);

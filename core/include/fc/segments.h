@@ -67,10 +67,13 @@ typedef struct fc_segments_params {
   fc_progress_fn progress;  /* may be NULL: stages "features" (at 0.1), then
                               the clustering's over 0.1..0.9, "membership" (1) */
   void *user_data;          /* passed to progress */
-  fc_parallel parallel;     /* the caller's parallel-for (default none): k = auto's
-                               fits side by side (without progress), and the
-                               silhouette beside the labels and membership; the
-                               answer is the same for any schedule */
+  fc_parallel parallel;     /* the caller's parallel-for (default none): the
+                               string ranks, the fold and the features in ranges
+                               of users, k = auto's fits (without progress) and
+                               their silhouettes in two halves, and the final
+                               silhouette beside the labels and the membership's
+                               ranges of users; the answer is the same for any
+                               schedule */
 } fc_segments_params;
 
 fc_segments_params fc_segments_defaults(void);

@@ -27,6 +27,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 fc_kmeans_params fc_kmeans_defaults(void) {
   fc_kmeans_params p;
@@ -703,7 +706,11 @@ static void pair_dists(const double *xt, size_t m, size_t d, const double *pa, s
     }
     out[b] = acc;
   }
-  for (b = b0; b < m; b++) out[b] = sqrt(out[b]);
+  b = b0;
+#ifdef __SSE2__ /* two square roots per instruction: IEEE's, the same bits as sqrt(), without its errno branch */
+  for (; b + 2 <= m; b += 2) _mm_storeu_pd(out + b, _mm_sqrt_pd(_mm_loadu_pd(out + b)));
+#endif
+  for (; b < m; b++) out[b] = sqrt(out[b]);
 }
 
 static int sil_pairs(const double *x, size_t d, const size_t *idx, size_t m, sil *v, int nv) {
@@ -745,15 +752,42 @@ static double sil_score(const sil *v, const size_t *idx, size_t m) {
   return total / (double)m;
 }
 
+/* The labellings split in two halves, each half's sums its own task: a
+ * labelling's sums take the pairs in the same order whichever half it is
+ * in; each task computes the pair distances again (the accumulation into
+ * several labellings' sums costs more than the distances). */
+typedef struct sil_halves {
+  const double *x;
+  size_t d, m;
+  const size_t *idx;
+  sil *live;
+  int nl;
+  int rc[2];
+} sil_halves;
+
+static void sil_half(void *arg, size_t h) {
+  sil_halves *a = arg;
+  int lo = h == 0 ? 0 : a->nl / 2 + a->nl % 2, hi = h == 0 ? a->nl / 2 + a->nl % 2 : a->nl;
+  a->rc[h] = hi > lo ? sil_pairs(a->x, a->d, a->idx, a->m, a->live + lo, hi - lo) : FC_OK;
+}
+
 /* scores[t] = the silhouette of labelling v[t] over idx, NaN where it has
- * fewer than 2 non-empty clusters or no fewer points than those. */
-static int silhouettes(const double *x, size_t d, const size_t *idx, size_t m, sil *v, int nv, double *scores) {
+ * fewer than 2 non-empty clusters or no fewer points than those; with a
+ * parallel-for and several labellings, two halves of them side by side. */
+static int silhouettes(const double *x, size_t d, const size_t *idx, size_t m, sil *v, int nv, fc_parallel par,
+                       double *scores) {
   sil *live = fc__mallocarray(nv > 0 ? (size_t)nv : 1, sizeof *live); /* the scorable ones, shallow copies */
   int nl = 0, rc = live ? FC_OK : FC_ENOMEM;
   for (int t = 0; t < nv && rc == FC_OK; t++) rc = sil_alloc(&v[t], idx, m);
   for (int t = 0; t < nv && rc == FC_OK; t++)
     if (v[t].ok) live[nl++] = v[t];
-  if (rc == FC_OK) rc = sil_pairs(x, d, idx, m, live, nl);
+  if (rc == FC_OK && par.run != NULL && nl > 1) {
+    sil_halves a = {x, d, m, idx, live, nl, {FC_OK, FC_OK}};
+    par.run(par.ctx, 2, sil_half, &a);
+    rc = a.rc[0] != FC_OK ? a.rc[0] : a.rc[1];
+  } else if (rc == FC_OK) {
+    rc = sil_pairs(x, d, idx, m, live, nl);
+  }
   for (int t = 0, l = 0; t < nv && rc == FC_OK; t++) scores[t] = v[t].ok ? sil_score(&live[l++], idx, m) : NAN;
   sil_free(v, nv);
   fc__free(live);
@@ -843,7 +877,7 @@ static int auto_progress(const char *stage, double f, void *user_data) {
  * others), on one sample: k-means labels every point, so the labelled
  * points, and with them the sample, are the same for every k. */
 static int auto_scores(const double *x, size_t n, size_t d, const fc_kmeans_result *fits, int nk, size_t sample,
-                       uint64_t seed, double *s, fc_err *err) {
+                       uint64_t seed, fc_parallel par, double *s, fc_err *err) {
   sil *v = fc__calloc((size_t)nk, sizeof *v);
   double *got = fc__mallocarray((size_t)nk, sizeof *got);
   size_t *idx = fc__mallocarray(n, sizeof *idx), m = n;
@@ -859,7 +893,7 @@ static int auto_scores(const double *x, size_t n, size_t d, const fc_kmeans_resu
   for (size_t i = 0; i < n && rc == FC_OK; i++) idx[i] = i;
   if (rc == FC_OK) {
     sample_points(idx, &m, sample, seed);
-    rc = silhouettes(x, d, idx, m, v, nv, got);
+    rc = silhouettes(x, d, idx, m, v, nv, par, got);
   }
   for (int t = 0, j = 0; t < nk && rc == FC_OK; t++)
     if (fits[t].labels != NULL) s[t] = got[j++];
@@ -953,7 +987,7 @@ int fc_kmeans_auto(const double *x, size_t n, size_t d, fc_kmeans_auto_params p,
     goto done;
   }
   if ((rc = fit_range(x, n, d, &p, &pr, fits, err)) != FC_OK) goto done;
-  if ((rc = auto_scores(x, n, d, fits, nk, p.sample, p.base.seed, s, err)) != FC_OK) goto done;
+  if ((rc = auto_scores(x, n, d, fits, nk, p.sample, p.base.seed, p.parallel, s, err)) != FC_OK) goto done;
   for (int t = 0; t < nk; t++) {
     if (scores != NULL) scores[t] = s[t];
     if (s[t] > best) best = s[t], pick = t;

@@ -54,32 +54,41 @@ static const char *const feature_names[FC_SEGF_COUNT] = {"total_spend",  "mean_a
 const char *fc_segments_feature_name(int col) { return col >= 0 && col < FC_SEGF_COUNT ? feature_names[col] : ""; }
 
 /* What follows the clustering reads it and writes disjoint parts of the
- * result: the silhouette (task 0), and the segments' descriptions and the
- * membership (task 1), side by side through the caller's parallel-for. */
+ * result, side by side through the caller's parallel-for: the silhouette
+ * (task 0), the segments' descriptions (task 1) and the membership's
+ * snapshot rows in ranges of users (the other tasks); the membership is
+ * then weighted in user order. */
 typedef struct finish {
   fc_segments_result *r;
   const work *w;
   const fit *f;
   const fc_segments_params *p;
+  member_work mw;
   int rc;
-  fc_err err;
 } finish;
 
 static void finish_task(void *arg, size_t i) {
   finish *t = arg;
-  if (i == 0) {
-    fc__seg_silhouette(t->r, t->p);
-    return;
-  }
-  if (fc__seg_describe(t->r, t->w) != FC_OK) t->rc = fc__err(&t->err, FC_ENOMEM, "out of memory");
-  else t->rc = fc__seg_membership(t->r, t->w, t->f, t->p, &t->err);
+  if (i == 0) fc__seg_silhouette(t->r, t->p);
+  else if (i == 1) t->rc = fc__seg_describe(t->r, t->w);
+  else fc__seg_membership_part(t->r, t->w, t->f, t->p, &t->mw, i - 2);
 }
 
 static int finish_stages(fc_segments_result *r, const work *w, const fit *f, const fc_segments_params *p, fc_err *err) {
-  finish t = {r, w, f, p, FC_OK, {FC_OK, ""}};
-  if (p->parallel.run != NULL) p->parallel.run(p->parallel.ctx, 2, finish_task, &t);
-  else finish_task(&t, 0), finish_task(&t, 1);
-  return t.rc == FC_OK ? FC_OK : fc__err(err, t.rc, "%s", t.err.msg);
+  finish t;
+  size_t n = 2 + FC__SEG_MEMBER_PARTS;
+  int rc;
+  memset(&t, 0, sizeof t);
+  t.r = r, t.w = w, t.f = f, t.p = p, t.rc = FC_OK;
+  rc = fc__seg_membership_begin(r, w, p, &t.mw, err);
+  if (rc == FC_OK) {
+    if (p->parallel.run != NULL) p->parallel.run(p->parallel.ctx, n, finish_task, &t);
+    else
+      for (size_t i = 0; i < n; i++) finish_task(&t, i);
+    rc = t.rc == FC_OK ? fc__seg_membership_end(r, f, p, &t.mw, err) : fc__err(err, t.rc, "out of memory");
+  }
+  fc__seg_membership_free(&t.mw);
+  return rc;
 }
 
 static int run_pipeline(input in, fc_segments_params p, fc_segments_result *out, fc_err *err) {

@@ -54,46 +54,151 @@ static int check_params(const fc_segments_params *p, fc_err *err) {
   return FC_OK;
 }
 
-/* Folds one group into the user's days, type counts and category spend. */
-static int fold_group(const grp *x, work *w, fc_segments_result *r, size_t u, int first, size_t *cat_cap) {
+/* A range of users folded on its own (fold_part): its days (written into
+ * the shared days array from where its users' rows begin, which no other
+ * range reaches: a user has no more days than rows), and its own day and
+ * category offsets and category arrays, joined in order afterwards. */
+typedef struct fold {
+  sel *s; /* its users' parts of s->perm get sorted */
+  fc_segments_result *r;
+  size_t u0, u1;            /* users [u0, u1) */
+  dayagg *days;             /* the shared array from s->user_start[u0] */
+  size_t n_days;            /* this range's */
+  int64_t day_min, day_max; /* this range's (n_days > 0) */
+  size_t *user_day;         /* u1 - u0 + 1, from 0 */
+  size_t *ucat_off;         /* u1 - u0 + 1, from 0 */
+  int *ucat_id;             /* this range's */
+  double *ucat_spend;
+  size_t cat_cap;
+  int rc;
+} fold;
+
+static void fold_free(fold *f) {
+  fc__free(f->user_day);
+  fc__free(f->ucat_off);
+  fc__free(f->ucat_id);
+  fc__free(f->ucat_spend);
+}
+
+/* Adds spend v of category cat to user u's (u local to the range). */
+static int fold_category(fold *f, size_t u, int32_t cat, double v) {
+  size_t c = f->ucat_off[u];
+  while (c < f->ucat_off[u + 1] && f->ucat_id[c] != cat) c++;
+  if (c == f->ucat_off[u + 1]) {
+    size_t before = f->cat_cap;
+    if (fc__grow((void **)&f->ucat_id, &f->cat_cap, c + 1, sizeof *f->ucat_id) != FC_OK) return FC_ENOMEM;
+    if (f->cat_cap != before) {
+      double *ns = fc__reallocarray(f->ucat_spend, f->cat_cap, sizeof *ns);
+      if (ns == NULL) return FC_ENOMEM;
+      f->ucat_spend = ns;
+    }
+    f->ucat_id[c] = cat;
+    f->ucat_spend[c] = 0;
+    f->ucat_off[u + 1]++;
+  }
+  f->ucat_spend[c] += v;
+  return FC_OK;
+}
+
+/* Folds one group into user u's days, type counts and category spend (u:
+ * the range's own index; gu: the user's). */
+static int fold_group(const grp *x, fold *f, size_t u, size_t gu, int first) {
+  fc_segments_result *r = f->r;
   double unit = pow10i(x->scale), v = (double)x->spend / unit;
   dayagg *dg;
-  if (first || w->days[w->n_days - 1].day != x->day) {
-    dg = &w->days[w->n_days++];
+  if (first || f->days[f->n_days - 1].day != x->day) {
+    dg = &f->days[f->n_days++];
     memset(dg, 0, sizeof *dg);
     dg->day = x->day;
   }
-  dg = &w->days[w->n_days - 1];
+  dg = &f->days[f->n_days - 1];
   dg->count += (size_t)x->count;
   dg->purchases += (size_t)x->purchases;
   dg->spend += v;
   dg->refund += (double)x->refund / unit;
-  r->type_share[u * r->n_types + x->type] += (double)x->count;
+  r->type_share[gu * r->n_types + x->type] += (double)x->count;
   if (x->cat < 0 || x->spend <= 0) return FC_OK;
-  size_t c = w->ucat_off[u];
-  while (c < w->ucat_off[u + 1] && w->ucat_id[c] != x->cat) c++;
-  if (c == w->ucat_off[u + 1]) {
-    size_t before = *cat_cap;
-    if (fc__grow((void **)&w->ucat_id, cat_cap, c + 1, sizeof *w->ucat_id) != FC_OK) return FC_ENOMEM;
-    if (*cat_cap != before) {
-      double *ns = fc__reallocarray(w->ucat_spend, *cat_cap, sizeof *ns);
-      if (ns == NULL) return FC_ENOMEM;
-      w->ucat_spend = ns;
+  return fold_category(f, u, x->cat, v);
+}
+
+/* Folds one user's groups in perm order, merging the rows of one key first
+ * (their sums are exact integers; summed as doubles one by one they would
+ * depend on how a store split them). */
+static int fold_user(fold *f, size_t gu) {
+  const sel *s = f->s;
+  size_t u = gu - f->u0, a = s->user_start[gu], b = s->user_start[gu + 1];
+  grp cur = s->g[s->perm[a]];
+  f->r->users[gu].partner_id = s->partner[cur.i];
+  f->r->users[gu].user_id = s->user[cur.i];
+  f->ucat_off[u + 1] = f->ucat_off[u];
+  for (size_t q = a + 1; q <= b; q++) {
+    const grp *x = q < b ? &s->g[s->perm[q]] : NULL;
+    if (x && fc__seg_cmp_key(&cur, x) == 0) {
+      cur.count += x->count;
+      cur.purchases += x->purchases;
+      cur.spend += x->spend;
+      cur.refund += x->refund;
+      continue;
     }
-    w->ucat_id[c] = x->cat;
-    w->ucat_spend[c] = 0;
-    w->ucat_off[u + 1]++;
+    if (fold_group(&cur, f, u, gu, f->n_days == f->user_day[u]) != FC_OK) return FC_ENOMEM;
+    if (x) cur = *x;
   }
-  w->ucat_spend[c] += v;
+  f->user_day[u + 1] = f->n_days;
+  if (f->user_day[u] == 0 || f->days[f->user_day[u]].day < f->day_min) f->day_min = f->days[f->user_day[u]].day;
+  if (f->user_day[u] == 0 || f->days[f->n_days - 1].day > f->day_max) f->day_max = f->days[f->n_days - 1].day;
   return FC_OK;
 }
 
-/* Folds every user's groups in s->perm order, merging the rows of one key
- * first (their sums are exact integers; summed as doubles one by one they
- * would depend on how a store split them). */
-static int build_users(const sel *s, work *w, fc_segments_result *r, fc_err *err) {
-  size_t nu = s->n_users, cat_cap = 0, u = 0;
-  grp cur;
+/* Task: puts each user's rows of the range in order, then folds them. */
+static void fold_part(void *arg, size_t part) {
+  fold *f = (fold *)arg + part;
+  size_t m = f->u1 - f->u0 + 1;
+  f->user_day = fc__calloc(m, sizeof *f->user_day);
+  f->ucat_off = fc__calloc(m, sizeof *f->ucat_off);
+  f->rc = f->user_day && f->ucat_off ? FC_OK : FC_ENOMEM;
+  for (size_t u = f->u0; u < f->u1 && f->rc == FC_OK; u++) {
+    f->rc = fc__seg_sort_user(f->s, u);
+    if (f->rc == FC_OK) f->rc = fold_user(f, u);
+  }
+}
+
+/* Joins the ranges in order: days moved down behind the previous range's,
+ * offsets shifted, categories concatenated. */
+static int join_parts(fold *parts, size_t np, work *w) {
+  size_t n_cats = 0, at = 0;
+  for (size_t p = 0; p < np; p++) n_cats += parts[p].ucat_off[parts[p].u1 - parts[p].u0];
+  w->ucat_id = fc__mallocarray(n_cats ? n_cats : 1, sizeof *w->ucat_id);
+  w->ucat_spend = fc__mallocarray(n_cats ? n_cats : 1, sizeof *w->ucat_spend);
+  if (!w->ucat_id || !w->ucat_spend) return FC_ENOMEM;
+  w->n_days = 0;
+  for (size_t p = 0; p < np; p++) {
+    fold *f = &parts[p];
+    size_t nc = f->ucat_off[f->u1 - f->u0];
+    memmove(w->days + w->n_days, f->days, f->n_days * sizeof *w->days);
+    for (size_t u = f->u0; u < f->u1; u++) {
+      w->user_day[u + 1] = w->n_days + f->user_day[u - f->u0 + 1];
+      w->ucat_off[u + 1] = at + f->ucat_off[u - f->u0 + 1];
+    }
+    if (f->n_days > 0 && (w->n_days == 0 || f->day_min < w->day_min)) w->day_min = f->day_min;
+    if (f->n_days > 0 && (w->n_days == 0 || f->day_max > w->day_max)) w->day_max = f->day_max;
+    if (nc) memcpy(w->ucat_id + at, f->ucat_id, nc * sizeof *w->ucat_id);
+    if (nc) memcpy(w->ucat_spend + at, f->ucat_spend, nc * sizeof *w->ucat_spend);
+    w->n_days += f->n_days;
+    at += nc;
+  }
+  return FC_OK;
+}
+
+/* Folds every user's groups into w's daily aggregates and r's users and
+ * type counts: FEATURE_PARTS ranges of users side by side through the
+ * caller's parallel-for. Each user is folded alone and the ranges joined
+ * in order, so any schedule gives the same arrays. */
+#define FEATURE_PARTS 8
+
+static int build_users(sel *s, work *w, fc_segments_result *r, const fc_parallel *par, fc_err *err) {
+  size_t nu = s->n_users;
+  fold parts[FEATURE_PARTS];
+  int rc = FC_OK;
   r->n_users = nu;
   r->users = fc__calloc(nu ? nu : 1, sizeof *r->users);
   r->type_share = fc__calloc(nu * r->n_types + 1, sizeof *r->type_share);
@@ -102,30 +207,21 @@ static int build_users(const sel *s, work *w, fc_segments_result *r, fc_err *err
   w->ucat_off = fc__calloc(nu + 1, sizeof *w->ucat_off);
   if (!r->users || !r->type_share || !w->days || !w->user_day || !w->ucat_off)
     return fc__err(err, FC_ENOMEM, "out of memory");
-  for (size_t q = 0; q <= s->n; q++) {
-    const grp *x = q < s->n ? &s->g[s->perm[q]] : NULL;
-    int first;
-    if (q > 0 && x && fc__seg_cmp_key(&cur, x) == 0) {
-      cur.count += x->count;
-      cur.purchases += x->purchases;
-      cur.spend += x->spend;
-      cur.refund += x->refund;
-      continue;
-    }
-    if (q > 0) { /* cur is complete: fold it */
-      first = w->n_days == w->user_day[u];
-      if (first) {
-        r->users[u].partner_id = s->partner[cur.i];
-        r->users[u].user_id = s->user[cur.i];
-        w->ucat_off[u + 1] = w->ucat_off[u];
-      }
-      if (fold_group(&cur, w, r, u, first, &cat_cap) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
-      w->user_day[u + 1] = w->n_days;
-      if (x && !fc__seg_same_user(&cur, x)) u++;
-    }
-    if (x) cur = *x;
+  memset(parts, 0, sizeof parts);
+  for (size_t p = 0; p < FEATURE_PARTS; p++) {
+    parts[p].s = s;
+    parts[p].r = r;
+    parts[p].u0 = nu * p / FEATURE_PARTS;
+    parts[p].u1 = nu * (p + 1) / FEATURE_PARTS;
+    parts[p].days = w->days + s->user_start[parts[p].u0];
   }
-  return FC_OK;
+  if (par->run != NULL) par->run(par->ctx, FEATURE_PARTS, fold_part, parts);
+  else
+    for (size_t p = 0; p < FEATURE_PARTS; p++) fold_part(parts, p);
+  for (size_t p = 0; p < FEATURE_PARTS && rc == FC_OK; p++) rc = parts[p].rc;
+  if (rc == FC_OK) rc = join_parts(parts, FEATURE_PARTS, w);
+  for (size_t p = 0; p < FEATURE_PARTS; p++) fold_free(&parts[p]);
+  return rc == FC_OK ? FC_OK : fc__err(err, FC_ENOMEM, "out of memory");
 }
 
 /* Relative least-squares slope of spend per window, from the user's first
@@ -243,13 +339,8 @@ static void user_top_categories(const work *w, size_t u, int top[3]) {
 
 window fc__seg_analysis_window(const work *w, const fc_segments_params *p) {
   window wd;
-  wd.start = p->from != INT64_MIN ? fc__seg_day_of(p->from) : w->days[0].day;
-  wd.ref = p->to != INT64_MAX ? fc__seg_day_of(p->to - 1) : w->days[0].day;
-  if (p->from == INT64_MIN || p->to == INT64_MAX)
-    for (size_t i = 0; i < w->n_days; i++) {
-      if (p->from == INT64_MIN && w->days[i].day < wd.start) wd.start = w->days[i].day;
-      if (p->to == INT64_MAX && w->days[i].day > wd.ref) wd.ref = w->days[i].day;
-    }
+  wd.start = p->from != INT64_MIN ? fc__seg_day_of(p->from) : w->day_min;
+  wd.ref = p->to != INT64_MAX ? fc__seg_day_of(p->to - 1) : w->day_max;
   wd.n = p->n_windows;
   wd.thr = p->trend_threshold;
   return wd;
@@ -257,7 +348,6 @@ window fc__seg_analysis_window(const work *w, const fc_segments_params *p) {
 
 /* Users' features in FEATURE_PARTS ranges of users, each its own task:
  * every user's row is computed alone, so any schedule writes the same. */
-#define FEATURE_PARTS 8
 
 typedef struct feature_part {
   const work *w;
@@ -329,7 +419,7 @@ int fc__seg_features_pipeline(input in, const fc_segments_params *p, work *w, fc
                  p->partner_id ? " for partner " : "", p->partner_id ? p->partner_id : "", in.n,
                  in.parts ? "day rows" : "");
   if (rc == FC_OK && fc__seg_order_groups(&s, r, p->parallel) != FC_OK) rc = fc__err(err, FC_ENOMEM, "out of memory");
-  if (rc == FC_OK) rc = build_users(&s, w, r, err);
+  if (rc == FC_OK) rc = build_users(&s, w, r, &p->parallel, err);
   fc__seg_sel_free(&s);
   return rc == FC_OK ? features_all(w, r, p, err) : rc;
 }

@@ -20,8 +20,9 @@ typedef struct dayagg {
 typedef struct work {
   dayagg *days;
   size_t n_days;
-  size_t *user_day; /* n_users + 1 offsets into days */
-  size_t *ucat_off; /* n_users + 1 offsets into ucat_* */
+  int64_t day_min, day_max; /* of all days */
+  size_t *user_day;         /* n_users + 1 offsets into days */
+  size_t *ucat_off;         /* n_users + 1 offsets into ucat_* */
   int *ucat_id;
   double *ucat_spend;
   fc_scaler scaler;

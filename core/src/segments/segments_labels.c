@@ -137,6 +137,10 @@ int fc__seg_describe(fc_segments_result *r, const work *w) {
 
 /* ---- membership ---- */
 
+/* k-means' snapshot rows per batch of a part: far more than one user's
+ * (at most 366 windows), small enough to stay in cache. */
+#define MEMBER_BATCH 2048
+
 /* End day of snapshot j of the window (the last is the reference day). */
 static int64_t snapshot_end(const window *wd, int j) {
   double len = (double)(wd->ref - wd->start + 1) / wd->n;
@@ -144,74 +148,123 @@ static int64_t snapshot_end(const window *wd, int j) {
   return wd->start + (int64_t)floor((double)(j + 1) * len) - 1;
 }
 
-/* Features of every user as of every snapshot end (users with no activity
- * yet are skipped): rows (scaled), the owning user and the snapshot. */
-static int snapshot_rows(const fc_segments_result *r, const work *w, const window *wd, double **rows, size_t **owner,
-                         int **snap, size_t *m, fc_err *err) {
-  size_t nu = r->n_users, dd = FC_SEGF_COUNT, cap = nu * (size_t)wd->n;
-  fc_user_features f;
-  *rows = fc__mallocarray(cap * dd, sizeof **rows);
-  *owner = fc__mallocarray(cap, sizeof **owner);
-  *snap = fc__mallocarray(cap, sizeof **snap);
-  *m = 0;
-  if (!*rows || !*owner || !*snap) return fc__err(err, FC_ENOMEM, "out of memory");
-  for (size_t u = 0; u < nu; u++) {
-    const dayagg *d = w->days + w->user_day[u];
-    size_t nd = w->user_day[u + 1] - w->user_day[u];
-    for (int j = 0; j < wd->n; j++) {
-      window at = *wd;
-      size_t upto = 0;
-      at.ref = snapshot_end(wd, j);
-      while (upto < nd && d[upto].day <= at.ref) upto++;
-      if (upto == 0) continue;
-      fc__seg_user_features(d, upto, &at, &f, *rows + *m * dd, NULL, 0);
-      (*owner)[*m] = u;
-      (*snap)[(*m)++] = j;
-    }
+/* Where each user's snapshot rows begin (a user has one as of every
+ * snapshot end on or after its first day), the rows' age weights (one per
+ * snapshot), and the result's arrays. */
+int fc__seg_membership_begin(fc_segments_result *r, const work *w, const fc_segments_params *p, member_work *mw,
+                             fc_err *err) {
+  size_t nu = r->n_users;
+  memset(mw, 0, sizeof *mw);
+  mw->wd = fc__seg_analysis_window(w, p);
+  r->n_member_cols = mw->cols = (size_t)r->k + (p->method == FC_SEG_DBSCAN);
+  r->membership = fc__calloc(nu * mw->cols, sizeof *r->membership);
+  r->previous = fc__mallocarray(nu, sizeof *r->previous);
+  r->moving = fc__calloc(nu, 1);
+  mw->first = fc__mallocarray(nu + 1, sizeof *mw->first);
+  mw->weight = fc__mallocarray((size_t)mw->wd.n, sizeof *mw->weight);
+  mw->end = fc__mallocarray((size_t)mw->wd.n, sizeof *mw->end);
+  if (!r->membership || !r->previous || !r->moving || !mw->first || !mw->weight || !mw->end)
+    return fc__err(err, FC_ENOMEM, "out of memory");
+  for (int j = 0; j < mw->wd.n; j++) {
+    mw->end[j] = snapshot_end(&mw->wd, j);
+    mw->weight[j] = pow(0.5, (double)(mw->wd.ref - mw->end[j]) / p->half_life_days);
   }
-  return fc_scaler_apply(&w->scaler, *rows, *m, err);
+  mw->first[0] = 0;
+  for (size_t u = 0; u < nu; u++) {
+    int64_t day0 = w->days[w->user_day[u]].day;
+    size_t rows = 0;
+    for (int j = 0; j < mw->wd.n; j++) rows += day0 <= mw->end[j];
+    mw->first[u + 1] = mw->first[u] + rows;
+  }
+  mw->m = mw->first[nu];
+  if (p->method == FC_SEG_DBSCAN && (mw->rows = fc__mallocarray(mw->m * FC_SEGF_COUNT + 1, sizeof *mw->rows)) == NULL)
+    return fc__err(err, FC_ENOMEM, "out of memory");
+  mw->snap = fc__mallocarray(mw->m + 1, sizeof *mw->snap);
+  mw->lab = fc__mallocarray(mw->m + 1, sizeof *mw->lab);
+  if (!mw->snap || !mw->lab) return fc__err(err, FC_ENOMEM, "out of memory");
+  return FC_OK;
 }
 
-int fc__seg_membership(fc_segments_result *r, const work *w, const fit *f, const fc_segments_params *p, fc_err *err) {
-  window wd = fc__seg_analysis_window(w, p);
-  size_t m = 0, *owner = NULL, cols;
-  int *snap = NULL, *lab = NULL, rc;
-  double *rows = NULL, *wsum = NULL;
-  r->n_member_cols = cols = r->n_segments + (p->method == FC_SEG_DBSCAN);
-  r->membership = fc__calloc(r->n_users * cols, sizeof *r->membership);
-  r->previous = fc__mallocarray(r->n_users, sizeof *r->previous);
-  r->moving = fc__calloc(r->n_users, 1);
-  wsum = fc__calloc(r->n_users, sizeof *wsum);
-  if (!r->membership || !r->previous || !r->moving || !wsum) {
-    rc = fc__err(err, FC_ENOMEM, "out of memory");
-    goto done;
+/* Scales the rows [a0, a) (their features in x) and, for k-means, assigns
+ * them to the fitted centres. */
+static int scale_and_assign(const work *w, const fit *f, const fc_segments_params *p, member_work *mw, double *x,
+                            size_t a0, size_t a, fc_err *err) {
+  int rc = fc_scaler_apply(&w->scaler, x, a - a0, err);
+  if (rc == FC_OK && p->method == FC_SEG_KMEANS)
+    fc_kmeans_assign(f->km.centers, f->km.k, FC_SEGF_COUNT, x, a - a0, mw->lab + a0, NULL);
+  return rc;
+}
+
+/* Features of the users of part `part` (of FC__SEG_MEMBER_PARTS) as of
+ * every snapshot end, scaled and, for k-means, assigned to the fitted
+ * centres: every row is computed alone, so any schedule writes the same.
+ * k-means needs only the labels: the rows pass through a small buffer in
+ * batches (no array of every user's snapshots to fault in); DBSCAN's
+ * prediction takes them all at the end (mw->rows). */
+void fc__seg_membership_part(const fc_segments_result *r, const work *w, const fit *f, const fc_segments_params *p,
+                             member_work *mw, size_t part) {
+  size_t nu = r->n_users, dd = FC_SEGF_COUNT, lo = nu * part / FC__SEG_MEMBER_PARTS;
+  size_t hi = nu * (part + 1) / FC__SEG_MEMBER_PARTS, a0 = mw->first[lo], a = a0;
+  size_t cap = mw->rows ? SIZE_MAX : MEMBER_BATCH; /* x holds rows [a0, a) */
+  double *x = mw->rows ? mw->rows + a0 * dd : fc__mallocarray(cap * dd, sizeof *x);
+  fc_user_features uf;
+  int rc = x ? FC_OK : fc__err(&mw->err[part], FC_ENOMEM, "out of memory");
+  for (size_t u = lo; u < hi && rc == FC_OK; u++) {
+    const dayagg *d = w->days + w->user_day[u];
+    size_t nd = w->user_day[u + 1] - w->user_day[u];
+    if (a - a0 + (size_t)mw->wd.n > cap) { /* the batch is full: its labels */
+      rc = scale_and_assign(w, f, p, mw, x, a0, a, &mw->err[part]);
+      a0 = a;
+    }
+    for (int j = 0; j < mw->wd.n; j++) {
+      window at = mw->wd;
+      size_t upto = 0;
+      at.ref = mw->end[j];
+      while (upto < nd && d[upto].day <= at.ref) upto++;
+      if (upto == 0) continue;
+      fc__seg_user_features(d, upto, &at, &uf, x + (a - a0) * dd, NULL, 0);
+      mw->snap[a++] = j;
+    }
   }
-  if ((rc = snapshot_rows(r, w, &wd, &rows, &owner, &snap, &m, err)) != FC_OK) goto done;
-  if ((lab = fc__mallocarray(m, sizeof *lab)) == NULL) {
-    rc = fc__err(err, FC_ENOMEM, "out of memory");
-    goto done;
-  }
-  if (p->method == FC_SEG_KMEANS) fc_kmeans_assign(f->km.centers, f->km.k, FC_SEGF_COUNT, rows, m, lab, NULL);
-  else if ((rc = fc_dbscan_predict(r->scaled, r->n_users, FC_SEGF_COUNT, &f->db, rows, m, lab, err)) != FC_OK)
-    goto done;
-  for (size_t u = 0; u < r->n_users; u++) r->previous[u] = -2;
-  for (size_t a = 0; a < m; a++) { /* rows of a user come in snapshot order */
-    size_t u = owner[a], col = lab[a] < 0 ? r->n_segments : (size_t)lab[a];
-    double age = (double)(wd.ref - snapshot_end(&wd, snap[a]));
-    double wt = pow(0.5, age / p->half_life_days);
-    r->membership[u * cols + col] += wt;
-    wsum[u] += wt;
-    if (snap[a] < wd.n - 1) r->previous[u] = lab[a];
-  }
+  if (rc == FC_OK) rc = scale_and_assign(w, f, p, mw, x, a0, a, &mw->err[part]);
+  if (!mw->rows) fc__free(x);
+  mw->rc[part] = rc;
+}
+
+/* r->membership, r->previous and r->moving from the parts' rows: each
+ * user's labels weighted by age, in snapshot order. */
+int fc__seg_membership_end(fc_segments_result *r, const fit *f, const fc_segments_params *p, member_work *mw,
+                           fc_err *err) {
+  size_t cols = mw->cols, segs = (size_t)r->k;
+  double wsum;
+  int rc;
+  for (size_t part = 0; part < FC__SEG_MEMBER_PARTS; part++)
+    if (mw->rc[part] != FC_OK) return fc__err(err, mw->rc[part], "%s", mw->err[part].msg);
+  if (p->method == FC_SEG_DBSCAN &&
+      (rc = fc_dbscan_predict(r->scaled, r->n_users, FC_SEGF_COUNT, &f->db, mw->rows, mw->m, mw->lab, err)) != FC_OK)
+    return rc;
   for (size_t u = 0; u < r->n_users; u++) {
-    for (size_t c = 0; c < cols; c++) r->membership[u * cols + c] /= wsum[u];
+    r->previous[u] = -2;
+    wsum = 0;
+    for (size_t a = mw->first[u]; a < mw->first[u + 1]; a++) { /* in snapshot order */
+      size_t col = mw->lab[a] < 0 ? segs : (size_t)mw->lab[a];
+      double wt = mw->weight[mw->snap[a]];
+      r->membership[u * cols + col] += wt;
+      wsum += wt;
+      if (mw->snap[a] < mw->wd.n - 1) r->previous[u] = mw->lab[a];
+    }
+    for (size_t c = 0; c < cols; c++) r->membership[u * cols + c] /= wsum;
     r->moving[u] = r->previous[u] != -2 && r->previous[u] != r->segment[u];
   }
-done:
-  fc__free(rows);
-  fc__free(owner);
-  fc__free(snap);
-  fc__free(lab);
-  fc__free(wsum);
-  return rc;
+  return FC_OK;
+}
+
+void fc__seg_membership_free(member_work *mw) {
+  fc__free(mw->first);
+  fc__free(mw->weight);
+  fc__free(mw->end);
+  fc__free(mw->rows);
+  fc__free(mw->snap);
+  fc__free(mw->lab);
+  memset(mw, 0, sizeof *mw);
 }

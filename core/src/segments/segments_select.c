@@ -34,6 +34,7 @@ int fc__seg_same_user(const grp *a, const grp *b) { return a->partner == b->part
 void fc__seg_sel_free(sel *s) {
   fc__free(s->g);
   fc__free(s->perm);
+  fc__free(s->user_start);
   fc__free((void *)s->partner);
   fc__free((void *)s->user);
   fc__free((void *)s->type);
@@ -58,7 +59,7 @@ static void sel_add(sel *s, const char *partner, const char *user, const char *t
   memset(g, 0, sizeof *g);
   g->day = day;
   g->scale = scale;
-  g->i = s->n;
+  g->i = s->base + s->n;
   g->count = count;
   g->purchases = purchases;
   g->spend = spend;
@@ -69,17 +70,23 @@ static void sel_add(sel *s, const char *partner, const char *user, const char *t
   s->cat[s->n++] = cat && cat[0] ? cat : NULL;
 }
 
+static int currency_differs(const char *what, size_t i, const char *id, const char *ccy, const char *first,
+                            fc_err *err) {
+  return fc__err(err, FC_EINVAL,
+                 "%s %zu (%s): currency %s differs from %s; segment one currency at a time "
+                 "(filter by partner)",
+                 what, i, id, ccy, first);
+}
+
+static int same_text(const char *a, const char *b) { return a == b || strcmp(a, b) == 0; } /* stores share one copy */
+
 /* The currency check both inputs share. */
 static int same_currency(sel *s, const char *ccy, const char *what, size_t i, const char *id, fc_err *err) {
   if (s->n == 0) {
     s->currency = ccy;
     return FC_OK;
   }
-  if (ccy == s->currency || strcmp(ccy, s->currency) == 0) return FC_OK; /* stores share one copy */
-  return fc__err(err, FC_EINVAL,
-                 "%s %zu (%s): currency %s differs from %s; segment one currency at a time "
-                 "(filter by partner)",
-                 what, i, id, ccy, s->currency);
+  return same_text(ccy, s->currency) ? FC_OK : currency_differs(what, i, id, ccy, s->currency, err);
 }
 
 static int is_refund(const fc_transaction *t) {
@@ -126,6 +133,84 @@ static int select_day(const fc_seg_day *r, size_t i, int64_t lo, int64_t hi, con
   return FC_OK;
 }
 
+/* The day rows in SELECT_CHUNKS ranges of the input side by side: each
+ * range selects into the selection's arrays from its own first row on
+ * (a range keeps at most its rows), remembering its first selected row,
+ * that row's currency and its first error; the ranges are then joined in
+ * input order, so the selection, and the first error in row order, are
+ * those of one pass. */
+#define SELECT_CHUNKS 8
+
+typedef struct chunk {
+  size_t lo, hi; /* input rows [lo, hi) over all pieces */
+  sel view;      /* into the selection's arrays from lo; view.n: selected */
+  size_t first;  /* input index of the first selected row */
+  size_t err_at; /* input index of the first error (SIZE_MAX: none) */
+  fc_err err;
+} chunk;
+
+typedef struct day_select {
+  const fc_seg_day *const *parts;
+  const size_t *counts;
+  size_t n_parts;
+  int64_t lo, hi; /* days */
+  const fc_segments_params *p;
+  chunk c[SELECT_CHUNKS];
+} day_select;
+
+static void select_chunk(void *arg, size_t k) {
+  day_select *ds = arg;
+  chunk *c = &ds->c[k];
+  size_t at = 0; /* the input index of parts[piece][0] */
+  for (size_t piece = 0; piece < ds->n_parts && at < c->hi; at += ds->counts[piece++])
+    for (size_t i = c->lo > at ? c->lo - at : 0; i < ds->counts[piece] && at + i < c->hi; i++) {
+      size_t before = c->view.n;
+      if (select_day(&ds->parts[piece][i], at + i, ds->lo, ds->hi, ds->p, &c->view, &c->err) != FC_OK) {
+        c->err_at = at + i;
+        return;
+      }
+      if (before == 0 && c->view.n == 1) c->first = at + i;
+    }
+}
+
+static void view_of(sel *s, size_t from, sel *v) {
+  memset(v, 0, sizeof *v);
+  v->g = s->g + from;
+  v->partner = s->partner + from;
+  v->user = s->user + from;
+  v->type = s->type + from;
+  v->cat = s->cat + from;
+  v->base = from;
+}
+
+/* Moves range c's rows down to place `to` of the selection. */
+static void move_chunk(sel *s, const chunk *c, size_t to) {
+  size_t m = c->view.n;
+  if (to == c->lo || m == 0) return;
+  memmove(s->g + to, s->g + c->lo, m * sizeof *s->g);
+  memmove(s->partner + to, s->partner + c->lo, m * sizeof *s->partner);
+  memmove(s->user + to, s->user + c->lo, m * sizeof *s->user);
+  memmove(s->type + to, s->type + c->lo, m * sizeof *s->type);
+  memmove(s->cat + to, s->cat + c->lo, m * sizeof *s->cat);
+  for (size_t j = 0; j < m; j++) s->g[to + j].i = to + j;
+}
+
+/* Joins the ranges in input order; the first error in row order wins. */
+static int join_chunks(day_select *ds, sel *s, fc_err *err) {
+  for (int k = 0; k < SELECT_CHUNKS; k++) {
+    chunk *c = &ds->c[k];
+    int failed = c->err_at != SIZE_MAX; /* a range stops at its first error: its rows selected come before */
+    if (failed && c->view.n == 0) return fc__err(err, c->err.code, "%s", c->err.msg);
+    if (c->view.n > 0 && s->n > 0 && !same_text(c->view.currency, s->currency))
+      return currency_differs("day row", c->first, s->user[c->lo], c->view.currency, s->currency, err);
+    if (failed) return fc__err(err, c->err.code, "%s", c->err.msg);
+    if (c->view.n > 0 && s->n == 0) s->currency = c->view.currency;
+    move_chunk(s, c, s->n);
+    s->n += c->view.n;
+  }
+  return FC_OK;
+}
+
 int fc__seg_select_days(const fc_seg_day *const *parts, const size_t *counts, size_t n_parts,
                         const fc_segments_params *p, sel *s, fc_err *err) {
   int64_t lo = p->from == INT64_MIN ? INT64_MIN : fc__seg_day_of(p->from);
@@ -138,6 +223,23 @@ int fc__seg_select_days(const fc_seg_day *const *parts, const size_t *counts, si
   if ((p->from != INT64_MIN && p->from % DAY != 0) || (p->to != INT64_MAX && p->to % DAY != 0))
     return fc__err(err, FC_EINVAL, "day rows: from and to must fall on midnights (UTC)");
   if (sel_alloc(s, n) != FC_OK) return fc__err(err, FC_ENOMEM, "out of memory");
+  if (p->parallel.run != NULL) {
+    day_select *ds = fc__calloc(1, sizeof *ds);
+    int rc;
+    if (ds == NULL) return fc__err(err, FC_ENOMEM, "out of memory");
+    *ds = (day_select){parts, counts, n_parts, lo, hi, p, {{0}}};
+    for (size_t k = 0; k < SELECT_CHUNKS; k++) {
+      chunk *c = &ds->c[k];
+      c->lo = n * k / SELECT_CHUNKS;
+      c->hi = n * (k + 1) / SELECT_CHUNKS;
+      c->err_at = SIZE_MAX;
+      view_of(s, c->lo, &c->view);
+    }
+    p->parallel.run(p->parallel.ctx, SELECT_CHUNKS, select_chunk, ds);
+    rc = join_chunks(ds, s, err);
+    fc__free(ds);
+    return rc;
+  }
   for (size_t k = 0; k < n_parts; k++)
     for (size_t i = 0; i < counts[k]; i++, at++) {
       int rc = select_day(&parts[k][i], at, lo, hi, p, s, err);
@@ -305,28 +407,33 @@ static int sort_user_rows(const grp *g, size_t *perm, size_t a, size_t b) {
   return FC_OK;
 }
 
-/* s->perm: the groups' order by cmp_grp, from a stable counting sort by
- * user, then each user's rows sorted where they are not in order already
- * (rows come in time order from a store or a partner's export). The rows
- * themselves stay put: moving a million 64-byte rows (and the pages of a
- * second copy) cost more than everything else before clustering. */
+int fc__seg_sort_user(sel *s, size_t u) {
+  size_t a = s->user_start[u], b = s->user_start[u + 1], k = a + 1;
+  while (k < b && cmp_grp(&s->g[s->perm[k - 1]], &s->g[s->perm[k]]) < 0) k++;
+  return k < b ? sort_user_rows(s->g, s->perm, a, b) : FC_OK;
+}
+
+/* s->perm: the groups by user, from a stable counting sort by user
+ * (s->user_start: where each user's rows begin); each user's rows are put
+ * in cmp_grp order afterwards (fc__seg_sort_user), where they are not in
+ * order already (rows come in time order from a store or a partner's
+ * export). The rows themselves stay put: moving a million 64-byte rows (and
+ * the pages of a second copy) cost more than everything else before
+ * clustering. */
 static int sort_groups(sel *s, size_t np, size_t nus) {
   size_t n = s->n, nu = 0;
   size_t *rank = fc__mallocarray(n ? n : 1, sizeof *rank), *start = NULL;
   int rc;
   s->perm = fc__mallocarray(n ? n : 1, sizeof *s->perm);
   rc = rank && s->perm ? rank_users(s->g, n, np, nus, rank, &nu) : FC_ENOMEM;
-  if (rc == FC_OK && (start = fc__calloc(nu + 1, sizeof *start)) == NULL) rc = FC_ENOMEM;
+  if (rc == FC_OK && (start = fc__calloc(nu + 2, sizeof *start)) == NULL) rc = FC_ENOMEM;
   if (rc == FC_OK) {
-    for (size_t i = 0; i < n; i++) start[rank[i] + 1]++;
-    for (size_t u = 0; u < nu; u++) start[u + 1] += start[u];
-    for (size_t i = 0; i < n; i++) s->perm[start[rank[i]]++] = i;
-    for (size_t u = 0, a = 0; u < nu && rc == FC_OK; a = start[u++]) {
-      size_t b = start[u], k = a + 1;
-      while (k < b && cmp_grp(&s->g[s->perm[k - 1]], &s->g[s->perm[k]]) < 0) k++;
-      if (k < b) rc = sort_user_rows(s->g, s->perm, a, b);
-    }
+    for (size_t i = 0; i < n; i++) start[rank[i] + 2]++;
+    for (size_t u = 0; u < nu; u++) start[u + 2] += start[u + 1];
+    for (size_t i = 0; i < n; i++) s->perm[start[rank[i] + 1]++] = i; /* start[u + 1]: user u's next place */
     s->n_users = nu;
+    s->user_start = start; /* now user u begins at start[u] */
+    start = NULL;
   }
   fc__free(rank);
   fc__free(start);

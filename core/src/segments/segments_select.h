@@ -30,10 +30,12 @@ typedef struct grp {
 typedef struct sel {
   grp *g;
   size_t n;
-  size_t *perm;   /* n: the groups in cmp_grp order (order_groups) */
-  size_t n_users; /* distinct (partner, user) */
+  size_t *perm;       /* n: the groups in cmp_grp order (order_groups) */
+  size_t n_users;     /* distinct (partner, user) */
+  size_t *user_start; /* n_users + 1: user u's groups are perm[user_start[u] .. user_start[u + 1]) */
   const char **partner, **user, **type, **cat;
   const char *currency; /* of the first selected row */
+  size_t base;          /* a range's view: the selection index of its g[0] */
 } sel;
 
 int fc__seg_cmp_key(const grp *x, const grp *y);
@@ -46,8 +48,13 @@ int fc__seg_select_txns(const fc_transaction *tx, size_t n, const fc_segments_pa
 int fc__seg_select_days(const fc_seg_day *const *parts, const size_t *counts, size_t n_parts,
                         const fc_segments_params *p, sel *s, fc_err *err);
 /* Ranks the selection's strings (types and categories become r's names;
- * the four columns side by side through par) and orders the groups
- * (s->perm). */
+ * the four columns side by side through par) and groups the rows by user
+ * (s->perm, s->user_start); each user's rows are put in cmp_grp order by
+ * fc__seg_sort_user. */
 int fc__seg_order_groups(sel *s, fc_segments_result *r, fc_parallel par);
+/* Sorts user u's part of s->perm by cmp_grp where it is not in that order
+ * already; users are independent, so any set of them may be sorted side by
+ * side. */
+int fc__seg_sort_user(sel *s, size_t u);
 
 #endif /* FC_SEGMENTS_SELECT_H */
