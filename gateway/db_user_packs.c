@@ -427,6 +427,16 @@ static int decode(pack_read *pr, int64_t day, const unsigned char *b, size_t len
   return FC_OK;
 }
 
+/* ?1..?5 of the two reads below: tenant, local, currency, [from_day, to_day). */
+static void bind_range(sqlite3_stmt *st, const char *tenant, int local, const char *currency, int64_t from_day,
+                       int64_t to_day) {
+  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, local);
+  sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, from_day);
+  sqlite3_bind_int64(st, 5, to_day);
+}
+
 /* The packs of (tenant, local, currency) with from_day <= day < to_day
  * into pr, on connection c. */
 static int read_packs(sqlite3 *c, const char *tenant, int local, const char *currency, int64_t from_day, int64_t to_day,
@@ -438,11 +448,7 @@ static int read_packs(sqlite3 *c, const char *tenant, int local, const char *cur
                          " AND day >= ?4 AND day < ?5 ORDER BY day",
                          -1, &st, NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "customer day packs");
-  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 2, local);
-  sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 4, from_day);
-  sqlite3_bind_int64(st, 5, to_day);
+  bind_range(st, tenant, local, currency, from_day, to_day);
   while (rc == FC_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
     rc = decode(pr, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
   if (rc == FC_OK && r != SQLITE_DONE) rc = gw__sql_err(c, err, "customer day packs");
@@ -471,11 +477,7 @@ static int pack_ends(sqlite3 *c, const char *tenant, int local, const char *curr
                          " AND currency = ?3 AND day >= ?4 AND day < ?5",
                          -1, &st, NULL) != SQLITE_OK)
     return gw__sql_err(c, err, "customer day packs");
-  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 2, local);
-  sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 4, from_day);
-  sqlite3_bind_int64(st, 5, to_day);
+  bind_range(st, tenant, local, currency, from_day, to_day);
   if (sqlite3_step(st) != SQLITE_ROW) rc = gw__sql_err(c, err, "customer day packs");
   else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
     *first = sqlite3_column_int64(st, 0);
