@@ -590,27 +590,55 @@ static int project_one(const fc_treasury *t, const project_opts *po, void *cache
   return rc;
 }
 
+/* What one export writes from the options and data set it read. */
+typedef int (*input_writer)(const project_input *in, void *cache, fc_buf *b, fc_err *err);
+
+/* The frame both projection exports share: read the inputs, let write
+ * answer into b, hand b or the error envelope to out, free everything. */
+static int answer_inputs(const char *const data[3], const size_t len[3], const int fmt[3], const char *opts,
+                         size_t opts_len, void *cache, input_writer write, fc_wasm_out *out) {
+  project_input in;
+  fc_err err;
+  fc_buf b;
+  int rc;
+  fc_err_clear(&err);
+  fc_buf_init(&b);
+  rc = input_open(&in, data, len, fmt, opts, opts_len, cache, &err);
+  if (rc == FC_OK) rc = write(&in, cache, &b, &err);
+  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, in.report, out);
+  fc_buf_free(&b);
+  input_close(&in);
+  return rc;
+}
+
+static int write_projection(const project_input *in, void *cache, fc_buf *b, fc_err *err) {
+  fc_projection *proj = NULL;
+  int rc = project_one(in->t, &in->po, cache, &proj, err);
+  if (rc == FC_OK) rc = fc_projection_write_json(proj, b);
+  fc_projection_destroy(proj);
+  return rc;
+}
+
 int fc_wasm_project(const char *accounts, size_t accounts_len, int accounts_fmt, const char *transfers,
                     size_t transfers_len, int transfers_fmt, const char *streams, size_t streams_len, int streams_fmt,
                     const char *opts, size_t opts_len, void *cache, fc_wasm_out *out) {
   const char *const data[3] = {accounts, transfers, streams};
   const size_t len[3] = {accounts_len, transfers_len, streams_len};
   const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
-  project_input in;
-  fc_projection *proj = NULL;
-  fc_err err;
-  fc_buf b;
-  int rc;
+  return answer_inputs(data, len, fmt, opts, opts_len, cache, write_projection, out);
+}
 
-  fc_err_clear(&err);
-  fc_buf_init(&b);
-  rc = input_open(&in, data, len, fmt, opts, opts_len, cache, &err);
-  if (rc == FC_OK) rc = project_one(in.t, &in.po, cache, &proj, &err);
-  if (rc == FC_OK) rc = fc_projection_write_json(proj, &b);
-  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, in.report, out);
-  fc_buf_free(&b);
-  fc_projection_destroy(proj);
-  input_close(&in);
+/* The rule kit of the data, its scenario applied. */
+static int write_rule_kit(const project_input *in, void *cache, fc_buf *b, fc_err *err) {
+  fc_treasury *copy = NULL;
+  int rc = FC_OK;
+  (void)cache;
+  if (in->po.scenario != NULL) {
+    rc = fc_whatif_apply_value(in->t, in->po.p.tenant_id, in->po.scenario, &copy, err);
+    if (rc != FC_OK) fc_err_prefix(err, rc, "%s: ", "options");
+  }
+  if (rc == FC_OK) rc = fc_projection_write_rule_kit(copy != NULL ? copy : in->t, &in->po.p, b, err);
+  fc_treasury_destroy(copy);
   return rc;
 }
 
@@ -624,25 +652,7 @@ int fc_wasm_rule_kit(const char *accounts, size_t accounts_len, int accounts_fmt
   const char *const data[3] = {accounts, transfers, streams};
   const size_t len[3] = {accounts_len, transfers_len, streams_len};
   const int fmt[3] = {accounts_fmt, transfers_fmt, streams_fmt};
-  project_input in;
-  fc_treasury *copy = NULL;
-  fc_err err;
-  fc_buf b;
-  int rc;
-
-  fc_err_clear(&err);
-  fc_buf_init(&b);
-  rc = input_open(&in, data, len, fmt, opts, opts_len, cache, &err);
-  if (rc == FC_OK && in.po.scenario != NULL) {
-    rc = fc_whatif_apply_value(in.t, in.po.p.tenant_id, in.po.scenario, &copy, &err);
-    if (rc != FC_OK) fc_err_prefix(&err, rc, "%s: ", "options");
-  }
-  if (rc == FC_OK) rc = fc_projection_write_rule_kit(copy != NULL ? copy : in.t, &in.po.p, &b, &err);
-  rc = rc == FC_OK ? fcw_give(&b, out) : fcw_fail(rc, &err, in.report, out);
-  fc_buf_free(&b);
-  fc_treasury_destroy(copy);
-  input_close(&in);
-  return rc;
+  return answer_inputs(data, len, fmt, opts, opts_len, cache, write_rule_kit, out);
 }
 
 /* ---- calendar --------------------------------------------------------- */
